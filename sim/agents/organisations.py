@@ -1,0 +1,187 @@
+"""VCSE organisations (formal charities, community groups, mutual aid groups, the LIO) and the
+hospital trust that hosts its own volunteers. Ordinary Mesa agents: few and rich."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.params import GroupKindParams
+from sim.state import Need, Pathway
+
+if TYPE_CHECKING:
+    from sim.model import CommunityModel
+
+
+class GroupKind(Enum):
+    FORMAL_CHARITY = "formal_charity"
+    COMMUNITY_GROUP = "community_group"
+    MUTUAL_AID = "mutual_aid"
+    LIO = "lio"
+
+
+class Organisation(mesa.Agent):
+    """Anything residents can volunteer for. ``index`` is its position in
+    ``model.organisations`` and the value stored in the volunteer arrays."""
+
+    model: CommunityModel
+    sector = "vcse"
+
+    def __init__(self, model: CommunityModel, unit: int, name: str):
+        super().__init__(model)
+        self.index = len(model.organisations)
+        model.organisations.append(self)
+        self.unit = unit  # -1: place level (reaches every unit)
+        self.name = name
+        self.is_open = True
+        self.n_trained = 0  # trained volunteers (active or idle), refreshed daily
+        self.application_rate = 0.0
+        self.training_days = 0
+        self._application_credit = 0.0
+
+    def tasks_today(self) -> float:
+        """Expected volunteer tasks the organisation can give today."""
+        return 0.0
+
+    def applications_to_process(self) -> int:
+        """Whole applications the volunteer-management function can handle today."""
+        if not self.is_open:
+            return 0
+        self._application_credit += self.application_rate
+        k = int(self._application_credit)
+        self._application_credit -= k
+        return k
+
+
+class VCSEGroup(Organisation):
+    """A voluntary or community group: accepts or declines referrals, supports clients with its
+    volunteers, onboards applicants, and closes when its money runs out."""
+
+    def __init__(self, model: CommunityModel, kind: GroupKind, params: GroupKindParams,
+                 unit: int, on_directory: bool, name: str = ""):
+        super().__init__(model, unit, name or f"{kind.value}-{len(model.organisations)}")
+        self.kind = kind
+        self.params = params
+        self.on_directory = on_directory
+        self.constituted = params.constituted
+        self.n_clients = 0
+        self.n_disruptive = 0  # complex clients placed without inclusion capacity
+        self.application_rate = params.applications_per_day
+        self.training_days = params.training_days
+        self.distanced = False  # cannot operate face to face (emergency)
+        rng = model.streams.groups
+        self.funding_factor = float(rng.lognormal(0.0, params.funding_sd)) if params.funding_sd else 1.0
+        self.annual_funding = params.annual_funding * self.funding_factor
+        self.funding_cut = 0.0  # share of core funding removed (events)
+        self.balance = self.annual_funding * params.reserve_months / 12.0
+        self.spent = 0.0
+        self.opened_day = model.day
+        self.closed_day = -1
+        self.closure_reason = ""
+
+    @property
+    def nominal_capacity(self) -> float:
+        """The size a referrer believes the group has (its staff and starting volunteers)."""
+        p = self.params
+        return p.staff_client_capacity + p.clients_per_volunteer * p.initial_volunteers
+
+    @property
+    def capacity(self) -> int:
+        """Clients it can support at once, less places lost to disruptive placements."""
+        if not self.is_open or self.kind is GroupKind.LIO or self.distanced:
+            return 0
+        p = self.params
+        raw = p.staff_client_capacity + p.clients_per_volunteer * self.n_trained
+        loss = self.model.cfg.groups.disruption_capacity_loss * self.n_disruptive * raw
+        return max(int(raw - loss), 0)
+
+    def has_room(self) -> bool:
+        return self.n_clients < self.capacity
+
+    def offer(self, i: int) -> str:
+        """A referral of resident ``i``: returns 'accepted' or 'declined' (never 'stale': the
+        caller checks whether the group is still open)."""
+        if not self.has_room():
+            return "declined"
+        complex_need = self.model.pop.need[i] >= Need.COMPLEX
+        if complex_need and not self.params.accepts_complex:
+            rng = self.model.streams.groups
+            if rng.random() >= self.model.cfg.groups.p_accept_complex_without_inclusion:
+                return "declined"
+            self.n_disruptive += 1
+            self.model.pop.disruptive[i] = True
+            self.model.count("new_group_disruptions")
+        self.n_clients += 1
+        return "accepted"
+
+    def release(self, n: int = 1, disruptive: int = 0) -> None:
+        self.n_clients = max(self.n_clients - n, 0)
+        self.n_disruptive = max(self.n_disruptive - disruptive, 0)
+
+    def tasks_today(self) -> float:
+        if not self.is_open or self.distanced:
+            return 0.0
+        return self.n_clients * self.model.cfg.volunteers.tasks_per_client_per_week / 7.0
+
+    def step_funding(self) -> None:
+        """Daily income and spending; closes the group when reserves run out."""
+        if not self.is_open:
+            return
+        p = self.params
+        income = self.annual_funding * (1.0 - self.funding_cut) / 365.0
+        cost = p.fixed_cost_per_day + p.cost_per_client_day * self.n_clients
+        self.balance += income - cost
+        self.spent += cost
+        self.model.count("new_funding_spent", cost)
+        if self.balance < 0 and (p.fixed_cost_per_day > 0 or p.cost_per_client_day > 0):
+            self.close("funding")
+
+    def renew_funding(self) -> None:
+        """Yearly: funding for the coming year is redrawn around the kind's level."""
+        if self.params.funding_sd:
+            self.funding_factor = float(
+                self.model.streams.groups.lognormal(0.0, self.params.funding_sd))
+        self.annual_funding = self.params.annual_funding * self.funding_factor
+
+    def close(self, reason: str) -> None:
+        """Stop: clients lose their support, volunteers are released, ties are lost. Link
+        workers' directories still list the group until they learn otherwise."""
+        if not self.is_open:
+            return
+        self.is_open = False
+        self.closed_day = self.model.day
+        self.closure_reason = reason
+        self.model.on_group_closed(self)
+        self.n_clients = 0
+        self.n_disruptive = 0
+        self.model.count("new_groups_closed")
+
+
+class NHSTrust(Organisation):
+    """A hospital trust with in-hospital volunteers; can stand them down (003:38, 003:146)."""
+
+    sector = "health"
+
+    def __init__(self, model: CommunityModel, name: str = "nhs-trust"):
+        super().__init__(model, -1, name)
+        self.stood_down = False
+        self.application_rate = 0.0
+        self.training_days = 14
+        self.tasks_per_volunteer_per_day = 2.0 / 7.0
+
+    def tasks_today(self) -> float:
+        if self.stood_down:
+            return 0.0
+        return self.n_trained * self.tasks_per_volunteer_per_day
+
+
+def weighted_choice(rng: np.random.Generator, weights: np.ndarray) -> int:
+    """Index drawn with probability proportional to ``weights`` (which must not all be zero)."""
+    c = np.cumsum(weights)
+    return int(np.searchsorted(c, rng.random() * c[-1], side="right"))
+
+
+__all__ = ["GroupKind", "NHSTrust", "Organisation", "Pathway", "VCSEGroup", "weighted_choice"]

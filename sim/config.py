@@ -1,0 +1,79 @@
+"""Hydra layer: the structured-config schema, composing configs into typed :class:`Config`.
+
+Only this module and :mod:`sim.cli` know Hydra; the model runs from a plain ``Config``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from hydra import compose as hydra_compose
+from hydra import initialize_config_dir
+from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from sim.params import Config, ConfigError, validate
+
+
+def config_dir() -> Path:
+    """The ``configs/`` folder: in a source checkout or inside the installed package."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "configs", here / "_configs"):
+        if (candidate / "config.yaml").is_file():
+            return candidate
+    raise FileNotFoundError("cannot find the configs/ folder next to the sim package")
+
+
+def register_schema() -> None:
+    ConfigStore.instance().store(name="base_config", node=Config)
+
+
+def to_config(cfg: DictConfig) -> Config:
+    """Typed, validated Config from a composed DictConfig (errors name the key)."""
+    try:
+        plain = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+        plain.pop("hydra", None)
+        merged = OmegaConf.merge(OmegaConf.structured(Config), plain)
+        obj = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as exc:
+        key = getattr(exc, "full_key", None) or "config"
+        msg = str(exc).splitlines()[0]
+        if "Missing mandatory value" in msg:
+            msg = "is required (no value given)"
+        raise ConfigError(str(key), msg) from exc
+    return validate(obj)
+
+
+def compose(overrides: list[str] | None = None) -> Config:
+    """Compose the configuration as the CLI would, without running: ``compose(["topology=rural",
+    "run.days=60"])`` -> ``Config``."""
+    register_schema()
+    if GlobalHydra.instance().is_initialized():
+        GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+            cfg = hydra_compose(config_name="config", overrides=list(overrides or []))
+    except ConfigError:
+        raise
+    except Exception as exc:  # Hydra's override and composition errors
+        raise hydra_error(exc) from exc
+    return to_config(cfg)
+
+
+def hydra_error(exc: BaseException) -> ConfigError:
+    """A Hydra composition error as a ConfigError naming the override key or group."""
+    text = str(exc).strip()
+    cause = exc.__cause__
+    if cause is not None and str(cause).strip() and str(cause).strip() not in text:
+        text = f"{text}: {str(cause).strip()}"
+    text = text.split("Config search path")[0].strip()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    key = "overrides"
+    if m := re.search(r"override '?([\w.\[\]]+)'?", text):
+        key = m.group(1).split("=")[0]
+    elif m := re.search(r"Could not find '([\w]+)/", text):
+        key = m.group(1)
+    return ConfigError(key, " ".join(lines))

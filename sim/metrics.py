@@ -1,0 +1,198 @@
+"""Outcome definitions: the daily metrics row and the per-run summary (MODEL_BRIEF section 5).
+
+Names: ``n_`` stock, ``new_`` daily flow, ``cum_`` cumulative, ``frac_`` share, ``mean_`` average.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.state import ONS4, Need, Pathway, VolunteerState
+
+if TYPE_CHECKING:
+    from sim.model import CommunityModel
+
+REFERRAL_SOURCES = ("gp", "self", "signposting", "vcse", "statutory")
+REFERRAL_RESULTS = ("accepted", "declined", "stale", "bounced")
+FLOWS = (
+    "new_need_onsets", "new_need_escalations", "new_need_self_resolved",
+    "new_need_resolved_by_support", "new_support_completed", "new_first_support",
+    "new_help_seekers", "new_gp_consultations", "new_gp_consultations_nonmedical",
+    *[f"new_referrals_{s}" for s in REFERRAL_SOURCES], "new_referrals_disengaged",
+    *[f"new_referrals_result_{r}" for r in REFERRAL_RESULTS],
+    "new_reescalations", "new_group_referrals", "new_health_to_vcse_referrals",
+    "new_vcse_to_health_referrals", "new_group_disruptions", "new_support_lost_group_closed",
+    "new_informal_help", "new_buddied", "new_signposted_locality_officer",
+    "new_signposted_parish_council", "new_signposted_hub", "new_vol_applications",
+    "new_vol_processed", "new_vol_trained", "new_vol_placed", "new_vol_retrained",
+    "new_vol_tasks", "new_vol_dropouts_waiting", "new_vol_dropouts_idle", "new_vol_attrition",
+    "new_groups_closed", "new_groups_formed", "new_groups_brought_on_directory",
+    "new_lw_hours", "new_funding_spent", "new_pc_key_individuals_lost", "new_events",
+    "sum_days_to_first_support",
+)
+CUMULATIVE = (
+    "new_need_onsets", "new_gp_consultations", "new_gp_consultations_nonmedical",
+    *[f"new_referrals_{s}" for s in REFERRAL_SOURCES],
+    *[f"new_referrals_result_{r}" for r in REFERRAL_RESULTS],
+    "new_health_to_vcse_referrals", "new_vcse_to_health_referrals", "new_informal_help",
+    "new_buddied", "new_signposted_parish_council", "new_signposted_locality_officer",
+    "new_vol_applications", "new_vol_dropouts_waiting", "new_groups_closed", "new_lw_hours",
+    "new_funding_spent",
+)
+
+
+def daily_row(model: CommunityModel) -> dict[str, float]:
+    """Stocks at the end of the day plus the day's flows."""
+    pop = model.pop
+    need, path = pop.need, pop.pathway
+    row: dict[str, float] = {"day": model.day}
+    need_counts = np.bincount(need, minlength=4)
+    unmet = (need > 0) & (path <= Pathway.WAITING)
+    unmet_counts = np.bincount(need[unmet], minlength=4)
+    path_counts = np.bincount(path[need > 0], minlength=6)
+    row["n_residents"] = pop.n
+    row["n_in_need"] = int(need_counts[1:].sum())
+    for lvl in (Need.LOW, Need.MODERATE, Need.COMPLEX):
+        name = lvl.name.lower()
+        row[f"n_need_{name}"] = int(need_counts[lvl])
+        row[f"n_unmet_{name}"] = int(unmet_counts[lvl])
+    row["n_unmet_need"] = int(unmet_counts[1:].sum())
+    for pw in Pathway:
+        if pw is not Pathway.NONE:
+            row[f"n_pathway_{pw.name.lower()}"] = int(path_counts[pw])
+    v = np.bincount(pop.vstate, minlength=8)
+    for s in VolunteerState:
+        if s is not VolunteerState.NONE:
+            row[f"n_vol_{s.name.lower()}"] = int(v[s])
+    registered = int(v[2:6].sum() + v[VolunteerState.STOOD_DOWN])
+    row["n_vol_registered"] = registered
+    row["frac_volunteer_utilisation"] = v[VolunteerState.ACTIVE] / registered if registered else 0.0
+    groups = model.groups
+    row["n_groups_open"] = sum(g.is_open for g in groups)
+    row["n_groups_listed"] = sum(g.is_open and g.on_directory for g in groups)
+    row["n_group_clients"] = sum(g.n_clients for g in groups)
+    entries = [g for lw in model.link_workers for g in lw.directory]
+    row["n_directory_entries"] = len(entries)
+    row["frac_directory_accuracy"] = (
+        sum(model.organisations[g].is_open for g in entries) / len(entries) if entries else 0.0)
+    row["n_health_vcse_ties"] = model.count_health_vcse_ties()
+    flows = model.flows
+    for name in FLOWS:
+        row[name] = flows.get(name, 0)
+    firsts = flows.get("new_first_support", 0)
+    row["mean_days_to_first_support"] = (flows.get("sum_days_to_first_support", 0) / firsts
+                                         if firsts else np.nan)
+    row["new_referrals_total"] = sum(flows.get(f"new_referrals_{s}", 0) for s in REFERRAL_SOURCES)
+    wb = pop.wellbeing.mean(axis=0)
+    for k, name in enumerate(ONS4):
+        row[f"mean_wellbeing_{name}"] = float(wb[k])
+    return row
+
+
+def finalise(rows: list[dict]) -> pd.DataFrame:
+    """The daily rows as a table, with cumulative columns for the key flows."""
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    for name in CUMULATIVE:
+        df["cum_" + name.removeprefix("new_")] = df[name].cumsum()
+    df["cum_unmet_need_days"] = df["n_unmet_need"].cumsum()
+    tot = df["new_gp_consultations"].cumsum()
+    df["frac_gp_consultations_nonmedical"] = np.where(
+        tot > 0, df["new_gp_consultations_nonmedical"].cumsum() / tot.where(tot > 0, 1), 0.0)
+    df["day"] = df["day"].astype("int32")
+    return df
+
+
+def _share_by(mask_num: np.ndarray, mask_den: np.ndarray, key: np.ndarray) -> dict:
+    out = {}
+    for k in np.unique(key):
+        den = mask_den & (key == k)
+        n = int(den.sum())
+        out[str(k)] = float((mask_num & den).sum() / n) if n else float("nan")
+    return out
+
+
+def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
+    """One run's outcome figures (a flat dict: the summary table's row)."""
+    pop = model.pop
+    n, days = pop.n, model.day
+    s: dict = {"seed": model.cfg.run.seed, "replicate": model.cfg.run.replicate,
+               "topology": model.cfg.topology.kind, "days": days, "n_residents": n}
+    if not ts.empty:
+        last = ts.iloc[-1]
+        s["unmet_need_days"] = int(ts["n_unmet_need"].sum())
+        s["unmet_need_days_per_1000_residents"] = 1000 * s["unmet_need_days"] / n
+        for lvl in ("low", "moderate", "complex"):
+            s[f"unmet_need_days_{lvl}"] = int(ts[f"n_unmet_{lvl}"].sum())
+        s["mean_n_unmet_need"] = float(ts["n_unmet_need"].mean())
+        firsts = ts["new_first_support"].sum()
+        s["mean_days_to_first_support"] = (float(ts["sum_days_to_first_support"].sum() / firsts)
+                                           if firsts else float("nan"))
+        total_ref = int(sum(ts[f"new_referrals_{x}"].sum() for x in REFERRAL_SOURCES))
+        s["referrals_total"] = total_ref
+        s["referrals_per_1000_residents"] = 1000 * total_ref / n
+        for x in REFERRAL_SOURCES:
+            s[f"frac_referrals_{x}"] = (float(ts[f"new_referrals_{x}"].sum() / total_ref)
+                                        if total_ref else float("nan"))
+        for r in REFERRAL_RESULTS:
+            s[f"referral_results_{r}"] = int(ts[f"new_referrals_result_{r}"].sum())
+        s["health_vcse_referrals"] = int(ts["new_health_to_vcse_referrals"].sum()
+                                         + ts["new_vcse_to_health_referrals"].sum())
+        s["health_vcse_referrals_per_1000_residents"] = 1000 * s["health_vcse_referrals"] / n
+        links = int(ts["new_referrals_result_accepted"].sum()
+                    + ts["new_vcse_to_health_referrals"].sum())
+        s["health_vcse_links_per_1000_residents"] = 1000 * links / n
+        s["parish_council_signposts_per_1000_residents"] = (
+            1000 * int(ts["new_signposted_parish_council"].sum()) / n)
+        s["community_mobilisation_per_1000_residents"] = 1000 * int(
+            ts["new_informal_help"].sum() + ts["new_buddied"].sum()
+            + ts["new_signposted_parish_council"].sum()
+            + ts["new_signposted_locality_officer"].sum() + ts["new_signposted_hub"].sum()) / n
+        s["max_waiting"] = int(ts["n_pathway_waiting"].max())
+        s["mean_frac_volunteer_utilisation"] = float(ts["frac_volunteer_utilisation"].mean())
+        s["vol_applications"] = int(ts["new_vol_applications"].sum())
+        s["vol_dropouts_waiting"] = int(ts["new_vol_dropouts_waiting"].sum())
+        s["vol_dropouts_idle"] = int(ts["new_vol_dropouts_idle"].sum())
+        for col in ("n_vol_registered", "n_vol_active", "n_vol_idle", "n_vol_lapsed",
+                    "n_groups_open", "frac_directory_accuracy", "n_health_vcse_ties"):
+            s[f"final_{col}"] = float(last[col])
+        s["groups_closed"] = int(ts["new_groups_closed"].sum())
+        s["groups_formed"] = int(ts["new_groups_formed"].sum())
+        s["mean_frac_directory_accuracy"] = float(ts["frac_directory_accuracy"].mean())
+        s["frac_gp_consultations_nonmedical"] = float(last["frac_gp_consultations_nonmedical"])
+        s["lw_hours"] = float(ts["new_lw_hours"].sum())
+        s["lw_cost"] = float(len(model.link_workers) * model.cfg.link_worker.salary_per_year
+                             * days / 365)
+        s["funding_spent"] = float(ts["new_funding_spent"].sum())
+        for k, name in enumerate(ONS4):
+            s[f"final_mean_wellbeing_{name}"] = float(last[f"mean_wellbeing_{name}"])
+    s["bounced_residents"] = int((pop.bounces > 0).sum())
+    s["mean_lw_referrals_per_referred"] = (float(pop.lw_referrals[pop.lw_referrals > 0].mean())
+                                           if (pop.lw_referrals > 0).any() else float("nan"))
+    # reach and unmet need by group (equity)
+    ever = pop.ever_need
+    for label, key in (("deprivation", pop.deprivation), ("rural", pop.rural.astype(int)),
+                       ("digital", pop.digital.astype(int)), ("limitation", pop.limitation)):
+        for k, v in _share_by(pop.ever_supported, ever, key).items():
+            s[f"frac_reached_by_{label}_{k}"] = v
+        for k in np.unique(key):
+            sel = key == k
+            s[f"unmet_days_per_resident_by_{label}_{k}"] = float(pop.unmet_days[sel].mean())
+    # the client profile of people referred to link workers (compare 004:464-474)
+    ref = pop.lw_referrals > 0
+    if ref.any():
+        adults = ref & (pop.age >= 16)
+        s["client_mean_age"] = float(pop.age[ref].mean())
+        s["client_frac_female"] = float(pop.female[ref].mean())
+        s["client_frac_limited_a_lot"] = float((pop.limitation[ref] == 2).mean())
+        s["client_frac_limited_a_little"] = float((pop.limitation[ref] == 1).mean())
+        s["client_frac_adult"] = float(adults.sum() / ref.sum())
+    degrees = [gp.initial_vcse_degree for gp in model.gp_practices]
+    s["frac_gp_vcse_degree_1"] = float(np.mean([d == 1 for d in degrees])) if degrees else 0.0
+    s["frac_gp_vcse_degree_2"] = float(np.mean([d == 2 for d in degrees])) if degrees else 0.0
+    s.update(model.evaluation.summary())
+    return s

@@ -1,0 +1,493 @@
+"""The community-response model."""
+
+from __future__ import annotations
+
+import copy
+import logging
+
+import mesa
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from sim import events, metrics
+from sim.agents.health import GPPractice, LinkWorker
+from sim.agents.intermediaries import Intermediary, LocalityOfficer, ParishCouncil, PlaceHub
+from sim.agents.organisations import GroupKind, NHSTrust, Organisation, VCSEGroup
+from sim.agents.people import Resident, Volunteer
+from sim.evaluation import Evaluation
+from sim.params import Config, validate
+from sim.population import build_population
+from sim.processes import help_seeking, need, volunteering, wellbeing
+from sim.rng import Streams
+from sim.state import Pathway, Population, VolunteerState
+from sim.topology import UnitInfo, build_topology
+
+logging.getLogger("MESA").setLevel(logging.WARNING)
+
+
+class CommunityModel(mesa.Model):
+    """Residents, volunteers, link workers, VCSE groups, GP practices and intermediaries on a
+    social network; one step is one day.
+
+    Step order (every day, after ``model.day`` advances):
+
+    1. **Events** due today are applied (``sim.events``; the scenario timeline).
+    2. **Need**: onset (one uniform per resident from the ``need`` stream), escalation or
+       self-resolution of unmet need, and the end of group, informal and statutory support
+       (resolution, or one level lower).
+    3. **Help seeking**: residents in unmet need with nothing under way may seek help through
+       one channel: GP, self-referral to a link worker, ties (mutual aid), a group they know,
+       or an intermediary (locality officer, parish council, hub).
+    4. **GP practices**: routine consultations; a raised non-medical need is referred to a
+       link worker with the practice's (ramping) engagement, or signposted to a tied group.
+       Statutory services refer some residents in moderate or complex unmet need.
+    5. **Link workers** (in random order): end due support, admit from the waiting list,
+       triage the inbox (hand-back / bounce, light-touch, bespoke), match clients to
+       destinations from their directory (stale entries fail).
+    6. **Groups**: funding in and out, closure (money or churn), the LIO's directory refresh
+       and capacity building, mutual aid groups forming in an emergency.
+    7. **Volunteers**: applications, processing by limited management capacity, training,
+       placement by the LIO, task allocation, idling, goodwill decay and dropout.
+    8. **Intermediaries**: locality officer's tie building; parish council's buddy scheme.
+    9. **Wellbeing**: ONS4 scores move towards the target of each resident's situation.
+    10. **Measurement**: evaluation follow-ups fall due; the day's metrics row is collected.
+    """
+
+    def __init__(self, config: Config | None = None):
+        cfg = validate(copy.deepcopy(config) if config is not None else Config())
+        streams = Streams(cfg.run.seed, cfg.run.replicate)
+        super().__init__(rng=int(streams.seed_sequence("mesa").generate_state(1)[0]))
+        self.cfg = cfg
+        self.streams = streams
+        self.flows: dict[str, float] = {}
+        self.rows: list[dict] = []
+        self.organisations: list[Organisation] = []
+        self.groups: list[VCSEGroup] = []
+        self.groups_by_unit: dict[int, list[VCSEGroup]] = {}
+        self.gp_practices: list[GPPractice] = []
+        self.link_workers: list[LinkWorker] = []
+        self.intermediaries: list[Intermediary] = []
+        self.lio: VCSEGroup | None = None
+        self.nhs_trust: NHSTrust | None = None
+        self._cross_ties: set[frozenset[int]] = set()
+        self._residents: dict[int, Resident] = {}
+        self._volunteers: dict[int, Volunteer] = {}
+        self._space = None
+        self._graph = None
+        self.event_log: list[dict] = []
+        self.timeline = events.Timeline.from_config(cfg.events)
+
+        topo = build_topology(cfg.topology, streams.topology)
+        self.units: list[UnitInfo] = topo.units
+        self.edges = topo.edges
+        gp_of_unit = self._build_practices()
+        self.pop: Population = build_population(topo, cfg, streams.population, gp_of_unit)
+        self._build_organisations()
+        self._build_ties()
+        self._seed_volunteers()
+        self.onset_p = need.onset_probability(self)
+        halving = cfg.help_seeking.gp_distance_halving_miles
+        self.gp_access = 0.5 ** (np.array([gp.distance_miles for gp in self.gp_practices])
+                                 / halving)
+        self.mean_gp_access = float(self.gp_access[self.pop.gp].mean())
+        self.lw_awareness = np.array([u.params.lw_awareness if self._unit_has_lw(u.index)
+                                      else 0.0 for u in self.units])
+        self.wellbeing_targets = wellbeing.targets(self)
+        self.isolation_offset = np.zeros((self.pop.n, 4), np.float32)
+        self.isolation_offset[self.pop.degree == 0, 0] = -cfg.wellbeing.isolation_penalty
+        need.seed_initial_need(self, streams.population)
+        wellbeing.initialise(self, streams.population)
+        self.evaluation = Evaluation(self)
+        self.refresh_unit_flags()
+        if cfg.run.resident_agents:
+            for i in range(self.pop.n):
+                self._residents[i] = Resident(self, i)
+
+    # ------------------------------------------------------------------ construction
+    def _build_practices(self) -> list[list[int]]:
+        out = []
+        for u in self.units:
+            ids = []
+            for k in range(u.params.gp_practices):
+                gp = GPPractice(self, u.index, u.params.gp_distance_miles, f"{u.name}-gp-{k + 1}")
+                ids.append(gp.index)
+            out.append(ids)
+        return out
+
+    def _add_group(self, kind: GroupKind, unit: int, on_directory: bool, name: str = ""
+                   ) -> VCSEGroup:
+        g = VCSEGroup(self, kind, getattr(self.cfg.groups, kind.value), unit, on_directory, name)
+        self.groups.append(g)
+        self.groups_by_unit.setdefault(unit, []).append(g)
+        return g
+
+    def _build_organisations(self) -> None:
+        t = self.cfg.topology
+        rng = self.streams.topology
+        if t.place_lio:
+            self.lio = self._add_group(GroupKind.LIO, -1, False, "lio")
+        for k in range(t.place_charities):
+            self._add_group(GroupKind.FORMAL_CHARITY, -1, True, f"place-charity-{k + 1}")
+        for u in self.units:
+            p = u.params
+            for k in range(p.formal_charities):
+                self._add_group(GroupKind.FORMAL_CHARITY, u.index, True,
+                                f"{u.name}-charity-{k + 1}")
+            for k in range(p.community_groups):
+                listed = bool(rng.random() >= p.share_groups_off_radar)
+                self._add_group(GroupKind.COMMUNITY_GROUP, u.index, listed,
+                                f"{u.name}-group-{k + 1}")
+            if p.informal_network:
+                self._add_group(GroupKind.MUTUAL_AID, u.index, False, f"{u.name}-network")
+            practices = [gp for gp in self.gp_practices if gp.unit == u.index]
+            for k in range(p.link_workers):
+                lw = LinkWorker(self, u.index, p.lw_travel_hours_per_contact,
+                                f"{u.name}-lw-{k + 1}")
+                practices[k % len(practices)].link_workers.append(lw)
+            unit_lws = [lw for lw in self.link_workers if lw.unit == u.index]
+            for k, gp in enumerate(practices):
+                if not gp.link_workers and unit_lws:
+                    gp.link_workers.append(unit_lws[k % len(unit_lws)])
+            if p.locality_officer:
+                self.intermediaries.append(LocalityOfficer(self, u.index, f"{u.name}-lo"))
+            if p.parish_council:
+                self.intermediaries.append(ParishCouncil(self, u.index, f"{u.name}-pc"))
+        self.intermediaries.append(PlaceHub(self, -1, "place-hub"))
+        if t.nhs_trust:
+            self.nhs_trust = NHSTrust(self)
+
+    def _build_ties(self) -> None:
+        """GP-VCSE ties (most practices link with one organisation, 000:97), link workers'
+        ties to the LIO and locality officer, and each link worker's directory."""
+        g, rng = self.cfg.gp, self.streams.topology
+        shares = np.array([g.share_vcse_degree_0, g.share_vcse_degree_1, g.share_vcse_degree_2])
+        shares = np.append(shares, max(1.0 - shares.sum(), 0.0))
+        for gp in self.gp_practices:
+            unit = self.units[gp.unit]
+            options = [x for x in self.groups_by_unit.get(-1, []) + (
+                self.groups_by_unit.get(gp.unit, []) if unit.params.gp_vcse_ties_reach_unit
+                else []) if x.kind is not GroupKind.MUTUAL_AID]
+            degree = min(int(rng.choice(4, p=shares / shares.sum())), len(options))
+            if degree:
+                w = np.array([x.nominal_capacity + 1.0 for x in options])
+                chosen = rng.choice(len(options), size=degree, replace=False, p=w / w.sum())
+                for k in sorted(chosen.tolist()):
+                    gp.vcse_ties.append(options[k].index)
+                    self.add_tie(gp, options[k])
+            gp.initial_vcse_degree = len(gp.vcse_ties)
+        for lw in self.link_workers:
+            if self.lio is not None:
+                self.add_tie(lw, self.lio)
+            for hub in self.intermediaries:
+                if isinstance(hub, LocalityOfficer) and hub.unit == lw.unit:
+                    self.add_tie(lw, hub)
+            lw.refresh_directory(self.groups)
+
+    def _seed_volunteers(self) -> None:
+        """Groups start with their volunteers, drawn from willing residents within reach; the
+        hospital trust with its in-hospital volunteers."""
+        pop, rng = self.pop, self.streams.population
+        V = VolunteerState
+        for org in [*self.groups, *([self.nhs_trust] if self.nhs_trust else [])]:
+            if isinstance(org, NHSTrust):
+                k = int(round(self.cfg.topology.nhs_trust_volunteers_per_1000 * pop.n / 1000))
+            else:
+                k = org.params.initial_volunteers
+            if k == 0:
+                continue
+            pool = pop.vstate == V.LATENT
+            if org.unit >= 0:
+                u = self.units[org.unit]
+                pool[: u.start] = False
+                pool[u.stop:] = False
+            cand = np.flatnonzero(pool)
+            if cand.size == 0:
+                continue
+            chosen = np.sort(rng.choice(cand, size=min(k, cand.size), replace=False))
+            pop.vstate[chosen] = V.ACTIVE
+            pop.vorg[chosen] = org.index
+            pop.vtrained_at[chosen] = org.index
+            pop.vlast_task[chosen] = 0
+            if isinstance(org, NHSTrust):
+                pop.nhs_volunteer[chosen] = True
+            self.create_volunteer_agents(chosen)
+        self.org_training_days = np.array([o.training_days for o in self.organisations])
+        volunteering.refresh_trained_counts(self)
+
+    # ------------------------------------------------------------------ the day
+    @property
+    def day(self) -> int:
+        """Days simulated so far (0 before the first step)."""
+        return self.steps
+
+    def step(self) -> None:
+        self.flows = {}
+        events.apply_due(self)
+        need.need_onset(self)
+        need.unmet_dynamics(self)
+        need.end_due_support(self)
+        self.refresh_unit_flags()
+        for hub in self.intermediaries:
+            hub.begin_day()
+        help_seeking.seek_help(self)
+        help_seeking.routine_consultations(self)
+        help_seeking.statutory_referrals(self)
+        self.agents_by_type[LinkWorker].shuffle_do("step") if self.link_workers else None
+        self._groups_step()
+        volunteering.step(self)
+        for hub in self.intermediaries:
+            if hasattr(hub, "step"):
+                hub.step()
+        wellbeing.update(self)
+        self.pop.unmet_days += self.pop.unmet()
+        self.evaluation.step()
+        if self.cfg.run.collect:
+            self.rows.append(metrics.daily_row(self))
+
+    def _groups_step(self) -> None:
+        rng = self.streams.groups
+        p = self.cfg.groups
+        day = self.day
+        for g in list(self.groups):
+            if not g.is_open:
+                continue
+            if day % 365 == 0:
+                g.renew_funding()
+            g.step_funding()
+            if g.is_open and g.kind is not GroupKind.LIO and (
+                    rng.random() < p.p_closure_per_year / 365.0):
+                g.close("churn")
+        lio = self.lio
+        if lio is not None and lio.is_open:
+            if day % p.lio_directory_refresh_days == 0:
+                for lw in self.link_workers:
+                    lw.refresh_directory(self.groups)
+            if day % p.lio_new_group_days == 0:
+                u = self.units[int(rng.integers(len(self.units)))]
+                g = self._add_group(GroupKind.COMMUNITY_GROUP, u.index, True,
+                                    f"{u.name}-new-group-{day}")
+                self.org_training_days = np.append(self.org_training_days, g.training_days)
+                self.count("new_groups_formed")
+        if self.cfg.emergency.active:
+            self._mutual_aid_emerges(rng)
+
+    def _mutual_aid_emerges(self, rng: np.random.Generator) -> None:
+        """In an emergency, mutual aid groups form where social capital is high (003:67)."""
+        pop = self.pop
+        base = self.cfg.groups.mag_formation_per_unit_per_day
+        for u in self.units:
+            if any(g.is_open and g.kind is GroupKind.MUTUAL_AID
+                   for g in self.groups_by_unit.get(u.index, ())):
+                continue
+            sl = slice(u.start, u.stop)
+            capital = min(float(pop.degree[sl].mean()) / 10.0, 1.0)
+            if rng.random() >= base * capital:
+                continue
+            g = self._add_group(GroupKind.MUTUAL_AID, u.index, False, f"{u.name}-mag-{self.day}")
+            self.org_training_days = np.append(self.org_training_days, g.training_days)
+            latent = np.flatnonzero(pop.vstate[sl] == VolunteerState.LATENT) + u.start
+            k = min(g.params.initial_volunteers, latent.size)
+            if k:
+                chosen = np.sort(rng.choice(latent, size=k, replace=False))
+                pop.vstate[chosen] = VolunteerState.ACTIVE
+                pop.vorg[chosen] = g.index
+                pop.vtrained_at[chosen] = g.index
+                pop.vlast_task[chosen] = self.day
+                self.create_volunteer_agents(chosen)
+            self.count("new_groups_formed")
+
+    # ------------------------------------------------------------------ shared actions
+    def count(self, name: str, k: float = 1) -> None:
+        """Add ``k`` to today's flow ``name``."""
+        self.flows[name] = self.flows.get(name, 0) + k
+
+    def start_support(self, i: int, pathway: Pathway, days: int) -> None:
+        pop = self.pop
+        pop.pathway[i] = pathway
+        pop.until[i] = self.day + days
+        if pop.first_support[i] < 0:
+            pop.first_support[i] = self.day
+            pop.ever_supported[i] = True
+            self.count("new_first_support")
+            self.count("sum_days_to_first_support", self.day - int(pop.need_onset[i]))
+
+    def link_worker_for(self, i: int) -> LinkWorker | None:
+        lws = self.gp_practices[self.pop.gp[i]].link_workers
+        return lws[i % len(lws)] if lws else None
+
+    def refer_to_link_worker(self, i: int, source: str) -> bool:
+        lw = self.link_worker_for(i)
+        if lw is None:
+            return False
+        self.pop.pathway[i] = Pathway.WAITING
+        self.pop.lw_referrals[i] += 1
+        lw.inbox.append((i, source))
+        self.count(f"new_referrals_{source}")
+        if source == "vcse":
+            self.count("new_vcse_to_health_referrals")
+        return True
+
+    def offer_to_group(self, i: int, g: int, source: str, keep_pathway: bool = False) -> str:
+        """Refer resident ``i`` to organisation ``g``: 'accepted', 'declined' or 'stale'."""
+        group = self.organisations[g]
+        from_health = source in ("link_worker", "gp")
+        self.count("new_group_referrals")
+        if from_health:
+            self.count("new_health_to_vcse_referrals")
+        if not group.is_open:
+            if from_health:
+                self.count("new_referrals_result_stale")
+            return "stale"
+        result = group.offer(i) if self._attends(i, group) else "not_reached"
+        if from_health:
+            self.count(f"new_referrals_result_{'declined' if result == 'not_reached' else result}")
+        if result == "accepted":
+            pop = self.pop
+            pop.provider[i] = g
+            pop.matched[i] = True
+            days = group.params.support_days
+            if keep_pathway:
+                pop.group_until[i] = self.day + days
+            else:
+                self.start_support(i, Pathway.GROUP, days)
+        return result
+
+    def _attends(self, i: int, group: VCSEGroup) -> bool:
+        """Rural residents reach place-level (town) destinations less often (000:34)."""
+        if group.unit >= 0 or not self.pop.rural[i]:
+            return True
+        access = self.gp_access[self.pop.gp[i]]
+        return access >= 1.0 or self.streams.groups.random() < access
+
+    def hand_back_to_gp(self, i: int) -> None:
+        """Needs beyond a link worker's scope: re-escalation if a route exists, else a bounce."""
+        if self.cfg.link_worker.reescalation_pathway:
+            self.start_support(i, Pathway.STATUTORY, self.cfg.link_worker.statutory_support_days)
+            self.count("new_reescalations")
+        else:
+            self.pop.pathway[i] = Pathway.NONE
+            self.pop.bounces[i] += 1
+            self.count("new_referrals_result_bounced")
+
+    def finish_link_worker_support(self, i: int) -> None:
+        pop = self.pop
+        g = int(pop.provider[i])
+        if g >= 0 and pop.group_until[i] > self.day and self.organisations[g].is_open:
+            pop.pathway[i] = Pathway.GROUP
+            pop.until[i] = pop.group_until[i]
+            return
+        factor = 1.0 if pop.matched[i] else self.cfg.need.unmatched_resolution_factor
+        need.complete_support(self, np.array([i]), factor)
+
+    def surface_hidden_need(self, i: int, rng: np.random.Generator) -> bool:
+        pop = self.pop
+        if pop.hidden[i] and rng.random() < self.cfg.need.p_hidden_surfaces_on_contact:
+            pop.hidden[i] = False
+            pop.need[i] = min(int(pop.need[i]) + 1, 3)
+            self.count("new_hidden_needs_surfaced")
+            return True
+        return False
+
+    def on_group_closed(self, group: VCSEGroup) -> None:
+        pop = self.pop
+        clients = np.flatnonzero(pop.provider == group.index)
+        in_group = clients[pop.pathway[clients] == Pathway.GROUP]
+        pop.pathway[in_group] = Pathway.NONE
+        pop.matched[clients[pop.pathway[clients] == Pathway.LINK_WORKER]] = False
+        pop.provider[clients] = -1
+        pop.disruptive[clients] = False
+        self.count("new_support_lost_group_closed", in_group.size)
+        volunteering.release_volunteers_of(self, group)
+        self._cross_ties = {t for t in self._cross_ties if group.unique_id not in t}
+        for gp in self.gp_practices:
+            if group.index in gp.vcse_ties:
+                gp.vcse_ties.remove(group.index)
+
+    def volunteer_tasks(self, idx: np.ndarray) -> None:
+        """Volunteers ``idx`` did a task today: goodwill rises, they are active."""
+        pop = self.pop
+        idx = np.asarray(idx, np.int64)
+        pop.vlast_task[idx] = self.day
+        pop.goodwill[idx] = np.minimum(
+            pop.goodwill[idx] + np.float32(self.cfg.volunteers.goodwill_gain_task), 2.0)
+        trained = idx[(pop.vstate[idx] == VolunteerState.ACTIVE)
+                      | (pop.vstate[idx] == VolunteerState.IDLE)]
+        pop.vstate[trained] = VolunteerState.ACTIVE
+
+    def create_volunteer_agents(self, idx: np.ndarray) -> None:
+        for i in idx.tolist():
+            if i not in self._volunteers:
+                self._volunteers[i] = Volunteer(self, i)
+
+    def add_tie(self, a: mesa.Agent, b: mesa.Agent) -> None:
+        """An organisational tie; counted as cross-sector when it joins health and VCSE."""
+        if {a.sector, b.sector} in ({"health", "vcse"}, {"health", "community"}):
+            self._cross_ties.add(frozenset((a.unique_id, b.unique_id)))
+
+    def count_health_vcse_ties(self) -> int:
+        return len(self._cross_ties)
+
+    # ------------------------------------------------------------------ queries
+    def _unit_has_lw(self, unit: int) -> bool:
+        return any(lw.unit == unit for lw in self.link_workers)
+
+    def refresh_unit_flags(self) -> None:
+        n = len(self.units)
+        self.unit_has_groups = np.array([bool(self.open_groups_reachable(u)) for u in range(n)],
+                                        float)
+        self.unit_has_intermediary = np.array(
+            [any(h.daily_capacity() > 0 for h in self.intermediaries_for(u)) for u in range(n)],
+            float)
+
+    def open_groups_reachable(self, unit: int) -> list[VCSEGroup]:
+        return [g for g in (*self.groups_by_unit.get(unit, ()), *self.groups_by_unit.get(-1, ()))
+                if g.is_open and not g.distanced and g.kind is not GroupKind.LIO]
+
+    def intermediaries_for(self, unit: int) -> list[Intermediary]:
+        return [h for h in self.intermediaries if h.unit in (unit, -1)]
+
+    def group_needing_volunteers(self, unit: int) -> VCSEGroup | None:
+        """The open group in reach with the most clients per trained volunteer."""
+        options = [g for g in self.open_groups_reachable(unit) if g.kind is not GroupKind.MUTUAL_AID]
+        if not options:
+            return None
+        return max(options, key=lambda g: ((g.n_clients + 1) / (g.n_trained + 1), -g.index))
+
+    def resident(self, i: int) -> Resident:
+        """The Resident agent for resident ``i`` (created on demand if agents are not kept)."""
+        agent = self._residents.get(i)
+        if agent is None:
+            agent = self._residents[i] = Resident(self, i)
+        return agent
+
+    @property
+    def social_graph(self) -> nx.Graph:
+        """The residents' social network as a networkx graph (built on first use)."""
+        if self._graph is None:
+            g = nx.Graph()
+            g.add_nodes_from(range(self.pop.n))
+            g.add_edges_from(self.edges.tolist())
+            self._graph = g
+        return self._graph
+
+    @property
+    def space(self):
+        """Mesa ``Network`` space over the social graph (built on first use, no layout)."""
+        if self._space is None:
+            from mesa.discrete_space import Network
+
+            self._space = Network(self.social_graph, random=self.random, layout=None)
+        return self._space
+
+    # ------------------------------------------------------------------ running
+    def run(self, days: int | None = None) -> None:
+        for _ in range(self.cfg.run.days if days is None else days):
+            self.step()
+
+    def timeseries(self) -> pd.DataFrame:
+        return metrics.finalise(self.rows)
+
+    def apply_event(self, kind: str, params: dict | None = None) -> None:
+        """Apply a registered event now (live injects, e.g. from the dashboard)."""
+        events.apply(self, events.Event(day=self.day, kind=kind, params=dict(params or {})))

@@ -1,0 +1,586 @@
+"""Typed model parameters: one line of meaning, a source and an allowed range per number.
+
+Every number the model uses lives here. Each field is declared with :func:`param`, which records
+its meaning, its source (``"004:359"`` = seed file 004, line 359; or ``"assumption"``) and the
+allowed range. :func:`validate` walks the whole tree and raises :class:`ConfigError` naming the
+dotted key (``link_worker.caseload_cap``) and what is allowed, before anything is built.
+
+The same dataclasses are the Hydra schema (``sim.config``) and the plain-Python API
+(``sim.CommunityModel(Config())``): the model never needs Hydra.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """An invalid configuration value; the message names the dotted key and what is allowed."""
+
+    def __init__(self, key: str, message: str):
+        self.key = key
+        super().__init__(f"{key}: {message}")
+
+
+def param(
+    default: Any,
+    meaning: str,
+    source: str = "assumption",
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    choices: tuple | None = None,
+    unit: str = "",
+) -> Any:
+    """Declare a parameter field with its meaning, source, unit and allowed range."""
+    meta = {"meaning": meaning, "source": source, "lo": lo, "hi": hi, "choices": choices,
+            "unit": unit}
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def prob(default: float, meaning: str, source: str = "assumption") -> Any:
+    """A probability in [0, 1]."""
+    return param(default, meaning, source, lo=0.0, hi=1.0, unit="probability")
+
+
+def count(default: int, meaning: str, source: str = "assumption", lo: int = 0) -> Any:
+    """A non-negative whole number."""
+    return param(default, meaning, source, lo=lo, unit="count")
+
+
+def section(cls: type) -> Any:
+    """A nested parameter section."""
+    return field(default_factory=cls)
+
+
+# --------------------------------------------------------------------------------------------
+# Run control
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunParams:
+    seed: int = param(20201, "base seed; with `replicate` it decides every output byte", lo=0)
+    replicate: int = param(0, "replicate number; replicate k uses the same stream for every "
+                              "scenario, so comparisons are paired", lo=0)
+    days: int = param(365, "days to simulate (one step = one day)", lo=1, hi=36500, unit="days")
+    collect: bool = param(True, "collect the daily metrics table")
+    plots: bool = param(True, "write PNG plots of key metrics (CLI only)")
+    resident_agents: bool = param(
+        True, "create a Mesa Resident agent object per resident (views on the arrays); "
+              "false creates them on demand only")
+    overwrite: bool = param(False, "CLI: replace results of a different configuration already "
+                                   "in the run directory")
+
+
+# --------------------------------------------------------------------------------------------
+# Topology and population
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class UnitParams:
+    """One neighbourhood unit (urban estate or rural parish) and the organisations inside it."""
+
+    n_residents: int = count(8000, "residents in one unit", "000:34 (Case A estate, thousands)",
+                             lo=1)
+    mean_household_size: float = param(2.3, "mean residents per household", lo=1.0, hi=10.0)
+    ties_per_household: int = count(6, "between-household social ties per household "
+                                       "(small-world ring degree, even)", lo=0)
+    p_rewire: float = prob(0.05, "share of between-household ties rewired to a random "
+                                 "household in the unit (small world)")
+    n_community_leaders: int = count(10, "trusted residents tied to many households "
+                                         "(community-centre hub)", "000:79-80")
+    leader_ties: int = count(40, "ties per community leader")
+    deprivation_quintile: int = param(1, "typical IMD quintile of the unit (1 = most deprived)",
+                                      "000:34", lo=1, hi=5)
+    rural: bool = param(False, "rural unit (no amenities, poor transport)", "000:34")
+    gp_practices: int = count(2, "GP practices serving the unit", "assumption")
+    gp_distance_miles: float = param(0.5, "distance from residents to their GP practice",
+                                     "000:34, 000:87", lo=0.0, unit="miles")
+    gp_on_site: bool = param(True, "GP practice inside the unit (false: off-site)", "000:87")
+    link_workers: int = count(1, "social-prescribing link workers attached to the unit's "
+                                 "practices (PCN)", "002:105, 002:149")
+    formal_charities: int = count(6, "formal charities delivering support in the unit")
+    community_groups: int = count(10, "community groups in the unit (street-level, clubs)")
+    share_groups_off_radar: float = prob(
+        0.5, "share of community groups not on the link-worker directory", "000:118; 002:244")
+    locality_officer: bool = param(True, "an urban locality officer works in the unit",
+                                   "000:80-81, 000:120")
+    parish_council: bool = param(False, "a parish council acts as local hub", "000:86, 000:121")
+    informal_network: bool = param(False, "an informal village network (unconstituted group "
+                                          "led by a few key people)", "000:86, 000:121")
+    gp_vcse_ties_reach_unit: bool = param(
+        True, "GP practices can form ties with the unit's groups (false: no link to health, "
+              "as in Case B)", "000:87, 000:116")
+    lw_awareness: float = prob(1.0, "how well residents know they can refer themselves to a "
+                                    "link worker (weight on self-referral)", "000:87, 000:116")
+    lw_travel_hours_per_contact: float = param(
+        0.1, "link-worker travel time per client contact", "002:166", lo=0.0, unit="hours")
+
+
+def _rural_unit() -> UnitParams:
+    return UnitParams(
+        n_residents=380, mean_household_size=2.2, ties_per_household=8, p_rewire=0.02,
+        n_community_leaders=2, leader_ties=60, deprivation_quintile=4, rural=True,
+        gp_practices=1, gp_distance_miles=6.0, gp_on_site=False, link_workers=1,
+        formal_charities=0, community_groups=0, share_groups_off_radar=1.0,
+        locality_officer=False, parish_council=True, informal_network=True,
+        gp_vcse_ties_reach_unit=False, lw_awareness=0.2, lw_travel_hours_per_contact=1.0,
+    )
+
+
+@dataclass
+class TopologyParams:
+    kind: str = param("urban", "network topology", "MODEL_BRIEF s3",
+                      choices=("urban", "rural", "county", "file"))
+    n_residents: int = count(8000, "total residents (urban/rural: the one unit; county: all "
+                                   "units; file: taken from the population table)", lo=1)
+    rural_share: float = prob(0.25, "county: share of residents living in rural parishes")
+    urban: UnitParams = section(UnitParams)
+    rural_unit: UnitParams = field(default_factory=_rural_unit)
+    place_lio: bool = param(True, "a local infrastructure organisation (CVS / volunteer "
+                                  "centre) serves the place", "002:111, 002:202-214")
+    place_charities: int = count(3, "place-level formal charities reachable from every unit",
+                                 "004:790-884")
+    nhs_trust: bool = param(True, "a hospital trust with its own volunteers serves the place",
+                            "003:38, 003:146")
+    nhs_trust_volunteers_per_1000: float = param(
+        4.0, "hospital-trust volunteers per 1,000 residents", lo=0.0)
+    graph_file: str = param("", "file topology: GraphML or edge-list file of resident ties")
+    population_file: str = param("", "file topology: CSV or Parquet population table, one row "
+                                     "per resident")
+
+
+# --------------------------------------------------------------------------------------------
+# Residents: need, help seeking, wellbeing
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PopulationParams:
+    mean_age_adult: float = param(49.0, "mean age of adults (16+)", lo=16, hi=100, unit="years")
+    share_children: float = prob(0.19, "share of residents under 16")
+    share_female: float = prob(0.51, "share of residents who are women")
+    p_limitation_a_little: float = prob(0.11, "share limited a little day to day")
+    p_limitation_a_lot: float = prob(0.08, "share limited a lot day to day")
+    p_digitally_excluded: float = prob(0.12, "share without digital access")
+    p_digitally_excluded_65plus: float = prob(0.35, "share of 65+ without digital access")
+
+
+@dataclass
+class NeedParams:
+    p_onset_per_day: float = prob(
+        0.0006, "daily chance a resident with no need develops a non-medical need "
+                "(before multipliers; calibrated so ~1 in 5 GP consultations carry one, "
+                "002:95)")
+    share_onset_low: float = prob(0.55, "share of new needs that start low", "004:296-330")
+    share_onset_complex: float = prob(0.12, "share of new needs that start complex "
+                                            "(rest: moderate)", "004:296-330")
+    mult_limitation_a_little: float = param(2.5, "onset multiplier, limited a little", lo=0)
+    mult_limitation_a_lot: float = param(12.0, "onset multiplier, limited a lot", "004:474", lo=0)
+    mult_age_65plus: float = param(4.0, "onset multiplier, aged 65+", "004:464", lo=0)
+    mult_female: float = param(1.6, "onset multiplier, women", "004:464; 000:460", lo=0)
+    mult_child: float = param(0.15, "onset multiplier, under 16 (few children reach these "
+                                    "services)", "004:464", lo=0)
+    mult_per_deprivation_quintile: float = param(
+        1.15, "onset multiplier per quintile more deprived than least deprived", "002:216", lo=1)
+    emergency_multiplier: float = param(1.0, "onset multiplier during a civil emergency "
+                                             "(set by events)", lo=0)
+    p_escalate_low_per_day: float = prob(0.004, "daily chance an unmet low need becomes "
+                                                "moderate", "002:370; 004:420")
+    p_escalate_moderate_per_day: float = prob(0.002, "daily chance an unmet moderate need "
+                                                     "becomes complex", "002:370; 004:420")
+    p_self_resolve_low_per_day: float = prob(0.03, "daily chance an unmet low need resolves")
+    p_self_resolve_moderate_per_day: float = prob(0.01, "… moderate need resolves unaided")
+    p_self_resolve_complex_per_day: float = prob(0.004, "… complex need resolves unaided")
+    p_hidden: float = prob(0.25, "chance a need hides a further issue", "004:420, 004:446-451")
+    p_hidden_surfaces_on_contact: float = prob(0.5, "chance a hidden issue surfaces at a "
+                                                    "link-worker contact", "004:446-451")
+    p_resolve_on_completion: float = prob(
+        0.7, "chance support, once completed, resolves the need (else one level lower)",
+        "004:510-518")
+    p_resolve_complex_on_completion: float = prob(0.35, "same, complex needs", "004:420")
+    unmatched_resolution_factor: float = prob(
+        0.6, "link-worker support that found no destination resolves needs this much as often",
+        "002:205, 004:784")
+    initial_prevalence: float = prob(0.04, "share of residents in need on day 0")
+
+
+@dataclass
+class HelpSeekingParams:
+    p_seek_per_day: float = prob(0.015, "daily chance a resident in unmet need seeks help")
+    weight_gp: float = param(1.0, "channel weight: GP consultation", "004:359", lo=0)
+    weight_self_referral: float = param(0.15, "channel weight: self-referral to a link worker",
+                                        "004:360, 004:370-376", lo=0)
+    weight_informal: float = param(0.8, "channel weight: ties / mutual aid", "003:67", lo=0)
+    weight_group: float = param(0.35, "channel weight: a group the resident knows",
+                                "004:361", lo=0)
+    weight_intermediary: float = param(0.5, "channel weight: hub, locality officer or parish "
+                                            "council (if present)", "000:80-86", lo=0)
+    gp_distance_halving_miles: float = param(
+        4.0, "GP consultations, and attendance at off-site destinations, halve per this many "
+             "miles (poor transport)", "000:34, 002:166", lo=0.01, unit="miles")
+    mult_self_referral_digital: float = param(1.3, "self-referral weight with digital access",
+                                              lo=0)
+    mult_self_referral_excluded: float = param(0.4, "self-referral weight if digitally "
+                                                    "excluded", lo=0)
+    p_informal_help_per_helper: float = prob(
+        0.3, "chance one tie who is an active volunteer helps a resident who asks", "003:67")
+    informal_support_days: int = count(10, "days informal help lasts", lo=1)
+    p_signposted_to_lw: float = prob(0.2, "chance an intermediary signposts to a link worker "
+                                          "(if it has a tie to one)", "004:370-376")
+    p_statutory_referral_per_day: float = prob(
+        0.0005, "daily chance social care, community services or hospital refer a resident "
+                "in unmet moderate/complex need", "004:362-369")
+    p_vcse_onward_referral: float = prob(
+        0.25, "chance a group refers a client whose need is beyond it to a link worker",
+        "004:361")
+
+
+@dataclass
+class GPParams:
+    consults_per_year: float = param(4.0, "GP consultations per resident-year without "
+                                          "non-medical need", lo=0, unit="per year")
+    mult_consults_with_need: float = param(2.5, "consultation-rate multiplier while in need",
+                                           lo=0)
+    p_raise_nonmedical: float = prob(0.7, "chance a resident in need raises it at a consult",
+                                     "002:95")
+    engagement_start: float = prob(0.01, "chance a raised need is referred to a link worker "
+                                         "on day 0", "004:340-342")
+    engagement_max_lo: float = prob(0.04, "lowest long-run practice engagement", "004:342")
+    engagement_max_hi: float = prob(0.14, "highest long-run practice engagement", "004:342")
+    engagement_ramp_days: float = param(180.0, "time scale of GP engagement ramp-up",
+                                        "004:340-342", lo=1, unit="days")
+    p_signpost_tied_group: float = prob(0.3, "chance a raised need not referred is signposted "
+                                             "to a VCSE group the practice knows", "000:97")
+    share_vcse_degree_0: float = prob(0.05, "share of practices with no VCSE tie")
+    share_vcse_degree_1: float = prob(0.72, "share with ties to one VCSE organisation",
+                                      "000:97, 000:403")
+    share_vcse_degree_2: float = prob(0.18, "share with ties to two (rest: three)",
+                                      "000:97, 000:403")
+
+
+@dataclass
+class LinkWorkerParams:
+    caseload_cap: int = count(35, "bespoke clients a link worker holds at once (no seed "
+                                  "gives a caseload, SOURCES 6.8; ~250 a year at 49 days)", lo=1)
+    hours_per_week: float = param(37.5, "contracted hours", "002:160", lo=1, hi=80,
+                                  unit="hours")
+    triage_per_day: int = count(4, "new referrals triaged per working day", "004:314", lo=1)
+    light_touch_days: int = count(14, "length of light-touch support", "004:316, 004:324",
+                                  lo=1)
+    bespoke_days: int = count(49, "length of bespoke support (6-8 weeks)",
+                              "004:324, 004:420", lo=1)
+    bespoke_sessions: int = count(6, "sessions in bespoke support", "004:386, 004:734", lo=1)
+    session_hours: float = param(1.0, "hours per session", "004:564", lo=0, unit="hours")
+    light_touch_hours: float = param(0.5, "hours for light-touch support", "004:582", lo=0,
+                                     unit="hours")
+    hidden_need_extra_days: int = count(21, "extra support days when a hidden need surfaces",
+                                        "004:420")
+    p_complex_beyond_scope: float = prob(0.4, "chance a complex client is beyond the link "
+                                              "worker's scope and handed back", "004:318, 004:412")
+    reescalation_pathway: bool = param(False, "a fast route back into statutory care exists "
+                                              "(false: hand-backs bounce)", "002:370, 002:380")
+    statutory_support_days: int = count(60, "days of statutory support after re-escalation",
+                                        lo=1)
+    p_client_disengages: float = prob(0.15, "chance a client not self-referred misses "
+                                            "appointments and drops out", "004:428")
+    max_match_attempts: int = count(3, "destinations tried per client per day", lo=1)
+    large_group_preference: float = param(1.0, "exponent on destination capacity when "
+                                               "choosing (prefers large, stable)", "000:118", lo=0)
+    salary_per_year: float = param(34000.0, "salary (cost metric)", "002:160", lo=0, unit="GBP")
+
+
+@dataclass
+class GroupKindParams:
+    """Capacity, funding and onboarding for one kind of VCSE organisation."""
+
+    staff_client_capacity: int = count(10, "clients supported at once without volunteers")
+    clients_per_volunteer: float = param(1.5, "extra client places per active volunteer", lo=0)
+    accepts_complex: bool = param(False, "has inclusion capacity for complex needs", "002:366")
+    support_days: int = count(42, "days a client is supported", lo=1)
+    annual_funding: float = param(40000.0, "core funding per year", lo=0, unit="GBP")
+    fixed_cost_per_day: float = param(80.0, "running cost per day", lo=0, unit="GBP")
+    cost_per_client_day: float = param(3.0, "cost per client supported per day", lo=0,
+                                       unit="GBP")
+    reserve_months: float = param(4.0, "starting reserves in months of core funding", lo=0,
+                                  unit="months")
+    funding_sd: float = param(0.15, "spread (lognormal sd) of funding across groups and years",
+                              "002:244; 004:628", lo=0)
+    applications_per_day: float = param(1.0, "volunteer applications processed per day "
+                                             "(volunteer-management capacity)", "003:224-226",
+                                        lo=0)
+    training_days: int = count(7, "days of checks and training before a volunteer is active",
+                               "003:232-234")
+    initial_volunteers: int = count(6, "active volunteers at start")
+    constituted: bool = param(True, "formally constituted (visible to commissioners)",
+                              "003:192, 003:266")
+
+
+def _charity() -> GroupKindParams:
+    return GroupKindParams(staff_client_capacity=12, clients_per_volunteer=1.5,
+                           accepts_complex=True, support_days=42, annual_funding=90000.0,
+                           fixed_cost_per_day=140.0, cost_per_client_day=4.0,
+                           applications_per_day=1.0, training_days=14, initial_volunteers=10)
+
+
+def _community_group() -> GroupKindParams:
+    return GroupKindParams(staff_client_capacity=2, clients_per_volunteer=1.5,
+                           accepts_complex=False, support_days=42, annual_funding=6000.0,
+                           fixed_cost_per_day=10.0, cost_per_client_day=0.5,
+                           applications_per_day=0.3, training_days=3, initial_volunteers=5,
+                           constituted=True)
+
+
+def _mutual_aid() -> GroupKindParams:
+    return GroupKindParams(staff_client_capacity=0, clients_per_volunteer=2.0,
+                           accepts_complex=False, support_days=21, annual_funding=0.0,
+                           fixed_cost_per_day=0.0, cost_per_client_day=0.0, reserve_months=0.0,
+                           funding_sd=0.0, applications_per_day=5.0, training_days=0,
+                           initial_volunteers=8, constituted=False)
+
+
+def _lio() -> GroupKindParams:
+    return GroupKindParams(staff_client_capacity=0, clients_per_volunteer=0.0,
+                           accepts_complex=False, support_days=1, annual_funding=150000.0,
+                           fixed_cost_per_day=330.0, funding_sd=0.05, cost_per_client_day=0.0,
+                           applications_per_day=6.0, training_days=7, initial_volunteers=0)
+
+
+@dataclass
+class GroupParams:
+    formal_charity: GroupKindParams = field(default_factory=_charity)
+    community_group: GroupKindParams = field(default_factory=_community_group)
+    mutual_aid: GroupKindParams = field(default_factory=_mutual_aid)
+    lio: GroupKindParams = field(default_factory=_lio)
+    p_accept_complex_without_inclusion: float = prob(
+        0.3, "chance a group without inclusion capacity takes a complex client anyway "
+             "(and is disrupted)", "002:364-368")
+    disruption_capacity_loss: float = prob(0.2, "share of places lost while a disruptive "
+                                                "placement lasts", "002:368")
+    p_closure_per_year: float = prob(0.04, "yearly chance an open group stops for reasons "
+                                           "other than money (provision churn)", "002:244")
+    lio_directory_refresh_days: int = count(60, "days between LIO directory refreshes",
+                                            "002:205, 002:244", lo=1)
+    lio_new_group_days: int = count(150, "days between community groups formed by LIO "
+                                         "capacity building", "002:209, 002:248", lo=1)
+    mag_formation_per_unit_per_day: float = prob(
+        0.04, "daily chance a mutual aid group forms in a unit during an emergency "
+              "(times social capital)", "003:67, 003:190")
+
+
+@dataclass
+class VolunteerParams:
+    latent_share: float = prob(0.2, "share of adults willing to volunteer if asked",
+                               "003:29, 003:222")
+    p_apply_per_day: float = prob(0.0002, "daily chance a latent volunteer applies (normal "
+                                          "times)")
+    campaign_multiplier: float = param(1.0, "multiplier on applications (set by a surge "
+                                            "event)", "003:228", lo=0)
+    share_apply_to_lio: float = prob(0.5, "share of applications routed to the volunteer "
+                                          "centre (LIO) rather than a local group", "003:160")
+    goodwill_decay_waiting: float = param(0.02, "goodwill lost per day waiting to be "
+                                                "processed or trained", "003:39, 003:164", lo=0)
+    goodwill_decay_idle: float = param(0.012, "goodwill lost per idle day", "003:39, 003:277",
+                                       lo=0)
+    goodwill_gain_task: float = param(0.05, "goodwill regained per task", lo=0)
+    goodwill_sd: float = param(0.25, "spread of starting goodwill (around 1)", lo=0)
+    idle_after_days: int = count(14, "days without a task before an active volunteer counts "
+                                     "as idle", "003:277", lo=1)
+    p_attrition_per_day: float = prob(0.0006, "daily baseline chance an active volunteer stops")
+    tasks_per_client_per_week: float = param(1.0, "volunteer tasks per supported client per "
+                                                  "week", "003:206", lo=0)
+    hours_per_week: float = param(2.0, "hours a volunteer gives per week", "003:206", lo=0,
+                                  unit="hours")
+    passporting: bool = param(False, "checks and training recognised across organisations",
+                              "003:246-254")
+    lio_placement_per_day: float = param(4.0, "trained volunteers the LIO places with groups "
+                                              "per day", "003:224", lo=0)
+    rejoin_latent_after_lapse: bool = param(False, "a lapsed volunteer can apply again")
+
+
+@dataclass
+class IntermediaryParams:
+    lo_tie_interval_days: int = count(30, "days between a locality officer's attempts to "
+                                          "build a GP/link-worker–group tie", "000:92", lo=1)
+    p_lo_tie_success: float = prob(0.5, "chance such an attempt succeeds", "000:92")
+    lo_signposts_per_day: int = count(4, "residents a locality officer can help per day")
+    pc_signposts_per_day: int = count(3, "residents a parish council can help per day",
+                                      "000:121")
+    pc_key_individuals: int = count(2, "key people the parish-council response rests on",
+                                    "000:86, 000:121", lo=0)
+    p_pc_key_individual_lost_per_year: float = prob(0.1, "yearly chance one key person stops",
+                                                    "000:121-122")
+    buddies_per_household: int = count(2, "buddy volunteers per vulnerable household",
+                                       "000:86")
+    pc_ties_to_health: bool = param(False, "parish council has a tie to GP / link worker",
+                                    "000:87, 000:116")
+    hub_signposts_per_day: int = count(0, "place-based hub front-door capacity (0: no hub)",
+                                       "003:168-170")
+
+
+@dataclass
+class WellbeingParams:
+    population_life_satisfaction: float = param(7.5, "ONS4 life satisfaction, no need", lo=0,
+                                                hi=10)
+    population_worthwhile: float = param(7.8, "ONS4 worthwhile, no need", lo=0, hi=10)
+    population_happiness: float = param(7.4, "ONS4 happiness, no need", lo=0, hi=10)
+    population_anxiety: float = param(3.1, "ONS4 anxiety, no need", lo=0, hi=10)
+    need_life_satisfaction: float = param(4.8, "… in unmet need (client baseline)",
+                                          "004:511", lo=0, hi=10)
+    need_worthwhile: float = param(4.7, "… in unmet need", "004:512", lo=0, hi=10)
+    need_happiness: float = param(4.6, "… in unmet need", "004:515", lo=0, hi=10)
+    need_anxiety: float = param(7.0, "… in unmet need", "004:516", lo=0, hi=10)
+    supported_life_satisfaction: float = param(6.3, "… while supported", "004:511", lo=0,
+                                               hi=10)
+    supported_worthwhile: float = param(6.4, "… while supported", "004:512", lo=0, hi=10)
+    supported_happiness: float = param(6.3, "… while supported", "004:515", lo=0, hi=10)
+    supported_anxiety: float = param(5.6, "… while supported", "004:516", lo=0, hi=10)
+    adjust_per_day: float = prob(0.04, "share of the gap to the target closed per day")
+    isolation_penalty: float = param(0.5, "life-satisfaction points lost when a resident has "
+                                          "no ties", "004:195", lo=0, hi=10)
+
+
+@dataclass
+class EvaluationParams:
+    p_baseline_recorded: float = prob(0.9, "chance a client's ONS4 baseline is recorded",
+                                      "004:143-147")
+    p_end_recorded: float = prob(0.4, "chance the end-of-support ONS4 is recorded", "004:584")
+    p_followup_response: float = prob(0.106, "chance the 3-6 month follow-up is recorded",
+                                      "004:506")
+    followup_min_days: int = count(90, "earliest follow-up after support ends", "004:147")
+    followup_max_days: int = count(180, "latest follow-up after support ends", "004:147")
+
+
+@dataclass
+class EmergencyParams:
+    active: bool = param(False, "a civil emergency is under way (events switch it)")
+    distancing: bool = param(False, "social distancing: face-to-face groups may close",
+                             "003:298-300")
+    p_group_closed_by_distancing: float = prob(0.3, "share of community groups that cannot "
+                                                    "operate under distancing", "003:300")
+    shielded_share: float = prob(0.04, "share of residents (65+ or limited a lot first) told "
+                                       "to shield", "003:148, 003:220")
+
+
+@dataclass
+class ScenarioInfo:
+    name: str = param("baseline", "scenario name (recorded in outputs)")
+    description: str = param("", "what the scenario represents and its sources")
+
+
+@dataclass
+class Config:
+    """The whole configuration of one run."""
+
+    run: RunParams = section(RunParams)
+    scenario: ScenarioInfo = section(ScenarioInfo)
+    topology: TopologyParams = section(TopologyParams)
+    population: PopulationParams = section(PopulationParams)
+    need: NeedParams = section(NeedParams)
+    help_seeking: HelpSeekingParams = section(HelpSeekingParams)
+    gp: GPParams = section(GPParams)
+    link_worker: LinkWorkerParams = section(LinkWorkerParams)
+    groups: GroupParams = section(GroupParams)
+    volunteers: VolunteerParams = section(VolunteerParams)
+    intermediaries: IntermediaryParams = section(IntermediaryParams)
+    wellbeing: WellbeingParams = section(WellbeingParams)
+    evaluation: EvaluationParams = section(EvaluationParams)
+    emergency: EmergencyParams = section(EmergencyParams)
+    events: list[Any] = field(default_factory=list,
+                              metadata={"meaning": "timed events (injects)", "source": "",
+                                        "lo": None, "hi": None, "choices": None, "unit": ""})
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+def _check_value(key: str, value: Any, meta: dict, ftype: Any) -> None:
+    choices, lo, hi = meta.get("choices"), meta.get("lo"), meta.get("hi")
+    if choices is not None and value not in choices:
+        raise ConfigError(key, f"must be one of {', '.join(map(str, choices))} (got {value!r})")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(key, f"must be a finite number (got {value!r})")
+    if lo is not None and hi is not None and not lo <= value <= hi:
+        raise ConfigError(key, f"must be between {lo} and {hi} (got {value!r})")
+    if lo is not None and value < lo:
+        raise ConfigError(key, f"must be >= {lo} (got {value!r})")
+    if hi is not None and value > hi:
+        raise ConfigError(key, f"must be <= {hi} (got {value!r})")
+
+
+def iter_params(obj: Any, prefix: str = ""):
+    """Yield ``(dotted_key, value, metadata)`` for every leaf parameter."""
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        key = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            yield from iter_params(value, key + ".")
+        else:
+            yield key, value, dict(f.metadata)
+
+
+def validate(cfg: Config) -> Config:
+    """Check every value against its declared range and cross-field rules; return ``cfg``."""
+    for key, value, meta in iter_params(cfg):
+        _check_value(key, value, meta, None)
+    _cross_checks(cfg)
+    return cfg
+
+
+def _cross_checks(cfg: Config) -> None:
+    t = cfg.topology
+    for name in ("urban", "rural_unit"):
+        u: UnitParams = getattr(t, name)
+        if u.ties_per_household % 2:
+            raise ConfigError(f"topology.{name}.ties_per_household",
+                              f"must be even (got {u.ties_per_household})")
+        if u.n_residents > 0 and u.gp_practices == 0:
+            raise ConfigError(f"topology.{name}.gp_practices",
+                              "must be >= 1: every resident is registered with a GP practice")
+    if t.kind == "file":
+        if not t.graph_file:
+            raise ConfigError("topology.graph_file", "is required when topology.kind=file")
+        if not t.population_file:
+            raise ConfigError("topology.population_file",
+                              "is required when topology.kind=file")
+    g = cfg.gp
+    if g.engagement_max_lo > g.engagement_max_hi:
+        raise ConfigError("gp.engagement_max_lo", "must be <= gp.engagement_max_hi")
+    if g.share_vcse_degree_0 + g.share_vcse_degree_1 + g.share_vcse_degree_2 > 1 + 1e-9:
+        raise ConfigError("gp.share_vcse_degree_2",
+                          "gp.share_vcse_degree_0 + _1 + _2 must not exceed 1")
+    n = cfg.need
+    if n.share_onset_low + n.share_onset_complex > 1 + 1e-9:
+        raise ConfigError("need.share_onset_complex",
+                          "need.share_onset_low + need.share_onset_complex must not exceed 1")
+    p = cfg.population
+    if p.p_limitation_a_little + p.p_limitation_a_lot > 1 + 1e-9:
+        raise ConfigError("population.p_limitation_a_lot",
+                          "population.p_limitation_a_little + _a_lot must not exceed 1")
+    e = cfg.evaluation
+    if e.followup_min_days > e.followup_max_days:
+        raise ConfigError("evaluation.followup_min_days",
+                          "must be <= evaluation.followup_max_days")
+    if not isinstance(cfg.events, list):
+        raise ConfigError("events", "must be a list of {day, kind, params} entries")
+
+
+def parameter_table(cfg: Config | None = None) -> list[dict]:
+    """Every parameter with its default, unit, meaning and source (for docs and manifests)."""
+    cfg = cfg or Config()
+    return [
+        {"key": k, "value": v, "unit": m.get("unit", ""), "meaning": m.get("meaning", ""),
+         "source": m.get("source", "")}
+        for k, v, m in iter_params(cfg)
+    ]

@@ -1,0 +1,1 @@
+"""Vectorised daily processes over the population arrays."""

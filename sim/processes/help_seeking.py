@@ -1,0 +1,138 @@
+"""Help seeking by channel, routine GP consultations and statutory referrals.
+
+Who seeks help and by which channel is drawn vectorised; routing the (few) seekers to
+organisations calls the organisation agents.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.state import TRAINED, Need, Pathway
+
+if TYPE_CHECKING:
+    from sim.model import CommunityModel
+
+CHANNELS = ("gp", "self_referral", "informal", "group", "intermediary")
+
+
+def channel_weights(model: CommunityModel, idx: np.ndarray) -> np.ndarray:
+    """(k, 5) channel weights for residents ``idx``."""
+    pop, h = model.pop, model.cfg.help_seeking
+    w = np.zeros((idx.size, len(CHANNELS)))
+    w[:, 0] = h.weight_gp * model.gp_access[pop.gp[idx]]
+    digital = np.where(pop.digital[idx], h.mult_self_referral_digital,
+                       h.mult_self_referral_excluded)
+    w[:, 1] = h.weight_self_referral * digital * model.lw_awareness[pop.unit[idx]]
+    w[:, 2] = h.weight_informal * (pop.degree[idx] > 0)
+    w[:, 3] = h.weight_group * model.unit_has_groups[pop.unit[idx]]
+    w[:, 4] = h.weight_intermediary * model.unit_has_intermediary[pop.unit[idx]]
+    return w
+
+
+def seek_help(model: CommunityModel) -> None:
+    """Residents in unmet need with no referral under way seek help through one channel."""
+    pop = model.pop
+    rng = model.streams.help_seeking
+    candidates = np.flatnonzero((pop.need > Need.NONE) & (pop.pathway == Pathway.NONE))
+    if candidates.size == 0:
+        return
+    seekers = candidates[rng.random(candidates.size) < model.cfg.help_seeking.p_seek_per_day]
+    if seekers.size == 0:
+        return
+    w = channel_weights(model, seekers)
+    total = w.sum(axis=1)
+    seekers, w, total = seekers[total > 0], w[total > 0], total[total > 0]
+    cum = np.cumsum(w, axis=1) / total[:, None]
+    choice = (rng.random(seekers.size)[:, None] > cum).sum(axis=1)
+    model.count("new_help_seekers", seekers.size)
+    for i, c in zip(seekers.tolist(), choice.tolist(), strict=True):
+        if pop.pathway[i] != Pathway.NONE:
+            continue
+        if c == 0:
+            practice = model.gp_practices[pop.gp[i]]
+            model.count("new_gp_consultations")
+            model.count("new_gp_consultations_nonmedical")
+            practice.consult_nonmedical(i)
+        elif c == 1:
+            pop.self_referred[i] = True
+            model.refer_to_link_worker(i, "self")
+        elif c == 2:
+            ask_ties(model, i, rng)
+        elif c == 3:
+            approach_group(model, i, rng)
+        else:
+            for hub in model.intermediaries_for(int(pop.unit[i])):
+                if hub.signpost(i):
+                    break
+
+
+def ask_ties(model: CommunityModel, i: int, rng: np.random.Generator) -> bool:
+    """Ask friends, family and neighbours: a tie who volunteers may help (mutual aid)."""
+    pop = model.pop
+    nb = pop.neighbours(i)
+    vs = pop.vstate[nb]
+    helpers = nb[(vs == TRAINED[0]) | (vs == TRAINED[1])]
+    if helpers.size == 0:
+        return False
+    p = 1.0 - (1.0 - model.cfg.help_seeking.p_informal_help_per_helper) ** helpers.size
+    if rng.random() >= p:
+        return False
+    model.volunteer_tasks(helpers[int(rng.integers(helpers.size)):][:1])
+    model.start_support(i, Pathway.INFORMAL, model.cfg.help_seeking.informal_support_days)
+    model.count("new_informal_help")
+    return True
+
+
+def approach_group(model: CommunityModel, i: int, rng: np.random.Generator) -> None:
+    """Go to a group the resident knows of (listed or not); a group that cannot help may
+    refer on to a link worker (004:361)."""
+    pop = model.pop
+    options = model.open_groups_reachable(int(pop.unit[i]))
+    if not options:
+        return
+    w = np.array([g.nominal_capacity + 1.0 for g in options])
+    c = np.cumsum(w)
+    g = options[int(np.searchsorted(c, rng.random() * c[-1], side="right"))]
+    result = model.offer_to_group(i, g.index, "self")
+    if result == "declined" and g.on_directory and model.link_worker_for(i) is not None and (
+            rng.random() < model.cfg.help_seeking.p_vcse_onward_referral):
+        model.refer_to_link_worker(i, "vcse")
+
+
+def routine_consultations(model: CommunityModel) -> None:
+    """GP consultations: residents in need consult more often and may raise the non-medical
+    need (1 in 5 consultations carry one, 002:95, emerges from these rates)."""
+    pop, g = model.pop, model.cfg.gp
+    rng = model.streams.gp
+    in_need = np.flatnonzero(pop.need > Need.NONE)
+    rate = g.consults_per_year / 365.0
+    n_other = int(rng.binomial(pop.n - in_need.size, min(rate * model.mean_gp_access, 1.0)))
+    model.count("new_gp_consultations", n_other)
+    if in_need.size == 0:
+        return
+    r = rng.random(in_need.size)
+    reach = model.gp_access[pop.gp[in_need]]
+    consulting = in_need[r < np.minimum(rate * g.mult_consults_with_need * reach, 1.0)]
+    model.count("new_gp_consultations", consulting.size)
+    raised = consulting[rng.random(consulting.size) < g.p_raise_nonmedical]
+    model.count("new_gp_consultations_nonmedical", raised.size)
+    for i in raised.tolist():
+        if pop.pathway[i] == Pathway.NONE:
+            model.gp_practices[pop.gp[i]].consult_nonmedical(i)
+
+
+def statutory_referrals(model: CommunityModel) -> None:
+    """Adult social care, community services and hospitals refer some residents in unmet
+    moderate or complex need (004:362-369)."""
+    pop = model.pop
+    rng = model.streams.help_seeking
+    idx = np.flatnonzero((pop.need >= Need.MODERATE) & (pop.pathway == Pathway.NONE))
+    if idx.size == 0:
+        return
+    chosen = idx[rng.random(idx.size) < model.cfg.help_seeking.p_statutory_referral_per_day]
+    for i in chosen.tolist():
+        if model.link_worker_for(i) is not None:
+            model.refer_to_link_worker(i, "statutory")

@@ -1,0 +1,142 @@
+"""Need: onset, escalation and self-resolution when unmet, and the outcome of support."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.state import Need, Pathway
+
+if TYPE_CHECKING:
+    from sim.model import CommunityModel
+
+
+def onset_probability(model: CommunityModel) -> np.ndarray:
+    """Daily onset chance per resident before the emergency multiplier (float32)."""
+    pop, p = model.pop, model.cfg.need
+    mult = np.ones(pop.n, np.float64)
+    mult[pop.limitation == 1] *= p.mult_limitation_a_little
+    mult[pop.limitation == 2] *= p.mult_limitation_a_lot
+    mult[pop.age >= 65] *= p.mult_age_65plus
+    mult[pop.age < 16] *= p.mult_child
+    mult[pop.female] *= p.mult_female
+    mult *= p.mult_per_deprivation_quintile ** (5 - pop.deprivation.astype(np.float64))
+    return np.minimum(p.p_onset_per_day * mult, 1.0).astype(np.float32)
+
+
+def _levels(v: np.ndarray, model: CommunityModel) -> np.ndarray:
+    p = model.cfg.need
+    return np.where(v < p.share_onset_low, Need.LOW,
+                    np.where(v < 1.0 - p.share_onset_complex, Need.MODERATE, Need.COMPLEX)
+                    ).astype(np.int8)
+
+
+def seed_initial_need(model: CommunityModel, rng: np.random.Generator) -> None:
+    """Day-0 prevalence, weighted by the same vulnerability as onset."""
+    pop = model.pop
+    w = model.onset_p.astype(np.float64)
+    k = int(round(model.cfg.need.initial_prevalence * pop.n))
+    if k <= 0:
+        return
+    idx = np.sort(rng.choice(pop.n, size=min(k, pop.n), replace=False, p=w / w.sum()))
+    _start_episode(model, idx, _levels(rng.random(idx.size), model),
+                   rng.random(idx.size) < model.cfg.need.p_hidden)
+
+
+def _start_episode(model: CommunityModel, idx: np.ndarray, levels: np.ndarray,
+                   hidden: np.ndarray) -> None:
+    pop = model.pop
+    pop.need[idx] = levels
+    pop.need_onset[idx] = model.day
+    pop.hidden[idx] = hidden
+    pop.first_support[idx] = -1
+    pop.matched[idx] = False
+    pop.self_referred[idx] = False
+    pop.episodes[idx] += 1
+    pop.ever_need[idx] = True
+
+
+def need_onset(model: CommunityModel) -> None:
+    """New needs. One uniform per resident per day from the 'need' stream (common random
+    numbers): scenarios with the same seed see the same draws. The level and hidden flag reuse
+    the same uniform (conditionally uniform below the onset chance)."""
+    pop = model.pop
+    u = model.streams.need.random(pop.n, dtype=np.float32)
+    p = model.onset_p * np.float32(model.cfg.need.emergency_multiplier)
+    idx = np.flatnonzero((u < p) & (pop.need == Need.NONE))
+    if idx.size == 0:
+        return
+    v = u[idx] / p[idx]
+    hidden = (v * 997.0) % 1.0 < model.cfg.need.p_hidden
+    _start_episode(model, idx, _levels(v, model), hidden)
+    model.count("new_need_onsets", idx.size)
+
+
+def unmet_dynamics(model: CommunityModel) -> None:
+    """Unmet needs escalate (002:370, 004:420) or resolve unaided."""
+    pop, p = model.pop, model.cfg.need
+    idx = np.flatnonzero(pop.unmet())
+    if idx.size == 0:
+        return
+    r = model.streams.need.random(idx.size)
+    lvl = pop.need[idx]
+    p_res = np.choose(lvl - 1, [p.p_self_resolve_low_per_day, p.p_self_resolve_moderate_per_day,
+                                p.p_self_resolve_complex_per_day])
+    p_esc = np.choose(lvl - 1, [p.p_escalate_low_per_day, p.p_escalate_moderate_per_day, 0.0])
+    resolved = idx[r < p_res]
+    escalated = idx[(r >= p_res) & (r < p_res + p_esc)]
+    pop.need[escalated] += 1
+    pop.need[resolved] = Need.NONE
+    pop.pathway[resolved] = Pathway.NONE
+    model.count("new_need_escalations", escalated.size)
+    model.count("new_need_self_resolved", resolved.size)
+
+
+def complete_support(model: CommunityModel, idx: np.ndarray, factor: np.ndarray | float = 1.0
+                     ) -> None:
+    """Support has ended for residents ``idx``: the need resolves, or drops one level and the
+    resident is back without support. Group places are released."""
+    if idx.size == 0:
+        return
+    pop, p = model.pop, model.cfg.need
+    provider = pop.provider[idx].copy()
+    release_group_places(model, idx)
+    r = model.streams.need.random(idx.size)
+    p_res = np.where(pop.need[idx] >= Need.COMPLEX, p.p_resolve_complex_on_completion,
+                     p.p_resolve_on_completion) * factor
+    resolved = r < p_res
+    pop.need[idx[resolved]] = Need.NONE
+    rest = idx[~resolved]
+    pop.need[rest] = np.maximum(pop.need[rest] - 1, Need.LOW)
+    pop.pathway[idx] = Pathway.NONE
+    model.count("new_support_completed", idx.size)
+    listed = np.array([g >= 0 and model.organisations[g].on_directory
+                       for g in provider.tolist()], bool)
+    onward = idx[~resolved & listed & (pop.need[idx] >= Need.MODERATE)]
+    if onward.size:
+        # a group whose client still has a moderate or complex need refers on (004:361)
+        draw = model.streams.groups.random(onward.size)
+        for i in onward[draw < model.cfg.help_seeking.p_vcse_onward_referral].tolist():
+            model.refer_to_link_worker(i, "vcse")
+    model.count("new_need_resolved_by_support", int(resolved.sum()))
+
+
+def release_group_places(model: CommunityModel, idx: np.ndarray) -> None:
+    pop = model.pop
+    held = idx[pop.provider[idx] >= 0]
+    if held.size:
+        n_org = len(model.organisations)
+        places = np.bincount(pop.provider[held], minlength=n_org)
+        disrupt = np.bincount(pop.provider[held], weights=pop.disruptive[held], minlength=n_org)
+        for g in np.flatnonzero(places):
+            model.organisations[g].release(int(places[g]), int(disrupt[g]))
+    pop.provider[idx] = -1
+    pop.disruptive[idx] = False
+
+
+def end_due_support(model: CommunityModel) -> None:
+    """Group, informal and statutory support that ends today (link workers end their own)."""
+    pop = model.pop
+    idx = np.flatnonzero((pop.pathway >= Pathway.GROUP) & (pop.until <= model.day))
+    complete_support(model, idx)

@@ -1,0 +1,217 @@
+"""Volunteer lifecycle, vectorised: latent -> applied -> onboarding -> active <-> idle -> lapsed
+(or stood down). Applications are processed by each organisation's limited volunteer-management
+capacity (003:224-226); training is per organisation unless passported (003:232-254); goodwill
+decays while waiting or idle and volunteers drop out when it is gone (003:39, 003:164)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agents.organisations import GroupKind, VCSEGroup
+from sim.state import VolunteerState as V
+
+if TYPE_CHECKING:
+    from sim.model import CommunityModel
+
+TRAINED_STATES = (V.ACTIVE, V.IDLE)
+WAITING_STATES = (V.APPLIED, V.ONBOARDING)
+
+
+def _rank_within(groups: np.ndarray, order_keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Rank of each element within its group, ordered by ``order_keys`` (last key primary)."""
+    order = np.lexsort(order_keys + (groups,))
+    g_sorted = groups[order]
+    start = np.r_[0, np.flatnonzero(np.diff(g_sorted)) + 1]
+    first = np.repeat(start, np.diff(np.r_[start, g_sorted.size]))
+    rank = np.empty(groups.size, np.int64)
+    rank[order] = np.arange(groups.size) - first
+    return rank
+
+
+def applications(model: CommunityModel) -> None:
+    """Latent volunteers apply (a campaign multiplies the rate) to the volunteer centre or a
+    local group."""
+    pop, p = model.pop, model.cfg.volunteers
+    rng = model.streams.volunteers
+    latent = np.flatnonzero(pop.vstate == V.LATENT)
+    if latent.size == 0:
+        return
+    k = int(rng.binomial(latent.size, min(p.p_apply_per_day * p.campaign_multiplier, 1.0)))
+    if k == 0:
+        return
+    chosen = np.sort(rng.choice(latent, size=k, replace=False))
+    to_lio = rng.random(k) < p.share_apply_to_lio
+    lio = model.lio if model.lio is not None and model.lio.is_open else None
+    orgs = np.full(k, -1, np.int32)
+    for j, i in enumerate(chosen.tolist()):
+        if lio is not None and to_lio[j]:
+            orgs[j] = lio.index
+            continue
+        local = [g for g in model.groups_by_unit.get(int(pop.unit[i]), ())
+                 if g.is_open and g.kind is not GroupKind.LIO]
+        if local:
+            orgs[j] = local[int(rng.integers(len(local)))].index
+        elif lio is not None:
+            orgs[j] = lio.index
+    ok = orgs >= 0
+    chosen, orgs = chosen[ok], orgs[ok]
+    pop.vstate[chosen] = V.APPLIED
+    pop.vorg[chosen] = orgs
+    pop.vsince[chosen] = model.day
+    model.count("new_vol_applications", chosen.size)
+    model.create_volunteer_agents(chosen)
+
+
+def process_applications(model: CommunityModel) -> None:
+    """Each organisation processes its queue in order of application, up to its capacity."""
+    pop = model.pop
+    applied = np.flatnonzero(pop.vstate == V.APPLIED)
+    if applied.size == 0:
+        return
+    cap = np.array([org.applications_to_process() for org in model.organisations], np.int64)
+    org = pop.vorg[applied]
+    rank = _rank_within(org, (applied, pop.vsince[applied]))
+    taken = applied[rank < cap[org]]
+    if taken.size:
+        _start_training(model, taken)
+        model.count("new_vol_processed", taken.size)
+
+
+def _start_training(model: CommunityModel, idx: np.ndarray) -> None:
+    """Onboarding at the volunteer's organisation; passported volunteers skip repeat checks."""
+    pop = model.pop
+    pop.vstate[idx] = V.ONBOARDING
+    pop.vsince[idx] = model.day
+    if model.cfg.volunteers.passporting:
+        skip = idx[pop.vtrained_at[idx] >= 0]
+        _activate(model, skip)
+    no_training = idx[model.org_training_days[pop.vorg[idx]] == 0]
+    _activate(model, no_training)
+
+
+def _activate(model: CommunityModel, idx: np.ndarray) -> None:
+    pop = model.pop
+    pop.vstate[idx] = V.ACTIVE
+    pop.vsince[idx] = model.day
+    pop.vlast_task[idx] = model.day
+    pop.vtrained_at[idx] = pop.vorg[idx]
+
+
+def finish_onboarding(model: CommunityModel) -> None:
+    pop = model.pop
+    idx = np.flatnonzero(pop.vstate == V.ONBOARDING)
+    done = idx[model.day - pop.vsince[idx] >= model.org_training_days[pop.vorg[idx]]]
+    _activate(model, done)
+    model.count("new_vol_trained", done.size)
+
+
+def place_from_lio(model: CommunityModel) -> None:
+    """The volunteer centre places trained volunteers with the groups that most need them;
+    without a passport the group's own checks and training start again."""
+    lio = model.lio
+    if lio is None or not lio.is_open:
+        return
+    pop = model.pop
+    p = model.cfg.volunteers
+    lio._placement_credit = getattr(lio, "_placement_credit", 0.0) + p.lio_placement_per_day
+    k = int(lio._placement_credit)
+    lio._placement_credit -= k
+    if k == 0:
+        return
+    held = np.flatnonzero(((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
+                          & (pop.vorg == lio.index))
+    if held.size == 0:
+        return
+    held = held[np.argsort(pop.vsince[held], kind="stable")][:k]
+    for i in held.tolist():
+        g = model.group_needing_volunteers(int(pop.unit[i]))
+        if g is None:
+            break
+        pop.vorg[i] = g.index
+        g.n_trained += 1
+        if p.passporting or g.training_days == 0:
+            pop.vtrained_at[i] = g.index
+            continue
+        pop.vstate[i] = V.ONBOARDING
+        pop.vsince[i] = model.day
+        model.count("new_vol_retrained")
+    model.count("new_vol_placed", held.size)
+
+
+def refresh_trained_counts(model: CommunityModel) -> None:
+    pop = model.pop
+    trained = (pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE)
+    counts = np.bincount(pop.vorg[trained], minlength=len(model.organisations))
+    for org, c in zip(model.organisations, counts.tolist(), strict=True):
+        org.n_trained = c
+
+
+def allocate_tasks(model: CommunityModel) -> None:
+    """Organisations hand out today's tasks to their trained volunteers at random; the rest
+    wait. Volunteers with no task for ``idle_after_days`` are idle."""
+    pop, p = model.pop, model.cfg.volunteers
+    rng = model.streams.volunteers
+    trained = np.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
+    if trained.size == 0:
+        return
+    expected = np.array([org.tasks_today() for org in model.organisations])
+    tasks = np.floor(expected + rng.random(expected.size)).astype(np.int64)
+    org = pop.vorg[trained]
+    rank = _rank_within(org, (rng.random(trained.size),))
+    worked = trained[rank < tasks[org]]
+    model.volunteer_tasks(worked)
+    model.count("new_vol_tasks", worked.size)
+    idle = trained[model.day - pop.vlast_task[trained] > p.idle_after_days]
+    pop.vstate[trained] = V.ACTIVE
+    pop.vstate[idle] = V.IDLE
+
+
+def goodwill_and_dropout(model: CommunityModel) -> None:
+    pop, p = model.pop, model.cfg.volunteers
+    vs = pop.vstate
+    waiting = np.flatnonzero((vs == V.APPLIED) | (vs == V.ONBOARDING))
+    idle = np.flatnonzero((vs == V.IDLE) | (vs == V.STOOD_DOWN))
+    pop.goodwill[waiting] -= np.float32(p.goodwill_decay_waiting)
+    pop.goodwill[idle] -= np.float32(p.goodwill_decay_idle)
+    gone_waiting = waiting[pop.goodwill[waiting] <= 0]
+    gone_idle = idle[pop.goodwill[idle] <= 0]
+    active = np.flatnonzero(vs == V.ACTIVE)
+    attrition = active[model.streams.volunteers.random(active.size) < p.p_attrition_per_day]
+    for idx in (gone_waiting, gone_idle, attrition):
+        pop.vstate[idx] = V.LAPSED
+        pop.vsince[idx] = model.day
+    model.count("new_vol_dropouts_waiting", gone_waiting.size)
+    model.count("new_vol_dropouts_idle", gone_idle.size)
+    model.count("new_vol_attrition", attrition.size)
+    if p.rejoin_latent_after_lapse:
+        lapsed = np.concatenate([gone_waiting, gone_idle, attrition])
+        pop.vstate[lapsed] = V.LATENT
+        pop.goodwill[lapsed] = 1.0
+
+
+def release_volunteers_of(model: CommunityModel, group: VCSEGroup) -> None:
+    """A group has closed: its volunteers go back to the volunteer centre's queue, or lapse."""
+    pop = model.pop
+    idx = np.flatnonzero((pop.vorg == group.index) & (pop.vstate >= V.APPLIED)
+                         & (pop.vstate <= V.IDLE))
+    if idx.size == 0:
+        return
+    lio = model.lio
+    if lio is not None and lio.is_open and lio is not group:
+        pop.vorg[idx] = lio.index
+        pop.vstate[idx] = np.where(pop.vstate[idx] >= V.ACTIVE, V.ACTIVE, V.APPLIED)
+    else:
+        pop.vstate[idx] = V.LAPSED
+        pop.vsince[idx] = model.day
+
+
+def step(model: CommunityModel) -> None:
+    applications(model)
+    process_applications(model)
+    finish_onboarding(model)
+    place_from_lio(model)
+    refresh_trained_counts(model)
+    allocate_tasks(model)
+    goodwill_and_dropout(model)

@@ -1,0 +1,47 @@
+"""ONS4-style wellbeing (0-10): each score moves a share of the way towards a target set by the
+resident's situation: no need (population level), unmet need (client baseline, 004:511-516) or
+supported (client follow-up level, 004:511-518). Residents with no ties lose life satisfaction."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.state import Need, Pathway
+
+if TYPE_CHECKING:
+    from sim.model import CommunityModel
+
+
+def targets(model: CommunityModel) -> np.ndarray:
+    w = model.cfg.wellbeing
+    return np.array([
+        [w.population_life_satisfaction, w.population_worthwhile, w.population_happiness,
+         w.population_anxiety],
+        [w.need_life_satisfaction, w.need_worthwhile, w.need_happiness, w.need_anxiety],
+        [w.supported_life_satisfaction, w.supported_worthwhile, w.supported_happiness,
+         w.supported_anxiety],
+    ], np.float32)
+
+
+def initialise(model: CommunityModel, rng: np.random.Generator) -> None:
+    pop = model.pop
+    situation = situation_index(model)
+    pop.wellbeing[:] = np.clip(
+        model.wellbeing_targets[situation] + model.isolation_offset
+        + rng.normal(0.0, 0.5, size=(pop.n, 4)).astype(np.float32), 0, 10)
+
+
+def situation_index(model: CommunityModel) -> np.ndarray:
+    pop = model.pop
+    supported = pop.pathway >= Pathway.LINK_WORKER
+    return np.where(pop.need == Need.NONE, 0, np.where(supported, 2, 1)).astype(np.int8)
+
+
+def update(model: CommunityModel) -> None:
+    pop = model.pop
+    rate = np.float32(model.cfg.wellbeing.adjust_per_day)
+    target = model.wellbeing_targets[situation_index(model)]
+    target += model.isolation_offset
+    pop.wellbeing += rate * (target - pop.wellbeing)

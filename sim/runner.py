@@ -1,0 +1,42 @@
+"""Run one configuration to completion and return its tables."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from sim import metrics
+from sim.model import CommunityModel
+from sim.params import Config
+
+
+@dataclass
+class RunResult:
+    config: Config
+    timeseries: pd.DataFrame  # one row per day, metric columns
+    summary: dict  # the run's outcome figures
+    wall_seconds: float
+    build_seconds: float
+    event_log: list[dict] = field(default_factory=list)
+    model: CommunityModel | None = None
+
+
+def run(config: Config | None = None, *, keep_model: bool = False, progress=None) -> RunResult:
+    """Build the model from ``config`` (default: ``Config()``), run ``config.run.days`` days and
+    return the daily table and summary. ``progress(day, days)`` is called after each day."""
+    t0 = time.perf_counter()
+    model = CommunityModel(config)
+    t1 = time.perf_counter()
+    days = model.cfg.run.days
+    for day in range(days):
+        model.step()
+        if progress is not None:
+            progress(day + 1, days)
+    ts = model.timeseries()
+    summary = metrics.summary(model, ts)
+    summary["scenario"] = model.cfg.scenario.name
+    t2 = time.perf_counter()
+    return RunResult(model.cfg, ts, summary, t2 - t0, t1 - t0, list(model.event_log),
+                     model if keep_model else None)

@@ -1,0 +1,113 @@
+"""Resident and volunteer state as numpy arrays (struct of arrays), and the state codes.
+
+Residents are many and simple, so their state lives in arrays that vectorised processes update;
+the Mesa ``Resident`` and ``Volunteer`` agents are views that read and write the same arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+import scipy.sparse as sp
+
+
+class Need(IntEnum):
+    NONE = 0
+    LOW = 1
+    MODERATE = 2
+    COMPLEX = 3
+
+
+class Pathway(IntEnum):
+    """Where a resident with a need currently is. NONE and WAITING count as unmet need."""
+
+    NONE = 0
+    WAITING = 1  # referred to a link worker: in the inbox or on the waiting list
+    LINK_WORKER = 2  # light-touch or bespoke link-worker support
+    GROUP = 3  # supported by a VCSE group
+    INFORMAL = 4  # helped by ties, buddies or mutual aid
+    STATUTORY = 5  # re-escalated to statutory services
+
+
+SUPPORTED = (Pathway.LINK_WORKER, Pathway.GROUP, Pathway.INFORMAL, Pathway.STATUTORY)
+
+
+class VolunteerState(IntEnum):
+    NONE = 0  # not willing (or a child)
+    LATENT = 1
+    APPLIED = 2
+    ONBOARDING = 3
+    ACTIVE = 4
+    IDLE = 5
+    LAPSED = 6
+    STOOD_DOWN = 7
+
+
+REGISTERED = (VolunteerState.APPLIED, VolunteerState.ONBOARDING, VolunteerState.ACTIVE,
+              VolunteerState.IDLE, VolunteerState.STOOD_DOWN)
+TRAINED = (VolunteerState.ACTIVE, VolunteerState.IDLE)
+
+ONS4 = ("life_satisfaction", "worthwhile", "happiness", "anxiety")
+
+
+@dataclass
+class Population:
+    """All per-resident state. Index i is resident i and node i of the social network."""
+
+    unit: np.ndarray  # int32 neighbourhood unit
+    household: np.ndarray  # int32
+    age: np.ndarray  # int16 years
+    female: np.ndarray  # bool
+    deprivation: np.ndarray  # int8 IMD quintile 1 (most deprived) .. 5
+    limitation: np.ndarray  # int8 0 none, 1 a little, 2 a lot
+    digital: np.ndarray  # bool has digital access
+    rural: np.ndarray  # bool
+    gp: np.ndarray  # int32 index into model.gp_practices
+    adjacency: sp.csr_matrix  # social ties (symmetric, 0/1)
+
+    def __post_init__(self) -> None:
+        n = self.n
+        self.degree = np.diff(self.adjacency.indptr).astype(np.int32)
+        # need and pathway
+        self.need = np.zeros(n, np.int8)
+        self.need_onset = np.full(n, -1, np.int32)
+        self.hidden = np.zeros(n, bool)
+        self.first_support = np.full(n, -1, np.int32)
+        self.pathway = np.zeros(n, np.int8)
+        self.until = np.zeros(n, np.int32)
+        self.group_until = np.zeros(n, np.int32)  # end of group support begun under a link worker
+        self.provider = np.full(n, -1, np.int32)  # group index while a group supports
+        self.matched = np.zeros(n, bool)  # reached a destination in this episode
+        self.disruptive = np.zeros(n, bool)  # placed in a group without inclusion capacity
+        self.self_referred = np.zeros(n, bool)
+        self.bounces = np.zeros(n, np.int16)
+        self.lw_referrals = np.zeros(n, np.int16)
+        self.shielded = np.zeros(n, bool)
+        self.episodes = np.zeros(n, np.int16)
+        self.unmet_days = np.zeros(n, np.int32)
+        self.ever_need = np.zeros(n, bool)
+        self.ever_supported = np.zeros(n, bool)
+        # wellbeing (ONS4, 0-10)
+        self.wellbeing = np.zeros((n, 4), np.float32)
+        # volunteering
+        self.vstate = np.zeros(n, np.int8)
+        self.vorg = np.full(n, -1, np.int32)  # organisation index in model.organisations
+        self.vsince = np.zeros(n, np.int32)  # day the current state began
+        self.vlast_task = np.full(n, -1, np.int32)
+        self.goodwill = np.zeros(n, np.float32)
+        self.vtrained_at = np.full(n, -1, np.int32)  # org whose training the volunteer holds
+        self.nhs_volunteer = np.zeros(n, bool)
+
+    @property
+    def n(self) -> int:
+        return int(self.unit.shape[0])
+
+    def neighbours(self, i: int) -> np.ndarray:
+        a = self.adjacency
+        return a.indices[a.indptr[i]:a.indptr[i + 1]]
+
+    def unmet(self) -> np.ndarray:
+        """Mask of residents with a need and no support (including those waiting)."""
+        return (self.need > 0) & (self.pathway <= Pathway.WAITING)

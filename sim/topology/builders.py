@@ -1,0 +1,163 @@
+"""Builders for the urban, rural and county topologies (MODEL_BRIEF section 3)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.params import ConfigError, TopologyParams, UnitParams
+
+MAX_HOUSEHOLD = 8
+
+
+@dataclass
+class UnitInfo:
+    """One neighbourhood unit: an urban estate (PCN-sized) or a rural parish."""
+
+    index: int
+    name: str
+    params: UnitParams
+    start: int  # residents are contiguous: start .. stop-1
+    stop: int
+
+    @property
+    def n_residents(self) -> int:
+        return self.stop - self.start
+
+
+@dataclass
+class Topology:
+    units: list[UnitInfo]
+    unit_of: np.ndarray  # int32 per resident
+    household: np.ndarray  # int32 per resident
+    edges: np.ndarray  # int64 (E, 2), i < j, unique
+    table: pd.DataFrame | None = None  # user population table (file topology), row i = resident i
+
+    @property
+    def n(self) -> int:
+        return int(self.unit_of.shape[0])
+
+
+def _households(n: int, mean_size: float, rng: np.random.Generator) -> np.ndarray:
+    """Household sizes (1 + Poisson) summing to exactly n."""
+    lam = max(mean_size - 1.0, 0.0)
+    sizes = np.minimum(1 + rng.poisson(lam, size=int(n / max(mean_size, 1.0)) + 16),
+                       MAX_HOUSEHOLD)
+    while sizes.sum() < n:
+        sizes = np.concatenate([sizes, np.minimum(1 + rng.poisson(lam, size=16),
+                                                  MAX_HOUSEHOLD)])
+    cum = np.cumsum(sizes)
+    k = int(np.searchsorted(cum, n))  # households 0..k needed
+    sizes = sizes[: k + 1].copy()
+    sizes[-1] -= int(cum[k] - n)
+    return sizes[sizes > 0]
+
+
+def _unit_edges(p: UnitParams, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Household cliques, a small-world ring over households, and community-leader hubs."""
+    sizes = _households(n, p.mean_household_size, rng)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    household = np.repeat(np.arange(sizes.size, dtype=np.int32), sizes)
+    parts = []
+    for a in range(MAX_HOUSEHOLD):
+        for b in range(a + 1, MAX_HOUSEHOLD):
+            h = np.flatnonzero(sizes > b)
+            if h.size:
+                parts.append(np.stack([starts[h] + a, starts[h] + b], axis=1))
+    n_h = sizes.size
+    half = p.ties_per_household // 2
+    if n_h > 1 and half > 0:
+        order = rng.permutation(n_h)
+        src = np.repeat(order, half)
+        offs = np.tile(np.arange(1, half + 1), n_h)
+        dst = order[(np.repeat(np.arange(n_h), half) + offs) % n_h]
+        rewire = rng.random(src.size) < p.p_rewire
+        dst[rewire] = rng.integers(0, n_h, size=int(rewire.sum()))
+        a = starts[src] + (rng.random(src.size) * sizes[src]).astype(np.int64)
+        b = starts[dst] + (rng.random(dst.size) * sizes[dst]).astype(np.int64)
+        parts.append(np.stack([a, b], axis=1))
+    n_leaders = min(p.n_community_leaders, n)
+    if n_leaders and p.leader_ties and n > 1:
+        leaders = rng.choice(n, size=n_leaders, replace=False)
+        a = np.repeat(leaders, p.leader_ties)
+        b = rng.integers(0, n, size=a.size)
+        parts.append(np.stack([a, b], axis=1))
+    edges = np.concatenate(parts) if parts else np.zeros((0, 2), np.int64)
+    return edges.astype(np.int64), household
+
+
+def canonical_edges(edges: np.ndarray, n: int) -> np.ndarray:
+    """Drop self-loops and duplicates; return sorted (i < j) pairs."""
+    if edges.size == 0:
+        return np.zeros((0, 2), np.int64)
+    lo = np.minimum(edges[:, 0], edges[:, 1])
+    hi = np.maximum(edges[:, 0], edges[:, 1])
+    keep = lo != hi
+    key = np.unique(lo[keep] * n + hi[keep])
+    return np.stack([key // n, key % n], axis=1)
+
+
+def _unit_specs(t: TopologyParams) -> list[tuple[str, UnitParams, int]]:
+    if t.kind == "urban":
+        return [("urban-1", dataclasses.replace(t.urban, n_residents=t.n_residents), t.n_residents)]
+    if t.kind == "rural":
+        return [("rural-1", dataclasses.replace(t.rural_unit, n_residents=t.n_residents),
+                 t.n_residents)]
+    # county: rural parishes of the rural unit's size, urban neighbourhoods of the urban size
+    n_rural = int(round(t.n_residents * t.rural_share))
+    n_parishes = int(round(n_rural / max(t.rural_unit.n_residents, 1))) if n_rural else 0
+    if n_rural and n_parishes == 0:
+        n_parishes = 1
+    n_urban = t.n_residents - n_rural
+    n_hoods = int(np.ceil(n_urban / max(t.urban.n_residents, 1))) if n_urban else 0
+    specs = []
+    for k, size in enumerate(_split(n_urban, n_hoods)):
+        specs.append((f"urban-{k + 1}", t.urban, size))
+    for k, size in enumerate(_split(n_rural, n_parishes)):
+        specs.append((f"rural-{k + 1}", t.rural_unit, size))
+    return specs
+
+
+def _split(total: int, parts: int) -> list[int]:
+    if parts <= 0:
+        return []
+    base, extra = divmod(total, parts)
+    return [base + (1 if k < extra else 0) for k in range(parts)]
+
+
+def build_topology(t: TopologyParams, rng: np.random.Generator,
+                   inter_unit_tie_share: float = 0.02) -> Topology:
+    """Build the topology named by ``t.kind`` with generator ``rng``."""
+    if t.kind == "file":
+        from sim.topology.loaders import load_topology
+
+        return load_topology(t)
+    units, unit_of, households, edge_parts = [], [], [], []
+    offset, hh_offset = 0, 0
+    for name, p, size in _unit_specs(t):
+        if size < 1:
+            continue
+        key = "urban" if not p.rural else "rural_unit"
+        if p.gp_practices > size:
+            raise ConfigError(f"topology.{key}.gp_practices",
+                              f"{p.gp_practices} practices for {size} residents would leave a "
+                              "practice with no registered residents")
+        edges, household = _unit_edges(p, size, rng)
+        unit_of.append(np.full(size, len(units), np.int32))
+        units.append(UnitInfo(len(units), name, p, offset, offset + size))
+        households.append(household + hh_offset)
+        edge_parts.append(edges + offset)
+        offset += size
+        hh_offset += int(household.max()) + 1
+    n = offset
+    unit_arr = np.concatenate(unit_of)
+    if len(units) > 1 and inter_unit_tie_share > 0:
+        m = int(n * inter_unit_tie_share)
+        a = rng.integers(0, n, size=m)
+        b = rng.integers(0, n, size=m)
+        edge_parts.append(np.stack([a, b], axis=1))
+    edges = canonical_edges(np.concatenate(edge_parts), n)
+    return Topology(units, unit_arr, np.concatenate(households).astype(np.int32), edges)
