@@ -82,6 +82,7 @@ class CommunityModel(mesa.Model):
         self.units: list[UnitInfo] = topo.units
         self.edges = topo.edges
         gp_of_unit = self._build_practices()
+        self.practices_of_unit = gp_of_unit
         self.pop: Population = build_population(topo, cfg, streams.population, gp_of_unit)
         self._build_organisations()
         self._build_ties()
@@ -106,13 +107,25 @@ class CommunityModel(mesa.Model):
 
     # ------------------------------------------------------------------ construction
     def _build_practices(self) -> list[list[int]]:
+        """Practices per unit; off-site rural practices are shared by
+        ``topology.parishes_per_practice`` neighbouring parishes."""
         out = []
+        shared: list[int] = []
+        n_sharing = 0
         for u in self.units:
+            if u.params.rural and not u.params.gp_on_site:
+                if n_sharing % self.cfg.topology.parishes_per_practice:
+                    out.append(list(shared))
+                    n_sharing += 1
+                    continue
+                n_sharing += 1
             ids = []
             for k in range(u.params.gp_practices):
                 gp = GPPractice(self, u.index, u.params.gp_distance_miles, f"{u.name}-gp-{k + 1}")
                 ids.append(gp.index)
             out.append(ids)
+            if u.params.rural and not u.params.gp_on_site:
+                shared = ids
         return out
 
     def _add_group(self, kind: GroupKind, unit: int, on_directory: bool, name: str = ""
@@ -141,7 +154,8 @@ class CommunityModel(mesa.Model):
             if p.informal_network:
                 self._add_group(GroupKind.MUTUAL_AID, u.index, False, f"{u.name}-network")
             practices = [gp for gp in self.gp_practices if gp.unit == u.index]
-            for k in range(p.link_workers):
+            n_lw = p.link_workers if practices else 0  # shared off-site practice: its LWs serve
+            for k in range(n_lw):
                 lw = LinkWorker(self, u.index, p.lw_travel_hours_per_contact,
                                 f"{u.name}-lw-{k + 1}")
                 practices[k % len(practices)].link_workers.append(lw)
@@ -430,7 +444,7 @@ class CommunityModel(mesa.Model):
 
     # ------------------------------------------------------------------ queries
     def _unit_has_lw(self, unit: int) -> bool:
-        return any(lw.unit == unit for lw in self.link_workers)
+        return any(self.gp_practices[k].link_workers for k in self.practices_of_unit[unit])
 
     def refresh_unit_flags(self) -> None:
         n = len(self.units)

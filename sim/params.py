@@ -144,6 +144,9 @@ class TopologyParams:
     rural_share: float = prob(0.25, "county: share of residents living in rural parishes")
     urban: UnitParams = section(UnitParams)
     rural_unit: UnitParams = field(default_factory=_rural_unit)
+    parishes_per_practice: int = count(
+        8, "county: neighbouring rural parishes sharing one off-site practice and its link "
+           "workers (a rural PCN)", "002:166; 004:872", lo=1)
     place_lio: bool = param(True, "a local infrastructure organisation (CVS / volunteer "
                                   "centre) serves the place", "002:111, 002:202-214")
     place_charities: int = count(3, "place-level formal charities reachable from every unit",
