@@ -11,7 +11,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from sim.config import config_dir, register_schema, to_config
+from sim.config import config_dir, register_schema, scenario_choice, to_config
 from sim.params import ConfigError
 
 log = logging.getLogger("sim")
@@ -36,7 +36,7 @@ def task(cfg: DictConfig) -> None:
 
     out = Path(HydraConfig.get().runtime.output_dir)
     try:
-        config = to_config(cfg)
+        config = to_config(cfg, scenario_choice(list(HydraConfig.get().overrides.task)))
         io.check_run_dir(out, config)
         result = runner.run(config, progress=_progress(config.run.days))
     except ConfigError as exc:

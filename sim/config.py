@@ -31,11 +31,28 @@ def register_schema() -> None:
     ConfigStore.instance().store(name="base_config", node=Config)
 
 
-def to_config(cfg: DictConfig) -> Config:
-    """Typed, validated Config from a composed DictConfig (errors name the key)."""
+def scenario_choice(overrides: list[str]) -> str | None:
+    """The ``scenario=`` override's value, if any."""
+    return next((o.split("=", 1)[1] for o in overrides if o.startswith("scenario=")), None)
+
+
+def composed_scenario_name(choice: object) -> str | None:
+    """``lockdown+preparedness`` when several scenario configs were composed, else None."""
+    if isinstance(choice, str) and choice.startswith("["):
+        choice = [c.strip() for c in choice.strip("[]").split(",") if c.strip()]
+    if isinstance(choice, list | tuple) and len(choice) > 1:
+        return "+".join(str(c) for c in choice)
+    return None
+
+
+def to_config(cfg: DictConfig, scenario_choice: object = None) -> Config:
+    """Typed, validated Config from a composed DictConfig (errors name the key). When several
+    scenarios were composed (``scenario_choice``), the run's scenario name joins theirs."""
     try:
         plain = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
         plain.pop("hydra", None)
+        if (name := composed_scenario_name(scenario_choice)) is not None:
+            plain.setdefault("scenario", {})["name"] = name
         merged = OmegaConf.merge(OmegaConf.structured(Config), plain)
         obj = OmegaConf.to_object(merged)
     except OmegaConfBaseException as exc:
@@ -60,7 +77,7 @@ def compose(overrides: list[str] | None = None) -> Config:
         raise
     except Exception as exc:  # Hydra's override and composition errors
         raise hydra_error(exc) from exc
-    return to_config(cfg)
+    return to_config(cfg, scenario_choice(overrides or []))
 
 
 def hydra_error(exc: BaseException) -> ConfigError:

@@ -31,7 +31,9 @@ FLOWS = (
     "new_vol_tasks", "new_vol_dropouts_waiting", "new_vol_dropouts_idle", "new_vol_attrition",
     "new_groups_closed", "new_groups_formed", "new_groups_brought_on_directory",
     "new_lw_hours", "new_funding_spent", "new_pc_key_individuals_lost", "new_events",
-    "sum_days_to_first_support",
+    "sum_days_to_first_support", "new_emergency_responses", "new_crisis_ties",
+    "new_vol_tasks_hospital", "new_lw_posts_added", "new_lw_posts_ended",
+    "new_commissioned_places", "new_outreach_contacts",
 )
 CUMULATIVE = (
     "new_need_onsets", "new_gp_consultations", "new_gp_consultations_nonmedical",
@@ -70,6 +72,12 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     registered = int(v[2:6].sum() + v[VolunteerState.STOOD_DOWN])
     row["n_vol_registered"] = registered
     row["frac_volunteer_utilisation"] = v[VolunteerState.ACTIVE] / registered if registered else 0.0
+    row["n_vol_backlog"] = int(v[VolunteerState.APPLIED] + v[VolunteerState.ONBOARDING])
+    on_duty = (pop.vstate == VolunteerState.ACTIVE) | (pop.vstate == VolunteerState.IDLE)
+    n_on_duty = int(on_duty.sum())
+    row["frac_on_duty_tasked_7d"] = (
+        float((model.day - pop.vlast_task[on_duty] < 7).sum() / n_on_duty) if n_on_duty else 0.0)
+    row["n_link_workers"] = len(model.link_workers)
     groups = model.groups
     row["n_groups_open"] = sum(g.is_open for g in groups)
     row["n_groups_listed"] = sum(g.is_open and g.on_directory for g in groups)
@@ -165,8 +173,27 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
         s["mean_frac_directory_accuracy"] = float(ts["frac_directory_accuracy"].mean())
         s["frac_gp_consultations_nonmedical"] = float(last["frac_gp_consultations_nonmedical"])
         s["lw_hours"] = float(ts["new_lw_hours"].sum())
-        s["lw_cost"] = float(len(model.link_workers) * model.cfg.link_worker.salary_per_year
-                             * days / 365)
+        s["lw_cost"] = float(ts["n_link_workers"].sum() * model.cfg.link_worker.salary_per_year
+                             / 365)
+        s["mean_n_vol_backlog"] = float(ts["n_vol_backlog"].mean())
+        s["max_n_vol_backlog"] = int(ts["n_vol_backlog"].max())
+        s["mean_frac_on_duty_tasked_7d"] = float(ts["frac_on_duty_tasked_7d"].mean())
+        s["need_escalations"] = int(ts["new_need_escalations"].sum())
+        s["need_escalations_per_1000_onsets"] = (
+            1000 * s["need_escalations"] / max(int(ts["new_need_onsets"].sum()), 1))
+        s["statutory_referrals"] = int(ts["new_referrals_statutory"].sum())
+        s["reescalations"] = int(ts["new_reescalations"].sum())
+        s["vol_tasks"] = int(ts["new_vol_tasks"].sum())
+        s["vol_tasks_hospital"] = int(ts["new_vol_tasks_hospital"].sum())
+        s["frac_vol_tasks_community"] = (1.0 - s["vol_tasks_hospital"] / s["vol_tasks"]
+                                         if s["vol_tasks"] else float("nan"))
+        s["vol_retrainings"] = int(ts["new_vol_retrained"].sum())
+        s["group_disruptions"] = int(ts["new_group_disruptions"].sum())
+        s["emergency_responses"] = int(ts["new_emergency_responses"].sum())
+        s["crisis_ties"] = int(ts["new_crisis_ties"].sum())
+        s["commissioned_places"] = int(ts["new_commissioned_places"].sum())
+        s["lw_posts_added"] = int(ts["new_lw_posts_added"].sum())
+        s["lw_posts_ended"] = int(ts["new_lw_posts_ended"].sum())
         s["funding_spent"] = float(ts["new_funding_spent"].sum())
         for k, name in enumerate(ONS4):
             s[f"final_mean_wellbeing_{name}"] = float(last[f"mean_wellbeing_{name}"])
@@ -194,5 +221,20 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
     degrees = [gp.initial_vcse_degree for gp in model.gp_practices]
     s["frac_gp_vcse_degree_1"] = float(np.mean([d == 1 for d in degrees])) if degrees else 0.0
     s["frac_gp_vcse_degree_2"] = float(np.mean([d == 2 for d in degrees])) if degrees else 0.0
+    s["emergency_start_day"] = model.emergency_start
+    s["emergency_days_to_first_response"] = (
+        float(model.response_mobilised_day - model.emergency_start)
+        if model.response_mobilised_day >= model.emergency_start >= 0 else float("nan"))
+    s.update(_grant_summary(model))
     s.update(model.evaluation.summary())
     return s
+
+
+def _grant_summary(model: CommunityModel) -> dict:
+    """Tapered grants: how many there were and in which grant year the posts ended."""
+    grants = model.commissioner.grants if model.commissioner is not None else []
+    out: dict = {"tapered_grants": len(grants)}
+    for year in range(1, 5):
+        out[f"tapered_grants_ended_entering_year_{year}"] = sum(
+            g.ended_day >= 0 and (g.ended_day - g.start_day) // 365 + 1 == year for g in grants)
+    return out

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim import events, metrics
+from sim.agents.commissioning import Commissioner
 from sim.agents.health import GPPractice, LinkWorker
 from sim.agents.intermediaries import Intermediary, LocalityOfficer, ParishCouncil, PlaceHub
 from sim.agents.organisations import GroupKind, NHSTrust, Organisation, VCSEGroup
@@ -18,7 +19,7 @@ from sim.agents.people import Resident, Volunteer
 from sim.evaluation import Evaluation
 from sim.params import Config, validate
 from sim.population import build_population
-from sim.processes import help_seeking, need, volunteering, wellbeing
+from sim.processes import emergency, help_seeking, need, volunteering, wellbeing
 from sim.rng import Streams
 from sim.state import Pathway, Population, VolunteerState
 from sim.topology import UnitInfo, build_topology
@@ -32,7 +33,8 @@ class CommunityModel(mesa.Model):
 
     Step order (every day, after ``model.day`` advances):
 
-    1. **Events** due today are applied (``sim.events``; the scenario timeline).
+    1. **Events** due today are applied (``sim.events``; the scenario timeline). Day-0
+       events apply once the model is built, before the first step (day 1).
     2. **Need**: onset (one uniform per resident from the ``need`` stream), escalation or
        self-resolution of unmet need, and the end of group, informal and statutory support
        (resolution, or one level lower).
@@ -44,12 +46,16 @@ class CommunityModel(mesa.Model):
        Statutory services refer some residents in moderate or complex unmet need.
     5. **Link workers** (in random order): end due support, admit from the waiting list,
        triage the inbox (hand-back / bounce, light-touch, bespoke), match clients to
-       destinations from their directory (stale entries fail).
+       destinations from their directory (stale entries fail); specialists reach out to
+       their target group.
     6. **Groups**: funding in and out, closure (money or churn), the LIO's directory refresh
-       and capacity building, mutual aid groups forming in an emergency.
+       and capacity building, mutual aid groups forming in an emergency; the commissioner's
+       reviews (tapered link-worker grants, commissioning of client places).
     7. **Volunteers**: applications, processing by limited management capacity, training,
        placement by the LIO, task allocation, idling, goodwill decay and dropout.
-    8. **Intermediaries**: locality officer's tie building; parish council's buddy scheme.
+    8. **Intermediaries**: locality officer's tie building; parish council's buddy scheme;
+       in an emergency, once mobilised (faster with a plan), the response cell takes on
+       vulnerable residents with volunteers and health-community ties form.
     9. **Wellbeing**: ONS4 scores move towards the target of each resident's situation.
     10. **Measurement**: evaluation follow-ups fall due; the day's metrics row is collected.
     """
@@ -76,6 +82,9 @@ class CommunityModel(mesa.Model):
         self._space = None
         self._graph = None
         self.event_log: list[dict] = []
+        self.commissioner: Commissioner | None = None
+        self.emergency_start = -1  # day the current emergency began (-1: none)
+        self.response_mobilised_day = -1  # day the emergency response cell first acted
         self.timeline = events.Timeline.from_config(cfg.events)
 
         topo = build_topology(cfg.topology, streams.topology)
@@ -92,8 +101,7 @@ class CommunityModel(mesa.Model):
         self.gp_access = 0.5 ** (np.array([gp.distance_miles for gp in self.gp_practices])
                                  / halving)
         self.mean_gp_access = float(self.gp_access[self.pop.gp].mean())
-        self.lw_awareness = np.array([u.params.lw_awareness if self._unit_has_lw(u.index)
-                                      else 0.0 for u in self.units])
+        self.refresh_link_worker_reach()
         self.wellbeing_targets = wellbeing.targets(self)
         self.isolation_offset = np.zeros((self.pop.n, 4), np.float32)
         self.isolation_offset[self.pop.degree == 0, 0] = -cfg.wellbeing.isolation_penalty
@@ -104,6 +112,7 @@ class CommunityModel(mesa.Model):
         if cfg.run.resident_agents:
             for i in range(self.pop.n):
                 self._residents[i] = Resident(self, i)
+        events.apply_due(self)  # day-0 events set the starting conditions
 
     # ------------------------------------------------------------------ construction
     def _build_practices(self) -> list[list[int]]:
@@ -128,31 +137,34 @@ class CommunityModel(mesa.Model):
                 shared = ids
         return out
 
-    def _add_group(self, kind: GroupKind, unit: int, on_directory: bool, name: str = ""
-                   ) -> VCSEGroup:
+    def add_group(self, kind: GroupKind, unit: int, on_directory: bool, name: str = ""
+                  ) -> VCSEGroup:
+        """A new group of ``kind`` in ``unit`` (-1: place level), at build time or later."""
         g = VCSEGroup(self, kind, getattr(self.cfg.groups, kind.value), unit, on_directory, name)
         self.groups.append(g)
         self.groups_by_unit.setdefault(unit, []).append(g)
+        if hasattr(self, "org_training_days"):
+            self.org_training_days = np.append(self.org_training_days, g.training_days)
         return g
 
     def _build_organisations(self) -> None:
         t = self.cfg.topology
         rng = self.streams.topology
         if t.place_lio:
-            self.lio = self._add_group(GroupKind.LIO, -1, False, "lio")
+            self.lio = self.add_group(GroupKind.LIO, -1, False, "lio")
         for k in range(t.place_charities):
-            self._add_group(GroupKind.FORMAL_CHARITY, -1, True, f"place-charity-{k + 1}")
+            self.add_group(GroupKind.FORMAL_CHARITY, -1, True, f"place-charity-{k + 1}")
         for u in self.units:
             p = u.params
             for k in range(p.formal_charities):
-                self._add_group(GroupKind.FORMAL_CHARITY, u.index, True,
+                self.add_group(GroupKind.FORMAL_CHARITY, u.index, True,
                                 f"{u.name}-charity-{k + 1}")
             for k in range(p.community_groups):
                 listed = bool(rng.random() >= p.share_groups_off_radar)
-                self._add_group(GroupKind.COMMUNITY_GROUP, u.index, listed,
+                self.add_group(GroupKind.COMMUNITY_GROUP, u.index, listed,
                                 f"{u.name}-group-{k + 1}")
             if p.informal_network:
-                self._add_group(GroupKind.MUTUAL_AID, u.index, False, f"{u.name}-network")
+                self.add_group(GroupKind.MUTUAL_AID, u.index, False, f"{u.name}-network")
             practices = [gp for gp in self.gp_practices if gp.unit == u.index]
             n_lw = p.link_workers if practices else 0  # shared off-site practice: its LWs serve
             for k in range(n_lw):
@@ -226,7 +238,7 @@ class CommunityModel(mesa.Model):
             if isinstance(org, NHSTrust):
                 pop.nhs_volunteer[chosen] = True
             self.create_volunteer_agents(chosen)
-        self.org_training_days = np.array([o.training_days for o in self.organisations])
+        self.refresh_training_days()
         volunteering.refresh_trained_counts(self)
 
     # ------------------------------------------------------------------ the day
@@ -253,6 +265,7 @@ class CommunityModel(mesa.Model):
         for hub in self.intermediaries:
             if hasattr(hub, "step"):
                 hub.step()
+        emergency.respond(self)
         wellbeing.update(self)
         self.pop.unmet_days += self.pop.unmet()
         self.evaluation.step()
@@ -279,12 +292,13 @@ class CommunityModel(mesa.Model):
                     lw.refresh_directory(self.groups)
             if day % p.lio_new_group_days == 0:
                 u = self.units[int(rng.integers(len(self.units)))]
-                g = self._add_group(GroupKind.COMMUNITY_GROUP, u.index, True,
-                                    f"{u.name}-new-group-{day}")
-                self.org_training_days = np.append(self.org_training_days, g.training_days)
+                self.add_group(GroupKind.COMMUNITY_GROUP, u.index, True,
+                               f"{u.name}-new-group-{day}")
                 self.count("new_groups_formed")
         if self.cfg.emergency.active:
             self._mutual_aid_emerges(rng)
+        if self.commissioner is not None:
+            self.commissioner.step()
 
     def _mutual_aid_emerges(self, rng: np.random.Generator) -> None:
         """In an emergency, mutual aid groups form where social capital is high (003:67)."""
@@ -298,8 +312,7 @@ class CommunityModel(mesa.Model):
             capital = min(float(pop.degree[sl].mean()) / 10.0, 1.0)
             if rng.random() >= base * capital:
                 continue
-            g = self._add_group(GroupKind.MUTUAL_AID, u.index, False, f"{u.name}-mag-{self.day}")
-            self.org_training_days = np.append(self.org_training_days, g.training_days)
+            g = self.add_group(GroupKind.MUTUAL_AID, u.index, False, f"{u.name}-mag-{self.day}")
             latent = np.flatnonzero(pop.vstate[sl] == VolunteerState.LATENT) + u.start
             k = min(g.params.initial_volunteers, latent.size)
             if k:
@@ -418,6 +431,64 @@ class CommunityModel(mesa.Model):
             if group.index in gp.vcse_ties:
                 gp.vcse_ties.remove(group.index)
 
+    def add_link_worker(self, gp: GPPractice, specialism: str = "") -> LinkWorker:
+        """A new link-worker post at practice ``gp`` (optionally a specialist)."""
+        unit = self.units[gp.unit]
+        lw = LinkWorker(self, gp.unit, unit.params.lw_travel_hours_per_contact,
+                        f"{gp.name}-lw-{len(self.link_workers) + 1}", specialism)
+        gp.link_workers.append(lw)
+        if self.lio is not None and self.lio.is_open:
+            self.add_tie(lw, self.lio)
+        for hub in self.intermediaries:
+            if isinstance(hub, LocalityOfficer) and hub.unit == lw.unit:
+                self.add_tie(lw, hub)
+        lw.refresh_directory(self.groups)
+        self.refresh_link_worker_reach()
+        self.count("new_lw_posts_added")
+        return lw
+
+    def withdraw_link_worker(self, lw: LinkWorker) -> None:
+        """A post ends: its clients and waiting list lose their link worker."""
+        pop = self.pop
+        for i in lw.clients():
+            if pop.pathway[i] in (Pathway.WAITING, Pathway.LINK_WORKER):
+                pop.pathway[i] = Pathway.NONE
+        for gp in self.gp_practices:
+            if lw in gp.link_workers:
+                gp.link_workers.remove(lw)
+        self.link_workers.remove(lw)
+        self._cross_ties = {t for t in self._cross_ties if lw.unique_id not in t}
+        lw.remove()
+        self.refresh_link_worker_reach()
+        self.count("new_lw_posts_ended")
+
+    def add_intermediary(self, kind: str, unit: int) -> Intermediary:
+        """Stand up a locality officer or parish council in ``unit`` during a run."""
+        u = self.units[unit]
+        hub: Intermediary
+        if kind == "locality_officer":
+            hub = LocalityOfficer(self, unit, f"{u.name}-lo-{self.day}")
+            for lw in self.link_workers:
+                if lw.unit == unit:
+                    self.add_tie(lw, hub)
+        else:
+            hub = ParishCouncil(self, unit, f"{u.name}-pc-{self.day}")
+        self.intermediaries.append(hub)
+        return hub
+
+    def remove_intermediary(self, hub: Intermediary) -> None:
+        self.intermediaries.remove(hub)
+        self._cross_ties = {t for t in self._cross_ties if hub.unique_id not in t}
+        hub.remove()
+
+    def get_commissioner(self) -> Commissioner:
+        if self.commissioner is None:
+            self.commissioner = Commissioner(self)
+        return self.commissioner
+
+    def refresh_training_days(self) -> None:
+        self.org_training_days = np.array([o.training_days for o in self.organisations])
+
     def volunteer_tasks(self, idx: np.ndarray) -> None:
         """Volunteers ``idx`` did a task today: goodwill rises, they are active."""
         pop = self.pop
@@ -443,6 +514,11 @@ class CommunityModel(mesa.Model):
         return len(self._cross_ties)
 
     # ------------------------------------------------------------------ queries
+    def refresh_link_worker_reach(self) -> None:
+        """Residents can refer themselves only where a link worker serves their practice."""
+        self.lw_awareness = np.array([u.params.lw_awareness if self._unit_has_lw(u.index)
+                                      else 0.0 for u in self.units])
+
     def _unit_has_lw(self, unit: int) -> bool:
         return any(self.gp_practices[k].link_workers for k in self.practices_of_unit[unit])
 

@@ -297,6 +297,9 @@ class LinkWorkerParams:
     max_match_attempts: int = count(3, "destinations tried per client per day", lo=1)
     large_group_preference: float = param(1.0, "exponent on destination capacity when "
                                                "choosing (prefers large, stable)", "000:118", lo=0)
+    specialist_outreach_per_day: int = count(
+        2, "residents of its target group a specialist link worker reaches out to per day",
+        "assumption; 002:364, 004:524")
     salary_per_year: float = param(34000.0, "salary (cost metric)", "002:160", lo=0, unit="GBP")
 
 
@@ -470,6 +473,26 @@ class EmergencyParams:
                                                     "operate under distancing", "003:300")
     shielded_share: float = prob(0.04, "share of residents (65+ or limited a lot first) told "
                                        "to shield", "003:148, 003:220")
+    prepared: bool = param(False, "a pre-agreed emergency volunteering plan exists (Leeds, "
+                                  "Cornwall)", "003:32, 003:95-109")
+    mobilisation_lag_days_prepared: int = count(
+        14, "days from the emergency to the first response-cell referral with a plan "
+            "(Cornwall: 14 days from campaign to first referral)", "003:103")
+    mobilisation_lag_days_unprepared: int = count(
+        35, "the same without a plan (systems without plans 'took longer'; no figure given)",
+        "assumption; 003:32, 003:119-124")
+    response_per_1000_per_day: float = param(
+        1.0, "vulnerable residents the response cell can take on per 1,000 residents per day "
+             "once mobilised (food, medicines, isolation support)", "assumption; 003:316",
+        lo=0, unit="residents/1000/day")
+    response_support_days: int = count(21, "days of volunteer support a response-cell referral "
+                                           "receives", "assumption; 003:316", lo=1)
+    processing_multiplier: float = param(
+        2.0, "volunteer-management capacity multiplier once the response is mobilised",
+        "assumption; 003:224-226 (capacity rose far less than supply)", lo=1.0, hi=100.0)
+    p_crisis_tie_per_week: float = prob(
+        0.15, "weekly chance a GP practice forms a tie with a group in its area while the "
+              "response is mobilised (crisis integration)", "assumption; 003:61, 003:308-314")
 
 
 @dataclass
@@ -496,9 +519,11 @@ class Config:
     wellbeing: WellbeingParams = section(WellbeingParams)
     evaluation: EvaluationParams = section(EvaluationParams)
     emergency: EmergencyParams = section(EmergencyParams)
-    events: list[Any] = field(default_factory=list,
-                              metadata={"meaning": "timed events (injects)", "source": "",
-                                        "lo": None, "hi": None, "choices": None, "unit": ""})
+    events: Any = field(default_factory=dict,
+                        metadata={"meaning": "timed events (injects): a mapping name -> {day, "
+                                             "kind, params} (scenarios compose by name) or a "
+                                             "list", "source": "", "lo": None, "hi": None,
+                                  "choices": None, "unit": ""})
 
 
 # --------------------------------------------------------------------------------------------
@@ -575,8 +600,9 @@ def _cross_checks(cfg: Config) -> None:
     if e.followup_min_days > e.followup_max_days:
         raise ConfigError("evaluation.followup_min_days",
                           "must be <= evaluation.followup_max_days")
-    if not isinstance(cfg.events, list):
-        raise ConfigError("events", "must be a list of {day, kind, params} entries")
+    if not isinstance(cfg.events, list | dict):
+        raise ConfigError("events", "must be a mapping of name -> {day, kind, params} (or a "
+                                    "list of such entries)")
 
 
 def parameter_table(cfg: Config | None = None) -> list[dict]:

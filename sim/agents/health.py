@@ -63,6 +63,15 @@ class GPPractice(mesa.Agent):
             m.offer_to_group(i, g, "gp")
 
 
+SPECIALISMS = {
+    "digitally_excluded": lambda pop: ~pop.digital,
+    "limited_a_lot": lambda pop: pop.limitation == 2,
+    "children_young_people": lambda pop: pop.age < 25,
+}
+"""Groups a specialist link worker targets (002:364 names CYP, BAME, trans, GRT and language
+groups; the model represents the attributes it has)."""
+
+
 class LinkWorker(mesa.Agent):
     """A social prescriber: triage, light-touch or bespoke support within a caseload cap,
     waiting list, matching from a directory that goes stale, hand-back to GP."""
@@ -70,12 +79,14 @@ class LinkWorker(mesa.Agent):
     model: CommunityModel
     sector = "health"
 
-    def __init__(self, model: CommunityModel, unit: int, travel_hours: float, name: str):
+    def __init__(self, model: CommunityModel, unit: int, travel_hours: float, name: str,
+                 specialism: str = ""):
         super().__init__(model)
         self.index = len(model.link_workers)
         model.link_workers.append(self)
         self.unit = unit
         self.name = name
+        self.specialism = specialism  # "" or a key of SPECIALISMS: reaches out to that group
         self.travel_hours = travel_hours
         self.inbox: deque[tuple[int, str]] = deque()
         self.waiting: deque[int] = deque()
@@ -97,6 +108,8 @@ class LinkWorker(mesa.Agent):
             if m.pop.pathway[i] == Pathway.WAITING:
                 self._triage(i, source)
         self._match_caseload()
+        if self.specialism:
+            self._reach_out()
         self.hours_total += self.hours_today
         m.count("new_lw_hours", self.hours_today)
 
@@ -165,6 +178,32 @@ class LinkWorker(mesa.Agent):
             if bespoke:
                 m.evaluation.end(i)
             m.finish_link_worker_support(i)
+
+    def _reach_out(self) -> None:
+        """A specialist contacts residents of its target group in unmet need with nothing under
+        way among its practices' patients (002:364, 004:524)."""
+        m = self.model
+        pop = m.pop
+        k = m.cfg.link_worker.specialist_outreach_per_day
+        practices = [gp.index for gp in m.gp_practices if self in gp.link_workers]
+        if not k or not practices:
+            return
+        target = SPECIALISMS[self.specialism](pop) & pop.unmet() & (pop.pathway == Pathway.NONE)
+        cand = np.flatnonzero(target & np.isin(pop.gp, practices))
+        if cand.size == 0:
+            return
+        chosen = m.streams.link_worker.choice(cand, size=min(k, cand.size), replace=False)
+        for i in np.sort(chosen).tolist():
+            pop.pathway[i] = Pathway.WAITING
+            pop.lw_referrals[i] += 1
+            self.inbox.append((i, "self"))
+            m.count("new_referrals_self")
+            m.count("new_outreach_contacts")
+
+    def clients(self) -> list[int]:
+        """Everyone this link worker holds: inbox, waiting list, caseload and light touch."""
+        return [i for i, _ in self.inbox] + list(self.waiting) + list(self.caseload) + list(
+            self.light)
 
     # -- matching --------------------------------------------------------------------------
     def match(self, i: int, keep_pathway: bool = False) -> bool:

@@ -76,6 +76,8 @@ class VCSEGroup(Organisation):
         self.funding_factor = float(rng.lognormal(0.0, params.funding_sd)) if params.funding_sd else 1.0
         self.annual_funding = params.annual_funding * self.funding_factor
         self.funding_cut = 0.0  # share of core funding removed (events)
+        self.extra_places = 0  # client places commissioned on top of its own capacity
+        self.extra_funding = 0.0  # yearly money that comes with them
         self.balance = self.annual_funding * params.reserve_months / 12.0
         self.spent = 0.0
         self.opened_day = model.day
@@ -94,7 +96,7 @@ class VCSEGroup(Organisation):
         if not self.is_open or self.kind is GroupKind.LIO or self.distanced:
             return 0
         p = self.params
-        raw = p.staff_client_capacity + p.clients_per_volunteer * self.n_trained
+        raw = p.staff_client_capacity + self.extra_places + p.clients_per_volunteer * self.n_trained
         loss = self.model.cfg.groups.disruption_capacity_loss * self.n_disruptive * raw
         return max(int(raw - loss), 0)
 
@@ -144,7 +146,14 @@ class VCSEGroup(Organisation):
         if self.params.funding_sd:
             self.funding_factor = float(
                 self.model.streams.groups.lognormal(0.0, self.params.funding_sd))
-        self.annual_funding = self.params.annual_funding * self.funding_factor
+        self.annual_funding = self.params.annual_funding * self.funding_factor + self.extra_funding
+
+    def add_places(self, k: int) -> None:
+        """``k`` commissioned client places, funded at the group's cost per client-day."""
+        self.extra_places += k
+        money = k * self.params.cost_per_client_day * 365.0
+        self.extra_funding += money
+        self.annual_funding += money
 
     def close(self, reason: str) -> None:
         """Stop: clients lose their support, volunteers are released, ties are lost. Link

@@ -163,6 +163,7 @@ def allocate_tasks(model: CommunityModel) -> None:
     worked = trained[rank < tasks[org]]
     model.volunteer_tasks(worked)
     model.count("new_vol_tasks", worked.size)
+    model.count("new_vol_tasks_hospital", int(pop.nhs_volunteer[worked].sum()))
     idle = trained[model.day - pop.vlast_task[trained] > p.idle_after_days]
     pop.vstate[trained] = V.ACTIVE
     pop.vstate[idle] = V.IDLE

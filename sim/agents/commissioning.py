@@ -1,0 +1,127 @@
+"""The commissioner: the place's statutory funder (ICS / council), created by funding events.
+
+Two schedules: tapered grants for link-worker posts, reviewed yearly (statutory share 0/50/80 %
+in years 1-3 then 100 %, 004:171), and commissioning reviews that add client places either
+where unmet demand is observed (agile, 002:304-306, 330-340) or evenly across groups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.agents.organisations import GroupKind, VCSEGroup
+
+if TYPE_CHECKING:
+    from sim.agents.health import GPPractice
+    from sim.model import CommunityModel
+
+
+@dataclass
+class TaperedGrant:
+    """Link-worker posts at one practice, funded by a grant whose statutory share rises."""
+
+    practice: GPPractice
+    start_day: int
+    shares: tuple[float, ...]  # statutory share in years 1, 2, 3, ... (last one repeats)
+    willingness: float  # largest share of the cost the statutory partner will carry
+    ended_day: int = -1
+
+    def share_in_year(self, year: int) -> float:
+        return self.shares[min(year, len(self.shares) - 1)]
+
+
+@dataclass
+class CommissioningPlan:
+    places_per_review: int
+    review_days: int
+    rule: str  # "agile" or "even"
+    start_day: int
+
+
+class Commissioner(mesa.Agent):
+    """Decides who is funded; one per model, created on first use."""
+
+    model: CommunityModel
+    sector = "health"
+
+    def __init__(self, model: CommunityModel):
+        super().__init__(model)
+        self.grants: list[TaperedGrant] = []
+        self.plans: list[CommissioningPlan] = []
+        self.places_commissioned = 0
+
+    # -- tapered grants ----------------------------------------------------------------------
+    def start_tapered_grants(self, shares: tuple[float, ...], mean: float, sd: float) -> None:
+        """Every practice's link-worker posts move onto a tapered grant from today; each
+        practice's statutory partner has its own willingness to pay (drawn once)."""
+        m = self.model
+        rng = m.streams.events
+        for gp in m.gp_practices:
+            if not gp.link_workers:
+                continue
+            w = float(rng.normal(mean, sd))
+            grant = TaperedGrant(gp, m.day, (*shares, 1.0), w)
+            self.grants.append(grant)
+            self._review(grant, 0)
+
+    def _review(self, grant: TaperedGrant, year: int) -> None:
+        """At each anniversary the partner must carry the new share or the posts end."""
+        if grant.share_in_year(year) <= grant.willingness:
+            return
+        m = self.model
+        grant.ended_day = m.day
+        for lw in list(grant.practice.link_workers):
+            m.withdraw_link_worker(lw)
+
+    # -- commissioning reviews ---------------------------------------------------------------
+    def start_commissioning(self, places: int, review_days: int, rule: str) -> None:
+        self.plans.append(CommissioningPlan(places, review_days, rule, self.model.day))
+
+    def _commission(self, plan: CommissioningPlan) -> None:
+        m = self.model
+        groups = [g for g in m.groups if g.is_open and g.kind not in
+                  (GroupKind.LIO, GroupKind.MUTUAL_AID)]
+        if plan.rule == "agile":
+            groups = self._where_demand_is(groups)
+        if not groups:
+            return
+        per = np.full(len(groups), plan.places_per_review // len(groups))
+        per[: plan.places_per_review % len(groups)] += 1
+        for g, k in zip(groups, per.tolist(), strict=True):
+            if k:
+                g.add_places(k)
+        self.places_commissioned += plan.places_per_review
+        m.count("new_commissioned_places", plan.places_per_review)
+
+    def _where_demand_is(self, groups: list[VCSEGroup]) -> list[VCSEGroup]:
+        """The unit with most unmet need per client place (the data link workers and groups
+        report); a new group is funded there if none is open."""
+        m = self.model
+        pop = m.pop
+        unmet = np.bincount(pop.unit[pop.unmet()], minlength=len(m.units)).astype(float)
+        places = np.zeros(len(m.units))
+        for g in groups:
+            if g.unit >= 0:
+                places[g.unit] += g.capacity
+        u = int(np.argmax(unmet / (1.0 + places)))
+        local = [g for g in groups if g.unit == u]
+        if local:
+            return local
+        unit = m.units[u]
+        return [m.add_group(GroupKind.COMMUNITY_GROUP, u, True, f"{unit.name}-commissioned-{m.day}")]
+
+    # -- the day -----------------------------------------------------------------------------
+    def step(self) -> None:
+        day = self.model.day
+        for grant in self.grants:
+            since = day - grant.start_day
+            if grant.ended_day < 0 and since > 0 and since % 365 == 0:
+                self._review(grant, since // 365)
+        for plan in self.plans:
+            since = day - plan.start_day
+            if since > 0 and since % plan.review_days == 0:
+                self._commission(plan)

@@ -1,0 +1,88 @@
+"""Event kinds for civil emergencies: onset and end, and hospital volunteers stood down."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agents.organisations import GroupKind
+from sim.events.registry import Arg, register
+from sim.processes import emergency as response
+from sim.state import Need
+from sim.state import VolunteerState as V
+
+if TYPE_CHECKING:
+    from sim.model import CommunityModel
+
+
+@register("emergency",
+          need_multiplier=Arg(float, 2.0, lo=0.0, meaning="multiplier on need onset"),
+          distancing=Arg(bool, False, meaning="face-to-face groups may close"),
+          shielding=Arg(bool, False, meaning="the most vulnerable are told to shield"))
+def emergency(model: CommunityModel, p: dict) -> None:
+    """A civil emergency starts: need rises, the response cell starts to mobilise, mutual aid
+    groups may form, and with distancing some community groups cannot operate (003:298-300)."""
+    cfg = model.cfg
+    if not cfg.emergency.active:
+        model.emergency_start = model.day
+    cfg.emergency.active = True
+    cfg.need.emergency_multiplier = p["need_multiplier"]
+    rng = model.streams.events
+    if p["distancing"]:
+        cfg.emergency.distancing = True
+        for g in model.groups:
+            if g.kind is GroupKind.COMMUNITY_GROUP and g.is_open and (
+                    rng.random() < cfg.emergency.p_group_closed_by_distancing):
+                g.distanced = True
+    if p["shielding"]:
+        pop = model.pop
+        score = (pop.age >= 70).astype(float) + (pop.limitation == 2) + rng.random(pop.n) * 0.5
+        k = int(round(cfg.emergency.shielded_share * pop.n))
+        idx = np.argsort(-score, kind="stable")[:k]
+        pop.shielded[idx] = True
+        fresh = idx[pop.need[idx] == Need.NONE]
+        pop.need[fresh] = Need.LOW
+        pop.need_onset[fresh] = model.day
+        pop.first_support[fresh] = -1
+        pop.ever_need[fresh] = True
+
+
+@register("emergency_end")
+def emergency_end(model: CommunityModel, p: dict) -> None:
+    """The emergency is over: need onset returns to normal, groups reopen and volunteer
+    management returns to normal capacity."""
+    cfg = model.cfg
+    response.stand_down(model)
+    cfg.emergency.active = False
+    cfg.emergency.distancing = False
+    cfg.need.emergency_multiplier = 1.0
+    model.pop.shielded[:] = False
+    for g in model.groups:
+        g.distanced = False
+
+
+@register("nhs_volunteers_stand_down")
+def nhs_volunteers_stand_down(model: CommunityModel, p: dict) -> None:
+    """The hospital trust stands its volunteers down (003:38, 003:146)."""
+    trust = model.nhs_trust
+    if trust is None:
+        return
+    trust.stood_down = True
+    pop = model.pop
+    idx = np.flatnonzero((pop.vorg == trust.index) & ((pop.vstate == V.ACTIVE)
+                                                      | (pop.vstate == V.IDLE)))
+    pop.vstate[idx] = V.STOOD_DOWN
+
+
+@register("nhs_volunteers_return")
+def nhs_volunteers_return(model: CommunityModel, p: dict) -> None:
+    """Stood-down hospital volunteers who kept their goodwill return."""
+    trust = model.nhs_trust
+    if trust is None:
+        return
+    trust.stood_down = False
+    pop = model.pop
+    idx = np.flatnonzero((pop.vorg == trust.index) & (pop.vstate == V.STOOD_DOWN))
+    pop.vstate[idx] = V.ACTIVE
+    pop.vlast_task[idx] = model.day

@@ -1,0 +1,113 @@
+"""Event kinds acting on services: funding, link-worker posts, intermediaries, commissioning."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.agents.health import SPECIALISMS
+from sim.agents.intermediaries import LocalityOfficer, ParishCouncil
+from sim.agents.organisations import GroupKind
+from sim.events.registry import Arg, register
+from sim.params import ConfigError
+
+if TYPE_CHECKING:
+    from sim.model import CommunityModel
+
+INTERMEDIARY_KINDS = {"locality_officer": LocalityOfficer, "parish_council": ParishCouncil}
+
+
+@register("funding_cut",
+          share=Arg(float, lo=0.0, hi=1.0, meaning="share of core funding removed"),
+          target=Arg(str, "all", choices=("groups", "lio", "all"),
+                     meaning="whose funding is cut"))
+def funding_cut(model: CommunityModel, p: dict) -> None:
+    """Core funding of groups and/or the infrastructure organisation is cut from today
+    (002:234-240; services start and stop, 002:244)."""
+    for g in model.groups:
+        is_lio = g.kind is GroupKind.LIO
+        if p["target"] == "all" or (p["target"] == "lio") == is_lio:
+            g.funding_cut = p["share"]
+
+
+@register("add_link_workers",
+          per_practice=Arg(int, 1, lo=1, hi=20, meaning="new posts at every practice that "
+                                                        "already has a link worker"),
+          specialism=Arg(str, "", choices=("", *SPECIALISMS),
+                         meaning="target group of specialist posts ('' = generalist)"))
+def add_link_workers(model: CommunityModel, p: dict) -> None:
+    """More link-worker posts (ARRS roll-out, 002:15-17, 105) with no more destination
+    capacity; or specialist posts for excluded groups (002:364, 004:524)."""
+    for gp in [gp for gp in model.gp_practices if gp.link_workers]:
+        for _ in range(p["per_practice"]):
+            model.add_link_worker(gp, p["specialism"])
+
+
+@register("tapered_grant",
+          share_year1=Arg(float, 0.0, lo=0.0, hi=1.0, meaning="statutory share of the cost in "
+                                                              "year 1"),
+          share_year2=Arg(float, 0.5, lo=0.0, hi=1.0, meaning="… in year 2"),
+          share_year3=Arg(float, 0.8, lo=0.0, hi=1.0, meaning="… in year 3 (100 % after)"),
+          willingness_mean=Arg(float, 1.0, lo=0.0, meaning="mean share of the cost a "
+                                                           "statutory partner will carry "
+                                                           "(assumption)"),
+          willingness_sd=Arg(float, 0.2, lo=0.0, meaning="spread of that share across "
+                                                         "partners (assumption)"))
+def tapered_grant(model: CommunityModel, p: dict) -> None:
+    """Link-worker posts move onto a grant whose statutory share rises 0/50/80 % over years
+    1-3, then 100 % (004:171). Each practice's partner carries the share up to its own
+    willingness; past it the posts end (sustainability after year 3 uncertain, 004:264, 686)."""
+    shares = (p["share_year1"], p["share_year2"], p["share_year3"])
+    model.get_commissioner().start_tapered_grants(shares, p["willingness_mean"],
+                                                  p["willingness_sd"])
+
+
+@register("commissioning",
+          places_per_review=Arg(int, 10, lo=1, meaning="client places funded at each review"),
+          review_days=Arg(int, 90, lo=1, meaning="days between reviews"),
+          rule=Arg(str, "agile", choices=("agile", "even"),
+                   meaning="agile: where unmet demand is observed; even: spread over groups"))
+def commissioning(model: CommunityModel, p: dict) -> None:
+    """Data-driven agile commissioning: real-time demand data from link workers and groups
+    decide where new client places are funded (002:304-306, 330-340); 'even' spreads the same
+    money over every group (the counterfactual)."""
+    model.get_commissioner().start_commissioning(p["places_per_review"], p["review_days"],
+                                                 p["rule"])
+
+
+@register("stand_up_intermediary",
+          kind=Arg(str, choices=tuple(INTERMEDIARY_KINDS), meaning="which intermediary"),
+          unit=Arg(int, -1, lo=-1, meaning="unit index (-1: every eligible unit: urban for a "
+                                            "locality officer, rural for a parish council)"),
+          ties_to_health=Arg(bool, False, meaning="parish council: a nominated councillor "
+                                                  "linked to GP and link workers (000:121)"))
+def stand_up_intermediary(model: CommunityModel, p: dict) -> None:
+    """A locality officer (000:80-92) or parish council hub (000:86, 121) starts work."""
+    rural = p["kind"] == "parish_council"
+    if p["unit"] >= len(model.units):
+        raise ConfigError("events.params.unit", f"must be -1 or a unit index below "
+                                                f"{len(model.units)} (got {p['unit']})")
+    units = [p["unit"]] if p["unit"] >= 0 else [
+        u.index for u in model.units if u.params.rural == rural]
+    cls = INTERMEDIARY_KINDS[p["kind"]]
+    for u in units:
+        if not any(isinstance(h, cls) and h.unit == u for h in model.intermediaries):
+            model.add_intermediary(p["kind"], u)
+    if rural and p["ties_to_health"]:
+        model.cfg.intermediaries.pc_ties_to_health = True
+
+
+@register("stand_down_intermediary",
+          kind=Arg(str, choices=tuple(INTERMEDIARY_KINDS), meaning="which intermediary"))
+def stand_down_intermediary(model: CommunityModel, p: dict) -> None:
+    """The post ends or the councillors step back (fragile when it rests on a few people,
+    000:121-122)."""
+    cls = INTERMEDIARY_KINDS[p["kind"]]
+    for hub in [h for h in model.intermediaries if isinstance(h, cls)]:
+        model.remove_intermediary(hub)
+
+
+@register("place_hub", signposts_per_day=Arg(int, 10, lo=0, meaning="front-door capacity "
+                                                                     "(0 closes the hub)"))
+def place_hub(model: CommunityModel, p: dict) -> None:
+    """A place-based hub / single front door opens (003:168-170)."""
+    model.cfg.intermediaries.hub_signposts_per_day = p["signposts_per_day"]

@@ -1,0 +1,86 @@
+"""The place's emergency response cell (LIO, council and partners), vectorised.
+
+After an emergency starts, the response takes time to mobilise: about two weeks with a
+pre-agreed plan (Cornwall: 14 days from campaign to first referral, 003:103), longer without
+(003:32, 119-124). Once mobilised it takes on vulnerable residents in unmet need each day
+(shielded first) and has volunteers deliver food, medicines and contact (003:316); volunteer
+management scales up (but far less than supply, 003:224-226); and health and community
+organisations form ties faster than in normal times (003:61, 308-314).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agents.organisations import GroupKind
+from sim.state import Pathway
+from sim.state import VolunteerState as V
+
+if TYPE_CHECKING:
+    from sim.model import CommunityModel
+
+
+def mobilisation_lag(model: CommunityModel) -> int:
+    e = model.cfg.emergency
+    return e.mobilisation_lag_days_prepared if e.prepared else e.mobilisation_lag_days_unprepared
+
+
+def respond(model: CommunityModel) -> None:
+    e = model.cfg.emergency
+    if not e.active or model.emergency_start < 0:
+        return
+    if model.day < model.emergency_start + mobilisation_lag(model):
+        return
+    if model.response_mobilised_day < model.emergency_start:
+        model.response_mobilised_day = model.day
+        for org in model.organisations:
+            org.application_rate *= e.processing_multiplier
+    _take_on_vulnerable(model)
+    if (model.day - model.response_mobilised_day) % 7 == 0:
+        _crisis_ties(model)
+
+
+def stand_down(model: CommunityModel) -> None:
+    """The emergency is over: volunteer management returns to its normal capacity."""
+    if model.response_mobilised_day >= model.emergency_start >= 0:
+        for org in model.organisations:
+            org.application_rate /= model.cfg.emergency.processing_multiplier
+
+
+def _take_on_vulnerable(model: CommunityModel) -> None:
+    pop, e = model.pop, model.cfg.emergency
+    cap = int(e.response_per_1000_per_day * pop.n / 1000.0 + model.streams.events.random())
+    if cap <= 0:
+        return
+    waiting = pop.unmet() & (pop.pathway == Pathway.NONE)
+    vulnerable = waiting & (pop.shielded | (pop.limitation == 2) | (pop.age >= 70))
+    cand = np.flatnonzero(vulnerable)
+    helpers = np.flatnonzero(((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
+                             & ~pop.nhs_volunteer)
+    k = min(cap, cand.size, helpers.size)
+    if k == 0:
+        return
+    rng = model.streams.events
+    order = np.argsort(~pop.shielded[cand], kind="stable")  # shielded residents first
+    chosen = cand[order[:k]]
+    model.volunteer_tasks(np.sort(rng.choice(helpers, size=k, replace=False)))
+    for i in chosen.tolist():
+        model.start_support(i, Pathway.INFORMAL, e.response_support_days)
+    model.count("new_emergency_responses", k)
+
+
+def _crisis_ties(model: CommunityModel) -> None:
+    rng = model.streams.events
+    p = model.cfg.emergency.p_crisis_tie_per_week
+    for gp in model.gp_practices:
+        if rng.random() >= p:
+            continue
+        options = [g for g in model.open_groups_reachable(gp.unit)
+                   if g.index not in gp.vcse_ties and g.kind is not GroupKind.LIO]
+        if options:
+            g = options[int(rng.integers(len(options)))]
+            gp.vcse_ties.append(g.index)
+            model.add_tie(gp, g)
+            model.count("new_crisis_ties")
