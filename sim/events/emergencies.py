@@ -62,27 +62,27 @@ def emergency_end(model: CommunityModel, p: dict) -> None:
         g.distanced = False
 
 
+def _move_trust_volunteers(model: CommunityModel, stood_down: bool) -> np.ndarray:
+    """Switch the hospital trust's trained volunteers between on duty and stood down."""
+    trust = model.nhs_trust
+    if trust is None:
+        return np.zeros(0, np.int64)
+    trust.stood_down = stood_down
+    pop = model.pop
+    states = (V.ACTIVE, V.IDLE) if stood_down else (V.STOOD_DOWN,)
+    idx = np.flatnonzero((pop.vorg == trust.index) & np.isin(pop.vstate, states))
+    pop.vstate[idx] = V.STOOD_DOWN if stood_down else V.ACTIVE
+    return idx
+
+
 @register("nhs_volunteers_stand_down")
 def nhs_volunteers_stand_down(model: CommunityModel, p: dict) -> None:
     """The hospital trust stands its volunteers down (003:38, 003:146)."""
-    trust = model.nhs_trust
-    if trust is None:
-        return
-    trust.stood_down = True
-    pop = model.pop
-    idx = np.flatnonzero((pop.vorg == trust.index) & ((pop.vstate == V.ACTIVE)
-                                                      | (pop.vstate == V.IDLE)))
-    pop.vstate[idx] = V.STOOD_DOWN
+    _move_trust_volunteers(model, stood_down=True)
 
 
 @register("nhs_volunteers_return")
 def nhs_volunteers_return(model: CommunityModel, p: dict) -> None:
     """Stood-down hospital volunteers who kept their goodwill return."""
-    trust = model.nhs_trust
-    if trust is None:
-        return
-    trust.stood_down = False
-    pop = model.pop
-    idx = np.flatnonzero((pop.vorg == trust.index) & (pop.vstate == V.STOOD_DOWN))
-    pop.vstate[idx] = V.ACTIVE
-    pop.vlast_task[idx] = model.day
+    idx = _move_trust_volunteers(model, stood_down=False)
+    model.pop.vlast_task[idx] = model.day
