@@ -112,7 +112,9 @@ class CommunityModel(mesa.Model):
         if cfg.run.resident_agents:
             for i in range(self.pop.n):
                 self._residents[i] = Resident(self, i)
+        self.timeline.check_against(self)
         events.apply_due(self)  # day-0 events set the starting conditions
+        self._day0_flows, self.flows = self.flows, {}
 
     # ------------------------------------------------------------------ construction
     def _build_practices(self) -> list[list[int]]:
@@ -248,7 +250,7 @@ class CommunityModel(mesa.Model):
         return self.steps
 
     def step(self) -> None:
-        self.flows = {}
+        self.flows, self._day0_flows = self._day0_flows, {}  # day-0 events count in day 1
         events.apply_due(self)
         need.need_onset(self)
         need.unmet_dynamics(self)
@@ -450,9 +452,12 @@ class CommunityModel(mesa.Model):
     def withdraw_link_worker(self, lw: LinkWorker) -> None:
         """A post ends: its clients and waiting list lose their link worker."""
         pop = self.pop
-        for i in lw.clients():
-            if pop.pathway[i] in (Pathway.WAITING, Pathway.LINK_WORKER):
-                pop.pathway[i] = Pathway.NONE
+        held = np.array(lw.clients(), np.int64)
+        held = held[(pop.pathway[held] == Pathway.WAITING)
+                    | (pop.pathway[held] == Pathway.LINK_WORKER)]
+        need.release_group_places(self, held)
+        pop.matched[held] = False
+        pop.pathway[held] = Pathway.NONE
         for gp in self.gp_practices:
             if lw in gp.link_workers:
                 gp.link_workers.remove(lw)

@@ -13,7 +13,7 @@ import zlib
 import numpy as np
 
 STREAMS = (
-    "topology", "population", "need", "help_seeking", "gp", "link_worker", "groups",
+    "topology", "population", "need", "need_course", "support_outcome", "help_seeking", "gp", "link_worker", "groups",
     "volunteers", "intermediaries", "wellbeing", "evaluation", "events", "mesa",
 )
 

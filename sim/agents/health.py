@@ -195,6 +195,7 @@ class LinkWorker(mesa.Agent):
         chosen = m.streams.link_worker.choice(cand, size=min(k, cand.size), replace=False)
         for i in np.sort(chosen).tolist():
             pop.pathway[i] = Pathway.WAITING
+            pop.self_referred[i] = True  # a proactive, trusted contact engages like a self-referral
             pop.lw_referrals[i] += 1
             self.inbox.append((i, "self"))
             m.count("new_referrals_self")

@@ -5,33 +5,48 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.events.registry import Arg, register
-from sim.params import ConfigError, iter_params, validate
+from sim.params import Config, ConfigError, iter_params, validate
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
 
 
-@register("set_parameter", key=Arg(str, meaning="dotted parameter key, e.g. need.p_onset_per_day"),
-          value=Arg(object, meaning="new value"))
-def set_parameter(model: CommunityModel, p: dict) -> None:
-    """Set any model parameter from today on (validated like the configuration)."""
-    keys = {k for k, _, _ in iter_params(model.cfg)}
+def _assign(cfg: Config, p: dict, key: str) -> None:
+    """Set ``p['key']`` to ``p['value']`` in ``cfg`` and validate; on error restore the old
+    value and raise a ConfigError naming the event parameter."""
+    keys = {k for k, _, _ in iter_params(cfg)}
     if p["key"] not in keys or p["key"].startswith(("run.", "topology.", "scenario.")):
-        raise ConfigError("events.params.key", f"{p['key']!r} is not a model parameter that can "
+        raise ConfigError(f"{key}.params.key", f"{p['key']!r} is not a model parameter that can "
                                                "change during a run")
     *path, last = p["key"].split(".")
-    obj = model.cfg
+    obj = cfg
     for part in path:
         obj = getattr(obj, part)
     old = getattr(obj, last)
-    value = type(old)(p["value"]) if isinstance(old, float) and isinstance(p["value"], int) \
-        else p["value"]
+    value = p["value"]
+    if isinstance(old, float) and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if type(value) is not type(old):
+        raise ConfigError(f"{key}.params.value", f"{p['key']} takes a {type(old).__name__} "
+                                                 f"(got {value!r})")
     setattr(obj, last, value)
     try:
-        validate(model.cfg)
-    except ConfigError:
+        validate(cfg)
+    except ConfigError as exc:
         setattr(obj, last, old)
-        raise
+        raise ConfigError(f"{key}.params.value", str(exc)) from exc
+
+
+def _check(p: dict, key: str) -> None:
+    _assign(Config(), p, key)
+
+
+@register("set_parameter", check=_check,
+          key=Arg(str, meaning="dotted parameter key, e.g. need.p_onset_per_day"),
+          value=Arg(object, meaning="new value"))
+def set_parameter(model: CommunityModel, p: dict) -> None:
+    """Set any model parameter from today on (validated like the configuration)."""
+    _assign(model.cfg, p, "events")
     if p["key"].startswith(("need.", "population.")):
         from sim.processes.need import onset_probability
 

@@ -39,16 +39,22 @@ class EventKind:
     apply: Callable[[CommunityModel, dict], None]
     args: dict[str, Arg]
     doc: str
+    check: Callable[[dict, str], None] | None = None  # extra validation of the params
+    check_model: Callable[[CommunityModel, dict, str], None] | None = None  # ... against a model
 
 
 REGISTRY: dict[str, EventKind] = {}
 
 
-def register(name: str, **args: Arg):
-    """Decorator: register ``fn(model, params)`` as event kind ``name``."""
+def register(name: str, check: Callable[[dict, str], None] | None = None,
+             check_model: Callable[[CommunityModel, dict, str], None] | None = None, **args: Arg):
+    """Decorator: register ``fn(model, params)`` as event kind ``name``. ``check(params, key)``
+    may validate the parameters further; ``check_model(model, params, key)`` against the built
+    model (e.g. a unit index) - both before the first day."""
 
     def wrap(fn):
-        REGISTRY[name] = EventKind(name, fn, args, (fn.__doc__ or "").strip())
+        REGISTRY[name] = EventKind(name, fn, args, (fn.__doc__ or "").strip(), check,
+                                   check_model)
         return fn
 
     return wrap
@@ -59,6 +65,7 @@ class Event:
     day: int
     kind: str
     params: dict = field(default_factory=dict)
+    key: str = "events"  # where it came from in the configuration (for error messages)
 
 
 def check_event(ev: Event, key: str = "events") -> Event:
@@ -93,11 +100,21 @@ def check_event(ev: Event, key: str = "events") -> Event:
         if arg.hi is not None and value > arg.hi:
             raise ConfigError(k, f"must be <= {arg.hi} (got {value!r})")
         out[name] = value
-    return Event(ev.day, ev.kind, out)
+    if REGISTRY[ev.kind].check is not None:
+        REGISTRY[ev.kind].check(out, key)
+    return Event(ev.day, ev.kind, out, key)
 
 
 class Timeline:
     """Events by day, validated up front."""
+
+    def check_against(self, model: CommunityModel) -> None:
+        """Validate every event against the built model before the first day."""
+        for evs in self.by_day.values():
+            for ev in evs:
+                kind = REGISTRY[ev.kind]
+                if kind.check_model is not None:
+                    kind.check_model(model, ev.params, ev.key)
 
     def __init__(self, evs: list[Event]):
         self.by_day: dict[int, list[Event]] = {}

@@ -74,7 +74,13 @@ def commissioning(model: CommunityModel, p: dict) -> None:
                                                  p["rule"])
 
 
-@register("stand_up_intermediary",
+def _check_unit(model: CommunityModel, p: dict, key: str) -> None:
+    if p["unit"] >= len(model.units):
+        raise ConfigError(f"{key}.params.unit", f"must be -1 or a unit index below "
+                                                f"{len(model.units)} (got {p['unit']})")
+
+
+@register("stand_up_intermediary", check_model=_check_unit,
           kind=Arg(str, choices=tuple(INTERMEDIARY_KINDS), meaning="which intermediary"),
           unit=Arg(int, -1, lo=-1, meaning="unit index (-1: every eligible unit: urban for a "
                                             "locality officer, rural for a parish council)"),
@@ -83,9 +89,7 @@ def commissioning(model: CommunityModel, p: dict) -> None:
 def stand_up_intermediary(model: CommunityModel, p: dict) -> None:
     """A locality officer (000:80-92) or parish council hub (000:86, 121) starts work."""
     rural = p["kind"] == "parish_council"
-    if p["unit"] >= len(model.units):
-        raise ConfigError("events.params.unit", f"must be -1 or a unit index below "
-                                                f"{len(model.units)} (got {p['unit']})")
+    _check_unit(model, p, "events")
     units = [p["unit"]] if p["unit"] >= 0 else [
         u.index for u in model.units if u.params.rural == rural]
     cls = INTERMEDIARY_KINDS[p["kind"]]

@@ -58,9 +58,10 @@ def _start_episode(model: CommunityModel, idx: np.ndarray, levels: np.ndarray,
 
 
 def need_onset(model: CommunityModel) -> None:
-    """New needs. One uniform per resident per day from the 'need' stream (common random
-    numbers): scenarios with the same seed see the same draws. The level and hidden flag reuse
-    the same uniform (conditionally uniform below the onset chance)."""
+    """New needs. One uniform per resident per day from the 'need' stream, which nothing else
+    uses (common random numbers): scenarios with the same seed see the same draws every day.
+    The level and hidden flag reuse the same uniform (conditionally uniform below the onset
+    chance)."""
     pop = model.pop
     u = model.streams.need.random(pop.n, dtype=np.float32)
     p = model.onset_p * np.float32(model.cfg.need.emergency_multiplier)
@@ -74,12 +75,15 @@ def need_onset(model: CommunityModel) -> None:
 
 
 def unmet_dynamics(model: CommunityModel) -> None:
-    """Unmet needs escalate (002:370, 004:420) or resolve unaided."""
+    """Unmet needs escalate (002:370, 004:420) or resolve unaided. One uniform per resident per
+    day from the 'need_course' stream, so a resident's draws do not depend on how many others
+    are in unmet need (pairing across scenarios holds)."""
     pop, p = model.pop, model.cfg.need
+    u = model.streams.need_course.random(pop.n, dtype=np.float32)
     idx = np.flatnonzero(pop.unmet())
     if idx.size == 0:
         return
-    r = model.streams.need.random(idx.size)
+    r = u[idx]
     lvl = pop.need[idx]
     p_res = np.choose(lvl - 1, [p.p_self_resolve_low_per_day, p.p_self_resolve_moderate_per_day,
                                 p.p_self_resolve_complex_per_day])
@@ -102,7 +106,7 @@ def complete_support(model: CommunityModel, idx: np.ndarray, factor: np.ndarray 
     pop, p = model.pop, model.cfg.need
     provider = pop.provider[idx].copy()
     release_group_places(model, idx)
-    r = model.streams.need.random(idx.size)
+    r = model.streams.support_outcome.random(idx.size)
     p_res = np.where(pop.need[idx] >= Need.COMPLEX, p.p_resolve_complex_on_completion,
                      p.p_resolve_on_completion) * factor
     resolved = r < p_res
