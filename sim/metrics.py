@@ -185,6 +185,7 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
         s["reescalations"] = int(ts["new_reescalations"].sum())
         s["vol_tasks"] = int(ts["new_vol_tasks"].sum())
         s["vol_tasks_hospital"] = int(ts["new_vol_tasks_hospital"].sum())
+        s["vol_hours"] = s["vol_tasks"] * model.cfg.volunteers.hours_per_week
         s["frac_vol_tasks_community"] = (1.0 - s["vol_tasks_hospital"] / s["vol_tasks"]
                                          if s["vol_tasks"] else float("nan"))
         s["vol_retrainings"] = int(ts["new_vol_retrained"].sum())

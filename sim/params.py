@@ -273,8 +273,10 @@ class GPParams:
 class LinkWorkerParams:
     caseload_cap: int = count(35, "bespoke clients a link worker holds at once (no seed "
                                   "gives a caseload, SOURCES 6.8; ~250 a year at 49 days)", lo=1)
-    hours_per_week: float = param(37.5, "contracted hours", "002:160", lo=1, hi=80,
-                                  unit="hours")
+    hours_per_week: float = param(37.5, "contracted hours: triage stops for the day once "
+                                        "contact and travel time reach a seventh of them",
+                                  "assumption (full-time post; 002:160 prices it, 002:166-168 "
+                                  "rural travel)", lo=1, hi=80, unit="hours")
     triage_per_day: int = count(4, "new referrals triaged per working day", "004:314", lo=1)
     light_touch_days: int = count(14, "length of light-touch support", "004:316, 004:324",
                                   lo=1)
@@ -402,8 +404,9 @@ class VolunteerParams:
     p_attrition_per_day: float = prob(0.0006, "daily baseline chance an active volunteer stops")
     tasks_per_client_per_week: float = param(1.0, "volunteer tasks per supported client per "
                                                   "week", "003:206", lo=0)
-    hours_per_week: float = param(2.0, "hours a volunteer gives per week", "003:206", lo=0,
-                                  unit="hours")
+    hours_per_week: float = param(2.0, "hours a volunteer gives in a week's task ('a couple of "
+                                       "hours a week'; volunteer-hours outcome)", "003:206",
+                                  lo=0, unit="hours")
     passporting: bool = param(False, "checks and training recognised across organisations",
                               "003:246-254")
     lio_placement_per_day: float = param(4.0, "trained volunteers the LIO places with groups "

@@ -83,8 +83,7 @@ class Commissioner(mesa.Agent):
 
     def _commission(self, plan: CommissioningPlan) -> None:
         m = self.model
-        groups = [g for g in m.groups if g.is_open and g.kind not in
-                  (GroupKind.LIO, GroupKind.MUTUAL_AID)]
+        groups = [g for g in m.groups if g.is_open and g.constituted and g.kind is not GroupKind.LIO]
         if plan.rule == "agile":
             groups = self._where_demand_is(groups)
         if not groups:

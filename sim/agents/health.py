@@ -103,7 +103,10 @@ class LinkWorker(mesa.Agent):
         self._finish_due(self.light, bespoke=False)
         self._finish_due(self.caseload, bespoke=True)
         self._admit_from_waiting()
+        budget = m.cfg.link_worker.hours_per_week / 7.0
         for _ in range(min(m.cfg.link_worker.triage_per_day, len(self.inbox))):
+            if self.hours_today >= budget:
+                break  # out of hours today (rural travel eats into them, 002:166-168)
             i, source = self.inbox.popleft()
             if m.pop.pathway[i] == Pathway.WAITING:
                 self._triage(i, source)
