@@ -170,8 +170,10 @@ class PopulationParams:
     mean_age_adult: float = param(49.0, "mean age of adults (16+)", lo=16, hi=100, unit="years")
     share_children: float = prob(0.19, "share of residents under 16")
     share_female: float = prob(0.51, "share of residents who are women")
-    p_limitation_a_little: float = prob(0.11, "share limited a little day to day")
-    p_limitation_a_lot: float = prob(0.08, "share limited a lot day to day")
+    p_limitation_a_little: float = prob(0.14, "share limited a little day to day", "assumption "
+                                        "(most-deprived estate, 000:34); calibrated with 004:474")
+    p_limitation_a_lot: float = prob(0.11, "share limited a lot day to day", "assumption "
+                                     "(most-deprived estate, 000:34); calibrated with 004:474")
     p_digitally_excluded: float = prob(0.12, "share without digital access")
     p_digitally_excluded_65plus: float = prob(0.35, "share of 65+ without digital access")
 
@@ -179,16 +181,20 @@ class PopulationParams:
 @dataclass
 class NeedParams:
     p_onset_per_day: float = prob(
-        0.0006, "daily chance a resident with no need develops a non-medical need "
-                "(before multipliers; calibrated so ~1 in 5 GP consultations carry one, "
-                "002:95)")
+        0.00016, "daily chance a resident with no need develops a non-medical need "
+                 "(before multipliers)", "calibrated: ~1 in 5 GP consultations carry one "
+                 "(002:95) with the client profile of 004:464-474 (docs/validation.md)")
     share_onset_low: float = prob(0.55, "share of new needs that start low", "004:296-330")
     share_onset_complex: float = prob(0.12, "share of new needs that start complex "
                                             "(rest: moderate)", "004:296-330")
-    mult_limitation_a_little: float = param(2.5, "onset multiplier, limited a little", lo=0)
-    mult_limitation_a_lot: float = param(12.0, "onset multiplier, limited a lot", "004:474", lo=0)
+    mult_limitation_a_little: float = param(7.5, "onset multiplier, limited a little",
+                                            "calibrated to the client limitation mix, 004:474",
+                                            lo=0)
+    mult_limitation_a_lot: float = param(36.0, "onset multiplier, limited a lot",
+                                         "calibrated to the client limitation mix, 004:474", lo=0)
     mult_age_65plus: float = param(4.0, "onset multiplier, aged 65+", "004:464", lo=0)
-    mult_female: float = param(1.6, "onset multiplier, women", "004:464; 000:460", lo=0)
+    mult_female: float = param(3.0, "onset multiplier, women", "calibrated to 66 % women "
+                                                               "among clients, 004:464", lo=0)
     mult_child: float = param(0.15, "onset multiplier, under 16 (few children reach these "
                                     "services)", "004:464", lo=0)
     mult_per_deprivation_quintile: float = param(
@@ -219,8 +225,8 @@ class NeedParams:
 class HelpSeekingParams:
     p_seek_per_day: float = prob(0.015, "daily chance a resident in unmet need seeks help")
     weight_gp: float = param(1.0, "channel weight: GP consultation", "004:359", lo=0)
-    weight_self_referral: float = param(0.15, "channel weight: self-referral to a link worker",
-                                        "004:360, 004:370-376", lo=0)
+    weight_self_referral: float = param(0.25, "channel weight: self-referral to a link worker",
+                                        "calibrated to the referral mix, 004:359-376", lo=0)
     weight_informal: float = param(0.8, "channel weight: ties / mutual aid", "003:67", lo=0)
     weight_group: float = param(0.35, "channel weight: a group the resident knows",
                                 "004:361", lo=0)
@@ -257,7 +263,8 @@ class GPParams:
     engagement_start: float = prob(0.01, "chance a raised need is referred to a link worker "
                                          "on day 0", "004:340-342")
     engagement_max_lo: float = prob(0.04, "lowest long-run practice engagement", "004:342")
-    engagement_max_hi: float = prob(0.14, "highest long-run practice engagement", "004:342")
+    engagement_max_hi: float = prob(0.10, "highest long-run practice engagement",
+                                    "004:342; calibrated to the referral mix, 004:359-370")
     engagement_ramp_days: float = param(180.0, "time scale of GP engagement ramp-up",
                                         "004:340-342", lo=1, unit="days")
     p_signpost_tied_group: float = prob(0.3, "chance a raised need not referred is signposted "
