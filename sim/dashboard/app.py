@@ -15,7 +15,7 @@ from mesa.visualization.utils import force_update, update_counter
 
 from sim.dashboard.charts import draw_outcomes, summary_table
 from sim.dashboard.exercise import TOPOLOGIES, Exercise, scenario_names
-from sim.dashboard.network_view import choose_sample, draw_network
+from sim.dashboard.network_view import choose_sample, draw_network, population_line
 from sim.events import event_kinds
 from sim.params import Config, ConfigError
 
@@ -48,7 +48,7 @@ def exercise_params() -> dict:
     return {
         "topology": {"type": "Select", "value": "urban", "values": list(TOPOLOGIES),
                      "label": "Topology"},
-        "scenario": {"type": "Select", "value": "baseline" if "baseline" in names else names[0],
+        "scenario_name": {"type": "Select", "value": "baseline" if "baseline" in names else names[0],
                      "values": names, "label": "Scenario"},
         "seed": {"type": "InputText", "value": str(Config().run.seed), "label": "Seed"},
         "n_residents": {"type": "InputText", "value": "",
@@ -118,9 +118,15 @@ def NetworkView(ex: Exercise, branch: str):
     update_counter.get()
     sample = solara.use_memo(lambda: choose_sample(ex.branches["A"].model), [id(ex)])
     with ex.lock:
-        fig = draw_network(ex.branch(branch).model, sample)
+        model = ex.branch(branch).model
+        fig = draw_network(model, sample)
+        caption = (f"Branch {branch}, day {model.day}. Drawn: a sample of "
+                   f"{sample.residents.size} of {model.pop.n:,} residents ({sample.households} "
+                   "households and the residents tied to them) and every organisation. "
+                   + population_line(model) + ".")
     solara.FigureMatplotlib(fig, format="png", dependencies=[update_counter.value, id(ex),
                                                              branch])
+    solara.Text(caption)
 
 
 @solara.component
@@ -266,16 +272,15 @@ def Page():
     if ex.error:
         solara.Error(f"Cannot start this exercise: {ex.error}")
         return
-    with solara.Columns([5, 6]):
+    with solara.Card("Key outcomes"):
+        OutcomeCharts(ex)
+    with solara.Columns([3, 2]):
         with solara.Card("Network"):
             if len(ex.branches) > 1:
                 solara.Select("Show branch", value=shown.value, values=list(ex.branches),
                               on_value=shown.set)
             NetworkView(ex, shown.value if shown.value in ex.branches else "A")
-        with solara.Card("Key outcomes"):
-            OutcomeCharts(ex)
-    with solara.Columns([5, 6]):
         with solara.Card("Inject"):
             InjectPanel(ex)
-        with solara.Card("Exercise log"):
-            ExerciseLog(ex)
+    with solara.Card("Exercise log"):
+        ExerciseLog(ex)

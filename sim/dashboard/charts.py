@@ -96,9 +96,10 @@ def summary_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for branch, ts in tables.items():
         ts = with_derived(ts)
         data[branch] = [f(ts) if not ts.empty else None for _, f in SUMMARY_ROWS]
-    out = pd.DataFrame(data, index=[label for label, _ in SUMMARY_ROWS])
+    out = pd.DataFrame(data, index=[label for label, _ in SUMMARY_ROWS], dtype=object)
     if {"A", "B"} <= set(out.columns) and out.loc["day", "A"] == out.loc["day", "B"]:
-        out["B - A"] = [None if a is None or b is None else round(b - a, 1)
-                        for a, b in zip(out["A"], out["B"], strict=True)]
+        out["B - A"] = pd.Series([None if a is None or b is None else round(b - a, 1)
+                                  for a, b in zip(out["A"], out["B"], strict=True)],
+                                 index=out.index, dtype=object)
     out.index.name = "outcome"
     return out.reset_index()

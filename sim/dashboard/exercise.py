@@ -87,10 +87,11 @@ class Exercise(mesa.Model):
 
     A Mesa model, so Mesa's Solara controller (play, pause, step, reset) can drive it: its
     ``step()`` advances every branch by one day. Construction never raises for a bad choice;
-    the reason is kept in ``error`` and the exercise has no branches.
+    the reason is kept in ``error`` and the exercise has no branches. (``scenario_name``, not
+    ``scenario``: Mesa models reserve ``scenario`` for Mesa's own scenario object.)
     """
 
-    def __init__(self, topology: str = "urban", scenario: str = "baseline",
+    def __init__(self, topology: str = "urban", scenario_name: str = "baseline",
                  seed: int | str = 20201, n_residents: int | str = 0,
                  overrides: tuple[str, ...] | list[str] = ()):
         super().__init__()
@@ -100,14 +101,14 @@ class Exercise(mesa.Model):
         self.checkpoint_state: Branch | None = None
         self.base_config: Config | None = None
         self.error = ""
-        self.overrides = [f"topology={topology}", f"scenario={scenario}", f"run.seed={seed}"]
+        self.overrides = [f"topology={topology}", f"scenario={scenario_name}", f"run.seed={seed}"]
         try:
             if topology not in TOPOLOGIES:
                 raise ConfigError("topology", f"must be one of {', '.join(TOPOLOGIES)} "
                                               f"(got {topology!r})")
             seed = whole_number(seed, "run.seed")
             n = whole_number(n_residents or 0, "topology.n_residents")
-            self.overrides = [f"topology={topology}", f"scenario={scenario}",
+            self.overrides = [f"topology={topology}", f"scenario={scenario_name}",
                               f"run.seed={seed}", *([f"topology.n_residents={n}"] if n else []),
                               *overrides]
             self.base_config = compose(self.overrides)
