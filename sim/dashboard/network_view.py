@@ -13,19 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import matplotlib
+import networkx as nx
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-matplotlib.use("Agg")
-import networkx as nx  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-
-from sim.agents.health import GPPractice, LinkWorker  # noqa: E402
-from sim.agents.intermediaries import LocalityOfficer, ParishCouncil  # noqa: E402
-from sim.agents.organisations import GroupKind, NHSTrust  # noqa: E402
-from sim.model import CommunityModel  # noqa: E402
-from sim.state import Pathway, VolunteerState  # noqa: E402
+from sim.agents.health import GPPractice, LinkWorker
+from sim.agents.intermediaries import LocalityOfficer, ParishCouncil
+from sim.agents.organisations import GroupKind, NHSTrust
+from sim.model import CommunityModel
+from sim.state import Pathway, VolunteerState
 
 RESIDENT_COLOURS = {  # need status -> colour
     "no need": "#d4d4d4",
