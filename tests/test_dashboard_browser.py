@@ -164,7 +164,8 @@ def test_dashboard_plays_an_exercise_in_a_browser(server, tmp_path):
         with page.expect_download() as info:
             page.get_by_role("button", name="Replay scenario YAML (B)").click()
         replay = yaml.safe_load(Path(info.value.path()).read_text())
-        assert [e["kind"] for e in replay["events"]][-2:] == ["surge_campaign", "funding_cut"]
+        assert [e["kind"] for e in replay["events"].values()][-2:] == ["surge_campaign",
+                                                                       "funding_cut"]
         assert replay["run"]["days"] == 40
 
         with page.expect_download() as info:

@@ -113,8 +113,8 @@ def test_log_exports_csv_markdown_and_scenario_yaml(tmp_path):
     doc = yaml.safe_load(text)
     assert doc["run"] == {"seed": 7, "days": 20}
     assert doc["topology"]["kind"] == "rural"
-    assert [e["kind"] for e in doc["events"]] == ["surge_campaign",
-                                                  "nhs_volunteers_stand_down"]
+    assert [(name, e["kind"]) for name, e in doc["events"].items()] == [
+        ("inject_1", "surge_campaign"), ("inject_2", "nhs_volunteers_stand_down")]
 
     path = ex.save_scenario(tmp_path, "B", "drill")
     assert path == tmp_path / "scenario" / "drill.yaml"
@@ -126,7 +126,9 @@ def test_log_exports_csv_markdown_and_scenario_yaml(tmp_path):
 
 
 def test_exported_scenario_replays_from_the_command_line(tmp_path):
-    ex = played(8)
+    ex = Exercise("rural", "surge_recruitment", 7)  # the scenario's own event on day 30
+    assert ex.error == ""
+    ex.run_to(8)
     ex.inject("emergency", {"need_multiplier": "2.5", "distancing": True, "shielding": True})
     ex.checkpoint()
     ex.fork("B")
@@ -143,6 +145,8 @@ def test_exported_scenario_replays_from_the_command_line(tmp_path):
     assert len(replay) == 45
     assert_same(replay, ex.branches["B"].timeseries())
     assert not replay.equals(ex.branches["A"].timeseries())
+    kinds = [e["kind"] for e in ex.branches["B"].model.event_log]
+    assert kinds[:3] == ["emergency", "funding_cut", "surge_campaign"]
 
 
 def test_bad_choices_leave_an_error_not_an_exception():

@@ -226,14 +226,15 @@ class Exercise(mesa.Model):
         if b.day < 1:
             raise ConfigError("run.days", "nothing to export yet: step at least one day")
         cfg = copy.deepcopy(self.base_config)
-        cfg.events = [*copy.deepcopy(self.base_config.events), *copy.deepcopy(b.injects)]
+        cfg.events = {**named_events(self.base_config.events),
+                      **{f"inject_{k + 1}": copy.deepcopy(e) for k, e in enumerate(b.injects)}}
         cfg.run.days = b.day
         return cfg
 
     def scenario_yaml(self, branch: str = "A", name: str = "exercise") -> str:
         """A scenario config (Hydra ``@package _global_``) that replays ``branch``: every
         setting that differs from the default composition, and the events timeline (the
-        scenario's own events followed by the injects)."""
+        scenario's own events followed by the injects, named ``inject_1``, ``inject_2``...)."""
         cfg = self.replay_config(branch)
         cfg.scenario.name = name
         cfg.scenario.description = (
@@ -257,6 +258,13 @@ class Exercise(mesa.Model):
         with open(path, "x", encoding="utf-8") as f:
             f.write(text)
         return path
+
+
+def named_events(entries: dict | list | None) -> dict:
+    """A scenario's events as the mapping ``name -> {day, kind, params}`` (lists get names)."""
+    if isinstance(entries, dict):
+        return copy.deepcopy(entries)
+    return {f"event_{k + 1}": copy.deepcopy(e) for k, e in enumerate(entries or [])}
 
 
 def config_delta(cfg: Config, base: Config) -> dict:
