@@ -48,8 +48,8 @@ def exercise_params() -> dict:
     return {
         "topology": {"type": "Select", "value": "urban", "values": list(TOPOLOGIES),
                      "label": "Topology"},
-        "scenario_name": {"type": "Select", "value": "baseline" if "baseline" in names else names[0],
-                     "values": names, "label": "Scenario"},
+        "scenario_name": {"type": "Select", "values": names, "label": "Scenario",
+                          "value": "baseline" if "baseline" in names else names[0]},
         "seed": {"type": "InputText", "value": str(Config().run.seed), "label": "Seed"},
         "n_residents": {"type": "InputText", "value": "",
                         "label": "Residents (blank: topology default)"},
