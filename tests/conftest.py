@@ -1,0 +1,39 @@
+"""Fixtures for hand-built worlds (helpers live in ``support.py``)."""
+
+from __future__ import annotations
+
+import pytest
+from support import BARE_ORGANISATIONS, QUIET, set_keys, write_world
+
+from sim.model import CommunityModel
+from sim.params import Config
+
+
+@pytest.fixture
+def tiny_world(tmp_path):
+    """``make(n, edges, columns, quiet=True, **dotted)`` -> Config for a hand-built world of
+    ``n`` residents on the file topology, with bare organisations unless overridden."""
+    counter = iter(range(10**6))
+
+    def make(n: int = 10, edges: list[tuple[int, int]] | None = None,
+             columns: dict | None = None, quiet: bool = True, **values) -> Config:
+        if edges is None:
+            edges = [(i, i + 1) for i in range(n - 1)]  # a path
+        graph, people = write_world(tmp_path / f"world{next(counter)}", n, edges, columns)
+        cfg = Config()
+        set_keys(cfg, {"topology.kind": "file", "topology.graph_file": str(graph),
+                       "topology.population_file": str(people), "run.days": 30,
+                       "run.seed": 5, **BARE_ORGANISATIONS, **(QUIET if quiet else {})})
+        return set_keys(cfg, {k.replace("__", "."): v for k, v in values.items()})
+
+    return make
+
+
+@pytest.fixture
+def tiny_model(tiny_world):
+    """``build(**same as tiny_world)`` -> CommunityModel."""
+
+    def build(*args, **kwargs) -> CommunityModel:
+        return CommunityModel(tiny_world(*args, **kwargs))
+
+    return build

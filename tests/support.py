@@ -1,0 +1,145 @@
+"""Helpers shared by the tests: small configurations, hand-built worlds, a CLI runner.
+
+Everything here is cheap and deterministic; callers pass pytest's ``tmp_path`` so the suite
+is safe under pytest-xdist.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.model import CommunityModel
+from sim.params import Config
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Small versions of the three built-in topologies (seconds for a year, not minutes).
+SMALL_TOPOLOGIES = {
+    "urban": {"topology.kind": "urban", "topology.n_residents": 600},
+    "rural": {"topology.kind": "rural", "topology.n_residents": 380},
+    "county": {"topology.kind": "county", "topology.n_residents": 3000,
+               "topology.urban.n_residents": 1000, "topology.rural_share": 0.3,
+               "topology.parishes_per_practice": 1},
+}
+
+CONFIGS = REPO / "configs"
+
+
+def as_overrides(values: dict) -> list[str]:
+    """Dotted keys as Hydra command-line overrides."""
+    return [f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in values.items()]
+
+
+def config_options(group: str) -> list[str]:
+    """The options of a config group, found on disk (new files are picked up)."""
+    return sorted(p.stem for p in (CONFIGS / group).glob("*.yaml"))
+
+
+def config_groups() -> list[str]:
+    return sorted(p.name for p in CONFIGS.iterdir() if p.is_dir() and any(p.glob("*.yaml")))
+
+
+# Switch off every random process, so a test drives exactly one behaviour by hand.
+QUIET = {
+    "need.initial_prevalence": 0.0,
+    "need.p_onset_per_day": 0.0,
+    "need.p_escalate_low_per_day": 0.0,
+    "need.p_escalate_moderate_per_day": 0.0,
+    "need.p_self_resolve_low_per_day": 0.0,
+    "need.p_self_resolve_moderate_per_day": 0.0,
+    "need.p_self_resolve_complex_per_day": 0.0,
+    "need.p_hidden": 0.0,
+    "help_seeking.p_seek_per_day": 0.0,
+    "help_seeking.p_statutory_referral_per_day": 0.0,
+    "help_seeking.p_vcse_onward_referral": 0.0,
+    "gp.consults_per_year": 0.0,
+    "link_worker.p_client_disengages": 0.0,
+    "link_worker.p_complex_beyond_scope": 0.0,
+    "groups.p_closure_per_year": 0.0,
+    "groups.lio_new_group_days": 100000,
+    "volunteers.latent_share": 0.0,
+    "volunteers.p_apply_per_day": 0.0,
+    "volunteers.p_attrition_per_day": 0.0,
+    "intermediaries.p_pc_key_individual_lost_per_year": 0.0,
+}
+
+# Organisations of a tiny world unless a test asks for more: one practice (from the table),
+# one link worker, nothing else.
+BARE_ORGANISATIONS = {
+    "topology.urban.formal_charities": 0,
+    "topology.urban.community_groups": 0,
+    "topology.urban.locality_officer": False,
+    "topology.urban.link_workers": 1,
+    "topology.rural_unit.formal_charities": 0,
+    "topology.rural_unit.community_groups": 0,
+    "topology.rural_unit.informal_network": False,
+    "topology.rural_unit.parish_council": False,
+    "topology.place_lio": False,
+    "topology.place_charities": 0,
+    "topology.nhs_trust": False,
+}
+
+
+def set_keys(cfg: Config, values: dict) -> Config:
+    """Set dotted keys (``"link_worker.caseload_cap"``) on ``cfg`` in place; return it."""
+    for key, value in values.items():
+        *path, last = key.split(".")
+        obj = cfg
+        for part in path:
+            obj = getattr(obj, part)
+        if not hasattr(obj, last):
+            raise KeyError(key)
+        setattr(obj, last, value)
+    return cfg
+
+
+def small_config(topology: str = "urban", days: int = 60, seed: int = 11, **values) -> Config:
+    """A validated-at-build Config for a small built-in topology; extra dotted keys are given
+    with ``__`` for ``.`` (``link_worker__caseload_cap=3``)."""
+    cfg = set_keys(Config(), SMALL_TOPOLOGIES[topology])
+    cfg.run.days, cfg.run.seed = days, seed
+    return set_keys(cfg, {k.replace("__", "."): v for k, v in values.items()})
+
+
+def write_world(folder: Path, n: int, edges: list[tuple[int, int]],
+                columns: dict | None = None, graph_name: str = "ties.txt") -> tuple[Path, Path]:
+    """Write an edge list and a population table for ``n`` residents (nodes ``r0``..)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    graph = folder / graph_name
+    lines = [f"r{a} r{b}" for a, b in edges]
+    graph.write_text("\n".join(lines) + "\n" if lines else "")
+    table = {"node": [f"r{i}" for i in range(n)], "age": [40] * n, "limitation": [0] * n,
+             "digital": [True] * n, "deprivation": [3] * n, "gp_practice": ["P1"] * n}
+    table.update(columns or {})
+    people = folder / "people.csv"
+    pd.DataFrame(table).to_csv(people, index=False)
+    return graph, people
+
+
+def give_need(model: CommunityModel, idx, level) -> None:
+    """Residents ``idx`` have an unmet need of ``level`` from today."""
+    idx = np.atleast_1d(np.asarray(idx))
+    model.pop.need[idx] = level
+    model.pop.need_onset[idx] = model.day
+    model.pop.ever_need[idx] = True
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None
+            ) -> subprocess.CompletedProcess:
+    """``python -m sim ARGS`` in a fresh interpreter (``env``: extra environment variables)."""
+    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd or REPO,
+                          env={**os.environ, **(env or {})}, capture_output=True, text=True,
+                          timeout=300)
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Everything left in a run directory (empty if the directory is absent)."""
+    if not folder.exists():
+        return []
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))

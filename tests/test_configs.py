@@ -1,0 +1,111 @@
+"""Every option of every config group under configs/ composes, validates and builds; options of
+different groups compose together. Options are discovered on disk, so new files are covered."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import pytest
+from omegaconf import OmegaConf
+from support import CONFIGS, as_overrides, config_groups, config_options, write_world
+
+import sim
+from sim import events
+from sim.model import CommunityModel
+
+GROUPS = config_groups()
+
+
+@pytest.fixture(scope="module")
+def file_inputs(tmp_path_factory):
+    """Values for the mandatory (``???``) keys an option may leave to the user."""
+    graph, people = write_world(tmp_path_factory.mktemp("world"), 30,
+                                [(i, (i + 1) % 30) for i in range(30)])
+    return {"topology.graph_file": str(graph), "topology.population_file": str(people)}
+
+
+def option_yaml(group: str, option: str) -> dict:
+    return OmegaConf.to_container(OmegaConf.load(CONFIGS / group / f"{option}.yaml")) or {}
+
+
+def leaves(tree: dict, prefix: str = ""):
+    for key, value in tree.items():
+        if isinstance(value, dict) and key != "events":
+            yield from leaves(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def required_overrides(selection: dict[str, str], file_inputs: dict) -> list[str]:
+    """Overrides for the keys the chosen options mark as required (``???``)."""
+    out = []
+    for group, option in selection.items():
+        for key, value in leaves(option_yaml(group, option)):
+            if value == "???":
+                assert key in file_inputs, f"{group}/{option}: no test value for required {key}"
+                out.append(f"{key}={file_inputs[key]}")
+    return out
+
+
+def lookup(cfg, key: str):
+    obj = dataclasses.asdict(cfg)
+    for part in key.split("."):
+        obj = obj[part]
+    return obj
+
+
+def test_the_config_groups_are_found():
+    assert {"topology", "scenario"} <= set(GROUPS)
+    assert {"urban", "rural", "county", "file"} <= set(config_options("topology"))
+    assert "baseline" in config_options("scenario")
+
+
+@pytest.mark.parametrize("group, option",
+                         [(g, o) for g in GROUPS for o in config_options(g)])
+def test_every_option_composes_and_its_values_reach_the_typed_config(group, option,
+                                                                      file_inputs):
+    cfg = sim.compose([f"{group}={option}", *required_overrides({group: option}, file_inputs)])
+    assert isinstance(cfg, sim.Config)
+    values = dict(leaves(option_yaml(group, option)))
+    for key, value in values.items():
+        if key == "events":
+            assert lookup(cfg, "events") == value
+        elif value != "???":
+            assert lookup(cfg, key) == value, key
+    timeline = events.Timeline.from_config(cfg.events)  # every event entry is valid
+    n_events = len(values.get("events") or {})
+    assert sum(len(day) for day in timeline.by_day.values()) == n_events
+
+
+@pytest.mark.parametrize("option", config_options("topology"))
+def test_every_topology_builds_and_steps(option, file_inputs):
+    selection = {"topology": option}
+    cfg = sim.compose([f"topology={option}", "topology.n_residents=600", "run.days=3",
+                       *required_overrides(selection, file_inputs)])
+    model = CommunityModel(cfg)
+    assert model.pop.n == (30 if option == "file" else 600)
+    assert model.gp_practices and (model.pop.gp >= 0).all()
+    model.run()
+    assert len(model.timeseries()) == 3
+
+
+@pytest.mark.parametrize("selection", [
+    dict(zip(GROUPS, combo, strict=True))
+    for combo in itertools.product(*(config_options(g) for g in GROUPS))
+], ids=lambda s: "-".join(s.values()))
+def test_options_of_different_groups_compose(selection, file_inputs):
+    cfg = sim.compose([*as_overrides(selection), *required_overrides(selection, file_inputs)])
+    if "topology" in selection:
+        assert cfg.topology.kind == option_yaml("topology", selection["topology"])[
+            "topology"]["kind"]
+    events.Timeline.from_config(cfg.events)
+
+
+@pytest.mark.parametrize("option", config_options("scenario"))
+def test_scenarios_compose_with_each_other(option):
+    cfg = sim.compose([f"scenario=[{option},lockdown]"])
+    expected = set(option_yaml("scenario", option).get("events") or {}) | set(
+        option_yaml("scenario", "lockdown")["events"])
+    assert set(cfg.events) == expected
+    events.Timeline.from_config(cfg.events)

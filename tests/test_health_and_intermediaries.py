@@ -1,0 +1,195 @@
+"""GPPractice (engagement ramp, referrals, signposting to tied groups), LocalityOfficer (tie
+building, directory), ParishCouncil (buddy schemes, no tie to health) and PlaceHub."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from support import give_need
+
+from sim.agents.intermediaries import LocalityOfficer, ParishCouncil, PlaceHub
+from sim.state import Need, Pathway, VolunteerState
+
+V = VolunteerState
+
+
+def test_engagement_ramps_from_start_towards_the_practice_maximum(tiny_model):
+    model = tiny_model(n=40, columns={"gp_practice": ["A", "B", "C", "D"] * 10},
+                       topology__urban__link_workers=4, gp__engagement_start=0.01,
+                       gp__engagement_max_lo=0.04, gp__engagement_max_hi=0.14,
+                       gp__engagement_ramp_days=100.0)
+    practices = model.gp_practices
+    assert len(practices) == 4
+    for gp in practices:
+        assert 0.04 <= gp.engagement_max <= 0.14
+        assert gp.engagement(0) == pytest.approx(0.01)
+        ramp = [gp.engagement(d) for d in range(0, 1000, 10)]
+        assert all(a < b for a, b in zip(ramp, ramp[1:], strict=False))
+        assert gp.engagement(100) == pytest.approx(
+            0.01 + (gp.engagement_max - 0.01) * (1 - math.exp(-1)))
+        assert gp.engagement(5000) == pytest.approx(gp.engagement_max)
+    assert len({gp.engagement_max for gp in practices}) == 4  # uneven across practices
+
+
+def test_every_resident_is_registered_with_a_practice_from_the_table(tiny_model):
+    model = tiny_model(n=6, columns={"gp_practice": ["X", "Y", "X", "Y", "Y", "X"]},
+                       topology__urban__link_workers=1)
+    gp = model.pop.gp
+    assert len(model.gp_practices) == 2
+    assert gp[0] == gp[2] == gp[5] != gp[1] == gp[3] == gp[4]
+    # both practices share the unit's one link worker
+    assert all(p.link_workers == model.link_workers for p in model.gp_practices)
+
+
+def engaged(tiny_model, **extra):
+    """A fully engaged practice: every raised non-medical need is referred."""
+    return tiny_model(n=6, gp__engagement_start=1.0, gp__engagement_max_lo=1.0,
+                      gp__engagement_max_hi=1.0, **extra)
+
+
+def test_engaged_practice_refers_a_raised_need_to_its_link_worker(tiny_model):
+    model = engaged(tiny_model)
+    gp, lw = model.gp_practices[0], model.link_workers[0]
+    give_need(model, 2, Need.MODERATE)
+    gp.consult_nonmedical(2)
+    assert model.pop.pathway[2] == Pathway.WAITING
+    assert list(lw.inbox) == [(2, "gp")]
+    assert model.pop.lw_referrals[2] == 1
+    assert model.flows["new_referrals_gp"] == 1
+    gp.consult_nonmedical(2)  # already referred: no second referral
+    assert len(lw.inbox) == 1 and gp.n_nonmedical == 2
+
+
+def test_routine_consultations_feed_referrals(tiny_model):
+    model = engaged(tiny_model, gp__consults_per_year=365.0, gp__mult_consults_with_need=1.0,
+                    gp__p_raise_nonmedical=1.0, topology__urban__gp_distance_miles=0.0)
+    assert model.mean_gp_access == 1.0  # on the doorstep: nobody is put off by distance
+    give_need(model, [1, 4], Need.LOW)
+    model.step()
+    assert model.rows[-1]["new_referrals_gp"] == 2
+    assert model.rows[-1]["new_gp_consultations_nonmedical"] == 2
+    assert model.rows[-1]["new_gp_consultations"] == 6  # everyone consults at rate 1/day
+    assert (model.pop.pathway[[1, 4]] == Pathway.LINK_WORKER).all()  # triaged the same day
+
+
+def test_unengaged_practice_signposts_to_a_tied_group(tiny_model):
+    model = tiny_model(n=6, topology__urban__formal_charities=1, gp__engagement_start=0.0,
+                       gp__engagement_max_lo=0.0, gp__engagement_max_hi=0.0,
+                       gp__share_vcse_degree_0=0.0, gp__share_vcse_degree_1=1.0,
+                       gp__share_vcse_degree_2=0.0, gp__p_signpost_tied_group=1.0)
+    gp, charity = model.gp_practices[0], model.groups[0]
+    assert gp.vcse_ties == [charity.index] and gp.initial_vcse_degree == 1
+    assert model.count_health_vcse_ties() >= 1
+    give_need(model, 0, Need.LOW)
+    gp.consult_nonmedical(0)
+    assert model.pop.pathway[0] == Pathway.GROUP
+    assert model.pop.provider[0] == charity.index
+    assert model.flows["new_health_to_vcse_referrals"] == 1
+    assert not model.link_workers[0].inbox
+
+
+def officer_world(tiny_model, **extra):
+    """An urban unit with a locality officer, two off-radar community groups."""
+    return tiny_model(n=8, topology__urban__locality_officer=True,
+                      topology__urban__community_groups=2,
+                      topology__urban__share_groups_off_radar=1.0,
+                      intermediaries__lo_tie_interval_days=1, intermediaries__p_lo_tie_success=1.0,
+                      gp__share_vcse_degree_0=1.0, gp__share_vcse_degree_1=0.0,
+                      gp__share_vcse_degree_2=0.0, **extra)
+
+
+def test_locality_officer_brings_groups_onto_the_directory_then_ties_the_practice(tiny_model):
+    model = officer_world(tiny_model)
+    lw, gp = model.link_workers[0], model.gp_practices[0]
+    officer = next(h for h in model.intermediaries if isinstance(h, LocalityOfficer))
+    assert model.lio is None and lw.directory == set() and gp.vcse_ties == []
+    ties_before = model.count_health_vcse_ties()
+    model.step()
+    model.step()
+    assert all(g.on_directory for g in model.groups)
+    assert lw.directory == {g.index for g in model.groups}
+    assert model.rows[-1]["new_groups_brought_on_directory"] == 1
+    assert model.count_health_vcse_ties() == ties_before + 2
+    model.step()  # nothing left to bring on: the officer ties the practice to a group
+    assert len(gp.vcse_ties) == 1
+    assert officer.has_health_tie()
+
+
+def test_locality_officer_signposts_up_to_daily_capacity(tiny_model):
+    model = officer_world(tiny_model, intermediaries__lo_signposts_per_day=2,
+                          help_seeking__p_signposted_to_lw=1.0)
+    officer = next(h for h in model.intermediaries if isinstance(h, LocalityOfficer))
+    give_need(model, [0, 1, 2], Need.LOW)
+    officer.begin_day()
+    assert [officer.signpost(i) for i in range(3)] == [True, True, False]
+    assert model.pop.pathway[:3].tolist() == [Pathway.WAITING] * 2 + [Pathway.NONE]
+    assert model.flows["new_referrals_signposting"] == 2
+    assert model.flows["new_signposted_locality_officer"] == 2
+
+
+def parish(tiny_model, n=12, **extra):
+    """A rural parish with its parish council and informal network of volunteers."""
+    columns = {"rural": [True] * n, "limitation": [2] * 3 + [0] * (n - 3)}
+    return tiny_model(n=n, columns=columns, volunteers__latent_share=1.0,
+                      topology__rural_unit__parish_council=True,
+                      topology__rural_unit__informal_network=True,
+                      groups__mutual_aid__initial_volunteers=4, **extra)
+
+
+def test_parish_council_buddy_scheme_pairs_two_volunteers_per_household(tiny_model):
+    model = parish(tiny_model, intermediaries__buddies_per_household=2)
+    pc = next(h for h in model.intermediaries if isinstance(h, ParishCouncil))
+    pop = model.pop
+    assert pop.rural.all() and pc.unit == 0
+    helpers = np.flatnonzero(pop.vstate == V.ACTIVE)
+    assert helpers.size == 4
+    give_need(model, [0, 1, 2], Need.MODERATE)  # three vulnerable (limited a lot) residents
+    for _ in range(7):
+        model.step()
+    buddied = np.flatnonzero(pop.pathway[:3] == Pathway.INFORMAL)
+    assert buddied.size == 2  # four volunteers, two per household
+    assert pc.n_buddied == 2 and model.rows[-1]["new_buddied"] == 2
+    assert (pop.vlast_task[helpers] == 7).all()
+
+
+def test_parish_council_has_no_tie_to_health_by_default(tiny_model):
+    model = parish(tiny_model, help_seeking__p_signposted_to_lw=1.0,
+                   intermediaries__buddies_per_household=2)
+    pc = next(h for h in model.intermediaries if isinstance(h, ParishCouncil))
+    assert not pc.has_health_tie() and not pc.reaches_place_groups
+    give_need(model, 5, Need.LOW)
+    pc.begin_day()
+    assert pc.signpost(5)
+    assert model.pop.lw_referrals[5] == 0  # never referred on to a link worker (000:87)
+    assert model.pop.pathway[5] == Pathway.GROUP  # the village network takes them
+    model.cfg.intermediaries.pc_ties_to_health = True
+    give_need(model, 6, Need.LOW)
+    assert pc.signpost(6) and model.pop.pathway[6] == Pathway.WAITING
+
+
+def test_parish_council_without_key_people_does_nothing(tiny_model):
+    model = parish(tiny_model, intermediaries__pc_key_individuals=0)
+    pc = next(h for h in model.intermediaries if isinstance(h, ParishCouncil))
+    give_need(model, [0, 1, 2], Need.MODERATE)
+    for _ in range(7):
+        model.step()
+    assert pc.daily_capacity() == 0 and pc.n_buddied == 0
+    assert not (model.pop.pathway == Pathway.INFORMAL).any()
+    assert model.unit_has_intermediary[0] == 0.0
+
+
+@pytest.mark.parametrize("capacity", [0, 2])
+def test_place_hub_front_door(tiny_model, capacity):
+    model = tiny_model(n=6, intermediaries__hub_signposts_per_day=capacity,
+                       help_seeking__p_signposted_to_lw=1.0)
+    hub = next(h for h in model.intermediaries if isinstance(h, PlaceHub))
+    assert hub.unit == -1 and hub.has_health_tie()
+    model.step()
+    assert model.unit_has_intermediary[0] == float(capacity > 0)
+    give_need(model, [0, 1, 2], Need.LOW)
+    hub.begin_day()
+    done = [hub.signpost(i) for i in range(3)]
+    assert done == [True] * capacity + [False] * (3 - capacity)
+    assert model.pop.lw_referrals[:3].sum() == capacity

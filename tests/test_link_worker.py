@@ -1,0 +1,221 @@
+"""LinkWorker: triage, light-touch vs bespoke, caseload cap and waiting list, matching from a
+directory that goes stale, declines, disengagement and hand-back to the GP."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from support import give_need
+
+from sim.agents.organisations import GroupKind
+from sim.state import Need, Pathway
+
+
+def refer(model, idx, level, source="gp"):
+    give_need(model, idx, level)
+    for i in np.atleast_1d(idx).tolist():
+        assert model.refer_to_link_worker(i, source)
+
+
+def test_caseload_never_exceeds_cap_and_the_excess_waits(tiny_model):
+    model = tiny_model(n=9, link_worker__caseload_cap=2, link_worker__triage_per_day=20,
+                       link_worker__bespoke_days=3)
+    lw = model.link_workers[0]
+    refer(model, range(7), Need.MODERATE)
+    assert lw.n_waiting == 7
+    model.step()
+    assert len(lw.caseload) == 2
+    assert list(lw.waiting) == [2, 3, 4, 5, 6]  # first come, first served
+    pop = model.pop
+    assert pop.pathway[[0, 1]].tolist() == [Pathway.LINK_WORKER] * 2
+    assert (pop.pathway[2:7] == Pathway.WAITING).all()
+    assert model.rows[-1]["n_pathway_waiting"] == 5
+    assert model.rows[-1]["n_unmet_moderate"] == 5  # waiting counts as unmet
+    admitted_on = {0: 1, 1: 1}
+    for _ in range(12):
+        model.step()
+        assert len(lw.caseload) <= 2
+        for i in lw.caseload:
+            admitted_on.setdefault(i, model.day)
+    assert sorted(admitted_on) == list(range(7))
+    assert admitted_on[1] < admitted_on[2] <= admitted_on[3] < admitted_on[4] < admitted_on[6]
+    assert pop.ever_supported[:7].all()
+    assert not lw.waiting
+
+
+def test_triage_is_limited_per_day(tiny_model):
+    model = tiny_model(n=6, link_worker__triage_per_day=2)
+    lw = model.link_workers[0]
+    refer(model, range(5), Need.MODERATE)
+    model.step()
+    assert len(lw.inbox) == 3
+    assert len(lw.caseload) == 2
+    model.step()
+    assert len(lw.inbox) == 1
+
+
+def test_low_need_gets_light_touch_support(tiny_model):
+    model = tiny_model(n=4, link_worker__light_touch_days=5)
+    lw = model.link_workers[0]
+    refer(model, 1, Need.LOW)
+    model.step()
+    assert lw.light == {1: model.day + 5}
+    assert not lw.caseload
+    assert model.pop.pathway[1] == Pathway.LINK_WORKER
+    for _ in range(5):
+        model.step()
+    assert 1 not in lw.light
+    assert model.pop.pathway[1] == Pathway.NONE  # support over: resolved or one level lower
+
+
+def test_hidden_need_surfaces_at_triage(tiny_model):
+    model = tiny_model(n=4, need__p_hidden_surfaces_on_contact=1.0)
+    lw = model.link_workers[0]
+    refer(model, 0, Need.LOW)
+    model.pop.hidden[0] = True
+    model.step()
+    assert model.pop.need[0] == Need.MODERATE
+    assert 0 in lw.caseload and not lw.light  # now bespoke, not light touch
+    assert model.flows["new_hidden_needs_surfaced"] == 1
+
+
+def directory_world(tiny_model, **extra):
+    """One link worker and one formal charity on its directory."""
+    return tiny_model(n=6, topology__urban__formal_charities=1, **extra)
+
+
+def test_bespoke_client_is_matched_and_handed_to_the_group(tiny_model):
+    model = directory_world(tiny_model, link_worker__bespoke_days=14,
+                            groups__formal_charity__support_days=30)
+    lw, charity = model.link_workers[0], model.groups[0]
+    assert lw.directory == {charity.index}
+    refer(model, 2, Need.MODERATE)
+    model.step()
+    pop = model.pop
+    assert pop.matched[2] and pop.provider[2] == charity.index
+    assert charity.n_clients == 1
+    assert pop.pathway[2] == Pathway.LINK_WORKER  # the link worker still holds the client
+    assert model.flows["new_referrals_result_accepted"] == 1
+    assert model.flows["new_health_to_vcse_referrals"] == 1
+    for _ in range(14):
+        model.step()
+    assert 2 not in lw.caseload
+    assert pop.pathway[2] == Pathway.GROUP  # group support continues after link-worker support
+    assert pop.until[2] == pop.group_until[2] > model.day
+
+
+def test_stale_directory_entry_fails_and_is_dropped(tiny_model):
+    model = directory_world(tiny_model)
+    lw, charity = model.link_workers[0], model.groups[0]
+    charity.close("test")
+    assert charity.index in lw.directory  # link workers learn of closures late
+    give_need(model, 3, Need.MODERATE)
+    model.flows = {}
+    assert not lw.match(3)
+    assert charity.index not in lw.directory
+    assert model.flows["new_referrals_result_stale"] == 1
+    assert model.pop.provider[3] == -1 and not model.pop.matched[3]
+
+
+def test_directory_refresh_forgets_closed_and_learns_new_groups(tiny_model):
+    model = directory_world(tiny_model, topology__place_lio=True,
+                            groups__lio_directory_refresh_days=5)
+    lw = model.link_workers[0]
+    charity = next(g for g in model.groups if g.kind is GroupKind.FORMAL_CHARITY)
+    assert model.lio.index not in lw.directory  # the LIO is not a destination
+    charity.close("test")
+    late = model.add_group(GroupKind.COMMUNITY_GROUP, 0, True, "late-group")
+    for _ in range(4):
+        model.step()
+    assert lw.directory == {charity.index}
+    model.step()  # day 5: the LIO refreshes the directory
+    assert lw.directory == {late.index}
+    assert model.rows[-1]["frac_directory_accuracy"] == 1.0
+
+
+def test_full_group_declines_and_client_stays_with_link_worker(tiny_model):
+    model = directory_world(tiny_model, groups__formal_charity__staff_client_capacity=0,
+                            link_worker__max_match_attempts=3)
+    charity = model.groups[0]
+    assert charity.capacity == 0
+    refer(model, 0, Need.MODERATE)
+    model.step()
+    pop = model.pop
+    assert model.flows["new_referrals_result_declined"] == 3
+    assert charity.n_clients == 0
+    assert not pop.matched[0] and pop.provider[0] == -1
+    assert pop.pathway[0] == Pathway.LINK_WORKER
+
+
+def test_complex_client_beyond_scope_bounces_without_reescalation(tiny_model):
+    model = tiny_model(n=4, link_worker__p_complex_beyond_scope=1.0)
+    lw = model.link_workers[0]
+    refer(model, 1, Need.COMPLEX)
+    model.step()
+    pop = model.pop
+    assert pop.pathway[1] == Pathway.NONE
+    assert pop.bounces[1] == 1
+    assert model.flows["new_referrals_result_bounced"] == 1
+    assert 1 not in lw.caseload and 1 not in lw.waiting
+    assert model.rows[-1]["n_unmet_complex"] == 1
+
+
+def test_reescalation_pathway_sends_complex_client_to_statutory_care(tiny_model):
+    model = tiny_model(n=4, link_worker__p_complex_beyond_scope=1.0,
+                       link_worker__reescalation_pathway=True,
+                       link_worker__statutory_support_days=20)
+    refer(model, 1, Need.COMPLEX)
+    model.step()
+    pop = model.pop
+    assert pop.pathway[1] == Pathway.STATUTORY
+    assert pop.until[1] == model.day + 20
+    assert pop.bounces[1] == 0
+    assert model.flows["new_reescalations"] == 1
+
+
+@pytest.mark.parametrize("self_referred", [False, True])
+def test_referred_clients_may_disengage_but_self_referrals_do_not(tiny_model, self_referred):
+    model = tiny_model(n=4, link_worker__p_client_disengages=1.0)
+    give_need(model, 0, Need.MODERATE)
+    model.pop.self_referred[0] = self_referred
+    model.refer_to_link_worker(0, "self" if self_referred else "gp")
+    model.step()
+    if self_referred:
+        assert model.pop.pathway[0] == Pathway.LINK_WORKER
+    else:
+        assert model.pop.pathway[0] == Pathway.NONE
+        assert model.flows["new_referrals_disengaged"] == 1
+
+
+def test_residents_of_a_practice_without_link_workers_cannot_be_referred(tiny_model):
+    model = tiny_model(n=4, topology__urban__link_workers=0)
+    assert model.link_workers == []
+    give_need(model, 0, Need.MODERATE)
+    assert not model.refer_to_link_worker(0, "gp")
+    assert model.pop.pathway[0] == Pathway.NONE
+    assert model.gp_practices[0].engagement(300) == 0.0
+
+
+def test_link_worker_hours_are_counted(tiny_model):
+    model = tiny_model(n=4, topology__urban__lw_travel_hours_per_contact=1.0,
+                       link_worker__light_touch_hours=0.5)
+    refer(model, [0, 1], Need.MODERATE)
+    model.step()
+    assert model.flows["new_lw_hours"] == pytest.approx(2 * (0.5 + 1.0))
+    assert model.link_workers[0].hours_total == pytest.approx(3.0)
+
+
+def test_ending_a_post_leaves_no_client_holding_a_group_place_without_support(tiny_model):
+    model = directory_world(tiny_model, link_worker__triage_per_day=10)
+    lw, charity = model.link_workers[0], model.groups[0]
+    refer(model, [0, 1, 2], Need.MODERATE)
+    model.step()
+    assert model.pop.provider[0] == charity.index and charity.n_clients == 3
+    model.withdraw_link_worker(lw)
+    pop = model.pop
+    assert model.link_workers == [] and lw not in model.gp_practices[0].link_workers
+    assert not (pop.pathway[:3] == Pathway.LINK_WORKER).any()
+    # a client either carries on with the group or gives the place back
+    held = pop.provider[:3] >= 0
+    assert (pop.pathway[:3][held] == Pathway.GROUP).all()
+    assert charity.n_clients == int((pop.provider == charity.index).sum())

@@ -1,0 +1,279 @@
+"""VCSEGroup (capacity, offers, funding, closure, funding cuts, mutual aid in emergencies), the
+hospital trust's stand-down and the volunteer lifecycle (limited onboarding, goodwill)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from support import give_need
+
+from sim.agents.organisations import GroupKind
+from sim.state import Need, Pathway, VolunteerState
+
+V = VolunteerState
+
+
+def charity_world(tiny_model, **extra):
+    """Ten willing adults, one formal charity with steady funding (no random spread)."""
+    values = {"topology__urban__formal_charities": 1, "groups__formal_charity__funding_sd": 0.0,
+              "groups__formal_charity__initial_volunteers": 0, "volunteers__latent_share": 1.0}
+    return tiny_model(n=10, **(values | extra))
+
+
+def test_group_accepts_up_to_capacity_then_declines(tiny_model):
+    model = charity_world(tiny_model, groups__formal_charity__staff_client_capacity=3)
+    g = model.groups[0]
+    give_need(model, range(5), Need.MODERATE)
+    results = [model.offer_to_group(i, g.index, "self") for i in range(5)]
+    assert results == ["accepted"] * 3 + ["declined"] * 2
+    assert g.n_clients == g.capacity == 3
+    assert model.pop.pathway[:5].tolist() == [Pathway.GROUP] * 3 + [Pathway.NONE] * 2
+    assert (model.pop.provider[:3] == g.index).all()
+    g.release(2)
+    assert g.n_clients == 1 and g.has_room()
+    g.release(5)
+    assert g.n_clients == 0  # never negative
+
+
+def test_capacity_grows_with_trained_volunteers_and_is_zero_when_unavailable(tiny_model):
+    model = charity_world(tiny_model, groups__formal_charity__staff_client_capacity=2,
+                          groups__formal_charity__clients_per_volunteer=1.5,
+                          groups__formal_charity__initial_volunteers=4)
+    g = model.groups[0]
+    assert g.n_trained == 4
+    assert g.capacity == 2 + 6
+    g.distanced = True
+    assert g.capacity == 0 and g.tasks_today() == 0.0
+    g.distanced = False
+    g.close("test")
+    assert g.capacity == 0
+
+
+def test_complex_need_without_inclusion_capacity(tiny_model):
+    model = tiny_model(n=6, topology__urban__community_groups=1,
+                       topology__urban__share_groups_off_radar=0.0,
+                       groups__community_group__staff_client_capacity=10,
+                       groups__community_group__initial_volunteers=0,
+                       groups__disruption_capacity_loss=0.2,
+                       groups__p_accept_complex_without_inclusion=0.0)
+    g = model.groups[0]
+    assert not g.params.accepts_complex
+    give_need(model, [0, 1], Need.COMPLEX)
+    assert model.offer_to_group(0, g.index, "self") == "declined"
+    model.cfg.groups.p_accept_complex_without_inclusion = 1.0
+    assert model.offer_to_group(1, g.index, "self") == "accepted"
+    assert g.n_disruptive == 1 and model.pop.disruptive[1]
+    assert g.capacity == int(10 - 0.2 * 10)  # a disruptive placement costs places (002:368)
+    model.pop.until[1] = model.day + 1
+    model.step()  # support ends: the place and the disruption are released
+    assert g.n_clients == 0 and g.n_disruptive == 0 and not model.pop.disruptive[1]
+
+
+def test_daily_funding_follows_income_costs_and_cuts(tiny_model):
+    model = charity_world(tiny_model, groups__formal_charity__annual_funding=36500.0,
+                          groups__formal_charity__fixed_cost_per_day=40.0,
+                          groups__formal_charity__cost_per_client_day=5.0,
+                          groups__formal_charity__reserve_months=12.0)
+    g = model.groups[0]
+    assert g.balance == pytest.approx(36500.0)
+    give_need(model, [0, 1], Need.MODERATE)
+    model.offer_to_group(0, g.index, "self")
+    model.offer_to_group(1, g.index, "self")
+    g.step_funding()
+    assert g.balance == pytest.approx(36500.0 + 100.0 - 40.0 - 10.0)
+    model.apply_event("funding_cut", {"share": 0.5, "target": "groups"})
+    assert g.funding_cut == 0.5
+    before = g.balance
+    g.step_funding()
+    assert g.balance == pytest.approx(before + 50.0 - 50.0)
+    assert g.spent == pytest.approx(100.0) and g.is_open
+
+
+@pytest.mark.parametrize("target, cut_groups, cut_lio", [
+    ("groups", True, False), ("lio", False, True), ("all", True, True)])
+def test_funding_cut_targets(tiny_model, target, cut_groups, cut_lio):
+    model = charity_world(tiny_model, topology__place_lio=True)
+    model.apply_event("funding_cut", {"share": 0.3, "target": target})
+    for g in model.groups:
+        expected = cut_lio if g.kind is GroupKind.LIO else cut_groups
+        assert g.funding_cut == (0.3 if expected else 0.0), g.name
+    assert model.event_log[-1]["kind"] == "funding_cut"
+
+
+def test_group_closes_when_money_runs_out(tiny_model):
+    model = charity_world(tiny_model, groups__formal_charity__annual_funding=0.0,
+                          groups__formal_charity__reserve_months=0.0,
+                          groups__formal_charity__fixed_cost_per_day=10.0)
+    g = model.groups[0]
+    model.step()
+    assert not g.is_open
+    assert g.closure_reason == "funding" and g.closed_day == 1
+    assert model.rows[-1]["new_groups_closed"] == 1
+    assert model.rows[-1]["n_groups_open"] == 0
+    model.step()
+    assert model.rows[-1]["new_groups_closed"] == 0  # closes once
+
+
+def test_a_closed_group_releases_clients_volunteers_and_ties(tiny_model):
+    model = charity_world(tiny_model, topology__place_lio=True,
+                          groups__formal_charity__initial_volunteers=3,
+                          gp__share_vcse_degree_0=0.0, gp__share_vcse_degree_1=1.0,
+                          gp__share_vcse_degree_2=0.0)
+    pop = model.pop
+    g = next(x for x in model.groups if x.kind is GroupKind.FORMAL_CHARITY)
+    gp = model.gp_practices[0]
+    gp.vcse_ties = [g.index]
+    give_need(model, [0, 1], Need.MODERATE)
+    assert model.offer_to_group(0, g.index, "self") == "accepted"
+    members = np.flatnonzero(pop.vorg == g.index)
+    assert members.size == 3
+    g.close("test")
+    assert pop.pathway[0] == Pathway.NONE and pop.provider[0] == -1
+    assert g.n_clients == 0
+    assert model.flows["new_support_lost_group_closed"] == 1
+    assert (pop.vorg[members] == model.lio.index).all()  # back to the volunteer centre
+    assert (pop.vstate[members] == V.ACTIVE).all()
+    assert g.index not in gp.vcse_ties
+    assert model.offer_to_group(1, g.index, "gp") == "stale"
+
+
+def test_closed_group_volunteers_lapse_without_a_volunteer_centre(tiny_model):
+    model = charity_world(tiny_model, groups__formal_charity__initial_volunteers=3)
+    g = model.groups[0]
+    members = np.flatnonzero(model.pop.vorg == g.index)
+    g.close("test")
+    assert (model.pop.vstate[members] == V.LAPSED).all()
+
+
+def test_link_worker_client_placed_in_a_group_that_closes_loses_the_match(tiny_model):
+    model = charity_world(tiny_model)
+    lw, g = model.link_workers[0], model.groups[0]
+    give_need(model, 0, Need.MODERATE)
+    model.refer_to_link_worker(0, "gp")
+    model.step()
+    assert model.pop.matched[0] and model.pop.provider[0] == g.index
+    g.close("test")
+    assert not model.pop.matched[0] and model.pop.provider[0] == -1
+    assert model.pop.pathway[0] == Pathway.LINK_WORKER and 0 in lw.caseload
+
+
+def test_mutual_aid_groups_form_in_an_emergency_where_ties_are_dense(tiny_model):
+    n = 12
+    clique = [(a, b) for a in range(n) for b in range(a + 1, n)]  # mean degree 11
+    model = tiny_model(n=n, edges=clique, volunteers__latent_share=1.0,
+                       groups__mag_formation_per_unit_per_day=1.0,
+                       groups__mutual_aid__initial_volunteers=5)
+    model.step()
+    assert not any(g.kind is GroupKind.MUTUAL_AID for g in model.groups)  # not in normal times
+    model.apply_event("emergency", {"need_multiplier": 1.0})
+    model.step()
+    mags = [g for g in model.groups if g.kind is GroupKind.MUTUAL_AID]
+    assert len(mags) == 1 and not mags[0].on_directory
+    assert (model.pop.vorg == mags[0].index).sum() == 5
+    assert model.flows["new_groups_formed"] == 1
+    model.step()
+    assert len([g for g in model.groups if g.kind is GroupKind.MUTUAL_AID]) == 1  # one per unit
+
+
+def test_distancing_stops_community_groups_until_the_emergency_ends(tiny_model):
+    model = tiny_model(n=6, topology__urban__community_groups=2,
+                       emergency__p_group_closed_by_distancing=1.0)
+    groups = model.groups
+    model.apply_event("emergency", {"need_multiplier": 1.5, "distancing": True})
+    assert all(g.distanced and g.capacity == 0 for g in groups)
+    assert model.open_groups_reachable(0) == []
+    assert model.cfg.need.emergency_multiplier == 1.5
+    model.apply_event("emergency_end")
+    assert not any(g.distanced for g in groups)
+    assert model.cfg.need.emergency_multiplier == 1.0 and not model.cfg.emergency.active
+
+
+def trust_world(tiny_model, **extra):
+    return tiny_model(n=1000, volunteers__latent_share=0.5, topology__nhs_trust=True,
+                      topology__nhs_trust_volunteers_per_1000=10.0,
+                      topology__urban__formal_charities=1,
+                      groups__formal_charity__initial_volunteers=4, **extra)
+
+
+def test_hospital_volunteers_stand_down_and_return(tiny_model):
+    model = trust_world(tiny_model)
+    pop, trust = model.pop, model.nhs_trust
+    nhs = np.flatnonzero(pop.nhs_volunteer)
+    others = np.flatnonzero((pop.vstate == V.ACTIVE) & ~pop.nhs_volunteer)
+    assert nhs.size == 10 and others.size == 4
+    assert (pop.vorg[nhs] == trust.index).all()
+    model.step()
+    assert trust.tasks_today() > 0
+    model.apply_event("nhs_volunteers_stand_down")
+    assert (pop.vstate[nhs] == V.STOOD_DOWN).all()
+    assert trust.stood_down and trust.tasks_today() == 0.0
+    assert (pop.vstate[others] != V.STOOD_DOWN).all()
+    goodwill = pop.goodwill[nhs].copy()
+    for _ in range(3):
+        model.step()
+    assert (pop.vstate[nhs] == V.STOOD_DOWN).all()
+    assert (pop.goodwill[nhs] < goodwill).all()  # waiting at home erodes goodwill
+    assert model.rows[-1]["n_vol_stood_down"] == 10
+    model.apply_event("nhs_volunteers_return")
+    assert (pop.vstate[nhs] == V.ACTIVE).all() and not trust.stood_down
+    assert (pop.vlast_task[nhs] == model.day).all()
+
+
+def test_onboarding_is_limited_by_volunteer_management_capacity(tiny_model):
+    model = charity_world(tiny_model, volunteers__p_apply_per_day=1.0,
+                          groups__formal_charity__applications_per_day=0.5,
+                          groups__formal_charity__training_days=3,
+                          volunteers__goodwill_decay_waiting=0.0)
+    pop = model.pop
+    model.step()
+    assert (pop.vstate == V.APPLIED).sum() + (pop.vstate == V.ONBOARDING).sum() == 10
+    processed = []
+    for _ in range(8):
+        processed.append(model.flows.get("new_vol_processed", 0))
+        model.step()
+    # half an application a day: one every second day, never a burst
+    assert max(processed) <= 1 and sum(processed) == 4
+    onboarding = np.flatnonzero(pop.vstate == V.ONBOARDING)
+    active = np.flatnonzero(pop.vstate == V.ACTIVE)
+    assert active.size >= 2
+    assert ((model.day - pop.vsince[onboarding]) < 3).all()
+    assert (pop.vtrained_at[active] == model.groups[0].index).all()
+
+
+def test_goodwill_runs_out_while_waiting(tiny_model):
+    model = charity_world(tiny_model, volunteers__p_apply_per_day=1.0,
+                          groups__formal_charity__applications_per_day=0.0,
+                          volunteers__goodwill_decay_waiting=0.25, volunteers__goodwill_sd=0.0)
+    pop = model.pop
+    for _ in range(3):
+        model.step()
+    assert (pop.vstate == V.APPLIED).all()
+    model.step()  # goodwill 1.0 - 4 * 0.25 = 0
+    assert (pop.vstate == V.LAPSED).all()
+    assert model.rows[-1]["new_vol_dropouts_waiting"] == 10
+
+
+def test_passported_volunteers_skip_repeat_training(tiny_model):
+    model = charity_world(tiny_model, topology__place_lio=True, volunteers__passporting=True,
+                          volunteers__lio_placement_per_day=10.0,
+                          groups__lio__initial_volunteers=4,
+                          groups__formal_charity__training_days=30)
+    pop = model.pop
+    at_lio = np.flatnonzero(pop.vorg == model.lio.index)
+    assert at_lio.size == 4
+    charity = next(g for g in model.groups if g.kind is GroupKind.FORMAL_CHARITY)
+    model.step()
+    assert (pop.vorg[at_lio] == charity.index).all()
+    assert (pop.vstate[at_lio] == V.ACTIVE).all()  # placed without another 30 days of checks
+
+
+def test_passported_applicants_start_without_repeat_checks(tiny_model):
+    model = charity_world(tiny_model, volunteers__passporting=True,
+                          volunteers__p_apply_per_day=1.0,
+                          groups__formal_charity__applications_per_day=10.0,
+                          groups__formal_charity__training_days=30)
+    pop = model.pop
+    pop.vtrained_at[:4] = model.groups[0].index  # trained before, e.g. for an earlier role
+    model.step()
+    assert (pop.vstate[:4] == V.ACTIVE).all()
+    assert (pop.vstate[4:] == V.ONBOARDING).all()
