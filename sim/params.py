@@ -531,8 +531,8 @@ class Config:
     emergency: EmergencyParams = section(EmergencyParams)
     events: Any = field(default_factory=dict,
                         metadata={"meaning": "timed events (injects): a mapping name -> {day, "
-                                             "kind, params} (scenarios compose by name) or a "
-                                             "list", "source": "", "lo": None, "hi": None,
+                                             "kind, params}, so scenarios compose by name "
+                                             "(from Python a list also works)", "source": "", "lo": None, "hi": None,
                                   "choices": None, "unit": ""})
 
 
