@@ -9,6 +9,7 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from sim.config import config_dir, register_schema, scenario_choice, to_config
@@ -31,9 +32,13 @@ def _discard_hydra_files(out: Path) -> None:
         pass
 
 
-def task(cfg: DictConfig) -> None:
+def task(cfg: DictConfig) -> str | None:
     from sim import io, runner
 
+    if HydraConfig.get().mode == RunMode.MULTIRUN:  # sweeps: see sim.experiments.hydra_sweep
+        from sim.experiments.hydra_sweep import sweep_task
+
+        return sweep_task(cfg)
     out = Path(HydraConfig.get().runtime.output_dir)
     try:
         config = to_config(cfg, scenario_choice(list(HydraConfig.get().overrides.task)))

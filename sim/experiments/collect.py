@@ -1,0 +1,336 @@
+"""Gather a sweep folder into tidy Parquet tables, streaming run by run.
+
+    python -m sim.experiments.collect DIR [--out DIR/tables]
+
+writes, atomically, into ``DIR/tables/``:
+
+* ``timeseries.parquet`` - one row per run and day;
+* ``summary.parquet`` - one row per complete run;
+* ``failures.parquet`` - one row per failed or incomplete run, with its error;
+* ``collect.json`` - counts and the list of parameter columns.
+
+Every table starts with the run's identity columns: ``run`` (its folder relative to DIR),
+``config_hash``, ``scenario``, ``topology``, ``seed``, ``replicate``, then one column per
+configuration key that varies across the runs (the swept parameters, by dotted key, e.g.
+``volunteers.campaign_multiplier``; lists such as ``events`` as JSON text). The summary table also
+has ``overrides`` (the job's overrides, space-separated) used to pair runs.
+
+Memory stays flat as sweeps grow: a first pass reads only manifests, summaries and Parquet
+footers (keeping the union of columns and the set of varying keys, not the runs); the second pass
+appends each run to a ``pyarrow.parquet.ParquetWriter`` through a bounded buffer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.experiments.runs import (
+    ERROR,
+    MANIFEST,
+    RunState,
+    config_hash,
+    find_run_dirs,
+    identity,
+    read_json,
+    run_overrides,
+    run_state,
+)
+
+IDENTITY = {"scenario.name": "scenario", "topology.kind": "topology", "run.seed": "seed",
+            "run.replicate": "replicate"}
+ID_COLUMNS = ("run", "config_hash", "scenario", "topology", "seed", "replicate")
+ROWS_PER_GROUP = 65_536  # timeseries rows buffered before a row group is written
+SUMMARY_ROWS_PER_GROUP = 4_096
+FAILURE_SCHEMA = pa.schema([
+    ("run", pa.string()), ("state", pa.string()), ("error_type", pa.string()),
+    ("message", pa.string()), ("key", pa.string()), ("overrides", pa.string()),
+    ("config_hash", pa.string()), ("time", pa.string()), ("traceback", pa.string()),
+])
+
+
+def flatten(d: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
+    """Dotted leaf keys of a nested dict; lists become JSON text."""
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            yield from flatten(v, key + ".")
+        elif isinstance(v, list):
+            yield key, json.dumps(v, sort_keys=True)
+        else:
+            yield key, v
+
+
+class _Kinds:
+    """The narrowest Arrow type holding every value seen for each key (nulls allowed)."""
+
+    ORDER = ("bool", "int", "float", "str")
+
+    def __init__(self) -> None:
+        self.kinds: dict[str, str] = {}
+
+    def see(self, key: str, value: object) -> None:
+        if value is None:
+            self.kinds.setdefault(key, "null")
+            return
+        kind = ("bool" if isinstance(value, bool) else "int" if isinstance(value, int)
+                else "float" if isinstance(value, float) else "str")
+        old = self.kinds.get(key, "null")
+        if old == "null":
+            self.kinds[key] = kind
+        elif old != kind:
+            numeric = {old, kind} <= {"int", "float"}
+            self.kinds[key] = "float" if numeric else "str"
+
+    def arrow(self, key: str) -> pa.DataType:
+        return {"bool": pa.bool_(), "int": pa.int64(), "float": pa.float64(),
+                "str": pa.string(), "null": pa.float64()}[self.kinds[key]]
+
+
+def _coerce(value: object, kind: str) -> object:
+    if value is None:
+        return None
+    if kind == "str" and not isinstance(value, str):
+        return json.dumps(value) if not isinstance(value, bool | int | float) else str(value)
+    if kind == "float":
+        return float(value)
+    return value
+
+
+def _unify_field(a: pa.DataType, b: pa.DataType) -> pa.DataType:
+    if a == b or pa.types.is_null(b):
+        return a
+    if pa.types.is_null(a):
+        return b
+    if (pa.types.is_integer(a) or pa.types.is_floating(a) or pa.types.is_boolean(a)) and (
+            pa.types.is_integer(b) or pa.types.is_floating(b) or pa.types.is_boolean(b)):
+        return pa.float64()
+    return pa.string()
+
+
+class _Plan:
+    """What the first pass learns: runs, their state, the columns of every table."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.complete: list[Path] = []
+        self.failed: list[tuple[Path, RunState]] = []
+        self.first_flat: dict[str, object] | None = None
+        self.varying: set[str] = set()
+        self.params = _Kinds()
+        self.params.kinds.update({"scenario.name": "str", "topology.kind": "str",
+                                  "run.seed": "int", "run.replicate": "int"})
+        self.summary = _Kinds()
+        self.summary_order: list[str] = []
+        self.ts_fields: dict[str, pa.DataType] = {}
+
+    def scan(self) -> None:
+        for path in find_run_dirs(self.root):
+            state = run_state(path)
+            if state is not RunState.COMPLETE:
+                self.failed.append((path, state))
+                continue
+            manifest = read_json(path / MANIFEST)
+            summary = read_json(path / "summary.json")
+            if manifest is None or summary is None or not (path / "timeseries.parquet").is_file():
+                self.failed.append((path, RunState.INCOMPLETE))
+                continue
+            self.complete.append(path)
+            flat = dict(flatten(identity(manifest.get("config", {}))))
+            if self.first_flat is None:
+                self.first_flat = flat
+            else:
+                for key in flat.keys() | self.first_flat.keys():
+                    if flat.get(key) != self.first_flat.get(key):
+                        self.varying.add(key)
+            for key, value in flat.items():
+                self.params.see(key, value)
+            for key, value in summary.items():
+                if key not in self.summary.kinds:
+                    self.summary_order.append(key)
+                self.summary.see(key, value)
+            for f in pq.read_schema(path / "timeseries.parquet"):
+                old = self.ts_fields.get(f.name)
+                self.ts_fields[f.name] = f.type if old is None else _unify_field(old, f.type)
+
+    @property
+    def param_columns(self) -> list[str]:
+        return sorted(k for k in self.varying if k not in IDENTITY)
+
+    def id_fields(self) -> list[pa.Field]:
+        fields = [pa.field("run", pa.string()), pa.field("config_hash", pa.string())]
+        for key, name in IDENTITY.items():
+            fields.append(pa.field(name, self.params.arrow(key)))
+        fields += [pa.field(k, self.params.arrow(k)) for k in self.param_columns]
+        return fields
+
+    def id_values(self, path: Path, manifest: dict) -> dict[str, object]:
+        cfg = identity(manifest.get("config", {}))
+        flat = dict(flatten(cfg))
+        values: dict[str, object] = {
+            "run": str(path.relative_to(self.root)),
+            "config_hash": manifest.get("config_hash") or config_hash(cfg),
+        }
+        for key, name in IDENTITY.items():
+            values[name] = _coerce(flat.get(key), self.params.kinds[key])
+        for key in self.param_columns:
+            values[key] = _coerce(flat.get(key), self.params.kinds[key])
+        return values
+
+
+class _AtomicParquet:
+    """A ParquetWriter on a hidden temporary file, moved into place by :meth:`commit`."""
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        self.path = path
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        self.tmp = Path(tmp)
+        self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
+        self.schema = schema
+        self.rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows:
+            self.writer.write_table(table.select(self.schema.names).cast(self.schema))
+            self.rows += table.num_rows
+
+    def commit(self) -> None:
+        self.writer.close()
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        try:
+            self.writer.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+
+def collect(root: str | Path, out: str | Path | None = None, *, progress: bool = False) -> dict:
+    """Gather the runs under ``root`` into Parquet tables in ``out`` (default ``root/tables``).
+
+    Returns ``{"dir": out, "timeseries": rows, "summary": rows, "failures": rows, ...}``.
+    """
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such sweep folder")
+    out = Path(out) if out is not None else root / "tables"
+    out.mkdir(parents=True, exist_ok=True)
+    plan = _Plan(root)
+    plan.scan()
+
+    id_fields = plan.id_fields()
+    id_names = {f.name for f in id_fields}
+    ts_schema = pa.schema(id_fields + [pa.field(n, t) for n, t in plan.ts_fields.items()
+                                       if n not in id_names])
+    summary_keys = [k for k in plan.summary_order if k not in id_names]
+    summary_schema = pa.schema(id_fields + [pa.field("overrides", pa.string())] + [
+        pa.field(k, plan.summary.arrow(k)) for k in summary_keys])
+
+    writers = {"timeseries": _AtomicParquet(out / "timeseries.parquet", ts_schema),
+               "summary": _AtomicParquet(out / "summary.parquet", summary_schema),
+               "failures": _AtomicParquet(out / "failures.parquet", FAILURE_SCHEMA)}
+    bar = None
+    if progress and plan.complete:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(plan.complete), unit="run", desc="collect", leave=False)
+    try:
+        ts_buf: list[pa.Table] = []
+        ts_buffered = 0
+        sum_buf: list[dict] = []
+        for path in plan.complete:
+            manifest = read_json(path / MANIFEST) or {}
+            ids = plan.id_values(path, manifest)
+            table = pq.read_table(path / "timeseries.parquet")
+            n = table.num_rows
+            for f in id_fields:
+                table = table.append_column(f, pa.array([ids[f.name]] * n, type=f.type))
+            for f in ts_schema:
+                if f.name not in table.column_names:
+                    table = table.append_column(f, pa.nulls(n, type=f.type))
+            ts_buf.append(table.select(ts_schema.names).cast(ts_schema))
+            ts_buffered += n
+            if ts_buffered >= ROWS_PER_GROUP:
+                writers["timeseries"].write(pa.concat_tables(ts_buf))
+                ts_buf, ts_buffered = [], 0
+            summary = read_json(path / "summary.json") or {}
+            row = dict(ids, overrides=" ".join(run_overrides(path, manifest)))
+            for k in summary_keys:
+                row[k] = _coerce(summary.get(k), plan.summary.kinds[k])
+            sum_buf.append(row)
+            if len(sum_buf) >= SUMMARY_ROWS_PER_GROUP:
+                writers["summary"].write(pa.Table.from_pylist(sum_buf, schema=summary_schema))
+                sum_buf = []
+            if bar is not None:
+                bar.update(1)
+        if ts_buf:
+            writers["timeseries"].write(pa.concat_tables(ts_buf))
+        if sum_buf:
+            writers["summary"].write(pa.Table.from_pylist(sum_buf, schema=summary_schema))
+        writers["failures"].write(pa.Table.from_pylist(
+            [_failure_row(root, p, s) for p, s in plan.failed], schema=FAILURE_SCHEMA))
+        for w in writers.values():
+            w.commit()
+    except BaseException:
+        for w in writers.values():
+            w.abort()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    info = {"dir": str(out), "source": str(root), "runs": len(plan.complete),
+            "timeseries": writers["timeseries"].rows, "summary": writers["summary"].rows,
+            "failures": writers["failures"].rows, "parameter_columns": plan.param_columns}
+    _write_text_atomic(out / "collect.json", json.dumps(info, indent=2) + "\n")
+    return info
+
+
+def _failure_row(root: Path, path: Path, state: RunState) -> dict:
+    err = read_json(path / ERROR) or {}
+    if state is RunState.INCOMPLETE and not err:
+        err = {"error_type": "Incomplete",
+               "message": "no manifest.json: the run did not finish (killed or still running)"}
+    return {"run": str(path.relative_to(root)), "state": str(state),
+            "error_type": err.get("error_type"), "message": err.get("message"),
+            "key": err.get("key"), "overrides": " ".join(run_overrides(path)),
+            "config_hash": err.get("config_hash"), "time": err.get("time"),
+            "traceback": "".join(err.get("traceback") or [])}
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sim.experiments.collect", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("sweep_dir", help="a sweep folder (hydra.sweep.dir) or any folder of runs")
+    ap.add_argument("--out", help="where to write the tables (default: SWEEP_DIR/tables)")
+    args = ap.parse_args(argv)
+    try:
+        info = collect(args.sweep_dir, args.out, progress=sys.stderr.isatty())
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{info['runs']} complete runs from {info['source']} -> {info['dir']}\n"
+          f"  timeseries.parquet {info['timeseries']:8d} rows (runs x days)\n"
+          f"  summary.parquet    {info['summary']:8d} rows\n"
+          f"  failures.parquet   {info['failures']:8d} rows\n"
+          f"  parameter columns: {', '.join(info['parameter_columns']) or '(none vary)'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

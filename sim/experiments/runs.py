@@ -1,0 +1,265 @@
+"""One run of a sweep: identity, skip-if-complete, failure records, and the state of a run dir.
+
+A sweep is a folder of run directories. Each run directory is in one of three states:
+
+* **complete**: ``manifest.json`` is present (written last by :func:`sim.io.write_run`) and
+  there is no ``error.json``;
+* **failed**: ``error.json`` records the last attempt's error (type, message, traceback,
+  overrides);
+* **incomplete**: neither, e.g. the run was killed; it is redone on the next attempt.
+
+:func:`execute` is the one place that runs a job. A job whose directory already holds a complete
+run of the same configuration (same identity hash) is skipped; any exception is caught and
+recorded in ``error.json`` so that one bad job never stops or corrupts the others. After every
+attempt ``status.json`` says what that attempt did (done / skipped / failed), which the end-of-
+sweep report reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import platform
+import shutil
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from sim import io
+from sim.params import Config, ConfigError
+
+log = logging.getLogger("sim.experiments")
+
+MANIFEST = "manifest.json"
+ERROR = "error.json"
+STATUS = "status.json"
+HYDRA_OVERRIDES = Path(".hydra") / "overrides.yaml"
+
+# Run-control keys that do not change a run's results: they are left out of its identity, so
+# changing them never makes a complete run look different.
+IDENTITY_EXCLUDE = ("run.overwrite", "run.plots")
+
+
+class RunState(StrEnum):
+    COMPLETE = "complete"
+    FAILED = "failed"
+    INCOMPLETE = "incomplete"
+
+
+class Attempt(StrEnum):
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class RunConflict(ConfigError):
+    """The run directory already holds a complete run of a different configuration."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    path: Path
+    attempt: Attempt
+    error: str = ""
+
+
+# --------------------------------------------------------------------------------------------
+# identity
+# --------------------------------------------------------------------------------------------
+
+
+def identity(config: Config | dict) -> dict:
+    """The JSON-normalised configuration that identifies a run (results-neutral keys removed)."""
+    plain = io.config_dict(config) if isinstance(config, Config) else config
+    plain = json.loads(io.dumps(plain))
+    for dotted in IDENTITY_EXCLUDE:
+        section, _, key = dotted.partition(".")
+        plain.get(section, {}).pop(key, None)
+    return plain
+
+
+def config_hash(config: Config | dict) -> str:
+    """A short stable hash of :func:`identity` (16 hex digits)."""
+    text = json.dumps(identity(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------------------------
+# state of a run directory
+# --------------------------------------------------------------------------------------------
+
+
+def run_state(path: Path) -> RunState:
+    if (path / ERROR).is_file():
+        return RunState.FAILED
+    if (path / MANIFEST).is_file():
+        return RunState.COMPLETE
+    return RunState.INCOMPLETE
+
+
+def is_run_dir(path: Path) -> bool:
+    """A folder a job has started in (Hydra's ``.hydra/``) or finished in."""
+    return any((path / name).exists() for name in (MANIFEST, ERROR, STATUS, HYDRA_OVERRIDES))
+
+
+def find_run_dirs(root: Path) -> list[Path]:
+    """Every run directory under ``root`` (sorted; hidden folders and ``tables`` skipped)."""
+    found = []
+    for dirpath, dirnames, _ in os.walk(root):
+        here = Path(dirpath)
+        if here != root and is_run_dir(here):
+            found.append(here)
+            dirnames.clear()  # runs are never nested
+            continue
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "tables")
+    return sorted(found)
+
+
+def read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def run_overrides(path: Path, manifest: dict | None = None) -> list[str]:
+    """The overrides that made a run: from its manifest, else Hydra's ``.hydra/overrides.yaml``."""
+    if manifest and manifest.get("overrides") is not None:
+        return [str(o) for o in manifest["overrides"]]
+    f = path / HYDRA_OVERRIDES
+    if f.is_file():
+        from omegaconf import OmegaConf
+
+        return [str(o) for o in OmegaConf.load(f)]
+    err = read_json(path / ERROR)
+    if err and err.get("overrides") is not None:
+        return [str(o) for o in err["overrides"]]
+    return []
+
+
+# --------------------------------------------------------------------------------------------
+# writing records atomically
+# --------------------------------------------------------------------------------------------
+
+
+def write_json_atomic(path: Path, obj: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(io.dumps(obj))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def record_failure(out: Path, exc: BaseException, overrides: list[str],
+                   config: Config | None = None) -> str:
+    """Write ``error.json`` for a failed attempt; returns the one-line error message."""
+    message = f"{type(exc).__name__}: {exc}"
+    write_json_atomic(out / ERROR, {
+        "error_type": type(exc).__name__,
+        "message": str(exc),
+        "key": getattr(exc, "key", None),
+        "overrides": list(overrides),
+        "config_hash": config_hash(config) if config is not None else None,
+        "traceback": traceback.format_exception(exc),
+        "time": _now(),
+        "host": platform.node(),
+        "pid": os.getpid(),
+    })
+    return message
+
+
+def _write_status(out: Path, attempt: Attempt, started: float, error: str = "") -> None:
+    write_json_atomic(out / STATUS, {
+        "attempt": str(attempt), "error": error, "finished": _now(),
+        "seconds": round(time.perf_counter() - started, 3), "host": platform.node(),
+        "pid": os.getpid(),
+    })
+
+
+def _remove_partials(out: Path) -> None:
+    """Staging folders left by a killed write (never results: see :mod:`sim.io`)."""
+    for stage in out.glob(".partial-*"):
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------
+# running one job
+# --------------------------------------------------------------------------------------------
+
+
+def execute(config: Config | None, out: Path, *, overrides: list[str] | tuple = (),
+            error: BaseException | None = None, progress=None) -> Outcome:
+    """Run ``config`` into ``out`` unless a complete run of the same configuration is there.
+
+    Never raises for a failing job: the error is written to ``out/error.json`` and returned in
+    the outcome. ``error`` records a failure that happened before a config existed (e.g. a bad
+    value rejected while composing). KeyboardInterrupt and SystemExit pass through: the run is
+    left incomplete and is redone next time.
+    """
+    from sim import runner
+
+    started = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _remove_partials(out)
+    overrides = list(overrides)
+    try:
+        if error is not None:
+            raise error
+        assert config is not None
+        manifest = read_json(out / MANIFEST) if (out / MANIFEST).is_file() else None
+        if manifest is not None:
+            if identity(manifest.get("config", {})) == identity(config):
+                (out / ERROR).unlink(missing_ok=True)
+                _write_status(out, Attempt.SKIPPED, started)
+                return Outcome(out, Attempt.SKIPPED)
+            if not config.run.overwrite:
+                raise RunConflict(
+                    "hydra.sweep.dir",
+                    f"{out} already holds a complete run of a different configuration "
+                    f"(config hash {config_hash(manifest.get('config', {}))}, this job "
+                    f"{config_hash(config)}); use a new sweep directory, or set "
+                    "run.overwrite=true to replace it")
+        (out / ERROR).unlink(missing_ok=True)
+        result = runner.run(config, progress=progress)
+        io.write_run(result, out, plots=config.run.plots,
+                     extra_manifest={"config_hash": config_hash(config), "overrides": overrides})
+    except Exception as exc:  # noqa: BLE001 - a job's failure is recorded, never raised
+        message = record_failure(out, exc, overrides, config)
+        log.error("run failed in %s: %s", out, message)
+        _write_status(out, Attempt.FAILED, started, message)
+        return Outcome(out, Attempt.FAILED, message)
+    _write_status(out, Attempt.DONE, started)
+    log.info("run done in %s (%.1fs)", out, result.wall_seconds)
+    return Outcome(out, Attempt.DONE)
+
+
+def compose_and_execute(out: str | Path, overrides: list[str]) -> tuple[str, str, str]:
+    """Compose ``overrides`` (as the CLI would) and :func:`execute` into ``out``.
+
+    The unit of work for the Python executors (joblib, Ray): plain strings in and out, so it
+    pickles anywhere. Returns ``(path, attempt, error)``.
+    """
+    from sim.config import compose
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    try:
+        config, error = compose(list(overrides)), None
+    except Exception as exc:  # noqa: BLE001 - recorded by execute
+        config, error = None, exc
+    outcome = execute(config, Path(out), overrides=overrides, error=error)
+    return str(outcome.path), str(outcome.attempt), outcome.error
