@@ -13,7 +13,7 @@ Every table starts with the run's identity columns: ``run`` (its folder relative
 ``config_hash``, ``scenario``, ``topology``, ``seed``, ``replicate``, then one column per
 configuration key that varies across the runs (the swept parameters, by dotted key, e.g.
 ``volunteers.campaign_multiplier``; lists such as ``events`` as JSON text). The summary table also
-has ``overrides`` (the job's overrides, space-separated) used to pair runs.
+has ``overrides`` (the job's overrides, a JSON list) used to pair runs.
 
 Memory stays flat as sweeps grow: a first pass reads only manifests, summaries and Parquet
 footers (keeping the union of columns and the set of varying keys, not the runs); the second pass
@@ -57,11 +57,16 @@ FAILURE_SCHEMA = pa.schema([
 ])
 
 
+JSON_KEYS = ("events",)  # free-form values kept whole, as JSON text
+
+
 def flatten(d: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
-    """Dotted leaf keys of a nested dict; lists become JSON text."""
+    """Dotted leaf keys of a nested dict; lists and :data:`JSON_KEYS` become JSON text."""
     for k, v in d.items():
         key = f"{prefix}{k}"
-        if isinstance(v, dict):
+        if key in JSON_KEYS:
+            yield key, json.dumps(v, sort_keys=True)
+        elif isinstance(v, dict):
             yield from flatten(v, key + ".")
         elif isinstance(v, list):
             yield key, json.dumps(v, sort_keys=True)
@@ -263,7 +268,7 @@ def collect(root: str | Path, out: str | Path | None = None, *, progress: bool =
                 writers["timeseries"].write(pa.concat_tables(ts_buf))
                 ts_buf, ts_buffered = [], 0
             summary = read_json(path / "summary.json") or {}
-            row = dict(ids, overrides=" ".join(run_overrides(path, manifest)))
+            row = dict(ids, overrides=json.dumps(run_overrides(path, manifest)))
             for k in summary_keys:
                 row[k] = _coerce(summary.get(k), plan.summary.kinds[k])
             sum_buf.append(row)
@@ -301,7 +306,7 @@ def _failure_row(root: Path, path: Path, state: RunState) -> dict:
                "message": "no manifest.json: the run did not finish (killed or still running)"}
     return {"run": str(path.relative_to(root)), "state": str(state),
             "error_type": err.get("error_type"), "message": err.get("message"),
-            "key": err.get("key"), "overrides": " ".join(run_overrides(path)),
+            "key": err.get("key"), "overrides": json.dumps(run_overrides(path)),
             "config_hash": err.get("config_hash"), "time": err.get("time"),
             "traceback": "".join(err.get("traceback") or [])}
 

@@ -16,6 +16,7 @@ charts of the key daily metrics and an effect plot (PNG and SVG).
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -43,7 +44,8 @@ KEY_SERIES = (
     "mean_wellbeing_life_satisfaction",
 )
 PAIR_EXCLUDE = ("scenario", "+scenario", "++scenario")
-REPLICATE_KEYS = ("run.replicate", "run.seed")
+# left out of the group label: replicate axes, and the named sweep (the same for every run)
+GROUP_EXCLUDE = PAIR_EXCLUDE + ("run.replicate", "run.seed", "+sweep", "sweep")
 
 
 def _override_key(item: str) -> str:
@@ -51,7 +53,8 @@ def _override_key(item: str) -> str:
 
 
 def pair_key(overrides: str, drop: tuple[str, ...]) -> str:
-    items = [o for o in overrides.split() if _override_key(o) not in drop]
+    """The overrides (JSON list text) other than the ``drop`` keys, sorted, space-separated."""
+    items = [o for o in json.loads(overrides or "[]") if _override_key(o) not in drop]
     return " ".join(sorted(items))
 
 
@@ -97,9 +100,9 @@ def paired_effects(summary: pd.DataFrame, *, baseline: str = "baseline",
         raise ValueError(f"no runs of the baseline scenario {baseline!r} "
                          f"(scenarios: {', '.join(scenarios)})")
     df = summary.copy()
-    if "overrides" in df and df["overrides"].fillna("").str.len().gt(0).all():
+    if "overrides" in df and df["overrides"].fillna("[]").ne("[]").all():
         df["_pair"] = [pair_key(o, PAIR_EXCLUDE) for o in df["overrides"]]
-        df["group"] = [pair_key(o, PAIR_EXCLUDE + REPLICATE_KEYS) for o in df["overrides"]]
+        df["group"] = [pair_key(o, GROUP_EXCLUDE) for o in df["overrides"]]
     else:  # runs made without overrides: pair on identity
         df["_pair"] = df[["topology", "seed", "replicate"]].astype(str).agg(" ".join, axis=1)
         df["group"] = "topology=" + df["topology"].astype(str)
