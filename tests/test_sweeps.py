@@ -1,0 +1,255 @@
+"""Hydra multirun sweeps: the 2 x 2 x 5 sweep on joblib, resume after a kill, failing jobs,
+paired comparison of the result, and the shipped sweep and launcher configs."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from sweeps_common import (
+    DAYS,
+    REPLICATES,
+    TOPOLOGIES,
+    env,
+    read_tables,
+    report_counts,
+    run_key,
+    run_sim,
+    second_scenario,
+    sweep_args,
+)
+
+from sim.config import config_dir, register_schema
+from sim.experiments.compare import compare
+
+N_RUNS = len(TOPOLOGIES) * 2 * REPLICATES
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory):
+    return second_scenario(tmp_path_factory.mktemp("scenario"))
+
+
+@pytest.fixture(scope="module")
+def joblib_sweep(tmp_path_factory, scenario):
+    """The 2 topologies x 2 scenarios x 5 replicates sweep on the joblib launcher."""
+    name, extra = scenario
+    sweep_dir = tmp_path_factory.mktemp("joblib") / "sweep"
+    proc = run_sim(sweep_args(sweep_dir, name, extra, launcher="joblib"))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return sweep_dir, proc
+
+
+def test_sweep_aggregates_to_runs_times_days(joblib_sweep, scenario):
+    sweep_dir, proc = joblib_sweep
+    runs = [p for p in sweep_dir.iterdir() if (p / "manifest.json").is_file()]
+    assert len(runs) == N_RUNS
+    t = read_tables(sweep_dir)
+    assert len(t["timeseries"]) == N_RUNS * DAYS
+    assert len(t["summary"]) == N_RUNS
+    assert len(t["failures"]) == 0
+    # every run once, every day once per run; identity columns present
+    assert run_key(t["summary"]).is_unique
+    assert not t["timeseries"].duplicated(["run", "day"]).any()
+    assert set(t["summary"]["scenario"]) == {"baseline", scenario[0]}
+    assert set(t["summary"]["topology"]) == set(TOPOLOGIES)
+    assert sorted(set(t["summary"]["replicate"])) == list(range(REPLICATES))
+    for col in ("seed", "replicate", "scenario", "topology", "config_hash"):
+        assert col in t["timeseries"] and col in t["summary"]
+    # replicate seeds do not depend on the scenario: same base seed everywhere
+    assert t["summary"]["seed"].nunique() == 1
+    # the one-screen report
+    assert report_counts(proc.stdout) == {"done now": N_RUNS, "skipped": 0, "failed": 0,
+                                          "not finished": 0}
+    assert "timeseries.parquet" in proc.stdout and str(sweep_dir / "tables") in proc.stdout
+
+
+def test_paired_effect_of_surge_on_volunteer_utilisation_has_ci(joblib_sweep, scenario):
+    sweep_dir, _ = joblib_sweep
+    res = compare(sweep_dir, metrics=["mean_frac_volunteer_utilisation",
+                                      "unmet_need_days_per_1000_residents"])
+    eff = res["effects"]
+    util = eff[(eff["metric"] == "mean_frac_volunteer_utilisation")
+               & (eff["scenario"] == scenario[0])]
+    assert sorted(util["topology"]) == sorted(TOPOLOGIES)
+    assert (util["n_pairs"] == REPLICATES).all()
+    for row in util.itertuples():
+        assert math.isfinite(row.ci_low) and math.isfinite(row.ci_high)
+        assert row.ci_low <= row.mean_difference <= row.ci_high
+    assert (util["ci_high"] > util["ci_low"]).any(), "the surge changed nothing in any pair"
+    # the table is the paired difference, recomputed here from the summary table
+    s = read_tables(sweep_dir)["summary"]
+    urban = s[s["topology"] == "urban"].set_index(["scenario", "replicate"])
+    d = (urban.loc[scenario[0], "mean_frac_volunteer_utilisation"]
+         - urban.loc["baseline", "mean_frac_volunteer_utilisation"])
+    row = util[util["topology"] == "urban"].iloc[0]
+    assert row.mean_difference == pytest.approx(d.mean())
+    # figures: fan charts of key metrics and the effect plot, PNG and SVG
+    out = Path(res["dir"])
+    for stem in ("fan_frac_volunteer_utilisation", "fan_n_unmet_need", "effects"):
+        for ext in (".png", ".svg"):
+            assert (out / (stem + ext)).stat().st_size > 1000
+    assert (out / "effects.csv").is_file()
+
+
+def test_compare_is_reproducible(joblib_sweep, tmp_path):
+    sweep_dir, _ = joblib_sweep
+    a = compare(sweep_dir, out=tmp_path / "a", ci="bootstrap", seed=3)
+    b = compare(sweep_dir, out=tmp_path / "b", ci="bootstrap", seed=3)
+    assert a["effects"].equals(b["effects"])
+    for name in ("effects.png", "effects.svg", "fan_n_unmet_need.svg"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def _complete(sweep_dir: Path) -> dict[str, tuple[int, bytes]]:
+    return {p.parent.name: (p.stat().st_mtime_ns, p.read_bytes())
+            for p in sweep_dir.glob("*/manifest.json")}
+
+
+@pytest.mark.slow
+def test_killed_sweep_resumes_without_losing_or_duplicating_runs(tmp_path, scenario):
+    name, extra = scenario
+    sweep_dir = tmp_path / "sweep"
+    args = sweep_args(sweep_dir, name, extra, launcher="joblib")
+    proc = subprocess.Popen([sys.executable, "-m", "sim", *args], env=env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True, cwd=Path(__file__).resolve().parent.parent)
+    deadline = time.monotonic() + 300
+    try:
+        while len(_complete(sweep_dir)) < 4:
+            assert proc.poll() is None, "the sweep ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the launcher and its workers
+        proc.wait()
+    before = _complete(sweep_dir)
+    assert 4 <= len(before) < N_RUNS
+    assert not (sweep_dir / "tables").exists()
+
+    again = run_sim(args)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    after = _complete(sweep_dir)
+    assert len(after) == N_RUNS
+    for run, stamp in before.items():  # complete runs were skipped, not redone
+        assert after[run] == stamp
+    statuses = [json.loads(p.read_text())["attempt"] for p in sweep_dir.glob("*/status.json")]
+    assert statuses.count("skipped") == len(before)
+    assert statuses.count("done") == N_RUNS - len(before)
+    t = read_tables(sweep_dir)
+    assert len(t["summary"]) == N_RUNS and run_key(t["summary"]).is_unique
+    assert len(t["timeseries"]) == N_RUNS * DAYS
+    assert not list(sweep_dir.glob("*/.partial-*"))
+
+    # a run whose manifest is gone (a partial write) is redone; the rest are skipped
+    gone = sorted(after)[:2]
+    for run in gone:
+        (sweep_dir / run / "manifest.json").unlink()
+    third = run_sim(args)
+    assert third.returncode == 0
+    assert report_counts(third.stdout) == {"done now": 2, "skipped": N_RUNS - 2, "failed": 0,
+                                           "not finished": 0}
+    final = _complete(sweep_dir)
+    assert len(final) == N_RUNS
+    for run in set(after) - set(gone):
+        assert final[run] == after[run]
+    # the redone runs are byte-identical in their tables (one seed decides every byte)
+    t2 = read_tables(sweep_dir)
+    assert t2["summary"].sort_values("run").reset_index(drop=True).equals(
+        t["summary"].sort_values("run").reset_index(drop=True))
+
+
+def test_failing_job_is_recorded_and_others_complete(tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    proc = run_sim(["-m", f"hydra.sweep.dir={sweep_dir}", "topology=rural", "run.days=5",
+                    "run.plots=false", "run.replicate=0,1", "need.p_onset_per_day=0.0006,1.5"])
+    assert proc.returncode == 1  # non-zero, at the end of the sweep only
+    complete = list(sweep_dir.glob("*/manifest.json"))
+    errors = list(sweep_dir.glob("*/error.json"))
+    assert len(complete) == 2 and len(errors) == 2
+    for e in errors:
+        err = json.loads(e.read_text())
+        assert err["key"] == "need.p_onset_per_day"
+        assert "between 0.0 and 1.0" in err["message"]
+        assert "need.p_onset_per_day=1.5" in err["overrides"]
+        assert not (e.parent / "timeseries.parquet").exists()
+    t = read_tables(sweep_dir)
+    assert len(t["summary"]) == 2 and len(t["timeseries"]) == 2 * 5
+    assert sorted(t["failures"]["key"]) == ["need.p_onset_per_day"] * 2
+    assert (t["failures"]["state"] == "failed").all()
+    assert report_counts(proc.stdout) == {"done now": 2, "skipped": 0, "failed": 2,
+                                          "not finished": 0}
+    assert "need.p_onset_per_day: must be between" in proc.stdout
+
+    # fixing nothing and re-running retries only the failed jobs
+    again = run_sim(["-m", f"hydra.sweep.dir={sweep_dir}", "topology=rural", "run.days=5",
+                     "run.plots=false", "run.replicate=0,1", "need.p_onset_per_day=0.0006,1.5"])
+    assert again.returncode == 1
+    assert report_counts(again.stdout) == {"done now": 0, "skipped": 2, "failed": 2,
+                                           "not finished": 0}
+
+
+def test_single_runs_keep_their_contract(tmp_path):
+    """Outside multirun a bad value still exits 2 and leaves nothing behind."""
+    out = tmp_path / "run"
+    proc = run_sim(["run.days=0", f"hydra.run.dir={out}"])
+    assert proc.returncode == 2
+    assert "run.days" in proc.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def _hydra_cfg(overrides: list[str]):
+    register_schema()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        return compose(config_name="config", overrides=overrides, return_hydra_config=True)
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (config_dir() / "sweep").glob("*.yaml")))
+def test_named_sweeps_compose(name):
+    cfg = _hydra_cfg([f"+sweep={name}"])
+    assert str(cfg.hydra.mode) == "RunMode.MULTIRUN"
+    params = dict(cfg.hydra.sweeper.params)
+    assert "run.replicate" in params
+    scenarios = {p.stem for p in (config_dir() / "scenario").glob("*.yaml")}
+    for value in str(params.get("scenario", "baseline")).split(","):
+        assert value.startswith("glob(") or value in scenarios
+    assert not cfg.run.plots
+
+
+def test_launcher_configs_compose():
+    slurm = _hydra_cfg(["hydra/launcher=slurm", "hydra.launcher.partition=short"])
+    assert slurm.hydra.launcher._target_.endswith("SlurmLauncher")
+    assert slurm.hydra.launcher.partition == "short"
+    assert slurm.hydra.launcher.cpus_per_task == 1
+    ray = _hydra_cfg(["hydra/launcher=ray_cluster"])
+    assert ray.hydra.launcher._target_.endswith("RayLauncher")
+    assert ray.hydra.launcher.ray.init.address == "auto"
+    joblib = _hydra_cfg(["hydra/launcher=joblib"])
+    assert joblib.hydra.launcher._target_.endswith("JoblibLauncher")
+
+
+def test_sweep_runs_are_paired_by_seed_not_scenario(joblib_sweep, scenario):
+    """Paired runs share every draw until the scenario's first event (surge on day 30)."""
+    if scenario[0] != "surge_recruitment":
+        pytest.skip("needs the library's surge_recruitment scenario (first event on day 30)")
+    sweep_dir, _ = joblib_sweep
+    ts = read_tables(sweep_dir)["timeseries"]
+    metrics = ["n_in_need", "n_unmet_need", "n_vol_active", "new_referrals_total"]
+    early = ts[ts["day"] < 30].set_index(["topology", "replicate", "day"]).sort_index()
+    base = early[early["scenario"] == "baseline"][metrics]
+    surge = early[early["scenario"] == "surge_recruitment"][metrics]
+    assert len(base) == len(TOPOLOGIES) * REPLICATES * 29
+    assert base.equals(surge)
+    # and replicates differ from each other
+    assert not base.xs(0, level="replicate").equals(base.xs(1, level="replicate"))
