@@ -29,7 +29,8 @@ BACKENDS = ("serial", "joblib", "ray")
 @dataclass(frozen=True)
 class Job:
     name: str  # run folder, relative to the sweep folder
-    overrides: tuple[str, ...]
+    overrides: tuple[str, ...]  # Hydra overrides, as on the command line
+    values: tuple[tuple[str, object], ...] = ()  # then dotted keys set on the composed config
 
 
 @dataclass
@@ -52,7 +53,7 @@ def run_jobs(jobs: Iterable[Job], root: str | Path, *, backend: str = "joblib",
     names = [j.name for j in jobs]
     if len(set(names)) != len(names):
         raise ValueError("job names must be unique: two jobs would share a run folder")
-    work = [(str(root / j.name), list(j.overrides)) for j in jobs]
+    work = [(str(root / j.name), list(j.overrides), dict(j.values)) for j in jobs]
     report = ExecutionReport(root)
     t0 = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else progress
@@ -71,13 +72,13 @@ def run_jobs(jobs: Iterable[Job], root: str | Path, *, backend: str = "joblib",
 
 def _dispatch(work, backend, n_jobs, ray_address) -> Iterator[tuple[str, str, str]]:
     if backend == "serial" or not work:
-        for path, overrides in work:
-            yield compose_and_execute(path, overrides)
+        for path, overrides, values in work:
+            yield compose_and_execute(path, overrides, values)
     elif backend == "joblib":
         from joblib import Parallel, delayed
 
         parallel = Parallel(n_jobs=n_jobs or -1, return_as="generator_unordered")
-        yield from parallel(delayed(compose_and_execute)(p, o) for p, o in work)
+        yield from parallel(delayed(compose_and_execute)(*w) for w in work)
     else:
         yield from _ray(work, n_jobs, ray_address)
 
@@ -96,14 +97,14 @@ def _ray(work, n_jobs, address) -> Iterator[tuple[str, str, str]]:
         ray.init(**kwargs)
     try:
         task = ray.remote(num_cpus=1, max_retries=0)(compose_and_execute)
-        jobs = {task.remote(p, o): (p, o) for p, o in work}
+        jobs = {task.remote(*w): w for w in work}
         pending = list(jobs)
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             try:
                 yield ray.get(done[0])
             except ray.exceptions.RayError as exc:  # the worker died: record, go on
-                path, overrides = jobs[done[0]]
+                path, overrides, _ = jobs[done[0]]
                 message = record_failure(Path(path), exc, overrides)
                 yield path, str(Attempt.FAILED), message
     finally:

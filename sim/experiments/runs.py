@@ -17,6 +17,8 @@ sweep report reads.
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import json
 import logging
@@ -248,18 +250,45 @@ def execute(config: Config | None, out: Path, *, overrides: list[str] | tuple = 
     return Outcome(out, Attempt.DONE)
 
 
-def compose_and_execute(out: str | Path, overrides: list[str]) -> tuple[str, str, str]:
-    """Compose ``overrides`` (as the CLI would) and :func:`execute` into ``out``.
-
-    The unit of work for the Python executors (joblib, Ray): plain strings in and out, so it
-    pickles anywhere. Returns ``(path, attempt, error)``.
-    """
+@functools.lru_cache(maxsize=8)
+def _composed(overrides: tuple[str, ...]) -> Config:
     from sim.config import compose
 
+    return compose(list(overrides))
+
+
+def set_values(config: Config, values: dict[str, object]) -> Config:
+    """A validated copy of ``config`` with dotted keys set (``{"need.p_hidden": 0.3}``)."""
+    from sim.params import validate
+
+    config = copy.deepcopy(config)
+    for dotted, value in values.items():
+        *path, leaf = dotted.split(".")
+        node = config
+        for part in path:
+            node = getattr(node, part)
+        if not hasattr(node, leaf):
+            raise ConfigError(dotted, "is not a model parameter")
+        setattr(node, leaf, value)
+    return validate(config)
+
+
+def compose_and_execute(out: str | Path, overrides: list[str],
+                        values: dict[str, object] | None = None) -> tuple[str, str, str]:
+    """Compose ``overrides`` (as the CLI would), set ``values`` by dotted key, and
+    :func:`execute` into ``out``.
+
+    The unit of work for the Python executors (joblib, Ray): plain data in and out, so it
+    pickles anywhere. Compositions are cached per process, so designs that vary only
+    ``values`` (SALib samples) pay for Hydra once per worker. Returns
+    ``(path, attempt, error)``.
+    """
     logging.getLogger("MESA").setLevel(logging.WARNING)
+    values = dict(values or {})
+    record = [*overrides, *(f"{k}={v}" for k, v in values.items())]
     try:
-        config, error = compose(list(overrides)), None
+        config, error = set_values(_composed(tuple(overrides)), values), None
     except Exception as exc:  # noqa: BLE001 - recorded by execute
         config, error = None, exc
-    outcome = execute(config, Path(out), overrides=overrides, error=error)
+    outcome = execute(config, Path(out), overrides=record, error=error)
     return str(outcome.path), str(outcome.attempt), outcome.error

@@ -175,17 +175,17 @@ def sample(design: Design, method: str) -> np.ndarray:
                                seed=design.sample_seed)
 
 
-def _value(design: Design, key: str, v: float) -> str:
-    return str(int(round(v))) if key in design.integer_keys else repr(float(v))
+def job_values(design: Design, row: np.ndarray) -> tuple[tuple[str, object], ...]:
+    """One sample as parameter values (whole-number parameters rounded)."""
+    return tuple((k, int(round(v)) if k in design.integer_keys else float(v))
+                 for k, v in zip(design.parameters, row, strict=True))
 
 
-def job_overrides(design: Design, row: np.ndarray, replicate: int) -> list[str]:
+def job_overrides(design: Design, replicate: int) -> tuple[str, ...]:
     base = list(design.base_overrides)
     if not any(o.split("=", 1)[0] == "run.plots" for o in base):
         base.append("run.plots=false")
-    params = [f"{k}={_value(design, k, v)}" for k, v in zip(design.parameters, row,
-                                                              strict=True)]
-    return [*base, *params, f"run.replicate={replicate}"]
+    return (*base, f"run.replicate={replicate}")
 
 
 def check_outcomes(design: Design) -> None:
@@ -254,7 +254,7 @@ def run_analysis(name_or_path: str, method: str = "morris", *, out: str | Path |
     design_table = pd.DataFrame(X, columns=list(design.parameters))
     design_table.insert(0, "sample", np.arange(len(X)))
     _atomic(out / "design.parquet", lambda p: design_table.to_parquet(p, index=False))
-    jobs = [Job(f"s{i:05d}-r{r}", tuple(job_overrides(design, X[i], r)))
+    jobs = [Job(f"s{i:05d}-r{r}", job_overrides(design, r), job_values(design, X[i]))
             for i in range(len(X)) for r in range(design.replicates)]
     report = run_jobs(jobs, out / "runs", backend=backend, n_jobs=n_jobs,
                       ray_address=ray_address, progress=progress)

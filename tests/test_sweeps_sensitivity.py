@@ -1,0 +1,129 @@
+"""SALib sensitivity analysis: validation of the design file, Morris and Sobol indices."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.config import config_dir
+from sim.experiments.sensitivity import load_design, run_analysis
+from sim.params import ConfigError
+
+TINY = """
+base_overrides: [topology=rural, run.days=20]
+sample_seed: 3
+parameters:
+  need.p_onset_per_day: [0.0002, 0.003]
+  volunteers.p_apply_per_day: [0.0001, 0.002]
+  link_worker.caseload_cap: [5, 50]
+outcomes:
+  unmet_need_days_per_1000_residents: resident-days in unmet need per 1,000 residents
+  mean_frac_volunteer_utilisation: mean share of registered volunteers who are active
+morris: {trajectories: 3, num_levels: 4}
+sobol: {n: 4, second_order: false}
+"""
+
+
+def _write(tmp_path: Path, text: str, name: str = "design.yaml") -> str:
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+def test_morris_ranks_the_parameter_that_drives_the_outcome(tmp_path):
+    res = run_analysis(_write(tmp_path, TINY), "morris", out=tmp_path / "out",
+                       backend="serial", progress=False)
+    ind = res["indices"]
+    assert res["samples"] == 3 * (3 + 1) and res["runs"] == 12
+    assert set(ind["index"]) == {"mu_star", "sigma", "mu"}
+    assert len(ind) == 2 * 3 * 3  # outcomes x parameters x indices
+    assert np.isfinite(ind["value"]).all()
+    unmet = ind[(ind["outcome"] == "unmet_need_days_per_1000_residents")
+                & (ind["index"] == "mu_star")].set_index("parameter")["value"]
+    assert unmet.idxmax() == "need.p_onset_per_day" and unmet.max() > 0
+    # each row says which outcome it is about and what the index means
+    row = ind.iloc[0]
+    assert row["outcome_meaning"] and row["index_meaning"].startswith("Morris")
+    out = tmp_path / "out"
+    for f in ("indices.csv", "indices.parquet", "design.parquet", "sensitivity.png",
+              "sensitivity.svg", "sensitivity.json"):
+        assert (out / f).is_file()
+    info = json.loads((out / "sensitivity.json").read_text())
+    assert info["outcomes"]["mean_frac_volunteer_utilisation"].startswith("mean share")
+    assert info["integer_parameters"] == ["link_worker.caseload_cap"]
+    design = pd.read_parquet(out / "design.parquet")
+    assert len(design) == 12
+    # integer parameters are run as whole numbers
+    manifest = json.loads(next((out / "runs").glob("s00000-r0/manifest.json")).read_text())
+    assert isinstance(manifest["config"]["link_worker"]["caseload_cap"], int)
+
+    # resumable: the same analysis again skips every run and gives the same indices
+    again = run_analysis(_write(tmp_path, TINY), "morris", out=tmp_path / "out",
+                         backend="serial", progress=False)
+    assert dict(again["report"].attempts) == {"skipped": 12}
+    pd.testing.assert_frame_equal(again["indices"], ind)
+
+
+@pytest.mark.slow
+def test_sobol_indices_on_joblib(tmp_path):
+    res = run_analysis(_write(tmp_path, TINY), "sobol", out=tmp_path / "out", backend="joblib",
+                       n_jobs=2, progress=False)
+    ind = res["indices"]
+    assert res["runs"] == 4 * (3 + 2)
+    assert set(ind["index"]) == {"S1", "ST"}
+    st = ind[(ind["outcome"] == "unmet_need_days_per_1000_residents")
+             & (ind["index"] == "ST")].set_index("parameter")["value"]
+    assert st.idxmax() == "need.p_onset_per_day"
+    assert ind["conf"].notna().all()
+
+
+@pytest.mark.parametrize("edit, key, words", [
+    ("  nope.not_a_key: [0, 1]\n", "parameters.nope.not_a_key", "not a model parameter"),
+    ("  need.p_hidden: [0.5, 1.5]\n", "parameters.need.p_hidden", "allowed range [0.0, 1.0]"),
+    ("  link_worker.caseload_cap: [0, 10]\n", "parameters.link_worker.caseload_cap",
+     "allowed range [1, inf]"),
+    ("  scenario.name: [0, 1]\n", "parameters.scenario.name", "not numeric"),
+    ("  run.plots: [0, 1]\n", "parameters.run.plots", "not numeric"),
+    ("  need.p_hidden: [0.4, 0.2]\n", "parameters.need.p_hidden", "low must be below high"),
+    ("  need.p_hidden: 0.3\n", "parameters.need.p_hidden", "must be [low, high]"),
+])
+def test_bad_bounds_name_the_key(tmp_path, edit, key, words):
+    text = TINY.replace("  link_worker.caseload_cap: [5, 50]\n", edit)
+    with pytest.raises(ConfigError) as err:
+        load_design(_write(tmp_path, text))
+    assert err.value.key == key and words in str(err.value)
+
+
+def test_other_design_errors(tmp_path):
+    with pytest.raises(ConfigError, match="sobol.n: must be a power of 2"):
+        load_design(_write(tmp_path, TINY.replace("n: 4", "n: 6")))
+    with pytest.raises(ConfigError, match="no analysis named 'missing'"):
+        load_design("missing")
+    bad_outcome = TINY.replace("outcomes:\n", "outcomes:\n  not_an_outcome: x\n")
+    with pytest.raises(ConfigError, match="outcomes.not_an_outcome: is not a summary outcome"):
+        run_analysis(_write(tmp_path, bad_outcome), "morris", out=tmp_path / "o",
+                     backend="serial", progress=False)
+    assert not (tmp_path / "o").exists()  # stopped before anything was written
+
+
+def test_cli_reports_a_bad_design_and_exits_2(tmp_path):
+    path = _write(tmp_path, TINY.replace("[0.0002, 0.003]", "[-1, 0.003]"))
+    proc = subprocess.run([sys.executable, "-m", "sim.experiments.sensitivity", path,
+                           "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "parameters.need.p_onset_per_day" in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in
+                                        (config_dir() / "sensitivity").glob("*.yaml")))
+def test_shipped_designs_are_valid(name):
+    d = load_design(name)
+    assert len(d.parameters) >= 2 and d.outcomes
+    assert all(meaning for meaning in d.outcomes.values())

@@ -1,0 +1,204 @@
+"""Pieces of the sweep machinery in process: run identity and skipping, conflicts, the
+streaming collector, paired effects and their intervals, the executor."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from scipy import stats
+
+import sim
+from sim.experiments import collect as collect_mod
+from sim.experiments.collect import collect
+from sim.experiments.compare import mean_ci, paired_effects
+from sim.experiments.executor import Job, run_jobs
+from sim.experiments.runs import (
+    Attempt,
+    RunState,
+    config_hash,
+    execute,
+    find_run_dirs,
+    run_state,
+)
+
+TINY = ["topology=rural", "run.days=8", "run.plots=false"]
+
+
+def test_execute_skips_a_complete_run_of_the_same_configuration(tmp_path):
+    cfg = sim.compose(TINY)
+    first = execute(cfg, tmp_path / "r", overrides=TINY)
+    assert first.attempt is Attempt.DONE
+    manifest = (tmp_path / "r" / "manifest.json").read_bytes()
+    again = execute(sim.compose([*TINY, "run.plots=true"]), tmp_path / "r", overrides=TINY)
+    assert again.attempt is Attempt.SKIPPED  # plots do not change results
+    assert (tmp_path / "r" / "manifest.json").read_bytes() == manifest
+    m = json.loads(manifest)
+    assert m["config_hash"] == config_hash(cfg) and m["overrides"] == TINY
+
+
+def test_a_different_configuration_is_never_silently_overwritten(tmp_path):
+    execute(sim.compose(TINY), tmp_path / "r")
+    manifest = (tmp_path / "r" / "manifest.json").read_bytes()
+    out = execute(sim.compose([*TINY, "run.seed=9"]), tmp_path / "r")
+    assert out.attempt is Attempt.FAILED and "different configuration" in out.error
+    assert (tmp_path / "r" / "manifest.json").read_bytes() == manifest  # kept
+    assert run_state(tmp_path / "r") is RunState.FAILED
+    err = json.loads((tmp_path / "r" / "error.json").read_text())
+    assert err["key"] == "hydra.sweep.dir"
+    replaced = execute(sim.compose([*TINY, "run.seed=9", "run.overwrite=true"]), tmp_path / "r")
+    assert replaced.attempt is Attempt.DONE
+    assert run_state(tmp_path / "r") is RunState.COMPLETE
+    assert json.loads((tmp_path / "r" / "manifest.json").read_text())["seed"] == 9
+
+
+def test_a_crash_is_recorded_with_its_traceback_and_retried(tmp_path, monkeypatch):
+    from sim import runner
+
+    def boom(*a, **k):
+        raise RuntimeError("model blew up")
+
+    monkeypatch.setattr(runner, "run", boom)
+    (tmp_path / "r" / ".partial-xyz").mkdir(parents=True)  # left by a killed write
+    out = execute(sim.compose(TINY), tmp_path / "r")
+    assert out.attempt is Attempt.FAILED
+    err = json.loads((tmp_path / "r" / "error.json").read_text())
+    assert err["error_type"] == "RuntimeError" and "model blew up" in "".join(err["traceback"])
+    assert not (tmp_path / "r" / "manifest.json").exists()
+    assert not (tmp_path / "r" / ".partial-xyz").exists()
+    monkeypatch.undo()
+    assert execute(sim.compose(TINY), tmp_path / "r").attempt is Attempt.DONE
+    assert not (tmp_path / "r" / "error.json").exists()
+
+
+@pytest.fixture(scope="module")
+def small_sweep(tmp_path_factory):
+    """Six runs (two parameter values x three replicates), one failure, one unfinished."""
+    root = tmp_path_factory.mktemp("sweep")
+    jobs = [Job(f"cap={cap},rep={r}", (*TINY, f"link_worker.caseload_cap={cap}",
+                                       f"run.replicate={r}"))
+            for cap in (10, 40) for r in range(3)]
+    jobs.append(Job("bad", (*TINY, "run.days=-3")))
+    report = run_jobs(jobs, root, backend="serial", progress=False)
+    assert report.attempts[Attempt.DONE] == 6 and report.attempts[Attempt.FAILED] == 1
+    assert report.failures[0][0] == "bad" and "run.days" in report.failures[0][1]
+    unfinished = root / "unfinished" / ".hydra"
+    unfinished.mkdir(parents=True)
+    (unfinished / "overrides.yaml").write_text("- run.replicate=7\n")
+    return root
+
+
+def test_collect_streams_tidy_tables_with_parameter_columns(small_sweep, monkeypatch):
+    monkeypatch.setattr(collect_mod, "ROWS_PER_GROUP", 20)  # force several row groups
+    info = collect(small_sweep)
+    assert info["runs"] == 6 and info["timeseries"] == 6 * 8 and info["failures"] == 2
+    assert info["parameter_columns"] == ["link_worker.caseload_cap"]
+    tables = small_sweep / "tables"
+    ts = pq.ParquetFile(tables / "timeseries.parquet")
+    assert ts.metadata.num_row_groups > 1 and ts.metadata.num_rows == 48
+    summary = pd.read_parquet(tables / "summary.parquet")
+    assert list(summary.columns[:7]) == ["run", "config_hash", "scenario", "topology", "seed",
+                                         "replicate", "link_worker.caseload_cap"]
+    assert sorted(summary["link_worker.caseload_cap"]) == [10] * 3 + [40] * 3
+    assert summary["config_hash"].is_unique
+    assert json.loads(summary["overrides"].iloc[0])[0] == "topology=rural"
+    # rows agree with the run's own files
+    one = summary.iloc[0]
+    own = json.loads((small_sweep / one["run"] / "summary.json").read_text())
+    assert one["unmet_need_days"] == own["unmet_need_days"]
+    fails = pd.read_parquet(tables / "failures.parquet").set_index("run")
+    assert fails.loc["bad", "state"] == "failed" and fails.loc["bad", "key"] == "run.days"
+    assert fails.loc["unfinished", "state"] == "incomplete"
+    assert json.loads(fails.loc["unfinished", "overrides"]) == ["run.replicate=7"]
+    assert not list(tables.glob(".*"))  # no temporary files left
+
+
+def test_collect_is_atomic_when_interrupted(small_sweep, monkeypatch):
+    collect(small_sweep)
+    before = (small_sweep / "tables" / "summary.parquet").read_bytes()
+    calls = {"n": 0}
+    real = collect_mod.pq.read_table
+
+    def flaky(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk gone")
+        return real(*a, **k)
+
+    monkeypatch.setattr(collect_mod.pq, "read_table", flaky)
+    with pytest.raises(OSError):
+        collect(small_sweep)
+    assert (small_sweep / "tables" / "summary.parquet").read_bytes() == before
+    assert not list((small_sweep / "tables").glob(".*"))
+
+
+def test_collect_streams_through_a_bounded_buffer(small_sweep, monkeypatch):
+    """Runs reach the Parquet writer in batches of at most ROWS_PER_GROUP rows plus one run,
+    never as one table of the whole sweep, so memory does not grow with the sweep."""
+    monkeypatch.setattr(collect_mod, "ROWS_PER_GROUP", 10)
+    sizes = []
+    real = collect_mod._AtomicParquet.write
+
+    def spy(self, table):
+        if self.path.name == "timeseries.parquet":
+            sizes.append(table.num_rows)
+        return real(self, table)
+
+    monkeypatch.setattr(collect_mod._AtomicParquet, "write", spy)
+    collect(small_sweep)
+    assert sum(sizes) == 48 and len(sizes) == 3 and max(sizes) <= 10 + 8
+
+
+def test_find_run_dirs_skips_tables_and_hidden(small_sweep):
+    collect(small_sweep)
+    names = {p.name for p in find_run_dirs(small_sweep)}
+    assert "tables" not in names and "bad" in names and "unfinished" in names
+    assert len(names) == 8
+
+
+def _summary(diffs, base=None, scen="surge"):
+    base = np.arange(len(diffs), dtype=float) if base is None else base
+    rows = []
+    for rep, (b, d) in enumerate(zip(base, diffs, strict=True)):
+        for name, v in (("baseline", b), (scen, b + d)):
+            rows.append({"run": f"{name}-{rep}", "scenario": name, "topology": "urban",
+                         "seed": 1, "replicate": rep, "m": v,
+                         "overrides": json.dumps([f"scenario={name}", f"run.replicate={rep}",
+                                                  "topology=urban"])})
+    return pd.DataFrame(rows)
+
+
+def test_paired_effect_is_the_mean_paired_difference_with_a_t_interval():
+    diffs = np.array([0.5, 1.5, 1.0, 2.0, 0.0])
+    base = np.array([10.0, -4.0, 3.0, 100.0, 7.0])  # large between-pair spread: pairing matters
+    eff = paired_effects(_summary(diffs, base), metrics=["m"])
+    row = eff.iloc[0]
+    assert row.n_pairs == 5 and row.group == "topology=urban"
+    assert row.mean_difference == pytest.approx(1.0)
+    half = stats.t.ppf(0.975, 4) * diffs.std(ddof=1) / math.sqrt(5)
+    assert (row.ci_low, row.ci_high) == pytest.approx((1.0 - half, 1.0 + half))
+    assert row.p_value == pytest.approx(stats.ttest_rel(base + diffs, base).pvalue)
+
+
+def test_bootstrap_interval_is_seeded_and_covers_the_mean():
+    d = np.random.default_rng(0).normal(2.0, 1.0, 30)
+    a = mean_ci(d, method="bootstrap", seed=1)
+    assert a == mean_ci(d, method="bootstrap", seed=1)
+    assert a[0] < d.mean() < a[1]
+    assert mean_ci(np.zeros(4)) == (0.0, 0.0)
+    assert all(math.isnan(x) for x in mean_ci(np.array([1.0])))
+
+
+def test_paired_effects_reject_bad_input():
+    s = _summary(np.ones(3))
+    with pytest.raises(ValueError, match="unknown metric"):
+        paired_effects(s, metrics=["nope"])
+    with pytest.raises(ValueError, match="baseline scenario 'calm'"):
+        paired_effects(s, metrics=["m"], baseline="calm")
+    dup = pd.concat([s, s.iloc[[0]].assign(run="copy")])
+    with pytest.raises(ValueError, match="cannot pair"):
+        paired_effects(dup, metrics=["m"])
