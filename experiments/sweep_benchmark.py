@@ -1,0 +1,128 @@
+"""Sweep at scale: time, parallel efficiency and memory of a Hydra multirun with joblib.
+
+    python experiments/sweep_benchmark.py                  # 200 runs + 20-run efficiency check
+    python experiments/sweep_benchmark.py --runs 40 --subset 10 --days 120   # quicker
+
+Measures, on this machine:
+
+1. the full sweep: ``--runs`` replicates of the urban default over ``--days`` days through
+   ``python -m sim -m hydra/launcher=joblib hydra.launcher.n_jobs=2`` (plots off), then collecting
+   it into Parquet tables: wall time, runs per minute, peak resident memory of any process;
+2. parallel efficiency on a subset: the same sweep of ``--subset`` runs with n_jobs=1 and
+   n_jobs=2; efficiency = T(1) / (2 x T(2)), end to end (Hydra start-up and worker start
+   included), and how much slower each run is when two run at once (from the runs' own times);
+3. memory as the sweep grows: peak RSS of collecting the subset and the full sweep.
+
+Prints a table and writes ``experiments/results/sweep_benchmark.json``. Timings on a shared
+2-core machine are noisy: the load average at start and end is printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sweep(sweep_dir: Path, runs: int, days: int, n_jobs: int) -> dict:
+    """Run the sweep in a child process; wall time and peak RSS of its processes."""
+    args = [sys.executable, "-m", "sim", "-m", "hydra/launcher=joblib",
+            f"hydra.launcher.n_jobs={n_jobs}", f"hydra.sweep.dir={sweep_dir}",
+            f"run.replicate=range({runs})", f"run.days={days}", "run.plots=false",
+            "hydra.callbacks.sweep_report.collect=false"]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    t0 = time.perf_counter()
+    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        sys.exit(f"sweep failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    manifests = [json.loads(p.read_text()) for p in sweep_dir.glob("*/manifest.json")]
+    if len(manifests) != runs:
+        sys.exit(f"expected {runs} complete runs, found {len(manifests)}")
+    return {"runs": runs, "days": days, "n_jobs": n_jobs, "wall_seconds": round(wall, 2),
+            "sum_run_seconds": round(sum(m["wall_seconds"] for m in manifests), 2),
+            "peak_rss_mb_so_far": _children_peak_mb()}
+
+
+def collect_peak(sweep_dir: Path) -> dict:
+    """Collect in a fresh process; its wall time and peak RSS."""
+    code = ("import json,resource,sys,time;from sim.experiments.collect import collect;"
+            "t=time.perf_counter();i=collect(sys.argv[1]);"
+            "print(json.dumps({'seconds':round(time.perf_counter()-t,2),"
+            "'rows':i['timeseries'],'runs':i['runs'],"
+            "'peak_rss_mb':round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024,1)}))")
+    out = subprocess.run([sys.executable, "-c", code, str(sweep_dir)], cwd=ROOT,
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _children_peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--subset", type=int, default=20)
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--skip-full", action="store_true", help="only the efficiency subset")
+    ap.add_argument("--out", default=str(ROOT / "experiments" / "results"))
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    load_start = os.getloadavg()
+    res: dict = {"cpu_count": os.cpu_count(), "load_start": [round(x, 2) for x in load_start]}
+    with tempfile.TemporaryDirectory(prefix="sweep-bench-") as tmp:
+        tmp = Path(tmp)
+        one = sweep(tmp / "subset_n1", args.subset, args.days, 1)
+        two = sweep(tmp / "subset_n2", args.subset, args.days, 2)
+        res["subset_n_jobs_1"], res["subset_n_jobs_2"] = one, two
+        res["parallel_efficiency_end_to_end"] = round(
+            one["wall_seconds"] / (2 * two["wall_seconds"]), 3)
+        res["speedup_end_to_end"] = round(one["wall_seconds"] / two["wall_seconds"], 3)
+        # >1: each run is slower when two share the machine (memory bandwidth, other users)
+        res["per_run_slowdown_n2_vs_n1"] = round(
+            two["sum_run_seconds"] / one["sum_run_seconds"], 3)
+        res["collect_subset"] = collect_peak(tmp / "subset_n2")
+        if not args.skip_full:
+            full = sweep(tmp / "full", args.runs, args.days, 2)
+            res["full_n_jobs_2"] = full
+            res["full_runs_per_minute"] = round(60 * args.runs / full["wall_seconds"], 1)
+            res["collect_full"] = collect_peak(tmp / "full")
+    res["load_end"] = [round(x, 2) for x in os.getloadavg()]
+    (out / "sweep_benchmark.json").write_text(json.dumps(res, indent=2) + "\n")
+
+    print(f"urban default, {args.days} days per run, 2 cores; load average at start "
+          f"{load_start[0]:.1f}, at end {res['load_end'][0]:.1f}")
+    for key in ("subset_n_jobs_1", "subset_n_jobs_2", "full_n_jobs_2"):
+        if key in res:
+            r = res[key]
+            print(f"  {key:16s} {r['runs']:4d} runs  wall {r['wall_seconds']:8.1f} s  "
+                  f"(sum of run times {r['sum_run_seconds']:8.1f} s; peak RSS so far "
+                  f"{r['peak_rss_mb_so_far']:.0f} MB)")
+    print(f"  speedup n_jobs 2 vs 1: {res['speedup_end_to_end']:.2f}x; parallel efficiency "
+          f"{res['parallel_efficiency_end_to_end']:.0%} (end to end); each run "
+          f"{res['per_run_slowdown_n2_vs_n1']:.2f}x as long when two run at once")
+    if "full_n_jobs_2" in res:
+        print(f"  full sweep: {res['full_runs_per_minute']:.1f} runs/minute")
+    for key in ("collect_subset", "collect_full"):
+        if key in res:
+            c = res[key]
+            print(f"  {key:16s} {c['runs']:4d} runs {c['rows']:8d} rows  {c['seconds']:6.1f} s  "
+                  f"peak RSS {c['peak_rss_mb']:.0f} MB")
+    print(f"  peak RSS of any sweep process: {_children_peak_mb():.0f} MB")
+    print(f"wrote {out / 'sweep_benchmark.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
