@@ -45,21 +45,26 @@ def _by_run(summary: pd.DataFrame) -> pd.DataFrame:
     return summary.set_index("run").sort_index()[["config_hash", *VALUES]]
 
 
-@pytest.mark.parametrize("launcher, extra", [
-    ("ray", ["+hydra.launcher.ray.init.num_cpus=2",
-             "+hydra.launcher.ray.init.include_dashboard=false"]),
-    ("submitit_local", ["hydra.launcher.timeout_min=20"]),
+@pytest.mark.parametrize("launcher, replicates, extra", [
+    ("ray", REPLICATES, ["+hydra.launcher.ray.init.num_cpus=2",
+                         "+hydra.launcher.ray.init.include_dashboard=false"]),
+    # one process per job: a smaller sweep (replicate 0 of the same runs)
+    ("submitit_local", 1, ["hydra.launcher.timeout_min=20"]),
 ])
-def test_same_sweep_on_other_launchers(tmp_path, scenario, reference, launcher, extra):
+def test_same_sweep_on_other_launchers(tmp_path, scenario, reference, launcher, replicates,
+                                       extra):
     sweep_dir = tmp_path / "sweep"
     args = sweep_args(sweep_dir, scenario[0], [*scenario[1], *extra], launcher=launcher,
-                      replicates=REPLICATES)
+                      replicates=replicates)
     proc = run_sim(args)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert report_counts(proc.stdout)["done now"] == N_RUNS
+    n_runs = len(TOPOLOGIES) * 2 * replicates
+    assert report_counts(proc.stdout)["done now"] == n_runs
     t = read_tables(sweep_dir)
-    assert len(t["timeseries"]) == N_RUNS * DAYS
-    pd.testing.assert_frame_equal(_by_run(t["summary"]), reference)
+    assert len(t["timeseries"]) == n_runs * DAYS
+    got = _by_run(t["summary"])
+    assert len(got) == n_runs
+    pd.testing.assert_frame_equal(got, reference.loc[got.index])
     if launcher != "ray":
         return
     # and a re-run on the same launcher skips everything

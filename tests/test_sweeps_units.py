@@ -86,9 +86,11 @@ def small_sweep(tmp_path_factory):
     report = run_jobs(jobs, root, backend="serial", progress=False)
     assert report.attempts[Attempt.DONE] == 6 and report.attempts[Attempt.FAILED] == 1
     assert report.failures[0][0] == "bad" and "run.days" in report.failures[0][1]
-    unfinished = root / "unfinished" / ".hydra"
-    unfinished.mkdir(parents=True)
-    (unfinished / "overrides.yaml").write_text("- run.replicate=7\n")
+    # a job killed mid-run leaves only the status of its attempt
+    killed = execute(sim.compose(TINY), root / "unfinished", overrides=["run.replicate=7"])
+    (killed.path / "manifest.json").unlink()
+    status = json.loads((killed.path / "status.json").read_text())
+    (killed.path / "status.json").write_text(json.dumps({**status, "attempt": "started"}))
     return root
 
 
@@ -113,6 +115,8 @@ def test_collect_streams_tidy_tables_with_parameter_columns(small_sweep, monkeyp
     fails = pd.read_parquet(tables / "failures.parquet").set_index("run")
     assert fails.loc["bad", "state"] == "failed" and fails.loc["bad", "key"] == "run.days"
     assert fails.loc["unfinished", "state"] == "incomplete"
+    assert "did not finish (killed or still running) (started" in fails.loc["unfinished",
+                                                                             "message"]
     assert json.loads(fails.loc["unfinished", "overrides"]) == ["run.replicate=7"]
     assert not list(tables.glob(".*"))  # no temporary files left
 

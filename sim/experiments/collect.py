@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 from sim.experiments.runs import (
     ERROR,
     MANIFEST,
+    STATUS,
     RunState,
     config_hash,
     find_run_dirs,
@@ -302,8 +303,12 @@ def collect(root: str | Path, out: str | Path | None = None, *, progress: bool =
 def _failure_row(root: Path, path: Path, state: RunState) -> dict:
     err = read_json(path / ERROR) or {}
     if state is RunState.INCOMPLETE and not err:
+        status = read_json(path / STATUS) or {}
+        where = (f" (started {status['time']} on {status.get('host')}, pid {status.get('pid')})"
+                 if status.get("time") else "")
         err = {"error_type": "Incomplete",
-               "message": "no manifest.json: the run did not finish (killed or still running)"}
+               "message": "no manifest.json: the run did not finish (killed or still "
+                          f"running){where}"}
     return {"run": str(path.relative_to(root)), "state": str(state),
             "error_type": err.get("error_type"), "message": err.get("message"),
             "key": err.get("key"), "overrides": json.dumps(run_overrides(path)),

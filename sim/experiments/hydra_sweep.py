@@ -29,14 +29,14 @@ def sweep_task(cfg: DictConfig) -> str:
     """Run one multirun job into its Hydra output dir; returns the attempt (done/skipped/failed)."""
     from hydra.core.hydra_config import HydraConfig
 
-    from sim.config import to_config
+    from sim.config import scenario_choice, to_config
     from sim.experiments.runs import execute
 
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
     overrides = [str(o) for o in hc.overrides.task]
     try:
-        config, error = to_config(cfg), None
+        config, error = to_config(cfg, scenario_choice(overrides)), None
     except Exception as exc:  # noqa: BLE001 - recorded by execute
         config, error = None, exc
     return str(execute(config, out, overrides=overrides, error=error).attempt)

@@ -50,9 +50,10 @@ def attempts_since(root: Path, since: float | None) -> Counter:
         f = run / STATUS
         try:
             if f.stat().st_mtime >= since:
-                rec = read_json(f) or {}
-                counts[Attempt(rec.get("attempt", Attempt.FAILED))] += 1
-        except (OSError, ValueError):
+                attempt = (read_json(f) or {}).get("attempt")
+                if attempt in set(Attempt):  # not an attempt still under way or killed
+                    counts[Attempt(attempt)] += 1
+        except OSError:
             continue
     return counts
 

@@ -6,7 +6,8 @@ A sweep is a folder of run directories. Each run directory is in one of three st
   there is no ``error.json``;
 * **failed**: ``error.json`` records the last attempt's error (type, message, traceback,
   overrides);
-* **incomplete**: neither, e.g. the run was killed; it is redone on the next attempt.
+* **incomplete**: neither, e.g. the run was killed (``status.json`` then says the attempt
+  started, when and where); it is redone on the next attempt.
 
 :func:`execute` is the one place that runs a job. A job whose directory already holds a complete
 run of the same configuration (same identity hash) is skipped; any exception is caught and
@@ -106,7 +107,7 @@ def run_state(path: Path) -> RunState:
 
 
 def is_run_dir(path: Path) -> bool:
-    """A folder a job has started in (Hydra's ``.hydra/``) or finished in."""
+    """A folder a job has started in (``status.json``, or Hydra's ``.hydra/``) or finished in."""
     return any((path / name).exists() for name in (MANIFEST, ERROR, STATUS, HYDRA_OVERRIDES))
 
 
@@ -139,9 +140,10 @@ def run_overrides(path: Path, manifest: dict | None = None) -> list[str]:
         from omegaconf import OmegaConf
 
         return [str(o) for o in OmegaConf.load(f)]
-    err = read_json(path / ERROR)
-    if err and err.get("overrides") is not None:
-        return [str(o) for o in err["overrides"]]
+    for record in (ERROR, STATUS):
+        rec = read_json(path / record)
+        if rec and rec.get("overrides") is not None:
+            return [str(o) for o in rec["overrides"]]
     return []
 
 
@@ -184,11 +186,15 @@ def record_failure(out: Path, exc: BaseException, overrides: list[str],
     return message
 
 
-def _write_status(out: Path, attempt: Attempt, started: float, error: str = "") -> None:
+STARTED = "started"  # status.json of an attempt under way (or killed)
+
+
+def _write_status(out: Path, attempt: Attempt | str, started: float, overrides: list[str],
+                  error: str = "") -> None:
     write_json_atomic(out / STATUS, {
-        "attempt": str(attempt), "error": error, "finished": _now(),
+        "attempt": str(attempt), "error": error, "time": _now(),
         "seconds": round(time.perf_counter() - started, 3), "host": platform.node(),
-        "pid": os.getpid(),
+        "pid": os.getpid(), "overrides": overrides,
     })
 
 
@@ -219,6 +225,7 @@ def execute(config: Config | None, out: Path, *, overrides: list[str] | tuple = 
     out.mkdir(parents=True, exist_ok=True)
     _remove_partials(out)
     overrides = list(overrides)
+    _write_status(out, STARTED, started, overrides)
     try:
         if error is not None:
             raise error
@@ -227,7 +234,7 @@ def execute(config: Config | None, out: Path, *, overrides: list[str] | tuple = 
         if manifest is not None:
             if identity(manifest.get("config", {})) == identity(config):
                 (out / ERROR).unlink(missing_ok=True)
-                _write_status(out, Attempt.SKIPPED, started)
+                _write_status(out, Attempt.SKIPPED, started, overrides)
                 return Outcome(out, Attempt.SKIPPED)
             if not config.run.overwrite:
                 raise RunConflict(
@@ -243,9 +250,9 @@ def execute(config: Config | None, out: Path, *, overrides: list[str] | tuple = 
     except Exception as exc:  # noqa: BLE001 - a job's failure is recorded, never raised
         message = record_failure(out, exc, overrides, config)
         log.error("run failed in %s: %s", out, message)
-        _write_status(out, Attempt.FAILED, started, message)
+        _write_status(out, Attempt.FAILED, started, overrides, message)
         return Outcome(out, Attempt.FAILED, message)
-    _write_status(out, Attempt.DONE, started)
+    _write_status(out, Attempt.DONE, started, overrides)
     log.info("run done in %s (%.1fs)", out, result.wall_seconds)
     return Outcome(out, Attempt.DONE)
 
