@@ -11,7 +11,8 @@ Measures, on this machine:
 2. parallel efficiency on a subset: the same sweep of ``--subset`` runs with n_jobs=1 and
    n_jobs=2; efficiency = T(1) / (2 x T(2)), end to end (Hydra start-up and worker start
    included), and how much slower each run is when two run at once (from the runs' own times);
-3. memory as the sweep grows: peak RSS of collecting the subset and the full sweep.
+3. memory as the sweep grows: peak RSS of collecting the subset, the full sweep, and synthetic
+   sweeps of 20, 200 and 2,000 copies of one run (``--collect-scaling``).
 
 Prints a table and writes ``experiments/results/sweep_benchmark.json``. Timings on a shared
 2-core machine are noisy: the load average at start and end is printed with them.
@@ -64,6 +65,20 @@ def collect_peak(sweep_dir: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def copies(source_run: Path, n: int, folder: Path) -> Path:
+    """A sweep folder of ``n`` runs made from one real run (hard links; replicate varies)."""
+    manifest = json.loads((source_run / "manifest.json").read_text())
+    for i in range(n):
+        run = folder / f"run.replicate={i}"
+        run.mkdir(parents=True)
+        for name in ("timeseries.parquet", "summary.json"):
+            os.link(source_run / name, run / name)
+        manifest["config"]["run"]["replicate"] = i
+        manifest.pop("config_hash", None)
+        (run / "manifest.json").write_text(json.dumps(manifest))
+    return folder
+
+
 def _children_peak_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
 
@@ -75,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--subset", type=int, default=20)
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--skip-full", action="store_true", help="only the efficiency subset")
+    ap.add_argument("--collect-scaling", default="20,200,2000",
+                    help="sizes of the synthetic sweeps (copies of one run) collected to show "
+                         "that collection memory does not grow with the sweep")
     ap.add_argument("--out", default=str(ROOT / "experiments" / "results"))
     args = ap.parse_args(argv)
     out = Path(args.out)
@@ -93,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         res["per_run_slowdown_n2_vs_n1"] = round(
             two["sum_run_seconds"] / one["sum_run_seconds"], 3)
         res["collect_subset"] = collect_peak(tmp / "subset_n2")
+        source = next((tmp / "subset_n2").glob("*/manifest.json")).parent
+        res["collect_scaling"] = [
+            collect_peak(copies(source, int(n), tmp / f"copies_{n}"))
+            for n in args.collect_scaling.split(",") if n.strip()]
         if not args.skip_full:
             full = sweep(tmp / "full", args.runs, args.days, 2)
             res["full_n_jobs_2"] = full
@@ -114,11 +136,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{res['per_run_slowdown_n2_vs_n1']:.2f}x as long when two run at once")
     if "full_n_jobs_2" in res:
         print(f"  full sweep: {res['full_runs_per_minute']:.1f} runs/minute")
-    for key in ("collect_subset", "collect_full"):
-        if key in res:
-            c = res[key]
-            print(f"  {key:16s} {c['runs']:4d} runs {c['rows']:8d} rows  {c['seconds']:6.1f} s  "
-                  f"peak RSS {c['peak_rss_mb']:.0f} MB")
+    collects = [(k, res[k]) for k in ("collect_subset", "collect_full") if k in res]
+    collects += [("collect_copies", c) for c in res["collect_scaling"]]
+    for key, c in collects:
+        print(f"  {key:16s} {c['runs']:5d} runs {c['rows']:8d} rows  {c['seconds']:6.1f} s  "
+              f"peak RSS {c['peak_rss_mb']:.0f} MB")
     print(f"  peak RSS of any sweep process: {_children_peak_mb():.0f} MB")
     print(f"wrote {out / 'sweep_benchmark.json'}")
     return 0

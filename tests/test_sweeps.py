@@ -81,6 +81,7 @@ def test_paired_effect_of_surge_on_volunteer_utilisation_has_ci(joblib_sweep, sc
     util = eff[(eff["metric"] == "mean_frac_volunteer_utilisation")
                & (eff["scenario"] == scenario[0])]
     assert sorted(util["topology"]) == sorted(TOPOLOGIES)
+    assert sorted(util["group"]) == sorted(f"topology={t}" for t in TOPOLOGIES)
     assert (util["n_pairs"] == REPLICATES).all()
     for row in util.itertuples():
         assert math.isfinite(row.ci_low) and math.isfinite(row.ci_high)

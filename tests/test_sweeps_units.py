@@ -95,7 +95,7 @@ def small_sweep(tmp_path_factory):
 
 
 def test_collect_streams_tidy_tables_with_parameter_columns(small_sweep, monkeypatch):
-    monkeypatch.setattr(collect_mod, "ROWS_PER_GROUP", 20)  # force several row groups
+    monkeypatch.setattr(collect_mod, "BUFFER_BYTES", 20_000)  # force several row groups
     info = collect(small_sweep)
     assert info["runs"] == 6 and info["timeseries"] == 6 * 8 and info["failures"] == 2
     assert info["parameter_columns"] == ["link_worker.caseload_cap"]
@@ -141,9 +141,10 @@ def test_collect_is_atomic_when_interrupted(small_sweep, monkeypatch):
 
 
 def test_collect_streams_through_a_bounded_buffer(small_sweep, monkeypatch):
-    """Runs reach the Parquet writer in batches of at most ROWS_PER_GROUP rows plus one run,
-    never as one table of the whole sweep, so memory does not grow with the sweep."""
-    monkeypatch.setattr(collect_mod, "ROWS_PER_GROUP", 10)
+    """Runs reach the Parquet writer in batches of at most BUFFER_BYTES plus one run, never
+    as one table of the whole sweep, so memory does not grow with the sweep."""
+    one_run = pq.read_table(next(small_sweep.glob("cap=10,rep=0/timeseries.parquet")))
+    monkeypatch.setattr(collect_mod, "BUFFER_BYTES", int(1.5 * one_run.nbytes))
     sizes = []
     real = collect_mod._AtomicParquet.write
 
@@ -154,7 +155,7 @@ def test_collect_streams_through_a_bounded_buffer(small_sweep, monkeypatch):
 
     monkeypatch.setattr(collect_mod._AtomicParquet, "write", spy)
     collect(small_sweep)
-    assert sum(sizes) == 48 and len(sizes) == 3 and max(sizes) <= 10 + 8
+    assert sizes == [16, 16, 16]  # two runs of 8 days per row group
 
 
 def test_find_run_dirs_skips_tables_and_hidden(small_sweep):
@@ -181,7 +182,7 @@ def test_paired_effect_is_the_mean_paired_difference_with_a_t_interval():
     base = np.array([10.0, -4.0, 3.0, 100.0, 7.0])  # large between-pair spread: pairing matters
     eff = paired_effects(_summary(diffs, base), metrics=["m"])
     row = eff.iloc[0]
-    assert row.n_pairs == 5 and row.group == "topology=urban"
+    assert row.n_pairs == 5 and row.group == "all runs"  # shared overrides left out
     assert row.mean_difference == pytest.approx(1.0)
     half = stats.t.ppf(0.975, 4) * diffs.std(ddof=1) / math.sqrt(5)
     assert (row.ci_low, row.ci_high) == pytest.approx((1.0 - half, 1.0 + half))

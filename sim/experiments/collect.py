@@ -17,7 +17,8 @@ has ``overrides`` (the job's overrides, a JSON list) used to pair runs.
 
 Memory stays flat as sweeps grow: a first pass reads only manifests, summaries and Parquet
 footers (keeping the union of columns and the set of varying keys, not the runs); the second pass
-appends each run to a ``pyarrow.parquet.ParquetWriter`` through a bounded buffer.
+appends each run to a ``pyarrow.parquet.ParquetWriter`` through a buffer of at most
+:data:`BUFFER_BYTES` (one row group), so peak memory is bounded whatever the sweep's size.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from sim.experiments.runs import (
 IDENTITY = {"scenario.name": "scenario", "topology.kind": "topology", "run.seed": "seed",
             "run.replicate": "replicate"}
 ID_COLUMNS = ("run", "config_hash", "scenario", "topology", "seed", "replicate")
-ROWS_PER_GROUP = 65_536  # timeseries rows buffered before a row group is written
+BUFFER_BYTES = 16 * 2**20  # timeseries buffered (Arrow bytes) before a row group is written
 SUMMARY_ROWS_PER_GROUP = 4_096
 FAILURE_SCHEMA = pa.schema([
     ("run", pa.string()), ("state", pa.string()), ("error_type", pa.string()),
@@ -263,9 +264,10 @@ def collect(root: str | Path, out: str | Path | None = None, *, progress: bool =
             for f in ts_schema:
                 if f.name not in table.column_names:
                     table = table.append_column(f, pa.nulls(n, type=f.type))
-            ts_buf.append(table.select(ts_schema.names).cast(ts_schema))
-            ts_buffered += n
-            if ts_buffered >= ROWS_PER_GROUP:
+            table = table.select(ts_schema.names).cast(ts_schema)
+            ts_buf.append(table)
+            ts_buffered += table.nbytes
+            if ts_buffered >= BUFFER_BYTES:
                 writers["timeseries"].write(pa.concat_tables(ts_buf))
                 ts_buf, ts_buffered = [], 0
             summary = read_json(path / "summary.json") or {}

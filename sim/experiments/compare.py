@@ -6,9 +6,9 @@
 Runs are paired when they differ only in the scenario: same overrides apart from ``scenario=``,
 hence the same topology, seed and replicate (replicate streams do not depend on the scenario, see
 :mod:`sim.rng`), so each pair shares topology, population and need draws. For every scenario,
-group (the overrides other than scenario, seed and replicate, e.g. the topology) and summary
-metric the table gives the mean paired difference ``scenario - baseline`` with a confidence
-interval: Student t on the paired differences (``scipy.stats.ttest_1samp``) or a BCa bootstrap of
+group (the overrides other than scenario, seed and replicate that differ between runs, e.g.
+the topology) and summary metric the table gives the mean paired difference
+``scenario - baseline`` with a confidence interval: Student t on the paired differences (``scipy.stats.ttest_1samp``) or a BCa bootstrap of
 their mean (``scipy.stats.bootstrap``, seeded). Writes ``effects.parquet``, ``effects.csv``, fan
 charts of the key daily metrics and an effect plot (PNG and SVG).
 """
@@ -58,6 +58,12 @@ def pair_key(overrides: str, drop: tuple[str, ...]) -> str:
     return " ".join(sorted(items))
 
 
+def _drop_common(groups: list[str]) -> list[str]:
+    """Group labels without the overrides every run shares (``run.days=60`` ...)."""
+    common = set.intersection(*(set(g.split()) for g in groups)) if groups else set()
+    return [" ".join(i for i in g.split() if i not in common) or "all runs" for g in groups]
+
+
 def mean_ci(d: np.ndarray, *, method: str = "t", level: float = 0.95,
             seed: int = 0) -> tuple[float, float]:
     """Confidence interval of the mean of paired differences ``d``."""
@@ -102,7 +108,7 @@ def paired_effects(summary: pd.DataFrame, *, baseline: str = "baseline",
     df = summary.copy()
     if "overrides" in df and df["overrides"].fillna("[]").ne("[]").all():
         df["_pair"] = [pair_key(o, PAIR_EXCLUDE) for o in df["overrides"]]
-        df["group"] = [pair_key(o, GROUP_EXCLUDE) for o in df["overrides"]]
+        df["group"] = _drop_common([pair_key(o, GROUP_EXCLUDE) for o in df["overrides"]])
     else:  # runs made without overrides: pair on identity
         df["_pair"] = df[["topology", "seed", "replicate"]].astype(str).agg(" ".join, axis=1)
         df["group"] = "topology=" + df["topology"].astype(str)
