@@ -36,12 +36,12 @@ import pyarrow.parquet as pq
 
 from sim.experiments.runs import (
     ERROR,
+    IDENTITY_EXCLUDE,
     MANIFEST,
     STATUS,
     RunState,
     config_hash,
     find_run_dirs,
-    identity,
     read_json,
     run_overrides,
     run_state,
@@ -74,6 +74,11 @@ def flatten(d: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
             yield key, json.dumps(v, sort_keys=True)
         else:
             yield key, v
+
+
+def _flat_identity(manifest: dict) -> dict[str, object]:
+    """The run's identity configuration (see :func:`sim.experiments.runs.identity`), flat."""
+    return {k: v for k, v in flatten(manifest.get("config", {})) if k not in IDENTITY_EXCLUDE}
 
 
 class _Kinds:
@@ -151,7 +156,7 @@ class _Plan:
                 self.failed.append((path, RunState.INCOMPLETE))
                 continue
             self.complete.append(path)
-            flat = dict(flatten(identity(manifest.get("config", {}))))
+            flat = _flat_identity(manifest)
             if self.first_flat is None:
                 self.first_flat = flat
             else:
@@ -180,11 +185,10 @@ class _Plan:
         return fields
 
     def id_values(self, path: Path, manifest: dict) -> dict[str, object]:
-        cfg = identity(manifest.get("config", {}))
-        flat = dict(flatten(cfg))
+        flat = _flat_identity(manifest)
         values: dict[str, object] = {
             "run": str(path.relative_to(self.root)),
-            "config_hash": manifest.get("config_hash") or config_hash(cfg),
+            "config_hash": manifest.get("config_hash") or config_hash(manifest.get("config", {})),
         }
         for key, name in IDENTITY.items():
             values[name] = _coerce(flat.get(key), self.params.kinds[key])
@@ -261,8 +265,9 @@ def collect(root: str | Path, out: str | Path | None = None, *, progress: bool =
             n = table.num_rows
             for f in id_fields:
                 table = table.append_column(f, pa.array([ids[f.name]] * n, type=f.type))
+            present = set(table.column_names)
             for f in ts_schema:
-                if f.name not in table.column_names:
+                if f.name not in present:
                     table = table.append_column(f, pa.nulls(n, type=f.type))
             table = table.select(ts_schema.names).cast(ts_schema)
             ts_buf.append(table)

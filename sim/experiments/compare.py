@@ -8,9 +8,10 @@ hence the same topology, seed and replicate (replicate streams do not depend on 
 :mod:`sim.rng`), so each pair shares topology, population and need draws. For every scenario,
 group (the overrides other than scenario, seed and replicate that differ between runs, e.g.
 the topology) and summary metric the table gives the mean paired difference
-``scenario - baseline`` with a confidence interval: Student t on the paired differences (``scipy.stats.ttest_1samp``) or a BCa bootstrap of
-their mean (``scipy.stats.bootstrap``, seeded). Writes ``effects.parquet``, ``effects.csv``, fan
-charts of the key daily metrics and an effect plot (PNG and SVG).
+``scenario - baseline`` with a confidence interval: Student t on the paired differences
+(``scipy.stats.ttest_1samp``) or a BCa bootstrap of their mean (``scipy.stats.bootstrap``,
+seeded). Writes ``effects.parquet``, ``effects.csv``, fan charts of the key daily metrics and an
+effect plot (PNG and SVG).
 """
 
 from __future__ import annotations
