@@ -207,3 +207,10 @@ def test_paired_effects_reject_bad_input():
     dup = pd.concat([s, s.iloc[[0]].assign(run="copy")])
     with pytest.raises(ValueError, match="cannot pair"):
         paired_effects(dup, metrics=["m"])
+
+
+def test_collect_cli(small_sweep, tmp_path, capsys):
+    assert collect_mod.main([str(small_sweep), "--out", str(tmp_path / "t")]) == 0
+    assert "48 rows (runs x days)" in " ".join(capsys.readouterr().out.split())
+    assert collect_mod.main([str(tmp_path / "missing")]) == 2
+    assert "no such sweep folder" in capsys.readouterr().err
