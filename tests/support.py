@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from omegaconf import DictConfig, OmegaConf
 
 from sim.model import CommunityModel
 from sim.params import Config
@@ -42,7 +43,12 @@ def config_options(group: str) -> list[str]:
 
 
 def config_groups() -> list[str]:
-    return sorted(p.name for p in CONFIGS.iterdir() if p.is_dir() and any(p.glob("*.yaml")))
+    """The model's config groups: the folders named in config.yaml's defaults list (sweep and
+    sensitivity designs in configs/sweep and configs/sensitivity are tested in test_sweeps*)."""
+    defaults = OmegaConf.load(CONFIGS / "config.yaml").defaults
+    named = {next(iter(d)) for d in defaults if isinstance(d, dict | DictConfig)}
+    return sorted(p.name for p in CONFIGS.iterdir()
+                  if p.is_dir() and p.name in named and any(p.glob("*.yaml")))
 
 
 # Switch off every random process, so a test drives exactly one behaviour by hand.
