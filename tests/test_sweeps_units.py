@@ -214,3 +214,33 @@ def test_collect_cli(small_sweep, tmp_path, capsys):
     assert "48 rows (runs x days)" in " ".join(capsys.readouterr().out.split())
     assert collect_mod.main([str(tmp_path / "missing")]) == 2
     assert "no such sweep folder" in capsys.readouterr().err
+
+
+def test_sweep_report_exit_status_and_summary(small_sweep, monkeypatch, capsys):
+    """The end-of-sweep callback: counts, failures, tables; non-zero exit when a job failed
+    or the tables could not be written."""
+    import time
+
+    from omegaconf import OmegaConf
+
+    from sim.experiments.hydra_sweep import SweepReport
+
+    cfg = OmegaConf.create({"hydra": {"sweep": {"dir": str(small_sweep)},
+                                      "sweeper": {"_target_": "other"}}})
+    report = SweepReport(progress=False)
+    report.on_multirun_start(cfg)
+    report._start = time.time() - 3600  # count the fixture's attempts as this invocation's
+    with pytest.raises(SystemExit) as stop:
+        report.on_multirun_end(cfg)
+    assert stop.value.code == 1  # the fixture has a failed job
+    out = capsys.readouterr().out
+    assert "6 complete, 1 failed, 1 incomplete" in out and "bad: ConfigError: run.days" in out
+    assert f"tables in {small_sweep / 'tables'}" in out
+
+    def broken(root):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(collect_mod, "collect", broken)
+    with pytest.raises(SystemExit):
+        report.on_multirun_end(cfg)
+    assert "collecting the tables failed: OSError: disk full" in capsys.readouterr().out

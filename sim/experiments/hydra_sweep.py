@@ -116,12 +116,17 @@ class SweepReport(Callback):
             self._thread.join()
         root = Path(str(config.hydra.sweep.dir))
         status = sweep_status(root, since=self._start, expected=self._expected)
-        tables = None
+        tables, collect_error = None, None
         if self.collect and status.states:
             from sim.experiments.collect import collect
 
-            tables = collect(root)
+            try:
+                tables = collect(root)
+            except Exception as exc:  # noqa: BLE001 - reported; the runs themselves are safe
+                collect_error = f"collecting the tables failed: {type(exc).__name__}: {exc}"
         steps = [f"python -m sim.experiments.compare {root}"] if tables else []
+        if collect_error:
+            steps = [collect_error, f"python -m sim.experiments.collect {root}"]
         print(format_report(status, tables, next_steps=steps), flush=True)
-        if not status.ok:
+        if not status.ok or collect_error:
             raise SystemExit(1)  # passes through Hydra: the multirun exits non-zero
