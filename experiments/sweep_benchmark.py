@@ -16,6 +16,18 @@ Measures, on this machine:
 
 Prints a table and writes ``experiments/results/sweep_benchmark.json``. Timings on a shared
 2-core machine are noisy: the load average at start and end is printed with them.
+
+Measured 2026-11-23 on the 2-core development machine, shared with other work (load average
+2.7 at start, 4.2 at end, i.e. the second core was not free):
+
+    200 runs x 365 days, urban default (8,000 residents), joblib n_jobs=2: 325 s (5.4 min),
+      37 runs/minute; 1.08 s per run alone, 1.5x that when two run at once
+    20-run subset: n_jobs=1 34.6 s, n_jobs=2 32.2 s -> speed-up 1.07x, efficiency 54 %
+      (end to end, with Hydra start-up and loky workers; limited by the busy second core)
+    collect: 20 / 200 / 2,000 runs (7,300 / 73,000 / 730,000 rows): peak RSS 142 / 178 /
+      193 MB, 0.3 / 2.9 / 24 s; any sweep process: at most 231 MB whatever the sweep size
+
+An earlier run under heavier load (load average 7.7) took 497 s for the 200 runs.
 """
 
 from __future__ import annotations
