@@ -74,8 +74,9 @@ def test_same_sweep_on_other_launchers(tmp_path, scenario, reference, launcher, 
                                            "not finished": 0}
 
 
-def test_ray_executor_on_a_local_ray_instance(tmp_path, scenario, reference):
+def test_ray_executor_on_a_local_ray_instance(tmp_path, scenario, reference, monkeypatch):
     ray = pytest.importorskip("ray")
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
     name, extra = scenario
     if extra:
         pytest.skip("the executor composes from the package configs only")

@@ -14,6 +14,7 @@ others. Backends:
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections import Counter
@@ -91,6 +92,8 @@ def _ray(work, n_jobs, address) -> Iterator[tuple[str, str, str]]:
                           ) from exc
     started_here = not ray.is_initialized()
     if started_here:
+        # no usage reports to Ray's servers unless the user asked for them
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         kwargs = {"address": address, "include_dashboard": False, "log_to_driver": False}
         if address is None:
             kwargs["num_cpus"] = n_jobs or None
