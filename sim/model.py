@@ -528,19 +528,44 @@ class CommunityModel(mesa.Model):
         return any(self.gp_practices[k].link_workers for k in self.practices_of_unit[unit])
 
     def refresh_unit_flags(self) -> None:
+        """Per unit: is an open group in reach, is an intermediary with capacity in reach.
+        One pass over groups and intermediaries (index -1, the place level, is the last slot)."""
         n = len(self.units)
-        self.unit_has_groups = np.array([bool(self.open_groups_reachable(u)) for u in range(n)],
-                                        float)
-        self.unit_has_intermediary = np.array(
-            [any(h.daily_capacity() > 0 for h in self.intermediaries_for(u)) for u in range(n)],
-            float)
+        groups = np.zeros(n + 1, bool)
+        for unit, unit_groups in self.groups_by_unit.items():
+            groups[unit] = any(g.is_open and not g.distanced and g.kind is not GroupKind.LIO
+                               for g in unit_groups)
+        self.unit_has_groups = (groups[:n] | groups[n]).astype(float)
+        hubs = np.zeros(n + 1, bool)
+        for h in self.intermediaries:
+            if not hubs[h.unit] and h.daily_capacity() > 0:
+                hubs[h.unit] = True
+        self.unit_has_intermediary = (hubs[:n] | hubs[n]).astype(float)
+        self._index_intermediaries()
 
     def open_groups_reachable(self, unit: int) -> list[VCSEGroup]:
         return [g for g in (*self.groups_by_unit.get(unit, ()), *self.groups_by_unit.get(-1, ()))
                 if g.is_open and not g.distanced and g.kind is not GroupKind.LIO]
 
+    def _index_intermediaries(self) -> None:
+        by_unit: dict[int, list[Intermediary]] = {}
+        place: list[Intermediary] = []
+        for h in self.intermediaries:
+            if h.unit == -1:
+                place.append(h)
+                for hubs in by_unit.values():
+                    hubs.append(h)
+            else:
+                by_unit.setdefault(h.unit, list(place)).append(h)
+        self._hubs_by_unit = (len(self.intermediaries), by_unit, place)
+
     def intermediaries_for(self, unit: int) -> list[Intermediary]:
-        return [h for h in self.intermediaries if h.unit in (unit, -1)]
+        """Intermediaries serving ``unit`` (its own and place-level ones), in list order."""
+        cache = getattr(self, "_hubs_by_unit", None)
+        if cache is None or cache[0] != len(self.intermediaries):
+            self._index_intermediaries()
+            cache = self._hubs_by_unit
+        return list(cache[1].get(unit, cache[2]))
 
     def group_needing_volunteers(self, unit: int) -> VCSEGroup | None:
         """The open group in reach with the most clients per trained volunteer."""
