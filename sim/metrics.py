@@ -49,12 +49,15 @@ CUMULATIVE = (
 def daily_row(model: CommunityModel) -> dict[str, float]:
     """Stocks at the end of the day plus the day's flows."""
     pop = model.pop
-    need, path = pop.need, pop.pathway
     row: dict[str, float] = {"day": model.day}
-    need_counts = np.bincount(need, minlength=4)
-    unmet = (need > 0) & (path <= Pathway.WAITING)
-    unmet_counts = np.bincount(need[unmet], minlength=4)
-    path_counts = np.bincount(path[need > 0], minlength=6)
+    # residents in need by (need level, pathway): one small count over those in need
+    in_need = pop.need > 0
+    n_path = len(Pathway)
+    key = pop.need[in_need].astype(np.intp) * n_path + pop.pathway[in_need]
+    by_level_path = np.bincount(key, minlength=4 * n_path).reshape(4, n_path)
+    need_counts = by_level_path.sum(axis=1)
+    unmet_counts = by_level_path[:, :Pathway.WAITING + 1].sum(axis=1)
+    path_counts = by_level_path.sum(axis=0)
     row["n_residents"] = pop.n
     row["n_in_need"] = int(need_counts[1:].sum())
     for lvl in (Need.LOW, Need.MODERATE, Need.COMPLEX):
@@ -65,11 +68,11 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     for pw in Pathway:
         if pw is not Pathway.NONE:
             row[f"n_pathway_{pw.name.lower()}"] = int(path_counts[pw])
-    v = np.bincount(pop.vstate, minlength=8)
+    v = [0] + [int(np.count_nonzero(pop.vstate == s)) for s in list(VolunteerState)[1:]]
     for s in VolunteerState:
         if s is not VolunteerState.NONE:
             row[f"n_vol_{s.name.lower()}"] = int(v[s])
-    registered = int(v[2:6].sum() + v[VolunteerState.STOOD_DOWN])
+    registered = sum(v[2:6]) + v[VolunteerState.STOOD_DOWN]
     row["n_vol_registered"] = registered
     row["frac_volunteer_utilisation"] = v[VolunteerState.ACTIVE] / registered if registered else 0.0
     row["n_vol_backlog"] = int(v[VolunteerState.APPLIED] + v[VolunteerState.ONBOARDING])
@@ -78,14 +81,22 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     row["frac_on_duty_tasked_7d"] = (
         float((model.day - pop.vlast_task[on_duty] < 7).sum() / n_on_duty) if n_on_duty else 0.0)
     row["n_link_workers"] = len(model.link_workers)
-    groups = model.groups
-    row["n_groups_open"] = sum(g.is_open for g in groups)
-    row["n_groups_listed"] = sum(g.is_open and g.on_directory for g in groups)
-    row["n_group_clients"] = sum(g.n_clients for g in groups)
-    entries = [g for lw in model.link_workers for g in lw.directory]
-    row["n_directory_entries"] = len(entries)
-    row["frac_directory_accuracy"] = (
-        sum(model.organisations[g].is_open for g in entries) / len(entries) if entries else 0.0)
+    n_open = n_listed = n_clients = 0
+    for g in model.groups:
+        n_clients += g.n_clients
+        if g.is_open:
+            n_open += 1
+            n_listed += bool(g.on_directory)
+    row["n_groups_open"] = n_open
+    row["n_groups_listed"] = n_listed
+    row["n_group_clients"] = n_clients
+    orgs = model.organisations
+    n_entries = n_right = 0
+    for lw in model.link_workers:
+        n_entries += len(lw.directory)
+        n_right += sum(orgs[g].is_open for g in lw.directory)
+    row["n_directory_entries"] = n_entries
+    row["frac_directory_accuracy"] = n_right / n_entries if n_entries else 0.0
     row["n_health_vcse_ties"] = model.count_health_vcse_ties()
     flows = model.flows
     for name in FLOWS:
