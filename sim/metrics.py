@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim import kernels
 from sim.state import ONS4, Need, Pathway, VolunteerState
 
 if TYPE_CHECKING:
@@ -50,14 +51,10 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     """Stocks at the end of the day plus the day's flows."""
     pop = model.pop
     row: dict[str, float] = {"day": model.day}
-    # residents in need by (need level, pathway): one small count over those in need
-    in_need = pop.need > 0
-    n_path = len(Pathway)
-    key = pop.need[in_need].astype(np.intp) * n_path + pop.pathway[in_need]
-    by_level_path = np.bincount(key, minlength=4 * n_path).reshape(4, n_path)
+    by_level_path = kernels.count_need_by_pathway(pop.need, pop.pathway, len(Need), len(Pathway))
     need_counts = by_level_path.sum(axis=1)
     unmet_counts = by_level_path[:, :Pathway.WAITING + 1].sum(axis=1)
-    path_counts = by_level_path.sum(axis=0)
+    path_counts = by_level_path[Need.LOW:].sum(axis=0)  # residents in need, by pathway
     row["n_residents"] = pop.n
     row["n_in_need"] = int(need_counts[1:].sum())
     for lvl in (Need.LOW, Need.MODERATE, Need.COMPLEX):
@@ -68,7 +65,7 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     for pw in Pathway:
         if pw is not Pathway.NONE:
             row[f"n_pathway_{pw.name.lower()}"] = int(path_counts[pw])
-    v = [0] + [int(np.count_nonzero(pop.vstate == s)) for s in list(VolunteerState)[1:]]
+    v = kernels.count_codes(pop.vstate, len(VolunteerState)).tolist()
     for s in VolunteerState:
         if s is not VolunteerState.NONE:
             row[f"n_vol_{s.name.lower()}"] = int(v[s])
@@ -105,7 +102,7 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     row["mean_days_to_first_support"] = (flows.get("sum_days_to_first_support", 0) / firsts
                                          if firsts else np.nan)
     row["new_referrals_total"] = sum(flows.get(f"new_referrals_{s}", 0) for s in REFERRAL_SOURCES)
-    wb = pop.wellbeing.mean(axis=0)
+    wb = kernels.column_means_f32(pop.wellbeing)  # == pop.wellbeing.mean(axis=0), bit for bit
     for k, name in enumerate(ONS4):
         row[f"mean_wellbeing_{name}"] = float(wb[k])
     return row

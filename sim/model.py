@@ -21,7 +21,9 @@ from sim.params import Config, validate
 from sim.population import build_population
 from sim.processes import emergency, help_seeking, need, volunteering, wellbeing
 from sim.rng import Streams
-from sim.state import Pathway, Population, VolunteerState
+from sim.state import PATHWAY as Pathway  # plain ints: fast in numpy
+from sim.state import VSTATE as VolunteerState
+from sim.state import Population
 from sim.topology import UnitInfo, build_topology
 
 logging.getLogger("MESA").setLevel(logging.WARNING)

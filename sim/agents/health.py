@@ -10,7 +10,7 @@ import mesa
 import numpy as np
 
 from sim.agents.organisations import GroupKind, VCSEGroup, weighted_choice
-from sim.state import Need, Pathway
+from sim.state import NEED as Need, PATHWAY as Pathway  # plain ints: fast in numpy
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel

@@ -10,7 +10,8 @@ import mesa
 import numpy as np
 
 from sim.params import GroupKindParams
-from sim.state import Need, Pathway
+from sim.state import NEED as Need  # plain ints: fast in numpy
+from sim.state import Pathway
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel

@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.state import TRAINED, Need, Pathway
+from sim.state import NEED as Need, PATHWAY as Pathway  # plain ints: fast in numpy
+from sim.state import VSTATE
+
+TRAINED = (VSTATE.ACTIVE, VSTATE.IDLE)
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.state import Need, Pathway
+from sim.state import NEED as Need, PATHWAY as Pathway  # plain ints: fast in numpy
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents.organisations import GroupKind, VCSEGroup
-from sim.state import VolunteerState as V
+from sim.state import VSTATE as V  # plain ints: fast in numpy
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
