@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.state import NEED as Need, PATHWAY as Pathway  # plain ints: fast in numpy
 from sim.state import VSTATE
 
@@ -39,7 +40,8 @@ def seek_help(model: CommunityModel) -> None:
     """Residents in unmet need with no referral under way seek help through one channel."""
     pop = model.pop
     rng = model.streams.help_seeking
-    candidates = np.flatnonzero((pop.need > Need.NONE) & (pop.pathway == Pathway.NONE))
+    candidates = kernels.select_need_pathway(pop.need, pop.pathway, Need.LOW, Pathway.NONE,
+                                             Pathway.NONE)
     if candidates.size == 0:
         return
     seekers = candidates[rng.random(candidates.size) < model.cfg.help_seeking.p_seek_per_day]
@@ -110,7 +112,7 @@ def routine_consultations(model: CommunityModel) -> None:
     need (1 in 5 consultations carry one, 002:95, emerges from these rates)."""
     pop, g = model.pop, model.cfg.gp
     rng = model.streams.gp
-    in_need = np.flatnonzero(pop.need > Need.NONE)
+    in_need = kernels.select_need_pathway(pop.need, pop.pathway, Need.LOW, 0, 127)
     rate = g.consults_per_year / 365.0
     n_other = int(rng.binomial(pop.n - in_need.size, min(rate * model.mean_gp_access, 1.0)))
     model.count("new_gp_consultations", n_other)
@@ -132,7 +134,8 @@ def statutory_referrals(model: CommunityModel) -> None:
     moderate or complex need (004:362-369)."""
     pop = model.pop
     rng = model.streams.help_seeking
-    idx = np.flatnonzero((pop.need >= Need.MODERATE) & (pop.pathway == Pathway.NONE))
+    idx = kernels.select_need_pathway(pop.need, pop.pathway, Need.MODERATE, Pathway.NONE,
+                                      Pathway.NONE)
     if idx.size == 0:
         return
     chosen = idx[rng.random(idx.size) < model.cfg.help_seeking.p_statutory_referral_per_day]

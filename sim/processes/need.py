@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.state import NEED as Need, PATHWAY as Pathway  # plain ints: fast in numpy
 
 if TYPE_CHECKING:
@@ -64,8 +65,9 @@ def need_onset(model: CommunityModel) -> None:
     chance)."""
     pop = model.pop
     u = model.streams.need.random(pop.n, dtype=np.float32)
-    p = model.onset_p * np.float32(model.cfg.need.emergency_multiplier)
-    idx = np.flatnonzero((u < p) & (pop.need == Need.NONE))
+    mult = model.cfg.need.emergency_multiplier
+    p = model.onset_p if mult == 1.0 else model.onset_p * np.float32(mult)
+    idx = kernels.select_below_and_zero(u, p, pop.need)  # u < p and no need yet
     if idx.size == 0:
         return
     v = u[idx] / p[idx]
@@ -80,7 +82,7 @@ def unmet_dynamics(model: CommunityModel) -> None:
     are in unmet need (pairing across scenarios holds)."""
     pop, p = model.pop, model.cfg.need
     u = model.streams.need_course.random(pop.n, dtype=np.float32)
-    idx = np.flatnonzero(pop.unmet())
+    idx = kernels.select_need_pathway(pop.need, pop.pathway, Need.LOW, 0, Pathway.WAITING)
     if idx.size == 0:
         return
     r = u[idx]
