@@ -1,9 +1,9 @@
 """Golden output hashes: record, then check that a change to the engine leaves every output
 byte as it was.
 
-For a fixed set of configurations (urban, rural, a small county, and event scenarios that fire
-emergency, funding_cut, surge_campaign and NHS stand-down events) this runs the model and takes
-the sha256 of the ``timeseries.parquet`` bytes and of ``summary.json`` as the CLI writes them.
+For a fixed set of configurations (urban, rural, a small county, every scenario config in
+``configs/scenario`` and an explicit event list) this runs the model and takes the sha256 of the
+``timeseries.parquet`` bytes and of ``summary.json`` as the CLI writes them.
 
     python experiments/golden.py --record golden.json   # before a change
     python experiments/golden.py --check golden.json    # after it: exit 1 on any difference
@@ -21,44 +21,33 @@ import sys
 import time
 from pathlib import Path
 
-EVENTS = [
-    {"day": 20, "kind": "surge_campaign", "params": {"multiplier": 80.0, "days": 4}},
-    {"day": 30, "kind": "emergency",
-     "params": {"need_multiplier": 2.5, "distancing": True, "shielding": True}},
-    {"day": 35, "kind": "nhs_volunteers_stand_down"},
-    {"day": 60, "kind": "funding_cut", "params": {"share": 0.4, "target": "groups"}},
-    {"day": 120, "kind": "nhs_volunteers_return"},
-    {"day": 150, "kind": "emergency_end"},
-]
+SCENARIOS = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "configs"
+                                    / "scenario").glob("*.yaml"))
 
-CASES: dict[str, dict] = {
-    "urban": {},
-    "urban_seed7_on_demand_agents": {"run.seed": 7, "run.resident_agents": False},
-    "rural": {"topology.kind": "rural", "topology.n_residents": 380},
-    "county_20k": {"topology.kind": "county", "topology.n_residents": 20000},
-    "urban_emergency": {"events": EVENTS},
-    "county_emergency": {"topology.kind": "county", "topology.n_residents": 12000,
-                         "events": EVENTS, "run.seed": 3},
-    "rural_emergency": {"topology.kind": "rural", "topology.n_residents": 380,
-                        "events": EVENTS, "run.days": 200},
+# name -> Hydra overrides (as on the command line)
+CASES: dict[str, list[str]] = {
+    "urban": [],
+    "urban_seed7_on_demand_agents": ["run.seed=7", "run.resident_agents=false"],
+    "rural": ["topology=rural"],
+    "county_20k": ["topology=county", "topology.n_residents=20000"],
+    "county_12k_lockdown": ["topology=county", "topology.n_residents=12000", "run.seed=3",
+                            "scenario=lockdown"],
+    "rural_flood": ["topology=rural", "scenario=flood"],
+    "urban_lockdown_preparedness": ["scenario=[lockdown,preparedness]"],
+    **{f"urban_{name}": [f"scenario={name}"] for name in SCENARIOS if name != "baseline"},
+    "rural_parish_council": ["topology=rural", "scenario=parish_council"],
+    "urban_events": ["run.seed=11", "+events={surge: {day: 20, kind: surge_campaign, params: "
+                     "{multiplier: 80.0, days: 4}}, crisis: {day: 30, kind: emergency, params: "
+                     "{need_multiplier: 2.5, distancing: true, shielding: true}}, cut: {day: 60, "
+                     "kind: funding_cut, params: {share: 0.4, target: groups}}, over: {day: 150, "
+                     "kind: emergency_end}}"],
 }
 
 
-def make_config(overrides: dict):
-    from sim.params import Config
+def make_config(overrides: list[str]):
+    import sim
 
-    cfg = Config()
-    cfg.run.days = 365
-    for key, value in overrides.items():
-        if key == "events":
-            cfg.events = [dict(e) for e in value]
-            continue
-        obj = cfg
-        *path, last = key.split(".")
-        for part in path:
-            obj = getattr(obj, part)
-        setattr(obj, last, value)
-    return cfg
+    return sim.compose(list(overrides))
 
 
 def output_hashes(cfg) -> dict[str, str]:
