@@ -123,3 +123,21 @@ def select_below_and_zero(u: np.ndarray, p: np.ndarray, state: np.ndarray) -> np
             out[k] = i
             k += 1
     return out
+
+
+def _warm_up() -> None:
+    """Load (or compile, on first use) every kernel for the argument types the model passes,
+    so a process pays numba's start-up once, at import, not inside the first simulated day."""
+    i8 = np.zeros(2, np.int8)
+    f32 = np.zeros(2, np.float32)
+    w = np.zeros((2, 4), np.float32)
+    column_means_f32(w)
+    wellbeing_step(w, i8, i8, np.zeros((3, 4), np.float32), w.copy(), np.float32(0.0), 2)
+    count_need_by_pathway(i8, i8, 4, 6)
+    count_codes(i8, 8)
+    select_need_pathway(i8, i8, 1, 0, 1)
+    select_codes(i8, code_table(1))
+    select_below_and_zero(f32, f32, i8)
+
+
+_warm_up()
