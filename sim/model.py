@@ -226,12 +226,11 @@ class CommunityModel(mesa.Model):
                 k = org.params.initial_volunteers
             if k == 0:
                 continue
-            pool = pop.vstate == V.LATENT
-            if org.unit >= 0:
+            if org.unit >= 0:  # only the unit's own residents: linear build time
                 u = self.units[org.unit]
-                pool[: u.start] = False
-                pool[u.stop:] = False
-            cand = np.flatnonzero(pool)
+                cand = np.flatnonzero(pop.vstate[u.start:u.stop] == V.LATENT) + u.start
+            else:
+                cand = np.flatnonzero(pop.vstate == V.LATENT)
             if cand.size == 0:
                 continue
             chosen = np.sort(rng.choice(cand, size=min(k, cand.size), replace=False))
