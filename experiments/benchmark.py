@@ -47,16 +47,14 @@ TARGETS = {
 
 # ------------------------------------------------------------------------------- child side
 def _config(topology: str, n: int | None, days: int, seed: int):
-    from sim.params import Config
+    """The configuration the command line would run (``python -m sim topology=... ``)."""
+    import sim
 
-    cfg = Config()
-    cfg.topology.kind = topology
+    overrides = [f"topology={topology}", f"run.days={days}", f"run.seed={seed}",
+                 "run.collect=true"]
     if n is not None:
-        cfg.topology.n_residents = n
-    cfg.run.days = days
-    cfg.run.seed = seed
-    cfg.run.collect = True
-    return cfg
+        overrides.append(f"topology.n_residents={n}")
+    return sim.compose(overrides)
 
 
 def _peak_rss_mb() -> float:
@@ -70,20 +68,22 @@ def child(spec: dict) -> dict:
     import logging
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
+    t0 = time.perf_counter()
+    if spec["impl"] == "vectorised":
+        from sim import runner
+    else:
+        sys.path.insert(0, str(HERE))
+        from per_agent_baseline import timed_run
+    import_s = time.perf_counter() - t0  # sim, mesa, pandas, numba (kernels loaded)
     import_rss = _peak_rss_mb()
     cfg = _config(spec["topology"], spec["n"], spec["days"], spec["seed"])
     cpu0 = time.process_time()
     if spec["impl"] == "vectorised":
-        from sim import runner
-
         result = runner.run(cfg)
         n = int(result.summary["n_residents"])
         build, run = result.build_seconds, result.wall_seconds - result.build_seconds
         rows = len(result.timeseries)
     else:
-        sys.path.insert(0, str(HERE))
-        from per_agent_baseline import timed_run
-
         out = timed_run(cfg, spec["days"])
         n, build, run, rows = out["n_residents"], out["build_s"], out["run_s"], len(out["rows"])
     cpu = time.process_time() - cpu0
@@ -94,7 +94,8 @@ def child(spec: dict) -> dict:
             "resident_days_per_s": n * days / run,
             "resident_days_per_s_incl_build": n * days / (build + run),
             "ns_per_resident_day_incl_build": 1e9 * (build + run) / (n * days),
-            "peak_rss_mb": _peak_rss_mb(), "rss_after_imports_mb": import_rss}
+            "import_s": import_s, "peak_rss_mb": _peak_rss_mb(),
+            "rss_after_imports_mb": import_rss}
 
 
 # ------------------------------------------------------------------------------ parent side
@@ -282,15 +283,16 @@ def markdown(report: dict) -> str:
     lines = [f"Benchmark {report['date']} on {m['cpu']} ({m['logical_cpus']} logical CPUs, "
              f"{m['memory_gb']} GB), one process; Python {v['python']}, numpy {v['numpy']}, "
              f"Mesa {v['mesa']}; {report['days']} days, daily collection on.", "",
-             "| implementation | topology | residents | build s | run s | "
+             "| implementation | topology | residents | import s | build s | run s | "
              "resident-days/s | incl. build | peak MB |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in report["results"]:
         if "error" in r:
             lines.append(f"| {r['impl']} | {r['topology']} | {r['n'] or 'default'} | "
-                         f"failed: {r['error']} |||||")
+                         f"failed: {r['error']} ||||||")
             continue
-        lines.append(f"| {r['impl']} | {r['topology']} | {r['n']:,} | {r['build_s']:.2f} | "
+        lines.append(f"| {r['impl']} | {r['topology']} | {r['n']:,} | {r['import_s']:.2f} | "
+                     f"{r['build_s']:.2f} | "
                      f"{r['run_s']:.2f} | {r['resident_days_per_s'] / 1e6:.2f} M | "
                      f"{r['resident_days_per_s_incl_build'] / 1e6:.2f} M | "
                      f"{r['peak_rss_mb']:.0f} |")
