@@ -51,11 +51,13 @@ class BaselineResident(mesa.Agent):
 
     model: PerAgentModel
 
-    def __init__(self, model: PerAgentModel, age: int, female: bool, deprivation: int,
+    def __init__(self, model: PerAgentModel, index: int, age: int, female: bool,
+                 deprivation: int,
                  limitation: int, digital: bool, degree: int, gp_access: float,
                  lw_awareness: float, unit: int, need: int, pathway: int, until: int,
                  wellbeing: list[float]):
         super().__init__(model)
+        self.index = index
         self.age = age
         self.female = female
         self.deprivation = deprivation
@@ -209,6 +211,7 @@ class PerAgentModel(mesa.Model):
         cfg = copy.deepcopy(config) if config is not None else Config()
         cfg.run.resident_agents = False
         source = CommunityModel(cfg)  # same residents, ties and day-0 state
+        self.source = source
         super().__init__(rng=cfg.run.seed)
         self.cfg = source.cfg
         self.unit_has_groups = source.unit_has_groups.tolist()
@@ -225,8 +228,8 @@ class PerAgentModel(mesa.Model):
                    source.gp_access[pop.gp].tolist(), source.lw_awareness[pop.unit].tolist(),
                    pop.unit.tolist(), pop.need.tolist(), pop.pathway.tolist(), pop.until.tolist(),
                    pop.wellbeing.astype(float).tolist())
-        for values in zip(*columns, strict=True):
-            BaselineResident(self, *values)
+        for index, values in enumerate(zip(*columns, strict=True)):
+            BaselineResident(self, index, *values)
         self.n = pop.n
 
     def step(self) -> None:
