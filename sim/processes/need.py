@@ -87,9 +87,9 @@ def unmet_dynamics(model: CommunityModel) -> None:
         return
     r = u[idx]
     lvl = pop.need[idx]
-    p_res = np.choose(lvl - 1, [p.p_self_resolve_low_per_day, p.p_self_resolve_moderate_per_day,
-                                p.p_self_resolve_complex_per_day])
-    p_esc = np.choose(lvl - 1, [p.p_escalate_low_per_day, p.p_escalate_moderate_per_day, 0.0])
+    p_res = np.array([p.p_self_resolve_low_per_day, p.p_self_resolve_moderate_per_day,
+                      p.p_self_resolve_complex_per_day])[lvl - 1]
+    p_esc = np.array([p.p_escalate_low_per_day, p.p_escalate_moderate_per_day, 0.0])[lvl - 1]
     resolved = idx[r < p_res]
     escalated = idx[(r >= p_res) & (r < p_res + p_esc)]
     pop.need[escalated] += 1
