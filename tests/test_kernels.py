@@ -25,6 +25,8 @@ def test_column_means_match_numpy_bit_for_bit(state):
     w = state[2]
     assert kernels.column_means_f32(w).tobytes() == w.mean(axis=0).tobytes()
     assert kernels.column_means_f32(w[:1]).tobytes() == w[:1].mean(axis=0).tobytes()
+    three = np.ascontiguousarray(w[:, :3])
+    assert kernels.column_means_f32(three).tobytes() == three.mean(axis=0).tobytes()
 
 
 def test_wellbeing_step_matches_numpy_bit_for_bit(state):
