@@ -163,7 +163,7 @@ class LinkWorker(mesa.Agent):
         """Unmatched bespoke clients are matched at their weekly session."""
         pop, day = self.model.pop, self.model.day
         for i, end in list(self.caseload.items()):
-            if not pop.matched[i] and (end - day) % 7 == 0:
+            if (end - day) % 7 == 0 and not pop.matched[i]:
                 self.match(i, keep_pathway=True)
 
     def _finish_due(self, clients: dict[int, int], bespoke: bool) -> None:
