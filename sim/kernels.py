@@ -81,79 +81,15 @@ def count_codes(codes: np.ndarray, n_codes: int) -> np.ndarray:
     return lanes.sum(axis=0)
 
 
-@njit(cache=True, nogil=True)
-def select_need_pathway(need: np.ndarray, pathway: np.ndarray, need_min: int, path_lo: int,
-                        path_hi: int) -> np.ndarray:
-    """``np.flatnonzero((need >= need_min) & (pathway >= path_lo) & (pathway <= path_hi))``."""
-    n = need.shape[0]
-    k = 0
-    for i in range(n):
-        if need[i] >= need_min and path_lo <= pathway[i] <= path_hi:
-            k += 1
-    out = np.empty(k, np.int64)
-    k = 0
-    for i in range(n):
-        if need[i] >= need_min and path_lo <= pathway[i] <= path_hi:
-            out[k] = i
-            k += 1
-    return out
-
-
-@njit(cache=True, nogil=True)
-def select_codes(codes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """``np.flatnonzero(np.isin(codes, np.flatnonzero(wanted)))``: indices whose (small,
-    non-negative) code is flagged in the boolean table ``wanted``."""
-    n = codes.shape[0]
-    k = 0
-    for i in range(n):
-        if wanted[codes[i]]:
-            k += 1
-    out = np.empty(k, np.int64)
-    k = 0
-    for i in range(n):
-        if wanted[codes[i]]:
-            out[k] = i
-            k += 1
-    return out
-
-
-def code_table(*codes: int, size: int = 8) -> np.ndarray:
-    """Boolean lookup table for :func:`select_codes`."""
-    table = np.zeros(size, np.bool_)
-    table[list(codes)] = True
-    return table
-
-
-@njit(cache=True, nogil=True)
-def select_below_and_zero(u: np.ndarray, p: np.ndarray, state: np.ndarray) -> np.ndarray:
-    """``np.flatnonzero((u < p) & (state == 0))``."""
-    n = u.shape[0]
-    k = 0
-    for i in range(n):
-        if u[i] < p[i] and state[i] == 0:
-            k += 1
-    out = np.empty(k, np.int64)
-    k = 0
-    for i in range(n):
-        if u[i] < p[i] and state[i] == 0:
-            out[k] = i
-            k += 1
-    return out
-
-
 def _warm_up() -> None:
     """Load (or compile, on first use) every kernel for the argument types the model passes,
     so a process pays numba's start-up once, at import, not inside the first simulated day."""
     i8 = np.zeros(2, np.int8)
-    f32 = np.zeros(2, np.float32)
     w = np.zeros((2, 4), np.float32)
     column_means_f32(w)
     wellbeing_step(w, i8, i8, np.zeros((3, 4), np.float32), w.copy(), np.float32(0.0), 2)
     count_need_by_pathway(i8, i8, 4, 6)
     count_codes(i8, 8)
-    select_need_pathway(i8, i8, 1, 0, 1)
-    select_codes(i8, code_table(1))
-    select_below_and_zero(f32, f32, i8)
 
 
 _warm_up()

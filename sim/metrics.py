@@ -47,9 +47,6 @@ CUMULATIVE = (
 )
 
 
-_ON_DUTY = kernels.code_table(VolunteerState.ACTIVE, VolunteerState.IDLE, size=len(VolunteerState))
-
-
 def daily_row(model: CommunityModel) -> dict[str, float]:
     """Stocks at the end of the day plus the day's flows."""
     pop = model.pop
@@ -76,8 +73,9 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     row["n_vol_registered"] = registered
     row["frac_volunteer_utilisation"] = v[VolunteerState.ACTIVE] / registered if registered else 0.0
     row["n_vol_backlog"] = int(v[VolunteerState.APPLIED] + v[VolunteerState.ONBOARDING])
-    on_duty = kernels.select_codes(pop.vstate, _ON_DUTY)
-    n_on_duty = int(on_duty.size)
+    active, idle = int(VolunteerState.ACTIVE), int(VolunteerState.IDLE)  # plain ints: fast
+    on_duty = (pop.vstate == active) | (pop.vstate == idle)
+    n_on_duty = int(on_duty.sum())
     row["frac_on_duty_tasked_7d"] = (
         float((model.day - pop.vlast_task[on_duty] < 7).sum() / n_on_duty) if n_on_duty else 0.0)
     row["n_link_workers"] = len(model.link_workers)

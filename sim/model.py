@@ -10,7 +10,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from sim import events, kernels, metrics
+from sim import events, metrics
 from sim.agents.commissioning import Commissioner
 from sim.agents.health import GPPractice, LinkWorker
 from sim.agents.intermediaries import Intermediary, LocalityOfficer, ParishCouncil, PlaceHub
@@ -270,8 +270,7 @@ class CommunityModel(mesa.Model):
                 hub.step()
         emergency.respond(self)
         wellbeing.update(self)
-        self.pop.unmet_days[kernels.select_need_pathway(self.pop.need, self.pop.pathway, 1, 0,
-                                                        Pathway.WAITING)] += 1
+        self.pop.unmet_days += self.pop.unmet()
         self.evaluation.step()
         if self.cfg.run.collect:
             self.rows.append(metrics.daily_row(self))

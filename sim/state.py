@@ -136,4 +136,4 @@ class Population:
 
     def unmet(self) -> np.ndarray:
         """Mask of residents with a need and no support (including those waiting)."""
-        return (self.need > 0) & (self.pathway <= Pathway.WAITING)
+        return (self.need > 0) & (self.pathway <= int(Pathway.WAITING))  # int: no upcast

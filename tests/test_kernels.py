@@ -50,19 +50,3 @@ def test_counts_match_bincount(state):
     np.testing.assert_array_equal(kernels.count_codes(pathway, len(Pathway)),
                                   np.bincount(pathway, minlength=len(Pathway)))
 
-
-def test_selections_match_flatnonzero(state):
-    need, pathway = state[0], state[1]
-    for need_min, lo, hi in ((1, 0, 0), (1, 0, 1), (2, 0, 0), (1, 0, 127), (0, 3, 5)):
-        expected = np.flatnonzero((need >= need_min) & (pathway >= lo) & (pathway <= hi))
-        np.testing.assert_array_equal(
-            kernels.select_need_pathway(need, pathway, need_min, lo, hi), expected)
-    table = kernels.code_table(2, 5, size=len(Pathway))
-    np.testing.assert_array_equal(kernels.select_codes(pathway, table),
-                                  np.flatnonzero((pathway == 2) | (pathway == 5)))
-    rng = np.random.default_rng(2)
-    u = rng.random(need.size, dtype=np.float32)
-    p = rng.random(need.size, dtype=np.float32) * 0.2
-    np.testing.assert_array_equal(kernels.select_below_and_zero(u, p, need),
-                                  np.flatnonzero((u < p) & (need == 0)))
-    assert kernels.select_codes(pathway[:0], table).size == 0

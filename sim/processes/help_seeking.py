@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import kernels
 from sim.agents.organisations import weighted_choice
 from sim.state import NEED as Need, PATHWAY as Pathway  # plain ints: fast in numpy
 from sim.state import VSTATE
@@ -41,8 +40,7 @@ def seek_help(model: CommunityModel) -> None:
     """Residents in unmet need with no referral under way seek help through one channel."""
     pop = model.pop
     rng = model.streams.help_seeking
-    candidates = kernels.select_need_pathway(pop.need, pop.pathway, Need.LOW, Pathway.NONE,
-                                             Pathway.NONE)
+    candidates = np.flatnonzero((pop.need > Need.NONE) & (pop.pathway == Pathway.NONE))
     if candidates.size == 0:
         return
     seekers = candidates[rng.random(candidates.size) < model.cfg.help_seeking.p_seek_per_day]
@@ -111,7 +109,7 @@ def routine_consultations(model: CommunityModel) -> None:
     need (1 in 5 consultations carry one, 002:95, emerges from these rates)."""
     pop, g = model.pop, model.cfg.gp
     rng = model.streams.gp
-    in_need = kernels.select_need_pathway(pop.need, pop.pathway, Need.LOW, 0, 127)
+    in_need = np.flatnonzero(pop.need > Need.NONE)
     rate = g.consults_per_year / 365.0
     n_other = int(rng.binomial(pop.n - in_need.size, min(rate * model.mean_gp_access, 1.0)))
     model.count("new_gp_consultations", n_other)
@@ -133,8 +131,7 @@ def statutory_referrals(model: CommunityModel) -> None:
     moderate or complex need (004:362-369)."""
     pop = model.pop
     rng = model.streams.help_seeking
-    idx = kernels.select_need_pathway(pop.need, pop.pathway, Need.MODERATE, Pathway.NONE,
-                                      Pathway.NONE)
+    idx = np.flatnonzero((pop.need >= Need.MODERATE) & (pop.pathway == Pathway.NONE))
     if idx.size == 0:
         return
     chosen = idx[rng.random(idx.size) < model.cfg.help_seeking.p_statutory_referral_per_day]

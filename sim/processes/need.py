@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import kernels
 from sim.state import NEED as Need, PATHWAY as Pathway  # plain ints: fast in numpy
 
 if TYPE_CHECKING:
@@ -67,7 +66,7 @@ def need_onset(model: CommunityModel) -> None:
     u = model.streams.need.random(pop.n, dtype=np.float32)
     mult = model.cfg.need.emergency_multiplier
     p = model.onset_p if mult == 1.0 else model.onset_p * np.float32(mult)
-    idx = kernels.select_below_and_zero(u, p, pop.need)  # u < p and no need yet
+    idx = np.flatnonzero((u < p) & (pop.need == Need.NONE))
     if idx.size == 0:
         return
     v = u[idx] / p[idx]
@@ -82,7 +81,7 @@ def unmet_dynamics(model: CommunityModel) -> None:
     are in unmet need (pairing across scenarios holds)."""
     pop, p = model.pop, model.cfg.need
     u = model.streams.need_course.random(pop.n, dtype=np.float32)
-    idx = kernels.select_need_pathway(pop.need, pop.pathway, Need.LOW, 0, Pathway.WAITING)
+    idx = np.flatnonzero(pop.unmet())
     if idx.size == 0:
         return
     r = u[idx]

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import kernels
 from sim.agents.organisations import GroupKind, VCSEGroup
 from sim.state import VSTATE as V  # plain ints: fast in numpy
 
@@ -18,12 +17,6 @@ if TYPE_CHECKING:
 
 TRAINED_STATES = (V.ACTIVE, V.IDLE)
 WAITING_STATES = (V.APPLIED, V.ONBOARDING)
-# lookup tables for kernels.select_codes
-_LATENT, _APPLIED, _ONBOARDING, _ACTIVE = (kernels.code_table(s, size=len(V))
-                                           for s in (V.LATENT, V.APPLIED, V.ONBOARDING, V.ACTIVE))
-_TRAINED = kernels.code_table(*TRAINED_STATES, size=len(V))
-_WAITING = kernels.code_table(*WAITING_STATES, size=len(V))
-_IDLE_OR_STOOD_DOWN = kernels.code_table(V.IDLE, V.STOOD_DOWN, size=len(V))
 
 
 def _rank_within(groups: np.ndarray, order_keys: tuple[np.ndarray, ...]) -> np.ndarray:
@@ -42,7 +35,7 @@ def applications(model: CommunityModel) -> None:
     local group."""
     pop, p = model.pop, model.cfg.volunteers
     rng = model.streams.volunteers
-    latent = kernels.select_codes(pop.vstate, _LATENT)
+    latent = np.flatnonzero(pop.vstate == V.LATENT)
     if latent.size == 0:
         return
     k = int(rng.binomial(latent.size, min(p.p_apply_per_day * p.campaign_multiplier, 1.0)))
@@ -74,7 +67,7 @@ def applications(model: CommunityModel) -> None:
 def process_applications(model: CommunityModel) -> None:
     """Each organisation processes its queue in order of application, up to its capacity."""
     pop = model.pop
-    applied = kernels.select_codes(pop.vstate, _APPLIED)
+    applied = np.flatnonzero(pop.vstate == V.APPLIED)
     if applied.size == 0:
         return
     cap = np.array([org.applications_to_process() for org in model.organisations], np.int64)
@@ -108,7 +101,7 @@ def _activate(model: CommunityModel, idx: np.ndarray) -> None:
 
 def finish_onboarding(model: CommunityModel) -> None:
     pop = model.pop
-    idx = kernels.select_codes(pop.vstate, _ONBOARDING)
+    idx = np.flatnonzero(pop.vstate == V.ONBOARDING)
     done = idx[model.day - pop.vsince[idx] >= model.org_training_days[pop.vorg[idx]]]
     _activate(model, done)
     model.count("new_vol_trained", done.size)
@@ -127,8 +120,8 @@ def place_from_lio(model: CommunityModel) -> None:
     lio._placement_credit -= k
     if k == 0:
         return
-    held = kernels.select_codes(pop.vstate, _TRAINED)
-    held = held[pop.vorg[held] == lio.index]
+    held = np.flatnonzero(((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
+                          & (pop.vorg == lio.index))
     if held.size == 0:
         return
     held = held[np.argsort(pop.vsince[held], kind="stable")][:k]
@@ -160,7 +153,7 @@ def allocate_tasks(model: CommunityModel) -> None:
     wait. Volunteers with no task for ``idle_after_days`` are idle."""
     pop, p = model.pop, model.cfg.volunteers
     rng = model.streams.volunteers
-    trained = kernels.select_codes(pop.vstate, _TRAINED)
+    trained = np.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
     if trained.size == 0:
         return
     expected = np.array([org.tasks_today() for org in model.organisations])
@@ -179,13 +172,13 @@ def allocate_tasks(model: CommunityModel) -> None:
 def goodwill_and_dropout(model: CommunityModel) -> None:
     pop, p = model.pop, model.cfg.volunteers
     vs = pop.vstate
-    waiting = kernels.select_codes(vs, _WAITING)
-    idle = kernels.select_codes(vs, _IDLE_OR_STOOD_DOWN)
+    waiting = np.flatnonzero((vs == V.APPLIED) | (vs == V.ONBOARDING))
+    idle = np.flatnonzero((vs == V.IDLE) | (vs == V.STOOD_DOWN))
     pop.goodwill[waiting] -= np.float32(p.goodwill_decay_waiting)
     pop.goodwill[idle] -= np.float32(p.goodwill_decay_idle)
     gone_waiting = waiting[pop.goodwill[waiting] <= 0]
     gone_idle = idle[pop.goodwill[idle] <= 0]
-    active = kernels.select_codes(vs, _ACTIVE)
+    active = np.flatnonzero(vs == V.ACTIVE)
     attrition = active[model.streams.volunteers.random(active.size) < p.p_attrition_per_day]
     for idx in (gone_waiting, gone_idle, attrition):
         pop.vstate[idx] = V.LAPSED
