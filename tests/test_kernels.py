@@ -29,18 +29,6 @@ def test_column_means_match_numpy_bit_for_bit(state):
     assert kernels.column_means_f32(three).tobytes() == three.mean(axis=0).tobytes()
 
 
-def test_wellbeing_step_matches_numpy_bit_for_bit(state):
-    need, pathway, w, targets, offset = state
-    rate = np.float32(0.04)
-    expected = w.copy()
-    situation = np.where(need == 0, 0, np.where(pathway >= Pathway.LINK_WORKER, 2, 1))
-    expected += rate * ((targets[situation] + offset) - expected)
-    got = w.copy()
-    kernels.wellbeing_step(got, need, pathway, targets, offset, rate, int(Pathway.LINK_WORKER))
-    assert got.tobytes() == expected.tobytes()
-    assert not np.array_equal(got, w)
-
-
 def test_counts_match_bincount(state):
     need, pathway = state[0], state[1]
     table = kernels.count_need_by_pathway(need, pathway, 4, len(Pathway))

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import kernels
 from sim.state import NEED as Need, PATHWAY as Pathway  # plain ints: fast in numpy
 
 if TYPE_CHECKING:
@@ -45,6 +44,9 @@ def situation_index(model: CommunityModel) -> np.ndarray:
 def update(model: CommunityModel) -> None:
     """Each score closes ``adjust_per_day`` of the gap to its target (float32, in place)."""
     pop = model.pop
-    kernels.wellbeing_step(pop.wellbeing, pop.need, pop.pathway, model.wellbeing_targets,
-                           model.isolation_offset,
-                           np.float32(model.cfg.wellbeing.adjust_per_day), Pathway.LINK_WORKER)
+    rate = np.float32(model.cfg.wellbeing.adjust_per_day)
+    target = np.take(model.wellbeing_targets, situation_index(model), axis=0)
+    target += model.isolation_offset
+    target -= pop.wellbeing
+    target *= rate
+    pop.wellbeing += target
