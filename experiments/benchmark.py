@@ -94,6 +94,8 @@ def child(spec: dict) -> dict:
             "resident_days_per_s": n * days / run,
             "resident_days_per_s_incl_build": n * days / (build + run),
             "ns_per_resident_day_incl_build": 1e9 * (build + run) / (n * days),
+            # share of one core this process got: well below 1 means the machine was busy
+            "cpu_share": cpu / (build + run),
             "import_s": import_s, "peak_rss_mb": _peak_rss_mb(),
             "rss_after_imports_mb": import_rss}
 
@@ -282,20 +284,22 @@ def markdown(report: dict) -> str:
     m, v = report["machine"], report["versions"]
     lines = [f"Benchmark {report['date']} on {m['cpu']} ({m['logical_cpus']} logical CPUs, "
              f"{m['memory_gb']} GB), one process; Python {v['python']}, numpy {v['numpy']}, "
-             f"Mesa {v['mesa']}; {report['days']} days, daily collection on.", "",
+             f"Mesa {v['mesa']}; {report['days']} days, daily collection on; load average "
+             f"at start {_load(m)}. CPU share: CPU time / wall time of the measured process "
+             "(below 1: it waited for a core).", "",
              "| implementation | topology | residents | import s | build s | run s | "
-             "resident-days/s | incl. build | peak MB |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "resident-days/s | incl. build | CPU share | peak MB |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in report["results"]:
         if "error" in r:
             lines.append(f"| {r['impl']} | {r['topology']} | {r['n'] or 'default'} | "
-                         f"failed: {r['error']} ||||||")
+                         f"failed: {r['error']} |||||||")
             continue
         lines.append(f"| {r['impl']} | {r['topology']} | {r['n']:,} | {r['import_s']:.2f} | "
                      f"{r['build_s']:.2f} | "
                      f"{r['run_s']:.2f} | {r['resident_days_per_s'] / 1e6:.2f} M | "
                      f"{r['resident_days_per_s_incl_build'] / 1e6:.2f} M | "
-                     f"{r['peak_rss_mb']:.0f} |")
+                     f"{r['cpu_share']:.2f} | {r['peak_rss_mb']:.0f} |")
     if report["comparisons"]:
         lines += ["", "| topology | residents | vectorised / per-agent baseline |", "|---|---:|---:|"]
         for c in report["comparisons"]:
@@ -309,6 +313,11 @@ def markdown(report: dict) -> str:
             shown = f"{value / 1e6:.2f} M" if value > 1e5 else f"{value:.2f}"
             lines.append(f"| {t['target']} | {shown} | {'yes' if t['met'] else 'NO'} |")
     return "\n".join(lines) + "\n"
+
+
+def _load(m: dict) -> str:
+    load = m.get("load_average_at_start")
+    return " / ".join(f"{x:.1f}" for x in load) if load else "unknown"
 
 
 def _write_atomic(path: Path, text: str) -> None:
