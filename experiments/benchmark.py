@@ -301,7 +301,8 @@ def markdown(report: dict) -> str:
                      f"{r['resident_days_per_s_incl_build'] / 1e6:.2f} M | "
                      f"{r['cpu_share']:.2f} | {r['peak_rss_mb']:.0f} |")
     if report["comparisons"]:
-        lines += ["", "| topology | residents | vectorised / per-agent baseline |", "|---|---:|---:|"]
+        lines += ["", "| topology | residents | vectorised / per-agent baseline |",
+                  "|---|---:|---:|"]
         for c in report["comparisons"]:
             lines.append(f"| {c['topology']} | {c['n']:,} | {c['ratio']:.1f}x "
                          f"({c['vectorised_resident_days_per_s'] / 1e6:.2f} M vs "

@@ -10,7 +10,8 @@ import mesa
 import numpy as np
 
 from sim.agents.organisations import GroupKind, VCSEGroup, weighted_choice
-from sim.state import NEED as Need, PATHWAY as Pathway  # plain ints: fast in numpy
+from sim.state import NEED as Need  # plain ints: fast in numpy
+from sim.state import PATHWAY as Pathway
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel

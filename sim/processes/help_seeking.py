@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents.organisations import weighted_choice
-from sim.state import NEED as Need, PATHWAY as Pathway  # plain ints: fast in numpy
+from sim.state import NEED as Need  # plain ints: fast in numpy
+from sim.state import PATHWAY as Pathway
 from sim.state import VSTATE
 
 TRAINED = (VSTATE.ACTIVE, VSTATE.IDLE)

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.state import NEED as Need, PATHWAY as Pathway  # plain ints: fast in numpy
+from sim.state import NEED as Need  # plain ints: fast in numpy
+from sim.state import PATHWAY as Pathway
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
