@@ -205,26 +205,9 @@ def machine() -> dict:
 
 
 def versions() -> dict:
-    from importlib import metadata
+    from sim import io
 
-    out = {"python": platform.python_version()}
-    for name in ("numpy", "mesa", "scipy", "pandas", "pyarrow", "networkx"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
-def git_revision() -> str | None:
-    try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=HERE, capture_output=True,
-                             text=True, timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=HERE, capture_output=True, text=True, timeout=5).stdout
-        return rev + ("-dirty" if dirty.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        return None
+    return io.versions()
 
 
 def _key(r: dict) -> tuple:
@@ -316,6 +299,12 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _git_revision() -> str:
+    from sim import io
+
+    return io.git_revision()
+
+
 def _load(m: dict) -> str:
     load = m.get("load_average_at_start")
     return " / ".join(f"{x:.1f}" for x in load) if load else "unknown"
@@ -345,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         specs += [{"impl": "baseline", "topology": "county", "n": n, **base}
                   for n in args.baseline_sizes]
     report = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-              "machine": machine(), "versions": versions(), "git_revision": git_revision(),
+              "machine": machine(), "versions": versions(), "git_revision": _git_revision(),
               "days": args.days, "seed": args.seed, "repeat": args.repeat,
               "command": [Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])],
               "results": []}
