@@ -480,10 +480,12 @@ class CommunityModel(mesa.Model):
         else:
             hub = ParishCouncil(self, unit, f"{u.name}-pc-{self.day}")
         self.intermediaries.append(hub)
+        self._hubs_by_unit = None  # re-index intermediaries_for
         return hub
 
     def remove_intermediary(self, hub: Intermediary) -> None:
         self.intermediaries.remove(hub)
+        self._hubs_by_unit = None
         self._cross_ties = {t for t in self._cross_ties if hub.unique_id not in t}
         hub.remove()
 
