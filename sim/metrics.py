@@ -75,9 +75,9 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     row["n_vol_backlog"] = int(v[VolunteerState.APPLIED] + v[VolunteerState.ONBOARDING])
     active, idle = int(VolunteerState.ACTIVE), int(VolunteerState.IDLE)  # plain ints: fast
     on_duty = (pop.vstate == active) | (pop.vstate == idle)
-    n_on_duty = int(on_duty.sum())
-    row["frac_on_duty_tasked_7d"] = (
-        float((model.day - pop.vlast_task[on_duty] < 7).sum() / n_on_duty) if n_on_duty else 0.0)
+    n_on_duty = int(np.count_nonzero(on_duty))
+    tasked_7d = int(np.count_nonzero(on_duty & (pop.vlast_task > model.day - 7)))
+    row["frac_on_duty_tasked_7d"] = tasked_7d / n_on_duty if n_on_duty else 0.0
     row["n_link_workers"] = len(model.link_workers)
     n_open = n_listed = n_clients = 0
     for g in model.groups:
