@@ -220,7 +220,9 @@ class LinkWorker(mesa.Agent):
             options = sorted(self.directory)
             if not options:
                 return False
-            w = np.array([float(m.organisations[g].nominal_capacity) + 1.0 for g in options]) ** pref
+            w = [float(m.organisations[g].nominal_capacity) + 1.0 for g in options]
+            if pref != 1.0:  # x ** 1.0 == x: skip the array round trip in the default case
+                w = np.array(w) ** pref
             g = options[weighted_choice(rng, w)]
             group = m.organisations[g]
             assert isinstance(group, VCSEGroup)

@@ -100,6 +100,8 @@ class VCSEGroup(Organisation):
             return 0
         p = self.params
         raw = p.staff_client_capacity + self.extra_places + p.clients_per_volunteer * self.n_trained
+        if not self.n_disruptive:
+            return max(int(raw), 0)
         loss = self.model.cfg.groups.disruption_capacity_loss * self.n_disruptive * raw
         return max(int(raw - loss), 0)
 
