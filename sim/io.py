@@ -25,7 +25,7 @@ from sim.params import Config, ConfigError
 
 RESULT_FILES = ("timeseries.parquet", "summary.json", "manifest.json")
 PACKAGES = ("community-response-sim", "mesa", "numpy", "scipy", "networkx", "pandas", "pyarrow",
-            "matplotlib", "hydra-core", "omegaconf")
+            "matplotlib", "hydra-core", "omegaconf", "numba")
 
 
 def _clean(obj):

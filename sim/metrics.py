@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim import kernels
 from sim.state import ONS4, Need, Pathway, VolunteerState
 
 if TYPE_CHECKING:
@@ -49,12 +50,11 @@ CUMULATIVE = (
 def daily_row(model: CommunityModel) -> dict[str, float]:
     """Stocks at the end of the day plus the day's flows."""
     pop = model.pop
-    need, path = pop.need, pop.pathway
     row: dict[str, float] = {"day": model.day}
-    need_counts = np.bincount(need, minlength=4)
-    unmet = (need > 0) & (path <= Pathway.WAITING)
-    unmet_counts = np.bincount(need[unmet], minlength=4)
-    path_counts = np.bincount(path[need > 0], minlength=6)
+    by_level_path = kernels.count_need_by_pathway(pop.need, pop.pathway, len(Need), len(Pathway))
+    need_counts = by_level_path.sum(axis=1)
+    unmet_counts = by_level_path[:, :Pathway.WAITING + 1].sum(axis=1)
+    path_counts = by_level_path[Need.LOW:].sum(axis=0)  # residents in need, by pathway
     row["n_residents"] = pop.n
     row["n_in_need"] = int(need_counts[1:].sum())
     for lvl in (Need.LOW, Need.MODERATE, Need.COMPLEX):
@@ -65,27 +65,36 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     for pw in Pathway:
         if pw is not Pathway.NONE:
             row[f"n_pathway_{pw.name.lower()}"] = int(path_counts[pw])
-    v = np.bincount(pop.vstate, minlength=8)
+    v = kernels.count_codes(pop.vstate, len(VolunteerState)).tolist()
     for s in VolunteerState:
         if s is not VolunteerState.NONE:
             row[f"n_vol_{s.name.lower()}"] = int(v[s])
-    registered = int(v[2:6].sum() + v[VolunteerState.STOOD_DOWN])
+    registered = sum(v[2:6]) + v[VolunteerState.STOOD_DOWN]
     row["n_vol_registered"] = registered
     row["frac_volunteer_utilisation"] = v[VolunteerState.ACTIVE] / registered if registered else 0.0
     row["n_vol_backlog"] = int(v[VolunteerState.APPLIED] + v[VolunteerState.ONBOARDING])
-    on_duty = (pop.vstate == VolunteerState.ACTIVE) | (pop.vstate == VolunteerState.IDLE)
-    n_on_duty = int(on_duty.sum())
-    row["frac_on_duty_tasked_7d"] = (
-        float((model.day - pop.vlast_task[on_duty] < 7).sum() / n_on_duty) if n_on_duty else 0.0)
+    active, idle = int(VolunteerState.ACTIVE), int(VolunteerState.IDLE)  # plain ints: fast
+    on_duty = (pop.vstate == active) | (pop.vstate == idle)
+    n_on_duty = int(np.count_nonzero(on_duty))
+    tasked_7d = int(np.count_nonzero(on_duty & (pop.vlast_task > model.day - 7)))
+    row["frac_on_duty_tasked_7d"] = tasked_7d / n_on_duty if n_on_duty else 0.0
     row["n_link_workers"] = len(model.link_workers)
-    groups = model.groups
-    row["n_groups_open"] = sum(g.is_open for g in groups)
-    row["n_groups_listed"] = sum(g.is_open and g.on_directory for g in groups)
-    row["n_group_clients"] = sum(g.n_clients for g in groups)
-    entries = [g for lw in model.link_workers for g in lw.directory]
-    row["n_directory_entries"] = len(entries)
-    row["frac_directory_accuracy"] = (
-        sum(model.organisations[g].is_open for g in entries) / len(entries) if entries else 0.0)
+    n_open = n_listed = n_clients = 0
+    for g in model.groups:
+        n_clients += g.n_clients
+        if g.is_open:
+            n_open += 1
+            n_listed += bool(g.on_directory)
+    row["n_groups_open"] = n_open
+    row["n_groups_listed"] = n_listed
+    row["n_group_clients"] = n_clients
+    orgs = model.organisations
+    n_entries = n_right = 0
+    for lw in model.link_workers:
+        n_entries += len(lw.directory)
+        n_right += sum(orgs[g].is_open for g in lw.directory)
+    row["n_directory_entries"] = n_entries
+    row["frac_directory_accuracy"] = n_right / n_entries if n_entries else 0.0
     row["n_health_vcse_ties"] = model.count_health_vcse_ties()
     flows = model.flows
     for name in FLOWS:
@@ -94,7 +103,7 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     row["mean_days_to_first_support"] = (flows.get("sum_days_to_first_support", 0) / firsts
                                          if firsts else np.nan)
     row["new_referrals_total"] = sum(flows.get(f"new_referrals_{s}", 0) for s in REFERRAL_SOURCES)
-    wb = pop.wellbeing.mean(axis=0)
+    wb = kernels.column_means_f32(pop.wellbeing)  # == pop.wellbeing.mean(axis=0), bit for bit
     for k, name in enumerate(ONS4):
         row[f"mean_wellbeing_{name}"] = float(wb[k])
     return row

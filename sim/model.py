@@ -21,7 +21,9 @@ from sim.params import Config, validate
 from sim.population import build_population
 from sim.processes import emergency, help_seeking, need, volunteering, wellbeing
 from sim.rng import Streams
-from sim.state import Pathway, Population, VolunteerState
+from sim.state import PATHWAY as Pathway  # plain ints: fast in numpy
+from sim.state import VSTATE as VolunteerState
+from sim.state import Population
 from sim.topology import UnitInfo, build_topology
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
@@ -224,12 +226,11 @@ class CommunityModel(mesa.Model):
                 k = org.params.initial_volunteers
             if k == 0:
                 continue
-            pool = pop.vstate == V.LATENT
-            if org.unit >= 0:
+            if org.unit >= 0:  # only the unit's own residents: linear build time
                 u = self.units[org.unit]
-                pool[: u.start] = False
-                pool[u.stop:] = False
-            cand = np.flatnonzero(pool)
+                cand = np.flatnonzero(pop.vstate[u.start:u.stop] == V.LATENT) + u.start
+            else:
+                cand = np.flatnonzero(pop.vstate == V.LATENT)
             if cand.size == 0:
                 continue
             chosen = np.sort(rng.choice(cand, size=min(k, cand.size), replace=False))
@@ -479,10 +480,12 @@ class CommunityModel(mesa.Model):
         else:
             hub = ParishCouncil(self, unit, f"{u.name}-pc-{self.day}")
         self.intermediaries.append(hub)
+        self._hubs_by_unit = None  # re-index intermediaries_for
         return hub
 
     def remove_intermediary(self, hub: Intermediary) -> None:
         self.intermediaries.remove(hub)
+        self._hubs_by_unit = None
         self._cross_ties = {t for t in self._cross_ties if hub.unique_id not in t}
         hub.remove()
 
@@ -528,19 +531,44 @@ class CommunityModel(mesa.Model):
         return any(self.gp_practices[k].link_workers for k in self.practices_of_unit[unit])
 
     def refresh_unit_flags(self) -> None:
+        """Per unit: is an open group in reach, is an intermediary with capacity in reach.
+        One pass over groups and intermediaries (index -1, the place level, is the last slot)."""
         n = len(self.units)
-        self.unit_has_groups = np.array([bool(self.open_groups_reachable(u)) for u in range(n)],
-                                        float)
-        self.unit_has_intermediary = np.array(
-            [any(h.daily_capacity() > 0 for h in self.intermediaries_for(u)) for u in range(n)],
-            float)
+        groups = np.zeros(n + 1, bool)
+        for unit, unit_groups in self.groups_by_unit.items():
+            groups[unit] = any(g.is_open and not g.distanced and g.kind is not GroupKind.LIO
+                               for g in unit_groups)
+        self.unit_has_groups = (groups[:n] | groups[n]).astype(float)
+        hubs = np.zeros(n + 1, bool)
+        for h in self.intermediaries:
+            if not hubs[h.unit] and h.daily_capacity() > 0:
+                hubs[h.unit] = True
+        self.unit_has_intermediary = (hubs[:n] | hubs[n]).astype(float)
+        self._index_intermediaries()
 
     def open_groups_reachable(self, unit: int) -> list[VCSEGroup]:
         return [g for g in (*self.groups_by_unit.get(unit, ()), *self.groups_by_unit.get(-1, ()))
                 if g.is_open and not g.distanced and g.kind is not GroupKind.LIO]
 
+    def _index_intermediaries(self) -> None:
+        by_unit: dict[int, list[Intermediary]] = {}
+        place: list[Intermediary] = []
+        for h in self.intermediaries:
+            if h.unit == -1:
+                place.append(h)
+                for hubs in by_unit.values():
+                    hubs.append(h)
+            else:
+                by_unit.setdefault(h.unit, list(place)).append(h)
+        self._hubs_by_unit = (len(self.intermediaries), by_unit, place)
+
     def intermediaries_for(self, unit: int) -> list[Intermediary]:
-        return [h for h in self.intermediaries if h.unit in (unit, -1)]
+        """Intermediaries serving ``unit`` (its own and place-level ones), in list order."""
+        cache = getattr(self, "_hubs_by_unit", None)
+        if cache is None or cache[0] != len(self.intermediaries):
+            self._index_intermediaries()
+            cache = self._hubs_by_unit
+        return list(cache[1].get(unit, cache[2]))
 
     def group_needing_volunteers(self, unit: int) -> VCSEGroup | None:
         """The open group in reach with the most clients per trained volunteer."""

@@ -45,4 +45,6 @@ class Streams:
     def __getattr__(self, name: str) -> np.random.Generator:
         if name.startswith("_"):
             raise AttributeError(name)
-        return self[name]
+        gen = self[name]
+        setattr(self, name, gen)  # later look-ups are plain attribute reads (hot paths)
+        return gen

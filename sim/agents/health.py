@@ -10,7 +10,8 @@ import mesa
 import numpy as np
 
 from sim.agents.organisations import GroupKind, VCSEGroup, weighted_choice
-from sim.state import Need, Pathway
+from sim.state import NEED as Need  # plain ints: fast in numpy
+from sim.state import PATHWAY as Pathway
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -163,7 +164,7 @@ class LinkWorker(mesa.Agent):
         """Unmatched bespoke clients are matched at their weekly session."""
         pop, day = self.model.pop, self.model.day
         for i, end in list(self.caseload.items()):
-            if not pop.matched[i] and (end - day) % 7 == 0:
+            if (end - day) % 7 == 0 and not pop.matched[i]:
                 self.match(i, keep_pathway=True)
 
     def _finish_due(self, clients: dict[int, int], bespoke: bool) -> None:
@@ -219,7 +220,9 @@ class LinkWorker(mesa.Agent):
             options = sorted(self.directory)
             if not options:
                 return False
-            w = np.array([float(m.organisations[g].nominal_capacity) + 1.0 for g in options]) ** pref
+            w = [float(m.organisations[g].nominal_capacity) + 1.0 for g in options]
+            if pref != 1.0:  # x ** 1.0 == x: skip the array round trip in the default case
+                w = np.array(w) ** pref
             g = options[weighted_choice(rng, w)]
             group = m.organisations[g]
             assert isinstance(group, VCSEGroup)

@@ -8,7 +8,9 @@ import mesa
 import numpy as np
 
 from sim.agents.organisations import GroupKind, VCSEGroup
-from sim.state import Need, Pathway, VolunteerState
+from sim.state import NEED as Need  # plain ints: fast in numpy
+from sim.state import PATHWAY as Pathway
+from sim.state import VSTATE as VolunteerState
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel

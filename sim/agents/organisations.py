@@ -3,14 +3,17 @@ hospital trust that hosts its own volunteers. Ordinary Mesa agents: few and rich
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from enum import Enum
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
 from sim.params import GroupKindParams
-from sim.state import Need, Pathway
+from sim.state import NEED as Need  # plain ints: fast in numpy
+from sim.state import Pathway
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -97,6 +100,8 @@ class VCSEGroup(Organisation):
             return 0
         p = self.params
         raw = p.staff_client_capacity + self.extra_places + p.clients_per_volunteer * self.n_trained
+        if not self.n_disruptive:
+            return max(int(raw), 0)
         loss = self.model.cfg.groups.disruption_capacity_loss * self.n_disruptive * raw
         return max(int(raw - loss), 0)
 
@@ -187,10 +192,14 @@ class NHSTrust(Organisation):
         return self.n_trained * self.tasks_per_volunteer_per_day
 
 
-def weighted_choice(rng: np.random.Generator, weights: np.ndarray) -> int:
-    """Index drawn with probability proportional to ``weights`` (which must not all be zero)."""
-    c = np.cumsum(weights)
-    return int(np.searchsorted(c, rng.random() * c[-1], side="right"))
+def weighted_choice(rng: np.random.Generator, weights) -> int:
+    """Index drawn with probability proportional to ``weights`` (which must not all be zero).
+
+    The same arithmetic as ``np.searchsorted(np.cumsum(w), u * total, side="right")`` (running
+    float64 sums, the first cumulative weight above the draw), in plain Python: the lists are
+    short and this is called per referral."""
+    c = list(accumulate(weights.tolist() if isinstance(weights, np.ndarray) else weights))
+    return bisect_right(c, rng.random() * c[-1])
 
 
 __all__ = ["GroupKind", "NHSTrust", "Organisation", "Pathway", "VCSEGroup", "weighted_choice"]

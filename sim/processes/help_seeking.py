@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.state import TRAINED, Need, Pathway
+from sim.agents.organisations import weighted_choice
+from sim.state import NEED as Need  # plain ints: fast in numpy
+from sim.state import PATHWAY as Pathway
+from sim.state import VSTATE
+
+TRAINED = (VSTATE.ACTIVE, VSTATE.IDLE)
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -93,9 +98,7 @@ def approach_group(model: CommunityModel, i: int, rng: np.random.Generator) -> N
     options = model.open_groups_reachable(int(pop.unit[i]))
     if not options:
         return
-    w = np.array([g.nominal_capacity + 1.0 for g in options])
-    c = np.cumsum(w)
-    g = options[int(np.searchsorted(c, rng.random() * c[-1], side="right"))]
+    g = options[weighted_choice(rng, [g.nominal_capacity + 1.0 for g in options])]
     result = model.offer_to_group(i, g.index, "self")
     if result == "declined" and g.on_directory and model.link_worker_for(i) is not None and (
             rng.random() < model.cfg.help_seeking.p_vcse_onward_referral):

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.state import Need, Pathway
+from sim.state import NEED as Need  # plain ints: fast in numpy
+from sim.state import PATHWAY as Pathway
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -64,7 +65,8 @@ def need_onset(model: CommunityModel) -> None:
     chance)."""
     pop = model.pop
     u = model.streams.need.random(pop.n, dtype=np.float32)
-    p = model.onset_p * np.float32(model.cfg.need.emergency_multiplier)
+    mult = model.cfg.need.emergency_multiplier
+    p = model.onset_p if mult == 1.0 else model.onset_p * np.float32(mult)
     idx = np.flatnonzero((u < p) & (pop.need == Need.NONE))
     if idx.size == 0:
         return
@@ -85,9 +87,9 @@ def unmet_dynamics(model: CommunityModel) -> None:
         return
     r = u[idx]
     lvl = pop.need[idx]
-    p_res = np.choose(lvl - 1, [p.p_self_resolve_low_per_day, p.p_self_resolve_moderate_per_day,
-                                p.p_self_resolve_complex_per_day])
-    p_esc = np.choose(lvl - 1, [p.p_escalate_low_per_day, p.p_escalate_moderate_per_day, 0.0])
+    p_res = np.array([p.p_self_resolve_low_per_day, p.p_self_resolve_moderate_per_day,
+                      p.p_self_resolve_complex_per_day])[lvl - 1]
+    p_esc = np.array([p.p_escalate_low_per_day, p.p_escalate_moderate_per_day, 0.0])[lvl - 1]
     resolved = idx[r < p_res]
     escalated = idx[(r >= p_res) & (r < p_res + p_esc)]
     pop.need[escalated] += 1

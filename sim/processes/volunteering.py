@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents.organisations import GroupKind, VCSEGroup
-from sim.state import VolunteerState as V
+from sim.state import VSTATE as V  # plain ints: fast in numpy
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -23,10 +23,13 @@ def _rank_within(groups: np.ndarray, order_keys: tuple[np.ndarray, ...]) -> np.n
     """Rank of each element within its group, ordered by ``order_keys`` (last key primary)."""
     order = np.lexsort(order_keys + (groups,))
     g_sorted = groups[order]
-    start = np.r_[0, np.flatnonzero(np.diff(g_sorted)) + 1]
-    first = np.repeat(start, np.diff(np.r_[start, g_sorted.size]))
+    position = np.arange(groups.size)
+    starts = np.empty(groups.size, bool)
+    starts[:1] = True
+    np.not_equal(g_sorted[1:], g_sorted[:-1], out=starts[1:])
+    first = np.maximum.accumulate(np.where(starts, position, 0))  # start of each run
     rank = np.empty(groups.size, np.int64)
-    rank[order] = np.arange(groups.size) - first
+    rank[order] = position - first
     return rank
 
 

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.state import Need, Pathway
+from sim.state import NEED as Need  # plain ints: fast in numpy
+from sim.state import PATHWAY as Pathway
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -34,14 +35,19 @@ def initialise(model: CommunityModel, rng: np.random.Generator) -> None:
 
 
 def situation_index(model: CommunityModel) -> np.ndarray:
+    """0 no need, 1 unmet need, 2 supported (int8 per resident)."""
     pop = model.pop
-    supported = pop.pathway >= Pathway.LINK_WORKER
-    return np.where(pop.need == Need.NONE, 0, np.where(supported, 2, 1)).astype(np.int8)
+    situation = (pop.pathway >= Pathway.LINK_WORKER).view(np.int8) + np.int8(1)
+    situation *= pop.need != Need.NONE
+    return situation
 
 
 def update(model: CommunityModel) -> None:
+    """Each score closes ``adjust_per_day`` of the gap to its target (float32, in place)."""
     pop = model.pop
     rate = np.float32(model.cfg.wellbeing.adjust_per_day)
-    target = model.wellbeing_targets[situation_index(model)]
+    target = np.take(model.wellbeing_targets, situation_index(model), axis=0)
     target += model.isolation_offset
-    pop.wellbeing += rate * (target - pop.wellbeing)
+    target -= pop.wellbeing
+    target *= rate
+    pop.wellbeing += target

@@ -96,7 +96,8 @@ def canonical_edges(edges: np.ndarray, n: int) -> np.ndarray:
     lo = np.minimum(edges[:, 0], edges[:, 1])
     hi = np.maximum(edges[:, 0], edges[:, 1])
     keep = lo != hi
-    key = np.unique(lo[keep] * n + hi[keep])
+    key = np.sort(lo[keep] * n + hi[keep])  # == np.unique(...); sorting is faster here
+    key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
     return np.stack([key // n, key % n], axis=1)
 
 

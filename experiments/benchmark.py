@@ -1,0 +1,356 @@
+"""Benchmark: resident-days per second of the vectorised model against a per-agent Mesa baseline.
+
+Measures, each in a fresh Python process (so peak memory of one size does not contaminate
+another), a full run with daily collection on (``run.collect=true``):
+
+* the vectorised model (``sim.run``) on the urban default and on the county topology at each
+  ``--sizes`` (default 10,000, 100,000 and 1,000,000 residents);
+* the per-agent baseline (``per_agent_baseline.py``: one Mesa agent per resident,
+  ``shuffle_do("step")`` each day, the same resident daily update) on the urban default and
+  the county at each ``--baseline-sizes`` (default 10,000 and 100,000).
+
+It reports build time, run time, resident-days per second (run only, and including the build),
+CPU time and peak resident memory (``ru_maxrss`` of the child process), prints a Markdown table
+and the vectorised / baseline ratios, checks the targets of issues 2 and 6, and writes the
+figures with the machine, date and package versions to a JSON file (and the table beside it).
+
+    python experiments/benchmark.py                       # the full benchmark (~5 minutes)
+    python experiments/benchmark.py --sizes 2000 --baseline-sizes 2000 --days 20 --out x.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
+DEFAULT_BASELINE_SIZES = (10_000, 100_000)
+TARGETS = {
+    "rate_100k_min": 10e6,  # issue 6: resident-days/s at 100,000
+    "ratio_urban_min": 10.0,  # issue 2: x baseline at the urban default
+    "ratio_100k_min_issue2": 20.0,
+    "ratio_100k_min_issue6": 30.0,
+    "year_1m_max_s": 120.0,  # issue 6: 1,000,000-resident year, build + run
+    "peak_1m_max_mb": 4096.0,
+    "cost_ratio_1m_10k_max": 1.5,  # cost per resident-day (build included) at 1M vs 10k
+}
+
+
+# ------------------------------------------------------------------------------- child side
+def _config(topology: str, n: int | None, days: int, seed: int):
+    """The configuration the command line would run (``python -m sim topology=... ``)."""
+    import sim
+
+    overrides = [f"topology={topology}", f"run.days={days}", f"run.seed={seed}",
+                 "run.collect=true"]
+    if n is not None:
+        overrides.append(f"topology.n_residents={n}")
+    return sim.compose(overrides)
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kilobytes
+
+
+def child(spec: dict) -> dict:
+    """One measurement in this (fresh) process."""
+    import logging
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    t0 = time.perf_counter()
+    if spec["impl"] == "vectorised":
+        from sim import runner
+    else:
+        sys.path.insert(0, str(HERE))
+        from per_agent_baseline import timed_run
+    import_s = time.perf_counter() - t0  # sim, mesa, pandas, numba (kernels loaded)
+    import_rss = _peak_rss_mb()
+    cfg = _config(spec["topology"], spec["n"], spec["days"], spec["seed"])
+    cpu0 = time.process_time()
+    if spec["impl"] == "vectorised":
+        result = runner.run(cfg)
+        n = int(result.summary["n_residents"])
+        build, run = result.build_seconds, result.wall_seconds - result.build_seconds
+        rows = len(result.timeseries)
+    else:
+        out = timed_run(cfg, spec["days"])
+        n, build, run, rows = out["n_residents"], out["build_s"], out["run_s"], len(out["rows"])
+    cpu = time.process_time() - cpu0
+    if rows != spec["days"]:
+        raise RuntimeError(f"expected {spec['days']} daily rows, got {rows}")
+    days = spec["days"]
+    return {**spec, "n": n, "build_s": build, "run_s": run, "cpu_s": cpu,
+            "resident_days_per_s": n * days / run,
+            "resident_days_per_s_incl_build": n * days / (build + run),
+            "ns_per_resident_day_incl_build": 1e9 * (build + run) / (n * days),
+            # share of one core this process got: well below 1 means the machine was busy
+            "cpu_share": cpu / (build + run),
+            "import_s": import_s, "peak_rss_mb": _peak_rss_mb(),
+            "rss_after_imports_mb": import_rss}
+
+
+# ------------------------------------------------------------------------------ parent side
+def positive_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number (got {text!r})") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1 (got {value})")
+    return value
+
+
+def days_arg(text: str) -> int:
+    value = positive_int(text)
+    if value > 36500:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 36500 (got {value})")
+    return value
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(
+        description="Resident-days per second: vectorised model vs per-agent Mesa baseline.")
+    ap.add_argument("--sizes", type=positive_int, nargs="+", default=list(DEFAULT_SIZES),
+                    metavar="N", help="county sizes for the vectorised model "
+                                      "(default: 10000 100000 1000000)")
+    ap.add_argument("--baseline-sizes", type=positive_int, nargs="*",
+                    default=list(DEFAULT_BASELINE_SIZES), metavar="N",
+                    help="county sizes for the per-agent baseline (default: 10000 100000; "
+                         "none to skip)")
+    ap.add_argument("--days", type=days_arg, default=365, help="days simulated (default 365)")
+    ap.add_argument("--no-urban", action="store_true", help="skip the urban default case")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the per-agent baseline")
+    ap.add_argument("--repeat", type=positive_int, default=1,
+                    help="measure each case this many times and keep the fastest (default 1)")
+    ap.add_argument("--seed", type=int, default=20201, help="run.seed (default 20201)")
+    ap.add_argument("--out", type=Path, default=None, metavar="JSON",
+                    help="results file (default: experiments/results/benchmark-<date>.json); "
+                         "the Markdown table is written beside it (.md)")
+    ap.add_argument("--force", action="store_true", help="replace an existing --out file")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.seed < 0:
+        ap.error(f"argument --seed: must be >= 0 (got {args.seed})")
+    if args.out is None:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        args.out = HERE / "results" / f"benchmark-{stamp}.json"
+    if args.out.suffix != ".json":
+        ap.error(f"argument --out: must end in .json (got {args.out})")
+    if args.out.exists() and not args.force and not args.child:
+        ap.error(f"argument --out: {args.out} exists; choose another path or pass --force")
+    if args.out.exists() and args.out.is_dir():
+        ap.error(f"argument --out: {args.out} is a directory")
+    return args
+
+
+def run_child(spec: dict) -> dict:
+    """Measure ``spec`` in a fresh interpreter; a failure is recorded, not raised."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent)
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        return {**spec, "error": f"exit {proc.returncode}: {tail}"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def measure(spec: dict, repeat: int) -> dict:
+    best = None
+    for _ in range(repeat):
+        r = run_child(spec)
+        label = f"{spec['impl']:10s} {spec['topology']:6s} {r.get('n') or spec['n'] or '':>9}"
+        if "error" in r:
+            print(f"  {label}  FAILED {r['error']}", flush=True)
+            return r
+        print(f"  {label}  build {r['build_s']:7.2f}s  run {r['run_s']:8.2f}s  "
+              f"{r['resident_days_per_s'] / 1e6:7.2f} M resident-days/s  "
+              f"peak {r['peak_rss_mb']:7.0f} MB", flush=True)
+        if best is None or r["run_s"] + r["build_s"] < best["run_s"] + best["build_s"]:
+            best = r
+        best.setdefault("all_run_s", []).append(r["run_s"])
+    return best
+
+
+def machine() -> dict:
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError, AttributeError):
+        pass
+    try:
+        load = os.getloadavg()
+    except OSError:
+        load = None
+    return {"hostname": platform.node(), "cpu": cpu, "logical_cpus": os.cpu_count(),
+            "memory_gb": round(mem_gb, 1) if mem_gb else None, "os": platform.platform(),
+            "load_average_at_start": load}
+
+
+def versions() -> dict:
+    from sim import io
+
+    return io.versions()
+
+
+def _key(r: dict) -> tuple:
+    return (r["topology"], r["n"] if r["topology"] == "county" else None)
+
+
+def comparisons(results: list[dict]) -> list[dict]:
+    """Vectorised / baseline rate for every case measured both ways."""
+    vec = {_key(r): r for r in results if r["impl"] == "vectorised" and "error" not in r}
+    out = []
+    for b in results:
+        if b["impl"] != "baseline" or "error" in b or _key(b) not in vec:
+            continue
+        v = vec[_key(b)]
+        out.append({"topology": b["topology"], "n": v["n"],
+                    "vectorised_resident_days_per_s": v["resident_days_per_s"],
+                    "baseline_resident_days_per_s": b["resident_days_per_s"],
+                    "ratio": v["resident_days_per_s"] / b["resident_days_per_s"]})
+    return out
+
+
+def target_checks(results: list[dict], ratios: list[dict], days: int) -> list[dict]:
+    vec = {_key(r): r for r in results if r["impl"] == "vectorised" and "error" not in r}
+    ratio = {(c["topology"], c["n"] if c["topology"] == "county" else None): c["ratio"]
+             for c in ratios}
+    checks = []
+
+    def check(name, value, limit, ok):
+        checks.append({"target": name, "value": value, "limit": limit, "met": bool(ok)})
+
+    if days == 365:
+        if (r := vec.get(("county", 100_000))) is not None:
+            check("resident-days/s at 100,000 >= 10 M", r["resident_days_per_s"],
+                  TARGETS["rate_100k_min"], r["resident_days_per_s"] >= TARGETS["rate_100k_min"])
+        if (r := vec.get(("county", 1_000_000))) is not None:
+            t = r["build_s"] + r["run_s"]
+            check("1,000,000-resident year (build + run) <= 120 s", t,
+                  TARGETS["year_1m_max_s"], t <= TARGETS["year_1m_max_s"])
+            check("peak memory at 1,000,000 <= 4 GB (MB)", r["peak_rss_mb"],
+                  TARGETS["peak_1m_max_mb"], r["peak_rss_mb"] <= TARGETS["peak_1m_max_mb"])
+            if (s := vec.get(("county", 10_000))) is not None:
+                c = r["ns_per_resident_day_incl_build"] / s["ns_per_resident_day_incl_build"]
+                check("cost per resident-day 1,000,000 / 10,000 <= 1.5", c,
+                      TARGETS["cost_ratio_1m_10k_max"], c <= TARGETS["cost_ratio_1m_10k_max"])
+    if (x := ratio.get(("urban", None))) is not None:
+        check("x baseline at the urban default >= 10", x, TARGETS["ratio_urban_min"],
+              x >= TARGETS["ratio_urban_min"])
+    if (x := ratio.get(("county", 100_000))) is not None:
+        check("x baseline at 100,000 >= 20 (issue 2)", x, TARGETS["ratio_100k_min_issue2"],
+              x >= TARGETS["ratio_100k_min_issue2"])
+        check("x baseline at 100,000 >= 30 (issue 6)", x, TARGETS["ratio_100k_min_issue6"],
+              x >= TARGETS["ratio_100k_min_issue6"])
+    return checks
+
+
+def markdown(report: dict) -> str:
+    m, v = report["machine"], report["versions"]
+    lines = [f"Benchmark {report['date']} on {m['cpu']} ({m['logical_cpus']} logical CPUs, "
+             f"{m['memory_gb']} GB), one process; Python {v['python']}, numpy {v['numpy']}, "
+             f"Mesa {v['mesa']}; {report['days']} days, daily collection on; load average "
+             f"at start {_load(m)}. CPU share: CPU time / wall time of the measured process "
+             "(below 1: it waited for a core).", "",
+             "| implementation | topology | residents | import s | build s | run s | "
+             "resident-days/s | incl. build | CPU share | peak MB |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in report["results"]:
+        if "error" in r:
+            lines.append(f"| {r['impl']} | {r['topology']} | {r['n'] or 'default'} | "
+                         f"failed: {r['error']} |||||||")
+            continue
+        lines.append(f"| {r['impl']} | {r['topology']} | {r['n']:,} | {r['import_s']:.2f} | "
+                     f"{r['build_s']:.2f} | "
+                     f"{r['run_s']:.2f} | {r['resident_days_per_s'] / 1e6:.2f} M | "
+                     f"{r['resident_days_per_s_incl_build'] / 1e6:.2f} M | "
+                     f"{r['cpu_share']:.2f} | {r['peak_rss_mb']:.0f} |")
+    if report["comparisons"]:
+        lines += ["", "| topology | residents | vectorised / per-agent baseline |",
+                  "|---|---:|---:|"]
+        for c in report["comparisons"]:
+            lines.append(f"| {c['topology']} | {c['n']:,} | {c['ratio']:.1f}x "
+                         f"({c['vectorised_resident_days_per_s'] / 1e6:.2f} M vs "
+                         f"{c['baseline_resident_days_per_s'] / 1e6:.3f} M) |")
+    if report["targets"]:
+        lines += ["", "| target | value | met |", "|---|---:|---|"]
+        for t in report["targets"]:
+            value = t["value"]
+            shown = f"{value / 1e6:.2f} M" if value > 1e5 else f"{value:.2f}"
+            lines.append(f"| {t['target']} | {shown} | {'yes' if t['met'] else 'NO'} |")
+    return "\n".join(lines) + "\n"
+
+
+def _git_revision() -> str:
+    from sim import io
+
+    return io.git_revision()
+
+
+def _load(m: dict) -> str:
+    load = m.get("load_average_at_start")
+    return " / ".join(f"{x:.1f}" for x in load) if load else "unknown"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.child:
+        print(json.dumps(child(json.loads(args.child))))
+        return 0
+    specs = []
+    base = {"days": args.days, "seed": args.seed}
+    if not args.no_urban:
+        specs.append({"impl": "vectorised", "topology": "urban", "n": None, **base})
+    specs += [{"impl": "vectorised", "topology": "county", "n": n, **base} for n in args.sizes]
+    if not args.no_baseline:
+        if not args.no_urban:
+            specs.append({"impl": "baseline", "topology": "urban", "n": None, **base})
+        specs += [{"impl": "baseline", "topology": "county", "n": n, **base}
+                  for n in args.baseline_sizes]
+    report = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+              "machine": machine(), "versions": versions(), "git_revision": _git_revision(),
+              "days": args.days, "seed": args.seed, "repeat": args.repeat,
+              "command": [Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])],
+              "results": []}
+    print(f"benchmark: {len(specs)} cases, {args.days} days, each in a fresh process", flush=True)
+    for spec in specs:
+        report["results"].append(measure(spec, args.repeat))
+    report["comparisons"] = comparisons(report["results"])
+    report["targets"] = target_checks(report["results"], report["comparisons"], args.days)
+    table = markdown(report)
+    print()
+    print(table)
+    _write_atomic(args.out, json.dumps(report, indent=2) + "\n")
+    _write_atomic(args.out.with_suffix(".md"), table)
+    print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
+    return 1 if any("error" in r for r in report["results"]) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Compiled (numba) kernels for the daily metrics row, where numpy is slow.
+
+``wellbeing.mean(axis=0)`` on the (residents, 4) float32 scores is a row-by-row float32 sum in
+numpy, driven one 4-element row at a time (about 20x slower than a compiled loop); the counts by
+need level and pathway and by volunteer state replace several masks and int64 casts. Each
+kernel computes exactly the numbers of the numpy expression in its docstring (same float32
+additions in the same order, no fast-math), so outputs are byte-identical;
+``tests/test_kernels.py`` checks each against its numpy reference. (Selections and the wellbeing
+update stay in numpy: with plain-int codes numpy is as fast or faster there.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def column_means_f32(w: np.ndarray) -> np.ndarray:
+    """``w.mean(axis=0)`` for a C-ordered (n, k) float32 array: numpy sums axis 0 of such an
+    array row by row in float32, then divides by n. (Four columns, the ONS4 scores, keep their
+    sums in registers: the same additions in the same order.)"""
+    n, k = w.shape
+    acc = np.zeros(k, np.float32)
+    if k == 4:
+        a0 = a1 = a2 = a3 = np.float32(0.0)
+        for i in range(n):
+            a0 += w[i, 0]
+            a1 += w[i, 1]
+            a2 += w[i, 2]
+            a3 += w[i, 3]
+        acc[0], acc[1], acc[2], acc[3] = a0, a1, a2, a3
+    else:
+        for i in range(n):
+            for j in range(k):
+                acc[j] += w[i, j]
+    return acc / np.float32(n)
+
+
+@njit(cache=True, nogil=True)
+def count_need_by_pathway(need: np.ndarray, pathway: np.ndarray, n_levels: int, n_paths: int
+                          ) -> np.ndarray:
+    """(n_levels, n_paths) counts of residents by need level and pathway."""
+    out = np.zeros((n_levels, n_paths), np.int64)
+    n_none = 0  # most residents: counted in a register, not a table cell
+    for i in range(need.shape[0]):
+        if need[i] == 0 and pathway[i] == 0:
+            n_none += 1
+        else:
+            out[need[i], pathway[i]] += 1
+    out[0, 0] += n_none
+    return out
+
+
+@njit(cache=True, nogil=True)
+def count_codes(codes: np.ndarray, n_codes: int) -> np.ndarray:
+    """``np.bincount(codes, minlength=n_codes)`` for small non-negative int8 codes."""
+    lanes = np.zeros((4, n_codes), np.int64)  # four tables: runs of one code do not serialise
+    n = codes.shape[0]
+    for i in range(n):
+        lanes[i & 3, codes[i]] += 1
+    return lanes.sum(axis=0)
+
+
+def _warm_up() -> None:
+    """Load (or compile, on first use) every kernel for the argument types the model passes,
+    so a process pays numba's start-up once, at import, not inside the first simulated day."""
+    i8 = np.zeros(2, np.int8)
+    w = np.zeros((2, 4), np.float32)
+    column_means_f32(w)
+    count_need_by_pathway(i8, i8, 4, 6)
+    count_codes(i8, 8)
+
+
+_warm_up()

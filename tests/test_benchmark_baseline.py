@@ -1,0 +1,149 @@
+"""The per-agent Mesa baseline does the same resident work as the vectorised model, and the
+benchmark runs end to end from its command line."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sim
+from sim.processes import help_seeking
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARK = ROOT / "experiments" / "benchmark.py"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "experiments" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+baseline = _load("per_agent_baseline")
+
+# Services that would route help seekers (link workers, groups, intermediaries, helpful ties)
+# are switched off, so in both implementations residents' needs follow only onset, escalation
+# and self-resolution, and help seekers choose a channel that leads nowhere: the two models must
+# then agree in distribution.
+NO_SERVICES = [
+    "topology.urban.link_workers=0", "topology.urban.formal_charities=0",
+    "topology.urban.community_groups=0", "topology.urban.locality_officer=false",
+    "topology.place_lio=false", "topology.place_charities=0", "topology.nhs_trust=false",
+    "help_seeking.p_informal_help_per_helper=0",
+]
+
+
+def _config(*overrides: str):
+    return sim.compose(["topology=urban", "topology.n_residents=3000", "run.days=150",
+                        *overrides])
+
+
+def test_baseline_agents_use_the_models_onset_probability_and_channel_weights():
+    model = baseline.PerAgentModel(_config("run.seed=4"))
+    source = model.source
+    agents = sorted(model.agents, key=lambda a: a.index)
+    assert [a.index for a in agents] == list(range(source.pop.n))
+    onset = np.array([a.onset_p for a in agents])
+    np.testing.assert_allclose(onset, source.onset_p, rtol=1e-6)
+    idx = np.arange(0, source.pop.n, 7)
+    expected = help_seeking.channel_weights(source, idx)
+    got = np.array([agents[i].channel_weights() for i in idx])
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert expected[:, 1].max() > 0 and expected[:, 3].max() > 0  # channels really vary
+
+
+def test_baseline_support_ends_like_complete_support():
+    model = baseline.PerAgentModel(_config("run.seed=4", "need.p_resolve_on_completion=0",
+                                           "need.p_resolve_complex_on_completion=0"))
+    agent = next(iter(model.agents))
+    agent.need, agent.pathway, agent.until = 3, baseline.P_GROUP, 1
+    model.step()  # day 1: support due; never resolves (probability 0): one level lower
+    assert (agent.need, agent.pathway) == (2, baseline.P_NONE)
+    assert model.rows[-1]["new_support_completed"] == 1
+    assert model.rows[-1]["new_need_resolved_by_support"] == 0
+
+
+def _summaries(rows) -> dict[str, float]:
+    keys_mean = ("n_in_need", "n_need_low", "n_need_moderate", "n_need_complex", "n_unmet_need")
+    keys_sum = ("new_need_onsets", "new_need_escalations", "new_need_self_resolved",
+                "new_help_seekers")
+    out = {k: float(np.mean([r[k] for r in rows])) for k in keys_mean}
+    out.update({k: float(np.sum([r[k] for r in rows])) for k in keys_sum})
+    out["final_life_satisfaction"] = float(rows[-1]["mean_wellbeing_life_satisfaction"])
+    out["final_anxiety"] = float(rows[-1]["mean_wellbeing_anxiety"])
+    return out
+
+
+@pytest.mark.slow
+def test_baseline_and_vectorised_model_agree_in_distribution():
+    """Need prevalence by level, need flows, help seeking and wellbeing: means over replicates
+    agree within 4 standard errors (and 8 %), with support switched off in both."""
+    vec, per = [], []
+    for seed in range(4):
+        cfg = _config(f"run.seed={seed}", *NO_SERVICES)
+        result = sim.run(cfg)
+        assert result.timeseries["n_pathway_group"].max() == 0  # nothing routes anyone
+        vec.append(_summaries(result.timeseries.to_dict("records")))
+        model = baseline.PerAgentModel(cfg)
+        model.run(cfg.run.days)
+        per.append(_summaries(model.rows))
+    for key in vec[0]:
+        a = np.array([v[key] for v in vec])
+        b = np.array([v[key] for v in per])
+        se = np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
+        diff = abs(a.mean() - b.mean())
+        assert diff <= max(4 * se, 0.08 * abs(a.mean())), (key, a.mean(), b.mean(), se)
+    assert np.mean([v["new_need_onsets"] for v in vec]) > 100  # the comparison has power
+
+
+def test_benchmark_runs_end_to_end_on_a_tiny_size(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARK), "--sizes", "1500", "--baseline-sizes", "1500",
+         "--days", "4", "--no-urban", "--out", str(out)],
+        capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    assert {r["impl"] for r in report["results"]} == {"vectorised", "baseline"}
+    for r in report["results"]:
+        assert r["n"] == 1500 and r["days"] == 4
+        assert r["run_s"] > 0 and r["resident_days_per_s"] > 0 and r["peak_rss_mb"] > 10
+    (ratio,) = report["comparisons"]
+    assert ratio["ratio"] == pytest.approx(
+        ratio["vectorised_resident_days_per_s"] / ratio["baseline_resident_days_per_s"])
+    assert report["versions"]["numpy"] and report["versions"]["mesa"]
+    assert report["machine"]["logical_cpus"] >= 1 and report["date"]
+    table = out.with_suffix(".md").read_text()
+    assert "| vectorised | county | 1,500 |" in table and "per-agent baseline" in table
+    assert "ratio" not in proc.stderr.lower()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--sizes", "0"], "--sizes: must be >= 1"),
+    (["--days", "ten"], "--days: must be a whole number"),
+    (["--days", "40000"], "--days: must be between 1 and 36500"),
+    (["--out", "results.txt"], "--out: must end in .json"),
+])
+def test_benchmark_rejects_bad_flags_and_writes_nothing(tmp_path, args, message):
+    proc = subprocess.run([sys.executable, str(BENCHMARK), *args], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_benchmark_refuses_to_overwrite_results(tmp_path):
+    out = tmp_path / "mine.json"
+    out.write_text("{}")
+    proc = subprocess.run([sys.executable, str(BENCHMARK), "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "exists" in proc.stderr
+    assert out.read_text() == "{}"

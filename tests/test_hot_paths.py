@@ -1,0 +1,82 @@
+"""The faster forms of hot-path code compute what the plain forms they replaced computed."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import sim
+from sim.agents.organisations import GroupKind, weighted_choice
+from sim.model import CommunityModel
+from sim.rng import Streams
+from sim.state import NEED, PATHWAY, VSTATE, Need, Pathway, VolunteerState
+from sim.topology.builders import canonical_edges
+
+
+def test_codes_are_the_enum_values_as_plain_ints():
+    for codes, enum in ((NEED, Need), (PATHWAY, Pathway), (VSTATE, VolunteerState)):
+        assert len(codes) == len(enum) and list(codes) == [int(m) for m in enum]
+        for member in enum:
+            value = getattr(codes, member.name)
+            assert type(value) is int and value == member
+    arr = np.array([0, 1, 2, 3, 5], np.int8)
+    assert ((arr >= PATHWAY.GROUP) == (arr >= Pathway.GROUP)).all()
+    assert (arr >= PATHWAY.GROUP).dtype == bool
+
+
+def test_weighted_choice_matches_cumsum_searchsorted():
+    weights_rng = np.random.default_rng(3)
+    a, b = np.random.default_rng(9), np.random.default_rng(9)
+    for _ in range(2000):
+        w = weights_rng.integers(1, 40, size=weights_rng.integers(1, 12)) + 1.0
+        if weights_rng.random() < 0.5:
+            w = w ** 1.7
+        c = np.cumsum(w)
+        expected = int(np.searchsorted(c, a.random() * c[-1], side="right"))
+        assert weighted_choice(b, w if weights_rng.random() < 0.5 else w.tolist()) == expected
+
+
+def test_canonical_edges_match_unique():
+    rng = np.random.default_rng(1)
+    n = 500
+    edges = rng.integers(0, n, size=(4000, 2))
+    lo, hi = np.minimum(edges[:, 0], edges[:, 1]), np.maximum(edges[:, 0], edges[:, 1])
+    key = np.unique(lo[lo != hi] * n + hi[lo != hi])
+    np.testing.assert_array_equal(canonical_edges(edges, n), np.stack([key // n, key % n], 1))
+    assert canonical_edges(np.zeros((0, 2), np.int64), n).shape == (0, 2)
+    assert canonical_edges(np.array([[3, 3]]), n).shape == (0, 2)
+
+
+def test_named_streams_are_the_same_generators_by_attribute_and_key():
+    s = Streams(5)
+    gen = s.need
+    assert s.need is gen is s["need"]
+    assert Streams(5).need.random() == Streams(5)["need"].random()
+
+
+def test_unit_flags_and_intermediaries_match_their_definitions():
+    cfg = sim.compose(["topology=county", "topology.n_residents=6000", "run.days=5",
+                       "intermediaries.hub_signposts_per_day=3"])
+    model = CommunityModel(cfg)
+    model.run(3)
+
+    def check():
+        model.refresh_unit_flags()
+        for u in range(len(model.units)):
+            naive = [h for h in model.intermediaries if h.unit in (u, -1)]
+            assert model.intermediaries_for(u) == naive
+            groups = [g for g in (*model.groups_by_unit.get(u, ()),
+                                  *model.groups_by_unit.get(-1, ()))
+                      if g.is_open and not g.distanced and g.kind is not GroupKind.LIO]
+            assert model.unit_has_groups[u] == float(bool(groups))
+            assert model.unit_has_intermediary[u] == float(
+                any(h.daily_capacity() > 0 for h in naive))
+
+    check()
+    hub = model.add_intermediary("locality_officer", 0)
+    assert hub in model.intermediaries_for(0) and hub not in model.intermediaries_for(1)
+    model.remove_intermediary(hub)
+    assert hub not in model.intermediaries_for(0)
+    for g in model.groups_by_unit.get(0, ()):
+        g.distanced = True
+    check()
+    assert model.unit_has_groups[0] == 1.0  # place-level groups still reach unit 0

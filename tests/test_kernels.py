@@ -1,0 +1,40 @@
+"""The compiled kernels compute exactly (bit for bit) what their numpy references compute."""
+
+import numpy as np
+import pytest
+
+from sim import kernels
+from sim.state import Pathway
+
+
+@pytest.fixture
+def state():
+    rng = np.random.default_rng(5)
+    n = 5003
+    need = rng.integers(0, 4, n).astype(np.int8)
+    need[rng.random(n) < 0.7] = 0
+    pathway = np.where(need > 0, rng.integers(0, len(Pathway), n), 0).astype(np.int8)
+    w = (rng.random((n, 4)) * 10).astype(np.float32)
+    targets = (rng.random((3, 4)) * 10).astype(np.float32)
+    offset = np.zeros((n, 4), np.float32)
+    offset[rng.random(n) < 0.05, 0] = -0.5
+    return need, pathway, w, targets, offset
+
+
+def test_column_means_match_numpy_bit_for_bit(state):
+    w = state[2]
+    assert kernels.column_means_f32(w).tobytes() == w.mean(axis=0).tobytes()
+    assert kernels.column_means_f32(w[:1]).tobytes() == w[:1].mean(axis=0).tobytes()
+    three = np.ascontiguousarray(w[:, :3])
+    assert kernels.column_means_f32(three).tobytes() == three.mean(axis=0).tobytes()
+
+
+def test_counts_match_bincount(state):
+    need, pathway = state[0], state[1]
+    table = kernels.count_need_by_pathway(need, pathway, 4, len(Pathway))
+    expected = np.bincount(need.astype(np.intp) * len(Pathway) + pathway,
+                           minlength=4 * len(Pathway)).reshape(4, len(Pathway))
+    np.testing.assert_array_equal(table, expected)
+    np.testing.assert_array_equal(kernels.count_codes(pathway, len(Pathway)),
+                                  np.bincount(pathway, minlength=len(Pathway)))
+
