@@ -87,6 +87,7 @@ class CommunityModel(mesa.Model):
         self.commissioner: Commissioner | None = None
         self.emergency_start = -1  # day the current emergency began (-1: none)
         self.response_mobilised_day = -1  # day the emergency response cell first acted
+        self.processing_multiplier = 1.0  # volunteer-management scale-up (emergency response)
         self.timeline = events.Timeline.from_config(cfg.events)
 
         topo = build_topology(cfg.topology, streams.topology)

@@ -53,7 +53,7 @@ class Organisation(mesa.Agent):
         """Whole applications the volunteer-management function can handle today."""
         if not self.is_open:
             return 0
-        self._application_credit += self.application_rate
+        self._application_credit += self.application_rate * self.model.processing_multiplier
         k = int(self._application_credit)
         self._application_credit -= k
         return k

@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents.organisations import GroupKind
-from sim.state import Pathway
-from sim.state import VolunteerState as V
+from sim.state import PATHWAY as Pathway  # plain ints: fast in numpy
+from sim.state import VSTATE as V
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -35,8 +34,7 @@ def respond(model: CommunityModel) -> None:
         return
     if model.response_mobilised_day < model.emergency_start:
         model.response_mobilised_day = model.day
-        for org in model.organisations:
-            org.application_rate *= e.processing_multiplier
+        model.processing_multiplier = e.processing_multiplier  # every organisation, new ones too
     _take_on_vulnerable(model)
     if (model.day - model.response_mobilised_day) % 7 == 0:
         _crisis_ties(model)
@@ -44,9 +42,7 @@ def respond(model: CommunityModel) -> None:
 
 def stand_down(model: CommunityModel) -> None:
     """The emergency is over: volunteer management returns to its normal capacity."""
-    if model.response_mobilised_day >= model.emergency_start >= 0:
-        for org in model.organisations:
-            org.application_rate /= model.cfg.emergency.processing_multiplier
+    model.processing_multiplier = 1.0
 
 
 def _take_on_vulnerable(model: CommunityModel) -> None:
@@ -77,8 +73,7 @@ def _crisis_ties(model: CommunityModel) -> None:
     for gp in model.gp_practices:
         if rng.random() >= p:
             continue
-        options = [g for g in model.open_groups_reachable(gp.unit)
-                   if g.index not in gp.vcse_ties and g.kind is not GroupKind.LIO]
+        options = [g for g in model.open_groups_reachable(gp.unit) if g.index not in gp.vcse_ties]
         if options:
             g = options[int(rng.integers(len(options)))]
             gp.vcse_ties.append(g.index)
