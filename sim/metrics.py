@@ -35,6 +35,9 @@ FLOWS = (
     "sum_days_to_first_support", "new_emergency_responses", "new_crisis_ties",
     "new_vol_tasks_hospital", "new_lw_posts_added", "new_lw_posts_ended",
     "new_commissioned_places", "new_outreach_contacts",
+    "new_referrals_gave_up", "new_lw_sessions", "new_lw_sessions_deferred", "new_vol_hours",
+    "new_vol_tasks_unstaffed", "new_emergency_responses_short_of_volunteers",
+    "new_pc_mobilisations", "new_mutual_aid_support",
 )
 CUMULATIVE = (
     "new_need_onsets", "new_gp_consultations", "new_gp_consultations_nonmedical",
@@ -50,7 +53,7 @@ CUMULATIVE = (
 def daily_row(model: CommunityModel) -> dict[str, float]:
     """Stocks at the end of the day plus the day's flows."""
     pop = model.pop
-    row: dict[str, float] = {"day": model.day}
+    row: dict[str, float] = {"day": model.output_day}
     by_level_path = kernels.count_need_by_pathway(pop.need, pop.pathway, len(Need), len(Pathway))
     need_counts = by_level_path.sum(axis=1)
     unmet_counts = by_level_path[:, :Pathway.WAITING + 1].sum(axis=1)
@@ -79,6 +82,19 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     tasked_7d = int(np.count_nonzero(on_duty & (pop.vlast_task > model.day - 7)))
     row["frac_on_duty_tasked_7d"] = tasked_7d / n_on_duty if n_on_duty else 0.0
     row["n_link_workers"] = len(model.link_workers)
+    inbox = waiting = caseload = light = 0
+    for lw in model.link_workers:
+        inbox += len(lw.inbox)
+        waiting += len(lw.waiting)
+        caseload += len(lw.caseload)
+        light += len(lw.light)
+    row["n_lw_inbox"] = inbox
+    row["n_lw_waiting_list"] = waiting
+    row["n_lw_caseload"] = caseload
+    row["n_lw_light_touch"] = light
+    row["n_lw_hours_available"] = model.lw_budget_today * len(model.link_workers)
+    offered = pop.vhours_offer[on_duty]
+    row["n_vol_hours_offered_per_week"] = float(offered.sum(dtype=np.float64))
     n_open = n_listed = n_clients = 0
     for g in model.groups:
         n_clients += g.n_clients
@@ -117,6 +133,13 @@ def finalise(rows: list[dict]) -> pd.DataFrame:
     for name in CUMULATIVE:
         df["cum_" + name.removeprefix("new_")] = df[name].cumsum()
     df["cum_unmet_need_days"] = df["n_unmet_need"].cumsum()
+    week = df["new_vol_hours"].rolling(7, min_periods=1).sum() * 7 / np.minimum(
+        np.arange(1, len(df) + 1), 7)
+    offered = df["n_vol_hours_offered_per_week"].astype(float)
+    # hours given in the last 7 days per hour a week offered by volunteers on duty now (at
+    # most 1: volunteers who left during the week gave hours no longer offered)
+    df["frac_vol_hours_utilisation"] = np.where(
+        offered > 0, np.minimum(week / offered.where(offered > 0, 1), 1.0), 0.0)
     tot = df["new_gp_consultations"].cumsum()
     df["frac_gp_consultations_nonmedical"] = np.where(
         tot > 0, df["new_gp_consultations_nonmedical"].cumsum() / tot.where(tot > 0, 1), 0.0)
@@ -136,7 +159,7 @@ def _share_by(mask_num: np.ndarray, mask_den: np.ndarray, key: np.ndarray) -> di
 def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
     """One run's outcome figures (a flat dict: the summary table's row)."""
     pop = model.pop
-    n, days = pop.n, model.day
+    n, days = pop.n, model.output_day
     s: dict = {"seed": model.cfg.run.seed, "replicate": model.cfg.run.replicate,
                "topology": model.cfg.topology.kind, "days": days, "n_residents": n}
     if not ts.empty:
@@ -194,7 +217,14 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
         s["reescalations"] = int(ts["new_reescalations"].sum())
         s["vol_tasks"] = int(ts["new_vol_tasks"].sum())
         s["vol_tasks_hospital"] = int(ts["new_vol_tasks_hospital"].sum())
-        s["vol_hours"] = s["vol_tasks"] * model.cfg.volunteers.hours_per_week
+        s["vol_hours"] = float(ts["new_vol_hours"].sum())
+        s["mean_frac_vol_hours_utilisation"] = float(ts["frac_vol_hours_utilisation"].mean())
+        s["vol_tasks_unstaffed"] = int(ts["new_vol_tasks_unstaffed"].sum())
+        s["referrals_gave_up"] = int(ts["new_referrals_gave_up"].sum())
+        s["mean_n_lw_waiting"] = float((ts["n_lw_inbox"] + ts["n_lw_waiting_list"]).mean())
+        s["mean_n_lw_caseload"] = float(ts["n_lw_caseload"].mean())
+        avail = float(ts["n_lw_hours_available"].sum())
+        s["frac_lw_hours_used"] = float(ts["new_lw_hours"].sum()) / avail if avail else 0.0
         s["frac_vol_tasks_community"] = (1.0 - s["vol_tasks_hospital"] / s["vol_tasks"]
                                          if s["vol_tasks"] else float("nan"))
         s["vol_retrainings"] = int(ts["new_vol_retrained"].sum())
@@ -208,8 +238,9 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
         for k, name in enumerate(ONS4):
             s[f"final_mean_wellbeing_{name}"] = float(last[f"mean_wellbeing_{name}"])
     s["bounced_residents"] = int((pop.bounces > 0).sum())
-    s["mean_lw_referrals_per_referred"] = (float(pop.lw_referrals[pop.lw_referrals > 0].mean())
-                                           if (pop.lw_referrals > 0).any() else float("nan"))
+    referrals = pop.lw_referrals - getattr(model, "lw_referrals_at_start", 0)
+    s["mean_lw_referrals_per_referred"] = (float(referrals[referrals > 0].mean())
+                                           if (referrals > 0).any() else float("nan"))
     # reach and unmet need by group (equity)
     ever = pop.ever_need
     for label, key in (("deprivation", pop.deprivation), ("rural", pop.rural.astype(int)),
@@ -220,7 +251,7 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
             sel = key == k
             s[f"unmet_days_per_resident_by_{label}_{k}"] = float(pop.unmet_days[sel].mean())
     # the client profile of people referred to link workers (compare 004:464-474)
-    ref = pop.lw_referrals > 0
+    ref = referrals > 0
     if ref.any():
         adults = ref & (pop.age >= 16)
         s["client_mean_age"] = float(pop.age[ref].mean())
@@ -231,13 +262,28 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
     degrees = [gp.initial_vcse_degree for gp in model.gp_practices]
     s["frac_gp_vcse_degree_1"] = float(np.mean([d == 1 for d in degrees])) if degrees else 0.0
     s["frac_gp_vcse_degree_2"] = float(np.mean([d == 2 for d in degrees])) if degrees else 0.0
-    s["emergency_start_day"] = model.emergency_start
+    s["emergency_start_day"] = (model.emergency_start - model.day0
+                                if model.emergency_start >= 0 else -1)
     s["emergency_days_to_first_response"] = (
         float(model.response_mobilised_day - model.emergency_start)
         if model.response_mobilised_day >= model.emergency_start >= 0 else float("nan"))
+    s["emergency_days_to_community_support"] = _days_to_community_support(model, ts)
     s.update(_grant_summary(model))
     s.update(model.evaluation.summary())
     return s
+
+
+def _days_to_community_support(model: CommunityModel, ts: pd.DataFrame) -> float:
+    """Days from the emergency's start to the first resident taken on by emergency community
+    support (a buddy, the response cell or a mutual aid group); NaN without an emergency or
+    without such support."""
+    start = model.emergency_start - model.day0 if model.emergency_start >= 0 else -1
+    if start < 0 or ts.empty:
+        return float("nan")
+    after = ts[ts["day"] > start]
+    acted = after[(after["new_buddied"] + after["new_emergency_responses"]
+                   + after["new_mutual_aid_support"]) > 0]
+    return float(acted["day"].iloc[0] - start) if len(acted) else float("nan")
 
 
 def _grant_summary(model: CommunityModel) -> dict:

@@ -28,6 +28,10 @@ from sim.topology import UnitInfo, build_topology
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
+BANK_HOLIDAYS = frozenset((1, 95, 98, 125, 146, 237, 359, 360))
+"""Days of the model year with no link-worker work: New Year, Good Friday, Easter Monday, the
+May, spring and August bank holidays, Christmas and Boxing Day (fixed dates: an assumption)."""
+
 
 class CommunityModel(mesa.Model):
     """Residents, volunteers, link workers, VCSE groups, GP practices and intermediaries on a
@@ -35,8 +39,12 @@ class CommunityModel(mesa.Model):
 
     Step order (every day, after ``model.day`` advances):
 
+    0. **Burn-in**: the model is built and first runs ``run.burn_in_days`` days under
+       baseline conditions (no events, nothing recorded), so output day 1 finds a community in
+       its normal state; ``model.day`` counts every simulated day, ``model.output_day`` the
+       days since the burn-in ended. Scenario events are dated in output days.
     1. **Events** due today are applied (``sim.events``; the scenario timeline). Day-0
-       events apply once the model is built, before the first step (day 1).
+       events apply once the burn-in is over, before output day 1.
     2. **Need**: onset (one uniform per resident from the ``need`` stream), escalation or
        self-resolution of unmet need, and the end of group, informal and statutory support
        (resolution, or one level lower).
@@ -62,7 +70,9 @@ class CommunityModel(mesa.Model):
     10. **Measurement**: evaluation follow-ups fall due; the day's metrics row is collected.
     """
 
-    def __init__(self, config: Config | None = None):
+    def __init__(self, config: Config | None = None, *, start: bool = True):
+        """Build the world from ``config`` and run its burn-in; with ``start=False`` stop
+        before :meth:`start_output` (``sim.burn_in`` saves that state for reuse)."""
         cfg = validate(copy.deepcopy(config) if config is not None else Config())
         streams = Streams(cfg.run.seed, cfg.run.replicate)
         super().__init__(rng=int(streams.seed_sequence("mesa").generate_state(1)[0]))
@@ -88,6 +98,10 @@ class CommunityModel(mesa.Model):
         self.emergency_start = -1  # day the current emergency began (-1: none)
         self.response_mobilised_day = -1  # day the emergency response cell first acted
         self.processing_multiplier = 1.0  # volunteer-management scale-up (emergency response)
+        self.day0 = 0  # model day on which output day 0 falls (the end of the burn-in)
+        self.burning_in = False
+        self.started = False
+        self.lw_budget_today = 0.0
         self.timeline = events.Timeline.from_config(cfg.events)
 
         topo = build_topology(cfg.topology, streams.topology)
@@ -97,7 +111,14 @@ class CommunityModel(mesa.Model):
         self.practices_of_unit = gp_of_unit
         self.pop: Population = build_population(topo, cfg, streams.population, gp_of_unit)
         self._build_organisations()
+        self.usual_groups: dict[tuple[int, GroupKind], int] = {}  # provision as built
+        self._capacity_credit = 0.0
+        for g in self.groups:
+            if g.kind in (GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP):
+                key = (g.unit, g.kind)
+                self.usual_groups[key] = self.usual_groups.get(key, 0) + 1
         self._build_ties()
+        volunteering.assign_hours_offered(self)
         self._seed_volunteers()
         self.onset_p = need.onset_probability(self)
         halving = cfg.help_seeking.gp_distance_halving_miles
@@ -116,8 +137,45 @@ class CommunityModel(mesa.Model):
             for i in range(self.pop.n):
                 self._residents[i] = Resident(self, i)
         self.timeline.check_against(self)
+        self._day0_flows: dict[str, float] = {}
+        self.burn_in(cfg.run.burn_in_days)
+        if start:
+            self.start_output()
+
+    # ------------------------------------------------------------------ burn-in and output
+    def burn_in(self, days: int) -> None:
+        """Run ``days`` days under baseline conditions: no events, nothing recorded."""
+        self.burning_in = True
+        try:
+            for _ in range(days):
+                self.step()
+        finally:
+            self.burning_in = False
+        self.flows = {}
+
+    def start_output(self) -> None:
+        """Output day 0: measurement starts from here and day-0 events set the scenario's
+        starting conditions. Per-resident tallies count from here on."""
+        if self.started:
+            return
+        self.started = True
+        self.day0 = self.day
+        pop = self.pop
+        self.rows = []
+        self.flows = {}
+        pop.unmet_days[:] = 0
+        pop.bounces[:] = 0
+        self.lw_referrals_at_start = pop.lw_referrals.copy()
+        pop.ever_need[:] = pop.need > 0
+        pop.ever_supported[:] = pop.first_support >= 0  # reached in the episode under way
+        self.evaluation.records = []
         events.apply_due(self)  # day-0 events set the starting conditions
         self._day0_flows, self.flows = self.flows, {}
+
+    @property
+    def output_day(self) -> int:
+        """Days simulated since the burn-in ended (0 before output day 1)."""
+        return self.day - self.day0
 
     # ------------------------------------------------------------------ construction
     def _build_practices(self) -> list[list[int]]:
@@ -168,8 +226,6 @@ class CommunityModel(mesa.Model):
                 listed = bool(rng.random() >= p.share_groups_off_radar)
                 self.add_group(GroupKind.COMMUNITY_GROUP, u.index, listed,
                                 f"{u.name}-group-{k + 1}")
-            if p.informal_network:
-                self.add_group(GroupKind.MUTUAL_AID, u.index, False, f"{u.name}-network")
             practices = [gp for gp in self.gp_practices if gp.unit == u.index]
             n_lw = p.link_workers if practices else 0  # shared off-site practice: its LWs serve
             for k in range(n_lw):
@@ -253,10 +309,15 @@ class CommunityModel(mesa.Model):
 
     def step(self) -> None:
         self.flows, self._day0_flows = self._day0_flows, {}  # day-0 events count in day 1
-        events.apply_due(self)
+        if self.started:
+            events.apply_due(self)
+        if self.day % 7 == 1:  # Monday
+            volunteering.new_week(self)
         need.need_onset(self)
         need.unmet_dynamics(self)
         need.end_due_support(self)
+        help_seeking.give_up_waiting(self)
+        self.lw_budget_today = self.link_worker_hours_today()
         self.refresh_unit_flags()
         for hub in self.intermediaries:
             hub.begin_day()
@@ -273,7 +334,7 @@ class CommunityModel(mesa.Model):
         wellbeing.update(self)
         self.pop.unmet_days += self.pop.unmet()
         self.evaluation.step()
-        if self.cfg.run.collect:
+        if self.cfg.run.collect and self.started:
             self.rows.append(metrics.daily_row(self))
 
     def _groups_step(self) -> None:
@@ -294,15 +355,34 @@ class CommunityModel(mesa.Model):
             if day % p.lio_directory_refresh_days == 0:
                 for lw in self.link_workers:
                     lw.refresh_directory(self.groups)
-            if day % p.lio_new_group_days == 0:
-                u = self.units[int(rng.integers(len(self.units)))]
-                self.add_group(GroupKind.COMMUNITY_GROUP, u.index, True,
-                               f"{u.name}-new-group-{day}")
-                self.count("new_groups_formed")
+            usual = sum(self.usual_groups.values())
+            self._capacity_credit += max(usual / 20.0, 1.0) / p.lio_new_group_days
+            while self._capacity_credit >= 1.0:
+                self._capacity_credit -= 1.0
+                self._build_capacity()
         if self.cfg.emergency.active:
             self._mutual_aid_emerges(rng)
         if self.commissioner is not None:
             self.commissioner.step()
+
+    def _build_capacity(self) -> None:
+        """LIO capacity building (002:209, 002:248): a new group of the kind and place that has
+        lost the largest share of its usual provision (charities and community groups of each
+        unit and of the place, as built); nothing if none is short. Lost provision is rebuilt
+        slowly, and not at all without an open LIO."""
+        open_now: dict[tuple[int, GroupKind], int] = {}
+        for g in self.groups:
+            if g.is_open:
+                open_now[g.unit, g.kind] = open_now.get((g.unit, g.kind), 0) + 1
+        short = [((usual - open_now.get(key, 0)) / usual, key)
+                 for key, usual in self.usual_groups.items()
+                 if open_now.get(key, 0) < usual]
+        if not short:
+            return
+        _, (unit, kind) = max(short, key=lambda x: (x[0], -x[1][0], x[1][1].value))
+        name = self.units[unit].name if unit >= 0 else "place"
+        self.add_group(kind, unit, True, f"{name}-new-{kind.value}-{self.day}")
+        self.count("new_groups_formed")
 
     def _mutual_aid_emerges(self, rng: np.random.Generator) -> None:
         """In an emergency, mutual aid groups form where social capital is high (003:67)."""
@@ -348,12 +428,16 @@ class CommunityModel(mesa.Model):
         return lws[i % len(lws)] if lws else None
 
     def refer_to_link_worker(self, i: int, source: str) -> bool:
+        """Put resident ``i`` in their link worker's inbox (False if no link worker serves
+        their practice; a resident already waiting keeps their place)."""
         lw = self.link_worker_for(i)
         if lw is None:
             return False
+        if self.pop.pathway[i] == Pathway.WAITING:
+            return True
         self.pop.pathway[i] = Pathway.WAITING
         self.pop.lw_referrals[i] += 1
-        lw.inbox.append((i, source))
+        lw.inbox.append((i, source, int(self.pop.lw_referrals[i])))
         self.count(f"new_referrals_{source}")
         if source == "vcse":
             self.count("new_vcse_to_health_referrals")
@@ -374,6 +458,8 @@ class CommunityModel(mesa.Model):
         if from_health:
             self.count(f"new_referrals_result_{'declined' if result == 'not_reached' else result}")
         if result == "accepted":
+            if group.kind is GroupKind.MUTUAL_AID:
+                self.count("new_mutual_aid_support")
             pop = self.pop
             pop.provider[i] = g
             pop.matched[i] = True
@@ -495,13 +581,41 @@ class CommunityModel(mesa.Model):
             self.commissioner = Commissioner(self)
         return self.commissioner
 
+    def is_working_day(self, day: int | None = None) -> bool:
+        """Link workers' calendar: day 1 is a Monday; ``link_worker.working_days_per_week``
+        days from Monday; England's eight bank holidays off (fixed days of the year) when
+        ``link_worker.bank_holidays``."""
+        p = self.cfg.link_worker
+        d = self.day if day is None else day
+        if (d - 1) % 7 >= p.working_days_per_week:
+            return False
+        return not (p.bank_holidays and (d - 1) % 365 + 1 in BANK_HOLIDAYS)
+
+    def link_worker_hours_today(self) -> float:
+        """Contact hours each link worker has today (0 on days off)."""
+        p = self.cfg.link_worker
+        if not self.is_working_day():
+            return 0.0
+        return p.hours_per_week * p.contact_share / p.working_days_per_week
+
     def refresh_training_days(self) -> None:
         self.org_training_days = np.array([o.training_days for o in self.organisations])
 
-    def volunteer_tasks(self, idx: np.ndarray) -> None:
-        """Volunteers ``idx`` did a task today: goodwill rises, they are active."""
+    def volunteer_tasks(self, idx: np.ndarray, hours: float | np.ndarray,
+                        weeks_committed_days: int = 0) -> None:
+        """Volunteers ``idx`` did a task of ``hours`` today: the hours come off this week's
+        offer (callers choose volunteers with the hours left); a role that goes on for
+        ``weeks_committed_days`` days takes the same hours every week until it ends. Goodwill
+        rises and they are active."""
         pop = self.pop
         idx = np.asarray(idx, np.int64)
+        h = np.asarray(hours, np.float32)
+        pop.vhours_used[idx] += h
+        if weeks_committed_days:
+            pop.vhours_committed[idx] += h
+            pop.vcommitted_until[idx] = np.maximum(pop.vcommitted_until[idx],
+                                                   self.day + weeks_committed_days)
+        self.count("new_vol_hours", float(np.sum(np.broadcast_to(h, idx.shape), dtype=np.float64)))
         pop.vlast_task[idx] = self.day
         pop.goodwill[idx] = np.minimum(
             pop.goodwill[idx] + np.float32(self.cfg.volunteers.goodwill_gain_task), 2.0)

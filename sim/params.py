@@ -76,6 +76,15 @@ class RunParams:
               "false creates them on demand only")
     overwrite: bool = param(False, "CLI: replace results of a different configuration already "
                                    "in the run directory")
+    burn_in_days: int = param(
+        1460, "days simulated under baseline conditions before output day 1 (no events, no "
+             "outputs), so a run starts from a community in its normal state; scenario events "
+             "are dated from the end of the burn-in (docs/validation.md: stationarity)",
+        "assumption (measured: experiments/stationarity.py)", lo=0, hi=36500, unit="days")
+    burn_in_cache: str = param(
+        "", "folder where burnt-in states are saved and reused by runs that share topology, "
+            "parameters, seed and replicate ('' = none; sweeps use SWEEP_DIR/.burn_in). Files "
+            "are signed with a per-user key and only those are loaded")
 
 
 # --------------------------------------------------------------------------------------------
@@ -113,8 +122,10 @@ class UnitParams:
     locality_officer: bool = param(True, "an urban locality officer works in the unit",
                                    "000:80-81, 000:120")
     parish_council: bool = param(False, "a parish council acts as local hub", "000:86, 000:121")
-    informal_network: bool = param(False, "an informal village network (unconstituted group "
-                                          "led by a few key people)", "000:86, 000:121")
+    informal_network: bool = param(False, "in an emergency the parish council's key people "
+                                          "form an informal village network (unconstituted, "
+                                          "from residents who come forward); none in normal "
+                                          "times", "000:79, 000:86, 000:121")
     gp_vcse_ties_reach_unit: bool = param(
         True, "GP practices can form ties with the unit's groups (false: no link to health, "
               "as in Case B)", "000:87, 000:116")
@@ -285,14 +296,34 @@ class LinkWorkerParams:
                                   "assumption (full-time post; 002:160 prices it, 002:166-168 "
                                   "rural travel)", lo=1, hi=80, unit="hours")
     triage_per_day: int = count(4, "new referrals triaged per working day", "004:314", lo=1)
+    working_days_per_week: int = param(5, "days a week a link worker works (Monday first); "
+                                          "7 = every day", "004:326 ('two working days')",
+                                       lo=1, hi=7, unit="days")
+    bank_holidays: bool = param(True, "no link-worker work on England's eight bank holidays "
+                                      "(fixed days of the model year)", "assumption")
+    contact_share: float = prob(0.75, "share of contracted hours available for client contact "
+                                      "and travel (the rest: records, supervision, network "
+                                      "building)", "assumption; 000:92, 002:160")
+    assessment_hours: float = param(1.0, "hours of the initial assessment (triage) contact",
+                                    "004:804 ('1-hour initial assessment'), 004:564", lo=0,
+                                    unit="hours")
+    mean_days_before_giving_up: float = param(
+        60.0, "mean days a referred resident waits (inbox or waiting list) before giving up "
+              "(daily hazard 1/mean)", "assumption; 004:330, 004:414 (delays harm)", lo=1,
+        hi=36500, unit="days")
+    waiting_seek_elsewhere: float = prob(
+        0.5, "daily chance of seeking help through another channel (ties, a group, an "
+             "intermediary) while waiting for a link worker, relative to someone with nothing "
+             "under way", "assumption")
     light_touch_days: int = count(14, "length of light-touch support", "004:316, 004:324",
                                   lo=1)
     bespoke_days: int = count(49, "length of bespoke support (6-8 weeks)",
                               "004:324, 004:420", lo=1)
     bespoke_sessions: int = count(6, "sessions in bespoke support", "004:386, 004:734", lo=1)
     session_hours: float = param(1.0, "hours per session", "004:564", lo=0, unit="hours")
-    light_touch_hours: float = param(0.5, "hours for light-touch support", "004:582", lo=0,
-                                     unit="hours")
+    light_touch_hours: float = param(0.5, "hours of the follow-up call that closes light-touch "
+                                          "support (phone: no travel)", "004:326, 004:582",
+                                     lo=0, unit="hours")
     hidden_need_extra_days: int = count(21, "extra support days when a hidden need surfaces",
                                         "004:420")
     p_complex_beyond_scope: float = prob(0.4, "chance a complex client is beyond the link "
@@ -383,8 +414,15 @@ class GroupParams:
                                            "other than money (provision churn)", "002:244")
     lio_directory_refresh_days: int = count(60, "days between LIO directory refreshes",
                                             "002:205, 002:244", lo=1)
-    lio_new_group_days: int = count(150, "days between community groups formed by LIO "
-                                         "capacity building", "002:209, 002:248", lo=1)
+    lio_new_group_days: int = count(150, "days between the LIO's capacity-building efforts, "
+                                         "per 20 groups of usual provision: each helps a new "
+                                         "group start where a place has lost most of its "
+                                         "usual groups (lost provision is rebuilt slowly)",
+                                    "002:209, 002:248", lo=1)
+    reserve_floor_months: float = param(
+        1.0, "below this many months of core funding in reserve a group takes new clients "
+             "only up to what its income pays for (it cuts back before it closes)",
+        "assumption; 002:244, 004:628", lo=0, hi=120, unit="months")
     mag_formation_per_unit_per_day: float = prob(
         0.04, "daily chance a mutual aid group forms in a unit during an emergency "
               "(times social capital)", "003:67, 003:190")
@@ -400,6 +438,12 @@ class VolunteerParams:
                                             "event)", "003:228", lo=0)
     share_apply_to_lio: float = prob(0.5, "share of applications routed to the volunteer "
                                           "centre (LIO) rather than a local group", "003:160")
+    share_apply_to_hospital: float = prob(0.1, "share of applications made to the hospital "
+                                               "trust's volunteer service (where there is one)",
+                                          "assumption; 003:38, 003:146")
+    hospital_applications_per_day_per_10k: float = param(
+        0.5, "applications the hospital trust's volunteer service processes per day, per "
+             "10,000 residents", "assumption", lo=0, unit="applications/day/10k")
     goodwill_decay_waiting: float = param(0.02, "goodwill lost per day waiting to be "
                                                 "processed or trained", "003:39, 003:164", lo=0)
     goodwill_decay_idle: float = param(0.012, "goodwill lost per idle day", "003:39, 003:277",
@@ -408,17 +452,42 @@ class VolunteerParams:
     goodwill_sd: float = param(0.25, "spread of starting goodwill (around 1)", lo=0)
     idle_after_days: int = count(14, "days without a task before an active volunteer counts "
                                      "as idle", "003:277", lo=1)
-    p_attrition_per_day: float = prob(0.0006, "daily baseline chance an active volunteer stops")
+    p_attrition_per_day: float = prob(0.0011, "daily baseline chance an active volunteer stops "
+                                                "(about a third a year)")
     tasks_per_client_per_week: float = param(1.0, "volunteer tasks per supported client per "
                                                   "week", "003:206", lo=0)
-    hours_per_week: float = param(2.0, "hours a volunteer gives in a week's task ('a couple of "
-                                       "hours a week'; volunteer-hours outcome)", "003:206",
-                                  lo=0, unit="hours")
+    hours_per_week: float = param(2.0, "hours a week offered by most volunteers ('a couple of "
+                                       "hours a week')", "003:206", lo=0, hi=80, unit="hours")
+    share_one_day_a_week: float = prob(0.15, "share of volunteers who offer one day a week "
+                                             "instead", "003:206 (share: assumption)")
+    hours_one_day_a_week: float = param(7.5, "hours a week of a one-day-a-week volunteer",
+                                        "003:206", lo=0, hi=80, unit="hours")
+    group_task_hours: float = param(1.0, "volunteer hours per group task (a session with a "
+                                         "supported client)", "assumption", lo=0, hi=24,
+                                    unit="hours")
+    informal_task_hours: float = param(1.0, "hours a tie who volunteers spends helping a "
+                                            "resident who asks", "assumption", lo=0, hi=24,
+                                       unit="hours")
+    buddy_hours_per_week: float = param(1.0, "hours a week a buddy gives a vulnerable household "
+                                             "(calls, shopping, prescriptions)",
+                                        "assumption; 000:86, 000:461", lo=0, hi=80,
+                                        unit="hours")
+    response_hours_per_week: float = param(2.0, "hours a week a response-cell volunteer gives "
+                                                "one resident (food, medicines, contact)",
+                                           "assumption; 003:316", lo=0, hi=80, unit="hours")
+    hospital_task_hours: float = param(3.5, "hours of an in-hospital volunteer shift",
+                                       "assumption", lo=0, hi=24, unit="hours")
     passporting: bool = param(False, "checks and training recognised across organisations",
                               "003:246-254")
     lio_placement_per_day: float = param(4.0, "trained volunteers the LIO places with groups "
                                               "per day", "003:224", lo=0)
-    rejoin_latent_after_lapse: bool = param(False, "a lapsed volunteer can apply again")
+    rejoin_latent_after_lapse: bool = param(False, "a lapsed volunteer is at once willing to "
+                                                   "apply again (else after "
+                                                   "mean_years_lapsed)")
+    mean_years_lapsed: float = param(
+        3.0, "mean years before a lapsed volunteer is willing again (people's lives change; "
+             "keeps the willing pool from draining)", "assumption; 003:29, 003:206", lo=0.01,
+        hi=1000, unit="years")
 
 
 @dataclass
@@ -435,8 +504,16 @@ class IntermediaryParams:
                                                     "000:121-122")
     buddies_per_household: int = count(2, "buddy volunteers per vulnerable household",
                                        "000:86")
-    pc_ties_to_health: bool = param(False, "parish council has a tie to GP / link worker",
-                                    "000:87, 000:116")
+    pc_ties_to_health: bool = param(False, "a nominated councillor links the parish council to "
+                                           "the GP practice and link worker (a proposal, "
+                                           "000:121; the village had no such link, 000:87)",
+                                    "000:87, 000:116, 000:121")
+    pc_leaflet_share: float = prob(
+        0.5, "share of the village's willing residents who come forward when the council "
+             "leaflets every household in an emergency", "assumption; 000:86")
+    pc_mobilisation_lag_days: int = count(
+        3, "days from an emergency's start to the parish council's buddy scheme (the village "
+           "leafleted every household just before lockdown)", "assumption; 000:86")
     hub_signposts_per_day: int = count(0, "place-based hub front-door capacity (0: no hub)",
                                        "003:168-170")
 

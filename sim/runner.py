@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
 from sim import metrics
+from sim.burn_in import build_model
 from sim.model import CommunityModel
 from sim.params import Config
 
@@ -23,11 +25,14 @@ class RunResult:
     model: CommunityModel | None = None
 
 
-def run(config: Config | None = None, *, keep_model: bool = False, progress=None) -> RunResult:
-    """Build the model from ``config`` (default: ``Config()``), run ``config.run.days`` days and
-    return the daily table and summary. ``progress(day, days)`` is called after each day."""
+def run(config: Config | None = None, *, keep_model: bool = False, progress=None,
+        burn_in_cache: str | Path | None = None) -> RunResult:
+    """Build the model from ``config`` (default: ``Config()``), burn it in (or reuse a saved
+    burnt-in state from ``burn_in_cache``, default ``config.run.burn_in_cache``), run
+    ``config.run.days`` days and return the daily table and summary. ``progress(day, days)`` is
+    called after each day; ``build_seconds`` includes the burn-in."""
     t0 = time.perf_counter()
-    model = CommunityModel(config)
+    model = build_model(config, burn_in_cache)
     t1 = time.perf_counter()
     days = model.cfg.run.days
     for day in range(days):

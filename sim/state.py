@@ -125,6 +125,12 @@ class Population:
         self.goodwill = np.zeros(n, np.float32)
         self.vtrained_at = np.full(n, -1, np.int32)  # org whose training the volunteer holds
         self.nhs_volunteer = np.zeros(n, bool)
+        # volunteer time (hours a week): offered, used this week (Monday to Sunday), and the
+        # part of it that ongoing roles (buddying, response-cell support) take every week
+        self.vhours_offer = np.zeros(n, np.float32)
+        self.vhours_used = np.zeros(n, np.float32)
+        self.vhours_committed = np.zeros(n, np.float32)
+        self.vcommitted_until = np.zeros(n, np.int32)
 
     @property
     def n(self) -> int:
@@ -133,6 +139,10 @@ class Population:
     def neighbours(self, i: int) -> np.ndarray:
         a = self.adjacency
         return a.indices[a.indptr[i]:a.indptr[i + 1]]
+
+    def hours_left(self, idx: np.ndarray) -> np.ndarray:
+        """Volunteer hours still free this week for residents ``idx``."""
+        return self.vhours_offer[idx] - self.vhours_used[idx]
 
     def unmet(self) -> np.ndarray:
         """Mask of residents with a need and no support (including those waiting)."""

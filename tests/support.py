@@ -53,6 +53,7 @@ def config_groups() -> list[str]:
 
 # Switch off every random process, so a test drives exactly one behaviour by hand.
 QUIET = {
+    "run.burn_in_days": 0,
     "need.initial_prevalence": 0.0,
     "need.p_onset_per_day": 0.0,
     "need.p_escalate_low_per_day": 0.0,
@@ -110,6 +111,7 @@ def small_config(topology: str = "urban", days: int = 60, seed: int = 11, **valu
     with ``__`` for ``.`` (``link_worker__caseload_cap=3``)."""
     cfg = set_keys(Config(), SMALL_TOPOLOGIES[topology])
     cfg.run.days, cfg.run.seed = days, seed
+    cfg.run.burn_in_days = 365  # small worlds settle in a year (docs/validation.md)
     return set_keys(cfg, {k.replace("__", "."): v for k, v in values.items()})
 
 

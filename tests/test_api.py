@@ -39,10 +39,11 @@ def test_run_returns_a_daily_table_and_a_summary():
 def test_stepping_a_model_gives_the_same_table_as_run():
     cfg = small_config("urban", days=30, seed=4)
     model = sim.CommunityModel(cfg)
-    assert model.day == 0 and model.rows == []
+    assert model.output_day == 0 and model.rows == []
+    assert model.day == cfg.run.burn_in_days  # the burn-in is simulated, not recorded
     for day in range(1, 31):
         model.step()
-        assert model.day == day and len(model.rows) == day
+        assert model.output_day == day and len(model.rows) == day
     pd.testing.assert_frame_equal(model.timeseries(), sim.run(cfg).timeseries, check_exact=True)
 
 

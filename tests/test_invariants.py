@@ -34,6 +34,7 @@ STRESS = {
     "groups__lio_directory_refresh_days": 7, "groups__lio_new_group_days": 10,
     "groups__formal_charity__reserve_months": 0.5,
     "volunteers__p_apply_per_day": 0.01, "volunteers__rejoin_latent_after_lapse": True,
+    "volunteers__share_apply_to_hospital": 0.6,
     "intermediaries__hub_signposts_per_day": 5, "intermediaries__pc_ties_to_health": True,
 }
 
@@ -42,7 +43,8 @@ CASES = {
     "rural": small_config("rural", days=365),
     "county": small_config("county", days=365),
     "urban-crisis": small_config("urban", days=365, events=CRISIS,
-                                 volunteers__latent_share=0.5),
+                                 volunteers__latent_share=0.5,
+                                 volunteers__share_apply_to_hospital=0.6),
     "rural-crisis-stress": small_config("rural", days=365, events=CRISIS, **STRESS),
     "county-crisis-stress": small_config("county", days=365, seed=3, events=CRISIS, **STRESS),
 }
@@ -70,9 +72,11 @@ def check_day(model: CommunityModel, n: int) -> None:
     queued, held = set(), []
     for lw in model.link_workers:
         assert len(lw.caseload) <= cfg.link_worker.caseload_cap, f"day {day}: {lw.name}"
-        queued |= {i for i, _ in lw.inbox} | set(lw.waiting)
+        queued |= {e[0] for e in lw.inbox} | {e[0] for e in lw.waiting}
         held += [*lw.caseload, *lw.light]
-        assert all(end > day for end in [*lw.caseload.values(), *lw.light.values()])
+        assert all(left > 0 for _, left in lw.caseload.values())
+        assert lw.hours_today <= lw.budget_today + 1e-9, f"day {day}: {lw.name} over its hours"
+        assert lw.held_in_error() == [], f"day {day}: {lw.name} holds stale entries"
         assert all(model.organisations[g].kind is not GroupKind.LIO for g in lw.directory)
     waiting = pop.pathway == Pathway.WAITING
     holds(~waiting | np.isin(np.arange(n), list(queued)),
@@ -112,7 +116,8 @@ def check_day(model: CommunityModel, n: int) -> None:
 
     # the day's metrics row agrees with the state
     row = model.rows[-1]
-    assert row["day"] == day and row["n_residents"] == n
+    assert row["day"] == model.output_day and row["n_residents"] == n
+    holds(pop.vhours_used <= pop.vhours_offer + 1e-4, "volunteer within their weekly hours", day)
     assert row["n_in_need"] == int((~no_need).sum())
     assert row["n_vol_registered"] == int(registered.sum())
     assert row["n_pathway_waiting"] == int(waiting.sum())

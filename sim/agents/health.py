@@ -75,7 +75,14 @@ groups; the model represents the attributes it has)."""
 
 class LinkWorker(mesa.Agent):
     """A social prescriber: triage, light-touch or bespoke support within a caseload cap,
-    waiting list, matching from a directory that goes stale, hand-back to GP."""
+    waiting list, matching from a directory that goes stale, hand-back to GP.
+
+    Time is booked on the day the work happens, within the day's contact hours
+    (``model.lw_budget_today``: a working-day share of the contract, none at weekends or on
+    bank holidays): bespoke sessions that are due come first (oldest first), then the calls that
+    close light-touch support, then admissions from the waiting list (the first session), then
+    assessments of new referrals. Work that does not fit waits for the next working day, so
+    support stretches and queues grow when demand exceeds the hours (004:330)."""
 
     model: CommunityModel
     sector = "health"
@@ -89,11 +96,13 @@ class LinkWorker(mesa.Agent):
         self.name = name
         self.specialism = specialism  # "" or a key of SPECIALISMS: reaches out to that group
         self.travel_hours = travel_hours
-        self.inbox: deque[tuple[int, str]] = deque()
-        self.waiting: deque[int] = deque()
-        self.caseload: dict[int, int] = {}  # resident -> day bespoke support ends
-        self.light: dict[int, int] = {}  # resident -> day light-touch support ends
-        self.directory: set[int] = set()  # organisations believed open and taking referrals
+        # referrals not yet assessed: (resident, source, referral number); the number tells
+        # a live entry from one left by an earlier referral of the same resident
+        self.inbox: deque[tuple[int, str, int]] = deque()
+        self.waiting: deque[tuple[int, int]] = deque()  # assessed, for bespoke support
+        self.caseload: dict[int, list[int]] = {}  # resident -> [next session day, sessions left]
+        self.light: dict[int, int] = {}  # resident -> day the closing call is due
+        self.budget_today = 0.0
         self.hours_today = 0.0
         self.hours_total = 0.0
 
@@ -101,29 +110,48 @@ class LinkWorker(mesa.Agent):
     def step(self) -> None:
         m = self.model
         self.hours_today = 0.0
-        self._finish_due(self.light, bespoke=False)
-        self._finish_due(self.caseload, bespoke=True)
-        self._admit_from_waiting()
-        budget = m.cfg.link_worker.hours_per_week / 7.0
-        for _ in range(min(m.cfg.link_worker.triage_per_day, len(self.inbox))):
-            if self.hours_today >= budget:
-                break  # out of hours today (rural travel eats into them, 002:166-168)
-            i, source = self.inbox.popleft()
-            if m.pop.pathway[i] == Pathway.WAITING:
-                self._triage(i, source)
-        self._match_caseload()
-        if self.specialism:
-            self._reach_out()
+        self.budget_today = m.lw_budget_today
+        self.purge()
+        if self.budget_today > 0:
+            self._hold_sessions()
+            self._close_light_touch()
+            self._admit_from_waiting()
+            self._assess_inbox()
+            if self.specialism:
+                self._reach_out()
         self.hours_total += self.hours_today
         m.count("new_lw_hours", self.hours_today)
 
-    def _contact_hours(self, hours: float) -> None:
-        self.hours_today += hours + self.travel_hours
+    def _fits(self, hours: float) -> bool:
+        return self.hours_today + hours <= self.budget_today + 1e-9
+
+    def purge(self) -> None:
+        """Entries leave the inbox and waiting list when the resident is no longer waiting for
+        this referral: the need resolved, they were helped elsewhere or they gave up."""
+        pop = self.model.pop
+        waiting, seq = pop.pathway, pop.lw_referrals
+        w = Pathway.WAITING
+        if any(waiting[i] != w or seq[i] != k for i, _, k in self.inbox):
+            self.inbox = deque(e for e in self.inbox if waiting[e[0]] == w and seq[e[0]] == e[2])
+        if any(waiting[i] != w or seq[i] != k for i, k in self.waiting):
+            self.waiting = deque(e for e in self.waiting
+                                 if waiting[e[0]] == w and seq[e[0]] == e[1])
+
+    def _assess_inbox(self) -> None:
+        m = self.model
+        cost = m.cfg.link_worker.assessment_hours + self.travel_hours
+        done = 0
+        while self.inbox and done < m.cfg.link_worker.triage_per_day and self._fits(cost):
+            i, source, k = self.inbox.popleft()
+            if m.pop.pathway[i] != Pathway.WAITING or m.pop.lw_referrals[i] != k:
+                continue
+            self.hours_today += cost
+            done += 1
+            self._triage(i, source)
 
     def _triage(self, i: int, source: str) -> None:
         m, p = self.model, self.model.cfg.link_worker
         pop, rng = m.pop, m.streams.link_worker
-        self._contact_hours(m.cfg.link_worker.light_touch_hours)
         m.surface_hidden_need(i, rng)
         if not pop.self_referred[i] and rng.random() < p.p_client_disengages:
             pop.pathway[i] = Pathway.NONE
@@ -135,7 +163,7 @@ class LinkWorker(mesa.Agent):
         if pop.need[i] <= Need.LOW:
             self._light_touch(i)
         else:
-            self.waiting.append(i)
+            self.waiting.append((i, int(pop.lw_referrals[i])))
             self._admit_from_waiting()
 
     def _light_touch(self, i: int) -> None:
@@ -146,42 +174,72 @@ class LinkWorker(mesa.Agent):
         m.start_support(i, Pathway.LINK_WORKER, days)
         self.light[i] = m.day + days
 
-    def _admit_from_waiting(self) -> None:
-        m, p = self.model, self.model.cfg.link_worker
-        while self.waiting and len(self.caseload) < p.caseload_cap:
-            i = self.waiting.popleft()
-            if m.pop.pathway[i] != Pathway.WAITING:
-                continue
-            days = p.bespoke_days
-            if m.pop.hidden[i]:
-                days += p.hidden_need_extra_days if m.surface_hidden_need(
-                    i, m.streams.link_worker) else 0
-            m.start_support(i, Pathway.LINK_WORKER, days)
-            self.caseload[i] = m.day + days
-            m.evaluation.baseline(i)
-
-    def _match_caseload(self) -> None:
-        """Unmatched bespoke clients are matched at their weekly session."""
-        pop, day = self.model.pop, self.model.day
-        for i, end in list(self.caseload.items()):
-            if (end - day) % 7 == 0 and not pop.matched[i]:
-                self.match(i, keep_pathway=True)
-
-    def _finish_due(self, clients: dict[int, int], bespoke: bool) -> None:
-        m, pop = self.model, self.model.pop
+    def _close_light_touch(self) -> None:
+        """The follow-up call that closes light-touch support (phone: no travel, 004:326)."""
+        m = self.model
+        cost = m.cfg.link_worker.light_touch_hours
         day = m.day
-        due = [i for i, end in clients.items() if end <= day]
-        for i in due:
-            del clients[i]
-            if pop.pathway[i] != Pathway.LINK_WORKER:
-                continue  # support already ended another way (e.g. the group closed)
-            hours = (m.cfg.link_worker.bespoke_sessions * m.cfg.link_worker.session_hours
-                     if bespoke else 0.0)
-            self.hours_today += hours + (m.cfg.link_worker.bespoke_sessions * self.travel_hours
-                                         if bespoke else 0.0)
-            if bespoke:
-                m.evaluation.end(i)
+        due = sorted((end, i) for i, end in self.light.items() if end <= day)
+        for _, i in due:
+            if not self._fits(cost):
+                return
+            self.hours_today += cost
+            del self.light[i]
             m.finish_link_worker_support(i)
+
+    def session_interval(self) -> int:
+        p = self.model.cfg.link_worker
+        return max(round(p.bespoke_days / p.bespoke_sessions), 1)
+
+    def _admit_from_waiting(self) -> None:
+        """Admit from the waiting list while the caseload has room and the first session fits
+        today."""
+        m, p = self.model, self.model.cfg.link_worker
+        pop = m.pop
+        cost = p.session_hours + self.travel_hours
+        while self.waiting and len(self.caseload) < p.caseload_cap and self._fits(cost):
+            i, k = self.waiting.popleft()
+            if pop.pathway[i] != Pathway.WAITING or pop.lw_referrals[i] != k:
+                continue
+            sessions = p.bespoke_sessions
+            days = p.bespoke_days
+            if pop.hidden[i] and m.surface_hidden_need(i, m.streams.link_worker):
+                extra = round(p.hidden_need_extra_days / self.session_interval())
+                sessions += extra
+                days += p.hidden_need_extra_days
+            m.start_support(i, Pathway.LINK_WORKER, days)
+            self.caseload[i] = [m.day, sessions]
+            m.evaluation.baseline(i)
+            self._session(i)
+
+    def _hold_sessions(self) -> None:
+        """Bespoke sessions due today or overdue, oldest first, while the hours last."""
+        m = self.model
+        cost = m.cfg.link_worker.session_hours + self.travel_hours
+        day = m.day
+        due = sorted((nxt, i) for i, (nxt, _) in self.caseload.items() if nxt <= day)
+        for _, i in due:
+            if not self._fits(cost):
+                m.count("new_lw_sessions_deferred", 1)
+                continue
+            self._session(i)
+
+    def _session(self, i: int) -> None:
+        """One bespoke session with client ``i``: an hour plus travel; a destination is sought
+        while the client has none; after the last session support ends."""
+        m = self.model
+        self.hours_today += m.cfg.link_worker.session_hours + self.travel_hours
+        entry = self.caseload[i]
+        entry[1] -= 1
+        m.count("new_lw_sessions")
+        if entry[1] <= 0:
+            del self.caseload[i]
+            m.evaluation.end(i)
+            m.finish_link_worker_support(i)
+            return
+        entry[0] = m.day + self.session_interval()
+        if not m.pop.matched[i]:
+            self.match(i, keep_pathway=True)
 
     def _reach_out(self) -> None:
         """A specialist contacts residents of its target group in unmet need with nothing under
@@ -201,14 +259,14 @@ class LinkWorker(mesa.Agent):
             pop.pathway[i] = Pathway.WAITING
             pop.self_referred[i] = True  # a proactive, trusted contact engages like a self-referral
             pop.lw_referrals[i] += 1
-            self.inbox.append((i, "self"))
+            self.inbox.append((i, "self", int(pop.lw_referrals[i])))
             m.count("new_referrals_self")
             m.count("new_outreach_contacts")
 
     def clients(self) -> list[int]:
         """Everyone this link worker holds: inbox, waiting list, caseload and light touch."""
-        return [i for i, _ in self.inbox] + list(self.waiting) + list(self.caseload) + list(
-            self.light)
+        return [e[0] for e in self.inbox] + [e[0] for e in self.waiting] + list(
+            self.caseload) + list(self.light)
 
     # -- matching --------------------------------------------------------------------------
     def match(self, i: int, keep_pathway: bool = False) -> bool:
@@ -244,3 +302,15 @@ class LinkWorker(mesa.Agent):
     @property
     def n_waiting(self) -> int:
         return len(self.waiting) + len(self.inbox)
+
+    def held_in_error(self) -> list[int]:
+        """Residents this link worker holds who are not in the state its lists imply (a
+        consistency check for tests: should always be empty after ``purge``)."""
+        pop = self.model.pop
+        bad = [i for i, _, k in self.inbox
+               if pop.pathway[i] != Pathway.WAITING or pop.lw_referrals[i] != k or pop.need[i] == 0]
+        bad += [i for i, k in self.waiting
+                if pop.pathway[i] != Pathway.WAITING or pop.lw_referrals[i] != k
+                or pop.need[i] == 0]
+        bad += [i for i in [*self.caseload, *self.light] if pop.pathway[i] != Pathway.LINK_WORKER]
+        return bad

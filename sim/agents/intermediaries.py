@@ -112,9 +112,13 @@ class LocalityOfficer(Intermediary):
 
 
 class ParishCouncil(Intermediary):
-    """Rural hub: signposting by a nominated councillor, buddy schemes (2 volunteers per
-    vulnerable household, 000:86); rests on a few key people (000:121); no tie to health
-    services by default (000:87, 000:116)."""
+    """Rural hub. In normal times a village has "no formal infrastructure" (000:79): the council
+    signposts a few residents a day (a nominated councillor, 000:121) and has no tie to health
+    unless ``intermediaries.pc_ties_to_health`` (000:87, 000:116). When an emergency starts,
+    after ``pc_mobilisation_lag_days`` and while it lasts, the key people leaflet every
+    household: willing residents come forward as the village network (000:86), and a weekly
+    buddy scheme gives each vulnerable household two volunteers (calls, shopping,
+    prescriptions; 000:86). The response rests on a few key people (000:121)."""
 
     kind_name = "parish_council"
     reaches_place_groups = False
@@ -123,6 +127,8 @@ class ParishCouncil(Intermediary):
         super().__init__(model, unit, name)
         self.key_individuals = model.cfg.intermediaries.pc_key_individuals
         self.n_buddied = 0
+        self.mobilised_for = -1  # the emergency (its start day) the council mobilised for
+        self.network = None  # the village network group, once formed
 
     def daily_capacity(self) -> int:
         return self.model.cfg.intermediaries.pc_signposts_per_day if self.key_individuals else 0
@@ -136,11 +142,47 @@ class ParishCouncil(Intermediary):
         if self.key_individuals and rng.random() < p.p_pc_key_individual_lost_per_year / 365:
             self.key_individuals -= 1
             m.count("new_pc_key_individuals_lost")
-        if self.key_individuals and m.day % 7 == 0:
+        if not (self.key_individuals and m.cfg.emergency.active and m.emergency_start >= 0):
+            return
+        start = m.emergency_start
+        if m.day < start + p.pc_mobilisation_lag_days:
+            return
+        if self.mobilised_for != start:
+            self.mobilised_for = start
+            self.mobilise()
+        if (m.day - start - p.pc_mobilisation_lag_days) % 7 == 0:
             self.run_buddy_scheme()
 
+    def mobilise(self) -> None:
+        """Leaflet every household: a share of the village's willing residents come forward and
+        form the village network (an unconstituted mutual aid group, 000:86)."""
+        m = self.model
+        pop = m.pop
+        unit = m.units[self.unit]
+        m.count("new_pc_mobilisations")
+        if not unit.params.informal_network:
+            return
+        if self.network is None or not self.network.is_open:
+            from sim.agents.organisations import GroupKind
+
+            self.network = m.add_group(GroupKind.MUTUAL_AID, self.unit, False,
+                                       f"{unit.name}-network-{m.day}")
+            m.count("new_groups_formed")
+        latent = np.flatnonzero(pop.vstate[unit.start:unit.stop] == VolunteerState.LATENT)
+        rng = m.streams.intermediaries
+        k = int(rng.binomial(latent.size, m.cfg.intermediaries.pc_leaflet_share))
+        if k:
+            chosen = np.sort(rng.choice(latent, size=k, replace=False)) + unit.start
+            pop.vstate[chosen] = VolunteerState.ACTIVE
+            pop.vorg[chosen] = self.network.index
+            pop.vtrained_at[chosen] = self.network.index
+            pop.vlast_task[chosen] = m.day
+            pop.vsince[chosen] = m.day
+            m.create_volunteer_agents(chosen)
+
     def run_buddy_scheme(self) -> None:
-        """Weekly: vulnerable residents in unmet need get buddies while volunteers last."""
+        """Weekly: vulnerable residents in unmet need get buddies while volunteers with hours
+        left last; each buddy gives ``volunteers.buddy_hours_per_week`` every week of it."""
         m = self.model
         pop = m.pop
         unit = m.units[self.unit]
@@ -150,18 +192,22 @@ class ParishCouncil(Intermediary):
         residents = np.flatnonzero(vulnerable) + unit.start
         if residents.size == 0:
             return
+        hours = m.cfg.volunteers.buddy_hours_per_week
         vs = pop.vstate[sl]
-        helpers = np.flatnonzero((vs == VolunteerState.ACTIVE) | (vs == VolunteerState.IDLE))
+        helpers = np.flatnonzero((vs == VolunteerState.ACTIVE) | (vs == VolunteerState.IDLE)
+                                 ) + unit.start
+        helpers = helpers[pop.hours_left(helpers) >= hours]
         per = max(m.cfg.intermediaries.buddies_per_household, 1)
         k = min(residents.size, helpers.size // per)
         if k <= 0:
             return
         rng = m.streams.intermediaries
         chosen = rng.choice(residents, size=k, replace=False)
-        buddies = rng.choice(helpers, size=k * per, replace=False) + unit.start
-        m.volunteer_tasks(buddies)
+        buddies = rng.choice(helpers, size=k * per, replace=False)
+        days = m.cfg.help_seeking.informal_support_days
+        m.volunteer_tasks(buddies, hours, weeks_committed_days=days)
         for i in np.sort(chosen):
-            m.start_support(int(i), Pathway.INFORMAL, m.cfg.help_seeking.informal_support_days)
+            m.start_support(int(i), Pathway.INFORMAL, days)
         self.n_buddied += k
         m.count("new_buddied", k)
 

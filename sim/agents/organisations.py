@@ -3,6 +3,7 @@ hospital trust that hosts its own volunteers. Ordinary Mesa agents: few and rich
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from enum import Enum
 from itertools import accumulate
@@ -106,7 +107,19 @@ class VCSEGroup(Organisation):
         return max(int(raw - loss), 0)
 
     def has_room(self) -> bool:
-        return self.n_clients < self.capacity
+        return self.n_clients < min(self.capacity, self.affordable_places())
+
+    def affordable_places(self) -> float:
+        """Clients the group can take on: unlimited while reserves last above
+        ``groups.reserve_floor_months`` of core funding, then what its income pays for after
+        fixed costs (so a funding cut shows in places before it closes a group)."""
+        p = self.params
+        if p.cost_per_client_day <= 0:
+            return math.inf
+        income = self.annual_funding * (1.0 - self.funding_cut)
+        if self.balance > income * self.model.cfg.groups.reserve_floor_months / 12.0:
+            return math.inf
+        return max((income / 365.0 - p.fixed_cost_per_day) / p.cost_per_client_day, 0.0)
 
     def offer(self, i: int) -> str:
         """A referral of resident ``i``: returns 'accepted' or 'declined' (never 'stale': the
@@ -182,7 +195,8 @@ class NHSTrust(Organisation):
     def __init__(self, model: CommunityModel, name: str = "nhs-trust"):
         super().__init__(model, -1, name)
         self.stood_down = False
-        self.application_rate = 0.0
+        self.application_rate = (model.cfg.volunteers.hospital_applications_per_day_per_10k
+                                 * model.pop.n / 10000.0) if hasattr(model, "pop") else 0.0
         self.training_days = 14
         self.tasks_per_volunteer_per_day = 2.0 / 7.0
 

@@ -120,7 +120,7 @@ def NetworkView(ex: Exercise, branch: str):
     with ex.lock:
         model = ex.branch(branch).model
         fig = draw_network(model, sample)
-        caption = (f"Branch {branch}, day {model.day}. Drawn: a sample of "
+        caption = (f"Branch {branch}, day {model.output_day}. Drawn: a sample of "
                    f"{sample.residents.size} of {model.pop.n:,} residents ({sample.households} "
                    "households and the residents tied to them) and every organisation. "
                    + population_line(model) + ".")

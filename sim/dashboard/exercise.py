@@ -28,6 +28,7 @@ import yaml
 
 from sim import events
 from sim.config import compose, config_dir
+from sim.burn_in import build_model, default_cache_dir
 from sim.model import CommunityModel
 from sim.params import Config, ConfigError, iter_params
 
@@ -76,7 +77,7 @@ class Branch:
 
     @property
     def day(self) -> int:
-        return self.model.day
+        return self.model.output_day
 
     def timeseries(self) -> pd.DataFrame:
         return self.model.timeseries()
@@ -112,7 +113,8 @@ class Exercise(mesa.Model):
                               f"run.seed={seed}", *([f"topology.n_residents={n}"] if n else []),
                               *overrides]
             self.base_config = compose(self.overrides)
-            self.branches["A"] = Branch("A", CommunityModel(self.base_config))
+            cache = self.base_config.run.burn_in_cache or default_cache_dir()
+            self.branches["A"] = Branch("A", build_model(self.base_config, cache))
         except ConfigError as exc:
             self.error = str(exc)
 
@@ -135,7 +137,7 @@ class Exercise(mesa.Model):
                                             f"(got {day!r})")
         with self.lock:
             for b in self.branches.values():
-                while b.model.day < day:
+                while b.model.output_day < day:
                     b.model.step()
 
     def branch(self, name: str) -> Branch:

@@ -146,7 +146,8 @@ class Timeline:
 
 
 def apply_due(model: CommunityModel) -> None:
-    for ev in model.timeline.by_day.get(model.day, []):
+    """Apply the events dated today (in output days: day 0 is the end of the burn-in)."""
+    for ev in model.timeline.by_day.get(model.output_day, []):
         apply(model, ev)
 
 
@@ -154,7 +155,8 @@ def apply(model: CommunityModel, ev: Event) -> None:
     ev = check_event(ev)
     REGISTRY[ev.kind].apply(model, ev.params)
     model.count("new_events")
-    model.event_log.append({"day": model.day, "kind": ev.kind, "params": dict(ev.params)})
+    model.event_log.append({"day": model.output_day, "kind": ev.kind,
+                            "params": dict(ev.params)})
 
 
 def event_kinds() -> list[dict]:

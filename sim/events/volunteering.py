@@ -17,8 +17,8 @@ def surge_campaign(model: CommunityModel, p: dict) -> None:
     """A call to action: applications multiply for a few days (inundated within 48 h,
     003:218-228); onboarding capacity does not change."""
     model.cfg.volunteers.campaign_multiplier = p["multiplier"]
-    model.timeline.by_day.setdefault(model.day + p["days"], []).insert(
-        0, Event(model.day + p["days"], "set_parameter",
+    model.timeline.by_day.setdefault(model.output_day + p["days"], []).insert(
+        0, Event(model.output_day + p["days"], "set_parameter",
                  {"key": "volunteers.campaign_multiplier", "value": 1.0}))
 
 

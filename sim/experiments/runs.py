@@ -244,7 +244,9 @@ def execute(config: Config | None, out: Path, *, overrides: list[str] | tuple = 
                     f"{config_hash(config)}); use a new sweep directory, or set "
                     "run.overwrite=true to replace it")
         (out / ERROR).unlink(missing_ok=True)
-        result = runner.run(config, progress=progress)
+        # scenarios and replicates that share a world share its burn-in (sim.burn_in)
+        cache = config.run.burn_in_cache or str(out.parent / ".burn_in")
+        result = runner.run(config, progress=progress, burn_in_cache=cache)
         io.write_run(result, out, plots=config.run.plots,
                      extra_manifest={"config_hash": config_hash(config), "overrides": overrides})
     except Exception as exc:  # noqa: BLE001 - a job's failure is recorded, never raised

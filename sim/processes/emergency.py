@@ -53,15 +53,20 @@ def _take_on_vulnerable(model: CommunityModel) -> None:
     waiting = pop.unmet() & (pop.pathway == Pathway.NONE)
     vulnerable = waiting & (pop.shielded | (pop.limitation == 2) | (pop.age >= 70))
     cand = np.flatnonzero(vulnerable)
+    hours = model.cfg.volunteers.response_hours_per_week
     helpers = np.flatnonzero(((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
                              & ~pop.nhs_volunteer)
+    helpers = helpers[pop.hours_left(helpers) >= hours]  # volunteers with the time this week
     k = min(cap, cand.size, helpers.size)
+    if cap > k and cand.size > k:
+        model.count("new_emergency_responses_short_of_volunteers", min(cap, cand.size) - k)
     if k == 0:
         return
     rng = model.streams.events
     order = np.argsort(~pop.shielded[cand], kind="stable")  # shielded residents first
     chosen = cand[order[:k]]
-    model.volunteer_tasks(np.sort(rng.choice(helpers, size=k, replace=False)))
+    model.volunteer_tasks(np.sort(rng.choice(helpers, size=k, replace=False)), hours,
+                          weeks_committed_days=e.response_support_days)
     for i in chosen.tolist():
         model.start_support(i, Pathway.INFORMAL, e.response_support_days)
     model.count("new_emergency_responses", k)

@@ -37,24 +37,45 @@ def channel_weights(model: CommunityModel, idx: np.ndarray) -> np.ndarray:
     return w
 
 
-def seek_help(model: CommunityModel) -> None:
-    """Residents in unmet need with no referral under way seek help through one channel."""
+def give_up_waiting(model: CommunityModel) -> None:
+    """Residents waiting for a link worker (inbox or waiting list) give up at a daily hazard of
+    1 / ``link_worker.mean_days_before_giving_up``; their entries leave the lists."""
     pop = model.pop
+    waiting = np.flatnonzero(pop.pathway == Pathway.WAITING)
+    if waiting.size == 0:
+        return
+    u = model.streams.waiting.random(waiting.size)
+    gone = waiting[u < 1.0 / model.cfg.link_worker.mean_days_before_giving_up]
+    pop.pathway[gone] = Pathway.NONE
+    model.count("new_referrals_gave_up", gone.size)
+
+
+def seek_help(model: CommunityModel) -> None:
+    """Residents in unmet need with no referral under way seek help through one channel;
+    residents waiting for a link worker may also look elsewhere (not the GP or a second
+    referral), less often."""
+    pop = model.pop
+    h = model.cfg.help_seeking
     rng = model.streams.help_seeking
-    candidates = np.flatnonzero((pop.need > Need.NONE) & (pop.pathway == Pathway.NONE))
+    candidates = np.flatnonzero((pop.need > Need.NONE) & (pop.pathway <= Pathway.WAITING))
     if candidates.size == 0:
         return
-    seekers = candidates[rng.random(candidates.size) < model.cfg.help_seeking.p_seek_per_day]
+    waiting = pop.pathway[candidates] == Pathway.WAITING
+    p_seek = np.where(waiting, h.p_seek_per_day * model.cfg.link_worker.waiting_seek_elsewhere,
+                      h.p_seek_per_day)
+    chosen = rng.random(candidates.size) < p_seek
+    seekers, waiting = candidates[chosen], waiting[chosen]
     if seekers.size == 0:
         return
     w = channel_weights(model, seekers)
+    w[waiting, :2] = 0.0  # already referred: ties, a group or an intermediary
     total = w.sum(axis=1)
     seekers, w, total = seekers[total > 0], w[total > 0], total[total > 0]
     cum = np.cumsum(w, axis=1) / total[:, None]
     choice = (rng.random(seekers.size)[:, None] > cum).sum(axis=1)
     model.count("new_help_seekers", seekers.size)
     for i, c in zip(seekers.tolist(), choice.tolist(), strict=True):
-        if pop.pathway[i] != Pathway.NONE:
+        if pop.pathway[i] > Pathway.WAITING:
             continue
         if c == 0:
             practice = model.gp_practices[pop.gp[i]]
@@ -79,13 +100,15 @@ def ask_ties(model: CommunityModel, i: int, rng: np.random.Generator) -> bool:
     pop = model.pop
     nb = pop.neighbours(i)
     vs = pop.vstate[nb]
-    helpers = nb[(vs == TRAINED[0]) | (vs == TRAINED[1])]
+    hours = model.cfg.volunteers.informal_task_hours
+    helpers = nb[((vs == TRAINED[0]) | (vs == TRAINED[1]))]
+    helpers = helpers[pop.hours_left(helpers) >= hours]  # ties with time left this week
     if helpers.size == 0:
         return False
     p = 1.0 - (1.0 - model.cfg.help_seeking.p_informal_help_per_helper) ** helpers.size
     if rng.random() >= p:
         return False
-    model.volunteer_tasks(helpers[int(rng.integers(helpers.size)):][:1])
+    model.volunteer_tasks(helpers[int(rng.integers(helpers.size)):][:1], hours)
     model.start_support(i, Pathway.INFORMAL, model.cfg.help_seeking.informal_support_days)
     model.count("new_informal_help")
     return True

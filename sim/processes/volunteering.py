@@ -45,10 +45,17 @@ def applications(model: CommunityModel) -> None:
     if k == 0:
         return
     chosen = np.sort(rng.choice(latent, size=k, replace=False))
-    to_lio = rng.random(k) < p.share_apply_to_lio
+    draw = rng.random(k)
+    to_lio = draw < p.share_apply_to_lio
+    trust = model.nhs_trust if model.nhs_trust is not None and not model.nhs_trust.stood_down \
+        else None
+    to_trust = (draw >= 1.0 - p.share_apply_to_hospital) & (trust is not None)
     lio = model.lio if model.lio is not None and model.lio.is_open else None
     orgs = np.full(k, -1, np.int32)
     for j, i in enumerate(chosen.tolist()):
+        if to_trust[j]:
+            orgs[j] = trust.index
+            continue
         if lio is not None and to_lio[j]:
             orgs[j] = lio.index
             continue
@@ -60,6 +67,8 @@ def applications(model: CommunityModel) -> None:
             orgs[j] = lio.index
     ok = orgs >= 0
     chosen, orgs = chosen[ok], orgs[ok]
+    if trust is not None:
+        pop.nhs_volunteer[chosen[orgs == trust.index]] = True
     pop.vstate[chosen] = V.APPLIED
     pop.vorg[chosen] = orgs
     pop.vsince[chosen] = model.day
@@ -151,9 +160,27 @@ def refresh_trained_counts(model: CommunityModel) -> None:
         org.n_trained = c
 
 
+def assign_hours_offered(model: CommunityModel) -> None:
+    """Hours a week each willing resident would give: 'a couple of hours a week', or 'one day a
+    week' for a share of them (003:206). Drawn once, from the 'volunteer_hours' stream."""
+    pop, p = model.pop, model.cfg.volunteers
+    willing = np.flatnonzero(pop.vstate != V.NONE)
+    one_day = model.streams.volunteer_hours.random(willing.size) < p.share_one_day_a_week
+    pop.vhours_offer[willing] = np.where(one_day, p.hours_one_day_a_week, p.hours_per_week)
+
+
+def new_week(model: CommunityModel) -> None:
+    """Monday: this week's hours start from the ongoing roles that are still running."""
+    pop = model.pop
+    ended = pop.vcommitted_until <= model.day
+    pop.vhours_committed[ended] = 0.0
+    pop.vhours_used[:] = pop.vhours_committed
+
+
 def allocate_tasks(model: CommunityModel) -> None:
-    """Organisations hand out today's tasks to their trained volunteers at random; the rest
-    wait. Volunteers with no task for ``idle_after_days`` are idle."""
+    """Organisations hand out today's tasks to their trained volunteers who still have the
+    hours this week, at random; tasks nobody has the hours for are not done. Volunteers with
+    no task for ``idle_after_days`` are idle."""
     pop, p = model.pop, model.cfg.volunteers
     rng = model.streams.volunteers
     trained = np.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
@@ -162,9 +189,18 @@ def allocate_tasks(model: CommunityModel) -> None:
     expected = np.array([org.tasks_today() for org in model.organisations])
     tasks = np.floor(expected + rng.random(expected.size)).astype(np.int64)
     org = pop.vorg[trained]
-    rank = _rank_within(org, (rng.random(trained.size),))
-    worked = trained[rank < tasks[org]]
-    model.volunteer_tasks(worked)
+    draw = rng.random(trained.size)
+    hospital = pop.nhs_volunteer[trained]
+    hours = np.where(hospital, np.float32(p.hospital_task_hours),
+                     np.float32(p.group_task_hours))
+    free = pop.hours_left(trained) >= hours
+    able, able_org, able_hours = trained[free], org[free], hours[free]
+    rank = _rank_within(able_org, (draw[free],))
+    took = rank < tasks[able_org]
+    worked = able[took]
+    model.volunteer_tasks(worked, able_hours[took])
+    staffed = np.bincount(able_org[took], minlength=tasks.size)
+    model.count("new_vol_tasks_unstaffed", int(np.maximum(tasks - staffed, 0).sum()))
     model.count("new_vol_tasks", worked.size)
     model.count("new_vol_tasks_hospital", int(pop.nhs_volunteer[worked].sum()))
     idle = trained[model.day - pop.vlast_task[trained] > p.idle_after_days]
@@ -191,8 +227,14 @@ def goodwill_and_dropout(model: CommunityModel) -> None:
     model.count("new_vol_attrition", attrition.size)
     if p.rejoin_latent_after_lapse:
         lapsed = np.concatenate([gone_waiting, gone_idle, attrition])
-        pop.vstate[lapsed] = V.LATENT
-        pop.goodwill[lapsed] = 1.0
+    else:  # willing again after a while
+        lapsed = np.flatnonzero(vs == V.LAPSED)
+        lapsed = lapsed[model.streams.volunteers.random(lapsed.size)
+                        < 1.0 / (365.0 * p.mean_years_lapsed)]
+    pop.vstate[lapsed] = V.LATENT
+    pop.vorg[lapsed] = -1
+    pop.nhs_volunteer[lapsed] = False
+    pop.goodwill[lapsed] = 1.0
 
 
 def release_volunteers_of(model: CommunityModel, group: VCSEGroup) -> None:

@@ -160,7 +160,8 @@ class Observer:
         start, end = self._shielding_days
         first = np.where(self._first_support >= 0, self._first_support, end)
         return self.counts | {
-            "mutual_aid_groups_formed": sum(g.kind is GroupKind.MUTUAL_AID and g.opened_day > 0
+            "mutual_aid_groups_formed": sum(g.kind is GroupKind.MUTUAL_AID
+                                            and g.opened_day > self.model.day0
                                             for g in self.model.groups),
             "shielded_days_to_first_support": float((first - start).mean())
             if self._shielded.size else float("nan")}

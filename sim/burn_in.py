@@ -1,0 +1,163 @@
+"""Burnt-in states: build a model once, reuse it for every run that starts from the same place.
+
+A run's burn-in (``run.burn_in_days`` under baseline conditions, no events) depends only on the
+world (topology, every parameter), the seed and replicate, and the code; not on the scenario's
+events, the run length or how outputs are written. :func:`build_model` keys a saved state by
+exactly that, so the scenarios and replicates of a sweep that share a world pay for its burn-in
+once, and scenario comparisons start from identical states (common random numbers).
+
+The saved states are pickles. A pickle can run code when it is loaded, so a state is only
+loaded if it carries an HMAC made with this user's own key (``~/.cache/community-response-sim/
+burn_in.key``, created 0600 on first use): a folder handed over by someone else is never
+trusted, its states are simply rebuilt.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import hmac
+import json
+import logging
+import os
+import pickle
+import secrets
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from filelock import FileLock
+
+from sim.model import CommunityModel
+from sim.params import Config, validate
+
+log = logging.getLogger("sim.burn_in")
+
+# Run-control and scenario keys that do not change the burnt-in state.
+NOT_IN_BURN_IN = {"run": ("days", "plots", "overwrite", "collect", "burn_in_cache"),
+                  "scenario": ("name", "description")}
+DIGEST = hashlib.sha256().digest_size
+
+
+def default_cache_dir() -> Path:
+    """The user's cache folder for burnt-in states (``$XDG_CACHE_HOME`` or ``~/.cache``)."""
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "community-response-sim" / "burn_in"
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """A hash of the model's source files and the numeric libraries' versions."""
+    from importlib import metadata
+
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        if "dashboard" in path.parts or "experiments" in path.parts:
+            continue
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    for name in ("numpy", "mesa", "networkx", "scipy"):
+        try:
+            h.update(f"{name}={metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            pass
+    return h.hexdigest()
+
+
+def burn_in_key(cfg: Config) -> str:
+    """What the burnt-in state depends on, hashed: the world, seed, replicate, burn-in length
+    and the code (not the events, run length or output options)."""
+    plain = json.loads(json.dumps(dataclasses.asdict(cfg), default=str, sort_keys=True))
+    plain.pop("events", None)
+    for section, keys in NOT_IN_BURN_IN.items():
+        for k in keys:
+            plain.get(section, {}).pop(k, None)
+    text = json.dumps({"config": plain, "code": code_version()}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _user_key() -> bytes:
+    path = default_cache_dir().parent / "burn_in.key"
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_bytes(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key)
+        return key
+    except FileExistsError:  # pragma: no cover - another process made it meanwhile
+        return path.read_bytes()
+
+
+def _load(path: Path) -> CommunityModel | None:
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None
+    tag, body = blob[:DIGEST], blob[DIGEST:]
+    try:
+        key = _user_key()
+    except OSError:
+        return None
+    if not hmac.compare_digest(tag, hmac.new(key, body, hashlib.sha256).digest()):
+        log.warning("ignoring %s: not a burnt-in state saved by this user", path)
+        return None
+    return pickle.loads(body)  # noqa: S301 - authenticated above
+
+
+def _save(model: CommunityModel, path: Path) -> None:
+    body = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    tag = hmac.new(_user_key(), body, hashlib.sha256).digest()
+    fd, tmp = tempfile.mkstemp(prefix=".partial-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(tag + body)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def adopt(model: CommunityModel, cfg: Config) -> CommunityModel:
+    """Give a burnt-in ``model`` the run's scenario: events, run length and outputs. Only keys
+    outside :func:`burn_in_key` differ, and they are copied in place (agents keep references
+    to the parameter sections)."""
+    model.cfg.run = copy.deepcopy(cfg.run)
+    model.cfg.scenario = copy.deepcopy(cfg.scenario)
+    model.cfg.events = copy.deepcopy(cfg.events)
+    from sim import events
+
+    model.timeline = events.Timeline.from_config(model.cfg.events)
+    model.timeline.check_against(model)
+    return model
+
+
+def build_model(config: Config | None = None, cache_dir: str | Path | None = None
+                ) -> CommunityModel:
+    """A model at output day 0: built and burnt in, or a saved burnt-in state adopted.
+
+    ``cache_dir`` (default ``config.run.burn_in_cache``; empty: no cache) is where states are
+    saved and looked up. Outputs are byte-identical either way."""
+    cfg = validate(copy.deepcopy(config) if config is not None else Config())
+    folder = cache_dir if cache_dir is not None else cfg.run.burn_in_cache
+    if not folder or cfg.run.burn_in_days == 0:
+        return CommunityModel(cfg)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{burn_in_key(cfg)}.state"
+    with FileLock(str(path) + ".lock"):
+        model = _load(path) if path.is_file() else None
+        if model is None:
+            model = CommunityModel(cfg, start=False)
+            try:
+                _save(model, path)
+            except OSError as exc:
+                log.warning("could not save the burnt-in state to %s: %s", path, exc)
+        else:
+            adopt(model, cfg)
+    model.start_output()
+    return model
