@@ -28,9 +28,10 @@ from sim.topology import UnitInfo, build_topology
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
-BANK_HOLIDAYS = frozenset((1, 95, 98, 125, 146, 237, 359, 360))
-"""Days of the model year with no link-worker work: New Year, Good Friday, Easter Monday, the
-May, spring and August bank holidays, Christmas and Boxing Day (fixed dates: an assumption)."""
+BANK_HOLIDAYS = frozenset((91, 94, 121, 142, 233, 355, 356, 365))
+"""Days of the model year (day 1: the first Monday of January) with no link-worker work: Good
+Friday, Easter Monday, the May, spring and August bank holidays, Christmas, Boxing Day and New
+Year's Day (fixed dates: an assumption)."""
 
 
 class CommunityModel(mesa.Model):

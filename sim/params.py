@@ -475,7 +475,7 @@ class VolunteerParams:
     response_hours_per_week: float = param(2.0, "hours a week a response-cell volunteer gives "
                                                 "one resident (food, medicines, contact)",
                                            "assumption; 003:316", lo=0, hi=80, unit="hours")
-    hospital_task_hours: float = param(3.5, "hours of an in-hospital volunteer shift",
+    hospital_task_hours: float = param(2.0, "hours of an in-hospital volunteer shift",
                                        "assumption", lo=0, hi=24, unit="hours")
     passporting: bool = param(False, "checks and training recognised across organisations",
                               "003:246-254")

@@ -55,7 +55,7 @@ def test_engaged_practice_refers_a_raised_need_to_its_link_worker(tiny_model):
     give_need(model, 2, Need.MODERATE)
     gp.consult_nonmedical(2)
     assert model.pop.pathway[2] == Pathway.WAITING
-    assert list(lw.inbox) == [(2, "gp")]
+    assert list(lw.inbox) == [(2, "gp", 1)]  # resident, source, referral number
     assert model.pop.lw_referrals[2] == 1
     assert model.flows["new_referrals_gp"] == 1
     gp.consult_nonmedical(2)  # already referred: no second referral
@@ -139,19 +139,30 @@ def parish(tiny_model, n=12, **extra):
 
 
 def test_parish_council_buddy_scheme_pairs_two_volunteers_per_household(tiny_model):
-    model = parish(tiny_model, intermediaries__buddies_per_household=2)
+    """In an emergency the council leaflets the village; those who come forward form its
+    network, and each vulnerable household gets two buddies with the hours for it (000:86)."""
+    model = parish(tiny_model, intermediaries__buddies_per_household=2,
+                   intermediaries__pc_leaflet_share=1.0, intermediaries__pc_mobilisation_lag_days=0,
+                   events=[{"day": 0, "kind": "emergency", "params": {"need_multiplier": 1.0}}])
     pc = next(h for h in model.intermediaries if isinstance(h, ParishCouncil))
     pop = model.pop
     assert pop.rural.all() and pc.unit == 0
-    helpers = np.flatnonzero(pop.vstate == V.ACTIVE)
-    assert helpers.size == 4
+    assert not (pop.vstate == V.ACTIVE).any()  # no village network in normal times
     give_need(model, [0, 1, 2], Need.MODERATE)  # three vulnerable (limited a lot) residents
-    for _ in range(7):
+    pop.vhours_offer[3:7] = 1.0  # four residents can give one hour a week, the rest none
+    pop.vhours_offer[7:] = 0.0
+    pop.vhours_offer[:3] = 0.0
+    model.step()
+    active = pop.vstate == V.ACTIVE
+    assert pc.network is not None and active[3:7].all()
+    assert (pop.vorg[active] == pc.network.index).all()
+    for _ in range(6):
         model.step()
     buddied = np.flatnonzero(pop.pathway[:3] == Pathway.INFORMAL)
-    assert buddied.size == 2  # four volunteers, two per household
+    assert buddied.size == 2  # four volunteers with the hours, two per household
     assert pc.n_buddied == 2 and model.rows[-1]["new_buddied"] == 2
-    assert (pop.vlast_task[helpers] == 7).all()
+    assert (pop.vlast_task[3:7] == model.day).all()
+    assert (pop.vhours_used[3:7] == 1.0).all() and (pop.vhours_used[7:] == 0).all()
 
 
 def test_parish_council_has_no_tie_to_health_by_default(tiny_model):
@@ -163,7 +174,7 @@ def test_parish_council_has_no_tie_to_health_by_default(tiny_model):
     pc.begin_day()
     assert pc.signpost(5)
     assert model.pop.lw_referrals[5] == 0  # never referred on to a link worker (000:87)
-    assert model.pop.pathway[5] == Pathway.GROUP  # the village network takes them
+    assert model.pop.pathway[5] == Pathway.NONE  # no formal provision in the village (000:79)
     model.cfg.intermediaries.pc_ties_to_health = True
     give_need(model, 6, Need.LOW)
     assert pc.signpost(6) and model.pop.pathway[6] == Pathway.WAITING

@@ -19,20 +19,21 @@ def refer(model, idx, level, source="gp"):
 
 def test_caseload_never_exceeds_cap_and_the_excess_waits(tiny_model):
     model = tiny_model(n=9, link_worker__caseload_cap=2, link_worker__triage_per_day=20,
-                       link_worker__bespoke_days=3)
+                       link_worker__bespoke_days=2, link_worker__bespoke_sessions=2,
+                       link_worker__hours_per_week=80.0)
     lw = model.link_workers[0]
     refer(model, range(7), Need.MODERATE)
     assert lw.n_waiting == 7
     model.step()
     assert len(lw.caseload) == 2
-    assert list(lw.waiting) == [2, 3, 4, 5, 6]  # first come, first served
+    assert [e[0] for e in lw.waiting] == [2, 3, 4, 5, 6]  # first come, first served
     pop = model.pop
     assert pop.pathway[[0, 1]].tolist() == [Pathway.LINK_WORKER] * 2
     assert (pop.pathway[2:7] == Pathway.WAITING).all()
     assert model.rows[-1]["n_pathway_waiting"] == 5
     assert model.rows[-1]["n_unmet_moderate"] == 5  # waiting counts as unmet
     admitted_on = {0: 1, 1: 1}
-    for _ in range(12):
+    for _ in range(20):  # two sessions each on consecutive working days
         model.step()
         assert len(lw.caseload) <= 2
         for i in lw.caseload:
@@ -62,7 +63,7 @@ def test_low_need_gets_light_touch_support(tiny_model):
     assert lw.light == {1: model.day + 5}
     assert not lw.caseload
     assert model.pop.pathway[1] == Pathway.LINK_WORKER
-    for _ in range(5):
+    for _ in range(7):  # due on day 6, a Saturday: the closing call is made on Monday
         model.step()
     assert 1 not in lw.light
     assert model.pop.pathway[1] == Pathway.NONE  # support over: resolved or one level lower
@@ -201,12 +202,18 @@ def test_link_worker_hours_are_counted(tiny_model):
                        link_worker__light_touch_hours=0.5)
     refer(model, [0, 1], Need.MODERATE)
     model.step()
-    assert model.flows["new_lw_hours"] == pytest.approx(2 * (0.5 + 1.0))
-    assert model.link_workers[0].hours_total == pytest.approx(3.0)
+    # client 0: assessment (1 h) and first session (1 h), each with an hour's travel; client
+    # 1's assessment does not fit the day's 5.6 contact hours and waits for tomorrow
+    lw = model.link_workers[0]
+    assert model.flows["new_lw_hours"] == pytest.approx(2 * (1.0 + 1.0))
+    assert lw.hours_total == pytest.approx(4.0) and [e[0] for e in lw.inbox] == [1]
+    model.step()
+    assert lw.hours_total == pytest.approx(8.0) and 1 in lw.caseload
 
 
 def test_ending_a_post_leaves_no_client_holding_a_group_place_without_support(tiny_model):
-    model = directory_world(tiny_model, link_worker__triage_per_day=10)
+    model = directory_world(tiny_model, link_worker__triage_per_day=10,
+                            link_worker__hours_per_week=80.0)
     lw, charity = model.link_workers[0], model.groups[0]
     refer(model, [0, 1, 2], Need.MODERATE)
     model.step()
