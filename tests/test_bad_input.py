@@ -45,7 +45,7 @@ CASES = [
     ("negative-seed", ["run.seed=-1"], "run.seed", ">= 0"),
     ("zero-days", ["run.days=0"], "run.days", "between 1 and"),
     ("not-a-bool", ["run.plots=maybe"], "run.plots", "bool"),
-    ("unknown-key", ["nonsense.key=1"], "nonsense.key", "not in"),
+    ("unknown-key", ["nonsense.key=1"], "nonsense.key", "not a parameter"),
     ("unknown-event-kind", [event("{day:5,kind:bogus}")], "events.bad.kind", "known kinds"),
     ("negative-event-day", [event("{day:-5,kind:emergency}")], "events.bad.day", ">= 0"),
     ("event-parameter-out-of-range", [event("{day:5,kind:funding_cut,params:{share:1.5}}")],
