@@ -16,15 +16,20 @@ import hydra
 from hydra._internal.utils import get_args_parser
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
-from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import OverrideType
 from hydra.errors import ConfigCompositionException, OverrideParseException, SearchPathException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from sim import replay as replay_file
-from sim.config import config_dir, hydra_error, register_schema, scenario_choice, to_config
+from sim.config import (
+    check_overrides,
+    config_dir,
+    hydra_error,
+    register_schema,
+    scenario_choice,
+    to_config,
+)
 from sim.params import ConfigError
 
 log = logging.getLogger("sim")
@@ -85,37 +90,9 @@ def _progress(days: int):
     return update
 
 
-# Hydra settings that instantiate code (callbacks, logging handlers): only from trusted config
-# files, never from the command line; our own sweep report's switches stay available.
-CODE_KEYS = ("hydra.callbacks", "hydra.job_logging", "hydra.hydra_logging")
-ALLOWED_CODE_KEYS = tuple(f"hydra.callbacks.sweep_report.{k}"
-                          for k in ("collect", "progress", "poll_seconds"))
 CONFIG_FLAGS = ("--config-dir", "-cd", "--config-path", "-cp", "--config-name", "-cn")
 HYDRA_CONFIG_ERRORS = (ConfigCompositionException, OverrideParseException, SearchPathException,
                        OmegaConfBaseException)
-
-
-def check_overrides(overrides: list[str]) -> None:
-    """Refuse bad override syntax and overrides that could make Hydra run code: keys under
-    ``hydra.callbacks``, ``hydra.job_logging``, ``hydra.hydra_logging``, or any ``_target_``."""
-    parser = OverridesParser.create()
-    for line in overrides:
-        key = line.split("=", 1)[0].lstrip("+~")
-        try:
-            (override,) = parser.parse_overrides([line])
-        except OverrideParseException as exc:
-            msg = " ".join(str(exc).split("See https://")[0].split())
-            raise ConfigError(key or "overrides", f"cannot parse the override {line!r}: {msg}"
-                              ) from exc
-        key = override.key_or_group
-        if "_target_" in line:
-            raise ConfigError(key, "_target_ is not allowed on the command line (it names code "
-                                   "to run); put trusted code in a config file")
-        dotted = key.replace("/", ".")
-        if "/" not in key and dotted.startswith(CODE_KEYS) and not (
-                override.type == OverrideType.CHANGE and dotted in ALLOWED_CODE_KEYS):
-            raise ConfigError(key, "Hydra callbacks and logging handlers cannot be set from the "
-                                   "command line (they can run code); use a trusted config file")
 
 
 def replay_arguments(argv: list[str]) -> list[str]:

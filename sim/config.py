@@ -12,6 +12,9 @@ from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import OverrideType
+from hydra.errors import OverrideParseException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
@@ -70,10 +73,41 @@ def to_config(cfg: DictConfig, scenario_choice: object = None) -> Config:
     return validate(obj)
 
 
+# Hydra settings that instantiate code (callbacks, logging handlers): only from trusted config
+# files, never from the command line; our own sweep report's switches stay available.
+CODE_KEYS = ("hydra.callbacks", "hydra.job_logging", "hydra.hydra_logging")
+ALLOWED_CODE_KEYS = tuple(f"hydra.callbacks.sweep_report.{k}"
+                          for k in ("collect", "progress", "poll_seconds"))
+
+
+def check_overrides(overrides: list[str]) -> None:
+    """Refuse bad override syntax and overrides that could make Hydra run code: keys under
+    ``hydra.callbacks``, ``hydra.job_logging``, ``hydra.hydra_logging``, or any ``_target_``."""
+    parser = OverridesParser.create()
+    for line in overrides:
+        key = line.split("=", 1)[0].lstrip("+~")
+        try:
+            (override,) = parser.parse_overrides([line])
+        except OverrideParseException as exc:
+            msg = " ".join(str(exc).split("See https://")[0].split())
+            raise ConfigError(key or "overrides", f"cannot parse the override {line!r}: {msg}"
+                              ) from exc
+        key = override.key_or_group
+        if "_target_" in line:
+            raise ConfigError(key, "_target_ is not allowed on the command line (it names code "
+                                   "to run); put trusted code in a config file")
+        dotted = key.replace("/", ".")
+        if "/" not in key and dotted.startswith(CODE_KEYS) and not (
+                override.type == OverrideType.CHANGE and dotted in ALLOWED_CODE_KEYS):
+            raise ConfigError(key, "Hydra callbacks and logging handlers cannot be set from the "
+                                   "command line (they can run code); use a trusted config file")
+
+
 def compose(overrides: list[str] | None = None) -> Config:
     """Compose the configuration as the CLI would, without running: ``compose(["topology=rural",
     "run.days=60"])`` -> ``Config``."""
     register_schema()
+    check_overrides(list(overrides or []))
     if GlobalHydra.instance().is_initialized():
         GlobalHydra.instance().clear()
     try:
