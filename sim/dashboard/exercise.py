@@ -6,8 +6,9 @@ drive an :class:`Exercise` through its methods.
 Timing of injects: the dashboard shows the state after day ``N`` has been simulated. An inject
 made then is validated at once (on a throw-away copy of the model, so a bad parameter is
 reported and changes nothing) and takes effect at the **start of day N+1**, exactly where a
-scenario event ``{day: N+1, ...}`` would. That is what makes the exported scenario YAML replay
-the exercise from the command line to the same numbers.
+scenario event ``{day: N+1, ...}`` would. That is what makes the exported replay file
+(:mod:`sim.replay`, ``python -m sim replay FILE.yaml``) replay the exercise from the command line
+to the same numbers.
 
 Branches: ``checkpoint()`` keeps a deep copy of branch A (model state, random streams, the
 injects so far); ``fork()`` starts branch B from it. Step, play and run-to-day advance every
