@@ -112,10 +112,11 @@ def replay_arguments(argv: list[str]) -> list[str]:
         Timeline.from_config(data.events)  # errors name events.NAME before anything runs
     ConfigStore.instance().store(group="replay", name="file", node=data.node(),
                                  package="_global_")
-    parsed = get_args_parser().parse_known_args(rest)[0]
-    chosen = {o.split("=", 1)[0] for o in parsed.overrides}
+    overrides = get_args_parser().parse_known_args(rest)[0].overrides
+    flags = [a for a in rest if a not in set(overrides)]  # argparse wants overrides together
+    chosen = {o.split("=", 1)[0] for o in overrides}
     head = [f"topology={data.topology}"] if data.topology and "topology" not in chosen else []
-    return [*head, "+replay=file", *rest]
+    return [*flags, *head, "+replay=file", *overrides]
 
 
 def run_hydra(argv: list[str]) -> None:

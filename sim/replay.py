@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from sim.params import Config, ConfigError, iter_params
 
@@ -173,7 +175,7 @@ def _name(scenario: Any, path: Path) -> str:
         if key not in SCENARIO_KEYS:
             raise ConfigError(f"scenario.{key}", f"not a replay key; a scenario has "
                                                  f"{' and '.join(SCENARIO_KEYS)}")
-    name = scenario.get("name", path.stem)
+    name = scenario.get("name", re.sub(r"[^\w.+-]", "_", path.stem)[:100] or "replay")
     if not isinstance(name, str) or not re.fullmatch(r"[\w.+-]{1,100}", name):
         raise ConfigError("scenario.name", "must be 1 to 100 letters, digits or _ . + - "
                                            f"(got {name!r})")
@@ -210,6 +212,11 @@ def _overrides(value: Any) -> dict:
         if isinstance(v, dict):
             raise ConfigError(where, f"must be a single value (got a mapping {v!r})")
         out[key] = v
+    try:  # types now, so the error names the key (ranges: sim.params.validate, when composed)
+        OmegaConf.merge(OmegaConf.structured(Config), Replay("x", overrides=out).node())
+    except OmegaConfBaseException as exc:
+        key = getattr(exc, "full_key", None) or "overrides"
+        raise ConfigError(f"overrides.{key}", str(exc).splitlines()[0]) from exc
     return out
 
 

@@ -187,3 +187,23 @@ def test_exported_exercise_replays_to_identical_numbers(tmp_path):
                                   ex.branches["A"].timeseries().reset_index(drop=True),
                                   check_dtype=False)
     assert "drill on rural" in proc.stdout
+
+
+def test_replay_type_errors_name_the_key_and_file_name_becomes_the_scenario(tmp_path):
+    path = tmp_path / "my drill.yaml"
+    path.write_text("overrides: {run.seed: [1, 2]}\n")
+    with pytest.raises(ConfigError, match=r"^overrides.run.seed: .*Integer"):
+        replay.load(path)
+    path.write_text("overrides: {run.days: 3}\n")
+    assert replay.load(path).name == "my_drill"
+
+
+def test_replay_runs_as_a_sweep(tmp_path):
+    path = tmp_path / "sweep.yaml"
+    path.write_text("topology: rural\noverrides: {run.days: 2, topology.n_residents: 300}\n"
+                    "events: [{day: 1, kind: emergency}]\n")
+    out = tmp_path / "sweep"
+    proc = run_cli("replay", str(path), "-m", "run.replicate=range(2)", "run.plots=false",
+                   f"hydra.sweep.dir={out}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert len(pd.read_parquet(out / "tables" / "summary.parquet")) == 2
