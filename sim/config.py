@@ -96,6 +96,9 @@ def check_overrides(overrides: list[str]) -> None:
         if "_target_" in line:
             raise ConfigError(key, "_target_ is not allowed on the command line (it names code "
                                    "to run); put trusted code in a config file")
+        if (override.package or "").startswith(CODE_KEYS):  # group@hydra.callbacks.x=...
+            raise ConfigError(key, f"cannot be placed under {override.package} from the "
+                                   "command line (callbacks and logging handlers can run code)")
         dotted = key.replace("/", ".")
         if "/" not in key and dotted.startswith(CODE_KEYS) and not (
                 override.type == OverrideType.CHANGE and dotted in ALLOWED_CODE_KEYS):

@@ -85,6 +85,7 @@ CLI_ATTACKS = [
     (["+events.x={day:1,kind:emergency,params:{_target_:os.system}}"], "events.x"),
     (["hydra/launcher=joblib", "hydra.launcher._target_=builtins.print"],
      "hydra.launcher._target_"),
+    (["+scenario@hydra.callbacks.x=lockdown"], "scenario"),
 ]
 
 
