@@ -97,9 +97,9 @@ def _check_plain(value: Any, where: str, depth: int = 0, budget: list[int] | Non
         raise ConfigError(where or "replay", f"nested more than {MAX_DEPTH} levels deep")
     if isinstance(value, dict):
         for k, v in value.items():
-            if not isinstance(k, str):
-                raise ConfigError(f"{where}.{k}" if where else str(k),
-                                  f"keys must be text (got {type(k).__name__} {k!r})")
+            if not isinstance(k, str) or not k:
+                raise ConfigError(f"{where}.{k!r}" if where else repr(k),
+                                  f"keys must be non-empty text (got {type(k).__name__} {k!r})")
             key = f"{where}.{k}" if where else k
             if k in FORBIDDEN_KEYS or k.startswith("hydra"):
                 raise ConfigError(key, f"{k!r} is not allowed in a replay file (it is data: no "
@@ -128,10 +128,12 @@ def load(path: Path | str, topologies: list[str] | None = None) -> Replay:
     path = Path(path)
     if not path.is_file():
         raise ConfigError("replay", f"file not found: {path}")
-    if path.stat().st_size > MAX_BYTES:
+    with open(path, "rb") as f:
+        raw = f.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
         raise ConfigError("replay", f"{path} is larger than {MAX_BYTES // 1024} KiB")
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.safe_load(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ConfigError("replay", f"{path} is not UTF-8 text: {exc}") from exc
     except yaml.constructor.ConstructorError as exc:  # !!python/... and other unknown tags

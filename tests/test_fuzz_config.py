@@ -123,3 +123,33 @@ def test_cli_refuses_fuzzed_values(override, key, tmp_path):
     assert proc.stderr.startswith(f"error: {key}:"), proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert leftovers(out) == [] and not (tmp_path / "outputs").exists()
+
+
+REPLAY_KEYS = st.sampled_from(["scenario", "topology", "overrides", "events", "name",
+                               "description", "hydra", "hydra.run.dir", "_target_", "defaults",
+                               "run.seed", "need.p_onset_per_day", "day", "kind", "params",
+                               "x", ""])
+REPLAY_DOCS = st.recursive(st.one_of(PY_VALUES, REPLAY_KEYS),
+                           lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                   st.dictionaries(REPLAY_KEYS, inner,
+                                                                   max_size=4)),
+                           max_leaves=12)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=st.dictionaries(REPLAY_KEYS, REPLAY_DOCS, max_size=4))
+def test_any_replay_document_loads_or_names_the_key(doc, tmp_path_factory):
+    import yaml
+
+    from sim import replay
+
+    path = tmp_path_factory.mktemp("replay") / "r.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    try:
+        data = replay.load(path, ["rural", "urban"])
+        if data.events is not None:
+            Timeline.from_config(data.events)
+    except ConfigError as err:
+        assert err.key, str(err)
+    else:
+        assert set(doc) <= set(replay.TOP_KEYS)
