@@ -73,10 +73,13 @@ def main(argv: list[str] | None = None) -> None:
     settings.main.mode = "production"
     from solara.server import starlette
 
-    from sim.dashboard.guard import HostGuard, allowed_names
+    from sim.dashboard.guard import ANY_ADDRESS, HostGuard, allowed_names
 
     starlette.app.add_middleware(HostGuard, allowed=allowed_names(args.host, args.allow_host))
     print(f"dashboard on http://{args.host}:{args.port}  (Ctrl-C to stop)", flush=True)
+    if args.host in ANY_ADDRESS and not args.allow_host:
+        print("note: reached by another name or address? add it with --allow-host NAME",
+              flush=True)
     cli.main(args=build_command(args)[3:], prog_name="solara")
 
 

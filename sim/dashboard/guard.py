@@ -52,7 +52,8 @@ class HostGuard:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
-        body = b"Forbidden: this dashboard only answers to its own address\n"
+        body = (b"Forbidden: this dashboard answers only to localhost, its --host address and "
+                b"names given with --allow-host\n")
         await send({"type": "http.response.start", "status": 403,
                     "headers": [(b"content-type", b"text/plain; charset=utf-8"),
                                 (b"content-length", str(len(body)).encode())]})
