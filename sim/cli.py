@@ -1,18 +1,35 @@
-"""Command line: ``python -m sim [overrides]`` (Hydra). See ``python -m sim --help``."""
+"""Command line: ``python -m sim [overrides]`` (Hydra) and ``python -m sim replay FILE.yaml
+[overrides]`` (a replay file: data only, see :mod:`sim.replay`). See ``python -m sim --help``.
+
+Every configuration error, Hydra's included, exits with status 2 and one line naming the key.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sys
 from pathlib import Path
 
 import hydra
+from hydra._internal.utils import get_args_parser
+from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import ConfigCompositionException, OverrideParseException, SearchPathException
 from hydra.types import RunMode
 from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
 
-from sim.config import config_dir, register_schema, scenario_choice, to_config
+from sim import replay as replay_file
+from sim.config import (
+    check_overrides,
+    config_dir,
+    hydra_error,
+    register_schema,
+    scenario_choice,
+    to_config,
+)
 from sim.params import ConfigError
 
 log = logging.getLogger("sim")
@@ -73,12 +90,68 @@ def _progress(days: int):
     return update
 
 
-def main() -> None:
-    logging.getLogger("MESA").setLevel(logging.WARNING)
-    register_schema()
+CONFIG_FLAGS = ("--config-dir", "-cd", "--config-path", "-cp", "--config-name", "-cn")
+HYDRA_CONFIG_ERRORS = (ConfigCompositionException, OverrideParseException, SearchPathException,
+                       OmegaConfBaseException)
+
+
+def replay_arguments(argv: list[str]) -> list[str]:
+    """``replay FILE [args]`` -> Hydra arguments; the file's content becomes a config node."""
+    if not argv or argv[0].startswith("-"):
+        raise ConfigError("replay", "usage: python -m sim replay FILE.yaml [overrides...]")
+    path, rest = argv[0], argv[1:]
+    if flags := [a for a in rest if a.split("=", 1)[0] in CONFIG_FLAGS]:
+        raise ConfigError(flags[0].split("=", 1)[0], "a replay runs on the project's own "
+                                                     "configs; --config-dir and friends are "
+                                                     "not available with replay")
+    topologies = sorted(p.stem for p in (config_dir() / "topology").glob("*.yaml"))
+    data = replay_file.load(path, topologies)
+    from sim.events.registry import Timeline
+
+    if data.events is not None:
+        Timeline.from_config(data.events)  # errors name events.NAME before anything runs
+    ConfigStore.instance().store(group="replay", name="file", node=data.node(),
+                                 package="_global_")
+    overrides = get_args_parser().parse_known_args(rest)[0].overrides
+    flags = [a for a in rest if a not in set(overrides)]  # argparse wants overrides together
+    chosen = {o.split("=", 1)[0] for o in overrides}
+    head = [f"topology={data.topology}"] if data.topology and "topology" not in chosen else []
+    return [*flags, *head, "+replay=file", *overrides]
+
+
+def run_hydra(argv: list[str]) -> None:
+    """Hydra's app on ``argv``; its configuration errors become ConfigError (not exit 1)."""
     app = hydra.main(config_path=str(config_dir()), config_name="config",
                      version_base="1.3")(task)
-    app()
+    saved_argv, saved_full = sys.argv, os.environ.get("HYDRA_FULL_ERROR")
+    sys.argv = [saved_argv[0], *argv]
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises instead of printing and exiting 1
+    try:
+        app()
+    except HYDRA_CONFIG_ERRORS as exc:
+        if saved_full == "1":
+            raise
+        raise hydra_error(exc) from exc
+    finally:
+        sys.argv = saved_argv
+        if saved_full is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = saved_full
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    register_schema()
+    try:
+        if argv[:1] == ["replay"]:
+            argv = replay_arguments(argv[1:])
+        check_overrides(get_args_parser().parse_known_args(argv)[0].overrides)
+        run_hydra(argv)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,11 @@ from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import OverrideType
+from hydra.errors import OverrideParseException
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from sim.params import Config, ConfigError, validate
 
@@ -55,6 +58,12 @@ def to_config(cfg: DictConfig, scenario_choice: object = None) -> Config:
             plain.setdefault("scenario", {})["name"] = name
         merged = OmegaConf.merge(OmegaConf.structured(Config), plain)
         obj = OmegaConf.to_object(merged)
+    except ConfigKeyError as exc:  # e.g. ``+need.nope=1``: added, but not in the schema
+        from sim.replay import close_matches, parameter_keys
+
+        key = str(getattr(exc, "full_key", None) or "config")
+        raise ConfigError(key, f"is not a parameter{close_matches(key, parameter_keys())}; "
+                               "the parameters are listed by `python -m sim --cfg job`") from exc
     except OmegaConfBaseException as exc:
         key = getattr(exc, "full_key", None) or "config"
         msg = str(exc).splitlines()[0]
@@ -64,10 +73,44 @@ def to_config(cfg: DictConfig, scenario_choice: object = None) -> Config:
     return validate(obj)
 
 
+# Hydra settings that instantiate code (callbacks, logging handlers): only from trusted config
+# files, never from the command line; our own sweep report's switches stay available.
+CODE_KEYS = ("hydra.callbacks", "hydra.job_logging", "hydra.hydra_logging")
+ALLOWED_CODE_KEYS = tuple(f"hydra.callbacks.sweep_report.{k}"
+                          for k in ("collect", "progress", "poll_seconds"))
+
+
+def check_overrides(overrides: list[str]) -> None:
+    """Refuse bad override syntax and overrides that could make Hydra run code: keys under
+    ``hydra.callbacks``, ``hydra.job_logging``, ``hydra.hydra_logging``, or any ``_target_``."""
+    parser = OverridesParser.create()
+    for line in overrides:
+        key = line.split("=", 1)[0].lstrip("+~")
+        try:
+            (override,) = parser.parse_overrides([line])
+        except OverrideParseException as exc:
+            msg = " ".join(str(exc).split("See https://")[0].split())
+            raise ConfigError(key or "overrides", f"cannot parse the override {line!r}: {msg}"
+                              ) from exc
+        key = override.key_or_group
+        if "_target_" in line:
+            raise ConfigError(key, "_target_ is not allowed on the command line (it names code "
+                                   "to run); put trusted code in a config file")
+        if (override.package or "").startswith(CODE_KEYS):  # group@hydra.callbacks.x=...
+            raise ConfigError(key, f"cannot be placed under {override.package} from the "
+                                   "command line (callbacks and logging handlers can run code)")
+        dotted = key.replace("/", ".")
+        if "/" not in key and dotted.startswith(CODE_KEYS) and not (
+                override.type == OverrideType.CHANGE and dotted in ALLOWED_CODE_KEYS):
+            raise ConfigError(key, "Hydra callbacks and logging handlers cannot be set from the "
+                                   "command line (they can run code); use a trusted config file")
+
+
 def compose(overrides: list[str] | None = None) -> Config:
     """Compose the configuration as the CLI would, without running: ``compose(["topology=rural",
     "run.days=60"])`` -> ``Config``."""
     register_schema()
+    check_overrides(list(overrides or []))
     if GlobalHydra.instance().is_initialized():
         GlobalHydra.instance().clear()
     try:
@@ -82,15 +125,32 @@ def compose(overrides: list[str] | None = None) -> Config:
 
 def hydra_error(exc: BaseException) -> ConfigError:
     """A Hydra composition error as a ConfigError naming the override key or group."""
+    from sim.replay import close_matches, parameter_keys
+
     text = str(exc).strip()
     cause = exc.__cause__
     if cause is not None and str(cause).strip() and str(cause).strip() not in text:
         text = f"{text}: {str(cause).strip()}"
     text = text.split("Config search path")[0].strip()
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    key = "overrides"
-    if m := re.search(r"override '?([\w.\[\]]+)'?", text):
-        key = m.group(1).split("=")[0]
-    elif m := re.search(r"Could not find '([\w]+)/", text):
+    if m := re.match(r"Could not override '([^']+)'", text):  # a key not in the schema
         key = m.group(1)
+        return ConfigError(key, f"is not a parameter{close_matches(key, parameter_keys())}; "
+                                "the parameters are listed by `python -m sim --cfg job`")
+    if m := re.search(r"Could not find '([\w/]+)/([^']*)'", text):  # a group option
+        group, name = m.group(1), m.group(2)
+        options = re.findall(r"^\s+(\S+)$", text.split("Available options", 1)[-1], re.M)
+        hint = (f"; options: {', '.join(options)}" if options else "")
+        return ConfigError(group, f"no option {name!r}{hint}")
+    full_key = getattr(cause, "full_key", None) or getattr(exc, "full_key", None)
+    if full_key and (m := re.search(r"Error merging override ([^=\s]+)", text)):
+        return ConfigError(str(full_key), str(cause).strip().splitlines()[0])
+    lines = [ln.strip() for ln in text.splitlines()
+             if ln.strip() and not ln.strip().startswith(("full_key:", "object_type="))]
+    key = "overrides"
+    if m := re.search(r"override '?([\w.\[\]/]+)'?", text):
+        key = m.group(1).split("=")[0]
+    elif m := re.search(r"Could not find '([\w/]+)/", text):
+        key = m.group(1)
+    elif full_key:
+        key = str(full_key)
     return ConfigError(key, " ".join(lines))

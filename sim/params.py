@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,8 @@ class ConfigError(ValueError):
 
     def __init__(self, key: str, message: str):
         self.key = key
+        message = re.sub(r"\bnp\.(?:[a-z_]+\d*\(([^()]*)\)|(True|False)_)",  # np.int64(3): 3
+                         lambda m: m[1] if m[1] is not None else m[2], message)
         super().__init__(f"{key}: {message}")
 
 

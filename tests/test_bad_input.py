@@ -45,7 +45,7 @@ CASES = [
     ("negative-seed", ["run.seed=-1"], "run.seed", ">= 0"),
     ("zero-days", ["run.days=0"], "run.days", "between 1 and"),
     ("not-a-bool", ["run.plots=maybe"], "run.plots", "bool"),
-    ("unknown-key", ["nonsense.key=1"], "nonsense.key", "not in"),
+    ("unknown-key", ["nonsense.key=1"], "nonsense.key", "not a parameter"),
     ("unknown-event-kind", [event("{day:5,kind:bogus}")], "events.bad.kind", "known kinds"),
     ("negative-event-day", [event("{day:-5,kind:emergency}")], "events.bad.day", ">= 0"),
     ("event-parameter-out-of-range", [event("{day:5,kind:funding_cut,params:{share:1.5}}")],
@@ -66,6 +66,17 @@ CASES = [
     ("set-parameter-wrong-type",
      [event("{day:50,kind:set_parameter,params:{key:need.p_onset_per_day,value:abc}}")],
      ("events.bad.params.value", "need.p_onset_per_day"), "need.p_onset_per_day"),
+    ("unknown-scenario", ["scenario=nope"], "scenario", "baseline"),
+    ("mistyped-key", ["need.p_onset_per_dy=0.1"], "need.p_onset_per_dy",
+     "close matches: need.p_onset_per_day"),
+    ("added-unknown-key", ["+need.nope=1"], "need.nope", "not a parameter"),
+    ("bad-override-syntax", ["run.seed=[1"], "run.seed", "cannot parse"),
+    ("garbage-edge-list", ["topology=file", "topology.graph_file={d}/garbage.txt",
+                           "topology.population_file={d}/people.csv"],
+     "topology.graph_file", "none of the"),
+    ("duplicate-integer-node", ["topology=file", "topology.graph_file={d}/int_ties.txt",
+                                "topology.population_file={d}/dup_int.csv"],
+     "topology.population_file", "node 3 appears"),
     ("stand-up-in-unknown-unit",
      [event("{day:50,kind:stand_up_intermediary,params:{kind:locality_officer,unit:99}}")],
      "events.bad.params.unit", "unit index"),
@@ -76,7 +87,9 @@ CASES = [
 # check); the API test above covers every case.
 CLI_CASES = ["probability-1.5", "unknown-topology", "seed-abc", "missing-graph-file",
              "gp-practice-with-no-residents", "event-parameter-out-of-range",
-             "set-parameter-wrong-type"]
+             "set-parameter-wrong-type", "unknown-key", "mistyped-key", "added-unknown-key",
+             "unknown-scenario", "not-a-bool", "bad-override-syntax", "garbage-edge-list",
+             "duplicate-integer-node"]
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +100,11 @@ def inputs(tmp_path_factory):
     table = pd.read_csv(people)
     table.drop(columns="node").to_csv(folder / "no_node.csv", index=False)
     table.iloc[:3].to_csv(folder / "too_few.csv", index=False)
+    (folder / "garbage.txt").write_text("this is not\nan edge list\n")
+    (folder / "int_ties.txt").write_text("1 2\n2 3\n")
+    dup = table.iloc[:4].copy()
+    dup["node"] = [1, 2, 3, 3]
+    dup.to_csv(folder / "dup_int.csv", index=False)
     return folder
 
 
@@ -116,8 +134,39 @@ def test_cli_refuses_bad_input_and_leaves_nothing(case, inputs, tmp_path):
     overrides, keys, fragment = overrides_for(case, inputs)
     out = tmp_path / "run"
     proc = run_cli("run.days=60", *overrides, f"hydra.run.dir={out}", cwd=tmp_path)
-    assert proc.returncode != 0
-    assert any(k in proc.stderr for k in keys) and fragment in proc.stderr, proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert any(f"error: {k}:" in proc.stderr for k in keys), proc.stderr
+    assert fragment in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and "np." not in proc.stderr
+    assert "use +" not in proc.stderr and "HYDRA_FULL_ERROR" not in proc.stderr
     assert leftovers(out) == []
     assert not list(tmp_path.glob("outputs/**/*.parquet"))
+
+
+def test_cli_options_still_work(tmp_path):
+    assert run_cli("--help", cwd=tmp_path).returncode == 0
+    shown = run_cli("--cfg", "job", "run.days=3", cwd=tmp_path)
+    assert shown.returncode == 0 and "days: 3" in shown.stdout
+    refused = run_cli("--cfg", "job", "run.dayz=3", cwd=tmp_path)
+    assert refused.returncode == 2 and "error: run.dayz: is not a parameter" in refused.stderr
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_run_time_event_error_names_the_event(tmp_path):
+    """Each set_parameter is valid alone; the second breaks a cross-field rule when it fires."""
+    out = tmp_path / "run"
+    proc = run_cli("run.days=12", "topology=rural", "topology.n_residents=300",
+                   "+events.a={day:3,kind:set_parameter,params:{key:need.share_onset_low,"
+                   "value:0.85}}",
+                   "+events.boom={day:5,kind:set_parameter,params:{key:need.share_onset_complex,"
+                   "value:0.3}}", f"hydra.run.dir={out}", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "error: events.boom.params.value: need.share_onset_complex" in proc.stderr
+    assert leftovers(out) == []
+
+
+def test_numpy_scalars_are_shown_as_plain_numbers():
+    import numpy as np
+
+    err = ConfigError("k", f"got {np.int64(3)!r}, {np.float64(0.5)!r} and {np.True_!r}")
+    assert str(err) == "k: got 3, 0.5 and True"

@@ -166,7 +166,7 @@ def test_dashboard_plays_an_exercise_in_a_browser(server, tmp_path):
         replay = yaml.safe_load(Path(info.value.path()).read_text())
         assert [e["kind"] for e in replay["events"].values()][-2:] == ["surge_campaign",
                                                                        "funding_cut"]
-        assert replay["run"]["days"] == 40
+        assert replay["overrides"]["run.days"] == 40 and "hydra" not in replay
 
         with page.expect_download() as info:
             page.get_by_role("button", name="Log as CSV").click()

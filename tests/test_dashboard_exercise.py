@@ -109,15 +109,16 @@ def test_log_exports_csv_markdown_and_scenario_yaml(tmp_path):
     assert "| branch" in md and "nhs_volunteers_stand_down" in md
 
     text = ex.scenario_yaml("B", "drill")
-    assert text.splitlines()[0] == "# @package _global_"
+    assert "@package" not in text and "python -m sim replay drill.yaml" in text
     doc = yaml.safe_load(text)
-    assert doc["run"] == {"seed": 7, "days": 20}
-    assert doc["topology"]["kind"] == "rural"
+    assert list(doc) == ["scenario", "topology", "overrides", "events"]
+    assert doc["scenario"]["name"] == "drill" and doc["topology"] == "rural"
+    assert doc["overrides"] == {"run.seed": 7, "run.days": 20}
     assert [(name, e["kind"]) for name, e in doc["events"].items()] == [
         ("inject_1", "surge_campaign"), ("inject_2", "nhs_volunteers_stand_down")]
 
     path = ex.save_scenario(tmp_path, "B", "drill")
-    assert path == tmp_path / "scenario" / "drill.yaml"
+    assert path == tmp_path / "drill.yaml"
     with pytest.raises(ConfigError, match="exists"):
         ex.save_scenario(tmp_path, "B", "drill")
     assert path.read_text() == text
@@ -134,12 +135,11 @@ def test_exported_scenario_replays_from_the_command_line(tmp_path):
     ex.fork("B")
     ex.inject("funding_cut", {"share": "0.8"}, branch="B")
     ex.run_to(45)
-    ex.save_scenario(tmp_path / "exercises", "B", "drill_b")
+    path = ex.save_scenario(tmp_path / "exercises", "B", "drill_b")
     out = tmp_path / "run"
     proc = subprocess.run(
-        [sys.executable, "-m", "sim", f"--config-dir={tmp_path / 'exercises'}",
-         "scenario=drill_b", f"hydra.run.dir={out}", "run.plots=false"],
-        capture_output=True, text=True, timeout=300)
+        [sys.executable, "-m", "sim", "replay", str(path), f"hydra.run.dir={out}",
+         "run.plots=false"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     replay = pd.read_parquet(out / "timeseries.parquet")
     assert len(replay) == 45

@@ -6,8 +6,9 @@ drive an :class:`Exercise` through its methods.
 Timing of injects: the dashboard shows the state after day ``N`` has been simulated. An inject
 made then is validated at once (on a throw-away copy of the model, so a bad parameter is
 reported and changes nothing) and takes effect at the **start of day N+1**, exactly where a
-scenario event ``{day: N+1, ...}`` would. That is what makes the exported scenario YAML replay
-the exercise from the command line to the same numbers.
+scenario event ``{day: N+1, ...}`` would. That is what makes the exported replay file
+(:mod:`sim.replay`, ``python -m sim replay FILE.yaml``) replay the exercise from the command line
+to the same numbers.
 
 Branches: ``checkpoint()`` keeps a deep copy of branch A (model state, random streams, the
 injects so far); ``fork()`` starts branch B from it. Step, play and run-to-day advance every
@@ -233,26 +234,35 @@ class Exercise(mesa.Model):
         cfg.run.days = b.day
         return cfg
 
-    def scenario_yaml(self, branch: str = "A", name: str = "exercise") -> str:
-        """A scenario config (Hydra ``@package _global_``) that replays ``branch``: every
-        setting that differs from the default composition, and the events timeline (the
-        scenario's own events followed by the injects, named ``inject_1``, ``inject_2``...)."""
+    def replay_data(self, branch: str = "A", name: str = "exercise") -> dict:
+        """The replay file's content (:mod:`sim.replay`) for ``branch``: the topology, every
+        parameter that differs from that topology's default composition (dotted keys), and
+        the events timeline (the scenario's own events followed by the injects, named
+        ``inject_1``, ``inject_2``...)."""
         cfg = self.replay_config(branch)
-        cfg.scenario.name = name
-        cfg.scenario.description = (
-            f"Replay of exercise branch {branch} ({' '.join(self.overrides)}) to day "
-            f"{cfg.run.days}, with {len(self.branch(branch).injects)} inject(s).")
-        body = yaml.safe_dump(config_delta(cfg, compose([])), sort_keys=False,
+        topology = self.overrides[0].split("=", 1)[1]
+        description = (f"Replay of exercise branch {branch} ({' '.join(self.overrides)}) to day "
+                       f"{cfg.run.days}, with {len(self.branch(branch).injects)} inject(s).")
+        base = compose([f"topology={topology}"])
+        base_values = {k: v for k, v, _ in iter_params(base)}
+        overrides = {k: v for k, v, _ in iter_params(cfg)
+                     if k != "events" and not k.startswith("scenario.")
+                     and (k not in base_values or base_values[k] != v)}
+        return {"scenario": {"name": name, "description": description}, "topology": topology,
+                "overrides": overrides, "events": named_events(cfg.events)}
+
+    def scenario_yaml(self, branch: str = "A", name: str = "exercise") -> str:
+        """A replay file (plain data, see :mod:`sim.replay`) that replays ``branch``."""
+        body = yaml.safe_dump(self.replay_data(branch, name), sort_keys=False,
                               default_flow_style=False, allow_unicode=True)
-        return ("# @package _global_\n"
-                f"# Exercise replay, branch {branch}. Save as DIR/scenario/{name}.yaml, then:\n"
-                f"#   python -m sim --config-dir DIR scenario={name}\n"
+        return (f"# Exercise replay, branch {branch} (data only). Run it with:\n"
+                f"#   python -m sim replay {name}.yaml\n"
                 "# (the run has the same daily numbers as the exercise.)\n" + body)
 
     def save_scenario(self, folder: Path | str, branch: str = "A", name: str = "exercise"
                       ) -> Path:
-        """Write :meth:`scenario_yaml` to ``folder/scenario/name.yaml`` (never over a file)."""
-        path = Path(folder) / "scenario" / f"{name}.yaml"
+        """Write :meth:`scenario_yaml` to ``folder/name.yaml`` (never over a file)."""
+        path = Path(folder) / f"{name}.yaml"
         if path.exists():
             raise ConfigError("name", f"{path} exists; choose another name")
         text = self.scenario_yaml(branch, name)
@@ -268,17 +278,3 @@ def named_events(entries: dict | list | None) -> dict:
         return copy.deepcopy(entries)
     return {f"event_{k + 1}": copy.deepcopy(e) for k, e in enumerate(entries or [])}
 
-
-def config_delta(cfg: Config, base: Config) -> dict:
-    """Nested dict of the parameters of ``cfg`` that differ from ``base``."""
-    base_values = {k: v for k, v, _ in iter_params(base)}
-    out: dict = {}
-    for key, value, _ in iter_params(cfg):
-        if key in base_values and base_values[key] == value:
-            continue
-        *path, last = key.split(".")
-        node = out
-        for part in path:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return out

@@ -152,8 +152,14 @@ def apply_due(model: CommunityModel) -> None:
 
 
 def apply(model: CommunityModel, ev: Event) -> None:
-    ev = check_event(ev)
-    REGISTRY[ev.kind].apply(model, ev.params)
+    ev = check_event(ev, ev.key)
+    try:
+        REGISTRY[ev.kind].apply(model, ev.params)
+    except ConfigError as exc:  # kinds name the bare prefix ``events``: name this event
+        if ev.key == "events" or not (exc.key == "events" or exc.key.startswith("events.")):
+            raise
+        raise ConfigError(ev.key + exc.key[len("events"):],
+                          str(exc)[len(exc.key) + 2:]) from exc
     model.count("new_events")
     model.event_log.append({"day": model.output_day, "kind": ev.kind,
                             "params": dict(ev.params)})

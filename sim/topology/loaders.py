@@ -79,6 +79,10 @@ def load_topology(t: TopologyParams) -> Topology:
     df = df.copy()
     df["node"] = df["node"].astype(str)
     missing = set(map(str, graph.nodes)) - set(df["node"])
+    if missing and len(missing) == graph.number_of_nodes():  # not this table's network at all
+        raise ConfigError(GRAPH_KEY, f"none of the {len(missing)} graph node(s) is a 'node' in "
+                                     f"{t.population_file}, e.g. {sorted(missing)[0]!r}: is "
+                                     "this an edge list of resident ids (one 'u v' per line)?")
     if missing:
         raise ConfigError(TABLE_KEY, f"{len(missing)} graph node(s) have no row in the "
                                      f"population table, e.g. {sorted(missing)[0]!r}")
