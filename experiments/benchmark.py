@@ -50,8 +50,10 @@ def _config(topology: str, n: int | None, days: int, seed: int):
     """The configuration the command line would run (``python -m sim topology=... ``)."""
     import sim
 
+    # no burn-in: it is more days of the same step, and the per-agent baseline starts from the
+    # same constructed state (experiments/per_agent_baseline.py)
     overrides = [f"topology={topology}", f"run.days={days}", f"run.seed={seed}",
-                 "run.collect=true"]
+                 "run.collect=true", "run.burn_in_days=0"]
     if n is not None:
         overrides.append(f"topology.n_residents={n}")
     return sim.compose(overrides)

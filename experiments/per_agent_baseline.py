@@ -210,6 +210,7 @@ class PerAgentModel(mesa.Model):
     def __init__(self, config: Config | None = None):
         cfg = copy.deepcopy(config) if config is not None else Config()
         cfg.run.resident_agents = False
+        cfg.run.burn_in_days = 0  # the constructed state: the baseline has no burn-in
         source = CommunityModel(cfg)  # same residents, ties and day-0 state
         self.source = source
         super().__init__(rng=cfg.run.seed)

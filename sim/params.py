@@ -488,7 +488,7 @@ class VolunteerParams:
                                                    "apply again (else after "
                                                    "mean_years_lapsed)")
     mean_years_lapsed: float = param(
-        3.0, "mean years before a lapsed volunteer is willing again (people's lives change; "
+        1.0, "mean years before a lapsed volunteer is willing again (people's lives change; "
              "keeps the willing pool from draining)", "assumption; 003:29, 003:206", lo=0.01,
         hi=1000, unit="years")
 

@@ -33,6 +33,7 @@ from scipy import stats
 import sim
 from sim import metrics
 from sim.agents.organisations import GroupKind
+from sim.burn_in import build_model
 from sim.experiments.compare import mean_ci
 from sim.model import CommunityModel
 from sim.params import Config
@@ -167,10 +168,11 @@ class Observer:
             if self._shielded.size else float("nan")}
 
 
-def run_observed(cfg: Config) -> tuple[dict, pd.DataFrame]:
+def run_observed(cfg: Config, burn_in_cache: Path | None = None
+                 ) -> tuple[dict, pd.DataFrame]:
     """Run ``cfg`` as :func:`sim.run` does; return its summary, with the
     :class:`Observer`'s figures added, and its daily table."""
-    model = CommunityModel(cfg)
+    model = build_model(cfg, burn_in_cache)  # arms that differ only in events share it
     observer = Observer(model)
     for _ in range(cfg.run.days):
         model.step()
@@ -212,7 +214,7 @@ class RunCache:
         summary_path, ts_path = stem.with_suffix(".json"), stem.with_suffix(".parquet")
         with self._lock(cfg):
             if not summary_path.exists():
-                summary, ts = run_observed(cfg)
+                summary, ts = run_observed(cfg, self.folder / ".burn_in")
                 ts.to_parquet(ts_path)
                 tmp = stem.with_suffix(".tmp")
                 tmp.write_text(json.dumps(summary, default=lambda v: v.item()))  # numpy scalars
