@@ -76,6 +76,10 @@ class RunParams:
               "false creates them on demand only")
     overwrite: bool = param(False, "CLI: replace results of a different configuration already "
                                    "in the run directory")
+    allow_late_events: bool = param(False, "accept events dated after the last day (they never "
+                                           "fire; refused by default as a likely mistake)")
+    allow_large: bool = param(False, "accept sizes above the limits in sim.limits (memory and "
+                                     "time grow with them; refused by default)")
 
 
 # --------------------------------------------------------------------------------------------
