@@ -49,7 +49,7 @@ CASES = [
     ("unknown-event-kind", [event("{day:5,kind:bogus}")], "events.bad.kind", "known kinds"),
     ("negative-event-day", [event("{day:-5,kind:emergency}")], "events.bad.day", ">= 0"),
     ("event-parameter-out-of-range", [event("{day:5,kind:funding_cut,params:{share:1.5}}")],
-     "events.bad.params.share", "between 0.0 and 1.0"),
+     "events.bad.params.share", "<= 1.0"),
     ("event-parameter-wrong-type",
      [event("{day:5,kind:emergency,params:{need_multiplier:lots}}")],
      "events.bad.params.need_multiplier", "float"),

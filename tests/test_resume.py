@@ -18,7 +18,7 @@ from sim import io
 from sim.experiments.collect import collect
 from sim.experiments.runs import Attempt, RunState, execute, run_state
 
-LOCKDOWN = ["topology=rural", "run.days=35", "scenario=lockdown", "run.plots=false"]
+LOCKDOWN = ["topology=rural", "run.days=150", "scenario=lockdown", "run.plots=false"]
 
 
 def mode(path) -> int:
@@ -110,6 +110,10 @@ def test_a_failed_attempt_never_marks_a_complete_run_failed(tmp_path):
     assert bad.attempt is Attempt.FAILED
     assert run_state(out) is RunState.COMPLETE and not (out / "error.json").exists()
     assert "need.p_hidden" in json.loads((out / "status.json").read_text())["error"]
+    from sim.experiments.report import format_report, sweep_status
+
+    report = format_report(sweep_status(tmp_path))
+    assert "1 complete, 0 failed" in report and "r: ConfigError: need.p_hidden" in report
 
 
 @pytest.mark.slow
@@ -133,7 +137,7 @@ def test_cli_sweep_run_twice_skips_every_run(tmp_path):
 @pytest.mark.slow
 def test_cli_rerun_of_a_scenario_with_events_and_whole_replacement(tmp_path):
     out = tmp_path / "lockdown"
-    base = ["topology=rural", "run.days=35", f"hydra.run.dir={out}"]
+    base = ["topology=rural", "run.days=150", f"hydra.run.dir={out}"]
     first = run_cli(*base, "scenario=lockdown", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert (out / "events.json").is_file() and list(out.glob("*.png"))

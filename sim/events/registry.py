@@ -95,8 +95,10 @@ def check_event(ev: Event, key: str = "events") -> Event:
         if arg.choices is not None and value not in arg.choices:
             raise ConfigError(k, f"must be one of {', '.join(map(str, arg.choices))} "
                                  f"(got {value!r})")
-        if arg.type in (int, float):  # finite, in range (DEFAULT_HI when none declared)
-            check_number(k, value, arg.lo, arg.hi)
+        if arg.lo is not None and value < arg.lo:
+            raise ConfigError(k, f"must be >= {arg.lo} (got {value!r})")
+        if arg.type in (int, float):  # finite, <= hi (DEFAULT_HI when none is declared)
+            check_number(k, value, None, arg.hi)
         out[name] = value
     if REGISTRY[ev.kind].check is not None:
         REGISTRY[ev.kind].check(out, key)
