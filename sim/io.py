@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -154,6 +155,12 @@ def result_config(config: Config | dict) -> dict:
     return plain
 
 
+def config_hash(config: Config | dict) -> str:
+    """A short stable hash of :func:`result_config` (16 hex digits)."""
+    text = json.dumps(result_config(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _flat(plain: dict, prefix: str = "") -> dict:
     out = {}
     for k, v in plain.items():
@@ -180,6 +187,14 @@ def same_results(old: dict, new: Config | dict) -> bool:
     return True
 
 
+def same_run(manifest: dict, config: Config) -> bool:
+    """Does a complete run's manifest hold a run of ``config``? (Manifests written before the
+    start configuration was recorded still match by the ``config_hash`` they carry.)"""
+    if manifest.get("config_hash") and manifest["config_hash"] == config_hash(config):
+        return True
+    return same_results(manifest.get("config") or {}, config)
+
+
 def check_run_dir(out: Path, cfg: Config) -> None:
     """Refuse to replace results of a different configuration unless ``run.overwrite``."""
     manifest = out / "manifest.json"
@@ -189,7 +204,7 @@ def check_run_dir(out: Path, cfg: Config) -> None:
         old = json.loads(manifest.read_text())
     except (OSError, ValueError):
         old = {}
-    if not isinstance(old, dict) or not same_results(old.get("config") or {}, cfg):
+    if not isinstance(old, dict) or not same_run(old, cfg):
         raise ConfigError("hydra.run.dir", f"{out} already holds results of a different "
                                            "configuration; choose another directory or set "
                                            "run.overwrite=true to replace them")
@@ -237,6 +252,7 @@ def write_run(result, out: Path, *, plots: bool = True, extra_manifest: dict | N
             "scenario": start.scenario.name,
             "topology": start.topology.kind,
             "config": config_dict(start),
+            "config_hash": config_hash(start),
             "versions": versions(),
             "git_revision": git_revision(),
             "python_executable": sys.executable,

@@ -113,6 +113,9 @@ CASES = [
     ("garbage-edge-list", ["topology=file", "topology.graph_file={d}/garbage.txt",
                            "topology.population_file={d}/people.csv"],
      "topology.graph_file", "line 2"),
+    ("graph-of-other-names", ["topology=file", "topology.graph_file={d}/other_names.txt",
+                              "topology.population_file={d}/people.csv"],
+     "topology.graph_file", "none of the graph's"),
     ("resident-without-graph-node", ["topology=file", "topology.graph_file={d}/ties.txt",
                                      "topology.population_file={d}/extra_resident.csv"],
      "topology.graph_file", "not nodes of the graph"),
@@ -147,6 +150,7 @@ def inputs(tmp_path_factory):
     extra.to_csv(folder / "extra_resident.csv", index=False)
     (folder / "empty.txt").write_text("# no ties\n\n")
     (folder / "garbage.txt").write_text("r0 r1\nr1 r2 r3 r4\n")
+    (folder / "other_names.txt").write_text("source target\nalice bob\n")
     return folder
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import hashlib
 import json
 import logging
 import os
@@ -84,9 +83,8 @@ def identity(config: Config | dict) -> dict:
 
 
 def config_hash(config: Config | dict) -> str:
-    """A short stable hash of :func:`identity` (16 hex digits)."""
-    text = json.dumps(identity(config), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    """A short stable hash of :func:`identity` (16 hex digits; :func:`sim.io.config_hash`)."""
+    return io.config_hash(config)
 
 
 # --------------------------------------------------------------------------------------------
@@ -186,12 +184,7 @@ def _write_status(out: Path, attempt: Attempt | str, started: float, overrides: 
     })
 
 
-def same_run(manifest: dict, config: Config) -> bool:
-    """Does a complete run's manifest hold a run of ``config``? (Manifests written before the
-    start configuration was recorded still match by the ``config_hash`` they carry.)"""
-    if manifest.get("config_hash") and manifest["config_hash"] == config_hash(config):
-        return True
-    return io.same_results(manifest.get("config") or {}, config)
+same_run = io.same_run
 
 
 # --------------------------------------------------------------------------------------------

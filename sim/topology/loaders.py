@@ -163,6 +163,10 @@ def load_topology(t: TopologyParams) -> Topology:
     df = _read_table(Path(t.population_file))
     nodes = set(map(str, graph.nodes))
     missing = nodes - set(df["node"])
+    if missing == nodes:
+        raise ConfigError(GRAPH_KEY, f"none of the graph's {len(nodes)} node(s) is a resident "
+                                     f"of the population table (e.g. {sorted(nodes)[0]!r}): "
+                                     "a different file, or a header line in an edge list?")
     if missing:
         raise ConfigError(TABLE_KEY, f"{len(missing)} graph node(s) have no row in the "
                                      f"population table, e.g. {sorted(missing)[0]!r}")
