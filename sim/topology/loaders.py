@@ -131,8 +131,9 @@ def _parse_columns(df: pd.DataFrame, path: Path) -> pd.DataFrame:
         if col in df.columns:
             _bad(path, col, _blank(df[col]).to_numpy(), df, "a value in every row (no blanks)")
     if "sex" in df.columns:
-        ok = df["sex"].astype(str).str.strip().str.upper().isin(["F", "M", "X"])
-        _bad(path, "sex", ~ok.to_numpy(), df, "F, M or X")
+        sex = df["sex"].astype(str).str.strip().str.upper()
+        _bad(path, "sex", ~sex.isin(["F", "M", "X"]).to_numpy(), df, "F, M or X")
+        df["sex"] = sex
     for col in BOOL_COLUMNS:
         if col in df.columns:
             words = df[col].map(_word)
