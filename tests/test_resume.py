@@ -12,6 +12,7 @@ import sys
 import pandas as pd
 import pytest
 from support import REPO, run_cli
+from sweeps_common import report_counts
 
 import sim
 from sim import io
@@ -123,10 +124,13 @@ def test_cli_sweep_run_twice_skips_every_run(tmp_path):
             "run.replicate=range(2)", "run.plots=false", f"hydra.sweep.dir={tmp_path / 'S'}"]
     first = run_cli(*args, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    second = run_cli(*args, cwd=tmp_path)
+    # again, with a flag that does not change results: same folders, every run skipped
+    second = run_cli(*args, "run.allow_late_events=true", cwd=tmp_path)
     assert second.returncode == 0, second.stdout + second.stderr
     text = second.stdout + second.stderr
     assert "RunConflict" not in text and "different configuration" not in text
+    assert report_counts(second.stdout)["skipped"] == 4
+    assert len([p for p in (tmp_path / "S").iterdir() if (p / "manifest.json").is_file()]) == 4
     assert len(pd.read_parquet(tmp_path / "S" / "tables" / "summary.parquet")) == 4
     assert len(pd.read_parquet(tmp_path / "S" / "tables" / "failures.parquet")) == 0
 
