@@ -171,20 +171,13 @@ def _flat(plain: dict, prefix: str = "") -> dict:
     return out
 
 
-_MISSING = object()
-
-
 def same_results(old: dict, new: Config | dict) -> bool:
     """Do the configurations ``old`` (a manifest's ``config``) and ``new`` give the same results?
 
-    :data:`NON_RESULT_KEYS` are ignored. A key one side lacks (a parameter added or removed
-    since the other was written) counts as holding today's default."""
-    a, b = _flat(result_config(old or {})), _flat(result_config(new))
-    defaults = _flat(result_config(Config()))
-    for key in a.keys() | b.keys():
-        if a.get(key, defaults.get(key, _MISSING)) != b.get(key, defaults.get(key, _MISSING)):
-            return False
-    return True
+    :data:`NON_RESULT_KEYS` are ignored (whether or not they exist). A result key that one side
+    lacks (a parameter added since the other was written, e.g. a burn-in length) makes them
+    different: its default may well have changed the results."""
+    return _flat(result_config(old or {})) == _flat(result_config(new))
 
 
 def same_run(manifest: dict, config: Config) -> bool:

@@ -56,9 +56,11 @@ def test_only_result_keys_decide_whether_two_runs_are_the_same():
     assert io.same_results(io.config_dict(cfg), other)
     assert not io.same_results(io.config_dict(cfg), sim.compose([*LOCKDOWN, "run.seed=3"]))
     old = io.config_dict(cfg)
-    old["run"].pop("allow_large")  # a manifest written before a key existed: its default
-    old["run"]["burn_in_cache"] = "/somewhere"  # listed before it exists: ignored
+    old["run"].pop("allow_large")  # a result-neutral key missing: still the same run
+    old["run"]["burn_in_cache"] = "/somewhere"  # a result-neutral folder: ignored
     assert io.same_results(old, cfg)
+    old["need"].pop("p_hidden")  # a manifest from before a result key existed: different
+    assert not io.same_results(old, cfg)
     assert {"run.plots", "run.overwrite", "run.burn_in_cache"} <= set(io.NON_RESULT_KEYS)
 
 

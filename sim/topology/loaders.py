@@ -91,10 +91,11 @@ def _read_table(path: Path) -> pd.DataFrame:
                                      f"{', '.join(map(str, df.columns))})")
     if len(df) == 0:
         raise ConfigError(TABLE_KEY, f"{path} has no residents")
+    raw = df["node"]
     df = _parse_columns(df, path)
     if df["node"].duplicated().any():
-        dup = df.loc[df["node"].duplicated(), "node"].iloc[0]
-        raise ConfigError(TABLE_KEY, f"node {dup!r} appears more than once")
+        dup = raw[df["node"].duplicated().to_numpy()].iloc[0]
+        raise ConfigError(TABLE_KEY, f"node {_plain(dup)!r} appears more than once")
     return df
 
 
