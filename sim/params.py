@@ -554,7 +554,7 @@ class Config:
 DEFAULT_HI = {"count": 10**9, "days": 36500, "hours": 168, "miles": 1000, "months": 1200,
               "GBP": 1e12, "per year": 3650, "": 1e6}
 DEFAULT_HI_OTHER = 1e6  # any other unit
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}")  # names become folder names
+NAME_PATTERN = re.compile(r"(?![.-])[\w.+-]{1,100}")  # names become parts of folder names
 
 
 def _show(value: Any) -> str:
@@ -699,9 +699,9 @@ def _cross_checks(cfg: Config) -> None:
                                             "allow it")
     name = cfg.scenario.name
     if not NAME_PATTERN.fullmatch(name):
-        raise ConfigError("scenario.name", f"must be 1-100 characters: letters, digits and _ . "
-                                           f"+ -, starting with a letter or digit (it names "
-                                           f"folders; got {name!r})")
+        raise ConfigError("scenario.name", f"must be 1 to 100 letters, digits or _ . + -, not "
+                                           f"starting with . or - (it names folders; got "
+                                           f"{name!r})")
 
 
 def parameter_table(cfg: Config | None = None) -> list[dict]:

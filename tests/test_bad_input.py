@@ -86,7 +86,7 @@ CASES = [
     ("nan-parameter", ["need.mult_female=nan"], "need.mult_female", "finite"),
     ("seed-2-to-the-64", ["run.seed=18446744073709551616"], "run.seed",
      "between 0 and 9223372036854775807"),
-    ("empty-scenario-name", ["scenario.name="], "scenario.name", "1-100 characters"),
+    ("empty-scenario-name", ["scenario.name="], "scenario.name", "1 to 100 letters"),
     ("scenario-name-with-slash", ["scenario.name=../x"], "scenario.name", "letters, digits"),
     ("huge-population", ["topology.n_residents=1000000000"], "topology.n_residents", "GiB"),
     ("huge-community-groups", ["topology=rural", "topology.rural_unit.community_groups=100000000"],
