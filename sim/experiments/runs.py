@@ -87,6 +87,9 @@ def config_hash(config: Config | dict) -> str:
     return io.config_hash(config)
 
 
+same_run = io.same_run  # does a manifest hold a run of this configuration?
+
+
 # --------------------------------------------------------------------------------------------
 # state of a run directory
 # --------------------------------------------------------------------------------------------
@@ -182,9 +185,6 @@ def _write_status(out: Path, attempt: Attempt | str, started: float, overrides: 
         "seconds": round(time.perf_counter() - started, 3), "host": platform.node(),
         "pid": os.getpid(), "overrides": overrides,
     })
-
-
-same_run = io.same_run
 
 
 # --------------------------------------------------------------------------------------------
