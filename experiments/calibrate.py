@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
-import os
 import re
 import shlex
 import subprocess
@@ -811,12 +810,7 @@ def check_out(p: argparse.ArgumentParser, out: Path, force: bool) -> None:
 
 def write_report(out: Path, text: str) -> None:
     """Write next to ``out`` and rename, so a crash never leaves half a report."""
-    part = out.with_name(f".{out.name}.partial")
-    try:
-        part.write_text(text, encoding="utf-8")
-        os.replace(part, out)
-    finally:
-        part.unlink(missing_ok=True)
+    sim_io.atomic_write(out, text)
 
 
 def main(argv: list[str] | None = None) -> int:

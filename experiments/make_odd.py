@@ -22,10 +22,8 @@ Usage (from the repository root)::
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -278,14 +276,9 @@ def render(text: str, renderers: dict[str, Callable[[], str]] | None = None) -> 
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from sim import io
+
+    io.atomic_write(path, text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,7 +65,7 @@ def task(cfg: DictConfig) -> str | None:
         _discard_hydra_files(out)
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
-    files = io.write_run(result, out, plots=config.run.plots)
+    files = io.write_run(result, out, plots=config.run.plots, config=config)  # start config
     s = result.summary
     print(f"{config.scenario.name} on {config.topology.kind}: {s['n_residents']} residents, "
           f"{s['days']} days in {result.wall_seconds:.1f}s; unmet need-days "

@@ -3,11 +3,19 @@
 All files are first written to a hidden staging folder inside the run directory and moved into
 place only when the run has finished; ``manifest.json`` is moved last, so a directory with a
 manifest holds a complete run and a crash never leaves a file that looks like a result.
+Single files (sweep tables, records, reports) go through :func:`atomic_write`, the one helper
+for them; files get the permissions the umask allows (0644 under umask 022).
+
+The manifest records the configuration the run *started* with (events applied during the run
+are in ``events.json``). Whether a folder already holds "the same run" is decided by
+:func:`same_results`, which ignores :data:`NON_RESULT_KEYS`.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -16,6 +24,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -24,6 +34,62 @@ import pandas as pd
 from sim.params import Config, ConfigError
 
 RESULT_FILES = ("timeseries.parquet", "summary.json", "manifest.json")
+# Keys that never change a run's results (output switches, permission flags, cache folders):
+# left out when deciding whether two configurations are the same run. Keys absent from the
+# schema are skipped, so a key can be listed before it exists.
+NON_RESULT_KEYS = ("run.plots", "run.overwrite", "run.allow_late_events", "run.allow_large",
+                   "run.burn_in_cache")
+PARTIAL_PREFIX = ".partial-"
+
+
+def _file_mode() -> int:
+    """0o666 masked by the process umask (read once: os.umask can only be read by setting it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+FILE_MODE = _file_mode()  # once, at import: os.umask is process-wide and not thread-safe
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a hidden temporary path beside ``path``; on success it gets :data:`FILE_MODE` and
+    replaces ``path``; on any error it is removed and ``path`` is left as it was."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}",
+                                dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, FILE_MODE)  # mkstemp creates 0600
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write(path: str | Path, data: str | bytes | Callable[[Path], object]) -> Path:
+    """Write ``path`` whole or not at all: ``data`` is text, bytes, or ``data(tmp)`` writing a
+    temporary file (``lambda p: table.to_parquet(p)``). Returns ``path``."""
+    with atomic_path(path) as tmp:
+        if callable(data):
+            data(tmp)
+        elif isinstance(data, bytes):
+            tmp.write_bytes(data)
+        else:
+            with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+                f.write(data)
+    return Path(path)
+
+
+def remove_partials(out: Path) -> None:
+    """Remove staging folders left in ``out`` by a killed write (never results)."""
+    for stage in Path(out).glob(PARTIAL_PREFIX + "*"):
+        if stage.is_dir():
+            shutil.rmtree(stage, ignore_errors=True)
 PACKAGES = ("community-response-sim", "mesa", "numpy", "scipy", "networkx", "pandas", "pyarrow",
             "matplotlib", "hydra-core", "omegaconf", "numba")
 
@@ -71,6 +137,57 @@ def git_revision() -> str:
         return "unknown"
 
 
+def _pop_dotted(plain: dict, dotted: str) -> None:
+    *path, leaf = dotted.split(".")
+    node = plain
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(leaf, None)
+
+
+def result_config(config: Config | dict) -> dict:
+    """The JSON-normalised configuration without :data:`NON_RESULT_KEYS` (what sets results)."""
+    plain = config_dict(config) if isinstance(config, Config) else config
+    plain = json.loads(dumps(plain))
+    for dotted in NON_RESULT_KEYS:
+        _pop_dotted(plain, dotted)
+    return plain
+
+
+def config_hash(config: Config | dict) -> str:
+    """A short stable hash of :func:`result_config` (16 hex digits)."""
+    text = json.dumps(result_config(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _flat(plain: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in plain.items():
+        if isinstance(v, dict) and f"{prefix}{k}" != "events":  # events compared whole
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def same_results(old: dict, new: Config | dict) -> bool:
+    """Do the configurations ``old`` (a manifest's ``config``) and ``new`` give the same results?
+
+    :data:`NON_RESULT_KEYS` are ignored (whether or not they exist). A result key that one side
+    lacks (a parameter added since the other was written, e.g. a burn-in length) makes them
+    different: its default may well have changed the results."""
+    return _flat(result_config(old or {})) == _flat(result_config(new))
+
+
+def same_run(manifest: dict, config: Config) -> bool:
+    """Does a complete run's manifest hold a run of ``config``? (Manifests written before the
+    start configuration was recorded still match by the ``config_hash`` they carry.)"""
+    if manifest.get("config_hash") and manifest["config_hash"] == config_hash(config):
+        return True
+    return same_results(manifest.get("config") or {}, config)
+
+
 def check_run_dir(out: Path, cfg: Config) -> None:
     """Refuse to replace results of a different configuration unless ``run.overwrite``."""
     manifest = out / "manifest.json"
@@ -80,19 +197,39 @@ def check_run_dir(out: Path, cfg: Config) -> None:
         old = json.loads(manifest.read_text())
     except (OSError, ValueError):
         old = {}
-    if old.get("config") != config_dict(cfg):
+    if not isinstance(old, dict) or not same_run(old, cfg):
         raise ConfigError("hydra.run.dir", f"{out} already holds results of a different "
                                            "configuration; choose another directory or set "
                                            "run.overwrite=true to replace them")
 
 
-def write_run(result, out: Path, *, plots: bool = True, extra_manifest: dict | None = None
-              ) -> list[Path]:
-    """Write a run's outputs into ``out`` atomically; returns the files written."""
+def _listed_files(out: Path) -> list[Path]:
+    """Files a previous run's manifest lists as its own (plain names inside ``out`` only)."""
+    try:
+        old = json.loads((out / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return []
+    names = old.get("files") if isinstance(old, dict) else None
+    if not isinstance(names, list):
+        return []
+    return [out / n for n in names
+            if isinstance(n, str) and n and Path(n).name == n and n not in (".", "..")]
+
+
+def write_run(result, out: Path, *, plots: bool = True, extra_manifest: dict | None = None,
+              config: Config | None = None) -> list[Path]:
+    """Write a run's outputs into ``out`` atomically, replacing any previous result there
+    (every file its manifest lists); returns the files written.
+
+    ``config`` is the configuration the run started with (what the manifest records); without
+    it the run's final configuration (after events) is recorded, so callers should pass it.
+    """
     from sim import plotting
 
+    start = copy.deepcopy(config if config is not None else result.config)
     out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
+    remove_partials(out)
+    stage = Path(tempfile.mkdtemp(prefix=PARTIAL_PREFIX, dir=out))
     try:
         result.timeseries.to_parquet(stage / "timeseries.parquet", index=False)
         (stage / "summary.json").write_text(dumps(result.summary))
@@ -103,11 +240,12 @@ def write_run(result, out: Path, *, plots: bool = True, extra_manifest: dict | N
             (stage / "events.json").write_text(dumps(result.event_log))
             names.append("events.json")
         manifest = {
-            "seed": result.config.run.seed,
-            "replicate": result.config.run.replicate,
-            "scenario": result.config.scenario.name,
-            "topology": result.config.topology.kind,
-            "config": config_dict(result.config),
+            "seed": start.run.seed,
+            "replicate": start.run.replicate,
+            "scenario": start.scenario.name,
+            "topology": start.topology.kind,
+            "config": config_dict(start),
+            "config_hash": config_hash(start),
             "versions": versions(),
             "git_revision": git_revision(),
             "python_executable": sys.executable,
@@ -118,9 +256,13 @@ def write_run(result, out: Path, *, plots: bool = True, extra_manifest: dict | N
             **(extra_manifest or {}),
         }
         (stage / "manifest.json").write_text(dumps(manifest))
+        old_files = _listed_files(out)
         stale = out / "manifest.json"
         if stale.exists():
             stale.unlink()  # the old run is being replaced: never leave its manifest behind
+        for path in old_files:  # the whole old result goes, not only the files we rewrite
+            if path.name not in names and path.is_file():
+                path.unlink(missing_ok=True)
         for name in names:
             os.replace(stage / name, out / name)
         os.replace(stage / "manifest.json", out / "manifest.json")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,9 +69,10 @@ def section(cls: type) -> Any:
 
 @dataclass
 class RunParams:
-    seed: int = param(20201, "base seed; with `replicate` it decides every output byte", lo=0)
+    seed: int = param(20201, "base seed; with `replicate` it decides every output byte", lo=0,
+                      hi=2**63 - 1)
     replicate: int = param(0, "replicate number; replicate k uses the same stream for every "
-                              "scenario, so comparisons are paired", lo=0)
+                              "scenario, so comparisons are paired", lo=0, hi=2**63 - 1)
     days: int = param(365, "days to simulate (one step = one day)", lo=1, hi=36500, unit="days")
     collect: bool = param(True, "collect the daily metrics table")
     plots: bool = param(True, "write PNG plots of key metrics (CLI only)")
@@ -88,6 +90,10 @@ class RunParams:
         "", "folder where burnt-in states are saved and reused by runs that share topology, "
             "parameters, seed and replicate ('' = none; sweeps use SWEEP_DIR/.burn_in). Files "
             "are signed with a per-user key and only those are loaded")
+    allow_late_events: bool = param(False, "accept events dated after the last day (they never "
+                                           "fire; refused by default as a likely mistake)")
+    allow_large: bool = param(False, "accept sizes above the limits in sim.limits (memory and "
+                                     "time grow with them; refused by default)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -621,20 +627,79 @@ class Config:
 # --------------------------------------------------------------------------------------------
 
 
+# Upper bounds for numbers that declare none, by unit: far above any plausible value, and low
+# enough that the daily arithmetic cannot overflow (need.emergency_multiplier=1e308 did). Counts
+# stay within 32-bit indices; sizes have tighter limits with a memory estimate (sim.limits).
+DEFAULT_HI = {"count": 10**9, "days": 36500, "hours": 168, "miles": 1000, "months": 1200,
+              "GBP": 1e12, "per year": 3650, "": 1e6}
+DEFAULT_HI_OTHER = 1e6  # any other unit
+NAME_PATTERN = re.compile(r"(?![.-])[\w.+-]{1,100}")  # names become parts of folder names
+
+
+def _show(value: Any) -> str:
+    """A value for a message: plain Python, never ``np.int64(3)``."""
+    if hasattr(value, "item") and not isinstance(value, str):
+        try:
+            value = value.item()
+        except (TypeError, ValueError):
+            pass
+    return repr(value)
+
+
+def check_number(key: str, value: Any, lo: float | None = None, hi: float | None = None,
+                 unit: str = "") -> None:
+    """A number is finite and within ``lo``..``hi`` (``hi`` defaults by unit, DEFAULT_HI)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(key, f"must be a finite number (got {_show(value)})")
+    declared = hi is not None
+    if not declared:
+        hi = DEFAULT_HI.get(unit, DEFAULT_HI_OTHER)
+        if isinstance(value, numbers.Integral):
+            hi = int(hi)
+    if lo is not None and declared and not lo <= value <= hi:
+        raise ConfigError(key, f"must be between {lo} and {hi} (got {_show(value)})")
+    if lo is not None and value < lo:
+        raise ConfigError(key, f"must be >= {lo} (got {_show(value)})")
+    if value > hi:
+        raise ConfigError(key, f"must be <= {hi} (got {_show(value)})")
+    if lo is None and value < -hi:
+        raise ConfigError(key, f"must be >= {-hi} (got {_show(value)})")
+
+
+def _check_type(key: str, value: Any, ftype: Any) -> None:
+    name = ftype if isinstance(ftype, str) else getattr(ftype, "__name__", "")
+    is_bool = isinstance(value, bool)
+    ok = {"bool": is_bool,
+          "int": isinstance(value, numbers.Integral) and not is_bool,
+          "float": isinstance(value, numbers.Real) and not is_bool,
+          "str": isinstance(value, str)}.get(name, True)
+    if not ok:
+        what = {"bool": "true or false", "int": "a whole number", "float": "a number",
+                "str": "a string"}[name]
+        raise ConfigError(key, f"must be {what} (got {_show(value)})")
+
+
 def _check_value(key: str, value: Any, meta: dict, ftype: Any) -> None:
+    if ftype is not None:
+        _check_type(key, value, ftype)
     choices, lo, hi = meta.get("choices"), meta.get("lo"), meta.get("hi")
     if choices is not None and value not in choices:
-        raise ConfigError(key, f"must be one of {', '.join(map(str, choices))} (got {value!r})")
-    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(key, f"must be one of {', '.join(map(str, choices))} "
+                               f"(got {_show(value)})")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(key, f"must be a finite number (got {value!r})")
-    if lo is not None and hi is not None and not lo <= value <= hi:
-        raise ConfigError(key, f"must be between {lo} and {hi} (got {value!r})")
-    if lo is not None and value < lo:
-        raise ConfigError(key, f"must be >= {lo} (got {value!r})")
-    if hi is not None and value > hi:
-        raise ConfigError(key, f"must be <= {hi} (got {value!r})")
+    check_number(key, value, lo, hi, meta.get("unit") or "")
+
+
+def _iter_typed(obj: Any, prefix: str = ""):
+    """Like :func:`iter_params`, with each field's declared type."""
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        key = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            yield from _iter_typed(value, key + ".")
+        else:
+            yield key, value, dict(f.metadata), f.type
 
 
 def iter_params(obj: Any, prefix: str = ""):
@@ -649,11 +714,21 @@ def iter_params(obj: Any, prefix: str = ""):
 
 
 def validate(cfg: Config) -> Config:
-    """Check every value against its declared range and cross-field rules; return ``cfg``."""
-    for key, value, meta in iter_params(cfg):
-        _check_value(key, value, meta, None)
+    """Check every value against its declared type and range, cross-field rules and size
+    limits (:mod:`sim.limits`); return ``cfg``."""
+    from sim.limits import check_sizes
+
+    for key, value, meta, ftype in _iter_typed(cfg):
+        _check_value(key, value, meta, ftype)
     _cross_checks(cfg)
+    check_sizes(cfg)
     return cfg
+
+
+def _event_entries(events: Any) -> list[tuple[str, Any]]:
+    if isinstance(events, dict):
+        return [(f"events.{name}", e) for name, e in events.items()]
+    return [(f"events[{k}]", e) for k, e in enumerate(events)]
 
 
 def _cross_checks(cfg: Config) -> None:
@@ -693,6 +768,19 @@ def _cross_checks(cfg: Config) -> None:
     if not isinstance(cfg.events, list | dict):
         raise ConfigError("events", "must be a mapping of name -> {day, kind, params} (or a "
                                     "list of such entries)")
+    for key, entry in _event_entries(cfg.events):
+        day = entry.get("day") if isinstance(entry, dict) else None
+        if (isinstance(day, int) and not isinstance(day, bool) and day > cfg.run.days
+                and not cfg.run.allow_late_events):
+            raise ConfigError(f"{key}.day", f"day {day} is after the run's last day "
+                                            f"(run.days={cfg.run.days}), so the event would "
+                                            "never fire; set run.allow_late_events=true to "
+                                            "allow it")
+    name = cfg.scenario.name
+    if not NAME_PATTERN.fullmatch(name):
+        raise ConfigError("scenario.name", f"must be 1 to 100 letters, digits or _ . + -, not "
+                                           f"starting with . or - (it names folders; got "
+                                           f"{name!r})")
 
 
 def parameter_table(cfg: Config | None = None) -> list[dict]:

@@ -121,6 +121,8 @@ def write_world(folder: Path, n: int, edges: list[tuple[int, int]],
     folder.mkdir(parents=True, exist_ok=True)
     graph = folder / graph_name
     lines = [f"r{a} r{b}" for a, b in edges]
+    tied = {i for e in edges for i in e}
+    lines += [f"r{i}" for i in range(n) if i not in tied]  # residents without ties
     graph.write_text("\n".join(lines) + "\n" if lines else "")
     table = {"node": [f"r{i}" for i in range(n)], "age": [40] * n, "limitation": [0] * n,
              "digital": [True] * n, "deprivation": [3] * n, "gp_practice": ["P1"] * n}

@@ -42,7 +42,7 @@ CASES = [
     ("no-gp-practice", ["topology.urban.gp_practices=0"], "topology.urban.gp_practices",
      ">= 1"),
     ("seed-abc", ["run.seed=abc"], "run.seed", "Integer"),
-    ("negative-seed", ["run.seed=-1"], "run.seed", ">= 0"),
+    ("negative-seed", ["run.seed=-1"], "run.seed", "between 0 and"),
     ("zero-days", ["run.days=0"], "run.days", "between 1 and"),
     ("not-a-bool", ["run.plots=maybe"], "run.plots", "bool"),
     ("unknown-key", ["nonsense.key=1"], "nonsense.key", "not a parameter"),
@@ -73,13 +73,63 @@ CASES = [
     ("bad-override-syntax", ["run.seed=[1"], "run.seed", "cannot parse"),
     ("garbage-edge-list", ["topology=file", "topology.graph_file={d}/garbage.txt",
                            "topology.population_file={d}/people.csv"],
-     "topology.graph_file", "none of the"),
+     "topology.graph_file", "line 1"),
     ("duplicate-integer-node", ["topology=file", "topology.graph_file={d}/int_ties.txt",
                                 "topology.population_file={d}/dup_int.csv"],
      "topology.population_file", "node 3 appears"),
     ("stand-up-in-unknown-unit",
      [event("{day:50,kind:stand_up_intermediary,params:{kind:locality_officer,unit:99}}")],
      "events.bad.params.unit", "unit index"),
+    # issue 12: values that used to pass silently
+    ("nan-event-parameter", [event("{day:5,kind:emergency,params:{need_multiplier:nan}}")],
+     "events.bad.params.need_multiplier", "finite"),
+    ("inf-event-parameter", [event("{day:5,kind:emergency,params:{need_multiplier:inf}}")],
+     "events.bad.params.need_multiplier", "finite"),
+    ("huge-event-parameter", [event("{day:5,kind:surge_campaign,params:{multiplier:1e308}}")],
+     "events.bad.params.multiplier", "<= 1000000.0"),
+    ("nan-set-parameter",
+     [event("{day:5,kind:set_parameter,params:{key:need.mult_female,value:nan}}")],
+     ("events.bad.params.value", "need.mult_female"), "finite"),
+    ("late-event", [event("{day:61,kind:emergency}")], "events.bad.day",
+     "run.allow_late_events"),
+    ("huge-multiplier", ["need.emergency_multiplier=1e308"], "need.emergency_multiplier",
+     "<= 1000000.0"),
+    ("nan-parameter", ["need.mult_female=nan"], "need.mult_female", "finite"),
+    ("seed-2-to-the-64", ["run.seed=18446744073709551616"], "run.seed",
+     "between 0 and 9223372036854775807"),
+    ("empty-scenario-name", ["scenario.name="], "scenario.name", "1 to 100 letters"),
+    ("scenario-name-with-slash", ["scenario.name=../x"], "scenario.name", "letters, digits"),
+    ("huge-population", ["topology.n_residents=1000000000"], "topology.n_residents", "GiB"),
+    ("huge-community-groups", ["topology=rural", "topology.rural_unit.community_groups=100000000"],
+     "topology.rural_unit.community_groups", "run.allow_large"),
+    ("huge-ties", ["topology.urban.ties_per_household=100000000"],
+     "topology.urban.ties_per_household", "GiB"),
+    ("too-many-units", ["topology=county", "topology.urban.n_residents=1"],
+     "topology.urban.n_residents", "neighbourhood units"),
+    ("flag-not-a-boolean", ["topology=file", "topology.graph_file={d}/ties.txt",
+                            "topology.population_file={d}/maybe.csv"],
+     "topology.population_file", "'digital' must hold true/false, 1/0 or yes/no"),
+    ("blank-household", ["topology=file", "topology.graph_file={d}/ties.txt",
+                         "topology.population_file={d}/blank_household.csv"],
+     "topology.population_file", "'household'"),
+    ("blank-gp-practice", ["topology=file", "topology.graph_file={d}/ties.txt",
+                           "topology.population_file={d}/blank_gp.csv"],
+     "topology.population_file", "row 2 has a blank cell"),
+    ("fractional-code", ["topology=file", "topology.graph_file={d}/ties.txt",
+                         "topology.population_file={d}/fractional.csv"],
+     "topology.population_file", "'deprivation' must hold whole numbers"),
+    ("empty-edge-list", ["topology=file", "topology.graph_file={d}/empty.txt",
+                         "topology.population_file={d}/people.csv"],
+     "topology.graph_file", "no ties"),
+    ("garbage-edge-list-wide", ["topology=file", "topology.graph_file={d}/garbage_wide.txt",
+                                "topology.population_file={d}/people.csv"],
+     "topology.graph_file", "line 2"),
+    ("graph-of-other-names", ["topology=file", "topology.graph_file={d}/other_names.txt",
+                              "topology.population_file={d}/people.csv"],
+     "topology.graph_file", "none of the graph's"),
+    ("resident-without-graph-node", ["topology=file", "topology.graph_file={d}/ties.txt",
+                                     "topology.population_file={d}/extra_resident.csv"],
+     "topology.graph_file", "not nodes of the graph"),
 ]
 
 # End to end through the command line: one case per way an error is raised (schema range,
@@ -89,7 +139,10 @@ CLI_CASES = ["probability-1.5", "unknown-topology", "seed-abc", "missing-graph-f
              "gp-practice-with-no-residents", "event-parameter-out-of-range",
              "set-parameter-wrong-type", "unknown-key", "mistyped-key", "added-unknown-key",
              "unknown-scenario", "not-a-bool", "bad-override-syntax", "garbage-edge-list",
-             "duplicate-integer-node"]
+             "duplicate-integer-node",
+             *(NEW_CLI_CASES := [
+                 "nan-event-parameter", "late-event", "huge-population",
+                 "huge-community-groups", "blank-household", "resident-without-graph-node"])]
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +158,18 @@ def inputs(tmp_path_factory):
     dup = table.iloc[:4].copy()
     dup["node"] = [1, 2, 3, 3]
     dup.to_csv(folder / "dup_int.csv", index=False)
+    table.assign(digital=["yes", "no", "maybe", "true", "0"]).to_csv(folder / "maybe.csv",
+                                                                     index=False)
+    table.assign(household=["h1", "h1", None, "h2", "h3"]).to_csv(
+        folder / "blank_household.csv", index=False)
+    table.assign(gp_practice=["P1", "", "P1", "P1", "P1"]).to_csv(folder / "blank_gp.csv",
+                                                                   index=False)
+    table.assign(deprivation=[1, 2, 2.5, 3, 3]).to_csv(folder / "fractional.csv", index=False)
+    extra = pd.concat([table, table.iloc[[0]].assign(node="r99")])
+    extra.to_csv(folder / "extra_resident.csv", index=False)
+    (folder / "empty.txt").write_text("# no ties\n\n")
+    (folder / "garbage_wide.txt").write_text("r0 r1\nr1 r2 r3 r4\n")
+    (folder / "other_names.txt").write_text("source target\nalice bob\n")
     return folder
 
 
@@ -141,6 +206,27 @@ def test_cli_refuses_bad_input_and_leaves_nothing(case, inputs, tmp_path):
     assert "use +" not in proc.stderr and "HYDRA_FULL_ERROR" not in proc.stderr
     assert leftovers(out) == []
     assert not list(tmp_path.glob("outputs/**/*.parquet"))
+
+
+def test_flags_read_no_and_false_as_false(tiny_world):
+    words = ["no", "false", "NO", "0", "yes", "TRUE", "1", "Yes"]
+    model = CommunityModel(tiny_world(n=8, columns={"digital": words, "rural": [0] * 8,
+                                                    "female": ["No"] * 4 + ["Yes"] * 4}))
+    assert model.pop.digital.tolist() == [False] * 4 + [True] * 4
+    assert model.pop.female.tolist() == [False] * 4 + [True] * 4
+    assert not model.pop.rural.any()
+
+
+def test_late_events_are_allowed_with_the_flag():
+    cfg = sim.compose(["run.days=10", "run.allow_late_events=true",
+                       event("{day:11,kind:emergency}")])
+    assert CommunityModel(cfg).timeline.by_day[11]
+
+
+def test_large_worlds_are_allowed_with_the_flag():
+    cfg = sim.compose(["topology=rural", "topology.rural_unit.community_groups=300000",
+                       "run.allow_large=true"])
+    assert cfg.topology.rural_unit.community_groups == 300000  # validated, not built
 
 
 def test_cli_options_still_work(tmp_path):

@@ -112,7 +112,7 @@ def sample_params(kind: str) -> dict:
 @pytest.mark.parametrize("kind", sorted(events.REGISTRY))
 def test_an_event_after_the_last_day_leaves_the_run_identical(kind):
     baseline = sim.run(small_config("county", days=60, seed=5))
-    late = small_config("county", days=60, seed=5,
+    late = small_config("county", days=60, seed=5, run__allow_late_events=True,
                         events=[{"day": 61, "kind": kind, "params": sample_params(kind)}])
     result = sim.run(late)
     assert result.event_log == []

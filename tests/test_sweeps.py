@@ -260,11 +260,11 @@ def test_a_named_sweep_runs_from_its_file(tmp_path):
     """`+sweep=NAME` alone makes a multirun; command-line values replace the file's."""
     sweep_dir = tmp_path / "named"
     proc = run_sim(["+sweep=surge_vs_baseline", f"hydra.sweep.dir={sweep_dir}",
-                    "topology=rural", "run.replicate=range(1)", "run.days=5"])
+                    "topology=rural", "run.replicate=range(1)", "run.days=30"])
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert report_counts(proc.stdout)["done now"] == 2
     names = sorted(p.name for p in sweep_dir.iterdir() if (p / "manifest.json").is_file())
-    assert names == [f"run.days=5,run.replicate=0,scenario={s},topology=rural"
+    assert names == [f"run.days=30,run.replicate=0,scenario={s},topology=rural"
                      for s in ("baseline", "surge_recruitment")]
     manifest = json.loads((sweep_dir / names[0] / "manifest.json").read_text())
     assert manifest["config"]["run"]["plots"] is False  # set by the sweep file

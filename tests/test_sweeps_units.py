@@ -47,9 +47,11 @@ def test_a_different_configuration_is_never_silently_overwritten(tmp_path):
     out = execute(sim.compose([*TINY, "run.seed=9"]), tmp_path / "r")
     assert out.attempt is Attempt.FAILED and "different configuration" in out.error
     assert (tmp_path / "r" / "manifest.json").read_bytes() == manifest  # kept
-    assert run_state(tmp_path / "r") is RunState.FAILED
-    err = json.loads((tmp_path / "r" / "error.json").read_text())
-    assert err["key"] == "hydra.sweep.dir"
+    # the refusal never turns the complete run into a failed one: it is in status.json only
+    assert run_state(tmp_path / "r") is RunState.COMPLETE
+    assert not (tmp_path / "r" / "error.json").exists()
+    status = json.loads((tmp_path / "r" / "status.json").read_text())
+    assert status["attempt"] == "failed" and "hydra.sweep.dir" in status["error"]
     replaced = execute(sim.compose([*TINY, "run.seed=9", "run.overwrite=true"]), tmp_path / "r")
     assert replaced.attempt is Attempt.DONE
     assert run_state(tmp_path / "r") is RunState.COMPLETE

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.params import ConfigError, iter_params, validate
+from sim.params import ConfigError, check_number, iter_params, validate
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -97,8 +97,8 @@ def check_event(ev: Event, key: str = "events") -> Event:
                                  f"(got {value!r})")
         if arg.lo is not None and value < arg.lo:
             raise ConfigError(k, f"must be >= {arg.lo} (got {value!r})")
-        if arg.hi is not None and value > arg.hi:
-            raise ConfigError(k, f"must be <= {arg.hi} (got {value!r})")
+        if arg.type in (int, float):  # finite, <= hi (DEFAULT_HI when none is declared)
+            check_number(k, value, None, arg.hi)
         out[name] = value
     if REGISTRY[ev.kind].check is not None:
         REGISTRY[ev.kind].check(out, key)

@@ -25,15 +25,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim import io
 from sim.experiments.runs import (
     ERROR,
     IDENTITY_EXCLUDE,
@@ -198,13 +197,13 @@ class _Plan:
 
 
 class _AtomicParquet:
-    """A ParquetWriter on a hidden temporary file, moved into place by :meth:`commit`."""
+    """A ParquetWriter on a hidden temporary file (:func:`sim.io.atomic_path`), moved into
+    place by :meth:`commit`."""
 
     def __init__(self, path: Path, schema: pa.Schema):
         self.path = path
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        self.tmp = Path(tmp)
+        self._ctx = io.atomic_path(path)
+        self.tmp = self._ctx.__enter__()
         self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
         self.schema = schema
         self.rows = 0
@@ -216,7 +215,7 @@ class _AtomicParquet:
 
     def commit(self) -> None:
         self.writer.close()
-        os.replace(self.tmp, self.path)
+        self._ctx.__exit__(None, None, None)
 
     def abort(self) -> None:
         try:
@@ -303,7 +302,7 @@ def collect(root: str | Path, out: str | Path | None = None, *, progress: bool =
     info = {"dir": str(out), "source": str(root), "runs": len(plan.complete),
             "timeseries": writers["timeseries"].rows, "summary": writers["summary"].rows,
             "failures": writers["failures"].rows, "parameter_columns": plan.param_columns}
-    _write_text_atomic(out / "collect.json", json.dumps(info, indent=2) + "\n")
+    io.atomic_write(out / "collect.json", json.dumps(info, indent=2) + "\n")
     return info
 
 
@@ -321,13 +320,6 @@ def _failure_row(root: Path, path: Path, state: RunState) -> dict:
             "key": err.get("key"), "overrides": json.dumps(run_overrides(path)),
             "config_hash": err.get("config_hash"), "time": err.get("time"),
             "traceback": "".join(err.get("traceback") or [])}
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def main(argv: list[str] | None = None) -> int:

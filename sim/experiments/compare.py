@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -147,22 +145,12 @@ def paired_effects(summary: pd.DataFrame, *, baseline: str = "baseline",
     return pd.DataFrame(rows)
 
 
-def _atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def compare(sweep_dir: str | Path, *, out: str | Path | None = None,
             baseline: str = "baseline", metrics: list[str] | None = None,
             series: list[str] | None = None, ci: str = "t", level: float = 0.95,
             seed: int = 0, plots: bool = True) -> dict:
     """Effects table and figures for a collected sweep (collects it first if needed)."""
+    from sim import io
     from sim.experiments import figures
     from sim.experiments.collect import collect
 
@@ -176,8 +164,8 @@ def compare(sweep_dir: str | Path, *, out: str | Path | None = None,
     metrics = list(metrics or [m for m in KEY_OUTCOMES if m in summary])
     effects = paired_effects(summary, baseline=baseline, metrics=metrics, ci=ci, level=level,
                              seed=seed)
-    _atomic(out / "effects.parquet", lambda p: effects.to_parquet(p, index=False))
-    _atomic(out / "effects.csv", lambda p: effects.to_csv(p, index=False))
+    io.atomic_write(out / "effects.parquet", lambda p: effects.to_parquet(p, index=False))
+    io.atomic_write(out / "effects.csv", lambda p: effects.to_csv(p, index=False))
     files = [out / "effects.parquet", out / "effects.csv"]
     if plots:
         series = list(series or KEY_SERIES)

@@ -93,6 +93,15 @@ def format_report(status: SweepStatus, tables: dict | None = None, *, max_failur
         if len(failed) > max_failures:
             lines.append(f"    ... and {len(failed) - max_failures} more "
                          "(see tables/failures.parquet)")
+    kept = [(p, rec) for p in complete
+            if (rec := read_json(p / STATUS) or {}).get("attempt") == str(Attempt.FAILED)]
+    if kept:
+        lines.append("  complete runs kept, their job this time failed or was refused "
+                     "(details in status.json):")
+        for p, rec in kept[:max_failures]:
+            lines.append(f"    {_rel(p, root)}: {_shorten(rec.get('error', '?'), 110)}")
+        if len(kept) > max_failures:
+            lines.append(f"    ... and {len(kept) - max_failures} more")
     if tables:
         lines.append(f"  tables in {tables['dir']}:")
         for name in ("timeseries", "summary", "failures"):

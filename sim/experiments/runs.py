@@ -10,23 +10,23 @@ A sweep is a folder of run directories. Each run directory is in one of three st
   started, when and where); it is redone on the next attempt.
 
 :func:`execute` is the one place that runs a job. A job whose directory already holds a complete
-run of the same configuration (same identity hash) is skipped; any exception is caught and
+run of the same configuration (:func:`sim.io.same_results`: the configuration the run started
+with, keys in :data:`sim.io.NON_RESULT_KEYS` ignored) is skipped; any exception is caught and
 recorded in ``error.json`` so that one bad job never stops or corrupts the others. After every
 attempt ``status.json`` says what that attempt did (done / skipped / failed), which the end-of-
-sweep report reads.
+sweep report reads. An attempt never turns a complete run into a failed one: if the folder holds
+a complete run when the attempt fails (or is refused as a different configuration), the failure
+is recorded in ``status.json`` only and the complete run stays in the tables.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-import hashlib
 import json
 import logging
 import os
 import platform
-import shutil
-import tempfile
 import time
 import traceback
 from dataclasses import dataclass
@@ -45,8 +45,8 @@ STATUS = "status.json"
 HYDRA_OVERRIDES = Path(".hydra") / "overrides.yaml"
 
 # Run-control keys that do not change a run's results: they are left out of its identity, so
-# changing them never makes a complete run look different.
-IDENTITY_EXCLUDE = ("run.overwrite", "run.plots")
+# changing them never makes a complete run look different (one list, kept in sim.io).
+IDENTITY_EXCLUDE = io.NON_RESULT_KEYS
 
 
 class RunState(StrEnum):
@@ -79,18 +79,15 @@ class Outcome:
 
 def identity(config: Config | dict) -> dict:
     """The JSON-normalised configuration that identifies a run (results-neutral keys removed)."""
-    plain = io.config_dict(config) if isinstance(config, Config) else config
-    plain = json.loads(io.dumps(plain))
-    for dotted in IDENTITY_EXCLUDE:
-        section, _, key = dotted.partition(".")
-        plain.get(section, {}).pop(key, None)
-    return plain
+    return io.result_config(config)
 
 
 def config_hash(config: Config | dict) -> str:
-    """A short stable hash of :func:`identity` (16 hex digits)."""
-    text = json.dumps(identity(config), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    """A short stable hash of :func:`identity` (16 hex digits; :func:`sim.io.config_hash`)."""
+    return io.config_hash(config)
+
+
+same_run = io.same_run  # does a manifest hold a run of this configuration?
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,15 +150,7 @@ def run_overrides(path: Path, manifest: dict | None = None) -> list[str]:
 
 
 def write_json_atomic(path: Path, obj: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(io.dumps(obj))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    io.atomic_write(path, io.dumps(obj))
 
 
 def _now() -> str:
@@ -198,12 +187,6 @@ def _write_status(out: Path, attempt: Attempt | str, started: float, overrides: 
     })
 
 
-def _remove_partials(out: Path) -> None:
-    """Staging folders left by a killed write (never results: see :mod:`sim.io`)."""
-    for stage in out.glob(".partial-*"):
-        shutil.rmtree(stage, ignore_errors=True)
-
-
 # --------------------------------------------------------------------------------------------
 # running one job
 # --------------------------------------------------------------------------------------------
@@ -223,35 +206,44 @@ def execute(config: Config | None, out: Path, *, overrides: list[str] | tuple = 
     started = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    _remove_partials(out)
+    io.remove_partials(out)
     overrides = list(overrides)
     _write_status(out, STARTED, started, overrides)
+    manifest = read_json(out / MANIFEST) if (out / MANIFEST).is_file() else None
+    start = None
     try:
         if error is not None:
             raise error
         assert config is not None
-        manifest = read_json(out / MANIFEST) if (out / MANIFEST).is_file() else None
+        start = copy.deepcopy(config)  # what the manifest records, whatever the run does
         if manifest is not None:
-            if identity(manifest.get("config", {})) == identity(config):
+            if same_run(manifest, start):
                 (out / ERROR).unlink(missing_ok=True)
                 _write_status(out, Attempt.SKIPPED, started, overrides)
                 return Outcome(out, Attempt.SKIPPED)
-            if not config.run.overwrite:
+            if not start.run.overwrite:
+                old = manifest.get("config") or {}
                 raise RunConflict(
                     "hydra.sweep.dir",
                     f"{out} already holds a complete run of a different configuration "
-                    f"(config hash {config_hash(manifest.get('config', {}))}, this job "
+                    f"(config hash {manifest.get('config_hash') or config_hash(old)}, this job "
                     f"{config_hash(config)}); use a new sweep directory, or set "
                     "run.overwrite=true to replace it")
         (out / ERROR).unlink(missing_ok=True)
         # scenarios and replicates that share a world share its burn-in (sim.burn_in)
         cache = config.run.burn_in_cache or str(out.parent / ".burn_in")
         result = runner.run(config, progress=progress, burn_in_cache=cache)
-        io.write_run(result, out, plots=config.run.plots,
-                     extra_manifest={"config_hash": config_hash(config), "overrides": overrides})
+        io.write_run(result, out, plots=start.run.plots, config=start,
+                     extra_manifest={"config_hash": config_hash(start), "overrides": overrides})
     except Exception as exc:  # noqa: BLE001 - a job's failure is recorded, never raised
-        message = record_failure(out, exc, overrides, config)
-        log.error("run failed in %s: %s", out, message)
+        if manifest is not None and (out / MANIFEST).is_file():
+            # a complete run is here and untouched: it stays complete (and in the tables)
+            message = f"{type(exc).__name__}: {exc}"
+            log.error("job refused or failed in %s (the complete run there is kept): %s",
+                      out, message)
+        else:
+            message = record_failure(out, exc, overrides, start or config)
+            log.error("run failed in %s: %s", out, message)
         _write_status(out, Attempt.FAILED, started, overrides, message)
         return Outcome(out, Attempt.FAILED, message)
     _write_status(out, Attempt.DONE, started, overrides)

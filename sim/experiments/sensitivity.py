@@ -238,9 +238,9 @@ def run_analysis(name_or_path: str, method: str = "morris", *, out: str | Path |
                  backend: str = "joblib", n_jobs: int | None = None,
                  ray_address: str | None = None, progress: bool | None = None) -> dict:
     """Sample, run (resumably), collect and analyse; returns paths and the indices table."""
+    from sim import io
     from sim.experiments import figures
     from sim.experiments.collect import collect
-    from sim.experiments.compare import _atomic
     from sim.experiments.executor import Job, run_jobs
     from sim.experiments.runs import write_json_atomic
 
@@ -253,7 +253,7 @@ def run_analysis(name_or_path: str, method: str = "morris", *, out: str | Path |
     X = sample(design, method)
     design_table = pd.DataFrame(X, columns=list(design.parameters))
     design_table.insert(0, "sample", np.arange(len(X)))
-    _atomic(out / "design.parquet", lambda p: design_table.to_parquet(p, index=False))
+    io.atomic_write(out / "design.parquet", lambda p: design_table.to_parquet(p, index=False))
     jobs = [Job(f"s{i:05d}-r{r}", job_overrides(design, r), job_values(design, X[i]))
             for i in range(len(X)) for r in range(design.replicates)]
     report = run_jobs(jobs, out / "runs", backend=backend, n_jobs=n_jobs,
@@ -277,8 +277,8 @@ def run_analysis(name_or_path: str, method: str = "morris", *, out: str | Path |
                                "an outcome defined in every run")
         Y[outcome] = y
     indices = analyse(design, method, X, Y)
-    _atomic(out / "indices.parquet", lambda p: indices.to_parquet(p, index=False))
-    _atomic(out / "indices.csv", lambda p: indices.to_csv(p, index=False))
+    io.atomic_write(out / "indices.parquet", lambda p: indices.to_parquet(p, index=False))
+    io.atomic_write(out / "indices.csv", lambda p: indices.to_csv(p, index=False))
     files = figures.sensitivity_plot(indices, out / "sensitivity")
     write_json_atomic(out / "sensitivity.json", {
         "name": design.name, "description": design.description, "method": method,

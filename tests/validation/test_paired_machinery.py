@@ -12,7 +12,8 @@ import sim
 
 pytestmark = pytest.mark.slow
 
-SMALL = ["topology.n_residents=600", "run.days=60", "scenario=lockdown"]
+SMALL = ["topology.n_residents=600", "run.days=60", "scenario=lockdown",
+         "run.allow_late_events=true"]  # the first 60 days of the lockdown
 
 
 def test_observer_leaves_the_run_unchanged():
