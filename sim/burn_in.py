@@ -23,7 +23,6 @@ import logging
 import os
 import pickle
 import secrets
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,7 +34,8 @@ from sim.params import Config, validate
 log = logging.getLogger("sim.burn_in")
 
 # Run-control and scenario keys that do not change the burnt-in state.
-NOT_IN_BURN_IN = {"run": ("days", "plots", "overwrite", "collect", "burn_in_cache"),
+NOT_IN_BURN_IN = {"run": ("days", "plots", "overwrite", "collect", "burn_in_cache",
+                          "allow_late_events", "allow_large"),
                   "scenario": ("name", "description")}
 DIGEST = hashlib.sha256().digest_size
 
@@ -110,16 +110,11 @@ def _load(path: Path) -> CommunityModel | None:
 
 
 def _save(model: CommunityModel, path: Path) -> None:
+    from sim.io import atomic_write
+
     body = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
     tag = hmac.new(_user_key(), body, hashlib.sha256).digest()
-    fd, tmp = tempfile.mkstemp(prefix=".partial-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(tag + body)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(path, tag + body)  # the umask's mode: colleagues may read, only we can sign
 
 
 def adopt(model: CommunityModel, cfg: Config) -> CommunityModel:

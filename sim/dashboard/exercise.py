@@ -28,8 +28,8 @@ import pandas as pd
 import yaml
 
 from sim import events
-from sim.config import compose, config_dir
 from sim.burn_in import build_model, default_cache_dir
+from sim.config import compose, config_dir
 from sim.model import CommunityModel
 from sim.params import Config, ConfigError, iter_params
 
@@ -229,8 +229,10 @@ class Exercise(mesa.Model):
         if b.day < 1:
             raise ConfigError("run.days", "nothing to export yet: step at least one day")
         cfg = copy.deepcopy(self.base_config)
-        cfg.events = {**named_events(self.base_config.events),
-                      **{f"inject_{k + 1}": copy.deepcopy(e) for k, e in enumerate(b.injects)}}
+        events = {**named_events(self.base_config.events),
+                  **{f"inject_{k + 1}": copy.deepcopy(e) for k, e in enumerate(b.injects)}}
+        # events dated after the branch's day have not happened in it: not part of the replay
+        cfg.events = {k: e for k, e in events.items() if int(e["day"]) <= b.day}
         cfg.run.days = b.day
         return cfg
 

@@ -225,7 +225,8 @@ def draw_network(model: CommunityModel, sample: Sample, title: str = "",
                         ha="center", fontsize=6.5, zorder=7)
     ax.set_xlim(-1.75, 1.75)
     ax.set_ylim(-1.75, 1.75)
-    ax.set_title(title or (f"Network view, day {model.output_day}. Sample: {sample.residents.size} of "
+    ax.set_title(title or (f"Network view, day {model.output_day}. "
+                           f"Sample: {sample.residents.size} of "
                            f"{pop.n:,} residents\n({sample.households} households and their "
                            "ties); all organisations on the outer ring"), fontsize=9)
     handles = [Line2D([], [], ls="", marker="o", mfc=c, mec="#555555", label=f"resident: {k}")

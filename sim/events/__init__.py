@@ -10,6 +10,7 @@ Kinds are grouped by what they act on: ``parameters`` (any parameter), ``emergen
 ``services`` (funding, link workers, intermediaries, commissioning).
 """
 
+from sim.events import emergencies, parameters, services, volunteering  # noqa: E402,F401  (registers kinds)
 from sim.events.registry import (
     REGISTRY,
     Arg,
@@ -22,7 +23,6 @@ from sim.events.registry import (
     event_kinds,
     register,
 )
-from sim.events import emergencies, parameters, services, volunteering  # noqa: E402,F401  (registers kinds)
 
 __all__ = ["REGISTRY", "Arg", "Event", "EventKind", "Timeline", "apply", "apply_due",
            "check_event", "event_kinds", "register"]

@@ -13,9 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from sim.params import ConfigError, check_number, iter_params, validate
+from sim.params import ConfigError, check_number
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
