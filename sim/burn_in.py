@@ -153,6 +153,21 @@ def build_model(config: Config | None = None, cache_dir: str | Path | None = Non
             except OSError as exc:
                 log.warning("could not save the burnt-in state to %s: %s", path, exc)
         else:
+            os.utime(path)  # most recently used
             adopt(model, cfg)
+    if folder == default_cache_dir():
+        prune(folder, USER_CACHE_KEEP)
     model.start_output()
     return model
+
+
+USER_CACHE_KEEP = 16
+"""Burnt-in states kept in the user's cache (the most recently used; sweep folders keep all)."""
+
+
+def prune(folder: Path, keep: int) -> None:
+    """Remove all but the ``keep`` most recently used states in ``folder``."""
+    states = sorted(folder.glob("*.state"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in states[keep:]:
+        old.unlink(missing_ok=True)
+        Path(str(old) + ".lock").unlink(missing_ok=True)

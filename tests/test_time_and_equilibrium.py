@@ -251,3 +251,14 @@ def test_without_key_people_the_council_does_not_mobilise():
                        intermediaries__pc_key_individuals=0)
     ts = sim.run(cfg).timeseries
     assert ts["new_pc_mobilisations"].sum() == 0 and ts["new_buddied"].sum() == 0
+
+
+def test_the_user_cache_keeps_the_most_recently_used_states(tmp_path):
+    import os
+
+    for k in range(20):
+        f = tmp_path / f"{k:02d}.state"
+        f.write_bytes(b"x")
+        os.utime(f, (1000 + k, 1000 + k))
+    burn_in.prune(tmp_path, 16)
+    assert sorted(p.stem for p in tmp_path.glob("*.state")) == [f"{k:02d}" for k in range(4, 20)]
