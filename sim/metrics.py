@@ -92,7 +92,7 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     row["n_lw_waiting_list"] = waiting
     row["n_lw_caseload"] = caseload
     row["n_lw_light_touch"] = light
-    row["n_lw_hours_available"] = model.lw_budget_today * len(model.link_workers)
+    row["n_lw_hours_available"] = sum(lw.budget_today for lw in model.link_workers)
     offered = pop.vhours_offer[on_duty]
     row["n_vol_hours_offered_per_week"] = float(offered.sum(dtype=np.float64))
     n_open = n_listed = n_clients = 0
@@ -112,6 +112,7 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     row["n_directory_entries"] = n_entries
     row["frac_directory_accuracy"] = n_right / n_entries if n_entries else 0.0
     row["n_health_vcse_ties"] = model.count_health_vcse_ties()
+    row["n_gp_vcse_ties"] = sum(len(gp.vcse_ties) for gp in model.gp_practices)
     flows = model.flows
     for name in FLOWS:
         row[name] = flows.get(name, 0)

@@ -142,6 +142,11 @@ class UnitParams:
                                     "link worker (weight on self-referral)", "000:87, 000:116")
     lw_travel_hours_per_contact: float = param(
         0.1, "link-worker travel time per client contact", "002:166", lo=0.0, unit="hours")
+    lw_days_share: float = param(
+        1.0, "share of its link workers' working days spent on this unit's patients (a rural "
+             "PCN's link worker also serves the other parishes of its footprint)",
+        "assumption; 002:166-168 (large rural PCN footprints)", lo=0.001, hi=1.0,
+        unit="share")
 
 
 def _rural_unit() -> UnitParams:
@@ -152,6 +157,7 @@ def _rural_unit() -> UnitParams:
         formal_charities=0, community_groups=0, share_groups_off_radar=1.0,
         locality_officer=False, parish_council=True, informal_network=True,
         gp_vcse_ties_reach_unit=False, lw_awareness=0.2, lw_travel_hours_per_contact=1.0,
+        lw_days_share=0.1,
     )
 
 
@@ -481,8 +487,9 @@ class VolunteerParams:
                                              "(calls, shopping, prescriptions)",
                                         "assumption; 000:86, 000:461", lo=0, hi=80,
                                         unit="hours")
-    response_hours_per_week: float = param(2.0, "hours a week a response-cell volunteer gives "
-                                                "one resident (food, medicines, contact)",
+    response_hours_per_week: float = param(1.0, "hours a week a response-cell volunteer gives "
+                                                "one resident (a weekly delivery of food or "
+                                                "medicines, a call)",
                                            "assumption; 003:316", lo=0, hi=80, unit="hours")
     hospital_task_hours: float = param(2.0, "hours of an in-hospital volunteer shift",
                                        "assumption", lo=0, hi=24, unit="hours")
@@ -511,6 +518,10 @@ class IntermediaryParams:
                                     "000:86, 000:121", lo=0)
     p_pc_key_individual_lost_per_year: float = prob(0.1, "yearly chance one key person stops",
                                                     "000:121-122")
+    p_pc_key_individual_found_per_year: float = prob(
+        0.5, "yearly chance the council finds a new key person while it has fewer than "
+             "pc_key_individuals (villages renew their volunteers, slowly)",
+        "assumption; 000:121-122")
     buddies_per_household: int = count(2, "buddy volunteers per vulnerable household",
                                        "000:86")
     pc_ties_to_health: bool = param(False, "a nominated councillor links the parish council to "

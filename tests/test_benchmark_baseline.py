@@ -42,8 +42,9 @@ NO_SERVICES = [
 
 
 def _config(*overrides: str):
+    # no burn-in: the per-agent baseline starts from the constructed state
     return sim.compose(["topology=urban", "topology.n_residents=3000", "run.days=150",
-                        *overrides])
+                        "run.burn_in_days=0", *overrides])
 
 
 def test_baseline_agents_use_the_models_onset_probability_and_channel_weights():

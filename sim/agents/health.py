@@ -105,12 +105,21 @@ class LinkWorker(mesa.Agent):
         self.budget_today = 0.0
         self.hours_today = 0.0
         self.hours_total = 0.0
+        # a post shared with patients outside the model works here one day in 1/share
+        self.day_share = model.units[unit].params.lw_days_share
+        self._day_credit = 0.0
 
     # -- daily behaviour -------------------------------------------------------------------
     def step(self) -> None:
         m = self.model
         self.hours_today = 0.0
         self.budget_today = m.lw_budget_today
+        if self.budget_today > 0 and self.day_share < 1.0:
+            self._day_credit += self.day_share
+            if self._day_credit >= 1.0 - 1e-9:
+                self._day_credit -= 1.0
+            else:
+                self.budget_today = 0.0  # working elsewhere in the PCN today
         self.purge()
         if self.budget_today > 0:
             self._hold_sessions()

@@ -142,6 +142,9 @@ class ParishCouncil(Intermediary):
         if self.key_individuals and rng.random() < p.p_pc_key_individual_lost_per_year / 365:
             self.key_individuals -= 1
             m.count("new_pc_key_individuals_lost")
+        elif self.key_individuals < p.pc_key_individuals and (
+                rng.random() < p.p_pc_key_individual_found_per_year / 365):
+            self.key_individuals += 1
         if not (self.key_individuals and m.cfg.emergency.active and m.emergency_start >= 0):
             return
         start = m.emergency_start

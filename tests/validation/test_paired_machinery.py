@@ -35,9 +35,9 @@ def test_replicate_config_is_the_composed_override():
 def test_cache_runs_each_replicate_once(tmp_path, monkeypatch):
     calls = []
 
-    def counting_run(cfg):
+    def counting_run(cfg, *args):
         calls.append(cfg.run.replicate)
-        return run_observed(cfg)
+        return run_observed(cfg, *args)
 
     monkeypatch.setattr(paired, "run_observed", counting_run)
     cache = RunCache(tmp_path)
