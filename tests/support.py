@@ -6,9 +6,13 @@ is safe under pytest-xdist.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -153,3 +157,42 @@ def leftovers(folder: Path) -> list[str]:
     if not folder.exists():
         return []
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def dashboard_server(timeout: float = 90.0):
+    """``python -m sim.dashboard`` on a free local port; yields the port once the page answers
+    200, stops the server afterwards (fails the test if it exits or does not start)."""
+    import pytest
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "sim.dashboard", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(f"dashboard exited: {proc.stdout.read()}")
+            time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail(f"dashboard did not start within {timeout:.0f} s")
+    try:
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

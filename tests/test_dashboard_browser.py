@@ -11,15 +11,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
+from support import dashboard_server
 
 from sim.dashboard.exercise import scenario_names
 
@@ -34,37 +30,10 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "sim.dashboard", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"dashboard exited: {proc.stdout.read()}")
-            time.sleep(0.5)
-    else:
-        proc.terminate()
-        pytest.fail("dashboard did not start within 90 s")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with dashboard_server() as port:
+        yield f"http://127.0.0.1:{port}/"
 
 
 def choose(page, label: str, option: str) -> None:

@@ -8,20 +8,14 @@ import http.client
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
+from support import dashboard_server
 
 from sim.dashboard.guard import HostGuard, allowed_names, hostname
 
 UPGRADE = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def call(guard: HostGuard, kind: str, headers: dict[str, str]) -> list[dict]:
@@ -76,27 +70,8 @@ def test_bound_address_is_allowed_but_a_wildcard_is_not_a_name():
 
 @pytest.fixture(scope="module")
 def server():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "sim.dashboard", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if request(port, "/", {}).status == 200:
-                break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"dashboard exited: {proc.stdout.read()}")
-            time.sleep(0.5)
-    else:
-        proc.terminate()
-        pytest.fail("dashboard did not start within 90 s")
-    yield port
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with dashboard_server() as port:
+        yield port
 
 
 def request(port: int, path: str, headers: dict, host: str | None = None):
