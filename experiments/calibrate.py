@@ -154,16 +154,16 @@ def surge_replicate(cfg: Config) -> dict:
             if surge:
                 start, length = surge[0]["day"], surge[0]["params"]["days"]
                 multiplier = surge[0]["params"]["multiplier"]
-        if start is not None and model.day < start + length:
+        if start is not None and model.output_day < start + length:  # output days
             cohort |= was_latent & (pop.vstate != LATENT)
             capacity += sum(o.application_rate for o in model.organisations if o.is_open)
         if start is not None:
             on_duty = cohort & np.isin(pop.vstate, ON_DUTY)
-            first_on_duty[on_duty & (first_on_duty < 0)] = model.day
-            ever_tasked |= on_duty & (pop.vlast_task > first_on_duty)
+            first_on_duty[on_duty & (first_on_duty < 0)] = model.output_day
+            ever_tasked |= on_duty & (pop.vlast_task - model.day0 > first_on_duty)
             if on_duty.any():
-                recent = (model.day - pop.vlast_task[on_duty]) < 7
-                cohort_tasked_7d[model.day] = float(recent.mean())
+                recent = (model.day - pop.vlast_task[on_duty]) < 7  # model days
+                cohort_tasked_7d[model.output_day] = float(recent.mean())
     ts = model.timeseries()
     rec = metrics.summary(model, ts)
     if start is None or ts.empty or ts["day"].iloc[-1] < start + length - 1:
@@ -808,8 +808,19 @@ def check_out(p: argparse.ArgumentParser, out: Path, force: bool) -> None:
                     "choose another file or pass --force")
 
 
+STATIONARITY = ("<!-- stationarity:begin -->", "<!-- stationarity:end -->")
+
+
 def write_report(out: Path, text: str) -> None:
-    """Write next to ``out`` and rename, so a crash never leaves half a report."""
+    """Write next to ``out`` and rename, so a crash never leaves half a report. The
+    stationarity section (``experiments/stationarity.py``) already in ``out`` is kept."""
+    begin, end = STATIONARITY
+    if out.exists():
+        old = out.read_text(encoding="utf-8")
+        if begin in old and end in old:
+            block = old[old.index(begin):old.index(end) + len(end)]
+            text = (text.rstrip("\n") + "\n\n## Stationarity of the baseline\n\n" + block
+                    + "\n")
     sim_io.atomic_write(out, text)
 
 
