@@ -852,7 +852,9 @@ def main(argv: list[str] | None = None) -> int:
                                                  "scenario=surge_recruitment", days]),
                                  args.replicates),
     }
-    county = Block("county", [*base, "topology=county", "scenario=baseline", "run.days=1"])
+    # the degree is fixed at build: no burn-in needed
+    county = Block("county", [*base, "topology=county", "scenario=baseline", "run.days=1",
+                              "run.burn_in_days=0"])
     blocks["county"] = run_block(county, args.replicates, practices)
     blocks["rural"] = (blocks["main"] if args.topology == "rural" else
                        run_block(Block("rural", [*base, "topology=rural", "scenario=baseline",

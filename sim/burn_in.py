@@ -23,6 +23,7 @@ import logging
 import os
 import pickle
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -74,23 +75,41 @@ def burn_in_key(cfg: Config) -> str:
     for section, keys in NOT_IN_BURN_IN.items():
         for k in keys:
             plain.get(section, {}).pop(k, None)
-    text = json.dumps({"config": plain, "code": code_version()}, sort_keys=True)
+    files = {}
+    if cfg.topology.kind == "file":  # the world is in the user's files: their bytes count
+        for key in ("graph_file", "population_file"):
+            path = Path(getattr(cfg.topology, key))
+            try:
+                files[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                files[key] = "unreadable"
+    text = json.dumps({"config": plain, "code": code_version(), "files": files}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+KEY_BYTES = 32
+
+
 def _user_key() -> bytes:
+    """This user's signing key, made on first use: written whole to a private temporary file
+    and linked into place, so no process ever reads a partial key."""
     path = default_cache_dir().parent / "burn_in.key"
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
+    if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_bytes(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(key)
-        return key
-    except FileExistsError:  # pragma: no cover - another process made it meanwhile
-        return path.read_bytes()
+        fd, tmp = tempfile.mkstemp(prefix=".burn_in.key.", dir=path.parent)  # 0600
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(secrets.token_bytes(KEY_BYTES))
+            try:
+                os.link(tmp, path)  # fails if another process linked its key first
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
+    key = path.read_bytes()
+    if len(key) != KEY_BYTES:
+        raise OSError(f"{path} is not a {KEY_BYTES}-byte key; remove it to make a new one")
+    return key
 
 
 def _load(path: Path) -> CommunityModel | None:

@@ -112,6 +112,7 @@ class CommunityModel(mesa.Model):
         self.practices_of_unit = gp_of_unit
         self.pop: Population = build_population(topo, cfg, streams.population, gp_of_unit)
         self._build_organisations()
+        self._set_link_worker_day_shares()
         self.usual_groups: dict[tuple[int, GroupKind], int] = {}  # provision as built
         self._capacity_credit = 0.0
         for g in self.groups:
@@ -168,7 +169,8 @@ class CommunityModel(mesa.Model):
         pop.bounces[:] = 0
         self.lw_referrals_at_start = pop.lw_referrals.copy()
         pop.ever_need[:] = pop.need > 0
-        pop.ever_supported[:] = pop.first_support >= 0  # reached in the episode under way
+        # reached in the episode under way (first_support outlives a resolved need)
+        pop.ever_supported[:] = pop.ever_need & (pop.first_support >= 0)
         self.evaluation.records = []
         events.apply_due(self)  # day-0 events set the starting conditions
         self._day0_flows, self.flows = self.flows, {}
@@ -244,6 +246,19 @@ class CommunityModel(mesa.Model):
         self.intermediaries.append(PlaceHub(self, -1, "place-hub"))
         if t.nhs_trust:
             self.nhs_trust = NHSTrust(self)
+
+    def _set_link_worker_day_shares(self) -> None:
+        """A post whose footprint covers 1/``lw_days_share`` parishes spends that share of its
+        days on each modelled unit its practice serves (a rural PCN's other parishes are not
+        modelled); the shares of the units a practice serves add up, at most 1."""
+        served: dict[int, int] = {}
+        for ids in self.practices_of_unit:
+            for k in ids:
+                served[k] = served.get(k, 0) + 1
+        for gp in self.gp_practices:
+            for lw in gp.link_workers:
+                share = self.units[lw.unit].params.lw_days_share
+                lw.day_share = min(1.0, share * served.get(gp.index, 1))
 
     def _build_ties(self) -> None:
         """GP-VCSE ties (most practices link with one organisation, 000:97), link workers'
@@ -527,7 +542,10 @@ class CommunityModel(mesa.Model):
         unit = self.units[gp.unit]
         lw = LinkWorker(self, gp.unit, unit.params.lw_travel_hours_per_contact,
                         f"{gp.name}-lw-{len(self.link_workers) + 1}", specialism)
+        if not gp.link_workers:
+            gp.lw_since = self.day  # a new service: engagement ramps up from today
         gp.link_workers.append(lw)
+        self._set_link_worker_day_shares()
         if self.lio is not None and self.lio.is_open:
             self.add_tie(lw, self.lio)
         for hub in self.intermediaries:

@@ -82,9 +82,10 @@ class RunParams:
     overwrite: bool = param(False, "CLI: replace results of a different configuration already "
                                    "in the run directory")
     burn_in_days: int = param(
-        1460, "days simulated under baseline conditions before output day 1 (no events, no "
+        1456, "days simulated under baseline conditions before output day 1 (no events, no "
              "outputs), so a run starts from a community in its normal state; scenario events "
-             "are dated from the end of the burn-in (docs/validation.md: stationarity)",
+             "are dated from the end of the burn-in (docs/validation.md: stationarity); whole "
+             "weeks keep output day 1 a Monday",
         "assumption (measured: experiments/stationarity.py)", lo=0, hi=36500, unit="days")
     burn_in_cache: str = param(
         "", "folder where burnt-in states are saved and reused by runs that share topology, "

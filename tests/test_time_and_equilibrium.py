@@ -262,3 +262,23 @@ def test_the_user_cache_keeps_the_most_recently_used_states(tmp_path):
         os.utime(f, (1000 + k, 1000 + k))
     burn_in.prune(tmp_path, 16)
     assert sorted(p.stem for p in tmp_path.glob("*.state")) == [f"{k:02d}" for k in range(4, 20)]
+
+
+def test_the_burn_in_key_follows_the_contents_of_the_users_files(tiny_world):
+    cfg = tiny_world(n=6)
+    before = burn_in.burn_in_key(cfg)
+    assert burn_in.burn_in_key(cfg) == before  # stable
+    people = cfg.topology.population_file
+    with open(people, "a", encoding="utf-8") as f:
+        f.write("\n")  # the same path, other bytes: another world
+    assert burn_in.burn_in_key(cfg) != before
+
+
+def test_the_gp_engagement_ramp_starts_with_the_practices_service(tiny_model):
+    model = tiny_model(n=6, topology__urban__link_workers=0, gp__engagement_start=0.0)
+    gp = model.gp_practices[0]
+    model.run(30)
+    assert gp.engagement(model.day) == 0.0  # no link worker: nothing to refer to
+    model.add_link_worker(gp)
+    assert gp.lw_since == 30 and gp.engagement(model.day) == 0.0  # the ramp starts today
+    assert 0.0 < gp.engagement(model.day + 60) < gp.engagement_max

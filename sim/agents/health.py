@@ -38,6 +38,7 @@ class GPPractice(mesa.Agent):
         self.vcse_ties: list[int] = []  # organisation indices
         self.n_consultations = 0
         self.n_nonmedical = 0
+        self.lw_since = 0  # model day its link-worker service started (construction: 0)
         self.initial_vcse_degree = 0
 
     def engagement(self, day: int) -> float:
@@ -45,7 +46,8 @@ class GPPractice(mesa.Agent):
         g = self.model.cfg.gp
         if not self.link_workers:
             return 0.0
-        ramp = 1.0 - math.exp(-day / g.engagement_ramp_days)
+        # the ramp runs from when the practice's link-worker service started (004:340-342)
+        ramp = 1.0 - math.exp(-(day - self.lw_since) / g.engagement_ramp_days)
         return g.engagement_start + (self.engagement_max - g.engagement_start) * max(ramp, 0.0)
 
     def consult_nonmedical(self, i: int) -> None:

@@ -33,11 +33,16 @@ def funding_cut(model: CommunityModel, p: dict) -> None:
           per_practice=Arg(int, 1, lo=1, hi=20, meaning="new posts at every practice that "
                                                         "already has a link worker"),
           specialism=Arg(str, "", choices=("", *SPECIALISMS),
-                         meaning="target group of specialist posts ('' = generalist)"))
+                         meaning="target group of specialist posts ('' = generalist)"),
+          practices=Arg(str, "with_link_worker", choices=("with_link_worker", "all"),
+                        meaning="which practices get the posts: those that already have a "
+                                "link worker, or every practice (a new service starts where "
+                                "there was none; GP engagement ramps up from then)"))
 def add_link_workers(model: CommunityModel, p: dict) -> None:
     """More link-worker posts (ARRS roll-out, 002:15-17, 105) with no more destination
     capacity; or specialist posts for excluded groups (002:364, 004:524)."""
-    for gp in [gp for gp in model.gp_practices if gp.link_workers]:
+    every = p["practices"] == "all"
+    for gp in [gp for gp in model.gp_practices if every or gp.link_workers]:
         for _ in range(p["per_practice"]):
             model.add_link_worker(gp, p["specialism"])
 

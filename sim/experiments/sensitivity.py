@@ -194,8 +194,11 @@ def check_outcomes(design: Design) -> None:
     from sim.config import compose
 
     keep = [o for o in design.base_overrides
-            if o.split("=", 1)[0] not in ("run.days", "run.plots")]
-    probe = compose([*keep, "run.days=1", "run.plots=false"])
+            if o.split("=", 1)[0] not in ("run.days", "run.plots", "run.burn_in_days",
+                                          "run.allow_late_events")]
+    # one day from the constructed world: only the summary's keys are read
+    probe = compose([*keep, "run.days=1", "run.plots=false", "run.burn_in_days=0",
+                     "run.allow_late_events=true"])
     keys = runner.run(probe).summary.keys()
     for outcome in design.outcomes:
         if outcome not in keys:

@@ -38,7 +38,7 @@ def seed_initial_need(model: CommunityModel, rng: np.random.Generator) -> None:
     pop = model.pop
     w = model.onset_p.astype(np.float64)
     k = int(round(model.cfg.need.initial_prevalence * pop.n))
-    if k <= 0:
+    if k <= 0 or not w.sum() > 0:  # nobody can have a need (e.g. onset chance 0)
         return
     idx = np.sort(rng.choice(pop.n, size=min(k, pop.n), replace=False, p=w / w.sum()))
     _start_episode(model, idx, _levels(rng.random(idx.size), model),

@@ -175,6 +175,8 @@ def new_week(model: CommunityModel) -> None:
     ended = pop.vcommitted_until <= model.day
     pop.vhours_committed[ended] = 0.0
     pop.vhours_used[:] = pop.vhours_committed
+    # ongoing roles (buddying, response-cell support) give their hours again this week
+    model.count("new_vol_hours", float(pop.vhours_committed.sum(dtype=np.float64)))
 
 
 def allocate_tasks(model: CommunityModel) -> None:

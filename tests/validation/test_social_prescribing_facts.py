@@ -165,18 +165,26 @@ def gp_share_days_1_90(run) -> float:
     return _gp_share_of_referrals(run, 1, 90)
 
 
+NEW_SERVICE = ["topology.urban.link_workers=0",
+               "+events.service_starts={day:0,kind:add_link_workers,"
+               "params:{per_practice:1,practices:all}}"]
+
+
 @ON_OFF
 def test_sf34_gp_engagement_ramps_up_slowly(paired, mechanism):
     """SF34, engagement part only (grade B; 004:340-342, 398-402). GP engagement with social
     prescribing ramps up slowly (and unevenly across practices), so GP referrals grow over
     time. (Co-location and warm handover are not modelled.)
 
-    Within the same baseline runs: the GP share of link-worker referrals in days 151-240
-    against days 1-90 (higher).
+    The ramp runs from when a practice's link-worker service starts; a burnt-in practice has
+    long finished it, so the test starts a service: the estate without link workers through
+    its burn-in, then one post at every practice from output day 0. Within the same runs: the
+    GP share of link-worker referrals in days 151-240 against days 1-90 (higher).
     Mechanism off: engagement reaches each practice's level at once
     (gp.engagement_ramp_days=1).
     """
-    scenario = arm(BASELINE, off=["gp.engagement_ramp_days=1"], mechanism=mechanism)
+    scenario = arm(BASELINE, NEW_SERVICE, off=["gp.engagement_ramp_days=1"],
+                   mechanism=mechanism)
     paired("SF34", scenario, scenario, gp_share_days_151_240, "higher",
            counterfactual_metric=gp_share_days_1_90).expect(mechanism)
 
@@ -234,13 +242,16 @@ COMMISSIONING_COUNTY = ["topology=county", "topology.n_residents=10000", "run.da
                         "scenario=agile_commissioning"]
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "not reproduced: the agile rule funds the unit with most unmet need per client place, "
+    "which is always a rural parish with no local places; few residents reach the new group "
+    "there, so unmet need is no lower than with the places spread evenly (from a burnt-in "
+    "county: -279 unmet need-days [-1,917, +1,313], 6 of 10 pairs)"))
 def test_s27_agile_commissioning_reduces_unmet_need(paired):
     """Scenario S27 (recommendation, no observed outcome; 002:304-306, 330-340). Data-driven
     agile commissioning - client places funded where unmet demand is observed - should leave
-    less unmet need than the same places spread evenly. Not a stylised fact of section 5.
-    It failed before the equilibrium start (the rule funded rural parishes few residents
-    reach); from a burnt-in county, with rural link workers sharing their days across a PCN
-    footprint, it holds: -2,118 unmet need-days [-3,190, -1,160], 8 of 10 pairs.
+    less unmet need than the same places spread evenly. Not a stylised fact of section 5;
+    kept as a strict expected failure so that a change which makes it hold is noticed.
 
     Scenario: scenario=agile_commissioning on a county of 10,000. Counterfactual: the same
     with events.agile_reviews.params.rule=even. Metric: resident-days of unmet need (lower).
