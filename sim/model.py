@@ -169,7 +169,8 @@ class CommunityModel(mesa.Model):
         pop.bounces[:] = 0
         self.lw_referrals_at_start = pop.lw_referrals.copy()
         pop.ever_need[:] = pop.need > 0
-        # reached in the episode under way (first_support outlives a resolved need)
+        # reached in the episode under way: an episode that ended in the burn-in is over
+        pop.first_support[pop.need == 0] = -1
         pop.ever_supported[:] = pop.ever_need & (pop.first_support >= 0)
         self.evaluation.records = []
         events.apply_due(self)  # day-0 events set the starting conditions

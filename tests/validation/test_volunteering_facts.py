@@ -135,11 +135,7 @@ def mutual_aid_placements_outside_referrals(run) -> float:
     return s["mutual_aid_placements"] - s["mutual_aid_placements_from_health"]
 
 
-@pytest.mark.parametrize("mechanism", [pytest.param("on", marks=pytest.mark.xfail(
-    strict=True, reason="since the equilibrium start and booked time (issue 10) mutual aid "
-    "placements outside formal referrals exceed those from health by +7.5 [-0.5, +13.9] "
-    "(8 of 10 pairs; before: +15.0 [+6.6, +23.3]): not significant at R = 10. Outputs are "
-    "deterministic, so this verdict is stable; follow-up in the mechanisms issue")), "off"])
+@ON_OFF
 def test_sf12_mutual_aid_mostly_outside_formal_referrals(paired, mechanism):
     """SF12, second part (grade A; 003:192, 266; 000:118). Most mutual aid activity has no
     contractual link, so it is invisible to formal evaluation.
