@@ -38,23 +38,31 @@ def param(
     hi: float | None = None,
     choices: tuple | None = None,
     unit: str = "",
+    plausible: tuple[float, float] | None = None,
 ) -> Any:
-    """Declare a parameter field with its meaning, source, unit and allowed range."""
+    """Declare a parameter field with its meaning, source, unit and allowed range.
+
+    ``plausible`` is the documented range of an uncertain value (an assumption, or a figure
+    the sources give loosely): the validation suite's robustness draws sample it (Latin
+    hypercube) to check that a fact does not hold at one lucky point only."""
     meta = {"meaning": meaning, "source": source, "lo": lo, "hi": hi, "choices": choices,
-            "unit": unit}
+            "unit": unit, "plausible": plausible}
     if isinstance(default, list | dict):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     return field(default=default, metadata=meta)
 
 
-def prob(default: float, meaning: str, source: str = "assumption") -> Any:
+def prob(default: float, meaning: str, source: str = "assumption", *,
+         plausible: tuple[float, float] | None = None) -> Any:
     """A probability in [0, 1]."""
-    return param(default, meaning, source, lo=0.0, hi=1.0, unit="probability")
+    return param(default, meaning, source, lo=0.0, hi=1.0, unit="probability",
+                 plausible=plausible)
 
 
-def count(default: int, meaning: str, source: str = "assumption", lo: int = 0) -> Any:
+def count(default: int, meaning: str, source: str = "assumption", lo: int = 0, *,
+          plausible: tuple[float, float] | None = None) -> Any:
     """A non-negative whole number."""
-    return param(default, meaning, source, lo=lo, unit="count")
+    return param(default, meaning, source, lo=lo, unit="count", plausible=plausible)
 
 
 def section(cls: type) -> Any:
