@@ -38,6 +38,10 @@ FLOWS = (
     "new_referrals_gave_up", "new_lw_sessions", "new_lw_sessions_deferred", "new_vol_hours",
     "new_vol_tasks_unstaffed", "new_emergency_responses_short_of_volunteers",
     "new_pc_mobilisations", "new_mutual_aid_support",
+    *[f"new_lio_hours_{f}" for f in ("volunteer_processing", "volunteer_placement",
+                                      "capacity_building", "partnerships", "directory")],
+    "new_lio_groups_formed", "new_lio_groups_supported", "new_lio_ties_brokered",
+    "new_lio_listings_verified", "new_lw_mapping_hours", "new_lw_listings_verified",
 )
 CUMULATIVE = (
     "new_need_onsets", "new_gp_consultations", "new_gp_consultations_nonmedical",
@@ -113,6 +117,10 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     row["frac_directory_accuracy"] = n_right / n_entries if n_entries else 0.0
     row["n_health_vcse_ties"] = model.count_health_vcse_ties()
     row["n_gp_vcse_ties"] = sum(len(gp.vcse_ties) for gp in model.gp_practices)
+    row["n_lio_hours_funded_per_week"] = model.lio_functions.funded_share() * sum(
+        model.lio_functions.full_hours_per_week().values())
+    row["n_groups_lio_supported"] = sum(getattr(g, "lio_support_until", -1) > model.day
+                                        for g in model.groups if g.is_open)
     flows = model.flows
     for name in FLOWS:
         row[name] = flows.get(name, 0)
@@ -236,6 +244,7 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
         s["lw_posts_added"] = int(ts["new_lw_posts_added"].sum())
         s["lw_posts_ended"] = int(ts["new_lw_posts_ended"].sum())
         s["funding_spent"] = float(ts["new_funding_spent"].sum())
+        _lio_summary(s, ts)
         for k, name in enumerate(ONS4):
             s[f"final_mean_wellbeing_{name}"] = float(last[f"mean_wellbeing_{name}"])
     s["bounced_residents"] = int((pop.bounces > 0).sum())
@@ -295,3 +304,24 @@ def _grant_summary(model: CommunityModel) -> dict:
         out[f"tapered_grants_ended_entering_year_{year}"] = sum(
             g.ended_day >= 0 and (g.ended_day - g.start_day) // 365 + 1 == year for g in grants)
     return out
+
+
+LIO_FUNCTIONS = ("volunteer_processing", "volunteer_placement", "capacity_building",
+                 "partnerships", "directory")
+
+
+def _lio_summary(s: dict, ts: pd.DataFrame) -> None:
+    """The LIO's functions (sim.agents.lio): hours booked by function, what they produced, and
+    link workers' own mapping (infrastructure work out of client hours)."""
+    for f in LIO_FUNCTIONS:
+        s[f"lio_hours_{f}"] = float(ts[f"new_lio_hours_{f}"].sum())
+    s["lio_hours"] = float(sum(s[f"lio_hours_{f}"] for f in LIO_FUNCTIONS))
+    s["mean_n_lio_hours_funded_per_week"] = float(ts["n_lio_hours_funded_per_week"].mean())
+    s["vol_placed"] = int(ts["new_vol_placed"].sum())
+    s["lio_groups_formed"] = int(ts["new_lio_groups_formed"].sum())
+    s["lio_groups_supported"] = int(ts["new_lio_groups_supported"].sum())
+    s["lio_ties_brokered"] = int(ts["new_lio_ties_brokered"].sum())
+    s["lio_listings_verified"] = int(ts["new_lio_listings_verified"].sum())
+    s["lw_mapping_hours"] = float(ts["new_lw_mapping_hours"].sum())
+    s["lw_listings_verified"] = int(ts["new_lw_listings_verified"].sum())
+    s["mean_n_health_vcse_ties"] = float(ts["n_health_vcse_ties"].mean())

@@ -14,6 +14,7 @@ from sim import events, metrics
 from sim.agents.commissioning import Commissioner
 from sim.agents.health import GPPractice, LinkWorker
 from sim.agents.intermediaries import Intermediary, LocalityOfficer, ParishCouncil, PlaceHub
+from sim.agents.lio import LIOFunctions
 from sim.agents.organisations import GroupKind, NHSTrust, Organisation, VCSEGroup
 from sim.agents.people import Resident, Volunteer
 from sim.evaluation import Evaluation
@@ -103,6 +104,7 @@ class CommunityModel(mesa.Model):
         self.burning_in = False
         self.started = False
         self.lw_budget_today = 0.0
+        self.lio_functions = LIOFunctions(self)
         self.timeline = events.Timeline.from_config(cfg.events)
 
         topo = build_topology(cfg.topology, streams.topology)
@@ -114,12 +116,12 @@ class CommunityModel(mesa.Model):
         self._build_organisations()
         self._set_link_worker_day_shares()
         self.usual_groups: dict[tuple[int, GroupKind], int] = {}  # provision as built
-        self._capacity_credit = 0.0
         for g in self.groups:
             if g.kind in (GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP):
                 key = (g.unit, g.kind)
                 self.usual_groups[key] = self.usual_groups.get(key, 0) + 1
         self._build_ties()
+        self.lio_functions.verified_day = {g.index: 0 for g in self.groups}
         volunteering.assign_hours_offered(self)
         self._seed_volunteers()
         self.onset_p = need.onset_probability(self)
@@ -364,36 +366,36 @@ class CommunityModel(mesa.Model):
             if day % 365 == 0:
                 g.renew_funding()
             g.step_funding()
+            supported = getattr(g, "lio_support_until", -1) > day
+            factor = self.cfg.lio.support_closure_factor if supported else 1.0
             if g.is_open and g.kind is not GroupKind.LIO and (
-                    rng.random() < p.p_closure_per_year / 365.0):
+                    rng.random() < p.p_closure_per_year * factor / 365.0):
                 g.close("churn")
-        lio = self.lio
-        if lio is not None and lio.is_open:
-            if day % p.lio_directory_refresh_days == 0:
-                for lw in self.link_workers:
-                    lw.refresh_directory(self.groups)
-            usual = sum(self.usual_groups.values())
-            self._capacity_credit += max(usual / 20.0, 1.0) / p.lio_new_group_days
-            while self._capacity_credit >= 1.0:
-                self._capacity_credit -= 1.0
-                self._build_capacity()
+        self.lio_functions.step()
         if self.cfg.emergency.active:
             self._mutual_aid_emerges(rng)
         if self.commissioner is not None:
             self.commissioner.step()
 
-    def _build_capacity(self) -> None:
-        """LIO capacity building (002:209, 002:248): a new group of the kind and place that has
-        lost the largest share of its usual provision (charities and community groups of each
-        unit and of the place, as built); nothing if none is short. Lost provision is rebuilt
-        slowly, and not at all without an open LIO."""
+    def provision_short(self) -> list[tuple[float, tuple[int, GroupKind]]]:
+        """(share lost, (unit, kind)) of each kind and place with fewer open charities or
+        community groups than it had as built."""
         open_now: dict[tuple[int, GroupKind], int] = {}
         for g in self.groups:
             if g.is_open:
                 open_now[g.unit, g.kind] = open_now.get((g.unit, g.kind), 0) + 1
-        short = [((usual - open_now.get(key, 0)) / usual, key)
-                 for key, usual in self.usual_groups.items()
-                 if open_now.get(key, 0) < usual]
+        return [((usual - open_now.get(key, 0)) / usual, key)
+                for key, usual in self.usual_groups.items()
+                if open_now.get(key, 0) < usual]
+
+    def _build_capacity(self) -> None:
+        """LIO capacity building (002:209, 002:248): a new group of the kind and place that has
+        lost the largest share of its usual provision (charities and community groups of each
+        unit and of the place, as built); nothing if none is short. Called when the LIO's
+        capacity-building hours have built up to ``lio.hours_per_new_group``
+        (``sim.agents.lio``), so lost provision is rebuilt slowly, and not at all without an
+        open LIO."""
+        short = self.provision_short()
         if not short:
             return
         _, (unit, kind) = max(short, key=lambda x: (x[0], -x[1][0], x[1][1].value))

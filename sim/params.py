@@ -436,13 +436,6 @@ class GroupParams:
                                                 "placement lasts", "002:368")
     p_closure_per_year: float = prob(0.04, "yearly chance an open group stops for reasons "
                                            "other than money (provision churn)", "002:244")
-    lio_directory_refresh_days: int = count(60, "days between LIO directory refreshes",
-                                            "002:205, 002:244", lo=1)
-    lio_new_group_days: int = count(150, "days between the LIO's capacity-building efforts, "
-                                         "per 20 groups of usual provision: each helps a new "
-                                         "group start where a place has lost most of its "
-                                         "usual groups (lost provision is rebuilt slowly)",
-                                    "002:209, 002:248", lo=1)
     reserve_floor_months: float = param(
         1.0, "below this many months of core funding in reserve a group takes new clients "
              "only up to what its income pays for (it cuts back before it closes)",
@@ -612,6 +605,69 @@ class EmergencyParams:
 
 
 @dataclass
+class LIOParams:
+    """The local infrastructure organisation's funded staff time and what each function costs
+    (002:202-236). Hours of a function at full core funding; a cut (or closure) scales them all
+    down with the money (002:234)."""
+
+    hours_per_application: float = param(
+        0.625, "volunteer-centre staff hours to process one application (checks, interview, "
+               "matching); with groups.lio.applications_per_day it sets the LIO's "
+               "volunteer-management hours", "assumption; 003:224-226", lo=0.01, hi=40,
+        unit="hours", plausible=(0.3, 1.25))
+    hours_per_placement: float = param(
+        0.4, "staff hours to place one trained volunteer with a group that needs volunteers; "
+             "with volunteers.lio_placement_per_day it sets the placement hours",
+        "assumption; 002:209", lo=0.01, hi=40, unit="hours", plausible=(0.2, 1.0))
+    capacity_building_hours_per_week: float = param(
+        7.0, "staff hours a week for community capacity building and organisational "
+             "development (new groups where provision was lost; support to struggling groups)",
+        "assumption; 002:209, 002:248", lo=0, hi=168, unit="hours", plausible=(3.5, 14.0))
+    hours_per_new_group: float = param(
+        150.0, "capacity-building hours to help one new group start", "assumption; 002:209",
+        lo=1, hi=10000, unit="hours", plausible=(75.0, 300.0))
+    hours_per_group_support: float = param(
+        10.0, "organisational-development hours for one episode of support to a struggling "
+              "group", "assumption; 002:209, 002:246", lo=0.1, hi=1000, unit="hours",
+        plausible=(5.0, 20.0))
+    support_days: int = count(
+        180, "days one episode of support lowers a group's chance of stopping",
+        "assumption; 002:209", lo=1, plausible=(90, 365))
+    support_closure_factor: float = prob(
+        0.5, "multiplier on a supported group's yearly chance of stopping for reasons other "
+             "than money (groups.p_closure_per_year)", "assumption; 002:209, 002:234",
+        plausible=(0.25, 0.9))
+    struggling_reserve_months: float = param(
+        3.0, "a group with less than this many months of its income in reserve counts as "
+             "struggling (first in line for support)", "assumption; 002:244",
+        lo=0, hi=120, unit="months", plausible=(1.5, 6.0))
+    partnership_hours_per_week: float = param(
+        3.5, "staff hours a week for brokering health-VCSE partnerships (introducing link "
+             "workers to groups)", "assumption; 002:209, 002:234, 000:92", lo=0, hi=168,
+        unit="hours", plausible=(1.5, 7.0))
+    hours_per_tie: float = param(
+        20.0, "brokering hours to build one link worker-group tie ('that stuff takes time')",
+        "assumption; 000:92", lo=0.1, hi=1000, unit="hours", plausible=(10.0, 40.0))
+    directory_hours_per_week: float = param(
+        3.0, "staff hours a week for directory upkeep (verifying listings, adding new ones)",
+        "assumption; 002:205, 002:244", lo=0, hi=168, unit="hours", plausible=(1.5, 6.0))
+    hours_per_listing_check: float = param(
+        1.0, "hours to verify one directory listing (contact the group, update the entry)",
+        "assumption; 002:205, 002:244", lo=0.01, hi=40, unit="hours", plausible=(0.5, 2.0))
+    lw_mapping_after_days: int = count(
+        120, "a link worker checks a listing itself once nobody has verified it for this many "
+             "days (its own mapping: infrastructure work out of client hours, 002:234)",
+        "assumption; 002:234, 002:244", lo=1, plausible=(60, 240))
+    lw_mapping_hours_per_week: float = param(
+        3.0, "most hours a week a link worker gives to its own mapping of groups",
+        "assumption; 002:234", lo=0, hi=168, unit="hours", plausible=(1.5, 6.0))
+    lw_hours_per_listing_check: float = param(
+        2.0, "link-worker hours to verify one listing (without the infrastructure "
+             "organisation's expertise and contacts)", "assumption; 002:234", lo=0.01, hi=40,
+        unit="hours", plausible=(1.0, 4.0))
+
+
+@dataclass
 class ScenarioInfo:
     name: str = param("baseline", "scenario name (recorded in outputs)")
     description: str = param("", "what the scenario represents and its sources")
@@ -635,6 +691,7 @@ class Config:
     wellbeing: WellbeingParams = section(WellbeingParams)
     evaluation: EvaluationParams = section(EvaluationParams)
     emergency: EmergencyParams = section(EmergencyParams)
+    lio: LIOParams = section(LIOParams)
     events: Any = field(default_factory=dict,
                         metadata={"meaning": "timed events (injects): a mapping name -> {day, "
                                              "kind, params}, so scenarios compose by name "

@@ -73,7 +73,7 @@ QUIET = {
     "link_worker.p_client_disengages": 0.0,
     "link_worker.p_complex_beyond_scope": 0.0,
     "groups.p_closure_per_year": 0.0,
-    "groups.lio_new_group_days": 100000,
+    "lio.capacity_building_hours_per_week": 0.0,
     "volunteers.latent_share": 0.0,
     "volunteers.p_apply_per_day": 0.0,
     "volunteers.p_attrition_per_day": 0.0,

@@ -31,7 +31,7 @@ STRESS = {
     "need__p_onset_per_day": 0.004, "need__p_hidden": 0.9,
     "help_seeking__p_seek_per_day": 0.2, "help_seeking__p_vcse_onward_referral": 1.0,
     "groups__p_closure_per_year": 1.0, "groups__p_accept_complex_without_inclusion": 1.0,
-    "groups__lio_directory_refresh_days": 7, "groups__lio_new_group_days": 10,
+    "lio__directory_hours_per_week": 20.0, "lio__capacity_building_hours_per_week": 100.0,
     "groups__formal_charity__reserve_months": 0.5,
     "volunteers__p_apply_per_day": 0.01, "volunteers__rejoin_latent_after_lapse": True,
     "volunteers__share_apply_to_hospital": 0.6,

@@ -118,20 +118,23 @@ def test_stale_directory_entry_fails_and_is_dropped(tiny_model):
     assert model.pop.provider[3] == -1 and not model.pop.matched[3]
 
 
-def test_directory_refresh_forgets_closed_and_learns_new_groups(tiny_model):
-    model = directory_world(tiny_model, topology__place_lio=True,
-                            groups__lio_directory_refresh_days=5)
+def test_lio_directory_hours_forget_closed_and_learn_new_groups(tiny_model):
+    model = directory_world(tiny_model, topology__place_lio=True, groups__lio__funding_sd=0.0,
+                            lio__directory_hours_per_week=7.0, lio__hours_per_listing_check=2.0)
     lw = model.link_workers[0]
     charity = next(g for g in model.groups if g.kind is GroupKind.FORMAL_CHARITY)
     assert model.lio.index not in lw.directory  # the LIO is not a destination
     charity.close("test")
     late = model.add_group(GroupKind.COMMUNITY_GROUP, 0, True, "late-group")
-    for _ in range(4):
-        model.step()
+    model.step()  # one hour a day: no listing verified yet
     assert lw.directory == {charity.index}
-    model.step()  # day 5: the LIO refreshes the directory
+    model.step()  # two hours: the listing nobody has verified comes first
+    assert lw.directory == {charity.index, late.index}
+    model.step()
+    model.step()  # then the least recently verified: the closed charity is dropped
     assert lw.directory == {late.index}
     assert model.rows[-1]["frac_directory_accuracy"] == 1.0
+    assert model.rows[-1]["new_lio_hours_directory"] == pytest.approx(1.0)
 
 
 def test_full_group_declines_and_client_stays_with_link_worker(tiny_model):

@@ -124,6 +124,8 @@ class LinkWorker(mesa.Agent):
                 self.budget_today = 0.0  # working elsewhere in the PCN today
         self.purge()
         if self.budget_today > 0:
+            # infrastructure work: its own mapping of listings nobody keeps up (sim.agents.lio)
+            self.hours_today += m.lio_functions.map_for(self, self.budget_today)
             self._hold_sessions()
             self._close_light_touch()
             self._admit_from_waiting()

@@ -120,27 +120,26 @@ def finish_onboarding(model: CommunityModel) -> None:
 
 
 def place_from_lio(model: CommunityModel) -> None:
-    """The volunteer centre places trained volunteers with the groups that most need them;
+    """The volunteer centre places trained volunteers with the groups that most need them, as
+    many as its placement hours allow (``lio.hours_per_placement`` each, booked when used);
     without a passport the group's own checks and training start again."""
     lio = model.lio
     if lio is None or not lio.is_open:
         return
     pop = model.pop
     p = model.cfg.volunteers
-    lio._placement_credit = getattr(lio, "_placement_credit", 0.0) + p.lio_placement_per_day
-    k = int(lio._placement_credit)
-    lio._placement_credit -= k
-    if k == 0:
-        return
     held = np.flatnonzero(((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
                           & (pop.vorg == lio.index))
-    if held.size == 0:
+    k = model.lio_functions.placements_affordable(held.size)  # placement hours (sim.agents.lio)
+    if k == 0:
         return
     held = held[np.argsort(pop.vsince[held], kind="stable")][:k]
+    placed = 0
     for i in held.tolist():
         g = model.group_needing_volunteers(int(pop.unit[i]))
         if g is None:
             break
+        placed += 1
         pop.vorg[i] = g.index
         g.n_trained += 1
         if p.passporting or g.training_days == 0:
@@ -149,7 +148,8 @@ def place_from_lio(model: CommunityModel) -> None:
         pop.vstate[i] = V.ONBOARDING
         pop.vsince[i] = model.day
         model.count("new_vol_retrained")
-    model.count("new_vol_placed", held.size)
+    model.lio_functions.book_placements(placed)
+    model.count("new_vol_placed", placed)
 
 
 def refresh_trained_counts(model: CommunityModel) -> None:

@@ -1,0 +1,246 @@
+"""The local infrastructure organisation's functions (002:202-236): funded staff hours, split
+across volunteer processing and placement, capacity building, partnership brokering and
+directory upkeep, each booked when used; and the mapping link workers do themselves when
+nobody keeps the directory (002:234).
+
+The LIO itself is a ``VCSEGroup`` of kind ``lio`` (funding, reserves, closure). This service
+object keeps its time books. Hours of each function at full core funding are parameters
+(``cfg.lio``); the hours funded today are those times the share of core funding it still has
+(0 once it has closed or where there is none), so a cut shows at once in every function.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.agents.organisations import GroupKind, VCSEGroup
+
+if TYPE_CHECKING:
+    from sim.agents.health import LinkWorker
+    from sim.model import CommunityModel
+
+FUNCTIONS = ("volunteer_processing", "volunteer_placement", "capacity_building",
+             "partnerships", "directory")
+"""The LIO's functions whose hours are booked (outputs ``new_lio_hours_<function>``)."""
+
+NEVER = -10**9  # verified-day of a listing nobody has verified
+
+
+class LIOFunctions:
+    """The LIO's time books and the listings' verification dates (one per model)."""
+
+    def __init__(self, model: CommunityModel):
+        self.model = model
+        self.progress = {"capacity_building": 0.0, "group_support": 0.0, "partnerships": 0.0}
+        self.placement_hours = 0.0  # placement hours funded today
+        self._placement_credit = 0.0  # placement hours available now
+        self.verified_day: dict[int, int] = {}  # group index -> day its listing was verified
+        self._directory_progress = 0.0
+
+    # -- funded hours ----------------------------------------------------------------------
+    def funded_share(self) -> float:
+        """Share of its full core funding the LIO has today (0 when closed or absent)."""
+        lio = self.model.lio
+        if lio is None or not lio.is_open or lio.params.annual_funding <= 0:
+            return 0.0
+        return lio.annual_funding * (1.0 - lio.funding_cut) / lio.params.annual_funding
+
+    def full_hours_per_week(self) -> dict[str, float]:
+        """Each function's staff hours a week at full core funding."""
+        cfg = self.model.cfg
+        p = cfg.lio
+        return {
+            "volunteer_processing": cfg.groups.lio.applications_per_day * 7
+            * p.hours_per_application,
+            "volunteer_placement": cfg.volunteers.lio_placement_per_day * 7
+            * p.hours_per_placement,
+            "capacity_building": p.capacity_building_hours_per_week,
+            "partnerships": p.partnership_hours_per_week,
+            "directory": p.directory_hours_per_week,
+        }
+
+    def book(self, function: str, hours: float) -> None:
+        if hours > 0:
+            self.model.count(f"new_lio_hours_{function}", hours)
+
+    # -- the day ---------------------------------------------------------------------------
+    def step(self) -> None:
+        """Today's hours: set the volunteer-management hours, then capacity building,
+        partnership brokering and directory upkeep (groups phase; placement runs with the
+        volunteers, :meth:`placements_today`)."""
+        m = self.model
+        share = self.funded_share()
+        hours = {f: h * share / 7.0 for f, h in self.full_hours_per_week().items()}
+        lio = m.lio
+        if lio is not None:
+            lio.vm_hours_per_week = hours["volunteer_processing"] * 7.0
+            lio.application_rate = hours["volunteer_processing"] / m.cfg.lio.hours_per_application
+            if lio.is_open:
+                self.book("volunteer_processing", hours["volunteer_processing"])
+        self.placement_hours = hours["volunteer_placement"]
+        if share <= 0:
+            return
+        self._capacity_building(hours["capacity_building"])
+        self._broker_partnerships(hours["partnerships"])
+        self._keep_directory(hours["directory"])
+
+    def placements_affordable(self, wanted: int) -> int:
+        """Whole placements today's placement hours allow (with up to one placement's hours
+        carried from earlier days), at most ``wanted``."""
+        per = self.model.cfg.lio.hours_per_placement
+        self._placement_credit = min(self._placement_credit + self.placement_hours,
+                                     per + self.placement_hours)
+        self.placement_hours = 0.0
+        return min(int(self._placement_credit / per + 1e-9), wanted)
+
+    def book_placements(self, k: int) -> None:
+        """Book the hours of ``k`` placements made; unused hours carry over only up to one
+        placement (staff time is not banked)."""
+        per = self.model.cfg.lio.hours_per_placement
+        self._placement_credit = min(self._placement_credit - k * per, per)
+        self.book("volunteer_placement", k * per)
+
+    # -- capacity building (002:209, 002:248) ----------------------------------------------
+    def _capacity_building(self, hours: float) -> None:
+        """A new group where provision was lost comes first; with none short, the hours go to
+        supporting the struggling group with the thinnest reserves."""
+        m = self.model
+        if m.provision_short():
+            self.progress["capacity_building"] += hours
+            self.book("capacity_building", hours)
+            if self.progress["capacity_building"] >= m.cfg.lio.hours_per_new_group:
+                self.progress["capacity_building"] -= m.cfg.lio.hours_per_new_group
+                m._build_capacity()
+                m.count("new_lio_groups_formed")
+            return
+        self.progress["capacity_building"] = 0.0
+        struggling = self._struggling_groups()
+        if not struggling:
+            return
+        p = m.cfg.lio
+        self.progress["group_support"] += hours
+        self.book("capacity_building", hours)
+        while self.progress["group_support"] >= p.hours_per_group_support and struggling:
+            self.progress["group_support"] -= p.hours_per_group_support
+            g = struggling.pop(0)
+            g.lio_support_until = m.day + p.support_days
+            m.count("new_lio_groups_supported")
+
+    def _struggling_groups(self) -> list[VCSEGroup]:
+        """Open charities and community groups not under support with less than
+        ``lio.struggling_reserve_months`` of income in reserve, thinnest reserves first."""
+        m = self.model
+        months = m.cfg.lio.struggling_reserve_months
+        out = []
+        for g in m.groups:
+            if not g.is_open or g.kind not in (GroupKind.FORMAL_CHARITY,
+                                               GroupKind.COMMUNITY_GROUP):
+                continue
+            if getattr(g, "lio_support_until", -1) > m.day:
+                continue
+            income = g.annual_funding * (1.0 - g.funding_cut)
+            if income <= 0 or g.balance < income * months / 12.0:
+                out.append((g.balance / income if income > 0 else -1.0, g.index, g))
+        return [g for *_, g in sorted(out, key=lambda x: (x[0], x[1]))]
+
+    # -- partnership brokering (002:209, 002:234; 000:92) ----------------------------------
+    def _untied_pairs(self) -> list[tuple[LinkWorker, VCSEGroup]]:
+        m = self.model
+        out = []
+        for lw in m.link_workers:
+            for g in m.open_groups_reachable(lw.unit):
+                if g.kind is GroupKind.MUTUAL_AID:
+                    continue
+                if frozenset((lw.unique_id, g.unique_id)) not in m._cross_ties:
+                    out.append((lw, g))
+        return out
+
+    def _broker_partnerships(self, hours: float) -> None:
+        """Introduce a link worker to a group it has no tie with: hours accumulate until a tie
+        is built; with every pair already tied, no hours are used."""
+        m = self.model
+        pairs = self._untied_pairs()
+        if not pairs:
+            return
+        self.progress["partnerships"] += hours
+        self.book("partnerships", hours)
+        if self.progress["partnerships"] < m.cfg.lio.hours_per_tie:
+            return
+        self.progress["partnerships"] -= m.cfg.lio.hours_per_tie
+        lw, g = pairs[int(m.streams.infrastructure.integers(len(pairs)))]
+        m.add_tie(lw, g)
+        if g.on_directory:
+            lw.directory.add(g.index)
+        m.count("new_lio_ties_brokered")
+
+    # -- directory upkeep (002:205, 002:244) -----------------------------------------------
+    def listings(self, lws: list[LinkWorker]) -> list[int]:
+        """Listings to keep for ``lws``: entries of their directories and open listed groups
+        they can reach, least recently verified first."""
+        m = self.model
+        units = {lw.unit for lw in lws}
+        known: set[int] = set()
+        for lw in lws:
+            known |= lw.directory
+        for g in m.groups:
+            if g.is_open and g.on_directory and g.kind is not GroupKind.LIO and (
+                    g.unit == -1 or g.unit in units):
+                known.add(g.index)
+        return sorted(known, key=lambda k: (self.verified_day.get(k, NEVER), k))
+
+    def verify(self, g: int, lws: list[LinkWorker]) -> None:
+        """Verify listing ``g`` for ``lws``: listed if open and on the directory, else
+        dropped."""
+        m = self.model
+        group = m.organisations[g]
+        keep = group.is_open and getattr(group, "on_directory", False)
+        for lw in lws:
+            if keep and group.unit in (-1, lw.unit):
+                lw.directory.add(g)
+            else:
+                lw.directory.discard(g)
+        self.verified_day[g] = m.day
+
+    def _keep_directory(self, hours: float) -> None:
+        """Verify the least recently verified listings the day's directory hours allow."""
+        m = self.model
+        lws = list(m.link_workers)
+        if not lws:
+            return
+        per = m.cfg.lio.hours_per_listing_check
+        self._directory_progress += hours
+        todo = self.listings(lws)
+        k = min(int(self._directory_progress / per + 1e-9), len(todo))
+        if not todo:
+            self._directory_progress = 0.0
+            return
+        self.book("directory", hours)
+        for g in todo[:k]:
+            self.verify(g, lws)
+        self._directory_progress -= k * per
+        m.count("new_lio_listings_verified", k)
+
+    # -- link workers' own mapping (002:234) -----------------------------------------------
+    def map_for(self, lw: LinkWorker, hours_free: float) -> float:
+        """Hours link worker ``lw`` spends today checking listings nobody has verified for
+        ``lio.lw_mapping_after_days`` (at most its weekly mapping hours per working day and
+        ``hours_free``); it verifies them for itself. Returns the hours booked."""
+        m = self.model
+        p = m.cfg.lio
+        due_before = m.day - p.lw_mapping_after_days
+        stale = [g for g in self.listings([lw]) if self.verified_day.get(g, NEVER) < due_before]
+        if not stale:
+            lw.mapping_progress = 0.0
+            return 0.0
+        cap = p.lw_mapping_hours_per_week / m.cfg.link_worker.working_days_per_week
+        hours = max(min(cap, hours_free), 0.0)
+        if hours <= 0:
+            return 0.0
+        progress = getattr(lw, "mapping_progress", 0.0) + hours
+        k = min(int(progress / p.lw_hours_per_listing_check + 1e-9), len(stale))
+        for g in stale[:k]:
+            self.verify(g, [lw])
+        lw.mapping_progress = progress - k * p.lw_hours_per_listing_check
+        m.count("new_lw_mapping_hours", hours)
+        m.count("new_lw_listings_verified", k)
+        return hours
