@@ -42,6 +42,7 @@ FLOWS = (
                                       "capacity_building", "partnerships", "directory")],
     "new_lio_groups_formed", "new_lio_groups_supported", "new_lio_ties_brokered",
     "new_lio_listings_verified", "new_lw_mapping_hours", "new_lw_listings_verified",
+    "new_lo_hours_signposting", "new_lo_hours_partnerships", "new_lo_ties_built",
 )
 CUMULATIVE = (
     "new_need_onsets", "new_gp_consultations", "new_gp_consultations_nonmedical",
@@ -325,3 +326,9 @@ def _lio_summary(s: dict, ts: pd.DataFrame) -> None:
     s["lw_mapping_hours"] = float(ts["new_lw_mapping_hours"].sum())
     s["lw_listings_verified"] = int(ts["new_lw_listings_verified"].sum())
     s["mean_n_health_vcse_ties"] = float(ts["n_health_vcse_ties"].mean())
+    s["mean_n_gp_vcse_ties"] = float(ts["n_gp_vcse_ties"].mean())
+    s["mean_n_groups_listed"] = float(ts["n_groups_listed"].mean())
+    s["mean_n_groups_open"] = float(ts["n_groups_open"].mean())
+    s["lo_hours_signposting"] = float(ts["new_lo_hours_signposting"].sum())
+    s["lo_hours_partnerships"] = float(ts["new_lo_hours_partnerships"].sum())
+    s["lo_ties_built"] = int(ts["new_lo_ties_built"].sum())

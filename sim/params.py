@@ -510,8 +510,17 @@ class VolunteerParams:
 
 @dataclass
 class IntermediaryParams:
-    lo_tie_interval_days: int = count(30, "days between a locality officer's attempts to "
-                                          "build a GP/link-worker–group tie", "000:92", lo=1)
+    lo_hours_per_week: float = param(
+        15.0, "locality officer's hours a week for this work: signposting residents who come to "
+              "it first, partnership work (directory and ties) with the rest",
+        "assumption; 000:80-81, 000:92", lo=0, hi=168, unit="hours", plausible=(7.5, 30.0))
+    lo_hours_per_signpost: float = param(
+        0.5, "officer's hours to help one resident who comes to it", "assumption", lo=0.01,
+        hi=24, unit="hours", plausible=(0.25, 1.0))
+    lo_hours_per_tie_attempt: float = param(
+        32.0, "officer's partnership hours per attempt to bring a group onto the directory or "
+              "tie the practice to a group ('that stuff takes time')", "assumption; 000:92",
+        lo=0.1, hi=10000, unit="hours", plausible=(16.0, 64.0))
     p_lo_tie_success: float = prob(0.5, "chance such an attempt succeeds", "000:92")
     lo_signposts_per_day: int = count(4, "residents a locality officer can help per day")
     pc_signposts_per_day: int = count(3, "residents a parish council can help per day",

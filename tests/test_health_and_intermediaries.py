@@ -95,7 +95,9 @@ def officer_world(tiny_model, **extra):
     return tiny_model(n=8, topology__urban__locality_officer=True,
                       topology__urban__community_groups=2,
                       topology__urban__share_groups_off_radar=1.0,
-                      intermediaries__lo_tie_interval_days=1, intermediaries__p_lo_tie_success=1.0,
+                      intermediaries__lo_hours_per_week=14.0,
+                      intermediaries__lo_hours_per_tie_attempt=2.0,
+                      intermediaries__p_lo_tie_success=1.0,
                       gp__share_vcse_degree_0=1.0, gp__share_vcse_degree_1=0.0,
                       gp__share_vcse_degree_2=0.0, **extra)
 
@@ -115,6 +117,22 @@ def test_locality_officer_brings_groups_onto_the_directory_then_ties_the_practic
     model.step()  # nothing left to bring on: the officer ties the practice to a group
     assert len(gp.vcse_ties) == 1
     assert officer.has_health_tie()
+
+
+def test_locality_officer_hours_spent_signposting_delay_partnership_work(tiny_model):
+    model = officer_world(tiny_model, intermediaries__lo_hours_per_signpost=0.5)
+    officer = next(h for h in model.intermediaries if isinstance(h, LocalityOfficer))
+    give_need(model, [0, 1], Need.LOW)
+    model.flows = {}
+    officer.begin_day()  # two hours today
+    assert officer.signpost(0) and officer.signpost(1)
+    officer.step()  # one hour left for partnership work: not yet an attempt (two hours)
+    assert model.flows["new_lo_hours_signposting"] == pytest.approx(1.0)
+    assert model.flows["new_lo_hours_partnerships"] == pytest.approx(1.0)
+    assert "new_groups_brought_on_directory" not in model.flows
+    officer.begin_day()
+    officer.step()
+    assert model.flows["new_groups_brought_on_directory"] == 1
 
 
 def test_locality_officer_signposts_up_to_daily_capacity(tiny_model):

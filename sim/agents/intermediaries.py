@@ -72,26 +72,66 @@ class Intermediary(mesa.Agent):
 
 class LocalityOfficer(Intermediary):
     """Urban community worker: brings hyper-local groups onto the directory and ties the GP
-    practice and link workers to them, slowly ("that stuff takes time", 000:92)."""
+    practice and link workers to them, slowly ("that stuff takes time", 000:92).
+
+    Its hours are a resource: each day ``lo_hours_per_week / 7`` hours, first for residents
+    who come to it (``lo_hours_per_signpost`` each, at most ``lo_signposts_per_day``), the rest
+    for partnership work while there is some to do; an attempt costs
+    ``lo_hours_per_tie_attempt`` hours and succeeds with ``p_lo_tie_success``."""
 
     kind_name = "locality_officer"
 
+    def __init__(self, model: CommunityModel, unit: int, name: str):
+        super().__init__(model, unit, name)
+        self.hours_left = 0.0
+        self.tie_progress = 0.0
+
+    def begin_day(self) -> None:
+        self.hours_left = self.model.cfg.intermediaries.lo_hours_per_week / 7.0
+        super().begin_day()
+
     def daily_capacity(self) -> int:
-        return self.model.cfg.intermediaries.lo_signposts_per_day
+        p = self.model.cfg.intermediaries
+        return min(p.lo_signposts_per_day,
+                   int(p.lo_hours_per_week / 7.0 / p.lo_hours_per_signpost + 1e-9))
 
     def has_health_tie(self) -> bool:
         return True
 
-    def step(self) -> None:
-        m, p = self.model, self.model.cfg.intermediaries
-        if m.day % p.lo_tie_interval_days or m.day == 0:
-            return
-        rng = m.streams.intermediaries
-        if rng.random() >= p.p_lo_tie_success:
-            return
+    def signpost(self, i: int) -> bool:
+        if not super().signpost(i):
+            return False
+        hours = self.model.cfg.intermediaries.lo_hours_per_signpost
+        self.hours_left -= hours
+        self.model.count("new_lo_hours_signposting", hours)
+        return True
+
+    def _tie_work(self) -> tuple[list[VCSEGroup], list[tuple[object, VCSEGroup]]]:
+        """Off-radar groups of the unit, and untied (practice, group) pairs."""
+        m = self.model
         unit_groups = [g for g in m.groups_by_unit.get(self.unit, ())
                        if g.is_open and g.kind is not GroupKind.LIO]
         hidden = [g for g in unit_groups if not g.on_directory]
+        pairs = [(gp, g) for gp in m.gp_practices if gp.unit == self.unit
+                 for g in unit_groups if g.index not in gp.vcse_ties]
+        return hidden, pairs
+
+    def step(self) -> None:
+        m, p = self.model, self.model.cfg.intermediaries
+        hidden, pairs = self._tie_work()
+        if not hidden and not pairs:
+            self.tie_progress = 0.0
+            return
+        hours = max(self.hours_left, 0.0)
+        self.hours_left = 0.0
+        self.tie_progress += hours
+        m.count("new_lo_hours_partnerships", hours)
+        if self.tie_progress < p.lo_hours_per_tie_attempt:
+            return
+        self.tie_progress -= p.lo_hours_per_tie_attempt
+        rng = m.streams.intermediaries
+        if rng.random() >= p.p_lo_tie_success:
+            return
         if hidden:
             g = hidden[int(rng.integers(len(hidden)))]
             g.on_directory = True
@@ -101,14 +141,10 @@ class LocalityOfficer(Intermediary):
                     m.add_tie(lw, g)
             m.count("new_groups_brought_on_directory")
             return
-        practices = [gp for gp in m.gp_practices if gp.unit == self.unit]
-        if practices and unit_groups:
-            gp = practices[int(rng.integers(len(practices)))]
-            candidates = [g for g in unit_groups if g.index not in gp.vcse_ties]
-            if candidates:
-                g = candidates[int(rng.integers(len(candidates)))]
-                gp.vcse_ties.append(g.index)
-                m.add_tie(gp, g)
+        gp, g = pairs[int(rng.integers(len(pairs)))]
+        gp.vcse_ties.append(g.index)
+        m.add_tie(gp, g)
+        m.count("new_lo_ties_built")
 
 
 class ParishCouncil(Intermediary):
