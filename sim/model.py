@@ -56,12 +56,15 @@ class CommunityModel(mesa.Model):
     4. **GP practices**: routine consultations; a raised non-medical need is referred to a
        link worker with the practice's (ramping) engagement, or signposted to a tied group.
        Statutory services refer some residents in moderate or complex unmet need.
-    5. **Link workers** (in random order): end due support, admit from the waiting list,
+    5. **Link workers** (in random order): their own mapping of listings nobody has
+       verified lately (infrastructure work out of client hours), end due support, admit
+       from the waiting list,
        triage the inbox (hand-back / bounce, light-touch, bespoke), match clients to
        destinations from their directory (stale entries fail); specialists reach out to
        their target group.
-    6. **Groups**: funding in and out, closure (money or churn), the LIO's directory refresh
-       and capacity building, mutual aid groups forming in an emergency; the commissioner's
+    6. **Groups**: funding in and out, closure (money or churn), the LIO's functions on its
+       funded hours (capacity building, partnership brokering, directory upkeep;
+       ``sim.agents.lio``), mutual aid groups forming in an emergency; the commissioner's
        reviews (tapered link-worker grants, commissioning of client places).
     7. **Volunteers**: applications, processing by limited management capacity, training,
        placement by the LIO, task allocation, idling, goodwill decay and dropout.

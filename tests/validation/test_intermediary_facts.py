@@ -17,8 +17,19 @@ RURAL_BASELINE = [*RURAL, "scenario=baseline"]
 URBAN_LOCKDOWN = [*URBAN, "scenario=lockdown"]
 RURAL_LOCKDOWN = [*RURAL, "scenario=lockdown"]
 NO_LOCALITY_OFFICER = ["topology.urban.locality_officer=false"]
+NO_LIO = ["topology.place_lio=false"]
+# the LIO keeps its volunteer centre but gives no hours to its other functions
+LIO_WITHOUT_INFRASTRUCTURE_HOURS = ["lio.capacity_building_hours_per_week=0",
+                                    "lio.partnership_hours_per_week=0",
+                                    "lio.directory_hours_per_week=0"]
 
 
+@pytest.mark.fact(
+    "SF10", grade="C", nature="emergent",
+    why="Residents who choose an intermediary each day are signposted by whoever has front-door "
+        "capacity left; the hub adds that capacity (its daily signposts), so fewer unmet needs "
+        "wait long enough to escalate. The scenario changes only the hub's capacity.",
+    depends=("intermediaries.lo_hours_per_week", "intermediaries.lo_hours_per_signpost"))
 @ON_OFF
 def test_sf10_place_based_hub_catches_needs_before_they_escalate(paired, mechanism):
     """SF10 (grade C; 003:168-170). A place-based hub (single front door) means a smaller
@@ -47,6 +58,14 @@ def gp_vcse_ties(run) -> float:
     return float(run.timeseries["n_gp_vcse_ties"].mean())
 
 
+@pytest.mark.fact(
+    "S47", grade="B", nature="emergent",
+    why="Every day the officer's hours go first to residents who come to it, the rest to "
+        "partnership work; every lo_hours_per_tie_attempt hours an attempt brings an off-radar "
+        "group onto the directory or ties the practice to a group. The stocks are what years of "
+        "this leave after the burn-in; the scenario only has or lacks the officer.",
+    depends=("intermediaries.lo_hours_per_week", "intermediaries.lo_hours_per_tie_attempt",
+             "intermediaries.lo_hours_per_signpost"))
 @ON_OFF
 def test_s47_locality_officer_builds_gp_community_links(paired, mechanism):
     """Scenario S47 with SF21's urban half (grade B; 000:80-81, 92, 116, 120). An urban
@@ -163,3 +182,63 @@ def test_sf21_rural_mobilisation_has_no_link_to_health(paired, mechanism):
     scenario = arm(RURAL_BASELINE, off=as_estate, mechanism=mechanism)
     paired("SF21", scenario, URBAN_BASELINE, "health_vcse_links_per_1000_residents", "lower",
            paired=False).expect(mechanism)
+
+
+@pytest.mark.fact(
+    "S23", grade="B", nature="emergent",
+    why="The LIO's funded hours verify listings, broker link worker-group ties and rebuild lost "
+        "groups every day; listings nobody has verified for lw_mapping_after_days are checked by "
+        "link workers out of their client hours. Without an LIO the same daily processes leave "
+        "older listings, fewer ties and unreplaced groups; nothing is switched off by the "
+        "scenario but the organisation.",
+    depends=("lio.directory_hours_per_week", "lio.hours_per_listing_check",
+             "lio.lw_mapping_after_days", "lio.hours_per_new_group", "lio.hours_per_tie"))
+@ON_OFF
+def test_s23_without_an_lio_link_workers_plug_the_gap(paired, mechanism):
+    """Scenario S23, LIO absent (002:234-236): without local infrastructure the VCSE's ability
+    to "form partnerships" falls and link workers attempt "to plug the gap".
+
+    Scenario: the urban estate with no LIO (topology.place_lio=false). Counterfactual: the
+    estate with its LIO (scenario=baseline). Both start from their own burnt-in state.
+    Metrics: link-worker hours spent mapping listings themselves (higher); mean groups open
+    (lower: lost groups are not rebuilt); mean health-VCSE ties (lower, checked with the
+    mechanism on only: each link worker's tie to the LIO itself differs by construction).
+    Mechanism off: the counterfactual's LIO gives no hours to capacity building, partnerships
+    or the directory (it still runs the volunteer centre).
+    """
+    scenario = [*URBAN_BASELINE, *NO_LIO]
+    counterfactual = arm(URBAN_BASELINE, off=LIO_WITHOUT_INFRASTRUCTURE_HOURS,
+                         mechanism=mechanism)
+    paired("S23", scenario, counterfactual, "lw_mapping_hours", "higher").expect(mechanism)
+    paired("S23", scenario, counterfactual, "mean_n_groups_open", "lower").expect(mechanism)
+    if mechanism == "on":
+        paired("S23", scenario, counterfactual, "mean_n_health_vcse_ties", "lower").expect("on")
+
+
+LIO_CUT = ["scenario=funding_loss", "events.core_funding_cut.day=0",
+           "events.core_funding_cut.params.target=lio",
+           "events.core_funding_cut.params.share=0.8"]
+
+
+@pytest.mark.fact(
+    "S23", grade="B", nature="emergent",
+    why="A cut scales the LIO's funded hours (by construction); its listings then age past "
+        "lw_mapping_after_days and link workers spend client hours checking them (emergent: "
+        "it depends on how many listings there are and how fast the remaining hours cycle "
+        "through them).",
+    depends=("lio.directory_hours_per_week", "lio.hours_per_listing_check",
+             "lio.lw_mapping_after_days", "lio.lw_hours_per_listing_check"))
+@ON_OFF
+def test_s23_lio_cut_shifts_mapping_onto_link_workers(paired, mechanism):
+    """Scenario S23, LIO core funding cut "to unworkable levels" (002:234): fewer listings
+    verified by the LIO and more of link workers' time spent on infrastructure work.
+
+    Scenario: 80 % of the LIO's core funding cut from day 0 (scenario=funding_loss aimed at
+    the LIO). Counterfactual: scenario=baseline. Metrics: listings the LIO verifies (lower);
+    link-worker mapping hours (higher).
+    Mechanism off: the cut removes no funding (share 0).
+    """
+    scenario = arm(URBAN, LIO_CUT, off=["events.core_funding_cut.params.share=0"],
+                   mechanism=mechanism)
+    paired("S23", scenario, URBAN_BASELINE, "lio_listings_verified", "lower").expect(mechanism)
+    paired("S23", scenario, URBAN_BASELINE, "lw_mapping_hours", "higher").expect(mechanism)
