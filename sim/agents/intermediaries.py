@@ -107,13 +107,16 @@ class LocalityOfficer(Intermediary):
         return True
 
     def _tie_work(self) -> tuple[list[VCSEGroup], list[tuple[object, VCSEGroup]]]:
-        """Off-radar groups of the unit, and untied (practice, group) pairs."""
+        """Off-radar groups of the unit, and (practice, group) pairs that would link a group
+        no practice of the unit is tied to yet (once every group has its link to health there
+        is no tie work left: ties then track group turnover)."""
         m = self.model
         unit_groups = [g for g in m.groups_by_unit.get(self.unit, ())
                        if g.is_open and g.kind is not GroupKind.LIO]
         hidden = [g for g in unit_groups if not g.on_directory]
-        pairs = [(gp, g) for gp in m.gp_practices if gp.unit == self.unit
-                 for g in unit_groups if g.index not in gp.vcse_ties]
+        practices = [gp for gp in m.gp_practices if gp.unit == self.unit]
+        tied = {k for gp in practices for k in gp.vcse_ties}
+        pairs = [(gp, g) for g in unit_groups if g.index not in tied for gp in practices]
         return hidden, pairs
 
     def step(self) -> None:
