@@ -201,8 +201,8 @@ def test_s23_without_an_lio_link_workers_plug_the_gap(paired, mechanism):
     Scenario: the urban estate with no LIO (topology.place_lio=false). Counterfactual: the
     estate with its LIO (scenario=baseline). Both start from their own burnt-in state.
     Metrics: link-worker hours spent mapping listings themselves (higher); mean groups open
-    (lower: lost groups are not rebuilt); mean health-VCSE ties (lower, checked with the
-    mechanism on only: each link worker's tie to the LIO itself differs by construction).
+    (lower: lost groups are not rebuilt) and mean health-VCSE ties (lower), these two with
+    the mechanism on only (see the comment below).
     Mechanism off: the counterfactual's LIO gives no hours to capacity building, partnerships
     or the directory (it still runs the volunteer centre).
     """
@@ -210,8 +210,12 @@ def test_s23_without_an_lio_link_workers_plug_the_gap(paired, mechanism):
     counterfactual = arm(URBAN_BASELINE, off=LIO_WITHOUT_INFRASTRUCTURE_HOURS,
                          mechanism=mechanism)
     paired("S23", scenario, counterfactual, "lw_mapping_hours", "higher").expect(mechanism)
-    paired("S23", scenario, counterfactual, "mean_n_groups_open", "lower").expect(mechanism)
     if mechanism == "on":
+        # checked with the mechanism on only: an LIO with no capacity-building hours still runs
+        # its volunteer centre, which also keeps groups open (-1.3 [-1.6, -0.9] groups with
+        # the mechanism off, against -4.3 with it on); each link worker's tie to the LIO
+        # itself differs by construction
+        paired("S23", scenario, counterfactual, "mean_n_groups_open", "lower").expect("on")
         paired("S23", scenario, counterfactual, "mean_n_health_vcse_ties", "lower").expect("on")
 
 
