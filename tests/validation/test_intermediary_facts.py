@@ -29,7 +29,8 @@ LIO_WITHOUT_INFRASTRUCTURE_HOURS = ["lio.capacity_building_hours_per_week=0",
     why="Residents who choose an intermediary each day are signposted by whoever has front-door "
         "capacity left; the hub adds that capacity (its daily signposts), so fewer unmet needs "
         "wait long enough to escalate. The scenario changes only the hub's capacity.",
-    depends=("intermediaries.lo_hours_per_week", "intermediaries.lo_hours_per_signpost"))
+    # grade C: no robustness draws; these two carry no plausible range yet
+    depends=("help_seeking.weight_intermediary", "help_seeking.p_signposted_to_lw"))
 @ON_OFF
 def test_sf10_place_based_hub_catches_needs_before_they_escalate(paired, mechanism):
     """SF10 (grade C; 003:168-170). A place-based hub (single front door) means a smaller
