@@ -77,12 +77,17 @@ def _move_trust_volunteers(model: CommunityModel, stood_down: bool) -> np.ndarra
 
 @register("nhs_volunteers_stand_down")
 def nhs_volunteers_stand_down(model: CommunityModel, p: dict) -> None:
-    """The hospital trust stands its volunteers down (003:38, 003:146)."""
-    _move_trust_volunteers(model, stood_down=True)
+    """The hospital trust stands its volunteers down (003:38, 003:146); those willing may be
+    redeployed to community roles by the LRF cell or the national scheme while stood down
+    (the hospital's own tasks stop by construction: it has none for them)."""
+    idx = _move_trust_volunteers(model, stood_down=True)
+    willing = model.streams.emergency.random(idx.size) < model.cfg.emergency.p_redeploy_stood_down
+    model.redeployable_hospital = idx[willing]
 
 
 @register("nhs_volunteers_return")
 def nhs_volunteers_return(model: CommunityModel, p: dict) -> None:
     """Stood-down hospital volunteers who kept their goodwill return."""
     idx = _move_trust_volunteers(model, stood_down=False)
+    model.redeployable_hospital = np.zeros(0, np.int64)
     model.pop.vlast_task[idx] = model.day
