@@ -81,7 +81,8 @@ def nhs_volunteers_stand_down(model: CommunityModel, p: dict) -> None:
     redeployed to community roles by the LRF cell or the national scheme while stood down
     (the hospital's own tasks stop by construction: it has none for them)."""
     idx = _move_trust_volunteers(model, stood_down=True)
-    willing = model.streams.emergency.random(idx.size) < model.cfg.emergency.p_redeploy_stood_down
+    p_willing = model.cfg.emergency.p_redeploy_stood_down
+    willing = model.streams.redeployment.random(idx.size) < p_willing
     model.redeployable_hospital = idx[willing]
 
 
