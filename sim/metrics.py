@@ -44,6 +44,8 @@ FLOWS = (
     "new_joint_work_cases", "new_joint_work_ties", "new_joint_work_ties_lapsed",
     "new_vol_tasks_redeployed_hospital", "new_mutual_aid_support_from_health",
     "new_mutual_aid_groups_formed", "new_mutual_aid_groups_folded",
+    "new_groups_suspended", "new_groups_moved_online", "new_groups_closed_while_suspended",
+    "new_referrals_not_reached_online",
 )
 CUMULATIVE = (
     "new_need_onsets", "new_gp_consultations", "new_gp_consultations_nonmedical",
@@ -109,6 +111,8 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
             n_listed += bool(g.on_directory)
     row["n_mutual_aid_groups_open"] = sum(g.is_open and g.kind.value == "mutual_aid"
                                           for g in model.groups)
+    row["n_groups_suspended"] = sum(g.is_open and g.distanced for g in model.groups)
+    row["n_groups_online"] = sum(g.is_open and g.online for g in model.groups)
     row["n_groups_open"] = n_open
     row["n_groups_listed"] = n_listed
     row["n_group_clients"] = n_clients
@@ -249,6 +253,11 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
             ts["new_mutual_aid_support_from_health"].sum())
         s["mutual_aid_placements_outside_referrals"] = (
             s["mutual_aid_placements"] - s["mutual_aid_placements_from_health"])
+        s["groups_suspended"] = int(ts["new_groups_suspended"].sum())
+        s["groups_moved_online"] = int(ts["new_groups_moved_online"].sum())
+        s["groups_closed_while_suspended"] = int(ts["new_groups_closed_while_suspended"].sum())
+        s["max_n_groups_suspended"] = int(ts["n_groups_suspended"].max())
+        s["referrals_not_reached_online"] = int(ts["new_referrals_not_reached_online"].sum())
         s["vol_tasks_redeployed_hospital"] = int(ts["new_vol_tasks_redeployed_hospital"].sum())
         for a in ACTOR_NAMES:
             s[f"emergency_responses_{a}"] = int(ts[f"new_emergency_responses_{a}"].sum())

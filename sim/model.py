@@ -541,7 +541,10 @@ class CommunityModel(mesa.Model):
             if from_health:
                 self.count("new_referrals_result_stale")
             return "stale"
-        result = group.offer(i) if self._attends(i, group) else "not_reached"
+        if group.online:
+            result = self._offer_online(i, group)
+        else:
+            result = group.offer(i) if self._attends(i, group) else "not_reached"
         if from_health:
             self.count(f"new_referrals_result_{'declined' if result == 'not_reached' else result}")
         if result == "accepted":
@@ -560,6 +563,15 @@ class CommunityModel(mesa.Model):
             else:
                 self.start_support(i, Pathway.GROUP, days)
         return result
+
+    def _offer_online(self, i: int, group: VCSEGroup) -> str:
+        """A group that moved online (003:300-304) keeps a share of its places and cannot
+        reach residents without digital access."""
+        if not self.pop.digital[i]:
+            self.count("new_referrals_not_reached_online")
+            return "not_reached"
+        places = self.cfg.emergency.online_capacity_share * group.capacity
+        return group.offer(i) if group.n_clients < places else "declined"
 
     def _attends(self, i: int, group: VCSEGroup) -> bool:
         """Rural residents reach place-level (town) destinations less often (000:34)."""
@@ -599,6 +611,8 @@ class CommunityModel(mesa.Model):
 
     def on_group_closed(self, group: VCSEGroup) -> None:
         pop = self.pop
+        if group.distanced:
+            self.count("new_groups_closed_while_suspended")
         clients = np.flatnonzero(pop.provider == group.index)
         in_group = clients[pop.pathway[clients] == Pathway.GROUP]
         pop.pathway[in_group] = Pathway.NONE

@@ -177,3 +177,42 @@ def test_default_plan_has_the_lrf_cell_near_cornwalls_14_days():
     fixed = p.sign_off_days + p.setup_days
     layers = p.decision_layers - p.plan_removes_layers
     assert fixed + layers <= 14 <= fixed + layers * p.meeting_interval_days + 2
+
+
+def test_distanced_groups_suspend_and_close_for_good_when_their_volunteers_go(tiny_model):
+    model = tiny_model(n=20, topology__urban__community_groups=2,
+                       emergency__p_group_closed_by_distancing=1.0,
+                       emergency__p_online_if_distanced=0.0)
+    a, b = (g for g in model.groups if g.kind is GroupKind.COMMUNITY_GROUP)
+    volunteers(model, [0, 1])
+    model.pop.vorg[1] = b.index
+    model.apply_event("emergency", {"need_multiplier": 1.0, "distancing": True})
+    model.step()
+    assert a.distanced and b.distanced and a.is_open and b.is_open
+    assert model.timeseries()["n_groups_suspended"].iloc[-1] == 2
+    model.pop.vstate[0] = VolunteerState.LAPSED  # a's last volunteer drifts away
+    model.run(2)
+    assert not a.is_open and a.closure_reason == "volunteers lost while suspended"
+    assert b.is_open
+    model.apply_event("emergency_end")
+    model.step()
+    ts = model.timeseries()
+    assert ts["new_groups_closed_while_suspended"].sum() == 1
+    assert ts["n_groups_suspended"].iloc[-1] == 0 and not b.distanced and b.capacity > 0
+
+
+def test_online_groups_keep_fewer_places_and_miss_the_digitally_excluded(tiny_model):
+    model = tiny_model(n=20, topology__urban__community_groups=1,
+                       emergency__p_group_closed_by_distancing=1.0,
+                       emergency__p_online_if_distanced=1.0,
+                       emergency__online_capacity_share=0.5,
+                       columns={"digital": [False] * 5 + [True] * 15})
+    group = next(g for g in model.groups if g.kind is GroupKind.COMMUNITY_GROUP)
+    model.apply_event("emergency", {"need_multiplier": 1.0, "distancing": True})
+    assert group.online and not group.distanced
+    give_need(model, range(20), Need.LOW)
+    assert model.offer_to_group(0, group.index, "self") == "not_reached"
+    results = [model.offer_to_group(i, group.index, "self") for i in range(5, 20)]
+    assert 0 < results.count("accepted") < group.capacity  # half its places are gone
+    assert "declined" in results
+    assert model.flows["new_referrals_not_reached_online"] == 1

@@ -34,6 +34,16 @@ def respond(model: CommunityModel) -> None:
             model.response_mobilised_day = model.day
         model.processing_multiplier = model.cfg.emergency.processing_multiplier
     joint_work_ties(model)
+    suspended_groups_lose_volunteers(model)
+
+
+def suspended_groups_lose_volunteers(model: CommunityModel) -> None:
+    """A suspended group whose volunteers have all drifted away (idle, goodwill gone) does
+    not come back: it closes for good (003:298-304). Money can also run out while it is
+    suspended (its running costs go on)."""
+    for g in model.groups:
+        if g.distanced and g.is_open and g.n_trained == 0:
+            g.close("volunteers lost while suspended")
 
 
 def stand_down(model: CommunityModel) -> None:

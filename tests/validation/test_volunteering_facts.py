@@ -167,8 +167,8 @@ def mutual_aid_placements_outside_referrals(run) -> float:
                   why="Mutual aid members take on neighbours through ties and residents "
                       "approach them; health refers only to groups on a directory. The split by "
                       "route is not set.",
-                  depends=("groups.mag_formation_per_unit_per_day", "groups.mag_residents_per_group",
-                           "groups.mag_fold_idle_days"))
+                  depends=("groups.mag_formation_per_unit_per_day",
+                           "groups.mag_residents_per_group", "groups.mag_fold_idle_days"))
 @ON_OFF
 def test_sf12_mutual_aid_mostly_outside_formal_referrals(paired, mechanism):
     """SF12, second part (grade A; 003:192, 266; 000:118). Most mutual aid activity has no
