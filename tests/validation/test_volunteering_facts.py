@@ -189,10 +189,12 @@ def test_sf12_mutual_aid_mostly_outside_formal_referrals(paired, mechanism):
 
 
 def same_structure_as_the_vcs() -> list[str]:
-    """Overrides giving the council and the national scheme the VCS's structure."""
+    """Overrides giving the council and the national scheme every parameter of the VCS
+    (structure, coordination hours, whose volunteers they reach)."""
     vcs = EmergencyParams().vcs
     keys = ("decision_layers", "meeting_interval_days", "sign_off_days", "contract_days",
-            "checks_days", "setup_days")
+            "checks_days", "setup_days", "coordinator_hours_per_week_per_1000",
+            "hours_per_case", "volunteers_from")
     return [f"emergency.{a}.{k}={getattr(vcs, k)}" for a in ("local_authority", "national_scheme")
             for k in keys]
 
@@ -213,8 +215,8 @@ def test_speed_ranking_mutual_aid_vcs_council_national(paired, mechanism):
     days from the emergency to the first resident taken on by mutual aid vs the VCS's
     adapted offer, the VCS vs the local authority response, and the local authority vs the
     national volunteer scheme (each lower).
-    Mechanism off: the council and the national scheme have the VCS's structure (the
-    mutual aid comparison is made with the mechanism on only).
+    Mechanism off: the council and the national scheme have the VCS's structure, hours and
+    reach (the mutual aid comparison is made with the mechanism on only).
     """
     scenario = arm(LOCKDOWN, off=same_structure_as_the_vcs(), mechanism=mechanism)
     pairs = [("vcs", "local_authority"), ("local_authority", "national_scheme")]
