@@ -190,13 +190,15 @@ def test_sf12_mutual_aid_mostly_outside_formal_referrals(paired, mechanism):
 
 def same_structure_as_the_vcs() -> list[str]:
     """Overrides giving the council and the national scheme every parameter of the VCS
-    (structure, coordination hours, whose volunteers they reach)."""
+    (structure, coordination hours, whose volunteers they reach), with bodies that meet
+    daily, so no actor waits longer for a meeting than another."""
     vcs = EmergencyParams().vcs
-    keys = ("decision_layers", "meeting_interval_days", "sign_off_days", "contract_days",
-            "checks_days", "setup_days", "coordinator_hours_per_week_per_1000",
-            "hours_per_case", "volunteers_from")
-    return [f"emergency.{a}.{k}={getattr(vcs, k)}" for a in ("local_authority", "national_scheme")
-            for k in keys]
+    keys = ("decision_layers", "sign_off_days", "contract_days", "checks_days", "setup_days",
+            "coordinator_hours_per_week_per_1000", "hours_per_case", "volunteers_from")
+    return [*(f"emergency.{a}.{k}={getattr(vcs, k)}"
+              for a in ("local_authority", "national_scheme") for k in keys),
+            *(f"emergency.{a}.meeting_interval_days=1"
+              for a in ("vcs", "local_authority", "national_scheme"))]
 
 
 @pytest.mark.fact("SF12", grade="A", nature="emergent",
@@ -216,7 +218,8 @@ def test_speed_ranking_mutual_aid_vcs_council_national(paired, mechanism):
     adapted offer, the VCS vs the local authority response, and the local authority vs the
     national volunteer scheme (each lower).
     Mechanism off: the council and the national scheme have the VCS's structure, hours and
-    reach (the mutual aid comparison is made with the mechanism on only).
+    reach, and every body meets daily (the mutual aid comparison is made with the mechanism
+    on only).
     """
     scenario = arm(LOCKDOWN, off=same_structure_as_the_vcs(), mechanism=mechanism)
     pairs = [("vcs", "local_authority"), ("local_authority", "national_scheme")]
