@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim import kernels
+from sim.agents.emergency_actors import ACTOR_NAMES
 from sim.state import ONS4, Need, Pathway, VolunteerState
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ FLOWS = (
     "new_vol_tasks", "new_vol_dropouts_waiting", "new_vol_dropouts_idle", "new_vol_attrition",
     "new_groups_closed", "new_groups_formed", "new_groups_brought_on_directory",
     "new_lw_hours", "new_funding_spent", "new_pc_key_individuals_lost", "new_events",
-    "sum_days_to_first_support", "new_emergency_responses", "new_crisis_ties",
+    "sum_days_to_first_support", "new_emergency_responses",
     "new_vol_tasks_hospital", "new_lw_posts_added", "new_lw_posts_ended",
     "new_commissioned_places", "new_outreach_contacts",
     "new_referrals_gave_up", "new_lw_sessions", "new_lw_sessions_deferred", "new_vol_hours",
@@ -43,6 +44,13 @@ FLOWS = (
     "new_lio_groups_formed", "new_lio_groups_supported", "new_lio_ties_brokered",
     "new_lio_listings_verified", "new_lw_mapping_hours", "new_lw_listings_verified",
     "new_lo_hours_signposting", "new_lo_hours_partnerships", "new_lo_ties_built",
+    # emergency actors, joint working and redeployment (issue 11, area 2)
+    *[f"new_emergency_responses_{a}" for a in ACTOR_NAMES], "new_emergency_coordination_hours",
+    "new_joint_work_cases", "new_joint_work_ties", "new_joint_work_ties_lapsed",
+    "new_vol_tasks_redeployed_hospital", "new_mutual_aid_support_from_health",
+    "new_mutual_aid_groups_formed", "new_mutual_aid_groups_folded",
+    "new_groups_suspended", "new_groups_moved_online", "new_groups_closed_while_suspended",
+    "new_referrals_not_reached_online",
 )
 CUMULATIVE = (
     "new_need_onsets", "new_gp_consultations", "new_gp_consultations_nonmedical",
@@ -106,6 +114,10 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
         if g.is_open:
             n_open += 1
             n_listed += bool(g.on_directory)
+    row["n_mutual_aid_groups_open"] = sum(g.is_open and g.kind.value == "mutual_aid"
+                                          for g in model.groups)
+    row["n_groups_suspended"] = sum(g.is_open and g.distanced for g in model.groups)
+    row["n_groups_online"] = sum(g.is_open and g.online for g in model.groups)
     row["n_groups_open"] = n_open
     row["n_groups_listed"] = n_listed
     row["n_group_clients"] = n_clients
@@ -240,7 +252,25 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
         s["vol_retrainings"] = int(ts["new_vol_retrained"].sum())
         s["group_disruptions"] = int(ts["new_group_disruptions"].sum())
         s["emergency_responses"] = int(ts["new_emergency_responses"].sum())
-        s["crisis_ties"] = int(ts["new_crisis_ties"].sum())
+        s["joint_work_cases"] = int(ts["new_joint_work_cases"].sum())
+        s["joint_work_ties_formed"] = int(ts["new_joint_work_ties"].sum())
+        s["joint_work_ties_lapsed"] = int(ts["new_joint_work_ties_lapsed"].sum())
+        s["mutual_aid_groups_formed"] = int(ts["new_mutual_aid_groups_formed"].sum())
+        s["mutual_aid_groups_folded"] = int(ts["new_mutual_aid_groups_folded"].sum())
+        s["mutual_aid_placements"] = int(ts["new_mutual_aid_support"].sum())
+        s["mutual_aid_placements_from_health"] = int(
+            ts["new_mutual_aid_support_from_health"].sum())
+        s["mutual_aid_placements_outside_referrals"] = (
+            s["mutual_aid_placements"] - s["mutual_aid_placements_from_health"])
+        s["groups_suspended"] = int(ts["new_groups_suspended"].sum())
+        s["groups_moved_online"] = int(ts["new_groups_moved_online"].sum())
+        s["groups_closed_while_suspended"] = int(ts["new_groups_closed_while_suspended"].sum())
+        s["max_n_groups_suspended"] = int(ts["n_groups_suspended"].max())
+        s["referrals_not_reached_online"] = int(ts["new_referrals_not_reached_online"].sum())
+        s["vol_tasks_redeployed_hospital"] = int(ts["new_vol_tasks_redeployed_hospital"].sum())
+        for a in ACTOR_NAMES:
+            s[f"emergency_responses_{a}"] = int(ts[f"new_emergency_responses_{a}"].sum())
+        s["emergency_coordination_hours"] = float(ts["new_emergency_coordination_hours"].sum())
         s["commissioned_places"] = int(ts["new_commissioned_places"].sum())
         s["lw_posts_added"] = int(ts["new_lw_posts_added"].sum())
         s["lw_posts_ended"] = int(ts["new_lw_posts_ended"].sum())
@@ -275,9 +305,7 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
     s["frac_gp_vcse_degree_2"] = float(np.mean([d == 2 for d in degrees])) if degrees else 0.0
     s["emergency_start_day"] = (model.emergency_start - model.day0
                                 if model.emergency_start >= 0 else -1)
-    s["emergency_days_to_first_response"] = (
-        float(model.response_mobilised_day - model.emergency_start)
-        if model.response_mobilised_day >= model.emergency_start >= 0 else float("nan"))
+    s.update(_emergency_actor_summary(model, ts))
     s["emergency_days_to_community_support"] = _days_to_community_support(model, ts)
     s.update(_grant_summary(model))
     s.update(model.evaluation.summary())
@@ -295,6 +323,29 @@ def _days_to_community_support(model: CommunityModel, ts: pd.DataFrame) -> float
     acted = after[(after["new_buddied"] + after["new_emergency_responses"]
                    + after["new_mutual_aid_support"]) > 0]
     return float(acted["day"].iloc[0] - start) if len(acted) else float("nan")
+
+
+def _emergency_actor_summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
+    """Per emergency actor, days from the (latest) emergency's start to its mobilisation and to
+    the first resident it took on (NaN if none); mutual aid's first support after the start;
+    ``emergency_days_to_first_response`` is the LRF volunteering cell's first referral."""
+    out: dict = {}
+    start = model.emergency_start
+    nan = float("nan")
+    for a in model.emergency_actors:
+        ok = start >= 0 and a.emergency_for == start
+        out[f"emergency_days_to_mobilise_{a.key}"] = (
+            float(a.mobilised_day - start) if ok else nan)
+        out[f"emergency_days_to_first_support_{a.key}"] = (
+            float(a.first_support_day - start) if ok and a.first_support_day >= start else nan)
+    out["emergency_days_to_first_response"] = out["emergency_days_to_first_support_lrf_cell"]
+    out["emergency_days_to_first_support_mutual_aid"] = nan
+    if start >= 0 and not ts.empty:
+        day0 = start - model.day0
+        after = ts[(ts["day"] > day0) & (ts["new_mutual_aid_support"] > 0)]
+        if len(after):
+            out["emergency_days_to_first_support_mutual_aid"] = float(after["day"].iloc[0] - day0)
+    return out
 
 
 def _grant_summary(model: CommunityModel) -> dict:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from sim import events, metrics
 from sim.agents.commissioning import Commissioner
+from sim.agents.emergency_actors import ACTOR_NAMES, EmergencyActor
 from sim.agents.health import GPPractice, LinkWorker
 from sim.agents.intermediaries import Intermediary, LocalityOfficer, ParishCouncil, PlaceHub
 from sim.agents.lio import LIOFunctions
@@ -101,7 +102,10 @@ class CommunityModel(mesa.Model):
         self.event_log: list[dict] = []
         self.commissioner: Commissioner | None = None
         self.emergency_start = -1  # day the current emergency began (-1: none)
-        self.response_mobilised_day = -1  # day the emergency response cell first acted
+        self.response_mobilised_day = -1  # day the LRF volunteering cell was mobilised
+        self.redeployable_hospital = np.zeros(0, np.int64)  # stood-down, willing to redeploy
+        self.joint_cases_today: list[tuple[int, int]] = []  # (practice, organisation)
+        self.joint_ties: dict[tuple[int, int], int] = {}  # tie from joint work -> last case
         self.processing_multiplier = 1.0  # volunteer-management scale-up (emergency response)
         self.day0 = 0  # model day on which output day 0 falls (the end of the burn-in)
         self.burning_in = False
@@ -252,6 +256,7 @@ class CommunityModel(mesa.Model):
         self.intermediaries.append(PlaceHub(self, -1, "place-hub"))
         if t.nhs_trust:
             self.nhs_trust = NHSTrust(self)
+        self.emergency_actors = [EmergencyActor(self, key) for key in ACTOR_NAMES]
 
     def _set_link_worker_day_shares(self) -> None:
         """A post whose footprint covers 1/``lw_days_share`` parishes spends that share of its
@@ -375,8 +380,7 @@ class CommunityModel(mesa.Model):
                     rng.random() < p.p_closure_per_year * factor / 365.0):
                 g.close("churn")
         self.lio_functions.step()
-        if self.cfg.emergency.active:
-            self._mutual_aid_emerges(rng)
+        self._mutual_aid_emerges(self.streams.emergency)
         if self.commissioner is not None:
             self.commissioner.step()
 
@@ -407,28 +411,94 @@ class CommunityModel(mesa.Model):
         self.count("new_groups_formed")
 
     def _mutual_aid_emerges(self, rng: np.random.Generator) -> None:
-        """In an emergency, mutual aid groups form where social capital is high (003:67)."""
-        pop = self.pop
-        base = self.cfg.groups.mag_formation_per_unit_per_day
+        """Every day, in any period: a mutual aid group forms from residents' ties where unmet
+        need among neighbours meets social capital, with no statutory action (003:67, 003:190);
+        rare in normal times, likelier when fresh need rises. A group folds when need falls
+        (daily, likelier the less pressing the need; or no clients for
+        ``groups.mag_fold_idle_days``) or its volunteers drift away; its members go back to
+        being willing neighbours. Street-level groups: at most one per
+        ``groups.mag_residents_per_group`` residents of a unit, at most one new a day."""
+        pop, p = self.pop, self.cfg.groups
+        n_units = len(self.units)
+        if not hasattr(self, "_unit_sizes"):
+            self._unit_sizes = np.maximum(np.bincount(pop.unit, minlength=n_units), 1)
+            self._unit_capital = np.minimum(
+                np.bincount(pop.unit, weights=pop.degree, minlength=n_units)
+                / self._unit_sizes / 10.0, 1.0)
+        fresh = pop.unmet() & (pop.need_onset >= self.day - p.mag_fresh_need_days)
+        share = np.bincount(pop.unit, weights=fresh, minlength=n_units) / self._unit_sizes
+        pressure = (share / p.mag_unmet_share_half) ** p.mag_unmet_steepness
+        need_pull = pressure / (1.0 + pressure)  # 0..1: how pressing neighbours' need is
+        p_form = p.mag_formation_per_unit_per_day * self._unit_capital * need_pull
+        draws = rng.random((2, n_units))
         for u in self.units:
-            if any(g.is_open and g.kind is GroupKind.MUTUAL_AID
-                   for g in self.groups_by_unit.get(u.index, ())):
-                continue
-            sl = slice(u.start, u.stop)
-            capital = min(float(pop.degree[sl].mean()) / 10.0, 1.0)
-            if rng.random() >= base * capital:
-                continue
-            g = self.add_group(GroupKind.MUTUAL_AID, u.index, False, f"{u.name}-mag-{self.day}")
-            latent = np.flatnonzero(pop.vstate[sl] == VolunteerState.LATENT) + u.start
-            k = min(g.params.initial_volunteers, latent.size)
-            if k:
-                chosen = np.sort(rng.choice(latent, size=k, replace=False))
-                pop.vstate[chosen] = VolunteerState.ACTIVE
-                pop.vorg[chosen] = g.index
-                pop.vtrained_at[chosen] = g.index
-                pop.vlast_task[chosen] = self.day
-                self.create_volunteer_agents(chosen)
-            self.count("new_groups_formed")
+            mags = [g for g in self.groups_by_unit.get(u.index, ())
+                    if g.is_open and g.kind is GroupKind.MUTUAL_AID]
+            for g in mags:
+                if g.n_clients > 0:
+                    g.last_busy_day = self.day
+                if getattr(g, "anchored", False):
+                    continue  # held by a parish council (its village network)
+                p_fold = p.mag_p_fold_per_day * (1.0 - need_pull[u.index])  # need fell
+                if (g.n_trained == 0 or self.day - g.last_busy_day > p.mag_fold_idle_days
+                        or draws[1, u.index] < p_fold):
+                    self._fold_mutual_aid(g)
+            open_mags = [g for g in mags if g.is_open]
+            for g in open_mags:
+                if not getattr(g, "anchored", False):
+                    self._mutual_aid_outreach(g, rng)
+            slots = max(int(round((u.stop - u.start) / p.mag_residents_per_group)), 1)
+            free = slots - len(open_mags)
+            if free > 0 and draws[0, u.index] < 1.0 - (1.0 - p_form[u.index]) ** free:
+                self._form_mutual_aid(u, rng)
+
+    def _mutual_aid_outreach(self, g: VCSEGroup, rng: np.random.Generator) -> None:
+        """A mutual aid group's members take on neighbours in unmet need with nothing under
+        way, while the group has room: help through ties, outside any referral (003:190-192)."""
+        pop = self.pop
+        u = self.units[g.unit]
+        vs = pop.vorg[u.start:u.stop]
+        st = pop.vstate[u.start:u.stop]
+        members = np.flatnonzero((vs == g.index) & ((st == VolunteerState.ACTIVE)
+                                                    | (st == VolunteerState.IDLE))) + u.start
+        if members.size == 0 or not g.has_room():
+            return
+        near = np.unique(np.concatenate([pop.neighbours(int(v)) for v in members]))
+        near = near[(pop.need[near] > 0) & (pop.pathway[near] == Pathway.NONE)]
+        for i in rng.permutation(near).tolist():
+            if not g.has_room():
+                break
+            self.offer_to_group(int(i), g.index, "ties")
+
+    def _form_mutual_aid(self, u: UnitInfo, rng: np.random.Generator) -> VCSEGroup:
+        pop = self.pop
+        g = self.add_group(GroupKind.MUTUAL_AID, u.index, False, f"{u.name}-mag-{self.day}")
+        g.last_busy_day = self.day
+        latent = np.flatnonzero(pop.vstate[u.start:u.stop] == VolunteerState.LATENT) + u.start
+        k = min(g.params.initial_volunteers, latent.size)
+        if k:
+            chosen = np.sort(rng.choice(latent, size=k, replace=False))
+            pop.vstate[chosen] = VolunteerState.ACTIVE
+            pop.vorg[chosen] = g.index
+            pop.vtrained_at[chosen] = g.index
+            pop.vlast_task[chosen] = self.day
+            pop.goodwill[chosen] = 1.0
+            self.create_volunteer_agents(chosen)
+            g.n_trained = k
+        self.count("new_groups_formed")
+        self.count("new_mutual_aid_groups_formed")
+        return g
+
+    def _fold_mutual_aid(self, g: VCSEGroup) -> None:
+        """A mutual aid group folds: its volunteers become willing neighbours again."""
+        pop = self.pop
+        members = np.flatnonzero((pop.vorg == g.index) & (pop.vstate >= VolunteerState.APPLIED)
+                                 & (pop.vstate <= VolunteerState.IDLE))
+        pop.vstate[members] = VolunteerState.LATENT
+        pop.vorg[members] = -1
+        pop.goodwill[members] = 1.0
+        self.count("new_mutual_aid_groups_folded")
+        g.close("folded")
 
     # ------------------------------------------------------------------ shared actions
     def count(self, name: str, k: float = 1) -> None:
@@ -476,13 +546,20 @@ class CommunityModel(mesa.Model):
             if from_health:
                 self.count("new_referrals_result_stale")
             return "stale"
-        result = group.offer(i) if self._attends(i, group) else "not_reached"
+        if group.online:
+            result = self._offer_online(i, group)
+        else:
+            result = group.offer(i) if self._attends(i, group) else "not_reached"
         if from_health:
             self.count(f"new_referrals_result_{'declined' if result == 'not_reached' else result}")
         if result == "accepted":
+            pop = self.pop
             if group.kind is GroupKind.MUTUAL_AID:
                 self.count("new_mutual_aid_support")
-            pop = self.pop
+                if from_health:
+                    self.count("new_mutual_aid_support_from_health")
+            if from_health:
+                self.joint_case(int(pop.gp[i]), g)
             pop.provider[i] = g
             pop.matched[i] = True
             days = group.params.support_days
@@ -491,6 +568,15 @@ class CommunityModel(mesa.Model):
             else:
                 self.start_support(i, Pathway.GROUP, days)
         return result
+
+    def _offer_online(self, i: int, group: VCSEGroup) -> str:
+        """A group that moved online (003:300-304) keeps a share of its places and cannot
+        reach residents without digital access."""
+        if not self.pop.digital[i]:
+            self.count("new_referrals_not_reached_online")
+            return "not_reached"
+        places = self.cfg.emergency.online_capacity_share * group.capacity
+        return group.offer(i) if group.n_clients < places else "declined"
 
     def _attends(self, i: int, group: VCSEGroup) -> bool:
         """Rural residents reach place-level (town) destinations less often (000:34)."""
@@ -530,6 +616,8 @@ class CommunityModel(mesa.Model):
 
     def on_group_closed(self, group: VCSEGroup) -> None:
         pop = self.pop
+        if group.distanced:
+            self.count("new_groups_closed_while_suspended")
         clients = np.flatnonzero(pop.provider == group.index)
         in_group = clients[pop.pathway[clients] == Pathway.GROUP]
         pop.pathway[in_group] = Pathway.NONE
@@ -657,6 +745,20 @@ class CommunityModel(mesa.Model):
         """An organisational tie; counted as cross-sector when it joins health and VCSE."""
         if {a.sector, b.sector} in ({"health", "vcse"}, {"health", "community"}):
             self._cross_ties.add(frozenset((a.unique_id, b.unique_id)))
+
+    def remove_tie(self, a: mesa.Agent, b: mesa.Agent) -> None:
+        """A tie between ``a`` and ``b`` has lapsed."""
+        self._cross_ties.discard(frozenset((a.unique_id, b.unique_id)))
+
+    def joint_case(self, gp_index: int, org_index: int) -> None:
+        """Practice ``gp_index`` and organisation ``org_index`` handled a case together
+        today (it may tie them: :func:`sim.processes.emergency.joint_work_ties`)."""
+        if org_index >= 0:
+            self.joint_cases_today.append((gp_index, org_index))
+
+    def emergency_actor(self, key: str) -> EmergencyActor:
+        """The emergency actor named ``key`` (one of ``ACTOR_NAMES``)."""
+        return self.emergency_actors[ACTOR_NAMES.index(key)]
 
     def count_health_vcse_ties(self) -> int:
         return len(self._cross_ties)

@@ -441,8 +441,29 @@ class GroupParams:
              "only up to what its income pays for (it cuts back before it closes)",
         "assumption; 002:244, 004:628", lo=0, hi=120, unit="months")
     mag_formation_per_unit_per_day: float = prob(
-        0.04, "daily chance a mutual aid group forms in a unit during an emergency "
-              "(times social capital)", "003:67, 003:190")
+        0.2, "highest daily chance a mutual aid group forms in a unit (times social capital "
+             "and the pull of fresh unmet need among neighbours)", "assumption; 003:67, 003:190",
+        plausible=(0.1, 0.4))
+    mag_fresh_need_days: int = count(
+        7, "need that began within this many days and is unmet counts as fresh need "
+           "neighbours see", "assumption; 003:67", lo=1, plausible=(3, 14))
+    mag_unmet_share_half: float = prob(
+        0.02, "share of a unit's residents in fresh unmet need at which the pull reaches half",
+        "assumption; 003:67, 000:86", plausible=(0.015, 0.03))
+    mag_unmet_steepness: float = param(
+        12.0, "steepness of the pull in fresh unmet need (higher: groups form only where need "
+             "is well above normal)", "assumption", lo=0.5, hi=20.0, plausible=(8.0, 16.0))
+    mag_residents_per_group: int = count(
+        1000, "residents per street-level mutual aid group: a unit holds at most its size over "
+              "this many groups at once", "assumption; 003:67, 003:190 (hyper-local)", lo=1,
+        plausible=(500, 2000))
+    mag_p_fold_per_day: float = prob(
+        0.02, "daily chance a mutual aid group folds when its neighbours' need is not pressing "
+              "(times one minus the pull)", "assumption; 003:196, 003:268-270",
+        plausible=(0.01, 0.05))
+    mag_fold_idle_days: int = count(
+        42, "a mutual aid group folds after this many days without a client (need fell)",
+        "assumption; 003:196, 003:268-270", lo=1, plausible=(21, 90))
 
 
 @dataclass
@@ -583,6 +604,76 @@ class EvaluationParams:
 
 
 @dataclass
+class EmergencyActorParams:
+    """The structure of one emergency actor: the stages it passes before its first referral,
+    and the coordination hours that decide how many residents it can take on (003:67-70,
+    003:119-132, 003:154-190)."""
+
+    decision_layers: int = count(2, "bodies that must each decide at their next meeting",
+                                 "assumption; 003:70, 003:119-130", plausible=(1, 4))
+    meeting_interval_days: int = count(7, "days between meetings of each decision body",
+                                       "assumption; 000:85 (weekly coordination meetings)",
+                                       lo=1, plausible=(3, 14))
+    sign_off_days: int = count(0, "days for formal sign-off after the last decision",
+                               "assumption; 003:119-124", plausible=(0, 14))
+    contract_days: int = count(0, "days to agree contracts or data sharing with partners",
+                               "assumption; 003:184, 003:192", plausible=(0, 28))
+    checks_days: int = count(0, "days of central registration and checks before volunteers "
+                                "can be used", "assumption; 003:154-164, 003:232-234",
+                             plausible=(0, 21))
+    setup_days: int = count(3, "days to set up the referral and matching process",
+                            "assumption; 003:61", plausible=(1, 10))
+    plan_removes_layers: int = count(0, "decision bodies a pre-agreed plan makes unnecessary",
+                                     "assumption; 003:95-109")
+    plan_removes_contracts: bool = param(False, "a pre-agreed plan has the contracts in place",
+                                         "assumption; 003:95-109")
+    coordinator_hours_per_week_per_1000: float = param(
+        1.0, "coordination hours a week per 1,000 residents once mobilised (assessing, "
+             "matching, following up)", "assumption; 003:156, 003:168-170", lo=0,
+        unit="hours/week/1000", plausible=(0.5, 3.0))
+    hours_per_case: float = param(1.0, "coordination hours to take on one resident",
+                                  "assumption", lo=0.05, unit="hours", plausible=(0.5, 2.0))
+    volunteers_from: str = param("groups", "whose volunteers the actor can reach: its own "
+                                           "groups' (vcs), every group's (groups), or any "
+                                           "volunteer on duty (any)", "003:154-190",
+                                 choices=("vcs", "groups", "any"))
+
+
+def _vcs_actor() -> EmergencyActorParams:
+    """Groups already running adapt their offer: one management meeting (the yacht, 003:70)."""
+    return EmergencyActorParams(decision_layers=1, setup_days=2,
+                                coordinator_hours_per_week_per_1000=1.4, hours_per_case=1.0,
+                                volunteers_from="vcs")
+
+
+def _local_authority_actor() -> EmergencyActorParams:
+    """Council response teams (003:156, 184): gold, silver and bronze groups, sign-off and
+    commissioning the VCS (the ferry, 003:70)."""
+    return EmergencyActorParams(decision_layers=3, sign_off_days=5, contract_days=14,
+                                setup_days=3, plan_removes_layers=1, plan_removes_contracts=True,
+                                coordinator_hours_per_week_per_1000=3.5, hours_per_case=1.5,
+                                volunteers_from="groups")
+
+
+def _lrf_cell_actor() -> EmergencyActorParams:
+    """The LRF volunteering cell coordinating partners (003:48, 003:180); Cornwall's plan had
+    the first referral 14 days after launch (003:103)."""
+    return EmergencyActorParams(decision_layers=3, sign_off_days=3, contract_days=14,
+                                setup_days=5, plan_removes_layers=2, plan_removes_contracts=True,
+                                coordinator_hours_per_week_per_1000=4.2, hours_per_case=1.0,
+                                volunteers_from="any")
+
+
+def _national_scheme_actor() -> EmergencyActorParams:
+    """A national volunteer scheme: central decisions, an app, central registration and checks
+    (NHS Volunteer Responders; the oil tanker, 003:48, 003:68, 003:70, 003:150)."""
+    return EmergencyActorParams(decision_layers=4, sign_off_days=7, contract_days=14,
+                                checks_days=14, setup_days=7,
+                                coordinator_hours_per_week_per_1000=1.4, hours_per_case=0.5,
+                                volunteers_from="any")
+
+
+@dataclass
 class EmergencyParams:
     active: bool = param(False, "a civil emergency is under way (events switch it)")
     distancing: bool = param(False, "social distancing: face-to-face groups may close",
@@ -592,25 +683,38 @@ class EmergencyParams:
     shielded_share: float = prob(0.04, "share of residents (65+ or limited a lot first) told "
                                        "to shield", "003:148, 003:220")
     prepared: bool = param(False, "a pre-agreed emergency volunteering plan exists (Leeds, "
-                                  "Cornwall)", "003:32, 003:95-109")
-    mobilisation_lag_days_prepared: int = count(
-        14, "days from the emergency to the first response-cell referral with a plan "
-            "(Cornwall: 14 days from campaign to first referral)", "003:103")
-    mobilisation_lag_days_unprepared: int = count(
-        35, "the same without a plan (systems without plans 'took longer'; no figure given)",
-        "assumption; 003:32, 003:119-124")
-    response_per_1000_per_day: float = param(
-        1.0, "vulnerable residents the response cell can take on per 1,000 residents per day "
-             "once mobilised (food, medicines, isolation support)", "assumption; 003:316",
-        lo=0, unit="residents/1000/day")
-    response_support_days: int = count(21, "days of volunteer support a response-cell referral "
-                                           "receives", "assumption; 003:316", lo=1)
+                                  "Cornwall): it removes decision stages of the actors that "
+                                  "signed it", "003:32, 003:95-109")
     processing_multiplier: float = param(
-        2.0, "volunteer-management capacity multiplier once the response is mobilised",
-        "assumption; 003:224-226 (capacity rose far less than supply)", lo=1.0, hi=100.0)
-    p_crisis_tie_per_week: float = prob(
-        0.15, "weekly chance a GP practice forms a tie with a group in its area while the "
-              "response is mobilised (crisis integration)", "assumption; 003:61, 003:308-314")
+        2.0, "volunteer-management capacity multiplier once the coordinated response (LRF "
+             "cell) is mobilised", "assumption; 003:224-226 (capacity rose far less than "
+                                   "supply)", lo=1.0, hi=100.0, plausible=(1.5, 4.0))
+    response_support_days: int = count(21, "days of volunteer support a resident taken on by an "
+                                           "emergency actor receives", "assumption; 003:316",
+                                       lo=1, plausible=(14, 42))
+    vcs: EmergencyActorParams = field(default_factory=_vcs_actor)
+    local_authority: EmergencyActorParams = field(default_factory=_local_authority_actor)
+    lrf_cell: EmergencyActorParams = field(default_factory=_lrf_cell_actor)
+    national_scheme: EmergencyActorParams = field(default_factory=_national_scheme_actor)
+    p_tie_per_joint_case: float = prob(
+        0.01, "chance a case a GP practice and a VCSE group handle jointly (a health referral "
+              "a group accepts, or an emergency case a group's volunteer delivers) ties them, "
+              "if not yet tied", "assumption; 003:61, 003:308-314; 000:132",
+        plausible=(0.003, 0.03))
+    joint_tie_lapse_days: int = count(
+        365, "a tie formed from joint work lapses after this many days without a joint case",
+        "assumption; 003:308-314", lo=1, plausible=(180, 730))
+    p_online_if_distanced: float = prob(
+        0.3, "share of the groups that cannot meet face to face that move online instead of "
+             "suspending", "assumption; 003:300-304 (2 of 4 new roles virtual)",
+        plausible=(0.1, 0.5))
+    online_capacity_share: float = prob(
+        0.5, "share of its places a group keeps when it moves online (digitally excluded "
+             "residents cannot use it)", "assumption; 003:300-304", plausible=(0.3, 0.8))
+    p_redeploy_stood_down: float = prob(
+        0.5, "share of stood-down hospital volunteers willing to be redeployed to community "
+             "roles by the LRF cell or the national scheme", "assumption; 003:38, 003:146",
+        plausible=(0.2, 0.8))
 
 
 @dataclass

@@ -78,6 +78,7 @@ QUIET = {
     "volunteers.p_apply_per_day": 0.0,
     "volunteers.p_attrition_per_day": 0.0,
     "intermediaries.p_pc_key_individual_lost_per_year": 0.0,
+    "groups.mag_formation_per_unit_per_day": 0.0,
 }
 
 # Organisations of a tiny world unless a test asks for more: one practice (from the table),

@@ -37,7 +37,7 @@ NO_SERVICES = [
     "topology.urban.link_workers=0", "topology.urban.formal_charities=0",
     "topology.urban.community_groups=0", "topology.urban.locality_officer=false",
     "topology.place_lio=false", "topology.place_charities=0", "topology.nhs_trust=false",
-    "help_seeking.p_informal_help_per_helper=0",
+    "help_seeking.p_informal_help_per_helper=0", "groups.mag_formation_per_unit_per_day=0",
 ]
 
 

@@ -157,22 +157,26 @@ def test_link_worker_client_placed_in_a_group_that_closes_loses_the_match(tiny_m
     assert model.pop.pathway[0] == Pathway.LINK_WORKER and 0 in lw.caseload
 
 
-def test_mutual_aid_groups_form_in_an_emergency_where_ties_are_dense(tiny_model):
+def test_mutual_aid_groups_form_where_fresh_need_meets_dense_ties(tiny_model):
+    """No emergency switch: an emergency without need forms nothing; fresh need among
+    neighbours with dense ties does, in any period (issue 11)."""
     n = 12
     clique = [(a, b) for a in range(n) for b in range(a + 1, n)]  # mean degree 11
     model = tiny_model(n=n, edges=clique, volunteers__latent_share=1.0,
                        groups__mag_formation_per_unit_per_day=1.0,
                        groups__mutual_aid__initial_volunteers=5)
-    model.step()
-    assert not any(g.kind is GroupKind.MUTUAL_AID for g in model.groups)  # not in normal times
     model.apply_event("emergency", {"need_multiplier": 1.0})
+    model.step()
+    assert not any(g.kind is GroupKind.MUTUAL_AID for g in model.groups)  # no need, no group
+    model.apply_event("emergency_end")
+    give_need(model, range(0, n, 2), Need.LOW)
     model.step()
     mags = [g for g in model.groups if g.kind is GroupKind.MUTUAL_AID]
     assert len(mags) == 1 and not mags[0].on_directory
     assert (model.pop.vorg == mags[0].index).sum() == 5
     assert model.flows["new_groups_formed"] == 1
     model.step()
-    assert len([g for g in model.groups if g.kind is GroupKind.MUTUAL_AID]) == 1  # one per unit
+    assert len([g for g in model.groups if g.kind is GroupKind.MUTUAL_AID]) == 1  # one street
 
 
 def test_distancing_stops_community_groups_until_the_emergency_ends(tiny_model):

@@ -70,7 +70,7 @@ def test_hours_are_conserved_and_lists_hold_live_entries(topology):
 
 def test_a_volunteers_week_never_exceeds_their_offer_even_in_a_surge():
     cfg = small_config("urban", days=90, seed=8, events=LOCKDOWN,
-                       emergency__response_per_1000_per_day=50.0)
+                       emergency__lrf_cell__coordinator_hours_per_week_per_1000=350.0)
     model = CommunityModel(cfg)
     week = np.zeros(model.pop.n)
     for _ in range(cfg.run.days):
@@ -82,7 +82,7 @@ def test_a_volunteers_week_never_exceeds_their_offer_even_in_a_surge():
             week += model.pop.vhours_used - before
         assert np.all(week <= model.pop.vhours_offer + 1e-4)
     ts = model.timeseries()
-    # the response cell wanted more residents than volunteers had hours for
+    # the LRF cell wanted more residents than volunteers had hours for
     assert ts["new_emergency_responses_short_of_volunteers"].sum() > 0
 
 

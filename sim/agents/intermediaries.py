@@ -209,6 +209,7 @@ class ParishCouncil(Intermediary):
 
             self.network = m.add_group(GroupKind.MUTUAL_AID, self.unit, False,
                                        f"{unit.name}-network-{m.day}")
+            self.network.anchored = True  # the council holds it: it does not fold
             m.count("new_groups_formed")
         latent = np.flatnonzero(pop.vstate[unit.start:unit.stop] == VolunteerState.LATENT)
         rng = m.streams.intermediaries

@@ -75,7 +75,8 @@ class VCSEGroup(Organisation):
         self.n_disruptive = 0  # complex clients placed without inclusion capacity
         self.application_rate = params.applications_per_day
         self.training_days = params.training_days
-        self.distanced = False  # cannot operate face to face (emergency)
+        self.distanced = False  # cannot operate face to face (emergency): suspended
+        self.online = False  # moved online under distancing (emergency)
         rng = model.streams.groups
         self.funding_factor = float(rng.lognormal(0.0, params.funding_sd)) if params.funding_sd else 1.0
         self.annual_funding = params.annual_funding * self.funding_factor

@@ -21,8 +21,9 @@ if TYPE_CHECKING:
           distancing=Arg(bool, False, meaning="face-to-face groups may close"),
           shielding=Arg(bool, False, meaning="the most vulnerable are told to shield"))
 def emergency(model: CommunityModel, p: dict) -> None:
-    """A civil emergency starts: need rises, the response cell starts to mobilise, mutual aid
-    groups may form, and with distancing some community groups cannot operate (003:298-300)."""
+    """A civil emergency starts: need rises, the emergency actors start to mobilise, and with
+    distancing some community groups cannot meet face to face (003:298-304): most suspend,
+    some move online."""
     cfg = model.cfg
     if not cfg.emergency.active:
         model.emergency_start = model.day
@@ -34,7 +35,12 @@ def emergency(model: CommunityModel, p: dict) -> None:
         for g in model.groups:
             if g.kind is GroupKind.COMMUNITY_GROUP and g.is_open and (
                     rng.random() < cfg.emergency.p_group_closed_by_distancing):
-                g.distanced = True
+                if model.streams.emergency.random() < cfg.emergency.p_online_if_distanced:
+                    g.online = True  # fewer places, out of reach of the digitally excluded
+                    model.count("new_groups_moved_online")
+                else:
+                    g.distanced = True  # suspended: may lose its volunteers or money for good
+                    model.count("new_groups_suspended")
     if p["shielding"]:
         pop = model.pop
         score = (pop.age >= 70).astype(float) + (pop.limitation == 2) + rng.random(pop.n) * 0.5
@@ -60,6 +66,7 @@ def emergency_end(model: CommunityModel, p: dict) -> None:
     model.pop.shielded[:] = False
     for g in model.groups:
         g.distanced = False
+        g.online = False
 
 
 def _move_trust_volunteers(model: CommunityModel, stood_down: bool) -> np.ndarray:
@@ -77,12 +84,18 @@ def _move_trust_volunteers(model: CommunityModel, stood_down: bool) -> np.ndarra
 
 @register("nhs_volunteers_stand_down")
 def nhs_volunteers_stand_down(model: CommunityModel, p: dict) -> None:
-    """The hospital trust stands its volunteers down (003:38, 003:146)."""
-    _move_trust_volunteers(model, stood_down=True)
+    """The hospital trust stands its volunteers down (003:38, 003:146); those willing may be
+    redeployed to community roles by the LRF cell or the national scheme while stood down
+    (the hospital's own tasks stop by construction: it has none for them)."""
+    idx = _move_trust_volunteers(model, stood_down=True)
+    p_willing = model.cfg.emergency.p_redeploy_stood_down
+    willing = model.streams.redeployment.random(idx.size) < p_willing
+    model.redeployable_hospital = idx[willing]
 
 
 @register("nhs_volunteers_return")
 def nhs_volunteers_return(model: CommunityModel, p: dict) -> None:
     """Stood-down hospital volunteers who kept their goodwill return."""
     idx = _move_trust_volunteers(model, stood_down=False)
+    model.redeployable_hospital = np.zeros(0, np.int64)
     model.pop.vlast_task[idx] = model.day

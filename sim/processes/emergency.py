@@ -1,43 +1,49 @@
-"""The place's emergency response cell (LIO, council and partners), vectorised.
+"""The emergency response and joint working, every day.
 
-After an emergency starts, the response takes time to mobilise: about two weeks with a
-pre-agreed plan (Cornwall: 14 days from campaign to first referral, 003:103), longer without
-(003:32, 119-124). Once mobilised it takes on vulnerable residents in unmet need each day
-(shielded first) and has volunteers deliver food, medicines and contact (003:316); volunteer
-management scales up (but far less than supply, 003:224-226); and health and community
-organisations form ties faster than in normal times (003:61, 308-314).
+The emergency actors (:mod:`sim.agents.emergency_actors`) act in turn: each mobilises through
+the stages of its own structure and then takes on vulnerable residents as its coordination
+hours and the volunteers it can reach allow (003:67-70, 003:119-132, 003:154-190). Once the
+LRF volunteering cell is mobilised, volunteer management scales up (far less than supply,
+003:224-226).
+
+Joint working builds ties (003:61, 003:308-314; 000:132): every case a GP practice and a VCSE
+group handle together (a health referral the group accepts, an emergency case one of its
+volunteers delivers) may tie them, and a tie formed this way lapses after a year without a
+joint case. In an emergency the volume of joint work rises, so integration accelerates without
+a crisis-only rule.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from sim.state import PATHWAY as Pathway  # plain ints: fast in numpy
-from sim.state import VSTATE as V
+from sim.agents.organisations import VCSEGroup
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
 
 
-def mobilisation_lag(model: CommunityModel) -> int:
-    e = model.cfg.emergency
-    return e.mobilisation_lag_days_prepared if e.prepared else e.mobilisation_lag_days_unprepared
-
-
 def respond(model: CommunityModel) -> None:
-    e = model.cfg.emergency
-    if not e.active or model.emergency_start < 0:
-        return
-    if model.day < model.emergency_start + mobilisation_lag(model):
-        return
-    if model.response_mobilised_day < model.emergency_start:
-        model.response_mobilised_day = model.day
-        model.processing_multiplier = e.processing_multiplier  # every organisation, new ones too
-    _take_on_vulnerable(model)
-    if (model.day - model.response_mobilised_day) % 7 == 0:
-        _crisis_ties(model)
+    """Every day: the emergency actors act, then today's joint work may tie organisations."""
+    for actor in model.emergency_actors:
+        actor.step()
+    lrf = model.emergency_actor("lrf_cell")
+    if (model.cfg.emergency.active and lrf.emergency_for == model.emergency_start >= 0
+            and model.day >= lrf.mobilised_day):
+        if model.response_mobilised_day < model.emergency_start:
+            model.response_mobilised_day = model.day
+        model.processing_multiplier = model.cfg.emergency.processing_multiplier
+    joint_work_ties(model)
+    suspended_groups_lose_volunteers(model)
+
+
+def suspended_groups_lose_volunteers(model: CommunityModel) -> None:
+    """A suspended group whose volunteers have all drifted away (idle, goodwill gone) does
+    not come back: it closes for good (003:298-304). Money can also run out while it is
+    suspended (its running costs go on)."""
+    for g in model.groups:
+        if g.distanced and g.is_open and g.n_trained == 0:
+            g.close("volunteers lost while suspended")
 
 
 def stand_down(model: CommunityModel) -> None:
@@ -45,42 +51,37 @@ def stand_down(model: CommunityModel) -> None:
     model.processing_multiplier = 1.0
 
 
-def _take_on_vulnerable(model: CommunityModel) -> None:
-    pop, e = model.pop, model.cfg.emergency
-    cap = int(e.response_per_1000_per_day * pop.n / 1000.0 + model.streams.events.random())
-    if cap <= 0:
-        return
-    waiting = pop.unmet() & (pop.pathway == Pathway.NONE)
-    vulnerable = waiting & (pop.shielded | (pop.limitation == 2) | (pop.age >= 70))
-    cand = np.flatnonzero(vulnerable)
-    hours = model.cfg.volunteers.response_hours_per_week
-    helpers = np.flatnonzero(((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
-                             & ~pop.nhs_volunteer)
-    helpers = helpers[pop.hours_left(helpers) >= hours]  # volunteers with the time this week
-    k = min(cap, cand.size, helpers.size)
-    if cap > k and cand.size > k:
-        model.count("new_emergency_responses_short_of_volunteers", min(cap, cand.size) - k)
-    if k == 0:
-        return
-    rng = model.streams.events
-    order = np.argsort(~pop.shielded[cand], kind="stable")  # shielded residents first
-    chosen = cand[order[:k]]
-    model.volunteer_tasks(np.sort(rng.choice(helpers, size=k, replace=False)), hours,
-                          weeks_committed_days=e.response_support_days)
-    for i in chosen.tolist():
-        model.start_support(i, Pathway.INFORMAL, e.response_support_days)
-    model.count("new_emergency_responses", k)
-
-
-def _crisis_ties(model: CommunityModel) -> None:
-    rng = model.streams.events
-    p = model.cfg.emergency.p_crisis_tie_per_week
-    for gp in model.gp_practices:
-        if rng.random() >= p:
+def joint_work_ties(model: CommunityModel) -> None:
+    """Today's joint cases may tie a practice and a group; ties without joint work lapse."""
+    e = model.cfg.emergency
+    rng = model.streams.emergency
+    day = model.day
+    cases, model.joint_cases_today = model.joint_cases_today, []
+    for gp_index, org_index in cases:
+        group = model.organisations[org_index]
+        if not isinstance(group, VCSEGroup) or not group.is_open:
             continue
-        options = [g for g in model.open_groups_reachable(gp.unit) if g.index not in gp.vcse_ties]
-        if options:
-            g = options[int(rng.integers(len(options)))]
-            gp.vcse_ties.append(g.index)
-            model.add_tie(gp, g)
-            model.count("new_crisis_ties")
+        model.count("new_joint_work_cases")
+        key = (gp_index, org_index)
+        if key in model.joint_ties:
+            model.joint_ties[key] = day
+            continue
+        gp = model.gp_practices[gp_index]
+        if org_index in gp.vcse_ties or rng.random() >= e.p_tie_per_joint_case:
+            continue
+        gp.vcse_ties.append(org_index)
+        model.add_tie(gp, group)
+        model.joint_ties[key] = day
+        model.count("new_joint_work_ties")
+    if day % 7:
+        return
+    for key, last in list(model.joint_ties.items()):
+        if day - last <= e.joint_tie_lapse_days:
+            continue
+        del model.joint_ties[key]
+        gp = model.gp_practices[key[0]]
+        if key[1] in gp.vcse_ties:
+            gp.vcse_ties.remove(key[1])
+            group = model.organisations[key[1]]
+            model.remove_tie(gp, group)
+            model.count("new_joint_work_ties_lapsed")

@@ -151,13 +151,20 @@ def test_sf21_village_is_not_better_served_in_normal_times(paired):
     assert c.mean_difference >= 0 and c.ci_high > 0, str(c)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "not reproduced since issue 11: the estate's mutual aid groups form from fresh need among "
+    "neighbours within days (003:67, 70: the fastest responders), and some already run before "
+    "the emergency, so the estate's first emergency community support comes after 1.4 days "
+    "against the village's 2.6 (the council's assumed 3-day lag): +1.2 [+0.5, +1.7]. Before, "
+    "the estate waited for a response cell with a configured 35-day lag"))
 def test_sf21_village_mobilises_faster_in_a_lockdown(paired):
     """SF21 (grade B; 000:79-87): in the pandemic the village's parish council leafleted every
     household "just before the lockdown" and set up its buddy scheme (000:86), while the
-    estate's response ran through a response cell that takes weeks to mobilise without a plan
-    (003:32, 003:119-124). Metric: days from the emergency's start to the first resident taken
-    on by emergency community support (a buddy, the response cell or a mutual aid group;
-    lower in the village). Unpaired, 10 seeds each.
+    estate's coordinated response takes weeks to mobilise without a plan (003:32,
+    003:119-124). Metric: days from the emergency's start to the first resident taken on by
+    emergency community support (a buddy, an emergency actor or a mutual aid group; lower in
+    the village). Unpaired, 10 seeds each. Not reproduced since issue 11 (mutual aid on the
+    estate is faster): kept as a strict expected failure.
     """
     c = paired("SF21", RURAL_LOCKDOWN, URBAN_LOCKDOWN, "emergency_days_to_community_support",
                "lower", paired=False)

@@ -40,6 +40,20 @@ def test_sf1_surge_outruns_onboarding(paired, mechanism):
     paired("SF1", scenario, BASELINE, "max_n_vol_backlog", "higher").expect(mechanism)
 
 
+NO_PLAN_EFFECT = [f"emergency.{a}.{k}={v}" for a in ("local_authority", "lrf_cell")
+                  for k, v in (("plan_removes_layers", 0), ("plan_removes_contracts", "false"))]
+
+
+@pytest.mark.fact("SF2", grade="A", nature="partly by construction",
+                  why="The LRF cell and the council mobilise every emergency through their "
+                      "decision bodies (meeting on a cadence), sign-off, contracts and set-up; "
+                      "a pre-agreed plan removes bodies and contracts (by construction: the "
+                      "plan's content). How long mobilisation takes, and who reaches support "
+                      "sooner, emerge from meeting days, coordination hours and volunteers.",
+                  depends=("emergency.lrf_cell.meeting_interval_days",
+                           "emergency.lrf_cell.contract_days",
+                           "emergency.lrf_cell.coordinator_hours_per_week_per_1000",
+                           "emergency.local_authority.contract_days"))
 @ON_OFF
 def test_sf2_preparedness_shortens_mobilisation(paired, mechanism):
     """SF2 (grade A; 003:32, 95, 103-105; cf. 000:132). With a pre-existing emergency
@@ -47,20 +61,27 @@ def test_sf2_preparedness_shortens_mobilisation(paired, mechanism):
     residents reach support sooner.
 
     Scenario: scenario=[lockdown,preparedness]. Counterfactual: scenario=lockdown.
-    Metrics: days from the emergency to the response cell's first referral (lower; Cornwall's
-    anchor is 14 days, 003:103; it echoes the configured lags); days from the start of
-    shielding to a shielded resident's first support (lower); mean days from need onset to
-    first support, all residents (lower).
-    Mechanism off: a plan mobilises no faster than none (equal lags).
+    Metrics: days from the emergency to the LRF volunteering cell's first referral (lower;
+    Cornwall's anchor is 14 days, 003:103; it is the sum of the cell's stages); days from
+    the start of shielding to a shielded resident's first support (lower); mean days from
+    need onset to first support, all residents (lower).
+    Mechanism off: the plan removes no stage of the cell or the council.
     """
-    same_lag = EmergencyParams().mobilisation_lag_days_unprepared
     prepared = arm(URBAN, "scenario=[lockdown,preparedness]", mechanism=mechanism,
-                   off=[f"emergency.mobilisation_lag_days_prepared={same_lag}"])
+                   off=NO_PLAN_EFFECT)
     for metric in ("emergency_days_to_first_response", "shielded_days_to_first_support",
                    "mean_days_to_first_support"):
         paired("SF2", prepared, LOCKDOWN, metric, "lower").expect(mechanism)
 
 
+@pytest.mark.fact("SF4", grade="B", nature="by construction",
+                  why="A stood-down trust gives its volunteers no hospital tasks (the event sets "
+                      "this); the community share rises because hospital tasks stop. Willing "
+                      "stood-down volunteers are redeployed by the LRF cell and the national "
+                      "scheme every day they are stood down (vol_tasks_redeployed_hospital), "
+                      "but at defaults coordination hours, not volunteers, bind, so "
+                      "redeployment replaces rather than adds community effort.",
+                  depends=("emergency.p_redeploy_stood_down",))
 @ON_OFF
 def test_sf4_stand_down_moves_effort_to_communities(paired, mechanism):
     """SF4 (grade B; 003:38, 146). When hospital volunteers are stood down, in-hospital
@@ -115,18 +136,28 @@ def test_sf7_passporting_avoids_repeat_onboarding(paired, mechanism):
     paired("SF7", scenario, BASELINE, "vol_retrainings", "lower").expect(mechanism)
 
 
+@pytest.mark.fact("SF12", grade="A", nature="emergent",
+                  why="Groups form every day from fresh unmet need among neighbours and social "
+                      "capital; the lockdown raises need (onsets, shielding), not a formation "
+                      "switch.",
+                  depends=("groups.mag_formation_per_unit_per_day", "groups.mag_unmet_share_half",
+                           "groups.mag_unmet_steepness", "groups.mag_p_fold_per_day"))
 @ON_OFF
 def test_sf12_mutual_aid_groups_emerge_unprompted(paired, mechanism):
     """SF12, first part (grade A; 003:67, 70, 192, 266; 000:118). Mutual aid groups emerge in
     an emergency without statutory action.
 
-    Scenario: scenario=lockdown (no event creates groups; they form where social capital is
-    high while the emergency lasts). Counterfactual: scenario=baseline. Metric: mutual aid
+    Scenario: scenario=lockdown. Counterfactual: scenario=baseline. No event creates groups:
+    every day, in any period, a group may form where fresh unmet need among neighbours meets
+    social capital (rare in normal times) and folds when need falls. Metric: mutual aid
     groups formed during the run (higher).
-    Mechanism off: groups.mag_formation_per_unit_per_day=0.
+    Mechanism off: groups.mag_formation_per_unit_per_day=0 (both arms: formation runs in
+    normal times too).
     """
     scenario = arm(LOCKDOWN, off=NO_MUTUAL_AID, mechanism=mechanism)
-    paired("SF12", scenario, BASELINE, "mutual_aid_groups_formed", "higher").expect(mechanism)
+    counterfactual = arm(BASELINE, off=NO_MUTUAL_AID, mechanism=mechanism)
+    paired("SF12", scenario, counterfactual, "mutual_aid_groups_formed", "higher"
+           ).expect(mechanism)
 
 
 def mutual_aid_placements_outside_referrals(run) -> float:
@@ -135,6 +166,12 @@ def mutual_aid_placements_outside_referrals(run) -> float:
     return s["mutual_aid_placements"] - s["mutual_aid_placements_from_health"]
 
 
+@pytest.mark.fact("SF12", grade="A", nature="emergent",
+                  why="Mutual aid members take on neighbours through ties and residents "
+                      "approach them; health refers only to groups on a directory. The split by "
+                      "route is not set.",
+                  depends=("groups.mag_formation_per_unit_per_day",
+                           "groups.mag_residents_per_group", "groups.mag_fold_idle_days"))
 @ON_OFF
 def test_sf12_mutual_aid_mostly_outside_formal_referrals(paired, mechanism):
     """SF12, second part (grade A; 003:192, 266; 000:118). Most mutual aid activity has no
@@ -151,28 +188,88 @@ def test_sf12_mutual_aid_mostly_outside_formal_referrals(paired, mechanism):
            counterfactual_metric="mutual_aid_placements_from_health").expect(mechanism)
 
 
+def same_structure_as_the_vcs() -> list[str]:
+    """Overrides giving the council and the national scheme every parameter of the VCS
+    (structure, coordination hours, whose volunteers they reach), with bodies that meet
+    daily, so no actor waits longer for a meeting than another."""
+    vcs = EmergencyParams().vcs
+    keys = ("decision_layers", "sign_off_days", "contract_days", "checks_days", "setup_days",
+            "coordinator_hours_per_week_per_1000", "hours_per_case", "volunteers_from")
+    return [*(f"emergency.{a}.{k}={getattr(vcs, k)}"
+              for a in ("local_authority", "national_scheme") for k in keys),
+            *(f"emergency.{a}.meeting_interval_days=1"
+              for a in ("vcs", "local_authority", "national_scheme"))]
+
+
+@pytest.mark.fact("SF12", grade="A", nature="emergent",
+                  why="Each actor's first referral follows from its stages (decision bodies "
+                      "meeting on a cadence, sign-off, contracts, checks, set-up) and then from "
+                      "its coordination hours and the volunteers it reaches; mutual aid has no "
+                      "stages and acts as soon as a group forms from fresh need.",
+                  depends=("emergency.vcs.meeting_interval_days",
+                           "emergency.local_authority.contract_days",
+                           "emergency.national_scheme.checks_days",
+                           "groups.mag_formation_per_unit_per_day"))
+@ON_OFF
+def test_speed_ranking_mutual_aid_vcs_council_national(paired, mechanism):
+    """SF12's "respond fastest" and the speed ranking of 003:70 (dinghy, yacht, ferry, oil
+    tanker; the VCS quicker than statutory bodies, 003:162). Within the same lockdown runs:
+    days from the emergency to the first resident taken on by mutual aid vs the VCS's
+    adapted offer, the VCS vs the local authority response, and the local authority vs the
+    national volunteer scheme (each lower).
+    Mechanism off: the council and the national scheme have the VCS's structure, hours and
+    reach, and every body meets daily (the mutual aid comparison is made with the mechanism
+    on only).
+    """
+    scenario = arm(LOCKDOWN, off=same_structure_as_the_vcs(), mechanism=mechanism)
+    pairs = [("vcs", "local_authority"), ("local_authority", "national_scheme")]
+    if mechanism == "on":
+        pairs.insert(0, ("mutual_aid", "vcs"))
+    for faster, slower in pairs:
+        paired("003:70", scenario, scenario, f"emergency_days_to_first_support_{faster}",
+               "lower", counterfactual_metric=f"emergency_days_to_first_support_{slower}"
+               ).expect(mechanism)
+
+
 def ties_gained_days_30_to_150(run) -> float:
     """Health-VCSE ties gained between day 30 and day 150 (the lockdown's span)."""
     ties = run.timeseries.set_index("day")["n_health_vcse_ties"]
     return float(ties[150] - ties[30])
 
 
+@pytest.mark.fact("SF15", grade="A", nature="emergent",
+                  why="Ties form at a rate per joint case every day and lapse without joint work; "
+                      "the emergency raises the volume of joint work (the actors' cases, more "
+                      "referrals, new mutual aid groups), with no crisis-only tie rule.",
+                  depends=("emergency.p_tie_per_joint_case", "emergency.joint_tie_lapse_days",
+                           "emergency.lrf_cell.coordinator_hours_per_week_per_1000"))
 @ON_OFF
 def test_sf15_crisis_accelerates_integration(paired, mechanism):
     """SF15 (grade A; 003:61, 308-314; 000:132). Cross-sector ties form faster during the
     emergency than in normal times.
 
     Scenario: scenario=lockdown (days 30-150). Counterfactual: scenario=baseline.
-    Metric: health-VCSE ties gained from day 30 to day 150 (higher). Two channels: practices
-    tie to groups while the response is mobilised, and the locality officer links the new
-    mutual aid groups to the link worker.
-    Mechanism off: neither (emergency.p_crisis_tie_per_week=0, no mutual aid groups form).
+    Metric: health-VCSE ties gained from day 30 to day 150 (higher). Ties form from joint
+    work every day (a health referral a group accepts, an emergency case a group's volunteer
+    delivers), and the locality officer links new mutual aid groups to the link worker; the
+    lockdown raises the volume of both.
+    Mechanism off: neither (emergency.p_tie_per_joint_case=0, no mutual aid groups form), in
+    both arms (both mechanisms run in normal times too).
     """
-    scenario = arm(LOCKDOWN, off=["emergency.p_crisis_tie_per_week=0", *NO_MUTUAL_AID],
-                   mechanism=mechanism)
-    paired("SF15", scenario, BASELINE, ties_gained_days_30_to_150, "higher").expect(mechanism)
+    off = ["emergency.p_tie_per_joint_case=0", *NO_MUTUAL_AID]
+    scenario = arm(LOCKDOWN, off=off, mechanism=mechanism)
+    counterfactual = arm(BASELINE, off=off, mechanism=mechanism)
+    paired("SF15", scenario, counterfactual, ties_gained_days_30_to_150, "higher"
+           ).expect(mechanism)
 
 
+@pytest.mark.fact("5.3", grade="A", nature="emergent",
+                  why="The actors' intake is the smaller of their coordination hours and the "
+                      "volunteers with a free hour they can reach; at defaults the hours bind, "
+                      "so the call to action fills the backlog, not the response.",
+                  depends=("emergency.lrf_cell.coordinator_hours_per_week_per_1000",
+                           "emergency.local_authority.coordinator_hours_per_week_per_1000",
+                           "volunteers.response_hours_per_week"))
 @ON_OFF
 def test_boundary_volunteer_supply_not_binding(paired, mechanism):
     """Boundary fact 5.3 (003:30, 224). In the Covid emergency volunteer supply was not the
@@ -186,13 +283,18 @@ def test_boundary_volunteer_supply_not_binding(paired, mechanism):
     counterfactual mean: with volunteer hours booked, one replicate in ten finds the cell
     briefly short of volunteers with an hour free without the call to action; a 5 % larger
     response is taken as the smallest difference a planner would act on, an assumption).
-    Mechanism off, where supply would bind: groups start with no volunteers and the response
-    cell could take on 20 residents per 1,000 a day (both arms); then the call to action
-    must change the response.
+    Mechanism off, where supply would bind: groups start with no volunteers and the
+    emergency actors have twenty times their coordination hours (both arms); then the call
+    to action must change the response. (Each actor takes on residents as its coordination
+    hours and the volunteers it can reach allow, so either can bind.)
     """
+    actors = ("vcs", "local_authority", "lrf_cell", "national_scheme")
+    hours = {a: getattr(EmergencyParams(), a).coordinator_hours_per_week_per_1000
+             for a in actors}
     off = [*(f"groups.{k}.initial_volunteers=0" for k in ("formal_charity", "community_group",
                                                            "mutual_aid")),
-           "emergency.response_per_1000_per_day=20"]
+           *(f"emergency.{a}.coordinator_hours_per_week_per_1000={20 * hours[a]}"
+             for a in actors)]
     scenario = arm(LOCKDOWN, off=off, mechanism=mechanism)
     counterfactual = arm(LOCKDOWN, "~events.national_call_to_action", off=off,
                          mechanism=mechanism)
