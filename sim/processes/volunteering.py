@@ -415,9 +415,9 @@ def release_volunteers_of(model: CommunityModel, group: VCSEGroup) -> None:
 
 def step(model: CommunityModel) -> None:
     applications(model)
+    place_from_lio(model)  # moves join the receiving group's queue before today's hours
     scale_management(model)
     manage_volunteers(model)
-    place_from_lio(model)
     refresh_trained_counts(model)
     allocate_tasks(model)
     goodwill_and_dropout(model)
