@@ -156,7 +156,8 @@ def surge_replicate(cfg: Config) -> dict:
                 multiplier = surge[0]["params"]["multiplier"]
         if start is not None and model.output_day < start + length:  # output days
             cohort |= was_latent & (pop.vstate != LATENT)
-            capacity += sum(o.application_rate for o in model.organisations if o.is_open)
+            # applications the day's management hours could process if they did nothing else
+            capacity += model.flows.get("new_vol_applications_processable", 0.0)
         if start is not None:
             on_duty = cohort & np.isin(pop.vstate, ON_DUTY)
             first_on_duty[on_duty & (first_on_duty < 0)] = model.output_day
@@ -408,8 +409,9 @@ def surge_targets(start: int | None) -> list[Target]:
     when = (f"days {start + TASKED_WINDOW[0]}–{start + TASKED_WINDOW[1]}" if start is not None
             else f"{TASKED_WINDOW[0]}–{TASKED_WINDOW[1]} days after the campaign starts")
     supply = ("volunteers.latent_share", "volunteers.p_apply_per_day")
-    capacity = ("groups.lio.applications_per_day", "groups.formal_charity.applications_per_day",
-                "groups.community_group.applications_per_day")
+    capacity = ("groups.lio.vm_hours_per_week", "groups.formal_charity.vm_hours_per_week",
+                "groups.community_group.vm_hours_per_week",
+                "groups.formal_charity.hours_per_application")
     tasks = ("volunteers.tasks_per_client_per_week", "volunteers.lio_placement_per_day",
              "groups.formal_charity.clients_per_volunteer")
     return [
@@ -463,8 +465,9 @@ DRIVERS = {
     "nonmedical": ["need.p_onset_per_day", "gp.consults_per_year", "gp.mult_consults_with_need",
                    "gp.p_raise_nonmedical"],
     "surge": ["volunteers.latent_share", "volunteers.p_apply_per_day",
-              "groups.lio.applications_per_day", "groups.formal_charity.applications_per_day",
-              "groups.community_group.applications_per_day",
+              "groups.lio.vm_hours_per_week", "groups.formal_charity.vm_hours_per_week",
+              "groups.community_group.vm_hours_per_week",
+              "groups.formal_charity.hours_per_application",
               "volunteers.tasks_per_client_per_week", "volunteers.lio_placement_per_day"],
 }
 
@@ -685,8 +688,9 @@ def render(args, blocks: dict[str, Block], runtime: float, command: str) -> str:
          "main runs (paired). The campaign window is read from the run's event log "
          f"(start day {start if start is not None else 'n/a'}). Per run, on average "
          f"{fmt(surge_apps, 'count')} applications arrived in the campaign window against an "
-         f"onboarding capacity of {fmt(cap, 'count')} applications over the same days (the sum "
-         "of the organisations' `applications_per_day`). A national 'target' has no local "
+         f"onboarding capacity of {fmt(cap, 'count')} applications over the same days (the "
+         "applications their volunteer-management hours could process in those days, "
+         "`new_vol_applications_processable`). A national 'target' has no local "
          "counterpart in the model; the capacity to process applications is the nearest "
          "(interpretation). The tasked share uses `frac_on_duty_tasked_7d`, which counts a "
          "volunteer's activation day as a task day; in the paired baseline runs the same "

@@ -51,6 +51,14 @@ FLOWS = (
     "new_mutual_aid_groups_formed", "new_mutual_aid_groups_folded",
     "new_groups_suspended", "new_groups_moved_online", "new_groups_closed_while_suspended",
     "new_referrals_not_reached_online",
+    # volunteer management (sim/processes/volunteering.py): hours in hours, the rest in
+    # volunteers; sum_ flows are day totals whose ratio to their count is a mean
+    "new_vm_hours_available", "new_vm_hours_used", "new_vm_hours_processing",
+    "new_vm_hours_induction", "new_vm_hours_contact", "new_vm_contact_hours_needed",
+    "new_vm_hours_duplicated_checks", "new_vol_duplicated_checks",
+    "new_vol_applications_processable", "new_vol_first_tasks", "sum_vol_days_to_first_task",
+    "new_vol_redeployed", "sum_vol_days_to_redeploy", "new_vol_goodwill_lost_waiting",
+    "new_vol_goodwill_lost_idle", "new_vm_scale_up_cost",
 )
 CUMULATIVE = (
     "new_need_onsets", "new_gp_consultations", "new_gp_consultations_nonmedical",
@@ -89,6 +97,7 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     row["n_vol_registered"] = registered
     row["frac_volunteer_utilisation"] = v[VolunteerState.ACTIVE] / registered if registered else 0.0
     row["n_vol_backlog"] = int(v[VolunteerState.APPLIED] + v[VolunteerState.ONBOARDING])
+    row["n_call_to_action_on"] = int(model.cfg.volunteers.campaign_multiplier > 1.0)
     active, idle = int(VolunteerState.ACTIVE), int(VolunteerState.IDLE)  # plain ints: fast
     on_duty = (pop.vstate == active) | (pop.vstate == idle)
     n_on_duty = int(np.count_nonzero(on_duty))
@@ -278,6 +287,8 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
         _lio_summary(s, ts)
         for k, name in enumerate(ONS4):
             s[f"final_mean_wellbeing_{name}"] = float(last[f"mean_wellbeing_{name}"])
+    if not ts.empty:
+        s.update(_volunteer_management_summary(ts))
     s["bounced_residents"] = int((pop.bounces > 0).sum())
     referrals = pop.lw_referrals - getattr(model, "lw_referrals_at_start", 0)
     s["mean_lw_referrals_per_referred"] = (float(referrals[referrals > 0].mean())
@@ -383,3 +394,50 @@ def _lio_summary(s: dict, ts: pd.DataFrame) -> None:
     s["lo_hours_signposting"] = float(ts["new_lo_hours_signposting"].sum())
     s["lo_hours_partnerships"] = float(ts["new_lo_hours_partnerships"].sum())
     s["lo_ties_built"] = int(ts["new_lo_ties_built"].sum())
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den else float("nan")
+
+
+def _volunteer_management_summary(ts: pd.DataFrame) -> dict:
+    """Volunteer-management hours and what they bought (003:162, 224-226, 246-254)."""
+    total = {c: float(ts[c].sum()) for c in (
+        "new_vm_hours_available", "new_vm_hours_used", "new_vm_hours_contact",
+        "new_vm_contact_hours_needed", "new_vol_first_tasks", "sum_vol_days_to_first_task",
+        "new_vol_redeployed", "sum_vol_days_to_redeploy")}
+    out = {
+        "vm_hours_available": total["new_vm_hours_available"],
+        "vm_hours_used": total["new_vm_hours_used"],
+        "frac_vm_hours_used": _ratio(total["new_vm_hours_used"],
+                                     total["new_vm_hours_available"]),
+        "frac_vm_contact_met": _ratio(total["new_vm_hours_contact"],
+                                      total["new_vm_contact_hours_needed"]),
+        "vol_processed": int(ts["new_vol_processed"].sum()),
+        "max_n_vol_applied": int(ts["n_vol_applied"].max()),
+        "vol_first_tasks": int(total["new_vol_first_tasks"]),
+        "mean_days_application_to_first_task": _ratio(total["sum_vol_days_to_first_task"],
+                                                      total["new_vol_first_tasks"]),
+        "vol_goodwill_lost_waiting": float(ts["new_vol_goodwill_lost_waiting"].sum()),
+        "vol_goodwill_lost_idle": float(ts["new_vol_goodwill_lost_idle"].sum()),
+        "vol_duplicated_checks": int(ts["new_vol_duplicated_checks"].sum()),
+        "vm_hours_duplicated_checks": float(ts["new_vm_hours_duplicated_checks"].sum()),
+        "vol_redeployed": int(total["new_vol_redeployed"]),
+        "mean_days_to_redeploy": _ratio(total["sum_vol_days_to_redeploy"],
+                                        total["new_vol_redeployed"]),
+        "vm_scale_up_cost": float(ts["new_vm_scale_up_cost"].sum()),
+    }
+    # the call to action against onboarding capacity: applications while it ran, and in
+    # the four weeks from its start, over the applications the management hours of the same
+    # days could process if they did nothing else
+    on = ts.index[ts["n_call_to_action_on"] > 0]
+    ratio = ratio_28d = float("nan")
+    if len(on):
+        first = ts.index.get_loc(on[0])
+        campaign = ts.loc[on]
+        four_weeks = ts.iloc[first:first + 28]
+        ratio = _ratio(campaign["new_vol_applications"].sum(),
+                       campaign["new_vol_applications_processable"].sum())
+        ratio_28d = _ratio(four_weeks["new_vol_applications"].sum(),
+                           four_weeks["new_vol_applications_processable"].sum())
+    out["vol_surge_ratio"] = ratio
+    out["vol_surge_ratio_28d"] = ratio_28d
+    return out

@@ -730,6 +730,7 @@ class CommunityModel(mesa.Model):
                                                    self.day + weeks_committed_days)
         self.count("new_vol_hours", float(np.sum(np.broadcast_to(h, idx.shape), dtype=np.float64)))
         pop.vlast_task[idx] = self.day
+        volunteering.record_first_tasks(self, idx)
         pop.goodwill[idx] = np.minimum(
             pop.goodwill[idx] + np.float32(self.cfg.volunteers.goodwill_gain_task), 2.0)
         trained = idx[(pop.vstate[idx] == VolunteerState.ACTIVE)

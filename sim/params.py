@@ -383,9 +383,15 @@ class GroupKindParams:
                                   unit="months")
     funding_sd: float = param(0.15, "spread (lognormal sd) of funding across groups and years",
                               "002:244; 004:628", lo=0)
-    applications_per_day: float = param(1.0, "volunteer applications processed per day "
-                                             "(volunteer-management capacity)", "003:224-226",
-                                        lo=0)
+    vm_hours_per_week: float = param(
+        7.5, "funded volunteer-management staff hours a week (processing applications, "
+             "inductions, keeping in touch with volunteers); onboarding capacity follows from "
+             "them", "assumption; 002:266, 002:270, 003:224-226", lo=0, hi=400, unit="hours",
+        plausible=(3.0, 15.0))
+    hours_per_application: float = param(
+        2.5, "management hours to process one application (screening, references, DBS "
+             "check)", "assumption; 003:226, 003:254", lo=0, hi=40, unit="hours",
+        plausible=(1.0, 4.0))
     training_days: int = count(7, "days of checks and training before a volunteer is active",
                                "003:232-234")
     initial_volunteers: int = count(6, "active volunteers at start")
@@ -397,14 +403,16 @@ def _charity() -> GroupKindParams:
     return GroupKindParams(staff_client_capacity=12, clients_per_volunteer=1.5,
                            accepts_complex=True, support_days=42, annual_funding=90000.0,
                            fixed_cost_per_day=140.0, cost_per_client_day=4.0,
-                           applications_per_day=1.0, training_days=14, initial_volunteers=10)
+                           vm_hours_per_week=7.5, hours_per_application=2.5, training_days=14,
+                           initial_volunteers=10)
 
 
 def _community_group() -> GroupKindParams:
     return GroupKindParams(staff_client_capacity=2, clients_per_volunteer=1.5,
                            accepts_complex=False, support_days=42, annual_funding=6000.0,
                            fixed_cost_per_day=10.0, cost_per_client_day=0.5,
-                           applications_per_day=0.3, training_days=3, initial_volunteers=5,
+                           vm_hours_per_week=2.5, hours_per_application=1.25, training_days=3,
+                           initial_volunteers=5,
                            constituted=True)
 
 
@@ -412,7 +420,8 @@ def _mutual_aid() -> GroupKindParams:
     return GroupKindParams(staff_client_capacity=0, clients_per_volunteer=2.0,
                            accepts_complex=False, support_days=21, annual_funding=0.0,
                            fixed_cost_per_day=0.0, cost_per_client_day=0.0, reserve_months=0.0,
-                           funding_sd=0.0, applications_per_day=5.0, training_days=0,
+                           funding_sd=0.0, vm_hours_per_week=10.0, hours_per_application=0.25,
+                           training_days=0,
                            initial_volunteers=8, constituted=False)
 
 
@@ -420,7 +429,8 @@ def _lio() -> GroupKindParams:
     return GroupKindParams(staff_client_capacity=0, clients_per_volunteer=0.0,
                            accepts_complex=False, support_days=1, annual_funding=150000.0,
                            fixed_cost_per_day=330.0, funding_sd=0.05, cost_per_client_day=0.0,
-                           applications_per_day=6.0, training_days=7, initial_volunteers=0)
+                           vm_hours_per_week=37.5, hours_per_application=2.0, training_days=7,
+                           initial_volunteers=0)
 
 
 @dataclass
@@ -479,11 +489,18 @@ class VolunteerParams:
     share_apply_to_hospital: float = prob(0.1, "share of applications made to the hospital "
                                                "trust's volunteer service (where there is one)",
                                           "assumption; 003:38, 003:146")
-    hospital_applications_per_day_per_10k: float = param(
-        0.5, "applications the hospital trust's volunteer service processes per day, per "
-             "10,000 residents", "assumption", lo=0, unit="applications/day/10k")
+    hospital_vm_hours_per_week_per_10k: float = param(
+        3.0, "volunteer-management hours a week of the hospital trust's volunteer service, per "
+             "10,000 residents", "assumption; 003:236", lo=0, unit="hours/week/10k",
+        plausible=(1.0, 10.0))
+    hospital_hours_per_application: float = param(
+        3.0, "the trust's management hours per application (its own checks and induction "
+             "paperwork)", "assumption; 003:236, 003:238", lo=0, hi=40, unit="hours",
+        plausible=(1.5, 6.0))
     goodwill_decay_waiting: float = param(0.02, "goodwill lost per day waiting to be "
-                                                "processed or trained", "003:39, 003:164", lo=0)
+                                                "processed or trained while kept in touch "
+                                                "(value: assumption)", "003:39, 003:164", lo=0,
+                                          plausible=(0.01, 0.04))
     goodwill_decay_idle: float = param(0.012, "goodwill lost per idle day", "003:39, 003:277",
                                        lo=0)
     goodwill_gain_task: float = param(0.05, "goodwill regained per task", lo=0)
@@ -520,6 +537,43 @@ class VolunteerParams:
                               "003:246-254")
     lio_placement_per_day: float = param(4.0, "trained volunteers the LIO places with groups "
                                               "per day", "003:224", lo=0)
+    induction_hours_per_volunteer: float = param(
+        1.0, "management hours per volunteer to run the induction and training at the end of "
+             "onboarding (sessions shared by a few volunteers)", "assumption; 003:232-240",
+        lo=0, hi=40, unit="hours", plausible=(0.5, 3.0))
+    contact_hours_per_waiting_per_week: float = param(
+        0.1, "management hours a week to keep in touch with one volunteer waiting to be "
+              "processed or trained (a call or a message)", "assumption; 003:162",
+        lo=0, hi=10, unit="hours", plausible=(0.05, 0.5))
+    contact_hours_per_active_per_week: float = param(
+        0.1, "management hours a week to keep in touch with one trained volunteer",
+        "assumption; 003:162", lo=0, hi=10, unit="hours", plausible=(0.05, 0.3))
+    uncontacted_decay_factor: float = param(
+        2.0, "goodwill decays this many times faster for a volunteer the organisation has no "
+             "hours to keep in touch with ('leaving volunteers without regular communication "
+             "is likely to alienate people')", "assumption; 003:162-164", lo=1, hi=20,
+        plausible=(1.5, 5.0))
+    passport_recognition_share: float = prob(
+        0.8, "share of organisations that accept a volunteer passport once one exists (no "
+             "system had completely solved it)", "assumption; 003:252-254",
+        plausible=(0.5, 1.0))
+    passport_check_hours: float = param(
+        0.25, "management hours to verify a passport instead of full checks",
+        "assumption; 003:250", lo=0, hi=40, unit="hours", plausible=(0.1, 0.5))
+    passport_induction_hours: float = param(
+        0.25, "management hours of the short local induction a passported volunteer needs",
+        "assumption; 003:248-254", lo=0, hi=40, unit="hours", plausible=(0.1, 1.0))
+    passport_induction_days: int = count(
+        1, "days of local induction for a passported volunteer (instead of the "
+           "organisation's training days)", "assumption; 003:248-254", plausible=(0, 3))
+    vm_scale_up_lag_days: int = count(
+        7, "days for an organisation to redeploy or hire management staff once an emergency "
+           "asks for more onboarding capacity", "assumption; 003:61, 003:226", lo=0,
+        plausible=(2, 21))
+    vm_hour_cost: float = param(
+        15.0, "cost of one extra management hour (redeployed or hired staff), paid from the "
+              "organisation's balance", "assumption", lo=0, unit="GBP/hour",
+        plausible=(12.0, 25.0))
     rejoin_latent_after_lapse: bool = param(False, "a lapsed volunteer is at once willing to "
                                                    "apply again (else after "
                                                    "mean_years_lapsed)")
@@ -686,9 +740,11 @@ class EmergencyParams:
                                   "Cornwall): it removes decision stages of the actors that "
                                   "signed it", "003:32, 003:95-109")
     processing_multiplier: float = param(
-        2.0, "volunteer-management capacity multiplier once the coordinated response (LRF "
-             "cell) is mobilised", "assumption; 003:224-226 (capacity rose far less than "
-                                   "supply)", lo=1.0, hi=100.0, plausible=(1.5, 4.0))
+        2.0, "volunteer-management hours requested once the coordinated response (LRF cell) "
+             "is mobilised, as a multiple of each organisation's funded hours (the extra hours "
+             "come after volunteers.vm_scale_up_lag_days and are paid for)",
+        "assumption; 003:224-226 (capacity rose far less than supply)", lo=1.0, hi=100.0,
+        plausible=(1.5, 4.0))
     response_support_days: int = count(21, "days of volunteer support a resident taken on by an "
                                            "emergency actor receives", "assumption; 003:316",
                                        lo=1, plausible=(14, 42))
@@ -721,13 +777,9 @@ class EmergencyParams:
 class LIOParams:
     """The local infrastructure organisation's funded staff time and what each function costs
     (002:202-236). Hours of a function at full core funding; a cut (or closure) scales them all
-    down with the money (002:234)."""
+    down with the money (002:234). Its volunteer-management hours at full funding are
+    ``groups.lio.vm_hours_per_week``."""
 
-    hours_per_application: float = param(
-        0.625, "volunteer-centre staff hours to process one application (checks, interview, "
-               "matching); with groups.lio.applications_per_day it sets the LIO's "
-               "volunteer-management hours", "assumption; 003:224-226", lo=0.01, hi=40,
-        unit="hours", plausible=(0.3, 1.25))
     hours_per_placement: float = param(
         0.4, "staff hours to place one trained volunteer with a group that needs volunteers; "
              "with volunteers.lio_placement_per_day it sets the placement hours",

@@ -131,6 +131,12 @@ class Population:
         self.vhours_used = np.zeros(n, np.float32)
         self.vhours_committed = np.zeros(n, np.float32)
         self.vcommitted_until = np.zeros(n, np.int32)
+        # volunteer management: the day of application until the first task (-1: none
+        # pending), the day of a move between organisations until active there, and whether
+        # the current onboarding is a passported one (short local induction)
+        self.vapplied_day = np.full(n, -1, np.int32)
+        self.vmoved_day = np.full(n, -1, np.int32)
+        self.vpassported = np.zeros(n, bool)
 
     @property
     def n(self) -> int:

@@ -50,8 +50,7 @@ class LIOFunctions:
         cfg = self.model.cfg
         p = cfg.lio
         return {
-            "volunteer_processing": cfg.groups.lio.applications_per_day * 7
-            * p.hours_per_application,
+            "volunteer_processing": cfg.groups.lio.vm_hours_per_week,
             "volunteer_placement": cfg.volunteers.lio_placement_per_day * 7
             * p.hours_per_placement,
             "capacity_building": p.capacity_building_hours_per_week,
@@ -74,7 +73,6 @@ class LIOFunctions:
         lio = m.lio
         if lio is not None:
             lio.vm_hours_per_week = hours["volunteer_processing"] * 7.0
-            lio.application_rate = hours["volunteer_processing"] / m.cfg.lio.hours_per_application
             if lio.is_open:
                 self.book("volunteer_processing", hours["volunteer_processing"])
         self.placement_hours = hours["volunteer_placement"]

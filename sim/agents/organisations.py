@@ -42,22 +42,39 @@ class Organisation(mesa.Agent):
         self.name = name
         self.is_open = True
         self.n_trained = 0  # trained volunteers (active or idle), refreshed daily
-        self.application_rate = 0.0
         self.training_days = 0
-        self._application_credit = 0.0
+        # volunteer management (003:224-226): funded staff hours a week, booked each day on
+        # inductions, applications and keeping in touch (sim/processes/volunteering.py)
+        self.vm_hours_per_week = 0.0
+        self.hours_per_application = 0.0
+        self.vm_extra_hours_per_week = 0.0  # emergency scale-up in force (paid for)
+        self.vm_scale_up_asked_day = -1  # day the scale-up was asked for (-1: not asked)
+        self.vm_hours_left = 0.0  # hours of this week not yet used (carried to the next day)
+        self.vm_contact_cover_waiting = 1.0  # share of today's contact need met: applicants
+        self.vm_contact_cover_trained = 1.0  # ... and trained volunteers
+        # drawn for every organisation, so whether it accepts a passport (draw below
+        # volunteers.passport_recognition_share) never shifts another stream
+        self.passport_draw = float(model.streams.volunteer_management.random())
 
     def tasks_today(self) -> float:
         """Expected volunteer tasks the organisation can give today."""
         return 0.0
 
-    def applications_to_process(self) -> int:
-        """Whole applications the volunteer-management function can handle today."""
+    def accepts_passport(self) -> bool:
+        """Does this organisation recognise checks and training done elsewhere?"""
+        v = self.model.cfg.volunteers
+        return v.passporting and self.passport_draw < v.passport_recognition_share
+
+    def can_pay_for_staff(self) -> bool:
+        """Whether it has money to redeploy or hire management staff (groups with income and
+        a positive balance)."""
+        return False
+
+    def vm_hours_new_today(self) -> float:
+        """Management hours this organisation gains today (funded plus any scale-up)."""
         if not self.is_open:
-            return 0
-        self._application_credit += self.application_rate * self.model.processing_multiplier
-        k = int(self._application_credit)
-        self._application_credit -= k
-        return k
+            return 0.0
+        return (self.vm_hours_per_week + self.vm_extra_hours_per_week) / 7.0
 
 
 class VCSEGroup(Organisation):
@@ -73,7 +90,8 @@ class VCSEGroup(Organisation):
         self.constituted = params.constituted
         self.n_clients = 0
         self.n_disruptive = 0  # complex clients placed without inclusion capacity
-        self.application_rate = params.applications_per_day
+        self.vm_hours_per_week = params.vm_hours_per_week
+        self.hours_per_application = params.hours_per_application
         self.training_days = params.training_days
         self.distanced = False  # cannot operate face to face (emergency): suspended
         self.online = False  # moved online under distancing (emergency)
@@ -106,6 +124,9 @@ class VCSEGroup(Organisation):
             return max(int(raw), 0)
         loss = self.model.cfg.groups.disruption_capacity_loss * self.n_disruptive * raw
         return max(int(raw - loss), 0)
+
+    def can_pay_for_staff(self) -> bool:
+        return self.is_open and self.annual_funding > 0 and self.balance > 0
 
     def has_room(self) -> bool:
         return self.n_clients < min(self.capacity, self.affordable_places())
@@ -196,8 +217,10 @@ class NHSTrust(Organisation):
     def __init__(self, model: CommunityModel, name: str = "nhs-trust"):
         super().__init__(model, -1, name)
         self.stood_down = False
-        self.application_rate = (model.cfg.volunteers.hospital_applications_per_day_per_10k
-                                 * model.pop.n / 10000.0) if hasattr(model, "pop") else 0.0
+        v = model.cfg.volunteers
+        self.vm_hours_per_week = (v.hospital_vm_hours_per_week_per_10k * model.pop.n / 10000.0
+                                  if hasattr(model, "pop") else 0.0)
+        self.hours_per_application = v.hospital_hours_per_application
         self.training_days = 14
         self.tasks_per_volunteer_per_day = 2.0 / 7.0
 

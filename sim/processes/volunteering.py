@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents.organisations import GroupKind, VCSEGroup
+from sim.agents.organisations import GroupKind, Organisation, VCSEGroup
 from sim.state import VSTATE as V  # plain ints: fast in numpy
 
 if TYPE_CHECKING:
@@ -72,34 +72,154 @@ def applications(model: CommunityModel) -> None:
     pop.vstate[chosen] = V.APPLIED
     pop.vorg[chosen] = orgs
     pop.vsince[chosen] = model.day
+    pop.vapplied_day[chosen] = model.day
     model.count("new_vol_applications", chosen.size)
     model.create_volunteer_agents(chosen)
 
 
-def process_applications(model: CommunityModel) -> None:
-    """Each organisation processes its queue in order of application, up to its capacity."""
-    pop = model.pop
-    applied = np.flatnonzero(pop.vstate == V.APPLIED)
-    if applied.size == 0:
-        return
-    cap = np.array([org.applications_to_process() for org in model.organisations], np.int64)
+def _book_in_queue_order(idx: np.ndarray, org: np.ndarray, cost: np.ndarray,
+                         hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each organisation works through its queue ``idx`` (already in queue order) while its
+    ``hours`` last: an item is done when the cumulative cost of its organisation's items up
+    to it fits. Returns the mask of items done and the hours booked per organisation (``hours``
+    is reduced in place)."""
+    if idx.size == 0:
+        return np.zeros(0, bool), np.zeros(hours.size)
+    order = np.argsort(org, kind="stable")  # keeps queue order within an organisation
+    o_sorted, c_sorted = org[order], cost[order].astype(np.float64)
+    cum = np.cumsum(c_sorted)
+    starts = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
+    before = np.maximum.accumulate(np.where(starts, np.arange(o_sorted.size), 0))
+    offset = (cum - c_sorted)[before]  # cumulative cost before each organisation's first item
+    done_sorted = cum - offset <= hours[o_sorted] + 1e-9
+    done = np.empty(idx.size, bool)
+    done[order] = done_sorted
+    booked = np.bincount(org[done], weights=cost[done].astype(np.float64),
+                         minlength=hours.size)
+    hours -= booked
+    return done, booked
+
+
+def scale_management(model: CommunityModel) -> None:
+    """An emergency asks organisations for more onboarding capacity
+    (``model.processing_multiplier``, set by the response cell). Those that can pay redeploy
+    or hire management staff: the extra hours arrive after ``volunteers.vm_scale_up_lag_days``
+    and cost ``volunteers.vm_hour_cost`` an hour from the organisation's balance. When the
+    request ends, or the money does, the extra hours stop."""
+    want, p = model.processing_multiplier, model.cfg.volunteers
+    cost = 0.0
+    for org in model.organisations:
+        if want <= 1.0 or not org.can_pay_for_staff():
+            org.vm_extra_hours_per_week = 0.0
+            org.vm_scale_up_asked_day = -1
+            continue
+        if org.vm_scale_up_asked_day < 0:
+            org.vm_scale_up_asked_day = model.day
+        org.vm_extra_hours_per_week = 0.0
+        if model.day - org.vm_scale_up_asked_day >= p.vm_scale_up_lag_days:
+            extra = (want - 1.0) * org.vm_hours_per_week
+            paid = extra / 7.0 * p.vm_hour_cost
+            if paid > org.balance:  # the money has run out: no extra hours today
+                continue
+            org.vm_extra_hours_per_week = extra
+            org.balance -= paid
+            org.spent += paid
+            cost += paid
+    if cost:
+        model.count("new_funding_spent", cost)
+        model.count("new_vm_scale_up_cost", cost)
+
+
+def manage_volunteers(model: CommunityModel) -> None:
+    """Each organisation's volunteer-management hours for today (its funded hours a week / 7,
+    plus what is left of this week's) are booked in order (003:162, 224-226, 232-254):
+
+    1. keeping in touch with its trained volunteers;
+    2. inductions of onboarding volunteers whose checks and training days are over;
+    3. keeping in touch with those waiting (applicants and volunteers in onboarding);
+    4. processing applications with the hours left, first come first served (full checks,
+       or a passport check).
+
+    What cannot be booked waits: applications queue and inductions slip; where the hours do
+    not cover keeping in touch, volunteers lose goodwill faster (``goodwill_and_dropout``)."""
+    pop, p = model.pop, model.cfg.volunteers
+    orgs = model.organisations
+    n_org = len(orgs)
+    new_hours = np.array([o.vm_hours_new_today() for o in orgs], np.float64)
+    hours = new_hours + np.array([o.vm_hours_left if o.is_open else 0.0 for o in orgs])
+    per_app = np.array([o.hours_per_application for o in orgs], np.float64)
+    model.count("new_vm_hours_available", float(new_hours.sum()))
+    model.count("new_vol_applications_processable",
+                float(np.divide(new_hours, per_app, out=np.zeros(n_org), where=per_app > 0)
+                      .sum()))
+    start = hours.copy()
+    vs = pop.vstate
+    # 1. trained (and stood-down) volunteers
+    trained = (vs == V.ACTIVE) | (vs == V.IDLE) | (vs == V.STOOD_DOWN)
+    need_t = np.bincount(pop.vorg[trained], minlength=n_org) * (
+        p.contact_hours_per_active_per_week / 7.0)
+    used_t = np.minimum(need_t, hours)
+    hours -= used_t
+    # 2. inductions
+    onb = np.flatnonzero(vs == V.ONBOARDING)
+    org = pop.vorg[onb]
+    passported = pop.vpassported[onb]
+    days_needed = np.where(passported, p.passport_induction_days, model.org_training_days[org])
+    ready = (model.day - pop.vsince[onb]) >= days_needed
+    onb, org, passported = onb[ready], org[ready], passported[ready]
+    onb_order = np.lexsort((onb, pop.vsince[onb]))
+    onb, org, passported = onb[onb_order], org[onb_order], passported[onb_order]
+    cost = np.where(passported, p.passport_induction_hours,
+                    np.where(model.org_training_days[org] > 0, p.induction_hours_per_volunteer,
+                             0.0))
+    done, booked_induction = _book_in_queue_order(onb, org, cost, hours)
+    _activate(model, onb[done])
+    model.count("new_vol_trained", int(done.sum()))
+    # 3. keeping in touch with applicants and onboarding volunteers
+    waiting = (vs == V.APPLIED) | (vs == V.ONBOARDING)
+    need_w = np.bincount(pop.vorg[waiting], minlength=n_org) * (
+        p.contact_hours_per_waiting_per_week / 7.0)
+    used_w = np.minimum(need_w, hours)
+    hours -= used_w
+    # 4. processing applications with the hours left
+    applied = np.flatnonzero(vs == V.APPLIED)
+    applied = applied[np.lexsort((applied, pop.vsince[applied]))]
     org = pop.vorg[applied]
-    rank = _rank_within(org, (applied, pop.vsince[applied]))
-    taken = applied[rank < cap[org]]
+    held = pop.vtrained_at[applied]
+    accepts = np.array([o.accepts_passport() for o in orgs], bool)
+    passport = accepts[org] & (held >= 0)
+    cost = np.where(passport, p.passport_check_hours, per_app[org])
+    done, booked_processing = _book_in_queue_order(applied, org, cost, hours)
+    taken = applied[done]
+    duplicated = done & ~passport & (held >= 0) & (held != org)
+    model.count("new_vol_duplicated_checks", int(duplicated.sum()))
+    model.count("new_vm_hours_duplicated_checks", float(cost[duplicated].sum()))
+    model.count("new_vol_retrained", int((done & ~passport & (pop.vmoved_day[applied] >= 0)
+                                          & (model.org_training_days[org] > 0)).sum()))
     if taken.size:
-        _start_training(model, taken)
+        _start_training(model, taken, passport[done])
         model.count("new_vol_processed", taken.size)
+    cover_t = np.divide(used_t, need_t, out=np.ones(n_org), where=need_t > 0)
+    cover_w = np.divide(used_w, need_w, out=np.ones(n_org), where=need_w > 0)
+    for k, o in enumerate(orgs):
+        o.vm_hours_left = float(hours[k])
+        o.vm_contact_cover_trained = float(cover_t[k])
+        o.vm_contact_cover_waiting = float(cover_w[k])
+    model.count("new_vm_hours_used", float((start - hours).sum()))
+    model.count("new_vm_hours_processing", float(booked_processing.sum()))
+    model.count("new_vm_hours_induction", float(booked_induction.sum()))
+    model.count("new_vm_hours_contact", float(used_t.sum() + used_w.sum()))
+    model.count("new_vm_contact_hours_needed", float(need_t.sum() + need_w.sum()))
 
 
-def _start_training(model: CommunityModel, idx: np.ndarray) -> None:
-    """Onboarding at the volunteer's organisation; passported volunteers skip repeat checks."""
+def _start_training(model: CommunityModel, idx: np.ndarray, passported: np.ndarray) -> None:
+    """Onboarding at the volunteer's organisation: its training days, or a short local
+    induction for a recognised passport; organisations without training activate at once."""
     pop = model.pop
     pop.vstate[idx] = V.ONBOARDING
     pop.vsince[idx] = model.day
-    if model.cfg.volunteers.passporting:
-        skip = idx[pop.vtrained_at[idx] >= 0]
-        _activate(model, skip)
-    no_training = idx[model.org_training_days[pop.vorg[idx]] == 0]
+    pop.vpassported[idx] = passported
+    no_training = idx[~passported & (model.org_training_days[pop.vorg[idx]] == 0)]
     _activate(model, no_training)
 
 
@@ -109,14 +229,41 @@ def _activate(model: CommunityModel, idx: np.ndarray) -> None:
     pop.vsince[idx] = model.day
     pop.vlast_task[idx] = model.day
     pop.vtrained_at[idx] = pop.vorg[idx]
+    pop.vpassported[idx] = False
+    moved = idx[pop.vmoved_day[idx] >= 0]
+    if moved.size:
+        model.count("new_vol_redeployed", moved.size)
+        model.count("sum_vol_days_to_redeploy",
+                    int((model.day - pop.vmoved_day[moved]).sum(dtype=np.int64)))
+        pop.vmoved_day[moved] = -1
 
 
-def finish_onboarding(model: CommunityModel) -> None:
+def move_volunteer(model: CommunityModel, i: int, group: Organisation) -> None:
+    """A trained volunteer moves to ``group`` (placed by the volunteer centre). The group's
+    own checks come first: full checks and training, or, where it recognises a passport, a
+    passport check and a short local induction, booked from its management hours. The time
+    until active there is the time to redeploy."""
     pop = model.pop
-    idx = np.flatnonzero(pop.vstate == V.ONBOARDING)
-    done = idx[model.day - pop.vsince[idx] >= model.org_training_days[pop.vorg[idx]]]
-    _activate(model, done)
-    model.count("new_vol_trained", done.size)
+    pop.vorg[i] = group.index
+    pop.vmoved_day[i] = model.day
+    if group.training_days == 0:
+        _activate(model, np.array([i]))
+        return
+    pop.vstate[i] = V.APPLIED
+    pop.vsince[i] = model.day
+
+
+def record_first_tasks(model: CommunityModel, idx: np.ndarray) -> None:
+    """Volunteers ``idx`` did a task today: for those doing their first since applying,
+    the days from application to first task."""
+    pop = model.pop
+    since = pop.vapplied_day[idx]
+    first = since >= 0
+    if first.any():
+        model.count("new_vol_first_tasks", int(first.sum()))
+        model.count("sum_vol_days_to_first_task",
+                    int((model.day - since[first]).sum(dtype=np.int64)))
+        pop.vapplied_day[idx[first]] = -1
 
 
 def place_from_lio(model: CommunityModel) -> None:
@@ -127,7 +274,6 @@ def place_from_lio(model: CommunityModel) -> None:
     if lio is None or not lio.is_open:
         return
     pop = model.pop
-    p = model.cfg.volunteers
     held = np.flatnonzero(((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
                           & (pop.vorg == lio.index))
     k = model.lio_functions.placements_affordable(held.size)  # placement hours (sim.agents.lio)
@@ -140,14 +286,8 @@ def place_from_lio(model: CommunityModel) -> None:
         if g is None:
             break
         placed += 1
-        pop.vorg[i] = g.index
         g.n_trained += 1
-        if p.passporting or g.training_days == 0:
-            pop.vtrained_at[i] = g.index
-            continue
-        pop.vstate[i] = V.ONBOARDING
-        pop.vsince[i] = model.day
-        model.count("new_vol_retrained")
+        move_volunteer(model, i, g)  # the group's checks: full, or passport (003:246-254)
     model.lio_functions.book_placements(placed)
     model.count("new_vol_placed", placed)
 
@@ -175,6 +315,8 @@ def new_week(model: CommunityModel) -> None:
     ended = pop.vcommitted_until <= model.day
     pop.vhours_committed[ended] = 0.0
     pop.vhours_used[:] = pop.vhours_committed
+    for org in model.organisations:  # management hours are a weekly budget too
+        org.vm_hours_left = 0.0
     # ongoing roles (buddying, response-cell support) give their hours again this week
     model.count("new_vol_hours", float(pop.vhours_committed.sum(dtype=np.float64)))
 
@@ -215,8 +357,18 @@ def goodwill_and_dropout(model: CommunityModel) -> None:
     vs = pop.vstate
     waiting = np.flatnonzero((vs == V.APPLIED) | (vs == V.ONBOARDING))
     idle = np.flatnonzero((vs == V.IDLE) | (vs == V.STOOD_DOWN))
-    pop.goodwill[waiting] -= np.float32(p.goodwill_decay_waiting)
-    pop.goodwill[idle] -= np.float32(p.goodwill_decay_idle)
+    # volunteers the organisation had no hours to keep in touch with today lose goodwill
+    # ``uncontacted_decay_factor`` times faster (003:162-164)
+    orgs = model.organisations
+    gap = p.uncontacted_decay_factor - 1.0
+    slow_w = 1.0 + gap * (1.0 - np.array([o.vm_contact_cover_waiting for o in orgs]))
+    slow_t = 1.0 + gap * (1.0 - np.array([o.vm_contact_cover_trained for o in orgs]))
+    loss_w = (p.goodwill_decay_waiting * slow_w[pop.vorg[waiting]]).astype(np.float32)
+    loss_i = (p.goodwill_decay_idle * slow_t[pop.vorg[idle]]).astype(np.float32)
+    pop.goodwill[waiting] -= loss_w
+    pop.goodwill[idle] -= loss_i
+    model.count("new_vol_goodwill_lost_waiting", float(loss_w.sum(dtype=np.float64)))
+    model.count("new_vol_goodwill_lost_idle", float(loss_i.sum(dtype=np.float64)))
     gone_waiting = waiting[pop.goodwill[waiting] <= 0]
     gone_idle = idle[pop.goodwill[idle] <= 0]
     active = np.flatnonzero(vs == V.ACTIVE)
@@ -224,6 +376,9 @@ def goodwill_and_dropout(model: CommunityModel) -> None:
     for idx in (gone_waiting, gone_idle, attrition):
         pop.vstate[idx] = V.LAPSED
         pop.vsince[idx] = model.day
+        pop.vapplied_day[idx] = -1
+        pop.vmoved_day[idx] = -1
+        pop.vpassported[idx] = False
     model.count("new_vol_dropouts_waiting", gone_waiting.size)
     model.count("new_vol_dropouts_idle", gone_idle.size)
     model.count("new_vol_attrition", attrition.size)
@@ -253,13 +408,15 @@ def release_volunteers_of(model: CommunityModel, group: VCSEGroup) -> None:
     else:
         pop.vstate[idx] = V.LAPSED
         pop.vsince[idx] = model.day
+        pop.vapplied_day[idx] = -1
+        pop.vmoved_day[idx] = -1
 
 
 def step(model: CommunityModel) -> None:
     applications(model)
-    process_applications(model)
-    finish_onboarding(model)
-    place_from_lio(model)
+    place_from_lio(model)  # moves join the receiving group's queue before today's hours
+    scale_management(model)
+    manage_volunteers(model)
     refresh_trained_counts(model)
     allocate_tasks(model)
     goodwill_and_dropout(model)

@@ -1,0 +1,178 @@
+"""Volunteer management as staff hours (sim/processes/volunteering.py): hours booked on
+keeping in touch, inductions and applications; goodwill lost faster without contact;
+passports recognised by some organisations; paid emergency scale-up after a lag."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import metrics
+from sim.agents.organisations import GroupKind
+from sim.state import VSTATE as V
+
+
+def charity_world(tiny_model, **extra):
+    """Ten willing adults, one formal charity with steady funding (no random spread)."""
+    values = {"topology__urban__formal_charities": 1, "groups__formal_charity__funding_sd": 0.0,
+              "groups__formal_charity__initial_volunteers": 0, "volunteers__latent_share": 1.0}
+    return tiny_model(n=10, **(values | extra))
+
+
+def test_management_hours_are_booked_and_never_exceeded(tiny_model):
+    model = charity_world(tiny_model, volunteers__p_apply_per_day=1.0,
+                          groups__formal_charity__vm_hours_per_week=7.0,
+                          groups__formal_charity__hours_per_application=2.0)
+    for _ in range(13):
+        model.step()
+        f = model.flows
+        assert f["new_vm_hours_available"] == 1.0  # 7 hours a week, a seventh a day
+        assert f["new_vm_hours_used"] <= 2.0 * 7  # at most the week's hours
+        parts = (f.get("new_vm_hours_processing", 0) + f.get("new_vm_hours_induction", 0)
+                 + f.get("new_vm_hours_contact", 0))
+        assert abs(parts - f["new_vm_hours_used"]) < 1e-9
+    used = sum(r["new_vm_hours_used"] for r in model.rows)
+    assert used <= sum(r["new_vm_hours_available"] for r in model.rows) + 1e-9
+    assert model.rows[-1]["n_vol_backlog"] > 0  # ten applications outrun 13 hours
+
+
+def test_no_management_hours_means_no_onboarding(tiny_model):
+    model = charity_world(tiny_model, volunteers__p_apply_per_day=1.0,
+                          groups__formal_charity__vm_hours_per_week=0.0,
+                          volunteers__goodwill_decay_waiting=0.0)
+    for _ in range(10):
+        model.step()
+    assert (model.pop.vstate == V.APPLIED).all()
+    assert sum(r["new_vol_processed"] for r in model.rows) == 0
+
+
+def _waiting_goodwill(tiny_model, hours: float, factor: float) -> float:
+    model = charity_world(tiny_model, volunteers__p_apply_per_day=1.0,
+                          groups__formal_charity__vm_hours_per_week=hours,
+                          groups__formal_charity__hours_per_application=40.0,
+                          volunteers__contact_hours_per_waiting_per_week=1.0,
+                          volunteers__goodwill_sd=0.0, volunteers__goodwill_decay_waiting=0.01,
+                          volunteers__uncontacted_decay_factor=factor)
+    for _ in range(10):
+        model.step()
+    pop = model.pop
+    assert (pop.vstate == V.APPLIED).all()
+    return float(pop.goodwill.mean())
+
+
+def test_goodwill_decays_faster_when_hours_do_not_cover_keeping_in_touch(tiny_model):
+    covered = _waiting_goodwill(tiny_model, hours=10.0, factor=3.0)  # 10 h: all kept in touch
+    thin = _waiting_goodwill(tiny_model, hours=2.0, factor=3.0)  # 2 h for 10 h of contact
+    assert covered == np.float32(1.0 - 10 * 0.01)
+    assert thin < covered - 0.05
+    # with the factor at 1 contact makes no difference
+    assert _waiting_goodwill(tiny_model, hours=2.0, factor=1.0) == covered
+
+
+def test_days_from_application_to_first_task(tiny_model):
+    model = charity_world(tiny_model)
+    for _ in range(10):
+        model.step()
+    pop = model.pop
+    pop.vapplied_day[:3] = model.day - np.array([4, 6, 8])
+    pop.vstate[:3] = V.ACTIVE
+    pop.vorg[:3] = model.groups[0].index
+    model.volunteer_tasks(np.arange(3), 1.0)
+    assert model.flows["new_vol_first_tasks"] == 3
+    assert model.flows["sum_vol_days_to_first_task"] == 18
+    assert (pop.vapplied_day[:3] == -1).all()
+    model.volunteer_tasks(np.arange(3), 1.0)  # later tasks are not first tasks
+    assert model.flows["new_vol_first_tasks"] == 3
+
+
+def lio_world(tiny_model, passport: bool, share: float = 1.0, **extra):
+    return charity_world(tiny_model, topology__place_lio=True, volunteers__passporting=passport,
+                         volunteers__passport_recognition_share=share,
+                         volunteers__lio_placement_per_day=10.0,
+                         groups__lio__initial_volunteers=4,
+                         groups__formal_charity__training_days=10,
+                         groups__formal_charity__vm_hours_per_week=3.5,
+                         groups__formal_charity__hours_per_application=2.0,
+                         volunteers__goodwill_decay_waiting=0.0, **extra)
+
+
+def _redeploy(tiny_model, passport: bool, share: float = 1.0):
+    model = lio_world(tiny_model, passport, share)
+    for _ in range(40):
+        model.step()
+    ts = model.timeseries()
+    s = metrics.summary(model, ts)
+    charity = next(g for g in model.groups if g.kind is GroupKind.FORMAL_CHARITY)
+    moved = np.flatnonzero(model.pop.vorg == charity.index)
+    return s, model.pop.vstate[moved]
+
+
+def test_passport_shortens_redeployment_and_avoids_duplicated_checks(tiny_model):
+    with_passport, states_p = _redeploy(tiny_model, passport=True)
+    without, states_n = _redeploy(tiny_model, passport=False)
+    assert with_passport["vol_redeployed"] == 4 and (states_p >= V.ACTIVE).all()
+    assert with_passport["vol_duplicated_checks"] == 0
+    assert without["vol_duplicated_checks"] == 4  # each redone by the receiving charity
+    assert without["vm_hours_duplicated_checks"] == 8.0
+    # checks one at a time at half an hour a day, then 10 training days, against a passport
+    # check and a day's induction
+    assert with_passport["mean_days_to_redeploy"] <= 3
+    assert without["mean_days_to_redeploy"] > 10 + with_passport["mean_days_to_redeploy"]
+
+
+def test_a_passport_not_recognised_is_no_passport(tiny_model):
+    unrecognised, _ = _redeploy(tiny_model, passport=True, share=0.0)
+    without, _ = _redeploy(tiny_model, passport=False)
+    for key in ("vol_duplicated_checks", "mean_days_to_redeploy", "vol_redeployed"):
+        assert unrecognised[key] == without[key]
+
+
+def test_emergency_scale_up_arrives_after_a_lag_and_is_paid_for(tiny_model):
+    model = charity_world(tiny_model, volunteers__vm_scale_up_lag_days=3,
+                          volunteers__vm_hour_cost=20.0,
+                          groups__formal_charity__vm_hours_per_week=7.0)
+    charity = model.groups[0]
+    model.step()
+    model.processing_multiplier = 3.0  # the response cell asks for three times the hours
+    extra = []
+    for _ in range(5):
+        spent_before = charity.spent
+        model.step()
+        extra.append(charity.vm_extra_hours_per_week)
+        if extra[-1]:
+            # two extra hours a day at 20 GBP, booked with the group's spending
+            assert model.flows["new_vm_scale_up_cost"] == 40.0
+            assert charity.spent - spent_before > 40.0
+    assert extra == [0.0, 0.0, 0.0, 14.0, 14.0]
+    assert model.flows["new_vm_hours_available"] == 3.0
+    model.processing_multiplier = 1.0  # the emergency is over
+    model.step()
+    assert charity.vm_extra_hours_per_week == 0.0 and "new_vm_scale_up_cost" not in model.flows
+
+
+def test_groups_without_money_cannot_scale_up(tiny_model):
+    model = charity_world(tiny_model, groups__formal_charity__annual_funding=0.0,
+                          groups__formal_charity__reserve_months=0.0,
+                          groups__formal_charity__fixed_cost_per_day=0.0,
+                          groups__formal_charity__cost_per_client_day=0.0,
+                          volunteers__vm_scale_up_lag_days=0)
+    model.processing_multiplier = 3.0
+    for _ in range(3):
+        model.step()
+    assert model.groups[0].vm_extra_hours_per_week == 0.0
+
+
+def test_surge_ratio_compares_campaign_applications_with_processable_ones(tiny_model):
+    model = charity_world(tiny_model, volunteers__p_apply_per_day=0.05,
+                          groups__formal_charity__vm_hours_per_week=7.0,
+                          groups__formal_charity__hours_per_application=2.0)
+    model.step()
+    model.apply_event("surge_campaign", {"multiplier": 20.0, "days": 2})
+    for _ in range(40):
+        model.step()
+    ts = model.timeseries()
+    on = ts[ts["n_call_to_action_on"] > 0]
+    assert 1 <= len(on) <= 3
+    s = metrics.summary(model, ts)
+    # half an application a day could be processed; the campaign brought in far more
+    expected = on["new_vol_applications"].sum() / (0.5 * len(on))
+    assert s["vol_surge_ratio"] == expected and s["vol_surge_ratio"] > 1
