@@ -98,6 +98,7 @@ class CommunityModel(mesa.Model):
         self.commissioner: Commissioner | None = None
         self.emergency_start = -1  # day the current emergency began (-1: none)
         self.response_mobilised_day = -1  # day the emergency response cell first acted
+        self.shielding = metrics.ShieldingWatch()  # shielded residents' first support
         self.processing_multiplier = 1.0  # volunteer-management scale-up (emergency response)
         self.day0 = 0  # model day on which output day 0 falls (the end of the burn-in)
         self.burning_in = False
@@ -210,6 +211,8 @@ class CommunityModel(mesa.Model):
         g = VCSEGroup(self, kind, getattr(self.cfg.groups, kind.value), unit, on_directory, name)
         self.groups.append(g)
         self.groups_by_unit.setdefault(unit, []).append(g)
+        if kind is GroupKind.MUTUAL_AID and self.started:
+            self.count("new_mutual_aid_groups_formed")
         if hasattr(self, "org_training_days"):
             self.org_training_days = np.append(self.org_training_days, g.training_days)
         return g
@@ -351,6 +354,8 @@ class CommunityModel(mesa.Model):
         wellbeing.update(self)
         self.pop.unmet_days += self.pop.unmet()
         self.evaluation.step()
+        if self.started:
+            self.shielding.observe(self)
         if self.cfg.run.collect and self.started:
             self.rows.append(metrics.daily_row(self))
 
@@ -471,12 +476,17 @@ class CommunityModel(mesa.Model):
             if from_health:
                 self.count("new_referrals_result_stale")
             return "stale"
+        full = from_health and not group.has_room()
         result = group.offer(i) if self._attends(i, group) else "not_reached"
         if from_health:
             self.count(f"new_referrals_result_{'declined' if result == 'not_reached' else result}")
+            if full and result == "declined":
+                self.count("new_referrals_declined_full")
         if result == "accepted":
             if group.kind is GroupKind.MUTUAL_AID:
                 self.count("new_mutual_aid_support")
+                if from_health:
+                    self.count("new_mutual_aid_placements_from_health")
             pop = self.pop
             pop.provider[i] = g
             pop.matched[i] = True

@@ -301,7 +301,7 @@ class GPParams:
     engagement_max_hi: float = prob(0.10, "highest long-run practice engagement",
                                     "004:342; calibrated to the referral mix, 004:359-370")
     engagement_ramp_days: float = param(180.0, "time scale of GP engagement ramp-up",
-                                        "004:340-342", lo=1, unit="days")
+                                        "004:340-342", lo=1, unit="days", plausible=(90, 365))
     p_signpost_tied_group: float = prob(0.3, "chance a raised need not referred is signposted "
                                              "to a VCSE group the practice knows", "000:97")
     share_vcse_degree_0: float = prob(0.05, "share of practices with no VCSE tie")
@@ -351,7 +351,8 @@ class LinkWorkerParams:
     hidden_need_extra_days: int = count(21, "extra support days when a hidden need surfaces",
                                         "004:420")
     p_complex_beyond_scope: float = prob(0.4, "chance a complex client is beyond the link "
-                                              "worker's scope and handed back", "004:318, 004:412")
+                                              "worker's scope and handed back", "004:318, 004:412",
+                                              plausible=(0.2, 0.6))
     reescalation_pathway: bool = param(False, "a fast route back into statutory care exists "
                                               "(false: hand-backs bounce)", "002:370, 002:380")
     statutory_support_days: int = count(60, "days of statutory support after re-escalation",
@@ -363,7 +364,7 @@ class LinkWorkerParams:
                                                "choosing (prefers large, stable)", "000:118", lo=0)
     specialist_outreach_per_day: int = count(
         2, "residents of its target group a specialist link worker reaches out to per day",
-        "assumption; 002:364, 004:524")
+        "assumption; 002:364, 004:524", plausible=(1, 4))
     salary_per_year: float = param(34000.0, "salary (cost metric)", "002:160", lo=0, unit="GBP")
 
 
@@ -431,11 +432,12 @@ class GroupParams:
     lio: GroupKindParams = field(default_factory=_lio)
     p_accept_complex_without_inclusion: float = prob(
         0.3, "chance a group without inclusion capacity takes a complex client anyway "
-             "(and is disrupted)", "002:364-368")
+             "(and is disrupted)", "002:364-368", plausible=(0.1, 0.5))
     disruption_capacity_loss: float = prob(0.2, "share of places lost while a disruptive "
-                                                "placement lasts", "002:368")
+                                                "placement lasts", "002:368", plausible=(0.1, 0.3))
     p_closure_per_year: float = prob(0.04, "yearly chance an open group stops for reasons "
-                                           "other than money (provision churn)", "002:244")
+                                           "other than money (provision churn)", "002:244",
+                                           plausible=(0.02, 0.08))
     lio_directory_refresh_days: int = count(60, "days between LIO directory refreshes",
                                             "002:205, 002:244", lo=1)
     lio_new_group_days: int = count(150, "days between the LIO's capacity-building efforts, "
@@ -446,16 +448,16 @@ class GroupParams:
     reserve_floor_months: float = param(
         1.0, "below this many months of core funding in reserve a group takes new clients "
              "only up to what its income pays for (it cuts back before it closes)",
-        "assumption; 002:244, 004:628", lo=0, hi=120, unit="months")
+        "assumption; 002:244, 004:628", lo=0, hi=120, unit="months", plausible=(0.5, 3.0))
     mag_formation_per_unit_per_day: float = prob(
         0.04, "daily chance a mutual aid group forms in a unit during an emergency "
-              "(times social capital)", "003:67, 003:190")
+              "(times social capital)", "003:67, 003:190", plausible=(0.02, 0.08))
 
 
 @dataclass
 class VolunteerParams:
     latent_share: float = prob(0.2, "share of adults willing to volunteer if asked",
-                               "003:29, 003:222")
+                               "003:29, 003:222", plausible=(0.1, 0.3))
     p_apply_per_day: float = prob(0.0002, "daily chance a latent volunteer applies (normal "
                                           "times)")
     campaign_multiplier: float = param(1.0, "multiplier on applications (set by a surge "
@@ -464,12 +466,14 @@ class VolunteerParams:
                                           "centre (LIO) rather than a local group", "003:160")
     share_apply_to_hospital: float = prob(0.1, "share of applications made to the hospital "
                                                "trust's volunteer service (where there is one)",
-                                          "assumption; 003:38, 003:146")
+                                          "assumption; 003:38, 003:146", plausible=(0.05, 0.2))
     hospital_applications_per_day_per_10k: float = param(
         0.5, "applications the hospital trust's volunteer service processes per day, per "
-             "10,000 residents", "assumption", lo=0, unit="applications/day/10k")
+             "10,000 residents", "assumption", lo=0, unit="applications/day/10k",
+             plausible=(0.25, 1.0))
     goodwill_decay_waiting: float = param(0.02, "goodwill lost per day waiting to be "
-                                                "processed or trained", "003:39, 003:164", lo=0)
+                                                "processed or trained", "003:39, 003:164", lo=0,
+                                                plausible=(0.01, 0.04))
     goodwill_decay_idle: float = param(0.012, "goodwill lost per idle day", "003:39, 003:277",
                                        lo=0)
     goodwill_gain_task: float = param(0.05, "goodwill regained per task", lo=0)
@@ -519,10 +523,11 @@ class VolunteerParams:
 class IntermediaryParams:
     lo_tie_interval_days: int = count(30, "days between a locality officer's attempts to "
                                           "build a GP/link-worker–group tie", "000:92", lo=1)
-    p_lo_tie_success: float = prob(0.5, "chance such an attempt succeeds", "000:92")
+    p_lo_tie_success: float = prob(0.5, "chance such an attempt succeeds", "000:92",
+                                   plausible=(0.3, 0.7))
     lo_signposts_per_day: int = count(4, "residents a locality officer can help per day")
     pc_signposts_per_day: int = count(3, "residents a parish council can help per day",
-                                      "000:121")
+                                      "000:121", plausible=(2, 5))
     pc_key_individuals: int = count(2, "key people the parish-council response rests on",
                                     "000:86, 000:121", lo=0)
     p_pc_key_individual_lost_per_year: float = prob(0.1, "yearly chance one key person stops",
@@ -596,11 +601,11 @@ class EmergencyParams:
             "(Cornwall: 14 days from campaign to first referral)", "003:103")
     mobilisation_lag_days_unprepared: int = count(
         35, "the same without a plan (systems without plans 'took longer'; no figure given)",
-        "assumption; 003:32, 003:119-124")
+        "assumption; 003:32, 003:119-124", plausible=(21, 56))
     response_per_1000_per_day: float = param(
         1.0, "vulnerable residents the response cell can take on per 1,000 residents per day "
              "once mobilised (food, medicines, isolation support)", "assumption; 003:316",
-        lo=0, unit="residents/1000/day")
+        lo=0, unit="residents/1000/day", plausible=(0.5, 2.0))
     response_support_days: int = count(21, "days of volunteer support a response-cell referral "
                                            "receives", "assumption; 003:316", lo=1)
     processing_multiplier: float = param(
@@ -608,7 +613,8 @@ class EmergencyParams:
         "assumption; 003:224-226 (capacity rose far less than supply)", lo=1.0, hi=100.0)
     p_crisis_tie_per_week: float = prob(
         0.15, "weekly chance a GP practice forms a tie with a group in its area while the "
-              "response is mobilised (crisis integration)", "assumption; 003:61, 003:308-314")
+              "response is mobilised (crisis integration)", "assumption; 003:61, 003:308-314",
+              plausible=(0.05, 0.3))
 
 
 @dataclass
