@@ -19,6 +19,9 @@ RURAL_LOCKDOWN = [*RURAL, "scenario=lockdown"]
 NO_LOCALITY_OFFICER = ["topology.urban.locality_officer=false"]
 
 
+@pytest.mark.fact("SF10", grade="C", nature="emergent",
+    why=("The hub signposts residents in unmet need each day; escalation is the daily need "
+         "dynamics, unchanged by the scenario."))
 @ON_OFF
 def test_sf10_place_based_hub_catches_needs_before_they_escalate(paired, mechanism):
     """SF10 (grade C; 003:168-170). A place-based hub (single front door) means a smaller
@@ -47,6 +50,10 @@ def gp_vcse_ties(run) -> float:
     return float(run.timeseries["n_gp_vcse_ties"].mean())
 
 
+@pytest.mark.fact("S47", grade="B", nature="emergent",
+    why=("The officer's monthly tie and directory attempts run in every estate that has one; "
+         "the stocks are what years of them leave after the burn-in."),
+    depends=("intermediaries.p_lo_tie_success", "intermediaries.pc_signposts_per_day"))
 @ON_OFF
 def test_s47_locality_officer_builds_gp_community_links(paired, mechanism):
     """Scenario S47 with SF21's urban half (grade B; 000:80-81, 92, 116, 120). An urban
@@ -71,6 +78,10 @@ def test_s47_locality_officer_builds_gp_community_links(paired, mechanism):
         paired("S47", scenario, counterfactual, gp_vcse_ties, "higher").expect("on")
 
 
+@pytest.mark.fact("S48", grade="B", nature="partly by construction",
+    why=("The emergency switches the council's mobilisation on; how many residents are helped "
+         "depends on who is vulnerable and on volunteers' free hours."),
+    depends=("intermediaries.p_lo_tie_success", "intermediaries.pc_signposts_per_day"))
 @ON_OFF
 def test_s48_parish_council_mobilises_the_village(paired, mechanism):
     """Scenario S48 with SF21's rural half (grade B; 000:79, 86, 121). With no formal
@@ -92,6 +103,10 @@ def test_s48_parish_council_mobilises_the_village(paired, mechanism):
            "higher").expect(mechanism)
 
 
+@pytest.mark.fact("SF21", grade="B", nature="partly by construction",
+    why=("The emergency event switches the council's mobilisation on (000:86); how many are "
+         "helped is emergent."),
+    depends=("intermediaries.p_lo_tie_success", "intermediaries.pc_signposts_per_day"))
 @ON_OFF
 def test_sf21_rural_village_mobilises(paired, mechanism):
     """SF21, mobilisation (grade B; 000:79-87, 116). In the rural village, community
@@ -115,6 +130,10 @@ def unmet_days_per_1000_limited_a_lot(run) -> float:
     return 1000 * float(run.summary["unmet_days_per_resident_by_limitation_2"])
 
 
+@pytest.mark.fact("SF21", grade="B", nature="emergent",
+    why=("Both places run the same daily help seeking, link-worker hours, groups and "
+         "intermediaries; distance, awareness and the absence of local groups decide it."),
+    depends=("intermediaries.p_lo_tie_success", "intermediaries.pc_signposts_per_day"))
 def test_sf21_village_is_not_better_served_in_normal_times(paired):
     """SF21 context (grade B; 000:79-87, 116). In normal times the village has no formal
     infrastructure, its GP is 6 miles away and nobody links it to health: its most vulnerable
@@ -131,6 +150,10 @@ def test_sf21_village_is_not_better_served_in_normal_times(paired):
     assert c.mean_difference >= 0 and c.ci_high > 0, str(c)
 
 
+@pytest.mark.fact("SF21", grade="B", nature="partly by construction",
+    why=("The council's 3-day lag against the estate's 35-day response-cell lag are "
+         "parameters; whether anyone is taken on then is emergent."),
+    depends=("intermediaries.p_lo_tie_success", "intermediaries.pc_signposts_per_day"))
 def test_sf21_village_mobilises_faster_in_a_lockdown(paired):
     """SF21 (grade B; 000:79-87): in the pandemic the village's parish council leafleted every
     household "just before the lockdown" and set up its buddy scheme (000:86), while the
@@ -144,6 +167,9 @@ def test_sf21_village_mobilises_faster_in_a_lockdown(paired):
     assert c.holds, str(c)
 
 
+@pytest.mark.fact("SF21", grade="B", nature="emergent",
+    why=("Daily referrals and their acceptance, in both places."),
+    depends=("intermediaries.p_lo_tie_success", "intermediaries.pc_signposts_per_day"))
 @ON_OFF
 def test_sf21_rural_mobilisation_has_no_link_to_health(paired, mechanism):
     """SF21, links to health (grade B; 000:79-87, 116). The village's mobilisation has no

@@ -23,6 +23,11 @@ def utilisation_after_call(run) -> float:
     return float(ts.loc[ts["day"].between(31, 120), "frac_volunteer_utilisation"].mean())
 
 
+@pytest.mark.fact("SF1", grade="A", nature="emergent",
+    why=("Applications wait for organisations' fixed daily processing capacity, which runs in "
+         "both arms; the surge only raises applications, and the backlog and utilisation "
+         "follow."),
+    depends=("volunteers.goodwill_decay_waiting", "volunteers.latent_share"))
 @ON_OFF
 def test_sf1_surge_outruns_onboarding(paired, mechanism):
     """SF1 (grade A; 003:30, 224, 226). Under a surge recruitment campaign with fixed
@@ -40,6 +45,11 @@ def test_sf1_surge_outruns_onboarding(paired, mechanism):
     paired("SF1", scenario, BASELINE, "max_n_vol_backlog", "higher").expect(mechanism)
 
 
+@pytest.mark.fact("SF2", grade="A", nature="partly by construction",
+    why=("The time to the first response echoes the configured lags (14 vs 35 days); the times "
+         "to first support, for shielded residents and for everyone, are its emergent "
+         "consequences."),
+    depends=("emergency.mobilisation_lag_days_unprepared", "emergency.response_per_1000_per_day"))
 @ON_OFF
 def test_sf2_preparedness_shortens_mobilisation(paired, mechanism):
     """SF2 (grade A; 003:32, 95, 103-105; cf. 000:132). With a pre-existing emergency
@@ -61,6 +71,12 @@ def test_sf2_preparedness_shortens_mobilisation(paired, mechanism):
         paired("SF2", prepared, LOCKDOWN, metric, "lower").expect(mechanism)
 
 
+@pytest.mark.fact("SF4", grade="B", nature="by construction",
+    why=("The stand-down event moves hospital volunteers out of the hospital: their hospital "
+         "tasks stop because the event stops them, and the community share rises by the same "
+         "arithmetic."),
+    depends=("volunteers.share_apply_to_hospital",
+             "volunteers.hospital_applications_per_day_per_10k"))
 @ON_OFF
 def test_sf4_stand_down_moves_effort_to_communities(paired, mechanism):
     """SF4 (grade B; 003:38, 146). When hospital volunteers are stood down, in-hospital
@@ -85,6 +101,10 @@ def quarter_onboarding_capacity() -> list[str]:
             for k in ("formal_charity", "community_group", "mutual_aid", "lio")]
 
 
+@pytest.mark.fact("SF5", grade="A", nature="emergent",
+    why=("Goodwill decays every day a volunteer waits, in both arms; less processing capacity "
+         "means longer waits, and the extra dropouts follow."),
+    depends=("volunteers.goodwill_decay_waiting", "volunteers.latent_share"))
 @ON_OFF
 def test_sf5_longer_waits_lose_volunteers(paired, mechanism):
     """SF5 (grade A; 003:39, 162-164, 277). A longer wait from sign-up to first task leads to
@@ -101,6 +121,9 @@ def test_sf5_longer_waits_lose_volunteers(paired, mechanism):
            "higher").expect(mechanism)
 
 
+@pytest.mark.fact("SF7", grade="C", nature="by construction",
+    why=("With a passport a placed volunteer is never retrained: the event sets retrainings to "
+         "zero."))
 @ON_OFF
 def test_sf7_passporting_avoids_repeat_onboarding(paired, mechanism):
     """SF7 (grade C, expectation only; 003:248-254). With a volunteer passport, volunteers
@@ -115,6 +138,10 @@ def test_sf7_passporting_avoids_repeat_onboarding(paired, mechanism):
     paired("SF7", scenario, BASELINE, "vol_retrainings", "lower").expect(mechanism)
 
 
+@pytest.mark.fact("SF12", grade="A", nature="partly by construction",
+    why=("Mutual aid groups can form only while an emergency is active, so the baseline arm "
+         "has none by construction; where and when they form depends on social capital."),
+    depends=("groups.mag_formation_per_unit_per_day", "emergency.p_crisis_tie_per_week"))
 @ON_OFF
 def test_sf12_mutual_aid_groups_emerge_unprompted(paired, mechanism):
     """SF12, first part (grade A; 003:67, 70, 192, 266; 000:118). Mutual aid groups emerge in
@@ -135,6 +162,10 @@ def mutual_aid_placements_outside_referrals(run) -> float:
     return s["mutual_aid_placements"] - s["mutual_aid_placements_from_health"]
 
 
+@pytest.mark.fact("SF12", grade="A", nature="emergent",
+    why=("Mutual aid groups take whoever approaches; the split of their placements by route is "
+         "not set by any parameter."),
+    depends=("groups.mag_formation_per_unit_per_day", "emergency.p_crisis_tie_per_week"))
 @ON_OFF
 def test_sf12_mutual_aid_mostly_outside_formal_referrals(paired, mechanism):
     """SF12, second part (grade A; 003:192, 266; 000:118). Most mutual aid activity has no
@@ -157,6 +188,10 @@ def ties_gained_days_30_to_150(run) -> float:
     return float(ties[150] - ties[30])
 
 
+@pytest.mark.fact("SF15", grade="A", nature="partly by construction",
+    why=("Crisis ties are only drawn while the response is mobilised (switched on by the "
+         "emergency); the locality officer's ties to new mutual aid groups are emergent."),
+    depends=("groups.mag_formation_per_unit_per_day", "emergency.p_crisis_tie_per_week"))
 @ON_OFF
 def test_sf15_crisis_accelerates_integration(paired, mechanism):
     """SF15 (grade A; 003:61, 308-314; 000:132). Cross-sector ties form faster during the
@@ -173,6 +208,10 @@ def test_sf15_crisis_accelerates_integration(paired, mechanism):
     paired("SF15", scenario, BASELINE, ties_gained_days_30_to_150, "higher").expect(mechanism)
 
 
+@pytest.mark.fact("5.3-volunteer-supply", grade="-", nature="emergent",
+    why=("Response-cell volunteers need a free hour each week after group tasks and ties, so "
+         "the call to action could change the response; it does not at default settings."),
+    depends=("emergency.response_per_1000_per_day",))
 @ON_OFF
 def test_boundary_volunteer_supply_not_binding(paired, mechanism):
     """Boundary fact 5.3 (003:30, 224). In the Covid emergency volunteer supply was not the
