@@ -13,7 +13,8 @@ tests/validation/robustness.py and tests/validation/README.md).
 
 Results go to ``tests/validation/robustness.json`` (merged by fact: facts not run keep their
 entry; the suite's results table reads it) and, unless ``--no-docs``, into the "Robustness"
-section of ``docs/validation.md`` (between its markers).
+section of ``docs/validation.md`` (between its markers), and refreshes the summary line of the
+results table in tests/validation/README.md.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ sys.path.insert(0, str(VALIDATION))
 
 import robustness as rb  # noqa: E402
 from paired import RunCache  # noqa: E402
+import results_table  # noqa: E402
 from results_table import _write_atomic  # noqa: E402
 
 JSON_PATH = VALIDATION / "robustness.json"
@@ -126,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
                                         sort_keys=True) + "\n")
     if not a.no_docs:
         write_docs(merged, meta["last_run"])
+        if results_table.RESULTS_JSON.exists():  # the suite's summary line counts robust facts
+            old_results = json.loads(results_table.RESULTS_JSON.read_text())
+            results_table.write(results_table.merge(old_results, {}))
     print(rb.render(merged))
     print(json.dumps(meta["last_run"], indent=1))
     return 0
