@@ -165,6 +165,10 @@ OUTCOME_WORDS = {"on": {"passed": "reproduced", "failed": "**not reproduced**",
                          "skipped": "skipped"}}
 
 
+def _outcome(mechanism: str, outcome: str) -> str:
+    return OUTCOME_WORDS["off" if mechanism == "off" else "on"].get(outcome, outcome)
+
+
 def render(results: dict) -> str:
     """The README's results section: the summary line and one row per test."""
     s = results["summary"]
@@ -200,9 +204,8 @@ def render(results: dict) -> str:
         metrics = "; ".join(f"{c['metric']} ({c['direction']})" for c in comps)
         on_cell = "; ".join(_comparison_cell(c) for c in on["comparisons"]) if on else "-"
         off_cell = "; ".join(_comparison_cell(c) for c in off["comparisons"]) if off else "-"
-        verdict = ", ".join(
-            f"{mech or 'on'}: {OUTCOME_WORDS['off' if mech == 'off' else 'on'].get(r['outcome'], r['outcome'])}"
-            for mech, r in sorted(t["runs"].items(), key=lambda kv: kv[0] != "on"))
+        verdict = ", ".join(f"{mech or 'on'}: {_outcome(mech, r['outcome'])}"
+                            for mech, r in sorted(t["runs"].items(), key=lambda kv: kv[0] != "on"))
         order = min(_fact_order(f["id"]) for f in t["facts"])
         rows.append((order, name, f"| {facts} | `{name}` | {nature} | {metrics} | {on_cell} | "
                                   f"{off_cell} | {verdict} |"))
