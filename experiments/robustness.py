@@ -80,7 +80,8 @@ def run(facts: list[str], n_draws: int, replicates: int, jobs: int, folder: Path
                   "replicates": replicates, "n_draws": len(rs), "held": held,
                   "share": held / len(rs) if rs else float("nan"),
                   "robust": bool(rs) and held / len(rs) >= rb.ROBUST_SHARE,
-                  "ci_held": sum(r["ci_holds"] for r in rs), "draws": rs}
+                  "ci_held": sum(r["ci_holds"] for r in rs), "draws": rs,
+                  "cpu_seconds": round(cpu[f], 1)}  # runs shared with facts before it: free
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     me = resource.getrusage(resource.RUSAGE_SELF)
     meta = {"draws": n_draws, "replicates": replicates, "lhs_seed": rb.LHS_SEED,
