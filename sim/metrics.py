@@ -12,7 +12,8 @@ import pandas as pd
 
 from sim import kernels
 from sim.agents.emergency_actors import ACTOR_NAMES
-from sim.state import ONS4, Need, Pathway, VolunteerState
+from sim.agents.organisations import GroupKind
+from sim.state import ONS4, SUPPORTED, Need, Pathway, VolunteerState
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -59,6 +60,7 @@ FLOWS = (
     "new_vol_applications_processable", "new_vol_first_tasks", "sum_vol_days_to_first_task",
     "new_vol_redeployed", "sum_vol_days_to_redeploy", "new_vol_goodwill_lost_waiting",
     "new_vol_goodwill_lost_idle", "new_vm_scale_up_cost",
+    "new_referrals_declined_full",
 )
 CUMULATIVE = (
     "new_need_onsets", "new_gp_consultations", "new_gp_consultations_nonmedical",
@@ -117,12 +119,17 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     row["n_lw_hours_available"] = sum(lw.budget_today for lw in model.link_workers)
     offered = pop.vhours_offer[on_duty]
     row["n_vol_hours_offered_per_week"] = float(offered.sum(dtype=np.float64))
-    n_open = n_listed = n_clients = 0
+    n_open = n_listed = n_clients = n_mag_clients = n_no_inclusion = n_no_inclusion_members = 0
     for g in model.groups:
         n_clients += g.n_clients
         if g.is_open:
             n_open += 1
             n_listed += bool(g.on_directory)
+            if g.kind is GroupKind.MUTUAL_AID:
+                n_mag_clients += g.n_clients
+            if not g.params.accepts_complex and g.kind is not GroupKind.LIO:
+                n_no_inclusion += g.n_clients
+                n_no_inclusion_members += g.n_clients - g.n_disruptive
     row["n_mutual_aid_groups_open"] = sum(g.is_open and g.kind.value == "mutual_aid"
                                           for g in model.groups)
     row["n_groups_suspended"] = sum(g.is_open and g.distanced for g in model.groups)
@@ -130,6 +137,9 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     row["n_groups_open"] = n_open
     row["n_groups_listed"] = n_listed
     row["n_group_clients"] = n_clients
+    row["n_mutual_aid_clients"] = n_mag_clients
+    row["n_clients_without_inclusion"] = n_no_inclusion
+    row["n_member_clients_without_inclusion"] = n_no_inclusion_members
     orgs = model.organisations
     n_entries = n_right = 0
     for lw in model.link_workers:
@@ -260,6 +270,11 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
                                          if s["vol_tasks"] else float("nan"))
         s["vol_retrainings"] = int(ts["new_vol_retrained"].sum())
         s["group_disruptions"] = int(ts["new_group_disruptions"].sum())
+        s["referrals_declined_full"] = int(ts["new_referrals_declined_full"].sum())
+        s["mutual_aid_client_days"] = int(ts["n_mutual_aid_clients"].sum())
+        s["client_days_without_inclusion"] = int(ts["n_clients_without_inclusion"].sum())
+        s["member_client_days_without_inclusion"] = int(
+            ts["n_member_clients_without_inclusion"].sum())
         s["emergency_responses"] = int(ts["new_emergency_responses"].sum())
         s["joint_work_cases"] = int(ts["new_joint_work_cases"].sum())
         s["joint_work_ties_formed"] = int(ts["new_joint_work_ties"].sum())
@@ -318,6 +333,7 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
                                 if model.emergency_start >= 0 else -1)
     s.update(_emergency_actor_summary(model, ts))
     s["emergency_days_to_community_support"] = _days_to_community_support(model, ts)
+    s["shielded_days_to_first_support"] = model.shielding.days_to_first_support()
     s.update(_grant_summary(model))
     s.update(model.evaluation.summary())
     return s
@@ -441,3 +457,37 @@ def _volunteer_management_summary(ts: pd.DataFrame) -> dict:
     out["vol_surge_ratio"] = ratio
     out["vol_surge_ratio_28d"] = ratio_28d
     return out
+
+
+class ShieldingWatch:
+    """Residents told to shield and the day each first had support while shielding lasted
+    (``shielded_days_to_first_support``); ``observe`` runs at the end of every output day."""
+
+    def __init__(self) -> None:
+        self.shielded = np.zeros(0, np.int64)  # residents told to shield, once known
+        self.first_support = np.zeros(0, np.int64)  # model day of first support, -1 none yet
+        self.days = (-1, -1)  # first and last model day with shielding in force
+
+    def observe(self, model: CommunityModel) -> None:
+        pop, day = model.pop, model.day
+        if not self.shielded.size:
+            if not pop.shielded.any():
+                return
+            self.shielded = np.flatnonzero(pop.shielded)
+            self.first_support = np.full(self.shielded.size, -1, np.int64)
+            self.days = (day, day)
+        elif not pop.shielded.any():
+            return
+        self.days = (self.days[0], day)
+        new = (self.first_support < 0) & np.isin(pop.pathway[self.shielded], SUPPORTED)
+        self.first_support[new] = day
+
+    def days_to_first_support(self) -> float:
+        """Mean days from the start of shielding to a shielded resident's first day in
+        support, counting those never supported while shielding lasted as supported on its
+        last day (a restricted mean); NaN without shielding."""
+        if not self.shielded.size:
+            return float("nan")
+        start, end = self.days
+        first = np.where(self.first_support >= 0, self.first_support, end)
+        return float((first - start).mean())

@@ -106,6 +106,7 @@ class CommunityModel(mesa.Model):
         self.redeployable_hospital = np.zeros(0, np.int64)  # stood-down, willing to redeploy
         self.joint_cases_today: list[tuple[int, int]] = []  # (practice, organisation)
         self.joint_ties: dict[tuple[int, int], int] = {}  # tie from joint work -> last case
+        self.shielding = metrics.ShieldingWatch()  # shielded residents' first support
         self.processing_multiplier = 1.0  # volunteer-management scale-up (emergency response)
         self.day0 = 0  # model day on which output day 0 falls (the end of the burn-in)
         self.burning_in = False
@@ -361,6 +362,8 @@ class CommunityModel(mesa.Model):
         wellbeing.update(self)
         self.pop.unmet_days += self.pop.unmet()
         self.evaluation.step()
+        if self.started:
+            self.shielding.observe(self)
         if self.cfg.run.collect and self.started:
             self.rows.append(metrics.daily_row(self))
 
@@ -546,12 +549,15 @@ class CommunityModel(mesa.Model):
             if from_health:
                 self.count("new_referrals_result_stale")
             return "stale"
+        full = from_health and not group.has_room()
         if group.online:
             result = self._offer_online(i, group)
         else:
             result = group.offer(i) if self._attends(i, group) else "not_reached"
         if from_health:
             self.count(f"new_referrals_result_{'declined' if result == 'not_reached' else result}")
+            if full and result == "declined":
+                self.count("new_referrals_declined_full")
         if result == "accepted":
             pop = self.pop
             if group.kind is GroupKind.MUTUAL_AID:

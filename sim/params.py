@@ -266,7 +266,8 @@ class HelpSeekingParams:
     weight_group: float = param(0.35, "channel weight: a group the resident knows",
                                 "004:361", lo=0)
     weight_intermediary: float = param(0.5, "channel weight: hub, locality officer or parish "
-                                            "council (if present)", "000:80-86", lo=0)
+                                            "council (if present)", "000:80-86", lo=0,
+                                       plausible=(0.25, 1.0))
     gp_distance_halving_miles: float = param(
         4.0, "GP consultations, and attendance at off-site destinations, halve per this many "
              "miles (poor transport)", "000:34, 002:166", lo=0.01, unit="miles")
@@ -278,7 +279,8 @@ class HelpSeekingParams:
         0.3, "chance one tie who is an active volunteer helps a resident who asks", "003:67")
     informal_support_days: int = count(10, "days informal help lasts", lo=1)
     p_signposted_to_lw: float = prob(0.2, "chance an intermediary signposts to a link worker "
-                                          "(if it has a tie to one)", "004:370-376")
+                                          "(if it has a tie to one)", "004:370-376",
+                                     plausible=(0.1, 0.4))
     p_statutory_referral_per_day: float = prob(
         0.0005, "daily chance social care, community services or hospital refer a resident "
                 "in unmet moderate/complex need", "004:362-369")
@@ -301,7 +303,7 @@ class GPParams:
     engagement_max_hi: float = prob(0.10, "highest long-run practice engagement",
                                     "004:342; calibrated to the referral mix, 004:359-370")
     engagement_ramp_days: float = param(180.0, "time scale of GP engagement ramp-up",
-                                        "004:340-342", lo=1, unit="days")
+                                        "004:340-342", lo=1, unit="days", plausible=(90, 365))
     p_signpost_tied_group: float = prob(0.3, "chance a raised need not referred is signposted "
                                              "to a VCSE group the practice knows", "000:97")
     share_vcse_degree_0: float = prob(0.05, "share of practices with no VCSE tie")
@@ -351,7 +353,8 @@ class LinkWorkerParams:
     hidden_need_extra_days: int = count(21, "extra support days when a hidden need surfaces",
                                         "004:420")
     p_complex_beyond_scope: float = prob(0.4, "chance a complex client is beyond the link "
-                                              "worker's scope and handed back", "004:318, 004:412")
+                                              "worker's scope and handed back", "004:318, 004:412",
+                                              plausible=(0.2, 0.6))
     reescalation_pathway: bool = param(False, "a fast route back into statutory care exists "
                                               "(false: hand-backs bounce)", "002:370, 002:380")
     statutory_support_days: int = count(60, "days of statutory support after re-escalation",
@@ -363,7 +366,7 @@ class LinkWorkerParams:
                                                "choosing (prefers large, stable)", "000:118", lo=0)
     specialist_outreach_per_day: int = count(
         2, "residents of its target group a specialist link worker reaches out to per day",
-        "assumption; 002:364, 004:524")
+        "assumption; 002:364, 004:524", plausible=(1, 4))
     salary_per_year: float = param(34000.0, "salary (cost metric)", "002:160", lo=0, unit="GBP")
 
 
@@ -441,15 +444,16 @@ class GroupParams:
     lio: GroupKindParams = field(default_factory=_lio)
     p_accept_complex_without_inclusion: float = prob(
         0.3, "chance a group without inclusion capacity takes a complex client anyway "
-             "(and is disrupted)", "002:364-368")
+             "(and is disrupted)", "002:364-368", plausible=(0.1, 0.5))
     disruption_capacity_loss: float = prob(0.2, "share of places lost while a disruptive "
-                                                "placement lasts", "002:368")
+                                                "placement lasts", "002:368", plausible=(0.1, 0.3))
     p_closure_per_year: float = prob(0.04, "yearly chance an open group stops for reasons "
-                                           "other than money (provision churn)", "002:244")
+                                           "other than money (provision churn)", "002:244",
+                                           plausible=(0.02, 0.08))
     reserve_floor_months: float = param(
         1.0, "below this many months of core funding in reserve a group takes new clients "
              "only up to what its income pays for (it cuts back before it closes)",
-        "assumption; 002:244, 004:628", lo=0, hi=120, unit="months")
+        "assumption; 002:244, 004:628", lo=0, hi=120, unit="months", plausible=(0.5, 3.0))
     mag_formation_per_unit_per_day: float = prob(
         0.2, "highest daily chance a mutual aid group forms in a unit (times social capital "
              "and the pull of fresh unmet need among neighbours)", "assumption; 003:67, 003:190",
@@ -479,7 +483,7 @@ class GroupParams:
 @dataclass
 class VolunteerParams:
     latent_share: float = prob(0.2, "share of adults willing to volunteer if asked",
-                               "003:29, 003:222")
+                               "003:29, 003:222", plausible=(0.1, 0.3))
     p_apply_per_day: float = prob(0.0002, "daily chance a latent volunteer applies (normal "
                                           "times)")
     campaign_multiplier: float = param(1.0, "multiplier on applications (set by a surge "
@@ -488,7 +492,7 @@ class VolunteerParams:
                                           "centre (LIO) rather than a local group", "003:160")
     share_apply_to_hospital: float = prob(0.1, "share of applications made to the hospital "
                                                "trust's volunteer service (where there is one)",
-                                          "assumption; 003:38, 003:146")
+                                          "assumption; 003:38, 003:146", plausible=(0.05, 0.2))
     hospital_vm_hours_per_week_per_10k: float = param(
         3.0, "volunteer-management hours a week of the hospital trust's volunteer service, per "
              "10,000 residents", "assumption; 003:236", lo=0, unit="hours/week/10k",
@@ -530,7 +534,8 @@ class VolunteerParams:
     response_hours_per_week: float = param(1.0, "hours a week a response-cell volunteer gives "
                                                 "one resident (a weekly delivery of food or "
                                                 "medicines, a call)",
-                                           "assumption; 003:316", lo=0, hi=80, unit="hours")
+                                           "assumption; 003:316", lo=0, hi=80, unit="hours",
+                                           plausible=(0.5, 2.0))
     hospital_task_hours: float = param(2.0, "hours of an in-hospital volunteer shift",
                                        "assumption", lo=0, hi=24, unit="hours")
     passporting: bool = param(False, "checks and training recognised across organisations",
@@ -596,10 +601,11 @@ class IntermediaryParams:
         32.0, "officer's partnership hours per attempt to bring a group onto the directory or "
               "tie the practice to a group ('that stuff takes time')", "assumption; 000:92",
         lo=0.1, hi=10000, unit="hours", plausible=(16.0, 64.0))
-    p_lo_tie_success: float = prob(0.5, "chance such an attempt succeeds", "000:92")
+    p_lo_tie_success: float = prob(0.5, "chance such an attempt succeeds", "000:92",
+                                   plausible=(0.3, 0.7))
     lo_signposts_per_day: int = count(4, "residents a locality officer can help per day")
     pc_signposts_per_day: int = count(3, "residents a parish council can help per day",
-                                      "000:121")
+                                      "000:121", plausible=(2, 5))
     pc_key_individuals: int = count(2, "key people the parish-council response rests on",
                                     "000:86, 000:121", lo=0)
     p_pc_key_individual_lost_per_year: float = prob(0.1, "yearly chance one key person stops",
@@ -619,7 +625,8 @@ class IntermediaryParams:
              "leaflets every household in an emergency", "assumption; 000:86")
     pc_mobilisation_lag_days: int = count(
         3, "days from an emergency's start to the parish council's buddy scheme (the village "
-           "leafleted every household just before lockdown)", "assumption; 000:86")
+           "leafleted every household just before lockdown)", "assumption; 000:86",
+        plausible=(1, 7))
     hub_signposts_per_day: int = count(0, "place-based hub front-door capacity (0: no hub)",
                                        "003:168-170")
 

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 from support import BARE_ORGANISATIONS, QUIET, set_keys, write_world
 
 from sim.model import CommunityModel
 from sim.params import Config
+
+
+def pytest_configure(config):
+    """The validation suite writes its results table from the controlling process, which
+    under pytest-xdist loads this conftest but not tests/validation/conftest.py."""
+    sys.path.append(str(Path(__file__).parent / "validation"))
+    import results_table
+
+    results_table.register(config)
 
 
 @pytest.fixture

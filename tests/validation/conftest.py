@@ -1,4 +1,6 @@
-"""Fixtures of the validation suite: one run cache per session, shared by xdist workers."""
+"""Fixtures of the validation suite: one run cache per session, shared by xdist workers; each
+test's fact markers and comparisons recorded for the generated results table
+(``results_table.py``, registered from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import os
 
 import pytest
 from paired import Comparison, RunCache, compare
+from results_table import fact_markers
 
 
 @pytest.fixture(scope="session")
@@ -18,15 +21,25 @@ def run_cache(tmp_path_factory) -> RunCache:
     return RunCache(root / "validation-runs")
 
 
+@pytest.fixture(autouse=True)
+def _record_fact_markers(request):
+    """The test's ``fact`` markers, for the results table (sent to the controlling process
+    with the test's report)."""
+    marks = fact_markers(request.node)
+    if marks:
+        request.node.user_properties.append(("fact_markers", marks))
+
+
 @pytest.fixture
-def paired(run_cache):
+def paired(run_cache, request):
     """``paired(fact, scenario, counterfactual, metric, direction, **options)`` ->
     :class:`paired.Comparison` (see :func:`paired.compare`). Each verdict is printed, so
-    ``pytest tests/validation -rA`` shows them all."""
+    ``pytest tests/validation -rA`` shows them all, and recorded for the results table."""
 
     def run(*args, **kwargs) -> Comparison:
         comparison = compare(run_cache, *args, **kwargs)
         print(comparison, end="\n\n")
+        request.node.user_properties.append(("comparison", comparison.record))
         return comparison
 
     return run

@@ -31,13 +31,8 @@ from filelock import FileLock, Timeout
 from scipy import stats
 
 import sim
-from sim import metrics
-from sim.agents.organisations import GroupKind
-from sim.burn_in import build_model
 from sim.experiments.compare import mean_ci
-from sim.model import CommunityModel
 from sim.params import Config
-from sim.state import SUPPORTED
 
 REPLICATES = 10
 CONFIDENCE = 0.95
@@ -88,104 +83,19 @@ def config_key(cfg: Config) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-HEALTH_SOURCES = ("gp", "link_worker")
-
-
-class Observer:
-    """Figures the summary does not hold, observed while the model runs:
-
-    - ``mutual_aid_groups_formed``: mutual aid groups that formed during the run;
-    - ``mutual_aid_client_days``: client-days of support given by mutual aid groups;
-    - ``mutual_aid_placements`` and ``mutual_aid_placements_from_health``: residents taken on
-      by a mutual aid group, in all and when referred by a GP or link worker (the formal
-      referral counts, ``new_referrals_result_*``, see only the latter);
-    - ``referrals_declined_full``: GP and link-worker referrals declined because the
-      destination had no room (destination overload);
-    - ``client_days_without_inclusion``: client-days (attendance) in groups without
-      inclusion capacity, and ``member_client_days_without_inclusion`` the same for their other
-      members (every client but the complex ones placed there anyway);
-    - ``shielded_days_to_first_support``: mean days from the start of shielding to a shielded
-      resident's first day in support, counting those never supported while shielding
-      lasted as supported on its last day (a restricted mean; NaN without shielding).
-    """
-
-    def __init__(self, model: CommunityModel):
-        self.model = model
-        self.counts = dict.fromkeys(
-            ("mutual_aid_client_days", "mutual_aid_placements",
-             "mutual_aid_placements_from_health", "referrals_declined_full",
-             "client_days_without_inclusion", "member_client_days_without_inclusion"), 0)
-        self._offer = model.offer_to_group
-        model.offer_to_group = self._counted_offer  # every referral goes through this method
-        self._shielded = np.zeros(0, np.int64)  # residents told to shield, once known
-        self._shielding_days = (-1, -1)  # first and last day with shielding in force
-        self._first_support = np.zeros(0, np.int64)
-
-    def _counted_offer(self, i: int, g: int, source: str, keep_pathway: bool = False) -> str:
-        group = self.model.organisations[g]
-        full = group.is_open and not group.has_room()
-        result = self._offer(i, g, source, keep_pathway)
-        from_health = source in HEALTH_SOURCES
-        c = self.counts
-        c["referrals_declined_full"] += from_health and full and result == "declined"
-        if result == "accepted" and group.kind is GroupKind.MUTUAL_AID:
-            c["mutual_aid_placements"] += 1
-            c["mutual_aid_placements_from_health"] += from_health
-        return result
-
-    def after_day(self) -> None:
-        c = self.counts
-        self._watch_shielded()
-        for g in self.model.groups:
-            if not g.is_open:
-                continue
-            if g.kind is GroupKind.MUTUAL_AID:
-                c["mutual_aid_client_days"] += g.n_clients
-            if not g.params.accepts_complex and g.kind is not GroupKind.LIO:
-                c["client_days_without_inclusion"] += g.n_clients
-                c["member_client_days_without_inclusion"] += g.n_clients - g.n_disruptive
-
-    def _watch_shielded(self) -> None:
-        pop, day = self.model.pop, self.model.day
-        if not pop.shielded.any():
-            return
-        if not self._shielded.size:
-            self._shielded = np.flatnonzero(pop.shielded)
-            self._first_support = np.full(self._shielded.size, -1, np.int64)
-            self._shielding_days = (day, day)
-        self._shielding_days = (self._shielding_days[0], day)
-        new = (self._first_support < 0) & np.isin(pop.pathway[self._shielded], SUPPORTED)
-        self._first_support[new] = day
-
-    def figures(self) -> dict:
-        start, end = self._shielding_days
-        first = np.where(self._first_support >= 0, self._first_support, end)
-        return self.counts | {
-            "mutual_aid_groups_formed": sum(g.kind is GroupKind.MUTUAL_AID
-                                            and g.opened_day > self.model.day0
-                                            for g in self.model.groups),
-            "shielded_days_to_first_support": float((first - start).mean())
-            if self._shielded.size else float("nan")}
-
-
-def run_observed(cfg: Config, burn_in_cache: Path | None = None
-                 ) -> tuple[dict, pd.DataFrame]:
-    """Run ``cfg`` as :func:`sim.run` does; return its summary, with the
-    :class:`Observer`'s figures added, and its daily table."""
-    model = build_model(cfg, burn_in_cache)  # arms that differ only in events share it
-    observer = Observer(model)
-    for _ in range(cfg.run.days):
-        model.step()
-        observer.after_day()
-    ts = model.timeseries()
-    summary = metrics.summary(model, ts) | observer.figures()
-    summary["scenario"] = model.cfg.scenario.name
-    return summary, ts
+def run_outputs(cfg: Config, burn_in_cache: Path | None = None) -> tuple[dict, pd.DataFrame]:
+    """Run ``cfg`` with :func:`sim.run` (arms that differ only in events share a burnt-in
+    state through ``burn_in_cache``); return its summary and daily table: the contents of
+    ``summary.json`` and ``timeseries.parquet``, nothing read from the model's internals."""
+    result = sim.run(cfg, burn_in_cache=burn_in_cache)
+    return result.summary, result.timeseries
 
 
 @dataclass
 class Run:
-    """One replicate's outcome: its summary and (read on first use) its daily table."""
+    """One replicate's outcome: its summary and (read on first use) its daily table. A
+    metric function of a run may read only these two (``summary.json`` keys and
+    ``timeseries.parquet`` columns); the suite checks it (test_outputs_only.py)."""
 
     summary: dict
     timeseries_path: Path
@@ -214,7 +124,7 @@ class RunCache:
         summary_path, ts_path = stem.with_suffix(".json"), stem.with_suffix(".parquet")
         with self._lock(cfg):
             if not summary_path.exists():
-                summary, ts = run_observed(cfg, self.folder / ".burn_in")
+                summary, ts = run_outputs(cfg, self.folder / ".burn_in")
                 ts.to_parquet(ts_path)
                 tmp = stem.with_suffix(".tmp")
                 tmp.write_text(json.dumps(summary, default=lambda v: v.item()))  # numpy scalars
@@ -298,6 +208,12 @@ class Comparison:
                                  f"scenario {x.tolist()}, counterfactual {y.tolist()}")
         self.mean_difference = float(x.mean() - y.mean())
         self.ci_low, self.ci_high = bootstrap_ci(x, y, self.paired)
+        self.record = {  # what the results table shows; expect() adds the check made
+            "fact": self.fact, "metric": self.metric, "direction": self.direction,
+            "scenario": self.scenario, "counterfactual": self.counterfactual,
+            "paired": self.paired, "n": int(x.size), "mean_scenario": float(x.mean()),
+            "mean_counterfactual": float(y.mean()), "difference": self.mean_difference,
+            "ci_low": self.ci_low, "ci_high": self.ci_high, "holds": self.holds}
         if self.paired:
             sign = 1 if self.direction == "higher" else -1
             self.diffs = x - y
@@ -340,6 +256,7 @@ class Comparison:
         """``on``: the fact must hold. ``off`` (its mechanism switched off): the same check
         must not find the effect, which shows that the test fails without the mechanism."""
         _check_mechanism(mechanism)
+        self.record["check"] = "direction"
         if mechanism == "on":
             assert self.holds, f"stylised fact not reproduced\n{self}"
         else:
@@ -349,6 +266,7 @@ class Comparison:
     def expect_no_material_difference(self, mechanism: str, margin: float) -> None:
         """``on``: the CI lies within +-``margin``; ``off``: it does not."""
         _check_mechanism(mechanism)
+        self.record.update(check="within", margin=float(margin), within=self.within(margin))
         verdict = f"(margin +-{margin:.4g})\n{self}"
         if mechanism == "on":
             assert self.within(margin), f"material difference where none is expected {verdict}"

@@ -26,6 +26,9 @@ TAPER_COUNTY = ["topology=county", "topology.n_residents=3000", "topology.urban.
                 "scenario=tapered_grant", "run.days=1096"]
 
 
+@pytest.mark.fact("SF16", grade="A", nature="emergent",
+    why=("Declines come from daily offers meeting full or unaffordable groups."),
+    depends=("groups.reserve_floor_months", "groups.disruption_capacity_loss"))
 @ON_OFF
 def test_sf16_link_worker_upsurge_overloads_destinations(paired, mechanism):
     """SF16, against no expansion (grade A; 002:17, 302, 312; 004:328-330; 000:84). More link
@@ -43,6 +46,9 @@ def test_sf16_link_worker_upsurge_overloads_destinations(paired, mechanism):
            ).expect(mechanism)
 
 
+@pytest.mark.fact("SF16", grade="A", nature="emergent",
+    why=("Declines and unmet need come from daily offers meeting full or unaffordable groups."),
+    depends=("groups.reserve_floor_months", "groups.disruption_capacity_loss"))
 @ON_OFF
 def test_sf16_unbalanced_expansion_overloads_more_than_balanced(paired, mechanism):
     """SF16, against balanced expansion (grade A; 002:17, 302, 312; 004:328-330, 686-692).
@@ -65,6 +71,10 @@ DEEP_RESERVES = ["groups.formal_charity.reserve_months=1200",
                  "groups.community_group.reserve_months=1200"]
 
 
+@pytest.mark.fact("SF22", grade="A", nature="emergent",
+    why=("Yearly funding draws, daily spending, cut-backs and closures run in both arms; only "
+         "the spread of funding differs."),
+    depends=("groups.reserve_floor_months", "groups.p_closure_per_year"))
 @ON_OFF
 def test_sf22_funding_volatility_closes_groups(paired, mechanism):
     """SF22 (grade A; 002:244; 004:628; 000:117-118). Funding volatility: services start and
@@ -90,6 +100,13 @@ def test_sf22_funding_volatility_closes_groups(paired, mechanism):
 EIGHTEEN_MONTHS = ["topology=urban", "run.days=540"]
 
 
+@pytest.mark.fact("SF22", grade="A", nature="emergent",
+    why=("Groups spend down reserves and close when money runs out, in both arms; the cut only "
+         "lowers their income."),
+    depends=("groups.reserve_floor_months", "groups.p_closure_per_year"))
+@pytest.mark.fact("S23", grade="B", nature="emergent",
+    why=("As SF22: the cut lowers income; closures and the stale directory follow."),
+    depends=("groups.reserve_floor_months", "groups.p_closure_per_year"))
 @ON_OFF
 def test_sf22_core_funding_cut_closes_groups(paired, mechanism):
     """SF22 with scenario S23 (grade A; 002:234-244; 004:628). Cutting core funding of groups
@@ -108,6 +125,11 @@ def test_sf22_core_funding_cut_closes_groups(paired, mechanism):
            ).expect(mechanism)
 
 
+@pytest.mark.fact("SF23", grade="C", nature="partly by construction",
+    why=("The counterfactual never places a complex client in a group without inclusion "
+         "capacity, so it has no disruptions by construction; the members' loss of attendance "
+         "is a consequence."),
+    depends=("groups.p_accept_complex_without_inclusion", "groups.disruption_capacity_loss"))
 @ON_OFF
 def test_sf23_complex_referrals_disrupt_small_groups(paired, mechanism):
     """SF23 (grade C; 002:366-368). Referring high-need clients to small volunteer-led groups
@@ -130,6 +152,10 @@ def test_sf23_complex_referrals_disrupt_small_groups(paired, mechanism):
            ).expect(mechanism)
 
 
+@pytest.mark.fact("SF25", grade="A", nature="partly by construction",
+    why=("With the pathway a hand-back never bounces (hand_back_to_gp records none); the rise "
+         "in repeat referrals is emergent."),
+    depends=("link_worker.p_complex_beyond_scope",))
 @ON_OFF
 def test_sf25_no_reescalation_route_means_bouncing(paired, mechanism):
     """SF25 (grade A; 002:370; 004:242, 318, 412). Without a re-escalation pathway clients
@@ -170,6 +196,10 @@ NEW_SERVICE = ["topology.urban.link_workers=0",
                "params:{per_practice:1,practices:all}}"]
 
 
+@pytest.mark.fact("SF34", grade="B", nature="partly by construction",
+    why=("The ramp is a configured curve (gp.engagement_ramp_days); what it does to the "
+         "referral mix is emergent."),
+    depends=("gp.engagement_ramp_days",))
 @ON_OFF
 def test_sf34_gp_engagement_ramps_up_slowly(paired, mechanism):
     """SF34, engagement part only (grade B; 004:340-342, 398-402). GP engagement with social
@@ -196,6 +226,10 @@ def digital_reach_gap(run) -> float:
     return s["frac_reached_by_digital_0"] - s["frac_reached_by_digital_1"]
 
 
+@pytest.mark.fact("SF36", grade="B", nature="partly by construction",
+    why=("Specialists reach out to their target group by a configured daily number; whether "
+         "those contacts become support depends on need, capacity and destinations."),
+    depends=("link_worker.specialist_outreach_per_day",))
 @ON_OFF
 def test_sf36_specialist_link_workers_level_up_reach(paired, mechanism):
     """SF36 (grade B; 002:364; 004:524). Specialist link workers for an excluded group raise
@@ -220,6 +254,9 @@ def most_posts_ended_entering_an_earlier_year(run) -> float:
     return max(run.summary[f"tapered_grants_ended_entering_year_{y}"] for y in (1, 2, 3))
 
 
+@pytest.mark.fact("SF39", grade="C", nature="partly by construction",
+    why=("The taper schedule is configured; which grants end depends on the partners' money "
+         "each year."))
 @ON_OFF
 def test_sf39_taper_concentrates_risk_at_year_3_end(paired, mechanism):
     """SF39 (grade C; 004:171, 264, 686). With taper funding (statutory share 0/50/80 % in
@@ -242,6 +279,8 @@ COMMISSIONING_COUNTY = ["topology=county", "topology.n_residents=10000", "run.da
                         "scenario=agile_commissioning"]
 
 
+@pytest.mark.fact("S27", grade="-", nature="emergent",
+    why=("Reviews fund places where unmet demand is observed; reach decides the outcome."))
 @pytest.mark.xfail(strict=True, reason=(
     "not reproduced: the agile rule funds the unit with most unmet need per client place, "
     "which is always a rural parish with no local places; few residents reach the new group "

@@ -320,7 +320,7 @@ def test_sf15_crisis_accelerates_integration(paired, mechanism):
            ).expect(mechanism)
 
 
-@pytest.mark.fact("5.3", grade="A", nature="emergent",
+@pytest.mark.fact("5.3-volunteer-supply", grade="-", nature="emergent",
                   why="The actors' intake is the smaller of their coordination hours and the "
                       "volunteers with a free hour they can reach; at defaults the hours bind, "
                       "so the call to action fills the backlog, not the response.",

@@ -1,0 +1,70 @@
+"""Robustness of the reproduced grade-A/B facts (issue 11, deliverable 3).
+
+The full check (every grade-A/B fact, 20 Latin-hypercube draws, 3 replicates per arm) is
+``experiments/robustness.py``; it writes ``robustness.json``. It costs far more than the
+suite's budget (each draw needs its own burn-ins), so the suite checks (a) the draws and the
+stand-in ``paired`` fixture, (b) that every reproduced grade-A/B fact is robust in
+``robustness.json``, or is listed below as not robust or not yet run, and (c) a documented
+subset recomputed now - the first draws of SF34 - equals what the experiment recorded, so the
+file is the current code's.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import robustness as rb
+from facts import ROBUST_SHARE
+from paired import RunCache
+from results_table import RESULTS_JSON, ROBUSTNESS_JSON
+
+# Reproduced grade-A/B facts whose full robustness run has not been made yet (the check is
+# CPU-hours on two cores; run `python experiments/robustness.py --facts <id>` and remove it).
+PENDING = {"SF2", "SF12", "SF15", "SF16", "SF21", "SF22", "SF25", "SF36", "S23", "S47",
+           "S48"}
+# Reproduced grade-A/B facts that held in fewer than 80 % of their draws (divergences).
+NOT_ROBUST: dict[str, str] = {}
+SUBSET_FACT, SUBSET_DRAWS = "SF34", (0, 1, 2)
+
+
+def test_draws_are_a_latin_hypercube_over_the_plausible_ranges():
+    depends = ("volunteers.goodwill_decay_waiting", "intermediaries.pc_signposts_per_day")
+    draws = rb.draws(depends, 20)
+    assert draws == rb.draws(depends, 20)  # fixed seed
+    values = np.array([[float(o.split("=")[1]) for o in d] for d in draws])
+    (lo0, hi0), (lo1, hi1) = (rb.parameter(d).metadata["plausible"] for d in depends)
+    strata = np.floor((values[:, 0] - lo0) / (hi0 - lo0) * 20)
+    assert sorted(strata.astype(int)) == list(range(20))  # one draw per twentieth
+    assert ((lo1 <= values[:, 1]) & (values[:, 1] <= hi1)).all()
+    assert all(d[1].endswith(str(int(v))) for d, v in zip(draws, values[:, 1], strict=True))
+    arm = ["scenario=baseline", "volunteers.goodwill_decay_waiting=0"]
+    assert rb.with_draw(arm, draws[0]) == [*arm, draws[0][1]]  # the arm's own value wins
+
+
+def test_reproduced_grade_ab_facts_are_robust_or_listed():
+    results = json.loads(RESULTS_JSON.read_text())
+    facts = json.loads(ROBUSTNESS_JSON.read_text())["facts"]
+    reproduced = set(results["summary"]["grade_ab_reproduced"])
+    done = {k for k in reproduced if k in facts and facts[k]["n_draws"] == rb.N_DRAWS}
+    assert reproduced - done == PENDING - (PENDING - reproduced), "update PENDING"
+    assert not (done & PENDING), "a pending fact has been run: remove it from PENDING"
+    for k in sorted(done):
+        robust = facts[k]["held"] >= ROBUST_SHARE * facts[k]["n_draws"]
+        assert robust == (k not in NOT_ROBUST), (k, facts[k]["held"], facts[k]["n_draws"])
+
+
+@pytest.mark.slow
+def test_a_subset_recomputed_now_equals_the_recorded_draws(tmp_path):
+    recorded = json.loads(ROBUSTNESS_JSON.read_text())["facts"][SUBSET_FACT]
+    draws = rb.draws(recorded["depends"], rb.N_DRAWS)
+    by_draw = {r["draw"]: r for r in recorded["draws"]}
+    cache = RunCache(tmp_path)
+    for k in SUBSET_DRAWS:
+        now = rb.check_draw(SUBSET_FACT, draws[k], cache, recorded["replicates"])
+        then = by_draw[k]
+        assert now["overrides"] == then["overrides"]
+        assert now["holds"] == then["holds"], k
+        assert [c["difference"] for c in now["comparisons"]] == pytest.approx(
+            [c["difference"] for c in then["comparisons"]], rel=1e-12), k
