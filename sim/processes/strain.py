@@ -93,11 +93,12 @@ def _update_strain(model: CommunityModel, g: VCSEGroup) -> None:
 
 def affordable_staff(model: CommunityModel, g: VCSEGroup) -> float:
     """Paid staff (FTE) the group can pay for over the coming year: income after any cut,
-    plus reserves above their usual level, less running costs and the cost of the clients
-    it supports now; at most its establishment."""
+    less running costs and the cost of the clients it supports now, less what it takes to
+    rebuild reserves below their usual level within the year (reserves are a cushion for
+    notice and redundancy pay, not income to plan on); at most its establishment."""
     p = g.params
     income = g.annual_funding * (1.0 - g.funding_cut)
-    spendable = income + g.balance - income * p.reserve_months / 12.0
+    spendable = income + min(g.balance - income * p.reserve_months / 12.0, 0.0)
     money = (spendable - p.fixed_cost_per_day * 365.0
              - p.cost_per_client_day * 365.0 * g.n_clients)
     fte = money / p.staff_cost_per_fte_year if p.staff_cost_per_fte_year > 0 else p.staff_fte
