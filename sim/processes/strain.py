@@ -98,7 +98,8 @@ def affordable_staff(model: CommunityModel, g: VCSEGroup) -> float:
     notice and redundancy pay, not income to plan on); at most its establishment."""
     p = g.params
     income = g.annual_funding * (1.0 - g.funding_cut)
-    spendable = income + min(g.balance - income * p.reserve_months / 12.0, 0.0)
+    usual = min(p.reserve_months, model.cfg.groups.reserve_cap_months)
+    spendable = income + min(g.balance - income * usual / 12.0, 0.0)
     money = (spendable - p.fixed_cost_per_day * 365.0
              - p.cost_per_client_day * 365.0 * g.n_clients)
     fte = money / p.staff_cost_per_fte_year if p.staff_cost_per_fte_year > 0 else p.staff_fte

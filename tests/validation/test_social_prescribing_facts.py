@@ -26,6 +26,14 @@ TAPER_COUNTY = ["topology=county", "topology.n_residents=3000", "topology.urban.
                 "scenario=tapered_grant", "run.days=1096"]
 
 
+SF16_WHY = ("Daily referrals meet groups whose places come from staff and volunteer hours; "
+            "referrals turned away for want of room raise each group's strain, which drives "
+            "paid staff and volunteers out. The scenario only adds link-worker posts.")
+SF16_DEPENDS = ("groups.strain_memory_days", "groups.staff_exit_per_strain_year",
+                "groups.staff_client_facing_share", "groups.formal_charity.volunteer_client_share")
+
+
+@pytest.mark.fact("SF16", grade="A", nature="emergent", why=SF16_WHY, depends=SF16_DEPENDS)
 @ON_OFF
 def test_sf16_link_worker_upsurge_overloads_destinations(paired, mechanism):
     """SF16, against no expansion (grade A; 002:17, 302, 312; 004:328-330; 000:84). More link
@@ -43,6 +51,25 @@ def test_sf16_link_worker_upsurge_overloads_destinations(paired, mechanism):
            ).expect(mechanism)
 
 
+@pytest.mark.fact("SF16", grade="A", nature="emergent", why=SF16_WHY, depends=SF16_DEPENDS)
+@ON_OFF
+def test_sf16_upsurge_lowers_vcse_sustainability(paired, mechanism):
+    """SF16, VCSE sustainability falls (grade A; 002:17, 302, 312; 004:686-692; 000:84).
+    "Increased demand on frontline services, without increased resourcing, is challenging
+    their capacity and sustainability" (002:302).
+
+    Scenario: scenario=link_worker_expansion. Counterfactual: scenario=baseline. Metrics:
+    mean strain of open groups (share of their demand above their places, smoothed; higher);
+    paid staff (FTE) who left groups because of strain (higher).
+    Mechanism off: destinations never fill up, so no demand is above places (both arms).
+    """
+    scenario = arm(EXPANSION, off=ROOMY_DESTINATIONS, mechanism=mechanism)
+    counterfactual = arm(BASELINE, off=ROOMY_DESTINATIONS, mechanism=mechanism)
+    for metric in ("mean_group_strain", "group_staff_lost_strain"):
+        paired("SF16", scenario, counterfactual, metric, "higher").expect(mechanism)
+
+
+@pytest.mark.fact("SF16", grade="A", nature="emergent", why=SF16_WHY, depends=SF16_DEPENDS)
 @ON_OFF
 def test_sf16_unbalanced_expansion_overloads_more_than_balanced(paired, mechanism):
     """SF16, against balanced expansion (grade A; 002:17, 302, 312; 004:328-330, 686-692).
@@ -65,6 +92,13 @@ DEEP_RESERVES = ["groups.formal_charity.reserve_months=1200",
                  "groups.community_group.reserve_months=1200"]
 
 
+SF22_DEPENDS = ("groups.reserve_cap_months", "groups.notice_days",
+                "groups.staff_cost_per_fte_year", "groups.staff_change_min_share")
+
+
+@pytest.mark.fact("SF22", grade="A", nature="emergent", depends=SF22_DEPENDS, why=(
+    "Yearly funding draws, daily spending, staff reviews, cut-backs and closures run in both "
+    "arms; only the spread of funding differs."))
 @ON_OFF
 def test_sf22_funding_volatility_closes_groups(paired, mechanism):
     """SF22 (grade A; 002:244; 004:628; 000:117-118). Funding volatility: services start and
@@ -90,6 +124,9 @@ def test_sf22_funding_volatility_closes_groups(paired, mechanism):
 EIGHTEEN_MONTHS = ["topology=urban", "run.days=540"]
 
 
+@pytest.mark.fact("SF22", grade="A", nature="emergent", depends=SF22_DEPENDS, why=(
+    "Groups spend daily and review the staff their income pays for every month; the cut "
+    "lowers income, and closures, lost posts and stale directory entries follow."))
 @ON_OFF
 def test_sf22_core_funding_cut_closes_groups(paired, mechanism):
     """SF22 with scenario S23 (grade A; 002:234-244; 004:628). Cutting core funding of groups
@@ -108,16 +145,50 @@ def test_sf22_core_funding_cut_closes_groups(paired, mechanism):
            ).expect(mechanism)
 
 
+def places_days_91_240(run) -> float:
+    """Mean client places of open groups from the cut (day 91) to day 240."""
+    ts = run.timeseries
+    return float(ts.loc[ts["day"] > 90, "n_group_places"].mean())
+
+
+@pytest.mark.fact("SF22", grade="A", nature="emergent", depends=SF22_DEPENDS, why=(
+    "Places come from paid staff hours every day; the monthly staff review gives notice on "
+    "posts the cut income cannot pay for, so places fall within months, before reserves run "
+    "out; unmet need follows from daily referrals meeting fewer places."))
+@ON_OFF
+def test_sf22_core_funding_cut_shows_in_places_within_months(paired, mechanism):
+    """SF22 with scenario S23 (grade A; 002:234-244, 302; 004:628): a cut to core funding
+    shows in services within months, not only when reserves run out.
+
+    Scenario: scenario=funding_loss (half of core funding cut from day 90), 240 days.
+    Counterfactual: scenario=baseline. Metrics: mean client places of open groups, days
+    91-240 (lower); resident-days of unmet need (higher).
+    Mechanism off: the cut removes no funding (share 0).
+    """
+    scenario = arm(URBAN, "scenario=funding_loss", mechanism=mechanism,
+                   off=["events.core_funding_cut.params.share=0"])
+    paired("SF22", scenario, BASELINE, places_days_91_240, "lower").expect(mechanism)
+    paired("SF22", scenario, BASELINE, "unmet_need_days", "higher").expect(mechanism)
+
+
+@pytest.mark.fact("SF23", grade="C", nature="emergent", depends=(
+    "groups.p_accept_complex_without_inclusion", "groups.disruption_capacity_loss",
+    "groups.disruption_adaptation_days", "groups.p_member_leaves_on_disruption"), why=(
+    "Link workers and residents offer complex clients to groups every day; a group without "
+    "inclusion capacity that takes one is disrupted (places lost, members may leave) and "
+    "recovers as it adapts. The counterfactual only stops such groups accepting them."))
 @ON_OFF
 def test_sf23_complex_referrals_disrupt_small_groups(paired, mechanism):
     """SF23 (grade C; 002:366-368). Referring high-need clients to small volunteer-led groups
     without inclusion capacity disrupts them and existing members lose out.
 
-    Scenario: scenario=baseline (groups without inclusion capacity take a complex client 30 %
+    Scenario: scenario=baseline (groups without inclusion capacity take a complex client 10 %
     of the time). Counterfactual: groups.p_accept_complex_without_inclusion=0. Metrics:
     disruptive placements (higher); client-days of the other members of groups without
-    inclusion capacity (lower: the complex client takes a place and the disruption costs the
-    group a fifth of its places while it lasts).
+    inclusion capacity (lower: the complex client takes a place, the disruption costs the
+    group a fifth of its places at first, less as it adapts); members who left a disrupted
+    group (higher). The bounded size of the effect is reported by the summary keys
+    frac_community_group_days_disrupted and frac_community_group_places_lost_disruption.
     Mechanism off: community groups have inclusion capacity
     (groups.community_group.accepts_complex=true, both arms).
     """
@@ -127,6 +198,8 @@ def test_sf23_complex_referrals_disrupt_small_groups(paired, mechanism):
                          mechanism=mechanism)
     paired("SF23", scenario, counterfactual, "group_disruptions", "higher").expect(mechanism)
     paired("SF23", scenario, counterfactual, "member_client_days_without_inclusion", "lower"
+           ).expect(mechanism)
+    paired("SF23", scenario, counterfactual, "group_members_left_disruption", "higher"
            ).expect(mechanism)
 
 
