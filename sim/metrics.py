@@ -43,6 +43,8 @@ FLOWS = (
     "new_group_staff_made_redundant", "new_group_staff_hired", "new_group_redundancy_pay",
     "new_vol_burnout", "new_group_members_left_disruption",
     "new_groups_closed_no_staff_or_volunteers",
+    # multi-partner delivery (sim.agents.commissioning)
+    "new_partnership_changes", "sum_partnership_latency_days",
 )
 CUMULATIVE = (
     "new_need_onsets", "new_gp_consultations", "new_gp_consultations_nonmedical",
@@ -179,6 +181,10 @@ def _group_capacity_summary(ts: pd.DataFrame) -> dict:
     s["groups_closed_no_staff_or_volunteers"] = int(
         ts["new_groups_closed_no_staff_or_volunteers"].sum())
     s["group_members_left_disruption"] = int(ts["new_group_members_left_disruption"].sum())
+    changes = int(ts["new_partnership_changes"].sum())
+    s["commissioning_changes"] = changes
+    s["mean_commissioning_latency_days"] = (
+        float(ts["sum_partnership_latency_days"].sum()) / changes if changes else float("nan"))
     days = float(ts["n_community_groups_open"].sum())
     s["frac_community_group_days_disrupted"] = (
         float(ts["n_community_groups_disrupted"].sum()) / days if days else 0.0)

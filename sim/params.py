@@ -501,6 +501,13 @@ class GroupParams:
              "drawn (restricted grants are spent on other work or returned), so reserves do "
              "not pile up in normal times", "assumption; 004:628", lo=0, hi=1200,
         unit="months", plausible=(3.0, 12.0))
+    partnership_round_days: int = count(
+        14, "days between rounds of a delivery partnership's decision making (options papers, "
+            "steering groups)", "assumption; 004:284-288", lo=1, plausible=(7, 30))
+    p_partner_agrees_per_round: float = prob(
+        0.5, "chance a delivery partner agrees a change at a round ('three or four different "
+             "organisations speeds')", "assumption; 004:284, 004:288, 004:532-534",
+        plausible=(0.3, 0.8))
     hiring_days: int = count(60, "days from deciding to fill a post to the new staff member "
                                  "starting (recruitment)", "assumption", plausible=(30, 120))
     strain_memory_days: float = param(

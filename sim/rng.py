@@ -16,6 +16,7 @@ STREAMS = (
     "topology", "population", "need", "need_course", "support_outcome", "help_seeking", "gp",
     "link_worker", "groups", "volunteers", "intermediaries", "wellbeing", "evaluation", "events",
     "mesa", "waiting", "volunteer_hours", "group_strain",
+    "partnership",
 )
 
 

@@ -175,3 +175,41 @@ def test_members_may_leave_when_a_disruptive_placement_starts(tiny_model):
     assert (model.pop.pathway[:4] == Pathway.NONE).all()
     assert (model.pop.provider[:4] == -1).all()
     assert model.flows["new_group_members_left_disruption"] == 4
+
+
+def commissioned_world(tiny_model, partners: int, **extra):
+    model = charity(tiny_model, **extra)
+    model.apply_event("commissioning", {"places_per_review": 4, "review_days": 10,
+                                        "rule": "even", "partners": partners})
+    return model, model.groups[0]
+
+
+def test_a_single_provider_adds_commissioned_places_at_the_review(tiny_model):
+    model, g = commissioned_world(tiny_model, 1)
+    model.run(10)
+    assert g.extra_places == 4
+    assert model.rows[-1]["new_partnership_changes"] == 1
+    assert model.rows[-1]["sum_partnership_latency_days"] == 0
+
+
+def test_every_partner_must_agree_so_partnerships_change_later(tiny_model):
+    model, g = commissioned_world(tiny_model, 3, groups__partnership_round_days=5,
+                                  groups__p_partner_agrees_per_round=1.0)
+    model.run(10)
+    assert g.extra_places == 0  # decided at the review, waiting for the partners
+    model.run(5)
+    assert g.extra_places == 4  # all agreed at the first round
+    assert sum(r["sum_partnership_latency_days"] for r in model.rows) == 5
+
+
+def test_partnership_latency_grows_with_the_number_of_partners(tiny_model):
+    latency = {}
+    for partners in (2, 5):
+        model, _ = commissioned_world(tiny_model, partners, groups__partnership_round_days=1,
+                                      groups__p_partner_agrees_per_round=0.3,
+                                      run__seed=3)
+        model.run(400)
+        ts = model.timeseries()
+        latency[partners] = (ts["sum_partnership_latency_days"].sum()
+                             / ts["new_partnership_changes"].sum())
+    assert latency[5] > latency[2] > 0

@@ -40,6 +40,16 @@ class CommissioningPlan:
     review_days: int
     rule: str  # "agile" or "even"
     start_day: int
+    partners: int = 1  # organisations delivering in partnership; each must agree a change
+
+
+@dataclass
+class PendingChange:
+    """A review's decision waiting for every delivery partner to agree (004:284-288)."""
+
+    plan: CommissioningPlan
+    decided_day: int
+    waiting_for: int  # partners that have not yet agreed
 
 
 class Commissioner(mesa.Agent):
@@ -52,6 +62,7 @@ class Commissioner(mesa.Agent):
         super().__init__(model)
         self.grants: list[TaperedGrant] = []
         self.plans: list[CommissioningPlan] = []
+        self.pending: list[PendingChange] = []
         self.places_commissioned = 0
 
     # -- tapered grants ----------------------------------------------------------------------
@@ -78,12 +89,48 @@ class Commissioner(mesa.Agent):
             m.withdraw_link_worker(lw)
 
     # -- commissioning reviews ---------------------------------------------------------------
-    def start_commissioning(self, places: int, review_days: int, rule: str) -> None:
-        self.plans.append(CommissioningPlan(places, review_days, rule, self.model.day))
+    def start_commissioning(self, places: int, review_days: int, rule: str,
+                            partners: int = 1) -> None:
+        self.plans.append(CommissioningPlan(places, review_days, rule, self.model.day,
+                                            partners))
+
+    # -- multi-partner delivery --------------------------------------------------------------
+    def _decide(self, plan: CommissioningPlan) -> None:
+        """A review decides to fund places: a single provider acts at once; a partnership
+        must first get every other partner to agree (options papers, steering groups)."""
+        if plan.partners <= 1:
+            self._commission(plan)
+            self.model.count("new_partnership_changes")
+            return
+        self.pending.append(PendingChange(plan, self.model.day, plan.partners - 1))
+
+    def _negotiate(self) -> None:
+        """Every ``groups.partnership_round_days`` each partner that has not agreed does so
+        with ``groups.p_partner_agrees_per_round`` ("three or four different organisations
+        speeds", 004:288, 534); the change starts when all have agreed, so its latency grows
+        with the number of partners."""
+        m = self.model
+        p = m.cfg.groups
+        rng = m.streams.partnership
+        still = []
+        for change in self.pending:
+            since = m.day - change.decided_day
+            if since > 0 and since % p.partnership_round_days == 0:
+                agreed = int((rng.random(change.waiting_for)
+                              < p.p_partner_agrees_per_round).sum())
+                change.waiting_for -= agreed
+            if change.waiting_for > 0:
+                still.append(change)
+                continue
+            self._commission(change.plan)
+            m.count("new_partnership_changes")
+            m.count("sum_partnership_latency_days", since)
+        self.pending = still
 
     def _commission(self, plan: CommissioningPlan) -> None:
         m = self.model
-        groups = [g for g in m.groups if g.is_open and g.constituted and g.kind is not GroupKind.LIO]
+        groups = [g for g in m.groups
+                  if g.is_open and g.constituted and g.kind is not GroupKind.LIO]
         if plan.rule == "agile":
             groups = self._where_demand_is(groups)
         if not groups:
@@ -111,7 +158,8 @@ class Commissioner(mesa.Agent):
         if local:
             return local
         unit = m.units[u]
-        return [m.add_group(GroupKind.COMMUNITY_GROUP, u, True, f"{unit.name}-commissioned-{m.day}")]
+        return [m.add_group(GroupKind.COMMUNITY_GROUP, u, True,
+                            f"{unit.name}-commissioned-{m.day}")]
 
     # -- the day -----------------------------------------------------------------------------
     def step(self) -> None:
@@ -123,4 +171,6 @@ class Commissioner(mesa.Agent):
         for plan in self.plans:
             since = day - plan.start_day
             if since > 0 and since % plan.review_days == 0:
-                self._commission(plan)
+                self._decide(plan)
+        if self.pending:
+            self._negotiate()
