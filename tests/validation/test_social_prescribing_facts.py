@@ -293,6 +293,10 @@ def most_posts_ended_entering_an_earlier_year(run) -> float:
     return max(run.summary[f"tapered_grants_ended_entering_year_{y}"] for y in (1, 2, 3))
 
 
+@pytest.mark.fact("SF39", grade="C", nature="partly by construction", why=(
+    "The taper (0/50/80 % then 100 %) is configured; which posts end, and when, follows from "
+    "each statutory partner's drawn willingness to pay meeting the rising share at each "
+    "yearly review."), depends=())
 @ON_OFF
 def test_sf39_taper_concentrates_risk_at_year_3_end(paired, mechanism):
     """SF39 (grade C; 004:171, 264, 686). With taper funding (statutory share 0/50/80 % in
