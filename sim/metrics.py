@@ -42,7 +42,7 @@ FLOWS = (
     "new_group_turned_away", "new_group_staff_lost_strain", "new_group_staff_notices",
     "new_group_staff_made_redundant", "new_group_staff_hired", "new_group_redundancy_pay",
     "new_vol_burnout", "new_group_members_left_disruption",
-    "new_groups_closed_no_staff_or_volunteers",
+    "new_groups_closed_no_staff_or_volunteers", "new_groups_folded",
     # multi-partner delivery (sim.agents.commissioning)
     "new_partnership_changes", "sum_partnership_latency_days",
 )
@@ -181,6 +181,7 @@ def _group_capacity_summary(ts: pd.DataFrame) -> dict:
     s["groups_closed_no_staff_or_volunteers"] = int(
         ts["new_groups_closed_no_staff_or_volunteers"].sum())
     s["group_members_left_disruption"] = int(ts["new_group_members_left_disruption"].sum())
+    s["groups_folded"] = int(ts["new_groups_folded"].sum())
     changes = int(ts["new_partnership_changes"].sum())
     s["commissioning_changes"] = changes
     s["mean_commissioning_latency_days"] = (

@@ -508,6 +508,15 @@ class GroupParams:
         0.5, "chance a delivery partner agrees a change at a round ('three or four different "
              "organisations speeds')", "assumption; 004:284, 004:288, 004:532-534",
         plausible=(0.3, 0.8))
+    min_viable_staff_share: float = prob(
+        0.25, "share of its paid establishment below which a group that employs staff folds "
+              "when its income cannot pay for it at groups.fold_after_reviews reviews running "
+              "(schemes 'financially insecure or have to fold')", "assumption; 004:628, 000:117",
+        plausible=(0.1, 0.5))
+    fold_after_reviews: int = count(
+        6, "staff reviews running without a viable paid core before a group folds (time to "
+           "shed staff and clients and find other income first)", "assumption; 004:628",
+        lo=1, plausible=(3, 12))
     hiring_days: int = count(60, "days from deciding to fill a post to the new staff member "
                                  "starting (recruitment)", "assumption", plausible=(30, 120))
     strain_memory_days: float = param(

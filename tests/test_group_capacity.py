@@ -213,3 +213,19 @@ def test_partnership_latency_grows_with_the_number_of_partners(tiny_model):
         latency[partners] = (ts["sum_partnership_latency_days"].sum()
                              / ts["new_partnership_changes"].sum())
     assert latency[5] > latency[2] > 0
+
+
+def test_a_group_folds_when_its_income_cannot_pay_a_viable_core(tiny_model):
+    model = charity(tiny_model, groups__formal_charity__staff_fte=2.0,
+                    groups__formal_charity__initial_volunteers=2,
+                    groups__staff_review_days=1, groups__fold_after_reviews=3,
+                    groups__min_viable_staff_share=0.25)
+    g = model.groups[0]
+    model.run(5)
+    assert g.is_open and g.reviews_unviable == 0
+    model.apply_event("funding_cut", {"share": 0.95, "target": "groups"})
+    model.run(2)
+    assert g.is_open and g.reviews_unviable == 2
+    model.step()
+    assert not g.is_open and g.closure_reason == "funding"
+    assert model.rows[-1]["new_groups_folded"] == 1

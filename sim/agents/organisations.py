@@ -96,6 +96,7 @@ class VCSEGroup(Organisation):
         self.unserved = 0.0  # referrals turned away for want of room, still pressing
         self.turned_away_today = 0
         self.disruption = 0.0  # 1 when a disruptive placement starts; decays as it adapts
+        self.reviews_unviable = 0  # staff reviews running that found no viable paid core
 
     @property
     def nominal_capacity(self) -> float:

@@ -113,6 +113,14 @@ def _review_staff(model: CommunityModel, g: VCSEGroup) -> None:
     target = affordable_staff(model, g)
     planned = g.staff_fte + sum(d for _, d in g.staff_changes)
     step = p.staff_change_min_share * g.params.staff_fte
+    if target < p.min_viable_staff_share * g.params.staff_fte:
+        g.reviews_unviable += 1
+        if g.reviews_unviable >= p.fold_after_reviews:  # a persistent shortfall
+            g.close("funding")
+            model.count("new_groups_folded")
+            return
+    else:
+        g.reviews_unviable = 0
     if target <= planned - step:
         g.staff_changes = [(d_day, d) for d_day, d in g.staff_changes if d < 0]  # stop hiring
         planned = g.staff_fte + sum(d for _, d in g.staff_changes)
@@ -182,6 +190,8 @@ def step(model: CommunityModel) -> None:
         _apply_staff_changes(model, g)
         if g.params.staff_fte > 0 and (day + g.index) % p.staff_review_days == 0:
             _review_staff(model, g)
+            if not g.is_open:
+                continue
         if g.disruption > 0:
             g.disruption *= decay
     _volunteer_burnout(model)
