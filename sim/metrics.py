@@ -45,6 +45,7 @@ FLOWS = (
     "new_groups_closed_no_staff_or_volunteers", "new_groups_folded",
     # multi-partner delivery (sim.agents.commissioning)
     "new_partnership_changes", "sum_partnership_latency_days",
+    "new_partner_outreach_contacts", "new_partner_outreach_placements",
 )
 CUMULATIVE = (
     "new_need_onsets", "new_gp_consultations", "new_gp_consultations_nonmedical",
@@ -184,6 +185,7 @@ def _group_capacity_summary(ts: pd.DataFrame) -> dict:
     s["groups_folded"] = int(ts["new_groups_folded"].sum())
     changes = int(ts["new_partnership_changes"].sum())
     s["commissioning_changes"] = changes
+    s["partner_outreach_placements"] = int(ts["new_partner_outreach_placements"].sum())
     s["mean_commissioning_latency_days"] = (
         float(ts["sum_partnership_latency_days"].sum()) / changes if changes else float("nan"))
     days = float(ts["n_community_groups_open"].sum())

@@ -517,6 +517,9 @@ class GroupParams:
         6, "staff reviews running without a viable paid core before a group folds (time to "
            "shed staff and clients and find other income first)", "assumption; 004:628",
         lo=1, plausible=(3, 12))
+    specialist_partner_outreach_per_day: int = count(
+        2, "residents of its target group a specialist delivery partner contacts per day "
+           "for each commissioned group with room", "assumption; 004:524", plausible=(1, 5))
     hiring_days: int = count(60, "days from deciding to fill a post to the new staff member "
                                  "starting (recruitment)", "assumption", plausible=(30, 120))
     strain_memory_days: float = param(

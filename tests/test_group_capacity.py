@@ -229,3 +229,19 @@ def test_a_group_folds_when_its_income_cannot_pay_a_viable_core(tiny_model):
     model.step()
     assert not g.is_open and g.closure_reason == "funding"
     assert model.rows[-1]["new_groups_folded"] == 1
+
+
+def test_a_specialist_partner_brings_its_target_group_to_the_places(tiny_model):
+    model, g = commissioned_world(tiny_model, 1)
+    model.get_commissioner().plans[-1].partners = 2
+    model.get_commissioner().plans[-1].specialist = "digitally_excluded"
+    model.cfg.groups.partnership_round_days = 1
+    model.cfg.groups.p_partner_agrees_per_round = 1.0
+    pop = model.pop
+    pop.digital[:] = True
+    pop.digital[[3, 4]] = False
+    give_need(model, range(6), Need.MODERATE)
+    model.run(12)
+    placed = np.flatnonzero(pop.provider == g.index)
+    assert set(placed.tolist()) == {3, 4}  # only the digitally excluded were reached
+    assert sum(r["new_partner_outreach_placements"] for r in model.rows) == 2

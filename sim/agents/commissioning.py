@@ -14,6 +14,7 @@ import mesa
 import numpy as np
 
 from sim.agents.organisations import GroupKind, VCSEGroup
+from sim.state import PATHWAY as Pathway  # plain ints: fast in numpy
 
 if TYPE_CHECKING:
     from sim.agents.health import GPPractice
@@ -41,6 +42,7 @@ class CommissioningPlan:
     rule: str  # "agile" or "even"
     start_day: int
     partners: int = 1  # organisations delivering in partnership; each must agree a change
+    specialist: str = ""  # target group of a specialist partner ('' = none)
 
 
 @dataclass
@@ -63,6 +65,7 @@ class Commissioner(mesa.Agent):
         self.grants: list[TaperedGrant] = []
         self.plans: list[CommissioningPlan] = []
         self.pending: list[PendingChange] = []
+        self.specialist_groups: list[tuple[VCSEGroup, str]] = []  # places with outreach
         self.places_commissioned = 0
 
     # -- tapered grants ----------------------------------------------------------------------
@@ -90,9 +93,35 @@ class Commissioner(mesa.Agent):
 
     # -- commissioning reviews ---------------------------------------------------------------
     def start_commissioning(self, places: int, review_days: int, rule: str,
-                            partners: int = 1) -> None:
+                            partners: int = 1, specialist: str = "") -> None:
         self.plans.append(CommissioningPlan(places, review_days, rule, self.model.day,
-                                            partners))
+                                            partners, specialist))
+
+    def _reach_out(self) -> None:
+        """A specialist delivery partner brings residents of its target group (in unmet need,
+        nothing under way, within the group's reach) to the commissioned places, up to
+        ``groups.specialist_partner_outreach_per_day`` a day per group (004:524)."""
+        from sim.agents.health import SPECIALISMS  # health imports this module's neighbours
+
+        m = self.model
+        k = m.cfg.groups.specialist_partner_outreach_per_day
+        if not k:
+            return
+        pop = m.pop
+        for g, target in self.specialist_groups:
+            if not g.is_open or not g.has_room():
+                continue
+            mask = SPECIALISMS[target](pop) & pop.unmet() & (pop.pathway == Pathway.NONE)
+            if g.unit >= 0:
+                mask &= pop.unit == g.unit
+            cand = np.flatnonzero(mask)
+            if cand.size == 0:
+                continue
+            chosen = m.streams.partnership.choice(cand, size=min(k, cand.size), replace=False)
+            for i in np.sort(chosen).tolist():
+                m.count("new_partner_outreach_contacts")
+                if m.offer_to_group(i, g.index, "vcse") == "accepted":
+                    m.count("new_partner_outreach_placements")
 
     # -- multi-partner delivery --------------------------------------------------------------
     def _decide(self, plan: CommissioningPlan) -> None:
@@ -140,6 +169,9 @@ class Commissioner(mesa.Agent):
         for g, k in zip(groups, per.tolist(), strict=True):
             if k:
                 g.add_places(k)
+                if plan.specialist and plan.partners > 1 and all(
+                        h is not g for h, _ in self.specialist_groups):
+                    self.specialist_groups.append((g, plan.specialist))
         self.places_commissioned += plan.places_per_review
         m.count("new_commissioned_places", plan.places_per_review)
 
@@ -174,3 +206,5 @@ class Commissioner(mesa.Agent):
                 self._decide(plan)
         if self.pending:
             self._negotiate()
+        if self.specialist_groups:
+            self._reach_out()
