@@ -15,10 +15,13 @@ EXPANSION = [*URBAN, "scenario=link_worker_expansion"]
 BALANCED = [*EXPANSION, "+events.more_places={day:90,kind:commissioning,"
                         "params:{places_per_review:20,review_days:30,rule:even}}"]
 # Destinations that are never full (1,000 staffed places, none lost to disruptive
-# placements, none held back for want of money): the switch that removes destination overload.
+# placements, none held back for want of money, and clients costing nothing, so that serving
+# many does not cost a group its paid staff): the switch that removes destination overload.
 ROOMY_DESTINATIONS = ["groups.formal_charity.staff_client_capacity=1000",
                       "groups.community_group.staff_client_capacity=1000",
-                      "groups.disruption_capacity_loss=0", "groups.reserve_floor_months=0"]
+                      "groups.disruption_capacity_loss=0", "groups.reserve_floor_months=0",
+                      "groups.formal_charity.cost_per_client_day=0",
+                      "groups.community_group.cost_per_client_day=0"]
 # A small county with many practices (urban neighbourhoods of 400, one practice per parish):
 # 14 tapered grants per run. Four years are needed to reach year 4 (day 1095).
 TAPER_COUNTY = ["topology=county", "topology.n_residents=3000", "topology.urban.n_residents=400",
