@@ -413,7 +413,7 @@ def surge_targets(start: int | None) -> list[Target]:
                 "groups.community_group.vm_hours_per_week",
                 "groups.formal_charity.hours_per_application")
     tasks = ("volunteers.tasks_per_client_per_week", "volunteers.lio_placement_per_day",
-             "groups.formal_charity.clients_per_volunteer")
+             "groups.formal_charity.volunteer_client_share")
     return [
         Target("Applications during the campaign per 1,000 residents",
                "≈13.4 (750,000 in 4 days ÷ ≈56 m residents of England)", EXTERNAL,

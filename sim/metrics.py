@@ -61,6 +61,14 @@ FLOWS = (
     "new_vol_redeployed", "sum_vol_days_to_redeploy", "new_vol_goodwill_lost_waiting",
     "new_vol_goodwill_lost_idle", "new_vm_scale_up_cost",
     "new_referrals_declined_full",
+    # group capacity, staff, strain and disruption (sim.processes.strain)
+    "new_group_turned_away", "new_group_staff_lost_strain", "new_group_staff_notices",
+    "new_group_staff_made_redundant", "new_group_staff_hired", "new_group_redundancy_pay",
+    "new_vol_burnout", "new_group_members_left_disruption",
+    "new_groups_closed_no_staff_or_volunteers", "new_groups_folded",
+    # multi-partner delivery (sim.agents.commissioning)
+    "new_partnership_changes", "sum_partnership_latency_days",
+    "new_partner_outreach_contacts", "new_partner_outreach_placements",
 )
 CUMULATIVE = (
     "new_need_onsets", "new_gp_consultations", "new_gp_consultations_nonmedical",
@@ -140,6 +148,7 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     row["n_mutual_aid_clients"] = n_mag_clients
     row["n_clients_without_inclusion"] = n_no_inclusion
     row["n_member_clients_without_inclusion"] = n_no_inclusion_members
+    row.update(group_capacity_stocks(model))
     orgs = model.organisations
     n_entries = n_right = 0
     for lw in model.link_workers:
@@ -164,6 +173,68 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     for k, name in enumerate(ONS4):
         row[f"mean_wellbeing_{name}"] = float(wb[k])
     return row
+
+
+def group_capacity_stocks(model: CommunityModel) -> dict[str, float]:
+    """Open groups' (not the LIO's) paid staff, places and strain; community groups with a
+    disruptive placement in force and the places disruption costs them."""
+    staff = places = strain = 0.0
+    n = n_community = n_disrupted = 0
+    lost_community = places_community = 0.0
+    for g in model.groups:
+        if not g.is_open or g.kind.value == "lio":
+            continue
+        n += 1
+        staff += g.staff_fte
+        cap = g.capacity
+        places += cap
+        strain += g.strain
+        if g.kind.value == "community_group":
+            n_community += 1
+            n_disrupted += g.n_disruptive > 0
+            lost = g.places_lost_to_disruption() if not g.distanced else 0.0
+            lost_community += lost
+            places_community += cap + lost
+    return {
+        "n_group_staff_fte": staff,
+        "n_group_places": places,
+        "mean_group_strain": strain / n if n else 0.0,
+        "n_community_groups_open": n_community,
+        "n_community_groups_disrupted": n_disrupted,
+        "n_community_group_places_lost_disruption": lost_community,
+        "n_community_group_places_before_disruption": places_community,
+    }
+
+
+def _group_capacity_summary(ts: pd.DataFrame) -> dict:
+    """VCSE sustainability and disruption figures of a run (see group_capacity_stocks)."""
+    s: dict = {}
+    s["mean_n_group_staff_fte"] = float(ts["n_group_staff_fte"].mean())
+    s["final_n_group_staff_fte"] = float(ts["n_group_staff_fte"].iloc[-1])
+    s["mean_n_group_places"] = float(ts["n_group_places"].mean())
+    s["mean_group_strain"] = float(ts["mean_group_strain"].mean())
+    s["group_turned_away"] = int(ts["new_group_turned_away"].sum())
+    s["group_staff_lost_strain"] = float(ts["new_group_staff_lost_strain"].sum())
+    s["group_staff_made_redundant"] = float(ts["new_group_staff_made_redundant"].sum())
+    s["group_staff_hired"] = float(ts["new_group_staff_hired"].sum())
+    s["group_redundancy_pay"] = float(ts["new_group_redundancy_pay"].sum())
+    s["vol_burnout"] = int(ts["new_vol_burnout"].sum())
+    s["groups_closed_no_staff_or_volunteers"] = int(
+        ts["new_groups_closed_no_staff_or_volunteers"].sum())
+    s["group_members_left_disruption"] = int(ts["new_group_members_left_disruption"].sum())
+    s["groups_folded"] = int(ts["new_groups_folded"].sum())
+    changes = int(ts["new_partnership_changes"].sum())
+    s["commissioning_changes"] = changes
+    s["partner_outreach_placements"] = int(ts["new_partner_outreach_placements"].sum())
+    s["mean_commissioning_latency_days"] = (
+        float(ts["sum_partnership_latency_days"].sum()) / changes if changes else float("nan"))
+    days = float(ts["n_community_groups_open"].sum())
+    s["frac_community_group_days_disrupted"] = (
+        float(ts["n_community_groups_disrupted"].sum()) / days if days else 0.0)
+    before = float(ts["n_community_group_places_before_disruption"].sum())
+    s["frac_community_group_places_lost_disruption"] = (
+        float(ts["n_community_group_places_lost_disruption"].sum()) / before if before else 0.0)
+    return s
 
 
 def finalise(rows: list[dict]) -> pd.DataFrame:
@@ -302,6 +373,7 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
         _lio_summary(s, ts)
         for k, name in enumerate(ONS4):
             s[f"final_mean_wellbeing_{name}"] = float(last[f"mean_wellbeing_{name}"])
+        s.update(_group_capacity_summary(ts))
     if not ts.empty:
         s.update(_volunteer_management_summary(ts))
     s["bounced_residents"] = int((pop.bounces > 0).sum())

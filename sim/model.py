@@ -21,7 +21,7 @@ from sim.agents.people import Resident, Volunteer
 from sim.evaluation import Evaluation
 from sim.params import Config, validate
 from sim.population import build_population
-from sim.processes import emergency, help_seeking, need, volunteering, wellbeing
+from sim.processes import emergency, help_seeking, need, strain, volunteering, wellbeing
 from sim.rng import Streams
 from sim.state import PATHWAY as Pathway  # plain ints: fast in numpy
 from sim.state import VSTATE as VolunteerState
@@ -132,6 +132,7 @@ class CommunityModel(mesa.Model):
         self.lio_functions.verified_day = {g.index: 0 for g in self.groups}
         volunteering.assign_hours_offered(self)
         self._seed_volunteers()
+        strain.refresh_volunteer_hours(self)
         self.onset_p = need.onset_probability(self)
         halving = cfg.help_seeking.gp_distance_halving_miles
         self.gp_access = 0.5 ** (np.array([gp.distance_miles for gp in self.gp_practices])
@@ -371,6 +372,7 @@ class CommunityModel(mesa.Model):
         rng = self.streams.groups
         p = self.cfg.groups
         day = self.day
+        strain.step(self)  # staff, volunteer hours, strain, disruption (sim.processes.strain)
         for g in list(self.groups):
             if not g.is_open:
                 continue

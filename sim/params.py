@@ -372,14 +372,29 @@ class LinkWorkerParams:
 
 @dataclass
 class GroupKindParams:
-    """Capacity, funding and onboarding for one kind of VCSE organisation."""
+    """Capacity, staff, funding and onboarding for one kind of VCSE organisation."""
 
-    staff_client_capacity: int = count(10, "clients supported at once without volunteers")
-    clients_per_volunteer: float = param(1.5, "extra client places per active volunteer", lo=0)
+    staff_client_capacity: int = count(
+        10, "clients the group's paid staff support at once at full establishment (with "
+            "staff_fte FTE); fewer staff support proportionally fewer: the staff hours each "
+            "client needs are staff_fte x groups.fte_hours_per_week x "
+            "groups.staff_client_facing_share / staff_client_capacity a week")
+    staff_fte: float = param(1.0, "paid staff at full establishment (full-time equivalents); "
+                                  "what the group's funding pays for", "002:302; 004:628",
+                             lo=0, hi=1000, unit="FTE", plausible=(0.5, 2.0))
+    staff_cost_per_fte_year: float = param(22000.0, "yearly cost of one FTE of paid staff "
+                                                    "(salary and on-costs)",
+                                           "assumption; cf. 002:153, 160", lo=0, unit="GBP",
+                                           plausible=(18000.0, 30000.0))
+    volunteer_client_share: float = prob(
+        0.55, "share of its volunteers' free weekly hours a group turns into client sessions "
+              "(the rest: preparation, travel, admin)", "assumption; 003:206",
+        plausible=(0.35, 0.8))
     accepts_complex: bool = param(False, "has inclusion capacity for complex needs", "002:366")
     support_days: int = count(42, "days a client is supported", lo=1)
     annual_funding: float = param(40000.0, "core funding per year", lo=0, unit="GBP")
-    fixed_cost_per_day: float = param(80.0, "running cost per day", lo=0, unit="GBP")
+    fixed_cost_per_day: float = param(80.0, "running cost per day other than paid staff "
+                                            "(premises, insurance, supplies)", lo=0, unit="GBP")
     cost_per_client_day: float = param(3.0, "cost per client supported per day", lo=0,
                                        unit="GBP")
     reserve_months: float = param(4.0, "starting reserves in months of core funding", lo=0,
@@ -403,24 +418,26 @@ class GroupKindParams:
 
 
 def _charity() -> GroupKindParams:
-    return GroupKindParams(staff_client_capacity=12, clients_per_volunteer=1.5,
+    # 2 FTE at 22,000 = 120.5 a day of the former 140 a day of fixed costs
+    return GroupKindParams(staff_client_capacity=12, staff_fte=2.0, volunteer_client_share=0.55,
                            accepts_complex=True, support_days=42, annual_funding=90000.0,
-                           fixed_cost_per_day=140.0, cost_per_client_day=4.0,
+                           fixed_cost_per_day=19.5, cost_per_client_day=4.0,
                            vm_hours_per_week=7.5, hours_per_application=2.5, training_days=14,
                            initial_volunteers=10)
 
 
 def _community_group() -> GroupKindParams:
-    return GroupKindParams(staff_client_capacity=2, clients_per_volunteer=1.5,
+    # a sessional coordinator (0.15 FTE at 22,000 = 9.0 a day of the former 10 a day)
+    return GroupKindParams(staff_client_capacity=2, staff_fte=0.15, volunteer_client_share=0.55,
                            accepts_complex=False, support_days=42, annual_funding=6000.0,
-                           fixed_cost_per_day=10.0, cost_per_client_day=0.5,
+                           fixed_cost_per_day=1.0, cost_per_client_day=0.5,
                            vm_hours_per_week=2.5, hours_per_application=1.25, training_days=3,
                            initial_volunteers=5,
                            constituted=True)
 
 
 def _mutual_aid() -> GroupKindParams:
-    return GroupKindParams(staff_client_capacity=0, clients_per_volunteer=2.0,
+    return GroupKindParams(staff_client_capacity=0, staff_fte=0.0, volunteer_client_share=0.7,
                            accepts_complex=False, support_days=21, annual_funding=0.0,
                            fixed_cost_per_day=0.0, cost_per_client_day=0.0, reserve_months=0.0,
                            funding_sd=0.0, vm_hours_per_week=10.0, hours_per_application=0.25,
@@ -429,7 +446,7 @@ def _mutual_aid() -> GroupKindParams:
 
 
 def _lio() -> GroupKindParams:
-    return GroupKindParams(staff_client_capacity=0, clients_per_volunteer=0.0,
+    return GroupKindParams(staff_client_capacity=0, staff_fte=0.0, volunteer_client_share=0.0,
                            accepts_complex=False, support_days=1, annual_funding=150000.0,
                            fixed_cost_per_day=330.0, funding_sd=0.05, cost_per_client_day=0.0,
                            vm_hours_per_week=37.5, hours_per_application=2.0, training_days=7,
@@ -443,10 +460,22 @@ class GroupParams:
     mutual_aid: GroupKindParams = field(default_factory=_mutual_aid)
     lio: GroupKindParams = field(default_factory=_lio)
     p_accept_complex_without_inclusion: float = prob(
-        0.3, "chance a group without inclusion capacity takes a complex client anyway "
-             "(and is disrupted)", "002:364-368", plausible=(0.1, 0.5))
-    disruption_capacity_loss: float = prob(0.2, "share of places lost while a disruptive "
-                                                "placement lasts", "002:368", plausible=(0.1, 0.3))
+        0.1, "chance a group without inclusion capacity takes a complex client anyway "
+             "(and is disrupted)", "002:364-368 (one example; rate: assumption)",
+        plausible=(0.05, 0.3))
+    disruption_capacity_loss: float = prob(
+        0.2, "share of places a group loses at the height of a disruption (the loss shrinks "
+             "as the group adapts: groups.disruption_adaptation_days)", "002:368",
+        plausible=(0.05, 0.4))
+    disruption_adaptation_days: float = param(
+        21.0, "mean days for a group to adapt to a disruptive placement (the disruption "
+              "decays exponentially with this mean life, whether or not the client stays)",
+        "assumption; 002:366-368", lo=0.1, hi=3650, unit="days", plausible=(7.0, 60.0))
+    p_member_leaves_on_disruption: float = prob(
+        0.1, "chance each other client of a group leaves when a disruptive placement starts "
+             "(members stop attending)", "002:368 ('many original members stopped "
+                                         "attending'; share: assumption)",
+        plausible=(0.0, 0.3))
     p_closure_per_year: float = prob(0.04, "yearly chance an open group stops for reasons "
                                            "other than money (provision churn)", "002:244",
                                            plausible=(0.02, 0.08))
@@ -478,6 +507,63 @@ class GroupParams:
     mag_fold_idle_days: int = count(
         42, "a mutual aid group folds after this many days without a client (need fell)",
         "assumption; 003:196, 003:268-270", lo=1, plausible=(21, 90))
+    fte_hours_per_week: float = param(37.5, "working hours a week of one FTE", "assumption",
+                                      lo=1, hi=80, unit="hours")
+    staff_client_facing_share: float = prob(
+        0.6, "share of paid staff hours spent with clients (the rest: management, "
+             "fundraising, admin)", "assumption; 002:153-158", plausible=(0.4, 0.8))
+    staff_review_days: int = count(30, "days between a group's reviews of the staff it can "
+                                       "afford", "assumption", lo=1, plausible=(14, 90))
+    notice_days: int = count(
+        30, "days from a redundancy notice to the post ending (paid meanwhile)",
+        "assumption (UK notice: one week per year of service up to 12 weeks)",
+        plausible=(7, 90))
+    redundancy_weeks_pay: float = param(
+        4.0, "weeks of pay a group pays per FTE made redundant", "assumption (UK statutory "
+             "redundancy pay)", lo=0, hi=104, unit="weeks", plausible=(0.0, 12.0))
+    staff_change_min_share: float = prob(
+        0.05, "smallest change of paid staff a review acts on, as a share of the group's "
+              "establishment", "assumption", plausible=(0.02, 0.2))
+    reserve_cap_months: float = param(
+        6.0, "most months of core funding a group holds in reserve: income beyond it is not "
+             "drawn (restricted grants are spent on other work or returned), so reserves do "
+             "not pile up in normal times", "assumption; 004:628", lo=0, hi=1200,
+        unit="months", plausible=(3.0, 12.0))
+    partnership_round_days: int = count(
+        14, "days between rounds of a delivery partnership's decision making (options papers, "
+            "steering groups)", "assumption; 004:284-288", lo=1, plausible=(7, 30))
+    p_partner_agrees_per_round: float = prob(
+        0.5, "chance a delivery partner agrees a change at a round ('three or four different "
+             "organisations speeds')", "assumption; 004:284, 004:288, 004:532-534",
+        plausible=(0.3, 0.8))
+    min_viable_staff_share: float = prob(
+        0.25, "share of its paid establishment below which a group that employs staff folds "
+              "when its income cannot pay for it at groups.fold_after_reviews reviews running "
+              "(schemes 'financially insecure or have to fold')", "assumption; 004:628, 000:117",
+        plausible=(0.1, 0.5))
+    fold_after_reviews: int = count(
+        6, "staff reviews running without a viable paid core before a group folds (time to "
+           "shed staff and clients and find other income first)", "assumption; 004:628",
+        lo=1, plausible=(3, 12))
+    specialist_partner_outreach_per_day: int = count(
+        2, "residents of its target group a specialist delivery partner contacts per day "
+           "for each commissioned group with room", "assumption; 004:524", plausible=(1, 5))
+    hiring_days: int = count(60, "days from deciding to fill a post to the new staff member "
+                                 "starting (recruitment)", "assumption", plausible=(30, 120))
+    strain_memory_days: float = param(
+        30.0, "mean days over which a group's strain builds up and fades (exponential "
+              "smoothing of the share of its demand - clients plus referrals turned away for "
+              "want of room, each pressing for a support period - above its places)",
+        "assumption; 002:302", lo=1, hi=3650, unit="days", plausible=(10.0, 90.0))
+    staff_exit_per_strain_year: float = param(
+        0.5, "yearly share of paid staff who leave at full strain (strain 1: no demand met "
+             "beyond its places; 0.5: demand twice its places), pro rata",
+        "assumption; 002:302, 004:686-692", lo=0, hi=100, unit="per year",
+        plausible=(0.15, 1.5))
+    volunteer_burnout_per_strain_year: float = param(
+        0.3, "yearly chance a strained group's trained volunteer burns out and lapses, at full "
+             "strain, pro rata", "assumption; 002:302, 003:277", lo=0, hi=100,
+        unit="per year", plausible=(0.1, 1.0))
 
 
 @dataclass

@@ -16,7 +16,7 @@ STREAMS = (
     "topology", "population", "need", "need_course", "support_outcome", "help_seeking", "gp",
     "link_worker", "groups", "volunteers", "intermediaries", "wellbeing", "evaluation", "events",
     "mesa", "waiting", "volunteer_hours", "infrastructure", "emergency", "redeployment",
-    "volunteer_management",
+    "volunteer_management", "group_strain", "partnership",
 )
 
 

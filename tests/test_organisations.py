@@ -37,11 +37,13 @@ def test_group_accepts_up_to_capacity_then_declines(tiny_model):
 
 def test_capacity_grows_with_trained_volunteers_and_is_zero_when_unavailable(tiny_model):
     model = charity_world(tiny_model, groups__formal_charity__staff_client_capacity=2,
-                          groups__formal_charity__clients_per_volunteer=1.5,
+                          groups__formal_charity__volunteer_client_share=0.75,
+                          volunteers__share_one_day_a_week=0.0,
                           groups__formal_charity__initial_volunteers=4)
     g = model.groups[0]
     assert g.n_trained == 4
-    assert g.capacity == 2 + 6
+    assert g.volunteer_hours == 4 * 2.0  # a couple of hours a week each
+    assert g.capacity == 2 + 6  # 8 hours x 0.75 at one hour a client a week
     g.distanced = True
     assert g.capacity == 0 and g.tasks_today() == 0.0
     g.distanced = False
@@ -73,7 +75,9 @@ def test_daily_funding_follows_income_costs_and_cuts(tiny_model):
     model = charity_world(tiny_model, groups__formal_charity__annual_funding=36500.0,
                           groups__formal_charity__fixed_cost_per_day=40.0,
                           groups__formal_charity__cost_per_client_day=5.0,
-                          groups__formal_charity__reserve_months=12.0)
+                          groups__formal_charity__staff_fte=0.0,  # no paid staff to pay
+                          groups__formal_charity__reserve_months=12.0,
+                          groups__reserve_cap_months=24.0)
     g = model.groups[0]
     assert g.balance == pytest.approx(36500.0)
     give_need(model, [0, 1], Need.MODERATE)

@@ -14,6 +14,7 @@ import mesa
 import numpy as np
 
 from sim.agents.organisations import GroupKind, VCSEGroup
+from sim.state import PATHWAY as Pathway  # plain ints: fast in numpy
 
 if TYPE_CHECKING:
     from sim.agents.health import GPPractice
@@ -40,6 +41,17 @@ class CommissioningPlan:
     review_days: int
     rule: str  # "agile" or "even"
     start_day: int
+    partners: int = 1  # organisations delivering in partnership; each must agree a change
+    specialist: str = ""  # target group of a specialist partner ('' = none)
+
+
+@dataclass
+class PendingChange:
+    """A review's decision waiting for every delivery partner to agree (004:284-288)."""
+
+    plan: CommissioningPlan
+    decided_day: int
+    waiting_for: int  # partners that have not yet agreed
 
 
 class Commissioner(mesa.Agent):
@@ -52,6 +64,8 @@ class Commissioner(mesa.Agent):
         super().__init__(model)
         self.grants: list[TaperedGrant] = []
         self.plans: list[CommissioningPlan] = []
+        self.pending: list[PendingChange] = []
+        self.specialist_groups: list[tuple[VCSEGroup, str]] = []  # places with outreach
         self.places_commissioned = 0
 
     # -- tapered grants ----------------------------------------------------------------------
@@ -78,12 +92,74 @@ class Commissioner(mesa.Agent):
             m.withdraw_link_worker(lw)
 
     # -- commissioning reviews ---------------------------------------------------------------
-    def start_commissioning(self, places: int, review_days: int, rule: str) -> None:
-        self.plans.append(CommissioningPlan(places, review_days, rule, self.model.day))
+    def start_commissioning(self, places: int, review_days: int, rule: str,
+                            partners: int = 1, specialist: str = "") -> None:
+        self.plans.append(CommissioningPlan(places, review_days, rule, self.model.day,
+                                            partners, specialist))
+
+    def _reach_out(self) -> None:
+        """A specialist delivery partner brings residents of its target group (in unmet need,
+        nothing under way, within the group's reach) to the commissioned places, up to
+        ``groups.specialist_partner_outreach_per_day`` a day per group (004:524)."""
+        from sim.agents.health import SPECIALISMS  # health imports this module's neighbours
+
+        m = self.model
+        k = m.cfg.groups.specialist_partner_outreach_per_day
+        if not k:
+            return
+        pop = m.pop
+        for g, target in self.specialist_groups:
+            if not g.is_open or not g.has_room():
+                continue
+            mask = SPECIALISMS[target](pop) & pop.unmet() & (pop.pathway == Pathway.NONE)
+            if g.unit >= 0:
+                mask &= pop.unit == g.unit
+            cand = np.flatnonzero(mask)
+            if cand.size == 0:
+                continue
+            chosen = m.streams.partnership.choice(cand, size=min(k, cand.size), replace=False)
+            for i in np.sort(chosen).tolist():
+                m.count("new_partner_outreach_contacts")
+                if m.offer_to_group(i, g.index, "vcse") == "accepted":
+                    m.count("new_partner_outreach_placements")
+
+    # -- multi-partner delivery --------------------------------------------------------------
+    def _decide(self, plan: CommissioningPlan) -> None:
+        """A review decides to fund places: a single provider acts at once; a partnership
+        must first get every other partner to agree (options papers, steering groups)."""
+        if plan.partners <= 1:
+            self._commission(plan)
+            self.model.count("new_partnership_changes")
+            return
+        self.pending.append(PendingChange(plan, self.model.day, plan.partners - 1))
+
+    def _negotiate(self) -> None:
+        """Every ``groups.partnership_round_days`` each partner that has not agreed does so
+        with ``groups.p_partner_agrees_per_round`` ("three or four different organisations
+        speeds", 004:288, 534); the change starts when all have agreed, so its latency grows
+        with the number of partners."""
+        m = self.model
+        p = m.cfg.groups
+        rng = m.streams.partnership
+        still = []
+        for change in self.pending:
+            since = m.day - change.decided_day
+            if since > 0 and since % p.partnership_round_days == 0:
+                agreed = int((rng.random(change.waiting_for)
+                              < p.p_partner_agrees_per_round).sum())
+                change.waiting_for -= agreed
+            if change.waiting_for > 0:
+                still.append(change)
+                continue
+            self._commission(change.plan)
+            m.count("new_partnership_changes")
+            m.count("sum_partnership_latency_days", since)
+        self.pending = still
 
     def _commission(self, plan: CommissioningPlan) -> None:
         m = self.model
-        groups = [g for g in m.groups if g.is_open and g.constituted and g.kind is not GroupKind.LIO]
+        groups = [g for g in m.groups
+                  if g.is_open and g.constituted and g.kind is not GroupKind.LIO]
         if plan.rule == "agile":
             groups = self._where_demand_is(groups)
         if not groups:
@@ -93,6 +169,9 @@ class Commissioner(mesa.Agent):
         for g, k in zip(groups, per.tolist(), strict=True):
             if k:
                 g.add_places(k)
+                if plan.specialist and plan.partners > 1 and all(
+                        h is not g for h, _ in self.specialist_groups):
+                    self.specialist_groups.append((g, plan.specialist))
         self.places_commissioned += plan.places_per_review
         m.count("new_commissioned_places", plan.places_per_review)
 
@@ -111,7 +190,8 @@ class Commissioner(mesa.Agent):
         if local:
             return local
         unit = m.units[u]
-        return [m.add_group(GroupKind.COMMUNITY_GROUP, u, True, f"{unit.name}-commissioned-{m.day}")]
+        return [m.add_group(GroupKind.COMMUNITY_GROUP, u, True,
+                            f"{unit.name}-commissioned-{m.day}")]
 
     # -- the day -----------------------------------------------------------------------------
     def step(self) -> None:
@@ -123,4 +203,8 @@ class Commissioner(mesa.Agent):
         for plan in self.plans:
             since = day - plan.start_day
             if since > 0 and since % plan.review_days == 0:
-                self._commission(plan)
+                self._decide(plan)
+        if self.pending:
+            self._negotiate()
+        if self.specialist_groups:
+            self._reach_out()

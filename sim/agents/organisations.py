@@ -13,6 +13,7 @@ import mesa
 import numpy as np
 
 from sim.params import GroupKindParams
+from sim.processes import strain
 from sim.state import NEED as Need  # plain ints: fast in numpy
 from sim.state import Pathway
 
@@ -106,24 +107,59 @@ class VCSEGroup(Organisation):
         self.opened_day = model.day
         self.closed_day = -1
         self.closure_reason = ""
+        # paid staff, volunteer time and strain (sim.processes.strain)
+        self.staff_fte = params.staff_fte
+        self.staff_changes: list[tuple[int, float]] = []  # (day it takes effect, FTE +/-)
+        self.volunteer_hours = 0.0  # free weekly hours of its trained volunteers
+        self.strain = 0.0  # smoothed share of demand above its places (0 to 1)
+        self.unserved = 0.0  # referrals turned away for want of room, still pressing
+        self.turned_away_today = 0
+        self.disruption = 0.0  # 1 when a disruptive placement starts; decays as it adapts
+        self.reviews_unviable = 0  # staff reviews running that found no viable paid core
 
     @property
     def nominal_capacity(self) -> float:
         """The size a referrer believes the group has (its staff and starting volunteers)."""
         p = self.params
-        return p.staff_client_capacity + p.clients_per_volunteer * p.initial_volunteers
+        return p.staff_client_capacity + self._volunteer_places(
+            p.initial_volunteers * self.model.cfg.volunteers.hours_per_week)
+
+    def _volunteer_places(self, hours: float) -> float:
+        """Client places that ``hours`` of volunteers' free time a week can deliver."""
+        v = self.model.cfg.volunteers
+        per_client = v.tasks_per_client_per_week * v.group_task_hours
+        return hours * self.params.volunteer_client_share / per_client if per_client > 0 else 0.0
+
+    def staff_places(self) -> float:
+        """Places the paid staff in post can hold (the establishment's places pro rata)."""
+        p = self.params
+        if p.staff_fte <= 0:
+            return float(p.staff_client_capacity)
+        return p.staff_client_capacity * self.staff_fte / p.staff_fte
+
+    def volunteer_places(self) -> float:
+        return self._volunteer_places(self.volunteer_hours)
+
+    def raw_capacity(self) -> float:
+        """Places from staff hours, volunteer hours and commissioned places, before
+        disruption."""
+        return self.staff_places() + self.extra_places + self.volunteer_places()
 
     @property
     def capacity(self) -> int:
-        """Clients it can support at once, less places lost to disruptive placements."""
+        """Clients it can support at once, less places lost to a disruption."""
         if not self.is_open or self.kind is GroupKind.LIO or self.distanced:
             return 0
-        p = self.params
-        raw = p.staff_client_capacity + self.extra_places + p.clients_per_volunteer * self.n_trained
-        if not self.n_disruptive:
-            return max(int(raw), 0)
-        loss = self.model.cfg.groups.disruption_capacity_loss * self.n_disruptive * raw
-        return max(int(raw - loss), 0)
+        raw = self.raw_capacity()
+        return max(int(raw) - self.places_lost_to_disruption(raw), 0)
+
+    def places_lost_to_disruption(self, raw: float | None = None) -> int:
+        """Whole places a disruption costs today (its share shrinks as the group adapts)."""
+        if self.disruption <= 0:
+            return 0
+        raw = self.raw_capacity() if raw is None else raw
+        return int(self.model.cfg.groups.disruption_capacity_loss * min(self.disruption, 1.0)
+                   * int(raw))
 
     def can_pay_for_staff(self) -> bool:
         return self.is_open and self.annual_funding > 0 and self.balance > 0
@@ -147,6 +183,7 @@ class VCSEGroup(Organisation):
         """A referral of resident ``i``: returns 'accepted' or 'declined' (never 'stale': the
         caller checks whether the group is still open)."""
         if not self.has_room():
+            self.turned_away_today += 1
             return "declined"
         complex_need = self.model.pop.need[i] >= Need.COMPLEX
         if complex_need and not self.params.accepts_complex:
@@ -156,6 +193,8 @@ class VCSEGroup(Organisation):
             self.n_disruptive += 1
             self.model.pop.disruptive[i] = True
             self.model.count("new_group_disruptions")
+            self.disruption = 1.0
+            strain.members_leave(self.model, self)
         self.n_clients += 1
         return "accepted"
 
@@ -174,11 +213,16 @@ class VCSEGroup(Organisation):
             return
         p = self.params
         income = self.annual_funding * (1.0 - self.funding_cut) / 365.0
-        cost = p.fixed_cost_per_day + p.cost_per_client_day * self.n_clients
-        self.balance += income - cost
+        cost = (p.fixed_cost_per_day + p.cost_per_client_day * self.n_clients
+                + self.staff_fte * p.staff_cost_per_fte_year / 365.0)
+        balance = self.balance + income - cost
+        cap = income * 365.0 * self.model.cfg.groups.reserve_cap_months / 12.0
+        if balance > cap:  # income beyond the cap is not drawn; reserves already held stay
+            balance = max(cap, self.balance)
+        self.balance = balance
         self.spent += cost
         self.model.count("new_funding_spent", cost)
-        if self.balance < 0 and (p.fixed_cost_per_day > 0 or p.cost_per_client_day > 0):
+        if self.balance < 0 and cost > 0:
             self.close("funding")
 
     def renew_funding(self) -> None:
@@ -206,6 +250,9 @@ class VCSEGroup(Organisation):
         self.model.on_group_closed(self)
         self.n_clients = 0
         self.n_disruptive = 0
+        self.staff_fte = 0.0
+        self.staff_changes = []
+        self.disruption = 0.0
         self.model.count("new_groups_closed")
 
 

@@ -70,13 +70,21 @@ def tapered_grant(model: CommunityModel, p: dict) -> None:
           places_per_review=Arg(int, 10, lo=1, meaning="client places funded at each review"),
           review_days=Arg(int, 90, lo=1, meaning="days between reviews"),
           rule=Arg(str, "agile", choices=("agile", "even"),
-                   meaning="agile: where unmet demand is observed; even: spread over groups"))
+                   meaning="agile: where unmet demand is observed; even: spread over groups"),
+          partners=Arg(int, 1, lo=1, hi=20,
+                       meaning="organisations delivering the places in partnership; every "
+                               "change needs each to agree (004:288, 524-534)"),
+          specialist=Arg(str, "", choices=("", *SPECIALISMS),
+                         meaning="target group of a specialist delivery partner (with "
+                                 "partners > 1): it brings that group to the places "
+                                 "(004:524)"))
 def commissioning(model: CommunityModel, p: dict) -> None:
     """Data-driven agile commissioning: real-time demand data from link workers and groups
     decide where new client places are funded (002:304-306, 330-340); 'even' spreads the same
-    money over every group (the counterfactual)."""
+    money over every group (the counterfactual). With several delivery partners each change
+    waits until all have agreed (004:284-288, 532-534)."""
     model.get_commissioner().start_commissioning(p["places_per_review"], p["review_days"],
-                                                 p["rule"])
+                                                 p["rule"], p["partners"], p["specialist"])
 
 
 def _check_unit(model: CommunityModel, p: dict, key: str) -> None:

@@ -1,0 +1,203 @@
+"""Group capacity from staff hours, volunteer hours and money; strain; disruption.
+
+Every day, for every open group (sources 002:17, 002:302, 002:312; 004:328-330, 004:686-692):
+
+- **Places** come from the paid staff in post (the establishment's places pro rata), the free
+  weekly hours of the group's trained volunteers at the hours each client needs
+  (``VCSEGroup.capacity``), and commissioned places; money limits them too
+  (``VCSEGroup.affordable_places``).
+- **Staff follow money**: every ``groups.staff_review_days`` a group works out the paid staff
+  its income (after any cut), its reserves above their usual level, its running costs and its
+  clients' costs can pay for. Posts it cannot pay for end after ``groups.notice_days`` (paid
+  meanwhile, plus redundancy pay); vacancies it can pay for are filled after
+  ``groups.hiring_days``. A funding cut therefore shows in places within months, before
+  reserves run out.
+- **Strain**: referrals turned away for want of room press on the group (they fade over a
+  support period); demand above its places, smoothed over ``groups.strain_memory_days``, is
+  its strain. Strain drives paid staff out (refilled at the next review, if affordable) and
+  volunteers to burn out (they lapse). A group left with no staff and no volunteers closes.
+- **Disruption** (002:366-368): a complex client placed in a group without inclusion capacity
+  disrupts it at once (places lost, other members may leave); the disruption decays as the
+  group adapts (``groups.disruption_adaptation_days``), whether or not the client stays.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.state import PATHWAY as Pathway  # plain ints: fast in numpy
+from sim.state import VSTATE as V
+
+if TYPE_CHECKING:
+    from sim.agents.organisations import VCSEGroup
+    from sim.model import CommunityModel
+
+NO_STAFF_FTE = 1e-6  # below this a group has no paid staff (float rounding)
+
+
+def refresh_volunteer_hours(model: CommunityModel) -> np.ndarray:
+    """Each organisation's trained volunteers and their free weekly hours (offered, less
+    ongoing roles elsewhere such as buddying); stored on the groups. Returns the trained
+    counts by organisation index."""
+    pop = model.pop
+    n_org = len(model.organisations)
+    trained = np.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
+    org = pop.vorg[trained]
+    free = np.maximum(pop.vhours_offer[trained] - pop.vhours_committed[trained], 0.0)
+    hours = np.bincount(org, weights=free.astype(np.float64), minlength=n_org)
+    counts = np.bincount(org, minlength=n_org)
+    for g in model.groups:
+        g.volunteer_hours = float(hours[g.index])
+    return counts
+
+
+def members_leave(model: CommunityModel, group: VCSEGroup) -> None:
+    """A disruptive placement starts: each other client the group supports leaves with
+    ``groups.p_member_leaves_on_disruption`` (their need is unmet again)."""
+    p = model.cfg.groups.p_member_leaves_on_disruption
+    if p <= 0:
+        return
+    pop = model.pop
+    members = np.flatnonzero((pop.provider == group.index) & (pop.pathway == Pathway.GROUP))
+    if members.size == 0:
+        return
+    leave = members[model.streams.group_strain.random(members.size) < p]
+    if leave.size == 0:
+        return
+    from sim.processes import need  # need imports the organisations module
+
+    need.release_group_places(model, leave)
+    pop.pathway[leave] = Pathway.NONE
+    pop.matched[leave] = False
+    model.count("new_group_members_left_disruption", leave.size)
+
+
+def _update_strain(model: CommunityModel, g: VCSEGroup) -> None:
+    p = model.cfg.groups
+    g.unserved = g.unserved * (1.0 - 1.0 / g.params.support_days) + g.turned_away_today
+    model.count("new_group_turned_away", g.turned_away_today)
+    g.turned_away_today = 0
+    if g.distanced:
+        return
+    demand = g.n_clients + g.unserved
+    unmet_share = max(1.0 - max(g.capacity, 1) / demand, 0.0) if demand > 0 else 0.0
+    g.strain += (unmet_share - g.strain) / p.strain_memory_days
+    lost = g.staff_fte * min(g.strain * p.staff_exit_per_strain_year / 365.0, 1.0)
+    if lost > 0:
+        g.staff_fte -= lost
+        model.count("new_group_staff_lost_strain", lost)
+
+
+def affordable_staff(model: CommunityModel, g: VCSEGroup) -> float:
+    """Paid staff (FTE) the group can pay for over the coming year: income after any cut,
+    less running costs and the cost of the clients it supports now, less what it takes to
+    rebuild reserves below their usual level within the year (reserves are a cushion for
+    notice and redundancy pay, not income to plan on); at most its establishment."""
+    p = g.params
+    income = g.annual_funding * (1.0 - g.funding_cut)
+    usual = min(p.reserve_months, model.cfg.groups.reserve_cap_months)
+    spendable = income + min(g.balance - income * usual / 12.0, 0.0)
+    money = (spendable - p.fixed_cost_per_day * 365.0
+             - p.cost_per_client_day * 365.0 * g.n_clients)
+    fte = money / p.staff_cost_per_fte_year if p.staff_cost_per_fte_year > 0 else p.staff_fte
+    return min(max(fte, 0.0), p.staff_fte)
+
+
+def _review_staff(model: CommunityModel, g: VCSEGroup) -> None:
+    """Give notice on posts the group cannot pay for; recruit to vacancies it can."""
+    p = model.cfg.groups
+    day = model.day
+    target = affordable_staff(model, g)
+    planned = g.staff_fte + sum(d for _, d in g.staff_changes)
+    step = p.staff_change_min_share * g.params.staff_fte
+    if target < p.min_viable_staff_share * g.params.staff_fte:
+        g.reviews_unviable += 1
+        if g.reviews_unviable >= p.fold_after_reviews:  # a persistent shortfall
+            g.close("funding")
+            model.count("new_groups_folded")
+            return
+    else:
+        g.reviews_unviable = 0
+    if target <= planned - step:
+        g.staff_changes = [(d_day, d) for d_day, d in g.staff_changes if d < 0]  # stop hiring
+        planned = g.staff_fte + sum(d for _, d in g.staff_changes)
+        cut = planned - target
+        if cut > 0:
+            g.staff_changes.append((day + p.notice_days, -cut))
+            model.count("new_group_staff_notices", cut)
+    elif target >= planned + step:
+        g.staff_changes.append((day + p.hiring_days, target - planned))
+
+
+def _apply_staff_changes(model: CommunityModel, g: VCSEGroup) -> None:
+    """Notices that expire today end posts (with redundancy pay); recruits start."""
+    day = model.day
+    due = [d for d_day, d in g.staff_changes if d_day <= day]
+    if not due:
+        return
+    g.staff_changes = [(d_day, d) for d_day, d in g.staff_changes if d_day > day]
+    p, gp = model.cfg.groups, g.params
+    for d in due:
+        if d < 0:
+            ended = min(-d, g.staff_fte)
+            g.staff_fte -= ended
+            pay = ended * gp.staff_cost_per_fte_year * p.redundancy_weeks_pay / 52.0
+            g.balance -= pay
+            g.spent += pay
+            model.count("new_funding_spent", pay)
+            model.count("new_group_staff_made_redundant", ended)
+            model.count("new_group_redundancy_pay", pay)
+        else:
+            hired = min(d, gp.staff_fte - g.staff_fte)
+            g.staff_fte += max(hired, 0.0)
+            model.count("new_group_staff_hired", max(hired, 0.0))
+
+
+def _volunteer_burnout(model: CommunityModel) -> None:
+    """Trained volunteers of strained groups lapse (burn out)."""
+    rate = model.cfg.groups.volunteer_burnout_per_strain_year / 365.0
+    strained = [g for g in model.groups if g.is_open and g.strain > 0]
+    if rate <= 0 or not strained:
+        return
+    pop = model.pop
+    p_org = np.zeros(len(model.organisations))
+    for g in strained:
+        p_org[g.index] = min(g.strain * rate, 1.0)
+    trained = np.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
+    trained = trained[p_org[pop.vorg[trained]] > 0]
+    if trained.size == 0:
+        return
+    gone = trained[model.streams.group_strain.random(trained.size) < p_org[pop.vorg[trained]]]
+    pop.vstate[gone] = V.LAPSED
+    pop.vsince[gone] = model.day
+    model.count("new_vol_burnout", gone.size)
+
+
+def step(model: CommunityModel) -> None:
+    """The groups' day: strain, staff exits, staff reviews, notices and hires, disruption
+    decay, volunteer burnout, closure of groups with no staff and no volunteers, and the
+    volunteer hours that set tomorrow's places."""
+    p = model.cfg.groups
+    day = model.day
+    decay = math.exp(-1.0 / p.disruption_adaptation_days)
+    for g in model.groups:
+        if not g.is_open or g.kind.value == "lio":
+            continue
+        _update_strain(model, g)
+        _apply_staff_changes(model, g)
+        if g.params.staff_fte > 0 and (day + g.index) % p.staff_review_days == 0:
+            _review_staff(model, g)
+            if not g.is_open:
+                continue
+        if g.disruption > 0:
+            g.disruption *= decay
+    _volunteer_burnout(model)
+    counts = refresh_volunteer_hours(model)
+    for g in model.groups:
+        if (g.is_open and g.kind.value != "lio" and g.staff_fte <= NO_STAFF_FTE
+                and not any(d > 0 for _, d in g.staff_changes) and counts[g.index] == 0):
+            g.close("no_staff_or_volunteers")
+            model.count("new_groups_closed_no_staff_or_volunteers")
