@@ -38,6 +38,8 @@ FLOWS = (
     "new_referrals_gave_up", "new_lw_sessions", "new_lw_sessions_deferred", "new_vol_hours",
     "new_vol_tasks_unstaffed", "new_emergency_responses_short_of_volunteers",
     "new_pc_mobilisations", "new_mutual_aid_support",
+    # link workers (issue 11): hand-backs, disengagement, contact mode, workload
+    "new_handbacks_via_gp", "new_bounces_threshold_not_met", "new_bounces_statutory_full",
 )
 CUMULATIVE = (
     "new_need_onsets", "new_gp_consultations", "new_gp_consultations_nonmedical",
@@ -216,6 +218,9 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
             1000 * s["need_escalations"] / max(int(ts["new_need_onsets"].sum()), 1))
         s["statutory_referrals"] = int(ts["new_referrals_statutory"].sum())
         s["reescalations"] = int(ts["new_reescalations"].sum())
+        s["bounces_threshold_not_met"] = int(ts["new_bounces_threshold_not_met"].sum())
+        s["bounces_statutory_full"] = int(ts["new_bounces_statutory_full"].sum())
+        s["mean_n_statutory_clients"] = float(ts["n_pathway_statutory"].mean())
         s["vol_tasks"] = int(ts["new_vol_tasks"].sum())
         s["vol_tasks_hospital"] = int(ts["new_vol_tasks_hospital"].sum())
         s["vol_hours"] = float(ts["new_vol_hours"].sum())

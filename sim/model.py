@@ -495,14 +495,32 @@ class CommunityModel(mesa.Model):
         return access >= 1.0 or self.streams.groups.random() < access
 
     def hand_back_to_gp(self, i: int) -> None:
-        """Needs beyond a link worker's scope: re-escalation if a route exists, else a bounce."""
-        if self.cfg.link_worker.reescalation_pathway:
-            self.start_support(i, Pathway.STATUTORY, self.cfg.link_worker.statutory_support_days)
-            self.count("new_reescalations")
-        else:
-            self.pop.pathway[i] = Pathway.NONE
-            self.pop.bounces[i] += 1
-            self.count("new_referrals_result_bounced")
+        """Needs beyond a link worker's scope go back to statutory care (004:318, 412).
+
+        With a re-escalation pathway the link worker refers directly on agreed criteria;
+        without one the client goes back to the GP, whose re-referral meets the statutory
+        service's threshold only sometimes (``p_handback_meets_threshold``, the 'gap in the
+        middle'). Either way the service takes the client only while it has a free place
+        (``statutory_places_per_1000``); otherwise the client bounces (002:370; 004:242)."""
+        p = self.cfg.link_worker
+        pop = self.pop
+        if not p.reescalation_pathway:
+            self.count("new_handbacks_via_gp")
+            if self.streams.statutory.random() >= p.p_handback_meets_threshold:
+                self._bounce(i, "new_bounces_threshold_not_met")
+                return
+        places = p.statutory_places_per_1000 * pop.n / 1000
+        if np.count_nonzero(pop.pathway == Pathway.STATUTORY) >= places:
+            self._bounce(i, "new_bounces_statutory_full")
+            return
+        self.start_support(i, Pathway.STATUTORY, p.statutory_support_days)
+        self.count("new_reescalations")
+
+    def _bounce(self, i: int, reason: str) -> None:
+        self.pop.pathway[i] = Pathway.NONE
+        self.pop.bounces[i] += 1
+        self.count("new_referrals_result_bounced")
+        self.count(reason)
 
     def finish_link_worker_support(self, i: int) -> None:
         pop = self.pop

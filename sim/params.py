@@ -365,6 +365,16 @@ class LinkWorkerParams:
         2, "residents of its target group a specialist link worker reaches out to per day",
         "assumption; 002:364, 004:524")
     salary_per_year: float = param(34000.0, "salary (cost metric)", "002:160", lo=0, unit="GBP")
+    statutory_places_per_1000: float = param(
+        1.5, "places in the statutory service (secondary mental health, social care) open at "
+             "once to clients handed back by link workers, per 1,000 residents; a hand-back "
+             "finding it full bounces", "assumption; 004:242, 004:318, 004:412", lo=0.0,
+        unit="places per 1,000 residents", plausible=(0.5, 4.0))
+    p_handback_meets_threshold: float = prob(
+        0.4, "chance a client handed back to the GP without a re-escalation pathway meets the "
+             "statutory service's threshold (the 'gap in the middle': too unwell for IAPT, not "
+             "enough for CMHT); with the pathway the link worker refers directly on agreed "
+             "criteria", "assumption; 004:412, 002:370", plausible=(0.2, 0.7))
 
 
 @dataclass

@@ -149,7 +149,8 @@ def test_full_group_declines_and_client_stays_with_link_worker(tiny_model):
 
 
 def test_complex_client_beyond_scope_bounces_without_reescalation(tiny_model):
-    model = tiny_model(n=4, link_worker__p_complex_beyond_scope=1.0)
+    model = tiny_model(n=4, link_worker__p_complex_beyond_scope=1.0,
+                       link_worker__p_handback_meets_threshold=0.0)
     lw = model.link_workers[0]
     refer(model, 1, Need.COMPLEX)
     model.step()
@@ -172,6 +173,35 @@ def test_reescalation_pathway_sends_complex_client_to_statutory_care(tiny_model)
     assert pop.until[1] == model.day + 20
     assert pop.bounces[1] == 0
     assert model.flows["new_reescalations"] == 1
+
+
+def test_a_full_statutory_service_bounces_even_with_a_pathway(tiny_model):
+    # 4 residents at 250 places per 1,000: one place; the second hand-back finds it full
+    model = tiny_model(n=4, link_worker__p_complex_beyond_scope=1.0,
+                       link_worker__reescalation_pathway=True,
+                       link_worker__statutory_places_per_1000=250.0)
+    refer(model, [1, 2], Need.COMPLEX)
+    model.step()
+    pop = model.pop
+    assert pop.pathway[1] == Pathway.STATUTORY
+    assert pop.pathway[2] == Pathway.NONE and pop.bounces[2] == 1
+    assert model.flows["new_bounces_statutory_full"] == 1
+    assert model.flows["new_referrals_result_bounced"] == 1
+
+
+@pytest.mark.parametrize("meets", [0.0, 1.0])
+def test_without_a_pathway_the_gp_rereferral_must_meet_the_threshold(tiny_model, meets):
+    model = tiny_model(n=4, link_worker__p_complex_beyond_scope=1.0,
+                       link_worker__p_handback_meets_threshold=meets)
+    refer(model, 1, Need.COMPLEX)
+    model.step()
+    pop = model.pop
+    assert model.flows["new_handbacks_via_gp"] == 1
+    if meets:
+        assert pop.pathway[1] == Pathway.STATUTORY and pop.bounces[1] == 0
+    else:
+        assert pop.pathway[1] == Pathway.NONE and pop.bounces[1] == 1
+        assert model.flows["new_bounces_threshold_not_met"] == 1
 
 
 @pytest.mark.parametrize("self_referred", [False, True])

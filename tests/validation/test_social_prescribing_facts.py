@@ -130,13 +130,22 @@ def test_sf23_complex_referrals_disrupt_small_groups(paired, mechanism):
            ).expect(mechanism)
 
 
+@pytest.mark.fact("SF25", grade="A", nature="emergent", why=(
+    "Every day link workers hand back complex clients beyond their scope; a statutory service "
+    "with a limited number of places takes them when one is free. Without a pathway the GP's "
+    "re-referral must also meet the service's threshold; with it the referral is direct. "
+    "Bounces occur in both arms (threshold or full service), so neither arm is zero by "
+    "construction"), depends=("link_worker.statutory_places_per_1000",
+                              "link_worker.p_handback_meets_threshold"))
 @ON_OFF
 def test_sf25_no_reescalation_route_means_bouncing(paired, mechanism):
     """SF25 (grade A; 002:370; 004:242, 318, 412). Without a re-escalation pathway clients
     bounce between social prescribing and statutory services, so repeat referrals rise.
 
-    Scenario: scenario=baseline (no pathway: hand-backs bounce). Counterfactual:
-    scenario=reescalation_pathway. 40 replicates (the repeat-referral effect is small).
+    Scenario: scenario=baseline (hand-backs go through the GP and meet the statutory
+    threshold 40 % of the time). Counterfactual: scenario=reescalation_pathway (direct
+    referral; still bounces when the service's places are full). 40 replicates (the
+    repeat-referral effect is small).
     Metrics: residents who bounced (higher); link-worker referrals per referred resident
     (higher).
     Mechanism off: link workers hand no complex client back (both arms).
