@@ -40,6 +40,13 @@ FLOWS = (
     "new_pc_mobilisations", "new_mutual_aid_support",
     # link workers (issue 11): hand-backs, disengagement, contact mode, workload
     "new_handbacks_via_gp", "new_bounces_threshold_not_met", "new_bounces_statutory_full",
+    "new_lw_triaged_gp", "new_lw_triaged_self", "new_lw_triaged_other",
+    "new_referrals_disengaged_gp", "new_referrals_disengaged_self",
+    "new_referrals_disengaged_other", "new_referrals_disengaged_waiting_list",
+    "new_lw_contacts_face_to_face", "new_lw_contacts_phone", "new_lw_travel_hours",
+    "new_lw_hours_need_none", "new_lw_hours_need_low", "new_lw_hours_need_moderate",
+    "new_lw_hours_need_complex", "new_lw_clients_need_none", "new_lw_clients_need_low",
+    "new_lw_clients_need_moderate", "new_lw_clients_need_complex",
 )
 CUMULATIVE = (
     "new_need_onsets", "new_gp_consultations", "new_gp_consultations_nonmedical",
@@ -221,6 +228,24 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
         s["bounces_threshold_not_met"] = int(ts["new_bounces_threshold_not_met"].sum())
         s["bounces_statutory_full"] = int(ts["new_bounces_statutory_full"].sum())
         s["mean_n_statutory_clients"] = float(ts["n_pathway_statutory"].mean())
+        for src in ("gp", "self", "other"):
+            triaged = int(ts[f"new_lw_triaged_{src}"].sum())
+            s[f"frac_disengaged_at_triage_{src}"] = (
+                float(ts[f"new_referrals_disengaged_{src}"].sum()) / triaged if triaged
+                else float("nan"))
+        contacts = float(ts["new_lw_contacts_face_to_face"].sum()
+                         + ts["new_lw_contacts_phone"].sum())
+        s["frac_lw_contacts_face_to_face"] = (
+            float(ts["new_lw_contacts_face_to_face"].sum()) / contacts if contacts
+            else float("nan"))
+        s["lw_travel_hours"] = float(ts["new_lw_travel_hours"].sum())
+        s["frac_lw_hours_travel"] = (s["lw_travel_hours"] / s["lw_hours"] if s["lw_hours"]
+                                     else float("nan"))
+        for lvl in ("low", "moderate", "complex"):
+            clients = int(ts[f"new_lw_clients_need_{lvl}"].sum())
+            s[f"lw_hours_per_client_need_{lvl}"] = (
+                float(ts[f"new_lw_hours_need_{lvl}"].sum()) / clients if clients
+                else float("nan"))
         s["vol_tasks"] = int(ts["new_vol_tasks"].sum())
         s["vol_tasks_hospital"] = int(ts["new_vol_tasks_hospital"].sum())
         s["vol_hours"] = float(ts["new_vol_hours"].sum())

@@ -454,6 +454,9 @@ class CommunityModel(mesa.Model):
             return True
         self.pop.pathway[i] = Pathway.WAITING
         self.pop.lw_referrals[i] += 1
+        self.pop.lw_referred_day[i] = self.day
+        # a GP referral to a link worker in the surgery is handed over in person (004:398)
+        self.pop.lw_warm[i] = source == "gp" and lw.co_located
         lw.inbox.append((i, source, int(self.pop.lw_referrals[i])))
         self.count(f"new_referrals_{source}")
         if source == "vcse":
@@ -532,9 +535,11 @@ class CommunityModel(mesa.Model):
         factor = 1.0 if pop.matched[i] else self.cfg.need.unmatched_resolution_factor
         need.complete_support(self, np.array([i]), factor)
 
-    def surface_hidden_need(self, i: int, rng: np.random.Generator) -> bool:
+    def surface_hidden_need(self, i: int, rng: np.random.Generator, factor: float = 1.0
+                            ) -> bool:
+        """A contact may surface a hidden need (less often by phone: ``factor``)."""
         pop = self.pop
-        if pop.hidden[i] and rng.random() < self.cfg.need.p_hidden_surfaces_on_contact:
+        if pop.hidden[i] and rng.random() < self.cfg.need.p_hidden_surfaces_on_contact * factor:
             pop.hidden[i] = False
             pop.need[i] = min(int(pop.need[i]) + 1, 3)
             self.count("new_hidden_needs_surfaced")

@@ -150,7 +150,9 @@ class UnitParams:
     lw_awareness: float = prob(1.0, "how well residents know they can refer themselves to a "
                                     "link worker (weight on self-referral)", "000:87, 000:116")
     lw_travel_hours_per_contact: float = param(
-        0.1, "link-worker travel time per client contact", "002:166", lo=0.0, unit="hours")
+        0.1, "link-worker time per face-to-face visit beyond driving the distance to the "
+             "practice (parking, finding the home; in a rural footprint the other parishes)",
+        "002:166", lo=0.0, unit="hours")
     lw_days_share: float = param(
         1.0, "share of its link workers' working days spent on this unit's patients (a rural "
              "PCN's link worker also serves the other parishes of its footprint)",
@@ -371,10 +373,52 @@ class LinkWorkerParams:
              "finding it full bounces", "assumption; 004:242, 004:318, 004:412", lo=0.0,
         unit="places per 1,000 residents", plausible=(0.5, 4.0))
     p_handback_meets_threshold: float = prob(
-        0.4, "chance a client handed back to the GP without a re-escalation pathway meets the "
+        0.25, "chance a client handed back to the GP without a re-escalation pathway meets the "
              "statutory service's threshold (the 'gap in the middle': too unwell for IAPT, not "
              "enough for CMHT); with the pathway the link worker refers directly on agreed "
-             "criteria", "assumption; 004:412, 002:370", plausible=(0.2, 0.7))
+             "criteria", "assumption; 004:412, 002:370", plausible=(0.1, 0.5))
+    self_referral_disengagement_factor: float = param(
+        0.3, "multiplier on the disengagement chance of a self-referred (motivated) client",
+        "assumption; 004:420, 004:428", lo=0.0, plausible=(0.1, 0.7))
+    disengagement_per_week_waited: float = param(
+        0.1, "relative rise in the disengagement chance per week between referral and the "
+             "first contact or the first bespoke session", "assumption; 004:330, 004:414",
+        lo=0.0, unit="per week", plausible=(0.0, 0.3))
+    warm_handover_disengagement_factor: float = param(
+        0.5, "multiplier on the disengagement chance of a GP referral handed over in person by "
+             "a link worker co-located in the surgery", "assumption; 004:398-402", lo=0.0,
+        plausible=(0.3, 0.9))
+    p_face_to_face: float = prob(
+        0.3, "chance a client contact (assessment or session) is face to face rather than by "
+             "phone", "assumption; 004:430-436", plausible=(0.1, 0.6))
+    p_face_to_face_high_need: float = prob(
+        0.7, "same, for a client with a complex need, limited a lot or without digital access "
+             "(home visits)", "assumption; 004:440", plausible=(0.4, 0.9))
+    phone_disengagement_factor: float = param(
+        1.5, "multiplier on the disengagement chance when the first contact is by phone "
+             "(harder to build a relationship)", "assumption; 004:432-434", lo=0.0,
+        plausible=(1.0, 2.5))
+    phone_hidden_need_factor: float = param(
+        0.5, "multiplier on the chance a hidden need surfaces at a phone contact (a home visit "
+             "shows other factors)", "assumption; 004:446", lo=0.0, hi=1.0,
+        plausible=(0.2, 1.0))
+    travel_mph: float = param(
+        15.0, "link worker's door-to-door speed on a face-to-face visit (round trip over the "
+              "unit's distance to the practice)", "assumption; 002:166", lo=0.1, unit="mph",
+        plausible=(10.0, 30.0))
+    share_hosted_vcse: float = prob(
+        0.3, "share of link-worker posts hosted by a VCSE provider (the rest: by the PCN or "
+             "practice, co-located in the surgery, or by the LIO)", "assumption; 002:149-151",
+        plausible=(0.1, 0.6))
+    share_hosted_lio: float = prob(
+        0.1, "share of link-worker posts hosted by the local infrastructure organisation",
+        "assumption; 002:172, 002:290", plausible=(0.0, 0.3))
+    extra_sessions_complex: int = count(
+        2, "extra bespoke sessions for a client with a complex need (a session interval "
+           "each)", "assumption; 004:418, 004:420", plausible=(0, 4))
+    complex_session_hours_factor: float = param(
+        1.5, "multiplier on the hours of a session with a complex-need client",
+        "assumption; 004:410-420, 004:698-700", lo=1.0, plausible=(1.0, 2.0))
 
 
 @dataclass

@@ -15,7 +15,8 @@ import numpy as np
 STREAMS = (
     "topology", "population", "need", "need_course", "support_outcome", "help_seeking", "gp",
     "link_worker", "groups", "volunteers", "intermediaries", "wellbeing", "evaluation", "events",
-    "mesa", "waiting", "volunteer_hours", "statutory", "lw_contact", "gp_feedback",
+    "mesa", "waiting", "volunteer_hours", "statutory", "lw_contact",
+    "gp_feedback", "lw_hosting",
 )
 
 

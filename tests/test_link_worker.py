@@ -205,8 +205,9 @@ def test_without_a_pathway_the_gp_rereferral_must_meet_the_threshold(tiny_model,
 
 
 @pytest.mark.parametrize("self_referred", [False, True])
-def test_referred_clients_may_disengage_but_self_referrals_do_not(tiny_model, self_referred):
-    model = tiny_model(n=4, link_worker__p_client_disengages=1.0)
+def test_referred_clients_may_disengage_and_self_referrals_less_so(tiny_model, self_referred):
+    model = tiny_model(n=4, link_worker__p_client_disengages=1.0,
+                       link_worker__self_referral_disengagement_factor=0.0)
     give_need(model, 0, Need.MODERATE)
     model.pop.self_referred[0] = self_referred
     model.refer_to_link_worker(0, "self" if self_referred else "gp")
@@ -216,6 +217,65 @@ def test_referred_clients_may_disengage_but_self_referrals_do_not(tiny_model, se
     else:
         assert model.pop.pathway[0] == Pathway.NONE
         assert model.flows["new_referrals_disengaged"] == 1
+        assert model.flows["new_referrals_disengaged_gp"] == 1
+
+
+def disengaged_share(tiny_model, wait_days=0, warm=False, face=0.0, **values):
+    """Share of 300 GP-referred moderate clients who disengage at triage."""
+    model = tiny_model(n=300, link_worker__triage_per_day=1000, link_worker__assessment_hours=0.0,
+                       link_worker__session_hours=0.0, link_worker__caseload_cap=1000,
+                       topology__urban__lw_travel_hours_per_contact=0.0,
+                       link_worker__travel_mph=1e6,
+                       link_worker__p_face_to_face=face, link_worker__p_face_to_face_high_need=face,
+                       **values)
+    lw = model.link_workers[0]
+    lw.co_located = warm
+    refer(model, range(300), Need.MODERATE)
+    model.pop.lw_referred_day[:] = model.day - wait_days
+    model.step()
+    return model.flows.get("new_referrals_disengaged_gp", 0) / 300
+
+
+def test_disengagement_rises_with_waiting_and_falls_with_warm_handover_and_face_to_face(
+        tiny_model):
+    base = disengaged_share(tiny_model, link_worker__p_client_disengages=0.2)
+    waited = disengaged_share(tiny_model, wait_days=56, link_worker__p_client_disengages=0.2)
+    warm = disengaged_share(tiny_model, warm=True, link_worker__p_client_disengages=0.2)
+    face = disengaged_share(tiny_model, face=1.0, link_worker__p_client_disengages=0.2)
+    assert base == pytest.approx(0.3, abs=0.08)  # 0.2 x 1.5 by phone
+    assert waited > base + 0.1  # eight weeks: +80 %
+    assert warm < base - 0.08
+    assert face < base - 0.05
+
+
+def test_contacts_are_booked_by_mode_and_face_to_face_costs_travel(tiny_model):
+    model = tiny_model(n=4, link_worker__p_face_to_face=1.0,
+                       link_worker__p_face_to_face_high_need=1.0,
+                       topology__urban__gp_distance_miles=3.0, link_worker__travel_mph=12.0,
+                       topology__urban__lw_travel_hours_per_contact=0.0)
+    lw = model.link_workers[0]
+    assert lw.travel_hours == pytest.approx(0.5)  # 6 miles at 12 mph
+    refer(model, 0, Need.MODERATE)
+    model.step()  # assessment and first session, both face to face
+    assert model.flows["new_lw_contacts_face_to_face"] == 2
+    assert model.flows["new_lw_travel_hours"] == pytest.approx(1.0)
+    assert model.flows["new_lw_hours"] == pytest.approx(3.0)
+    assert model.flows["new_lw_hours_need_moderate"] == pytest.approx(3.0)
+
+
+def test_complex_clients_cost_more_hours_and_sessions(tiny_model):
+    model = tiny_model(n=4, link_worker__extra_sessions_complex=2,
+                       link_worker__complex_session_hours_factor=2.0,
+                       link_worker__p_face_to_face=0.0, link_worker__p_face_to_face_high_need=0.0)
+    lw = model.link_workers[0]
+    refer(model, 0, Need.MODERATE)
+    refer(model, 1, Need.COMPLEX)
+    model.step()
+    p = model.cfg.link_worker
+    assert lw.caseload[0][1] == p.bespoke_sessions - 1
+    assert lw.caseload[1][1] == p.bespoke_sessions + 2 - 1
+    assert model.flows["new_lw_hours_need_complex"] == pytest.approx(1.0 + 2.0)
+    assert model.flows["new_lw_hours_need_moderate"] == pytest.approx(2.0)
 
 
 def test_residents_of_a_practice_without_link_workers_cannot_be_referred(tiny_model):
@@ -229,7 +289,8 @@ def test_residents_of_a_practice_without_link_workers_cannot_be_referred(tiny_mo
 
 def test_link_worker_hours_are_counted(tiny_model):
     model = tiny_model(n=4, topology__urban__lw_travel_hours_per_contact=1.0,
-                       link_worker__light_touch_hours=0.5)
+                       link_worker__light_touch_hours=0.5, link_worker__p_face_to_face=1.0,
+                       link_worker__p_face_to_face_high_need=1.0, link_worker__travel_mph=1e6)
     refer(model, [0, 1], Need.MODERATE)
     model.step()
     # client 0: assessment (1 h) and first session (1 h), each with an hour's travel; client

@@ -75,6 +75,14 @@ SPECIALISMS = {
 groups; the model represents the attributes it has)."""
 
 
+NEED_NAMES = ("none", "low", "moderate", "complex")
+NEED_HOURS_FLOW = tuple(f"new_lw_hours_need_{name}" for name in NEED_NAMES)
+"""Flow names of link-worker contact hours by the client's need level at the contact."""
+
+TRIAGE_GROUP = {"gp": "gp", "self": "self"}
+"""Referral sources counted separately at triage and disengagement (the rest: 'other')."""
+
+
 class LinkWorker(mesa.Agent):
     """A social prescriber: triage, light-touch or bespoke support within a caseload cap,
     waiting list, matching from a directory that goes stale, hand-back to GP.
@@ -97,7 +105,16 @@ class LinkWorker(mesa.Agent):
         self.unit = unit
         self.name = name
         self.specialism = specialism  # "" or a key of SPECIALISMS: reaches out to that group
-        self.travel_hours = travel_hours
+        p = model.cfg.link_worker
+        # hosting (002:149-151, 172): a PCN/practice-hosted post sits in the surgery
+        draw = model.streams.lw_hosting.random()
+        self.host = ("vcse" if draw < p.share_hosted_vcse else
+                     "lio" if draw < p.share_hosted_vcse + p.share_hosted_lio else "practice")
+        self.co_located = self.host == "practice"
+        # a face-to-face visit: a round trip over the unit's distance to the practice plus the
+        # time on site beyond driving (002:166); a phone contact has no travel
+        miles = model.units[unit].params.gp_distance_miles
+        self.travel_hours = travel_hours + 2.0 * miles / p.travel_mph
         # referrals not yet assessed: (resident, source, referral number); the number tells
         # a live entry from one left by an earlier referral of the same resident
         self.inbox: deque[tuple[int, str, int]] = deque()
@@ -150,23 +167,68 @@ class LinkWorker(mesa.Agent):
 
     def _assess_inbox(self) -> None:
         m = self.model
-        cost = m.cfg.link_worker.assessment_hours + self.travel_hours
         done = 0
-        while self.inbox and done < m.cfg.link_worker.triage_per_day and self._fits(cost):
-            i, source, k = self.inbox.popleft()
+        while self.inbox and done < m.cfg.link_worker.triage_per_day:
+            i, source, k = self.inbox[0]
             if m.pop.pathway[i] != Pathway.WAITING or m.pop.lw_referrals[i] != k:
+                self.inbox.popleft()
                 continue
-            self.hours_today += cost
+            cost, face = self._contact(i, m.cfg.link_worker.assessment_hours)
+            if not self._fits(cost):
+                return
+            self.inbox.popleft()
+            self._book(i, cost, face)
             done += 1
-            self._triage(i, source)
+            self._triage(i, source, face)
 
-    def _triage(self, i: int, source: str) -> None:
+    def _contact(self, i: int, hours: float) -> tuple[float, bool]:
+        """Hours of a contact with client ``i`` and whether it is face to face: home visits
+        for complex need, limited mobility or no digital access (004:440), phone otherwise
+        more often (004:430-436)."""
+        m, p = self.model, self.model.cfg.link_worker
+        pop = m.pop
+        high = pop.need[i] >= Need.COMPLEX or pop.limitation[i] == 2 or not pop.digital[i]
+        face = m.streams.lw_contact.random() < (p.p_face_to_face_high_need if high
+                                                 else p.p_face_to_face)
+        return hours + (self.travel_hours if face else 0.0), bool(face)
+
+    def _book(self, i: int, cost: float, face: bool) -> None:
+        """Book a contact's hours today, by contact mode and by the client's need level."""
+        m = self.model
+        self.hours_today += cost
+        if face:
+            m.count("new_lw_contacts_face_to_face")
+            m.count("new_lw_travel_hours", self.travel_hours)
+        else:
+            m.count("new_lw_contacts_phone")
+        m.count(NEED_HOURS_FLOW[int(m.pop.need[i])], cost)
+
+    def _disengages(self, i: int, face: bool, weeks_waited: float, base: float) -> bool:
+        """Does client ``i`` drop out at this contact? The chance rises with the wait, and is
+        lower for a motivated (self-referred) client, after a warm handover and face to face
+        (004:330, 004:398-402, 004:428-436)."""
+        p = self.model.cfg.link_worker
+        pop = self.model.pop
+        chance = base * (1.0 + p.disengagement_per_week_waited * weeks_waited)
+        if pop.self_referred[i]:
+            chance *= p.self_referral_disengagement_factor
+        if pop.lw_warm[i]:
+            chance *= p.warm_handover_disengagement_factor
+        if not face:
+            chance *= p.phone_disengagement_factor
+        return bool(self.model.streams.link_worker.random() < chance)
+
+    def _triage(self, i: int, source: str, face: bool = True) -> None:
         m, p = self.model, self.model.cfg.link_worker
         pop, rng = m.pop, m.streams.link_worker
-        m.surface_hidden_need(i, rng)
-        if not pop.self_referred[i] and rng.random() < p.p_client_disengages:
+        m.count(f"new_lw_triaged_{TRIAGE_GROUP.get(source, 'other')}")
+        m.surface_hidden_need(i, rng, 1.0 if face else p.phone_hidden_need_factor)
+        m.count(f"new_lw_clients_need_{NEED_NAMES[int(pop.need[i])]}")
+        weeks = (m.day - int(pop.lw_referred_day[i])) / 7
+        if self._disengages(i, face, weeks, p.p_client_disengages):
             pop.pathway[i] = Pathway.NONE
             m.count("new_referrals_disengaged")
+            m.count(f"new_referrals_disengaged_{TRIAGE_GROUP.get(source, 'other')}")
             return
         if pop.need[i] >= Need.COMPLEX and rng.random() < p.p_complex_beyond_scope:
             m.hand_back_to_gp(i)
@@ -174,6 +236,7 @@ class LinkWorker(mesa.Agent):
         if pop.need[i] <= Need.LOW:
             self._light_touch(i)
         else:
+            pop.lw_referred_day[i] = m.day  # from now: time on the waiting list
             self.waiting.append((i, int(pop.lw_referrals[i])))
             self._admit_from_waiting()
 
@@ -194,7 +257,7 @@ class LinkWorker(mesa.Agent):
         for _, i in due:
             if not self._fits(cost):
                 return
-            self.hours_today += cost
+            self._book(i, cost, False)
             del self.light[i]
             m.finish_link_worker_support(i)
 
@@ -204,42 +267,65 @@ class LinkWorker(mesa.Agent):
 
     def _admit_from_waiting(self) -> None:
         """Admit from the waiting list while the caseload has room and the first session fits
-        today."""
+        today. A client who waited may have lost heart (004:330): the disengagement chance of
+        the wait alone (no base chance without a wait)."""
         m, p = self.model, self.model.cfg.link_worker
         pop = m.pop
-        cost = p.session_hours + self.travel_hours
-        while self.waiting and len(self.caseload) < p.caseload_cap and self._fits(cost):
-            i, k = self.waiting.popleft()
+        while self.waiting and len(self.caseload) < p.caseload_cap:
+            i, k = self.waiting[0]
             if pop.pathway[i] != Pathway.WAITING or pop.lw_referrals[i] != k:
+                self.waiting.popleft()
+                continue
+            cost, face = self._contact(i, self.session_hours(i))
+            if not self._fits(cost):
+                return
+            self.waiting.popleft()
+            weeks = (m.day - int(pop.lw_referred_day[i])) / 7
+            if weeks > 0 and self._disengages(
+                    i, face, 0.0, p.p_client_disengages * p.disengagement_per_week_waited * weeks):
+                pop.pathway[i] = Pathway.NONE
+                m.count("new_referrals_disengaged")
+                m.count("new_referrals_disengaged_waiting_list")
                 continue
             sessions = p.bespoke_sessions
             days = p.bespoke_days
-            if pop.hidden[i] and m.surface_hidden_need(i, m.streams.link_worker):
+            if pop.need[i] >= Need.COMPLEX:  # more sessions for complex need (004:418)
+                sessions += p.extra_sessions_complex
+                days += p.extra_sessions_complex * self.session_interval()
+            factor = 1.0 if face else p.phone_hidden_need_factor
+            if pop.hidden[i] and m.surface_hidden_need(i, m.streams.link_worker, factor):
                 extra = round(p.hidden_need_extra_days / self.session_interval())
                 sessions += extra
                 days += p.hidden_need_extra_days
             m.start_support(i, Pathway.LINK_WORKER, days)
             self.caseload[i] = [m.day, sessions]
             m.evaluation.baseline(i)
-            self._session(i)
+            self._session(i, cost, face)
+
+    def session_hours(self, i: int) -> float:
+        """Hours of a bespoke session: longer for a complex need (004:410-420, 698-700)."""
+        p = self.model.cfg.link_worker
+        factor = p.complex_session_hours_factor if self.model.pop.need[i] >= Need.COMPLEX else 1
+        return p.session_hours * factor
 
     def _hold_sessions(self) -> None:
         """Bespoke sessions due today or overdue, oldest first, while the hours last."""
         m = self.model
-        cost = m.cfg.link_worker.session_hours + self.travel_hours
         day = m.day
         due = sorted((nxt, i) for i, (nxt, _) in self.caseload.items() if nxt <= day)
         for _, i in due:
+            cost, face = self._contact(i, self.session_hours(i))
             if not self._fits(cost):
                 m.count("new_lw_sessions_deferred", 1)
                 continue
-            self._session(i)
+            self._session(i, cost, face)
 
-    def _session(self, i: int) -> None:
-        """One bespoke session with client ``i``: an hour plus travel; a destination is sought
-        while the client has none; after the last session support ends."""
+    def _session(self, i: int, cost: float, face: bool) -> None:
+        """One bespoke session with client ``i`` (its hours and mode decided by the caller); a
+        destination is sought while the client has none; after the last session support
+        ends."""
         m = self.model
-        self.hours_today += m.cfg.link_worker.session_hours + self.travel_hours
+        self._book(i, cost, face)
         entry = self.caseload[i]
         entry[1] -= 1
         m.count("new_lw_sessions")
@@ -270,6 +356,8 @@ class LinkWorker(mesa.Agent):
             pop.pathway[i] = Pathway.WAITING
             pop.self_referred[i] = True  # a proactive, trusted contact engages like a self-referral
             pop.lw_referrals[i] += 1
+            pop.lw_referred_day[i] = m.day
+            pop.lw_warm[i] = False
             self.inbox.append((i, "self", int(pop.lw_referrals[i])))
             m.count("new_referrals_self")
             m.count("new_outreach_contacts")

@@ -143,7 +143,7 @@ def test_sf25_no_reescalation_route_means_bouncing(paired, mechanism):
     bounce between social prescribing and statutory services, so repeat referrals rise.
 
     Scenario: scenario=baseline (hand-backs go through the GP and meet the statutory
-    threshold 40 % of the time). Counterfactual: scenario=reescalation_pathway (direct
+    threshold a quarter of the time). Counterfactual: scenario=reescalation_pathway (direct
     referral; still bounces when the service's places are full). 40 replicates (the
     repeat-referral effect is small).
     Metrics: residents who bounced (higher); link-worker referrals per referred resident
