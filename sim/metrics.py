@@ -47,6 +47,7 @@ FLOWS = (
     "new_lw_hours_need_none", "new_lw_hours_need_low", "new_lw_hours_need_moderate",
     "new_lw_hours_need_complex", "new_lw_clients_need_none", "new_lw_clients_need_low",
     "new_lw_clients_need_moderate", "new_lw_clients_need_complex",
+    "new_gp_feedback_helped", "new_gp_referrals_lost",
 )
 CUMULATIVE = (
     "new_need_onsets", "new_gp_consultations", "new_gp_consultations_nonmedical",
@@ -122,6 +123,8 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     row["frac_directory_accuracy"] = n_right / n_entries if n_entries else 0.0
     row["n_health_vcse_ties"] = model.count_health_vcse_ties()
     row["n_gp_vcse_ties"] = sum(len(gp.vcse_ties) for gp in model.gp_practices)
+    served = [gp.engagement_level for gp in model.gp_practices if gp.link_workers]
+    row["mean_gp_engagement"] = float(np.mean(served)) if served else 0.0
     flows = model.flows
     for name in FLOWS:
         row[name] = flows.get(name, 0)

@@ -457,6 +457,7 @@ class CommunityModel(mesa.Model):
         self.pop.lw_referred_day[i] = self.day
         # a GP referral to a link worker in the surgery is handed over in person (004:398)
         self.pop.lw_warm[i] = source == "gp" and lw.co_located
+        self.pop.lw_from_gp[i] = source == "gp"
         lw.inbox.append((i, source, int(self.pop.lw_referrals[i])))
         self.count(f"new_referrals_{source}")
         if source == "vcse":
@@ -524,9 +525,18 @@ class CommunityModel(mesa.Model):
         self.pop.bounces[i] += 1
         self.count("new_referrals_result_bounced")
         self.count(reason)
+        self.tell_referring_practice(i, helped=False)
+
+    def tell_referring_practice(self, i: int, helped: bool) -> None:
+        """If resident ``i``'s link-worker referral came from their GP, the practice learns how
+        it went (GP engagement, 004:340-342, 398-402)."""
+        if self.pop.lw_from_gp[i]:
+            self.pop.lw_from_gp[i] = False  # one outcome per referral
+            self.gp_practices[self.pop.gp[i]].hear_of_client(helped)
 
     def finish_link_worker_support(self, i: int) -> None:
         pop = self.pop
+        self.tell_referring_practice(i, helped=True)
         g = int(pop.provider[i])
         if g >= 0 and pop.group_until[i] > self.day and self.organisations[g].is_open:
             pop.pathway[i] = Pathway.GROUP
@@ -567,7 +577,7 @@ class CommunityModel(mesa.Model):
         lw = LinkWorker(self, gp.unit, unit.params.lw_travel_hours_per_contact,
                         f"{gp.name}-lw-{len(self.link_workers) + 1}", specialism)
         if not gp.link_workers:
-            gp.lw_since = self.day  # a new service: engagement ramps up from today
+            gp.start_service()  # a new service: the practice's engagement starts low
         gp.link_workers.append(lw)
         self._set_link_worker_day_shares()
         if self.lio is not None and self.lio.is_open:

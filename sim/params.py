@@ -302,8 +302,27 @@ class GPParams:
     engagement_max_lo: float = prob(0.04, "lowest long-run practice engagement", "004:342")
     engagement_max_hi: float = prob(0.10, "highest long-run practice engagement",
                                     "004:342; calibrated to the referral mix, 004:359-370")
-    engagement_ramp_days: float = param(180.0, "time scale of GP engagement ramp-up",
-                                        "004:340-342", lo=1, unit="days")
+    initial_engagement_share: float = prob(
+        0.0, "where a practice's engagement starts when its link-worker service starts, as a "
+             "share of the way from engagement_start to its long-run ceiling (1: fully "
+             "engaged at once, no learning needed)", "assumption; 004:340-342")
+    p_feedback_remote: float = prob(
+        0.3, "chance a practice hears that a client it referred was helped, when none of its "
+             "link workers is in the surgery", "assumption; 004:402", plausible=(0.1, 0.6))
+    p_feedback_co_located: float = prob(
+        0.8, "same, when a link worker is co-located in the surgery", "assumption; 004:398-402",
+        plausible=(0.5, 1.0))
+    engagement_gain_per_feedback: float = prob(
+        0.1, "share of the gap to its ceiling a practice's engagement closes per helped client "
+             "it hears of", "assumption; 004:340-342", plausible=(0.03, 0.2))
+    engagement_loss_per_lost_referral: float = prob(
+        0.03, "share of its engagement above engagement_start a practice loses per referral "
+              "that disappears (disengaged, gave up waiting, bounced)",
+        "assumption; 004:242, 004:330", plausible=(0.01, 0.1))
+    engagement_gain_presence_per_day: float = prob(
+        0.003, "share of the gap to its ceiling closed per working day a link worker is "
+               "present in the surgery ('so GPs know they are available')", "assumption; 004:400",
+        plausible=(0.0, 0.01))
     p_signpost_tied_group: float = prob(0.3, "chance a raised need not referred is signposted "
                                              "to a VCSE group the practice knows", "000:97")
     share_vcse_degree_0: float = prob(0.05, "share of practices with no VCSE tie")

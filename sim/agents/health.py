@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -18,8 +17,14 @@ if TYPE_CHECKING:
 
 
 class GPPractice(mesa.Agent):
-    """Registered list, consultations, engagement with social prescribing that ramps up unevenly
-    (004:340-342), and ties to a few VCSE organisations (most link with one, 000:97)."""
+    """Registered list, consultations, engagement with social prescribing, and ties to a few
+    VCSE organisations (most link with one, 000:97).
+
+    Engagement is learnt (004:340-342, 398-402): it starts low when the practice's link-worker
+    service starts, grows with each helped client the practice hears of (more often when a
+    link worker sits in the surgery) and with a co-located worker's presence, and falls with
+    each referral that disappears (disengaged, gave up waiting, bounced). Each practice has its
+    own ceiling, so engagement stays uneven."""
 
     model: CommunityModel
     sector = "health"
@@ -39,16 +44,45 @@ class GPPractice(mesa.Agent):
         self.n_consultations = 0
         self.n_nonmedical = 0
         self.lw_since = 0  # model day its link-worker service started (construction: 0)
+        self.engagement_level = g.engagement_start + g.initial_engagement_share * (
+            self.engagement_max - g.engagement_start)
         self.initial_vcse_degree = 0
 
-    def engagement(self, day: int) -> float:
-        """Chance a raised non-medical need is referred to a link worker on ``day``."""
-        g = self.model.cfg.gp
+    def engagement(self, day: int | None = None) -> float:
+        """Chance a raised non-medical need is referred to a link worker (today's level;
+        ``day`` is accepted for callers of the former ramp and ignored)."""
         if not self.link_workers:
             return 0.0
-        # the ramp runs from when the practice's link-worker service started (004:340-342)
-        ramp = 1.0 - math.exp(-(day - self.lw_since) / g.engagement_ramp_days)
-        return g.engagement_start + (self.engagement_max - g.engagement_start) * max(ramp, 0.0)
+        return self.engagement_level
+
+    def start_service(self) -> None:
+        """The practice's first link worker arrives: engagement starts from the beginning."""
+        g = self.model.cfg.gp
+        self.lw_since = self.model.day
+        self.engagement_level = g.engagement_start + g.initial_engagement_share * (
+            self.engagement_max - g.engagement_start)
+
+    def hear_of_client(self, helped: bool) -> None:
+        """A client the practice referred was helped (the practice may hear of it) or
+        disappeared (it learns that referrals go nowhere)."""
+        g = self.model.cfg.gp
+        if helped:
+            co_located = any(lw.co_located for lw in self.link_workers)
+            p = g.p_feedback_co_located if co_located else g.p_feedback_remote
+            if self.model.streams.gp_feedback.random() < p:
+                self.engagement_level += g.engagement_gain_per_feedback * (
+                    self.engagement_max - self.engagement_level)
+                self.model.count("new_gp_feedback_helped")
+        else:
+            self.engagement_level -= g.engagement_loss_per_lost_referral * max(
+                self.engagement_level - g.engagement_start, 0.0)
+            self.model.count("new_gp_referrals_lost")
+
+    def see_link_worker(self) -> None:
+        """A working day with a link worker in the surgery (004:400)."""
+        g = self.model.cfg.gp
+        self.engagement_level += g.engagement_gain_presence_per_day * (
+            self.engagement_max - self.engagement_level)
 
     def consult_nonmedical(self, i: int) -> None:
         """A consultation in which resident ``i`` raised a non-medical need."""
@@ -57,7 +91,7 @@ class GPPractice(mesa.Agent):
         self.n_nonmedical += 1
         if m.pop.pathway[i] != Pathway.NONE:
             return
-        if rng.random() < self.engagement(m.day):
+        if rng.random() < self.engagement():
             m.refer_to_link_worker(i, "gp")
             return
         ties = [g for g in self.vcse_ties if m.organisations[g].is_open]
@@ -141,6 +175,10 @@ class LinkWorker(mesa.Agent):
                 self.budget_today = 0.0  # working elsewhere in the PCN today
         self.purge()
         if self.budget_today > 0:
+            if self.co_located:
+                for gp in m.gp_practices:
+                    if self in gp.link_workers:
+                        gp.see_link_worker()
             self._hold_sessions()
             self._close_light_touch()
             self._admit_from_waiting()
@@ -229,6 +267,7 @@ class LinkWorker(mesa.Agent):
             pop.pathway[i] = Pathway.NONE
             m.count("new_referrals_disengaged")
             m.count(f"new_referrals_disengaged_{TRIAGE_GROUP.get(source, 'other')}")
+            m.tell_referring_practice(i, helped=False)
             return
         if pop.need[i] >= Need.COMPLEX and rng.random() < p.p_complex_beyond_scope:
             m.hand_back_to_gp(i)
@@ -243,6 +282,7 @@ class LinkWorker(mesa.Agent):
     def _light_touch(self, i: int) -> None:
         m = self.model
         if self.match(i):
+            m.tell_referring_practice(i, helped=True)
             return
         days = m.cfg.link_worker.light_touch_days
         m.start_support(i, Pathway.LINK_WORKER, days)
@@ -286,6 +326,7 @@ class LinkWorker(mesa.Agent):
                 pop.pathway[i] = Pathway.NONE
                 m.count("new_referrals_disengaged")
                 m.count("new_referrals_disengaged_waiting_list")
+                m.tell_referring_practice(i, helped=False)
                 continue
             sessions = p.bespoke_sessions
             days = p.bespoke_days
@@ -358,6 +399,7 @@ class LinkWorker(mesa.Agent):
             pop.lw_referrals[i] += 1
             pop.lw_referred_day[i] = m.day
             pop.lw_warm[i] = False
+            pop.lw_from_gp[i] = False
             self.inbox.append((i, "self", int(pop.lw_referrals[i])))
             m.count("new_referrals_self")
             m.count("new_outreach_contacts")

@@ -179,23 +179,64 @@ NEW_SERVICE = ["topology.urban.link_workers=0",
                "params:{per_practice:1,practices:all}}"]
 
 
+@pytest.mark.fact("SF34", grade="B", nature="emergent", why=(
+    "A practice's referral propensity is learnt every day: it rises with each helped client "
+    "the practice hears of (more often with a link worker in the surgery) and with a "
+    "co-located worker's presence, and falls with referrals that disappear (disengaged, gave "
+    "up waiting, bounced). A new service starts low, so GP referrals grow as feedback "
+    "accumulates; no ramp curve is configured"), depends=(
+    "gp.engagement_gain_per_feedback", "gp.engagement_loss_per_lost_referral",
+    "gp.p_feedback_remote", "gp.p_feedback_co_located"))
 @ON_OFF
 def test_sf34_gp_engagement_ramps_up_slowly(paired, mechanism):
-    """SF34, engagement part only (grade B; 004:340-342, 398-402). GP engagement with social
+    """SF34, engagement part (grade B; 004:340-342, 398-402). GP engagement with social
     prescribing ramps up slowly (and unevenly across practices), so GP referrals grow over
-    time. (Co-location and warm handover are not modelled.)
+    time.
 
-    The ramp runs from when a practice's link-worker service starts; a burnt-in practice has
-    long finished it, so the test starts a service: the estate without link workers through
-    its burn-in, then one post at every practice from output day 0. Within the same runs: the
-    GP share of link-worker referrals in days 151-240 against days 1-90 (higher).
-    Mechanism off: engagement reaches each practice's level at once
-    (gp.engagement_ramp_days=1).
+    A burnt-in practice has long learnt, so the test starts a service: the estate without
+    link workers through its burn-in, then one post at every practice from output day 0.
+    Within the same runs: the GP share of link-worker referrals in days 151-240 against days
+    1-90 (higher).
+    Mechanism off: practices start fully engaged (gp.initial_engagement_share=1): nothing
+    to learn.
     """
-    scenario = arm(BASELINE, NEW_SERVICE, off=["gp.engagement_ramp_days=1"],
+    scenario = arm(BASELINE, NEW_SERVICE, off=["gp.initial_engagement_share=1"],
                    mechanism=mechanism)
     paired("SF34", scenario, scenario, gp_share_days_151_240, "higher",
            counterfactual_metric=gp_share_days_1_90).expect(mechanism)
+
+
+ALL_CO_LOCATED = ["link_worker.share_hosted_vcse=0", "link_worker.share_hosted_lio=0"]
+NONE_CO_LOCATED = ["link_worker.share_hosted_vcse=1", "link_worker.share_hosted_lio=0"]
+NO_CO_LOCATION_EFFECT = ["link_worker.warm_handover_disengagement_factor=1",
+                         "gp.p_feedback_co_located=0.3", "gp.engagement_gain_presence_per_day=0"]
+
+
+@pytest.mark.fact("SF34", grade="B", nature="emergent", why=(
+    "Where a post is hosted decides whether its worker sits in the surgery. Every day a "
+    "co-located worker takes GP referrals by warm handover (clients disengage less) and the "
+    "practice hears more often that its referrals were helped, so its engagement settles "
+    "higher; the referral mix and engagement emerge from those daily contacts"), depends=(
+    "link_worker.warm_handover_disengagement_factor", "gp.p_feedback_co_located",
+    "gp.engagement_gain_presence_per_day"))
+@ON_OFF
+def test_sf34_co_located_link_workers_engage_gps_and_clients(paired, mechanism):
+    """SF34, co-location and warm handover (grade B; 004:398-402). Link workers located in
+    GP surgeries (warm handover) vs remote referral: more GP referrals and better engagement
+    of vulnerable or nervous clients.
+
+    Scenario: every post hosted by the practice (co-located). Counterfactual: every post
+    hosted by a VCSE provider (remote). Metrics: GP share of link-worker referrals (higher);
+    share of GP referrals who disengage at the first contact (lower).
+    Mechanism off: a warm handover changes no client's engagement, a co-located worker feeds
+    back no more often than a remote one and its presence teaches nothing.
+    """
+    scenario = arm(BASELINE, ALL_CO_LOCATED, off=NO_CO_LOCATION_EFFECT, mechanism=mechanism)
+    counterfactual = arm(BASELINE, NONE_CO_LOCATED, off=NO_CO_LOCATION_EFFECT,
+                         mechanism=mechanism)
+    paired("SF34", scenario, counterfactual, "frac_referrals_gp", "higher").expect(mechanism)
+    paired("SF34", scenario, counterfactual, "frac_disengaged_at_triage_gp", "lower"
+           ).expect(mechanism)
 
 
 def digital_reach_gap(run) -> float:
