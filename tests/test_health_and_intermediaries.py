@@ -3,7 +3,6 @@ building, directory), ParishCouncil (buddy schemes, no tie to health) and PlaceH
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 from support import give_need
