@@ -47,7 +47,8 @@ FLOWS = (
     "new_lw_hours_need_none", "new_lw_hours_need_low", "new_lw_hours_need_moderate",
     "new_lw_hours_need_complex", "new_lw_clients_need_none", "new_lw_clients_need_low",
     "new_lw_clients_need_moderate", "new_lw_clients_need_complex",
-    "new_gp_feedback_helped", "new_gp_referrals_lost",
+    "new_gp_feedback_helped", "new_gp_referrals_lost", "new_lw_mapping_hours",
+    "new_lw_directory_remapped",
 )
 CUMULATIVE = (
     "new_need_onsets", "new_gp_consultations", "new_gp_consultations_nonmedical",
@@ -123,6 +124,8 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     row["frac_directory_accuracy"] = n_right / n_entries if n_entries else 0.0
     row["n_health_vcse_ties"] = model.count_health_vcse_ties()
     row["n_gp_vcse_ties"] = sum(len(gp.vcse_ties) for gp in model.gp_practices)
+    row["n_lw_isolated"] = sum(lw.isolated() for lw in model.link_workers)
+    row["n_lw_co_located"] = sum(lw.co_located for lw in model.link_workers)
     served = [gp.engagement_level for gp in model.gp_practices if gp.link_workers]
     row["mean_gp_engagement"] = float(np.mean(served)) if served else 0.0
     flows = model.flows
@@ -244,6 +247,8 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
         s["lw_travel_hours"] = float(ts["new_lw_travel_hours"].sum())
         s["frac_lw_hours_travel"] = (s["lw_travel_hours"] / s["lw_hours"] if s["lw_hours"]
                                      else float("nan"))
+        s["lw_mapping_hours"] = float(ts["new_lw_mapping_hours"].sum())
+        s["mean_gp_engagement"] = float(ts["mean_gp_engagement"].mean())
         for lvl in ("low", "moderate", "complex"):
             clients = int(ts[f"new_lw_clients_need_{lvl}"].sum())
             s[f"lw_hours_per_client_need_{lvl}"] = (

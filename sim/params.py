@@ -438,6 +438,14 @@ class LinkWorkerParams:
     complex_session_hours_factor: float = param(
         1.5, "multiplier on the hours of a session with a complex-need client",
         "assumption; 004:410-420, 004:698-700", lo=1.0, plausible=(1.0, 2.0))
+    isolated_mapping_hours_per_week: float = param(
+        3.0, "hours a week an isolated link worker (practice-hosted, no open LIO, no locality "
+             "officer) spends mapping groups that others already know",
+        "assumption; 002:19, 002:216, 002:292", lo=0.0, unit="hours per week",
+        plausible=(1.0, 7.5))
+    mapping_hours_per_refresh: float = param(
+        15.0, "hours of a link worker's own mapping that renew its directory",
+        "assumption", lo=0.1, unit="hours", plausible=(7.5, 37.5))
 
 
 @dataclass

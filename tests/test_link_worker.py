@@ -317,3 +317,51 @@ def test_ending_a_post_leaves_no_client_holding_a_group_place_without_support(ti
     held = pop.provider[:3] >= 0
     assert (pop.pathway[:3][held] == Pathway.GROUP).all()
     assert charity.n_clients == int((pop.provider == charity.index).sum())
+
+
+def hosted_world(tiny_model, host, **values):
+    """A world with one listed charity, one unlisted community group and one unlisted group
+    tied to the practice; the link worker hosted by ``host``."""
+    model = tiny_model(n=6, topology__urban__formal_charities=1,
+                       topology__urban__community_groups=2,
+                       topology__urban__share_groups_off_radar=1.0,
+                       gp__share_vcse_degree_0=1.0, gp__share_vcse_degree_1=0.0,
+                       gp__share_vcse_degree_2=0.0, **values)
+    lw = model.link_workers[0]
+    lw.host, lw.co_located = host, host == "practice"
+    gp = model.gp_practices[0]
+    tied = [g for g in model.groups if g.kind is GroupKind.COMMUNITY_GROUP][0]
+    gp.vcse_ties = [tied.index]
+    lw.refresh_directory(model.groups)
+    return model, lw, tied
+
+
+def test_the_host_decides_which_groups_a_link_worker_knows(tiny_model):
+    model, lw, tied = hosted_world(tiny_model, "practice")
+    community = {g.index for g in model.groups if g.kind is GroupKind.COMMUNITY_GROUP}
+    charity = {g.index for g in model.groups if g.kind is GroupKind.FORMAL_CHARITY}
+    assert lw.directory == charity | {tied.index}  # listed plus the practice's tie
+    model, lw, tied = hosted_world(tiny_model, "vcse")
+    assert lw.directory == charity | community  # a VCSE host knows the unlisted groups
+
+
+def test_an_isolated_link_worker_spends_hours_mapping(tiny_model):
+    model, lw, _ = hosted_world(tiny_model, "practice",
+                                link_worker__isolated_mapping_hours_per_week=5.0,
+                                link_worker__mapping_hours_per_refresh=2.0)
+    assert model.lio is None and lw.isolated()
+    model.step()  # day 1, a Monday: a working day
+    assert model.flows["new_lw_mapping_hours"] == pytest.approx(1.0)
+    model.step()
+    assert model.flows["new_lw_directory_remapped"] == 1
+    model, lw, _ = hosted_world(tiny_model, "vcse")
+    assert not lw.isolated()
+    model.step()
+    assert model.flows.get("new_lw_mapping_hours", 0) == 0
+
+
+def test_the_model_can_ask_every_link_worker_for_mapping_hours(tiny_model):
+    model, lw, _ = hosted_world(tiny_model, "vcse")
+    model.lw_mapping_hours_per_week = 2.5
+    model.step()
+    assert model.flows["new_lw_mapping_hours"] == pytest.approx(0.5)

@@ -158,6 +158,7 @@ class LinkWorker(mesa.Agent):
         self.budget_today = 0.0
         self.hours_today = 0.0
         self.hours_total = 0.0
+        self.mapping_hours = 0.0  # mapping done towards the next directory renewal
         # a post shared with patients outside the model works here one day in 1/share
         self.day_share = model.units[unit].params.lw_days_share
         self._day_credit = 0.0
@@ -175,6 +176,7 @@ class LinkWorker(mesa.Agent):
                 self.budget_today = 0.0  # working elsewhere in the PCN today
         self.purge()
         if self.budget_today > 0:
+            self._map_groups()
             if self.co_located:
                 for gp in m.gp_practices:
                     if self in gp.link_workers:
@@ -435,10 +437,51 @@ class LinkWorker(mesa.Agent):
         return False
 
     def refresh_directory(self, groups: list[VCSEGroup]) -> None:
-        """Replace the directory with the open, listed groups it can reach (LIO refresh)."""
+        """Replace the directory with the open groups it can reach and knows of through its
+        ties (LIO refresh or its own mapping): the listed ones; a VCSE- or LIO-hosted worker
+        also the unlisted community groups of its unit, a practice-hosted one its practices'
+        tied groups (002:19, 002:290-292)."""
+        embedded = self.host != "practice"
+        tied: set[int] = set()
+        if not embedded:
+            for gp in self.model.gp_practices:
+                if self in gp.link_workers:
+                    tied.update(gp.vcse_ties)
         self.directory = {g.index for g in groups
-                          if g.is_open and g.on_directory and g.kind is not GroupKind.LIO
-                          and g.unit in (-1, self.unit)}
+                          if g.is_open and g.kind is not GroupKind.LIO
+                          and g.unit in (-1, self.unit)
+                          and (g.on_directory or g.index in tied
+                               or (embedded and g.kind is GroupKind.COMMUNITY_GROUP))}
+
+    def isolated(self) -> bool:
+        """A practice-hosted worker with no open LIO and no locality officer to tie to: no
+        peer network keeps its directory (002:19, 002:216, 002:292)."""
+        m = self.model
+        if self.host != "practice" or (m.lio is not None and m.lio.is_open):
+            return False
+        return not any(h.unit == self.unit and h.kind_name == "locality_officer"
+                       for h in m.intermediaries)
+
+    def _map_groups(self) -> None:
+        """Infrastructure work on a working day: an isolated worker maps groups others already
+        know (duplicated effort), plus any mapping the model asks of every worker
+        (``model.lw_mapping_hours_per_week``, set where no LIO keeps the directory); the
+        hours come out of the day's contact time, and each ``mapping_hours_per_refresh``
+        hours renew its directory."""
+        m, p = self.model, self.model.cfg.link_worker
+        weekly = float(getattr(m, "lw_mapping_hours_per_week", 0.0) or 0.0)
+        if self.isolated():
+            weekly += p.isolated_mapping_hours_per_week
+        if weekly <= 0:
+            return
+        hours = min(weekly / p.working_days_per_week, self.budget_today - self.hours_today)
+        self.hours_today += hours
+        self.mapping_hours += hours
+        m.count("new_lw_mapping_hours", hours)
+        if self.mapping_hours >= p.mapping_hours_per_refresh:
+            self.mapping_hours -= p.mapping_hours_per_refresh
+            self.refresh_directory(m.groups)
+            m.count("new_lw_directory_remapped")
 
     @property
     def n_waiting(self) -> int:
