@@ -299,11 +299,12 @@ class GPParams:
                                      "002:95")
     engagement_start: float = prob(0.01, "chance a raised need is referred to a link worker "
                                          "on day 0", "004:340-342")
-    engagement_max_lo: float = prob(0.04, "lowest long-run practice engagement", "004:342")
-    engagement_max_hi: float = prob(0.10, "highest long-run practice engagement",
+    engagement_max_lo: float = prob(0.05, "lowest ceiling of a practice's learnt engagement",
+                                    "004:342; calibrated to the referral mix, 004:359-370")
+    engagement_max_hi: float = prob(0.13, "highest ceiling of a practice's learnt engagement",
                                     "004:342; calibrated to the referral mix, 004:359-370")
     initial_engagement_share: float = prob(
-        0.0, "where a practice's engagement starts when its link-worker service starts, as a "
+        0.0, "where a practice's engagement starts when a new link-worker service starts, as a "
              "share of the way from engagement_start to its long-run ceiling (1: fully "
              "engaged at once, no learning needed)", "assumption; 004:340-342")
     p_feedback_remote: float = prob(
@@ -313,12 +314,12 @@ class GPParams:
         0.8, "same, when a link worker is co-located in the surgery", "assumption; 004:398-402",
         plausible=(0.5, 1.0))
     engagement_gain_per_feedback: float = prob(
-        0.1, "share of the gap to its ceiling a practice's engagement closes per helped client "
-             "it hears of", "assumption; 004:340-342", plausible=(0.03, 0.2))
+        0.15, "share of the gap to its ceiling a practice's engagement closes per helped client "
+              "it hears of", "assumption; 004:340-342", plausible=(0.05, 0.3))
     engagement_loss_per_lost_referral: float = prob(
-        0.03, "share of its engagement above engagement_start a practice loses per referral "
+        0.005, "share of its engagement above engagement_start a practice loses per referral "
               "that disappears (disengaged, gave up waiting, bounced)",
-        "assumption; 004:242, 004:330", plausible=(0.01, 0.1))
+        "assumption; 004:242, 004:330", plausible=(0.002, 0.02))
     engagement_gain_presence_per_day: float = prob(
         0.003, "share of the gap to its ceiling closed per working day a link worker is "
                "present in the surgery ('so GPs know they are available')", "assumption; 004:400",
@@ -384,7 +385,7 @@ class LinkWorkerParams:
                                                "choosing (prefers large, stable)", "000:118", lo=0)
     specialist_outreach_per_day: int = count(
         2, "residents of its target group a specialist link worker reaches out to per day",
-        "assumption; 002:364, 004:524")
+        "assumption; 002:364, 004:524", plausible=(1, 4))
     salary_per_year: float = param(34000.0, "salary (cost metric)", "002:160", lo=0, unit="GBP")
     statutory_places_per_1000: float = param(
         1.5, "places in the statutory service (secondary mental health, social care) open at "

@@ -24,6 +24,8 @@ def test_engagement_is_learnt_from_feedback_and_lost_with_lost_referrals(tiny_mo
     assert len(practices) == 4
     for gp in practices:
         assert 0.04 <= gp.engagement_max <= 0.14
+        assert gp.engagement() == gp.engagement_max  # an established service at build
+        gp.start_service()  # as if new: starts low
         assert gp.engagement() == pytest.approx(0.01)
         levels = [gp.engagement()]
         for _ in range(30):

@@ -44,8 +44,10 @@ class GPPractice(mesa.Agent):
         self.n_consultations = 0
         self.n_nonmedical = 0
         self.lw_since = 0  # model day its link-worker service started (construction: 0)
-        self.engagement_level = g.engagement_start + g.initial_engagement_share * (
-            self.engagement_max - g.engagement_start)
+        # a service in place when the model is built is established: it starts at its ceiling
+        # and the burn-in brings it to the level its feedback sustains; a new service starts
+        # low (start_service)
+        self.engagement_level = self.engagement_max
         self.initial_vcse_degree = 0
 
     def engagement(self, day: int | None = None) -> float:

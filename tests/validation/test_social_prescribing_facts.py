@@ -246,6 +246,13 @@ def digital_reach_gap(run) -> float:
     return s["frac_reached_by_digital_0"] - s["frac_reached_by_digital_1"]
 
 
+@pytest.mark.fact("SF36", grade="B", nature="emergent", why=(
+    "Specialist posts contact residents of their target group in unmet need every working day "
+    "within their hours; whether those contacts become support depends on the same daily "
+    "triage, disengagement (a proactive contact engages like a self-referral), waiting list "
+    "and matching as any referral"), depends=(
+    "link_worker.specialist_outreach_per_day", "link_worker.self_referral_disengagement_factor",
+    "link_worker.p_face_to_face_high_need"))
 @ON_OFF
 def test_sf36_specialist_link_workers_level_up_reach(paired, mechanism):
     """SF36 (grade B; 002:364; 004:524). Specialist link workers for an excluded group raise
