@@ -317,9 +317,9 @@ class GPParams:
         0.15, "share of the gap to its ceiling a practice's engagement closes per helped client "
               "it hears of", "assumption; 004:340-342", plausible=(0.05, 0.3))
     engagement_loss_per_lost_referral: float = prob(
-        0.005, "share of its engagement above engagement_start a practice loses per referral "
+        0.001, "share of its engagement above engagement_start a practice loses per referral "
               "that disappears (disengaged, gave up waiting, bounced)",
-        "assumption; 004:242, 004:330", plausible=(0.002, 0.02))
+        "assumption; 004:242, 004:330", plausible=(0.0005, 0.005))
     engagement_gain_presence_per_day: float = prob(
         0.003, "share of the gap to its ceiling closed per working day a link worker is "
                "present in the surgery ('so GPs know they are available')", "assumption; 004:400",
