@@ -248,6 +248,11 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
         s["frac_lw_hours_travel"] = (s["lw_travel_hours"] / s["lw_hours"] if s["lw_hours"]
                                      else float("nan"))
         s["lw_mapping_hours"] = float(ts["new_lw_mapping_hours"].sum())
+        # volunteer time per client a group supports (all volunteer hours, incl. ties and
+        # emergency roles, over group client-days): compare lw_hours_per_client_need_*
+        client_days = float(ts["n_group_clients"].sum())
+        s["vol_hours_per_group_client_day"] = (float(ts["new_vol_hours"].sum()) / client_days
+                                               if client_days else float("nan"))
         s["mean_gp_engagement"] = float(ts["mean_gp_engagement"].mean())
         for lvl in ("low", "moderate", "complex"):
             clients = int(ts[f"new_lw_clients_need_{lvl}"].sum())
