@@ -299,9 +299,9 @@ class GPParams:
                                      "002:95")
     engagement_start: float = prob(0.01, "chance a raised need is referred to a link worker "
                                          "on day 0", "004:340-342")
-    engagement_max_lo: float = prob(0.05, "lowest ceiling of a practice's learnt engagement",
+    engagement_max_lo: float = prob(0.04, "lowest ceiling of a practice's learnt engagement",
                                     "004:342; calibrated to the referral mix, 004:359-370")
-    engagement_max_hi: float = prob(0.13, "highest ceiling of a practice's learnt engagement",
+    engagement_max_hi: float = prob(0.10, "highest ceiling of a practice's learnt engagement",
                                     "004:342; calibrated to the referral mix, 004:359-370")
     initial_engagement_share: float = prob(
         0.0, "where a practice's engagement starts when a new link-worker service starts, as a "
