@@ -144,18 +144,34 @@ def test_sf25_no_reescalation_route_means_bouncing(paired, mechanism):
 
     Scenario: scenario=baseline (hand-backs go through the GP and meet the statutory
     threshold a quarter of the time). Counterfactual: scenario=reescalation_pathway (direct
-    referral; still bounces when the service's places are full). 40 replicates (the
-    repeat-referral effect is small).
-    Metrics: residents who bounced (higher); link-worker referrals per referred resident
-    (higher).
+    referral; still bounces when the service's places are full). 40 replicates.
+    Metric: residents who bounced (higher). (Repeat referrals: see the expected failure
+    below.)
     Mechanism off: link workers hand no complex client back (both arms).
     """
     off = ["link_worker.p_complex_beyond_scope=0"]
     scenario = arm(BASELINE, off=off, mechanism=mechanism)
     counterfactual = arm(URBAN, "scenario=reescalation_pathway", off=off, mechanism=mechanism)
-    for metric in ("bounced_residents", "mean_lw_referrals_per_referred"):
-        paired("SF25", scenario, counterfactual, metric, "higher", replicates=40
-               ).expect(mechanism)
+    paired("SF25", scenario, counterfactual, "bounced_residents", "higher", replicates=40
+           ).expect(mechanism)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "not reproduced since issue 11: with a statutory service of limited places the pathway "
+    "arm's clients also come back after statutory support ends, and a quarter of GP "
+    "re-referrals meet the threshold without the pathway, so referrals per referred resident "
+    "no longer differ detectably (R = 6 quick check: -0.0071 [-0.036, +0.021]; before issue "
+    "11, when every hand-back bounced: +0.0093 [+0.0033, +0.0148] at R = 40)"))
+def test_sf25_no_reescalation_route_means_repeat_referrals(paired):
+    """SF25, repeat referrals (grade A; 002:370; 004:242). Kept as a strict expected failure
+    so that a change which makes it hold is noticed.
+
+    Scenario: scenario=baseline. Counterfactual: scenario=reescalation_pathway. 40
+    replicates. Metric: link-worker referrals per referred resident (higher).
+    """
+    counterfactual = [*URBAN, "scenario=reescalation_pathway"]
+    paired("SF25", BASELINE, counterfactual, "mean_lw_referrals_per_referred", "higher",
+           replicates=40).expect("on")
 
 
 def _gp_share_of_referrals(run, first: int, last: int) -> float:
