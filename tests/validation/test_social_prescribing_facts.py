@@ -242,17 +242,29 @@ def test_sf34_co_located_link_workers_engage_gps_and_clients(paired, mechanism):
     of vulnerable or nervous clients.
 
     Scenario: every post hosted by the practice (co-located). Counterfactual: every post
-    hosted by a VCSE provider (remote). Metrics: GP share of link-worker referrals (higher);
-    share of GP referrals who disengage at the first contact (lower).
+    hosted by a VCSE provider (remote). Metric: share of GP referrals who disengage at the
+    first contact (lower). (More GP referrals: see the expected failure below.)
     Mechanism off: a warm handover changes no client's engagement, a co-located worker feeds
     back no more often than a remote one and its presence teaches nothing.
     """
     scenario = arm(BASELINE, ALL_CO_LOCATED, off=NO_CO_LOCATION_EFFECT, mechanism=mechanism)
     counterfactual = arm(BASELINE, NONE_CO_LOCATED, off=NO_CO_LOCATION_EFFECT,
                          mechanism=mechanism)
-    paired("SF34", scenario, counterfactual, "frac_referrals_gp", "higher").expect(mechanism)
     paired("SF34", scenario, counterfactual, "frac_disengaged_at_triage_gp", "lower"
            ).expect(mechanism)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "not reproduced at the final calibration: co-located practices refer slightly more "
+    "(+0.0096 [-0.0081, +0.0207], 7 of 10 pairs) but not detectably; with engagement "
+    "ceilings 0.05-0.13 it held (+0.0176 [+0.0092, +0.0266])"))
+def test_sf34_co_location_brings_more_gp_referrals(paired):
+    """SF34, co-location part 2 (grade B; 004:398-402): more GP referrals over time.
+
+    Scenario and counterfactual as above. Metric: GP share of link-worker referrals (higher).
+    """
+    paired("SF34", [*BASELINE, *ALL_CO_LOCATED], [*BASELINE, *NONE_CO_LOCATED],
+           "frac_referrals_gp", "higher").expect("on")
 
 
 def digital_reach_gap(run) -> float:
