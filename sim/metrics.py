@@ -69,6 +69,17 @@ FLOWS = (
     # multi-partner delivery (sim.agents.commissioning)
     "new_partnership_changes", "sum_partnership_latency_days",
     "new_partner_outreach_contacts", "new_partner_outreach_placements",
+    # link workers (issue 11): hand-backs, disengagement, contact mode, workload
+    "new_handbacks_via_gp", "new_bounces_threshold_not_met", "new_bounces_statutory_full",
+    "new_lw_triaged_gp", "new_lw_triaged_self", "new_lw_triaged_other",
+    "new_referrals_disengaged_gp", "new_referrals_disengaged_self",
+    "new_referrals_disengaged_other", "new_referrals_disengaged_waiting_list",
+    "new_lw_contacts_face_to_face", "new_lw_contacts_phone", "new_lw_travel_hours",
+    "new_lw_hours_need_none", "new_lw_hours_need_low", "new_lw_hours_need_moderate",
+    "new_lw_hours_need_complex", "new_lw_clients_need_none", "new_lw_clients_need_low",
+    "new_lw_clients_need_moderate", "new_lw_clients_need_complex",
+    "new_gp_feedback_helped", "new_gp_referrals_lost",
+    "new_lw_directory_remapped",
 )
 CUMULATIVE = (
     "new_need_onsets", "new_gp_consultations", "new_gp_consultations_nonmedical",
@@ -162,6 +173,10 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
         model.lio_functions.full_hours_per_week().values())
     row["n_groups_lio_supported"] = sum(getattr(g, "lio_support_until", -1) > model.day
                                         for g in model.groups if g.is_open)
+    row["n_lw_isolated"] = sum(lw.isolated() for lw in model.link_workers)
+    row["n_lw_co_located"] = sum(lw.co_located for lw in model.link_workers)
+    served = [gp.engagement_level for gp in model.gp_practices if gp.link_workers]
+    row["mean_gp_engagement"] = float(np.mean(served)) if served else 0.0
     flows = model.flows
     for name in FLOWS:
         row[name] = flows.get(name, 0)
@@ -327,6 +342,34 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
             1000 * s["need_escalations"] / max(int(ts["new_need_onsets"].sum()), 1))
         s["statutory_referrals"] = int(ts["new_referrals_statutory"].sum())
         s["reescalations"] = int(ts["new_reescalations"].sum())
+        s["bounces_threshold_not_met"] = int(ts["new_bounces_threshold_not_met"].sum())
+        s["bounces_statutory_full"] = int(ts["new_bounces_statutory_full"].sum())
+        s["mean_n_statutory_clients"] = float(ts["n_pathway_statutory"].mean())
+        for src in ("gp", "self", "other"):
+            triaged = int(ts[f"new_lw_triaged_{src}"].sum())
+            s[f"frac_disengaged_at_triage_{src}"] = (
+                float(ts[f"new_referrals_disengaged_{src}"].sum()) / triaged if triaged
+                else float("nan"))
+        contacts = float(ts["new_lw_contacts_face_to_face"].sum()
+                         + ts["new_lw_contacts_phone"].sum())
+        s["frac_lw_contacts_face_to_face"] = (
+            float(ts["new_lw_contacts_face_to_face"].sum()) / contacts if contacts
+            else float("nan"))
+        s["lw_travel_hours"] = float(ts["new_lw_travel_hours"].sum())
+        s["frac_lw_hours_travel"] = (s["lw_travel_hours"] / s["lw_hours"] if s["lw_hours"]
+                                     else float("nan"))
+        s["lw_mapping_hours"] = float(ts["new_lw_mapping_hours"].sum())
+        # volunteer time per client a group supports (all volunteer hours, incl. ties and
+        # emergency roles, over group client-days): compare lw_hours_per_client_need_*
+        client_days = float(ts["n_group_clients"].sum())
+        s["vol_hours_per_group_client_day"] = (float(ts["new_vol_hours"].sum()) / client_days
+                                               if client_days else float("nan"))
+        s["mean_gp_engagement"] = float(ts["mean_gp_engagement"].mean())
+        for lvl in ("low", "moderate", "complex"):
+            clients = int(ts[f"new_lw_clients_need_{lvl}"].sum())
+            s[f"lw_hours_per_client_need_{lvl}"] = (
+                float(ts[f"new_lw_hours_need_{lvl}"].sum()) / clients if clients
+                else float("nan"))
         s["vol_tasks"] = int(ts["new_vol_tasks"].sum())
         s["vol_tasks_hospital"] = int(ts["new_vol_tasks_hospital"].sum())
         s["vol_hours"] = float(ts["new_vol_hours"].sum())

@@ -534,6 +534,10 @@ class CommunityModel(mesa.Model):
             return True
         self.pop.pathway[i] = Pathway.WAITING
         self.pop.lw_referrals[i] += 1
+        self.pop.lw_referred_day[i] = self.day
+        # a GP referral to a link worker in the surgery is handed over in person (004:398)
+        self.pop.lw_warm[i] = source == "gp" and lw.co_located
+        self.pop.lw_from_gp[i] = source == "gp"
         lw.inbox.append((i, source, int(self.pop.lw_referrals[i])))
         self.count(f"new_referrals_{source}")
         if source == "vcse":
@@ -594,17 +598,44 @@ class CommunityModel(mesa.Model):
         return access >= 1.0 or self.streams.groups.random() < access
 
     def hand_back_to_gp(self, i: int) -> None:
-        """Needs beyond a link worker's scope: re-escalation if a route exists, else a bounce."""
-        if self.cfg.link_worker.reescalation_pathway:
-            self.start_support(i, Pathway.STATUTORY, self.cfg.link_worker.statutory_support_days)
-            self.count("new_reescalations")
-        else:
-            self.pop.pathway[i] = Pathway.NONE
-            self.pop.bounces[i] += 1
-            self.count("new_referrals_result_bounced")
+        """Needs beyond a link worker's scope go back to statutory care (004:318, 412).
+
+        With a re-escalation pathway the link worker refers directly on agreed criteria;
+        without one the client goes back to the GP, whose re-referral meets the statutory
+        service's threshold only sometimes (``p_handback_meets_threshold``, the 'gap in the
+        middle'). Either way the service takes the client only while it has a free place
+        (``statutory_places_per_1000``); otherwise the client bounces (002:370; 004:242)."""
+        p = self.cfg.link_worker
+        pop = self.pop
+        if not p.reescalation_pathway:
+            self.count("new_handbacks_via_gp")
+            if self.streams.statutory.random() >= p.p_handback_meets_threshold:
+                self._bounce(i, "new_bounces_threshold_not_met")
+                return
+        places = p.statutory_places_per_1000 * pop.n / 1000
+        if np.count_nonzero(pop.pathway == Pathway.STATUTORY) >= places:
+            self._bounce(i, "new_bounces_statutory_full")
+            return
+        self.start_support(i, Pathway.STATUTORY, p.statutory_support_days)
+        self.count("new_reescalations")
+
+    def _bounce(self, i: int, reason: str) -> None:
+        self.pop.pathway[i] = Pathway.NONE
+        self.pop.bounces[i] += 1
+        self.count("new_referrals_result_bounced")
+        self.count(reason)
+        self.tell_referring_practice(i, helped=False)
+
+    def tell_referring_practice(self, i: int, helped: bool) -> None:
+        """If resident ``i``'s link-worker referral came from their GP, the practice learns how
+        it went (GP engagement, 004:340-342, 398-402)."""
+        if self.pop.lw_from_gp[i]:
+            self.pop.lw_from_gp[i] = False  # one outcome per referral
+            self.gp_practices[self.pop.gp[i]].hear_of_client(helped)
 
     def finish_link_worker_support(self, i: int) -> None:
         pop = self.pop
+        self.tell_referring_practice(i, helped=True)
         g = int(pop.provider[i])
         if g >= 0 and pop.group_until[i] > self.day and self.organisations[g].is_open:
             pop.pathway[i] = Pathway.GROUP
@@ -613,9 +644,11 @@ class CommunityModel(mesa.Model):
         factor = 1.0 if pop.matched[i] else self.cfg.need.unmatched_resolution_factor
         need.complete_support(self, np.array([i]), factor)
 
-    def surface_hidden_need(self, i: int, rng: np.random.Generator) -> bool:
+    def surface_hidden_need(self, i: int, rng: np.random.Generator, factor: float = 1.0
+                            ) -> bool:
+        """A contact may surface a hidden need (less often by phone: ``factor``)."""
         pop = self.pop
-        if pop.hidden[i] and rng.random() < self.cfg.need.p_hidden_surfaces_on_contact:
+        if pop.hidden[i] and rng.random() < self.cfg.need.p_hidden_surfaces_on_contact * factor:
             pop.hidden[i] = False
             pop.need[i] = min(int(pop.need[i]) + 1, 3)
             self.count("new_hidden_needs_surfaced")
@@ -645,7 +678,7 @@ class CommunityModel(mesa.Model):
         lw = LinkWorker(self, gp.unit, unit.params.lw_travel_hours_per_contact,
                         f"{gp.name}-lw-{len(self.link_workers) + 1}", specialism)
         if not gp.link_workers:
-            gp.lw_since = self.day  # a new service: engagement ramps up from today
+            gp.start_service()  # a new service: the practice's engagement starts low
         gp.link_workers.append(lw)
         self._set_link_worker_day_shares()
         if self.lio is not None and self.lio.is_open:

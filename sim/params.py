@@ -150,7 +150,9 @@ class UnitParams:
     lw_awareness: float = prob(1.0, "how well residents know they can refer themselves to a "
                                     "link worker (weight on self-referral)", "000:87, 000:116")
     lw_travel_hours_per_contact: float = param(
-        0.1, "link-worker travel time per client contact", "002:166", lo=0.0, unit="hours")
+        0.1, "link-worker time per face-to-face visit beyond driving the distance to the "
+             "practice (parking, finding the home; in a rural footprint the other parishes)",
+        "002:166", lo=0.0, unit="hours")
     lw_days_share: float = param(
         1.0, "share of its link workers' working days spent on this unit's patients (a rural "
              "PCN's link worker also serves the other parishes of its footprint)",
@@ -299,11 +301,31 @@ class GPParams:
                                      "002:95")
     engagement_start: float = prob(0.01, "chance a raised need is referred to a link worker "
                                          "on day 0", "004:340-342")
-    engagement_max_lo: float = prob(0.04, "lowest long-run practice engagement", "004:342")
-    engagement_max_hi: float = prob(0.10, "highest long-run practice engagement",
+    engagement_max_lo: float = prob(0.04, "lowest ceiling of a practice's learnt engagement",
                                     "004:342; calibrated to the referral mix, 004:359-370")
-    engagement_ramp_days: float = param(180.0, "time scale of GP engagement ramp-up",
-                                        "004:340-342", lo=1, unit="days", plausible=(90, 365))
+    engagement_max_hi: float = prob(0.10, "highest ceiling of a practice's learnt engagement",
+                                    "004:342; calibrated to the referral mix, 004:359-370")
+    initial_engagement_share: float = prob(
+        0.0, "where a practice's engagement starts when a new link-worker service starts, as a "
+             "share of the way from engagement_start to its long-run ceiling (1: fully "
+             "engaged at once, no learning needed)", "assumption; 004:340-342")
+    p_feedback_remote: float = prob(
+        0.3, "chance a practice hears that a client it referred was helped, when none of its "
+             "link workers is in the surgery", "assumption; 004:402", plausible=(0.1, 0.6))
+    p_feedback_co_located: float = prob(
+        0.8, "same, when a link worker is co-located in the surgery", "assumption; 004:398-402",
+        plausible=(0.5, 1.0))
+    engagement_gain_per_feedback: float = prob(
+        0.15, "share of the gap to its ceiling a practice's engagement closes per helped client "
+              "it hears of", "assumption; 004:340-342", plausible=(0.05, 0.3))
+    engagement_loss_per_lost_referral: float = prob(
+        0.001, "share of its engagement above engagement_start a practice loses per referral "
+              "that disappears (disengaged, gave up waiting, bounced)",
+        "assumption; 004:242, 004:330", plausible=(0.0005, 0.005))
+    engagement_gain_presence_per_day: float = prob(
+        0.003, "share of the gap to its ceiling closed per working day a link worker is "
+               "present in the surgery ('so GPs know they are available')", "assumption; 004:400",
+        plausible=(0.0, 0.01))
     p_signpost_tied_group: float = prob(0.3, "chance a raised need not referred is signposted "
                                              "to a VCSE group the practice knows", "000:97")
     share_vcse_degree_0: float = prob(0.05, "share of practices with no VCSE tie")
@@ -368,6 +390,66 @@ class LinkWorkerParams:
         2, "residents of its target group a specialist link worker reaches out to per day",
         "assumption; 002:364, 004:524", plausible=(1, 4))
     salary_per_year: float = param(34000.0, "salary (cost metric)", "002:160", lo=0, unit="GBP")
+    statutory_places_per_1000: float = param(
+        1.5, "places in the statutory service (secondary mental health, social care) open at "
+             "once to clients handed back by link workers, per 1,000 residents; a hand-back "
+             "finding it full bounces", "assumption; 004:242, 004:318, 004:412", lo=0.0,
+        unit="places per 1,000 residents", plausible=(0.5, 4.0))
+    p_handback_meets_threshold: float = prob(
+        0.25, "chance a client handed back to the GP without a re-escalation pathway meets the "
+             "statutory service's threshold (the 'gap in the middle': too unwell for IAPT, not "
+             "enough for CMHT); with the pathway the link worker refers directly on agreed "
+             "criteria", "assumption; 004:412, 002:370", plausible=(0.1, 0.5))
+    self_referral_disengagement_factor: float = param(
+        0.3, "multiplier on the disengagement chance of a self-referred (motivated) client",
+        "assumption; 004:420, 004:428", lo=0.0, plausible=(0.1, 0.7))
+    disengagement_per_week_waited: float = param(
+        0.1, "relative rise in the disengagement chance per week between referral and the "
+             "first contact or the first bespoke session", "assumption; 004:330, 004:414",
+        lo=0.0, unit="per week", plausible=(0.0, 0.3))
+    warm_handover_disengagement_factor: float = param(
+        0.5, "multiplier on the disengagement chance of a GP referral handed over in person by "
+             "a link worker co-located in the surgery", "assumption; 004:398-402", lo=0.0,
+        plausible=(0.3, 0.9))
+    p_face_to_face: float = prob(
+        0.3, "chance a client contact (assessment or session) is face to face rather than by "
+             "phone", "assumption; 004:430-436", plausible=(0.1, 0.6))
+    p_face_to_face_high_need: float = prob(
+        0.7, "same, for a client with a complex need, limited a lot or without digital access "
+             "(home visits)", "assumption; 004:440", plausible=(0.4, 0.9))
+    phone_disengagement_factor: float = param(
+        1.5, "multiplier on the disengagement chance when the first contact is by phone "
+             "(harder to build a relationship)", "assumption; 004:432-434", lo=0.0,
+        plausible=(1.0, 2.5))
+    phone_hidden_need_factor: float = param(
+        0.5, "multiplier on the chance a hidden need surfaces at a phone contact (a home visit "
+             "shows other factors)", "assumption; 004:446", lo=0.0, hi=1.0,
+        plausible=(0.2, 1.0))
+    travel_mph: float = param(
+        15.0, "link worker's door-to-door speed on a face-to-face visit (round trip over the "
+              "unit's distance to the practice)", "assumption; 002:166", lo=0.1, unit="mph",
+        plausible=(10.0, 30.0))
+    share_hosted_vcse: float = prob(
+        0.3, "share of link-worker posts hosted by a VCSE provider (the rest: by the PCN or "
+             "practice, co-located in the surgery, or by the LIO)", "assumption; 002:149-151",
+        plausible=(0.1, 0.6))
+    share_hosted_lio: float = prob(
+        0.1, "share of link-worker posts hosted by the local infrastructure organisation",
+        "assumption; 002:172, 002:290", plausible=(0.0, 0.3))
+    extra_sessions_complex: int = count(
+        2, "extra bespoke sessions for a client with a complex need (a session interval "
+           "each)", "assumption; 004:418, 004:420", plausible=(0, 4))
+    complex_session_hours_factor: float = param(
+        1.5, "multiplier on the hours of a session with a complex-need client",
+        "assumption; 004:410-420, 004:698-700", lo=1.0, plausible=(1.0, 2.0))
+    isolated_mapping_hours_per_week: float = param(
+        3.0, "hours a week an isolated link worker (practice-hosted, no open LIO, no locality "
+             "officer) spends mapping groups that others already know",
+        "assumption; 002:19, 002:216, 002:292", lo=0.0, unit="hours per week",
+        plausible=(1.0, 7.5))
+    mapping_hours_per_refresh: float = param(
+        15.0, "hours of a link worker's own mapping that renew its directory",
+        "assumption", lo=0.1, unit="hours", plausible=(7.5, 37.5))
 
 
 @dataclass

@@ -16,7 +16,8 @@ STREAMS = (
     "topology", "population", "need", "need_course", "support_outcome", "help_seeking", "gp",
     "link_worker", "groups", "volunteers", "intermediaries", "wellbeing", "evaluation", "events",
     "mesa", "waiting", "volunteer_hours", "infrastructure", "emergency", "redeployment",
-    "volunteer_management", "group_strain", "partnership",
+    "volunteer_management", "group_strain", "partnership", "statutory", "lw_contact",
+    "gp_feedback", "lw_hosting",
 )
 
 

@@ -110,6 +110,9 @@ class Population:
         self.self_referred = np.zeros(n, bool)
         self.bounces = np.zeros(n, np.int16)
         self.lw_referrals = np.zeros(n, np.int16)
+        self.lw_referred_day = np.zeros(n, np.int32)  # day of the latest link-worker referral
+        self.lw_warm = np.zeros(n, bool)  # that referral was a warm (in-person) handover
+        self.lw_from_gp = np.zeros(n, bool)  # that referral came from the GP (no outcome yet)
         self.shielded = np.zeros(n, bool)
         self.episodes = np.zeros(n, np.int16)
         self.unmet_days = np.zeros(n, np.int32)

@@ -72,6 +72,7 @@ QUIET = {
     "gp.consults_per_year": 0.0,
     "link_worker.p_client_disengages": 0.0,
     "link_worker.p_complex_beyond_scope": 0.0,
+    "link_worker.isolated_mapping_hours_per_week": 0.0,
     "groups.p_closure_per_year": 0.0,
     "lio.capacity_building_hours_per_week": 0.0,
     "volunteers.latent_share": 0.0,

@@ -91,7 +91,7 @@ def test_every_scenario_config_is_documented():
 def test_a_changed_default_makes_the_table_stale(make_odd):
     """The up-to-date check would catch drift: a different default renders differently."""
     cfg = Config()
-    changed = dataclasses.replace(cfg.gp, engagement_ramp_days=cfg.gp.engagement_ramp_days + 1)
+    changed = dataclasses.replace(cfg.gp, engagement_start=cfg.gp.engagement_start + 0.01)
     assert (make_odd.render_parameters(dataclasses.replace(cfg, gp=changed))
             != make_odd.render_parameters(cfg))
 

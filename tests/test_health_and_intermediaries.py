@@ -3,8 +3,6 @@ building, directory), ParishCouncil (buddy schemes, no tie to health) and PlaceH
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from support import give_need
@@ -15,22 +13,53 @@ from sim.state import Need, Pathway, VolunteerState
 V = VolunteerState
 
 
-def test_engagement_ramps_from_start_towards_the_practice_maximum(tiny_model):
+def test_engagement_is_learnt_from_feedback_and_lost_with_lost_referrals(tiny_model):
     model = tiny_model(n=40, columns={"gp_practice": ["A", "B", "C", "D"] * 10},
                        topology__urban__link_workers=4, gp__engagement_start=0.01,
                        gp__engagement_max_lo=0.04, gp__engagement_max_hi=0.14,
-                       gp__engagement_ramp_days=100.0)
+                       gp__p_feedback_remote=1.0, gp__p_feedback_co_located=1.0,
+                       gp__engagement_gain_per_feedback=0.2,
+                       gp__engagement_loss_per_lost_referral=0.5)
     practices = model.gp_practices
     assert len(practices) == 4
     for gp in practices:
         assert 0.04 <= gp.engagement_max <= 0.14
-        assert gp.engagement(0) == pytest.approx(0.01)
-        ramp = [gp.engagement(d) for d in range(0, 1000, 10)]
-        assert all(a < b for a, b in zip(ramp, ramp[1:], strict=False))
-        assert gp.engagement(100) == pytest.approx(
-            0.01 + (gp.engagement_max - 0.01) * (1 - math.exp(-1)))
-        assert gp.engagement(5000) == pytest.approx(gp.engagement_max)
+        assert gp.engagement() == gp.engagement_max  # an established service at build
+        gp.start_service()  # as if new: starts low
+        assert gp.engagement() == pytest.approx(0.01)
+        levels = [gp.engagement()]
+        for _ in range(30):
+            gp.hear_of_client(helped=True)
+            levels.append(gp.engagement())
+        assert all(a < b for a, b in zip(levels, levels[1:], strict=False))
+        assert levels[-1] == pytest.approx(gp.engagement_max, rel=0.01)
+        gp.hear_of_client(helped=False)  # half the way back to the start
+        assert gp.engagement() == pytest.approx((levels[-1] + 0.01) / 2)
     assert len({gp.engagement_max for gp in practices}) == 4  # uneven across practices
+
+
+def test_a_co_located_link_worker_feeds_back_more_often(tiny_model):
+    heard = {}
+    for co_located in (False, True):
+        model = tiny_model(n=4, gp__p_feedback_remote=0.2, gp__p_feedback_co_located=0.9)
+        gp = model.gp_practices[0]
+        for lw in gp.link_workers:
+            lw.co_located = co_located
+        for _ in range(400):
+            gp.hear_of_client(helped=True)
+        heard[co_located] = model.flows["new_gp_feedback_helped"]
+    assert heard[False] == pytest.approx(80, abs=30) and heard[True] == pytest.approx(360, abs=30)
+
+
+def test_gp_referral_outcomes_reach_the_referring_practice(tiny_model):
+    model = tiny_model(n=4, link_worker__p_client_disengages=1.0,
+                       link_worker__self_referral_disengagement_factor=0.0)
+    gp = model.gp_practices[0]
+    gp.engagement_level = 0.5
+    give_need(model, 0, Need.MODERATE)
+    model.refer_to_link_worker(0, "gp")
+    model.step()
+    assert model.flows["new_gp_referrals_lost"] == 1 and gp.engagement() < 0.5
 
 
 def test_every_resident_is_registered_with_a_practice_from_the_table(tiny_model):

@@ -274,11 +274,12 @@ def test_the_burn_in_key_follows_the_contents_of_the_users_files(tiny_world):
     assert burn_in.burn_in_key(cfg) != before
 
 
-def test_the_gp_engagement_ramp_starts_with_the_practices_service(tiny_model):
-    model = tiny_model(n=6, topology__urban__link_workers=0, gp__engagement_start=0.0)
+def test_gp_engagement_starts_low_with_the_practices_service(tiny_model):
+    model = tiny_model(n=6, topology__urban__link_workers=0, gp__engagement_start=0.0,
+                       gp__initial_engagement_share=0.0)
     gp = model.gp_practices[0]
+    gp.engagement_level = 0.05  # whatever it was before the service
     model.run(30)
-    assert gp.engagement(model.day) == 0.0  # no link worker: nothing to refer to
+    assert gp.engagement() == 0.0  # no link worker: nothing to refer to
     model.add_link_worker(gp)
-    assert gp.lw_since == 30 and gp.engagement(model.day) == 0.0  # the ramp starts today
-    assert 0.0 < gp.engagement(model.day + 60) < gp.engagement_max
+    assert gp.lw_since == 30 and gp.engagement() == 0.0  # learning starts today

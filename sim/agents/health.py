@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -18,8 +17,14 @@ if TYPE_CHECKING:
 
 
 class GPPractice(mesa.Agent):
-    """Registered list, consultations, engagement with social prescribing that ramps up unevenly
-    (004:340-342), and ties to a few VCSE organisations (most link with one, 000:97)."""
+    """Registered list, consultations, engagement with social prescribing, and ties to a few
+    VCSE organisations (most link with one, 000:97).
+
+    Engagement is learnt (004:340-342, 398-402): it starts low when the practice's link-worker
+    service starts, grows with each helped client the practice hears of (more often when a
+    link worker sits in the surgery) and with a co-located worker's presence, and falls with
+    each referral that disappears (disengaged, gave up waiting, bounced). Each practice has its
+    own ceiling, so engagement stays uneven."""
 
     model: CommunityModel
     sector = "health"
@@ -39,16 +44,47 @@ class GPPractice(mesa.Agent):
         self.n_consultations = 0
         self.n_nonmedical = 0
         self.lw_since = 0  # model day its link-worker service started (construction: 0)
+        # a service in place when the model is built is established: it starts at its ceiling
+        # and the burn-in brings it to the level its feedback sustains; a new service starts
+        # low (start_service)
+        self.engagement_level = self.engagement_max
         self.initial_vcse_degree = 0
 
-    def engagement(self, day: int) -> float:
-        """Chance a raised non-medical need is referred to a link worker on ``day``."""
-        g = self.model.cfg.gp
+    def engagement(self, day: int | None = None) -> float:
+        """Chance a raised non-medical need is referred to a link worker (today's level;
+        ``day`` is accepted for callers of the former ramp and ignored)."""
         if not self.link_workers:
             return 0.0
-        # the ramp runs from when the practice's link-worker service started (004:340-342)
-        ramp = 1.0 - math.exp(-(day - self.lw_since) / g.engagement_ramp_days)
-        return g.engagement_start + (self.engagement_max - g.engagement_start) * max(ramp, 0.0)
+        return self.engagement_level
+
+    def start_service(self) -> None:
+        """The practice's first link worker arrives: engagement starts from the beginning."""
+        g = self.model.cfg.gp
+        self.lw_since = self.model.day
+        self.engagement_level = g.engagement_start + g.initial_engagement_share * (
+            self.engagement_max - g.engagement_start)
+
+    def hear_of_client(self, helped: bool) -> None:
+        """A client the practice referred was helped (the practice may hear of it) or
+        disappeared (it learns that referrals go nowhere)."""
+        g = self.model.cfg.gp
+        if helped:
+            co_located = any(lw.co_located for lw in self.link_workers)
+            p = g.p_feedback_co_located if co_located else g.p_feedback_remote
+            if self.model.streams.gp_feedback.random() < p:
+                self.engagement_level += g.engagement_gain_per_feedback * (
+                    self.engagement_max - self.engagement_level)
+                self.model.count("new_gp_feedback_helped")
+        else:
+            self.engagement_level -= g.engagement_loss_per_lost_referral * max(
+                self.engagement_level - g.engagement_start, 0.0)
+            self.model.count("new_gp_referrals_lost")
+
+    def see_link_worker(self) -> None:
+        """A working day with a link worker in the surgery (004:400)."""
+        g = self.model.cfg.gp
+        self.engagement_level += g.engagement_gain_presence_per_day * (
+            self.engagement_max - self.engagement_level)
 
     def consult_nonmedical(self, i: int) -> None:
         """A consultation in which resident ``i`` raised a non-medical need."""
@@ -57,7 +93,7 @@ class GPPractice(mesa.Agent):
         self.n_nonmedical += 1
         if m.pop.pathway[i] != Pathway.NONE:
             return
-        if rng.random() < self.engagement(m.day):
+        if rng.random() < self.engagement():
             m.refer_to_link_worker(i, "gp")
             return
         ties = [g for g in self.vcse_ties if m.organisations[g].is_open]
@@ -73,6 +109,14 @@ SPECIALISMS = {
 }
 """Groups a specialist link worker targets (002:364 names CYP, BAME, trans, GRT and language
 groups; the model represents the attributes it has)."""
+
+
+NEED_NAMES = ("none", "low", "moderate", "complex")
+NEED_HOURS_FLOW = tuple(f"new_lw_hours_need_{name}" for name in NEED_NAMES)
+"""Flow names of link-worker contact hours by the client's need level at the contact."""
+
+TRIAGE_GROUP = {"gp": "gp", "self": "self"}
+"""Referral sources counted separately at triage and disengagement (the rest: 'other')."""
 
 
 class LinkWorker(mesa.Agent):
@@ -97,7 +141,16 @@ class LinkWorker(mesa.Agent):
         self.unit = unit
         self.name = name
         self.specialism = specialism  # "" or a key of SPECIALISMS: reaches out to that group
-        self.travel_hours = travel_hours
+        p = model.cfg.link_worker
+        # hosting (002:149-151, 172): a PCN/practice-hosted post sits in the surgery
+        draw = model.streams.lw_hosting.random()
+        self.host = ("vcse" if draw < p.share_hosted_vcse else
+                     "lio" if draw < p.share_hosted_vcse + p.share_hosted_lio else "practice")
+        self.co_located = self.host == "practice"
+        # a face-to-face visit: a round trip over the unit's distance to the practice plus the
+        # time on site beyond driving (002:166); a phone contact has no travel
+        miles = model.units[unit].params.gp_distance_miles
+        self.travel_hours = travel_hours + 2.0 * miles / p.travel_mph
         # referrals not yet assessed: (resident, source, referral number); the number tells
         # a live entry from one left by an earlier referral of the same resident
         self.inbox: deque[tuple[int, str, int]] = deque()
@@ -107,6 +160,7 @@ class LinkWorker(mesa.Agent):
         self.budget_today = 0.0
         self.hours_today = 0.0
         self.hours_total = 0.0
+        self.mapping_hours = 0.0  # mapping done towards the next directory renewal
         # a post shared with patients outside the model works here one day in 1/share
         self.day_share = model.units[unit].params.lw_days_share
         self._day_credit = 0.0
@@ -124,8 +178,16 @@ class LinkWorker(mesa.Agent):
                 self.budget_today = 0.0  # working elsewhere in the PCN today
         self.purge()
         if self.budget_today > 0:
-            # infrastructure work: its own mapping of listings nobody keeps up (sim.agents.lio)
-            self.hours_today += m.lio_functions.map_for(self, self.budget_today)
+            # infrastructure work: its own mapping of listings nobody keeps up (sim.agents.lio);
+            # an isolated worker also maps groups others already know (duplicated effort)
+            mapped = m.lio_functions.map_for(self, self.budget_today)
+            self.hours_today += mapped
+            if not mapped:
+                self._map_groups()
+            if self.co_located:
+                for gp in m.gp_practices:
+                    if self in gp.link_workers:
+                        gp.see_link_worker()
             self._hold_sessions()
             self._close_light_touch()
             self._admit_from_waiting()
@@ -152,23 +214,69 @@ class LinkWorker(mesa.Agent):
 
     def _assess_inbox(self) -> None:
         m = self.model
-        cost = m.cfg.link_worker.assessment_hours + self.travel_hours
         done = 0
-        while self.inbox and done < m.cfg.link_worker.triage_per_day and self._fits(cost):
-            i, source, k = self.inbox.popleft()
+        while self.inbox and done < m.cfg.link_worker.triage_per_day:
+            i, source, k = self.inbox[0]
             if m.pop.pathway[i] != Pathway.WAITING or m.pop.lw_referrals[i] != k:
+                self.inbox.popleft()
                 continue
-            self.hours_today += cost
+            cost, face = self._contact(i, m.cfg.link_worker.assessment_hours)
+            if not self._fits(cost):
+                return
+            self.inbox.popleft()
+            self._book(i, cost, face)
             done += 1
-            self._triage(i, source)
+            self._triage(i, source, face)
 
-    def _triage(self, i: int, source: str) -> None:
+    def _contact(self, i: int, hours: float) -> tuple[float, bool]:
+        """Hours of a contact with client ``i`` and whether it is face to face: home visits
+        for complex need, limited mobility or no digital access (004:440), phone otherwise
+        more often (004:430-436)."""
+        m, p = self.model, self.model.cfg.link_worker
+        pop = m.pop
+        high = pop.need[i] >= Need.COMPLEX or pop.limitation[i] == 2 or not pop.digital[i]
+        face = m.streams.lw_contact.random() < (p.p_face_to_face_high_need if high
+                                                 else p.p_face_to_face)
+        return hours + (self.travel_hours if face else 0.0), bool(face)
+
+    def _book(self, i: int, cost: float, face: bool) -> None:
+        """Book a contact's hours today, by contact mode and by the client's need level."""
+        m = self.model
+        self.hours_today += cost
+        if face:
+            m.count("new_lw_contacts_face_to_face")
+            m.count("new_lw_travel_hours", self.travel_hours)
+        else:
+            m.count("new_lw_contacts_phone")
+        m.count(NEED_HOURS_FLOW[int(m.pop.need[i])], cost)
+
+    def _disengages(self, i: int, face: bool, weeks_waited: float, base: float) -> bool:
+        """Does client ``i`` drop out at this contact? The chance rises with the wait, and is
+        lower for a motivated (self-referred) client, after a warm handover and face to face
+        (004:330, 004:398-402, 004:428-436)."""
+        p = self.model.cfg.link_worker
+        pop = self.model.pop
+        chance = base * (1.0 + p.disengagement_per_week_waited * weeks_waited)
+        if pop.self_referred[i]:
+            chance *= p.self_referral_disengagement_factor
+        if pop.lw_warm[i]:
+            chance *= p.warm_handover_disengagement_factor
+        if not face:
+            chance *= p.phone_disengagement_factor
+        return bool(self.model.streams.link_worker.random() < chance)
+
+    def _triage(self, i: int, source: str, face: bool = True) -> None:
         m, p = self.model, self.model.cfg.link_worker
         pop, rng = m.pop, m.streams.link_worker
-        m.surface_hidden_need(i, rng)
-        if not pop.self_referred[i] and rng.random() < p.p_client_disengages:
+        m.count(f"new_lw_triaged_{TRIAGE_GROUP.get(source, 'other')}")
+        m.surface_hidden_need(i, rng, 1.0 if face else p.phone_hidden_need_factor)
+        m.count(f"new_lw_clients_need_{NEED_NAMES[int(pop.need[i])]}")
+        weeks = (m.day - int(pop.lw_referred_day[i])) / 7
+        if self._disengages(i, face, weeks, p.p_client_disengages):
             pop.pathway[i] = Pathway.NONE
             m.count("new_referrals_disengaged")
+            m.count(f"new_referrals_disengaged_{TRIAGE_GROUP.get(source, 'other')}")
+            m.tell_referring_practice(i, helped=False)
             return
         if pop.need[i] >= Need.COMPLEX and rng.random() < p.p_complex_beyond_scope:
             m.hand_back_to_gp(i)
@@ -176,12 +284,14 @@ class LinkWorker(mesa.Agent):
         if pop.need[i] <= Need.LOW:
             self._light_touch(i)
         else:
+            pop.lw_referred_day[i] = m.day  # from now: time on the waiting list
             self.waiting.append((i, int(pop.lw_referrals[i])))
             self._admit_from_waiting()
 
     def _light_touch(self, i: int) -> None:
         m = self.model
         if self.match(i):
+            m.tell_referring_practice(i, helped=True)
             return
         days = m.cfg.link_worker.light_touch_days
         m.start_support(i, Pathway.LINK_WORKER, days)
@@ -196,7 +306,7 @@ class LinkWorker(mesa.Agent):
         for _, i in due:
             if not self._fits(cost):
                 return
-            self.hours_today += cost
+            self._book(i, cost, False)
             del self.light[i]
             m.finish_link_worker_support(i)
 
@@ -206,42 +316,66 @@ class LinkWorker(mesa.Agent):
 
     def _admit_from_waiting(self) -> None:
         """Admit from the waiting list while the caseload has room and the first session fits
-        today."""
+        today. A client who waited may have lost heart (004:330): the disengagement chance of
+        the wait alone (no base chance without a wait)."""
         m, p = self.model, self.model.cfg.link_worker
         pop = m.pop
-        cost = p.session_hours + self.travel_hours
-        while self.waiting and len(self.caseload) < p.caseload_cap and self._fits(cost):
-            i, k = self.waiting.popleft()
+        while self.waiting and len(self.caseload) < p.caseload_cap:
+            i, k = self.waiting[0]
             if pop.pathway[i] != Pathway.WAITING or pop.lw_referrals[i] != k:
+                self.waiting.popleft()
+                continue
+            cost, face = self._contact(i, self.session_hours(i))
+            if not self._fits(cost):
+                return
+            self.waiting.popleft()
+            weeks = (m.day - int(pop.lw_referred_day[i])) / 7
+            if weeks > 0 and self._disengages(
+                    i, face, 0.0, p.p_client_disengages * p.disengagement_per_week_waited * weeks):
+                pop.pathway[i] = Pathway.NONE
+                m.count("new_referrals_disengaged")
+                m.count("new_referrals_disengaged_waiting_list")
+                m.tell_referring_practice(i, helped=False)
                 continue
             sessions = p.bespoke_sessions
             days = p.bespoke_days
-            if pop.hidden[i] and m.surface_hidden_need(i, m.streams.link_worker):
+            if pop.need[i] >= Need.COMPLEX:  # more sessions for complex need (004:418)
+                sessions += p.extra_sessions_complex
+                days += p.extra_sessions_complex * self.session_interval()
+            factor = 1.0 if face else p.phone_hidden_need_factor
+            if pop.hidden[i] and m.surface_hidden_need(i, m.streams.link_worker, factor):
                 extra = round(p.hidden_need_extra_days / self.session_interval())
                 sessions += extra
                 days += p.hidden_need_extra_days
             m.start_support(i, Pathway.LINK_WORKER, days)
             self.caseload[i] = [m.day, sessions]
             m.evaluation.baseline(i)
-            self._session(i)
+            self._session(i, cost, face)
+
+    def session_hours(self, i: int) -> float:
+        """Hours of a bespoke session: longer for a complex need (004:410-420, 698-700)."""
+        p = self.model.cfg.link_worker
+        factor = p.complex_session_hours_factor if self.model.pop.need[i] >= Need.COMPLEX else 1
+        return p.session_hours * factor
 
     def _hold_sessions(self) -> None:
         """Bespoke sessions due today or overdue, oldest first, while the hours last."""
         m = self.model
-        cost = m.cfg.link_worker.session_hours + self.travel_hours
         day = m.day
         due = sorted((nxt, i) for i, (nxt, _) in self.caseload.items() if nxt <= day)
         for _, i in due:
+            cost, face = self._contact(i, self.session_hours(i))
             if not self._fits(cost):
                 m.count("new_lw_sessions_deferred", 1)
                 continue
-            self._session(i)
+            self._session(i, cost, face)
 
-    def _session(self, i: int) -> None:
-        """One bespoke session with client ``i``: an hour plus travel; a destination is sought
-        while the client has none; after the last session support ends."""
+    def _session(self, i: int, cost: float, face: bool) -> None:
+        """One bespoke session with client ``i`` (its hours and mode decided by the caller); a
+        destination is sought while the client has none; after the last session support
+        ends."""
         m = self.model
-        self.hours_today += m.cfg.link_worker.session_hours + self.travel_hours
+        self._book(i, cost, face)
         entry = self.caseload[i]
         entry[1] -= 1
         m.count("new_lw_sessions")
@@ -272,6 +406,9 @@ class LinkWorker(mesa.Agent):
             pop.pathway[i] = Pathway.WAITING
             pop.self_referred[i] = True  # a proactive, trusted contact engages like a self-referral
             pop.lw_referrals[i] += 1
+            pop.lw_referred_day[i] = m.day
+            pop.lw_warm[i] = False
+            pop.lw_from_gp[i] = False
             self.inbox.append((i, "self", int(pop.lw_referrals[i])))
             m.count("new_referrals_self")
             m.count("new_outreach_contacts")
@@ -307,10 +444,50 @@ class LinkWorker(mesa.Agent):
         return False
 
     def refresh_directory(self, groups: list[VCSEGroup]) -> None:
-        """Replace the directory with the open, listed groups it can reach (LIO refresh)."""
+        """Replace the directory with the open groups it can reach and knows of through its
+        ties (LIO refresh or its own mapping): the listed ones; a VCSE- or LIO-hosted worker
+        also the unlisted community groups of its unit, a practice-hosted one its practices'
+        tied groups (002:19, 002:290-292)."""
+        embedded = self.host != "practice"
+        tied: set[int] = set()
+        if not embedded:
+            for gp in self.model.gp_practices:
+                if self in gp.link_workers:
+                    tied.update(gp.vcse_ties)
         self.directory = {g.index for g in groups
-                          if g.is_open and g.on_directory and g.kind is not GroupKind.LIO
-                          and g.unit in (-1, self.unit)}
+                          if g.is_open and g.kind is not GroupKind.LIO
+                          and g.unit in (-1, self.unit)
+                          and (g.on_directory or g.index in tied
+                               or (embedded and g.kind is GroupKind.COMMUNITY_GROUP))}
+
+    def isolated(self) -> bool:
+        """A practice-hosted worker with no open LIO and no locality officer to tie to: no
+        peer network keeps its directory (002:19, 002:216, 002:292)."""
+        m = self.model
+        if self.host != "practice" or (m.lio is not None and m.lio.is_open):
+            return False
+        return not any(h.unit == self.unit and h.kind_name == "locality_officer"
+                       for h in m.intermediaries)
+
+    def _map_groups(self) -> None:
+        """Infrastructure work on a working day with no stale listing to verify
+        (``LIOFunctions.map_for``): an isolated worker maps groups others already know
+        (duplicated effort); the hours come out of the day's contact time, and each
+        ``mapping_hours_per_refresh`` hours renew its directory."""
+        m, p = self.model, self.model.cfg.link_worker
+        if not self.isolated():
+            return
+        weekly = p.isolated_mapping_hours_per_week
+        if weekly <= 0:
+            return
+        hours = min(weekly / p.working_days_per_week, self.budget_today - self.hours_today)
+        self.hours_today += hours
+        self.mapping_hours += hours
+        m.count("new_lw_mapping_hours", hours)
+        if self.mapping_hours >= p.mapping_hours_per_refresh:
+            self.mapping_hours -= p.mapping_hours_per_refresh
+            self.refresh_directory(m.groups)
+            m.count("new_lw_directory_remapped")
 
     @property
     def n_waiting(self) -> int:

@@ -48,6 +48,8 @@ def give_up_waiting(model: CommunityModel) -> None:
     gone = waiting[u < 1.0 / model.cfg.link_worker.mean_days_before_giving_up]
     pop.pathway[gone] = Pathway.NONE
     model.count("new_referrals_gave_up", gone.size)
+    for i in gone[pop.lw_from_gp[gone]].tolist():  # a few a day: the GP hears nothing back
+        model.tell_referring_practice(i, helped=False)
 
 
 def seek_help(model: CommunityModel) -> None:

@@ -212,27 +212,52 @@ def test_sf23_complex_referrals_disrupt_small_groups(paired, mechanism):
            ).expect(mechanism)
 
 
-@pytest.mark.fact("SF25", grade="A", nature="partly by construction",
-    why=("With the pathway a hand-back never bounces (hand_back_to_gp records none); the rise "
-         "in repeat referrals is emergent."),
-    depends=("link_worker.p_complex_beyond_scope",))
+@pytest.mark.fact("SF25", grade="A", nature="emergent", why=(
+    "Every day link workers hand back complex clients beyond their scope; a statutory service "
+    "with a limited number of places takes them when one is free. Without a pathway the GP's "
+    "re-referral must also meet the service's threshold; with it the referral is direct. "
+    "Bounces occur in both arms (threshold or full service), so neither arm is zero by "
+    "construction"), depends=("link_worker.statutory_places_per_1000",
+                              "link_worker.p_handback_meets_threshold"))
 @ON_OFF
 def test_sf25_no_reescalation_route_means_bouncing(paired, mechanism):
     """SF25 (grade A; 002:370; 004:242, 318, 412). Without a re-escalation pathway clients
     bounce between social prescribing and statutory services, so repeat referrals rise.
 
-    Scenario: scenario=baseline (no pathway: hand-backs bounce). Counterfactual:
-    scenario=reescalation_pathway. 40 replicates (the repeat-referral effect is small).
-    Metrics: residents who bounced (higher); link-worker referrals per referred resident
-    (higher).
+    Scenario: scenario=baseline (hand-backs go through the GP and meet the statutory
+    threshold a quarter of the time). Counterfactual: scenario=reescalation_pathway (direct
+    referral; still bounces when the service's places are full). 40 replicates.
+    Metric: residents who bounced (higher). (Repeat referrals: see the expected failure
+    below.)
     Mechanism off: link workers hand no complex client back (both arms).
     """
     off = ["link_worker.p_complex_beyond_scope=0"]
     scenario = arm(BASELINE, off=off, mechanism=mechanism)
     counterfactual = arm(URBAN, "scenario=reescalation_pathway", off=off, mechanism=mechanism)
-    for metric in ("bounced_residents", "mean_lw_referrals_per_referred"):
-        paired("SF25", scenario, counterfactual, metric, "higher", replicates=40
-               ).expect(mechanism)
+    paired("SF25", scenario, counterfactual, "bounced_residents", "higher", replicates=40
+           ).expect(mechanism)
+
+
+@pytest.mark.fact("SF25", grade="A", nature="emergent", why=(
+    "Repeat referrals come from clients handed back and bouncing, and from clients returning "
+    "after statutory support ends; both run every day in both arms. Not reproduced."),
+    depends=("link_worker.statutory_places_per_1000", "link_worker.p_handback_meets_threshold"))
+@pytest.mark.xfail(strict=True, reason=(
+    "not reproduced since issue 11: with a statutory service of limited places the pathway "
+    "arm's clients also come back after statutory support ends, and a quarter of GP "
+    "re-referrals meet the threshold without the pathway, so referrals per referred resident "
+    "no longer differ detectably (R = 6 quick check: -0.0071 [-0.036, +0.021]; before issue "
+    "11, when every hand-back bounced: +0.0093 [+0.0033, +0.0148] at R = 40)"))
+def test_sf25_no_reescalation_route_means_repeat_referrals(paired):
+    """SF25, repeat referrals (grade A; 002:370; 004:242). Kept as a strict expected failure
+    so that a change which makes it hold is noticed.
+
+    Scenario: scenario=baseline. Counterfactual: scenario=reescalation_pathway. 40
+    replicates. Metric: link-worker referrals per referred resident (higher).
+    """
+    counterfactual = [*URBAN, "scenario=reescalation_pathway"]
+    paired("SF25", BASELINE, counterfactual, "mean_lw_referrals_per_referred", "higher",
+           replicates=40).expect("on")
 
 
 def _gp_share_of_referrals(run, first: int, last: int) -> float:
@@ -256,27 +281,81 @@ NEW_SERVICE = ["topology.urban.link_workers=0",
                "params:{per_practice:1,practices:all}}"]
 
 
-@pytest.mark.fact("SF34", grade="B", nature="partly by construction",
-    why=("The ramp is a configured curve (gp.engagement_ramp_days); what it does to the "
-         "referral mix is emergent."),
-    depends=("gp.engagement_ramp_days",))
+@pytest.mark.fact("SF34", grade="B", nature="emergent", why=(
+    "A practice's referral propensity is learnt every day: it rises with each helped client "
+    "the practice hears of (more often with a link worker in the surgery) and with a "
+    "co-located worker's presence, and falls with referrals that disappear (disengaged, gave "
+    "up waiting, bounced). A new service starts low, so GP referrals grow as feedback "
+    "accumulates; no ramp curve is configured"), depends=(
+    "gp.engagement_gain_per_feedback", "gp.engagement_loss_per_lost_referral",
+    "gp.p_feedback_remote", "gp.p_feedback_co_located"))
 @ON_OFF
 def test_sf34_gp_engagement_ramps_up_slowly(paired, mechanism):
-    """SF34, engagement part only (grade B; 004:340-342, 398-402). GP engagement with social
+    """SF34, engagement part (grade B; 004:340-342, 398-402). GP engagement with social
     prescribing ramps up slowly (and unevenly across practices), so GP referrals grow over
-    time. (Co-location and warm handover are not modelled.)
+    time.
 
-    The ramp runs from when a practice's link-worker service starts; a burnt-in practice has
-    long finished it, so the test starts a service: the estate without link workers through
-    its burn-in, then one post at every practice from output day 0. Within the same runs: the
-    GP share of link-worker referrals in days 151-240 against days 1-90 (higher).
-    Mechanism off: engagement reaches each practice's level at once
-    (gp.engagement_ramp_days=1).
+    A burnt-in practice has long learnt, so the test starts a service: the estate without
+    link workers through its burn-in, then one post at every practice from output day 0.
+    Within the same runs: the GP share of link-worker referrals in days 151-240 against days
+    1-90 (higher).
+    Mechanism off: practices start fully engaged (gp.initial_engagement_share=1): nothing
+    to learn.
     """
-    scenario = arm(BASELINE, NEW_SERVICE, off=["gp.engagement_ramp_days=1"],
+    scenario = arm(BASELINE, NEW_SERVICE, off=["gp.initial_engagement_share=1"],
                    mechanism=mechanism)
     paired("SF34", scenario, scenario, gp_share_days_151_240, "higher",
            counterfactual_metric=gp_share_days_1_90).expect(mechanism)
+
+
+ALL_CO_LOCATED = ["link_worker.share_hosted_vcse=0", "link_worker.share_hosted_lio=0"]
+NONE_CO_LOCATED = ["link_worker.share_hosted_vcse=1", "link_worker.share_hosted_lio=0"]
+NO_CO_LOCATION_EFFECT = ["link_worker.warm_handover_disengagement_factor=1",
+                         "gp.p_feedback_co_located=0.3", "gp.engagement_gain_presence_per_day=0"]
+
+
+@pytest.mark.fact("SF34", grade="B", nature="emergent", why=(
+    "Where a post is hosted decides whether its worker sits in the surgery. Every day a "
+    "co-located worker takes GP referrals by warm handover (clients disengage less) and the "
+    "practice hears more often that its referrals were helped, so its engagement settles "
+    "higher; the referral mix and engagement emerge from those daily contacts"), depends=(
+    "link_worker.warm_handover_disengagement_factor", "gp.p_feedback_co_located",
+    "gp.engagement_gain_presence_per_day"))
+@ON_OFF
+def test_sf34_co_located_link_workers_engage_gps_and_clients(paired, mechanism):
+    """SF34, co-location and warm handover (grade B; 004:398-402). Link workers located in
+    GP surgeries (warm handover) vs remote referral: more GP referrals and better engagement
+    of vulnerable or nervous clients.
+
+    Scenario: every post hosted by the practice (co-located). Counterfactual: every post
+    hosted by a VCSE provider (remote). Metric: share of GP referrals who disengage at the
+    first contact (lower). (More GP referrals: see the expected failure below.)
+    Mechanism off: a warm handover changes no client's engagement, a co-located worker feeds
+    back no more often than a remote one and its presence teaches nothing.
+    """
+    scenario = arm(BASELINE, ALL_CO_LOCATED, off=NO_CO_LOCATION_EFFECT, mechanism=mechanism)
+    counterfactual = arm(BASELINE, NONE_CO_LOCATED, off=NO_CO_LOCATION_EFFECT,
+                         mechanism=mechanism)
+    paired("SF34", scenario, counterfactual, "frac_disengaged_at_triage_gp", "lower"
+           ).expect(mechanism)
+
+
+@pytest.mark.fact("SF34", grade="B", nature="emergent", why=(
+    "Co-located link workers give practices more feedback and presence every day, so their "
+    "learnt engagement is higher; the GP share of referrals follows. Not reproduced at the "
+    "calibrated ceilings."),
+    depends=("gp.p_feedback_co_located", "gp.engagement_gain_per_feedback"))
+@pytest.mark.xfail(strict=True, reason=(
+    "not reproduced at the final calibration: co-located practices refer slightly more "
+    "(+0.0096 [-0.0081, +0.0207], 7 of 10 pairs) but not detectably; with engagement "
+    "ceilings 0.05-0.13 it held (+0.0176 [+0.0092, +0.0266])"))
+def test_sf34_co_location_brings_more_gp_referrals(paired):
+    """SF34, co-location part 2 (grade B; 004:398-402): more GP referrals over time.
+
+    Scenario and counterfactual as above. Metric: GP share of link-worker referrals (higher).
+    """
+    paired("SF34", [*BASELINE, *ALL_CO_LOCATED], [*BASELINE, *NONE_CO_LOCATED],
+           "frac_referrals_gp", "higher").expect("on")
 
 
 def digital_reach_gap(run) -> float:
@@ -286,10 +365,13 @@ def digital_reach_gap(run) -> float:
     return s["frac_reached_by_digital_0"] - s["frac_reached_by_digital_1"]
 
 
-@pytest.mark.fact("SF36", grade="B", nature="partly by construction",
-    why=("Specialists reach out to their target group by a configured daily number; whether "
-         "those contacts become support depends on need, capacity and destinations."),
-    depends=("link_worker.specialist_outreach_per_day",))
+@pytest.mark.fact("SF36", grade="B", nature="emergent", why=(
+    "Specialist posts contact residents of their target group in unmet need every working day "
+    "within their hours; whether those contacts become support depends on the same daily "
+    "triage, disengagement (a proactive contact engages like a self-referral), waiting list "
+    "and matching as any referral"), depends=(
+    "link_worker.specialist_outreach_per_day", "link_worker.self_referral_disengagement_factor",
+    "link_worker.p_face_to_face_high_need"))
 @ON_OFF
 def test_sf36_specialist_link_workers_level_up_reach(paired, mechanism):
     """SF36 (grade B; 002:364; 004:524). Specialist link workers for an excluded group raise
