@@ -414,7 +414,7 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
         s["lw_posts_ended"] = int(ts["new_lw_posts_ended"].sum())
         s["funding_spent"] = float(ts["new_funding_spent"].sum())
         _lio_summary(s, ts)
-        for k, name in enumerate(ONS4):
+        for name in ONS4:
             s[f"final_mean_wellbeing_{name}"] = float(last[f"mean_wellbeing_{name}"])
         s.update(_group_capacity_summary(ts))
     if not ts.empty:

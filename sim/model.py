@@ -856,7 +856,8 @@ class CommunityModel(mesa.Model):
 
     def group_needing_volunteers(self, unit: int) -> VCSEGroup | None:
         """The open group in reach with the most clients per trained volunteer."""
-        options = [g for g in self.open_groups_reachable(unit) if g.kind is not GroupKind.MUTUAL_AID]
+        options = [g for g in self.open_groups_reachable(unit)
+                   if g.kind is not GroupKind.MUTUAL_AID]
         if not options:
             return None
         return max(options, key=lambda g: ((g.n_clients + 1) / (g.n_trained + 1), -g.index))

@@ -1035,8 +1035,8 @@ class Config:
     events: Any = field(default_factory=dict,
                         metadata={"meaning": "timed events (injects): a mapping name -> {day, "
                                              "kind, params}, so scenarios compose by name "
-                                             "(from Python a list also works)", "source": "", "lo": None, "hi": None,
-                                  "choices": None, "unit": ""})
+                                             "(from Python a list also works)", "source": "",
+                                  "lo": None, "hi": None, "choices": None, "unit": ""})
 
 
 # --------------------------------------------------------------------------------------------

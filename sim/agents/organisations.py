@@ -97,7 +97,8 @@ class VCSEGroup(Organisation):
         self.distanced = False  # cannot operate face to face (emergency): suspended
         self.online = False  # moved online under distancing (emergency)
         rng = model.streams.groups
-        self.funding_factor = float(rng.lognormal(0.0, params.funding_sd)) if params.funding_sd else 1.0
+        self.funding_factor = (float(rng.lognormal(0.0, params.funding_sd)) if params.funding_sd
+                               else 1.0)
         self.annual_funding = params.annual_funding * self.funding_factor
         self.funding_cut = 0.0  # share of core funding removed (events)
         self.extra_places = 0  # client places commissioned on top of its own capacity
