@@ -813,18 +813,21 @@ def check_out(p: argparse.ArgumentParser, out: Path, force: bool) -> None:
 
 
 STATIONARITY = ("<!-- stationarity:begin -->", "<!-- stationarity:end -->")
+ROBUSTNESS = ("<!-- robustness:begin -->", "<!-- robustness:end -->")
+KEPT_SECTIONS = (("Stationarity of the baseline", STATIONARITY),
+                 ("Robustness of the reproduced facts", ROBUSTNESS))
 
 
 def write_report(out: Path, text: str) -> None:
     """Write next to ``out`` and rename, so a crash never leaves half a report. The
-    stationarity section (``experiments/stationarity.py``) already in ``out`` is kept."""
-    begin, end = STATIONARITY
+    stationarity section (``experiments/stationarity.py``) and the robustness section
+    (``experiments/robustness.py``) already in ``out`` are kept."""
     if out.exists():
         old = out.read_text(encoding="utf-8")
-        if begin in old and end in old:
-            block = old[old.index(begin):old.index(end) + len(end)]
-            text = (text.rstrip("\n") + "\n\n## Stationarity of the baseline\n\n" + block
-                    + "\n")
+        for title, (begin, end) in KEPT_SECTIONS:
+            if begin in old and end in old:
+                block = old[old.index(begin):old.index(end) + len(end)]
+                text = text.rstrip("\n") + f"\n\n## {title}\n\n" + block + "\n"
     sim_io.atomic_write(out, text)
 
 

@@ -81,6 +81,9 @@ FLOWS = (
     "new_gp_feedback_helped", "new_gp_referrals_lost",
     "new_lw_directory_remapped",
 )
+FRACTIONAL_FLOWS = tuple(f for f in FLOWS if any(
+    w in f for w in ("hours", "cost", "spent", "_pay", "goodwill")))
+"""Flows in hours, pounds or goodwill units (float columns even on days with none)."""
 CUMULATIVE = (
     "new_need_onsets", "new_gp_consultations", "new_gp_consultations_nonmedical",
     *[f"new_referrals_{s}" for s in REFERRAL_SOURCES],
@@ -257,6 +260,8 @@ def finalise(rows: list[dict]) -> pd.DataFrame:
     df = pd.DataFrame(rows)
     if df.empty:
         return df
+    # hours and money are fractional: the same dtype whether or not a run booked any
+    df[list(FRACTIONAL_FLOWS)] = df[list(FRACTIONAL_FLOWS)].astype(np.float64)
     for name in CUMULATIVE:
         df["cum_" + name.removeprefix("new_")] = df[name].cumsum()
     df["cum_unmet_need_days"] = df["n_unmet_need"].cumsum()

@@ -460,13 +460,15 @@ class CommunityModel(mesa.Model):
     def _mutual_aid_outreach(self, g: VCSEGroup, rng: np.random.Generator) -> None:
         """A mutual aid group's members take on neighbours in unmet need with nothing under
         way, while the group has room: help through ties, outside any referral (003:190-192)."""
+        if not g.has_room():
+            return
         pop = self.pop
         u = self.units[g.unit]
         vs = pop.vorg[u.start:u.stop]
         st = pop.vstate[u.start:u.stop]
         members = np.flatnonzero((vs == g.index) & ((st == VolunteerState.ACTIVE)
                                                     | (st == VolunteerState.IDLE))) + u.start
-        if members.size == 0 or not g.has_room():
+        if members.size == 0:
             return
         near = np.unique(np.concatenate([pop.neighbours(int(v)) for v in members]))
         near = near[(pop.need[near] > 0) & (pop.pathway[near] == Pathway.NONE)]
