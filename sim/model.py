@@ -436,6 +436,7 @@ class CommunityModel(mesa.Model):
         need_pull = pressure / (1.0 + pressure)  # 0..1: how pressing neighbours' need is
         p_form = p.mag_formation_per_unit_per_day * self._unit_capital * need_pull
         draws = rng.random((2, n_units))
+        self._mag_members = self._mutual_aid_members()
         for u in self.units:
             mags = [g for g in self.groups_by_unit.get(u.index, ())
                     if g.is_open and g.kind is GroupKind.MUTUAL_AID]
@@ -463,12 +464,8 @@ class CommunityModel(mesa.Model):
         if not g.has_room():
             return
         pop = self.pop
-        u = self.units[g.unit]
-        vs = pop.vorg[u.start:u.stop]
-        st = pop.vstate[u.start:u.stop]
-        members = np.flatnonzero((vs == g.index) & ((st == VolunteerState.ACTIVE)
-                                                    | (st == VolunteerState.IDLE))) + u.start
-        if members.size == 0:
+        members = self._mag_members.get(g.index)
+        if members is None:
             return
         near = np.unique(np.concatenate([pop.neighbours(int(v)) for v in members]))
         near = near[(pop.need[near] > 0) & (pop.pathway[near] == Pathway.NONE)]
@@ -476,6 +473,22 @@ class CommunityModel(mesa.Model):
             if not g.has_room():
                 break
             self.offer_to_group(int(i), g.index, "ties")
+
+    def _mutual_aid_members(self) -> dict[int, np.ndarray]:
+        """Active or idle members of every open mutual aid group, by group (one pass over the
+        population; each group's members in resident order)."""
+        pop = self.pop
+        mags = [g.index for g in self.groups if g.is_open and g.kind is GroupKind.MUTUAL_AID]
+        if not mags:
+            return {}
+        on = np.flatnonzero(np.isin(pop.vorg, mags) & ((pop.vstate == VolunteerState.ACTIVE)
+                                                        | (pop.vstate == VolunteerState.IDLE)))
+        org = pop.vorg[on]
+        order = np.argsort(org, kind="stable")
+        on, org = on[order], org[order]
+        cuts = np.flatnonzero(np.diff(org)) + 1
+        return {int(chunk_org[0]): chunk for chunk, chunk_org in
+                zip(np.split(on, cuts), np.split(org, cuts), strict=True) if chunk.size}
 
     def _form_mutual_aid(self, u: UnitInfo, rng: np.random.Generator) -> VCSEGroup:
         pop = self.pop
