@@ -92,6 +92,8 @@ def merge(old: dict, new_runs: dict) -> dict:
     for name, entry in new_runs.items():
         t = tests.setdefault(name, {"file": entry["file"], "facts": entry["facts"], "runs": {}})
         t["file"], t["facts"] = entry["file"], entry["facts"]
+        if ("" in entry["runs"]) != ("" in t["runs"]):  # (un)parametrised since: old runs stale
+            t["runs"] = {}
         t["runs"].update(entry["runs"])
     return {"tests": dict(sorted(tests.items())), "summary": summarise(tests)}
 
