@@ -142,20 +142,23 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     offered = pop.vhours_offer[on_duty]
     row["n_vol_hours_offered_per_week"] = float(offered.sum(dtype=np.float64))
     n_open = n_listed = n_clients = n_mag_clients = n_no_inclusion = n_no_inclusion_members = 0
+    n_mags = n_suspended = n_online = 0
     for g in model.groups:
         n_clients += g.n_clients
         if g.is_open:
             n_open += 1
             n_listed += bool(g.on_directory)
+            n_suspended += bool(g.distanced)
+            n_online += bool(g.online)
             if g.kind is GroupKind.MUTUAL_AID:
+                n_mags += 1
                 n_mag_clients += g.n_clients
             if not g.params.accepts_complex and g.kind is not GroupKind.LIO:
                 n_no_inclusion += g.n_clients
                 n_no_inclusion_members += g.n_clients - g.n_disruptive
-    row["n_mutual_aid_groups_open"] = sum(g.is_open and g.kind.value == "mutual_aid"
-                                          for g in model.groups)
-    row["n_groups_suspended"] = sum(g.is_open and g.distanced for g in model.groups)
-    row["n_groups_online"] = sum(g.is_open and g.online for g in model.groups)
+    row["n_mutual_aid_groups_open"] = n_mags
+    row["n_groups_suspended"] = n_suspended
+    row["n_groups_online"] = n_online
     row["n_groups_open"] = n_open
     row["n_groups_listed"] = n_listed
     row["n_group_clients"] = n_clients
