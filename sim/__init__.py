@@ -3,31 +3,32 @@
 Python API (no Hydra needed)::
 
     import sim
-    cfg = sim.compose(["topology=rural", "run.days=60"])
+    cfg = sim.configure(topology="rural", scenario="lockdown", **{"run.days": 60})
     result = sim.run(cfg)
     result.timeseries, result.summary
 
     model = sim.CommunityModel(cfg)   # step by step
     model.step()
+
+``sim.configure`` composes the project's YAML files without Hydra (a few milliseconds) and
+gives the same :class:`Config` as ``sim.compose(["topology=rural", "scenario=lockdown",
+"run.days=60"])``; ``Config.from_dict`` and ``Config.from_manifest`` rebuild one from data.
 """
 
 from sim.params import Config, ConfigError
 
+_LAZY = {"CommunityModel": "sim.model", "run": "sim.runner", "RunResult": "sim.runner",
+         "compose": "sim.config", "configure": "sim.scenarios",
+         "load_scenario": "sim.scenarios", "load_topology": "sim.scenarios"}
+
 
 def __getattr__(name):  # lazy imports keep `import sim` light
-    if name == "CommunityModel":
-        from sim.model import CommunityModel
+    if name in _LAZY:
+        import importlib
 
-        return CommunityModel
-    if name in ("run", "RunResult"):
-        from sim import runner
-
-        return getattr(runner, name)
-    if name == "compose":
-        from sim.config import compose
-
-        return compose
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(name)
 
 
-__all__ = ["CommunityModel", "Config", "ConfigError", "RunResult", "compose", "run"]
+__all__ = ["CommunityModel", "Config", "ConfigError", "RunResult", "compose", "configure",
+           "load_scenario", "load_topology", "run"]

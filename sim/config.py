@@ -6,7 +6,6 @@ Only this module and :mod:`sim.cli` know Hydra; the model runs from a plain ``Co
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
@@ -16,18 +15,19 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import OverrideType
 from hydra.errors import OverrideParseException
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
-from sim.params import Config, ConfigError, validate
-
-
-def config_dir() -> Path:
-    """The ``configs/`` folder: in a source checkout or inside the installed package."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "configs", here / "_configs"):
-        if (candidate / "config.yaml").is_file():
-            return candidate
-    raise FileNotFoundError("cannot find the configs/ folder next to the sim package")
+from sim.params import (
+    MISSING_MESSAGE,
+    TYPE_WORDS,
+    Config,
+    ConfigError,
+    field_type,
+    type_error,
+    unknown_parameter,
+    validate,
+)
+from sim.scenarios import composed_scenario_name, config_dir, no_option
 
 
 def register_schema() -> None:
@@ -37,15 +37,6 @@ def register_schema() -> None:
 def scenario_choice(overrides: list[str]) -> str | None:
     """The ``scenario=`` override's value, if any."""
     return next((o.split("=", 1)[1] for o in overrides if o.startswith("scenario=")), None)
-
-
-def composed_scenario_name(choice: object) -> str | None:
-    """``lockdown+preparedness`` when several scenario configs were composed, else None."""
-    if isinstance(choice, str) and choice.startswith("["):
-        choice = [c.strip() for c in choice.strip("[]").split(",") if c.strip()]
-    if isinstance(choice, list | tuple) and len(choice) > 1:
-        return "+".join(str(c) for c in choice)
-    return None
 
 
 def to_config(cfg: DictConfig, scenario_choice: object = None) -> Config:
@@ -59,18 +50,27 @@ def to_config(cfg: DictConfig, scenario_choice: object = None) -> Config:
         merged = OmegaConf.merge(OmegaConf.structured(Config), plain)
         obj = OmegaConf.to_object(merged)
     except ConfigKeyError as exc:  # e.g. ``+need.nope=1``: added, but not in the schema
-        from sim.replay import close_matches, parameter_keys
-
-        key = str(getattr(exc, "full_key", None) or "config")
-        raise ConfigError(key, f"is not a parameter{close_matches(key, parameter_keys())}; "
-                               "the parameters are listed by `python -m sim --cfg job`") from exc
+        raise unknown_parameter(str(getattr(exc, "full_key", None) or "config")) from exc
     except OmegaConfBaseException as exc:
+        if (error := schema_type_error(exc)) is not None:
+            raise error from exc
         key = getattr(exc, "full_key", None) or "config"
         msg = str(exc).splitlines()[0]
         if "Missing mandatory value" in msg:
-            msg = "is required (no value given)"
+            msg = MISSING_MESSAGE
         raise ConfigError(str(key), msg) from exc
     return validate(obj)
+
+
+def schema_type_error(exc: BaseException, prefix: str = "") -> ConfigError | None:
+    """OmegaConf's refusal to convert a value for a typed parameter, in the words the Python
+    API uses (:func:`sim.params.type_error`: "must be a whole number (got 20.7)"); None for
+    any other error."""
+    key = getattr(exc, "full_key", None)
+    if not isinstance(exc, ValidationError) or not key or not hasattr(exc, "value"):
+        return None
+    ftype = field_type(str(key))
+    return (type_error(f"{prefix}{key}", exc.value, ftype) if ftype in TYPE_WORDS else None)
 
 
 # Hydra settings that instantiate code (callbacks, logging handlers): only from trusted config
@@ -125,22 +125,18 @@ def compose(overrides: list[str] | None = None) -> Config:
 
 def hydra_error(exc: BaseException) -> ConfigError:
     """A Hydra composition error as a ConfigError naming the override key or group."""
-    from sim.replay import close_matches, parameter_keys
-
     text = str(exc).strip()
     cause = exc.__cause__
     if cause is not None and str(cause).strip() and str(cause).strip() not in text:
         text = f"{text}: {str(cause).strip()}"
     text = text.split("Config search path")[0].strip()
     if m := re.match(r"Could not override '([^']+)'", text):  # a key not in the schema
-        key = m.group(1)
-        return ConfigError(key, f"is not a parameter{close_matches(key, parameter_keys())}; "
-                                "the parameters are listed by `python -m sim --cfg job`")
+        return unknown_parameter(m.group(1))
     if m := re.search(r"Could not find '([\w/]+)/([^']*)'", text):  # a group option
-        group, name = m.group(1), m.group(2)
         options = re.findall(r"^\s+(\S+)$", text.split("Available options", 1)[-1], re.M)
-        hint = (f"; options: {', '.join(options)}" if options else "")
-        return ConfigError(group, f"no option {name!r}{hint}")
+        return no_option(m.group(1), m.group(2), options)
+    if (error := schema_type_error(cause) or schema_type_error(exc)) is not None:
+        return error
     full_key = getattr(cause, "full_key", None) or getattr(exc, "full_key", None)
     if full_key and (m := re.search(r"Error merging override ([^=\s]+)", text)):
         return ConfigError(str(full_key), str(cause).strip().splitlines()[0])

@@ -1038,6 +1038,26 @@ class Config:
                                              "(from Python a list also works)", "source": "",
                                   "lo": None, "hi": None, "choices": None, "unit": ""})
 
+    @classmethod
+    def from_dict(cls, data: dict, *, check: bool = True) -> Config:
+        """A Config from a nested dict (a manifest's ``config``, a YAML file's content):
+        missing keys keep their defaults, values are type-checked (:func:`merge_values`) and,
+        with ``check``, validated with the events (:func:`sim.scenarios.check`)."""
+        cfg = cls()
+        merge_values(cfg, data)
+        if check:
+            from sim.scenarios import check as check_all
+
+            check_all(cfg)
+        return cfg
+
+    @classmethod
+    def from_manifest(cls, path: str | Any) -> Config:
+        """The configuration a run started with, from its ``manifest.json`` (or run folder)."""
+        from sim.scenarios import from_manifest
+
+        return from_manifest(path)
+
 
 # --------------------------------------------------------------------------------------------
 # Validation
@@ -1083,6 +1103,26 @@ def check_number(key: str, value: Any, lo: float | None = None, hi: float | None
         raise ConfigError(key, f"must be >= {-hi} (got {_show(value)})")
 
 
+TYPE_WORDS = {"bool": "true or false", "int": "a whole number", "float": "a number",
+              "str": "a string"}
+
+
+def type_error(key: str, value: Any, ftype: str) -> ConfigError:
+    """The one wording of a wrong type, for every path (Python, command line, files)."""
+    return ConfigError(key, f"must be {TYPE_WORDS[ftype]} (got {_show(value)})")
+
+
+def field_type(key: str) -> str | None:
+    """The declared type of the parameter at a dotted key (``"int"``), or None."""
+    node: Any = Config()
+    *path, leaf = key.split(".")
+    for part in path:
+        node = getattr(node, part, None)
+        if not dataclasses.is_dataclass(node):
+            return None
+    return _fields(type(node)).get(leaf)
+
+
 def _check_type(key: str, value: Any, ftype: Any) -> None:
     name = ftype if isinstance(ftype, str) else getattr(ftype, "__name__", "")
     is_bool = isinstance(value, bool)
@@ -1091,9 +1131,109 @@ def _check_type(key: str, value: Any, ftype: Any) -> None:
           "float": isinstance(value, numbers.Real) and not is_bool,
           "str": isinstance(value, str)}.get(name, True)
     if not ok:
-        what = {"bool": "true or false", "int": "a whole number", "float": "a number",
-                "str": "a string"}[name]
-        raise ConfigError(key, f"must be {what} (got {_show(value)})")
+        raise type_error(key, value, name)
+
+
+def coerce(key: str, value: Any, ftype: Any) -> Any:
+    """``value`` as a field of type ``ftype`` stores it, or ConfigError (:func:`_check_type`'s
+    words): numpy scalars become Python numbers, a whole number for a float field a float (as
+    the command line does); a string for a number, a float for a count or a string for a
+    true/false switch is refused."""
+    if hasattr(value, "item") and type(value).__module__ == "numpy":
+        value = value.item()
+    _check_type(key, value, ftype)
+    if ftype == "float" and not isinstance(value, float):
+        try:
+            value = float(value)
+        except OverflowError:
+            pass  # left as it is: validate's range check names it
+    return value
+
+
+def parameter_keys() -> list[str]:
+    """Every dotted parameter key of the schema (``need.p_onset_per_day``...)."""
+    return [k for k, _, _ in iter_params(Config())]
+
+
+def close_matches(key: str, candidates: list[str]) -> str:
+    """`` (close matches: a, b)`` for a mistyped key, or an empty string."""
+    import difflib
+
+    found = difflib.get_close_matches(key, candidates, n=3, cutoff=0.6)
+    if not found:  # a mistyped last part: compare within the same section
+        section = key.rsplit(".", 1)[0] + "."
+        found = difflib.get_close_matches(
+            key, [c for c in candidates if c.startswith(section)], n=3, cutoff=0.4)
+    return f" (close matches: {', '.join(found)})" if found else ""
+
+
+def unknown_parameter(key: str) -> ConfigError:
+    """The error for a key that is not in the schema, with close matches."""
+    return ConfigError(key, f"is not a parameter{close_matches(key, parameter_keys())}; "
+                            "the parameters are listed by `python -m sim --cfg job`")
+
+
+MISSING = "???"  # a value a config file leaves to the user (Hydra's mandatory value)
+MISSING_MESSAGE = "is required (no value given)"
+
+
+def nest_dotted(key: str, value: Any) -> dict:
+    """``("a.b.c", v)`` -> ``{"a": {"b": {"c": v}}}``."""
+    *path, last = key.split(".")
+    out = {last: value}
+    for part in reversed(path):
+        out = {part: out}
+    return out
+
+
+def _merge_plain(old: Any, new: Any) -> Any:
+    """Merge plain data as composed config files merge: mappings key by key, else replace."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = dict(old)
+        for k, v in new.items():
+            out[k] = _merge_plain(old.get(k), v) if k in old else _plain_copy(v)
+        return out
+    return _plain_copy(new)
+
+
+def _plain_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain_copy(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_copy(v) for v in value]
+    return value
+
+
+def merge_values(obj: Any, data: Any, prefix: str = "") -> None:
+    """Set the values of the nested mapping ``data`` in the dataclass ``obj`` (in place),
+    type-checked field by field (:func:`coerce`); an unknown key, or a mapping where a single
+    value belongs, raises ConfigError naming the dotted key. ``events`` merges by name (as
+    scenario files compose); ``events=None`` empties it."""
+    if not isinstance(data, dict):
+        raise ConfigError(prefix.rstrip(".") or "config",
+                          f"must be a mapping of parameters (got {_show(data)})")
+    fields = _fields(type(obj))
+    for name, value in data.items():
+        key = f"{prefix}{name}"
+        if name not in fields:
+            raise unknown_parameter(key)
+        ftype = fields[name]
+        current = getattr(obj, name)
+        if dataclasses.is_dataclass(current):
+            merge_values(current, value, key + ".")
+        elif ftype == "Any":  # events: plain data, checked by the event registry
+            setattr(obj, name, {} if value is None else _merge_plain(current, value))
+        elif isinstance(value, dict | list | tuple):
+            raise ConfigError(key, f"must be a single value (got {_show(value)})")
+        elif isinstance(value, str) and value == MISSING:
+            setattr(obj, name, value)  # a file leaves it to the user: validate names it
+        else:
+            setattr(obj, name, coerce(key, value, ftype))
+
+
+def _fields(cls: type) -> dict[str, Any]:
+    """A dataclass's field names and declared types."""
+    return {f.name: f.type for f in dataclasses.fields(cls)}
 
 
 def _check_value(key: str, value: Any, meta: dict, ftype: Any) -> None:
@@ -1136,6 +1276,8 @@ def validate(cfg: Config) -> Config:
     from sim.limits import check_sizes
 
     for key, value, meta, ftype in _iter_typed(cfg):
+        if isinstance(value, str) and value == MISSING:
+            raise ConfigError(key, MISSING_MESSAGE)
         _check_value(key, value, meta, ftype)
     _cross_checks(cfg)
     check_sizes(cfg)

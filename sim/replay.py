@@ -23,26 +23,19 @@ configuration (:func:`sim.params.validate`, :func:`sim.events.check_event`).
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.params import Config, ConfigError, iter_params
+from sim.params import Config, ConfigError, close_matches, parameter_keys
+from sim.scenarios import MAX_BYTES, check_plain, read_yaml  # noqa: F401  (MAX_BYTES: the limit)
 
-MAX_BYTES = 1 << 20  # 1 MiB
-MAX_DEPTH = 12  # nesting of mappings and lists
-MAX_NODES = 100_000  # values in the whole document (aliases counted each time they are used)
-MAX_STRING = 10_000  # characters in one string
 TOP_KEYS = ("scenario", "topology", "overrides", "events")
 SCENARIO_KEYS = ("name", "description")
-PLAIN = (str, int, float, bool, type(None))
-FORBIDDEN_KEYS = ("_target_", "defaults")
 
 
 @dataclass
@@ -71,54 +64,6 @@ class Replay:
         return out
 
 
-def parameter_keys() -> list[str]:
-    """Every dotted parameter key of the schema (``need.p_onset_per_day``...)."""
-    return [k for k, _, _ in iter_params(Config())]
-
-
-def close_matches(key: str, candidates: list[str]) -> str:
-    """`` (close matches: a, b)`` for a mistyped key, or an empty string."""
-    found = difflib.get_close_matches(key, candidates, n=3, cutoff=0.6)
-    if not found:  # a mistyped last part: compare within the same section
-        section = key.rsplit(".", 1)[0] + "."
-        found = difflib.get_close_matches(
-            key, [c for c in candidates if c.startswith(section)], n=3, cutoff=0.4)
-    return f" (close matches: {', '.join(found)})" if found else ""
-
-
-def _check_plain(value: Any, where: str, depth: int = 0, budget: list[int] | None = None
-                 ) -> None:
-    """Refuse anything that is not plain data, or too deep or too large, naming the key."""
-    budget = budget if budget is not None else [MAX_NODES]
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise ConfigError("replay", f"too many values (more than {MAX_NODES:,})")
-    if depth > MAX_DEPTH:
-        raise ConfigError(where or "replay", f"nested more than {MAX_DEPTH} levels deep")
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if not isinstance(k, str) or not k:
-                raise ConfigError(f"{where}.{k!r}" if where else repr(k),
-                                  f"keys must be non-empty text (got {type(k).__name__} {k!r})")
-            key = f"{where}.{k}" if where else k
-            if k in FORBIDDEN_KEYS or k.startswith("hydra"):
-                raise ConfigError(key, f"{k!r} is not allowed in a replay file (it is data: no "
-                                       "Hydra settings, defaults lists or _target_)")
-            _check_plain(v, key, depth + 1, budget)
-    elif isinstance(value, list):
-        for k, v in enumerate(value):
-            _check_plain(v, f"{where}[{k}]", depth + 1, budget)
-    elif not isinstance(value, PLAIN):
-        raise ConfigError(where or "replay", f"must be plain data (text, number, true/false, "
-                                             f"list or mapping), got {type(value).__name__}")
-    elif isinstance(value, str):
-        if len(value) > MAX_STRING:
-            raise ConfigError(where, f"text longer than {MAX_STRING:,} characters")
-        if "${" in value:
-            raise ConfigError(where, f"interpolations (${{...}}) are not allowed in a replay "
-                                     f"file (got {value!r})")
-
-
 def load(path: Path | str, topologies: list[str] | None = None) -> Replay:
     """Read and check a replay file; ConfigError naming the offending key otherwise.
 
@@ -126,32 +71,13 @@ def load(path: Path | str, topologies: list[str] | None = None) -> Replay:
     found in ``configs/topology``).
     """
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError("replay", f"file not found: {path}")
-    with open(path, "rb") as f:
-        raw = f.read(MAX_BYTES + 1)
-    if len(raw) > MAX_BYTES:
-        raise ConfigError("replay", f"{path} is larger than {MAX_BYTES // 1024} KiB")
-    try:
-        doc = yaml.safe_load(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError("replay", f"{path} is not UTF-8 text: {exc}") from exc
-    except yaml.constructor.ConstructorError as exc:  # !!python/... and other unknown tags
-        raise ConfigError("replay", f"{path}: only plain YAML data is allowed "
-                                    f"({' '.join(str(exc.problem).split())} at line "
-                                    f"{exc.problem_mark.line + 1 if exc.problem_mark else '?'})"
-                          ) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError("replay", f"{path} is not valid YAML: "
-                                    f"{' '.join(str(exc).split())}") from exc
-    except RecursionError as exc:
-        raise ConfigError("replay", f"{path} is nested too deeply") from exc
+    doc = read_yaml(path, "replay")
     if doc is None:
         doc = {}
     if not isinstance(doc, dict):
         raise ConfigError("replay", f"must be a mapping with keys {', '.join(TOP_KEYS)} (got "
                                     f"{type(doc).__name__})")
-    _check_plain(doc, "")
+    check_plain(doc, "", "a replay file", "replay")
     for key in doc:
         if key not in TOP_KEYS:
             raise ConfigError(key, f"not a replay key; allowed: {', '.join(TOP_KEYS)}"
@@ -217,6 +143,10 @@ def _overrides(value: Any) -> dict:
     try:  # types now, so the error names the key (ranges: sim.params.validate, when composed)
         OmegaConf.merge(OmegaConf.structured(Config), Replay("x", overrides=out).node())
     except OmegaConfBaseException as exc:
+        from sim.config import schema_type_error
+
+        if (error := schema_type_error(exc, "overrides.")) is not None:
+            raise error from exc
         key = getattr(exc, "full_key", None) or "overrides"
         raise ConfigError(f"overrides.{key}", str(exc).splitlines()[0]) from exc
     return out
