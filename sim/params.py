@@ -1216,6 +1216,9 @@ def merge_values(obj: Any, data: Any, prefix: str = "") -> None:
     for name, value in data.items():
         key = f"{prefix}{name}"
         if name not in fields:
+            while isinstance(value, dict) and len(value) == 1:  # name the whole dotted key
+                (sub, value), = value.items()
+                key = f"{key}.{sub}"
             raise unknown_parameter(key)
         ftype = fields[name]
         current = getattr(obj, name)

@@ -179,9 +179,13 @@ def no_option(group: str, name: object, choices: list[str]) -> ConfigError:
     return ConfigError(group, f"no option {name!r}{hint}")
 
 
+def _is_file(name: object) -> bool:
+    return isinstance(name, Path) or (isinstance(name, str) and name.endswith((".yaml", ".yml")))
+
+
 def _group_file(group: str, name: str | Path) -> Path:
     """``configs/GROUP/NAME.yaml``, or a file path (``*.yaml``) given by the caller."""
-    if isinstance(name, Path) or (isinstance(name, str) and name.endswith((".yaml", ".yml"))):
+    if _is_file(name):
         path = Path(name)
         if not path.is_file():
             raise ConfigError(group, f"file not found: {path}")
@@ -294,7 +298,8 @@ def configure(base: Config | tuple | Mapping | None = None, /, **values: Any) ->
         names = _names("scenario", chosen["scenario"])
         for name in names:
             merge_values(cfg, load_scenario(name))
-        if (joined := composed_scenario_name(names)) is not None:
+        stems = [Path(n).stem if _is_file(n) else n for n in names]
+        if (joined := composed_scenario_name(stems)) is not None:
             cfg.scenario.name = joined
     merge_values(cfg, own)
     for key, value in values.items():

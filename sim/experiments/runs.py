@@ -259,19 +259,11 @@ def _composed(overrides: tuple[str, ...]) -> Config:
 
 
 def set_values(config: Config, values: dict[str, object]) -> Config:
-    """A validated copy of ``config`` with dotted keys set (``{"need.p_hidden": 0.3}``)."""
-    from sim.params import validate
+    """A validated copy of ``config`` with dotted keys set (``{"need.p_hidden": 0.3}``):
+    :func:`sim.configure` with ``config`` as the base (type-checked, events included)."""
+    from sim.scenarios import configure
 
-    config = copy.deepcopy(config)
-    for dotted, value in values.items():
-        *path, leaf = dotted.split(".")
-        node = config
-        for part in path:
-            node = getattr(node, part)
-        if not hasattr(node, leaf):
-            raise ConfigError(dotted, "is not a model parameter")
-        setattr(node, leaf, value)
-    return validate(config)
+    return configure(config, **values)
 
 
 def compose_and_execute(out: str | Path, overrides: list[str],
