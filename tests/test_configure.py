@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 import pytest
-from support import REPO
+from support import REPO, config_options
 
 import sim
 from sim import io
@@ -38,6 +38,13 @@ def test_configure_equals_hydra_composition(topology, scenario):
     assert ours == theirs
     assert exact(ours) == exact(theirs)
     assert sim.configure((topology, scenario)) == theirs  # the pair form
+
+
+@pytest.mark.parametrize("scenario", config_options("scenario"))
+def test_every_scenario_file_configures_as_hydra_composes_it(scenario):
+    late = {"run.allow_late_events": True}  # some scenarios run longer than the default year
+    assert exact(sim.configure(scenario=scenario, **late)) == exact(
+        sim.compose([f"scenario={scenario}", "run.allow_late_events=true"]))
 
 
 def test_default_and_values_equal_hydra():

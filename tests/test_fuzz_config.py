@@ -16,6 +16,7 @@ from support import leftovers, run_cli
 from sim.config import compose, to_config
 from sim.events import Timeline
 from sim.params import Config, ConfigError, iter_params
+from sim.scenarios import configure
 
 KEYS = [k for k, _, _ in iter_params(Config()) if k != "events"]
 FUZZ = settings(max_examples=60, deadline=None,
@@ -79,6 +80,23 @@ def test_any_python_value_validates_or_names_the_key(key, value):
     else:
         for k, v, _ in iter_params(out):
             assert not (isinstance(v, float) and not math.isfinite(v)), k
+
+
+@settings(max_examples=300, deadline=None)
+@given(key=st.sampled_from(KEYS), value=PY_VALUES)
+def test_any_python_value_configures_or_names_the_key(key, value):
+    """sim.configure (no Hydra): the value is stored with its declared type, or refused."""
+    from sim.params import field_type
+
+    try:
+        cfg = configure(**{key: value})
+    except ConfigError as err:
+        assert names_the_key(err, key), str(err)
+    else:
+        node = cfg
+        for part in key.split("."):
+            node = getattr(node, part)
+        assert type(node).__name__ == field_type(key), (key, value, node)
 
 
 EVENT_VALUES = st.one_of(PY_VALUES, st.sampled_from(["emergency", "funding_cut",
