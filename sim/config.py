@@ -131,6 +131,10 @@ def hydra_error(exc: BaseException) -> ConfigError:
         text = f"{text}: {str(cause).strip()}"
     text = text.split("Config search path")[0].strip()
     if m := re.match(r"Could not override '([^']+)'", text):  # a key not in the schema
+        if m.group(1).startswith("events."):  # events are plain data: only what files set
+            return ConfigError(m.group(1), "is not in the composed events (a scenario's event "
+                                           "can be changed where its file sets a value); add "
+                                           f"it with +{m.group(1)}=VALUE")
         return unknown_parameter(m.group(1))
     if m := re.search(r"Could not find '([\w/]+)/([^']*)'", text):  # a group option
         options = re.findall(r"^\s+(\S+)$", text.split("Available options", 1)[-1], re.M)

@@ -148,6 +148,9 @@ def test_event_parameters_by_dotted_key():
         sim.configure(scenario="funding_loss", **{"events.cut.params.share": 0.3})
     with pytest.raises(ConfigError, match=r"^events.core_funding_cut.params.share: must be <= "):
         sim.configure(scenario="funding_loss", **{"events.core_funding_cut.params.share": 1.5})
+    with pytest.raises(ConfigError, match=r"^events.cut.params.share: is not in the composed "
+                                          r"events .* add it with \+events.cut.params.share="):
+        sim.compose(["scenario=funding_loss", "events.cut.params.share=0.3"])  # the CLI's way
 
 
 def test_events_added_by_name_merge_and_none_clears():
