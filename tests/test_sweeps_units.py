@@ -123,6 +123,31 @@ def test_collect_streams_tidy_tables_with_parameter_columns(small_sweep, monkeyp
     assert not list(tables.glob(".*"))  # no temporary files left
 
 
+def test_sweep_tables_carry_every_configuration_value_with_event_parameters_as_numbers(
+        tmp_path):
+    """Tables of two sweeps line up (issue 14): constant configuration values are summary
+    columns too, event parameters are numeric columns, free text is not a column."""
+    base = sim.configure(("rural", "funding_loss"), **{
+        "run.days": 8, "run.plots": False, "run.burn_in_days": 0,
+        "events.core_funding_cut.day": 3})
+    for share in (0.25, 0.75):
+        execute(sim.configure(base, **{"events.core_funding_cut.params.share": share}),
+                tmp_path / "a" / f"share{share}")
+    execute(base, tmp_path / "b" / "one")
+    info, _ = collect(tmp_path / "a"), collect(tmp_path / "b")
+    assert info["parameter_columns"] == ["events.core_funding_cut.params.share"]
+    assert "need.p_hidden" in info["constant_columns"]
+    a, b = (pd.read_parquet(tmp_path / s / "tables" / "summary.parquet") for s in "ab")
+    assert set(a.columns) == set(b.columns) and len(pd.concat([a, b])) == 3
+    assert a["events.core_funding_cut.params.share"].dtype == float
+    assert sorted(a["events.core_funding_cut.params.share"]) == [0.25, 0.75]
+    assert (a["need.p_hidden"] == base.need.p_hidden).all()
+    assert (a["events.core_funding_cut.params.target"] == "all").all()
+    assert not {"events", "scenario.description", "run.plots"} & set(a.columns)
+    ts = pd.read_parquet(tmp_path / "a" / "tables" / "timeseries.parquet")
+    assert "events.core_funding_cut.params.share" in ts and "need.p_hidden" not in ts
+
+
 def test_collect_is_atomic_when_interrupted(small_sweep, monkeypatch):
     collect(small_sweep)
     before = (small_sweep / "tables" / "summary.parquet").read_bytes()

@@ -12,8 +12,13 @@ writes, atomically, into ``DIR/tables/``:
 Every table starts with the run's identity columns: ``run`` (its folder relative to DIR),
 ``config_hash``, ``scenario``, ``topology``, ``seed``, ``replicate``, then one column per
 configuration key that varies across the runs (the swept parameters, by dotted key, e.g.
-``volunteers.campaign_multiplier``; lists such as ``events`` as JSON text). The summary table also
-has ``overrides`` (the job's overrides, a JSON list) used to pair runs.
+``volunteers.campaign_multiplier``; event fields by name, e.g.
+``events.core_funding_cut.params.share`` as a number; lists as JSON text). The summary table
+then has a column for every other configuration value that determines results, constant ones
+too (so the tables of two sweeps line up), and ``overrides`` (the job's overrides, a JSON list)
+used to pair runs; the timeseries table leaves the constant ones to the summary (join on
+``run``). ``scenario.description`` (free text) and :data:`sim.io.NON_RESULT_KEYS` are not
+columns.
 
 Memory stays flat as sweeps grow: a first pass reads only manifests, summaries and Parquet
 footers (keeping the union of columns and the set of varying keys, not the runs); the second pass
@@ -58,16 +63,15 @@ FAILURE_SCHEMA = pa.schema([
 ])
 
 
-JSON_KEYS = ("events",)  # free-form values kept whole, as JSON text
+TEXT_KEYS = ("scenario.description",)  # free text that never changes results: not a column
 
 
 def flatten(d: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
-    """Dotted leaf keys of a nested dict; lists and :data:`JSON_KEYS` become JSON text."""
+    """Dotted leaf keys of a nested dict (events by name: ``events.NAME.params.share``); lists
+    become JSON text."""
     for k, v in d.items():
         key = f"{prefix}{k}"
-        if key in JSON_KEYS:
-            yield key, json.dumps(v, sort_keys=True)
-        elif isinstance(v, dict):
+        if isinstance(v, dict):
             yield from flatten(v, key + ".")
         elif isinstance(v, list):
             yield key, json.dumps(v, sort_keys=True)
@@ -77,7 +81,8 @@ def flatten(d: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
 
 def _flat_identity(manifest: dict) -> dict[str, object]:
     """The run's identity configuration (see :func:`sim.experiments.runs.identity`), flat."""
-    return {k: v for k, v in flatten(manifest.get("config", {})) if k not in IDENTITY_EXCLUDE}
+    return {k: v for k, v in flatten(manifest.get("config", {}))
+            if k not in IDENTITY_EXCLUDE and k not in TEXT_KEYS}
 
 
 class _Kinds:
@@ -176,6 +181,14 @@ class _Plan:
     def param_columns(self) -> list[str]:
         return sorted(k for k in self.varying if k not in IDENTITY)
 
+    @property
+    def constant_columns(self) -> list[str]:
+        """Configuration keys the same in every run (or absent from some): summary only."""
+        return sorted(k for k in self.params.kinds if k not in IDENTITY and k not in self.varying)
+
+    def constant_fields(self) -> list[pa.Field]:
+        return [pa.field(k, self.params.arrow(k)) for k in self.constant_columns]
+
     def id_fields(self) -> list[pa.Field]:
         fields = [pa.field("run", pa.string()), pa.field("config_hash", pa.string())]
         for key, name in IDENTITY.items():
@@ -191,7 +204,7 @@ class _Plan:
         }
         for key, name in IDENTITY.items():
             values[name] = _coerce(flat.get(key), self.params.kinds[key])
-        for key in self.param_columns:
+        for key in self.param_columns + self.constant_columns:
             values[key] = _coerce(flat.get(key), self.params.kinds[key])
         return values
 
@@ -238,12 +251,13 @@ def collect(root: str | Path, out: str | Path | None = None, *, progress: bool =
     plan.scan()
 
     id_fields = plan.id_fields()
-    id_names = {f.name for f in id_fields}
+    constant_fields = plan.constant_fields()
+    id_names = {f.name for f in id_fields + constant_fields}
     ts_schema = pa.schema(id_fields + [pa.field(n, t) for n, t in plan.ts_fields.items()
                                        if n not in id_names])
     summary_keys = [k for k in plan.summary_order if k not in id_names]
-    summary_schema = pa.schema(id_fields + [pa.field("overrides", pa.string())] + [
-        pa.field(k, plan.summary.arrow(k)) for k in summary_keys])
+    summary_schema = pa.schema(id_fields + constant_fields + [pa.field("overrides", pa.string())]
+                               + [pa.field(k, plan.summary.arrow(k)) for k in summary_keys])
 
     writers = {"timeseries": _AtomicParquet(out / "timeseries.parquet", ts_schema),
                "summary": _AtomicParquet(out / "summary.parquet", summary_schema),
@@ -301,7 +315,8 @@ def collect(root: str | Path, out: str | Path | None = None, *, progress: bool =
             bar.close()
     info = {"dir": str(out), "source": str(root), "runs": len(plan.complete),
             "timeseries": writers["timeseries"].rows, "summary": writers["summary"].rows,
-            "failures": writers["failures"].rows, "parameter_columns": plan.param_columns}
+            "failures": writers["failures"].rows, "parameter_columns": plan.param_columns,
+            "constant_columns": plan.constant_columns}
     io.atomic_write(out / "collect.json", json.dumps(info, indent=2) + "\n")
     return info
 
