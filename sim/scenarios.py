@@ -249,7 +249,7 @@ def _names(group: str, choice: object) -> list:
                              f"scenario), or a mapping of its parameters (got {choice!r})")
 
 
-def configure(base: Config | tuple | Mapping | None = None, /, **values: Any) -> Config:
+def configure(base: Config | tuple | Mapping | None = None, **values: Any) -> Config:
     """A validated :class:`Config` from plain Python, without Hydra.
 
     Args:
