@@ -31,6 +31,7 @@ from sim.config import (
     to_config,
 )
 from sim.params import ConfigError
+from sim.scenarios import options
 
 log = logging.getLogger("sim")
 
@@ -104,8 +105,7 @@ def replay_arguments(argv: list[str]) -> list[str]:
         raise ConfigError(flags[0].split("=", 1)[0], "a replay runs on the project's own "
                                                      "configs; --config-dir and friends are "
                                                      "not available with replay")
-    topologies = sorted(p.stem for p in (config_dir() / "topology").glob("*.yaml"))
-    data = replay_file.load(path, topologies)
+    data = replay_file.load(path, options("topology"))
     from sim.events.registry import Timeline
 
     if data.events is not None:

@@ -151,16 +151,14 @@ def read_data_file(path: Path | str, key: str = "file", what: str = "a data file
 
 
 @functools.lru_cache(maxsize=128)
-def _cached(path: str, mtime_ns: int, size: int, trusted: bool) -> Any:
-    if trusted:  # the project's own config.yaml: it has hydra settings and a defaults list
-        return read_yaml(path, "config.yaml")
+def _cached(path: str, mtime_ns: int, size: int) -> dict:
     return read_data_file(path, "scenario file", "a scenario or topology file")
 
 
-def _read(path: Path, trusted: bool = False) -> Any:
+def _read(path: Path) -> dict:
     """A parsed file (a private copy), parsed again only when the file changes."""
     st = path.stat()
-    return copy.deepcopy(_cached(str(path), st.st_mtime_ns, st.st_size, trusted))
+    return copy.deepcopy(_cached(str(path), st.st_mtime_ns, st.st_size))
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,10 +241,11 @@ def composed_scenario_name(choice: object) -> str | None:
 def _names(group: str, choice: object) -> list:
     if isinstance(choice, str | Path):
         return [choice]
-    if isinstance(choice, list | tuple) and choice:
+    if group == "scenario" and isinstance(choice, list | tuple) and choice:
         return list(choice)
-    raise ConfigError(group, f"must be a name from configs/{group}/ (or a list of them for "
-                             f"scenario), or a mapping of its parameters (got {choice!r})")
+    several = " (or a list of them)" if group == "scenario" else ""
+    raise ConfigError(group, f"must be a name from configs/{group}/{several} or a file path, "
+                             f"or a mapping of its parameters (got {choice!r})")
 
 
 def configure(base: Config | tuple | Mapping | None = None, **values: Any) -> Config:
