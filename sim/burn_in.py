@@ -7,9 +7,8 @@ exactly that, so the scenarios and replicates of a sweep that share a world pay 
 once, and scenario comparisons start from identical states (common random numbers).
 
 The saved states are pickles. A pickle can run code when it is loaded, so a state is only
-loaded if it carries an HMAC made with this user's own key (``~/.cache/community-response-sim/
-burn_in.key``, created 0600 on first use): a folder handed over by someone else is never
-trusted, its states are simply rebuilt.
+loaded if it carries an HMAC made with this user's own key (:mod:`sim.signed`): a folder
+handed over by someone else is never trusted, its states are simply rebuilt.
 """
 
 from __future__ import annotations
@@ -17,18 +16,16 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
-import hmac
 import json
 import logging
 import os
 import pickle
-import secrets
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 from filelock import FileLock
 
+from sim import signed
 from sim.model import CommunityModel
 from sim.params import Config, validate
 
@@ -38,13 +35,11 @@ log = logging.getLogger("sim.burn_in")
 NOT_IN_BURN_IN = {"run": ("days", "plots", "overwrite", "collect", "burn_in_cache",
                           "allow_late_events", "allow_large"),
                   "scenario": ("name", "description")}
-DIGEST = hashlib.sha256().digest_size
 
 
 def default_cache_dir() -> Path:
     """The user's cache folder for burnt-in states (``$XDG_CACHE_HOME`` or ``~/.cache``)."""
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "community-response-sim" / "burn_in"
+    return signed.cache_root() / "burn_in"
 
 
 @lru_cache(maxsize=1)
@@ -87,42 +82,13 @@ def burn_in_key(cfg: Config) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-KEY_BYTES = 32
-
-
-def _user_key() -> bytes:
-    """This user's signing key, made on first use: written whole to a private temporary file
-    and linked into place, so no process ever reads a partial key."""
-    path = default_cache_dir().parent / "burn_in.key"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".burn_in.key.", dir=path.parent)  # 0600
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(secrets.token_bytes(KEY_BYTES))
-            try:
-                os.link(tmp, path)  # fails if another process linked its key first
-            except FileExistsError:
-                pass
-        finally:
-            os.unlink(tmp)
-    key = path.read_bytes()
-    if len(key) != KEY_BYTES:
-        raise OSError(f"{path} is not a {KEY_BYTES}-byte key; remove it to make a new one")
-    return key
-
-
 def _load(path: Path) -> CommunityModel | None:
     try:
         blob = path.read_bytes()
     except OSError:
         return None
-    tag, body = blob[:DIGEST], blob[DIGEST:]
-    try:
-        key = _user_key()
-    except OSError:
-        return None
-    if not hmac.compare_digest(tag, hmac.new(key, body, hashlib.sha256).digest()):
+    body = signed.verify(blob)
+    if body is None:
         log.warning("ignoring %s: not a burnt-in state saved by this user", path)
         return None
     return pickle.loads(body)  # noqa: S301 - authenticated above
@@ -132,8 +98,7 @@ def _save(model: CommunityModel, path: Path) -> None:
     from sim.io import atomic_write
 
     body = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-    tag = hmac.new(_user_key(), body, hashlib.sha256).digest()
-    atomic_write(path, tag + body)  # the umask's mode: colleagues may read, only we can sign
+    atomic_write(path, signed.sign(body))  # the umask's mode: colleagues may read, only we sign
 
 
 def adopt(model: CommunityModel, cfg: Config) -> CommunityModel:

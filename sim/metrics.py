@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from mesa.datacollection import DataCollector
 
 from sim import kernels
 from sim.agents.emergency_actors import ACTOR_NAMES
@@ -280,6 +281,64 @@ def finalise(rows: list[dict]) -> pd.DataFrame:
         tot > 0, df["new_gp_consultations_nonmedical"].cumsum() / tot.where(tot > 0, 1), 0.0)
     df["day"] = df["day"].astype("int32")
     return df
+
+
+class DailyCollector(DataCollector):
+    """Mesa's DataCollector as a view on a model's daily table (``model.datacollector``).
+
+    The model records its own rows (:func:`daily_row`, one per output day); this view gives
+    them to Mesa's tools: ``mesa.batch_run`` reads ``model_vars`` and ``_collection_steps``,
+    Solara's ``make_plot_component("n_unmet_need")`` reads :meth:`get_model_vars_dataframe`.
+    Columns are those of ``model.timeseries()`` (``sim.run``'s table: the daily row plus
+    ``cum_``/``frac_`` columns); a collection step is an output day (Mesa's ``model.steps``).
+    :meth:`collect` does nothing: the model has already collected its day. There are no agent
+    reporters (organisations' state is in the daily columns).
+    """
+
+    def __init__(self, model: CommunityModel):  # the model's rows are the store: no reporters
+        self.model = model
+        self.agent_reporters: dict = {}
+        self.agenttype_reporters: dict = {}
+        self._agent_records: dict = {}
+        self._agenttype_records: dict = {}
+        self.tables: dict = {}
+        self._validated = True
+        self._cache: tuple | None = None
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_cache": None}  # rebuilt from the rows when needed
+
+    def _table(self) -> tuple[pd.DataFrame, dict[str, list]]:
+        rows = self.model.rows
+        key = (id(rows), len(rows))
+        if self._cache is None or self._cache[0] != key:
+            frame = self.model.timeseries()
+            if not frame.empty:
+                frame.index = pd.Index(frame["day"].to_numpy(), dtype="int64")
+            self._cache = (key, frame, {c: frame[c].tolist() for c in frame.columns})
+        return self._cache[1], self._cache[2]
+
+    @property
+    def model_vars(self) -> dict[str, list]:
+        """Each daily column's values, one per collection step (read-only view)."""
+        return self._table()[1]
+
+    @property
+    def _collection_steps(self) -> list[int]:
+        frame = self._table()[0]
+        return frame["day"].tolist() if not frame.empty else []
+
+    @property
+    def model_reporters(self) -> dict[str, str]:
+        """The daily columns, each mapped to its own name."""
+        return {c: c for c in self._table()[0].columns}
+
+    def collect(self, model) -> None:
+        """Nothing to do: the model collects its daily row at the end of every day."""
+
+    def get_model_vars_dataframe(self) -> pd.DataFrame:
+        """The daily table (a copy), indexed by output day (Mesa's step)."""
+        return self._table()[0].copy()
 
 
 def _share_by(mask_num: np.ndarray, mask_den: np.ndarray, key: np.ndarray) -> dict:

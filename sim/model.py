@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from pathlib import Path
 
 import mesa
 import networkx as nx
@@ -19,7 +20,7 @@ from sim.agents.lio import LIOFunctions
 from sim.agents.organisations import GroupKind, NHSTrust, Organisation, VCSEGroup
 from sim.agents.people import Resident, Volunteer
 from sim.evaluation import Evaluation
-from sim.params import Config, validate
+from sim.params import Config, ConfigError, validate
 from sim.population import build_population
 from sim.processes import emergency, help_seeking, need, strain, volunteering, wellbeing
 from sim.rng import Streams
@@ -36,6 +37,10 @@ Friday, Easter Monday, the May, spring and August bank holidays, Christmas, Boxi
 Year's Day (fixed dates: an assumption)."""
 
 
+class RunFinished(RuntimeError):
+    """A step was asked for after the last day of ``run.days`` (``model.extend`` adds days)."""
+
+
 class CommunityModel(mesa.Model):
     """Residents, volunteers, link workers, VCSE groups, GP practices and intermediaries on a
     social network; one step is one day.
@@ -45,7 +50,8 @@ class CommunityModel(mesa.Model):
     0. **Burn-in**: the model is built and first runs ``run.burn_in_days`` days under
        baseline conditions (no events, nothing recorded), so output day 1 finds a community in
        its normal state; ``model.day`` counts every simulated day, ``model.output_day`` the
-       days since the burn-in ended. Scenario events are dated in output days.
+       days since the burn-in ended. Scenario events are dated in output days. Mesa's clock
+       (``model.steps``, ``model.time``) counts output days only.
     1. **Events** due today are applied (``sim.events``; the scenario timeline). Day-0
        events apply once the burn-in is over, before output day 1.
     2. **Need**: onset (one uniform per resident from the ``need`` stream), escalation or
@@ -76,11 +82,30 @@ class CommunityModel(mesa.Model):
     10. **Measurement**: evaluation follow-ups fall due; the day's metrics row is collected.
     """
 
-    def __init__(self, config: Config | None = None, *, start: bool = True):
+    def __init__(self, config: Config | None = None, *, rng=None, start: bool = True,
+                 **params):
         """Build the world from ``config`` and run its burn-in; with ``start=False`` stop
-        before :meth:`start_output` (``sim.burn_in`` saves that state for reuse)."""
-        cfg = validate(copy.deepcopy(config) if config is not None else Config())
+        before :meth:`start_output` (``sim.burn_in`` saves that state for reuse).
+
+        Mesa's conventions work too (``mesa.batch_run``, Solara pages): ``rng=`` or ``seed=``
+        sets the base seed ``run.seed`` (a whole number is the seed itself; other seed-likes:
+        :func:`sim.keywords.seed_from_rng`), and keyword parameters set the configuration:
+        dotted keys (``**{"link_worker.caseload_cap": 20}`` or ``link_worker__caseload_cap=20``),
+        ``days=``, ``replicate=``, and ``topology=``, ``scenario=``, ``overrides=[...]``, which
+        compose from ``configs/`` as the command line does (:mod:`sim.keywords`). With none of
+        them the model is built from ``config`` as it always was. Every random process draws
+        from a named stream derived from ``run.seed`` and ``run.replicate`` (:mod:`sim.rng`);
+        Mesa's own ``random``/``rng`` (agent activation order) come from the ``mesa`` stream.
+        """
+        if params or rng is not None:
+            from sim.keywords import config_from_keywords
+
+            seed = params.pop("seed", None)  # not in the signature: batch_run then passes rng=
+            cfg = config_from_keywords(config, params, rng=rng, seed=seed)
+        else:
+            cfg = validate(copy.deepcopy(config) if config is not None else Config())
         streams = Streams(cfg.run.seed, cfg.run.replicate)
+        self.day = 0  # days simulated so far, burn-in included (0 before the first step)
         super().__init__(rng=int(streams.seed_sequence("mesa").generate_state(1)[0]))
         self.cfg = cfg
         self.streams = streams
@@ -157,11 +182,12 @@ class CommunityModel(mesa.Model):
 
     # ------------------------------------------------------------------ burn-in and output
     def burn_in(self, days: int) -> None:
-        """Run ``days`` days under baseline conditions: no events, nothing recorded."""
+        """Run ``days`` days under baseline conditions: no events, nothing recorded. Mesa's
+        clock (``steps``, ``time``) does not move: it counts output days."""
         self.burning_in = True
         try:
             for _ in range(days):
-                self.step()
+                CommunityModel.step(self)  # the day itself, not Mesa's wrapped step
         finally:
             self.burning_in = False
         self.flows = {}
@@ -331,12 +357,12 @@ class CommunityModel(mesa.Model):
         volunteering.refresh_trained_counts(self)
 
     # ------------------------------------------------------------------ the day
-    @property
-    def day(self) -> int:
-        """Days simulated so far (0 before the first step)."""
-        return self.steps
-
     def step(self) -> None:
+        """Simulate one day (the order is in the class docstring). After the last day of
+        ``run.days`` the model stops: ``running`` becomes False, so Mesa's ``run_model()`` and
+        ``batch_run`` end there, and a further ``step()`` is refused (:class:`RunFinished`)
+        until :meth:`extend` adds days."""
+        self.day += 1
         self.flows, self._day0_flows = self._day0_flows, {}  # day-0 events count in day 1
         if self.started:
             events.apply_due(self)
@@ -367,6 +393,8 @@ class CommunityModel(mesa.Model):
             self.shielding.observe(self)
         if self.cfg.run.collect and self.started:
             self.rows.append(metrics.daily_row(self))
+        if self.started and self.output_day >= self.cfg.run.days:
+            self.running = False
 
     def _groups_step(self) -> None:
         rng = self.streams.groups
@@ -904,12 +932,69 @@ class CommunityModel(mesa.Model):
         return self._space
 
     # ------------------------------------------------------------------ running
+    def _wrapped_step(self) -> None:
+        """Mesa's step (advances ``steps`` and ``time``, then runs :meth:`step`), refused once
+        the run is over, before Mesa's clock moves."""
+        if self.started and not self.running:
+            raise RunFinished(
+                f"the run is over: output day {self.output_day} of run.days="
+                f"{self.cfg.run.days} (running is False); model.extend(days) adds days")
+        super()._wrapped_step()
+
+    def extend(self, days: int) -> None:
+        """Add ``days`` to the run (``run.days``), so stepping may go on; ``running`` is True
+        again while output days remain."""
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            raise ConfigError("days", f"must be a whole number >= 1 (got {days!r})")
+        self.cfg.run.days += days
+        self.running = self.output_day < self.cfg.run.days
+
     def run(self, days: int | None = None) -> None:
-        for _ in range(self.cfg.run.days if days is None else days):
+        """Simulate ``days`` more days, extending ``run.days`` if they go past it; without
+        ``days``, to the end of ``run.days`` (as Mesa's :meth:`run_model`)."""
+        if days is None:
+            while self.running:
+                self.step()
+            return
+        over = self.output_day + days - self.cfg.run.days
+        if self.started and over > 0:
+            self.extend(over)
+        for _ in range(days):
             self.step()
+
+    @property
+    def datacollector(self) -> metrics.DailyCollector:
+        """Mesa's DataCollector view of the daily table (``mesa.batch_run``, Solara plot
+        components): ``get_model_vars_dataframe()`` is :meth:`timeseries`, one row per output
+        day, indexed by output day (Mesa's step)."""
+        view = self.__dict__.get("_datacollector")
+        if view is None:
+            view = self.__dict__["_datacollector"] = metrics.DailyCollector(self)
+        return view
 
     def timeseries(self) -> pd.DataFrame:
         return metrics.finalise(self.rows)
+
+    # ------------------------------------------------------------------ saving
+    def save(self, path: str | Path) -> Path:
+        """Save the whole model (state, random streams, daily rows) to ``path``, so
+        :meth:`load` continues it to byte-identical outputs. The file is a pickle signed with
+        this user account's key (:mod:`sim.signed`); written atomically."""
+        from sim import signed
+
+        return signed.save_model(self, Path(path))
+
+    @classmethod
+    def load(cls, path: str | Path, *, trust: bool = False) -> CommunityModel:
+        """A model saved by :meth:`save`. Loading a pickle can run code, so only files signed
+        with this user account's key are loaded; ``trust=True`` loads an unsigned or foreign
+        file you are sure of (it runs code like any pickle: never a file from others)."""
+        from sim import signed
+
+        model = signed.load_model(Path(path), trust=trust)
+        if not isinstance(model, cls):
+            raise TypeError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}")
+        return model
 
     def apply_event(self, kind: str, params: dict | None = None) -> None:
         """Apply a registered event now (live injects, e.g. from the dashboard)."""

@@ -96,7 +96,7 @@ def lio_world(tiny_model, passport: bool, share: float = 1.0, **extra):
 
 
 def _redeploy(tiny_model, passport: bool, share: float = 1.0):
-    model = lio_world(tiny_model, passport, share)
+    model = lio_world(tiny_model, passport, share, run__days=40)
     for _ in range(40):
         model.step()
     ts = model.timeseries()
@@ -164,7 +164,7 @@ def test_groups_without_money_cannot_scale_up(tiny_model):
 def test_surge_ratio_compares_campaign_applications_with_processable_ones(tiny_model):
     model = charity_world(tiny_model, volunteers__p_apply_per_day=0.05,
                           groups__formal_charity__vm_hours_per_week=7.0,
-                          groups__formal_charity__hours_per_application=2.0)
+                          groups__formal_charity__hours_per_application=2.0, run__days=41)
     model.step()
     model.apply_event("surge_campaign", {"multiplier": 20.0, "days": 2})
     for _ in range(40):

@@ -126,10 +126,10 @@ class Exercise(mesa.Model):
         return self.branches["A"].day if self.branches else 0
 
     def step(self) -> None:
-        """Advance every branch by one day."""
+        """Advance every branch by one day (play is open-ended: past ``run.days`` too)."""
         with self.lock:
             for b in self.branches.values():
-                b.model.step()
+                b.model.run(1)
 
     def run_to(self, day: int) -> None:
         """Advance every branch that is behind ``day`` up to it."""
@@ -138,8 +138,8 @@ class Exercise(mesa.Model):
                                             f"(got {day!r})")
         with self.lock:
             for b in self.branches.values():
-                while b.model.output_day < day:
-                    b.model.step()
+                if b.model.output_day < day:
+                    b.model.run(day - b.model.output_day)
 
     def branch(self, name: str) -> Branch:
         if name not in self.branches:
