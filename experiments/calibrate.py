@@ -774,9 +774,9 @@ def override(text: str) -> str:
     return text
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(prog: str = "calibrate.py") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="calibrate.py", description="Run the default configurations over replicates and "
+        prog=prog, description="Run the default configurations over replicates and "
         "write the calibration report (emergent figures vs source figures).")
     p.add_argument("--replicates", type=whole_number(1), default=10,
                    help="replicates per configuration (default 10)")
@@ -831,8 +831,8 @@ def write_report(out: Path, text: str) -> None:
     sim_io.atomic_write(out, text)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = parser()
+def main(argv: list[str] | None = None, prog: str = "calibrate.py") -> int:
+    p = parser(prog)
     args = p.parse_args(argv)
     args.out = args.out if args.out.is_absolute() else Path.cwd() / args.out
     check_out(p, args.out, args.force)

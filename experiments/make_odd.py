@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
+from sim.catalog import allowed_range, display_unit, format_value  # noqa: E402
+from sim.catalog import events as event_rows  # noqa: E402
 from sim.params import Config, iter_params  # noqa: E402
 
 ODD_PATH = ROOT / "docs" / "ODD.md"
@@ -92,50 +94,6 @@ def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ").strip()
 
 
-def format_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(format_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {format_value(v)}" for k, v in value.items()) + "}"
-    return str(value)
-
-
-def _num(x: float) -> str:
-    return f"{x:g}" if isinstance(x, float) else str(x)
-
-
-def display_unit(key: str, meta: dict) -> str:
-    """The declared unit; whole-day durations declared with ``count()`` are shown as days."""
-    unit = str(meta.get("unit") or "")
-    if unit in ("", "count") and key.endswith("_days"):
-        return "days"
-    return unit or "–"
-
-
-def allowed_range(value: Any, meta: dict) -> str:
-    """The allowed values as declared in the metadata (what validation enforces)."""
-    choices, lo, hi = meta.get("choices"), meta.get("lo"), meta.get("hi")
-    if choices is not None:
-        return " / ".join(format_value(c) for c in choices)
-    if isinstance(value, bool):
-        return "true / false"
-    if lo is not None and hi is not None:
-        return f"{_num(lo)} – {_num(hi)}"
-    if lo is not None:
-        return f"≥ {_num(lo)}"
-    if hi is not None:
-        return f"≤ {_num(hi)}"
-    if isinstance(value, str):
-        return "text"
-    return "any"
-
-
 def _table(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> list[str]:
     header = list(header)
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
@@ -175,26 +133,18 @@ def render_parameters(cfg: Config | None = None) -> str:
 
 def render_events() -> str:
     """Markdown: one subsection per registered event kind with its parameter table."""
-    from sim.events import event_kinds
-
-    kinds = event_kinds()
+    kinds = event_rows()
     lines = [f"{len(kinds)} event kinds are registered (`sim.events.event_kinds()`)."]
     for kind in kinds:
         lines += ["", f"#### `{kind['kind']}`", ""]
-        doc = " ".join(str(kind.get("doc") or "").split())
-        lines.append(doc or "(no description)")
-        params = kind.get("params") or {}
+        lines.append(kind["doc"] or "(no description)")
         lines.append("")
-        if not params:
+        if not kind["params"]:
             lines.append("No parameters.")
             continue
-        rows = []
-        for name, arg in params.items():
-            default = arg.get("default")
-            rows.append((f"`{name}`", arg.get("type", ""),
-                         "required" if default is None else format_value(default),
-                         allowed_range(default, arg), arg.get("meaning", "")))
-        lines += _table(["Parameter", "Type", "Default", "Allowed", "Meaning"], rows)
+        lines += _table(["Parameter", "Type", "Default", "Allowed", "Meaning"],
+                        [(f"`{name}`", arg["type"], arg["default"], arg["allowed"],
+                          arg["meaning"]) for name, arg in kind["params"].items()])
     return "\n".join(lines)
 
 

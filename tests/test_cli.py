@@ -6,10 +6,15 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
 
 import pandas as pd
 import pytest
-from support import config_groups, config_options, leftovers, run_cli
+import yaml
+from support import REPO, config_groups, config_options, leftovers, run_cli
 
 RURAL_60 = ("topology=rural", "run.days=60", "run.seed=7")
 PLOTS = ("need.png", "volunteers.png", "referrals.png", "groups.png", "wellbeing.png")
@@ -119,3 +124,183 @@ def test_help_lists_every_config_group_and_option():
         listed = {x.strip() for x in line.split(":", 1)[1].split(",")}
         assert listed == set(config_options(group)), group
     assert "hydra.run.dir" in proc.stdout and "run.seed" in proc.stdout
+
+
+# ---------------------------------------------------------------------------- community-sim
+
+COMMANDS = ("run", "sweep", "replay", "collect", "compare", "sensitivity", "calibrate",
+            "dashboard", "list")
+
+
+def community_sim(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    """The ``community-sim`` console script of this environment, in a fresh process."""
+    script = Path(sys.executable).parent / "community-sim"
+    return subprocess.run([str(script), *args], cwd=cwd or REPO, capture_output=True,
+                          text=True, timeout=300)
+
+
+def refused(proc: subprocess.CompletedProcess, *fragments: str) -> None:
+    """Bad input: exit status 2, one clear message, no traceback."""
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    for fragment in fragments:
+        assert fragment in proc.stderr, proc.stderr
+
+
+def test_console_script_is_the_subcommand_tool():
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert pyproject["project"]["scripts"]["community-sim"] == "sim.commands:main"
+    proc = community_sim("--help")
+    assert proc.returncode == 0, proc.stderr
+    listed = re.findall(r"^    (\w+)", proc.stdout, re.M)
+    assert tuple(listed) == COMMANDS
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command):
+    proc = community_sim(command, "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"usage: community-sim {command}"), proc.stdout[:200]
+    if command in ("run", "sweep"):  # then Hydra's help: the config groups
+        assert "scenario: agile_commissioning, baseline" in proc.stdout
+
+
+def test_list_scenarios_gives_every_scenario_file_with_its_description():
+    proc = community_sim("list", "scenarios")
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())
+    for name in config_options("scenario"):
+        data = yaml.safe_load((REPO / "configs" / "scenario" / f"{name}.yaml").read_text())
+        assert re.search(rf"^{name}$", proc.stdout, re.M), name
+        assert " ".join(data["scenario"]["description"].split()) in text, name
+    assert "emergency (day 30), surge_campaign (day 30)" in text  # flood's timeline
+
+
+def test_list_events_gives_every_kind_with_its_parameters():
+    from sim.events import event_kinds
+
+    proc = community_sim("list", "events", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["kind"]: r for r in json.loads(proc.stdout)}
+    kinds = event_kinds()
+    assert set(rows) == {k["kind"] for k in kinds}
+    for kind in kinds:
+        assert set(rows[kind["kind"]]["params"]) == set(kind["params"]), kind["kind"]
+    cut = rows["funding_cut"]["params"]
+    assert cut["share"]["default"] == "required" and cut["share"]["allowed"] == "0 – 1"
+    text = community_sim("list", "events", "funding").stdout
+    assert "- share: float, default required, allowed 0 – 1: share of core funding" in text
+
+
+def test_list_params_gives_key_default_meaning_source_and_plausible_range():
+    from sim.params import Config, iter_params
+
+    proc = community_sim("list", "params", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["key"]: r for r in json.loads(proc.stdout)}
+    assert set(rows) == {k for k, _, _ in iter_params(Config())} - {"events"}
+    cap = rows["link_worker.caseload_cap"]
+    assert cap["default"] == str(Config().link_worker.caseload_cap)
+    assert cap["meaning"].startswith("bespoke clients a link worker holds")
+    assert cap["source"] == "assumption"
+    plausible = [r for r in rows.values() if r["plausible"]]
+    assert plausible and all(" – " in r["plausible"] for r in plausible)
+    text = community_sim("list", "params", "need.p_onset").stdout
+    assert text.startswith("need.p_onset_per_day = ") and "source: " in text
+    assert "link_worker." not in text  # the pattern filters
+
+
+def test_list_outputs_names_the_columns_or_says_where_they_are():
+    from sim import catalog
+    from sim.metrics import FLOWS
+
+    proc = community_sim("list", "outputs", "--format", "names")
+    assert proc.returncode == 0, proc.stderr
+    names = proc.stdout.split()
+    if catalog.has_data_dictionary():
+        assert names == [r["name"] for r in catalog.outputs()]
+    else:
+        assert {"n_…", "new_…", "cum_…", "frac_…", "mean_…", *FLOWS} <= set(names)
+        text = community_sim("list", "outputs").stdout
+        assert "data dictionary (sim.outputs) is not in this version" in text
+
+
+def test_list_outputs_reads_the_data_dictionary_when_it_exists(monkeypatch):
+    import types
+
+    import sim
+    from sim import catalog
+
+    fake = types.ModuleType("sim.outputs")
+    fake.table = lambda: pd.DataFrame([{"name": "n_unmet_need", "level": "timeseries",
+                                        "unit": "residents", "meaning": "in unmet need",
+                                        "source": "sim.metrics", "dtype": "int64"}])
+    monkeypatch.setitem(sys.modules, "sim.outputs", fake)
+    monkeypatch.setattr(sim, "outputs", fake, raising=False)
+    assert catalog.has_data_dictionary()
+    assert catalog.outputs() == [{"name": "n_unmet_need", "level": "timeseries",
+                                  "unit": "residents", "meaning": "in unmet need",
+                                  "source": "sim.metrics"}]
+
+
+def test_a_pattern_matching_nothing_exits_1():
+    proc = community_sim("list", "params", "no_such_parameter")
+    assert proc.returncode == 1 and "no params match 'no_such_parameter'" in proc.stderr
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (("frobnicate",), ("argument COMMAND: invalid choice: 'frobnicate'", "'run'", "'list'")),
+    (("topology=rural",), ("'topology=rural' is not a command", "community-sim run")),
+    (("list", "things"), ("argument what: invalid choice: 'things'", "'scenarios'")),
+    (("list", "params", "--format", "xml"), ("argument --format: invalid choice",)),
+    (("compare", "somewhere", "--ci", "z"), ("argument --ci: invalid choice: 'z'",)),
+    (("sensitivity", "volunteering", "--method", "x"), ("argument --method: invalid choice",)),
+    (("collect",), ("required: sweep_dir",)),
+    (("calibrate", "--replicates", "0"), ("argument --replicates: must be a whole number",)),
+    (("dashboard", "--port", "99999"), ("--port: must be between 0 and 65535",)),
+    (("replay",), ("replay: needs a FILE.yaml",)),
+    (("run", "run.dayz=3"), ("error: run.dayz: is not a parameter", "run.days")),
+    (("run", "topology=moon"), ("error: topology: ", "rural")),
+])
+def test_bad_input_is_refused_naming_the_argument(args, fragments, tmp_path):
+    refused(community_sim(*args, cwd=tmp_path), *fragments)
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_calibrate_outside_a_checkout_says_what_it_needs(monkeypatch, capsys):
+    from sim import commands
+
+    monkeypatch.setattr(commands, "calibrate_script", lambda: None)
+    with pytest.raises(SystemExit) as exc:
+        commands.main(["calibrate", "--replicates", "2"])
+    assert exc.value.code == 2
+    assert "calibrate: needs a source checkout" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        commands.main(["calibrate", "--help"])
+    assert exc.value.code == 0 and "needs a source checkout" in capsys.readouterr().out
+
+
+TINY = ("topology=rural", "run.days=2", "run.burn_in_days=0", "run.plots=false")
+
+
+def test_run_is_the_hydra_job_of_python_m_sim(tmp_path):
+    proc = community_sim("run", *TINY, f"hydra.run.dir={tmp_path / 'a'}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote" in proc.stdout
+    same = run_cli(*TINY, f"hydra.run.dir={tmp_path / 'b'}", cwd=tmp_path)
+    assert same.returncode == 0, same.stderr
+    for name in ("timeseries.parquet", "summary.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert json.loads((tmp_path / "a" / "summary.json").read_text())["days"] == 2
+
+
+def test_sweep_is_a_multirun_and_collect_gathers_it(tmp_path):
+    out = tmp_path / "sweep"
+    proc = community_sim("sweep", *TINY, "run.replicate=0,1", f"hydra.sweep.dir={out}",
+                         cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    runs = sorted(p.name for p in out.iterdir() if (p / "manifest.json").exists())
+    assert len(runs) == 2 and all("run.replicate=" in r for r in runs)
+    again = community_sim("collect", str(out), "--out", str(tmp_path / "t"))
+    assert again.returncode == 0, again.stderr
+    assert len(pd.read_parquet(tmp_path / "t" / "summary.parquet")) == 2

@@ -24,9 +24,10 @@ def build_command(args: argparse.Namespace) -> list[str]:
     return cmd
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None,
+               prog: str = "python -m sim.dashboard") -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m sim.dashboard",
+        prog=prog,
         description="War-gaming dashboard: play a scenario day by day, inject events, fork "
                     "counterfactual branches and export the exercise.")
     parser.add_argument("--host", default="127.0.0.1",
@@ -58,8 +59,8 @@ def port_problem(host: str, port: int) -> str:
     return ""
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m sim.dashboard") -> None:
+    args = parse_args(argv, prog)
     if problem := port_problem(args.host, args.port):
         print(f"error: cannot listen on {args.host}:{args.port} ({problem}); choose another "
               "port with --port N", file=sys.stderr)

@@ -337,8 +337,9 @@ def _failure_row(root: Path, path: Path, state: RunState) -> dict:
             "traceback": "".join(err.get("traceback") or [])}
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sim.experiments.collect", description=__doc__,
+def main(argv: list[str] | None = None,
+         prog: str = "python -m sim.experiments.collect") -> int:
+    ap = argparse.ArgumentParser(prog=prog, description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("sweep_dir", help="a sweep folder (hydra.sweep.dir) or any folder of runs")
     ap.add_argument("--out", help="where to write the tables (default: SWEEP_DIR/tables)")

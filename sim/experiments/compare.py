@@ -175,8 +175,9 @@ def compare(sweep_dir: str | Path, *, out: str | Path | None = None,
     return {"dir": str(out), "effects": effects, "files": [str(f) for f in files]}
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sim.experiments.compare", description=__doc__,
+def main(argv: list[str] | None = None,
+         prog: str = "python -m sim.experiments.compare") -> int:
+    ap = argparse.ArgumentParser(prog=prog, description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("sweep_dir")
     ap.add_argument("--baseline", default="baseline", help="baseline scenario name")

@@ -297,8 +297,9 @@ def run_analysis(name_or_path: str, method: str = "morris", *, out: str | Path |
             "report": report, "files": [str(f) for f in files]}
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sim.experiments.sensitivity",
+def main(argv: list[str] | None = None,
+         prog: str = "python -m sim.experiments.sensitivity") -> int:
+    ap = argparse.ArgumentParser(prog=prog,
                                  description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("config", help="name in configs/sensitivity/ or a YAML path")
