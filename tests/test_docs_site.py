@@ -1,0 +1,65 @@
+"""The documentation site (mkdocs.yml) builds with --strict, from the README, the ODD, the
+validation and sweeps documents, the generated references and the notebooks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from support import REPO
+
+from sim import catalog
+
+pytestmark = pytest.mark.slow  # about 15 s: MkDocs renders the ODD and four notebooks
+
+PAGES = ("index.html", "ODD/index.html", "validation/index.html", "sweeps/index.html",
+         "changelog/index.html", "license/index.html", "citation/index.html",
+         "reference/cli/index.html", "reference/parameters/index.html",
+         "reference/scenarios/index.html", "reference/events/index.html",
+         "reference/outputs/index.html", "notebooks/index.html")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    before = set(os.listdir(REPO))
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(REPO / "mkdocs.yml"),
+         "-d", str(out)], cwd=out, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert set(os.listdir(REPO)) == before, "the build wrote into the checkout"
+    return out
+
+
+def test_key_pages_and_every_notebook_are_built(site):
+    for page in PAGES:
+        assert (site / page).is_file(), page
+    for nb in sorted((REPO / "notebooks").glob("*.ipynb")):
+        html = (site / "notebooks" / nb.stem / "index.html").read_text(encoding="utf-8")
+        assert "sim." in html, nb.name  # the code cells are rendered
+
+
+def test_home_page_is_the_readme_with_site_links(site):
+    html = (site / "index.html").read_text(encoding="utf-8")
+    assert "community-response-sim" in html and "Quick start" in html
+    assert 'href="ODD/"' in html and 'href="docs/ODD.md"' not in html
+
+
+def test_reference_pages_list_every_parameter_event_scenario_and_output(site):
+    params = (site / "reference/parameters/index.html").read_text(encoding="utf-8")
+    for row in catalog.params():
+        assert f"<code>{row['key']}</code>" in params, row["key"]
+    events = (site / "reference/events/index.html").read_text(encoding="utf-8")
+    for row in catalog.events():
+        assert f"<code>{row['kind']}</code>" in events, row["kind"]
+    scenarios = (site / "reference/scenarios/index.html").read_text(encoding="utf-8")
+    for row in catalog.scenarios():
+        assert f"<code>{row['name']}</code>" in scenarios, row["name"]
+    outputs = (site / "reference/outputs/index.html").read_text(encoding="utf-8")
+    for row in catalog.outputs():
+        assert f"<code>{row['name']}</code>" in outputs, row["name"]
+    cli = (site / "reference/cli/index.html").read_text(encoding="utf-8")
+    assert "usage: community-sim" in cli and "sensitivity" in cli
