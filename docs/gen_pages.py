@@ -20,7 +20,6 @@ Build with ``mkdocs build --strict`` (or ``mkdocs serve``) from the repository r
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -32,19 +31,11 @@ if str(ROOT) not in sys.path:  # build from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
 from sim import catalog  # noqa: E402
-from sim.commands import parser  # noqa: E402
+from sim.commands import load_script, parser  # noqa: E402
 
 #: README links to repository files -> pages of the site.
 LINKS = {"docs/": "", "CHANGELOG.md": "changelog.md", "LICENSE": "license.md",
          "CITATION.cff": "citation.md", "notebooks/": "notebooks/"}
-
-
-def _make_odd():
-    spec = importlib.util.spec_from_file_location("make_odd", ROOT / "experiments" / "make_odd.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_odd"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def site_links(text: str) -> str:
@@ -119,7 +110,7 @@ def cli_page() -> str:
 
 
 def main() -> None:
-    odd = _make_odd()
+    odd = load_script(ROOT / "experiments" / "make_odd.py", "make_odd")
     pages = {
         "index.md": site_links((ROOT / "README.md").read_text(encoding="utf-8")),
         "changelog.md": (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"),

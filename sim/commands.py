@@ -131,6 +131,16 @@ def _module_main(module: str) -> Callable[[list[str]], int]:
     return run
 
 
+def load_script(path: Path, name: str):
+    """A script of the checkout's ``experiments/`` (not a package module) loaded as module
+    ``name`` (registered in ``sys.modules``: its dataclasses look their module up)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def calibrate_script() -> Path | None:
     """``experiments/calibrate.py`` of the source checkout this package runs from, if any."""
     script = Path(__file__).resolve().parent.parent / "experiments" / "calibrate.py"
@@ -145,11 +155,7 @@ def _calibrate(args: list[str]) -> int:
             return 0
         print(f"error: {NO_CHECKOUT}", file=sys.stderr)
         return 2
-    spec = importlib.util.spec_from_file_location("calibrate", script)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["calibrate"] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module.main(args, prog=f"{PROG} calibrate") or 0
+    return load_script(script, "calibrate").main(args, prog=f"{PROG} calibrate") or 0
 
 
 def _dashboard(args: list[str]) -> int:
