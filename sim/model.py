@@ -60,9 +60,10 @@ class CommunityModel(mesa.Model):
     5. **Link workers** (in random order): their own mapping of listings nobody has
        verified lately (infrastructure work out of client hours), end due support, admit
        from the waiting list,
-       triage the inbox (hand-back / bounce, light-touch, bespoke), match clients to
-       destinations from their directory (stale entries fail); specialists reach out to
-       their target group.
+       triage the inbox (hand-back / bounce, light-touch, bespoke; with untriaged intake the
+       inbox joins the waiting list and the first session assesses), match clients to
+       destinations from their directory, those that fit the client's need domain first
+       (stale entries fail); specialists reach out to their target group.
     6. **Groups**: funding in and out, closure (money or churn), the LIO's functions on its
        funded hours (capacity building, partnership brokering, directory upkeep;
        ``sim.agents.lio``), mutual aid groups forming in an emergency; the commissioner's
