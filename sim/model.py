@@ -66,9 +66,10 @@ class CommunityModel(mesa.Model):
     5. **Link workers** (in random order): their own mapping of listings nobody has
        verified lately (infrastructure work out of client hours), end due support, admit
        from the waiting list,
-       triage the inbox (hand-back / bounce, light-touch, bespoke), match clients to
-       destinations from their directory (stale entries fail); specialists reach out to
-       their target group.
+       triage the inbox (hand-back / bounce, light-touch, bespoke; with untriaged intake the
+       inbox joins the waiting list and the first session assesses), match clients to
+       destinations from their directory, those that fit the client's need domain first
+       (stale entries fail); specialists reach out to their target group.
     6. **Groups**: funding in and out, closure (money or churn), the LIO's functions on its
        funded hours (capacity building, partnership brokering, directory upkeep;
        ``sim.agents.lio``), mutual aid groups forming in an emergency; the commissioner's
@@ -583,6 +584,7 @@ class CommunityModel(mesa.Model):
         self.pop.lw_from_gp[i] = source == "gp"
         lw.inbox.append((i, source, int(self.pop.lw_referrals[i])))
         self.count(f"new_referrals_{source}")
+        self.count("new_lw_referrals")
         if source == "vcse":
             self.count("new_vcse_to_health_referrals")
         return True
@@ -615,6 +617,10 @@ class CommunityModel(mesa.Model):
                     self.count("new_mutual_aid_support_from_health")
             if from_health:
                 self.joint_case(int(pop.gp[i]), g)
+            if source == "link_worker":  # need-destination fit (sim.state.DOMAINS)
+                fit = group.fits(int(pop.need_domain[i]))
+                pop.poor_fit[i] = not fit
+                self.count("new_lw_matches_fit" if fit else "new_lw_matches_poor_fit")
             pop.provider[i] = g
             pop.matched[i] = True
             days = group.params.support_days
@@ -708,6 +714,7 @@ class CommunityModel(mesa.Model):
         pop.matched[clients[pop.pathway[clients] == Pathway.LINK_WORKER]] = False
         pop.provider[clients] = -1
         pop.disruptive[clients] = False
+        pop.poor_fit[clients] = False
         self.count("new_support_lost_group_closed", in_group.size)
         volunteering.release_volunteers_of(self, group)
         self._cross_ties = {t for t in self._cross_ties if group.unique_id not in t}
