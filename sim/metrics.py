@@ -42,6 +42,7 @@ FLOWS = (
     "new_pc_mobilisations", "new_mutual_aid_support",
     *[f"new_lio_hours_{f}" for f in ("volunteer_processing", "volunteer_placement",
                                       "capacity_building", "partnerships", "directory")],
+    "new_lio_hours_volunteer_processing_funded",
     "new_lio_groups_formed", "new_lio_groups_supported", "new_lio_ties_brokered",
     "new_lio_listings_verified", "new_lw_mapping_hours", "new_lw_listings_verified",
     "new_lo_hours_signposting", "new_lo_hours_partnerships", "new_lo_ties_built",
@@ -519,6 +520,8 @@ def _lio_summary(s: dict, ts: pd.DataFrame) -> None:
         s[f"lio_hours_{f}"] = float(ts[f"new_lio_hours_{f}"].sum())
     s["lio_hours"] = float(sum(s[f"lio_hours_{f}"] for f in LIO_FUNCTIONS))
     s["mean_n_lio_hours_funded_per_week"] = float(ts["n_lio_hours_funded_per_week"].mean())
+    s["lio_hours_volunteer_processing_funded"] = float(
+        ts["new_lio_hours_volunteer_processing_funded"].sum())
     s["vol_placed"] = int(ts["new_vol_placed"].sum())
     s["lio_groups_formed"] = int(ts["new_lio_groups_formed"].sum())
     s["lio_groups_supported"] = int(ts["new_lio_groups_supported"].sum())
