@@ -292,6 +292,10 @@ class CommunityModel(mesa.Model):
                     gp.vcse_ties.append(options[k].index)
                     self.add_tie(gp, options[k])
             gp.initial_vcse_degree = len(gp.vcse_ties)
+        if self.cfg.intermediaries.lo_ties_at_start:
+            for hub in self.intermediaries:
+                if isinstance(hub, LocalityOfficer):
+                    hub.tie_groups_at_start()
         for lw in self.link_workers:
             if self.lio is not None:
                 self.add_tie(lw, self.lio)

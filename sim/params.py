@@ -771,6 +771,12 @@ class IntermediaryParams:
         lo=0.1, hi=10000, unit="hours", plausible=(16.0, 64.0))
     p_lo_tie_success: float = prob(0.5, "chance such an attempt succeeds", "000:92",
                                    plausible=(0.3, 0.7))
+    lo_ties_at_start: bool = param(
+        True, "a locality officer in post at the start has done its tie work: each group of its "
+              "unit that no practice of the unit is tied to starts tied to one of them (else "
+              "these ties build up over about seven years, beyond the burn-in, and groups' "
+              "strain creeps up; measured: experiments/stationarity.py)",
+        "assumption; 000:80-81, 000:92")
     lo_signposts_per_day: int = count(4, "residents a locality officer can help per day")
     pc_signposts_per_day: int = count(3, "residents a parish council can help per day",
                                       "000:121", plausible=(2, 5))
