@@ -561,6 +561,14 @@ class GroupParams:
     p_closure_per_year: float = prob(0.04, "yearly chance an open group stops for reasons "
                                            "other than money (provision churn)", "002:244",
                                            plausible=(0.02, 0.08))
+    p_unaided_start_per_year: float = prob(
+        0.5, "yearly chance that a charity or community group a place is short of (against its "
+             "provision as built) is replaced by a new one started without infrastructure "
+             "support (slower than an LIO's capacity building, about 0.4 years; fast enough "
+             "that a place without an LIO settles within the burn-in: lost groups are replaced "
+             "in two years on average)",
+        "assumption; 002:244 (services start and stop), 004:628 (schemes fold without being "
+        "replaced)", plausible=(0.2, 1.0))
     reserve_floor_months: float = param(
         1.0, "below this many months of core funding in reserve a group takes new clients "
              "only up to what its income pays for (it cuts back before it closes)",
