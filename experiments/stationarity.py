@@ -2,8 +2,9 @@
 
 For each topology (urban estate, the estate without an LIO, rural village, county of 20,000)
 it runs R replicates of a Y-year baseline (default burn-in, common seed), fits each key
-stock's least-squares slope per year in every replicate and reports the mean slope across replicates with its 95 % t interval,
-both in the stock's units and as a share of the stock's mean. It also reports the largest
+stock's least-squares slope per year in every replicate and reports the mean slope across
+replicates with its 95 % t interval, both in the stock's units and as a share of the stock's
+mean. It also reports the largest
 day-to-day change in the first 60 days of output among stocks whose mean is 50 or more (the
 start-up cliffs a room of planners would see).
 
