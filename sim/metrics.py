@@ -33,7 +33,8 @@ FLOWS = (
     "new_signposted_parish_council", "new_signposted_hub", "new_vol_applications",
     "new_vol_processed", "new_vol_trained", "new_vol_placed", "new_vol_retrained",
     "new_vol_tasks", "new_vol_dropouts_waiting", "new_vol_dropouts_idle", "new_vol_attrition",
-    "new_groups_closed", "new_groups_formed", "new_groups_brought_on_directory",
+    "new_groups_closed", "new_groups_formed", "new_groups_formed_unaided",
+    "new_groups_brought_on_directory",
     "new_lw_hours", "new_funding_spent", "new_pc_key_individuals_lost", "new_events",
     "sum_days_to_first_support", "new_emergency_responses",
     "new_vol_tasks_hospital", "new_lw_posts_added", "new_lw_posts_ended",
@@ -43,6 +44,7 @@ FLOWS = (
     "new_pc_mobilisations", "new_mutual_aid_support",
     *[f"new_lio_hours_{f}" for f in ("volunteer_processing", "volunteer_placement",
                                       "capacity_building", "partnerships", "directory")],
+    "new_lio_hours_volunteer_processing_funded",
     "new_lio_groups_formed", "new_lio_groups_supported", "new_lio_ties_brokered",
     "new_lio_listings_verified", "new_lw_mapping_hours", "new_lw_listings_verified",
     "new_lo_hours_signposting", "new_lo_hours_partnerships", "new_lo_ties_built",
@@ -602,6 +604,8 @@ def _lio_summary(s: dict, ts: pd.DataFrame) -> None:
         s[f"lio_hours_{f}"] = float(ts[f"new_lio_hours_{f}"].sum())
     s["lio_hours"] = float(sum(s[f"lio_hours_{f}"] for f in LIO_FUNCTIONS))
     s["mean_n_lio_hours_funded_per_week"] = float(ts["n_lio_hours_funded_per_week"].mean())
+    s["lio_hours_volunteer_processing_funded"] = float(
+        ts["new_lio_hours_volunteer_processing_funded"].sum())
     s["vol_placed"] = int(ts["new_vol_placed"].sum())
     s["lio_groups_formed"] = int(ts["new_lio_groups_formed"].sum())
     s["lio_groups_supported"] = int(ts["new_lio_groups_supported"].sum())

@@ -319,6 +319,10 @@ class CommunityModel(mesa.Model):
                     gp.vcse_ties.append(options[k].index)
                     self.add_tie(gp, options[k])
             gp.initial_vcse_degree = len(gp.vcse_ties)
+        if self.cfg.intermediaries.lo_ties_at_start:
+            for hub in self.intermediaries:
+                if isinstance(hub, LocalityOfficer):
+                    hub.tie_groups_at_start()
         for lw in self.link_workers:
             if self.lio is not None:
                 self.add_tie(lw, self.lio)
@@ -414,6 +418,7 @@ class CommunityModel(mesa.Model):
                     rng.random() < p.p_closure_per_year * factor / 365.0):
                 g.close("churn")
         self.lio_functions.step()
+        self._groups_start_unaided()
         self._mutual_aid_emerges(self.streams.emergency)
         if self.commissioner is not None:
             self.commissioner.step()
@@ -428,6 +433,31 @@ class CommunityModel(mesa.Model):
         return [((usual - open_now.get(key, 0)) / usual, key)
                 for key, usual in self.usual_groups.items()
                 if open_now.get(key, 0) < usual]
+
+    def _groups_start_unaided(self) -> None:
+        """Provision churns both ways (002:244): groups also start without infrastructure
+        support, slowly (004:628). Each charity or community group a place is short of its usual
+        provision (as built) is replaced with a yearly chance
+        ``groups.p_unaided_start_per_year``: a new listed group of that kind and place. Without
+        it, churn closures in a place with no LIO were never replaced and groups open fell
+        without end."""
+        q = self.cfg.groups.p_unaided_start_per_year
+        if q <= 0:
+            return
+        open_now: dict[tuple[int, GroupKind], int] = {}
+        for g in self.groups:
+            if g.is_open:
+                open_now[g.unit, g.kind] = open_now.get((g.unit, g.kind), 0) + 1
+        rng = self.streams.group_formation
+        for (unit, kind), usual in self.usual_groups.items():
+            missing = usual - open_now.get((unit, kind), 0)
+            if missing <= 0:
+                continue
+            for _ in range(int(rng.binomial(missing, q / 365.0))):
+                name = self.units[unit].name if unit >= 0 else "place"
+                self.add_group(kind, unit, True, f"{name}-unaided-{kind.value}-{self.day}")
+                self.count("new_groups_formed")
+                self.count("new_groups_formed_unaided")
 
     def _build_capacity(self) -> None:
         """LIO capacity building (002:209, 002:248): a new group of the kind and place that has

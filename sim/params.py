@@ -616,6 +616,14 @@ class GroupParams:
     p_closure_per_year: float = prob(0.04, "yearly chance an open group stops for reasons "
                                            "other than money (provision churn)", "002:244",
                                            plausible=(0.02, 0.08))
+    p_unaided_start_per_year: float = prob(
+        0.5, "yearly chance that a charity or community group a place is short of (against its "
+             "provision as built) is replaced by a new one started without infrastructure "
+             "support (slower than an LIO's capacity building, about 0.4 years; fast enough "
+             "that a place without an LIO settles within the burn-in: lost groups are replaced "
+             "in two years on average)",
+        "assumption; 002:244 (services start and stop), 004:628 (schemes fold without being "
+        "replaced)", plausible=(0.2, 1.0))
     reserve_floor_months: float = param(
         1.0, "below this many months of core funding in reserve a group takes new clients "
              "only up to what its income pays for (it cuts back before it closes)",
@@ -826,6 +834,12 @@ class IntermediaryParams:
         lo=0.1, hi=10000, unit="hours", plausible=(16.0, 64.0))
     p_lo_tie_success: float = prob(0.5, "chance such an attempt succeeds", "000:92",
                                    plausible=(0.3, 0.7))
+    lo_ties_at_start: bool = param(
+        True, "a locality officer in post at the start has done its tie work: each group of its "
+              "unit that no practice of the unit is tied to starts tied to one of them (else "
+              "these ties build up over about seven years, beyond the burn-in, and groups' "
+              "strain creeps up; measured: experiments/stationarity.py)",
+        "assumption; 000:80-81, 000:92")
     lo_signposts_per_day: int = count(4, "residents a locality officer can help per day")
     pc_signposts_per_day: int = count(3, "residents a parish council can help per day",
                                       "000:121", plausible=(2, 5))
