@@ -64,9 +64,10 @@ EQUITY_LABELS = {
                    1: "residents limited a little", 2: "residents limited a lot"},
 }
 FLOAT_UNITS = ("hours", "hours per week", "GBP", "FTE", "places", "share (0-1)",
-               "score (0-10)", "goodwill units", "days", "applications", "residents per 1000",
-               "referrals per 1000 residents", "per 1000 onsets", "hours per client",
-               "hours per client-day", "referrals per referred resident", "years")
+               "score (0-10)", "probability", "goodwill units", "days", "applications",
+               "residents per 1000", "referrals per 1000 residents", "per 1000 onsets",
+               "hours per client", "hours per client-day", "referrals per referred resident",
+               "years", "resident-days per 1000 residents")
 """Units whose figures are fractional: their entries default to float64."""
 
 
@@ -147,8 +148,8 @@ def _timeseries_entries() -> dict[str, Output]:
         "latent": "willing to volunteer but not registered",
         "applied": "who applied and wait to be processed",
         "onboarding": "processed and in checks or training",
-        "active": "on duty and tasked recently",
-        "idle": "on duty without recent tasks",
+        "active": "trained, with a task within volunteers.idle_after_days",
+        "idle": "trained, without a task for more than volunteers.idle_after_days",
         "lapsed": "who left volunteering",
         "stood_down": "stood down after an emergency (still registered)"}
     for s in VOLUNTEER_STATES:
@@ -201,17 +202,18 @@ def _timeseries_entries() -> dict[str, Output]:
     a("frac_directory_accuracy", "share (0-1)", "link worker",
       "directory entries naming a group still open (0 with no entries)")
     a("n_health_vcse_ties", "ties", "organisation",
-      "ties between health services (practices, link workers) and VCSE groups")
+      "organisational ties joining health (practices, link workers) with VCSE or community "
+      "organisations")
     a("n_gp_vcse_ties", "ties", "GP practice", "GP practices' ties to VCSE groups")
     a("n_lio_hours_funded_per_week", "hours per week", "LIO",
       "LIO hours a week funded across its functions")
     a("n_groups_lio_supported", "groups", "group", "open groups in LIO capacity-building support")
     a("n_lw_isolated", "link workers", "link worker",
-      "link workers isolated (without peers or supervision)")
-    a("n_lw_co_located", "link workers", "link worker", "link workers co-located in a practice")
-    a("mean_gp_engagement", "share (0-1)", "GP practice",
-      "mean engagement with social prescribing of practices served by link workers (0 with "
-      "none)")
+      "practice-hosted link workers with no open LIO and no locality officer to tie to")
+    a("n_lw_co_located", "link workers", "link worker", "link workers hosted in a GP practice")
+    a("mean_gp_engagement", "probability", "GP practice",
+      "mean chance that a practice refers a raised need to a link worker (its learnt "
+      "engagement), over practices served by link workers (0 with none)")
     # the day's flows (sim.metrics.FLOWS)
     flows = [
         ("new_need_onsets", "residents", "resident", "residents whose need began"),
@@ -233,9 +235,15 @@ def _timeseries_entries() -> dict[str, Output]:
             ("signposting", "signposting (intermediaries, hubs)"),
             ("vcse", "VCSE groups"), ("statutory", "statutory services"))],
         ("new_referrals_disengaged", "referrals", "link worker",
-         "referred residents who disengaged before support"),
-        *[(f"new_referrals_result_{r}", "referrals", "group",
-           f"onward referrals to groups with result '{r}'") for r in REFERRAL_RESULTS],
+         "referred residents who disengaged from link-worker contact (any stage)"),
+        ("new_referrals_result_accepted", "referrals", "group",
+         "GP and link-worker referrals a group accepted"),
+        ("new_referrals_result_declined", "referrals", "group",
+         "GP and link-worker referrals a group declined (full, or not reached)"),
+        ("new_referrals_result_stale", "referrals", "group",
+         "GP and link-worker referrals to a group that had closed (stale directory entry)"),
+        ("new_referrals_result_bounced", "referrals", "resident",
+         "hand-backs to statutory services that bounced (below threshold, or no place)"),
         ("new_reescalations", "residents", "resident",
          "residents re-escalated to statutory services"),
         ("new_group_referrals", "referrals", "group", "referrals offered to VCSE groups"),
@@ -258,7 +266,8 @@ def _timeseries_entries() -> dict[str, Output]:
         ("new_vol_applications", "volunteers", "volunteer", "volunteer applications"),
         ("new_vol_processed", "volunteers", "volunteer", "applications processed"),
         ("new_vol_trained", "volunteers", "volunteer", "volunteers who finished onboarding"),
-        ("new_vol_placed", "volunteers", "volunteer", "volunteers placed by the LIO"),
+        ("new_vol_placed", "volunteers", "volunteer",
+         "volunteers the LIO placed with a group needing volunteers"),
         ("new_vol_retrained", "volunteers", "volunteer",
          "volunteers trained again after moving role (no passport)"),
         ("new_vol_tasks", "tasks", "volunteer", "tasks volunteers did"),
@@ -271,8 +280,10 @@ def _timeseries_entries() -> dict[str, Output]:
         ("new_groups_formed", "groups", "group", "groups that formed"),
         ("new_groups_brought_on_directory", "groups", "group",
          "groups brought onto a directory by an intermediary"),
-        ("new_lw_hours", "hours", "link worker", "link-worker hours spent with clients"),
-        ("new_funding_spent", "GBP", "group", "funding groups spent"),
+        ("new_lw_hours", "hours", "link worker", "link-worker hours worked"),
+        ("new_funding_spent", "GBP", "organisation",
+         "money organisations spent: running costs, staff, redundancy pay, extra "
+         "volunteer-management hours"),
         ("new_pc_key_individuals_lost", "people", "parish council",
          "key individuals parish councils lost"),
         ("new_events", "events", "model", "scenario events and injects applied"),
@@ -408,7 +419,7 @@ def _timeseries_entries() -> dict[str, Output]:
            f"link-worker client hours with residents whose need is {lvl}")
           for lvl in ("none", *NEED_LEVELS)],
         *[(f"new_lw_clients_need_{lvl}", "residents", "link worker",
-           f"residents link workers took on whose need is {lvl}")
+           f"referred residents link workers triaged whose need is {lvl}")
           for lvl in ("none", *NEED_LEVELS)],
         ("new_gp_feedback_helped", "referrals", "GP practice",
          "referrals whose outcome fed back to the GP as helpful"),
@@ -561,7 +572,7 @@ def _summary_entries(ts: dict[str, Output]) -> dict[str, Output]:
       source="new_lw_contacts_face_to_face, new_lw_contacts_phone")
     total("lw_travel_hours", "new_lw_travel_hours")
     a("frac_lw_hours_travel", "share (0-1)", "link worker",
-      "link-worker travel hours over client hours (NaN without client hours)",
+      "link-worker travel hours over hours worked (NaN without hours worked)",
       source="new_lw_travel_hours, new_lw_hours")
     total("lw_mapping_hours", "new_lw_mapping_hours")
     a("vol_hours_per_group_client_day", "hours per client-day", "volunteer",
@@ -583,7 +594,7 @@ def _summary_entries(ts: dict[str, Output]) -> dict[str, Output]:
       "the run's days", "float64", "n_lw_inbox, n_lw_waiting_list")
     mean("mean_n_lw_caseload", "n_lw_caseload")
     a("frac_lw_hours_used", "share (0-1)", "link worker",
-      "link-worker client hours over hours available (0 with none available)",
+      "link-worker hours worked over hours available (0 with none available)",
       source="new_lw_hours, n_lw_hours_available")
     a("frac_vol_tasks_community", "share (0-1)", "volunteer",
       "volunteer tasks outside hospital over all tasks (NaN without tasks)",
