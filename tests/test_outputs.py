@@ -230,3 +230,11 @@ def test_sweep_tables_carry_the_metadata_and_nan_for_undefined(runs, tmp_path):
     ts_schema = pq.read_schema(tmp_path / "sweep" / "tables" / "timeseries.parquet")
     assert ts_schema.field("n_unmet_need").metadata[b"unit"] == b"residents"
     assert ts_schema.field("seed").metadata is None  # identity columns are not outputs
+
+
+def test_the_dictionary_is_reachable_from_the_package():
+    import importlib
+
+    pkg = importlib.import_module("sim")
+    assert pkg.outputs is outputs and len(pkg.outputs.table("timeseries")) == len(
+        outputs.names("timeseries"))
