@@ -1,9 +1,10 @@
 """Is the baseline stationary after the burn-in? Slopes of the key stocks, with intervals.
 
-For each topology (urban estate, rural village, county of 20,000) it runs R replicates of a
-Y-year baseline (default burn-in, common seed), fits each key stock's least-squares slope per
-year in every replicate and reports the mean slope across replicates with its 95 % t interval,
-both in the stock's units and as a share of the stock's mean. It also reports the largest
+For each topology (urban estate, the estate without an LIO, rural village, county of 20,000)
+it runs R replicates of a Y-year baseline (default burn-in, common seed), fits each key
+stock's least-squares slope per year in every replicate and reports the mean slope across
+replicates with its 95 % t interval, both in the stock's units and as a share of the stock's
+mean. It also reports the largest
 day-to-day change in the first 60 days of output among stocks whose mean is 50 or more (the
 start-up cliffs a room of planners would see).
 
@@ -31,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 TOPOLOGIES = {
     "urban": ["topology=urban"],
+    "urban_no_lio": ["topology=urban", "topology.place_lio=false"],
     "rural": ["topology=rural"],
     "county": ["topology=county", "topology.n_residents=20000"],
 }
@@ -45,6 +47,8 @@ STOCKS = {
     "n_groups_open": "groups open",
     "n_group_clients": "group clients",
     "frac_directory_accuracy": "directory accuracy (share of entries still open)",
+    "mean_group_strain": "mean strain of open groups",
+    "n_gp_vcse_ties": "GP practice-VCSE ties",
 }
 BEGIN, END = "<!-- stationarity:begin -->", "<!-- stationarity:end -->"
 

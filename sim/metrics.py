@@ -35,7 +35,8 @@ FLOWS = (
     "new_signposted_parish_council", "new_signposted_hub", "new_vol_applications",
     "new_vol_processed", "new_vol_trained", "new_vol_placed", "new_vol_retrained",
     "new_vol_tasks", "new_vol_dropouts_waiting", "new_vol_dropouts_idle", "new_vol_attrition",
-    "new_groups_closed", "new_groups_formed", "new_groups_brought_on_directory",
+    "new_groups_closed", "new_groups_formed", "new_groups_formed_unaided",
+    "new_groups_brought_on_directory",
     "new_lw_hours", "new_funding_spent", "new_pc_key_individuals_lost", "new_events",
     "sum_days_to_first_support", "new_emergency_responses",
     "new_vol_tasks_hospital", "new_lw_posts_added", "new_lw_posts_ended",
@@ -45,6 +46,7 @@ FLOWS = (
     "new_pc_mobilisations", "new_mutual_aid_support",
     *[f"new_lio_hours_{f}" for f in ("volunteer_processing", "volunteer_placement",
                                       "capacity_building", "partnerships", "directory")],
+    "new_lio_hours_volunteer_processing_funded",
     "new_lio_groups_formed", "new_lio_groups_supported", "new_lio_ties_brokered",
     "new_lio_listings_verified", "new_lw_mapping_hours", "new_lw_listings_verified",
     "new_lo_hours_signposting", "new_lo_hours_partnerships", "new_lo_ties_built",
@@ -83,9 +85,21 @@ FLOWS = (
     "new_lw_clients_need_moderate", "new_lw_clients_need_complex",
     "new_gp_feedback_helped", "new_gp_referrals_lost",
     "new_lw_directory_remapped",
+    # need-destination fit and triage (issue 11): link-worker placements whose destination
+    # offers the client's need domain or not; decisions on referrals and their days
+    "new_lw_matches_fit", "new_lw_matches_poor_fit", "new_lw_referrals", "new_lw_decisions",
+    "sum_lw_days_to_decision",
 )
 """The day's flows (``model.count``), 0 on a day without any; each has an entry in
 :mod:`sim.outputs` (``_timeseries_entries``)."""
+
+
+def frac_lw_matches_fit(ts: pd.DataFrame) -> float:
+    """Share of link-worker placements whose destination offers the client's need domain
+    (nan without placements)."""
+    fit = float(ts["new_lw_matches_fit"].sum())
+    placed = fit + float(ts["new_lw_matches_poor_fit"].sum())
+    return fit / placed if placed else float("nan")
 
 
 def daily_row(model: CommunityModel) -> dict[str, float]:
@@ -441,6 +455,18 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
         s["vol_tasks_unstaffed"] = int(ts["new_vol_tasks_unstaffed"].sum())
         s["referrals_gave_up"] = int(ts["new_referrals_gave_up"].sum())
         s["mean_n_lw_waiting"] = float((ts["n_lw_inbox"] + ts["n_lw_waiting_list"]).mean())
+        s["mean_n_lw_waiting_list"] = float(ts["n_lw_waiting_list"].mean())
+        s["lw_matches"] = int(ts["new_lw_matches_fit"].sum()
+                              + ts["new_lw_matches_poor_fit"].sum())
+        s["frac_lw_matches_fit"] = frac_lw_matches_fit(ts)
+        decisions = int(ts["new_lw_decisions"].sum())
+        s["lw_decisions"] = decisions
+        lw_referrals = int(ts["new_lw_referrals"].sum())
+        s["lw_referrals"] = lw_referrals
+        s["frac_lw_referrals_decided"] = (decisions / lw_referrals if lw_referrals
+                                          else float("nan"))
+        s["mean_days_to_lw_decision"] = (float(ts["sum_lw_days_to_decision"].sum()) / decisions
+                                         if decisions else float("nan"))
         s["mean_n_lw_caseload"] = float(ts["n_lw_caseload"].mean())
         avail = float(ts["n_lw_hours_available"].sum())
         s["frac_lw_hours_used"] = float(ts["new_lw_hours"].sum()) / avail if avail else 0.0
@@ -577,6 +603,8 @@ def _lio_summary(s: dict, ts: pd.DataFrame) -> None:
         s[f"lio_hours_{f}"] = float(ts[f"new_lio_hours_{f}"].sum())
     s["lio_hours"] = float(sum(s[f"lio_hours_{f}"] for f in LIO_FUNCTIONS))
     s["mean_n_lio_hours_funded_per_week"] = float(ts["n_lio_hours_funded_per_week"].mean())
+    s["lio_hours_volunteer_processing_funded"] = float(
+        ts["new_lio_hours_volunteer_processing_funded"].sum())
     s["vol_placed"] = int(ts["new_vol_placed"].sum())
     s["lio_groups_formed"] = int(ts["new_lio_groups_formed"].sum())
     s["lio_groups_supported"] = int(ts["new_lio_groups_supported"].sum())

@@ -66,9 +66,10 @@ class CommunityModel(mesa.Model):
     5. **Link workers** (in random order): their own mapping of listings nobody has
        verified lately (infrastructure work out of client hours), end due support, admit
        from the waiting list,
-       triage the inbox (hand-back / bounce, light-touch, bespoke), match clients to
-       destinations from their directory (stale entries fail); specialists reach out to
-       their target group.
+       triage the inbox (hand-back / bounce, light-touch, bespoke; with untriaged intake the
+       inbox joins the waiting list and the first session assesses), match clients to
+       destinations from their directory, those that fit the client's need domain first
+       (stale entries fail); specialists reach out to their target group.
     6. **Groups**: funding in and out, closure (money or churn), the LIO's functions on its
        funded hours (capacity building, partnership brokering, directory upkeep;
        ``sim.agents.lio``), mutual aid groups forming in an emergency; the commissioner's
@@ -318,6 +319,10 @@ class CommunityModel(mesa.Model):
                     gp.vcse_ties.append(options[k].index)
                     self.add_tie(gp, options[k])
             gp.initial_vcse_degree = len(gp.vcse_ties)
+        if self.cfg.intermediaries.lo_ties_at_start:
+            for hub in self.intermediaries:
+                if isinstance(hub, LocalityOfficer):
+                    hub.tie_groups_at_start()
         for lw in self.link_workers:
             if self.lio is not None:
                 self.add_tie(lw, self.lio)
@@ -413,6 +418,7 @@ class CommunityModel(mesa.Model):
                     rng.random() < p.p_closure_per_year * factor / 365.0):
                 g.close("churn")
         self.lio_functions.step()
+        self._groups_start_unaided()
         self._mutual_aid_emerges(self.streams.emergency)
         if self.commissioner is not None:
             self.commissioner.step()
@@ -427,6 +433,31 @@ class CommunityModel(mesa.Model):
         return [((usual - open_now.get(key, 0)) / usual, key)
                 for key, usual in self.usual_groups.items()
                 if open_now.get(key, 0) < usual]
+
+    def _groups_start_unaided(self) -> None:
+        """Provision churns both ways (002:244): groups also start without infrastructure
+        support, slowly (004:628). Each charity or community group a place is short of its usual
+        provision (as built) is replaced with a yearly chance
+        ``groups.p_unaided_start_per_year``: a new listed group of that kind and place. Without
+        it, churn closures in a place with no LIO were never replaced and groups open fell
+        without end."""
+        q = self.cfg.groups.p_unaided_start_per_year
+        if q <= 0:
+            return
+        open_now: dict[tuple[int, GroupKind], int] = {}
+        for g in self.groups:
+            if g.is_open:
+                open_now[g.unit, g.kind] = open_now.get((g.unit, g.kind), 0) + 1
+        rng = self.streams.group_formation
+        for (unit, kind), usual in self.usual_groups.items():
+            missing = usual - open_now.get((unit, kind), 0)
+            if missing <= 0:
+                continue
+            for _ in range(int(rng.binomial(missing, q / 365.0))):
+                name = self.units[unit].name if unit >= 0 else "place"
+                self.add_group(kind, unit, True, f"{name}-unaided-{kind.value}-{self.day}")
+                self.count("new_groups_formed")
+                self.count("new_groups_formed_unaided")
 
     def _build_capacity(self) -> None:
         """LIO capacity building (002:209, 002:248): a new group of the kind and place that has
@@ -583,6 +614,7 @@ class CommunityModel(mesa.Model):
         self.pop.lw_from_gp[i] = source == "gp"
         lw.inbox.append((i, source, int(self.pop.lw_referrals[i])))
         self.count(f"new_referrals_{source}")
+        self.count("new_lw_referrals")
         if source == "vcse":
             self.count("new_vcse_to_health_referrals")
         return True
@@ -615,6 +647,10 @@ class CommunityModel(mesa.Model):
                     self.count("new_mutual_aid_support_from_health")
             if from_health:
                 self.joint_case(int(pop.gp[i]), g)
+            if source == "link_worker":  # need-destination fit (sim.state.DOMAINS)
+                fit = group.fits(int(pop.need_domain[i]))
+                pop.poor_fit[i] = not fit
+                self.count("new_lw_matches_fit" if fit else "new_lw_matches_poor_fit")
             pop.provider[i] = g
             pop.matched[i] = True
             days = group.params.support_days
@@ -708,6 +744,7 @@ class CommunityModel(mesa.Model):
         pop.matched[clients[pop.pathway[clients] == Pathway.LINK_WORKER]] = False
         pop.provider[clients] = -1
         pop.disruptive[clients] = False
+        pop.poor_fit[clients] = False
         self.count("new_support_lost_group_closed", in_group.size)
         volunteering.release_volunteers_of(self, group)
         self._cross_ties = {t for t in self._cross_ties if group.unique_id not in t}

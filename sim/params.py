@@ -256,6 +256,25 @@ class NeedParams:
         0.6, "link-worker support that found no destination resolves needs this much as often",
         "002:205, 004:784")
     initial_prevalence: float = prob(0.04, "share of residents in need on day 0")
+    # need domains (what the need is about; sim.state.DOMAINS): the sources name the kinds of
+    # need and destination but give no shares, so the shares are assumptions (the rest:
+    # physical activity and creative activity, 004:96, 386, 784)
+    share_need_social: float = prob(
+        0.3, "share of new needs that are social (isolation, loneliness: befriending, groups)",
+        "assumption; 004:195, 004:780-784, 004:804, 004:862", plausible=(0.2, 0.4))
+    share_need_emotional: float = prob(
+        0.25, "share of new needs that are emotional (mental wellbeing, anxiety, low mood: "
+              "self-help and peer support)", "assumption; 002:368, 004:412, 004:436, 004:742",
+        plausible=(0.15, 0.35))
+    share_need_practical: float = prob(
+        0.3, "share of new needs that are practical (debt, benefits, housing, employment: "
+             "advice services)", "assumption; 004:96, 004:386, 004:738-776",
+        plausible=(0.2, 0.4))
+    poor_fit_resolution_factor: float = prob(
+        0.5, "a link-worker placement with a destination that does not offer the client's need "
+             "domain resolves the need this much as often on completion (a group 'that cannot "
+             "meet the person's needs')", "assumption; 002:364-368, 004:752",
+        plausible=(0.3, 0.9))
 
 
 @dataclass
@@ -384,6 +403,16 @@ class LinkWorkerParams:
     p_client_disengages: float = prob(0.15, "chance a client not self-referred misses "
                                             "appointments and drops out", "004:428")
     max_match_attempts: int = count(3, "destinations tried per client per day", lo=1)
+    fit_matching: bool = param(
+        True, "the link worker looks first among the destinations it knows that offer the "
+              "client's need domain, and tries others only when it knows none that is open "
+              "(false: any destination it knows)", "002:107, 002:204; 004:96, 004:312")
+    triage: bool = param(
+        True, "referrals are triaged at a first assessment (light touch for low need, "
+              "hand-back of complex cases beyond scope, a waiting list for bespoke support); "
+              "false: untriaged intake - referrals join the waiting list first come, and the "
+              "first bespoke session does the assessment (no light touch)",
+        "004:314, 004:324-330")
     large_group_preference: float = param(1.0, "exponent on destination capacity when "
                                                "choosing (prefers large, stable)", "000:118", lo=0)
     specialist_outreach_per_day: int = count(
@@ -497,6 +526,21 @@ class GroupKindParams:
     initial_volunteers: int = count(6, "active volunteers at start")
     constituted: bool = param(True, "formally constituted (visible to commissioners)",
                               "003:192, 003:266")
+    # need domains a group offers (drawn once per group from the 'group_offer' stream; a group
+    # that draws none offers its kind's likeliest one): the sources list destinations, not
+    # shares, so the chances are assumptions
+    p_offers_social: float = prob(
+        0.25, "chance a group of this kind offers social support (befriending, clubs)",
+        "assumption; 004:96, 004:784")
+    p_offers_emotional: float = prob(
+        0.25, "chance it offers emotional support (self-help, peer support, wellbeing)",
+        "assumption; 002:368, 004:412")
+    p_offers_practical: float = prob(
+        0.25, "chance it offers practical help or advice (debt, benefits, housing, food, "
+              "prescriptions)", "assumption; 004:96, 004:386, 004:756; 003:316")
+    p_offers_activity: float = prob(
+        0.25, "chance it offers an activity (physical activity, arts, choirs, gardening)",
+        "assumption; 004:96, 004:386, 004:618, 004:650")
 
 
 def _charity() -> GroupKindParams:
@@ -505,7 +549,10 @@ def _charity() -> GroupKindParams:
                            accepts_complex=True, support_days=42, annual_funding=90000.0,
                            fixed_cost_per_day=19.5, cost_per_client_day=4.0,
                            vm_hours_per_week=7.5, hours_per_application=2.5, training_days=14,
-                           initial_volunteers=10)
+                           initial_volunteers=10,
+                           # advice services, welfare rights, Citizens Advice (004:386, 756)
+                           p_offers_social=0.3, p_offers_emotional=0.35, p_offers_practical=0.6,
+                           p_offers_activity=0.2)
 
 
 def _community_group() -> GroupKindParams:
@@ -515,7 +562,11 @@ def _community_group() -> GroupKindParams:
                            fixed_cost_per_day=1.0, cost_per_client_day=0.5,
                            vm_hours_per_week=2.5, hours_per_application=1.25, training_days=3,
                            initial_volunteers=5,
-                           constituted=True)
+                           constituted=True,
+                           # clubs, choirs, gardening, befriending, self-help (004:96, 784;
+                           # 002:368)
+                           p_offers_social=0.5, p_offers_emotional=0.25, p_offers_practical=0.1,
+                           p_offers_activity=0.5)
 
 
 def _mutual_aid() -> GroupKindParams:
@@ -524,7 +575,10 @@ def _mutual_aid() -> GroupKindParams:
                            fixed_cost_per_day=0.0, cost_per_client_day=0.0, reserve_months=0.0,
                            funding_sd=0.0, vm_hours_per_week=10.0, hours_per_application=0.25,
                            training_days=0,
-                           initial_volunteers=8, constituted=False)
+                           initial_volunteers=8, constituted=False,
+                           # food, medicines and isolation support (003:316)
+                           p_offers_social=0.6, p_offers_emotional=0.1, p_offers_practical=0.8,
+                           p_offers_activity=0.0)
 
 
 def _lio() -> GroupKindParams:
@@ -532,7 +586,8 @@ def _lio() -> GroupKindParams:
                            accepts_complex=False, support_days=1, annual_funding=150000.0,
                            fixed_cost_per_day=330.0, funding_sd=0.05, cost_per_client_day=0.0,
                            vm_hours_per_week=37.5, hours_per_application=2.0, training_days=7,
-                           initial_volunteers=0)
+                           initial_volunteers=0, p_offers_social=0.0, p_offers_emotional=0.0,
+                           p_offers_practical=0.0, p_offers_activity=0.0)
 
 
 @dataclass
@@ -561,6 +616,14 @@ class GroupParams:
     p_closure_per_year: float = prob(0.04, "yearly chance an open group stops for reasons "
                                            "other than money (provision churn)", "002:244",
                                            plausible=(0.02, 0.08))
+    p_unaided_start_per_year: float = prob(
+        0.5, "yearly chance that a charity or community group a place is short of (against its "
+             "provision as built) is replaced by a new one started without infrastructure "
+             "support (slower than an LIO's capacity building, about 0.4 years; fast enough "
+             "that a place without an LIO settles within the burn-in: lost groups are replaced "
+             "in two years on average)",
+        "assumption; 002:244 (services start and stop), 004:628 (schemes fold without being "
+        "replaced)", plausible=(0.2, 1.0))
     reserve_floor_months: float = param(
         1.0, "below this many months of core funding in reserve a group takes new clients "
              "only up to what its income pays for (it cuts back before it closes)",
@@ -771,6 +834,12 @@ class IntermediaryParams:
         lo=0.1, hi=10000, unit="hours", plausible=(16.0, 64.0))
     p_lo_tie_success: float = prob(0.5, "chance such an attempt succeeds", "000:92",
                                    plausible=(0.3, 0.7))
+    lo_ties_at_start: bool = param(
+        True, "a locality officer in post at the start has done its tie work: each group of its "
+              "unit that no practice of the unit is tied to starts tied to one of them (else "
+              "these ties build up over about seven years, beyond the burn-in, and groups' "
+              "strain creeps up; measured: experiments/stationarity.py)",
+        "assumption; 000:80-81, 000:92")
     lo_signposts_per_day: int = count(4, "residents a locality officer can help per day")
     pc_signposts_per_day: int = count(3, "residents a parish council can help per day",
                                       "000:121", plausible=(2, 5))
@@ -1319,6 +1388,9 @@ def _cross_checks(cfg: Config) -> None:
     if n.share_onset_low + n.share_onset_complex > 1 + 1e-9:
         raise ConfigError("need.share_onset_complex",
                           "need.share_onset_low + need.share_onset_complex must not exceed 1")
+    if n.share_need_social + n.share_need_emotional + n.share_need_practical > 1 + 1e-9:
+        raise ConfigError("need.share_need_practical",
+                          "need.share_need_social + _emotional + _practical must not exceed 1")
     p = cfg.population
     if p.p_limitation_a_little + p.p_limitation_a_lot > 1 + 1e-9:
         raise ConfigError("population.p_limitation_a_lot",

@@ -31,6 +31,13 @@ class Pathway(IntEnum):
     STATUTORY = 5  # re-escalated to statutory services
 
 
+DOMAINS = ("social", "emotional", "practical", "activity")
+"""Need domains (what a need is about), index = code in ``Population.need_domain``; a group
+offers a set of them (``VCSEGroup.offers``, a bit mask: bit d set if it offers domain d).
+Social: isolation, loneliness (004:195, 780-784); emotional: mental wellbeing, anxiety, low mood
+(002:368; 004:412, 436); practical: debt, benefits, housing, employment (004:96, 738-776);
+activity: physical activity, arts, gardening (004:96, 386, 784)."""
+
 SUPPORTED = (Pathway.LINK_WORKER, Pathway.GROUP, Pathway.INFORMAL, Pathway.STATUTORY)
 
 
@@ -107,6 +114,8 @@ class Population:
         self.provider = np.full(n, -1, np.int32)  # group index while a group supports
         self.matched = np.zeros(n, bool)  # reached a destination in this episode
         self.disruptive = np.zeros(n, bool)  # placed in a group without inclusion capacity
+        self.need_domain = np.zeros(n, np.int8)  # index into DOMAINS (drawn at onset)
+        self.poor_fit = np.zeros(n, bool)  # placed by a link worker where its domain is not offered
         self.self_referred = np.zeros(n, bool)
         self.bounces = np.zeros(n, np.int16)
         self.lw_referrals = np.zeros(n, np.int16)

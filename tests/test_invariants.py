@@ -44,7 +44,10 @@ CASES = {
     "county": small_config("county", days=365),
     "urban-crisis": small_config("urban", days=365, events=CRISIS,
                                  volunteers__latent_share=0.5,
-                                 volunteers__share_apply_to_hospital=0.6),
+                                 volunteers__share_apply_to_hospital=0.6,
+                                 # 600 residents: the trust's per-10k hours scaled so it
+                                 # has volunteers to stand down (6 hours a week)
+                                 volunteers__hospital_vm_hours_per_week_per_10k=100.0),
     "rural-crisis-stress": small_config("rural", days=365, events=CRISIS, **STRESS),
     "county-crisis-stress": small_config("county", days=365, seed=3, events=CRISIS, **STRESS),
 }

@@ -3,12 +3,18 @@ directory that goes stale, declines, disengagement and hand-back to the GP."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+import pandas as pd
 import pytest
 from support import give_need
 
+from sim import metrics
 from sim.agents.organisations import GroupKind
-from sim.state import Need, Pathway
+from sim.metrics import FLOWS
+from sim.processes import need
+from sim.state import DOMAINS, Need, Pathway
 
 
 def refer(model, idx, level, source="gp"):
@@ -362,3 +368,174 @@ def test_an_isolated_link_worker_spends_hours_mapping(tiny_model):
     model.step()
     assert model.flows.get("new_lw_mapping_hours", 0) == 0
 
+
+
+# -- need-destination fit (issue 11) --------------------------------------------------------
+SOCIAL, EMOTIONAL, PRACTICAL, ACTIVITY = (DOMAINS.index(d) for d in DOMAINS)
+
+
+def two_charity_world(tiny_model, **extra):
+    """One link worker and two roomy charities on its directory: the first offers social
+    support only, the second practical help only."""
+    model = tiny_model(n=60, topology__urban__formal_charities=2,
+                       groups__formal_charity__staff_client_capacity=1000,
+                       groups__reserve_floor_months=0, **extra)
+    social, practical = model.groups
+    social.offers, practical.offers = 1 << SOCIAL, 1 << PRACTICAL
+    return model, model.link_workers[0], social, practical
+
+
+def match_all(model, lw, idx, domain):
+    give_need(model, idx, Need.MODERATE)
+    model.pop.need_domain[idx] = domain
+    model.flows = {}
+    for i in idx:
+        assert lw.match(i)
+
+
+def test_groups_offer_need_domains_drawn_from_their_own_stream(tiny_model):
+    model = tiny_model(n=6, topology__urban__formal_charities=20,
+                       groups__formal_charity__p_offers_social=0.0,
+                       groups__formal_charity__p_offers_emotional=0.0,
+                       groups__formal_charity__p_offers_practical=1.0,
+                       groups__formal_charity__p_offers_activity=0.5)
+    offers = [g.offers for g in model.groups]
+    assert all(o & 1 << PRACTICAL and not o & (1 << SOCIAL | 1 << EMOTIONAL) for o in offers)
+    assert 0 < sum(bool(o & 1 << ACTIVITY) for o in offers) < 20  # about half
+    # a group that draws no domain offers its kind's likeliest one
+    model = tiny_model(n=6, topology__urban__formal_charities=3,
+                       groups__formal_charity__p_offers_social=0.0,
+                       groups__formal_charity__p_offers_emotional=1e-9,
+                       groups__formal_charity__p_offers_practical=0.0,
+                       groups__formal_charity__p_offers_activity=0.0)
+    assert [g.offers for g in model.groups] == [1 << EMOTIONAL] * 3
+
+
+def test_residents_needs_get_domains_in_the_configured_shares(tiny_model):
+    model = tiny_model(n=4000, need__p_onset_per_day=1.0,
+                       need__share_need_social=0.5, need__share_need_emotional=0.0,
+                       need__share_need_practical=0.5)
+    model.step()
+    domain = model.pop.need_domain[model.pop.need > 0]
+    assert domain.size > 3000
+    assert not np.isin(domain, [EMOTIONAL, ACTIVITY]).any()
+    assert np.mean(domain == PRACTICAL) == pytest.approx(0.5, abs=0.05)
+
+
+def test_link_worker_places_clients_where_their_need_fits_first(tiny_model):
+    model, lw, social, practical = two_charity_world(tiny_model)
+    assert lw.directory == {social.index, practical.index}
+    match_all(model, lw, range(20), PRACTICAL)
+    assert (model.pop.provider[:20] == practical.index).all()
+    assert model.flows["new_lw_matches_fit"] == 20 and "new_lw_matches_poor_fit" not in model.flows
+    assert not model.pop.poor_fit[:20].any()
+    # without the preference, any destination it knows: the larger share goes by size alone
+    model, lw, social, practical = two_charity_world(tiny_model, link_worker__fit_matching=False)
+    match_all(model, lw, range(20), PRACTICAL)
+    assert 0 < (model.pop.provider[:20] == social.index).sum() < 20
+    assert model.flows["new_lw_matches_poor_fit"] == model.pop.poor_fit[:20].sum() > 0
+
+
+def test_a_full_fitting_destination_sends_the_client_to_a_poor_fit(tiny_model):
+    model, lw, social, practical = two_charity_world(tiny_model)
+    practical.params = dataclasses.replace(practical.params, staff_client_capacity=0)
+    practical.volunteer_hours = 0.0
+    assert not practical.has_room()
+    match_all(model, lw, [0], PRACTICAL)
+    assert model.pop.provider[0] == social.index and model.pop.poor_fit[0]
+    assert model.flows["new_referrals_result_declined"] == 1
+    assert model.flows["new_lw_matches_poor_fit"] == 1
+
+
+def test_a_directory_without_fitting_destinations_lowers_the_share_that_fit(tiny_model):
+    """The fitting (practical) destination is an unlisted community group: a VCSE-hosted
+    link worker knows it, a practice-hosted one does not (002:19, 002:290-292)."""
+    shares = {}
+    for host in ("vcse", "practice"):
+        model = tiny_model(n=60, topology__urban__formal_charities=1,
+                           topology__urban__community_groups=1,
+                           topology__urban__share_groups_off_radar=1.0,
+                           groups__formal_charity__staff_client_capacity=1000,
+                           groups__community_group__staff_client_capacity=1000,
+                           groups__reserve_floor_months=0,
+                           gp__share_vcse_degree_0=1.0, gp__share_vcse_degree_1=0.0,
+                           gp__share_vcse_degree_2=0.0)
+        charity, group = model.groups
+        charity.offers, group.offers = 1 << SOCIAL, 1 << PRACTICAL
+        lw = model.link_workers[0]
+        lw.host = host
+        lw.refresh_directory(model.groups)
+        match_all(model, lw, range(30), PRACTICAL)
+        shares[host] = model.flows.get("new_lw_matches_fit", 0) / 30
+    assert shares == {"vcse": 1.0, "practice": 0.0}
+
+
+def test_a_poor_fit_resolves_the_need_less_often(tiny_model):
+    model = tiny_model(n=2000, need__p_resolve_on_completion=0.8,
+                       need__poor_fit_resolution_factor=0.25)
+    idx = np.arange(2000)
+    give_need(model, idx, Need.MODERATE)
+    model.pop.poor_fit[1000:] = True
+    need.complete_support(model, idx)
+    resolved = model.pop.need == Need.NONE
+    assert resolved[:1000].mean() == pytest.approx(0.8, abs=0.04)
+    assert resolved[1000:].mean() == pytest.approx(0.2, abs=0.04)
+    assert not model.pop.poor_fit.any()  # the placement is over
+
+
+def test_fit_is_summarised_as_the_share_of_placements_that_fit(tiny_model):
+    model, lw, social, practical = two_charity_world(tiny_model)
+    match_all(model, lw, range(3), PRACTICAL)
+    fit_flows = dict(model.flows)
+    match_all(model, lw, range(3, 4), EMOTIONAL)  # neither offers it: a poor fit
+    assert fit_flows["new_lw_matches_fit"] == 3 and model.flows["new_lw_matches_poor_fit"] == 1
+    ts = pd.DataFrame([{**{f: 0 for f in FLOWS}, "new_lw_matches_fit": 3,
+                        "new_lw_matches_poor_fit": 1}])
+    assert metrics.frac_lw_matches_fit(ts) == pytest.approx(0.75)
+
+
+# -- untriaged intake (SF26) ------------------------------------------------------------------
+def test_untriaged_intake_has_no_light_touch_and_decides_at_the_first_session(tiny_model):
+    model = tiny_model(n=6, link_worker__triage=False, link_worker__caseload_cap=1,
+                       link_worker__p_client_disengages=0.0)
+    lw = model.link_workers[0]
+    refer(model, 0, Need.LOW)
+    refer(model, 1, Need.LOW)
+    model.step()
+    assert not lw.light and not lw.inbox  # no assessment, no light touch
+    assert list(lw.caseload) == [0] and [e[0] for e in lw.waiting] == [1]  # first come
+    assert model.flows["new_lw_decisions"] == 1  # referred yesterday: decided after a day
+    assert model.flows["sum_lw_days_to_decision"] == 1
+    assert model.flows["new_lw_hours_need_low"] == pytest.approx(2.0)  # assessment + session
+    # the triaged service decides on both at once: light touch for low need
+    model = tiny_model(n=6, link_worker__caseload_cap=1, link_worker__p_client_disengages=0.0)
+    refer(model, 0, Need.LOW)
+    refer(model, 1, Need.LOW)
+    model.step()
+    assert set(model.link_workers[0].light) == {0, 1}
+    assert model.flows["new_lw_decisions"] == 2
+
+
+def test_untriaged_complex_case_holds_a_place_until_found_beyond_scope(tiny_model):
+    model = tiny_model(n=6, link_worker__triage=False, link_worker__caseload_cap=1,
+                       link_worker__p_complex_beyond_scope=1.0,
+                       link_worker__p_client_disengages=0.0, link_worker__bespoke_sessions=2,
+                       link_worker__extra_sessions_complex=0)
+    lw = model.link_workers[0]
+    refer(model, 0, Need.MODERATE)
+    refer(model, 1, Need.COMPLEX)
+    model.step()
+    assert list(lw.caseload) == [0] and [e[0] for e in lw.waiting] == [1]
+    assert model.pop.pathway[1] == Pathway.WAITING  # not handed back at intake
+    while model.pop.pathway[1] == Pathway.WAITING:
+        model.step()
+    assert model.flows["new_handbacks_via_gp"] == 1  # handed back at its first session
+    assert model.flows["sum_lw_days_to_decision"] > 20  # after client 0's support
+    # triaged: handed back the day it is assessed
+    model = tiny_model(n=6, link_worker__caseload_cap=1, link_worker__p_complex_beyond_scope=1.0,
+                       link_worker__p_client_disengages=0.0)
+    refer(model, 0, Need.MODERATE)
+    refer(model, 1, Need.COMPLEX)
+    model.step()
+    assert model.flows["new_handbacks_via_gp"] == 1
+    assert model.flows["sum_lw_days_to_decision"] == 2  # both decided after a day

@@ -31,7 +31,7 @@ def test_hours_follow_core_funding_and_stop_when_the_lio_closes(tiny_model):
     model.step()
     assert f.funded_share() == pytest.approx(0.5)
     assert model.lio.vm_hours_per_week == pytest.approx(full["volunteer_processing"] / 2)
-    assert model.rows[-1]["new_lio_hours_volunteer_processing"] == pytest.approx(
+    assert model.rows[-1]["new_lio_hours_volunteer_processing_funded"] == pytest.approx(
         full["volunteer_processing"] / 14)
     assert model.rows[-1]["n_lio_hours_funded_per_week"] == pytest.approx(
         sum(full.values()) / 2)
@@ -40,6 +40,35 @@ def test_hours_follow_core_funding_and_stop_when_the_lio_closes(tiny_model):
     assert f.funded_share() == 0.0
     assert model.lio.vm_hours_per_week == 0.0
     assert model.rows[-1]["new_lio_hours_volunteer_processing"] == 0
+    assert model.rows[-1]["new_lio_hours_volunteer_processing_funded"] == 0
+
+
+def test_volunteer_processing_books_the_hours_used_not_the_hours_funded(tiny_model):
+    """The LIO's processing flow is its volunteer-management hours used (keeping in touch,
+    inductions, applications), never more than funded plus what is left of the week; with
+    nobody to manage none are used, though they are funded."""
+    model = lio_world(tiny_model)
+    pop, lio = model.pop, model.lio
+    held = (pop.vorg == lio.index) & (pop.vstate != V.NONE)
+    pop.vstate[held] = V.LATENT
+    pop.vorg[held] = -1
+    model.cfg.volunteers.p_apply_per_day = 0.0
+    model.step()
+    row = model.rows[-1]
+    assert row["new_lio_hours_volunteer_processing_funded"] > 0
+    assert row["new_lio_hours_volunteer_processing"] == 0
+    # applicants: the hours their processing and contact take are booked, within the funded
+    applicants = [0, 1, 2]
+    pop.vstate[applicants] = V.APPLIED
+    pop.vorg[applicants] = lio.index
+    pop.vsince[applicants] = model.day
+    funded = used = 0.0
+    for _ in range(7):
+        model.step()
+        funded += model.rows[-1]["new_lio_hours_volunteer_processing_funded"]
+        used += model.rows[-1]["new_lio_hours_volunteer_processing"]
+    assert 0 < used <= funded + row["new_lio_hours_volunteer_processing_funded"] + 1e-9
+    assert used < funded  # three applicants do not take a week's funded hours
 
 
 def test_capacity_building_hours_rebuild_a_lost_group(tiny_model):

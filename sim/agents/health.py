@@ -157,6 +157,9 @@ class LinkWorker(mesa.Agent):
         self.waiting: deque[tuple[int, int]] = deque()  # assessed, for bespoke support
         self.caseload: dict[int, list[int]] = {}  # resident -> [next session day, sessions left]
         self.light: dict[int, int] = {}  # resident -> day the closing call is due
+        # untriaged intake (link_worker.triage false): referral source of those on the
+        # waiting list who have not been assessed yet
+        self.unassessed_source: dict[int, str] = {}
         self.budget_today = 0.0
         self.hours_today = 0.0
         self.hours_total = 0.0
@@ -214,6 +217,9 @@ class LinkWorker(mesa.Agent):
 
     def _assess_inbox(self) -> None:
         m = self.model
+        if not m.cfg.link_worker.triage:
+            self._take_untriaged()
+            return
         done = 0
         while self.inbox and done < m.cfg.link_worker.triage_per_day:
             i, source, k = self.inbox[0]
@@ -227,6 +233,49 @@ class LinkWorker(mesa.Agent):
             self._book(i, cost, face)
             done += 1
             self._triage(i, source, face)
+
+    def _take_untriaged(self) -> None:
+        """Untriaged intake (``link_worker.triage`` false): every referral joins the waiting
+        list first come, without an assessment; the first bespoke session assesses
+        (``_assess_at_first_session``)."""
+        pop = self.model.pop
+        while self.inbox:
+            i, source, k = self.inbox.popleft()
+            if pop.pathway[i] == Pathway.WAITING and pop.lw_referrals[i] == k:
+                self.waiting.append((i, k))
+                self.unassessed_source[i] = source
+        self._admit_from_waiting()
+
+    def _decided(self, i: int) -> None:
+        """A decision on client ``i``'s referral (light touch, bespoke support or the waiting
+        list for it, or hand-back), counted with the days since the referral (004:326-330)."""
+        m = self.model
+        m.count("new_lw_decisions")
+        m.count("sum_lw_days_to_decision", m.day - int(m.pop.lw_referred_day[i]))
+
+    def _assess_at_first_session(self, i: int, source: str, face: bool, cost: float) -> bool:
+        """Untriaged intake: the first bespoke session is the assessment. The client may drop
+        out (the chance rises with the wait) or be beyond scope and handed back - after
+        holding a place on the waiting list and the session's hours. True: support starts."""
+        m, p = self.model, self.model.cfg.link_worker
+        pop, rng = m.pop, m.streams.link_worker
+        group = TRIAGE_GROUP.get(source, "other")
+        m.count(f"new_lw_triaged_{group}")
+        m.count(f"new_lw_clients_need_{NEED_NAMES[int(pop.need[i])]}")
+        weeks = (m.day - int(pop.lw_referred_day[i])) / 7
+        if self._disengages(i, face, weeks, p.p_client_disengages):
+            self._book(i, cost, face)
+            pop.pathway[i] = Pathway.NONE
+            m.count("new_referrals_disengaged")
+            m.count(f"new_referrals_disengaged_{group}")
+            m.tell_referring_practice(i, helped=False)
+            return False
+        self._decided(i)
+        if pop.need[i] >= Need.COMPLEX and rng.random() < p.p_complex_beyond_scope:
+            self._book(i, cost, face)
+            m.hand_back_to_gp(i)
+            return False
+        return True
 
     def _contact(self, i: int, hours: float) -> tuple[float, bool]:
         """Hours of a contact with client ``i`` and whether it is face to face: home visits
@@ -278,6 +327,7 @@ class LinkWorker(mesa.Agent):
             m.count(f"new_referrals_disengaged_{TRIAGE_GROUP.get(source, 'other')}")
             m.tell_referring_practice(i, helped=False)
             return
+        self._decided(i)
         if pop.need[i] >= Need.COMPLEX and rng.random() < p.p_complex_beyond_scope:
             m.hand_back_to_gp(i)
             return
@@ -325,12 +375,19 @@ class LinkWorker(mesa.Agent):
             if pop.pathway[i] != Pathway.WAITING or pop.lw_referrals[i] != k:
                 self.waiting.popleft()
                 continue
-            cost, face = self._contact(i, self.session_hours(i))
+            source = self.unassessed_source.pop(i, None) if self.unassessed_source else None
+            hours = self.session_hours(i) + (p.assessment_hours if source is not None else 0.0)
+            cost, face = self._contact(i, hours)
             if not self._fits(cost):
+                if source is not None:
+                    self.unassessed_source[i] = source
                 return
             self.waiting.popleft()
             weeks = (m.day - int(pop.lw_referred_day[i])) / 7
-            if weeks > 0 and self._disengages(
+            if source is not None:
+                if not self._assess_at_first_session(i, source, face, cost):
+                    continue
+            elif weeks > 0 and self._disengages(
                     i, face, 0.0, p.p_client_disengages * p.disengagement_per_week_waited * weeks):
                 pop.pathway[i] = Pathway.NONE
                 m.count("new_referrals_disengaged")
@@ -411,6 +468,7 @@ class LinkWorker(mesa.Agent):
             pop.lw_from_gp[i] = False
             self.inbox.append((i, "self", int(pop.lw_referrals[i])))
             m.count("new_referrals_self")
+            m.count("new_lw_referrals")
             m.count("new_outreach_contacts")
 
     def clients(self) -> list[int]:
@@ -420,14 +478,27 @@ class LinkWorker(mesa.Agent):
 
     # -- matching --------------------------------------------------------------------------
     def match(self, i: int, keep_pathway: bool = False) -> bool:
-        """Try destinations from the directory; a stale entry fails and is dropped."""
+        """Try destinations from the directory; a stale entry fails and is dropped. With
+        ``link_worker.fit_matching`` the worker tries only the destinations it knows that offer
+        the client's need domain while it knows any that has not turned the client down today
+        (002:107, 204; 004:96), then any it knows; so how well placements fit depends on what
+        its directory holds and on room in the fitting destinations."""
         m = self.model
         rng = m.streams.link_worker
         pref = m.cfg.link_worker.large_group_preference
+        fit_first = m.cfg.link_worker.fit_matching
+        domain = int(m.pop.need_domain[i])
+        orgs = m.organisations
+        declined: set[int] = set()  # fitting destinations that turned the client down today
         for _ in range(m.cfg.link_worker.max_match_attempts):
             options = sorted(self.directory)
             if not options:
                 return False
+            if fit_first:
+                fitting = [g for g in options if orgs[g].offers >> domain & 1
+                           and g not in declined]
+                if fitting:
+                    options = fitting
             w = [float(m.organisations[g].nominal_capacity) + 1.0 for g in options]
             if pref != 1.0:  # x ** 1.0 == x: skip the array round trip in the default case
                 w = np.array(w) ** pref
@@ -441,6 +512,8 @@ class LinkWorker(mesa.Agent):
             result = m.offer_to_group(i, g, "link_worker", keep_pathway=keep_pathway)
             if result == "accepted":
                 return True
+            if fit_first:
+                declined.add(g)
         return False
 
     def refresh_directory(self, groups: list[VCSEGroup]) -> None:

@@ -119,6 +119,24 @@ class LocalityOfficer(Intermediary):
         pairs = [(gp, g) for g in unit_groups if g.index not in tied for gp in practices]
         return hidden, pairs
 
+    def tie_groups_at_start(self) -> None:
+        """The officer has been in post for years (000:80-81): each group of its unit that no
+        practice of the unit is tied to starts tied to one of them (drawn), as its partnership
+        work would have left it. Built untied, those ties took about seven years to build up,
+        longer than the burn-in, and GP signposting to tied groups (so groups' strain) crept up
+        through the run."""
+        m = self.model
+        _, pairs = self._tie_work()
+        rng = m.streams.intermediaries
+        options: dict[int, tuple[VCSEGroup, list]] = {}
+        for gp, g in pairs:
+            if g.kind is not GroupKind.MUTUAL_AID:
+                options.setdefault(g.index, (g, []))[1].append(gp)
+        for g, practices in options.values():
+            gp = practices[int(rng.integers(len(practices)))]
+            gp.vcse_ties.append(g.index)
+            m.add_tie(gp, g)
+
     def step(self) -> None:
         m, p = self.model, self.model.cfg.intermediaries
         hidden, pairs = self._tie_work()

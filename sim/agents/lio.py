@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 FUNCTIONS = ("volunteer_processing", "volunteer_placement", "capacity_building",
              "partnerships", "directory")
-"""The LIO's functions whose hours are booked (outputs ``new_lio_hours_<function>``)."""
+"""The LIO's functions whose hours are booked when used (outputs ``new_lio_hours_<function>``;
+volunteer processing's funded hours also as ``new_lio_hours_volunteer_processing_funded``)."""
 
 NEVER = -10**9  # verified-day of a listing nobody has verified
 
@@ -72,9 +73,12 @@ class LIOFunctions:
         hours = {f: h * share / 7.0 for f, h in self.full_hours_per_week().items()}
         lio = m.lio
         if lio is not None:
+            # funded today; the hours used are booked by the volunteer management that uses
+            # them (sim.processes.volunteering.manage_volunteers)
             lio.vm_hours_per_week = hours["volunteer_processing"] * 7.0
             if lio.is_open:
-                self.book("volunteer_processing", hours["volunteer_processing"])
+                m.count("new_lio_hours_volunteer_processing_funded",
+                        hours["volunteer_processing"])
         self.placement_hours = hours["volunteer_placement"]
         if share <= 0:
             return

@@ -14,8 +14,8 @@ import numpy as np
 
 from sim.params import GroupKindParams
 from sim.processes import strain
+from sim.state import DOMAINS, Pathway
 from sim.state import NEED as Need  # plain ints: fast in numpy
-from sim.state import Pathway
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -117,6 +117,7 @@ class VCSEGroup(Organisation):
         self.turned_away_today = 0
         self.disruption = 0.0  # 1 when a disruptive placement starts; decays as it adapts
         self.reviews_unviable = 0  # staff reviews running that found no viable paid core
+        self.offers = draw_offers(params, model.streams.group_offer)  # need domains (bit mask)
 
     @property
     def nominal_capacity(self) -> float:
@@ -164,6 +165,10 @@ class VCSEGroup(Organisation):
 
     def can_pay_for_staff(self) -> bool:
         return self.is_open and self.annual_funding > 0 and self.balance > 0
+
+    def fits(self, domain: int) -> bool:
+        """Does the group offer support in need domain ``domain`` (sim.state.DOMAINS)?"""
+        return bool(self.offers >> domain & 1)
 
     def has_room(self) -> bool:
         return self.n_clients < min(self.capacity, self.affordable_places())
@@ -278,6 +283,19 @@ class NHSTrust(Organisation):
         return self.n_trained * self.tasks_per_volunteer_per_day
 
 
+def draw_offers(params: GroupKindParams, rng: np.random.Generator) -> int:
+    """The need domains a new group offers, as a bit mask over sim.state.DOMAINS: each with
+    its kind's chance (one uniform per domain, always all drawn); a group that draws none
+    offers its kind's likeliest domain (none for a kind that offers nothing, e.g. the LIO)."""
+    chances = [getattr(params, f"p_offers_{d}") for d in DOMAINS]
+    u = rng.random(len(DOMAINS))
+    mask = sum(1 << d for d, (x, c) in enumerate(zip(u.tolist(), chances, strict=True))
+               if x < c)
+    if mask == 0 and max(chances) > 0:
+        mask = 1 << chances.index(max(chances))
+    return mask
+
+
 def weighted_choice(rng: np.random.Generator, weights) -> int:
     """Index drawn with probability proportional to ``weights`` (which must not all be zero).
 
@@ -288,4 +306,5 @@ def weighted_choice(rng: np.random.Generator, weights) -> int:
     return bisect_right(c, rng.random() * c[-1])
 
 
-__all__ = ["GroupKind", "NHSTrust", "Organisation", "Pathway", "VCSEGroup", "weighted_choice"]
+__all__ = ["GroupKind", "NHSTrust", "Organisation", "Pathway", "VCSEGroup", "draw_offers",
+           "weighted_choice"]

@@ -9,7 +9,7 @@ import numpy as np
 from sim.agents.organisations import GroupKind
 from sim.events.registry import Arg, register
 from sim.processes import emergency as response
-from sim.state import Need
+from sim.state import DOMAINS, Need
 from sim.state import VolunteerState as V
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ def emergency(model: CommunityModel, p: dict) -> None:
         fresh = idx[pop.need[idx] == Need.NONE]
         pop.need[fresh] = Need.LOW
         pop.need_onset[fresh] = model.day
+        pop.need_domain[fresh] = DOMAINS.index("practical")  # food, medicines (003:316)
         pop.first_support[fresh] = -1
         pop.ever_need[fresh] = True
 

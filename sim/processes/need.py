@@ -33,16 +33,26 @@ def _levels(v: np.ndarray, model: CommunityModel) -> np.ndarray:
                     ).astype(np.int8)
 
 
+def _domains(u: np.ndarray, model: CommunityModel) -> np.ndarray:
+    """Need domain codes (sim.state.DOMAINS) from uniforms ``u``."""
+    p = model.cfg.need
+    edges = np.cumsum([p.share_need_social, p.share_need_emotional, p.share_need_practical])
+    return np.searchsorted(edges, u, side="right").astype(np.int8)
+
+
 def seed_initial_need(model: CommunityModel, rng: np.random.Generator) -> None:
-    """Day-0 prevalence, weighted by the same vulnerability as onset."""
+    """Day-0 prevalence, weighted by the same vulnerability as onset. Domains come from the
+    'need_domain' stream (one uniform per resident), so the population draws are unchanged."""
     pop = model.pop
     w = model.onset_p.astype(np.float64)
     k = int(round(model.cfg.need.initial_prevalence * pop.n))
+    domain_u = model.streams.need_domain.random(pop.n, dtype=np.float32)
     if k <= 0 or not w.sum() > 0:  # nobody can have a need (e.g. onset chance 0)
         return
     idx = np.sort(rng.choice(pop.n, size=min(k, pop.n), replace=False, p=w / w.sum()))
     _start_episode(model, idx, _levels(rng.random(idx.size), model),
                    rng.random(idx.size) < model.cfg.need.p_hidden)
+    pop.need_domain[idx] = _domains(domain_u[idx], model)
 
 
 def _start_episode(model: CommunityModel, idx: np.ndarray, levels: np.ndarray,
@@ -65,6 +75,7 @@ def need_onset(model: CommunityModel) -> None:
     chance)."""
     pop = model.pop
     u = model.streams.need.random(pop.n, dtype=np.float32)
+    domain_u = model.streams.need_domain.random(pop.n, dtype=np.float32)
     mult = model.cfg.need.emergency_multiplier
     p = model.onset_p if mult == 1.0 else model.onset_p * np.float32(mult)
     idx = np.flatnonzero((u < p) & (pop.need == Need.NONE))
@@ -73,6 +84,7 @@ def need_onset(model: CommunityModel) -> None:
     v = u[idx] / p[idx]
     hidden = (v * 997.0) % 1.0 < model.cfg.need.p_hidden
     _start_episode(model, idx, _levels(v, model), hidden)
+    pop.need_domain[idx] = _domains(domain_u[idx], model)
     model.count("new_need_onsets", idx.size)
 
 
@@ -107,10 +119,13 @@ def complete_support(model: CommunityModel, idx: np.ndarray, factor: np.ndarray 
         return
     pop, p = model.pop, model.cfg.need
     provider = pop.provider[idx].copy()
+    poor = pop.poor_fit[idx]  # a copy (fancy indexing), read before the places are released
     release_group_places(model, idx)
     r = model.streams.support_outcome.random(idx.size)
     p_res = np.where(pop.need[idx] >= Need.COMPLEX, p.p_resolve_complex_on_completion,
                      p.p_resolve_on_completion) * factor
+    if poor.any():  # a link-worker placement that did not fit the need (002:364-368)
+        p_res = np.where(poor, p_res * p.poor_fit_resolution_factor, p_res)
     resolved = r < p_res
     pop.need[idx[resolved]] = Need.NONE
     rest = idx[~resolved]
@@ -139,6 +154,7 @@ def release_group_places(model: CommunityModel, idx: np.ndarray) -> None:
             model.organisations[g].release(int(places[g]), int(disrupt[g]))
     pop.provider[idx] = -1
     pop.disruptive[idx] = False
+    pop.poor_fit[idx] = False
 
 
 def end_due_support(model: CommunityModel) -> None:

@@ -205,7 +205,10 @@ def manage_volunteers(model: CommunityModel) -> None:
         o.vm_hours_left = float(hours[k])
         o.vm_contact_cover_trained = float(cover_t[k])
         o.vm_contact_cover_waiting = float(cover_w[k])
-    model.count("new_vm_hours_used", float((start - hours).sum()))
+    used = start - hours
+    model.count("new_vm_hours_used", float(used.sum()))
+    if model.lio is not None:  # the LIO's volunteer processing: its hours used today
+        model.lio_functions.book("volunteer_processing", float(used[model.lio.index]))
     model.count("new_vm_hours_processing", float(booked_processing.sum()))
     model.count("new_vm_hours_induction", float(booked_induction.sum()))
     model.count("new_vm_hours_contact", float(used_t.sum() + used_w.sum()))

@@ -79,9 +79,8 @@ FACTS: dict[str, Fact] = {
     "SF23": Fact("C", "tested", "complex referrals disrupt small groups"),
     "SF24": Fact("-", "unassigned", UNASSIGNED),
     "SF25": Fact("A", "tested", "no re-escalation route means bouncing"),
-    "SF26": Fact("C", "out of scope",
-                 "link workers always triage and keep a waiting list; there is no untriaged "
-                 "alternative to compare"),
+    "SF26": Fact("C", "tested", "triage gives faster decisions under demand > capacity "
+                                "(the moderate-need concentration part is not shown)"),
     "SF27": Fact("-", "unassigned", UNASSIGNED),
     "SF28": Fact("B", "level", CALIBRATION + ": referral-source mix"),
     "SF29": Fact("B", "level", CALIBRATION + ": client mix"),
