@@ -278,6 +278,8 @@ def _timeseries_entries() -> dict[str, Output]:
          "attrition)"),
         ("new_groups_closed", "groups", "group", "groups that closed"),
         ("new_groups_formed", "groups", "group", "groups that formed"),
+        ("new_groups_formed_unaided", "groups", "group",
+         "groups that started without support where a place was short of its usual groups"),
         ("new_groups_brought_on_directory", "groups", "group",
          "groups brought onto a directory by an intermediary"),
         ("new_lw_hours", "hours", "link worker", "link-worker hours worked"),
@@ -311,6 +313,9 @@ def _timeseries_entries() -> dict[str, Output]:
          "residents taken on by a mutual aid group"),
         *[(f"new_lio_hours_{f}", "hours", "LIO",
            f"LIO hours booked to {f.replace('_', ' ')}") for f in LIO_FUNCTIONS],
+        ("new_lio_hours_volunteer_processing_funded", "hours", "LIO",
+         "LIO volunteer-processing hours funded (used ones are in "
+         "new_lio_hours_volunteer_processing)"),
         ("new_lio_groups_formed", "groups", "LIO", "groups the LIO helped form"),
         ("new_lio_groups_supported", "groups", "LIO", "groups taken into LIO support"),
         ("new_lio_ties_brokered", "ties", "LIO", "ties the LIO brokered"),
@@ -427,6 +432,17 @@ def _timeseries_entries() -> dict[str, Output]:
          "GP referrals lost (the practice heard no outcome)"),
         ("new_lw_directory_remapped", "entries", "link worker",
          "directory entries link workers remapped"),
+        ("new_lw_matches_fit", "residents", "link worker",
+         "link-worker placements with a group offering the client's need domain"),
+        ("new_lw_matches_poor_fit", "residents", "link worker",
+         "link-worker placements with a group not offering the client's need domain"),
+        ("new_lw_referrals", "referrals", "link worker",
+         "referrals into link workers' inboxes (every source)"),
+        ("new_lw_decisions", "referrals", "link worker",
+         "decisions on referrals (light touch, bespoke support or its waiting list, or "
+         "hand-back)"),
+        ("sum_lw_days_to_decision", "days", "link worker",
+         "days from referral to decision, summed over new_lw_decisions", "int64"),
     ]
     for name, unit, level, meaning, *dtype in flows:
         a(name, unit, level, meaning, *dtype)
@@ -592,6 +608,22 @@ def _summary_entries(ts: dict[str, Output]) -> dict[str, Output]:
     a("mean_n_lw_waiting", "referrals", "link worker",
       "referrals in link workers' inboxes plus residents on their waiting lists, mean over "
       "the run's days", "float64", "n_lw_inbox, n_lw_waiting_list")
+    mean("mean_n_lw_waiting_list", "n_lw_waiting_list")
+    a("lw_matches", "residents", "link worker",
+      "link-worker placements with a group over the run",
+      source="new_lw_matches_fit, new_lw_matches_poor_fit")
+    a("frac_lw_matches_fit", "share (0-1)", "link worker",
+      "link-worker placements with a group offering the client's need domain, over all "
+      "placements (NaN without placements)",
+      source="new_lw_matches_fit, new_lw_matches_poor_fit")
+    total("lw_decisions", "new_lw_decisions")
+    total("lw_referrals", "new_lw_referrals")
+    a("frac_lw_referrals_decided", "share (0-1)", "link worker",
+      "decisions over referrals to link workers (NaN without referrals; may exceed 1 when "
+      "referrals from before day 1 are decided)", source="new_lw_decisions, new_lw_referrals")
+    a("mean_days_to_lw_decision", "days", "link worker",
+      "mean days from referral to decision (NaN without decisions)",
+      source="sum_lw_days_to_decision, new_lw_decisions")
     mean("mean_n_lw_caseload", "n_lw_caseload")
     a("frac_lw_hours_used", "share (0-1)", "link worker",
       "link-worker hours worked over hours available (0 with none available)",
@@ -635,6 +667,7 @@ def _summary_entries(ts: dict[str, Output]) -> dict[str, Output]:
     a("lio_hours", "hours", "LIO", "LIO hours booked to all its functions over the run",
       source="new_lio_hours_*")
     mean("mean_n_lio_hours_funded_per_week", "n_lio_hours_funded_per_week")
+    total("lio_hours_volunteer_processing_funded", "new_lio_hours_volunteer_processing_funded")
     total("vol_placed", "new_vol_placed")
     total("lio_groups_formed", "new_lio_groups_formed")
     total("lio_groups_supported", "new_lio_groups_supported")
