@@ -3,7 +3,9 @@ byte as it was.
 
 For a fixed set of configurations (urban, rural, a small county, every scenario config in
 ``configs/scenario`` and an explicit event list) this runs the model and takes the sha256 of the
-``timeseries.parquet`` bytes and of ``summary.json`` as the CLI writes them.
+daily table as Parquet bytes and of ``summary.json`` as the CLI writes it. The table is written
+by pandas without the data dictionary's field metadata that ``sim.io`` adds to
+``timeseries.parquet`` (so rewording a dictionary entry leaves the hashes as they were).
 
     python experiments/golden.py --record golden.json   # before a change
     python experiments/golden.py --check golden.json    # after it: exit 1 on any difference
@@ -51,7 +53,8 @@ def make_config(overrides: list[str]):
 
 
 def output_hashes(cfg) -> dict[str, str]:
-    """sha256 of the timeseries parquet bytes and summary JSON that the CLI would write."""
+    """sha256 of the daily table's Parquet bytes (without field metadata) and of the summary
+    JSON the CLI would write."""
     from sim import io as sim_io
     from sim import runner
 

@@ -11,10 +11,14 @@ comments:
 - ``<!-- SCENARIOS:BEGIN -->`` ... ``<!-- SCENARIOS:END -->``: every ``configs/scenario/*.yaml``
   with its ``scenario.description`` and timeline.
 
+It also renders the data dictionary page, ``docs/outputs.md`` (block ``<!-- OUTPUTS:BEGIN -->``
+... ``<!-- OUTPUTS:END -->``): every column of ``timeseries.parquet`` and key of
+``summary.json`` from :mod:`sim.outputs`.
+
 Usage (from the repository root)::
 
-    .venv/bin/python experiments/make_odd.py           # rewrite docs/ODD.md in place
-    .venv/bin/python experiments/make_odd.py --check   # exit 1 if docs/ODD.md is out of date
+    .venv/bin/python experiments/make_odd.py           # rewrite docs/ODD.md, docs/outputs.md
+    .venv/bin/python experiments/make_odd.py --check   # exit 1 if either is out of date
 
 ``tests/test_docs.py`` runs the same rendering and fails when the committed document differs.
 """
@@ -39,6 +43,7 @@ from sim.catalog import events as event_rows  # noqa: E402
 from sim.params import Config, iter_params  # noqa: E402
 
 ODD_PATH = ROOT / "docs" / "ODD.md"
+OUTPUTS_PATH = ROOT / "docs" / "outputs.md"
 SCENARIO_DIR = ROOT / "configs" / "scenario"
 
 #: A seed citation such as ``004:359`` or ``000:80-81`` (seed file, line or line range).
@@ -196,11 +201,23 @@ def render_scenarios(scenario_dir: Path = SCENARIO_DIR) -> str:
     return "\n".join(lines)
 
 
+def render_outputs() -> str:
+    from sim import outputs
+
+    return outputs.markdown()
+
+
 RENDERERS: dict[str, Callable[[], str]] = {
     "PARAMETERS": render_parameters,
     "EVENTS": render_events,
     "SCENARIOS": render_scenarios,
 }
+OUTPUT_RENDERERS: dict[str, Callable[[], str]] = {"OUTPUTS": render_outputs}
+
+
+def renderers_for(path: Path) -> dict[str, Callable[[], str]]:
+    """The blocks of a document: the data dictionary page's, or the ODD's."""
+    return OUTPUT_RENDERERS if path.name == OUTPUTS_PATH.name else RENDERERS
 
 
 # ---------------------------------------------------------------------------- document
@@ -214,7 +231,7 @@ def replace_block(text: str, name: str, body: str) -> str:
     begin, end = f"<!-- {name}:BEGIN -->", f"<!-- {name}:END -->"
     i, j = text.find(begin), text.find(end)
     if i < 0 or j < 0 or j < i or text.count(begin) != 1 or text.count(end) != 1:
-        raise MarkerError(f"docs/ODD.md needs exactly one '{begin}' followed by one '{end}'")
+        raise MarkerError(f"the document needs exactly one '{begin}' followed by one '{end}'")
     return text[: i + len(begin)] + "\n" + body.rstrip("\n") + "\n" + text[j:]
 
 
@@ -235,29 +252,38 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", action="store_true",
                     help="do not write; exit 1 if the generated sections are out of date")
-    ap.add_argument("--path", type=Path, default=ODD_PATH, help="the ODD document")
+    ap.add_argument("--path", type=Path, action="append",
+                    help="a document to render (default: docs/ODD.md and docs/outputs.md; "
+                         "a file named outputs.md gets the data dictionary)")
     args = ap.parse_args(argv)
-    if not args.path.is_file():
-        print(f"error: {args.path} not found", file=sys.stderr)
+    status = 0
+    for path in args.path or [ODD_PATH, OUTPUTS_PATH]:
+        status = max(status, _render_file(path, args.check))
+    return status
+
+
+def _render_file(path: Path, check: bool) -> int:
+    if not path.is_file():
+        print(f"error: {path} not found", file=sys.stderr)
         return 2
-    old = args.path.read_text(encoding="utf-8")
+    old = path.read_text(encoding="utf-8")
     try:
-        new = render(old)
+        new = render(old, renderers_for(path))
     except MarkerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.check:
+    if check:
         if new != old:
-            print(f"{args.path} is out of date: run python experiments/make_odd.py",
+            print(f"{path} is out of date: run python experiments/make_odd.py",
                   file=sys.stderr)
             return 1
-        print(f"{args.path} is up to date")
+        print(f"{path} is up to date")
         return 0
     if new != old:
-        _write_atomic(args.path, new)
-        print(f"updated {args.path}")
+        _write_atomic(path, new)
+        print(f"updated {path}")
     else:
-        print(f"{args.path} already up to date")
+        print(f"{path} already up to date")
     return 0
 
 

@@ -10,6 +10,9 @@ Python API (no Hydra needed)::
     model = sim.CommunityModel(cfg)   # step by step
     model.step()
 
+``sim.outputs.table()`` is the data dictionary of the daily table and the summary (meaning,
+unit, level of every column and key); ``sim.outputs.describe(name)`` describes one.
+
 ``sim.configure`` composes the project's YAML files without Hydra (a few milliseconds) and
 gives the same :class:`Config` as ``sim.compose(["topology=rural", "scenario=lockdown",
 "run.days=60"])``; ``Config.from_dict`` and ``Config.from_manifest`` rebuild one from data.
@@ -23,10 +26,12 @@ _LAZY = {"CommunityModel": "sim.model", "run": "sim.runner", "RunResult": "sim.r
 
 
 def __getattr__(name):  # lazy imports keep `import sim` light
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name == "outputs":  # the data dictionary: sim.outputs.table(), sim.outputs.describe()
+        return importlib.import_module("sim.outputs")
     raise AttributeError(name)
 
 

@@ -231,7 +231,7 @@ def write_run(result, out: Path, *, plots: bool = True, extra_manifest: dict | N
     remove_partials(out)
     stage = Path(tempfile.mkdtemp(prefix=PARTIAL_PREFIX, dir=out))
     try:
-        result.timeseries.to_parquet(stage / "timeseries.parquet", index=False)
+        write_timeseries(result.timeseries, stage / "timeseries.parquet")
         (stage / "summary.json").write_text(dumps(result.summary))
         names = ["timeseries.parquet", "summary.json"]
         if plots:
@@ -271,15 +271,28 @@ def write_run(result, out: Path, *, plots: bool = True, extra_manifest: dict | N
     return [out / n for n in [*names, "manifest.json"]]
 
 
+def write_timeseries(table: pd.DataFrame, path: str | Path) -> None:
+    """Write a daily table as Parquet (as ``table.to_parquet(path, index=False)`` would) with
+    the data dictionary's meaning, unit, level and source in each field's metadata
+    (:func:`sim.outputs.arrow_table`; read them with ``pyarrow.parquet.read_schema``)."""
+    import pyarrow.parquet as pq
+
+    from sim import outputs
+
+    pq.write_table(outputs.arrow_table(table), path, compression="snappy")
+
+
 def _title(cfg: Config) -> str:
     return f"{cfg.scenario.name} · {cfg.topology.kind} · seed {cfg.run.seed}"
 
 
 def load_run(path: str | Path) -> tuple[pd.DataFrame, dict, dict]:
-    """Read a run directory: (timeseries, summary, manifest)."""
+    """Read a run directory: (timeseries, summary, manifest). A summary figure that is NaN
+    (``null`` in ``summary.json``, which JSON allows no NaN) is read back as NaN."""
     p = Path(path)
     if not (p / "manifest.json").is_file():
         raise FileNotFoundError(f"{p} has no manifest.json: not a complete run")
+    summary = json.loads((p / "summary.json").read_text())
     return (pd.read_parquet(p / "timeseries.parquet"),
-            json.loads((p / "summary.json").read_text()),
+            {k: math.nan if v is None else v for k, v in summary.items()},
             json.loads((p / "manifest.json").read_text()))

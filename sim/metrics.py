@@ -1,6 +1,9 @@
 """Outcome definitions: the daily metrics row and the per-run summary (MODEL_BRIEF section 5).
 
 Names: ``n_`` stock, ``new_`` daily flow, ``cum_`` cumulative, ``frac_`` share, ``mean_`` average.
+Every column and key has an entry in the data dictionary, :mod:`sim.outputs` (meaning, unit,
+level, dtype): add one there when adding an output here. :func:`finalise` and :func:`summary`
+return exactly the dictionary's columns and keys (NaN where a figure is undefined).
 """
 
 from __future__ import annotations
@@ -11,16 +14,15 @@ import numpy as np
 import pandas as pd
 from mesa.datacollection import DataCollector
 
-from sim import kernels
+from sim import kernels, outputs
 from sim.agents.emergency_actors import ACTOR_NAMES
 from sim.agents.organisations import GroupKind
+from sim.outputs import CUMULATIVE, EQUITY_GROUPS, LIO_FUNCTIONS, REFERRAL_RESULTS, REFERRAL_SOURCES
 from sim.state import ONS4, SUPPORTED, Need, Pathway, VolunteerState
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
 
-REFERRAL_SOURCES = ("gp", "self", "signposting", "vcse", "statutory")
-REFERRAL_RESULTS = ("accepted", "declined", "stale", "bounced")
 FLOWS = (
     "new_need_onsets", "new_need_escalations", "new_need_self_resolved",
     "new_need_resolved_by_support", "new_support_completed", "new_first_support",
@@ -88,18 +90,8 @@ FLOWS = (
     "new_lw_matches_fit", "new_lw_matches_poor_fit", "new_lw_referrals", "new_lw_decisions",
     "sum_lw_days_to_decision",
 )
-FRACTIONAL_FLOWS = tuple(f for f in FLOWS if any(
-    w in f for w in ("hours", "cost", "spent", "_pay", "goodwill")))
-"""Flows in hours, pounds or goodwill units (float columns even on days with none)."""
-CUMULATIVE = (
-    "new_need_onsets", "new_gp_consultations", "new_gp_consultations_nonmedical",
-    *[f"new_referrals_{s}" for s in REFERRAL_SOURCES],
-    *[f"new_referrals_result_{r}" for r in REFERRAL_RESULTS],
-    "new_health_to_vcse_referrals", "new_vcse_to_health_referrals", "new_informal_help",
-    "new_buddied", "new_signposted_parish_council", "new_signposted_locality_officer",
-    "new_vol_applications", "new_vol_dropouts_waiting", "new_groups_closed", "new_lw_hours",
-    "new_funding_spent",
-)
+"""The day's flows (``model.count``), 0 on a day without any; each has an entry in
+:mod:`sim.outputs` (``_timeseries_entries``)."""
 
 
 def frac_lw_matches_fit(ts: pd.DataFrame) -> float:
@@ -277,9 +269,11 @@ def finalise(rows: list[dict]) -> pd.DataFrame:
     """The daily rows as a table, with cumulative columns for the key flows."""
     df = pd.DataFrame(rows)
     if df.empty:
-        return df
-    # hours and money are fractional: the same dtype whether or not a run booked any
-    df[list(FRACTIONAL_FLOWS)] = df[list(FRACTIONAL_FLOWS)].astype(np.float64)
+        return outputs.conform_timeseries(df)  # no rows, every column (run.collect=false)
+    # hours, money and FTE are fractional: the same dtype whether or not a run booked any
+    floats = [e.name for e in outputs.entries("timeseries")
+              if e.dtype == "float64" and e.name in df.columns]
+    df[floats] = df[floats].astype(np.float64)
     for name in CUMULATIVE:
         df["cum_" + name.removeprefix("new_")] = df[name].cumsum()
     df["cum_unmet_need_days"] = df["n_unmet_need"].cumsum()
@@ -294,7 +288,7 @@ def finalise(rows: list[dict]) -> pd.DataFrame:
     df["frac_gp_consultations_nonmedical"] = np.where(
         tot > 0, df["new_gp_consultations_nonmedical"].cumsum() / tot.where(tot > 0, 1), 0.0)
     df["day"] = df["day"].astype("int32")
-    return df
+    return outputs.conform_timeseries(df)
 
 
 class DailyCollector(DataCollector):
@@ -355,9 +349,12 @@ class DailyCollector(DataCollector):
         return self._table()[0].copy()
 
 
-def _share_by(mask_num: np.ndarray, mask_den: np.ndarray, key: np.ndarray) -> dict:
+def _share_by(mask_num: np.ndarray, mask_den: np.ndarray, key: np.ndarray,
+              codes: tuple[int, ...]) -> dict:
+    """Per code of ``key``: the share of ``mask_den`` residents also in ``mask_num`` (NaN for
+    a code without such residents)."""
     out = {}
-    for k in np.unique(key):
+    for k in codes:
         den = mask_den & (key == k)
         n = int(den.sum())
         out[str(k)] = float((mask_num & den).sum() / n) if n else float("nan")
@@ -516,15 +513,18 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
     referrals = pop.lw_referrals - getattr(model, "lw_referrals_at_start", 0)
     s["mean_lw_referrals_per_referred"] = (float(referrals[referrals > 0].mean())
                                            if (referrals > 0).any() else float("nan"))
-    # reach and unmet need by group (equity)
+    # reach and unmet need by group (equity), for every code of every group: NaN for a group
+    # the world lacks (e.g. rural residents in the urban topology)
     ever = pop.ever_need
     for label, key in (("deprivation", pop.deprivation), ("rural", pop.rural.astype(int)),
                        ("digital", pop.digital.astype(int)), ("limitation", pop.limitation)):
-        for k, v in _share_by(pop.ever_supported, ever, key).items():
+        codes = EQUITY_GROUPS[label]
+        for k, v in _share_by(pop.ever_supported, ever, key, codes).items():
             s[f"frac_reached_by_{label}_{k}"] = v
-        for k in np.unique(key):
+        for k in codes:
             sel = key == k
-            s[f"unmet_days_per_resident_by_{label}_{k}"] = float(pop.unmet_days[sel].mean())
+            s[f"unmet_days_per_resident_by_{label}_{k}"] = (
+                float(pop.unmet_days[sel].mean()) if sel.any() else float("nan"))
     # the client profile of people referred to link workers (compare 004:464-474)
     ref = referrals > 0
     if ref.any():
@@ -544,7 +544,10 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
     s["shielded_days_to_first_support"] = model.shielding.days_to_first_support()
     s.update(_grant_summary(model))
     s.update(model.evaluation.summary())
-    return s
+    s["scenario"] = model.cfg.scenario.name
+    # every key of the data dictionary, NaN where undefined: the client profile without
+    # referrals, and under run.collect=false every figure from the daily table
+    return outputs.conform_summary(s)
 
 
 def _days_to_community_support(model: CommunityModel, ts: pd.DataFrame) -> float:
@@ -591,10 +594,6 @@ def _grant_summary(model: CommunityModel) -> dict:
         out[f"tapered_grants_ended_entering_year_{year}"] = sum(
             g.ended_day >= 0 and (g.ended_day - g.start_day) // 365 + 1 == year for g in grants)
     return out
-
-
-LIO_FUNCTIONS = ("volunteer_processing", "volunteer_placement", "capacity_building",
-                 "partnerships", "directory")
 
 
 def _lio_summary(s: dict, ts: pd.DataFrame) -> None:

@@ -41,7 +41,6 @@ def run(config: Config | None = None, *, keep_model: bool = False, progress=None
             progress(day + 1, days)
     ts = model.timeseries()
     summary = metrics.summary(model, ts)
-    summary["scenario"] = model.cfg.scenario.name
     t2 = time.perf_counter()
     return RunResult(model.cfg, ts, summary, t2 - t0, t1 - t0, list(model.event_log),
                      model if keep_model else None)

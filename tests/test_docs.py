@@ -1,7 +1,8 @@
 """docs/ODD.md: its generated tables match the code, and every parameter carries a source.
 
-The parameter, event and scenario tables in the ODD document are rendered by
-``experiments/make_odd.py``; regenerate them with ``python experiments/make_odd.py``.
+The parameter, event and scenario tables in the ODD document, and the data dictionary page
+docs/outputs.md, are rendered by ``experiments/make_odd.py``; regenerate them with
+``python experiments/make_odd.py``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,18 @@ def test_generated_sections_are_up_to_date(make_odd):
     text = ODD.read_text(encoding="utf-8")
     assert make_odd.render(text) == text, (
         "docs/ODD.md is out of date with the code: run `python experiments/make_odd.py`")
+
+
+def test_the_data_dictionary_page_is_up_to_date(make_odd):
+    """docs/outputs.md's tables are rendered from sim/outputs.py and name every output."""
+    from sim import outputs
+
+    text = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    assert make_odd.render(text, make_odd.OUTPUT_RENDERERS) == text, (
+        "docs/outputs.md is out of date with sim/outputs.py: run `python experiments/make_odd.py`")
+    block = _block(text, "OUTPUTS")
+    for e in outputs.entries():
+        assert f"| `{e.name}` |" in block, (e.table, e.name)
 
 
 def test_every_parameter_is_in_the_table_with_its_default(make_odd):

@@ -18,7 +18,8 @@ then has a column for every other configuration value that determines results, c
 too (so the tables of two sweeps line up), and ``overrides`` (the job's overrides, a JSON list)
 used to pair runs; the timeseries table leaves the constant ones to the summary (join on
 ``run``). ``scenario.description`` (free text) and :data:`sim.io.NON_RESULT_KEYS` are not
-columns.
+columns. Output columns carry the data dictionary's meaning, unit, level and source as field
+metadata (:mod:`sim.outputs`).
 
 Memory stays flat as sweeps grow: a first pass reads only manifests, summaries and Parquet
 footers (keeping the union of columns and the set of varying keys, not the runs); the second pass
@@ -37,7 +38,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim import io
+from sim import io, outputs
 from sim.experiments.runs import (
     ERROR,
     IDENTITY_EXCLUDE,
@@ -253,11 +254,14 @@ def collect(root: str | Path, out: str | Path | None = None, *, progress: bool =
     id_fields = plan.id_fields()
     constant_fields = plan.constant_fields()
     id_names = {f.name for f in id_fields + constant_fields}
-    ts_schema = pa.schema(id_fields + [pa.field(n, t) for n, t in plan.ts_fields.items()
-                                       if n not in id_names])
+    ts_schema = pa.schema(id_fields + [
+        pa.field(n, t, metadata=outputs.field_metadata(n, "timeseries"))
+        for n, t in plan.ts_fields.items() if n not in id_names])
     summary_keys = [k for k in plan.summary_order if k not in id_names]
     summary_schema = pa.schema(id_fields + constant_fields + [pa.field("overrides", pa.string())]
-                               + [pa.field(k, plan.summary.arrow(k)) for k in summary_keys])
+                               + [pa.field(k, plan.summary.arrow(k),
+                                           metadata=outputs.field_metadata(k, "summary"))
+                                  for k in summary_keys])
 
     writers = {"timeseries": _AtomicParquet(out / "timeseries.parquet", ts_schema),
                "summary": _AtomicParquet(out / "summary.parquet", summary_schema),
