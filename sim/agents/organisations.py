@@ -28,6 +28,9 @@ class GroupKind(Enum):
     LIO = "lio"
 
 
+_LIO = GroupKind.LIO  # a module constant: no enum attribute lookup in hot paths
+
+
 class Organisation(mesa.Agent):
     """Anything residents can volunteer for. ``index`` is its position in
     ``model.organisations`` and the value stored in the volunteer arrays."""
@@ -148,11 +151,26 @@ class VCSEGroup(Organisation):
 
     @property
     def capacity(self) -> int:
-        """Clients it can support at once, less places lost to a disruption."""
-        if not self.is_open or self.kind is GroupKind.LIO or self.distanced:
+        """Clients it can support at once, less places lost to a disruption.
+
+        ``raw_capacity()`` less ``places_lost_to_disruption()``, written out in one function
+        (the same arithmetic in the same order): it is asked for every referral and every
+        resident a group's outreach reaches."""
+        if not self.is_open or self.kind is _LIO or self.distanced:
             return 0
-        raw = self.raw_capacity()
-        return max(int(raw) - self.places_lost_to_disruption(raw), 0)
+        p = self.params
+        staff = (float(p.staff_client_capacity) if p.staff_fte <= 0
+                 else p.staff_client_capacity * self.staff_fte / p.staff_fte)
+        v = self.model.cfg.volunteers
+        per_client = v.tasks_per_client_per_week * v.group_task_hours
+        volunteer = (self.volunteer_hours * p.volunteer_client_share / per_client
+                     if per_client > 0 else 0.0)
+        whole = int(staff + self.extra_places + volunteer)
+        if self.disruption <= 0:
+            return max(whole, 0)
+        lost = int(self.model.cfg.groups.disruption_capacity_loss * min(self.disruption, 1.0)
+                   * whole)
+        return max(whole - lost, 0)
 
     def places_lost_to_disruption(self, raw: float | None = None) -> int:
         """Whole places a disruption costs today (its share shrinks as the group adapts)."""
@@ -166,7 +184,9 @@ class VCSEGroup(Organisation):
         return self.is_open and self.annual_funding > 0 and self.balance > 0
 
     def has_room(self) -> bool:
-        return self.n_clients < min(self.capacity, self.affordable_places())
+        """``n_clients < min(capacity, affordable_places())``; money is looked at only when
+        there are places."""
+        return self.n_clients < self.capacity and self.n_clients < self.affordable_places()
 
     def affordable_places(self) -> float:
         """Clients the group can take on: unlimited while reserves last above
