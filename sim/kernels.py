@@ -1,4 +1,5 @@
-"""Compiled (numba) kernels for the daily metrics row, where numpy is slow.
+"""Compiled (numba) kernels for the daily metrics row and other once-a-day counts over the
+population, where numpy is slow.
 
 ``wellbeing.mean(axis=0)`` on the (residents, 4) float32 scores is a row-by-row float32 sum in
 numpy, driven one 4-element row at a time (about 20x slower than a compiled loop); the counts by
@@ -62,6 +63,19 @@ def count_codes(codes: np.ndarray, n_codes: int) -> np.ndarray:
     return lanes.sum(axis=0)
 
 
+@njit(cache=True, nogil=True)
+def count_fresh_unmet(need: np.ndarray, pathway: np.ndarray, need_onset: np.ndarray,
+                      unit: np.ndarray, waiting: int, since: int, n_units: int) -> np.ndarray:
+    """Residents in unmet need (``need > 0``, ``pathway <= waiting``) whose need began on day
+    ``since`` or later, by unit: ``np.bincount(unit, weights=fresh_mask, minlength=n_units)``
+    as whole numbers, in one pass instead of four masks and a float bincount."""
+    out = np.zeros(n_units, np.int64)
+    for i in range(need.shape[0]):
+        if need[i] > 0 and pathway[i] <= waiting and need_onset[i] >= since:
+            out[unit[i]] += 1
+    return out
+
+
 def _warm_up() -> None:
     """Load (or compile, on first use) every kernel for the argument types the model passes,
     so a process pays numba's start-up once, at import, not inside the first simulated day."""
@@ -70,6 +84,8 @@ def _warm_up() -> None:
     column_means_f32(w)
     count_need_by_pathway(i8, i8, 4, 6)
     count_codes(i8, 8)
+    i32 = np.zeros(2, np.int32)
+    count_fresh_unmet(i8, i8, i32, i32, 1, 0, 2)
 
 
 _warm_up()

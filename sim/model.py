@@ -10,7 +10,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from sim import events, metrics
+from sim import events, kernels, metrics
 from sim.agents.commissioning import Commissioner
 from sim.agents.emergency_actors import ACTOR_NAMES, EmergencyActor
 from sim.agents.health import GPPractice, LinkWorker
@@ -29,6 +29,8 @@ from sim.state import Population
 from sim.topology import UnitInfo, build_topology
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
+
+_MUTUAL_AID = GroupKind.MUTUAL_AID  # a module constant: no enum attribute lookup in loops
 
 BANK_HOLIDAYS = frozenset((91, 94, 121, 142, 233, 355, 356, 365))
 """Days of the model year (day 1: the first Monday of January) with no link-worker work: Good
@@ -430,16 +432,21 @@ class CommunityModel(mesa.Model):
             self._unit_capital = np.minimum(
                 np.bincount(pop.unit, weights=pop.degree, minlength=n_units)
                 / self._unit_sizes / 10.0, 1.0)
-        fresh = pop.unmet() & (pop.need_onset >= self.day - p.mag_fresh_need_days)
-        share = np.bincount(pop.unit, weights=fresh, minlength=n_units) / self._unit_sizes
+        fresh = kernels.count_fresh_unmet(pop.need, pop.pathway, pop.need_onset, pop.unit,
+                                          Pathway.WAITING, self.day - p.mag_fresh_need_days,
+                                          n_units)
+        share = fresh / self._unit_sizes
         pressure = (share / p.mag_unmet_share_half) ** p.mag_unmet_steepness
         need_pull = pressure / (1.0 + pressure)  # 0..1: how pressing neighbours' need is
         p_form = p.mag_formation_per_unit_per_day * self._unit_capital * need_pull
         draws = rng.random((2, n_units))
-        self._mag_members = self._mutual_aid_members()
+        self._mag_reach = self._mutual_aid_reach()
+        mags_by_unit: dict[int, list[VCSEGroup]] = {}  # open ones, in group order
+        for g in self.groups:
+            if g.kind is _MUTUAL_AID and g.is_open:
+                mags_by_unit.setdefault(g.unit, []).append(g)
         for u in self.units:
-            mags = [g for g in self.groups_by_unit.get(u.index, ())
-                    if g.is_open and g.kind is GroupKind.MUTUAL_AID]
+            mags = mags_by_unit.get(u.index, ())
             for g in mags:
                 if g.n_clients > 0:
                     g.last_busy_day = self.day
@@ -464,31 +471,39 @@ class CommunityModel(mesa.Model):
         if not g.has_room():
             return
         pop = self.pop
-        members = self._mag_members.get(g.index)
-        if members is None:
+        near = self._mag_reach.get(g.index)
+        if near is None:  # no active or idle members
             return
-        near = np.unique(np.concatenate([pop.neighbours(int(v)) for v in members]))
         near = near[(pop.need[near] > 0) & (pop.pathway[near] == Pathway.NONE)]
         for i in rng.permutation(near).tolist():
             if not g.has_room():
                 break
             self.offer_to_group(int(i), g.index, "ties")
 
-    def _mutual_aid_members(self) -> dict[int, np.ndarray]:
-        """Active or idle members of every open mutual aid group, by group (one pass over the
-        population; each group's members in resident order)."""
+    def _mutual_aid_reach(self) -> dict[int, np.ndarray]:
+        """Residents tied to an active or idle member of each open mutual aid group, by group
+        (sorted, each once); a group with no such members is absent. One pass over the
+        population and one sort of the (group, neighbour) pairs a day."""
         pop = self.pop
-        mags = [g.index for g in self.groups if g.is_open and g.kind is GroupKind.MUTUAL_AID]
+        mags = [g.index for g in self.groups if g.kind is _MUTUAL_AID and g.is_open]
         if not mags:
             return {}
         on = np.flatnonzero(np.isin(pop.vorg, mags) & ((pop.vstate == VolunteerState.ACTIVE)
                                                         | (pop.vstate == VolunteerState.IDLE)))
-        org = pop.vorg[on]
-        order = np.argsort(org, kind="stable")
-        on, org = on[order], org[order]
-        cuts = np.flatnonzero(np.diff(org)) + 1
-        return {int(chunk_org[0]): chunk for chunk, chunk_org in
-                zip(np.split(on, cuts), np.split(org, cuts), strict=True) if chunk.size}
+        if on.size == 0:
+            return {}
+        org = pop.vorg[on].astype(np.int64)
+        # every member's row of the adjacency (CSR): neighbour positions, member by member
+        deg = pop.degree[on].astype(np.int64)
+        first = pop.adjacency.indptr[on].astype(np.int64)
+        pos = np.repeat(first - (np.cumsum(deg) - deg), deg) + np.arange(int(deg.sum()))
+        pairs = np.unique(np.repeat(org, deg) * pop.n + pop.adjacency.indices[pos])
+        group, near = np.divmod(pairs, pop.n)
+        out = {}
+        for k in np.unique(org).tolist():
+            lo, hi = np.searchsorted(group, [k, k + 1])
+            out[k] = near[lo:hi]
+        return out
 
     def _form_mutual_aid(self, u: UnitInfo, rng: np.random.Generator) -> VCSEGroup:
         pop = self.pop

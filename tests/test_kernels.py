@@ -38,3 +38,15 @@ def test_counts_match_bincount(state):
     np.testing.assert_array_equal(kernels.count_codes(pathway, len(Pathway)),
                                   np.bincount(pathway, minlength=len(Pathway)))
 
+
+
+def test_fresh_unmet_counts_match_masked_bincount(state):
+    need, pathway = state[0], state[1]
+    rng = np.random.default_rng(8)
+    onset = rng.integers(-1, 60, need.size).astype(np.int32)
+    unit = rng.integers(0, 7, need.size).astype(np.int32)
+    fresh = (need > 0) & (pathway <= Pathway.WAITING) & (onset >= 30)
+    counts = kernels.count_fresh_unmet(need, pathway, onset, unit, int(Pathway.WAITING), 30, 9)
+    expected = np.bincount(unit, weights=fresh, minlength=9)
+    assert counts.dtype == np.int64
+    assert (counts / np.arange(1, 10)).tobytes() == (expected / np.arange(1, 10)).tobytes()
