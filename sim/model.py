@@ -488,8 +488,11 @@ class CommunityModel(mesa.Model):
         mags = [g.index for g in self.groups if g.kind is _MUTUAL_AID and g.is_open]
         if not mags:
             return {}
-        on = np.flatnonzero(np.isin(pop.vorg, mags) & ((pop.vstate == VolunteerState.ACTIVE)
-                                                        | (pop.vstate == VolunteerState.IDLE)))
+        flagged = np.zeros(len(self.organisations), bool)
+        flagged[mags] = True
+        # active or idle (consecutive codes) members of a flagged organisation
+        on = kernels.members_of(pop.vorg, pop.vstate, flagged, VolunteerState.ACTIVE,
+                                VolunteerState.IDLE)
         if on.size == 0:
             return {}
         org = pop.vorg[on].astype(np.int64)
@@ -499,11 +502,10 @@ class CommunityModel(mesa.Model):
         pos = np.repeat(first - (np.cumsum(deg) - deg), deg) + np.arange(int(deg.sum()))
         pairs = np.unique(np.repeat(org, deg) * pop.n + pop.adjacency.indices[pos])
         group, near = np.divmod(pairs, pop.n)
-        out = {}
-        for k in np.unique(org).tolist():
-            lo, hi = np.searchsorted(group, [k, k + 1])
-            out[k] = near[lo:hi]
-        return out
+        keys = np.unique(org)
+        lo, hi = np.searchsorted(group, keys), np.searchsorted(group, keys, side="right")
+        return {k: near[a:b] for k, a, b in zip(keys.tolist(), lo.tolist(), hi.tolist(),
+                                                strict=True)}
 
     def _form_mutual_aid(self, u: UnitInfo, rng: np.random.Generator) -> VCSEGroup:
         pop = self.pop

@@ -50,3 +50,36 @@ def test_fresh_unmet_counts_match_masked_bincount(state):
     expected = np.bincount(unit, weights=fresh, minlength=9)
     assert counts.dtype == np.int64
     assert (counts / np.arange(1, 10)).tobytes() == (expected / np.arange(1, 10)).tobytes()
+
+
+def test_members_of_match_isin_mask():
+    rng = np.random.default_rng(9)
+    n = 4001
+    vorg = rng.integers(-1, 12, n).astype(np.int32)
+    vstate = rng.integers(0, 8, n).astype(np.int8)
+    flagged = np.zeros(12, bool)
+    flagged[[2, 5, 11]] = True
+    got = kernels.members_of(vorg, vstate, flagged, 4, 5)
+    expected = np.flatnonzero(np.isin(vorg, [2, 5, 11]) & (vstate >= 4) & (vstate <= 5))
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+    assert kernels.members_of(vorg, vstate, np.zeros(12, bool), 4, 5).size == 0
+
+
+def test_wellbeing_step_matches_numpy_bit_for_bit(state):
+    need, pathway, w, targets, offset = state
+    rate = np.float32(0.05)
+    expected = w.copy()
+    for _ in range(3):
+        situation = (pathway >= Pathway.LINK_WORKER).view(np.int8) + np.int8(1)
+        situation *= need != 0
+        target = np.take(targets, situation, axis=0)
+        target += offset
+        target -= expected
+        target *= rate
+        expected += target
+    got = w.copy()
+    for _ in range(3):
+        kernels.wellbeing_step(got, targets, offset, need, pathway, int(Pathway.LINK_WORKER),
+                               rate)
+    assert got.tobytes() == expected.tobytes()
