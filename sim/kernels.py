@@ -110,6 +110,27 @@ def wellbeing_step(w: np.ndarray, targets: np.ndarray, offset: np.ndarray, need:
             w[i, j] += t
 
 
+@njit(cache=True, nogil=True)
+def _flatnonzero_bool(mask: np.ndarray) -> np.ndarray:
+    n = mask.shape[0]
+    out = np.empty(n + 1, np.int64)
+    k = 0
+    for i in range(n):  # no branch: every position is written, kept when the mask is set
+        out[k] = i
+        k += mask[i]
+    return out[:k].copy()
+
+
+def flatnonzero(mask: np.ndarray) -> np.ndarray:
+    """``np.flatnonzero(mask)`` (the same int64 positions). For a 1-d bool mask with more than
+    1 in 64 positions set, a compiled loop without branches: numpy's nonzero mispredicts a
+    branch at every set position of such scattered masks over residents (about 5x slower at
+    1 in 12); sparser masks are numpy's (it skips unset stretches)."""
+    if mask.dtype != np.bool_ or mask.ndim != 1 or np.count_nonzero(mask) * 64 <= mask.size:
+        return np.flatnonzero(mask)
+    return _flatnonzero_bool(mask)
+
+
 def _warm_up() -> None:
     """Load (or compile, on first use) every kernel for the argument types the model passes,
     so a process pays numba's start-up once, at import, not inside the first simulated day."""
@@ -122,6 +143,7 @@ def _warm_up() -> None:
     count_fresh_unmet(i8, i8, i32, i32, 1, 0, 2)
     members_of(i32, i8, np.zeros(2, np.bool_), 4, 5)
     wellbeing_step(w, np.zeros((3, 4), np.float32), w.copy(), i8, i8, 2, np.float32(0.1))
+    flatnonzero(np.zeros(2, np.bool_))
 
 
 _warm_up()

@@ -87,6 +87,7 @@ class CommunityModel(mesa.Model):
         self.cfg = cfg
         self.streams = streams
         self.flows: dict[str, float] = {}
+        self.capacity_epoch = 0  # groups' cached capacities hold while this stands (events)
         self.rows: list[dict] = []
         self.organisations: list[Organisation] = []
         self.groups: list[VCSEGroup] = []
@@ -529,7 +530,7 @@ class CommunityModel(mesa.Model):
     def _fold_mutual_aid(self, g: VCSEGroup) -> None:
         """A mutual aid group folds: its volunteers become willing neighbours again."""
         pop = self.pop
-        members = np.flatnonzero((pop.vorg == g.index) & (pop.vstate >= VolunteerState.APPLIED)
+        members = kernels.flatnonzero((pop.vorg == g.index) & (pop.vstate >= VolunteerState.APPLIED)
                                  & (pop.vstate <= VolunteerState.IDLE))
         pop.vstate[members] = VolunteerState.LATENT
         pop.vorg[members] = -1
@@ -691,7 +692,7 @@ class CommunityModel(mesa.Model):
         pop = self.pop
         if group.distanced:
             self.count("new_groups_closed_while_suspended")
-        clients = np.flatnonzero(pop.provider == group.index)
+        clients = kernels.flatnonzero(pop.provider == group.index)
         in_group = clients[pop.pathway[clients] == Pathway.GROUP]
         pop.pathway[in_group] = Pathway.NONE
         pop.matched[clients[pop.pathway[clients] == Pathway.LINK_WORKER]] = False

@@ -83,3 +83,14 @@ def test_wellbeing_step_matches_numpy_bit_for_bit(state):
         kernels.wellbeing_step(got, targets, offset, need, pathway, int(Pathway.LINK_WORKER),
                                rate)
     assert got.tobytes() == expected.tobytes()
+
+
+def test_flatnonzero_matches_numpy():
+    rng = np.random.default_rng(10)
+    for density in (0.0, 0.01, 0.3, 1.0):
+        mask = rng.random(3001) < density
+        got = kernels.flatnonzero(mask)
+        assert got.dtype == np.flatnonzero(mask).dtype
+        np.testing.assert_array_equal(got, np.flatnonzero(mask))
+    codes = rng.integers(0, 3, 50).astype(np.int8)  # not a bool mask: numpy's own
+    np.testing.assert_array_equal(kernels.flatnonzero(codes), np.flatnonzero(codes))

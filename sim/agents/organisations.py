@@ -7,6 +7,7 @@ import math
 from bisect import bisect_right
 from enum import Enum
 from itertools import accumulate
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import mesa
@@ -81,13 +82,36 @@ class Organisation(mesa.Agent):
         return (self.vm_hours_per_week + self.vm_extra_hours_per_week) / 7.0
 
 
+def _capacity_input(name: str, doc: str) -> property:
+    """An attribute that ``VCSEGroup.capacity`` depends on: changing its value forgets the
+    cached capacity (reading it is a plain attribute look-up)."""
+    slot = "_" + name
+
+    def forget(self, value) -> None:
+        if getattr(self, slot, None) != value:
+            self._capacity_epoch = -1
+        setattr(self, slot, value)
+
+    return property(attrgetter(slot), forget, doc=doc)
+
+
 class VCSEGroup(Organisation):
     """A voluntary or community group: accepts or declines referrals, supports clients with its
     volunteers, onboards applicants, and closes when its money runs out."""
 
+    staff_fte = _capacity_input("staff_fte", "paid staff in post (FTE)")
+    volunteer_hours = _capacity_input("volunteer_hours",
+                                      "free weekly hours of its trained volunteers")
+    extra_places = _capacity_input("extra_places",
+                                   "client places commissioned on top of its own capacity")
+    disruption = _capacity_input("disruption", "1 when a disruptive placement starts; decays as "
+                                               "the group adapts")
+
     def __init__(self, model: CommunityModel, kind: GroupKind, params: GroupKindParams,
                  unit: int, on_directory: bool, name: str = ""):
         super().__init__(model, unit, name or f"{kind.value}-{len(model.organisations)}")
+        self._capacity = 0  # cached capacity, valid while _capacity_epoch is the model's
+        self._capacity_epoch = -1
         self.kind = kind
         self.params = params
         self.on_directory = on_directory
@@ -154,10 +178,21 @@ class VCSEGroup(Organisation):
         """Clients it can support at once, less places lost to a disruption.
 
         ``raw_capacity()`` less ``places_lost_to_disruption()``, written out in one function
-        (the same arithmetic in the same order): it is asked for every referral and every
-        resident a group's outreach reaches."""
+        (the same arithmetic in the same order). It is asked for every referral and every
+        resident a group's outreach reaches, so the value is cached: a change of staff,
+        volunteer hours, commissioned places or disruption forgets it, and so does every event
+        (parameters may change: ``model.capacity_epoch``; code that changes group or volunteer
+        parameters mid-run other than by an event adds 1 to it)."""
         if not self.is_open or self.kind is _LIO or self.distanced:
             return 0
+        epoch = self.model.capacity_epoch
+        if self._capacity_epoch == epoch:
+            return self._capacity
+        self._capacity = capacity = self._compute_capacity()
+        self._capacity_epoch = epoch
+        return capacity
+
+    def _compute_capacity(self) -> int:
         p = self.params
         staff = (float(p.staff_client_capacity) if p.staff_fte <= 0
                  else p.staff_client_capacity * self.staff_fte / p.staff_fte)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.state import PATHWAY as Pathway  # plain ints: fast in numpy
 from sim.state import VSTATE as V
 from sim.state import Population
@@ -43,7 +44,7 @@ def trained_volunteers(pop: Population, among: np.ndarray | None = None) -> np.n
     """Residents who are trained volunteers (active or idle), in resident order; only those
     ``among`` (residents in order, e.g. the trained ones earlier today) if given."""
     if among is None:
-        return np.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
+        return kernels.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
     vs = pop.vstate[among]
     return among[(vs == V.ACTIVE) | (vs == V.IDLE)]
 
@@ -73,7 +74,7 @@ def members_leave(model: CommunityModel, group: VCSEGroup) -> None:
     if p <= 0:
         return
     pop = model.pop
-    members = np.flatnonzero((pop.provider == group.index) & (pop.pathway == Pathway.GROUP))
+    members = kernels.flatnonzero((pop.provider == group.index) & (pop.pathway == Pathway.GROUP))
     if members.size == 0:
         return
     leave = members[model.streams.group_strain.random(members.size) < p]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.agents.organisations import GroupKind, Organisation, VCSEGroup
 from sim.state import VSTATE as V  # plain ints: fast in numpy
 
@@ -38,7 +39,7 @@ def applications(model: CommunityModel) -> None:
     local group."""
     pop, p = model.pop, model.cfg.volunteers
     rng = model.streams.volunteers
-    latent = np.flatnonzero(pop.vstate == V.LATENT)
+    latent = kernels.flatnonzero(pop.vstate == V.LATENT)
     if latent.size == 0:
         return
     k = int(rng.binomial(latent.size, min(p.p_apply_per_day * p.campaign_multiplier, 1.0)))
@@ -161,7 +162,7 @@ def manage_volunteers(model: CommunityModel) -> None:
     used_t = np.minimum(need_t, hours)
     hours -= used_t
     # 2. inductions
-    onb = np.flatnonzero(vs == V.ONBOARDING)
+    onb = kernels.flatnonzero(vs == V.ONBOARDING)
     org = pop.vorg[onb]
     passported = pop.vpassported[onb]
     days_needed = np.where(passported, p.passport_induction_days, model.org_training_days[org])
@@ -182,7 +183,7 @@ def manage_volunteers(model: CommunityModel) -> None:
     used_w = np.minimum(need_w, hours)
     hours -= used_w
     # 4. processing applications with the hours left
-    applied = np.flatnonzero(vs == V.APPLIED)
+    applied = kernels.flatnonzero(vs == V.APPLIED)
     applied = applied[np.lexsort((applied, pop.vsince[applied]))]
     org = pop.vorg[applied]
     held = pop.vtrained_at[applied]
@@ -274,7 +275,7 @@ def place_from_lio(model: CommunityModel) -> None:
     if lio is None or not lio.is_open:
         return
     pop = model.pop
-    held = np.flatnonzero(((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
+    held = kernels.flatnonzero(((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
                           & (pop.vorg == lio.index))
     k = model.lio_functions.placements_affordable(held.size)  # placement hours (sim.agents.lio)
     if k == 0:
@@ -304,7 +305,7 @@ def assign_hours_offered(model: CommunityModel) -> None:
     """Hours a week each willing resident would give: 'a couple of hours a week', or 'one day a
     week' for a share of them (003:206). Drawn once, from the 'volunteer_hours' stream."""
     pop, p = model.pop, model.cfg.volunteers
-    willing = np.flatnonzero(pop.vstate != V.NONE)
+    willing = kernels.flatnonzero(pop.vstate != V.NONE)
     one_day = model.streams.volunteer_hours.random(willing.size) < p.share_one_day_a_week
     pop.vhours_offer[willing] = np.where(one_day, p.hours_one_day_a_week, p.hours_per_week)
 
@@ -327,7 +328,7 @@ def allocate_tasks(model: CommunityModel) -> None:
     no task for ``idle_after_days`` are idle."""
     pop, p = model.pop, model.cfg.volunteers
     rng = model.streams.volunteers
-    trained = np.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
+    trained = kernels.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
     if trained.size == 0:
         return
     expected = np.array([org.tasks_today() for org in model.organisations])
@@ -355,8 +356,8 @@ def allocate_tasks(model: CommunityModel) -> None:
 def goodwill_and_dropout(model: CommunityModel) -> None:
     pop, p = model.pop, model.cfg.volunteers
     vs = pop.vstate
-    waiting = np.flatnonzero((vs == V.APPLIED) | (vs == V.ONBOARDING))
-    idle = np.flatnonzero((vs == V.IDLE) | (vs == V.STOOD_DOWN))
+    waiting = kernels.flatnonzero((vs == V.APPLIED) | (vs == V.ONBOARDING))
+    idle = kernels.flatnonzero((vs == V.IDLE) | (vs == V.STOOD_DOWN))
     # volunteers the organisation had no hours to keep in touch with today lose goodwill
     # ``uncontacted_decay_factor`` times faster (003:162-164)
     orgs = model.organisations
@@ -371,7 +372,7 @@ def goodwill_and_dropout(model: CommunityModel) -> None:
     model.count("new_vol_goodwill_lost_idle", float(loss_i.sum(dtype=np.float64)))
     gone_waiting = waiting[pop.goodwill[waiting] <= 0]
     gone_idle = idle[pop.goodwill[idle] <= 0]
-    active = np.flatnonzero(vs == V.ACTIVE)
+    active = kernels.flatnonzero(vs == V.ACTIVE)
     attrition = active[model.streams.volunteers.random(active.size) < p.p_attrition_per_day]
     for idx in (gone_waiting, gone_idle, attrition):
         pop.vstate[idx] = V.LAPSED
@@ -385,7 +386,7 @@ def goodwill_and_dropout(model: CommunityModel) -> None:
     if p.rejoin_latent_after_lapse:
         lapsed = np.concatenate([gone_waiting, gone_idle, attrition])
     else:  # willing again after a while
-        lapsed = np.flatnonzero(vs == V.LAPSED)
+        lapsed = kernels.flatnonzero(vs == V.LAPSED)
         lapsed = lapsed[model.streams.volunteers.random(lapsed.size)
                         < 1.0 / (365.0 * p.mean_years_lapsed)]
     pop.vstate[lapsed] = V.LATENT
@@ -397,7 +398,7 @@ def goodwill_and_dropout(model: CommunityModel) -> None:
 def release_volunteers_of(model: CommunityModel, group: VCSEGroup) -> None:
     """A group has closed: its volunteers go back to the volunteer centre's queue, or lapse."""
     pop = model.pop
-    idx = np.flatnonzero((pop.vorg == group.index) & (pop.vstate >= V.APPLIED)
+    idx = kernels.flatnonzero((pop.vorg == group.index) & (pop.vstate >= V.APPLIED)
                          & (pop.vstate <= V.IDLE))
     if idx.size == 0:
         return
