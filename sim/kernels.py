@@ -111,6 +111,21 @@ def wellbeing_step(w: np.ndarray, targets: np.ndarray, offset: np.ndarray, need:
 
 
 @njit(cache=True, nogil=True)
+def count_by_org(vorg: np.ndarray, vstate: np.ndarray, state_row: np.ndarray, n_rows: int,
+                 n_org: int) -> np.ndarray:
+    """(n_rows, n_org) counts of residents by organisation, one row per set of volunteer
+    states: ``state_row[code]`` is the row of state ``code`` (-1: not counted). Row r is
+    ``np.bincount(vorg[np.isin(vstate, codes of r)], minlength=n_org)`` (residents counted have
+    an organisation)."""
+    out = np.zeros((n_rows, n_org), np.int64)
+    for i in range(vorg.shape[0]):
+        r = state_row[vstate[i]]
+        if r >= 0:
+            out[r, vorg[i]] += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
 def _flatnonzero_bool(mask: np.ndarray) -> np.ndarray:
     n = mask.shape[0]
     out = np.empty(n + 1, np.int64)
@@ -144,6 +159,7 @@ def _warm_up() -> None:
     members_of(i32, i8, np.zeros(2, np.bool_), 4, 5)
     wellbeing_step(w, np.zeros((3, 4), np.float32), w.copy(), i8, i8, 2, np.float32(0.1))
     flatnonzero(np.zeros(2, np.bool_))
+    count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)
 
 
 _warm_up()

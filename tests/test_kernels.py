@@ -94,3 +94,18 @@ def test_flatnonzero_matches_numpy():
         np.testing.assert_array_equal(got, np.flatnonzero(mask))
     codes = rng.integers(0, 3, 50).astype(np.int8)  # not a bool mask: numpy's own
     np.testing.assert_array_equal(kernels.flatnonzero(codes), np.flatnonzero(codes))
+
+
+def test_count_by_org_matches_bincount():
+    rng = np.random.default_rng(11)
+    n = 5000
+    vstate = rng.integers(0, 8, n).astype(np.int8)
+    vorg = np.where(vstate >= 2, rng.integers(0, 13, n), -1).astype(np.int32)
+    rows = np.full(8, -1, np.int8)
+    rows[[4, 5, 7]] = 0
+    rows[[2, 3]] = 1
+    got = kernels.count_by_org(vorg, vstate, rows, 2, 15)
+    np.testing.assert_array_equal(
+        got[0], np.bincount(vorg[(vstate == 4) | (vstate == 5) | (vstate == 7)], minlength=15))
+    np.testing.assert_array_equal(
+        got[1], np.bincount(vorg[(vstate == 2) | (vstate == 3)], minlength=15))

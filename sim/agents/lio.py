@@ -180,8 +180,9 @@ class LIOFunctions:
         known: set[int] = set()
         for lw in lws:
             known |= lw.directory
+        lio = GroupKind.LIO
         for g in m.groups:
-            if g.is_open and g.on_directory and g.kind is not GroupKind.LIO and (
+            if g.is_open and g.on_directory and g.kind is not lio and (
                     g.unit == -1 or g.unit in units):
                 known.add(g.index)
         return sorted(known, key=lambda k: (self.verified_day.get(k, NEVER), k))

@@ -112,6 +112,8 @@ class VCSEGroup(Organisation):
         super().__init__(model, unit, name or f"{kind.value}-{len(model.organisations)}")
         self._capacity = 0  # cached capacity, valid while _capacity_epoch is the model's
         self._capacity_epoch = -1
+        self._nominal = 0.0  # cached nominal_capacity, valid while _nominal_epoch is the model's
+        self._nominal_epoch = -1
         self.kind = kind
         self.params = params
         self.on_directory = on_directory
@@ -147,10 +149,15 @@ class VCSEGroup(Organisation):
 
     @property
     def nominal_capacity(self) -> float:
-        """The size a referrer believes the group has (its staff and starting volunteers)."""
-        p = self.params
-        return p.staff_client_capacity + self._volunteer_places(
-            p.initial_volunteers * self.model.cfg.volunteers.hours_per_week)
+        """The size a referrer believes the group has (its staff and starting volunteers).
+        Parameters only: cached until an event (``model.capacity_epoch``)."""
+        epoch = self.model.capacity_epoch
+        if self._nominal_epoch != epoch:
+            p = self.params
+            self._nominal = p.staff_client_capacity + self._volunteer_places(
+                p.initial_volunteers * self.model.cfg.volunteers.hours_per_week)
+            self._nominal_epoch = epoch
+        return self._nominal
 
     def _volunteer_places(self, hours: float) -> float:
         """Client places that ``hours`` of volunteers' free time a week can deliver."""

@@ -20,6 +20,18 @@ TRAINED_STATES = (V.ACTIVE, V.IDLE)
 WAITING_STATES = (V.APPLIED, V.ONBOARDING)
 
 
+def _state_rows(*codes: int) -> np.ndarray:
+    """A ``kernels.count_by_org`` table counting the volunteer states ``codes`` (row 0)."""
+    rows = np.full(len(V), -1, np.int8)
+    rows[list(codes)] = 0
+    return rows
+
+
+_TRAINED = _state_rows(V.ACTIVE, V.IDLE)
+_TRAINED_OR_STOOD_DOWN = _state_rows(V.ACTIVE, V.IDLE, V.STOOD_DOWN)
+_WAITING = _state_rows(*WAITING_STATES)
+
+
 def _rank_within(groups: np.ndarray, order_keys: tuple[np.ndarray, ...]) -> np.ndarray:
     """Rank of each element within its group, ordered by ``order_keys`` (last key primary)."""
     order = np.lexsort(order_keys + (groups,))
@@ -156,8 +168,7 @@ def manage_volunteers(model: CommunityModel) -> None:
     start = hours.copy()
     vs = pop.vstate
     # 1. trained (and stood-down) volunteers
-    trained = (vs == V.ACTIVE) | (vs == V.IDLE) | (vs == V.STOOD_DOWN)
-    need_t = np.bincount(pop.vorg[trained], minlength=n_org) * (
+    need_t = kernels.count_by_org(pop.vorg, vs, _TRAINED_OR_STOOD_DOWN, 1, n_org)[0] * (
         p.contact_hours_per_active_per_week / 7.0)
     used_t = np.minimum(need_t, hours)
     hours -= used_t
@@ -177,8 +188,7 @@ def manage_volunteers(model: CommunityModel) -> None:
     _activate(model, onb[done])
     model.count("new_vol_trained", int(done.sum()))
     # 3. keeping in touch with applicants and onboarding volunteers
-    waiting = (vs == V.APPLIED) | (vs == V.ONBOARDING)
-    need_w = np.bincount(pop.vorg[waiting], minlength=n_org) * (
+    need_w = kernels.count_by_org(pop.vorg, vs, _WAITING, 1, n_org)[0] * (
         p.contact_hours_per_waiting_per_week / 7.0)
     used_w = np.minimum(need_w, hours)
     hours -= used_w
@@ -295,8 +305,8 @@ def place_from_lio(model: CommunityModel) -> None:
 
 def refresh_trained_counts(model: CommunityModel) -> None:
     pop = model.pop
-    trained = (pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE)
-    counts = np.bincount(pop.vorg[trained], minlength=len(model.organisations))
+    counts = kernels.count_by_org(pop.vorg, pop.vstate, _TRAINED, 1,
+                                  len(model.organisations))[0]
     for org, c in zip(model.organisations, counts.tolist(), strict=True):
         org.n_trained = c
 
