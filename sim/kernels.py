@@ -111,6 +111,15 @@ def wellbeing_step(w: np.ndarray, targets: np.ndarray, offset: np.ndarray, need:
 
 
 @njit(cache=True, nogil=True)
+def add_unmet_days(unmet_days: np.ndarray, need: np.ndarray, pathway: np.ndarray, waiting: int
+                   ) -> None:
+    """``unmet_days += (need > 0) & (pathway <= waiting)`` in place, in one pass."""
+    for i in range(need.shape[0]):
+        if need[i] > 0 and pathway[i] <= waiting:
+            unmet_days[i] += 1
+
+
+@njit(cache=True, nogil=True)
 def count_by_org(vorg: np.ndarray, vstate: np.ndarray, state_row: np.ndarray, n_rows: int,
                  n_org: int) -> np.ndarray:
     """(n_rows, n_org) counts of residents by organisation, one row per set of volunteer
@@ -137,11 +146,13 @@ def _flatnonzero_bool(mask: np.ndarray) -> np.ndarray:
 
 
 def flatnonzero(mask: np.ndarray) -> np.ndarray:
-    """``np.flatnonzero(mask)`` (the same int64 positions). For a 1-d bool mask with more than
-    1 in 64 positions set, a compiled loop without branches: numpy's nonzero mispredicts a
-    branch at every set position of such scattered masks over residents (about 5x slower at
-    1 in 12); sparser masks are numpy's (it skips unset stretches)."""
-    if mask.dtype != np.bool_ or mask.ndim != 1 or np.count_nonzero(mask) * 64 <= mask.size:
+    """``np.flatnonzero(mask)`` (the same int64 positions). For a 1-d bool mask of at least
+    16,384 positions with more than 1 in 64 set, a compiled loop without branches: numpy's
+    nonzero mispredicts a branch at every set position of such scattered masks over residents
+    (about 5x slower at 1 in 12); sparser or shorter masks are numpy's (it skips unset
+    stretches; the checks here cost more than they save on a few thousand residents)."""
+    if (mask.size < 16384 or mask.dtype != np.bool_ or mask.ndim != 1
+            or np.count_nonzero(mask) * 64 <= mask.size):
         return np.flatnonzero(mask)
     return _flatnonzero_bool(mask)
 
@@ -160,6 +171,7 @@ def _warm_up() -> None:
     wellbeing_step(w, np.zeros((3, 4), np.float32), w.copy(), i8, i8, 2, np.float32(0.1))
     flatnonzero(np.zeros(2, np.bool_))
     count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)
+    add_unmet_days(i32.copy(), i8, i8, 1)
 
 
 _warm_up()

@@ -364,7 +364,8 @@ class CommunityModel(mesa.Model):
                 hub.step()
         emergency.respond(self)
         wellbeing.update(self)
-        self.pop.unmet_days += self.pop.unmet()
+        kernels.add_unmet_days(self.pop.unmet_days, self.pop.need, self.pop.pathway,
+                               Pathway.WAITING)  # unmet_days += unmet()
         self.evaluation.step()
         if self.started:
             self.shielding.observe(self)
@@ -396,8 +397,9 @@ class CommunityModel(mesa.Model):
         """(share lost, (unit, kind)) of each kind and place with fewer open charities or
         community groups than it had as built."""
         open_now: dict[tuple[int, GroupKind], int] = {}
-        for g in self.groups:
-            if g.is_open:
+        charity, community = GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP
+        for g in self.groups:  # only the kinds of usual_groups
+            if g.is_open and (g.kind is charity or g.kind is community):
                 open_now[g.unit, g.kind] = open_now.get((g.unit, g.kind), 0) + 1
         return [((usual - open_now.get(key, 0)) / usual, key)
                 for key, usual in self.usual_groups.items()

@@ -88,7 +88,7 @@ def test_wellbeing_step_matches_numpy_bit_for_bit(state):
 def test_flatnonzero_matches_numpy():
     rng = np.random.default_rng(10)
     for density in (0.0, 0.01, 0.3, 1.0):
-        mask = rng.random(3001) < density
+        mask = rng.random(20001) < density
         got = kernels.flatnonzero(mask)
         assert got.dtype == np.flatnonzero(mask).dtype
         np.testing.assert_array_equal(got, np.flatnonzero(mask))
@@ -109,3 +109,12 @@ def test_count_by_org_matches_bincount():
         got[0], np.bincount(vorg[(vstate == 4) | (vstate == 5) | (vstate == 7)], minlength=15))
     np.testing.assert_array_equal(
         got[1], np.bincount(vorg[(vstate == 2) | (vstate == 3)], minlength=15))
+
+
+def test_add_unmet_days_matches_numpy(state):
+    need, pathway = state[0], state[1]
+    days = np.random.default_rng(12).integers(0, 50, need.size).astype(np.int32)
+    expected = days.copy()
+    expected += (need > 0) & (pathway <= Pathway.WAITING)
+    kernels.add_unmet_days(days, need, pathway, int(Pathway.WAITING))
+    np.testing.assert_array_equal(days, expected)

@@ -62,8 +62,10 @@ def refresh_volunteer_hours(model: CommunityModel, among: np.ndarray | None = No
     free = np.maximum(pop.vhours_offer[trained] - pop.vhours_committed[trained], 0.0)
     hours = np.bincount(org, weights=free.astype(np.float64), minlength=n_org)
     counts = np.bincount(org, minlength=n_org)
+    hours = hours.tolist()
     for g in model.groups:
-        g.volunteer_hours = float(hours[g.index])
+        if g.volunteer_hours != hours[g.index]:  # a change forgets the group's capacity
+            g.volunteer_hours = hours[g.index]
     return counts
 
 
