@@ -94,6 +94,23 @@ def members_of(vorg: np.ndarray, vstate: np.ndarray, flagged: np.ndarray, lo: in
 
 
 @njit(cache=True, nogil=True)
+def org_members(vorg: np.ndarray, vstate: np.ndarray, org: int, lo: int, hi: int
+                ) -> np.ndarray:
+    """``np.flatnonzero((vorg == org) & (vstate >= lo) & (vstate <= hi))``: the residents (in
+    order) of organisation ``org`` in a volunteer state from ``lo`` to ``hi``."""
+    k = 0
+    for i in range(vorg.shape[0]):
+        k += vorg[i] == org
+    out = np.empty(k, np.int64)
+    k = 0
+    for i in range(vorg.shape[0]):
+        if vorg[i] == org:
+            out[k] = i
+            k += lo <= vstate[i] <= hi
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
 def wellbeing_step(w: np.ndarray, targets: np.ndarray, offset: np.ndarray, need: np.ndarray,
                    pathway: np.ndarray, supported_from: int, rate: np.float32) -> None:
     """In place, for (n, 4) float32 scores ``w``: each resident's situation (0 no need, 1 unmet,
@@ -170,6 +187,7 @@ def _warm_up() -> None:
     members_of(i32, i8, np.zeros(2, np.bool_), 4, 5)
     wellbeing_step(w, np.zeros((3, 4), np.float32), w.copy(), i8, i8, 2, np.float32(0.1))
     flatnonzero(np.zeros(2, np.bool_))
+    org_members(i32, i8, 0, 2, 5)
     count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)
     add_unmet_days(i32.copy(), i8, i8, 1)
 

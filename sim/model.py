@@ -532,8 +532,8 @@ class CommunityModel(mesa.Model):
     def _fold_mutual_aid(self, g: VCSEGroup) -> None:
         """A mutual aid group folds: its volunteers become willing neighbours again."""
         pop = self.pop
-        members = kernels.flatnonzero((pop.vorg == g.index) & (pop.vstate >= VolunteerState.APPLIED)
-                                 & (pop.vstate <= VolunteerState.IDLE))
+        members = kernels.org_members(pop.vorg, pop.vstate, g.index, VolunteerState.APPLIED,
+                                      VolunteerState.IDLE)
         pop.vstate[members] = VolunteerState.LATENT
         pop.vorg[members] = -1
         pop.goodwill[members] = 1.0

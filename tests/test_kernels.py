@@ -118,3 +118,14 @@ def test_add_unmet_days_matches_numpy(state):
     expected += (need > 0) & (pathway <= Pathway.WAITING)
     kernels.add_unmet_days(days, need, pathway, int(Pathway.WAITING))
     np.testing.assert_array_equal(days, expected)
+
+
+def test_org_members_match_numpy():
+    rng = np.random.default_rng(13)
+    vstate = rng.integers(0, 8, 6000).astype(np.int8)
+    vorg = rng.integers(-1, 9, 6000).astype(np.int32)
+    for org, lo, hi in ((3, 2, 5), (0, 4, 5), (8, 4, 4), (42, 2, 5)):
+        expected = np.flatnonzero((vorg == org) & (vstate >= lo) & (vstate <= hi))
+        got = kernels.org_members(vorg, vstate, org, lo, hi)
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)

@@ -285,8 +285,7 @@ def place_from_lio(model: CommunityModel) -> None:
     if lio is None or not lio.is_open:
         return
     pop = model.pop
-    held = kernels.flatnonzero(((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
-                          & (pop.vorg == lio.index))
+    held = kernels.org_members(pop.vorg, pop.vstate, lio.index, V.ACTIVE, V.IDLE)  # trained
     k = model.lio_functions.placements_affordable(held.size)  # placement hours (sim.agents.lio)
     if k == 0:
         return
@@ -408,8 +407,7 @@ def goodwill_and_dropout(model: CommunityModel) -> None:
 def release_volunteers_of(model: CommunityModel, group: VCSEGroup) -> None:
     """A group has closed: its volunteers go back to the volunteer centre's queue, or lapse."""
     pop = model.pop
-    idx = kernels.flatnonzero((pop.vorg == group.index) & (pop.vstate >= V.APPLIED)
-                         & (pop.vstate <= V.IDLE))
+    idx = kernels.org_members(pop.vorg, pop.vstate, group.index, V.APPLIED, V.IDLE)
     if idx.size == 0:
         return
     lio = model.lio
