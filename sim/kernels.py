@@ -1,12 +1,14 @@
-"""Compiled (numba) kernels for the daily metrics row, where numpy is slow.
+"""Compiled (numba) kernels for the daily metrics row and other once-a-day counts over the
+population, where numpy is slow.
 
 ``wellbeing.mean(axis=0)`` on the (residents, 4) float32 scores is a row-by-row float32 sum in
 numpy, driven one 4-element row at a time (about 20x slower than a compiled loop); the counts by
 need level and pathway and by volunteer state replace several masks and int64 casts. Each
 kernel computes exactly the numbers of the numpy expression in its docstring (same float32
 additions in the same order, no fast-math), so outputs are byte-identical;
-``tests/test_kernels.py`` checks each against its numpy reference. (Selections and the wellbeing
-update stay in numpy: with plain-int codes numpy is as fast or faster there.)
+``tests/test_kernels.py`` checks each against its numpy reference. (Selections stay in numpy:
+with plain-int codes numpy is as fast or faster there. The wellbeing update is one pass here
+instead of a gather and four (n, 4) passes.)
 """
 
 from __future__ import annotations
@@ -62,6 +64,116 @@ def count_codes(codes: np.ndarray, n_codes: int) -> np.ndarray:
     return lanes.sum(axis=0)
 
 
+@njit(cache=True, nogil=True)
+def count_fresh_unmet(need: np.ndarray, pathway: np.ndarray, need_onset: np.ndarray,
+                      unit: np.ndarray, waiting: int, since: int, n_units: int) -> np.ndarray:
+    """Residents in unmet need (``need > 0``, ``pathway <= waiting``) whose need began on day
+    ``since`` or later, by unit: ``np.bincount(unit, weights=fresh_mask, minlength=n_units)``
+    as whole numbers, in one pass instead of four masks and a float bincount."""
+    out = np.zeros(n_units, np.int64)
+    for i in range(need.shape[0]):
+        if need[i] > 0 and pathway[i] <= waiting and need_onset[i] >= since:
+            out[unit[i]] += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def members_of(vorg: np.ndarray, vstate: np.ndarray, flagged: np.ndarray, lo: int, hi: int
+               ) -> np.ndarray:
+    """``np.flatnonzero(np.isin(vorg, np.flatnonzero(flagged)) & (vstate >= lo)
+    & (vstate <= hi))``: residents (in order) in a volunteer state from ``lo`` to ``hi`` with an
+    organisation (``vorg >= 0``) that ``flagged`` marks."""
+    out = np.empty(vorg.shape[0], np.int64)
+    k = 0
+    for i in range(vorg.shape[0]):
+        o = vorg[i]
+        if o >= 0 and flagged[o] and lo <= vstate[i] <= hi:
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
+def org_members(vorg: np.ndarray, vstate: np.ndarray, org: int, lo: int, hi: int
+                ) -> np.ndarray:
+    """``np.flatnonzero((vorg == org) & (vstate >= lo) & (vstate <= hi))``: the residents (in
+    order) of organisation ``org`` in a volunteer state from ``lo`` to ``hi``."""
+    k = 0
+    for i in range(vorg.shape[0]):
+        k += vorg[i] == org
+    out = np.empty(k, np.int64)
+    k = 0
+    for i in range(vorg.shape[0]):
+        if vorg[i] == org:
+            out[k] = i
+            k += lo <= vstate[i] <= hi
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
+def wellbeing_step(w: np.ndarray, targets: np.ndarray, offset: np.ndarray, need: np.ndarray,
+                   pathway: np.ndarray, supported_from: int, rate: np.float32) -> None:
+    """In place, for (n, 4) float32 scores ``w``: each resident's situation (0 no need, 1 unmet,
+    2 ``pathway >= supported_from``) picks a row of ``targets``; then the float32 operations
+    of ``t = targets[situation] + offset; t -= w; t *= rate; w += t``, element by element."""
+    for i in range(w.shape[0]):
+        s = 0
+        if need[i] != 0:
+            s = 2 if pathway[i] >= supported_from else 1
+        for j in range(w.shape[1]):
+            t = targets[s, j] + offset[i, j]
+            t -= w[i, j]
+            t *= rate
+            w[i, j] += t
+
+
+@njit(cache=True, nogil=True)
+def add_unmet_days(unmet_days: np.ndarray, need: np.ndarray, pathway: np.ndarray, waiting: int
+                   ) -> None:
+    """``unmet_days += (need > 0) & (pathway <= waiting)`` in place, in one pass."""
+    for i in range(need.shape[0]):
+        if need[i] > 0 and pathway[i] <= waiting:
+            unmet_days[i] += 1
+
+
+@njit(cache=True, nogil=True)
+def count_by_org(vorg: np.ndarray, vstate: np.ndarray, state_row: np.ndarray, n_rows: int,
+                 n_org: int) -> np.ndarray:
+    """(n_rows, n_org) counts of residents by organisation, one row per set of volunteer
+    states: ``state_row[code]`` is the row of state ``code`` (-1: not counted). Row r is
+    ``np.bincount(vorg[np.isin(vstate, codes of r)], minlength=n_org)`` (residents counted have
+    an organisation)."""
+    out = np.zeros((n_rows, n_org), np.int64)
+    for i in range(vorg.shape[0]):
+        r = state_row[vstate[i]]
+        if r >= 0:
+            out[r, vorg[i]] += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _flatnonzero_bool(mask: np.ndarray) -> np.ndarray:
+    n = mask.shape[0]
+    out = np.empty(n + 1, np.int64)
+    k = 0
+    for i in range(n):  # no branch: every position is written, kept when the mask is set
+        out[k] = i
+        k += mask[i]
+    return out[:k].copy()
+
+
+def flatnonzero(mask: np.ndarray) -> np.ndarray:
+    """``np.flatnonzero(mask)`` (the same int64 positions). For a 1-d bool mask of at least
+    16,384 positions with more than 1 in 64 set, a compiled loop without branches: numpy's
+    nonzero mispredicts a branch at every set position of such scattered masks over residents
+    (about 5x slower at 1 in 12); sparser or shorter masks are numpy's (it skips unset
+    stretches; the checks here cost more than they save on a few thousand residents)."""
+    if (mask.size < 16384 or mask.dtype != np.bool_ or mask.ndim != 1
+            or np.count_nonzero(mask) * 64 <= mask.size):
+        return np.flatnonzero(mask)
+    return _flatnonzero_bool(mask)
+
+
 def _warm_up() -> None:
     """Load (or compile, on first use) every kernel for the argument types the model passes,
     so a process pays numba's start-up once, at import, not inside the first simulated day."""
@@ -70,6 +182,14 @@ def _warm_up() -> None:
     column_means_f32(w)
     count_need_by_pathway(i8, i8, 4, 6)
     count_codes(i8, 8)
+    i32 = np.zeros(2, np.int32)
+    count_fresh_unmet(i8, i8, i32, i32, 1, 0, 2)
+    members_of(i32, i8, np.zeros(2, np.bool_), 4, 5)
+    wellbeing_step(w, np.zeros((3, 4), np.float32), w.copy(), i8, i8, 2, np.float32(0.1))
+    flatnonzero(np.zeros(2, np.bool_))
+    org_members(i32, i8, 0, 2, 5)
+    count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)
+    add_unmet_days(i32.copy(), i8, i8, 1)
 
 
 _warm_up()

@@ -112,27 +112,26 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     path_counts = by_level_path[Need.LOW:].sum(axis=0)  # residents in need, by pathway
     row["n_residents"] = pop.n
     row["n_in_need"] = int(need_counts[1:].sum())
-    for lvl in (Need.LOW, Need.MODERATE, Need.COMPLEX):
-        name = lvl.name.lower()
-        row[f"n_need_{name}"] = int(need_counts[lvl])
-        row[f"n_unmet_{name}"] = int(unmet_counts[lvl])
+    need_list, unmet_list = need_counts.tolist(), unmet_counts.tolist()
+    for lvl, need_key, unmet_key in _NEED_KEYS:
+        row[need_key] = need_list[lvl]
+        row[unmet_key] = unmet_list[lvl]
     row["n_unmet_need"] = int(unmet_counts[1:].sum())
-    for pw in Pathway:
-        if pw is not Pathway.NONE:
-            row[f"n_pathway_{pw.name.lower()}"] = int(path_counts[pw])
+    path_list = path_counts.tolist()
+    for pw, key in _PATHWAY_KEYS:
+        row[key] = path_list[pw]
     v = kernels.count_codes(pop.vstate, len(VolunteerState)).tolist()
-    for s in VolunteerState:
-        if s is not VolunteerState.NONE:
-            row[f"n_vol_{s.name.lower()}"] = int(v[s])
+    for s, key in _VOLUNTEER_KEYS:
+        row[key] = v[s]
     registered = sum(v[2:6]) + v[VolunteerState.STOOD_DOWN]
     row["n_vol_registered"] = registered
     row["frac_volunteer_utilisation"] = v[VolunteerState.ACTIVE] / registered if registered else 0.0
     row["n_vol_backlog"] = int(v[VolunteerState.APPLIED] + v[VolunteerState.ONBOARDING])
     row["n_call_to_action_on"] = int(model.cfg.volunteers.campaign_multiplier > 1.0)
     active, idle = int(VolunteerState.ACTIVE), int(VolunteerState.IDLE)  # plain ints: fast
-    on_duty = (pop.vstate == active) | (pop.vstate == idle)
-    n_on_duty = int(np.count_nonzero(on_duty))
-    tasked_7d = int(np.count_nonzero(on_duty & (pop.vlast_task > model.day - 7)))
+    on_duty = kernels.flatnonzero((pop.vstate == active) | (pop.vstate == idle))
+    n_on_duty = on_duty.size
+    tasked_7d = int(np.count_nonzero(pop.vlast_task[on_duty] > model.day - 7))
     row["frac_on_duty_tasked_7d"] = tasked_7d / n_on_duty if n_on_duty else 0.0
     row["n_link_workers"] = len(model.link_workers)
     inbox = waiting = caseload = light = 0
@@ -191,16 +190,28 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     served = [gp.engagement_level for gp in model.gp_practices if gp.link_workers]
     row["mean_gp_engagement"] = float(np.mean(served)) if served else 0.0
     flows = model.flows
+    get = flows.get
     for name in FLOWS:
-        row[name] = flows.get(name, 0)
-    firsts = flows.get("new_first_support", 0)
-    row["mean_days_to_first_support"] = (flows.get("sum_days_to_first_support", 0) / firsts
+        row[name] = get(name, 0)
+    firsts = get("new_first_support", 0)
+    row["mean_days_to_first_support"] = (get("sum_days_to_first_support", 0) / firsts
                                          if firsts else np.nan)
-    row["new_referrals_total"] = sum(flows.get(f"new_referrals_{s}", 0) for s in REFERRAL_SOURCES)
-    wb = kernels.column_means_f32(pop.wellbeing)  # == pop.wellbeing.mean(axis=0), bit for bit
-    for k, name in enumerate(ONS4):
-        row[f"mean_wellbeing_{name}"] = float(wb[k])
+    row["new_referrals_total"] = sum(get(key, 0) for key in _REFERRAL_KEYS)
+    wb = kernels.column_means_f32(pop.wellbeing).tolist()  # == wellbeing.mean(axis=0), bitwise
+    for k, key in enumerate(_WELLBEING_KEYS):
+        row[key] = wb[k]
     return row
+
+
+# the daily row's generated column names, in row order
+_NEED_KEYS = tuple((int(lvl), f"n_need_{lvl.name.lower()}", f"n_unmet_{lvl.name.lower()}")
+                   for lvl in (Need.LOW, Need.MODERATE, Need.COMPLEX))
+_PATHWAY_KEYS = tuple((int(pw), f"n_pathway_{pw.name.lower()}") for pw in Pathway
+                      if pw is not Pathway.NONE)
+_VOLUNTEER_KEYS = tuple((int(s), f"n_vol_{s.name.lower()}") for s in VolunteerState
+                        if s is not VolunteerState.NONE)
+_REFERRAL_KEYS = tuple(f"new_referrals_{s}" for s in REFERRAL_SOURCES)
+_WELLBEING_KEYS = tuple(f"mean_wellbeing_{name}" for name in ONS4)
 
 
 def group_capacity_stocks(model: CommunityModel) -> dict[str, float]:
@@ -209,15 +220,16 @@ def group_capacity_stocks(model: CommunityModel) -> dict[str, float]:
     staff = places = strain = 0.0
     n = n_community = n_disrupted = 0
     lost_community = places_community = 0.0
+    lio, community = GroupKind.LIO, GroupKind.COMMUNITY_GROUP
     for g in model.groups:
-        if not g.is_open or g.kind.value == "lio":
+        if not g.is_open or g.kind is lio:
             continue
         n += 1
         staff += g.staff_fte
         cap = g.capacity
         places += cap
         strain += g.strain
-        if g.kind.value == "community_group":
+        if g.kind is community:
             n_community += 1
             n_disrupted += g.n_disruptive > 0
             lost = g.places_lost_to_disruption() if not g.distanced else 0.0

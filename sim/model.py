@@ -11,7 +11,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from sim import events, metrics
+from sim import events, kernels, metrics
 from sim.agents.commissioning import Commissioner
 from sim.agents.emergency_actors import ACTOR_NAMES, EmergencyActor
 from sim.agents.health import GPPractice, LinkWorker
@@ -30,6 +30,8 @@ from sim.state import Population
 from sim.topology import UnitInfo, build_topology
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
+
+_MUTUAL_AID = GroupKind.MUTUAL_AID  # a module constant: no enum attribute lookup in loops
 
 BANK_HOLIDAYS = frozenset((91, 94, 121, 142, 233, 355, 356, 365))
 """Days of the model year (day 1: the first Monday of January) with no link-worker work: Good
@@ -111,6 +113,7 @@ class CommunityModel(mesa.Model):
         self.cfg = cfg
         self.streams = streams
         self.flows: dict[str, float] = {}
+        self.capacity_epoch = 0  # groups' cached capacities hold while this stands (events)
         self.rows: list[dict] = []
         self.organisations: list[Organisation] = []
         self.groups: list[VCSEGroup] = []
@@ -392,7 +395,8 @@ class CommunityModel(mesa.Model):
                 hub.step()
         emergency.respond(self)
         wellbeing.update(self)
-        self.pop.unmet_days += self.pop.unmet()
+        kernels.add_unmet_days(self.pop.unmet_days, self.pop.need, self.pop.pathway,
+                               Pathway.WAITING)  # unmet_days += unmet()
         self.evaluation.step()
         if self.started:
             self.shielding.observe(self)
@@ -427,8 +431,9 @@ class CommunityModel(mesa.Model):
         """(share lost, (unit, kind)) of each kind and place with fewer open charities or
         community groups than it had as built."""
         open_now: dict[tuple[int, GroupKind], int] = {}
-        for g in self.groups:
-            if g.is_open:
+        charity, community = GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP
+        for g in self.groups:  # only the kinds of usual_groups
+            if g.is_open and (g.kind is charity or g.kind is community):
                 open_now[g.unit, g.kind] = open_now.get((g.unit, g.kind), 0) + 1
         return [((usual - open_now.get(key, 0)) / usual, key)
                 for key, usual in self.usual_groups.items()
@@ -489,16 +494,21 @@ class CommunityModel(mesa.Model):
             self._unit_capital = np.minimum(
                 np.bincount(pop.unit, weights=pop.degree, minlength=n_units)
                 / self._unit_sizes / 10.0, 1.0)
-        fresh = pop.unmet() & (pop.need_onset >= self.day - p.mag_fresh_need_days)
-        share = np.bincount(pop.unit, weights=fresh, minlength=n_units) / self._unit_sizes
+        fresh = kernels.count_fresh_unmet(pop.need, pop.pathway, pop.need_onset, pop.unit,
+                                          Pathway.WAITING, self.day - p.mag_fresh_need_days,
+                                          n_units)
+        share = fresh / self._unit_sizes
         pressure = (share / p.mag_unmet_share_half) ** p.mag_unmet_steepness
         need_pull = pressure / (1.0 + pressure)  # 0..1: how pressing neighbours' need is
         p_form = p.mag_formation_per_unit_per_day * self._unit_capital * need_pull
         draws = rng.random((2, n_units))
-        self._mag_members = self._mutual_aid_members()
+        self._mag_reach = self._mutual_aid_reach()
+        mags_by_unit: dict[int, list[VCSEGroup]] = {}  # open ones, in group order
+        for g in self.groups:
+            if g.kind is _MUTUAL_AID and g.is_open:
+                mags_by_unit.setdefault(g.unit, []).append(g)
         for u in self.units:
-            mags = [g for g in self.groups_by_unit.get(u.index, ())
-                    if g.is_open and g.kind is GroupKind.MUTUAL_AID]
+            mags = mags_by_unit.get(u.index, ())
             for g in mags:
                 if g.n_clients > 0:
                     g.last_busy_day = self.day
@@ -523,31 +533,41 @@ class CommunityModel(mesa.Model):
         if not g.has_room():
             return
         pop = self.pop
-        members = self._mag_members.get(g.index)
-        if members is None:
+        near = self._mag_reach.get(g.index)
+        if near is None:  # no active or idle members
             return
-        near = np.unique(np.concatenate([pop.neighbours(int(v)) for v in members]))
         near = near[(pop.need[near] > 0) & (pop.pathway[near] == Pathway.NONE)]
         for i in rng.permutation(near).tolist():
             if not g.has_room():
                 break
             self.offer_to_group(int(i), g.index, "ties")
 
-    def _mutual_aid_members(self) -> dict[int, np.ndarray]:
-        """Active or idle members of every open mutual aid group, by group (one pass over the
-        population; each group's members in resident order)."""
+    def _mutual_aid_reach(self) -> dict[int, np.ndarray]:
+        """Residents tied to an active or idle member of each open mutual aid group, by group
+        (sorted, each once); a group with no such members is absent. One pass over the
+        population and one sort of the (group, neighbour) pairs a day."""
         pop = self.pop
-        mags = [g.index for g in self.groups if g.is_open and g.kind is GroupKind.MUTUAL_AID]
+        mags = [g.index for g in self.groups if g.kind is _MUTUAL_AID and g.is_open]
         if not mags:
             return {}
-        on = np.flatnonzero(np.isin(pop.vorg, mags) & ((pop.vstate == VolunteerState.ACTIVE)
-                                                        | (pop.vstate == VolunteerState.IDLE)))
-        org = pop.vorg[on]
-        order = np.argsort(org, kind="stable")
-        on, org = on[order], org[order]
-        cuts = np.flatnonzero(np.diff(org)) + 1
-        return {int(chunk_org[0]): chunk for chunk, chunk_org in
-                zip(np.split(on, cuts), np.split(org, cuts), strict=True) if chunk.size}
+        flagged = np.zeros(len(self.organisations), bool)
+        flagged[mags] = True
+        # active or idle (consecutive codes) members of a flagged organisation
+        on = kernels.members_of(pop.vorg, pop.vstate, flagged, VolunteerState.ACTIVE,
+                                VolunteerState.IDLE)
+        if on.size == 0:
+            return {}
+        org = pop.vorg[on].astype(np.int64)
+        # every member's row of the adjacency (CSR): neighbour positions, member by member
+        deg = pop.degree[on].astype(np.int64)
+        first = pop.adjacency.indptr[on].astype(np.int64)
+        pos = np.repeat(first - (np.cumsum(deg) - deg), deg) + np.arange(int(deg.sum()))
+        pairs = np.unique(np.repeat(org, deg) * pop.n + pop.adjacency.indices[pos])
+        group, near = np.divmod(pairs, pop.n)
+        keys = np.unique(org)
+        lo, hi = np.searchsorted(group, keys), np.searchsorted(group, keys, side="right")
+        return {k: near[a:b] for k, a, b in zip(keys.tolist(), lo.tolist(), hi.tolist(),
+                                                strict=True)}
 
     def _form_mutual_aid(self, u: UnitInfo, rng: np.random.Generator) -> VCSEGroup:
         pop = self.pop
@@ -571,8 +591,8 @@ class CommunityModel(mesa.Model):
     def _fold_mutual_aid(self, g: VCSEGroup) -> None:
         """A mutual aid group folds: its volunteers become willing neighbours again."""
         pop = self.pop
-        members = np.flatnonzero((pop.vorg == g.index) & (pop.vstate >= VolunteerState.APPLIED)
-                                 & (pop.vstate <= VolunteerState.IDLE))
+        members = kernels.org_members(pop.vorg, pop.vstate, g.index, VolunteerState.APPLIED,
+                                      VolunteerState.IDLE)
         pop.vstate[members] = VolunteerState.LATENT
         pop.vorg[members] = -1
         pop.goodwill[members] = 1.0
@@ -738,7 +758,7 @@ class CommunityModel(mesa.Model):
         pop = self.pop
         if group.distanced:
             self.count("new_groups_closed_while_suspended")
-        clients = np.flatnonzero(pop.provider == group.index)
+        clients = kernels.flatnonzero(pop.provider == group.index)
         in_group = clients[pop.pathway[clients] == Pathway.GROUP]
         pop.pathway[in_group] = Pathway.NONE
         pop.matched[clients[pop.pathway[clients] == Pathway.LINK_WORKER]] = False

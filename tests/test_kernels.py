@@ -38,3 +38,94 @@ def test_counts_match_bincount(state):
     np.testing.assert_array_equal(kernels.count_codes(pathway, len(Pathway)),
                                   np.bincount(pathway, minlength=len(Pathway)))
 
+
+
+def test_fresh_unmet_counts_match_masked_bincount(state):
+    need, pathway = state[0], state[1]
+    rng = np.random.default_rng(8)
+    onset = rng.integers(-1, 60, need.size).astype(np.int32)
+    unit = rng.integers(0, 7, need.size).astype(np.int32)
+    fresh = (need > 0) & (pathway <= Pathway.WAITING) & (onset >= 30)
+    counts = kernels.count_fresh_unmet(need, pathway, onset, unit, int(Pathway.WAITING), 30, 9)
+    expected = np.bincount(unit, weights=fresh, minlength=9)
+    assert counts.dtype == np.int64
+    assert (counts / np.arange(1, 10)).tobytes() == (expected / np.arange(1, 10)).tobytes()
+
+
+def test_members_of_match_isin_mask():
+    rng = np.random.default_rng(9)
+    n = 4001
+    vorg = rng.integers(-1, 12, n).astype(np.int32)
+    vstate = rng.integers(0, 8, n).astype(np.int8)
+    flagged = np.zeros(12, bool)
+    flagged[[2, 5, 11]] = True
+    got = kernels.members_of(vorg, vstate, flagged, 4, 5)
+    expected = np.flatnonzero(np.isin(vorg, [2, 5, 11]) & (vstate >= 4) & (vstate <= 5))
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+    assert kernels.members_of(vorg, vstate, np.zeros(12, bool), 4, 5).size == 0
+
+
+def test_wellbeing_step_matches_numpy_bit_for_bit(state):
+    need, pathway, w, targets, offset = state
+    rate = np.float32(0.05)
+    expected = w.copy()
+    for _ in range(3):
+        situation = (pathway >= Pathway.LINK_WORKER).view(np.int8) + np.int8(1)
+        situation *= need != 0
+        target = np.take(targets, situation, axis=0)
+        target += offset
+        target -= expected
+        target *= rate
+        expected += target
+    got = w.copy()
+    for _ in range(3):
+        kernels.wellbeing_step(got, targets, offset, need, pathway, int(Pathway.LINK_WORKER),
+                               rate)
+    assert got.tobytes() == expected.tobytes()
+
+
+def test_flatnonzero_matches_numpy():
+    rng = np.random.default_rng(10)
+    for density in (0.0, 0.01, 0.3, 1.0):
+        mask = rng.random(20001) < density
+        got = kernels.flatnonzero(mask)
+        assert got.dtype == np.flatnonzero(mask).dtype
+        np.testing.assert_array_equal(got, np.flatnonzero(mask))
+    codes = rng.integers(0, 3, 50).astype(np.int8)  # not a bool mask: numpy's own
+    np.testing.assert_array_equal(kernels.flatnonzero(codes), np.flatnonzero(codes))
+
+
+def test_count_by_org_matches_bincount():
+    rng = np.random.default_rng(11)
+    n = 5000
+    vstate = rng.integers(0, 8, n).astype(np.int8)
+    vorg = np.where(vstate >= 2, rng.integers(0, 13, n), -1).astype(np.int32)
+    rows = np.full(8, -1, np.int8)
+    rows[[4, 5, 7]] = 0
+    rows[[2, 3]] = 1
+    got = kernels.count_by_org(vorg, vstate, rows, 2, 15)
+    np.testing.assert_array_equal(
+        got[0], np.bincount(vorg[(vstate == 4) | (vstate == 5) | (vstate == 7)], minlength=15))
+    np.testing.assert_array_equal(
+        got[1], np.bincount(vorg[(vstate == 2) | (vstate == 3)], minlength=15))
+
+
+def test_add_unmet_days_matches_numpy(state):
+    need, pathway = state[0], state[1]
+    days = np.random.default_rng(12).integers(0, 50, need.size).astype(np.int32)
+    expected = days.copy()
+    expected += (need > 0) & (pathway <= Pathway.WAITING)
+    kernels.add_unmet_days(days, need, pathway, int(Pathway.WAITING))
+    np.testing.assert_array_equal(days, expected)
+
+
+def test_org_members_match_numpy():
+    rng = np.random.default_rng(13)
+    vstate = rng.integers(0, 8, 6000).astype(np.int8)
+    vorg = rng.integers(-1, 9, 6000).astype(np.int32)
+    for org, lo, hi in ((3, 2, 5), (0, 4, 5), (8, 4, 4), (42, 2, 5)):
+        expected = np.flatnonzero((vorg == org) & (vstate >= lo) & (vstate <= hi))
+        got = kernels.org_members(vorg, vstate, org, lo, hi)
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)

@@ -184,10 +184,11 @@ class LIOFunctions:
         known: set[int] = set()
         for lw in lws:
             known |= lw.directory
-        for g in m.groups:
-            if g.is_open and g.on_directory and g.kind is not GroupKind.LIO and (
-                    g.unit == -1 or g.unit in units):
-                known.add(g.index)
+        lio = GroupKind.LIO
+        for unit in {-1} | units:  # place-level groups and the units' own (a set: sorted below)
+            for g in m.groups_by_unit.get(unit, ()):
+                if g.is_open and g.on_directory and g.kind is not lio:
+                    known.add(g.index)
         return sorted(known, key=lambda k: (self.verified_day.get(k, NEVER), k))
 
     def verify(self, g: int, lws: list[LinkWorker]) -> None:

@@ -7,6 +7,7 @@ import math
 from bisect import bisect_right
 from enum import Enum
 from itertools import accumulate
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import mesa
@@ -26,6 +27,9 @@ class GroupKind(Enum):
     COMMUNITY_GROUP = "community_group"
     MUTUAL_AID = "mutual_aid"
     LIO = "lio"
+
+
+_LIO = GroupKind.LIO  # a module constant: no enum attribute lookup in hot paths
 
 
 class Organisation(mesa.Agent):
@@ -78,13 +82,38 @@ class Organisation(mesa.Agent):
         return (self.vm_hours_per_week + self.vm_extra_hours_per_week) / 7.0
 
 
+def _capacity_input(name: str, doc: str) -> property:
+    """An attribute that ``VCSEGroup.capacity`` depends on: changing its value forgets the
+    cached capacity (reading it is a plain attribute look-up)."""
+    slot = "_" + name
+
+    def forget(self, value) -> None:
+        if getattr(self, slot, None) != value:
+            self._capacity_epoch = -1
+        setattr(self, slot, value)
+
+    return property(attrgetter(slot), forget, doc=doc)
+
+
 class VCSEGroup(Organisation):
     """A voluntary or community group: accepts or declines referrals, supports clients with its
     volunteers, onboards applicants, and closes when its money runs out."""
 
+    staff_fte = _capacity_input("staff_fte", "paid staff in post (FTE)")
+    volunteer_hours = _capacity_input("volunteer_hours",
+                                      "free weekly hours of its trained volunteers")
+    extra_places = _capacity_input("extra_places",
+                                   "client places commissioned on top of its own capacity")
+    disruption = _capacity_input("disruption", "1 when a disruptive placement starts; decays as "
+                                               "the group adapts")
+
     def __init__(self, model: CommunityModel, kind: GroupKind, params: GroupKindParams,
                  unit: int, on_directory: bool, name: str = ""):
         super().__init__(model, unit, name or f"{kind.value}-{len(model.organisations)}")
+        self._capacity = 0  # cached capacity, valid while _capacity_epoch is the model's
+        self._capacity_epoch = -1
+        self._nominal = 0.0  # cached nominal_capacity, valid while _nominal_epoch is the model's
+        self._nominal_epoch = -1
         self.kind = kind
         self.params = params
         self.on_directory = on_directory
@@ -121,10 +150,15 @@ class VCSEGroup(Organisation):
 
     @property
     def nominal_capacity(self) -> float:
-        """The size a referrer believes the group has (its staff and starting volunteers)."""
-        p = self.params
-        return p.staff_client_capacity + self._volunteer_places(
-            p.initial_volunteers * self.model.cfg.volunteers.hours_per_week)
+        """The size a referrer believes the group has (its staff and starting volunteers).
+        Parameters only: cached until an event (``model.capacity_epoch``)."""
+        epoch = self.model.capacity_epoch
+        if self._nominal_epoch != epoch:
+            p = self.params
+            self._nominal = p.staff_client_capacity + self._volunteer_places(
+                p.initial_volunteers * self.model.cfg.volunteers.hours_per_week)
+            self._nominal_epoch = epoch
+        return self._nominal
 
     def _volunteer_places(self, hours: float) -> float:
         """Client places that ``hours`` of volunteers' free time a week can deliver."""
@@ -149,11 +183,37 @@ class VCSEGroup(Organisation):
 
     @property
     def capacity(self) -> int:
-        """Clients it can support at once, less places lost to a disruption."""
-        if not self.is_open or self.kind is GroupKind.LIO or self.distanced:
+        """Clients it can support at once, less places lost to a disruption.
+
+        ``raw_capacity()`` less ``places_lost_to_disruption()``, written out in one function
+        (the same arithmetic in the same order). It is asked for every referral and every
+        resident a group's outreach reaches, so the value is cached: a change of staff,
+        volunteer hours, commissioned places or disruption forgets it, and so does every event
+        (parameters may change: ``model.capacity_epoch``; code that changes group or volunteer
+        parameters mid-run other than by an event adds 1 to it)."""
+        if not self.is_open or self.kind is _LIO or self.distanced:
             return 0
-        raw = self.raw_capacity()
-        return max(int(raw) - self.places_lost_to_disruption(raw), 0)
+        epoch = self.model.capacity_epoch
+        if self._capacity_epoch == epoch:
+            return self._capacity
+        self._capacity = capacity = self._compute_capacity()
+        self._capacity_epoch = epoch
+        return capacity
+
+    def _compute_capacity(self) -> int:
+        p = self.params
+        staff = (float(p.staff_client_capacity) if p.staff_fte <= 0
+                 else p.staff_client_capacity * self.staff_fte / p.staff_fte)
+        v = self.model.cfg.volunteers
+        per_client = v.tasks_per_client_per_week * v.group_task_hours
+        volunteer = (self.volunteer_hours * p.volunteer_client_share / per_client
+                     if per_client > 0 else 0.0)
+        whole = int(staff + self.extra_places + volunteer)
+        if self.disruption <= 0:
+            return max(whole, 0)
+        lost = int(self.model.cfg.groups.disruption_capacity_loss * min(self.disruption, 1.0)
+                   * whole)
+        return max(whole - lost, 0)
 
     def places_lost_to_disruption(self, raw: float | None = None) -> int:
         """Whole places a disruption costs today (its share shrinks as the group adapts)."""
@@ -171,7 +231,9 @@ class VCSEGroup(Organisation):
         return bool(self.offers >> domain & 1)
 
     def has_room(self) -> bool:
-        return self.n_clients < min(self.capacity, self.affordable_places())
+        """``n_clients < min(capacity, affordable_places())``; money is looked at only when
+        there are places."""
+        return self.n_clients < self.capacity and self.n_clients < self.affordable_places()
 
     def affordable_places(self) -> float:
         """Clients the group can take on: unlimited while reserves last above

@@ -158,6 +158,7 @@ def apply(model: CommunityModel, ev: Event) -> None:
             raise
         raise ConfigError(ev.key + exc.key[len("events"):],
                           str(exc)[len(exc.key) + 2:]) from exc
+    model.capacity_epoch += 1  # parameters may have changed: groups' capacities afresh
     model.count("new_events")
     model.event_log.append({"day": model.output_day, "kind": ev.kind,
                             "params": dict(ev.params)})

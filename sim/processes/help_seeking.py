@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.agents.organisations import weighted_choice
 from sim.state import NEED as Need  # plain ints: fast in numpy
 from sim.state import PATHWAY as Pathway
@@ -41,7 +42,7 @@ def give_up_waiting(model: CommunityModel) -> None:
     """Residents waiting for a link worker (inbox or waiting list) give up at a daily hazard of
     1 / ``link_worker.mean_days_before_giving_up``; their entries leave the lists."""
     pop = model.pop
-    waiting = np.flatnonzero(pop.pathway == Pathway.WAITING)
+    waiting = kernels.flatnonzero(pop.pathway == Pathway.WAITING)
     if waiting.size == 0:
         return
     u = model.streams.waiting.random(waiting.size)
@@ -59,7 +60,7 @@ def seek_help(model: CommunityModel) -> None:
     pop = model.pop
     h = model.cfg.help_seeking
     rng = model.streams.help_seeking
-    candidates = np.flatnonzero((pop.need > Need.NONE) & (pop.pathway <= Pathway.WAITING))
+    candidates = kernels.flatnonzero((pop.need > Need.NONE) & (pop.pathway <= Pathway.WAITING))
     if candidates.size == 0:
         return
     waiting = pop.pathway[candidates] == Pathway.WAITING
@@ -135,7 +136,7 @@ def routine_consultations(model: CommunityModel) -> None:
     need (1 in 5 consultations carry one, 002:95, emerges from these rates)."""
     pop, g = model.pop, model.cfg.gp
     rng = model.streams.gp
-    in_need = np.flatnonzero(pop.need > Need.NONE)
+    in_need = kernels.flatnonzero(pop.need > Need.NONE)
     rate = g.consults_per_year / 365.0
     n_other = int(rng.binomial(pop.n - in_need.size, min(rate * model.mean_gp_access, 1.0)))
     model.count("new_gp_consultations", n_other)
@@ -157,7 +158,7 @@ def statutory_referrals(model: CommunityModel) -> None:
     moderate or complex need (004:362-369)."""
     pop = model.pop
     rng = model.streams.help_seeking
-    idx = np.flatnonzero((pop.need >= Need.MODERATE) & (pop.pathway == Pathway.NONE))
+    idx = kernels.flatnonzero((pop.need >= Need.MODERATE) & (pop.pathway == Pathway.NONE))
     if idx.size == 0:
         return
     chosen = idx[rng.random(idx.size) < model.cfg.help_seeking.p_statutory_referral_per_day]

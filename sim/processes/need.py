@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.state import NEED as Need  # plain ints: fast in numpy
 from sim.state import PATHWAY as Pathway
 
@@ -78,7 +79,7 @@ def need_onset(model: CommunityModel) -> None:
     domain_u = model.streams.need_domain.random(pop.n, dtype=np.float32)
     mult = model.cfg.need.emergency_multiplier
     p = model.onset_p if mult == 1.0 else model.onset_p * np.float32(mult)
-    idx = np.flatnonzero((u < p) & (pop.need == Need.NONE))
+    idx = kernels.flatnonzero((u < p) & (pop.need == Need.NONE))
     if idx.size == 0:
         return
     v = u[idx] / p[idx]
@@ -94,7 +95,7 @@ def unmet_dynamics(model: CommunityModel) -> None:
     are in unmet need (pairing across scenarios holds)."""
     pop, p = model.pop, model.cfg.need
     u = model.streams.need_course.random(pop.n, dtype=np.float32)
-    idx = np.flatnonzero(pop.unmet())
+    idx = kernels.flatnonzero(pop.unmet())
     if idx.size == 0:
         return
     r = u[idx]
@@ -160,5 +161,5 @@ def release_group_places(model: CommunityModel, idx: np.ndarray) -> None:
 def end_due_support(model: CommunityModel) -> None:
     """Group, informal and statutory support that ends today (link workers end their own)."""
     pop = model.pop
-    idx = np.flatnonzero((pop.pathway >= Pathway.GROUP) & (pop.until <= model.day))
+    idx = kernels.flatnonzero((pop.pathway >= Pathway.GROUP) & (pop.until <= model.day))
     complete_support(model, idx)

@@ -28,8 +28,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.state import PATHWAY as Pathway  # plain ints: fast in numpy
 from sim.state import VSTATE as V
+from sim.state import Population
 
 if TYPE_CHECKING:
     from sim.agents.organisations import VCSEGroup
@@ -38,19 +40,32 @@ if TYPE_CHECKING:
 NO_STAFF_FTE = 1e-6  # below this a group has no paid staff (float rounding)
 
 
-def refresh_volunteer_hours(model: CommunityModel) -> np.ndarray:
+def trained_volunteers(pop: Population, among: np.ndarray | None = None) -> np.ndarray:
+    """Residents who are trained volunteers (active or idle), in resident order; only those
+    ``among`` (residents in order, e.g. the trained ones earlier today) if given."""
+    if among is None:
+        return kernels.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
+    vs = pop.vstate[among]
+    return among[(vs == V.ACTIVE) | (vs == V.IDLE)]
+
+
+def refresh_volunteer_hours(model: CommunityModel, among: np.ndarray | None = None
+                            ) -> np.ndarray:
     """Each organisation's trained volunteers and their free weekly hours (offered, less
     ongoing roles elsewhere such as buddying); stored on the groups. Returns the trained
-    counts by organisation index."""
+    counts by organisation index. ``among``: a superset of the trained volunteers, in resident
+    order (default: everyone)."""
     pop = model.pop
     n_org = len(model.organisations)
-    trained = np.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
+    trained = trained_volunteers(pop, among)
     org = pop.vorg[trained]
     free = np.maximum(pop.vhours_offer[trained] - pop.vhours_committed[trained], 0.0)
     hours = np.bincount(org, weights=free.astype(np.float64), minlength=n_org)
     counts = np.bincount(org, minlength=n_org)
+    hours = hours.tolist()
     for g in model.groups:
-        g.volunteer_hours = float(hours[g.index])
+        if g.volunteer_hours != hours[g.index]:  # a change forgets the group's capacity
+            g.volunteer_hours = hours[g.index]
     return counts
 
 
@@ -61,7 +76,7 @@ def members_leave(model: CommunityModel, group: VCSEGroup) -> None:
     if p <= 0:
         return
     pop = model.pop
-    members = np.flatnonzero((pop.provider == group.index) & (pop.pathway == Pathway.GROUP))
+    members = kernels.flatnonzero((pop.provider == group.index) & (pop.pathway == Pathway.GROUP))
     if members.size == 0:
         return
     leave = members[model.streams.group_strain.random(members.size) < p]
@@ -76,9 +91,9 @@ def members_leave(model: CommunityModel, group: VCSEGroup) -> None:
 
 
 def _update_strain(model: CommunityModel, g: VCSEGroup) -> None:
+    """Strain and staff lost to it (the caller counts ``new_group_turned_away``)."""
     p = model.cfg.groups
     g.unserved = g.unserved * (1.0 - 1.0 / g.params.support_days) + g.turned_away_today
-    model.count("new_group_turned_away", g.turned_away_today)
     g.turned_away_today = 0
     if g.distanced:
         return
@@ -156,8 +171,9 @@ def _apply_staff_changes(model: CommunityModel, g: VCSEGroup) -> None:
             model.count("new_group_staff_hired", max(hired, 0.0))
 
 
-def _volunteer_burnout(model: CommunityModel) -> None:
-    """Trained volunteers of strained groups lapse (burn out)."""
+def _volunteer_burnout(model: CommunityModel, trained: np.ndarray) -> None:
+    """Trained volunteers (``trained``, in resident order) of strained groups lapse (burn
+    out)."""
     rate = model.cfg.groups.volunteer_burnout_per_strain_year / 365.0
     strained = [g for g in model.groups if g.is_open and g.strain > 0]
     if rate <= 0 or not strained:
@@ -166,7 +182,6 @@ def _volunteer_burnout(model: CommunityModel) -> None:
     p_org = np.zeros(len(model.organisations))
     for g in strained:
         p_org[g.index] = min(g.strain * rate, 1.0)
-    trained = np.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
     trained = trained[p_org[pop.vorg[trained]] > 0]
     if trained.size == 0:
         return
@@ -180,24 +195,30 @@ def step(model: CommunityModel) -> None:
     """The groups' day: strain, staff exits, staff reviews, notices and hires, disruption
     decay, volunteer burnout, closure of groups with no staff and no volunteers, and the
     volunteer hours that set tomorrow's places."""
+    from sim.agents.organisations import GroupKind  # it imports this module
+
+    lio = GroupKind.LIO
     p = model.cfg.groups
     day = model.day
     decay = math.exp(-1.0 / p.disruption_adaptation_days)
-    for g in model.groups:
-        if not g.is_open or g.kind.value == "lio":
-            continue
+    running = [g for g in model.groups if g.is_open and g.kind is not lio]
+    if running:  # whole referrals, counted once (each group's, before _update_strain resets it)
+        model.count("new_group_turned_away", sum(g.turned_away_today for g in running))
+    for g in running:
         _update_strain(model, g)
-        _apply_staff_changes(model, g)
+        if g.staff_changes:
+            _apply_staff_changes(model, g)
         if g.params.staff_fte > 0 and (day + g.index) % p.staff_review_days == 0:
             _review_staff(model, g)
             if not g.is_open:
                 continue
         if g.disruption > 0:
             g.disruption *= decay
-    _volunteer_burnout(model)
-    counts = refresh_volunteer_hours(model)
+    trained = trained_volunteers(model.pop)
+    _volunteer_burnout(model, trained)
+    counts = refresh_volunteer_hours(model, among=trained).tolist()  # less those burnt out
     for g in model.groups:
-        if (g.is_open and g.kind.value != "lio" and g.staff_fte <= NO_STAFF_FTE
+        if (g.is_open and g.kind is not lio and g.staff_fte <= NO_STAFF_FTE
                 and not any(d > 0 for _, d in g.staff_changes) and counts[g.index] == 0):
             g.close("no_staff_or_volunteers")
             model.count("new_groups_closed_no_staff_or_volunteers")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.agents.organisations import GroupKind, Organisation, VCSEGroup
 from sim.state import VSTATE as V  # plain ints: fast in numpy
 
@@ -17,6 +18,18 @@ if TYPE_CHECKING:
 
 TRAINED_STATES = (V.ACTIVE, V.IDLE)
 WAITING_STATES = (V.APPLIED, V.ONBOARDING)
+
+
+def _state_rows(*codes: int) -> np.ndarray:
+    """A ``kernels.count_by_org`` table counting the volunteer states ``codes`` (row 0)."""
+    rows = np.full(len(V), -1, np.int8)
+    rows[list(codes)] = 0
+    return rows
+
+
+_TRAINED = _state_rows(V.ACTIVE, V.IDLE)
+_TRAINED_OR_STOOD_DOWN = _state_rows(V.ACTIVE, V.IDLE, V.STOOD_DOWN)
+_WAITING = _state_rows(*WAITING_STATES)
 
 
 def _rank_within(groups: np.ndarray, order_keys: tuple[np.ndarray, ...]) -> np.ndarray:
@@ -38,7 +51,7 @@ def applications(model: CommunityModel) -> None:
     local group."""
     pop, p = model.pop, model.cfg.volunteers
     rng = model.streams.volunteers
-    latent = np.flatnonzero(pop.vstate == V.LATENT)
+    latent = kernels.flatnonzero(pop.vstate == V.LATENT)
     if latent.size == 0:
         return
     k = int(rng.binomial(latent.size, min(p.p_apply_per_day * p.campaign_multiplier, 1.0)))
@@ -155,13 +168,12 @@ def manage_volunteers(model: CommunityModel) -> None:
     start = hours.copy()
     vs = pop.vstate
     # 1. trained (and stood-down) volunteers
-    trained = (vs == V.ACTIVE) | (vs == V.IDLE) | (vs == V.STOOD_DOWN)
-    need_t = np.bincount(pop.vorg[trained], minlength=n_org) * (
+    need_t = kernels.count_by_org(pop.vorg, vs, _TRAINED_OR_STOOD_DOWN, 1, n_org)[0] * (
         p.contact_hours_per_active_per_week / 7.0)
     used_t = np.minimum(need_t, hours)
     hours -= used_t
     # 2. inductions
-    onb = np.flatnonzero(vs == V.ONBOARDING)
+    onb = kernels.flatnonzero(vs == V.ONBOARDING)
     org = pop.vorg[onb]
     passported = pop.vpassported[onb]
     days_needed = np.where(passported, p.passport_induction_days, model.org_training_days[org])
@@ -176,13 +188,12 @@ def manage_volunteers(model: CommunityModel) -> None:
     _activate(model, onb[done])
     model.count("new_vol_trained", int(done.sum()))
     # 3. keeping in touch with applicants and onboarding volunteers
-    waiting = (vs == V.APPLIED) | (vs == V.ONBOARDING)
-    need_w = np.bincount(pop.vorg[waiting], minlength=n_org) * (
+    need_w = kernels.count_by_org(pop.vorg, vs, _WAITING, 1, n_org)[0] * (
         p.contact_hours_per_waiting_per_week / 7.0)
     used_w = np.minimum(need_w, hours)
     hours -= used_w
     # 4. processing applications with the hours left
-    applied = np.flatnonzero(vs == V.APPLIED)
+    applied = kernels.flatnonzero(vs == V.APPLIED)
     applied = applied[np.lexsort((applied, pop.vsince[applied]))]
     org = pop.vorg[applied]
     held = pop.vtrained_at[applied]
@@ -277,8 +288,7 @@ def place_from_lio(model: CommunityModel) -> None:
     if lio is None or not lio.is_open:
         return
     pop = model.pop
-    held = np.flatnonzero(((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
-                          & (pop.vorg == lio.index))
+    held = kernels.org_members(pop.vorg, pop.vstate, lio.index, V.ACTIVE, V.IDLE)  # trained
     k = model.lio_functions.placements_affordable(held.size)  # placement hours (sim.agents.lio)
     if k == 0:
         return
@@ -297,8 +307,8 @@ def place_from_lio(model: CommunityModel) -> None:
 
 def refresh_trained_counts(model: CommunityModel) -> None:
     pop = model.pop
-    trained = (pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE)
-    counts = np.bincount(pop.vorg[trained], minlength=len(model.organisations))
+    counts = kernels.count_by_org(pop.vorg, pop.vstate, _TRAINED, 1,
+                                  len(model.organisations))[0]
     for org, c in zip(model.organisations, counts.tolist(), strict=True):
         org.n_trained = c
 
@@ -307,7 +317,7 @@ def assign_hours_offered(model: CommunityModel) -> None:
     """Hours a week each willing resident would give: 'a couple of hours a week', or 'one day a
     week' for a share of them (003:206). Drawn once, from the 'volunteer_hours' stream."""
     pop, p = model.pop, model.cfg.volunteers
-    willing = np.flatnonzero(pop.vstate != V.NONE)
+    willing = kernels.flatnonzero(pop.vstate != V.NONE)
     one_day = model.streams.volunteer_hours.random(willing.size) < p.share_one_day_a_week
     pop.vhours_offer[willing] = np.where(one_day, p.hours_one_day_a_week, p.hours_per_week)
 
@@ -330,7 +340,7 @@ def allocate_tasks(model: CommunityModel) -> None:
     no task for ``idle_after_days`` are idle."""
     pop, p = model.pop, model.cfg.volunteers
     rng = model.streams.volunteers
-    trained = np.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
+    trained = kernels.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
     if trained.size == 0:
         return
     expected = np.array([org.tasks_today() for org in model.organisations])
@@ -358,8 +368,8 @@ def allocate_tasks(model: CommunityModel) -> None:
 def goodwill_and_dropout(model: CommunityModel) -> None:
     pop, p = model.pop, model.cfg.volunteers
     vs = pop.vstate
-    waiting = np.flatnonzero((vs == V.APPLIED) | (vs == V.ONBOARDING))
-    idle = np.flatnonzero((vs == V.IDLE) | (vs == V.STOOD_DOWN))
+    waiting = kernels.flatnonzero((vs == V.APPLIED) | (vs == V.ONBOARDING))
+    idle = kernels.flatnonzero((vs == V.IDLE) | (vs == V.STOOD_DOWN))
     # volunteers the organisation had no hours to keep in touch with today lose goodwill
     # ``uncontacted_decay_factor`` times faster (003:162-164)
     orgs = model.organisations
@@ -374,7 +384,7 @@ def goodwill_and_dropout(model: CommunityModel) -> None:
     model.count("new_vol_goodwill_lost_idle", float(loss_i.sum(dtype=np.float64)))
     gone_waiting = waiting[pop.goodwill[waiting] <= 0]
     gone_idle = idle[pop.goodwill[idle] <= 0]
-    active = np.flatnonzero(vs == V.ACTIVE)
+    active = kernels.flatnonzero(vs == V.ACTIVE)
     attrition = active[model.streams.volunteers.random(active.size) < p.p_attrition_per_day]
     for idx in (gone_waiting, gone_idle, attrition):
         pop.vstate[idx] = V.LAPSED
@@ -388,7 +398,7 @@ def goodwill_and_dropout(model: CommunityModel) -> None:
     if p.rejoin_latent_after_lapse:
         lapsed = np.concatenate([gone_waiting, gone_idle, attrition])
     else:  # willing again after a while
-        lapsed = np.flatnonzero(vs == V.LAPSED)
+        lapsed = kernels.flatnonzero(vs == V.LAPSED)
         lapsed = lapsed[model.streams.volunteers.random(lapsed.size)
                         < 1.0 / (365.0 * p.mean_years_lapsed)]
     pop.vstate[lapsed] = V.LATENT
@@ -400,8 +410,7 @@ def goodwill_and_dropout(model: CommunityModel) -> None:
 def release_volunteers_of(model: CommunityModel, group: VCSEGroup) -> None:
     """A group has closed: its volunteers go back to the volunteer centre's queue, or lapse."""
     pop = model.pop
-    idx = np.flatnonzero((pop.vorg == group.index) & (pop.vstate >= V.APPLIED)
-                         & (pop.vstate <= V.IDLE))
+    idx = kernels.org_members(pop.vorg, pop.vstate, group.index, V.APPLIED, V.IDLE)
     if idx.size == 0:
         return
     lio = model.lio

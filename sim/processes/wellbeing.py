@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.state import NEED as Need  # plain ints: fast in numpy
 from sim.state import PATHWAY as Pathway
 
@@ -43,11 +44,12 @@ def situation_index(model: CommunityModel) -> np.ndarray:
 
 
 def update(model: CommunityModel) -> None:
-    """Each score closes ``adjust_per_day`` of the gap to its target (float32, in place)."""
+    """Each score closes ``adjust_per_day`` of the gap to its target (float32, in place).
+
+    One compiled pass (``sim.kernels.wellbeing_step``) computes, bit for bit, the numpy
+    ``target = targets[situation_index(model)] + isolation_offset; target -= wellbeing;
+    target *= rate; wellbeing += target``."""
     pop = model.pop
     rate = np.float32(model.cfg.wellbeing.adjust_per_day)
-    target = np.take(model.wellbeing_targets, situation_index(model), axis=0)
-    target += model.isolation_offset
-    target -= pop.wellbeing
-    target *= rate
-    pop.wellbeing += target
+    kernels.wellbeing_step(pop.wellbeing, model.wellbeing_targets, model.isolation_offset,
+                           pop.need, pop.pathway, Pathway.LINK_WORKER, rate)
