@@ -253,10 +253,11 @@ class PerAgentModel(mesa.Model):
 
 def timed_run(config: Config, days: int) -> dict:
     """Build and run the baseline; returns build/run seconds and resident-days per second."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model = PerAgentModel(config)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     model.run(days)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     return {"n_residents": model.n, "days": days, "build_s": t1 - t0, "run_s": t2 - t1,
+            "build_cpu_s": c1 - c0, "run_cpu_s": c2 - c1,
             "resident_days_per_s": model.n * days / (t2 - t1), "rows": model.rows}

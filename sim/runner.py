@@ -23,6 +23,8 @@ class RunResult:
     build_seconds: float
     event_log: list[dict] = field(default_factory=list)
     model: CommunityModel | None = None
+    cpu_seconds: float = 0.0  # CPU time of this process for the whole call (build included)
+    build_cpu_seconds: float = 0.0
 
 
 def run(config: Config | None = None, *, keep_model: bool = False, progress=None,
@@ -31,9 +33,9 @@ def run(config: Config | None = None, *, keep_model: bool = False, progress=None
     burnt-in state from ``burn_in_cache``, default ``config.run.burn_in_cache``), run
     ``config.run.days`` days and return the daily table and summary. ``progress(day, days)`` is
     called after each day; ``build_seconds`` includes the burn-in."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model = build_model(config, burn_in_cache)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     days = model.cfg.run.days
     for day in range(days):
         model.step()
@@ -41,6 +43,6 @@ def run(config: Config | None = None, *, keep_model: bool = False, progress=None
             progress(day + 1, days)
     ts = model.timeseries()
     summary = metrics.summary(model, ts)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     return RunResult(model.cfg, ts, summary, t2 - t0, t1 - t0, list(model.event_log),
-                     model if keep_model else None)
+                     model if keep_model else None, c2 - c0, c1 - c0)
