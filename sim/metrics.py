@@ -70,7 +70,7 @@ FLOWS = (
     "new_group_turned_away", "new_group_staff_lost_strain", "new_group_staff_notices",
     "new_group_staff_made_redundant", "new_group_staff_hired", "new_group_redundancy_pay",
     "new_vol_burnout", "new_group_members_left_disruption",
-    "new_groups_closed_no_staff_or_volunteers", "new_groups_folded",
+    "new_groups_closed_no_staff_or_volunteers", "new_groups_folded", "new_groups_closed_funding",
     # multi-partner delivery (sim.agents.commissioning)
     "new_partnership_changes", "sum_partnership_latency_days",
     "new_partner_outreach_contacts", "new_partner_outreach_placements",
@@ -263,6 +263,7 @@ def _group_capacity_summary(ts: pd.DataFrame) -> dict:
         ts["new_groups_closed_no_staff_or_volunteers"].sum())
     s["group_members_left_disruption"] = int(ts["new_group_members_left_disruption"].sum())
     s["groups_folded"] = int(ts["new_groups_folded"].sum())
+    s["groups_closed_funding"] = int(ts["new_groups_closed_funding"].sum())
     changes = int(ts["new_partnership_changes"].sum())
     s["commissioning_changes"] = changes
     s["partner_outreach_placements"] = int(ts["new_partner_outreach_placements"].sum())

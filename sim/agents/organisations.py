@@ -322,6 +322,8 @@ class VCSEGroup(Organisation):
         self.staff_changes = []
         self.disruption = 0.0
         self.model.count("new_groups_closed")
+        if reason == "funding":  # reserves ran out, or a persistent shortfall folded it
+            self.model.count("new_groups_closed_funding")
 
 
 class NHSTrust(Organisation):
