@@ -393,7 +393,11 @@ def _timeseries_entries() -> dict[str, Output]:
          "group members who left because of disruption"),
         ("new_groups_closed_no_staff_or_volunteers", "groups", "group",
          "groups that closed with neither staff nor volunteers"),
-        ("new_groups_folded", "groups", "group", "groups that folded under strain"),
+        ("new_groups_folded", "groups", "group",
+         "groups that folded: staff reviews found too little money for a viable paid core "
+         "fold_after_reviews times running"),
+        ("new_groups_closed_funding", "groups", "group",
+         "groups closed for want of money: reserves ran out, or they folded (new_groups_folded)"),
         ("new_partnership_changes", "changes", "commissioner",
          "changes of commissioned delivery partners"),
         ("sum_partnership_latency_days", "days", "commissioner",
@@ -696,6 +700,7 @@ def _summary_entries(ts: dict[str, Output]) -> dict[str, Output]:
     total("groups_closed_no_staff_or_volunteers", "new_groups_closed_no_staff_or_volunteers")
     total("group_members_left_disruption", "new_group_members_left_disruption")
     total("groups_folded", "new_groups_folded")
+    total("groups_closed_funding", "new_groups_closed_funding")
     total("commissioning_changes", "new_partnership_changes")
     total("partner_outreach_placements", "new_partner_outreach_placements")
     a("mean_commissioning_latency_days", "days", "commissioner",
