@@ -123,7 +123,7 @@ def test_benchmark_runs_end_to_end_on_a_tiny_size(tmp_path):
     # the ratio is per CPU-second of the daily run; the wall-clock ratio is beside it
     assert ratio["ratio"] == pytest.approx(
         ratio["vectorised_resident_days_per_cpu_s"] / ratio["baseline_resident_days_per_cpu_s"])
-    assert ratio["ratio_wall"] > 0
+    assert ratio["ratio_wall"] > 0 and len(ratio["ratio_per_repeat"]) == 2
     # repeats alternate the cases: vectorised, baseline, vectorised, baseline
     order = [line.split()[0] for line in proc.stdout.splitlines()
              if line.startswith("  vectorised") or line.startswith("  baseline")]
