@@ -144,17 +144,25 @@ def check_draw(fact_id: str, draw: Sequence[str], cache: RunCache,
     """Run the fact's tests (mechanism on) at one draw; the draw's verdict and comparisons."""
     tests = fact_tests() if tests is None else tests
     comparisons: list[DrawComparison] = []
+    failures: list[str] = []
     for fn, _ in tests[fact_id]:
         if getattr(fn, "pytestmark", None) and any(m.name == "xfail" for m in fn.pytestmark):
             continue  # an expected failure is not reproduced at defaults: nothing to sweep
         kwargs = {"paired": paired_for_draw(cache, draw, replicates, comparisons)}
         if "mechanism" in inspect.signature(fn).parameters:
             kwargs["mechanism"] = "on"
-        fn(**kwargs)
+        try:
+            fn(**kwargs)
+        except AssertionError as exc:
+            # the test's own check failed at this draw, or its figure is undefined here (e.g.
+            # no mutual aid group ever helped anyone, so its days to first support are NaN):
+            # the fact does not hold at this draw
+            failures.append(f"{fn.__name__}: {str(exc).splitlines()[0][:300]}")
     judged = [c for c in comparisons if c.verdict is not None]
     return {"overrides": list(draw),
-            "holds": bool(judged) and all(c.verdict for c in judged),
-            "ci_holds": bool(judged) and all(c.ci_holds for c in judged if
+            "holds": bool(judged) and not failures and all(c.verdict for c in judged),
+            "failures": failures,
+            "ci_holds": bool(judged) and not failures and all(c.ci_holds for c in judged if
                                              c.record.get("check") != "within"),
             "comparisons": [{"test_metric": c.metric, "direction": c.direction,
                              "difference": c.mean_difference, "ci_low": c.ci_low,
