@@ -22,8 +22,7 @@ from results_table import RESULTS_JSON, ROBUSTNESS_JSON
 
 # Reproduced grade-A/B facts whose full robustness run has not been made yet (the check is
 # CPU-hours on two cores; run `python experiments/robustness.py --facts <id>` and remove it).
-PENDING = {"SF2", "SF12", "SF15", "SF16", "SF21", "SF22", "SF25", "SF36", "S23", "S47",
-           "S48"}
+PENDING = {"SF12", "SF15", "SF16", "SF21", "SF22", "SF25", "SF36", "S23", "S47", "S48"}
 # Reproduced grade-A/B facts that held in fewer than 80 % of their draws (divergences).
 NOT_ROBUST: dict[str, str] = {}
 SUBSET_FACT, SUBSET_DRAWS = "SF34", (0, 1, 2)
