@@ -128,7 +128,9 @@ def officer_world(tiny_model, **extra):
                       intermediaries__lo_hours_per_tie_attempt=2.0,
                       intermediaries__p_lo_tie_success=1.0,
                       gp__share_vcse_degree_0=1.0, gp__share_vcse_degree_1=0.0,
-                      gp__share_vcse_degree_2=0.0, **extra)
+                      gp__share_vcse_degree_2=0.0,
+                      # an officer new in post: its ties are built by the step under test
+                      intermediaries__lo_ties_at_start=False, **extra)
 
 
 def test_locality_officer_brings_groups_onto_the_directory_then_ties_the_practice(tiny_model):

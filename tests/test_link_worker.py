@@ -440,6 +440,7 @@ def test_a_full_fitting_destination_sends_the_client_to_a_poor_fit(tiny_model):
     model, lw, social, practical = two_charity_world(tiny_model)
     practical.params = dataclasses.replace(practical.params, staff_client_capacity=0)
     practical.volunteer_hours = 0.0
+    model.capacity_epoch += 1  # parameters edited directly: drop cached capacities
     assert not practical.has_room()
     match_all(model, lw, [0], PRACTICAL)
     assert model.pop.provider[0] == social.index and model.pop.poor_fit[0]

@@ -243,7 +243,8 @@ def test_the_parish_council_buddies_only_in_an_emergency():
     assert first == [25]  # day 20 + a lag of 5 days
     assert ts.loc[ts["day"] < 25, "new_buddied"].sum() == 0
     assert ts["new_buddied"].sum() > 0
-    assert crisis.summary["emergency_days_to_community_support"] >= 5
+    # (emergency_days_to_community_support counts any community support, and since issue 11
+    # the village's own mutual aid or a group started unaided may come before the council)
 
 
 def test_without_key_people_the_council_does_not_mobilise():

@@ -250,7 +250,12 @@ def test_sf25_no_reescalation_route_means_bouncing(paired, mechanism):
     "from clients returning after statutory support ends; both run every day in both arms, "
     "and the pathway changes only where a hand-back goes."),
     depends=("link_worker.statutory_places_per_1000", "link_worker.p_handback_meets_threshold"))
-@ON_OFF
+@pytest.mark.parametrize("mechanism", [pytest.param("on", marks=pytest.mark.xfail(
+    strict=True, reason=(
+        "not reproduced since issue 11's second landing (need-destination fit, unaided group "
+        "starts): +0.0053 [-0.0013, +0.0123], 20 of 40 pairs in the expected direction; "
+        "it was +0.0089 [+0.0024, +0.0147] before, a small effect on a ratio near 1.17"))),
+    "off"])
 def test_sf25_no_reescalation_route_means_repeat_referrals(paired, mechanism):
     """SF25, repeat referrals (grade A; 002:370; 004:242). Borderline since issue 11: the
     pathway arm's clients also come back after statutory support ends.
