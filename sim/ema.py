@@ -186,6 +186,9 @@ def _make_parameter(spec: Any, base: Config, role: str):
     kind = _check_key(key, base)
     f = _field(key)
     meta = dict(f.metadata) if f is not None else {}
+    if kind not in ("bool", "int", "float") and not meta.get("choices"):
+        raise ConfigError(key, f"is not a number or a switch: give its choices as "
+                               f"({key!r}, [a, b, ...])")
     if not rest:
         if kind == "bool":
             return ema.BooleanParameter(ema_name(key), variable_name=key)
@@ -400,8 +403,9 @@ def model(name: str = "community", uncertainties: Iterable[Any] = (),
                 try:
                     runner.config(**{p.variable_name[0]: value})
                 except ConfigError as exc:
-                    raise ConfigError(p.name, f"{value!r} (in the {role}) gives an invalid "
-                                              f"configuration: {exc}") from exc
+                    raise ConfigError(p.variable_name[0],
+                                      f"{value!r} (in the {role}) gives an invalid "
+                                      f"configuration: {exc}") from exc
 
     scalar = replications == 1 or aggregate is not None
     try:
