@@ -130,6 +130,10 @@ def test_replicates_are_paired_across_policies_and_seeded_by_replicate_number():
         cfg = model.config(row, replicate=r)
         assert cfg.run.replicate == r and cfg.run.seed == Config().run.seed
         assert float(sim.run(cfg).summary["unmet_need_days"]) == values[0, r]
+    hashes = sim.ema.provenance(model, experiments)["config_hashes"]
+    assert list(hashes.columns) == ["config_hash_r0", "config_hash_r1"]
+    assert hashes.loc[0, "config_hash_r1"] == config_hash(model.config(row, replicate=1))
+    assert (hashes["config_hash_r0"] != hashes["config_hash_r1"]).all()
 
 
 def test_aggregate_gives_one_number_per_experiment():
