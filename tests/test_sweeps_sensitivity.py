@@ -16,7 +16,7 @@ from sim.experiments.sensitivity import load_design, run_analysis
 from sim.params import ConfigError
 
 TINY = """
-base_overrides: [topology=rural, run.days=20]
+base_overrides: [topology=rural, run.days=20, run.burn_in_days=28]
 sample_seed: 3
 parameters:
   need.p_onset_per_day: [0.0002, 0.003]

@@ -26,7 +26,7 @@ from sim.experiments.runs import (
     run_state,
 )
 
-TINY = ["topology=rural", "run.days=8", "run.plots=false"]
+TINY = ["topology=rural", "run.days=8", "run.burn_in_days=0", "run.plots=false"]
 
 
 def test_execute_skips_a_complete_run_of_the_same_configuration(tmp_path):
