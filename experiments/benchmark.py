@@ -11,8 +11,9 @@ another), a full run with daily collection on (``run.collect=true``):
 
 It reports build time, run time (wall and CPU), resident-days per CPU-second of the daily run
 (the rate the ratios use: a busy machine slows wall time, not CPU time, much), resident-days per
-wall second (run only, and including the build), the CPU share and peak resident memory (``ru_maxrss`` of the child process), prints a Markdown table
-and the vectorised / baseline ratios, checks the targets of issues 2 and 6, and writes the
+wall second (run only, and including the build), the CPU share and peak resident memory
+(``ru_maxrss`` of the child process), prints a Markdown table and the vectorised / baseline
+ratios, checks the targets of issues 2 and 6, and writes the
 figures with the machine, date and package versions to a JSON file (and the table beside it).
 
     python experiments/benchmark.py                       # the full benchmark (~5 minutes)

@@ -14,7 +14,7 @@ Runs made (replicate ``k`` uses ``run.replicate=k`` in every block, so blocks ar
   campaign's applicants can be followed: applications per 1,000 residents, applications
   against onboarding capacity, share of on-duty volunteers tasked in a week;
 - **county**: ``topology=county`` (the urban estate has only 2 GP practices), for the GP-VCSE
-  link degree, which is fixed when the model is built (one day is run);
+  link degree at output day 0, after the burn-in (one day is run);
 - **rural** (and urban, if not the main topology): the SF21 rural/urban contrast.
 
 Usage (from the repository root)::
@@ -654,11 +654,17 @@ def render(args, blocks: dict[str, Block], runtime: float, command: str) -> str:
         [f"County runs (`topology=county`, defaults: {mean_of(county, 'n_residents')[0]:.0f} "
          f"residents, {practices:.0f} GP practices per run) because the urban estate has only "
          "2 practices. The degree is the number of VCSE organisations a practice is tied to "
-         "when the model is built (`frac_gp_vcse_degree_1/2`); it is fixed at build, so the "
-         "county runs are one day long. The degree shares are inputs "
-         "(`gp.share_vcse_degree_*`); a practice cannot have more ties than organisations it "
-         "can reach (rural practices reach only place-level charities). The source is a survey "
-         "of 50 GPs (000:69), not of practices."],
+         "at output day 0, after the burn-in (`frac_gp_vcse_degree_1/2`), so the county runs "
+         "are one day long. A practice's own ties are drawn at build from the source's shares "
+         "(`gp.share_vcse_degree_*`, inputs) and replaced when a tied group closes "
+         "(`gp.vcse_tie_renewal_days`); a locality officer adds ties between its unit's "
+         "groups and practices (S47, Case A's 'strong links between the GP practice and the "
+         "local community', 000:81), so practices in a unit with an officer hold many more. "
+         "The county topology puts an officer in each of its estates (at defaults, 20 of its "
+         "29 practices), far more than a real county, so these shares measure that topology "
+         "as much as the mechanism (issue 15: counties from place tables). Before issue 11's "
+         "third landing this figure was read from the build-time input and passed by "
+         "construction. The source is a survey of 50 GPs (000:69), not of practices."],
         "000:97, 000:403")
 
     L += figure_section(

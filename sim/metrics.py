@@ -50,6 +50,7 @@ FLOWS = (
     "new_lio_groups_formed", "new_lio_groups_supported", "new_lio_ties_brokered",
     "new_lio_listings_verified", "new_lw_mapping_hours", "new_lw_listings_verified",
     "new_lo_hours_signposting", "new_lo_hours_partnerships", "new_lo_ties_built",
+    "new_gp_vcse_ties_renewed",
     # emergency actors, joint working and redeployment (issue 11, area 2)
     *[f"new_emergency_responses_{a}" for a in ACTOR_NAMES], "new_emergency_coordination_hours",
     "new_joint_work_cases", "new_joint_work_ties", "new_joint_work_ties_lapsed",
@@ -547,9 +548,10 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
         s["client_frac_limited_a_lot"] = float((pop.limitation[ref] == 2).mean())
         s["client_frac_limited_a_little"] = float((pop.limitation[ref] == 1).mean())
         s["client_frac_adult"] = float(adults.sum() / ref.sum())
-    degrees = [gp.initial_vcse_degree for gp in model.gp_practices]
+    degrees = [gp.vcse_degree_at_start for gp in model.gp_practices]  # after the burn-in
     s["frac_gp_vcse_degree_1"] = float(np.mean([d == 1 for d in degrees])) if degrees else 0.0
     s["frac_gp_vcse_degree_2"] = float(np.mean([d == 2 for d in degrees])) if degrees else 0.0
+    s["mean_gp_vcse_degree_at_start"] = float(np.mean(degrees)) if degrees else 0.0
     s["emergency_start_day"] = (model.emergency_start - model.day0
                                 if model.emergency_start >= 0 else -1)
     s.update(_emergency_actor_summary(model, ts))
@@ -632,6 +634,7 @@ def _lio_summary(s: dict, ts: pd.DataFrame) -> None:
     s["lo_hours_signposting"] = float(ts["new_lo_hours_signposting"].sum())
     s["lo_hours_partnerships"] = float(ts["new_lo_hours_partnerships"].sum())
     s["lo_ties_built"] = int(ts["new_lo_ties_built"].sum())
+    s["gp_vcse_ties_renewed"] = int(ts["new_gp_vcse_ties_renewed"].sum())
 def _ratio(num: float, den: float) -> float:
     return float(num / den) if den else float("nan")
 

@@ -209,6 +209,8 @@ class CommunityModel(mesa.Model):
         pop.unmet_days[:] = 0
         pop.bounces[:] = 0
         self.lw_referrals_at_start = pop.lw_referrals.copy()
+        for gp in self.gp_practices:
+            gp.vcse_degree_at_start = len(gp.vcse_ties)
         pop.ever_need[:] = pop.need > 0
         # reached in the episode under way: an episode that ended in the burn-in is over
         pop.first_support[pop.need == 0] = -1
@@ -303,6 +305,40 @@ class CommunityModel(mesa.Model):
                 share = self.units[lw.unit].params.lw_days_share
                 lw.day_share = min(1.0, share * served.get(gp.index, 1))
 
+    def _gp_tie_options(self, gp: GPPractice) -> list[VCSEGroup]:
+        """Groups a practice can hold a relationship with: the place-level charities, and its
+        unit's groups where ``gp_vcse_ties_reach_unit`` (not mutual aid)."""
+        unit = self.units[gp.unit]
+        return [x for x in self.groups_by_unit.get(-1, []) + (
+            self.groups_by_unit.get(gp.unit, []) if unit.params.gp_vcse_ties_reach_unit
+            else []) if x.kind is not GroupKind.MUTUAL_AID]
+
+    def _renew_gp_ties(self) -> None:
+        """A practice that has fewer VCSE ties than it started with (a tied group closed)
+        forms a new one, on average ``gp.vcse_tie_renewal_days`` later, with an open group it
+        can reach, weighted towards larger organisations (GPs and link workers prefer large,
+        stable ones, 000:118). So the degree practices keep up (000:97) does not wear away as
+        groups close."""
+        days = self.cfg.gp.vcse_tie_renewal_days
+        if days <= 0:
+            return
+        rng = None
+        for gp in self.gp_practices:
+            if len(gp.vcse_ties) >= gp.initial_vcse_degree:
+                continue
+            rng = rng or self.streams.gp_ties
+            if rng.random() >= 1.0 / days:
+                continue
+            options = [x for x in self._gp_tie_options(gp)
+                       if x.is_open and x.index not in gp.vcse_ties]
+            if not options:
+                continue
+            w = np.array([x.nominal_capacity + 1.0 for x in options])
+            g = options[int(rng.choice(len(options), p=w / w.sum()))]
+            gp.vcse_ties.append(g.index)
+            self.add_tie(gp, g)
+            self.count("new_gp_vcse_ties_renewed")
+
     def _build_ties(self) -> None:
         """GP-VCSE ties (most practices link with one organisation, 000:97), link workers'
         ties to the LIO and locality officer, and each link worker's directory."""
@@ -310,10 +346,7 @@ class CommunityModel(mesa.Model):
         shares = np.array([g.share_vcse_degree_0, g.share_vcse_degree_1, g.share_vcse_degree_2])
         shares = np.append(shares, max(1.0 - shares.sum(), 0.0))
         for gp in self.gp_practices:
-            unit = self.units[gp.unit]
-            options = [x for x in self.groups_by_unit.get(-1, []) + (
-                self.groups_by_unit.get(gp.unit, []) if unit.params.gp_vcse_ties_reach_unit
-                else []) if x.kind is not GroupKind.MUTUAL_AID]
+            options = self._gp_tie_options(gp)
             degree = min(int(rng.choice(4, p=shares / shares.sum())), len(options))
             if degree:
                 w = np.array([x.nominal_capacity + 1.0 for x in options])
@@ -423,6 +456,7 @@ class CommunityModel(mesa.Model):
                 g.close("churn")
         self.lio_functions.step()
         self._groups_start_unaided()
+        self._renew_gp_ties()
         self._mutual_aid_emerges(self.streams.emergency)
         if self.commissioner is not None:
             self.commissioner.step()

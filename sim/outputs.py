@@ -329,6 +329,8 @@ def _timeseries_entries() -> dict[str, Output]:
         ("new_lo_hours_partnerships", "hours", "locality officer",
          "locality-officer hours on partnerships"),
         ("new_lo_ties_built", "ties", "locality officer", "ties the locality officer built"),
+        ("new_gp_vcse_ties_renewed", "ties", "GP practice",
+         "VCSE ties practices formed to replace ones lost when a group closed"),
         *[(f"new_emergency_responses_{x}", "residents", "emergency actor",
            f"residents taken on by the emergency actor {x}") for x in EMERGENCY_ACTORS],
         ("new_emergency_coordination_hours", "hours", "emergency actor",
@@ -685,6 +687,7 @@ def _summary_entries(ts: dict[str, Output]) -> dict[str, Output]:
     total("lo_hours_signposting", "new_lo_hours_signposting")
     total("lo_hours_partnerships", "new_lo_hours_partnerships")
     total("lo_ties_built", "new_lo_ties_built")
+    total("gp_vcse_ties_renewed", "new_gp_vcse_ties_renewed")
     for name in ONS4:
         final(f"final_mean_wellbeing_{name}", f"mean_wellbeing_{name}")
     mean("mean_n_group_staff_fte", "n_group_staff_fte")
@@ -768,8 +771,11 @@ def _summary_entries(ts: dict[str, Output]) -> dict[str, Output]:
     a("client_frac_adult", "share (0-1)", "resident", f"share aged 16 or over, of {client}")
     for d in (1, 2):
         a(f"frac_gp_vcse_degree_{d}", "share (0-1)", "GP practice",
-          f"practices that started with {d} VCSE tie{'s' if d > 1 else ''} (0 without "
-          "practices)")
+          f"practices with {d} VCSE tie{'s' if d > 1 else ''} at output day 0, after the "
+          "burn-in (0 without practices)")
+    a("mean_gp_vcse_degree_at_start", "ties", "GP practice",
+      "mean VCSE ties per practice at output day 0, after the burn-in (0 without practices)",
+      "float64")
     a("emergency_start_day", "day number", per_run,
       "output day the (latest) emergency started; -1 without an emergency", "int64")
     for x in EMERGENCY_ACTORS:

@@ -352,6 +352,13 @@ class GPParams:
                                       "000:97, 000:403")
     share_vcse_degree_2: float = prob(0.18, "share with ties to two (rest: three)",
                                       "000:97, 000:403")
+    vcse_tie_renewal_days: float = param(
+        365.0, "mean days before a practice replaces a VCSE relationship of its own that it "
+               "lost when the group closed (it keeps up as many as it started with; ties a "
+               "locality officer brokered are rebuilt by the officer, not by the practice); 0: "
+               "never replaced", "assumption; 000:97 (the degree is what practices keep up), "
+               "000:92 (relationships take time)", lo=0.0, hi=36500.0, unit="days",
+        plausible=(180.0, 730.0))
 
 
 @dataclass

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from support import give_need
 
+from sim import metrics
 from sim.agents.intermediaries import LocalityOfficer, ParishCouncil, PlaceHub
+from sim.model import CommunityModel
 from sim.state import Need, Pathway, VolunteerState
 
 V = VolunteerState
@@ -117,6 +119,41 @@ def test_unengaged_practice_signposts_to_a_tied_group(tiny_model):
     assert model.pop.provider[0] == charity.index
     assert model.flows["new_health_to_vcse_referrals"] == 1
     assert not model.link_workers[0].inbox
+
+
+@pytest.mark.parametrize("renewal_days", [1.0, 0.0])
+def test_a_practice_replaces_a_tie_lost_when_its_group_closed(tiny_model, renewal_days):
+    model = tiny_model(n=6, topology__urban__formal_charities=2,
+                       gp__share_vcse_degree_0=0.0, gp__share_vcse_degree_1=1.0,
+                       gp__share_vcse_degree_2=0.0, gp__vcse_tie_renewal_days=renewal_days)
+    gp = model.gp_practices[0]
+    (tied,) = gp.vcse_ties
+    other = next(g for g in model.groups[:2] if g.index != tied)
+    model.organisations[tied].close("churn")
+    assert gp.vcse_ties == [] and gp.initial_vcse_degree == 1
+    model.step()
+    if renewal_days:  # replaced the next day (mean 1 day), with the open charity
+        assert gp.vcse_ties == [other.index]
+        assert model.rows[-1]["new_gp_vcse_ties_renewed"] == 1
+    else:  # 0: never replaced
+        assert gp.vcse_ties == [] and model.rows[-1]["new_gp_vcse_ties_renewed"] == 0
+    model.step()
+    assert len(gp.vcse_ties) <= 1  # never more than its own degree
+
+
+def test_the_reported_degree_is_the_live_one_after_the_burn_in(tiny_world):
+    cfg = tiny_world(n=6, topology__urban__formal_charities=2, gp__share_vcse_degree_0=0.0,
+                     gp__share_vcse_degree_1=1.0, gp__share_vcse_degree_2=0.0,
+                     gp__vcse_tie_renewal_days=0.0, run__days=2)
+    model = CommunityModel(cfg, start=False)  # as after a burn-in in which its group closed
+    gp = model.gp_practices[0]
+    model.organisations[gp.vcse_ties[0]].close("churn")
+    model.start_output()
+    while model.running:
+        model.step()
+    s = metrics.summary(model, model.timeseries())
+    assert gp.initial_vcse_degree == 1  # what it was built with is not what is reported
+    assert s["frac_gp_vcse_degree_1"] == 0.0 and s["mean_gp_vcse_degree_at_start"] == 0.0
 
 
 def officer_world(tiny_model, **extra):

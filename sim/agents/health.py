@@ -48,7 +48,8 @@ class GPPractice(mesa.Agent):
         # and the burn-in brings it to the level its feedback sustains; a new service starts
         # low (start_service)
         self.engagement_level = self.engagement_max
-        self.initial_vcse_degree = 0
+        self.initial_vcse_degree = 0  # ties of its own when built (000:97)
+        self.vcse_degree_at_start = 0  # ties at output day 0, after the burn-in
 
     def engagement(self, day: int | None = None) -> float:
         """Chance a raised non-medical need is referred to a link worker (today's level;
