@@ -1,13 +1,18 @@
 """Gather a sweep folder into tidy Parquet tables, streaming run by run.
 
-    python -m sim.experiments.collect DIR [--out DIR/tables]
+    python -m sim.experiments.collect DIR [--out DIR/tables] [--long]
 
 writes, atomically, into ``DIR/tables/``:
 
 * ``timeseries.parquet`` - one row per run and day;
 * ``summary.parquet`` - one row per complete run;
 * ``failures.parquet`` - one row per failed or incomplete run, with its error;
-* ``collect.json`` - counts and the list of parameter columns.
+* ``collect.json`` - counts and the list of parameter columns;
+* with ``--long`` (``collect(..., long=True)``) also ``summary_long.parquet`` (one row per run
+  and numeric summary outcome) and ``timeseries_long.parquet`` (one per run, day and numeric
+  daily outcome): the identity and parameter columns, then ``outcome``, ``unit`` (from the data
+  dictionary) and ``value`` (float64). Non-numeric outcomes are left out and listed in
+  ``collect.json`` (``long_excluded``); a collect without ``--long`` deletes earlier long tables.
 
 Every table starts with the run's identity columns: ``run`` (its folder relative to DIR),
 ``config_hash``, ``scenario``, ``topology``, ``seed``, ``replicate``, then one column per
@@ -18,13 +23,16 @@ then has a column for every other configuration value that determines results, c
 too (so the tables of two sweeps line up), and ``overrides`` (the job's overrides, a JSON list)
 used to pair runs; the timeseries table leaves the constant ones to the summary (join on
 ``run``). ``scenario.description`` (free text) and :data:`sim.io.NON_RESULT_KEYS` are not
-columns. Output columns carry the data dictionary's meaning, unit, level and source as field
-metadata (:mod:`sim.outputs`).
+columns. ``run``, ``config_hash``, ``scenario``, ``topology`` (and ``outcome``, ``unit``) are
+dictionary-encoded (pandas reads them as ``category``), with one sorted dictionary per table
+written in every row group. Output columns carry the data dictionary's meaning, unit, level and
+source as field metadata (:mod:`sim.outputs`).
 
 Memory stays flat as sweeps grow: a first pass reads only manifests, summaries and Parquet
 footers (keeping the union of columns and the set of varying keys, not the runs); the second pass
 appends each run to a ``pyarrow.parquet.ParquetWriter`` through a buffer of at most
-:data:`BUFFER_BYTES` (one row group), so peak memory is bounded whatever the sweep's size.
+:data:`BUFFER_BYTES` (one row group), so peak memory is bounded whatever the sweep's size (what
+grows is a path and a dictionary entry per run).
 """
 
 from __future__ import annotations
