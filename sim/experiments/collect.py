@@ -237,7 +237,7 @@ class _Plan:
         return values
 
 
-def _recode(column: pa.ChunkedArray, dictionary: pa.Array) -> pa.ChunkedArray:
+def _recode(name: str, column: pa.ChunkedArray, dictionary: pa.Array) -> pa.ChunkedArray:
     """``column`` (strings, or dictionary-encoded strings) as indices into ``dictionary``."""
     chunks = []
     for chunk in column.chunks:
@@ -249,7 +249,8 @@ def _recode(column: pa.ChunkedArray, dictionary: pa.Array) -> pa.ChunkedArray:
         else:
             indices = pc.index_in(chunk, value_set=dictionary)
         if indices.null_count != chunk.null_count:
-            raise ValueError(f"a value missing from the dictionary of {dictionary.to_pylist()}")
+            raise ValueError(f"{name}: a value not seen by the first pass (a run changed "
+                             "while being collected?)")
         chunks.append(pa.DictionaryArray.from_arrays(indices.cast(pa.int32()), dictionary))
     return pa.chunked_array(chunks, type=CATEGORY)
 
@@ -274,7 +275,7 @@ class _AtomicParquet:
             table = table.select(self.schema.names)
             for name, dictionary in self.dictionaries.items():
                 i = table.schema.get_field_index(name)
-                table = table.set_column(i, name, _recode(table[name], dictionary))
+                table = table.set_column(i, name, _recode(name, table[name], dictionary))
             self.writer.write_table(table.cast(self.schema))
             self.rows += table.num_rows
 
