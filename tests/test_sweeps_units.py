@@ -233,6 +233,22 @@ def test_long_tables_hold_the_wide_values_one_row_per_run_and_outcome(
     assert not list(out.glob("*_long.parquet"))
 
 
+def test_long_tables_leave_out_non_numeric_outcomes_and_say_so(small_sweep, tmp_path, capsys):
+    import shutil
+
+    for run in ("cap=10,rep=0", "cap=40,rep=0"):
+        shutil.copytree(small_sweep / run, tmp_path / "s" / run)
+        path = tmp_path / "s" / run / "summary.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), "note": "text"}))
+    assert collect_mod.main([str(tmp_path / "s"), "--long"]) == 0
+    assert "not numeric, so not in summary_long: note" in capsys.readouterr().out
+    info = json.loads((tmp_path / "s" / "tables" / "collect.json").read_text())
+    assert info["long_excluded"] == {"summary": ["note"], "timeseries": []}
+    long = pd.read_parquet(tmp_path / "s" / "tables" / "summary_long.parquet")
+    assert "note" not in set(long["outcome"]) and "unmet_need_days" in set(long["outcome"])
+    assert (pd.read_parquet(tmp_path / "s" / "tables" / "summary.parquet")["note"] == "text").all()
+
+
 def test_collect_is_atomic_when_interrupted(small_sweep, monkeypatch):
     collect(small_sweep)
     before = (small_sweep / "tables" / "summary.parquet").read_bytes()
