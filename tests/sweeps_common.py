@@ -72,4 +72,5 @@ def report_counts(stdout: str) -> dict[str, int]:
 
 
 def run_key(df: pd.DataFrame) -> pd.Series:
-    return df["topology"] + "/" + df["scenario"] + "/" + df["replicate"].astype(str)
+    return (df["topology"].astype(str) + "/" + df["scenario"].astype(str) + "/"
+            + df["replicate"].astype(str))

@@ -256,6 +256,7 @@ def test_a_pattern_matching_nothing_exits_1():
     (("compare", "somewhere", "--ci", "z"), ("argument --ci: invalid choice: 'z'",)),
     (("sensitivity", "volunteering", "--method", "x"), ("argument --method: invalid choice",)),
     (("collect",), ("required: sweep_dir",)),
+    (("collect", "somewhere", "--wide"), ("unrecognized arguments: --wide",)),
     (("calibrate", "--replicates", "0"), ("argument --replicates: must be a whole number",)),
     (("dashboard", "--port", "99999"), ("--port: must be between 0 and 65535",)),
     (("replay",), ("replay: needs a FILE.yaml",)),

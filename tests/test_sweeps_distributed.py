@@ -42,7 +42,9 @@ def reference(tmp_path_factory, scenario):
 
 
 def _by_run(summary: pd.DataFrame) -> pd.DataFrame:
-    return summary.set_index("run").sort_index()[["config_hash", *VALUES]]
+    """Ids as strings: a sweep's categorical ids have its own runs as categories."""
+    return (summary.astype({"run": str, "config_hash": str}).set_index("run").sort_index()
+            [["config_hash", *VALUES]])
 
 
 @pytest.mark.parametrize("launcher, replicates, extra", [

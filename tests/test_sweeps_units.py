@@ -139,6 +139,15 @@ def test_sweep_tables_carry_every_configuration_value_with_event_parameters_as_n
     assert "need.p_hidden" in info["constant_columns"]
     a, b = (pd.read_parquet(tmp_path / s / "tables" / "summary.parquet") for s in "ab")
     assert set(a.columns) == set(b.columns) and len(pd.concat([a, b])) == 3
+    # concatenated by name; categorical ids with other categories become plain strings
+    both = pd.concat([a, b], ignore_index=True)
+    assert list(both.columns) == list(a.columns)
+    share = "events.core_funding_cut.params.share"
+    assert both[share].tolist() == [*a[share], base.events["core_funding_cut"]["params"]["share"]]
+    assert sorted(both["run"]) == ["one", "share0.25", "share0.75"]
+    assert not isinstance(both["run"].dtype, pd.CategoricalDtype)
+    assert both["scenario"].dtype == "category"  # the same categories in both sweeps
+    assert both["run"].astype("category").cat.categories.tolist() == sorted(both["run"])
     assert a["events.core_funding_cut.params.share"].dtype == float
     assert sorted(a["events.core_funding_cut.params.share"]) == [0.25, 0.75]
     assert (a["need.p_hidden"] == base.need.p_hidden).all()
@@ -146,6 +155,98 @@ def test_sweep_tables_carry_every_configuration_value_with_event_parameters_as_n
     assert not {"events", "scenario.description", "run.plots"} & set(a.columns)
     ts = pd.read_parquet(tmp_path / "a" / "tables" / "timeseries.parquet")
     assert "events.core_funding_cut.params.share" in ts and "need.p_hidden" not in ts
+
+
+CATEGORICAL = ["run", "config_hash", "scenario", "topology"]
+
+
+def test_identity_columns_are_categorical_with_one_dictionary_in_every_row_group(
+        small_sweep, monkeypatch):
+    monkeypatch.setattr(collect_mod, "BUFFER_BYTES", 20_000)  # several row groups
+    monkeypatch.setattr(collect_mod, "SUMMARY_ROWS_PER_GROUP", 4)
+    info = collect(small_sweep)
+    tables = small_sweep / "tables"
+    runs = sorted(f"cap={c},rep={r}" for c in (10, 40) for r in range(3))
+    for name in ("timeseries", "summary"):
+        df = pd.read_parquet(tables / f"{name}.parquet")
+        assert all(df[c].dtype == "category" for c in CATEGORICAL)
+        assert list(df["run"].cat.categories) == runs
+        assert list(df["topology"].cat.categories) == ["rural"]
+        assert df["config_hash"].cat.categories.is_monotonic_increasing
+        f = pq.ParquetFile(tables / f"{name}.parquet")
+        assert f.metadata.num_row_groups > 1
+        for i in range(f.metadata.num_row_groups):  # the same dictionary in each row group
+            assert f.read_row_group(i, columns=["run"])["run"].chunk(0).dictionary.to_pylist() \
+                == runs
+    # ids stay usable: filter, join the timeseries to the summary on run
+    ts = pd.read_parquet(tables / "timeseries.parquet")
+    summary = pd.read_parquet(tables / "summary.parquet")
+    joined = ts[["run", "day"]].merge(summary[["run", "need.p_hidden"]], on="run")
+    assert len(joined) == 48 and len(ts[ts["run"] == "cap=40,rep=2"]) == 8
+    # the long tables are not written unless asked for
+    assert not list(tables.glob("*_long.parquet")) and "long_excluded" not in info
+
+
+def test_long_tables_hold_the_wide_values_one_row_per_run_and_outcome(
+        small_sweep, tmp_path, monkeypatch):
+    from sim import outputs
+
+    monkeypatch.setattr(collect_mod, "BUFFER_BYTES", 100_000)
+    monkeypatch.setattr(collect_mod, "SUMMARY_ROWS_PER_GROUP", 4)
+    out = tmp_path / "t"
+    info = collect(small_sweep, out, long=True)
+    ids = ["run", "config_hash", "scenario", "topology", "seed", "replicate",
+           "link_worker.caseload_cap"]
+    wide = pd.read_parquet(out / "summary.parquet")
+    long = pd.read_parquet(out / "summary_long.parquet")
+    assert list(long.columns) == [*ids, "outcome", "unit", "value"]
+    assert all(long[c].dtype == "category" for c in [*CATEGORICAL, "outcome", "unit"])
+    assert long["value"].dtype == np.float64
+    outcomes = [c for c in wide.columns[wide.columns.get_loc("overrides") + 1:]
+                if pd.api.types.is_numeric_dtype(wide[c])]
+    assert sorted(long["outcome"].cat.categories) == sorted(outcomes)
+    assert info["long_excluded"] == {"summary": [], "timeseries": []}  # all numeric here
+    assert info["summary_long"] == len(long) == 6 * len(outcomes)
+    assert not long.duplicated(["run", "outcome"]).any()
+    plain = long.astype({"run": str, "outcome": str})
+    pd.testing.assert_frame_equal(
+        plain.pivot(index="run", columns="outcome", values="value").sort_index(),
+        wide.astype({"run": str}).set_index("run")[outcomes].astype(float).sort_index(),
+        check_names=False, check_like=True)
+    units = long.groupby("outcome", observed=True)["unit"].agg(lambda u: set(u.astype(str)))
+    assert units["unmet_need_days"] == {outputs.get("unmet_need_days", "summary").unit}
+
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    ts_long = pd.read_parquet(out / "timeseries_long.parquet")
+    assert list(ts_long.columns) == [*ids, "day", "outcome", "unit", "value"]
+    daily = [c for c in ts.columns[ts.columns.get_loc("day") + 1:]]
+    assert info["timeseries_long"] == len(ts_long) == 6 * 8 * len(daily)
+    pivot = ts_long.astype({"run": str, "outcome": str}).pivot(
+        index=["run", "day"], columns="outcome", values="value")
+    want = ts.astype({"run": str}).set_index(["run", "day"])[daily].astype(float)
+    pd.testing.assert_frame_equal(pivot.sort_index(), want.sort_index(), check_names=False,
+                                  check_like=True)
+    f = pq.ParquetFile(out / "timeseries_long.parquet")
+    assert f.metadata.num_row_groups > 1  # streamed through the bounded buffer
+    # a later collect without --long removes long tables that would no longer match
+    collect(small_sweep, out)
+    assert not list(out.glob("*_long.parquet"))
+
+
+def test_long_tables_leave_out_non_numeric_outcomes_and_say_so(small_sweep, tmp_path, capsys):
+    import shutil
+
+    for run in ("cap=10,rep=0", "cap=40,rep=0"):
+        shutil.copytree(small_sweep / run, tmp_path / "s" / run)
+        path = tmp_path / "s" / run / "summary.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), "note": "text"}))
+    assert collect_mod.main([str(tmp_path / "s"), "--long"]) == 0
+    assert "not numeric, so not in summary_long: note" in capsys.readouterr().out
+    info = json.loads((tmp_path / "s" / "tables" / "collect.json").read_text())
+    assert info["long_excluded"] == {"summary": ["note"], "timeseries": []}
+    long = pd.read_parquet(tmp_path / "s" / "tables" / "summary_long.parquet")
+    assert "note" not in set(long["outcome"]) and "unmet_need_days" in set(long["outcome"])
+    assert (pd.read_parquet(tmp_path / "s" / "tables" / "summary.parquet")["note"] == "text").all()
 
 
 def test_collect_is_atomic_when_interrupted(small_sweep, monkeypatch):
@@ -241,6 +342,14 @@ def test_collect_cli(small_sweep, tmp_path, capsys):
     assert "48 rows (runs x days)" in " ".join(capsys.readouterr().out.split())
     assert collect_mod.main([str(tmp_path / "missing")]) == 2
     assert "no such sweep folder" in capsys.readouterr().err
+    assert collect_mod.main([str(small_sweep), "--out", str(tmp_path / "t"), "--long"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "timeseries_long.parquet" in out and "(runs x days x outcomes)" in out
+    with pytest.raises(SystemExit) as stop:
+        collect_mod.main([str(small_sweep), "--wide"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --wide" in err and "Traceback" not in err
 
 
 def test_sweep_report_exit_status_and_summary(small_sweep, monkeypatch, capsys):

@@ -1,13 +1,18 @@
 """Gather a sweep folder into tidy Parquet tables, streaming run by run.
 
-    python -m sim.experiments.collect DIR [--out DIR/tables]
+    python -m sim.experiments.collect DIR [--out DIR/tables] [--long]
 
 writes, atomically, into ``DIR/tables/``:
 
 * ``timeseries.parquet`` - one row per run and day;
 * ``summary.parquet`` - one row per complete run;
 * ``failures.parquet`` - one row per failed or incomplete run, with its error;
-* ``collect.json`` - counts and the list of parameter columns.
+* ``collect.json`` - counts and the list of parameter columns;
+* with ``--long`` (``collect(..., long=True)``) also ``summary_long.parquet`` (one row per run
+  and numeric summary outcome) and ``timeseries_long.parquet`` (one per run, day and numeric
+  daily outcome): the identity and parameter columns, then ``outcome``, ``unit`` (from the data
+  dictionary) and ``value`` (float64). Non-numeric outcomes are left out and listed in
+  ``collect.json`` (``long_excluded``); a collect without ``--long`` deletes earlier long tables.
 
 Every table starts with the run's identity columns: ``run`` (its folder relative to DIR),
 ``config_hash``, ``scenario``, ``topology``, ``seed``, ``replicate``, then one column per
@@ -18,13 +23,16 @@ then has a column for every other configuration value that determines results, c
 too (so the tables of two sweeps line up), and ``overrides`` (the job's overrides, a JSON list)
 used to pair runs; the timeseries table leaves the constant ones to the summary (join on
 ``run``). ``scenario.description`` (free text) and :data:`sim.io.NON_RESULT_KEYS` are not
-columns. Output columns carry the data dictionary's meaning, unit, level and source as field
-metadata (:mod:`sim.outputs`).
+columns. ``run``, ``config_hash``, ``scenario``, ``topology`` (and ``outcome``, ``unit``) are
+dictionary-encoded (pandas reads them as ``category``), with one sorted dictionary per table
+written in every row group. Output columns carry the data dictionary's meaning, unit, level and
+source as field metadata (:mod:`sim.outputs`).
 
 Memory stays flat as sweeps grow: a first pass reads only manifests, summaries and Parquet
 footers (keeping the union of columns and the set of varying keys, not the runs); the second pass
 appends each run to a ``pyarrow.parquet.ParquetWriter`` through a buffer of at most
-:data:`BUFFER_BYTES` (one row group), so peak memory is bounded whatever the sweep's size.
+:data:`BUFFER_BYTES` (one row group), so peak memory is bounded whatever the sweep's size (what
+grows is a path and a dictionary entry per run).
 """
 
 from __future__ import annotations
@@ -35,7 +43,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim import io, outputs
@@ -55,6 +65,8 @@ from sim.experiments.runs import (
 IDENTITY = {"scenario.name": "scenario", "topology.kind": "topology", "run.seed": "seed",
             "run.replicate": "replicate"}
 ID_COLUMNS = ("run", "config_hash", "scenario", "topology", "seed", "replicate")
+CATEGORICAL = ("run", "config_hash", "scenario", "topology")  # dictionary-encoded columns
+CATEGORY = pa.dictionary(pa.int32(), pa.string())
 BUFFER_BYTES = 16 * 2**20  # timeseries buffered (Arrow bytes) before a row group is written
 SUMMARY_ROWS_PER_GROUP = 4_096
 FAILURE_SCHEMA = pa.schema([
@@ -148,6 +160,7 @@ class _Plan:
         self.summary = _Kinds()
         self.summary_order: list[str] = []
         self.ts_fields: dict[str, pa.DataType] = {}
+        self.categories: dict[str, set[str]] = {name: set() for name in CATEGORICAL}
 
     def scan(self) -> None:
         for path in find_run_dirs(self.root):
@@ -162,6 +175,9 @@ class _Plan:
                 continue
             self.complete.append(path)
             flat = _flat_identity(manifest)
+            for name, value in self._categorical(path, manifest, flat).items():
+                if value is not None:
+                    self.categories[name].add(value)
             if self.first_flat is None:
                 self.first_flat = flat
             else:
@@ -178,6 +194,18 @@ class _Plan:
                 old = self.ts_fields.get(f.name)
                 self.ts_fields[f.name] = f.type if old is None else _unify_field(old, f.type)
 
+    def _categorical(self, path: Path, manifest: dict, flat: dict) -> dict[str, str | None]:
+        return {"run": str(path.relative_to(self.root)),
+                "config_hash": manifest.get("config_hash") or config_hash(
+                    manifest.get("config", {})),
+                "scenario": _coerce(flat.get("scenario.name"), "str"),
+                "topology": _coerce(flat.get("topology.kind"), "str")}
+
+    def dictionaries(self) -> dict[str, pa.Array]:
+        """The sorted values of each categorical column: one dictionary for every row group."""
+        return {name: pa.array(sorted(values), pa.string())
+                for name, values in self.categories.items()}
+
     @property
     def param_columns(self) -> list[str]:
         return sorted(k for k in self.varying if k not in IDENTITY)
@@ -191,40 +219,64 @@ class _Plan:
         return [pa.field(k, self.params.arrow(k)) for k in self.constant_columns]
 
     def id_fields(self) -> list[pa.Field]:
-        fields = [pa.field("run", pa.string()), pa.field("config_hash", pa.string())]
+        fields = [pa.field("run", CATEGORY), pa.field("config_hash", CATEGORY)]
         for key, name in IDENTITY.items():
-            fields.append(pa.field(name, self.params.arrow(key)))
+            fields.append(pa.field(name, CATEGORY if name in CATEGORICAL
+                                   else self.params.arrow(key)))
         fields += [pa.field(k, self.params.arrow(k)) for k in self.param_columns]
         return fields
 
     def id_values(self, path: Path, manifest: dict) -> dict[str, object]:
         flat = _flat_identity(manifest)
-        values: dict[str, object] = {
-            "run": str(path.relative_to(self.root)),
-            "config_hash": manifest.get("config_hash") or config_hash(manifest.get("config", {})),
-        }
+        values: dict[str, object] = self._categorical(path, manifest, flat)
         for key, name in IDENTITY.items():
-            values[name] = _coerce(flat.get(key), self.params.kinds[key])
+            if name not in values:
+                values[name] = _coerce(flat.get(key), self.params.kinds[key])
         for key in self.param_columns + self.constant_columns:
             values[key] = _coerce(flat.get(key), self.params.kinds[key])
         return values
 
 
+def _recode(name: str, column: pa.ChunkedArray, dictionary: pa.Array) -> pa.ChunkedArray:
+    """``column`` (strings, or dictionary-encoded strings) as indices into ``dictionary``."""
+    chunks = []
+    for chunk in column.chunks:
+        if pa.types.is_dictionary(chunk.type):
+            if chunk.dictionary.equals(dictionary):
+                chunks.append(chunk)
+                continue
+            indices = pc.take(pc.index_in(chunk.dictionary, value_set=dictionary), chunk.indices)
+        else:
+            indices = pc.index_in(chunk, value_set=dictionary)
+        if indices.null_count != chunk.null_count:
+            raise ValueError(f"{name}: a value not seen by the first pass (a run changed "
+                             "while being collected?)")
+        chunks.append(pa.DictionaryArray.from_arrays(indices.cast(pa.int32()), dictionary))
+    return pa.chunked_array(chunks, type=CATEGORY)
+
+
 class _AtomicParquet:
     """A ParquetWriter on a hidden temporary file (:func:`sim.io.atomic_path`), moved into
-    place by :meth:`commit`."""
+    place by :meth:`commit`. Columns named in ``dictionaries`` are written with that same
+    dictionary in every row group (so readers see one set of categories)."""
 
-    def __init__(self, path: Path, schema: pa.Schema):
+    def __init__(self, path: Path, schema: pa.Schema,
+                 dictionaries: dict[str, pa.Array] | None = None):
         self.path = path
         self._ctx = io.atomic_path(path)
         self.tmp = self._ctx.__enter__()
         self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
         self.schema = schema
+        self.dictionaries = {k: v for k, v in (dictionaries or {}).items() if k in schema.names}
         self.rows = 0
 
     def write(self, table: pa.Table) -> None:
         if table.num_rows:
-            self.writer.write_table(table.select(self.schema.names).cast(self.schema))
+            table = table.select(self.schema.names)
+            for name, dictionary in self.dictionaries.items():
+                i = table.schema.get_field_index(name)
+                table = table.set_column(i, name, _recode(name, table[name], dictionary))
+            self.writer.write_table(table.cast(self.schema))
             self.rows += table.num_rows
 
     def commit(self) -> None:
@@ -238,8 +290,81 @@ class _AtomicParquet:
             self.tmp.unlink(missing_ok=True)
 
 
-def collect(root: str | Path, out: str | Path | None = None, *, progress: bool = False) -> dict:
-    """Gather the runs under ``root`` into Parquet tables in ``out`` (default ``root/tables``).
+def _unit(name: str, table: str) -> str | None:
+    meta = outputs.field_metadata(name, table)
+    return meta[b"unit"].decode() if meta else None
+
+
+def _numeric(t: pa.DataType) -> bool:
+    return (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+            or pa.types.is_null(t))
+
+
+class _Melt:
+    """Wide to long: the kept columns, then ``outcome`` and ``unit`` (categorical, the unit from
+    the data dictionary) and ``value`` (float64), one row per input row and outcome."""
+
+    FIELDS = [pa.field("outcome", CATEGORY), pa.field("unit", CATEGORY),
+              pa.field("value", pa.float64())]
+
+    def __init__(self, names: list[str], table: str):
+        self.names = names
+        self.outcomes = pa.array(sorted(names), pa.string())
+        where = {n: i for i, n in enumerate(sorted(names))}
+        self.codes = np.array([where[n] for n in names], np.int32)
+        units = [_unit(n, table) for n in names]
+        self.units = pa.array(sorted({u for u in units if u is not None}), pa.string())
+        where = {u: i for i, u in enumerate(self.units.to_pylist())}
+        self.unit_codes = pa.array([where.get(u) for u in units], pa.int32())
+
+    def dictionaries(self) -> dict[str, pa.Array]:
+        return {"outcome": self.outcomes, "unit": self.units}
+
+    def __call__(self, table: pa.Table, keep: list[str], *, by_row: bool) -> pa.Table:
+        """``by_row``: each input row's outcomes together; else each outcome's rows together."""
+        n, k = table.num_rows, len(self.names)
+        value = pa.chunked_array([table[c].cast(pa.float64(), safe=False) for c in self.names],
+                                 type=pa.float64()).combine_chunks()  # outcome by outcome
+        if by_row:
+            rows, which = np.repeat(np.arange(n), k), np.tile(np.arange(k), n)
+            value = value.take(pa.array(which * n + rows))
+        else:
+            rows, which = np.tile(np.arange(n), k), np.repeat(np.arange(k), n)
+        out = table.select(keep).take(pa.array(rows))
+        outcome = pa.DictionaryArray.from_arrays(pa.array(self.codes[which]), self.outcomes)
+        unit = pa.DictionaryArray.from_arrays(self.unit_codes.take(pa.array(which)), self.units)
+        return (out.append_column("outcome", outcome).append_column("unit", unit)
+                .append_column("value", value))
+
+
+class _Buffer:
+    """Tables waiting for one writer, written as one row group once they reach ``limit``
+    bytes."""
+
+    def __init__(self, writer: _AtomicParquet, limit: int):
+        self.writer, self.limit = writer, limit
+        self.tables: list[pa.Table] = []
+        self.bytes = 0
+
+    def add(self, table: pa.Table) -> None:
+        self.tables.append(table)
+        self.bytes += table.nbytes
+        if self.bytes >= self.limit:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.tables:
+            self.writer.write(pa.concat_tables(self.tables))
+        self.tables, self.bytes = [], 0
+
+
+LONG_TABLES = ("summary_long", "timeseries_long")
+
+
+def collect(root: str | Path, out: str | Path | None = None, *, progress: bool = False,
+            long: bool = False) -> dict:
+    """Gather the runs under ``root`` into Parquet tables in ``out`` (default ``root/tables``);
+    ``long=True`` also writes ``summary_long.parquet`` and ``timeseries_long.parquet``.
 
     Returns ``{"dir": out, "timeseries": rows, "summary": rows, "failures": rows, ...}``.
     """
@@ -262,19 +387,45 @@ def collect(root: str | Path, out: str | Path | None = None, *, progress: bool =
                                + [pa.field(k, plan.summary.arrow(k),
                                            metadata=outputs.field_metadata(k, "summary"))
                                   for k in summary_keys])
+    dictionaries = plan.dictionaries()
 
-    writers = {"timeseries": _AtomicParquet(out / "timeseries.parquet", ts_schema),
-               "summary": _AtomicParquet(out / "summary.parquet", summary_schema),
+    writers = {"timeseries": _AtomicParquet(out / "timeseries.parquet", ts_schema, dictionaries),
+               "summary": _AtomicParquet(out / "summary.parquet", summary_schema, dictionaries),
                "failures": _AtomicParquet(out / "failures.parquet", FAILURE_SCHEMA)}
+    keep = [f.name for f in id_fields]
+    ts_keep = keep + [n for n in ("day",) if n in ts_schema.names]
+    excluded = {}
+    if long:
+        ts_names = [f.name for f in ts_schema if f.name not in ts_keep]
+        melts = {"summary_long": _Melt([k for k in summary_keys
+                                        if plan.summary.kinds[k] != "str"], "summary"),
+                 "timeseries_long": _Melt([n for n in ts_names
+                                           if _numeric(ts_schema.field(n).type)], "timeseries")}
+        excluded = {"summary": [k for k in summary_keys if k not in melts["summary_long"].names],
+                    "timeseries": [n for n in ts_names
+                                   if n not in melts["timeseries_long"].names]}
+        for name, melt, kept in (("summary_long", melts["summary_long"], keep),
+                                 ("timeseries_long", melts["timeseries_long"], ts_keep)):
+            schema = pa.schema([ts_schema.field(n) for n in kept] + _Melt.FIELDS)
+            writers[name] = _AtomicParquet(out / f"{name}.parquet", schema,
+                                           dictionaries | melt.dictionaries())
     bar = None
     if progress and plan.complete:
         from tqdm import tqdm
 
         bar = tqdm(total=len(plan.complete), unit="run", desc="collect", leave=False)
     try:
-        ts_buf: list[pa.Table] = []
-        ts_buffered = 0
+        ts_buf = _Buffer(writers["timeseries"], BUFFER_BYTES)
+        ts_long_buf = _Buffer(writers["timeseries_long"], BUFFER_BYTES) if long else None
         sum_buf: list[dict] = []
+
+        def write_summary() -> None:
+            table = pa.Table.from_pylist(sum_buf, schema=summary_schema)
+            writers["summary"].write(table)
+            if long:
+                writers["summary_long"].write(melts["summary_long"](table, keep, by_row=True))
+            sum_buf.clear()
+
         for path in plan.complete:
             manifest = read_json(path / MANIFEST) or {}
             ids = plan.id_values(path, manifest)
@@ -287,25 +438,23 @@ def collect(root: str | Path, out: str | Path | None = None, *, progress: bool =
                 if f.name not in present:
                     table = table.append_column(f, pa.nulls(n, type=f.type))
             table = table.select(ts_schema.names).cast(ts_schema)
-            ts_buf.append(table)
-            ts_buffered += table.nbytes
-            if ts_buffered >= BUFFER_BYTES:
-                writers["timeseries"].write(pa.concat_tables(ts_buf))
-                ts_buf, ts_buffered = [], 0
+            ts_buf.add(table)
+            if long:
+                ts_long_buf.add(melts["timeseries_long"](table, ts_keep, by_row=False))
             summary = read_json(path / "summary.json") or {}
             row = dict(ids, overrides=json.dumps(run_overrides(path, manifest)))
             for k in summary_keys:
                 row[k] = _coerce(summary.get(k), plan.summary.kinds[k])
             sum_buf.append(row)
             if len(sum_buf) >= SUMMARY_ROWS_PER_GROUP:
-                writers["summary"].write(pa.Table.from_pylist(sum_buf, schema=summary_schema))
-                sum_buf = []
+                write_summary()
             if bar is not None:
                 bar.update(1)
-        if ts_buf:
-            writers["timeseries"].write(pa.concat_tables(ts_buf))
+        ts_buf.flush()
+        if long:
+            ts_long_buf.flush()
         if sum_buf:
-            writers["summary"].write(pa.Table.from_pylist(sum_buf, schema=summary_schema))
+            write_summary()
         writers["failures"].write(pa.Table.from_pylist(
             [_failure_row(root, p, s) for p, s in plan.failed], schema=FAILURE_SCHEMA))
         for w in writers.values():
@@ -317,10 +466,15 @@ def collect(root: str | Path, out: str | Path | None = None, *, progress: bool =
     finally:
         if bar is not None:
             bar.close()
+    if not long:  # long tables of an earlier collect would no longer match the wide ones
+        for name in LONG_TABLES:
+            (out / f"{name}.parquet").unlink(missing_ok=True)
     info = {"dir": str(out), "source": str(root), "runs": len(plan.complete),
-            "timeseries": writers["timeseries"].rows, "summary": writers["summary"].rows,
-            "failures": writers["failures"].rows, "parameter_columns": plan.param_columns,
+            **{name: w.rows for name, w in writers.items()},
+            "parameter_columns": plan.param_columns,
             "constant_columns": plan.constant_columns}
+    if long:
+        info["long_excluded"] = excluded
     io.atomic_write(out / "collect.json", json.dumps(info, indent=2) + "\n")
     return info
 
@@ -347,17 +501,26 @@ def main(argv: list[str] | None = None,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("sweep_dir", help="a sweep folder (hydra.sweep.dir) or any folder of runs")
     ap.add_argument("--out", help="where to write the tables (default: SWEEP_DIR/tables)")
+    ap.add_argument("--long", action="store_true",
+                    help="also write summary_long.parquet and timeseries_long.parquet (one row "
+                         "per run [and day] and numeric outcome)")
     args = ap.parse_args(argv)
     try:
-        info = collect(args.sweep_dir, args.out, progress=sys.stderr.isatty())
+        info = collect(args.sweep_dir, args.out, progress=sys.stderr.isatty(), long=args.long)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"{info['runs']} complete runs from {info['source']} -> {info['dir']}\n"
-          f"  timeseries.parquet {info['timeseries']:8d} rows (runs x days)\n"
-          f"  summary.parquet    {info['summary']:8d} rows\n"
-          f"  failures.parquet   {info['failures']:8d} rows\n"
-          f"  parameter columns: {', '.join(info['parameter_columns']) or '(none vary)'}")
+    rows = [("timeseries", "runs x days"), ("summary", ""), ("failures", "")]
+    if args.long:
+        rows += [("summary_long", "runs x outcomes"),
+                 ("timeseries_long", "runs x days x outcomes")]
+    print(f"{info['runs']} complete runs from {info['source']} -> {info['dir']}")
+    for name, what in rows:
+        print(f"  {name + '.parquet':24s}{info[name]:9d} rows" + (f" ({what})" if what else ""))
+    print(f"  parameter columns: {', '.join(info['parameter_columns']) or '(none vary)'}")
+    for table, names in info.get("long_excluded", {}).items():
+        if names:
+            print(f"  not numeric, so not in {table}_long: {', '.join(names)}")
     return 0
 
 

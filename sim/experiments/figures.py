@@ -50,7 +50,9 @@ def fan_data(ts_path: Path, metric: str) -> pd.DataFrame:
     for c in design:
         if df[c].nunique(dropna=False) > 1 and c not in ("events", "scenario.description"):
             df["line"] += f" {c.rsplit('.', 1)[-1]}=" + df[c].astype(str)
-    q = df.groupby(["topology", "line", "day"])[metric].quantile(list(BAND)).unstack()
+    # observed=True: topology is categorical (pandas 2 would add unseen combinations)
+    q = (df.groupby(["topology", "line", "day"], observed=True)[metric]
+         .quantile(list(BAND)).unstack())
     q.columns = ["q10", "q50", "q90"]
     return q.reset_index()
 
