@@ -13,7 +13,8 @@ code and the repository's own files, so the site cannot drift from them:
 - ``reference/outputs.md``: the data dictionary (``sim.outputs.table()`` when it exists,
   otherwise the naming convention and the daily flows, pointing at ODD section 4.11);
 - ``notebooks/*.ipynb``: the teaching notebooks, rendered by mkdocs-jupyter without executing
-  them (the test suite executes them with nbmake).
+  them (the test suite executes them with nbmake); their links to ``../docs/*.md`` (the
+  glossary) are rewritten into links to the site's pages.
 
 Build with ``mkdocs build --strict`` (or ``mkdocs serve``) from the repository root.
 """
@@ -49,6 +50,17 @@ def site_links(text: str) -> str:
         return m.group(0)
 
     return re.sub(r"(\[[^\]]*\])\(([^)\s#]+)\)", fix, text)
+
+
+def notebook_links(text: str) -> str:
+    """Rewrite a notebook's links to pages under docs/ (``../docs/glossary.md``, right in the
+    checkout) into links between the site's pages: a notebook is rendered at
+    ``notebooks/NAME/``, so ``../docs/glossary.md`` becomes ``../../glossary/``."""
+
+    def fix(m: re.Match) -> str:
+        return f"](../../{m.group(1)}/{m.group(2) or ''})"
+
+    return re.sub(r"\]\(\.\./docs/([\w./-]+?)\.md(#[^)\s]*)?\)", fix, text)
 
 
 def _cell(text: object) -> str:
@@ -124,15 +136,17 @@ def main() -> None:
         "reference/scenarios.md": "# Scenarios\n\n" + odd.render_scenarios() + "\n",
         "reference/events.md": "# Event kinds\n\n" + odd.render_events() + "\n",
         "reference/outputs.md": outputs_page(),
+        # notebooks/README.md links ../docs/X.md (right in the checkout): ../X.md on the site
         "notebooks/index.md": site_links(
-            (ROOT / "notebooks" / "README.md").read_text(encoding="utf-8")),
+            (ROOT / "notebooks" / "README.md").read_text(encoding="utf-8")).replace(
+                "](../docs/", "](../"),
     }
     for name, text in pages.items():
         with mkdocs_gen_files.open(name, "w", encoding="utf-8") as f:
             f.write(text)
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        with mkdocs_gen_files.open(f"notebooks/{nb.name}", "wb") as f:
-            f.write(nb.read_bytes())
+        with mkdocs_gen_files.open(f"notebooks/{nb.name}", "w", encoding="utf-8") as f:
+            f.write(notebook_links(nb.read_text(encoding="utf-8")))
 
 
 main()
