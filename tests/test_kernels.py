@@ -129,3 +129,37 @@ def test_org_members_match_numpy():
         got = kernels.org_members(vorg, vstate, org, lo, hi)
         assert got.dtype == expected.dtype
         np.testing.assert_array_equal(got, expected)
+
+
+def _book_in_queue_order_numpy(org, cost, hours):
+    """The numpy reference of ``kernels.book_in_queue_order`` (``hours`` reduced in place)."""
+    if org.size == 0:
+        return np.zeros(0, bool), np.zeros(hours.size)
+    order = np.argsort(org, kind="stable")
+    o_sorted, c_sorted = org[order], cost[order].astype(np.float64)
+    cum = np.cumsum(c_sorted)
+    starts = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
+    before = np.maximum.accumulate(np.where(starts, np.arange(o_sorted.size), 0))
+    offset = (cum - c_sorted)[before]
+    done = np.empty(org.size, bool)
+    done[order] = cum - offset <= hours[o_sorted] + 1e-9
+    booked = np.bincount(org[done], weights=cost[done].astype(np.float64), minlength=hours.size)
+    hours -= booked
+    return done, booked
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_book_in_queue_order_matches_numpy(seed):
+    rng = np.random.default_rng(seed)
+    n_org = int(rng.integers(1, 40))
+    n = int(rng.integers(0, 300))
+    org = rng.integers(0, n_org, n).astype(np.int32)
+    cost = np.where(rng.random(n) < 0.3, 0.1, rng.random(n) * 3.0)
+    hours = rng.random(n_org) * 20.0
+    hours[rng.random(n_org) < 0.2] = 0.0
+    expected_hours = hours.copy()
+    done_ref, booked_ref = _book_in_queue_order_numpy(org, cost, expected_hours)
+    done, booked = kernels.book_in_queue_order(org, cost, hours)
+    np.testing.assert_array_equal(done, done_ref)
+    assert booked.tobytes() == booked_ref.tobytes()
+    assert hours.tobytes() == expected_hours.tobytes()

@@ -30,6 +30,8 @@ def _state_rows(*codes: int) -> np.ndarray:
 _TRAINED = _state_rows(V.ACTIVE, V.IDLE)
 _TRAINED_OR_STOOD_DOWN = _state_rows(V.ACTIVE, V.IDLE, V.STOOD_DOWN)
 _WAITING = _state_rows(*WAITING_STATES)
+_CONTACTED = _TRAINED_OR_STOOD_DOWN.copy()  # row 0: trained or stood down; row 1: waiting
+_CONTACTED[list(WAITING_STATES)] = 1
 
 
 def _rank_within(groups: np.ndarray, order_keys: tuple[np.ndarray, ...]) -> np.ndarray:
@@ -95,22 +97,10 @@ def _book_in_queue_order(idx: np.ndarray, org: np.ndarray, cost: np.ndarray,
     """Each organisation works through its queue ``idx`` (already in queue order) while its
     ``hours`` last: an item is done when the cumulative cost of its organisation's items up
     to it fits. Returns the mask of items done and the hours booked per organisation (``hours``
-    is reduced in place)."""
+    is reduced in place). A compiled loop (``kernels.book_in_queue_order``)."""
     if idx.size == 0:
         return np.zeros(0, bool), np.zeros(hours.size)
-    order = np.argsort(org, kind="stable")  # keeps queue order within an organisation
-    o_sorted, c_sorted = org[order], cost[order].astype(np.float64)
-    cum = np.cumsum(c_sorted)
-    starts = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
-    before = np.maximum.accumulate(np.where(starts, np.arange(o_sorted.size), 0))
-    offset = (cum - c_sorted)[before]  # cumulative cost before each organisation's first item
-    done_sorted = cum - offset <= hours[o_sorted] + 1e-9
-    done = np.empty(idx.size, bool)
-    done[order] = done_sorted
-    booked = np.bincount(org[done], weights=cost[done].astype(np.float64),
-                         minlength=hours.size)
-    hours -= booked
-    return done, booked
+    return kernels.book_in_queue_order(org, cost.astype(np.float64, copy=False), hours)
 
 
 def scale_management(model: CommunityModel) -> None:
@@ -143,6 +133,21 @@ def scale_management(model: CommunityModel) -> None:
         model.count("new_vm_scale_up_cost", cost)
 
 
+def _org_constants(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
+    """Per organisation: hours to process an application, and whether it recognises a
+    passport (``Organisation.accepts_passport``). Kept until an organisation is added, an
+    event (``model.capacity_epoch``) or the passport settings change."""
+    v = model.cfg.volunteers
+    orgs = model.organisations
+    key = (len(orgs), model.capacity_epoch, v.passporting, v.passport_recognition_share)
+    cached = model.__dict__.get("_vm_org_constants")
+    if cached is None or cached[0] != key:
+        per_app = np.array([o.hours_per_application for o in orgs], np.float64)
+        accepts = np.array([o.accepts_passport() for o in orgs], bool)
+        cached = model.__dict__["_vm_org_constants"] = (key, per_app, accepts)
+    return cached[1], cached[2]
+
+
 def manage_volunteers(model: CommunityModel) -> None:
     """Each organisation's volunteer-management hours for today (its funded hours a week / 7,
     plus what is left of this week's) are booked in order (003:162, 224-226, 232-254):
@@ -158,18 +163,27 @@ def manage_volunteers(model: CommunityModel) -> None:
     pop, p = model.pop, model.cfg.volunteers
     orgs = model.organisations
     n_org = len(orgs)
-    new_hours = np.array([o.vm_hours_new_today() for o in orgs], np.float64)
-    hours = new_hours + np.array([o.vm_hours_left if o.is_open else 0.0 for o in orgs])
-    per_app = np.array([o.hours_per_application for o in orgs], np.float64)
+    new_list, left_list = [], []
+    for o in orgs:  # Organisation.vm_hours_new_today, and the hours left of open ones
+        if o.is_open:
+            new_list.append((o.vm_hours_per_week + o.vm_extra_hours_per_week) / 7.0)
+            left_list.append(o.vm_hours_left)
+        else:
+            new_list.append(0.0)
+            left_list.append(0.0)
+    new_hours = np.array(new_list, np.float64)
+    hours = new_hours + np.array(left_list)
+    per_app, accepts = _org_constants(model)
     model.count("new_vm_hours_available", float(new_hours.sum()))
     model.count("new_vol_applications_processable",
                 float(np.divide(new_hours, per_app, out=np.zeros(n_org), where=per_app > 0)
                       .sum()))
     start = hours.copy()
     vs = pop.vstate
-    # 1. trained (and stood-down) volunteers
-    need_t = kernels.count_by_org(pop.vorg, vs, _TRAINED_OR_STOOD_DOWN, 1, n_org)[0] * (
-        p.contact_hours_per_active_per_week / 7.0)
+    # 1. trained (and stood-down) volunteers; the waiting are counted now too (step 3 takes
+    # off those that step 2 activates)
+    contacted = kernels.count_by_org(pop.vorg, vs, _CONTACTED, 2, n_org)
+    need_t = contacted[0] * (p.contact_hours_per_active_per_week / 7.0)
     used_t = np.minimum(need_t, hours)
     hours -= used_t
     # 2. inductions
@@ -188,7 +202,7 @@ def manage_volunteers(model: CommunityModel) -> None:
     _activate(model, onb[done])
     model.count("new_vol_trained", int(done.sum()))
     # 3. keeping in touch with applicants and onboarding volunteers
-    need_w = kernels.count_by_org(pop.vorg, vs, _WAITING, 1, n_org)[0] * (
+    need_w = (contacted[1] - np.bincount(org[done], minlength=n_org)) * (
         p.contact_hours_per_waiting_per_week / 7.0)
     used_w = np.minimum(need_w, hours)
     hours -= used_w
@@ -197,7 +211,6 @@ def manage_volunteers(model: CommunityModel) -> None:
     applied = applied[np.lexsort((applied, pop.vsince[applied]))]
     org = pop.vorg[applied]
     held = pop.vtrained_at[applied]
-    accepts = np.array([o.accepts_passport() for o in orgs], bool)
     passport = accepts[org] & (held >= 0)
     cost = np.where(passport, p.passport_check_hours, per_app[org])
     done, booked_processing = _book_in_queue_order(applied, org, cost, hours)
@@ -212,10 +225,11 @@ def manage_volunteers(model: CommunityModel) -> None:
         model.count("new_vol_processed", taken.size)
     cover_t = np.divide(used_t, need_t, out=np.ones(n_org), where=need_t > 0)
     cover_w = np.divide(used_w, need_w, out=np.ones(n_org), where=need_w > 0)
-    for k, o in enumerate(orgs):
-        o.vm_hours_left = float(hours[k])
-        o.vm_contact_cover_trained = float(cover_t[k])
-        o.vm_contact_cover_waiting = float(cover_w[k])
+    for o, left, c_t, c_w in zip(orgs, hours.tolist(), cover_t.tolist(), cover_w.tolist(),
+                                 strict=True):
+        o.vm_hours_left = left
+        o.vm_contact_cover_trained = c_t
+        o.vm_contact_cover_waiting = c_w
     used = start - hours
     model.count("new_vm_hours_used", float(used.sum()))
     if model.lio is not None:  # the LIO's volunteer processing: its hours used today
@@ -343,7 +357,8 @@ def allocate_tasks(model: CommunityModel) -> None:
     trained = kernels.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
     if trained.size == 0:
         return
-    expected = np.array([org.tasks_today() for org in model.organisations])
+    expected = np.array([o.tasks_today() if o.is_open else 0.0  # closed: none (0.0)
+                         for o in model.organisations])
     tasks = np.floor(expected + rng.random(expected.size)).astype(np.int64)
     org = pop.vorg[trained]
     draw = rng.random(trained.size)
