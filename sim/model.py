@@ -118,6 +118,7 @@ class CommunityModel(mesa.Model):
         self.organisations: list[Organisation] = []
         self.groups: list[VCSEGroup] = []
         self.groups_by_unit: dict[int, list[VCSEGroup]] = {}
+        self._open_groups: tuple[list[VCSEGroup], dict[int, list[VCSEGroup]]] | None = None
         self.gp_practices: list[GPPractice] = []
         self.link_workers: list[LinkWorker] = []
         self.intermediaries: list[Intermediary] = []
@@ -251,6 +252,7 @@ class CommunityModel(mesa.Model):
         g = VCSEGroup(self, kind, getattr(self.cfg.groups, kind.value), unit, on_directory, name)
         self.groups.append(g)
         self.groups_by_unit.setdefault(unit, []).append(g)
+        self._open_groups = None
         if hasattr(self, "org_training_days"):
             self.org_training_days = np.append(self.org_training_days, g.training_days)
         return g
@@ -410,7 +412,7 @@ class CommunityModel(mesa.Model):
         p = self.cfg.groups
         day = self.day
         strain.step(self)  # staff, volunteer hours, strain, disruption (sim.processes.strain)
-        for g in list(self.groups):
+        for g in self.open_groups():  # a list kept as it was: closures below make a new one
             if not g.is_open:
                 continue
             if day % 365 == 0:
@@ -432,8 +434,8 @@ class CommunityModel(mesa.Model):
         community groups than it had as built."""
         open_now: dict[tuple[int, GroupKind], int] = {}
         charity, community = GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP
-        for g in self.groups:  # only the kinds of usual_groups
-            if g.is_open and (g.kind is charity or g.kind is community):
+        for g in self.open_groups():  # only the kinds of usual_groups
+            if g.kind is charity or g.kind is community:
                 open_now[g.unit, g.kind] = open_now.get((g.unit, g.kind), 0) + 1
         return [((usual - open_now.get(key, 0)) / usual, key)
                 for key, usual in self.usual_groups.items()
@@ -450,9 +452,8 @@ class CommunityModel(mesa.Model):
         if q <= 0:
             return
         open_now: dict[tuple[int, GroupKind], int] = {}
-        for g in self.groups:
-            if g.is_open:
-                open_now[g.unit, g.kind] = open_now.get((g.unit, g.kind), 0) + 1
+        for g in self.open_groups():
+            open_now[g.unit, g.kind] = open_now.get((g.unit, g.kind), 0) + 1
         rng = self.streams.group_formation
         for (unit, kind), usual in self.usual_groups.items():
             missing = usual - open_now.get((unit, kind), 0)
@@ -755,6 +756,7 @@ class CommunityModel(mesa.Model):
         return False
 
     def on_group_closed(self, group: VCSEGroup) -> None:
+        self._open_groups = None
         pop = self.pop
         if group.distanced:
             self.count("new_groups_closed_while_suspended")
@@ -919,8 +921,8 @@ class CommunityModel(mesa.Model):
         One pass over groups and intermediaries (index -1, the place level, is the last slot)."""
         n = len(self.units)
         groups = np.zeros(n + 1, bool)
-        for unit, unit_groups in self.groups_by_unit.items():
-            groups[unit] = any(g.is_open and not g.distanced and g.kind is not GroupKind.LIO
+        for unit, unit_groups in self.open_groups_by_unit().items():
+            groups[unit] = any(not g.distanced and g.kind is not GroupKind.LIO
                                for g in unit_groups)
         self.unit_has_groups = (groups[:n] | groups[n]).astype(float)
         hubs = np.zeros(n + 1, bool)
@@ -931,8 +933,31 @@ class CommunityModel(mesa.Model):
         self._index_intermediaries()
 
     def open_groups_reachable(self, unit: int) -> list[VCSEGroup]:
-        return [g for g in (*self.groups_by_unit.get(unit, ()), *self.groups_by_unit.get(-1, ()))
-                if g.is_open and not g.distanced and g.kind is not GroupKind.LIO]
+        by_unit = self.open_groups_by_unit()
+        return [g for g in (*by_unit.get(unit, ()), *by_unit.get(-1, ()))
+                if not g.distanced and g.kind is not GroupKind.LIO]
+
+    def open_groups(self) -> list[VCSEGroup]:
+        """The open groups, in group order. A cached list, made anew once a group is added or
+        closes (``add_group``, ``on_group_closed``): a caller may iterate it while groups close,
+        and must not change it."""
+        cached = self.__dict__.get("_open_groups")
+        if cached is None:
+            groups = [g for g in self.groups if g.is_open]
+            by_unit: dict[int, list[VCSEGroup]] = {}
+            for g in groups:
+                by_unit.setdefault(g.unit, []).append(g)
+            cached = self._open_groups = (groups, by_unit)
+        return cached[0]
+
+    def open_groups_by_unit(self) -> dict[int, list[VCSEGroup]]:
+        """``groups_by_unit`` with only the open groups (cached with :meth:`open_groups`; units
+        with none are absent)."""
+        cached = self.__dict__.get("_open_groups")
+        if cached is None:
+            self.open_groups()
+            cached = self._open_groups
+        return cached[1]
 
     def _index_intermediaries(self) -> None:
         by_unit: dict[int, list[Intermediary]] = {}

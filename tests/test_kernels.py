@@ -87,11 +87,14 @@ def test_wellbeing_step_matches_numpy_bit_for_bit(state):
 
 def test_flatnonzero_matches_numpy():
     rng = np.random.default_rng(10)
-    for density in (0.0, 0.01, 0.3, 1.0):
-        mask = rng.random(20001) < density
-        got = kernels.flatnonzero(mask)
-        assert got.dtype == np.flatnonzero(mask).dtype
-        np.testing.assert_array_equal(got, np.flatnonzero(mask))
+    for n in (20001, 8000, 300):
+        for density in (0.0, 0.01, 0.05, 0.3, 1.0):
+            mask = rng.random(n) < density
+            got = kernels.flatnonzero(mask)
+            assert got.dtype == np.flatnonzero(mask).dtype
+            np.testing.assert_array_equal(got, np.flatnonzero(mask))
+    strided = (rng.random(10000) < 0.3)[::2]  # not contiguous
+    np.testing.assert_array_equal(kernels.flatnonzero(strided), np.flatnonzero(strided))
     codes = rng.integers(0, 3, 50).astype(np.int8)  # not a bool mask: numpy's own
     np.testing.assert_array_equal(kernels.flatnonzero(codes), np.flatnonzero(codes))
 

@@ -74,8 +74,8 @@ def applications(model: CommunityModel) -> None:
         if lio is not None and to_lio[j]:
             orgs[j] = lio.index
             continue
-        local = [g for g in model.groups_by_unit.get(int(pop.unit[i]), ())
-                 if g.is_open and g.kind is not GroupKind.LIO]
+        local = [g for g in model.open_groups_by_unit().get(int(pop.unit[i]), ())
+                 if g.kind is not GroupKind.LIO]
         if local:
             orgs[j] = local[int(rng.integers(len(local)))].index
         elif lio is not None:
@@ -110,6 +110,12 @@ def scale_management(model: CommunityModel) -> None:
     and cost ``volunteers.vm_hour_cost`` an hour from the organisation's balance. When the
     request ends, or the money does, the extra hours stop."""
     want, p = model.processing_multiplier, model.cfg.volunteers
+    if want <= 1.0:  # nothing asked for: any scale-up stops (most days: nothing to reset)
+        for org in model.organisations:
+            if org.vm_scale_up_asked_day != -1 or org.vm_extra_hours_per_week != 0.0:
+                org.vm_extra_hours_per_week = 0.0
+                org.vm_scale_up_asked_day = -1
+        return
     cost = 0.0
     for org in model.organisations:
         if want <= 1.0 or not org.can_pay_for_staff():
