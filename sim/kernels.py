@@ -195,6 +195,32 @@ def book_in_queue_order(org: np.ndarray, cost: np.ndarray, hours: np.ndarray
 
 
 @njit(cache=True, nogil=True)
+def member_tie_pairs(on: np.ndarray, org: np.ndarray, degree: np.ndarray, indptr: np.ndarray,
+                     indices: np.ndarray, n: int) -> np.ndarray:
+    """``np.unique(np.repeat(org, degree[on]) * n + indices[pos])``, where ``pos`` runs over
+    each member's ``degree[on]`` positions of the adjacency (CSR) from ``indptr[on]``: the
+    sorted distinct ``organisation * n + neighbour`` codes of members ``on`` (int64)."""
+    total = 0
+    for j in range(on.shape[0]):
+        total += degree[on[j]]
+    pairs = np.empty(total, np.int64)
+    k = 0
+    for j in range(on.shape[0]):
+        start = np.int64(indptr[on[j]])
+        for t in range(degree[on[j]]):
+            pairs[k] = np.int64(org[j]) * n + indices[start + t]
+            k += 1
+    pairs.sort()
+    out = np.empty(total, np.int64)
+    m = 0
+    for t in range(total):
+        if m == 0 or pairs[t] != out[m - 1]:
+            out[m] = pairs[t]
+            m += 1
+    return out[:m].copy()
+
+
+@njit(cache=True, nogil=True)
 def _flatnonzero_bool(mask: np.ndarray) -> np.ndarray:
     n = mask.shape[0]
     out = np.empty(n + 1, np.int64)
@@ -237,6 +263,8 @@ def _warm_up() -> None:
     count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)
     add_unmet_days(i32.copy(), i8, i8, 1)
     book_in_queue_order(i32, np.zeros(2), np.zeros(2))
+    member_tie_pairs(np.zeros(1, np.int64), np.zeros(1, np.int64), i32, np.zeros(3, np.int32),
+                     i32, 2)
 
 
 _warm_up()

@@ -559,11 +559,10 @@ class CommunityModel(mesa.Model):
         if on.size == 0:
             return {}
         org = pop.vorg[on].astype(np.int64)
-        # every member's row of the adjacency (CSR): neighbour positions, member by member
-        deg = pop.degree[on].astype(np.int64)
-        first = pop.adjacency.indptr[on].astype(np.int64)
-        pos = np.repeat(first - (np.cumsum(deg) - deg), deg) + np.arange(int(deg.sum()))
-        pairs = np.unique(np.repeat(org, deg) * pop.n + pop.adjacency.indices[pos])
+        # every member's row of the adjacency (CSR), as sorted distinct group * n + neighbour
+        adjacency = pop.adjacency
+        pairs = kernels.member_tie_pairs(on, org, pop.degree, adjacency.indptr,
+                                         adjacency.indices, pop.n)
         group, near = np.divmod(pairs, pop.n)
         keys = np.unique(org)
         lo, hi = np.searchsorted(group, keys), np.searchsorted(group, keys, side="right")
@@ -871,7 +870,8 @@ class CommunityModel(mesa.Model):
             pop.vhours_committed[idx] += h
             pop.vcommitted_until[idx] = np.maximum(pop.vcommitted_until[idx],
                                                    self.day + weeks_committed_days)
-        self.count("new_vol_hours", float(np.sum(np.broadcast_to(h, idx.shape), dtype=np.float64)))
+        each = h if h.shape == idx.shape else np.broadcast_to(h, idx.shape)  # one hours each
+        self.count("new_vol_hours", float(np.sum(each, dtype=np.float64)))
         pop.vlast_task[idx] = self.day
         volunteering.record_first_tasks(self, idx)
         pop.goodwill[idx] = np.minimum(

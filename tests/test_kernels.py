@@ -166,3 +166,23 @@ def test_book_in_queue_order_matches_numpy(seed):
     np.testing.assert_array_equal(done, done_ref)
     assert booked.tobytes() == booked_ref.tobytes()
     assert hours.tobytes() == expected_hours.tobytes()
+
+
+def test_member_tie_pairs_match_unique():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(12)
+    n = 600
+    a = sp.random(n, n, density=0.02, random_state=4, format="csr")
+    a = ((a + a.T) > 0).astype(np.int8).tocsr()
+    degree = np.diff(a.indptr).astype(np.int32)
+    for size in (1, 7, 60):
+        on = np.sort(rng.choice(n, size, replace=False)).astype(np.int64)
+        org = rng.integers(0, 6, size).astype(np.int64)
+        deg = degree[on].astype(np.int64)
+        first = a.indptr[on].astype(np.int64)
+        pos = np.repeat(first - (np.cumsum(deg) - deg), deg) + np.arange(int(deg.sum()))
+        expected = np.unique(np.repeat(org, deg) * n + a.indices[pos])
+        got = kernels.member_tie_pairs(on, org, degree, a.indptr, a.indices, n)
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)

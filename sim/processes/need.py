@@ -151,8 +151,9 @@ def release_group_places(model: CommunityModel, idx: np.ndarray) -> None:
         n_org = len(model.organisations)
         places = np.bincount(pop.provider[held], minlength=n_org)
         disrupt = np.bincount(pop.provider[held], weights=pop.disruptive[held], minlength=n_org)
-        for g in np.flatnonzero(places):
-            model.organisations[g].release(int(places[g]), int(disrupt[g]))
+        orgs, n_places, n_disrupt = model.organisations, places.tolist(), disrupt.tolist()
+        for g in places.nonzero()[0].tolist():
+            orgs[g].release(n_places[g], int(n_disrupt[g]))
     pop.provider[idx] = -1
     pop.disruptive[idx] = False
     pop.poor_fit[idx] = False
