@@ -195,6 +195,23 @@ def book_in_queue_order(org: np.ndarray, cost: np.ndarray, hours: np.ndarray
 
 
 @njit(cache=True, nogil=True)
+def rank_within(groups: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Rank of each element within its group, ordered by ``keys`` (ties: by position): the
+    positions within each group's run of ``np.lexsort((keys, groups))``. Two stable sorts
+    (by key, then by group) give that order."""
+    n = groups.shape[0]
+    by_key = np.argsort(keys, kind="mergesort")
+    order = by_key[np.argsort(groups[by_key], kind="mergesort")]
+    rank = np.empty(n, np.int64)
+    first = 0
+    for s in range(n):
+        if s > 0 and groups[order[s]] != groups[order[s - 1]]:
+            first = s
+        rank[order[s]] = s - first
+    return rank
+
+
+@njit(cache=True, nogil=True)
 def member_tie_pairs(on: np.ndarray, org: np.ndarray, degree: np.ndarray, indptr: np.ndarray,
                      indices: np.ndarray, n: int) -> np.ndarray:
     """``np.unique(np.repeat(org, degree[on]) * n + indices[pos])``, where ``pos`` runs over
@@ -263,6 +280,7 @@ def _warm_up() -> None:
     count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)
     add_unmet_days(i32.copy(), i8, i8, 1)
     book_in_queue_order(i32, np.zeros(2), np.zeros(2))
+    rank_within(i32, np.zeros(2))
     member_tie_pairs(np.zeros(1, np.int64), np.zeros(1, np.int64), i32, np.zeros(3, np.int32),
                      i32, 2)
 

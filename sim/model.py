@@ -864,6 +864,9 @@ class CommunityModel(mesa.Model):
         rises and they are active."""
         pop = self.pop
         idx = np.asarray(idx, np.int64)
+        if idx.size == 0:  # nobody: no hours (as the sum below)
+            self.count("new_vol_hours", 0.0)
+            return
         h = np.asarray(hours, np.float32)
         pop.vhours_used[idx] += h
         if weeks_committed_days:

@@ -186,3 +186,26 @@ def test_member_tie_pairs_match_unique():
         got = kernels.member_tie_pairs(on, org, degree, a.indptr, a.indices, n)
         assert got.dtype == expected.dtype
         np.testing.assert_array_equal(got, expected)
+
+
+def _rank_within_numpy(groups, keys):
+    order = np.lexsort((keys, groups))
+    g_sorted = groups[order]
+    position = np.arange(groups.size)
+    starts = np.empty(groups.size, bool)
+    starts[:1] = True
+    np.not_equal(g_sorted[1:], g_sorted[:-1], out=starts[1:])
+    first = np.maximum.accumulate(np.where(starts, position, 0))
+    rank = np.empty(groups.size, np.int64)
+    rank[order] = position - first
+    return rank
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 500])
+def test_rank_within_matches_lexsort(n):
+    rng = np.random.default_rng(n)
+    groups = rng.integers(0, 7, n).astype(np.int32)
+    keys = rng.random(n)
+    keys[rng.random(n) < 0.3] = 0.5  # ties: by position
+    np.testing.assert_array_equal(kernels.rank_within(groups, keys),
+                                  _rank_within_numpy(groups, keys))

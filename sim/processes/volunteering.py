@@ -34,20 +34,6 @@ _CONTACTED = _TRAINED_OR_STOOD_DOWN.copy()  # row 0: trained or stood down; row 
 _CONTACTED[list(WAITING_STATES)] = 1
 
 
-def _rank_within(groups: np.ndarray, order_keys: tuple[np.ndarray, ...]) -> np.ndarray:
-    """Rank of each element within its group, ordered by ``order_keys`` (last key primary)."""
-    order = np.lexsort(order_keys + (groups,))
-    g_sorted = groups[order]
-    position = np.arange(groups.size)
-    starts = np.empty(groups.size, bool)
-    starts[:1] = True
-    np.not_equal(g_sorted[1:], g_sorted[:-1], out=starts[1:])
-    first = np.maximum.accumulate(np.where(starts, position, 0))  # start of each run
-    rank = np.empty(groups.size, np.int64)
-    rank[order] = position - first
-    return rank
-
-
 def applications(model: CommunityModel) -> None:
     """Latent volunteers apply (a campaign multiplies the rate) to the volunteer centre or a
     local group."""
@@ -192,43 +178,56 @@ def manage_volunteers(model: CommunityModel) -> None:
     need_t = contacted[0] * (p.contact_hours_per_active_per_week / 7.0)
     used_t = np.minimum(need_t, hours)
     hours -= used_t
-    # 2. inductions
+    # 2. inductions (most days there are none ready, or no applications: no arrays to build)
     onb = kernels.flatnonzero(vs == V.ONBOARDING)
-    org = pop.vorg[onb]
-    passported = pop.vpassported[onb]
-    days_needed = np.where(passported, p.passport_induction_days, model.org_training_days[org])
-    ready = (model.day - pop.vsince[onb]) >= days_needed
-    onb, org, passported = onb[ready], org[ready], passported[ready]
-    onb_order = np.lexsort((onb, pop.vsince[onb]))
-    onb, org, passported = onb[onb_order], org[onb_order], passported[onb_order]
-    cost = np.where(passported, p.passport_induction_hours,
-                    np.where(model.org_training_days[org] > 0, p.induction_hours_per_volunteer,
-                             0.0))
-    done, booked_induction = _book_in_queue_order(onb, org, cost, hours)
-    _activate(model, onb[done])
-    model.count("new_vol_trained", int(done.sum()))
+    inducted = None  # inductions done by organisation
+    booked_induction = 0.0
+    if onb.size:
+        org = pop.vorg[onb]
+        passported = pop.vpassported[onb]
+        days_needed = np.where(passported, p.passport_induction_days,
+                               model.org_training_days[org])
+        ready = (model.day - pop.vsince[onb]) >= days_needed
+        onb, org, passported = onb[ready], org[ready], passported[ready]
+        onb_order = np.lexsort((onb, pop.vsince[onb]))
+        onb, org, passported = onb[onb_order], org[onb_order], passported[onb_order]
+        cost = np.where(passported, p.passport_induction_hours,
+                        np.where(model.org_training_days[org] > 0,
+                                 p.induction_hours_per_volunteer, 0.0))
+        done, booked = _book_in_queue_order(onb, org, cost, hours)
+        _activate(model, onb[done])
+        booked_induction = float(booked.sum())
+        inducted = np.bincount(org[done], minlength=n_org)
+    model.count("new_vol_trained", 0 if inducted is None else int(inducted.sum()))
     # 3. keeping in touch with applicants and onboarding volunteers
-    need_w = (contacted[1] - np.bincount(org[done], minlength=n_org)) * (
-        p.contact_hours_per_waiting_per_week / 7.0)
+    waiting = contacted[1] if inducted is None else contacted[1] - inducted
+    need_w = waiting * (p.contact_hours_per_waiting_per_week / 7.0)
     used_w = np.minimum(need_w, hours)
     hours -= used_w
     # 4. processing applications with the hours left
     applied = kernels.flatnonzero(vs == V.APPLIED)
-    applied = applied[np.lexsort((applied, pop.vsince[applied]))]
-    org = pop.vorg[applied]
-    held = pop.vtrained_at[applied]
-    passport = accepts[org] & (held >= 0)
-    cost = np.where(passport, p.passport_check_hours, per_app[org])
-    done, booked_processing = _book_in_queue_order(applied, org, cost, hours)
-    taken = applied[done]
-    duplicated = done & ~passport & (held >= 0) & (held != org)
-    model.count("new_vol_duplicated_checks", int(duplicated.sum()))
-    model.count("new_vm_hours_duplicated_checks", float(cost[duplicated].sum()))
-    model.count("new_vol_retrained", int((done & ~passport & (pop.vmoved_day[applied] >= 0)
-                                          & (model.org_training_days[org] > 0)).sum()))
-    if taken.size:
-        _start_training(model, taken, passport[done])
-        model.count("new_vol_processed", taken.size)
+    booked_processing = 0.0
+    if applied.size:
+        applied = applied[np.lexsort((applied, pop.vsince[applied]))]
+        org = pop.vorg[applied]
+        held = pop.vtrained_at[applied]
+        passport = accepts[org] & (held >= 0)
+        cost = np.where(passport, p.passport_check_hours, per_app[org])
+        done, booked = _book_in_queue_order(applied, org, cost, hours)
+        booked_processing = float(booked.sum())
+        taken = applied[done]
+        duplicated = done & ~passport & (held >= 0) & (held != org)
+        model.count("new_vol_duplicated_checks", int(duplicated.sum()))
+        model.count("new_vm_hours_duplicated_checks", float(cost[duplicated].sum()))
+        model.count("new_vol_retrained", int((done & ~passport & (pop.vmoved_day[applied] >= 0)
+                                              & (model.org_training_days[org] > 0)).sum()))
+        if taken.size:
+            _start_training(model, taken, passport[done])
+            model.count("new_vol_processed", taken.size)
+    else:
+        model.count("new_vol_duplicated_checks", 0)
+        model.count("new_vm_hours_duplicated_checks", 0.0)
+        model.count("new_vol_retrained", 0)
     cover_t = np.divide(used_t, need_t, out=np.ones(n_org), where=need_t > 0)
     cover_w = np.divide(used_w, need_w, out=np.ones(n_org), where=need_w > 0)
     for o, left, c_t, c_w in zip(orgs, hours.tolist(), cover_t.tolist(), cover_w.tolist(),
@@ -240,8 +239,8 @@ def manage_volunteers(model: CommunityModel) -> None:
     model.count("new_vm_hours_used", float(used.sum()))
     if model.lio is not None:  # the LIO's volunteer processing: its hours used today
         model.lio_functions.book("volunteer_processing", float(used[model.lio.index]))
-    model.count("new_vm_hours_processing", float(booked_processing.sum()))
-    model.count("new_vm_hours_induction", float(booked_induction.sum()))
+    model.count("new_vm_hours_processing", booked_processing)
+    model.count("new_vm_hours_induction", booked_induction)
     model.count("new_vm_hours_contact", float(used_t.sum() + used_w.sum()))
     model.count("new_vm_contact_hours_needed", float(need_t.sum() + need_w.sum()))
 
@@ -373,7 +372,7 @@ def allocate_tasks(model: CommunityModel) -> None:
                      np.float32(p.group_task_hours))
     free = pop.hours_left(trained) >= hours
     able, able_org, able_hours = trained[free], org[free], hours[free]
-    rank = _rank_within(able_org, (draw[free],))
+    rank = kernels.rank_within(able_org, draw[free])  # by draw within each organisation
     took = rank < tasks[able_org]
     worked = able[took]
     model.volunteer_tasks(worked, able_hours[took])
@@ -395,24 +394,31 @@ def goodwill_and_dropout(model: CommunityModel) -> None:
     # ``uncontacted_decay_factor`` times faster (003:162-164)
     orgs = model.organisations
     gap = p.uncontacted_decay_factor - 1.0
-    slow_w = 1.0 + gap * (1.0 - np.array([o.vm_contact_cover_waiting for o in orgs]))
-    slow_t = 1.0 + gap * (1.0 - np.array([o.vm_contact_cover_trained for o in orgs]))
-    loss_w = (p.goodwill_decay_waiting * slow_w[pop.vorg[waiting]]).astype(np.float32)
-    loss_i = (p.goodwill_decay_idle * slow_t[pop.vorg[idle]]).astype(np.float32)
-    pop.goodwill[waiting] -= loss_w
-    pop.goodwill[idle] -= loss_i
-    model.count("new_vol_goodwill_lost_waiting", float(loss_w.sum(dtype=np.float64)))
-    model.count("new_vol_goodwill_lost_idle", float(loss_i.sum(dtype=np.float64)))
-    gone_waiting = waiting[pop.goodwill[waiting] <= 0]
-    gone_idle = idle[pop.goodwill[idle] <= 0]
+    lost_w = lost_i = 0.0
+    if waiting.size:
+        slow_w = 1.0 + gap * (1.0 - np.array([o.vm_contact_cover_waiting for o in orgs]))
+        loss_w = (p.goodwill_decay_waiting * slow_w[pop.vorg[waiting]]).astype(np.float32)
+        pop.goodwill[waiting] -= loss_w
+        lost_w = float(loss_w.sum(dtype=np.float64))
+        waiting = waiting[pop.goodwill[waiting] <= 0]  # gone
+    if idle.size:
+        slow_t = 1.0 + gap * (1.0 - np.array([o.vm_contact_cover_trained for o in orgs]))
+        loss_i = (p.goodwill_decay_idle * slow_t[pop.vorg[idle]]).astype(np.float32)
+        pop.goodwill[idle] -= loss_i
+        lost_i = float(loss_i.sum(dtype=np.float64))
+        idle = idle[pop.goodwill[idle] <= 0]  # gone
+    model.count("new_vol_goodwill_lost_waiting", lost_w)
+    model.count("new_vol_goodwill_lost_idle", lost_i)
+    gone_waiting, gone_idle = waiting, idle
     active = kernels.flatnonzero(vs == V.ACTIVE)
     attrition = active[model.streams.volunteers.random(active.size) < p.p_attrition_per_day]
     for idx in (gone_waiting, gone_idle, attrition):
-        pop.vstate[idx] = V.LAPSED
-        pop.vsince[idx] = model.day
-        pop.vapplied_day[idx] = -1
-        pop.vmoved_day[idx] = -1
-        pop.vpassported[idx] = False
+        if idx.size:
+            pop.vstate[idx] = V.LAPSED
+            pop.vsince[idx] = model.day
+            pop.vapplied_day[idx] = -1
+            pop.vmoved_day[idx] = -1
+            pop.vpassported[idx] = False
     model.count("new_vol_dropouts_waiting", gone_waiting.size)
     model.count("new_vol_dropouts_idle", gone_idle.size)
     model.count("new_vol_attrition", attrition.size)
@@ -422,10 +428,11 @@ def goodwill_and_dropout(model: CommunityModel) -> None:
         lapsed = kernels.flatnonzero(vs == V.LAPSED)
         lapsed = lapsed[model.streams.volunteers.random(lapsed.size)
                         < 1.0 / (365.0 * p.mean_years_lapsed)]
-    pop.vstate[lapsed] = V.LATENT
-    pop.vorg[lapsed] = -1
-    pop.nhs_volunteer[lapsed] = False
-    pop.goodwill[lapsed] = 1.0
+    if lapsed.size:
+        pop.vstate[lapsed] = V.LATENT
+        pop.vorg[lapsed] = -1
+        pop.nhs_volunteer[lapsed] = False
+        pop.goodwill[lapsed] = 1.0
 
 
 def release_volunteers_of(model: CommunityModel, group: VCSEGroup) -> None:
