@@ -238,6 +238,33 @@ def member_tie_pairs(on: np.ndarray, org: np.ndarray, degree: np.ndarray, indptr
 
 
 @njit(cache=True, nogil=True)
+def need_and_pathway(need: np.ndarray, pathway: np.ndarray, need_min: int, pathway_max: int
+                     ) -> np.ndarray:
+    """``np.flatnonzero((need >= need_min) & (pathway <= pathway_max))`` in one pass without
+    branches (residents in need are a scattered tenth or so of the population)."""
+    n = need.shape[0]
+    out = np.empty(n + 1, np.int64)
+    k = 0
+    for i in range(n):
+        out[k] = i
+        k += (need[i] >= need_min) & (pathway[i] <= pathway_max)
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
+def codes_equal(codes: np.ndarray, code: int) -> np.ndarray:
+    """``np.flatnonzero(codes == code)`` in one pass without branches (for codes held by a
+    scattered tenth or so of the population, e.g. latent volunteers)."""
+    n = codes.shape[0]
+    out = np.empty(n + 1, np.int64)
+    k = 0
+    for i in range(n):
+        out[k] = i
+        k += codes[i] == code
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
 def _flatnonzero_bool(mask: np.ndarray) -> np.ndarray:
     n = mask.shape[0]
     out = np.empty(n + 1, np.int64)
@@ -250,15 +277,16 @@ def _flatnonzero_bool(mask: np.ndarray) -> np.ndarray:
 
 def flatnonzero(mask: np.ndarray) -> np.ndarray:
     """``np.flatnonzero(mask)`` (the same int64 positions). For a 1-d bool mask of at least
-    4,096 positions with more than 1 in 12 set (1 in 64 from 16,384 positions), a compiled
-    loop without branches: numpy's nonzero mispredicts a branch at every set position of such
-    scattered masks over residents (about 5x slower at 1 in 12 on large masks); sparser or
-    shorter masks are numpy's (it skips unset stretches), called as ``mask.nonzero()[0]``,
-    without ``np.flatnonzero``'s ravel and dispatch (about 1 us a call)."""
+    16,384 positions with more than 1 in 64 set, a compiled loop without branches: numpy's
+    nonzero mispredicts a branch at every set position of such scattered masks over residents
+    (about 5x slower at 1 in 12); sparser or shorter masks are numpy's (it skips unset
+    stretches; the checks here cost more than they save on a few thousand residents), called
+    as ``mask.nonzero()[0]``, without ``np.flatnonzero``'s ravel and dispatch (about 1 us a
+    call). Selections known to be dense have their own kernels (``need_and_pathway``,
+    ``codes_equal``)."""
     if mask.ndim != 1 or mask.dtype != np.bool_:
         return np.flatnonzero(mask)
-    n = mask.size
-    if n >= 4096 and np.count_nonzero(mask) * (64 if n >= 16384 else 12) > n:
+    if mask.size >= 16384 and np.count_nonzero(mask) * 64 > mask.size:
         return _flatnonzero_bool(mask)
     return mask.nonzero()[0]
 
@@ -281,6 +309,8 @@ def _warm_up() -> None:
     add_unmet_days(i32.copy(), i8, i8, 1)
     book_in_queue_order(i32, np.zeros(2), np.zeros(2))
     rank_within(i32, np.zeros(2))
+    need_and_pathway(i8, i8, 1, 1)
+    codes_equal(i8, 1)
     member_tie_pairs(np.zeros(1, np.int64), np.zeros(1, np.int64), i32, np.zeros(3, np.int32),
                      i32, 2)
 

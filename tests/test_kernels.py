@@ -209,3 +209,15 @@ def test_rank_within_matches_lexsort(n):
     keys[rng.random(n) < 0.3] = 0.5  # ties: by position
     np.testing.assert_array_equal(kernels.rank_within(groups, keys),
                                   _rank_within_numpy(groups, keys))
+
+
+def test_dense_selections_match_flatnonzero(state):
+    need, pathway = state[0], state[1]
+    for need_min, pathway_max in ((1, int(Pathway.WAITING)), (2, 0), (1, len(Pathway) - 1)):
+        got = kernels.need_and_pathway(need, pathway, need_min, pathway_max)
+        expected = np.flatnonzero((need >= need_min) & (pathway <= pathway_max))
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+    for code in range(4):
+        np.testing.assert_array_equal(kernels.codes_equal(need, code),
+                                      np.flatnonzero(need == code))

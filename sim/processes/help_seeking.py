@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sim.model import CommunityModel
 
 CHANNELS = ("gp", "self_referral", "informal", "group", "intermediary")
+_ANY_PATHWAY = max(Pathway)  # pathway codes run from 0 (NONE) up to this
 
 
 def channel_weights(model: CommunityModel, idx: np.ndarray) -> np.ndarray:
@@ -60,7 +61,7 @@ def seek_help(model: CommunityModel) -> None:
     pop = model.pop
     h = model.cfg.help_seeking
     rng = model.streams.help_seeking
-    candidates = kernels.flatnonzero((pop.need > Need.NONE) & (pop.pathway <= Pathway.WAITING))
+    candidates = kernels.need_and_pathway(pop.need, pop.pathway, Need.LOW, Pathway.WAITING)
     if candidates.size == 0:
         return
     waiting = pop.pathway[candidates] == Pathway.WAITING
@@ -136,7 +137,7 @@ def routine_consultations(model: CommunityModel) -> None:
     need (1 in 5 consultations carry one, 002:95, emerges from these rates)."""
     pop, g = model.pop, model.cfg.gp
     rng = model.streams.gp
-    in_need = kernels.flatnonzero(pop.need > Need.NONE)
+    in_need = kernels.need_and_pathway(pop.need, pop.pathway, Need.LOW, _ANY_PATHWAY)
     rate = g.consults_per_year / 365.0
     n_other = int(rng.binomial(pop.n - in_need.size, min(rate * model.mean_gp_access, 1.0)))
     model.count("new_gp_consultations", n_other)
@@ -158,7 +159,7 @@ def statutory_referrals(model: CommunityModel) -> None:
     moderate or complex need (004:362-369)."""
     pop = model.pop
     rng = model.streams.help_seeking
-    idx = kernels.flatnonzero((pop.need >= Need.MODERATE) & (pop.pathway == Pathway.NONE))
+    idx = kernels.need_and_pathway(pop.need, pop.pathway, Need.MODERATE, Pathway.NONE)
     if idx.size == 0:
         return
     chosen = idx[rng.random(idx.size) < model.cfg.help_seeking.p_statutory_referral_per_day]

@@ -39,7 +39,7 @@ def applications(model: CommunityModel) -> None:
     local group."""
     pop, p = model.pop, model.cfg.volunteers
     rng = model.streams.volunteers
-    latent = kernels.flatnonzero(pop.vstate == V.LATENT)
+    latent = kernels.codes_equal(pop.vstate, V.LATENT)
     if latent.size == 0:
         return
     k = int(rng.binomial(latent.size, min(p.p_apply_per_day * p.campaign_multiplier, 1.0)))
