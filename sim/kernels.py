@@ -195,6 +195,77 @@ def book_in_queue_order(org: np.ndarray, cost: np.ndarray, hours: np.ndarray
 
 
 @njit(cache=True, nogil=True)
+def inductions_due(vstate: np.ndarray, vorg: np.ndarray, vsince: np.ndarray,
+                   vpassported: np.ndarray, training_days: np.ndarray, onboarding: int, day: int,
+                   passport_days: int, passport_hours: float, induction_hours: float,
+                   hours: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Volunteers in state ``onboarding`` whose checks and training days are over (a
+    passported volunteer's ``passport_days``, else the organisation's ``training_days``), in
+    queue order (``vsince``, then resident), booked by ``book_in_queue_order`` at
+    ``passport_hours``, ``induction_hours`` or (no training) 0 each. Returns the volunteers,
+    their organisations, the mask of inductions done and the hours booked per organisation
+    (``hours`` reduced in place): the numpy selection, ``np.lexsort`` and ``np.where`` steps of
+    ``volunteering.manage_volunteers``, with the same values."""
+    n = vstate.shape[0]
+    ready = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
+        if vstate[i] == onboarding:
+            needed = passport_days if vpassported[i] else training_days[vorg[i]]
+            if day - vsince[i] >= needed:
+                ready[k] = i
+                k += 1
+    queue = ready[:k][np.argsort(vsince[ready[:k]], kind="mergesort")]
+    org = np.empty(k, vorg.dtype)
+    cost = np.empty(k)
+    for j in range(k):
+        i = queue[j]
+        org[j] = vorg[i]
+        if vpassported[i]:
+            cost[j] = passport_hours
+        elif training_days[vorg[i]] > 0:
+            cost[j] = induction_hours
+        else:
+            cost[j] = 0.0
+    done, booked = book_in_queue_order(org, cost, hours)
+    return queue, org, done, booked
+
+
+@njit(cache=True, nogil=True)
+def applications_due(vstate: np.ndarray, vorg: np.ndarray, vsince: np.ndarray,
+                     vtrained_at: np.ndarray, accepts: np.ndarray, per_application: np.ndarray,
+                     applied: int, passport_hours: float, hours: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                np.ndarray]:
+    """Volunteers in state ``applied`` in queue order (``vsince``, then resident), booked by
+    ``book_in_queue_order`` at ``passport_hours`` where their organisation ``accepts`` a
+    passport they hold (trained elsewhere: ``vtrained_at >= 0``), else its
+    ``per_application`` hours. Returns the applicants, their organisations, the passport
+    mask, the costs, the mask of those processed and the hours booked per organisation
+    (``hours`` reduced in place); the values of the numpy steps of
+    ``volunteering.manage_volunteers``."""
+    n = vstate.shape[0]
+    found = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
+        if vstate[i] == applied:
+            found[k] = i
+            k += 1
+    queue = found[:k][np.argsort(vsince[found[:k]], kind="mergesort")]
+    org = np.empty(k, vorg.dtype)
+    passport = np.empty(k, np.bool_)
+    cost = np.empty(k)
+    for j in range(k):
+        i = queue[j]
+        o = vorg[i]
+        org[j] = o
+        passport[j] = accepts[o] and vtrained_at[i] >= 0
+        cost[j] = passport_hours if passport[j] else per_application[o]
+    done, booked = book_in_queue_order(org, cost, hours)
+    return queue, org, passport, cost, done, booked
+
+
+@njit(cache=True, nogil=True)
 def rank_within(groups: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """Rank of each element within its group, ordered by ``keys`` (ties: by position): the
     positions within each group's run of ``np.lexsort((keys, groups))``. Two stable sorts
@@ -309,6 +380,9 @@ def _warm_up() -> None:
     add_unmet_days(i32.copy(), i8, i8, 1)
     book_in_queue_order(i32, np.zeros(2), np.zeros(2))
     rank_within(i32, np.zeros(2))
+    i64 = np.zeros(2, np.int64)
+    inductions_due(i8, i32, i32, np.zeros(2, np.bool_), i64, 3, 1, 1, 1.0, 1.0, np.zeros(2))
+    applications_due(i8, i32, i32, i32, np.zeros(2, np.bool_), np.zeros(2), 2, 1.0, np.zeros(2))
     need_and_pathway(i8, i8, 1, 1)
     codes_equal(i8, 1)
     member_tie_pairs(np.zeros(1, np.int64), np.zeros(1, np.int64), i32, np.zeros(3, np.int32),

@@ -221,3 +221,46 @@ def test_dense_selections_match_flatnonzero(state):
     for code in range(4):
         np.testing.assert_array_equal(kernels.codes_equal(need, code),
                                       np.flatnonzero(need == code))
+
+
+def test_volunteer_queues_match_numpy():
+    """``inductions_due`` and ``applications_due``: the selections, queue order (by day, then
+    resident: ``np.lexsort``) and costs of the numpy steps they replace."""
+    rng = np.random.default_rng(13)
+    n, n_org = 3000, 9
+    vstate = rng.integers(0, 8, n).astype(np.int8)
+    vorg = rng.integers(0, n_org, n).astype(np.int32)
+    vsince = rng.integers(0, 40, n).astype(np.int32)  # many ties
+    vpassported = rng.random(n) < 0.3
+    vtrained_at = np.where(rng.random(n) < 0.5, rng.integers(0, n_org, n), -1).astype(np.int32)
+    training_days = rng.integers(0, 4, n_org).astype(np.int64) * 7
+    accepts = rng.random(n_org) < 0.5
+    per_app = rng.random(n_org) * 3
+    day = 45
+    hours = rng.random(n_org) * 10
+    expected_hours = hours.copy()
+    onb = np.flatnonzero(vstate == 3)
+    org = vorg[onb]
+    days_needed = np.where(vpassported[onb], 1, training_days[org])
+    onb = onb[(day - vsince[onb]) >= days_needed]
+    onb = onb[np.lexsort((onb, vsince[onb]))]
+    org = vorg[onb]
+    cost = np.where(vpassported[onb], 0.5, np.where(training_days[org] > 0, 2.0, 0.0))
+    done_ref, booked_ref = _book_in_queue_order_numpy(org, cost, expected_hours)
+    got = kernels.inductions_due(vstate, vorg, vsince, vpassported, training_days, 3, day, 1,
+                                 0.5, 2.0, hours)
+    np.testing.assert_array_equal(got[0], onb)
+    np.testing.assert_array_equal(got[1], org)
+    np.testing.assert_array_equal(got[2], done_ref)
+    assert got[3].tobytes() == booked_ref.tobytes() and hours.tobytes() == expected_hours.tobytes()
+    applied = np.flatnonzero(vstate == 2)
+    applied = applied[np.lexsort((applied, vsince[applied]))]
+    org = vorg[applied]
+    passport = accepts[org] & (vtrained_at[applied] >= 0)
+    cost = np.where(passport, 0.25, per_app[org])
+    done_ref, booked_ref = _book_in_queue_order_numpy(org, cost, expected_hours)
+    got = kernels.applications_due(vstate, vorg, vsince, vtrained_at, accepts, per_app, 2, 0.25,
+                                   hours)
+    for a, b in zip(got[:5], (applied, org, passport, cost, done_ref), strict=True):
+        assert a.tobytes() == b.tobytes()
+    assert got[5].tobytes() == booked_ref.tobytes() and hours.tobytes() == expected_hours.tobytes()

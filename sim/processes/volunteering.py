@@ -78,17 +78,6 @@ def applications(model: CommunityModel) -> None:
     model.create_volunteer_agents(chosen)
 
 
-def _book_in_queue_order(idx: np.ndarray, org: np.ndarray, cost: np.ndarray,
-                         hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each organisation works through its queue ``idx`` (already in queue order) while its
-    ``hours`` last: an item is done when the cumulative cost of its organisation's items up
-    to it fits. Returns the mask of items done and the hours booked per organisation (``hours``
-    is reduced in place). A compiled loop (``kernels.book_in_queue_order``)."""
-    if idx.size == 0:
-        return np.zeros(0, bool), np.zeros(hours.size)
-    return kernels.book_in_queue_order(org, cost.astype(np.float64, copy=False), hours)
-
-
 def scale_management(model: CommunityModel) -> None:
     """An emergency asks organisations for more onboarding capacity
     (``model.processing_multiplier``, set by the response cell). Those that can pay redeploy
@@ -178,23 +167,14 @@ def manage_volunteers(model: CommunityModel) -> None:
     need_t = contacted[0] * (p.contact_hours_per_active_per_week / 7.0)
     used_t = np.minimum(need_t, hours)
     hours -= used_t
-    # 2. inductions (most days there are none ready, or no applications: no arrays to build)
-    onb = kernels.flatnonzero(vs == V.ONBOARDING)
+    # 2. inductions: those whose checks and training days are over, oldest first
     inducted = None  # inductions done by organisation
     booked_induction = 0.0
-    if onb.size:
-        org = pop.vorg[onb]
-        passported = pop.vpassported[onb]
-        days_needed = np.where(passported, p.passport_induction_days,
-                               model.org_training_days[org])
-        ready = (model.day - pop.vsince[onb]) >= days_needed
-        onb, org, passported = onb[ready], org[ready], passported[ready]
-        onb_order = np.lexsort((onb, pop.vsince[onb]))
-        onb, org, passported = onb[onb_order], org[onb_order], passported[onb_order]
-        cost = np.where(passported, p.passport_induction_hours,
-                        np.where(model.org_training_days[org] > 0,
-                                 p.induction_hours_per_volunteer, 0.0))
-        done, booked = _book_in_queue_order(onb, org, cost, hours)
+    onb, org, done, booked = kernels.inductions_due(
+        vs, pop.vorg, pop.vsince, pop.vpassported, model.org_training_days, V.ONBOARDING,
+        model.day, int(p.passport_induction_days), float(p.passport_induction_hours),
+        float(p.induction_hours_per_volunteer), hours)
+    if onb.size:  # most days in small places: nobody
         _activate(model, onb[done])
         booked_induction = float(booked.sum())
         inducted = np.bincount(org[done], minlength=n_org)
@@ -204,17 +184,14 @@ def manage_volunteers(model: CommunityModel) -> None:
     need_w = waiting * (p.contact_hours_per_waiting_per_week / 7.0)
     used_w = np.minimum(need_w, hours)
     hours -= used_w
-    # 4. processing applications with the hours left
-    applied = kernels.flatnonzero(vs == V.APPLIED)
+    # 4. processing applications with the hours left, first come first served
     booked_processing = 0.0
+    applied, org, passport, cost, done, booked = kernels.applications_due(
+        vs, pop.vorg, pop.vsince, pop.vtrained_at, accepts, per_app, V.APPLIED,
+        float(p.passport_check_hours), hours)
     if applied.size:
-        applied = applied[np.lexsort((applied, pop.vsince[applied]))]
-        org = pop.vorg[applied]
-        held = pop.vtrained_at[applied]
-        passport = accepts[org] & (held >= 0)
-        cost = np.where(passport, p.passport_check_hours, per_app[org])
-        done, booked = _book_in_queue_order(applied, org, cost, hours)
         booked_processing = float(booked.sum())
+        held = pop.vtrained_at[applied]
         taken = applied[done]
         duplicated = done & ~passport & (held >= 0) & (held != org)
         model.count("new_vol_duplicated_checks", int(duplicated.sum()))
