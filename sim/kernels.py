@@ -266,6 +266,28 @@ def applications_due(vstate: np.ndarray, vorg: np.ndarray, vsince: np.ndarray,
 
 
 @njit(cache=True, nogil=True)
+def free_hours_by_org(among: np.ndarray, everyone: bool, vstate: np.ndarray, vorg: np.ndarray,
+                      offer: np.ndarray, committed: np.ndarray, lo: int, hi: int, n_org: int
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Residents (``among``, in order, or ``everyone``) in a volunteer state from ``lo`` to
+    ``hi``: by organisation, the float64 sum of ``np.maximum(offer - committed, 0.0)`` (float32
+    differences, added in resident order as ``np.bincount`` with weights does) and their
+    count."""
+    hours = np.zeros(n_org)
+    counts = np.zeros(n_org, np.int64)
+    n = vstate.shape[0] if everyone else among.shape[0]
+    for j in range(n):
+        i = j if everyone else among[j]
+        if lo <= vstate[i] <= hi:
+            v = offer[i] - committed[i]
+            if v < 0:  # np.maximum(v, 0.0): NaN and -0.0 stay
+                v = np.float32(0.0)
+            hours[vorg[i]] += np.float64(v)
+            counts[vorg[i]] += 1
+    return hours, counts
+
+
+@njit(cache=True, nogil=True)
 def rank_within(groups: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """Rank of each element within its group, ordered by ``keys`` (ties: by position): the
     positions within each group's run of ``np.lexsort((keys, groups))``. Two stable sorts
@@ -380,6 +402,8 @@ def _warm_up() -> None:
     add_unmet_days(i32.copy(), i8, i8, 1)
     book_in_queue_order(i32, np.zeros(2), np.zeros(2))
     rank_within(i32, np.zeros(2))
+    f32 = np.zeros(2, np.float32)
+    free_hours_by_org(np.zeros(2, np.int64), True, i8, i32, f32, f32, 4, 5, 2)
     i64 = np.zeros(2, np.int64)
     inductions_due(i8, i32, i32, np.zeros(2, np.bool_), i64, 3, 1, 1, 1.0, 1.0, np.zeros(2))
     applications_due(i8, i32, i32, i32, np.zeros(2, np.bool_), np.zeros(2), 2, 1.0, np.zeros(2))

@@ -264,3 +264,22 @@ def test_volunteer_queues_match_numpy():
     for a, b in zip(got[:5], (applied, org, passport, cost, done_ref), strict=True):
         assert a.tobytes() == b.tobytes()
     assert got[5].tobytes() == booked_ref.tobytes() and hours.tobytes() == expected_hours.tobytes()
+
+
+def test_free_hours_by_org_match_bincount():
+    rng = np.random.default_rng(14)
+    n, n_org = 4000, 11
+    vstate = rng.integers(0, 8, n).astype(np.int8)
+    vorg = rng.integers(0, n_org, n).astype(np.int32)
+    offer = (rng.integers(0, 4, n) * 2.5).astype(np.float32)
+    committed = (rng.random(n) * 6).astype(np.float32)
+    among = np.flatnonzero(rng.random(n) < 0.5)
+    for idx, everyone in ((np.arange(n), True), (among, False)):
+        t = idx[(vstate[idx] >= 4) & (vstate[idx] <= 5)]
+        free = np.maximum(offer[t] - committed[t], 0.0)
+        expected = np.bincount(vorg[t], weights=free.astype(np.float64), minlength=n_org)
+        hours, counts = kernels.free_hours_by_org(np.zeros(0, np.int64) if everyone else idx,
+                                                  everyone, vstate, vorg, offer, committed, 4,
+                                                  5, n_org)
+        assert hours.tobytes() == expected.tobytes()
+        np.testing.assert_array_equal(counts, np.bincount(vorg[t], minlength=n_org))

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from sim.model import CommunityModel
 
 NO_STAFF_FTE = 1e-6  # below this a group has no paid staff (float rounding)
+_NOBODY = np.zeros(0, np.int64)
 
 
 def trained_volunteers(pop: Population, among: np.ndarray | None = None) -> np.ndarray:
@@ -57,11 +58,10 @@ def refresh_volunteer_hours(model: CommunityModel, among: np.ndarray | None = No
     order (default: everyone)."""
     pop = model.pop
     n_org = len(model.organisations)
-    trained = trained_volunteers(pop, among)
-    org = pop.vorg[trained]
-    free = np.maximum(pop.vhours_offer[trained] - pop.vhours_committed[trained], 0.0)
-    hours = np.bincount(org, weights=free.astype(np.float64), minlength=n_org)
-    counts = np.bincount(org, minlength=n_org)
+    everyone = among is None  # active and idle: consecutive codes
+    hours, counts = kernels.free_hours_by_org(
+        _NOBODY if everyone else among, everyone, pop.vstate, pop.vorg, pop.vhours_offer,
+        pop.vhours_committed, V.ACTIVE, V.IDLE, n_org)
     hours = hours.tolist()
     for g in model.groups:
         if g.volunteer_hours != hours[g.index]:  # a change forgets the group's capacity
