@@ -305,6 +305,45 @@ def rank_within(groups: np.ndarray, keys: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def hand_out_tasks(trained: np.ndarray, vorg: np.ndarray, hospital: np.ndarray,
+                   offer: np.ndarray, used: np.ndarray, draw: np.ndarray, tasks: np.ndarray,
+                   hospital_hours: np.float32, group_hours: np.float32
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Volunteers ``trained`` (in order, with uniforms ``draw``) whose free hours this week
+    (float32 ``offer - used``) cover a task (``hospital_hours`` for ``hospital`` volunteers,
+    else ``group_hours``) take their organisation's ``tasks`` in order of ``draw``
+    (``rank_within``). Returns those who worked (in order), their task hours (float32) and
+    the tasks staffed by organisation: the numpy masks of ``volunteering.allocate_tasks``."""
+    m = trained.shape[0]
+    able = np.empty(m, np.int64)
+    able_org = np.empty(m, vorg.dtype)
+    able_hours = np.empty(m, np.float32)
+    able_draw = np.empty(m)
+    k = 0
+    for j in range(m):
+        i = trained[j]
+        h = hospital_hours if hospital[i] else group_hours
+        if offer[i] - used[i] >= h:
+            able[k] = i
+            able_org[k] = vorg[i]
+            able_hours[k] = h
+            able_draw[k] = draw[j]
+            k += 1
+    rank = rank_within(able_org[:k], able_draw[:k])
+    worked = np.empty(k, np.int64)
+    worked_hours = np.empty(k, np.float32)
+    staffed = np.zeros(tasks.shape[0], np.int64)
+    w = 0
+    for j in range(k):
+        if rank[j] < tasks[able_org[j]]:
+            worked[w] = able[j]
+            worked_hours[w] = able_hours[j]
+            staffed[able_org[j]] += 1
+            w += 1
+    return worked[:w].copy(), worked_hours[:w].copy(), staffed
+
+
+@njit(cache=True, nogil=True)
 def member_tie_pairs(on: np.ndarray, org: np.ndarray, degree: np.ndarray, indptr: np.ndarray,
                      indices: np.ndarray, n: int) -> np.ndarray:
     """``np.unique(np.repeat(org, degree[on]) * n + indices[pos])``, where ``pos`` runs over
@@ -403,8 +442,10 @@ def _warm_up() -> None:
     book_in_queue_order(i32, np.zeros(2), np.zeros(2))
     rank_within(i32, np.zeros(2))
     f32 = np.zeros(2, np.float32)
-    free_hours_by_org(np.zeros(2, np.int64), True, i8, i32, f32, f32, 4, 5, 2)
     i64 = np.zeros(2, np.int64)
+    hand_out_tasks(np.zeros(2, np.int64), i32, np.zeros(2, np.bool_), f32, f32, np.zeros(2),
+                   i64, np.float32(1.0), np.float32(1.0))
+    free_hours_by_org(np.zeros(2, np.int64), True, i8, i32, f32, f32, 4, 5, 2)
     inductions_due(i8, i32, i32, np.zeros(2, np.bool_), i64, 3, 1, 1, 1.0, 1.0, np.zeros(2))
     applications_due(i8, i32, i32, i32, np.zeros(2, np.bool_), np.zeros(2), 2, 1.0, np.zeros(2))
     need_and_pathway(i8, i8, 1, 1)

@@ -283,3 +283,26 @@ def test_free_hours_by_org_match_bincount():
                                                   5, n_org)
         assert hours.tobytes() == expected.tobytes()
         np.testing.assert_array_equal(counts, np.bincount(vorg[t], minlength=n_org))
+
+
+def test_hand_out_tasks_match_numpy():
+    rng = np.random.default_rng(15)
+    n, n_org = 3000, 8
+    vorg = rng.integers(0, n_org, n).astype(np.int32)
+    hospital = rng.random(n) < 0.2
+    offer = (rng.integers(0, 3, n) * 2.0).astype(np.float32)
+    used = (rng.random(n) * 4).astype(np.float32)
+    trained = np.flatnonzero(rng.random(n) < 0.3)
+    draw = rng.random(trained.size)
+    tasks = rng.integers(0, 30, n_org).astype(np.int64)
+    h_hosp, h_group = np.float32(3.0), np.float32(1.5)
+    org = vorg[trained]
+    hours = np.where(hospital[trained], h_hosp, h_group)
+    free = offer[trained] - used[trained] >= hours
+    able, able_org, able_hours = trained[free], org[free], hours[free]
+    took = _rank_within_numpy(able_org, draw[free]) < tasks[able_org]
+    worked, worked_hours, staffed = kernels.hand_out_tasks(trained, vorg, hospital, offer, used,
+                                                           draw, tasks, h_hosp, h_group)
+    assert worked.tobytes() == able[took].tobytes()
+    assert worked_hours.tobytes() == able_hours[took].tobytes()
+    np.testing.assert_array_equal(staffed, np.bincount(able_org[took], minlength=n_org))

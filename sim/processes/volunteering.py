@@ -342,18 +342,11 @@ def allocate_tasks(model: CommunityModel) -> None:
     expected = np.array([o.tasks_today() if o.is_open else 0.0  # closed: none (0.0)
                          for o in model.organisations])
     tasks = np.floor(expected + rng.random(expected.size)).astype(np.int64)
-    org = pop.vorg[trained]
     draw = rng.random(trained.size)
-    hospital = pop.nhs_volunteer[trained]
-    hours = np.where(hospital, np.float32(p.hospital_task_hours),
-                     np.float32(p.group_task_hours))
-    free = pop.hours_left(trained) >= hours
-    able, able_org, able_hours = trained[free], org[free], hours[free]
-    rank = kernels.rank_within(able_org, draw[free])  # by draw within each organisation
-    took = rank < tasks[able_org]
-    worked = able[took]
-    model.volunteer_tasks(worked, able_hours[took])
-    staffed = np.bincount(able_org[took], minlength=tasks.size)
+    worked, hours, staffed = kernels.hand_out_tasks(
+        trained, pop.vorg, pop.nhs_volunteer, pop.vhours_offer, pop.vhours_used, draw, tasks,
+        np.float32(p.hospital_task_hours), np.float32(p.group_task_hours))
+    model.volunteer_tasks(worked, hours)
     model.count("new_vol_tasks_unstaffed", int(np.maximum(tasks - staffed, 0).sum()))
     model.count("new_vol_tasks", worked.size)
     model.count("new_vol_tasks_hospital", int(pop.nhs_volunteer[worked].sum()))
