@@ -195,26 +195,24 @@ def book_in_queue_order(org: np.ndarray, cost: np.ndarray, hours: np.ndarray
 
 
 @njit(cache=True, nogil=True)
-def inductions_due(vstate: np.ndarray, vorg: np.ndarray, vsince: np.ndarray,
-                   vpassported: np.ndarray, training_days: np.ndarray, onboarding: int, day: int,
+def inductions_due(onboarding: np.ndarray, vorg: np.ndarray, vsince: np.ndarray,
+                   vpassported: np.ndarray, training_days: np.ndarray, day: int,
                    passport_days: int, passport_hours: float, induction_hours: float,
                    hours: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Volunteers in state ``onboarding`` whose checks and training days are over (a
+    """Volunteers ``onboarding`` (in order) whose checks and training days are over (a
     passported volunteer's ``passport_days``, else the organisation's ``training_days``), in
     queue order (``vsince``, then resident), booked by ``book_in_queue_order`` at
     ``passport_hours``, ``induction_hours`` or (no training) 0 each. Returns the volunteers,
     their organisations, the mask of inductions done and the hours booked per organisation
     (``hours`` reduced in place): the numpy selection, ``np.lexsort`` and ``np.where`` steps of
     ``volunteering.manage_volunteers``, with the same values."""
-    n = vstate.shape[0]
-    ready = np.empty(n, np.int64)
+    ready = np.empty(onboarding.shape[0], np.int64)
     k = 0
-    for i in range(n):
-        if vstate[i] == onboarding:
-            needed = passport_days if vpassported[i] else training_days[vorg[i]]
-            if day - vsince[i] >= needed:
-                ready[k] = i
-                k += 1
+    for i in onboarding:
+        needed = passport_days if vpassported[i] else training_days[vorg[i]]
+        if day - vsince[i] >= needed:
+            ready[k] = i
+            k += 1
     queue = ready[:k][np.argsort(vsince[ready[:k]], kind="mergesort")]
     org = np.empty(k, vorg.dtype)
     cost = np.empty(k)
@@ -232,26 +230,20 @@ def inductions_due(vstate: np.ndarray, vorg: np.ndarray, vsince: np.ndarray,
 
 
 @njit(cache=True, nogil=True)
-def applications_due(vstate: np.ndarray, vorg: np.ndarray, vsince: np.ndarray,
+def applications_due(applied: np.ndarray, vorg: np.ndarray, vsince: np.ndarray,
                      vtrained_at: np.ndarray, accepts: np.ndarray, per_application: np.ndarray,
-                     applied: int, passport_hours: float, hours: np.ndarray
+                     passport_hours: float, hours: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                 np.ndarray]:
-    """Volunteers in state ``applied`` in queue order (``vsince``, then resident), booked by
-    ``book_in_queue_order`` at ``passport_hours`` where their organisation ``accepts`` a
-    passport they hold (trained elsewhere: ``vtrained_at >= 0``), else its
+    """Applicants ``applied`` (in resident order) in queue order (``vsince``, then resident),
+    booked by ``book_in_queue_order`` at ``passport_hours`` where their organisation
+    ``accepts`` a passport they hold (trained elsewhere: ``vtrained_at >= 0``), else its
     ``per_application`` hours. Returns the applicants, their organisations, the passport
     mask, the costs, the mask of those processed and the hours booked per organisation
     (``hours`` reduced in place); the values of the numpy steps of
     ``volunteering.manage_volunteers``."""
-    n = vstate.shape[0]
-    found = np.empty(n, np.int64)
-    k = 0
-    for i in range(n):
-        if vstate[i] == applied:
-            found[k] = i
-            k += 1
-    queue = found[:k][np.argsort(vsince[found[:k]], kind="mergesort")]
+    k = applied.shape[0]
+    queue = applied[np.argsort(vsince[applied], kind="mergesort")]
     org = np.empty(k, vorg.dtype)
     passport = np.empty(k, np.bool_)
     cost = np.empty(k)
@@ -285,6 +277,27 @@ def free_hours_by_org(among: np.ndarray, everyone: bool, vstate: np.ndarray, vor
             hours[vorg[i]] += np.float64(v)
             counts[vorg[i]] += 1
     return hours, counts
+
+
+@njit(cache=True, nogil=True)
+def channel_weights(idx: np.ndarray, gp: np.ndarray, digital: np.ndarray, unit: np.ndarray,
+                    degree: np.ndarray, gp_access: np.ndarray, lw_awareness: np.ndarray,
+                    has_groups: np.ndarray, has_intermediary: np.ndarray, w_gp: float,
+                    w_self: float, mult_digital: float, mult_excluded: float, w_informal: float,
+                    w_group: float, w_intermediary: float) -> np.ndarray:
+    """(k, 5) help-seeking channel weights of residents ``idx``: the float64 products of
+    ``help_seeking.channel_weights``' numpy columns, in the same order (``w_self`` times the
+    digital multiplier, then times the unit's awareness; ``w_informal`` times 1.0 or 0.0)."""
+    out = np.zeros((idx.shape[0], 5))
+    for r in range(idx.shape[0]):
+        i = idx[r]
+        u = unit[i]
+        out[r, 0] = w_gp * gp_access[gp[i]]
+        out[r, 1] = w_self * (mult_digital if digital[i] else mult_excluded) * lw_awareness[u]
+        out[r, 2] = w_informal * (1.0 if degree[i] > 0 else 0.0)
+        out[r, 3] = w_group * has_groups[u]
+        out[r, 4] = w_intermediary * has_intermediary[u]
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -446,9 +459,12 @@ def _warm_up() -> None:
     hand_out_tasks(np.zeros(2, np.int64), i32, np.zeros(2, np.bool_), f32, f32, np.zeros(2),
                    i64, np.float32(1.0), np.float32(1.0))
     free_hours_by_org(np.zeros(2, np.int64), True, i8, i32, f32, f32, 4, 5, 2)
-    inductions_due(i8, i32, i32, np.zeros(2, np.bool_), i64, 3, 1, 1, 1.0, 1.0, np.zeros(2))
-    applications_due(i8, i32, i32, i32, np.zeros(2, np.bool_), np.zeros(2), 2, 1.0, np.zeros(2))
+    inductions_due(i64, i32, i32, np.zeros(2, np.bool_), i64, 1, 1, 1.0, 1.0, np.zeros(2))
+    applications_due(i64, i32, i32, i32, np.zeros(2, np.bool_), np.zeros(2), 1.0, np.zeros(2))
     need_and_pathway(i8, i8, 1, 1)
+    f64 = np.zeros(2)
+    channel_weights(i64, i32, np.zeros(2, np.bool_), i32, i32, f64, f64, f64, f64, 1.0, 1.0,
+                    1.0, 1.0, 1.0, 1.0, 1.0)
     codes_equal(i8, 1)
     member_tie_pairs(np.zeros(1, np.int64), np.zeros(1, np.int64), i32, np.zeros(3, np.int32),
                      i32, 2)

@@ -247,8 +247,8 @@ def test_volunteer_queues_match_numpy():
     org = vorg[onb]
     cost = np.where(vpassported[onb], 0.5, np.where(training_days[org] > 0, 2.0, 0.0))
     done_ref, booked_ref = _book_in_queue_order_numpy(org, cost, expected_hours)
-    got = kernels.inductions_due(vstate, vorg, vsince, vpassported, training_days, 3, day, 1,
-                                 0.5, 2.0, hours)
+    got = kernels.inductions_due(np.flatnonzero(vstate == 3), vorg, vsince, vpassported,
+                                 training_days, day, 1, 0.5, 2.0, hours)
     np.testing.assert_array_equal(got[0], onb)
     np.testing.assert_array_equal(got[1], org)
     np.testing.assert_array_equal(got[2], done_ref)
@@ -259,8 +259,8 @@ def test_volunteer_queues_match_numpy():
     passport = accepts[org] & (vtrained_at[applied] >= 0)
     cost = np.where(passport, 0.25, per_app[org])
     done_ref, booked_ref = _book_in_queue_order_numpy(org, cost, expected_hours)
-    got = kernels.applications_due(vstate, vorg, vsince, vtrained_at, accepts, per_app, 2, 0.25,
-                                   hours)
+    got = kernels.applications_due(np.flatnonzero(vstate == 2), vorg, vsince, vtrained_at,
+                                   accepts, per_app, 0.25, hours)
     for a, b in zip(got[:5], (applied, org, passport, cost, done_ref), strict=True):
         assert a.tobytes() == b.tobytes()
     assert got[5].tobytes() == booked_ref.tobytes() and hours.tobytes() == expected_hours.tobytes()
@@ -306,3 +306,25 @@ def test_hand_out_tasks_match_numpy():
     assert worked.tobytes() == able[took].tobytes()
     assert worked_hours.tobytes() == able_hours[took].tobytes()
     np.testing.assert_array_equal(staffed, np.bincount(able_org[took], minlength=n_org))
+
+
+def test_channel_weights_match_numpy():
+    rng = np.random.default_rng(16)
+    n, n_units = 2000, 4
+    gp = rng.integers(0, 3, n).astype(np.int32)
+    digital = rng.random(n) < 0.7
+    unit = rng.integers(0, n_units, n).astype(np.int32)
+    degree = rng.integers(0, 3, n).astype(np.int32)
+    gp_access, awareness = rng.random(3), rng.random(n_units)
+    groups, hubs = (rng.random(n_units) < 0.5).astype(float), (rng.random(n_units) < 0.5) * 1.0
+    idx = np.flatnonzero(rng.random(n) < 0.1)
+    c = rng.random(7) * 3 - 0.5  # a negative weight: 0.0 times it keeps its sign
+    w = np.zeros((idx.size, 5))
+    w[:, 0] = c[0] * gp_access[gp[idx]]
+    w[:, 1] = c[1] * np.where(digital[idx], c[2], c[3]) * awareness[unit[idx]]
+    w[:, 2] = c[4] * (degree[idx] > 0)
+    w[:, 3] = c[5] * groups[unit[idx]]
+    w[:, 4] = c[6] * hubs[unit[idx]]
+    got = kernels.channel_weights(idx, gp, digital, unit, degree, gp_access, awareness, groups,
+                                  hubs, *c.tolist())
+    assert got.tobytes() == w.tobytes()

@@ -26,17 +26,16 @@ _ANY_PATHWAY = max(Pathway)  # pathway codes run from 0 (NONE) up to this
 
 
 def channel_weights(model: CommunityModel, idx: np.ndarray) -> np.ndarray:
-    """(k, 5) channel weights for residents ``idx``."""
+    """(k, 5) channel weights for residents ``idx``: GP (by access to the practice), self-referral
+    (digital access, awareness where a link worker serves), ties (anyone with one), a group
+    in reach, an intermediary in reach (a compiled loop: ``kernels.channel_weights``)."""
     pop, h = model.pop, model.cfg.help_seeking
-    w = np.zeros((idx.size, len(CHANNELS)))
-    w[:, 0] = h.weight_gp * model.gp_access[pop.gp[idx]]
-    digital = np.where(pop.digital[idx], h.mult_self_referral_digital,
-                       h.mult_self_referral_excluded)
-    w[:, 1] = h.weight_self_referral * digital * model.lw_awareness[pop.unit[idx]]
-    w[:, 2] = h.weight_informal * (pop.degree[idx] > 0)
-    w[:, 3] = h.weight_group * model.unit_has_groups[pop.unit[idx]]
-    w[:, 4] = h.weight_intermediary * model.unit_has_intermediary[pop.unit[idx]]
-    return w
+    return kernels.channel_weights(
+        np.asarray(idx, np.int64), pop.gp, pop.digital, pop.unit, pop.degree, model.gp_access,
+        np.asarray(model.lw_awareness, np.float64), model.unit_has_groups,
+        model.unit_has_intermediary, float(h.weight_gp), float(h.weight_self_referral),
+        float(h.mult_self_referral_digital), float(h.mult_self_referral_excluded),
+        float(h.weight_informal), float(h.weight_group), float(h.weight_intermediary))
 
 
 def give_up_waiting(model: CommunityModel) -> None:

@@ -171,9 +171,9 @@ def manage_volunteers(model: CommunityModel) -> None:
     inducted = None  # inductions done by organisation
     booked_induction = 0.0
     onb, org, done, booked = kernels.inductions_due(
-        vs, pop.vorg, pop.vsince, pop.vpassported, model.org_training_days, V.ONBOARDING,
-        model.day, int(p.passport_induction_days), float(p.passport_induction_hours),
-        float(p.induction_hours_per_volunteer), hours)
+        kernels.flatnonzero(vs == V.ONBOARDING), pop.vorg, pop.vsince, pop.vpassported,
+        model.org_training_days, model.day, int(p.passport_induction_days),
+        float(p.passport_induction_hours), float(p.induction_hours_per_volunteer), hours)
     if onb.size:  # most days in small places: nobody
         _activate(model, onb[done])
         booked_induction = float(booked.sum())
@@ -187,8 +187,8 @@ def manage_volunteers(model: CommunityModel) -> None:
     # 4. processing applications with the hours left, first come first served
     booked_processing = 0.0
     applied, org, passport, cost, done, booked = kernels.applications_due(
-        vs, pop.vorg, pop.vsince, pop.vtrained_at, accepts, per_app, V.APPLIED,
-        float(p.passport_check_hours), hours)
+        kernels.flatnonzero(vs == V.APPLIED), pop.vorg, pop.vsince, pop.vtrained_at, accepts,
+        per_app, float(p.passport_check_hours), hours)
     if applied.size:
         booked_processing = float(booked.sum())
         held = pop.vtrained_at[applied]
