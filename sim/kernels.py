@@ -301,6 +301,33 @@ def channel_weights(idx: np.ndarray, gp: np.ndarray, digital: np.ndarray, unit: 
 
 
 @njit(cache=True, nogil=True)
+def choose_channels(w: np.ndarray, total: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Per row of weights ``w`` (with row sums ``total``): the number of cumulative shares
+    ``np.cumsum(w, axis=1) / total[:, None]`` below the uniform ``u``, i.e.
+    ``(u[:, None] > cum).sum(axis=1)`` (running float64 sums, as ``np.cumsum``)."""
+    k, m = w.shape
+    out = np.zeros(k, np.int64)
+    for r in range(k):
+        c = 0.0
+        for j in range(m):
+            c += w[r, j]
+            out[r] += u[r] > c / total[r]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def onset_candidates(u: np.ndarray, p: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """``np.flatnonzero((u < p) & (need == 0))`` in one pass (float32 ``u`` and ``p``)."""
+    n = u.shape[0]
+    out = np.empty(n + 1, np.int64)
+    k = 0
+    for i in range(n):
+        out[k] = i
+        k += (u[i] < p[i]) & (need[i] == 0)
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
 def rank_within(groups: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """Rank of each element within its group, ordered by ``keys`` (ties: by position): the
     positions within each group's run of ``np.lexsort((keys, groups))``. Two stable sorts
@@ -463,6 +490,8 @@ def _warm_up() -> None:
     applications_due(i64, i32, i32, i32, np.zeros(2, np.bool_), np.zeros(2), 1.0, np.zeros(2))
     need_and_pathway(i8, i8, 1, 1)
     f64 = np.zeros(2)
+    choose_channels(np.ones((2, 5)), np.ones(2), f64)
+    onset_candidates(f32, f32, i8)
     channel_weights(i64, i32, np.zeros(2, np.bool_), i32, i32, f64, f64, f64, f64, 1.0, 1.0,
                     1.0, 1.0, 1.0, 1.0, 1.0)
     codes_equal(i8, 1)

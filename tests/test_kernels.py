@@ -328,3 +328,20 @@ def test_channel_weights_match_numpy():
     got = kernels.channel_weights(idx, gp, digital, unit, degree, gp_access, awareness, groups,
                                   hubs, *c.tolist())
     assert got.tobytes() == w.tobytes()
+
+
+def test_choose_channels_and_onset_candidates_match_numpy():
+    rng = np.random.default_rng(17)
+    w = rng.random((300, 5)) * (rng.random((300, 5)) < 0.7)
+    w[:3] = 0.0
+    w[:3, 2] = 1.0  # a single channel
+    total = w.sum(axis=1)
+    u = rng.random(300)
+    cum = np.cumsum(w, axis=1) / total[:, None]
+    np.testing.assert_array_equal(kernels.choose_channels(w, total, u),
+                                  (u[:, None] > cum).sum(axis=1))
+    uu = rng.random(5000, dtype=np.float32)
+    p = (rng.random(5000) * 0.3).astype(np.float32)
+    need = np.where(rng.random(5000) < 0.8, 0, 2).astype(np.int8)
+    np.testing.assert_array_equal(kernels.onset_candidates(uu, p, need),
+                                  np.flatnonzero((uu < p) & (need == 0)))

@@ -73,9 +73,11 @@ def seek_help(model: CommunityModel) -> None:
     w = channel_weights(model, seekers)
     w[waiting, :2] = 0.0  # already referred: ties, a group or an intermediary
     total = w.sum(axis=1)
-    seekers, w, total = seekers[total > 0], w[total > 0], total[total > 0]
-    cum = np.cumsum(w, axis=1) / total[:, None]
-    choice = (rng.random(seekers.size)[:, None] > cum).sum(axis=1)
+    some = total > 0
+    if not some.all():
+        seekers, w, total = seekers[some], w[some], total[some]
+    # the channel: the first whose cumulative share of the weights reaches the draw
+    choice = kernels.choose_channels(w, total, rng.random(seekers.size))
     model.count("new_help_seekers", seekers.size)
     for i, c in zip(seekers.tolist(), choice.tolist(), strict=True):
         if pop.pathway[i] > Pathway.WAITING:

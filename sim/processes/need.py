@@ -79,7 +79,7 @@ def need_onset(model: CommunityModel) -> None:
     domain_u = model.streams.need_domain.random(pop.n, dtype=np.float32)
     mult = model.cfg.need.emergency_multiplier
     p = model.onset_p if mult == 1.0 else model.onset_p * np.float32(mult)
-    idx = kernels.flatnonzero((u < p) & (pop.need == Need.NONE))
+    idx = kernels.onset_candidates(u, p, pop.need)  # (u < p) & (need == NONE)
     if idx.size == 0:
         return
     v = u[idx] / p[idx]
