@@ -6,9 +6,15 @@ numpy, driven one 4-element row at a time (about 20x slower than a compiled loop
 need level and pathway and by volunteer state replace several masks and int64 casts. Each
 kernel computes exactly the numbers of the numpy expression in its docstring (same float32
 additions in the same order, no fast-math), so outputs are byte-identical;
-``tests/test_kernels.py`` checks each against its numpy reference. (Selections stay in numpy:
-with plain-int codes numpy is as fast or faster there. The wellbeing update is one pass here
-instead of a gather and four (n, 4) passes.)
+``tests/test_kernels.py`` checks each against its numpy reference. (Sparse selections stay in
+numpy: with plain-int codes numpy is as fast or faster there; dense ones, such as the residents
+in unmet need, are one branch-free pass here. The wellbeing update is one pass here instead of
+a gather and four (n, 4) passes.)
+
+The daily steps of small places are mostly fixed per-day overhead: numpy calls on arrays of a
+few dozen organisations or volunteers cost a microsecond or more each whatever their length.
+Kernels such as ``book_in_queue_order``, ``inductions_due``, ``hand_out_tasks`` and
+``channel_weights`` do such chains of small steps in one call, with the same values.
 """
 
 from __future__ import annotations
