@@ -6,9 +6,15 @@ numpy, driven one 4-element row at a time (about 20x slower than a compiled loop
 need level and pathway and by volunteer state replace several masks and int64 casts. Each
 kernel computes exactly the numbers of the numpy expression in its docstring (same float32
 additions in the same order, no fast-math), so outputs are byte-identical;
-``tests/test_kernels.py`` checks each against its numpy reference. (Selections stay in numpy:
-with plain-int codes numpy is as fast or faster there. The wellbeing update is one pass here
-instead of a gather and four (n, 4) passes.)
+``tests/test_kernels.py`` checks each against its numpy reference. (Sparse selections stay in
+numpy: with plain-int codes numpy is as fast or faster there; dense ones, such as the residents
+in unmet need, are one branch-free pass here. The wellbeing update is one pass here instead of
+a gather and four (n, 4) passes.)
+
+The daily steps of small places are mostly fixed per-day overhead: numpy calls on arrays of a
+few dozen organisations or volunteers cost a microsecond or more each whatever their length.
+Kernels such as ``book_in_queue_order``, ``inductions_due``, ``hand_out_tasks`` and
+``channel_weights`` do such chains of small steps in one call, with the same values.
 """
 
 from __future__ import annotations
@@ -152,6 +158,291 @@ def count_by_org(vorg: np.ndarray, vstate: np.ndarray, state_row: np.ndarray, n_
 
 
 @njit(cache=True, nogil=True)
+def book_in_queue_order(org: np.ndarray, cost: np.ndarray, hours: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Each organisation works through its items (``org``, ``cost``: float64, in queue order)
+    while its ``hours`` last. Returns the mask of items done and the hours booked per
+    organisation; ``hours`` is reduced in place. The numpy reference: a stable argsort by
+    organisation, ``cum = np.cumsum(cost[order])``; an item is done when ``cum`` less
+    ``(cum - cost)`` at its organisation's first item is at most ``hours[org] + 1e-9``;
+    ``booked = np.bincount(org[done], weights=cost[done], minlength=hours.size)``; ``hours -=
+    booked`` (the same float64 operations in the same order). Organisations are ``0 ..
+    hours.size - 1``."""
+    n, n_org = org.shape[0], hours.shape[0]
+    starts = np.zeros(n_org + 1, np.int64)  # a counting sort: stable, as argsort(kind="stable")
+    for j in range(n):
+        starts[org[j] + 1] += 1
+    for o in range(n_org):
+        starts[o + 1] += starts[o]
+    order = np.empty(n, np.int64)
+    fill = starts[:n_org].copy()
+    for j in range(n):
+        order[fill[org[j]]] = j
+        fill[org[j]] += 1
+    done = np.zeros(n, np.bool_)
+    cum = 0.0
+    offset = 0.0
+    previous = -1
+    for s in range(n):
+        j = order[s]
+        o = org[j]
+        cum += cost[j]
+        if o != previous:  # the organisation's first item: the sum before it, as numpy's
+            offset = cum - cost[j]  # (cum - cost)[first], not the running sum itself
+            previous = o
+        done[j] = cum - offset <= hours[o] + 1e-9
+    booked = np.zeros(n_org)
+    for j in range(n):
+        if done[j]:
+            booked[org[j]] += cost[j]
+    for o in range(n_org):
+        hours[o] -= booked[o]
+    return done, booked
+
+
+@njit(cache=True, nogil=True)
+def inductions_due(onboarding: np.ndarray, vorg: np.ndarray, vsince: np.ndarray,
+                   vpassported: np.ndarray, training_days: np.ndarray, day: int,
+                   passport_days: int, passport_hours: float, induction_hours: float,
+                   hours: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Volunteers ``onboarding`` (in order) whose checks and training days are over (a
+    passported volunteer's ``passport_days``, else the organisation's ``training_days``), in
+    queue order (``vsince``, then resident), booked by ``book_in_queue_order`` at
+    ``passport_hours``, ``induction_hours`` or (no training) 0 each. Returns the volunteers,
+    their organisations, the mask of inductions done and the hours booked per organisation
+    (``hours`` reduced in place): the numpy selection, ``np.lexsort`` and ``np.where`` steps of
+    ``volunteering.manage_volunteers``, with the same values."""
+    ready = np.empty(onboarding.shape[0], np.int64)
+    k = 0
+    for i in onboarding:
+        needed = passport_days if vpassported[i] else training_days[vorg[i]]
+        if day - vsince[i] >= needed:
+            ready[k] = i
+            k += 1
+    queue = ready[:k][np.argsort(vsince[ready[:k]], kind="mergesort")]
+    org = np.empty(k, vorg.dtype)
+    cost = np.empty(k)
+    for j in range(k):
+        i = queue[j]
+        org[j] = vorg[i]
+        if vpassported[i]:
+            cost[j] = passport_hours
+        elif training_days[vorg[i]] > 0:
+            cost[j] = induction_hours
+        else:
+            cost[j] = 0.0
+    done, booked = book_in_queue_order(org, cost, hours)
+    return queue, org, done, booked
+
+
+@njit(cache=True, nogil=True)
+def applications_due(applied: np.ndarray, vorg: np.ndarray, vsince: np.ndarray,
+                     vtrained_at: np.ndarray, accepts: np.ndarray, per_application: np.ndarray,
+                     passport_hours: float, hours: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                np.ndarray]:
+    """Applicants ``applied`` (in resident order) in queue order (``vsince``, then resident),
+    booked by ``book_in_queue_order`` at ``passport_hours`` where their organisation
+    ``accepts`` a passport they hold (trained elsewhere: ``vtrained_at >= 0``), else its
+    ``per_application`` hours. Returns the applicants, their organisations, the passport
+    mask, the costs, the mask of those processed and the hours booked per organisation
+    (``hours`` reduced in place); the values of the numpy steps of
+    ``volunteering.manage_volunteers``."""
+    k = applied.shape[0]
+    queue = applied[np.argsort(vsince[applied], kind="mergesort")]
+    org = np.empty(k, vorg.dtype)
+    passport = np.empty(k, np.bool_)
+    cost = np.empty(k)
+    for j in range(k):
+        i = queue[j]
+        o = vorg[i]
+        org[j] = o
+        passport[j] = accepts[o] and vtrained_at[i] >= 0
+        cost[j] = passport_hours if passport[j] else per_application[o]
+    done, booked = book_in_queue_order(org, cost, hours)
+    return queue, org, passport, cost, done, booked
+
+
+@njit(cache=True, nogil=True)
+def free_hours_by_org(among: np.ndarray, everyone: bool, vstate: np.ndarray, vorg: np.ndarray,
+                      offer: np.ndarray, committed: np.ndarray, lo: int, hi: int, n_org: int
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Residents (``among``, in order, or ``everyone``) in a volunteer state from ``lo`` to
+    ``hi``: by organisation, the float64 sum of ``np.maximum(offer - committed, 0.0)`` (float32
+    differences, added in resident order as ``np.bincount`` with weights does) and their
+    count."""
+    hours = np.zeros(n_org)
+    counts = np.zeros(n_org, np.int64)
+    n = vstate.shape[0] if everyone else among.shape[0]
+    for j in range(n):
+        i = j if everyone else among[j]
+        if lo <= vstate[i] <= hi:
+            v = offer[i] - committed[i]
+            if v < 0:  # np.maximum(v, 0.0): NaN and -0.0 stay
+                v = np.float32(0.0)
+            hours[vorg[i]] += np.float64(v)
+            counts[vorg[i]] += 1
+    return hours, counts
+
+
+@njit(cache=True, nogil=True)
+def channel_weights(idx: np.ndarray, gp: np.ndarray, digital: np.ndarray, unit: np.ndarray,
+                    degree: np.ndarray, gp_access: np.ndarray, lw_awareness: np.ndarray,
+                    has_groups: np.ndarray, has_intermediary: np.ndarray, w_gp: float,
+                    w_self: float, mult_digital: float, mult_excluded: float, w_informal: float,
+                    w_group: float, w_intermediary: float) -> np.ndarray:
+    """(k, 5) help-seeking channel weights of residents ``idx``: the float64 products of
+    ``help_seeking.channel_weights``' numpy columns, in the same order (``w_self`` times the
+    digital multiplier, then times the unit's awareness; ``w_informal`` times 1.0 or 0.0)."""
+    out = np.zeros((idx.shape[0], 5))
+    for r in range(idx.shape[0]):
+        i = idx[r]
+        u = unit[i]
+        out[r, 0] = w_gp * gp_access[gp[i]]
+        out[r, 1] = w_self * (mult_digital if digital[i] else mult_excluded) * lw_awareness[u]
+        out[r, 2] = w_informal * (1.0 if degree[i] > 0 else 0.0)
+        out[r, 3] = w_group * has_groups[u]
+        out[r, 4] = w_intermediary * has_intermediary[u]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def choose_channels(w: np.ndarray, total: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Per row of weights ``w`` (with row sums ``total``): the number of cumulative shares
+    ``np.cumsum(w, axis=1) / total[:, None]`` below the uniform ``u``, i.e.
+    ``(u[:, None] > cum).sum(axis=1)`` (running float64 sums, as ``np.cumsum``)."""
+    k, m = w.shape
+    out = np.zeros(k, np.int64)
+    for r in range(k):
+        c = 0.0
+        for j in range(m):
+            c += w[r, j]
+            out[r] += u[r] > c / total[r]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def onset_candidates(u: np.ndarray, p: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """``np.flatnonzero((u < p) & (need == 0))`` in one pass (float32 ``u`` and ``p``)."""
+    n = u.shape[0]
+    out = np.empty(n + 1, np.int64)
+    k = 0
+    for i in range(n):
+        out[k] = i
+        k += (u[i] < p[i]) & (need[i] == 0)
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
+def rank_within(groups: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Rank of each element within its group, ordered by ``keys`` (ties: by position): the
+    positions within each group's run of ``np.lexsort((keys, groups))``. Two stable sorts
+    (by key, then by group) give that order."""
+    n = groups.shape[0]
+    by_key = np.argsort(keys, kind="mergesort")
+    order = by_key[np.argsort(groups[by_key], kind="mergesort")]
+    rank = np.empty(n, np.int64)
+    first = 0
+    for s in range(n):
+        if s > 0 and groups[order[s]] != groups[order[s - 1]]:
+            first = s
+        rank[order[s]] = s - first
+    return rank
+
+
+@njit(cache=True, nogil=True)
+def hand_out_tasks(trained: np.ndarray, vorg: np.ndarray, hospital: np.ndarray,
+                   offer: np.ndarray, used: np.ndarray, draw: np.ndarray, tasks: np.ndarray,
+                   hospital_hours: np.float32, group_hours: np.float32
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Volunteers ``trained`` (in order, with uniforms ``draw``) whose free hours this week
+    (float32 ``offer - used``) cover a task (``hospital_hours`` for ``hospital`` volunteers,
+    else ``group_hours``) take their organisation's ``tasks`` in order of ``draw``
+    (``rank_within``). Returns those who worked (in order), their task hours (float32) and
+    the tasks staffed by organisation: the numpy masks of ``volunteering.allocate_tasks``."""
+    m = trained.shape[0]
+    able = np.empty(m, np.int64)
+    able_org = np.empty(m, vorg.dtype)
+    able_hours = np.empty(m, np.float32)
+    able_draw = np.empty(m)
+    k = 0
+    for j in range(m):
+        i = trained[j]
+        h = hospital_hours if hospital[i] else group_hours
+        if offer[i] - used[i] >= h:
+            able[k] = i
+            able_org[k] = vorg[i]
+            able_hours[k] = h
+            able_draw[k] = draw[j]
+            k += 1
+    rank = rank_within(able_org[:k], able_draw[:k])
+    worked = np.empty(k, np.int64)
+    worked_hours = np.empty(k, np.float32)
+    staffed = np.zeros(tasks.shape[0], np.int64)
+    w = 0
+    for j in range(k):
+        if rank[j] < tasks[able_org[j]]:
+            worked[w] = able[j]
+            worked_hours[w] = able_hours[j]
+            staffed[able_org[j]] += 1
+            w += 1
+    return worked[:w].copy(), worked_hours[:w].copy(), staffed
+
+
+@njit(cache=True, nogil=True)
+def member_tie_pairs(on: np.ndarray, org: np.ndarray, degree: np.ndarray, indptr: np.ndarray,
+                     indices: np.ndarray, n: int) -> np.ndarray:
+    """``np.unique(np.repeat(org, degree[on]) * n + indices[pos])``, where ``pos`` runs over
+    each member's ``degree[on]`` positions of the adjacency (CSR) from ``indptr[on]``: the
+    sorted distinct ``organisation * n + neighbour`` codes of members ``on`` (int64)."""
+    total = 0
+    for j in range(on.shape[0]):
+        total += degree[on[j]]
+    pairs = np.empty(total, np.int64)
+    k = 0
+    for j in range(on.shape[0]):
+        start = np.int64(indptr[on[j]])
+        for t in range(degree[on[j]]):
+            pairs[k] = np.int64(org[j]) * n + indices[start + t]
+            k += 1
+    pairs.sort()
+    out = np.empty(total, np.int64)
+    m = 0
+    for t in range(total):
+        if m == 0 or pairs[t] != out[m - 1]:
+            out[m] = pairs[t]
+            m += 1
+    return out[:m].copy()
+
+
+@njit(cache=True, nogil=True)
+def need_and_pathway(need: np.ndarray, pathway: np.ndarray, need_min: int, pathway_max: int
+                     ) -> np.ndarray:
+    """``np.flatnonzero((need >= need_min) & (pathway <= pathway_max))`` in one pass without
+    branches (residents in need are a scattered tenth or so of the population)."""
+    n = need.shape[0]
+    out = np.empty(n + 1, np.int64)
+    k = 0
+    for i in range(n):
+        out[k] = i
+        k += (need[i] >= need_min) & (pathway[i] <= pathway_max)
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
+def codes_equal(codes: np.ndarray, code: int) -> np.ndarray:
+    """``np.flatnonzero(codes == code)`` in one pass without branches (for codes held by a
+    scattered tenth or so of the population, e.g. latent volunteers)."""
+    n = codes.shape[0]
+    out = np.empty(n + 1, np.int64)
+    k = 0
+    for i in range(n):
+        out[k] = i
+        k += codes[i] == code
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
 def _flatnonzero_bool(mask: np.ndarray) -> np.ndarray:
     n = mask.shape[0]
     out = np.empty(n + 1, np.int64)
@@ -167,11 +458,15 @@ def flatnonzero(mask: np.ndarray) -> np.ndarray:
     16,384 positions with more than 1 in 64 set, a compiled loop without branches: numpy's
     nonzero mispredicts a branch at every set position of such scattered masks over residents
     (about 5x slower at 1 in 12); sparser or shorter masks are numpy's (it skips unset
-    stretches; the checks here cost more than they save on a few thousand residents)."""
-    if (mask.size < 16384 or mask.dtype != np.bool_ or mask.ndim != 1
-            or np.count_nonzero(mask) * 64 <= mask.size):
+    stretches; the checks here cost more than they save on a few thousand residents), called
+    as ``mask.nonzero()[0]``, without ``np.flatnonzero``'s ravel and dispatch (about 1 us a
+    call). Selections known to be dense have their own kernels (``need_and_pathway``,
+    ``codes_equal``)."""
+    if mask.ndim != 1 or mask.dtype != np.bool_:
         return np.flatnonzero(mask)
-    return _flatnonzero_bool(mask)
+    if mask.size >= 16384 and np.count_nonzero(mask) * 64 > mask.size:
+        return _flatnonzero_bool(mask)
+    return mask.nonzero()[0]
 
 
 def _warm_up() -> None:
@@ -190,6 +485,24 @@ def _warm_up() -> None:
     org_members(i32, i8, 0, 2, 5)
     count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)
     add_unmet_days(i32.copy(), i8, i8, 1)
+    book_in_queue_order(i32, np.zeros(2), np.zeros(2))
+    rank_within(i32, np.zeros(2))
+    f32 = np.zeros(2, np.float32)
+    i64 = np.zeros(2, np.int64)
+    hand_out_tasks(np.zeros(2, np.int64), i32, np.zeros(2, np.bool_), f32, f32, np.zeros(2),
+                   i64, np.float32(1.0), np.float32(1.0))
+    free_hours_by_org(np.zeros(2, np.int64), True, i8, i32, f32, f32, 4, 5, 2)
+    inductions_due(i64, i32, i32, np.zeros(2, np.bool_), i64, 1, 1, 1.0, 1.0, np.zeros(2))
+    applications_due(i64, i32, i32, i32, np.zeros(2, np.bool_), np.zeros(2), 1.0, np.zeros(2))
+    need_and_pathway(i8, i8, 1, 1)
+    f64 = np.zeros(2)
+    choose_channels(np.ones((2, 5)), np.ones(2), f64)
+    onset_candidates(f32, f32, i8)
+    channel_weights(i64, i32, np.zeros(2, np.bool_), i32, i32, f64, f64, f64, f64, 1.0, 1.0,
+                    1.0, 1.0, 1.0, 1.0, 1.0)
+    codes_equal(i8, 1)
+    member_tie_pairs(np.zeros(1, np.int64), np.zeros(1, np.int64), i32, np.zeros(3, np.int32),
+                     i32, 2)
 
 
 _warm_up()

@@ -118,6 +118,7 @@ class CommunityModel(mesa.Model):
         self.organisations: list[Organisation] = []
         self.groups: list[VCSEGroup] = []
         self.groups_by_unit: dict[int, list[VCSEGroup]] = {}
+        self._open_groups: tuple[list[VCSEGroup], dict[int, list[VCSEGroup]]] | None = None
         self.gp_practices: list[GPPractice] = []
         self.link_workers: list[LinkWorker] = []
         self.intermediaries: list[Intermediary] = []
@@ -253,6 +254,7 @@ class CommunityModel(mesa.Model):
         g = VCSEGroup(self, kind, getattr(self.cfg.groups, kind.value), unit, on_directory, name)
         self.groups.append(g)
         self.groups_by_unit.setdefault(unit, []).append(g)
+        self._open_groups = None
         if hasattr(self, "org_training_days"):
             self.org_training_days = np.append(self.org_training_days, g.training_days)
         return g
@@ -443,7 +445,7 @@ class CommunityModel(mesa.Model):
         p = self.cfg.groups
         day = self.day
         strain.step(self)  # staff, volunteer hours, strain, disruption (sim.processes.strain)
-        for g in list(self.groups):
+        for g in self.open_groups():  # a list kept as it was: closures below make a new one
             if not g.is_open:
                 continue
             if day % 365 == 0:
@@ -466,8 +468,8 @@ class CommunityModel(mesa.Model):
         community groups than it had as built."""
         open_now: dict[tuple[int, GroupKind], int] = {}
         charity, community = GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP
-        for g in self.groups:  # only the kinds of usual_groups
-            if g.is_open and (g.kind is charity or g.kind is community):
+        for g in self.open_groups():  # only the kinds of usual_groups
+            if g.kind is charity or g.kind is community:
                 open_now[g.unit, g.kind] = open_now.get((g.unit, g.kind), 0) + 1
         return [((usual - open_now.get(key, 0)) / usual, key)
                 for key, usual in self.usual_groups.items()
@@ -484,9 +486,8 @@ class CommunityModel(mesa.Model):
         if q <= 0:
             return
         open_now: dict[tuple[int, GroupKind], int] = {}
-        for g in self.groups:
-            if g.is_open:
-                open_now[g.unit, g.kind] = open_now.get((g.unit, g.kind), 0) + 1
+        for g in self.open_groups():
+            open_now[g.unit, g.kind] = open_now.get((g.unit, g.kind), 0) + 1
         rng = self.streams.group_formation
         for (unit, kind), usual in self.usual_groups.items():
             missing = usual - open_now.get((unit, kind), 0)
@@ -592,11 +593,10 @@ class CommunityModel(mesa.Model):
         if on.size == 0:
             return {}
         org = pop.vorg[on].astype(np.int64)
-        # every member's row of the adjacency (CSR): neighbour positions, member by member
-        deg = pop.degree[on].astype(np.int64)
-        first = pop.adjacency.indptr[on].astype(np.int64)
-        pos = np.repeat(first - (np.cumsum(deg) - deg), deg) + np.arange(int(deg.sum()))
-        pairs = np.unique(np.repeat(org, deg) * pop.n + pop.adjacency.indices[pos])
+        # every member's row of the adjacency (CSR), as sorted distinct group * n + neighbour
+        adjacency = pop.adjacency
+        pairs = kernels.member_tie_pairs(on, org, pop.degree, adjacency.indptr,
+                                         adjacency.indices, pop.n)
         group, near = np.divmod(pairs, pop.n)
         keys = np.unique(org)
         lo, hi = np.searchsorted(group, keys), np.searchsorted(group, keys, side="right")
@@ -789,6 +789,7 @@ class CommunityModel(mesa.Model):
         return False
 
     def on_group_closed(self, group: VCSEGroup) -> None:
+        self._open_groups = None
         pop = self.pop
         if group.distanced:
             self.count("new_groups_closed_while_suspended")
@@ -897,13 +898,17 @@ class CommunityModel(mesa.Model):
         rises and they are active."""
         pop = self.pop
         idx = np.asarray(idx, np.int64)
+        if idx.size == 0:  # nobody: no hours (as the sum below)
+            self.count("new_vol_hours", 0.0)
+            return
         h = np.asarray(hours, np.float32)
         pop.vhours_used[idx] += h
         if weeks_committed_days:
             pop.vhours_committed[idx] += h
             pop.vcommitted_until[idx] = np.maximum(pop.vcommitted_until[idx],
                                                    self.day + weeks_committed_days)
-        self.count("new_vol_hours", float(np.sum(np.broadcast_to(h, idx.shape), dtype=np.float64)))
+        each = h if h.shape == idx.shape else np.broadcast_to(h, idx.shape)  # one hours each
+        self.count("new_vol_hours", float(np.sum(each, dtype=np.float64)))
         pop.vlast_task[idx] = self.day
         volunteering.record_first_tasks(self, idx)
         pop.goodwill[idx] = np.minimum(
@@ -953,8 +958,8 @@ class CommunityModel(mesa.Model):
         One pass over groups and intermediaries (index -1, the place level, is the last slot)."""
         n = len(self.units)
         groups = np.zeros(n + 1, bool)
-        for unit, unit_groups in self.groups_by_unit.items():
-            groups[unit] = any(g.is_open and not g.distanced and g.kind is not GroupKind.LIO
+        for unit, unit_groups in self.open_groups_by_unit().items():
+            groups[unit] = any(not g.distanced and g.kind is not GroupKind.LIO
                                for g in unit_groups)
         self.unit_has_groups = (groups[:n] | groups[n]).astype(float)
         hubs = np.zeros(n + 1, bool)
@@ -965,8 +970,31 @@ class CommunityModel(mesa.Model):
         self._index_intermediaries()
 
     def open_groups_reachable(self, unit: int) -> list[VCSEGroup]:
-        return [g for g in (*self.groups_by_unit.get(unit, ()), *self.groups_by_unit.get(-1, ()))
-                if g.is_open and not g.distanced and g.kind is not GroupKind.LIO]
+        by_unit = self.open_groups_by_unit()
+        return [g for g in (*by_unit.get(unit, ()), *by_unit.get(-1, ()))
+                if not g.distanced and g.kind is not GroupKind.LIO]
+
+    def open_groups(self) -> list[VCSEGroup]:
+        """The open groups, in group order. A cached list, made anew once a group is added or
+        closes (``add_group``, ``on_group_closed``): a caller may iterate it while groups close,
+        and must not change it."""
+        cached = self.__dict__.get("_open_groups")
+        if cached is None:
+            groups = [g for g in self.groups if g.is_open]
+            by_unit: dict[int, list[VCSEGroup]] = {}
+            for g in groups:
+                by_unit.setdefault(g.unit, []).append(g)
+            cached = self._open_groups = (groups, by_unit)
+        return cached[0]
+
+    def open_groups_by_unit(self) -> dict[int, list[VCSEGroup]]:
+        """``groups_by_unit`` with only the open groups (cached with :meth:`open_groups`; units
+        with none are absent)."""
+        cached = self.__dict__.get("_open_groups")
+        if cached is None:
+            self.open_groups()
+            cached = self._open_groups
+        return cached[1]
 
     def _index_intermediaries(self) -> None:
         by_unit: dict[int, list[Intermediary]] = {}

@@ -87,11 +87,14 @@ def test_wellbeing_step_matches_numpy_bit_for_bit(state):
 
 def test_flatnonzero_matches_numpy():
     rng = np.random.default_rng(10)
-    for density in (0.0, 0.01, 0.3, 1.0):
-        mask = rng.random(20001) < density
-        got = kernels.flatnonzero(mask)
-        assert got.dtype == np.flatnonzero(mask).dtype
-        np.testing.assert_array_equal(got, np.flatnonzero(mask))
+    for n in (20001, 8000, 300):
+        for density in (0.0, 0.01, 0.05, 0.3, 1.0):
+            mask = rng.random(n) < density
+            got = kernels.flatnonzero(mask)
+            assert got.dtype == np.flatnonzero(mask).dtype
+            np.testing.assert_array_equal(got, np.flatnonzero(mask))
+    strided = (rng.random(10000) < 0.3)[::2]  # not contiguous
+    np.testing.assert_array_equal(kernels.flatnonzero(strided), np.flatnonzero(strided))
     codes = rng.integers(0, 3, 50).astype(np.int8)  # not a bool mask: numpy's own
     np.testing.assert_array_equal(kernels.flatnonzero(codes), np.flatnonzero(codes))
 
@@ -129,3 +132,216 @@ def test_org_members_match_numpy():
         got = kernels.org_members(vorg, vstate, org, lo, hi)
         assert got.dtype == expected.dtype
         np.testing.assert_array_equal(got, expected)
+
+
+def _book_in_queue_order_numpy(org, cost, hours):
+    """The numpy reference of ``kernels.book_in_queue_order`` (``hours`` reduced in place)."""
+    if org.size == 0:
+        return np.zeros(0, bool), np.zeros(hours.size)
+    order = np.argsort(org, kind="stable")
+    o_sorted, c_sorted = org[order], cost[order].astype(np.float64)
+    cum = np.cumsum(c_sorted)
+    starts = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
+    before = np.maximum.accumulate(np.where(starts, np.arange(o_sorted.size), 0))
+    offset = (cum - c_sorted)[before]
+    done = np.empty(org.size, bool)
+    done[order] = cum - offset <= hours[o_sorted] + 1e-9
+    booked = np.bincount(org[done], weights=cost[done].astype(np.float64), minlength=hours.size)
+    hours -= booked
+    return done, booked
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_book_in_queue_order_matches_numpy(seed):
+    rng = np.random.default_rng(seed)
+    n_org = int(rng.integers(1, 40))
+    n = int(rng.integers(0, 300))
+    org = rng.integers(0, n_org, n).astype(np.int32)
+    cost = np.where(rng.random(n) < 0.3, 0.1, rng.random(n) * 3.0)
+    hours = rng.random(n_org) * 20.0
+    hours[rng.random(n_org) < 0.2] = 0.0
+    expected_hours = hours.copy()
+    done_ref, booked_ref = _book_in_queue_order_numpy(org, cost, expected_hours)
+    done, booked = kernels.book_in_queue_order(org, cost, hours)
+    np.testing.assert_array_equal(done, done_ref)
+    assert booked.tobytes() == booked_ref.tobytes()
+    assert hours.tobytes() == expected_hours.tobytes()
+
+
+def test_member_tie_pairs_match_unique():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(12)
+    n = 600
+    a = sp.random(n, n, density=0.02, random_state=4, format="csr")
+    a = ((a + a.T) > 0).astype(np.int8).tocsr()
+    degree = np.diff(a.indptr).astype(np.int32)
+    for size in (1, 7, 60):
+        on = np.sort(rng.choice(n, size, replace=False)).astype(np.int64)
+        org = rng.integers(0, 6, size).astype(np.int64)
+        deg = degree[on].astype(np.int64)
+        first = a.indptr[on].astype(np.int64)
+        pos = np.repeat(first - (np.cumsum(deg) - deg), deg) + np.arange(int(deg.sum()))
+        expected = np.unique(np.repeat(org, deg) * n + a.indices[pos])
+        got = kernels.member_tie_pairs(on, org, degree, a.indptr, a.indices, n)
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+
+
+def _rank_within_numpy(groups, keys):
+    order = np.lexsort((keys, groups))
+    g_sorted = groups[order]
+    position = np.arange(groups.size)
+    starts = np.empty(groups.size, bool)
+    starts[:1] = True
+    np.not_equal(g_sorted[1:], g_sorted[:-1], out=starts[1:])
+    first = np.maximum.accumulate(np.where(starts, position, 0))
+    rank = np.empty(groups.size, np.int64)
+    rank[order] = position - first
+    return rank
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 500])
+def test_rank_within_matches_lexsort(n):
+    rng = np.random.default_rng(n)
+    groups = rng.integers(0, 7, n).astype(np.int32)
+    keys = rng.random(n)
+    keys[rng.random(n) < 0.3] = 0.5  # ties: by position
+    np.testing.assert_array_equal(kernels.rank_within(groups, keys),
+                                  _rank_within_numpy(groups, keys))
+
+
+def test_dense_selections_match_flatnonzero(state):
+    need, pathway = state[0], state[1]
+    for need_min, pathway_max in ((1, int(Pathway.WAITING)), (2, 0), (1, len(Pathway) - 1)):
+        got = kernels.need_and_pathway(need, pathway, need_min, pathway_max)
+        expected = np.flatnonzero((need >= need_min) & (pathway <= pathway_max))
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+    for code in range(4):
+        np.testing.assert_array_equal(kernels.codes_equal(need, code),
+                                      np.flatnonzero(need == code))
+
+
+def test_volunteer_queues_match_numpy():
+    """``inductions_due`` and ``applications_due``: the selections, queue order (by day, then
+    resident: ``np.lexsort``) and costs of the numpy steps they replace."""
+    rng = np.random.default_rng(13)
+    n, n_org = 3000, 9
+    vstate = rng.integers(0, 8, n).astype(np.int8)
+    vorg = rng.integers(0, n_org, n).astype(np.int32)
+    vsince = rng.integers(0, 40, n).astype(np.int32)  # many ties
+    vpassported = rng.random(n) < 0.3
+    vtrained_at = np.where(rng.random(n) < 0.5, rng.integers(0, n_org, n), -1).astype(np.int32)
+    training_days = rng.integers(0, 4, n_org).astype(np.int64) * 7
+    accepts = rng.random(n_org) < 0.5
+    per_app = rng.random(n_org) * 3
+    day = 45
+    hours = rng.random(n_org) * 10
+    expected_hours = hours.copy()
+    onb = np.flatnonzero(vstate == 3)
+    org = vorg[onb]
+    days_needed = np.where(vpassported[onb], 1, training_days[org])
+    onb = onb[(day - vsince[onb]) >= days_needed]
+    onb = onb[np.lexsort((onb, vsince[onb]))]
+    org = vorg[onb]
+    cost = np.where(vpassported[onb], 0.5, np.where(training_days[org] > 0, 2.0, 0.0))
+    done_ref, booked_ref = _book_in_queue_order_numpy(org, cost, expected_hours)
+    got = kernels.inductions_due(np.flatnonzero(vstate == 3), vorg, vsince, vpassported,
+                                 training_days, day, 1, 0.5, 2.0, hours)
+    np.testing.assert_array_equal(got[0], onb)
+    np.testing.assert_array_equal(got[1], org)
+    np.testing.assert_array_equal(got[2], done_ref)
+    assert got[3].tobytes() == booked_ref.tobytes() and hours.tobytes() == expected_hours.tobytes()
+    applied = np.flatnonzero(vstate == 2)
+    applied = applied[np.lexsort((applied, vsince[applied]))]
+    org = vorg[applied]
+    passport = accepts[org] & (vtrained_at[applied] >= 0)
+    cost = np.where(passport, 0.25, per_app[org])
+    done_ref, booked_ref = _book_in_queue_order_numpy(org, cost, expected_hours)
+    got = kernels.applications_due(np.flatnonzero(vstate == 2), vorg, vsince, vtrained_at,
+                                   accepts, per_app, 0.25, hours)
+    for a, b in zip(got[:5], (applied, org, passport, cost, done_ref), strict=True):
+        assert a.tobytes() == b.tobytes()
+    assert got[5].tobytes() == booked_ref.tobytes() and hours.tobytes() == expected_hours.tobytes()
+
+
+def test_free_hours_by_org_match_bincount():
+    rng = np.random.default_rng(14)
+    n, n_org = 4000, 11
+    vstate = rng.integers(0, 8, n).astype(np.int8)
+    vorg = rng.integers(0, n_org, n).astype(np.int32)
+    offer = (rng.integers(0, 4, n) * 2.5).astype(np.float32)
+    committed = (rng.random(n) * 6).astype(np.float32)
+    among = np.flatnonzero(rng.random(n) < 0.5)
+    for idx, everyone in ((np.arange(n), True), (among, False)):
+        t = idx[(vstate[idx] >= 4) & (vstate[idx] <= 5)]
+        free = np.maximum(offer[t] - committed[t], 0.0)
+        expected = np.bincount(vorg[t], weights=free.astype(np.float64), minlength=n_org)
+        hours, counts = kernels.free_hours_by_org(np.zeros(0, np.int64) if everyone else idx,
+                                                  everyone, vstate, vorg, offer, committed, 4,
+                                                  5, n_org)
+        assert hours.tobytes() == expected.tobytes()
+        np.testing.assert_array_equal(counts, np.bincount(vorg[t], minlength=n_org))
+
+
+def test_hand_out_tasks_match_numpy():
+    rng = np.random.default_rng(15)
+    n, n_org = 3000, 8
+    vorg = rng.integers(0, n_org, n).astype(np.int32)
+    hospital = rng.random(n) < 0.2
+    offer = (rng.integers(0, 3, n) * 2.0).astype(np.float32)
+    used = (rng.random(n) * 4).astype(np.float32)
+    trained = np.flatnonzero(rng.random(n) < 0.3)
+    draw = rng.random(trained.size)
+    tasks = rng.integers(0, 30, n_org).astype(np.int64)
+    h_hosp, h_group = np.float32(3.0), np.float32(1.5)
+    org = vorg[trained]
+    hours = np.where(hospital[trained], h_hosp, h_group)
+    free = offer[trained] - used[trained] >= hours
+    able, able_org, able_hours = trained[free], org[free], hours[free]
+    took = _rank_within_numpy(able_org, draw[free]) < tasks[able_org]
+    worked, worked_hours, staffed = kernels.hand_out_tasks(trained, vorg, hospital, offer, used,
+                                                           draw, tasks, h_hosp, h_group)
+    assert worked.tobytes() == able[took].tobytes()
+    assert worked_hours.tobytes() == able_hours[took].tobytes()
+    np.testing.assert_array_equal(staffed, np.bincount(able_org[took], minlength=n_org))
+
+
+def test_channel_weights_match_numpy():
+    rng = np.random.default_rng(16)
+    n, n_units = 2000, 4
+    gp = rng.integers(0, 3, n).astype(np.int32)
+    digital = rng.random(n) < 0.7
+    unit = rng.integers(0, n_units, n).astype(np.int32)
+    degree = rng.integers(0, 3, n).astype(np.int32)
+    gp_access, awareness = rng.random(3), rng.random(n_units)
+    groups, hubs = (rng.random(n_units) < 0.5).astype(float), (rng.random(n_units) < 0.5) * 1.0
+    idx = np.flatnonzero(rng.random(n) < 0.1)
+    c = rng.random(7) * 3 - 0.5  # a negative weight: 0.0 times it keeps its sign
+    w = np.zeros((idx.size, 5))
+    w[:, 0] = c[0] * gp_access[gp[idx]]
+    w[:, 1] = c[1] * np.where(digital[idx], c[2], c[3]) * awareness[unit[idx]]
+    w[:, 2] = c[4] * (degree[idx] > 0)
+    w[:, 3] = c[5] * groups[unit[idx]]
+    w[:, 4] = c[6] * hubs[unit[idx]]
+    got = kernels.channel_weights(idx, gp, digital, unit, degree, gp_access, awareness, groups,
+                                  hubs, *c.tolist())
+    assert got.tobytes() == w.tobytes()
+
+
+def test_choose_channels_and_onset_candidates_match_numpy():
+    rng = np.random.default_rng(17)
+    w = rng.random((300, 5)) * (rng.random((300, 5)) < 0.7)
+    w[:3] = 0.0
+    w[:3, 2] = 1.0  # a single channel
+    total = w.sum(axis=1)
+    u = rng.random(300)
+    cum = np.cumsum(w, axis=1) / total[:, None]
+    np.testing.assert_array_equal(kernels.choose_channels(w, total, u),
+                                  (u[:, None] > cum).sum(axis=1))
+    uu = rng.random(5000, dtype=np.float32)
+    p = (rng.random(5000) * 0.3).astype(np.float32)
+    need = np.where(rng.random(5000) < 0.8, 0, 2).astype(np.int8)
+    np.testing.assert_array_equal(kernels.onset_candidates(uu, p, need),
+                                  np.flatnonzero((uu < p) & (need == 0)))

@@ -40,9 +40,9 @@ class Intermediary(mesa.Agent):
         self.capacity_left = self.daily_capacity()
 
     def groups_in_reach(self, unit: int) -> list[VCSEGroup]:
-        m = self.model
-        return [g for g in m.groups_by_unit.get(unit, ()) if g.is_open and g.has_room()] + (
-            [g for g in m.groups_by_unit.get(-1, ()) if g.is_open and g.has_room()]
+        by_unit = self.model.open_groups_by_unit()
+        return [g for g in by_unit.get(unit, ()) if g.has_room()] + (
+            [g for g in by_unit.get(-1, ()) if g.has_room()]
             if self.reaches_place_groups else [])
 
     def signpost(self, i: int) -> bool:

@@ -134,9 +134,8 @@ class LIOFunctions:
         m = self.model
         months = m.cfg.lio.struggling_reserve_months
         out = []
-        for g in m.groups:
-            if not g.is_open or g.kind not in (GroupKind.FORMAL_CHARITY,
-                                               GroupKind.COMMUNITY_GROUP):
+        for g in m.open_groups():
+            if g.kind not in (GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP):
                 continue
             if getattr(g, "lio_support_until", -1) > m.day:
                 continue
@@ -185,9 +184,10 @@ class LIOFunctions:
         for lw in lws:
             known |= lw.directory
         lio = GroupKind.LIO
+        by_unit = m.open_groups_by_unit()
         for unit in {-1} | units:  # place-level groups and the units' own (a set: sorted below)
-            for g in m.groups_by_unit.get(unit, ()):
-                if g.is_open and g.on_directory and g.kind is not lio:
+            for g in by_unit.get(unit, ()):
+                if g.on_directory and g.kind is not lio:
                     known.add(g.index)
         return sorted(known, key=lambda k: (self.verified_day.get(k, NEVER), k))
 

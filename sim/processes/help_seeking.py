@@ -22,20 +22,20 @@ if TYPE_CHECKING:
     from sim.model import CommunityModel
 
 CHANNELS = ("gp", "self_referral", "informal", "group", "intermediary")
+_ANY_PATHWAY = max(Pathway)  # pathway codes run from 0 (NONE) up to this
 
 
 def channel_weights(model: CommunityModel, idx: np.ndarray) -> np.ndarray:
-    """(k, 5) channel weights for residents ``idx``."""
+    """(k, 5) channel weights for residents ``idx``: GP (by access to the practice), self-referral
+    (digital access, awareness where a link worker serves), ties (anyone with one), a group
+    in reach, an intermediary in reach (a compiled loop: ``kernels.channel_weights``)."""
     pop, h = model.pop, model.cfg.help_seeking
-    w = np.zeros((idx.size, len(CHANNELS)))
-    w[:, 0] = h.weight_gp * model.gp_access[pop.gp[idx]]
-    digital = np.where(pop.digital[idx], h.mult_self_referral_digital,
-                       h.mult_self_referral_excluded)
-    w[:, 1] = h.weight_self_referral * digital * model.lw_awareness[pop.unit[idx]]
-    w[:, 2] = h.weight_informal * (pop.degree[idx] > 0)
-    w[:, 3] = h.weight_group * model.unit_has_groups[pop.unit[idx]]
-    w[:, 4] = h.weight_intermediary * model.unit_has_intermediary[pop.unit[idx]]
-    return w
+    return kernels.channel_weights(
+        np.asarray(idx, np.int64), pop.gp, pop.digital, pop.unit, pop.degree, model.gp_access,
+        np.asarray(model.lw_awareness, np.float64), model.unit_has_groups,
+        model.unit_has_intermediary, float(h.weight_gp), float(h.weight_self_referral),
+        float(h.mult_self_referral_digital), float(h.mult_self_referral_excluded),
+        float(h.weight_informal), float(h.weight_group), float(h.weight_intermediary))
 
 
 def give_up_waiting(model: CommunityModel) -> None:
@@ -60,7 +60,7 @@ def seek_help(model: CommunityModel) -> None:
     pop = model.pop
     h = model.cfg.help_seeking
     rng = model.streams.help_seeking
-    candidates = kernels.flatnonzero((pop.need > Need.NONE) & (pop.pathway <= Pathway.WAITING))
+    candidates = kernels.need_and_pathway(pop.need, pop.pathway, Need.LOW, Pathway.WAITING)
     if candidates.size == 0:
         return
     waiting = pop.pathway[candidates] == Pathway.WAITING
@@ -73,9 +73,11 @@ def seek_help(model: CommunityModel) -> None:
     w = channel_weights(model, seekers)
     w[waiting, :2] = 0.0  # already referred: ties, a group or an intermediary
     total = w.sum(axis=1)
-    seekers, w, total = seekers[total > 0], w[total > 0], total[total > 0]
-    cum = np.cumsum(w, axis=1) / total[:, None]
-    choice = (rng.random(seekers.size)[:, None] > cum).sum(axis=1)
+    some = total > 0
+    if not some.all():
+        seekers, w, total = seekers[some], w[some], total[some]
+    # the channel: the first whose cumulative share of the weights reaches the draw
+    choice = kernels.choose_channels(w, total, rng.random(seekers.size))
     model.count("new_help_seekers", seekers.size)
     for i, c in zip(seekers.tolist(), choice.tolist(), strict=True):
         if pop.pathway[i] > Pathway.WAITING:
@@ -136,7 +138,7 @@ def routine_consultations(model: CommunityModel) -> None:
     need (1 in 5 consultations carry one, 002:95, emerges from these rates)."""
     pop, g = model.pop, model.cfg.gp
     rng = model.streams.gp
-    in_need = kernels.flatnonzero(pop.need > Need.NONE)
+    in_need = kernels.need_and_pathway(pop.need, pop.pathway, Need.LOW, _ANY_PATHWAY)
     rate = g.consults_per_year / 365.0
     n_other = int(rng.binomial(pop.n - in_need.size, min(rate * model.mean_gp_access, 1.0)))
     model.count("new_gp_consultations", n_other)
@@ -158,7 +160,7 @@ def statutory_referrals(model: CommunityModel) -> None:
     moderate or complex need (004:362-369)."""
     pop = model.pop
     rng = model.streams.help_seeking
-    idx = kernels.flatnonzero((pop.need >= Need.MODERATE) & (pop.pathway == Pathway.NONE))
+    idx = kernels.need_and_pathway(pop.need, pop.pathway, Need.MODERATE, Pathway.NONE)
     if idx.size == 0:
         return
     chosen = idx[rng.random(idx.size) < model.cfg.help_seeking.p_statutory_referral_per_day]

@@ -79,7 +79,7 @@ def need_onset(model: CommunityModel) -> None:
     domain_u = model.streams.need_domain.random(pop.n, dtype=np.float32)
     mult = model.cfg.need.emergency_multiplier
     p = model.onset_p if mult == 1.0 else model.onset_p * np.float32(mult)
-    idx = kernels.flatnonzero((u < p) & (pop.need == Need.NONE))
+    idx = kernels.onset_candidates(u, p, pop.need)  # (u < p) & (need == NONE)
     if idx.size == 0:
         return
     v = u[idx] / p[idx]
@@ -95,7 +95,7 @@ def unmet_dynamics(model: CommunityModel) -> None:
     are in unmet need (pairing across scenarios holds)."""
     pop, p = model.pop, model.cfg.need
     u = model.streams.need_course.random(pop.n, dtype=np.float32)
-    idx = kernels.flatnonzero(pop.unmet())
+    idx = kernels.need_and_pathway(pop.need, pop.pathway, Need.LOW, Pathway.WAITING)  # unmet
     if idx.size == 0:
         return
     r = u[idx]
@@ -151,8 +151,9 @@ def release_group_places(model: CommunityModel, idx: np.ndarray) -> None:
         n_org = len(model.organisations)
         places = np.bincount(pop.provider[held], minlength=n_org)
         disrupt = np.bincount(pop.provider[held], weights=pop.disruptive[held], minlength=n_org)
-        for g in np.flatnonzero(places):
-            model.organisations[g].release(int(places[g]), int(disrupt[g]))
+        orgs, n_places, n_disrupt = model.organisations, places.tolist(), disrupt.tolist()
+        for g in places.nonzero()[0].tolist():
+            orgs[g].release(n_places[g], int(n_disrupt[g]))
     pop.provider[idx] = -1
     pop.disruptive[idx] = False
     pop.poor_fit[idx] = False

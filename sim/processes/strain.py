@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from sim.model import CommunityModel
 
 NO_STAFF_FTE = 1e-6  # below this a group has no paid staff (float rounding)
+_NOBODY = np.zeros(0, np.int64)
 
 
 def trained_volunteers(pop: Population, among: np.ndarray | None = None) -> np.ndarray:
@@ -57,11 +58,10 @@ def refresh_volunteer_hours(model: CommunityModel, among: np.ndarray | None = No
     order (default: everyone)."""
     pop = model.pop
     n_org = len(model.organisations)
-    trained = trained_volunteers(pop, among)
-    org = pop.vorg[trained]
-    free = np.maximum(pop.vhours_offer[trained] - pop.vhours_committed[trained], 0.0)
-    hours = np.bincount(org, weights=free.astype(np.float64), minlength=n_org)
-    counts = np.bincount(org, minlength=n_org)
+    everyone = among is None  # active and idle: consecutive codes
+    hours, counts = kernels.free_hours_by_org(
+        _NOBODY if everyone else among, everyone, pop.vstate, pop.vorg, pop.vhours_offer,
+        pop.vhours_committed, V.ACTIVE, V.IDLE, n_org)
     hours = hours.tolist()
     for g in model.groups:
         if g.volunteer_hours != hours[g.index]:  # a change forgets the group's capacity
@@ -175,7 +175,7 @@ def _volunteer_burnout(model: CommunityModel, trained: np.ndarray) -> None:
     """Trained volunteers (``trained``, in resident order) of strained groups lapse (burn
     out)."""
     rate = model.cfg.groups.volunteer_burnout_per_strain_year / 365.0
-    strained = [g for g in model.groups if g.is_open and g.strain > 0]
+    strained = [g for g in model.open_groups() if g.strain > 0]
     if rate <= 0 or not strained:
         return
     pop = model.pop
@@ -201,7 +201,7 @@ def step(model: CommunityModel) -> None:
     p = model.cfg.groups
     day = model.day
     decay = math.exp(-1.0 / p.disruption_adaptation_days)
-    running = [g for g in model.groups if g.is_open and g.kind is not lio]
+    running = [g for g in model.open_groups() if g.kind is not lio]
     if running:  # whole referrals, counted once (each group's, before _update_strain resets it)
         model.count("new_group_turned_away", sum(g.turned_away_today for g in running))
     for g in running:
@@ -217,7 +217,7 @@ def step(model: CommunityModel) -> None:
     trained = trained_volunteers(model.pop)
     _volunteer_burnout(model, trained)
     counts = refresh_volunteer_hours(model, among=trained).tolist()  # less those burnt out
-    for g in model.groups:
+    for g in model.open_groups():  # kept as it was while groups close
         if (g.is_open and g.kind is not lio and g.staff_fte <= NO_STAFF_FTE
                 and not any(d > 0 for _, d in g.staff_changes) and counts[g.index] == 0):
             g.close("no_staff_or_volunteers")

@@ -30,20 +30,8 @@ def _state_rows(*codes: int) -> np.ndarray:
 _TRAINED = _state_rows(V.ACTIVE, V.IDLE)
 _TRAINED_OR_STOOD_DOWN = _state_rows(V.ACTIVE, V.IDLE, V.STOOD_DOWN)
 _WAITING = _state_rows(*WAITING_STATES)
-
-
-def _rank_within(groups: np.ndarray, order_keys: tuple[np.ndarray, ...]) -> np.ndarray:
-    """Rank of each element within its group, ordered by ``order_keys`` (last key primary)."""
-    order = np.lexsort(order_keys + (groups,))
-    g_sorted = groups[order]
-    position = np.arange(groups.size)
-    starts = np.empty(groups.size, bool)
-    starts[:1] = True
-    np.not_equal(g_sorted[1:], g_sorted[:-1], out=starts[1:])
-    first = np.maximum.accumulate(np.where(starts, position, 0))  # start of each run
-    rank = np.empty(groups.size, np.int64)
-    rank[order] = position - first
-    return rank
+_CONTACTED = _TRAINED_OR_STOOD_DOWN.copy()  # row 0: trained or stood down; row 1: waiting
+_CONTACTED[list(WAITING_STATES)] = 1
 
 
 def applications(model: CommunityModel) -> None:
@@ -51,7 +39,7 @@ def applications(model: CommunityModel) -> None:
     local group."""
     pop, p = model.pop, model.cfg.volunteers
     rng = model.streams.volunteers
-    latent = kernels.flatnonzero(pop.vstate == V.LATENT)
+    latent = kernels.codes_equal(pop.vstate, V.LATENT)
     if latent.size == 0:
         return
     k = int(rng.binomial(latent.size, min(p.p_apply_per_day * p.campaign_multiplier, 1.0)))
@@ -72,8 +60,8 @@ def applications(model: CommunityModel) -> None:
         if lio is not None and to_lio[j]:
             orgs[j] = lio.index
             continue
-        local = [g for g in model.groups_by_unit.get(int(pop.unit[i]), ())
-                 if g.is_open and g.kind is not GroupKind.LIO]
+        local = [g for g in model.open_groups_by_unit().get(int(pop.unit[i]), ())
+                 if g.kind is not GroupKind.LIO]
         if local:
             orgs[j] = local[int(rng.integers(len(local)))].index
         elif lio is not None:
@@ -90,29 +78,6 @@ def applications(model: CommunityModel) -> None:
     model.create_volunteer_agents(chosen)
 
 
-def _book_in_queue_order(idx: np.ndarray, org: np.ndarray, cost: np.ndarray,
-                         hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each organisation works through its queue ``idx`` (already in queue order) while its
-    ``hours`` last: an item is done when the cumulative cost of its organisation's items up
-    to it fits. Returns the mask of items done and the hours booked per organisation (``hours``
-    is reduced in place)."""
-    if idx.size == 0:
-        return np.zeros(0, bool), np.zeros(hours.size)
-    order = np.argsort(org, kind="stable")  # keeps queue order within an organisation
-    o_sorted, c_sorted = org[order], cost[order].astype(np.float64)
-    cum = np.cumsum(c_sorted)
-    starts = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
-    before = np.maximum.accumulate(np.where(starts, np.arange(o_sorted.size), 0))
-    offset = (cum - c_sorted)[before]  # cumulative cost before each organisation's first item
-    done_sorted = cum - offset <= hours[o_sorted] + 1e-9
-    done = np.empty(idx.size, bool)
-    done[order] = done_sorted
-    booked = np.bincount(org[done], weights=cost[done].astype(np.float64),
-                         minlength=hours.size)
-    hours -= booked
-    return done, booked
-
-
 def scale_management(model: CommunityModel) -> None:
     """An emergency asks organisations for more onboarding capacity
     (``model.processing_multiplier``, set by the response cell). Those that can pay redeploy
@@ -120,6 +85,12 @@ def scale_management(model: CommunityModel) -> None:
     and cost ``volunteers.vm_hour_cost`` an hour from the organisation's balance. When the
     request ends, or the money does, the extra hours stop."""
     want, p = model.processing_multiplier, model.cfg.volunteers
+    if want <= 1.0:  # nothing asked for: any scale-up stops (most days: nothing to reset)
+        for org in model.organisations:
+            if org.vm_scale_up_asked_day != -1 or org.vm_extra_hours_per_week != 0.0:
+                org.vm_extra_hours_per_week = 0.0
+                org.vm_scale_up_asked_day = -1
+        return
     cost = 0.0
     for org in model.organisations:
         if want <= 1.0 or not org.can_pay_for_staff():
@@ -143,6 +114,21 @@ def scale_management(model: CommunityModel) -> None:
         model.count("new_vm_scale_up_cost", cost)
 
 
+def _org_constants(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
+    """Per organisation: hours to process an application, and whether it recognises a
+    passport (``Organisation.accepts_passport``). Kept until an organisation is added, an
+    event (``model.capacity_epoch``) or the passport settings change."""
+    v = model.cfg.volunteers
+    orgs = model.organisations
+    key = (len(orgs), model.capacity_epoch, v.passporting, v.passport_recognition_share)
+    cached = model.__dict__.get("_vm_org_constants")
+    if cached is None or cached[0] != key:
+        per_app = np.array([o.hours_per_application for o in orgs], np.float64)
+        accepts = np.array([o.accepts_passport() for o in orgs], bool)
+        cached = model.__dict__["_vm_org_constants"] = (key, per_app, accepts)
+    return cached[1], cached[2]
+
+
 def manage_volunteers(model: CommunityModel) -> None:
     """Each organisation's volunteer-management hours for today (its funded hours a week / 7,
     plus what is left of this week's) are booked in order (003:162, 224-226, 232-254):
@@ -158,70 +144,80 @@ def manage_volunteers(model: CommunityModel) -> None:
     pop, p = model.pop, model.cfg.volunteers
     orgs = model.organisations
     n_org = len(orgs)
-    new_hours = np.array([o.vm_hours_new_today() for o in orgs], np.float64)
-    hours = new_hours + np.array([o.vm_hours_left if o.is_open else 0.0 for o in orgs])
-    per_app = np.array([o.hours_per_application for o in orgs], np.float64)
+    new_list, left_list = [], []
+    for o in orgs:  # Organisation.vm_hours_new_today, and the hours left of open ones
+        if o.is_open:
+            new_list.append((o.vm_hours_per_week + o.vm_extra_hours_per_week) / 7.0)
+            left_list.append(o.vm_hours_left)
+        else:
+            new_list.append(0.0)
+            left_list.append(0.0)
+    new_hours = np.array(new_list, np.float64)
+    hours = new_hours + np.array(left_list)
+    per_app, accepts = _org_constants(model)
     model.count("new_vm_hours_available", float(new_hours.sum()))
     model.count("new_vol_applications_processable",
                 float(np.divide(new_hours, per_app, out=np.zeros(n_org), where=per_app > 0)
                       .sum()))
     start = hours.copy()
     vs = pop.vstate
-    # 1. trained (and stood-down) volunteers
-    need_t = kernels.count_by_org(pop.vorg, vs, _TRAINED_OR_STOOD_DOWN, 1, n_org)[0] * (
-        p.contact_hours_per_active_per_week / 7.0)
+    # 1. trained (and stood-down) volunteers; the waiting are counted now too (step 3 takes
+    # off those that step 2 activates)
+    contacted = kernels.count_by_org(pop.vorg, vs, _CONTACTED, 2, n_org)
+    need_t = contacted[0] * (p.contact_hours_per_active_per_week / 7.0)
     used_t = np.minimum(need_t, hours)
     hours -= used_t
-    # 2. inductions
-    onb = kernels.flatnonzero(vs == V.ONBOARDING)
-    org = pop.vorg[onb]
-    passported = pop.vpassported[onb]
-    days_needed = np.where(passported, p.passport_induction_days, model.org_training_days[org])
-    ready = (model.day - pop.vsince[onb]) >= days_needed
-    onb, org, passported = onb[ready], org[ready], passported[ready]
-    onb_order = np.lexsort((onb, pop.vsince[onb]))
-    onb, org, passported = onb[onb_order], org[onb_order], passported[onb_order]
-    cost = np.where(passported, p.passport_induction_hours,
-                    np.where(model.org_training_days[org] > 0, p.induction_hours_per_volunteer,
-                             0.0))
-    done, booked_induction = _book_in_queue_order(onb, org, cost, hours)
-    _activate(model, onb[done])
-    model.count("new_vol_trained", int(done.sum()))
+    # 2. inductions: those whose checks and training days are over, oldest first
+    inducted = None  # inductions done by organisation
+    booked_induction = 0.0
+    onb, org, done, booked = kernels.inductions_due(
+        kernels.flatnonzero(vs == V.ONBOARDING), pop.vorg, pop.vsince, pop.vpassported,
+        model.org_training_days, model.day, int(p.passport_induction_days),
+        float(p.passport_induction_hours), float(p.induction_hours_per_volunteer), hours)
+    if onb.size:  # most days in small places: nobody
+        _activate(model, onb[done])
+        booked_induction = float(booked.sum())
+        inducted = np.bincount(org[done], minlength=n_org)
+    model.count("new_vol_trained", 0 if inducted is None else int(inducted.sum()))
     # 3. keeping in touch with applicants and onboarding volunteers
-    need_w = kernels.count_by_org(pop.vorg, vs, _WAITING, 1, n_org)[0] * (
-        p.contact_hours_per_waiting_per_week / 7.0)
+    waiting = contacted[1] if inducted is None else contacted[1] - inducted
+    need_w = waiting * (p.contact_hours_per_waiting_per_week / 7.0)
     used_w = np.minimum(need_w, hours)
     hours -= used_w
-    # 4. processing applications with the hours left
-    applied = kernels.flatnonzero(vs == V.APPLIED)
-    applied = applied[np.lexsort((applied, pop.vsince[applied]))]
-    org = pop.vorg[applied]
-    held = pop.vtrained_at[applied]
-    accepts = np.array([o.accepts_passport() for o in orgs], bool)
-    passport = accepts[org] & (held >= 0)
-    cost = np.where(passport, p.passport_check_hours, per_app[org])
-    done, booked_processing = _book_in_queue_order(applied, org, cost, hours)
-    taken = applied[done]
-    duplicated = done & ~passport & (held >= 0) & (held != org)
-    model.count("new_vol_duplicated_checks", int(duplicated.sum()))
-    model.count("new_vm_hours_duplicated_checks", float(cost[duplicated].sum()))
-    model.count("new_vol_retrained", int((done & ~passport & (pop.vmoved_day[applied] >= 0)
-                                          & (model.org_training_days[org] > 0)).sum()))
-    if taken.size:
-        _start_training(model, taken, passport[done])
-        model.count("new_vol_processed", taken.size)
+    # 4. processing applications with the hours left, first come first served
+    booked_processing = 0.0
+    applied, org, passport, cost, done, booked = kernels.applications_due(
+        kernels.flatnonzero(vs == V.APPLIED), pop.vorg, pop.vsince, pop.vtrained_at, accepts,
+        per_app, float(p.passport_check_hours), hours)
+    if applied.size:
+        booked_processing = float(booked.sum())
+        held = pop.vtrained_at[applied]
+        taken = applied[done]
+        duplicated = done & ~passport & (held >= 0) & (held != org)
+        model.count("new_vol_duplicated_checks", int(duplicated.sum()))
+        model.count("new_vm_hours_duplicated_checks", float(cost[duplicated].sum()))
+        model.count("new_vol_retrained", int((done & ~passport & (pop.vmoved_day[applied] >= 0)
+                                              & (model.org_training_days[org] > 0)).sum()))
+        if taken.size:
+            _start_training(model, taken, passport[done])
+            model.count("new_vol_processed", taken.size)
+    else:
+        model.count("new_vol_duplicated_checks", 0)
+        model.count("new_vm_hours_duplicated_checks", 0.0)
+        model.count("new_vol_retrained", 0)
     cover_t = np.divide(used_t, need_t, out=np.ones(n_org), where=need_t > 0)
     cover_w = np.divide(used_w, need_w, out=np.ones(n_org), where=need_w > 0)
-    for k, o in enumerate(orgs):
-        o.vm_hours_left = float(hours[k])
-        o.vm_contact_cover_trained = float(cover_t[k])
-        o.vm_contact_cover_waiting = float(cover_w[k])
+    for o, left, c_t, c_w in zip(orgs, hours.tolist(), cover_t.tolist(), cover_w.tolist(),
+                                 strict=True):
+        o.vm_hours_left = left
+        o.vm_contact_cover_trained = c_t
+        o.vm_contact_cover_waiting = c_w
     used = start - hours
     model.count("new_vm_hours_used", float(used.sum()))
     if model.lio is not None:  # the LIO's volunteer processing: its hours used today
         model.lio_functions.book("volunteer_processing", float(used[model.lio.index]))
-    model.count("new_vm_hours_processing", float(booked_processing.sum()))
-    model.count("new_vm_hours_induction", float(booked_induction.sum()))
+    model.count("new_vm_hours_processing", booked_processing)
+    model.count("new_vm_hours_induction", booked_induction)
     model.count("new_vm_hours_contact", float(used_t.sum() + used_w.sum()))
     model.count("new_vm_contact_hours_needed", float(need_t.sum() + need_w.sum()))
 
@@ -343,20 +339,14 @@ def allocate_tasks(model: CommunityModel) -> None:
     trained = kernels.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
     if trained.size == 0:
         return
-    expected = np.array([org.tasks_today() for org in model.organisations])
+    expected = np.array([o.tasks_today() if o.is_open else 0.0  # closed: none (0.0)
+                         for o in model.organisations])
     tasks = np.floor(expected + rng.random(expected.size)).astype(np.int64)
-    org = pop.vorg[trained]
     draw = rng.random(trained.size)
-    hospital = pop.nhs_volunteer[trained]
-    hours = np.where(hospital, np.float32(p.hospital_task_hours),
-                     np.float32(p.group_task_hours))
-    free = pop.hours_left(trained) >= hours
-    able, able_org, able_hours = trained[free], org[free], hours[free]
-    rank = _rank_within(able_org, (draw[free],))
-    took = rank < tasks[able_org]
-    worked = able[took]
-    model.volunteer_tasks(worked, able_hours[took])
-    staffed = np.bincount(able_org[took], minlength=tasks.size)
+    worked, hours, staffed = kernels.hand_out_tasks(
+        trained, pop.vorg, pop.nhs_volunteer, pop.vhours_offer, pop.vhours_used, draw, tasks,
+        np.float32(p.hospital_task_hours), np.float32(p.group_task_hours))
+    model.volunteer_tasks(worked, hours)
     model.count("new_vol_tasks_unstaffed", int(np.maximum(tasks - staffed, 0).sum()))
     model.count("new_vol_tasks", worked.size)
     model.count("new_vol_tasks_hospital", int(pop.nhs_volunteer[worked].sum()))
@@ -374,24 +364,31 @@ def goodwill_and_dropout(model: CommunityModel) -> None:
     # ``uncontacted_decay_factor`` times faster (003:162-164)
     orgs = model.organisations
     gap = p.uncontacted_decay_factor - 1.0
-    slow_w = 1.0 + gap * (1.0 - np.array([o.vm_contact_cover_waiting for o in orgs]))
-    slow_t = 1.0 + gap * (1.0 - np.array([o.vm_contact_cover_trained for o in orgs]))
-    loss_w = (p.goodwill_decay_waiting * slow_w[pop.vorg[waiting]]).astype(np.float32)
-    loss_i = (p.goodwill_decay_idle * slow_t[pop.vorg[idle]]).astype(np.float32)
-    pop.goodwill[waiting] -= loss_w
-    pop.goodwill[idle] -= loss_i
-    model.count("new_vol_goodwill_lost_waiting", float(loss_w.sum(dtype=np.float64)))
-    model.count("new_vol_goodwill_lost_idle", float(loss_i.sum(dtype=np.float64)))
-    gone_waiting = waiting[pop.goodwill[waiting] <= 0]
-    gone_idle = idle[pop.goodwill[idle] <= 0]
+    lost_w = lost_i = 0.0
+    if waiting.size:
+        slow_w = 1.0 + gap * (1.0 - np.array([o.vm_contact_cover_waiting for o in orgs]))
+        loss_w = (p.goodwill_decay_waiting * slow_w[pop.vorg[waiting]]).astype(np.float32)
+        pop.goodwill[waiting] -= loss_w
+        lost_w = float(loss_w.sum(dtype=np.float64))
+        waiting = waiting[pop.goodwill[waiting] <= 0]  # gone
+    if idle.size:
+        slow_t = 1.0 + gap * (1.0 - np.array([o.vm_contact_cover_trained for o in orgs]))
+        loss_i = (p.goodwill_decay_idle * slow_t[pop.vorg[idle]]).astype(np.float32)
+        pop.goodwill[idle] -= loss_i
+        lost_i = float(loss_i.sum(dtype=np.float64))
+        idle = idle[pop.goodwill[idle] <= 0]  # gone
+    model.count("new_vol_goodwill_lost_waiting", lost_w)
+    model.count("new_vol_goodwill_lost_idle", lost_i)
+    gone_waiting, gone_idle = waiting, idle
     active = kernels.flatnonzero(vs == V.ACTIVE)
     attrition = active[model.streams.volunteers.random(active.size) < p.p_attrition_per_day]
     for idx in (gone_waiting, gone_idle, attrition):
-        pop.vstate[idx] = V.LAPSED
-        pop.vsince[idx] = model.day
-        pop.vapplied_day[idx] = -1
-        pop.vmoved_day[idx] = -1
-        pop.vpassported[idx] = False
+        if idx.size:
+            pop.vstate[idx] = V.LAPSED
+            pop.vsince[idx] = model.day
+            pop.vapplied_day[idx] = -1
+            pop.vmoved_day[idx] = -1
+            pop.vpassported[idx] = False
     model.count("new_vol_dropouts_waiting", gone_waiting.size)
     model.count("new_vol_dropouts_idle", gone_idle.size)
     model.count("new_vol_attrition", attrition.size)
@@ -401,10 +398,11 @@ def goodwill_and_dropout(model: CommunityModel) -> None:
         lapsed = kernels.flatnonzero(vs == V.LAPSED)
         lapsed = lapsed[model.streams.volunteers.random(lapsed.size)
                         < 1.0 / (365.0 * p.mean_years_lapsed)]
-    pop.vstate[lapsed] = V.LATENT
-    pop.vorg[lapsed] = -1
-    pop.nhs_volunteer[lapsed] = False
-    pop.goodwill[lapsed] = 1.0
+    if lapsed.size:
+        pop.vstate[lapsed] = V.LATENT
+        pop.vorg[lapsed] = -1
+        pop.nhs_volunteer[lapsed] = False
+        pop.goodwill[lapsed] = 1.0
 
 
 def release_volunteers_of(model: CommunityModel, group: VCSEGroup) -> None:
