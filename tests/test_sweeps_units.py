@@ -25,6 +25,7 @@ from sim.experiments.runs import (
     find_run_dirs,
     run_state,
 )
+from sim.params import ConfigError
 
 TINY = ["topology=rural", "run.days=8", "run.burn_in_days=0", "run.plots=false"]
 
@@ -380,3 +381,43 @@ def test_sweep_report_exit_status_and_summary(small_sweep, monkeypatch, capsys):
     with pytest.raises(SystemExit):
         report.on_multirun_end(cfg)
     assert "collecting the tables failed: OSError: disk full" in capsys.readouterr().out
+
+
+PLAIN_OVERRIDES = [
+    ("topology=urban", "run.replicate=3", "need.p_hidden=1", "volunteers.passporting=false"),
+    ("scenario=funding_loss", "events.core_funding_cut.params.share=0.8",
+     "events.core_funding_cut.day=0"),
+    ("scenario=[lockdown,preparedness]", "topology=rural", "link_worker.caseload_cap=20"),
+]
+
+
+@pytest.mark.parametrize("overrides", PLAIN_OVERRIDES)
+def test_plain_overrides_compose_without_hydra_to_the_same_configuration(overrides):
+    from sim.config import compose
+    from sim.experiments.runs import _composed, _plain_overrides
+
+    assert _plain_overrides(overrides) is not None  # the fast path is taken
+    fast = _composed.__wrapped__(overrides)
+    assert fast == compose(list(overrides))
+    assert config_hash(fast) == config_hash(compose(list(overrides)))
+
+
+@pytest.mark.parametrize("overrides", [
+    ("+events.x={day:0,kind:funding_cut}",), ("~events.core_funding_cut",),
+    ("hydra.job.name=x",), ("run.replicate=1,2",), ("run.days=${run.replicate}",),
+    ("run.days=3", "run.days=4"), ("topology.urban={n_residents:5}",)])
+def test_other_overrides_are_left_to_hydra(overrides):
+    from sim.experiments.runs import _plain_overrides
+
+    assert _plain_overrides(overrides) is None
+
+
+def test_a_refused_plain_override_is_worded_by_hydra(tmp_path):
+    from sim.config import compose
+    from sim.experiments.runs import _composed
+
+    with pytest.raises(ConfigError) as fast:
+        _composed.__wrapped__(("run.days=1e3",))
+    with pytest.raises(ConfigError) as hydra:
+        compose(["run.days=1e3"])
+    assert str(fast.value) == str(hydra.value) and "run.days" in str(fast.value)
