@@ -355,31 +355,32 @@ def allocate_tasks(model: CommunityModel) -> None:
     pop.vstate[idle] = V.IDLE
 
 
+def _lose_goodwill(model: CommunityModel, who: np.ndarray, decay: float, cover: str
+                   ) -> tuple[np.ndarray, float]:
+    """Volunteers ``who`` lose ``decay`` goodwill today, ``uncontacted_decay_factor`` times
+    faster where their organisation had no hours to keep in touch (its ``cover`` share,
+    003:162-164). Returns those whose goodwill ran out and the goodwill lost."""
+    if not who.size:
+        return who, 0.0
+    pop = model.pop
+    gap = model.cfg.volunteers.uncontacted_decay_factor - 1.0
+    slow = 1.0 + gap * (1.0 - np.array([getattr(o, cover) for o in model.organisations]))
+    loss = (decay * slow[pop.vorg[who]]).astype(np.float32)
+    pop.goodwill[who] -= loss
+    return who[pop.goodwill[who] <= 0], float(loss.sum(dtype=np.float64))
+
+
 def goodwill_and_dropout(model: CommunityModel) -> None:
     pop, p = model.pop, model.cfg.volunteers
     vs = pop.vstate
     waiting = kernels.flatnonzero((vs == V.APPLIED) | (vs == V.ONBOARDING))
     idle = kernels.flatnonzero((vs == V.IDLE) | (vs == V.STOOD_DOWN))
-    # volunteers the organisation had no hours to keep in touch with today lose goodwill
-    # ``uncontacted_decay_factor`` times faster (003:162-164)
-    orgs = model.organisations
-    gap = p.uncontacted_decay_factor - 1.0
-    lost_w = lost_i = 0.0
-    if waiting.size:
-        slow_w = 1.0 + gap * (1.0 - np.array([o.vm_contact_cover_waiting for o in orgs]))
-        loss_w = (p.goodwill_decay_waiting * slow_w[pop.vorg[waiting]]).astype(np.float32)
-        pop.goodwill[waiting] -= loss_w
-        lost_w = float(loss_w.sum(dtype=np.float64))
-        waiting = waiting[pop.goodwill[waiting] <= 0]  # gone
-    if idle.size:
-        slow_t = 1.0 + gap * (1.0 - np.array([o.vm_contact_cover_trained for o in orgs]))
-        loss_i = (p.goodwill_decay_idle * slow_t[pop.vorg[idle]]).astype(np.float32)
-        pop.goodwill[idle] -= loss_i
-        lost_i = float(loss_i.sum(dtype=np.float64))
-        idle = idle[pop.goodwill[idle] <= 0]  # gone
+    gone_waiting, lost_w = _lose_goodwill(model, waiting, p.goodwill_decay_waiting,
+                                          "vm_contact_cover_waiting")
+    gone_idle, lost_i = _lose_goodwill(model, idle, p.goodwill_decay_idle,
+                                       "vm_contact_cover_trained")
     model.count("new_vol_goodwill_lost_waiting", lost_w)
     model.count("new_vol_goodwill_lost_idle", lost_i)
-    gone_waiting, gone_idle = waiting, idle
     active = kernels.flatnonzero(vs == V.ACTIVE)
     attrition = active[model.streams.volunteers.random(active.size) < p.p_attrition_per_day]
     for idx in (gone_waiting, gone_idle, attrition):
