@@ -539,8 +539,8 @@ class CommunityModel(mesa.Model):
         draws = rng.random((2, n_units))
         self._mag_reach = self._mutual_aid_reach()
         mags_by_unit: dict[int, list[VCSEGroup]] = {}  # open ones, in group order
-        for g in self.groups:
-            if g.kind is _MUTUAL_AID and g.is_open:
+        for g in self.open_groups():
+            if g.kind is _MUTUAL_AID:
                 mags_by_unit.setdefault(g.unit, []).append(g)
         for u in self.units:
             mags = mags_by_unit.get(u.index, ())
@@ -582,7 +582,7 @@ class CommunityModel(mesa.Model):
         (sorted, each once); a group with no such members is absent. One pass over the
         population and one sort of the (group, neighbour) pairs a day."""
         pop = self.pop
-        mags = [g.index for g in self.groups if g.kind is _MUTUAL_AID and g.is_open]
+        mags = [g.index for g in self.open_groups() if g.kind is _MUTUAL_AID]
         if not mags:
             return {}
         flagged = np.zeros(len(self.organisations), bool)
