@@ -405,7 +405,8 @@ def test_plain_overrides_compose_without_hydra_to_the_same_configuration(overrid
 @pytest.mark.parametrize("overrides", [
     ("+events.x={day:0,kind:funding_cut}",), ("~events.core_funding_cut",),
     ("hydra.job.name=x",), ("run.replicate=1,2",), ("run.days=${run.replicate}",),
-    ("run.days=3", "run.days=4"), ("topology.urban={n_residents:5}",)])
+    ("run.days=3", "run.days=4"), ("topology.urban={n_residents:5}",),
+    ("scenario=/tmp/mine.yaml",), ("scenario=[lockdown,mine.yaml]",)])
 def test_other_overrides_are_left_to_hydra(overrides):
     from sim.experiments.runs import _plain_overrides
 

@@ -292,9 +292,10 @@ def _plain_overrides(overrides: tuple[str, ...]) -> dict[str, object] | None:
                 or key.startswith("hydra") or key in out):
             return None
         value = o.value()
-        if key in GROUPS:
-            ok = isinstance(value, str) or (isinstance(value, list) and value
-                                            and all(isinstance(v, str) for v in value))
+        if key in GROUPS:  # option names only: a file path is for sim.configure's callers
+            names = value if isinstance(value, list) else [value]
+            ok = bool(names) and all(isinstance(v, str) and "/" not in v and "\\" not in v
+                                     and not v.endswith((".yaml", ".yml")) for v in names)
         else:
             ok = "." in key and isinstance(value, str | int | float | bool)
         if not ok:
