@@ -165,3 +165,9 @@ class Population:
     def unmet(self) -> np.ndarray:
         """Mask of residents with a need and no support (including those waiting)."""
         return (self.need > 0) & (self.pathway <= int(Pathway.WAITING))  # int: no upcast
+
+    def unmet_indices(self) -> np.ndarray:
+        """``np.flatnonzero(self.unmet())`` in one compiled pass (a dense selection)."""
+        from sim.kernels import need_and_pathway
+
+        return need_and_pathway(self.need, self.pathway, 1, int(Pathway.WAITING))

@@ -60,7 +60,7 @@ def seek_help(model: CommunityModel) -> None:
     pop = model.pop
     h = model.cfg.help_seeking
     rng = model.streams.help_seeking
-    candidates = kernels.need_and_pathway(pop.need, pop.pathway, Need.LOW, Pathway.WAITING)
+    candidates = pop.unmet_indices()  # in need, nothing under way or waiting
     if candidates.size == 0:
         return
     waiting = pop.pathway[candidates] == Pathway.WAITING

@@ -95,7 +95,7 @@ def unmet_dynamics(model: CommunityModel) -> None:
     are in unmet need (pairing across scenarios holds)."""
     pop, p = model.pop, model.cfg.need
     u = model.streams.need_course.random(pop.n, dtype=np.float32)
-    idx = kernels.need_and_pathway(pop.need, pop.pathway, Need.LOW, Pathway.WAITING)  # unmet
+    idx = pop.unmet_indices()
     if idx.size == 0:
         return
     r = u[idx]

@@ -144,16 +144,8 @@ def manage_volunteers(model: CommunityModel) -> None:
     pop, p = model.pop, model.cfg.volunteers
     orgs = model.organisations
     n_org = len(orgs)
-    new_list, left_list = [], []
-    for o in orgs:  # Organisation.vm_hours_new_today, and the hours left of open ones
-        if o.is_open:
-            new_list.append((o.vm_hours_per_week + o.vm_extra_hours_per_week) / 7.0)
-            left_list.append(o.vm_hours_left)
-        else:
-            new_list.append(0.0)
-            left_list.append(0.0)
-    new_hours = np.array(new_list, np.float64)
-    hours = new_hours + np.array(left_list)
+    new_hours = np.array([o.vm_hours_new_today() for o in orgs], np.float64)
+    hours = new_hours + np.array([o.vm_hours_left if o.is_open else 0.0 for o in orgs])
     per_app, accepts = _org_constants(model)
     model.count("new_vm_hours_available", float(new_hours.sum()))
     model.count("new_vol_applications_processable",
@@ -339,8 +331,7 @@ def allocate_tasks(model: CommunityModel) -> None:
     trained = kernels.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
     if trained.size == 0:
         return
-    expected = np.array([o.tasks_today() if o.is_open else 0.0  # closed: none (0.0)
-                         for o in model.organisations])
+    expected = np.array([o.tasks_today() for o in model.organisations])
     tasks = np.floor(expected + rng.random(expected.size)).astype(np.int64)
     draw = rng.random(trained.size)
     worked, hours, staffed = kernels.hand_out_tasks(
