@@ -109,3 +109,44 @@ def test_scenarios_compose_with_each_other(option):
         option_yaml("scenario", "lockdown")["events"])
     assert set(cfg.events) == expected
     events.Timeline.from_config(cfg.events)
+
+
+@pytest.mark.parametrize("topology", config_options("topology"))
+def test_the_fast_typed_reader_equals_the_schema_merge(topology, file_inputs):
+    """``sim.config.to_config`` reads composed values with the Python API's strict reader and
+    falls back to OmegaConf's schema merge: for every topology and scenario file the two give
+    the same configuration, value types included (an int where a float is due would change
+    the manifest's bytes). Every scenario file on the urban estate; each other topology with
+    the baseline and two scenarios composed."""
+    import json
+
+    from hydra import compose, initialize_config_dir
+
+    from sim.config import register_schema, scenario_choice, to_config
+    from sim.params import Config, validate
+
+    register_schema()
+
+    def schema_merge(cfg, choice):
+        plain = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+        plain.pop("hydra", None)
+        from sim.scenarios import composed_scenario_name
+
+        if (name := composed_scenario_name(choice)) is not None:
+            plain.setdefault("scenario", {})["name"] = name
+        merged = OmegaConf.merge(OmegaConf.structured(Config), plain)
+        return validate(OmegaConf.to_object(merged))
+
+    def dump(c):
+        return json.dumps(dataclasses.asdict(c), sort_keys=True, default=repr)
+
+    with initialize_config_dir(str(CONFIGS), version_base="1.3"):
+        scenarios = (config_options("scenario") if topology == "urban" else ["baseline"])
+        for scenario in [*scenarios, "[lockdown,preparedness]"]:
+            ov = [f"topology={topology}", f"scenario={scenario}", "run.allow_late_events=true",
+                  "gp.consults_per_year=5", *required_overrides({"topology": topology},
+                                                                   file_inputs)]
+            cfg = compose("config", overrides=ov)
+            fast, reference = to_config(cfg, scenario_choice(ov)), schema_merge(
+                cfg, scenario_choice(ov))
+            assert fast == reference and dump(fast) == dump(reference), ov
