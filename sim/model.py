@@ -537,7 +537,7 @@ class CommunityModel(mesa.Model):
         need_pull = pressure / (1.0 + pressure)  # 0..1: how pressing neighbours' need is
         p_form = p.mag_formation_per_unit_per_day * self._unit_capital * need_pull
         draws = rng.random((2, n_units))
-        self._mag_reach = self._mutual_aid_reach()
+        self._mag_reach = None  # residents each group can reach: worked out when first needed
         mags_by_unit: dict[int, list[VCSEGroup]] = {}  # open ones, in group order
         for g in self.open_groups():
             if g.kind is _MUTUAL_AID:
@@ -568,6 +568,8 @@ class CommunityModel(mesa.Model):
         if not g.has_room():
             return
         pop = self.pop
+        if self._mag_reach is None:  # a group's reach depends on its own members only, which
+            self._mag_reach = self._mutual_aid_reach()  # no other group's fold or start moves
         near = self._mag_reach.get(g.index)
         if near is None:  # no active or idle members
             return
