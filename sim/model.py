@@ -145,10 +145,13 @@ class CommunityModel(mesa.Model):
         self.lio_functions = LIOFunctions(self)
         self.timeline = events.Timeline.from_config(cfg.events)
 
-        topo = build_topology(cfg.topology, streams.topology)
+        topo = build_topology(cfg.topology, streams.topology, population=cfg.population)
         self.units: list[UnitInfo] = topo.units
         self.edges = topo.edges
-        gp_of_unit = self._build_practices()
+        self.areas = topo.areas  # places topology: the place table, one row per unit
+        self._practice_specs = topo.practices
+        gp_of_unit = (self._build_place_practices(topo) if topo.practices is not None
+                      else self._build_practices())
         self.practices_of_unit = gp_of_unit
         self.pop: Population = build_population(topo, cfg, streams.population, gp_of_unit)
         self._build_organisations()
@@ -248,6 +251,33 @@ class CommunityModel(mesa.Model):
                 shared = ids
         return out
 
+    def _build_place_practices(self, topo) -> list[list[int]]:
+        """Places topology: the practices of the practice table, each at its home area."""
+        for spec in topo.practices:
+            GPPractice(self, spec.unit, spec.distance_miles, spec.name)
+        return [list(ids) for ids in topo.practices_of_unit]
+
+    def _place_link_workers(self) -> None:
+        """Places topology: each practice's link-worker posts (its FTE: whole posts and a
+        part-time one working that share of days) at its home area; a practice without posts of
+        its own shares its PCN's (PCNs employ or commission the link workers, 002:149)."""
+        by_pcn: dict[str, list[LinkWorker]] = {}
+        for spec, gp in zip(self._practice_specs, self.gp_practices, strict=True):
+            u = self.units[spec.unit]
+            for k, share in enumerate(spec.lw_day_shares):
+                lw = LinkWorker(self, spec.unit, u.params.lw_travel_hours_per_contact,
+                                f"{spec.name}-lw-{k + 1}")
+                lw.day_share = share
+                gp.link_workers.append(lw)
+                by_pcn.setdefault(spec.pcn, []).append(lw)
+        seen: dict[str, int] = {}
+        for spec, gp in zip(self._practice_specs, self.gp_practices, strict=True):
+            pool = by_pcn.get(spec.pcn, [])
+            if not gp.link_workers and pool:
+                k = seen.get(spec.pcn, 0)
+                gp.link_workers.append(pool[k % len(pool)])
+                seen[spec.pcn] = k + 1
+
     def add_group(self, kind: GroupKind, unit: int, on_directory: bool, name: str = ""
                   ) -> VCSEGroup:
         """A new group of ``kind`` in ``unit`` (-1: place level), at build time or later."""
@@ -289,6 +319,8 @@ class CommunityModel(mesa.Model):
                 self.intermediaries.append(LocalityOfficer(self, u.index, f"{u.name}-lo"))
             if p.parish_council:
                 self.intermediaries.append(ParishCouncil(self, u.index, f"{u.name}-pc"))
+        if self._practice_specs is not None:
+            self._place_link_workers()
         self.intermediaries.append(PlaceHub(self, -1, "place-hub"))
         if t.nhs_trust:
             self.nhs_trust = NHSTrust(self)
@@ -298,6 +330,8 @@ class CommunityModel(mesa.Model):
         """A post whose footprint covers 1/``lw_days_share`` parishes spends that share of its
         days on each modelled unit its practice serves (a rural PCN's other parishes are not
         modelled); the shares of the units a practice serves add up, at most 1."""
+        if self._practice_specs is not None:
+            return  # places: the posts' shares come from the practice table's FTE
         served: dict[int, int] = {}
         for ids in self.practices_of_unit:
             for k in ids:
