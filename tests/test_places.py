@@ -292,3 +292,15 @@ def test_cli_refuses_a_bad_table_with_status_2_and_no_traceback(tmp_path):
     assert "topology.place_file" in res.stderr and "'share_limited_a_little'" in res.stderr
     assert "row 5" in res.stderr
     assert not out.exists() or not any(out.rglob("*.csv"))
+
+
+def test_parquet_tables_build_the_same_place_as_csv(tmp_path):
+    for name in ("areas", "practices", "registrations"):
+        pd.read_csv(SAMPLE / f"{name}.csv").to_parquet(tmp_path / f"{name}.parquet")
+    pq = TopologyParams(kind="places", place_file=str(tmp_path / "areas.parquet"),
+                        practice_file=str(tmp_path / "practices.parquet"),
+                        registration_file=str(tmp_path / "registrations.parquet"))
+    a = build_places(sample_params(), np.random.default_rng(3))
+    b = build_places(pq, np.random.default_rng(3))
+    assert np.array_equal(a.edges, b.edges) and np.array_equal(a.gp, b.gp)
+    pd.testing.assert_frame_equal(a.table, b.table)
