@@ -145,7 +145,8 @@ class CommunityModel(mesa.Model):
         self.lio_functions = LIOFunctions(self)
         self.timeline = events.Timeline.from_config(cfg.events)
 
-        topo = build_topology(cfg.topology, streams.topology, population=cfg.population)
+        topo = build_topology(cfg.topology, streams.topology, population=cfg.population,
+                              allow_large=cfg.run.allow_large)
         self.units: list[UnitInfo] = topo.units
         self.edges = topo.edges
         self.areas = topo.areas  # places topology: the place table, one row per unit

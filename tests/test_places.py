@@ -304,3 +304,14 @@ def test_parquet_tables_build_the_same_place_as_csv(tmp_path):
     b = build_places(pq, np.random.default_rng(3))
     assert np.array_equal(a.edges, b.edges) and np.array_equal(a.gp, b.gp)
     pd.testing.assert_frame_equal(a.table, b.table)
+
+
+def test_a_table_above_the_size_limits_is_refused_unless_allowed(tmp_path):
+    folder = copy_sample(tmp_path)
+    edit(folder / "areas.csv", 2, "male_16_64", "20000000")
+    edit(folder / "areas.csv", 2, "households", "5000000")
+    t = sample_params(folder)
+    with pytest.raises(ConfigError, match="'female_0_15' to 'male_65_plus'.*allow_large"):
+        build_places(t, np.random.default_rng(0))
+    from sim.topology.places import check_sizes
+    check_sizes(read_tables(t), allow_large=True)  # allowed: no error (not built: 20 M)

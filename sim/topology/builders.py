@@ -142,9 +142,11 @@ def _split(total: int, parts: int) -> list[int]:
 
 def build_topology(t: TopologyParams, rng: np.random.Generator,
                    inter_unit_tie_share: float = 0.02,
-                   population: PopulationParams | None = None) -> Topology:
+                   population: PopulationParams | None = None,
+                   allow_large: bool = False) -> Topology:
     """Build the topology named by ``t.kind`` with generator ``rng`` (``population``: the
-    population parameters a places topology weights digital exclusion by)."""
+    population parameters a places topology weights digital exclusion by; ``allow_large``:
+    ``run.allow_large``, for a places topology's table sizes)."""
     if t.kind == "file":
         from sim.topology.loaders import load_topology
 
@@ -152,7 +154,7 @@ def build_topology(t: TopologyParams, rng: np.random.Generator,
     if t.kind == "places":
         from sim.topology.places import build_places
 
-        return build_places(t, rng, inter_unit_tie_share, population)
+        return build_places(t, rng, inter_unit_tie_share, population, allow_large)
     units, unit_of, households, edge_parts = [], [], [], []
     offset, hh_offset = 0, 0
     for name, p, size in _unit_specs(t):

@@ -279,6 +279,32 @@ def read_tables(t: TopologyParams) -> PlaceTables:
     return PlaceTables(areas, practices, regs)
 
 
+def check_sizes(tables: PlaceTables, allow_large: bool) -> None:
+    """Refuse tables above the size limits of :mod:`sim.limits` (before anything is built)
+    unless ``run.allow_large``; the message names the column."""
+    from sim import limits
+
+    if allow_large:
+        return
+    flag = "set run.allow_large=true to go past the limit"
+    areas = tables.areas
+    n = int(areas["population"].sum())
+    if n > limits.MAX_RESIDENTS:
+        raise ConfigError(PLACE_KEY, f"columns '{POP_COLUMNS[0]}' to '{POP_COLUMNS[-1]}' add up "
+                                     f"to {n:,} residents, above the limit of "
+                                     f"{limits.MAX_RESIDENTS:,} (about "
+                                     f"{n * limits.BYTES_PER_RESIDENT / 2**30:,.0f} GiB); {flag}")
+    if len(areas) > limits.MAX_UNITS:
+        raise ConfigError(PLACE_KEY, f"column 'area' names {len(areas):,} areas, above the limit "
+                                     f"of {limits.MAX_UNITS:,} neighbourhood units; {flag}")
+    orgs = len(tables.practices) + sum(int(areas[c].sum()) for c in PLACE_OPTIONAL_COUNTS
+                                       if c in areas.columns)
+    if orgs > limits.MAX_ORGANISATIONS:
+        raise ConfigError(PLACE_KEY, f"columns 'formal_charities' and 'community_groups' (with "
+                                     f"the practices) make {orgs:,} organisations, above the "
+                                     f"limit of {limits.MAX_ORGANISATIONS:,}; {flag}")
+
+
 # ---------------------------------------------------------------------------- building
 
 
@@ -377,14 +403,17 @@ def _registration_shares(tables: PlaceTables, areas: pd.DataFrame) -> pd.DataFra
 
 def build_places(t: TopologyParams, rng: np.random.Generator,
                  inter_area_tie_share: float = 0.02,
-                 population: PopulationParams | None = None) -> Topology:
+                 population: PopulationParams | None = None,
+                 allow_large: bool = False) -> Topology:
     """Residents, households, ties and practices from the place tables (see the module
     docstring); ``inter_area_tie_share`` ties per resident join random pairs of residents of
     the same district. Residents of 65+ are likelier to lack digital access by the ratio of
-    ``population.p_digitally_excluded_65plus`` to ``p_digitally_excluded``."""
+    ``population.p_digitally_excluded_65plus`` to ``p_digitally_excluded``. Tables above the
+    size limits of :mod:`sim.limits` are refused unless ``allow_large``."""
     pp = population or PopulationParams()
     digital_ratio = pp.p_digitally_excluded_65plus / max(pp.p_digitally_excluded, 1e-9)
     tables = read_tables(t)
+    check_sizes(tables, allow_large)
     areas = _scaled(tables, t.place_scale)
     practices = tables.practices
     p_index = {name: k for k, name in enumerate(practices["practice"])}
