@@ -256,6 +256,12 @@ class CommunityModel(mesa.Model):
         """Places topology: the practices of the practice table, each at its home area."""
         for spec in topo.practices:
             GPPractice(self, spec.unit, spec.distance_miles, spec.name)
+        served: list[set[int]] = [set() for _ in topo.practices]
+        for unit, ids in enumerate(topo.practices_of_unit):
+            for k in ids:
+                served[k].add(unit)
+        self._units_served = [frozenset(s or {spec.unit})
+                              for s, spec in zip(served, topo.practices, strict=True)]
         return [list(ids) for ids in topo.practices_of_unit]
 
     def _place_link_workers(self) -> None:
@@ -278,6 +284,9 @@ class CommunityModel(mesa.Model):
                 k = seen.get(spec.pcn, 0)
                 gp.link_workers.append(pool[k % len(pool)])
                 seen[spec.pcn] = k + 1
+        for lw in self.link_workers:  # a post reaches every area its practices serve
+            lw.reach = frozenset().union(*(self._units_served[gp.index]
+                                           for gp in self.gp_practices if lw in gp.link_workers))
 
     def add_group(self, kind: GroupKind, unit: int, on_directory: bool, name: str = ""
                   ) -> VCSEGroup:
@@ -345,6 +354,11 @@ class CommunityModel(mesa.Model):
     def _gp_tie_options(self, gp: GPPractice) -> list[VCSEGroup]:
         """Groups a practice can hold a relationship with: the place-level charities, and its
         unit's groups where ``gp_vcse_ties_reach_unit`` (not mutual aid)."""
+        if self._practice_specs is not None:  # places: the groups of every area it serves
+            served = sorted(self._units_served[gp.index])
+            return [x for x in self.groups_by_unit.get(-1, []) + [
+                g for u in served if self.units[u].params.gp_vcse_ties_reach_unit
+                for g in self.groups_by_unit.get(u, [])] if x.kind is not GroupKind.MUTUAL_AID]
         unit = self.units[gp.unit]
         return [x for x in self.groups_by_unit.get(-1, []) + (
             self.groups_by_unit.get(gp.unit, []) if unit.params.gp_vcse_ties_reach_unit
@@ -400,7 +414,7 @@ class CommunityModel(mesa.Model):
             if self.lio is not None:
                 self.add_tie(lw, self.lio)
             for hub in self.intermediaries:
-                if isinstance(hub, LocalityOfficer) and hub.unit == lw.unit:
+                if isinstance(hub, LocalityOfficer) and hub.unit in lw.reach:
                     self.add_tie(lw, hub)
             lw.refresh_directory(self.groups)
 
@@ -853,8 +867,10 @@ class CommunityModel(mesa.Model):
         self._set_link_worker_day_shares()
         if self.lio is not None and self.lio.is_open:
             self.add_tie(lw, self.lio)
+        if self._practice_specs is not None:
+            lw.reach = self._units_served[gp.index]
         for hub in self.intermediaries:
-            if isinstance(hub, LocalityOfficer) and hub.unit == lw.unit:
+            if isinstance(hub, LocalityOfficer) and hub.unit in lw.reach:
                 self.add_tie(lw, hub)
         lw.refresh_directory(self.groups)
         self.refresh_link_worker_reach()
@@ -886,7 +902,7 @@ class CommunityModel(mesa.Model):
         if kind == "locality_officer":
             hub = LocalityOfficer(self, unit, f"{u.name}-lo-{self.day}")
             for lw in self.link_workers:
-                if lw.unit == unit:
+                if unit in lw.reach:
                     self.add_tie(lw, hub)
         else:
             hub = ParishCouncil(self, unit, f"{u.name}-pc-{self.day}")
@@ -1008,6 +1024,21 @@ class CommunityModel(mesa.Model):
         by_unit = self.open_groups_by_unit()
         return [g for g in (*by_unit.get(unit, ()), *by_unit.get(-1, ()))
                 if not g.distanced and g.kind is not GroupKind.LIO]
+
+    def open_groups_in_reach(self, units: frozenset[int]) -> list[VCSEGroup]:
+        """:meth:`open_groups_reachable` over several units (a link worker's reach): their
+        groups in unit order, then the place-level ones."""
+        if len(units) == 1:
+            return self.open_groups_reachable(next(iter(units)))
+        by_unit = self.open_groups_by_unit()
+        return [g for u in (*sorted(units), -1) for g in by_unit.get(u, ())
+                if not g.distanced and g.kind is not GroupKind.LIO]
+
+    def practices_in(self, unit: int) -> list[GPPractice]:
+        """The practices of ``unit``: those in it; in a places topology those serving it."""
+        if self._practice_specs is not None:
+            return [self.gp_practices[k] for k in self.practices_of_unit[unit]]
+        return [gp for gp in self.gp_practices if gp.unit == unit]
 
     def open_groups(self) -> list[VCSEGroup]:
         """The open groups, in group order. A cached list, made anew once a group is added or

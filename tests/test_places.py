@@ -315,3 +315,25 @@ def test_a_table_above_the_size_limits_is_refused_unless_allowed(tmp_path):
         build_places(t, np.random.default_rng(0))
     from sim.topology.places import check_sizes
     check_sizes(read_tables(t), allow_large=True)  # allowed: no error (not built: 20 M)
+
+
+def test_link_workers_reach_every_area_their_practices_serve():
+    """A PCN's link worker lists groups of all the areas its practices serve (not only the
+    area its surgery is in), and works with those areas' locality officers."""
+    m = sample_model()
+    by_name = {gp.name: gp for gp in m.gp_practices}
+    (lw,) = by_name["SGP001"].link_workers  # shared with SGP002: areas SMP0001-0003
+    assert lw.reach == frozenset({0, 1, 2})
+    (south,) = by_name["SGP003"].link_workers  # SMP0003 (a few patients) to SMP0006
+    assert south.reach == frozenset({2, 3, 4, 5})
+    listed = {g.index for g in m.groups if g.is_open and g.on_directory
+              and g.kind.value != "lio" and g.unit in (-1, 0, 1, 2)}
+    assert listed and listed <= lw.directory
+    assert any(m.organisations[g].unit == 1 for g in lw.directory)  # beyond its own area
+    assert not any(m.organisations[g].unit in (3, 4, 5) for g in lw.directory)
+    lo = next(h for h in m.intermediaries if type(h).__name__ == "LocalityOfficer")
+    assert frozenset((lw.unique_id, lo.unique_id)) in m._cross_ties
+    assert frozenset((south.unique_id, lo.unique_id)) not in m._cross_ties
+    # a practice can tie with groups of every area it serves
+    options = {g.unit for g in m._gp_tie_options(by_name["SGP002"])}
+    assert {0, 1, 2} <= options | {-1} and not options & {3, 4, 5}

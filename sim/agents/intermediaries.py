@@ -114,7 +114,7 @@ class LocalityOfficer(Intermediary):
         unit_groups = [g for g in m.groups_by_unit.get(self.unit, ())
                        if g.is_open and g.kind is not GroupKind.LIO]
         hidden = [g for g in unit_groups if not g.on_directory]
-        practices = [gp for gp in m.gp_practices if gp.unit == self.unit]
+        practices = m.practices_in(self.unit)
         tied = {k for gp in practices for k in gp.vcse_ties}
         pairs = [(gp, g) for g in unit_groups if g.index not in tied for gp in practices]
         return hidden, pairs
@@ -157,7 +157,7 @@ class LocalityOfficer(Intermediary):
             g = hidden[int(rng.integers(len(hidden)))]
             g.on_directory = True
             for lw in m.link_workers:
-                if lw.unit == self.unit:
+                if self.unit in lw.reach:
                     lw.directory.add(g.index)
                     m.add_tie(lw, g)
             m.count("new_groups_brought_on_directory")

@@ -366,27 +366,46 @@ def _scaled(tables: PlaceTables, scale: float) -> pd.DataFrame:
     return areas
 
 
-def _area_params(t: TopologyParams, row, n: int, n_practices: int) -> UnitParams:
-    """The area's unit parameters: the urban or rural template, its organisations per resident
-    scaled to the area (unless the table counts them), its people from the table."""
+ORG_FIELDS = ("formal_charities", "community_groups", "n_community_leaders")
+
+
+def _template_counts(t: TopologyParams, areas: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Organisations and community leaders per area at the urban or rural template's rate per
+    resident (``topology.urban``: 6 charities, 10 groups and 10 leaders per 8,000 residents;
+    ``topology.rural_unit``: 2 leaders per 380), whole numbers shared out by largest remainder
+    over the areas of each template, so totals keep the rate at any ``place_scale``."""
+    n = areas["population"].to_numpy()
+    rural = areas["rural"].to_numpy()
+    out = {}
+    for name in ORG_FIELDS:
+        counts = np.zeros(len(areas), np.int64)
+        for is_rural, template in ((False, t.urban), (True, t.rural_unit)):
+            rows = np.flatnonzero(rural == is_rural)
+            exact = getattr(template, name) * n[rows] / max(template.n_residents, 1)
+            counts[rows] = _largest_remainder(int(round(exact.sum())), exact)
+        if name in areas.columns:  # the table's own counts come first
+            counts = areas[name].to_numpy().astype(np.int64)
+        out[name] = counts
+    return out
+
+
+def _area_params(t: TopologyParams, row, n: int, n_practices: int,
+                 orgs: dict[str, int]) -> UnitParams:
+    """The area's unit parameters: the urban or rural template with the area's people,
+    organisations (``orgs``) and intermediaries."""
     template = t.rural_unit if row.rural else t.urban
-    per = n / max(template.n_residents, 1)
     lo_default = (not row.rural) and row.imd_decile <= t.locality_officer_max_decile
     return dataclasses.replace(
         template,
         n_residents=n,
         mean_household_size=min(max(n / row.households, 1.0), float(MAX_HOUSEHOLD)),
-        n_community_leaders=int(round(template.n_community_leaders * per)),
         deprivation_quintile=int((row.imd_decile + 1) // 2),
         gp_practices=max(n_practices, 1),
         link_workers=0,  # the practice table places the link workers
-        formal_charities=int(getattr(row, "formal_charities",
-                                     round(template.formal_charities * per))),
-        community_groups=int(getattr(row, "community_groups",
-                                     round(template.community_groups * per))),
         locality_officer=bool(getattr(row, "locality_officer", lo_default)),
         parish_council=bool(getattr(row, "parish_council", template.parish_council)),
         lw_days_share=1.0,  # the whole footprint is modelled
+        **orgs,
     )
 
 
@@ -422,6 +441,7 @@ def build_places(t: TopologyParams, rng: np.random.Generator,
     shares = shares.assign(a=shares["area"].map(a_index), p=shares["practice"].map(p_index))
     by_area = {a: g for a, g in shares.groupby("a", sort=True)}
 
+    org_counts = _template_counts(t, areas)
     n_total = int(areas["population"].sum())
     units: list[UnitInfo] = []
     unit_of = np.empty(n_total, np.int32)
@@ -440,7 +460,8 @@ def build_places(t: TopologyParams, rng: np.random.Generator,
         regs = by_area[k]
         counts = _largest_remainder(n, regs["weight"].to_numpy())
         served = regs["p"].to_numpy()[counts > 0]
-        p = _area_params(t, row, n, len(served))
+        p = _area_params(t, row, n, len(served),
+                         {name: int(org_counts[name][k]) for name in ORG_FIELDS})
         units.append(UnitInfo(k, str(row.area), p, lo, hi))
         practices_of_unit.append(sorted(int(x) for x in served))
         unit_of[lo:hi] = k
