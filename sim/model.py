@@ -331,7 +331,14 @@ class CommunityModel(mesa.Model):
                 self.intermediaries.append(ParishCouncil(self, u.index, f"{u.name}-pc"))
         if self._practice_specs is not None:
             self._place_link_workers()
-        self.intermediaries.append(PlaceHub(self, -1, "place-hub"))
+        if self.areas is not None:  # places: one hub on each PCN's areas (003:170)
+            pcn = self.areas["pcn"].to_numpy()
+            for name in dict.fromkeys(pcn):
+                hub = PlaceHub(self, -1, f"hub-{name}")
+                hub.units = frozenset(np.flatnonzero(pcn == name).tolist())
+                self.intermediaries.append(hub)
+        else:
+            self.intermediaries.append(PlaceHub(self, -1, "place-hub"))
         if t.nhs_trust:
             self.nhs_trust = NHSTrust(self)
         self.emergency_actors = [EmergencyActor(self, key) for key in ACTOR_NAMES]
@@ -1066,7 +1073,10 @@ class CommunityModel(mesa.Model):
         by_unit: dict[int, list[Intermediary]] = {}
         place: list[Intermediary] = []
         for h in self.intermediaries:
-            if h.unit == -1:
+            if h.units is not None:  # a hub on several units (a PCN's areas)
+                for u in sorted(h.units):
+                    by_unit.setdefault(u, list(place)).append(h)
+            elif h.unit == -1:
                 place.append(h)
                 for hubs in by_unit.values():
                     hubs.append(h)

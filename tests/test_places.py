@@ -101,7 +101,7 @@ def test_sample_practices_link_workers_and_intermediaries():
     for h in m.intermediaries:
         kinds[type(h).__name__] += 1
     # urban decile 1-2 areas get a locality officer (SMP0001), rural areas a parish council
-    assert kinds == {"LocalityOfficer": 1, "ParishCouncil": 3, "PlaceHub": 1}
+    assert kinds == {"LocalityOfficer": 1, "ParishCouncil": 3, "PlaceHub": 2}
     lo = next(h for h in m.intermediaries if type(h).__name__ == "LocalityOfficer")
     assert m.units[lo.unit].name == "SMP0001"
 
@@ -337,3 +337,19 @@ def test_link_workers_reach_every_area_their_practices_serve():
     # a practice can tie with groups of every area it serves
     options = {g.unit for g in m._gp_tie_options(by_name["SGP002"])}
     assert {0, 1, 2} <= options | {-1} and not options & {3, 4, 5}
+
+
+def test_one_hub_on_each_pcn_serves_only_its_areas():
+    """Place-based hubs on PCN geographies (003:170): each area's residents reach their PCN's
+    hub, not the other's; a unit's own intermediaries come too."""
+    m = sample_model()
+    hubs = [h for h in m.intermediaries if type(h).__name__ == "PlaceHub"]
+    assert sorted(h.name for h in hubs) == ["hub-Sampleton North PCN",
+                                            "hub-Sampleton South PCN"]
+    north = next(h for h in hubs if "North" in h.name)
+    assert north.units == frozenset({0, 1, 2})
+    for unit in range(6):
+        served = [h for h in m.intermediaries_for(unit) if type(h).__name__ == "PlaceHub"]
+        assert len(served) == 1 and unit in served[0].units
+    assert any(type(h).__name__ == "LocalityOfficer" for h in m.intermediaries_for(0))
+    assert any(type(h).__name__ == "ParishCouncil" for h in m.intermediaries_for(4))

@@ -22,6 +22,9 @@ class Intermediary(mesa.Agent):
     model: CommunityModel
     sector = "community"
     reaches_place_groups = True
+    # the units a hub serves when not one unit nor the whole place (a places topology's hub
+    # on a PCN's areas, 003:170); None: its own unit, or every unit if ``unit`` is -1
+    units: frozenset[int] | None = None
 
     def __init__(self, model: CommunityModel, unit: int, name: str):
         super().__init__(model)
