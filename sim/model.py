@@ -304,8 +304,13 @@ class CommunityModel(mesa.Model):
         rng = self.streams.topology
         if t.place_lio:
             self.lio = self.add_group(GroupKind.LIO, -1, False, "lio")
-        for k in range(t.place_charities):
-            self.add_group(GroupKind.FORMAL_CHARITY, -1, True, f"place-charity-{k + 1}")
+        # places: topology.place_charities in each district (local authority), so their
+        # number scales with the place; they are reachable from every area, as in the county
+        places = (list(dict.fromkeys(self.areas["district"])) if self.areas is not None
+                  else ["place"])
+        for place in places:
+            for k in range(t.place_charities):
+                self.add_group(GroupKind.FORMAL_CHARITY, -1, True, f"{place}-charity-{k + 1}")
         for u in self.units:
             p = u.params
             for k in range(p.formal_charities):

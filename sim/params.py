@@ -186,7 +186,8 @@ class TopologyParams:
            "workers (a rural PCN)", "002:166; 004:872", lo=1)
     place_lio: bool = param(True, "a local infrastructure organisation (CVS / volunteer "
                                   "centre) serves the place", "002:111, 002:202-214")
-    place_charities: int = count(3, "place-level formal charities reachable from every unit",
+    place_charities: int = count(3, "place-level formal charities reachable from every unit "
+                                    "(places topology: this many in each district)",
                                  "004:790-884")
     nhs_trust: bool = param(True, "a hospital trust with its own volunteers serves the place",
                             "003:38, 003:146")
