@@ -151,6 +151,7 @@ class CommunityModel(mesa.Model):
         self.edges = topo.edges
         self.areas = topo.areas  # places topology: the place table, one row per unit
         self._practice_specs = topo.practices
+        self._officers = topo.officers or []  # places: locality officers on patches of areas
         gp_of_unit = (self._build_place_practices(topo) if topo.practices is not None
                       else self._build_practices())
         self.practices_of_unit = gp_of_unit
@@ -334,6 +335,10 @@ class CommunityModel(mesa.Model):
                 self.intermediaries.append(LocalityOfficer(self, u.index, f"{u.name}-lo"))
             if p.parish_council:
                 self.intermediaries.append(ParishCouncil(self, u.index, f"{u.name}-pc"))
+        for home, served in self._officers:
+            lo = LocalityOfficer(self, home, f"{self.units[home].name}-lo")
+            lo.units = served
+            self.intermediaries.append(lo)
         if self._practice_specs is not None:
             self._place_link_workers()
         if self.areas is not None:  # places: one hub on each PCN's areas (003:170)
@@ -426,7 +431,7 @@ class CommunityModel(mesa.Model):
             if self.lio is not None:
                 self.add_tie(lw, self.lio)
             for hub in self.intermediaries:
-                if isinstance(hub, LocalityOfficer) and hub.unit in lw.reach:
+                if isinstance(hub, LocalityOfficer) and hub.served_units & lw.reach:
                     self.add_tie(lw, hub)
             lw.refresh_directory(self.groups)
 
@@ -882,7 +887,7 @@ class CommunityModel(mesa.Model):
         if self._practice_specs is not None:
             lw.reach = self._units_served[gp.index]
         for hub in self.intermediaries:
-            if isinstance(hub, LocalityOfficer) and hub.unit in lw.reach:
+            if isinstance(hub, LocalityOfficer) and hub.served_units & lw.reach:
                 self.add_tie(lw, hub)
         lw.refresh_directory(self.groups)
         self.refresh_link_worker_reach()
@@ -914,7 +919,7 @@ class CommunityModel(mesa.Model):
         if kind == "locality_officer":
             hub = LocalityOfficer(self, unit, f"{u.name}-lo-{self.day}")
             for lw in self.link_workers:
-                if unit in lw.reach:
+                if hub.served_units & lw.reach:
                     self.add_tie(lw, hub)
         else:
             hub = ParishCouncil(self, unit, f"{u.name}-pc-{self.day}")

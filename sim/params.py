@@ -212,8 +212,9 @@ class TopologyParams:
              "link-worker FTE) to build; below 1 builds a scaled-down replica for quick runs",
         lo=0.0001, hi=1.0, unit="share")
     locality_officer_max_decile: int = param(
-        2, "places topology: urban areas of IMD decile 1..this get a locality officer where "
-           "the place table has no locality_officer column",
+        2, "places topology: urban areas of IMD decile 1..this have locality officers, one per "
+           "patch of about topology.urban.n_residents residents in each PCN, where the place "
+           "table has no locality_officer column",
         "assumption (Case A: a locality officer on a most-deprived estate, 000:34, 000:80-81)",
         lo=0, hi=10)
 

@@ -398,3 +398,27 @@ def test_the_shipped_example_county_is_what_its_seeded_script_makes(tmp_path):
     module.main(["--out", str(tmp_path)])
     for name in ("areas.csv", "practices.csv"):
         assert (tmp_path / name).read_bytes() == (COUNTY / name).read_bytes(), name
+
+
+def test_locality_officers_work_patches_of_deprived_urban_areas(county):
+    """In each PCN, urban areas of deciles 1-2 are shared among officers in patches of about
+    8,000 residents (the Case A estate); every such area has exactly one officer."""
+    m = county
+    areas = pd.read_csv(COUNTY / "areas.csv")
+    pop = areas[list(POP_COLUMNS)].sum(axis=1).to_numpy()
+    eligible = set(np.flatnonzero((areas["rural_urban"] == "C1") & (areas["imd_decile"] <= 2)))
+    officers = [h for h in m.intermediaries if type(h).__name__ == "LocalityOfficer"]
+    covered = [u for h in officers for u in h.served_units]
+    assert sorted(covered) == sorted(eligible)  # each eligible area once, no other
+    for h in officers:
+        units = sorted(h.served_units)
+        assert areas["pcn"].iloc[units].nunique() == 1
+        assert h.unit in h.served_units
+        assert areas["imd_decile"].iloc[h.unit] == areas["imd_decile"].iloc[units].min()
+        size = pop[units].sum()
+        assert size < 8_000 * 1.5 + pop.max()
+        # every area it serves lists it among its intermediaries
+        assert all(h in m.intermediaries_for(u) for u in units)
+    big = [h for h in officers if len(h.served_units) > 1]
+    assert big  # patches span several areas
+    assert len(officers) == pytest.approx(pop[sorted(eligible)].sum() / 8_000, rel=0.5)

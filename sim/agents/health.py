@@ -543,7 +543,7 @@ class LinkWorker(mesa.Agent):
         m = self.model
         if self.host != "practice" or (m.lio is not None and m.lio.is_open):
             return False
-        return not any(h.unit in self.reach and h.kind_name == "locality_officer"
+        return not any(h.kind_name == "locality_officer" and h.served_units & self.reach
                        for h in m.intermediaries)
 
     def _map_groups(self) -> None:

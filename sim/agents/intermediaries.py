@@ -33,6 +33,11 @@ class Intermediary(mesa.Agent):
         self.capacity_left = 0
         self.n_signposted = 0
 
+    @property
+    def served_units(self) -> frozenset[int]:
+        """The units it works in: ``units`` if set, else its own unit."""
+        return self.units if self.units is not None else frozenset((self.unit,))
+
     def daily_capacity(self) -> int:
         return 0
 
@@ -114,10 +119,11 @@ class LocalityOfficer(Intermediary):
         no practice of the unit is tied to yet (once every group has its link to health there
         is no tie work left: ties then track group turnover)."""
         m = self.model
-        unit_groups = [g for g in m.groups_by_unit.get(self.unit, ())
+        units = sorted(self.served_units)
+        unit_groups = [g for u in units for g in m.groups_by_unit.get(u, ())
                        if g.is_open and g.kind is not GroupKind.LIO]
         hidden = [g for g in unit_groups if not g.on_directory]
-        practices = m.practices_in(self.unit)
+        practices = list({id(gp): gp for u in units for gp in m.practices_in(u)}.values())
         tied = {k for gp in practices for k in gp.vcse_ties}
         pairs = [(gp, g) for g in unit_groups if g.index not in tied for gp in practices]
         return hidden, pairs
@@ -160,7 +166,7 @@ class LocalityOfficer(Intermediary):
             g = hidden[int(rng.integers(len(hidden)))]
             g.on_directory = True
             for lw in m.link_workers:
-                if self.unit in lw.reach:
+                if self.served_units & lw.reach:
                     lw.directory.add(g.index)
                     m.add_tie(lw, g)
             m.count("new_groups_brought_on_directory")

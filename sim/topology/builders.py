@@ -43,6 +43,7 @@ class Topology:
     practices: list | None = None
     practices_of_unit: list[list[int]] | None = None
     areas: pd.DataFrame | None = None
+    officers: list | None = None  # places: (home unit, units served) per locality officer
 
     @property
     def n(self) -> int:

@@ -394,7 +394,6 @@ def _area_params(t: TopologyParams, row, n: int, n_practices: int,
     """The area's unit parameters: the urban or rural template with the area's people,
     organisations (``orgs``) and intermediaries."""
     template = t.rural_unit if row.rural else t.urban
-    lo_default = (not row.rural) and row.imd_decile <= t.locality_officer_max_decile
     return dataclasses.replace(
         template,
         n_residents=n,
@@ -402,11 +401,43 @@ def _area_params(t: TopologyParams, row, n: int, n_practices: int,
         deprivation_quintile=int((row.imd_decile + 1) // 2),
         gp_practices=max(n_practices, 1),
         link_workers=0,  # the practice table places the link workers
-        locality_officer=bool(getattr(row, "locality_officer", lo_default)),
+        # officers come per area from the table's column, else in patches (_officer_clusters)
+        locality_officer=bool(getattr(row, "locality_officer", False)),
         parish_council=bool(getattr(row, "parish_council", template.parish_council)),
         lw_days_share=1.0,  # the whole footprint is modelled
         **orgs,
     )
+
+
+def _officer_clusters(t: TopologyParams, areas: pd.DataFrame) -> list[tuple[int, frozenset[int]]]:
+    """Locality officers where the table has no ``locality_officer`` column: in each PCN, its
+    urban areas of IMD decile 1..``topology.locality_officer_max_decile`` (in table order) are
+    grouped into patches of about ``topology.urban.n_residents`` residents (the Case A estate an
+    officer works on, 000:34, 000:80-81), one officer each, based in the patch's most deprived
+    area; a remainder under half a patch joins the PCN's previous patch. Returns (home area,
+    areas served) per officer."""
+    if "locality_officer" in areas.columns:
+        return []  # the table places them, one per area (_area_params)
+    target = max(t.urban.n_residents, 1)
+    eligible = (~areas["rural"]) & (areas["imd_decile"] <= t.locality_officer_max_decile)
+    pop = areas["population"].to_numpy()
+    decile = areas["imd_decile"].to_numpy()
+    out = []
+    for _, rows in areas[eligible].groupby("pcn", sort=False).groups.items():
+        patches: list[list[int]] = [[]]
+        size = 0
+        for r in rows:
+            if size >= target:
+                patches.append([])
+                size = 0
+            patches[-1].append(int(r))
+            size += int(pop[r])
+        if len(patches) > 1 and size < target / 2:
+            patches[-2].extend(patches.pop())
+        for patch in patches:
+            home = min(patch, key=lambda r: (decile[r], r))
+            out.append((home, frozenset(patch)))
+    return out
 
 
 def _registration_shares(tables: PlaceTables, areas: pd.DataFrame) -> pd.DataFrame:
@@ -522,7 +553,7 @@ def build_places(t: TopologyParams, rng: np.random.Generator,
                           "rural": areas["rural"].to_numpy()[unit_of]})
     return Topology(units, unit_of, household, edges, table=table, gp=gp,
                     practices=specs, practices_of_unit=practices_of_unit,
-                    areas=areas.reset_index(drop=True))
+                    areas=areas.reset_index(drop=True), officers=_officer_clusters(t, areas))
 
 
 def _practice_specs(t: TopologyParams, practices: pd.DataFrame, areas: pd.DataFrame,
