@@ -22,7 +22,14 @@ def file_inputs(tmp_path_factory):
     """Values for the mandatory (``???``) keys an option may leave to the user."""
     graph, people = write_world(tmp_path_factory.mktemp("world"), 30,
                                 [(i, (i + 1) % 30) for i in range(30)])
-    return {"topology.graph_file": str(graph), "topology.population_file": str(people)}
+    sample = CONFIGS / "places" / "sample"
+    return {"topology.graph_file": str(graph), "topology.population_file": str(people),
+            "topology.place_file": str(sample / "areas.csv"),
+            "topology.practice_file": str(sample / "practices.csv")}
+
+
+# residents built by the options whose population comes from a table (the others: 600)
+TABLE_SIZES = {"file": 30, "places": 9674}
 
 
 def option_yaml(group: str, option: str) -> dict:
@@ -81,10 +88,15 @@ def test_every_option_composes_and_its_values_reach_the_typed_config(group, opti
 @pytest.mark.parametrize("option", config_options("topology"))
 def test_every_topology_builds_and_steps(option, file_inputs):
     selection = {"topology": option}
+    small = (["topology.place_scale=0.01", "run.burn_in_days=28"]  # 7,000 residents
+             if option == "example_county" else [])
     cfg = sim.compose([f"topology={option}", "topology.n_residents=600", "run.days=3",
-                       *required_overrides(selection, file_inputs)])
+                       *small, *required_overrides(selection, file_inputs)])
     model = CommunityModel(cfg)
-    assert model.pop.n == (30 if option == "file" else 600)
+    if option == "example_county":
+        assert 6_000 < model.pop.n < 8_000
+    else:
+        assert model.pop.n == TABLE_SIZES.get(option, 600)
     assert model.gp_practices and (model.pop.gp >= 0).all()
     model.run()
     assert len(model.timeseries()) == 3
