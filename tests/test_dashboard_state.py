@@ -1,0 +1,205 @@
+"""The exercise as saved state: undo, named branches from any checkpoint, the saved file
+(rebuilt by replay to the same numbers), strict checks of an opened file, and the server's
+live exercise (play in the background, pause within a day, restore after a restart)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+
+import pandas as pd
+import pytest
+
+from sim.dashboard import store
+from sim.dashboard.charts import echarts_panels, emergency_periods, finance_chart
+from sim.dashboard.exercise import MAX_STATE_BYTES, Exercise, check_state, read_state
+from sim.params import ConfigError
+
+SMALL = ("rural", "baseline", 7)
+
+
+def assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True),
+                                  check_dtype=False)
+
+
+def played(days: int = 6, scenario: str = "baseline") -> Exercise:
+    ex = Exercise("rural", scenario, 7)
+    assert ex.error == ""
+    ex.run_to(days)
+    return ex
+
+
+def test_undo_removes_a_pending_inject_and_leaves_the_run_unchanged():
+    ex, control = played(), played()
+    ex.inject("emergency", {"need_multiplier": "4"})
+    ex.inject("surge_campaign", {"multiplier": "80"})
+    assert [e["kind"] for e in ex.timeline("A") if e["status"] == "planned"] == [
+        "emergency", "surge_campaign"]
+    assert ex.undo("A", 0)["kind"] == "emergency"
+    with pytest.raises(ConfigError, match="no inject 5"):
+        ex.undo("A", 5)
+    ex.run_to(12)
+    control.inject("surge_campaign", {"multiplier": "80"})
+    control.run_to(12)
+    assert_same(ex.branches["A"].timeseries(), control.branches["A"].timeseries())
+    with pytest.raises(ConfigError, match="only a pending inject can be undone"):
+        ex.undo("A", 0)
+    assert [e["entry"] for e in ex.log] == ["inject", "inject", "undo"]
+
+
+def test_named_branches_fork_from_any_checkpoint_and_name_pending_injects():
+    ex = played(5)
+    ex.checkpoint("A")
+    ex.inject("funding_cut", {"share": "0.5"})  # pending at the second checkpoint
+    ex.checkpoint("A")
+    ex.run_to(9)
+    early = ex.fork("early", "A@5")
+    late = ex.fork("late")  # the newest checkpoint
+    assert (early.day, late.day) == (5, 5)
+    assert early.injects == [] and [e["kind"] for e in late.injects] == ["funding_cut"]
+    assert "carries pending inject(s) funding_cut (day 6)" in ex.log[-1]["text"]
+    ex.checkpoint("late")
+    ex.fork("third", "late@5")
+    assert list(ex.branches) == ["A", "early", "late", "third"]
+    assert [c["id"] for c in ex.checkpoints] == ["A@5", "A@5#2", "late@5"]
+    with pytest.raises(ConfigError, match="no checkpoint 'Z@1'"):
+        ex.fork("x", "Z@1")
+    with pytest.raises(ConfigError, match="a name is 1-24 letters"):
+        ex.fork("bad name!")
+    ex.run_to(12)
+    a, late_ts = ex.branches["A"].timeseries(), ex.branches["late"].timeseries()
+    assert_same(a, late_ts)  # same state, same pending inject: the same run
+    assert ex.branches["early"].timeseries()["n_groups_open"].iloc[-1] is not None
+
+
+def test_saved_state_rebuilds_every_branch_to_the_same_numbers(tmp_path):
+    ex = played(5, "lockdown")
+    ex.inject("surge_campaign", {"multiplier": "60"})
+    ex.checkpoint("A")
+    ex.fork("B")
+    ex.inject("funding_cut", {"share": "0.7"}, branch="B")
+    ex.note("who picks up the clients?", "B")
+    ex.run_to(33)  # past the scenario's own emergency (day 30)
+    text = ex.state_json()
+    assert len(text) < 20_000 and "_target_" not in text
+    again = Exercise.from_state(read_state(text.encode()))
+    assert list(again.branches) == ["A", "B"] and again.log == ex.log
+    for name in ("A", "B"):
+        assert_same(again.branches[name].timeseries(), ex.branches[name].timeseries())
+        assert again.branches[name].finance == ex.branches[name].finance
+    assert again.branches["B"].forked_from == "A@5"
+    fork = again.fork("C", "A@5")  # a checkpoint not in memory: rebuilt by replay
+    fork.advance(28)
+    assert_same(fork.timeseries().iloc[:5], ex.branches["A"].timeseries().iloc[:5])
+    periods = emergency_periods(again.timeline("A"), again.day)
+    assert periods == [(30, 33)]
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d.update(format="x"), "format: must be 'community-sim exercise'"),
+    (lambda d: d.update(extra=1), "extra: unknown key"),
+    (lambda d: d["settings"].update(_target_="os.system"), "'_target_' is not allowed"),
+    (lambda d: d["settings"].update(topology="moon"), "settings.topology: must be one of"),
+    (lambda d: d["settings"].update(seed=-1), "settings.seed: must be a whole number"),
+    (lambda d: d["settings"].update(overrides=["hydra.run.dir=/tmp"]),
+     r"settings.overrides\[0\]: must be KEY=VALUE"),
+    (lambda d: d["branches"]["A"].update(day=1.5), "branches.A.day: must be int"),
+    (lambda d: d["branches"]["A"]["injects"].append({"day": 3, "kind": "meteor", "params": {}}),
+     "unknown event kind 'meteor'"),
+    (lambda d: d["branches"]["A"]["injects"].append(
+        {"day": 3, "kind": "funding_cut", "params": {"share": 7}}), "share: must be <= 1.0"),
+    (lambda d: d["branches"].pop("A"), "branches: must hold branch A"),
+    (lambda d: d["log"].append({"x": 1}), r"log\[1\].x: unknown key"),
+    (lambda d: d["branches"]["A"].update(injects="${oc.env:HOME}"), "interpolation"),
+])
+def test_an_opened_exercise_file_is_checked_key_by_key(change, message):
+    ex = played(2)
+    ex.note("a note")
+    doc = json.loads(ex.state_json())
+    check_state(copy.deepcopy(doc))
+    change(doc)
+    with pytest.raises(ConfigError, match=message):
+        check_state(doc)
+
+
+def test_an_opened_file_that_is_not_json_or_too_big_gets_a_clear_message():
+    with pytest.raises(ConfigError, match="is not valid JSON"):
+        read_state(b"format: yaml")
+    with pytest.raises(ConfigError, match="NaN is not a number"):
+        read_state(b'{"format": NaN}')
+    with pytest.raises(ConfigError, match="larger than"):
+        read_state(b" " * (MAX_STATE_BYTES + 1))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        read_state(b"\xff\xfe{}")
+
+
+def test_charts_are_plain_data_with_units_events_and_emergencies():
+    ex = played(4, "lockdown")
+    ex.inject("surge_campaign", {})
+    tables = {"A": ex.branches["A"].timeseries()}
+    timeline = ex.timeline("A")
+    marks = [{"day": e["day"], "label": e["kind"], "planned": e["status"] == "planned"}
+             for e in timeline]
+    panels = echarts_panels(tables, marks, [(3, 4)], 4)
+    assert len(panels) == 6
+    json.dumps(panels, allow_nan=False)  # goes to the browser as JSON
+    option = panels[0][1]
+    assert option["yAxis"]["name"] == "residents" and option["xAxis"]["name"] == "day"
+    labels = [m["label"]["formatter"] for m in option["series"][0]["markLine"]["data"]]
+    assert labels[0] == "surge_campaign" and "emergency" in labels
+    assert option["series"][0]["markArea"]["data"] == [[{"xAxis": 3, "name": "emergency"},
+                                                        {"xAxis": 4}]]
+    money = finance_chart({"A": ex.branches["A"].finance}, 4, [], [])
+    assert money["yAxis"]["name"] == "GBP thousands"
+    assert len(money["series"][0]["data"]) == 4 and money["series"][0]["data"][0][1] > 0
+
+
+def wait_idle(live: store.Live, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while (live.busy or live.exercise is None) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not live.busy
+
+
+def test_live_exercise_plays_pauses_within_a_day_and_survives_a_restart(tmp_path):
+    live = store.Live(tmp_path)
+    assert live.new_exercise(topology="rural", scenario_name="baseline", seed=7)
+    wait_idle(live)
+    assert live.message[0] == "ok" and (tmp_path / "exercise.json").exists()
+    live.set_speed(20)
+    assert live.play()
+    assert not live.submit("Step", live.exercise.step)  # refused while playing
+    deadline = time.monotonic() + 60
+    while live.exercise.day < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    shown = live.exercise.day
+    live.pause()
+    assert not live.playing and live.exercise.day - shown <= 1
+    stopped = live.exercise.day
+    time.sleep(0.3)
+    assert live.exercise.day == stopped
+    ex = live.exercise
+    assert live.submit("Inject", lambda: ex.inject("surge_campaign", {}) and None)
+    wait_idle(live)
+    saved = json.loads((tmp_path / "exercise.json").read_text())
+    assert saved["branches"]["A"]["day"] == stopped
+    assert [e["kind"] for e in saved["branches"]["A"]["injects"]] == ["surge_campaign"]
+
+    restarted = store.Live(tmp_path)  # a new server on the same state folder
+    restarted.start()
+    wait_idle(restarted)
+    assert restarted.message == (
+        "ok", f"Restored the exercise saved at {tmp_path / 'exercise.json'} (day {stopped})")
+    assert_same(restarted.exercise.branches["A"].timeseries(), ex.branches["A"].timeseries())
+    assert restarted.exercise.branches["A"].injects == ex.branches["A"].injects
+
+
+def test_a_broken_saved_exercise_is_kept_aside_and_reported(tmp_path):
+    (tmp_path / "exercise.json").write_text('{"format": "community-sim exercise", "version": 9}')
+    live = store.Live(tmp_path)
+    live.start()
+    wait_idle(live, 300)
+    assert live.message[0] == "error" and "version: must be 1" in live.message[1]
+    assert any(p.name.startswith("exercise-unreadable-") for p in tmp_path.iterdir())
