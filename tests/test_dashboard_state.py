@@ -95,6 +95,9 @@ def test_saved_state_rebuilds_every_branch_to_the_same_numbers(tmp_path):
     assert_same(fork.timeseries().iloc[:5], ex.branches["A"].timeseries().iloc[:5])
     periods = emergency_periods(again.timeline("A"), again.day)
     assert periods == [(30, 33)]
+    scenario = [(e["day"], e["kind"]) for e in ex.log if e["entry"] == "scenario"]
+    assert scenario == [(30, "emergency"), (30, "nhs_volunteers_stand_down"),
+                        (31, "surge_campaign")]  # logged as they happen (lockdown.yaml)
 
 
 @pytest.mark.parametrize(("change", "message"), [

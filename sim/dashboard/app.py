@@ -30,7 +30,7 @@ from sim.dashboard.charts import (
 from sim.dashboard.exercise import MAX_STATE_BYTES, TOPOLOGIES, Exercise, scenario_names
 from sim.dashboard.widgets import FileOpen
 from sim.events import event_kinds
-from sim.params import Config
+from sim.params import Config, ConfigError
 
 HELP = (
     "The page shows the state after the day shown has been simulated. <b>Injects take effect "
@@ -64,31 +64,40 @@ def esc(text) -> str:
 
 
 # ---------------------------------------------------------------------------- snapshot
-_SNAP: dict = {"key": None, "data": None}
+_SNAP: dict = {"key": None, "data": None, "world_key": None, "world": None}
 _SNAP_LOCK = threading.Lock()
 
 
 def snapshot(live: store.Live) -> dict | None:
-    """What the page shows, read from the exercise once per version (shared by every tab).
-    While a long action holds the exercise, the previous snapshot is shown."""
+    """What the page shows, read from the exercise once per change (shared by every tab).
+    ``world`` (tables, days, timelines, money) is the same object while no branch has moved
+    and no inject changed, so the charts are not redrawn for a note or a checkpoint. While a
+    long action holds the exercise, the previous snapshot is shown."""
     ex = live.exercise
     if ex is None:
         return None
-    key = (id(ex), live.version)
+    key = (id(ex), live.data_version)
     with _SNAP_LOCK:
         if _SNAP["key"] == key:
             return _SNAP["data"]
         if not ex.lock.acquire(timeout=0.05):
             return _SNAP["data"] if _SNAP["data"] and _SNAP["data"]["ex"] is ex else None
         try:
+            world_key = (id(ex), tuple((k, id(b), b.day, len(b.injects))
+                                       for k, b in ex.branches.items()))
+            if _SNAP["world_key"] != world_key:
+                _SNAP["world"] = {
+                    "tables": {k: b.timeseries() for k, b in ex.branches.items()},
+                    "days": {k: b.day for k, b in ex.branches.items()},
+                    "forked_from": {k: b.forked_from for k, b in ex.branches.items()},
+                    "timeline": {k: ex.timeline(k) for k in ex.branches},
+                    "finance": {k: list(b.finance) for k, b in ex.branches.items()},
+                }
+                _SNAP["world_key"] = world_key
             data = {
-                "ex": ex, "error": ex.error, "day": ex.day,
+                "ex": ex, "error": ex.error, "day": ex.day, "world": _SNAP["world"],
                 "overrides": " ".join(ex.overrides),
-                "tables": {k: b.timeseries() for k, b in ex.branches.items()},
-                "days": {k: b.day for k, b in ex.branches.items()},
-                "forked_from": {k: b.forked_from for k, b in ex.branches.items()},
-                "timeline": {k: ex.timeline(k) for k in ex.branches},
-                "finance": {k: list(b.finance) for k, b in ex.branches.items()},
+                "days": _SNAP["world"]["days"],
                 "checkpoints": [c["id"] for c in ex.checkpoints],
                 "log": ex.log_frame(),
                 "n": next(iter(ex.branches.values())).model.pop.n if ex.branches else 0,
@@ -122,7 +131,7 @@ def busy_bar(live: store.Live) -> None:
 
 
 @solara.component
-def Controls(live: store.Live, snap: dict):
+def Controls(live: store.Live, snap: dict, ui: tuple = ()):
     target = solara.use_reactive("")
     ex: Exercise = snap["ex"]
     idle = not live.busy and not live.playing and not snap["error"]
@@ -135,7 +144,7 @@ def Controls(live: store.Live, snap: dict):
             day = int(target.value)
         except ValueError:
             live.message = ("error", f"run to day: must be a whole number (got {target.value!r})")
-            live.bump()
+            live.bump(data=False)
             return
         live.submit(f"Running to day {day}", lambda: ex.run_to(day))
 
@@ -155,12 +164,11 @@ def Controls(live: store.Live, snap: dict):
 
 
 @solara.component
-def Monitors(snap: dict, shown: str):
-    ts = snap["tables"].get(shown)
+def Monitors(world: dict, day: int, shown: str):
+    ts = world["tables"].get(shown)
     last = ts.iloc[-1] if ts is not None and not ts.empty else None
-    fin = snap["finance"].get(shown) or []
-    cells = [("Day", f'<span data-testid="day-shown" data-day="{snap["day"]}">{snap["day"]}'
-                     "</span>")]
+    fin = world["finance"].get(shown) or []
+    cells = [("Day", f'<span data-testid="day-shown" data-day="{day}">{day}</span>')]
     if last is not None:
         cells += [("in unmet need", f"{int(last['n_unmet_need']):,}"),
                   ("volunteers active", f"{int(last['n_vol_active']):,}"),
@@ -175,6 +183,7 @@ def Monitors(snap: dict, shown: str):
 
 @solara.component
 def OutcomeCharts(snap: dict, shown: str):
+    """``snap``: the ``world`` part of the snapshot."""
     tables = snap["tables"]
     if all(t.empty for t in tables.values()):
         solara.Info("Step or play to see the outcome charts.")
@@ -196,6 +205,7 @@ def OutcomeCharts(snap: dict, shown: str):
 
 @solara.component
 def FundingPanel(snap: dict, shown: str):
+    """``snap``: the ``world`` part of the snapshot."""
     fin = {k: v for k, v in snap["finance"].items() if v}
     if not fin:
         solara.Text("Step to see the groups' money.")
@@ -219,13 +229,14 @@ def FundingPanel(snap: dict, shown: str):
 
 
 @solara.component
-def Branches(live: store.Live, snap: dict, shown, name):
+def Branches(live: store.Live, snap: dict, shown, name, ui: tuple = ()):
     ex: Exercise = snap["ex"]
     source = solara.use_reactive("")
     idle = not live.busy and not live.playing
+    origin = snap["world"]["forked_from"]
     Html("".join(
         f'<div data-testid="branch-{esc(k)}"><b>{esc(k)}</b>: day {d}'
-        f'{", forked from " + esc(snap["forked_from"][k]) if snap["forked_from"][k] else ""}'
+        f'{", forked from " + esc(origin[k]) if origin[k] else ""}'
         "</div>" for k, d in snap["days"].items()))
     solara.Select("Show branch", value=shown.value if shown.value in snap["days"] else "A",
                   values=list(snap["days"]), on_value=shown.set)
@@ -258,7 +269,7 @@ def Branches(live: store.Live, snap: dict, shown, name):
 
 
 @solara.component
-def InjectPanel(live: store.Live, snap: dict, shown: str):
+def InjectPanel(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
     ex: Exercise = snap["ex"]
     kinds = {k["kind"]: k for k in event_kinds()}
     kind = solara.use_reactive("surge_campaign" if "surge_campaign" in kinds else next(iter(kinds)))
@@ -307,9 +318,9 @@ def InjectPanel(live: store.Live, snap: dict, shown: str):
 
 
 @solara.component
-def Timeline(live: store.Live, snap: dict, shown: str):
+def Timeline(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
     ex: Exercise = snap["ex"]
-    rows = snap["timeline"][shown]
+    rows = snap["world"]["timeline"][shown]
     if not rows:
         solara.Text("No events: the scenario has none and nothing has been injected.")
         return
@@ -332,14 +343,20 @@ def ExerciseLog(live: store.Live, snap: dict, shown: str):
     ex: Exercise = snap["ex"]
     note = solara.use_reactive("")
 
-    def add_note():
-        text = note.value
-        if live.submit("Note", lambda: ex.note(text, shown)):
+    def add_note():  # at once, even while playing: a note changes no model
+        try:
+            ex.note(note.value, shown)
+        except ConfigError as exc:
+            live.message = ("error", str(exc))
+        else:
             note.set("")
+            live.message = ("", "")
+            live.save()
+        live.bump()
 
     with solara.Row():
         solara.InputText(f"Note on branch {shown}", value=note, continuous_update=True)
-        solara.Button("Add note", on_click=add_note, disabled=bool(live.busy))
+        solara.Button("Add note", on_click=add_note)
     frame = snap["log"]
     if frame.empty:
         solara.Text("No injects or notes yet.")
@@ -359,7 +376,7 @@ def ExerciseLog(live: store.Live, snap: dict, shown: str):
 
 
 @solara.component
-def ExerciseFile(live: store.Live, snap: dict | None):
+def ExerciseFile(live: store.Live, snap: dict | None, ui: tuple = ()):
     form = solara.use_reactive({"topology": "urban", "scenario": "baseline",
                                 "seed": str(Config().run.seed), "n": ""})
     confirm = solara.use_reactive(False)
@@ -374,7 +391,7 @@ def ExerciseFile(live: store.Live, snap: dict | None):
         if info.get("size", 0) > MAX_STATE_BYTES or not text:
             live.message = ("error", f"exercise: {info.get('name', 'the file')!r} is larger "
                                      f"than {MAX_STATE_BYTES:,} bytes or empty")
-            live.bump()
+            live.bump(data=False)
             return
         live.open_state(text.encode("utf-8"))
 
@@ -416,7 +433,7 @@ def ExerciseFile(live: store.Live, snap: dict | None):
 
 
 @solara.component
-def NetworkPicture(live: store.Live, snap: dict, shown: str):
+def NetworkPicture(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
     ex: Exercise = snap["ex"]
 
     def draw():
@@ -472,6 +489,8 @@ def Page():
     solara.use_thread(watch, dependencies=[], intrusive_cancel=False)
     version = live.version
     snap = snapshot(live)
+    ui = (live.busy, live.playing, live.speed, live.render_every, live.saved_at,
+          live.network is not None and id(live.network))  # what components read from live
     solara.use_effect(lambda: live.ack(version), [version, tick.value])
 
     solara.Title("Community response war-game")
@@ -480,12 +499,12 @@ def Page():
     with solara.Sidebar():
         with solara.Card("Controls"):
             if snap is not None and not snap["error"]:
-                Controls(live, snap)
+                Controls(live, snap, ui=ui)
         if snap is not None and not snap["error"]:
             with solara.Card("Branches"):
-                Branches(live, snap, shown, new_name)
+                Branches(live, snap, shown, new_name, ui=ui)
         with solara.Card("Exercise"):
-            ExerciseFile(live, snap)
+            ExerciseFile(live, snap, ui=ui)
         Html(HELP)
     with solara.Column(gap="4px"):  # one slot: what appears here never shifts the rest
         busy_bar(live)
@@ -497,18 +516,18 @@ def Page():
         return
     branch = shown.value if shown.value in snap["days"] else "A"
     Html(f'<span class="sim-small">{esc(snap["overrides"])}: {snap["n"]:,} residents</span>')
-    Monitors(snap, branch)
+    Monitors(snap["world"], snap["day"], branch)
     with solara.Card("Key outcomes"):
-        OutcomeCharts(snap, branch)
+        OutcomeCharts(snap["world"], branch)
     with solara.Columns([3, 2]):
         with solara.Card(f"Timeline of branch {branch}"):
-            Timeline(live, snap, branch)
+            Timeline(live, snap, branch, ui=ui)
         with solara.Card("Inject"):
-            InjectPanel(live, snap, branch)
+            InjectPanel(live, snap, branch, ui=ui)
     with solara.Card("Funding and reserves"):
-        FundingPanel(snap, branch)
+        FundingPanel(snap["world"], branch)
     with solara.Card("Exercise log"):
         ExerciseLog(live, snap, branch)
     with solara.Card("Network picture (drawn on request)"):
-        NetworkPicture(live, snap, branch)
+        NetworkPicture(live, snap, branch, ui=ui)
 

@@ -45,8 +45,23 @@ SUMMARY_ROWS = (  # label, function of the table
 )
 
 
+NEEDED = tuple(dict.fromkeys(
+    ["day", "new_first_support", "sum_days_to_first_support", "new_funding_spent",
+     "n_groups_suspended", "new_groups_closed_funding", "n_vol_registered", "n_vol_active",
+     "n_vol_idle", "n_unmet_need", "n_groups_open"]
+    + [col for _, series in PANELS for col, _ in series if col != "mean_days_to_support_cum"]
+    + [c for c in ("cum_referrals_result_accepted", "cum_referrals_result_declined",
+                   "cum_referrals_result_stale", "cum_referrals_result_bounced")]))
+
+
 def _round(x: float) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), 1)
+
+
+def shown_columns(ts: pd.DataFrame) -> pd.DataFrame:
+    """Only the columns the panels and the summary use (a copy of a few columns is cheap;
+    the live table has hundreds)."""
+    return ts[[c for c in NEEDED if c in ts.columns]]
 
 
 def with_derived(ts: pd.DataFrame) -> pd.DataFrame:
@@ -98,7 +113,7 @@ def summary_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Key numbers per branch side by side (and X - A for each branch X on A's day)."""
     data = {}
     for branch, ts in tables.items():
-        ts = with_derived(ts)
+        ts = with_derived(shown_columns(ts))
         data[branch] = [f(ts) if not ts.empty else None for _, f in SUMMARY_ROWS]
     out = pd.DataFrame(data, index=[label for label, _ in SUMMARY_ROWS], dtype=object)
     for other in [b for b in tables if b != "A"] if "A" in out.columns else []:
@@ -187,7 +202,7 @@ def echarts_panels(tables: dict[str, pd.DataFrame], marks: list[dict], shade: li
                    day: int) -> list[tuple[str, dict]]:
     """The six outcome panels as ECharts options (one colour per measure, one dash per
     branch), inject and scenario events as labelled lines, emergencies shaded."""
-    tables = {k: with_derived(v) for k, v in tables.items()}
+    tables = {k: with_derived(shown_columns(v)) for k, v in tables.items()}
     out = []
     for (title, series), unit in zip(PANELS, UNITS, strict=True):
         lines = []

@@ -183,8 +183,17 @@ class Exercise:
     def step(self) -> None:
         """Advance every branch by one day (play is open-ended: past ``run.days`` too)."""
         with self.lock:
+            before = self.day
             for b in self.branches.values():
                 b.advance(1)
+            self._log_scenario(before, self.day)
+
+    def _log_scenario(self, after: int, upto: int) -> None:
+        """Log the scenario's own events of days ``after+1 .. upto`` (every branch has them)."""
+        for e in self.scenario_events():
+            if after < int(e["day"]) <= upto:
+                self._log("all", int(e["day"]), "scenario", kind=e["kind"],
+                          params=e.get("params") or {}, text=describe(e["kind"]))
 
     def run_to(self, day: int) -> None:
         """Advance every branch that is behind ``day`` up to it."""
@@ -192,9 +201,11 @@ class Exercise:
             raise ConfigError("run to day", f"must be a whole number from 0 to {MAX_DAY} "
                                             f"(got {day!r})")
         with self.lock:
+            before = self.day
             for b in self.branches.values():
                 if b.day < day:
                     b.advance(day - b.day)
+            self._log_scenario(before, self.day)
 
     def branch(self, name: str) -> Branch:
         if name not in self.branches:

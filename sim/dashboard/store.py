@@ -59,9 +59,10 @@ class Live:
         self.folder = folder or state_dir()
         self.exercise: Exercise | None = None
         self.version = 0
+        self.data_version = 0  # changes of the exercise itself (see bump)
         self.busy = ""  # what is running now ("" when idle)
         self.playing = False
-        self.speed = 4.0  # days per second while playing
+        self.speed = 2.5  # days per second while playing (the room's target: 2 or more)
         self.render_every = 1  # pages redraw every N days while playing
         self.message: tuple[str, str] = ("", "")  # (ok | error, text) of the last action
         self.saved_at = ""
@@ -78,9 +79,13 @@ class Live:
         return self.folder / "exercise.json"
 
     # ------------------------------------------------------------------ change notification
-    def bump(self) -> None:
+    def bump(self, data: bool = True) -> None:
+        """Tell the pages something changed: the exercise (``data``), or only what is running
+        or the last message (pages then redraw only those)."""
         with self._changed:
             self.version += 1
+            if data:
+                self.data_version += 1
             self._changed.notify_all()
 
     def ack(self, version: int) -> None:
@@ -154,7 +159,7 @@ class Live:
         while playing). ``fn`` returns a success message or raises ConfigError/ValueError."""
         if self.busy or self.playing:
             self.message = ("error", f"wait: {self.busy or 'playing'} (pause first)")
-            self.bump()
+            self.bump(data=False)
             return False
         self.busy = label
         self.message = ("", "")
@@ -162,7 +167,7 @@ class Live:
 
         def show_busy():  # only for actions that take a while: a quick one redraws once
             if not done.is_set():
-                self.bump()
+                self.bump(data=False)
 
         threading.Timer(BUSY_AFTER_S, show_busy).start()
 
