@@ -213,6 +213,12 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
                                                                            "funding_cut"]
             assert replay["overrides"]["run.days"] == 35 and "hydra" not in replay
             with page.expect_download() as info:
+                page.get_by_role("button", name="After-action report").click()
+            report = Path(info.value.path()).read_text()
+            assert "<svg" in report and "who picks up their clients" in report
+            unmet = summary.split("residents in unmet need now")[1].split("\n")[0].split()
+            assert all(f"<td>{v}</td>" in report for v in unmet)  # the numbers on the screen
+            with page.expect_download() as info:
                 page.get_by_role("button", name="Save exercise").click()
             saved = json.loads(Path(info.value.path()).read_text())
             assert list(saved["branches"]) == ["A", "B", "C"]

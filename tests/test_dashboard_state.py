@@ -6,14 +6,22 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import time
 
 import pandas as pd
 import pytest
 
 from sim.dashboard import store
-from sim.dashboard.charts import echarts_panels, emergency_periods, finance_chart
+from sim.dashboard.charts import (
+    echarts_panels,
+    emergency_periods,
+    finance_chart,
+    shown_columns,
+    summary_table,
+)
 from sim.dashboard.exercise import MAX_STATE_BYTES, Exercise, check_state, read_state
+from sim.dashboard.report import after_action_html
 from sim.params import ConfigError
 
 SMALL = ("rural", "baseline", 7)
@@ -138,6 +146,14 @@ def test_an_opened_file_that_is_not_json_or_too_big_gets_a_clear_message():
         read_state(b"\xff\xfe{}")
 
 
+def test_the_page_table_has_the_same_numbers_as_the_full_timeseries():
+    ex = played(35, "lockdown")
+    b = ex.branches["A"]
+    assert_same(b.shown_table(), shown_columns(b.timeseries()))
+    assert list(summary_table({"A": b.shown_table()}).A) == list(
+        summary_table({"A": b.timeseries()}).A)
+
+
 def test_charts_are_plain_data_with_units_events_and_emergencies():
     ex = played(4, "lockdown")
     ex.inject("surge_campaign", {})
@@ -206,3 +222,23 @@ def test_a_broken_saved_exercise_is_kept_aside_and_reported(tmp_path):
     wait_idle(live, 300)
     assert live.message[0] == "error" and "version: must be 1" in live.message[1]
     assert any(p.name.startswith("exercise-unreadable-") for p in tmp_path.iterdir())
+
+
+def test_after_action_report_is_one_self_contained_file_with_the_numbers_and_notes():
+    ex = played(5, "lockdown")
+    ex.inject("surge_campaign", {"multiplier": "60"})
+    ex.checkpoint("A")
+    ex.fork("B")
+    ex.inject("funding_cut", {"share": "0.7"}, branch="B")
+    ex.note("B: <who> picks up the clients?", "B")
+    ex.run_to(32)
+    page = after_action_html(ex)
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page
+    assert "<script" not in page  # nothing runs, nothing is fetched (xmlns names are not)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
+    assert "B: &lt;who&gt; picks up the clients?" in page  # escaped, not markup
+    table = summary_table({k: b.timeseries() for k, b in ex.branches.items()})
+    row = table[table.outcome == "residents in unmet need now"].iloc[0]
+    assert f"<td>{row['A']}</td>" in page and f"<td>{row['B']}</td>" in page
+    made = [e["time"] for e in ex.log if e["entry"] == "inject" and e["kind"] == "funding_cut"]
+    assert made[0] in page and "funding_cut" in page and "emergency" in page

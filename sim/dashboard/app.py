@@ -28,6 +28,7 @@ from sim.dashboard.charts import (
     summary_table,
 )
 from sim.dashboard.exercise import MAX_STATE_BYTES, TOPOLOGIES, Exercise, scenario_names
+from sim.dashboard.report import after_action_html
 from sim.dashboard.widgets import FileOpen
 from sim.events import event_kinds
 from sim.params import Config, ConfigError
@@ -87,7 +88,7 @@ def snapshot(live: store.Live) -> dict | None:
                                        for k, b in ex.branches.items()))
             if _SNAP["world_key"] != world_key:
                 _SNAP["world"] = {
-                    "tables": {k: b.timeseries() for k, b in ex.branches.items()},
+                    "tables": {k: b.shown_table() for k, b in ex.branches.items()},
                     "days": {k: b.day for k, b in ex.branches.items()},
                     "forked_from": {k: b.forked_from for k, b in ex.branches.items()},
                     "timeline": {k: ex.timeline(k) for k in ex.branches},
@@ -367,6 +368,9 @@ def ExerciseLog(live: store.Live, snap: dict, shown: str):
                             label="Log as CSV")
         solara.FileDownload(lambda: ex.log_markdown().encode(), filename="exercise_log.md",
                             label="Log as Markdown")
+        solara.FileDownload(lambda: after_action_html(ex).encode(),
+                            filename="after_action_report.html", label="After-action report",
+                            mime_type="text/html")
         for name, d in snap["days"].items():
             if d >= 1:
                 stem = f"exercise_{name.lower()}"

@@ -64,6 +64,19 @@ def shown_columns(ts: pd.DataFrame) -> pd.DataFrame:
     return ts[[c for c in NEEDED if c in ts.columns]]
 
 
+def light_table(rows: list[dict]) -> pd.DataFrame:
+    """The columns the page shows (:data:`NEEDED`), straight from a model's daily rows: the
+    same numbers as ``shown_columns(model.timeseries())`` (the ``cum_`` columns are the
+    running sums of their ``new_`` flows, as :func:`sim.metrics.finalise` makes them) at a
+    small part of the cost, which matters when the page redraws every day."""
+    cols = {}
+    for c in NEEDED:
+        source = "new_" + c.removeprefix("cum_") if c.startswith("cum_") else c
+        values = np.array([r[source] for r in rows], dtype=float if rows else np.int64)
+        cols[c] = np.cumsum(values) if c.startswith("cum_") else values
+    return pd.DataFrame(cols)
+
+
 def with_derived(ts: pd.DataFrame) -> pd.DataFrame:
     """Add the cumulative mean time from need onset to first support."""
     ts = ts.copy()
@@ -82,7 +95,7 @@ def draw_outcomes(tables: dict[str, pd.DataFrame], marks: dict[str, list[int]] |
     fig = Figure(figsize=figsize, dpi=100)
     axes = fig.subplots(2, 3)
     tables = {k: with_derived(v) for k, v in tables.items()}
-    for ax, (title, series) in zip(axes.flat, PANELS, strict=True):
+    for ax, (title, series), unit in zip(axes.flat, PANELS, UNITS, strict=True):
         for s_idx, (col, label) in enumerate(series):
             colour = f"C{s_idx}"
             for branch, ts in tables.items():
@@ -93,11 +106,12 @@ def draw_outcomes(tables: dict[str, pd.DataFrame], marks: dict[str, list[int]] |
         for branch, days in (marks or {}).items():
             for d in sorted(set(days)):
                 ax.axvline(d, color="#555555", ls=":" if branch == "A" else "-.", lw=0.8)
-        ax.set_title(title, fontsize=9)
-        ax.tick_params(labelsize=7)
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel(unit, fontsize=9)
+        ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
         if ax.lines:
-            ax.legend(fontsize=6.5, frameon=False)
+            ax.legend(fontsize=8, frameon=False)
     for ax in axes[1]:
         ax.set_xlabel("day", fontsize=8)
     if len(tables) > 1:

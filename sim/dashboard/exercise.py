@@ -98,6 +98,7 @@ class Branch:
     forked_from: str = ""
     finance: list[dict] = field(default_factory=list)  # finance_row() after each day
     _cache: tuple = field(default=(-1, None), repr=False)
+    _shown: tuple = field(default=(-1, None), repr=False)
 
     @property
     def day(self) -> int:
@@ -114,6 +115,15 @@ class Branch:
         if self._cache[0] != self.day:
             self._cache = (self.day, self.model.timeseries())
         return self._cache[1]
+
+    def shown_table(self) -> pd.DataFrame:
+        """The columns the page shows, built cheaply from the daily rows (same numbers as
+        :meth:`timeseries`: :func:`sim.dashboard.charts.light_table`)."""
+        from sim.dashboard.charts import light_table
+
+        if self._shown[0] != self.day:
+            self._shown = (self.day, light_table(self.model.rows))
+        return self._shown[1]
 
     def pending(self) -> list[int]:
         """Indices in ``injects`` of the injects not applied yet (dated after the day)."""
