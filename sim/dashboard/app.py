@@ -467,13 +467,12 @@ def NetworkPicture(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
         solara.Text(picture[2])
 
 
-@solara.component
-def Page():
+def use_live() -> tuple[store.Live, dict | None]:
+    """The server's exercise and this page's snapshot of it; a watcher thread redraws the page
+    when the exercise changes, and tells play when the page has drawn a day."""
     live = store.live()
     live.start()
     tick = solara.use_reactive(0)
-    shown = solara.use_reactive("A")
-    new_name = solara.use_reactive("")
 
     def watch(cancel: threading.Event):
         seen = live.version
@@ -493,9 +492,39 @@ def Page():
     solara.use_thread(watch, dependencies=[], intrusive_cancel=False)
     version = live.version
     snap = snapshot(live)
+    solara.use_effect(lambda: live.ack(version), [version, tick.value])
+    return live, snap
+
+
+@solara.component
+def Projector():
+    """The room's view (read-only, large type) at ``/projector``: it follows the exercise
+    that the facilitator runs on the control page."""
+    live, snap = use_live()
+    solara.Title("War-game: projector")
+    Html("<style>.sim-big {font-size: 64px !important} .sim-small {font-size: 20px !important}"
+         ".sim-table td, .sim-table th {font-size: 20px !important}</style>")
+    if snap is None or snap["error"]:
+        solara.Info("Waiting for the exercise...")
+        return
+    Html(f'<span class="sim-small">{esc(snap["overrides"])}: {snap["n"]:,} residents'
+         f'{" - playing" if live.playing else ""}</span>')
+    Monitors(snap["world"], snap["day"], "A")
+    OutcomeCharts(snap["world"], "A")
+    rows = snap["world"]["timeline"]["A"]
+    if rows:
+        Html("<b>Events (branch A)</b>")
+        Table(pd.DataFrame([{"day": r["day"], "event": r["kind"], "from": r["source"],
+                             "status": r["status"]} for r in rows]))
+
+
+@solara.component
+def Page():
+    live, snap = use_live()
+    shown = solara.use_reactive("A")
+    new_name = solara.use_reactive("")
     ui = (live.busy, live.playing, live.speed, live.render_every, live.saved_at,
           live.network is not None and id(live.network))  # what components read from live
-    solara.use_effect(lambda: live.ack(version), [version, tick.value])
 
     solara.Title("Community response war-game")
     with solara.AppBar():
@@ -504,9 +533,10 @@ def Page():
         with solara.Card("Controls"):
             if snap is not None and not snap["error"]:
                 Controls(live, snap, ui=ui)
-        if snap is not None and not snap["error"]:
-            with solara.Card("Branches"):
-                Branches(live, snap, shown, new_name, ui=ui)
+        with solara.Column():  # one slot, so the cards below keep their state
+            if snap is not None and not snap["error"]:
+                with solara.Card("Branches"):
+                    Branches(live, snap, shown, new_name, ui=ui)
         with solara.Card("Exercise"):
             ExerciseFile(live, snap, ui=ui)
         Html(HELP)
@@ -535,3 +565,9 @@ def Page():
     with solara.Card("Network picture (drawn on request)"):
         NetworkPicture(live, snap, branch, ui=ui)
 
+
+
+routes = [
+    solara.Route(path="/", component=Page, label="Control"),
+    solara.Route(path="projector", component=Projector, label="Projector"),
+]
