@@ -2,9 +2,10 @@
 
 A facilitator's run-through on a small world (the rural village, the lockdown scenario, seed 7):
 a new exercise (after a confirmation), steps, a bad and a good inject, undo of a pending inject,
-play and pause, three named branches from a checkpoint, a note on a branch, the replay and
-exercise downloads, a reload and a server restart mid-exercise (same exercise back), opening a
-bad and a good exercise file, and the network picture on request. Every request must stay on
+play and pause, three named branches from a checkpoint, a note on a branch, the replay,
+after-action report and exercise downloads, a reload, a second tab with the projector view, a
+server restart mid-exercise (same exercise back, same numbers), opening a bad and a good
+exercise file, an MSEL, and the network picture on request. Every request must stay on
 localhost and succeed: the page works offline. The latencies seen here (small world) go to
 ``dashboard_latency_small.json`` in the test's folder (and ``$SIM_SCREENSHOT_DIR``); the county
 figures against the issue's targets come from ``experiments/dashboard_latency.py``.
@@ -269,6 +270,16 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             expect(page.get_by_text("Opened the exercise")).to_be_visible()
             wait_for(lambda: day_shown(page) == 12)
             expect(page.locator("[data-testid=branch-B]")).to_have_count(0)
+
+            # a Master Scenario Events List: planned injects, undoable until they happen
+            plan = tmp_path / "plan.csv"
+            plan.write_text('day,kind,params,description,audience\n'
+                            '14,surge_campaign,"{""multiplier"": 40}",Radio appeal,volunteers\n')
+            page.locator("[data-testid=load-msel]").set_input_files(str(plan))
+            expect(page.get_by_text("MSEL plan.csv: 1 inject(s) planned on branch A")
+                   ).to_be_visible()
+            expect(page.get_by_role("button", name="Undo surge_campaign (day 14)")).to_be_visible()
+            expect(log.locator("table")).to_contain_text("Radio appeal - to: volunteers")
 
             # the network picture is drawn only when asked for
             card = page.locator(".v-card", has_text="Network picture")

@@ -12,6 +12,7 @@ import time
 import pandas as pd
 import pytest
 
+import sim
 from sim.dashboard import store
 from sim.dashboard.charts import (
     echarts_panels,
@@ -242,3 +243,48 @@ def test_after_action_report_is_one_self_contained_file_with_the_numbers_and_not
     assert f"<td>{row['A']}</td>" in page and f"<td>{row['B']}</td>" in page
     made = [e["time"] for e in ex.log if e["entry"] == "inject" and e["kind"] == "funding_cut"]
     assert made[0] in page and "funding_cut" in page and "emergency" in page
+
+
+MSEL_CSV = """day,kind,params,description,audience
+8,surge_campaign,"{""multiplier"": 40}",Radio appeal for volunteers,volunteer centre
+9,funding_cut,"{""share"": 0.3, ""target"": ""groups""}",Council cuts grants,VCSE groups
+"""
+
+
+def test_an_msel_is_planned_replayed_and_undoable():
+    ex, control = played(5), played(5)
+    entries = ex.load_msel(MSEL_CSV, "plan.csv")
+    assert [(e["day"], e["kind"], e["audience"]) for e in entries] == [
+        (8, "surge_campaign", "volunteer centre"), (9, "funding_cut", "VCSE groups")]
+    assert [e["status"] for e in ex.timeline("A") if e["source"] == "inject"] == [
+        "planned", "planned"]
+    assert ex.log[0]["text"] == "Radio appeal for volunteers - to: volunteer centre"
+    yaml_plan = ("- {day: 8, kind: surge_campaign, params: {multiplier: 40}}\n"
+                 "- {day: 9, kind: funding_cut, params: {share: 0.3, target: groups}}\n")
+    control.load_msel(yaml_plan, "plan.yaml")
+    ex.run_to(12)
+    control.run_to(12)
+    assert_same(ex.branches["A"].timeseries(), control.branches["A"].timeseries())
+    replay = sim.run(ex.replay_config("A"))  # the planned injects replay like any other
+    assert_same(replay.timeseries, ex.branches["A"].timeseries())
+
+
+@pytest.mark.parametrize(("text", "name", "message"), [
+    ("day,kind,who\n8,surge_campaign,x\n", "p.csv", "CSV columns must be day, kind"),
+    ("day,kind\n3,surge_campaign\n", "p.csv", r"msel row 1.day: must be a whole number after "
+                                              "day 5"),
+    ("day,kind,params\n8,surge_campaign,{oops}\n", "p.csv", "msel row 1.params: must be a JSON"),
+    ("day,kind,params\n8,funding_cut,\"{\"\"share\"\": 2}\"\n", "p.csv", "share: must be <= 1.0"),
+    ("day,kind\n8,meteor\n", "p.csv", "unknown event kind 'meteor'"),
+    ("- {day: 8, kind: surge_campaign, _target_: os.system}\n", "p.yaml", "'_target_'"),
+    ("- !!python/object:os.system {}\n", "p.yaml", "not plain YAML data"),
+    ("- {day: 8, kind: set_parameter, params: {key: need.nope, value: 1}}\n", "p.yaml",
+     "need.nope"),  # only shows when applied: the dry run catches it
+    ("day,kind\n", "p.txt", "a .csv, .yaml or .yml file is expected"),
+])
+def test_a_bad_msel_is_refused_with_row_and_field_and_changes_nothing(text, name, message):
+    ex = played(5)
+    with pytest.raises(ConfigError, match=message):
+        ex.load_msel(text, name)
+    assert ex.branches["A"].injects == [] and ex.log == []
+    assert not ex.branches["A"].model.timeline.by_day.get(8)

@@ -17,7 +17,7 @@ import time
 import pandas as pd
 import solara
 
-from sim.dashboard import store
+from sim.dashboard import msel, store
 from sim.dashboard.charts import (
     DASHES,
     Chart,
@@ -317,6 +317,21 @@ def InjectPanel(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
     solara.Button(f"Inject on branch {shown} at start of day {snap['days'][shown] + 1}",
                   on_click=apply, color="warning", disabled=not idle or bool(snap["error"]))
 
+    def on_msel(info):
+        text, name = info.get("text") or "", info.get("name", "msel")
+        if not text:
+            live.message = ("error", f"msel: {name!r} is empty or larger than "
+                                     f"{msel.MAX_BYTES:,} bytes")
+            live.bump(data=False)
+            return
+        def act():
+            planned = ex.load_msel(text, name, shown)
+            return f"MSEL {name}: {len(planned)} inject(s) planned on branch {shown}"
+        live.submit("Loading the MSEL", act)
+
+    FileOpen("Load MSEL (CSV or YAML)", msel.MAX_BYTES, on_msel,
+             accept=".csv,.yaml,.yml,text/csv", testid="load-msel")
+
 
 @solara.component
 def Timeline(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
@@ -399,7 +414,7 @@ def ExerciseFile(live: store.Live, snap: dict | None, ui: tuple = ()):
             return
         live.open_state(text.encode("utf-8"))
 
-    FileOpen("Open exercise", MAX_STATE_BYTES, on_open)
+    FileOpen("Open exercise", MAX_STATE_BYTES, on_open, testid="open-exercise")
     Html(f'<span class="sim-small">Saved on the server at {esc(live.saved_at or "-")} in '
          f"{esc(live.path)}</span>")
     opened = solara.use_reactive(False)

@@ -295,6 +295,30 @@ class Exercise:
                       text="pending inject removed before it took effect")
             return entry
 
+    def load_msel(self, text: str, name: str, branch: str = "A") -> list[dict]:
+        """Schedule a Master Scenario Events List (:mod:`sim.dashboard.msel`) on ``branch``:
+        every row checked, then the whole list dry-run on a copy of the model, before any is
+        scheduled (all or nothing). Returns the scheduled entries."""
+        from sim.dashboard import msel
+
+        rows = msel.parse(text, name)
+        with self.lock:
+            b = self.branch(branch)
+            entries = msel.check(rows, b.day)
+            if len(b.injects) + len(entries) > MAX_INJECTS:
+                raise ConfigError("msel", f"branch {branch} would have more than {MAX_INJECTS} "
+                                          "injects")
+            probe = copy.deepcopy(b.model)  # dry run, in day order, as they will happen
+            for e in sorted(entries, key=lambda e: e["day"]):
+                probe.apply_event(e["kind"], e["params"])
+            for e in entries:
+                self._schedule(b, {"day": e["day"], "kind": e["kind"], "params": e["params"]})
+                text = " - ".join(x for x in (e["description"], e["audience"] and
+                                              f"to: {e['audience']}") if x)
+                self._log(branch, e["day"], "msel", kind=e["kind"], params=e["params"],
+                          text=text or describe(e["kind"]))
+            return entries
+
     def note(self, text: str, branch: str = "A") -> None:
         """A facilitator's note, logged at the branch's current day."""
         text = (text or "").strip()

@@ -47,7 +47,7 @@ def timeline_frame(ex: Exercise, branch: str) -> pd.DataFrame:
     """The branch's events with the clock time each inject was made (from the log)."""
     made = {}
     for e in ex.log:
-        if e["entry"] == "inject":
+        if e["entry"] in ("inject", "msel"):
             made.setdefault((e["branch"], e["day"], e["kind"]), []).append(e["time"])
     rows = []
     for e in ex.timeline(branch):

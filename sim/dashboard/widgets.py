@@ -15,6 +15,8 @@ class FileOpenWidget(ipyvuetify.VuetifyTemplate):
     template_file = (__file__, "file_open.vue")
     label = traitlets.Unicode("Open").tag(sync=True)
     max_bytes = traitlets.Int(1_000_000).tag(sync=True)
+    accept = traitlets.Unicode(".json,application/json").tag(sync=True)
+    testid = traitlets.Unicode("open-file").tag(sync=True)
     on_open = traitlets.Callable(None, allow_none=True)
 
     def vue_opened(self, data):
@@ -22,5 +24,7 @@ class FileOpenWidget(ipyvuetify.VuetifyTemplate):
             self.on_open(data)
 
 
-def FileOpen(label: str, max_bytes: int, on_open: Callable[[dict], None]):
-    return FileOpenWidget.element(label=label, max_bytes=max_bytes, on_open=on_open)
+def FileOpen(label: str, max_bytes: int, on_open: Callable[[dict], None],
+             accept: str = ".json,application/json", testid: str = "open-file"):
+    return FileOpenWidget.element(label=label, max_bytes=max_bytes, on_open=on_open,
+                                  accept=accept, testid=testid)
