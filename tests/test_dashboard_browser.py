@@ -281,6 +281,12 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             expect(page.get_by_role("button", name="Undo surge_campaign (day 14)")).to_be_visible()
             expect(log.locator("table")).to_contain_text("Radio appeal - to: volunteers")
 
+            # the localities as tiles (the village is one parish), coloured by a chosen outcome
+            expect(page.locator(".sim-tile")).to_have_count(1)
+            choose(page, "Colour the tiles by", "active volunteers per 1,000 residents")
+            expect(page.locator(".v-card", has_text="Localities")).to_contain_text(
+                "rural-1 (parish, 380)")
+
             # the network picture is drawn only when asked for
             card = page.locator(".v-card", has_text="Network picture")
             expect(card.locator("img")).to_have_count(0)

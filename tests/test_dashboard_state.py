@@ -5,6 +5,7 @@ live exercise (play in the background, pause within a day, restore after a resta
 from __future__ import annotations
 
 import copy
+import html
 import json
 import re
 import time
@@ -22,6 +23,7 @@ from sim.dashboard.charts import (
     summary_table,
 )
 from sim.dashboard.exercise import MAX_STATE_BYTES, Exercise, check_state, read_state
+from sim.dashboard.network_view import locality_table, tiles_html
 from sim.dashboard.report import after_action_html
 from sim.params import ConfigError
 
@@ -288,3 +290,18 @@ def test_a_bad_msel_is_refused_with_row_and_field_and_changes_nothing(text, name
         ex.load_msel(text, name)
     assert ex.branches["A"].injects == [] and ex.log == []
     assert not ex.branches["A"].model.timeline.by_day.get(8)
+
+
+def test_locality_tiles_cover_the_whole_population_per_unit():
+    ex = Exercise("county", "baseline", 7, n_residents=3000)
+    assert ex.error == ""
+    ex.run_to(3)
+    model = ex.branches["A"].model
+    frame = locality_table(model)
+    assert len(frame) == len(model.units) > 1 and frame.residents.sum() == model.pop.n
+    assert set(frame.kind) == {"parish", "neighbourhood"}
+    assert frame.unmet.sum() == int(((model.pop.need > 0) & (model.pop.pathway == 0)).sum())
+    row = frame.iloc[0]
+    assert row.unmet_per_1000 == round(1000 * row.unmet / row.residents, 1)
+    page = tiles_html(frame, "unmet_per_1000")
+    assert page.count('class="sim-tile"') == len(frame) and html.escape(row.unit) in page

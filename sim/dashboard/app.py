@@ -28,6 +28,7 @@ from sim.dashboard.charts import (
     summary_table,
 )
 from sim.dashboard.exercise import MAX_STATE_BYTES, TOPOLOGIES, Exercise, scenario_names
+from sim.dashboard.network_view import LOCALITY_MEASURES, locality_table, tiles_html
 from sim.dashboard.report import after_action_html
 from sim.dashboard.widgets import FileOpen
 from sim.events import event_kinds
@@ -93,6 +94,7 @@ def snapshot(live: store.Live) -> dict | None:
                     "forked_from": {k: b.forked_from for k, b in ex.branches.items()},
                     "timeline": {k: ex.timeline(k) for k in ex.branches},
                     "finance": {k: list(b.finance) for k, b in ex.branches.items()},
+                    "localities": {k: locality_table(b.model) for k, b in ex.branches.items()},
                 }
                 _SNAP["world_key"] = world_key
             data = {
@@ -202,6 +204,18 @@ def OutcomeCharts(snap: dict, shown: str):
             Chart(option, day, CHART_HEIGHT)
     Html("<b>Branches side by side</b>")
     Table(summary_table(tables))
+
+
+@solara.component
+def LocalityTiles(world: dict, shown: str):
+    """Each neighbourhood and parish as a tile coloured by the chosen outcome (whole
+    population, per 1,000 residents): the county at a glance, instead of a sampled ring."""
+    measure = solara.use_reactive(next(iter(LOCALITY_MEASURES)))
+    frame = world["localities"][shown]
+    solara.Select("Colour the tiles by", value=measure.value, values=list(LOCALITY_MEASURES),
+                  on_value=measure.set)
+    Html(TABLE_CSS + f'<div class="sim-small">Branch {esc(shown)}, day {world["days"][shown]}: '
+         f"{len(frame)} localities</div>" + tiles_html(frame, LOCALITY_MEASURES[measure.value]))
 
 
 @solara.component
@@ -575,6 +589,8 @@ def Page():
             InjectPanel(live, snap, branch, ui=ui)
     with solara.Card("Funding and reserves"):
         FundingPanel(snap["world"], branch)
+    with solara.Card("Localities"):
+        LocalityTiles(snap["world"], branch)
     with solara.Card("Exercise log"):
         ExerciseLog(live, snap, branch)
     with solara.Card("Network picture (drawn on request)"):
