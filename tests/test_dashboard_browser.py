@@ -204,6 +204,8 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             wait_for(lambda: day_shown(page) == 35 and set(drawn_days(page)) == {35})
             expect(outcomes).to_contain_text("B - A")
             expect(outcomes).to_contain_text("C - A")
+            expect(page.locator(".v-card", has_text="Since yesterday")).to_contain_text(
+                "day 35 against day 34")
             funding = page.locator(".v-card", has_text="Funding and reserves").locator("table")
             expect(funding).to_contain_text("groups closed for want of money")
             summary = outcomes.inner_text()

@@ -20,6 +20,7 @@ from sim.dashboard.charts import (
     emergency_periods,
     finance_chart,
     shown_columns,
+    situation_report,
     summary_table,
 )
 from sim.dashboard.exercise import MAX_STATE_BYTES, Exercise, check_state, read_state
@@ -305,3 +306,19 @@ def test_locality_tiles_cover_the_whole_population_per_unit():
     assert row.unmet_per_1000 == round(1000 * row.unmet / row.residents, 1)
     page = tiles_html(frame, "unmet_per_1000")
     assert page.count('class="sim-tile"') == len(frame) and html.escape(row.unit) in page
+
+
+def test_situation_report_says_what_changed_since_yesterday():
+    ex = played(1)
+    b = ex.branches["A"]
+    assert situation_report(b.shown_table(), b.finance).empty  # nothing to compare yet
+    ex.inject("funding_cut", {"share": "0.9"})
+    ex.run_to(6)
+    ts = b.shown_table()
+    report = situation_report(ts, b.finance).set_index("measure")
+    unmet = report.loc["residents in unmet need"]
+    assert (unmet.yesterday, unmet.today) == (ts.n_unmet_need.iloc[-2], ts.n_unmet_need.iloc[-1])
+    assert unmet.change == (f"{unmet.today - unmet.yesterday:+,}"
+                            if unmet.today != unmet.yesterday else "0")
+    money = report.loc["group reserves (GBP)"]
+    assert money.today == round(b.finance[-1]["reserves_gbp"])

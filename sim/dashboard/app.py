@@ -25,6 +25,7 @@ from sim.dashboard.charts import (
     emergency_periods,
     event_label,
     finance_chart,
+    situation_report,
     summary_table,
 )
 from sim.dashboard.exercise import MAX_STATE_BYTES, TOPOLOGIES, Exercise, scenario_names
@@ -204,6 +205,17 @@ def OutcomeCharts(snap: dict, shown: str):
             Chart(option, day, CHART_HEIGHT)
     Html("<b>Branches side by side</b>")
     Table(summary_table(tables))
+
+
+@solara.component
+def SituationReport(world: dict, shown: str):
+    frame = situation_report(world["tables"][shown], world["finance"][shown])
+    if frame.empty:
+        solara.Text("Step two days to see what changed since yesterday.")
+        return
+    Html(f'<span class="sim-small">Branch {esc(shown)}, day {world["days"][shown]} against '
+         f'day {world["days"][shown] - 1}</span>')
+    Table(frame)
 
 
 @solara.component
@@ -582,6 +594,8 @@ def Page():
     Monitors(snap["world"], snap["day"], branch)
     with solara.Card("Key outcomes"):
         OutcomeCharts(snap["world"], branch)
+    with solara.Card("Since yesterday"):
+        SituationReport(snap["world"], branch)
     with solara.Columns([3, 2]):
         with solara.Card(f"Timeline of branch {branch}"):
             Timeline(live, snap, branch, ui=ui)

@@ -47,6 +47,7 @@ SUMMARY_ROWS = (  # label, function of the table
 
 NEEDED = tuple(dict.fromkeys(
     ["day", "new_first_support", "sum_days_to_first_support", "new_funding_spent",
+     "n_pathway_waiting",
      "n_groups_suspended", "new_groups_closed_funding", "n_vol_registered", "n_vol_active",
      "n_vol_idle", "n_unmet_need", "n_groups_open"]
     + [col for _, series in PANELS for col, _ in series if col != "mean_days_to_support_cum"]
@@ -269,3 +270,41 @@ def _widget():
 
         _WIDGET.append(DashboardEcharts)
     return _WIDGET[0]
+
+
+SITREP = (  # label, column of the page table (or of the money rows), how to read it
+    ("residents in unmet need", "n_unmet_need", "level"),
+    ("waiting for a link worker", "n_pathway_waiting", "level"),
+    ("volunteers active", "n_vol_active", "level"),
+    ("volunteers registered", "n_vol_registered", "level"),
+    ("groups open", "n_groups_open", "level"),
+    ("groups suspended", "n_groups_suspended", "level"),
+    ("groups closed for want of money", "new_groups_closed_funding", "flow"),
+    ("referrals accepted", "cum_referrals_result_accepted", "level"),
+    ("referrals declined", "cum_referrals_result_declined", "level"),
+)
+
+
+def situation_report(ts: pd.DataFrame, finance: list[dict]) -> pd.DataFrame:
+    """What changed since yesterday: each measure today, yesterday and the change (for a
+    flow such as groups closed, today's count). Empty before day 2."""
+    if len(ts) < 2:
+        return pd.DataFrame(columns=["measure", "yesterday", "today", "change"])
+    today, before = ts.iloc[-1], ts.iloc[-2]
+    rows = []
+    for label, col, how in SITREP:
+        if col not in ts:
+            continue
+        if how == "flow":
+            rows.append({"measure": f"{label} (today)", "yesterday": int(before[col]),
+                         "today": int(today[col]), "change": int(today[col])})
+        else:
+            rows.append({"measure": label, "yesterday": int(before[col]),
+                         "today": int(today[col]), "change": int(today[col] - before[col])})
+    if len(finance) >= 2:
+        a, b = finance[-2]["reserves_gbp"], finance[-1]["reserves_gbp"]
+        rows.append({"measure": "group reserves (GBP)", "yesterday": round(a),
+                     "today": round(b), "change": round(b - a)})
+    out = pd.DataFrame(rows)
+    out["change"] = [f"{c:+,}" if c else "0" for c in out["change"]]
+    return out
