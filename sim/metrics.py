@@ -343,6 +343,7 @@ def finalise_pandas(rows: list[dict]) -> pd.DataFrame:
 _INTS = frozenset({int, np.int64})
 _FLOATS = frozenset({float, np.float64})
 _NUMBERS = _INTS | _FLOATS
+_BOOLS = frozenset({bool, np.bool_})
 
 
 def _row_columns(rows: list[dict]) -> dict[str, np.ndarray] | None:
@@ -374,7 +375,7 @@ def _row_columns(rows: list[dict]) -> dict[str, np.ndarray] | None:
                 arr = np.array(values, dtype=np.float64)
                 if (np.abs(arr) >= 2.0 ** 63).any():
                     return None  # (or a float that large: pandas decides)
-            elif types == {bool} or types == {bool, np.bool_} or types == {np.bool_}:
+            elif types <= _BOOLS:
                 arr = np.array(values, dtype=bool)
             else:
                 return None
