@@ -6,6 +6,7 @@ same columns, order, dtypes and values, and the same Parquet bytes."""
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ import pytest
 from support import small_config
 
 import sim
+from sim import io as sim_io
 from sim import metrics, outputs
 
 DERIVED = {"frac_vol_hours_utilisation", "frac_gp_consultations_nonmedical",
@@ -145,3 +147,22 @@ def test_a_model_run_takes_the_fast_paths_with_the_same_table_and_bytes():
     rows = r.model.rows
     assert len(rows) == 30 and metrics._row_columns(rows) is not None
     assert_same_table(r.timeseries, metrics.finalise_pandas(rows))
+
+
+def test_write_timeseries_writes_the_bytes_of_the_pandas_conversion(tmp_path):
+    ts = metrics.finalise(synthetic_rows(15, seed=13))
+    sim_io.write_timeseries(ts, tmp_path / "t.parquet")
+    assert (tmp_path / "t.parquet").read_bytes() == parquet_bytes(outputs.arrow_table_pandas(ts))
+    assert pq.read_schema(tmp_path / "t.parquet").field("day").metadata[b"unit"] == b"day number"
+
+
+def test_manifest_config_hash_from_the_start_dict_is_the_config_hash():
+    """write_run hashes the start configuration's dict (made once); same hash as the Config,
+    and result_config's compact round trip gives what the indented one gave."""
+    for cfg in (sim.configure(), sim.configure(topology="rural", scenario="flood")):
+        plain = sim_io.config_dict(cfg)
+        assert sim_io.config_hash(plain) == sim_io.config_hash(cfg)
+        old = json.loads(sim_io.dumps(plain))
+        for dotted in sim_io.NON_RESULT_KEYS:
+            sim_io._pop_dotted(old, dotted)
+        assert json.dumps(sim_io.result_config(cfg)) == json.dumps(old)
