@@ -8,6 +8,7 @@ return exactly the dictionary's columns and keys (NaN where a figure is undefine
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -280,7 +281,41 @@ def _group_capacity_summary(ts: pd.DataFrame) -> dict:
 
 
 def finalise(rows: list[dict]) -> pd.DataFrame:
-    """The daily rows as a table, with cumulative columns for the key flows."""
+    """The daily rows as a table, with cumulative columns for the key flows.
+
+    The same table as :func:`finalise_pandas` (``pd.DataFrame(rows)`` and pandas column
+    operations), built column by column with numpy when every row has the same keys and every
+    column holds only Python/numpy ints, floats or bools (a model's rows always do); any other
+    row list goes through :func:`finalise_pandas`."""
+    cols = _row_columns(rows)
+    if cols is None:
+        return finalise_pandas(rows)
+    n = len(rows)
+    spec = outputs.timeseries_dtypes()
+    for name, arr in cols.items():  # hours, money and FTE: float whether or not any booked
+        if spec.get(name) == "float64" and arr.dtype != np.float64:
+            cols[name] = arr.astype(np.float64)
+    for name in CUMULATIVE:
+        cols["cum_" + name.removeprefix("new_")] = _cumsum(cols[name])
+    cols["cum_unmet_need_days"] = _cumsum(cols["n_unmet_need"])
+    # pandas' rolling sum (compensated summation): numpy's sums round differently
+    week = pd.Series(cols["new_vol_hours"]).rolling(7, min_periods=1).sum().to_numpy() * 7 / \
+        np.minimum(np.arange(1, n + 1), 7)
+    offered = cols["n_vol_hours_offered_per_week"].astype(float)
+    cols["frac_vol_hours_utilisation"] = np.where(
+        offered > 0, np.minimum(week / np.where(offered > 0, offered, 1), 1.0), 0.0)
+    tot = _cumsum(cols["new_gp_consultations"])
+    cols["frac_gp_consultations_nonmedical"] = np.where(
+        tot > 0, _cumsum(cols["new_gp_consultations_nonmedical"]) / np.where(tot > 0, tot, 1),
+        0.0)
+    cols["day"] = cols["day"].astype("int32")
+    return outputs.timeseries_frame(cols, n)
+
+
+def finalise_pandas(rows: list[dict]) -> pd.DataFrame:
+    """:func:`finalise` with pandas throughout (``pd.DataFrame(rows)``): any row list, e.g.
+    one whose rows differ in their keys or hold other types; the reference the numpy path
+    matches."""
     df = pd.DataFrame(rows)
     if df.empty:
         return outputs.conform_timeseries(df)  # no rows, every column (run.collect=false)
@@ -303,6 +338,62 @@ def finalise(rows: list[dict]) -> pd.DataFrame:
         tot > 0, df["new_gp_consultations_nonmedical"].cumsum() / tot.where(tot > 0, 1), 0.0)
     df["day"] = df["day"].astype("int32")
     return outputs.conform_timeseries(df)
+
+
+_INTS = frozenset({int, np.int64})
+_FLOATS = frozenset({float, np.float64})
+_NUMBERS = _INTS | _FLOATS
+_BOOLS = frozenset({bool, np.bool_})
+
+
+def _row_columns(rows: list[dict]) -> dict[str, np.ndarray] | None:
+    """The rows' columns as numpy arrays of the dtypes ``pd.DataFrame(rows)`` infers (int64
+    for ints, float64 for floats or ints mixed with floats, bool for bools), in first-row key
+    order; None where pandas has to decide: no rows or keys, rows with different keys (pandas
+    takes the union and fills NaN), a value of another type (None, str, numpy int32/float32,
+    ...) or an int beyond int64."""
+    if not rows or not rows[0]:
+        return None
+    names = list(rows[0])
+    if set(map(len, rows)) != {len(names)}:
+        return None
+    get = operator.itemgetter(*names)
+    try:  # every row has the first row's keys, and as many: the same keys
+        columns = (list(zip(*map(get, rows), strict=True)) if len(names) > 1
+                   else [[r[names[0]] for r in rows]])
+    except KeyError:
+        return None
+    cols = {}
+    for name, values in zip(names, columns, strict=True):
+        types = set(map(type, values))
+        try:
+            if types <= _INTS:
+                arr = np.array(values, dtype=np.int64)  # OverflowError beyond int64
+            elif types <= _FLOATS:
+                arr = np.array(values, dtype=np.float64)
+            elif types <= _NUMBERS:  # pandas: float64, unless an int is beyond int64
+                arr = np.array(values, dtype=np.float64)
+                if (np.abs(arr) >= 2.0 ** 63).any():
+                    return None  # (or a float that large: pandas decides)
+            elif types <= _BOOLS:
+                arr = np.array(values, dtype=bool)
+            else:
+                return None
+        except OverflowError:
+            return None
+        cols[name] = arr
+    return cols
+
+
+def _cumsum(values: np.ndarray) -> np.ndarray:
+    """``pd.Series(values).cumsum()``'s values (NaN kept in place and skipped in the sum)."""
+    if values.dtype.kind == "f":
+        mask = np.isnan(values)
+        if mask.any():
+            out = np.cumsum(np.where(mask, 0.0, values))
+            out[mask] = np.nan
+            return out
+    return np.cumsum(values)
 
 
 class DailyCollector(DataCollector):

@@ -922,9 +922,71 @@ def conform_timeseries(df):
     return out
 
 
+@functools.cache
+def timeseries_dtypes() -> dict[str, str]:
+    """Each daily column's declared dtype, in dictionary order."""
+    return {name: e.dtype for name, e in _dictionary()["timeseries"].items()}
+
+
+def timeseries_frame(columns: dict, n: int):
+    """The daily table from ``columns`` (name -> numpy array of ``n`` values, ``n`` > 0):
+    :func:`conform_timeseries` of ``pd.DataFrame(columns)``, built once from the arrays."""
+    import numpy as np
+    import pandas as pd
+
+    cols = {}
+    for name, dtype in timeseries_dtypes().items():
+        arr = columns.get(name)
+        if arr is None:
+            arr = np.full(n, np.nan)
+        elif dtype == "float64" and arr.dtype != np.float64:
+            arr = arr.astype(np.float64)
+        cols[name] = arr
+    for name, arr in columns.items():
+        if name not in cols:
+            cols[name] = arr
+    return pd.DataFrame(cols)
+
+
 def arrow_table(df):
     """``df`` (a daily table) as a pyarrow Table whose fields carry the dictionary's meaning,
-    unit, level and source as field metadata (what ``timeseries.parquet`` is written from)."""
+    unit, level and source as field metadata (what ``timeseries.parquet`` is written from).
+
+    The table of :func:`arrow_table_pandas`; a frame of numpy integer, float and bool columns
+    with distinct string names (every daily table) is converted column by column from numpy,
+    its schema (pandas metadata included) made once per set of names and dtypes."""
+    import numpy as np
+    import pyarrow as pa
+
+    names = df.columns.tolist()
+    dtypes = df.dtypes.tolist()
+    if (df.attrs or len(set(names)) != len(names)
+            or not all(type(n) is str for n in names)
+            or not all(isinstance(d, np.dtype) and d.kind in "iufb" for d in dtypes)):
+        return arrow_table_pandas(df)
+    key = (tuple(names), tuple(d.str for d in dtypes))
+    schema = _ARROW_SCHEMAS.get(key)
+    if schema is None:
+        schema = arrow_table_pandas(df.iloc[:0]).schema  # no values in a schema: 0 rows do
+        if len(_ARROW_SCHEMAS) >= 64:
+            _ARROW_SCHEMAS.clear()
+        _ARROW_SCHEMAS[key] = schema
+    groups: dict = {}
+    for i, d in enumerate(dtypes):
+        groups.setdefault(d, []).append(i)
+    arrays = [None] * len(names)
+    for d, pos in groups.items():  # one copy per dtype, each column a contiguous row of it
+        block = np.ascontiguousarray(df.iloc[:, pos].to_numpy(dtype=d).T)
+        for j, i in enumerate(pos):
+            arrays[i] = pa.array(block[j], from_pandas=True)  # NaN is null, as from_pandas
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+_ARROW_SCHEMAS: dict = {}  # (column names, dtypes) -> arrow_table's schema
+
+
+def arrow_table_pandas(df):
+    """:func:`arrow_table` through ``pyarrow.Table.from_pandas`` (any frame)."""
     import pyarrow as pa
 
     tab = pa.Table.from_pandas(df, preserve_index=False)
