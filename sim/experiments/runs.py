@@ -157,11 +157,32 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def scheduler() -> dict[str, str]:
+    """Where this process runs under a batch scheduler: the Slurm job id (``ARRAYJOB_TASK``
+    for an array task) and, when submitit started it, the job's log file; ``{}`` elsewhere."""
+    env = os.environ
+    if "SLURM_JOB_ID" not in env:
+        return {}
+    job = env["SLURM_JOB_ID"]
+    if env.get("SLURM_ARRAY_JOB_ID") and env.get("SLURM_ARRAY_TASK_ID"):
+        job = f"{env['SLURM_ARRAY_JOB_ID']}_{env['SLURM_ARRAY_TASK_ID']}"
+    found = {"scheduler": "slurm", "slurm_job_id": job}
+    if "SUBMITIT_FOLDER" in env:
+        try:
+            import submitit
+
+            found["log"] = str(submitit.JobEnvironment().paths.stdout)
+        except Exception:  # noqa: BLE001 - the job id alone still identifies the job
+            pass
+    return found
+
+
 def record_failure(out: Path, exc: BaseException, overrides: list[str],
-                   config: Config | None = None) -> str:
-    """Write ``error.json`` for a failed attempt; returns the one-line error message."""
+                   config: Config | None = None, extra: dict | None = None) -> str:
+    """Write ``error.json`` for a failed attempt; returns the one-line error message.
+    ``extra`` adds fields (a scheduler's job id and log path)."""
     message = f"{type(exc).__name__}: {exc}"
-    write_json_atomic(out / ERROR, {
+    write_json_atomic(out / ERROR, {**scheduler(), **(extra or {}),
         "error_type": type(exc).__name__,
         "message": str(exc),
         "key": getattr(exc, "key", None),
@@ -183,7 +204,7 @@ def _write_status(out: Path, attempt: Attempt | str, started: float, overrides: 
     write_json_atomic(out / STATUS, {
         "attempt": str(attempt), "error": error, "time": _now(),
         "seconds": round(time.perf_counter() - started, 3), "host": platform.node(),
-        "pid": os.getpid(), "overrides": overrides,
+        "pid": os.getpid(), "overrides": overrides, **scheduler(),
     })
 
 
