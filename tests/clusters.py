@@ -133,7 +133,8 @@ def _slurm_conf(root: Path, node_line: str, munge_socket: Path, dbd_port: int) -
         "SwitchType=switch/none",
         "ReturnToService=2",
         "MinJobAge=300",
-        "KillWait=5",
+        # scancel: SIGTERM (which submitit's jobs ignore), then SIGKILL a second later
+        "KillWait=1",
         "InactiveLimit=0",
         " ".join([*fields, "State=UNKNOWN"]),
         f"PartitionName={PARTITION} Nodes={node} Default=YES MaxTime=60 State=UP",
@@ -142,7 +143,32 @@ def _slurm_conf(root: Path, node_line: str, munge_socket: Path, dbd_port: int) -
 
 
 @contextlib.contextmanager
+def _exit_on_sigterm():
+    """A SIGTERM (a CI timeout, ``kill``) unwinds the stack, so the daemons are stopped."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.getsignal(signal.SIGTERM)
+    if old not in (signal.SIG_DFL, None):
+        yield
+        return
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+@contextlib.contextmanager
 def slurm_cluster(root: Path):
+    with _exit_on_sigterm(), _slurm_cluster(root) as cluster:
+        yield cluster
+
+
+@contextlib.contextmanager
+def _slurm_cluster(root: Path):
     """Start munged, slurmctld and slurmd under ``root``; yield a :class:`SlurmCluster`; stop
     them (and any job still running) on exit."""
     reason = slurm_missing()
@@ -309,6 +335,12 @@ def ray_cluster(root: Path, n_workers: int = 1, cpus: int = 1):
     """A Ray head node and ``n_workers`` worker nodes, each its own ``ray start --block``
     process tree with ``cpus`` CPUs; yields a :class:`RayCluster`; everything is killed on
     exit."""
+    with _exit_on_sigterm(), _ray_cluster(root, n_workers, cpus) as cluster:
+        yield cluster
+
+
+@contextlib.contextmanager
+def _ray_cluster(root: Path, n_workers: int, cpus: int):
     reason = ray_missing()
     if reason:
         raise RuntimeError(reason)

@@ -41,9 +41,11 @@ from sim.experiments.runs import (
     MANIFEST,
     STATUS,
     Attempt,
+    _write_status,
     compose_and_execute,
     read_json,
     record_failure,
+    skip_if_complete,
 )
 
 log = logging.getLogger("sim.experiments")
@@ -262,7 +264,9 @@ def _lost(out: Path, exc: BaseException, overrides: list[str],
         attempt = (read_json(out / STATUS) or {}).get("attempt")
         return (attempt if attempt in (Attempt.DONE, Attempt.SKIPPED) else str(Attempt.DONE)), ""
     out.mkdir(parents=True, exist_ok=True)
-    return str(Attempt.FAILED), record_failure(out, exc, record, extra=extra)
+    message = record_failure(out, exc, record, extra=extra)
+    _write_status(out, Attempt.FAILED, time.perf_counter(), record, message)
+    return str(Attempt.FAILED), message
 
 
 def _slurm(work, options: SlurmOptions, root: Path) -> Iterator[tuple[str, str, str, str]]:
@@ -275,6 +279,17 @@ def _slurm(work, options: SlurmOptions, root: Path) -> Iterator[tuple[str, str, 
 
     executor = submitit.SlurmExecutor(folder=root / ".submitit" / "%j", max_num_timeout=0)
     executor.update_parameters(**options.sbatch())
+    # a re-submission asks Slurm only for what is left: complete runs found cheaply (no
+    # Hydra composition on the driver) are recorded as skipped here
+    todo = []
+    for path, job_overrides, job_values in work:
+        if skip_if_complete(path, job_overrides, job_values):
+            yield path, str(Attempt.SKIPPED), "", "driver"
+        else:
+            todo.append((path, job_overrides, job_values))
+    if not todo:
+        return
+    work = todo
     paths, overrides, values = (list(x) for x in zip(*work, strict=True))
     jobs = executor.map_array(compose_and_execute, paths, overrides, values)
     log.info("submitted Slurm job array %s (%d runs); logs in %s",

@@ -352,3 +352,31 @@ def compose_and_execute(out: str | Path, overrides: list[str],
         config, error = None, exc
     outcome = execute(config, Path(out), overrides=record, error=error)
     return str(outcome.path), str(outcome.attempt), outcome.error
+
+
+def skip_if_complete(out: str | Path, overrides: list[str],
+                     values: dict[str, object] | None = None) -> bool:
+    """Whether ``out`` already holds a complete run of this job, found without Hydra: only when
+    the folder has a manifest and the overrides take the plain path of :func:`_composed`
+    (milliseconds). Then the skip is recorded as :func:`execute` records it and ``True`` is
+    returned; in every other case ``False`` (the job must be run, or checked, by a worker).
+
+    Lets a scheduler's driver leave complete runs out of a re-submission (a resumed Slurm sweep
+    asks only for the jobs that are left) without composing every job on the driver.
+    """
+    out = Path(out)
+    if not (out / MANIFEST).is_file() or (out / ERROR).is_file():
+        return False
+    if _plain_overrides(tuple(overrides)) is None:
+        return False
+    started = time.perf_counter()
+    manifest = read_json(out / MANIFEST)
+    try:
+        config = set_values(_composed(tuple(overrides)), dict(values or {}))
+    except Exception:  # noqa: BLE001 - a worker will record the error
+        return False
+    if manifest is None or not same_run(manifest, config):
+        return False
+    record = [*overrides, *(f"{k}={v}" for k, v in (values or {}).items())]
+    _write_status(out, Attempt.SKIPPED, started, record)
+    return True
