@@ -46,13 +46,15 @@ def _statuses(sweep: Path) -> dict[Path, dict]:
 
 
 def _long_run_started(sweep: Path, proc: subprocess.Popen, pids: set[int] | None = None,
-                      timeout: float = 300) -> tuple[Path, dict]:
+                      timeout: float = 300, exclude: tuple[Path, ...] = ()
+                      ) -> tuple[Path, dict]:
     """Wait for a long run whose attempt has started (and, with ``pids``, runs in one of
     them); returns its folder and status."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         for folder, st in _statuses(sweep).items():
             if (st.get("attempt") == "started" and f"run.days={LONG_DAYS}" in folder.name
+                    and folder not in exclude
                     and not (folder / "manifest.json").exists()
                     and (pids is None or st.get("pid") in pids)):
                 return folder, st
@@ -103,10 +105,22 @@ def slurm(tmp_path_factory):
 
 
 def _cancel_a_long_run(slurm, sweep: Path, proc: subprocess.Popen) -> tuple[Path, str]:
-    folder, st = _long_run_started(sweep, proc)
-    job = st["slurm_job_id"]
-    slurm.run("scancel", job)
-    return folder, job
+    """``scancel`` the Slurm job of a long run under way; returns its folder and job id. Should
+    the run finish in the second between SIGTERM (which submitit's jobs ignore) and SIGKILL,
+    another one is cancelled: the test needs a run stopped in the middle."""
+    tried: tuple[Path, ...] = ()
+    for _ in range(4):
+        folder, st = _long_run_started(sweep, proc, exclude=tried)
+        job = st["slurm_job_id"]
+        slurm.run("scancel", job)
+        end = time.monotonic() + 30
+        while any(j["id"] == job and j["state"] in ("RUNNING", "COMPLETING")
+                  for j in slurm.jobs()) and time.monotonic() < end:
+            time.sleep(0.2)
+        if not (folder / "manifest.json").exists():
+            return folder, job
+        tried += (folder,)
+    raise AssertionError(f"every cancelled run finished all the same: {tried}")
 
 
 def _wait_until_idle(slurm, timeout: float = 120) -> None:

@@ -71,6 +71,7 @@ class SlurmOptions:
     mem_gb: float = 4.0  # --mem, per run
     cpus_per_task: int = 1  # --cpus-per-task
     array_parallelism: int = 200  # at most this many runs of the array at a time (%N)
+    max_array_size: int = 1000  # jobs per array (Slurm's MaxArraySize, 1001 by default)
     account: str | None = None  # --account
     qos: str | None = None  # --qos
     setup: tuple[str, ...] = ()  # shell lines run before each job (module load ...)
@@ -88,6 +89,7 @@ class SlurmOptions:
         whole("timeout_min", 1, 525_600)
         whole("cpus_per_task", 1, 1024)
         whole("array_parallelism", 1, 1_000_000)
+        whole("max_array_size", 1, 4_000_000)
         mem = self.mem_gb
         if isinstance(mem, bool) or not isinstance(mem, int | float) or not 0.01 <= mem <= 65536:
             raise ConfigError("slurm.mem_gb", f"must be a number of GB in [0.01, 65536] "
@@ -290,11 +292,14 @@ def _slurm(work, options: SlurmOptions, root: Path) -> Iterator[tuple[str, str, 
     if not todo:
         return
     work = todo
-    paths, overrides, values = (list(x) for x in zip(*work, strict=True))
-    jobs = executor.map_array(compose_and_execute, paths, overrides, values)
-    log.info("submitted Slurm job array %s (%d runs); logs in %s",
-             jobs[0].job_id.split("_")[0], len(jobs), root / ".submitit")
-    pending = dict(zip(jobs, work, strict=True))
+    pending = {}
+    for i in range(0, len(work), options.max_array_size):
+        chunk = work[i:i + options.max_array_size]
+        paths, overrides, values = (list(x) for x in zip(*chunk, strict=True))
+        jobs = executor.map_array(compose_and_execute, paths, overrides, values)
+        log.info("submitted Slurm job array %s (%d runs); logs in %s",
+                 jobs[0].job_id.split("_")[0], len(jobs), root / ".submitit")
+        pending.update(zip(jobs, chunk, strict=True))
     while pending:
         finished = [j for j in pending if j.done()]
         if not finished:
