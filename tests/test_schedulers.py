@@ -208,6 +208,24 @@ def test_slurm_executor_cancelled_job_resubmitted(slurm, tmp_path):
     _same_as_uninterrupted(folder, tmp_path)
 
 
+def test_slurm_executor_refuses_what_the_partition_cannot_run(slurm, tmp_path):
+    """A time limit above the partition's MaxTime (60 min here) would leave the array pending
+    forever: refused before anything is submitted, naming the setting."""
+    sweep = tmp_path / "sweep"
+    before = len(slurm.jobs())
+    base = [sys.executable, "-m", "sim.experiments.executor", str(sweep), *SWEEP,
+            "--backend", "slurm", "--mem-gb", "1"]
+    too_long = _run([*base, "--partition", PARTITION, "--timeout-min", "120"],
+                    _slurm_env(slurm))
+    assert too_long.returncode == 2
+    assert "slurm.timeout_min" in too_long.stderr and "01:00:00" in too_long.stderr
+    assert "Traceback" not in too_long.stderr
+    unknown = _run([*base, "--partition", "nosuch", "--timeout-min", "10"], _slurm_env(slurm))
+    assert unknown.returncode == 2 and "slurm.partition" in unknown.stderr
+    assert len(slurm.jobs()) == before
+    assert not [p for p in sweep.glob("*") if p.name != ".submitit"]
+
+
 def test_slurm_options_come_from_the_launcher_config(tmp_path):
     from sim.experiments.executor import slurm_options
     from sim.params import ConfigError

@@ -271,6 +271,55 @@ def _lost(out: Path, exc: BaseException, overrides: list[str],
     return str(Attempt.FAILED), message
 
 
+def _minutes(limit: str) -> float | None:
+    """Slurm's time limit text (``UNLIMITED``, ``MM``, ``MM:SS``, ``HH:MM:SS``, ``D-HH[:MM[:SS]]``)
+    in minutes; ``None`` if unlimited or unreadable."""
+    if not limit or limit.upper() in ("UNLIMITED", "INFINITE", "NONE"):
+        return None
+    try:
+        days, _, rest = limit.rpartition("-")
+        parts = [int(x) for x in rest.split(":")]
+        if days:
+            h, m, sec = (parts + [0, 0])[:3]
+        else:
+            h, m, sec = [0] * (3 - len(parts)) + parts if len(parts) > 1 else (0, parts[0], 0)
+        return int(days or 0) * 1440 + h * 60 + m + sec / 60
+    except ValueError:
+        return None
+
+
+def _check_partition(options: SlurmOptions) -> None:
+    """Refuse, before submitting, a partition Slurm does not know or a time limit above the
+    partition's MaxTime (Slurm would otherwise hold the jobs forever, reason
+    PartitionTimeLimit)."""
+    import shutil
+    import subprocess
+
+    from sim.params import ConfigError
+
+    scontrol = shutil.which("scontrol")
+    if scontrol is None:
+        return
+    cmd = [scontrol, "show", "partition", "--oneliner"]
+    if options.partition:
+        cmd.append(options.partition)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise ConfigError("slurm.partition", f"Slurm refused partition {options.partition!r}: "
+                          f"{' '.join((p.stderr or p.stdout).split())}")
+    blocks = [dict(f.split("=", 1) for f in line.split() if "=" in f)
+              for line in p.stdout.splitlines() if line.strip()]
+    if not options.partition:
+        blocks = [b for b in blocks if b.get("Default") == "YES"]
+    if not blocks:
+        return
+    name, limit = blocks[0].get("PartitionName", "?"), _minutes(blocks[0].get("MaxTime", ""))
+    if limit is not None and options.timeout_min > limit:
+        raise ConfigError("slurm.timeout_min", f"{options.timeout_min} minutes is above the "
+                          f"time limit of partition {name} ({blocks[0]['MaxTime']}): Slurm "
+                          "would never start these jobs; ask for less or another partition")
+
+
 def _slurm(work, options: SlurmOptions, root: Path) -> Iterator[tuple[str, str, str, str]]:
     try:
         import submitit
@@ -279,6 +328,7 @@ def _slurm(work, options: SlurmOptions, root: Path) -> Iterator[tuple[str, str, 
                           "'community-response-sim[slurm]'") from exc
     from submitit.core.utils import FailedJobError, UncompletedJobError
 
+    _check_partition(options)
     executor = submitit.SlurmExecutor(folder=root / ".submitit" / "%j", max_num_timeout=0)
     executor.update_parameters(**options.sbatch())
     # a re-submission asks Slurm only for what is left: complete runs found cheaply (no
@@ -397,8 +447,12 @@ def main(argv: list[str] | None = None,
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("sim.experiments").setLevel(logging.WARNING)
     start = time.time()
-    report = run_jobs(jobs, root, backend=args.backend, n_jobs=args.n_jobs,
-                      ray_address=args.ray_address, retries=args.retries, slurm=slurm)
+    try:
+        report = run_jobs(jobs, root, backend=args.backend, n_jobs=args.n_jobs,
+                          ray_address=args.ray_address, retries=args.retries, slurm=slurm)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     from sim.experiments.report import format_report, sweep_status
 
     status = sweep_status(root, since=start, expected=len(jobs))
