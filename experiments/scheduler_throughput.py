@@ -46,6 +46,16 @@ from clusters import (  # noqa: E402 - tests/ is not a package
 )
 
 
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def sweep_overrides(runs: int, days: int) -> list[str]:
     return ["topology=urban", "topology.n_residents=1000", f"run.days={days}",
             "run.burn_in_days=14", f"run.replicate=range({runs})", "run.plots=false"]
@@ -119,7 +129,7 @@ def main() -> None:
                     results[name] = {"seconds": ts, "median_seconds": round(med, 1),
                                      "runs_per_minute": round(60 * args.runs / med, 1)}
     info = {"runs": args.runs, "days": args.days, "repeats": args.repeats,
-            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} vCPUs",
+            "machine": f"{cpu_model()}, {os.cpu_count()} vCPUs",
             "load_average": os.getloadavg(), "results": results, "skipped": skipped}
     print(json.dumps(info, indent=2))
     if args.json:

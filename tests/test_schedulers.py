@@ -12,6 +12,7 @@ installed; ``.ci/run`` installs them.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -175,6 +176,11 @@ def test_slurm_hydra_launcher_cancelled_job_resubmitted(slurm, tmp_path):
                                            "not finished": 0}
     _check_tables(sweep)
     _same_as_uninterrupted(folder, tmp_path)
+    # the executor names run folders as Hydra does: either route can finish the other's sweep
+    from sim.experiments.executor import sweep_jobs
+
+    assert sorted(j.name for j in sweep_jobs(SWEEP)) == sorted(
+        p.name for p in sweep.iterdir() if not p.name.startswith(".") and p.name != "tables")
 
 
 def test_slurm_executor_cancelled_job_resubmitted(slurm, tmp_path):
@@ -224,6 +230,21 @@ def test_slurm_executor_refuses_what_the_partition_cannot_run(slurm, tmp_path):
     assert unknown.returncode == 2 and "slurm.partition" in unknown.stderr
     assert len(slurm.jobs()) == before
     assert not [p for p in sweep.glob("*") if p.name != ".submitit"]
+
+
+@pytest.mark.parametrize("extra, key", [
+    (["hydra.launcher.n_jobs=2"], "hydra.launcher.n_jobs"),
+    (["run.days=(("], "run.days: cannot parse"),
+    (["--backend", "slurm", "--mem-gb", "-1"], "slurm.mem_gb"),
+    (["--backend", "ray", "--retries", "-1"], "--retries"),
+])
+def test_executor_command_line_refuses_bad_input(tmp_path, extra, key):
+    sweep = tmp_path / "sweep"
+    p = _run([sys.executable, "-m", "sim.experiments.executor", str(sweep), "run.days=5",
+              *extra], dict(os.environ, PYTHONUNBUFFERED="1"))
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert key in p.stderr and "Traceback" not in p.stderr
+    assert not sweep.exists()
 
 
 def test_slurm_options_come_from_the_launcher_config(tmp_path):
