@@ -36,6 +36,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout without install
 import sim  # noqa: E402
 from sim import io as sim_io  # noqa: E402
 from sim import metrics  # noqa: E402
+from sim.burn_in import build_model  # noqa: E402
 from sim.params import Config, ConfigError, iter_params  # noqa: E402
 from sim.state import VolunteerState  # noqa: E402
 
@@ -111,11 +113,15 @@ def compose(overrides: list[str], replicate: int) -> Config:
     return sim.compose([*overrides, f"run.replicate={replicate}"])
 
 
-def run_block(block: Block, replicates: int, extras: Callable | None = None) -> Block:
-    """``sim.run`` each replicate; ``extras(result)`` adds figures the summary lacks."""
+def run_block(block: Block, replicates: int, extras: Callable | None = None,
+              burn_in_cache: Path | None = None) -> Block:
+    """``sim.run`` each replicate; ``extras(result)`` adds figures the summary lacks. Blocks
+    whose worlds differ only in events share burnt-in states through ``burn_in_cache``
+    (byte-identical outputs either way)."""
     t0 = time.perf_counter()
     for k in range(replicates):
-        result = sim.run(compose(block.overrides, k), keep_model=extras is not None)
+        result = sim.run(compose(block.overrides, k), keep_model=extras is not None,
+                         burn_in_cache=burn_in_cache)
         rec = dict(result.summary)
         if extras is not None:
             rec.update(extras(result))
@@ -125,20 +131,21 @@ def run_block(block: Block, replicates: int, extras: Callable | None = None) -> 
     return block
 
 
-def run_surge_block(block: Block, replicates: int) -> Block:
+def run_surge_block(block: Block, replicates: int, burn_in_cache: Path | None = None
+                    ) -> Block:
     """Step the surge scenario day by day, following the campaign's applicants."""
     t0 = time.perf_counter()
     for k in range(replicates):
-        block.records.append(surge_replicate(compose(block.overrides, k)))
+        block.records.append(surge_replicate(compose(block.overrides, k), burn_in_cache))
         progress(block.name, k + 1, replicates)
     block.seconds = time.perf_counter() - t0
     return block
 
 
-def surge_replicate(cfg: Config) -> dict:
+def surge_replicate(cfg: Config, burn_in_cache: Path | None = None) -> dict:
     """One surge run: the summary plus the campaign window's figures. The window (start day and
     length) is read from the model's event log, so it follows the scenario config."""
-    model = sim.CommunityModel(cfg)
+    model = build_model(cfg, burn_in_cache)
     pop = model.pop
     cohort = np.zeros(pop.n, bool)
     first_on_duty = np.full(pop.n, -1, np.int64)
@@ -850,31 +857,31 @@ def main(argv: list[str] | None = None, prog: str = "calibrate.py") -> int:
     except ConfigError as exc:
         p.error(f"--set: {exc}")
 
-    t0 = time.perf_counter()
-
     def keep_ts(result):  # the paired baseline's tasked share is read after the surge block
         return {"_ts": result.timeseries[["day", "frac_on_duty_tasked_7d"]].copy()}
 
     def practices(result):
         return {"n_gp_practices": len(result.model.gp_practices)}
 
-    blocks = {
-        "main": run_block(Block("main", [*base, f"topology={args.topology}",
-                                         "scenario=baseline", days]), args.replicates, keep_ts),
-        "surge": run_surge_block(Block("surge", [*base, f"topology={args.topology}",
-                                                 "scenario=surge_recruitment", days]),
-                                 args.replicates),
-    }
-    # the degree is fixed at build: no burn-in needed
-    county = Block("county", [*base, "topology=county", "scenario=baseline", "run.days=1",
-                              "run.burn_in_days=0"])
-    blocks["county"] = run_block(county, args.replicates, practices)
-    blocks["rural"] = (blocks["main"] if args.topology == "rural" else
-                       run_block(Block("rural", [*base, "topology=rural", "scenario=baseline",
-                                                 days]), args.replicates))
-    blocks["urban"] = (blocks["main"] if args.topology == "urban" else
-                       run_block(Block("urban", [*base, "topology=urban", "scenario=baseline",
-                                                 days]), args.replicates))
+    t0 = time.perf_counter()
+    # main and surge share their burnt-in states (they differ only in events); the folder is
+    # removed at the end, so nothing of it outlives the report
+    with tempfile.TemporaryDirectory(prefix="calibrate-burn-in-") as tmp:
+        cache = Path(tmp)
+        main_block = Block("main", [*base, f"topology={args.topology}", "scenario=baseline", days])
+        surge = Block("surge", [*base, f"topology={args.topology}", "scenario=surge_recruitment",
+                                days])
+        blocks = {"main": run_block(main_block, args.replicates, keep_ts, cache),
+                  "surge": run_surge_block(surge, args.replicates, cache)}
+        # the degree is fixed at build: no burn-in needed
+        county = Block("county", [*base, "topology=county", "scenario=baseline", "run.days=1",
+                                  "run.burn_in_days=0"])
+        blocks["county"] = run_block(county, args.replicates, practices, cache)
+        for place in ("rural", "urban"):
+            blocks[place] = (blocks["main"] if args.topology == place else
+                             run_block(Block(place, [*base, f"topology={place}",
+                                                     "scenario=baseline", days]),
+                                       args.replicates, None, cache))
     runtime = time.perf_counter() - t0
     command = "python experiments/calibrate.py " + shlex.join(argv if argv is not None
                                                                else sys.argv[1:])

@@ -71,9 +71,15 @@ def burn_in_key(cfg: Config) -> str:
         for k in keys:
             plain.get(section, {}).pop(k, None)
     files = {}
-    if cfg.topology.kind == "file":  # the world is in the user's files: their bytes count
-        for key in ("graph_file", "population_file"):
-            path = Path(getattr(cfg.topology, key))
+    user_files = {"file": ("graph_file", "population_file"),
+                  "places": ("place_file", "practice_file", "registration_file")}
+    if cfg.topology.kind in user_files:  # the world is in the user's files: their bytes count
+        from sim.topology.places import resolve
+
+        for key in user_files[cfg.topology.kind]:
+            if not getattr(cfg.topology, key):
+                continue  # an optional table left out
+            path = resolve(getattr(cfg.topology, key))
             try:
                 files[key] = hashlib.sha256(path.read_bytes()).hexdigest()
             except OSError:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -115,17 +116,27 @@ def config_dict(cfg: Config) -> dict:
     return _clean(dataclasses.asdict(cfg))
 
 
-def versions() -> dict[str, str]:
+@functools.lru_cache(maxsize=1)
+def _versions() -> tuple[tuple[str, str], ...]:
     out = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
-    return out
+    return tuple(out.items())
 
 
+def versions() -> dict[str, str]:
+    """Python's and the packages' versions, read once per process (about 0.14 s of wall
+    time each; a process runs the code it imported, whatever is installed later)."""
+    return dict(_versions())
+
+
+@functools.lru_cache(maxsize=1)
 def git_revision() -> str:
+    """The checkout's commit (``-dirty`` with uncommitted changes), read once per process:
+    two ``git`` calls, about 0.08 s of wall time, that a sweep would otherwise pay per run."""
     root = Path(__file__).resolve().parent.parent
     try:
         rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,

@@ -74,7 +74,7 @@ def _unit_counts(cfg: Config) -> list[tuple[str, UnitParams, int, int]]:
 def estimate(cfg: Config) -> Sizes:
     """The sizes a configuration would build (upper estimates)."""
     t = cfg.topology
-    s = Sizes(residents=t.n_residents if t.kind != "file" else 0,
+    s = Sizes(residents=t.n_residents if t.kind not in ("file", "places") else 0,
               keys={"residents": "topology.n_residents"})
     org_share: dict[str, int] = {"topology.place_charities": t.place_charities}
     tie_share: dict[str, int] = {}

@@ -145,10 +145,15 @@ class CommunityModel(mesa.Model):
         self.lio_functions = LIOFunctions(self)
         self.timeline = events.Timeline.from_config(cfg.events)
 
-        topo = build_topology(cfg.topology, streams.topology)
+        topo = build_topology(cfg.topology, streams.topology, population=cfg.population,
+                              allow_large=cfg.run.allow_large)
         self.units: list[UnitInfo] = topo.units
         self.edges = topo.edges
-        gp_of_unit = self._build_practices()
+        self.areas = topo.areas  # places topology: the place table, one row per unit
+        self._practice_specs = topo.practices
+        self._officers = topo.officers or []  # places: locality officers on patches of areas
+        gp_of_unit = (self._build_place_practices(topo) if topo.practices is not None
+                      else self._build_practices())
         self.practices_of_unit = gp_of_unit
         self.pop: Population = build_population(topo, cfg, streams.population, gp_of_unit)
         self._build_organisations()
@@ -248,6 +253,42 @@ class CommunityModel(mesa.Model):
                 shared = ids
         return out
 
+    def _build_place_practices(self, topo) -> list[list[int]]:
+        """Places topology: the practices of the practice table, each at its home area."""
+        for spec in topo.practices:
+            GPPractice(self, spec.unit, spec.distance_miles, spec.name)
+        served: list[set[int]] = [set() for _ in topo.practices]
+        for unit, ids in enumerate(topo.practices_of_unit):
+            for k in ids:
+                served[k].add(unit)
+        self._units_served = [frozenset(s or {spec.unit})
+                              for s, spec in zip(served, topo.practices, strict=True)]
+        return [list(ids) for ids in topo.practices_of_unit]
+
+    def _place_link_workers(self) -> None:
+        """Places topology: each practice's link-worker posts (its FTE: whole posts and a
+        part-time one working that share of days) at its home area; a practice without posts of
+        its own shares its PCN's (PCNs employ or commission the link workers, 002:149)."""
+        by_pcn: dict[str, list[LinkWorker]] = {}
+        for spec, gp in zip(self._practice_specs, self.gp_practices, strict=True):
+            u = self.units[spec.unit]
+            for k, share in enumerate(spec.lw_day_shares):
+                lw = LinkWorker(self, spec.unit, u.params.lw_travel_hours_per_contact,
+                                f"{spec.name}-lw-{k + 1}")
+                lw.day_share = share
+                gp.link_workers.append(lw)
+                by_pcn.setdefault(spec.pcn, []).append(lw)
+        seen: dict[str, int] = {}
+        for spec, gp in zip(self._practice_specs, self.gp_practices, strict=True):
+            pool = by_pcn.get(spec.pcn, [])
+            if not gp.link_workers and pool:
+                k = seen.get(spec.pcn, 0)
+                gp.link_workers.append(pool[k % len(pool)])
+                seen[spec.pcn] = k + 1
+        for lw in self.link_workers:  # a post reaches every area its practices serve
+            lw.reach = frozenset().union(*(self._units_served[gp.index]
+                                           for gp in self.gp_practices if lw in gp.link_workers))
+
     def add_group(self, kind: GroupKind, unit: int, on_directory: bool, name: str = ""
                   ) -> VCSEGroup:
         """A new group of ``kind`` in ``unit`` (-1: place level), at build time or later."""
@@ -264,8 +305,13 @@ class CommunityModel(mesa.Model):
         rng = self.streams.topology
         if t.place_lio:
             self.lio = self.add_group(GroupKind.LIO, -1, False, "lio")
-        for k in range(t.place_charities):
-            self.add_group(GroupKind.FORMAL_CHARITY, -1, True, f"place-charity-{k + 1}")
+        # places: topology.place_charities in each district (local authority), so their
+        # number scales with the place; they are reachable from every area, as in the county
+        places = (list(dict.fromkeys(self.areas["district"])) if self.areas is not None
+                  else ["place"])
+        for place in places:
+            for k in range(t.place_charities):
+                self.add_group(GroupKind.FORMAL_CHARITY, -1, True, f"{place}-charity-{k + 1}")
         for u in self.units:
             p = u.params
             for k in range(p.formal_charities):
@@ -289,7 +335,20 @@ class CommunityModel(mesa.Model):
                 self.intermediaries.append(LocalityOfficer(self, u.index, f"{u.name}-lo"))
             if p.parish_council:
                 self.intermediaries.append(ParishCouncil(self, u.index, f"{u.name}-pc"))
-        self.intermediaries.append(PlaceHub(self, -1, "place-hub"))
+        for home, served in self._officers:
+            lo = LocalityOfficer(self, home, f"{self.units[home].name}-lo")
+            lo.units = served
+            self.intermediaries.append(lo)
+        if self._practice_specs is not None:
+            self._place_link_workers()
+        if self.areas is not None:  # places: one hub on each PCN's areas (003:170)
+            pcn = self.areas["pcn"].to_numpy()
+            for name in dict.fromkeys(pcn):
+                hub = PlaceHub(self, -1, f"hub-{name}")
+                hub.units = frozenset(np.flatnonzero(pcn == name).tolist())
+                self.intermediaries.append(hub)
+        else:
+            self.intermediaries.append(PlaceHub(self, -1, "place-hub"))
         if t.nhs_trust:
             self.nhs_trust = NHSTrust(self)
         self.emergency_actors = [EmergencyActor(self, key) for key in ACTOR_NAMES]
@@ -298,6 +357,8 @@ class CommunityModel(mesa.Model):
         """A post whose footprint covers 1/``lw_days_share`` parishes spends that share of its
         days on each modelled unit its practice serves (a rural PCN's other parishes are not
         modelled); the shares of the units a practice serves add up, at most 1."""
+        if self._practice_specs is not None:
+            return  # places: the posts' shares come from the practice table's FTE
         served: dict[int, int] = {}
         for ids in self.practices_of_unit:
             for k in ids:
@@ -310,6 +371,11 @@ class CommunityModel(mesa.Model):
     def _gp_tie_options(self, gp: GPPractice) -> list[VCSEGroup]:
         """Groups a practice can hold a relationship with: the place-level charities, and its
         unit's groups where ``gp_vcse_ties_reach_unit`` (not mutual aid)."""
+        if self._practice_specs is not None:  # places: the groups of every area it serves
+            served = sorted(self._units_served[gp.index])
+            return [x for x in self.groups_by_unit.get(-1, []) + [
+                g for u in served if self.units[u].params.gp_vcse_ties_reach_unit
+                for g in self.groups_by_unit.get(u, [])] if x.kind is not GroupKind.MUTUAL_AID]
         unit = self.units[gp.unit]
         return [x for x in self.groups_by_unit.get(-1, []) + (
             self.groups_by_unit.get(gp.unit, []) if unit.params.gp_vcse_ties_reach_unit
@@ -365,7 +431,7 @@ class CommunityModel(mesa.Model):
             if self.lio is not None:
                 self.add_tie(lw, self.lio)
             for hub in self.intermediaries:
-                if isinstance(hub, LocalityOfficer) and hub.unit == lw.unit:
+                if isinstance(hub, LocalityOfficer) and hub.served_units & lw.reach:
                     self.add_tie(lw, hub)
             lw.refresh_directory(self.groups)
 
@@ -537,7 +603,7 @@ class CommunityModel(mesa.Model):
         need_pull = pressure / (1.0 + pressure)  # 0..1: how pressing neighbours' need is
         p_form = p.mag_formation_per_unit_per_day * self._unit_capital * need_pull
         draws = rng.random((2, n_units))
-        self._mag_reach = self._mutual_aid_reach()
+        self._mag_reach = None  # residents each group can reach: worked out when first needed
         mags_by_unit: dict[int, list[VCSEGroup]] = {}  # open ones, in group order
         for g in self.open_groups():
             if g.kind is _MUTUAL_AID:
@@ -568,6 +634,8 @@ class CommunityModel(mesa.Model):
         if not g.has_room():
             return
         pop = self.pop
+        if self._mag_reach is None:  # a group's reach depends on its own members only, which
+            self._mag_reach = self._mutual_aid_reach()  # no other group's fold or start moves
         near = self._mag_reach.get(g.index)
         if near is None:  # no active or idle members
             return
@@ -818,8 +886,10 @@ class CommunityModel(mesa.Model):
         self._set_link_worker_day_shares()
         if self.lio is not None and self.lio.is_open:
             self.add_tie(lw, self.lio)
+        if self._practice_specs is not None:
+            lw.reach = self._units_served[gp.index]
         for hub in self.intermediaries:
-            if isinstance(hub, LocalityOfficer) and hub.unit == lw.unit:
+            if isinstance(hub, LocalityOfficer) and hub.served_units & lw.reach:
                 self.add_tie(lw, hub)
         lw.refresh_directory(self.groups)
         self.refresh_link_worker_reach()
@@ -851,7 +921,7 @@ class CommunityModel(mesa.Model):
         if kind == "locality_officer":
             hub = LocalityOfficer(self, unit, f"{u.name}-lo-{self.day}")
             for lw in self.link_workers:
-                if lw.unit == unit:
+                if hub.served_units & lw.reach:
                     self.add_tie(lw, hub)
         else:
             hub = ParishCouncil(self, unit, f"{u.name}-pc-{self.day}")
@@ -974,6 +1044,21 @@ class CommunityModel(mesa.Model):
         return [g for g in (*by_unit.get(unit, ()), *by_unit.get(-1, ()))
                 if not g.distanced and g.kind is not GroupKind.LIO]
 
+    def open_groups_in_reach(self, units: frozenset[int]) -> list[VCSEGroup]:
+        """:meth:`open_groups_reachable` over several units (a link worker's reach): their
+        groups in unit order, then the place-level ones."""
+        if len(units) == 1:
+            return self.open_groups_reachable(next(iter(units)))
+        by_unit = self.open_groups_by_unit()
+        return [g for u in (*sorted(units), -1) for g in by_unit.get(u, ())
+                if not g.distanced and g.kind is not GroupKind.LIO]
+
+    def practices_in(self, unit: int) -> list[GPPractice]:
+        """The practices of ``unit``: those in it; in a places topology those serving it."""
+        if self._practice_specs is not None:
+            return [self.gp_practices[k] for k in self.practices_of_unit[unit]]
+        return [gp for gp in self.gp_practices if gp.unit == unit]
+
     def open_groups(self) -> list[VCSEGroup]:
         """The open groups, in group order. A cached list, made anew once a group is added or
         closes (``add_group``, ``on_group_closed``): a caller may iterate it while groups close,
@@ -1000,7 +1085,10 @@ class CommunityModel(mesa.Model):
         by_unit: dict[int, list[Intermediary]] = {}
         place: list[Intermediary] = []
         for h in self.intermediaries:
-            if h.unit == -1:
+            if h.units is not None:  # a hub on several units (a PCN's areas)
+                for u in sorted(h.units):
+                    by_unit.setdefault(u, list(place)).append(h)
+            elif h.unit == -1:
                 place.append(h)
                 for hubs in by_unit.values():
                     hubs.append(h)

@@ -175,7 +175,7 @@ def _rural_unit() -> UnitParams:
 @dataclass
 class TopologyParams:
     kind: str = param("urban", "network topology", "MODEL_BRIEF s3",
-                      choices=("urban", "rural", "county", "file"))
+                      choices=("urban", "rural", "county", "file", "places"))
     n_residents: int = count(8000, "total residents (urban/rural: the one unit; county: all "
                                    "units; file: taken from the population table)", lo=1)
     rural_share: float = prob(0.25, "county: share of residents living in rural parishes")
@@ -186,7 +186,8 @@ class TopologyParams:
            "workers (a rural PCN)", "002:166; 004:872", lo=1)
     place_lio: bool = param(True, "a local infrastructure organisation (CVS / volunteer "
                                   "centre) serves the place", "002:111, 002:202-214")
-    place_charities: int = count(3, "place-level formal charities reachable from every unit",
+    place_charities: int = count(3, "place-level formal charities reachable from every unit "
+                                    "(places topology: this many in each district)",
                                  "004:790-884")
     nhs_trust: bool = param(True, "a hospital trust with its own volunteers serves the place",
                             "003:38, 003:146")
@@ -195,6 +196,27 @@ class TopologyParams:
     graph_file: str = param("", "file topology: GraphML or edge-list file of resident ties")
     population_file: str = param("", "file topology: CSV or Parquet population table, one row "
                                      "per resident")
+    place_file: str = param(
+        "", "places topology: CSV or Parquet table with one row per small area (LSOA-shaped: "
+            "population by age band and sex, IMD decile, rural-urban class, limitation, "
+            "households, digital access, district, PCN; docs/places.md)")
+    practice_file: str = param(
+        "", "places topology: CSV or Parquet table with one row per GP practice (list size, "
+            "PCN, home area, link-worker FTE)")
+    registration_file: str = param(
+        "", "places topology: optional CSV or Parquet table of patients registered by practice "
+            "and area (the shape of NHS Digital's patients-registered-by-LSOA file); '' = each "
+            "area's residents are shared among its PCN's practices in proportion to list size")
+    place_scale: float = param(
+        1.0, "places topology: share of every area's population (and households and "
+             "link-worker FTE) to build; below 1 builds a scaled-down replica for quick runs",
+        lo=0.0001, hi=1.0, unit="share")
+    locality_officer_max_decile: int = param(
+        2, "places topology: urban areas of IMD decile 1..this have locality officers, one per "
+           "patch of about topology.urban.n_residents residents in each PCN, where the place "
+           "table has no locality_officer column",
+        "assumption (Case A: a locality officer on a most-deprived estate, 000:34, 000:80-81)",
+        lo=0, hi=10)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1379,6 +1401,10 @@ def _cross_checks(cfg: Config) -> None:
         if u.n_residents > 0 and u.gp_practices == 0:
             raise ConfigError(f"topology.{name}.gp_practices",
                               "must be >= 1: every resident is registered with a GP practice")
+    if t.kind == "places":
+        for key in ("place_file", "practice_file"):
+            if not getattr(t, key):
+                raise ConfigError(f"topology.{key}", "is required when topology.kind=places")
     if t.kind == "file":
         if not t.graph_file:
             raise ConfigError("topology.graph_file", "is required when topology.kind=file")

@@ -80,6 +80,8 @@ def build_population(topo: Topology, cfg: Config, rng: np.random.Generator,
         rural = col.astype(bool)
     if (col := _column(table, "gp_practice")) is not None:
         gp = _gp_from_labels(pd.Series(col).astype(str), topo, gp_of_unit)
+    if topo.gp is not None:  # places topology: registered by the area's practice shares
+        gp = topo.gp.astype(np.int32)
 
     pop = Population(
         unit=topo.unit_of.astype(np.int32), household=topo.household.astype(np.int32),

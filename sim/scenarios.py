@@ -341,5 +341,40 @@ def from_manifest(path: Path | str) -> Config:
         raise ConfigError("manifest", f"cannot read {path}: {exc}") from exc
     if not isinstance(manifest, dict) or not isinstance(manifest.get("config"), dict):
         raise ConfigError("manifest", f"{path} has no 'config' section (not a run manifest)")
-    return Config.from_dict(manifest["config"])
+    cfg = Config.from_dict(manifest["config"])
+    _warn_if_older(path, manifest, cfg)
+    return cfg
+
+
+def _leaf_keys(tree: dict, prefix: str = "") -> set[str]:
+    out: set[str] = set()
+    for key, value in tree.items():
+        if isinstance(value, dict) and value and key != "events":
+            out |= _leaf_keys(value, f"{prefix}{key}.")
+        else:
+            out.add(f"{prefix}{key}")
+    return out
+
+
+def _warn_if_older(path: Path, manifest: dict, cfg: Config) -> None:
+    """Warn when a manifest comes from another version of the model: parameters it does not
+    record take today's defaults, so the configuration may not be the one that ran."""
+    import warnings
+
+    from sim.io import config_dict, versions
+
+    missing = sorted(_leaf_keys(config_dict(cfg)) - _leaf_keys(manifest["config"]))
+    then = (manifest.get("versions") or {}).get("community-response-sim")
+    now = versions().get("community-response-sim")
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5
+                                          else "")
+        warnings.warn(f"{path} does not record {len(missing)} parameter(s) of this version "
+                      f"({shown}); they take today's defaults, so this may not be the "
+                      f"configuration that ran (written by version {then or 'unknown'}, this "
+                      f"is {now})", UserWarning, stacklevel=3)
+    elif then and now and then != now:
+        warnings.warn(f"{path} was written by version {then} of community-response-sim; this "
+                      f"is {now}: the same configuration may give other results",
+                      UserWarning, stacklevel=3)
 

@@ -169,14 +169,19 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def dashboard_server(timeout: float = 90.0):
+def dashboard_server(timeout: float = 90.0, state_dir: Path | None = None):
     """``python -m sim.dashboard`` on a free local port; yields the port once the page answers
-    200, stops the server afterwards (fails the test if it exits or does not start)."""
+    200, stops the server afterwards (fails the test if it exits or does not start). The saved
+    exercise goes to ``state_dir`` (default: a fresh temporary folder)."""
+    import tempfile
+
     import pytest
 
     port = free_port()
+    scratch = tempfile.TemporaryDirectory() if state_dir is None else None
+    env = dict(os.environ, SIM_DASHBOARD_STATE_DIR=str(state_dir or scratch.name))
     proc = subprocess.Popen([sys.executable, "-m", "sim.dashboard", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -198,3 +203,5 @@ def dashboard_server(timeout: float = 90.0):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+        if scratch is not None:
+            scratch.cleanup()

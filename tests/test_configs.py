@@ -22,7 +22,14 @@ def file_inputs(tmp_path_factory):
     """Values for the mandatory (``???``) keys an option may leave to the user."""
     graph, people = write_world(tmp_path_factory.mktemp("world"), 30,
                                 [(i, (i + 1) % 30) for i in range(30)])
-    return {"topology.graph_file": str(graph), "topology.population_file": str(people)}
+    sample = CONFIGS / "places" / "sample"
+    return {"topology.graph_file": str(graph), "topology.population_file": str(people),
+            "topology.place_file": str(sample / "areas.csv"),
+            "topology.practice_file": str(sample / "practices.csv")}
+
+
+# residents built by the options whose population comes from a table (the others: 600)
+TABLE_SIZES = {"file": 30, "places": 9674}
 
 
 def option_yaml(group: str, option: str) -> dict:
@@ -81,10 +88,15 @@ def test_every_option_composes_and_its_values_reach_the_typed_config(group, opti
 @pytest.mark.parametrize("option", config_options("topology"))
 def test_every_topology_builds_and_steps(option, file_inputs):
     selection = {"topology": option}
+    small = (["topology.place_scale=0.01", "run.burn_in_days=28"]  # 7,000 residents
+             if option == "example_county" else [])
     cfg = sim.compose([f"topology={option}", "topology.n_residents=600", "run.days=3",
-                       *required_overrides(selection, file_inputs)])
+                       *small, *required_overrides(selection, file_inputs)])
     model = CommunityModel(cfg)
-    assert model.pop.n == (30 if option == "file" else 600)
+    if option == "example_county":
+        assert 6_000 < model.pop.n < 8_000
+    else:
+        assert model.pop.n == TABLE_SIZES.get(option, 600)
     assert model.gp_practices and (model.pop.gp >= 0).all()
     model.run()
     assert len(model.timeseries()) == 3
@@ -109,3 +121,44 @@ def test_scenarios_compose_with_each_other(option):
         option_yaml("scenario", "lockdown")["events"])
     assert set(cfg.events) == expected
     events.Timeline.from_config(cfg.events)
+
+
+@pytest.mark.parametrize("topology", config_options("topology"))
+def test_the_fast_typed_reader_equals_the_schema_merge(topology, file_inputs):
+    """``sim.config.to_config`` reads composed values with the Python API's strict reader and
+    falls back to OmegaConf's schema merge: for every topology and scenario file the two give
+    the same configuration, value types included (an int where a float is due would change
+    the manifest's bytes). Every scenario file on the urban estate; each other topology with
+    the baseline and two scenarios composed."""
+    import json
+
+    from hydra import compose, initialize_config_dir
+
+    from sim.config import register_schema, scenario_choice, to_config
+    from sim.params import Config, validate
+
+    register_schema()
+
+    def schema_merge(cfg, choice):
+        plain = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+        plain.pop("hydra", None)
+        from sim.scenarios import composed_scenario_name
+
+        if (name := composed_scenario_name(choice)) is not None:
+            plain.setdefault("scenario", {})["name"] = name
+        merged = OmegaConf.merge(OmegaConf.structured(Config), plain)
+        return validate(OmegaConf.to_object(merged))
+
+    def dump(c):
+        return json.dumps(dataclasses.asdict(c), sort_keys=True, default=repr)
+
+    with initialize_config_dir(str(CONFIGS), version_base="1.3"):
+        scenarios = (config_options("scenario") if topology == "urban" else ["baseline"])
+        for scenario in [*scenarios, "[lockdown,preparedness]"]:
+            ov = [f"topology={topology}", f"scenario={scenario}", "run.allow_late_events=true",
+                  "gp.consults_per_year=5", *required_overrides({"topology": topology},
+                                                                   file_inputs)]
+            cfg = compose("config", overrides=ov)
+            fast, reference = to_config(cfg, scenario_choice(ov)), schema_merge(
+                cfg, scenario_choice(ov))
+            assert fast == reference and dump(fast) == dump(reference), ov

@@ -231,3 +231,28 @@ def test_configure_needs_neither_hydra_nor_omegaconf():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                          text=True, check=True).stdout
     assert out.split() == ["rural", "[]"]
+
+
+def test_a_manifest_from_another_version_warns(tmp_path):
+    """A manifest that does not record some of today's parameters (written by an older
+    version) still loads, with a warning naming them; one from another package version with
+    every parameter warns that results may differ; today's own manifest loads silently."""
+    import warnings
+
+    small = sim.configure(("rural", "baseline"), **{"run.days": 2, "run.burn_in_days": 0})
+    io.write_run(sim.run(small), tmp_path / "run", plots=False, config=small)
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert Config.from_manifest(tmp_path / "run") == small
+    old = json.loads(json.dumps(manifest))
+    del old["config"]["need"]["p_hidden"], old["config"]["groups"]["notice_days"]
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    with pytest.warns(UserWarning, match=r"does not record 2 parameter\(s\).*need\.p_hidden"):
+        cfg = Config.from_manifest(tmp_path / "old.json")
+    assert cfg.need.p_hidden == Config().need.p_hidden  # today's default
+    other = json.loads(json.dumps(manifest))
+    other["versions"]["community-response-sim"] = "0.0.1"
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    with pytest.warns(UserWarning, match="written by version 0.0.1"):
+        assert Config.from_manifest(tmp_path / "other.json") == small

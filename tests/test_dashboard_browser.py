@@ -1,23 +1,29 @@
 """The dashboard in a real browser: Debian's chromium driven by Playwright (no browser download).
 
-Starts ``python -m sim.dashboard`` on a free port, picks a topology and scenario, steps, applies
-an inject (first a bad one), checks that the charts and the exercise log change, forks a branch,
-downloads the replay scenario and saves a screenshot. Every request must stay on localhost and
-succeed: the page works offline.
+A facilitator's run-through on a small world (the rural village, the lockdown scenario, seed 7):
+a new exercise (after a confirmation), steps, a bad and a good inject, undo of a pending inject,
+play and pause, three named branches from a checkpoint, a note on a branch, the replay,
+after-action report and exercise downloads, a reload, a second tab with the projector view, a
+server restart mid-exercise (same exercise back, same numbers), opening a bad and a good
+exercise file, an MSEL, and the network picture on request. Every request must stay on
+localhost and succeed: the page works offline. The latencies seen here (small world) go to
+``dashboard_latency_small.json`` in the test's folder (and ``$SIM_SCREENSHOT_DIR``); the county
+figures against the issue's targets come from ``experiments/dashboard_latency.py``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import statistics
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 from support import dashboard_server
-
-from sim.dashboard.exercise import scenario_names
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -30,121 +36,274 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def server():
-    with dashboard_server() as port:
-        yield f"http://127.0.0.1:{port}/"
-
-
 def choose(page, label: str, option: str) -> None:
     """Pick ``option`` in the (Vuetify) select labelled ``label``."""
     exact = re.compile(f"^{re.escape(label)}$")
     page.locator(".v-select", has=page.locator("label", has_text=exact)).first.click()
     page.locator(".menuable__content__active .v-list-item", has_text=option).first.click()
+    page.locator(".menuable__content__active").first.wait_for(state="hidden")
 
 
-def chart_source(page) -> str:
-    return page.locator(".v-card", has_text="Key outcomes").locator("img").first.get_attribute(
-        "src")
+def day_shown(page) -> int:
+    return int(page.locator("[data-testid=day-shown]").first.get_attribute("data-day"))
 
 
-def test_dashboard_plays_an_exercise_in_a_browser(server, tmp_path):
+def drawn_days(page) -> list[int]:
+    """The day each outcome chart has drawn (-1 before ECharts has drawn it)."""
+    return page.locator(".solara-echarts[data-day]").evaluate_all(
+        "els => els.map(e => +(e.getAttribute('data-drawn-day') ?? -1))")
+
+
+def wait_for(fn, timeout: float = 60.0):
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if value := fn():
+            return value
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting")
+
+
+def click_reading_day(page, label: str) -> int:
+    """Click the button ``label`` and return the day on the screen at that instant."""
+    return page.evaluate("""(label) => {
+        const day = +document.querySelector('[data-testid=day-shown]').dataset.day;
+        [...document.querySelectorAll('button')]
+            .find(b => b.textContent.trim().toLowerCase() === label.toLowerCase()).click();
+        return day; }""", label)
+
+
+def idle(page) -> bool:
+    return page.locator("[data-testid=busy]").count() == 0
+
+
+def test_a_facilitated_exercise_in_a_browser(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    scenario = scenario_names()[-1]
-    outside, failed = [], []
+    state = tmp_path / "state"
+    outside, failed, timings = [], [], {"step_s": []}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1800}, accept_downloads=True)
+
         page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
-            (server, server.replace("http", "ws"), "blob:", "data:")) else None)
-        page.on("requestfailed", lambda r: failed.append(r.url))
+            ("http://127.0.0.1:", "ws://127.0.0.1:", "blob:", "data:")) else None)
+        # the page's session pings fail when the test stops a server under it: not assets
+        session = re.compile(r"/jupyter/api/kernels/|/_solara/api/close/")
+        page.on("requestfailed", lambda r: None if session.search(r.url) else
+                failed.append(r.url))
         page.on("response", lambda r: failed.append(f"{r.status} {r.url}")
                 if r.status >= 400 else None)
-        page.set_default_timeout(60_000)
-        expect.set_options(timeout=60_000)
-        page.goto(server)
-        expect(page.get_by_text("Step or play to see the outcome charts.")).to_be_visible()
-
-        # a new exercise: rural village, the chosen scenario, seed 7
-        choose(page, "Topology", "rural")
-        choose(page, "Scenario", scenario)
-        seed = page.get_by_label("Seed")
-        seed.fill("7")
-        seed.press("Enter")
-        page.get_by_role("button", name="Reset").click()
-        expect(page.get_by_text("of 380 residents")).to_be_visible()
-
-        for _ in range(3):
-            page.get_by_role("button", name="Step", exact=True).click()
-        expect(page.get_by_text("Day 3 completed.")).to_be_visible()
-        charts_before = chart_source(page)
-        assert charts_before and charts_before.startswith(("blob:", "data:image/png"))
-        outcomes = page.locator(".v-card", has_text="Key outcomes").locator("table")
-        table_before = outcomes.inner_text()
-        assert "residents in unmet need now" in table_before
-
-        # an inject with a bad parameter is reported, not applied
-        choose(page, "Event", "surge_campaign")
-        multiplier = page.get_by_label("multiplier (float)")
-        multiplier.fill("-5")
-        page.get_by_role("button", name="Inject at start of day 4").click()
-        expect(page.get_by_text("must be >= 0.0 (got -5.0)")).to_be_visible()
-        expect(page.get_by_text("No injects or notes yet.")).to_be_visible()
-        multiplier.fill("200")
-        page.get_by_role("button", name="Inject at start of day 4").click()
-        expect(page.get_by_text("surge_campaign scheduled on branch A for the start of day 4")
-               ).to_be_visible()
+        page.set_default_timeout(90_000)
+        expect.set_options(timeout=90_000)
         log = page.locator(".v-card", has_text="Exercise log")
-        expect(log.locator("table")).to_contain_text("surge_campaign")
 
-        run_to = page.get_by_label("Run to day")
-        run_to.fill("20")
-        page.get_by_role("button", name="Run", exact=True).click()
-        expect(page.get_by_text("Day 20 completed.")).to_be_visible()
-        expect(page.locator(".v-card", has_text="Key outcomes").locator("img").first
-               ).not_to_have_attribute("src", charts_before)
-        expect(outcomes).not_to_have_text(table_before)
-        assert outcomes.inner_text().split("\n")[1].split()[-1] == "20"  # the "day" row
+        with dashboard_server(state_dir=state) as port:
+            server = f"http://127.0.0.1:{port}/"
+            page.goto(server)
+            page.locator("[data-testid=day-shown]").wait_for()
+            wait_for(lambda: idle(page), 120)
 
-        # a counterfactual branch from a checkpoint, side by side
-        page.get_by_role("button", name="Checkpoint A (day 20)").click()
-        page.get_by_role("button", name="Fork B from checkpoint").click()
-        expect(page.get_by_text("Branch B, day 20.")).to_be_hidden()
-        expect(page.get_by_text("B (day 20, from A@20)")).to_be_visible()
-        choose(page, "Event", "funding_cut")
-        page.get_by_label("share (float)").fill("0.9")
-        choose(page, "Branch", "B")
-        page.get_by_role("button", name="Inject at start of day 21").click()
-        expect(page.get_by_text("funding_cut scheduled on branch B")).to_be_visible()
-        choose(page, "Show branch", "B")
-        expect(page.get_by_text("Branch B, day 20.")).to_be_visible()
-        run_to.fill("40")
-        page.get_by_role("button", name="Run", exact=True).click()
-        expect(page.get_by_text("Day 40 completed.")).to_be_visible()
-        expect(outcomes).to_contain_text("B - A")
+            # a new exercise replaces the one on the screen only after a confirmation
+            page.get_by_role("button", name="New exercise", exact=True).click()
+            page.get_by_role("button", name="Start new exercise").wait_for()
+            choose(page, "Topology", "rural")
+            choose(page, "Scenario", "lockdown")
+            seed = page.get_by_label("Seed")
+            seed.fill("7")
+            page.get_by_role("button", name="Start new exercise").click()
+            expect(page.get_by_text("This replaces the exercise on the screen")).to_be_visible()
+            page.get_by_role("button", name="Yes, start anew").click()
+            expect(page.get_by_text("scenario=lockdown run.seed=7: 380 residents")).to_be_visible()
+            wait_for(lambda: idle(page))
+            assert day_shown(page) == 0
+            expect(page.get_by_text("Step or play to see the outcome charts.")).to_be_visible()
 
-        note = page.get_by_label("Facilitator note")
-        note.fill("Groups lose core funding: who picks up their clients?")
-        page.get_by_role("button", name="Add note").click()
-        expect(log.locator("table")).to_contain_text("who picks up their clients")
-        expect(log.locator("table")).to_contain_text("funding_cut")
+            for k in range(1, 4):
+                t = time.perf_counter()
+                page.get_by_role("button", name="Step", exact=True).click()
+                wait_for(lambda k=k: day_shown(page) == k and set(drawn_days(page)) == {k})
+                timings["step_s"].append(time.perf_counter() - t)
+            assert len(drawn_days(page)) == 7  # six outcome panels and the money chart
+            outcomes = page.locator(".v-card", has_text="Key outcomes").locator("table")
+            table_before = outcomes.inner_text()
+            assert "residents in unmet need now" in table_before
 
-        with page.expect_download() as info:
-            page.get_by_role("button", name="Replay scenario YAML (B)").click()
-        replay = yaml.safe_load(Path(info.value.path()).read_text())
-        assert [e["kind"] for e in replay["events"].values()][-2:] == ["surge_campaign",
-                                                                       "funding_cut"]
-        assert replay["overrides"]["run.days"] == 40 and "hydra" not in replay
+            # an inject with a bad parameter is reported, not applied
+            choose(page, "Event", "surge_campaign")
+            multiplier = page.get_by_label("multiplier (float)", exact=False)
+            multiplier.fill("-5")
+            page.get_by_role("button", name="Inject on branch A at start of day 4").click()
+            expect(page.get_by_text("must be >= 0.0 (got -5.0)")).to_be_visible()
+            expect(page.get_by_text("No injects or notes yet.")).to_be_visible()
+            multiplier.fill("200")
+            page.get_by_role("button", name="Inject on branch A at start of day 4").click()
+            expect(page.get_by_text("surge_campaign scheduled on branch A for the start of day 4")
+                   ).to_be_visible()
+            assert "surge_campaign" in log.locator("table").inner_text()  # same render
 
-        with page.expect_download() as info:
-            page.get_by_role("button", name="Log as CSV").click()
-        assert "surge_campaign" in Path(info.value.path()).read_text()
+            # a pending inject can be undone before it takes effect
+            choose(page, "Event", "funding_cut")
+            page.get_by_label("share (float)", exact=False).fill("0.5")
+            page.get_by_role("button", name="Inject on branch A at start of day 4").click()
+            expect(page.get_by_role("button", name="Undo funding_cut (day 4)")).to_be_visible()
+            page.get_by_role("button", name="Undo funding_cut (day 4)").click()
+            expect(page.get_by_text("Undone: funding_cut")).to_be_visible()
+            expect(page.get_by_role("button", name=re.compile("^Undo"))).to_have_count(1)
+            timeline = page.locator(".v-card", has_text="Timeline of branch A").locator("table")
+            expect(timeline).to_contain_text("emergency")  # the scenario's own, day 30
+            expect(timeline).not_to_contain_text("funding_cut")
 
-        page.evaluate("document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
-        page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+            # play in the background; pause registers within a day
+            page.get_by_role("button", name="Play", exact=True).click()
+            wait_for(lambda: day_shown(page) >= 8, 60)
+            t = time.perf_counter()
+            at_click = click_reading_day(page, "Pause")
+            page.get_by_role("button", name="Play", exact=True).wait_for()
+            timings["pause_s"] = time.perf_counter() - t
+            time.sleep(1.0)
+            paused = day_shown(page)
+            timings["pause_overshoot_days"] = paused - at_click
+            assert paused - at_click <= 1
+            time.sleep(1.0)
+            assert day_shown(page) == paused
+
+            run_to = page.get_by_label("Run to day")
+            run_to.fill("20")
+            page.get_by_role("button", name="Run", exact=True).click()
+            wait_for(lambda: day_shown(page) == 20 and set(drawn_days(page)) == {20})
+            expect(outcomes).not_to_have_text(table_before)
+
+            # three branches from one checkpoint; each new branch is shown when made
+            t = time.perf_counter()
+            page.get_by_role("button", name="Checkpoint A (day 20)").click()
+            expect(page.get_by_text("Checkpoints: A@20")).to_be_visible()
+            wait_for(lambda: idle(page))
+            timings["checkpoint_s"] = time.perf_counter() - t
+            for name in ("B", "C"):
+                choose(page, "Fork from", "A@20")
+                page.get_by_label("New branch name").fill(name)
+                t = time.perf_counter()
+                page.get_by_role("button", name="Fork", exact=True).click()
+                page.locator(f"[data-testid=branch-{name}]").wait_for()
+                wait_for(lambda: idle(page))
+                timings[f"fork_{name}_s"] = time.perf_counter() - t
+                expect(page.get_by_text(f"Timeline of branch {name}")).to_be_visible()
+            expect(page.locator("[data-testid=branch-C]")).to_have_text(
+                "C: day 20, forked from A@20")
+            choose(page, "Show branch", "B")
+            choose(page, "Event", "funding_cut")
+            page.get_by_label("share (float)", exact=False).fill("0.9")
+            page.get_by_role("button", name="Inject on branch B at start of day 21").click()
+            expect(page.get_by_text("funding_cut scheduled on branch B")).to_be_visible()
+            note = page.get_by_label("Note on branch B")
+            note.fill("Groups lose core funding: who picks up their clients?")
+            page.get_by_role("button", name="Add note").click()
+            expect(log.locator("table")).to_contain_text("who picks up their clients")
+            run_to.fill("35")
+            page.get_by_role("button", name="Run", exact=True).click()
+            wait_for(lambda: day_shown(page) == 35 and set(drawn_days(page)) == {35})
+            expect(outcomes).to_contain_text("B - A")
+            expect(outcomes).to_contain_text("C - A")
+            expect(page.locator(".v-card", has_text="Since yesterday")).to_contain_text(
+                "day 35 against day 34")
+            funding = page.locator(".v-card", has_text="Funding and reserves").locator("table")
+            expect(funding).to_contain_text("groups closed for want of money")
+            summary = outcomes.inner_text()
+
+            with page.expect_download() as info:
+                page.get_by_role("button", name="Replay file (B)").click()
+            replay = yaml.safe_load(Path(info.value.path()).read_text())
+            assert [e["kind"] for e in replay["events"].values()][-2:] == ["surge_campaign",
+                                                                           "funding_cut"]
+            assert replay["overrides"]["run.days"] == 35 and "hydra" not in replay
+            with page.expect_download() as info:
+                page.get_by_role("button", name="After-action report").click()
+            report = Path(info.value.path()).read_text()
+            assert "<svg" in report and "who picks up their clients" in report
+            unmet = summary.split("residents in unmet need now")[1].split("\n")[0].split()
+            assert all(f"<td>{v}</td>" in report for v in unmet)  # the numbers on the screen
+            with page.expect_download() as info:
+                page.get_by_role("button", name="Save exercise").click()
+            saved = json.loads(Path(info.value.path()).read_text())
+            assert list(saved["branches"]) == ["A", "B", "C"]
+            assert saved["branches"]["B"]["day"] == 35
+
+            # a reload shows the same exercise
+            page.reload()
+            wait_for(lambda: page.locator("[data-testid=day-shown]").count() and
+                     day_shown(page) == 35)
+            expect(page.locator("[data-testid=branch-C]")).to_be_visible()
+            expect(log.locator("table")).to_contain_text("who picks up their clients")
+
+            # a second tab: the projector view follows the same exercise, read-only
+            room = browser.new_page(viewport={"width": 1920, "height": 1080})
+            room.goto(server + "projector")
+            wait_for(lambda: room.locator("[data-testid=day-shown]").count() and
+                     day_shown(room) == 35 and set(drawn_days(room)) == {35})
+            assert room.get_by_role("button", name="Step", exact=True).count() == 0
+            page.get_by_role("button", name="Step", exact=True).click()
+            wait_for(lambda: day_shown(room) == 36 and set(drawn_days(room)) == {36})
+            room.close()
+            wait_for(lambda: day_shown(page) == 36 and set(drawn_days(page)) == {36})
+            summary = outcomes.inner_text()
+
+        # ... and so does a restarted server (the exercise is rebuilt by replay)
+        with dashboard_server(state_dir=state) as port:
+            server = f"http://127.0.0.1:{port}/"
+            page.goto(server)
+            expect(page.get_by_text(re.compile("Restored the exercise saved at"))).to_be_visible()
+            assert day_shown(page) == 36
+            expect(page.locator(".v-card", has_text="Key outcomes").locator("table")
+                   ).to_have_text(summary)  # rebuilt by replay: the same numbers
+            expect(log.locator("table")).to_contain_text("who picks up their clients")
+
+            # opening a file: a bad one is refused with the reason, a good one is rebuilt
+            bad = tmp_path / "bad.json"
+            bad.write_text(json.dumps({**saved, "settings": {**saved["settings"],
+                                                             "_target_": "os.system"}}))
+            page.locator("[data-testid=open-exercise]").set_input_files(str(bad))
+            expect(page.get_by_text(re.compile("'_target_' is not allowed"))).to_be_visible()
+            assert day_shown(page) == 36  # unchanged
+            good = tmp_path / "good.json"
+            saved["branches"] = {"A": {**saved["branches"]["A"], "day": 12}}
+            saved["checkpoints"] = []
+            good.write_text(json.dumps(saved))
+            page.locator("[data-testid=open-exercise]").set_input_files(str(good))
+            expect(page.get_by_text("Opened the exercise")).to_be_visible()
+            wait_for(lambda: day_shown(page) == 12)
+            expect(page.locator("[data-testid=branch-B]")).to_have_count(0)
+
+            # a Master Scenario Events List: planned injects, undoable until they happen
+            plan = tmp_path / "plan.csv"
+            plan.write_text('day,kind,params,description,audience\n'
+                            '14,surge_campaign,"{""multiplier"": 40}",Radio appeal,volunteers\n')
+            page.locator("[data-testid=load-msel]").set_input_files(str(plan))
+            expect(page.get_by_text("MSEL plan.csv: 1 inject(s) planned on branch A")
+                   ).to_be_visible()
+            expect(page.get_by_role("button", name="Undo surge_campaign (day 14)")).to_be_visible()
+            expect(log.locator("table")).to_contain_text("Radio appeal - to: volunteers")
+
+            # the localities as tiles (the village is one parish), coloured by a chosen outcome
+            expect(page.locator(".sim-tile")).to_have_count(1)
+            choose(page, "Colour the tiles by", "active volunteers per 1,000 residents")
+            expect(page.locator(".v-card", has_text="Localities")).to_contain_text(
+                "rural-1 (parish, 380)")
+
+            # the network picture is drawn only when asked for
+            card = page.locator(".v-card", has_text="Network picture")
+            expect(card.locator("img")).to_have_count(0)
+            page.get_by_role("button", name=re.compile("^Draw the network picture")).click()
+            expect(card.locator("img")).to_have_count(1)
+            expect(card).to_contain_text("of 380 residents")
+
+            page.evaluate("document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
+            page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
         browser.close()
-    if os.environ.get("SIM_SCREENSHOT_DIR"):  # keep a copy to look at
-        shutil.copy(tmp_path / "dashboard.png", os.environ["SIM_SCREENSHOT_DIR"])
+
+    timings["step_s_median"] = statistics.median(timings["step_s"])
+    (tmp_path / "dashboard_latency_small.json").write_text(json.dumps(timings, indent=1))
+    if os.environ.get("SIM_SCREENSHOT_DIR"):  # keep copies to look at
+        for name in ("dashboard.png", "dashboard_latency_small.json"):
+            shutil.copy(tmp_path / name, os.environ["SIM_SCREENSHOT_DIR"])
     assert outside == [], f"requests left localhost: {outside}"
     assert failed == [], f"failed requests: {failed}"

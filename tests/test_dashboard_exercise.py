@@ -99,7 +99,7 @@ def test_log_exports_csv_markdown_and_scenario_yaml(tmp_path):
     ex.run_to(20)
 
     log = pd.read_csv(io.StringIO(ex.log_csv()))
-    assert list(log.columns) == ["branch", "day", "entry", "kind", "params", "text"]
+    assert list(log.columns) == ["time", "branch", "day", "entry", "kind", "params", "text"]
     assert list(log.entry) == ["inject", "note", "checkpoint", "fork", "inject"]
     assert log.loc[0, "kind"] == "surge_campaign" and log.loc[0, "day"] == 11
     assert '"multiplier": 50.0' in log.loc[0, "params"]

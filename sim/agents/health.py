@@ -140,6 +140,9 @@ class LinkWorker(mesa.Agent):
         self.index = len(model.link_workers)
         model.link_workers.append(self)
         self.unit = unit
+        # units whose groups it can reach and whose officers it works with: its own; in a
+        # places topology every area its practices serve (a PCN footprint, set by the model)
+        self.reach: frozenset[int] = frozenset((unit,))
         self.name = name
         self.specialism = specialism  # "" or a key of SPECIALISMS: reaches out to that group
         p = model.cfg.link_worker
@@ -530,7 +533,7 @@ class LinkWorker(mesa.Agent):
                     tied.update(gp.vcse_ties)
         self.directory = {g.index for g in groups
                           if g.is_open and g.kind is not GroupKind.LIO
-                          and g.unit in (-1, self.unit)
+                          and (g.unit == -1 or g.unit in self.reach)
                           and (g.on_directory or g.index in tied
                                or (embedded and g.kind is GroupKind.COMMUNITY_GROUP))}
 
@@ -540,7 +543,7 @@ class LinkWorker(mesa.Agent):
         m = self.model
         if self.host != "practice" or (m.lio is not None and m.lio.is_open):
             return False
-        return not any(h.unit == self.unit and h.kind_name == "locality_officer"
+        return not any(h.kind_name == "locality_officer" and h.served_units & self.reach
                        for h in m.intermediaries)
 
     def _map_groups(self) -> None:

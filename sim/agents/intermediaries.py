@@ -22,6 +22,9 @@ class Intermediary(mesa.Agent):
     model: CommunityModel
     sector = "community"
     reaches_place_groups = True
+    # the units a hub serves when not one unit nor the whole place (a places topology's hub
+    # on a PCN's areas, 003:170); None: its own unit, or every unit if ``unit`` is -1
+    units: frozenset[int] | None = None
 
     def __init__(self, model: CommunityModel, unit: int, name: str):
         super().__init__(model)
@@ -29,6 +32,11 @@ class Intermediary(mesa.Agent):
         self.name = name
         self.capacity_left = 0
         self.n_signposted = 0
+
+    @property
+    def served_units(self) -> frozenset[int]:
+        """The units it works in: ``units`` if set, else its own unit."""
+        return self.units if self.units is not None else frozenset((self.unit,))
 
     def daily_capacity(self) -> int:
         return 0
@@ -111,10 +119,11 @@ class LocalityOfficer(Intermediary):
         no practice of the unit is tied to yet (once every group has its link to health there
         is no tie work left: ties then track group turnover)."""
         m = self.model
-        unit_groups = [g for g in m.groups_by_unit.get(self.unit, ())
+        units = sorted(self.served_units)
+        unit_groups = [g for u in units for g in m.groups_by_unit.get(u, ())
                        if g.is_open and g.kind is not GroupKind.LIO]
         hidden = [g for g in unit_groups if not g.on_directory]
-        practices = [gp for gp in m.gp_practices if gp.unit == self.unit]
+        practices = list({id(gp): gp for u in units for gp in m.practices_in(u)}.values())
         tied = {k for gp in practices for k in gp.vcse_ties}
         pairs = [(gp, g) for g in unit_groups if g.index not in tied for gp in practices]
         return hidden, pairs
@@ -157,7 +166,7 @@ class LocalityOfficer(Intermediary):
             g = hidden[int(rng.integers(len(hidden)))]
             g.on_directory = True
             for lw in m.link_workers:
-                if lw.unit == self.unit:
+                if self.served_units & lw.reach:
                     lw.directory.add(g.index)
                     m.add_tie(lw, g)
             m.count("new_groups_brought_on_directory")

@@ -149,7 +149,7 @@ class LIOFunctions:
         m = self.model
         out = []
         for lw in m.link_workers:
-            for g in m.open_groups_reachable(lw.unit):
+            for g in m.open_groups_in_reach(lw.reach):
                 if g.kind is GroupKind.MUTUAL_AID:
                     continue
                 if frozenset((lw.unique_id, g.unique_id)) not in m._cross_ties:
@@ -179,7 +179,7 @@ class LIOFunctions:
         """Listings to keep for ``lws``: entries of their directories and open listed groups
         they can reach, least recently verified first."""
         m = self.model
-        units = {lw.unit for lw in lws}
+        units = set().union(*(lw.reach for lw in lws))
         known: set[int] = set()
         for lw in lws:
             known |= lw.directory
@@ -198,7 +198,7 @@ class LIOFunctions:
         group = m.organisations[g]
         keep = group.is_open and getattr(group, "on_directory", False)
         for lw in lws:
-            if keep and group.unit in (-1, lw.unit):
+            if keep and (group.unit == -1 or group.unit in lw.reach):
                 lw.directory.add(g)
             else:
                 lw.directory.discard(g)

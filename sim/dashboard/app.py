@@ -1,33 +1,53 @@
 """The war-gaming dashboard page (Solara). Start it with ``python -m sim.dashboard``.
 
-Built on Mesa's Solara visualisation: Mesa's ``ModelController`` (reset, play, pause, step)
-and ``ModelCreator`` (the choice of topology, scenario and seed) drive an
-:class:`~sim.dashboard.exercise.Exercise`, a Mesa model whose step advances every branch by one
-day; Mesa's ``update_counter`` refreshes the views. The rest of the page (network view, charts,
-inject panel, exercise log, branches) is this module's own components.
+One exercise per server (:mod:`sim.dashboard.store`): every tab shows it, it is saved on disk
+as it goes and restored after a reload or a restart. Everything that takes time runs in a
+background thread with a busy indicator; each page has a watcher thread that redraws it when
+the exercise changes. The charts are drawn in the browser by ECharts (served by the local
+Solara server: the page works offline); the network picture is drawn only on request.
 """
 
 from __future__ import annotations
 
-import solara
-from mesa.visualization.solara_viz import ModelController, ModelCreator
-from mesa.visualization.utils import force_update, update_counter
+import io
+import logging
+import threading
+import time
 
-from sim.dashboard.charts import draw_outcomes, summary_table
-from sim.dashboard.exercise import TOPOLOGIES, Exercise, scenario_names
-from sim.dashboard.network_view import choose_sample, draw_network, population_line
+import pandas as pd
+import solara
+
+from sim.dashboard import msel, store
+from sim.dashboard.charts import (
+    DASHES,
+    Chart,
+    echarts_panels,
+    emergency_periods,
+    event_label,
+    finance_chart,
+    situation_report,
+    summary_table,
+)
+from sim.dashboard.exercise import MAX_STATE_BYTES, TOPOLOGIES, Exercise, scenario_names
+from sim.dashboard.network_view import LOCALITY_MEASURES, locality_table, tiles_html
+from sim.dashboard.report import after_action_html
+from sim.dashboard.widgets import FileOpen
 from sim.events import event_kinds
 from sim.params import Config, ConfigError
 
 HELP = (
     "The page shows the state after the day shown has been simulated. <b>Injects take effect "
     "at the start of the next day</b>, as a scenario event on that day would, so the exported "
-    "scenario YAML replays the exercise to the same numbers: save it as "
-    "<code>DIR/scenario/NAME.yaml</code> and run "
-    "<code>python -m sim --config-dir DIR scenario=NAME</code>."
+    "replay file replays the branch to the same numbers: "
+    "<code>python -m sim replay FILE.yaml</code>. The exercise is saved on this server as it "
+    "goes: a reload, another tab or a restarted server shows it again."
 )
-TABLE_CSS = ("<style>.sim-table td, .sim-table th {padding: 2px 8px; font-size: 13px; "
-             "border-bottom: 1px solid #ddd; text-align: left}</style>")
+TABLE_CSS = ("<style>.sim-table td, .sim-table th {padding: 2px 8px; font-size: 14px; "
+             "border-bottom: 1px solid #ddd; text-align: left}"
+             ".sim-big {font-size: 34px; font-weight: 600; line-height: 1.1}"
+             ".sim-small {font-size: 13px; color: #555}</style>")
+CHART_HEIGHT = "330px"
+log = logging.getLogger(__name__)
 
 
 def Html(text: str, tag: str = "div"):
@@ -41,190 +61,345 @@ def Table(frame):
                                           na_rep=""))
 
 
-def exercise_params() -> dict:
-    """Mesa ``ModelCreator`` inputs. Scenarios are listed from ``configs/scenario/`` at each
-    page load, so a new scenario file appears without restarting the server."""
-    names = scenario_names()
-    return {
-        "topology": {"type": "Select", "value": "urban", "values": list(TOPOLOGIES),
-                     "label": "Topology"},
-        "scenario_name": {"type": "Select", "values": names, "label": "Scenario",
-                          "value": "baseline" if "baseline" in names else names[0]},
-        "seed": {"type": "InputText", "value": str(Config().run.seed), "label": "Seed"},
-        "n_residents": {"type": "InputText", "value": "",
-                        "label": "Residents (blank: topology default)"},
-    }
+def esc(text) -> str:
+    import html
+    return html.escape(str(text))
 
 
-def _errors(fn, *args, **kwargs) -> str:
-    """Run an action; return its validation message instead of raising."""
-    try:
-        fn(*args, **kwargs)
-    except (ConfigError, ValueError, TypeError) as exc:
-        return str(exc)
-    return ""
+# ---------------------------------------------------------------------------- snapshot
+_SNAP: dict = {"key": None, "data": None, "world_key": None, "world": None}
+_SNAP_LOCK = threading.Lock()
+
+
+def snapshot(live: store.Live) -> dict | None:
+    """What the page shows, read from the exercise once per change (shared by every tab).
+    ``world`` (tables, days, timelines, money) is the same object while no branch has moved
+    and no inject changed, so the charts are not redrawn for a note or a checkpoint. While a
+    long action holds the exercise, the previous snapshot is shown."""
+    ex = live.exercise
+    if ex is None:
+        return None
+    key = (id(ex), live.data_version)
+    with _SNAP_LOCK:
+        if _SNAP["key"] == key:
+            return _SNAP["data"]
+        if not ex.lock.acquire(timeout=0.05):
+            return _SNAP["data"] if _SNAP["data"] and _SNAP["data"]["ex"] is ex else None
+        try:
+            world_key = (id(ex), tuple((k, id(b), b.day, len(b.injects))
+                                       for k, b in ex.branches.items()))
+            if _SNAP["world_key"] != world_key:
+                _SNAP["world"] = {
+                    "tables": {k: b.shown_table() for k, b in ex.branches.items()},
+                    "days": {k: b.day for k, b in ex.branches.items()},
+                    "forked_from": {k: b.forked_from for k, b in ex.branches.items()},
+                    "timeline": {k: ex.timeline(k) for k in ex.branches},
+                    "finance": {k: list(b.finance) for k, b in ex.branches.items()},
+                    "localities": {k: locality_table(b.model) for k, b in ex.branches.items()},
+                }
+                _SNAP["world_key"] = world_key
+            data = {
+                "ex": ex, "error": ex.error, "day": ex.day, "world": _SNAP["world"],
+                "overrides": " ".join(ex.overrides),
+                "days": _SNAP["world"]["days"],
+                "checkpoints": [c["id"] for c in ex.checkpoints],
+                "log": ex.log_frame(),
+                "n": next(iter(ex.branches.values())).model.pop.n if ex.branches else 0,
+            }
+        finally:
+            ex.lock.release()
+        _SNAP.update(key=key, data=data)
+        return data
+
+
+def marks_for(timeline: list[dict]) -> list[dict]:
+    return [{"day": e["day"], "label": event_label(e), "planned": e["status"] == "planned"}
+            for e in timeline]
+
+
+# ---------------------------------------------------------------------------- components
+def busy_bar(live: store.Live) -> None:
+    """What is running and the last action's result (read from ``live`` at each render: a
+    plain function, not a component, so it is never skipped as unchanged)."""
+    if live.busy:
+        solara.ProgressLinear(True)
+        Html(f'<span data-testid="busy" class="sim-small">Working: {esc(live.busy)}...</span>')
+    elif live.playing:
+        Html(f'<span data-testid="playing" class="sim-small">Playing at {live.speed:g} days per '
+             f'second, redrawing every {live.render_every} day(s)</span>')
+    kind, text = live.message
+    if kind == "error":
+        solara.Error(text)
+    elif kind == "ok":
+        solara.Success(text)
 
 
 @solara.component
-def RunToDay(ex: Exercise):
+def Controls(live: store.Live, snap: dict, ui: tuple = ()):
     target = solara.use_reactive("")
-    message = solara.use_reactive("")
+    ex: Exercise = snap["ex"]
+    idle = not live.busy and not live.playing and not snap["error"]
 
-    def run():
+    def step():
+        live.submit("Step", ex.step)
+
+    def run_to():
         try:
             day = int(target.value)
         except ValueError:
-            message.set(f"run to day: must be a whole number (got {target.value!r})")
+            live.message = ("error", f"run to day: must be a whole number (got {target.value!r})")
+            live.bump(data=False)
             return
-        message.set(_errors(ex.run_to, day))
-        force_update()
+        live.submit(f"Running to day {day}", lambda: ex.run_to(day))
 
+    with solara.Row():
+        solara.Button("Step", on_click=step, color="primary", disabled=not idle)
+        if live.playing:
+            solara.Button("Pause", on_click=live.pause, color="warning")
+        else:
+            solara.Button("Play", on_click=live.play, color="success", disabled=not idle)
+    solara.SliderFloat("Play speed (days per second)", value=live.speed, min=0.5, max=20,
+                       step=0.5, on_value=live.set_speed)
+    solara.SliderInt("Redraw every (days)", value=live.render_every, min=1, max=30,
+                     on_value=live.set_render_every)
     with solara.Row():
         solara.InputText("Run to day", value=target, continuous_update=True)
-        solara.Button("Run", on_click=run, color="primary", disabled=bool(ex.error))
-    if message.value:
-        solara.Error(message.value)
+        solara.Button("Run", on_click=run_to, disabled=not idle)
 
 
 @solara.component
-def BranchControls(ex: Exercise):
-    update_counter.get()
-    message = solara.use_reactive("")
-
-    def checkpoint():
-        message.set(_errors(ex.checkpoint, "A"))
-        force_update()
-
-    def fork():
-        message.set(_errors(ex.fork, "B"))
-        force_update()
-
-    cp = ex.checkpoint_state
-    solara.Text(
-        f"Checkpoint: {'day ' + str(cp.day) if cp else 'none'}. Branches: "
-        + ", ".join(f"{b.name} (day {b.day}{', from ' + b.forked_from if b.forked_from else ''})"
-                    for b in ex.branches.values()))
-    with solara.Row():
-        solara.Button(f"Checkpoint A (day {ex.day})", on_click=checkpoint,
-                      disabled=bool(ex.error))
-        solara.Button("Fork B from checkpoint" if cp else "Fork B from A now", on_click=fork,
-                      disabled=bool(ex.error))
-    if message.value:
-        solara.Error(message.value)
+def Monitors(world: dict, day: int, shown: str):
+    ts = world["tables"].get(shown)
+    last = ts.iloc[-1] if ts is not None and not ts.empty else None
+    fin = world["finance"].get(shown) or []
+    cells = [("Day", f'<span data-testid="day-shown" data-day="{day}">{day}</span>')]
+    if last is not None:
+        cells += [("in unmet need", f"{int(last['n_unmet_need']):,}"),
+                  ("volunteers active", f"{int(last['n_vol_active']):,}"),
+                  ("groups open", f"{int(last['n_groups_open']):,}")]
+    if fin:
+        cells.append(("group reserves", f"£{fin[-1]['reserves_gbp'] / 1e6:,.2f}m"))
+    Html(TABLE_CSS + '<div style="display:flex;gap:36px;flex-wrap:wrap">' + "".join(
+        f'<div><div class="sim-big">{v}</div><div class="sim-small">{esc(k)} '
+        f'{"(branch " + esc(shown) + ")" if k != "Day" else ""}</div></div>'
+        for k, v in cells) + "</div>")
 
 
 @solara.component
-def NetworkView(ex: Exercise, branch: str):
-    update_counter.get()
-    sample = solara.use_memo(lambda: choose_sample(ex.branches["A"].model), [id(ex)])
-    with ex.lock:
-        model = ex.branch(branch).model
-        fig = draw_network(model, sample)
-        caption = (f"Branch {branch}, day {model.output_day}. Drawn: a sample of "
-                   f"{sample.residents.size} of {model.pop.n:,} residents ({sample.households} "
-                   "households and the residents tied to them) and every organisation. "
-                   + population_line(model) + ".")
-    solara.FigureMatplotlib(fig, format="png", dependencies=[update_counter.value, id(ex),
-                                                             branch])
-    solara.Text(caption)
-
-
-@solara.component
-def OutcomeCharts(ex: Exercise):
-    update_counter.get()
-    with ex.lock:
-        tables = {k: b.timeseries() for k, b in ex.branches.items()}
-        marks = {k: [e["day"] for e in b.injects] for k, b in ex.branches.items()}
+def OutcomeCharts(snap: dict, shown: str):
+    """``snap``: the ``world`` part of the snapshot."""
+    tables = snap["tables"]
     if all(t.empty for t in tables.values()):
         solara.Info("Step or play to see the outcome charts.")
         return
-    solara.FigureMatplotlib(draw_outcomes(tables, marks), format="png",
-                            dependencies=[update_counter.value, id(ex)])
+    timeline = snap["timeline"][shown]
+    shade = emergency_periods(timeline, snap["days"][shown])
+    day = max(snap["days"].values())
+    panels = echarts_panels(tables, marks_for(timeline), shade, day)
+    styles = ", ".join(f"{k} {DASHES[i % 3]}" for i, k in enumerate(tables))
+    Html(f'<span class="sim-small">Branches: {esc(styles)}. '
+         f'Lines: events of branch {esc(shown)} (scenario and injects; planned ones grey). '
+         "Shaded: emergency.</span>")
+    with solara.ColumnsResponsive(12, medium=6, large=4):
+        for _title, option in panels:
+            Chart(option, day, CHART_HEIGHT)
     Html("<b>Branches side by side</b>")
     Table(summary_table(tables))
 
 
 @solara.component
-def InjectPanel(ex: Exercise):
-    update_counter.get()
+def SituationReport(world: dict, shown: str):
+    frame = situation_report(world["tables"][shown], world["finance"][shown])
+    if frame.empty:
+        solara.Text("Step two days to see what changed since yesterday.")
+        return
+    Html(f'<span class="sim-small">Branch {esc(shown)}, day {world["days"][shown]} against '
+         f'day {world["days"][shown] - 1}</span>')
+    Table(frame)
+
+
+@solara.component
+def LocalityTiles(world: dict, shown: str):
+    """Each neighbourhood and parish as a tile coloured by the chosen outcome (whole
+    population, per 1,000 residents): the county at a glance, instead of a sampled ring."""
+    measure = solara.use_reactive(next(iter(LOCALITY_MEASURES)))
+    frame = world["localities"][shown]
+    solara.Select("Colour the tiles by", value=measure.value, values=list(LOCALITY_MEASURES),
+                  on_value=measure.set)
+    Html(TABLE_CSS + f'<div class="sim-small">Branch {esc(shown)}, day {world["days"][shown]}: '
+         f"{len(frame)} localities</div>" + tiles_html(frame, LOCALITY_MEASURES[measure.value]))
+
+
+@solara.component
+def FundingPanel(snap: dict, shown: str):
+    """``snap``: the ``world`` part of the snapshot."""
+    fin = {k: v for k, v in snap["finance"].items() if v}
+    if not fin:
+        solara.Text("Step to see the groups' money.")
+        return
+    timeline = snap["timeline"][shown]
+    day = max(snap["days"].values())
+    Chart(finance_chart(fin, day, marks_for(timeline),
+                        emergency_periods(timeline, snap["days"][shown])), day, CHART_HEIGHT)
+    rows = []
+    for k, v in fin.items():
+        ts = snap["tables"][k]
+        rows.append({"branch": k, "day": v[-1]["day"],
+                     "reserves (GBP)": f"{v[-1]['reserves_gbp']:,.0f}",
+                     "core funding a year (GBP)": f"{v[-1]['core_funding_gbp_per_year']:,.0f}",
+                     "spent so far (GBP)": f"{ts['new_funding_spent'].sum():,.0f}",
+                     "groups open": v[-1]["groups_open"],
+                     "groups suspended": int(ts["n_groups_suspended"].iloc[-1]),
+                     "groups closed for want of money":
+                         int(ts["new_groups_closed_funding"].sum())})
+    Table(pd.DataFrame(rows))
+
+
+@solara.component
+def Branches(live: store.Live, snap: dict, shown, name, ui: tuple = ()):
+    ex: Exercise = snap["ex"]
+    source = solara.use_reactive("")
+    idle = not live.busy and not live.playing
+    origin = snap["world"]["forked_from"]
+    Html("".join(
+        f'<div data-testid="branch-{esc(k)}"><b>{esc(k)}</b>: day {d}'
+        f'{", forked from " + esc(origin[k]) if origin[k] else ""}'
+        "</div>" for k, d in snap["days"].items()))
+    solara.Select("Show branch", value=shown.value if shown.value in snap["days"] else "A",
+                  values=list(snap["days"]), on_value=shown.set)
+    cps = snap["checkpoints"]
+    Html(f"Checkpoints: {esc(', '.join(cps)) if cps else 'none yet'}")
+    branch = shown.value if shown.value in snap["days"] else "A"
+    solara.Button(f"Checkpoint {branch} (day {snap['days'][branch]})", on_click=lambda: live.submit(
+        "Checkpoint", lambda: f"Checkpoint {branch}@{ex.checkpoint(branch)}"),
+                  disabled=not idle)
+    options = [*cps, f"{branch} now"] if cps else [f"{branch} now"]
+    chosen = source.value if source.value in options else options[-1] if not cps else cps[-1]
+    solara.Select("Fork from", value=chosen, values=options, on_value=source.set)
+    solara.InputText("New branch name", value=name, continuous_update=True)
+
+    def fork():
+        new = name.value.strip()
+        if chosen.endswith(" now"):
+            def act():
+                ex.checkpoint(branch)
+                made = ex.fork(new, ex.checkpoints[-1]["id"])
+                return f"Branch {new} forked from {made.forked_from}"
+        else:
+            def act():
+                return f"Branch {new} forked from {ex.fork(new, chosen).forked_from}"
+        if live.submit(f"Forking {new}", act):
+            shown.set(new)
+            name.set("")
+
+    solara.Button("Fork", on_click=fork, disabled=not idle or not name.value.strip())
+
+
+@solara.component
+def InjectPanel(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
+    ex: Exercise = snap["ex"]
     kinds = {k["kind"]: k for k in event_kinds()}
     kind = solara.use_reactive("surge_campaign" if "surge_campaign" in kinds else next(iter(kinds)))
     values = solara.use_reactive({})
-    target = solara.use_reactive("A")
-    message = solara.use_reactive(("", ""))
     spec = kinds[kind.value]
+    idle = not live.busy and not live.playing
 
     def choose(k):
         kind.set(k)
         values.set({})
-        message.set(("", ""))
 
     def apply():
-        try:
-            entry = ex.inject(kind.value, dict(values.value), branch=target.value)
-        except (ConfigError, ValueError, TypeError) as exc:
-            message.set(("error", str(exc)))
-            return
-        message.set(("ok", f"{entry['kind']} scheduled on branch {target.value} for the start "
-                           f"of day {entry['day']}"))
-        force_update()
+        k, v, b = kind.value, dict(values.value), shown
+
+        def act():
+            entry = ex.inject(k, v, branch=b)
+            return f"{entry['kind']} scheduled on branch {b} for the start of day {entry['day']}"
+        live.submit(f"Checking the {k} inject", act)
 
     solara.Select("Event", value=kind.value, values=list(kinds), on_value=choose)
     solara.Text(spec["doc"] or "")
-    for name, arg in spec["params"].items():
-        current = values.value.get(name)
+    for pname, arg in spec["params"].items():
+        current = values.value.get(pname)
 
-        def set_value(v, name=name):
-            values.set({**values.value, name: v})
+        def set_value(v, pname=pname):
+            values.set({**values.value, pname: v})
 
         hint = arg["meaning"]
         if arg["lo"] is not None or arg["hi"] is not None:
             hint += f" [{'' if arg['lo'] is None else arg['lo']}, " \
                     f"{'' if arg['hi'] is None else arg['hi']}]"
         if arg["type"] == "bool":
-            solara.Checkbox(label=f"{name}: {hint}",
+            solara.Checkbox(label=f"{pname}: {hint}",
                             value=bool(arg["default"]) if current is None else current,
                             on_value=set_value)
         elif arg["choices"]:
-            solara.Select(f"{name}: {hint}", value=current or arg["default"],
+            solara.Select(f"{pname}: {hint}", value=current or arg["default"],
                           values=list(arg["choices"]), on_value=set_value)
         else:
             default = "" if arg["default"] is None else str(arg["default"])
-            solara.InputText(f"{name} ({arg['type']}): {hint}",
+            solara.InputText(f"{pname} ({arg['type']}): {hint}",
                              value=default if current is None else current,
                              on_value=set_value, continuous_update=True)
-    with solara.Row():
-        solara.Select("Branch", value=target.value, values=list(ex.branches) or ["A"],
-                      on_value=target.set)
-        solara.Button(f"Inject at start of day {ex.branch(target.value).day + 1}"
-                      if target.value in ex.branches else "Inject", on_click=apply,
-                      color="warning", disabled=bool(ex.error))
-    status, text = message.value
-    if status == "error":
-        solara.Error(text)
-    elif status == "ok":
-        solara.Success(text)
+    solara.Button(f"Inject on branch {shown} at start of day {snap['days'][shown] + 1}",
+                  on_click=apply, color="warning", disabled=not idle or bool(snap["error"]))
+
+    def on_msel(info):
+        text, name = info.get("text") or "", info.get("name", "msel")
+        if not text:
+            live.message = ("error", f"msel: {name!r} is empty or larger than "
+                                     f"{msel.MAX_BYTES:,} bytes")
+            live.bump(data=False)
+            return
+        def act():
+            planned = ex.load_msel(text, name, shown)
+            return f"MSEL {name}: {len(planned)} inject(s) planned on branch {shown}"
+        live.submit("Loading the MSEL", act)
+
+    FileOpen("Load MSEL (CSV or YAML)", msel.MAX_BYTES, on_msel,
+             accept=".csv,.yaml,.yml,text/csv", testid="load-msel")
 
 
 @solara.component
-def ExerciseLog(ex: Exercise):
-    update_counter.get()
-    note = solara.use_reactive("")
-    message = solara.use_reactive("")
+def Timeline(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
+    ex: Exercise = snap["ex"]
+    rows = snap["world"]["timeline"][shown]
+    if not rows:
+        solara.Text("No events: the scenario has none and nothing has been injected.")
+        return
+    frame = pd.DataFrame([{"day": r["day"], "event": r["kind"], "from": r["source"],
+                           "status": r["status"],
+                           "parameters": ", ".join(f"{k}={v}" for k, v in r["params"].items())}
+                          for r in rows])
+    Table(frame)
+    idle = not live.busy and not live.playing
+    for r in rows:
+        if r["source"] == "inject" and r["status"] == "planned":
+            index = r["index"]
+            solara.Button(f"Undo {r['kind']} (day {r['day']})", on_click=lambda index=index:
+                          live.submit("Undo", lambda: f"Undone: {ex.undo(shown, index)['kind']}"),
+                          disabled=not idle, small=True, outlined=True)
 
-    def add_note():
-        error = _errors(ex.note, note.value, "A")
-        message.set(error)
-        if not error:
+
+@solara.component
+def ExerciseLog(live: store.Live, snap: dict, shown: str):
+    ex: Exercise = snap["ex"]
+    note = solara.use_reactive("")
+
+    def add_note():  # at once, even while playing: a note changes no model
+        try:
+            ex.note(note.value, shown)
+        except ConfigError as exc:
+            live.message = ("error", str(exc))
+        else:
             note.set("")
-        force_update()
+            live.message = ("", "")
+            live.save()
+        live.bump()
 
     with solara.Row():
-        solara.InputText("Facilitator note", value=note, continuous_update=True)
-        solara.Button("Add note", on_click=add_note, disabled=bool(ex.error))
-    if message.value:
-        solara.Error(message.value)
-    frame = ex.log_frame()
+        solara.InputText(f"Note on branch {shown}", value=note, continuous_update=True)
+        solara.Button("Add note", on_click=add_note)
+    frame = snap["log"]
     if frame.empty:
         solara.Text("No injects or notes yet.")
     else:
@@ -234,53 +409,210 @@ def ExerciseLog(ex: Exercise):
                             label="Log as CSV")
         solara.FileDownload(lambda: ex.log_markdown().encode(), filename="exercise_log.md",
                             label="Log as Markdown")
-        for name, b in ex.branches.items():
-            if b.day >= 1:
+        solara.FileDownload(lambda: after_action_html(ex).encode(),
+                            filename="after_action_report.html", label="After-action report",
+                            mime_type="text/html")
+        for name, d in snap["days"].items():
+            if d >= 1:
                 stem = f"exercise_{name.lower()}"
                 solara.FileDownload(
                     lambda name=name, stem=stem: ex.scenario_yaml(name, stem).encode(),
-                    filename=f"{stem}.yaml", label=f"Replay scenario YAML ({name})")
+                    filename=f"{stem}.yaml", label=f"Replay file ({name})")
+
+
+@solara.component
+def ExerciseFile(live: store.Live, snap: dict | None, ui: tuple = ()):
+    form = solara.use_reactive({"topology": "urban", "scenario": "baseline",
+                                "seed": str(Config().run.seed), "n": ""})
+    confirm = solara.use_reactive(False)
+    names = scenario_names()
+    if snap is not None:
+        ex = snap["ex"]
+        solara.FileDownload(lambda: store.state_text(ex).encode(), filename="exercise.json",
+                            label="Save exercise")
+
+    def on_open(info):
+        text = info.get("text") or ""
+        if info.get("size", 0) > MAX_STATE_BYTES or not text:
+            live.message = ("error", f"exercise: {info.get('name', 'the file')!r} is larger "
+                                     f"than {MAX_STATE_BYTES:,} bytes or empty")
+            live.bump(data=False)
+            return
+        live.open_state(text.encode("utf-8"))
+
+    FileOpen("Open exercise", MAX_STATE_BYTES, on_open, testid="open-exercise")
+    Html(f'<span class="sim-small">Saved on the server at {esc(live.saved_at or "-")} in '
+         f"{esc(live.path)}</span>")
+    opened = solara.use_reactive(False)
+    solara.Button("New exercise" if not opened.value else "Hide new exercise",
+                  on_click=lambda: opened.set(not opened.value), text=True)
+    if not opened.value:
+        return
+    with solara.Column():
+        f = form.value
+        solara.Select("Topology", value=f["topology"], values=list(TOPOLOGIES),
+                      on_value=lambda v: form.set({**form.value, "topology": v}))
+        solara.Select("Scenario", value=f["scenario"] if f["scenario"] in names else names[0],
+                      values=names, on_value=lambda v: form.set({**form.value, "scenario": v}))
+        solara.InputText("Seed", value=f["seed"], continuous_update=True,
+                         on_value=lambda v: form.set({**form.value, "seed": v}))
+        solara.InputText("Residents (blank: topology default)", value=f["n"],
+                         continuous_update=True,
+                         on_value=lambda v: form.set({**form.value, "n": v}))
+        if not confirm.value:
+            solara.Button("Start new exercise", on_click=lambda: confirm.set(True),
+                          disabled=bool(live.busy))
+        else:
+            solara.Warning("This replaces the exercise on the screen (its branches, log and "
+                           "notes) for every tab. Save it first to keep it.")
+
+            def start():
+                confirm.set(False)
+                f = form.value
+                live.new_exercise(topology=f["topology"], scenario_name=f["scenario"],
+                                  seed=f["seed"], n_residents=f["n"] or 0)
+
+            with solara.Row():
+                solara.Button("Yes, start anew", on_click=start, color="error")
+                solara.Button("Cancel", on_click=lambda: confirm.set(False))
+
+
+@solara.component
+def NetworkPicture(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
+    ex: Exercise = snap["ex"]
+
+    def draw():
+        def act():
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+            from sim.dashboard.network_view import choose_sample, draw_network, population_line
+            with ex.lock:
+                model = ex.branch(shown).model
+                sample = choose_sample(ex.branches["A"].model)
+                fig = draw_network(model, sample)
+                caption = (f"Branch {shown}, day {model.output_day}. Drawn: a sample of "
+                           f"{sample.residents.size} of {model.pop.n:,} residents "
+                           f"({sample.households} households and the residents tied to them) "
+                           "and every organisation. " + population_line(model) + ".")
+            buf = io.BytesIO()
+            FigureCanvasAgg(fig).print_png(buf)
+            live.network = (id(ex), buf.getvalue(), caption)
+            return None
+        live.submit("Drawing the network picture", act)
+
+    solara.Button(f"Draw the network picture (branch {shown}, day {snap['days'][shown]})",
+                  on_click=draw, disabled=bool(live.busy or live.playing))
+    picture = live.network
+    if picture and picture[0] == id(ex):
+        solara.Image(picture[1], width="100%")
+        solara.Text(picture[2])
+
+
+def use_live() -> tuple[store.Live, dict | None]:
+    """The server's exercise and this page's snapshot of it; a watcher thread redraws the page
+    when the exercise changes, and tells play when the page has drawn a day."""
+    live = store.live()
+    live.start()
+    tick = solara.use_reactive(0)
+
+    def watch(cancel: threading.Event):
+        seen = live.version
+        live.watching(+1)
+        try:
+            while not cancel.is_set():
+                v = live.wait(seen, 0.5)
+                if v != seen:
+                    seen = v
+                    started = time.perf_counter()
+                    tick.set(v)
+                    log.debug("page redrawn for version %d in %.3f s", v,
+                              time.perf_counter() - started)
+        finally:
+            live.watching(-1)
+
+    solara.use_thread(watch, dependencies=[], intrusive_cancel=False)
+    version = live.version
+    snap = snapshot(live)
+    solara.use_effect(lambda: live.ack(version), [version, tick.value])
+    return live, snap
+
+
+@solara.component
+def Projector():
+    """The room's view (read-only, large type) at ``/projector``: it follows the exercise
+    that the facilitator runs on the control page."""
+    live, snap = use_live()
+    solara.Title("War-game: projector")
+    Html("<style>.sim-big {font-size: 64px !important} .sim-small {font-size: 20px !important}"
+         ".sim-table td, .sim-table th {font-size: 20px !important}</style>")
+    if snap is None or snap["error"]:
+        solara.Info("Waiting for the exercise...")
+        return
+    Html(f'<span class="sim-small">{esc(snap["overrides"])}: {snap["n"]:,} residents'
+         f'{" - playing" if live.playing else ""}</span>')
+    Monitors(snap["world"], snap["day"], "A")
+    OutcomeCharts(snap["world"], "A")
+    rows = snap["world"]["timeline"]["A"]
+    if rows:
+        Html("<b>Events (branch A)</b>")
+        Table(pd.DataFrame([{"day": r["day"], "event": r["kind"], "from": r["source"],
+                             "status": r["status"]} for r in rows]))
 
 
 @solara.component
 def Page():
-    initial = solara.use_memo(Exercise, [])
-    model = solara.use_reactive(initial)
-    params = solara.use_reactive({})
+    live, snap = use_live()
     shown = solara.use_reactive("A")
-    play_interval = solara.use_reactive(300)
-    render_interval = solara.use_reactive(1)
-    use_threads = solara.use_reactive(False)
-    update_counter.get()
-    ex: Exercise = model.value
+    new_name = solara.use_reactive("")
+    ui = (live.busy, live.playing, live.speed, live.render_every, live.saved_at,
+          live.network is not None and id(live.network))  # what components read from live
 
     solara.Title("Community response war-game")
     with solara.AppBar():
         solara.AppBarTitle("Community response war-game")
     with solara.Sidebar():
-        with solara.Card("New exercise"):
-            Html("Choose, then press <b>Reset</b> to start a new exercise.")
-            ModelCreator(model, exercise_params(), model_parameters=params)
         with solara.Card("Controls"):
-            ModelController(model, model_parameters=params, play_interval=play_interval,
-                            render_interval=render_interval, use_threads=use_threads)
-            RunToDay(ex)
-            Html(f"<b>Day {ex.day}</b> completed.")
-        with solara.Card("Branches"):
-            BranchControls(ex)
+            if snap is not None and not snap["error"]:
+                Controls(live, snap, ui=ui)
+        with solara.Column():  # one slot, so the cards below keep their state
+            if snap is not None and not snap["error"]:
+                with solara.Card("Branches"):
+                    Branches(live, snap, shown, new_name, ui=ui)
+        with solara.Card("Exercise"):
+            ExerciseFile(live, snap, ui=ui)
         Html(HELP)
-    if ex.error:
-        solara.Error(f"Cannot start this exercise: {ex.error}")
+    with solara.Column(gap="4px"):  # one slot: what appears here never shifts the rest
+        busy_bar(live)
+    if snap is None:
+        solara.Info("Preparing the exercise...")
         return
+    if snap["error"]:
+        solara.Error(f"Cannot start this exercise: {snap['error']}")
+        return
+    branch = shown.value if shown.value in snap["days"] else "A"
+    Html(f'<span class="sim-small">{esc(snap["overrides"])}: {snap["n"]:,} residents</span>')
+    Monitors(snap["world"], snap["day"], branch)
     with solara.Card("Key outcomes"):
-        OutcomeCharts(ex)
+        OutcomeCharts(snap["world"], branch)
+    with solara.Card("Since yesterday"):
+        SituationReport(snap["world"], branch)
     with solara.Columns([3, 2]):
-        with solara.Card("Network"):
-            if len(ex.branches) > 1:
-                solara.Select("Show branch", value=shown.value, values=list(ex.branches),
-                              on_value=shown.set)
-            NetworkView(ex, shown.value if shown.value in ex.branches else "A")
+        with solara.Card(f"Timeline of branch {branch}"):
+            Timeline(live, snap, branch, ui=ui)
         with solara.Card("Inject"):
-            InjectPanel(ex)
+            InjectPanel(live, snap, branch, ui=ui)
+    with solara.Card("Funding and reserves"):
+        FundingPanel(snap["world"], branch)
+    with solara.Card("Localities"):
+        LocalityTiles(snap["world"], branch)
     with solara.Card("Exercise log"):
-        ExerciseLog(ex)
+        ExerciseLog(live, snap, branch)
+    with solara.Card("Network picture (drawn on request)"):
+        NetworkPicture(live, snap, branch, ui=ui)
+
+
+
+routes = [
+    solara.Route(path="/", component=Page, label="Control"),
+    solara.Route(path="projector", component=Projector, label="Projector"),
+]

@@ -251,3 +251,64 @@ def _tie(ax, org_pos: dict, a, b, colour: str) -> None:
 def _short(name: str) -> str:
     return name.replace("urban-", "u").replace("rural-", "r")
 
+
+
+# ---------------------------------------------------------------------------- locality tiles
+LOCALITY_MEASURES = {  # label -> column of locality_table
+    "unmet need per 1,000 residents": "unmet_per_1000",
+    "in need per 1,000 residents": "in_need_per_1000",
+    "waiting for a link worker per 1,000 residents": "waiting_per_1000",
+    "active volunteers per 1,000 residents": "volunteers_active_per_1000",
+}
+
+
+def locality_table(model: CommunityModel):
+    """One row per neighbourhood or parish: residents and outcomes per 1,000 residents now
+    (the whole population, not a sample; residents of a unit are contiguous rows)."""
+    import pandas as pd
+
+    pop = model.pop
+    starts = np.array([u.start for u in model.units], np.int64)
+    sizes = np.array([u.n_residents for u in model.units], np.int64)
+
+    def per_unit(mask):
+        return np.add.reduceat(mask.astype(np.int64), starts) if len(starts) else starts
+
+    in_need = pop.need > 0
+    counts = {
+        "in_need": per_unit(in_need),
+        "unmet": per_unit(in_need & (pop.pathway == Pathway.NONE)),
+        "waiting": per_unit(in_need & (pop.pathway == Pathway.WAITING)),
+        "volunteers_active": per_unit(pop.vstate == VolunteerState.ACTIVE),
+    }
+    frame = pd.DataFrame({"unit": [u.name for u in model.units],
+                          "kind": ["parish" if u.params.rural else "neighbourhood"
+                                   for u in model.units],
+                          "residents": sizes})
+    for name, c in counts.items():
+        frame[name] = c
+        frame[f"{name}_per_1000"] = np.round(1000.0 * c / np.maximum(sizes, 1), 1)
+    return frame
+
+
+def tiles_html(frame, column: str) -> str:
+    """Each unit a tile coloured by ``column`` (white at the lowest value, dark red at the
+    highest), labelled with its name and value."""
+    import html
+
+    values = frame[column].to_numpy(float)
+    lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 0.0)
+    tiles = []
+    for (_, row), v in zip(frame.iterrows(), values, strict=True):
+        share = 0.0 if hi <= lo else (v - lo) / (hi - lo)
+        r, g, b = 255, int(245 - 170 * share), int(240 - 200 * share)
+        ink = "#fff" if share > 0.6 else "#222"
+        tiles.append(
+            f'<div class="sim-tile" title="{html.escape(row["unit"])}: {v:g}" style="background:'
+            f'rgb({r},{g},{b});color:{ink};padding:6px;border-radius:4px;min-height:54px">'
+            f'<div style="font-size:12px">{html.escape(row["unit"])} ({row["kind"]}, '
+            f'{int(row["residents"]):,})</div><div style="font-size:20px;font-weight:600">'
+            f"{v:g}</div></div>")
+    return ('<div style="display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));'
+            f'gap:6px">{"".join(tiles)}</div>'
+            f'<div class="sim-small">Scale: {lo:g} (white) to {hi:g} (dark red).</div>')

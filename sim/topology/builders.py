@@ -1,4 +1,5 @@
-"""Builders for the urban, rural and county topologies (MODEL_BRIEF section 3)."""
+"""Builders for the urban, rural and county topologies (MODEL_BRIEF section 3); the places
+topology is built by :mod:`sim.topology.places`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.params import ConfigError, TopologyParams, UnitParams
+from sim.params import ConfigError, PopulationParams, TopologyParams, UnitParams
 
 MAX_HOUSEHOLD = 8
 
@@ -35,6 +36,14 @@ class Topology:
     household: np.ndarray  # int32 per resident
     edges: np.ndarray  # int64 (E, 2), i < j, unique
     table: pd.DataFrame | None = None  # user population table (file topology), row i = resident i
+    # places topology (sim.topology.places): the practices as the practice table gives them,
+    # each resident's practice, the practices serving each unit, and the place table (one row
+    # per unit); None for the other topologies, whose practices the model makes per unit
+    gp: np.ndarray | None = None
+    practices: list | None = None
+    practices_of_unit: list[list[int]] | None = None
+    areas: pd.DataFrame | None = None
+    officers: list | None = None  # places: (home unit, units served) per locality officer
 
     @property
     def n(self) -> int:
@@ -56,9 +65,12 @@ def _households(n: int, mean_size: float, rng: np.random.Generator) -> np.ndarra
     return sizes[sizes > 0]
 
 
-def _unit_edges(p: UnitParams, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Household cliques, a small-world ring over households, and community-leader hubs."""
-    sizes = _households(n, p.mean_household_size, rng)
+def _unit_edges(p: UnitParams, n: int, rng: np.random.Generator,
+                sizes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Household cliques, a small-world ring over households, and community-leader hubs;
+    household ``sizes`` (adding up to n) are drawn when not given."""
+    if sizes is None:
+        sizes = _households(n, p.mean_household_size, rng)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     household = np.repeat(np.arange(sizes.size, dtype=np.int32), sizes)
     parts = []
@@ -130,12 +142,20 @@ def _split(total: int, parts: int) -> list[int]:
 
 
 def build_topology(t: TopologyParams, rng: np.random.Generator,
-                   inter_unit_tie_share: float = 0.02) -> Topology:
-    """Build the topology named by ``t.kind`` with generator ``rng``."""
+                   inter_unit_tie_share: float = 0.02,
+                   population: PopulationParams | None = None,
+                   allow_large: bool = False) -> Topology:
+    """Build the topology named by ``t.kind`` with generator ``rng`` (``population``: the
+    population parameters a places topology weights digital exclusion by; ``allow_large``:
+    ``run.allow_large``, for a places topology's table sizes)."""
     if t.kind == "file":
         from sim.topology.loaders import load_topology
 
         return load_topology(t)
+    if t.kind == "places":
+        from sim.topology.places import build_places
+
+        return build_places(t, rng, inter_unit_tie_share, population, allow_large)
     units, unit_of, households, edge_parts = [], [], [], []
     offset, hh_offset = 0, 0
     for name, p, size in _unit_specs(t):

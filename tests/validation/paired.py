@@ -35,6 +35,10 @@ from sim.experiments.compare import mean_ci
 from sim.params import Config
 
 REPLICATES = 10
+# A mechanism-off check first runs this many replicates; when every pair is identical (the
+# scenario cannot act without its mechanism), that exact result is the verdict at any number
+# of replicates; otherwise the full number is run (see README.md, "Mechanism off").
+OFF_PROBE_REPLICATES = 3
 CONFIDENCE = 0.95
 BOOTSTRAP_RESAMPLES = 9999
 BOOTSTRAP_SEED = 20201  # fixed: the verdict is a function of the runs alone
@@ -286,17 +290,29 @@ def label(overrides: Sequence[str]) -> str:
 def compare(cache: RunCache, fact: str, scenario: Sequence[str],
             counterfactual: Sequence[str], metric: Metric, direction: str, *,
             counterfactual_metric: Metric | None = None, paired: bool = True,
-            replicates: int = REPLICATES) -> Comparison:
+            replicates: int = REPLICATES, probe: int | None = None) -> Comparison:
     """Run both arms over ``replicates`` common seeds and judge the direction of ``metric``
     (or of ``metric`` in the scenario against ``counterfactual_metric`` in the
-    counterfactual, for a comparison within the same runs)."""
+    counterfactual, for a comparison within the same runs).
+
+    ``probe`` (mechanism-off checks): first run that many replicates; if every paired value
+    is identical, the scenario makes no difference at all in those pairs and that exact
+    comparison is returned (recorded as ``exact``); otherwise all ``replicates`` are run."""
     if direction not in ("higher", "lower"):
         raise ValueError(f"direction must be 'higher' or 'lower' (got {direction!r})")
     other = metric if counterfactual_metric is None else counterfactual_metric
-    x = metric_values(cache.runs(scenario, replicates), metric)
-    y = metric_values(cache.runs(counterfactual, replicates), other)
     name = metric_name(metric)
     if other is not metric:
         name = f"{name} vs {metric_name(other)}"
+    if probe is not None and paired and probe < replicates:
+        x = metric_values(cache.runs(scenario, probe), metric)
+        y = metric_values(cache.runs(counterfactual, probe), other)
+        if np.array_equal(x, y):  # exact: no pair differs, at any number of replicates
+            comparison = Comparison(fact, name, direction, label(scenario),
+                                    label(counterfactual), x, y, paired)
+            comparison.record["exact"] = True
+            return comparison
+    x = metric_values(cache.runs(scenario, replicates), metric)
+    y = metric_values(cache.runs(counterfactual, replicates), other)
     return Comparison(fact, name, direction, label(scenario), label(counterfactual), x, y,
                       paired)

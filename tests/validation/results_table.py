@@ -155,6 +155,8 @@ def _num(x: float) -> str:
 
 def _comparison_cell(c: dict) -> str:
     ci = f"{_num(c['difference'])} [{_num(c['ci_low'])}, {_num(c['ci_high'])}]"
+    if c.get("exact"):
+        ci += f" (identical in all {c['n']} pairs)"
     if c.get("check") == "within":
         return f"{ci} (within +-{c['margin']:.3g}: {'yes' if c['within'] else 'no'})"
     return ci

@@ -96,3 +96,33 @@ def test_verdict_expectations_fail_readably():
         verdict([2.0, 3.1, 4.3], [1.0, 2, 3]).expect("off")
     with pytest.raises(AssertionError, match="undefined"):
         verdict([1.0, float("nan")], [1.0, 2])
+
+
+class _FakeCache:
+    """Runs whose metric ``m`` is given per arm and replicate; records what was asked."""
+
+    def __init__(self, values: dict[str, list[float]]):
+        self.values, self.asked = values, []
+
+    def runs(self, overrides, replicates):
+        self.asked.append((overrides[0], replicates))
+        return [paired.Run({"m": v}, Path("unused"))
+                for v in self.values[overrides[0]][:replicates]]
+
+
+def test_off_probe_stops_at_an_exact_no_difference_and_runs_everything_otherwise():
+    same = [float(k) for k in range(10)]
+    cache = _FakeCache({"a": same, "b": list(same)})
+    c = paired.compare(cache, "F", ["a"], ["b"], "m", "higher", probe=3)
+    assert cache.asked == [("a", 3), ("b", 3)]
+    assert c.record["n"] == 3 and c.record["exact"] and not c.holds
+    # the third pair differs: a difference inside the probe sends the check to all 10 pairs
+    shifted = [*same[:2], 5.0, *same[3:]]
+    cache = _FakeCache({"a": shifted, "b": list(same)})
+    c = paired.compare(cache, "F", ["a"], ["b"], "m", "higher", probe=3)
+    assert cache.asked == [("a", 3), ("b", 3), ("a", 10), ("b", 10)]
+    assert c.record["n"] == 10 and "exact" not in c.record
+    # without a probe (mechanism on), always every replicate
+    cache = _FakeCache({"a": same, "b": list(same)})
+    assert paired.compare(cache, "F", ["a"], ["b"], "m", "higher").record["n"] == 10
+    assert cache.asked == [("a", 10), ("b", 10)]

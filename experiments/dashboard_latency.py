@@ -1,0 +1,269 @@
+"""Facilitator latencies of the war-game dashboard in a real browser (issue 13 targets).
+
+Starts ``python -m sim.dashboard`` on a free port, drives Debian's chromium with Playwright
+and times, wall clock from the click to what the room sees:
+
+- **step**: click Step -> the charts show the new day (median of several steps);
+- **play**: simulated days per second while playing (days shown on the page over 15 s);
+- **pause**: click Pause -> the day shown stops changing (seconds, and days past the day shown
+  at the click);
+- **checkpoint**, **fork**: click -> the page shows the checkpoint / the new branch.
+
+``--ui old`` drives the dashboard before issue 13 (Mesa controller, matplotlib images) from a
+source tree given with ``--source`` (e.g. ``git archive <commit> | tar -x -C DIR``); ``--ui new``
+(default) drives this checkout's dashboard. Targets at a county of 100,000: step <= 1 s, play
+>= 2 days/s, pause within one day, checkpoint and fork <= 2 s.
+
+    python experiments/dashboard_latency.py --topology county \
+        --out experiments/results/dashboard_latency.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+TARGETS = {"step_s": 1.0, "play_days_per_s": 2.0, "pause_overshoot_days": 1,
+           "checkpoint_s": 2.0, "fork_s": 2.0}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server(source: Path | None, state_dir: Path, timeout: float = 120.0):
+    port = free_port()
+    env = dict(os.environ, SIM_DASHBOARD_STATE_DIR=str(state_dir))
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
+    proc = subprocess.Popen([sys.executable, "-m", "sim.dashboard", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            cwd=str(source) if source else None)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"dashboard exited: {proc.stdout.read()}") from None
+            time.sleep(0.5)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def choose(page, label: str, option: str) -> None:
+    exact = re.compile(f"^{re.escape(label)}$")
+    page.locator(".v-select", has=page.locator("label", has_text=exact)).first.click()
+    page.locator(".menuable__content__active .v-list-item", has_text=option).first.click()
+
+
+def wait_until(fn, timeout: float = 120.0, poll: float = 0.02):
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(poll)
+    raise TimeoutError("condition not met")
+
+
+# ---------------------------------------------------------------------------- the old page
+def old_day(page) -> int:
+    text = page.locator("text=/Day \\d+ completed/").first.inner_text()
+    return int(re.search(r"Day (\d+)", text).group(1))
+
+
+def old_chart(page) -> str | None:
+    img = page.locator(".v-card", has_text="Key outcomes").locator("img")
+    return img.first.get_attribute("src") if img.count() else None
+
+
+def measure_old(page, url: str, topology: str, scenario: str, steps: int, out: dict) -> None:
+    page.goto(url)
+    page.get_by_text("Step or play to see the outcome charts.").wait_for()
+    choose(page, "Topology", topology)
+    choose(page, "Scenario", scenario)
+    t = time.perf_counter()
+    page.get_by_role("button", name="Reset").click()
+    page.get_by_text(re.compile(r"of [\d,]+ residents")).wait_for(timeout=600_000)
+    out.update(reset_s=time.perf_counter() - t, step_s=[])
+    for _ in range(steps):
+        day, chart = old_day(page), old_chart(page)
+        t = time.perf_counter()
+        page.get_by_role("button", name="Step", exact=True).click()
+        wait_until(lambda d=day, c=chart: old_day(page) == d + 1 and old_chart(page) != c, 300)
+        out["step_s"].append(time.perf_counter() - t)
+    play_pause(page, old_day, "▶", "❚❚", out)
+    old_branches(page, out)
+
+
+def old_branches(page, out: dict) -> None:
+    day = old_day(page)
+    t = time.perf_counter()
+    page.get_by_role("button", name=f"Checkpoint A (day {day})").click()
+    page.get_by_text(f"Checkpoint: day {day}").wait_for(timeout=300_000)
+    out["checkpoint_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    page.get_by_role("button", name="Fork B from checkpoint").click()
+    page.get_by_text(re.compile(r"B \(day \d+, from A@")).wait_for(timeout=300_000)
+    out["fork_s"] = time.perf_counter() - t
+
+
+def play_pause(page, day_of, play: str, pause: str, out: dict, window: float = 15.0) -> None:
+    """Days per second over ``window`` seconds of play; then how long Pause takes to register
+    and how many days run past the day shown at the click."""
+    start = day_of(page)
+    page.get_by_role("button", name=play, exact=True).click()
+    t0 = time.perf_counter()
+    wait_until(lambda: day_of(page) > start, 300)
+    first = day_of(page)
+    t1 = time.perf_counter()
+    time.sleep(window)
+    days = day_of(page) - first
+    rate = days / (time.perf_counter() - t1)
+    t = time.perf_counter()
+    shown = page.evaluate("""([label, selector]) => {
+        const el = document.querySelector(selector);
+        const day = selector.includes('day-shown') ? +el.dataset.day
+            : +el.innerText.match(/Day (\\d+)/)[1];
+        [...document.querySelectorAll('button')]
+            .find(b => b.textContent.trim().toLowerCase() === label.toLowerCase()).click();
+        return day; }""", [pause, "[data-testid=day-shown]" if day_of is new_day else
+                           "main, body"])
+    last, last_change = shown, time.perf_counter()
+    while time.perf_counter() - last_change < max(5.0, 3.0 / max(rate, 0.05)):
+        d = day_of(page)
+        if d != last:
+            last, last_change = d, time.perf_counter()
+        time.sleep(0.05)
+    out.update(play_first_day_s=t1 - t0, play_days_per_s=rate,
+               pause_registered_s=max(last_change - t, 0.0), pause_overshoot_days=last - shown)
+
+
+# ---------------------------------------------------------------------------- the new page
+def new_day(page) -> int:
+    return int(page.locator("[data-testid=day-shown]").first.get_attribute("data-day"))
+
+
+def chart_day(page) -> int:
+    days = page.locator(".solara-echarts[data-day]").evaluate_all(
+        "els => els.map(e => +(e.getAttribute('data-drawn-day') ?? -1))")
+    return min(days) if days else -1
+
+
+def wait_idle(page, timeout: float = 300.0) -> None:
+    wait_until(lambda: page.locator("[data-testid=busy]").count() == 0, timeout)
+
+
+def measure_new(page, url: str, topology: str, scenario: str, steps: int, out: dict) -> None:
+    page.goto(url)
+    page.locator("[data-testid=day-shown]").wait_for()
+    page.get_by_role("button", name="New exercise", exact=True).click()
+    choose(page, "Topology", topology)
+    choose(page, "Scenario", scenario)
+    t = time.perf_counter()
+    page.get_by_role("button", name="Start new exercise").click()
+    page.get_by_role("button", name="Yes, start anew").click()
+    made = re.compile(f"topology={topology} scenario={scenario} .*residents")
+    wait_until(lambda: page.get_by_text(made).count() > 0
+               and page.locator("[data-testid=busy]").count() == 0, 900)
+    out.update(reset_s=time.perf_counter() - t, step_s=[])
+    for _ in range(steps):
+        day = new_day(page)
+        t = time.perf_counter()
+        page.get_by_role("button", name="Step", exact=True).click()
+        wait_until(lambda d=day: new_day(page) == d + 1 and chart_day(page) == d + 1, 300)
+        out["step_s"].append(time.perf_counter() - t)
+    play_pause(page, new_day, "Play", "Pause", out)  # at the default speed
+    wait_idle(page)
+    # as fast as the server goes: the speed slider to its end (20 days per second asked)
+    slider = page.get_by_role("slider", name="Play speed (days per second)")
+    slider.focus()
+    slider.press("End")
+    fast: dict = {}
+    play_pause(page, new_day, "Play", "Pause", fast)
+    out.update({f"fastest_{k}": v for k, v in fast.items()})
+    wait_idle(page)
+    day = new_day(page)
+    t = time.perf_counter()
+    page.get_by_role("button", name=f"Checkpoint A (day {day})").click()
+    page.get_by_text(f"A@{day}").first.wait_for(timeout=300_000)
+    wait_idle(page)
+    out["checkpoint_s"] = time.perf_counter() - t
+    page.get_by_label("New branch name").fill("B")
+    t = time.perf_counter()
+    page.get_by_role("button", name="Fork", exact=True).click()
+    page.locator("[data-testid=branch-B]").wait_for(timeout=300_000)
+    wait_idle(page)
+    out["fork_s"] = time.perf_counter() - t
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--ui", choices=("old", "new"), default="new")
+    ap.add_argument("--source", type=Path, help="source tree of the old dashboard (--ui old)")
+    ap.add_argument("--topology", default="county")
+    ap.add_argument("--scenario", default="lockdown")
+    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--out", type=Path, help="JSON file to write (merged by --ui key)")
+    args = ap.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as state, \
+            server(args.source if args.ui == "old" else None, Path(state)) as url, \
+            sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page.set_default_timeout(300_000)
+        measure = measure_old if args.ui == "old" else measure_new
+        cpu0 = time.process_time()
+        result: dict = {}
+        try:
+            measure(page, url, args.topology, args.scenario, args.steps, result)
+        except Exception as exc:  # noqa: BLE001 - a target missed by minutes is a result too
+            result["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+        browser.close()
+    if result.get("step_s"):
+        result["step_s_median"] = statistics.median(result["step_s"])
+    record = {"ui": args.ui, "topology": args.topology, "scenario": args.scenario,
+              "machine": f"{platform.processor() or platform.machine()}, "
+                         f"{os.cpu_count()} vCPUs", "method": "wall clock, click to page "
+              "showing the result, headless Debian chromium via Playwright",
+              "driver_cpu_s": time.process_time() - cpu0, "targets": TARGETS,
+              "load_average_1_5_15_min_after": list(os.getloadavg()), **result}
+    print(json.dumps(record, indent=1))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        data = json.loads(args.out.read_text()) if args.out.exists() else {}
+        data[args.ui] = record
+        args.out.write_text(json.dumps(data, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

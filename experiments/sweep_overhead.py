@@ -1,0 +1,143 @@
+"""What a sweep job costs beyond its simulation, on the Hydra path and the executor path.
+
+    python experiments/sweep_overhead.py              # 12 jobs a sweep, 3 repeats
+    python experiments/sweep_overhead.py --jobs 6 --repeat 2
+
+A job's overhead is everything but the model: composing its configuration, reading it into a
+typed ``Config``, Hydra's job set-up and files, writing the run's tables and manifest. It is
+measured as CPU time (``time.process_time``) in this process: a sweep of ``--jobs`` jobs whose
+simulation is negligible (the 380-resident village, one day, no burn-in), minus the same
+simulations run directly, divided by the number of jobs. The reference is an urban year (8,000
+residents, 365 days) from a burnt-in state, as sweep jobs sharing a world start. The Hydra
+path is measured with the cached composition of :mod:`sim.sweep_compose` on and off,
+alternated within each repeat; medians are reported with the machine and its load.
+
+Target (issue 16): overhead <= 10 % of the urban year, on the Hydra path and the executor alike.
+Writes ``experiments/results/sweep_overhead.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import sim  # noqa: E402
+import sim.cli  # noqa: E402 - installs the cached composition
+from sim import sweep_compose  # noqa: E402
+from sim.experiments.runs import compose_and_execute  # noqa: E402
+
+TINY = ["topology=rural", "run.days=1", "run.burn_in_days=0", "run.plots=false"]
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def cpu(fn) -> float:
+    t = time.process_time()
+    fn()
+    return time.process_time() - t
+
+
+def tiny_simulations(n: int) -> float:
+    """CPU of the sweep's simulations alone (the same configs, run directly)."""
+    values = {"run.days": 1, "run.burn_in_days": 0, "run.plots": False}
+    return cpu(lambda: [sim.run(sim.configure(topology="rural", **values,
+                                              **{"run.replicate": k})) for k in range(n)])
+
+
+def hydra_sweep(n: int, cached: bool) -> float:
+    (sweep_compose.install if cached else sweep_compose.uninstall)()
+    with tempfile.TemporaryDirectory() as d:
+        args = ["-m", *TINY, "run.replicate=" + ",".join(map(str, range(n))),
+                f"hydra.sweep.dir={d}/sweep"]
+        try:
+            return cpu(lambda: sim.cli.main(args))
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                raise
+            return float("nan")
+        finally:
+            sweep_compose.install()
+
+
+def executor_jobs(n: int) -> float:
+    with tempfile.TemporaryDirectory() as d:
+        return cpu(lambda: [compose_and_execute(Path(d) / f"j{k}", [*TINY, f"run.replicate={k}"])
+                            for k in range(n)])
+
+
+def urban_year(cache: Path) -> float:
+    cfg = sim.configure(topology="urban", **{"run.days": 365, "run.plots": False})
+    sim.run(cfg, burn_in_cache=cache)  # the burnt-in state, shared as in a sweep
+    return cpu(lambda: sim.run(cfg, burn_in_cache=cache))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--jobs", type=int, default=12)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--out", type=Path, default=ROOT / "experiments" / "results" /
+                   "sweep_overhead.json")
+    args = p.parse_args(argv)
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    n = args.jobs
+    load_start = os.getloadavg()[0]
+    sim.run(sim.configure(topology="rural", **{"run.days": 1, "run.burn_in_days": 1}))  # warm
+    hydra_sweep(2, True)
+    rows: dict[str, list[float]] = {"sim": [], "hydra_cached": [], "hydra_hydra": [],
+                                    "executor": [], "urban_year": []}
+    with tempfile.TemporaryDirectory() as cache:
+        for r in range(args.repeat):
+            order = ["hydra_cached", "hydra_hydra"] if r % 2 == 0 else ["hydra_hydra",
+                                                                      "hydra_cached"]
+            rows["sim"].append(tiny_simulations(n) / n)
+            for name in order:
+                rows[name].append(hydra_sweep(n, name == "hydra_cached") / n)
+            rows["executor"].append(executor_jobs(n) / n)
+            rows["urban_year"].append(urban_year(Path(cache)))
+    med = {k: statistics.median(v) for k, v in rows.items()}
+    year = med["urban_year"]
+    result = {
+        "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
+                    "load_start": load_start, "load_end": os.getloadavg()[0]},
+        "jobs_per_sweep": n, "repeats": args.repeat, "cpu_seconds": rows,
+        "median_cpu_seconds": med,
+        "overhead_per_job": {
+            "hydra_cached": med["hydra_cached"] - med["sim"],
+            "hydra_without_cache": med["hydra_hydra"] - med["sim"],
+            "executor": med["executor"] - med["sim"]},
+    }
+    result["overhead_share_of_urban_year"] = {k: v / year
+                                              for k, v in result["overhead_per_job"].items()}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1))
+    m = result["machine"]
+    print(f"{m['cpu']}, {m['cores']} cores, load {m['load_start']:.1f} -> {m['load_end']:.1f}")
+    print(f"urban year from a burnt-in state: {year:.3f} CPU-s (median of {args.repeat})")
+    for k, v in result["overhead_per_job"].items():
+        print(f"  overhead per job, {k:20s} {1000 * v:7.1f} ms  "
+              f"({100 * v / year:5.1f} % of an urban year)")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,324 @@
+"""The exercise as saved state: undo, named branches from any checkpoint, the saved file
+(rebuilt by replay to the same numbers), strict checks of an opened file, and the server's
+live exercise (play in the background, pause within a day, restore after a restart)."""
+
+from __future__ import annotations
+
+import copy
+import html
+import json
+import re
+import time
+
+import pandas as pd
+import pytest
+
+import sim
+from sim.dashboard import store
+from sim.dashboard.charts import (
+    echarts_panels,
+    emergency_periods,
+    finance_chart,
+    shown_columns,
+    situation_report,
+    summary_table,
+)
+from sim.dashboard.exercise import MAX_STATE_BYTES, Exercise, check_state, read_state
+from sim.dashboard.network_view import locality_table, tiles_html
+from sim.dashboard.report import after_action_html
+from sim.params import ConfigError
+
+SMALL = ("rural", "baseline", 7)
+
+
+def assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True),
+                                  check_dtype=False)
+
+
+def played(days: int = 6, scenario: str = "baseline") -> Exercise:
+    ex = Exercise("rural", scenario, 7)
+    assert ex.error == ""
+    ex.run_to(days)
+    return ex
+
+
+def test_undo_removes_a_pending_inject_and_leaves_the_run_unchanged():
+    ex, control = played(), played()
+    ex.inject("emergency", {"need_multiplier": "4"})
+    ex.inject("surge_campaign", {"multiplier": "80"})
+    assert [e["kind"] for e in ex.timeline("A") if e["status"] == "planned"] == [
+        "emergency", "surge_campaign"]
+    assert ex.undo("A", 0)["kind"] == "emergency"
+    with pytest.raises(ConfigError, match="no inject 5"):
+        ex.undo("A", 5)
+    ex.run_to(12)
+    control.inject("surge_campaign", {"multiplier": "80"})
+    control.run_to(12)
+    assert_same(ex.branches["A"].timeseries(), control.branches["A"].timeseries())
+    with pytest.raises(ConfigError, match="only a pending inject can be undone"):
+        ex.undo("A", 0)
+    assert [e["entry"] for e in ex.log] == ["inject", "inject", "undo"]
+
+
+def test_named_branches_fork_from_any_checkpoint_and_name_pending_injects():
+    ex = played(5)
+    ex.checkpoint("A")
+    ex.inject("funding_cut", {"share": "0.5"})  # pending at the second checkpoint
+    ex.checkpoint("A")
+    ex.run_to(9)
+    early = ex.fork("early", "A@5")
+    late = ex.fork("late")  # the newest checkpoint
+    assert (early.day, late.day) == (5, 5)
+    assert early.injects == [] and [e["kind"] for e in late.injects] == ["funding_cut"]
+    assert "carries pending inject(s) funding_cut (day 6)" in ex.log[-1]["text"]
+    ex.checkpoint("late")
+    ex.fork("third", "late@5")
+    assert list(ex.branches) == ["A", "early", "late", "third"]
+    assert [c["id"] for c in ex.checkpoints] == ["A@5", "A@5#2", "late@5"]
+    with pytest.raises(ConfigError, match="no checkpoint 'Z@1'"):
+        ex.fork("x", "Z@1")
+    with pytest.raises(ConfigError, match="a name is 1-24 letters"):
+        ex.fork("bad name!")
+    ex.run_to(12)
+    a, late_ts = ex.branches["A"].timeseries(), ex.branches["late"].timeseries()
+    assert_same(a, late_ts)  # same state, same pending inject: the same run
+    assert ex.branches["early"].timeseries()["n_groups_open"].iloc[-1] is not None
+
+
+def test_saved_state_rebuilds_every_branch_to_the_same_numbers(tmp_path):
+    ex = played(5, "lockdown")
+    ex.inject("surge_campaign", {"multiplier": "60"})
+    ex.checkpoint("A")
+    ex.fork("B")
+    ex.inject("funding_cut", {"share": "0.7"}, branch="B")
+    ex.note("who picks up the clients?", "B")
+    ex.run_to(33)  # past the scenario's own emergency (day 30)
+    text = ex.state_json()
+    assert len(text) < 20_000 and "_target_" not in text
+    again = Exercise.from_state(read_state(text.encode()))
+    assert list(again.branches) == ["A", "B"] and again.log == ex.log
+    for name in ("A", "B"):
+        assert_same(again.branches[name].timeseries(), ex.branches[name].timeseries())
+        assert again.branches[name].finance == ex.branches[name].finance
+    assert again.branches["B"].forked_from == "A@5"
+    fork = again.fork("C", "A@5")  # a checkpoint not in memory: rebuilt by replay
+    fork.advance(28)
+    assert_same(fork.timeseries().iloc[:5], ex.branches["A"].timeseries().iloc[:5])
+    periods = emergency_periods(again.timeline("A"), again.day)
+    assert periods == [(30, 33)]
+    scenario = [(e["day"], e["kind"]) for e in ex.log if e["entry"] == "scenario"]
+    assert scenario == [(30, "emergency"), (30, "nhs_volunteers_stand_down"),
+                        (31, "surge_campaign")]  # logged as they happen (lockdown.yaml)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d.update(format="x"), "format: must be 'community-sim exercise'"),
+    (lambda d: d.update(extra=1), "extra: unknown key"),
+    (lambda d: d["settings"].update(_target_="os.system"), "'_target_' is not allowed"),
+    (lambda d: d["settings"].update(topology="moon"), "settings.topology: must be one of"),
+    (lambda d: d["settings"].update(seed=-1), "settings.seed: must be a whole number"),
+    (lambda d: d["settings"].update(overrides=["hydra.run.dir=/tmp"]),
+     r"settings.overrides\[0\]: must be KEY=VALUE"),
+    (lambda d: d["branches"]["A"].update(day=1.5), "branches.A.day: must be int"),
+    (lambda d: d["branches"]["A"]["injects"].append({"day": 3, "kind": "meteor", "params": {}}),
+     "unknown event kind 'meteor'"),
+    (lambda d: d["branches"]["A"]["injects"].append(
+        {"day": 3, "kind": "funding_cut", "params": {"share": 7}}), "share: must be <= 1.0"),
+    (lambda d: d["branches"].pop("A"), "branches: must hold branch A"),
+    (lambda d: d["log"].append({"x": 1}), r"log\[1\].x: unknown key"),
+    (lambda d: d["branches"]["A"].update(injects="${oc.env:HOME}"), "interpolation"),
+])
+def test_an_opened_exercise_file_is_checked_key_by_key(change, message):
+    ex = played(2)
+    ex.note("a note")
+    doc = json.loads(ex.state_json())
+    check_state(copy.deepcopy(doc))
+    change(doc)
+    with pytest.raises(ConfigError, match=message):
+        check_state(doc)
+
+
+def test_an_opened_file_that_is_not_json_or_too_big_gets_a_clear_message():
+    with pytest.raises(ConfigError, match="is not valid JSON"):
+        read_state(b"format: yaml")
+    with pytest.raises(ConfigError, match="NaN is not a number"):
+        read_state(b'{"format": NaN}')
+    with pytest.raises(ConfigError, match="larger than"):
+        read_state(b" " * (MAX_STATE_BYTES + 1))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        read_state(b"\xff\xfe{}")
+
+
+def test_the_page_table_has_the_same_numbers_as_the_full_timeseries():
+    ex = played(35, "lockdown")
+    b = ex.branches["A"]
+    assert_same(b.shown_table(), shown_columns(b.timeseries()))
+    assert list(summary_table({"A": b.shown_table()}).A) == list(
+        summary_table({"A": b.timeseries()}).A)
+
+
+def test_charts_are_plain_data_with_units_events_and_emergencies():
+    ex = played(4, "lockdown")
+    ex.inject("surge_campaign", {})
+    tables = {"A": ex.branches["A"].timeseries()}
+    timeline = ex.timeline("A")
+    marks = [{"day": e["day"], "label": e["kind"], "planned": e["status"] == "planned"}
+             for e in timeline]
+    panels = echarts_panels(tables, marks, [(3, 4)], 4)
+    assert len(panels) == 6
+    json.dumps(panels, allow_nan=False)  # goes to the browser as JSON
+    option = panels[0][1]
+    assert option["yAxis"]["name"] == "residents" and option["xAxis"]["name"] == "day"
+    labels = [m["label"]["formatter"] for m in option["series"][0]["markLine"]["data"]]
+    assert labels[0] == "surge_campaign" and "emergency" in labels
+    assert option["series"][0]["markArea"]["data"] == [[{"xAxis": 3, "name": "emergency"},
+                                                        {"xAxis": 4}]]
+    money = finance_chart({"A": ex.branches["A"].finance}, 4, [], [])
+    assert money["yAxis"]["name"] == "GBP thousands"
+    assert len(money["series"][0]["data"]) == 4 and money["series"][0]["data"][0][1] > 0
+
+
+def wait_idle(live: store.Live, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while (live.busy or live.exercise is None) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not live.busy
+
+
+def test_live_exercise_plays_pauses_within_a_day_and_survives_a_restart(tmp_path):
+    live = store.Live(tmp_path)
+    assert live.new_exercise(topology="rural", scenario_name="baseline", seed=7)
+    wait_idle(live)
+    assert live.message[0] == "ok" and (tmp_path / "exercise.json").exists()
+    live.set_speed(20)
+    assert live.play()
+    assert not live.submit("Step", live.exercise.step)  # refused while playing
+    deadline = time.monotonic() + 60
+    while live.exercise.day < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    shown = live.exercise.day
+    live.pause()
+    assert not live.playing and live.exercise.day - shown <= 1
+    stopped = live.exercise.day
+    time.sleep(0.3)
+    assert live.exercise.day == stopped
+    ex = live.exercise
+    assert live.submit("Inject", lambda: ex.inject("surge_campaign", {}) and None)
+    wait_idle(live)
+    saved = json.loads((tmp_path / "exercise.json").read_text())
+    assert saved["branches"]["A"]["day"] == stopped
+    assert [e["kind"] for e in saved["branches"]["A"]["injects"]] == ["surge_campaign"]
+
+    restarted = store.Live(tmp_path)  # a new server on the same state folder
+    restarted.start()
+    wait_idle(restarted)
+    assert restarted.message == (
+        "ok", f"Restored the exercise saved at {tmp_path / 'exercise.json'} (day {stopped})")
+    assert_same(restarted.exercise.branches["A"].timeseries(), ex.branches["A"].timeseries())
+    assert restarted.exercise.branches["A"].injects == ex.branches["A"].injects
+
+
+def test_a_broken_saved_exercise_is_kept_aside_and_reported(tmp_path):
+    (tmp_path / "exercise.json").write_text('{"format": "community-sim exercise", "version": 9}')
+    live = store.Live(tmp_path)
+    live.start()
+    wait_idle(live, 300)
+    assert live.message[0] == "error" and "version: must be 1" in live.message[1]
+    assert any(p.name.startswith("exercise-unreadable-") for p in tmp_path.iterdir())
+
+
+def test_after_action_report_is_one_self_contained_file_with_the_numbers_and_notes():
+    ex = played(5, "lockdown")
+    ex.inject("surge_campaign", {"multiplier": "60"})
+    ex.checkpoint("A")
+    ex.fork("B")
+    ex.inject("funding_cut", {"share": "0.7"}, branch="B")
+    ex.note("B: <who> picks up the clients?", "B")
+    ex.run_to(32)
+    page = after_action_html(ex)
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page
+    assert "<script" not in page  # nothing runs, nothing is fetched (xmlns names are not)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
+    assert "B: &lt;who&gt; picks up the clients?" in page  # escaped, not markup
+    table = summary_table({k: b.timeseries() for k, b in ex.branches.items()})
+    row = table[table.outcome == "residents in unmet need now"].iloc[0]
+    assert f"<td>{row['A']}</td>" in page and f"<td>{row['B']}</td>" in page
+    made = [e["time"] for e in ex.log if e["entry"] == "inject" and e["kind"] == "funding_cut"]
+    assert made[0] in page and "funding_cut" in page and "emergency" in page
+
+
+MSEL_CSV = """day,kind,params,description,audience
+8,surge_campaign,"{""multiplier"": 40}",Radio appeal for volunteers,volunteer centre
+9,funding_cut,"{""share"": 0.3, ""target"": ""groups""}",Council cuts grants,VCSE groups
+"""
+
+
+def test_an_msel_is_planned_replayed_and_undoable():
+    ex, control = played(5), played(5)
+    entries = ex.load_msel(MSEL_CSV, "plan.csv")
+    assert [(e["day"], e["kind"], e["audience"]) for e in entries] == [
+        (8, "surge_campaign", "volunteer centre"), (9, "funding_cut", "VCSE groups")]
+    assert [e["status"] for e in ex.timeline("A") if e["source"] == "inject"] == [
+        "planned", "planned"]
+    assert ex.log[0]["text"] == "Radio appeal for volunteers - to: volunteer centre"
+    yaml_plan = ("- {day: 8, kind: surge_campaign, params: {multiplier: 40}}\n"
+                 "- {day: 9, kind: funding_cut, params: {share: 0.3, target: groups}}\n")
+    control.load_msel(yaml_plan, "plan.yaml")
+    ex.run_to(12)
+    control.run_to(12)
+    assert_same(ex.branches["A"].timeseries(), control.branches["A"].timeseries())
+    replay = sim.run(ex.replay_config("A"))  # the planned injects replay like any other
+    assert_same(replay.timeseries, ex.branches["A"].timeseries())
+
+
+@pytest.mark.parametrize(("text", "name", "message"), [
+    ("day,kind,who\n8,surge_campaign,x\n", "p.csv", "CSV columns must be day, kind"),
+    ("day,kind\n3,surge_campaign\n", "p.csv", r"msel row 1.day: must be a whole number after "
+                                              "day 5"),
+    ("day,kind,params\n8,surge_campaign,{oops}\n", "p.csv", "msel row 1.params: must be a JSON"),
+    ("day,kind,params\n8,funding_cut,\"{\"\"share\"\": 2}\"\n", "p.csv", "share: must be <= 1.0"),
+    ("day,kind\n8,meteor\n", "p.csv", "unknown event kind 'meteor'"),
+    ("- {day: 8, kind: surge_campaign, _target_: os.system}\n", "p.yaml", "'_target_'"),
+    ("- !!python/object:os.system {}\n", "p.yaml", "not plain YAML data"),
+    ("- {day: 8, kind: set_parameter, params: {key: need.nope, value: 1}}\n", "p.yaml",
+     "need.nope"),  # only shows when applied: the dry run catches it
+    ("day,kind\n", "p.txt", "a .csv, .yaml or .yml file is expected"),
+])
+def test_a_bad_msel_is_refused_with_row_and_field_and_changes_nothing(text, name, message):
+    ex = played(5)
+    with pytest.raises(ConfigError, match=message):
+        ex.load_msel(text, name)
+    assert ex.branches["A"].injects == [] and ex.log == []
+    assert not ex.branches["A"].model.timeline.by_day.get(8)
+
+
+def test_locality_tiles_cover_the_whole_population_per_unit():
+    ex = Exercise("county", "baseline", 7, n_residents=3000)
+    assert ex.error == ""
+    ex.run_to(3)
+    model = ex.branches["A"].model
+    frame = locality_table(model)
+    assert len(frame) == len(model.units) > 1 and frame.residents.sum() == model.pop.n
+    assert set(frame.kind) == {"parish", "neighbourhood"}
+    assert frame.unmet.sum() == int(((model.pop.need > 0) & (model.pop.pathway == 0)).sum())
+    row = frame.iloc[0]
+    assert row.unmet_per_1000 == round(1000 * row.unmet / row.residents, 1)
+    page = tiles_html(frame, "unmet_per_1000")
+    assert page.count('class="sim-tile"') == len(frame) and html.escape(row.unit) in page
+
+
+def test_situation_report_says_what_changed_since_yesterday():
+    ex = played(1)
+    b = ex.branches["A"]
+    assert situation_report(b.shown_table(), b.finance).empty  # nothing to compare yet
+    ex.inject("funding_cut", {"share": "0.9"})
+    ex.run_to(6)
+    ts = b.shown_table()
+    report = situation_report(ts, b.finance).set_index("measure")
+    unmet = report.loc["residents in unmet need"]
+    assert (unmet.yesterday, unmet.today) == (ts.n_unmet_need.iloc[-2], ts.n_unmet_need.iloc[-1])
+    assert unmet.change == (f"{unmet.today - unmet.yesterday:+,}"
+                            if unmet.today != unmet.yesterday else "0")
+    money = report.loc["group reserves (GBP)"]
+    assert money.today == round(b.finance[-1]["reserves_gbp"])

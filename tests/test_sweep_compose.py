@@ -1,0 +1,83 @@
+"""A multirun job's configuration composed through the cache (sim.sweep_compose) equals
+Hydra's own, key for key, for every kind of override; only plain values take the fast path,
+and a changed config file is never served from the cache."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from hydra._internal.config_loader_impl import ConfigLoaderImpl
+from hydra._internal.utils import create_config_search_path
+from hydra.types import RunMode
+from omegaconf import OmegaConf
+
+from sim import sweep_compose
+from sim.config import register_schema
+from sim.scenarios import config_dir
+
+
+def loader_and_master(folder):
+    register_schema()
+    loader = ConfigLoaderImpl(config_search_path=create_config_search_path(str(folder)))
+    master = loader.load_configuration("config", overrides=["run.replicate=0,1"],
+                                       run_mode=RunMode.MULTIRUN)
+    return loader, master
+
+
+CASES = [
+    ["run.replicate=3"],
+    ["topology=rural", "run.replicate=1", "need.p_hidden=0.3"],
+    ["run.replicate=1", "scenario=lockdown", "events.lockdown_starts.day=40"],
+    ["scenario=[lockdown,preparedness]", "run.days=30"],
+    ["+sweep=surge_vs_baseline", "run.replicate=2"],
+    ["hydra.job.chdir=true", "run.days=5", "hydra/launcher=basic"],
+    ["run.days=5", "~events.lockdown_starts", "scenario=lockdown"],  # edits a key: Hydra
+    ["run.days=5", "+run.extra=1"],  # adds a key: Hydra (and its error)
+    ["run.seed=${run.days}"],  # interpolation: Hydra
+]
+
+
+@pytest.mark.parametrize("overrides", CASES, ids=lambda o: " ".join(o))
+def test_cached_composition_equals_hydras(overrides):
+    loader, master = loader_and_master(config_dir())
+    try:
+        expected = OmegaConf.to_yaml(sweep_compose._ORIGINAL(loader, master, list(overrides)))
+    except Exception as exc:  # noqa: BLE001 - the same error is expected
+        with pytest.raises(type(exc)):
+            sweep_compose.load_sweep_config(loader, master, list(overrides))
+        return
+    for _ in range(2):  # composed, then from the cache
+        got = sweep_compose.load_sweep_config(loader, master, list(overrides))
+        assert OmegaConf.to_yaml(got) == expected
+
+
+def test_only_plain_values_take_the_fast_path():
+    loader, master = loader_and_master(config_dir())
+    sweep_compose.load_sweep_config(loader, master, ["topology=rural", "run.replicate=0"])
+    before = dict(sweep_compose.stats)
+    for k in range(1, 4):
+        sweep_compose.load_sweep_config(loader, master, ["topology=rural", f"run.replicate={k}"])
+    assert sweep_compose.stats["reused"] - before["reused"] == 3
+    assert sweep_compose.stats["composed"] == before["composed"]
+    sweep_compose.load_sweep_config(loader, master, ["~events", "run.replicate=1"])
+    assert sweep_compose.stats["fallback"] == before["fallback"] + 1
+
+
+def test_a_changed_config_file_is_composed_again(tmp_path):
+    folder = tmp_path / "configs"
+    shutil.copytree(config_dir(), folder)
+    loader, master = loader_and_master(folder)
+    first = sweep_compose.load_sweep_config(loader, master, ["topology=rural", "run.days=7"])
+    rural = folder / "topology" / "rural.yaml"
+    rural.write_text(rural.read_text(encoding="utf-8").replace("n_residents: 380",
+                                                               "n_residents: 381"),
+                     encoding="utf-8")
+    again = sweep_compose.load_sweep_config(loader, master, ["topology=rural", "run.days=7"])
+    assert first.topology.n_residents == 380 and again.topology.n_residents == 381
+
+
+def test_the_cli_installs_it():
+    import sim.cli  # noqa: F401 - importing installs it, for joblib's workers too
+
+    assert ConfigLoaderImpl.load_sweep_config is sweep_compose.load_sweep_config
