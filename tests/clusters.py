@@ -133,8 +133,8 @@ def _slurm_conf(root: Path, node_line: str, munge_socket: Path, dbd_port: int) -
         "SwitchType=switch/none",
         "ReturnToService=2",
         "MinJobAge=300",
-        # scancel: SIGTERM (which submitit's jobs ignore), then SIGKILL a second later
-        "KillWait=1",
+        # scancel: SIGTERM (which submitit's jobs ignore), then SIGKILL at once
+        "KillWait=0",
         "InactiveLimit=0",
         " ".join([*fields, "State=UNKNOWN"]),
         f"PartitionName={PARTITION} Nodes={node} Default=YES MaxTime=60 State=UP",

@@ -25,7 +25,7 @@ from sweeps_common import report_counts
 
 pytestmark = pytest.mark.slow
 
-LONG_DAYS, SHORT_DAYS, REPLICATES = 1460, 30, 10
+LONG_DAYS, SHORT_DAYS, REPLICATES = 2920, 30, 10
 N_RUNS = 2 * REPLICATES
 # the long runs take a few seconds, so a job can be stopped while its run is under way
 SWEEP = ["topology=urban", "topology.n_residents=1000", f"run.days={SHORT_DAYS},{LONG_DAYS}",
