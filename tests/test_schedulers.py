@@ -180,7 +180,8 @@ def test_slurm_hydra_launcher_cancelled_job_resubmitted(slurm, tmp_path):
     from sim.experiments.executor import sweep_jobs
 
     assert sorted(j.name for j in sweep_jobs(SWEEP)) == sorted(
-        p.name for p in sweep.iterdir() if not p.name.startswith(".") and p.name != "tables")
+        p.name for p in sweep.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and p.name != "tables")
 
 
 def test_slurm_executor_cancelled_job_resubmitted(slurm, tmp_path):
