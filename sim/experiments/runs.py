@@ -157,11 +157,32 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def scheduler() -> dict[str, str]:
+    """Where this process runs under a batch scheduler: the Slurm job id (``ARRAYJOB_TASK``
+    for an array task) and, when submitit started it, the job's log file; ``{}`` elsewhere."""
+    env = os.environ
+    if "SLURM_JOB_ID" not in env:
+        return {}
+    job = env["SLURM_JOB_ID"]
+    if env.get("SLURM_ARRAY_JOB_ID") and env.get("SLURM_ARRAY_TASK_ID"):
+        job = f"{env['SLURM_ARRAY_JOB_ID']}_{env['SLURM_ARRAY_TASK_ID']}"
+    found = {"scheduler": "slurm", "slurm_job_id": job}
+    if "SUBMITIT_FOLDER" in env:
+        try:
+            import submitit
+
+            found["log"] = str(submitit.JobEnvironment().paths.stdout)
+        except Exception:  # noqa: BLE001 - the job id alone still identifies the job
+            pass
+    return found
+
+
 def record_failure(out: Path, exc: BaseException, overrides: list[str],
-                   config: Config | None = None) -> str:
-    """Write ``error.json`` for a failed attempt; returns the one-line error message."""
+                   config: Config | None = None, extra: dict | None = None) -> str:
+    """Write ``error.json`` for a failed attempt; returns the one-line error message.
+    ``extra`` adds fields (a scheduler's job id and log path)."""
     message = f"{type(exc).__name__}: {exc}"
-    write_json_atomic(out / ERROR, {
+    write_json_atomic(out / ERROR, {**scheduler(), **(extra or {}),
         "error_type": type(exc).__name__,
         "message": str(exc),
         "key": getattr(exc, "key", None),
@@ -183,7 +204,7 @@ def _write_status(out: Path, attempt: Attempt | str, started: float, overrides: 
     write_json_atomic(out / STATUS, {
         "attempt": str(attempt), "error": error, "time": _now(),
         "seconds": round(time.perf_counter() - started, 3), "host": platform.node(),
-        "pid": os.getpid(), "overrides": overrides,
+        "pid": os.getpid(), "overrides": overrides, **scheduler(),
     })
 
 
@@ -331,3 +352,31 @@ def compose_and_execute(out: str | Path, overrides: list[str],
         config, error = None, exc
     outcome = execute(config, Path(out), overrides=record, error=error)
     return str(outcome.path), str(outcome.attempt), outcome.error
+
+
+def skip_if_complete(out: str | Path, overrides: list[str],
+                     values: dict[str, object] | None = None) -> bool:
+    """Whether ``out`` already holds a complete run of this job, found without Hydra: only when
+    the folder has a manifest and the overrides take the plain path of :func:`_composed`
+    (milliseconds). Then the skip is recorded as :func:`execute` records it and ``True`` is
+    returned; in every other case ``False`` (the job must be run, or checked, by a worker).
+
+    Lets a scheduler's driver leave complete runs out of a re-submission (a resumed Slurm sweep
+    asks only for the jobs that are left) without composing every job on the driver.
+    """
+    out = Path(out)
+    if not (out / MANIFEST).is_file() or (out / ERROR).is_file():
+        return False
+    if _plain_overrides(tuple(overrides)) is None:
+        return False
+    started = time.perf_counter()
+    manifest = read_json(out / MANIFEST)
+    try:
+        config = set_values(_composed(tuple(overrides)), dict(values or {}))
+    except Exception:  # noqa: BLE001 - a worker will record the error
+        return False
+    if manifest is None or not same_run(manifest, config):
+        return False
+    record = [*overrides, *(f"{k}={v}" for k, v in (values or {}).items())]
+    _write_status(out, Attempt.SKIPPED, started, record)
+    return True

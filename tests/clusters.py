@@ -1,0 +1,401 @@
+"""One-machine clusters for the scheduler tests: a real Slurm (munged, slurmctld, slurmd from
+Debian's packages) and a real multi-node Ray cluster (a head and worker nodes started with
+``ray start``), each in a temporary folder, torn down on exit.
+
+Nothing here is a stand-in: the daemons are the ones a university cluster runs, configured for
+this host (``slurmd -C``), with job accounting (slurmdbd on a private MariaDB) because ``sacct``
+is how submitit, like most tools, learns that a job ended (cancelled, timed out). Slurm needs
+root (slurmd starts jobs as the submitting user) and the packages of :data:`APT_PACKAGES`
+(``.ci/run`` installs them);
+:func:`slurm_missing` says why a cluster cannot be started here, for a skip reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SLURM_PROGRAMS = ("munged", "slurmctld", "slurmd", "slurmdbd", "sbatch", "squeue", "scancel",
+                  "sinfo", "sacct", "sacctmgr", "mariadbd", "mariadb-install-db", "mariadb")
+APT_PACKAGES = "slurmctld slurmd slurmdbd slurm-client munge mariadb-server"
+PARTITION = "sim"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _which(name: str) -> str | None:
+    return shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+
+
+def slurm_missing() -> str | None:
+    """Why a one-machine Slurm cluster cannot be started here (``None``: it can)."""
+    if not sys.platform.startswith("linux"):
+        return "Slurm runs on Linux only"
+    missing = [p for p in SLURM_PROGRAMS if _which(p) is None]
+    if missing:
+        return (f"Slurm is not installed ({', '.join(missing)} missing): apt-get install "
+                f"{APT_PACKAGES} (.ci/run does this)")
+    if os.geteuid() != 0:
+        return "a one-machine Slurm cluster needs root (slurmd starts jobs as their user)"
+    return None
+
+
+def _wait(predicate, timeout: float, what: str, log: Path | None = None) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.2)
+    tail = log.read_text()[-3000:] if log is not None and log.is_file() else ""
+    raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}\n{tail}")
+
+
+@dataclass
+class SlurmCluster:
+    """A running one-machine Slurm cluster; ``env`` points Slurm's commands at it."""
+
+    root: Path
+    conf: Path
+    node: str
+    env: dict[str, str]
+    procs: list[subprocess.Popen] = field(default_factory=list)
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run([_which(args[0]) or args[0], *args[1:]], capture_output=True,
+                              text=True, env=self.env, check=check, timeout=60)
+
+    def jobs(self) -> list[dict[str, str]]:
+        """The controller's jobs (pending, running and recently ended), one dict each."""
+        out = self.run("squeue", "--all", "--states=all", "--noheader",
+                       "--format=%i|%T|%j").stdout
+        return [dict(zip(("id", "state", "name"), line.split("|"), strict=True))
+                for line in out.splitlines() if line.strip()]
+
+    def log(self, daemon: str) -> str:
+        f = self.root / f"{daemon}.log"
+        return f.read_text() if f.is_file() else ""
+
+
+def _slurm_conf(root: Path, node_line: str, munge_socket: Path, dbd_port: int) -> str:
+    node = node_line.split()[0].split("=", 1)[1]
+    # memory: leave 1 GiB to the system, so the node is never drained for reporting less
+    fields = []
+    for f in node_line.split():
+        if f.startswith("RealMemory="):
+            f = f"RealMemory={max(1024, int(f.split('=')[1]) - 1024)}"
+        if not f.startswith("UpTime="):
+            fields.append(f)
+    return "\n".join([
+        "ClusterName=simtest",
+        f"SlurmctldHost={node}",
+        f"SlurmctldPort={_free_port()}",
+        f"SlurmdPort={_free_port()}",
+        "SlurmUser=root",
+        "SlurmdUser=root",
+        "AuthType=auth/munge",
+        "CredType=cred/munge",
+        f"AuthInfo=socket={munge_socket}",
+        f"StateSaveLocation={root / 'state'}",
+        f"SlurmdSpoolDir={root / 'spool'}",
+        f"SlurmctldPidFile={root / 'slurmctld.pid'}",
+        f"SlurmdPidFile={root / 'slurmd.pid'}",
+        f"SlurmctldLogFile={root / 'slurmctld.log'}",
+        f"SlurmdLogFile={root / 'slurmd.log'}",
+        "SlurmctldDebug=info",
+        "SlurmdDebug=info",
+        # no cgroups (containers and CI sandboxes rarely delegate them): plain process tracking
+        "ProctrackType=proctrack/linuxproc",
+        "TaskPlugin=task/none",
+        "SelectType=select/cons_tres",
+        "SelectTypeParameters=CR_Core_Memory",  # memory requests are scheduled
+        "SchedulerType=sched/backfill",
+        "SchedulerParameters=sched_interval=2,bf_interval=2",
+        "AccountingStorageType=accounting_storage/slurmdbd",
+        f"AccountingStorageHost={node}",
+        f"AccountingStoragePort={dbd_port}",
+        f"AccountingStoragePass={munge_socket}",  # with slurmdbd: munged's socket
+        "JobAcctGatherType=jobacct_gather/none",
+        "JobCompType=jobcomp/none",
+        "MpiDefault=none",
+        "SwitchType=switch/none",
+        "ReturnToService=2",
+        "MinJobAge=300",
+        # scancel: SIGTERM (which submitit's jobs ignore), then SIGKILL at once
+        "KillWait=0",
+        "InactiveLimit=0",
+        " ".join([*fields, "State=UNKNOWN"]),
+        f"PartitionName={PARTITION} Nodes={node} Default=YES MaxTime=60 State=UP",
+        "",
+    ])
+
+
+@contextlib.contextmanager
+def _exit_on_sigterm():
+    """A SIGTERM (a CI timeout, ``kill``) unwinds the stack, so the daemons are stopped."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.getsignal(signal.SIGTERM)
+    if old not in (signal.SIG_DFL, None):
+        yield
+        return
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+@contextlib.contextmanager
+def slurm_cluster(root: Path):
+    with _exit_on_sigterm(), _slurm_cluster(root) as cluster:
+        yield cluster
+
+
+@contextlib.contextmanager
+def _slurm_cluster(root: Path):
+    """Start munged, slurmctld and slurmd under ``root``; yield a :class:`SlurmCluster`; stop
+    them (and any job still running) on exit."""
+    reason = slurm_missing()
+    if reason:
+        raise RuntimeError(reason)
+    root = Path(root)
+    for d in ("state", "spool", "munge"):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    os.chmod(root / "munge", 0o700)
+    key = root / "munge" / "munge.key"
+    subprocess.run([_which("mungekey"), "--create", f"--keyfile={key}", "--force"],
+                   check=True, capture_output=True)
+    os.chmod(key, 0o600)
+    munge_socket = root / "munge" / "munge.socket"
+    node_line = subprocess.run([_which("slurmd"), "-C"], capture_output=True, text=True,
+                               check=True).stdout.splitlines()[0]
+    node = node_line.split()[0].split("=", 1)[1]
+    db_port, dbd_port = _free_port(), _free_port()
+    password = secrets.token_hex(16)  # of this throw-away database only
+    conf = root / "slurm.conf"
+    conf.write_text(_slurm_conf(root, node_line, munge_socket, dbd_port))
+    dbd_conf = root / "slurmdbd.conf"
+    dbd_conf.write_text("\n".join([
+        "AuthType=auth/munge", f"AuthInfo=socket={munge_socket}", f"DbdHost={node}",
+        f"DbdPort={dbd_port}", "SlurmUser=root", f"PidFile={root / 'slurmdbd.pid'}",
+        f"LogFile={root / 'slurmdbd.log'}", "DebugLevel=info",
+        "StorageType=accounting_storage/mysql", "StorageHost=127.0.0.1",
+        f"StoragePort={db_port}", "StorageUser=slurm", f"StoragePass={password}",
+        "StorageLoc=slurm_acct_db", ""]))
+    os.chmod(dbd_conf, 0o600)
+    env = dict(os.environ, SLURM_CONF=str(conf))
+    env["PATH"] = env.get("PATH", "") + ":/usr/sbin:/sbin"
+    cluster = SlurmCluster(root, conf, node, env)
+
+    def start(args: list[str], log: Path) -> subprocess.Popen:
+        p = subprocess.Popen(args, stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env,
+                             start_new_session=True)
+        cluster.procs.append(p)
+        return p
+
+    try:
+        start([_which("munged"), "--foreground", "--force", f"--key-file={key}",
+               f"--socket={munge_socket}", f"--pid-file={root / 'munge' / 'munged.pid'}",
+               f"--log-file={root / 'munge' / 'munged.log'}",
+               f"--seed-file={root / 'munge' / 'munged.seed'}"], root / "munged.out")
+        _wait(munge_socket.exists, 20, "munged's socket", root / "munged.out")
+        # job accounting: a private MariaDB on a free port, then slurmdbd
+        data, sock = root / "mariadb", root / "mariadb.sock"
+        subprocess.run([_which("mariadb-install-db"), "--user=root", f"--datadir={data}",
+                        "--auth-root-authentication-method=socket", "--skip-test-db"],
+                       check=True, capture_output=True)
+        start([_which("mariadbd"), "--no-defaults", "--user=root", f"--datadir={data}",
+               f"--socket={sock}", f"--port={db_port}", "--bind-address=127.0.0.1",
+               f"--pid-file={root / 'mariadb.pid'}", "--innodb-buffer-pool-size=64M"],
+              root / "mariadb.log")
+
+        def sql(statement: str) -> bool:
+            return subprocess.run([_which("mariadb"), f"--socket={sock}", "-uroot", "-e",
+                                   statement], capture_output=True).returncode == 0
+
+        _wait(lambda: sql("select 1"), 60, "MariaDB", root / "mariadb.log")
+        if not sql(f"create user 'slurm'@'127.0.0.1' identified by '{password}'; "
+                   "grant all on slurm_acct_db.* to 'slurm'@'127.0.0.1';"):
+            raise RuntimeError("could not create the accounting database's user")
+        start([_which("slurmdbd"), "-D", "-s"], root / "slurmdbd.out")
+        env["SLURM_CONF"] = str(conf)
+
+        def dbd_up() -> bool:
+            p = subprocess.run([_which("sacctmgr"), "--noheader", "--parsable2", "show",
+                                "cluster", "format=cluster"], env=env, capture_output=True,
+                               text=True)
+            (root / "sacctmgr.out").write_text(p.stdout + p.stderr)
+            return p.returncode == 0
+
+        _wait(dbd_up, 60, "slurmdbd", root / "sacctmgr.out")
+        subprocess.run([_which("sacctmgr"), "-i", "add", "cluster", "simtest"], env=env,
+                       capture_output=True, check=True)
+        start([_which("slurmctld"), "-D", "-i", "-f", str(conf)], root / "slurmctld.out")
+        start([_which("slurmd"), "-D", "-f", str(conf)], root / "slurmd.out")
+
+        def idle() -> bool:
+            p = subprocess.run([_which("sinfo"), "--noheader", "--format=%T"],
+                               capture_output=True, text=True, env=env)
+            return p.returncode == 0 and p.stdout.strip() in ("idle", "mixed", "allocated")
+
+        _wait(idle, 60, "the Slurm node to be idle", root / "slurmctld.log")
+        yield cluster
+    finally:
+        with contextlib.suppress(Exception):
+            subprocess.run([_which("scancel"), "--full", "--user=root"], env=env,
+                           capture_output=True, timeout=20)
+        for p in reversed(cluster.procs):
+            _stop(p)
+
+
+def _stop(p: subprocess.Popen, grace: float = 10) -> None:
+    if p.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(p.pid, signal.SIGTERM)
+    try:
+        p.wait(grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGKILL)
+        p.wait(grace)
+
+
+# ------------------------------------------------------------------------------------------
+# Ray
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RayCluster:
+    address: str
+    head: subprocess.Popen
+    workers: list[subprocess.Popen]
+    env: dict[str, str]
+
+    def kill_worker(self, i: int = 0) -> None:
+        """Lose a worker node: SIGKILL its raylet and everything it started."""
+        _kill_tree(self.workers[i].pid)
+
+
+def ray_missing() -> str | None:
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        return "Ray is not installed: pip install 'community-response-sim[ray]'"
+    if _ray_cli() is None:
+        return "the ray command is not on PATH"
+    return None
+
+
+def _ray_cli() -> str | None:
+    here = Path(sys.executable).parent / "ray"
+    return str(here) if here.is_file() else shutil.which("ray")
+
+
+def _descendants(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True).stdout
+    children: dict[int, list[int]] = {}
+    for line in out.splitlines():
+        a, b = (int(x) for x in line.split())
+        children.setdefault(b, []).append(a)
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        for c in children.get(p, []):
+            found.append(c)
+            todo.append(c)
+    return found
+
+
+def _kill_tree(pid: int, sig: int = signal.SIGKILL) -> None:
+    for p in [pid, *_descendants(pid)]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(p, sig)
+
+
+@contextlib.contextmanager
+def ray_cluster(root: Path, n_workers: int = 1, cpus: int = 1):
+    """A Ray head node and ``n_workers`` worker nodes, each its own ``ray start --block``
+    process tree with ``cpus`` CPUs; yields a :class:`RayCluster`; everything is killed on
+    exit."""
+    with _exit_on_sigterm(), _ray_cluster(root, n_workers, cpus) as cluster:
+        yield cluster
+
+
+@contextlib.contextmanager
+def _ray_cluster(root: Path, n_workers: int, cpus: int):
+    reason = ray_missing()
+    if reason:
+        raise RuntimeError(reason)
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    # token authentication (Ray >= 2.52; on by default from 2.59): one token for this cluster,
+    # given to the head, the worker nodes and the driver (RayCluster.env)
+    token = root / "ray_auth_token"
+    token.write_text(secrets.token_hex(32))
+    os.chmod(token, 0o600)
+    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="token",
+               RAY_AUTH_TOKEN_PATH=str(token))
+    env.pop("RAY_AUTH_TOKEN", None)
+    env.pop("RAY_ADDRESS", None)
+    # the worker nodes' processes import this package from the same environment
+    env["PATH"] = str(Path(sys.executable).parent) + ":" + env.get("PATH", "")
+    temp = Path("/tmp") / f"ray-sim-{os.getpid()}-{port}"  # short: Unix socket paths
+    common = [f"--num-cpus={cpus}", "--num-gpus=0", "--block", "--disable-usage-stats"]
+    procs: list[subprocess.Popen] = []
+
+    def start(args: list[str], log: Path) -> subprocess.Popen:
+        p = subprocess.Popen([_ray_cli(), "start", *args], stdout=log.open("ab"),
+                             stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        procs.append(p)
+        return p
+
+    address = f"127.0.0.1:{port}"
+    try:
+        head = start(["--head", f"--port={port}", "--node-ip-address=127.0.0.1",
+                      "--include-dashboard=false", f"--temp-dir={temp}", *common],
+                     root / "ray-head.log")
+        _wait_nodes(address, 1, env, root / "ray-head.log")
+        workers = [start([f"--address={address}", "--node-ip-address=127.0.0.1", *common],
+                         root / f"ray-worker-{i}.log") for i in range(n_workers)]
+        _wait_nodes(address, 1 + n_workers, env, root / "ray-head.log")
+        yield RayCluster(address, head, workers, env)
+    finally:
+        for p in reversed(procs):
+            _kill_tree(p.pid, signal.SIGTERM)
+        time.sleep(1)
+        for p in reversed(procs):
+            _kill_tree(p.pid)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                p.wait(10)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _wait_nodes(address: str, n: int, env: dict[str, str], log: Path) -> None:
+    code = ("import ray, sys; ray.init(address=sys.argv[1], log_to_driver=False); "
+            "print(sum(1 for x in ray.nodes() if x['Alive']))")
+
+    def alive() -> bool:
+        p = subprocess.run([sys.executable, "-c", code, address], capture_output=True,
+                           text=True, env=env, timeout=120)
+        return p.returncode == 0 and p.stdout.strip().splitlines()[-1:] == [str(n)]
+
+    _wait(alive, 120, f"{n} Ray node(s) at {address}", log)

@@ -1,0 +1,311 @@
+"""Sweeps on real schedulers: a one-machine Slurm cluster (munged, slurmdbd on MariaDB,
+slurmctld, slurmd from Debian's packages) and a Ray cluster of a head and a worker node started
+as separate ``ray start`` process trees (tests/clusters.py).
+
+Each sweep has 20 runs (10 replicates x a short and a long run length); one run is stopped in
+the middle (``scancel`` of its Slurm array task, or SIGKILL of the Ray worker node running it),
+the sweep is re-submitted or retried, and the tables must hold every run exactly once, with the
+same numbers as an uninterrupted run. Skipped (with the reason) only where the daemons cannot be
+installed; ``.ci/run`` installs them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from clusters import PARTITION, _descendants, ray_cluster, ray_missing, slurm_cluster, slurm_missing
+from sweeps_common import report_counts
+
+pytestmark = pytest.mark.slow
+
+LONG_DAYS, SHORT_DAYS, REPLICATES = 2920, 30, 10
+N_RUNS = 2 * REPLICATES
+# the long runs take a few seconds, so a job can be stopped while its run is under way
+SWEEP = ["topology=urban", "topology.n_residents=1000", f"run.days={SHORT_DAYS},{LONG_DAYS}",
+         f"run.replicate=range({REPLICATES})", "run.burn_in_days=14", "run.plots=false"]
+TIMESERIES_ROWS = REPLICATES * (SHORT_DAYS + LONG_DAYS)
+ROOT = Path(__file__).resolve().parent.parent
+SLURM = ["--partition", PARTITION, "--timeout-min", "10", "--mem-gb", "1",
+         "--array-parallelism", "2"]
+
+
+def _statuses(sweep: Path) -> dict[Path, dict]:
+    out = {}
+    for f in sweep.glob("*/status.json"):
+        try:
+            out[f.parent] = json.loads(f.read_text())
+        except (OSError, ValueError):  # being replaced right now
+            continue
+    return out
+
+
+def _long_run_started(sweep: Path, proc: subprocess.Popen, pids: set[int] | None = None,
+                      timeout: float = 300, exclude: tuple[Path, ...] = ()
+                      ) -> tuple[Path, dict]:
+    """Wait for a long run whose attempt has started (and, with ``pids``, runs in one of
+    them); returns its folder and status."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for folder, st in _statuses(sweep).items():
+            if (st.get("attempt") == "started" and f"run.days={LONG_DAYS}" in folder.name
+                    and folder not in exclude
+                    and not (folder / "manifest.json").exists()
+                    and (pids is None or st.get("pid") in pids)):
+                return folder, st
+        if proc.poll() is not None:
+            raise AssertionError("the sweep ended before a long run started:\n"
+                                 + proc.stdout.read()[-3000:] + proc.stderr.read()[-3000:])
+        time.sleep(0.05)
+    raise AssertionError("no long run started in time")
+
+
+def _check_tables(sweep: Path) -> pd.DataFrame:
+    summary = pd.read_parquet(sweep / "tables" / "summary.parquet")
+    ts = pd.read_parquet(sweep / "tables" / "timeseries.parquet")
+    failures = pd.read_parquet(sweep / "tables" / "failures.parquet")
+    assert len(summary) == N_RUNS and summary["run"].astype(str).is_unique
+    assert sorted(zip(summary["run.days"], summary["replicate"], strict=True)) == sorted(
+        (d, r) for d in (SHORT_DAYS, LONG_DAYS) for r in range(REPLICATES))
+    assert len(ts) == TIMESERIES_ROWS
+    assert not ts.duplicated(["run", "day"]).any()
+    assert len(failures) == 0
+    assert not list(sweep.glob("*/error.json"))
+    return summary.astype({"run": str, "config_hash": str}).set_index("run").sort_index()
+
+
+def _same_as_uninterrupted(folder: Path, tmp: Path) -> None:
+    """The run that was stopped and redone equals the same job run once, in this process."""
+    from sim.experiments.runs import compose_and_execute
+
+    overrides = json.loads((folder / "manifest.json").read_text())["overrides"]
+    again = tmp / "again"
+    assert compose_and_execute(str(again), overrides)[1] == "done"
+    pd.testing.assert_frame_equal(pd.read_parquet(folder / "timeseries.parquet"),
+                                  pd.read_parquet(again / "timeseries.parquet"))
+
+
+# --------------------------------------------------------------------------------------------
+# Slurm
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory):
+    reason = slurm_missing()
+    if reason:
+        pytest.skip(reason)
+    with slurm_cluster(tmp_path_factory.mktemp("slurm")) as cluster:
+        yield cluster
+
+
+def _cancel_a_long_run(slurm, sweep: Path, proc: subprocess.Popen) -> tuple[Path, str]:
+    """``scancel`` the Slurm job of a long run under way; returns its folder and job id. Should
+    the run finish in the second between SIGTERM (which submitit's jobs ignore) and SIGKILL,
+    another one is cancelled: the test needs a run stopped in the middle."""
+    tried: tuple[Path, ...] = ()
+    for _ in range(4):
+        folder, st = _long_run_started(sweep, proc, exclude=tried)
+        job = st["slurm_job_id"]
+        slurm.run("scancel", job)
+        end = time.monotonic() + 30
+        while any(j["id"] == job and j["state"] in ("RUNNING", "COMPLETING")
+                  for j in slurm.jobs()) and time.monotonic() < end:
+            time.sleep(0.2)
+        if not (folder / "manifest.json").exists():
+            return folder, job
+        tried += (folder,)
+    raise AssertionError(f"every cancelled run finished all the same: {tried}")
+
+
+def _wait_until_idle(slurm, timeout: float = 120) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if all(j["state"] not in ("PENDING", "RUNNING", "COMPLETING") for j in slurm.jobs()):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"Slurm jobs still running: {slurm.jobs()}")
+
+
+def _sacct(slurm, job: str, fields: str) -> list[str]:
+    out = slurm.run("sacct", "-X", "-n", "-P", "-j", job, "-o", fields).stdout
+    return out.strip().splitlines()[0].split("|")
+
+
+def _run(cmd: list[str], env: dict, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT,
+                          timeout=timeout)
+
+
+def _slurm_env(slurm) -> dict[str, str]:
+    return dict(slurm.env, HYDRA_FULL_ERROR="1", PYTHONUNBUFFERED="1",
+                RAY_USAGE_STATS_ENABLED="0")
+
+
+def test_slurm_hydra_launcher_cancelled_job_resubmitted(slurm, tmp_path):
+    sweep = tmp_path / "sweep"
+    cmd = [sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={sweep}", "hydra/launcher=slurm",
+           f"hydra.launcher.partition={PARTITION}", "hydra.launcher.timeout_min=10",
+           "hydra.launcher.mem_gb=1", "hydra.launcher.array_parallelism=2", *SWEEP]
+    env = _slurm_env(slurm)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, cwd=ROOT)
+    folder, job = _cancel_a_long_run(slurm, sweep, proc)
+    out, err = proc.communicate(timeout=600)
+    _wait_until_idle(slurm)
+    # the sweep says which Slurm job did not finish and where its log is
+    assert proc.returncode != 0
+    assert job in out + err
+    status = json.loads((folder / "status.json").read_text())
+    assert status["attempt"] == "started" and status["slurm_job_id"] == job
+    assert Path(status["log"]).is_file() and job in status["log"]
+    assert not (folder / "manifest.json").exists()
+    state, partition, limit, mem = _sacct(slurm, job, "State,Partition,Timelimit,ReqMem")
+    assert state.startswith("CANCELLED")
+    assert (partition, limit, mem) == (PARTITION, "00:10:00", "1G")  # from the config
+    # the documented resume: the same command again
+    again = _run(cmd, env)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert report_counts(again.stdout) == {"done now": 1, "skipped": N_RUNS - 1, "failed": 0,
+                                           "not finished": 0}
+    _check_tables(sweep)
+    _same_as_uninterrupted(folder, tmp_path)
+    # the executor names run folders as Hydra does: either route can finish the other's sweep
+    from sim.experiments.executor import sweep_jobs
+
+    assert sorted(j.name for j in sweep_jobs(SWEEP)) == sorted(
+        p.name for p in sweep.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and p.name != "tables")
+
+
+def test_slurm_executor_cancelled_job_resubmitted(slurm, tmp_path):
+    sweep = tmp_path / "sweep"
+    cmd = [sys.executable, "-m", "sim.experiments.executor", str(sweep), *SWEEP,
+           "--backend", "slurm", *SLURM]
+    env = _slurm_env(slurm)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, cwd=ROOT)
+    folder, job = _cancel_a_long_run(slurm, sweep, proc)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 1, out[-3000:] + err[-3000:]
+    assert report_counts(out) == {"done now": N_RUNS - 1, "skipped": 0, "failed": 1,
+                                  "not finished": 0}
+    assert f"Slurm job {job} ended CANCELLED" in out
+    error = json.loads((folder / "error.json").read_text())
+    assert error["error_type"] == "SchedulerError" and error["slurm_job_id"] == job
+    assert Path(error["log"]).is_file() and error["log"] in error["message"]
+    assert error["slurm_state"].startswith("CANCELLED")
+    failures = pd.read_parquet(sweep / "tables" / "failures.parquet")
+    assert failures["run"].astype(str).tolist() == [folder.name]
+    assert job in failures["message"].iloc[0]
+    state, partition, limit, mem = _sacct(slurm, job, "State,Partition,Timelimit,ReqMem")
+    assert (partition, limit, mem) == (PARTITION, "00:10:00", "1G")
+    _wait_until_idle(slurm)
+    again = _run(cmd, env)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert report_counts(again.stdout) == {"done now": 1, "skipped": N_RUNS - 1, "failed": 0,
+                                           "not finished": 0}
+    _check_tables(sweep)
+    _same_as_uninterrupted(folder, tmp_path)
+
+
+def test_slurm_executor_refuses_what_the_partition_cannot_run(slurm, tmp_path):
+    """A time limit above the partition's MaxTime (60 min here) would leave the array pending
+    forever: refused before anything is submitted, naming the setting."""
+    sweep = tmp_path / "sweep"
+    before = len(slurm.jobs())
+    base = [sys.executable, "-m", "sim.experiments.executor", str(sweep), *SWEEP,
+            "--backend", "slurm", "--mem-gb", "1"]
+    too_long = _run([*base, "--partition", PARTITION, "--timeout-min", "120"],
+                    _slurm_env(slurm))
+    assert too_long.returncode == 2
+    assert "slurm.timeout_min" in too_long.stderr and "01:00:00" in too_long.stderr
+    assert "Traceback" not in too_long.stderr
+    unknown = _run([*base, "--partition", "nosuch", "--timeout-min", "10"], _slurm_env(slurm))
+    assert unknown.returncode == 2 and "slurm.partition" in unknown.stderr
+    assert len(slurm.jobs()) == before
+    assert not [p for p in sweep.glob("*") if p.name != ".submitit"]
+
+
+@pytest.mark.parametrize("extra, key", [
+    (["hydra.launcher.n_jobs=2"], "hydra.launcher.n_jobs"),
+    (["run.days=(("], "run.days: cannot parse"),
+    (["--backend", "slurm", "--mem-gb", "-1"], "slurm.mem_gb"),
+    (["--backend", "ray", "--retries", "-1"], "--retries"),
+])
+def test_executor_command_line_refuses_bad_input(tmp_path, extra, key):
+    sweep = tmp_path / "sweep"
+    p = _run([sys.executable, "-m", "sim.experiments.executor", str(sweep), "run.days=5",
+              *extra], dict(os.environ, PYTHONUNBUFFERED="1"))
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert key in p.stderr and "Traceback" not in p.stderr
+    assert not sweep.exists()
+
+
+def test_slurm_options_come_from_the_launcher_config(tmp_path):
+    from sim.experiments.executor import slurm_options
+    from sim.params import ConfigError
+
+    o = slurm_options()
+    assert (o.timeout_min, o.mem_gb, o.cpus_per_task, o.array_parallelism) == (120, 4, 1, 200)
+    assert o.sbatch()["mem"] == "4096MB" and "partition" not in o.sbatch()
+    assert slurm_options(partition="short", mem_gb=0.5).sbatch()["mem"] == "512MB"
+    bad = tmp_path / "slurm.yaml"
+    bad.write_text("timeout_min: -5\n")
+    with pytest.raises(ConfigError, match="slurm.timeout_min"):
+        slurm_options(bad)
+    with pytest.raises(ConfigError, match="slurm.partition"):
+        slurm_options(partition="a b")
+
+
+# --------------------------------------------------------------------------------------------
+# Ray
+# --------------------------------------------------------------------------------------------
+
+
+def test_ray_cluster_sweep_survives_a_lost_worker_node(tmp_path):
+    reason = ray_missing()
+    if reason:
+        pytest.skip(reason)
+    sweep = tmp_path / "sweep"
+    with ray_cluster(tmp_path / "ray", n_workers=1, cpus=1) as cluster:
+        cmd = [sys.executable, "-m", "sim.experiments.executor", str(sweep), *SWEEP,
+               "--backend", "ray", "--ray-address", cluster.address]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=cluster.env, cwd=ROOT)
+        node = cluster.workers[0].pid
+        on_node = {node, *_descendants(node)}
+        # the worker node has finished a run and is in the middle of a long one: lose it
+        end = time.monotonic() + 300
+        while True:
+            on_node = {node, *_descendants(node)}
+            finished_there = [f for f, st in _statuses(sweep).items()
+                              if st.get("attempt") == "done" and st.get("pid") in on_node]
+            if finished_there:
+                break
+            assert time.monotonic() < end and proc.poll() is None, "no run finished there"
+            time.sleep(0.1)
+        victim, status = _long_run_started(sweep, proc, on_node)
+        cluster.kill_worker(0)
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, out[-3000:] + err[-3000:]
+        assert report_counts(out) == {"done now": N_RUNS, "skipped": 0, "failed": 0,
+                                      "not finished": 0}
+        # the lost run was redone on the head node; composition happened in the workers
+        final = _statuses(sweep)
+        assert final[victim]["attempt"] == "done" and final[victim]["pid"] != status["pid"]
+        assert proc.pid not in {st["pid"] for st in final.values()}
+        assert len({st["pid"] for st in final.values()}) >= 2
+        # resuming on what is left of the cluster skips everything
+        again = _run(cmd, cluster.env)
+        assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+        assert report_counts(again.stdout) == {"done now": 0, "skipped": N_RUNS, "failed": 0,
+                                               "not finished": 0}
+    _check_tables(sweep)
+    _same_as_uninterrupted(victim, tmp_path)
