@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -36,7 +35,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "experiments"))
 
+from benchmark import machine  # noqa: E402 - the machine, as the benchmark names it
 from clusters import (  # noqa: E402 - tests/ is not a package
     PARTITION,
     ray_cluster,
@@ -44,16 +45,6 @@ from clusters import (  # noqa: E402 - tests/ is not a package
     slurm_cluster,
     slurm_missing,
 )
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def sweep_overrides(runs: int, days: int) -> list[str]:
@@ -129,7 +120,7 @@ def main() -> None:
                     results[name] = {"seconds": ts, "median_seconds": round(med, 1),
                                      "runs_per_minute": round(60 * args.runs / med, 1)}
     info = {"runs": args.runs, "days": args.days, "repeats": args.repeats,
-            "machine": f"{cpu_model()}, {os.cpu_count()} vCPUs",
+            "machine": f"{machine()["cpu"]}, {os.cpu_count()} vCPUs",
             "load_average": os.getloadavg(), "results": results, "skipped": skipped}
     print(json.dumps(info, indent=2))
     if args.json:

@@ -22,7 +22,6 @@ import argparse
 import json
 import logging
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -31,6 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "experiments"))
+
+from benchmark import machine  # noqa: E402 - the machine, as the benchmark names it
 
 import sim  # noqa: E402
 import sim.cli  # noqa: E402 - installs the cached composition
@@ -38,16 +40,6 @@ from sim import sweep_compose  # noqa: E402
 from sim.experiments.runs import compose_and_execute  # noqa: E402
 
 TINY = ["topology=rural", "run.days=1", "run.burn_in_days=0", "run.plots=false"]
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def cpu(fn) -> float:
@@ -116,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     med = {k: statistics.median(v) for k, v in rows.items()}
     year = med["urban_year"]
     result = {
-        "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
+        "machine": {"cpu": machine()["cpu"], "cores": os.cpu_count(),
                     "load_start": load_start, "load_end": os.getloadavg()[0]},
         "jobs_per_sweep": n, "repeats": args.repeat, "cpu_seconds": rows,
         "median_cpu_seconds": med,
