@@ -26,14 +26,12 @@ import json
 import os
 import platform
 import re
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from sim.dashboard.local_server import serve
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -42,39 +40,12 @@ TARGETS = {"step_s": 1.0, "play_days_per_s": 2.0, "pause_overshoot_days": 1,
            "checkpoint_s": 2.0, "fork_s": 2.0}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def server(source: Path | None, state_dir: Path, timeout: float = 120.0):
-    port = free_port()
-    env = dict(os.environ, SIM_DASHBOARD_STATE_DIR=str(state_dir))
-    if source is not None:
-        env["PYTHONPATH"] = str(source)
-    proc = subprocess.Popen([sys.executable, "-m", "sim.dashboard", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                            cwd=str(source) if source else None)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(f"dashboard exited: {proc.stdout.read()}") from None
-            time.sleep(0.5)
-    try:
+    """The dashboard's URL: this checkout's, or ``source``'s (the code measured "before")."""
+    extra = {"PYTHONPATH": str(source)} if source is not None else None
+    with serve(state_dir, timeout=timeout, env=extra, cwd=source) as port:
         yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def choose(page, label: str, option: str) -> None:

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -161,47 +158,23 @@ def leftovers(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def dashboard_server(timeout: float = 90.0, state_dir: Path | None = None):
-    """``python -m sim.dashboard`` on a free local port; yields the port once the page answers
-    200, stops the server afterwards (fails the test if it exits or does not start). The saved
-    exercise goes to ``state_dir`` (default: a fresh temporary folder)."""
+    """``python -m sim.dashboard`` on a free local port (:func:`sim.dashboard.local_server.serve`);
+    yields the port once the page answers 200, stops the server afterwards (fails the test if it
+    exits or does not start). The saved exercise goes to ``state_dir`` (default: a fresh
+    temporary folder)."""
     import tempfile
 
     import pytest
 
-    port = free_port()
-    scratch = tempfile.TemporaryDirectory() if state_dir is None else None
-    env = dict(os.environ, SIM_DASHBOARD_STATE_DIR=str(state_dir or scratch.name))
-    proc = subprocess.Popen([sys.executable, "-m", "sim.dashboard", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    from sim.dashboard.local_server import serve
+
+    with contextlib.ExitStack() as stack:
+        if state_dir is None:
+            state_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"dashboard exited: {proc.stdout.read()}")
-            time.sleep(0.5)
-    else:
-        proc.terminate()
-        pytest.fail(f"dashboard did not start within {timeout:.0f} s")
-    try:
+            port = stack.enter_context(serve(state_dir, timeout=timeout))
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        if scratch is not None:
-            scratch.cleanup()
