@@ -54,18 +54,10 @@ def to_config(cfg: DictConfig, scenario_choice: object = None) -> Config:
         plain.pop("hydra", None)
         if (name := composed_scenario_name(scenario_choice)) is not None:
             plain.setdefault("scenario", {})["name"] = name
-    except OmegaConfBaseException:
-        plain = None
-    if plain is not None:
         try:
             return validate(Config.from_dict(copy.deepcopy(plain), check=False))
         except Exception:  # noqa: BLE001, S110 - the schema merge decides, and words the error
             pass
-    try:
-        plain = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
-        plain.pop("hydra", None)
-        if (name := composed_scenario_name(scenario_choice)) is not None:
-            plain.setdefault("scenario", {})["name"] = name
         merged = OmegaConf.merge(OmegaConf.structured(Config), plain)
         obj = OmegaConf.to_object(merged)
     except ConfigKeyError as exc:  # e.g. ``+need.nope=1``: added, but not in the schema
