@@ -69,11 +69,12 @@ def _split(loader: ConfigLoaderImpl, overrides: list[str]
         parsed = OverridesParser.create().parse_overrides(overrides)
     except Exception:  # noqa: BLE001 - malformed: Hydra words the error
         return None
-    values = [o for o in parsed if _is_value(o, loader)]
+    is_value = [_is_value(o, loader) for o in parsed]
+    values = [o for o, v in zip(parsed, is_value, strict=True) if v]
     keys = [o.key_or_group for o in values]
     if len(set(keys)) != len(keys):
         return None
-    rest = [o for o in parsed if not _is_value(o, loader)]
+    rest = [o for o, v in zip(parsed, is_value, strict=True) if not v]
     # composed first, values after: exact only when no other override edits the config's
     # keys (group choices shape the defaults tree; hydra.* keys are the job's, not values')
     if not all(o.is_hydra_override() or loader.repository.group_exists(o.key_or_group)
