@@ -38,24 +38,17 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from sim.experiments.runs import (
-    MANIFEST,
-    STATUS,
     Attempt,
-    _write_status,
+    SchedulerError,
     compose_and_execute,
-    read_json,
-    record_failure,
     skip_if_complete,
 )
+from sim.experiments.runs import lost_run as _lost
 
 log = logging.getLogger("sim.experiments")
 
 BACKENDS = ("serial", "joblib", "ray", "slurm")
 RAY_RETRIES = 3  # times a Ray task is retried after its worker or node died
-
-
-class SchedulerError(RuntimeError):
-    """The scheduler ended a job before its run finished (cancelled, timed out, node lost)."""
 
 
 @dataclass(frozen=True)
@@ -67,15 +60,18 @@ class SlurmOptions:
     """
 
     partition: str | None = None  # --partition (None: the cluster's default partition)
-    timeout_min: int = 120  # --time, minutes per run
-    mem_gb: float = 4.0  # --mem, per run
+    timeout_min: int = 120  # --time, minutes per Slurm job (it does runs_per_task runs)
+    mem_gb: float = 4.0  # --mem, per job (its runs are one after another)
     cpus_per_task: int = 1  # --cpus-per-task
-    array_parallelism: int = 200  # at most this many runs of the array at a time (%N)
+    array_parallelism: int = 200  # at most this many jobs of the array at a time (%N)
     max_array_size: int = 1000  # jobs per array (Slurm's MaxArraySize, 1001 by default)
     account: str | None = None  # --account
     qos: str | None = None  # --qos
     setup: tuple[str, ...] = ()  # shell lines run before each job (module load ...)
     poll_seconds: float = 2.0  # how often the driver looks for finished jobs
+    # runs done one after another by each Slurm job (1: a job per run). Short runs are better
+    # grouped: each job pays an interpreter start and the imports (about 2 s) and a queue slot
+    runs_per_task: int = 1
 
     def __post_init__(self) -> None:
         from sim.params import ConfigError
@@ -90,6 +86,7 @@ class SlurmOptions:
         whole("cpus_per_task", 1, 1024)
         whole("array_parallelism", 1, 1_000_000)
         whole("max_array_size", 1, 4_000_000)
+        whole("runs_per_task", 1, 100_000)
         mem = self.mem_gb
         if isinstance(mem, bool) or not isinstance(mem, int | float) or not 0.01 <= mem <= 65536:
             raise ConfigError("slurm.mem_gb", f"must be a number of GB in [0.01, 65536] "
@@ -258,19 +255,6 @@ def _ray(work, n_jobs, address, retries) -> Iterator[tuple[str, str, str, str]]:
             ray.shutdown()
 
 
-def _lost(out: Path, exc: BaseException, overrides: list[str],
-          extra: dict | None = None) -> tuple[str, str]:
-    """A job the scheduler ended: recorded as a failure unless its run is complete."""
-    record = [*overrides]
-    if (out / MANIFEST).is_file():  # finished before it was lost: a complete run stays so
-        attempt = (read_json(out / STATUS) or {}).get("attempt")
-        return (attempt if attempt in (Attempt.DONE, Attempt.SKIPPED) else str(Attempt.DONE)), ""
-    out.mkdir(parents=True, exist_ok=True)
-    message = record_failure(out, exc, record, extra=extra)
-    _write_status(out, Attempt.FAILED, time.perf_counter(), record, message)
-    return str(Attempt.FAILED), message
-
-
 def _minutes(limit: str) -> float | None:
     """Slurm's time limit text (``UNLIMITED``, ``MM``, ``MM:SS``, ``HH:MM:SS``, ``D-HH[:MM[:SS]]``)
     in minutes; ``None`` if unlimited or unreadable."""
@@ -341,14 +325,15 @@ def _slurm(work, options: SlurmOptions, root: Path) -> Iterator[tuple[str, str, 
             todo.append((path, job_overrides, job_values))
     if not todo:
         return
-    work = todo
+    size = options.runs_per_task
+    groups = [todo[i:i + size] for i in range(0, len(todo), size)]
     pending = {}
-    for i in range(0, len(work), options.max_array_size):
-        chunk = work[i:i + options.max_array_size]
-        paths, overrides, values = (list(x) for x in zip(*chunk, strict=True))
-        jobs = executor.map_array(compose_and_execute, paths, overrides, values)
-        log.info("submitted Slurm job array %s (%d runs); logs in %s",
-                 jobs[0].job_id.split("_")[0], len(jobs), root / ".submitit")
+    for i in range(0, len(groups), options.max_array_size):
+        chunk = groups[i:i + options.max_array_size]
+        jobs = executor.map_array(_run_group, chunk)
+        log.info("submitted Slurm job array %s (%d jobs, %d runs); logs in %s",
+                 jobs[0].job_id.split("_")[0], len(jobs), sum(map(len, chunk)),
+                 root / ".submitit")
         pending.update(zip(jobs, chunk, strict=True))
     while pending:
         finished = [j for j in pending if j.done()]
@@ -356,18 +341,29 @@ def _slurm(work, options: SlurmOptions, root: Path) -> Iterator[tuple[str, str, 
             time.sleep(options.poll_seconds)
             continue
         for job in finished:
-            path, job_overrides, _ = pending.pop(job)
+            group = pending.pop(job)
             try:
-                yield (*job.result(), "slurm")
+                results = job.result()
             except (UncompletedJobError, FailedJobError) as exc:
+                # the job's complete runs stay complete (_lost finds their manifests); the run
+                # it was in and those it had not reached are failed, so a re-submission does them
                 state = job.watcher.get_state(job.job_id, mode="cache")
                 logfile = job.paths.stdout
                 error = SchedulerError(
                     f"Slurm job {job.job_id} ended {state} before the run finished; its log: "
                     f"{logfile} (submitit said: {' '.join(str(exc).split())[:300]})")
-                yield path, *_lost(Path(path), error, job_overrides, extra={
-                    "scheduler": "slurm", "slurm_job_id": job.job_id, "slurm_state": state,
-                    "log": str(logfile)}), "slurm"
+                for path, job_overrides, _ in group:
+                    yield path, *_lost(Path(path), error, job_overrides, extra={
+                        "scheduler": "slurm", "slurm_job_id": job.job_id,
+                        "slurm_state": state, "log": str(logfile)}), "slurm"
+            else:
+                for result in results:
+                    yield (*result, "slurm")
+
+
+def _run_group(group: list[tuple[str, list[str], dict]]) -> list[tuple[str, str, str]]:
+    """One Slurm job: its runs one after another, each composed and written on its own."""
+    return [compose_and_execute(*work) for work in group]
 
 
 # --------------------------------------------------------------------------------------------
@@ -422,9 +418,12 @@ def main(argv: list[str] | None = None,
     ap.add_argument("--slurm-config", help="Slurm resources file (default "
                     "configs/hydra/launcher/slurm.yaml)")
     ap.add_argument("--partition", help="Slurm partition (else the file's, else the default)")
-    ap.add_argument("--timeout-min", type=int, help="Slurm time limit per run, minutes")
-    ap.add_argument("--mem-gb", type=float, help="Slurm memory per run, GB")
-    ap.add_argument("--array-parallelism", type=int, help="Slurm: runs of the array at once")
+    ap.add_argument("--timeout-min", type=int, help="Slurm time limit per job, minutes")
+    ap.add_argument("--mem-gb", type=float, help="Slurm memory per job, GB")
+    ap.add_argument("--array-parallelism", type=int, help="Slurm: jobs of the array at once")
+    ap.add_argument("--runs-per-task", type=int,
+                    help="Slurm: runs done one after another by each job of the array (default "
+                         "1; group short runs: each job pays an interpreter start)")
     ap.add_argument("--no-collect", action="store_true", help="do not gather the tables")
     args = ap.parse_args(argv)
     from sim.params import ConfigError
@@ -435,7 +434,8 @@ def main(argv: list[str] | None = None,
         changes = {k: v for k, v in (("partition", args.partition),
                                      ("timeout_min", args.timeout_min),
                                      ("mem_gb", args.mem_gb),
-                                     ("array_parallelism", args.array_parallelism))
+                                     ("array_parallelism", args.array_parallelism),
+                                     ("runs_per_task", args.runs_per_task))
                    if v is not None}
         slurm = (slurm_options(args.slurm_config, **changes) if args.backend == "slurm"
                  else None)

@@ -369,14 +369,52 @@ def skip_if_complete(out: str | Path, overrides: list[str],
         return False
     if _plain_overrides(tuple(overrides)) is None:
         return False
-    started = time.perf_counter()
-    manifest = read_json(out / MANIFEST)
     try:
         config = set_values(_composed(tuple(overrides)), dict(values or {}))
     except Exception:  # noqa: BLE001 - a worker will record the error
         return False
-    if manifest is None or not same_run(manifest, config):
-        return False
     record = [*overrides, *(f"{k}={v}" for k, v in (values or {}).items())]
-    _write_status(out, Attempt.SKIPPED, started, record)
+    return skip_complete_config(out, config, record)
+
+
+def skip_complete_config(out: str | Path, config, overrides: list[str]) -> bool:
+    """Whether ``out`` holds a complete run of ``config`` (a :class:`Config` or a job's composed
+    DictConfig); if so the skip is recorded as :func:`execute` records it. ``False`` whenever
+    that cannot be decided cheaply here: the job's worker will decide."""
+    started = time.perf_counter()
+    out = Path(out)
+    if not (out / MANIFEST).is_file() or (out / ERROR).is_file():
+        return False
+    manifest = read_json(out / MANIFEST)
+    if manifest is None:
+        return False
+    if not isinstance(config, Config):
+        from sim.config import scenario_choice, to_config
+
+        try:
+            config = to_config(config, scenario_choice(list(overrides)))
+        except Exception:  # noqa: BLE001 - a worker will record the error
+            return False
+    if not same_run(manifest, config):
+        return False
+    _write_status(out, Attempt.SKIPPED, started, list(overrides))
     return True
+
+
+class SchedulerError(RuntimeError):
+    """The scheduler ended a job before its run finished (cancelled, timed out, node lost)."""
+
+
+def lost_run(out: Path, exc: BaseException, overrides: list[str],
+             extra: dict | None = None) -> tuple[str, str]:
+    """A job the scheduler ended: recorded as the run's failure (``error.json`` with ``extra``,
+    such as the job id and its log) unless its run is complete. Returns (attempt, error)."""
+    out = Path(out)
+    record = [*overrides]
+    if (out / MANIFEST).is_file():  # finished before it was lost: a complete run stays so
+        attempt = (read_json(out / STATUS) or {}).get("attempt")
+        return (attempt if attempt in (Attempt.DONE, Attempt.SKIPPED) else str(Attempt.DONE)), ""
+    out.mkdir(parents=True, exist_ok=True)
+    message = record_failure(out, exc, record, extra=extra)
+    _write_status(out, Attempt.FAILED, time.perf_counter(), record, message)
+    return str(Attempt.FAILED), message
