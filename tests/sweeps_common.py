@@ -55,9 +55,11 @@ def env() -> dict[str, str]:
     return e
 
 
-def run_sim(args: list[str], *, timeout: float = 600) -> subprocess.CompletedProcess:
+def run_sim(args: list[str], *, timeout: float = 600, environ: dict | None = None
+            ) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env(), cwd=Path(__file__).resolve().parent.parent)
+                          timeout=timeout, env=environ or env(),
+                          cwd=Path(__file__).resolve().parent.parent)
 
 
 def read_tables(sweep_dir: Path) -> dict[str, pd.DataFrame]:

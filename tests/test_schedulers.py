@@ -27,6 +27,7 @@ pytestmark = pytest.mark.slow
 
 LONG_DAYS, SHORT_DAYS, REPLICATES = 2920, 30, 10
 N_RUNS = 2 * REPLICATES
+RUNS_PER_TASK = 4  # the executor's Slurm jobs each do 4 runs
 # the long runs take a few seconds, so a job can be stopped while its run is under way
 SWEEP = ["topology=urban", "topology.n_residents=1000", f"run.days={SHORT_DAYS},{LONG_DAYS}",
          f"run.replicate=range({REPLICATES})", "run.burn_in_days=14", "run.plots=false"]
@@ -158,22 +159,30 @@ def test_slurm_hydra_launcher_cancelled_job_resubmitted(slurm, tmp_path):
                             env=env, cwd=ROOT)
     folder, job = _cancel_a_long_run(slurm, sweep, proc)
     out, err = proc.communicate(timeout=600)
-    _wait_until_idle(slurm)
-    # the sweep says which Slurm job did not finish and where its log is
-    assert proc.returncode != 0
-    assert job in out + err
-    status = json.loads((folder / "status.json").read_text())
-    assert status["attempt"] == "started" and status["slurm_job_id"] == job
-    assert Path(status["log"]).is_file() and job in status["log"]
+    # the launcher waited for the whole array (Hydra's own stops at the first cancelled job):
+    # nothing is left running, every other run is done, and the report names the lost run
+    assert not [j for j in slurm.jobs() if j["state"] in ("PENDING", "RUNNING", "COMPLETING")]
+    assert proc.returncode == 1, out[-3000:] + err[-3000:]
+    assert report_counts(out) == {"done now": N_RUNS - 1, "skipped": 0, "failed": 1,
+                                  "not finished": 0}
+    error = json.loads((folder / "error.json").read_text())
+    assert error["error_type"] == "SchedulerError" and error["slurm_job_id"] == job
+    assert Path(error["log"]).is_file() and job in error["log"]
+    assert error["slurm_state"].startswith("CANCELLED")
     assert not (folder / "manifest.json").exists()
+    failures = pd.read_parquet(sweep / "tables" / "failures.parquet")
+    assert failures["run"].astype(str).tolist() == [folder.name] and job in out + err
     state, partition, limit, mem = _sacct(slurm, job, "State,Partition,Timelimit,ReqMem")
     assert state.startswith("CANCELLED")
     assert (partition, limit, mem) == (PARTITION, "00:10:00", "1G")  # from the config
-    # the documented resume: the same command again
+    # the documented resume: the same command again; only the lost run goes to Slurm
+    arrays = {j["id"].split("_")[0] for j in slurm.jobs()}
     again = _run(cmd, env)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert report_counts(again.stdout) == {"done now": 1, "skipped": N_RUNS - 1, "failed": 0,
                                            "not finished": 0}
+    new_jobs = [j for j in slurm.jobs() if j["id"].split("_")[0] not in arrays]
+    assert len(new_jobs) == 1, new_jobs
     _check_tables(sweep)
     _same_as_uninterrupted(folder, tmp_path)
     # the executor names run folders as Hydra does: either route can finish the other's sweep
@@ -185,32 +194,42 @@ def test_slurm_hydra_launcher_cancelled_job_resubmitted(slurm, tmp_path):
 
 
 def test_slurm_executor_cancelled_job_resubmitted(slurm, tmp_path):
+    """The executor groups runs (``--runs-per-task 4``: an array of 5 jobs of 4 runs each).
+    Cancelling a job loses the run it was in and those it had not reached; the runs it had
+    finished stay complete, and the re-submission does exactly the lost ones."""
     sweep = tmp_path / "sweep"
     cmd = [sys.executable, "-m", "sim.experiments.executor", str(sweep), *SWEEP,
-           "--backend", "slurm", *SLURM]
+           "--backend", "slurm", *SLURM, "--runs-per-task", str(RUNS_PER_TASK)]
     env = _slurm_env(slurm)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env, cwd=ROOT)
     folder, job = _cancel_a_long_run(slurm, sweep, proc)
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 1, out[-3000:] + err[-3000:]
-    assert report_counts(out) == {"done now": N_RUNS - 1, "skipped": 0, "failed": 1,
-                                  "not finished": 0}
     assert f"Slurm job {job} ended CANCELLED" in out
-    error = json.loads((folder / "error.json").read_text())
-    assert error["error_type"] == "SchedulerError" and error["slurm_job_id"] == job
-    assert Path(error["log"]).is_file() and error["log"] in error["message"]
-    assert error["slurm_state"].startswith("CANCELLED")
+    lost = sorted(f.parent.name for f in sweep.glob("*/error.json"))
+    assert folder.name in lost and 1 <= len(lost) <= RUNS_PER_TASK
+    assert report_counts(out) == {"done now": N_RUNS - len(lost), "skipped": 0,
+                                  "failed": len(lost), "not finished": 0}
+    for name in lost:
+        error = json.loads((sweep / name / "error.json").read_text())
+        assert error["error_type"] == "SchedulerError" and error["slurm_job_id"] == job
+        assert Path(error["log"]).is_file() and error["log"] in error["message"]
+        assert error["slurm_state"].startswith("CANCELLED")
+        assert not (sweep / name / "manifest.json").exists()
     failures = pd.read_parquet(sweep / "tables" / "failures.parquet")
-    assert failures["run"].astype(str).tolist() == [folder.name]
-    assert job in failures["message"].iloc[0]
+    assert sorted(failures["run"].astype(str)) == lost
+    assert all(job in m for m in failures["message"])
+    # 5 jobs for 20 runs: the finished runs' status and the lost runs' errors name them
+    tasks = {st["slurm_job_id"] for st in _statuses(sweep).values() if "slurm_job_id" in st}
+    assert len(tasks | {job}) == N_RUNS // RUNS_PER_TASK
     state, partition, limit, mem = _sacct(slurm, job, "State,Partition,Timelimit,ReqMem")
     assert (partition, limit, mem) == (PARTITION, "00:10:00", "1G")
     _wait_until_idle(slurm)
     again = _run(cmd, env)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    assert report_counts(again.stdout) == {"done now": 1, "skipped": N_RUNS - 1, "failed": 0,
-                                           "not finished": 0}
+    assert report_counts(again.stdout) == {"done now": len(lost), "skipped": N_RUNS - len(lost),
+                                           "failed": 0, "not finished": 0}
     _check_tables(sweep)
     _same_as_uninterrupted(folder, tmp_path)
 

@@ -268,3 +268,32 @@ def test_a_named_sweep_runs_from_its_file(tmp_path):
                      for s in ("baseline", "surge_recruitment")]
     manifest = json.loads((sweep_dir / names[0] / "manifest.json").read_text())
     assert manifest["config"]["run"]["plots"] is False  # set by the sweep file
+
+
+def test_slurm_launcher_skips_complete_runs_on_the_driver(tmp_path):
+    """``hydra/launcher=slurm`` (hydra_plugins/community_sim) composes each job on the driver and
+    leaves complete runs out of the submission: a sweep finished on another route is resumed on
+    Slurm without a single job submitted (no Slurm needed to show it), and a run whose
+    configuration changed would be submitted (here: Slurm is absent, so the launcher fails)."""
+    sweep_dir = tmp_path / "sweep"
+    args = ["-m", f"hydra.sweep.dir={sweep_dir}", "topology=rural", "run.days=3",
+            "run.burn_in_days=0", "run.plots=false", "run.replicate=0,1"]
+    first = run_sim(args)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    manifests = {p: p.read_bytes() for p in sweep_dir.glob("*/manifest.json")}
+    assert len(manifests) == 2
+    again = run_sim([*args, "hydra/launcher=slurm", "hydra.launcher.partition=none"])
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert report_counts(again.stdout) == {"done now": 0, "skipped": 2, "failed": 0,
+                                           "not finished": 0}
+    assert not (sweep_dir / ".submitit").exists()
+    assert {p: p.read_bytes() for p in sweep_dir.glob("*/manifest.json")} == manifests
+    for status in sweep_dir.glob("*/status.json"):
+        assert json.loads(status.read_text())["attempt"] == "skipped"
+    # a run not yet complete must go to Slurm: without sbatch that is refused by name
+    changed = run_sim([*args[:-1], "run.replicate=2", "hydra/launcher=slurm",
+                       "hydra.launcher.partition=none"], environ=dict(env(), PATH="/nonexistent"))
+    assert changed.returncode == 2, changed.stdout[-3000:] + changed.stderr[-3000:]
+    assert "hydra/launcher" in changed.stderr and "sbatch" in changed.stderr
+    assert "Traceback" not in changed.stderr
+    assert len(list(sweep_dir.glob("*/manifest.json"))) == 2
