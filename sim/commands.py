@@ -72,6 +72,7 @@ COMMANDS = {  # name -> one line for the overview (the order of `community-sim -
     "collect": "gather a sweep's runs into Parquet tables",
     "compare": "paired scenario-vs-baseline effects with intervals, fan and effect charts",
     "sensitivity": "Morris or Sobol sensitivity analysis (SALib) of a configs/sensitivity file",
+    "executor": "a sweep on Slurm, Ray, joblib or serially, each worker composing its own jobs",
     "calibrate": "the calibration report against the source figures (a source checkout)",
     "dashboard": "the war-gaming dashboard (the dashboard extra)",
     "list": "list scenarios, events, params or outputs with their meanings",
@@ -177,7 +178,7 @@ DELEGATED: dict[str, Callable[[list[str]], int]] = {
     "dashboard": _dashboard,
 }
 MODULES = {"collect": "sim.experiments.collect", "compare": "sim.experiments.compare",
-           "sensitivity": "sim.experiments.sensitivity"}
+           "sensitivity": "sim.experiments.sensitivity", "executor": "sim.experiments.executor"}
 
 
 # ---------------------------------------------------------------------------- list

@@ -128,8 +128,8 @@ def test_help_lists_every_config_group_and_option():
 
 # ---------------------------------------------------------------------------- community-sim
 
-COMMANDS = ("run", "sweep", "replay", "collect", "compare", "sensitivity", "calibrate",
-            "dashboard", "list")
+COMMANDS = ("run", "sweep", "replay", "collect", "compare", "sensitivity", "executor",
+            "calibrate", "dashboard", "list")
 
 
 def community_sim(*args: str, cwd=None) -> subprocess.CompletedProcess:

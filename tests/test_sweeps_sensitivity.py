@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -118,6 +119,22 @@ def test_cli_reports_a_bad_design_and_exits_2(tmp_path):
                            "--out", str(tmp_path / "o")], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "parameters.need.p_onset_per_day" in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("extra, key", [
+    (["--mem-gb", "-1"], "slurm.mem_gb"),
+    (["--runs-per-task", "0"], "slurm.runs_per_task"),
+    ([], "sbatch"),  # no Slurm on PATH: refused, not a traceback from submitit
+])
+def test_slurm_backend_settings_are_checked_before_anything_is_written(tmp_path, extra, key):
+    path = _write(tmp_path, TINY)
+    proc = subprocess.run([sys.executable, "-m", "sim.experiments.sensitivity", path, "--out",
+                           str(tmp_path / "o"), "--backend", "slurm", *extra],
+                          capture_output=True, text=True,
+                          env={**os.environ, "PATH": os.path.dirname(sys.executable)})
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert key in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "o").exists()
 
 

@@ -272,15 +272,18 @@ def _minutes(limit: str) -> float | None:
         return None
 
 
-def _check_partition(options: SlurmOptions) -> None:
-    """Refuse, before submitting, a partition Slurm does not know or a time limit above the
-    partition's MaxTime (Slurm would otherwise hold the jobs forever, reason
-    PartitionTimeLimit)."""
+def check_slurm(options: SlurmOptions) -> None:
+    """Refuse, before submitting: no ``sbatch`` on PATH, a partition Slurm does not know, or a
+    time limit above the partition's MaxTime (Slurm would otherwise hold the jobs forever,
+    reason PartitionTimeLimit)."""
     import shutil
     import subprocess
 
     from sim.params import ConfigError
 
+    if shutil.which("sbatch") is None:
+        raise ConfigError("backend", "slurm needs Slurm's sbatch on PATH: run on a Slurm login "
+                          "node, or choose another backend (joblib, ray, serial)")
     scontrol = shutil.which("scontrol")
     if scontrol is None:
         return
@@ -312,7 +315,7 @@ def _slurm(work, options: SlurmOptions, root: Path) -> Iterator[tuple[str, str, 
                           "'community-response-sim[slurm]'") from exc
     from submitit.core.utils import FailedJobError, UncompletedJobError
 
-    _check_partition(options)
+    check_slurm(options)
     executor = submitit.SlurmExecutor(folder=root / ".submitit" / "%j", max_num_timeout=0)
     executor.update_parameters(**options.sbatch())
     # a re-submission asks Slurm only for what is left: complete runs found cheaply (no
@@ -400,6 +403,31 @@ def sweep_jobs(overrides: list[str]) -> list[Job]:
                 tuple(batch)) for batch in batches]
 
 
+def add_slurm_arguments(ap: argparse.ArgumentParser) -> None:
+    """The ``slurm`` backend's options on a command line (the executor's, sensitivity's)."""
+    ap.add_argument("--slurm-config", help="Slurm resources file (default "
+                    "configs/hydra/launcher/slurm.yaml)")
+    ap.add_argument("--partition", help="Slurm partition (else the file's, else the default)")
+    ap.add_argument("--timeout-min", type=int, help="Slurm time limit per job, minutes")
+    ap.add_argument("--mem-gb", type=float, help="Slurm memory per job, GB")
+    ap.add_argument("--array-parallelism", type=int, help="Slurm: jobs of the array at once")
+    ap.add_argument("--runs-per-task", type=int,
+                    help="Slurm: runs done one after another by each job of the array (default "
+                         "1; group short runs: each job pays an interpreter start)")
+
+
+def slurm_from_arguments(args: argparse.Namespace) -> SlurmOptions | None:
+    """:class:`SlurmOptions` from :func:`add_slurm_arguments`'s options when the backend is
+    ``slurm`` (else ``None``); a bad value raises ConfigError naming it."""
+    if args.backend != "slurm":
+        return None
+    changes = {k: v for k, v in (("partition", args.partition),
+                                 ("timeout_min", args.timeout_min), ("mem_gb", args.mem_gb),
+                                 ("array_parallelism", args.array_parallelism),
+                                 ("runs_per_task", args.runs_per_task)) if v is not None}
+    return slurm_options(args.slurm_config, **changes)
+
+
 def main(argv: list[str] | None = None,
          prog: str = "python -m sim.experiments.executor") -> int:
     ap = argparse.ArgumentParser(
@@ -415,15 +443,7 @@ def main(argv: list[str] | None = None,
     ap.add_argument("--ray-address", help="a running Ray cluster: auto, or HOST:PORT")
     ap.add_argument("--retries", type=int, default=RAY_RETRIES,
                     help=f"Ray: retries of a task whose worker or node died ({RAY_RETRIES})")
-    ap.add_argument("--slurm-config", help="Slurm resources file (default "
-                    "configs/hydra/launcher/slurm.yaml)")
-    ap.add_argument("--partition", help="Slurm partition (else the file's, else the default)")
-    ap.add_argument("--timeout-min", type=int, help="Slurm time limit per job, minutes")
-    ap.add_argument("--mem-gb", type=float, help="Slurm memory per job, GB")
-    ap.add_argument("--array-parallelism", type=int, help="Slurm: jobs of the array at once")
-    ap.add_argument("--runs-per-task", type=int,
-                    help="Slurm: runs done one after another by each job of the array (default "
-                         "1; group short runs: each job pays an interpreter start)")
+    add_slurm_arguments(ap)
     ap.add_argument("--no-collect", action="store_true", help="do not gather the tables")
     args = ap.parse_args(argv)
     from sim.params import ConfigError
@@ -431,14 +451,7 @@ def main(argv: list[str] | None = None,
     root = Path(args.sweep_dir)
     try:
         jobs = sweep_jobs(args.overrides)
-        changes = {k: v for k, v in (("partition", args.partition),
-                                     ("timeout_min", args.timeout_min),
-                                     ("mem_gb", args.mem_gb),
-                                     ("array_parallelism", args.array_parallelism),
-                                     ("runs_per_task", args.runs_per_task))
-                   if v is not None}
-        slurm = (slurm_options(args.slurm_config, **changes) if args.backend == "slurm"
-                 else None)
+        slurm = slurm_from_arguments(args)
         if args.retries < 0:
             raise ConfigError("--retries", f"must be 0 or more (got {args.retries})")
     except ConfigError as exc:

@@ -1,7 +1,8 @@
 """Global sensitivity analysis with SALib: Morris screening and Sobol indices.
 
     python -m sim.experiments.sensitivity volunteering --method morris [--out DIR]
-           [--backend joblib|serial|ray] [--n-jobs 2] [--ray-address auto]
+           [--backend joblib|serial|ray|slurm] [--n-jobs 2] [--ray-address auto]
+           [--partition NAME --timeout-min 30 --mem-gb 2 --runs-per-task 10]
 
 The analysis is declared in a YAML file (``configs/sensitivity/NAME.yaml`` or a path):
 ``parameters`` maps dotted model keys to ``[low, high]`` bounds (checked against the allowed range
@@ -239,8 +240,11 @@ def analyse(design: Design, method: str, X: np.ndarray, Y: dict[str, np.ndarray]
 
 def run_analysis(name_or_path: str, method: str = "morris", *, out: str | Path | None = None,
                  backend: str = "joblib", n_jobs: int | None = None,
-                 ray_address: str | None = None, progress: bool | None = None) -> dict:
-    """Sample, run (resumably), collect and analyse; returns paths and the indices table."""
+                 ray_address: str | None = None, progress: bool | None = None,
+                 slurm=None) -> dict:
+    """Sample, run (resumably), collect and analyse; returns paths and the indices table.
+    ``backend``, ``n_jobs``, ``ray_address`` and ``slurm`` (a
+    :class:`~sim.experiments.executor.SlurmOptions`) are :func:`run_jobs`'s."""
     from sim import io
     from sim.experiments import figures
     from sim.experiments.collect import collect
@@ -251,6 +255,11 @@ def run_analysis(name_or_path: str, method: str = "morris", *, out: str | Path |
         raise ConfigError("method", f"must be one of {', '.join(METHODS)} (got {method!r})")
     design = load_design(name_or_path)
     check_outcomes(design)
+    if backend == "slurm":  # refused before anything is written
+        from sim.experiments.executor import check_slurm, slurm_options
+
+        slurm = slurm or slurm_options()
+        check_slurm(slurm)
     out = Path(out) if out is not None else Path("outputs/sensitivity") / f"{design.name}-{method}"
     out.mkdir(parents=True, exist_ok=True)
     X = sample(design, method)
@@ -260,7 +269,7 @@ def run_analysis(name_or_path: str, method: str = "morris", *, out: str | Path |
     jobs = [Job(f"s{i:05d}-r{r}", job_overrides(design, r), job_values(design, X[i]))
             for i in range(len(X)) for r in range(design.replicates)]
     report = run_jobs(jobs, out / "runs", backend=backend, n_jobs=n_jobs,
-                      ray_address=ray_address, progress=progress)
+                      ray_address=ray_address, progress=progress, slurm=slurm)
     tables = collect(out / "runs")
     if report.failures:
         first = "; ".join(f"{r}: {e}" for r, e in report.failures[:3])
@@ -299,19 +308,23 @@ def run_analysis(name_or_path: str, method: str = "morris", *, out: str | Path |
 
 def main(argv: list[str] | None = None,
          prog: str = "python -m sim.experiments.sensitivity") -> int:
+    from sim.experiments.executor import BACKENDS, add_slurm_arguments, slurm_from_arguments
+
     ap = argparse.ArgumentParser(prog=prog,
                                  description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("config", help="name in configs/sensitivity/ or a YAML path")
     ap.add_argument("--method", choices=METHODS, default="morris")
     ap.add_argument("--out", help="output folder (default outputs/sensitivity/NAME-METHOD)")
-    ap.add_argument("--backend", choices=("joblib", "serial", "ray"), default="joblib")
+    ap.add_argument("--backend", choices=BACKENDS, default="joblib")
     ap.add_argument("--n-jobs", type=int, default=None, help="parallel runs (default: all cores)")
     ap.add_argument("--ray-address", default=None, help="Ray cluster address (e.g. auto)")
+    add_slurm_arguments(ap)
     args = ap.parse_args(argv)
     try:
         res = run_analysis(args.config, args.method, out=args.out, backend=args.backend,
-                           n_jobs=args.n_jobs, ray_address=args.ray_address)
+                           n_jobs=args.n_jobs, ray_address=args.ray_address,
+                           slurm=slurm_from_arguments(args))
     except (ConfigError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
