@@ -257,6 +257,7 @@ def test_slurm_executor_refuses_what_the_partition_cannot_run(slurm, tmp_path):
     (["run.days=(("], "run.days: cannot parse"),
     (["--backend", "slurm", "--mem-gb", "-1"], "slurm.mem_gb"),
     (["--backend", "ray", "--retries", "-1"], "--retries"),
+    (["--backend", "slurm", "--runs-per-task", "0"], "slurm.runs_per_task"),
 ])
 def test_executor_command_line_refuses_bad_input(tmp_path, extra, key):
     sweep = tmp_path / "sweep"

@@ -452,6 +452,8 @@ def main(argv: list[str] | None = None,
     try:
         jobs = sweep_jobs(args.overrides)
         slurm = slurm_from_arguments(args)
+        if slurm is not None:
+            check_slurm(slurm)  # before the sweep folder is made
         if args.retries < 0:
             raise ConfigError("--retries", f"must be 0 or more (got {args.retries})")
     except ConfigError as exc:
