@@ -59,7 +59,7 @@ class ResumingSlurmLauncher(SlurmLauncher):
                ) -> Sequence[JobReturn]:
         from submitit.core.utils import FailedJobError, UncompletedJobError
 
-        from sim.experiments.runs import SchedulerError, lost_run, skip_complete_config
+        from sim.experiments.runs import lost_run, skip_complete_config, slurm_job_ended
 
         assert self.config is not None
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
@@ -96,14 +96,8 @@ class ResumingSlurmLauncher(SlurmLauncher):
             try:
                 returns[i] = job.results()[0]
             except (UncompletedJobError, FailedJobError) as exc:
-                state = job.watcher.get_state(job.job_id, mode="cache")
-                logfile = job.paths.stdout
-                error = SchedulerError(
-                    f"Slurm job {job.job_id} ended {state} before the run finished; its log: "
-                    f"{logfile} (submitit said: {' '.join(str(exc).split())[:300]})")
-                attempt, _ = lost_run(folder, error, list(job_overrides[i]), extra={
-                    "scheduler": "slurm", "slurm_job_id": job.job_id, "slurm_state": state,
-                    "log": str(logfile)})
+                error, extra = slurm_job_ended(job, exc)
+                attempt, _ = lost_run(folder, error, list(job_overrides[i]), extra=extra)
                 log.error("%s", error)
                 returns[i] = JobReturn(overrides=list(job_overrides[i]),
                                        working_dir=str(folder), status=JobStatus.COMPLETED,

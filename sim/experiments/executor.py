@@ -39,9 +39,9 @@ from pathlib import Path
 
 from sim.experiments.runs import (
     Attempt,
-    SchedulerError,
     compose_and_execute,
     skip_if_complete,
+    slurm_job_ended,
 )
 from sim.experiments.runs import lost_run as _lost
 
@@ -350,15 +350,9 @@ def _slurm(work, options: SlurmOptions, root: Path) -> Iterator[tuple[str, str, 
             except (UncompletedJobError, FailedJobError) as exc:
                 # the job's complete runs stay complete (_lost finds their manifests); the run
                 # it was in and those it had not reached are failed, so a re-submission does them
-                state = job.watcher.get_state(job.job_id, mode="cache")
-                logfile = job.paths.stdout
-                error = SchedulerError(
-                    f"Slurm job {job.job_id} ended {state} before the run finished; its log: "
-                    f"{logfile} (submitit said: {' '.join(str(exc).split())[:300]})")
+                error, extra = slurm_job_ended(job, exc)
                 for path, job_overrides, _ in group:
-                    yield path, *_lost(Path(path), error, job_overrides, extra={
-                        "scheduler": "slurm", "slurm_job_id": job.job_id,
-                        "slurm_state": state, "log": str(logfile)}), "slurm"
+                    yield path, *_lost(Path(path), error, job_overrides, extra=extra), "slurm"
             else:
                 for result in results:
                     yield (*result, "slurm")

@@ -405,6 +405,18 @@ class SchedulerError(RuntimeError):
     """The scheduler ended a job before its run finished (cancelled, timed out, node lost)."""
 
 
+def slurm_job_ended(job, exc: BaseException) -> tuple[SchedulerError, dict]:
+    """The error, and the fields for ``error.json``, of a submitit ``job`` that Slurm ended
+    before its run finished (``exc``: submitit's UncompletedJobError or FailedJobError)."""
+    state = job.watcher.get_state(job.job_id, mode="cache")
+    logfile = job.paths.stdout
+    error = SchedulerError(
+        f"Slurm job {job.job_id} ended {state} before the run finished; its log: {logfile} "
+        f"(submitit said: {' '.join(str(exc).split())[:300]})")
+    return error, {"scheduler": "slurm", "slurm_job_id": job.job_id, "slurm_state": state,
+                   "log": str(logfile)}
+
+
 def lost_run(out: Path, exc: BaseException, overrides: list[str],
              extra: dict | None = None) -> tuple[str, str]:
     """A job the scheduler ended: recorded as the run's failure (``error.json`` with ``extra``,
