@@ -126,7 +126,7 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             assert len(drawn_days(page)) == 7  # six outcome panels and the money chart
             outcomes = page.locator(".v-card", has_text="Key outcomes").locator("table")
             table_before = outcomes.inner_text()
-            assert "residents in unmet need now" in table_before
+            assert "residents in unmet need\t" in table_before
 
             # an inject with a bad parameter is reported, not applied
             choose(page, "Event", "surge_campaign")
@@ -220,7 +220,7 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
                 page.get_by_role("button", name="After-action report").click()
             report = Path(info.value.path()).read_text()
             assert "<svg" in report and "who picks up their clients" in report
-            unmet = summary.split("residents in unmet need now")[1].split("\n")[0].split()
+            unmet = summary.split("residents in unmet need\t")[1].split("\n")[0].split()
             assert all(f"<td>{v}</td>" in report for v in unmet)  # the numbers on the screen
             with page.expect_download() as info:
                 page.get_by_role("button", name="Save exercise").click()

@@ -242,7 +242,7 @@ def test_after_action_report_is_one_self_contained_file_with_the_numbers_and_not
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
     assert "B: &lt;who&gt; picks up the clients?" in page  # escaped, not markup
     table = summary_table({k: b.timeseries() for k, b in ex.branches.items()})
-    row = table[table.outcome == "residents in unmet need now"].iloc[0]
+    row = table[table.outcome == "residents in unmet need"].iloc[0]
     assert f"<td>{row['A']}</td>" in page and f"<td>{row['B']}</td>" in page
     made = [e["time"] for e in ex.log if e["entry"] == "inject" and e["kind"] == "funding_cut"]
     assert made[0] in page and "funding_cut" in page and "emergency" in page

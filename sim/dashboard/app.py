@@ -17,6 +17,7 @@ import time
 import pandas as pd
 import solara
 
+from sim import glossary
 from sim.dashboard import msel, store
 from sim.dashboard.charts import (
     DASHES,
@@ -174,11 +175,10 @@ def Monitors(world: dict, day: int, shown: str):
     fin = world["finance"].get(shown) or []
     cells = [("Day", f'<span data-testid="day-shown" data-day="{day}">{day}</span>')]
     if last is not None:
-        cells += [("in unmet need", f"{int(last['n_unmet_need']):,}"),
-                  ("volunteers active", f"{int(last['n_vol_active']):,}"),
-                  ("groups open", f"{int(last['n_groups_open']):,}")]
+        cells += [(glossary.label(k), f"{glossary.value(ts, k):,}")
+                  for k in ("unmet_need", "volunteers_active", "groups_open")]
     if fin:
-        cells.append(("group reserves", f"£{fin[-1]['reserves_gbp'] / 1e6:,.2f}m"))
+        cells.append((glossary.label("reserves"), f"£{fin[-1]['reserves_gbp'] / 1e6:,.2f}m"))
     Html(TABLE_CSS + '<div style="display:flex;gap:36px;flex-wrap:wrap">' + "".join(
         f'<div><div class="sim-big">{v}</div><div class="sim-small">{esc(k)} '
         f'{"(branch " + esc(shown) + ")" if k != "Day" else ""}</div></div>'
@@ -243,15 +243,16 @@ def FundingPanel(snap: dict, shown: str):
                         emergency_periods(timeline, snap["days"][shown])), day, CHART_HEIGHT)
     rows = []
     for k, v in fin.items():
-        ts = snap["tables"][k]
+        ts, t = snap["tables"][k], glossary.term
         rows.append({"branch": k, "day": v[-1]["day"],
-                     "reserves (GBP)": f"{v[-1]['reserves_gbp']:,.0f}",
-                     "core funding a year (GBP)": f"{v[-1]['core_funding_gbp_per_year']:,.0f}",
-                     "spent so far (GBP)": f"{ts['new_funding_spent'].sum():,.0f}",
-                     "groups open": v[-1]["groups_open"],
-                     "groups suspended": int(ts["n_groups_suspended"].iloc[-1]),
-                     "groups closed for want of money":
-                         int(ts["new_groups_closed_funding"].sum())})
+                     t("reserves").heading: f"{v[-1]['reserves_gbp']:,.0f}",
+                     t("core_funding").heading: f"{v[-1]['core_funding_gbp_per_year']:,.0f}",
+                     t("funding_spent").heading:
+                         f"{glossary.value(ts, 'funding_spent'):,.0f}",
+                     t("groups_open").label: v[-1]["groups_open"],
+                     t("groups_suspended").label: glossary.value(ts, "groups_suspended"),
+                     t("groups_closed_funding").label:
+                         glossary.value(ts, "groups_closed_funding")})
     Table(pd.DataFrame(rows))
 
 

@@ -468,13 +468,16 @@ class Exercise:
         return pd.DataFrame(rows, columns=list(LOG_COLUMNS))
 
     def log_csv(self) -> str:
-        return self.log_frame().to_csv(index=False)
+        """The log with the outcomes: :func:`sim.dashboard.exports.log_csv`."""
+        from sim.dashboard.exports import log_csv
+
+        return log_csv(self)
 
     def log_markdown(self) -> str:
-        head = ["# Exercise log", "", f"Configuration: `{' '.join(self.overrides)}`", "", ""]
-        frame = self.log_frame()
-        body = frame.to_markdown(index=False) if not frame.empty else "(no entries)"
-        return "\n".join(head) + body + "\n"
+        """The log with the outcomes: :func:`sim.dashboard.exports.log_markdown`."""
+        from sim.dashboard.exports import log_markdown
+
+        return log_markdown(self)
 
     def replay_config(self, branch: str = "A") -> Config:
         """The configuration that replays ``branch`` from day 0 to its current day."""
@@ -536,9 +539,10 @@ def named_events(entries: dict | list | None) -> dict:
 
 
 def describe(kind: str) -> str:
-    """The first line of an event kind's description."""
+    """An event kind's description: its first paragraph, whole (the docstring's lines joined,
+    never cut mid-sentence)."""
     doc = events.REGISTRY[kind].doc if kind in events.REGISTRY else ""
-    return doc.splitlines()[0] if doc else ""
+    return " ".join(doc.strip().split("\n\n")[0].split()) if doc else ""
 
 
 def check_branch_name(name) -> str:
