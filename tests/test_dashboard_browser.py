@@ -72,6 +72,42 @@ def click_reading_day(page, label: str) -> int:
         return day; }""", label)
 
 
+LAYOUT_PROBLEMS = (Path(__file__).with_name("dashboard_layout.js").read_text(encoding="utf-8")
+                   .split("\n", 3)[3])
+"""Layout faults on the page as it is now: panels (top-level cards) that overlap each other or
+the sidebar, buttons that overlap, stick out of their panel or have something on top of them
+(in the middle of the screen or at its bottom edge, where Solara's badge would float), and
+sideways scrolling."""
+
+PRINT_PROBLEMS = """() => {
+  const problems = [];
+  const cards = [...document.querySelectorAll('.v-card')].filter(
+      c => !c.parentElement.closest('.v-card'));
+  for (const c of cards) {
+    const r = c.getBoundingClientRect();
+    const title = c.innerText.trim().split('\\n')[0].slice(0, 40);
+    if (r.width < 1 || r.height < 1) { problems.push(`${title}: not printed`); continue; }
+    for (let e = c.parentElement; e && e !== document.documentElement; e = e.parentElement) {
+      const s = getComputedStyle(e), p = e.getBoundingClientRect();
+      if (s.overflowY !== 'visible' && (r.bottom > p.bottom + 1 || r.top < p.top - 1))
+        problems.push(`${title}: cut off by a scrolling box`);
+    }
+  }
+  return {problems, cards: cards.length, height: document.documentElement.scrollHeight};
+}"""
+"""Under print media: every panel is laid out in the page's own flow (no box that scrolls cuts
+it off), so a full-page print shows them all."""
+
+
+def check_layout(page, sizes=((1280, 720), (1920, 1080))) -> None:
+    for width, height in sizes:
+        page.set_viewport_size({"width": width, "height": height})
+        time.sleep(0.3)  # the charts follow the new size
+        found = page.evaluate(LAYOUT_PROBLEMS)
+        assert found["problems"] == [], (width, height, found["problems"])
+        assert found["badge"] == 0 and found["buttons"] >= 5
+
+
 def idle(page) -> bool:
     return page.locator("[data-testid=busy]").count() == 0
 
@@ -210,6 +246,27 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             expect(funding).to_contain_text("groups closed for want of money")
             summary = outcomes.inner_text()
 
+            # legible: nothing overlaps at 1280x720 and 1920x1080, in presentation mode (large
+            # type, larger charts) too, and a full-page print lays out every panel
+            t = time.perf_counter()
+            check_layout(page)
+            present = page.get_by_label("Presentation mode")
+            present.check(force=True)
+            expect(page.locator(".sim-big").first).to_have_css("font-size", "60px")
+            expect(page.locator(".solara-echarts[data-day]").first).to_have_css("height",
+                                                                                "440px")
+            check_layout(page)
+            page.emulate_media(media="print")
+            printed = page.evaluate(PRINT_PROBLEMS)
+            assert printed["problems"] == [] and printed["cards"] >= 11, printed
+            pages = len(re.findall(rb"/Type\s*/Page[^s]", page.pdf(format="A4")))
+            assert pages >= 4  # the whole page, not the visible screenful
+            page.emulate_media(media="screen")
+            present.uncheck(force=True)
+            expect(page.locator(".sim-big").first).to_have_css("font-size", "34px")
+            page.set_viewport_size({"width": 1600, "height": 1800})
+            timings["layout_and_print_checks_s"] = time.perf_counter() - t
+
             with page.expect_download() as info:
                 page.get_by_role("button", name="Replay file (B)").click()
             replay = yaml.safe_load(Path(info.value.path()).read_text())
@@ -241,6 +298,7 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             wait_for(lambda: room.locator("[data-testid=day-shown]").count() and
                      day_shown(room) == 35 and set(drawn_days(room)) == {35})
             assert room.get_by_role("button", name="Step", exact=True).count() == 0
+            assert room.evaluate(LAYOUT_PROBLEMS)["problems"] == []
             page.get_by_role("button", name="Step", exact=True).click()
             wait_for(lambda: day_shown(room) == 36 and set(drawn_days(room)) == {36})
             room.close()

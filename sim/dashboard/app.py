@@ -41,13 +41,46 @@ HELP = (
     "at the start of the next day</b>, as a scenario event on that day would, so the exported "
     "replay file replays the branch to the same numbers: "
     "<code>python -m sim replay FILE.yaml</code>. The exercise is saved on this server as it "
-    "goes: a reload, another tab or a restarted server shows it again."
+    "goes: a reload, another tab or a restarted server shows it again. "
+    '<span class="sim-small">Made with <a href="https://solara.dev">Solara</a> and '
+    '<a href="https://echarts.apache.org">Apache ECharts</a>.</span>'
 )
 TABLE_CSS = ("<style>.sim-table td, .sim-table th {padding: 2px 8px; font-size: 14px; "
-             "border-bottom: 1px solid #ddd; text-align: left}"
+             "border-bottom: 1px solid #ddd; text-align: left; overflow-wrap: anywhere; "
+             "min-width: 3.5em}"
+             ".sim-table {max-width: 100%}"
              ".sim-big {font-size: 34px; font-weight: 600; line-height: 1.1}"
              ".sim-small {font-size: 13px; color: #555}</style>")
 CHART_HEIGHT = "330px"
+PAGE_CSS = """<style>
+/* a long file path or name wraps instead of widening the sidebar over the main column */
+nav.v-navigation-drawer .v-card, .sim-small {overflow-wrap: anywhere}
+@media print {
+  /* every panel on paper: the page's scrolling column and the sidebar become plain flow */
+  header.v-app-bar, .v-app-bar, .v-tabs, .sim-noprint {display: none !important}
+  .v-application, .v-application--wrap, div:has(> nav.v-navigation-drawer),
+  div:has(main.solara-content-main), .v-content__wrap, .v-content__wrap > div {
+    height: auto !important; min-height: 0 !important; max-height: none !important;
+    overflow: visible !important; display: block !important}
+  nav.v-navigation-drawer {position: static !important; transform: none !important;
+    width: 100% !important; height: auto !important; max-height: none !important;
+    visibility: visible !important}
+  .v-navigation-drawer__content {height: auto !important; overflow: visible !important}
+  main.solara-content-main {padding: 0 !important; height: auto !important}
+  .v-card {break-inside: avoid}
+}
+</style>"""
+PRESENTATION_CSS = """<style>
+/* presentation mode: type readable from the back of a room */
+.v-application {font-size: 20px}
+.sim-big {font-size: 60px !important} .sim-small {font-size: 20px !important}
+.sim-table td, .sim-table th {font-size: 20px !important}
+.v-card__title {font-size: 28px !important}
+.v-btn {font-size: 17px !important}
+.v-label, .v-select__selection, .v-input input, .v-input textarea {font-size: 19px !important}
+</style>"""
+PRESENTATION = {"font": 20, "height": "440px", "per_row": 6}  # type size (px), chart height
+NORMAL = {"font": 14, "height": CHART_HEIGHT, "per_row": 4}  # per_row: columns of 12 a chart
 log = logging.getLogger(__name__)
 
 
@@ -186,8 +219,9 @@ def Monitors(world: dict, day: int, shown: str):
 
 
 @solara.component
-def OutcomeCharts(snap: dict, shown: str):
-    """``snap``: the ``world`` part of the snapshot."""
+def OutcomeCharts(snap: dict, shown: str, look: dict = NORMAL):
+    """``snap``: the ``world`` part of the snapshot; ``look``: :data:`NORMAL` or
+    :data:`PRESENTATION`."""
     tables = snap["tables"]
     if all(t.empty for t in tables.values()):
         solara.Info("Step or play to see the outcome charts.")
@@ -195,14 +229,14 @@ def OutcomeCharts(snap: dict, shown: str):
     timeline = snap["timeline"][shown]
     shade = emergency_periods(timeline, snap["days"][shown])
     day = max(snap["days"].values())
-    panels = echarts_panels(tables, marks_for(timeline), shade, day)
+    panels = echarts_panels(tables, marks_for(timeline), shade, day, look["font"])
     styles = ", ".join(f"{k} {DASHES[i % 3]}" for i, k in enumerate(tables))
     Html(f'<span class="sim-small">Branches: {esc(styles)}. '
          f'Lines: events of branch {esc(shown)} (scenario and injects; planned ones grey). '
          "Shaded: emergency.</span>")
-    with solara.ColumnsResponsive(12, medium=6, large=4):
+    with solara.ColumnsResponsive(12, medium=6, large=look["per_row"]):
         for _title, option in panels:
-            Chart(option, day, CHART_HEIGHT)
+            Chart(option, day, look["height"])
     Html("<b>Branches side by side</b>")
     Table(summary_table(tables))
 
@@ -231,7 +265,7 @@ def LocalityTiles(world: dict, shown: str):
 
 
 @solara.component
-def FundingPanel(snap: dict, shown: str):
+def FundingPanel(snap: dict, shown: str, look: dict = NORMAL):
     """``snap``: the ``world`` part of the snapshot."""
     fin = {k: v for k, v in snap["finance"].items() if v}
     if not fin:
@@ -240,7 +274,8 @@ def FundingPanel(snap: dict, shown: str):
     timeline = snap["timeline"][shown]
     day = max(snap["days"].values())
     Chart(finance_chart(fin, day, marks_for(timeline),
-                        emergency_periods(timeline, snap["days"][shown])), day, CHART_HEIGHT)
+                        emergency_periods(timeline, snap["days"][shown]), look["font"]), day,
+          look["height"])
     rows = []
     for k, v in fin.items():
         ts, t = snap["tables"][k], glossary.term
@@ -405,7 +440,7 @@ def ExerciseLog(live: store.Live, snap: dict, shown: str):
         solara.Text("No injects or notes yet.")
     else:
         Table(frame)
-    with solara.Row():
+    with solara.Row(style={"flex-wrap": "wrap"}):  # one button a line if need be
         solara.FileDownload(lambda: ex.log_csv().encode(), filename="exercise_log.csv",
                             label="Log as CSV")
         solara.FileDownload(lambda: ex.log_markdown().encode(), filename="exercise_log.md",
@@ -565,12 +600,17 @@ def Page():
     live, snap = use_live()
     shown = solara.use_reactive("A")
     new_name = solara.use_reactive("")
+    presenting = solara.use_reactive(False)  # this tab only
+    look = PRESENTATION if presenting.value else NORMAL
     ui = (live.busy, live.playing, live.speed, live.render_every, live.saved_at,
           live.network is not None and id(live.network))  # what components read from live
 
     solara.Title("Community response war-game")
+    Html(PAGE_CSS + (PRESENTATION_CSS if presenting.value else ""))
     with solara.AppBar():
         solara.AppBarTitle("Community response war-game")
+        solara.Switch(label="Presentation mode", value=presenting,
+                      style={"margin-top": "20px"})
     with solara.Sidebar():
         with solara.Card("Controls"):
             if snap is not None and not snap["error"]:
@@ -594,16 +634,17 @@ def Page():
     Html(f'<span class="sim-small">{esc(snap["overrides"])}: {snap["n"]:,} residents</span>')
     Monitors(snap["world"], snap["day"], branch)
     with solara.Card("Key outcomes"):
-        OutcomeCharts(snap["world"], branch)
+        OutcomeCharts(snap["world"], branch, look)
     with solara.Card("Since yesterday"):
         SituationReport(snap["world"], branch)
-    with solara.Columns([3, 2]):
+    # side by side only on a wide screen (and never in presentation mode): no sideways scrolling
+    with solara.ColumnsResponsive(12, xlarge=12 if presenting.value else [7, 5]):
         with solara.Card(f"Timeline of branch {branch}"):
             Timeline(live, snap, branch, ui=ui)
         with solara.Card("Inject"):
             InjectPanel(live, snap, branch, ui=ui)
     with solara.Card("Funding and reserves"):
-        FundingPanel(snap["world"], branch)
+        FundingPanel(snap["world"], branch, look)
     with solara.Card("Localities"):
         LocalityTiles(snap["world"], branch)
     with solara.Card("Exercise log"):

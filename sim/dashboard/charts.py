@@ -15,7 +15,7 @@ from sim import glossary
 
 PANELS = (  # title, glossary keys (sim.glossary): one colour per figure
     ("Unmet need", ("unmet_need", "waiting")),
-    ("Time to first support (mean since day 1)", ("days_to_first_support",)),
+    ("Days to first support", ("days_to_first_support",)),
     ("Volunteers", ("volunteers_registered", "volunteers_active", "volunteers_idle")),
     ("Referrals since day 1", ("referrals_to_link_workers", "onward_accepted",
                                "onward_declined", "onward_stale", "handbacks_bounced")),
@@ -192,9 +192,11 @@ def event_label(e: dict) -> str:
 
 
 def line_chart(title: str, unit: str, lines: list[dict], day: int,
-               marks: list[dict] = (), shade: list[tuple[int, int]] = ()) -> dict:
+               marks: list[dict] = (), shade: list[tuple[int, int]] = (),
+               font: int = FONT) -> dict:
     """An ECharts option: ``lines`` [{name, points, colour, dash}], vertical labelled lines at
-    the ``marks`` [{day, label, planned}] and shaded ``shade`` periods (emergencies)."""
+    the ``marks`` [{day, label, planned}] and shaded ``shade`` periods (emergencies); ``font``
+    the type size in pixels (larger in presentation mode)."""
     series = []
     for k, line in enumerate(lines):
         s = {"name": line["name"], "type": "line",
@@ -203,34 +205,35 @@ def line_chart(title: str, unit: str, lines: list[dict], day: int,
              "itemStyle": {"color": line["colour"]}, "emphasis": {"disabled": True}}
         if k == 0 and marks:
             s["markLine"] = {"symbol": "none", "silent": True, "animation": False, "data": [
-                {"xAxis": m["day"], "label": {"formatter": m["label"], "fontSize": 12,
+                {"xAxis": m["day"], "label": {"formatter": m["label"], "fontSize": font - 2,
                                               "position": "insideEndTop"},
                  "lineStyle": {"color": "#999" if m.get("planned") else "#444",
                                "type": "dashed", "width": 1}} for m in marks]}
         if k == 0 and shade:
             s["markArea"] = {"silent": True, "itemStyle": {"color": "rgba(214,39,40,0.08)"},
-                             "label": {"fontSize": 12, "color": "#a33"},
+                             "label": {"fontSize": font - 2, "color": "#a33"},
                              "data": [[{"xAxis": a, "name": "emergency"}, {"xAxis": b}]
                                       for a, b in shade]}
         series.append(s)
+    big = font - FONT  # presentation mode: room for larger labels
     return {
         "animation": False,
-        "title": {"text": title, "left": "center", "textStyle": {"fontSize": FONT + 2}},
-        "tooltip": {"trigger": "axis", "textStyle": {"fontSize": FONT}},
-        "legend": {"type": "scroll", "bottom": 0, "textStyle": {"fontSize": FONT - 1}},
-        "grid": {"top": 40, "left": 70, "right": 24, "bottom": 78},
-        "xAxis": {"type": "value", "name": "day", "nameLocation": "middle", "nameGap": 26,
+        "title": {"text": title, "left": "center", "textStyle": {"fontSize": font + 2}},
+        "tooltip": {"trigger": "axis", "textStyle": {"fontSize": font}},
+        "legend": {"type": "scroll", "bottom": 0, "textStyle": {"fontSize": font - 1}},
+        "grid": {"top": 40 + 2 * big, "left": 70 + 3 * big, "right": 24, "bottom": 78 + 4 * big},
+        "xAxis": {"type": "value", "name": "day", "nameLocation": "middle", "nameGap": 26 + big,
                   "min": 0, "max": max(day, 1), "minInterval": 1,
-                  "nameTextStyle": {"fontSize": FONT}, "axisLabel": {"fontSize": FONT - 1}},
-        "yAxis": {"type": "value", "name": unit, "nameLocation": "middle", "nameGap": 52,
-                  "nameTextStyle": {"fontSize": FONT}, "axisLabel": {"fontSize": FONT - 1},
+                  "nameTextStyle": {"fontSize": font}, "axisLabel": {"fontSize": font - 1}},
+        "yAxis": {"type": "value", "name": unit, "nameLocation": "middle", "nameGap": 52 + 3 * big,
+                  "nameTextStyle": {"fontSize": font}, "axisLabel": {"fontSize": font - 1},
                   "scale": False},
         "series": series,
     }
 
 
 def echarts_panels(tables: dict[str, pd.DataFrame], marks: list[dict], shade: list[tuple],
-                   day: int) -> list[tuple[str, dict]]:
+                   day: int, font: int = FONT) -> list[tuple[str, dict]]:
     """The six outcome panels as ECharts options (one colour per measure, one dash per
     branch), inject and scenario events as labelled lines, emergencies shaded."""
     tables = {k: with_derived(shown_columns(v)) for k, v in tables.items()}
@@ -246,12 +249,12 @@ def echarts_panels(tables: dict[str, pd.DataFrame], marks: list[dict], shade: li
                               "points": _points(ts["day"], ts[col]),
                               "colour": COLOURS[s_idx % len(COLOURS)],
                               "dash": DASHES[b_idx % len(DASHES)]})
-        out.append((title, line_chart(title, unit, lines, day, marks, shade)))
+        out.append((title, line_chart(title, unit, lines, day, marks, shade, font)))
     return out
 
 
 def finance_chart(finance: dict[str, list[dict]], day: int, marks: list[dict],
-                  shade: list[tuple]) -> dict:
+                  shade: list[tuple], font: int = FONT) -> dict:
     """Reserves held by open groups and their core funding a year (GBP), per branch."""
     lines = []
     for b_idx, (branch, rows) in enumerate(finance.items()):
@@ -263,7 +266,7 @@ def finance_chart(finance: dict[str, list[dict]], day: int, marks: list[dict],
         lines.append({"name": "core funding a year" + suffix, "colour": COLOURS[2],
                       "dash": DASHES[b_idx % len(DASHES)],
                       "points": _points(frame["day"], frame["core_funding_gbp_per_year"] / 1000)})
-    return line_chart("VCSE groups' money", "GBP thousands", lines, day, marks, shade)
+    return line_chart("VCSE groups' money", "GBP thousands", lines, day, marks, shade, font)
 
 
 def Chart(option: dict, day: int, height: str = "330px"):
