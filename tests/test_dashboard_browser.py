@@ -1,12 +1,13 @@
 """The dashboard in a real browser: Debian's chromium driven by Playwright (no browser download).
 
-A facilitator's run-through on a small world (the rural village, the lockdown scenario, seed 7):
-a new exercise (after a confirmation), steps, a bad and a good inject, undo of a pending inject,
-play and pause, three named branches from a checkpoint, a note on a branch, the replay,
-after-action report and exercise downloads, a reload, a second tab with the projector view, a
-server restart mid-exercise (same exercise back, same numbers), opening a bad and a good
-exercise file, an MSEL, and the network picture on request. Every request must stay on
-localhost and succeed: the page works offline. The latencies seen here (small world) go to
+A facilitator's run-through on a small world (the rural village, the lockdown and preparedness
+scenarios composed, seed 7): a new exercise (after a confirmation), steps, a bad and a good
+inject, undo of a pending inject, play and pause, three named branches from a checkpoint, a note
+on a branch, the layout at two screen sizes with and without presentation mode and in print,
+the replay, after-action report and exercise downloads, a reload, a second tab with the
+projector view, a server restart mid-exercise (same exercise back, same numbers), opening a
+bad and a good exercise file, an MSEL, and the network picture on request. Every request must
+stay on localhost and succeed: the page works offline. The latencies seen here (small world) go to
 ``dashboard_latency_small.json`` in the test's folder (and ``$SIM_SCREENSHOT_DIR``); the county
 figures against the issue's targets come from ``experiments/dashboard_latency.py``.
 """
@@ -143,13 +144,21 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             page.get_by_role("button", name="New exercise", exact=True).click()
             page.get_by_role("button", name="Start new exercise").wait_for()
             choose(page, "Topology", "rural")
-            choose(page, "Scenario", "lockdown")
+            # scenarios composed in the order chosen, as scenario=[lockdown,preparedness]
+            page.locator(".v-select", has=page.locator("label", has_text="Scenarios")
+                         ).first.click()
+            menu = page.locator(".menuable__content__active")
+            for option in ("baseline", "lockdown", "preparedness"):  # baseline: unchosen
+                menu.locator(".v-list-item", has_text=re.compile(f"^{option}$")).first.click()
+            page.keyboard.press("Escape")
+            expect(page.get_by_text("Now: [lockdown,preparedness]")).to_be_visible()
             seed = page.get_by_label("Seed")
             seed.fill("7")
             page.get_by_role("button", name="Start new exercise").click()
             expect(page.get_by_text("This replaces the exercise on the screen")).to_be_visible()
             page.get_by_role("button", name="Yes, start anew").click()
-            expect(page.get_by_text("scenario=lockdown run.seed=7: 380 residents")).to_be_visible()
+            expect(page.get_by_text("scenario=[lockdown,preparedness] run.seed=7: 380 residents")
+                   ).to_be_visible()
             wait_for(lambda: idle(page))
             assert day_shown(page) == 0
             expect(page.get_by_text("Step or play to see the outcome charts.")).to_be_visible()

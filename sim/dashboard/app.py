@@ -29,7 +29,13 @@ from sim.dashboard.charts import (
     situation_report,
     summary_table,
 )
-from sim.dashboard.exercise import MAX_STATE_BYTES, TOPOLOGIES, Exercise, scenario_names
+from sim.dashboard.exercise import (
+    MAX_STATE_BYTES,
+    TOPOLOGIES,
+    Exercise,
+    scenario_names,
+    scenario_override,
+)
 from sim.dashboard.network_view import LOCALITY_MEASURES, locality_table, tiles_html
 from sim.dashboard.report import after_action_html
 from sim.dashboard.widgets import FileOpen
@@ -458,7 +464,7 @@ def ExerciseLog(live: store.Live, snap: dict, shown: str):
 
 @solara.component
 def ExerciseFile(live: store.Live, snap: dict | None, ui: tuple = ()):
-    form = solara.use_reactive({"topology": "urban", "scenario": "baseline",
+    form = solara.use_reactive({"topology": "urban", "scenario": ["baseline"],
                                 "seed": str(Config().run.seed), "n": ""})
     confirm = solara.use_reactive(False)
     names = scenario_names()
@@ -488,8 +494,15 @@ def ExerciseFile(live: store.Live, snap: dict | None, ui: tuple = ()):
         f = form.value
         solara.Select("Topology", value=f["topology"], values=list(TOPOLOGIES),
                       on_value=lambda v: form.set({**form.value, "topology": v}))
-        solara.Select("Scenario", value=f["scenario"] if f["scenario"] in names else names[0],
-                      values=names, on_value=lambda v: form.set({**form.value, "scenario": v}))
+        chosen = (scenario_override(f["scenario"]).split("=", 1)[1] if f["scenario"]
+                  else "(none chosen)")
+        solara.SelectMultiple("Scenarios", values=[n for n in f["scenario"] if n in names],
+                              all_values=names,
+                              on_value=lambda v: form.set({**form.value, "scenario": list(v)}))
+        Html('<span class="sim-small">Composed in the order chosen (as <code>scenario=[a,b]'
+             "</code> on the command line): a later one wins where both set a parameter; "
+             f"their events are joined. Now: <code>{esc(chosen)}</code>"
+             "</span>")
         solara.InputText("Seed", value=f["seed"], continuous_update=True,
                          on_value=lambda v: form.set({**form.value, "seed": v}))
         solara.InputText("Residents (blank: topology default)", value=f["n"],
