@@ -592,7 +592,8 @@ def Projector():
     that the facilitator runs on the control page."""
     live, snap = use_live()
     solara.Title("War-game: projector")
-    Html("<style>.sim-big {font-size: 64px !important} .sim-small {font-size: 20px !important}"
+    Html(PAGE_CSS + "<style>.sim-big {font-size: 64px !important} "
+         ".sim-small {font-size: 20px !important} "
          ".sim-table td, .sim-table th {font-size: 20px !important}</style>")
     if snap is None or snap["error"]:
         solara.Info("Waiting for the exercise...")
@@ -600,7 +601,7 @@ def Projector():
     Html(f'<span class="sim-small">{esc(snap["overrides"])}: {snap["n"]:,} residents'
          f'{" - playing" if live.playing else ""}</span>')
     Monitors(snap["world"], snap["day"], "A")
-    OutcomeCharts(snap["world"], "A")
+    OutcomeCharts(snap["world"], "A", PRESENTATION)  # large type in the charts too
     rows = snap["world"]["timeline"]["A"]
     if rows:
         Html("<b>Events (branch A)</b>")
