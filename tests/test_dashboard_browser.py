@@ -197,6 +197,10 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             timeline = page.locator(".v-card", has_text="Timeline of branch A").locator("table")
             expect(timeline).to_contain_text("emergency")  # the scenario's own, day 30
             expect(timeline).not_to_contain_text("funding_cut")
+            # the exports' table: the clock time the inject was made, its whole description
+            expect(timeline).to_contain_text("onboarding capacity does not change.")
+            expect(timeline).to_contain_text(re.compile(r"surge_campaign\s+inject\s+planned\s+"
+                                                        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"))
 
             # play in the background; pause registers within a day
             page.get_by_role("button", name="Play", exact=True).click()

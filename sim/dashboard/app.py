@@ -36,6 +36,7 @@ from sim.dashboard.exercise import (
     scenario_names,
     scenario_override,
 )
+from sim.dashboard.exports import timeline_frame
 from sim.dashboard.network_view import LOCALITY_MEASURES, locality_table, tiles_html
 from sim.dashboard.report import after_action_html
 from sim.dashboard.widgets import FileOpen
@@ -134,6 +135,8 @@ def snapshot(live: store.Live) -> dict | None:
                     "days": {k: b.day for k, b in ex.branches.items()},
                     "forked_from": {k: b.forked_from for k, b in ex.branches.items()},
                     "timeline": {k: ex.timeline(k) for k in ex.branches},
+                    # the same table as the exports: clock times, whole descriptions
+                    "events": {k: timeline_frame(ex, k) for k in ex.branches},
                     "finance": {k: list(b.finance) for k, b in ex.branches.items()},
                     "localities": {k: locality_table(b.model) for k, b in ex.branches.items()},
                 }
@@ -408,11 +411,9 @@ def Timeline(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
     if not rows:
         solara.Text("No events: the scenario has none and nothing has been injected.")
         return
-    frame = pd.DataFrame([{"day": r["day"], "event": r["kind"], "from": r["source"],
-                           "status": r["status"],
-                           "parameters": ", ".join(f"{k}={v}" for k, v in r["params"].items())}
-                          for r in rows])
-    Table(frame)
+    Html('<span class="sim-small">Clock: when an inject was made, or a scenario event '
+         "happened.</span>")
+    Table(snap["world"]["events"][shown])
     idle = not live.busy and not live.playing
     for r in rows:
         if r["source"] == "inject" and r["status"] == "planned":
