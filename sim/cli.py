@@ -21,6 +21,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
+from sim import glossary
 from sim import replay as replay_file
 from sim.config import (
     check_overrides,
@@ -75,8 +76,7 @@ def task(cfg: DictConfig) -> str | None:
     files = io.write_run(result, out, plots=config.run.plots, config=config)  # start config
     s = result.summary
     print(f"{config.scenario.name} on {config.topology.kind}: {s['n_residents']} residents, "
-          f"{s['days']} days in {result.wall_seconds:.1f}s; unmet need-days "
-          f"{s.get('unmet_need_days', 0)}, referrals {s.get('referrals_total', 0)}")
+          f"{s['days']} days in {result.wall_seconds:.1f}s; {glossary.cli_summary(s)}")
     print(f"wrote {len(files)} files to {out}")
 
 

@@ -26,6 +26,7 @@ def rural_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "rural"
     proc = run_cli(*RURAL_60, f"hydra.run.dir={out}", cwd=out.parent)
     assert proc.returncode == 0, proc.stderr
+    (out.parent / "stdout.txt").write_text(proc.stdout)  # beside the run, not in it
     return out
 
 
@@ -55,6 +56,15 @@ def test_run_writes_tables_summary_manifest_and_plots(rural_run):
     assert summary["unmet_need_days"] == int(ts["n_unmet_need"].sum())
     for png in PLOTS:
         assert (rural_run / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_printed_summary_uses_the_glossary_words(rural_run):
+    from sim import glossary
+
+    summary = json.loads((rural_run / "summary.json").read_text())
+    printed = (rural_run.parent / "stdout.txt").read_text()
+    assert f"; {glossary.cli_summary(summary)}\n" in printed
+    assert f"referrals to link workers {summary['referrals_total']}\n" in printed
 
 
 def test_manifest_records_seed_config_versions_revision_and_wall_time(rural_run):

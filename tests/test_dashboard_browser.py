@@ -1,12 +1,13 @@
 """The dashboard in a real browser: Debian's chromium driven by Playwright (no browser download).
 
-A facilitator's run-through on a small world (the rural village, the lockdown scenario, seed 7):
-a new exercise (after a confirmation), steps, a bad and a good inject, undo of a pending inject,
-play and pause, three named branches from a checkpoint, a note on a branch, the replay,
-after-action report and exercise downloads, a reload, a second tab with the projector view, a
-server restart mid-exercise (same exercise back, same numbers), opening a bad and a good
-exercise file, an MSEL, and the network picture on request. Every request must stay on
-localhost and succeed: the page works offline. The latencies seen here (small world) go to
+A facilitator's run-through on a small world (the rural village, the lockdown and preparedness
+scenarios composed, seed 7): a new exercise (after a confirmation), steps, a bad and a good
+inject, undo of a pending inject, play and pause, three named branches from a checkpoint, a note
+on a branch, the layout at two screen sizes with and without presentation mode and in print,
+the replay, after-action report and exercise downloads, a reload, a second tab with the
+projector view, a server restart mid-exercise (same exercise back, same numbers), opening a
+bad and a good exercise file, an MSEL, and the network picture on request. Every request must
+stay on localhost and succeed: the page works offline. The latencies seen here (small world) go to
 ``dashboard_latency_small.json`` in the test's folder (and ``$SIM_SCREENSHOT_DIR``); the county
 figures against the issue's targets come from ``experiments/dashboard_latency.py``.
 """
@@ -72,6 +73,42 @@ def click_reading_day(page, label: str) -> int:
         return day; }""", label)
 
 
+LAYOUT_PROBLEMS = (Path(__file__).with_name("dashboard_layout.js").read_text(encoding="utf-8")
+                   .split("\n", 3)[3])
+"""Layout faults on the page as it is now: panels (top-level cards) that overlap each other or
+the sidebar, buttons that overlap, stick out of their panel or have something on top of them
+(in the middle of the screen or at its bottom edge, where Solara's badge would float), and
+sideways scrolling."""
+
+PRINT_PROBLEMS = """() => {
+  const problems = [];
+  const cards = [...document.querySelectorAll('.v-card')].filter(
+      c => !c.parentElement.closest('.v-card'));
+  for (const c of cards) {
+    const r = c.getBoundingClientRect();
+    const title = c.innerText.trim().split('\\n')[0].slice(0, 40);
+    if (r.width < 1 || r.height < 1) { problems.push(`${title}: not printed`); continue; }
+    for (let e = c.parentElement; e && e !== document.documentElement; e = e.parentElement) {
+      const s = getComputedStyle(e), p = e.getBoundingClientRect();
+      if (s.overflowY !== 'visible' && (r.bottom > p.bottom + 1 || r.top < p.top - 1))
+        problems.push(`${title}: cut off by a scrolling box`);
+    }
+  }
+  return {problems, cards: cards.length, height: document.documentElement.scrollHeight};
+}"""
+"""Under print media: every panel is laid out in the page's own flow (no box that scrolls cuts
+it off), so a full-page print shows them all."""
+
+
+def check_layout(page, sizes=((1280, 720), (1920, 1080))) -> None:
+    for width, height in sizes:
+        page.set_viewport_size({"width": width, "height": height})
+        time.sleep(0.3)  # the charts follow the new size
+        found = page.evaluate(LAYOUT_PROBLEMS)
+        assert found["problems"] == [], (width, height, found["problems"])
+        assert found["badge"] == 0 and found["buttons"] >= 5
+
+
 def idle(page) -> bool:
     return page.locator("[data-testid=busy]").count() == 0
 
@@ -107,13 +144,21 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             page.get_by_role("button", name="New exercise", exact=True).click()
             page.get_by_role("button", name="Start new exercise").wait_for()
             choose(page, "Topology", "rural")
-            choose(page, "Scenario", "lockdown")
+            # scenarios composed in the order chosen, as scenario=[lockdown,preparedness]
+            page.locator(".v-select", has=page.locator("label", has_text="Scenarios")
+                         ).first.click()
+            menu = page.locator(".menuable__content__active")
+            for option in ("baseline", "lockdown", "preparedness"):  # baseline: unchosen
+                menu.locator(".v-list-item", has_text=re.compile(f"^{option}$")).first.click()
+            page.keyboard.press("Escape")
+            expect(page.get_by_text("Now: [lockdown,preparedness]")).to_be_visible()
             seed = page.get_by_label("Seed")
             seed.fill("7")
             page.get_by_role("button", name="Start new exercise").click()
             expect(page.get_by_text("This replaces the exercise on the screen")).to_be_visible()
             page.get_by_role("button", name="Yes, start anew").click()
-            expect(page.get_by_text("scenario=lockdown run.seed=7: 380 residents")).to_be_visible()
+            expect(page.get_by_text("scenario=[lockdown,preparedness] run.seed=7: 380 residents")
+                   ).to_be_visible()
             wait_for(lambda: idle(page))
             assert day_shown(page) == 0
             expect(page.get_by_text("Step or play to see the outcome charts.")).to_be_visible()
@@ -126,7 +171,7 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             assert len(drawn_days(page)) == 7  # six outcome panels and the money chart
             outcomes = page.locator(".v-card", has_text="Key outcomes").locator("table")
             table_before = outcomes.inner_text()
-            assert "residents in unmet need now" in table_before
+            assert "residents in unmet need\t" in table_before
 
             # an inject with a bad parameter is reported, not applied
             choose(page, "Event", "surge_campaign")
@@ -152,6 +197,10 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             timeline = page.locator(".v-card", has_text="Timeline of branch A").locator("table")
             expect(timeline).to_contain_text("emergency")  # the scenario's own, day 30
             expect(timeline).not_to_contain_text("funding_cut")
+            # the exports' table: the clock time the inject was made, its whole description
+            expect(timeline).to_contain_text("onboarding capacity does not change.")
+            expect(timeline).to_contain_text(re.compile(r"surge_campaign\s+inject\s+planned\s+"
+                                                        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"))
 
             # play in the background; pause registers within a day
             page.get_by_role("button", name="Play", exact=True).click()
@@ -210,6 +259,27 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             expect(funding).to_contain_text("groups closed for want of money")
             summary = outcomes.inner_text()
 
+            # legible: nothing overlaps at 1280x720 and 1920x1080, in presentation mode (large
+            # type, larger charts) too, and a full-page print lays out every panel
+            t = time.perf_counter()
+            check_layout(page)
+            present = page.get_by_label("Presentation mode")
+            present.check(force=True)
+            expect(page.locator(".sim-big").first).to_have_css("font-size", "60px")
+            expect(page.locator(".solara-echarts[data-day]").first).to_have_css("height",
+                                                                                "440px")
+            check_layout(page)
+            page.emulate_media(media="print")
+            printed = page.evaluate(PRINT_PROBLEMS)
+            assert printed["problems"] == [] and printed["cards"] >= 11, printed
+            pages = len(re.findall(rb"/Type\s*/Page[^s]", page.pdf(format="A4")))
+            assert pages >= 4  # the whole page, not the visible screenful
+            page.emulate_media(media="screen")
+            present.uncheck(force=True)
+            expect(page.locator(".sim-big").first).to_have_css("font-size", "34px")
+            page.set_viewport_size({"width": 1600, "height": 1800})
+            timings["layout_and_print_checks_s"] = time.perf_counter() - t
+
             with page.expect_download() as info:
                 page.get_by_role("button", name="Replay file (B)").click()
             replay = yaml.safe_load(Path(info.value.path()).read_text())
@@ -220,7 +290,7 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
                 page.get_by_role("button", name="After-action report").click()
             report = Path(info.value.path()).read_text()
             assert "<svg" in report and "who picks up their clients" in report
-            unmet = summary.split("residents in unmet need now")[1].split("\n")[0].split()
+            unmet = summary.split("residents in unmet need\t")[1].split("\n")[0].split()
             assert all(f"<td>{v}</td>" in report for v in unmet)  # the numbers on the screen
             with page.expect_download() as info:
                 page.get_by_role("button", name="Save exercise").click()
@@ -241,6 +311,7 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             wait_for(lambda: room.locator("[data-testid=day-shown]").count() and
                      day_shown(room) == 35 and set(drawn_days(room)) == {35})
             assert room.get_by_role("button", name="Step", exact=True).count() == 0
+            assert room.evaluate(LAYOUT_PROBLEMS)["problems"] == []
             page.get_by_role("button", name="Step", exact=True).click()
             wait_for(lambda: day_shown(room) == 36 and set(drawn_days(room)) == {36})
             room.close()

@@ -15,6 +15,7 @@ from sim.dashboard import exercise as exercise_module
 from sim.dashboard.__main__ import build_command, parse_args
 from sim.dashboard.charts import summary_table
 from sim.dashboard.exercise import Exercise, parse_value
+from sim.dashboard.exports import CSV_COLUMNS
 from sim.dashboard.network_view import choose_sample, draw_network, resident_status
 from sim.params import ConfigError
 
@@ -86,7 +87,7 @@ def test_fork_equals_original_until_its_day_and_diverges_only_after_an_inject():
     assert (after_b["new_need_onsets"].sum() > after_a["new_need_onsets"].sum())
     assert ex.branches["B"].forked_from == "A@10"
     table = summary_table({"A": a, "B": b})
-    assert list(table.columns) == ["outcome", "A", "B", "B - A"]
+    assert list(table.columns) == ["outcome", "unit", "A", "B", "B - A"]
 
 
 def test_log_exports_csv_markdown_and_scenario_yaml(tmp_path):
@@ -98,15 +99,18 @@ def test_log_exports_csv_markdown_and_scenario_yaml(tmp_path):
     ex.inject("nhs_volunteers_stand_down", {}, branch="B")
     ex.run_to(20)
 
-    log = pd.read_csv(io.StringIO(ex.log_csv()))
-    assert list(log.columns) == ["time", "branch", "day", "entry", "kind", "params", "text"]
+    table = pd.read_csv(io.StringIO(ex.log_csv()))
+    assert list(table.columns) == list(CSV_COLUMNS)
+    log = table[table.section == "log"].reset_index(drop=True)
     assert list(log.entry) == ["inject", "note", "checkpoint", "fork", "inject"]
     assert log.loc[0, "kind"] == "surge_campaign" and log.loc[0, "day"] == 11
     assert '"multiplier": 50.0' in log.loc[0, "params"]
+    assert any("cannot process this many | applications" in t for t in log.text)
 
     md = ex.log_markdown()
     assert md.startswith("# Exercise log")
     assert "| branch" in md and "nhs_volunteers_stand_down" in md
+    assert "this many \\| applications" in md  # a pipe in a note does not break the table
 
     text = ex.scenario_yaml("B", "drill")
     assert "@package" not in text and "python -m sim replay drill.yaml" in text

@@ -118,6 +118,12 @@ def test_saved_state_rebuilds_every_branch_to_the_same_numbers(tmp_path):
     (lambda d: d["settings"].update(_target_="os.system"), "'_target_' is not allowed"),
     (lambda d: d["settings"].update(topology="moon"), "settings.topology: must be one of"),
     (lambda d: d["settings"].update(seed=-1), "settings.seed: must be a whole number"),
+    (lambda d: d["settings"].update(scenario=["lockdown", "lockdown"]),
+     r"settings.scenario\[1\]: lockdown is chosen twice"),
+    (lambda d: d["settings"].update(scenario=["lockdown", "/etc/passwd"]),
+     r"settings.scenario\[1\]: no scenario '/etc/passwd' in configs/scenario"),
+    (lambda d: d["settings"].update(scenario=[]), "settings.scenario: must be a scenario name or"),
+    (lambda d: d["settings"].update(scenario={"a": 1}), "settings.scenario: must be str or list"),
     (lambda d: d["settings"].update(overrides=["hydra.run.dir=/tmp"]),
      r"settings.overrides\[0\]: must be KEY=VALUE"),
     (lambda d: d["branches"]["A"].update(day=1.5), "branches.A.day: must be int"),
@@ -137,6 +143,38 @@ def test_an_opened_exercise_file_is_checked_key_by_key(change, message):
     change(doc)
     with pytest.raises(ConfigError, match=message):
         check_state(doc)
+
+
+@pytest.mark.parametrize(("choice", "message"), [
+    ([], r"scenario: must be a scenario name or a list of 1 to 6"),
+    (["lockdown", "nope"], r"scenario\[1\]: no scenario 'nope' in configs/scenario; known: "),
+    (["flood", "flood"], r"scenario\[1\]: flood is chosen twice"),
+    (["lockdown", 3], r"scenario\[1\]: no scenario 3"),
+    ("lockdown,preparedness", "scenario: no scenario 'lockdown,preparedness'"),
+])
+def test_a_bad_scenario_choice_is_named_and_builds_nothing(choice, message):
+    ex = Exercise("rural", choice, 7)
+    assert re.match(message, ex.error) and ex.branches == {} and ex.base_config is None
+
+
+def test_composed_scenarios_play_save_and_replay_like_the_command_line():
+    ex = Exercise("rural", ["lockdown", "preparedness"], 7)
+    assert ex.error == "" and ex.overrides[1] == "scenario=[lockdown,preparedness]"
+    assert ex.base_config.scenario.name == "lockdown+preparedness"
+    assert ex.base_config.emergency.prepared  # preparedness.yaml's setting
+    assert [e["kind"] for e in ex.scenario_events()][:1] == ["emergency"]  # lockdown.yaml's
+    ex.run_to(31)
+    doc = json.loads(ex.state_json())
+    assert doc["settings"]["scenario"] == ["lockdown", "preparedness"]
+    again = Exercise.from_state(doc)
+    assert_same(again.branches["A"].timeseries(), ex.branches["A"].timeseries())
+    cli = sim.compose(["topology=rural", "scenario=[lockdown,preparedness]", "run.seed=7",
+                       "run.days=31", "run.allow_late_events=true"])  # lifted on day 150
+    from sim import runner
+
+    assert_same(runner.run(cli).timeseries, ex.branches["A"].timeseries())
+    assert runner.run(ex.replay_config("A")).summary["unmet_need_days"] == (
+        int(ex.branches["A"].timeseries()["n_unmet_need"].sum()))
 
 
 def test_an_opened_file_that_is_not_json_or_too_big_gets_a_clear_message():
@@ -242,7 +280,7 @@ def test_after_action_report_is_one_self_contained_file_with_the_numbers_and_not
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
     assert "B: &lt;who&gt; picks up the clients?" in page  # escaped, not markup
     table = summary_table({k: b.timeseries() for k, b in ex.branches.items()})
-    row = table[table.outcome == "residents in unmet need now"].iloc[0]
+    row = table[table.outcome == "residents in unmet need"].iloc[0]
     assert f"<td>{row['A']}</td>" in page and f"<td>{row['B']}</td>" in page
     made = [e["time"] for e in ex.log if e["entry"] == "inject" and e["kind"] == "funding_cut"]
     assert made[0] in page and "funding_cut" in page and "emergency" in page

@@ -67,6 +67,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m sim.dashboard") -
         sys.exit(2)
     # as `solara run` does before its server imports the app (here: before we add the guard)
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    # Solara's "This website runs on Solara" banner floats over the page's bottom-right corner
+    # (over buttons and charts); the page credits Solara in its sidebar instead
+    os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
     os.environ["SOLARA_APP"] = APP
     from solara.__main__ import cli
     from solara.server import settings

@@ -17,6 +17,7 @@ import time
 import pandas as pd
 import solara
 
+from sim import glossary
 from sim.dashboard import msel, store
 from sim.dashboard.charts import (
     DASHES,
@@ -28,7 +29,14 @@ from sim.dashboard.charts import (
     situation_report,
     summary_table,
 )
-from sim.dashboard.exercise import MAX_STATE_BYTES, TOPOLOGIES, Exercise, scenario_names
+from sim.dashboard.exercise import (
+    MAX_STATE_BYTES,
+    TOPOLOGIES,
+    Exercise,
+    scenario_names,
+    scenario_override,
+)
+from sim.dashboard.exports import timeline_frame
 from sim.dashboard.network_view import LOCALITY_MEASURES, locality_table, tiles_html
 from sim.dashboard.report import after_action_html
 from sim.dashboard.widgets import FileOpen
@@ -40,13 +48,46 @@ HELP = (
     "at the start of the next day</b>, as a scenario event on that day would, so the exported "
     "replay file replays the branch to the same numbers: "
     "<code>python -m sim replay FILE.yaml</code>. The exercise is saved on this server as it "
-    "goes: a reload, another tab or a restarted server shows it again."
+    "goes: a reload, another tab or a restarted server shows it again. "
+    '<span class="sim-small">Made with <a href="https://solara.dev">Solara</a> and '
+    '<a href="https://echarts.apache.org">Apache ECharts</a>.</span>'
 )
 TABLE_CSS = ("<style>.sim-table td, .sim-table th {padding: 2px 8px; font-size: 14px; "
-             "border-bottom: 1px solid #ddd; text-align: left}"
+             "border-bottom: 1px solid #ddd; text-align: left; overflow-wrap: anywhere; "
+             "min-width: 3.5em}"
+             ".sim-table {max-width: 100%}"
              ".sim-big {font-size: 34px; font-weight: 600; line-height: 1.1}"
              ".sim-small {font-size: 13px; color: #555}</style>")
 CHART_HEIGHT = "330px"
+PAGE_CSS = """<style>
+/* a long file path or name wraps instead of widening the sidebar over the main column */
+nav.v-navigation-drawer .v-card, .sim-small {overflow-wrap: anywhere}
+@media print {
+  /* every panel on paper: the page's scrolling column and the sidebar become plain flow */
+  header.v-app-bar, .v-app-bar, .v-tabs, .sim-noprint {display: none !important}
+  .v-application, .v-application--wrap, div:has(> nav.v-navigation-drawer),
+  div:has(main.solara-content-main), .v-content__wrap, .v-content__wrap > div {
+    height: auto !important; min-height: 0 !important; max-height: none !important;
+    overflow: visible !important; display: block !important}
+  nav.v-navigation-drawer {position: static !important; transform: none !important;
+    width: 100% !important; height: auto !important; max-height: none !important;
+    visibility: visible !important}
+  .v-navigation-drawer__content {height: auto !important; overflow: visible !important}
+  main.solara-content-main {padding: 0 !important; height: auto !important}
+  .v-card {break-inside: avoid}
+}
+</style>"""
+PRESENTATION_CSS = """<style>
+/* presentation mode: type readable from the back of a room */
+.v-application {font-size: 20px}
+.sim-big {font-size: 60px !important} .sim-small {font-size: 20px !important}
+.sim-table td, .sim-table th {font-size: 20px !important}
+.v-card__title {font-size: 28px !important}
+.v-btn {font-size: 17px !important}
+.v-label, .v-select__selection, .v-input input, .v-input textarea {font-size: 19px !important}
+</style>"""
+PRESENTATION = {"font": 20, "height": "440px", "per_row": 6}  # type size (px), chart height
+NORMAL = {"font": 14, "height": CHART_HEIGHT, "per_row": 4}  # per_row: columns of 12 a chart
 log = logging.getLogger(__name__)
 
 
@@ -94,6 +135,8 @@ def snapshot(live: store.Live) -> dict | None:
                     "days": {k: b.day for k, b in ex.branches.items()},
                     "forked_from": {k: b.forked_from for k, b in ex.branches.items()},
                     "timeline": {k: ex.timeline(k) for k in ex.branches},
+                    # the same table as the exports: clock times, whole descriptions
+                    "events": {k: timeline_frame(ex, k) for k in ex.branches},
                     "finance": {k: list(b.finance) for k, b in ex.branches.items()},
                     "localities": {k: locality_table(b.model) for k, b in ex.branches.items()},
                 }
@@ -174,11 +217,10 @@ def Monitors(world: dict, day: int, shown: str):
     fin = world["finance"].get(shown) or []
     cells = [("Day", f'<span data-testid="day-shown" data-day="{day}">{day}</span>')]
     if last is not None:
-        cells += [("in unmet need", f"{int(last['n_unmet_need']):,}"),
-                  ("volunteers active", f"{int(last['n_vol_active']):,}"),
-                  ("groups open", f"{int(last['n_groups_open']):,}")]
+        cells += [(glossary.label(k), f"{glossary.value(ts, k):,}")
+                  for k in ("unmet_need", "volunteers_active", "groups_open")]
     if fin:
-        cells.append(("group reserves", f"£{fin[-1]['reserves_gbp'] / 1e6:,.2f}m"))
+        cells.append((glossary.label("reserves"), f"£{fin[-1]['reserves_gbp'] / 1e6:,.2f}m"))
     Html(TABLE_CSS + '<div style="display:flex;gap:36px;flex-wrap:wrap">' + "".join(
         f'<div><div class="sim-big">{v}</div><div class="sim-small">{esc(k)} '
         f'{"(branch " + esc(shown) + ")" if k != "Day" else ""}</div></div>'
@@ -186,8 +228,9 @@ def Monitors(world: dict, day: int, shown: str):
 
 
 @solara.component
-def OutcomeCharts(snap: dict, shown: str):
-    """``snap``: the ``world`` part of the snapshot."""
+def OutcomeCharts(snap: dict, shown: str, look: dict = NORMAL):
+    """``snap``: the ``world`` part of the snapshot; ``look``: :data:`NORMAL` or
+    :data:`PRESENTATION`."""
     tables = snap["tables"]
     if all(t.empty for t in tables.values()):
         solara.Info("Step or play to see the outcome charts.")
@@ -195,14 +238,14 @@ def OutcomeCharts(snap: dict, shown: str):
     timeline = snap["timeline"][shown]
     shade = emergency_periods(timeline, snap["days"][shown])
     day = max(snap["days"].values())
-    panels = echarts_panels(tables, marks_for(timeline), shade, day)
+    panels = echarts_panels(tables, marks_for(timeline), shade, day, look["font"])
     styles = ", ".join(f"{k} {DASHES[i % 3]}" for i, k in enumerate(tables))
     Html(f'<span class="sim-small">Branches: {esc(styles)}. '
          f'Lines: events of branch {esc(shown)} (scenario and injects; planned ones grey). '
          "Shaded: emergency.</span>")
-    with solara.ColumnsResponsive(12, medium=6, large=4):
+    with solara.ColumnsResponsive(12, medium=6, large=look["per_row"]):
         for _title, option in panels:
-            Chart(option, day, CHART_HEIGHT)
+            Chart(option, day, look["height"])
     Html("<b>Branches side by side</b>")
     Table(summary_table(tables))
 
@@ -231,7 +274,7 @@ def LocalityTiles(world: dict, shown: str):
 
 
 @solara.component
-def FundingPanel(snap: dict, shown: str):
+def FundingPanel(snap: dict, shown: str, look: dict = NORMAL):
     """``snap``: the ``world`` part of the snapshot."""
     fin = {k: v for k, v in snap["finance"].items() if v}
     if not fin:
@@ -240,18 +283,20 @@ def FundingPanel(snap: dict, shown: str):
     timeline = snap["timeline"][shown]
     day = max(snap["days"].values())
     Chart(finance_chart(fin, day, marks_for(timeline),
-                        emergency_periods(timeline, snap["days"][shown])), day, CHART_HEIGHT)
+                        emergency_periods(timeline, snap["days"][shown]), look["font"]), day,
+          look["height"])
     rows = []
     for k, v in fin.items():
-        ts = snap["tables"][k]
+        ts, t = snap["tables"][k], glossary.term
         rows.append({"branch": k, "day": v[-1]["day"],
-                     "reserves (GBP)": f"{v[-1]['reserves_gbp']:,.0f}",
-                     "core funding a year (GBP)": f"{v[-1]['core_funding_gbp_per_year']:,.0f}",
-                     "spent so far (GBP)": f"{ts['new_funding_spent'].sum():,.0f}",
-                     "groups open": v[-1]["groups_open"],
-                     "groups suspended": int(ts["n_groups_suspended"].iloc[-1]),
-                     "groups closed for want of money":
-                         int(ts["new_groups_closed_funding"].sum())})
+                     t("reserves").heading: f"{v[-1]['reserves_gbp']:,.0f}",
+                     t("core_funding").heading: f"{v[-1]['core_funding_gbp_per_year']:,.0f}",
+                     t("funding_spent").heading:
+                         f"{glossary.value(ts, 'funding_spent'):,.0f}",
+                     t("groups_open").label: v[-1]["groups_open"],
+                     t("groups_suspended").label: glossary.value(ts, "groups_suspended"),
+                     t("groups_closed_funding").label:
+                         glossary.value(ts, "groups_closed_funding")})
     Table(pd.DataFrame(rows))
 
 
@@ -366,11 +411,9 @@ def Timeline(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
     if not rows:
         solara.Text("No events: the scenario has none and nothing has been injected.")
         return
-    frame = pd.DataFrame([{"day": r["day"], "event": r["kind"], "from": r["source"],
-                           "status": r["status"],
-                           "parameters": ", ".join(f"{k}={v}" for k, v in r["params"].items())}
-                          for r in rows])
-    Table(frame)
+    Html('<span class="sim-small">Clock: when an inject was made, or a scenario event '
+         "happened.</span>")
+    Table(snap["world"]["events"][shown])
     idle = not live.busy and not live.playing
     for r in rows:
         if r["source"] == "inject" and r["status"] == "planned":
@@ -404,7 +447,7 @@ def ExerciseLog(live: store.Live, snap: dict, shown: str):
         solara.Text("No injects or notes yet.")
     else:
         Table(frame)
-    with solara.Row():
+    with solara.Row(style={"flex-wrap": "wrap"}):  # one button a line if need be
         solara.FileDownload(lambda: ex.log_csv().encode(), filename="exercise_log.csv",
                             label="Log as CSV")
         solara.FileDownload(lambda: ex.log_markdown().encode(), filename="exercise_log.md",
@@ -422,7 +465,7 @@ def ExerciseLog(live: store.Live, snap: dict, shown: str):
 
 @solara.component
 def ExerciseFile(live: store.Live, snap: dict | None, ui: tuple = ()):
-    form = solara.use_reactive({"topology": "urban", "scenario": "baseline",
+    form = solara.use_reactive({"topology": "urban", "scenario": ["baseline"],
                                 "seed": str(Config().run.seed), "n": ""})
     confirm = solara.use_reactive(False)
     names = scenario_names()
@@ -452,8 +495,15 @@ def ExerciseFile(live: store.Live, snap: dict | None, ui: tuple = ()):
         f = form.value
         solara.Select("Topology", value=f["topology"], values=list(TOPOLOGIES),
                       on_value=lambda v: form.set({**form.value, "topology": v}))
-        solara.Select("Scenario", value=f["scenario"] if f["scenario"] in names else names[0],
-                      values=names, on_value=lambda v: form.set({**form.value, "scenario": v}))
+        chosen = (scenario_override(f["scenario"]).split("=", 1)[1] if f["scenario"]
+                  else "(none chosen)")
+        solara.SelectMultiple("Scenarios", values=[n for n in f["scenario"] if n in names],
+                              all_values=names,
+                              on_value=lambda v: form.set({**form.value, "scenario": list(v)}))
+        Html('<span class="sim-small">Composed in the order chosen (as <code>scenario=[a,b]'
+             "</code> on the command line): a later one wins where both set a parameter; "
+             f"their events are joined. Now: <code>{esc(chosen)}</code>"
+             "</span>")
         solara.InputText("Seed", value=f["seed"], continuous_update=True,
                          on_value=lambda v: form.set({**form.value, "seed": v}))
         solara.InputText("Residents (blank: topology default)", value=f["n"],
@@ -543,7 +593,8 @@ def Projector():
     that the facilitator runs on the control page."""
     live, snap = use_live()
     solara.Title("War-game: projector")
-    Html("<style>.sim-big {font-size: 64px !important} .sim-small {font-size: 20px !important}"
+    Html(PAGE_CSS + "<style>.sim-big {font-size: 64px !important} "
+         ".sim-small {font-size: 20px !important} "
          ".sim-table td, .sim-table th {font-size: 20px !important}</style>")
     if snap is None or snap["error"]:
         solara.Info("Waiting for the exercise...")
@@ -551,7 +602,7 @@ def Projector():
     Html(f'<span class="sim-small">{esc(snap["overrides"])}: {snap["n"]:,} residents'
          f'{" - playing" if live.playing else ""}</span>')
     Monitors(snap["world"], snap["day"], "A")
-    OutcomeCharts(snap["world"], "A")
+    OutcomeCharts(snap["world"], "A", PRESENTATION)  # large type in the charts too
     rows = snap["world"]["timeline"]["A"]
     if rows:
         Html("<b>Events (branch A)</b>")
@@ -564,12 +615,17 @@ def Page():
     live, snap = use_live()
     shown = solara.use_reactive("A")
     new_name = solara.use_reactive("")
+    presenting = solara.use_reactive(False)  # this tab only
+    look = PRESENTATION if presenting.value else NORMAL
     ui = (live.busy, live.playing, live.speed, live.render_every, live.saved_at,
           live.network is not None and id(live.network))  # what components read from live
 
     solara.Title("Community response war-game")
+    Html(PAGE_CSS + (PRESENTATION_CSS if presenting.value else ""))
     with solara.AppBar():
         solara.AppBarTitle("Community response war-game")
+        solara.Switch(label="Presentation mode", value=presenting,
+                      style={"margin-top": "20px"})
     with solara.Sidebar():
         with solara.Card("Controls"):
             if snap is not None and not snap["error"]:
@@ -593,16 +649,17 @@ def Page():
     Html(f'<span class="sim-small">{esc(snap["overrides"])}: {snap["n"]:,} residents</span>')
     Monitors(snap["world"], snap["day"], branch)
     with solara.Card("Key outcomes"):
-        OutcomeCharts(snap["world"], branch)
+        OutcomeCharts(snap["world"], branch, look)
     with solara.Card("Since yesterday"):
         SituationReport(snap["world"], branch)
-    with solara.Columns([3, 2]):
+    # side by side only on a wide screen (and never in presentation mode): no sideways scrolling
+    with solara.ColumnsResponsive(12, xlarge=12 if presenting.value else [7, 5]):
         with solara.Card(f"Timeline of branch {branch}"):
             Timeline(live, snap, branch, ui=ui)
         with solara.Card("Inject"):
             InjectPanel(live, snap, branch, ui=ui)
     with solara.Card("Funding and reserves"):
-        FundingPanel(snap["world"], branch)
+        FundingPanel(snap["world"], branch, look)
     with solara.Card("Localities"):
         LocalityTiles(snap["world"], branch)
     with solara.Card("Exercise log"):

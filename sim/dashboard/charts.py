@@ -11,38 +11,39 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-UNITS = ("residents", "days", "volunteers", "referrals (cumulative)", "groups",
-         "score (0-10)")  # the y axis of each panel below
-PANELS = (  # title, [(column, label)]
-    ("Unmet need (residents)", [("n_unmet_need", "unmet need"),
-                                ("n_pathway_waiting", "waiting for a link worker")]),
-    ("Time to support (days, cumulative mean)", [("mean_days_to_support_cum", "need onset to "
-                                                  "first support")]),
-    ("Volunteers", [("n_vol_registered", "registered"), ("n_vol_active", "active"),
-                    ("n_vol_idle", "idle")]),
-    ("Referrals by result (cumulative)", [("cum_referrals_result_accepted", "accepted"),
-                                          ("cum_referrals_result_declined", "declined"),
-                                          ("cum_referrals_result_stale", "stale entry"),
-                                          ("cum_referrals_result_bounced", "bounced to GP")]),
-    ("Groups open", [("n_groups_open", "open"), ("n_groups_listed", "on the directory")]),
-    ("Wellbeing (mean ONS4, 0-10)", [("mean_wellbeing_life_satisfaction", "life satisfaction"),
-                                     ("mean_wellbeing_anxiety", "anxiety")]),
+from sim import glossary
+
+PANELS = (  # title, glossary keys (sim.glossary): one colour per figure
+    ("Unmet need", ("unmet_need", "waiting")),
+    ("Days to first support", ("days_to_first_support",)),
+    ("Volunteers", ("volunteers_registered", "volunteers_active", "volunteers_idle")),
+    ("Referrals since day 1", ("referrals_to_link_workers", "onward_accepted",
+                               "onward_declined", "onward_stale", "handbacks_bounced")),
+    ("Groups", ("groups_open", "groups_listed")),
+    ("Wellbeing (mean ONS4)", ("life_satisfaction", "anxiety")),
 )
 BRANCH_STYLE = {"A": "-", "B": "--"}
-SUMMARY_ROWS = (  # label, function of the table
-    ("day", lambda ts: int(ts["day"].iloc[-1])),
-    ("residents in unmet need now", lambda ts: int(ts["n_unmet_need"].iloc[-1])),
-    ("unmet need-days so far", lambda ts: int(ts["n_unmet_need"].sum())),
-    ("mean days to first support", lambda ts: _round(ts["mean_days_to_support_cum"].iloc[-1])),
-    ("volunteers registered", lambda ts: int(ts["n_vol_registered"].iloc[-1])),
-    ("volunteers active", lambda ts: int(ts["n_vol_active"].iloc[-1])),
-    ("volunteers idle", lambda ts: int(ts["n_vol_idle"].iloc[-1])),
-    ("referrals accepted", lambda ts: int(ts["cum_referrals_result_accepted"].iloc[-1])),
-    ("referrals declined", lambda ts: int(ts["cum_referrals_result_declined"].iloc[-1])),
-    ("referrals to stale entries", lambda ts: int(ts["cum_referrals_result_stale"].iloc[-1])),
-    ("referrals bounced", lambda ts: int(ts["cum_referrals_result_bounced"].iloc[-1])),
-    ("groups open", lambda ts: int(ts["n_groups_open"].iloc[-1])),
-)
+SUMMARY_ROWS = ("unmet_need", "unmet_need_days", "days_to_first_support", "waiting",
+                "volunteers_registered", "volunteers_active", "volunteers_idle",
+                "referrals_to_link_workers", "onward_accepted", "onward_declined",
+                "onward_stale", "handbacks_bounced", "groups_open", "groups_suspended",
+                "groups_closed_funding", "funding_spent")
+"""The side-by-side table's rows (glossary keys), after the day."""
+
+
+def panel_series(keys: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(column drawn, label) of each figure of a panel."""
+    return [(glossary.term(k).chart_column, glossary.label(k)) for k in keys]
+
+
+def panel_unit(keys: tuple[str, ...]) -> str:
+    """A panel's y-axis unit: its figures' one unit (``(running total)`` for totals)."""
+    terms = [glossary.term(k) for k in keys]
+    units = {t.unit for t in terms}
+    if len(units) != 1:
+        raise ValueError(f"panel mixes units {sorted(units)}")
+    unit = units.pop()
+    return unit + (" (running total)" if all(t.reading == "total" for t in terms) else "")
 
 
 NEEDED = tuple(dict.fromkeys(
@@ -50,9 +51,9 @@ NEEDED = tuple(dict.fromkeys(
      "n_pathway_waiting",
      "n_groups_suspended", "new_groups_closed_funding", "n_vol_registered", "n_vol_active",
      "n_vol_idle", "n_unmet_need", "n_groups_open"]
-    + [col for _, series in PANELS for col, _ in series if col != "mean_days_to_support_cum"]
-    + [c for c in ("cum_referrals_result_accepted", "cum_referrals_result_declined",
-                   "cum_referrals_result_stale", "cum_referrals_result_bounced")]))
+    + [glossary.term(k).column for k in SUMMARY_ROWS]
+    + [glossary.term(k).chart_column for _, keys in PANELS for k in keys
+       if glossary.term(k).chart_column != "mean_days_to_support_cum"]))
 
 
 def _round(x: float) -> float | None:
@@ -61,8 +62,13 @@ def _round(x: float) -> float | None:
 
 def shown_columns(ts: pd.DataFrame) -> pd.DataFrame:
     """Only the columns the panels and the summary use (a copy of a few columns is cheap;
-    the live table has hundreds)."""
-    return ts[[c for c in NEEDED if c in ts.columns]]
+    the live table has hundreds). A running total the model gives no ``cum_`` column for
+    (referrals to link workers) is added from its daily flow, as :func:`light_table` does."""
+    out = ts[[c for c in NEEDED if c in ts.columns]]
+    extra = {c: ts["new_" + c.removeprefix("cum_")].cumsum() for c in NEEDED
+             if c.startswith("cum_") and c not in ts.columns
+             and "new_" + c.removeprefix("cum_") in ts.columns}
+    return out.assign(**extra)[[c for c in NEEDED if c in out.columns or c in extra]]
 
 
 def light_table(rows: list[dict]) -> pd.DataFrame:
@@ -83,6 +89,10 @@ def with_derived(ts: pd.DataFrame) -> pd.DataFrame:
     ts = ts.copy()
     if ts.empty:
         return ts
+    for col in NEEDED:  # running totals of flows the model gives no cum_ column
+        flow = "new_" + col.removeprefix("cum_")
+        if col.startswith("cum_") and col not in ts and flow in ts:
+            ts[col] = ts[flow].cumsum()
     firsts = ts["new_first_support"].cumsum()
     ts["mean_days_to_support_cum"] = np.where(
         firsts > 0, ts["sum_days_to_first_support"].cumsum() / firsts.where(firsts > 0, 1),
@@ -96,8 +106,9 @@ def draw_outcomes(tables: dict[str, pd.DataFrame], marks: dict[str, list[int]] |
     fig = Figure(figsize=figsize, dpi=100)
     axes = fig.subplots(2, 3)
     tables = {k: with_derived(v) for k, v in tables.items()}
-    for ax, (title, series), unit in zip(axes.flat, PANELS, UNITS, strict=True):
-        for s_idx, (col, label) in enumerate(series):
+    for ax, (title, keys) in zip(axes.flat, PANELS, strict=True):
+        unit = panel_unit(keys)
+        for s_idx, (col, label) in enumerate(panel_series(keys)):
             colour = f"C{s_idx}"
             for branch, ts in tables.items():
                 if ts.empty or col not in ts:
@@ -125,12 +136,17 @@ def draw_outcomes(tables: dict[str, pd.DataFrame], marks: dict[str, list[int]] |
 
 
 def summary_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Key numbers per branch side by side (and X - A for each branch X on A's day)."""
+    """Key numbers per branch side by side, in the glossary's words and units (and X - A for
+    each branch X on A's day): the day, then :data:`SUMMARY_ROWS`."""
     data = {}
     for branch, ts in tables.items():
-        ts = with_derived(shown_columns(ts))
-        data[branch] = [f(ts) if not ts.empty else None for _, f in SUMMARY_ROWS]
-    out = pd.DataFrame(data, index=[label for label, _ in SUMMARY_ROWS], dtype=object)
+        ts = shown_columns(ts)
+        data[branch] = [int(ts["day"].iloc[-1]) if not ts.empty else None,
+                        *[glossary.value(ts, k) for k in SUMMARY_ROWS]]
+    labels = ["day", *[glossary.label(k) for k in SUMMARY_ROWS]]
+    units = ["day number", *[glossary.term(k).unit for k in SUMMARY_ROWS]]
+    out = pd.DataFrame(data, index=labels, dtype=object)
+    out.insert(0, "unit", units)
     for other in [b for b in tables if b != "A"] if "A" in out.columns else []:
         if out.loc["day", "A"] == out.loc["day", other]:
             out[f"{other} - A"] = pd.Series(
@@ -176,9 +192,11 @@ def event_label(e: dict) -> str:
 
 
 def line_chart(title: str, unit: str, lines: list[dict], day: int,
-               marks: list[dict] = (), shade: list[tuple[int, int]] = ()) -> dict:
+               marks: list[dict] = (), shade: list[tuple[int, int]] = (),
+               font: int = FONT) -> dict:
     """An ECharts option: ``lines`` [{name, points, colour, dash}], vertical labelled lines at
-    the ``marks`` [{day, label, planned}] and shaded ``shade`` periods (emergencies)."""
+    the ``marks`` [{day, label, planned}] and shaded ``shade`` periods (emergencies); ``font``
+    the type size in pixels (larger in presentation mode)."""
     series = []
     for k, line in enumerate(lines):
         s = {"name": line["name"], "type": "line",
@@ -187,41 +205,43 @@ def line_chart(title: str, unit: str, lines: list[dict], day: int,
              "itemStyle": {"color": line["colour"]}, "emphasis": {"disabled": True}}
         if k == 0 and marks:
             s["markLine"] = {"symbol": "none", "silent": True, "animation": False, "data": [
-                {"xAxis": m["day"], "label": {"formatter": m["label"], "fontSize": 12,
+                {"xAxis": m["day"], "label": {"formatter": m["label"], "fontSize": font - 2,
                                               "position": "insideEndTop"},
                  "lineStyle": {"color": "#999" if m.get("planned") else "#444",
                                "type": "dashed", "width": 1}} for m in marks]}
         if k == 0 and shade:
             s["markArea"] = {"silent": True, "itemStyle": {"color": "rgba(214,39,40,0.08)"},
-                             "label": {"fontSize": 12, "color": "#a33"},
+                             "label": {"fontSize": font - 2, "color": "#a33"},
                              "data": [[{"xAxis": a, "name": "emergency"}, {"xAxis": b}]
                                       for a, b in shade]}
         series.append(s)
+    big = font - FONT  # presentation mode: room for larger labels
     return {
         "animation": False,
-        "title": {"text": title, "left": "center", "textStyle": {"fontSize": FONT + 2}},
-        "tooltip": {"trigger": "axis", "textStyle": {"fontSize": FONT}},
-        "legend": {"type": "scroll", "bottom": 0, "textStyle": {"fontSize": FONT - 1}},
-        "grid": {"top": 40, "left": 70, "right": 24, "bottom": 78},
-        "xAxis": {"type": "value", "name": "day", "nameLocation": "middle", "nameGap": 26,
+        "title": {"text": title, "left": "center", "textStyle": {"fontSize": font + 2}},
+        "tooltip": {"trigger": "axis", "textStyle": {"fontSize": font}},
+        "legend": {"type": "scroll", "bottom": 0, "textStyle": {"fontSize": font - 1}},
+        "grid": {"top": 40 + 2 * big, "left": 70 + 3 * big, "right": 24, "bottom": 78 + 4 * big},
+        "xAxis": {"type": "value", "name": "day", "nameLocation": "middle", "nameGap": 26 + big,
                   "min": 0, "max": max(day, 1), "minInterval": 1,
-                  "nameTextStyle": {"fontSize": FONT}, "axisLabel": {"fontSize": FONT - 1}},
-        "yAxis": {"type": "value", "name": unit, "nameLocation": "middle", "nameGap": 52,
-                  "nameTextStyle": {"fontSize": FONT}, "axisLabel": {"fontSize": FONT - 1},
+                  "nameTextStyle": {"fontSize": font}, "axisLabel": {"fontSize": font - 1}},
+        "yAxis": {"type": "value", "name": unit, "nameLocation": "middle", "nameGap": 52 + 3 * big,
+                  "nameTextStyle": {"fontSize": font}, "axisLabel": {"fontSize": font - 1},
                   "scale": False},
         "series": series,
     }
 
 
 def echarts_panels(tables: dict[str, pd.DataFrame], marks: list[dict], shade: list[tuple],
-                   day: int) -> list[tuple[str, dict]]:
+                   day: int, font: int = FONT) -> list[tuple[str, dict]]:
     """The six outcome panels as ECharts options (one colour per measure, one dash per
     branch), inject and scenario events as labelled lines, emergencies shaded."""
     tables = {k: with_derived(shown_columns(v)) for k, v in tables.items()}
     out = []
-    for (title, series), unit in zip(PANELS, UNITS, strict=True):
+    for title, keys in PANELS:
+        unit = panel_unit(keys)
         lines = []
-        for s_idx, (col, label) in enumerate(series):
+        for s_idx, (col, label) in enumerate(panel_series(keys)):
             for b_idx, (branch, ts) in enumerate(tables.items()):
                 if ts.empty or col not in ts:
                     continue
@@ -229,12 +249,12 @@ def echarts_panels(tables: dict[str, pd.DataFrame], marks: list[dict], shade: li
                               "points": _points(ts["day"], ts[col]),
                               "colour": COLOURS[s_idx % len(COLOURS)],
                               "dash": DASHES[b_idx % len(DASHES)]})
-        out.append((title, line_chart(title, unit, lines, day, marks, shade)))
+        out.append((title, line_chart(title, unit, lines, day, marks, shade, font)))
     return out
 
 
 def finance_chart(finance: dict[str, list[dict]], day: int, marks: list[dict],
-                  shade: list[tuple]) -> dict:
+                  shade: list[tuple], font: int = FONT) -> dict:
     """Reserves held by open groups and their core funding a year (GBP), per branch."""
     lines = []
     for b_idx, (branch, rows) in enumerate(finance.items()):
@@ -246,7 +266,7 @@ def finance_chart(finance: dict[str, list[dict]], day: int, marks: list[dict],
         lines.append({"name": "core funding a year" + suffix, "colour": COLOURS[2],
                       "dash": DASHES[b_idx % len(DASHES)],
                       "points": _points(frame["day"], frame["core_funding_gbp_per_year"] / 1000)})
-    return line_chart("VCSE groups' money", "GBP thousands", lines, day, marks, shade)
+    return line_chart("VCSE groups' money", "GBP thousands", lines, day, marks, shade, font)
 
 
 def Chart(option: dict, day: int, height: str = "330px"):
@@ -272,38 +292,27 @@ def _widget():
     return _WIDGET[0]
 
 
-SITREP = (  # label, column of the page table (or of the money rows), how to read it
-    ("residents in unmet need", "n_unmet_need", "level"),
-    ("waiting for a link worker", "n_pathway_waiting", "level"),
-    ("volunteers active", "n_vol_active", "level"),
-    ("volunteers registered", "n_vol_registered", "level"),
-    ("groups open", "n_groups_open", "level"),
-    ("groups suspended", "n_groups_suspended", "level"),
-    ("groups closed for want of money", "new_groups_closed_funding", "flow"),
-    ("referrals accepted", "cum_referrals_result_accepted", "level"),
-    ("referrals declined", "cum_referrals_result_declined", "level"),
-)
+SITREP = ("unmet_need", "waiting", "volunteers_active", "volunteers_registered", "groups_open",
+          "groups_suspended", "groups_closed_funding", "onward_accepted", "onward_declined")
+"""The situation report's figures (glossary keys); the money row follows."""
 
 
 def situation_report(ts: pd.DataFrame, finance: list[dict]) -> pd.DataFrame:
-    """What changed since yesterday: each measure today, yesterday and the change (for a
-    flow such as groups closed, today's count). Empty before day 2."""
+    """What changed since yesterday: each figure (in the glossary's words) yesterday, today
+    and the change; a total since day 1 changes by the day's count. Empty before day 2."""
     if len(ts) < 2:
         return pd.DataFrame(columns=["measure", "yesterday", "today", "change"])
-    today, before = ts.iloc[-1], ts.iloc[-2]
     rows = []
-    for label, col, how in SITREP:
-        if col not in ts:
+    for key in SITREP:
+        t = glossary.term(key)
+        if t.column not in ts:
             continue
-        if how == "flow":
-            rows.append({"measure": f"{label} (today)", "yesterday": int(before[col]),
-                         "today": int(today[col]), "change": int(today[col])})
-        else:
-            rows.append({"measure": label, "yesterday": int(before[col]),
-                         "today": int(today[col]), "change": int(today[col] - before[col])})
+        today, before = glossary.value(ts, key), glossary.value(ts.iloc[:-1], key)
+        rows.append({"measure": t.label + (" (since day 1)" if t.reading == "total" else ""),
+                     "yesterday": before, "today": today, "change": today - before})
     if len(finance) >= 2:
         a, b = finance[-2]["reserves_gbp"], finance[-1]["reserves_gbp"]
-        rows.append({"measure": "group reserves (GBP)", "yesterday": round(a),
+        rows.append({"measure": glossary.term("reserves").heading, "yesterday": round(a),
                      "today": round(b), "change": round(b - a)})
     out = pd.DataFrame(rows)
     out["change"] = [f"{c:+,}" if c else "0" for c in out["change"]]

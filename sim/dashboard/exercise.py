@@ -66,6 +66,35 @@ def scenario_names() -> list[str]:
     return sorted(p.stem for p in (config_dir() / "scenario").glob("*.yaml"))
 
 
+MAX_COMPOSED = 6  # scenarios composed into one exercise
+
+
+def check_scenarios(value, key: str = "scenario") -> list[str]:
+    """A scenario choice: one name from ``configs/scenario`` or a list of them, composed in
+    that order as ``scenario=[a,b]`` on the command line (later ones win where they set the same
+    parameter; their events are joined). Returns the list of names; ConfigError naming ``key``
+    otherwise (a name not among the files, a repeat, an empty or too long list). Only the
+    project's own scenario files: no paths."""
+    names = [value] if isinstance(value, str) else value
+    known = scenario_names()
+    if not isinstance(names, list | tuple) or not names or len(names) > MAX_COMPOSED:
+        raise ConfigError(key, f"must be a scenario name or a list of 1 to {MAX_COMPOSED} of "
+                               f"them (got {value!r}); known: {', '.join(known)}")
+    for k, name in enumerate(names):
+        where = key if isinstance(value, str) else f"{key}[{k}]"
+        if not isinstance(name, str) or name not in known:
+            raise ConfigError(where, f"no scenario {name!r} in configs/scenario; known: "
+                                     f"{', '.join(known)}")
+        if name in names[:k]:
+            raise ConfigError(where, f"{name} is chosen twice")
+    return list(names)
+
+
+def scenario_override(names: list[str]) -> str:
+    """``scenario=NAME`` or ``scenario=[A,B]`` (Hydra's list syntax, as on the command line)."""
+    return f"scenario={names[0]}" if len(names) == 1 else f"scenario=[{','.join(names)}]"
+
+
 def parse_value(text: str | bool | int | float | None):
     """A parameter typed in the inject form: YAML scalar syntax (``0.5``, ``true``, ``7``),
     so the event's own validation sees numbers and booleans, not strings."""
@@ -159,7 +188,7 @@ class Exercise:
     ``lock``.
     """
 
-    def __init__(self, topology: str = "urban", scenario_name: str = "baseline",
+    def __init__(self, topology: str = "urban", scenario_name: str | list[str] = "baseline",
                  seed: int | str = 20201, n_residents: int | str = 0,
                  overrides: tuple[str, ...] | list[str] = ()):
         self.lock = threading.RLock()
@@ -176,13 +205,15 @@ class Exercise:
             if topology not in TOPOLOGIES:
                 raise ConfigError("topology", f"must be one of {', '.join(TOPOLOGIES)} "
                                               f"(got {topology!r})")
+            names = check_scenarios(scenario_name)
             seed = whole_number(seed, "run.seed")
             n = whole_number(n_residents or 0, "topology.n_residents")
             if n > MAX_RESIDENTS:
                 raise ConfigError("topology.n_residents", f"must be at most {MAX_RESIDENTS:,} "
                                                           f"(got {n:,})")
-            self.settings.update(seed=seed, n_residents=n)
-            self.overrides = [f"topology={topology}", f"scenario={scenario_name}",
+            self.settings.update(seed=seed, n_residents=n,
+                                 scenario=names[0] if len(names) == 1 else names)
+            self.overrides = [f"topology={topology}", scenario_override(names),
                               f"run.seed={seed}", *([f"topology.n_residents={n}"] if n else []),
                               *overrides]
             self.base_config = compose(self.overrides)
@@ -468,13 +499,16 @@ class Exercise:
         return pd.DataFrame(rows, columns=list(LOG_COLUMNS))
 
     def log_csv(self) -> str:
-        return self.log_frame().to_csv(index=False)
+        """The log with the outcomes: :func:`sim.dashboard.exports.log_csv`."""
+        from sim.dashboard.exports import log_csv
+
+        return log_csv(self)
 
     def log_markdown(self) -> str:
-        head = ["# Exercise log", "", f"Configuration: `{' '.join(self.overrides)}`", "", ""]
-        frame = self.log_frame()
-        body = frame.to_markdown(index=False) if not frame.empty else "(no entries)"
-        return "\n".join(head) + body + "\n"
+        """The log with the outcomes: :func:`sim.dashboard.exports.log_markdown`."""
+        from sim.dashboard.exports import log_markdown
+
+        return log_markdown(self)
 
     def replay_config(self, branch: str = "A") -> Config:
         """The configuration that replays ``branch`` from day 0 to its current day."""
@@ -536,9 +570,10 @@ def named_events(entries: dict | list | None) -> dict:
 
 
 def describe(kind: str) -> str:
-    """The first line of an event kind's description."""
+    """An event kind's description: its first paragraph, whole (the docstring's lines joined,
+    never cut mid-sentence)."""
     doc = events.REGISTRY[kind].doc if kind in events.REGISTRY else ""
-    return doc.splitlines()[0] if doc else ""
+    return " ".join(doc.strip().split("\n\n")[0].split()) if doc else ""
 
 
 def check_branch_name(name) -> str:
@@ -615,10 +650,9 @@ def check_state(doc) -> dict:
     if topology not in TOPOLOGIES:
         raise ConfigError("settings.topology", f"must be one of {', '.join(TOPOLOGIES)} "
                                                f"(got {topology!r})")
-    scenario = _need(st, "scenario", str, "settings")
-    if scenario not in scenario_names():
-        raise ConfigError("settings.scenario", f"no scenario {scenario!r} in configs/scenario; "
-                                               f"known: {', '.join(scenario_names())}")
+    scenario = _need(st, "scenario", (str, list), "settings")
+    names = check_scenarios(scenario, "settings.scenario")
+    scenario = names[0] if len(names) == 1 else names
     seed = _whole(_need(st, "seed", int, "settings"), "settings.seed", 2**32 - 1)
     n = _whole(_need(st, "n_residents", int, "settings"), "settings.n_residents", MAX_RESIDENTS)
     overrides = _need(st, "overrides", list, "settings")

@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import html
 import io
-import time
 
 import pandas as pd
 
-from sim.dashboard.charts import draw_outcomes, summary_table
+from sim.dashboard.charts import draw_outcomes
 from sim.dashboard.exercise import Exercise
+from sim.dashboard.exports import (
+    heading,
+    money_frame,
+    notes_frame,
+    outcome_frame,
+    timeline_frame,
+)
 
 CSS = """
 body {font-family: system-ui, sans-serif; margin: 24px; color: #222; max-width: 1200px}
@@ -43,58 +49,30 @@ def _svg(fig) -> str:
     return text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE
 
 
-def timeline_frame(ex: Exercise, branch: str) -> pd.DataFrame:
-    """The branch's events with the clock time each inject was made (from the log)."""
-    made = {}
-    for e in ex.log:
-        if e["entry"] in ("inject", "msel"):
-            made.setdefault((e["branch"], e["day"], e["kind"]), []).append(e["time"])
-    rows = []
-    for e in ex.timeline(branch):
-        times = made.get((branch, e["day"], e["kind"]), [])
-        rows.append({"day": e["day"], "event": e["kind"], "from": e["source"],
-                     "status": e["status"],
-                     "made at (clock)": times.pop(0) if e["source"] == "inject" and times
-                     else "",
-                     "parameters": ", ".join(f"{k}={v}" for k, v in e["params"].items())})
-    return pd.DataFrame(rows)
-
-
 def after_action_html(ex: Exercise) -> str:
     """The report's text (UTF-8 HTML)."""
     with ex.lock:
         tables = {k: b.timeseries() for k, b in ex.branches.items()}
         cfg = ex.base_config
         parts = [f"<h1>After-action report: {html.escape(cfg.scenario.name)}</h1>",
-                 f'<p class="small">Configuration: <code>{html.escape(" ".join(ex.overrides))}'
-                 f"</code>; {next(iter(ex.branches.values())).model.pop.n:,} residents. "
-                 f"Report made {time.strftime('%Y-%m-%d %H:%M:%S')}.</p>"]
-        if getattr(cfg.scenario, "description", ""):
-            parts.append(f"<p>{html.escape(str(cfg.scenario.description))}</p>")
+                 "<table>" + "".join(f"<tr><th>{html.escape(what)}</th>"
+                                     f"<td>{html.escape(value)}</td></tr>"
+                                     for what, value in heading(ex)) + "</table>"]
         parts.append("<h2>Branches side by side</h2>")
-        parts.append(_table(summary_table(tables)))
-        parts.append('<p class="small">Branches: ' + ", ".join(
-            f"{html.escape(k)} (day {b.day}"
-            f"{', forked from ' + html.escape(b.forked_from) if b.forked_from else ''})"
-            for k, b in ex.branches.items()) + "</p>")
-        money = [{"branch": k, "day": b.finance[-1]["day"],
-                  "reserves (GBP)": round(b.finance[-1]["reserves_gbp"]),
-                  "core funding a year (GBP)": round(b.finance[-1]["core_funding_gbp_per_year"]),
-                  "spent so far (GBP)": round(float(tables[k]["new_funding_spent"].sum())),
-                  "groups closed for want of money":
-                      int(tables[k]["new_groups_closed_funding"].sum())}
-                 for k, b in ex.branches.items() if b.finance]
-        parts.append("<h2>Funding and reserves</h2>" + _table(pd.DataFrame(money)))
+        parts.append('<p class="small">Words and units as in the glossary; X - A is branch X '
+                     "less branch A on the same day.</p>")
+        parts.append(_table(outcome_frame(ex)))
+        parts.append("<h2>Funding and reserves</h2>" + _table(money_frame(ex)))
         for k in ex.branches:
             parts.append(f"<h2>Branch {html.escape(k)}: events</h2>")
+            parts.append('<p class="small">Clock: when an inject was made, or a scenario event '
+                         "happened.</p>")
             parts.append(_table(timeline_frame(ex, k)))
         if any(not t.empty for t in tables.values()):
             marks = {k: [e["day"] for e in b.injects] for k, b in ex.branches.items()}
             parts.append("<h2>Outcomes</h2>")
             parts.append('<div class="chart">' + _svg(draw_outcomes(tables, marks)) + "</div>")
-        notes = pd.DataFrame([{"clock": e["time"], "branch": e["branch"], "day": e["day"],
-                               "note": e["text"]} for e in ex.log if e["entry"] == "note"])
-        parts.append("<h2>Facilitator's notes</h2>" + _table(notes))
+        parts.append("<h2>Facilitator's notes</h2>" + _table(notes_frame(ex)))
         parts.append("<h2>Exercise log</h2>" + _table(ex.log_frame()))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>After-action report</title><style>{CSS}</style></head><body>\n"
