@@ -606,18 +606,22 @@ class CommunityModel(mesa.Model):
         """(share lost, (place key, kind)) of each kind and place with fewer open charities or
         community groups than it had as built (``usual_groups``); only ``district``'s units
         and place-level groups if given."""
-        open_now: dict[tuple[int, GroupKind], int] = {}
-        charity, community = GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP
-        for g in self.open_groups():  # only the kinds of usual_groups
-            if g.kind is charity or g.kind is community:
-                key = (g.unit if g.unit >= 0 else -1 - g.district, g.kind)
-                open_now[key] = open_now.get(key, 0) + 1
-        of_unit = self.district_of_unit
-        return [((usual - open_now.get(key, 0)) / usual, key)
-                for key, usual in self.usual_groups.items()
-                if open_now.get(key, 0) < usual and (
-                    district is None or (of_unit[key[0]] if key[0] >= 0 else -1 - key[0])
-                    == district)]
+        groups = self.open_groups()
+        cached = self.__dict__.get("_provision_short")
+        if cached is None or cached[0] is not groups:  # worked out once per set of open groups
+            open_now: dict[tuple[int, GroupKind], int] = {}
+            charity, community = GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP
+            for g in groups:  # only the kinds of usual_groups
+                if g.kind is charity or g.kind is community:
+                    key = (g.unit if g.unit >= 0 else -1 - g.district, g.kind)
+                    open_now[key] = open_now.get(key, 0) + 1
+            of_unit = self.district_of_unit
+            short = [((usual - open_now.get(key, 0)) / usual, key,
+                      int(of_unit[key[0]]) if key[0] >= 0 else -1 - key[0])
+                     for key, usual in self.usual_groups.items()
+                     if open_now.get(key, 0) < usual]
+            cached = self._provision_short = (groups, short)
+        return [(share, key) for share, key, d in cached[1] if district is None or d == district]
 
     def _new_group_at(self, key: int, kind: GroupKind, label: str) -> None:
         """A new listed group of ``kind`` at place key ``key`` (a unit, or -1 - district)."""
