@@ -155,6 +155,7 @@ class CommunityModel(mesa.Model):
         self.areas = topo.areas  # places topology: the place table, one row per unit
         self._practice_specs = topo.practices
         self._officers = topo.officers or []  # places: locality officers on patches of areas
+        self._organisation_table = topo.organisations  # places: the organisation table, or None
         # districts (places: the place table's local authorities, in table order; otherwise
         # one, the place): each has its own LIO and hospital trust
         if self.areas is not None:
@@ -371,10 +372,14 @@ class CommunityModel(mesa.Model):
         self._build_lios()
         # places: topology.place_charities in each district (local authority), so their
         # number scales with the place; they are reachable from every area, as in the county
+        # (with an organisation table: its rows instead, _build_table_organisations)
         for d, place in enumerate(self.districts):
+            if self._organisation_table is not None:
+                break
             for k in range(t.place_charities):
                 self.add_group(GroupKind.FORMAL_CHARITY, -1, True, f"{place}-charity-{k + 1}",
                                district=d)
+        self._build_table_organisations()
         for u in self.units:
             p = u.params
             for k in range(p.formal_charities):
@@ -420,6 +425,35 @@ class CommunityModel(mesa.Model):
                     residents=int(residents[d]), district=d))
             self.nhs_trust = self.nhs_trusts[0]
         self.emergency_actors = [EmergencyActor(self, key) for key in ACTOR_NAMES]
+
+    def _build_table_organisations(self) -> None:
+        """Places topology with an organisation table: one charity or community group per
+        row, in table order, based in its area (or at district level, reachable from every
+        area like the district charities), with the row's ``capacity`` (client places of its
+        paid staff at full establishment, ``staff_client_capacity``) and ``funding`` (core
+        funding a year). Its paid staff, running costs and volunteer-management hours are its
+        kind's (``groups.<kind>``) times funding / the kind's funding (an assumption: what an
+        organisation spends grows with its income); a community group in an area is listed on
+        the directory with the area's chance (``share_groups_off_radar``)."""
+        table = self._organisation_table
+        if table is None:
+            return
+        rng = self.streams.topology
+        where = {name: k for k, name in enumerate(self.districts)}
+        for row in table.itertuples(index=False):
+            kind = GroupKind(row.kind)
+            base = getattr(self.cfg.groups, kind.value)
+            f = float(row.funding) / base.annual_funding if base.annual_funding > 0 else 1.0
+            params = dataclasses.replace(
+                base, staff_client_capacity=int(row.capacity), annual_funding=float(row.funding),
+                staff_fte=base.staff_fte * f, fixed_cost_per_day=base.fixed_cost_per_day * f,
+                vm_hours_per_week=base.vm_hours_per_week * f)
+            unit = int(row.unit)
+            listed = True
+            if kind is GroupKind.COMMUNITY_GROUP and unit >= 0:
+                listed = bool(rng.random() >= self.units[unit].params.share_groups_off_radar)
+            self.add_group(kind, unit, listed, str(row.organisation),
+                           district=where[row.district], params=params)
 
     def _set_link_worker_day_shares(self) -> None:
         """A post whose footprint covers 1/``lw_days_share`` parishes spends that share of its

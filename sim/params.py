@@ -218,6 +218,11 @@ class TopologyParams:
         "", "places topology: optional CSV or Parquet table of patients registered by practice "
             "and area (the shape of NHS Digital's patients-registered-by-LSOA file); '' = each "
             "area's residents are shared among its PCN's practices in proportion to list size")
+    organisation_file: str = param(
+        "", "places topology: optional CSV or Parquet table of the place's charities and "
+            "community groups, one row each (kind, area or district served, capacity, "
+            "funding); '' = organisations per area from the place table's counts or the "
+            "templates' rates, and topology.place_charities in each district")
     place_scale: float = param(
         1.0, "places topology: share of every area's population (and households and "
              "link-worker FTE) to build; below 1 builds a scaled-down replica for quick runs",

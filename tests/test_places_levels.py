@@ -180,3 +180,127 @@ def test_other_topologies_are_the_one_district_case(overrides):
     assert m.lio_books[0].scale == 1.0
     assert m.nhs_trusts == [m.nhs_trust] and m.nhs_trust.residents == m.pop.n
     assert isinstance(m.nhs_trust, NHSTrust)
+
+
+# ---------------------------------------------------------------- the organisation table
+
+
+def with_organisations(folder, *overrides: str) -> CommunityModel:
+    return places_model(folder, f"topology.organisation_file={folder / 'organisations.csv'}",
+                        *overrides)
+
+
+def test_the_organisation_table_places_every_charity_and_community_group(tmp_path):
+    folder = two_districts(tmp_path)
+    m = with_organisations(folder)
+    table = pd.read_csv(folder / "organisations.csv")
+    made = [g for g in m.groups if g.kind in (GroupKind.FORMAL_CHARITY,
+                                              GroupKind.COMMUNITY_GROUP)]
+    assert [g.name for g in made] == table["organisation"].tolist()  # nothing else
+    units = {u.name: u.index for u in m.units}
+    for g, row in zip(made, table.itertuples(), strict=True):
+        base = getattr(m.cfg.groups, row.kind)
+        assert g.kind.value == row.kind
+        assert g.unit == units.get(row.area, -1)
+        district = row.area if row.area in m.districts else m.districts[
+            m.district_of_unit[g.unit]]
+        assert m.districts[g.district] == district
+        assert g.params.staff_client_capacity == row.capacity
+        assert g.params.annual_funding == row.funding
+        f = row.funding / base.annual_funding
+        assert g.params.staff_fte == pytest.approx(base.staff_fte * f)
+        assert g.params.fixed_cost_per_day == pytest.approx(base.fixed_cost_per_day * f)
+        assert g.staff_fte == pytest.approx(base.staff_fte * f)
+        if g.params.staff_fte > 0:  # full establishment: the table's capacity of staff places
+            assert g.params.staff_client_capacity * g.staff_fte / g.params.staff_fte == \
+                pytest.approx(row.capacity)
+    # SORG01 serves the whole district of Sampleton (no area): reachable from every area
+    assert made[0].unit == -1 and made[0] in m.groups_by_unit[-1]
+    # the table's counts win over the place table's and the templates'
+    assert all(u.params.formal_charities == 0 and u.params.community_groups == 0
+               for u in m.units)
+    m.run()
+    assert len(m.timeseries()) == 5
+
+
+def test_the_organisation_tables_bytes_are_in_the_burn_in_key(tmp_path):
+    from sim.burn_in import burn_in_key
+
+    folder = two_districts(tmp_path)
+    cfg = lambda: sim.compose([  # noqa: E731
+        "topology=places", f"topology.place_file={folder / 'areas.csv'}",
+        f"topology.practice_file={folder / 'practices.csv'}",
+        f"topology.organisation_file={folder / 'organisations.csv'}"])
+    before = burn_in_key(cfg())
+    orgs = pd.read_csv(folder / "organisations.csv")
+    orgs.loc[0, "funding"] = 1000
+    orgs.to_csv(folder / "organisations.csv", index=False)
+    assert burn_in_key(cfg()) != before
+
+
+def _edit(path, row, col, value):
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df.loc[row, col] = value
+    df.to_csv(path, index=False)
+
+
+BAD_ORGS = [
+    (lambda p: pd.read_csv(p).drop(columns=["funding"]).to_csv(p, index=False), "funding",
+     "missing"),
+    (lambda p: _edit(p, 2, "kind", "hospice"), "kind", "row 3"),
+    (lambda p: _edit(p, 1, "area", "E01000000"), "area", "E01000000"),
+    (lambda p: _edit(p, 3, "capacity", "-2"), "capacity", "row 4"),
+    (lambda p: _edit(p, 3, "capacity", "2.5"), "capacity", "whole numbers"),
+    (lambda p: _edit(p, 0, "funding", "1e12"), "funding", "row 1"),
+    (lambda p: _edit(p, 0, "funding", ""), "funding", "a blank cell"),
+    (lambda p: _edit(p, 4, "organisation", "SORG01"), "organisation", "again in row 5"),
+]
+
+
+@pytest.mark.parametrize("mutate, column, words", BAD_ORGS,
+                         ids=[f"{b[1]}-{k}" for k, b in enumerate(BAD_ORGS)])
+def test_bad_organisation_tables_are_refused_naming_the_column(tmp_path, mutate, column,
+                                                              words):
+    from sim.params import ConfigError, TopologyParams
+    from sim.topology.places import read_tables
+
+    folder = two_districts(tmp_path)
+    mutate(folder / "organisations.csv")
+    t = TopologyParams(kind="places", place_file=str(folder / "areas.csv"),
+                       practice_file=str(folder / "practices.csv"),
+                       organisation_file=str(folder / "organisations.csv"))
+    with pytest.raises(ConfigError) as err:
+        read_tables(t)
+    msg = str(err.value)
+    assert err.value.key == "topology.organisation_file"
+    assert f"'{column}'" in msg and words in msg, msg
+
+
+def test_an_area_named_like_a_district_is_refused(tmp_path):
+    from sim.params import ConfigError, TopologyParams
+    from sim.topology.places import read_tables
+
+    folder = two_districts(tmp_path)
+    _edit(folder / "areas.csv", 5, "district", "SMP0001")
+    t = TopologyParams(kind="places", place_file=str(folder / "areas.csv"),
+                       practice_file=str(folder / "practices.csv"),
+                       organisation_file=str(folder / "organisations.csv"))
+    with pytest.raises(ConfigError, match="cannot tell area 'SMP0001'"):
+        read_tables(t)
+
+
+def test_cli_refuses_a_bad_organisation_table_with_status_2(tmp_path):
+    from support import run_cli
+
+    folder = two_districts(tmp_path)
+    _edit(folder / "organisations.csv", 1, "capacity", "many")
+    out = tmp_path / "out"
+    res = run_cli("topology=places", f"topology.place_file={folder / 'areas.csv'}",
+                  f"topology.practice_file={folder / 'practices.csv'}",
+                  f"topology.organisation_file={folder / 'organisations.csv'}", "run.days=2",
+                  f"hydra.run.dir={out}")
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr + res.stdout
+    assert "topology.organisation_file" in res.stderr and "'capacity'" in res.stderr
+    assert "row 2" in res.stderr
+    assert not (out / "manifest.json").exists()
