@@ -145,6 +145,27 @@ def test_capacity_building_rebuilds_only_in_its_own_district(model):
     assert m.groups[-1].name.startswith("Sampleton-new-")
 
 
+def test_each_districts_centre_places_its_own_volunteers_with_groups(model):
+    from sim.processes import volunteering
+
+    m, pop = model, model.pop
+    where = district_of_resident(m)
+    held = {}
+    for d, lio in enumerate(m.lios):
+        idx = np.flatnonzero((pop.vstate == V.LATENT) & (where == d))[:4]
+        pop.vstate[idx] = V.ACTIVE
+        pop.vorg[idx] = pop.vtrained_at[idx] = lio.index
+        held[d] = idx
+    for books in m.lio_books:
+        books.placement_hours = 10 * m.cfg.lio.hours_per_placement
+    placed_before = m.flows.get("new_vol_placed", 0)
+    volunteering.place_from_lio(m)
+    assert m.flows["new_vol_placed"] - placed_before == 8  # both centres placed all four
+    lio_index = [lio.index for lio in m.lios]
+    for idx in held.values():
+        assert not np.isin(pop.vorg[idx], lio_index).any()  # with groups, not a centre
+
+
 def test_one_districts_lio_closing_leaves_the_other_at_work(model):
     m = model
     m.lios[0].close("funding")

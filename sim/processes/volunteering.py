@@ -279,15 +279,29 @@ def place_from_lio(model: CommunityModel) -> None:
     groups that most need them, as many as its placement hours allow
     (``lio.hours_per_placement`` each, booked when used); without a passport the group's own
     checks and training start again."""
-    for books in model.lio_books:
-        lio = books.lio
-        if lio is not None and lio.is_open:
-            _place_from(model, lio, books)
-
-
-def _place_from(model: CommunityModel, lio: VCSEGroup, books: LIOFunctions) -> None:
+    open_books = [b for b in model.lio_books if b.lio is not None and b.lio.is_open]
+    if not open_books:
+        return
     pop = model.pop
-    held = kernels.org_members(pop.vorg, pop.vstate, lio.index, V.ACTIVE, V.IDLE)  # trained
+    if len(open_books) == 1:
+        b = open_books[0]
+        _place_from(model, b, kernels.org_members(pop.vorg, pop.vstate, b.lio.index, V.ACTIVE,
+                                                  V.IDLE))  # trained
+        return
+    # several districts: every LIO's trained volunteers in one pass (a centre places only with
+    # groups, never with a centre: open_groups_reachable leaves LIOs out, so one's placements
+    # leave the others' lists as they were)
+    flagged = np.zeros(len(model.organisations), bool)
+    flagged[[b.lio.index for b in open_books]] = True
+    held = kernels.members_of(pop.vorg, pop.vstate, flagged, V.ACTIVE, V.IDLE)
+    at = pop.vorg[held]
+    for b in open_books:
+        _place_from(model, b, held[at == b.lio.index])
+
+
+def _place_from(model: CommunityModel, books: LIOFunctions, held: np.ndarray) -> None:
+    """One LIO's placements: ``held`` are its trained volunteers (in resident order)."""
+    pop = model.pop
     k = books.placements_affordable(held.size)  # placement hours (sim.agents.lio)
     if k == 0:
         return
