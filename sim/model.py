@@ -311,7 +311,8 @@ class CommunityModel(mesa.Model):
                   district: int = 0, params: GroupKindParams | None = None) -> VCSEGroup:
         """A new group of ``kind`` in ``unit`` (-1: place level, of ``district``), at build time
         or later; ``params`` default to the kind's (``groups.<kind>``)."""
-        g = VCSEGroup(self, kind, params or getattr(self.cfg.groups, kind.value), unit,
+        g = VCSEGroup(self, kind, params if params is not None
+                      else getattr(self.cfg.groups, kind.value), unit,
                       on_directory, name)
         g.district = int(self.district_of_unit[unit]) if unit >= 0 else district
         self.groups.append(g)
