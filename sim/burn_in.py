@@ -72,7 +72,8 @@ def burn_in_key(cfg: Config) -> str:
             plain.get(section, {}).pop(k, None)
     files = {}
     user_files = {"file": ("graph_file", "population_file"),
-                  "places": ("place_file", "practice_file", "registration_file")}
+                  "places": ("place_file", "practice_file", "registration_file",
+                             "organisation_file")}
     if cfg.topology.kind in user_files:  # the world is in the user's files: their bytes count
         from sim.topology.places import resolve
 

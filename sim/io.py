@@ -246,6 +246,9 @@ def write_run(result, out: Path, *, plots: bool = True, extra_manifest: dict | N
         write_timeseries(result.timeseries, stage / "timeseries.parquet")
         (stage / "summary.json").write_text(dumps(result.summary))
         names = ["timeseries.parquet", "summary.json"]
+        if getattr(result, "areas", None) is not None:  # one row per area (sim.areas)
+            write_areas(result.areas, stage / "areas.parquet")
+            names.append("areas.parquet")
         if plots:
             names += plotting.plot_run(result.timeseries, stage, title=_title(result.config))
         if result.event_log:
@@ -295,6 +298,28 @@ def write_timeseries(table: pd.DataFrame, path: str | Path) -> None:
     sink = pa.BufferOutputStream()  # in memory, then one write: the same bytes, less CPU
     pq.write_table(outputs.arrow_table(table), sink, compression="snappy")
     Path(path).write_bytes(sink.getvalue())
+
+
+def write_areas(table: pd.DataFrame, path: str | Path) -> None:
+    """Write a per-area table (:func:`sim.areas.table`) as Parquet with the data dictionary's
+    meaning, unit, level and source in each field's metadata (table ``areas``)."""
+    import pyarrow.parquet as pq
+
+    from sim import outputs
+
+    pq.write_table(outputs.arrow_table_pandas(table, "areas"), Path(path),
+                   compression="snappy")
+
+
+def load_areas(path: str | Path) -> pd.DataFrame:
+    """The per-area table of a complete run directory (roll it up with
+    :func:`sim.areas.aggregate`)."""
+    p = Path(path)
+    if not (p / "manifest.json").is_file():
+        raise FileNotFoundError(f"{p} has no manifest.json: not a complete run")
+    if not (p / "areas.parquet").is_file():
+        raise FileNotFoundError(f"{p} has no areas.parquet (written from this version on)")
+    return pd.read_parquet(p / "areas.parquet")
 
 
 def _title(cfg: Config) -> str:

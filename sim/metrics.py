@@ -183,8 +183,9 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     row["frac_directory_accuracy"] = n_right / n_entries if n_entries else 0.0
     row["n_health_vcse_ties"] = model.count_health_vcse_ties()
     row["n_gp_vcse_ties"] = sum(len(gp.vcse_ties) for gp in model.gp_practices)
-    row["n_lio_hours_funded_per_week"] = model.lio_functions.funded_share() * sum(
-        model.lio_functions.full_hours_per_week().values())
+    row["n_lio_hours_funded_per_week"] = sum(  # every district's LIO
+        books.funded_share() * sum(books.full_hours_per_week().values())
+        for books in model.lio_books)
     row["n_groups_lio_supported"] = sum(getattr(g, "lio_support_until", -1) > model.day
                                         for g in model.groups if g.is_open)
     row["n_lw_isolated"] = sum(lw.isolated() for lw in model.link_workers)

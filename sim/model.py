@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from sim.agents.lio import LIOFunctions
 from sim.agents.organisations import GroupKind, NHSTrust, Organisation, VCSEGroup
 from sim.agents.people import Resident, Volunteer
 from sim.evaluation import Evaluation
-from sim.params import Config, ConfigError, validate
+from sim.params import Config, ConfigError, GroupKindParams, validate
 from sim.population import build_population
 from sim.processes import emergency, help_seeking, need, strain, volunteering, wellbeing
 from sim.rng import Streams
@@ -122,8 +123,11 @@ class CommunityModel(mesa.Model):
         self.gp_practices: list[GPPractice] = []
         self.link_workers: list[LinkWorker] = []
         self.intermediaries: list[Intermediary] = []
-        self.lio: VCSEGroup | None = None
-        self.nhs_trust: NHSTrust | None = None
+        self.lio: VCSEGroup | None = None  # the first district's LIO (the only one off places)
+        self.nhs_trust: NHSTrust | None = None  # the first district's trust (likewise)
+        self.lios: list[VCSEGroup] = []  # one LIO per district (none without topology.place_lio)
+        self.lio_books: list[LIOFunctions] = []  # one per district, LIO or not
+        self.nhs_trusts: list[NHSTrust] = []  # one hospital trust per district
         self._cross_ties: set[frozenset[int]] = set()
         self._residents: dict[int, Resident] = {}
         self._volunteers: dict[int, Volunteer] = {}
@@ -142,7 +146,6 @@ class CommunityModel(mesa.Model):
         self.burning_in = False
         self.started = False
         self.lw_budget_today = 0.0
-        self.lio_functions = LIOFunctions(self)
         self.timeline = events.Timeline.from_config(cfg.events)
 
         topo = build_topology(cfg.topology, streams.topology, population=cfg.population,
@@ -152,19 +155,34 @@ class CommunityModel(mesa.Model):
         self.areas = topo.areas  # places topology: the place table, one row per unit
         self._practice_specs = topo.practices
         self._officers = topo.officers or []  # places: locality officers on patches of areas
+        self._organisation_table = topo.organisations  # places: the organisation table, or None
+        # districts (places: the place table's local authorities, in table order; otherwise
+        # one, the place): each has its own LIO and hospital trust
+        if self.areas is not None:
+            names = self.areas["district"].tolist()
+            self.districts: list[str] = list(dict.fromkeys(names))
+            where = {d: k for k, d in enumerate(self.districts)}
+            self.district_of_unit = np.array([where[d] for d in names], np.int32)
+        else:
+            self.districts = ["place"]
+            self.district_of_unit = np.zeros(len(self.units), np.int32)
         gp_of_unit = (self._build_place_practices(topo) if topo.practices is not None
                       else self._build_practices())
         self.practices_of_unit = gp_of_unit
         self.pop: Population = build_population(topo, cfg, streams.population, gp_of_unit)
         self._build_organisations()
         self._set_link_worker_day_shares()
-        self.usual_groups: dict[tuple[int, GroupKind], int] = {}  # provision as built
+        # provision as built, by (place key, kind): the place key is the unit, or for a
+        # place-level group -1 - its district (-1 off the places topology)
+        self.usual_groups: dict[tuple[int, GroupKind], int] = {}
         for g in self.groups:
             if g.kind in (GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP):
-                key = (g.unit, g.kind)
+                key = (g.unit if g.unit >= 0 else -1 - g.district, g.kind)
                 self.usual_groups[key] = self.usual_groups.get(key, 0) + 1
         self._build_ties()
-        self.lio_functions.verified_day = {g.index: 0 for g in self.groups}
+        verified = {g.index: 0 for g in self.groups}  # one dict: shared by every district's
+        for books in self.lio_books:  # books (a listing verified is verified for all)
+            books.verified_day = verified
         volunteering.assign_hours_offered(self)
         self._seed_volunteers()
         strain.refresh_volunteer_hours(self)
@@ -289,10 +307,14 @@ class CommunityModel(mesa.Model):
             lw.reach = frozenset().union(*(self._units_served[gp.index]
                                            for gp in self.gp_practices if lw in gp.link_workers))
 
-    def add_group(self, kind: GroupKind, unit: int, on_directory: bool, name: str = ""
-                  ) -> VCSEGroup:
-        """A new group of ``kind`` in ``unit`` (-1: place level), at build time or later."""
-        g = VCSEGroup(self, kind, getattr(self.cfg.groups, kind.value), unit, on_directory, name)
+    def add_group(self, kind: GroupKind, unit: int, on_directory: bool, name: str = "",
+                  district: int = 0, params: GroupKindParams | None = None) -> VCSEGroup:
+        """A new group of ``kind`` in ``unit`` (-1: place level, of ``district``), at build time
+        or later; ``params`` default to the kind's (``groups.<kind>``)."""
+        g = VCSEGroup(self, kind, params if params is not None
+                      else getattr(self.cfg.groups, kind.value), unit,
+                      on_directory, name)
+        g.district = int(self.district_of_unit[unit]) if unit >= 0 else district
         self.groups.append(g)
         self.groups_by_unit.setdefault(unit, []).append(g)
         self._open_groups = None
@@ -300,18 +322,65 @@ class CommunityModel(mesa.Model):
             self.org_training_days = np.append(self.org_training_days, g.training_days)
         return g
 
+    def district_residents(self) -> np.ndarray:
+        """Residents of each district (``model.districts`` order)."""
+        sizes = np.array([u.stop - u.start for u in self.units], np.int64)
+        return np.bincount(self.district_of_unit, weights=sizes,
+                           minlength=len(self.districts)).astype(np.int64)
+
+    def _build_lios(self) -> None:
+        """One LIO (and its books, ``sim.agents.lio``) per district: one per local authority
+        (003:160; "all ten Local Authorities and all ten ... infrastructure partners"). Off
+        the places topology there is one district, the place, and its LIO has the default
+        funding and hours (``groups.lio``, ``lio``), as always; in a places topology each
+        district's LIO has them times its residents / ``topology.lio_reference_residents``."""
+        t, cfg = self.cfg.topology, self.cfg
+        residents = self.district_residents()
+        for d, name in enumerate(self.districts):
+            scale = (float(residents[d]) / t.lio_reference_residents if self.areas is not None
+                     else 1.0)
+            lio = None
+            if t.place_lio:
+                base = cfg.groups.lio
+                params = base if scale == 1.0 else dataclasses.replace(
+                    base, annual_funding=base.annual_funding * scale,
+                    fixed_cost_per_day=base.fixed_cost_per_day * scale,
+                    vm_hours_per_week=base.vm_hours_per_week * scale,
+                    staff_fte=base.staff_fte * scale,
+                    initial_volunteers=int(round(base.initial_volunteers * scale)))
+                lio = self.add_group(GroupKind.LIO, -1, False,
+                                     "lio" if self.areas is None else f"{name}-lio",
+                                     district=d, params=params)
+                self.lios.append(lio)
+            self.lio_books.append(LIOFunctions(self, lio, d, scale))
+        self.lio = self.lios[0] if self.lios else None
+        self.lio_functions = self.lio_books[0]
+
+    def lio_of_unit(self, unit: int) -> VCSEGroup | None:
+        """The LIO of ``unit``'s district, if it has one and it is open."""
+        return self.lio_of_district(int(self.district_of_unit[unit]))
+
+    def lio_of_district(self, district: int) -> VCSEGroup | None:
+        """The district's LIO, if it has one and it is open."""
+        if not self.lios:
+            return None
+        lio = self.lios[district]
+        return lio if lio.is_open else None
+
     def _build_organisations(self) -> None:
         t = self.cfg.topology
         rng = self.streams.topology
-        if t.place_lio:
-            self.lio = self.add_group(GroupKind.LIO, -1, False, "lio")
+        self._build_lios()
         # places: topology.place_charities in each district (local authority), so their
         # number scales with the place; they are reachable from every area, as in the county
-        places = (list(dict.fromkeys(self.areas["district"])) if self.areas is not None
-                  else ["place"])
-        for place in places:
+        # (with an organisation table: its rows instead, _build_table_organisations)
+        for d, place in enumerate(self.districts):
+            if self._organisation_table is not None:
+                break
             for k in range(t.place_charities):
-                self.add_group(GroupKind.FORMAL_CHARITY, -1, True, f"{place}-charity-{k + 1}")
+                self.add_group(GroupKind.FORMAL_CHARITY, -1, True, f"{place}-charity-{k + 1}",
+                               district=d)
+        self._build_table_organisations()
         for u in self.units:
             p = u.params
             for k in range(p.formal_charities):
@@ -349,9 +418,43 @@ class CommunityModel(mesa.Model):
                 self.intermediaries.append(hub)
         else:
             self.intermediaries.append(PlaceHub(self, -1, "place-hub"))
-        if t.nhs_trust:
-            self.nhs_trust = NHSTrust(self)
+        if t.nhs_trust:  # one per district, its volunteers and hours scaled to its residents
+            residents = self.district_residents()
+            for d, name in enumerate(self.districts):
+                self.nhs_trusts.append(NHSTrust(
+                    self, "nhs-trust" if self.areas is None else f"{name}-nhs-trust",
+                    residents=int(residents[d]), district=d))
+            self.nhs_trust = self.nhs_trusts[0]
         self.emergency_actors = [EmergencyActor(self, key) for key in ACTOR_NAMES]
+
+    def _build_table_organisations(self) -> None:
+        """Places topology with an organisation table: one charity or community group per
+        row, in table order, based in its area (or at district level, reachable from every
+        area like the district charities), with the row's ``capacity`` (client places of its
+        paid staff at full establishment, ``staff_client_capacity``) and ``funding`` (core
+        funding a year). Its paid staff, running costs and volunteer-management hours are its
+        kind's (``groups.<kind>``) times funding / the kind's funding (an assumption: what an
+        organisation spends grows with its income); a community group in an area is listed on
+        the directory with the area's chance (``share_groups_off_radar``)."""
+        table = self._organisation_table
+        if table is None:
+            return
+        rng = self.streams.topology
+        where = {name: k for k, name in enumerate(self.districts)}
+        for row in table.itertuples(index=False):
+            kind = GroupKind(row.kind)
+            base = getattr(self.cfg.groups, kind.value)
+            f = float(row.funding) / base.annual_funding if base.annual_funding > 0 else 1.0
+            params = dataclasses.replace(
+                base, staff_client_capacity=int(row.capacity), annual_funding=float(row.funding),
+                staff_fte=base.staff_fte * f, fixed_cost_per_day=base.fixed_cost_per_day * f,
+                vm_hours_per_week=base.vm_hours_per_week * f)
+            unit = int(row.unit)
+            listed = True
+            if kind is GroupKind.COMMUNITY_GROUP and unit >= 0:
+                listed = bool(rng.random() >= self.units[unit].params.share_groups_off_radar)
+            self.add_group(kind, unit, listed, str(row.organisation),
+                           district=where[row.district], params=params)
 
     def _set_link_worker_day_shares(self) -> None:
         """A post whose footprint covers 1/``lw_days_share`` parishes spends that share of its
@@ -428,8 +531,9 @@ class CommunityModel(mesa.Model):
                 if isinstance(hub, LocalityOfficer):
                     hub.tie_groups_at_start()
         for lw in self.link_workers:
-            if self.lio is not None:
-                self.add_tie(lw, self.lio)
+            lio = self.lio_of_unit(lw.unit)
+            if lio is not None:
+                self.add_tie(lw, lio)
             for hub in self.intermediaries:
                 if isinstance(hub, LocalityOfficer) and hub.served_units & lw.reach:
                     self.add_tie(lw, hub)
@@ -440,9 +544,11 @@ class CommunityModel(mesa.Model):
         hospital trust with its in-hospital volunteers."""
         pop, rng = self.pop, self.streams.population
         V = VolunteerState
-        for org in [*self.groups, *([self.nhs_trust] if self.nhs_trust else [])]:
+        district = self.district_of_unit[pop.unit]
+        for org in [*self.groups, *self.nhs_trusts]:
             if isinstance(org, NHSTrust):
-                k = int(round(self.cfg.topology.nhs_trust_volunteers_per_1000 * pop.n / 1000))
+                k = int(round(self.cfg.topology.nhs_trust_volunteers_per_1000 * org.residents
+                              / 1000))
             else:
                 k = org.params.initial_volunteers
             if k == 0:
@@ -450,8 +556,8 @@ class CommunityModel(mesa.Model):
             if org.unit >= 0:  # only the unit's own residents: linear build time
                 u = self.units[org.unit]
                 cand = np.flatnonzero(pop.vstate[u.start:u.stop] == V.LATENT) + u.start
-            else:
-                cand = np.flatnonzero(pop.vstate == V.LATENT)
+            else:  # place level: the residents of its district
+                cand = np.flatnonzero((pop.vstate == V.LATENT) & (district == org.district))
             if cand.size == 0:
                 continue
             chosen = np.sort(rng.choice(cand, size=min(k, cand.size), replace=False))
@@ -522,24 +628,43 @@ class CommunityModel(mesa.Model):
             if g.is_open and g.kind is not GroupKind.LIO and (
                     rng.random() < p.p_closure_per_year * factor / 365.0):
                 g.close("churn")
-        self.lio_functions.step()
+        for books in self.lio_books:
+            books.step()
         self._groups_start_unaided()
         self._renew_gp_ties()
         self._mutual_aid_emerges(self.streams.emergency)
         if self.commissioner is not None:
             self.commissioner.step()
 
-    def provision_short(self) -> list[tuple[float, tuple[int, GroupKind]]]:
-        """(share lost, (unit, kind)) of each kind and place with fewer open charities or
-        community groups than it had as built."""
-        open_now: dict[tuple[int, GroupKind], int] = {}
-        charity, community = GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP
-        for g in self.open_groups():  # only the kinds of usual_groups
-            if g.kind is charity or g.kind is community:
-                open_now[g.unit, g.kind] = open_now.get((g.unit, g.kind), 0) + 1
-        return [((usual - open_now.get(key, 0)) / usual, key)
-                for key, usual in self.usual_groups.items()
-                if open_now.get(key, 0) < usual]
+    def provision_short(self, district: int | None = None
+                        ) -> list[tuple[float, tuple[int, GroupKind]]]:
+        """(share lost, (place key, kind)) of each kind and place with fewer open charities or
+        community groups than it had as built (``usual_groups``); only ``district``'s units
+        and place-level groups if given."""
+        groups = self.open_groups()
+        cached = self.__dict__.get("_provision_short")
+        if cached is None or cached[0] is not groups:  # worked out once per set of open groups
+            open_now: dict[tuple[int, GroupKind], int] = {}
+            charity, community = GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP
+            for g in groups:  # only the kinds of usual_groups
+                if g.kind is charity or g.kind is community:
+                    key = (g.unit if g.unit >= 0 else -1 - g.district, g.kind)
+                    open_now[key] = open_now.get(key, 0) + 1
+            of_unit = self.district_of_unit
+            short = [((usual - open_now.get(key, 0)) / usual, key,
+                      int(of_unit[key[0]]) if key[0] >= 0 else -1 - key[0])
+                     for key, usual in self.usual_groups.items()
+                     if open_now.get(key, 0) < usual]
+            cached = self._provision_short = (groups, short)
+        return [(share, key) for share, key, d in cached[1] if district is None or d == district]
+
+    def _new_group_at(self, key: int, kind: GroupKind, label: str) -> None:
+        """A new listed group of ``kind`` at place key ``key`` (a unit, or -1 - district)."""
+        unit, district = (key, 0) if key >= 0 else (-1, -1 - key)
+        name = self.units[unit].name if unit >= 0 else (
+            "place" if self.areas is None else self.districts[district])
+        self.add_group(kind, unit, True, f"{name}-{label}-{kind.value}-{self.day}",
+                       district=district)
 
     def _groups_start_unaided(self) -> None:
         """Provision churns both ways (002:244): groups also start without infrastructure
@@ -553,31 +678,30 @@ class CommunityModel(mesa.Model):
             return
         open_now: dict[tuple[int, GroupKind], int] = {}
         for g in self.open_groups():
-            open_now[g.unit, g.kind] = open_now.get((g.unit, g.kind), 0) + 1
+            key = (g.unit if g.unit >= 0 else -1 - g.district, g.kind)
+            open_now[key] = open_now.get(key, 0) + 1
         rng = self.streams.group_formation
         for (unit, kind), usual in self.usual_groups.items():
             missing = usual - open_now.get((unit, kind), 0)
             if missing <= 0:
                 continue
             for _ in range(int(rng.binomial(missing, q / 365.0))):
-                name = self.units[unit].name if unit >= 0 else "place"
-                self.add_group(kind, unit, True, f"{name}-unaided-{kind.value}-{self.day}")
+                self._new_group_at(unit, kind, "unaided")
                 self.count("new_groups_formed")
                 self.count("new_groups_formed_unaided")
 
-    def _build_capacity(self) -> None:
+    def _build_capacity(self, district: int | None = None) -> None:
         """LIO capacity building (002:209, 002:248): a new group of the kind and place that has
         lost the largest share of its usual provision (charities and community groups of each
         unit and of the place, as built); nothing if none is short. Called when the LIO's
         capacity-building hours have built up to ``lio.hours_per_new_group``
         (``sim.agents.lio``), so lost provision is rebuilt slowly, and not at all without an
-        open LIO."""
-        short = self.provision_short()
+        open LIO. A district's LIO builds in its own ``district``."""
+        short = self.provision_short(district)
         if not short:
             return
         _, (unit, kind) = max(short, key=lambda x: (x[0], -x[1][0], x[1][1].value))
-        name = self.units[unit].name if unit >= 0 else "place"
-        self.add_group(kind, unit, True, f"{name}-new-{kind.value}-{self.day}")
+        self._new_group_at(unit, kind, "new")
         self.count("new_groups_formed")
 
     def _mutual_aid_emerges(self, rng: np.random.Generator) -> None:
@@ -884,8 +1008,9 @@ class CommunityModel(mesa.Model):
             gp.start_service()  # a new service: the practice's engagement starts low
         gp.link_workers.append(lw)
         self._set_link_worker_day_shares()
-        if self.lio is not None and self.lio.is_open:
-            self.add_tie(lw, self.lio)
+        lio = self.lio_of_unit(lw.unit)
+        if lio is not None:
+            self.add_tie(lw, lio)
         if self._practice_specs is not None:
             lw.reach = self._units_served[gp.index]
         for hub in self.intermediaries:

@@ -1,4 +1,5 @@
-"""The data dictionary: every column of ``timeseries.parquet`` and every key of ``summary.json``.
+"""The data dictionary: every column of ``timeseries.parquet`` and ``areas.parquet`` and every
+key of ``summary.json``.
 
 One entry per output (:class:`Output`: name, table, meaning, unit, level, dtype, source). This
 module is the single source of truth for what a run emits:
@@ -32,8 +33,8 @@ import sys
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-TABLES = ("timeseries", "summary")
-GRAIN = {"timeseries": "day", "summary": "run"}
+TABLES = ("timeseries", "summary", "areas")
+GRAIN = {"timeseries": "day", "summary": "run", "areas": "area"}
 DTYPES = ("int32", "int64", "float64", "str")
 NAN = float("nan")
 
@@ -819,21 +820,71 @@ def _summary_entries(ts: dict[str, Output]) -> dict[str, Output]:
     return b.entries
 
 
+def _area_entries() -> dict[str, Output]:
+    """The per-area table (``areas.parquet``, :mod:`sim.areas`): one row per area (places
+    topology: a row of the place table; other topologies: a neighbourhood unit) for the run's
+    output days. Counts add up over areas; the rates and means are recomputed from them by
+    :func:`sim.areas.aggregate` (by PCN, district, deprivation decile, ...)."""
+    b = _Book("areas")
+    a = b.add
+    a("area", "label", "area", "area code (places: the place table's `area`; other topologies: "
+      "the unit's name)", "str")
+    a("district", "label", "area", "district (places: the place table's local authority; other "
+      "topologies: 'place')", "str")
+    a("pcn", "label", "area", "primary care network (places: the place table's `pcn`; other "
+      "topologies: '')", "str")
+    a("imd_decile", "decile", "area", "IMD decile, 1 most deprived (places: the place table's; "
+      "other topologies: 0, unknown)")
+    a("deprivation_quintile", "quintile", "area",
+      "IMD quintile of most of its residents, 1 most deprived (the scale of the equity figures)")
+    a("rural", "flag (0/1)", "area", "1 if most of its residents live in a rural unit")
+    a("n_residents", "residents", "area", "residents living in the area")
+    a("residents_in_need", "residents", "resident",
+      "residents of the area in need at some time during the run (from output day 0)")
+    a("residents_reached", "residents", "resident",
+      "of residents_in_need, those who were ever supported")
+    a("frac_reached", "share (0-1)", "resident",
+      "residents_reached / residents_in_need (NaN if none in need; compare the summary's "
+      "frac_reached_by_*)", source="residents_reached, residents_in_need")
+    a("unmet_need_days", "resident-days", "resident",
+      "days of unmet need of the area's residents during the run, summed")
+    a("unmet_days_per_resident", "days", "resident",
+      "unmet_need_days / n_residents (compare the summary's unmet_days_per_resident_by_*)",
+      source="unmet_need_days, n_residents")
+    a("lw_referrals", "referrals", "resident",
+      "referrals of the area's residents to link workers during the run")
+    a("lw_referrals_per_1000_residents", "referrals per 1000 residents", "resident",
+      "1000 * lw_referrals / n_residents", source="lw_referrals, n_residents")
+    a("bounced_residents", "residents", "resident",
+      "residents of the area bounced by statutory services at least once")
+    a("n_unmet_need", "residents", "resident",
+      "residents of the area in unmet need at the end of the run")
+    a("n_vol_trained", "residents", "volunteer",
+      "residents of the area who are trained volunteers (active or idle) at the end of the run")
+    a("n_groups_open", "groups", "group",
+      "charities, community groups and mutual aid groups based in the area open at the end of "
+      "the run (place-level groups are in no area)")
+    for name in ONS4:
+        a(f"mean_wellbeing_{name}", "score (0-10)", "resident",
+          f"mean ONS4 {name.replace('_', ' ')} of the area's residents at the end of the run")
+    return b.entries
+
+
 @functools.cache
 def _dictionary() -> dict[str, dict[str, Output]]:
     ts = _timeseries_entries()
-    return {"timeseries": ts, "summary": _summary_entries(ts)}
+    return {"timeseries": ts, "summary": _summary_entries(ts), "areas": _area_entries()}
 
 
 def entries(table: str | None = None) -> list[Output]:
-    """The dictionary's entries, in table order (``table``: ``timeseries``, ``summary`` or
-    both)."""
+    """The dictionary's entries, in table order (``table``: ``timeseries``, ``summary``,
+    ``areas``, or all)."""
     tables = TABLES if table is None else (_check_table(table),)
     return [e for t in tables for e in _dictionary()[t].values()]
 
 
 def names(table: str) -> tuple[str, ...]:
-    """Column (``timeseries``) or key (``summary``) names, in order."""
+    """Column (``timeseries``, ``areas``) or key (``summary``) names, in order."""
     return tuple(_dictionary()[_check_table(table)])
 
 
@@ -985,12 +1036,13 @@ def arrow_table(df):
 _ARROW_SCHEMAS: dict = {}  # (column names, dtypes) -> arrow_table's schema
 
 
-def arrow_table_pandas(df):
-    """:func:`arrow_table` through ``pyarrow.Table.from_pandas`` (any frame)."""
+def arrow_table_pandas(df, table: str = "timeseries"):
+    """:func:`arrow_table` through ``pyarrow.Table.from_pandas`` (any frame; ``table`` names
+    the dictionary table whose entries give the field metadata)."""
     import pyarrow as pa
 
     tab = pa.Table.from_pandas(df, preserve_index=False)
-    fields = [f.with_metadata(meta) if (meta := field_metadata(f.name, "timeseries")) else f
+    fields = [f.with_metadata(meta) if (meta := field_metadata(f.name, table)) else f
               for f in tab.schema]
     return tab.cast(pa.schema(fields, metadata=tab.schema.metadata))
 
@@ -1007,9 +1059,10 @@ def markdown() -> str:
     lines: list[str] = []
     for t in TABLES:
         es = entries(t)
-        title = ("Daily table: `timeseries.parquet`" if t == "timeseries"
-                 else "Run summary: `summary.json`")
-        lines += [f"### {title} ({len(es)} {'columns' if t == 'timeseries' else 'keys'}, one "
+        title = {"timeseries": "Daily table: `timeseries.parquet`",
+                 "summary": "Run summary: `summary.json`",
+                 "areas": "Areas table: `areas.parquet`"}[t]
+        lines += [f"### {title} ({len(es)} {'keys' if t == 'summary' else 'columns'}, one "
                   f"row per {GRAIN[t]})", "",
                   "| Name | Meaning | Unit | Level | Type | Source |",
                   "|---|---|---|---|---|---|"]

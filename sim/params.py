@@ -185,11 +185,22 @@ class TopologyParams:
         8, "county: neighbouring rural parishes sharing one off-site practice and its link "
            "workers (a rural PCN)", "002:166; 004:872", lo=1)
     place_lio: bool = param(True, "a local infrastructure organisation (CVS / volunteer "
-                                  "centre) serves the place", "002:111, 002:202-214")
+                                  "centre) serves the place (places topology: one in each "
+                                  "district)", "002:111, 002:202-214; 003:160")
+    lio_reference_residents: int = count(
+        100_000, "places topology: residents a district's LIO serves at the default funding "
+                 "and hours (groups.lio, lio.*); each district's LIO has them times its "
+                 "residents / this (the other topologies' one LIO has them as they are)",
+        "assumption (the county topology's 100,000 residents with one LIO; NAVCA's 180 "
+        "member LIOs, 002:111, would serve about 310,000 each if they covered England's "
+        "56 million, a figure not in the sources)",
+        lo=1)
     place_charities: int = count(3, "place-level formal charities reachable from every unit "
                                     "(places topology: this many in each district)",
                                  "004:790-884")
-    nhs_trust: bool = param(True, "a hospital trust with its own volunteers serves the place",
+    nhs_trust: bool = param(True, "a hospital trust with its own volunteers serves the place "
+                                  "(places topology: one in each district, volunteers and "
+                                  "management hours in proportion to its residents)",
                             "003:38, 003:146")
     nhs_trust_volunteers_per_1000: float = param(
         4.0, "hospital-trust volunteers per 1,000 residents", lo=0.0)
@@ -207,6 +218,11 @@ class TopologyParams:
         "", "places topology: optional CSV or Parquet table of patients registered by practice "
             "and area (the shape of NHS Digital's patients-registered-by-LSOA file); '' = each "
             "area's residents are shared among its PCN's practices in proportion to list size")
+    organisation_file: str = param(
+        "", "places topology: optional CSV or Parquet table of the place's charities and "
+            "community groups, one row each (kind, area or district served, capacity, "
+            "funding); '' = organisations per area from the place table's counts or the "
+            "templates' rates, and topology.place_charities in each district")
     place_scale: float = param(
         1.0, "places topology: share of every area's population (and households and "
              "link-worker FTE) to build; below 1 builds a scaled-down replica for quick runs",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim import metrics
+from sim import areas, metrics
 from sim.burn_in import build_model
 from sim.model import CommunityModel
 from sim.params import Config
@@ -25,14 +25,16 @@ class RunResult:
     model: CommunityModel | None = None
     cpu_seconds: float = 0.0  # CPU time of this process for the whole call (build included)
     build_cpu_seconds: float = 0.0
+    areas: pd.DataFrame | None = None  # one row per area for the run (sim.areas)
 
 
 def run(config: Config | None = None, *, keep_model: bool = False, progress=None,
         burn_in_cache: str | Path | None = None) -> RunResult:
     """Build the model from ``config`` (default: ``Config()``), burn it in (or reuse a saved
     burnt-in state from ``burn_in_cache``, default ``config.run.burn_in_cache``), run
-    ``config.run.days`` days and return the daily table and summary. ``progress(day, days)`` is
-    called after each day; ``build_seconds`` includes the burn-in."""
+    ``config.run.days`` days and return the daily table, summary and per-area table
+    (:mod:`sim.areas`). ``progress(day, days)`` is called after each day; ``build_seconds``
+    includes the burn-in."""
     t0, c0 = time.perf_counter(), time.process_time()
     model = build_model(config, burn_in_cache)
     t1, c1 = time.perf_counter(), time.process_time()
@@ -43,6 +45,7 @@ def run(config: Config | None = None, *, keep_model: bool = False, progress=None
             progress(day + 1, days)
     ts = model.timeseries()
     summary = metrics.summary(model, ts)
+    by_area = areas.table(model)
     t2, c2 = time.perf_counter(), time.process_time()
     return RunResult(model.cfg, ts, summary, t2 - t0, t1 - t0, list(model.event_log),
-                     model if keep_model else None, c2 - c0, c1 - c0)
+                     model if keep_model else None, c2 - c0, c1 - c0, by_area)

@@ -541,7 +541,7 @@ class LinkWorker(mesa.Agent):
         """A practice-hosted worker with no open LIO and no locality officer to tie to: no
         peer network keeps its directory (002:19, 002:216, 002:292)."""
         m = self.model
-        if self.host != "practice" or (m.lio is not None and m.lio.is_open):
+        if self.host != "practice" or m.lio_of_unit(self.unit) is not None:
             return False
         return not any(h.kind_name == "locality_officer" and h.served_units & self.reach
                        for h in m.intermediaries)

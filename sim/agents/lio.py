@@ -4,9 +4,13 @@ directory upkeep, each booked when used; and the mapping link workers do themsel
 nobody keeps the directory (002:234).
 
 The LIO itself is a ``VCSEGroup`` of kind ``lio`` (funding, reserves, closure). This service
-object keeps its time books. Hours of each function at full core funding are parameters
-(``cfg.lio``); the hours funded today are those times the share of core funding it still has
-(0 once it has closed or where there is none), so a cut shows at once in every function.
+object keeps its time books. There is one LIO, and one book, per district (``model.districts``):
+the place's only one in the urban, rural, county and file topologies; in a places topology one
+per local authority district (003:160), its hours scaled with the district's residents
+(``scale``), working for the district's link workers and groups. Hours of each function at
+full core funding are parameters (``cfg.lio``); the hours funded today are those times the
+share of core funding it still has (0 once it has closed or where there is none), so a cut
+shows at once in every function.
 """
 
 from __future__ import annotations
@@ -28,10 +32,15 @@ NEVER = -10**9  # verified-day of a listing nobody has verified
 
 
 class LIOFunctions:
-    """The LIO's time books and the listings' verification dates (one per model)."""
+    """One LIO's time books (one per district) and the listings' verification dates (one dict
+    shared by every district's books: a listing verified is verified for all)."""
 
-    def __init__(self, model: CommunityModel):
+    def __init__(self, model: CommunityModel, lio: VCSEGroup | None = None, district: int = 0,
+                 scale: float = 1.0):
         self.model = model
+        self.lio = lio  # the district's LIO (None: no LIO)
+        self.district = district  # index into model.districts
+        self.scale = scale  # its hours: the full hours (cfg.lio) times this
         self.progress = {"capacity_building": 0.0, "group_support": 0.0, "partnerships": 0.0}
         self.placement_hours = 0.0  # placement hours funded today
         self._placement_credit = 0.0  # placement hours available now
@@ -41,22 +50,24 @@ class LIOFunctions:
     # -- funded hours ----------------------------------------------------------------------
     def funded_share(self) -> float:
         """Share of its full core funding the LIO has today (0 when closed or absent)."""
-        lio = self.model.lio
+        lio = self.lio
         if lio is None or not lio.is_open or lio.params.annual_funding <= 0:
             return 0.0
         return lio.annual_funding * (1.0 - lio.funding_cut) / lio.params.annual_funding
 
     def full_hours_per_week(self) -> dict[str, float]:
-        """Each function's staff hours a week at full core funding."""
+        """Each function's staff hours a week at full core funding (times the district's
+        ``scale``)."""
         cfg = self.model.cfg
         p = cfg.lio
+        k = self.scale
         return {
-            "volunteer_processing": cfg.groups.lio.vm_hours_per_week,
+            "volunteer_processing": cfg.groups.lio.vm_hours_per_week * k,
             "volunteer_placement": cfg.volunteers.lio_placement_per_day * 7
-            * p.hours_per_placement,
-            "capacity_building": p.capacity_building_hours_per_week,
-            "partnerships": p.partnership_hours_per_week,
-            "directory": p.directory_hours_per_week,
+            * p.hours_per_placement * k,
+            "capacity_building": p.capacity_building_hours_per_week * k,
+            "partnerships": p.partnership_hours_per_week * k,
+            "directory": p.directory_hours_per_week * k,
         }
 
     def book(self, function: str, hours: float) -> None:
@@ -71,7 +82,7 @@ class LIOFunctions:
         m = self.model
         share = self.funded_share()
         hours = {f: h * share / 7.0 for f, h in self.full_hours_per_week().items()}
-        lio = m.lio
+        lio = self.lio
         if lio is not None:
             # funded today; the hours used are booked by the volunteer management that uses
             # them (sim.processes.volunteering.manage_volunteers)
@@ -107,12 +118,12 @@ class LIOFunctions:
         """A new group where provision was lost comes first; with none short, the hours go to
         supporting the struggling group with the thinnest reserves."""
         m = self.model
-        if m.provision_short():
+        if m.provision_short(self.district):
             self.progress["capacity_building"] += hours
             self.book("capacity_building", hours)
             if self.progress["capacity_building"] >= m.cfg.lio.hours_per_new_group:
                 self.progress["capacity_building"] -= m.cfg.lio.hours_per_new_group
-                m._build_capacity()
+                m._build_capacity(self.district)
                 m.count("new_lio_groups_formed")
             return
         self.progress["capacity_building"] = 0.0
@@ -129,13 +140,15 @@ class LIOFunctions:
             m.count("new_lio_groups_supported")
 
     def _struggling_groups(self) -> list[VCSEGroup]:
-        """Open charities and community groups not under support with less than
-        ``lio.struggling_reserve_months`` of income in reserve, thinnest reserves first."""
+        """Open charities and community groups of the district not under support with less
+        than ``lio.struggling_reserve_months`` of income in reserve, thinnest reserves first."""
         m = self.model
         months = m.cfg.lio.struggling_reserve_months
         out = []
         for g in m.open_groups():
             if g.kind not in (GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP):
+                continue
+            if g.district != self.district:
                 continue
             if getattr(g, "lio_support_until", -1) > m.day:
                 continue
@@ -148,13 +161,21 @@ class LIOFunctions:
     def _untied_pairs(self) -> list[tuple[LinkWorker, VCSEGroup]]:
         m = self.model
         out = []
-        for lw in m.link_workers:
+        for lw in self._link_workers():
             for g in m.open_groups_in_reach(lw.reach):
                 if g.kind is GroupKind.MUTUAL_AID:
                     continue
                 if frozenset((lw.unique_id, g.unique_id)) not in m._cross_ties:
                     out.append((lw, g))
         return out
+
+    def _link_workers(self) -> list[LinkWorker]:
+        """The district's link workers (by the unit they are based in)."""
+        m = self.model
+        if len(m.districts) == 1:
+            return list(m.link_workers)
+        of_unit = m.district_of_unit
+        return [lw for lw in m.link_workers if of_unit[lw.unit] == self.district]
 
     def _broker_partnerships(self, hours: float) -> None:
         """Introduce a link worker to a group it has no tie with: hours accumulate until a tie
@@ -207,7 +228,7 @@ class LIOFunctions:
     def _keep_directory(self, hours: float) -> None:
         """Verify the least recently verified listings the day's directory hours allow."""
         m = self.model
-        lws = list(m.link_workers)
+        lws = self._link_workers()
         if not lws:
             return
         per = m.cfg.lio.hours_per_listing_check

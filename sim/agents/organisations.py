@@ -44,6 +44,7 @@ class Organisation(mesa.Agent):
         self.index = len(model.organisations)
         model.organisations.append(self)
         self.unit = unit  # -1: place level (reaches every unit)
+        self.district = 0  # index into model.districts (the model sets it: its unit's, or given)
         self.name = name
         self.is_open = True
         self.n_trained = 0  # trained volunteers (active or idle), refreshed daily
@@ -331,12 +332,18 @@ class NHSTrust(Organisation):
 
     sector = "health"
 
-    def __init__(self, model: CommunityModel, name: str = "nhs-trust"):
+    def __init__(self, model: CommunityModel, name: str = "nhs-trust",
+                 residents: int | None = None, district: int = 0):
         super().__init__(model, -1, name)
+        self.district = district
+        # the residents it serves (default: the whole model's): its volunteers and
+        # volunteer-management hours scale with them
+        self.residents = (residents if residents is not None
+                          else model.pop.n if hasattr(model, "pop") else 0)
         self.stood_down = False
         v = model.cfg.volunteers
-        self.vm_hours_per_week = (v.hospital_vm_hours_per_week_per_10k * model.pop.n / 10000.0
-                                  if hasattr(model, "pop") else 0.0)
+        self.vm_hours_per_week = (v.hospital_vm_hours_per_week_per_10k * self.residents
+                                  / 10000.0 if hasattr(model, "pop") else 0.0)
         self.hours_per_application = v.hospital_hours_per_application
         self.training_days = 14
         self.tasks_per_volunteer_per_day = 2.0 / 7.0

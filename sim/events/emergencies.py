@@ -71,14 +71,18 @@ def emergency_end(model: CommunityModel, p: dict) -> None:
 
 
 def _move_trust_volunteers(model: CommunityModel, stood_down: bool) -> np.ndarray:
-    """Switch the hospital trust's trained volunteers between on duty and stood down."""
-    trust = model.nhs_trust
-    if trust is None:
+    """Switch the hospital trusts' trained volunteers (every district's) between on duty and
+    stood down."""
+    trusts = model.nhs_trusts
+    if not trusts:
         return np.zeros(0, np.int64)
-    trust.stood_down = stood_down
+    for trust in trusts:
+        trust.stood_down = stood_down
     pop = model.pop
     states = (V.ACTIVE, V.IDLE) if stood_down else (V.STOOD_DOWN,)
-    idx = np.flatnonzero((pop.vorg == trust.index) & np.isin(pop.vstate, states))
+    at_trust = (pop.vorg == trusts[0].index if len(trusts) == 1
+                else np.isin(pop.vorg, [t.index for t in trusts]))
+    idx = np.flatnonzero(at_trust & np.isin(pop.vstate, states))
     pop.vstate[idx] = V.STOOD_DOWN if stood_down else V.ACTIVE
     return idx
 

@@ -14,6 +14,7 @@ from sim.agents.organisations import GroupKind, Organisation, VCSEGroup
 from sim.state import VSTATE as V  # plain ints: fast in numpy
 
 if TYPE_CHECKING:
+    from sim.agents.lio import LIOFunctions
     from sim.model import CommunityModel
 
 TRAINED_STATES = (V.ACTIVE, V.IDLE)
@@ -48,13 +49,16 @@ def applications(model: CommunityModel) -> None:
     chosen = np.sort(rng.choice(latent, size=k, replace=False))
     draw = rng.random(k)
     to_lio = draw < p.share_apply_to_lio
-    trust = model.nhs_trust if model.nhs_trust is not None and not model.nhs_trust.stood_down \
-        else None
-    to_trust = (draw >= 1.0 - p.share_apply_to_hospital) & (trust is not None)
-    lio = model.lio if model.lio is not None and model.lio.is_open else None
+    to_trust = draw >= 1.0 - p.share_apply_to_hospital
+    # the applicant's district's trust (on duty) and LIO (open), if any
+    trusts = [t if not t.stood_down else None for t in model.nhs_trusts] or [None]
+    lios = [model.lio_of_district(d) for d in range(len(model.districts))]
+    of_unit = model.district_of_unit
     orgs = np.full(k, -1, np.int32)
     for j, i in enumerate(chosen.tolist()):
-        if to_trust[j]:
+        d = int(of_unit[pop.unit[i]])
+        trust, lio = trusts[d if len(trusts) > 1 else 0], lios[d]
+        if to_trust[j] and trust is not None:
             orgs[j] = trust.index
             continue
         if lio is not None and to_lio[j]:
@@ -68,8 +72,9 @@ def applications(model: CommunityModel) -> None:
             orgs[j] = lio.index
     ok = orgs >= 0
     chosen, orgs = chosen[ok], orgs[ok]
-    if trust is not None:
-        pop.nhs_volunteer[chosen[orgs == trust.index]] = True
+    on_duty = [t.index for t in trusts if t is not None]
+    if on_duty:
+        pop.nhs_volunteer[chosen[np.isin(orgs, on_duty)]] = True
     pop.vstate[chosen] = V.APPLIED
     pop.vorg[chosen] = orgs
     pop.vsince[chosen] = model.day
@@ -206,8 +211,9 @@ def manage_volunteers(model: CommunityModel) -> None:
         o.vm_contact_cover_waiting = c_w
     used = start - hours
     model.count("new_vm_hours_used", float(used.sum()))
-    if model.lio is not None:  # the LIO's volunteer processing: its hours used today
-        model.lio_functions.book("volunteer_processing", float(used[model.lio.index]))
+    for books in model.lio_books:  # each LIO's volunteer processing: its hours used today
+        if books.lio is not None:
+            books.book("volunteer_processing", float(used[books.lio.index]))
     model.count("new_vm_hours_processing", booked_processing)
     model.count("new_vm_hours_induction", booked_induction)
     model.count("new_vm_hours_contact", float(used_t.sum() + used_w.sum()))
@@ -269,15 +275,34 @@ def record_first_tasks(model: CommunityModel, idx: np.ndarray) -> None:
 
 
 def place_from_lio(model: CommunityModel) -> None:
-    """The volunteer centre places trained volunteers with the groups that most need them, as
-    many as its placement hours allow (``lio.hours_per_placement`` each, booked when used);
-    without a passport the group's own checks and training start again."""
-    lio = model.lio
-    if lio is None or not lio.is_open:
+    """Each district's volunteer centre (in district order) places trained volunteers with the
+    groups that most need them, as many as its placement hours allow
+    (``lio.hours_per_placement`` each, booked when used); without a passport the group's own
+    checks and training start again."""
+    open_books = [b for b in model.lio_books if b.lio is not None and b.lio.is_open]
+    if not open_books:
         return
     pop = model.pop
-    held = kernels.org_members(pop.vorg, pop.vstate, lio.index, V.ACTIVE, V.IDLE)  # trained
-    k = model.lio_functions.placements_affordable(held.size)  # placement hours (sim.agents.lio)
+    if len(open_books) == 1:
+        b = open_books[0]
+        _place_from(model, b, kernels.org_members(pop.vorg, pop.vstate, b.lio.index, V.ACTIVE,
+                                                  V.IDLE))  # trained
+        return
+    # several districts: every LIO's trained volunteers in one pass (a centre places only with
+    # groups, never with a centre: open_groups_reachable leaves LIOs out, so one's placements
+    # leave the others' lists as they were)
+    flagged = np.zeros(len(model.organisations), bool)
+    flagged[[b.lio.index for b in open_books]] = True
+    held = kernels.members_of(pop.vorg, pop.vstate, flagged, V.ACTIVE, V.IDLE)
+    at = pop.vorg[held]
+    for b in open_books:
+        _place_from(model, b, held[at == b.lio.index])
+
+
+def _place_from(model: CommunityModel, books: LIOFunctions, held: np.ndarray) -> None:
+    """One LIO's placements: ``held`` are its trained volunteers (in resident order)."""
+    pop = model.pop
+    k = books.placements_affordable(held.size)  # placement hours (sim.agents.lio)
     if k == 0:
         return
     held = held[np.argsort(pop.vsince[held], kind="stable")][:k]
@@ -289,7 +314,7 @@ def place_from_lio(model: CommunityModel) -> None:
         placed += 1
         g.n_trained += 1
         move_volunteer(model, i, g)  # the group's checks: full, or passport (003:246-254)
-    model.lio_functions.book_placements(placed)
+    books.book_placements(placed)
     model.count("new_vol_placed", placed)
 
 
@@ -403,8 +428,8 @@ def release_volunteers_of(model: CommunityModel, group: VCSEGroup) -> None:
     idx = kernels.org_members(pop.vorg, pop.vstate, group.index, V.APPLIED, V.IDLE)
     if idx.size == 0:
         return
-    lio = model.lio
-    if lio is not None and lio.is_open and lio is not group:
+    lio = model.lio_of_district(group.district)  # its district's, if open
+    if lio is not None and lio is not group:
         pop.vorg[idx] = lio.index
         pop.vstate[idx] = np.where(pop.vstate[idx] >= V.ACTIVE, V.ACTIVE, V.APPLIED)
     else:

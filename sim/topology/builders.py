@@ -44,6 +44,7 @@ class Topology:
     practices_of_unit: list[list[int]] | None = None
     areas: pd.DataFrame | None = None
     officers: list | None = None  # places: (home unit, units served) per locality officer
+    organisations: pd.DataFrame | None = None  # places: the organisation table, if given
 
     @property
     def n(self) -> int:

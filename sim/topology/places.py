@@ -28,6 +28,13 @@ Registration table (optional, ``topology.registration_file``): ``practice``, ``a
 practice" by LSOA file. Each area's residents are shared among the practices that list patients
 there, in proportion; without it, among its PCN's practices in proportion to list size.
 
+Organisation table (optional, ``topology.organisation_file``): ``organisation`` (label,
+unique), ``kind`` (``formal_charity`` or ``community_group``), ``area`` (the area it is based
+in and serves, an ``area`` of the place table; or a ``district`` of the place table for an
+organisation serving the whole district), ``capacity`` (client places its paid staff support at
+full establishment, whole number 0-10,000), ``funding`` (core funding a year, GBP, 0 to
+100,000,000). With it, the place's charities and community groups are exactly its rows.
+
 Columns are parsed strictly as in :mod:`sim.topology.loaders`: no blank cells, whole numbers
 only where a count is meant, every share in [0, 1], and the first bad row is named.
 
@@ -54,6 +61,7 @@ from sim.topology.loaders import BOOL_WORDS, _blank, _plain, _word
 PLACE_KEY = "topology.place_file"
 PRACTICE_KEY = "topology.practice_file"
 REGISTRATION_KEY = "topology.registration_file"
+ORGANISATION_KEY = "topology.organisation_file"
 
 BANDS = ("0_15", "16_64", "65_plus")
 AGE_RANGE = {"0_15": (0, 15), "16_64": (16, 64), "65_plus": (65, 100)}
@@ -64,6 +72,10 @@ PLACE_OPTIONAL_COUNTS = ("formal_charities", "community_groups")
 PLACE_OPTIONAL_BOOLS = ("locality_officer", "parish_council")
 PRACTICE_COLUMNS = ("practice", "pcn", "area", "list_size", "link_worker_fte")
 REGISTRATION_COLUMNS = ("practice", "area", "patients")
+ORGANISATION_COLUMNS = ("organisation", "kind", "area", "capacity", "funding")
+ORGANISATION_KINDS = ("formal_charity", "community_group")
+MAX_CAPACITY = 10_000  # client places of one organisation: a guard against a mistyped column
+MAX_FUNDING = 100_000_000.0  # GBP a year of one organisation: likewise
 URBAN_CODES = {"urban", "a1", "b1", "c1", "c2"}
 RURAL_CODES = {"rural", "d1", "d2", "e1", "e2", "f1", "f2"}
 MAX_FTE = 50.0  # link-worker FTE of one practice: a guard against a mistyped column
@@ -87,6 +99,7 @@ class PlaceTables:
     areas: pd.DataFrame
     practices: pd.DataFrame
     registrations: pd.DataFrame | None
+    organisations: pd.DataFrame | None = None
 
 
 # ---------------------------------------------------------------------------- reading
@@ -271,12 +284,46 @@ def read_registration_table(path_text: str, areas: pd.DataFrame,
     return out.reset_index(drop=True)
 
 
+def read_organisation_table(path_text: str, areas: pd.DataFrame) -> pd.DataFrame:
+    """The organisation table, checked: labels, kinds, the area or district each serves,
+    capacity and funding. Returns ``organisation``, ``kind``, ``area`` (as given), ``unit``
+    (the area's row of the place table, -1 for a district-wide organisation), ``district``
+    (its district), ``capacity`` and ``funding``."""
+    key = ORGANISATION_KEY
+    raw, path = _read(key, path_text, ORGANISATION_COLUMNS)
+    out = pd.DataFrame(index=raw.index)
+    for col in ("organisation", "kind", "area"):
+        out[col] = _labels(key, path, raw, col)
+    _unique(key, path, out["organisation"], "organisation")
+    kind = out["kind"].str.lower()
+    _fail(key, path, "kind", ~kind.isin(ORGANISATION_KINDS).to_numpy(), raw,
+          " or ".join(ORGANISATION_KINDS))
+    out["kind"] = kind
+    a_index = {name: k for k, name in enumerate(areas["area"])}
+    districts = set(areas["district"])
+    both = sorted(set(a_index) & districts)
+    if both:
+        raise ConfigError(key, f"{path}: column 'area' cannot tell area {both[0]!r} from the "
+                               "district of the same name (rename one in the place table)")
+    _unknown(key, path, out["area"], set(a_index) | districts, "area",
+             "an area or a district of the place table (where the organisation works)")
+    unit = out["area"].map(a_index)
+    out["unit"] = unit.fillna(-1).astype(np.int64).to_numpy()
+    district_of_area = dict(zip(areas["area"], areas["district"], strict=True))
+    out["district"] = [district_of_area.get(a, a) for a in out["area"]]
+    out["capacity"] = _numbers(key, path, raw, "capacity", 0, MAX_CAPACITY, whole=True)
+    out["funding"] = _numbers(key, path, raw, "funding", 0, MAX_FUNDING, whole=False)
+    return out.reset_index(drop=True)
+
+
 def read_tables(t: TopologyParams) -> PlaceTables:
     areas = read_place_table(t.place_file)
     practices = read_practice_table(t.practice_file, areas)
     regs = (read_registration_table(t.registration_file, areas, practices)
             if t.registration_file else None)
-    return PlaceTables(areas, practices, regs)
+    orgs = (read_organisation_table(t.organisation_file, areas)
+            if t.organisation_file else None)
+    return PlaceTables(areas, practices, regs, orgs)
 
 
 def check_sizes(tables: PlaceTables, allow_large: bool) -> None:
@@ -297,6 +344,13 @@ def check_sizes(tables: PlaceTables, allow_large: bool) -> None:
     if len(areas) > limits.MAX_UNITS:
         raise ConfigError(PLACE_KEY, f"column 'area' names {len(areas):,} areas, above the limit "
                                      f"of {limits.MAX_UNITS:,} neighbourhood units; {flag}")
+    if tables.organisations is not None:
+        orgs = len(tables.practices) + len(tables.organisations)
+        if orgs > limits.MAX_ORGANISATIONS:
+            raise ConfigError(ORGANISATION_KEY, f"column 'organisation' names {orgs:,} "
+                                                f"organisations (with the practices), above the "
+                                                f"limit of {limits.MAX_ORGANISATIONS:,}; {flag}")
+        return
     orgs = len(tables.practices) + sum(int(areas[c].sum()) for c in PLACE_OPTIONAL_COUNTS
                                        if c in areas.columns)
     if orgs > limits.MAX_ORGANISATIONS:
@@ -473,6 +527,9 @@ def build_places(t: TopologyParams, rng: np.random.Generator,
     by_area = {a: g for a, g in shares.groupby("a", sort=True)}
 
     org_counts = _template_counts(t, areas)
+    if tables.organisations is not None:  # the organisation table places them all
+        org_counts["formal_charities"][:] = 0
+        org_counts["community_groups"][:] = 0
     n_total = int(areas["population"].sum())
     units: list[UnitInfo] = []
     unit_of = np.empty(n_total, np.int32)
@@ -553,7 +610,8 @@ def build_places(t: TopologyParams, rng: np.random.Generator,
                           "rural": areas["rural"].to_numpy()[unit_of]})
     return Topology(units, unit_of, household, edges, table=table, gp=gp,
                     practices=specs, practices_of_unit=practices_of_unit,
-                    areas=areas.reset_index(drop=True), officers=_officer_clusters(t, areas))
+                    areas=areas.reset_index(drop=True), officers=_officer_clusters(t, areas),
+                    organisations=tables.organisations)
 
 
 def _practice_specs(t: TopologyParams, practices: pd.DataFrame, areas: pd.DataFrame,
