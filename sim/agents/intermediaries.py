@@ -234,8 +234,7 @@ class ParishCouncil(Intermediary):
 
     def mobilise(self) -> None:
         """The key people start a leaflet round of every household of the village, in a random
-        order; the village network (held by the council: it does not fold) is formed to take
-        the residents who come forward."""
+        order; who has self-identified is forgotten from any earlier emergency."""
         m = self.model
         unit = m.units[self.unit]
         m.count("new_pc_mobilisations")
