@@ -905,10 +905,20 @@ class IntermediaryParams:
     pc_leaflet_share: float = prob(
         0.5, "share of the village's willing residents who come forward when the council "
              "leaflets every household in an emergency", "assumption; 000:86")
-    pc_mobilisation_lag_days: int = count(
-        3, "days from an emergency's start to the parish council's buddy scheme (the village "
-           "leafleted every household just before lockdown)", "assumption; 000:86",
-        plausible=(1, 7))
+    pc_households_leafleted_per_day: float = param(
+        80.0, "households one key person leaflets a day once an emergency starts: on their own "
+              "initiative, with no meeting to wait for (two women leafleted every household "
+              "just before lockdown, 000:86)", "assumption; 000:86", lo=0, hi=10000,
+        unit="households/day", plausible=(40.0, 150.0))
+    pc_reply_mean_days: float = param(
+        2.0, "mean days from a household's leaflet to its reply: willing residents offer help, "
+             "vulnerable residents self-identify (geometric, at least a day)",
+        "assumption; 000:86", lo=1, hi=365, unit="days", plausible=(1.0, 5.0))
+    pc_matches_per_day: float = param(
+        4.0, "self-identified vulnerable residents one key person can match with buddies a day "
+             "(a call to the household and to its volunteers); the response rests on a few "
+             "people", "assumption; 000:86, 000:121", lo=0, hi=1000, unit="residents/day",
+        plausible=(2.0, 10.0))
     hub_signposts_per_day: int = count(0, "place-based hub front-door capacity (0: no hub)",
                                        "003:168-170")
 

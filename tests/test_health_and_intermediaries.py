@@ -215,9 +215,12 @@ def test_locality_officer_signposts_up_to_daily_capacity(tiny_model):
     assert model.flows["new_signposted_locality_officer"] == 2
 
 
-def parish(tiny_model, n=12, **extra):
-    """A rural parish with its parish council and informal network of volunteers."""
+def parish(tiny_model, n=12, household=None, **extra):
+    """A rural parish with its parish council and informal network of volunteers (each
+    resident a household of their own unless ``household`` labels them)."""
     columns = {"rural": [True] * n, "limitation": [2] * 3 + [0] * (n - 3)}
+    if household is not None:
+        columns["household"] = household
     return tiny_model(n=n, columns=columns, volunteers__latent_share=1.0,
                       topology__rural_unit__parish_council=True,
                       topology__rural_unit__informal_network=True,
@@ -225,10 +228,11 @@ def parish(tiny_model, n=12, **extra):
 
 
 def test_parish_council_buddy_scheme_pairs_two_volunteers_per_household(tiny_model):
-    """In an emergency the council leaflets the village; those who come forward form its
-    network, and each vulnerable household gets two buddies with the hours for it (000:86)."""
+    """In an emergency the key people leaflet the village; the day households reply, those who
+    come forward form its network, and each self-identified vulnerable household gets two
+    buddies with the hours for it (000:86)."""
     model = parish(tiny_model, intermediaries__buddies_per_household=2,
-                   intermediaries__pc_leaflet_share=1.0, intermediaries__pc_mobilisation_lag_days=0,
+                   intermediaries__pc_leaflet_share=1.0, intermediaries__pc_reply_mean_days=1.0,
                    events=[{"day": 0, "kind": "emergency", "params": {"need_multiplier": 1.0}}])
     pc = next(h for h in model.intermediaries if isinstance(h, ParishCouncil))
     pop = model.pop
@@ -238,17 +242,69 @@ def test_parish_council_buddy_scheme_pairs_two_volunteers_per_household(tiny_mod
     pop.vhours_offer[3:7] = 1.0  # four residents can give one hour a week, the rest none
     pop.vhours_offer[7:] = 0.0
     pop.vhours_offer[:3] = 0.0
-    model.step()
+    model.step()  # the leaflet round: every household, nobody has replied yet
+    assert (pc._reply_day == model.day + 1).all()
+    assert pc.network is None and pc.n_buddied == 0
+    model.step()  # every household replies
     active = pop.vstate == V.ACTIVE
     assert pc.network is not None and active[3:7].all()
     assert (pop.vorg[active] == pc.network.index).all()
-    for _ in range(6):
-        model.step()
     buddied = np.flatnonzero(pop.pathway[:3] == Pathway.INFORMAL)
     assert buddied.size == 2  # four volunteers with the hours, two per household
     assert pc.n_buddied == 2 and model.rows[-1]["new_buddied"] == 2
     assert (pop.vlast_task[3:7] == model.day).all()
     assert (pop.vhours_used[3:7] == 1.0).all() and (pop.vhours_used[7:] == 0).all()
+
+
+@pytest.mark.parametrize("key_people", [1, 2])
+def test_parish_council_leaflet_round_takes_longer_with_fewer_key_people(tiny_model,
+                                                                         key_people):
+    """Each key person leaflets ``pc_households_leafleted_per_day`` households a day, whole
+    households at a time; a household replies on one day."""
+    household = [h for h in range(6) for _ in range(2)]  # six households of two
+    model = parish(tiny_model, household=household,
+                   intermediaries__pc_key_individuals=key_people,
+                   intermediaries__p_pc_key_individual_lost_per_year=0.0,
+                   intermediaries__pc_households_leafleted_per_day=1.5,
+                   intermediaries__pc_reply_mean_days=3.0,
+                   events=[{"day": 0, "kind": "emergency", "params": {"need_multiplier": 1.0}}])
+    pc = next(h for h in model.intermediaries if isinstance(h, ParishCouncil))
+    covered = []
+    for _ in range(4):
+        model.step()
+        covered.append(int((pc._reply_day >= 0).sum()))
+    # 1.5 households a day each: one key person leaflets 1, 2, 1, 2 households (the half
+    # carries over), two leaflet 3 a day and are done on the second day
+    per_day = [1, 2, 1, 2] if key_people == 1 else [3, 3, 0, 0]
+    assert covered == (2 * np.cumsum(per_day)).tolist()
+    leafleted = pc._reply_day >= 0
+    pairs = pc._reply_day[leafleted].reshape(-1, 2)
+    assert (pairs[:, 0] == pairs[:, 1]).all()  # a household replies together
+    assert (pc._reply_day[leafleted] > 0).all()  # never on the day of its leaflet
+
+
+def test_parish_council_buddies_only_self_identified_residents_as_time_allows(tiny_model):
+    """The key people match only vulnerable residents whose household has replied, and no
+    more a day than ``pc_matches_per_day`` each allows (the response rests on few people)."""
+    model = parish(tiny_model, intermediaries__pc_leaflet_share=1.0,
+                   intermediaries__pc_key_individuals=2,
+                   intermediaries__p_pc_key_individual_lost_per_year=0.0,
+                   intermediaries__pc_matches_per_day=0.25,  # two people: one match every 2 days
+                   intermediaries__pc_reply_mean_days=1.0,
+                   events=[{"day": 0, "kind": "emergency", "params": {"need_multiplier": 1.0}}])
+    pc = next(h for h in model.intermediaries if isinstance(h, ParishCouncil))
+    pop = model.pop
+    give_need(model, [0, 1, 2], Need.MODERATE)
+    pop.vhours_offer[:] = 0.0
+    pop.vhours_offer[3:] = 5.0
+    model.step()
+    pc._reply_day[2] = 10**6  # resident 2's household has not replied
+    buddied = []
+    for _ in range(6):
+        model.step()
+        buddied.append(pc.n_buddied)
+    assert buddied == [1, 1, 2, 2, 2, 2]  # half a match a day (carried); resident 2 never
+    assert pop.pathway[2] == Pathway.NONE and (pop.pathway[:2] == Pathway.INFORMAL).all()
 
 
 def test_parish_council_has_no_tie_to_health_by_default(tiny_model):

@@ -235,13 +235,12 @@ def test_the_parish_council_buddies_only_in_an_emergency():
     assert normal.summary["emergency_start_day"] == -1
     assert normal.timeseries["new_buddied"].sum() == 0
     assert normal.timeseries["new_pc_mobilisations"].sum() == 0
-    cfg = small_config("rural", days=120, seed=6, events=LOCKDOWN,
-                       intermediaries__pc_mobilisation_lag_days=5)
+    cfg = small_config("rural", days=120, seed=6, events=LOCKDOWN)
     crisis = sim.run(cfg, keep_model=True)
     ts = crisis.timeseries
     first = ts.loc[ts["new_pc_mobilisations"] > 0, "day"].tolist()
-    assert first == [25]  # day 20 + a lag of 5 days
-    assert ts.loc[ts["day"] < 25, "new_buddied"].sum() == 0
+    assert first == [20]  # the key people start leafleting the day the emergency starts
+    assert ts.loc[ts["day"] <= 20, "new_buddied"].sum() == 0  # households reply from a day on
     assert ts["new_buddied"].sum() > 0
     # (emergency_days_to_community_support counts any community support, and since issue 11
     # the village's own mutual aid or a group started unaided may come before the council)

@@ -180,11 +180,18 @@ class LocalityOfficer(Intermediary):
 class ParishCouncil(Intermediary):
     """Rural hub. In normal times a village has "no formal infrastructure" (000:79): the council
     signposts a few residents a day (a nominated councillor, 000:121) and has no tie to health
-    unless ``intermediaries.pc_ties_to_health`` (000:87, 000:116). When an emergency starts,
-    after ``pc_mobilisation_lag_days`` and while it lasts, the key people leaflet every
-    household: willing residents come forward as the village network (000:86), and a weekly
-    buddy scheme gives each vulnerable household two volunteers (calls, shopping,
-    prescriptions; 000:86). The response rests on a few key people (000:121)."""
+    unless ``intermediaries.pc_ties_to_health`` (000:87, 000:116).
+
+    In an emergency the response rests on the council's key people (000:86, 000:121), residents
+    who act on their own initiative, with no decision body to wait for: from the emergency's
+    first day they leaflet every household, ``pc_households_leafleted_per_day`` each a day.
+    Each household replies after a few days (mean ``pc_reply_mean_days``): a share of its
+    willing residents come forward as the village network (an unconstituted mutual aid group,
+    000:86) and its vulnerable residents self-identify. Every day the key people match
+    self-identified vulnerable residents in unmet need with two buddies with the hours for it
+    (calls, shopping, prescriptions; 000:86), ``pc_matches_per_day`` each. So how soon the
+    village acts follows from its households, its key people and who replies when; with fewer
+    key people every stage is slower, with none there is no response."""
 
     kind_name = "parish_council"
     reaches_place_groups = False
@@ -195,6 +202,11 @@ class ParishCouncil(Intermediary):
         self.n_buddied = 0
         self.mobilised_for = -1  # the emergency (its start day) the council mobilised for
         self.network = None  # the village network group, once formed
+        self._to_leaflet = np.zeros(0, np.int64)  # households not yet leafleted, in order
+        self._reply_day = np.zeros(0, np.int64)  # by resident of the unit: -1 not leafleted
+        self._registered = np.zeros(0, bool)  # by resident: self-identified as vulnerable
+        self._leaflet_credit = 0.0  # households' worth of leafleting not yet used
+        self._match_credit = 0.0  # matches' worth of the key people's time not yet used
 
     def daily_capacity(self) -> int:
         return self.model.cfg.intermediaries.pc_signposts_per_day if self.key_individuals else 0
@@ -213,53 +225,94 @@ class ParishCouncil(Intermediary):
             self.key_individuals += 1
         if not (self.key_individuals and m.cfg.emergency.active and m.emergency_start >= 0):
             return
-        start = m.emergency_start
-        if m.day < start + p.pc_mobilisation_lag_days:
-            return
-        if self.mobilised_for != start:
-            self.mobilised_for = start
+        if self.mobilised_for != m.emergency_start:
+            self.mobilised_for = m.emergency_start
             self.mobilise()
-        if (m.day - start - p.pc_mobilisation_lag_days) % 7 == 0:
-            self.run_buddy_scheme()
+        self.leaflet()
+        self.take_replies()
+        self.run_buddy_scheme()
 
     def mobilise(self) -> None:
-        """Leaflet every household: a share of the village's willing residents come forward and
-        form the village network (an unconstituted mutual aid group, 000:86)."""
+        """The key people start a leaflet round of every household of the village, in a random
+        order; who has self-identified is forgotten from any earlier emergency."""
         m = self.model
-        pop = m.pop
         unit = m.units[self.unit]
         m.count("new_pc_mobilisations")
+        households = np.unique(m.pop.household[unit.start:unit.stop])
+        self._to_leaflet = m.streams.intermediaries.permutation(households)
+        self._reply_day = np.full(unit.stop - unit.start, -1, np.int64)
+        self._registered = np.zeros(unit.stop - unit.start, bool)
+        self._leaflet_credit = self._match_credit = 0.0
+
+    def leaflet(self) -> None:
+        """Today's share of the leaflet round; each leafleted household's reply day is drawn."""
+        if self._to_leaflet.size == 0:
+            return
+        m, p = self.model, self.model.cfg.intermediaries
+        self._leaflet_credit += self.key_individuals * p.pc_households_leafleted_per_day
+        k = min(int(self._leaflet_credit), self._to_leaflet.size)
+        if k == 0:
+            return
+        self._leaflet_credit -= k
+        today, self._to_leaflet = self._to_leaflet[:k], self._to_leaflet[k:]
+        unit = m.units[self.unit]
+        households = m.pop.household[unit.start:unit.stop]
+        reached = np.flatnonzero(np.isin(households, today))
+        replies = m.streams.intermediaries.geometric(1.0 / p.pc_reply_mean_days, today.size)
+        order = np.argsort(today)
+        at = np.searchsorted(today[order], households[reached])
+        self._reply_day[reached] = m.day + replies[order][at]
+
+    def take_replies(self) -> None:
+        """Households replying today: their vulnerable residents self-identify; where the village
+        has an informal network, a share of their willing residents come forward and join it
+        (the network forms, held by the council so it does not fold, with the first of
+        them)."""
+        m = self.model
+        replying = np.flatnonzero(self._reply_day == m.day)
+        if replying.size == 0:
+            return
+        pop = m.pop
+        unit = m.units[self.unit]
+        idx = replying + unit.start
+        self._registered[replying] |= self._vulnerable(idx)
         if not unit.params.informal_network:
             return
-        if self.network is None or not self.network.is_open:
-            from sim.agents.organisations import GroupKind
+        latent = idx[pop.vstate[idx] == VolunteerState.LATENT]
+        come = latent[m.streams.intermediaries.random(latent.size)
+                      < m.cfg.intermediaries.pc_leaflet_share]
+        if come.size:
+            if self.network is None or not self.network.is_open:
+                self.network = m.add_group(GroupKind.MUTUAL_AID, self.unit, False,
+                                           f"{unit.name}-network-{m.day}")
+                self.network.anchored = True  # the council holds it: it does not fold
+                m.count("new_groups_formed")
+            pop.vstate[come] = VolunteerState.ACTIVE
+            pop.vorg[come] = self.network.index
+            pop.vtrained_at[come] = self.network.index
+            pop.vlast_task[come] = m.day
+            pop.vsince[come] = m.day
+            m.create_volunteer_agents(come)
 
-            self.network = m.add_group(GroupKind.MUTUAL_AID, self.unit, False,
-                                       f"{unit.name}-network-{m.day}")
-            self.network.anchored = True  # the council holds it: it does not fold
-            m.count("new_groups_formed")
-        latent = np.flatnonzero(pop.vstate[unit.start:unit.stop] == VolunteerState.LATENT)
-        rng = m.streams.intermediaries
-        k = int(rng.binomial(latent.size, m.cfg.intermediaries.pc_leaflet_share))
-        if k:
-            chosen = np.sort(rng.choice(latent, size=k, replace=False)) + unit.start
-            pop.vstate[chosen] = VolunteerState.ACTIVE
-            pop.vorg[chosen] = self.network.index
-            pop.vtrained_at[chosen] = self.network.index
-            pop.vlast_task[chosen] = m.day
-            pop.vsince[chosen] = m.day
-            m.create_volunteer_agents(chosen)
+    def _vulnerable(self, idx: np.ndarray) -> np.ndarray:
+        pop = self.model.pop
+        return (pop.limitation[idx] == 2) | pop.shielded[idx] | (pop.age[idx] >= 75)
 
     def run_buddy_scheme(self) -> None:
-        """Weekly: vulnerable residents in unmet need get buddies while volunteers with hours
-        left last; each buddy gives ``volunteers.buddy_hours_per_week`` every week of it."""
+        """Daily: the key people match self-identified vulnerable residents in unmet need with
+        nothing under way, as many as their time allows, while volunteers with the hours last;
+        each buddy gives ``volunteers.buddy_hours_per_week`` every week of it."""
         m = self.model
         pop = m.pop
         unit = m.units[self.unit]
+        p = m.cfg.intermediaries
+        # today's time, plus a fraction of a match left from yesterday (time unused is not
+        # saved up, but a rate below one a day still matches someone every few days)
+        self._match_credit = self._match_credit % 1.0 + self.key_individuals * p.pc_matches_per_day
         sl = slice(unit.start, unit.stop)
-        vulnerable = ((pop.need[sl] > Need.NONE) & (pop.pathway[sl] == Pathway.NONE)
-                      & ((pop.limitation[sl] == 2) | pop.shielded[sl] | (pop.age[sl] >= 75)))
-        residents = np.flatnonzero(vulnerable) + unit.start
+        waiting = (self._registered & (pop.need[sl] > Need.NONE)
+                   & (pop.pathway[sl] == Pathway.NONE))
+        residents = np.flatnonzero(waiting) + unit.start
         if residents.size == 0:
             return
         hours = m.cfg.volunteers.buddy_hours_per_week
@@ -267,10 +320,11 @@ class ParishCouncil(Intermediary):
         helpers = np.flatnonzero((vs == VolunteerState.ACTIVE) | (vs == VolunteerState.IDLE)
                                  ) + unit.start
         helpers = helpers[pop.hours_left(helpers) >= hours]
-        per = max(m.cfg.intermediaries.buddies_per_household, 1)
-        k = min(residents.size, helpers.size // per)
+        per = max(p.buddies_per_household, 1)
+        k = min(residents.size, helpers.size // per, int(self._match_credit))
         if k <= 0:
             return
+        self._match_credit -= k
         rng = m.streams.intermediaries
         chosen = rng.choice(residents, size=k, replace=False)
         buddies = rng.choice(helpers, size=k * per, replace=False)
