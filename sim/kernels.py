@@ -118,19 +118,41 @@ def org_members(vorg: np.ndarray, vstate: np.ndarray, org: int, lo: int, hi: int
 
 @njit(cache=True, nogil=True)
 def wellbeing_step(w: np.ndarray, targets: np.ndarray, offset: np.ndarray, need: np.ndarray,
-                   pathway: np.ndarray, supported_from: int, rate: np.float32) -> None:
+                   pathway: np.ndarray, supported_from: int, rate: np.float32) -> np.ndarray:
     """In place, for (n, 4) float32 scores ``w``: each resident's situation (0 no need, 1 unmet,
     2 ``pathway >= supported_from``) picks a row of ``targets``; then the float32 operations
-    of ``t = targets[situation] + offset; t -= w; t *= rate; w += t``, element by element."""
+    of ``t = targets[situation] + offset; t -= w; t *= rate; w += t``, element by element.
+    ``offset`` is the (n,) float32 offset of the first score (life satisfaction; the others
+    have none: adding a float32 zero leaves a target as it is).
+
+    Returns the float32 column sums of the updated scores, added row by row (the sums of
+    ``column_means_f32``, in the same pass: the day's mean wellbeing costs no second read)."""
+    a0 = a1 = a2 = a3 = np.float32(0.0)
     for i in range(w.shape[0]):
         s = 0
         if need[i] != 0:
             s = 2 if pathway[i] >= supported_from else 1
-        for j in range(w.shape[1]):
-            t = targets[s, j] + offset[i, j]
-            t -= w[i, j]
-            t *= rate
-            w[i, j] += t
+        t = targets[s, 0] + offset[i]
+        t -= w[i, 0]
+        t *= rate
+        x0 = w[i, 0] + t
+        t = targets[s, 1] - w[i, 1]
+        t *= rate
+        x1 = w[i, 1] + t
+        t = targets[s, 2] - w[i, 2]
+        t *= rate
+        x2 = w[i, 2] + t
+        t = targets[s, 3] - w[i, 3]
+        t *= rate
+        x3 = w[i, 3] + t
+        w[i, 0], w[i, 1], w[i, 2], w[i, 3] = x0, x1, x2, x3
+        a0 += x0
+        a1 += x1
+        a2 += x2
+        a3 += x3
+    out = np.empty(4, np.float32)
+    out[0], out[1], out[2], out[3] = a0, a1, a2, a3
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -480,7 +502,8 @@ def _warm_up() -> None:
     i32 = np.zeros(2, np.int32)
     count_fresh_unmet(i8, i8, i32, i32, 1, 0, 2)
     members_of(i32, i8, np.zeros(2, np.bool_), 4, 5)
-    wellbeing_step(w, np.zeros((3, 4), np.float32), w.copy(), i8, i8, 2, np.float32(0.1))
+    wellbeing_step(w, np.zeros((3, 4), np.float32), np.zeros(2, np.float32), i8, i8, 2,
+                   np.float32(0.1))
     flatnonzero(np.zeros(2, np.bool_))
     org_members(i32, i8, 0, 2, 5)
     count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)

@@ -495,14 +495,14 @@ class CommunityModel(mesa.Model):
             if hasattr(hub, "step"):
                 hub.step()
         emergency.respond(self)
-        wellbeing.update(self)
+        wellbeing_sums = wellbeing.update(self)
         kernels.add_unmet_days(self.pop.unmet_days, self.pop.need, self.pop.pathway,
                                Pathway.WAITING)  # unmet_days += unmet()
         self.evaluation.step()
         if self.started:
             self.shielding.observe(self)
         if self.cfg.run.collect and self.started:
-            self.rows.append(metrics.daily_row(self))
+            self.rows.append(metrics.daily_row(self, wellbeing_sums))
         if self.started and self.output_day >= self.cfg.run.days:
             self.running = False
 

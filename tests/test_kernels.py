@@ -80,8 +80,10 @@ def test_wellbeing_step_matches_numpy_bit_for_bit(state):
         expected += target
     got = w.copy()
     for _ in range(3):
-        kernels.wellbeing_step(got, targets, offset, need, pathway, int(Pathway.LINK_WORKER),
-                               rate)
+        sums = kernels.wellbeing_step(got, targets, np.ascontiguousarray(offset[:, 0]), need,
+                                      pathway, int(Pathway.LINK_WORKER), rate)
+        # the sums it returns give the numpy column means of the updated scores, bitwise
+        assert (sums / np.float32(need.size)).tobytes() == got.mean(axis=0).tobytes()
     assert got.tobytes() == expected.tobytes()
 
 
