@@ -438,6 +438,22 @@ def member_tie_pairs(on: np.ndarray, org: np.ndarray, degree: np.ndarray, indptr
 
 
 @njit(cache=True, nogil=True)
+def in_need_without_pathway(idx: np.ndarray, need: np.ndarray, pathway: np.ndarray
+                            ) -> np.ndarray:
+    """``idx[(need[idx] > 0) & (pathway[idx] == 0)]``: those of residents ``idx`` (int64, in
+    order) in need with nothing under way, in one call (a mutual aid group's neighbours: a
+    few dozen, mostly none of them)."""
+    out = np.empty(idx.shape[0], np.int64)
+    k = 0
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        if need[i] > 0 and pathway[i] == 0:
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
 def need_and_pathway(need: np.ndarray, pathway: np.ndarray, need_min: int, pathway_max: int
                      ) -> np.ndarray:
     """``np.flatnonzero((need >= need_min) & (pathway <= pathway_max))`` in one pass without
@@ -518,6 +534,7 @@ def _warm_up() -> None:
     inductions_due(i64, i32, i32, np.zeros(2, np.bool_), i64, 1, 1, 1.0, 1.0, np.zeros(2))
     applications_due(i64, i32, i32, i32, np.zeros(2, np.bool_), np.zeros(2), 1.0, np.zeros(2))
     need_and_pathway(i8, i8, 1, 1)
+    in_need_without_pathway(np.zeros(1, np.int64), i8, i8)
     f64 = np.zeros(2)
     choose_channels(np.ones((2, 5)), np.ones(2), f64)
     onset_candidates(f32, f32, i8)

@@ -639,8 +639,10 @@ class CommunityModel(mesa.Model):
         near = self._mag_reach.get(g.index)
         if near is None:  # no active or idle members
             return
-        near = near[(pop.need[near] > 0) & (pop.pathway[near] == Pathway.NONE)]
-        for i in rng.permutation(near).tolist():
+        near = kernels.in_need_without_pathway(near, pop.need, pop.pathway)  # NONE is 0
+        if near.size > 1:  # a permutation of one or none draws nothing: none needed
+            near = rng.permutation(near)
+        for i in near.tolist():
             if not g.has_room():
                 break
             self.offer_to_group(int(i), g.index, "ties")

@@ -347,3 +347,14 @@ def test_choose_channels_and_onset_candidates_match_numpy():
     need = np.where(rng.random(5000) < 0.8, 0, 2).astype(np.int8)
     np.testing.assert_array_equal(kernels.onset_candidates(uu, p, need),
                                   np.flatnonzero((uu < p) & (need == 0)))
+
+
+def test_in_need_without_pathway_matches_masks(state):
+    need, pathway = state[0], state[1]
+    rng = np.random.default_rng(12)
+    for size in (0, 1, 40, 3000):
+        idx = np.sort(rng.choice(need.size, size=size, replace=False)).astype(np.int64)
+        got = kernels.in_need_without_pathway(idx, need, pathway)
+        expected = idx[(need[idx] > 0) & (pathway[idx] == Pathway.NONE)]
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
