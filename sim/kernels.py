@@ -454,6 +454,25 @@ def in_need_without_pathway(idx: np.ndarray, need: np.ndarray, pathway: np.ndarr
 
 
 @njit(cache=True, nogil=True)
+def ties_with_time(i: int, indptr: np.ndarray, indices: np.ndarray, vstate: np.ndarray,
+                   offer: np.ndarray, used: np.ndarray, code_a: int, code_b: int,
+                   hours: np.float32) -> np.ndarray:
+    """Resident ``i``'s ties (adjacency order) in volunteer state ``code_a`` or ``code_b``
+    whose free hours this week (float32 ``offer - used``) are at least ``hours`` (float32, as
+    numpy compares a float32 array with a Python float): the numpy masks of
+    ``help_seeking.ask_ties`` in one call."""
+    start, stop = indptr[i], indptr[i + 1]
+    out = np.empty(stop - start, indices.dtype)
+    k = 0
+    for t in range(start, stop):
+        j = indices[t]
+        if (vstate[j] == code_a or vstate[j] == code_b) and offer[j] - used[j] >= hours:
+            out[k] = j
+            k += 1
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
 def need_and_pathway(need: np.ndarray, pathway: np.ndarray, need_min: int, pathway_max: int
                      ) -> np.ndarray:
     """``np.flatnonzero((need >= need_min) & (pathway <= pathway_max))`` in one pass without
@@ -535,6 +554,7 @@ def _warm_up() -> None:
     applications_due(i64, i32, i32, i32, np.zeros(2, np.bool_), np.zeros(2), 1.0, np.zeros(2))
     need_and_pathway(i8, i8, 1, 1)
     in_need_without_pathway(np.zeros(1, np.int64), i8, i8)
+    ties_with_time(0, np.zeros(3, np.int32), i32, i8, f32, f32, 4, 5, np.float32(1.0))
     f64 = np.zeros(2)
     choose_channels(np.ones((2, 5)), np.ones(2), f64)
     onset_candidates(f32, f32, i8)

@@ -358,3 +358,26 @@ def test_in_need_without_pathway_matches_masks(state):
         expected = idx[(need[idx] > 0) & (pathway[idx] == Pathway.NONE)]
         assert got.dtype == expected.dtype
         np.testing.assert_array_equal(got, expected)
+
+
+def test_ties_with_time_matches_numpy_masks():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(13)
+    n = 400
+    edges = rng.integers(0, n, (1500, 2))
+    a = sp.csr_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
+    a = ((a + a.T) > 0).astype(np.int8).tocsr()
+    vstate = rng.integers(0, 8, n).astype(np.int8)
+    offer = rng.choice(np.array([0.0, 1.3, 2.0, 7.5], np.float32), n)
+    used = rng.choice(np.array([0.0, 0.5, 1.0], np.float32), n)
+    for hours in (1.0, 1.3, 0.7):  # 1.3: float32 rounding decides some comparisons
+        for i in range(n):
+            nb = a.indices[a.indptr[i]:a.indptr[i + 1]]
+            vs = vstate[nb]
+            expected = nb[(vs == 4) | (vs == 5)]
+            expected = expected[offer[expected] - used[expected] >= hours]
+            got = kernels.ties_with_time(i, a.indptr, a.indices, vstate, offer, used, 4, 5,
+                                         np.float32(hours))
+            assert got.dtype == expected.dtype
+            np.testing.assert_array_equal(got, expected)
