@@ -845,7 +845,7 @@ class CommunityModel(mesa.Model):
             pop.until[i] = pop.group_until[i]
             return
         factor = 1.0 if pop.matched[i] else self.cfg.need.unmatched_resolution_factor
-        need.complete_support(self, np.array([i]), factor)
+        need.complete_one(self, i, factor)
 
     def surface_hidden_need(self, i: int, rng: np.random.Generator, factor: float = 1.0
                             ) -> bool:
