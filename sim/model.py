@@ -608,24 +608,30 @@ class CommunityModel(mesa.Model):
         for g in self.open_groups():
             if g.kind is _MUTUAL_AID:
                 mags_by_unit.setdefault(g.unit, []).append(g)
+        # per unit as Python floats (the same float64 values and arithmetic as numpy scalars)
+        day, pull, form = self.day, need_pull.tolist(), p_form.tolist()
+        form_draws, fold_draws = draws.tolist()
         for u in self.units:
-            mags = mags_by_unit.get(u.index, ())
-            for g in mags:
-                if g.n_clients > 0:
-                    g.last_busy_day = self.day
-                if getattr(g, "anchored", False):
-                    continue  # held by a parish council (its village network)
-                p_fold = p.mag_p_fold_per_day * (1.0 - need_pull[u.index])  # need fell
-                if (g.n_trained == 0 or self.day - g.last_busy_day > p.mag_fold_idle_days
-                        or draws[1, u.index] < p_fold):
-                    self._fold_mutual_aid(g)
-            open_mags = [g for g in mags if g.is_open]
-            for g in open_mags:
-                if not getattr(g, "anchored", False):
-                    self._mutual_aid_outreach(g, rng)
+            k = u.index
+            mags = mags_by_unit.get(k, ())
+            open_mags = mags
+            if mags:
+                for g in mags:
+                    if g.n_clients > 0:
+                        g.last_busy_day = day
+                    if getattr(g, "anchored", False):
+                        continue  # held by a parish council (its village network)
+                    p_fold = p.mag_p_fold_per_day * (1.0 - pull[k])  # need fell
+                    if (g.n_trained == 0 or day - g.last_busy_day > p.mag_fold_idle_days
+                            or fold_draws[k] < p_fold):
+                        self._fold_mutual_aid(g)
+                open_mags = [g for g in mags if g.is_open]
+                for g in open_mags:
+                    if not getattr(g, "anchored", False):
+                        self._mutual_aid_outreach(g, rng)
             slots = max(int(round((u.stop - u.start) / p.mag_residents_per_group)), 1)
             free = slots - len(open_mags)
-            if free > 0 and draws[0, u.index] < 1.0 - (1.0 - p_form[u.index]) ** free:
+            if free > 0 and form_draws[k] < 1.0 - (1.0 - form[k]) ** free:
                 self._form_mutual_aid(u, rng)
 
     def _mutual_aid_outreach(self, g: VCSEGroup, rng: np.random.Generator) -> None:
