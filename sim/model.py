@@ -125,6 +125,7 @@ class CommunityModel(mesa.Model):
         self.lio: VCSEGroup | None = None
         self.nhs_trust: NHSTrust | None = None
         self._cross_ties: set[frozenset[int]] = set()
+        self._ties_of: dict[int, set[frozenset[int]]] = {}  # agent id -> its cross ties
         self._residents: dict[int, Resident] = {}
         self._volunteers: dict[int, Volunteer] = {}
         self._space = None
@@ -878,7 +879,7 @@ class CommunityModel(mesa.Model):
         pop.poor_fit[clients] = False
         self.count("new_support_lost_group_closed", in_group.size)
         volunteering.release_volunteers_of(self, group)
-        self._cross_ties = {t for t in self._cross_ties if group.unique_id not in t}
+        self._drop_ties(group.unique_id)
         for gp in self.gp_practices:
             if group.index in gp.vcse_ties:
                 gp.vcse_ties.remove(group.index)
@@ -917,7 +918,7 @@ class CommunityModel(mesa.Model):
             if lw in gp.link_workers:
                 gp.link_workers.remove(lw)
         self.link_workers.remove(lw)
-        self._cross_ties = {t for t in self._cross_ties if lw.unique_id not in t}
+        self._drop_ties(lw.unique_id)
         lw.remove()
         self.refresh_link_worker_reach()
         self.count("new_lw_posts_ended")
@@ -940,7 +941,7 @@ class CommunityModel(mesa.Model):
     def remove_intermediary(self, hub: Intermediary) -> None:
         self.intermediaries.remove(hub)
         self._hubs_by_unit = None
-        self._cross_ties = {t for t in self._cross_ties if hub.unique_id not in t}
+        self._drop_ties(hub.unique_id)
         hub.remove()
 
     def get_commissioner(self) -> Commissioner:
@@ -1003,11 +1004,26 @@ class CommunityModel(mesa.Model):
     def add_tie(self, a: mesa.Agent, b: mesa.Agent) -> None:
         """An organisational tie; counted as cross-sector when it joins health and VCSE."""
         if {a.sector, b.sector} in ({"health", "vcse"}, {"health", "community"}):
-            self._cross_ties.add(frozenset((a.unique_id, b.unique_id)))
+            tie = frozenset((a.unique_id, b.unique_id))
+            self._cross_ties.add(tie)
+            self._ties_of.setdefault(a.unique_id, set()).add(tie)
+            self._ties_of.setdefault(b.unique_id, set()).add(tie)
 
     def remove_tie(self, a: mesa.Agent, b: mesa.Agent) -> None:
         """A tie between ``a`` and ``b`` has lapsed."""
-        self._cross_ties.discard(frozenset((a.unique_id, b.unique_id)))
+        tie = frozenset((a.unique_id, b.unique_id))
+        self._cross_ties.discard(tie)
+        for uid in tie:
+            self._ties_of.get(uid, set()).discard(tie)
+
+    def _drop_ties(self, uid: int) -> None:
+        """Every cross-sector tie of agent ``uid`` ends (it closed or left): found through the
+        per-agent index, not a pass over all ties (closures grow with the place)."""
+        for tie in self._ties_of.pop(uid, ()):
+            self._cross_ties.discard(tie)
+            for other in tie:
+                if other != uid:
+                    self._ties_of.get(other, set()).discard(tie)
 
     def joint_case(self, gp_index: int, org_index: int) -> None:
         """Practice ``gp_index`` and organisation ``org_index`` handled a case together

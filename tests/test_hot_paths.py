@@ -127,3 +127,30 @@ def test_complete_one_matches_complete_support_of_one():
         (g.n_clients, g.n_disruptive) for g in b.groups]
     for stream in ("support_outcome", "groups"):
         assert a.streams[stream].random() == b.streams[stream].random()
+
+
+def test_ties_dropped_through_the_index_are_every_tie_of_the_agent():
+    """A removed intermediary, an ending post and a closing group lose exactly the ties the
+    former pass over all ties removed (``{t for t in ties if uid not in t}``)."""
+    cfg = sim.compose(["run.days=5", "run.burn_in_days=5", "run.resident_agents=false"])
+    model = CommunityModel(cfg)  # urban: a locality officer tied to the link workers
+    gp = next(gp for gp in model.gp_practices if gp.vcse_ties)
+    group = model.organisations[gp.vcse_ties[0]]
+    model.remove_tie(gp, group)  # a lapsed tie leaves the index too
+    assert frozenset((gp.unique_id, group.unique_id)) not in model._cross_ties
+    assert group.unique_id not in {u for t in model._ties_of.get(gp.unique_id, ()) for u in t}
+
+    def tied(agents):
+        return next(a for a in agents if model._ties_of.get(a.unique_id))
+
+    for pick, end in ((lambda: tied(model.intermediaries), model.remove_intermediary),
+                      (lambda: tied(model.link_workers), model.withdraw_link_worker),
+                      (lambda: tied(model.open_groups()), lambda g: g.close("churn"))):
+        agent = pick()
+        expected = {t for t in model._cross_ties if agent.unique_id not in t}
+        assert expected != model._cross_ties
+        end(agent)
+        assert model._cross_ties == expected
+        assert agent.unique_id not in model._ties_of
+        assert set().union(*model._ties_of.values()) == model._cross_ties
+    model.run(3)
