@@ -118,19 +118,41 @@ def org_members(vorg: np.ndarray, vstate: np.ndarray, org: int, lo: int, hi: int
 
 @njit(cache=True, nogil=True)
 def wellbeing_step(w: np.ndarray, targets: np.ndarray, offset: np.ndarray, need: np.ndarray,
-                   pathway: np.ndarray, supported_from: int, rate: np.float32) -> None:
+                   pathway: np.ndarray, supported_from: int, rate: np.float32) -> np.ndarray:
     """In place, for (n, 4) float32 scores ``w``: each resident's situation (0 no need, 1 unmet,
     2 ``pathway >= supported_from``) picks a row of ``targets``; then the float32 operations
-    of ``t = targets[situation] + offset; t -= w; t *= rate; w += t``, element by element."""
+    of ``t = targets[situation] + offset; t -= w; t *= rate; w += t``, element by element.
+    ``offset`` is the (n,) float32 offset of the first score (life satisfaction; the others
+    have none: adding a float32 zero leaves a target as it is).
+
+    Returns the float32 column sums of the updated scores, added row by row (the sums of
+    ``column_means_f32``, in the same pass: the day's mean wellbeing costs no second read)."""
+    a0 = a1 = a2 = a3 = np.float32(0.0)
     for i in range(w.shape[0]):
         s = 0
         if need[i] != 0:
             s = 2 if pathway[i] >= supported_from else 1
-        for j in range(w.shape[1]):
-            t = targets[s, j] + offset[i, j]
-            t -= w[i, j]
-            t *= rate
-            w[i, j] += t
+        t = targets[s, 0] + offset[i]
+        t -= w[i, 0]
+        t *= rate
+        x0 = w[i, 0] + t
+        t = targets[s, 1] - w[i, 1]
+        t *= rate
+        x1 = w[i, 1] + t
+        t = targets[s, 2] - w[i, 2]
+        t *= rate
+        x2 = w[i, 2] + t
+        t = targets[s, 3] - w[i, 3]
+        t *= rate
+        x3 = w[i, 3] + t
+        w[i, 0], w[i, 1], w[i, 2], w[i, 3] = x0, x1, x2, x3
+        a0 += x0
+        a1 += x1
+        a2 += x2
+        a3 += x3
+    out = np.empty(4, np.float32)
+    out[0], out[1], out[2], out[3] = a0, a1, a2, a3
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -416,6 +438,41 @@ def member_tie_pairs(on: np.ndarray, org: np.ndarray, degree: np.ndarray, indptr
 
 
 @njit(cache=True, nogil=True)
+def in_need_without_pathway(idx: np.ndarray, need: np.ndarray, pathway: np.ndarray
+                            ) -> np.ndarray:
+    """``idx[(need[idx] > 0) & (pathway[idx] == 0)]``: those of residents ``idx`` (int64, in
+    order) in need with nothing under way, in one call (a mutual aid group's neighbours: a
+    few dozen, mostly none of them)."""
+    out = np.empty(idx.shape[0], np.int64)
+    k = 0
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        if need[i] > 0 and pathway[i] == 0:
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
+def ties_with_time(i: int, indptr: np.ndarray, indices: np.ndarray, vstate: np.ndarray,
+                   offer: np.ndarray, used: np.ndarray, code_a: int, code_b: int,
+                   hours: np.float32) -> np.ndarray:
+    """Resident ``i``'s ties (adjacency order) in volunteer state ``code_a`` or ``code_b``
+    whose free hours this week (float32 ``offer - used``) are at least ``hours`` (float32, as
+    numpy compares a float32 array with a Python float): the numpy masks of
+    ``help_seeking.ask_ties`` in one call."""
+    start, stop = indptr[i], indptr[i + 1]
+    out = np.empty(stop - start, indices.dtype)
+    k = 0
+    for t in range(start, stop):
+        j = indices[t]
+        if (vstate[j] == code_a or vstate[j] == code_b) and offer[j] - used[j] >= hours:
+            out[k] = j
+            k += 1
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
 def need_and_pathway(need: np.ndarray, pathway: np.ndarray, need_min: int, pathway_max: int
                      ) -> np.ndarray:
     """``np.flatnonzero((need >= need_min) & (pathway <= pathway_max))`` in one pass without
@@ -480,7 +537,8 @@ def _warm_up() -> None:
     i32 = np.zeros(2, np.int32)
     count_fresh_unmet(i8, i8, i32, i32, 1, 0, 2)
     members_of(i32, i8, np.zeros(2, np.bool_), 4, 5)
-    wellbeing_step(w, np.zeros((3, 4), np.float32), w.copy(), i8, i8, 2, np.float32(0.1))
+    wellbeing_step(w, np.zeros((3, 4), np.float32), np.zeros(2, np.float32), i8, i8, 2,
+                   np.float32(0.1))
     flatnonzero(np.zeros(2, np.bool_))
     org_members(i32, i8, 0, 2, 5)
     count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)
@@ -495,6 +553,8 @@ def _warm_up() -> None:
     inductions_due(i64, i32, i32, np.zeros(2, np.bool_), i64, 1, 1, 1.0, 1.0, np.zeros(2))
     applications_due(i64, i32, i32, i32, np.zeros(2, np.bool_), np.zeros(2), 1.0, np.zeros(2))
     need_and_pathway(i8, i8, 1, 1)
+    in_need_without_pathway(np.zeros(1, np.int64), i8, i8)
+    ties_with_time(0, np.zeros(3, np.int32), i32, i8, f32, f32, 4, 5, np.float32(1.0))
     f64 = np.zeros(2)
     choose_channels(np.ones((2, 5)), np.ones(2), f64)
     onset_candidates(f32, f32, i8)

@@ -104,8 +104,11 @@ def frac_lw_matches_fit(ts: pd.DataFrame) -> float:
     return fit / placed if placed else float("nan")
 
 
-def daily_row(model: CommunityModel) -> dict[str, float]:
-    """Stocks at the end of the day plus the day's flows."""
+def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None
+              ) -> dict[str, float]:
+    """Stocks at the end of the day plus the day's flows. ``wellbeing_sums``: the float32
+    column sums of the scores as they are now, if already known (the wellbeing update returns
+    them), so the means need no second pass over the scores."""
     pop = model.pop
     row: dict[str, float] = {"day": model.output_day}
     by_level_path = kernels.count_need_by_pathway(pop.need, pop.pathway, len(Need), len(Pathway))
@@ -200,7 +203,10 @@ def daily_row(model: CommunityModel) -> dict[str, float]:
     row["mean_days_to_first_support"] = (get("sum_days_to_first_support", 0) / firsts
                                          if firsts else np.nan)
     row["new_referrals_total"] = sum(get(key, 0) for key in _REFERRAL_KEYS)
-    wb = kernels.column_means_f32(pop.wellbeing).tolist()  # == wellbeing.mean(axis=0), bitwise
+    if wellbeing_sums is None:
+        wb = kernels.column_means_f32(pop.wellbeing).tolist()  # == wellbeing.mean(axis=0)
+    else:  # the same float32 sums and division: bitwise the same means
+        wb = (wellbeing_sums / np.float32(pop.n)).tolist()
     for k, key in enumerate(_WELLBEING_KEYS):
         row[key] = wb[k]
     return row

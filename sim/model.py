@@ -129,6 +129,7 @@ class CommunityModel(mesa.Model):
         self.lio_books: list[LIOFunctions] = []  # one per district, LIO or not
         self.nhs_trusts: list[NHSTrust] = []  # one hospital trust per district
         self._cross_ties: set[frozenset[int]] = set()
+        self._ties_of: dict[int, set[frozenset[int]]] = {}  # agent id -> its cross ties
         self._residents: dict[int, Resident] = {}
         self._volunteers: dict[int, Volunteer] = {}
         self._space = None
@@ -601,14 +602,14 @@ class CommunityModel(mesa.Model):
             if hasattr(hub, "step"):
                 hub.step()
         emergency.respond(self)
-        wellbeing.update(self)
+        wellbeing_sums = wellbeing.update(self)
         kernels.add_unmet_days(self.pop.unmet_days, self.pop.need, self.pop.pathway,
                                Pathway.WAITING)  # unmet_days += unmet()
         self.evaluation.step()
         if self.started:
             self.shielding.observe(self)
         if self.cfg.run.collect and self.started:
-            self.rows.append(metrics.daily_row(self))
+            self.rows.append(metrics.daily_row(self, wellbeing_sums))
         if self.started and self.output_day >= self.cfg.run.days:
             self.running = False
 
@@ -732,24 +733,30 @@ class CommunityModel(mesa.Model):
         for g in self.open_groups():
             if g.kind is _MUTUAL_AID:
                 mags_by_unit.setdefault(g.unit, []).append(g)
+        # per unit as Python floats (the same float64 values and arithmetic as numpy scalars)
+        day, pull, form = self.day, need_pull.tolist(), p_form.tolist()
+        form_draws, fold_draws = draws.tolist()
         for u in self.units:
-            mags = mags_by_unit.get(u.index, ())
-            for g in mags:
-                if g.n_clients > 0:
-                    g.last_busy_day = self.day
-                if getattr(g, "anchored", False):
-                    continue  # held by a parish council (its village network)
-                p_fold = p.mag_p_fold_per_day * (1.0 - need_pull[u.index])  # need fell
-                if (g.n_trained == 0 or self.day - g.last_busy_day > p.mag_fold_idle_days
-                        or draws[1, u.index] < p_fold):
-                    self._fold_mutual_aid(g)
-            open_mags = [g for g in mags if g.is_open]
-            for g in open_mags:
-                if not getattr(g, "anchored", False):
-                    self._mutual_aid_outreach(g, rng)
+            k = u.index
+            mags = mags_by_unit.get(k, ())
+            open_mags = mags
+            if mags:
+                for g in mags:
+                    if g.n_clients > 0:
+                        g.last_busy_day = day
+                    if getattr(g, "anchored", False):
+                        continue  # held by a parish council (its village network)
+                    p_fold = p.mag_p_fold_per_day * (1.0 - pull[k])  # need fell
+                    if (g.n_trained == 0 or day - g.last_busy_day > p.mag_fold_idle_days
+                            or fold_draws[k] < p_fold):
+                        self._fold_mutual_aid(g)
+                open_mags = [g for g in mags if g.is_open]
+                for g in open_mags:
+                    if not getattr(g, "anchored", False):
+                        self._mutual_aid_outreach(g, rng)
             slots = max(int(round((u.stop - u.start) / p.mag_residents_per_group)), 1)
             free = slots - len(open_mags)
-            if free > 0 and draws[0, u.index] < 1.0 - (1.0 - p_form[u.index]) ** free:
+            if free > 0 and form_draws[k] < 1.0 - (1.0 - form[k]) ** free:
                 self._form_mutual_aid(u, rng)
 
     def _mutual_aid_outreach(self, g: VCSEGroup, rng: np.random.Generator) -> None:
@@ -763,8 +770,10 @@ class CommunityModel(mesa.Model):
         near = self._mag_reach.get(g.index)
         if near is None:  # no active or idle members
             return
-        near = near[(pop.need[near] > 0) & (pop.pathway[near] == Pathway.NONE)]
-        for i in rng.permutation(near).tolist():
+        near = kernels.in_need_without_pathway(near, pop.need, pop.pathway)  # NONE is 0
+        if near.size > 1:  # a permutation of one or none draws nothing: none needed
+            near = rng.permutation(near)
+        for i in near.tolist():
             if not g.has_room():
                 break
             self.offer_to_group(int(i), g.index, "ties")
@@ -967,7 +976,7 @@ class CommunityModel(mesa.Model):
             pop.until[i] = pop.group_until[i]
             return
         factor = 1.0 if pop.matched[i] else self.cfg.need.unmatched_resolution_factor
-        need.complete_support(self, np.array([i]), factor)
+        need.complete_one(self, i, factor)
 
     def surface_hidden_need(self, i: int, rng: np.random.Generator, factor: float = 1.0
                             ) -> bool:
@@ -994,7 +1003,7 @@ class CommunityModel(mesa.Model):
         pop.poor_fit[clients] = False
         self.count("new_support_lost_group_closed", in_group.size)
         volunteering.release_volunteers_of(self, group)
-        self._cross_ties = {t for t in self._cross_ties if group.unique_id not in t}
+        self._drop_ties(group.unique_id)
         for gp in self.gp_practices:
             if group.index in gp.vcse_ties:
                 gp.vcse_ties.remove(group.index)
@@ -1034,7 +1043,7 @@ class CommunityModel(mesa.Model):
             if lw in gp.link_workers:
                 gp.link_workers.remove(lw)
         self.link_workers.remove(lw)
-        self._cross_ties = {t for t in self._cross_ties if lw.unique_id not in t}
+        self._drop_ties(lw.unique_id)
         lw.remove()
         self.refresh_link_worker_reach()
         self.count("new_lw_posts_ended")
@@ -1057,7 +1066,7 @@ class CommunityModel(mesa.Model):
     def remove_intermediary(self, hub: Intermediary) -> None:
         self.intermediaries.remove(hub)
         self._hubs_by_unit = None
-        self._cross_ties = {t for t in self._cross_ties if hub.unique_id not in t}
+        self._drop_ties(hub.unique_id)
         hub.remove()
 
     def get_commissioner(self) -> Commissioner:
@@ -1120,11 +1129,26 @@ class CommunityModel(mesa.Model):
     def add_tie(self, a: mesa.Agent, b: mesa.Agent) -> None:
         """An organisational tie; counted as cross-sector when it joins health and VCSE."""
         if {a.sector, b.sector} in ({"health", "vcse"}, {"health", "community"}):
-            self._cross_ties.add(frozenset((a.unique_id, b.unique_id)))
+            tie = frozenset((a.unique_id, b.unique_id))
+            self._cross_ties.add(tie)
+            self._ties_of.setdefault(a.unique_id, set()).add(tie)
+            self._ties_of.setdefault(b.unique_id, set()).add(tie)
 
     def remove_tie(self, a: mesa.Agent, b: mesa.Agent) -> None:
         """A tie between ``a`` and ``b`` has lapsed."""
-        self._cross_ties.discard(frozenset((a.unique_id, b.unique_id)))
+        tie = frozenset((a.unique_id, b.unique_id))
+        self._cross_ties.discard(tie)
+        for uid in tie:
+            self._ties_of.get(uid, set()).discard(tie)
+
+    def _drop_ties(self, uid: int) -> None:
+        """Every cross-sector tie of agent ``uid`` ends (it closed or left): found through the
+        per-agent index, not a pass over all ties (closures grow with the place)."""
+        for tie in self._ties_of.pop(uid, ()):
+            self._cross_ties.discard(tie)
+            for other in tie:
+                if other != uid:
+                    self._ties_of.get(other, set()).discard(tie)
 
     def joint_case(self, gp_index: int, org_index: int) -> None:
         """Practice ``gp_index`` and organisation ``org_index`` handled a case together

@@ -80,3 +80,77 @@ def test_unit_flags_and_intermediaries_match_their_definitions():
         g.distanced = True
     check()
     assert model.unit_has_groups[0] == 1.0  # place-level groups still reach unit 0
+
+
+def test_complete_one_matches_complete_support_of_one():
+    """A link worker's client completing support (scalar steps) ends as the one-element
+    array form did: the same need, pathway, group places, draws, flows and onward referrals."""
+    import copy
+
+    from sim.processes import need
+
+    cfg = sim.compose(["run.days=30", "run.burn_in_days=20", "run.resident_agents=false",
+                       "need.p_resolve_on_completion=0.5",
+                       "need.p_resolve_complex_on_completion=0.3",
+                       "help_seeking.p_vcse_onward_referral=0.6"])
+    base = CommunityModel(cfg)
+    base.run(5)
+    pop = base.pop
+    listed = [g.index for g in base.open_groups() if g.on_directory and g.kind is not
+              GroupKind.LIO]
+    unlisted = [g.index for g in base.open_groups() if not g.on_directory]
+    cases = 0
+    for k, i in enumerate(np.flatnonzero(pop.need == 0)[:60].tolist()):
+        pop.need[i] = 1 + k % 3
+        pop.pathway[i] = Pathway.LINK_WORKER
+        pop.provider[i] = [-1, listed[k % len(listed)],
+                           (unlisted or listed)[k % len(unlisted or listed)]][k % 3]
+        pop.poor_fit[i] = k % 4 == 1
+        pop.disruptive[i] = pop.provider[i] >= 0 and k % 5 == 2
+        if pop.provider[i] >= 0:
+            base.organisations[pop.provider[i]].n_clients += 1
+            base.organisations[pop.provider[i]].n_disruptive += int(pop.disruptive[i])
+        cases += 1
+    chosen = np.flatnonzero(pop.pathway == Pathway.LINK_WORKER)[-cases:]
+    a, b = copy.deepcopy(base), copy.deepcopy(base)
+    a.flows, b.flows = {}, {}
+    for k, i in enumerate(chosen.tolist()):
+        factor = 1.0 if k % 2 else 0.7
+        need.complete_support(a, np.array([i]), factor)
+        need.complete_one(b, i, factor)
+    for name in ("need", "pathway", "provider", "poor_fit", "disruptive", "lw_referrals"):
+        np.testing.assert_array_equal(getattr(a.pop, name), getattr(b.pop, name), name)
+    assert a.flows == b.flows and a.flows["new_support_completed"] == cases
+    assert 0 < a.flows["new_need_resolved_by_support"] < cases
+    assert a.flows.get("new_referrals_vcse", 0) > 0  # onward referrals happened
+    assert [(g.n_clients, g.n_disruptive) for g in a.groups] == [
+        (g.n_clients, g.n_disruptive) for g in b.groups]
+    for stream in ("support_outcome", "groups"):
+        assert a.streams[stream].random() == b.streams[stream].random()
+
+
+def test_ties_dropped_through_the_index_are_every_tie_of_the_agent():
+    """A removed intermediary, an ending post and a closing group lose exactly the ties the
+    former pass over all ties removed (``{t for t in ties if uid not in t}``)."""
+    cfg = sim.compose(["run.days=5", "run.burn_in_days=5", "run.resident_agents=false"])
+    model = CommunityModel(cfg)  # urban: a locality officer tied to the link workers
+    gp = next(gp for gp in model.gp_practices if gp.vcse_ties)
+    group = model.organisations[gp.vcse_ties[0]]
+    model.remove_tie(gp, group)  # a lapsed tie leaves the index too
+    assert frozenset((gp.unique_id, group.unique_id)) not in model._cross_ties
+    assert group.unique_id not in {u for t in model._ties_of.get(gp.unique_id, ()) for u in t}
+
+    def tied(agents):
+        return next(a for a in agents if model._ties_of.get(a.unique_id))
+
+    for pick, end in ((lambda: tied(model.intermediaries), model.remove_intermediary),
+                      (lambda: tied(model.link_workers), model.withdraw_link_worker),
+                      (lambda: tied(model.open_groups()), lambda g: g.close("churn"))):
+        agent = pick()
+        expected = {t for t in model._cross_ties if agent.unique_id not in t}
+        assert expected != model._cross_ties
+        end(agent)
+        assert model._cross_ties == expected
+        assert agent.unique_id not in model._ties_of
+        assert set().union(*model._ties_of.values()) == model._cross_ties
+    model.run(3)

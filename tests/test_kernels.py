@@ -80,8 +80,10 @@ def test_wellbeing_step_matches_numpy_bit_for_bit(state):
         expected += target
     got = w.copy()
     for _ in range(3):
-        kernels.wellbeing_step(got, targets, offset, need, pathway, int(Pathway.LINK_WORKER),
-                               rate)
+        sums = kernels.wellbeing_step(got, targets, np.ascontiguousarray(offset[:, 0]), need,
+                                      pathway, int(Pathway.LINK_WORKER), rate)
+        # the sums it returns give the numpy column means of the updated scores, bitwise
+        assert (sums / np.float32(need.size)).tobytes() == got.mean(axis=0).tobytes()
     assert got.tobytes() == expected.tobytes()
 
 
@@ -345,3 +347,37 @@ def test_choose_channels_and_onset_candidates_match_numpy():
     need = np.where(rng.random(5000) < 0.8, 0, 2).astype(np.int8)
     np.testing.assert_array_equal(kernels.onset_candidates(uu, p, need),
                                   np.flatnonzero((uu < p) & (need == 0)))
+
+
+def test_in_need_without_pathway_matches_masks(state):
+    need, pathway = state[0], state[1]
+    rng = np.random.default_rng(12)
+    for size in (0, 1, 40, 3000):
+        idx = np.sort(rng.choice(need.size, size=size, replace=False)).astype(np.int64)
+        got = kernels.in_need_without_pathway(idx, need, pathway)
+        expected = idx[(need[idx] > 0) & (pathway[idx] == Pathway.NONE)]
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_ties_with_time_matches_numpy_masks():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(13)
+    n = 400
+    edges = rng.integers(0, n, (1500, 2))
+    a = sp.csr_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
+    a = ((a + a.T) > 0).astype(np.int8).tocsr()
+    vstate = rng.integers(0, 8, n).astype(np.int8)
+    offer = rng.choice(np.array([0.0, 1.3, 2.0, 7.5], np.float32), n)
+    used = rng.choice(np.array([0.0, 0.5, 1.0], np.float32), n)
+    for hours in (1.0, 1.3, 0.7):  # 1.3: float32 rounding decides some comparisons
+        for i in range(n):
+            nb = a.indices[a.indptr[i]:a.indptr[i + 1]]
+            vs = vstate[nb]
+            expected = nb[(vs == 4) | (vs == 5)]
+            expected = expected[offer[expected] - used[expected] >= hours]
+            got = kernels.ties_with_time(i, a.indptr, a.indices, vstate, offer, used, 4, 5,
+                                         np.float32(hours))
+            assert got.dtype == expected.dtype
+            np.testing.assert_array_equal(got, expected)

@@ -103,11 +103,10 @@ def seek_help(model: CommunityModel) -> None:
 def ask_ties(model: CommunityModel, i: int, rng: np.random.Generator) -> bool:
     """Ask friends, family and neighbours: a tie who volunteers may help (mutual aid)."""
     pop = model.pop
-    nb = pop.neighbours(i)
-    vs = pop.vstate[nb]
     hours = model.cfg.volunteers.informal_task_hours
-    helpers = nb[((vs == TRAINED[0]) | (vs == TRAINED[1]))]
-    helpers = helpers[pop.hours_left(helpers) >= hours]  # ties with time left this week
+    a = pop.adjacency  # trained ties with time left this week
+    helpers = kernels.ties_with_time(i, a.indptr, a.indices, pop.vstate, pop.vhours_offer,
+                                     pop.vhours_used, TRAINED[0], TRAINED[1], np.float32(hours))
     if helpers.size == 0:
         return False
     p = 1.0 - (1.0 - model.cfg.help_seeking.p_informal_help_per_helper) ** helpers.size

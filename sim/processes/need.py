@@ -144,6 +144,36 @@ def complete_support(model: CommunityModel, idx: np.ndarray, factor: np.ndarray 
     model.count("new_need_resolved_by_support", int(resolved.sum()))
 
 
+def complete_one(model: CommunityModel, i: int, factor: float = 1.0) -> None:
+    """:func:`complete_support` for one resident ``i`` (a link worker's client after the last
+    session), in scalar steps: the same draws from the same streams, the same float64
+    arithmetic and the same updates, without a dozen numpy calls on one-element arrays."""
+    pop, p = model.pop, model.cfg.need
+    g = int(pop.provider[i])
+    poor = bool(pop.poor_fit[i])
+    if g >= 0:  # release_group_places for one resident
+        model.organisations[g].release(1, int(bool(pop.disruptive[i])))
+    pop.provider[i] = -1
+    pop.disruptive[i] = False
+    pop.poor_fit[i] = False
+    r = model.streams.support_outcome.random()  # the value random(1) would give
+    level = int(pop.need[i])
+    p_res = (p.p_resolve_complex_on_completion if level >= Need.COMPLEX
+             else p.p_resolve_on_completion) * factor
+    if poor:  # a link-worker placement that did not fit the need (002:364-368)
+        p_res = p_res * p.poor_fit_resolution_factor
+    resolved = r < p_res
+    pop.need[i] = Need.NONE if resolved else max(level - 1, Need.LOW)
+    pop.pathway[i] = Pathway.NONE
+    model.count("new_support_completed", 1)
+    if (not resolved and g >= 0 and model.organisations[g].on_directory
+            and pop.need[i] >= Need.MODERATE):
+        # a group whose client still has a moderate or complex need refers on (004:361)
+        if model.streams.groups.random() < model.cfg.help_seeking.p_vcse_onward_referral:
+            model.refer_to_link_worker(i, "vcse")
+    model.count("new_need_resolved_by_support", int(resolved))
+
+
 def release_group_places(model: CommunityModel, idx: np.ndarray) -> None:
     pop = model.pop
     held = idx[pop.provider[idx] >= 0]

@@ -43,13 +43,27 @@ def situation_index(model: CommunityModel) -> np.ndarray:
     return situation
 
 
-def update(model: CommunityModel) -> None:
+def update(model: CommunityModel) -> np.ndarray:
     """Each score closes ``adjust_per_day`` of the gap to its target (float32, in place).
 
     One compiled pass (``sim.kernels.wellbeing_step``) computes, bit for bit, the numpy
     ``target = targets[situation_index(model)] + isolation_offset; target -= wellbeing;
-    target *= rate; wellbeing += target``."""
+    target *= rate; wellbeing += target``. Returns the float32 column sums of the new scores
+    (the day's mean wellbeing: ``sim.metrics.daily_row``)."""
     pop = model.pop
     rate = np.float32(model.cfg.wellbeing.adjust_per_day)
-    kernels.wellbeing_step(pop.wellbeing, model.wellbeing_targets, model.isolation_offset,
-                           pop.need, pop.pathway, Pathway.LINK_WORKER, rate)
+    return kernels.wellbeing_step(pop.wellbeing, model.wellbeing_targets,
+                                  _life_satisfaction_offset(model), pop.need, pop.pathway,
+                                  Pathway.LINK_WORKER, rate)
+
+
+def _life_satisfaction_offset(model: CommunityModel) -> np.ndarray:
+    """The isolation offset's first column, contiguous (the only one set: the model builds
+    ``isolation_offset`` with life satisfaction alone lowered), kept on the model."""
+    cached = model.__dict__.get("_isolation_offset_ls")
+    if cached is None or cached[0] is not model.isolation_offset:
+        offset = model.isolation_offset
+        if offset[:, 1:].any():
+            raise ValueError("isolation_offset: only the life-satisfaction column may be set")
+        cached = model._isolation_offset_ls = (offset, np.ascontiguousarray(offset[:, 0]))
+    return cached[1]
