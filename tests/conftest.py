@@ -23,8 +23,9 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     """Long tests first (those marked slow, and the notebooks), each group in its collection
-    order: pytest-xdist hands tests out in this order, so the two workers end on short tests
-    together instead of one idling while the other finishes a minute-long validation test."""
+    order. With ``--dist worksteal`` (pyproject.toml) an idle worker takes half of the other's
+    queue, so the run ends on short tests on both workers instead of one worker finishing a
+    minute-long validation test while the other waits."""
     items.sort(key=lambda item: 0 if (item.get_closest_marker("slow")
                                       or item.path.suffix == ".ipynb") else 1)
 
