@@ -25,10 +25,11 @@ from sweeps_common import report_counts
 
 pytestmark = pytest.mark.slow
 
-LONG_DAYS, SHORT_DAYS, REPLICATES = 1460, 30, 10
+LONG_DAYS, SHORT_DAYS, REPLICATES = 2920, 30, 10
 N_RUNS = 2 * REPLICATES
 RUNS_PER_TASK = 4  # the executor's Slurm jobs each do 4 runs
-# the long runs take about 2.5 s here, so a job can be stopped while its run is under way
+# the long runs take about 5 s here, so a job can be stopped while its run is under way (at 1,460
+# days, about 2.5 s, every cancelled run of one suite run finished before Slurm killed it)
 SWEEP = ["topology=urban", "topology.n_residents=1000", f"run.days={SHORT_DAYS},{LONG_DAYS}",
          f"run.replicate=range({REPLICATES})", "run.burn_in_days=14", "run.plots=false"]
 TIMESERIES_ROWS = REPLICATES * (SHORT_DAYS + LONG_DAYS)
