@@ -110,7 +110,16 @@ def slurm(tmp_path_factory):
 def _cancel_a_long_run(slurm, sweep: Path, proc: subprocess.Popen) -> tuple[Path, str]:
     """``scancel`` the Slurm job of a long run under way; returns its folder and job id. Should
     the run finish in the second between SIGTERM (which submitit's jobs ignore) and SIGKILL,
-    another one is cancelled: the test needs a run stopped in the middle."""
+    another one is cancelled: the test needs a run stopped in the middle. On failure the sweep's
+    driver is stopped (it would otherwise wait on a cluster the fixture tears down)."""
+    try:
+        return _cancel(slurm, sweep, proc)
+    except BaseException:
+        proc.kill()
+        raise
+
+
+def _cancel(slurm, sweep: Path, proc: subprocess.Popen) -> tuple[Path, str]:
     tried: tuple[Path, ...] = ()
     for _ in range(4):
         folder, st = _long_run_started(sweep, proc, exclude=tried)
