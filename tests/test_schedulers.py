@@ -11,8 +11,10 @@ installed; ``.ci/run`` installs them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -125,6 +127,11 @@ def _cancel(slurm, sweep: Path, proc: subprocess.Popen) -> tuple[Path, str]:
         folder, st = _long_run_started(sweep, proc, exclude=tried)
         job = st["slurm_job_id"]
         slurm.run("scancel", job)
+        # Slurm's SIGKILL, delivered here at once: on this one-machine cluster
+        # (proctrack/linuxproc) the cancelled step's task, which bypasses SIGTERM as submitit's
+        # jobs do, was seen to run on for 5-7 s and finish its run
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(st["pid"]), signal.SIGKILL)
         end = time.monotonic() + 30
         while any(j["id"] == job and j["state"] in ("RUNNING", "COMPLETING")
                   for j in slurm.jobs()) and time.monotonic() < end:
