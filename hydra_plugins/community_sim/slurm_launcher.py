@@ -47,19 +47,25 @@ class ResumingSlurmLauncher(SlurmLauncher):
                                       for k, v in self.params.items() if k not in init_keys})
         return executor
 
-    def _run_folder(self, overrides: Sequence[str]) -> tuple[Path, object]:
-        """The job's run folder and configuration, composed as its worker will compose it."""
+    def _complete(self, overrides: Sequence[str]) -> tuple[Path, bool]:
+        """The job's run folder (composed as its worker will compose it), and whether it holds
+        a complete run of the job's configuration (the skip is then recorded)."""
+        from sim.experiments.runs import MANIFEST, skip_complete_config
+
         assert self.hydra_context is not None and self.config is not None
         cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
         folder = Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
+        if not (folder / MANIFEST).is_file():
+            return folder, False
         # what the job function receives: the configuration without Hydra's own node
-        return folder, OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
+        task = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
+        return folder, skip_complete_config(folder, task, list(overrides))
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
                ) -> Sequence[JobReturn]:
         from submitit.core.utils import FailedJobError, UncompletedJobError
 
-        from sim.experiments.runs import lost_run, skip_complete_config, slurm_job_ended
+        from sim.experiments.runs import lost_run, slurm_job_ended
 
         assert self.config is not None
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
@@ -69,8 +75,8 @@ class ResumingSlurmLauncher(SlurmLauncher):
         returns: list[JobReturn | None] = [None] * len(job_overrides)
         todo = []
         for i, overrides in enumerate(job_overrides):
-            folder, cfg = self._run_folder(overrides)
-            if skip_complete_config(folder, cfg, list(overrides)):
+            folder, complete = self._complete(overrides)
+            if complete:
                 returns[i] = JobReturn(overrides=list(overrides), working_dir=str(folder),
                                        status=JobStatus.COMPLETED, _return_value="skipped")
             else:
