@@ -683,12 +683,17 @@ def _emergency_actor_summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
     out: dict = {}
     start = model.emergency_start
     nan = float("nan")
-    for a in model.emergency_actors:
+    for a in model.emergency_actors:  # several councils (one per district): the earliest
         ok = start >= 0 and a.emergency_for == start
-        out[f"emergency_days_to_mobilise_{a.key}"] = (
-            float(a.mobilised_day - start) if ok else nan)
-        out[f"emergency_days_to_first_support_{a.key}"] = (
-            float(a.first_support_day - start) if ok and a.first_support_day >= start else nan)
+        for name, value in (
+                (f"emergency_days_to_mobilise_{a.key}",
+                 float(a.mobilised_day - start) if ok else nan),
+                (f"emergency_days_to_first_support_{a.key}",
+                 float(a.first_support_day - start) if ok and a.first_support_day >= start
+                 else nan)):
+            known = out.get(name, nan)
+            if known != known or value < known:  # NaN (none yet), or earlier
+                out[name] = value
     out["emergency_days_to_first_response"] = out["emergency_days_to_first_support_lrf_cell"]
     out["emergency_days_to_first_support_mutual_aid"] = nan
     if start >= 0 and not ts.empty:

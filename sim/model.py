@@ -426,7 +426,24 @@ class CommunityModel(mesa.Model):
                     self, "nhs-trust" if self.areas is None else f"{name}-nhs-trust",
                     residents=int(residents[d]), district=d))
             self.nhs_trust = self.nhs_trusts[0]
-        self.emergency_actors = [EmergencyActor(self, key) for key in ACTOR_NAMES]
+        self.emergency_actors = self._build_emergency_actors()
+
+    def _build_emergency_actors(self) -> list[EmergencyActor]:
+        """The emergency actors in ``ACTOR_NAMES`` order; on the places topology the local
+        authority is one council per district (``sim.agents.emergency_actors``), prepared
+        where the place table's ``council_prepared`` says so."""
+        actors = []
+        for key in ACTOR_NAMES:
+            if key != "local_authority" or self.areas is None:
+                actors.append(EmergencyActor(self, key))
+                continue
+            prepared = (self.areas.groupby("district", sort=False)["council_prepared"].first()
+                        if "council_prepared" in self.areas.columns else None)
+            for d, name in enumerate(self.districts):
+                actors.append(EmergencyActor(
+                    self, key, district=d, name=f"{name}-council",
+                    prepared=bool(prepared[name]) if prepared is not None else False))
+        return actors
 
     def _build_table_organisations(self) -> None:
         """Places topology with an organisation table: one charity or community group per
@@ -1157,8 +1174,13 @@ class CommunityModel(mesa.Model):
             self.joint_cases_today.append((gp_index, org_index))
 
     def emergency_actor(self, key: str) -> EmergencyActor:
-        """The emergency actor named ``key`` (one of ``ACTOR_NAMES``)."""
-        return self.emergency_actors[ACTOR_NAMES.index(key)]
+        """The emergency actor ``key`` (one of ``ACTOR_NAMES``; for ``local_authority`` on
+        the places topology, the first district's council: ``councils()`` has them all)."""
+        return next(a for a in self.emergency_actors if a.key == key)
+
+    def councils(self) -> list[EmergencyActor]:
+        """The local authority actors: one per district (``model.districts`` order)."""
+        return [a for a in self.emergency_actors if a.key == "local_authority"]
 
     def count_health_vcse_ties(self) -> int:
         return len(self._cross_ties)

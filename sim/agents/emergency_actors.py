@@ -15,6 +15,15 @@ Once mobilised, an actor takes on vulnerable residents in unmet need (shielded f
 as its coordination hours allow (booked each day; unused hours are lost after a week) and
 volunteers it can reach have an hour free this week: its capacity comes from staff time and
 volunteers, not a fixed cap.
+
+The local authority is one council per district (a local authority: the *place* of
+neighbourhood ⊂ place ⊂ system, 002:97; "all ten Local Authorities", 003:160). Each council
+walks its own stages (its own meeting days; a pre-agreed plan if the model's, or its
+district's ``council_prepared`` in the place table), has coordination hours in proportion to
+its district's residents (``coordinator_hours_per_week_per_1000``), takes on its district's
+residents only and reaches the volunteers of its district's groups (or its district's
+volunteers on duty). Off the places topology there is one district, so one council for the
+whole place, as before.
 """
 
 from __future__ import annotations
@@ -42,9 +51,16 @@ class EmergencyActor(mesa.Agent):
     model: CommunityModel
     sector = "emergency"
 
-    def __init__(self, model: CommunityModel, key: str):
+    def __init__(self, model: CommunityModel, key: str, district: int | None = None,
+                 prepared: bool = False, name: str | None = None):
         super().__init__(model)
         self.key = key
+        self.district = district  # a council's district; None: the whole place
+        self.prepared = prepared  # its district has a pre-agreed plan (besides the model's)
+        self.name = name or key
+        # residents it is responsible for (its district's, or everyone)
+        self.n_residents = (model.pop.n if district is None
+                            else int(model.district_residents()[district]))
         self.emergency_for = -1  # start day of the emergency it is responding to
         self.mobilised_day = -1  # day of its first possible referral in that emergency
         self.first_support_day = -1  # day it first took a resident on in that emergency
@@ -58,7 +74,8 @@ class EmergencyActor(mesa.Agent):
 
     def plan_stages(self, start: int, rng: np.random.Generator) -> int:
         """Walk the actor's stages from the emergency's ``start``; return the mobilised day."""
-        p, prepared = self.params, self.model.cfg.emergency.prepared
+        p = self.params
+        prepared = self.model.cfg.emergency.prepared or self.prepared
         layers = max(p.decision_layers - (p.plan_removes_layers if prepared else 0), 0)
         day = start
         self.stages = []
@@ -88,11 +105,16 @@ class EmergencyActor(mesa.Agent):
         if m.day < self.mobilised_day:
             return
         p = self.params
-        hours_per_day = p.coordinator_hours_per_week_per_1000 * m.pop.n / 1000.0 / 7.0
+        hours_per_day = p.coordinator_hours_per_week_per_1000 * self.n_residents / 1000.0 / 7.0
         self.hours_credit = min(self.hours_credit + hours_per_day, 7.0 * hours_per_day)
         cases = int(self.hours_credit / p.hours_per_case + 1e-9)
         if cases > 0:
             self.take_on(cases)
+
+    def _in_district(self) -> np.ndarray:
+        """Mask of the residents of the actor's district."""
+        m = self.model
+        return m.district_of_unit[m.pop.unit] == self.district
 
     def _helpers(self) -> np.ndarray:
         """Volunteers the actor can reach with the hours for a week of support left."""
@@ -104,11 +126,17 @@ class EmergencyActor(mesa.Agent):
             kinds = ((GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP) if reach == "vcs"
                      else (GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP, GroupKind.LIO))
             orgs = np.array([g.index for g in m.groups if g.is_open and g.kind in kinds
-                             and not g.distanced], np.int64)
+                             and not g.distanced
+                             and (self.district is None or g.district == self.district)],
+                            np.int64)
             on_duty &= np.isin(pop.vorg, orgs)
+        elif self.district is not None:  # any volunteer on duty in its district
+            on_duty &= self._in_district()
         helpers = np.flatnonzero(on_duty)
         if reach == "any" and m.redeployable_hospital.size:  # stood-down hospital volunteers
             willing = m.redeployable_hospital
+            if self.district is not None:
+                willing = willing[m.district_of_unit[pop.unit[willing]] == self.district]
             helpers = np.union1d(helpers, willing[pop.vstate[willing] == V.STOOD_DOWN])
         hours = m.cfg.volunteers.response_hours_per_week
         return helpers[pop.hours_left(helpers) >= hours]
@@ -119,7 +147,10 @@ class EmergencyActor(mesa.Agent):
         m = self.model
         pop, e = m.pop, m.cfg.emergency
         waiting = pop.unmet() & (pop.pathway == Pathway.NONE)
-        cand = np.flatnonzero(waiting & (pop.shielded | (pop.limitation == 2) | (pop.age >= 70)))
+        vulnerable = waiting & (pop.shielded | (pop.limitation == 2) | (pop.age >= 70))
+        if self.district is not None:
+            vulnerable &= self._in_district()
+        cand = np.flatnonzero(vulnerable)
         if cand.size == 0:
             return
         helpers = self._helpers()

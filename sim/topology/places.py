@@ -16,7 +16,9 @@ LSOA table built from public statistics (docs/places.md):
   household; at most the population);
 - ``share_digital``: share of residents with digital access, 0-1;
 - optional: ``formal_charities``, ``community_groups`` (counts of organisations in the area),
-  ``locality_officer``, ``parish_council`` (true/false).
+  ``locality_officer``, ``parish_council`` (true/false); ``council_prepared`` (true/false, the
+  same in every area of a district: the district's council has a pre-agreed emergency
+  volunteering plan, 003:95-109).
 
 Practice table (``topology.practice_file``): ``practice`` (label, unique), ``pcn``, ``area`` (the
 area the surgery is in: an ``area`` of the place table), ``list_size`` (whole number >= 1),
@@ -233,6 +235,12 @@ def read_place_table(path_text: str) -> pd.DataFrame:
     for col in PLACE_OPTIONAL_BOOLS:
         if col in raw.columns:
             out[col] = _bools(key, path, raw, col)
+    if "council_prepared" in raw.columns:  # a district-level fact: one value per district
+        out["council_prepared"] = _bools(key, path, raw, "council_prepared")
+        first = out.groupby("district", sort=False)["council_prepared"].transform("first")
+        _fail(key, path, "council_prepared", (out["council_prepared"] != first).to_numpy(),
+              raw, "the same value in every area of a district (it is the district "
+                   "council's plan)")
     return out.reset_index(drop=True)
 
 
