@@ -32,8 +32,8 @@ from sim.params import Config, validate
 log = logging.getLogger("sim.burn_in")
 
 # Run-control and scenario keys that do not change the burnt-in state.
-NOT_IN_BURN_IN = {"run": ("days", "plots", "overwrite", "collect", "burn_in_cache",
-                          "allow_late_events", "allow_large"),
+NOT_IN_BURN_IN = {"run": ("days", "plots", "overwrite", "collect", "area_period_days",
+                          "burn_in_cache", "allow_late_events", "allow_large"),
                   "scenario": ("name", "description")}
 
 

@@ -249,6 +249,9 @@ def write_run(result, out: Path, *, plots: bool = True, extra_manifest: dict | N
         if getattr(result, "areas", None) is not None:  # one row per area (sim.areas)
             write_areas(result.areas, stage / "areas.parquet")
             names.append("areas.parquet")
+        if getattr(result, "area_course", None) is not None:  # per area and period
+            write_areas(result.area_course, stage / "area_course.parquet", "area_course")
+            names.append("area_course.parquet")
         if plots:
             names += plotting.plot_run(result.timeseries, stage, title=_title(result.config))
         if result.event_log:
@@ -300,26 +303,38 @@ def write_timeseries(table: pd.DataFrame, path: str | Path) -> None:
     Path(path).write_bytes(sink.getvalue())
 
 
-def write_areas(table: pd.DataFrame, path: str | Path) -> None:
-    """Write a per-area table (:func:`sim.areas.table`) as Parquet with the data dictionary's
-    meaning, unit, level and source in each field's metadata (table ``areas``)."""
+def write_areas(table: pd.DataFrame, path: str | Path, which: str = "areas") -> None:
+    """Write a per-area table (:func:`sim.areas.table`; ``which="area_course"``: the time
+    course, :class:`sim.areas.AreaCourse`) as Parquet with the data dictionary's meaning,
+    unit, level and source in each field's metadata."""
     import pyarrow.parquet as pq
 
     from sim import outputs
 
-    pq.write_table(outputs.arrow_table_pandas(table, "areas"), Path(path),
+    pq.write_table(outputs.arrow_table_pandas(table, which), Path(path),
                    compression="snappy")
+
+
+def _load_run_table(path: str | Path, name: str, why: str) -> pd.DataFrame:
+    p = Path(path)
+    if not (p / "manifest.json").is_file():
+        raise FileNotFoundError(f"{p} has no manifest.json: not a complete run")
+    if not (p / name).is_file():
+        raise FileNotFoundError(f"{p} has no {name} ({why})")
+    return pd.read_parquet(p / name)
 
 
 def load_areas(path: str | Path) -> pd.DataFrame:
     """The per-area table of a complete run directory (roll it up with
     :func:`sim.areas.aggregate`)."""
-    p = Path(path)
-    if not (p / "manifest.json").is_file():
-        raise FileNotFoundError(f"{p} has no manifest.json: not a complete run")
-    if not (p / "areas.parquet").is_file():
-        raise FileNotFoundError(f"{p} has no areas.parquet (written from this version on)")
-    return pd.read_parquet(p / "areas.parquet")
+    return _load_run_table(path, "areas.parquet", "written from this version on")
+
+
+def load_area_course(path: str | Path) -> pd.DataFrame:
+    """The per-area time course of a complete run directory (roll it up with
+    :func:`sim.areas.aggregate_course`)."""
+    return _load_run_table(path, "area_course.parquet",
+                           "written from this version on, unless run.area_period_days=0")
 
 
 def _title(cfg: Config) -> str:

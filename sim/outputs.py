@@ -33,8 +33,9 @@ import sys
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-TABLES = ("timeseries", "summary", "areas")
-GRAIN = {"timeseries": "day", "summary": "run", "areas": "area"}
+TABLES = ("timeseries", "summary", "areas", "area_course")
+GRAIN = {"timeseries": "day", "summary": "run", "areas": "area",
+         "area_course": "area and period"}
 DTYPES = ("int32", "int64", "float64", "str")
 NAN = float("nan")
 
@@ -780,10 +781,13 @@ def _summary_entries(ts: dict[str, Output]) -> dict[str, Output]:
     a("emergency_start_day", "day number", per_run,
       "output day the (latest) emergency started; -1 without an emergency", "int64")
     for x in EMERGENCY_ACTORS:
+        councils = (" (places topology: the earliest of the districts' councils)"
+                    if x == "local_authority" else "")
         a(f"emergency_days_to_mobilise_{x}", "days", "emergency actor",
-          f"days from the emergency's start to {x}'s mobilisation (NaN without)")
+          f"days from the emergency's start to {x}'s mobilisation{councils} (NaN without)")
         a(f"emergency_days_to_first_support_{x}", "days", "emergency actor",
-          f"days from the emergency's start to the first resident {x} took on (NaN without)")
+          f"days from the emergency's start to the first resident {x} took on{councils} (NaN "
+          "without)")
     a("emergency_days_to_first_response", "days", "emergency actor",
       "days from the emergency's start to the LRF volunteering cell's first referral (NaN "
       "without)")
@@ -870,10 +874,61 @@ def _area_entries() -> dict[str, Output]:
     return b.entries
 
 
+def _area_course_entries(areas: dict[str, Output]) -> dict[str, Output]:
+    """The per-area time course (``area_course.parquet``, :class:`sim.areas.AreaCourse`): one
+    row per area and period of ``run.area_period_days`` output days. Counts add up over areas
+    (and runs); :func:`sim.areas.aggregate_course` rolls it up period by period."""
+    b = _Book("area_course")
+    a = b.add
+    for name in ("area", "district", "pcn", "imd_decile", "deprivation_quintile", "rural"):
+        e = areas[name]
+        a(name, e.unit, e.level, e.meaning, e.dtype)
+    a("period", "period number", "area", "period of the run, from 0 (run.area_period_days "
+      "output days each; the last may be shorter)")
+    a("first_day", "day number", "area", "first output day of the period (as the daily "
+      "table's `day`)")
+    a("last_day", "day number", "area", "last output day of the period; the stocks are at its "
+      "end")
+    a("n_residents", "residents", "area", "residents living in the area")
+    a("new_residents_in_need", "residents", "resident",
+      "residents of the area first in need during the run in this period (period 0 includes "
+      "those in need at output day 0; over all periods: the areas table's residents_in_need)")
+    a("new_residents_reached", "residents", "resident",
+      "residents of the area in need during the run who were first counted as reached in this "
+      "period (over all periods: the areas table's residents_reached)")
+    a("unmet_need_days", "resident-days", "resident",
+      "days of unmet need of the area's residents in this period, summed")
+    a("lw_referrals", "referrals", "resident",
+      "referrals of the area's residents to link workers in this period")
+    a("n_in_need", "residents", "resident", "residents of the area in need at the period's end")
+    a("n_unmet_need", "residents", "resident",
+      "residents of the area in unmet need (no support, waiting included) at the period's end")
+    a("n_waiting", "residents", "resident",
+      "residents of the area in need waiting for a link worker at the period's end")
+    a("n_supported", "residents", "resident",
+      "residents of the area supported (by a link worker, a group, informally or by statutory "
+      "services) at the period's end")
+    a("n_vol_active", "residents", "volunteer",
+      "residents of the area who are active volunteers at the period's end")
+    a("n_vol_trained", "residents", "volunteer",
+      "residents of the area who are trained volunteers (active or idle) at the period's end")
+    a("frac_in_need_unmet", "share (0-1)", "resident",
+      "n_unmet_need / n_in_need (NaN if none in need)", source="n_unmet_need, n_in_need")
+    a("unmet_days_per_resident", "days", "resident",
+      "unmet_need_days / n_residents in this period", source="unmet_need_days, n_residents")
+    a("lw_referrals_per_1000_residents", "referrals per 1000 residents", "resident",
+      "1000 * lw_referrals / n_residents in this period", source="lw_referrals, n_residents")
+    a("mean_wellbeing_life_satisfaction", "score (0-10)", "resident",
+      "mean ONS4 life satisfaction of the area's residents at the period's end")
+    return b.entries
+
+
 @functools.cache
 def _dictionary() -> dict[str, dict[str, Output]]:
     ts = _timeseries_entries()
-    return {"timeseries": ts, "summary": _summary_entries(ts), "areas": _area_entries()}
+    areas = _area_entries()
+    return {"timeseries": ts, "summary": _summary_entries(ts), "areas": areas,
+            "area_course": _area_course_entries(areas)}
 
 
 def entries(table: str | None = None) -> list[Output]:
@@ -1061,7 +1116,8 @@ def markdown() -> str:
         es = entries(t)
         title = {"timeseries": "Daily table: `timeseries.parquet`",
                  "summary": "Run summary: `summary.json`",
-                 "areas": "Areas table: `areas.parquet`"}[t]
+                 "areas": "Areas table: `areas.parquet`",
+                 "area_course": "Area time course: `area_course.parquet`"}[t]
         lines += [f"### {title} ({len(es)} {'keys' if t == 'summary' else 'columns'}, one "
                   f"row per {GRAIN[t]})", "",
                   "| Name | Meaning | Unit | Level | Type | Source |",

@@ -83,6 +83,9 @@ class RunParams:
                               "scenario, so comparisons are paired", lo=0, hi=2**63 - 1)
     days: int = param(365, "days to simulate (one step = one day)", lo=1, hi=36500, unit="days")
     collect: bool = param(True, "collect the daily metrics table")
+    area_period_days: int = param(
+        7, "days per period of the per-area time course (area_course.parquet: one row per "
+           "area and period; docs/places.md); 0: not collected", lo=0, hi=36500, unit="days")
     plots: bool = param(True, "write PNG plots of key metrics (CLI only)")
     resident_agents: bool = param(
         True, "create a Mesa Resident agent object per resident (views on the arrays); "

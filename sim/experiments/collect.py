@@ -7,6 +7,11 @@ writes, atomically, into ``DIR/tables/``:
 * ``timeseries.parquet`` - one row per run and day;
 * ``summary.parquet`` - one row per complete run;
 * ``failures.parquet`` - one row per failed or incomplete run, with its error;
+* ``areas.parquet`` - one row per run and area (each run's ``areas.parquet``), and
+  ``area_course.parquet`` - one row per run, area and period (each run's
+  ``area_course.parquet``), when runs have them: roll them up across runs with
+  :func:`sim.areas.aggregate` / :func:`sim.areas.aggregate_course`, grouping by ``run``, a
+  swept parameter or ``scenario`` together with ``district``, ``pcn``, ``imd_decile``...;
 * ``collect.json`` - counts and the list of parameter columns;
 * with ``--long`` (``collect(..., long=True)``) also ``summary_long.parquet`` (one row per run
   and numeric summary outcome) and ``timeseries_long.parquet`` (one per run, day and numeric
@@ -160,6 +165,7 @@ class _Plan:
         self.summary = _Kinds()
         self.summary_order: list[str] = []
         self.ts_fields: dict[str, pa.DataType] = {}
+        self.area_fields: dict[str, dict[str, pa.DataType]] = {t: {} for t in AREA_TABLES}
         self.categories: dict[str, set[str]] = {name: set() for name in CATEGORICAL}
 
     def scan(self) -> None:
@@ -193,6 +199,11 @@ class _Plan:
             for f in pq.read_schema(path / "timeseries.parquet"):
                 old = self.ts_fields.get(f.name)
                 self.ts_fields[f.name] = f.type if old is None else _unify_field(old, f.type)
+            for name, fields in self.area_fields.items():
+                if (path / f"{name}.parquet").is_file():
+                    for f in pq.read_schema(path / f"{name}.parquet"):
+                        old = fields.get(f.name)
+                        fields[f.name] = f.type if old is None else _unify_field(old, f.type)
 
     def _categorical(self, path: Path, manifest: dict, flat: dict) -> dict[str, str | None]:
         return {"run": str(path.relative_to(self.root)),
@@ -359,6 +370,20 @@ class _Buffer:
 
 
 LONG_TABLES = ("summary_long", "timeseries_long")
+AREA_TABLES = ("areas", "area_course")  # per-area tables of each run, collected when present
+
+
+def _with_ids(table: pa.Table, schema: pa.Schema, id_fields: list[pa.Field],
+              ids: dict[str, object]) -> pa.Table:
+    """``table`` with the run's identity columns first and every column of ``schema``."""
+    n = table.num_rows
+    for f in id_fields:
+        table = table.append_column(f, pa.array([ids[f.name]] * n, type=f.type))
+    present = set(table.column_names)
+    for f in schema:
+        if f.name not in present:
+            table = table.append_column(f, pa.nulls(n, type=f.type))
+    return table.select(schema.names).cast(schema)
 
 
 def collect(root: str | Path, out: str | Path | None = None, *, progress: bool = False,
@@ -392,6 +417,12 @@ def collect(root: str | Path, out: str | Path | None = None, *, progress: bool =
     writers = {"timeseries": _AtomicParquet(out / "timeseries.parquet", ts_schema, dictionaries),
                "summary": _AtomicParquet(out / "summary.parquet", summary_schema, dictionaries),
                "failures": _AtomicParquet(out / "failures.parquet", FAILURE_SCHEMA)}
+    area_schemas = {
+        name: pa.schema(id_fields + [pa.field(n, t, metadata=outputs.field_metadata(n, name))
+                                     for n, t in fields.items() if n not in id_names])
+        for name, fields in plan.area_fields.items() if fields}
+    for name, schema in area_schemas.items():
+        writers[name] = _AtomicParquet(out / f"{name}.parquet", schema, dictionaries)
     keep = [f.name for f in id_fields]
     ts_keep = keep + [n for n in ("day",) if n in ts_schema.names]
     excluded = {}
@@ -416,6 +447,7 @@ def collect(root: str | Path, out: str | Path | None = None, *, progress: bool =
         bar = tqdm(total=len(plan.complete), unit="run", desc="collect", leave=False)
     try:
         ts_buf = _Buffer(writers["timeseries"], BUFFER_BYTES)
+        area_bufs = {name: _Buffer(writers[name], BUFFER_BYTES) for name in area_schemas}
         ts_long_buf = _Buffer(writers["timeseries_long"], BUFFER_BYTES) if long else None
         sum_buf: list[dict] = []
 
@@ -429,16 +461,13 @@ def collect(root: str | Path, out: str | Path | None = None, *, progress: bool =
         for path in plan.complete:
             manifest = read_json(path / MANIFEST) or {}
             ids = plan.id_values(path, manifest)
-            table = pq.read_table(path / "timeseries.parquet")
-            n = table.num_rows
-            for f in id_fields:
-                table = table.append_column(f, pa.array([ids[f.name]] * n, type=f.type))
-            present = set(table.column_names)
-            for f in ts_schema:
-                if f.name not in present:
-                    table = table.append_column(f, pa.nulls(n, type=f.type))
-            table = table.select(ts_schema.names).cast(ts_schema)
+            table = _with_ids(pq.read_table(path / "timeseries.parquet"), ts_schema, id_fields,
+                              ids)
             ts_buf.add(table)
+            for name, buf in area_bufs.items():
+                if (path / f"{name}.parquet").is_file():
+                    buf.add(_with_ids(pq.read_table(path / f"{name}.parquet"),
+                                      area_schemas[name], id_fields, ids))
             if long:
                 ts_long_buf.add(melts["timeseries_long"](table, ts_keep, by_row=False))
             summary = read_json(path / "summary.json") or {}
@@ -451,6 +480,8 @@ def collect(root: str | Path, out: str | Path | None = None, *, progress: bool =
             if bar is not None:
                 bar.update(1)
         ts_buf.flush()
+        for buf in area_bufs.values():
+            buf.flush()
         if long:
             ts_long_buf.flush()
         if sum_buf:
@@ -466,6 +497,9 @@ def collect(root: str | Path, out: str | Path | None = None, *, progress: bool =
     finally:
         if bar is not None:
             bar.close()
+    for name in AREA_TABLES:  # no run has it: an earlier collect's table would mislead
+        if name not in area_schemas:
+            (out / f"{name}.parquet").unlink(missing_ok=True)
     if not long:  # long tables of an earlier collect would no longer match the wide ones
         for name in LONG_TABLES:
             (out / f"{name}.parquet").unlink(missing_ok=True)
@@ -511,6 +545,9 @@ def main(argv: list[str] | None = None,
         print(f"error: {exc}", file=sys.stderr)
         return 2
     rows = [("timeseries", "runs x days"), ("summary", ""), ("failures", "")]
+    rows += [(name, what) for name, what in (("areas", "runs x areas"),
+                                             ("area_course", "runs x areas x periods"))
+             if name in info]
     if args.long:
         rows += [("summary_long", "runs x outcomes"),
                  ("timeseries_long", "runs x days x outcomes")]
