@@ -10,10 +10,13 @@ import json
 import re
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
+from support import CONFIGS
 
 import sim
+from sim import areas
 from sim.dashboard import store
 from sim.dashboard.charts import (
     echarts_panels,
@@ -24,8 +27,14 @@ from sim.dashboard.charts import (
     summary_table,
 )
 from sim.dashboard.exercise import MAX_STATE_BYTES, Exercise, check_state, read_state
-from sim.dashboard.network_view import locality_table, tiles_html
+from sim.dashboard.network_view import (
+    locality_frame,
+    locality_groups,
+    locality_table,
+    tiles_html,
+)
 from sim.dashboard.report import after_action_html
+from sim.model import CommunityModel
 from sim.params import ConfigError
 
 SMALL = ("rural", "baseline", 7)
@@ -344,6 +353,37 @@ def test_locality_tiles_cover_the_whole_population_per_unit():
     assert row.unmet_per_1000 == round(1000 * row.unmet / row.residents, 1)
     page = tiles_html(frame, "unmet_per_1000")
     assert page.count('class="sim-tile"') == len(frame) and html.escape(row.unit) in page
+    # drawn from the area outputs: the same counts as sim.areas, rolled up the same way
+    snap = areas.snapshot(model)
+    assert frame.in_need.tolist() == snap.n_in_need.tolist()
+    assert frame.volunteers_active.tolist() == snap.n_vol_active.tolist()
+    assert locality_groups(snap) == ["areas", "deprivation quintiles"]  # no PCNs, deciles
+    by_q = locality_frame(snap, "deprivation quintiles")
+    assert by_q.residents.sum() == model.pop.n and by_q.unmet.sum() == frame.unmet.sum()
+    assert by_q.unit.str.startswith("IMD quintile").all()
+    assert page.count("sim-tile") != tiles_html(by_q, "unmet_per_1000").count("sim-tile")
+
+
+def test_locality_tiles_of_a_place_roll_up_to_pcns_districts_and_deciles():
+    folder = CONFIGS / "places" / "sample"
+    model = CommunityModel(sim.compose([
+        "topology=places", f"topology.place_file={folder / 'areas.csv'}",
+        f"topology.practice_file={folder / 'practices.csv'}", "run.burn_in_days=0",
+        "run.days=3"]))
+    model.run(3)
+    snap = areas.snapshot(model)
+    assert locality_groups(snap) == ["areas", "primary care networks", "deprivation deciles",
+                                     "deprivation quintiles"]  # one district: no choice
+    tiles = locality_frame(snap, "areas")
+    assert tiles.unit.tolist() == [f"SMP000{k}" for k in range(1, 7)]
+    pcns = locality_frame(snap, "primary care networks")
+    assert pcns.unit.tolist() == ["Sampleton North PCN", "Sampleton South PCN"]
+    assert pcns.kind.tolist() == ["3 areas", "3 areas"]
+    assert pcns.in_need.tolist() == [int(tiles.in_need[:3].sum()), int(tiles.in_need[3:].sum())]
+    share = 100 * (pcns.unmet + pcns.waiting) / pcns.in_need
+    assert np.allclose(pcns.unsupported_pct, share.round(1))
+    deciles = locality_frame(snap, "deprivation deciles")
+    assert deciles.unit.tolist() == [f"IMD decile {d}" for d in (1, 3, 6, 8, 9, 10)]
 
 
 def test_situation_report_says_what_changed_since_yesterday():

@@ -17,7 +17,7 @@ import time
 import pandas as pd
 import solara
 
-from sim import glossary
+from sim import areas, glossary
 from sim.dashboard import msel, store
 from sim.dashboard.charts import (
     DASHES,
@@ -37,7 +37,12 @@ from sim.dashboard.exercise import (
     scenario_override,
 )
 from sim.dashboard.exports import timeline_frame
-from sim.dashboard.network_view import LOCALITY_MEASURES, locality_table, tiles_html
+from sim.dashboard.network_view import (
+    LOCALITY_MEASURES,
+    locality_frame,
+    locality_groups,
+    tiles_html,
+)
 from sim.dashboard.report import after_action_html
 from sim.dashboard.widgets import FileOpen
 from sim.events import event_kinds
@@ -138,7 +143,8 @@ def snapshot(live: store.Live) -> dict | None:
                     # the same table as the exports: clock times, whole descriptions
                     "events": {k: timeline_frame(ex, k) for k in ex.branches},
                     "finance": {k: list(b.finance) for k, b in ex.branches.items()},
-                    "localities": {k: locality_table(b.model) for k, b in ex.branches.items()},
+                    # the area outputs now (sim.areas), rolled up as the user chooses
+                    "localities": {k: areas.snapshot(b.model) for k, b in ex.branches.items()},
                 }
                 _SNAP["world_key"] = world_key
             data = {
@@ -263,14 +269,22 @@ def SituationReport(world: dict, shown: str):
 
 @solara.component
 def LocalityTiles(world: dict, shown: str):
-    """Each neighbourhood and parish as a tile coloured by the chosen outcome (whole
-    population, per 1,000 residents): the county at a glance, instead of a sampled ring."""
+    """Each area (neighbourhood, parish, small area of a place table), or each PCN, district
+    or deprivation decile, as a tile coloured by the chosen outcome (whole population, per
+    1,000 residents): the county at a glance, instead of a sampled ring. Drawn from the area
+    outputs (:func:`sim.areas.snapshot`, rolled up as ``areas.parquet`` is)."""
     measure = solara.use_reactive(next(iter(LOCALITY_MEASURES)))
-    frame = world["localities"][shown]
+    group = solara.use_reactive("areas")
+    snapshot = world["localities"][shown]
+    groups = locality_groups(snapshot)
+    by = group.value if group.value in groups else "areas"
     solara.Select("Colour the tiles by", value=measure.value, values=list(LOCALITY_MEASURES),
                   on_value=measure.set)
+    solara.Select("One tile per", value=by, values=groups, on_value=group.set)
+    frame = locality_frame(snapshot, by)
     Html(TABLE_CSS + f'<div class="sim-small">Branch {esc(shown)}, day {world["days"][shown]}: '
-         f"{len(frame)} localities</div>" + tiles_html(frame, LOCALITY_MEASURES[measure.value]))
+         f"{len(frame)} {esc(by) if len(frame) != 1 else 'tile'}</div>"
+         + tiles_html(frame, LOCALITY_MEASURES[measure.value]))
 
 
 @solara.component

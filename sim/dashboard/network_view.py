@@ -254,41 +254,80 @@ def _short(name: str) -> str:
 
 
 # ---------------------------------------------------------------------------- locality tiles
-LOCALITY_MEASURES = {  # label -> column of locality_table
+LOCALITY_MEASURES = {  # label -> column of locality_frame
     "unmet need per 1,000 residents": "unmet_per_1000",
     "in need per 1,000 residents": "in_need_per_1000",
     "waiting for a link worker per 1,000 residents": "waiting_per_1000",
     "active volunteers per 1,000 residents": "volunteers_active_per_1000",
+    "share of those in need not yet supported, waiting included (%)": "unsupported_pct",
+}
+LOCALITY_GROUPS = {  # label -> column of the area outputs (sim.areas) the tiles group by
+    "areas": "area",
+    "primary care networks": "pcn",
+    "districts": "district",
+    "deprivation deciles": "imd_decile",
+    "deprivation quintiles": "deprivation_quintile",
 }
 
 
-def locality_table(model: CommunityModel):
-    """One row per neighbourhood or parish: residents and outcomes per 1,000 residents now
-    (the whole population, not a sample; residents of a unit are contiguous rows)."""
+def locality_groups(snapshot) -> list[str]:
+    """The :data:`LOCALITY_GROUPS` that say something for ``snapshot`` (a
+    :func:`sim.areas.snapshot`): PCNs and deciles only where the place table gives them,
+    districts only when there are several."""
+    out = []
+    for label, col in LOCALITY_GROUPS.items():
+        if col == "pcn" and not (snapshot["pcn"] != "").any():
+            continue
+        if col == "imd_decile" and not (snapshot["imd_decile"] > 0).any():
+            continue
+        if col == "district" and snapshot["district"].nunique() < 2:
+            continue
+        out.append(label)
+    return out
+
+
+def locality_frame(snapshot, by: str = "areas"):
+    """Tiles for ``snapshot`` (the area outputs now, :func:`sim.areas.snapshot`): one row per
+    area, or per PCN, district or deprivation decile (``by``, a :data:`LOCALITY_GROUPS`
+    label) rolled up as the area outputs are (:func:`sim.areas.aggregate_course`: counts
+    summed, rates recomputed), with residents and outcomes per 1,000 residents."""
     import pandas as pd
 
-    pop = model.pop
-    starts = np.array([u.start for u in model.units], np.int64)
-    sizes = np.array([u.n_residents for u in model.units], np.int64)
+    from sim import areas
 
-    def per_unit(mask):
-        return np.add.reduceat(mask.astype(np.int64), starts) if len(starts) else starts
-
-    in_need = pop.need > 0
-    counts = {
-        "in_need": per_unit(in_need),
-        "unmet": per_unit(in_need & (pop.pathway == Pathway.NONE)),
-        "waiting": per_unit(in_need & (pop.pathway == Pathway.WAITING)),
-        "volunteers_active": per_unit(pop.vstate == VolunteerState.ACTIVE),
-    }
-    frame = pd.DataFrame({"unit": [u.name for u in model.units],
-                          "kind": ["parish" if u.params.rural else "neighbourhood"
-                                   for u in model.units],
-                          "residents": sizes})
+    col = LOCALITY_GROUPS[by]
+    if col == "area":
+        table = snapshot
+        names = snapshot["area"].astype(str).tolist()
+        kinds = ["parish" if r else "neighbourhood" for r in snapshot["rural"]]
+    else:
+        table = areas.aggregate_course(snapshot, col)
+        values = table[col].tolist()
+        names = ([f"IMD decile {v}" for v in values] if col == "imd_decile" else
+                 [f"IMD quintile {v}" for v in values] if col == "deprivation_quintile" else
+                 [str(v) for v in values])
+        kinds = [f"{n} area{'s' if n != 1 else ''}" for n in table["n_areas"]]
+    sizes = table["n_residents"].to_numpy(np.int64)
+    frame = pd.DataFrame({"unit": names, "kind": kinds, "residents": sizes})
+    waiting = table["n_waiting"].to_numpy(np.int64)
+    counts = {"in_need": table["n_in_need"].to_numpy(np.int64),
+              # the network view's "unmet need": no support and not waiting for a link worker
+              "unmet": table["n_unmet_need"].to_numpy(np.int64) - waiting,
+              "waiting": waiting,
+              "volunteers_active": table["n_vol_active"].to_numpy(np.int64)}
     for name, c in counts.items():
         frame[name] = c
         frame[f"{name}_per_1000"] = np.round(1000.0 * c / np.maximum(sizes, 1), 1)
+    frame["unsupported_pct"] = np.round(100.0 * table["frac_in_need_unmet"].fillna(0.0), 1)
     return frame
+
+
+def locality_table(model: CommunityModel, by: str = "areas"):
+    """:func:`locality_frame` of ``model`` now: one row per neighbourhood or parish (or PCN,
+    district, deprivation decile), the whole population, not a sample."""
+    from sim import areas
+
+    return locality_frame(areas.snapshot(model), by)
 
 
 def tiles_html(frame, column: str) -> str:
