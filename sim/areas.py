@@ -164,10 +164,11 @@ def aggregate(areas: pd.DataFrame, by: str | list[str] | tuple[str, ...] = ()) -
 COURSE_TIME = ("period", "first_day", "last_day")
 """Columns placing a row of the time course in time (output days, as the daily table's)."""
 COURSE_FLOWS = ("new_residents_in_need", "new_residents_reached", "unmet_need_days",
-                "lw_referrals")
+                "lw_referrals", "new_emergency_responses")
 """Counts over the period (from the residents' own tallies; they add up over periods to the
 areas table's ``residents_in_need``, ``residents_reached``, ``unmet_need_days`` and
-``lw_referrals``)."""
+``lw_referrals``; ``new_emergency_responses`` to the emergency actors' residents taken on,
+the daily table's ``new_emergency_responses``)."""
 COURSE_STOCKS = ("n_in_need", "n_unmet_need", "n_waiting", "n_supported", "n_vol_active",
                  "n_vol_trained")
 """Counts of residents at the end of the period."""
@@ -228,6 +229,14 @@ def snapshot(model: CommunityModel) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
+def _taken_on(model: CommunityModel) -> np.ndarray:
+    """Residents of each area the emergency actors have taken on so far."""
+    out = np.zeros(len(model.units), np.int64)
+    for actor in model.emergency_actors:
+        out += actor.taken_on_by_unit
+    return out
+
+
 def _ratio(top, bottom, factor: float = 1.0) -> np.ndarray:
     top = np.asarray(top, np.float64)
     bottom = np.asarray(bottom, np.float64)
@@ -255,6 +264,7 @@ class AreaCourse:
         self._labels = labels(model)
         self._sums = _AreaSums(model.pop.unit, len(model.units))
         self._before = np.zeros((len(COURSE_FLOWS), len(model.units)), np.int64)
+        self._before[4] = _taken_on(model)  # from output day 1 (none in a burn-in)
         self._first_day = model.output_day + 1
         self._rows: list[dict[str, np.ndarray]] = []
 
@@ -269,7 +279,7 @@ class AreaCourse:
         counts = self._sums((pop.ever_need, pop.ever_need & pop.ever_supported, referrals),
                             np.int32).astype(np.int64)  # at most a few per resident
         days = self._sums((pop.unmet_days,))  # int64: an area's days can pass 2**31
-        cum = np.stack([counts[0], counts[1], days[0], counts[2]])
+        cum = np.stack([counts[0], counts[1], days[0], counts[2], _taken_on(model)])
         flows, self._before = cum - self._before, cum
         n_units = len(model.units)
         row = {"period": np.full(n_units, len(self._rows), np.int64),
@@ -316,26 +326,34 @@ def aggregate_course(course: pd.DataFrame,
     recomputed from the sums and the :data:`COURSE_MEANS` weighted by residents. A sweep's
     collected ``area_course`` table (``sim.experiments.collect``) rolls up the same way:
     group by ``run`` (or a swept parameter) as well to keep runs apart; without it, the runs'
-    counts are pooled."""
+    counts are pooled. A :func:`snapshot` (no time columns, no flows) rolls up the same way,
+    to one row per value of ``by``."""
     keys = [by] if isinstance(by, str) else list(by)
     unknown = [k for k in keys if k not in course.columns]
     if unknown:
         raise KeyError(f"no column {unknown[0]!r} in the area time course (group by any of: "
                        f"{', '.join(LABELS)})")
-    keys = [k for k in keys if k not in COURSE_TIME] + list(COURSE_TIME)
+    keys = [k for k in keys if k not in COURSE_TIME] + [
+        k for k in COURSE_TIME if k in course.columns]
+    counts = [c for c in COURSE_COUNTS if c in course.columns]
+    means = [c for c in COURSE_MEANS if c in course.columns]
+    rates = {k: v for k, v in COURSE_RATES.items() if v[0] in counts and v[1] in counts}
     df = course.copy()
     weight = df["n_residents"].to_numpy(np.float64)
-    for name in COURSE_MEANS:
+    for name in means:
         df[name] = df[name].to_numpy(np.float64) * weight
-    grouped = df.groupby(keys, sort=True, observed=True)
-    out = grouped[list(COURSE_COUNTS) + list(COURSE_MEANS)].sum()
-    out.insert(0, "n_areas", grouped.size())
-    out = out.reset_index()
+    if keys:
+        grouped = df.groupby(keys, sort=True, observed=True)
+        out = grouped[counts + means].sum()
+        out.insert(0, "n_areas", grouped.size())
+        out = out.reset_index()
+    else:
+        out = pd.DataFrame({"n_areas": [len(df)], **{c: [df[c].sum()] for c in counts + means}})
     cols = {c: out[c].to_numpy() for c in out.columns}
-    for name, (num, den, factor) in COURSE_RATES.items():
+    for name, (num, den, factor) in rates.items():
         cols[name] = _ratio(cols[num], cols[den], factor)
     n = out["n_residents"].to_numpy(np.float64)
-    for name in COURSE_MEANS:
+    for name in means:
         cols[name] = np.where(n > 0, out[name].to_numpy(np.float64) / np.maximum(n, 1), np.nan)
-    order = [*keys, "n_areas", *COURSE_COUNTS, *COURSE_RATES, *COURSE_MEANS]
+    order = [*keys, "n_areas", *counts, *rates, *means]
     return pd.DataFrame({c: cols[c] for c in order})

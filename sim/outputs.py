@@ -900,6 +900,10 @@ def _area_course_entries(areas: dict[str, Output]) -> dict[str, Output]:
       "days of unmet need of the area's residents in this period, summed")
     a("lw_referrals", "referrals", "resident",
       "referrals of the area's residents to link workers in this period")
+    a("new_emergency_responses", "residents", "emergency actor",
+      "residents of the area taken on by an emergency actor (the VCS, the district's council, "
+      "the LRF volunteering cell, the national scheme) in this period (over the areas: the "
+      "daily table's new_emergency_responses)")
     a("n_in_need", "residents", "resident", "residents of the area in need at the period's end")
     a("n_unmet_need", "residents", "resident",
       "residents of the area in unmet need (no support, waiting included) at the period's end")

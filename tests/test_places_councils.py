@@ -12,6 +12,7 @@ from support import give_need
 from test_places_levels import district_of_resident, places_model, two_districts
 
 import sim
+from sim import areas
 from sim.model import CommunityModel
 from sim.params import ConfigError
 from sim.state import VSTATE as V
@@ -56,7 +57,7 @@ def test_each_district_is_helped_by_its_own_council_when_it_mobilises(tmp_path):
     with its own district's volunteers; the other district waits for its own council."""
     m = places_model(with_council_plans(tmp_path, {"Sampleton": True, "Downland": False}),
                      *ONLY_COUNCILS, "emergency.local_authority.coordinator_hours_per_week_"
-                     "per_1000=20")
+                     "per_1000=20", "run.days=120")
     pop = m.pop
     where = district_of_resident(m)
     rng = np.random.default_rng(0)
@@ -87,9 +88,13 @@ def test_each_district_is_helped_by_its_own_council_when_it_mobilises(tmp_path):
                 acting.pop()
 
         council.take_on = wrapped
-    m.run(1)
+    course = areas.AreaCourse(m, 1)  # the per-area time course, day by day
+    m.step()
+    course.observe(m)
     assert first.mobilised_day < second.mobilised_day  # its plan: fewer stages
-    m.run(second.mobilised_day - m.day + 14)
+    for _ in range(second.mobilised_day - m.day + 14):
+        m.step()
+        course.observe(m)
     for d, council in enumerate((first, second)):
         assert taken[d] and len(taken[d]) == council.n_taken_on
         days = [day for day, _ in taken[d]]
@@ -97,6 +102,17 @@ def test_each_district_is_helped_by_its_own_council_when_it_mobilises(tmp_path):
         assert min(days) == council.first_support_day >= council.mobilised_day
         assert (where[residents] == d).all()  # its own district's residents only
     assert min(day for day, _ in taken[1]) > min(day for day, _ in taken[0])
+    # the time course by district shows each district's own council taking residents on
+    by_district = areas.aggregate_course(course.table(), "district")
+    ts = m.timeseries()
+    for d, council in enumerate((first, second)):
+        rows = by_district[by_district["district"] == m.districts[d]]
+        assert rows["new_emergency_responses"].sum() == council.n_taken_on
+        started = rows[rows["new_emergency_responses"] > 0]["last_day"].min()
+        assert started == council.first_support_day - m.day0
+    daily = ts.set_index("day")["new_emergency_responses"]
+    total = by_district.groupby("last_day")["new_emergency_responses"].sum()
+    assert total.tolist() == daily.loc[total.index].tolist()
     summary_days = sim.metrics._emergency_actor_summary(m, m.timeseries())
     assert summary_days["emergency_days_to_mobilise_local_authority"] == (
         first.mobilised_day - m.emergency_start)  # the earliest council

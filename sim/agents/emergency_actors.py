@@ -67,6 +67,7 @@ class EmergencyActor(mesa.Agent):
         self.stages: list[tuple[str, int]] = []  # (stage, day it ended) for the emergency
         self.hours_credit = 0.0
         self.n_taken_on = 0
+        self.taken_on_by_unit = np.zeros(len(model.units), np.int64)  # residents, by area
 
     @property
     def params(self) -> EmergencyActorParams:
@@ -174,6 +175,7 @@ class EmergencyActor(mesa.Agent):
             m.joint_case(int(pop.gp[i]), int(pop.vorg[v]))
         self.hours_credit -= k * self.params.hours_per_case
         self.n_taken_on += k
+        self.taken_on_by_unit += np.bincount(pop.unit[chosen], minlength=len(m.units))
         if self.first_support_day < self.emergency_for:
             self.first_support_day = m.day
         m.count("new_emergency_responses", k)
