@@ -334,7 +334,9 @@ def _timeseries_entries() -> dict[str, Output]:
         ("new_gp_vcse_ties_renewed", "ties", "GP practice",
          "VCSE ties practices formed to replace ones lost when a group closed"),
         *[(f"new_emergency_responses_{x}", "residents", "emergency actor",
-           f"residents taken on by the emergency actor {x}") for x in EMERGENCY_ACTORS],
+           f"residents taken on by the emergency actor {x}"
+           + (" (places topology: every district's council)" if x == "local_authority" else ""))
+          for x in EMERGENCY_ACTORS],
         ("new_emergency_coordination_hours", "hours", "emergency actor",
          "hours emergency actors spent coordinating"),
         ("new_joint_work_cases", "cases", "emergency actor", "cases worked jointly by actors"),

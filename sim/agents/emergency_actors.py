@@ -68,6 +68,7 @@ class EmergencyActor(mesa.Agent):
         self.hours_credit = 0.0
         self.n_taken_on = 0
         self.taken_on_by_unit = np.zeros(len(model.units), np.int64)  # residents, by area
+        self._district_mask: np.ndarray | None = None  # its district's residents (councils)
 
     @property
     def params(self) -> EmergencyActorParams:
@@ -113,9 +114,12 @@ class EmergencyActor(mesa.Agent):
             self.take_on(cases)
 
     def _in_district(self) -> np.ndarray:
-        """Mask of the residents of the actor's district."""
-        m = self.model
-        return m.district_of_unit[m.pop.unit] == self.district
+        """Mask of the residents of the actor's district (residents do not move: made once)."""
+        mask = self._district_mask
+        if mask is None:
+            m = self.model
+            mask = self._district_mask = m.district_of_unit[m.pop.unit] == self.district
+        return mask
 
     def _helpers(self) -> np.ndarray:
         """Volunteers the actor can reach with the hours for a week of support left."""
