@@ -357,8 +357,11 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             # the localities as tiles (the village is one parish), coloured by a chosen outcome
             expect(page.locator(".sim-tile")).to_have_count(1)
             choose(page, "Colour the tiles by", "active volunteers per 1,000 residents")
-            expect(page.locator(".v-card", has_text="Localities")).to_contain_text(
-                "rural-1 (parish, 380)")
+            localities = page.locator(".v-card", has_text="Localities")
+            expect(localities).to_contain_text("rural-1 (parish, 380)")
+            # drawn from the area outputs: rolled up, here to the village's deprivation quintile
+            choose(page, "One tile per", "deprivation quintiles")
+            expect(localities).to_contain_text(re.compile(r"IMD quintile \d \(1 area, 380\)"))
 
             # the network picture is drawn only when asked for
             card = page.locator(".v-card", has_text="Network picture")
