@@ -143,6 +143,25 @@ def test_mixed_plans_within_a_district_are_refused(tmp_path):
         places_model(folder)
 
 
+@pytest.mark.parametrize("value", ["maybe", ""])
+def test_cli_refuses_a_bad_council_plan_with_status_2(tmp_path, value):
+    from support import run_cli
+
+    folder = with_council_plans(tmp_path, {"Sampleton": True, "Downland": False})
+    areas_csv = pd.read_csv(folder / "areas.csv", dtype=str, keep_default_na=False)
+    areas_csv.loc[3, "council_prepared"] = value
+    areas_csv.to_csv(folder / "areas.csv", index=False)
+    out = tmp_path / "out"
+    res = run_cli("topology=places", f"topology.place_file={folder / 'areas.csv'}",
+                  f"topology.practice_file={folder / 'practices.csv'}", "run.days=2",
+                  f"hydra.run.dir={out}")
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr + res.stdout
+    assert "topology.place_file" in res.stderr and "'council_prepared'" in res.stderr
+    assert "row 4" in res.stderr and "true/false" in res.stderr
+    assert not (out / "manifest.json").exists()
+
+
 @pytest.mark.parametrize("overrides", [["topology.urban.n_residents=1500"],
                                        ["topology=county", "topology.n_residents=4000"]])
 def test_other_topologies_keep_one_council_for_the_place(overrides):
