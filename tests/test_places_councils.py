@@ -118,8 +118,10 @@ def test_each_district_is_helped_by_its_own_council_when_it_mobilises(tmp_path):
         first.mobilised_day - m.emergency_start)  # the earliest council
 
 
-def test_a_council_reaches_only_its_districts_volunteers(tmp_path):
-    m = places_model(two_districts(tmp_path), *ONLY_COUNCILS)
+@pytest.mark.parametrize("reach", ["groups", "any"])
+def test_a_council_reaches_only_its_districts_volunteers(tmp_path, reach):
+    m = places_model(two_districts(tmp_path), *ONLY_COUNCILS,
+                     f"emergency.local_authority.volunteers_from={reach}")
     pop = m.pop
     where = district_of_resident(m)
     idx = np.arange(pop.n)
@@ -128,10 +130,17 @@ def test_a_council_reaches_only_its_districts_volunteers(tmp_path):
     pop.vstate[idx] = V.ACTIVE
     pop.vorg[idx] = [charities[int(d)].index for d in where]
     pop.vhours_offer[idx] = 10.0
+    if reach == "any":  # stood-down hospital volunteers of both districts, redeployable
+        stood_down = np.concatenate([np.flatnonzero(where == d)[:5] for d in (0, 1)])
+        pop.vstate[stood_down] = V.STOOD_DOWN
+        m.redeployable_hospital = stood_down.astype(np.int64)
     for d, council in enumerate(m.councils()):
         helpers = council._helpers()
         assert helpers.size > 0 and (where[helpers] == d).all()
         assert council._in_district().sum() == council.n_residents
+        if reach == "any":
+            assert np.isin(m.redeployable_hospital[where[m.redeployable_hospital] == d],
+                           helpers).all()
 
 
 def test_mixed_plans_within_a_district_are_refused(tmp_path):

@@ -141,7 +141,7 @@ class EmergencyActor(mesa.Agent):
         if reach == "any" and m.redeployable_hospital.size:  # stood-down hospital volunteers
             willing = m.redeployable_hospital
             if self.district is not None:
-                willing = willing[m.district_of_unit[pop.unit[willing]] == self.district]
+                willing = willing[self._in_district()[willing]]
             helpers = np.union1d(helpers, willing[pop.vstate[willing] == V.STOOD_DOWN])
         hours = m.cfg.volunteers.response_hours_per_week
         return helpers[pop.hours_left(helpers) >= hours]
