@@ -500,6 +500,93 @@ def codes_equal(codes: np.ndarray, code: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def unmet_course(u: np.ndarray, need: np.ndarray, pathway: np.ndarray, waiting: int,
+                 p_resolve: np.ndarray, p_escalate: np.ndarray) -> tuple[int, int, int]:
+    """One day's course of unmet needs (``need > 0``, ``pathway <= waiting``): with the
+    resident's float32 uniform ``r = u[i]`` and level ``lvl``, resolved (need and pathway 0)
+    if ``r < p_resolve[lvl - 1]``, else escalated one level if
+    ``r < p_resolve[lvl - 1] + p_escalate[lvl - 1]`` (float64 comparisons, as numpy
+    compares a float32 array with float64 ones). The masks, gathers and scatters of
+    ``need.unmet_dynamics`` in one pass. Returns (residents in unmet need, resolved,
+    escalated)."""
+    n_unmet = n_res = n_esc = 0
+    for i in range(need.shape[0]):
+        lvl = need[i]
+        if lvl > 0 and pathway[i] <= waiting:
+            n_unmet += 1
+            r = np.float64(u[i])
+            pr = p_resolve[lvl - 1]
+            if r < pr:
+                need[i] = 0
+                pathway[i] = 0
+                n_res += 1
+            elif r < pr + p_escalate[lvl - 1]:
+                need[i] = lvl + 1
+                n_esc += 1
+    return n_unmet, n_res, n_esc
+
+
+@njit(cache=True, nogil=True)
+def start_episodes(idx: np.ndarray, levels: np.ndarray, hidden: np.ndarray,
+                   domain_u: np.ndarray, edges: np.ndarray, day: int, need: np.ndarray,
+                   need_onset: np.ndarray, hidden_flag: np.ndarray, first_support: np.ndarray,
+                   matched: np.ndarray, self_referred: np.ndarray, episodes: np.ndarray,
+                   ever_need: np.ndarray, need_domain: np.ndarray) -> None:
+    """New need episodes for residents ``idx`` (distinct): ``need.start_episode``'s scatters
+    and the need domain ``np.searchsorted(edges, domain_u[idx], side="right")`` (the
+    float32 uniform compared as float64, as numpy does), in one pass."""
+    n_edges = edges.shape[0]
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        need[i] = levels[j]
+        need_onset[i] = day
+        hidden_flag[i] = hidden[j]
+        first_support[i] = -1
+        matched[i] = False
+        self_referred[i] = False
+        episodes[i] += 1
+        ever_need[i] = True
+        x = np.float64(domain_u[i])
+        d = 0
+        while d < n_edges and edges[d] <= x:
+            d += 1
+        need_domain[i] = d
+
+
+@njit(cache=True, nogil=True)
+def tasks_done(worked: np.ndarray, hours: np.ndarray, trained: np.ndarray, used: np.ndarray,
+               last_task: np.ndarray, applied_day: np.ndarray, goodwill: np.ndarray,
+               vstate: np.ndarray, hospital: np.ndarray, day: int, gain: np.float32,
+               idle_after: int, active: int, idle: int) -> tuple[int, int, int]:
+    """Today's tasks done by volunteers ``worked`` (distinct, with float32 ``hours``), then
+    every trained volunteer (``trained``, a superset) active, or idle after ``idle_after``
+    days without a task: ``CommunityModel.volunteer_tasks`` (hours off this week's offer,
+    last task today, first tasks since applying, goodwill ``min(goodwill + gain, 2)`` in
+    float32) and the idling of ``volunteering.allocate_tasks``, in two passes. Returns (first
+    tasks, their days since applying, tasks by hospital volunteers)."""
+    n_first = 0
+    sum_first = 0
+    n_hospital = 0
+    two = np.float32(2.0)
+    for j in range(worked.shape[0]):
+        i = worked[j]
+        used[i] += hours[j]
+        last_task[i] = day
+        since = applied_day[i]
+        if since >= 0:
+            n_first += 1
+            sum_first += day - since
+            applied_day[i] = -1
+        g = goodwill[i] + gain
+        goodwill[i] = g if g < two else two
+        n_hospital += hospital[i]
+    for j in range(trained.shape[0]):
+        i = trained[j]
+        vstate[i] = idle if day - last_task[i] > idle_after else active
+    return n_first, sum_first, n_hospital
+
+
+@njit(cache=True, nogil=True)
 def _flatnonzero_bool(mask: np.ndarray) -> np.ndarray:
     n = mask.shape[0]
     out = np.empty(n + 1, np.int64)
@@ -563,6 +650,13 @@ def _warm_up() -> None:
     codes_equal(i8, 1)
     member_tie_pairs(np.zeros(1, np.int64), np.zeros(1, np.int64), i32, np.zeros(3, np.int32),
                      i32, 2)
+    unmet_course(f32, i8.copy(), i8.copy(), 1, f64, f64)
+    b = np.zeros(2, np.bool_)
+    i16 = np.zeros(2, np.int16)
+    start_episodes(i64, i8, b, f32, f64, 1, i8.copy(), i32.copy(), b.copy(), i32.copy(),
+                   b.copy(), b.copy(), i16, b.copy(), i8.copy())
+    tasks_done(i64, f32, i64, f32.copy(), i32.copy(), i32.copy(), f32.copy(), i8.copy(), b, 1,
+               np.float32(0.1), 7, 4, 5)
 
 
 _warm_up()

@@ -362,13 +362,19 @@ def allocate_tasks(model: CommunityModel) -> None:
     worked, hours, staffed = kernels.hand_out_tasks(
         trained, pop.vorg, pop.nhs_volunteer, pop.vhours_offer, pop.vhours_used, draw, tasks,
         np.float32(p.hospital_task_hours), np.float32(p.group_task_hours))
-    model.volunteer_tasks(worked, hours)
+    # model.volunteer_tasks(worked, hours), then the trained active, or idle after
+    # idle_after_days without a task: one compiled call (worked are distinct)
+    model.count("new_vol_hours", float(np.sum(hours, dtype=np.float64)) if worked.size else 0.0)
+    n_first, days_first, n_hospital = kernels.tasks_done(
+        worked, hours, trained, pop.vhours_used, pop.vlast_task, pop.vapplied_day, pop.goodwill,
+        pop.vstate, pop.nhs_volunteer, model.day, np.float32(p.goodwill_gain_task),
+        int(p.idle_after_days), int(V.ACTIVE), int(V.IDLE))
+    if n_first:
+        model.count("new_vol_first_tasks", n_first)
+        model.count("sum_vol_days_to_first_task", days_first)
     model.count("new_vol_tasks_unstaffed", int(np.maximum(tasks - staffed, 0).sum()))
     model.count("new_vol_tasks", worked.size)
-    model.count("new_vol_tasks_hospital", int(pop.nhs_volunteer[worked].sum()))
-    idle = trained[model.day - pop.vlast_task[trained] > p.idle_after_days]
-    pop.vstate[trained] = V.ACTIVE
-    pop.vstate[idle] = V.IDLE
+    model.count("new_vol_tasks_hospital", n_hospital)
 
 
 def _lose_goodwill(model: CommunityModel, who: np.ndarray, decay: float, cover: str
