@@ -587,6 +587,86 @@ def tasks_done(worked: np.ndarray, hours: np.ndarray, trained: np.ndarray, used:
 
 
 @njit(cache=True, nogil=True)
+def lose_goodwill(vstate: np.ndarray, vorg: np.ndarray, goodwill: np.ndarray,
+                  slow_waiting: np.ndarray, slow_idle: np.ndarray, decay_waiting: float,
+                  decay_idle: float, applied: int, onboarding: int, idle: int, stood_down: int,
+                  active: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                        np.ndarray]:
+    """The goodwill lost today by volunteers waiting (``applied``, ``onboarding``) and idle
+    (``idle``, ``stood_down``): each loses ``float32(decay * slow[vorg[i]])`` (its
+    organisation's factor; a vorg of -1 reads the last, as numpy's indexing does). One pass
+    instead of ``volunteering.goodwill_and_dropout``'s masks, gathers and scatters. Returns the
+    float32 losses of the waiting and of the idle (resident order, for numpy's float64
+    sums), those of each whose goodwill ran out, and the active (all as numpy selected them,
+    before anyone lapses)."""
+    n = vstate.shape[0]
+    loss_w = np.empty(n, np.float32)
+    loss_i = np.empty(n, np.float32)
+    gone_w = np.empty(n, np.int64)
+    gone_i = np.empty(n, np.int64)
+    act = np.empty(n, np.int64)
+    kw = ki = gw = gi = ka = 0
+    for i in range(n):
+        s = vstate[i]
+        if s == active:
+            act[ka] = i
+            ka += 1
+        elif s == applied or s == onboarding:
+            loss = np.float32(decay_waiting * slow_waiting[vorg[i]])
+            g = goodwill[i] - loss
+            goodwill[i] = g
+            loss_w[kw] = loss
+            kw += 1
+            if g <= 0:
+                gone_w[gw] = i
+                gw += 1
+        elif s == idle or s == stood_down:
+            loss = np.float32(decay_idle * slow_idle[vorg[i]])
+            g = goodwill[i] - loss
+            goodwill[i] = g
+            loss_i[ki] = loss
+            ki += 1
+            if g <= 0:
+                gone_i[gi] = i
+                gi += 1
+    return (loss_w[:kw].copy(), loss_i[:ki].copy(), gone_w[:gw].copy(), gone_i[:gi].copy(),
+            act[:ka].copy())
+
+
+@njit(cache=True, nogil=True)
+def lapse(idx: np.ndarray, vstate: np.ndarray, vsince: np.ndarray, vapplied_day: np.ndarray,
+          vmoved_day: np.ndarray, vpassported: np.ndarray, lapsed: int, day: int) -> None:
+    """Volunteers ``idx`` lapse today (``goodwill_and_dropout``'s scatters in one call)."""
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        vstate[i] = lapsed
+        vsince[i] = day
+        vapplied_day[i] = -1
+        vmoved_day[i] = -1
+        vpassported[i] = False
+
+
+@njit(cache=True, nogil=True)
+def members_with_chance(vstate: np.ndarray, vorg: np.ndarray, p_org: np.ndarray, lo: int,
+                        hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """Residents in a volunteer state from ``lo`` to ``hi`` whose organisation's chance
+    ``p_org[vorg[i]]`` is above 0 (resident order), and those chances: ``trained[p > 0]``
+    and ``p[trained][p > 0]`` of ``strain._volunteer_burnout`` in one pass."""
+    n = vstate.shape[0]
+    out = np.empty(n, np.int64)
+    chance = np.empty(n, np.float64)
+    k = 0
+    for i in range(n):
+        if lo <= vstate[i] <= hi:
+            q = p_org[vorg[i]]
+            if q > 0:
+                out[k] = i
+                chance[k] = q
+                k += 1
+    return out[:k].copy(), chance[:k].copy()
+
+
+@njit(cache=True, nogil=True)
 def _flatnonzero_bool(mask: np.ndarray) -> np.ndarray:
     n = mask.shape[0]
     out = np.empty(n + 1, np.int64)
@@ -655,6 +735,9 @@ def _warm_up() -> None:
     i16 = np.zeros(2, np.int16)
     start_episodes(i64, i8, b, f32, f64, 1, i8.copy(), i32.copy(), b.copy(), i32.copy(),
                    b.copy(), b.copy(), i16, b.copy(), i8.copy())
+    lose_goodwill(i8, i32, f32.copy(), f64, f64, 0.1, 0.1, 2, 3, 5, 6, 4)
+    lapse(i64, i8.copy(), i32.copy(), i32.copy(), i32.copy(), b.copy(), 7, 1)
+    members_with_chance(i8, i32, f64, 4, 5)
     tasks_done(i64, f32, i64, f32.copy(), i32.copy(), i32.copy(), f32.copy(), i8.copy(), b, 1,
                np.float32(0.1), 7, 4, 5)
 

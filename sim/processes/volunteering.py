@@ -377,41 +377,28 @@ def allocate_tasks(model: CommunityModel) -> None:
     model.count("new_vol_tasks_hospital", n_hospital)
 
 
-def _lose_goodwill(model: CommunityModel, who: np.ndarray, decay: float, cover: str
-                   ) -> tuple[np.ndarray, float]:
-    """Volunteers ``who`` lose ``decay`` goodwill today, ``uncontacted_decay_factor`` times
-    faster where their organisation had no hours to keep in touch (its ``cover`` share,
-    003:162-164). Returns those whose goodwill ran out and the goodwill lost."""
-    if not who.size:
-        return who, 0.0
-    pop = model.pop
-    gap = model.cfg.volunteers.uncontacted_decay_factor - 1.0
-    slow = 1.0 + gap * (1.0 - np.array([getattr(o, cover) for o in model.organisations]))
-    loss = (decay * slow[pop.vorg[who]]).astype(np.float32)
-    pop.goodwill[who] -= loss
-    return who[pop.goodwill[who] <= 0], float(loss.sum(dtype=np.float64))
-
-
 def goodwill_and_dropout(model: CommunityModel) -> None:
     pop, p = model.pop, model.cfg.volunteers
     vs = pop.vstate
-    waiting = kernels.flatnonzero((vs == V.APPLIED) | (vs == V.ONBOARDING))
-    idle = kernels.flatnonzero((vs == V.IDLE) | (vs == V.STOOD_DOWN))
-    gone_waiting, lost_w = _lose_goodwill(model, waiting, p.goodwill_decay_waiting,
-                                          "vm_contact_cover_waiting")
-    gone_idle, lost_i = _lose_goodwill(model, idle, p.goodwill_decay_idle,
-                                       "vm_contact_cover_trained")
-    model.count("new_vol_goodwill_lost_waiting", lost_w)
-    model.count("new_vol_goodwill_lost_idle", lost_i)
-    active = kernels.flatnonzero(vs == V.ACTIVE)
+    # volunteers waiting (applied, onboarding) or idle (or stood down) lose goodwill today,
+    # uncontacted_decay_factor times faster where their organisation had no hours to keep in
+    # touch (its contact cover, 003:162-164); with the active, in one compiled pass (float32
+    # losses; their float64 sums in numpy)
+    gap = p.uncontacted_decay_factor - 1.0
+    orgs = model.organisations
+    slow_w = 1.0 + gap * (1.0 - np.array([o.vm_contact_cover_waiting for o in orgs]))
+    slow_i = 1.0 + gap * (1.0 - np.array([o.vm_contact_cover_trained for o in orgs]))
+    loss_w, loss_i, gone_waiting, gone_idle, active = kernels.lose_goodwill(
+        vs, pop.vorg, pop.goodwill, slow_w, slow_i, float(p.goodwill_decay_waiting),
+        float(p.goodwill_decay_idle), int(V.APPLIED), int(V.ONBOARDING), int(V.IDLE),
+        int(V.STOOD_DOWN), int(V.ACTIVE))
+    model.count("new_vol_goodwill_lost_waiting", float(loss_w.sum(dtype=np.float64)))
+    model.count("new_vol_goodwill_lost_idle", float(loss_i.sum(dtype=np.float64)))
     attrition = active[model.streams.volunteers.random(active.size) < p.p_attrition_per_day]
     for idx in (gone_waiting, gone_idle, attrition):
         if idx.size:
-            pop.vstate[idx] = V.LAPSED
-            pop.vsince[idx] = model.day
-            pop.vapplied_day[idx] = -1
-            pop.vmoved_day[idx] = -1
-            pop.vpassported[idx] = False
+            kernels.lapse(idx, vs, pop.vsince, pop.vapplied_day, pop.vmoved_day,
+                          pop.vpassported, int(V.LAPSED), model.day)
     model.count("new_vol_dropouts_waiting", gone_waiting.size)
     model.count("new_vol_dropouts_idle", gone_idle.size)
     model.count("new_vol_attrition", attrition.size)
