@@ -667,6 +667,71 @@ def members_with_chance(vstate: np.ndarray, vorg: np.ndarray, p_org: np.ndarray,
 
 
 @njit(cache=True, nogil=True)
+def seekers_today(candidates: np.ndarray, u: np.ndarray, pathway: np.ndarray, waiting: int,
+                  p_seek: float, p_seek_waiting: float) -> tuple[np.ndarray, np.ndarray]:
+    """Those of ``candidates`` (in order, with float64 uniforms ``u``) who seek help today:
+    ``u < p_seek_waiting`` for those waiting for a link worker (``pathway == waiting``),
+    else ``u < p_seek``; with their waiting flags (``help_seeking.seek_help``'s gather,
+    masks and selections in one pass)."""
+    m = candidates.shape[0]
+    out = np.empty(m, np.int64)
+    flag = np.empty(m, np.bool_)
+    k = 0
+    for j in range(m):
+        i = candidates[j]
+        w = pathway[i] == waiting
+        if u[j] < (p_seek_waiting if w else p_seek):
+            out[k] = i
+            flag[k] = w
+            k += 1
+    return out[:k].copy(), flag[:k].copy()
+
+
+@njit(cache=True, nogil=True)
+def support_outcomes(idx: np.ndarray, r: np.ndarray, factor: np.ndarray, need: np.ndarray,
+                     pathway: np.ndarray, poor_fit: np.ndarray, p_complex: float,
+                     p_other: float, poor_factor: float, complex_level: int, low_level: int
+                     ) -> np.ndarray:
+    """``need.complete_support`` for residents ``idx`` (distinct) after their group places
+    are released: with float64 uniforms ``r``, resolved if ``r < p * factor`` (``p``:
+    ``p_complex`` for a complex need, else ``p_other``; times ``poor_factor`` after a
+    placement that did not fit, read from ``poor_fit`` as it was: the caller passes a copy),
+    else one level lower (at least ``low_level``); pathway NONE (0). ``factor`` has one value
+    for all or one per resident. Returns the resolved flags."""
+    m = idx.shape[0]
+    resolved = np.empty(m, np.bool_)
+    one = factor.shape[0] == 1
+    for j in range(m):
+        i = idx[j]
+        lvl = need[i]
+        p = (p_complex if lvl >= complex_level else p_other) * factor[0 if one else j]
+        if poor_fit[j]:
+            p = p * poor_factor
+        res = r[j] < p
+        resolved[j] = res
+        if res:
+            need[i] = 0
+        else:
+            need[i] = max(lvl - 1, low_level)
+        pathway[i] = 0
+    return resolved
+
+
+@njit(cache=True, nogil=True)
+def support_due(pathway: np.ndarray, until: np.ndarray, first: int, day: int) -> np.ndarray:
+    """``np.flatnonzero((pathway >= first) & (until <= day))`` in one pass (support that
+    ends today: a few residents a day)."""
+    n = pathway.shape[0]
+    out = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
+        if pathway[i] >= first and until[i] <= day:
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
 def _flatnonzero_bool(mask: np.ndarray) -> np.ndarray:
     n = mask.shape[0]
     out = np.empty(n + 1, np.int64)
@@ -738,6 +803,9 @@ def _warm_up() -> None:
     lose_goodwill(i8, i32, f32.copy(), f64, f64, 0.1, 0.1, 2, 3, 5, 6, 4)
     lapse(i64, i8.copy(), i32.copy(), i32.copy(), i32.copy(), b.copy(), 7, 1)
     members_with_chance(i8, i32, f64, 4, 5)
+    seekers_today(i64, f64, i8, 1, 0.1, 0.1)
+    support_outcomes(i64, f64, np.ones(1), i8.copy(), i8.copy(), b, 0.1, 0.1, 0.5, 3, 1)
+    support_due(i8, i32, 3, 1)
     tasks_done(i64, f32, i64, f32.copy(), i32.copy(), i32.copy(), f32.copy(), i8.copy(), b, 1,
                np.float32(0.1), 7, 4, 5)
 

@@ -135,15 +135,13 @@ def complete_support(model: CommunityModel, idx: np.ndarray, factor: np.ndarray 
     poor = pop.poor_fit[idx]  # a copy (fancy indexing), read before the places are released
     release_group_places(model, idx)
     r = model.streams.support_outcome.random(idx.size)
-    p_res = np.where(pop.need[idx] >= Need.COMPLEX, p.p_resolve_complex_on_completion,
-                     p.p_resolve_on_completion) * factor
-    if poor.any():  # a link-worker placement that did not fit the need (002:364-368)
-        p_res = np.where(poor, p_res * p.poor_fit_resolution_factor, p_res)
-    resolved = r < p_res
-    pop.need[idx[resolved]] = Need.NONE
-    rest = idx[~resolved]
-    pop.need[rest] = np.maximum(pop.need[rest] - 1, Need.LOW)
-    pop.pathway[idx] = Pathway.NONE
+    # resolved with the chance of the level (complex or not) times factor, less after a
+    # link-worker placement that did not fit the need (002:364-368); otherwise one level
+    # lower; pathway NONE: one compiled pass
+    resolved = kernels.support_outcomes(
+        idx, r, np.asarray(factor, np.float64).reshape(-1), pop.need, pop.pathway, poor,
+        float(p.p_resolve_complex_on_completion), float(p.p_resolve_on_completion),
+        float(p.poor_fit_resolution_factor), int(Need.COMPLEX), int(Need.LOW))
     model.count("new_support_completed", idx.size)
     listed = np.array([g >= 0 and model.organisations[g].on_directory
                        for g in provider.tolist()], bool)
@@ -204,5 +202,5 @@ def release_group_places(model: CommunityModel, idx: np.ndarray) -> None:
 def end_due_support(model: CommunityModel) -> None:
     """Group, informal and statutory support that ends today (link workers end their own)."""
     pop = model.pop
-    idx = kernels.flatnonzero((pop.pathway >= Pathway.GROUP) & (pop.until <= model.day))
+    idx = kernels.support_due(pop.pathway, pop.until, int(Pathway.GROUP), model.day)
     complete_support(model, idx)
