@@ -107,7 +107,8 @@ def test_lose_goodwill_and_lapse_match_numpy(rng):
     vstate = rng.integers(0, 8, N).astype(np.int8)
     vorg = np.where(vstate >= 2, rng.integers(0, 9, N), -1).astype(np.int32)
     goodwill = (rng.random(N) * 0.2).astype(np.float32)
-    slow_w, slow_i = 1.0 + rng.random(9), 1.0 + rng.random(9)
+    cover_w, cover_i = rng.random(9), rng.random(9)
+    slow_w, slow_i = 1.0 + 2.0 * (1.0 - cover_w), 1.0 + 2.0 * (1.0 - cover_i)
     expected = goodwill.copy()
     out = []
     for codes, slow, decay in (((2, 3), slow_w, 0.01), ((5, 6), slow_i, 0.02)):
@@ -115,8 +116,8 @@ def test_lose_goodwill_and_lapse_match_numpy(rng):
         loss = (decay * slow[vorg[who]]).astype(np.float32)
         expected[who] -= loss
         out += [loss, who[expected[who] <= 0]]
-    got = kernels.lose_goodwill(vstate, vorg, goodwill, slow_w, slow_i, 0.01, 0.02, 2, 3, 5,
-                                6, 4)
+    got = kernels.lose_goodwill(vstate, vorg, goodwill, cover_w, cover_i, 2.0, 0.01, 0.02, 2,
+                                3, 5, 6, 4)
     assert goodwill.tobytes() == expected.tobytes()
     for a, b in zip(got, (out[0], out[2], out[1], out[3], np.flatnonzero(vstate == 4)),
                     strict=True):
