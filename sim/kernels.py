@@ -802,6 +802,19 @@ def book_management_hours(vorg: np.ndarray, vstate: np.ndarray, vsince: np.ndarr
 
 
 @njit(cache=True, nogil=True)
+def codes_between(codes: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """``np.flatnonzero((codes >= lo) & (codes <= hi))`` in one pass without branches (e.g.
+    the trained volunteers: active or idle, consecutive codes)."""
+    n = codes.shape[0]
+    out = np.empty(n + 1, np.int64)
+    k = 0
+    for i in range(n):
+        out[k] = i
+        k += (codes[i] >= lo) & (codes[i] <= hi)
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
 def _flatnonzero_bool(mask: np.ndarray) -> np.ndarray:
     n = mask.shape[0]
     out = np.empty(n + 1, np.int64)
@@ -878,6 +891,7 @@ def _warm_up() -> None:
     support_due(i8, i32, 3, 1)
     book_management_hours(i32, i8, i32, b, i32, i32, np.full(8, -1, np.int8), i64, b, f64,
                           f64.copy(), 0.1, 0.1, 1, 3, 2, 1, 1.0, 1.0, 1.0)
+    codes_between(i8, 4, 5)
     tasks_done(i64, f32, i64, f32.copy(), i32.copy(), i32.copy(), f32.copy(), i8.copy(), b, 1,
                np.float32(0.1), 7, 4, 5)
 

@@ -178,3 +178,12 @@ def test_support_outcomes_and_due_match_numpy(rng, factor):
     np.testing.assert_array_equal(got, resolved)
     np.testing.assert_array_equal(need, e_need)
     np.testing.assert_array_equal(pathway, e_path)
+
+
+def test_codes_between_match_flatnonzero(rng):
+    codes = rng.integers(0, 8, N).astype(np.int8)
+    for lo, hi in ((4, 5), (0, 7), (3, 3), (6, 2)):
+        got = kernels.codes_between(codes, lo, hi)
+        expected = np.flatnonzero((codes >= lo) & (codes <= hi))
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)

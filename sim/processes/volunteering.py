@@ -339,10 +339,11 @@ def allocate_tasks(model: CommunityModel) -> None:
     no task for ``idle_after_days`` are idle."""
     pop, p = model.pop, model.cfg.volunteers
     rng = model.streams.volunteers
-    trained = kernels.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
+    trained = kernels.codes_between(pop.vstate, V.ACTIVE, V.IDLE)  # consecutive codes
     if trained.size == 0:
         return
-    expected = np.array([o.tasks_today() for o in model.organisations])
+    # a closed group gives no tasks (VCSEGroup.tasks_today); other organisations never close
+    expected = np.array([o.tasks_today() if o.is_open else 0.0 for o in model.organisations])
     tasks = np.floor(expected + rng.random(expected.size)).astype(np.int64)
     draw = rng.random(trained.size)
     worked, hours, staffed = kernels.hand_out_tasks(
