@@ -500,6 +500,321 @@ def codes_equal(codes: np.ndarray, code: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def unmet_course(u: np.ndarray, need: np.ndarray, pathway: np.ndarray, waiting: int,
+                 p_resolve: np.ndarray, p_escalate: np.ndarray) -> tuple[int, int, int]:
+    """One day's course of unmet needs (``need > 0``, ``pathway <= waiting``): with the
+    resident's float32 uniform ``r = u[i]`` and level ``lvl``, resolved (need and pathway 0)
+    if ``r < p_resolve[lvl - 1]``, else escalated one level if
+    ``r < p_resolve[lvl - 1] + p_escalate[lvl - 1]`` (float64 comparisons, as numpy
+    compares a float32 array with float64 ones). The masks, gathers and scatters of
+    ``need.unmet_dynamics`` in one pass. Returns (residents in unmet need, resolved,
+    escalated)."""
+    n_unmet = n_res = n_esc = 0
+    for i in range(need.shape[0]):
+        lvl = need[i]
+        if lvl > 0 and pathway[i] <= waiting:
+            n_unmet += 1
+            r = np.float64(u[i])
+            pr = p_resolve[lvl - 1]
+            if r < pr:
+                need[i] = 0
+                pathway[i] = 0
+                n_res += 1
+            elif r < pr + p_escalate[lvl - 1]:
+                need[i] = lvl + 1
+                n_esc += 1
+    return n_unmet, n_res, n_esc
+
+
+@njit(cache=True, nogil=True)
+def start_episodes(idx: np.ndarray, levels: np.ndarray, hidden: np.ndarray,
+                   domain_u: np.ndarray, edges: np.ndarray, day: int, need: np.ndarray,
+                   need_onset: np.ndarray, hidden_flag: np.ndarray, first_support: np.ndarray,
+                   matched: np.ndarray, self_referred: np.ndarray, episodes: np.ndarray,
+                   ever_need: np.ndarray, need_domain: np.ndarray) -> None:
+    """New need episodes for residents ``idx`` (distinct): ``need.start_episode``'s scatters
+    and the need domain ``np.searchsorted(edges, domain_u[idx], side="right")`` (the
+    float32 uniform compared as float64, as numpy does), in one pass."""
+    n_edges = edges.shape[0]
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        need[i] = levels[j]
+        need_onset[i] = day
+        hidden_flag[i] = hidden[j]
+        first_support[i] = -1
+        matched[i] = False
+        self_referred[i] = False
+        episodes[i] += 1
+        ever_need[i] = True
+        x = np.float64(domain_u[i])
+        d = 0
+        while d < n_edges and edges[d] <= x:
+            d += 1
+        need_domain[i] = d
+
+
+@njit(cache=True, nogil=True)
+def tasks_done(worked: np.ndarray, hours: np.ndarray, trained: np.ndarray, used: np.ndarray,
+               last_task: np.ndarray, applied_day: np.ndarray, goodwill: np.ndarray,
+               vstate: np.ndarray, hospital: np.ndarray, day: int, gain: np.float32,
+               idle_after: int, active: int, idle: int) -> tuple[int, int, int]:
+    """Today's tasks done by volunteers ``worked`` (distinct, with float32 ``hours``), then
+    every trained volunteer (``trained``, a superset) active, or idle after ``idle_after``
+    days without a task: ``CommunityModel.volunteer_tasks`` (hours off this week's offer,
+    last task today, first tasks since applying, goodwill ``min(goodwill + gain, 2)`` in
+    float32) and the idling of ``volunteering.allocate_tasks``, in two passes. Returns (first
+    tasks, their days since applying, tasks by hospital volunteers)."""
+    n_first = 0
+    sum_first = 0
+    n_hospital = 0
+    two = np.float32(2.0)
+    for j in range(worked.shape[0]):
+        i = worked[j]
+        used[i] += hours[j]
+        last_task[i] = day
+        since = applied_day[i]
+        if since >= 0:
+            n_first += 1
+            sum_first += day - since
+            applied_day[i] = -1
+        g = goodwill[i] + gain
+        goodwill[i] = g if g < two else two
+        n_hospital += hospital[i]
+    for j in range(trained.shape[0]):
+        i = trained[j]
+        vstate[i] = idle if day - last_task[i] > idle_after else active
+    return n_first, sum_first, n_hospital
+
+
+@njit(cache=True, nogil=True)
+def lose_goodwill(vstate: np.ndarray, vorg: np.ndarray, goodwill: np.ndarray,
+                  cover_waiting: np.ndarray, cover_idle: np.ndarray, gap: float,
+                  decay_waiting: float, decay_idle: float, applied: int, onboarding: int,
+                  idle: int, stood_down: int, active: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The goodwill lost today by volunteers waiting (``applied``, ``onboarding``) and idle
+    (``idle``, ``stood_down``): each loses ``float32(decay * slow[vorg[i]])``, where ``slow =
+    1.0 + gap * (1.0 - cover)`` is its organisation's factor from its contact cover (float64;
+    a vorg of -1 reads the last, as numpy's indexing does). One pass
+    instead of ``volunteering.goodwill_and_dropout``'s masks, gathers and scatters. Returns the
+    float32 losses of the waiting and of the idle (resident order, for numpy's float64
+    sums), those of each whose goodwill ran out, and the active (all as numpy selected them,
+    before anyone lapses)."""
+    n = vstate.shape[0]
+    slow_waiting = 1.0 + gap * (1.0 - cover_waiting)
+    slow_idle = 1.0 + gap * (1.0 - cover_idle)
+    loss_w = np.empty(n, np.float32)
+    loss_i = np.empty(n, np.float32)
+    gone_w = np.empty(n, np.int64)
+    gone_i = np.empty(n, np.int64)
+    act = np.empty(n, np.int64)
+    kw = ki = gw = gi = ka = 0
+    for i in range(n):
+        s = vstate[i]
+        if s == active:
+            act[ka] = i
+            ka += 1
+        elif s == applied or s == onboarding:
+            loss = np.float32(decay_waiting * slow_waiting[vorg[i]])
+            g = goodwill[i] - loss
+            goodwill[i] = g
+            loss_w[kw] = loss
+            kw += 1
+            if g <= 0:
+                gone_w[gw] = i
+                gw += 1
+        elif s == idle or s == stood_down:
+            loss = np.float32(decay_idle * slow_idle[vorg[i]])
+            g = goodwill[i] - loss
+            goodwill[i] = g
+            loss_i[ki] = loss
+            ki += 1
+            if g <= 0:
+                gone_i[gi] = i
+                gi += 1
+    return (loss_w[:kw].copy(), loss_i[:ki].copy(), gone_w[:gw].copy(), gone_i[:gi].copy(),
+            act[:ka].copy())
+
+
+@njit(cache=True, nogil=True)
+def lapse(idx: np.ndarray, vstate: np.ndarray, vsince: np.ndarray, vapplied_day: np.ndarray,
+          vmoved_day: np.ndarray, vpassported: np.ndarray, lapsed: int, day: int) -> None:
+    """Volunteers ``idx`` lapse today (``goodwill_and_dropout``'s scatters in one call)."""
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        vstate[i] = lapsed
+        vsince[i] = day
+        vapplied_day[i] = -1
+        vmoved_day[i] = -1
+        vpassported[i] = False
+
+
+@njit(cache=True, nogil=True)
+def members_with_chance(vstate: np.ndarray, vorg: np.ndarray, p_org: np.ndarray, lo: int,
+                        hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """Residents in a volunteer state from ``lo`` to ``hi`` whose organisation's chance
+    ``p_org[vorg[i]]`` is above 0 (resident order), and those chances: ``trained[p > 0]``
+    and ``p[trained][p > 0]`` of ``strain._volunteer_burnout`` in one pass."""
+    n = vstate.shape[0]
+    out = np.empty(n, np.int64)
+    chance = np.empty(n, np.float64)
+    k = 0
+    for i in range(n):
+        if lo <= vstate[i] <= hi:
+            q = p_org[vorg[i]]
+            if q > 0:
+                out[k] = i
+                chance[k] = q
+                k += 1
+    return out[:k].copy(), chance[:k].copy()
+
+
+@njit(cache=True, nogil=True)
+def seekers_today(candidates: np.ndarray, u: np.ndarray, pathway: np.ndarray, waiting: int,
+                  p_seek: float, p_seek_waiting: float) -> tuple[np.ndarray, np.ndarray]:
+    """Those of ``candidates`` (in order, with float64 uniforms ``u``) who seek help today:
+    ``u < p_seek_waiting`` for those waiting for a link worker (``pathway == waiting``),
+    else ``u < p_seek``; with their waiting flags (``help_seeking.seek_help``'s gather,
+    masks and selections in one pass)."""
+    m = candidates.shape[0]
+    out = np.empty(m, np.int64)
+    flag = np.empty(m, np.bool_)
+    k = 0
+    for j in range(m):
+        i = candidates[j]
+        w = pathway[i] == waiting
+        if u[j] < (p_seek_waiting if w else p_seek):
+            out[k] = i
+            flag[k] = w
+            k += 1
+    return out[:k].copy(), flag[:k].copy()
+
+
+@njit(cache=True, nogil=True)
+def support_outcomes(idx: np.ndarray, r: np.ndarray, factor: np.ndarray, need: np.ndarray,
+                     pathway: np.ndarray, poor_fit: np.ndarray, p_complex: float,
+                     p_other: float, poor_factor: float, complex_level: int, low_level: int
+                     ) -> np.ndarray:
+    """``need.complete_support`` for residents ``idx`` (distinct) after their group places
+    are released: with float64 uniforms ``r``, resolved if ``r < p * factor`` (``p``:
+    ``p_complex`` for a complex need, else ``p_other``; times ``poor_factor`` after a
+    placement that did not fit, read from ``poor_fit`` as it was: the caller passes a copy),
+    else one level lower (at least ``low_level``); pathway NONE (0). ``factor`` has one value
+    for all or one per resident. Returns the resolved flags."""
+    m = idx.shape[0]
+    resolved = np.empty(m, np.bool_)
+    one = factor.shape[0] == 1
+    for j in range(m):
+        i = idx[j]
+        lvl = need[i]
+        p = (p_complex if lvl >= complex_level else p_other) * factor[0 if one else j]
+        if poor_fit[j]:
+            p = p * poor_factor
+        res = r[j] < p
+        resolved[j] = res
+        if res:
+            need[i] = 0
+        else:
+            need[i] = max(lvl - 1, low_level)
+        pathway[i] = 0
+    return resolved
+
+
+@njit(cache=True, nogil=True)
+def support_due(pathway: np.ndarray, until: np.ndarray, first: int, day: int) -> np.ndarray:
+    """``np.flatnonzero((pathway >= first) & (until <= day))`` in one pass (support that
+    ends today: a few residents a day)."""
+    n = pathway.shape[0]
+    out = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
+        if pathway[i] >= first and until[i] <= day:
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
+def book_management_hours(vorg: np.ndarray, vstate: np.ndarray, vsince: np.ndarray,
+                          vpassported: np.ndarray, vtrained_at: np.ndarray,
+                          vmoved_day: np.ndarray, contact_rows: np.ndarray,
+                          training_days: np.ndarray, accepts: np.ndarray,
+                          per_application: np.ndarray, hours: np.ndarray,
+                          contact_trained: float, contact_waiting: float, day: int,
+                          onboarding: int, applied: int, passport_days: int,
+                          passport_induction_hours: float, induction_hours: float,
+                          passport_check_hours: float):
+    """The bookings of ``volunteering.manage_volunteers`` (steps 1-4) in one call, with the
+    values of its numpy steps: ``hours`` (float64 per organisation) is reduced in place by
+    keeping in touch with trained volunteers (``contact_rows`` row 0, ``contact_trained``
+    hours a day each), inductions (``inductions_due`` of the ``onboarding``), keeping in
+    touch with the waiting (row 1, less those inducted) and applications
+    (``applications_due`` of the ``applied``). Nothing else changes: the caller activates
+    the inducted and starts the training of the processed (volunteers in neither state, and
+    their ``vtrained_at`` and ``vmoved_day``, are all these read). Returns the contact hours
+    needed and used, trained and waiting, and their covers (``used / needed``, 1 where none
+    is needed); the inductions (volunteers, done mask, hours booked per organisation); the
+    applications (volunteers, passport mask, done mask, hours booked per organisation); the
+    duplicated checks (count, and their costs in queue order) and the retrained count."""
+    n_org = hours.shape[0]
+    contacted = count_by_org(vorg, vstate, contact_rows, 2, n_org)
+    need_t = contacted[0] * contact_trained
+    used_t = np.empty(n_org)
+    for o in range(n_org):
+        used_t[o] = need_t[o] if need_t[o] <= hours[o] else hours[o]
+        hours[o] -= used_t[o]
+    onb, org_i, done_i, booked_i = inductions_due(
+        codes_equal(vstate, onboarding), vorg, vsince, vpassported, training_days, day,
+        passport_days, passport_induction_hours, induction_hours, hours)
+    waiting = contacted[1].copy()
+    for j in range(onb.shape[0]):
+        if done_i[j]:
+            waiting[org_i[j]] -= 1
+    need_w = waiting * contact_waiting
+    used_w = np.empty(n_org)
+    for o in range(n_org):
+        used_w[o] = need_w[o] if need_w[o] <= hours[o] else hours[o]
+        hours[o] -= used_w[o]
+    app, org_a, passport, cost, done_a, booked_a = applications_due(
+        codes_equal(vstate, applied), vorg, vsince, vtrained_at, accepts, per_application,
+        passport_check_hours, hours)
+    n_dup = 0
+    n_retrained = 0
+    dup_cost = np.empty(app.shape[0])
+    for j in range(app.shape[0]):
+        if done_a[j] and not passport[j]:
+            i = app[j]
+            held = vtrained_at[i]
+            if held >= 0 and held != org_a[j]:
+                dup_cost[n_dup] = cost[j]
+                n_dup += 1
+            if vmoved_day[i] >= 0 and training_days[org_a[j]] > 0:
+                n_retrained += 1
+    cover_t = np.ones(n_org)
+    cover_w = np.ones(n_org)
+    for o in range(n_org):
+        if need_t[o] > 0:
+            cover_t[o] = used_t[o] / need_t[o]
+        if need_w[o] > 0:
+            cover_w[o] = used_w[o] / need_w[o]
+    return (need_t, used_t, need_w, used_w, cover_t, cover_w, onb, done_i, booked_i, app,
+            passport, done_a, booked_a, n_dup, dup_cost[:n_dup].copy(), n_retrained)
+
+
+@njit(cache=True, nogil=True)
+def codes_between(codes: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """``np.flatnonzero((codes >= lo) & (codes <= hi))`` in one pass without branches (e.g.
+    the trained volunteers: active or idle, consecutive codes)."""
+    n = codes.shape[0]
+    out = np.empty(n + 1, np.int64)
+    k = 0
+    for i in range(n):
+        out[k] = i
+        k += (codes[i] >= lo) & (codes[i] <= hi)
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
 def _flatnonzero_bool(mask: np.ndarray) -> np.ndarray:
     n = mask.shape[0]
     out = np.empty(n + 1, np.int64)
@@ -563,6 +878,22 @@ def _warm_up() -> None:
     codes_equal(i8, 1)
     member_tie_pairs(np.zeros(1, np.int64), np.zeros(1, np.int64), i32, np.zeros(3, np.int32),
                      i32, 2)
+    unmet_course(f32, i8.copy(), i8.copy(), 1, f64, f64)
+    b = np.zeros(2, np.bool_)
+    i16 = np.zeros(2, np.int16)
+    start_episodes(i64, i8, b, f32, f64, 1, i8.copy(), i32.copy(), b.copy(), i32.copy(),
+                   b.copy(), b.copy(), i16, b.copy(), i8.copy())
+    lose_goodwill(i8, i32, f32.copy(), f64, f64, 0.5, 0.1, 0.1, 2, 3, 5, 6, 4)
+    lapse(i64, i8.copy(), i32.copy(), i32.copy(), i32.copy(), b.copy(), 7, 1)
+    members_with_chance(i8, i32, f64, 4, 5)
+    seekers_today(i64, f64, i8, 1, 0.1, 0.1)
+    support_outcomes(i64, f64, np.ones(1), i8.copy(), i8.copy(), b, 0.1, 0.1, 0.5, 3, 1)
+    support_due(i8, i32, 3, 1)
+    book_management_hours(i32, i8, i32, b, i32, i32, np.full(8, -1, np.int8), i64, b, f64,
+                          f64.copy(), 0.1, 0.1, 1, 3, 2, 1, 1.0, 1.0, 1.0)
+    codes_between(i8, 4, 5)
+    tasks_done(i64, f32, i64, f32.copy(), i32.copy(), i32.copy(), f32.copy(), i8.copy(), b, 1,
+               np.float32(0.1), 7, 4, 5)
 
 
 _warm_up()

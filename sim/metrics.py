@@ -134,7 +134,7 @@ def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None
     row["n_vol_backlog"] = int(v[VolunteerState.APPLIED] + v[VolunteerState.ONBOARDING])
     row["n_call_to_action_on"] = int(model.cfg.volunteers.campaign_multiplier > 1.0)
     active, idle = int(VolunteerState.ACTIVE), int(VolunteerState.IDLE)  # plain ints: fast
-    on_duty = kernels.flatnonzero((pop.vstate == active) | (pop.vstate == idle))
+    on_duty = kernels.codes_between(pop.vstate, active, idle)  # consecutive codes
     n_on_duty = on_duty.size
     tasked_7d = int(np.count_nonzero(pop.vlast_task[on_duty] > model.day - 7))
     row["frac_on_duty_tasked_7d"] = tasked_7d / n_on_duty if n_on_duty else 0.0

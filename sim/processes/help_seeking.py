@@ -63,11 +63,11 @@ def seek_help(model: CommunityModel) -> None:
     candidates = pop.unmet_indices()  # in need, nothing under way or waiting
     if candidates.size == 0:
         return
-    waiting = pop.pathway[candidates] == Pathway.WAITING
-    p_seek = np.where(waiting, h.p_seek_per_day * model.cfg.link_worker.waiting_seek_elsewhere,
-                      h.p_seek_per_day)
-    chosen = rng.random(candidates.size) < p_seek
-    seekers, waiting = candidates[chosen], waiting[chosen]
+    # those waiting for a link worker seek elsewhere less often (one compiled selection)
+    seekers, waiting = kernels.seekers_today(
+        candidates, rng.random(candidates.size), pop.pathway, int(Pathway.WAITING),
+        float(h.p_seek_per_day),
+        float(h.p_seek_per_day * model.cfg.link_worker.waiting_seek_elsewhere))
     if seekers.size == 0:
         return
     w = channel_weights(model, seekers)

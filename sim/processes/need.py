@@ -41,6 +41,16 @@ def _domains(u: np.ndarray, model: CommunityModel) -> np.ndarray:
     return np.searchsorted(edges, u, side="right").astype(np.int8)
 
 
+def _domain_edges(model: CommunityModel) -> np.ndarray:
+    """:func:`_domains`' cumulative shares, kept on the model while the shares stand."""
+    p = model.cfg.need
+    key = (p.share_need_social, p.share_need_emotional, p.share_need_practical)
+    cached = model.__dict__.get("_need_domain_edges")
+    if cached is None or cached[0] != key:
+        cached = model._need_domain_edges = (key, np.cumsum(key))
+    return cached[1]
+
+
 def seed_initial_need(model: CommunityModel, rng: np.random.Generator) -> None:
     """Day-0 prevalence, weighted by the same vulnerability as onset. Domains come from the
     'need_domain' stream (one uniform per resident), so the population draws are unchanged."""
@@ -84,8 +94,11 @@ def need_onset(model: CommunityModel) -> None:
         return
     v = u[idx] / p[idx]
     hidden = (v * 997.0) % 1.0 < model.cfg.need.p_hidden
-    _start_episode(model, idx, _levels(v, model), hidden)
-    pop.need_domain[idx] = _domains(domain_u[idx], model)
+    # _start_episode and the need domains (_domains) in one compiled pass
+    kernels.start_episodes(idx, _levels(v, model), hidden, domain_u, _domain_edges(model),
+                           model.day, pop.need, pop.need_onset, pop.hidden, pop.first_support,
+                           pop.matched, pop.self_referred, pop.episodes, pop.ever_need,
+                           pop.need_domain)
     model.count("new_need_onsets", idx.size)
 
 
@@ -95,21 +108,20 @@ def unmet_dynamics(model: CommunityModel) -> None:
     are in unmet need (pairing across scenarios holds)."""
     pop, p = model.pop, model.cfg.need
     u = model.streams.need_course.random(pop.n, dtype=np.float32)
-    idx = pop.unmet_indices()
-    if idx.size == 0:
+    key = (p.p_self_resolve_low_per_day, p.p_self_resolve_moderate_per_day,
+           p.p_self_resolve_complex_per_day, p.p_escalate_low_per_day,
+           p.p_escalate_moderate_per_day)
+    cached = model.__dict__.get("_need_course_rates")
+    if cached is None or cached[0] != key:  # the chances by level (events may change them)
+        cached = model._need_course_rates = (key, np.array(key[:3]),
+                                             np.array([key[3], key[4], 0.0]))
+    # resolved: need and pathway NONE (0); escalated: one level up (one compiled pass)
+    n_unmet, n_resolved, n_escalated = kernels.unmet_course(
+        u, pop.need, pop.pathway, int(Pathway.WAITING), cached[1], cached[2])
+    if n_unmet == 0:
         return
-    r = u[idx]
-    lvl = pop.need[idx]
-    p_res = np.array([p.p_self_resolve_low_per_day, p.p_self_resolve_moderate_per_day,
-                      p.p_self_resolve_complex_per_day])[lvl - 1]
-    p_esc = np.array([p.p_escalate_low_per_day, p.p_escalate_moderate_per_day, 0.0])[lvl - 1]
-    resolved = idx[r < p_res]
-    escalated = idx[(r >= p_res) & (r < p_res + p_esc)]
-    pop.need[escalated] += 1
-    pop.need[resolved] = Need.NONE
-    pop.pathway[resolved] = Pathway.NONE
-    model.count("new_need_escalations", escalated.size)
-    model.count("new_need_self_resolved", resolved.size)
+    model.count("new_need_escalations", n_escalated)
+    model.count("new_need_self_resolved", n_resolved)
 
 
 def complete_support(model: CommunityModel, idx: np.ndarray, factor: np.ndarray | float = 1.0
@@ -123,15 +135,13 @@ def complete_support(model: CommunityModel, idx: np.ndarray, factor: np.ndarray 
     poor = pop.poor_fit[idx]  # a copy (fancy indexing), read before the places are released
     release_group_places(model, idx)
     r = model.streams.support_outcome.random(idx.size)
-    p_res = np.where(pop.need[idx] >= Need.COMPLEX, p.p_resolve_complex_on_completion,
-                     p.p_resolve_on_completion) * factor
-    if poor.any():  # a link-worker placement that did not fit the need (002:364-368)
-        p_res = np.where(poor, p_res * p.poor_fit_resolution_factor, p_res)
-    resolved = r < p_res
-    pop.need[idx[resolved]] = Need.NONE
-    rest = idx[~resolved]
-    pop.need[rest] = np.maximum(pop.need[rest] - 1, Need.LOW)
-    pop.pathway[idx] = Pathway.NONE
+    # resolved with the chance of the level (complex or not) times factor, less after a
+    # link-worker placement that did not fit the need (002:364-368); otherwise one level
+    # lower; pathway NONE: one compiled pass
+    resolved = kernels.support_outcomes(
+        idx, r, np.asarray(factor, np.float64).reshape(-1), pop.need, pop.pathway, poor,
+        float(p.p_resolve_complex_on_completion), float(p.p_resolve_on_completion),
+        float(p.poor_fit_resolution_factor), int(Need.COMPLEX), int(Need.LOW))
     model.count("new_support_completed", idx.size)
     listed = np.array([g >= 0 and model.organisations[g].on_directory
                        for g in provider.tolist()], bool)
@@ -192,5 +202,5 @@ def release_group_places(model: CommunityModel, idx: np.ndarray) -> None:
 def end_due_support(model: CommunityModel) -> None:
     """Group, informal and statutory support that ends today (link workers end their own)."""
     pop = model.pop
-    idx = kernels.flatnonzero((pop.pathway >= Pathway.GROUP) & (pop.until <= model.day))
+    idx = kernels.support_due(pop.pathway, pop.until, int(Pathway.GROUP), model.day)
     complete_support(model, idx)

@@ -31,7 +31,6 @@ import numpy as np
 from sim import kernels
 from sim.state import PATHWAY as Pathway  # plain ints: fast in numpy
 from sim.state import VSTATE as V
-from sim.state import Population
 
 if TYPE_CHECKING:
     from sim.agents.organisations import VCSEGroup
@@ -39,15 +38,6 @@ if TYPE_CHECKING:
 
 NO_STAFF_FTE = 1e-6  # below this a group has no paid staff (float rounding)
 _NOBODY = np.zeros(0, np.int64)
-
-
-def trained_volunteers(pop: Population, among: np.ndarray | None = None) -> np.ndarray:
-    """Residents who are trained volunteers (active or idle), in resident order; only those
-    ``among`` (residents in order, e.g. the trained ones earlier today) if given."""
-    if among is None:
-        return kernels.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
-    vs = pop.vstate[among]
-    return among[(vs == V.ACTIVE) | (vs == V.IDLE)]
 
 
 def refresh_volunteer_hours(model: CommunityModel, among: np.ndarray | None = None
@@ -171,24 +161,26 @@ def _apply_staff_changes(model: CommunityModel, g: VCSEGroup) -> None:
             model.count("new_group_staff_hired", max(hired, 0.0))
 
 
-def _volunteer_burnout(model: CommunityModel, trained: np.ndarray) -> None:
-    """Trained volunteers (``trained``, in resident order) of strained groups lapse (burn
-    out)."""
+def _volunteer_burnout(model: CommunityModel) -> bool:
+    """Trained volunteers (active or idle) of strained groups lapse (burn out). False when no
+    group is strained (nobody could burn out)."""
     rate = model.cfg.groups.volunteer_burnout_per_strain_year / 365.0
     strained = [g for g in model.open_groups() if g.strain > 0]
     if rate <= 0 or not strained:
-        return
+        return False
     pop = model.pop
     p_org = np.zeros(len(model.organisations))
     for g in strained:
         p_org[g.index] = min(g.strain * rate, 1.0)
-    trained = trained[p_org[pop.vorg[trained]] > 0]
+    # trained volunteers (resident order) of organisations with a chance, and their chances
+    trained, chance = kernels.members_with_chance(pop.vstate, pop.vorg, p_org, V.ACTIVE, V.IDLE)
     if trained.size == 0:
-        return
-    gone = trained[model.streams.group_strain.random(trained.size) < p_org[pop.vorg[trained]]]
+        return True
+    gone = trained[model.streams.group_strain.random(trained.size) < chance]
     pop.vstate[gone] = V.LAPSED
     pop.vsince[gone] = model.day
     model.count("new_vol_burnout", gone.size)
+    return True
 
 
 def step(model: CommunityModel) -> None:
@@ -214,9 +206,8 @@ def step(model: CommunityModel) -> None:
                 continue
         if g.disruption > 0:
             g.disruption *= decay
-    trained = trained_volunteers(model.pop)
-    _volunteer_burnout(model, trained)
-    counts = refresh_volunteer_hours(model, among=trained).tolist()  # less those burnt out
+    _volunteer_burnout(model)
+    counts = refresh_volunteer_hours(model).tolist()  # less those burnt out
     for g in model.open_groups():  # kept as it was while groups close
         if (g.is_open and g.kind is not lio and g.staff_fte <= NO_STAFF_FTE
                 and not any(d > 0 for _, d in g.staff_changes) and counts[g.index] == 0):

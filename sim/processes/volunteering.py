@@ -157,44 +157,31 @@ def manage_volunteers(model: CommunityModel) -> None:
                 float(np.divide(new_hours, per_app, out=np.zeros(n_org), where=per_app > 0)
                       .sum()))
     start = hours.copy()
-    vs = pop.vstate
-    # 1. trained (and stood-down) volunteers; the waiting are counted now too (step 3 takes
-    # off those that step 2 activates)
-    contacted = kernels.count_by_org(pop.vorg, vs, _CONTACTED, 2, n_org)
-    need_t = contacted[0] * (p.contact_hours_per_active_per_week / 7.0)
-    used_t = np.minimum(need_t, hours)
-    hours -= used_t
-    # 2. inductions: those whose checks and training days are over, oldest first
-    inducted = None  # inductions done by organisation
+    # 1. trained (and stood-down) volunteers; 2. inductions: those whose checks and training
+    # days are over, oldest first; 3. keeping in touch with applicants and onboarding
+    # volunteers; 4. processing applications with the hours left, first come first served:
+    # the bookings in one compiled call (hours reduced in place), then their effects
+    (need_t, used_t, need_w, used_w, cover_t, cover_w, onb, done_i, booked_i, applied,
+     passport, done, booked, n_duplicated, duplicated_cost, n_retrained
+     ) = kernels.book_management_hours(
+        pop.vorg, pop.vstate, pop.vsince, pop.vpassported, pop.vtrained_at, pop.vmoved_day,
+        _CONTACTED, model.org_training_days, accepts, per_app, hours,
+        p.contact_hours_per_active_per_week / 7.0, p.contact_hours_per_waiting_per_week / 7.0,
+        model.day, int(V.ONBOARDING), int(V.APPLIED), int(p.passport_induction_days),
+        float(p.passport_induction_hours), float(p.induction_hours_per_volunteer),
+        float(p.passport_check_hours))
     booked_induction = 0.0
-    onb, org, done, booked = kernels.inductions_due(
-        kernels.flatnonzero(vs == V.ONBOARDING), pop.vorg, pop.vsince, pop.vpassported,
-        model.org_training_days, model.day, int(p.passport_induction_days),
-        float(p.passport_induction_hours), float(p.induction_hours_per_volunteer), hours)
     if onb.size:  # most days in small places: nobody
-        _activate(model, onb[done])
-        booked_induction = float(booked.sum())
-        inducted = np.bincount(org[done], minlength=n_org)
-    model.count("new_vol_trained", 0 if inducted is None else int(inducted.sum()))
-    # 3. keeping in touch with applicants and onboarding volunteers
-    waiting = contacted[1] if inducted is None else contacted[1] - inducted
-    need_w = waiting * (p.contact_hours_per_waiting_per_week / 7.0)
-    used_w = np.minimum(need_w, hours)
-    hours -= used_w
-    # 4. processing applications with the hours left, first come first served
+        _activate(model, onb[done_i])
+        booked_induction = float(booked_i.sum())
+    model.count("new_vol_trained", int(np.count_nonzero(done_i)))
     booked_processing = 0.0
-    applied, org, passport, cost, done, booked = kernels.applications_due(
-        kernels.flatnonzero(vs == V.APPLIED), pop.vorg, pop.vsince, pop.vtrained_at, accepts,
-        per_app, float(p.passport_check_hours), hours)
     if applied.size:
         booked_processing = float(booked.sum())
-        held = pop.vtrained_at[applied]
         taken = applied[done]
-        duplicated = done & ~passport & (held >= 0) & (held != org)
-        model.count("new_vol_duplicated_checks", int(duplicated.sum()))
-        model.count("new_vm_hours_duplicated_checks", float(cost[duplicated].sum()))
-        model.count("new_vol_retrained", int((done & ~passport & (pop.vmoved_day[applied] >= 0)
-                                              & (model.org_training_days[org] > 0)).sum()))
+        model.count("new_vol_duplicated_checks", n_duplicated)
+        model.count("new_vm_hours_duplicated_checks", float(duplicated_cost.sum()))
+        model.count("new_vol_retrained", n_retrained)
         if taken.size:
             _start_training(model, taken, passport[done])
             model.count("new_vol_processed", taken.size)
@@ -202,13 +189,12 @@ def manage_volunteers(model: CommunityModel) -> None:
         model.count("new_vol_duplicated_checks", 0)
         model.count("new_vm_hours_duplicated_checks", 0.0)
         model.count("new_vol_retrained", 0)
-    cover_t = np.divide(used_t, need_t, out=np.ones(n_org), where=need_t > 0)
-    cover_w = np.divide(used_w, need_w, out=np.ones(n_org), where=need_w > 0)
     for o, left, c_t, c_w in zip(orgs, hours.tolist(), cover_t.tolist(), cover_w.tolist(),
                                  strict=True):
         o.vm_hours_left = left
         o.vm_contact_cover_trained = c_t
         o.vm_contact_cover_waiting = c_w
+    model._vm_contact_covers = (model.day, cover_w, cover_t)  # for goodwill_and_dropout
     used = start - hours
     model.count("new_vm_hours_used", float(used.sum()))
     for books in model.lio_books:  # each LIO's volunteer processing: its hours used today
@@ -353,59 +339,54 @@ def allocate_tasks(model: CommunityModel) -> None:
     no task for ``idle_after_days`` are idle."""
     pop, p = model.pop, model.cfg.volunteers
     rng = model.streams.volunteers
-    trained = kernels.flatnonzero((pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE))
+    trained = kernels.codes_between(pop.vstate, V.ACTIVE, V.IDLE)  # consecutive codes
     if trained.size == 0:
         return
-    expected = np.array([o.tasks_today() for o in model.organisations])
+    # a closed group gives no tasks (VCSEGroup.tasks_today); other organisations never close
+    expected = np.array([o.tasks_today() if o.is_open else 0.0 for o in model.organisations])
     tasks = np.floor(expected + rng.random(expected.size)).astype(np.int64)
     draw = rng.random(trained.size)
     worked, hours, staffed = kernels.hand_out_tasks(
         trained, pop.vorg, pop.nhs_volunteer, pop.vhours_offer, pop.vhours_used, draw, tasks,
         np.float32(p.hospital_task_hours), np.float32(p.group_task_hours))
-    model.volunteer_tasks(worked, hours)
+    # model.volunteer_tasks(worked, hours), then the trained active, or idle after
+    # idle_after_days without a task: one compiled call (worked are distinct)
+    model.count("new_vol_hours", float(np.sum(hours, dtype=np.float64)) if worked.size else 0.0)
+    n_first, days_first, n_hospital = kernels.tasks_done(
+        worked, hours, trained, pop.vhours_used, pop.vlast_task, pop.vapplied_day, pop.goodwill,
+        pop.vstate, pop.nhs_volunteer, model.day, np.float32(p.goodwill_gain_task),
+        int(p.idle_after_days), int(V.ACTIVE), int(V.IDLE))
+    if n_first:
+        model.count("new_vol_first_tasks", n_first)
+        model.count("sum_vol_days_to_first_task", days_first)
     model.count("new_vol_tasks_unstaffed", int(np.maximum(tasks - staffed, 0).sum()))
     model.count("new_vol_tasks", worked.size)
-    model.count("new_vol_tasks_hospital", int(pop.nhs_volunteer[worked].sum()))
-    idle = trained[model.day - pop.vlast_task[trained] > p.idle_after_days]
-    pop.vstate[trained] = V.ACTIVE
-    pop.vstate[idle] = V.IDLE
-
-
-def _lose_goodwill(model: CommunityModel, who: np.ndarray, decay: float, cover: str
-                   ) -> tuple[np.ndarray, float]:
-    """Volunteers ``who`` lose ``decay`` goodwill today, ``uncontacted_decay_factor`` times
-    faster where their organisation had no hours to keep in touch (its ``cover`` share,
-    003:162-164). Returns those whose goodwill ran out and the goodwill lost."""
-    if not who.size:
-        return who, 0.0
-    pop = model.pop
-    gap = model.cfg.volunteers.uncontacted_decay_factor - 1.0
-    slow = 1.0 + gap * (1.0 - np.array([getattr(o, cover) for o in model.organisations]))
-    loss = (decay * slow[pop.vorg[who]]).astype(np.float32)
-    pop.goodwill[who] -= loss
-    return who[pop.goodwill[who] <= 0], float(loss.sum(dtype=np.float64))
+    model.count("new_vol_tasks_hospital", n_hospital)
 
 
 def goodwill_and_dropout(model: CommunityModel) -> None:
     pop, p = model.pop, model.cfg.volunteers
     vs = pop.vstate
-    waiting = kernels.flatnonzero((vs == V.APPLIED) | (vs == V.ONBOARDING))
-    idle = kernels.flatnonzero((vs == V.IDLE) | (vs == V.STOOD_DOWN))
-    gone_waiting, lost_w = _lose_goodwill(model, waiting, p.goodwill_decay_waiting,
-                                          "vm_contact_cover_waiting")
-    gone_idle, lost_i = _lose_goodwill(model, idle, p.goodwill_decay_idle,
-                                       "vm_contact_cover_trained")
-    model.count("new_vol_goodwill_lost_waiting", lost_w)
-    model.count("new_vol_goodwill_lost_idle", lost_i)
-    active = kernels.flatnonzero(vs == V.ACTIVE)
+    # volunteers waiting (applied, onboarding) or idle (or stood down) lose goodwill today,
+    # uncontacted_decay_factor times faster where their organisation had no hours to keep in
+    # touch (its contact cover, 003:162-164); with the active, in one compiled pass (float32
+    # losses; their float64 sums in numpy)
+    orgs = model.organisations
+    covers = model.__dict__.get("_vm_contact_covers")  # today's, as manage_volunteers set them
+    if covers is None or covers[0] != model.day or covers[1].size != len(orgs):
+        covers = (model.day, np.array([o.vm_contact_cover_waiting for o in orgs]),
+                  np.array([o.vm_contact_cover_trained for o in orgs]))
+    loss_w, loss_i, gone_waiting, gone_idle, active = kernels.lose_goodwill(
+        vs, pop.vorg, pop.goodwill, covers[1], covers[2], float(p.uncontacted_decay_factor - 1.0),
+        float(p.goodwill_decay_waiting), float(p.goodwill_decay_idle), int(V.APPLIED),
+        int(V.ONBOARDING), int(V.IDLE), int(V.STOOD_DOWN), int(V.ACTIVE))
+    model.count("new_vol_goodwill_lost_waiting", float(loss_w.sum(dtype=np.float64)))
+    model.count("new_vol_goodwill_lost_idle", float(loss_i.sum(dtype=np.float64)))
     attrition = active[model.streams.volunteers.random(active.size) < p.p_attrition_per_day]
     for idx in (gone_waiting, gone_idle, attrition):
         if idx.size:
-            pop.vstate[idx] = V.LAPSED
-            pop.vsince[idx] = model.day
-            pop.vapplied_day[idx] = -1
-            pop.vmoved_day[idx] = -1
-            pop.vpassported[idx] = False
+            kernels.lapse(idx, vs, pop.vsince, pop.vapplied_day, pop.vmoved_day,
+                          pop.vpassported, int(V.LAPSED), model.day)
     model.count("new_vol_dropouts_waiting", gone_waiting.size)
     model.count("new_vol_dropouts_idle", gone_idle.size)
     model.count("new_vol_attrition", attrition.size)

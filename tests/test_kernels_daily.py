@@ -1,0 +1,189 @@
+"""The daily-step kernels (issue 16) change the population arrays exactly as the numpy code
+they replaced did: each is run against that code, kept here as the reference."""
+
+import numpy as np
+import pytest
+
+from sim import kernels
+from sim.state import Pathway
+
+N = 4003
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(16)
+
+
+def _need_state(rng):
+    need = rng.integers(0, 4, N).astype(np.int8)
+    need[rng.random(N) < 0.6] = 0
+    pathway = np.where(need > 0, rng.integers(0, len(Pathway), N), 0).astype(np.int8)
+    return need, pathway
+
+
+def test_unmet_course_matches_numpy(rng):
+    need, pathway = _need_state(rng)
+    u = rng.random(N, dtype=np.float32)
+    p_res = np.array([0.3, 0.2, 0.1])
+    p_esc = np.array([0.25, 0.3, 0.0])
+    exp_need, exp_path = need.copy(), pathway.copy()
+    idx = np.flatnonzero((exp_need > 0) & (exp_path <= Pathway.WAITING))
+    r, lvl = u[idx], exp_need[idx]
+    pr, pe = p_res[lvl - 1], p_esc[lvl - 1]
+    resolved = idx[r < pr]
+    escalated = idx[(r >= pr) & (r < pr + pe)]
+    exp_need[escalated] += 1
+    exp_need[resolved] = 0
+    exp_path[resolved] = 0
+    got = kernels.unmet_course(u, need, pathway, int(Pathway.WAITING), p_res, p_esc)
+    assert got == (idx.size, resolved.size, escalated.size)
+    assert resolved.size and escalated.size  # the test exercises both outcomes
+    np.testing.assert_array_equal(need, exp_need)
+    np.testing.assert_array_equal(pathway, exp_path)
+
+
+def test_start_episodes_matches_numpy(rng):
+    arrays = {
+        "need": np.zeros(N, np.int8), "need_onset": np.full(N, -1, np.int32),
+        "hidden": np.zeros(N, bool), "first_support": np.full(N, 7, np.int32),
+        "matched": np.ones(N, bool), "self_referred": np.ones(N, bool),
+        "episodes": rng.integers(0, 3, N).astype(np.int16), "ever_need": np.zeros(N, bool),
+        "need_domain": np.full(N, -1, np.int8)}
+    expected = {k: v.copy() for k, v in arrays.items()}
+    idx = np.sort(rng.choice(N, 300, replace=False))
+    levels = rng.integers(1, 4, idx.size).astype(np.int8)
+    hidden = rng.random(idx.size) < 0.3
+    domain_u = rng.random(N, dtype=np.float32)
+    domain_u[idx[:3]] = [0.25, 0.5, 0.75]  # on the edges exactly (side="right")
+    edges = np.cumsum([0.25, 0.25, 0.25])
+    e = expected
+    e["need"][idx] = levels
+    e["need_onset"][idx] = 40
+    e["hidden"][idx] = hidden
+    e["first_support"][idx] = -1
+    e["matched"][idx] = False
+    e["self_referred"][idx] = False
+    e["episodes"][idx] += 1
+    e["ever_need"][idx] = True
+    e["need_domain"][idx] = np.searchsorted(edges, domain_u[idx], side="right").astype(np.int8)
+    kernels.start_episodes(idx, levels, hidden, domain_u, edges, 40, *arrays.values())
+    for k in arrays:
+        np.testing.assert_array_equal(arrays[k], expected[k], err_msg=k)
+
+
+def test_tasks_done_matches_volunteer_tasks_and_idling(rng):
+    vstate = rng.choice(np.array([1, 4, 5], np.int8), N)
+    trained = np.flatnonzero((vstate == 4) | (vstate == 5))
+    worked = np.sort(rng.choice(trained, 500, replace=False))
+    hours = rng.choice(np.array([1.5, 3.0], np.float32), worked.size)
+    used = (rng.random(N) * 5).astype(np.float32)
+    last = rng.integers(0, 100, N).astype(np.int32)
+    applied = np.where(rng.random(N) < 0.2, rng.integers(0, 90, N), -1).astype(np.int32)
+    goodwill = (rng.random(N) * 2.2).astype(np.float32)
+    hospital = rng.random(N) < 0.3
+    day, gain = 100, np.float32(0.05)
+    e_used, e_last, e_applied, e_good, e_state = (a.copy() for a in
+                                                  (used, last, applied, goodwill, vstate))
+    e_used[worked] += hours
+    e_last[worked] = day
+    since = e_applied[worked]
+    first = since >= 0
+    e_applied[worked[first]] = -1
+    e_good[worked] = np.minimum(e_good[worked] + gain, 2.0)
+    idle = trained[day - e_last[trained] > 14]
+    e_state[trained] = 4
+    e_state[idle] = 5
+    got = kernels.tasks_done(worked, hours, trained, used, last, applied, goodwill, vstate,
+                             hospital, day, gain, 14, 4, 5)
+    assert got == (int(first.sum()), int((day - since[first]).sum()),
+                   int(hospital[worked].sum()))
+    for a, b in ((used, e_used), (last, e_last), (applied, e_applied), (goodwill, e_good),
+                 (vstate, e_state)):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_lose_goodwill_and_lapse_match_numpy(rng):
+    vstate = rng.integers(0, 8, N).astype(np.int8)
+    vorg = np.where(vstate >= 2, rng.integers(0, 9, N), -1).astype(np.int32)
+    goodwill = (rng.random(N) * 0.2).astype(np.float32)
+    cover_w, cover_i = rng.random(9), rng.random(9)
+    slow_w, slow_i = 1.0 + 2.0 * (1.0 - cover_w), 1.0 + 2.0 * (1.0 - cover_i)
+    expected = goodwill.copy()
+    out = []
+    for codes, slow, decay in (((2, 3), slow_w, 0.01), ((5, 6), slow_i, 0.02)):
+        who = np.flatnonzero(np.isin(vstate, codes))
+        loss = (decay * slow[vorg[who]]).astype(np.float32)
+        expected[who] -= loss
+        out += [loss, who[expected[who] <= 0]]
+    got = kernels.lose_goodwill(vstate, vorg, goodwill, cover_w, cover_i, 2.0, 0.01, 0.02, 2,
+                                3, 5, 6, 4)
+    assert goodwill.tobytes() == expected.tobytes()
+    for a, b in zip(got, (out[0], out[2], out[1], out[3], np.flatnonzero(vstate == 4)),
+                    strict=True):
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    assert got[2].size and got[3].size
+    arrays = [vstate.copy(), np.zeros(N, np.int32), np.zeros(N, np.int32),
+              np.zeros(N, np.int32), np.ones(N, bool)]
+    kernels.lapse(got[2], *arrays, 7, 12)
+    assert (arrays[0][got[2]] == 7).all() and (arrays[1][got[2]] == 12).all()
+    assert (arrays[2][got[2]] == -1).all() and (arrays[3][got[2]] == -1).all()
+    assert not arrays[4][got[2]].any() and arrays[4].sum() == N - got[2].size
+
+
+def test_members_with_chance_match_numpy(rng):
+    vstate = rng.integers(0, 8, N).astype(np.int8)
+    vorg = rng.integers(0, 9, N).astype(np.int32)
+    p_org = np.where(rng.random(9) < 0.5, rng.random(9), 0.0)
+    trained = np.flatnonzero((vstate == 4) | (vstate == 5))
+    p = p_org[vorg[trained]]
+    got, chance = kernels.members_with_chance(vstate, vorg, p_org, 4, 5)
+    np.testing.assert_array_equal(got, trained[p > 0])
+    assert chance.tobytes() == p[p > 0].tobytes()
+
+
+def test_seekers_today_match_numpy(rng):
+    need, pathway = _need_state(rng)
+    candidates = np.flatnonzero((need > 0) & (pathway <= Pathway.WAITING))
+    u = rng.random(candidates.size)
+    waiting = pathway[candidates] == Pathway.WAITING
+    chosen = u < np.where(waiting, 0.3 * 0.5, 0.3)
+    got, flags = kernels.seekers_today(candidates, u, pathway, int(Pathway.WAITING), 0.3,
+                                       0.3 * 0.5)
+    np.testing.assert_array_equal(got, candidates[chosen])
+    np.testing.assert_array_equal(flags, waiting[chosen])
+    assert flags.any() and not flags.all()
+
+
+@pytest.mark.parametrize("factor", [1.0, 0.7, "each"])
+def test_support_outcomes_and_due_match_numpy(rng, factor):
+    need, pathway = _need_state(rng)
+    until = rng.integers(0, 60, N).astype(np.int32)
+    idx = kernels.support_due(pathway, until, int(Pathway.GROUP), 30)
+    np.testing.assert_array_equal(
+        idx, np.flatnonzero((pathway >= Pathway.GROUP) & (until <= 30)))
+    f = rng.random(idx.size) if factor == "each" else factor
+    poor = rng.random(idx.size) < 0.3
+    r = rng.random(idx.size)
+    e_need, e_path = need.copy(), pathway.copy()
+    p_res = np.where(e_need[idx] >= 3, 0.4, 0.6) * f
+    p_res = np.where(poor, p_res * 0.5, p_res)
+    resolved = r < p_res
+    e_need[idx[resolved]] = 0
+    rest = idx[~resolved]
+    e_need[rest] = np.maximum(e_need[rest] - 1, 1)
+    e_path[idx] = 0
+    got = kernels.support_outcomes(idx, r, np.asarray(f, np.float64).reshape(-1), need,
+                                   pathway, poor, 0.4, 0.6, 0.5, 3, 1)
+    np.testing.assert_array_equal(got, resolved)
+    np.testing.assert_array_equal(need, e_need)
+    np.testing.assert_array_equal(pathway, e_path)
+
+
+def test_codes_between_match_flatnonzero(rng):
+    codes = rng.integers(0, 8, N).astype(np.int8)
+    for lo, hi in ((4, 5), (0, 7), (3, 3), (6, 2)):
+        got = kernels.codes_between(codes, lo, hi)
+        expected = np.flatnonzero((codes >= lo) & (codes <= hi))
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
