@@ -52,7 +52,7 @@ _ORIGINAL = ConfigLoaderImpl.load_sweep_config
 _ORIGINAL_VALIDATE = Sweeper.validate_batch_is_legal
 _CACHE: OrderedDict[tuple, DictConfig] = OrderedDict()
 _SCRATCH: dict[tuple, DictConfig] = {}  # per cached composition: a copy values are set on
-_PICKLED: dict[tuple, bytes] = {}  # per cached composition: its pickle, copied from per job
+_PICKLED: dict[tuple, bytes | None] = {}  # per cached composition: its pickle, copied from per job
 stats = {"composed": 0, "reused": 0, "fallback": 0, "validated": 0}
 """How jobs were composed in this process (for tests and benchmarks)."""
 
@@ -136,10 +136,14 @@ def load_sweep_config(self: ConfigLoaderImpl, master_config: DictConfig,
     key, base = _base(self, master_config, structural)
     # each job's copy: unpickled from the composition's pickle, a quarter of the cost of
     # copy.deepcopy (the same nodes, types and flags: launchers ship configs by pickle anyway)
-    blob = _PICKLED.get(key)
-    if blob is None:
-        blob = _PICKLED[key] = pickle.dumps(base, protocol=pickle.HIGHEST_PROTOCOL)
-    cfg = pickle.loads(blob)  # noqa: S301 - our own pickle of our own composition
+    if key not in _PICKLED:
+        try:
+            _PICKLED[key] = pickle.dumps(base, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - e.g. a class shipped by value to a joblib worker
+            _PICKLED[key] = None
+    blob = _PICKLED[key]
+    # our own pickle of our own composition
+    cfg = copy.deepcopy(base) if blob is None else pickle.loads(blob)  # noqa: S301
     ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
     app = [o for o in parsed if not o.is_hydra_override()]
     cfg.hydra.overrides.task = [o.input_line for o in app]
