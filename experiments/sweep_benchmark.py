@@ -164,8 +164,12 @@ def efficiency(tmp: Path, runs: int, days: int, repeat: int, route: str) -> dict
     med = {k: {m: statistics.median(x[m] for x in v) for m in ("wall_seconds", "cpu_seconds")}
            for k, v in rows.items()}
     one, two = med["n_jobs_1"]["wall_seconds"], med["n_jobs_2"]["wall_seconds"]
+    # >1: each run takes longer when two run at once (shared cores, memory bandwidth, others)
+    slow = statistics.median(b["sum_run_seconds"] / a["sum_run_seconds"]
+                             for a, b in zip(rows["n_jobs_1"], rows["n_jobs_2"], strict=True))
     return {"route": route, "runs": runs, "days": days, "repeats": repeat, "sweeps": rows,
-            "median": med, "speedup": round(one / two, 3),
+            "median": med, "per_run_slowdown_n2_vs_n1": round(slow, 3),
+            "speedup": round(one / two, 3),
             "efficiency": round(one / (2 * two), 3),
             "efficiency_per_repeat": [round(a["wall_seconds"] / (2 * b["wall_seconds"]), 3)
                                       for a, b in zip(rows["n_jobs_1"], rows["n_jobs_2"],
@@ -273,7 +277,10 @@ def efficiency_main(args, out: Path) -> int:
                   f"{m['n_jobs_1']['wall_seconds']:.1f} s, 2 workers "
                   f"{m['n_jobs_2']['wall_seconds']:.1f} s (medians of {args.repeat}) -> "
                   f"{e['speedup']:.2f}x, efficiency {e['efficiency']:.0%} (per repeat "
-                  f"{', '.join(f'{x:.0%}' for x in e['efficiency_per_repeat'])})", flush=True)
+                  f"{', '.join(f'{x:.0%}' for x in e['efficiency_per_repeat'])}); CPU "
+                  f"{m['n_jobs_1']['cpu_seconds']:.1f} s serial, {m['n_jobs_2']['cpu_seconds']:.1f}"
+                  f" s with 2 workers; each run {e['per_run_slowdown_n2_vs_n1']:.2f}x as long "
+                  "when two run at once", flush=True)
     res["uptime_end"] = uptime()
     print(f"  {res['uptime_end']}")
     (out / "sweep_efficiency.json").write_text(json.dumps(res, indent=2) + "\n")
