@@ -2,6 +2,13 @@
 
     python experiments/sweep_benchmark.py                  # 200 runs + 20-run efficiency check
     python experiments/sweep_benchmark.py --runs 40 --subset 10 --days 120   # quicker
+    python experiments/sweep_benchmark.py --efficiency --subset 16 --repeat 3  # issue 16's check
+
+``--efficiency`` measures only the parallel efficiency of 16 urban years (default burn-in
+included): serial and joblib with 2 workers, alternated in one run (the order swapped every
+repeat), on the Hydra route and the executor route, wall and CPU time (of the finished child
+processes) with medians, ``uptime`` before each sweep, the per-run slowdown, the CPU share the
+sweep got, and a worker's start-up; it writes ``sweep_efficiency.json``.
 
 Measures, on this machine:
 
@@ -36,6 +43,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,22 +53,37 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def sweep(sweep_dir: Path, runs: int, days: int, n_jobs: int) -> dict:
-    """Run the sweep in a child process; wall time and peak RSS of its processes."""
-    args = [sys.executable, "-m", "sim", "-m", "hydra/launcher=joblib",
-            f"hydra.launcher.n_jobs={n_jobs}", f"hydra.sweep.dir={sweep_dir}",
-            f"run.replicate=range({runs})", f"run.days={days}", "run.plots=false",
-            "hydra.callbacks.sweep_report.collect=false"]
+def sweep(sweep_dir: Path, runs: int, days: int, n_jobs: int, route: str = "hydra") -> dict:
+    """Run the sweep in a child process; wall time, CPU time and peak RSS of its processes.
+
+    ``route``: ``hydra`` (``python -m sim -m hydra/launcher=joblib``; n_jobs=1 runs the jobs in
+    the driver process) or ``executor`` (``python -m sim.experiments.executor --backend
+    joblib``, serial for n_jobs=1). CPU time is that of the finished child processes
+    (``RUSAGE_CHILDREN``): the driver and the worker processes it waited for.
+    """
+    if route == "hydra":
+        args = [sys.executable, "-m", "sim", "-m", "hydra/launcher=joblib",
+                f"hydra.launcher.n_jobs={n_jobs}", f"hydra.sweep.dir={sweep_dir}",
+                f"run.replicate=range({runs})", f"run.days={days}", "run.plots=false",
+                "hydra.callbacks.sweep_report.collect=false"]
+    else:
+        args = [sys.executable, "-m", "sim.experiments.executor", str(sweep_dir),
+                f"run.replicate=range({runs})", f"run.days={days}", "run.plots=false",
+                "--backend", "joblib" if n_jobs > 1 else "serial", "--n-jobs", str(n_jobs),
+                "--no-collect"]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    cpu0 = _children_cpu()
     t0 = time.perf_counter()
     proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
+    cpu = _children_cpu() - cpu0
     if proc.returncode != 0:
         sys.exit(f"sweep failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     manifests = [json.loads(p.read_text()) for p in sweep_dir.glob("*/manifest.json")]
     if len(manifests) != runs:
         sys.exit(f"expected {runs} complete runs, found {len(manifests)}")
-    return {"runs": runs, "days": days, "n_jobs": n_jobs, "wall_seconds": round(wall, 2),
+    return {"runs": runs, "days": days, "n_jobs": n_jobs, "route": route,
+            "wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
             "sum_run_seconds": round(sum(m["wall_seconds"] for m in manifests), 2),
             "peak_rss_mb_so_far": _children_peak_mb()}
 
@@ -91,6 +114,83 @@ def copies(source_run: Path, n: int, folder: Path) -> Path:
     return folder
 
 
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def uptime() -> str:
+    """``uptime``'s line (the load averages), or the load averages alone."""
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "load average: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+WORKER_START = """
+import time
+t0, c0 = time.perf_counter(), time.process_time()
+import sim.cli, sim.experiments.runs, sim.model  # what a joblib or Ray worker imports
+t1, c1 = time.perf_counter(), time.process_time()
+import sim
+sim.run(sim.configure(topology="rural", **{"run.days": 1, "run.burn_in_days": 0}))
+t2, c2 = time.perf_counter(), time.process_time()
+print(t1 - t0, c1 - c0, t2 - t0, c2 - c0)
+"""
+
+
+def worker_start() -> dict:
+    """A fresh interpreter's start-up as a sweep worker: the interpreter itself, the imports
+    of a worker, and its first (one-day village) run, which loads the compiled kernels."""
+    t0 = time.perf_counter()
+    cpu0 = _children_cpu()
+    out = subprocess.run([sys.executable, "-c", WORKER_START], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
+    imp_wall, imp_cpu, first_wall, first_cpu = map(float, out.stdout.split()[-4:])
+    return {"process_wall": round(wall, 3), "process_cpu": round(cpu, 3),
+            "imports_wall": round(imp_wall, 3), "imports_cpu": round(imp_cpu, 3),
+            "imports_and_first_run_wall": round(first_wall, 3),
+            "imports_and_first_run_cpu": round(first_cpu, 3)}
+
+
+def efficiency(tmp: Path, runs: int, days: int, repeat: int, route: str) -> dict:
+    """Serial (n_jobs=1) against joblib with 2 workers, alternated (the order swapped every
+    repeat) so both see the same machine; medians, and the load before each sweep."""
+    rows: dict[str, list[dict]] = {"n_jobs_1": [], "n_jobs_2": []}
+    for r in range(repeat):
+        for n in ((1, 2) if r % 2 == 0 else (2, 1)):
+            load = uptime()
+            res = sweep(tmp / f"eff_{route}_{r}_{n}", runs, days, n, route)
+            res["uptime_before"] = load
+            rows[f"n_jobs_{n}"].append(res)
+            print(f"  {route} repeat {r} n_jobs={n}: wall {res['wall_seconds']:.1f} s, "
+                  f"CPU {res['cpu_seconds']:.1f} s ({load.split('load average:')[-1].strip()})",
+                  flush=True)
+    med = {k: {m: statistics.median(x[m] for x in v) for m in ("wall_seconds", "cpu_seconds")}
+           for k, v in rows.items()}
+    one, two = med["n_jobs_1"]["wall_seconds"], med["n_jobs_2"]["wall_seconds"]
+    # >1: each run takes longer when two run at once (shared cores, memory bandwidth, others)
+    slow = statistics.median(b["sum_run_seconds"] / a["sum_run_seconds"]
+                             for a, b in zip(rows["n_jobs_1"], rows["n_jobs_2"], strict=True))
+    return {"route": route, "runs": runs, "days": days, "repeats": repeat, "sweeps": rows,
+            "median": med, "per_run_slowdown_n2_vs_n1": round(slow, 3),
+            # the CPU this sweep's processes got per second (2.0: both cores, the whole time);
+            # on a shared machine other users' load caps it, whatever n_jobs asks for
+            "cpu_share": {k: round(v["cpu_seconds"] / v["wall_seconds"], 3)
+                          for k, v in med.items()},
+            # the work parallelism adds (worker start-up, runs slowed by sharing the cores):
+            # the wall-clock efficiency on an otherwise idle machine cannot exceed it
+            "cpu_efficiency": round(med["n_jobs_1"]["cpu_seconds"]
+                                    / med["n_jobs_2"]["cpu_seconds"], 3),
+            "speedup": round(one / two, 3),
+            "efficiency": round(one / (2 * two), 3),
+            "efficiency_per_repeat": [round(a["wall_seconds"] / (2 * b["wall_seconds"]), 3)
+                                      for a, b in zip(rows["n_jobs_1"], rows["n_jobs_2"],
+                                                      strict=True)]}
+
+
 def _children_peak_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
 
@@ -102,6 +202,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--subset", type=int, default=20)
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--skip-full", action="store_true", help="only the efficiency subset")
+    ap.add_argument("--efficiency", action="store_true",
+                    help="only the parallel-efficiency check, serial and joblib with 2 workers "
+                         "alternated --repeat times (medians), and a worker's start-up; writes "
+                         "sweep_efficiency.json")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--routes", default="hydra,executor",
+                    help="for --efficiency: hydra (python -m sim -m), executor, or both")
     ap.add_argument("--collect-scaling", default="20,200,2000",
                     help="sizes of the synthetic sweeps (copies of one run) collected to show "
                          "that collection memory does not grow with the sweep")
@@ -109,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.efficiency:
+        return efficiency_main(args, out)
     load_start = os.getloadavg()
     res: dict = {"cpu_count": os.cpu_count(), "load_start": [round(x, 2) for x in load_start]}
     with tempfile.TemporaryDirectory(prefix="sweep-bench-") as tmp:
@@ -155,6 +264,45 @@ def main(argv: list[str] | None = None) -> int:
               f"peak RSS {c['peak_rss_mb']:.0f} MB")
     print(f"  peak RSS of any sweep process: {_children_peak_mb():.0f} MB")
     print(f"wrote {out / 'sweep_benchmark.json'}")
+    return 0
+
+
+def efficiency_main(args, out: Path) -> int:
+    sys.path.insert(0, str(ROOT / "experiments"))
+    from benchmark import machine
+
+    res: dict = {"machine": machine(), "uptime_start": uptime()}
+    print(f"{res['machine']['cpu']}, {os.cpu_count()} logical CPUs; {res['uptime_start']}")
+    starts = []
+    for _ in range(args.repeat):
+        starts.append(worker_start())
+    res["worker_start"] = {"repeats": starts, "median": {
+        k: statistics.median(s[k] for s in starts) for k in starts[0]}}
+    ws = res["worker_start"]["median"]
+    print(f"  worker start-up (median of {args.repeat}): imports {ws['imports_wall']:.2f} s wall "
+          f"/ {ws['imports_cpu']:.2f} CPU-s; with the first run "
+          f"{ws['imports_and_first_run_wall']:.2f} s / {ws['imports_and_first_run_cpu']:.2f}; "
+          f"whole process {ws['process_wall']:.2f} s", flush=True)
+    with tempfile.TemporaryDirectory(prefix="sweep-eff-") as tmp:
+        for route in [r.strip() for r in args.routes.split(",") if r.strip()]:
+            e = efficiency(Path(tmp), args.subset, args.days, args.repeat, route)
+            res[f"efficiency_{route}"] = e
+            m = e["median"]
+            print(f"  {route}: {args.subset} runs x {args.days} days; serial "
+                  f"{m['n_jobs_1']['wall_seconds']:.1f} s, 2 workers "
+                  f"{m['n_jobs_2']['wall_seconds']:.1f} s (medians of {args.repeat}) -> "
+                  f"{e['speedup']:.2f}x, efficiency {e['efficiency']:.0%} (per repeat "
+                  f"{', '.join(f'{x:.0%}' for x in e['efficiency_per_repeat'])}); CPU "
+                  f"{m['n_jobs_1']['cpu_seconds']:.1f} s serial, "
+                  f"{m['n_jobs_2']['cpu_seconds']:.1f} s with 2 workers (CPU efficiency "
+                  f"{e['cpu_efficiency']:.0%}; CPU share {e['cpu_share']['n_jobs_1']:.2f} and "
+                  f"{e['cpu_share']['n_jobs_2']:.2f} of a core); each run "
+                  f"{e['per_run_slowdown_n2_vs_n1']:.2f}x as long when two run at once",
+                  flush=True)
+    res["uptime_end"] = uptime()
+    print(f"  {res['uptime_end']}")
+    (out / "sweep_efficiency.json").write_text(json.dumps(res, indent=2) + "\n")
+    print(f"wrote {out / 'sweep_efficiency.json'}")
     return 0
 
 

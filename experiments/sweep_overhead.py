@@ -12,6 +12,12 @@ residents, 365 days) from a burnt-in state, as sweep jobs sharing a world start.
 path is measured with the cached composition of :mod:`sim.sweep_compose` on and off,
 alternated within each repeat; medians are reported with the machine and its load.
 
+A sweep also has costs paid once, whatever its size (Hydra composing the primary configuration,
+the sweeper, the report at the end). They are separated from the cost of each job by timing the
+Hydra sweep at ``--jobs`` and twice as many jobs: the difference is what each further job costs
+(``hydra_cached_marginal``), the rest is the sweep's fixed cost. The urban year is also timed
+with its own burn-in (what a sweep job pays when no other job shares its world).
+
 Target (issue 16): overhead <= 10 % of the urban year, on the Hydra path and the executor alike.
 Writes ``experiments/results/sweep_overhead.json``.
 """
@@ -82,6 +88,11 @@ def urban_year(cache: Path) -> float:
     return cpu(lambda: sim.run(cfg, burn_in_cache=cache))
 
 
+def urban_year_with_burn_in() -> float:
+    cfg = sim.configure(topology="urban", **{"run.days": 365, "run.plots": False})
+    return cpu(lambda: sim.run(cfg))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--jobs", type=int, default=12)
@@ -95,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     sim.run(sim.configure(topology="rural", **{"run.days": 1, "run.burn_in_days": 1}))  # warm
     hydra_sweep(2, True)
     rows: dict[str, list[float]] = {"sim": [], "hydra_cached": [], "hydra_hydra": [],
-                                    "executor": [], "urban_year": []}
+                                    "hydra_cached_2n": [], "executor": [], "urban_year": [],
+                                    "urban_year_with_burn_in": []}
     with tempfile.TemporaryDirectory() as cache:
         for r in range(args.repeat):
             order = ["hydra_cached", "hydra_hydra"] if r % 2 == 0 else ["hydra_hydra",
@@ -103,8 +115,10 @@ def main(argv: list[str] | None = None) -> int:
             rows["sim"].append(tiny_simulations(n) / n)
             for name in order:
                 rows[name].append(hydra_sweep(n, name == "hydra_cached") / n)
+            rows["hydra_cached_2n"].append(hydra_sweep(2 * n, True) / (2 * n))
             rows["executor"].append(executor_jobs(n) / n)
             rows["urban_year"].append(urban_year(Path(cache)))
+            rows["urban_year_with_burn_in"].append(urban_year_with_burn_in())
     med = {k: statistics.median(v) for k, v in rows.items()}
     year = med["urban_year"]
     result = {
@@ -117,16 +131,26 @@ def main(argv: list[str] | None = None) -> int:
             "hydra_without_cache": med["hydra_hydra"] - med["sim"],
             "executor": med["executor"] - med["sim"]},
     }
+    # per further job: T(2n) - T(n) over n jobs (n * (2 * per-job-at-2n - per-job-at-n) / n)
+    marginal = 2 * med["hydra_cached_2n"] - med["hydra_cached"] - med["sim"]
+    result["overhead_per_job"]["hydra_cached_marginal"] = marginal
+    result["hydra_fixed_cost_per_sweep"] = n * (med["hydra_cached"] - med["sim"] - marginal)
     result["overhead_share_of_urban_year"] = {k: v / year
                                               for k, v in result["overhead_per_job"].items()}
+    result["overhead_share_of_urban_year_with_burn_in"] = {
+        k: v / med["urban_year_with_burn_in"] for k, v in result["overhead_per_job"].items()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))
     m = result["machine"]
     print(f"{m['cpu']}, {m['cores']} cores, load {m['load_start']:.1f} -> {m['load_end']:.1f}")
-    print(f"urban year from a burnt-in state: {year:.3f} CPU-s (median of {args.repeat})")
+    print(f"urban year from a burnt-in state: {year:.3f} CPU-s, with its burn-in "
+          f"{med['urban_year_with_burn_in']:.3f} (medians of {args.repeat})")
     for k, v in result["overhead_per_job"].items():
-        print(f"  overhead per job, {k:20s} {1000 * v:7.1f} ms  "
-              f"({100 * v / year:5.1f} % of an urban year)")
+        print(f"  overhead per job, {k:22s} {1000 * v:7.1f} ms  "
+              f"({100 * v / year:5.1f} % of an urban year; "
+              f"{100 * v / med['urban_year_with_burn_in']:4.1f} % with its burn-in)")
+    print(f"  Hydra sweep's fixed cost (once per sweep): "
+          f"{result['hydra_fixed_cost_per_sweep']:.2f} CPU-s")
     print(f"wrote {args.out}")
     return 0
 

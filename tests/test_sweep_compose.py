@@ -81,3 +81,67 @@ def test_the_cli_installs_it():
     import sim.cli  # noqa: F401 - importing installs it, for joblib's workers too
 
     assert ConfigLoaderImpl.load_sweep_config is sweep_compose.load_sweep_config
+    from hydra.plugins.sweeper import Sweeper
+
+    assert Sweeper.validate_batch_is_legal is sweep_compose.validate_batch_is_legal
+
+
+BATCH_ERRORS = [
+    ["run.days=abc"],  # not a whole number: the schema refuses it
+    ["run.nope=3"],  # not a key of the configuration
+    ["run.days=5", "topology=nowhere"],  # not a config-group option
+]
+
+
+@pytest.mark.parametrize("bad", BATCH_ERRORS, ids=lambda o: " ".join(o))
+def test_the_batch_check_refuses_what_hydra_refuses(bad):
+    loader, master = loader_and_master(config_dir())
+    batch = [["run.replicate=0"], ["run.replicate=1", "run.days=7"], bad]
+    with pytest.raises(Exception) as hydras:  # noqa: PT011 - whatever Hydra raises
+        for job in batch:
+            sweep_compose._ORIGINAL(loader, master, list(job))
+    before = sweep_compose.stats["validated"]
+    with pytest.raises(hydras.type) as ours:
+        for job in batch:
+            sweep_compose.validate_job(loader, master, list(job))
+    assert str(ours.value) == str(hydras.value)
+    assert sweep_compose.stats["validated"] >= before + 2  # the good jobs: no copy each
+
+
+def test_the_batch_check_is_not_changed_by_earlier_jobs():
+    """Values are set on one scratch copy, so a job must not see an earlier job's values: a
+    value that replaces a node (events=...) is checked on a fresh composition instead."""
+    loader, master = loader_and_master(config_dir())
+    sweep_compose.validate_job(loader, master, ["run.days=9"])
+    before = dict(sweep_compose.stats)
+    sweep_compose.validate_job(loader, master, ["run.days=10"])
+    assert sweep_compose.stats["validated"] == before["validated"] + 1
+    sweep_compose.validate_job(loader, master, ["run.days=11", "events={}"])  # not a leaf
+    assert sweep_compose.stats["validated"] == before["validated"] + 1
+    # a later job setting a leaf under events still composes (the scratch copy is intact)
+    sweep_compose.validate_job(loader, master, ["scenario=lockdown",
+                                                "events.lockdown_starts.day=40"])
+
+
+def test_the_fast_copy_is_a_deep_copy():
+    """Configurations copied through pickle equal copy.deepcopy's, parents and flags included
+    (HydraConfig's root, whose hydra node has the job's configuration as parent, too)."""
+    import copy
+
+    from hydra.core.hydra_config import HydraConfig
+
+    loader, master = loader_and_master(config_dir())
+    cfg = sweep_compose.load_sweep_config(loader, master, ["run.replicate=2"])
+    HydraConfig.instance().set_config(cfg)
+    hydra_root = HydraConfig.instance().cfg
+    for obj in (cfg, hydra_root, cfg.topology):
+        a, b = copy.deepcopy(obj), sweep_compose.deepcopy(obj)
+        assert b is not obj and OmegaConf.to_yaml(a) == OmegaConf.to_yaml(b)
+        assert a._get_parent() is b._get_parent() is obj._get_parent()
+        assert all(v._get_parent() is b for v in b.__dict__["_content"].values())
+        for flag in ("readonly", "struct"):
+            assert a._get_flag(flag) == b._get_flag(flag)
+        assert OmegaConf.get_type(a) is OmegaConf.get_type(b)
+    copied = sweep_compose.deepcopy(cfg)
+    copied.run.replicate = 5  # a copy: the original is untouched
+    assert cfg.run.replicate == 2 and hydra_root.hydra._get_parent() is cfg

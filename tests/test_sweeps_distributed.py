@@ -50,6 +50,10 @@ def _by_run(summary: pd.DataFrame) -> pd.DataFrame:
 @pytest.mark.parametrize("launcher, replicates, extra", [
     ("ray", REPLICATES, ["+hydra.launcher.ray.init.num_cpus=2",
                          "+hydra.launcher.ray.init.include_dashboard=false"]),
+    # our Ray launcher (each job composed in its Ray task), on a local Ray instance
+    ("ray_cluster", REPLICATES, ["hydra.launcher.ray.init.address=null",
+                                 "+hydra.launcher.ray.init.num_cpus=2",
+                                 "+hydra.launcher.ray.init.include_dashboard=false"]),
     # one process per job: a smaller sweep (replicate 0 of the same runs)
     ("submitit_local", 1, ["hydra.launcher.timeout_min=20"]),
 ])
@@ -67,6 +71,8 @@ def test_same_sweep_on_other_launchers(tmp_path, scenario, reference, launcher, 
     got = _by_run(t["summary"])
     assert len(got) == n_runs
     pd.testing.assert_frame_equal(got, reference.loc[got.index])
+    if launcher == "ray_cluster":
+        assert "jobs composed on the workers" in proc.stdout + proc.stderr
     if launcher != "ray":
         return
     # and a re-run on the same launcher skips everything
