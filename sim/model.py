@@ -753,6 +753,13 @@ class CommunityModel(mesa.Model):
         # per unit as Python floats (the same float64 values and arithmetic as numpy scalars)
         day, pull, form = self.day, need_pull.tolist(), p_form.tolist()
         form_draws, fold_draws = draws.tolist()
+        slots_key = (len(self.units), p.mag_residents_per_group)
+        cached = self.__dict__.get("_mag_slots")
+        if cached is None or cached[0] != slots_key:  # street-level slots per unit
+            cached = self._mag_slots = (slots_key, [
+                max(int(round((u.stop - u.start) / p.mag_residents_per_group)), 1)
+                for u in self.units])
+        unit_slots = cached[1]
         for u in self.units:
             k = u.index
             mags = mags_by_unit.get(k, ())
@@ -771,8 +778,7 @@ class CommunityModel(mesa.Model):
                 for g in open_mags:
                     if not getattr(g, "anchored", False):
                         self._mutual_aid_outreach(g, rng)
-            slots = max(int(round((u.stop - u.start) / p.mag_residents_per_group)), 1)
-            free = slots - len(open_mags)
+            free = unit_slots[k] - len(open_mags)
             if free > 0 and form_draws[k] < 1.0 - (1.0 - form[k]) ** free:
                 self._form_mutual_aid(u, rng)
 

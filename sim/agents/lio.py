@@ -199,6 +199,10 @@ class LIOFunctions:
     def listings(self, lws: list[LinkWorker]) -> list[int]:
         """Listings to keep for ``lws``: entries of their directories and open listed groups
         they can reach, least recently verified first."""
+        return sorted(self._listed(lws), key=lambda k: (self.verified_day.get(k, NEVER), k))
+
+    def _listed(self, lws: list[LinkWorker]) -> set[int]:
+        """:meth:`listings` unordered."""
         m = self.model
         units = set().union(*(lw.reach for lw in lws))
         known: set[int] = set()
@@ -206,11 +210,11 @@ class LIOFunctions:
             known |= lw.directory
         lio = GroupKind.LIO
         by_unit = m.open_groups_by_unit()
-        for unit in {-1} | units:  # place-level groups and the units' own (a set: sorted below)
+        for unit in {-1} | units:  # place-level groups and the units' own (a set: ordered later)
             for g in by_unit.get(unit, ()):
                 if g.on_directory and g.kind is not lio:
                     known.add(g.index)
-        return sorted(known, key=lambda k: (self.verified_day.get(k, NEVER), k))
+        return known
 
     def verify(self, g: int, lws: list[LinkWorker]) -> None:
         """Verify listing ``g`` for ``lws``: listed if open and on the directory, else
@@ -233,14 +237,15 @@ class LIOFunctions:
             return
         per = m.cfg.lio.hours_per_listing_check
         self._directory_progress += hours
-        todo = self.listings(lws)
-        k = min(int(self._directory_progress / per + 1e-9), len(todo))
-        if not todo:
+        listed = self._listed(lws)
+        k = min(int(self._directory_progress / per + 1e-9), len(listed))
+        if not listed:
             self._directory_progress = 0.0
             return
         self.book("directory", hours)
-        for g in todo[:k]:
-            self.verify(g, lws)
+        if k:  # most days the hours build up: nothing to order
+            for g in sorted(listed, key=lambda j: (self.verified_day.get(j, NEVER), j))[:k]:
+                self.verify(g, lws)
         self._directory_progress -= k * per
         m.count("new_lio_listings_verified", k)
 

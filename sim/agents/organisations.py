@@ -233,8 +233,15 @@ class VCSEGroup(Organisation):
 
     def has_room(self) -> bool:
         """``n_clients < min(capacity, affordable_places())``; money is looked at only when
-        there are places."""
-        return self.n_clients < self.capacity and self.n_clients < self.affordable_places()
+        there are places. Asked for every group in reach of each signposting and referral:
+        the cached capacity is read directly while it holds (as ``capacity`` would)."""
+        n = self.n_clients
+        if (self._capacity_epoch == self.model.capacity_epoch and self.is_open
+                and self.kind is not _LIO and not self.distanced):
+            capacity = self._capacity
+        else:
+            capacity = self.capacity
+        return n < capacity and n < self.affordable_places()
 
     def affordable_places(self) -> float:
         """Clients the group can take on: unlimited while reserves last above

@@ -149,8 +149,13 @@ def manage_volunteers(model: CommunityModel) -> None:
     pop, p = model.pop, model.cfg.volunteers
     orgs = model.organisations
     n_org = len(orgs)
-    new_hours = np.array([o.vm_hours_new_today() for o in orgs], np.float64)
-    hours = new_hours + np.array([o.vm_hours_left if o.is_open else 0.0 for o in orgs])
+    new_list, left_list = [0.0] * n_org, [0.0] * n_org  # closed organisations: none
+    for k, o in enumerate(orgs):  # one pass (about half the organisations are closed)
+        if o.is_open:
+            new_list[k] = o.vm_hours_new_today()
+            left_list[k] = o.vm_hours_left
+    new_hours = np.array(new_list, np.float64)
+    hours = new_hours + np.array(left_list)
     per_app, accepts = _org_constants(model)
     model.count("new_vm_hours_available", float(new_hours.sum()))
     model.count("new_vol_applications_processable",
