@@ -245,20 +245,20 @@ def test_sf25_no_reescalation_route_means_bouncing(paired, mechanism):
 
 
 @pytest.mark.fact("SF25", grade="A", nature="emergent", why=(
-    "Repeat referrals come from clients handed back who bounce and are referred again, and "
-    "from clients returning after statutory support ends; both run every day in both arms, "
-    "and the pathway changes only where a hand-back goes."),
-    depends=("link_worker.statutory_places_per_1000", "link_worker.p_handback_meets_threshold"))
-@pytest.mark.parametrize("mechanism", [pytest.param("on", marks=pytest.mark.xfail(
-    strict=True, reason=(
-        "not reproduced since issue 11's second landing (need-destination fit, unaided group "
-        "starts): with 40 replicates +0.0053 [-0.0013, +0.0123], 20 of 40 pairs in the "
-        "expected direction; it was +0.0089 [+0.0024, +0.0147] before, a small effect on a "
-        "ratio near 1.17. The suite runs the usual 10"))),
-    "off"])
+    "Every day a statutory service refers back to social prescribing the clients it turned "
+    "away after a hand-back while their need is unmet (the 'gap in the middle', 004:318, "
+    "412), and the link worker may hand them back again; clients also return after "
+    "statutory support ends. Both run in both arms; the pathway changes only where a "
+    "hand-back goes, so fewer are turned away"),
+    depends=("link_worker.statutory_places_per_1000", "link_worker.p_handback_meets_threshold",
+             "link_worker.p_turned_away_referred_back_per_day",
+             "link_worker.p_complex_beyond_scope"))
+@ON_OFF
 def test_sf25_no_reescalation_route_means_repeat_referrals(paired, mechanism):
-    """SF25, repeat referrals (grade A; 002:370; 004:242). Borderline since issue 11: the
-    pathway arm's clients also come back after statutory support ends.
+    """SF25, repeat referrals (grade A; 002:370; 004:242, 318, 412). Clients the statutory
+    service turns away are referred back ('many referred onto us', 004:412) and 'bounce
+    between their services and statutory services regularly' (004:318); the pathway arm's
+    clients also come back after statutory support ends.
 
     Scenario: scenario=baseline. Counterfactual: scenario=reescalation_pathway. Metric:
     link-worker referrals per referred resident (higher).
