@@ -432,20 +432,29 @@ COMMISSIONING_COUNTY = ["topology=county", "topology.n_residents=10000", "run.da
 
 
 @pytest.mark.fact("S27", grade="-", nature="emergent",
-    why=("Reviews fund places where unmet demand is observed; reach decides the outcome."))
+    why=("Every day groups turn away referrals they have no place for, and the turned-away "
+         "demand they carry (the figure their strain follows) is the data a review reads; "
+         "where the places go, and whether they are used, emerges from where referrals meet "
+         "full groups."))
 @pytest.mark.xfail(strict=True, reason=(
-    "not reproduced: the agile rule funds the unit with most unmet need per client place, "
-    "which is always a rural parish with no local places; few residents reach the new group "
-    "there, so unmet need is no lower than with the places spread evenly (from a burnt-in "
-    "county: -279 unmet need-days [-1,917, +1,313], 6 of 10 pairs)"))
+    "not reproduced at R = 10: with the observed-demand rule -1,840 unmet need-days [-4,115, "
+    "+410], 7 of 10 pairs (the neediest-unit rule: -167 [-1,346, +1,361]). Forty places a year "
+    "against about 395,000 unmet need-days in a county of 10,000: agile can save at most the "
+    "place-days the even rule leaves unused, a few thousand, about the run-to-run spread"))
 def test_s27_agile_commissioning_reduces_unmet_need(paired):
     """Scenario S27 (recommendation, no observed outcome; 002:304-306, 330-340). Data-driven
-    agile commissioning - client places funded where unmet demand is observed - should leave
-    less unmet need than the same places spread evenly. Not a stylised fact of section 5;
-    kept as a strict expected failure so that a change which makes it hold is noticed.
+    agile commissioning - the real-time demand and supply data that link workers and groups
+    pick up decide where client places are funded - should leave less unmet need than the
+    same places spread evenly. Not a stylised fact of section 5.
 
+    The agile rule reads what groups and link workers hold (002:330-336): the referrals each
+    group turned away for want of places (issue 11: before, the rule read every resident's
+    unmet need per unit, including residents no service had seen, and funded a new group in
+    the rural parish with most of it, which few residents reached; that rule is kept as
+    ``rule=neediest_unit``).
     Scenario: scenario=agile_commissioning on a county of 10,000. Counterfactual: the same
     with events.agile_reviews.params.rule=even. Metric: resident-days of unmet need (lower).
+    No mechanism-off arm: without turned-away referrals the agile rule is the even rule.
     """
     even = [*COMMISSIONING_COUNTY, "events.agile_reviews.params.rule=even"]
     paired("S27", COMMISSIONING_COUNTY, even, "unmet_need_days", "lower").expect("on")
