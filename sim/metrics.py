@@ -78,6 +78,7 @@ FLOWS = (
     "new_partner_outreach_contacts", "new_partner_outreach_placements",
     # link workers (issue 11): hand-backs, disengagement, contact mode, workload
     "new_handbacks_via_gp", "new_bounces_threshold_not_met", "new_bounces_statutory_full",
+    "new_referrals_back_after_turned_away",
     "new_lw_triaged_gp", "new_lw_triaged_self", "new_lw_triaged_other",
     "new_referrals_disengaged_gp", "new_referrals_disengaged_self",
     "new_referrals_disengaged_other", "new_referrals_disengaged_waiting_list",

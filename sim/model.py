@@ -886,6 +886,7 @@ class CommunityModel(mesa.Model):
             return True
         self.pop.pathway[i] = Pathway.WAITING
         self.pop.lw_referrals[i] += 1
+        self.pop.turned_away[i] = False  # back with social prescribing, whatever the route
         self.pop.lw_referred_day[i] = self.day
         # a GP referral to a link worker in the surgery is handed over in person (004:398)
         self.pop.lw_warm[i] = source == "gp" and lw.co_located
@@ -979,6 +980,7 @@ class CommunityModel(mesa.Model):
     def _bounce(self, i: int, reason: str) -> None:
         self.pop.pathway[i] = Pathway.NONE
         self.pop.bounces[i] += 1
+        self.pop.turned_away[i] = True  # referred back later (help_seeking.statutory_referrals)
         self.count("new_referrals_result_bounced")
         self.count(reason)
         self.tell_referring_practice(i, helped=False)

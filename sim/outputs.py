@@ -419,6 +419,9 @@ def _timeseries_entries() -> dict[str, Output]:
          "statutory referrals bounced as below threshold"),
         ("new_bounces_statutory_full", "referrals", "resident",
          "statutory referrals bounced because services were full"),
+        ("new_referrals_back_after_turned_away", "referrals", "resident",
+         "link-worker referrals (source statutory) of clients a statutory service had turned "
+         "away after a hand-back, referred back while their need is unmet (004:318, 004:412)"),
         *[(f"new_lw_triaged_{s}", "referrals", "link worker",
            f"referrals link workers triaged from {s}") for s in ("gp", "self", "other")],
         *[(f"new_referrals_disengaged_{s}", "referrals", "link worker",

@@ -477,6 +477,13 @@ class LinkWorkerParams:
              "statutory service's threshold (the 'gap in the middle': too unwell for IAPT, not "
              "enough for CMHT); with the pathway the link worker refers directly on agreed "
              "criteria", "assumption; 004:412, 002:370", plausible=(0.1, 0.5))
+    p_turned_away_referred_back_per_day: float = prob(
+        0.05, "daily chance that a client the statutory service turned away after a hand-back "
+              "(below its threshold, or no place) is referred back to social prescribing while "
+              "the need is moderate or complex and unmet: the 'gap in the middle' clients "
+              "'many referred onto us', who 'bounce between their services and statutory "
+              "services regularly' (about 3 weeks on average)",
+        "assumption; 004:318, 004:412, 002:370", plausible=(0.02, 0.2))
     self_referral_disengagement_factor: float = param(
         0.3, "multiplier on the disengagement chance of a self-referred (motivated) client",
         "assumption; 004:420, 004:428", lo=0.0, plausible=(0.1, 0.7))

@@ -118,6 +118,9 @@ class Population:
         self.poor_fit = np.zeros(n, bool)  # placed by a link worker where its domain is not offered
         self.self_referred = np.zeros(n, bool)
         self.bounces = np.zeros(n, np.int16)
+        # turned away by the statutory service after a hand-back and not yet referred back to
+        # social prescribing (the 'gap in the middle', 004:318, 004:412)
+        self.turned_away = np.zeros(n, bool)
         self.lw_referrals = np.zeros(n, np.int16)
         self.lw_referred_day = np.zeros(n, np.int32)  # day of the latest link-worker referral
         self.lw_warm = np.zeros(n, bool)  # that referral was a warm (in-person) handover

@@ -245,3 +245,24 @@ def test_a_specialist_partner_brings_its_target_group_to_the_places(tiny_model):
     placed = np.flatnonzero(pop.provider == g.index)
     assert set(placed.tolist()) == {3, 4}  # only the digitally excluded were reached
     assert sum(r["new_partner_outreach_placements"] for r in model.rows) == 2
+
+
+@pytest.mark.parametrize("unserved", [(0.0, 0.0, 0.0), (6.0, 0.0, 2.0)])
+def test_agile_commissioning_funds_places_where_referrals_are_turned_away(tiny_model,
+                                                                          unserved):
+    # S27 (002:330-336): the agile rule reads the turned-away demand each group carries;
+    # with none anywhere it spreads the places evenly, like the 'even' rule
+    from sim.agents.organisations import GroupKind
+
+    model = charity(tiny_model, topology__urban__formal_charities=3)
+    groups = [g for g in model.groups if g.kind is GroupKind.FORMAL_CHARITY]
+    assert len(groups) == 3
+    for g, u in zip(groups, unserved, strict=True):
+        g.unserved = u
+    model.apply_event("commissioning", {"places_per_review": 4, "review_days": 10,
+                                        "rule": "agile"})
+    before = [g.extra_places for g in groups]
+    model.get_commissioner()._commission(model.get_commissioner().plans[0])
+    added = [g.extra_places - b for g, b in zip(groups, before, strict=True)]
+    assert sum(added) == 4
+    assert added == ([2, 1, 1] if not any(unserved) else [3, 0, 1])

@@ -198,6 +198,30 @@ def test_a_full_statutory_service_bounces_even_with_a_pathway(tiny_model):
     assert model.flows["new_referrals_result_bounced"] == 1
 
 
+@pytest.mark.parametrize("back", [0.0, 1.0])
+def test_a_client_turned_away_is_referred_back_while_in_need(tiny_model, back):
+    # the 'gap in the middle' (004:318, 004:412): the service that turned the client away
+    # refers them back to social prescribing the next day (back=1) or never (back=0)
+    model = tiny_model(n=4, link_worker__p_complex_beyond_scope=1.0,
+                       link_worker__p_handback_meets_threshold=0.0,
+                       link_worker__p_turned_away_referred_back_per_day=back,
+                       help_seeking__p_seek_per_day=0.0, gp__p_raise_nonmedical=0.0,
+                       help_seeking__p_statutory_referral_per_day=0.0)
+    refer(model, 1, Need.COMPLEX)
+    model.step()
+    pop = model.pop
+    assert pop.bounces[1] == 1 and pop.turned_away[1]
+    model.step()  # referred back (back=1), handed back and turned away again
+    assert model.flows.get("new_referrals_back_after_turned_away", 0) == int(back)
+    assert model.flows.get("new_referrals_statutory", 0) == int(back)
+    assert pop.lw_referrals[1] == 1 + int(back)
+    assert pop.bounces[1] == 1 + int(back)
+    pop.need[1] = Need.NONE  # the need ends: nothing more to refer back
+    model.step()
+    assert not pop.turned_away[1]
+    assert model.flows.get("new_referrals_back_after_turned_away", 0) == 0
+
+
 @pytest.mark.parametrize("meets", [0.0, 1.0])
 def test_without_a_pathway_the_gp_rereferral_must_meet_the_threshold(tiny_model, meets):
     model = tiny_model(n=4, link_worker__p_complex_beyond_scope=1.0,

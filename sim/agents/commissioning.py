@@ -160,12 +160,16 @@ class Commissioner(mesa.Agent):
         m = self.model
         groups = [g for g in m.groups
                   if g.is_open and g.constituted and g.kind is not GroupKind.LIO]
+        per = None
         if plan.rule == "agile":
+            groups, per = self._where_demand_is_observed(groups, plan.places_per_review)
+        elif plan.rule == "neediest_unit":
             groups = self._where_demand_is(groups)
         if not groups:
             return
-        per = np.full(len(groups), plan.places_per_review // len(groups))
-        per[: plan.places_per_review % len(groups)] += 1
+        if per is None:
+            per = np.full(len(groups), plan.places_per_review // len(groups))
+            per[: plan.places_per_review % len(groups)] += 1
         for g, k in zip(groups, per.tolist(), strict=True):
             if k:
                 g.add_places(k)
@@ -174,6 +178,28 @@ class Commissioner(mesa.Agent):
                     self.specialist_groups.append((g, plan.specialist))
         self.places_commissioned += plan.places_per_review
         m.count("new_commissioned_places", plan.places_per_review)
+
+    def _where_demand_is_observed(self, groups: list[VCSEGroup], places: int
+                                  ) -> tuple[list[VCSEGroup], np.ndarray | None]:
+        """The agile rule: the real-time data on demand and supply that groups and link
+        workers hold (002:330-336) - each group's referrals turned away for want of places,
+        smoothed over its support period (``VCSEGroup.unserved``, the figure its strain
+        follows every day) - decide where the places go, in proportion (largest remainders;
+        ties to the earlier group). With no demand turned away anywhere nothing is observed
+        and the places are spread evenly."""
+        if not groups:
+            return groups, None
+        demand = np.array([g.unserved for g in groups], float)
+        total = demand.sum()
+        if total <= 0:
+            return groups, None
+        share = demand * places / total
+        per = np.floor(share).astype(np.int64)
+        rest = places - int(per.sum())
+        if rest:
+            order = np.argsort(-(share - per), kind="stable")
+            per[order[:rest]] += 1
+        return groups, per
 
     def _where_demand_is(self, groups: list[VCSEGroup]) -> list[VCSEGroup]:
         """The unit with most unmet need per client place (the data link workers and groups

@@ -69,8 +69,13 @@ def tapered_grant(model: CommunityModel, p: dict) -> None:
 @register("commissioning",
           places_per_review=Arg(int, 10, lo=1, meaning="client places funded at each review"),
           review_days=Arg(int, 90, lo=1, meaning="days between reviews"),
-          rule=Arg(str, "agile", choices=("agile", "even"),
-                   meaning="agile: where unmet demand is observed; even: spread over groups"),
+          rule=Arg(str, "agile", choices=("agile", "even", "neediest_unit"),
+                   meaning="agile: in proportion to the referrals each group turned away "
+                           "for want of places (the demand and supply data groups and link "
+                           "workers hold, 002:330-336); even: spread over groups; "
+                           "neediest_unit: the unit with most unmet need per client place, "
+                           "counting residents no service has seen (a new group there if "
+                           "none is open)"),
           partners=Arg(int, 1, lo=1, hi=20,
                        meaning="organisations delivering the places in partnership; every "
                                "change needs each to agree (004:288, 524-534)"),

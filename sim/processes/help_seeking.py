@@ -156,13 +156,37 @@ def routine_consultations(model: CommunityModel) -> None:
 
 def statutory_referrals(model: CommunityModel) -> None:
     """Adult social care, community services and hospitals refer some residents in unmet
-    moderate or complex need (004:362-369)."""
+    moderate or complex need (004:362-369), and refer back to social prescribing the clients
+    they turned away after a hand-back (:func:`refer_back_turned_away`)."""
     pop = model.pop
     rng = model.streams.help_seeking
     idx = kernels.need_and_pathway(pop.need, pop.pathway, Need.MODERATE, Pathway.NONE)
-    if idx.size == 0:
+    if idx.size:
+        chosen = idx[rng.random(idx.size) < model.cfg.help_seeking.p_statutory_referral_per_day]
+        for i in chosen.tolist():
+            if model.link_worker_for(i) is not None:
+                model.refer_to_link_worker(i, "statutory")
+    refer_back_turned_away(model)
+
+
+def refer_back_turned_away(model: CommunityModel) -> None:
+    """Clients a statutory service turned away after a link worker's hand-back (below its
+    threshold, or no place) are in the 'gap in the middle': too unwell for social prescribing,
+    not enough for the service. While their need is moderate or complex and unmet, each day
+    the service (or the GP) refers them back to social prescribing at
+    ``link_worker.p_turned_away_referred_back_per_day`` - 'many referred onto us' - where
+    the link worker may hand them back again: they bounce between the services
+    (004:318, 004:412; 002:370). A need that ends, or any new link-worker referral, ends it.
+    Runs every day whatever the scenario; a re-escalation pathway only turns fewer away."""
+    pop = model.pop
+    away = kernels.flatnonzero(pop.turned_away)
+    if away.size == 0:
         return
-    chosen = idx[rng.random(idx.size) < model.cfg.help_seeking.p_statutory_referral_per_day]
-    for i in chosen.tolist():
-        if model.link_worker_for(i) is not None:
-            model.refer_to_link_worker(i, "statutory")
+    pop.turned_away[away[pop.need[away] == Need.NONE]] = False
+    eligible = away[(pop.need[away] >= Need.MODERATE) & (pop.pathway[away] == Pathway.NONE)]
+    if eligible.size == 0:
+        return
+    p = model.cfg.link_worker.p_turned_away_referred_back_per_day
+    for i in eligible[model.streams.statutory.random(eligible.size) < p].tolist():
+        if model.refer_to_link_worker(i, "statutory"):
+            model.count("new_referrals_back_after_turned_away")

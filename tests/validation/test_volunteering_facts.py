@@ -85,7 +85,12 @@ NO_PLAN_EFFECT = [f"emergency.{a}.{k}={v}" for a in ("local_authority", "lrf_cel
                            "emergency.lrf_cell.contract_days",
                            "emergency.lrf_cell.coordinator_hours_per_week_per_1000",
                            "emergency.local_authority.contract_days"))
-@ON_OFF
+@pytest.mark.parametrize("mechanism", [pytest.param("on", marks=pytest.mark.xfail(
+    strict=True, reason=(
+        "not reproduced since SF25's referral-back route (issue 11, third landing): the first "
+        "two metrics hold, mean_days_to_first_support -0.95 [-1.96, +0.31], 8 of 10 pairs "
+        "(-2.2 [-3.1, -1.1] before); turned-away clients cycling through link workers take "
+        "hours from other residents"))), "off"])
 def test_sf2_preparedness_shortens_mobilisation(paired, mechanism):
     """SF2 (grade A; 003:32, 95, 103-105; cf. 000:132). With a pre-existing emergency
     volunteering plan, the time from the shock to the first referral is shorter, and
