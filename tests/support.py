@@ -178,3 +178,16 @@ def dashboard_server(timeout: float = 90.0, state_dir: Path | None = None):
         except RuntimeError as exc:
             pytest.fail(str(exc))
         yield port
+
+
+def refused_place_table(folder: Path, out: Path, *extra: str) -> str:
+    """``python -m sim`` on the place table in ``folder`` (areas.csv, practices.csv and
+    ``extra`` overrides), which must be refused: exit status 2, no traceback, nothing written
+    to ``out``. Returns stderr for the test's own checks of the message."""
+    res = run_cli("topology=places", f"topology.place_file={folder / 'areas.csv'}",
+                  f"topology.practice_file={folder / 'practices.csv'}", *extra, "run.days=2",
+                  f"hydra.run.dir={out}")
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr + res.stdout
+    assert leftovers(out) == []
+    return res.stderr
