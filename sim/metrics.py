@@ -692,9 +692,7 @@ def _emergency_actor_summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
                 (f"emergency_days_to_first_support_{a.key}",
                  float(a.first_support_day - start) if ok and a.first_support_day >= start
                  else nan)):
-            known = out.get(name, nan)
-            if known != known or value < known:  # NaN (none yet), or earlier
-                out[name] = value
+            out[name] = float(np.fmin(out.get(name, nan), value))  # the earliest; NaN: none
     out["emergency_days_to_first_response"] = out["emergency_days_to_first_support_lrf_cell"]
     out["emergency_days_to_first_support_mutual_aid"] = nan
     if start >= 0 and not ts.empty:

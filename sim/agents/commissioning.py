@@ -162,7 +162,7 @@ class Commissioner(mesa.Agent):
                   if g.is_open and g.constituted and g.kind is not GroupKind.LIO]
         per = None
         if plan.rule == "agile":
-            groups, per = self._where_demand_is_observed(groups, plan.places_per_review)
+            per = self._shares_of_observed_demand(groups, plan.places_per_review)
         elif plan.rule == "neediest_unit":
             groups = self._where_demand_is(groups)
         if not groups:
@@ -179,27 +179,27 @@ class Commissioner(mesa.Agent):
         self.places_commissioned += plan.places_per_review
         m.count("new_commissioned_places", plan.places_per_review)
 
-    def _where_demand_is_observed(self, groups: list[VCSEGroup], places: int
-                                  ) -> tuple[list[VCSEGroup], np.ndarray | None]:
+    def _shares_of_observed_demand(self, groups: list[VCSEGroup], places: int
+                                   ) -> np.ndarray | None:
         """The agile rule: the real-time data on demand and supply that groups and link
         workers hold (002:330-336) - each group's referrals turned away for want of places,
         smoothed over its support period (``VCSEGroup.unserved``, the figure its strain
         follows every day) - decide where the places go, in proportion (largest remainders;
-        ties to the earlier group). With no demand turned away anywhere nothing is observed
-        and the places are spread evenly."""
+        ties to the earlier group): places per group. With no demand turned away anywhere
+        nothing is observed: None, and the places are spread evenly."""
         if not groups:
-            return groups, None
+            return None
         demand = np.array([g.unserved for g in groups], float)
         total = demand.sum()
         if total <= 0:
-            return groups, None
+            return None
         share = demand * places / total
         per = np.floor(share).astype(np.int64)
         rest = places - int(per.sum())
         if rest:
             order = np.argsort(-(share - per), kind="stable")
             per[order[:rest]] += 1
-        return groups, per
+        return per
 
     def _where_demand_is(self, groups: list[VCSEGroup]) -> list[VCSEGroup]:
         """The unit with most unmet need per client place (the data link workers and groups
