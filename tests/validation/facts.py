@@ -89,7 +89,7 @@ FACTS: dict[str, Fact] = {
     "SF32": Fact("B", "out of scope",
                  "grants start on their event day; there is no disbursement lag parameter"),
     "SF33": Fact("-", "unassigned", UNASSIGNED),
-    "SF34": Fact("B", "tested", "GP engagement ramps up slowly (ramp part only)"),
+    "SF34": Fact("B", "tested", "co-location, warm handover and the GP engagement ramp"),
     "SF35": Fact("C", "out of scope", "channels carry no administrative overhead per referral"),
     "SF36": Fact("B", "tested", "specialist link workers level up reach"),
     "SF37": Fact("C", "out of scope",

@@ -141,37 +141,6 @@ def test_sf21_rural_village_mobilises(paired, mechanism):
            "higher", paired=False).expect(mechanism)
 
 
-def unmet_days_per_1000_limited_a_lot(run) -> float:
-    """Unmet need-days per 1,000 residents limited a lot (the most vulnerable)."""
-    return 1000 * float(run.summary["unmet_days_per_resident_by_limitation_2"])
-
-
-@pytest.mark.fact("SF21", grade="B", nature="emergent",
-    why=("Both places run the same daily help seeking, link-worker hours, groups and "
-         "intermediaries; distance, awareness and the absence of local groups decide it."),
-    depends=("intermediaries.p_lo_tie_success", "intermediaries.pc_signposts_per_day"))
-@pytest.mark.xfail(strict=True, reason=(
-    "not reproduced since SF25's referral-back route (issue 11, third landing): the village "
-    "is shown better served, -19,740 [-29,700, -2,625] unmet need-days per 1,000 residents "
-    "limited a lot (-6,964 [-33,090, +10,540] before); turned-away clients cycling through the "
-    "estate's link workers take hours from its other residents"))
-def test_sf21_village_is_not_better_served_in_normal_times(paired):
-    """SF21 context (grade B; 000:79-87, 116). In normal times the village has no formal
-    infrastructure, its GP is 6 miles away and nobody links it to health: its most vulnerable
-    residents are not better served than the estate's (the model used to run the council's
-    pandemic buddy scheme every day, which inverted this).
-
-    Scenario: topology=rural, baseline, 2 years. Counterfactual: topology=urban, the same
-    (unpaired, 10 seeds each). Metric: unmet need-days per 1,000 residents limited a lot.
-    Expectation: not shown lower in the village: the 95 % interval of the difference is not
-    wholly below 0. (Since issue 11 mutual aid forms from residents' ties in normal times too,
-    and the village's mean is slightly below the estate's: -6,964 [-33,090, +10,540].)
-    """
-    c = paired("SF21", [*RURAL_BASELINE, "run.days=730"], [*URBAN_BASELINE, "run.days=730"],
-               unmet_days_per_1000_limited_a_lot, "higher", paired=False)
-    assert c.ci_high > 0, str(c)
-
-
 def days_to_coordinated_support(run) -> float:
     """Days from the emergency's start to the first resident taken on by a coordinated
     response: the parish council's buddy scheme (``new_buddied``) or an emergency actor's
