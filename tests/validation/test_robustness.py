@@ -22,7 +22,7 @@ from results_table import RESULTS_JSON, ROBUSTNESS_JSON
 
 # Reproduced grade-A/B facts whose full robustness run has not been made yet (the check is
 # CPU-hours on two cores; run `python experiments/robustness.py --facts <id>` and remove it).
-PENDING = {"SF21"}
+PENDING: set[str] = set()
 # Reproduced grade-A/B facts that held in fewer than 80 % of their draws (divergences).
 NOT_ROBUST: dict[str, str] = {
     "SF12": "13 of 20 draws: near the top of the plausible range of the mutual-aid formation "
