@@ -178,14 +178,17 @@ def _rural_unit() -> UnitParams:
 @dataclass
 class TopologyParams:
     kind: str = param("urban", "network topology", "MODEL_BRIEF s3",
-                      choices=("urban", "rural", "county", "file", "places"))
+                      choices=("urban", "rural", "county", "county_legacy", "file", "places"))
     n_residents: int = count(8000, "total residents (urban/rural: the one unit; county: all "
-                                   "units; file: taken from the population table)", lo=1)
-    rural_share: float = prob(0.25, "county: share of residents living in rural parishes")
+                                   "areas; file: taken from the population table)", lo=1)
+    rural_share: float = prob(0.25, "county: share of residents living in rural areas "
+                                    "(villages; county_legacy: rural parishes)",
+                              "assumption (the example county has 0.49; England about 0.17, "
+                              "a figure not in the sources)")
     urban: UnitParams = section(UnitParams)
     rural_unit: UnitParams = field(default_factory=_rural_unit)
     parishes_per_practice: int = count(
-        8, "county: neighbouring rural parishes sharing one off-site practice and its link "
+        8, "county_legacy: neighbouring rural parishes sharing one off-site practice and its link "
            "workers (a rural PCN)", "002:166; 004:872", lo=1)
     place_lio: bool = param(True, "a local infrastructure organisation (CVS / volunteer "
                                   "centre) serves the place (places topology: one in each "
@@ -236,6 +239,44 @@ class TopologyParams:
            "table has no locality_officer column",
         "assumption (Case A: a locality officer on a most-deprived estate, 000:34, 000:80-81)",
         lo=0, hi=10)
+    # the county topology (sim.topology.county): a synthetic place table at any size
+    county_area_file: str = param(
+        "places/example_county/areas.csv",
+        "county: place table whose urban and rural areas the synthetic county samples (in its "
+        "IMD-decile mix), then rescales to topology.n_residents and topology.rural_share")
+    county_district_residents: int = count(
+        140_000, "county: residents per district (place, local authority): districts = "
+                 "residents / this, rounded, at least one",
+        "assumption (002:97: place = district; the example county has 700,000 in five "
+        "districts)", lo=1000, plausible=(100_000, 200_000))
+    county_pcn_residents: int = count(
+        40_000, "county: residents per primary care network (neighbourhood): PCNs per "
+                "district = its residents / this, rounded, at least one",
+        "assumption (002:97: neighbourhood = PCN; PCNs typically serve 30,000-50,000, a figure "
+        "not in the sources)", lo=1000, plausible=(30_000, 50_000))
+    county_practice_list_size: int = count(
+        10_000, "county: mean registered patients per GP practice: practices per PCN = its "
+                "residents / this, rounded, at least one",
+        "assumption (English practices average about 10,000 patients, a figure not in the "
+        "sources; 004:872: a county system with 62 practices)", lo=500,
+        plausible=(7_000, 12_000))
+    county_list_size_concentration: float = param(
+        6.0, "county: Dirichlet concentration of the split of a PCN's patients among its "
+             "practices (higher: more equal list sizes)",
+        "assumption (the example county's split, experiments/make_example_county.py)",
+        lo=0.1, hi=1000.0)
+    county_patients_per_link_worker_fte: int = count(
+        20_000, "county: registered patients per link-worker FTE in a PCN (half posts, at "
+                "least one post per PCN)",
+        "assumption; 002:15, 002:105 (link workers in every PCN), 002:149 (ARRS posts "
+        "employed by PCNs), 002:172 (contracts of 2, 4 and 8 posts)", lo=1000,
+        plausible=(10_000, 40_000))
+    county_share_rural_parish_council: float = prob(
+        0.2, "county: chance a rural area's parish council acts as a hub (leaflets, an "
+             "informal village network) in an emergency; none in urban areas",
+        "assumption; 000:34 (Case B was chosen as a strong community response, not a typical "
+        "village), 000:86, 000:121-122 (a parish-council broker role is proposed, not in "
+        "place)", plausible=(0.05, 0.5))
 
 
 # --------------------------------------------------------------------------------------------
