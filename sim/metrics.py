@@ -705,7 +705,7 @@ def _emergency_actor_summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
 
 def _grant_summary(model: CommunityModel) -> dict:
     """Tapered grants: how many there were and in which grant year the posts ended."""
-    grants = model.commissioner.grants if model.commissioner is not None else []
+    grants = [g for c in model.commissioners for g in c.grants]
     out: dict = {"tapered_grants": len(grants)}
     for year in range(1, 5):
         out[f"tapered_grants_ended_entering_year_{year}"] = sum(

@@ -135,7 +135,8 @@ class CommunityModel(mesa.Model):
         self._space = None
         self._graph = None
         self.event_log: list[dict] = []
-        self.commissioner: Commissioner | None = None
+        self.commissioner: Commissioner | None = None  # the first district's (see below)
+        self.commissioners: list[Commissioner] = []  # one per district, made on first use
         self.emergency_start = -1  # day the current emergency began (-1: none)
         self.response_mobilised_day = -1  # day the LRF volunteering cell was mobilised
         self.redeployable_hospital = np.zeros(0, np.int64)  # stood-down, willing to redeploy
@@ -651,8 +652,8 @@ class CommunityModel(mesa.Model):
         self._groups_start_unaided()
         self._renew_gp_ties()
         self._mutual_aid_emerges(self.streams.emergency)
-        if self.commissioner is not None:
-            self.commissioner.step()
+        for commissioner in self.commissioners:
+            commissioner.step()
 
     def provision_short(self, district: int | None = None
                         ) -> list[tuple[float, tuple[int, GroupKind]]]:
@@ -1094,10 +1095,22 @@ class CommunityModel(mesa.Model):
         self._drop_ties(hub.unique_id)
         hub.remove()
 
+    def get_commissioners(self) -> list[Commissioner]:
+        """The commissioners, one per district (place level, 002:97: a place's council and
+        health partners fund its services), made on first use; with one district a single
+        commissioner for the whole place (``district`` None)."""
+        if not self.commissioners:
+            if len(self.districts) == 1:
+                self.commissioners = [Commissioner(self)]
+            else:
+                self.commissioners = [Commissioner(self, d)
+                                      for d in range(len(self.districts))]
+            self.commissioner = self.commissioners[0]
+        return self.commissioners
+
     def get_commissioner(self) -> Commissioner:
-        if self.commissioner is None:
-            self.commissioner = Commissioner(self)
-        return self.commissioner
+        """The first district's commissioner (the only one off the multi-district places)."""
+        return self.get_commissioners()[0]
 
     def is_working_day(self, day: int | None = None) -> bool:
         """Link workers' calendar: day 1 is a Monday; ``link_worker.working_days_per_week``

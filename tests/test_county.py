@@ -145,3 +145,56 @@ def test_a_template_without_rural_areas_is_refused_for_a_rural_share(tmp_path):
         make_county_tables(t, np.random.default_rng(1))
     t0 = county_cfg(5000, f"topology.county_area_file={path}", "topology.rural_share=0").topology
     assert not make_county_tables(t0, np.random.default_rng(1)).areas["rural"].any()
+
+
+# ---------------------------------------------------------------- commissioning per district
+
+
+@pytest.fixture(scope="module")
+def two_districts():
+    """A county of two districts (about 150,000 residents each), no burn-in."""
+    return CommunityModel(county_cfg(300_000, "run.burn_in_days=0", "run.days=400"))
+
+
+@pytest.mark.parametrize("rule", ["agile", "even", "neediest_unit"])
+def test_each_district_commissions_its_share_of_places_in_its_own_district(two_districts,
+                                                                           rule):
+    m = two_districts
+    assert len(m.districts) == 2
+    m.commissioners, m.commissioner = [], None
+    m.apply_event("commissioning", {"places_per_review": 11, "review_days": 90, "rule": rule})
+    assert [c.district for c in m.commissioners] == [0, 1]
+    assert m.commissioner is m.commissioners[0] is m.get_commissioner()
+    residents = m.district_residents()
+    assert [c.plans[0].places_per_review for c in m.commissioners] == \
+        _largest_remainder(11, residents.astype(float)).tolist()
+    groups = list(m.groups)
+    for c in m.commissioners:
+        before = {g.index: g.extra_places for g in m.groups}
+        n_groups = len(m.groups)
+        c._commission(c.plans[0])
+        added = [(g, g.extra_places - before.get(g.index, 0)) for g in m.groups]
+        funded = [g for g, k in added if k > 0]
+        assert sum(k for _, k in added) == c.plans[0].places_per_review
+        assert funded and all(g.district == c.district for g in funded)
+        assert all(g.district == c.district for g in m.groups[n_groups:])  # new groups too
+    assert m.groups[:len(groups)] == groups
+
+
+def test_each_district_carries_the_tapered_grants_of_its_own_practices(two_districts):
+    m = two_districts
+    m.commissioners, m.commissioner = [], None
+    m.apply_event("tapered_grant", {})
+    with_posts = [gp for gp in m.gp_practices if gp.link_workers]
+    grants = [g for c in m.commissioners for g in c.grants]
+    assert sorted(g.practice.index for g in grants) == sorted(gp.index for gp in with_posts)
+    for c in m.commissioners:
+        assert c.grants and all(m.district_of_unit[g.practice.unit] == c.district
+                                for g in c.grants)
+
+
+def test_one_district_keeps_one_commissioner_for_the_whole_place():
+    m = CommunityModel(county_cfg(20_000, "run.burn_in_days=0", "run.days=10",
+                                  "scenario=agile_commissioning"))
+    (c,) = m.commissioners
+    assert c.district is None and c.plans[0].places_per_review == 10
