@@ -135,6 +135,18 @@ def test_bad_county_parameters_are_refused_by_name(tmp_path, override, key, word
     assert leftovers(out) == []
 
 
+def test_the_template_file_is_part_of_the_burn_in_key(tmp_path):
+    from sim.burn_in import burn_in_key
+
+    template = (sim.scenarios.config_dir() / "places/example_county/areas.csv").read_text()
+    path = tmp_path / "areas.csv"
+    path.write_text(template)
+    key = burn_in_key(county_cfg(5000, f"topology.county_area_file={path}"))
+    assert key == burn_in_key(county_cfg(5000, f"topology.county_area_file={path}"))
+    path.write_text(template.replace(",8,C1,", ",7,C1,", 1))
+    assert key != burn_in_key(county_cfg(5000, f"topology.county_area_file={path}"))
+
+
 def test_a_template_without_rural_areas_is_refused_for_a_rural_share(tmp_path):
     template = pd.read_csv(sim.scenarios.config_dir() / "places/example_county/areas.csv")
     urban = template[template["rural_urban"] == "C1"]
