@@ -264,7 +264,7 @@ class TopologyParams:
         6.0, "county: Dirichlet concentration of the split of a PCN's patients among its "
              "practices (higher: more equal list sizes)",
         "assumption (the example county's split, experiments/make_example_county.py)",
-        lo=0.1, hi=1000.0)
+        lo=1.0, hi=1000.0)
     county_patients_per_link_worker_fte: int = count(
         20_000, "county: registered patients per link-worker FTE in a PCN (half posts, at "
                 "least one post per PCN)",
