@@ -175,6 +175,10 @@ def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None
     row["n_groups_listed"] = n_listed
     row["n_group_clients"] = n_clients
     row["n_mutual_aid_clients"] = n_mag_clients
+    fresh, usual, pull = getattr(model, "_mag_need_today", (0, 0.0, 0.0))
+    row["frac_fresh_unmet"] = fresh / pop.n
+    row["frac_fresh_unmet_usual"] = usual / pop.n
+    row["mean_mutual_aid_pull"] = pull / pop.n
     row["n_clients_without_inclusion"] = n_no_inclusion
     row["n_member_clients_without_inclusion"] = n_no_inclusion_members
     row.update(group_capacity_stocks(model))

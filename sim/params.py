@@ -731,12 +731,21 @@ class GroupParams:
     mag_fresh_need_days: int = count(
         7, "need that began within this many days and is unmet counts as fresh need "
            "neighbours see", "assumption; 003:67", lo=1, plausible=(3, 14))
-    mag_unmet_share_half: float = prob(
-        0.02, "share of a unit's residents in fresh unmet need at which the pull reaches half",
-        "assumption; 003:67, 000:86", plausible=(0.015, 0.03))
+    mag_need_level_days: float = param(
+        28.0, "mean window of the running usual level of fresh unmet need neighbours judge a "
+              "rise against (an exponentially weighted mean: each day it moves 1/this of the "
+              "way to the day's share); a shock pulls groups together until the level catches "
+              "up", "assumption; 003:53 (sudden shocks), 003:99 (a flood's spontaneous "
+              "neighbourhood response)", lo=1, hi=3650, unit="days", plausible=(14.0, 56.0))
+    mag_excess_need_half: float = param(
+        4.0, "extra residents in fresh unmet need per street (groups.mag_residents_per_group "
+             "residents, or the unit if smaller) above the usual level at which the pull "
+             "reaches half", "assumption; 003:53, 003:67, 000:86", lo=0.01, hi=1000,
+        unit="residents", plausible=(2.0, 8.0))
     mag_unmet_steepness: float = param(
-        12.0, "steepness of the pull in fresh unmet need (higher: groups form only where need "
-             "is well above normal)", "assumption", lo=0.5, hi=20.0, plausible=(8.0, 16.0))
+        4.0, "steepness of the pull in the extra fresh need (higher: chance rises above the "
+             "usual level pull less, a shock more)", "assumption", lo=0.5, hi=20.0,
+        plausible=(2.0, 8.0))
     mag_residents_per_group: int = count(
         1000, "residents per street-level mutual aid group: a unit holds at most its size over "
               "this many groups at once", "assumption; 003:67, 003:190 (hyper-local)", lo=1,

@@ -150,11 +150,6 @@ def unmet_days_per_1000_limited_a_lot(run) -> float:
     why=("Both places run the same daily help seeking, link-worker hours, groups and "
          "intermediaries; distance, awareness and the absence of local groups decide it."),
     depends=("intermediaries.p_lo_tie_success", "intermediaries.pc_signposts_per_day"))
-@pytest.mark.xfail(strict=True, reason=(
-    "not reproduced since SF25's referral-back route (issue 11, third landing): the village "
-    "is shown better served, -19,740 [-29,700, -2,625] unmet need-days per 1,000 residents "
-    "limited a lot (-6,964 [-33,090, +10,540] before); turned-away clients cycling through the "
-    "estate's link workers take hours from its other residents"))
 def test_sf21_village_is_not_better_served_in_normal_times(paired):
     """SF21 context (grade B; 000:79-87, 116). In normal times the village has no formal
     infrastructure, its GP is 6 miles away and nobody links it to health: its most vulnerable
@@ -164,8 +159,10 @@ def test_sf21_village_is_not_better_served_in_normal_times(paired):
     Scenario: topology=rural, baseline, 2 years. Counterfactual: topology=urban, the same
     (unpaired, 10 seeds each). Metric: unmet need-days per 1,000 residents limited a lot.
     Expectation: not shown lower in the village: the 95 % interval of the difference is not
-    wholly below 0. (Since issue 11 mutual aid forms from residents' ties in normal times too,
-    and the village's mean is slightly below the estate's: -6,964 [-33,090, +10,540].)
+    wholly below 0. A borderline check: the village's mean is below the estate's at every
+    landing of issue 11 (-6,964 [-33,090, +10,540]; -19,740 [-29,700, -2,625] after SF25's
+    referral-back route, when it failed; -5,966 [-21,660, +11,790] since mutual aid forms on a
+    rise in need above its usual level, which re-draws the emergency stream).
     """
     c = paired("SF21", [*RURAL_BASELINE, "run.days=730"], [*URBAN_BASELINE, "run.days=730"],
                unmet_days_per_1000_limited_a_lot, "higher", paired=False)
