@@ -13,8 +13,8 @@ Runs made (replicate ``k`` uses ``run.replicate=k`` in every block, so blocks ar
 - **surge**: ``scenario=surge_recruitment`` on the same topology, stepped day by day so the
   campaign's applicants can be followed: applications per 1,000 residents, applications
   against onboarding capacity, share of on-duty volunteers tasked in a week;
-- **county**: ``topology=county`` (the urban estate has only 2 GP practices), for the GP-VCSE
-  link degree at output day 0, after the burn-in (one day is run);
+- **county**: ``topology=county`` (the urban estate has only 2 GP practices; the county of
+  100,000 has 10), for the GP-VCSE link degree at output day 0 (one day is run);
 - **rural** (and urban, if not the main topology): the SF21 rural/urban contrast.
 
 Usage (from the repository root)::
@@ -666,10 +666,13 @@ def render(args, blocks: dict[str, Block], runtime: float, command: str) -> str:
          "(`gp.share_vcse_degree_*`, inputs) and replaced when a tied group closes "
          "(`gp.vcse_tie_renewal_days`); a locality officer adds ties between its unit's "
          "groups and practices (S47, Case A's 'strong links between the GP practice and the "
-         "local community', 000:81), so practices in a unit with an officer hold many more. "
-         "The county topology puts an officer in each of its estates (at defaults, 20 of its "
-         "29 practices), far more than a real county, so these shares measure that topology "
-         "as much as the mechanism (issue 15: counties from place tables). Before issue 11's "
+         "local community', 000:81), so practices serving an area with an officer hold many "
+         "more. The county topology (built like a place table since issue 15: practices of "
+         "about 10,000 patients, each registering residents across its whole PCN) has "
+         "officers on patches of its most deprived urban areas, and every practice of a PCN "
+         "serves them, so these shares measure how widely practices' lists spread as much as "
+         "the mechanism (before issue 15 the county had 29 practices, 20 of them in estates "
+         "with an officer: 23 % with one tie, 5 % with two). Before issue 11's "
          "third landing this figure was read from the build-time input and passed by "
          "construction. The source is a survey of 50 GPs (000:69), not of practices."],
         "000:97, 000:403")

@@ -73,7 +73,8 @@ def burn_in_key(cfg: Config) -> str:
     files = {}
     user_files = {"file": ("graph_file", "population_file"),
                   "places": ("place_file", "practice_file", "registration_file",
-                             "organisation_file")}
+                             "organisation_file"),
+                  "county": ("county_area_file",)}  # the template its areas are drawn from
     if cfg.topology.kind in user_files:  # the world is in the user's files: their bytes count
         from sim.topology.places import resolve
 

@@ -29,6 +29,7 @@ BYTES_PER_RESIDENT_AGENT = 1_500  # a Mesa Resident object (run.resident_agents=
 BYTES_PER_TIE = 100  # candidate pairs, sorting and the sparse adjacency
 BYTES_PER_ORGANISATION = 8_000  # a Mesa agent with its lists and dictionaries
 MAX_HOUSEHOLD = 8  # as sim.topology.builders
+COUNTY_AREA_MIN = 1_000  # county: residents of one area at least (LSOAs hold 1,000-3,000)
 
 
 @dataclass
@@ -54,8 +55,13 @@ def _unit_counts(cfg: Config) -> list[tuple[str, UnitParams, int, int]]:
         return [("topology.urban", t.urban, 1, n)]
     if t.kind == "rural":
         return [("topology.rural_unit", t.rural_unit, 1, n)]
-    if t.kind != "county":
-        return []  # file: sized by its table
+    if t.kind == "county":  # areas of the template's sizes (sim.topology.county), at least
+        n_rural = int(round(n * t.rural_share))  # COUNTY_AREA_MIN residents each
+        return [(key, p, math.ceil(m / COUNTY_AREA_MIN), COUNTY_AREA_MIN * 2)
+                for key, p, m in (("topology.urban", t.urban, n - n_rural),
+                                  ("topology.rural_unit", t.rural_unit, n_rural)) if m > 0]
+    if t.kind != "county_legacy":
+        return []  # file, places: sized by their tables
     n_rural = int(round(n * t.rural_share))
     n_parishes = int(round(n_rural / max(t.rural_unit.n_residents, 1))) if n_rural else 0
     if n_rural and n_parishes == 0:

@@ -175,6 +175,10 @@ def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None
     row["n_groups_listed"] = n_listed
     row["n_group_clients"] = n_clients
     row["n_mutual_aid_clients"] = n_mag_clients
+    fresh, usual, pull = getattr(model, "_mag_need_today", (0, 0.0, 0.0))
+    row["frac_fresh_unmet"] = fresh / pop.n
+    row["frac_fresh_unmet_usual"] = usual / pop.n
+    row["mean_mutual_aid_pull"] = pull / pop.n
     row["n_clients_without_inclusion"] = n_no_inclusion
     row["n_member_clients_without_inclusion"] = n_no_inclusion_members
     row.update(group_capacity_stocks(model))
@@ -705,7 +709,7 @@ def _emergency_actor_summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
 
 def _grant_summary(model: CommunityModel) -> dict:
     """Tapered grants: how many there were and in which grant year the posts ended."""
-    grants = model.commissioner.grants if model.commissioner is not None else []
+    grants = [g for c in model.commissioners for g in c.grants]
     out: dict = {"tapered_grants": len(grants)}
     for year in range(1, 5):
         out[f"tapered_grants_ended_entering_year_{year}"] = sum(

@@ -23,7 +23,7 @@ from sim.agents.people import Resident, Volunteer
 from sim.evaluation import Evaluation
 from sim.params import Config, ConfigError, GroupKindParams, validate
 from sim.population import build_population
-from sim.processes import emergency, help_seeking, need, strain, volunteering, wellbeing
+from sim.processes import emergency, help_seeking, mutual_aid, need, strain, volunteering, wellbeing
 from sim.rng import Streams
 from sim.state import PATHWAY as Pathway  # plain ints: fast in numpy
 from sim.state import VSTATE as VolunteerState
@@ -135,7 +135,8 @@ class CommunityModel(mesa.Model):
         self._space = None
         self._graph = None
         self.event_log: list[dict] = []
-        self.commissioner: Commissioner | None = None
+        self.commissioner: Commissioner | None = None  # the first district's (see below)
+        self.commissioners: list[Commissioner] = []  # one per district, made on first use
         self.emergency_start = -1  # day the current emergency began (-1: none)
         self.response_mobilised_day = -1  # day the LRF volunteering cell was mobilised
         self.redeployable_hospital = np.zeros(0, np.int64)  # stood-down, willing to redeploy
@@ -651,8 +652,8 @@ class CommunityModel(mesa.Model):
         self._groups_start_unaided()
         self._renew_gp_ties()
         self._mutual_aid_emerges(self.streams.emergency)
-        if self.commissioner is not None:
-            self.commissioner.step()
+        for commissioner in self.commissioners:
+            commissioner.step()
 
     def provision_short(self, district: int | None = None
                         ) -> list[tuple[float, tuple[int, GroupKind]]]:
@@ -723,10 +724,18 @@ class CommunityModel(mesa.Model):
         self.count("new_groups_formed")
 
     def _mutual_aid_emerges(self, rng: np.random.Generator) -> None:
-        """Every day, in any period: a mutual aid group forms from residents' ties where unmet
-        need among neighbours meets social capital, with no statutory action (003:67, 003:190);
-        rare in normal times, likelier when fresh need rises. A group folds when need falls
-        (daily, likelier the less pressing the need; or no clients for
+        """Every day, in any period: a mutual aid group forms from residents' ties where a
+        sudden rise in unmet need among neighbours meets social capital, with no statutory
+        action (003:53, 003:67, 003:99, 003:190). Neighbours respond to need above its usual
+        level, not to need that is chronically high: each unit keeps a running usual level of
+        its share of residents in fresh unmet need (need that began within
+        ``groups.mag_fresh_need_days`` and is unmet), an exponentially weighted mean over
+        ``groups.mag_need_level_days``; the rise neighbours see is today's share above that
+        level, as extra residents in fresh need per street (``groups.mag_residents_per_group``
+        residents, or the unit if smaller). Its pull is x/(1+x) with x = (extra /
+        ``groups.mag_excess_need_half``)^``groups.mag_unmet_steepness``: rare in normal times
+        (chance rises), strong after a shock, fading as the usual level catches up. A group
+        folds when need falls (daily, likelier the weaker the pull; or no clients for
         ``groups.mag_fold_idle_days``) or its volunteers drift away; its members go back to
         being willing neighbours. Street-level groups: at most one per
         ``groups.mag_residents_per_group`` residents of a unit, at most one new a day."""
@@ -741,8 +750,17 @@ class CommunityModel(mesa.Model):
                                           Pathway.WAITING, self.day - p.mag_fresh_need_days,
                                           n_units)
         share = fresh / self._unit_sizes
-        pressure = (share / p.mag_unmet_share_half) ** p.mag_unmet_steepness
-        need_pull = pressure / (1.0 + pressure)  # 0..1: how pressing neighbours' need is
+        usual = self.__dict__.get("_mag_need_usual")
+        if usual is None or usual.shape != share.shape:
+            usual = share  # the first day: today's level is the usual one
+        street = np.minimum(self._unit_sizes, p.mag_residents_per_group)
+        need_pull = mutual_aid.rise_pull(share, usual, street, p.mag_excess_need_half,
+                                         p.mag_unmet_steepness)  # 0..1
+        # outputs of the day (sim.metrics): fresh need, the usual level it was judged against,
+        # the pull; then the level moves 1/mag_need_level_days of the way to today's share
+        self._mag_need_today = (int(fresh.sum()), float(usual @ self._unit_sizes),
+                                float(need_pull @ self._unit_sizes))
+        self._mag_need_usual = mutual_aid.next_usual(usual, share, p.mag_need_level_days)
         p_form = p.mag_formation_per_unit_per_day * self._unit_capital * need_pull
         draws = rng.random((2, n_units))
         self._mag_reach = None  # residents each group can reach: worked out when first needed
@@ -751,7 +769,9 @@ class CommunityModel(mesa.Model):
             if g.kind is _MUTUAL_AID:
                 mags_by_unit.setdefault(g.unit, []).append(g)
         # per unit as Python floats (the same float64 values and arithmetic as numpy scalars)
-        day, pull, form = self.day, need_pull.tolist(), p_form.tolist()
+        day, form = self.day, p_form.tolist()
+        share_l, usual_l, street_l = share.tolist(), usual.tolist(), street.tolist()
+        half, steep = p.mag_excess_need_half, p.mag_unmet_steepness
         form_draws, fold_draws = draws.tolist()
         slots_key = (len(self.units), p.mag_residents_per_group)
         cached = self.__dict__.get("_mag_slots")
@@ -770,7 +790,10 @@ class CommunityModel(mesa.Model):
                         g.last_busy_day = day
                     if getattr(g, "anchored", False):
                         continue  # held by a parish council (its village network)
-                    p_fold = p.mag_p_fold_per_day * (1.0 - pull[k])  # need fell
+                    # need fell: the need it formed for, against the usual level then
+                    x = (max(share_l[k] - g.need_usual_at_start, 0.0) * street_l[k]
+                         / half) ** steep
+                    p_fold = p.mag_p_fold_per_day * (1.0 - x / (1.0 + x))
                     if (g.n_trained == 0 or day - g.last_busy_day > p.mag_fold_idle_days
                             or fold_draws[k] < p_fold):
                         self._fold_mutual_aid(g)
@@ -780,7 +803,7 @@ class CommunityModel(mesa.Model):
                         self._mutual_aid_outreach(g, rng)
             free = unit_slots[k] - len(open_mags)
             if free > 0 and form_draws[k] < 1.0 - (1.0 - form[k]) ** free:
-                self._form_mutual_aid(u, rng)
+                self._form_mutual_aid(u, rng, usual_l[k])
 
     def _mutual_aid_outreach(self, g: VCSEGroup, rng: np.random.Generator) -> None:
         """A mutual aid group's members take on neighbours in unmet need with nothing under
@@ -827,10 +850,15 @@ class CommunityModel(mesa.Model):
         return {k: near[a:b] for k, a, b in zip(keys.tolist(), lo.tolist(), hi.tolist(),
                                                 strict=True)}
 
-    def _form_mutual_aid(self, u: UnitInfo, rng: np.random.Generator) -> VCSEGroup:
+    def _form_mutual_aid(self, u: UnitInfo, rng: np.random.Generator, usual: float
+                         ) -> VCSEGroup:
+        """A street-level group forms in unit ``u`` from willing neighbours; it remembers the
+        unit's usual level of fresh unmet need (``usual``), against which it judges whether
+        the need it formed for has fallen."""
         pop = self.pop
         g = self.add_group(GroupKind.MUTUAL_AID, u.index, False, f"{u.name}-mag-{self.day}")
         g.last_busy_day = self.day
+        g.need_usual_at_start = usual
         latent = np.flatnonzero(pop.vstate[u.start:u.stop] == VolunteerState.LATENT) + u.start
         k = min(g.params.initial_volunteers, latent.size)
         if k:
@@ -1094,10 +1122,22 @@ class CommunityModel(mesa.Model):
         self._drop_ties(hub.unique_id)
         hub.remove()
 
+    def get_commissioners(self) -> list[Commissioner]:
+        """The commissioners, one per district (place level, 002:97: a place's council and
+        health partners fund its services), made on first use; with one district a single
+        commissioner for the whole place (``district`` None)."""
+        if not self.commissioners:
+            if len(self.districts) == 1:
+                self.commissioners = [Commissioner(self)]
+            else:
+                self.commissioners = [Commissioner(self, d)
+                                      for d in range(len(self.districts))]
+            self.commissioner = self.commissioners[0]
+        return self.commissioners
+
     def get_commissioner(self) -> Commissioner:
-        if self.commissioner is None:
-            self.commissioner = Commissioner(self)
-        return self.commissioner
+        """The first district's commissioner (the only one off the multi-district places)."""
+        return self.get_commissioners()[0]
 
     def is_working_day(self, day: int | None = None) -> bool:
         """Link workers' calendar: day 1 is a Monday; ``link_worker.working_days_per_week``

@@ -183,6 +183,16 @@ def _timeseries_entries() -> dict[str, Output]:
     a("n_groups_listed", "groups", "group", "open groups listed on the service directory")
     a("n_group_clients", "residents", "group", "clients of all groups")
     a("n_mutual_aid_clients", "residents", "group", "clients of open mutual aid groups")
+    a("frac_fresh_unmet", "share (0-1)", "resident",
+      "residents in unmet need that began within groups.mag_fresh_need_days (fresh need "
+      "neighbours see), over all residents")
+    a("frac_fresh_unmet_usual", "share (0-1)", "resident",
+      "the running usual level of frac_fresh_unmet that mutual aid formation judged today "
+      "against (each unit's exponentially weighted mean over groups.mag_need_level_days, "
+      "weighted by residents)")
+    a("mean_mutual_aid_pull", "share (0-1)", "group",
+      "pull of the rise in fresh unmet need above its usual level on mutual aid formation "
+      "(0: none; 1: strongest), mean over units weighted by residents")
     a("n_clients_without_inclusion", "residents", "group",
       "clients of open groups without inclusion capacity (not the LIO)")
     a("n_member_clients_without_inclusion", "residents", "group",

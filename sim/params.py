@@ -178,14 +178,17 @@ def _rural_unit() -> UnitParams:
 @dataclass
 class TopologyParams:
     kind: str = param("urban", "network topology", "MODEL_BRIEF s3",
-                      choices=("urban", "rural", "county", "file", "places"))
+                      choices=("urban", "rural", "county", "county_legacy", "file", "places"))
     n_residents: int = count(8000, "total residents (urban/rural: the one unit; county: all "
-                                   "units; file: taken from the population table)", lo=1)
-    rural_share: float = prob(0.25, "county: share of residents living in rural parishes")
+                                   "areas; file: taken from the population table)", lo=1)
+    rural_share: float = prob(0.25, "county: share of residents living in rural areas "
+                                    "(villages; county_legacy: rural parishes)",
+                              "assumption (the example county has 0.49; England about 0.17, "
+                              "a figure not in the sources)")
     urban: UnitParams = section(UnitParams)
     rural_unit: UnitParams = field(default_factory=_rural_unit)
     parishes_per_practice: int = count(
-        8, "county: neighbouring rural parishes sharing one off-site practice and its link "
+        8, "county_legacy: neighbouring rural parishes sharing one off-site practice and its link "
            "workers (a rural PCN)", "002:166; 004:872", lo=1)
     place_lio: bool = param(True, "a local infrastructure organisation (CVS / volunteer "
                                   "centre) serves the place (places topology: one in each "
@@ -236,6 +239,44 @@ class TopologyParams:
            "table has no locality_officer column",
         "assumption (Case A: a locality officer on a most-deprived estate, 000:34, 000:80-81)",
         lo=0, hi=10)
+    # the county topology (sim.topology.county): a synthetic place table at any size
+    county_area_file: str = param(
+        "places/example_county/areas.csv",
+        "county: place table whose urban and rural areas the synthetic county samples (in its "
+        "IMD-decile mix), then rescales to topology.n_residents and topology.rural_share")
+    county_district_residents: int = count(
+        140_000, "county: residents per district (place, local authority): districts = "
+                 "residents / this, rounded, at least one",
+        "assumption (002:97: place = district; the example county has 700,000 in five "
+        "districts)", lo=1000, plausible=(100_000, 200_000))
+    county_pcn_residents: int = count(
+        40_000, "county: residents per primary care network (neighbourhood): PCNs per "
+                "district = its residents / this, rounded, at least one",
+        "assumption (002:97: neighbourhood = PCN; PCNs typically serve 30,000-50,000, a figure "
+        "not in the sources)", lo=1000, plausible=(30_000, 50_000))
+    county_practice_list_size: int = count(
+        10_000, "county: mean registered patients per GP practice: practices per PCN = its "
+                "residents / this, rounded, at least one",
+        "assumption (English practices average about 10,000 patients, a figure not in the "
+        "sources; 004:872: a county system with 62 practices)", lo=500,
+        plausible=(7_000, 12_000))
+    county_list_size_concentration: float = param(
+        6.0, "county: Dirichlet concentration of the split of a PCN's patients among its "
+             "practices (higher: more equal list sizes)",
+        "assumption (the example county's split, experiments/make_example_county.py)",
+        lo=1.0, hi=1000.0)
+    county_patients_per_link_worker_fte: int = count(
+        20_000, "county: registered patients per link-worker FTE in a PCN (half posts, at "
+                "least one post per PCN)",
+        "assumption; 002:15, 002:105 (link workers in every PCN), 002:149 (ARRS posts "
+        "employed by PCNs), 002:172 (contracts of 2, 4 and 8 posts)", lo=1000,
+        plausible=(10_000, 40_000))
+    county_share_rural_parish_council: float = prob(
+        0.2, "county: chance a rural area's parish council acts as a hub (leaflets, an "
+             "informal village network) in an emergency; none in urban areas",
+        "assumption; 000:34 (Case B was chosen as a strong community response, not a typical "
+        "village), 000:86, 000:121-122 (a parish-council broker role is proposed, not in "
+        "place)", plausible=(0.05, 0.5))
 
 
 # --------------------------------------------------------------------------------------------
@@ -690,12 +731,21 @@ class GroupParams:
     mag_fresh_need_days: int = count(
         7, "need that began within this many days and is unmet counts as fresh need "
            "neighbours see", "assumption; 003:67", lo=1, plausible=(3, 14))
-    mag_unmet_share_half: float = prob(
-        0.02, "share of a unit's residents in fresh unmet need at which the pull reaches half",
-        "assumption; 003:67, 000:86", plausible=(0.015, 0.03))
+    mag_need_level_days: float = param(
+        28.0, "mean window of the running usual level of fresh unmet need neighbours judge a "
+              "rise against (an exponentially weighted mean: each day it moves 1/this of the "
+              "way to the day's share); a shock pulls groups together until the level catches "
+              "up", "assumption; 003:53 (sudden shocks), 003:99 (a flood's spontaneous "
+              "neighbourhood response)", lo=1, hi=3650, unit="days", plausible=(14.0, 56.0))
+    mag_excess_need_half: float = param(
+        4.0, "extra residents in fresh unmet need per street (groups.mag_residents_per_group "
+             "residents, or the unit if smaller) above the usual level at which the pull "
+             "reaches half", "assumption; 003:53, 003:67, 000:86", lo=0.01, hi=1000,
+        unit="residents", plausible=(2.0, 8.0))
     mag_unmet_steepness: float = param(
-        12.0, "steepness of the pull in fresh unmet need (higher: groups form only where need "
-             "is well above normal)", "assumption", lo=0.5, hi=20.0, plausible=(8.0, 16.0))
+        4.0, "steepness of the pull in the extra fresh need (higher: chance rises above the "
+             "usual level pull less, a shock more)", "assumption", lo=0.5, hi=20.0,
+        plausible=(2.0, 8.0))
     mag_residents_per_group: int = count(
         1000, "residents per street-level mutual aid group: a unit holds at most its size over "
               "this many groups at once", "assumption; 003:67, 003:190 (hyper-local)", lo=1,

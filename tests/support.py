@@ -26,8 +26,11 @@ SMALL_TOPOLOGIES = {
     "urban": {"topology.kind": "urban", "topology.n_residents": 600},
     "rural": {"topology.kind": "rural", "topology.n_residents": 380},
     "county": {"topology.kind": "county", "topology.n_residents": 3000,
-               "topology.urban.n_residents": 1000, "topology.rural_share": 0.3,
-               "topology.parishes_per_practice": 1},
+               "topology.urban.n_residents": 1000, "topology.rural_share": 0.3},
+    # the unit-template generator topology=county had before its place tables
+    "county_legacy": {"topology.kind": "county_legacy", "topology.n_residents": 3000,
+                      "topology.urban.n_residents": 1000, "topology.rural_share": 0.3,
+                      "topology.parishes_per_practice": 1},
 }
 
 CONFIGS = REPO / "configs"

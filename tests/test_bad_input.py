@@ -104,7 +104,7 @@ CASES = [
      "topology.rural_unit.community_groups", "run.allow_large"),
     ("huge-ties", ["topology.urban.ties_per_household=100000000"],
      "topology.urban.ties_per_household", "GiB"),
-    ("too-many-units", ["topology=county", "topology.urban.n_residents=1"],
+    ("too-many-units", ["topology=county_legacy", "topology.urban.n_residents=1"],
      "topology.urban.n_residents", "neighbourhood units"),
     ("flag-not-a-boolean", ["topology=file", "topology.graph_file={d}/ties.txt",
                             "topology.population_file={d}/maybe.csv"],

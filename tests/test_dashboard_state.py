@@ -341,7 +341,7 @@ def test_a_bad_msel_is_refused_with_row_and_field_and_changes_nothing(text, name
 
 
 def test_locality_tiles_cover_the_whole_population_per_unit():
-    ex = Exercise("county", "baseline", 7, n_residents=3000)
+    ex = Exercise("county", "baseline", 7, n_residents=12000)
     assert ex.error == ""
     ex.run_to(3)
     model = ex.branches["A"].model
@@ -357,7 +357,9 @@ def test_locality_tiles_cover_the_whole_population_per_unit():
     snap = areas.snapshot(model)
     assert frame.in_need.tolist() == snap.n_in_need.tolist()
     assert frame.volunteers_active.tolist() == snap.n_vol_active.tolist()
-    assert locality_groups(snap) == ["areas", "deprivation quintiles"]  # no PCNs, deciles
+    # the county's areas come from a place table: PCNs and deciles, one district (no rollup)
+    assert locality_groups(snap) == ["areas", "primary care networks", "deprivation deciles",
+                                     "deprivation quintiles"]
     by_q = locality_frame(snap, "deprivation quintiles")
     assert by_q.residents.sum() == model.pop.n and by_q.unmet.sum() == frame.unmet.sum()
     assert by_q.unit.str.startswith("IMD quintile").all()

@@ -133,7 +133,8 @@ def test_mutual_aid_group_folds_when_need_falls(tiny_model):
                        groups__mag_formation_per_unit_per_day=1.0,
                        groups__mag_p_fold_per_day=1.0)
     model.pop.vstate[:] = VolunteerState.LATENT
-    give_need(model, range(0, n, 3), Need.LOW)
+    model.run(1)  # a day without need: the usual level is none
+    give_need(model, range(0, n, 3), Need.LOW)  # a sudden rise
     model.run(2)
     mag = next(g for g in model.groups if g.kind is GroupKind.MUTUAL_AID)
     model.pop.need[:] = Need.NONE  # need is met and gone

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support import give_need
+from support import give_need, set_keys
 
 from sim.agents.organisations import GroupKind
+from sim.params import Config, ConfigError, validate
+from sim.processes import mutual_aid
 from sim.state import Need, Pathway, VolunteerState
 
 V = VolunteerState
@@ -168,6 +170,7 @@ def test_mutual_aid_groups_form_where_fresh_need_meets_dense_ties(tiny_model):
     clique = [(a, b) for a in range(n) for b in range(a + 1, n)]  # mean degree 11
     model = tiny_model(n=n, edges=clique, volunteers__latent_share=1.0,
                        groups__mag_formation_per_unit_per_day=1.0,
+                       groups__mag_excess_need_half=0.5,
                        groups__mutual_aid__initial_volunteers=5)
     model.apply_event("emergency", {"need_multiplier": 1.0})
     model.step()
@@ -181,6 +184,97 @@ def test_mutual_aid_groups_form_where_fresh_need_meets_dense_ties(tiny_model):
     assert model.flows["new_groups_formed"] == 1
     model.step()
     assert len([g for g in model.groups if g.kind is GroupKind.MUTUAL_AID]) == 1  # one street
+
+
+def mutual_aid_world(tiny_model, **extra):
+    """Twelve neighbours all tied to each other (social capital 1), every one willing, one
+    street (one group at most); need stays fresh and unmet unless a group takes it on."""
+    n = 12
+    clique = [(a, b) for a in range(n) for b in range(a + 1, n)]
+    values = {"volunteers__latent_share": 1.0, "groups__mag_formation_per_unit_per_day": 1.0,
+              "groups__mag_excess_need_half": 0.5, "groups__mag_unmet_steepness": 4.0,
+              "groups__mag_fresh_need_days": 1000, "groups__mag_residents_per_group": n,
+              "groups__mag_need_level_days": 2.0, "groups__mutual_aid__initial_volunteers": 2,
+              "run__days": 90}
+    return tiny_model(n=n, edges=clique, **(values | extra))
+
+
+def n_mutual_aid(model) -> int:
+    return sum(g.kind is GroupKind.MUTUAL_AID for g in model.groups)
+
+
+def test_mutual_aid_forms_after_a_step_rise_in_need(tiny_model):
+    """A sudden rise in fresh unmet need among neighbours above its usual level (none) forms
+    a group the same day; the day's outputs show the rise, the usual level and the pull."""
+    model = mutual_aid_world(tiny_model)
+    for _ in range(3):
+        model.step()
+    assert n_mutual_aid(model) == 0  # no need: no pull
+    assert model.rows[-1]["frac_fresh_unmet"] == 0.0
+    give_need(model, range(0, 12, 2), Need.LOW)
+    model.step()
+    assert n_mutual_aid(model) == 1
+    row = model.rows[-1]
+    assert row["frac_fresh_unmet"] == 0.5 and row["frac_fresh_unmet_usual"] == 0.0
+    assert row["mean_mutual_aid_pull"] > 0.99  # 6 extra neighbours, 12 times the half point
+    assert row["new_mutual_aid_groups_formed"] == 1
+
+
+def test_mutual_aid_does_not_form_under_constant_high_need(tiny_model):
+    """Need that has stayed high until the usual level caught up pulls no one: with
+    formation possible every day, no group forms while the same six neighbours stay in need;
+    a further rise (the other six) forms one at once."""
+    model = mutual_aid_world(tiny_model)
+    model.cfg.groups.mag_formation_per_unit_per_day = 0.0  # the level catches up first
+    give_need(model, range(0, 12, 2), Need.LOW)
+    for _ in range(20):
+        model.step()
+    assert model.rows[-1]["frac_fresh_unmet_usual"] == pytest.approx(0.5, abs=1e-4)
+    model.cfg.groups.mag_formation_per_unit_per_day = 1.0
+    for _ in range(30):
+        model.step()
+        assert model.rows[-1]["frac_fresh_unmet"] == 0.5
+        assert model.rows[-1]["mean_mutual_aid_pull"] < 1e-6
+    assert n_mutual_aid(model) == 0
+    give_need(model, range(1, 12, 2), Need.LOW)
+    model.step()
+    assert n_mutual_aid(model) == 1 and model.rows[-1]["frac_fresh_unmet_usual"] > 0.49
+
+
+def test_rise_pull_and_running_usual_level():
+    """The pull is zero at or below the usual level and one half at groups.mag_excess_need_half
+    extra residents per street; under a constant share the usual level converges to it, so
+    the pull of a step rise fades."""
+    share = np.array([0.01, 0.02, 0.014, 0.024])
+    usual = np.full(4, 0.014)
+    street = np.array([1000.0, 1000.0, 1000.0, 500.0])
+    pull = mutual_aid.rise_pull(share, usual, street, 6.0, 4.0)
+    assert pull[0] == 0.0 and pull[2] == 0.0  # below, at the usual level
+    assert pull[1] == pytest.approx(0.5)  # 6 extra per street of 1000
+    x = (5 / 6) ** 4  # 5 extra in a street of 500: the same share is fewer neighbours
+    assert pull[3] == pytest.approx(x / (1 + x)) and pull[3] < pull[1]
+    level, pulls = np.array([0.014]), []
+    for _ in range(200):  # need doubles and stays doubled
+        pulls.append(float(mutual_aid.rise_pull(np.array([0.028]), level,
+                                                np.array([1000.0]), 6.0, 4.0)[0]))
+        level = mutual_aid.next_usual(level, np.array([0.028]), 28.0)
+    assert pulls[0] > 0.9 and pulls[-1] < 1e-3
+    assert all(a >= b for a, b in zip(pulls, pulls[1:], strict=False))
+    assert level[0] == pytest.approx(0.028, rel=1e-3)
+
+
+@pytest.mark.parametrize(("key", "value", "allowed"), [
+    ("groups.mag_need_level_days", 0.5, "between 1 and 3650"),
+    ("groups.mag_need_level_days", float("nan"), "finite"),
+    ("groups.mag_excess_need_half", 0.0, "between 0.01 and 1000"),
+    ("groups.mag_excess_need_half", -2.0, "between 0.01 and 1000"),
+    ("groups.mag_unmet_steepness", 25.0, "between 0.5 and 20"),
+])
+def test_mutual_aid_formation_parameters_are_checked(key, value, allowed):
+    cfg = set_keys(Config(), {key: value})
+    with pytest.raises(ConfigError) as err:
+        validate(cfg)
+    assert err.value.key == key and allowed in str(err.value)
 
 
 def test_distancing_stops_community_groups_until_the_emergency_ends(tiny_model):

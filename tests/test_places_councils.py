@@ -168,7 +168,7 @@ def test_cli_refuses_a_bad_council_plan_with_status_2(tmp_path, value):
 
 
 @pytest.mark.parametrize("overrides", [["topology.urban.n_residents=1500"],
-                                       ["topology=county", "topology.n_residents=4000"]])
+                                       ["topology=county_legacy", "topology.n_residents=4000"]])
 def test_other_topologies_keep_one_council_for_the_place(overrides):
     m = CommunityModel(sim.compose([*overrides, "run.burn_in_days=0", "run.days=1"]))
     assert [a.key for a in m.emergency_actors] == ["vcs", "local_authority", "lrf_cell",

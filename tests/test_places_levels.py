@@ -192,7 +192,7 @@ def test_stand_down_reaches_every_districts_trust(model):
 
 
 @pytest.mark.parametrize("overrides", [["topology.urban.n_residents=1500"],
-                                       ["topology=county", "topology.n_residents=4000"]])
+                                       ["topology=county_legacy", "topology.n_residents=4000"]])
 def test_other_topologies_are_the_one_district_case(overrides):
     m = CommunityModel(sim.compose([*overrides, "run.burn_in_days=0", "run.days=1"]))
     assert m.districts == ["place"] and (m.district_of_unit == 0).all()

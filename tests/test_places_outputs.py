@@ -128,7 +128,7 @@ def test_written_with_field_metadata_and_read_back(sample_run, tmp_path):
 
 
 def test_other_topologies_get_one_row_per_unit():
-    cfg = sim.compose(["topology=county", "topology.n_residents=6000", "run.burn_in_days=0",
+    cfg = sim.compose(["topology=county_legacy", "topology.n_residents=6000", "run.burn_in_days=0",
                        "run.days=3"])
     r = runner.run(cfg, keep_model=True)
     m, t = r.model, r.areas

@@ -42,8 +42,8 @@ def test_rural_village():
     assert gp.vcse_ties == [] or all(model.organisations[g].unit == -1 for g in gp.vcse_ties)
 
 
-def test_county_units_and_shared_rural_practices():
-    cfg = small_config("county", days=1, topology__n_residents=5000,
+def test_legacy_county_units_and_shared_rural_practices():
+    cfg = small_config("county_legacy", days=1, topology__n_residents=5000,
                        topology__urban__n_residents=1500, topology__rural_share=0.3,
                        topology__parishes_per_practice=2)
     model = CommunityModel(cfg)

@@ -1,4 +1,5 @@
-"""The commissioner: the place's statutory funder (ICS / council), created by funding events.
+"""The commissioner: a place's statutory funder (council / health partners at place level,
+002:97), one per district, created by funding events; each funds only its own district.
 
 Two schedules: tapered grants for link-worker posts, reviewed yearly (statutory share 0/50/80 %
 in years 1-3 then 100 %, 004:171), and commissioning reviews that add client places either
@@ -55,13 +56,15 @@ class PendingChange:
 
 
 class Commissioner(mesa.Agent):
-    """Decides who is funded; one per model, created on first use."""
+    """Decides who is funded in its district (``district`` None: the whole place, the one
+    commissioner of a single-district model); one per district, created on first use."""
 
     model: CommunityModel
     sector = "health"
 
-    def __init__(self, model: CommunityModel):
+    def __init__(self, model: CommunityModel, district: int | None = None):
         super().__init__(model)
+        self.district = district
         self.grants: list[TaperedGrant] = []
         self.plans: list[CommissioningPlan] = []
         self.pending: list[PendingChange] = []
@@ -75,7 +78,7 @@ class Commissioner(mesa.Agent):
         m = self.model
         rng = m.streams.events
         for gp in m.gp_practices:
-            if not gp.link_workers:
+            if not gp.link_workers or not self._in_district(gp.unit):
                 continue
             w = float(rng.normal(mean, sd))
             grant = TaperedGrant(gp, m.day, (*shares, 1.0), w)
@@ -92,8 +95,15 @@ class Commissioner(mesa.Agent):
             m.withdraw_link_worker(lw)
 
     # -- commissioning reviews ---------------------------------------------------------------
+    def _in_district(self, unit: int) -> bool:
+        return self.district is None or int(self.model.district_of_unit[unit]) == self.district
+
     def start_commissioning(self, places: int, review_days: int, rule: str,
                             partners: int = 1, specialist: str = "") -> None:
+        """A plan of ``places`` client places every ``review_days`` days for this district
+        (none if ``places`` is 0: the district's share of a small plan)."""
+        if places <= 0:
+            return
         self.plans.append(CommissioningPlan(places, review_days, rule, self.model.day,
                                             partners, specialist))
 
@@ -114,6 +124,8 @@ class Commissioner(mesa.Agent):
             mask = SPECIALISMS[target](pop) & pop.unmet() & (pop.pathway == Pathway.NONE)
             if g.unit >= 0:
                 mask &= pop.unit == g.unit
+            elif self.district is not None:
+                mask &= m.district_of_unit[pop.unit] == self.district
             cand = np.flatnonzero(mask)
             if cand.size == 0:
                 continue
@@ -159,7 +171,8 @@ class Commissioner(mesa.Agent):
     def _commission(self, plan: CommissioningPlan) -> None:
         m = self.model
         groups = [g for g in m.groups
-                  if g.is_open and g.constituted and g.kind is not GroupKind.LIO]
+                  if g.is_open and g.constituted and g.kind is not GroupKind.LIO
+                  and (self.district is None or g.district == self.district)]
         per = None
         if plan.rule == "agile":
             per = self._shares_of_observed_demand(groups, plan.places_per_review)
@@ -211,7 +224,10 @@ class Commissioner(mesa.Agent):
         for g in groups:
             if g.unit >= 0:
                 places[g.unit] += g.capacity
-        u = int(np.argmax(unmet / (1.0 + places)))
+        need = unmet / (1.0 + places)
+        if self.district is not None:  # only the district's own units
+            need[m.district_of_unit != self.district] = -1.0
+        u = int(np.argmax(need))
         local = [g for g in groups if g.unit == u]
         if local:
             return local

@@ -9,6 +9,7 @@ from sim.agents.intermediaries import LocalityOfficer, ParishCouncil
 from sim.agents.organisations import GroupKind
 from sim.events.registry import Arg, register
 from sim.params import ConfigError
+from sim.topology.places import _largest_remainder
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -62,8 +63,8 @@ def tapered_grant(model: CommunityModel, p: dict) -> None:
     1-3, then 100 % (004:171). Each practice's partner carries the share up to its own
     willingness; past it the posts end (sustainability after year 3 uncertain, 004:264, 686)."""
     shares = (p["share_year1"], p["share_year2"], p["share_year3"])
-    model.get_commissioner().start_tapered_grants(shares, p["willingness_mean"],
-                                                  p["willingness_sd"])
+    for commissioner in model.get_commissioners():  # each district's own practices
+        commissioner.start_tapered_grants(shares, p["willingness_mean"], p["willingness_sd"])
 
 
 @register("commissioning",
@@ -87,9 +88,17 @@ def commissioning(model: CommunityModel, p: dict) -> None:
     """Data-driven agile commissioning: real-time demand data from link workers and groups
     decide where new client places are funded (002:304-306, 330-340); 'even' spreads the same
     money over every group (the counterfactual). With several delivery partners each change
-    waits until all have agreed (004:284-288, 532-534)."""
-    model.get_commissioner().start_commissioning(p["places_per_review"], p["review_days"],
-                                                 p["rule"], p["partners"], p["specialist"])
+    waits until all have agreed (004:284-288, 532-534). With several districts each district's
+    commissioner funds its share of the places (in proportion to its residents, largest
+    remainders) where its own data say."""
+    commissioners = model.get_commissioners()
+    places = [p["places_per_review"]]
+    if len(commissioners) > 1:
+        places = _largest_remainder(p["places_per_review"],
+                                    model.district_residents().astype(float)).tolist()
+    for commissioner, k in zip(commissioners, places, strict=True):
+        commissioner.start_commissioning(int(k), p["review_days"], p["rule"], p["partners"],
+                                         p["specialist"])
 
 
 def _check_unit(model: CommunityModel, p: dict, key: str) -> None:

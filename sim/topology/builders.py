@@ -1,5 +1,6 @@
-"""Builders for the urban, rural and county topologies (MODEL_BRIEF section 3); the places
-topology is built by :mod:`sim.topology.places`."""
+"""Builders for the urban, rural and legacy county topologies (MODEL_BRIEF section 3); the
+places topology is built by :mod:`sim.topology.places`, the county by :mod:`sim.topology.county`
+through the same path."""
 
 from __future__ import annotations
 
@@ -120,7 +121,9 @@ def _unit_specs(t: TopologyParams) -> list[tuple[str, UnitParams, int]]:
     if t.kind == "rural":
         return [("rural-1", dataclasses.replace(t.rural_unit, n_residents=t.n_residents),
                  t.n_residents)]
-    # county: rural parishes of the rural unit's size, urban neighbourhoods of the urban size
+    # county_legacy: rural parishes of the rural unit's size, urban neighbourhoods of the urban
+    # size (the generator topology=county had before its place tables; kept for tests that
+    # build small worlds from the unit templates)
     n_rural = int(round(t.n_residents * t.rural_share))
     n_parishes = int(round(n_rural / max(t.rural_unit.n_residents, 1))) if n_rural else 0
     if n_rural and n_parishes == 0:
@@ -157,6 +160,12 @@ def build_topology(t: TopologyParams, rng: np.random.Generator,
         from sim.topology.places import build_places
 
         return build_places(t, rng, inter_unit_tie_share, population, allow_large)
+    if t.kind == "county":
+        from sim.topology.county import make_county_tables
+        from sim.topology.places import build_places
+
+        return build_places(t, rng, inter_unit_tie_share, population, allow_large,
+                            tables=make_county_tables(t, rng))
     units, unit_of, households, edge_parts = [], [], [], []
     offset, hh_offset = 0, 0
     for name, p, size in _unit_specs(t):

@@ -516,17 +516,21 @@ def _registration_shares(tables: PlaceTables, areas: pd.DataFrame) -> pd.DataFra
 def build_places(t: TopologyParams, rng: np.random.Generator,
                  inter_area_tie_share: float = 0.02,
                  population: PopulationParams | None = None,
-                 allow_large: bool = False) -> Topology:
+                 allow_large: bool = False, tables: PlaceTables | None = None) -> Topology:
     """Residents, households, ties and practices from the place tables (see the module
-    docstring); ``inter_area_tie_share`` ties per resident join random pairs of residents of
-    the same district. Residents of 65+ are likelier to lack digital access by the ratio of
-    ``population.p_digitally_excluded_65plus`` to ``p_digitally_excluded``. Tables above the
-    size limits of :mod:`sim.limits` are refused unless ``allow_large``."""
+    docstring; ``tables``: tables made in memory, as by :mod:`sim.topology.county`, instead of
+    the files of ``t``); ``inter_area_tie_share`` ties per resident join random pairs of
+    residents of the same district. Residents of 65+ are likelier to lack digital access by
+    the ratio of ``population.p_digitally_excluded_65plus`` to ``p_digitally_excluded``. Tables
+    above the size limits of :mod:`sim.limits` are refused unless ``allow_large``."""
     pp = population or PopulationParams()
     digital_ratio = pp.p_digitally_excluded_65plus / max(pp.p_digitally_excluded, 1e-9)
-    tables = read_tables(t)
+    if tables is None:
+        tables = read_tables(t)
+        areas = _scaled(tables, t.place_scale)
+    else:
+        areas = tables.areas.copy()
     check_sizes(tables, allow_large)
-    areas = _scaled(tables, t.place_scale)
     practices = tables.practices
     p_index = {name: k for k, name in enumerate(practices["practice"])}
     a_index = {name: k for k, name in enumerate(areas["area"])}
@@ -634,7 +638,8 @@ def _practice_specs(t: TopologyParams, practices: pd.DataFrame, areas: pd.DataFr
     out = []
     for k, row in enumerate(practices.itertuples(index=False)):
         home = a_index[row.area]
-        fte = float(row.link_worker_fte) * min(t.place_scale, 1.0)
+        fte = float(row.link_worker_fte) * (min(t.place_scale, 1.0) if t.kind == "places"
+                                            else 1.0)
         whole = int(np.floor(fte + 1e-9))
         posts = [1.0] * whole
         part = fte - whole

@@ -23,10 +23,11 @@ ROOMY_DESTINATIONS = ["groups.formal_charity.staff_client_capacity=1000",
                       "groups.formal_charity.cost_per_client_day=0",
                       "groups.community_group.cost_per_client_day=0"]
 # A small county with many practices (urban neighbourhoods of 400, one practice per parish):
-# 14 tapered grants per run. Four years are needed to reach year 4 (day 1095).
-TAPER_COUNTY = ["topology=county", "topology.n_residents=3000", "topology.urban.n_residents=400",
-                "topology.rural_share=0.3", "topology.parishes_per_practice=1",
-                "scenario=tapered_grant", "run.days=1096"]
+# 14 tapered grants per run. Four years are needed to reach year 4 (day 1095). A world made for
+# the fact, not a plausible county: the unit-template generator (topology=county_legacy).
+TAPER_COUNTY = ["topology=county_legacy", "topology.n_residents=3000",
+                "topology.urban.n_residents=400", "topology.rural_share=0.3",
+                "topology.parishes_per_practice=1", "scenario=tapered_grant", "run.days=1096"]
 
 
 SF16_WHY = ("Daily referrals meet groups whose places come from staff and volunteer hours; "
@@ -485,8 +486,9 @@ def test_sf39_taper_concentrates_risk_at_year_3_end(paired, mechanism):
 
 
 # A county as the scenario describes it: an urban neighbourhood and seven rural parishes
-# sharing one off-site practice; four quarterly reviews of 10 places each.
-COMMISSIONING_COUNTY = ["topology=county", "topology.n_residents=10000", "run.days=365",
+# sharing one off-site practice (the unit-template generator, topology=county_legacy); four
+# quarterly reviews of 10 places each.
+COMMISSIONING_COUNTY = ["topology=county_legacy", "topology.n_residents=10000", "run.days=365",
                         "scenario=agile_commissioning"]
 
 

@@ -214,19 +214,21 @@ def test_sf7_passporting_avoids_repeat_onboarding(paired, mechanism):
 
 
 @pytest.mark.fact("SF12", grade="A", nature="emergent",
-                  why="Groups form every day from fresh unmet need among neighbours and social "
-                      "capital; the lockdown raises need (onsets, shielding), not a formation "
-                      "switch.",
-                  depends=("groups.mag_formation_per_unit_per_day", "groups.mag_unmet_share_half",
-                           "groups.mag_unmet_steepness", "groups.mag_p_fold_per_day"))
+                  why="Groups form every day from a rise in fresh unmet need among neighbours "
+                      "above its running usual level, and social capital; the lockdown raises "
+                      "need (onsets, shielding), not a formation switch.",
+                  depends=("groups.mag_formation_per_unit_per_day", "groups.mag_excess_need_half",
+                           "groups.mag_unmet_steepness", "groups.mag_need_level_days",
+                           "groups.mag_p_fold_per_day"))
 @ON_OFF
 def test_sf12_mutual_aid_groups_emerge_unprompted(paired, mechanism):
     """SF12, first part (grade A; 003:67, 70, 192, 266; 000:118). Mutual aid groups emerge in
     an emergency without statutory action.
 
     Scenario: scenario=lockdown. Counterfactual: scenario=baseline. No event creates groups:
-    every day, in any period, a group may form where fresh unmet need among neighbours meets
-    social capital (rare in normal times) and folds when need falls. Metric: mutual aid
+    every day, in any period, a group may form where fresh unmet need among neighbours rises
+    above its running usual level and meets social capital (rare in normal times, when only
+    chance lifts need above the usual level) and folds when need falls back. Metric: mutual aid
     groups formed during the run (higher).
     Mechanism off: groups.mag_formation_per_unit_per_day=0 (both arms: formation runs in
     normal times too).

@@ -1,0 +1,212 @@
+"""The county topology (sim.topology.county): a synthetic county at any size, built through the
+place-table path, against what the generator promises (population, districts, PCNs, practice
+list sizes, link workers, deprivation spread, parish councils), and its bad parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from support import leftovers, run_cli
+
+import sim
+from sim.model import CommunityModel
+from sim.params import ConfigError
+from sim.topology import build_topology
+from sim.topology.county import make_county_tables
+from sim.topology.places import _largest_remainder, read_place_table
+
+
+def county_cfg(n: int, *extra: str):
+    return sim.compose(["topology=county", f"topology.n_residents={n}", *extra])
+
+
+def build(n: int, *extra: str, seed: int = 1):
+    cfg = county_cfg(n, *extra)
+    return cfg.topology, build_topology(cfg.topology, np.random.default_rng(seed),
+                                        population=cfg.population)
+
+
+@pytest.mark.parametrize("n", [20_000, 100_000, 300_000])
+def test_the_county_keeps_its_promises_at_each_size(n):
+    t, topo = build(n)
+    areas = topo.areas
+    # population: exactly n, the rural share per district, residents contiguous by area
+    assert topo.n == n == int(areas["population"].sum())
+    assert [u.n_residents for u in topo.units] == areas["population"].tolist()
+    pop_d = areas.groupby("district", sort=False)["population"].sum()
+    rural_d = areas[areas["rural"]].groupby("district", sort=False)["population"].sum()
+    assert rural_d.tolist() == [int(round(d * t.rural_share)) for d in pop_d]
+    # districts scale with population: round(n / 140,000), at least one, equal shares
+    assert len(pop_d) == max(1, round(n / t.county_district_residents))
+    assert pop_d.max() - pop_d.min() <= 1
+    # PCNs: round(district / 40,000) per district; with two or more in a district each is
+    # 30,000-50,000 give or take the one area that straddles a cut
+    pcn = areas.groupby("pcn", sort=False)["population"].sum()
+    per_district = areas.groupby("district", sort=False)["pcn"].nunique()
+    assert per_district.tolist() == [max(1, round(d / t.county_pcn_residents)) for d in pop_d]
+    biggest_area = int(areas["population"].max())
+    if per_district.min() >= 2:
+        assert pcn.min() >= 30_000 - biggest_area and pcn.max() <= 50_000 + biggest_area
+    # practices: round(PCN / 10,000) per PCN, list sizes adding up to the PCN; each
+    # resident registered in their own PCN, so the lists are the registered residents
+    specs = topo.practices
+    lists = np.bincount(topo.gp, minlength=len(specs))
+    by_pcn = pd.Series(lists).groupby([s.pcn for s in specs], sort=False).agg(["size", "sum"])
+    assert (by_pcn["sum"] == pcn[by_pcn.index]).all()
+    assert by_pcn["size"].tolist() == [max(1, round(p / t.county_practice_list_size))
+                                       for p in pcn[by_pcn.index]]
+    assert (lists > 0).all()
+    assert 0.75 * 10_000 <= lists.mean() <= 1.5 * 10_000
+    pcn_of_resident = areas["pcn"].to_numpy()[topo.unit_of]
+    assert (np.array([s.pcn for s in specs])[topo.gp] == pcn_of_resident).all()
+    # link workers: each PCN's FTE by its patients (one per 20,000 in half posts, at least 1)
+    fte = pd.Series([sum(s.lw_day_shares) for s in specs]).groupby(
+        [s.pcn for s in specs], sort=False).sum()
+    want = [max(1.0, round(2 * p / t.county_patients_per_link_worker_fte) / 2)
+            for p in pcn[fte.index]]
+    assert np.allclose(fte.to_numpy(), want)
+    # parish councils only in rural areas
+    assert not areas.loc[~areas["rural"], "parish_council"].any()
+
+
+def test_deprivation_is_spread_over_all_deciles_in_the_templates_mix():
+    t, topo = build(100_000)
+    areas = topo.areas
+    assert sorted(areas["imd_decile"].unique()) == list(range(1, 11))
+    template = read_place_table(t.county_area_file)
+    for is_rural in (False, True):
+        got = areas[areas["rural"] == is_rural]["imd_decile"].value_counts()
+        mix = template[template["rural"] == is_rural]["imd_decile"].value_counts().sort_index()
+        want = _largest_remainder(int(got.sum()), mix.to_numpy().astype(float))
+        assert got.reindex(mix.index, fill_value=0).tolist() == want.tolist()
+    # the most deprived urban areas get locality officers; the rural areas none
+    officers = topo.officers
+    assert officers and all(not areas.at[h, "rural"] for h, _ in officers)
+
+
+def test_parish_councils_follow_their_share():
+    _, none = build(100_000, "topology.county_share_rural_parish_council=0")
+    _, every = build(100_000, "topology.county_share_rural_parish_council=1")
+    _, some = build(300_000)
+    assert not none.areas["parish_council"].any()
+    assert (every.areas["parish_council"] == every.areas["rural"]).all()
+    rural = int(some.areas["rural"].sum())
+    assert 0 < int(some.areas["parish_council"].sum()) < rural / 2
+
+
+def test_one_seed_decides_the_county():
+    t = county_cfg(60_000).topology
+    a = make_county_tables(t, np.random.default_rng(5))
+    b = make_county_tables(t, np.random.default_rng(5))
+    c = make_county_tables(t, np.random.default_rng(6))
+    pd.testing.assert_frame_equal(a.areas, b.areas)
+    pd.testing.assert_frame_equal(a.practices, b.practices)
+    assert not a.areas[["imd_decile", "female_16_64"]].equals(c.areas[["imd_decile",
+                                                                       "female_16_64"]])
+
+
+def test_small_counties_build_and_run_with_districts_pcns_and_hubs():
+    m = CommunityModel(county_cfg(3000, "run.burn_in_days=0", "run.days=2"))
+    assert m.pop.n == 3000 and m.districts == ["District 1"]
+    assert len(m.gp_practices) == 1 and len(m.link_workers) == 1
+    assert [h.name for h in m.intermediaries if type(h).__name__ == "PlaceHub"] == \
+        ["hub-District 1 PCN 1"]
+    m.run(2)
+    _, topo = build(1)
+    assert topo.n == 1 and len(topo.practices) == 1
+
+
+@pytest.mark.parametrize(("override", "key", "words"), [
+    ("topology.county_pcn_residents=0", "topology.county_pcn_residents", ">= 1000"),
+    ("topology.county_practice_list_size=-5", "topology.county_practice_list_size", ">= 500"),
+    ("topology.county_share_rural_parish_council=1.5",
+     "topology.county_share_rural_parish_council", "between 0.0 and 1.0"),
+    ("topology.county_area_file=/nonexistent/areas.csv", "topology.county_area_file",
+     "file not found"),
+])
+def test_bad_county_parameters_are_refused_by_name(tmp_path, override, key, words):
+    out = tmp_path / "out"
+    res = run_cli("topology=county", "topology.n_residents=2000", override, "run.days=2",
+                  f"hydra.run.dir={out}")
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr + res.stdout
+    assert key in res.stderr and words in res.stderr, res.stderr
+    assert leftovers(out) == []
+
+
+def test_the_template_file_is_part_of_the_burn_in_key(tmp_path):
+    from sim.burn_in import burn_in_key
+
+    template = (sim.scenarios.config_dir() / "places/example_county/areas.csv").read_text()
+    path = tmp_path / "areas.csv"
+    path.write_text(template)
+    key = burn_in_key(county_cfg(5000, f"topology.county_area_file={path}"))
+    assert key == burn_in_key(county_cfg(5000, f"topology.county_area_file={path}"))
+    path.write_text(template.replace(",8,C1,", ",7,C1,", 1))
+    assert key != burn_in_key(county_cfg(5000, f"topology.county_area_file={path}"))
+
+
+def test_a_template_without_rural_areas_is_refused_for_a_rural_share(tmp_path):
+    template = pd.read_csv(sim.scenarios.config_dir() / "places/example_county/areas.csv")
+    urban = template[template["rural_urban"] == "C1"]
+    path = tmp_path / "urban.csv"
+    urban.to_csv(path, index=False)
+    t = county_cfg(5000, f"topology.county_area_file={path}").topology
+    with pytest.raises(ConfigError, match=r"^topology.county_area_file: .*no rural area"):
+        make_county_tables(t, np.random.default_rng(1))
+    t0 = county_cfg(5000, f"topology.county_area_file={path}", "topology.rural_share=0").topology
+    assert not make_county_tables(t0, np.random.default_rng(1)).areas["rural"].any()
+
+
+# ---------------------------------------------------------------- commissioning per district
+
+
+@pytest.fixture(scope="module")
+def two_districts():
+    """A county of two districts (about 150,000 residents each), no burn-in."""
+    return CommunityModel(county_cfg(300_000, "run.burn_in_days=0", "run.days=400"))
+
+
+@pytest.mark.parametrize("rule", ["agile", "even", "neediest_unit"])
+def test_each_district_commissions_its_share_of_places_in_its_own_district(two_districts,
+                                                                           rule):
+    m = two_districts
+    assert len(m.districts) == 2
+    m.commissioners, m.commissioner = [], None
+    m.apply_event("commissioning", {"places_per_review": 11, "review_days": 90, "rule": rule})
+    assert [c.district for c in m.commissioners] == [0, 1]
+    assert m.commissioner is m.commissioners[0] is m.get_commissioner()
+    residents = m.district_residents()
+    assert [c.plans[0].places_per_review for c in m.commissioners] == \
+        _largest_remainder(11, residents.astype(float)).tolist()
+    groups = list(m.groups)
+    for c in m.commissioners:
+        before = {g.index: g.extra_places for g in m.groups}
+        n_groups = len(m.groups)
+        c._commission(c.plans[0])
+        added = [(g, g.extra_places - before.get(g.index, 0)) for g in m.groups]
+        funded = [g for g, k in added if k > 0]
+        assert sum(k for _, k in added) == c.plans[0].places_per_review
+        assert funded and all(g.district == c.district for g in funded)
+        assert all(g.district == c.district for g in m.groups[n_groups:])  # new groups too
+    assert m.groups[:len(groups)] == groups
+
+
+def test_each_district_carries_the_tapered_grants_of_its_own_practices(two_districts):
+    m = two_districts
+    m.commissioners, m.commissioner = [], None
+    m.apply_event("tapered_grant", {})
+    with_posts = [gp for gp in m.gp_practices if gp.link_workers]
+    grants = [g for c in m.commissioners for g in c.grants]
+    assert sorted(g.practice.index for g in grants) == sorted(gp.index for gp in with_posts)
+    for c in m.commissioners:
+        assert c.grants and all(m.district_of_unit[g.practice.unit] == c.district
+                                for g in c.grants)
+
+
+def test_one_district_keeps_one_commissioner_for_the_whole_place():
+    m = CommunityModel(county_cfg(20_000, "run.burn_in_days=0", "run.days=10",
+                                  "scenario=agile_commissioning"))
+    (c,) = m.commissioners
+    assert c.district is None and c.plans[0].places_per_review == 10
