@@ -26,8 +26,7 @@ PENDING: set[str] = set()
 # Reproduced grade-A/B facts that held in fewer than 80 % of their draws (divergences).
 # (SF12 held in 13 of 20 before mutual aid formed on a rise in need above its usual level;
 # 19 of 20 since.)
-NOT_ROBUST: dict[str, str] = {
-}
+NOT_ROBUST: dict[str, str] = {}
 SUBSET_FACT, SUBSET_DRAWS = "SF34", (0,)
 
 
