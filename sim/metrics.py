@@ -231,6 +231,7 @@ def group_capacity_stocks(model: CommunityModel) -> dict[str, float]:
     n = n_community = n_disrupted = 0
     lost_community = places_community = 0.0
     lio, community = GroupKind.LIO, GroupKind.COMMUNITY_GROUP
+    strains = model.group_state.strain.tolist()  # by organisation index
     for g in model.groups:
         if not g.is_open or g.kind is lio:
             continue
@@ -238,7 +239,7 @@ def group_capacity_stocks(model: CommunityModel) -> dict[str, float]:
         staff += g.staff_fte
         cap = g.capacity
         places += cap
-        strain += g.strain
+        strain += strains[g.index]
         if g.kind is community:
             n_community += 1
             n_disrupted += g.n_disruptive > 0

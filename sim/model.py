@@ -15,10 +15,11 @@ import pandas as pd
 from sim import events, kernels, metrics
 from sim.agents.commissioning import Commissioner
 from sim.agents.emergency_actors import ACTOR_NAMES, EmergencyActor
+from sim.agents.group_state import GroupState
 from sim.agents.health import GPPractice, LinkWorker
 from sim.agents.intermediaries import Intermediary, LocalityOfficer, ParishCouncil, PlaceHub
 from sim.agents.lio import LIOFunctions
-from sim.agents.organisations import GroupKind, NHSTrust, Organisation, VCSEGroup
+from sim.agents.organisations import GroupKind, NHSTrust, Organisation, VCSEGroup, pay_the_day
 from sim.agents.people import Resident, Volunteer
 from sim.evaluation import Evaluation
 from sim.params import Config, ConfigError, GroupKindParams, validate
@@ -115,6 +116,7 @@ class CommunityModel(mesa.Model):
         self.streams = streams
         self.flows: dict[str, float] = {}
         self.capacity_epoch = 0  # groups' cached capacities hold while this stands (events)
+        self.group_state = GroupState()  # organisations' money and strain, one row each
         self.rows: list[dict] = []
         self.organisations: list[Organisation] = []
         self.groups: list[VCSEGroup] = []
@@ -632,20 +634,28 @@ class CommunityModel(mesa.Model):
 
     def _groups_step(self) -> None:
         rng = self.streams.groups
-        p = self.cfg.groups
-        day = self.day
         strain.step(self)  # staff, volunteer hours, strain, disruption (sim.processes.strain)
-        for g in self.open_groups():  # a list kept as it was: closures below make a new one
-            if not g.is_open:
-                continue
-            if day % 365 == 0:
+        groups = self.open_groups()  # a list kept as it was: closures below make a new one
+        if self.day % 365 == 0:  # funding redrawn: its draws come between the closure draws
+            for g in groups:
+                if not g.is_open:
+                    continue
                 g.renew_funding()
-            g.step_funding()
-            supported = getattr(g, "lio_support_until", -1) > day
-            factor = self.cfg.lio.support_closure_factor if supported else 1.0
-            if g.is_open and g.kind is not GroupKind.LIO and (
-                    rng.random() < p.p_closure_per_year * factor / 365.0):
-                g.close("churn")
+                g.step_funding()
+                if g.is_open and g.kind is not GroupKind.LIO and (
+                        rng.random() < self._p_churn(g)):
+                    g.close("churn")
+        else:  # every group's money at once; one closure draw each for the rest (not the LIO)
+            broke = pay_the_day(self, groups).tolist()
+            lio = GroupKind.LIO
+            at_risk = sum(not out and g.kind is not lio
+                          for g, out in zip(groups, broke, strict=True))
+            draws = iter(rng.random(at_risk).tolist())  # the same values as one draw each
+            for g, out in zip(groups, broke, strict=True):  # closures in group order
+                if out:
+                    g.close("funding")
+                elif g.kind is not lio and next(draws) < self._p_churn(g):
+                    g.close("churn")
         for books in self.lio_books:
             books.step()
         self._groups_start_unaided()
@@ -653,6 +663,13 @@ class CommunityModel(mesa.Model):
         self._mutual_aid_emerges(self.streams.emergency)
         if self.commissioner is not None:
             self.commissioner.step()
+
+    def _p_churn(self, g: VCSEGroup) -> float:
+        """Today's chance that open group ``g`` closes for other reasons (churn), lower while
+        its district's LIO supports it."""
+        supported = getattr(g, "lio_support_until", -1) > self.day
+        factor = self.cfg.lio.support_closure_factor if supported else 1.0
+        return self.cfg.groups.p_closure_per_year * factor / 365.0
 
     def provision_short(self, district: int | None = None
                         ) -> list[tuple[float, tuple[int, GroupKind]]]:
@@ -861,6 +878,16 @@ class CommunityModel(mesa.Model):
     def count(self, name: str, k: float = 1) -> None:
         """Add ``k`` to today's flow ``name``."""
         self.flows[name] = self.flows.get(name, 0) + k
+
+    def count_each(self, name: str, values: np.ndarray) -> None:
+        """Add each of ``values`` to today's flow ``name``, one after another: the same sums
+        as one :meth:`count` per value (nothing is counted without values)."""
+        if values.size == 0:
+            return
+        total = self.flows.get(name, 0)
+        for k in values.tolist():
+            total += k
+        self.flows[name] = total
 
     def start_support(self, i: int, pathway: Pathway, days: int) -> None:
         pop = self.pop
@@ -1250,6 +1277,16 @@ class CommunityModel(mesa.Model):
                 by_unit.setdefault(g.unit, []).append(g)
             cached = self._open_groups = (groups, by_unit)
         return cached[0]
+
+    def open_group_rows(self) -> np.ndarray:
+        """The open groups' indices (rows of ``group_state``), in the order of
+        :meth:`open_groups` (cached with that list)."""
+        groups = self.open_groups()
+        cached = self.__dict__.get("_open_group_rows")
+        if cached is None or cached[0] is not groups:
+            cached = self._open_group_rows = (
+                groups, np.fromiter((g.index for g in groups), np.int64, len(groups)))
+        return cached[1]
 
     def open_groups_by_unit(self) -> dict[int, list[VCSEGroup]]:
         """``groups_by_unit`` with only the open groups (cached with :meth:`open_groups`; units

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.agents.group_state import params_columns, state_column
 from sim.params import GroupKindParams
 from sim.processes import strain
 from sim.state import DOMAINS, Pathway
@@ -41,7 +42,8 @@ class Organisation(mesa.Agent):
 
     def __init__(self, model: CommunityModel, unit: int, name: str):
         super().__init__(model)
-        self.index = len(model.organisations)
+        self.group_state = model.group_state  # its row: the columns of VCSEGroup's state
+        self.index = self.group_state.add_row()  # == len(model.organisations)
         model.organisations.append(self)
         self.unit = unit  # -1: place level (reaches every unit)
         self.district = 0  # index into model.districts (the model sets it: its unit's, or given)
@@ -107,6 +109,12 @@ class VCSEGroup(Organisation):
                                    "client places commissioned on top of its own capacity")
     disruption = _capacity_input("disruption", "1 when a disruptive placement starts; decays as "
                                                "the group adapts")
+    # the state the daily group passes work on as whole columns (sim.agents.group_state)
+    balance = state_column("balance", "reserves (GBP)")
+    spent = state_column("spent", "money spent since it opened (GBP)")
+    strain = state_column("strain", "smoothed share of demand above its places (0 to 1)")
+    unserved = state_column("unserved", "referrals turned away for want of room, still pressing")
+    turned_away_today = state_column("turned_away_today", "referrals turned away today")
 
     def __init__(self, model: CommunityModel, kind: GroupKind, params: GroupKindParams,
                  unit: int, on_directory: bool, name: str = ""):
@@ -284,21 +292,9 @@ class VCSEGroup(Organisation):
         return self.n_clients * self.model.cfg.volunteers.tasks_per_client_per_week / 7.0
 
     def step_funding(self) -> None:
-        """Daily income and spending; closes the group when reserves run out."""
-        if not self.is_open:
-            return
-        p = self.params
-        income = self.annual_funding * (1.0 - self.funding_cut) / 365.0
-        cost = (p.fixed_cost_per_day + p.cost_per_client_day * self.n_clients
-                + self.staff_fte * p.staff_cost_per_fte_year / 365.0)
-        balance = self.balance + income - cost
-        cap = income * 365.0 * self.model.cfg.groups.reserve_cap_months / 12.0
-        if balance > cap:  # income beyond the cap is not drawn; reserves already held stay
-            balance = max(cap, self.balance)
-        self.balance = balance
-        self.spent += cost
-        self.model.count("new_funding_spent", cost)
-        if self.balance < 0 and cost > 0:
+        """Daily income and spending (:func:`pay_the_day`); closes the group when reserves run
+        out."""
+        if self.is_open and pay_the_day(self.model, [self])[0]:
             self.close("funding")
 
     def renew_funding(self) -> None:
@@ -361,6 +357,34 @@ class NHSTrust(Organisation):
         return self.n_trained * self.tasks_per_volunteer_per_day
 
 
+def pay_the_day(model: CommunityModel, groups: list[VCSEGroup]) -> np.ndarray:
+    """A day's income and spending of the open ``groups``, all at once on the model's columns
+    (:class:`~sim.agents.group_state.GroupState`): income is the year's funding after any cut;
+    costs are running costs, clients and paid staff; income beyond the reserve cap is not drawn
+    (reserves already held stay). Returns which groups ran out of money (reserves below 0 after
+    a day with costs): the caller closes those, in group order. ``new_funding_spent`` gains each
+    group's cost in group order (the same float sums as one count per group)."""
+    rows = np.fromiter((g.index for g in groups), np.int64, len(groups))
+    fixed, per_client, per_fte = params_columns(
+        model, groups, ("fixed_cost_per_day", "cost_per_client_day", "staff_cost_per_fte_year"))
+    state = model.group_state
+    annual = np.array([g.annual_funding for g in groups], np.float64)
+    cut = np.array([g.funding_cut for g in groups], np.float64)
+    clients = np.array([g.n_clients for g in groups], np.int64)
+    staff = np.array([g.staff_fte for g in groups], np.float64)
+    income = annual * (1.0 - cut) / 365.0
+    cost = fixed + per_client * clients + staff * per_fte / 365.0
+    held = state.balance[rows]
+    balance = held + income - cost
+    cap = income * 365.0 * model.cfg.groups.reserve_cap_months / 12.0
+    # above the cap: max(cap, held), as Python's max picks (the first unless the second is larger)
+    balance = np.where(balance > cap, np.where(held > cap, held, cap), balance)
+    state.balance[rows] = balance
+    state.spent[rows] += cost
+    model.count_each("new_funding_spent", cost)
+    return (balance < 0) & (cost > 0)
+
+
 def draw_offers(params: GroupKindParams, rng: np.random.Generator) -> int:
     """The need domains a new group offers, as a bit mask over sim.state.DOMAINS: each with
     its kind's chance (one uniform per domain, always all drawn); a group that draws none
@@ -385,4 +409,4 @@ def weighted_choice(rng: np.random.Generator, weights) -> int:
 
 
 __all__ = ["GroupKind", "NHSTrust", "Organisation", "Pathway", "VCSEGroup", "draw_offers",
-           "weighted_choice"]
+           "pay_the_day", "weighted_choice"]

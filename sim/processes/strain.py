@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import kernels
+from sim.agents.group_state import params_columns
 from sim.state import PATHWAY as Pathway  # plain ints: fast in numpy
 from sim.state import VSTATE as V
 
@@ -80,20 +81,42 @@ def members_leave(model: CommunityModel, group: VCSEGroup) -> None:
     model.count("new_group_members_left_disruption", leave.size)
 
 
-def _update_strain(model: CommunityModel, g: VCSEGroup) -> None:
-    """Strain and staff lost to it (the caller counts ``new_group_turned_away``)."""
+def _update_strain(model: CommunityModel, groups: list[VCSEGroup], rows: np.ndarray) -> None:
+    """Strain and staff lost to it, for running ``groups`` (rows ``rows`` of the model's
+    :class:`~sim.agents.group_state.GroupState`) all at once: referrals turned away press on
+    a group over a support period; demand above its places, smoothed over
+    ``groups.strain_memory_days``, is its strain (not while suspended); strain drives paid
+    staff out (``new_group_staff_lost_strain``, each group's in group order). The caller
+    counts ``new_group_turned_away``."""
     p = model.cfg.groups
-    g.unserved = g.unserved * (1.0 - 1.0 / g.params.support_days) + g.turned_away_today
-    g.turned_away_today = 0
-    if g.distanced:
+    state = model.group_state
+    (support_days,) = params_columns(model, groups, ("support_days",))
+    unserved = state.unserved[rows] * (1.0 - 1.0 / support_days) + state.turned_away_today[rows]
+    state.unserved[rows] = unserved
+    state.turned_away_today[rows] = 0
+    open_now = [not g.distanced for g in groups]
+    if not any(open_now):
         return
-    demand = g.n_clients + g.unserved
-    unmet_share = max(1.0 - max(g.capacity, 1) / demand, 0.0) if demand > 0 else 0.0
-    g.strain += (unmet_share - g.strain) / p.strain_memory_days
-    lost = g.staff_fte * min(g.strain * p.staff_exit_per_strain_year / 365.0, 1.0)
-    if lost > 0:
-        g.staff_fte -= lost
-        model.count("new_group_staff_lost_strain", lost)
+    working = [g for g, on in zip(groups, open_now, strict=True) if on]
+    rows, unserved = rows[open_now], unserved[open_now]
+    places = np.array([g.capacity for g in working], np.int64)
+    demand = np.array([g.n_clients for g in working], np.int64) + unserved
+    # max(1 - max(places, 1) / demand, 0) where there is demand, else 0 (as Python's max picks)
+    pressed = demand > 0
+    unmet_share = 1.0 - np.maximum(places, 1) / np.where(pressed, demand, 1.0)
+    unmet_share = np.where(pressed & ~(0.0 > unmet_share), unmet_share, 0.0)
+    strain = state.strain[rows]
+    strain = strain + (unmet_share - strain) / p.strain_memory_days
+    state.strain[rows] = strain
+    exits = strain * p.staff_exit_per_strain_year / 365.0
+    staff = np.array([g.staff_fte for g in working], np.float64)
+    lost = staff * np.where(1.0 < exits, 1.0, exits)
+    losing = np.flatnonzero(lost > 0)
+    if losing.size:
+        lost = lost[losing]
+        for k, fte in zip(losing.tolist(), lost.tolist(), strict=True):
+            working[k].staff_fte -= fte
+        model.count_each("new_group_staff_lost_strain", lost)
 
 
 def affordable_staff(model: CommunityModel, g: VCSEGroup) -> float:
@@ -165,13 +188,15 @@ def _volunteer_burnout(model: CommunityModel) -> bool:
     """Trained volunteers (active or idle) of strained groups lapse (burn out). False when no
     group is strained (nobody could burn out)."""
     rate = model.cfg.groups.volunteer_burnout_per_strain_year / 365.0
-    strained = [g for g in model.open_groups() if g.strain > 0]
-    if rate <= 0 or not strained:
+    rows = model.open_group_rows()
+    strain = model.group_state.strain[rows]
+    strained = strain > 0
+    if rate <= 0 or not strained.any():
         return False
     pop = model.pop
     p_org = np.zeros(len(model.organisations))
-    for g in strained:
-        p_org[g.index] = min(g.strain * rate, 1.0)
+    chance = strain[strained] * rate
+    p_org[rows[strained]] = np.where(1.0 < chance, 1.0, chance)  # min(chance, 1)
     # trained volunteers (resident order) of organisations with a chance, and their chances
     trained, chance = kernels.members_with_chance(pop.vstate, pop.vorg, p_org, V.ACTIVE, V.IDLE)
     if trained.size == 0:
@@ -195,9 +220,10 @@ def step(model: CommunityModel) -> None:
     decay = math.exp(-1.0 / p.disruption_adaptation_days)
     running = [g for g in model.open_groups() if g.kind is not lio]
     if running:  # whole referrals, counted once (each group's, before _update_strain resets it)
-        model.count("new_group_turned_away", sum(g.turned_away_today for g in running))
-    for g in running:
-        _update_strain(model, g)
+        rows = np.fromiter((g.index for g in running), np.int64, len(running))
+        model.count("new_group_turned_away", int(model.group_state.turned_away_today[rows].sum()))
+        _update_strain(model, running, rows)
+    for g in running:  # one group at a time: reviews may close a group
         if g.staff_changes:
             _apply_staff_changes(model, g)
         if g.params.staff_fte > 0 and (day + g.index) % p.staff_review_days == 0:

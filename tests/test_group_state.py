@@ -1,0 +1,99 @@
+"""Organisations' money and strain as model-level columns (sim.agents.group_state): each group
+reads and writes its own row, and the whole-column daily passes give bit for bit what the
+one-group-at-a-time arithmetic gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sim
+from sim.agents.group_state import GroupState
+from sim.agents.organisations import GroupKind, pay_the_day
+from sim.model import CommunityModel
+from sim.processes import strain
+
+
+@pytest.fixture(scope="module")
+def model() -> CommunityModel:
+    return CommunityModel(sim.configure(topology="urban", **{"run.days": 1,
+                                                            "run.burn_in_days": 0}))
+
+
+def _scramble(model: CommunityModel, seed: int) -> list:
+    """Random money, clients, staff, cuts and pressure on every open group but the LIO."""
+    rng = np.random.default_rng(seed)
+    groups = [g for g in model.open_groups() if g.kind is not GroupKind.LIO]
+    for g in groups:
+        g.balance = float(rng.normal(2000.0, 4000.0))
+        g.n_clients = int(rng.integers(0, 30))
+        g.staff_fte = float(rng.uniform(0.0, 3.0))
+        g.funding_cut = float(rng.choice([0.0, 0.3, 1.0]))
+        g.turned_away_today = int(rng.integers(0, 5))
+        g.unserved = float(rng.uniform(0.0, 10.0))
+        g.strain = float(rng.uniform(0.0, 1.0))
+        g.distanced = bool(rng.random() < 0.2)
+    return groups
+
+
+def test_rows_are_the_organisations_indices_and_grow(model):
+    state = model.group_state
+    assert state.n == len(model.organisations)
+    g = model.groups[-1]
+    g.balance = 123.5
+    assert state.balance[g.index] == 123.5 and isinstance(g.balance, float)
+    g.turned_away_today += 2
+    assert state.turned_away_today[g.index] == g.turned_away_today == 2
+    fresh = GroupState(rows=2)
+    assert [fresh.add_row() for _ in range(5)] == [0, 1, 2, 3, 4]
+    fresh.balance[4] = 7.0
+    assert fresh.balance.size >= 5 and fresh.n == 5 and fresh.balance[4] == 7.0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_day_of_money_for_all_groups_is_each_groups_day(model, seed):
+    groups = _scramble(model, seed)
+    cap_months = model.cfg.groups.reserve_cap_months
+    expected, spent, total = [], [], 0
+    for g in groups:  # the arithmetic of one group at a time (as VCSEGroup.step_funding had it)
+        p = g.params
+        income = g.annual_funding * (1.0 - g.funding_cut) / 365.0
+        cost = (p.fixed_cost_per_day + p.cost_per_client_day * g.n_clients
+                + g.staff_fte * p.staff_cost_per_fte_year / 365.0)
+        balance = g.balance + income - cost
+        cap = income * 365.0 * cap_months / 12.0
+        if balance > cap:
+            balance = max(cap, g.balance)
+        expected.append((balance, balance < 0 and cost > 0))
+        spent.append(g.spent + cost)
+        total += cost
+    model.flows = {}
+    broke = pay_the_day(model, groups)
+    assert [(g.balance, bool(b)) for g, b in zip(groups, broke, strict=True)] == expected
+    assert [g.spent for g in groups] == spent
+    assert model.flows["new_funding_spent"] == total  # the same sums, in group order
+    assert broke.any() and not broke.all()
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_strain_for_all_groups_is_each_groups_strain(model, seed):
+    groups = _scramble(model, seed)
+    p = model.cfg.groups
+    expected, lost_total = [], 0
+    for g in groups:  # the arithmetic of one group at a time (as _update_strain had it)
+        unserved = g.unserved * (1.0 - 1.0 / g.params.support_days) + g.turned_away_today
+        s, staff = g.strain, g.staff_fte
+        if not g.distanced:
+            demand = g.n_clients + unserved
+            share = max(1.0 - max(g.capacity, 1) / demand, 0.0) if demand > 0 else 0.0
+            s += (share - s) / p.strain_memory_days
+            lost = staff * min(s * p.staff_exit_per_strain_year / 365.0, 1.0)
+            if lost > 0:
+                staff -= lost
+                lost_total += lost
+        expected.append((unserved, s, staff, 0))
+    model.flows = {}
+    rows = np.array([g.index for g in groups], np.int64)
+    strain._update_strain(model, groups, rows)
+    assert [(g.unserved, g.strain, g.staff_fte, g.turned_away_today) for g in groups] == expected
+    assert model.flows["new_group_staff_lost_strain"] == lost_total > 0
