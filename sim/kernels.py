@@ -100,6 +100,34 @@ def members_of(vorg: np.ndarray, vstate: np.ndarray, flagged: np.ndarray, lo: in
 
 
 @njit(cache=True, nogil=True)
+def _flagged_rows(codes: np.ndarray, flagged: np.ndarray) -> np.ndarray:
+    out = np.empty(codes.shape[0], np.int64)
+    k = 0
+    for i in range(codes.shape[0]):
+        c = codes[i]
+        if c >= 0 and flagged[c]:
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
+def rows_by_flagged_code(codes: np.ndarray, flagged: np.ndarray) -> dict[int, np.ndarray]:
+    """The positions of each code that ``flagged`` marks (codes < 0: none), by code, in
+    order: ``{c: np.flatnonzero(codes == c)}`` for every flagged ``c`` that occurs, in one
+    pass over ``codes`` and a stable sort of the few positions found."""
+    rows = _flagged_rows(codes, flagged)
+    if rows.size == 0:
+        return {}
+    found = codes[rows]
+    order = np.argsort(found, kind="stable")
+    rows, found = rows[order], found[order]
+    keys, starts = np.unique(found, return_index=True)
+    ends = np.append(starts[1:], rows.size)
+    return {k: rows[a:b] for k, a, b in zip(keys.tolist(), starts.tolist(), ends.tolist(),
+                                            strict=True)}
+
+
+@njit(cache=True, nogil=True)
 def org_members(vorg: np.ndarray, vstate: np.ndarray, org: int, lo: int, hi: int
                 ) -> np.ndarray:
     """``np.flatnonzero((vorg == org) & (vstate >= lo) & (vstate <= hi))``: the residents (in
@@ -856,6 +884,7 @@ def _warm_up() -> None:
                    np.float32(0.1))
     flatnonzero(np.zeros(2, np.bool_))
     org_members(i32, i8, 0, 2, 5)
+    _flagged_rows(i32, np.zeros(2, np.bool_))
     count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)
     add_unmet_days(i32.copy(), i8, i8, 1)
     book_in_queue_order(i32, np.zeros(2), np.zeros(2))

@@ -34,6 +34,7 @@ from sim.topology import UnitInfo, build_topology
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
 _MUTUAL_AID = GroupKind.MUTUAL_AID  # a module constant: no enum attribute lookup in loops
+_NOBODY = np.zeros(0, np.int64)
 
 BANK_HOLIDAYS = frozenset((91, 94, 121, 142, 233, 355, 356, 365))
 """Days of the model year (day 1: the first Monday of January) with no link-worker work: Good
@@ -763,6 +764,7 @@ class CommunityModel(mesa.Model):
         p_form = p.mag_formation_per_unit_per_day * self._unit_capital * need_pull
         draws = rng.random((2, n_units))
         self._mag_reach = None  # residents each group can reach: worked out when first needed
+        self._mag_rolls = None  # members and clients of each group: worked out at a first fold
         mags_by_unit: dict[int, list[VCSEGroup]] = {}  # open ones, in group order
         for g in self.open_groups():
             if g.kind is _MUTUAL_AID:
@@ -798,6 +800,7 @@ class CommunityModel(mesa.Model):
             free = unit_slots[k] - len(open_mags)
             if free > 0 and form_draws[k] < 1.0 - (1.0 - form[k]) ** free:
                 self._form_mutual_aid(u, rng)
+        self._mag_rolls = None  # today's rolls hold only while the groups take their turns
 
     def _mutual_aid_outreach(self, g: VCSEGroup, rng: np.random.Generator) -> None:
         """A mutual aid group's members take on neighbours in unmet need with nothing under
@@ -864,15 +867,34 @@ class CommunityModel(mesa.Model):
         return g
 
     def _fold_mutual_aid(self, g: VCSEGroup) -> None:
-        """A mutual aid group folds: its volunteers become willing neighbours again."""
+        """A mutual aid group folds: its volunteers become willing neighbours again. Its
+        members and clients are found among the day's rolls (:meth:`_mutual_aid_rolls`), not
+        by passes over the population: folds grow with the place, so that would grow with its
+        square."""
         pop = self.pop
-        members = kernels.org_members(pop.vorg, pop.vstate, g.index, VolunteerState.APPLIED,
-                                      VolunteerState.IDLE)
+        if self._mag_rolls is None:
+            self._mag_rolls = self._mutual_aid_rolls()
+        rolls = self._mag_rolls
+        on_roll, clients = rolls[0].get(g.index, _NOBODY), rolls[1].get(g.index, _NOBODY)
+        state = pop.vstate[on_roll]
+        members = on_roll[(pop.vorg[on_roll] == g.index) & (state >= VolunteerState.APPLIED)
+                          & (state <= VolunteerState.IDLE)]
         pop.vstate[members] = VolunteerState.LATENT
         pop.vorg[members] = -1
         pop.goodwill[members] = 1.0
         self.count("new_mutual_aid_groups_folded")
-        g.close("folded")
+        g.close("folded", among=(clients, on_roll))
+
+    def _mutual_aid_rolls(self) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+        """Residents whose organisation is an open mutual aid group (in any volunteer state),
+        and those it supports (``provider``), by group, in resident order: one pass over each
+        column. Until today's groups have all had their turn in :meth:`_mutual_aid_emerges`
+        these are supersets of each group's members and clients (a group takes on clients only
+        at its own turn; volunteers join only new groups), so a fold filters its own rows."""
+        flagged = np.zeros(len(self.organisations), bool)
+        flagged[[g.index for g in self.open_groups() if g.kind is _MUTUAL_AID]] = True
+        return (kernels.rows_by_flagged_code(self.pop.vorg, flagged),
+                kernels.rows_by_flagged_code(self.pop.provider, flagged))
 
     # ------------------------------------------------------------------ shared actions
     def count(self, name: str, k: float = 1) -> None:
@@ -1041,12 +1063,19 @@ class CommunityModel(mesa.Model):
             return True
         return False
 
-    def on_group_closed(self, group: VCSEGroup) -> None:
+    def on_group_closed(self, group: VCSEGroup,
+                        among: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Group ``group`` has closed: its clients lose their support, its volunteers are
+        released and its ties end. ``among``: supersets, in resident order, of its clients
+        (``provider``) and of its volunteers (``vorg``), if known (default: everyone)."""
         self._open_groups = None
         pop = self.pop
         if group.distanced:
             self.count("new_groups_closed_while_suspended")
-        clients = kernels.flatnonzero(pop.provider == group.index)
+        if among is None:
+            clients = kernels.flatnonzero(pop.provider == group.index)
+        else:
+            clients = among[0][pop.provider[among[0]] == group.index]
         in_group = clients[pop.pathway[clients] == Pathway.GROUP]
         pop.pathway[in_group] = Pathway.NONE
         pop.matched[clients[pop.pathway[clients] == Pathway.LINK_WORKER]] = False
@@ -1054,7 +1083,7 @@ class CommunityModel(mesa.Model):
         pop.disruptive[clients] = False
         pop.poor_fit[clients] = False
         self.count("new_support_lost_group_closed", in_group.size)
-        volunteering.release_volunteers_of(self, group)
+        volunteering.release_volunteers_of(self, group, None if among is None else among[1])
         self._drop_ties(group.unique_id)
         for gp in self.gp_practices:
             if group.index in gp.vcse_ties:

@@ -97,3 +97,40 @@ def test_strain_for_all_groups_is_each_groups_strain(model, seed):
     strain._update_strain(model, groups, rows)
     assert [(g.unserved, g.strain, g.staff_fte, g.turned_away_today) for g in groups] == expected
     assert model.flows["new_group_staff_lost_strain"] == lost_total > 0
+
+
+def test_a_fold_found_among_the_days_rolls_releases_what_a_full_search_finds():
+    """A mutual aid group folding finds its members and clients among the day's rolls; the
+    same fold with a search of everyone (``close`` without ``among``) leaves the same state."""
+    import copy
+
+    from sim.state import Pathway, VolunteerState
+
+    base = CommunityModel(sim.configure(topology="urban", **{"run.days": 1,
+                                                            "run.burn_in_days": 0}))
+    unit = base.units[0]
+    g = base._form_mutual_aid(unit, np.random.default_rng(3))
+    members = np.flatnonzero(base.pop.vorg == g.index)
+    assert members.size > 1
+    base.pop.vstate[members[0]] = VolunteerState.APPLIED  # in the range a fold releases
+    clients = np.arange(unit.start, unit.start + 6)
+    base.pop.provider[clients] = g.index
+    base.pop.pathway[clients] = Pathway.GROUP
+    g.n_clients = clients.size
+    by_rolls, by_search = base, copy.deepcopy(base)
+    by_rolls._mag_rolls = None
+    by_rolls._fold_mutual_aid(by_rolls.organisations[g.index])
+    searched = by_search.organisations[g.index]
+    pop = by_search.pop
+    found = np.flatnonzero((pop.vorg == g.index) & (pop.vstate >= VolunteerState.APPLIED)
+                           & (pop.vstate <= VolunteerState.IDLE))
+    pop.vstate[found] = VolunteerState.LATENT
+    pop.vorg[found] = -1
+    pop.goodwill[found] = 1.0
+    by_search.count("new_mutual_aid_groups_folded")
+    searched.close("folded")
+    for name in ("vorg", "vstate", "goodwill", "provider", "pathway", "matched"):
+        np.testing.assert_array_equal(getattr(by_rolls.pop, name), getattr(pop, name), name)
+    assert by_rolls.flows == by_search.flows
+    assert by_rolls.flows["new_support_lost_group_closed"] == clients.size
+    assert not by_rolls.organisations[g.index].is_open

@@ -311,15 +311,16 @@ class VCSEGroup(Organisation):
         self.extra_funding += money
         self.annual_funding += money
 
-    def close(self, reason: str) -> None:
+    def close(self, reason: str, among: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """Stop: clients lose their support, volunteers are released, ties are lost. Link
-        workers' directories still list the group until they learn otherwise."""
+        workers' directories still list the group until they learn otherwise. ``among``:
+        supersets of its clients and volunteers, if known (``model.on_group_closed``)."""
         if not self.is_open:
             return
         self.is_open = False
         self.closed_day = self.model.day
         self.closure_reason = reason
-        self.model.on_group_closed(self)
+        self.model.on_group_closed(self, among)
         self.n_clients = 0
         self.n_disruptive = 0
         self.staff_fte = 0.0
