@@ -321,7 +321,7 @@ class CommunityModel(mesa.Model):
         g.district = int(self.district_of_unit[unit]) if unit >= 0 else district
         self.groups.append(g)
         self.groups_by_unit.setdefault(unit, []).append(g)
-        self._open_groups = None
+        self._open_groups_change(g, opened=True)
         if hasattr(self, "org_training_days"):
             self.org_training_days = np.append(self.org_training_days, g.training_days)
         return g
@@ -1068,7 +1068,7 @@ class CommunityModel(mesa.Model):
         """Group ``group`` has closed: its clients lose their support, its volunteers are
         released and its ties end. ``among``: supersets, in resident order, of its clients
         (``provider``) and of its volunteers (``vorg``), if known (default: everyone)."""
-        self._open_groups = None
+        self._open_groups_change(group, opened=False)
         pop = self.pop
         if group.distanced:
             self.count("new_groups_closed_while_suspended")
@@ -1316,6 +1316,25 @@ class CommunityModel(mesa.Model):
             cached = self._open_group_rows = (
                 groups, np.fromiter((g.index for g in groups), np.int64, len(groups)))
         return cached[1]
+
+    def _open_groups_change(self, group: VCSEGroup, opened: bool) -> None:
+        """``group`` has opened (the newest group) or closed: the cached open groups become
+        new lists with it added at the end or taken out (lists already handed out stay as
+        they were), instead of a pass over every group ever made."""
+        cached = self.__dict__.get("_open_groups")
+        if cached is None:
+            return
+        groups, by_unit = cached
+        here = by_unit.get(group.unit, [])
+        if opened:
+            groups, here = [*groups, group], [*here, group]
+        else:
+            groups = [g for g in groups if g is not group]
+            here = [g for g in here if g is not group]
+        by_unit = {**by_unit, group.unit: here}
+        if not here:  # units with no open group are absent
+            del by_unit[group.unit]
+        self._open_groups = (groups, by_unit)
 
     def open_groups_by_unit(self) -> dict[int, list[VCSEGroup]]:
         """``groups_by_unit`` with only the open groups (cached with :meth:`open_groups`; units

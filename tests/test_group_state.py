@@ -134,3 +134,23 @@ def test_a_fold_found_among_the_days_rolls_releases_what_a_full_search_finds():
     assert by_rolls.flows == by_search.flows
     assert by_rolls.flows["new_support_lost_group_closed"] == clients.size
     assert not by_rolls.organisations[g.index].is_open
+
+
+def test_open_groups_kept_up_as_groups_open_and_close_equal_a_fresh_listing():
+    m = CommunityModel(sim.configure(topology="county", **{
+        "run.days": 1, "run.burn_in_days": 0, "topology.n_residents": 3000}))
+    handed_out = m.open_groups()
+    before = list(handed_out)
+    new = m.add_group(GroupKind.COMMUNITY_GROUP, 1, True, "new-one")
+    m.groups[0].close("churn")
+    empty = next(u.index for u in m.units if u.index not in m.open_groups_by_unit())
+    lone = m.add_group(GroupKind.MUTUAL_AID, empty, False, "lone")
+    assert m.open_groups_by_unit()[empty] == [lone]
+    lone.close("folded")
+    assert empty not in m.open_groups_by_unit()  # units with no open group are absent
+    assert handed_out == before  # a list handed out is never changed
+    kept, kept_by_unit = m.open_groups(), m.open_groups_by_unit()
+    m._open_groups = None  # a fresh listing from every group made
+    assert kept == m.open_groups() and new in kept and m.groups[0] not in kept
+    assert kept_by_unit == m.open_groups_by_unit()
+    assert [g.index for g in kept] == sorted(g.index for g in kept)
