@@ -44,6 +44,12 @@ def test_rows_are_the_organisations_indices_and_grow(model):
     assert state.balance[g.index] == 123.5 and isinstance(g.balance, float)
     g.turned_away_today += 2
     assert state.turned_away_today[g.index] == g.turned_away_today == 2
+    g = next(g for g in model.groups if g.kind is GroupKind.COMMUNITY_GROUP)
+    places = g.capacity
+    g.volunteer_hours = g.volunteer_hours + 40.0  # a change forgets the cached places
+    assert state.volunteer_hours[g.index] == g.volunteer_hours and g.capacity > places
+    strain.refresh_volunteer_hours(model)  # the daily refresh puts back the volunteers' hours
+    assert g.capacity == places
     fresh = GroupState(rows=2)
     assert [fresh.add_row() for _ in range(5)] == [0, 1, 2, 3, 4]
     fresh.balance[4] = 7.0

@@ -22,9 +22,11 @@ class GroupState:
         strain: float64, smoothed share of demand above the group's places (0 to 1).
         unserved: float64, referrals turned away for want of room, still pressing.
         turned_away_today: int64, referrals turned away today (reset by the strain pass).
+        volunteer_hours: float64, free weekly hours of the group's trained volunteers
+            (refreshed daily from the volunteer arrays; a change forgets its cached capacity).
     """
 
-    FLOAT_COLUMNS = ("balance", "spent", "strain", "unserved")
+    FLOAT_COLUMNS = ("balance", "spent", "strain", "unserved", "volunteer_hours")
     INT_COLUMNS = ("turned_away_today",)
 
     def __init__(self, rows: int = 64):
@@ -62,16 +64,20 @@ def params_columns(model, groups: list, names: tuple[str, ...]) -> tuple[np.ndar
     return hit[2]
 
 
-def state_column(name: str, doc: str) -> property:
+def state_column(name: str, doc: str, sets_capacity: bool = False) -> property:
     """An organisation attribute stored in its row of the model's :class:`GroupState` column
     ``name`` (the organisation's ``group_state``); reads give Python numbers, as a plain
-    attribute would."""
+    attribute would. ``sets_capacity``: a change of value forgets the group's cached capacity
+    (``forget_capacity``)."""
 
     def get(self):
         return getattr(self.group_state, name).item(self.index)
 
     def set_(self, value) -> None:
-        getattr(self.group_state, name)[self.index] = value
+        column = getattr(self.group_state, name)
+        if sets_capacity and column[self.index] != value:
+            self.forget_capacity()
+        column[self.index] = value
 
     return property(get, set_, doc=doc)
 

@@ -78,6 +78,9 @@ class Organisation(mesa.Agent):
         a positive balance)."""
         return False
 
+    def forget_capacity(self) -> None:
+        """Its places must be worked out afresh (nothing to forget here: no places)."""
+
     def vm_hours_new_today(self) -> float:
         """Management hours this organisation gains today (funded plus any scale-up)."""
         if not self.is_open:
@@ -103,8 +106,8 @@ class VCSEGroup(Organisation):
     volunteers, onboards applicants, and closes when its money runs out."""
 
     staff_fte = _capacity_input("staff_fte", "paid staff in post (FTE)")
-    volunteer_hours = _capacity_input("volunteer_hours",
-                                      "free weekly hours of its trained volunteers")
+    volunteer_hours = state_column("volunteer_hours", "free weekly hours of its trained "
+                                   "volunteers", sets_capacity=True)
     extra_places = _capacity_input("extra_places",
                                    "client places commissioned on top of its own capacity")
     disruption = _capacity_input("disruption", "1 when a disruptive placement starts; decays as "
@@ -208,6 +211,9 @@ class VCSEGroup(Organisation):
         self._capacity = capacity = self._compute_capacity()
         self._capacity_epoch = epoch
         return capacity
+
+    def forget_capacity(self) -> None:
+        self._capacity_epoch = -1
 
     def _compute_capacity(self) -> int:
         p = self.params

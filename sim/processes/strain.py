@@ -45,7 +45,8 @@ def refresh_volunteer_hours(model: CommunityModel, among: np.ndarray | None = No
                             ) -> np.ndarray:
     """Each organisation's trained volunteers and their free weekly hours (offered, less
     ongoing roles elsewhere such as buddying); stored on the groups. Returns the trained
-    counts by organisation index. ``among``: a superset of the trained volunteers, in resident
+    counts by organisation index (the hours go to ``model.group_state.volunteer_hours``, whole
+    columns at once). ``among``: a superset of the trained volunteers, in resident
     order (default: everyone)."""
     pop = model.pop
     n_org = len(model.organisations)
@@ -53,10 +54,13 @@ def refresh_volunteer_hours(model: CommunityModel, among: np.ndarray | None = No
     hours, counts = kernels.free_hours_by_org(
         _NOBODY if everyone else among, everyone, pop.vstate, pop.vorg, pop.vhours_offer,
         pop.vhours_committed, V.ACTIVE, V.IDLE, n_org)
-    hours = hours.tolist()
-    for g in model.groups:
-        if g.volunteer_hours != hours[g.index]:  # a change forgets the group's capacity
-            g.volunteer_hours = hours[g.index]
+    held = model.group_state.volunteer_hours[:n_org]  # a view: written in place
+    changed = np.flatnonzero(held != hours)
+    if changed.size:
+        held[changed] = hours[changed]
+        orgs = model.organisations
+        for k in changed.tolist():  # a change forgets the group's capacity
+            orgs[k].forget_capacity()
     return counts
 
 
