@@ -101,13 +101,12 @@ def members_of(vorg: np.ndarray, vstate: np.ndarray, flagged: np.ndarray, lo: in
 
 @njit(cache=True, nogil=True)
 def _flagged_rows(codes: np.ndarray, flagged: np.ndarray) -> np.ndarray:
-    out = np.empty(codes.shape[0], np.int64)
+    out = np.empty(codes.shape[0] + 1, np.int64)
     k = 0
-    for i in range(codes.shape[0]):
+    for i in range(codes.shape[0]):  # no branch: every position is written, kept if flagged
         c = codes[i]
-        if c >= 0 and flagged[c]:
-            out[k] = i
-            k += 1
+        out[k] = i
+        k += (c >= 0) & flagged[max(c, 0)]
     return out[:k].copy()
 
 
