@@ -1307,15 +1307,17 @@ class CommunityModel(mesa.Model):
             cached = self._open_groups = (groups, by_unit)
         return cached[0]
 
-    def open_group_rows(self) -> np.ndarray:
-        """The open groups' indices (rows of ``group_state``), in the order of
-        :meth:`open_groups` (cached with that list)."""
+    def running_groups(self) -> tuple[list[VCSEGroup], np.ndarray]:
+        """The open groups but the LIO (those with places and strain), in group order, and
+        their indices (rows of ``group_state``): kept while :meth:`open_groups` is the same
+        list; the caller must not change them."""
         groups = self.open_groups()
-        cached = self.__dict__.get("_open_group_rows")
+        cached = self.__dict__.get("_running_groups")
         if cached is None or cached[0] is not groups:
-            cached = self._open_group_rows = (
-                groups, np.fromiter((g.index for g in groups), np.int64, len(groups)))
-        return cached[1]
+            running = [g for g in groups if g.kind is not GroupKind.LIO]
+            cached = self._running_groups = (groups, running, np.fromiter(
+                (g.index for g in running), np.int64, len(running)))
+        return cached[1], cached[2]
 
     def _open_groups_change(self, group: VCSEGroup, opened: bool) -> None:
         """``group`` has opened (the newest group) or closed: the cached open groups become

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim import kernels
 from sim.agents.group_state import params_columns, state_column
 from sim.params import GroupKindParams
 from sim.processes import strain
@@ -375,21 +376,15 @@ def pay_the_day(model: CommunityModel, groups: list[VCSEGroup]) -> np.ndarray:
     fixed, per_client, per_fte = params_columns(
         model, groups, ("fixed_cost_per_day", "cost_per_client_day", "staff_cost_per_fte_year"))
     state = model.group_state
-    annual = np.array([g.annual_funding for g in groups], np.float64)
-    cut = np.array([g.funding_cut for g in groups], np.float64)
-    clients = np.array([g.n_clients for g in groups], np.int64)
-    staff = np.array([g.staff_fte for g in groups], np.float64)
-    income = annual * (1.0 - cut) / 365.0
-    cost = fixed + per_client * clients + staff * per_fte / 365.0
-    held = state.balance[rows]
-    balance = held + income - cost
-    cap = income * 365.0 * model.cfg.groups.reserve_cap_months / 12.0
-    # above the cap: max(cap, held), as Python's max picks (the first unless the second is larger)
-    balance = np.where(balance > cap, np.where(held > cap, held, cap), balance)
-    state.balance[rows] = balance
-    state.spent[rows] += cost
+    cost, broke = kernels.pay_the_day(
+        rows, state.balance, state.spent,
+        np.array([g.annual_funding for g in groups], np.float64),
+        np.array([g.funding_cut for g in groups], np.float64),
+        np.array([g.n_clients for g in groups], np.int64),
+        np.array([g.staff_fte for g in groups], np.float64),
+        fixed, per_client, per_fte, float(model.cfg.groups.reserve_cap_months))
     model.count_each("new_funding_spent", cost)
-    return (balance < 0) & (cost > 0)
+    return broke
 
 
 def draw_offers(params: GroupKindParams, rng: np.random.Generator) -> int:

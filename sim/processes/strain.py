@@ -90,36 +90,24 @@ def _update_strain(model: CommunityModel, groups: list[VCSEGroup], rows: np.ndar
     :class:`~sim.agents.group_state.GroupState`) all at once: referrals turned away press on
     a group over a support period; demand above its places, smoothed over
     ``groups.strain_memory_days``, is its strain (not while suspended); strain drives paid
-    staff out (``new_group_staff_lost_strain``, each group's in group order). The caller
-    counts ``new_group_turned_away``."""
+    staff out (``new_group_staff_lost_strain``, each group's in group order), and
+    ``new_group_turned_away`` counts the day's referrals turned away for want of room."""
     p = model.cfg.groups
     state = model.group_state
     (support_days,) = params_columns(model, groups, ("support_days",))
-    unserved = state.unserved[rows] * (1.0 - 1.0 / support_days) + state.turned_away_today[rows]
-    state.unserved[rows] = unserved
-    state.turned_away_today[rows] = 0
-    open_now = [not g.distanced for g in groups]
-    if not any(open_now):
-        return
-    working = [g for g, on in zip(groups, open_now, strict=True) if on]
-    rows, unserved = rows[open_now], unserved[open_now]
-    places = np.array([g.capacity for g in working], np.int64)
-    demand = np.array([g.n_clients for g in working], np.int64) + unserved
-    # max(1 - max(places, 1) / demand, 0) where there is demand, else 0 (as Python's max picks)
-    pressed = demand > 0
-    unmet_share = 1.0 - np.maximum(places, 1) / np.where(pressed, demand, 1.0)
-    unmet_share = np.where(pressed & ~(0.0 > unmet_share), unmet_share, 0.0)
-    strain = state.strain[rows]
-    strain = strain + (unmet_share - strain) / p.strain_memory_days
-    state.strain[rows] = strain
-    exits = strain * p.staff_exit_per_strain_year / 365.0
-    staff = np.array([g.staff_fte for g in working], np.float64)
-    lost = staff * np.where(1.0 < exits, 1.0, exits)
+    lost, turned_away = kernels.update_strain(
+        rows, state.unserved, state.turned_away_today, state.strain, support_days,
+        np.array([g.distanced for g in groups], np.bool_),
+        np.array([g.capacity for g in groups], np.int64),  # 0 while suspended
+        np.array([g.n_clients for g in groups], np.int64),
+        np.array([g.staff_fte for g in groups], np.float64),
+        float(p.strain_memory_days), float(p.staff_exit_per_strain_year))
+    model.count("new_group_turned_away", int(turned_away))  # whole referrals, counted once
     losing = np.flatnonzero(lost > 0)
     if losing.size:
         lost = lost[losing]
         for k, fte in zip(losing.tolist(), lost.tolist(), strict=True):
-            working[k].staff_fte -= fte
+            groups[k].staff_fte -= fte
         model.count_each("new_group_staff_lost_strain", lost)
 
 
@@ -192,15 +180,14 @@ def _volunteer_burnout(model: CommunityModel) -> bool:
     """Trained volunteers (active or idle) of strained groups lapse (burn out). False when no
     group is strained (nobody could burn out)."""
     rate = model.cfg.groups.volunteer_burnout_per_strain_year / 365.0
-    rows = model.open_group_rows()
-    strain = model.group_state.strain[rows]
-    strained = strain > 0
-    if rate <= 0 or not strained.any():
+    strain = model.group_state.strain.tolist()  # by organisation index
+    strained = [g.index for g in model.open_groups() if strain[g.index] > 0]
+    if rate <= 0 or not strained:
         return False
     pop = model.pop
     p_org = np.zeros(len(model.organisations))
-    chance = strain[strained] * rate
-    p_org[rows[strained]] = np.where(1.0 < chance, 1.0, chance)  # min(chance, 1)
+    for k in strained:
+        p_org[k] = min(strain[k] * rate, 1.0)
     # trained volunteers (resident order) of organisations with a chance, and their chances
     trained, chance = kernels.members_with_chance(pop.vstate, pop.vorg, p_org, V.ACTIVE, V.IDLE)
     if trained.size == 0:
@@ -222,10 +209,8 @@ def step(model: CommunityModel) -> None:
     p = model.cfg.groups
     day = model.day
     decay = math.exp(-1.0 / p.disruption_adaptation_days)
-    running = [g for g in model.open_groups() if g.kind is not lio]
-    if running:  # whole referrals, counted once (each group's, before _update_strain resets it)
-        rows = np.fromiter((g.index for g in running), np.int64, len(running))
-        model.count("new_group_turned_away", int(model.group_state.turned_away_today[rows].sum()))
+    running, rows = model.running_groups()
+    if running:
         _update_strain(model, running, rows)
     for g in running:  # one group at a time: reviews may close a group
         if g.staff_changes:
