@@ -100,6 +100,103 @@ def members_of(vorg: np.ndarray, vstate: np.ndarray, flagged: np.ndarray, lo: in
 
 
 @njit(cache=True, nogil=True)
+def _flagged_rows(codes: np.ndarray, flagged: np.ndarray) -> np.ndarray:
+    out = np.empty(codes.shape[0] + 1, np.int64)
+    k = 0
+    for i in range(codes.shape[0]):  # no branch: every position is written, kept if flagged
+        c = codes[i]
+        out[k] = i
+        k += (c >= 0) & flagged[max(c, 0)]
+    return out[:k].copy()
+
+
+def rows_by_flagged_code(codes: np.ndarray, flagged: np.ndarray) -> dict[int, np.ndarray]:
+    """The positions of each code that ``flagged`` marks (codes < 0: none), by code, in
+    order: ``{c: np.flatnonzero(codes == c)}`` for every flagged ``c`` that occurs, in one
+    pass over ``codes`` and a stable sort of the few positions found."""
+    rows = _flagged_rows(codes, flagged)
+    if rows.size == 0:
+        return {}
+    found = codes[rows]
+    order = np.argsort(found, kind="stable")
+    rows, found = rows[order], found[order]
+    keys, starts = np.unique(found, return_index=True)
+    ends = np.append(starts[1:], rows.size)
+    return {k: rows[a:b] for k, a, b in zip(keys.tolist(), starts.tolist(), ends.tolist(),
+                                            strict=True)}
+
+
+@njit(cache=True, nogil=True)
+def pay_the_day(rows: np.ndarray, balance: np.ndarray, spent: np.ndarray, annual: np.ndarray,
+                cut: np.ndarray, clients: np.ndarray, staff: np.ndarray, fixed: np.ndarray,
+                per_client: np.ndarray, per_fte: np.ndarray, cap_months: float
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """A day's money of groups ``rows`` (their columns ``balance`` and ``spent`` changed in
+    place; the other arrays are per group, in the order of ``rows``), with the arithmetic of
+    one group at a time: income ``annual * (1 - cut) / 365``; cost ``fixed + per_client *
+    clients + staff * per_fte / 365``; reserves gain income less cost, but above the cap
+    (``income * 365 * cap_months / 12``) only what was held stays (``max(cap, held)`` as
+    Python picks). Returns each group's cost and whether it ran out of money (reserves below
+    0 after a day with costs)."""
+    n = rows.shape[0]
+    cost = np.empty(n)
+    broke = np.zeros(n, np.bool_)
+    for j in range(n):
+        r = rows[j]
+        income = annual[j] * (1.0 - cut[j]) / 365.0
+        c = fixed[j] + per_client[j] * clients[j] + staff[j] * per_fte[j] / 365.0
+        held = balance[r]
+        b = held + income - c
+        cap = income * 365.0 * cap_months / 12.0
+        if b > cap:
+            b = held if held > cap else cap
+        balance[r] = b
+        spent[r] += c
+        cost[j] = c
+        broke[j] = b < 0 and c > 0
+    return cost, broke
+
+
+@njit(cache=True, nogil=True)
+def update_strain(rows: np.ndarray, unserved: np.ndarray, turned_away: np.ndarray,
+                  strain: np.ndarray, support_days: np.ndarray, distanced: np.ndarray,
+                  places: np.ndarray, clients: np.ndarray, staff: np.ndarray,
+                  memory_days: float, exit_per_strain_year: float
+                  ) -> tuple[np.ndarray, int]:
+    """Strain of groups ``rows`` (columns ``unserved``, ``turned_away`` and ``strain`` changed
+    in place; the other arrays per group in the order of ``rows``), with the arithmetic of one
+    group at a time: turned-away referrals fade over a support period; unless suspended
+    (``distanced``), the share of demand above ``max(places, 1)`` (0 without demand) is
+    smoothed into the strain. Returns the paid staff each loses to strain today
+    (``staff * min(strain * exit / 365, 1)``; 0 while suspended) and the referrals they had
+    turned away today, in all."""
+    n = rows.shape[0]
+    lost = np.zeros(n)
+    turned_away_in_all = 0
+    for j in range(n):
+        r = rows[j]
+        turned_away_in_all += turned_away[r]
+        u = unserved[r] * (1.0 - 1.0 / support_days[j]) + turned_away[r]
+        unserved[r] = u
+        turned_away[r] = 0
+        if distanced[j]:
+            continue
+        demand = clients[j] + u
+        share = 0.0
+        if demand > 0:
+            share = 1.0 - max(places[j], 1) / demand
+            if 0.0 > share:
+                share = 0.0
+        s = strain[r] + (share - strain[r]) / memory_days
+        strain[r] = s
+        e = s * exit_per_strain_year / 365.0
+        if 1.0 < e:
+            e = 1.0
+        lost[j] = staff[j] * e
+    return lost, turned_away_in_all
+
+
+@njit(cache=True, nogil=True)
 def org_members(vorg: np.ndarray, vstate: np.ndarray, org: int, lo: int, hi: int
                 ) -> np.ndarray:
     """``np.flatnonzero((vorg == org) & (vstate >= lo) & (vstate <= hi))``: the residents (in
@@ -856,6 +953,11 @@ def _warm_up() -> None:
                    np.float32(0.1))
     flatnonzero(np.zeros(2, np.bool_))
     org_members(i32, i8, 0, 2, 5)
+    _flagged_rows(i32, np.zeros(2, np.bool_))
+    f64s, i64s = np.zeros(2), np.zeros(2, np.int64)
+    pay_the_day(i64s, f64s.copy(), f64s.copy(), f64s, f64s, i64s, f64s, f64s, f64s, f64s, 1.0)
+    update_strain(i64s, f64s.copy(), i64s.copy(), f64s.copy(), f64s + 1.0, np.zeros(2, np.bool_),
+                  i64s, i64s, f64s, 1.0, 1.0)
     count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)
     add_unmet_days(i32.copy(), i8, i8, 1)
     book_in_queue_order(i32, np.zeros(2), np.zeros(2))

@@ -155,19 +155,18 @@ def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None
     row["n_vol_hours_offered_per_week"] = float(offered.sum(dtype=np.float64))
     n_open = n_listed = n_clients = n_mag_clients = n_no_inclusion = n_no_inclusion_members = 0
     n_mags = n_suspended = n_online = 0
-    for g in model.groups:
+    for g in model.open_groups():  # a closed group has no clients (VCSEGroup.close)
         n_clients += g.n_clients
-        if g.is_open:
-            n_open += 1
-            n_listed += bool(g.on_directory)
-            n_suspended += bool(g.distanced)
-            n_online += bool(g.online)
-            if g.kind is GroupKind.MUTUAL_AID:
-                n_mags += 1
-                n_mag_clients += g.n_clients
-            if not g.params.accepts_complex and g.kind is not GroupKind.LIO:
-                n_no_inclusion += g.n_clients
-                n_no_inclusion_members += g.n_clients - g.n_disruptive
+        n_open += 1
+        n_listed += bool(g.on_directory)
+        n_suspended += bool(g.distanced)
+        n_online += bool(g.online)
+        if g.kind is GroupKind.MUTUAL_AID:
+            n_mags += 1
+            n_mag_clients += g.n_clients
+        if not g.params.accepts_complex and g.kind is not GroupKind.LIO:
+            n_no_inclusion += g.n_clients
+            n_no_inclusion_members += g.n_clients - g.n_disruptive
     row["n_mutual_aid_groups_open"] = n_mags
     row["n_groups_suspended"] = n_suspended
     row["n_groups_online"] = n_online
@@ -195,7 +194,7 @@ def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None
         books.funded_share() * sum(books.full_hours_per_week().values())
         for books in model.lio_books)
     row["n_groups_lio_supported"] = sum(getattr(g, "lio_support_until", -1) > model.day
-                                        for g in model.groups if g.is_open)
+                                        for g in model.open_groups())
     row["n_lw_isolated"] = sum(lw.isolated() for lw in model.link_workers)
     row["n_lw_co_located"] = sum(lw.co_located for lw in model.link_workers)
     served = [gp.engagement_level for gp in model.gp_practices if gp.link_workers]
@@ -235,14 +234,15 @@ def group_capacity_stocks(model: CommunityModel) -> dict[str, float]:
     n = n_community = n_disrupted = 0
     lost_community = places_community = 0.0
     lio, community = GroupKind.LIO, GroupKind.COMMUNITY_GROUP
-    for g in model.groups:
-        if not g.is_open or g.kind is lio:
+    strains = model.group_state.strain.tolist()  # by organisation index
+    for g in model.open_groups():  # in group order, as the sums always were
+        if g.kind is lio:
             continue
         n += 1
         staff += g.staff_fte
         cap = g.capacity
         places += cap
-        strain += g.strain
+        strain += strains[g.index]
         if g.kind is community:
             n_community += 1
             n_disrupted += g.n_disruptive > 0

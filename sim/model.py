@@ -15,10 +15,11 @@ import pandas as pd
 from sim import events, kernels, metrics
 from sim.agents.commissioning import Commissioner
 from sim.agents.emergency_actors import ACTOR_NAMES, EmergencyActor
+from sim.agents.group_state import GroupState
 from sim.agents.health import GPPractice, LinkWorker
 from sim.agents.intermediaries import Intermediary, LocalityOfficer, ParishCouncil, PlaceHub
 from sim.agents.lio import LIOFunctions
-from sim.agents.organisations import GroupKind, NHSTrust, Organisation, VCSEGroup
+from sim.agents.organisations import GroupKind, NHSTrust, Organisation, VCSEGroup, pay_the_day
 from sim.agents.people import Resident, Volunteer
 from sim.evaluation import Evaluation
 from sim.params import Config, ConfigError, GroupKindParams, validate
@@ -33,6 +34,7 @@ from sim.topology import UnitInfo, build_topology
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
 _MUTUAL_AID = GroupKind.MUTUAL_AID  # a module constant: no enum attribute lookup in loops
+_NOBODY = np.zeros(0, np.int64)
 
 BANK_HOLIDAYS = frozenset((91, 94, 121, 142, 233, 355, 356, 365))
 """Days of the model year (day 1: the first Monday of January) with no link-worker work: Good
@@ -115,6 +117,7 @@ class CommunityModel(mesa.Model):
         self.streams = streams
         self.flows: dict[str, float] = {}
         self.capacity_epoch = 0  # groups' cached capacities hold while this stands (events)
+        self.group_state = GroupState()  # organisations' money and strain, one row each
         self.rows: list[dict] = []
         self.organisations: list[Organisation] = []
         self.groups: list[VCSEGroup] = []
@@ -319,7 +322,7 @@ class CommunityModel(mesa.Model):
         g.district = int(self.district_of_unit[unit]) if unit >= 0 else district
         self.groups.append(g)
         self.groups_by_unit.setdefault(unit, []).append(g)
-        self._open_groups = None
+        self._open_groups_change(g, opened=True)
         if hasattr(self, "org_training_days"):
             self.org_training_days = np.append(self.org_training_days, g.training_days)
         return g
@@ -633,20 +636,28 @@ class CommunityModel(mesa.Model):
 
     def _groups_step(self) -> None:
         rng = self.streams.groups
-        p = self.cfg.groups
-        day = self.day
         strain.step(self)  # staff, volunteer hours, strain, disruption (sim.processes.strain)
-        for g in self.open_groups():  # a list kept as it was: closures below make a new one
-            if not g.is_open:
-                continue
-            if day % 365 == 0:
+        groups = self.open_groups()  # a list kept as it was: closures below make a new one
+        if self.day % 365 == 0:  # funding redrawn: its draws come between the closure draws
+            for g in groups:
+                if not g.is_open:
+                    continue
                 g.renew_funding()
-            g.step_funding()
-            supported = getattr(g, "lio_support_until", -1) > day
-            factor = self.cfg.lio.support_closure_factor if supported else 1.0
-            if g.is_open and g.kind is not GroupKind.LIO and (
-                    rng.random() < p.p_closure_per_year * factor / 365.0):
-                g.close("churn")
+                g.step_funding()
+                if g.is_open and g.kind is not GroupKind.LIO and (
+                        rng.random() < self._p_churn(g)):
+                    g.close("churn")
+        else:  # every group's money at once; one closure draw each for the rest (not the LIO)
+            broke = pay_the_day(self, groups).tolist()
+            lio = GroupKind.LIO
+            at_risk = sum(not out and g.kind is not lio
+                          for g, out in zip(groups, broke, strict=True))
+            draws = iter(rng.random(at_risk).tolist())  # the same values as one draw each
+            for g, out in zip(groups, broke, strict=True):  # closures in group order
+                if out:
+                    g.close("funding")
+                elif g.kind is not lio and next(draws) < self._p_churn(g):
+                    g.close("churn")
         for books in self.lio_books:
             books.step()
         self._groups_start_unaided()
@@ -654,6 +665,13 @@ class CommunityModel(mesa.Model):
         self._mutual_aid_emerges(self.streams.emergency)
         for commissioner in self.commissioners:
             commissioner.step()
+
+    def _p_churn(self, g: VCSEGroup) -> float:
+        """Today's chance that open group ``g`` closes for other reasons (churn), lower while
+        its district's LIO supports it."""
+        supported = getattr(g, "lio_support_until", -1) > self.day
+        factor = self.cfg.lio.support_closure_factor if supported else 1.0
+        return self.cfg.groups.p_closure_per_year * factor / 365.0
 
     def provision_short(self, district: int | None = None
                         ) -> list[tuple[float, tuple[int, GroupKind]]]:
@@ -764,6 +782,7 @@ class CommunityModel(mesa.Model):
         p_form = p.mag_formation_per_unit_per_day * self._unit_capital * need_pull
         draws = rng.random((2, n_units))
         self._mag_reach = None  # residents each group can reach: worked out when first needed
+        self._mag_rolls = None  # members and clients of each group: worked out at a first fold
         mags_by_unit: dict[int, list[VCSEGroup]] = {}  # open ones, in group order
         for g in self.open_groups():
             if g.kind is _MUTUAL_AID:
@@ -804,6 +823,7 @@ class CommunityModel(mesa.Model):
             free = unit_slots[k] - len(open_mags)
             if free > 0 and form_draws[k] < 1.0 - (1.0 - form[k]) ** free:
                 self._form_mutual_aid(u, rng, usual_l[k])
+        self._mag_rolls = None  # today's rolls hold only while the groups take their turns
 
     def _mutual_aid_outreach(self, g: VCSEGroup, rng: np.random.Generator) -> None:
         """A mutual aid group's members take on neighbours in unmet need with nothing under
@@ -875,20 +895,49 @@ class CommunityModel(mesa.Model):
         return g
 
     def _fold_mutual_aid(self, g: VCSEGroup) -> None:
-        """A mutual aid group folds: its volunteers become willing neighbours again."""
+        """A mutual aid group folds: its volunteers become willing neighbours again. Its
+        members and clients are found among the day's rolls (:meth:`_mutual_aid_rolls`), not
+        by passes over the population: folds grow with the place, so that would grow with its
+        square."""
         pop = self.pop
-        members = kernels.org_members(pop.vorg, pop.vstate, g.index, VolunteerState.APPLIED,
-                                      VolunteerState.IDLE)
+        if self._mag_rolls is None:
+            self._mag_rolls = self._mutual_aid_rolls()
+        rolls = self._mag_rolls
+        on_roll, clients = rolls[0].get(g.index, _NOBODY), rolls[1].get(g.index, _NOBODY)
+        state = pop.vstate[on_roll]
+        members = on_roll[(pop.vorg[on_roll] == g.index) & (state >= VolunteerState.APPLIED)
+                          & (state <= VolunteerState.IDLE)]
         pop.vstate[members] = VolunteerState.LATENT
         pop.vorg[members] = -1
         pop.goodwill[members] = 1.0
         self.count("new_mutual_aid_groups_folded")
-        g.close("folded")
+        g.close("folded", among=(clients, on_roll))
+
+    def _mutual_aid_rolls(self) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+        """Residents whose organisation is an open mutual aid group (in any volunteer state),
+        and those it supports (``provider``), by group, in resident order: one pass over each
+        column. Until today's groups have all had their turn in :meth:`_mutual_aid_emerges`
+        these are supersets of each group's members and clients (a group takes on clients only
+        at its own turn; volunteers join only new groups), so a fold filters its own rows."""
+        flagged = np.zeros(len(self.organisations), bool)
+        flagged[[g.index for g in self.open_groups() if g.kind is _MUTUAL_AID]] = True
+        return (kernels.rows_by_flagged_code(self.pop.vorg, flagged),
+                kernels.rows_by_flagged_code(self.pop.provider, flagged))
 
     # ------------------------------------------------------------------ shared actions
     def count(self, name: str, k: float = 1) -> None:
         """Add ``k`` to today's flow ``name``."""
         self.flows[name] = self.flows.get(name, 0) + k
+
+    def count_each(self, name: str, values: np.ndarray) -> None:
+        """Add each of ``values`` to today's flow ``name``, one after another: the same sums
+        as one :meth:`count` per value (nothing is counted without values)."""
+        if values.size == 0:
+            return
+        total = self.flows.get(name, 0)
+        for k in values.tolist():
+            total += k
+        self.flows[name] = total
 
     def start_support(self, i: int, pathway: Pathway, days: int) -> None:
         pop = self.pop
@@ -1042,12 +1091,19 @@ class CommunityModel(mesa.Model):
             return True
         return False
 
-    def on_group_closed(self, group: VCSEGroup) -> None:
-        self._open_groups = None
+    def on_group_closed(self, group: VCSEGroup,
+                        among: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Group ``group`` has closed: its clients lose their support, its volunteers are
+        released and its ties end. ``among``: supersets, in resident order, of its clients
+        (``provider``) and of its volunteers (``vorg``), if known (default: everyone)."""
+        self._open_groups_change(group, opened=False)
         pop = self.pop
         if group.distanced:
             self.count("new_groups_closed_while_suspended")
-        clients = kernels.flatnonzero(pop.provider == group.index)
+        if among is None:
+            clients = kernels.flatnonzero(pop.provider == group.index)
+        else:
+            clients = among[0][pop.provider[among[0]] == group.index]
         in_group = clients[pop.pathway[clients] == Pathway.GROUP]
         pop.pathway[in_group] = Pathway.NONE
         pop.matched[clients[pop.pathway[clients] == Pathway.LINK_WORKER]] = False
@@ -1055,7 +1111,7 @@ class CommunityModel(mesa.Model):
         pop.disruptive[clients] = False
         pop.poor_fit[clients] = False
         self.count("new_support_lost_group_closed", in_group.size)
-        volunteering.release_volunteers_of(self, group)
+        volunteering.release_volunteers_of(self, group, None if among is None else among[1])
         self._drop_ties(group.unique_id)
         for gp in self.gp_practices:
             if group.index in gp.vcse_ties:
@@ -1290,6 +1346,37 @@ class CommunityModel(mesa.Model):
                 by_unit.setdefault(g.unit, []).append(g)
             cached = self._open_groups = (groups, by_unit)
         return cached[0]
+
+    def running_groups(self) -> tuple[list[VCSEGroup], np.ndarray]:
+        """The open groups but the LIO (those with places and strain), in group order, and
+        their indices (rows of ``group_state``): kept while :meth:`open_groups` is the same
+        list; the caller must not change them."""
+        groups = self.open_groups()
+        cached = self.__dict__.get("_running_groups")
+        if cached is None or cached[0] is not groups:
+            running = [g for g in groups if g.kind is not GroupKind.LIO]
+            cached = self._running_groups = (groups, running, np.fromiter(
+                (g.index for g in running), np.int64, len(running)))
+        return cached[1], cached[2]
+
+    def _open_groups_change(self, group: VCSEGroup, opened: bool) -> None:
+        """``group`` has opened (the newest group) or closed: the cached open groups become
+        new lists with it added at the end or taken out (lists already handed out stay as
+        they were), instead of a pass over every group ever made."""
+        cached = self.__dict__.get("_open_groups")
+        if cached is None:
+            return
+        groups, by_unit = cached
+        here = by_unit.get(group.unit, [])
+        if opened:
+            groups, here = [*groups, group], [*here, group]
+        else:
+            groups = [g for g in groups if g is not group]
+            here = [g for g in here if g is not group]
+        by_unit = {**by_unit, group.unit: here}
+        if not here:  # units with no open group are absent
+            del by_unit[group.unit]
+        self._open_groups = (groups, by_unit)
 
     def open_groups_by_unit(self) -> dict[int, list[VCSEGroup]]:
         """``groups_by_unit`` with only the open groups (cached with :meth:`open_groups`; units

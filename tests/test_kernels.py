@@ -136,6 +136,20 @@ def test_org_members_match_numpy():
         np.testing.assert_array_equal(got, expected)
 
 
+def test_rows_by_flagged_code_match_flatnonzero():
+    rng = np.random.default_rng(17)
+    codes = rng.integers(-1, 12, 7000).astype(np.int32)
+    flagged = np.zeros(12, bool)
+    flagged[[0, 3, 11]] = True
+    codes[codes == 11] = 5  # a flagged code that does not occur
+    got = kernels.rows_by_flagged_code(codes, flagged)
+    assert sorted(got) == [0, 3]
+    for c, rows in got.items():
+        assert rows.dtype == np.int64
+        np.testing.assert_array_equal(rows, np.flatnonzero(codes == c))
+    assert kernels.rows_by_flagged_code(codes, np.zeros(12, bool)) == {}
+
+
 def _book_in_queue_order_numpy(org, cost, hours):
     """The numpy reference of ``kernels.book_in_queue_order`` (``hours`` reduced in place)."""
     if org.size == 0:

@@ -144,6 +144,7 @@ class LIOFunctions:
         than ``lio.struggling_reserve_months`` of income in reserve, thinnest reserves first."""
         m = self.model
         months = m.cfg.lio.struggling_reserve_months
+        balances = m.group_state.balance.tolist()  # by organisation index
         out = []
         for g in m.open_groups():
             if g.kind not in (GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP):
@@ -153,8 +154,9 @@ class LIOFunctions:
             if getattr(g, "lio_support_until", -1) > m.day:
                 continue
             income = g.annual_funding * (1.0 - g.funding_cut)
-            if income <= 0 or g.balance < income * months / 12.0:
-                out.append((g.balance / income if income > 0 else -1.0, g.index, g))
+            balance = balances[g.index]
+            if income <= 0 or balance < income * months / 12.0:
+                out.append((balance / income if income > 0 else -1.0, g.index, g))
         return [g for *_, g in sorted(out, key=lambda x: (x[0], x[1]))]
 
     # -- partnership brokering (002:209, 002:234; 000:92) ----------------------------------

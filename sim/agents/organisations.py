@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim import kernels
+from sim.agents.group_state import params_columns, state_column
 from sim.params import GroupKindParams
 from sim.processes import strain
 from sim.state import DOMAINS, Pathway
@@ -41,7 +43,8 @@ class Organisation(mesa.Agent):
 
     def __init__(self, model: CommunityModel, unit: int, name: str):
         super().__init__(model)
-        self.index = len(model.organisations)
+        self.group_state = model.group_state  # its row: the columns of VCSEGroup's state
+        self.index = self.group_state.add_row()  # == len(model.organisations)
         model.organisations.append(self)
         self.unit = unit  # -1: place level (reaches every unit)
         self.district = 0  # index into model.districts (the model sets it: its unit's, or given)
@@ -76,6 +79,9 @@ class Organisation(mesa.Agent):
         a positive balance)."""
         return False
 
+    def forget_capacity(self) -> None:
+        """Its places must be worked out afresh (nothing to forget here: no places)."""
+
     def vm_hours_new_today(self) -> float:
         """Management hours this organisation gains today (funded plus any scale-up)."""
         if not self.is_open:
@@ -101,12 +107,18 @@ class VCSEGroup(Organisation):
     volunteers, onboards applicants, and closes when its money runs out."""
 
     staff_fte = _capacity_input("staff_fte", "paid staff in post (FTE)")
-    volunteer_hours = _capacity_input("volunteer_hours",
-                                      "free weekly hours of its trained volunteers")
+    volunteer_hours = state_column("volunteer_hours", "free weekly hours of its trained "
+                                   "volunteers", sets_capacity=True)
     extra_places = _capacity_input("extra_places",
                                    "client places commissioned on top of its own capacity")
     disruption = _capacity_input("disruption", "1 when a disruptive placement starts; decays as "
                                                "the group adapts")
+    # the state the daily group passes work on as whole columns (sim.agents.group_state)
+    balance = state_column("balance", "reserves (GBP)")
+    spent = state_column("spent", "money spent since it opened (GBP)")
+    strain = state_column("strain", "smoothed share of demand above its places (0 to 1)")
+    unserved = state_column("unserved", "referrals turned away for want of room, still pressing")
+    turned_away_today = state_column("turned_away_today", "referrals turned away today")
 
     def __init__(self, model: CommunityModel, kind: GroupKind, params: GroupKindParams,
                  unit: int, on_directory: bool, name: str = ""):
@@ -201,6 +213,9 @@ class VCSEGroup(Organisation):
         self._capacity_epoch = epoch
         return capacity
 
+    def forget_capacity(self) -> None:
+        self._capacity_epoch = -1
+
     def _compute_capacity(self) -> int:
         p = self.params
         staff = (float(p.staff_client_capacity) if p.staff_fte <= 0
@@ -284,21 +299,9 @@ class VCSEGroup(Organisation):
         return self.n_clients * self.model.cfg.volunteers.tasks_per_client_per_week / 7.0
 
     def step_funding(self) -> None:
-        """Daily income and spending; closes the group when reserves run out."""
-        if not self.is_open:
-            return
-        p = self.params
-        income = self.annual_funding * (1.0 - self.funding_cut) / 365.0
-        cost = (p.fixed_cost_per_day + p.cost_per_client_day * self.n_clients
-                + self.staff_fte * p.staff_cost_per_fte_year / 365.0)
-        balance = self.balance + income - cost
-        cap = income * 365.0 * self.model.cfg.groups.reserve_cap_months / 12.0
-        if balance > cap:  # income beyond the cap is not drawn; reserves already held stay
-            balance = max(cap, self.balance)
-        self.balance = balance
-        self.spent += cost
-        self.model.count("new_funding_spent", cost)
-        if self.balance < 0 and cost > 0:
+        """Daily income and spending (:func:`pay_the_day`); closes the group when reserves run
+        out."""
+        if self.is_open and pay_the_day(self.model, [self])[0]:
             self.close("funding")
 
     def renew_funding(self) -> None:
@@ -315,15 +318,16 @@ class VCSEGroup(Organisation):
         self.extra_funding += money
         self.annual_funding += money
 
-    def close(self, reason: str) -> None:
+    def close(self, reason: str, among: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """Stop: clients lose their support, volunteers are released, ties are lost. Link
-        workers' directories still list the group until they learn otherwise."""
+        workers' directories still list the group until they learn otherwise. ``among``:
+        supersets of its clients and volunteers, if known (``model.on_group_closed``)."""
         if not self.is_open:
             return
         self.is_open = False
         self.closed_day = self.model.day
         self.closure_reason = reason
-        self.model.on_group_closed(self)
+        self.model.on_group_closed(self, among)
         self.n_clients = 0
         self.n_disruptive = 0
         self.staff_fte = 0.0
@@ -361,6 +365,28 @@ class NHSTrust(Organisation):
         return self.n_trained * self.tasks_per_volunteer_per_day
 
 
+def pay_the_day(model: CommunityModel, groups: list[VCSEGroup]) -> np.ndarray:
+    """A day's income and spending of the open ``groups``, all at once on the model's columns
+    (:class:`~sim.agents.group_state.GroupState`): income is the year's funding after any cut;
+    costs are running costs, clients and paid staff; income beyond the reserve cap is not drawn
+    (reserves already held stay). Returns which groups ran out of money (reserves below 0 after
+    a day with costs): the caller closes those, in group order. ``new_funding_spent`` gains each
+    group's cost in group order (the same float sums as one count per group)."""
+    rows = np.fromiter((g.index for g in groups), np.int64, len(groups))
+    fixed, per_client, per_fte = params_columns(
+        model, groups, ("fixed_cost_per_day", "cost_per_client_day", "staff_cost_per_fte_year"))
+    state = model.group_state
+    cost, broke = kernels.pay_the_day(
+        rows, state.balance, state.spent,
+        np.array([g.annual_funding for g in groups], np.float64),
+        np.array([g.funding_cut for g in groups], np.float64),
+        np.array([g.n_clients for g in groups], np.int64),
+        np.array([g.staff_fte for g in groups], np.float64),
+        fixed, per_client, per_fte, float(model.cfg.groups.reserve_cap_months))
+    model.count_each("new_funding_spent", cost)
+    return broke
+
+
 def draw_offers(params: GroupKindParams, rng: np.random.Generator) -> int:
     """The need domains a new group offers, as a bit mask over sim.state.DOMAINS: each with
     its kind's chance (one uniform per domain, always all drawn); a group that draws none
@@ -385,4 +411,4 @@ def weighted_choice(rng: np.random.Generator, weights) -> int:
 
 
 __all__ = ["GroupKind", "NHSTrust", "Organisation", "Pathway", "VCSEGroup", "draw_offers",
-           "weighted_choice"]
+           "pay_the_day", "weighted_choice"]

@@ -41,7 +41,7 @@ def suspended_groups_lose_volunteers(model: CommunityModel) -> None:
     """A suspended group whose volunteers have all drifted away (idle, goodwill gone) does
     not come back: it closes for good (003:298-304). Money can also run out while it is
     suspended (its running costs go on)."""
-    for g in model.groups:
+    for g in model.open_groups():  # kept as it was while groups close
         if g.distanced and g.is_open and g.n_trained == 0:
             g.close("volunteers lost while suspended")
 

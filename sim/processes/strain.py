@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import kernels
+from sim.agents.group_state import params_columns
 from sim.state import PATHWAY as Pathway  # plain ints: fast in numpy
 from sim.state import VSTATE as V
 
@@ -44,7 +45,8 @@ def refresh_volunteer_hours(model: CommunityModel, among: np.ndarray | None = No
                             ) -> np.ndarray:
     """Each organisation's trained volunteers and their free weekly hours (offered, less
     ongoing roles elsewhere such as buddying); stored on the groups. Returns the trained
-    counts by organisation index. ``among``: a superset of the trained volunteers, in resident
+    counts by organisation index (the hours go to ``model.group_state.volunteer_hours``, whole
+    columns at once). ``among``: a superset of the trained volunteers, in resident
     order (default: everyone)."""
     pop = model.pop
     n_org = len(model.organisations)
@@ -52,10 +54,13 @@ def refresh_volunteer_hours(model: CommunityModel, among: np.ndarray | None = No
     hours, counts = kernels.free_hours_by_org(
         _NOBODY if everyone else among, everyone, pop.vstate, pop.vorg, pop.vhours_offer,
         pop.vhours_committed, V.ACTIVE, V.IDLE, n_org)
-    hours = hours.tolist()
-    for g in model.groups:
-        if g.volunteer_hours != hours[g.index]:  # a change forgets the group's capacity
-            g.volunteer_hours = hours[g.index]
+    held = model.group_state.volunteer_hours[:n_org]  # a view: written in place
+    changed = np.flatnonzero(held != hours)
+    if changed.size:
+        held[changed] = hours[changed]
+        orgs = model.organisations
+        for k in changed.tolist():  # a change forgets the group's capacity
+            orgs[k].forget_capacity()
     return counts
 
 
@@ -80,20 +85,30 @@ def members_leave(model: CommunityModel, group: VCSEGroup) -> None:
     model.count("new_group_members_left_disruption", leave.size)
 
 
-def _update_strain(model: CommunityModel, g: VCSEGroup) -> None:
-    """Strain and staff lost to it (the caller counts ``new_group_turned_away``)."""
+def _update_strain(model: CommunityModel, groups: list[VCSEGroup], rows: np.ndarray) -> None:
+    """Strain and staff lost to it, for running ``groups`` (rows ``rows`` of the model's
+    :class:`~sim.agents.group_state.GroupState`) all at once: referrals turned away press on
+    a group over a support period; demand above its places, smoothed over
+    ``groups.strain_memory_days``, is its strain (not while suspended); strain drives paid
+    staff out (``new_group_staff_lost_strain``, each group's in group order), and
+    ``new_group_turned_away`` counts the day's referrals turned away for want of room."""
     p = model.cfg.groups
-    g.unserved = g.unserved * (1.0 - 1.0 / g.params.support_days) + g.turned_away_today
-    g.turned_away_today = 0
-    if g.distanced:
-        return
-    demand = g.n_clients + g.unserved
-    unmet_share = max(1.0 - max(g.capacity, 1) / demand, 0.0) if demand > 0 else 0.0
-    g.strain += (unmet_share - g.strain) / p.strain_memory_days
-    lost = g.staff_fte * min(g.strain * p.staff_exit_per_strain_year / 365.0, 1.0)
-    if lost > 0:
-        g.staff_fte -= lost
-        model.count("new_group_staff_lost_strain", lost)
+    state = model.group_state
+    (support_days,) = params_columns(model, groups, ("support_days",))
+    lost, turned_away = kernels.update_strain(
+        rows, state.unserved, state.turned_away_today, state.strain, support_days,
+        np.array([g.distanced for g in groups], np.bool_),
+        np.array([g.capacity for g in groups], np.int64),  # 0 while suspended
+        np.array([g.n_clients for g in groups], np.int64),
+        np.array([g.staff_fte for g in groups], np.float64),
+        float(p.strain_memory_days), float(p.staff_exit_per_strain_year))
+    model.count("new_group_turned_away", int(turned_away))  # whole referrals, counted once
+    losing = np.flatnonzero(lost > 0)
+    if losing.size:
+        lost = lost[losing]
+        for k, fte in zip(losing.tolist(), lost.tolist(), strict=True):
+            groups[k].staff_fte -= fte
+        model.count_each("new_group_staff_lost_strain", lost)
 
 
 def affordable_staff(model: CommunityModel, g: VCSEGroup) -> float:
@@ -165,13 +180,14 @@ def _volunteer_burnout(model: CommunityModel) -> bool:
     """Trained volunteers (active or idle) of strained groups lapse (burn out). False when no
     group is strained (nobody could burn out)."""
     rate = model.cfg.groups.volunteer_burnout_per_strain_year / 365.0
-    strained = [g for g in model.open_groups() if g.strain > 0]
+    strain = model.group_state.strain.tolist()  # by organisation index
+    strained = [g.index for g in model.open_groups() if strain[g.index] > 0]
     if rate <= 0 or not strained:
         return False
     pop = model.pop
     p_org = np.zeros(len(model.organisations))
-    for g in strained:
-        p_org[g.index] = min(g.strain * rate, 1.0)
+    for k in strained:
+        p_org[k] = min(strain[k] * rate, 1.0)
     # trained volunteers (resident order) of organisations with a chance, and their chances
     trained, chance = kernels.members_with_chance(pop.vstate, pop.vorg, p_org, V.ACTIVE, V.IDLE)
     if trained.size == 0:
@@ -193,11 +209,10 @@ def step(model: CommunityModel) -> None:
     p = model.cfg.groups
     day = model.day
     decay = math.exp(-1.0 / p.disruption_adaptation_days)
-    running = [g for g in model.open_groups() if g.kind is not lio]
-    if running:  # whole referrals, counted once (each group's, before _update_strain resets it)
-        model.count("new_group_turned_away", sum(g.turned_away_today for g in running))
-    for g in running:
-        _update_strain(model, g)
+    running, rows = model.running_groups()
+    if running:
+        _update_strain(model, running, rows)
+    for g in running:  # one group at a time: reviews may close a group
         if g.staff_changes:
             _apply_staff_changes(model, g)
         if g.params.staff_fte > 0 and (day + g.index) % p.staff_review_days == 0:

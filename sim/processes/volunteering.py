@@ -408,10 +408,16 @@ def goodwill_and_dropout(model: CommunityModel) -> None:
         pop.goodwill[lapsed] = 1.0
 
 
-def release_volunteers_of(model: CommunityModel, group: VCSEGroup) -> None:
-    """A group has closed: its volunteers go back to the volunteer centre's queue, or lapse."""
+def release_volunteers_of(model: CommunityModel, group: VCSEGroup,
+                          among: np.ndarray | None = None) -> None:
+    """A group has closed: its volunteers go back to the volunteer centre's queue, or lapse.
+    ``among``: a superset of its volunteers in resident order, if known (default: everyone)."""
     pop = model.pop
-    idx = kernels.org_members(pop.vorg, pop.vstate, group.index, V.APPLIED, V.IDLE)
+    if among is None:
+        idx = kernels.org_members(pop.vorg, pop.vstate, group.index, V.APPLIED, V.IDLE)
+    else:
+        state = pop.vstate[among]
+        idx = among[(pop.vorg[among] == group.index) & (state >= V.APPLIED) & (state <= V.IDLE)]
     if idx.size == 0:
         return
     lio = model.lio_of_district(group.district)  # its district's, if open

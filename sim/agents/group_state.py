@@ -1,0 +1,85 @@
+"""The money and strain of every organisation, held as model-level arrays (struct of arrays).
+
+The daily group passes (income and spending, strain) work on whole columns at once instead of
+one Python object at a time; each :class:`~sim.agents.organisations.VCSEGroup` reads and writes
+its own row through properties of the same names, so there is one source of truth.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class GroupState:
+    """Per-organisation columns: row ``k`` is ``model.organisations[k]`` (``Organisation.index``,
+    the value the volunteer arrays store in ``vorg``). Rows of organisations that are not VCSE
+    groups (hospital trusts) stay 0. The arrays grow (doubling) as organisations are added;
+    the first ``n`` rows are in use.
+
+    Columns:
+        balance: float64, reserves (GBP).
+        spent: float64, money spent since the group opened (GBP).
+        strain: float64, smoothed share of demand above the group's places (0 to 1).
+        unserved: float64, referrals turned away for want of room, still pressing.
+        turned_away_today: int64, referrals turned away today (reset by the strain pass).
+        volunteer_hours: float64, free weekly hours of the group's trained volunteers
+            (refreshed daily from the volunteer arrays; a change forgets its cached capacity).
+    """
+
+    FLOAT_COLUMNS = ("balance", "spent", "strain", "unserved", "volunteer_hours")
+    INT_COLUMNS = ("turned_away_today",)
+
+    def __init__(self, rows: int = 64):
+        self.n = 0
+        for name in self.FLOAT_COLUMNS:
+            setattr(self, name, np.zeros(rows, np.float64))
+        for name in self.INT_COLUMNS:
+            setattr(self, name, np.zeros(rows, np.int64))
+
+    def add_row(self) -> int:
+        """A new organisation's row (all columns 0): its index."""
+        k = self.n
+        size = self.balance.size
+        if k == size:  # full: double every column
+            for name in (*self.FLOAT_COLUMNS, *self.INT_COLUMNS):
+                old = getattr(self, name)
+                grown = np.zeros(2 * size, old.dtype)
+                grown[:size] = old
+                setattr(self, name, grown)
+        self.n = k + 1
+        return k
+
+
+def params_columns(model, groups: list, names: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    """The groups' parameters ``names`` (``g.params.<name>``) as float64 columns in the order
+    of ``groups``. Kept for one list of groups (``model.open_groups()``: a new list when groups
+    open or close) while no event has changed parameters (``model.capacity_epoch``, as the
+    groups' cached capacities)."""
+    cache = model.__dict__.setdefault("_params_columns", {})
+    hit = cache.get(names)
+    if hit is None or hit[0] != model.capacity_epoch or hit[1] is not groups:
+        params = [g.params for g in groups]
+        hit = cache[names] = (model.capacity_epoch, groups, tuple(
+            np.array([getattr(p, name) for p in params], np.float64) for name in names))
+    return hit[2]
+
+
+def state_column(name: str, doc: str, sets_capacity: bool = False) -> property:
+    """An organisation attribute stored in its row of the model's :class:`GroupState` column
+    ``name`` (the organisation's ``group_state``); reads give Python numbers, as a plain
+    attribute would. ``sets_capacity``: a change of value forgets the group's cached capacity
+    (``forget_capacity``)."""
+
+    def get(self):
+        return getattr(self.group_state, name).item(self.index)
+
+    def set_(self, value) -> None:
+        column = getattr(self.group_state, name)
+        if sets_capacity and column[self.index] != value:
+            self.forget_capacity()
+        column[self.index] = value
+
+    return property(get, set_, doc=doc)
+
+
+__all__ = ["GroupState", "params_columns", "state_column"]

@@ -1,0 +1,162 @@
+"""Organisations' money and strain as model-level columns (sim.agents.group_state): each group
+reads and writes its own row, and the whole-column daily passes give bit for bit what the
+one-group-at-a-time arithmetic gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sim
+from sim.agents.group_state import GroupState
+from sim.agents.organisations import GroupKind, pay_the_day
+from sim.model import CommunityModel
+from sim.processes import strain
+
+
+@pytest.fixture(scope="module")
+def model() -> CommunityModel:
+    return CommunityModel(sim.configure(topology="urban", **{"run.days": 1,
+                                                            "run.burn_in_days": 0}))
+
+
+def _scramble(model: CommunityModel, seed: int) -> list:
+    """Random money, clients, staff, cuts and pressure on every open group but the LIO."""
+    rng = np.random.default_rng(seed)
+    groups = [g for g in model.open_groups() if g.kind is not GroupKind.LIO]
+    for g in groups:
+        g.balance = float(rng.normal(2000.0, 4000.0))
+        g.n_clients = int(rng.integers(0, 30))
+        g.staff_fte = float(rng.uniform(0.0, 3.0))
+        g.funding_cut = float(rng.choice([0.0, 0.3, 1.0]))
+        g.turned_away_today = int(rng.integers(0, 5))
+        g.unserved = float(rng.uniform(0.0, 10.0))
+        g.strain = float(rng.uniform(0.0, 1.0))
+        g.distanced = bool(rng.random() < 0.2)
+    return groups
+
+
+def test_rows_are_the_organisations_indices_and_grow(model):
+    state = model.group_state
+    assert state.n == len(model.organisations)
+    g = model.groups[-1]
+    g.balance = 123.5
+    assert state.balance[g.index] == 123.5 and isinstance(g.balance, float)
+    g.turned_away_today += 2
+    assert state.turned_away_today[g.index] == g.turned_away_today == 2
+    g = next(g for g in model.groups if g.kind is GroupKind.COMMUNITY_GROUP)
+    places = g.capacity
+    g.volunteer_hours = g.volunteer_hours + 40.0  # a change forgets the cached places
+    assert state.volunteer_hours[g.index] == g.volunteer_hours and g.capacity > places
+    strain.refresh_volunteer_hours(model)  # the daily refresh puts back the volunteers' hours
+    assert g.capacity == places
+    fresh = GroupState(rows=2)
+    assert [fresh.add_row() for _ in range(5)] == [0, 1, 2, 3, 4]
+    fresh.balance[4] = 7.0
+    assert fresh.balance.size >= 5 and fresh.n == 5 and fresh.balance[4] == 7.0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_day_of_money_for_all_groups_is_each_groups_day(model, seed):
+    groups = _scramble(model, seed)
+    cap_months = model.cfg.groups.reserve_cap_months
+    expected, spent, total = [], [], 0
+    for g in groups:  # the arithmetic of one group at a time (as VCSEGroup.step_funding had it)
+        p = g.params
+        income = g.annual_funding * (1.0 - g.funding_cut) / 365.0
+        cost = (p.fixed_cost_per_day + p.cost_per_client_day * g.n_clients
+                + g.staff_fte * p.staff_cost_per_fte_year / 365.0)
+        balance = g.balance + income - cost
+        cap = income * 365.0 * cap_months / 12.0
+        if balance > cap:
+            balance = max(cap, g.balance)
+        expected.append((balance, balance < 0 and cost > 0))
+        spent.append(g.spent + cost)
+        total += cost
+    model.flows = {}
+    broke = pay_the_day(model, groups)
+    assert [(g.balance, bool(b)) for g, b in zip(groups, broke, strict=True)] == expected
+    assert [g.spent for g in groups] == spent
+    assert model.flows["new_funding_spent"] == total  # the same sums, in group order
+    assert broke.any() and not broke.all()
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_strain_for_all_groups_is_each_groups_strain(model, seed):
+    groups = _scramble(model, seed)
+    p = model.cfg.groups
+    expected, lost_total = [], 0
+    for g in groups:  # the arithmetic of one group at a time (as _update_strain had it)
+        unserved = g.unserved * (1.0 - 1.0 / g.params.support_days) + g.turned_away_today
+        s, staff = g.strain, g.staff_fte
+        if not g.distanced:
+            demand = g.n_clients + unserved
+            share = max(1.0 - max(g.capacity, 1) / demand, 0.0) if demand > 0 else 0.0
+            s += (share - s) / p.strain_memory_days
+            lost = staff * min(s * p.staff_exit_per_strain_year / 365.0, 1.0)
+            if lost > 0:
+                staff -= lost
+                lost_total += lost
+        expected.append((unserved, s, staff, 0))
+    model.flows = {}
+    rows = np.array([g.index for g in groups], np.int64)
+    strain._update_strain(model, groups, rows)
+    assert [(g.unserved, g.strain, g.staff_fte, g.turned_away_today) for g in groups] == expected
+    assert model.flows["new_group_staff_lost_strain"] == lost_total > 0
+
+
+def test_a_fold_found_among_the_days_rolls_releases_what_a_full_search_finds():
+    """A mutual aid group folding finds its members and clients among the day's rolls; the
+    same fold with a search of everyone (``close`` without ``among``) leaves the same state."""
+    import copy
+
+    from sim.state import Pathway, VolunteerState
+
+    base = CommunityModel(sim.configure(topology="urban", **{"run.days": 1,
+                                                            "run.burn_in_days": 0}))
+    unit = base.units[0]
+    g = base._form_mutual_aid(unit, np.random.default_rng(3))
+    members = np.flatnonzero(base.pop.vorg == g.index)
+    assert members.size > 1
+    base.pop.vstate[members[0]] = VolunteerState.APPLIED  # in the range a fold releases
+    clients = np.arange(unit.start, unit.start + 6)
+    base.pop.provider[clients] = g.index
+    base.pop.pathway[clients] = Pathway.GROUP
+    g.n_clients = clients.size
+    by_rolls, by_search = base, copy.deepcopy(base)
+    by_rolls._mag_rolls = None
+    by_rolls._fold_mutual_aid(by_rolls.organisations[g.index])
+    searched = by_search.organisations[g.index]
+    pop = by_search.pop
+    found = np.flatnonzero((pop.vorg == g.index) & (pop.vstate >= VolunteerState.APPLIED)
+                           & (pop.vstate <= VolunteerState.IDLE))
+    pop.vstate[found] = VolunteerState.LATENT
+    pop.vorg[found] = -1
+    pop.goodwill[found] = 1.0
+    by_search.count("new_mutual_aid_groups_folded")
+    searched.close("folded")
+    for name in ("vorg", "vstate", "goodwill", "provider", "pathway", "matched"):
+        np.testing.assert_array_equal(getattr(by_rolls.pop, name), getattr(pop, name), name)
+    assert by_rolls.flows == by_search.flows
+    assert by_rolls.flows["new_support_lost_group_closed"] == clients.size
+    assert not by_rolls.organisations[g.index].is_open
+
+
+def test_open_groups_kept_up_as_groups_open_and_close_equal_a_fresh_listing():
+    m = CommunityModel(sim.configure(topology="county", **{
+        "run.days": 1, "run.burn_in_days": 0, "topology.n_residents": 3000}))
+    handed_out = m.open_groups()
+    before = list(handed_out)
+    new = m.add_group(GroupKind.COMMUNITY_GROUP, 1, True, "new-one")
+    m.groups[0].close("churn")
+    empty = next(u.index for u in m.units if u.index not in m.open_groups_by_unit())
+    lone = m.add_group(GroupKind.MUTUAL_AID, empty, False, "lone")
+    assert m.open_groups_by_unit()[empty] == [lone]
+    lone.close("folded")
+    assert empty not in m.open_groups_by_unit()  # units with no open group are absent
+    assert handed_out == before  # a list handed out is never changed
+    kept, kept_by_unit = m.open_groups(), m.open_groups_by_unit()
+    m._open_groups = None  # a fresh listing from every group made
+    assert kept == m.open_groups() and new in kept and m.groups[0] not in kept
+    assert kept_by_unit == m.open_groups_by_unit()
+    assert [g.index for g in kept] == sorted(g.index for g in kept)
