@@ -309,7 +309,8 @@ def _timeseries_entries() -> dict[str, Output]:
         ("new_lw_posts_added", "posts", "link worker", "link-worker posts added"),
         ("new_lw_posts_ended", "posts", "link worker", "link-worker posts ended"),
         ("new_commissioned_places", "places", "commissioner",
-         "group places commissioned at a review", "int64"),
+         "group places commissioned at a review, summed over the districts' commissioners "
+         "(a district with no open constituted group places none of its share)", "int64"),
         ("new_outreach_contacts", "contacts", "link worker", "link workers' outreach contacts"),
         ("new_referrals_gave_up", "residents", "resident",
          "referred residents who gave up waiting"),
@@ -415,7 +416,8 @@ def _timeseries_entries() -> dict[str, Output]:
         ("new_groups_closed_funding", "groups", "group",
          "groups closed for want of money: reserves ran out, or they folded (new_groups_folded)"),
         ("new_partnership_changes", "changes", "commissioner",
-         "changes of commissioned delivery partners"),
+         "changes of commissioned delivery partners: one per district commissioner's plan "
+         "(a review on a place of several districts makes one change per district)"),
         ("sum_partnership_latency_days", "days", "commissioner",
          "days from a commissioning review to its places, summed over new_partnership_changes",
          "int64"),

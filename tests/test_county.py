@@ -210,3 +210,19 @@ def test_one_district_keeps_one_commissioner_for_the_whole_place():
                                   "scenario=agile_commissioning"))
     (c,) = m.commissioners
     assert c.district is None and c.plans[0].places_per_review == 10
+
+
+def test_an_area_left_empty_by_rescaling_gets_a_working_age_resident():
+    """An area that rescaling would leave empty takes one resident from the largest: a woman
+    aged 16-64, not an older resident."""
+    from sim.topology.county import _rescale, _template
+    from sim.topology.places import POP_COLUMNS
+
+    rows = _template(county_cfg(20_000).topology).head(3).reset_index(drop=True)
+    cols = list(POP_COLUMNS)
+    rows.loc[2, cols] = 0
+    rows.loc[2, "male_65_plus"] = 1  # a tiny area of one older man: its share rounds to nobody
+    rows["population"] = rows[cols].sum(axis=1)
+    counts = _rescale(rows, 50)[cols].to_numpy()
+    assert counts.sum() == 50 and (counts.sum(axis=1) >= 1).all()
+    assert counts[2].tolist() == [int(c == "female_16_64") for c in cols]

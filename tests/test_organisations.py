@@ -388,3 +388,22 @@ def test_passported_applicants_start_without_repeat_checks(tiny_model):
         model.step()
     assert (pop.vstate[:4] == V.ACTIVE).all()
     assert (pop.vstate[4:] == V.ONBOARDING).all()
+
+
+def test_changing_what_counts_as_fresh_need_remeasures_its_usual_level(tiny_model):
+    """A set_parameter event on groups.mag_fresh_need_days changes what "fresh" means; the
+    usual level is measured afresh that day, so the change alone is not a rise that forms a
+    group (old need suddenly counted fresh again)."""
+    from sim.events.parameters import set_parameter
+
+    model = mutual_aid_world(tiny_model, groups__mag_fresh_need_days=1)
+    give_need(model, range(0, 12, 2), Need.LOW)
+    for _ in range(10):  # the need ages out of "fresh": level 0
+        model.step()
+    assert model.rows[-1]["frac_fresh_unmet"] == 0.0
+    set_parameter(model, {"key": "groups.mag_fresh_need_days", "value": 1000})
+    for _ in range(5):
+        model.step()
+        assert model.rows[-1]["frac_fresh_unmet"] == 0.5
+        assert model.rows[-1]["mean_mutual_aid_pull"] < 1e-6
+    assert n_mutual_aid(model) == 0

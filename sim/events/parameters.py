@@ -51,3 +51,5 @@ def set_parameter(model: CommunityModel, p: dict) -> None:
         from sim.processes.need import onset_probability
 
         model.onset_p = onset_probability(model)
+    if p["key"] == "groups.mag_fresh_need_days":  # what counts as fresh need changed: its
+        model.__dict__.pop("_mag_need_usual", None)  # usual level is measured afresh from today

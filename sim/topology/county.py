@@ -93,7 +93,7 @@ def _rescale(rows: pd.DataFrame, total: int) -> pd.DataFrame:
         donor = int(np.argmax(pop))
         col = int(np.argmax(new[donor]))
         new[donor, col] -= 1
-        new[r, 2] += 1  # a woman aged 16-64 (POP_COLUMNS order)
+        new[r, POP_COLUMNS.index("female_16_64")] += 1  # a woman of working age
         pop = new.sum(axis=1)
     for j, col in enumerate(POP_COLUMNS):
         rows[col] = new[:, j]
