@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.topology.places import posts_at_largest_practices
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # (district, kind, settlement, residents): the city, towns, and each district's villages
@@ -133,16 +135,7 @@ def make_practices(areas: pd.DataFrame, rng: np.random.Generator) -> pd.DataFram
         sizes[0] += total - int(sizes.sum())
         homes = d[d["rural_urban"] == "C1"]["area"].tolist() or d["area"].tolist()
         fte_total = max(1.0, round(2 * total / PATIENTS_PER_LW_FTE) / 2)
-        order = np.argsort(-sizes, kind="stable")
-        fte = np.zeros(k)
-        left = fte_total
-        for j in order:  # the larger practices host the PCN's posts
-            if left <= 0:
-                break
-            fte[j] = min(1.0, left)
-            left -= fte[j]
-        if left > 0:
-            fte[order[0]] += left
+        fte = posts_at_largest_practices(sizes, fte_total)
         for j in range(k):
             rows.append({"practice": f"P{len(rows) + 1:03d}", "pcn": pcn,
                          "area": homes[int(rng.integers(len(homes)))],

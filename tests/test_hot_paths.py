@@ -103,8 +103,8 @@ def test_complete_one_matches_complete_support_of_one():
     for k, i in enumerate(np.flatnonzero(pop.need == 0)[:60].tolist()):
         pop.need[i] = 1 + k % 3
         pop.pathway[i] = Pathway.LINK_WORKER
-        pop.provider[i] = [-1, listed[k % len(listed)],
-                           (unlisted or listed)[k % len(unlisted or listed)]][k % 3]
+        pop.provider[i] = [-1, listed[k % len(listed)],  # every need level with every kind
+                           (unlisted or listed)[k % len(unlisted or listed)]][(k // 3) % 3]
         pop.poor_fit[i] = k % 4 == 1
         pop.disruptive[i] = pop.provider[i] >= 0 and k % 5 == 2
         if pop.provider[i] >= 0:

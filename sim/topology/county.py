@@ -42,6 +42,7 @@ from sim.topology.places import (
     POP_COLUMNS,
     PlaceTables,
     _largest_remainder,
+    posts_at_largest_practices,
     read_place_table,
 )
 
@@ -183,16 +184,7 @@ def _practices(t: TopologyParams, areas: pd.DataFrame,
             sizes[int(np.flatnonzero(sizes == 0)[0])] += 1
         homes = d.loc[~d["rural"], "area"].tolist() or d["area"].tolist()
         fte_total = max(1.0, round(2 * total / t.county_patients_per_link_worker_fte) / 2)
-        order = np.argsort(-sizes, kind="stable")
-        fte = np.zeros(k)
-        left = fte_total
-        for j in order:  # one post at each of the larger practices, the rest at the largest
-            if left <= 0:
-                break
-            fte[j] = min(1.0, left)
-            left -= fte[j]
-        if left > 0:
-            fte[order[0]] += left
+        fte = posts_at_largest_practices(sizes, fte_total)
         where = rng.integers(0, len(homes), size=k)
         for j in range(k):
             rows.append({"practice": f"{pcn} GP {j + 1}", "pcn": pcn,

@@ -384,6 +384,23 @@ def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
     return out
 
 
+def posts_at_largest_practices(list_sizes: np.ndarray, fte_total: float) -> np.ndarray:
+    """A PCN's link-worker FTE by practice: one full post at each practice in order of list
+    size (largest first, ties in table order) until the FTE runs out; a remainder beyond one
+    post per practice goes to the largest."""
+    order = np.argsort(-np.asarray(list_sizes), kind="stable")
+    fte = np.zeros(len(list_sizes))
+    left = fte_total
+    for j in order:
+        if left <= 0:
+            break
+        fte[j] = min(1.0, left)
+        left -= fte[j]
+    if left > 0:
+        fte[order[0]] += left
+    return fte
+
+
 def _weighted_pick(k: int, weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Indices of ``k`` items drawn without replacement with the given positive weights
     (Efraimidis-Spirakis keys; linear time)."""

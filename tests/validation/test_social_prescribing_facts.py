@@ -497,11 +497,6 @@ COMMISSIONING_COUNTY = ["topology=county_legacy", "topology.n_residents=10000", 
          "demand they carry (the figure their strain follows) is the data a review reads; "
          "where the places go, and whether they are used, emerges from where referrals meet "
          "full groups."))
-@pytest.mark.xfail(strict=True, reason=(
-    "not reproduced at R = 10: with the observed-demand rule -1,840 unmet need-days [-4,115, "
-    "+410], 7 of 10 pairs (the neediest-unit rule: -167 [-1,346, +1,361]). Forty places a year "
-    "against about 395,000 unmet need-days in a county of 10,000: agile can save at most the "
-    "place-days the even rule leaves unused, a few thousand, about the run-to-run spread"))
 def test_s27_agile_commissioning_reduces_unmet_need(paired):
     """Scenario S27 (recommendation, no observed outcome; 002:304-306, 330-340). Data-driven
     agile commissioning - the real-time demand and supply data that link workers and groups
@@ -516,6 +511,13 @@ def test_s27_agile_commissioning_reduces_unmet_need(paired):
     Scenario: scenario=agile_commissioning on a county of 10,000. Counterfactual: the same
     with events.agile_reviews.params.rule=even. Metric: resident-days of unmet need (lower).
     No mechanism-off arm: without turned-away referrals the agile rule is the even rule.
+
+    History, with the metric unchanged: a strict expected failure until the mutual-aid rule of
+    issue 11 (groups form on a rise in need above its usual level): -1,840 unmet need-days
+    [-4,115, +410], 7 of 10 pairs; on the next full suite run it held (see the results
+    table). Forty places a year against about 395,000 unmet need-days in a county of 10,000
+    leave an effect about the size of the run-to-run spread, so it is fragile: a change
+    elsewhere in where demand meets full groups moves it.
     """
     even = [*COMMISSIONING_COUNTY, "events.agile_reviews.params.rule=even"]
     paired("S27", COMMISSIONING_COUNTY, even, "unmet_need_days", "lower").expect("on")
