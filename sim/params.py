@@ -1491,6 +1491,10 @@ def _cross_checks(cfg: Config) -> None:
         for key in ("place_file", "practice_file"):
             if not getattr(t, key):
                 raise ConfigError(f"topology.{key}", "is required when topology.kind=places")
+    for key in ("registration_file", "organisation_file"):
+        if getattr(t, key) and t.kind != "places":  # the county builds its own tables
+            raise ConfigError(f"topology.{key}", f"is read only when topology.kind=places "
+                              f"(got topology.kind={t.kind}); leave it empty")
     if t.kind == "file":
         if not t.graph_file:
             raise ConfigError("topology.graph_file", "is required when topology.kind=file")

@@ -124,6 +124,10 @@ def test_small_counties_build_and_run_with_districts_pcns_and_hubs():
      "topology.county_share_rural_parish_council", "between 0.0 and 1.0"),
     ("topology.county_area_file=/nonexistent/areas.csv", "topology.county_area_file",
      "file not found"),
+    ("topology.organisation_file=orgs.csv", "topology.organisation_file",
+     "only when topology.kind=places"),
+    ("topology.registration_file=regs.csv", "topology.registration_file",
+     "only when topology.kind=places"),
 ])
 def test_bad_county_parameters_are_refused_by_name(tmp_path, override, key, words):
     out = tmp_path / "out"
