@@ -381,3 +381,290 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             shutil.copy(tmp_path / name, os.environ["SIM_SCREENSHOT_DIR"])
     assert outside == [], f"requests left localhost: {outside}"
     assert failed == [], f"failed requests: {failed}"
+
+
+# ---------------------------------------------------------------------------- county of 100,000
+COUNTY_MSEL = ('day,kind,params,description,audience\n'
+               '3,surge_campaign,"{""multiplier"": 40}",Radio appeal for volunteers,volunteers\n'
+               '26,funding_cut,"{""share"": 0.3}",Council trims small grants,VCSE groups\n')
+BUSY_SEEN = """() => {
+  window.__busySeen = [];
+  const look = () => {
+    const el = document.querySelector('[data-testid=busy]');
+    const text = el ? el.textContent.trim() : '';
+    if (text && !window.__busySeen.includes(text)) window.__busySeen.push(text);
+  };
+  new MutationObserver(look).observe(document, {subtree: true, childList: true,
+                                                characterData: true});
+}"""
+"""Every busy indicator the page has shown (its text), kept in ``window.__busySeen``: a
+MutationObserver sees one that comes and goes between two polls of the test."""
+
+
+def page_table(page, card: str) -> list[list[str]]:
+    """The cells of the first table in the card titled ``card``, row by row."""
+    return page.locator(".v-card", has_text=card).locator("table").first.evaluate(
+        "t => [...t.querySelectorAll('tr')].map(r => [...r.cells].map(c => c.innerText.trim()))"
+        ".filter(r => r.length)")
+
+
+def html_table(text: str) -> list[list[str]]:
+    """The cells of the first HTML table in ``text``, row by row (what a browser shows)."""
+    import html as html_module
+
+    body = text[text.index("<table"):text.index("</table>")]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, flags=re.S)
+    return [[html_module.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+             for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, flags=re.S)] for r in rows]
+
+
+def play_for(page, seconds: float, timings: dict, key: str) -> None:
+    """Play for ``seconds`` at the page's speed, then pause: simulated days per second while
+    playing, and how far the model runs past the day on the screen at the click (at most one
+    day: the behaviour asserted; the rate is recorded, not asserted)."""
+    start = day_shown(page)
+    page.get_by_role("button", name="Play", exact=True).click()
+    wait_for(lambda: day_shown(page) > start, 60)
+    first, t = day_shown(page), time.perf_counter()
+    time.sleep(seconds)
+    timings[f"{key}_days_per_s"] = (day_shown(page) - first) / (time.perf_counter() - t)
+    t = time.perf_counter()
+    at_click = click_reading_day(page, "Pause")
+    page.get_by_role("button", name="Play", exact=True).wait_for()
+    timings[f"{key}_pause_s"] = time.perf_counter() - t
+    time.sleep(1.0)
+    paused = day_shown(page)
+    timings[f"{key}_pause_overshoot_days"] = paused - at_click
+    assert 0 <= paused - at_click <= 1
+    time.sleep(1.0)
+    assert day_shown(page) == paused  # stopped
+
+
+def replay_from_command_line(files: dict[str, Path], out: Path) -> dict:
+    """``python -m sim replay FILE`` for each branch's replay file, two at a time; the daily
+    tables. Branch A's replay runs its burn-in afresh, as on another computer; the others reuse
+    the dashboard's burn-in cache (the same signed state the dashboard started from)."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from sim.burn_in import default_cache_dir
+
+    procs = {}
+    for name, path in files.items():
+        cache = [] if name == "A" else [f"run.burn_in_cache={default_cache_dir()}"]
+        procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "sim", "replay", str(path), f"hydra.run.dir={out / name}",
+             "run.plots=false", *cache], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True)
+    for proc in procs.values():
+        output, _ = proc.communicate(timeout=600)
+        assert proc.returncode == 0, output
+    return {name: pd.read_parquet(out / name / "timeseries.parquet") for name in files}
+
+
+def test_a_county_exercise_of_100000_in_a_browser(tmp_path):
+    """The issue's check at scale: a facilitator's run-through on the county of 100,000
+    (topology=county scenario=lockdown, seed 20201): an MSEL, steps, an inject and an undo,
+    play and pause with one and three branches, a checkpoint and three branches (one undoing a
+    pending inject it carried), a note, the busy indicator, the projector view, a reload and a
+    server restart mid-exercise (the same numbers back), the after-action report and every
+    branch's replay file run from the command line, all to the numbers on the screen. The
+    latencies (Step, Play, Pause, Checkpoint, Fork) are recorded, not asserted (a shared
+    machine): ``dashboard_latency_county.json`` next to the screenshots."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from sim.dashboard.charts import summary_table
+
+    state = tmp_path / "state"
+    outside, failed = [], []
+    timings: dict = {"step_s": [], "load_average_before": list(os.getloadavg())}
+    wall = time.perf_counter()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1800}, accept_downloads=True)
+        page.add_init_script(f"({BUSY_SEEN})()")
+        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
+            ("http://127.0.0.1:", "ws://127.0.0.1:", "blob:", "data:")) else None)
+        session = re.compile(r"/jupyter/api/kernels/|/_solara/api/close/")
+        page.on("requestfailed", lambda r: None if session.search(r.url) else
+                failed.append(r.url))
+        page.on("response", lambda r: failed.append(f"{r.status} {r.url}")
+                if r.status >= 400 else None)
+        page.set_default_timeout(180_000)
+        expect.set_options(timeout=180_000)
+        log = page.locator(".v-card", has_text="Exercise log")
+        outcomes = page.locator(".v-card", has_text="Key outcomes").locator("table")
+
+        def shot(name: str) -> None:
+            page.evaluate("document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
+            page.screenshot(path=str(tmp_path / f"county_{name}.png"), full_page=True)
+
+        with dashboard_server(state_dir=state, timeout=180) as port:
+            server = f"http://127.0.0.1:{port}/"
+            page.goto(server)
+            page.locator("[data-testid=day-shown]").wait_for()
+            wait_for(lambda: idle(page), 300)
+
+            page.get_by_role("button", name="New exercise", exact=True).click()
+            choose(page, "Topology", "county")
+            page.locator(".v-select", has=page.locator("label", has_text="Scenarios")
+                         ).first.click()
+            menu = page.locator(".menuable__content__active")
+            for option in ("baseline", "lockdown"):  # baseline chosen: unchosen
+                menu.locator(".v-list-item", has_text=re.compile(f"^{option}$")).first.click()
+            page.keyboard.press("Escape")
+            page.get_by_label("Seed").fill("20201")
+            t = time.perf_counter()
+            page.get_by_role("button", name="Start new exercise").click()
+            page.get_by_role("button", name="Yes, start anew").click()
+            expect(page.get_by_text("topology=county scenario=lockdown run.seed=20201: "
+                                    "100,000 residents")).to_be_visible()
+            wait_for(lambda: idle(page), 600)
+            timings["new_exercise_s"] = time.perf_counter() - t  # build, or the cached state
+
+            # the planners' Master Scenario Events List, loaded before play
+            plan = tmp_path / "county_msel.csv"
+            plan.write_text(COUNTY_MSEL)
+            page.locator("[data-testid=load-msel]").set_input_files(str(plan))
+            expect(page.get_by_text("MSEL county_msel.csv: 2 inject(s) planned on branch A")
+                   ).to_be_visible()
+            expect(log.locator("table")).to_contain_text("Council trims small grants")
+
+            for k in range(1, 6):
+                t = time.perf_counter()
+                page.get_by_role("button", name="Step", exact=True).click()
+                wait_for(lambda k=k: day_shown(page) == k and set(drawn_days(page)) == {k})
+                timings["step_s"].append(time.perf_counter() - t)
+            timeline = page.locator(".v-card", has_text="Timeline of branch A").locator("table")
+            expect(timeline).to_contain_text(re.compile(r"surge_campaign\s+inject\s+delivered"))
+            # an inject made at the table, then undone before it takes effect
+            choose(page, "Event", "funding_cut")
+            page.get_by_label("share (float)", exact=False).fill("0.5")
+            page.get_by_role("button", name="Inject on branch A at start of day 6").click()
+            page.get_by_role("button", name="Undo funding_cut (day 6)").click()
+            expect(page.get_by_text("Undone: funding_cut")).to_be_visible()
+            expect(page.get_by_role("button", name=re.compile("^Undo"))).to_have_text(
+                ["Undo funding_cut (day 26)"])  # the MSEL's, still planned
+
+            play_for(page, 4.0, timings, "play")  # from day 5: about day 16
+            run_to = page.get_by_label("Run to day")
+            run_to.fill("22")
+            page.get_by_role("button", name="Run", exact=True).click()
+            wait_for(lambda: day_shown(page) == 22 and set(drawn_days(page)) == {22})
+            shot("day22")
+
+            # a checkpoint and two more branches from it; C drops the cut B keeps
+            page.evaluate("window.__busySeen = []")
+            t = time.perf_counter()
+            page.get_by_role("button", name="Checkpoint A (day 22)").click()
+            expect(page.get_by_text("Checkpoints: A@22")).to_be_visible()
+            wait_for(lambda: idle(page))
+            timings["checkpoint_s"] = time.perf_counter() - t
+            for name in ("B", "C"):
+                choose(page, "Fork from", "A@22")
+                page.get_by_label("New branch name").fill(name)
+                t = time.perf_counter()
+                page.get_by_role("button", name="Fork", exact=True).click()
+                page.locator(f"[data-testid=branch-{name}]").wait_for()
+                expect(page.get_by_text(f"Timeline of branch {name}")).to_be_visible()
+                wait_for(lambda: idle(page) and set(drawn_days(page)) == {22})
+                timings[f"fork_{name}_s"] = time.perf_counter() - t
+            timings["busy_shown_checkpoint_fork"] = page.evaluate("window.__busySeen")
+            expect(log.locator("table")).to_contain_text(
+                "forked from A@22; carries pending inject(s) funding_cut (day 26)")
+            page.get_by_role("button", name="Undo funding_cut (day 26)").click()  # on C
+            expect(page.get_by_text("Undone: funding_cut")).to_be_visible()
+            choose(page, "Show branch", "B")
+            choose(page, "Event", "emergency")
+            page.get_by_label("need_multiplier (float)", exact=False).fill("2.5")
+            page.get_by_role("button", name="Inject on branch B at start of day 23").click()
+            expect(page.get_by_text("emergency scheduled on branch B")).to_be_visible()
+            page.get_by_label("Note on branch B").fill("Early surge and a grants cut: who "
+                                                       "picks up the groups' clients?")
+            page.get_by_role("button", name="Add note").click()
+            expect(log.locator("table")).to_contain_text("who picks up the groups' clients")
+
+            # a long action shows the busy indicator while it runs (three branches, 25 days)
+            page.evaluate("window.__busySeen = []")
+            run_to.fill("45")
+            page.get_by_role("button", name="Run", exact=True).click()
+            wait_for(lambda: day_shown(page) == 45 and set(drawn_days(page)) == {45})
+            assert "Working: Running to day 45..." in page.evaluate("window.__busySeen")
+            expect(outcomes).to_contain_text("B - A")
+            expect(outcomes).to_contain_text("C - A")
+            play_for(page, 6.0, timings, "play_three_branches")
+            wait_for(lambda: idle(page) and len(set(drawn_days(page))) == 1)
+            shot("three_branches")
+
+            # the projector view in a second tab follows the control page
+            room = browser.new_page(viewport={"width": 1920, "height": 1080})
+            room.goto(server + "projector")
+            day = day_shown(page)
+            wait_for(lambda: room.locator("[data-testid=day-shown]").count() and
+                     day_shown(room) == day and set(drawn_days(room)) == {day})
+            assert room.get_by_role("button", name="Step", exact=True).count() == 0
+            page.get_by_role("button", name="Step", exact=True).click()
+            day += 1
+            wait_for(lambda: day_shown(room) == day and set(drawn_days(room)) == {day})
+            room.screenshot(path=str(tmp_path / "county_projector.png"), full_page=True)
+            room.close()
+            wait_for(lambda: day_shown(page) == day and set(drawn_days(page)) == {day})
+            on_screen = page_table(page, "Key outcomes")
+
+            # a reload mid-exercise shows the same exercise
+            page.reload()
+            wait_for(lambda: page.locator("[data-testid=day-shown]").count() and
+                     day_shown(page) == day and set(drawn_days(page)) == {day})
+            assert page_table(page, "Key outcomes") == on_screen
+            expect(page.locator("[data-testid=branch-C]")).to_have_text(
+                f"C: day {day}, forked from A@22")
+            expect(log.locator("table")).to_contain_text("who picks up the groups' clients")
+
+        # a restarted server rebuilds every branch by replay: the same numbers
+        with dashboard_server(state_dir=state, timeout=180) as port:
+            t = time.perf_counter()
+            page.goto(f"http://127.0.0.1:{port}/")
+            expect(page.get_by_text(re.compile("Restored the exercise saved at"))
+                   ).to_be_visible()
+            wait_for(lambda: day_shown(page) == day and set(drawn_days(page)) == {day})
+            timings["restart_restore_s"] = time.perf_counter() - t
+            assert page_table(page, "Key outcomes") == on_screen
+            assert on_screen[0] == ["outcome", "unit", "A", "B", "C", "B - A", "C - A"]
+            shot("restored")
+
+            with page.expect_download() as info:
+                page.get_by_role("button", name="After-action report").click()
+            report = Path(info.value.path()).read_text()
+            assert "who picks up the groups' clients" in report and "<svg" in report
+            side_by_side = report[report.index("<h2>Branches side by side</h2>"):]
+            assert html_table(side_by_side) == on_screen  # every number on the screen
+            files = {}
+            for name in ("A", "B", "C"):
+                with page.expect_download() as info:
+                    page.get_by_role("button", name=f"Replay file ({name})").click()
+                files[name] = tmp_path / f"exercise_{name.lower()}.yaml"
+                shutil.copy(info.value.path(), files[name])
+        browser.close()
+
+    t = time.perf_counter()
+    replayed = replay_from_command_line(files, tmp_path / "replays")
+    timings["command_line_replays_s"] = time.perf_counter() - t
+    assert {len(ts) for ts in replayed.values()} == {day}
+    again = summary_table(replayed).to_html(index=False, border=0, na_rep="")
+    assert html_table(again) == on_screen  # each branch replayed to the same numbers
+    b_minus_a = {row[0]: row[5] for row in on_screen[1:]}
+    assert b_minus_a["residents in unmet need"] not in ("0", "0.0")  # the branches differ
+
+    timings.update(step_s_median=statistics.median(timings["step_s"]),
+                   fork_s=max(timings["fork_B_s"], timings["fork_C_s"]),
+                   test_wall_s=time.perf_counter() - wall,
+                   load_average_after=list(os.getloadavg()))
+    (tmp_path / "dashboard_latency_county.json").write_text(json.dumps(timings, indent=1))
+    if os.environ.get("SIM_SCREENSHOT_DIR"):
+        for path in tmp_path.glob("county_*.png"):
+            shutil.copy(path, os.environ["SIM_SCREENSHOT_DIR"])
+        shutil.copy(tmp_path / "dashboard_latency_county.json", os.environ["SIM_SCREENSHOT_DIR"])
+    assert outside == [], f"requests left localhost: {outside}"
+    assert failed == [], f"failed requests: {failed}"
