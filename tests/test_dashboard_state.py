@@ -402,3 +402,34 @@ def test_situation_report_says_what_changed_since_yesterday():
                             if unmet.today != unmet.yesterday else "0")
     money = report.loc["group reserves (GBP)"]
     assert money.today == round(b.finance[-1]["reserves_gbp"])
+
+
+def test_a_checkpoint_is_frozen_and_a_restore_keeps_those_it_passes():
+    """A checkpoint is kept as bytes (a fork is one unpickling of them, never a change to
+    them); restoring a saved exercise freezes each checkpoint on the way while replaying its
+    branch if the branch still has the checkpoint's injects, so a fork after a restart needs
+    no replay; the others are rebuilt by replay when forked. Either way the fork has the same
+    numbers as one from the live exercise."""
+    ex = played(5, "lockdown")
+    ex.inject("surge_campaign", {"multiplier": "60"})  # pending at the checkpoint
+    ex.checkpoint("A")
+    ex.run_to(8)
+    ex.inject("funding_cut", {"share": "0.5"})  # A's injects no longer those of A@5
+    ex.run_to(10)
+    ex.checkpoint("A")
+    assert all(isinstance(c["state"], bytes) for c in ex.checkpoints)
+    frozen = ex.checkpoints[0]["state"]
+    live = {cp: ex.fork(f"from{cp[2:]}", cp) for cp in ("A@5", "A@10")}
+    live["A@5"].advance(6)  # the fork moves on; its checkpoint does not
+    assert ex.checkpoints[0]["state"] == frozen and ex.checkpoint_state.day == 10
+
+    again = Exercise.from_state(read_state(ex.state_json().encode()))
+    kept = {c["id"]: c["state"] for c in again.checkpoints}
+    assert kept["A@5"] is None and isinstance(kept["A@10"], bytes)
+    for cp, before in live.items():
+        fork = again.fork(f"again{cp[2:]}", cp)
+        assert fork.forked_from == cp and fork.day == int(cp[2:])
+        fork.advance(before.day + 4 - fork.day)
+        before.advance(4)
+        assert_same(fork.timeseries(), before.timeseries())
+        assert fork.finance == before.finance

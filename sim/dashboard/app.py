@@ -16,6 +16,7 @@ import time
 
 import pandas as pd
 import solara
+from reacton.core import get_render_context
 
 from sim import areas, glossary
 from sim.dashboard import msel, store
@@ -337,6 +338,8 @@ def Branches(live: store.Live, snap: dict, shown, name, ui: tuple = ()):
     solara.Select("Fork from", value=chosen, values=options, on_value=source.set)
     solara.InputText("New branch name", value=name, continuous_update=True)
 
+    batch = get_render_context()  # one redraw for several changes (below)
+
     def fork():
         new = name.value.strip()
         if chosen.endswith(" now"):
@@ -347,9 +350,11 @@ def Branches(live: store.Live, snap: dict, shown, name, ui: tuple = ()):
         else:
             def act():
                 return f"Branch {new} forked from {ex.fork(new, chosen).forked_from}"
-        if live.submit(f"Forking {new}", act):
-            shown.set(new)
-            name.set("")
+        with batch:  # one redraw for the click's changes and, if quick, the new branch
+            if live.submit(f"Forking {new}", act):
+                live.settle()
+                shown.set(new)
+                name.set("")
 
     solara.Button("Fork", on_click=fork, disabled=not idle or not name.value.strip())
 

@@ -159,13 +159,33 @@ class Branch:
         """Indices in ``injects`` of the injects not applied yet (dated after the day)."""
         return [k for k, e in enumerate(self.injects) if e["day"] > self.day]
 
+    def __getstate__(self) -> dict:
+        """A copy (checkpoint, fork) leaves the page's table caches behind: they are rebuilt
+        from the model's rows when asked for, and copying them costs time and memory."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_cache", "_shown")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _cache=(-1, None), _shown=(-1, None))
+
+
+def freeze(obj) -> bytes:
+    """A model or branch as bytes (a pickle): a copy nothing can change, of the same state and
+    random streams (``CommunityModel.save`` relies on pickling continuing a run byte for
+    byte). Checkpoints and the day-0 origin are kept so: taking one costs one pickling, and
+    each fork or replay from it one unpickling (:func:`thaw`), not both."""
+    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def thaw(data: bytes):
+    """A live copy of what :func:`freeze` kept. Only ever bytes this process made from its own
+    objects in memory: nothing read from a file is unpickled."""
+    return pickle.loads(data)  # noqa: S301
+
 
 def clone(obj):
-    """A deep copy of a model or branch by a pickle round trip: the same state and random
-    streams (``CommunityModel.save`` relies on pickling continuing a run byte for byte), for
-    a third of ``copy.deepcopy``'s time on a county. Only ever our own objects in memory:
-    nothing read from a file is unpickled."""
-    return pickle.loads(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))  # noqa: S301
+    """A deep copy of a model or branch by a pickle round trip (:func:`freeze`, :func:`thaw`),
+    for a third of ``copy.deepcopy``'s time on a county."""
+    return thaw(freeze(obj))
 
 
 def finance_row(model: CommunityModel) -> dict:
@@ -194,13 +214,15 @@ class Exercise:
         self.lock = threading.RLock()
         self.log: list[dict] = []
         self.branches: dict[str, Branch] = {}
-        self.checkpoints: list[dict] = []  # {id, branch, day, injects, state: Branch | None}
+        # {id, branch, day, injects, state}: state is the branch frozen (freeze) at the
+        # checkpoint, or None (rebuilt by replay when a fork needs it)
+        self.checkpoints: list[dict] = []
         self.base_config: Config | None = None
         self.error = ""
         self.settings = {"topology": topology, "scenario": scenario_name, "seed": seed,
                          "n_residents": n_residents, "overrides": list(overrides)}
         self.overrides = [f"topology={topology}", f"scenario={scenario_name}", f"run.seed={seed}"]
-        self._origin: CommunityModel | None = None
+        self._origin: bytes = b""  # the model on day 0, frozen: what replays start from
         try:
             if topology not in TOPOLOGIES:
                 raise ConfigError("topology", f"must be one of {', '.join(TOPOLOGIES)} "
@@ -219,7 +241,7 @@ class Exercise:
             self.base_config = compose(self.overrides)
             cache = self.base_config.run.burn_in_cache or default_cache_dir()
             model = build_model(self.base_config, cache)
-            self._origin = clone(model)  # day 0: what replays start from
+            self._origin = freeze(model)
             self.branches["A"] = Branch("A", model)
         except ConfigError as exc:
             self.error = str(exc)
@@ -380,8 +402,8 @@ class Exercise:
     # ------------------------------------------------------------------ checkpoints and forks
     @property
     def checkpoint_state(self) -> Branch | None:
-        """The newest checkpoint's branch (None before the first checkpoint)."""
-        return self._checkpoint_branch(self.checkpoints[-1]) if self.checkpoints else None
+        """A copy of the newest checkpoint's branch (None before the first checkpoint)."""
+        return thaw(self._checkpoint_branch(self.checkpoints[-1])) if self.checkpoints else None
 
     def checkpoint(self, branch: str = "A") -> int:
         """Keep ``branch`` (state, random streams, injects, pending ones too) at its current
@@ -395,23 +417,32 @@ class Exercise:
                 cp_id += f"#{sum(c['id'].startswith(cp_id) for c in self.checkpoints) + 1}"
             self.checkpoints.append({"id": cp_id, "branch": branch, "day": b.day,
                                      "injects": copy.deepcopy(b.injects),
-                                     "state": clone(b)})
+                                     "state": freeze(b)})
             for old in self.checkpoints[:-KEPT_CHECKPOINTS]:
                 old["state"] = None  # rebuilt by replay if a fork needs it
             self._log(branch, b.day, "checkpoint", text=f"checkpoint {cp_id}")
             return b.day
 
-    def _checkpoint_branch(self, cp: dict) -> Branch:
+    def _checkpoint_branch(self, cp: dict) -> bytes:
+        """The checkpoint's branch, frozen (rebuilt by replay if it is not in memory)."""
         if cp["state"] is None:
-            cp["state"] = self._replay(cp["branch"], cp["injects"], cp["day"])
+            cp["state"] = freeze(self._replay(cp["branch"], cp["injects"], cp["day"]))
         return cp["state"]
 
-    def _replay(self, name: str, injects: list[dict], day: int) -> Branch:
-        """A branch rebuilt from day 0 with these injects (the model is deterministic)."""
-        b = Branch(name, clone(self._origin))
+    def _replay(self, name: str, injects: list[dict], day: int,
+                checkpoints: list[dict] = ()) -> Branch:
+        """A branch rebuilt from day 0 with these injects (the model is deterministic). On the
+        way it freezes the ``checkpoints`` it passes: those of this branch taken when it had
+        exactly these injects (the same state at that day), so a fork from them after a
+        restore needs no replay of its own."""
+        b = Branch(name, thaw(self._origin))
         for entry in injects:
             self._schedule(b, copy.deepcopy(entry))
-        b.advance(day)
+        for cp in sorted(checkpoints, key=lambda c: c["day"]):
+            if cp["branch"] == name and cp["injects"] == injects and b.day <= cp["day"] <= day:
+                b.advance(cp["day"] - b.day)
+                cp["state"] = freeze(b)
+        b.advance(day - b.day)
         return b
 
     def fork(self, name: str = "B", checkpoint: str | None = None) -> Branch:
@@ -425,17 +456,16 @@ class Exercise:
             if name not in self.branches and len(self.branches) >= MAX_BRANCHES:
                 raise ConfigError("branch", f"at most {MAX_BRANCHES} branches")
             if checkpoint is None:
-                source = (self._checkpoint_branch(self.checkpoints[-1]) if self.checkpoints
-                          else self.branch("A"))
+                new = (thaw(self._checkpoint_branch(self.checkpoints[-1])) if self.checkpoints
+                       else clone(self.branch("A")))
             else:
                 found = [c for c in self.checkpoints if c["id"] == checkpoint]
                 if not found:
                     raise ConfigError("checkpoint", f"no checkpoint {checkpoint!r}; checkpoints: "
                                       f"{', '.join(c['id'] for c in self.checkpoints) or 'none'}")
-                source = self._checkpoint_branch(found[0])
-            new = clone(source)
+                new = thaw(self._checkpoint_branch(found[0]))  # one unpickling: the fork
+            new.forked_from = f"{new.name}@{new.day}"
             new.name = name
-            new.forked_from = f"{source.name}@{source.day}"
             replaced = name in self.branches
             self.branches[name] = new
             pending = [f"{new.injects[k]['kind']} (day {new.injects[k]['day']})"
@@ -483,12 +513,13 @@ class Exercise:
                  overrides=st["overrides"])
         if ex.error:
             raise ConfigError("settings", ex.error)
+        ex.checkpoints = [{**c, "state": None} for c in doc["checkpoints"]]
+        kept = ex.checkpoints[-KEPT_CHECKPOINTS:]  # the ones a live exercise keeps in memory
         for name, b in doc["branches"].items():
-            new = ex._replay(name, b["injects"], b["day"])
+            new = ex._replay(name, b["injects"], b["day"], kept)
             new.forked_from = b["forked_from"]
             ex.branches[name] = new
         ex.branches = {k: ex.branches[k] for k in doc["branches"]}
-        ex.checkpoints = [{**c, "state": None} for c in doc["checkpoints"]]
         ex.log = doc["log"]
         return ex
 

@@ -71,6 +71,8 @@ class Live:
         self.network: tuple | None = None  # (id of exercise, PNG, caption), on request
         self._changed = threading.Condition()
         self._worker: threading.Thread | None = None
+        self._done = threading.Event()  # set when the last action has finished
+        self._done.set()
         self._player: threading.Thread | None = None
         self._started = False
 
@@ -163,7 +165,7 @@ class Live:
             return False
         self.busy = label
         self.message = ("", "")
-        done = threading.Event()
+        done = self._done = threading.Event()
 
         def show_busy():  # only for actions that take a while: a quick one redraws once
             if not done.is_set():
@@ -189,6 +191,14 @@ class Live:
         self._worker = threading.Thread(target=run, name=f"dashboard: {label}", daemon=True)
         self._worker.start()
         return True
+
+    def settle(self, timeout: float = BUSY_AFTER_S) -> bool:
+        """Wait up to ``timeout`` seconds for the running action to finish (True if it has).
+        A page that changes its own state after a click waits so, inside one batch of
+        changes: a quick action (a fork of a county takes a few hundredths of a second) is
+        then drawn by the same redraw as the click's changes, not by one redraw for the click
+        and another for the result; a slow one shows the busy indicator as before."""
+        return self._done.wait(timeout)
 
     def new_exercise(self, **kwargs) -> bool:
         def build():
