@@ -7,7 +7,8 @@ and times, wall clock from the click to what the room sees:
 - **play**: simulated days per second while playing (days shown on the page over 15 s);
 - **pause**: click Pause -> the day shown stops changing (seconds, and days past the day shown
   at the click);
-- **checkpoint**, **fork**: click -> the page shows the checkpoint / the new branch.
+- **checkpoint**, **fork**: click -> the page shows the checkpoint / the new branch and is idle
+  (two forks, B and C, from the checkpoint; ``fork_s`` is the slower).
 
 ``--ui old`` drives the dashboard before issue 13 (Mesa controller, matplotlib images) from a
 source tree given with ``--source`` (e.g. ``git archive <commit> | tar -x -C DIR``); ``--ui new``
@@ -201,12 +202,17 @@ def measure_new(page, url: str, topology: str, scenario: str, steps: int, out: d
     page.get_by_text(f"A@{day}").first.wait_for(timeout=300_000)
     wait_idle(page)
     out["checkpoint_s"] = time.perf_counter() - t
-    page.get_by_label("New branch name").fill("B")
-    t = time.perf_counter()
-    page.get_by_role("button", name="Fork", exact=True).click()
-    page.locator("[data-testid=branch-B]").wait_for(timeout=300_000)
-    wait_idle(page)
-    out["fork_s"] = time.perf_counter() - t
+    out["fork_s_each"] = []
+    for name in ("B", "C"):  # from the checkpoint just taken (the newest)
+        page.get_by_label("New branch name").fill(name)
+        button = page.get_by_role("button", name="Fork", exact=True)
+        wait_until(button.is_enabled)  # the page has the name: the click is the start
+        t = time.perf_counter()
+        button.click()
+        page.locator(f"[data-testid=branch-{name}]").wait_for(timeout=300_000)
+        wait_idle(page)
+        out["fork_s_each"].append(time.perf_counter() - t)
+    out["fork_s"] = max(out["fork_s_each"])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -228,7 +234,7 @@ def main(argv: list[str] | None = None) -> None:
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         page.set_default_timeout(300_000)
         measure = measure_old if args.ui == "old" else measure_new
-        cpu0 = time.process_time()
+        cpu0, load_before = time.process_time(), list(os.getloadavg())
         result: dict = {}
         try:
             measure(page, url, args.topology, args.scenario, args.steps, result)
@@ -242,6 +248,7 @@ def main(argv: list[str] | None = None) -> None:
                          f"{os.cpu_count()} vCPUs", "method": "wall clock, click to page "
               "showing the result, headless Debian chromium via Playwright",
               "driver_cpu_s": time.process_time() - cpu0, "targets": TARGETS,
+              "load_average_1_5_15_min_before": load_before,
               "load_average_1_5_15_min_after": list(os.getloadavg()), **result}
     print(json.dumps(record, indent=1))
     if args.out:
