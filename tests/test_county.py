@@ -306,6 +306,69 @@ def test_each_district_commissions_its_share_of_places_in_its_own_district(two_d
     assert m.groups[:len(groups)] == groups
 
 
+@pytest.mark.parametrize("rule", ["agile", "even"])
+def test_a_district_without_open_groups_reallocates_its_places_to_other_districts(
+        two_districts, rule):
+    """A district whose groups are all unconstituted funds its share in the other districts'
+    groups (counted as reallocated); with no group anywhere the places are counted as
+    unplaced, not silently dropped. Neediest unit stays in its own district (a new group)."""
+    m = two_districts
+    m.commissioners, m.commissioner = [], None
+    m.apply_event("commissioning", {"places_per_review": 30, "review_days": 90, "rule": rule})
+    c = m.commissioners[1]
+    k = c.plans[0].places_per_review
+    assert k > 0
+    mine = [g for g in m.groups if g.district == 1 and g.constituted]
+    everyone = [g for g in m.groups if g.constituted]
+    try:
+        for g in mine:
+            g.constituted = False
+        m.flows.clear()
+        before = {g.index: g.extra_places for g in m.groups}
+        c._commission(c.plans[0])
+        added = {g.index: g.extra_places - before[g.index] for g in m.groups}
+        assert sum(added.values()) == k
+        assert all(g.district != 1 for g in m.groups if added[g.index] > 0)
+        assert len({g.district for g in m.groups if added[g.index] > 0}) == 2  # both others
+        assert m.flows["new_commissioned_places"] == k
+        assert m.flows["new_commissioned_places_reallocated"] == k
+        assert "new_commissioned_places_unplaced" not in m.flows
+        for g in everyone:
+            g.constituted = False
+        m.flows.clear()
+        c._commission(c.plans[0])
+        assert m.flows == {"new_commissioned_places_unplaced": k}
+        # the districts that have groups are untouched by the rule: no reallocation
+        for g in everyone:
+            g.constituted = True
+        m.flows.clear()
+        m.commissioners[2]._commission(m.commissioners[2].plans[0])
+        assert "new_commissioned_places_reallocated" not in m.flows
+    finally:
+        for g in everyone:
+            g.constituted = True
+
+
+def test_neediest_unit_commissioning_stays_in_its_district(two_districts):
+    m = two_districts
+    m.commissioners, m.commissioner = [], None
+    m.apply_event("commissioning", {"places_per_review": 30, "review_days": 90,
+                                    "rule": "neediest_unit"})
+    c = m.commissioners[1]
+    mine = [g for g in m.groups if g.district == 1 and g.constituted]
+    try:
+        for g in mine:
+            g.constituted = False
+        m.flows.clear()
+        n_groups = len(m.groups)
+        c._commission(c.plans[0])
+        assert len(m.groups) == n_groups + 1 and m.groups[-1].district == 1
+        assert "new_commissioned_places_reallocated" not in m.flows
+    finally:
+        for g in mine:
+            g.constituted = True
+
+
 def test_each_district_carries_the_tapered_grants_of_its_own_practices(two_districts):
     m = two_districts
     m.commissioners, m.commissioner = [], None
