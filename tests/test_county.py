@@ -43,6 +43,11 @@ def test_the_county_keeps_its_promises_at_each_size(n):
     assert by_kind["city"] == n_town and by_kind["town"] == n - n_rural - n_town
     town = areas[areas["settlement_type"] == "city"]
     assert (town["settlement"] == "County town").all() and not town["rural"].any()
+    # deprivation: all ten deciles, the county town's among them the most deprived
+    if n >= 100_000:
+        assert sorted(areas["imd_decile"].unique()) == list(range(1, 11))
+        assert {1, 2} <= set(town["imd_decile"])
+        assert town["imd_decile"].mean() < areas.loc[areas["rural"], "imd_decile"].mean()
     # districts: a county town of at least half a district's mean is a district of its own;
     # the rest in round(rest / 140,000) districts of unequal size, each with the same share
     # of villages (whole numbers by largest remainder)
