@@ -20,7 +20,8 @@ area's district and PCN itself, once.
    sits in the first of ``max(1, round(n / county_district_residents))`` districts. The
    residents outside the county town are shared among those districts by a Dirichlet split
    (concentration ``county_district_size_concentration``: districts of unequal size), each
-   with the same share of villages (whole numbers by largest remainder).
+   with the same share of villages among those residents (whole numbers by largest
+   remainder).
 3. **Market towns**: each district's market-town residents form ``max(1, round(them /
    county_market_town_residents))`` towns, sized by a Dirichlet split (concentration
    ``county_market_town_size_concentration``); the district's villages are shared among its
