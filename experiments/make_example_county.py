@@ -79,7 +79,7 @@ def make_areas(rng: np.random.Generator) -> pd.DataFrame:
             shares = np.array([child, 1 - child - old, old])
             counts = rng.multinomial(int(size), shares / shares.sum())
             row = {"area": f"EXC{len(rows) + 1:04d}", "district": district,
-                   "settlement": settlement}
+                   "settlement": settlement, "settlement_type": kind}
             for band, c in zip(("0_15", "16_64", "65_plus"), counts, strict=True):
                 f = rng.binomial(int(c), FEMALE[band])
                 row[f"female_{band}"] = int(f)
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     cols = ["area", "district", "pcn", "settlement", "female_0_15", "female_16_64",
             "female_65_plus", "male_0_15", "male_16_64", "male_65_plus", "imd_decile",
             "rural_urban", "share_limited_a_little", "share_limited_a_lot", "households",
-            "share_digital"]
+            "share_digital", "settlement_type"]
     areas[cols].to_csv(args.out / "areas.csv", index=False)
     practices.to_csv(args.out / "practices.csv", index=False)
     pop = areas[cols[4:10]].sum(axis=1)

@@ -41,7 +41,8 @@ FLOWS = (
     "new_lw_hours", "new_funding_spent", "new_pc_key_individuals_lost", "new_events",
     "sum_days_to_first_support", "new_emergency_responses",
     "new_vol_tasks_hospital", "new_lw_posts_added", "new_lw_posts_ended",
-    "new_commissioned_places", "new_outreach_contacts",
+    "new_commissioned_places", "new_commissioned_places_reallocated",
+    "new_commissioned_places_unplaced", "new_outreach_contacts",
     "new_referrals_gave_up", "new_lw_sessions", "new_lw_sessions_deferred", "new_vol_hours",
     "new_vol_tasks_unstaffed", "new_emergency_responses_short_of_volunteers",
     "new_pc_mobilisations", "new_mutual_aid_support",
@@ -617,6 +618,9 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
             s[f"emergency_responses_{a}"] = int(ts[f"new_emergency_responses_{a}"].sum())
         s["emergency_coordination_hours"] = float(ts["new_emergency_coordination_hours"].sum())
         s["commissioned_places"] = int(ts["new_commissioned_places"].sum())
+        s["commissioned_places_reallocated"] = int(
+            ts["new_commissioned_places_reallocated"].sum())
+        s["commissioned_places_unplaced"] = int(ts["new_commissioned_places_unplaced"].sum())
         s["lw_posts_added"] = int(ts["new_lw_posts_added"].sum())
         s["lw_posts_ended"] = int(ts["new_lw_posts_ended"].sum())
         s["funding_spent"] = float(ts["new_funding_spent"].sum())

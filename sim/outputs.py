@@ -310,7 +310,14 @@ def _timeseries_entries() -> dict[str, Output]:
         ("new_lw_posts_ended", "posts", "link worker", "link-worker posts ended"),
         ("new_commissioned_places", "places", "commissioner",
          "group places commissioned at a review, summed over the districts' commissioners "
-         "(a district with no open constituted group places none of its share)", "int64"),
+         "(those reallocated to another district's groups included)", "int64"),
+        ("new_commissioned_places_reallocated", "places", "commissioner",
+         "places of a district's review funded in other districts' open constituted groups "
+         "because its own district had none (agile and even rules; part of "
+         "new_commissioned_places)", "int64"),
+        ("new_commissioned_places_unplaced", "places", "commissioner",
+         "places of a review funded nowhere: no open constituted group in any district "
+         "(not in new_commissioned_places)", "int64"),
         ("new_outreach_contacts", "contacts", "link worker", "link workers' outreach contacts"),
         ("new_referrals_gave_up", "residents", "resident",
          "referred residents who gave up waiting"),
@@ -684,6 +691,8 @@ def _summary_entries(ts: dict[str, Output]) -> dict[str, Output]:
         total(f"emergency_responses_{x}", f"new_emergency_responses_{x}")
     total("emergency_coordination_hours", "new_emergency_coordination_hours")
     total("commissioned_places", "new_commissioned_places")
+    total("commissioned_places_reallocated", "new_commissioned_places_reallocated")
+    total("commissioned_places_unplaced", "new_commissioned_places_unplaced")
     total("lw_posts_added", "new_lw_posts_added")
     total("lw_posts_ended", "new_lw_posts_ended")
     total("funding_spent", "new_funding_spent")

@@ -245,13 +245,41 @@ class TopologyParams:
         "county: place table whose urban and rural areas the synthetic county samples (in its "
         "IMD-decile mix), then rescales to topology.n_residents and topology.rural_share")
     county_district_residents: int = count(
-        140_000, "county: residents per district (place, local authority): districts = "
-                 "residents / this, rounded, at least one",
+        140_000, "county: mean residents per district (place, local authority): a county "
+                 "town of at least half this is a district of its own (a city council) and "
+                 "the rest of the county is split into (rest / this, rounded, at least one) "
+                 "districts of market towns and villages; otherwise the county has (residents "
+                 "/ this, rounded, at least one) districts, the first holding the county town",
         "assumption (002:97: place = district; the example county has 700,000 in five "
         "districts)", lo=1000, plausible=(100_000, 200_000))
+    county_district_size_concentration: float = param(
+        20.0, "county: Dirichlet concentration of the split of the residents outside a county "
+              "town district among the other districts (higher: more equal districts; 20 "
+              "gives sizes about 20 % apart)",
+        "assumption (Oxfordshire's districts hold about 115,000-160,000, a figure not in the "
+        "sources)", lo=1.0, hi=10_000.0, plausible=(5.0, 100.0))
+    county_town_share: float = prob(
+        0.24, "county: share of the county's residents living in its county town (urban, "
+              "sampled from the template's city areas with their deprivation spread, "
+              "most deprived deciles included); capped at the urban residents",
+        "assumption (Oxford holds about 160,000 of Oxfordshire's 700,000, a figure not in "
+        "the sources; the example county's city 170,000 of 700,000; a city-wide scheme of "
+        "about 400,000, 004:820)", plausible=(0.1, 0.4))
+    county_market_town_residents: int = count(
+        20_000, "county: mean residents per market town: each district's urban residents "
+                "outside the county town form (them / this, rounded, at least one) market "
+                "towns, each with its share of the district's villages",
+        "assumption (the example county's towns hold 9,000-36,000, mean about 21,000)",
+        lo=500, plausible=(8_000, 40_000))
+    county_market_town_size_concentration: float = param(
+        6.0, "county: Dirichlet concentration of the split of a district's market-town "
+             "residents among its towns (higher: more equal towns; 6 gives sizes about 40 % "
+             "apart)", "assumption (the example county's towns, 9,000-36,000)",
+        lo=1.0, hi=10_000.0, plausible=(2.0, 50.0))
     county_pcn_residents: int = count(
         40_000, "county: residents per primary care network (neighbourhood): PCNs per "
-                "district = its residents / this, rounded, at least one",
+                "district: the number (at least one) whose size comes nearest this (PCNs of "
+                "0.75-1.25 times this whenever the district's size allows)",
         "assumption (002:97: neighbourhood = PCN; PCNs typically serve 30,000-50,000, a figure "
         "not in the sources)", lo=1000, plausible=(30_000, 50_000))
     county_practice_list_size: int = count(

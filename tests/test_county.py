@@ -12,6 +12,7 @@ from support import leftovers, run_cli
 import sim
 from sim.model import CommunityModel
 from sim.params import ConfigError
+from sim.scenarios import config_dir
 from sim.topology import build_topology
 from sim.topology.county import make_county_tables
 from sim.topology.places import _largest_remainder, read_place_table
@@ -27,27 +28,61 @@ def build(n: int, *extra: str, seed: int = 1):
                                         population=cfg.population)
 
 
-@pytest.mark.parametrize("n", [20_000, 100_000, 300_000])
+@pytest.mark.parametrize("n", [20_000, 100_000, 700_000])
 def test_the_county_keeps_its_promises_at_each_size(n):
     t, topo = build(n)
     areas = topo.areas
-    # population: exactly n, the rural share per district, residents contiguous by area
+    # population: exactly n, residents contiguous by area
     assert topo.n == n == int(areas["population"].sum())
     assert [u.n_residents for u in topo.units] == areas["population"].tolist()
+    # settlements: villages (rural), the county town and market towns (urban) in their shares
+    n_rural = round(n * t.rural_share)
+    n_town = min(round(n * t.county_town_share), n - n_rural)
+    by_kind = areas.groupby("settlement_type")["population"].sum()
+    assert by_kind["villages"] == n_rural == int(areas.loc[areas["rural"], "population"].sum())
+    assert by_kind["city"] == n_town and by_kind["town"] == n - n_rural - n_town
+    town = areas[areas["settlement_type"] == "city"]
+    assert (town["settlement"] == "County town").all() and not town["rural"].any()
+    # deprivation: all ten deciles, the county town's among them the most deprived
+    if n >= 100_000:
+        assert sorted(areas["imd_decile"].unique()) == list(range(1, 11))
+        assert {1, 2} <= set(town["imd_decile"])
+        assert town["imd_decile"].mean() < areas.loc[areas["rural"], "imd_decile"].mean()
+    # districts: a county town of at least half a district's mean is a district of its own;
+    # the rest in round(rest / 140,000) districts of unequal size, each with the same share
+    # of villages (whole numbers by largest remainder)
     pop_d = areas.groupby("district", sort=False)["population"].sum()
     rural_d = areas[areas["rural"]].groupby("district", sort=False)["population"].sum()
-    assert rural_d.tolist() == [int(round(d * t.rural_share)) for d in pop_d]
-    # districts scale with population: round(n / 140,000), at least one, equal shares
-    assert len(pop_d) == max(1, round(n / t.county_district_residents))
-    assert pop_d.max() - pop_d.min() <= 1
-    # PCNs: round(district / 40,000) per district; with two or more in a district each is
-    # 30,000-50,000 give or take the one area that straddles a cut
-    pcn = areas.groupby("pcn", sort=False)["population"].sum()
-    per_district = areas.groupby("district", sort=False)["pcn"].nunique()
-    assert per_district.tolist() == [max(1, round(d / t.county_pcn_residents)) for d in pop_d]
+    if n_town >= t.county_district_residents / 2:
+        assert set(town["district"]) == {"District 1"} and pop_d["District 1"] == n_town
+        others = pop_d.drop("District 1")
+        assert len(others) == max(1, round((n - n_town) / t.county_district_residents))
+    else:
+        others = pop_d
+        assert len(pop_d) == max(1, round(n / t.county_district_residents))
+    assert rural_d.reindex(others.index).tolist() == _largest_remainder(
+        n_rural, others.to_numpy().astype(float)).tolist()
+    if len(others) > 2:
+        assert others.max() - others.min() > 0.05 * others.mean()  # unequal
+        assert others.min() > 0.5 * others.mean() and others.max() < 1.5 * others.mean()
+    # market towns: round(district's market-town residents / 20,000) per district, at least
+    # one, of unequal size
+    market = areas[areas["settlement_type"] == "town"]
+    for _, g in market.groupby("district", sort=False):
+        sizes = g.groupby("settlement")["population"].sum()
+        assert len(sizes) == max(1, round(int(g["population"].sum())
+                                          / t.county_market_town_residents))
+    # PCNs: with any number of PCNs able to make 30,000-50,000 in a district, each is that
+    # size give or take the one area that straddles a cut
     biggest_area = int(areas["population"].max())
-    if per_district.min() >= 2:
-        assert pcn.min() >= 30_000 - biggest_area and pcn.max() <= 50_000 + biggest_area
+    for _, g in areas.groupby("district", sort=False):
+        res = int(g["population"].sum())
+        sizes = g.groupby("pcn")["population"].sum()
+        if any(30_000 <= res / k <= 50_000 for k in range(1, res // 30_000 + 1)):
+            assert sizes.min() >= 30_000 - biggest_area and sizes.max() <= 50_000 + biggest_area
+        else:
+            assert len(sizes) == max(1, round(res / t.county_pcn_residents))
+    pcn = areas.groupby("pcn", sort=False)["population"].sum()
     # practices: round(PCN / 10,000) per PCN, list sizes adding up to the PCN; each
     # resident registered in their own PCN, so the lists are the registered residents
     specs = topo.practices
@@ -70,19 +105,90 @@ def test_the_county_keeps_its_promises_at_each_size(n):
     assert not areas.loc[~areas["rural"], "parish_council"].any()
 
 
-def test_deprivation_is_spread_over_all_deciles_in_the_templates_mix():
+def test_districts_are_of_unequal_size_and_follow_their_concentration():
+    """Over seeds, the rural districts' sizes vary about as a Dirichlet split of the given
+    concentration says (coefficient of variation sqrt((k - 1) / (k c + 1))), and more
+    equally at a higher concentration."""
+    def spread(conc: float) -> float:
+        cvs = []
+        for seed in range(12):
+            tables = make_county_tables(county_cfg(
+                700_000, f"topology.county_district_size_concentration={conc}").topology,
+                np.random.default_rng(seed))
+            pop = tables.areas.groupby("district")["population"].sum().drop("District 1")
+            cvs.append(pop.std(ddof=0) / pop.mean())
+        return float(np.sqrt(np.mean(np.square(cvs))))
+
+    k = 4  # 532,000 outside the county town: four districts
+    for conc in (20.0, 200.0):
+        want = np.sqrt((k - 1) / (k * conc + 1)) * np.sqrt((k - 1) / k)  # population sd
+        assert 0.6 * want <= spread(conc) <= 1.5 * want
+
+
+def test_the_county_town_has_the_most_deprived_areas_and_deprivation_is_spread():
     t, topo = build(100_000)
     areas = topo.areas
     assert sorted(areas["imd_decile"].unique()) == list(range(1, 11))
-    template = read_place_table(t.county_area_file)
-    for is_rural in (False, True):
-        got = areas[areas["rural"] == is_rural]["imd_decile"].value_counts()
-        mix = template[template["rural"] == is_rural]["imd_decile"].value_counts().sort_index()
+    # each kind of settlement takes its template rows in the template's decile mix
+    from sim.topology.county import _pool, _template
+
+    template = _template(t)
+    for kind in ("city", "town", "villages"):
+        got = areas[areas["settlement_type"] == kind]["imd_decile"].value_counts()
+        mix = _pool(template, kind)["imd_decile"].value_counts().sort_index()
         want = _largest_remainder(int(got.sum()), mix.to_numpy().astype(float))
         assert got.reindex(mix.index, fill_value=0).tolist() == want.tolist()
+    town = areas[areas["settlement_type"] == "city"]
+    assert {1, 2} <= set(town["imd_decile"]) and town["imd_decile"].nunique() >= 8
+    assert areas.loc[areas["rural"], "imd_decile"].min() >= 2  # villages: few deprived
     # the most deprived urban areas get locality officers; the rural areas none
     officers = topo.officers
     assert officers and all(not areas.at[h, "rural"] for h, _ in officers)
+
+
+def test_the_template_s_own_districts_and_pcns_are_not_read(tmp_path):
+    """The county assigns districts and PCNs itself: a template without those columns (or
+    with other values in them) makes the same county."""
+    template = pd.read_csv(config_dir() / "places/example_county/areas.csv")
+    bare = tmp_path / "bare.csv"
+    template.drop(columns=["district", "pcn"]).to_csv(bare, index=False)
+    other = tmp_path / "other.csv"
+    template.assign(district="X", pcn="Y").to_csv(other, index=False)
+    made = [make_county_tables(county_cfg(50_000, f"topology.county_area_file={f}").topology,
+                               np.random.default_rng(3)).areas
+            for f in ("places/example_county/areas.csv", bare, other)]
+    pd.testing.assert_frame_equal(made[0], made[1])
+    pd.testing.assert_frame_equal(made[0], made[2])
+    # a place table, by contrast, must carry them (its own districts and PCNs are used)
+    with pytest.raises(ConfigError, match=r"^topology.place_file: .*column 'district' is "
+                                          r"missing"):
+        read_place_table(str(bare))
+
+
+def test_a_template_without_settlement_types_samples_towns_from_all_urban_rows(tmp_path):
+    template = pd.read_csv(config_dir() / "places/example_county/areas.csv")
+    path = tmp_path / "untyped.csv"
+    template.drop(columns=["settlement_type"]).to_csv(path, index=False)
+    t = county_cfg(100_000, f"topology.county_area_file={path}").topology
+    areas = make_county_tables(t, np.random.default_rng(1)).areas
+    assert areas.groupby("settlement_type")["population"].sum().to_dict() == {
+        "city": 24_000, "town": 51_000, "villages": 25_000}
+    bad = tmp_path / "bad.csv"
+    template.assign(settlement_type="hamlet").to_csv(bad, index=False)
+    with pytest.raises(ConfigError, match=r"^topology.county_area_file: .*'settlement_type' "
+                                          r"must hold one of city, town, villages; row 1"):
+        make_county_tables(county_cfg(5000, f"topology.county_area_file={bad}").topology,
+                           np.random.default_rng(1))
+
+
+@pytest.mark.parametrize(("n", "share"), [(1000, 0.0), (1000, 1.0), (50_000, 0.9),
+                                          (2_000_000, 0.3)])
+def test_any_size_and_rural_share_makes_a_whole_county(n, share):
+    t = county_cfg(n, f"topology.rural_share={share}").topology
+    areas = make_county_tables(t, np.random.default_rng(2)).areas
+    assert int(areas["population"].sum()) == n and (areas["population"] >= 1).all()
+    assert int(areas.loc[areas["rural"], "population"].sum()) == round(n * share)
+    assert areas["district"].iloc[0] == "District 1" and areas["area"].is_unique
 
 
 def test_parish_councils_follow_their_share():
@@ -122,6 +228,13 @@ def test_small_counties_build_and_run_with_districts_pcns_and_hubs():
     ("topology.county_practice_list_size=-5", "topology.county_practice_list_size", ">= 500"),
     ("topology.county_share_rural_parish_council=1.5",
      "topology.county_share_rural_parish_council", "between 0.0 and 1.0"),
+    ("topology.county_town_share=1.5", "topology.county_town_share", "between 0.0 and 1.0"),
+    ("topology.county_market_town_residents=100", "topology.county_market_town_residents",
+     ">= 500"),
+    ("topology.county_district_size_concentration=0.5",
+     "topology.county_district_size_concentration", "between 1.0 and 10000.0"),
+    ("topology.county_market_town_size_concentration=nan",
+     "topology.county_market_town_size_concentration", "finite"),
     ("topology.county_area_file=/nonexistent/areas.csv", "topology.county_area_file",
      "file not found"),
     ("topology.organisation_file=orgs.csv", "topology.organisation_file",
@@ -142,7 +255,7 @@ def test_bad_county_parameters_are_refused_by_name(tmp_path, override, key, word
 def test_the_template_file_is_part_of_the_burn_in_key(tmp_path):
     from sim.burn_in import burn_in_key
 
-    template = (sim.scenarios.config_dir() / "places/example_county/areas.csv").read_text()
+    template = (config_dir() / "places/example_county/areas.csv").read_text()
     path = tmp_path / "areas.csv"
     path.write_text(template)
     key = burn_in_key(county_cfg(5000, f"topology.county_area_file={path}"))
@@ -152,7 +265,7 @@ def test_the_template_file_is_part_of_the_burn_in_key(tmp_path):
 
 
 def test_a_template_without_rural_areas_is_refused_for_a_rural_share(tmp_path):
-    template = pd.read_csv(sim.scenarios.config_dir() / "places/example_county/areas.csv")
+    template = pd.read_csv(config_dir() / "places/example_county/areas.csv")
     urban = template[template["rural_urban"] == "C1"]
     path = tmp_path / "urban.csv"
     urban.to_csv(path, index=False)
@@ -168,7 +281,8 @@ def test_a_template_without_rural_areas_is_refused_for_a_rural_share(tmp_path):
 
 @pytest.fixture(scope="module")
 def two_districts():
-    """A county of two districts (about 150,000 residents each), no burn-in."""
+    """A county of three districts (a county town of 72,000 and two of about 114,000), no
+    burn-in."""
     return CommunityModel(county_cfg(300_000, "run.burn_in_days=0", "run.days=400"))
 
 
@@ -176,10 +290,10 @@ def two_districts():
 def test_each_district_commissions_its_share_of_places_in_its_own_district(two_districts,
                                                                            rule):
     m = two_districts
-    assert len(m.districts) == 2
+    assert len(m.districts) == 3
     m.commissioners, m.commissioner = [], None
     m.apply_event("commissioning", {"places_per_review": 11, "review_days": 90, "rule": rule})
-    assert [c.district for c in m.commissioners] == [0, 1]
+    assert [c.district for c in m.commissioners] == [0, 1, 2]
     assert m.commissioner is m.commissioners[0] is m.get_commissioner()
     residents = m.district_residents()
     assert [c.plans[0].places_per_review for c in m.commissioners] == \
@@ -195,6 +309,69 @@ def test_each_district_commissions_its_share_of_places_in_its_own_district(two_d
         assert funded and all(g.district == c.district for g in funded)
         assert all(g.district == c.district for g in m.groups[n_groups:])  # new groups too
     assert m.groups[:len(groups)] == groups
+
+
+@pytest.mark.parametrize("rule", ["agile", "even"])
+def test_a_district_without_open_groups_reallocates_its_places_to_other_districts(
+        two_districts, rule):
+    """A district whose groups are all unconstituted funds its share in the other districts'
+    groups (counted as reallocated); with no group anywhere the places are counted as
+    unplaced, not silently dropped. Neediest unit stays in its own district (a new group)."""
+    m = two_districts
+    m.commissioners, m.commissioner = [], None
+    m.apply_event("commissioning", {"places_per_review": 30, "review_days": 90, "rule": rule})
+    c = m.commissioners[1]
+    k = c.plans[0].places_per_review
+    assert k > 0
+    mine = [g for g in m.groups if g.district == 1 and g.constituted]
+    everyone = [g for g in m.groups if g.constituted]
+    try:
+        for g in mine:
+            g.constituted = False
+        m.flows.clear()
+        before = {g.index: g.extra_places for g in m.groups}
+        c._commission(c.plans[0])
+        added = {g.index: g.extra_places - before[g.index] for g in m.groups}
+        assert sum(added.values()) == k
+        assert all(g.district != 1 for g in m.groups if added[g.index] > 0)
+        assert len({g.district for g in m.groups if added[g.index] > 0}) == 2  # both others
+        assert m.flows["new_commissioned_places"] == k
+        assert m.flows["new_commissioned_places_reallocated"] == k
+        assert "new_commissioned_places_unplaced" not in m.flows
+        for g in everyone:
+            g.constituted = False
+        m.flows.clear()
+        c._commission(c.plans[0])
+        assert m.flows == {"new_commissioned_places_unplaced": k}
+        # the districts that have groups are untouched by the rule: no reallocation
+        for g in everyone:
+            g.constituted = True
+        m.flows.clear()
+        m.commissioners[2]._commission(m.commissioners[2].plans[0])
+        assert "new_commissioned_places_reallocated" not in m.flows
+    finally:
+        for g in everyone:
+            g.constituted = True
+
+
+def test_neediest_unit_commissioning_stays_in_its_district(two_districts):
+    m = two_districts
+    m.commissioners, m.commissioner = [], None
+    m.apply_event("commissioning", {"places_per_review": 30, "review_days": 90,
+                                    "rule": "neediest_unit"})
+    c = m.commissioners[1]
+    mine = [g for g in m.groups if g.district == 1 and g.constituted]
+    try:
+        for g in mine:
+            g.constituted = False
+        m.flows.clear()
+        n_groups = len(m.groups)
+        c._commission(c.plans[0])
+        assert len(m.groups) == n_groups + 1 and m.groups[-1].district == 1
+        assert "new_commissioned_places_reallocated" not in m.flows
+    finally:
+        for g in mine:
+            g.constituted = True
 
 
 def test_each_district_carries_the_tapered_grants_of_its_own_practices(two_districts):

@@ -169,17 +169,28 @@ class Commissioner(mesa.Agent):
         self.pending = still
 
     def _commission(self, plan: CommissioningPlan) -> None:
+        """Fund a review's places by the plan's rule. Agile and even: among the open,
+        constituted groups of the commissioner's own district; a district with none
+        reallocates its places to the open, constituted groups of every other district by the
+        same rule (districts have no geography here, so "neighbouring" is any), counted in
+        ``new_commissioned_places_reallocated``; with none anywhere the places are counted in
+        ``new_commissioned_places_unplaced``. Neediest unit: always in the district's own
+        neediest unit (a new group there if none is open)."""
         m = self.model
-        groups = [g for g in m.groups
-                  if g.is_open and g.constituted and g.kind is not GroupKind.LIO
-                  and (self.district is None or g.district == self.district)]
+        eligible = [g for g in m.groups
+                    if g.is_open and g.constituted and g.kind is not GroupKind.LIO]
+        groups = [g for g in eligible if self.district is None or g.district == self.district]
+        reallocated = False
+        if plan.rule == "neediest_unit":
+            groups = self._where_demand_is(groups)
+        elif not groups and self.district is not None and eligible:
+            groups, reallocated = eligible, True
+        if not groups:
+            m.count("new_commissioned_places_unplaced", plan.places_per_review)
+            return
         per = None
         if plan.rule == "agile":
             per = self._shares_of_observed_demand(groups, plan.places_per_review)
-        elif plan.rule == "neediest_unit":
-            groups = self._where_demand_is(groups)
-        if not groups:
-            return
         if per is None:
             per = np.full(len(groups), plan.places_per_review // len(groups))
             per[: plan.places_per_review % len(groups)] += 1
@@ -191,6 +202,8 @@ class Commissioner(mesa.Agent):
                     self.specialist_groups.append((g, plan.specialist))
         self.places_commissioned += plan.places_per_review
         m.count("new_commissioned_places", plan.places_per_review)
+        if reallocated:
+            m.count("new_commissioned_places_reallocated", plan.places_per_review)
 
     def _shares_of_observed_demand(self, groups: list[VCSEGroup], places: int
                                    ) -> np.ndarray | None:

@@ -81,6 +81,7 @@ MAX_FUNDING = 100_000_000.0  # GBP a year of one organisation: likewise
 URBAN_CODES = {"urban", "a1", "b1", "c1", "c2"}
 RURAL_CODES = {"rural", "d1", "d2", "e1", "e2", "f1", "f2"}
 MAX_FTE = 50.0  # link-worker FTE of one practice: a guard against a mistyped column
+SETTLEMENT_TYPES = ("city", "town", "villages")  # an area template's settlement_type
 
 
 @dataclass
@@ -195,12 +196,38 @@ def _unknown(key: str, path: Path, labels: pd.Series, known: set[str], col: str,
 
 
 def read_place_table(path_text: str) -> pd.DataFrame:
-    key = PLACE_KEY
-    required = (*PLACE_LABELS[:3], *POP_COLUMNS, "imd_decile", "rural_urban", *PLACE_SHARES,
+    """The place table (``topology.place_file``), checked: its own ``district`` and ``pcn``
+    columns place every area."""
+    return _read_areas(PLACE_KEY, path_text, PLACE_LABELS[:3])
+
+
+def read_area_template(path_text: str, key: str) -> pd.DataFrame:
+    """A table of small areas to sample from (the county topology's template,
+    ``topology.county_area_file``), checked as a place table is but without the ``district``
+    and ``pcn`` columns, which the sampler assigns itself (any in the file are not read). An
+    optional ``settlement_type`` column (``city``, ``town`` or ``villages``) tells a county
+    town's areas from a market town's; errors are reported against ``key``."""
+    out = _read_areas(key, path_text, ("area",),
+                      optional_labels=("settlement_type",))
+    if "settlement_type" in out.columns:
+        kind = out["settlement_type"].str.lower()
+        bad = ~kind.isin(SETTLEMENT_TYPES).to_numpy()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise ConfigError(key, f"{path_text}: column 'settlement_type' must hold one of "
+                                   f"{', '.join(SETTLEMENT_TYPES)}; row {row + 1} has "
+                                   f"{out['settlement_type'].iloc[row]!r}")
+        out["settlement_type"] = kind
+    return out
+
+
+def _read_areas(key: str, path_text: str, labels: tuple[str, ...],
+                optional_labels: tuple[str, ...] = ()) -> pd.DataFrame:
+    required = (*labels, *POP_COLUMNS, "imd_decile", "rural_urban", *PLACE_SHARES,
                 "households")
     raw, path = _read(key, path_text, required)
     out = pd.DataFrame(index=raw.index)
-    for col in PLACE_LABELS:
+    for col in (*labels, "rural_urban", *(c for c in optional_labels if c in raw.columns)):
         out[col] = _labels(key, path, raw, col)
     _unique(key, path, out["area"], "area")
     for col in POP_COLUMNS:
@@ -235,7 +262,7 @@ def read_place_table(path_text: str) -> pd.DataFrame:
     for col in PLACE_OPTIONAL_BOOLS:
         if col in raw.columns:
             out[col] = _bools(key, path, raw, col)
-    if "council_prepared" in raw.columns:  # a district-level fact: one value per district
+    if "council_prepared" in raw.columns and "district" in labels:  # one value per district
         out["council_prepared"] = _bools(key, path, raw, "council_prepared")
         first = out.groupby("district", sort=False)["council_prepared"].transform("first")
         _fail(key, path, "council_prepared", (out["council_prepared"] != first).to_numpy(),
