@@ -1289,6 +1289,11 @@ class CommunityModel(mesa.Model):
     def count_health_vcse_ties(self) -> int:
         return len(self._cross_ties)
 
+    def tied_agents(self, agent: mesa.Agent) -> set[int]:
+        """The unique ids of the agents ``agent`` has a cross-sector tie with (and its own,
+        when it has any tie), from the per-agent index: no pass over all ties."""
+        return {uid for tie in self._ties_of.get(agent.unique_id, ()) for uid in tie}
+
     # ------------------------------------------------------------------ queries
     def refresh_link_worker_reach(self) -> None:
         """Residents can refer themselves only where a link worker serves their practice."""
