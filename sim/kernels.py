@@ -9,7 +9,8 @@ additions in the same order, no fast-math), so outputs are byte-identical;
 ``tests/test_kernels.py`` checks each against its numpy reference. (Sparse selections stay in
 numpy: with plain-int codes numpy is as fast or faster there; dense ones, such as the residents
 in unmet need, are one branch-free pass here. The wellbeing update is one pass here instead of
-a gather and four (n, 4) passes.)
+a gather and four (n, 4) passes; the same pass adds the day in unmet need and counts the
+residents by need level and pathway for the daily row.)
 
 The daily steps of small places are mostly fixed per-day overhead: numpy calls on arrays of a
 few dozen organisations or volunteers cost a microsecond or more each whatever their length.
@@ -100,21 +101,25 @@ def members_of(vorg: np.ndarray, vstate: np.ndarray, flagged: np.ndarray, lo: in
 
 
 @njit(cache=True, nogil=True)
-def _flagged_rows(codes: np.ndarray, flagged: np.ndarray) -> np.ndarray:
-    out = np.empty(codes.shape[0] + 1, np.int64)
-    k = 0
-    for i in range(codes.shape[0]):  # no branch: every position is written, kept if flagged
-        c = codes[i]
-        out[k] = i
+def _flagged_rows(first: np.ndarray, second: np.ndarray, flagged: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The positions whose code in ``first``, and those whose code in ``second``, ``flagged``
+    marks (codes < 0: none), in one pass over both columns."""
+    out_first = np.empty(first.shape[0] + 1, np.int64)
+    out_second = np.empty(second.shape[0] + 1, np.int64)
+    k = m = 0
+    for i in range(first.shape[0]):  # no branch: every position is written, kept if flagged
+        c = first[i]
+        out_first[k] = i
         k += (c >= 0) & flagged[max(c, 0)]
-    return out[:k].copy()
+        c = second[i]
+        out_second[m] = i
+        m += (c >= 0) & flagged[max(c, 0)]
+    return out_first[:k].copy(), out_second[:m].copy()
 
 
-def rows_by_flagged_code(codes: np.ndarray, flagged: np.ndarray) -> dict[int, np.ndarray]:
-    """The positions of each code that ``flagged`` marks (codes < 0: none), by code, in
-    order: ``{c: np.flatnonzero(codes == c)}`` for every flagged ``c`` that occurs, in one
-    pass over ``codes`` and a stable sort of the few positions found."""
-    rows = _flagged_rows(codes, flagged)
+def _rows_by_code(codes: np.ndarray, rows: np.ndarray) -> dict[int, np.ndarray]:
+    """``rows`` (ascending positions) grouped by their code in ``codes``, each in order."""
     if rows.size == 0:
         return {}
     found = codes[rows]
@@ -124,6 +129,17 @@ def rows_by_flagged_code(codes: np.ndarray, flagged: np.ndarray) -> dict[int, np
     ends = np.append(starts[1:], rows.size)
     return {k: rows[a:b] for k, a, b in zip(keys.tolist(), starts.tolist(), ends.tolist(),
                                             strict=True)}
+
+
+def rows_by_flagged_code(first: np.ndarray, second: np.ndarray, flagged: np.ndarray
+                         ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """For each of two code columns of the same length (such as a volunteer's organisation
+    and a client's provider), the positions of each code that ``flagged`` marks (codes < 0:
+    none), by code, in order: ``{c: np.flatnonzero(codes == c)}`` for every flagged ``c``
+    that occurs, in one pass over both columns and a stable sort of the few positions
+    found."""
+    rows_first, rows_second = _flagged_rows(first, second, flagged)
+    return _rows_by_code(first, rows_first), _rows_by_code(second, rows_second)
 
 
 @njit(cache=True, nogil=True)
@@ -214,21 +230,38 @@ def org_members(vorg: np.ndarray, vstate: np.ndarray, org: int, lo: int, hi: int
 
 
 @njit(cache=True, nogil=True)
-def wellbeing_step(w: np.ndarray, targets: np.ndarray, offset: np.ndarray, need: np.ndarray,
-                   pathway: np.ndarray, supported_from: int, rate: np.float32) -> np.ndarray:
-    """In place, for (n, 4) float32 scores ``w``: each resident's situation (0 no need, 1 unmet,
-    2 ``pathway >= supported_from``) picks a row of ``targets``; then the float32 operations
-    of ``t = targets[situation] + offset; t -= w; t *= rate; w += t``, element by element.
-    ``offset`` is the (n,) float32 offset of the first score (life satisfaction; the others
-    have none: adding a float32 zero leaves a target as it is).
+def residents_day_end(w: np.ndarray, targets: np.ndarray, offset: np.ndarray,
+                      need: np.ndarray, pathway: np.ndarray, supported_from: int,
+                      rate: np.float32, unmet_days: np.ndarray, waiting: int, n_levels: int,
+                      n_paths: int) -> tuple[np.ndarray, np.ndarray]:
+    """The residents' end of the day in one pass over their rows (the arrays are read once,
+    not three times):
+
+    * wellbeing, in place, for (n, 4) float32 scores ``w``: each resident's situation (0 no
+      need, 1 unmet, 2 ``pathway >= supported_from``) picks a row of ``targets``; then the
+      float32 operations of ``t = targets[situation] + offset; t -= w; t *= rate; w += t``,
+      element by element. ``offset`` is the (n,) float32 offset of the first score (life
+      satisfaction; the others have none: adding a float32 zero leaves a target as it is);
+    * ``unmet_days += (need > 0) & (pathway <= waiting)`` in place;
+    * the residents counted by need level and pathway (``count_need_by_pathway``).
 
     Returns the float32 column sums of the updated scores, added row by row (the sums of
-    ``column_means_f32``, in the same pass: the day's mean wellbeing costs no second read)."""
+    ``column_means_f32``: the day's mean wellbeing costs no second read), and the
+    (n_levels, n_paths) int64 counts."""
     a0 = a1 = a2 = a3 = np.float32(0.0)
+    counts = np.zeros((n_levels, n_paths), np.int64)
+    n_none = 0  # most residents: counted in a register, not a table cell
     for i in range(w.shape[0]):
+        level, path = need[i], pathway[i]
         s = 0
-        if need[i] != 0:
-            s = 2 if pathway[i] >= supported_from else 1
+        if level != 0:
+            s = 2 if path >= supported_from else 1
+            if path <= waiting:
+                unmet_days[i] += 1
+        if level == 0 and path == 0:
+            n_none += 1
+        else:
+            counts[level, path] += 1
         t = targets[s, 0] + offset[i]
         t -= w[i, 0]
         t *= rate
@@ -247,18 +280,10 @@ def wellbeing_step(w: np.ndarray, targets: np.ndarray, offset: np.ndarray, need:
         a1 += x1
         a2 += x2
         a3 += x3
-    out = np.empty(4, np.float32)
-    out[0], out[1], out[2], out[3] = a0, a1, a2, a3
-    return out
-
-
-@njit(cache=True, nogil=True)
-def add_unmet_days(unmet_days: np.ndarray, need: np.ndarray, pathway: np.ndarray, waiting: int
-                   ) -> None:
-    """``unmet_days += (need > 0) & (pathway <= waiting)`` in place, in one pass."""
-    for i in range(need.shape[0]):
-        if need[i] > 0 and pathway[i] <= waiting:
-            unmet_days[i] += 1
+    counts[0, 0] += n_none
+    sums = np.empty(4, np.float32)
+    sums[0], sums[1], sums[2], sums[3] = a0, a1, a2, a3
+    return sums, counts
 
 
 @njit(cache=True, nogil=True)
@@ -949,17 +974,16 @@ def _warm_up() -> None:
     i32 = np.zeros(2, np.int32)
     count_fresh_unmet(i8, i8, i32, i32, 1, 0, 2)
     members_of(i32, i8, np.zeros(2, np.bool_), 4, 5)
-    wellbeing_step(w, np.zeros((3, 4), np.float32), np.zeros(2, np.float32), i8, i8, 2,
-                   np.float32(0.1))
+    residents_day_end(w, np.zeros((3, 4), np.float32), np.zeros(2, np.float32), i8, i8, 2,
+                      np.float32(0.1), i32.copy(), 1, 4, 6)
     flatnonzero(np.zeros(2, np.bool_))
     org_members(i32, i8, 0, 2, 5)
-    _flagged_rows(i32, np.zeros(2, np.bool_))
+    _flagged_rows(i32, i32, np.zeros(2, np.bool_))
     f64s, i64s = np.zeros(2), np.zeros(2, np.int64)
     pay_the_day(i64s, f64s.copy(), f64s.copy(), f64s, f64s, i64s, f64s, f64s, f64s, f64s, 1.0)
     update_strain(i64s, f64s.copy(), i64s.copy(), f64s.copy(), f64s + 1.0, np.zeros(2, np.bool_),
                   i64s, i64s, f64s, 1.0, 1.0)
     count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)
-    add_unmet_days(i32.copy(), i8, i8, 1)
     book_in_queue_order(i32, np.zeros(2), np.zeros(2))
     rank_within(i32, np.zeros(2))
     f32 = np.zeros(2, np.float32)
