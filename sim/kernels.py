@@ -76,11 +76,22 @@ def count_fresh_unmet(need: np.ndarray, pathway: np.ndarray, need_onset: np.ndar
                       unit: np.ndarray, waiting: int, since: int, n_units: int) -> np.ndarray:
     """Residents in unmet need (``need > 0``, ``pathway <= waiting``) whose need began on day
     ``since`` or later, by unit: ``np.bincount(unit, weights=fresh_mask, minlength=n_units)``
-    as whole numbers, in one pass instead of four masks and a float bincount."""
+    as whole numbers, in one pass instead of four masks and a float bincount. Residents are
+    stored unit by unit, so each run of one unit is counted in a register without branching
+    on the (unpredictable) test, and added to its unit's cell when the run ends; any order
+    gives the same counts."""
     out = np.zeros(n_units, np.int64)
-    for i in range(need.shape[0]):
-        if need[i] > 0 and pathway[i] <= waiting and need_onset[i] >= since:
-            out[unit[i]] += 1
+    n = need.shape[0]
+    if n == 0:
+        return out
+    current, run = unit[0], 0
+    for i in range(n):
+        u = unit[i]
+        if u != current:  # a new unit's rows begin
+            out[current] += run
+            current, run = u, 0
+        run += (need[i] > 0) & (pathway[i] <= waiting) & (need_onset[i] >= since)
+    out[current] += run
     return out
 
 

@@ -50,6 +50,15 @@ def test_fresh_unmet_counts_match_masked_bincount(state):
     expected = np.bincount(unit, weights=fresh, minlength=9)
     assert counts.dtype == np.int64
     assert (counts / np.arange(1, 10)).tobytes() == (expected / np.arange(1, 10)).tobytes()
+    # residents stored unit by unit, as the model keeps them (runs counted in a register)
+    order = np.argsort(unit, kind="stable")
+    np.testing.assert_array_equal(
+        kernels.count_fresh_unmet(need[order], pathway[order], onset[order], unit[order],
+                                  int(Pathway.WAITING), 30, 9), expected.astype(np.int64))
+    empty = np.zeros(0, np.int8)
+    np.testing.assert_array_equal(
+        kernels.count_fresh_unmet(empty, empty, np.zeros(0, np.int32), np.zeros(0, np.int32),
+                                  1, 0, 3), np.zeros(3, np.int64))
 
 
 def test_members_of_match_isin_mask():
