@@ -720,7 +720,7 @@ def tasks_done(worked: np.ndarray, hours: np.ndarray, trained: np.ndarray, used:
 
 
 @njit(cache=True, nogil=True)
-def lose_goodwill(vstate: np.ndarray, vorg: np.ndarray, goodwill: np.ndarray,
+def lose_goodwill(rows: np.ndarray, vstate: np.ndarray, vorg: np.ndarray, goodwill: np.ndarray,
                   cover_waiting: np.ndarray, cover_idle: np.ndarray, gap: float,
                   decay_waiting: float, decay_idle: float, applied: int, onboarding: int,
                   idle: int, stood_down: int, active: int
@@ -732,8 +732,9 @@ def lose_goodwill(vstate: np.ndarray, vorg: np.ndarray, goodwill: np.ndarray,
     instead of ``volunteering.goodwill_and_dropout``'s masks, gathers and scatters. Returns the
     float32 losses of the waiting and of the idle (resident order, for numpy's float64
     sums), those of each whose goodwill ran out, and the active (all as numpy selected them,
-    before anyone lapses)."""
-    n = vstate.shape[0]
+    before anyone lapses). Only residents ``rows`` (ascending, including every volunteer in
+    these states) are read."""
+    n = rows.shape[0]
     slow_waiting = 1.0 + gap * (1.0 - cover_waiting)
     slow_idle = 1.0 + gap * (1.0 - cover_idle)
     loss_w = np.empty(n, np.float32)
@@ -742,7 +743,8 @@ def lose_goodwill(vstate: np.ndarray, vorg: np.ndarray, goodwill: np.ndarray,
     gone_i = np.empty(n, np.int64)
     act = np.empty(n, np.int64)
     kw = ki = gw = gi = ka = 0
-    for i in range(n):
+    for j in range(n):
+        i = rows[j]
         s = vstate[i]
         if s == active:
             act[ka] = i
@@ -868,8 +870,8 @@ def support_due(pathway: np.ndarray, until: np.ndarray, first: int, day: int) ->
 
 
 @njit(cache=True, nogil=True)
-def book_management_hours(vorg: np.ndarray, vstate: np.ndarray, vsince: np.ndarray,
-                          vpassported: np.ndarray, vtrained_at: np.ndarray,
+def book_management_hours(rows: np.ndarray, vorg: np.ndarray, vstate: np.ndarray,
+                          vsince: np.ndarray, vpassported: np.ndarray, vtrained_at: np.ndarray,
                           vmoved_day: np.ndarray, contact_rows: np.ndarray,
                           training_days: np.ndarray, accepts: np.ndarray,
                           per_application: np.ndarray, hours: np.ndarray,
@@ -884,20 +886,23 @@ def book_management_hours(vorg: np.ndarray, vstate: np.ndarray, vsince: np.ndarr
     touch with the waiting (row 1, less those inducted) and applications
     (``applications_due`` of the ``applied``). Nothing else changes: the caller activates
     the inducted and starts the training of the processed (volunteers in neither state, and
-    their ``vtrained_at`` and ``vmoved_day``, are all these read). Returns the contact hours
+    their ``vtrained_at`` and ``vmoved_day``, are all these read). ``rows``: ascending
+    residents that include every volunteer in a state it counts (all registered volunteers:
+    the columns are read there only, not over the whole population). Returns the contact hours
     needed and used, trained and waiting, and their covers (``used / needed``, 1 where none
     is needed); the inductions (volunteers, done mask, hours booked per organisation); the
     applications (volunteers, passport mask, done mask, hours booked per organisation); the
     duplicated checks (count, and their costs in queue order) and the retrained count."""
     n_org = hours.shape[0]
-    contacted = count_by_org(vorg, vstate, contact_rows, 2, n_org)
+    states = vstate[rows]
+    contacted = count_by_org(vorg[rows], states, contact_rows, 2, n_org)
     need_t = contacted[0] * contact_trained
     used_t = np.empty(n_org)
     for o in range(n_org):
         used_t[o] = need_t[o] if need_t[o] <= hours[o] else hours[o]
         hours[o] -= used_t[o]
     onb, org_i, done_i, booked_i = inductions_due(
-        codes_equal(vstate, onboarding), vorg, vsince, vpassported, training_days, day,
+        rows[states == onboarding], vorg, vsince, vpassported, training_days, day,
         passport_days, passport_induction_hours, induction_hours, hours)
     waiting = contacted[1].copy()
     for j in range(onb.shape[0]):
@@ -909,7 +914,7 @@ def book_management_hours(vorg: np.ndarray, vstate: np.ndarray, vsince: np.ndarr
         used_w[o] = need_w[o] if need_w[o] <= hours[o] else hours[o]
         hours[o] -= used_w[o]
     app, org_a, passport, cost, done_a, booked_a = applications_due(
-        codes_equal(vstate, applied), vorg, vsince, vtrained_at, accepts, per_application,
+        rows[states == applied], vorg, vsince, vtrained_at, accepts, per_application,
         passport_check_hours, hours)
     n_dup = 0
     n_retrained = 0
@@ -1020,13 +1025,13 @@ def _warm_up() -> None:
     i16 = np.zeros(2, np.int16)
     start_episodes(i64, i8, b, f32, f64, 1, i8.copy(), i32.copy(), b.copy(), i32.copy(),
                    b.copy(), b.copy(), i16, b.copy(), i8.copy())
-    lose_goodwill(i8, i32, f32.copy(), f64, f64, 0.5, 0.1, 0.1, 2, 3, 5, 6, 4)
+    lose_goodwill(i64, i8, i32, f32.copy(), f64, f64, 0.5, 0.1, 0.1, 2, 3, 5, 6, 4)
     lapse(i64, i8.copy(), i32.copy(), i32.copy(), i32.copy(), b.copy(), 7, 1)
     members_with_chance(i8, i32, f64, 4, 5)
     seekers_today(i64, f64, i8, 1, 0.1, 0.1)
     support_outcomes(i64, f64, np.ones(1), i8.copy(), i8.copy(), b, 0.1, 0.1, 0.5, 3, 1)
     support_due(i8, i32, 3, 1)
-    book_management_hours(i32, i8, i32, b, i32, i32, np.full(8, -1, np.int8), i64, b, f64,
+    book_management_hours(i64, i32, i8, i32, b, i32, i32, np.full(8, -1, np.int8), i64, b, f64,
                           f64.copy(), 0.1, 0.1, 1, 3, 2, 1, 1.0, 1.0, 1.0)
     codes_between(i8, 4, 5)
     tasks_done(i64, f32, i64, f32.copy(), i32.copy(), i32.copy(), f32.copy(), i8.copy(), b, 1,
