@@ -785,26 +785,6 @@ def lapse(idx: np.ndarray, vstate: np.ndarray, vsince: np.ndarray, vapplied_day:
 
 
 @njit(cache=True, nogil=True)
-def members_with_chance(vstate: np.ndarray, vorg: np.ndarray, p_org: np.ndarray, lo: int,
-                        hi: int) -> tuple[np.ndarray, np.ndarray]:
-    """Residents in a volunteer state from ``lo`` to ``hi`` whose organisation's chance
-    ``p_org[vorg[i]]`` is above 0 (resident order), and those chances: ``trained[p > 0]``
-    and ``p[trained][p > 0]`` of ``strain._volunteer_burnout`` in one pass."""
-    n = vstate.shape[0]
-    out = np.empty(n, np.int64)
-    chance = np.empty(n, np.float64)
-    k = 0
-    for i in range(n):
-        if lo <= vstate[i] <= hi:
-            q = p_org[vorg[i]]
-            if q > 0:
-                out[k] = i
-                chance[k] = q
-                k += 1
-    return out[:k].copy(), chance[:k].copy()
-
-
-@njit(cache=True, nogil=True)
 def seekers_today(candidates: np.ndarray, u: np.ndarray, pathway: np.ndarray, waiting: int,
                   p_seek: float, p_seek_waiting: float) -> tuple[np.ndarray, np.ndarray]:
     """Those of ``candidates`` (in order, with float64 uniforms ``u``) who seek help today:
@@ -1027,7 +1007,6 @@ def _warm_up() -> None:
                    b.copy(), b.copy(), i16, b.copy(), i8.copy())
     lose_goodwill(i64, i8, i32, f32.copy(), f64, f64, 0.5, 0.1, 0.1, 2, 3, 5, 6, 4)
     lapse(i64, i8.copy(), i32.copy(), i32.copy(), i32.copy(), b.copy(), 7, 1)
-    members_with_chance(i8, i32, f64, 4, 5)
     seekers_today(i64, f64, i8, 1, 0.1, 0.1)
     support_outcomes(i64, f64, np.ones(1), i8.copy(), i8.copy(), b, 0.1, 0.1, 0.5, 3, 1)
     support_due(i8, i32, 3, 1)

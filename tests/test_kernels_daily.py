@@ -139,17 +139,6 @@ def test_lose_goodwill_and_lapse_match_numpy(rng):
     assert not arrays[4][got[2]].any() and arrays[4].sum() == N - got[2].size
 
 
-def test_members_with_chance_match_numpy(rng):
-    vstate = rng.integers(0, 8, N).astype(np.int8)
-    vorg = rng.integers(0, 9, N).astype(np.int32)
-    p_org = np.where(rng.random(9) < 0.5, rng.random(9), 0.0)
-    trained = np.flatnonzero((vstate == 4) | (vstate == 5))
-    p = p_org[vorg[trained]]
-    got, chance = kernels.members_with_chance(vstate, vorg, p_org, 4, 5)
-    np.testing.assert_array_equal(got, trained[p > 0])
-    assert chance.tobytes() == p[p > 0].tobytes()
-
-
 def test_seekers_today_match_numpy(rng):
     need, pathway = _need_state(rng)
     candidates = np.flatnonzero((need > 0) & (pathway <= Pathway.WAITING))

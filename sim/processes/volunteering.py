@@ -134,7 +134,7 @@ def _org_constants(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
     return cached[1], cached[2]
 
 
-def manage_volunteers(model: CommunityModel, registered: np.ndarray | None = None) -> None:
+def manage_volunteers(model: CommunityModel, volunteers: np.ndarray | None = None) -> None:
     """Each organisation's volunteer-management hours for today (its funded hours a week / 7,
     plus what is left of this week's) are booked in order (003:162, 224-226, 232-254):
 
@@ -146,10 +146,10 @@ def manage_volunteers(model: CommunityModel, registered: np.ndarray | None = Non
 
     What cannot be booked waits: applications queue and inductions slip; where the hours do
     not cover keeping in touch, volunteers lose goodwill faster (``goodwill_and_dropout``).
-    ``registered``: the registered volunteers (:func:`registered_rows`) if known."""
+    ``volunteers``: the volunteers past latent (``Population.volunteer_rows``) if known."""
     pop, p = model.pop, model.cfg.volunteers
-    if registered is None:
-        registered = registered_rows(model)
+    if volunteers is None:
+        volunteers = model.pop.volunteer_rows()
     orgs = model.organisations
     n_org = len(orgs)
     new_list, left_list = [0.0] * n_org, [0.0] * n_org  # closed organisations: none
@@ -172,7 +172,7 @@ def manage_volunteers(model: CommunityModel, registered: np.ndarray | None = Non
     (need_t, used_t, need_w, used_w, cover_t, cover_w, onb, done_i, booked_i, applied,
      passport, done, booked, n_duplicated, duplicated_cost, n_retrained
      ) = kernels.book_management_hours(
-        registered, pop.vorg, pop.vstate, pop.vsince, pop.vpassported, pop.vtrained_at,
+        volunteers, pop.vorg, pop.vstate, pop.vsince, pop.vpassported, pop.vtrained_at,
         pop.vmoved_day, _CONTACTED, model.org_training_days, accepts, per_app, hours,
         p.contact_hours_per_active_per_week / 7.0, p.contact_hours_per_waiting_per_week / 7.0,
         model.day, int(V.ONBOARDING), int(V.APPLIED), int(p.passport_induction_days),
@@ -268,22 +268,22 @@ def record_first_tasks(model: CommunityModel, idx: np.ndarray) -> None:
         pop.vapplied_day[idx[first]] = -1
 
 
-def place_from_lio(model: CommunityModel, registered: np.ndarray | None = None) -> None:
+def place_from_lio(model: CommunityModel, volunteers: np.ndarray | None = None) -> None:
     """Each district's volunteer centre (in district order) places trained volunteers with the
     groups that most need them, as many as its placement hours allow
     (``lio.hours_per_placement`` each, booked when used); without a passport the group's own
-    checks and training start again. ``registered``: the registered volunteers
-    (:func:`registered_rows`) if known."""
+    checks and training start again. ``volunteers``: the volunteers
+    past latent (``Population.volunteer_rows``) if known."""
     open_books = [b for b in model.lio_books if b.lio is not None and b.lio.is_open]
     if not open_books:
         return
     pop = model.pop
-    if registered is None:
-        registered = registered_rows(model)
+    if volunteers is None:
+        volunteers = model.pop.volunteer_rows()
     # every LIO's trained volunteers at once (a centre places only with groups, never with a
     # centre: open_groups_reachable leaves LIOs out, so one's placements leave the others'
     # lists as they were)
-    trained = in_states(pop, registered, V.ACTIVE, V.IDLE)
+    trained = pop.volunteers_in(volunteers, V.ACTIVE, V.IDLE)
     at = pop.vorg[trained]
     for b in open_books:
         _place_from(model, b, trained[at == b.lio.index])
@@ -308,14 +308,14 @@ def _place_from(model: CommunityModel, books: LIOFunctions, held: np.ndarray) ->
     model.count("new_vol_placed", placed)
 
 
-def refresh_trained_counts(model: CommunityModel, registered: np.ndarray | None = None
+def refresh_trained_counts(model: CommunityModel, volunteers: np.ndarray | None = None
                            ) -> None:
-    """Each organisation's trained volunteers (``n_trained``). ``registered``: the
-    registered volunteers (:func:`registered_rows`) if known: only they are read."""
+    """Each organisation's trained volunteers (``n_trained``). ``volunteers``: the
+    volunteers past latent (``Population.volunteer_rows``) if known: only they are read."""
     pop = model.pop
-    if registered is None:
-        registered = registered_rows(model)
-    counts = kernels.count_by_org(pop.vorg[registered], pop.vstate[registered], _TRAINED, 1,
+    if volunteers is None:
+        volunteers = model.pop.volunteer_rows()
+    counts = kernels.count_by_org(pop.vorg[volunteers], pop.vstate[volunteers], _TRAINED, 1,
                                   len(model.organisations))[0]
     for org, c in zip(model.organisations, counts.tolist(), strict=True):
         org.n_trained = c
@@ -342,16 +342,16 @@ def new_week(model: CommunityModel) -> None:
     model.count("new_vol_hours", float(pop.vhours_committed.sum(dtype=np.float64)))
 
 
-def allocate_tasks(model: CommunityModel, registered: np.ndarray | None = None) -> None:
+def allocate_tasks(model: CommunityModel, volunteers: np.ndarray | None = None) -> None:
     """Organisations hand out today's tasks to their trained volunteers who still have the
     hours this week, at random; tasks nobody has the hours for are not done. Volunteers with
-    no task for ``idle_after_days`` are idle. ``registered``: the registered volunteers
-    (:func:`registered_rows`) if known."""
+    no task for ``idle_after_days`` are idle. ``volunteers``: the volunteers
+    past latent (``Population.volunteer_rows``) if known."""
     pop, p = model.pop, model.cfg.volunteers
     rng = model.streams.volunteers
-    if registered is None:
-        registered = registered_rows(model)
-    trained = in_states(pop, registered, V.ACTIVE, V.IDLE)  # consecutive codes
+    if volunteers is None:
+        volunteers = model.pop.volunteer_rows()
+    trained = pop.volunteers_in(volunteers, V.ACTIVE, V.IDLE)  # consecutive codes
     if trained.size == 0:
         return
     # a closed group gives no tasks (VCSEGroup.tasks_today); other organisations never close
@@ -376,14 +376,14 @@ def allocate_tasks(model: CommunityModel, registered: np.ndarray | None = None) 
     model.count("new_vol_tasks_hospital", n_hospital)
 
 
-def goodwill_and_dropout(model: CommunityModel, registered: np.ndarray | None = None) -> None:
+def goodwill_and_dropout(model: CommunityModel, volunteers: np.ndarray | None = None) -> None:
     """Goodwill falls while volunteers wait or are idle; those whose goodwill is gone drop
     out, and active volunteers leave at a daily rate; lapsed volunteers become willing again.
-    ``registered``: the registered volunteers (:func:`registered_rows`) if known."""
+    ``volunteers``: the volunteers past latent (``Population.volunteer_rows``) if known."""
     pop, p = model.pop, model.cfg.volunteers
     vs = pop.vstate
-    if registered is None:
-        registered = registered_rows(model)
+    if volunteers is None:
+        volunteers = model.pop.volunteer_rows()
     # volunteers waiting (applied, onboarding) or idle (or stood down) lose goodwill today,
     # uncontacted_decay_factor times faster where their organisation had no hours to keep in
     # touch (its contact cover, 003:162-164); with the active, in one compiled pass (float32
@@ -394,7 +394,7 @@ def goodwill_and_dropout(model: CommunityModel, registered: np.ndarray | None = 
         covers = (model.day, np.array([o.vm_contact_cover_waiting for o in orgs]),
                   np.array([o.vm_contact_cover_trained for o in orgs]))
     loss_w, loss_i, gone_waiting, gone_idle, active = kernels.lose_goodwill(
-        registered, vs, pop.vorg, pop.goodwill, covers[1], covers[2],
+        volunteers, vs, pop.vorg, pop.goodwill, covers[1], covers[2],
         float(p.uncontacted_decay_factor - 1.0),
         float(p.goodwill_decay_waiting), float(p.goodwill_decay_idle), int(V.APPLIED),
         int(V.ONBOARDING), int(V.IDLE), int(V.STOOD_DOWN), int(V.ACTIVE))
@@ -411,7 +411,7 @@ def goodwill_and_dropout(model: CommunityModel, registered: np.ndarray | None = 
     if p.rejoin_latent_after_lapse:
         lapsed = np.concatenate([gone_waiting, gone_idle, attrition])
     else:  # willing again after a while
-        lapsed = in_states(pop, registered, V.LAPSED, V.LAPSED)
+        lapsed = pop.volunteers_in(volunteers, V.LAPSED, V.LAPSED)
         lapsed = lapsed[model.streams.volunteers.random(lapsed.size)
                         < 1.0 / (365.0 * p.mean_years_lapsed)]
     if lapsed.size:
@@ -444,30 +444,17 @@ def release_volunteers_of(model: CommunityModel, group: VCSEGroup,
         pop.vmoved_day[idx] = -1
 
 
-def registered_rows(model: CommunityModel) -> np.ndarray:
-    """The registered volunteers (applied, onboarding, active, idle, lapsed or stood down:
-    consecutive codes), in resident order: one pass over the volunteer states. A few per cent
-    of the residents, so the day's volunteer passes read these rows instead of everyone's."""
-    return kernels.codes_between(model.pop.vstate, V.APPLIED, V.STOOD_DOWN)
-
-
-def in_states(pop, rows: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """Those of ``rows`` whose volunteer state is between ``lo`` and ``hi`` (codes), in the
-    order of ``rows``."""
-    state = pop.vstate[rows]
-    return rows[(state >= lo) & (state <= hi)]
-
-
 def step(model: CommunityModel) -> None:
-    """The volunteers' day. After today's applications nobody becomes registered again in
-    this phase (placements, bookings, tasks and dropouts move registered volunteers between
-    registered states, or back to latent), so one list of the registered, made after the
-    applications, holds every volunteer each later pass reads."""
+    """The volunteers' day. After today's applications nobody leaves the latent (or
+    unwilling) states in this phase (placements, bookings, tasks and dropouts move volunteers
+    between later states, or back to latent), so one list of the volunteers past latent
+    (``Population.volunteer_rows``), made after the applications, holds every volunteer each
+    later pass reads."""
     applications(model)
-    registered = registered_rows(model)
-    place_from_lio(model, registered)  # moves join the receiving group's queue first
+    volunteers = model.pop.volunteer_rows()
+    place_from_lio(model, volunteers)  # moves join the receiving group's queue first
     scale_management(model)
-    manage_volunteers(model, registered)
-    refresh_trained_counts(model, registered)
-    allocate_tasks(model, registered)
-    goodwill_and_dropout(model, registered)
+    manage_volunteers(model, volunteers)
+    refresh_trained_counts(model, volunteers)
+    allocate_tasks(model, volunteers)
+    goodwill_and_dropout(model, volunteers)
