@@ -152,13 +152,14 @@ def manage_volunteers(model: CommunityModel, volunteers: np.ndarray | None = Non
         volunteers = model.pop.volunteer_rows()
     orgs = model.organisations
     n_org = len(orgs)
-    new_list, left_list = [0.0] * n_org, [0.0] * n_org  # closed organisations: none
+    columns = model.group_state  # hours left and contact covers by organisation index
+    new_list, open_list = [0.0] * n_org, [False] * n_org  # closed organisations: no hours
     for k, o in enumerate(orgs):  # one pass (about half the organisations are closed)
         if o.is_open:
             new_list[k] = o.vm_hours_new_today()
-            left_list[k] = o.vm_hours_left
+            open_list[k] = True
     new_hours = np.array(new_list, np.float64)
-    hours = new_hours + np.array(left_list)
+    hours = new_hours + np.where(open_list, columns.vm_hours_left[:n_org], 0.0)
     per_app, accepts = _org_constants(model)
     model.count("new_vm_hours_available", float(new_hours.sum()))
     model.count("new_vol_applications_processable",
@@ -197,12 +198,9 @@ def manage_volunteers(model: CommunityModel, volunteers: np.ndarray | None = Non
         model.count("new_vol_duplicated_checks", 0)
         model.count("new_vm_hours_duplicated_checks", 0.0)
         model.count("new_vol_retrained", 0)
-    for o, left, c_t, c_w in zip(orgs, hours.tolist(), cover_t.tolist(), cover_w.tolist(),
-                                 strict=True):
-        o.vm_hours_left = left
-        o.vm_contact_cover_trained = c_t
-        o.vm_contact_cover_waiting = c_w
-    model._vm_contact_covers = (model.day, cover_w, cover_t)  # for goodwill_and_dropout
+    columns.vm_hours_left[:n_org] = hours
+    columns.vm_contact_cover_trained[:n_org] = cover_t
+    columns.vm_contact_cover_waiting[:n_org] = cover_w  # for goodwill_and_dropout
     used = start - hours
     model.count("new_vm_hours_used", float(used.sum()))
     for books in model.lio_books:  # each LIO's volunteer processing: its hours used today
@@ -336,8 +334,7 @@ def new_week(model: CommunityModel) -> None:
     ended = pop.vcommitted_until <= model.day
     pop.vhours_committed[ended] = 0.0
     pop.vhours_used[:] = pop.vhours_committed
-    for org in model.organisations:  # management hours are a weekly budget too
-        org.vm_hours_left = 0.0
+    model.group_state.vm_hours_left[:] = 0.0  # management hours are a weekly budget too
     # ongoing roles (buddying, response-cell support) give their hours again this week
     model.count("new_vol_hours", float(pop.vhours_committed.sum(dtype=np.float64)))
 
@@ -388,13 +385,10 @@ def goodwill_and_dropout(model: CommunityModel, volunteers: np.ndarray | None = 
     # uncontacted_decay_factor times faster where their organisation had no hours to keep in
     # touch (its contact cover, 003:162-164); with the active, in one compiled pass (float32
     # losses; their float64 sums in numpy)
-    orgs = model.organisations
-    covers = model.__dict__.get("_vm_contact_covers")  # today's, as manage_volunteers set them
-    if covers is None or covers[0] != model.day or covers[1].size != len(orgs):
-        covers = (model.day, np.array([o.vm_contact_cover_waiting for o in orgs]),
-                  np.array([o.vm_contact_cover_trained for o in orgs]))
+    n_org, columns = len(model.organisations), model.group_state  # covers: manage_volunteers'
     loss_w, loss_i, gone_waiting, gone_idle, active = kernels.lose_goodwill(
-        volunteers, vs, pop.vorg, pop.goodwill, covers[1], covers[2],
+        volunteers, vs, pop.vorg, pop.goodwill, columns.vm_contact_cover_waiting[:n_org],
+        columns.vm_contact_cover_trained[:n_org],
         float(p.uncontacted_decay_factor - 1.0),
         float(p.goodwill_decay_waiting), float(p.goodwill_decay_idle), int(V.APPLIED),
         int(V.ONBOARDING), int(V.IDLE), int(V.STOOD_DOWN), int(V.ACTIVE))
