@@ -490,18 +490,21 @@ def onset_candidates(u: np.ndarray, p: np.ndarray, need: np.ndarray) -> np.ndarr
 
 @njit(cache=True, nogil=True)
 def rank_within(groups: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Rank of each element within its group, ordered by ``keys`` (ties: by position): the
-    positions within each group's run of ``np.lexsort((keys, groups))``. Two stable sorts
-    (by key, then by group) give that order."""
+    """Rank of each element within its group (non-negative codes), ordered by ``keys`` (ties:
+    by position): the positions within each group's run of ``np.lexsort((keys, groups))``.
+    One stable sort by key; going through it in that order, each element's rank is how many
+    of its group came before it (a counter per group, instead of a second sort by group)."""
     n = groups.shape[0]
-    by_key = np.argsort(keys, kind="mergesort")
-    order = by_key[np.argsort(groups[by_key], kind="mergesort")]
     rank = np.empty(n, np.int64)
-    first = 0
+    if n == 0:
+        return rank
+    by_key = np.argsort(keys, kind="mergesort")
+    seen = np.zeros(groups.max() + 1, np.int64)
     for s in range(n):
-        if s > 0 and groups[order[s]] != groups[order[s - 1]]:
-            first = s
-        rank[order[s]] = s - first
+        j = by_key[s]
+        g = groups[j]
+        rank[j] = seen[g]
+        seen[g] += 1
     return rank
 
 
