@@ -227,7 +227,8 @@ def update_strain(rows: np.ndarray, unserved: np.ndarray, turned_away: np.ndarra
 def org_members(vorg: np.ndarray, vstate: np.ndarray, org: int, lo: int, hi: int
                 ) -> np.ndarray:
     """``np.flatnonzero((vorg == org) & (vstate >= lo) & (vstate <= hi))``: the residents (in
-    order) of organisation ``org`` in a volunteer state from ``lo`` to ``hi``."""
+    order) of organisation ``org`` in a volunteer state from ``lo`` to ``hi`` (or, given the
+    providers and pathways, a group's clients in pathways ``lo`` to ``hi``)."""
     k = 0
     for i in range(vorg.shape[0]):
         k += vorg[i] == org

@@ -71,7 +71,9 @@ def members_leave(model: CommunityModel, group: VCSEGroup) -> None:
     if p <= 0:
         return
     pop = model.pop
-    members = kernels.flatnonzero((pop.provider == group.index) & (pop.pathway == Pathway.GROUP))
+    # its clients in group support, in resident order: one compiled pass, no masks
+    members = kernels.org_members(pop.provider, pop.pathway, group.index, Pathway.GROUP,
+                                  Pathway.GROUP)
     if members.size == 0:
         return
     leave = members[model.streams.group_strain.random(members.size) < p]
