@@ -25,7 +25,7 @@ from sim.dashboard.charts import (
     Chart,
     echarts_panels,
     emergency_periods,
-    event_label,
+    event_marks,
     finance_chart,
     situation_report,
     summary_table,
@@ -162,11 +162,6 @@ def snapshot(live: store.Live) -> dict | None:
         return data
 
 
-def marks_for(timeline: list[dict]) -> list[dict]:
-    return [{"day": e["day"], "label": event_label(e), "planned": e["status"] == "planned"}
-            for e in timeline]
-
-
 # ---------------------------------------------------------------------------- components
 def busy_bar(live: store.Live) -> None:
     """What is running and the last action's result (read from ``live`` at each render: a
@@ -245,11 +240,11 @@ def OutcomeCharts(snap: dict, shown: str, look: dict = NORMAL):
     timeline = snap["timeline"][shown]
     shade = emergency_periods(timeline, snap["days"][shown])
     day = max(snap["days"].values())
-    panels = echarts_panels(tables, marks_for(timeline), shade, day, look["font"])
+    panels = echarts_panels(tables, event_marks(timeline), shade, day, look["font"])
     styles = ", ".join(f"{k} {DASHES[i % 3]}" for i, k in enumerate(tables))
     Html(f'<span class="sim-small">Branches: {esc(styles)}. '
-         f'Lines: events of branch {esc(shown)} (scenario and injects; planned ones grey). '
-         "Shaded: emergency.</span>")
+         f'Dashed lines: events of branch {esc(shown)} (scenario and injects; planned ones '
+         "grey), labelled above the plot. Shaded: emergency.</span>")
     with solara.ColumnsResponsive(12, medium=6, large=look["per_row"]):
         for _title, option in panels:
             Chart(option, day, look["height"])
@@ -297,7 +292,7 @@ def FundingPanel(snap: dict, shown: str, look: dict = NORMAL):
         return
     timeline = snap["timeline"][shown]
     day = max(snap["days"].values())
-    Chart(finance_chart(fin, day, marks_for(timeline),
+    Chart(finance_chart(fin, day, event_marks(timeline),
                         emergency_periods(timeline, snap["days"][shown]), look["font"]), day,
           look["height"])
     rows = []
