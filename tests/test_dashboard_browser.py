@@ -157,6 +157,11 @@ def idle(page) -> bool:
     return page.locator("[data-testid=busy]").count() == 0
 
 
+def renders(page) -> int:
+    """How many times the server has drawn the control page (one redraw per change)."""
+    return int(page.locator("[data-testid=renders]").get_attribute("data-renders"))
+
+
 def test_a_facilitated_exercise_in_a_browser(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
@@ -165,7 +170,7 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1800}, accept_downloads=True)
-
+        page.add_init_script(f"({BUSY_SEEN})()")
         page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
             ("http://127.0.0.1:", "ws://127.0.0.1:", "blob:", "data:")) else None)
         # the page's session pings fail when the test stops a server under it: not assets
@@ -278,12 +283,20 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             for name in ("B", "C"):
                 choose(page, "Fork from", "A@20")
                 page.get_by_label("New branch name").fill(name)
+                fork = page.get_by_role("button", name="Fork", exact=True)
+                wait_for(fork.is_enabled)
+                page.evaluate("window.__busySeen = []")
+                before = renders(page)
                 t = time.perf_counter()
-                page.get_by_role("button", name="Fork", exact=True).click()
+                fork.click()
                 page.locator(f"[data-testid=branch-{name}]").wait_for()
                 wait_for(lambda: idle(page))
                 timings[f"fork_{name}_s"] = time.perf_counter() - t
                 expect(page.get_by_text(f"Timeline of branch {name}")).to_be_visible()
+                time.sleep(0.5)  # a second redraw of the page would come by now
+                timings[f"fork_{name}_page_renders"] = renders(page) - before
+                if not page.evaluate("window.__busySeen"):  # a quick fork: drawn once
+                    assert renders(page) - before == 1, timings
             expect(page.locator("[data-testid=branch-C]")).to_have_text(
                 "C: day 20, forked from A@20")
             choose(page, "Show branch", "B")
@@ -619,12 +632,15 @@ def test_a_county_exercise_of_100000_in_a_browser(tmp_path):
                 page.get_by_label("New branch name").fill(name)
                 fork = page.get_by_role("button", name="Fork", exact=True)
                 wait_for(fork.is_enabled)  # the page has the name: the click is the start
+                before = renders(page)
                 t = time.perf_counter()
                 fork.click()
                 page.locator(f"[data-testid=branch-{name}]").wait_for()
                 expect(page.get_by_text(f"Timeline of branch {name}")).to_be_visible()
                 wait_for(lambda: idle(page) and set(drawn_days(page)) == {22})
                 timings[f"fork_{name}_s"] = time.perf_counter() - t
+                time.sleep(0.5)
+                timings[f"fork_{name}_page_renders"] = renders(page) - before
             timings["busy_shown_checkpoint_fork"] = page.evaluate("window.__busySeen")
             expect(log.locator("table")).to_contain_text(
                 "forked from A@22; carries pending inject(s) funding_cut (day 26)")
