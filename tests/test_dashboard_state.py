@@ -8,6 +8,7 @@ import copy
 import html
 import json
 import re
+import threading
 import time
 
 import numpy as np
@@ -252,6 +253,25 @@ def wait_idle(live: store.Live, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while (live.busy or live.exercise is None) and time.monotonic() < deadline:
         time.sleep(0.02)
+    assert not live.busy
+
+
+def test_a_settled_action_has_announced_its_change(tmp_path):
+    """A page that settles on a quick action (the fork's click) draws its result in the same
+    redraw: when settle returns, the change has been announced (the version moved on), even
+    if announcing it is slow."""
+
+    class SlowBump(store.Live):
+        def bump(self, data: bool = True) -> None:
+            if threading.current_thread() is self._worker:
+                time.sleep(0.2)  # the worker announces slowly
+            super().bump(data)
+
+    live = SlowBump(tmp_path)
+    before = live.data_version
+    assert live.submit("Quick", lambda: "done")
+    assert live.settle(2.0)
+    assert live.data_version == before + 1 and live.message == ("ok", "done")
     assert not live.busy
 
 
