@@ -211,12 +211,13 @@ def event_strip(marks: list[dict], day: int, font: int) -> dict:
     between the title and the plot: each day's label as near over its day as the chart's
     edges allow, in the first free line (a label never covers another), tied to its day by a
     dotted line where that crosses no other label; the plot starts below the strip, so no
-    label covers a line of data. A label with no room in ``max_lines`` lines shrinks to
-    ``day N`` (the timeline lists every event); ``top`` is where the strip starts (below
-    the title), ``gap`` the space above the plot (the y axis's top label)."""
+    label covers a line of data. The strip takes as many lines as leave the plot
+    ``min_plot_px`` high; a label with no room shrinks to ``day N`` (the timeline lists every
+    event); ``top`` is where the strip starts (below the title), ``gap`` the space above the
+    plot (the y axis's top label)."""
     return {"marks": [m for m in marks if 0 <= m["day"] <= max(day, 1)],
-            "fontSize": font - 2, "top": font + 20, "gap": 14, "max_lines": 4,
-            "colour": "#333", "planned_colour": "#888"}
+            "fontSize": font - 2, "top": font + 20, "gap": 14,
+            "min_plot_px": 100 + 6 * (font - FONT), "colour": "#333", "planned_colour": "#888"}
 
 
 def line_chart(title: str, unit: str, lines: list[dict], day: int,
