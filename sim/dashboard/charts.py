@@ -7,6 +7,8 @@ the data, the browser draws; ECharts is served by the local Solara server, no CD
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -305,8 +307,11 @@ def finance_chart(finance: dict[str, list[dict]], day: int, marks: list[dict],
 
 def Chart(option: dict, day: int, height: str = "330px"):
     """An ECharts figure (Solara's widget with this folder's :file:`echarts.vue`, which marks
-    the day drawn as ``data-drawn-day``)."""
-    return _widget().element(option=option, attributes={"style": f"height: {height};",
+    the day drawn as ``data-drawn-day``). The option goes as JSON text: the page's renderer
+    (reacton) then compares and walks one string, not thousands of nested points, at every
+    redraw of the page."""
+    text = json.dumps(option, allow_nan=False, separators=(",", ":"))
+    return _widget().element(option=text, attributes={"style": f"height: {height};",
                                                         "data-day": str(day)},
                              responsive=True, on_mouseover_enabled=False,
                              on_mouseout_enabled=False)
