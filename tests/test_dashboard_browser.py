@@ -105,17 +105,61 @@ PRINT_PROBLEMS = """() => {
 it off), so a full-page print shows them all."""
 
 
-def check_layout(page, sizes=((1280, 720), (1920, 1080))) -> None:
+EVENT_LABELS = (Path(__file__).with_name("dashboard_event_labels.js").read_text(encoding="utf-8")
+                .split("\n", 3)[3])
+"""The event labels on each outcome chart as drawn (boxes read from the ECharts instance's
+drawn elements) and the box of its plot."""
+
+
+def check_event_labels(page, kinds: tuple[str, ...], days: tuple[int, ...],
+                       together: tuple[int, tuple[str, ...]] | None = None) -> None:
+    """On every chart on the screen, a label for each of ``days``; no event label (one that
+    starts with its day or names one of ``kinds``) reaches into the plot, where it would hide
+    the data, and none covers another; ``together`` (a day, its events): one label names
+    them all and starts with the day."""
+    charts = page.evaluate(EVENT_LABELS, list(kinds))
+    assert len(charts) >= 6
+    for c in charts:
+        g, labels = c["grid"], c["labels"]
+        for lab in labels:
+            assert lab["bottom"] <= g["top"] and 0 <= lab["left"] and lab["right"] <= c["width"], \
+                (c["title"], lab, g)
+        for k, a in enumerate(labels):
+            for b in labels[k + 1:]:
+                assert (min(a["right"], b["right"]) <= max(a["left"], b["left"])
+                        or min(a["bottom"], b["bottom"]) <= max(a["top"], b["top"])), \
+                    (c["title"], a, b)
+        for day in days:
+            assert any(re.match(f"day {day}(:|$)", lab["text"]) for lab in labels), \
+                (c["title"], c["width"], day, [(lab["text"], round(lab["left"]), round(lab["top"]))
+                                               for lab in labels])
+        if together:
+            day, names = together
+            merged = [lab["text"] for lab in labels if all(n in lab["text"] for n in names)]
+            assert len(merged) == 1 and merged[0].startswith(f"day {day}:"), \
+                (c["title"], labels)
+
+
+def check_layout(page, sizes=((1280, 720), (1920, 1080)), events: dict | None = None) -> None:
+    """Layout faults at each screen size; with ``events`` (:func:`check_event_labels`'s
+    arguments), the event labels too."""
     for width, height in sizes:
         page.set_viewport_size({"width": width, "height": height})
         time.sleep(0.3)  # the charts follow the new size
         found = page.evaluate(LAYOUT_PROBLEMS)
         assert found["problems"] == [], (width, height, found["problems"])
         assert found["badge"] == 0 and found["buttons"] >= 5
+        if events:
+            check_event_labels(page, **events)
 
 
 def idle(page) -> bool:
     return page.locator("[data-testid=busy]").count() == 0
+
+
+def renders(page) -> int:
+    """How many times the server has drawn the control page (one redraw per change)."""
+    return int(page.locator("[data-testid=renders]").get_attribute("data-renders"))
 
 
 def test_a_facilitated_exercise_in_a_browser(tmp_path):
@@ -126,7 +170,7 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1800}, accept_downloads=True)
-
+        page.add_init_script(f"({BUSY_SEEN})()")
         page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
             ("http://127.0.0.1:", "ws://127.0.0.1:", "blob:", "data:")) else None)
         # the page's session pings fail when the test stops a server under it: not assets
@@ -226,6 +270,9 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             page.get_by_role("button", name="Run", exact=True).click()
             wait_for(lambda: day_shown(page) == 20 and set(drawn_days(page)) == {20})
             expect(outcomes).not_to_have_text(table_before)
+            # one branch: the inject's label above the plots (the scenario's days are ahead)
+            check_layout(page, events={"kinds": ("surge_campaign",), "days": (4,)})
+            page.set_viewport_size({"width": 1600, "height": 1800})
 
             # three branches from one checkpoint; each new branch is shown when made
             t = time.perf_counter()
@@ -236,12 +283,20 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             for name in ("B", "C"):
                 choose(page, "Fork from", "A@20")
                 page.get_by_label("New branch name").fill(name)
+                fork = page.get_by_role("button", name="Fork", exact=True)
+                wait_for(fork.is_enabled)
+                page.evaluate("window.__busySeen = []")
+                before = renders(page)
                 t = time.perf_counter()
-                page.get_by_role("button", name="Fork", exact=True).click()
+                fork.click()
                 page.locator(f"[data-testid=branch-{name}]").wait_for()
                 wait_for(lambda: idle(page))
                 timings[f"fork_{name}_s"] = time.perf_counter() - t
                 expect(page.get_by_text(f"Timeline of branch {name}")).to_be_visible()
+                time.sleep(0.5)  # a second redraw of the page would come by now
+                timings[f"fork_{name}_page_renders"] = renders(page) - before
+                if not page.evaluate("window.__busySeen"):  # a quick fork: drawn once
+                    assert renders(page) - before == 1, timings
             expect(page.locator("[data-testid=branch-C]")).to_have_text(
                 "C: day 20, forked from A@20")
             choose(page, "Show branch", "B")
@@ -267,13 +322,18 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             # legible: nothing overlaps at 1280x720 and 1920x1080, in presentation mode (large
             # type, larger charts) too, and a full-page print lays out every panel
             t = time.perf_counter()
-            check_layout(page)
+            # three branches, B shown; the event labels above the plots, covering no data and
+            # no other label; the lockdown's two day-30 events in one label
+            events = {"kinds": ("surge_campaign", "funding_cut", "emergency",
+                                "nhs_volunteers_stand_down"), "days": (4, 21, 30, 31),
+                      "together": (30, ("emergency", "nhs_volunteers_stand_down"))}
+            check_layout(page, events=events)
             present = page.get_by_label("Presentation mode")
             present.check(force=True)
             expect(page.locator(".sim-big").first).to_have_css("font-size", "60px")
             expect(page.locator(".solara-echarts[data-day]").first).to_have_css("height",
                                                                                 "440px")
-            check_layout(page)
+            check_layout(page, events=events)
             page.emulate_media(media="print")
             printed = page.evaluate(PRINT_PROBLEMS)
             assert printed["problems"] == [] and printed["cards"] >= 11, printed
@@ -572,12 +632,15 @@ def test_a_county_exercise_of_100000_in_a_browser(tmp_path):
                 page.get_by_label("New branch name").fill(name)
                 fork = page.get_by_role("button", name="Fork", exact=True)
                 wait_for(fork.is_enabled)  # the page has the name: the click is the start
+                before = renders(page)
                 t = time.perf_counter()
                 fork.click()
                 page.locator(f"[data-testid=branch-{name}]").wait_for()
                 expect(page.get_by_text(f"Timeline of branch {name}")).to_be_visible()
                 wait_for(lambda: idle(page) and set(drawn_days(page)) == {22})
                 timings[f"fork_{name}_s"] = time.perf_counter() - t
+                time.sleep(0.5)
+                timings[f"fork_{name}_page_renders"] = renders(page) - before
             timings["busy_shown_checkpoint_fork"] = page.evaluate("window.__busySeen")
             expect(log.locator("table")).to_contain_text(
                 "forked from A@22; carries pending inject(s) funding_cut (day 26)")
@@ -603,6 +666,8 @@ def test_a_county_exercise_of_100000_in_a_browser(tmp_path):
             expect(outcomes).to_contain_text("C - A")
             play_for(page, 6.0, timings, "play_three_branches")
             wait_for(lambda: idle(page) and len(set(drawn_days(page))) == 1)
+            check_event_labels(page, ("emergency", "nhs_volunteers_stand_down", "funding_cut"),
+                               (23, 26, 30, 31), (30, ("emergency", "nhs_volunteers_stand_down")))
             shot("three_branches")
 
             # the projector view in a second tab follows the control page

@@ -8,6 +8,7 @@ import copy
 import html
 import json
 import re
+import threading
 import time
 
 import numpy as np
@@ -21,6 +22,7 @@ from sim.dashboard import store
 from sim.dashboard.charts import (
     echarts_panels,
     emergency_periods,
+    event_marks,
     finance_chart,
     shown_columns,
     situation_report,
@@ -210,26 +212,66 @@ def test_charts_are_plain_data_with_units_events_and_emergencies():
     ex.inject("surge_campaign", {})
     tables = {"A": ex.branches["A"].timeseries()}
     timeline = ex.timeline("A")
-    marks = [{"day": e["day"], "label": e["kind"], "planned": e["status"] == "planned"}
-             for e in timeline]
+    marks = event_marks(timeline)
     panels = echarts_panels(tables, marks, [(3, 4)], 4)
     assert len(panels) == 6
     json.dumps(panels, allow_nan=False)  # goes to the browser as JSON
     option = panels[0][1]
     assert option["yAxis"]["name"] == "residents" and option["xAxis"]["name"] == "day"
-    labels = [m["label"]["formatter"] for m in option["series"][0]["markLine"]["data"]]
-    assert labels[0] == "surge_campaign" and "emergency" in labels
+    # thin lines at the events' days, their labels in the strip above the plot (not on it)
+    lines = option["series"][0]["markLine"]
+    assert lines["label"] == {"show": False}
+    assert [m["xAxis"] for m in lines["data"]] == [m["day"] for m in marks]
+    assert marks[0] == {"day": 5, "lines": ["day 5: surge_campaign (planned)"],
+                        "planned": True}
+    assert option["eventStrip"]["marks"] == []  # days 5, 30...: beyond the axis (0-4)
+    assert echarts_panels(tables, marks, [], 5)[0][1]["eventStrip"]["marks"] == marks[:1]
     assert option["series"][0]["markArea"]["data"] == [[{"xAxis": 3, "name": "emergency"},
                                                         {"xAxis": 4}]]
+    assert option["series"][0]["markArea"]["label"] == {"show": False}
     money = finance_chart({"A": ex.branches["A"].finance}, 4, [], [])
     assert money["yAxis"]["name"] == "GBP thousands"
     assert len(money["series"][0]["data"]) == 4 and money["series"][0]["data"][0][1] > 0
+
+
+def test_events_on_one_day_share_one_label_that_starts_with_the_day():
+    ex = played(31, "lockdown")
+    marks = {m["day"]: m for m in event_marks(ex.timeline("A"))}
+    # the lockdown scenario: an emergency and the NHS volunteers stood down on day 30
+    assert marks[30] == {"day": 30, "lines": ["day 30: emergency", "nhs_volunteers_stand_down"],
+                         "planned": False}
+    assert marks[31]["lines"] == ["day 31: surge_campaign"] and not marks[31]["planned"]
+    assert marks[150]["lines"] == ["day 150: emergency_end", "nhs_volunteers_return (planned)"]
+    assert marks[150]["planned"] and len(marks) == 3
+    strip = echarts_panels({"A": ex.branches["A"].timeseries()}, list(marks.values()), [],
+                           31)[0][1]["eventStrip"]
+    assert [m["day"] for m in strip["marks"]] == [30, 31]  # day 150: beyond the axis
+    assert strip["fontSize"] == 12 and strip["top"] > 16  # below the title
 
 
 def wait_idle(live: store.Live, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while (live.busy or live.exercise is None) and time.monotonic() < deadline:
         time.sleep(0.02)
+    assert not live.busy
+
+
+def test_a_settled_action_has_announced_its_change(tmp_path):
+    """A page that settles on a quick action (the fork's click) draws its result in the same
+    redraw: when settle returns, the change has been announced (the version moved on), even
+    if announcing it is slow."""
+
+    class SlowBump(store.Live):
+        def bump(self, data: bool = True) -> None:
+            if threading.current_thread() is self._worker:
+                time.sleep(0.2)  # the worker announces slowly
+            super().bump(data)
+
+    live = SlowBump(tmp_path)
+    before = live.data_version
+    assert live.submit("Quick", lambda: "done")
+    assert live.settle(2.0)
+    assert live.data_version == before + 1 and live.message == ("ok", "done")
     assert not live.busy
 
 

@@ -9,10 +9,12 @@ Solara server: the page works offline); the network picture is drawn only on req
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 import pandas as pd
 import solara
@@ -25,7 +27,7 @@ from sim.dashboard.charts import (
     Chart,
     echarts_panels,
     emergency_periods,
-    event_label,
+    event_marks,
     finance_chart,
     situation_report,
     summary_table,
@@ -150,6 +152,7 @@ def snapshot(live: store.Live) -> dict | None:
                 _SNAP["world_key"] = world_key
             data = {
                 "ex": ex, "error": ex.error, "day": ex.day, "world": _SNAP["world"],
+                "data_version": key[1],
                 "overrides": " ".join(ex.overrides),
                 "days": _SNAP["world"]["days"],
                 "checkpoints": [c["id"] for c in ex.checkpoints],
@@ -160,11 +163,6 @@ def snapshot(live: store.Live) -> dict | None:
             ex.lock.release()
         _SNAP.update(key=key, data=data)
         return data
-
-
-def marks_for(timeline: list[dict]) -> list[dict]:
-    return [{"day": e["day"], "label": event_label(e), "planned": e["status"] == "planned"}
-            for e in timeline]
 
 
 # ---------------------------------------------------------------------------- components
@@ -245,11 +243,11 @@ def OutcomeCharts(snap: dict, shown: str, look: dict = NORMAL):
     timeline = snap["timeline"][shown]
     shade = emergency_periods(timeline, snap["days"][shown])
     day = max(snap["days"].values())
-    panels = echarts_panels(tables, marks_for(timeline), shade, day, look["font"])
+    panels = echarts_panels(tables, event_marks(timeline), shade, day, look["font"])
     styles = ", ".join(f"{k} {DASHES[i % 3]}" for i, k in enumerate(tables))
     Html(f'<span class="sim-small">Branches: {esc(styles)}. '
-         f'Lines: events of branch {esc(shown)} (scenario and injects; planned ones grey). '
-         "Shaded: emergency.</span>")
+         f'Dashed lines: events of branch {esc(shown)} (scenario and injects; planned ones '
+         "grey), labelled above the plot. Shaded: emergency.</span>")
     with solara.ColumnsResponsive(12, medium=6, large=look["per_row"]):
         for _title, option in panels:
             Chart(option, day, look["height"])
@@ -297,7 +295,7 @@ def FundingPanel(snap: dict, shown: str, look: dict = NORMAL):
         return
     timeline = snap["timeline"][shown]
     day = max(snap["days"].values())
-    Chart(finance_chart(fin, day, marks_for(timeline),
+    Chart(finance_chart(fin, day, event_marks(timeline),
                         emergency_periods(timeline, snap["days"][shown]), look["font"]), day,
           look["height"])
     rows = []
@@ -316,7 +314,8 @@ def FundingPanel(snap: dict, shown: str, look: dict = NORMAL):
 
 
 @solara.component
-def Branches(live: store.Live, snap: dict, shown, name, ui: tuple = ()):
+def Branches(live: store.Live, snap: dict, shown, name, batch: Callable, ui: tuple = ()):
+    """``batch``: the page's (:func:`use_live`)."""
     ex: Exercise = snap["ex"]
     source = solara.use_reactive("")
     idle = not live.busy and not live.playing
@@ -338,8 +337,6 @@ def Branches(live: store.Live, snap: dict, shown, name, ui: tuple = ()):
     solara.Select("Fork from", value=chosen, values=options, on_value=source.set)
     solara.InputText("New branch name", value=name, continuous_update=True)
 
-    batch = get_render_context()  # one redraw for several changes (below)
-
     def fork():
         new = name.value.strip()
         if chosen.endswith(" now"):
@@ -350,7 +347,7 @@ def Branches(live: store.Live, snap: dict, shown, name, ui: tuple = ()):
         else:
             def act():
                 return f"Branch {new} forked from {ex.fork(new, chosen).forked_from}"
-        with batch:  # one redraw for the click's changes and, if quick, the new branch
+        with batch():  # one redraw for the click's changes and, if quick, the new branch
             if live.submit(f"Forking {new}", act):
                 live.settle()
                 shown.set(new)
@@ -577,12 +574,28 @@ def NetworkPicture(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
         solara.Text(picture[2])
 
 
-def use_live() -> tuple[store.Live, dict | None]:
-    """The server's exercise and this page's snapshot of it; a watcher thread redraws the page
-    when the exercise changes, and tells play when the page has drawn a day."""
+def use_live() -> tuple[store.Live, dict | None, Callable]:
+    """The server's exercise, this page's snapshot of it and its ``batch``: a watcher thread
+    redraws the page when the exercise changes, and tells play when the page has drawn a day.
+
+    ``with batch():`` around a click's changes draws them once, at the end; what the page
+    draws then (a quick action's result: see :meth:`store.Live.settle`) the watcher does not
+    draw again (it waits for the batch, then sees the page has drawn that version)."""
     live = store.live()
     live.start()
     tick = solara.use_reactive(0)
+    drawn = solara.use_ref(-1)  # the newest version this page has drawn with its data
+    guard = solara.use_memo(threading.Lock, [])  # held by a click's batch and its drawing
+    context = get_render_context()
+
+    def make_batch():
+        @contextlib.contextmanager
+        def batch():
+            with guard, context:  # leaving: the page is drawn, then the watcher may look
+                yield
+        return batch
+
+    batch = solara.use_memo(make_batch, [])
 
     def watch(cancel: threading.Event):
         seen = live.version
@@ -590,27 +603,33 @@ def use_live() -> tuple[store.Live, dict | None]:
         try:
             while not cancel.is_set():
                 v = live.wait(seen, 0.5)
-                if v != seen:
-                    seen = v
+                if v == seen:
+                    continue
+                seen = v
+                with guard:
+                    if drawn.current >= v:  # drawn already (by a click's batch): not again
+                        continue
                     started = time.perf_counter()
                     tick.set(v)
-                    log.debug("page redrawn for version %d in %.3f s", v,
-                              time.perf_counter() - started)
+                log.debug("page redrawn for version %d in %.3f s", v,
+                          time.perf_counter() - started)
         finally:
             live.watching(-1)
 
     solara.use_thread(watch, dependencies=[], intrusive_cancel=False)
-    version = live.version
+    version, data_version = live.version, live.data_version
     snap = snapshot(live)
+    if snap is None or snap["data_version"] >= data_version:  # not an older one kept on
+        drawn.current = version  # the screen while a long action holds the exercise
     solara.use_effect(lambda: live.ack(version), [version, tick.value])
-    return live, snap
+    return live, snap, batch
 
 
 @solara.component
 def Projector():
     """The room's view (read-only, large type) at ``/projector``: it follows the exercise
     that the facilitator runs on the control page."""
-    live, snap = use_live()
+    live, snap, _ = use_live()
     solara.Title("War-game: projector")
     Html(PAGE_CSS + "<style>.sim-big {font-size: 64px !important} "
          ".sim-small {font-size: 20px !important} "
@@ -631,7 +650,9 @@ def Projector():
 
 @solara.component
 def Page():
-    live, snap = use_live()
+    live, snap, batch = use_live()
+    renders = solara.use_ref(0)  # this page's renders, for the tests (one per change)
+    renders.current += 1
     shown = solara.use_reactive("A")
     new_name = solara.use_reactive("")
     presenting = solara.use_reactive(False)  # this tab only
@@ -652,11 +673,12 @@ def Page():
         with solara.Column():  # one slot, so the cards below keep their state
             if snap is not None and not snap["error"]:
                 with solara.Card("Branches"):
-                    Branches(live, snap, shown, new_name, ui=ui)
+                    Branches(live, snap, shown, new_name, batch, ui=ui)
         with solara.Card("Exercise"):
             ExerciseFile(live, snap, ui=ui)
         Html(HELP)
     with solara.Column(gap="4px"):  # one slot: what appears here never shifts the rest
+        Html(f'<span data-testid="renders" data-renders="{renders.current}"></span>')
         busy_bar(live)
     if snap is None:
         solara.Info("Preparing the exercise...")

@@ -7,6 +7,8 @@ the data, the browser draws; ECharts is served by the local Solara server, no CD
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -187,36 +189,67 @@ def emergency_periods(timeline: list[dict], day: int) -> list[tuple[int, int]]:
     return out
 
 
-def event_label(e: dict) -> str:
-    return f"{e['kind']}{' (planned)' if e['status'] == 'planned' else ''}"
+def event_marks(timeline: list[dict]) -> list[dict]:
+    """One mark a day for a branch's events (:meth:`Exercise.timeline`): ``{day, lines,
+    planned}``, the day's events one a line in one label that starts with the day (events
+    on the same day never get labels that overlap), ``planned`` when they have not happened
+    yet (a branch's events on one day are all delivered or all planned)."""
+    days: dict[int, list[dict]] = {}
+    for e in timeline:
+        days.setdefault(int(e["day"]), []).append(e)
+    out = []
+    for day, evs in sorted(days.items()):
+        planned = all(e["status"] == "planned" for e in evs)
+        lines = list(dict.fromkeys(e["kind"] for e in evs))
+        lines[0] = f"day {day}: {lines[0]}"
+        if planned:
+            lines[-1] += " (planned)"
+        out.append({"day": day, "lines": lines, "planned": planned})
+    return out
+
+
+def event_strip(marks: list[dict], day: int, font: int) -> dict:
+    """The event labels of a chart, laid out by the page (:file:`echarts.vue`) in a strip
+    between the title and the plot: each day's label as near over its day as the chart's
+    edges allow, in the first free line (a label never covers another), tied to its day by a
+    dotted line where that crosses no other label; the plot starts below the strip, so no
+    label covers a line of data. The strip takes as many lines as leave the plot
+    ``min_plot_px`` high; a label with no room shrinks to ``day N`` (the timeline lists every
+    event); ``top`` is where the strip starts (below the title), ``gap`` the space above the
+    plot (the y axis's top label)."""
+    return {"marks": [m for m in marks if 0 <= m["day"] <= max(day, 1)],
+            "fontSize": font - 2, "top": font + 20, "gap": 14,
+            "min_plot_px": 100 + 6 * (font - FONT), "colour": "#333", "planned_colour": "#888"}
 
 
 def line_chart(title: str, unit: str, lines: list[dict], day: int,
                marks: list[dict] = (), shade: list[tuple[int, int]] = (),
                font: int = FONT) -> dict:
-    """An ECharts option: ``lines`` [{name, points, colour, dash}], vertical labelled lines at
-    the ``marks`` [{day, label, planned}] and shaded ``shade`` periods (emergencies); ``font``
-    the type size in pixels (larger in presentation mode)."""
+    """An ECharts option: ``lines`` [{name, points, colour, dash}], thin vertical lines at
+    the days of the ``marks`` (:func:`event_marks`) with their labels in a strip above the
+    plot (``eventStrip``, :func:`event_strip`; the page's chart widget draws it, ECharts never
+    sees it) and shaded ``shade`` periods (emergencies); ``font`` the type size in pixels
+    (larger in presentation mode)."""
     series = []
     for k, line in enumerate(lines):
         s = {"name": line["name"], "type": "line",
              "showSymbol": len(line["points"]) < 3, "data": line["points"],
              "lineStyle": {"type": line.get("dash", "solid"), "width": 2},
              "itemStyle": {"color": line["colour"]}, "emphasis": {"disabled": True}}
-        if k == 0 and marks:
-            s["markLine"] = {"symbol": "none", "silent": True, "animation": False, "data": [
-                {"xAxis": m["day"], "label": {"formatter": m["label"], "fontSize": font - 2,
-                                              "position": "insideEndTop"},
+        if k == 0 and marks:  # no label here: in the strip, where it covers no data
+            s["markLine"] = {"symbol": "none", "silent": True, "animation": False,
+                             "label": {"show": False}, "data": [
+                {"xAxis": m["day"],
                  "lineStyle": {"color": "#999" if m.get("planned") else "#444",
                                "type": "dashed", "width": 1}} for m in marks]}
-        if k == 0 and shade:
+        if k == 0 and shade:  # named in the strip (the emergency event) and the caption
             s["markArea"] = {"silent": True, "itemStyle": {"color": "rgba(214,39,40,0.08)"},
-                             "label": {"fontSize": font - 2, "color": "#a33"},
+                             "label": {"show": False},
                              "data": [[{"xAxis": a, "name": "emergency"}, {"xAxis": b}]
                                       for a, b in shade]}
         series.append(s)
     big = font - FONT  # presentation mode: room for larger labels
-    return {
+    option = {
         "animation": False,
         "title": {"text": title, "left": "center", "textStyle": {"fontSize": font + 2}},
         "tooltip": {"trigger": "axis", "textStyle": {"fontSize": font}},
@@ -230,6 +263,9 @@ def line_chart(title: str, unit: str, lines: list[dict], day: int,
                   "scale": False},
         "series": series,
     }
+    if marks:
+        option["eventStrip"] = event_strip(list(marks), day, font)
+    return option
 
 
 def echarts_panels(tables: dict[str, pd.DataFrame], marks: list[dict], shade: list[tuple],
@@ -271,8 +307,11 @@ def finance_chart(finance: dict[str, list[dict]], day: int, marks: list[dict],
 
 def Chart(option: dict, day: int, height: str = "330px"):
     """An ECharts figure (Solara's widget with this folder's :file:`echarts.vue`, which marks
-    the day drawn as ``data-drawn-day``)."""
-    return _widget().element(option=option, attributes={"style": f"height: {height};",
+    the day drawn as ``data-drawn-day``). The option goes as JSON text: the page's renderer
+    (reacton) then compares and walks one string, not thousands of nested points, at every
+    redraw of the page."""
+    text = json.dumps(option, allow_nan=False, separators=(",", ":"))
+    return _widget().element(option=text, attributes={"style": f"height: {height};",
                                                         "data-day": str(day)},
                              responsive=True, on_mouseover_enabled=False,
                              on_mouseout_enabled=False)

@@ -168,7 +168,7 @@ class Live:
         done = self._done = threading.Event()
 
         def show_busy():  # only for actions that take a while: a quick one redraws once
-            if not done.is_set():
+            if not done.is_set() and self.busy:
                 self.bump(data=False)
 
         threading.Timer(BUSY_AFTER_S, show_busy).start()
@@ -185,8 +185,8 @@ class Live:
                 self.message = ("error", f"{label} failed: {type(exc).__name__}: {exc}")
             finally:
                 self.busy = ""
+                self.bump()  # before done: a page that settles on it then reads the result
                 done.set()
-                self.bump()
 
         self._worker = threading.Thread(target=run, name=f"dashboard: {label}", daemon=True)
         self._worker.start()
@@ -197,7 +197,8 @@ class Live:
         A page that changes its own state after a click waits so, inside one batch of
         changes: a quick action (a fork of a county takes a few hundredths of a second) is
         then drawn by the same redraw as the click's changes, not by one redraw for the click
-        and another for the result; a slow one shows the busy indicator as before."""
+        and another for the result (the action's change is announced before it counts as
+        finished, so that redraw reads it); a slow one shows the busy indicator as before."""
         return self._done.wait(timeout)
 
     def new_exercise(self, **kwargs) -> bool:
