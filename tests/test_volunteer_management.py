@@ -5,9 +5,13 @@ passports recognised by some organisations; paid emergency scale-up after a lag.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+import sim
 from sim import metrics
 from sim.agents.organisations import GroupKind
+from sim.model import CommunityModel
+from sim.processes import volunteering
 from sim.state import VSTATE as V
 
 
@@ -176,3 +180,61 @@ def test_surge_ratio_compares_campaign_applications_with_processable_ones(tiny_m
     # half an application a day could be processed; the campaign brought in far more
     expected = on["new_vol_applications"].sum() / (0.5 * len(on))
     assert s["vol_surge_ratio"] == expected and s["vol_surge_ratio"] > 1
+
+
+@pytest.fixture(scope="module")
+def urban_day() -> CommunityModel:
+    """An urban model after one day (a few hundred organisations, volunteers in every state)."""
+    model = CommunityModel(sim.configure(topology="urban", **{"run.days": 2,
+                                                             "run.burn_in_days": 0}))
+    model.step()
+    return model
+
+
+def test_daily_passes_go_over_the_open_organisations_only(urban_day):
+    model = urban_day
+    running = [g for g in model.open_groups() if g.kind is not GroupKind.LIO]
+    for g in running[::3]:  # a third of the groups fold
+        g.close("funding")
+    orgs, idx = volunteering.open_organisations(model)
+    expected = sorted(o.index for o in model.organisations if o.is_open)
+    assert sorted(idx.tolist()) == expected and [o.index for o in orgs] == idx.tolist()
+    assert set(model.nhs_trusts) <= set(orgs)  # trusts never close
+    new = model.add_group(GroupKind.COMMUNITY_GROUP, 0, False, "new-group")
+    orgs, idx = volunteering.open_organisations(model)
+    assert new in orgs and sorted(idx.tolist()) == [*expected, new.index]
+    # a closed group's hours left are not carried, nor booked; only open ones get new hours
+    closed = running[0]
+    closed.vm_hours_left = 5.0
+    before = model.flows.get("new_vm_hours_available", 0.0)  # today's so far
+    volunteering.manage_volunteers(model)
+    assert closed.vm_hours_left == 0.0
+    assert model.flows["new_vm_hours_available"] - before == pytest.approx(
+        sum(o.vm_hours_new_today() for o in model.organisations if o.is_open))
+    # trained counts: every organisation's, closed ones included, as the volunteer arrays say
+    closed.n_trained = 7  # stale
+    volunteering.refresh_trained_counts(model)
+    pop = model.pop
+    trained = (pop.vstate == V.ACTIVE) | (pop.vstate == V.IDLE)
+    for o in model.organisations:
+        assert o.n_trained == int(np.count_nonzero(trained & (pop.vorg == o.index)))
+        assert isinstance(o.n_trained, int)
+
+
+def test_scale_up_reset_runs_once_after_a_request(tiny_model):
+    model = charity_world(tiny_model, volunteers__vm_scale_up_lag_days=0,
+                          groups__formal_charity__vm_hours_per_week=7.0)
+    charity = model.groups[0]
+    model.processing_multiplier = 2.0
+    volunteering.scale_management(model)
+    assert charity.vm_extra_hours_per_week == 7.0 and charity.vm_scale_up_asked_day == model.day
+    model.processing_multiplier = 1.0
+    volunteering.scale_management(model)  # the request has ended: the scale-up stops
+    assert charity.vm_extra_hours_per_week == 0.0 and charity.vm_scale_up_asked_day == -1
+    model.processing_multiplier = 2.0  # a new request starts the lag again
+    model.day += 1
+    volunteering.scale_management(model)
+    assert charity.vm_scale_up_asked_day == model.day
+    model.processing_multiplier = 1.0
+    volunteering.scale_management(model)
+    assert charity.vm_extra_hours_per_week == 0.0 and charity.vm_scale_up_asked_day == -1

@@ -23,6 +23,8 @@ class GroupState:
         strain: float64, smoothed share of demand above the group's places (0 to 1).
         unserved: float64, referrals turned away for want of room, still pressing.
         turned_away_today: int64, referrals turned away today (reset by the strain pass).
+        n_trained: int64, trained volunteers (active or idle) of any organisation, closed
+            ones included (refreshed daily from the volunteer arrays as one column).
         volunteer_hours: float64, free weekly hours of the group's trained volunteers
             (refreshed daily from the volunteer arrays; a change forgets its cached capacity).
         vm_hours_left: float64, volunteer-management hours of this week not yet used (any
@@ -34,7 +36,7 @@ class GroupState:
 
     FLOAT_COLUMNS = ("balance", "spent", "strain", "unserved", "volunteer_hours",
                      "vm_hours_left", "vm_contact_cover_waiting", "vm_contact_cover_trained")
-    INT_COLUMNS = ("turned_away_today",)
+    INT_COLUMNS = ("turned_away_today", "n_trained")
 
     def __init__(self, rows: int = 64):
         self.n = 0

@@ -48,6 +48,8 @@ class Organisation(mesa.Agent):
                                             "contact need met: applicants")
     vm_contact_cover_trained = state_column("vm_contact_cover_trained", "share of today's "
                                             "contact need met: trained volunteers")
+    n_trained = state_column("n_trained", "trained volunteers (active or idle), refreshed "
+                             "daily")
 
     def __init__(self, model: CommunityModel, unit: int, name: str):
         super().__init__(model)

@@ -90,12 +90,16 @@ def scale_management(model: CommunityModel) -> None:
     and cost ``volunteers.vm_hour_cost`` an hour from the organisation's balance. When the
     request ends, or the money does, the extra hours stop."""
     want, p = model.processing_multiplier, model.cfg.volunteers
-    if want <= 1.0:  # nothing asked for: any scale-up stops (most days: nothing to reset)
-        for org in model.organisations:
-            if org.vm_scale_up_asked_day != -1 or org.vm_extra_hours_per_week != 0.0:
-                org.vm_extra_hours_per_week = 0.0
-                org.vm_scale_up_asked_day = -1
+    if want <= 1.0:  # nothing asked for: any scale-up stops
+        # only this function sets the scale-up attributes: after one pass that resets them
+        # nothing is left to reset until a request comes (most days: no pass at all)
+        if model.__dict__.pop("_vm_scale_up_asked", False):
+            for org in model.organisations:
+                if org.vm_scale_up_asked_day != -1 or org.vm_extra_hours_per_week != 0.0:
+                    org.vm_extra_hours_per_week = 0.0
+                    org.vm_scale_up_asked_day = -1
         return
+    model.__dict__["_vm_scale_up_asked"] = True
     cost = 0.0
     for org in model.organisations:
         if want <= 1.0 or not org.can_pay_for_staff():
@@ -117,6 +121,23 @@ def scale_management(model: CommunityModel) -> None:
     if cost:
         model.count("new_funding_spent", cost)
         model.count("new_vm_scale_up_cost", cost)
+
+
+def open_organisations(model: CommunityModel) -> tuple[list[Organisation], np.ndarray]:
+    """The open organisations (the open groups, then the organisations that are not groups,
+    which never close) and their indices (rows of ``group_state``), so daily passes skip the
+    groups that have closed. Kept while ``model.open_groups()`` is the same list and no
+    organisation has been added; the caller must not change them."""
+    groups, n = model.open_groups(), len(model.organisations)
+    cached = model.__dict__.get("_vm_open_orgs")
+    if cached is None or cached[0] is not groups or cached[1] != n:
+        seen, others = (cached[1], cached[2]) if cached is not None else (0, [])
+        others = [*others, *(o for o in model.organisations[seen:]
+                             if not isinstance(o, VCSEGroup))]
+        orgs = [*groups, *others]
+        cached = model.__dict__["_vm_open_orgs"] = (
+            groups, n, others, orgs, np.fromiter((o.index for o in orgs), np.int64, len(orgs)))
+    return cached[3], cached[4]
 
 
 def _org_constants(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
@@ -153,13 +174,14 @@ def manage_volunteers(model: CommunityModel, volunteers: np.ndarray | None = Non
     orgs = model.organisations
     n_org = len(orgs)
     columns = model.group_state  # hours left and contact covers by organisation index
-    new_list, open_list = [0.0] * n_org, [False] * n_org  # closed organisations: no hours
-    for k, o in enumerate(orgs):  # one pass (about half the organisations are closed)
-        if o.is_open:
-            new_list[k] = o.vm_hours_new_today()
-            open_list[k] = True
-    new_hours = np.array(new_list, np.float64)
-    hours = new_hours + np.where(open_list, columns.vm_hours_left[:n_org], 0.0)
+    # closed organisations: no hours (a pass over the open ones only: about half the
+    # organisations of a long run are groups that have closed)
+    open_orgs, open_idx = open_organisations(model)
+    new_hours = np.zeros(n_org, np.float64)
+    new_hours[open_idx] = [o.vm_hours_new_today() for o in open_orgs]
+    hours = np.zeros(n_org, np.float64)
+    hours[open_idx] = columns.vm_hours_left[open_idx]
+    hours += new_hours
     per_app, accepts = _org_constants(model)
     model.count("new_vm_hours_available", float(new_hours.sum()))
     model.count("new_vol_applications_processable",
@@ -313,10 +335,10 @@ def refresh_trained_counts(model: CommunityModel, volunteers: np.ndarray | None 
     pop = model.pop
     if volunteers is None:
         volunteers = model.pop.volunteer_rows()
-    counts = kernels.count_by_org(pop.vorg[volunteers], pop.vstate[volunteers], _TRAINED, 1,
-                                  len(model.organisations))[0]
-    for org, c in zip(model.organisations, counts.tolist(), strict=True):
-        org.n_trained = c
+    n_org = len(model.organisations)
+    # every organisation's, closed ones included, as one column (GroupState.n_trained)
+    model.group_state.n_trained[:n_org] = kernels.count_by_org(
+        pop.vorg[volunteers], pop.vstate[volunteers], _TRAINED, 1, n_org)[0]
 
 
 def assign_hours_offered(model: CommunityModel) -> None:
@@ -352,7 +374,9 @@ def allocate_tasks(model: CommunityModel, volunteers: np.ndarray | None = None) 
     if trained.size == 0:
         return
     # a closed group gives no tasks (VCSEGroup.tasks_today); other organisations never close
-    expected = np.array([o.tasks_today() if o.is_open else 0.0 for o in model.organisations])
+    open_orgs, open_idx = open_organisations(model)
+    expected = np.zeros(len(model.organisations), np.float64)
+    expected[open_idx] = [o.tasks_today() for o in open_orgs]
     tasks = np.floor(expected + rng.random(expected.size)).astype(np.int64)
     draw = rng.random(trained.size)
     worked, hours, staffed = kernels.hand_out_tasks(
