@@ -203,6 +203,10 @@ def test_daily_passes_go_over_the_open_organisations_only(urban_day):
     new = model.add_group(GroupKind.COMMUNITY_GROUP, 0, False, "new-group")
     orgs, idx = volunteering.open_organisations(model)
     assert new in orgs and sorted(idx.tolist()) == [*expected, new.index]
+    # per-organisation constants: the new group's appended, as a fresh pass would give them
+    per_app, accepts = volunteering._org_constants(model)
+    assert per_app.tolist() == [o.hours_per_application for o in model.organisations]
+    assert accepts.tolist() == [o.accepts_passport() for o in model.organisations]
     # a closed group's hours left are not carried, nor booked; only open ones get new hours
     closed = running[0]
     closed.vm_hours_left = 5.0

@@ -142,15 +142,22 @@ def open_organisations(model: CommunityModel) -> tuple[list[Organisation], np.nd
 
 def _org_constants(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
     """Per organisation: hours to process an application, and whether it recognises a
-    passport (``Organisation.accepts_passport``). Kept until an organisation is added, an
-    event (``model.capacity_epoch``) or the passport settings change."""
+    passport (``Organisation.accepts_passport``). Kept until an event
+    (``model.capacity_epoch``) or the passport settings change; organisations added since
+    are appended (no pass over every organisation ever made)."""
     v = model.cfg.volunteers
     orgs = model.organisations
-    key = (len(orgs), model.capacity_epoch, v.passporting, v.passport_recognition_share)
+    key = (model.capacity_epoch, v.passporting, v.passport_recognition_share)
     cached = model.__dict__.get("_vm_org_constants")
-    if cached is None or cached[0] != key:
-        per_app = np.array([o.hours_per_application for o in orgs], np.float64)
-        accepts = np.array([o.accepts_passport() for o in orgs], bool)
+    fresh = cached is None or cached[0] != key  # (also: no organisation yet)
+    seen = 0 if fresh else cached[1].size
+    if fresh or seen != len(orgs):
+        new = orgs[seen:]
+        per_app = np.array([o.hours_per_application for o in new], np.float64)
+        accepts = np.array([o.accepts_passport() for o in new], bool)
+        if seen:
+            per_app = np.concatenate([cached[1], per_app])
+            accepts = np.concatenate([cached[2], accepts])
         cached = model.__dict__["_vm_org_constants"] = (key, per_app, accepts)
     return cached[1], cached[2]
 
