@@ -769,16 +769,32 @@ class CommunityModel(mesa.Model):
                                           n_units)
         share = fresh / self._unit_sizes
         usual = self.__dict__.get("_mag_need_usual")
-        if usual is None or usual.shape != share.shape:
-            usual = share  # the first day: today's level is the usual one
+        if usual is not None and usual.shape != share.shape:
+            usual = None
         street = np.minimum(self._unit_sizes, p.mag_residents_per_group)
-        need_pull = mutual_aid.rise_pull(share, usual, street, p.mag_excess_need_half,
-                                         p.mag_unmet_steepness)  # 0..1
+        if usual is None:
+            # No usual level yet, nothing to judge (mutual_aid.learning_window): at the start
+            # of a run, while the need seeded on day 0 (a prevalence, not a rise) is inside the
+            # fresh window, nothing is learnt either; otherwise (and after a set_parameter
+            # event dropped the level) it starts afresh at today's share.
+            need_pull = np.zeros_like(share)
+            shown = share
+            if "_mag_days_seen" in self.__dict__ or self.day > p.mag_fresh_need_days:
+                usual, self._mag_days_seen = share, 0
+        else:
+            need_pull = mutual_aid.rise_pull(share, usual, street, p.mag_excess_need_half,
+                                             p.mag_unmet_steepness)  # 0..1
+            shown = usual
         # outputs of the day (sim.metrics): fresh need, the usual level it was judged against,
-        # the pull; then the level moves 1/mag_need_level_days of the way to today's share
-        self._mag_need_today = (int(fresh.sum()), float(usual @ self._unit_sizes),
+        # the pull; then the level moves towards today's share: the mean of the days learnt
+        # so far, then 1/mag_need_level_days of the way (mutual_aid.learning_window)
+        self._mag_need_today = (int(fresh.sum()), float(shown @ self._unit_sizes),
                                 float(need_pull @ self._unit_sizes))
-        self._mag_need_usual = mutual_aid.next_usual(usual, share, p.mag_need_level_days)
+        if usual is not None:
+            self._mag_days_seen += 1
+            self._mag_need_usual = mutual_aid.next_usual(
+                usual, share, mutual_aid.learning_window(self._mag_days_seen,
+                                                         p.mag_need_level_days))
         p_form = p.mag_formation_per_unit_per_day * self._unit_capital * need_pull
         draws = rng.random((2, n_units))
         self._mag_reach = None  # residents each group can reach: worked out when first needed
@@ -789,7 +805,7 @@ class CommunityModel(mesa.Model):
                 mags_by_unit.setdefault(g.unit, []).append(g)
         # per unit as Python floats (the same float64 values and arithmetic as numpy scalars)
         day, form = self.day, p_form.tolist()
-        share_l, usual_l, street_l = share.tolist(), usual.tolist(), street.tolist()
+        share_l, usual_l, street_l = share.tolist(), shown.tolist(), street.tolist()
         half, steep = p.mag_excess_need_half, p.mag_unmet_steepness
         form_draws, fold_draws = draws.tolist()
         slots_key = (len(self.units), p.mag_residents_per_group)
