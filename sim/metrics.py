@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from mesa.datacollection import DataCollector
 
-from sim import kernels, outputs
+from sim import kernels, outputs, practices
 from sim.agents.emergency_actors import ACTOR_NAMES
 from sim.agents.organisations import GroupKind
 from sim.outputs import CUMULATIVE, EQUITY_GROUPS, LIO_FUNCTIONS, REFERRAL_RESULTS, REFERRAL_SOURCES
@@ -655,6 +655,7 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
     s["frac_gp_vcse_degree_1"] = float(np.mean([d == 1 for d in degrees])) if degrees else 0.0
     s["frac_gp_vcse_degree_2"] = float(np.mean([d == 2 for d in degrees])) if degrees else 0.0
     s["mean_gp_vcse_degree_at_start"] = float(np.mean(degrees)) if degrees else 0.0
+    s.update(practices.summary_figures(model))  # co-located practices against the others
     s["emergency_start_day"] = (model.emergency_start - model.day0
                                 if model.emergency_start >= 0 else -1)
     s.update(_emergency_actor_summary(model, ts))

@@ -240,6 +240,8 @@ class CommunityModel(mesa.Model):
         self.lw_referrals_at_start = pop.lw_referrals.copy()
         for gp in self.gp_practices:
             gp.vcse_degree_at_start = len(gp.vcse_ties)
+            gp.out_gp_referrals = gp.out_days_co_located = 0  # sim.practices counts from here
+            gp.nonmedical_at_start = gp.n_nonmedical
         pop.ever_need[:] = pop.need > 0
         # reached in the episode under way: an episode that ended in the burn-in is over
         pop.first_support[pop.need == 0] = -1
@@ -987,6 +989,8 @@ class CommunityModel(mesa.Model):
         lw.inbox.append((i, source, int(self.pop.lw_referrals[i])))
         self.count(f"new_referrals_{source}")
         self.count("new_lw_referrals")
+        if source == "gp":
+            self.gp_practices[self.pop.gp[i]].out_gp_referrals += 1
         if source == "vcse":
             self.count("new_vcse_to_health_referrals")
         return True
@@ -1133,11 +1137,13 @@ class CommunityModel(mesa.Model):
             if group.index in gp.vcse_ties:
                 gp.vcse_ties.remove(group.index)
 
-    def add_link_worker(self, gp: GPPractice, specialism: str = "") -> LinkWorker:
-        """A new link-worker post at practice ``gp`` (optionally a specialist)."""
+    def add_link_worker(self, gp: GPPractice, specialism: str = "", host: str = ""
+                        ) -> LinkWorker:
+        """A new link-worker post at practice ``gp`` (optionally a specialist; ``host``:
+        practice, vcse or lio, default drawn from ``link_worker.share_hosted_*``)."""
         unit = self.units[gp.unit]
         lw = LinkWorker(self, gp.unit, unit.params.lw_travel_hours_per_contact,
-                        f"{gp.name}-lw-{len(self.link_workers) + 1}", specialism)
+                        f"{gp.name}-lw-{len(self.link_workers) + 1}", specialism, host)
         if not gp.link_workers:
             gp.start_service()  # a new service: the practice's engagement starts low
         gp.link_workers.append(lw)
