@@ -630,6 +630,9 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
     referrals = pop.lw_referrals - getattr(model, "lw_referrals_at_start", 0)
     s["mean_lw_referrals_per_referred"] = (float(referrals[referrals > 0].mean())
                                            if (referrals > 0).any() else float("nan"))
+    in_need = pop.ever_need  # in need at some time from output day 0
+    s["frac_in_need_referred_to_lw"] = (float((referrals[in_need] > 0).mean())
+                                        if in_need.any() else float("nan"))
     # reach and unmet need by group (equity), for every code of every group: NaN for a group
     # the world lacks (e.g. rural residents in the urban topology)
     ever = pop.ever_need

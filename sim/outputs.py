@@ -772,6 +772,10 @@ def _summary_entries(ts: dict[str, Output]) -> dict[str, Output]:
     a("mean_lw_referrals_per_referred", "referrals per referred resident", "resident",
       "mean link-worker referrals per resident referred during the run (NaN without "
       "referrals)")
+    a("frac_in_need_referred_to_lw", "share (0-1)", "resident",
+      "residents in need at some time during the run (from output day 0) who were referred "
+      "to a link worker at least once during it: the reach of social prescribing, the "
+      "health-related route to community support (NaN if none in need)")
     for group, codes in EQUITY_GROUPS.items():
         for k in codes:
             who = EQUITY_LABELS[group][k]
