@@ -166,7 +166,8 @@ OUTCOME_WORDS = {"on": {"passed": "reproduced", "failed": "**not reproduced**",
                         "xfailed": "not reproduced (strict xfail)",
                         "xpassed": "**xpassed**", "skipped": "skipped"},
                  "off": {"passed": "effect gone", "failed": "**effect persists**",
-                         "skipped": "skipped"}}
+                         "xfailed": "effect persists (strict xfail)",
+                         "xpassed": "**xpassed**", "skipped": "skipped"}}
 
 
 def _outcome(mechanism: str, outcome: str) -> str:

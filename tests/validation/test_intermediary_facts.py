@@ -228,7 +228,12 @@ FRESH_SEED = ["run.seed=7103"]
     "distant practice, low awareness and a link worker shared across a rural footprint, the "
     "estate all of these close by. Reach follows from those conditions; no referral rate is "
     "set by place"))
-@ON_OFF
+@pytest.mark.parametrize("mechanism", ["on", pytest.param("off", marks=pytest.mark.xfail(
+    strict=True, reason="effect persists with the mechanism off (first run, base seed 7103): "
+    "the village with every attribute of the estate but its size still reaches fewer, "
+    "-0.027 [-0.058, -0.001] against -0.1245 [-0.147, -0.081] at defaults; the rest is "
+    "the village's size (at 8,000 residents the same village gives the estate's figure), "
+    "not a condition of the sources; the control was committed before the run and is kept"))])
 def test_sf21_village_has_limited_health_related_support(paired, mechanism):
     """SF21, limited health-related support (grade B; 000:116, 87). "There was an absence of
     contact between the VCSE sector and health agencies and sectors, which led to limited
