@@ -252,6 +252,9 @@ def write_run(result, out: Path, *, plots: bool = True, extra_manifest: dict | N
         if getattr(result, "area_course", None) is not None:  # per area and period
             write_areas(result.area_course, stage / "area_course.parquet", "area_course")
             names.append("area_course.parquet")
+        if getattr(result, "practices", None) is not None:  # one row per GP practice
+            write_areas(result.practices, stage / "practices.parquet", "practices")
+            names.append("practices.parquet")
         if plots:
             names += plotting.plot_run(result.timeseries, stage, title=_title(result.config))
         if result.event_log:
@@ -305,7 +308,8 @@ def write_timeseries(table: pd.DataFrame, path: str | Path) -> None:
 
 def write_areas(table: pd.DataFrame, path: str | Path, which: str = "areas") -> None:
     """Write a per-area table (:func:`sim.areas.table`; ``which="area_course"``: the time
-    course, :class:`sim.areas.AreaCourse`) as Parquet with the data dictionary's meaning,
+    course, :class:`sim.areas.AreaCourse`; ``which="practices"``: the per-practice table,
+    :func:`sim.practices.table`) as Parquet with the data dictionary's meaning,
     unit, level and source in each field's metadata."""
     import pyarrow.parquet as pq
 
@@ -335,6 +339,11 @@ def load_area_course(path: str | Path) -> pd.DataFrame:
     :func:`sim.areas.aggregate_course`)."""
     return _load_run_table(path, "area_course.parquet",
                            "written from this version on, unless run.area_period_days=0")
+
+
+def load_practices(path: str | Path) -> pd.DataFrame:
+    """The per-practice table of a complete run directory (:mod:`sim.practices`)."""
+    return _load_run_table(path, "practices.parquet", "written from this version on")
 
 
 def _title(cfg: Config) -> str:

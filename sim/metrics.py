@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from mesa.datacollection import DataCollector
 
-from sim import kernels, outputs
+from sim import kernels, outputs, practices
 from sim.agents.emergency_actors import ACTOR_NAMES
 from sim.agents.organisations import GroupKind
 from sim.outputs import CUMULATIVE, EQUITY_GROUPS, LIO_FUNCTIONS, REFERRAL_RESULTS, REFERRAL_SOURCES
@@ -637,6 +637,9 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
     referrals = pop.lw_referrals - getattr(model, "lw_referrals_at_start", 0)
     s["mean_lw_referrals_per_referred"] = (float(referrals[referrals > 0].mean())
                                            if (referrals > 0).any() else float("nan"))
+    in_need = pop.ever_need  # in need at some time from output day 0
+    s["frac_in_need_referred_to_lw"] = (float((referrals[in_need] > 0).mean())
+                                        if in_need.any() else float("nan"))
     # reach and unmet need by group (equity), for every code of every group: NaN for a group
     # the world lacks (e.g. rural residents in the urban topology)
     ever = pop.ever_need
@@ -662,6 +665,7 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
     s["frac_gp_vcse_degree_1"] = float(np.mean([d == 1 for d in degrees])) if degrees else 0.0
     s["frac_gp_vcse_degree_2"] = float(np.mean([d == 2 for d in degrees])) if degrees else 0.0
     s["mean_gp_vcse_degree_at_start"] = float(np.mean(degrees)) if degrees else 0.0
+    s.update(practices.summary_figures(model))  # co-located practices against the others
     s["emergency_start_day"] = (model.emergency_start - model.day0
                                 if model.emergency_start >= 0 else -1)
     s.update(_emergency_actor_summary(model, ts))

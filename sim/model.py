@@ -240,6 +240,8 @@ class CommunityModel(mesa.Model):
         self.lw_referrals_at_start = pop.lw_referrals.copy()
         for gp in self.gp_practices:
             gp.vcse_degree_at_start = len(gp.vcse_ties)
+            gp.out_gp_referrals = gp.out_days_co_located = 0  # sim.practices counts from here
+            gp.nonmedical_at_start = gp.n_nonmedical
         pop.ever_need[:] = pop.need > 0
         # reached in the episode under way: an episode that ended in the burn-in is over
         pop.first_support[pop.need == 0] = -1
@@ -769,16 +771,32 @@ class CommunityModel(mesa.Model):
                                           n_units)
         share = fresh / self._unit_sizes
         usual = self.__dict__.get("_mag_need_usual")
-        if usual is None or usual.shape != share.shape:
-            usual = share  # the first day: today's level is the usual one
+        if usual is not None and usual.shape != share.shape:
+            usual = None
         street = np.minimum(self._unit_sizes, p.mag_residents_per_group)
-        need_pull = mutual_aid.rise_pull(share, usual, street, p.mag_excess_need_half,
-                                         p.mag_unmet_steepness)  # 0..1
+        if usual is None:
+            # No usual level yet, nothing to judge (mutual_aid.learning_window): at the start
+            # of a run, while the need seeded on day 0 (a prevalence, not a rise) is inside the
+            # fresh window, nothing is learnt either; otherwise (and after a set_parameter
+            # event dropped the level) it starts afresh at today's share.
+            need_pull = np.zeros_like(share)
+            shown = share
+            if "_mag_days_seen" in self.__dict__ or self.day > p.mag_fresh_need_days:
+                usual, self._mag_days_seen = share, 0
+        else:
+            need_pull = mutual_aid.rise_pull(share, usual, street, p.mag_excess_need_half,
+                                             p.mag_unmet_steepness)  # 0..1
+            shown = usual
         # outputs of the day (sim.metrics): fresh need, the usual level it was judged against,
-        # the pull; then the level moves 1/mag_need_level_days of the way to today's share
-        self._mag_need_today = (int(fresh.sum()), float(usual @ self._unit_sizes),
+        # the pull; then the level moves towards today's share: the mean of the days learnt
+        # so far, then 1/mag_need_level_days of the way (mutual_aid.learning_window)
+        self._mag_need_today = (int(fresh.sum()), float(shown @ self._unit_sizes),
                                 float(need_pull @ self._unit_sizes))
-        self._mag_need_usual = mutual_aid.next_usual(usual, share, p.mag_need_level_days)
+        if usual is not None:
+            self._mag_days_seen += 1
+            self._mag_need_usual = mutual_aid.next_usual(
+                usual, share, mutual_aid.learning_window(self._mag_days_seen,
+                                                         p.mag_need_level_days))
         p_form = p.mag_formation_per_unit_per_day * self._unit_capital * need_pull
         draws = rng.random((2, n_units))
         self._mag_reach = None  # residents each group can reach: worked out when first needed
@@ -789,7 +807,7 @@ class CommunityModel(mesa.Model):
                 mags_by_unit.setdefault(g.unit, []).append(g)
         # per unit as Python floats (the same float64 values and arithmetic as numpy scalars)
         day, form = self.day, p_form.tolist()
-        share_l, usual_l, street_l = share.tolist(), usual.tolist(), street.tolist()
+        share_l, usual_l, street_l = share.tolist(), shown.tolist(), street.tolist()
         half, steep = p.mag_excess_need_half, p.mag_unmet_steepness
         form_draws, fold_draws = draws.tolist()
         slots_key = (len(self.units), p.mag_residents_per_group)
@@ -970,6 +988,8 @@ class CommunityModel(mesa.Model):
         lw.inbox.append((i, source, int(self.pop.lw_referrals[i])))
         self.count(f"new_referrals_{source}")
         self.count("new_lw_referrals")
+        if source == "gp":
+            self.gp_practices[self.pop.gp[i]].out_gp_referrals += 1
         if source == "vcse":
             self.count("new_vcse_to_health_referrals")
         return True
@@ -1116,11 +1136,13 @@ class CommunityModel(mesa.Model):
             if group.index in gp.vcse_ties:
                 gp.vcse_ties.remove(group.index)
 
-    def add_link_worker(self, gp: GPPractice, specialism: str = "") -> LinkWorker:
-        """A new link-worker post at practice ``gp`` (optionally a specialist)."""
+    def add_link_worker(self, gp: GPPractice, specialism: str = "", host: str = ""
+                        ) -> LinkWorker:
+        """A new link-worker post at practice ``gp`` (optionally a specialist; ``host``:
+        practice, vcse or lio, default drawn from ``link_worker.share_hosted_*``)."""
         unit = self.units[gp.unit]
         lw = LinkWorker(self, gp.unit, unit.params.lw_travel_hours_per_contact,
-                        f"{gp.name}-lw-{len(self.link_workers) + 1}", specialism)
+                        f"{gp.name}-lw-{len(self.link_workers) + 1}", specialism, host)
         if not gp.link_workers:
             gp.start_service()  # a new service: the practice's engagement starts low
         gp.link_workers.append(lw)

@@ -1,5 +1,5 @@
-"""The data dictionary: every column of ``timeseries.parquet`` and ``areas.parquet`` and every
-key of ``summary.json``.
+"""The data dictionary: every column of ``timeseries.parquet``, ``areas.parquet``,
+``area_course.parquet`` and ``practices.parquet`` and every key of ``summary.json``.
 
 One entry per output (:class:`Output`: name, table, meaning, unit, level, dtype, source). This
 module is the single source of truth for what a run emits:
@@ -33,9 +33,9 @@ import sys
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-TABLES = ("timeseries", "summary", "areas", "area_course")
+TABLES = ("timeseries", "summary", "areas", "area_course", "practices")
 GRAIN = {"timeseries": "day", "summary": "run", "areas": "area",
-         "area_course": "area and period"}
+         "area_course": "area and period", "practices": "GP practice"}
 DTYPES = ("int32", "int64", "float64", "str")
 NAN = float("nan")
 
@@ -781,6 +781,10 @@ def _summary_entries(ts: dict[str, Output]) -> dict[str, Output]:
     a("mean_lw_referrals_per_referred", "referrals per referred resident", "resident",
       "mean link-worker referrals per resident referred during the run (NaN without "
       "referrals)")
+    a("frac_in_need_referred_to_lw", "share (0-1)", "resident",
+      "residents in need at some time during the run (from output day 0) who were referred "
+      "to a link worker at least once during it: the reach of social prescribing, the "
+      "health-related route to community support (NaN if none in need)")
     for group, codes in EQUITY_GROUPS.items():
         for k in codes:
             who = EQUITY_LABELS[group][k]
@@ -804,6 +808,14 @@ def _summary_entries(ts: dict[str, Output]) -> dict[str, Output]:
     a("mean_gp_vcse_degree_at_start", "ties", "GP practice",
       "mean VCSE ties per practice at output day 0, after the burn-in (0 without practices)",
       "float64")
+    for name, which in (("co_located", "with a link worker in the surgery at the end of the "
+                                       "run"),
+                        ("remote", "with link workers, none in the surgery at the end of the "
+                                   "run")):
+        a(f"gp_referrals_per_1000_patients_{name}", "referrals per 1000 residents",
+          "GP practice", f"GP referrals to link workers per 1,000 registered patients over the "
+          f"run's days, pooled over the practices {which} (NaN with none; the practices "
+          "table's gp_referrals and n_patients)")
     a("emergency_start_day", "day number", per_run,
       "output day the (latest) emergency started; -1 without an emergency", "int64")
     for x in EMERGENCY_ACTORS:
@@ -953,12 +965,49 @@ def _area_course_entries(areas: dict[str, Output]) -> dict[str, Output]:
     return b.entries
 
 
+def _practice_entries() -> dict[str, Output]:
+    """The per-practice table (``practices.parquet``, :mod:`sim.practices`): one row per GP
+    practice for the run's output days, so practices with a link worker in the surgery and
+    those without can be compared within one run (004:398-402)."""
+    b = _Book("practices")
+    a = b.add
+    a("practice", "label", "GP practice", "the practice's name", "str")
+    a("area", "label", "GP practice", "the area (unit) the practice is in, as the areas "
+      "table's `area`", "str")
+    a("n_patients", "residents", "resident", "residents registered with the practice")
+    a("n_link_workers", "link workers", "link worker",
+      "link-worker posts at the practice at the end of the run")
+    a("n_link_workers_co_located", "link workers", "link worker",
+      "of n_link_workers, posts hosted by the practice (the worker sits in the surgery)")
+    a("days_co_located", "days", "GP practice",
+      "output days on which a co-located link worker worked in the surgery", "int64")
+    a("nonmedical_consultations", "consultations", "GP practice",
+      "consultations at the practice in which a patient with nothing under way raised a "
+      "non-medical need (those the practice could refer), over the run's days")
+    a("gp_referrals", "referrals", "GP practice",
+      "the practice's GP referrals to link workers over the run's days (summed over "
+      "practices: the daily table's new_referrals_gp)")
+    a("engagement", "probability", "GP practice",
+      "the practice's learnt chance of referring a raised need to a link worker at the end "
+      "of the run (0 without a link worker)")
+    a("co_located", "flag (0/1)", "GP practice",
+      "1 if a link worker at the practice at the end of the run sits in the surgery",
+      source="n_link_workers_co_located")
+    a("gp_referrals_per_1000_patients", "referrals per 1000 residents", "GP practice",
+      "1000 * gp_referrals / n_patients (NaN with no patients)",
+      source="gp_referrals, n_patients")
+    a("gp_referrals_per_100_nonmedical", "referrals per 100 consultations", "GP practice",
+      "100 * gp_referrals / nonmedical_consultations: referrals per 100 raised non-medical "
+      "needs (NaN with none)", "float64", source="gp_referrals, nonmedical_consultations")
+    return b.entries
+
+
 @functools.cache
 def _dictionary() -> dict[str, dict[str, Output]]:
     ts = _timeseries_entries()
     areas = _area_entries()
     return {"timeseries": ts, "summary": _summary_entries(ts), "areas": areas,
-            "area_course": _area_course_entries(areas)}
+            "area_course": _area_course_entries(areas), "practices": _practice_entries()}
 
 
 def entries(table: str | None = None) -> list[Output]:
@@ -1147,7 +1196,8 @@ def markdown() -> str:
         title = {"timeseries": "Daily table: `timeseries.parquet`",
                  "summary": "Run summary: `summary.json`",
                  "areas": "Areas table: `areas.parquet`",
-                 "area_course": "Area time course: `area_course.parquet`"}[t]
+                 "area_course": "Area time course: `area_course.parquet`",
+                 "practices": "Practices table: `practices.parquet`"}[t]
         lines += [f"### {title} ({len(es)} {'keys' if t == 'summary' else 'columns'}, one "
                   f"row per {GRAIN[t]})", "",
                   "| Name | Meaning | Unit | Level | Type | Source |",

@@ -762,9 +762,11 @@ class GroupParams:
     mag_need_level_days: float = param(
         28.0, "mean window of the running usual level of fresh unmet need neighbours judge a "
               "rise against (an exponentially weighted mean: each day it moves 1/this of the "
-              "way to the day's share); a shock pulls groups together until the level catches "
-              "up", "assumption; 003:53 (sudden shocks), 003:99 (a flood's spontaneous "
-              "neighbourhood response)", lo=1, hi=3650, unit="days", plausible=(14.0, 56.0))
+              "way to the day's share; it starts once need seeded on day 0 has left the fresh "
+              "window, as the plain mean of the days seen until there are this many); a shock "
+              "pulls groups together until the level catches up",
+        "assumption; 003:53 (sudden shocks), 003:99 (a flood's spontaneous neighbourhood "
+        "response)", lo=1, hi=3650, unit="days", plausible=(14.0, 56.0))
     mag_excess_need_half: float = param(
         4.0, "extra residents in fresh unmet need per street (groups.mag_residents_per_group "
              "residents, or the unit if smaller) above the usual level at which the pull "
@@ -780,11 +782,16 @@ class GroupParams:
         plausible=(500, 2000))
     mag_p_fold_per_day: float = prob(
         0.02, "daily chance a mutual aid group folds when its neighbours' need is not pressing "
-              "(times one minus the pull)", "assumption; 003:196, 003:268-270",
+              "(times one minus the pull): about 50 days on average once need has fallen",
+        "assumption: no source gives how long mutual aid groups last. 003:188-196 and "
+        "003:272 describe groups still active months after they formed (interviews after "
+        "the March-July 2020 build-up, 003:47) and their sustainability as the task ahead; "
+        "000:118 smaller providers' instability (tests/validation/README.md: persistence)",
         plausible=(0.01, 0.05))
     mag_fold_idle_days: int = count(
         42, "a mutual aid group folds after this many days without a client (need fell)",
-        "assumption; 003:196, 003:268-270", lo=1, plausible=(21, 90))
+        "assumption: no source gives a timescale (as mag_p_fold_per_day; 003:188-196, 272)",
+        lo=1, plausible=(21, 90))
     fte_hours_per_week: float = param(37.5, "working hours a week of one FTE", "assumption",
                                       lo=1, hi=80, unit="hours")
     staff_client_facing_share: float = prob(

@@ -113,7 +113,7 @@ def test_mutual_aid_forms_where_fresh_need_meets_ties_and_helps_neighbours(tiny_
                        groups__mag_formation_per_unit_per_day=1.0,
                        groups__mag_residents_per_group=1000)
     model.pop.vstate[:] = VolunteerState.LATENT
-    model.run(5)
+    model.run(8)  # the usual level starts once day-0 need is out of the 7-day fresh window
     assert not any(g.kind is GroupKind.MUTUAL_AID for g in model.groups)  # no need: none
     give_need(model, range(0, n, 3), Need.LOW)  # a third of the street in fresh need
     model.run(5)
@@ -133,7 +133,7 @@ def test_mutual_aid_group_folds_when_need_falls(tiny_model):
                        groups__mag_formation_per_unit_per_day=1.0,
                        groups__mag_p_fold_per_day=1.0)
     model.pop.vstate[:] = VolunteerState.LATENT
-    model.run(1)  # a day without need: the usual level is none
+    model.run(8)  # days without need: the usual level (started on day 8) is none
     give_need(model, range(0, n, 3), Need.LOW)  # a sudden rise
     model.run(2)
     mag = next(g for g in model.groups if g.kind is GroupKind.MUTUAL_AID)

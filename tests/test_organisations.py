@@ -173,7 +173,8 @@ def test_mutual_aid_groups_form_where_fresh_need_meets_dense_ties(tiny_model):
                        groups__mag_excess_need_half=0.5,
                        groups__mutual_aid__initial_volunteers=5)
     model.apply_event("emergency", {"need_multiplier": 1.0})
-    model.step()
+    for _ in range(model.cfg.groups.mag_fresh_need_days + 1):  # the usual level starts
+        model.step()
     assert not any(g.kind is GroupKind.MUTUAL_AID for g in model.groups)  # no need, no group
     model.apply_event("emergency_end")
     give_need(model, range(0, n, 2), Need.LOW)
@@ -188,7 +189,9 @@ def test_mutual_aid_groups_form_where_fresh_need_meets_dense_ties(tiny_model):
 
 def mutual_aid_world(tiny_model, **extra):
     """Twelve neighbours all tied to each other (social capital 1), every one willing, one
-    street (one group at most); need stays fresh and unmet unless a group takes it on."""
+    street (one group at most); need stays fresh and unmet unless a group takes it on. The
+    usual level has started (two days with a one-day fresh window, then the window asked
+    for: a usual level waits until day-0 need is out of the window)."""
     n = 12
     clique = [(a, b) for a in range(n) for b in range(a + 1, n)]
     values = {"volunteers__latent_share": 1.0, "groups__mag_formation_per_unit_per_day": 1.0,
@@ -196,7 +199,13 @@ def mutual_aid_world(tiny_model, **extra):
               "groups__mag_fresh_need_days": 1000, "groups__mag_residents_per_group": n,
               "groups__mag_need_level_days": 2.0, "groups__mutual_aid__initial_volunteers": 2,
               "run__days": 90}
-    return tiny_model(n=n, edges=clique, **(values | extra))
+    values |= extra
+    model = tiny_model(n=n, edges=clique, **(values | {"groups__mag_fresh_need_days": 1}))
+    for _ in range(2):
+        model.step()
+    assert model.rows[-1]["frac_fresh_unmet_usual"] == 0.0 and "_mag_days_seen" in vars(model)
+    model.cfg.groups.mag_fresh_need_days = values["groups__mag_fresh_need_days"]
+    return model
 
 
 def n_mutual_aid(model) -> int:
@@ -397,13 +406,59 @@ def test_changing_what_counts_as_fresh_need_remeasures_its_usual_level(tiny_mode
     from sim.events.parameters import set_parameter
 
     model = mutual_aid_world(tiny_model, groups__mag_fresh_need_days=1)
+    model.cfg.groups.mag_formation_per_unit_per_day = 0.0  # the need stays unmet
     give_need(model, range(0, 12, 2), Need.LOW)
     for _ in range(10):  # the need ages out of "fresh": level 0
         model.step()
     assert model.rows[-1]["frac_fresh_unmet"] == 0.0
+    model.cfg.groups.mag_formation_per_unit_per_day = 1.0
     set_parameter(model, {"key": "groups.mag_fresh_need_days", "value": 1000})
     for _ in range(5):
         model.step()
         assert model.rows[-1]["frac_fresh_unmet"] == 0.5
         assert model.rows[-1]["mean_mutual_aid_pull"] < 1e-6
     assert n_mutual_aid(model) == 0
+
+
+def test_a_run_without_burn_in_judges_no_rise_against_day_0_need(tiny_model):
+    """Need seeded on day 0 is a prevalence, not a rise: while it is inside the fresh window
+    nothing is judged or learnt (no group forms however steep the pull); the usual level
+    starts on the first day after, at that day's share, so a later rise is judged against
+    the need that began in the run (formerly the day-0 share was the usual level, and a rise
+    of a sixth of the street after it aged out pulled no one)."""
+    n = 60
+    ring = [(i, (i + k) % n) for i in range(n) for k in (1, 2, 3, 4, 5)]  # degree 10
+    model = tiny_model(n=n, edges=ring, volunteers__latent_share=1.0,
+                       groups__mag_formation_per_unit_per_day=1.0,
+                       groups__mag_excess_need_half=0.5, groups__mag_residents_per_group=n)
+    model.pop.vstate[:] = VolunteerState.LATENT
+    give_need(model, range(0, n, 3), Need.LOW)  # the day-0 prevalence: a third
+    window = model.cfg.groups.mag_fresh_need_days
+    for _ in range(window):
+        model.step()
+        row = model.rows[-1]
+        assert row["frac_fresh_unmet"] == pytest.approx(1 / 3)
+        assert row["mean_mutual_aid_pull"] == 0.0 and row["new_mutual_aid_groups_formed"] == 0
+    assert "_mag_need_usual" not in vars(model)  # nothing learnt yet
+    model.step()  # day 0 need has aged out: the level starts at today's share (none)
+    assert model.rows[-1]["frac_fresh_unmet"] == 0.0
+    assert model.rows[-1]["frac_fresh_unmet_usual"] == 0.0
+    give_need(model, range(1, n, 6), Need.LOW)  # a sixth of the street, fresh
+    model.step()
+    row = model.rows[-1]
+    assert row["frac_fresh_unmet_usual"] == 0.0 and row["mean_mutual_aid_pull"] > 0.99
+    assert n_mutual_aid(model) == 1
+
+
+def test_the_usual_level_starts_as_the_mean_of_the_days_seen():
+    """mutual_aid.learning_window: the usual level is the plain mean of the shares seen for
+    its first groups.mag_need_level_days days, then an exponential mean with that window."""
+    shares = np.random.default_rng(4).uniform(0.0, 0.05, size=(40, 3))
+    level = shares[0]
+    for day in range(1, 40):
+        if day < 28:  # the mean of the days so far (the level a day's rise is judged against)
+            assert level == pytest.approx(shares[:day].mean(axis=0), rel=1e-12)
+        step = mutual_aid.learning_window(day + 1, 28.0)
+        assert step == min(day + 1, 28)
+        level = mutual_aid.next_usual(level, shares[day], step)
+    assert mutual_aid.learning_window(0, 28.0) == 1.0  # never a step beyond today's share

@@ -127,6 +127,11 @@ def test_a_sweep_collects_the_area_tables_of_every_run(tmp_path):
     info = collect(tmp_path)
     assert info["runs"] == 3 and info["areas"] == 3 * 6 and info["area_course"] == 2 * 2 * 6
     tables = tmp_path / "tables"
+    per_run = io.load_practices(tmp_path / "seed=1")  # and the per-practice tables
+    assert len(per_run) > 0 and info["practices"] == 3 * len(per_run)
+    practices = pd.read_parquet(tables / "practices.parquet")
+    assert practices.loc[practices["run"] == "seed=1", "gp_referrals"].tolist() == \
+        per_run["gp_referrals"].tolist()
     course = pd.read_parquet(tables / "area_course.parquet")
     assert list(course.columns[:6]) == ["run", "config_hash", "scenario", "topology", "seed",
                                         "replicate"]

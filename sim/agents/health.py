@@ -52,6 +52,12 @@ class GPPractice(mesa.Agent):
         self.engagement_level = self.engagement_max
         self.initial_vcse_degree = 0  # ties of its own when built (000:97)
         self.vcse_degree_at_start = 0  # ties at output day 0, after the burn-in
+        # output tallies from output day 0 (sim.practices): GP referrals to link workers,
+        # non-medical consultations, and days a co-located link worker was in the surgery
+        self.out_gp_referrals = 0
+        self.nonmedical_at_start = 0
+        self.out_days_co_located = 0
+        self._last_seen_day = -1
 
     def engagement(self, day: int | None = None) -> float:
         """Chance a raised non-medical need is referred to a link worker (today's level;
@@ -88,6 +94,9 @@ class GPPractice(mesa.Agent):
         g = self.model.cfg.gp
         self.engagement_level += g.engagement_gain_presence_per_day * (
             self.engagement_max - self.engagement_level)
+        if self._last_seen_day != self.model.day:  # once a day, however many workers
+            self._last_seen_day = self.model.day
+            self.out_days_co_located += 1
 
     def consult_nonmedical(self, i: int) -> None:
         """A consultation in which resident ``i`` raised a non-medical need."""
@@ -137,7 +146,7 @@ class LinkWorker(mesa.Agent):
     sector = "health"
 
     def __init__(self, model: CommunityModel, unit: int, travel_hours: float, name: str,
-                 specialism: str = ""):
+                 specialism: str = "", host: str = ""):
         super().__init__(model)
         self.index = len(model.link_workers)
         model.link_workers.append(self)
@@ -150,8 +159,9 @@ class LinkWorker(mesa.Agent):
         p = model.cfg.link_worker
         # hosting (002:149-151, 172): a PCN/practice-hosted post sits in the surgery
         draw = model.streams.lw_hosting.random()
-        self.host = ("vcse" if draw < p.share_hosted_vcse else
-                     "lio" if draw < p.share_hosted_vcse + p.share_hosted_lio else "practice")
+        self.host = host or ("vcse" if draw < p.share_hosted_vcse else
+                             "lio" if draw < p.share_hosted_vcse + p.share_hosted_lio
+                             else "practice")  # a given host keeps the draw (same streams)
         self.co_located = self.host == "practice"
         # a face-to-face visit: a round trip over the unit's distance to the practice plus the
         # time on site beyond driving (002:166); a phone contact has no travel

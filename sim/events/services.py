@@ -38,14 +38,23 @@ def funding_cut(model: CommunityModel, p: dict) -> None:
           practices=Arg(str, "with_link_worker", choices=("with_link_worker", "all"),
                         meaning="which practices get the posts: those that already have a "
                                 "link worker, or every practice (a new service starts where "
-                                "there was none; GP engagement ramps up from then)"))
+                                "there was none; GP engagement ramps up from then)"),
+          host=Arg(str, "", choices=("", "practice", "vcse", "lio", "alternate"),
+                   meaning="who hosts the new posts: '' drawn from link_worker.share_hosted_*; "
+                           "practice (the worker sits in the surgery), vcse or lio; alternate: "
+                           "the practices getting posts in turn, the first practice-hosted, "
+                           "the next VCSE-hosted, and so on (co-located and remote practices "
+                           "side by side in one place, 004:398-402)"))
 def add_link_workers(model: CommunityModel, p: dict) -> None:
     """More link-worker posts (ARRS roll-out, 002:15-17, 105) with no more destination
     capacity; or specialist posts for excluded groups (002:364, 004:524)."""
     every = p["practices"] == "all"
-    for gp in [gp for gp in model.gp_practices if every or gp.link_workers]:
+    for k, gp in enumerate([gp for gp in model.gp_practices if every or gp.link_workers]):
+        host = p["host"]
+        if host == "alternate":
+            host = "practice" if k % 2 == 0 else "vcse"
         for _ in range(p["per_practice"]):
-            model.add_link_worker(gp, p["specialism"])
+            model.add_link_worker(gp, p["specialism"], host)
 
 
 @register("tapered_grant",

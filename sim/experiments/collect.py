@@ -12,6 +12,8 @@ writes, atomically, into ``DIR/tables/``:
   ``area_course.parquet``), when runs have them: roll them up across runs with
   :func:`sim.areas.aggregate` / :func:`sim.areas.aggregate_course`, grouping by ``run``, a
   swept parameter or ``scenario`` together with ``district``, ``pcn``, ``imd_decile``...;
+* ``practices.parquet`` - one row per run and GP practice (each run's ``practices.parquet``),
+  when runs have it;
 * ``collect.json`` - counts and the list of parameter columns;
 * with ``--long`` (``collect(..., long=True)``) also ``summary_long.parquet`` (one row per run
   and numeric summary outcome) and ``timeseries_long.parquet`` (one per run, day and numeric
@@ -370,7 +372,7 @@ class _Buffer:
 
 
 LONG_TABLES = ("summary_long", "timeseries_long")
-AREA_TABLES = ("areas", "area_course")  # per-area tables of each run, collected when present
+AREA_TABLES = ("areas", "area_course", "practices")  # per-run tables, collected when present
 
 
 def _with_ids(table: pa.Table, schema: pa.Schema, id_fields: list[pa.Field],
@@ -546,7 +548,8 @@ def main(argv: list[str] | None = None,
         return 2
     rows = [("timeseries", "runs x days"), ("summary", ""), ("failures", "")]
     rows += [(name, what) for name, what in (("areas", "runs x areas"),
-                                             ("area_course", "runs x areas x periods"))
+                                             ("area_course", "runs x areas x periods"),
+                                             ("practices", "runs x GP practices"))
              if name in info]
     if args.long:
         rows += [("summary_long", "runs x outcomes"),

@@ -32,5 +32,25 @@ def rise_pull(share: np.ndarray, usual: np.ndarray, street: np.ndarray, half: fl
 
 def next_usual(usual: np.ndarray, share: np.ndarray, window_days: float) -> np.ndarray:
     """The usual level after today: an exponentially weighted mean that moves
-    ``1 / window_days`` of the way to today's ``share`` (``groups.mag_need_level_days``)."""
+    ``1 / window_days`` of the way to today's ``share`` (``groups.mag_need_level_days``;
+    :func:`learning_window` while it is being learnt)."""
     return usual + (share - usual) / window_days
+
+
+def learning_window(days_seen: int, window_days: float) -> float:
+    """The step of :func:`next_usual` after ``days_seen`` days of learning: the plain mean of
+    the days seen while they are fewer than ``window_days``, then the exponential mean.
+
+    How the usual level starts (a run with no burn-in has no history). Need seeded on day 0
+    is the community's prevalence, not a rise, yet it counts as fresh while it is inside the
+    fresh window (``groups.mag_fresh_need_days``); judged against a level that includes it the
+    first week of a run formed groups that no rise in need pulled together, and the inflated
+    level then held formation off for about three months while it decayed. So nothing is
+    judged or learnt until the window holds only need that began in the run; the level then
+    starts at that day's share and is the running mean of the days seen until there are
+    ``window_days`` of them (the usual bias-corrected start of an exponential mean; with no
+    burn-in the community's need is still building up and the mean follows it). The cost: a
+    shock in the first ``mag_fresh_need_days`` days of a run with no burn-in is learnt as the
+    usual level, so such a scenario needs a burn-in (every default run has one).
+    """
+    return float(min(max(days_seen, 1), window_days))

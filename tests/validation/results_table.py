@@ -166,7 +166,8 @@ OUTCOME_WORDS = {"on": {"passed": "reproduced", "failed": "**not reproduced**",
                         "xfailed": "not reproduced (strict xfail)",
                         "xpassed": "**xpassed**", "skipped": "skipped"},
                  "off": {"passed": "effect gone", "failed": "**effect persists**",
-                         "skipped": "skipped"}}
+                         "xfailed": "effect persists (strict xfail)",
+                         "xpassed": "**xpassed**", "skipped": "skipped"}}
 
 
 def _outcome(mechanism: str, outcome: str) -> str:
@@ -217,9 +218,18 @@ def render(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _plain(value):
+    """A numpy scalar in a record (a comparison against a numpy margin gives numpy.bool_,
+    which json cannot write) as the Python value it holds."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def write(results: dict) -> None:
     """results.json and the README section, atomically."""
-    _write_atomic(RESULTS_JSON, json.dumps(results, indent=1, sort_keys=True) + "\n")
+    _write_atomic(RESULTS_JSON,
+                  json.dumps(results, indent=1, sort_keys=True, default=_plain) + "\n")
     text = README.read_text(encoding="utf-8")
     head, sep, rest = text.partition(BEGIN)
     _, sep2, tail = rest.partition(END)

@@ -216,6 +216,53 @@ def test_sf21_rural_mobilisation_has_no_link_to_health(paired, mechanism):
            paired=False).expect(mechanism)
 
 
+# Seeds of the blind SF21 reach check (issue 11): a base seed no test or diagnostic had used
+# when its design was committed (the suite's others run on the default base seed 20201).
+FRESH_SEED = ["run.seed=7103"]
+
+
+@pytest.mark.fact("SF21", grade="B", nature="emergent", why=(
+    "Residents reach social prescribing through daily GP consultations (fewer where the "
+    "practice is far away), self-referral (rarer where few know of it) and referrals from "
+    "groups, statutory services and intermediaries; the village has no local groups, a "
+    "distant practice, low awareness and a link worker shared across a rural footprint, the "
+    "estate all of these close by. Reach follows from those conditions; no referral rate is "
+    "set by place"))
+@pytest.mark.parametrize("mechanism", ["on", pytest.param("off", marks=pytest.mark.xfail(
+    strict=True, reason="effect persists with the mechanism off (first run, base seed 7103): "
+    "the village with every attribute of the estate but its size still reaches fewer, "
+    "-0.027 [-0.058, -0.001] against -0.1245 [-0.147, -0.081] at defaults; the rest is "
+    "the village's size (at 8,000 residents the same village gives the estate's figure), "
+    "not a condition of the sources; the control was committed before the run and is kept"))])
+def test_sf21_village_has_limited_health_related_support(paired, mechanism):
+    """SF21, limited health-related support (grade B; 000:116, 87). "There was an absence of
+    contact between the VCSE sector and health agencies and sectors, which led to limited
+    health-related support in the rural setting" (000:116); in the village "there were no
+    links with more formal NHS health services or any local social prescribers" (000:87).
+
+    Design (issue 11, written and committed before any run of it; blind). The claim is about
+    residents' support that runs through health: in normal times, the share of residents in
+    need who reach social prescribing (a link-worker referral from any route) is lower in the
+    village than on the estate. Reach, not volume: per resident in need, so neither the
+    village's size nor its lower need (less deprivation) makes the difference. Metric:
+    ``frac_in_need_referred_to_lw`` (residents in need at some time in the 240 days who were
+    referred to a link worker at least once, over residents in need). Scenario: topology=rural,
+    counterfactual: topology=urban, both scenario=baseline (no emergency), unpaired (different
+    worlds), 10 seeds each, the suite's number. Threshold: the sources give no size, so the
+    suite's direction check: the 95 % bootstrap interval of village minus estate wholly below
+    zero. Seeds: base seed 7103 (FRESH_SEED), replicates 0-9, used by no other run of this
+    work. If it fails it stays as a strict expected failure; the model is not tuned to it.
+    Mechanism off: the village has every attribute of the estate but its size (as in the
+    links test): the difference must then vanish.
+    """
+    estate = UnitParams()
+    as_estate = [f"topology.rural_unit.{f.name}={getattr(estate, f.name)}"
+                 for f in dataclasses.fields(UnitParams) if f.name != "n_residents"]
+    village = arm(RURAL_BASELINE, FRESH_SEED, off=as_estate, mechanism=mechanism)
+    paired("SF21", village, [*URBAN_BASELINE, *FRESH_SEED], "frac_in_need_referred_to_lw",
+           "lower", paired=False).expect(mechanism)
+
+
 @pytest.mark.fact(
     "S23", grade="B", nature="emergent",
     why="The LIO's funded hours verify listings, broker link worker-group ties and rebuild lost "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import results_table
 from results_table import fact_markers, merge, render
@@ -72,3 +73,15 @@ def test_write_replaces_only_the_marked_section(tmp_path, monkeypatch):
     assert text.startswith("top\n") and text.endswith("\nbottom\n") and "\nold\n" not in text
     assert json.loads((tmp_path / "results.json").read_text()) == results
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    # numpy scalars in a record (a check against a numpy margin) are written as plain JSON;
+    # a full suite run once lost its results at the end to a numpy.bool_
+    comparison = {"metric": "m", "direction": "higher", "difference": np.float64(0.25),
+                  "ci_low": np.float64(-0.25), "ci_high": np.float64(0.5), "n": 10,
+                  "holds": np.bool_(False), "check": "within", "margin": np.float64(1.0),
+                  "within": np.bool_(True)}
+    results["tests"]["test_a"]["runs"]["on"]["comparisons"] = [comparison]
+    results_table.write(results)
+    back = json.loads((tmp_path / "results.json").read_text())
+    written = back["tests"]["test_a"]["runs"]["on"]["comparisons"][0]
+    assert written["within"] is True and written["holds"] is False
+    assert written["margin"] == 1.0 and "(within +-1: yes)" in readme.read_text()

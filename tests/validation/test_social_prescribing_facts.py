@@ -427,6 +427,49 @@ def test_sf34_co_located_new_service_brings_more_gp_referrals(paired, mechanism)
     paired("SF34", co_located, remote, gp_referrals, "higher").expect(mechanism)
 
 
+# A new service in one place: one post at every practice from day 0, hosted in turn by the
+# practice (in the surgery) and by a VCSE provider (remote): the estate's two practices, one
+# of each, side by side in every run.
+MIXED_NEW_SERVICE = ["topology.urban.link_workers=0",
+                     "+events.service_starts={day:0,kind:add_link_workers,"
+                     "params:{per_practice:1,practices:all,host:alternate}}"]
+
+
+@pytest.mark.fact("SF34", grade="B", nature="emergent", why=(
+    "Within one new service, the practice whose link worker sits in the surgery hears more "
+    "often that its referrals were helped and sees the worker, so its engagement climbs "
+    "faster from the same start towards a ceiling of its own, and its GPs refer more; the "
+    "other practice, served from a VCSE provider, learns only from remote feedback. Hosting "
+    "is the only difference between the two practices' posts; no referral rate is set by it"),
+    depends=("gp.p_feedback_co_located", "gp.engagement_gain_presence_per_day",
+             "gp.engagement_gain_per_feedback", "gp.engagement_loss_per_lost_referral",
+             "gp.p_feedback_remote"))
+@ON_OFF
+def test_sf34_co_located_practice_refers_more_than_its_remote_neighbour(paired, mechanism):
+    """SF34, co-location and GP referrals within one run (grade B; 004:398-402, 340-342).
+
+    The source's comparison is within one service: its wellbeing advisors spend "one day or
+    two days in GP practices... so GPs know they are available", which "helped consolidate
+    relationships with GPs" (004:400, 398), against practices reached remotely, where
+    engagement took "a long time" (004:340-342). So the check pairs practices of the same
+    run: a new service on the estate (no link workers through its burn-in, one post at each
+    of its two practices from day 0), the first practice's post hosted by the practice, the
+    second's by a VCSE provider (``add_link_workers`` with ``host: alternate``). Metric: GP
+    referrals to link workers per 1,000 registered patients over the service's first 240
+    days (summary keys from the per-practice table, ``practices.parquet``), the co-located
+    practice against the remote one in the same run (higher); 10 runs, the suite's number.
+    The practices differ otherwise only by chance (their patients and engagement ceilings
+    are drawn), which the off arm shows.
+    Mechanism off: from day 0 a warm handover changes no client's engagement, a co-located
+    worker's practice hears of its helped clients no more often than a remote one's and its
+    presence teaches nothing.
+    """
+    scenario = arm(BASELINE, MIXED_NEW_SERVICE, off=NO_CO_LOCATION_EFFECT_FROM_DAY_0,
+                   mechanism=mechanism)
+    paired("SF34", scenario, scenario, "gp_referrals_per_1000_patients_co_located", "higher",
+           counterfactual_metric="gp_referrals_per_1000_patients_remote").expect(mechanism)
+
+
 def digital_reach_gap(run) -> float:
     """Share of digitally excluded residents with a need who were ever supported, minus the
     same share for residents with digital access."""
