@@ -9,7 +9,8 @@ additions in the same order, no fast-math), so outputs are byte-identical;
 ``tests/test_kernels.py`` checks each against its numpy reference. (Sparse selections stay in
 numpy: with plain-int codes numpy is as fast or faster there; dense ones, such as the residents
 in unmet need, are one branch-free pass here. The wellbeing update is one pass here instead of
-a gather and four (n, 4) passes.)
+a gather and four (n, 4) passes; the same pass adds the day in unmet need and counts the
+residents by need level and pathway for the daily row.)
 
 The daily steps of small places are mostly fixed per-day overhead: numpy calls on arrays of a
 few dozen organisations or volunteers cost a microsecond or more each whatever their length.
@@ -75,11 +76,22 @@ def count_fresh_unmet(need: np.ndarray, pathway: np.ndarray, need_onset: np.ndar
                       unit: np.ndarray, waiting: int, since: int, n_units: int) -> np.ndarray:
     """Residents in unmet need (``need > 0``, ``pathway <= waiting``) whose need began on day
     ``since`` or later, by unit: ``np.bincount(unit, weights=fresh_mask, minlength=n_units)``
-    as whole numbers, in one pass instead of four masks and a float bincount."""
+    as whole numbers, in one pass instead of four masks and a float bincount. Residents are
+    stored unit by unit, so each run of one unit is counted in a register without branching
+    on the (unpredictable) test, and added to its unit's cell when the run ends; any order
+    gives the same counts."""
     out = np.zeros(n_units, np.int64)
-    for i in range(need.shape[0]):
-        if need[i] > 0 and pathway[i] <= waiting and need_onset[i] >= since:
-            out[unit[i]] += 1
+    n = need.shape[0]
+    if n == 0:
+        return out
+    current, run = unit[0], 0
+    for i in range(n):
+        u = unit[i]
+        if u != current:  # a new unit's rows begin
+            out[current] += run
+            current, run = u, 0
+        run += (need[i] > 0) & (pathway[i] <= waiting) & (need_onset[i] >= since)
+    out[current] += run
     return out
 
 
@@ -100,21 +112,25 @@ def members_of(vorg: np.ndarray, vstate: np.ndarray, flagged: np.ndarray, lo: in
 
 
 @njit(cache=True, nogil=True)
-def _flagged_rows(codes: np.ndarray, flagged: np.ndarray) -> np.ndarray:
-    out = np.empty(codes.shape[0] + 1, np.int64)
-    k = 0
-    for i in range(codes.shape[0]):  # no branch: every position is written, kept if flagged
-        c = codes[i]
-        out[k] = i
+def _flagged_rows(first: np.ndarray, second: np.ndarray, flagged: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The positions whose code in ``first``, and those whose code in ``second``, ``flagged``
+    marks (codes < 0: none), in one pass over both columns."""
+    out_first = np.empty(first.shape[0] + 1, np.int64)
+    out_second = np.empty(second.shape[0] + 1, np.int64)
+    k = m = 0
+    for i in range(first.shape[0]):  # no branch: every position is written, kept if flagged
+        c = first[i]
+        out_first[k] = i
         k += (c >= 0) & flagged[max(c, 0)]
-    return out[:k].copy()
+        c = second[i]
+        out_second[m] = i
+        m += (c >= 0) & flagged[max(c, 0)]
+    return out_first[:k].copy(), out_second[:m].copy()
 
 
-def rows_by_flagged_code(codes: np.ndarray, flagged: np.ndarray) -> dict[int, np.ndarray]:
-    """The positions of each code that ``flagged`` marks (codes < 0: none), by code, in
-    order: ``{c: np.flatnonzero(codes == c)}`` for every flagged ``c`` that occurs, in one
-    pass over ``codes`` and a stable sort of the few positions found."""
-    rows = _flagged_rows(codes, flagged)
+def _rows_by_code(codes: np.ndarray, rows: np.ndarray) -> dict[int, np.ndarray]:
+    """``rows`` (ascending positions) grouped by their code in ``codes``, each in order."""
     if rows.size == 0:
         return {}
     found = codes[rows]
@@ -124,6 +140,17 @@ def rows_by_flagged_code(codes: np.ndarray, flagged: np.ndarray) -> dict[int, np
     ends = np.append(starts[1:], rows.size)
     return {k: rows[a:b] for k, a, b in zip(keys.tolist(), starts.tolist(), ends.tolist(),
                                             strict=True)}
+
+
+def rows_by_flagged_code(first: np.ndarray, second: np.ndarray, flagged: np.ndarray
+                         ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """For each of two code columns of the same length (such as a volunteer's organisation
+    and a client's provider), the positions of each code that ``flagged`` marks (codes < 0:
+    none), by code, in order: ``{c: np.flatnonzero(codes == c)}`` for every flagged ``c``
+    that occurs, in one pass over both columns and a stable sort of the few positions
+    found."""
+    rows_first, rows_second = _flagged_rows(first, second, flagged)
+    return _rows_by_code(first, rows_first), _rows_by_code(second, rows_second)
 
 
 @njit(cache=True, nogil=True)
@@ -200,7 +227,8 @@ def update_strain(rows: np.ndarray, unserved: np.ndarray, turned_away: np.ndarra
 def org_members(vorg: np.ndarray, vstate: np.ndarray, org: int, lo: int, hi: int
                 ) -> np.ndarray:
     """``np.flatnonzero((vorg == org) & (vstate >= lo) & (vstate <= hi))``: the residents (in
-    order) of organisation ``org`` in a volunteer state from ``lo`` to ``hi``."""
+    order) of organisation ``org`` in a volunteer state from ``lo`` to ``hi`` (or, given the
+    providers and pathways, a group's clients in pathways ``lo`` to ``hi``)."""
     k = 0
     for i in range(vorg.shape[0]):
         k += vorg[i] == org
@@ -214,21 +242,38 @@ def org_members(vorg: np.ndarray, vstate: np.ndarray, org: int, lo: int, hi: int
 
 
 @njit(cache=True, nogil=True)
-def wellbeing_step(w: np.ndarray, targets: np.ndarray, offset: np.ndarray, need: np.ndarray,
-                   pathway: np.ndarray, supported_from: int, rate: np.float32) -> np.ndarray:
-    """In place, for (n, 4) float32 scores ``w``: each resident's situation (0 no need, 1 unmet,
-    2 ``pathway >= supported_from``) picks a row of ``targets``; then the float32 operations
-    of ``t = targets[situation] + offset; t -= w; t *= rate; w += t``, element by element.
-    ``offset`` is the (n,) float32 offset of the first score (life satisfaction; the others
-    have none: adding a float32 zero leaves a target as it is).
+def residents_day_end(w: np.ndarray, targets: np.ndarray, offset: np.ndarray,
+                      need: np.ndarray, pathway: np.ndarray, supported_from: int,
+                      rate: np.float32, unmet_days: np.ndarray, waiting: int, n_levels: int,
+                      n_paths: int) -> tuple[np.ndarray, np.ndarray]:
+    """The residents' end of the day in one pass over their rows (the arrays are read once,
+    not three times):
+
+    * wellbeing, in place, for (n, 4) float32 scores ``w``: each resident's situation (0 no
+      need, 1 unmet, 2 ``pathway >= supported_from``) picks a row of ``targets``; then the
+      float32 operations of ``t = targets[situation] + offset; t -= w; t *= rate; w += t``,
+      element by element. ``offset`` is the (n,) float32 offset of the first score (life
+      satisfaction; the others have none: adding a float32 zero leaves a target as it is);
+    * ``unmet_days += (need > 0) & (pathway <= waiting)`` in place;
+    * the residents counted by need level and pathway (``count_need_by_pathway``).
 
     Returns the float32 column sums of the updated scores, added row by row (the sums of
-    ``column_means_f32``, in the same pass: the day's mean wellbeing costs no second read)."""
+    ``column_means_f32``: the day's mean wellbeing costs no second read), and the
+    (n_levels, n_paths) int64 counts."""
     a0 = a1 = a2 = a3 = np.float32(0.0)
+    counts = np.zeros((n_levels, n_paths), np.int64)
+    n_none = 0  # most residents: counted in a register, not a table cell
     for i in range(w.shape[0]):
+        level, path = need[i], pathway[i]
         s = 0
-        if need[i] != 0:
-            s = 2 if pathway[i] >= supported_from else 1
+        if level != 0:
+            s = 2 if path >= supported_from else 1
+            if path <= waiting:
+                unmet_days[i] += 1
+        if level == 0 and path == 0:
+            n_none += 1
+        else:
+            counts[level, path] += 1
         t = targets[s, 0] + offset[i]
         t -= w[i, 0]
         t *= rate
@@ -247,18 +292,10 @@ def wellbeing_step(w: np.ndarray, targets: np.ndarray, offset: np.ndarray, need:
         a1 += x1
         a2 += x2
         a3 += x3
-    out = np.empty(4, np.float32)
-    out[0], out[1], out[2], out[3] = a0, a1, a2, a3
-    return out
-
-
-@njit(cache=True, nogil=True)
-def add_unmet_days(unmet_days: np.ndarray, need: np.ndarray, pathway: np.ndarray, waiting: int
-                   ) -> None:
-    """``unmet_days += (need > 0) & (pathway <= waiting)`` in place, in one pass."""
-    for i in range(need.shape[0]):
-        if need[i] > 0 and pathway[i] <= waiting:
-            unmet_days[i] += 1
+    counts[0, 0] += n_none
+    sums = np.empty(4, np.float32)
+    sums[0], sums[1], sums[2], sums[3] = a0, a1, a2, a3
+    return sums, counts
 
 
 @njit(cache=True, nogil=True)
@@ -454,18 +491,21 @@ def onset_candidates(u: np.ndarray, p: np.ndarray, need: np.ndarray) -> np.ndarr
 
 @njit(cache=True, nogil=True)
 def rank_within(groups: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Rank of each element within its group, ordered by ``keys`` (ties: by position): the
-    positions within each group's run of ``np.lexsort((keys, groups))``. Two stable sorts
-    (by key, then by group) give that order."""
+    """Rank of each element within its group (non-negative codes), ordered by ``keys`` (ties:
+    by position): the positions within each group's run of ``np.lexsort((keys, groups))``.
+    One stable sort by key; going through it in that order, each element's rank is how many
+    of its group came before it (a counter per group, instead of a second sort by group)."""
     n = groups.shape[0]
-    by_key = np.argsort(keys, kind="mergesort")
-    order = by_key[np.argsort(groups[by_key], kind="mergesort")]
     rank = np.empty(n, np.int64)
-    first = 0
+    if n == 0:
+        return rank
+    by_key = np.argsort(keys, kind="mergesort")
+    seen = np.zeros(groups.max() + 1, np.int64)
     for s in range(n):
-        if s > 0 and groups[order[s]] != groups[order[s - 1]]:
-            first = s
-        rank[order[s]] = s - first
+        j = by_key[s]
+        g = groups[j]
+        rank[j] = seen[g]
+        seen[g] += 1
     return rank
 
 
@@ -684,7 +724,7 @@ def tasks_done(worked: np.ndarray, hours: np.ndarray, trained: np.ndarray, used:
 
 
 @njit(cache=True, nogil=True)
-def lose_goodwill(vstate: np.ndarray, vorg: np.ndarray, goodwill: np.ndarray,
+def lose_goodwill(rows: np.ndarray, vstate: np.ndarray, vorg: np.ndarray, goodwill: np.ndarray,
                   cover_waiting: np.ndarray, cover_idle: np.ndarray, gap: float,
                   decay_waiting: float, decay_idle: float, applied: int, onboarding: int,
                   idle: int, stood_down: int, active: int
@@ -696,8 +736,9 @@ def lose_goodwill(vstate: np.ndarray, vorg: np.ndarray, goodwill: np.ndarray,
     instead of ``volunteering.goodwill_and_dropout``'s masks, gathers and scatters. Returns the
     float32 losses of the waiting and of the idle (resident order, for numpy's float64
     sums), those of each whose goodwill ran out, and the active (all as numpy selected them,
-    before anyone lapses)."""
-    n = vstate.shape[0]
+    before anyone lapses). Only residents ``rows`` (ascending, including every volunteer in
+    these states) are read."""
+    n = rows.shape[0]
     slow_waiting = 1.0 + gap * (1.0 - cover_waiting)
     slow_idle = 1.0 + gap * (1.0 - cover_idle)
     loss_w = np.empty(n, np.float32)
@@ -706,7 +747,8 @@ def lose_goodwill(vstate: np.ndarray, vorg: np.ndarray, goodwill: np.ndarray,
     gone_i = np.empty(n, np.int64)
     act = np.empty(n, np.int64)
     kw = ki = gw = gi = ka = 0
-    for i in range(n):
+    for j in range(n):
+        i = rows[j]
         s = vstate[i]
         if s == active:
             act[ka] = i
@@ -744,26 +786,6 @@ def lapse(idx: np.ndarray, vstate: np.ndarray, vsince: np.ndarray, vapplied_day:
         vapplied_day[i] = -1
         vmoved_day[i] = -1
         vpassported[i] = False
-
-
-@njit(cache=True, nogil=True)
-def members_with_chance(vstate: np.ndarray, vorg: np.ndarray, p_org: np.ndarray, lo: int,
-                        hi: int) -> tuple[np.ndarray, np.ndarray]:
-    """Residents in a volunteer state from ``lo`` to ``hi`` whose organisation's chance
-    ``p_org[vorg[i]]`` is above 0 (resident order), and those chances: ``trained[p > 0]``
-    and ``p[trained][p > 0]`` of ``strain._volunteer_burnout`` in one pass."""
-    n = vstate.shape[0]
-    out = np.empty(n, np.int64)
-    chance = np.empty(n, np.float64)
-    k = 0
-    for i in range(n):
-        if lo <= vstate[i] <= hi:
-            q = p_org[vorg[i]]
-            if q > 0:
-                out[k] = i
-                chance[k] = q
-                k += 1
-    return out[:k].copy(), chance[:k].copy()
 
 
 @njit(cache=True, nogil=True)
@@ -832,8 +854,8 @@ def support_due(pathway: np.ndarray, until: np.ndarray, first: int, day: int) ->
 
 
 @njit(cache=True, nogil=True)
-def book_management_hours(vorg: np.ndarray, vstate: np.ndarray, vsince: np.ndarray,
-                          vpassported: np.ndarray, vtrained_at: np.ndarray,
+def book_management_hours(rows: np.ndarray, vorg: np.ndarray, vstate: np.ndarray,
+                          vsince: np.ndarray, vpassported: np.ndarray, vtrained_at: np.ndarray,
                           vmoved_day: np.ndarray, contact_rows: np.ndarray,
                           training_days: np.ndarray, accepts: np.ndarray,
                           per_application: np.ndarray, hours: np.ndarray,
@@ -848,20 +870,23 @@ def book_management_hours(vorg: np.ndarray, vstate: np.ndarray, vsince: np.ndarr
     touch with the waiting (row 1, less those inducted) and applications
     (``applications_due`` of the ``applied``). Nothing else changes: the caller activates
     the inducted and starts the training of the processed (volunteers in neither state, and
-    their ``vtrained_at`` and ``vmoved_day``, are all these read). Returns the contact hours
+    their ``vtrained_at`` and ``vmoved_day``, are all these read). ``rows``: ascending
+    residents that include every volunteer in a state it counts (all registered volunteers:
+    the columns are read there only, not over the whole population). Returns the contact hours
     needed and used, trained and waiting, and their covers (``used / needed``, 1 where none
     is needed); the inductions (volunteers, done mask, hours booked per organisation); the
     applications (volunteers, passport mask, done mask, hours booked per organisation); the
     duplicated checks (count, and their costs in queue order) and the retrained count."""
     n_org = hours.shape[0]
-    contacted = count_by_org(vorg, vstate, contact_rows, 2, n_org)
+    states = vstate[rows]
+    contacted = count_by_org(vorg[rows], states, contact_rows, 2, n_org)
     need_t = contacted[0] * contact_trained
     used_t = np.empty(n_org)
     for o in range(n_org):
         used_t[o] = need_t[o] if need_t[o] <= hours[o] else hours[o]
         hours[o] -= used_t[o]
     onb, org_i, done_i, booked_i = inductions_due(
-        codes_equal(vstate, onboarding), vorg, vsince, vpassported, training_days, day,
+        rows[states == onboarding], vorg, vsince, vpassported, training_days, day,
         passport_days, passport_induction_hours, induction_hours, hours)
     waiting = contacted[1].copy()
     for j in range(onb.shape[0]):
@@ -873,7 +898,7 @@ def book_management_hours(vorg: np.ndarray, vstate: np.ndarray, vsince: np.ndarr
         used_w[o] = need_w[o] if need_w[o] <= hours[o] else hours[o]
         hours[o] -= used_w[o]
     app, org_a, passport, cost, done_a, booked_a = applications_due(
-        codes_equal(vstate, applied), vorg, vsince, vtrained_at, accepts, per_application,
+        rows[states == applied], vorg, vsince, vtrained_at, accepts, per_application,
         passport_check_hours, hours)
     n_dup = 0
     n_retrained = 0
@@ -949,17 +974,16 @@ def _warm_up() -> None:
     i32 = np.zeros(2, np.int32)
     count_fresh_unmet(i8, i8, i32, i32, 1, 0, 2)
     members_of(i32, i8, np.zeros(2, np.bool_), 4, 5)
-    wellbeing_step(w, np.zeros((3, 4), np.float32), np.zeros(2, np.float32), i8, i8, 2,
-                   np.float32(0.1))
+    residents_day_end(w, np.zeros((3, 4), np.float32), np.zeros(2, np.float32), i8, i8, 2,
+                      np.float32(0.1), i32.copy(), 1, 4, 6)
     flatnonzero(np.zeros(2, np.bool_))
     org_members(i32, i8, 0, 2, 5)
-    _flagged_rows(i32, np.zeros(2, np.bool_))
+    _flagged_rows(i32, i32, np.zeros(2, np.bool_))
     f64s, i64s = np.zeros(2), np.zeros(2, np.int64)
     pay_the_day(i64s, f64s.copy(), f64s.copy(), f64s, f64s, i64s, f64s, f64s, f64s, f64s, 1.0)
     update_strain(i64s, f64s.copy(), i64s.copy(), f64s.copy(), f64s + 1.0, np.zeros(2, np.bool_),
                   i64s, i64s, f64s, 1.0, 1.0)
     count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)
-    add_unmet_days(i32.copy(), i8, i8, 1)
     book_in_queue_order(i32, np.zeros(2), np.zeros(2))
     rank_within(i32, np.zeros(2))
     f32 = np.zeros(2, np.float32)
@@ -985,13 +1009,12 @@ def _warm_up() -> None:
     i16 = np.zeros(2, np.int16)
     start_episodes(i64, i8, b, f32, f64, 1, i8.copy(), i32.copy(), b.copy(), i32.copy(),
                    b.copy(), b.copy(), i16, b.copy(), i8.copy())
-    lose_goodwill(i8, i32, f32.copy(), f64, f64, 0.5, 0.1, 0.1, 2, 3, 5, 6, 4)
+    lose_goodwill(i64, i8, i32, f32.copy(), f64, f64, 0.5, 0.1, 0.1, 2, 3, 5, 6, 4)
     lapse(i64, i8.copy(), i32.copy(), i32.copy(), i32.copy(), b.copy(), 7, 1)
-    members_with_chance(i8, i32, f64, 4, 5)
     seekers_today(i64, f64, i8, 1, 0.1, 0.1)
     support_outcomes(i64, f64, np.ones(1), i8.copy(), i8.copy(), b, 0.1, 0.1, 0.5, 3, 1)
     support_due(i8, i32, 3, 1)
-    book_management_hours(i32, i8, i32, b, i32, i32, np.full(8, -1, np.int8), i64, b, f64,
+    book_management_hours(i64, i32, i8, i32, b, i32, i32, np.full(8, -1, np.int8), i64, b, f64,
                           f64.copy(), 0.1, 0.1, 1, 3, 2, 1, 1.0, 1.0, 1.0)
     codes_between(i8, 4, 5)
     tasks_done(i64, f32, i64, f32.copy(), i32.copy(), i32.copy(), f32.copy(), i8.copy(), b, 1,

@@ -106,14 +106,17 @@ def frac_lw_matches_fit(ts: pd.DataFrame) -> float:
     return fit / placed if placed else float("nan")
 
 
-def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None
-              ) -> dict[str, float]:
+def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None,
+              need_by_pathway: np.ndarray | None = None) -> dict[str, float]:
     """Stocks at the end of the day plus the day's flows. ``wellbeing_sums``: the float32
-    column sums of the scores as they are now, if already known (the wellbeing update returns
-    them), so the means need no second pass over the scores."""
+    column sums of the scores as they are now, and ``need_by_pathway``: the residents counted
+    by need level and pathway now, if already known (the wellbeing update returns both), so
+    neither needs another pass over the residents."""
     pop = model.pop
     row: dict[str, float] = {"day": model.output_day}
-    by_level_path = kernels.count_need_by_pathway(pop.need, pop.pathway, len(Need), len(Pathway))
+    by_level_path = (kernels.count_need_by_pathway(pop.need, pop.pathway, len(Need),
+                                                   len(Pathway))
+                     if need_by_pathway is None else need_by_pathway)
     need_counts = by_level_path.sum(axis=1)
     unmet_counts = by_level_path[:, :Pathway.WAITING + 1].sum(axis=1)
     path_counts = by_level_path[Need.LOW:].sum(axis=0)  # residents in need, by pathway

@@ -623,14 +623,14 @@ class CommunityModel(mesa.Model):
             if hasattr(hub, "step"):
                 hub.step()
         emergency.respond(self)
-        wellbeing_sums = wellbeing.update(self)
-        kernels.add_unmet_days(self.pop.unmet_days, self.pop.need, self.pop.pathway,
-                               Pathway.WAITING)  # unmet_days += unmet()
+        # wellbeing, a day more in unmet need (unmet_days += unmet()), and today's residents
+        # by need and pathway for the daily row: one pass (sim.processes.wellbeing.update)
+        wellbeing_sums, need_by_pathway = wellbeing.update(self)
         self.evaluation.step()
         if self.started:
             self.shielding.observe(self)
         if self.cfg.run.collect and self.started:
-            self.rows.append(metrics.daily_row(self, wellbeing_sums))
+            self.rows.append(metrics.daily_row(self, wellbeing_sums, need_by_pathway))
         if self.started and self.output_day >= self.cfg.run.days:
             self.running = False
 
@@ -921,8 +921,7 @@ class CommunityModel(mesa.Model):
         at its own turn; volunteers join only new groups), so a fold filters its own rows."""
         flagged = np.zeros(len(self.organisations), bool)
         flagged[[g.index for g in self.open_groups() if g.kind is _MUTUAL_AID]] = True
-        return (kernels.rows_by_flagged_code(self.pop.vorg, flagged),
-                kernels.rows_by_flagged_code(self.pop.provider, flagged))
+        return kernels.rows_by_flagged_code(self.pop.vorg, self.pop.provider, flagged)
 
     # ------------------------------------------------------------------ shared actions
     def count(self, name: str, k: float = 1) -> None:
@@ -1288,6 +1287,11 @@ class CommunityModel(mesa.Model):
 
     def count_health_vcse_ties(self) -> int:
         return len(self._cross_ties)
+
+    def tied_agents(self, agent: mesa.Agent) -> set[int]:
+        """The unique ids of the agents ``agent`` has a cross-sector tie with (and its own,
+        when it has any tie), from the per-agent index: no pass over all ties."""
+        return {uid for tie in self._ties_of.get(agent.unique_id, ()) for uid in tie}
 
     # ------------------------------------------------------------------ queries
     def refresh_link_worker_reach(self) -> None:

@@ -174,3 +174,20 @@ class Population:
         from sim.kernels import need_and_pathway
 
         return need_and_pathway(self.need, self.pathway, 1, int(Pathway.WAITING))
+
+    def volunteer_rows(self) -> np.ndarray:
+        """The volunteers past latent (applied, onboarding, active, idle, lapsed or stood
+        down: consecutive codes), in resident order: one pass over the volunteer states. They
+        are a few per cent of the residents, so a phase in which nobody leaves the latent or
+        unwilling states makes this list once and reads these rows instead of everyone's
+        (``sim.processes.volunteering.step``, ``sim.processes.strain.step``)."""
+        from sim.kernels import codes_between
+
+        return codes_between(self.vstate, int(VolunteerState.APPLIED),
+                             int(VolunteerState.STOOD_DOWN))
+
+    def volunteers_in(self, rows: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        """Those of residents ``rows`` whose volunteer state is from ``lo`` to ``hi`` (codes),
+        in the order of ``rows``."""
+        state = self.vstate[rows]
+        return rows[(state >= lo) & (state <= hi)]

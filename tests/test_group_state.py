@@ -163,3 +163,28 @@ def test_open_groups_kept_up_as_groups_open_and_close_equal_a_fresh_listing():
     assert kept == m.open_groups() and new in kept and m.groups[0] not in kept
     assert kept_by_unit == m.open_groups_by_unit()
     assert [g.index for g in kept] == sorted(g.index for g in kept)
+
+
+def test_management_hours_and_contact_covers_are_columns():
+    """Every organisation's management hours left and contact covers live in its row of the
+    columns: a day's bookings write them there, Monday empties the hours, and an attribute
+    written on one organisation changes its row only."""
+    from sim.processes import volunteering
+
+    m = CommunityModel(sim.configure(topology="urban", **{"run.days": 3,
+                                                        "run.burn_in_days": 0}))
+    state = m.group_state
+    assert (state.vm_contact_cover_waiting[:len(m.organisations)] == 1.0).all()  # as built
+    m.run(3)
+    n = len(m.organisations)
+    hours = [o.vm_hours_left for o in m.organisations]
+    assert hours == state.vm_hours_left[:n].tolist() and any(h > 0 for h in hours)
+    covers = state.vm_contact_cover_trained[:n]
+    assert [o.vm_contact_cover_trained for o in m.organisations] == covers.tolist()
+    assert ((covers >= 0.0) & (covers <= 1.0)).all()
+    first, second = m.organisations[0], m.organisations[1]
+    before = second.vm_hours_left
+    first.vm_hours_left = 12.5
+    assert state.vm_hours_left[first.index] == 12.5 and second.vm_hours_left == before
+    volunteering.new_week(m)
+    assert all(o.vm_hours_left == 0.0 for o in m.organisations)

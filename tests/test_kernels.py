@@ -50,6 +50,15 @@ def test_fresh_unmet_counts_match_masked_bincount(state):
     expected = np.bincount(unit, weights=fresh, minlength=9)
     assert counts.dtype == np.int64
     assert (counts / np.arange(1, 10)).tobytes() == (expected / np.arange(1, 10)).tobytes()
+    # residents stored unit by unit, as the model keeps them (runs counted in a register)
+    order = np.argsort(unit, kind="stable")
+    np.testing.assert_array_equal(
+        kernels.count_fresh_unmet(need[order], pathway[order], onset[order], unit[order],
+                                  int(Pathway.WAITING), 30, 9), expected.astype(np.int64))
+    empty = np.zeros(0, np.int8)
+    np.testing.assert_array_equal(
+        kernels.count_fresh_unmet(empty, empty, np.zeros(0, np.int32), np.zeros(0, np.int32),
+                                  1, 0, 3), np.zeros(3, np.int64))
 
 
 def test_members_of_match_isin_mask():
@@ -66,10 +75,17 @@ def test_members_of_match_isin_mask():
     assert kernels.members_of(vorg, vstate, np.zeros(12, bool), 4, 5).size == 0
 
 
-def test_wellbeing_step_matches_numpy_bit_for_bit(state):
+def test_residents_day_end_matches_numpy_bit_for_bit(state):
+    """Wellbeing bit for bit, unmet days and the need-by-pathway counts, as numpy makes them,
+    over three days (the scores move; need and pathway differ by resident, some pathway
+    codes appear with need 0 too)."""
     need, pathway, w, targets, offset = state
+    pathway = pathway.copy()
+    pathway[np.flatnonzero(need == 0)[:50]] = Pathway.GROUP  # support ending today: need 0
     rate = np.float32(0.05)
     expected = w.copy()
+    expected_days = np.random.default_rng(12).integers(0, 50, need.size).astype(np.int32)
+    days = expected_days.copy()
     for _ in range(3):
         situation = (pathway >= Pathway.LINK_WORKER).view(np.int8) + np.int8(1)
         situation *= need != 0
@@ -78,13 +94,22 @@ def test_wellbeing_step_matches_numpy_bit_for_bit(state):
         target -= expected
         target *= rate
         expected += target
+        expected_days += (need > 0) & (pathway <= Pathway.WAITING)
     got = w.copy()
+    expected_counts = np.bincount(need.astype(np.intp) * len(Pathway) + pathway,
+                                  minlength=4 * len(Pathway)).reshape(4, len(Pathway))
     for _ in range(3):
-        sums = kernels.wellbeing_step(got, targets, np.ascontiguousarray(offset[:, 0]), need,
-                                      pathway, int(Pathway.LINK_WORKER), rate)
+        sums, counts = kernels.residents_day_end(
+            got, targets, np.ascontiguousarray(offset[:, 0]), need, pathway,
+            int(Pathway.LINK_WORKER), rate, days, int(Pathway.WAITING), 4, len(Pathway))
         # the sums it returns give the numpy column means of the updated scores, bitwise
         assert (sums / np.float32(need.size)).tobytes() == got.mean(axis=0).tobytes()
+        np.testing.assert_array_equal(counts, expected_counts)
+        # the same table as the daily row's own count
+        np.testing.assert_array_equal(
+            counts, kernels.count_need_by_pathway(need, pathway, 4, len(Pathway)))
     assert got.tobytes() == expected.tobytes()
+    np.testing.assert_array_equal(days, expected_days)
 
 
 def test_flatnonzero_matches_numpy():
@@ -116,15 +141,6 @@ def test_count_by_org_matches_bincount():
         got[1], np.bincount(vorg[(vstate == 2) | (vstate == 3)], minlength=15))
 
 
-def test_add_unmet_days_matches_numpy(state):
-    need, pathway = state[0], state[1]
-    days = np.random.default_rng(12).integers(0, 50, need.size).astype(np.int32)
-    expected = days.copy()
-    expected += (need > 0) & (pathway <= Pathway.WAITING)
-    kernels.add_unmet_days(days, need, pathway, int(Pathway.WAITING))
-    np.testing.assert_array_equal(days, expected)
-
-
 def test_org_members_match_numpy():
     rng = np.random.default_rng(13)
     vstate = rng.integers(0, 8, 6000).astype(np.int8)
@@ -139,15 +155,18 @@ def test_org_members_match_numpy():
 def test_rows_by_flagged_code_match_flatnonzero():
     rng = np.random.default_rng(17)
     codes = rng.integers(-1, 12, 7000).astype(np.int32)
+    others = rng.integers(-1, 12, 7000).astype(np.int32)
     flagged = np.zeros(12, bool)
     flagged[[0, 3, 11]] = True
-    codes[codes == 11] = 5  # a flagged code that does not occur
-    got = kernels.rows_by_flagged_code(codes, flagged)
+    codes[codes == 11] = 5  # a flagged code that does not occur in the first column
+    got, got_others = kernels.rows_by_flagged_code(codes, others, flagged)
     assert sorted(got) == [0, 3]
-    for c, rows in got.items():
-        assert rows.dtype == np.int64
-        np.testing.assert_array_equal(rows, np.flatnonzero(codes == c))
-    assert kernels.rows_by_flagged_code(codes, np.zeros(12, bool)) == {}
+    assert sorted(got_others) == [0, 3, 11]
+    for column, found in ((codes, got), (others, got_others)):
+        for c, rows in found.items():
+            assert rows.dtype == np.int64
+            np.testing.assert_array_equal(rows, np.flatnonzero(column == c))
+    assert kernels.rows_by_flagged_code(codes, others, np.zeros(12, bool)) == ({}, {})
 
 
 def _book_in_queue_order_numpy(org, cost, hours):

@@ -116,9 +116,17 @@ def test_lose_goodwill_and_lapse_match_numpy(rng):
         loss = (decay * slow[vorg[who]]).astype(np.float32)
         expected[who] -= loss
         out += [loss, who[expected[who] <= 0]]
-    got = kernels.lose_goodwill(vstate, vorg, goodwill, cover_w, cover_i, 2.0, 0.01, 0.02, 2,
-                                3, 5, 6, 4)
+    everyone = goodwill.copy()
+    registered = np.flatnonzero(vstate >= 2)  # every state it reads (none and latent left out)
+    got = kernels.lose_goodwill(registered, vstate, vorg, goodwill, cover_w, cover_i, 2.0, 0.01,
+                                0.02, 2, 3, 5, 6, 4)
     assert goodwill.tobytes() == expected.tobytes()
+    # reading every resident instead gives the same
+    got_everyone = kernels.lose_goodwill(np.arange(N), vstate, vorg, everyone, cover_w, cover_i,
+                                         2.0, 0.01, 0.02, 2, 3, 5, 6, 4)
+    assert everyone.tobytes() == expected.tobytes()
+    for a, b in zip(got, got_everyone, strict=True):
+        assert a.tobytes() == b.tobytes()
     for a, b in zip(got, (out[0], out[2], out[1], out[3], np.flatnonzero(vstate == 4)),
                     strict=True):
         assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
@@ -129,17 +137,6 @@ def test_lose_goodwill_and_lapse_match_numpy(rng):
     assert (arrays[0][got[2]] == 7).all() and (arrays[1][got[2]] == 12).all()
     assert (arrays[2][got[2]] == -1).all() and (arrays[3][got[2]] == -1).all()
     assert not arrays[4][got[2]].any() and arrays[4].sum() == N - got[2].size
-
-
-def test_members_with_chance_match_numpy(rng):
-    vstate = rng.integers(0, 8, N).astype(np.int8)
-    vorg = rng.integers(0, 9, N).astype(np.int32)
-    p_org = np.where(rng.random(9) < 0.5, rng.random(9), 0.0)
-    trained = np.flatnonzero((vstate == 4) | (vstate == 5))
-    p = p_org[vorg[trained]]
-    got, chance = kernels.members_with_chance(vstate, vorg, p_org, 4, 5)
-    np.testing.assert_array_equal(got, trained[p > 0])
-    assert chance.tobytes() == p[p > 0].tobytes()
 
 
 def test_seekers_today_match_numpy(rng):
@@ -187,3 +184,34 @@ def test_codes_between_match_flatnonzero(rng):
         expected = np.flatnonzero((codes >= lo) & (codes <= hi))
         assert got.dtype == expected.dtype
         np.testing.assert_array_equal(got, expected)
+
+
+def test_book_management_hours_read_the_registered_rows_only(rng):
+    """The bookings over the registered volunteers' rows equal those over everyone's (the
+    states it counts are all registered ones); latent and unwilling rows are never read."""
+    n_org = 9
+    vstate = rng.integers(0, 8, N).astype(np.int8)
+    vorg = np.where(vstate >= 2, rng.integers(0, n_org, N), -1).astype(np.int32)
+    vsince = rng.integers(0, 40, N).astype(np.int32)
+    passported = rng.random(N) < 0.3
+    trained_at = np.where(rng.random(N) < 0.4, rng.integers(0, n_org, N), -1).astype(np.int32)
+    moved = np.where(rng.random(N) < 0.2, rng.integers(0, 40, N), -1).astype(np.int32)
+    contact_rows = np.full(8, -1, np.int8)
+    contact_rows[[4, 5, 7]] = 0
+    contact_rows[[2, 3]] = 1
+    training = rng.integers(0, 15, n_org).astype(np.int64)
+    accepts = rng.random(n_org) < 0.5
+    per_app = rng.random(n_org) * 3.0
+    hours = rng.random(n_org) * 20.0
+    args = (vorg, vstate, vsince, passported, trained_at, moved, contact_rows, training,
+            accepts, per_app)
+    rest = (0.05, 0.1, 40, 3, 2, 2, 1.0, 2.0, 0.5)
+    registered = np.flatnonzero(vstate >= 2)
+    h1, h2 = hours.copy(), hours.copy()
+    got = kernels.book_management_hours(registered, *args, h1, *rest)
+    expected = kernels.book_management_hours(np.arange(N), *args, h2, *rest)
+    assert h1.tobytes() == h2.tobytes()
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected, strict=True):
+        assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+    assert got[6].size and got[9].size  # some inductions and applications were booked

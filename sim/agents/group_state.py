@@ -1,4 +1,5 @@
-"""The money and strain of every organisation, held as model-level arrays (struct of arrays).
+"""The money and strain of every organisation, and its volunteer-management hours, held as
+model-level arrays (struct of arrays).
 
 The daily group passes (income and spending, strain) work on whole columns at once instead of
 one Python object at a time; each :class:`~sim.agents.organisations.VCSEGroup` reads and writes
@@ -24,9 +25,15 @@ class GroupState:
         turned_away_today: int64, referrals turned away today (reset by the strain pass).
         volunteer_hours: float64, free weekly hours of the group's trained volunteers
             (refreshed daily from the volunteer arrays; a change forgets its cached capacity).
+        vm_hours_left: float64, volunteer-management hours of this week not yet used (any
+            organisation; carried to the next day, 0 on Mondays).
+        vm_contact_cover_waiting, vm_contact_cover_trained: float64, share of today's
+            keeping-in-touch need met for applicants and onboarding volunteers, and for
+            trained ones (any organisation; 1 until its first day of bookings).
     """
 
-    FLOAT_COLUMNS = ("balance", "spent", "strain", "unserved", "volunteer_hours")
+    FLOAT_COLUMNS = ("balance", "spent", "strain", "unserved", "volunteer_hours",
+                     "vm_hours_left", "vm_contact_cover_waiting", "vm_contact_cover_trained")
     INT_COLUMNS = ("turned_away_today",)
 
     def __init__(self, rows: int = 64):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import deque
+from itertools import compress
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import mesa
@@ -210,14 +212,24 @@ class LinkWorker(mesa.Agent):
     def purge(self) -> None:
         """Entries leave the inbox and waiting list when the resident is no longer waiting for
         this referral: the need resolved, they were helped elsewhere or they gave up."""
-        pop = self.model.pop
-        waiting, seq = pop.pathway, pop.lw_referrals
-        w = Pathway.WAITING
-        if any(waiting[i] != w or seq[i] != k for i, _, k in self.inbox):
-            self.inbox = deque(e for e in self.inbox if waiting[e[0]] == w and seq[e[0]] == e[2])
-        if any(waiting[i] != w or seq[i] != k for i, k in self.waiting):
-            self.waiting = deque(e for e in self.waiting
-                                 if waiting[e[0]] == w and seq[e[0]] == e[1])
+        if self.inbox:  # entries (resident, source, referral number)
+            keep = self._still_waiting(self.inbox, 2)
+            if not keep.all():
+                self.inbox = deque(compress(self.inbox, keep.tolist()))
+        if self.waiting:  # entries (resident, referral number)
+            keep = self._still_waiting(self.waiting, 1)
+            if not keep.all():
+                self.waiting = deque(compress(self.waiting, keep.tolist()))
+
+    def _still_waiting(self, entries: deque, number_at: int) -> np.ndarray:
+        """Per entry of ``entries`` (tuples: the resident first, the referral number at
+        ``number_at``), whether the resident still waits for a link worker on that referral:
+        one gather from the population's columns instead of a scalar read per entry."""
+        pop, n = self.model.pop, len(entries)
+        residents = np.fromiter(map(itemgetter(0), entries), np.int64, n)
+        numbers = np.fromiter(map(itemgetter(number_at), entries), np.int64, n)
+        return (pop.pathway[residents] == Pathway.WAITING) & (
+            pop.lw_referrals[residents] == numbers)
 
     def _assess_inbox(self) -> None:
         m = self.model

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 from sim.agents.organisations import GroupKind, VCSEGroup
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from sim.agents.health import LinkWorker
     from sim.model import CommunityModel
 
@@ -160,16 +162,16 @@ class LIOFunctions:
         return [g for *_, g in sorted(out, key=lambda x: (x[0], x[1]))]
 
     # -- partnership brokering (002:209, 002:234; 000:92) ----------------------------------
-    def _untied_pairs(self) -> list[tuple[LinkWorker, VCSEGroup]]:
+    def _untied_pairs(self) -> Iterator[tuple[LinkWorker, VCSEGroup]]:
+        """(link worker, group in its reach) pairs with no tie yet, link workers in order and
+        each one's groups in reach order; mutual aid groups left out. A generator: whether
+        there is any costs only the pairs up to the first (most days need no more)."""
         m = self.model
-        out = []
         for lw in self._link_workers():
+            tied = m.tied_agents(lw)
             for g in m.open_groups_in_reach(lw.reach):
-                if g.kind is GroupKind.MUTUAL_AID:
-                    continue
-                if frozenset((lw.unique_id, g.unique_id)) not in m._cross_ties:
-                    out.append((lw, g))
-        return out
+                if g.kind is not GroupKind.MUTUAL_AID and g.unique_id not in tied:
+                    yield lw, g
 
     def _link_workers(self) -> list[LinkWorker]:
         """The district's link workers (by the unit they are based in)."""
@@ -183,14 +185,14 @@ class LIOFunctions:
         """Introduce a link worker to a group it has no tie with: hours accumulate until a tie
         is built; with every pair already tied, no hours are used."""
         m = self.model
-        pairs = self._untied_pairs()
-        if not pairs:
+        if next(self._untied_pairs(), None) is None:
             return
         self.progress["partnerships"] += hours
         self.book("partnerships", hours)
         if self.progress["partnerships"] < m.cfg.lio.hours_per_tie:
             return
         self.progress["partnerships"] -= m.cfg.lio.hours_per_tie
+        pairs = list(self._untied_pairs())  # nothing has changed since the check above
         lw, g = pairs[int(m.streams.infrastructure.integers(len(pairs)))]
         m.add_tie(lw, g)
         if g.on_directory:

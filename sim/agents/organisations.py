@@ -41,6 +41,14 @@ class Organisation(mesa.Agent):
     model: CommunityModel
     sector = "vcse"
 
+    # volunteer management's daily bookings, held as whole columns (sim.agents.group_state)
+    vm_hours_left = state_column("vm_hours_left", "hours of this week not yet used (carried to "
+                                 "the next day)")
+    vm_contact_cover_waiting = state_column("vm_contact_cover_waiting", "share of today's "
+                                            "contact need met: applicants")
+    vm_contact_cover_trained = state_column("vm_contact_cover_trained", "share of today's "
+                                            "contact need met: trained volunteers")
+
     def __init__(self, model: CommunityModel, unit: int, name: str):
         super().__init__(model)
         self.group_state = model.group_state  # its row: the columns of VCSEGroup's state
@@ -58,9 +66,9 @@ class Organisation(mesa.Agent):
         self.hours_per_application = 0.0
         self.vm_extra_hours_per_week = 0.0  # emergency scale-up in force (paid for)
         self.vm_scale_up_asked_day = -1  # day the scale-up was asked for (-1: not asked)
-        self.vm_hours_left = 0.0  # hours of this week not yet used (carried to the next day)
-        self.vm_contact_cover_waiting = 1.0  # share of today's contact need met: applicants
-        self.vm_contact_cover_trained = 1.0  # ... and trained volunteers
+        self.vm_hours_left = 0.0
+        self.vm_contact_cover_waiting = 1.0
+        self.vm_contact_cover_trained = 1.0
         # drawn for every organisation, so whether it accepts a passport (draw below
         # volunteers.passport_recognition_share) never shifts another stream
         self.passport_draw = float(model.streams.volunteer_management.random())

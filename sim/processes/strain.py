@@ -71,7 +71,9 @@ def members_leave(model: CommunityModel, group: VCSEGroup) -> None:
     if p <= 0:
         return
     pop = model.pop
-    members = kernels.flatnonzero((pop.provider == group.index) & (pop.pathway == Pathway.GROUP))
+    # its clients in group support, in resident order: one compiled pass, no masks
+    members = kernels.org_members(pop.provider, pop.pathway, group.index, Pathway.GROUP,
+                                  Pathway.GROUP)
     if members.size == 0:
         return
     leave = members[model.streams.group_strain.random(members.size) < p]
@@ -176,9 +178,10 @@ def _apply_staff_changes(model: CommunityModel, g: VCSEGroup) -> None:
             model.count("new_group_staff_hired", max(hired, 0.0))
 
 
-def _volunteer_burnout(model: CommunityModel) -> bool:
+def _volunteer_burnout(model: CommunityModel, volunteers: np.ndarray) -> bool:
     """Trained volunteers (active or idle) of strained groups lapse (burn out). False when no
-    group is strained (nobody could burn out)."""
+    group is strained (nobody could burn out). ``volunteers``: the volunteers past latent
+    (``Population.volunteer_rows``)."""
     rate = model.cfg.groups.volunteer_burnout_per_strain_year / 365.0
     strain = model.group_state.strain.tolist()  # by organisation index
     strained = [g.index for g in model.open_groups() if strain[g.index] > 0]
@@ -189,7 +192,9 @@ def _volunteer_burnout(model: CommunityModel) -> bool:
     for k in strained:
         p_org[k] = min(strain[k] * rate, 1.0)
     # trained volunteers (resident order) of organisations with a chance, and their chances
-    trained, chance = kernels.members_with_chance(pop.vstate, pop.vorg, p_org, V.ACTIVE, V.IDLE)
+    trained = pop.volunteers_in(volunteers, V.ACTIVE, V.IDLE)
+    chance = p_org[pop.vorg[trained]]
+    trained, chance = trained[chance > 0], chance[chance > 0]
     if trained.size == 0:
         return True
     gone = trained[model.streams.group_strain.random(trained.size) < chance]
@@ -221,8 +226,10 @@ def step(model: CommunityModel) -> None:
                 continue
         if g.disruption > 0:
             g.disruption *= decay
-    _volunteer_burnout(model)
-    counts = refresh_volunteer_hours(model).tolist()  # less those burnt out
+    # burnout moves trained volunteers to lapsed: one list of those past latent serves both
+    volunteers = model.pop.volunteer_rows()
+    _volunteer_burnout(model, volunteers)
+    counts = refresh_volunteer_hours(model, volunteers).tolist()  # less those burnt out
     for g in model.open_groups():  # kept as it was while groups close
         if (g.is_open and g.kind is not lio and g.staff_fte <= NO_STAFF_FTE
                 and not any(d > 0 for _, d in g.staff_changes) and counts[g.index] == 0):

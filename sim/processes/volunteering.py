@@ -134,7 +134,7 @@ def _org_constants(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
     return cached[1], cached[2]
 
 
-def manage_volunteers(model: CommunityModel) -> None:
+def manage_volunteers(model: CommunityModel, volunteers: np.ndarray | None = None) -> None:
     """Each organisation's volunteer-management hours for today (its funded hours a week / 7,
     plus what is left of this week's) are booked in order (003:162, 224-226, 232-254):
 
@@ -145,17 +145,21 @@ def manage_volunteers(model: CommunityModel) -> None:
        or a passport check).
 
     What cannot be booked waits: applications queue and inductions slip; where the hours do
-    not cover keeping in touch, volunteers lose goodwill faster (``goodwill_and_dropout``)."""
+    not cover keeping in touch, volunteers lose goodwill faster (``goodwill_and_dropout``).
+    ``volunteers``: the volunteers past latent (``Population.volunteer_rows``) if known."""
     pop, p = model.pop, model.cfg.volunteers
+    if volunteers is None:
+        volunteers = model.pop.volunteer_rows()
     orgs = model.organisations
     n_org = len(orgs)
-    new_list, left_list = [0.0] * n_org, [0.0] * n_org  # closed organisations: none
+    columns = model.group_state  # hours left and contact covers by organisation index
+    new_list, open_list = [0.0] * n_org, [False] * n_org  # closed organisations: no hours
     for k, o in enumerate(orgs):  # one pass (about half the organisations are closed)
         if o.is_open:
             new_list[k] = o.vm_hours_new_today()
-            left_list[k] = o.vm_hours_left
+            open_list[k] = True
     new_hours = np.array(new_list, np.float64)
-    hours = new_hours + np.array(left_list)
+    hours = new_hours + np.where(open_list, columns.vm_hours_left[:n_org], 0.0)
     per_app, accepts = _org_constants(model)
     model.count("new_vm_hours_available", float(new_hours.sum()))
     model.count("new_vol_applications_processable",
@@ -169,8 +173,8 @@ def manage_volunteers(model: CommunityModel) -> None:
     (need_t, used_t, need_w, used_w, cover_t, cover_w, onb, done_i, booked_i, applied,
      passport, done, booked, n_duplicated, duplicated_cost, n_retrained
      ) = kernels.book_management_hours(
-        pop.vorg, pop.vstate, pop.vsince, pop.vpassported, pop.vtrained_at, pop.vmoved_day,
-        _CONTACTED, model.org_training_days, accepts, per_app, hours,
+        volunteers, pop.vorg, pop.vstate, pop.vsince, pop.vpassported, pop.vtrained_at,
+        pop.vmoved_day, _CONTACTED, model.org_training_days, accepts, per_app, hours,
         p.contact_hours_per_active_per_week / 7.0, p.contact_hours_per_waiting_per_week / 7.0,
         model.day, int(V.ONBOARDING), int(V.APPLIED), int(p.passport_induction_days),
         float(p.passport_induction_hours), float(p.induction_hours_per_volunteer),
@@ -194,12 +198,9 @@ def manage_volunteers(model: CommunityModel) -> None:
         model.count("new_vol_duplicated_checks", 0)
         model.count("new_vm_hours_duplicated_checks", 0.0)
         model.count("new_vol_retrained", 0)
-    for o, left, c_t, c_w in zip(orgs, hours.tolist(), cover_t.tolist(), cover_w.tolist(),
-                                 strict=True):
-        o.vm_hours_left = left
-        o.vm_contact_cover_trained = c_t
-        o.vm_contact_cover_waiting = c_w
-    model._vm_contact_covers = (model.day, cover_w, cover_t)  # for goodwill_and_dropout
+    columns.vm_hours_left[:n_org] = hours
+    columns.vm_contact_cover_trained[:n_org] = cover_t
+    columns.vm_contact_cover_waiting[:n_org] = cover_w  # for goodwill_and_dropout
     used = start - hours
     model.count("new_vm_hours_used", float(used.sum()))
     for books in model.lio_books:  # each LIO's volunteer processing: its hours used today
@@ -265,29 +266,25 @@ def record_first_tasks(model: CommunityModel, idx: np.ndarray) -> None:
         pop.vapplied_day[idx[first]] = -1
 
 
-def place_from_lio(model: CommunityModel) -> None:
+def place_from_lio(model: CommunityModel, volunteers: np.ndarray | None = None) -> None:
     """Each district's volunteer centre (in district order) places trained volunteers with the
     groups that most need them, as many as its placement hours allow
     (``lio.hours_per_placement`` each, booked when used); without a passport the group's own
-    checks and training start again."""
+    checks and training start again. ``volunteers``: the volunteers
+    past latent (``Population.volunteer_rows``) if known."""
     open_books = [b for b in model.lio_books if b.lio is not None and b.lio.is_open]
     if not open_books:
         return
     pop = model.pop
-    if len(open_books) == 1:
-        b = open_books[0]
-        _place_from(model, b, kernels.org_members(pop.vorg, pop.vstate, b.lio.index, V.ACTIVE,
-                                                  V.IDLE))  # trained
-        return
-    # several districts: every LIO's trained volunteers in one pass (a centre places only with
-    # groups, never with a centre: open_groups_reachable leaves LIOs out, so one's placements
-    # leave the others' lists as they were)
-    flagged = np.zeros(len(model.organisations), bool)
-    flagged[[b.lio.index for b in open_books]] = True
-    held = kernels.members_of(pop.vorg, pop.vstate, flagged, V.ACTIVE, V.IDLE)
-    at = pop.vorg[held]
+    if volunteers is None:
+        volunteers = model.pop.volunteer_rows()
+    # every LIO's trained volunteers at once (a centre places only with groups, never with a
+    # centre: open_groups_reachable leaves LIOs out, so one's placements leave the others'
+    # lists as they were)
+    trained = pop.volunteers_in(volunteers, V.ACTIVE, V.IDLE)
+    at = pop.vorg[trained]
     for b in open_books:
-        _place_from(model, b, held[at == b.lio.index])
+        _place_from(model, b, trained[at == b.lio.index])
 
 
 def _place_from(model: CommunityModel, books: LIOFunctions, held: np.ndarray) -> None:
@@ -309,9 +306,14 @@ def _place_from(model: CommunityModel, books: LIOFunctions, held: np.ndarray) ->
     model.count("new_vol_placed", placed)
 
 
-def refresh_trained_counts(model: CommunityModel) -> None:
+def refresh_trained_counts(model: CommunityModel, volunteers: np.ndarray | None = None
+                           ) -> None:
+    """Each organisation's trained volunteers (``n_trained``). ``volunteers``: the
+    volunteers past latent (``Population.volunteer_rows``) if known: only they are read."""
     pop = model.pop
-    counts = kernels.count_by_org(pop.vorg, pop.vstate, _TRAINED, 1,
+    if volunteers is None:
+        volunteers = model.pop.volunteer_rows()
+    counts = kernels.count_by_org(pop.vorg[volunteers], pop.vstate[volunteers], _TRAINED, 1,
                                   len(model.organisations))[0]
     for org, c in zip(model.organisations, counts.tolist(), strict=True):
         org.n_trained = c
@@ -332,19 +334,21 @@ def new_week(model: CommunityModel) -> None:
     ended = pop.vcommitted_until <= model.day
     pop.vhours_committed[ended] = 0.0
     pop.vhours_used[:] = pop.vhours_committed
-    for org in model.organisations:  # management hours are a weekly budget too
-        org.vm_hours_left = 0.0
+    model.group_state.vm_hours_left[:] = 0.0  # management hours are a weekly budget too
     # ongoing roles (buddying, response-cell support) give their hours again this week
     model.count("new_vol_hours", float(pop.vhours_committed.sum(dtype=np.float64)))
 
 
-def allocate_tasks(model: CommunityModel) -> None:
+def allocate_tasks(model: CommunityModel, volunteers: np.ndarray | None = None) -> None:
     """Organisations hand out today's tasks to their trained volunteers who still have the
     hours this week, at random; tasks nobody has the hours for are not done. Volunteers with
-    no task for ``idle_after_days`` are idle."""
+    no task for ``idle_after_days`` are idle. ``volunteers``: the volunteers
+    past latent (``Population.volunteer_rows``) if known."""
     pop, p = model.pop, model.cfg.volunteers
     rng = model.streams.volunteers
-    trained = kernels.codes_between(pop.vstate, V.ACTIVE, V.IDLE)  # consecutive codes
+    if volunteers is None:
+        volunteers = model.pop.volunteer_rows()
+    trained = pop.volunteers_in(volunteers, V.ACTIVE, V.IDLE)  # consecutive codes
     if trained.size == 0:
         return
     # a closed group gives no tasks (VCSEGroup.tasks_today); other organisations never close
@@ -369,20 +373,23 @@ def allocate_tasks(model: CommunityModel) -> None:
     model.count("new_vol_tasks_hospital", n_hospital)
 
 
-def goodwill_and_dropout(model: CommunityModel) -> None:
+def goodwill_and_dropout(model: CommunityModel, volunteers: np.ndarray | None = None) -> None:
+    """Goodwill falls while volunteers wait or are idle; those whose goodwill is gone drop
+    out, and active volunteers leave at a daily rate; lapsed volunteers become willing again.
+    ``volunteers``: the volunteers past latent (``Population.volunteer_rows``) if known."""
     pop, p = model.pop, model.cfg.volunteers
     vs = pop.vstate
+    if volunteers is None:
+        volunteers = model.pop.volunteer_rows()
     # volunteers waiting (applied, onboarding) or idle (or stood down) lose goodwill today,
     # uncontacted_decay_factor times faster where their organisation had no hours to keep in
     # touch (its contact cover, 003:162-164); with the active, in one compiled pass (float32
     # losses; their float64 sums in numpy)
-    orgs = model.organisations
-    covers = model.__dict__.get("_vm_contact_covers")  # today's, as manage_volunteers set them
-    if covers is None or covers[0] != model.day or covers[1].size != len(orgs):
-        covers = (model.day, np.array([o.vm_contact_cover_waiting for o in orgs]),
-                  np.array([o.vm_contact_cover_trained for o in orgs]))
+    n_org, columns = len(model.organisations), model.group_state  # covers: manage_volunteers'
     loss_w, loss_i, gone_waiting, gone_idle, active = kernels.lose_goodwill(
-        vs, pop.vorg, pop.goodwill, covers[1], covers[2], float(p.uncontacted_decay_factor - 1.0),
+        volunteers, vs, pop.vorg, pop.goodwill, columns.vm_contact_cover_waiting[:n_org],
+        columns.vm_contact_cover_trained[:n_org],
+        float(p.uncontacted_decay_factor - 1.0),
         float(p.goodwill_decay_waiting), float(p.goodwill_decay_idle), int(V.APPLIED),
         int(V.ONBOARDING), int(V.IDLE), int(V.STOOD_DOWN), int(V.ACTIVE))
     model.count("new_vol_goodwill_lost_waiting", float(loss_w.sum(dtype=np.float64)))
@@ -398,7 +405,7 @@ def goodwill_and_dropout(model: CommunityModel) -> None:
     if p.rejoin_latent_after_lapse:
         lapsed = np.concatenate([gone_waiting, gone_idle, attrition])
     else:  # willing again after a while
-        lapsed = kernels.flatnonzero(vs == V.LAPSED)
+        lapsed = pop.volunteers_in(volunteers, V.LAPSED, V.LAPSED)
         lapsed = lapsed[model.streams.volunteers.random(lapsed.size)
                         < 1.0 / (365.0 * p.mean_years_lapsed)]
     if lapsed.size:
@@ -432,10 +439,16 @@ def release_volunteers_of(model: CommunityModel, group: VCSEGroup,
 
 
 def step(model: CommunityModel) -> None:
+    """The volunteers' day. After today's applications nobody leaves the latent (or
+    unwilling) states in this phase (placements, bookings, tasks and dropouts move volunteers
+    between later states, or back to latent), so one list of the volunteers past latent
+    (``Population.volunteer_rows``), made after the applications, holds every volunteer each
+    later pass reads."""
     applications(model)
-    place_from_lio(model)  # moves join the receiving group's queue before today's hours
+    volunteers = model.pop.volunteer_rows()
+    place_from_lio(model, volunteers)  # moves join the receiving group's queue first
     scale_management(model)
-    manage_volunteers(model)
-    refresh_trained_counts(model)
-    allocate_tasks(model)
-    goodwill_and_dropout(model)
+    manage_volunteers(model, volunteers)
+    refresh_trained_counts(model, volunteers)
+    allocate_tasks(model, volunteers)
+    goodwill_and_dropout(model, volunteers)

@@ -43,18 +43,22 @@ def situation_index(model: CommunityModel) -> np.ndarray:
     return situation
 
 
-def update(model: CommunityModel) -> np.ndarray:
+def update(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
     """Each score closes ``adjust_per_day`` of the gap to its target (float32, in place).
 
-    One compiled pass (``sim.kernels.wellbeing_step``) computes, bit for bit, the numpy
-    ``target = targets[situation_index(model)] + isolation_offset; target -= wellbeing;
-    target *= rate; wellbeing += target``. Returns the float32 column sums of the new scores
-    (the day's mean wellbeing: ``sim.metrics.daily_row``)."""
+    One compiled pass over the residents (``sim.kernels.residents_day_end``) computes, bit for
+    bit, the numpy ``target = targets[situation_index(model)] + isolation_offset; target -=
+    wellbeing; target *= rate; wellbeing += target``, and, reading the same need and pathway
+    columns, adds the day to ``unmet_days`` of each resident in unmet need (waiting
+    included) and counts the residents by need level and pathway. Returns the float32 column
+    sums of the new scores (the day's mean wellbeing) and the (need levels, pathways) counts,
+    both for ``sim.metrics.daily_row``: nothing changes need or pathway later in the day."""
     pop = model.pop
     rate = np.float32(model.cfg.wellbeing.adjust_per_day)
-    return kernels.wellbeing_step(pop.wellbeing, model.wellbeing_targets,
-                                  _life_satisfaction_offset(model), pop.need, pop.pathway,
-                                  Pathway.LINK_WORKER, rate)
+    return kernels.residents_day_end(pop.wellbeing, model.wellbeing_targets,
+                                     _life_satisfaction_offset(model), pop.need, pop.pathway,
+                                     Pathway.LINK_WORKER, rate, pop.unmet_days,
+                                     Pathway.WAITING, len(Need), len(Pathway))
 
 
 def _life_satisfaction_offset(model: CommunityModel) -> np.ndarray:
