@@ -676,24 +676,51 @@ class CommunityModel(mesa.Model):
     def provision_short(self, district: int | None = None
                         ) -> list[tuple[float, tuple[int, GroupKind]]]:
         """(share lost, (place key, kind)) of each kind and place with fewer open charities or
-        community groups than it had as built (``usual_groups``); only ``district``'s units
-        and place-level groups if given."""
+        community groups than it had as built (``usual_groups``, in its order); only
+        ``district``'s units and place-level groups if given."""
         groups = self.open_groups()
         cached = self.__dict__.get("_provision_short")
         if cached is None or cached[0] is not groups:  # worked out once per set of open groups
-            open_now: dict[tuple[int, GroupKind], int] = {}
-            charity, community = GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP
-            for g in groups:  # only the kinds of usual_groups
-                if g.kind is charity or g.kind is community:
-                    key = (g.unit if g.unit >= 0 else -1 - g.district, g.kind)
-                    open_now[key] = open_now.get(key, 0) + 1
+            open_now = self._open_provision()
+            short: list[tuple[float, tuple[int, GroupKind]]] = []
+            by_district: dict[int, list[tuple[float, tuple[int, GroupKind]]]] = {}
+            for code, key, usual, d in self._usual_provision():
+                have = open_now.get(code, 0)
+                if have < usual:
+                    entry = ((usual - have) / usual, key)
+                    short.append(entry)
+                    by_district.setdefault(d, []).append(entry)
+            cached = self._provision_short = (groups, short, by_district)
+        return list(cached[1] if district is None else cached[2].get(district, ()))
+
+    def _usual_provision(self) -> list[tuple[tuple[int, str], tuple[int, GroupKind], int, int]]:
+        """``usual_groups`` in its order as (place key and kind value, (place key, kind),
+        usual count, district): keys by the kind's value hash as plain strings (an enum's hash
+        is a Python call), and each place's district is looked up once."""
+        cached = self.__dict__.get("_usual_provision_list")
+        if cached is None or cached[0] is not self.usual_groups:
             of_unit = self.district_of_unit
-            short = [((usual - open_now.get(key, 0)) / usual, key,
-                      int(of_unit[key[0]]) if key[0] >= 0 else -1 - key[0])
-                     for key, usual in self.usual_groups.items()
-                     if open_now.get(key, 0) < usual]
-            cached = self._provision_short = (groups, short)
-        return [(share, key) for share, key, d in cached[1] if district is None or d == district]
+            cached = self._usual_provision_list = (self.usual_groups, [
+                ((place, kind.value), (place, kind), usual,
+                 int(of_unit[place]) if place >= 0 else -1 - place)
+                for (place, kind), usual in self.usual_groups.items()])
+        return cached[1]
+
+    def _open_provision(self) -> dict[tuple[int, str], int]:
+        """Open charities and community groups (the kinds of ``usual_groups``) by place key
+        and kind value; kept while :meth:`open_groups` is the same list."""
+        groups = self.open_groups()
+        cached = self.__dict__.get("_open_provision_counts")
+        if cached is None or cached[0] is not groups:
+            open_now: dict[tuple[int, str], int] = {}
+            charity, community = GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP
+            for g in groups:
+                kind = g.kind
+                if kind is charity or kind is community:
+                    key = (g.unit if g.unit >= 0 else -1 - g.district, kind.value)
+                    open_now[key] = open_now.get(key, 0) + 1
+            cached = self._open_provision_counts = (groups, open_now)
+        return cached[1]
 
     def _new_group_at(self, key: int, kind: GroupKind, label: str) -> None:
         """A new listed group of ``kind`` at place key ``key`` (a unit, or -1 - district)."""
@@ -713,13 +740,10 @@ class CommunityModel(mesa.Model):
         q = self.cfg.groups.p_unaided_start_per_year
         if q <= 0:
             return
-        open_now: dict[tuple[int, GroupKind], int] = {}
-        for g in self.open_groups():
-            key = (g.unit if g.unit >= 0 else -1 - g.district, g.kind)
-            open_now[key] = open_now.get(key, 0) + 1
+        open_now = self._open_provision()  # as the day's groups stand before any starts
         rng = self.streams.group_formation
-        for (unit, kind), usual in self.usual_groups.items():
-            missing = usual - open_now.get((unit, kind), 0)
+        for code, (unit, kind), usual, _ in self._usual_provision():
+            missing = usual - open_now.get(code, 0)
             if missing <= 0:
                 continue
             for _ in range(int(rng.binomial(missing, q / 365.0))):
@@ -1362,6 +1386,20 @@ class CommunityModel(mesa.Model):
             cached = self._running_groups = (groups, running, np.fromiter(
                 (g.index for g in running), np.int64, len(running)))
         return cached[1], cached[2]
+
+    def open_groups_by_district(self) -> dict[int, list[VCSEGroup]]:
+        """The open groups of each district (its units' and its place-level ones), in group
+        order; districts with none are absent. Kept while :meth:`open_groups` is the same
+        list, so per-district work touches only that district's groups; the caller must not
+        change it."""
+        groups = self.open_groups()
+        cached = self.__dict__.get("_open_groups_by_district")
+        if cached is None or cached[0] is not groups:
+            by_district: dict[int, list[VCSEGroup]] = {}
+            for g in groups:
+                by_district.setdefault(g.district, []).append(g)
+            cached = self._open_groups_by_district = (groups, by_district)
+        return cached[1]
 
     def _open_groups_change(self, group: VCSEGroup, opened: bool) -> None:
         """``group`` has opened (the newest group) or closed: the cached open groups become
