@@ -1418,7 +1418,22 @@ class CommunityModel(mesa.Model):
         by_unit = {**by_unit, group.unit: here}
         if not here:  # units with no open group are absent
             del by_unit[group.unit]
+        old_groups = cached[0]
         self._open_groups = (groups, by_unit)
+        # the open charities and community groups by place and kind follow with one count
+        # changed, instead of a count over every open group when next asked for
+        counts = self.__dict__.get("_open_provision_counts")
+        if counts is not None and counts[0] is old_groups:
+            counts = counts[1]
+            if group.kind is GroupKind.FORMAL_CHARITY or group.kind is GroupKind.COMMUNITY_GROUP:
+                key = (group.unit if group.unit >= 0 else -1 - group.district, group.kind.value)
+                counts = dict(counts)
+                k = counts.get(key, 0) + (1 if opened else -1)
+                if k:
+                    counts[key] = k
+                else:  # places and kinds with none open are absent
+                    del counts[key]
+            self._open_provision_counts = (groups, counts)
 
     def open_groups_by_unit(self) -> dict[int, list[VCSEGroup]]:
         """``groups_by_unit`` with only the open groups (cached with :meth:`open_groups`; units
