@@ -653,11 +653,14 @@ class CommunityModel(mesa.Model):
             at_risk = sum(not out and g.kind is not lio
                           for g, out in zip(groups, broke, strict=True))
             draws = iter(rng.random(at_risk).tolist())  # the same values as one draw each
-            for g, out in zip(groups, broke, strict=True):  # closures in group order
+            closing = []  # (group, reason) in group order: the draws are all made already
+            for g, out in zip(groups, broke, strict=True):
                 if out:
-                    g.close("funding")
+                    closing.append((g, "funding"))
                 elif g.kind is not lio and next(draws) < self._p_churn(g):
-                    g.close("churn")
+                    closing.append((g, "churn"))
+            if closing:
+                self._close_groups(closing)
         for books in self.lio_books:
             books.step()
         self._groups_start_unaided()
@@ -665,6 +668,23 @@ class CommunityModel(mesa.Model):
         self._mutual_aid_emerges(self.streams.emergency)
         for commissioner in self.commissioners:
             commissioner.step()
+
+    def _close_groups(self, closing: list[tuple[VCSEGroup, str]]) -> None:
+        """Close ``closing`` ((group, reason), in group order). Their volunteers and clients
+        are found in one pass over the population for all of them (closures grow with the
+        place, so a pass per closure would grow with its square): a closure changes only its
+        own group's rows, and its volunteers go to the district's LIO, so an LIO closing the
+        same day looks for its own afresh."""
+        flagged = np.zeros(len(self.organisations), bool)
+        flagged[[g.index for g, _ in closing if g.kind is not GroupKind.LIO]] = True
+        on_roll, clients = kernels.rows_by_flagged_code(self.pop.vorg, self.pop.provider,
+                                                        flagged)
+        for g, reason in closing:
+            if g.kind is GroupKind.LIO:
+                g.close(reason)
+            else:
+                g.close(reason, among=(clients.get(g.index, _NOBODY),
+                                       on_roll.get(g.index, _NOBODY)))
 
     def _p_churn(self, g: VCSEGroup) -> float:
         """Today's chance that open group ``g`` closes for other reasons (churn), lower while

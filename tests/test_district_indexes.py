@@ -90,3 +90,32 @@ def test_a_districts_struggling_groups_are_its_own_thinnest_first(model):
         assert found[d] == [g for *_, g in sorted(expected, key=lambda x: (x[0], x[1]))]
         assert found[d] and all(g.district == d for g in found[d])
     assert groups[0] not in found[0] + found[1]
+
+
+def test_closing_the_days_groups_together_is_closing_each_alone(model):
+    import pickle
+
+    import numpy as np
+
+    m = model
+    m.run()  # five days: groups with clients and volunteers
+    pop = m.pop
+    busy = [g for g in m.open_groups() if g.kind is not GroupKind.LIO
+            and ((pop.provider == g.index).any() or (pop.vorg == g.index).any())]
+    # two of Downland's groups with volunteers (who move to its LIO), then one of
+    # Sampleton's, then Downland's LIO itself
+    downland = [g for g in busy if g.district == 1 and (pop.vorg == g.index).any()][:2]
+    other = next(g for g in busy if g.district == 0)
+    closing = [(g, "churn") for g in (*downland, other)] + [(m.lios[1], "funding")]
+    assert len(closing) == 4
+    alone = pickle.loads(pickle.dumps(m))
+    for g, reason in closing:  # one at a time, each looking over every resident
+        alone.organisations[g.index].close(reason)
+    m._close_groups(closing)
+    for column in ("vorg", "vstate", "provider", "pathway", "matched", "vsince"):
+        assert np.array_equal(getattr(pop, column), getattr(alone.pop, column)), column
+    assert all(not g.is_open for g, _ in closing)
+    assert m.flows == alone.flows and m.open_groups_by_district() != {}
+    # the closed groups' clients and volunteers were released
+    for g, _ in closing[:3]:
+        assert not (pop.provider == g.index).any()
