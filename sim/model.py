@@ -1407,6 +1407,24 @@ class CommunityModel(mesa.Model):
                 (g.index for g in running), np.int64, len(running)))
         return cached[1], cached[2]
 
+    def referral_weights(self) -> tuple[list[float], list[int]]:
+        """Per organisation index: ``float(nominal_capacity) + 1.0``, the weight a link worker
+        gives a destination (0.0 for one that is not a VCSE group), and the need domains it
+        offers (bit mask; 0 likewise). Kept while no event changes parameters
+        (``capacity_epoch``, as the groups' own cached nominal sizes), extended as
+        organisations are added, so a match reads two lists instead of a property and an
+        attribute per destination."""
+        orgs = self.organisations
+        cached = self.__dict__.get("_referral_weights")
+        if cached is None or cached[0] != self.capacity_epoch:
+            cached = self._referral_weights = (self.capacity_epoch, [], [])
+        weights, offers = cached[1], cached[2]
+        for org in orgs[len(weights):]:
+            group = isinstance(org, VCSEGroup)
+            weights.append(float(org.nominal_capacity) + 1.0 if group else 0.0)
+            offers.append(org.offers if group else 0)
+        return weights, offers
+
     def open_groups_by_district(self) -> dict[int, list[VCSEGroup]]:
         """The open groups of each district (its units' and its place-level ones), in group
         order; districts with none are absent. Kept while :meth:`open_groups` is the same

@@ -119,3 +119,24 @@ def test_closing_the_days_groups_together_is_closing_each_alone(model):
     # the closed groups' clients and volunteers were released
     for g, _ in closing[:3]:
         assert not (pop.provider == g.index).any()
+
+
+def test_referral_weights_are_each_groups_nominal_size_and_domains(model):
+    m = model
+    weights, offers = m.referral_weights()
+    assert len(weights) == len(offers) == len(m.organisations)
+    for org in m.organisations:
+        if org in m.groups:
+            assert weights[org.index] == float(org.nominal_capacity) + 1.0
+            assert offers[org.index] == org.offers
+        else:  # a hospital trust: never a link worker's destination
+            assert weights[org.index] == 0.0 and offers[org.index] == 0
+    new = m.add_group(GroupKind.COMMUNITY_GROUP, 0, True, "new")
+    weights, offers = m.referral_weights()  # extended with the new group
+    assert weights[new.index] == float(new.nominal_capacity) + 1.0
+    assert offers[new.index] == new.offers
+    # an event may change parameters: the weights are worked out afresh
+    m.cfg.groups.community_group.staff_client_capacity += 7
+    m.capacity_epoch += 1
+    again, _ = m.referral_weights()
+    assert again[new.index] == weights[new.index] + 7
