@@ -117,6 +117,7 @@ class CommunityModel(mesa.Model):
         self.streams = streams
         self.flows: dict[str, float] = {}
         self.capacity_epoch = 0  # groups' cached capacities hold while this stands (events)
+        self.listing_epoch = 0  # cached listings by unit hold while this stands
         self.group_state = GroupState()  # organisations' money and strain, one row each
         self.rows: list[dict] = []
         self.organisations: list[Organisation] = []
@@ -1406,6 +1407,24 @@ class CommunityModel(mesa.Model):
             cached = self._running_groups = (groups, running, np.fromiter(
                 (g.index for g in running), np.int64, len(running)))
         return cached[1], cached[2]
+
+    def listed_groups_by_unit(self) -> dict[int, tuple[int, ...]]:
+        """Indices of the open groups on the directory (LIOs left out) of each unit (-1: the
+        place level), in group order; units with none are absent. Kept while
+        :meth:`open_groups` is the same list and no group's listing has changed
+        (``listing_epoch``), so each link worker's listings need not look at every group in
+        its reach, and the place-level ones of every district, each day."""
+        groups = self.open_groups()
+        cached = self.__dict__.get("_listed_by_unit")
+        if cached is None or cached[0] is not groups or cached[1] != self.listing_epoch:
+            lio = GroupKind.LIO
+            listed: dict[int, tuple[int, ...]] = {}
+            for unit, unit_groups in self.open_groups_by_unit().items():
+                here = tuple(g.index for g in unit_groups if g.on_directory and g.kind is not lio)
+                if here:
+                    listed[unit] = here
+            cached = self._listed_by_unit = (groups, self.listing_epoch, listed)
+        return cached[2]
 
     def referral_weights(self) -> tuple[list[float], list[int]]:
         """Per organisation index: ``float(nominal_capacity) + 1.0``, the weight a link worker

@@ -140,3 +140,32 @@ def test_referral_weights_are_each_groups_nominal_size_and_domains(model):
     m.capacity_epoch += 1
     again, _ = m.referral_weights()
     assert again[new.index] == weights[new.index] + 7
+
+
+def test_listings_by_unit_follow_listing_and_closing(model):
+    m = model
+
+    def from_scratch():
+        out: dict[int, tuple[int, ...]] = {}
+        for g in m.groups:
+            if g.is_open and g.on_directory and g.kind is not GroupKind.LIO:
+                out[g.unit] = (*out.get(g.unit, ()), g.index)
+        return out
+
+    assert m.listed_groups_by_unit() == from_scratch()
+    unlisted = m.add_group(GroupKind.COMMUNITY_GROUP, 0, False, "unlisted")
+    assert unlisted.index not in m.listed_groups_by_unit().get(0, ())
+    unlisted.on_directory = True  # a locality officer brings it on the directory
+    assert unlisted.index in m.listed_groups_by_unit()[unlisted.unit]
+    listed = next(g for g in m.open_groups() if g.on_directory and g.unit >= 0
+                  and g.kind is not GroupKind.LIO)
+    listed.close("churn")
+    assert listed.index not in m.listed_groups_by_unit().get(listed.unit, ())
+    assert m.listed_groups_by_unit() == from_scratch()
+    # a link worker's listings: its directory and the listed groups in its reach
+    lw = m.link_workers[0]
+    books = m.lio_books[0]
+    reach = {-1, *lw.reach}
+    assert books._listed([lw]) == lw.directory | {
+        g.index for g in m.groups if g.is_open and g.on_directory
+        and g.kind is not GroupKind.LIO and g.unit in reach}

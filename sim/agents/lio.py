@@ -213,12 +213,9 @@ class LIOFunctions:
         known: set[int] = set()
         for lw in lws:
             known |= lw.directory
-        lio = GroupKind.LIO
-        by_unit = m.open_groups_by_unit()
+        listed = m.listed_groups_by_unit()  # open, on the directory, not an LIO
         for unit in {-1} | units:  # place-level groups and the units' own (a set: ordered later)
-            for g in by_unit.get(unit, ()):
-                if g.on_directory and g.kind is not lio:
-                    known.add(g.index)
+            known.update(listed.get(unit, ()))
         return known
 
     def verify(self, g: int, lws: list[LinkWorker]) -> None:
