@@ -117,6 +117,7 @@ class CommunityModel(mesa.Model):
         self.streams = streams
         self.flows: dict[str, float] = {}
         self.capacity_epoch = 0  # groups' cached capacities hold while this stands (events)
+        self.listing_epoch = 0  # cached listings by unit hold while this stands
         self.group_state = GroupState()  # organisations' money and strain, one row each
         self.rows: list[dict] = []
         self.organisations: list[Organisation] = []
@@ -655,11 +656,14 @@ class CommunityModel(mesa.Model):
             at_risk = sum(not out and g.kind is not lio
                           for g, out in zip(groups, broke, strict=True))
             draws = iter(rng.random(at_risk).tolist())  # the same values as one draw each
-            for g, out in zip(groups, broke, strict=True):  # closures in group order
+            closing = []  # (group, reason) in group order: the draws are all made already
+            for g, out in zip(groups, broke, strict=True):
                 if out:
-                    g.close("funding")
+                    closing.append((g, "funding"))
                 elif g.kind is not lio and next(draws) < self._p_churn(g):
-                    g.close("churn")
+                    closing.append((g, "churn"))
+            if closing:
+                self._close_groups(closing)
         for books in self.lio_books:
             books.step()
         self._groups_start_unaided()
@@ -667,6 +671,23 @@ class CommunityModel(mesa.Model):
         self._mutual_aid_emerges(self.streams.emergency)
         for commissioner in self.commissioners:
             commissioner.step()
+
+    def _close_groups(self, closing: list[tuple[VCSEGroup, str]]) -> None:
+        """Close ``closing`` ((group, reason), in group order). Their volunteers and clients
+        are found in one pass over the population for all of them (closures grow with the
+        place, so a pass per closure would grow with its square): a closure changes only its
+        own group's rows, and its volunteers go to the district's LIO, so an LIO closing the
+        same day looks for its own afresh."""
+        flagged = np.zeros(len(self.organisations), bool)
+        flagged[[g.index for g, _ in closing if g.kind is not GroupKind.LIO]] = True
+        on_roll, clients = kernels.rows_by_flagged_code(self.pop.vorg, self.pop.provider,
+                                                        flagged)
+        for g, reason in closing:
+            if g.kind is GroupKind.LIO:
+                g.close(reason)
+            else:
+                g.close(reason, among=(clients.get(g.index, _NOBODY),
+                                       on_roll.get(g.index, _NOBODY)))
 
     def _p_churn(self, g: VCSEGroup) -> float:
         """Today's chance that open group ``g`` closes for other reasons (churn), lower while
@@ -678,24 +699,51 @@ class CommunityModel(mesa.Model):
     def provision_short(self, district: int | None = None
                         ) -> list[tuple[float, tuple[int, GroupKind]]]:
         """(share lost, (place key, kind)) of each kind and place with fewer open charities or
-        community groups than it had as built (``usual_groups``); only ``district``'s units
-        and place-level groups if given."""
+        community groups than it had as built (``usual_groups``, in its order); only
+        ``district``'s units and place-level groups if given."""
         groups = self.open_groups()
         cached = self.__dict__.get("_provision_short")
         if cached is None or cached[0] is not groups:  # worked out once per set of open groups
-            open_now: dict[tuple[int, GroupKind], int] = {}
-            charity, community = GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP
-            for g in groups:  # only the kinds of usual_groups
-                if g.kind is charity or g.kind is community:
-                    key = (g.unit if g.unit >= 0 else -1 - g.district, g.kind)
-                    open_now[key] = open_now.get(key, 0) + 1
+            open_now = self._open_provision()
+            short: list[tuple[float, tuple[int, GroupKind]]] = []
+            by_district: dict[int, list[tuple[float, tuple[int, GroupKind]]]] = {}
+            for code, key, usual, d in self._usual_provision():
+                have = open_now.get(code, 0)
+                if have < usual:
+                    entry = ((usual - have) / usual, key)
+                    short.append(entry)
+                    by_district.setdefault(d, []).append(entry)
+            cached = self._provision_short = (groups, short, by_district)
+        return list(cached[1] if district is None else cached[2].get(district, ()))
+
+    def _usual_provision(self) -> list[tuple[tuple[int, str], tuple[int, GroupKind], int, int]]:
+        """``usual_groups`` in its order as (place key and kind value, (place key, kind),
+        usual count, district): keys by the kind's value hash as plain strings (an enum's hash
+        is a Python call), and each place's district is looked up once."""
+        cached = self.__dict__.get("_usual_provision_list")
+        if cached is None or cached[0] is not self.usual_groups:
             of_unit = self.district_of_unit
-            short = [((usual - open_now.get(key, 0)) / usual, key,
-                      int(of_unit[key[0]]) if key[0] >= 0 else -1 - key[0])
-                     for key, usual in self.usual_groups.items()
-                     if open_now.get(key, 0) < usual]
-            cached = self._provision_short = (groups, short)
-        return [(share, key) for share, key, d in cached[1] if district is None or d == district]
+            cached = self._usual_provision_list = (self.usual_groups, [
+                ((place, kind.value), (place, kind), usual,
+                 int(of_unit[place]) if place >= 0 else -1 - place)
+                for (place, kind), usual in self.usual_groups.items()])
+        return cached[1]
+
+    def _open_provision(self) -> dict[tuple[int, str], int]:
+        """Open charities and community groups (the kinds of ``usual_groups``) by place key
+        and kind value; kept while :meth:`open_groups` is the same list."""
+        groups = self.open_groups()
+        cached = self.__dict__.get("_open_provision_counts")
+        if cached is None or cached[0] is not groups:
+            open_now: dict[tuple[int, str], int] = {}
+            charity, community = GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP
+            for g in groups:
+                kind = g.kind
+                if kind is charity or kind is community:
+                    key = (g.unit if g.unit >= 0 else -1 - g.district, kind.value)
+                    open_now[key] = open_now.get(key, 0) + 1
+            cached = self._open_provision_counts = (groups, open_now)
+        return cached[1]
 
     def _new_group_at(self, key: int, kind: GroupKind, label: str) -> None:
         """A new listed group of ``kind`` at place key ``key`` (a unit, or -1 - district)."""
@@ -715,13 +763,10 @@ class CommunityModel(mesa.Model):
         q = self.cfg.groups.p_unaided_start_per_year
         if q <= 0:
             return
-        open_now: dict[tuple[int, GroupKind], int] = {}
-        for g in self.open_groups():
-            key = (g.unit if g.unit >= 0 else -1 - g.district, g.kind)
-            open_now[key] = open_now.get(key, 0) + 1
+        open_now = self._open_provision()  # as the day's groups stand before any starts
         rng = self.streams.group_formation
-        for (unit, kind), usual in self.usual_groups.items():
-            missing = usual - open_now.get((unit, kind), 0)
+        for code, (unit, kind), usual, _ in self._usual_provision():
+            missing = usual - open_now.get(code, 0)
             if missing <= 0:
                 continue
             for _ in range(int(rng.binomial(missing, q / 365.0))):
@@ -1385,6 +1430,56 @@ class CommunityModel(mesa.Model):
                 (g.index for g in running), np.int64, len(running)))
         return cached[1], cached[2]
 
+    def listed_groups_by_unit(self) -> dict[int, tuple[int, ...]]:
+        """Indices of the open groups on the directory (LIOs left out) of each unit (-1: the
+        place level), in group order; units with none are absent. Kept while
+        :meth:`open_groups` is the same list and no group's listing has changed
+        (``listing_epoch``), so each link worker's listings need not look at every group in
+        its reach, and the place-level ones of every district, each day."""
+        groups = self.open_groups()
+        cached = self.__dict__.get("_listed_by_unit")
+        if cached is None or cached[0] is not groups or cached[1] != self.listing_epoch:
+            lio = GroupKind.LIO
+            listed: dict[int, tuple[int, ...]] = {}
+            for unit, unit_groups in self.open_groups_by_unit().items():
+                here = tuple(g.index for g in unit_groups if g.on_directory and g.kind is not lio)
+                if here:
+                    listed[unit] = here
+            cached = self._listed_by_unit = (groups, self.listing_epoch, listed)
+        return cached[2]
+
+    def referral_weights(self) -> tuple[list[float], list[int]]:
+        """Per organisation index: ``float(nominal_capacity) + 1.0``, the weight a link worker
+        gives a destination (0.0 for one that is not a VCSE group), and the need domains it
+        offers (bit mask; 0 likewise). Kept while no event changes parameters
+        (``capacity_epoch``, as the groups' own cached nominal sizes), extended as
+        organisations are added, so a match reads two lists instead of a property and an
+        attribute per destination."""
+        orgs = self.organisations
+        cached = self.__dict__.get("_referral_weights")
+        if cached is None or cached[0] != self.capacity_epoch:
+            cached = self._referral_weights = (self.capacity_epoch, [], [])
+        weights, offers = cached[1], cached[2]
+        for org in orgs[len(weights):]:
+            group = isinstance(org, VCSEGroup)
+            weights.append(float(org.nominal_capacity) + 1.0 if group else 0.0)
+            offers.append(org.offers if group else 0)
+        return weights, offers
+
+    def open_groups_by_district(self) -> dict[int, list[VCSEGroup]]:
+        """The open groups of each district (its units' and its place-level ones), in group
+        order; districts with none are absent. Kept while :meth:`open_groups` is the same
+        list, so per-district work touches only that district's groups; the caller must not
+        change it."""
+        groups = self.open_groups()
+        cached = self.__dict__.get("_open_groups_by_district")
+        if cached is None or cached[0] is not groups:
+            by_district: dict[int, list[VCSEGroup]] = {}
+            for g in groups:
+                by_district.setdefault(g.district, []).append(g)
+            cached = self._open_groups_by_district = (groups, by_district)
+        return cached[1]
+
     def _open_groups_change(self, group: VCSEGroup, opened: bool) -> None:
         """``group`` has opened (the newest group) or closed: the cached open groups become
         new lists with it added at the end or taken out (lists already handed out stay as
@@ -1402,7 +1497,22 @@ class CommunityModel(mesa.Model):
         by_unit = {**by_unit, group.unit: here}
         if not here:  # units with no open group are absent
             del by_unit[group.unit]
+        old_groups = cached[0]
         self._open_groups = (groups, by_unit)
+        # the open charities and community groups by place and kind follow with one count
+        # changed, instead of a count over every open group when next asked for
+        counts = self.__dict__.get("_open_provision_counts")
+        if counts is not None and counts[0] is old_groups:
+            counts = counts[1]
+            if group.kind is GroupKind.FORMAL_CHARITY or group.kind is GroupKind.COMMUNITY_GROUP:
+                key = (group.unit if group.unit >= 0 else -1 - group.district, group.kind.value)
+                counts = dict(counts)
+                k = counts.get(key, 0) + (1 if opened else -1)
+                if k:
+                    counts[key] = k
+                else:  # places and kinds with none open are absent
+                    del counts[key]
+            self._open_provision_counts = (groups, counts)
 
     def open_groups_by_unit(self) -> dict[int, list[VCSEGroup]]:
         """``groups_by_unit`` with only the open groups (cached with :meth:`open_groups`; units

@@ -514,18 +514,18 @@ class LinkWorker(mesa.Agent):
         pref = m.cfg.link_worker.large_group_preference
         fit_first = m.cfg.link_worker.fit_matching
         domain = int(m.pop.need_domain[i])
-        orgs = m.organisations
         declined: set[int] = set()  # fitting destinations that turned the client down today
         for _ in range(m.cfg.link_worker.max_match_attempts):
+            weights, offers = m.referral_weights()  # by organisation index
             options = sorted(self.directory)
             if not options:
                 return False
             if fit_first:
-                fitting = [g for g in options if orgs[g].offers >> domain & 1
+                fitting = [g for g in options if offers[g] >> domain & 1
                            and g not in declined]
                 if fitting:
                     options = fitting
-            w = [float(m.organisations[g].nominal_capacity) + 1.0 for g in options]
+            w = [weights[g] for g in options]  # float(nominal_capacity) + 1.0
             if pref != 1.0:  # x ** 1.0 == x: skip the array round trip in the default case
                 w = np.array(w) ** pref
             g = options[weighted_choice(rng, w)]

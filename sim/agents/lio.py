@@ -143,20 +143,21 @@ class LIOFunctions:
 
     def _struggling_groups(self) -> list[VCSEGroup]:
         """Open charities and community groups of the district not under support with less
-        than ``lio.struggling_reserve_months`` of income in reserve, thinnest reserves first."""
+        than ``lio.struggling_reserve_months`` of income in reserve, thinnest reserves first.
+        Only the district's own groups are looked at (``model.open_groups_by_district``)."""
         m = self.model
         months = m.cfg.lio.struggling_reserve_months
-        balances = m.group_state.balance.tolist()  # by organisation index
+        charity, community = GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP
+        day = m.day
+        candidates = [g for g in m.open_groups_by_district().get(self.district, ())
+                      if (g.kind is charity or g.kind is community)
+                      and getattr(g, "lio_support_until", -1) <= day]
+        if not candidates:
+            return []
+        balances = m.group_state.balance[[g.index for g in candidates]].tolist()
         out = []
-        for g in m.open_groups():
-            if g.kind not in (GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP):
-                continue
-            if g.district != self.district:
-                continue
-            if getattr(g, "lio_support_until", -1) > m.day:
-                continue
+        for g, balance in zip(candidates, balances, strict=True):
             income = g.annual_funding * (1.0 - g.funding_cut)
-            balance = balances[g.index]
             if income <= 0 or balance < income * months / 12.0:
                 out.append((balance / income if income > 0 else -1.0, g.index, g))
         return [g for *_, g in sorted(out, key=lambda x: (x[0], x[1]))]
@@ -212,12 +213,9 @@ class LIOFunctions:
         known: set[int] = set()
         for lw in lws:
             known |= lw.directory
-        lio = GroupKind.LIO
-        by_unit = m.open_groups_by_unit()
+        listed = m.listed_groups_by_unit()  # open, on the directory, not an LIO
         for unit in {-1} | units:  # place-level groups and the units' own (a set: ordered later)
-            for g in by_unit.get(unit, ()):
-                if g.on_directory and g.kind is not lio:
-                    known.add(g.index)
+            known.update(listed.get(unit, ()))
         return known
 
     def verify(self, g: int, lws: list[LinkWorker]) -> None:
@@ -261,7 +259,10 @@ class LIOFunctions:
         m = self.model
         p = m.cfg.lio
         due_before = m.day - p.lw_mapping_after_days
-        stale = [g for g in self.listings([lw]) if self.verified_day.get(g, NEVER) < due_before]
+        verified = self.verified_day
+        # the stale ones of :meth:`listings` (filtered before the sort: most are not stale)
+        stale = sorted((g for g in self._listed([lw]) if verified.get(g, NEVER) < due_before),
+                       key=lambda k: (verified.get(k, NEVER), k))
         if not stale:
             lw.mapping_progress = 0.0
             return 0.0

@@ -112,11 +112,26 @@ def _capacity_input(name: str, doc: str) -> property:
     return property(attrgetter(slot), forget, doc=doc)
 
 
+def _listing_flag(doc: str) -> property:
+    """Whether a group is on the service directory: a change of value adds 1 to the model's
+    ``listing_epoch`` (its cached listings by unit, ``CommunityModel.listed_groups_by_unit``);
+    reading it is a plain attribute look-up."""
+
+    def set_(self, value) -> None:
+        if getattr(self, "_on_directory", None) != value:
+            model = self.model
+            model.listing_epoch = getattr(model, "listing_epoch", 0) + 1
+        self._on_directory = value
+
+    return property(attrgetter("_on_directory"), set_, doc=doc)
+
+
 class VCSEGroup(Organisation):
     """A voluntary or community group: accepts or declines referrals, supports clients with its
     volunteers, onboards applicants, and closes when its money runs out."""
 
     staff_fte = _capacity_input("staff_fte", "paid staff in post (FTE)")
+    on_directory = _listing_flag("listed on the service directory")
     volunteer_hours = state_column("volunteer_hours", "free weekly hours of its trained "
                                    "volunteers", sets_capacity=True)
     extra_places = _capacity_input("extra_places",

@@ -1,0 +1,171 @@
+"""Per-district indexes the LIO's daily work reads (issue 15, the cost of a large county): the
+open groups by district, the open charities and community groups by place and kind kept up to
+date as groups open and close, and each district's struggling groups, each checked against
+the same thing worked out from scratch over every group."""
+
+from __future__ import annotations
+
+import pytest
+from test_places_levels import places_model, two_districts
+
+from sim.agents.organisations import GroupKind
+
+
+@pytest.fixture
+def model(tmp_path):
+    return places_model(two_districts(tmp_path), "topology.lio_reference_residents=5000")
+
+
+def recount(m) -> dict[tuple[int, str], int]:
+    """Open charities and community groups by (place key, kind value), from every group."""
+    counts: dict[tuple[int, str], int] = {}
+    for g in m.groups:
+        if g.is_open and g.kind in (GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP):
+            key = (g.unit if g.unit >= 0 else -1 - g.district, g.kind.value)
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def by_district(m) -> dict[int, list]:
+    out: dict[int, list] = {}
+    for g in m.groups:
+        if g.is_open:
+            out.setdefault(g.district, []).append(g)
+    return out
+
+
+def churn(m) -> None:
+    """Close a community group and a place-level charity in each district; start one group."""
+    for d in (0, 1):
+        next(g for g in m.open_groups() if g.kind is GroupKind.COMMUNITY_GROUP
+             and g.unit >= 0 and g.district == d).close("churn")
+        next(g for g in m.open_groups() if g.kind is GroupKind.FORMAL_CHARITY
+             and g.unit == -1 and g.district == d).close("churn")
+    m._build_capacity(1)
+
+
+def test_indexes_follow_groups_opening_and_closing(model):
+    m = model
+    assert m.open_groups_by_district() == by_district(m)
+    assert m._open_provision() == recount(m)
+    before = m._open_provision()
+    churn(m)
+    counts = m._open_provision()
+    assert counts is not before  # a new dict: one handed out earlier stays as it was
+    assert counts == recount(m) and before != counts
+    assert m.open_groups_by_district() == by_district(m)
+    assert set(m.open_groups_by_district()) == {0, 1}
+
+
+def test_provision_short_by_district_is_the_whole_list_filtered(model):
+    m = model
+    churn(m)
+    everywhere = m.provision_short()
+    assert everywhere  # each district lost a group; one was rebuilt
+    of_place = {key: (int(m.district_of_unit[key[0]]) if key[0] >= 0 else -1 - key[0])
+                for _, key in everywhere}
+    for d in (0, 1):
+        assert m.provision_short(d) == [x for x in everywhere if of_place[x[1]] == d]
+    assert {of_place[key] for _, key in everywhere} == {0, 1}
+    assert m.provision_short(5) == []  # no such district: nothing short
+
+
+def test_a_districts_struggling_groups_are_its_own_thinnest_first(model):
+    m = model
+    kinds = (GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP)
+    months = m.cfg.lio.struggling_reserve_months
+    # run every charity and community group down to a different small reserve
+    groups = [g for g in m.open_groups() if g.kind in kinds]
+    for k, g in enumerate(groups):
+        g.balance = 1.0 + k
+    groups[0].lio_support_until = m.day + 10  # under support: left out
+    found = {d: m.lio_books[d]._struggling_groups() for d in (0, 1)}
+    for d in (0, 1):
+        expected = []
+        for g in groups:
+            income = g.annual_funding * (1.0 - g.funding_cut)
+            if (g.district == d and g is not groups[0]
+                    and (income <= 0 or g.balance < income * months / 12.0)):
+                expected.append((g.balance / income if income > 0 else -1.0, g.index, g))
+        assert found[d] == [g for *_, g in sorted(expected, key=lambda x: (x[0], x[1]))]
+        assert found[d] and all(g.district == d for g in found[d])
+    assert groups[0] not in found[0] + found[1]
+
+
+def test_closing_the_days_groups_together_is_closing_each_alone(model):
+    import pickle
+
+    import numpy as np
+
+    m = model
+    m.run()  # five days: groups with clients and volunteers
+    pop = m.pop
+    busy = [g for g in m.open_groups() if g.kind is not GroupKind.LIO
+            and ((pop.provider == g.index).any() or (pop.vorg == g.index).any())]
+    # two of Downland's groups with volunteers (who move to its LIO), then one of
+    # Sampleton's, then Downland's LIO itself
+    downland = [g for g in busy if g.district == 1 and (pop.vorg == g.index).any()][:2]
+    other = next(g for g in busy if g.district == 0)
+    closing = [(g, "churn") for g in (*downland, other)] + [(m.lios[1], "funding")]
+    assert len(closing) == 4
+    alone = pickle.loads(pickle.dumps(m))
+    for g, reason in closing:  # one at a time, each looking over every resident
+        alone.organisations[g.index].close(reason)
+    m._close_groups(closing)
+    for column in ("vorg", "vstate", "provider", "pathway", "matched", "vsince"):
+        assert np.array_equal(getattr(pop, column), getattr(alone.pop, column)), column
+    assert all(not g.is_open for g, _ in closing)
+    assert m.flows == alone.flows and m.open_groups_by_district() != {}
+    # the closed groups' clients and volunteers were released
+    for g, _ in closing[:3]:
+        assert not (pop.provider == g.index).any()
+
+
+def test_referral_weights_are_each_groups_nominal_size_and_domains(model):
+    m = model
+    weights, offers = m.referral_weights()
+    assert len(weights) == len(offers) == len(m.organisations)
+    for org in m.organisations:
+        if org in m.groups:
+            assert weights[org.index] == float(org.nominal_capacity) + 1.0
+            assert offers[org.index] == org.offers
+        else:  # a hospital trust: never a link worker's destination
+            assert weights[org.index] == 0.0 and offers[org.index] == 0
+    new = m.add_group(GroupKind.COMMUNITY_GROUP, 0, True, "new")
+    weights, offers = m.referral_weights()  # extended with the new group
+    assert weights[new.index] == float(new.nominal_capacity) + 1.0
+    assert offers[new.index] == new.offers
+    # an event may change parameters: the weights are worked out afresh
+    m.cfg.groups.community_group.staff_client_capacity += 7
+    m.capacity_epoch += 1
+    again, _ = m.referral_weights()
+    assert again[new.index] == weights[new.index] + 7
+
+
+def test_listings_by_unit_follow_listing_and_closing(model):
+    m = model
+
+    def from_scratch():
+        out: dict[int, tuple[int, ...]] = {}
+        for g in m.groups:
+            if g.is_open and g.on_directory and g.kind is not GroupKind.LIO:
+                out[g.unit] = (*out.get(g.unit, ()), g.index)
+        return out
+
+    assert m.listed_groups_by_unit() == from_scratch()
+    unlisted = m.add_group(GroupKind.COMMUNITY_GROUP, 0, False, "unlisted")
+    assert unlisted.index not in m.listed_groups_by_unit().get(0, ())
+    unlisted.on_directory = True  # a locality officer brings it on the directory
+    assert unlisted.index in m.listed_groups_by_unit()[unlisted.unit]
+    listed = next(g for g in m.open_groups() if g.on_directory and g.unit >= 0
+                  and g.kind is not GroupKind.LIO)
+    listed.close("churn")
+    assert listed.index not in m.listed_groups_by_unit().get(listed.unit, ())
+    assert m.listed_groups_by_unit() == from_scratch()
+    # a link worker's listings: its directory and the listed groups in its reach
+    lw = m.link_workers[0]
+    books = m.lio_books[0]
+    reach = {-1, *lw.reach}
+    assert books._listed([lw]) == lw.directory | {
+        g.index for g in m.groups if g.is_open and g.on_directory
+        and g.kind is not GroupKind.LIO and g.unit in reach}
