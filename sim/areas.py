@@ -40,7 +40,8 @@ from sim.state import ONS4, PATHWAY, VSTATE
 if TYPE_CHECKING:
     from sim.model import CommunityModel
 
-LABELS = ("area", "district", "pcn", "imd_decile", "deprivation_quintile", "rural")
+LABELS = ("area", "district", "pcn", "settlement", "settlement_type", "imd_decile",
+          "deprivation_quintile", "rural")
 """Columns describing the area (what a roll-up can group by)."""
 COUNTS = ("n_residents", "residents_in_need", "residents_reached", "unmet_need_days",
           "lw_referrals", "bounced_residents", "n_unmet_need", "n_vol_trained",
@@ -72,11 +73,16 @@ def labels(model: CommunityModel) -> dict[str, np.ndarray]:
     if areas is not None:
         cols["district"] = areas["district"].to_numpy(dtype=object)
         cols["pcn"] = areas["pcn"].to_numpy(dtype=object)
+        for name in ("settlement", "settlement_type"):  # the county's (or a table's) labels
+            cols[name] = (areas[name].fillna("").astype(str).to_numpy(dtype=object)
+                          if name in areas.columns else np.full(n_units, "", object))
         cols["imd_decile"] = areas["imd_decile"].to_numpy().astype(np.int64)
     else:
         cols["district"] = np.array([model.districts[d] for d in model.district_of_unit],
                                     object)
         cols["pcn"] = np.full(n_units, "", object)
+        cols["settlement"] = np.full(n_units, "", object)
+        cols["settlement_type"] = np.full(n_units, "", object)
         cols["imd_decile"] = np.zeros(n_units, np.int64)
     cols["deprivation_quintile"] = _mode_by(unit, pop.deprivation.astype(np.int64), n_units,
                                             6).astype(np.int64)

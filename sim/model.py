@@ -1454,7 +1454,9 @@ class CommunityModel(mesa.Model):
         offers (bit mask; 0 likewise). Kept while no event changes parameters
         (``capacity_epoch``, as the groups' own cached nominal sizes), extended as
         organisations are added, so a match reads two lists instead of a property and an
-        attribute per destination."""
+        attribute per destination. Correct only while ``nominal_capacity`` depends on
+        parameters alone and every parameter change goes through an event that bumps
+        ``capacity_epoch`` (code that assigns ``model.cfg.groups.*`` directly must bump it)."""
         orgs = self.organisations
         cached = self.__dict__.get("_referral_weights")
         if cached is None or cached[0] != self.capacity_epoch:

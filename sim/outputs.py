@@ -189,7 +189,9 @@ def _timeseries_entries() -> dict[str, Output]:
     a("frac_fresh_unmet_usual", "share (0-1)", "resident",
       "the running usual level of frac_fresh_unmet that mutual aid formation judged today "
       "against (each unit's exponentially weighted mean over groups.mag_need_level_days, "
-      "weighted by residents)")
+      "weighted by residents; in its first groups.mag_need_level_days days a plain running "
+      "mean; before it starts, groups.mag_fresh_need_days days into a run with no burn-in or "
+      "on the day a parameter change resets it, today's share, and nothing is judged)")
     a("mean_mutual_aid_pull", "share (0-1)", "group",
       "pull of the rise in fresh unmet need above its usual level on mutual aid formation "
       "(0: none; 1: strongest), mean over units weighted by residents")
@@ -875,6 +877,10 @@ def _area_entries() -> dict[str, Output]:
       "topologies: 'place')", "str")
     a("pcn", "label", "area", "primary care network (places: the place table's `pcn`; other "
       "topologies: '')", "str")
+    a("settlement", "label", "area", "settlement the area belongs to (county topology: 'County "
+      "town', 'Market town k' or a town's villages; other topologies: '')", "str")
+    a("settlement_type", "label", "area", "kind of settlement (county topology: city, town or "
+      "villages; other topologies: '')", "str")
     a("imd_decile", "decile", "area", "IMD decile, 1 most deprived (places: the place table's; "
       "other topologies: 0, unknown)")
     a("deprivation_quintile", "quintile", "area",
@@ -918,7 +924,8 @@ def _area_course_entries(areas: dict[str, Output]) -> dict[str, Output]:
     (and runs); :func:`sim.areas.aggregate_course` rolls it up period by period."""
     b = _Book("area_course")
     a = b.add
-    for name in ("area", "district", "pcn", "imd_decile", "deprivation_quintile", "rural"):
+    for name in ("area", "district", "pcn", "settlement", "settlement_type", "imd_decile",
+                 "deprivation_quintile", "rural"):
         e = areas[name]
         a(name, e.unit, e.level, e.meaning, e.dtype)
     a("period", "period number", "area", "period of the run, from 0 (run.area_period_days "

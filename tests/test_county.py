@@ -407,3 +407,50 @@ def test_an_area_left_empty_by_rescaling_gets_a_working_age_resident():
     counts = _rescale(rows, 50)[cols].to_numpy()
     assert counts.sum() == 50 and (counts.sum(axis=1) >= 1).all()
     assert counts[2].tolist() == [int(c == "female_16_64") for c in cols]
+
+
+def test_no_district_or_market_town_falls_below_a_quarter_of_the_mean():
+    """At the lowest allowed concentrations a Dirichlet split alone leaves districts of a few
+    hundred residents (each with its own LIO, council and trust); the floor keeps every
+    district and town at least a quarter of its mean (give or take rounding)."""
+    from sim.topology.county import settlements
+
+    t = county_cfg(3_000_000, "topology.county_district_residents=100000",
+                   "topology.county_district_size_concentration=1",
+                   "topology.county_market_town_size_concentration=1").topology
+    for seed in range(3):
+        s = settlements(t, np.random.default_rng(seed))
+        rest = s[s["kind"] != "city"]
+        districts = rest.groupby("district")["residents"].sum()
+        assert len(districts) == 23  # round(2,280,000 / 100,000) outside the county town
+        assert districts.min() >= 0.25 * districts.mean() - 1
+        towns = rest[rest["kind"] == "town"].groupby("district")["residents"]
+        assert (towns.min() >= 0.25 * towns.mean() - 1).all()
+
+
+def test_a_template_s_settlement_type_must_agree_with_its_rural_urban_class(tmp_path):
+    template = pd.read_csv(config_dir() / "places/example_county/areas.csv")
+    row = int(np.flatnonzero(template["settlement_type"] == "villages")[0])
+    template.loc[row, "settlement_type"] = "town"  # a rural area typed as a town
+    bad = tmp_path / "clash.csv"
+    template.to_csv(bad, index=False)
+    with pytest.raises(ConfigError, match=rf"^topology.county_area_file: .*'settlement_type' "
+                                          rf"must be 'villages' for a rural area.*row {row + 1}"):
+        make_county_tables(county_cfg(5000, f"topology.county_area_file={bad}").topology,
+                           np.random.default_rng(1))
+
+
+def test_the_run_s_area_tables_carry_the_county_s_settlements():
+    from sim import runner
+
+    cfg = sim.compose(["topology=county", "topology.n_residents=20000",
+                       "run.burn_in_days=5", "run.days=3", "run.plots=false"])
+    res = runner.run(cfg)
+    by_type = res.areas.groupby("settlement_type")["n_residents"].sum()
+    assert set(by_type.index) == {"city", "town", "villages"}
+    assert by_type.sum() == 20_000
+    assert (res.areas.loc[res.areas["settlement_type"] == "city", "settlement"]
+            == "County town").all()
+    urban = runner.run(sim.compose(["topology=urban", "run.burn_in_days=5", "run.days=3",
+                                    "run.plots=false"]))
+    assert (urban.areas[["settlement", "settlement_type"]] == "").all().all()

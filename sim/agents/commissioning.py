@@ -124,8 +124,8 @@ class Commissioner(mesa.Agent):
             mask = SPECIALISMS[target](pop) & pop.unmet() & (pop.pathway == Pathway.NONE)
             if g.unit >= 0:
                 mask &= pop.unit == g.unit
-            elif self.district is not None:
-                mask &= m.district_of_unit[pop.unit] == self.district
+            elif self.district is not None:  # the group's district (places reallocated to
+                mask &= m.district_of_unit[pop.unit] == g.district  # another are its residents)
             cand = np.flatnonzero(mask)
             if cand.size == 0:
                 continue

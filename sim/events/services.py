@@ -99,7 +99,9 @@ def commissioning(model: CommunityModel, p: dict) -> None:
     money over every group (the counterfactual). With several delivery partners each change
     waits until all have agreed (004:284-288, 532-534). With several districts each district's
     commissioner funds its share of the places (in proportion to its residents, largest
-    remainders) where its own data say."""
+    remainders) where its own data say; a district with no open constituted group passes its
+    share to the other districts' groups by the same rule, and places that no group can take
+    are counted as unplaced (``new_commissioned_places_reallocated``, ``..._unplaced``)."""
     commissioners = model.get_commissioners()
     places = [p["places_per_review"]]
     if len(commissioners) > 1:

@@ -142,12 +142,25 @@ def _rescale(rows: pd.DataFrame, total: int) -> pd.DataFrame:
     return rows
 
 
+MIN_PART_OF_MEAN = 0.25
+"""Floor of a district's or market town's share, as a fraction of the mean share (an
+assumption): a Dirichlet split at a low concentration can otherwise leave a district of a few
+hundred residents with its own LIO, council and trust, or a "town" of one. At the default
+concentrations the floor is never reached (it changes nothing there)."""
+
+
 def _split(total: int, k: int, concentration: float, rng: np.random.Generator) -> np.ndarray:
     """``total`` shared among ``k`` parts by a Dirichlet split (whole numbers by largest
-    remainder; a single part takes all)."""
+    remainder; a single part takes all). A share below :data:`MIN_PART_OF_MEAN` of the mean
+    is raised to it, and the other shares scaled down to make room."""
     if k <= 1:
         return np.array([total], np.int64)
-    return _largest_remainder(total, rng.dirichlet(np.full(k, concentration)))
+    shares = rng.dirichlet(np.full(k, concentration))
+    floor = MIN_PART_OF_MEAN / k
+    low = shares < floor
+    if low.any():
+        shares = np.where(low, floor, shares * (1 - floor * low.sum()) / shares[~low].sum())
+    return _largest_remainder(total, shares)
 
 
 def pcn_count(residents: int, per_pcn: int) -> int:

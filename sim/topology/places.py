@@ -217,6 +217,15 @@ def read_area_template(path_text: str, key: str) -> pd.DataFrame:
             raise ConfigError(key, f"{path_text}: column 'settlement_type' must hold one of "
                                    f"{', '.join(SETTLEMENT_TYPES)}; row {row + 1} has "
                                    f"{out['settlement_type'].iloc[row]!r}")
+        rural = out["rural_urban"].str.lower().isin(RURAL_CODES).to_numpy()
+        clash = (kind == "villages").to_numpy() != rural
+        if clash.any():
+            row = int(np.flatnonzero(clash)[0])
+            raise ConfigError(key, f"{path_text}: column 'settlement_type' must be 'villages' "
+                                   f"for a rural area and 'city' or 'town' for an urban one; "
+                                   f"row {row + 1} ({out['area'].iloc[row]!r}) is "
+                                   f"{out['rural_urban'].iloc[row]!r} but "
+                                   f"{out['settlement_type'].iloc[row]!r}")
         out["settlement_type"] = kind
     return out
 
