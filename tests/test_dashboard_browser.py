@@ -162,25 +162,35 @@ def renders(page) -> int:
     return int(page.locator("[data-testid=renders]").get_attribute("data-renders"))
 
 
+def open_page(pw, outside: list, failed: list, timeout_ms: int):
+    """A chromium browser and page of 1600 x 1800 that records the busy indicator (``BUSY_SEEN``),
+    requests leaving this machine (``outside``) and failed requests or responses
+    (``failed``; the session pings that fail when a test stops a server under the page are
+    not assets and are left out)."""
+    from playwright.sync_api import expect
+
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    page = browser.new_page(viewport={"width": 1600, "height": 1800}, accept_downloads=True)
+    page.add_init_script(f"({BUSY_SEEN})()")
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
+        ("http://127.0.0.1:", "ws://127.0.0.1:", "blob:", "data:")) else None)
+    session = re.compile(r"/jupyter/api/kernels/|/_solara/api/close/")
+    page.on("requestfailed", lambda r: None if session.search(r.url) else
+            failed.append(r.url))
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}")
+            if r.status >= 400 else None)
+    page.set_default_timeout(timeout_ms)
+    expect.set_options(timeout=timeout_ms)
+    return browser, page
+
+
 def test_a_facilitated_exercise_in_a_browser(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     state = tmp_path / "state"
     outside, failed, timings = [], [], {"step_s": []}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1600, "height": 1800}, accept_downloads=True)
-        page.add_init_script(f"({BUSY_SEEN})()")
-        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
-            ("http://127.0.0.1:", "ws://127.0.0.1:", "blob:", "data:")) else None)
-        # the page's session pings fail when the test stops a server under it: not assets
-        session = re.compile(r"/jupyter/api/kernels/|/_solara/api/close/")
-        page.on("requestfailed", lambda r: None if session.search(r.url) else
-                failed.append(r.url))
-        page.on("response", lambda r: failed.append(f"{r.status} {r.url}")
-                if r.status >= 400 else None)
-        page.set_default_timeout(90_000)
-        expect.set_options(timeout=90_000)
+        browser, page = open_page(pw, outside, failed, timeout_ms=90_000)
         log = page.locator(".v-card", has_text="Exercise log")
 
         with dashboard_server(state_dir=state) as port:
@@ -547,18 +557,7 @@ def test_a_county_exercise_of_100000_in_a_browser(tmp_path):
     timings: dict = {"step_s": [], "load_average_before": list(os.getloadavg())}
     wall = time.perf_counter()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1600, "height": 1800}, accept_downloads=True)
-        page.add_init_script(f"({BUSY_SEEN})()")
-        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
-            ("http://127.0.0.1:", "ws://127.0.0.1:", "blob:", "data:")) else None)
-        session = re.compile(r"/jupyter/api/kernels/|/_solara/api/close/")
-        page.on("requestfailed", lambda r: None if session.search(r.url) else
-                failed.append(r.url))
-        page.on("response", lambda r: failed.append(f"{r.status} {r.url}")
-                if r.status >= 400 else None)
-        page.set_default_timeout(180_000)
-        expect.set_options(timeout=180_000)
+        browser, page = open_page(pw, outside, failed, timeout_ms=180_000)
         log = page.locator(".v-card", has_text="Exercise log")
         outcomes = page.locator(".v-card", has_text="Key outcomes").locator("table")
 
