@@ -53,6 +53,37 @@ def slurm_missing() -> str | None:
     return None
 
 
+FREEZER = Path("/sys/fs/cgroup/freezer")
+
+
+def freezer_cgroups() -> bool:
+    """Whether Slurm can track jobs with ``proctrack/cgroup`` here: a cgroup v1 freezer hierarchy
+    this process may create groups in. With it, ``scancel`` kills every process of a job,
+    including one that ignores SIGTERM and was re-parented when its shell ended; with
+    ``proctrack/linuxproc`` (the fallback) such a process escapes and runs on to its end."""
+    if not FREEZER.is_dir():
+        return False
+    probe = FREEZER / f"simtest_probe_{os.getpid()}"
+    try:
+        probe.mkdir()
+        probe.rmdir()
+    except OSError:
+        return False
+    return True
+
+
+def _remove_slurm_cgroups(node: str) -> None:
+    """Remove the (empty) freezer groups slurmd made, deepest first."""
+    top = FREEZER / f"slurm_{node}"
+    if not top.is_dir():
+        return
+    for d in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        with contextlib.suppress(OSError):
+            d.rmdir()
+    with contextlib.suppress(OSError):
+        top.rmdir()
+
+
 def _wait(predicate, timeout: float, what: str, log: Path | None = None) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -71,6 +102,7 @@ class SlurmCluster:
     conf: Path
     node: str
     env: dict[str, str]
+    proctrack: str = "linuxproc"  # how slurmd tracks a job's processes (:func:`freezer_cgroups`)
     procs: list[subprocess.Popen] = field(default_factory=list)
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -89,7 +121,8 @@ class SlurmCluster:
         return f.read_text() if f.is_file() else ""
 
 
-def _slurm_conf(root: Path, node_line: str, munge_socket: Path, dbd_port: int) -> str:
+def _slurm_conf(root: Path, node_line: str, munge_socket: Path, dbd_port: int,
+                proctrack: str = "linuxproc") -> str:
     node = node_line.split()[0].split("=", 1)[1]
     # memory: leave 1 GiB to the system, so the node is never drained for reporting less
     fields = []
@@ -116,8 +149,9 @@ def _slurm_conf(root: Path, node_line: str, munge_socket: Path, dbd_port: int) -
         f"SlurmdLogFile={root / 'slurmd.log'}",
         "SlurmctldDebug=info",
         "SlurmdDebug=info",
-        # no cgroups (containers and CI sandboxes rarely delegate them): plain process tracking
-        "ProctrackType=proctrack/linuxproc",
+        # cgroup tracking where the freezer hierarchy is ours to write (cgroup.conf beside this
+        # file), else plain process tracking (containers and CI sandboxes rarely delegate cgroups)
+        f"ProctrackType=proctrack/{proctrack}",
         "TaskPlugin=task/none",
         "SelectType=select/cons_tres",
         "SelectTypeParameters=CR_Core_Memory",  # memory requests are scheduled
@@ -189,7 +223,13 @@ def _slurm_cluster(root: Path):
     db_port, dbd_port = _free_port(), _free_port()
     password = secrets.token_hex(16)  # of this throw-away database only
     conf = root / "slurm.conf"
-    conf.write_text(_slurm_conf(root, node_line, munge_socket, dbd_port))
+    proctrack = "cgroup" if freezer_cgroups() else "linuxproc"
+    conf.write_text(_slurm_conf(root, node_line, munge_socket, dbd_port, proctrack))
+    if proctrack == "cgroup":
+        # track processes only: no core or memory confinement on this shared machine
+        (root / "cgroup.conf").write_text(
+            "CgroupPlugin=cgroup/v1\nCgroupMountpoint=/sys/fs/cgroup\n"
+            "ConstrainCores=no\nConstrainRAMSpace=no\n")
     dbd_conf = root / "slurmdbd.conf"
     dbd_conf.write_text("\n".join([
         "AuthType=auth/munge", f"AuthInfo=socket={munge_socket}", f"DbdHost={node}",
@@ -201,7 +241,7 @@ def _slurm_cluster(root: Path):
     os.chmod(dbd_conf, 0o600)
     env = dict(os.environ, SLURM_CONF=str(conf))
     env["PATH"] = env.get("PATH", "") + ":/usr/sbin:/sbin"
-    cluster = SlurmCluster(root, conf, node, env)
+    cluster = SlurmCluster(root, conf, node, env, proctrack)
 
     def start(args: list[str], log: Path) -> subprocess.Popen:
         p = subprocess.Popen(args, stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env,
@@ -262,6 +302,8 @@ def _slurm_cluster(root: Path):
                            capture_output=True, timeout=20)
         for p in reversed(cluster.procs):
             _stop(p)
+        if proctrack == "cgroup":
+            _remove_slurm_cgroups(node)
 
 
 def _stop(p: subprocess.Popen, grace: float = 10) -> None:

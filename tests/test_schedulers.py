@@ -127,11 +127,15 @@ def _cancel(slurm, sweep: Path, proc: subprocess.Popen) -> tuple[Path, str]:
         folder, st = _long_run_started(sweep, proc, exclude=tried)
         job = st["slurm_job_id"]
         slurm.run("scancel", job)
-        # Slurm's SIGKILL, delivered here at once: on this one-machine cluster
-        # (proctrack/linuxproc) the cancelled step's task, which bypasses SIGTERM as submitit's
-        # jobs do, was seen to run on for 5-7 s and finish its run
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(int(st["pid"]), signal.SIGKILL)
+        if slurm.proctrack == "linuxproc":
+            # Slurm's SIGKILL, delivered here: without cgroup tracking the cancelled step's task,
+            # which bypasses SIGTERM as submitit's jobs do, is re-parented when its shell ends
+            # and escapes Slurm's kill (seen running on to the end of its run). With
+            # proctrack/cgroup Slurm kills it itself, within about 1.5 s here.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(st["pid"]), signal.SIGKILL)
+        else:
+            _killed_by_slurm(int(st["pid"]), job)
         end = time.monotonic() + 30
         while any(j["id"] == job and j["state"] in ("RUNNING", "COMPLETING")
                   for j in slurm.jobs()) and time.monotonic() < end:
@@ -140,6 +144,39 @@ def _cancel(slurm, sweep: Path, proc: subprocess.Popen) -> tuple[Path, str]:
             return folder, job
         tried += (folder,)
     raise AssertionError(f"every cancelled run finished all the same: {tried}")
+
+
+def _killed_by_slurm(pid: int, job: str, timeout: float = 20) -> None:
+    """Slurm's own kill reached the cancelled task (proctrack/cgroup): its process is gone."""
+    end = time.monotonic() + timeout
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < end:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{pid}").exists(), (
+        f"Slurm job {job} was cancelled but its task (pid {pid}) still runs after {timeout} s")
+
+
+def test_slurm_kills_a_cancelled_task_that_ignores_sigterm(slurm, tmp_path):
+    """With cgroup tracking, ``scancel`` stops a job whose task ignores SIGTERM (as submitit's do)
+    and outlives its shell: Slurm's SIGKILL reaches it, no help from the test."""
+    if slurm.proctrack != "cgroup":
+        pytest.skip("this host gives Slurm no cgroup freezer hierarchy: proctrack/linuxproc")
+    pid_file = tmp_path / "pid"
+    script = tmp_path / "stubborn.py"
+    script.write_text("import os, signal, time\n"
+                      "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                      f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+                      "time.sleep(300)\n")
+    job = slurm.run("sbatch", "--parsable", "--partition", PARTITION, "--time", "5",
+                    "--wrap", f"{sys.executable} {script}").stdout.strip()
+    end = time.monotonic() + 60
+    while not (pid_file.is_file() and pid_file.read_text()) and time.monotonic() < end:
+        time.sleep(0.2)
+    pid = int(pid_file.read_text())
+    assert Path(f"/proc/{pid}").exists()
+    slurm.run("scancel", job)
+    _killed_by_slurm(pid, job)
+    _wait_until_idle(slurm)
+    assert _sacct(slurm, job, "State")[0].startswith("CANCELLED")
 
 
 def _wait_until_idle(slurm, timeout: float = 120) -> None:
