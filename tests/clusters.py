@@ -441,3 +441,157 @@ def _wait_nodes(address: str, n: int, env: dict[str, str], log: Path) -> None:
         return p.returncode == 0 and p.stdout.strip().splitlines()[-1:] == [str(n)]
 
     _wait(alive, 120, f"{n} Ray node(s) at {address}", log)
+
+
+# ------------------------------------------------------------------------------------------
+# Ray's cluster launcher (`ray up`) on SSH nodes
+# ------------------------------------------------------------------------------------------
+
+RAY_UP_RECIPE = Path(__file__).resolve().parent.parent / "experiments" / "ray_cluster.yaml"
+SSH_PROGRAMS = ("sshd", "ssh", "ssh-keygen", "unshare", "mount", "rsync")
+
+
+def ssh_nodes_missing(ips: tuple[str, ...]) -> str | None:
+    """Why SSH nodes cannot be started here (``None``: they can)."""
+    if not sys.platform.startswith("linux"):
+        return "SSH nodes in namespaces need Linux"
+    missing = [p for p in SSH_PROGRAMS if _which(p) is None]
+    if missing:
+        return (f"{', '.join(missing)} missing: apt-get install openssh-server openssh-client "
+                "rsync (.ci/run does this)")
+    if os.geteuid() != 0:
+        return "SSH nodes need root (sshd, PID and mount namespaces)"
+    for ip in ips:
+        with socket.socket() as s:
+            try:
+                s.bind((ip, 22))
+            except OSError as exc:
+                # Ray's SSH command runner has no port setting: the nodes must listen on 22
+                return f"port 22 on {ip} is taken ({exc.strerror}); Ray's launcher needs it"
+    return None
+
+
+@dataclass
+class SSHNode:
+    ip: str
+    sshd: subprocess.Popen  # ``unshare``, whose child is the namespace's sshd
+    tmp: Path  # the node's TMPDIR (Ray's temp folder is TMPDIR/ray)
+    pid_namespace: str = ""  # e.g. ``pid:[4026532310]``
+
+
+@contextlib.contextmanager
+def ssh_nodes(root: Path, ips: tuple[str, ...]):
+    """One sshd per address in ``ips``, each the first process of its own PID and mount
+    namespace, as if each were a machine of its own: ``ray stop`` (which ``ray down`` runs on the
+    head) sees only that node's processes, not the other Ray instances on this host; the home
+    folder is an overlay (the node's writes, such as ``~/ray_bootstrap_key.pem`` and
+    ``~/.bashrc``, stay in ``root``) and TMPDIR is the node's own. Ending the sshd ends everything
+    in its namespace. Yields ``(nodes, key)``: the nodes and the private key that logs in as
+    the current user."""
+    with _exit_on_sigterm(), _ssh_nodes(root, ips) as out:
+        yield out
+
+
+@contextlib.contextmanager
+def _ssh_nodes(root: Path, ips: tuple[str, ...]):
+    import pwd
+
+    reason = ssh_nodes_missing(ips)
+    if reason:
+        raise RuntimeError(reason)
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    key = root / "ssh_key"
+    keygen = _which("ssh-keygen")
+    for k in (key, root / "host_key"):
+        subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(k)], check=True)
+    home = pwd.getpwuid(os.getuid()).pw_dir
+    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation folder
+    # short: Ray's Unix sockets live under TMPDIR
+    tmp_root = Path("/tmp") / f"rsim-{os.getpid()}-{secrets.token_hex(3)}"
+    nodes: list[SSHNode] = []
+    try:
+        for i, ip in enumerate(ips):
+            d = root / f"node{i}"
+            for sub in ("upper", "work"):
+                (d / sub).mkdir(parents=True)
+            tmp = tmp_root / f"node{i}"
+            tmp.mkdir(parents=True)
+            conf = d / "sshd_config"
+            conf.write_text("\n".join([
+                f"ListenAddress {ip}:22", f"HostKey {root / 'host_key'}",
+                f"PidFile {d / 'sshd.pid'}", f"AuthorizedKeysFile {key}.pub",
+                "PasswordAuthentication no", "KbdInteractiveAuthentication no",
+                "PermitRootLogin prohibit-password", "UsePAM no", "StrictModes no",
+                f"SetEnv TMPDIR={tmp}", ""]))
+            script = (f"mount -t overlay overlay -o lowerdir={home},upperdir={d / 'upper'},"
+                      f"workdir={d / 'work'} {home} && exec {_which('sshd')} -D -e -f {conf}")
+            log = d / "sshd.log"
+            p = subprocess.Popen([_which("unshare"), "--pid", "--kill-child", "--mount-proc",
+                                  "--mount", "sh", "-c", script], stdout=log.open("ab"),
+                                 stderr=subprocess.STDOUT, start_new_session=True)
+            nodes.append(SSHNode(ip, p, tmp))
+            _wait(lambda ip=ip, p=p: _listening(ip, 22) or p.poll() is not None, 30,
+                  f"sshd on {ip}", log)
+            if p.poll() is not None:
+                raise RuntimeError(f"sshd on {ip} did not start:\n{log.read_text()[-2000:]}")
+            nodes[-1].pid_namespace = os.readlink(f"/proc/{_descendants(p.pid)[0]}/ns/pid")
+        yield nodes, key
+    finally:
+        for n in nodes:
+            _stop_namespace(n.sshd)
+        shutil.rmtree(tmp_root, ignore_errors=True)
+
+
+def _listening(ip: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex((ip, port)) == 0
+
+
+def _stop_namespace(p: subprocess.Popen) -> None:
+    """End a node: SIGKILL its sshd, the first process of its PID namespace, and the kernel kills
+    everything else in there (``unshare``, its parent, ignores SIGTERM)."""
+    for pid in _descendants(p.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        p.wait(20)
+
+
+def leftover_processes(nodes: list[SSHNode], *marks: str) -> list[str]:
+    """Processes still in the nodes' PID namespaces, or whose command line holds one of
+    ``marks`` (paths of the test); as ``pid command`` lines."""
+    spaces = {n.pid_namespace for n in nodes}
+    out = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            ns = os.readlink(proc / "ns" / "pid")
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # ended meanwhile
+            continue
+        if ns in spaces or any(m in cmd for m in marks):
+            out.append(f"{proc.name} {cmd[:200]}")
+    return out
+
+
+def ray_up_config(path: Path, nodes: list[SSHNode], key: Path, venv: Path, shared: Path,
+                  port: int, cpus: int = 1, name: str = "community-sim") -> Path:
+    """``experiments/ray_cluster.yaml`` with only the hosts, user, key, paths, port and CPU
+    counts replaced; written to ``path``."""
+    import getpass
+
+    text = RAY_UP_RECIPE.read_text()
+    for old, new in [("HEAD_HOST", nodes[0].ip),
+                     ("[WORKER_HOST]", "[" + ", ".join(n.ip for n in nodes[1:]) + "]"),
+                     ("YOUR_USER", getpass.getuser()), ("~/.ssh/id_ed25519", str(key)),
+                     (f"/shared/{getpass.getuser()}/venvs/sim", str(venv)),
+                     (f"/shared/{getpass.getuser()}", str(shared)),
+                     ("6379", str(port)), ("--num-cpus=16", f"--num-cpus={cpus}"),
+                     ("cluster_name: community-sim", f"cluster_name: {name}")]:
+        assert old in text, f"{old} is no longer in {RAY_UP_RECIPE}"
+        text = text.replace(old, new)
+    path.write_text(text)
+    return path

@@ -11,9 +11,12 @@ installed; ``.ci/run`` installs them.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,7 +25,20 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from clusters import PARTITION, _descendants, ray_cluster, ray_missing, slurm_cluster, slurm_missing
+from clusters import (
+    PARTITION,
+    _descendants,
+    _free_port,
+    _ray_cli,
+    leftover_processes,
+    ray_cluster,
+    ray_missing,
+    ray_up_config,
+    slurm_cluster,
+    slurm_missing,
+    ssh_nodes,
+    ssh_nodes_missing,
+)
 from sweeps_common import report_counts
 
 pytestmark = pytest.mark.slow
@@ -383,3 +399,76 @@ def test_ray_cluster_sweep_survives_a_lost_worker_node(tmp_path):
                                                "not finished": 0}
     _check_tables(sweep)
     _same_as_uninterrupted(victim, tmp_path)
+
+
+# the nodes of `ray up`: not 127.0.0.1, which `ray start --node-ip-address` swaps for the host's
+# address; every 127.x address reaches this machine
+RAY_UP_NODES = ("127.0.0.2", "127.0.0.3")
+RAY_UP_RUNS = 4
+# one `ray exec`: the autoscaler on the head starts the worker node after `ray up` returns
+WAIT_FOR_NODES = ("python -c 'import ray, time; ray.init(address=\"auto\", log_to_driver=False)\n"
+                  "end = time.monotonic() + 120\n"
+                  "while sum(n[\"Alive\"] for n in ray.nodes()) < {n} and time.monotonic() < end:"
+                  " time.sleep(0.5)\n"
+                  "print(\"nodes alive:\", sum(n[\"Alive\"] for n in ray.nodes()))'")
+
+
+def test_ray_up_recipe_runs_as_written(tmp_path):
+    """docs/sweeps.md's `ray up` recipe (experiments/ray_cluster.yaml, with only hosts, user,
+    key, paths, port and CPU counts replaced) on a head and a worker node reached over SSH:
+    `ray up`, the executor through `ray exec`, `ray down`; the tables hold every run once and
+    nothing of the cluster is left running."""
+    reason = ray_missing() or ssh_nodes_missing(RAY_UP_NODES)
+    if reason:
+        pytest.skip(reason)
+    import getpass
+    import hashlib
+
+    shared = tmp_path / "shared"  # the recipe's /shared/$USER: every node sees it
+    shared.mkdir()
+    sweep = shared / "sweeps" / "small"
+    local_tmp = tmp_path / "local-tmp"  # `ray up`'s own state and config cache
+    local_tmp.mkdir()
+    name = f"sim-test-{os.getpid()}"
+    env = dict(os.environ, RAY_UP_enable_autoscaler_v2="0", RAY_USAGE_STATS_ENABLED="0",
+               TMPDIR=str(local_tmp))
+    env.pop("RAY_ADDRESS", None)
+    ray = _ray_cli()
+    # Ray's SSH connection sharing: /tmp/ray_ssh_<user hash>/<cluster hash>
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+    control = Path("/tmp") / f"ray_ssh_{digest(getpass.getuser())}" / digest(name)
+    executor = (f"python -m sim.experiments.executor {sweep} topology=urban "
+                f"topology.n_residents=1000 run.days=30 'run.replicate=range({RAY_UP_RUNS})' "
+                "run.burn_in_days=14 run.plots=false --backend ray --ray-address auto")
+    with ssh_nodes(tmp_path / "nodes", RAY_UP_NODES) as (nodes, key):
+        config = ray_up_config(tmp_path / "cluster.yaml", nodes, key, Path(sys.prefix), shared,
+                               _free_port(), cpus=1, name=name)
+        try:
+            up = _run([ray, "up", "-y", str(config)], env)
+            assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+            wait = _run([ray, "exec", str(config), WAIT_FOR_NODES.format(n=len(nodes))], env)
+            assert f"nodes alive: {len(nodes)}" in wait.stdout, wait.stdout[-3000:] + wait.stderr
+            run = _run([ray, "exec", str(config), executor], env)
+            assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        finally:
+            down = _run([ray, "down", "-y", str(config)], env)
+        assert down.returncode == 0, down.stdout[-3000:] + down.stderr[-3000:]
+    shutil.rmtree(control, ignore_errors=True)
+    assert report_counts(run.stdout) == {"done now": RAY_UP_RUNS, "skipped": 0, "failed": 0,
+                                         "not finished": 0}
+    # one task per CPU, one CPU a node: both nodes ran runs
+    per_node = re.search(r"per node: (\{.*\})", run.stdout)
+    assert per_node and len(ast.literal_eval(per_node.group(1))) == len(nodes), run.stdout[-2000:]
+    summary = pd.read_parquet(sweep / "tables" / "summary.parquet")
+    ts = pd.read_parquet(sweep / "tables" / "timeseries.parquet")
+    assert sorted(summary["replicate"]) == list(range(RAY_UP_RUNS))
+    assert summary["run"].astype(str).is_unique
+    assert len(ts) == RAY_UP_RUNS * 30 and not ts.duplicated(["run", "day"]).any()
+    assert len(pd.read_parquet(sweep / "tables" / "failures.parquet")) == 0
+    # nothing of the cluster runs on: no process in the nodes' namespaces, no Ray process or
+    # SSH connection of this test
+    left = leftover_processes(nodes, str(tmp_path), f"/tmp/rsim-{os.getpid()}-",
+                              str(control))
+    assert not left, "\n".join(left)
