@@ -448,10 +448,18 @@ def _wait_nodes(address: str, n: int, env: dict[str, str], log: Path) -> None:
 # ------------------------------------------------------------------------------------------
 
 RAY_UP_RECIPE = Path(__file__).resolve().parent.parent / "experiments" / "ray_cluster.yaml"
-SSH_PROGRAMS = ("sshd", "ssh", "ssh-keygen", "unshare", "mount", "rsync")
+SSH_PROGRAMS = ("sshd", "ssh", "ssh-keygen", "unshare", "nsenter", "mount", "rsync")
+# lo up in a new network namespace (SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP), then wait to be killed
+_LOOPBACK_UP = ("import fcntl, signal, socket, struct\n"
+                "s = socket.socket()\n"
+                "lo = struct.pack('16sh', b'lo', 0)\n"
+                "flags = struct.unpack('16sh', fcntl.ioctl(s, 0x8913, lo))[1]\n"
+                "fcntl.ioctl(s, 0x8914, struct.pack('16sh', b'lo', flags | 1))\n"
+                "print('up', flush=True)\n"
+                "signal.pause()\n")
 
 
-def ssh_nodes_missing(ips: tuple[str, ...]) -> str | None:
+def ssh_nodes_missing() -> str | None:
     """Why SSH nodes cannot be started here (``None``: they can)."""
     if not sys.platform.startswith("linux"):
         return "SSH nodes in namespaces need Linux"
@@ -460,14 +468,7 @@ def ssh_nodes_missing(ips: tuple[str, ...]) -> str | None:
         return (f"{', '.join(missing)} missing: apt-get install openssh-server openssh-client "
                 "rsync (.ci/run does this)")
     if os.geteuid() != 0:
-        return "SSH nodes need root (sshd, PID and mount namespaces)"
-    for ip in ips:
-        with socket.socket() as s:
-            try:
-                s.bind((ip, 22))
-            except OSError as exc:
-                # Ray's SSH command runner has no port setting: the nodes must listen on 22
-                return f"port 22 on {ip} is taken ({exc.strerror}); Ray's launcher needs it"
+        return "SSH nodes need root (sshd; network, PID and mount namespaces)"
     return None
 
 
@@ -479,15 +480,23 @@ class SSHNode:
     pid_namespace: str = ""  # e.g. ``pid:[4026532310]``
 
 
+@dataclass
+class SSHNodes:
+    nodes: list[SSHNode]
+    key: Path  # logs in as the current user on every node
+    enter: list[str]  # prefix for a command run in the nodes' network namespace
+
+
 @contextlib.contextmanager
 def ssh_nodes(root: Path, ips: tuple[str, ...]):
-    """One sshd per address in ``ips``, each the first process of its own PID and mount
-    namespace, as if each were a machine of its own: ``ray stop`` (which ``ray down`` runs on the
-    head) sees only that node's processes, not the other Ray instances on this host; the home
-    folder is an overlay (the node's writes, such as ``~/ray_bootstrap_key.pem`` and
-    ``~/.bashrc``, stay in ``root``) and TMPDIR is the node's own. Ending the sshd ends everything
-    in its namespace. Yields ``(nodes, key)``: the nodes and the private key that logs in as
-    the current user."""
+    """One sshd on port 22 of each address in ``ips``, as if each were a machine of its own, in
+    a network namespace of their own (so port 22 and Ray's ports are free whatever runs on this
+    host; run commands there with ``enter``). Each sshd is the first process of its own PID and
+    mount namespace: ``ray stop`` (which ``ray down`` runs on the head) sees only that node's
+    processes, not the other Ray instances on this host; the home folder is an overlay (the
+    node's writes, such as ``~/ray_bootstrap_key.pem`` and ``~/.bashrc``, stay in ``root``) and
+    TMPDIR is the node's own. Ending the sshd ends everything in its namespace. Yields an
+    :class:`SSHNodes`."""
     with _exit_on_sigterm(), _ssh_nodes(root, ips) as out:
         yield out
 
@@ -496,7 +505,7 @@ def ssh_nodes(root: Path, ips: tuple[str, ...]):
 def _ssh_nodes(root: Path, ips: tuple[str, ...]):
     import pwd
 
-    reason = ssh_nodes_missing(ips)
+    reason = ssh_nodes_missing()
     if reason:
         raise RuntimeError(reason)
     root = Path(root)
@@ -510,7 +519,13 @@ def _ssh_nodes(root: Path, ips: tuple[str, ...]):
     # short: Ray's Unix sockets live under TMPDIR
     tmp_root = Path("/tmp") / f"rsim-{os.getpid()}-{secrets.token_hex(3)}"
     nodes: list[SSHNode] = []
+    net = subprocess.Popen([_which("unshare"), "--net", "--kill-child", sys.executable, "-c",
+                            _LOOPBACK_UP], stdout=subprocess.PIPE, text=True,
+                           start_new_session=True)
     try:
+        if net.stdout.readline().strip() != "up":
+            raise RuntimeError("could not start a network namespace with loopback up")
+        enter = [_which("nsenter"), f"--net=/proc/{_descendants(net.pid)[0]}/ns/net"]
         for i, ip in enumerate(ips):
             d = root / f"node{i}"
             for sub in ("upper", "work"):
@@ -527,26 +542,33 @@ def _ssh_nodes(root: Path, ips: tuple[str, ...]):
             script = (f"mount -t overlay overlay -o lowerdir={home},upperdir={d / 'upper'},"
                       f"workdir={d / 'work'} {home} && exec {_which('sshd')} -D -e -f {conf}")
             log = d / "sshd.log"
-            p = subprocess.Popen([_which("unshare"), "--pid", "--kill-child", "--mount-proc",
-                                  "--mount", "sh", "-c", script], stdout=log.open("ab"),
-                                 stderr=subprocess.STDOUT, start_new_session=True)
+            p = subprocess.Popen([*enter, _which("unshare"), "--pid", "--kill-child",
+                                  "--mount-proc", "--mount", "sh", "-c", script],
+                                 stdout=log.open("ab"), stderr=subprocess.STDOUT,
+                                 start_new_session=True)
             nodes.append(SSHNode(ip, p, tmp))
-            _wait(lambda ip=ip, p=p: _listening(ip, 22) or p.poll() is not None, 30,
+            _wait(lambda d=d, p=p: (d / "sshd.pid").exists() or p.poll() is not None, 30,
                   f"sshd on {ip}", log)
             if p.poll() is not None:
                 raise RuntimeError(f"sshd on {ip} did not start:\n{log.read_text()[-2000:]}")
-            nodes[-1].pid_namespace = os.readlink(f"/proc/{_descendants(p.pid)[0]}/ns/pid")
-        yield nodes, key
+            nodes[-1].pid_namespace = os.readlink(f"/proc/{_sshd_pid(p.pid)}/ns/pid")
+        yield SSHNodes(nodes, key, enter)
     finally:
         for n in nodes:
             _stop_namespace(n.sshd)
+        _kill_tree(net.pid)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            net.wait(10)
         shutil.rmtree(tmp_root, ignore_errors=True)
 
 
-def _listening(ip: str, port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex((ip, port)) == 0
+def _sshd_pid(pid: int) -> int:
+    """The sshd below ``nsenter``/``unshare`` (as this host's PID)."""
+    for q in _descendants(pid):
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{q}/exe").resolve().name == "sshd":
+                return q
+    raise RuntimeError(f"no sshd below process {pid}")
 
 
 def _stop_namespace(p: subprocess.Popen) -> None:
@@ -578,9 +600,9 @@ def leftover_processes(nodes: list[SSHNode], *marks: str) -> list[str]:
 
 
 def ray_up_config(path: Path, nodes: list[SSHNode], key: Path, venv: Path, shared: Path,
-                  port: int, cpus: int = 1, name: str = "community-sim") -> Path:
-    """``experiments/ray_cluster.yaml`` with only the hosts, user, key, paths, port and CPU
-    counts replaced; written to ``path``."""
+                  cpus: int = 1, name: str = "community-sim") -> Path:
+    """``experiments/ray_cluster.yaml`` with only the hosts, user, key, paths, CPU counts and
+    cluster name replaced; written to ``path``."""
     import getpass
 
     text = RAY_UP_RECIPE.read_text()
@@ -589,7 +611,7 @@ def ray_up_config(path: Path, nodes: list[SSHNode], key: Path, venv: Path, share
                      ("YOUR_USER", getpass.getuser()), ("~/.ssh/id_ed25519", str(key)),
                      (f"/shared/{getpass.getuser()}/venvs/sim", str(venv)),
                      (f"/shared/{getpass.getuser()}", str(shared)),
-                     ("6379", str(port)), ("--num-cpus=16", f"--num-cpus={cpus}"),
+                     ("--num-cpus=16", f"--num-cpus={cpus}"),
                      ("cluster_name: community-sim", f"cluster_name: {name}")]:
         assert old in text, f"{old} is no longer in {RAY_UP_RECIPE}"
         text = text.replace(old, new)

@@ -29,7 +29,6 @@ from clusters import (
     PARTITION,
     RAY_UP_RECIPE,
     _descendants,
-    _free_port,
     _ray_cli,
     leftover_processes,
     ray_cluster,
@@ -402,8 +401,8 @@ def test_ray_cluster_sweep_survives_a_lost_worker_node(tmp_path):
     _same_as_uninterrupted(victim, tmp_path)
 
 
-# the nodes of `ray up`: not 127.0.0.1, which `ray start --node-ip-address` swaps for the host's
-# address; every 127.x address reaches this machine
+# the nodes of `ray up` (in a network namespace of their own): not 127.0.0.1, which
+# `ray start --node-ip-address` swaps for the host's address; every 127.x address is loopback
 RAY_UP_NODES = ("127.0.0.2", "127.0.0.3")
 RAY_UP_RUNS = 4
 # one `ray exec`: the autoscaler on the head starts the worker node after `ray up` returns
@@ -416,10 +415,10 @@ WAIT_FOR_NODES = ("python -c 'import ray, time; ray.init(address=\"auto\", log_t
 
 def test_ray_up_recipe_runs_as_written(tmp_path):
     """docs/sweeps.md's `ray up` recipe (experiments/ray_cluster.yaml, with only hosts, user,
-    key, paths, port and CPU counts replaced) on a head and a worker node reached over SSH:
-    `ray up`, the executor through `ray exec`, `ray down`; the tables hold every run once and
-    nothing of the cluster is left running."""
-    reason = ray_missing() or ssh_nodes_missing(RAY_UP_NODES)
+    key, paths, CPU counts and cluster name replaced) on a head and a worker node reached over
+    SSH: `ray up`, the executor through `ray exec`, `ray down`; the tables hold every run once
+    and nothing of the cluster is left running."""
+    reason = ray_missing() or ssh_nodes_missing()
     if reason:
         pytest.skip(reason)
     import getpass
@@ -434,30 +433,41 @@ def test_ray_up_recipe_runs_as_written(tmp_path):
     env = dict(os.environ, RAY_UP_enable_autoscaler_v2="0", RAY_USAGE_STATS_ENABLED="0",
                TMPDIR=str(local_tmp))
     env.pop("RAY_ADDRESS", None)
-    ray = _ray_cli()
-    # Ray's SSH connection sharing: /tmp/ray_ssh_<user hash>/<cluster hash>
+
     def digest(text: str) -> str:
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
+    # Ray's shared SSH connections: /tmp/ray_ssh_<user hash>/<cluster hash>
     control = Path("/tmp") / f"ray_ssh_{digest(getpass.getuser())}" / digest(name)
     executor = (f"python -m sim.experiments.executor {sweep} topology=urban "
                 f"topology.n_residents=1000 run.days=30 'run.replicate=range({RAY_UP_RUNS})' "
                 "run.burn_in_days=14 run.plots=false --backend ray --ray-address auto")
-    with ssh_nodes(tmp_path / "nodes", RAY_UP_NODES) as (nodes, key):
-        config = ray_up_config(tmp_path / "cluster.yaml", nodes, key, Path(sys.prefix), shared,
-                               _free_port(), cpus=1, name=name)
-        try:
-            up = _run([ray, "up", "-y", str(config)], env)
-            assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
-            # the worker node first (one SSH session for both)
-            run = _run([ray, "exec", str(config),
-                        WAIT_FOR_NODES.format(n=len(nodes)) + " && " + executor], env)
-            assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-            assert f"nodes alive: {len(nodes)}" in run.stdout, run.stdout[-3000:]
-        finally:
-            down = _run([ray, "down", "-y", str(config)], env)
-        assert down.returncode == 0, down.stdout[-3000:] + down.stderr[-3000:]
-    shutil.rmtree(control, ignore_errors=True)
+    try:
+        with ssh_nodes(tmp_path / "nodes", RAY_UP_NODES) as cluster:
+            nodes = cluster.nodes
+            config = str(ray_up_config(tmp_path / "cluster.yaml", nodes, cluster.key,
+                                       Path(sys.prefix), shared, cpus=1, name=name))
+            ray = [*cluster.enter, _ray_cli()]  # in the nodes' network
+            try:
+                up = _run([*ray, "up", "-y", config], env)
+                assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+                # the worker node first (one SSH session for both)
+                run = _run([*ray, "exec", config,
+                            WAIT_FOR_NODES.format(n=len(nodes)) + " && " + executor], env)
+                assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+                assert f"nodes alive: {len(nodes)}" in run.stdout, run.stdout[-3000:]
+            finally:
+                down = _run([*ray, "down", "-y", config], env)
+            assert down.returncode == 0, down.stdout[-3000:] + down.stderr[-3000:]
+        # nothing of the cluster runs on: no process in the nodes' namespaces, no Ray process
+        # or SSH connection of this test (an SSH client may take a moment to see its end)
+        end = time.monotonic() + 10
+        while (left := leftover_processes(nodes, str(tmp_path), f"/tmp/rsim-{os.getpid()}-",
+                                          str(control))) and time.monotonic() < end:
+            time.sleep(0.2)
+        assert not left, "\n".join(left)
+    finally:
+        shutil.rmtree(control, ignore_errors=True)
     assert report_counts(run.stdout) == {"done now": RAY_UP_RUNS, "skipped": 0, "failed": 0,
                                          "not finished": 0}
     # one task per CPU, one CPU a node: both nodes ran runs
@@ -469,11 +479,6 @@ def test_ray_up_recipe_runs_as_written(tmp_path):
     assert summary["run"].astype(str).is_unique
     assert len(ts) == RAY_UP_RUNS * 30 and not ts.duplicated(["run", "day"]).any()
     assert len(pd.read_parquet(sweep / "tables" / "failures.parquet")) == 0
-    # nothing of the cluster runs on: no process in the nodes' namespaces, no Ray process or
-    # SSH connection of this test
-    left = leftover_processes(nodes, str(tmp_path), f"/tmp/rsim-{os.getpid()}-",
-                              str(control))
-    assert not left, "\n".join(left)
 
 
 def test_ray_up_recipe_in_the_docs_is_the_tested_file():
