@@ -494,9 +494,9 @@ def ssh_nodes(root: Path, ips: tuple[str, ...]):
     host; run commands there with ``enter``). Each sshd is the first process of its own PID and
     mount namespace: ``ray stop`` (which ``ray down`` runs on the head) sees only that node's
     processes, not the other Ray instances on this host; the home folder is an overlay (the
-    node's writes, such as ``~/ray_bootstrap_key.pem`` and ``~/.bashrc``, stay in ``root``) and
-    TMPDIR is the node's own. Ending the sshd ends everything in its namespace. Yields an
-    :class:`SSHNodes`."""
+    node's writes, such as ``~/ray_bootstrap_key.pem`` and ``~/.bashrc``, stay on the node's
+    own tmpfs) and TMPDIR is the node's own. Ending the sshd ends everything in its namespace.
+    Yields an :class:`SSHNodes`."""
     with _exit_on_sigterm(), _ssh_nodes(root, ips) as out:
         yield out
 
@@ -528,8 +528,7 @@ def _ssh_nodes(root: Path, ips: tuple[str, ...]):
         enter = [_which("nsenter"), f"--net=/proc/{_descendants(net.pid)[0]}/ns/net"]
         for i, ip in enumerate(ips):
             d = root / f"node{i}"
-            for sub in ("upper", "work"):
-                (d / sub).mkdir(parents=True)
+            (d / "home").mkdir(parents=True)
             tmp = tmp_root / f"node{i}"
             tmp.mkdir(parents=True)
             conf = d / "sshd_config"
@@ -539,8 +538,12 @@ def _ssh_nodes(root: Path, ips: tuple[str, ...]):
                 "PasswordAuthentication no", "KbdInteractiveAuthentication no",
                 "PermitRootLogin prohibit-password", "UsePAM no", "StrictModes no",
                 f"SetEnv TMPDIR={tmp}", ""]))
-            script = (f"mount -t overlay overlay -o lowerdir={home},upperdir={d / 'upper'},"
-                      f"workdir={d / 'work'} {home} && exec {_which('sshd')} -D -e -f {conf}")
+            # the overlay's writable layer on a tmpfs of the node's own (an overlay cannot
+            # write onto another overlay, as a container's /tmp may be)
+            h = d / "home"
+            script = (f"mount -t tmpfs tmpfs {h} && mkdir {h}/upper {h}/work && "
+                      f"mount -t overlay overlay -o lowerdir={home},upperdir={h}/upper,"
+                      f"workdir={h}/work {home} && exec {_which('sshd')} -D -e -f {conf}")
             log = d / "sshd.log"
             p = subprocess.Popen([*enter, _which("unshare"), "--pid", "--kill-child",
                                   "--mount-proc", "--mount", "sh", "-c", script],
