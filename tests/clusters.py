@@ -469,13 +469,19 @@ def ssh_nodes_missing() -> str | None:
                 "rsync (.ci/run does this)")
     if os.geteuid() != 0:
         return "SSH nodes need root (sshd; network, PID and mount namespaces)"
+    if "\toverlay\n" not in Path("/proc/filesystems").read_text():
+        return "the kernel has no overlay file system (each node's home folder is an overlay)"
+    probe = subprocess.run([_which("unshare"), "--net", "--pid", "--fork", "--mount", "true"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        return f"cannot create namespaces here: {probe.stderr.strip()}"
     return None
 
 
 @dataclass
 class SSHNode:
     ip: str
-    sshd: subprocess.Popen  # ``unshare``, whose child is the namespace's sshd
+    sshd: subprocess.Popen  # ``nsenter``, then ``unshare``: its child is the namespace's sshd
     tmp: Path  # the node's TMPDIR (Ray's temp folder is TMPDIR/ray)
     pid_namespace: str = ""  # e.g. ``pid:[4026532310]``
 
