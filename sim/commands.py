@@ -233,7 +233,7 @@ def _format_outputs(rows: list[dict]) -> list[str]:
                 "# prefixes and the daily flows the model counts; docs/ODD.md section 4.11 "
                 "describes every output"]
     for r in rows:
-        detail = "; ".join(x for x in (r["level"], r["unit"]) if x)
+        detail = "; ".join(x for x in (r.get("table", ""), r["level"], r["unit"]) if x)
         out += [f"{r['name']}  [{detail}]" if detail else r["name"], _wrap(r["meaning"])]
     return out
 
