@@ -265,6 +265,16 @@ def test_list_outputs_says_which_table_each_column_is_in():
     assert {"timeseries", "summary", "areas", "area_course", "practices"} <= tables
 
 
+def test_list_options_may_come_between_what_and_pattern():
+    """`list outputs --format names referral` filters by the pattern as `list --format names
+    outputs referral` does (it used to fail: unrecognized arguments: referral)."""
+    proc = community_sim("list", "outputs", "--format", "names", "referral")
+    assert proc.returncode == 0, proc.stderr
+    names = proc.stdout.split()
+    assert names and all("referral" in n for n in names)
+    assert names == community_sim("list", "--format", "names", "outputs", "referral").stdout.split()
+
+
 def test_a_pattern_matching_nothing_exits_1():
     proc = community_sim("list", "params", "no_such_parameter")
     assert proc.returncode == 1 and "no params match 'no_such_parameter'" in proc.stderr
