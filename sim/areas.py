@@ -47,6 +47,11 @@ COUNTS = ("n_residents", "residents_in_need", "residents_reached", "unmet_need_d
           "lw_referrals", "bounced_residents", "n_unmet_need", "n_vol_trained",
           "n_groups_open")
 """Columns that add up over areas."""
+COMPOSITION = tuple(f"n_{sex}_{band}" for sex in ("female", "male")
+                    for band in ("0_15", "16_64", "65_plus")) + (
+    "n_households", "n_limited_a_little", "n_limited_a_lot", "n_digital")
+"""Who lives in the area, as built (a place table's input columns, to check a build row by
+row); they add up over areas too. Tables written before these columns existed lack them."""
 RATES = {  # column: (numerator, denominator, factor)
     "frac_reached": ("residents_reached", "residents_in_need", 1.0),
     "unmet_days_per_resident": ("unmet_need_days", "n_residents", 1.0),
@@ -103,6 +108,19 @@ def table(model: CommunityModel) -> pd.DataFrame:
     cols = labels(model)
     n = per_area().astype(np.int64)
     cols["n_residents"] = n
+    for sex, female in (("female", True), ("male", False)):
+        for band, (lo, hi) in (("0_15", (0, 15)), ("16_64", (16, 64)),
+                               ("65_plus", (65, np.iinfo(np.int16).max))):
+            cols[f"n_{sex}_{band}"] = per_area(
+                (pop.female == female) & (pop.age >= lo) & (pop.age <= hi)).astype(np.int64)
+    if len(pop.household):
+        _, first = np.unique(pop.household, return_index=True)
+        cols["n_households"] = np.bincount(unit[first], minlength=n_units).astype(np.int64)
+    else:
+        cols["n_households"] = np.zeros(n_units, np.int64)
+    cols["n_limited_a_little"] = per_area(pop.limitation == 1).astype(np.int64)
+    cols["n_limited_a_lot"] = per_area(pop.limitation == 2).astype(np.int64)
+    cols["n_digital"] = per_area(pop.digital).astype(np.int64)
     cols["residents_in_need"] = per_area(pop.ever_need).astype(np.int64)
     cols["residents_reached"] = per_area(pop.ever_need & pop.ever_supported).astype(np.int64)
     cols["unmet_need_days"] = per_area(pop.unmet_days).astype(np.int64)
@@ -138,6 +156,7 @@ def aggregate(areas: pd.DataFrame, by: str | list[str] | tuple[str, ...] = ()) -
     """Roll the per-area table up to groups of areas: one row per value of ``by`` (a column
     such as ``pcn``, ``district``, ``imd_decile``, ``deprivation_quintile`` or ``rural``, or a
     list of them; ``()``: the whole place in one row), with ``n_areas``, the :data:`COUNTS`
+    (and the :data:`COMPOSITION` columns the table has)
     summed, the :data:`RATES` recomputed from the sums and the wellbeing :data:`MEANS`
     weighted by residents. Rows in sorted order of ``by``."""
     keys = [by] if isinstance(by, str) else list(by)
@@ -146,23 +165,24 @@ def aggregate(areas: pd.DataFrame, by: str | list[str] | tuple[str, ...] = ()) -
         raise KeyError(f"no column {unknown[0]!r} in the areas table (group by any of: "
                        f"{', '.join(LABELS)})")
     df = areas.copy()
+    counts = [*COUNTS, *(c for c in COMPOSITION if c in df.columns)]
     weight = df["n_residents"].to_numpy(np.float64)
     for name in MEANS:
         df[name] = df[name].to_numpy(np.float64) * weight
     if keys:
         grouped = df.groupby(keys, sort=True)
-        out = grouped[list(COUNTS) + list(MEANS)].sum()
+        out = grouped[counts + list(MEANS)].sum()
         out.insert(0, "n_areas", grouped.size())
         out = out.reset_index()
     else:
         out = pd.DataFrame({"n_areas": [len(df)],
-                            **{c: [df[c].sum()] for c in (*COUNTS, *MEANS)}})
+                            **{c: [df[c].sum()] for c in (*counts, *MEANS)}})
     cols = {c: out[c].to_numpy() for c in out.columns}
     _rates(cols)
     n = out["n_residents"].to_numpy(np.float64)
     for name in MEANS:
         cols[name] = np.where(n > 0, out[name].to_numpy(np.float64) / np.maximum(n, 1), np.nan)
-    order = [*keys, "n_areas", *COUNTS, *RATES, *MEANS]
+    order = [*keys, "n_areas", *counts, *RATES, *MEANS]
     return pd.DataFrame({c: cols[c] for c in order})
 
 

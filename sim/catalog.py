@@ -144,7 +144,9 @@ def _row(entry: Any) -> dict:
 
 
 def outputs() -> list[dict]:
-    """The output columns: ``name``, ``level``, ``unit``, ``meaning``, ``source``.
+    """The output columns: ``name``, ``table`` (the file it is in: ``timeseries``,
+    ``summary``, ``areas``, ``area_course``, ``practices``; a name can be in several),
+    ``level``, ``unit``, ``meaning``, ``source``.
 
     From the data dictionary ``sim.outputs.table()`` when it exists (a DataFrame or a list of
     rows). Without it, the daily flows the model counts (``sim.metrics.FLOWS``, meaning from
@@ -154,15 +156,17 @@ def outputs() -> list[dict]:
         table = module.table()
         entries = table.to_dict("records") if hasattr(table, "to_dict") else list(table)
         rows = [_row(e) for e in entries]
-        return [{"name": r.get("name", ""), "level": r.get("level", ""),
+        return [{"name": r.get("name", ""), "table": r.get("table", ""),
+                 "level": r.get("level", ""),
                  "unit": r.get("unit", ""), "meaning": r.get("meaning", ""),
                  "source": r.get("source", "")} for r in rows]
     from sim.metrics import FLOWS
 
-    rows = [{"name": f"{prefix}…", "level": "timeseries and summary", "unit": "",
+    rows = [{"name": f"{prefix}…", "table": "timeseries, summary",
+             "level": "timeseries and summary", "unit": "",
              "meaning": meaning, "source": "naming convention"}
             for prefix, meaning in OUTPUT_PREFIXES.items()]
-    rows += [{"name": name, "level": "timeseries", "unit": "",
+    rows += [{"name": name, "table": "timeseries", "level": "timeseries", "unit": "",
               "meaning": OUTPUT_PREFIXES["new_"] if name.startswith("new_")
               else "the day's total (a sum over events of the day)",
               "source": "sim.metrics.FLOWS"} for name in FLOWS]

@@ -233,7 +233,7 @@ def _format_outputs(rows: list[dict]) -> list[str]:
                 "# prefixes and the daily flows the model counts; docs/ODD.md section 4.11 "
                 "describes every output"]
     for r in rows:
-        detail = "; ".join(x for x in (r["level"], r["unit"]) if x)
+        detail = "; ".join(x for x in (r.get("table", ""), r["level"], r["unit"]) if x)
         out += [f"{r['name']}  [{detail}]" if detail else r["name"], _wrap(r["meaning"])]
     return out
 
@@ -310,6 +310,7 @@ def parser() -> argparse.ArgumentParser:
                     help="only names containing this text (case-insensitive)")
     ls.add_argument("--format", choices=("text", "names", "json"), default="text",
                     help="text (default, with meanings), names (one a line) or json")
+    ap.list_parser = ls  # parsed on its own (_dispatch): options may come between WHAT and PATTERN
     return ap
 
 
@@ -333,6 +334,10 @@ def _dispatch(argv: list[str]) -> int:
     if argv and "=" in argv[0] and not argv[0].startswith("-"):
         ap.error(f"argument COMMAND: {argv[0]!r} is not a command; overrides follow `run` or "
                  f"`sweep`, e.g. `{PROG} run {argv[0]}`")
+    if argv and argv[0] == "list":
+        # intermixed: `list outputs --format names referral` keeps PATTERN (plain parse_args
+        # takes the optional PATTERN as absent when an option follows WHAT)
+        return _list(ap.list_parser.parse_intermixed_args(argv[1:]))
     return _list(ap.parse_args(argv))
 
 

@@ -887,6 +887,19 @@ def _area_entries() -> dict[str, Output]:
       "IMD quintile of most of its residents, 1 most deprived (the scale of the equity figures)")
     a("rural", "flag (0/1)", "area", "1 if most of its residents live in a rural unit")
     a("n_residents", "residents", "area", "residents living in the area")
+    for sex, who in (("female", "women and girls"), ("male", "men and boys")):
+        for band, ages in (("0_15", "aged 0-15"), ("16_64", "aged 16-64"),
+                           ("65_plus", "aged 65 or more")):
+            a(f"n_{sex}_{band}", "residents", "area", f"residents of the area who are {who} "
+              f"{ages} (places: the place table's `{sex}_{band}`)")
+    a("n_households", "households", "area", "households of the area's residents, each counted "
+      "in the area of its first resident (places: the place table's `households`)")
+    a("n_limited_a_little", "residents", "area", "residents whose day-to-day activities are "
+      "limited a little (places: round(share_limited_a_little x population))")
+    a("n_limited_a_lot", "residents", "area", "residents whose day-to-day activities are "
+      "limited a lot (places: round(share_limited_a_lot x population))")
+    a("n_digital", "residents", "area", "residents with digital access (places: "
+      "round(share_digital x population))")
     a("residents_in_need", "residents", "resident",
       "residents of the area in need at some time during the run (from output day 0)")
     a("residents_reached", "residents", "resident",

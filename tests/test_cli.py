@@ -248,9 +248,31 @@ def test_list_outputs_reads_the_data_dictionary_when_it_exists(monkeypatch):
     monkeypatch.setitem(sys.modules, "sim.outputs", fake)
     monkeypatch.setattr(sim, "outputs", fake, raising=False)
     assert catalog.has_data_dictionary()
-    assert catalog.outputs() == [{"name": "n_unmet_need", "level": "timeseries",
+    assert catalog.outputs() == [{"name": "n_unmet_need", "table": "", "level": "timeseries",
                                   "unit": "residents", "meaning": "in unmet need",
                                   "source": "sim.metrics"}]
+
+
+def test_list_outputs_says_which_table_each_column_is_in():
+    """A name in several files (n_link_workers: the daily table and practices.parquet) is
+    listed once per file, each entry naming its file, in the text and in JSON."""
+    text = community_sim("list", "outputs", "n_link_workers").stdout
+    heads = [line for line in text.splitlines() if line.startswith("n_link_workers ")]
+    assert "n_link_workers  [timeseries; link worker; posts]" in heads
+    assert any(h.startswith("n_link_workers  [practices; ") for h in heads)
+    rows = json.loads(community_sim("list", "outputs", "--format", "json").stdout)
+    tables = {r["table"] for r in rows}
+    assert {"timeseries", "summary", "areas", "area_course", "practices"} <= tables
+
+
+def test_list_options_may_come_between_what_and_pattern():
+    """`list outputs --format names referral` filters by the pattern as `list --format names
+    outputs referral` does (it used to fail: unrecognized arguments: referral)."""
+    proc = community_sim("list", "outputs", "--format", "names", "referral")
+    assert proc.returncode == 0, proc.stderr
+    names = proc.stdout.split()
+    assert names and all("referral" in n for n in names)
+    assert names == community_sim("list", "--format", "names", "outputs", "referral").stdout.split()
 
 
 def test_a_pattern_matching_nothing_exits_1():

@@ -53,6 +53,25 @@ def test_one_row_per_area_with_the_dictionarys_columns_and_types(sample_run):
     assert (t["residents_reached"] <= t["residents_in_need"]).all()
 
 
+def test_who_lives_in_each_area_matches_the_place_table_row_by_row(sample_run):
+    """The table's input columns come back in areas.parquet, so a user can check a build row
+    by row from the outputs alone: residents by sex and age band and households exactly,
+    limitation and digital access as round(share x population)."""
+    t = sample_run.areas.set_index("area")
+    table = pd.read_csv(SAMPLE / "areas.csv").set_index("area")
+    population = table[list(POP_COLUMNS)].sum(axis=1)
+    for col in POP_COLUMNS:
+        assert t[f"n_{col}"].tolist() == table[col].tolist(), col
+    assert t["n_households"].tolist() == table["households"].tolist()
+    for out, share in (("n_limited_a_little", "share_limited_a_little"),
+                       ("n_limited_a_lot", "share_limited_a_lot"), ("n_digital", "share_digital")):
+        assert t[out].tolist() == (table[share] * population).round().astype(int).tolist(), out
+    whole = areas.aggregate(sample_run.areas)
+    assert int(whole["n_households"].iloc[0]) == int(table["households"].sum())
+    old = areas.aggregate(sample_run.areas.drop(columns=list(areas.COMPOSITION)), "pcn")
+    assert "n_households" not in old.columns  # a table written before these columns
+
+
 def test_rolled_up_by_quintile_it_gives_the_summarys_equity_figures(sample_run):
     s = sample_run.summary
     by_q = areas.aggregate(sample_run.areas, "deprivation_quintile")

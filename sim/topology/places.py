@@ -80,6 +80,7 @@ MAX_CAPACITY = 10_000  # client places of one organisation: a guard against a mi
 MAX_FUNDING = 100_000_000.0  # GBP a year of one organisation: likewise
 URBAN_CODES = {"urban", "a1", "b1", "c1", "c2"}
 RURAL_CODES = {"rural", "d1", "d2", "e1", "e2", "f1", "f2"}
+LARGE_FLAG = "set run.allow_large=true to go past the limit"
 MAX_FTE = 50.0  # link-worker FTE of one practice: a guard against a mistyped column
 SETTLEMENT_TYPES = ("city", "town", "villages")  # an area template's settlement_type
 
@@ -195,10 +196,12 @@ def _unknown(key: str, path: Path, labels: pd.Series, known: set[str], col: str,
                                f"{labels.iloc[row]!r}, which is not one")
 
 
-def read_place_table(path_text: str) -> pd.DataFrame:
+def read_place_table(path_text: str, allow_large: bool = True) -> pd.DataFrame:
     """The place table (``topology.place_file``), checked: its own ``district`` and ``pcn``
-    columns place every area."""
-    return _read_areas(PLACE_KEY, path_text, PLACE_LABELS[:3])
+    columns place every area. Unless ``allow_large``, a table above the size limits of
+    :mod:`sim.limits` (areas, residents) is refused as soon as its rows, then its population
+    columns, are read, before the other cells are checked."""
+    return _read_areas(PLACE_KEY, path_text, PLACE_LABELS[:3], allow_large=allow_large)
 
 
 def read_area_template(path_text: str, key: str) -> pd.DataFrame:
@@ -231,10 +234,17 @@ def read_area_template(path_text: str, key: str) -> pd.DataFrame:
 
 
 def _read_areas(key: str, path_text: str, labels: tuple[str, ...],
-                optional_labels: tuple[str, ...] = ()) -> pd.DataFrame:
+                optional_labels: tuple[str, ...] = (), allow_large: bool = True
+                ) -> pd.DataFrame:
+    from sim import limits
+
     required = (*labels, *POP_COLUMNS, "imd_decile", "rural_urban", *PLACE_SHARES,
                 "households")
     raw, path = _read(key, path_text, required)
+    if not allow_large and len(raw) > limits.MAX_UNITS:
+        raise ConfigError(key, f"{path}: column 'area' names {len(raw):,} areas, above the "
+                               f"limit of {limits.MAX_UNITS:,} neighbourhood units; "
+                               f"{LARGE_FLAG}")
     out = pd.DataFrame(index=raw.index)
     for col in (*labels, "rural_urban", *(c for c in optional_labels if c in raw.columns)):
         out[col] = _labels(key, path, raw, col)
@@ -248,6 +258,12 @@ def _read_areas(key: str, path_text: str, labels: tuple[str, ...],
                                f"must add up to at least one resident; row {row + 1} "
                                f"({out['area'].iloc[row]!r}) has none")
     out["population"] = population
+    if not allow_large and int(population.sum()) > limits.MAX_RESIDENTS:
+        n = int(population.sum())
+        raise ConfigError(key, f"{path}: columns '{POP_COLUMNS[0]}' to '{POP_COLUMNS[-1]}' add "
+                               f"up to {n:,} residents, above the limit of "
+                               f"{limits.MAX_RESIDENTS:,} (about "
+                               f"{n * limits.BYTES_PER_RESIDENT / 2**30:,.0f} GiB); {LARGE_FLAG}")
     out["imd_decile"] = _numbers(key, path, raw, "imd_decile", 1, 10, whole=True)
     ru = out["rural_urban"].str.lower()
     _fail(key, path, "rural_urban", ~ru.isin(URBAN_CODES | RURAL_CODES).to_numpy(), raw,
@@ -360,8 +376,10 @@ def read_organisation_table(path_text: str, areas: pd.DataFrame) -> pd.DataFrame
     return out.reset_index(drop=True)
 
 
-def read_tables(t: TopologyParams) -> PlaceTables:
-    areas = read_place_table(t.place_file)
+def read_tables(t: TopologyParams, allow_large: bool = True) -> PlaceTables:
+    """The tables of ``t``, checked; unless ``allow_large`` a place table above the size
+    limits is refused before the other tables are read."""
+    areas = read_place_table(t.place_file, allow_large=allow_large)
     practices = read_practice_table(t.practice_file, areas)
     regs = (read_registration_table(t.registration_file, areas, practices)
             if t.registration_file else None)
@@ -377,7 +395,7 @@ def check_sizes(tables: PlaceTables, allow_large: bool) -> None:
 
     if allow_large:
         return
-    flag = "set run.allow_large=true to go past the limit"
+    flag = LARGE_FLAG
     areas = tables.areas
     n = int(areas["population"].sum())
     if n > limits.MAX_RESIDENTS:
@@ -579,7 +597,7 @@ def build_places(t: TopologyParams, rng: np.random.Generator,
     pp = population or PopulationParams()
     digital_ratio = pp.p_digitally_excluded_65plus / max(pp.p_digitally_excluded, 1e-9)
     if tables is None:
-        tables = read_tables(t)
+        tables = read_tables(t, allow_large=allow_large)
         areas = _scaled(tables, t.place_scale)
     else:
         areas = tables.areas.copy()
