@@ -386,6 +386,16 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             assert "<svg" in report and "who picks up their clients" in report
             unmet = summary.split("residents in unmet need\t")[1].split("\n")[0].split()
             assert all(f"<td>{v}</td>" in report for v in unmet)  # the numbers on the screen
+            # the report alone in the browser: it asks for nothing, shows the event labels on
+            # its charts as text and prints to PDF
+            sheet, asked = browser.new_page(), []
+            sheet.on("request", lambda r: asked.append(r.url))
+            sheet.set_content(report)
+            assert sheet.locator("svg text", has_text="day 30: emergency").count() >= 1
+            assert sheet.locator("svg text", has_text="funding_cut (B)").count() >= 1
+            assert len(re.findall(rb"/Type\s*/Page[^s]", sheet.pdf(format="A4"))) >= 2
+            assert asked == []
+            sheet.close()
             with page.expect_download() as info:
                 page.get_by_role("button", name="Save exercise").click()
             saved = json.loads(Path(info.value.path()).read_text())
