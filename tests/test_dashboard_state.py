@@ -313,6 +313,29 @@ def test_live_exercise_plays_pauses_within_a_day_and_survives_a_restart(tmp_path
     assert restarted.exercise.branches["A"].injects == ex.branches["A"].injects
 
 
+
+def test_play_redraws_the_pages_every_n_days_as_set(tmp_path):
+    """The render interval: while playing, the pages are told of a new day only every N
+    days (the model still runs each day)."""
+    live = store.Live(tmp_path)
+    assert live.new_exercise(topology="rural", scenario_name="baseline", seed=7)
+    wait_idle(live)
+    live.set_speed(20)
+    live.set_render_every(3)
+    told = []
+    bump = live.bump
+    live.bump = lambda data=True: (told.append(live.exercise.day), bump(data))
+    assert live.play()
+    deadline = time.monotonic() + 60
+    while live.exercise.day < 10 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    live.pause()
+    during = told[1:-1]  # after play's own (day 0), before the last (play ends: saved)
+    assert len(during) >= 3 and all(d % 3 == 0 for d in during), told
+    assert live.exercise.day >= 10 and live.render_every == 3
+    live.set_render_every(0)
+    assert live.render_every == 1  # at least every day
+
 def test_a_broken_saved_exercise_is_kept_aside_and_reported(tmp_path):
     (tmp_path / "exercise.json").write_text('{"format": "community-sim exercise", "version": 9}')
     live = store.Live(tmp_path)
