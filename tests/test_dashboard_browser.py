@@ -445,7 +445,10 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
                    ).to_have_text(summary)  # rebuilt by replay: the same numbers
             expect(log.locator("table")).to_contain_text("who picks up their clients")
 
-            # opening a file: a bad one is refused with the reason, a good one is rebuilt
+            # opening a file: a bad one is refused with the reason, a good one is rebuilt (once
+            # the restored page has settled: a file picked while its card is redrawn is lost)
+            wait_for(lambda: idle(page) and set(drawn_days(page)) == {36})
+            time.sleep(1.0)
             bad = tmp_path / "bad.json"
             bad.write_text(json.dumps({**saved, "settings": {**saved["settings"],
                                                              "_target_": "os.system"}}))
