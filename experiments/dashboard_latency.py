@@ -12,8 +12,12 @@ and times, wall clock from the click to what the room sees:
 
 ``--ui old`` drives the dashboard before issue 13 (Mesa controller, matplotlib images) from a
 source tree given with ``--source`` (e.g. ``git archive <commit> | tar -x -C DIR``); ``--ui new``
-(default) drives this checkout's dashboard. Targets at a county of 100,000: step <= 1 s, play
->= 2 days/s, pause within one day, checkpoint and fork <= 2 s.
+(default) drives this checkout's dashboard, or an earlier one of the same kind given with
+``--source``. ``--steps-only`` measures only the steps, after ``--start-day`` days and with
+``--branches`` branches: each step's wall time, the server's CPU time (its process, psutil)
+and the bytes the page receives over its websocket (what a step sends to the browser).
+Targets at a county of 100,000: step <= 1 s, play >= 2 days/s, pause within one day,
+checkpoint and fork <= 2 s.
 
     python experiments/dashboard_latency.py --topology county \
         --out experiments/results/dashboard_latency.json
@@ -48,6 +52,21 @@ def server(source: Path | None, state_dir: Path, timeout: float = 120.0):
     extra = {"PYTHONPATH": str(source)} if source is not None else None
     with serve(state_dir, timeout=timeout, env=extra, cwd=source) as port:
         yield f"http://127.0.0.1:{port}/"
+
+
+def server_cpu_time() -> float:
+    """CPU seconds used so far by the dashboard's server (this process's child running
+    ``sim.dashboard``)."""
+    import psutil
+
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "sim.dashboard" in " ".join(child.cmdline()):
+                times = child.cpu_times()
+                return times.user + times.system
+        except psutil.Error:
+            continue
+    return float("nan")
 
 
 def choose(page, label: str, option: str) -> None:
@@ -166,7 +185,9 @@ def wait_idle(page, timeout: float = 300.0) -> None:
     wait_until(lambda: page.locator("[data-testid=busy]").count() == 0, timeout)
 
 
-def measure_new(page, url: str, topology: str, scenario: str, steps: int, out: dict) -> None:
+def measure_new(page, url: str, topology: str, scenario: str, steps: int, out: dict,
+                steps_only: bool = False, start_day: int = 0, branches: int = 1,
+                server_cpu=lambda: 0.0, received=lambda: 0) -> None:
     page.goto(url)
     page.locator("[data-testid=day-shown]").wait_for()
     page.get_by_role("button", name="New exercise", exact=True).click()
@@ -180,12 +201,36 @@ def measure_new(page, url: str, topology: str, scenario: str, steps: int, out: d
     wait_until(lambda: page.get_by_text(made).count() > 0
                and page.locator("[data-testid=busy]").count() == 0, 900)
     out.update(reset_s=time.perf_counter() - t, step_s=[])
+    if start_day:
+        page.get_by_label("Run to day").fill(str(start_day))
+        page.get_by_role("button", name="Run", exact=True).click()
+        wait_until(lambda: new_day(page) == start_day and chart_day(page) == start_day, 900)
+        wait_idle(page)
+    for name in "BCDEFGH"[:branches - 1]:
+        if name == "B":
+            page.get_by_role("button", name=f"Checkpoint A (day {new_day(page)})").click()
+            page.get_by_text(f"A@{new_day(page)}").first.wait_for(timeout=300_000)
+            wait_idle(page)
+        page.get_by_label("New branch name").fill(name)
+        button = page.get_by_role("button", name="Fork", exact=True)
+        wait_until(button.is_enabled)
+        button.click()
+        page.locator(f"[data-testid=branch-{name}]").wait_for(timeout=300_000)
+        wait_idle(page)
+    out.update(step_server_cpu_s=[], step_received_bytes=[], step_from_day=new_day(page))
     for _ in range(steps):
         day = new_day(page)
+        time.sleep(1.0)  # the page settled: what follows is the step's
+        cpu, got = server_cpu(), received()
         t = time.perf_counter()
         page.get_by_role("button", name="Step", exact=True).click()
         wait_until(lambda d=day: new_day(page) == d + 1 and chart_day(page) == d + 1, 300)
         out["step_s"].append(time.perf_counter() - t)
+        time.sleep(0.5)  # the rest of the step's messages (other cards)
+        out["step_server_cpu_s"].append(server_cpu() - cpu)
+        out["step_received_bytes"].append(received() - got)
+    if steps_only:
+        return
     play_pause(page, new_day, "Play", "Pause", out)  # at the default speed
     wait_idle(page)
     # as fast as the server goes: the speed slider to its end (20 days per second asked)
@@ -223,27 +268,41 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--scenario", default="lockdown",
                     help="a scenario, or several composed in order: lockdown,preparedness")
     ap.add_argument("--steps", type=int, default=5)
-    ap.add_argument("--out", type=Path, help="JSON file to write (merged by --ui key)")
+    ap.add_argument("--out", type=Path, help="JSON file to write (merged by --ui key, or "
+                    "--key)")
+    ap.add_argument("--key", help="the record's key in --out (default: --ui)")
+    ap.add_argument("--steps-only", action="store_true", help="measure the steps only")
+    ap.add_argument("--start-day", type=int, default=0, help="run to this day first")
+    ap.add_argument("--branches", type=int, default=1, help="branches when stepping (1-8)")
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as state, \
-            server(args.source if args.ui == "old" else None, Path(state)) as url, \
+            server(args.source, Path(state)) as url, \
             sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         page.set_default_timeout(300_000)
-        measure = measure_old if args.ui == "old" else measure_new
+        received = [0]
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.__setitem__(
+            0, received[0] + len(payload))))
         cpu0, load_before = time.process_time(), list(os.getloadavg())
         result: dict = {}
         try:
-            measure(page, url, args.topology, args.scenario, args.steps, result)
+            if args.ui == "old":
+                measure_old(page, url, args.topology, args.scenario, args.steps, result)
+            else:
+                measure_new(page, url, args.topology, args.scenario, args.steps, result,
+                            args.steps_only, args.start_day, args.branches,
+                            server_cpu=server_cpu_time, received=lambda: received[0])
         except Exception as exc:  # noqa: BLE001 - a target missed by minutes is a result too
             result["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
         browser.close()
-    if result.get("step_s"):
-        result["step_s_median"] = statistics.median(result["step_s"])
-    record = {"ui": args.ui, "topology": args.topology, "scenario": args.scenario,
+    for key in ("step_s", "step_server_cpu_s", "step_received_bytes"):
+        if result.get(key):
+            result[f"{key}_median"] = statistics.median(result[key])
+    record = {"ui": args.ui, "source": str(args.source or "this checkout"),
+              "topology": args.topology, "scenario": args.scenario,
               "machine": f"{platform.processor() or platform.machine()}, "
                          f"{os.cpu_count()} vCPUs", "method": "wall clock, click to page "
               "showing the result, headless Debian chromium via Playwright",
@@ -254,7 +313,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         data = json.loads(args.out.read_text()) if args.out.exists() else {}
-        data[args.ui] = record
+        data[args.key or args.ui] = record
         args.out.write_text(json.dumps(data, indent=1) + "\n")
 
 

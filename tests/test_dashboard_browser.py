@@ -140,6 +140,25 @@ def check_event_labels(page, kinds: tuple[str, ...], days: tuple[int, ...],
                 (c["title"], labels)
 
 
+CHART_DATA = """() => [...document.querySelectorAll('.solara-echarts[data-day]')]
+  .filter(e => e.simChart && e.offsetParent !== null).map(e => {
+    const o = e.simChart.getOption();
+    return {title: o.title[0].text, xmax: o.xAxis[0].max,
+            series: o.series.map(s => ({name: s.name, data: s.data,
+              lines: ((s.markLine || {}).data || []).map(d => d.xAxis),
+              shaded: ((s.markArea || {}).data || []).map(d => [d[0].xAxis, d[1].xAxis])}))};
+  })"""
+"""What each chart on the screen draws, read from its ECharts instance: its title, the x
+axis's end, each line's name and points, the event lines' days and the shaded periods."""
+
+
+def chart_data(page, kinds: tuple[str, ...] = ()) -> list[dict]:
+    """:data:`CHART_DATA`, with each chart's event labels as drawn (their texts)."""
+    charts = page.evaluate(CHART_DATA)
+    labels = {c["title"]: sorted(lab["text"] for lab in c["labels"])
+              for c in page.evaluate(EVENT_LABELS, list(kinds))}
+    return [{**c, "labels": labels.get(c["title"])} for c in charts]
+
 def check_layout(page, sizes=((1280, 720), (1920, 1080)), events: dict | None = None) -> None:
     """Layout faults at each screen size; with ``events`` (:func:`check_event_labels`'s
     arguments), the event labels too."""
@@ -367,16 +386,34 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             assert "<svg" in report and "who picks up their clients" in report
             unmet = summary.split("residents in unmet need\t")[1].split("\n")[0].split()
             assert all(f"<td>{v}</td>" in report for v in unmet)  # the numbers on the screen
+            # the report alone in the browser: it asks for nothing, shows the event labels on
+            # its charts as text and prints to PDF
+            sheet, asked = browser.new_page(), []
+            sheet.on("request", lambda r: asked.append(r.url))
+            sheet.set_content(report)
+            assert sheet.locator("svg text", has_text="day 30: emergency").count() >= 1
+            assert sheet.locator("svg text", has_text="funding_cut (B)").count() >= 1
+            assert len(re.findall(rb"/Type\s*/Page[^s]", sheet.pdf(format="A4"))) >= 2
+            assert asked == []
+            sheet.close()
             with page.expect_download() as info:
                 page.get_by_role("button", name="Save exercise").click()
             saved = json.loads(Path(info.value.path()).read_text())
             assert list(saved["branches"]) == ["A", "B", "C"]
             assert saved["branches"]["B"]["day"] == 35
 
-            # a reload shows the same exercise
+            # a reload shows the same exercise; the charts, updated day by day since the fork
+            # (the new days' points only), draw what the whole option sent afresh draws
+            kinds = ("surge_campaign", "funding_cut", "emergency")
+            choose(page, "Show branch", "A")  # as a new page shows (A's events on the charts)
+            wait_for(lambda: "funding_cut" not in str(chart_data(page, kinds)))
+            drawn = chart_data(page, kinds)
+            assert len(drawn) == 7 and all(len(s["data"]) == 35 for c in drawn
+                                           for s in c["series"])
             page.reload()
             wait_for(lambda: page.locator("[data-testid=day-shown]").count() and
-                     day_shown(page) == 35)
+                     day_shown(page) == 35 and set(drawn_days(page)) == {35})
+            assert chart_data(page, kinds) == drawn
             expect(page.locator("[data-testid=branch-C]")).to_be_visible()
             expect(log.locator("table")).to_contain_text("who picks up their clients")
 
@@ -389,8 +426,13 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             assert room.evaluate(LAYOUT_PROBLEMS)["problems"] == []
             page.get_by_role("button", name="Step", exact=True).click()
             wait_for(lambda: day_shown(room) == 36 and set(drawn_days(room)) == {36})
-            room.close()
             wait_for(lambda: day_shown(page) == 36 and set(drawn_days(page)) == {36})
+            # both updated with day 36's points: the same lines (the room's six panels)
+            lines = [[(s["name"], s["data"]) for s in c["series"]] for c in chart_data(page)]
+            assert [[(s["name"], s["data"]) for s in c["series"]]
+                    for c in chart_data(room)] == lines[:6]
+            assert all(len(data) == 36 for c in lines for _, data in c)
+            room.close()
             summary = outcomes.inner_text()
 
         # ... and so does a restarted server (the exercise is rebuilt by replay)
@@ -403,7 +445,10 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
                    ).to_have_text(summary)  # rebuilt by replay: the same numbers
             expect(log.locator("table")).to_contain_text("who picks up their clients")
 
-            # opening a file: a bad one is refused with the reason, a good one is rebuilt
+            # opening a file: a bad one is refused with the reason, a good one is rebuilt (once
+            # the restored page has settled: a file picked while its card is redrawn is lost)
+            wait_for(lambda: idle(page) and set(drawn_days(page)) == {36})
+            time.sleep(1.0)
             bad = tmp_path / "bad.json"
             bad.write_text(json.dumps({**saved, "settings": {**saved["settings"],
                                                              "_target_": "os.system"}}))
@@ -550,7 +595,7 @@ def test_a_county_exercise_of_100000_in_a_browser(tmp_path):
     machine): ``dashboard_latency_county.json`` next to the screenshots."""
     from playwright.sync_api import expect, sync_playwright
 
-    from sim.dashboard.charts import summary_table
+    from sim.dashboard.charts import echarts_panels, summary_table
 
     state = tmp_path / "state"
     outside, failed = [], []
@@ -683,12 +728,17 @@ def test_a_county_exercise_of_100000_in_a_browser(tmp_path):
             room.close()
             wait_for(lambda: day_shown(page) == day and set(drawn_days(page)) == {day})
             on_screen = page_table(page, "Key outcomes")
+            kinds = ("emergency", "nhs_volunteers_stand_down", "funding_cut")
+            choose(page, "Show branch", "A")  # as a new page shows (A's events on the charts)
+            wait_for(lambda: 23 not in chart_data(page, kinds)[0]["series"][0]["lines"])
+            drawn = chart_data(page, kinds)  # updated with each day's points since the fork
 
-            # a reload mid-exercise shows the same exercise
+            # a reload mid-exercise shows the same exercise (the charts sent whole: the same)
             page.reload()
             wait_for(lambda: page.locator("[data-testid=day-shown]").count() and
                      day_shown(page) == day and set(drawn_days(page)) == {day})
             assert page_table(page, "Key outcomes") == on_screen
+            assert chart_data(page, kinds) == drawn
             expect(page.locator("[data-testid=branch-C]")).to_have_text(
                 f"C: day {day}, forked from A@22")
             expect(log.locator("table")).to_contain_text("who picks up the groups' clients")
@@ -725,6 +775,10 @@ def test_a_county_exercise_of_100000_in_a_browser(tmp_path):
     assert {len(ts) for ts in replayed.values()} == {day}
     again = summary_table(replayed).to_html(index=False, border=0, na_rep="")
     assert html_table(again) == on_screen  # each branch replayed to the same numbers
+    # ... and the charts drew each branch's whole table, point by point
+    panels = echarts_panels(replayed, [], [], day)
+    assert [[(s["name"], s["data"]) for s in c["series"]] for c in drawn[:6]] == [
+        [(s["name"], s["data"]) for s in option["series"]] for _, option in panels]
     b_minus_a = {row[0]: row[5] for row in on_screen[1:]}
     assert b_minus_a["residents in unmet need"] not in ("0", "0.0")  # the branches differ
 

@@ -20,6 +20,11 @@ import sim
 from sim import areas
 from sim.dashboard import store
 from sim.dashboard.charts import (
+    ChartFigure,
+    apply_update,
+    branch_event_marks,
+    chart_update,
+    draw_outcomes,
     echarts_panels,
     emergency_periods,
     event_marks,
@@ -308,6 +313,29 @@ def test_live_exercise_plays_pauses_within_a_day_and_survives_a_restart(tmp_path
     assert restarted.exercise.branches["A"].injects == ex.branches["A"].injects
 
 
+
+def test_play_redraws_the_pages_every_n_days_as_set(tmp_path):
+    """The render interval: while playing, the pages are told of a new day only every N
+    days (the model still runs each day)."""
+    live = store.Live(tmp_path)
+    assert live.new_exercise(topology="rural", scenario_name="baseline", seed=7)
+    wait_idle(live)
+    live.set_speed(20)
+    live.set_render_every(3)
+    told = []
+    bump = live.bump
+    live.bump = lambda data=True: (told.append(live.exercise.day), bump(data))
+    assert live.play()
+    deadline = time.monotonic() + 60
+    while live.exercise.day < 10 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    live.pause()
+    during = told[1:-1]  # after play's own (day 0), before the last (play ends: saved)
+    assert len(during) >= 3 and all(d % 3 == 0 for d in during), told
+    assert live.exercise.day >= 10 and live.render_every == 3
+    live.set_render_every(0)
+    assert live.render_every == 1  # at least every day
+
 def test_a_broken_saved_exercise_is_kept_aside_and_reported(tmp_path):
     (tmp_path / "exercise.json").write_text('{"format": "community-sim exercise", "version": 9}')
     live = store.Live(tmp_path)
@@ -336,6 +364,102 @@ def test_after_action_report_is_one_self_contained_file_with_the_numbers_and_not
     made = [e["time"] for e in ex.log if e["entry"] == "inject" and e["kind"] == "funding_cut"]
     assert made[0] in page and "funding_cut" in page and "emergency" in page
 
+
+
+def test_the_report_labels_every_event_above_its_panels_covering_nothing():
+    ex = played(5, "lockdown")
+    ex.inject("surge_campaign", {"multiplier": "60"})
+    ex.checkpoint("A")
+    ex.fork("B")
+    ex.inject("funding_cut", {"share": "0.7"}, branch="B")
+    ex.run_to(32)
+    marks = branch_event_marks({k: ex.timeline(k) for k in ex.branches})
+    # the page's wording: a day's events in one label that starts with the day; an event
+    # that not every branch has names its branches
+    assert {"day": 6, "lines": ["day 6: surge_campaign", "funding_cut (B)"],
+            "planned": False} in marks
+    assert {"day": 30, "lines": ["day 30: emergency", "nhs_volunteers_stand_down"],
+            "planned": False} in marks
+    fig = draw_outcomes({k: b.timeseries() for k, b in ex.branches.items()}, marks)
+    renderer = fig.canvas.get_renderer()
+    labels = [t for t in fig.texts if (t.get_gid() or "").startswith("event-label-")]
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    blocked = [a.get_window_extent(renderer) for a in fig.axes]
+    blocked += [a.title.get_window_extent(renderer) for a in fig.axes]
+
+    def covers(a, b):  # by more than half a pixel (boxes that touch do not)
+        return min(a.x1, b.x1) - max(a.x0, b.x0) > 0.5 and min(a.y1, b.y1) - max(a.y0, b.y0) > 0.5
+
+    for k, (label, box) in enumerate(zip(labels, boxes, strict=True)):
+        assert not any(covers(box, b) for b in blocked), label.get_text()  # no data covered
+        assert not any(covers(box, b) for b in boxes[k + 1:]), label.get_text()
+    for k in range(6):  # every panel has every day's label (wide enough here for each)
+        texts = [t.get_text() for t in labels if t.get_gid().startswith(f"event-label-{k}-")]
+        assert sorted(t.split(":")[0].split("\n")[0] for t in texts) == [
+            "day 30", "day 31", "day 6"], texts
+    # in the report: the labels as text in the SVG, one label (group) a day
+    page = after_action_html(ex)
+    groups = re.findall(r'<g id="event-label-0-\d+">(.*?)</g>', page, flags=re.S)
+    texts = [[html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", g, flags=re.S)]
+             for g in groups]
+    assert ["day 30: emergency", "nhs_volunteers_stand_down"] in texts, texts
+    assert ["day 6: surge_campaign", "funding_cut (B)"] in texts, texts
+
+
+def test_a_chart_sends_its_whole_option_once_then_only_each_days_points():
+    """The page's chart widget (charts.Chart): each day only the new day's points (and event
+    lines that changed) go to the browser, a payload that does not grow with the day;
+    applied in order they give the whole option. Another chart (a fork: more lines) or
+    changed points (a new exercise) send the whole option again."""
+    from sim.dashboard.charts import _json, _widget
+
+    ex = Exercise("rural", "lockdown", 7)
+    widget, mirror, sizes = None, None, {}
+    for day in range(1, 46):
+        ex.step()
+        if day == 3:
+            ex.inject("surge_campaign", {})
+        timeline = ex.timeline("A")
+        option = echarts_panels({"A": ex.branches["A"].shown_table()}, event_marks(timeline),
+                                emergency_periods(timeline, day), day)[0][1]
+        if widget is None:
+            widget = _widget()(figure=ChartFigure(option))
+            mirror = json.loads(widget.option)
+            continue
+        whole = widget.option
+        widget.figure = ChartFigure(option)
+        assert widget.option == whole  # not sent again
+        update = json.loads(widget.update)
+        sizes[day] = len(widget.update)
+        assert update.pop("seq") == mirror.pop("_seq") + 1
+        mirror = {**apply_update(mirror, update), "_seq": widget._seq}
+        assert mirror == json.loads(_json({"_seq": widget._seq, **option})), day
+    # bounded: from day 32 (the emergency open since day 30: its shading moves daily) the
+    # same size each day, while the whole option keeps growing
+    assert max(sizes[d] for d in range(33, 46)) <= sizes[32] + 8
+    assert max(sizes.values()) < 1500 < len(_json(option))
+    sent = (widget._seq, widget.option, widget.update)
+    widget.figure = ChartFigure(option)  # the same chart again (a note added): nothing sent
+    assert (widget._seq, widget.option, widget.update) == sent
+    # a fork (another branch's lines), presentation mode (larger type) or a new exercise
+    # (other points): the whole option, numbered on
+    b = ex.fork("B")
+    b_tables = {"A": ex.branches["A"].shown_table(), "B": b.shown_table()}
+    forked = echarts_panels(b_tables, event_marks(timeline), [], 45)[0][1]
+    assert chart_update(option, forked) is None
+    assert chart_update(option, echarts_panels({"A": ex.branches["A"].shown_table()},
+                                                [], [], 45, font=20)[0][1]) is None
+    other = Exercise("rural", "baseline", 8)
+    other.run_to(45)
+    fresh = echarts_panels({"A": other.branches["A"].shown_table()}, event_marks(timeline),
+                           emergency_periods(timeline, 45), 45)[0][1]
+    assert chart_update(option, fresh) is None
+    widget.figure = ChartFigure(forked)
+    assert json.loads(widget.option)["_seq"] == 46 and len(json.loads(widget.option)[
+        "series"]) == 4
+    # the page missed an update: it asks again and gets the whole option as it is now
+    widget.vue_resync()
+    assert json.loads(widget.option) == json.loads(_json({"_seq": 46, **forked}))
 
 MSEL_CSV = """day,kind,params,description,audience
 8,surge_campaign,"{""multiplier"": 40}",Radio appeal for volunteers,volunteer centre

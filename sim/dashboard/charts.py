@@ -102,12 +102,97 @@ def with_derived(ts: pd.DataFrame) -> pd.DataFrame:
     return ts
 
 
-def draw_outcomes(tables: dict[str, pd.DataFrame], marks: dict[str, list[int]] | None = None,
+def branch_event_marks(timelines: dict[str, list[dict]]) -> list[dict]:
+    """:func:`event_marks` over several branches' timelines (:meth:`Exercise.timeline`): an
+    event that not every branch has names its branches, ``funding_cut (B, C)``."""
+    seen: dict[tuple, list[str]] = {}
+    for branch, timeline in timelines.items():
+        for e in timeline:
+            seen.setdefault((int(e["day"]), e["kind"], e["status"]), []).append(branch)
+    return event_marks([{"day": day, "status": status,
+                         "kind": kind if len(branches) == len(timelines)
+                         else f"{kind} ({', '.join(branches)})"}
+                        for (day, kind, status), branches in seen.items()])
+
+
+LABEL_PT = 7.5  # the report's event labels (points)
+LABEL_LINES = 4  # at most this many lines of labels above each panel
+
+
+def _label_lines(marks: list[dict]) -> int:
+    return min(LABEL_LINES, sum(len(m["lines"]) for m in marks))
+
+
+def place_event_labels(ax, marks: list[dict], renderer, lines: int, key: str) -> None:
+    """The event labels of ``marks`` (:func:`event_marks`) in a strip of ``lines`` lines above
+    ``ax``, as the page's charts lay them out (:file:`echarts.vue`, ``layoutEvents``): each as
+    near over its day as the panel's edges allow, in the first line where it covers no other
+    label, else shortened to ``day N`` (the report's timeline lists every event), tied to its
+    day by a dotted line where that crosses no other label. The labels are texts with gid
+    ``event-label-{key}-K`` (read by the tests)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.lines import Line2D
+
+    fig = ax.figure
+    font = FontProperties(size=LABEL_PT)
+    lh = LABEL_PT * 1.25 * fig.dpi / 72  # pixels a line
+    box = ax.get_window_extent(renderer)
+    strip_top = box.y1 + (lines + 0.4) * lh  # display pixels, y up; 0.4 line's gap below
+    lo, hi = ax.get_xlim()
+    placed = []
+
+    def width(texts):
+        return max(renderer.get_text_width_height_descent(t, font, ismath=False)[0]
+                   for t in texts) + 2
+
+    def hits(a, b):  # boxes (left, first line, right, line after the last): lines counted down
+        return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+    for m in marks:
+        if not lo <= m["day"] <= hi:
+            continue
+        x = ax.transData.transform((m["day"], 0))[0]
+        for texts in (m["lines"], [m["lines"][0].split(":")[0]]):
+            w = width(texts)
+            left = min(max(x - w / 2, box.x0), box.x1 - w)
+            spot = None
+            for row in range(lines - len(texts) + 1):
+                rect = (left - 3, row, left + w + 3, row + len(texts))
+                if not any(hits(rect, p["rect"]) for p in placed):
+                    spot = {"rect": rect, "x": x, "left": left, "texts": texts,
+                            "planned": m["planned"]}
+                    break
+            if spot:
+                placed.append(spot)
+                break
+    to_fig = fig.transFigure.inverted()
+    for k, p in enumerate(placed):
+        colour = "#888888" if p["planned"] else "#333333"
+        fx, fy = to_fig.transform((p["left"], strip_top - p["rect"][1] * lh))
+        fig.text(fx, fy, "\n".join(p["texts"]), fontsize=LABEL_PT, color=colour, ha="left",
+                 va="top", linespacing=1.25, gid=f"event-label-{key}-{k}")
+        tie = (p["x"] - 1, p["rect"][3], p["x"] + 1, lines + 1)
+        if not any(hits(tie, q["rect"]) for q in placed if q is not p):
+            bottom = strip_top - p["rect"][3] * lh
+            (x0, y0), (x1, y1) = to_fig.transform([(p["x"], bottom), (p["x"], box.y1)])
+            fig.add_artist(Line2D([x0, x1], [y0, y1], color=colour, lw=0.7, ls=(0, (1, 2))))
+
+
+def draw_outcomes(tables: dict[str, pd.DataFrame], marks: list[dict] | None = None,
                   figsize: tuple[float, float] = (11.0, 6.4)) -> Figure:
-    """Six panels of key outcomes; one line style per branch, dotted lines at inject days."""
-    fig = Figure(figsize=figsize, dpi=100)
+    """Six panels of key outcomes, one line style per branch; the days of ``marks``
+    (:func:`event_marks` or :func:`branch_event_marks`) as thin lines, labelled above each
+    panel as on the page's charts (:func:`place_event_labels`)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    marks = list(marks or [])
+    lines = _label_lines(marks)
+    fig = Figure(figsize=(figsize[0], figsize[1] + (2 * lines * LABEL_PT * 1.25 / 72)),
+                 dpi=100)
+    canvas = FigureCanvasAgg(fig)  # measures the labels
     axes = fig.subplots(2, 3)
     tables = {k: with_derived(v) for k, v in tables.items()}
+    last = max((int(t["day"].max()) for t in tables.values() if not t.empty), default=1)
     for ax, (title, keys) in zip(axes.flat, PANELS, strict=True):
         unit = panel_unit(keys)
         for s_idx, (col, label) in enumerate(panel_series(keys)):
@@ -117,10 +202,12 @@ def draw_outcomes(tables: dict[str, pd.DataFrame], marks: dict[str, list[int]] |
                     continue
                 ax.plot(ts["day"], ts[col], BRANCH_STYLE.get(branch, ":"), color=colour,
                         lw=1.3, label=f"{label} ({branch})" if len(tables) > 1 else label)
-        for branch, days in (marks or {}).items():
-            for d in sorted(set(days)):
-                ax.axvline(d, color="#555555", ls=":" if branch == "A" else "-.", lw=0.8)
-        ax.set_title(title, fontsize=10)
+        for m in marks:
+            if m["day"] <= last:
+                ax.axvline(m["day"], color="#999999" if m["planned"] else "#555555", ls="--",
+                           lw=0.7)
+        ax.set_xlim(0, max(last, 1))
+        ax.set_title(title, fontsize=10, pad=4 + (lines + 0.6) * LABEL_PT * 1.25)
         ax.set_ylabel(unit, fontsize=9)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
@@ -129,11 +216,16 @@ def draw_outcomes(tables: dict[str, pd.DataFrame], marks: dict[str, list[int]] |
     for ax in axes[1]:
         ax.set_xlabel("day", fontsize=8)
     if len(tables) > 1:
-        fig.suptitle("Branch A solid, branch B dashed; vertical lines mark injects",
+        fig.suptitle("Branch A solid, branch B dashed, others dotted; dashed vertical lines "
+                     "mark events, labelled above each panel", fontsize=9)
+    elif marks:
+        fig.suptitle("Dashed vertical lines mark events, labelled above each panel",
                      fontsize=9)
-    elif marks and any(marks.values()):
-        fig.suptitle("Vertical dotted lines mark injects", fontsize=9)
     fig.tight_layout()
+    if lines:
+        renderer = canvas.get_renderer()
+        for k, ax in enumerate(axes.flat):
+            place_event_labels(ax, marks, renderer, lines, str(k))
     return fig
 
 
@@ -305,14 +397,86 @@ def finance_chart(finance: dict[str, list[dict]], day: int, marks: list[dict],
     return line_chart("VCSE groups' money", "GBP thousands", lines, day, marks, shade, font)
 
 
+VOLATILE = ("data", "showSymbol", "markLine", "markArea")
+"""What of a series may change from one day to the next without a whole new option: its
+points (only added to), whether points are marked, the event lines and emergency shading."""
+
+
+def _frame(option: dict) -> dict:
+    """An option less what changes from day to day (:data:`VOLATILE`, the x axis's end and
+    the event strip): two options with the same frame draw the same chart at other days."""
+    out = {k: v for k, v in option.items() if k not in ("series", "xAxis", "eventStrip")}
+    out["xAxis"] = {k: v for k, v in option.get("xAxis", {}).items() if k != "max"}
+    out["series"] = [{k: v for k, v in s.items() if k not in VOLATILE}
+                     for s in option.get("series", ())]
+    return out
+
+
+def chart_update(old: dict | None, new: dict) -> dict | None:
+    """What turns the chart drawn from option ``old`` into ``new``, when ``new`` only adds
+    points to ``old``'s series (the new day, or days): ``{append: [points added to each
+    series], xmax, series: {index: changed parts (showSymbol, markLine, markArea)},
+    eventStrip (if changed)}``; its size depends on the days added and the events, not on
+    the days already drawn. None when ``new`` needs the whole option: another chart (other
+    series, type size or titles: a fork, another branch's lines, presentation mode) or
+    points that changed (a new exercise)."""
+    if old is None or len(old["series"]) != len(new["series"]) or _frame(old) != _frame(new):
+        return None
+    append, changed = [], {}
+    for k, (a, b) in enumerate(zip(old["series"], new["series"], strict=True)):
+        n = len(a["data"])
+        if len(b["data"]) < n or b["data"][:n] != a["data"]:
+            return None
+        append.append(b["data"][n:])
+        parts = {key: b.get(key) for key in VOLATILE[1:] if a.get(key) != b.get(key)}
+        if parts:
+            changed[str(k)] = parts
+    out = {"append": append, "xmax": new["xAxis"]["max"], "series": changed}
+    if old.get("eventStrip") != new.get("eventStrip"):
+        out["eventStrip"] = new.get("eventStrip")
+    return out
+
+
+def apply_update(option: dict, update: dict) -> dict:
+    """``option`` with ``update`` (:func:`chart_update`) applied, as the page's chart widget
+    (:file:`echarts.vue`, ``applyUpdate``) applies it; a changed part that is None is removed."""
+    out = {**option, "xAxis": {**option["xAxis"], "max": update["xmax"]}, "series": []}
+    for k, (s, points) in enumerate(zip(option["series"], update["append"], strict=True)):
+        s = {**s, "data": s["data"] + points}
+        for key, value in update["series"].get(str(k), {}).items():
+            if value is None:
+                s.pop(key, None)
+            else:
+                s[key] = value
+        out["series"].append(s)
+    if "eventStrip" in update:
+        if update["eventStrip"] is None:
+            out.pop("eventStrip", None)
+        else:
+            out["eventStrip"] = update["eventStrip"]
+    return out
+
+
+def _json(value) -> str:
+    return json.dumps(value, allow_nan=False, separators=(",", ":"))
+
+
+class ChartFigure:
+    """An option handed to the chart widget: compared by identity, so the page's renderer
+    (reacton) neither compares nor walks its thousands of points at a redraw."""
+
+    __slots__ = ("option",)
+
+    def __init__(self, option: dict):
+        self.option = option
+
+
 def Chart(option: dict, day: int, height: str = "330px"):
     """An ECharts figure (Solara's widget with this folder's :file:`echarts.vue`, which marks
-    the day drawn as ``data-drawn-day``). The option goes as JSON text: the page's renderer
-    (reacton) then compares and walks one string, not thousands of nested points, at every
-    redraw of the page."""
-    text = json.dumps(option, allow_nan=False, separators=(",", ":"))
-    return _widget().element(option=text, attributes={"style": f"height: {height};",
-                                                        "data-day": str(day)},
+    the day drawn as ``data-drawn-day``). The widget sends the browser the whole option once
+    and then, each day, only what changed (:func:`chart_update`): the new day's points."""
+    return _widget().element(figure=ChartFigure(option),
+                             attributes={"style": f"height: {height};", "data-day": str(day)},
                              responsive=True, on_mouseover_enabled=False,
                              on_mouseout_enabled=False)
 
@@ -322,10 +486,45 @@ _WIDGET = []
 
 def _widget():
     if not _WIDGET:
+        import traitlets
         from solara.components.echarts import EchartsWidget
 
         class DashboardEcharts(EchartsWidget):
+            """Keeps the option it last sent; a new ``figure`` goes to the browser as an
+            ``update`` (:func:`chart_update`) when it only adds points, else as the whole
+            ``option``. Both carry a sequence number (``_seq``, ``seq``): the page applies
+            updates in order and asks for the whole option again (``resync``) if it missed
+            one."""
+
             template_file = (__file__, "echarts.vue")
+            figure = traitlets.Any(None, allow_none=True)  # a ChartFigure; not sent as such
+            update = traitlets.Unicode("").tag(sync=True)
+
+            def __init__(self, **kwargs):
+                self._sent, self._seq = None, 0
+                super().__init__(**kwargs)
+
+            @traitlets.observe("figure")
+            def _figure_changed(self, change):
+                figure = change["new"]
+                if figure is None:
+                    return
+                new = figure.option
+                delta = chart_update(self._sent, new)
+                if delta is not None and not any(delta["append"]) and not delta["series"] \
+                        and "eventStrip" not in delta and delta["xmax"] == self._sent[
+                            "xAxis"]["max"]:
+                    return  # nothing new to draw
+                self._seq += 1
+                if delta is None:
+                    self.option = _json({"_seq": self._seq, **new})
+                else:
+                    self.update = _json({"seq": self._seq, **delta})
+                self._sent = new
+
+            def vue_resync(self, _data=None):
+                if self._sent is not None:
+                    self.option = _json({"_seq": self._seq, **self._sent})
 
         _WIDGET.append(DashboardEcharts)
     return _WIDGET[0]

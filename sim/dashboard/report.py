@@ -14,7 +14,7 @@ import io
 
 import pandas as pd
 
-from sim.dashboard.charts import draw_outcomes
+from sim.dashboard.charts import branch_event_marks, draw_outcomes
 from sim.dashboard.exercise import Exercise
 from sim.dashboard.exports import (
     heading,
@@ -41,10 +41,12 @@ def _table(frame: pd.DataFrame) -> str:
 
 
 def _svg(fig) -> str:
+    import matplotlib
     from matplotlib.backends.backend_svg import FigureCanvasSVG
 
     buf = io.StringIO()
-    FigureCanvasSVG(fig).print_svg(buf)
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text as text: searchable
+        FigureCanvasSVG(fig).print_svg(buf)
     text = buf.getvalue()
     return text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE
 
@@ -69,8 +71,12 @@ def after_action_html(ex: Exercise) -> str:
                          "happened.</p>")
             parts.append(_table(timeline_frame(ex, k)))
         if any(not t.empty for t in tables.values()):
-            marks = {k: [e["day"] for e in b.injects] for k, b in ex.branches.items()}
+            marks = branch_event_marks({k: ex.timeline(k) for k in ex.branches})
             parts.append("<h2>Outcomes</h2>")
+            parts.append('<p class="small">Every event (the scenario\'s own and each inject) '
+                         "is a dashed line labelled above each panel, a day's events in one "
+                         "label as on the dashboard; one that not every branch has names its "
+                         "branches; planned ones grey.</p>")
             parts.append('<div class="chart">' + _svg(draw_outcomes(tables, marks)) + "</div>")
         parts.append("<h2>Facilitator's notes</h2>" + _table(notes_frame(ex)))
         parts.append("<h2>Exercise log</h2>" + _table(ex.log_frame()))
