@@ -158,19 +158,22 @@ def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None,
     offered = pop.vhours_offer[on_duty]
     row["n_vol_hours_offered_per_week"] = float(offered.sum(dtype=np.float64))
     n_open = n_listed = n_clients = n_mag_clients = n_no_inclusion = n_no_inclusion_members = 0
-    n_mags = n_suspended = n_online = 0
+    n_mags = n_suspended = n_online = n_lio_supported = 0
+    day, mutual_aid, lio = model.day, GroupKind.MUTUAL_AID, GroupKind.LIO
     for g in model.open_groups():  # a closed group has no clients (VCSEGroup.close)
-        n_clients += g.n_clients
+        clients = g.n_clients
+        n_clients += clients
         n_open += 1
         n_listed += bool(g.on_directory)
         n_suspended += bool(g.distanced)
         n_online += bool(g.online)
-        if g.kind is GroupKind.MUTUAL_AID:
+        n_lio_supported += getattr(g, "lio_support_until", -1) > day
+        if g.kind is mutual_aid:
             n_mags += 1
-            n_mag_clients += g.n_clients
-        if not g.params.accepts_complex and g.kind is not GroupKind.LIO:
-            n_no_inclusion += g.n_clients
-            n_no_inclusion_members += g.n_clients - g.n_disruptive
+            n_mag_clients += clients
+        if not g.params.accepts_complex and g.kind is not lio:
+            n_no_inclusion += clients
+            n_no_inclusion_members += clients - g.n_disruptive
     row["n_mutual_aid_groups_open"] = n_mags
     row["n_groups_suspended"] = n_suspended
     row["n_groups_online"] = n_online
@@ -197,8 +200,7 @@ def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None,
     row["n_lio_hours_funded_per_week"] = sum(  # every district's LIO
         books.funded_share() * sum(books.full_hours_per_week().values())
         for books in model.lio_books)
-    row["n_groups_lio_supported"] = sum(getattr(g, "lio_support_until", -1) > model.day
-                                        for g in model.open_groups())
+    row["n_groups_lio_supported"] = n_lio_supported
     row["n_lw_isolated"] = sum(lw.isolated() for lw in model.link_workers)
     row["n_lw_co_located"] = sum(lw.co_located for lw in model.link_workers)
     served = [gp.engagement_level for gp in model.gp_practices if gp.link_workers]

@@ -119,6 +119,8 @@ class CommunityModel(mesa.Model):
         self.capacity_epoch = 0  # groups' cached capacities hold while this stands (events)
         self.listing_epoch = 0  # cached listings by unit hold while this stands
         self.group_state = GroupState()  # organisations' money and strain, one row each
+        # residents each group has taken on (a superset of those it supports: see clients_of)
+        self._group_clients: dict[int, list[int]] = {}
         self.rows: list[dict] = []
         self.organisations: list[Organisation] = []
         self.groups: list[VCSEGroup] = []
@@ -657,10 +659,12 @@ class CommunityModel(mesa.Model):
                           for g, out in zip(groups, broke, strict=True))
             draws = iter(rng.random(at_risk).tolist())  # the same values as one draw each
             closing = []  # (group, reason) in group order: the draws are all made already
+            day, (p_plain, p_supported) = self.day, self._p_churn_pair()
             for g, out in zip(groups, broke, strict=True):
                 if out:
                     closing.append((g, "funding"))
-                elif g.kind is not lio and next(draws) < self._p_churn(g):
+                elif g.kind is not lio and next(draws) < (
+                        p_supported if getattr(g, "lio_support_until", -1) > day else p_plain):
                     closing.append((g, "churn"))
             if closing:
                 self._close_groups(closing)
@@ -692,9 +696,14 @@ class CommunityModel(mesa.Model):
     def _p_churn(self, g: VCSEGroup) -> float:
         """Today's chance that open group ``g`` closes for other reasons (churn), lower while
         its district's LIO supports it."""
-        supported = getattr(g, "lio_support_until", -1) > self.day
-        factor = self.cfg.lio.support_closure_factor if supported else 1.0
-        return self.cfg.groups.p_closure_per_year * factor / 365.0
+        plain, supported = self._p_churn_pair()
+        return supported if getattr(g, "lio_support_until", -1) > self.day else plain
+
+    def _p_churn_pair(self) -> tuple[float, float]:
+        """The daily churn chance of a group without and with its LIO's support (the
+        parameters are read afresh: events may change them)."""
+        p_year = self.cfg.groups.p_closure_per_year
+        return p_year * 1.0 / 365.0, p_year * self.cfg.lio.support_closure_factor / 365.0
 
     def provision_short(self, district: int | None = None
                         ) -> list[tuple[float, tuple[int, GroupKind]]]:
@@ -862,7 +871,7 @@ class CommunityModel(mesa.Model):
                 max(int(round((u.stop - u.start) / p.mag_residents_per_group)), 1)
                 for u in self.units])
         unit_slots = cached[1]
-        for u in self.units:
+        for u in self._mutual_aid_units(mags_by_unit, form_draws, form, unit_slots):
             k = u.index
             mags = mags_by_unit.get(k, ())
             open_mags = mags
@@ -887,6 +896,25 @@ class CommunityModel(mesa.Model):
             if free > 0 and form_draws[k] < 1.0 - (1.0 - form[k]) ** free:
                 self._form_mutual_aid(u, rng, usual_l[k])
         self._mag_rolls = None  # today's rolls hold only while the groups take their turns
+
+    def _mutual_aid_units(self, mags_by_unit: dict[int, list[VCSEGroup]],
+                          form_draws: list[float], form: list[float], unit_slots: list[int]
+                          ) -> list[UnitInfo]:
+        """The units :meth:`_mutual_aid_emerges` must visit today, in unit order: those with
+        open mutual aid groups, and those where a group may form. A group forms when the
+        unit's draw is below 1 - (1 - form)^free, which is at most slots x form (free <= slots);
+        a unit whose draw is clearly above that bound (a margin far beyond rounding) is left
+        out. The units visited do the same arithmetic as before, so the outcome is the same."""
+        units = self.units
+        if not self.__dict__.get("_units_in_index_order"):
+            self._units_in_index_order = all(u.index == k for k, u in enumerate(units))
+            if not self._units_in_index_order:
+                return units
+        may_form = (np.asarray(form_draws) < np.asarray(unit_slots) * np.asarray(form)
+                    * (1.0 + 1e-9) + 1e-12)
+        if mags_by_unit:
+            may_form[list(mags_by_unit)] = True
+        return [units[k] for k in np.flatnonzero(may_form).tolist()]
 
     def _mutual_aid_outreach(self, g: VCSEGroup, rng: np.random.Generator) -> None:
         """A mutual aid group's members take on neighbours in unmet need with nothing under
@@ -991,6 +1019,34 @@ class CommunityModel(mesa.Model):
         """Add ``k`` to today's flow ``name``."""
         self.flows[name] = self.flows.get(name, 0) + k
 
+    def _note_client(self, g: int, i: int) -> None:
+        """Group ``g`` has taken on resident ``i`` (the one place a provider is set): the
+        per-group client index (:meth:`clients_of`) gains it; a list grown to twice its
+        size at the last look is compacted, so the index stays about as large as the
+        groups' current clients."""
+        rows = self._group_clients.get(g)
+        if rows is None:
+            rows = self._group_clients[g] = [0]  # rows[0]: the size that forces a compaction
+        rows.append(i)
+        if len(rows) > rows[0]:
+            self.clients_of(g)
+
+    def clients_of(self, g: int) -> np.ndarray:
+        """The residents group ``g`` supports now (``provider == g``), in resident order, as
+        ``np.flatnonzero(pop.provider == g)``, from the per-group index rather than a pass over
+        the population (disruptive placements, :func:`sim.processes.strain.members_leave`,
+        would otherwise grow with the square of the population). The index holds everyone
+        the group took on through :meth:`offer_to_group`, the model's only place that sets a
+        provider (code that writes ``pop.provider`` itself must call :meth:`_note_client`),
+        and is cut to its current clients here. Closures still search everyone."""
+        rows = self._group_clients.get(g)
+        if rows is None or len(rows) == 1:
+            return _NOBODY
+        taken = np.unique(np.array(rows[1:], np.int64))
+        clients = taken[self.pop.provider[taken] == g]
+        self._group_clients[g] = [2 * clients.size + 64, *clients.tolist()]
+        return clients
+
     def count_each(self, name: str, values: np.ndarray) -> None:
         """Add each of ``values`` to today's flow ``name``, one after another: the same sums
         as one :meth:`count` per value (nothing is counted without values)."""
@@ -1072,6 +1128,7 @@ class CommunityModel(mesa.Model):
                 pop.poor_fit[i] = not fit
                 self.count("new_lw_matches_fit" if fit else "new_lw_matches_poor_fit")
             pop.provider[i] = g
+            self._note_client(g, i)
             pop.matched[i] = True
             days = group.params.support_days
             if keep_pathway:

@@ -154,3 +154,48 @@ def test_ties_dropped_through_the_index_are_every_tie_of_the_agent():
         assert agent.unique_id not in model._ties_of
         assert set().union(*model._ties_of.values()) == model._cross_ties
     model.run(3)
+
+
+def test_group_client_index_gives_each_groups_clients_in_resident_order():
+    from sim import kernels
+
+    cfg = sim.compose(["topology=county", "topology.n_residents=8000", "run.days=120",
+                       "groups.p_closure_per_year=1.0"])  # closures release clients
+    model = CommunityModel(cfg)
+    for _ in range(4):
+        model.run(30)
+        pop = model.pop
+        assert (pop.provider >= 0).sum() > 0  # groups support someone
+        for g in range(len(model.organisations)):
+            expected = np.flatnonzero(pop.provider == g)
+            clients = model.clients_of(g)
+            np.testing.assert_array_equal(clients, expected)
+            # the clients in group support, as the pass over the population found them
+            np.testing.assert_array_equal(
+                clients[pop.pathway[clients] == Pathway.GROUP],
+                kernels.org_members(pop.provider, pop.pathway, g, Pathway.GROUP, Pathway.GROUP))
+    assert model.flows is not None and sum(not g.is_open for g in model.groups) > 0
+    # compacted: the index holds about as many rows as the groups' current clients
+    held = sum(len(rows) - 1 for rows in model._group_clients.values())
+    assert held <= 2 * int((model.pop.provider >= 0).sum()) + 64 * len(model._group_clients)
+
+
+def test_mutual_aid_units_include_every_unit_where_a_group_may_form():
+    model = CommunityModel(sim.compose(["topology=county", "topology.n_residents=20000",
+                                        "run.days=1"]))
+    n = len(model.units)
+    assert n >= 5
+    rng = np.random.default_rng(4)
+    for trial in range(300):
+        form = rng.choice([0.0, 1e-17, 6e-17, 1e-9, 0.01, 0.2, 0.9, 1.0], n)
+        form = np.where(rng.random(n) < 0.5, form, rng.random(n) * 0.3).tolist()
+        slots = rng.integers(1, 25, n).tolist()
+        draws = np.where(rng.random(n) < 0.2, rng.random(n) * 1e-12, rng.random(n)).tolist()
+        mags = {int(k): [] for k in rng.choice(n, min(int(rng.integers(0, 3)), n), replace=False)}
+        visited = [u.index for u in model._mutual_aid_units(mags, draws, form, slots)]
+        assert visited == sorted(set(visited))  # in unit order, each once
+        for k in range(n):
+            forms = any(draws[k] < 1.0 - (1.0 - form[k]) ** free
+                        for free in range(1, slots[k] + 1))
+            if forms or k in mags:
+                assert k in visited, (trial, k)

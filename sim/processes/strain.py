@@ -71,9 +71,10 @@ def members_leave(model: CommunityModel, group: VCSEGroup) -> None:
     if p <= 0:
         return
     pop = model.pop
-    # its clients in group support, in resident order: one compiled pass, no masks
-    members = kernels.org_members(pop.provider, pop.pathway, group.index, Pathway.GROUP,
-                                  Pathway.GROUP)
+    # its clients in group support, in resident order (the per-group client index: no pass
+    # over the population)
+    clients = model.clients_of(group.index)
+    members = clients[pop.pathway[clients] == Pathway.GROUP]
     if members.size == 0:
         return
     leave = members[model.streams.group_strain.random(members.size) < p]
