@@ -71,6 +71,7 @@ def _run(source: Path, target: Path, workdir: Path) -> str | None:
                             resources={"metadata": {"path": str(workdir)}})
     error = None
     try:
+        km.start_kernel(cwd=str(workdir))
         client.execute()
     except CellExecutionError as exc:
         cell = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"
@@ -80,6 +81,9 @@ def _run(source: Path, target: Path, workdir: Path) -> str | None:
         error = f"{source.name}, {where}: " + re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
     except Exception as exc:  # a kernel that dies or times out: still the notebook's failure
         error = f"{source.name}: {type(exc).__name__}: {exc}"
+    finally:  # nbclient leaves a kernel it did not start running
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}  # as committed
     nbformat.write(nb, target)
