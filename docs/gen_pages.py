@@ -12,15 +12,19 @@ code and the repository's own files, so the site cannot drift from them:
   registry, rendered as in docs/ODD.md (``experiments/make_odd.py``);
 - ``reference/outputs.md``: the data dictionary (``sim.outputs.table()`` when it exists,
   otherwise the naming convention and the daily flows, pointing at ODD section 4.11);
-- ``notebooks/*.ipynb``: the teaching notebooks, rendered by mkdocs-jupyter without executing
-  them (the test suite executes them with nbmake); their links to ``../docs/*.md`` (the
-  glossary) are rewritten into links to the site's pages.
+- ``notebooks/*.ipynb``: the teaching notebooks, rendered by mkdocs-jupyter; their links to
+  ``../docs/*.md`` (the glossary) are rewritten into links to the site's pages. They are taken
+  from the folder named by the environment variable ``DOCS_NOTEBOOKS_DIR`` when it is set (the
+  test suite's executed copies, so the site shows their outputs; every notebook must be there),
+  otherwise from notebooks/ as committed (without outputs; ``DOCS_EXECUTE_NOTEBOOKS=true`` has
+  mkdocs-jupyter execute them during the build instead).
 
 Build with ``mkdocs build --strict`` (or ``mkdocs serve``) from the repository root.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -144,9 +148,13 @@ def main() -> None:
     for name, text in pages.items():
         with mkdocs_gen_files.open(name, "w", encoding="utf-8") as f:
             f.write(text)
+    executed = os.environ.get("DOCS_NOTEBOOKS_DIR")
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        source = Path(executed) / nb.name if executed else nb
+        if not source.is_file():
+            raise SystemExit(f"DOCS_NOTEBOOKS_DIR={executed} has no {nb.name}")
         with mkdocs_gen_files.open(f"notebooks/{nb.name}", "w", encoding="utf-8") as f:
-            f.write(notebook_links(nb.read_text(encoding="utf-8")))
+            f.write(notebook_links(source.read_text(encoding="utf-8")))
 
 
 main()

@@ -22,12 +22,11 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Long tests first (those marked slow, and the notebooks), each group in its collection
+    """Long tests first (those marked slow, the notebooks among them), each group in its collection
     order. With ``--dist worksteal`` (pyproject.toml) an idle worker takes half of the other's
     queue, so the run ends on short tests on both workers instead of one worker finishing a
     minute-long validation test while the other waits."""
-    items.sort(key=lambda item: 0 if (item.get_closest_marker("slow")
-                                      or item.path.suffix == ".ipynb") else 1)
+    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1)
 
 
 @pytest.fixture

@@ -1,18 +1,22 @@
 """The documentation site (mkdocs.yml) builds with --strict, from the README, the ODD, the
-validation and sweeps documents, the generated references and the notebooks."""
+validation and sweeps documents, the generated references and the notebooks, executed: the
+build renders the copies notebooks/test_notebooks.py executes (tests/notebook_runs.py), so the
+notebooks run once per session and the site shows their figures and tables."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
+import notebook_runs
 import pytest
 from support import REPO
 
 from sim import catalog
 
-pytestmark = pytest.mark.slow  # about 15 s: MkDocs renders the ODD and four notebooks
+pytestmark = pytest.mark.slow  # about 15 s for MkDocs, plus the notebooks no worker has run yet
 
 PAGES = ("index.html", "ODD/index.html", "validation/index.html", "sweeps/index.html",
          "changelog/index.html", "license/index.html", "citation/index.html",
@@ -23,12 +27,17 @@ PAGES = ("index.html", "ODD/index.html", "validation/index.html", "sweeps/index.
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("site")
     before = set(os.listdir(REPO))
+    folder = notebook_runs.shared_folder(tmp_path_factory)
+    failed = [run.error for run in notebook_runs.executed_all(folder) if run.error]
+    assert not failed, "\n\n".join(failed)
+    out = tmp_path_factory.mktemp("site")
+    env = {k: v for k, v in os.environ.items() if k != "DOCS_EXECUTE_NOTEBOOKS"}
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(REPO / "mkdocs.yml"),
          "-d", str(out)], cwd=out, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"})
+        env={**env, "DOCS_NOTEBOOKS_DIR": str(folder), "NO_MKDOCS_2_WARNING": "1",
+             "DISABLE_MKDOCS_2_WARNING": "true"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert set(os.listdir(REPO)) == before, "the build wrote into the checkout"
     return out
@@ -40,6 +49,16 @@ def test_key_pages_and_every_notebook_are_built(site):
     for nb in sorted((REPO / "notebooks").glob("*.ipynb")):
         html = (site / "notebooks" / nb.stem / "index.html").read_text(encoding="utf-8")
         assert "sim." in html, nb.name  # the code cells are rendered
+
+
+def test_every_notebook_page_shows_its_executed_outputs(site):
+    """The figures every notebook draws (matplotlib's inline PNGs) and the text its code cells
+    print are on its page: the site renders the executed copies, not the committed ones."""
+    for nb in notebook_runs.names():
+        html = (site / "notebooks" / nb.removesuffix(".ipynb") / "index.html").read_text(
+            encoding="utf-8")
+        assert re.search(r'<img [^>]*src="data:image/png;base64,', html), f"{nb}: no figure"
+        assert 'data-mime-type="text/plain"' in html, f"{nb}: no printed output"
 
 
 def test_home_page_is_the_readme_with_site_links(site):

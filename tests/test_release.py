@@ -54,5 +54,6 @@ def test_the_test_extra_brings_what_executing_the_notebooks_needs():
     assert {"ipykernel", "nbclient", "nbformat"} <= names
     assert any(r.startswith("community-response-sim[") and "notebooks" in r
                for r in extras["test"])
-    assert any(r.startswith("nbmake") for r in extras["test"])
-    assert "--nbmake" in PYPROJECT["tool"]["pytest"]["ini_options"]["addopts"]
+    assert any(r.startswith("filelock") for r in extras["test"])  # tests/notebook_runs.py
+    assert "notebooks" in PYPROJECT["tool"]["pytest"]["ini_options"]["testpaths"]
+    assert (REPO / "notebooks" / "test_notebooks.py").is_file()

@@ -183,6 +183,7 @@ def test_slurm_kills_a_cancelled_task_that_ignores_sigterm(slurm, tmp_path):
                       f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
                       "time.sleep(300)\n")
     job = slurm.run("sbatch", "--parsable", "--partition", PARTITION, "--time", "5",
+                    f"--chdir={tmp_path}", f"--output={tmp_path / 'slurm-%j.out'}",
                     "--wrap", f"{sys.executable} {script}").stdout.strip()
     end = time.monotonic() + 60
     while not (pid_file.is_file() and pid_file.read_text()) and time.monotonic() < end:
