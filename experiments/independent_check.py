@@ -486,9 +486,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "results.json)")
     ap.add_argument("--list", action="store_true", help="list the checks and exit")
     a = ap.parse_args(argv)
-    if a.replicates < 2 or a.days < 180 or a.jobs < 1:
-        print("error: --replicates must be >= 2, --days >= 180 (the urban events fall in "
-              "days 0-150), --jobs >= 1", file=sys.stderr)
+    bad = [(flag, rule) for flag, ok, rule in (
+        ("--replicates", a.replicates >= 2, "must be >= 2"),
+        ("--days", a.days >= 180, "must be >= 180 (the urban events fall in days 0-150)"),
+        ("--jobs", a.jobs >= 1, "must be >= 1"),
+        ("--seed", 0 <= a.seed < 2**63, "must be in 0 .. 2**63-1"),
+        ("--out", a.out is None or a.out.parent.is_dir(), "its folder must exist"))
+        if not ok]
+    if bad:
+        for flag, rule in bad:
+            print(f"error: {flag} {rule}", file=sys.stderr)
         return 2
     checks = build_checks(a.days)
     known = {c.fact for c in checks}

@@ -172,11 +172,17 @@ def aggregate(areas: pd.DataFrame, by: str | list[str] | tuple[str, ...] = ()) -
     if keys:
         grouped = df.groupby(keys, sort=True)
         out = grouped[counts + list(MEANS)].sum()
+        # runs written before the composition columns existed (collected beside newer ones)
+        # hold nulls there: their totals stay missing, not 0
+        composition = [c for c in counts if c in COMPOSITION]
+        if composition:
+            out[composition] = grouped[composition].sum(min_count=1)
         out.insert(0, "n_areas", grouped.size())
         out = out.reset_index()
     else:
         out = pd.DataFrame({"n_areas": [len(df)],
-                            **{c: [df[c].sum()] for c in (*counts, *MEANS)}})
+                            **{c: [df[c].sum(min_count=1 if c in COMPOSITION else 0)]
+                               for c in (*counts, *MEANS)}})
     cols = {c: out[c].to_numpy() for c in out.columns}
     _rates(cols)
     n = out["n_residents"].to_numpy(np.float64)

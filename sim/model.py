@@ -1684,6 +1684,18 @@ class CommunityModel(mesa.Model):
         return metrics.finalise(self.rows)
 
     # ------------------------------------------------------------------ saving
+    def __setstate__(self, state: dict) -> None:
+        """Unpickling (:meth:`load`, checkpoints): a model saved before the per-group client
+        index existed gets it rebuilt from ``pop.provider``, so it continues as it would have."""
+        self.__dict__.update(state)
+        if "_group_clients" not in state:
+            provider = self.pop.provider
+            held = np.flatnonzero(provider >= 0)
+            index: dict[int, list[int]] = {}
+            for i, g in zip(held.tolist(), provider[held].tolist(), strict=True):
+                index.setdefault(int(g), []).append(i)
+            self._group_clients = {g: [2 * len(rows) + 64, *rows] for g, rows in index.items()}
+
     def save(self, path: str | Path) -> Path:
         """Save the whole model (state, random streams, daily rows) to ``path``, so
         :meth:`load` continues it to byte-identical outputs. The file is a pickle signed with

@@ -72,10 +72,25 @@ def freezer_cgroups() -> bool:
     return True
 
 
-def _remove_slurm_cgroups(node: str) -> None:
-    """Remove the (empty) freezer groups slurmd made, deepest first."""
+JOB_ID_SPAN = 1000  # job ids of one test cluster: FirstJobId .. FirstJobId + this
+
+
+def _remove_slurm_cgroups(node: str, first_job: int) -> None:
+    """Remove the (empty) freezer groups of this cluster's jobs, deepest first; the groups
+    every cluster on this host shares (``slurm_<node>/uid_<N>``, the node name is the
+    host's) only when no other slurmd runs (an xdist worker's cluster may be using them)."""
     top = FREEZER / f"slurm_{node}"
     if not top.is_dir():
+        return
+    ours = [d for d in top.rglob("job_*") if d.is_dir()
+            and d.name[4:].isdigit() and first_job <= int(d.name[4:]) < first_job + JOB_ID_SPAN]
+    for job in ours:
+        for d in sorted((p for p in job.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+            with contextlib.suppress(OSError):
+                d.rmdir()
+        with contextlib.suppress(OSError):
+            job.rmdir()
+    if subprocess.run(["pgrep", "-x", "slurmd"], capture_output=True).returncode == 0:
         return
     for d in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
         with contextlib.suppress(OSError):
@@ -122,7 +137,7 @@ class SlurmCluster:
 
 
 def _slurm_conf(root: Path, node_line: str, munge_socket: Path, dbd_port: int,
-                proctrack: str = "linuxproc") -> str:
+                proctrack: str = "linuxproc", first_job: int = 1) -> str:
     node = node_line.split()[0].split("=", 1)[1]
     # memory: leave 1 GiB to the system, so the node is never drained for reporting less
     fields = []
@@ -167,6 +182,9 @@ def _slurm_conf(root: Path, node_line: str, munge_socket: Path, dbd_port: int,
         "SwitchType=switch/none",
         "ReturnToService=2",
         "MinJobAge=300",
+        # job ids of their own: two clusters on one host (one per xdist worker) share the
+        # freezer groups slurm_<node>/uid_<N>/job_<id>, so equal ids would mix their jobs
+        f"FirstJobId={first_job}",
         # scancel: SIGTERM (which submitit's jobs ignore), then SIGKILL at once
         "KillWait=0",
         "InactiveLimit=0",
@@ -224,7 +242,8 @@ def _slurm_cluster(root: Path):
     password = secrets.token_hex(16)  # of this throw-away database only
     conf = root / "slurm.conf"
     proctrack = "cgroup" if freezer_cgroups() else "linuxproc"
-    conf.write_text(_slurm_conf(root, node_line, munge_socket, dbd_port, proctrack))
+    first_job = JOB_ID_SPAN * (1 + secrets.randbelow(60_000))  # below MaxJobId
+    conf.write_text(_slurm_conf(root, node_line, munge_socket, dbd_port, proctrack, first_job))
     if proctrack == "cgroup":
         # track processes only: no core or memory confinement on this shared machine
         (root / "cgroup.conf").write_text(
@@ -303,7 +322,7 @@ def _slurm_cluster(root: Path):
         for p in reversed(cluster.procs):
             _stop(p)
         if proctrack == "cgroup":
-            _remove_slurm_cgroups(node)
+            _remove_slurm_cgroups(node, first_job)
 
 
 def _stop(p: subprocess.Popen, grace: float = 10) -> None:
@@ -521,7 +540,9 @@ def _ssh_nodes(root: Path, ips: tuple[str, ...]):
     for k in (key, root / "host_key"):
         subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(k)], check=True)
     home = pwd.getpwuid(os.getuid()).pw_dir
-    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation folder
+    run_sshd = Path("/run/sshd")  # sshd's privilege separation folder
+    made_run_sshd = not run_sshd.exists()
+    run_sshd.mkdir(exist_ok=True)
     # short: Ray's Unix sockets live under TMPDIR
     tmp_root = Path("/tmp") / f"rsim-{os.getpid()}-{secrets.token_hex(3)}"
     nodes: list[SSHNode] = []
@@ -568,7 +589,11 @@ def _ssh_nodes(root: Path, ips: tuple[str, ...]):
         _kill_tree(net.pid)
         with contextlib.suppress(subprocess.TimeoutExpired):
             net.wait(10)
+        net.stdout.close()
         shutil.rmtree(tmp_root, ignore_errors=True)
+        if made_run_sshd:
+            with contextlib.suppress(OSError):
+                run_sshd.rmdir()
 
 
 def _sshd_pid(pid: int) -> int:

@@ -380,6 +380,8 @@ def test_the_report_labels_every_event_above_its_panels_covering_nothing():
             "planned": False} in marks
     assert {"day": 30, "lines": ["day 30: emergency", "nhs_volunteers_stand_down"],
             "planned": False} in marks
+    with pytest.raises(TypeError, match="list of event marks"):  # the form before labels
+        draw_outcomes({k: b.timeseries() for k, b in ex.branches.items()}, {"A": [6, 30]})
     fig = draw_outcomes({k: b.timeseries() for k, b in ex.branches.items()}, marks)
     renderer = fig.canvas.get_renderer()
     labels = [t for t in fig.texts if (t.get_gid() or "").startswith("event-label-")]

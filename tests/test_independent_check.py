@@ -29,12 +29,15 @@ def ic():
 
 @pytest.mark.parametrize(("args", "flag"), [
     (["--facts", "SF99"], "--facts"), (["--replicates", "1"], "--replicates"),
-    (["--days", "100"], "--days"), (["--jobs", "0"], "--jobs")])
+    (["--days", "100"], "--days"), (["--jobs", "0"], "--jobs"), (["--seed", "-1"], "--seed"),
+    (["--out", "/nonexistent-folder/r.json"], "--out")])
 def test_bad_flags_exit_2_naming_the_flag(args, flag, tmp_path):
     proc = subprocess.run([sys.executable, str(SCRIPT), *args, "--runs", str(tmp_path / "r")],
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2, proc.stderr
     assert flag in proc.stderr and "Traceback" not in proc.stderr
+    others = {"--facts", "--replicates", "--days", "--jobs", "--seed", "--out"} - {flag}
+    assert not any(o in proc.stderr for o in others), proc.stderr  # only the bad one named
     assert not (tmp_path / "r").exists()  # nothing run, nothing written
 
 

@@ -266,3 +266,26 @@ def test_load_refuses_files_not_signed_by_this_user(tmp_path, monkeypatch):
     plain.write_bytes(pickle.dumps(copy.deepcopy(model.cfg)))
     with pytest.raises(UntrustedFile, match="not a model saved by CommunityModel.save"):
         CommunityModel.load(plain)
+
+
+def test_a_model_saved_before_the_client_index_gets_it_rebuilt_on_load(tmp_path):
+    """A model pickled before the per-group client index existed (no ``_group_clients``) has
+    it rebuilt from ``pop.provider`` when loaded, and continues to an uninterrupted run's
+    outputs (without it, the first group to take a client raised AttributeError)."""
+    cfg = small_config("urban", days=40, seed=3)
+    cfg.run.burn_in_days = 60
+    never_stopped = CommunityModel(cfg)
+    never_stopped.run_model()
+    first = CommunityModel(cfg)
+    first.run(15)
+    old = copy.deepcopy(first)
+    del old._group_clients  # as an older version's pickle holds it
+    loaded = pickle.loads(pickle.dumps(old))
+    held = [g.index for g in loaded.groups if np.any(loaded.pop.provider == g.index)]
+    assert held, "no group holds a client: the check would prove nothing"
+    for g in held:
+        np.testing.assert_array_equal(loaded.clients_of(g),
+                                      np.flatnonzero(loaded.pop.provider == g))
+    loaded.run_model()
+    pd.testing.assert_frame_equal(loaded.timeseries(), never_stopped.timeseries(),
+                                  check_exact=True)

@@ -70,6 +70,13 @@ def test_who_lives_in_each_area_matches_the_place_table_row_by_row(sample_run):
     assert int(whole["n_households"].iloc[0]) == int(table["households"].sum())
     old = areas.aggregate(sample_run.areas.drop(columns=list(areas.COMPOSITION)), "pcn")
     assert "n_households" not in old.columns  # a table written before these columns
+    # an old run collected beside a new one: its composition columns are null, and its
+    # totals stay missing rather than 0
+    mixed = pd.concat([sample_run.areas.assign(run="new"),
+                       sample_run.areas.assign(run="old", **{c: pd.NA for c in areas.COMPOSITION})])
+    by_run = areas.aggregate(mixed, "run").set_index("run")
+    assert by_run.loc["new", "n_households"] == int(table["households"].sum())
+    assert pd.isna(by_run.loc["old", "n_households"])
 
 
 def test_rolled_up_by_quintile_it_gives_the_summarys_equity_figures(sample_run):

@@ -185,12 +185,16 @@ def test_slurm_kills_a_cancelled_task_that_ignores_sigterm(slurm, tmp_path):
     job = slurm.run("sbatch", "--parsable", "--partition", PARTITION, "--time", "5",
                     f"--chdir={tmp_path}", f"--output={tmp_path / 'slurm-%j.out'}",
                     "--wrap", f"{sys.executable} {script}").stdout.strip()
-    end = time.monotonic() + 60
-    while not (pid_file.is_file() and pid_file.read_text()) and time.monotonic() < end:
-        time.sleep(0.2)
-    pid = int(pid_file.read_text())
-    assert Path(f"/proc/{pid}").exists()
-    slurm.run("scancel", job)
+    try:
+        end = time.monotonic() + 60
+        while not (pid_file.is_file() and pid_file.read_text()) and time.monotonic() < end:
+            time.sleep(0.2)
+        assert pid_file.is_file() and pid_file.read_text(), (
+            f"Slurm job {job} did not start its task within 60 s: {slurm.jobs()}")
+        pid = int(pid_file.read_text())
+        assert Path(f"/proc/{pid}").exists()
+    finally:
+        slurm.run("scancel", job)
     _killed_by_slurm(pid, job)
     _wait_until_idle(slurm)
     assert _sacct(slurm, job, "State")[0].startswith("CANCELLED")

@@ -185,6 +185,9 @@ def draw_outcomes(tables: dict[str, pd.DataFrame], marks: list[dict] | None = No
     panel as on the page's charts (:func:`place_event_labels`)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    if isinstance(marks, dict):
+        raise TypeError("draw_outcomes: marks is a list of event marks (event_marks or "
+                        "branch_event_marks of the timelines), not {branch: [days]}")
     marks = list(marks or [])
     lines = _label_lines(marks)
     fig = Figure(figsize=(figsize[0], figsize[1] + (2 * lines * LABEL_PT * 1.25 / 72)),
@@ -501,12 +504,20 @@ def _widget():
             update = traitlets.Unicode("").tag(sync=True)
 
             def __init__(self, **kwargs):
+                import threading
+
                 self._sent, self._seq = None, 0
+                # a render (play thread) and a resync (the page's message) must not interleave:
+                # a resync must send the option that goes with its sequence number
+                self._lock = threading.RLock()
                 super().__init__(**kwargs)
 
             @traitlets.observe("figure")
             def _figure_changed(self, change):
-                figure = change["new"]
+                with self._lock:
+                    self._render_figure(change["new"])
+
+            def _render_figure(self, figure):
                 if figure is None:
                     return
                 new = figure.option
@@ -523,8 +534,9 @@ def _widget():
                 self._sent = new
 
             def vue_resync(self, _data=None):
-                if self._sent is not None:
-                    self.option = _json({"_seq": self._seq, **self._sent})
+                with self._lock:
+                    if self._sent is not None:
+                        self.option = _json({"_seq": self._seq, **self._sent})
 
         _WIDGET.append(DashboardEcharts)
     return _WIDGET[0]
