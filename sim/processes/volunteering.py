@@ -383,12 +383,7 @@ def allocate_tasks(model: CommunityModel, volunteers: np.ndarray | None = None) 
     # a closed group gives no tasks (VCSEGroup.tasks_today); other organisations never close
     open_orgs, open_idx = open_organisations(model)
     expected = np.zeros(len(model.organisations), np.float64)
-    # VCSEGroup.tasks_today written out for the groups (most organisations): the same
-    # arithmetic without a method call and a look-up of the parameter per group
-    per_client, group_tasks = p.tasks_per_client_per_week, VCSEGroup.tasks_today
-    expected[open_idx] = [
-        (0.0 if not o.is_open or o.distanced else o.n_clients * per_client / 7.0)
-        if type(o).tasks_today is group_tasks else o.tasks_today() for o in open_orgs]
+    expected[open_idx] = [o.tasks_today() for o in open_orgs]
     tasks = np.floor(expected + rng.random(expected.size)).astype(np.int64)
     draw = rng.random(trained.size)
     worked, hours, staffed = kernels.hand_out_tasks(
