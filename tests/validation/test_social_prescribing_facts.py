@@ -554,6 +554,12 @@ COMMISSIONING_COUNTY = ["topology=county_legacy", "topology.n_residents=10000", 
          "demand they carry (the figure their strain follows) is the data a review reads; "
          "where the places go, and whether they are used, emerges from where referrals meet "
          "full groups."))
+@pytest.mark.xfail(strict=True, reason=(
+    "not reproduced on the power design's first and only run (issue 11, 2026-12-01: two years, "
+    "base seed 42613): -2,860 unmet need-days [-7,571, +954], 5 of 10 pairs. The design "
+    "assumed an effect of about -7,400 and a spread (sd) of 3,300-5,900; the run gave -2,860 "
+    "(0.11 need-days per commissioned place-day, against the 0.28-0.30 published) and sd "
+    "7,125. The design is not changed after the run"))
 def test_s27_agile_commissioning_reduces_unmet_need(paired):
     """Scenario S27 (recommendation, no observed outcome; 002:304-306, 330-340). Data-driven
     agile commissioning - the real-time demand and supply data that link workers and groups
@@ -584,7 +590,9 @@ def test_s27_agile_commissioning_reduces_unmet_need(paired):
     table). Forty places a year against about 395,000 unmet need-days in a county of 10,000
     leave an effect about the size of the run-to-run spread, so it is fragile: a change
     elsewhere in where demand meets full groups moves it. Last one-year figure (the suite's
-    seeds): -1,589 [-3,548, -193].
+    seeds): -1,589 [-3,548, -193]. The power design's first run (two years, base seed 42613,
+    added after it): -2,860 [-7,571, +954], 5 of 10 pairs: not reproduced (strict expected
+    failure).
     """
     even = [*COMMISSIONING_COUNTY, "events.agile_reviews.params.rule=even"]
     paired("S27", COMMISSIONING_COUNTY, even, "unmet_need_days", "lower").expect("on")
