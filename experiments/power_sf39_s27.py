@@ -25,7 +25,7 @@ the two published figures:
   differences), so it grows about as T**0.3; scaled from 455 days as T**g, g = 0.3
   (observed), 1 (conservative), 1.5 (very conservative).
 
-    python experiments/power_sf39_s27.py            # both tables (about 3 CPU-minutes)
+    python experiments/power_sf39_s27.py            # both tables (42 CPU-seconds)
     python experiments/power_sf39_s27.py --sims 400 # quicker, coarser
 """
 
