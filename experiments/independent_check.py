@@ -32,6 +32,8 @@ figures, and a Markdown table on stdout (fact, check, independent figure, agrees
     python experiments/independent_check.py --jobs 2                 # every fact
     python experiments/independent_check.py --facts SF1 SF12 --jobs 1
     python experiments/independent_check.py --list                   # the checks and arms
+    python experiments/independent_check.py --facts SF39 S27 \
+        --update tests/validation/independent_check.json  # replace only these facts' checks
 
 Cost: each (arm, replicate) is one run; runs are cached in ``--runs`` (a folder; rerunning
 with the same seed, replicates and horizon reuses them), so arms shared by facts run once.
@@ -202,9 +204,11 @@ def build_checks(days: int) -> list[Check]:
     long = 450  # a funding cut from day 90 must outlast reserves: 360 days after it
     cut = urban(long, "scenario=funding_loss")
     base_long = urban(long, "scenario=baseline")
-    county = ("topology=county_legacy", "topology.n_residents=10000", "run.days=455",
+    # SF39 and S27: the suite's raised-power designs (issue 11; tests/validation/README.md,
+    # "SF39 and S27 with enough power"): 27 grants a run, and two years of reviews
+    county = ("topology=county_legacy", "topology.n_residents=10000", "run.days=730",
               "scenario=agile_commissioning")
-    taper = ("topology=county_legacy", "topology.n_residents=3000",
+    taper = ("topology=county_legacy", "topology.n_residents=6000",
              "topology.urban.n_residents=400", "topology.rural_share=0.3",
              "topology.parishes_per_practice=1", "scenario=tapered_grant", "run.days=1096")
     rural_lockdown = ("topology=rural", f"run.days={d}", "scenario=lockdown")
@@ -324,8 +328,8 @@ def build_checks(days: int) -> list[Check]:
         Check("SF39", "taper: most posts end entering year 4", taper,
               "tapered_grants_ended_entering_year_4", "higher",
               other=largest(*(f"tapered_grants_ended_entering_year_{y}" for y in (1, 2, 3))),
-              note="four years fixed by the claim; new seeds only",
-              test_figure="+3.9 [+2.4, +5.6]"),
+              note="27 grants a run, four years fixed by the claim; new seeds only",
+              test_figure="+5.5 [+4, +7.3] (27 grants, base seed 31907)"),
         Check("5.3-volunteer-supply", "call to action fills the backlog", lockdown,
               "max_n_vol_backlog", "higher", lockdown + ("~events.national_call_to_action",),
               test_figure="+65.2 [+60.4, +70.8]"),
@@ -346,7 +350,8 @@ def build_checks(days: int) -> list[Check]:
               "lio_listings_verified", "lower", base, test_figure="-81.7 [-83, -80.2]"),
         Check("S27", "agile commissioning: less unmet need", county, "unmet_need_days", "lower",
               county + ("events.agile_reviews.params.rule=even",),
-              note="455 days, five reviews (suite: 365)", test_figure="-1589 [-3548, -193]"),
+              note="730 days, eight reviews, as the suite",
+              test_figure="-2860 [-7571, +954] (730 days, base seed 42613; not reproduced)"),
         Check("S47", "locality officer: more groups on the directory", base,
               window_mean("n_groups_listed", 1, d), "higher", base + no_lo,
               test_figure="+3.68 [+2.57, +4.24]"),
@@ -472,6 +477,50 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def read_results(path: Path) -> dict | str:
+    """An earlier results file of this script (``--update``): its contents, or what is wrong
+    with it. Data only: JSON whose ``checks`` are objects with a ``fact`` and ``agrees``."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        return f"cannot be read as JSON ({type(e).__name__})"
+    if not isinstance(data, dict) or not isinstance(data.get("checks"), list) or not all(
+            isinstance(r, dict) and isinstance(r.get("fact"), str)
+            and isinstance(r.get("agrees"), bool) for r in data["checks"]):
+        return "is not a results file of this script (no list of checks with fact and agrees)"
+    if not isinstance(data.get("meta", {}), dict):
+        return "is not a results file of this script (meta is not an object)"
+    return data
+
+
+def facts_holding(rows: list[dict]) -> dict[str, bool]:
+    """A fact holds when every one of its checks agrees."""
+    facts: dict[str, bool] = {}
+    for r in rows:
+        facts[r["fact"]] = facts.get(r["fact"], True) and bool(r["agrees"])
+    return facts
+
+
+def merge_results(old: dict, rows: list[dict], meta: dict) -> dict:
+    """``old`` with every check of the facts in ``rows`` replaced by ``rows`` (in the place
+    of the fact's first old check; a fact new to ``old`` goes at the end); the other facts'
+    checks and the old meta are kept, this run's meta is appended under ``meta.updates``."""
+    redone = {r["fact"] for r in rows}
+    merged: list[dict] = []
+    placed: set[str] = set()
+    for r in old["checks"]:
+        if r["fact"] not in redone:
+            merged.append(r)
+        elif r["fact"] not in placed:
+            merged.extend(n for n in rows if n["fact"] == r["fact"])
+            placed.add(r["fact"])
+    merged.extend(n for n in rows if n["fact"] not in placed)
+    out_meta = dict(old.get("meta", {}))
+    out_meta["updates"] = [*out_meta.get("updates", []),
+                           {"facts": sorted(redone), **meta}]
+    return {"meta": out_meta, "facts_hold": facts_holding(merged), "checks": merged}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -484,19 +533,31 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="folder of stored runs (reused)")
     ap.add_argument("--out", type=Path, default=None, help="JSON results (default: RUNS/"
                     "results.json)")
+    ap.add_argument("--update", type=Path, default=None,
+                    help="an earlier results file: replace its checks of the facts run here, "
+                         "keep the others, write it back (not with --out)")
     ap.add_argument("--list", action="store_true", help="list the checks and exit")
     a = ap.parse_args(argv)
     bad = [(flag, rule) for flag, ok, rule in (
+        ("--facts", a.facts is None or len(a.facts) > 0, "needs at least one fact ID"),
         ("--replicates", a.replicates >= 2, "must be >= 2"),
         ("--days", a.days >= 180, "must be >= 180 (the urban events fall in days 0-150)"),
         ("--jobs", a.jobs >= 1, "must be >= 1"),
         ("--seed", 0 <= a.seed < 2**63, "must be in 0 .. 2**63-1"),
-        ("--out", a.out is None or a.out.parent.is_dir(), "its folder must exist"))
+        ("--out", a.out is None or a.out.parent.is_dir(), "its folder must exist"),
+        ("--update", a.update is None or a.out is None, "replaces --out: give one of them"),
+        ("--update", a.update is None or a.update.is_file(), "must be an existing file"))
         if not ok]
     if bad:
         for flag, rule in bad:
             print(f"error: {flag} {rule}", file=sys.stderr)
         return 2
+    old = None
+    if a.update is not None:
+        old = read_results(a.update)
+        if isinstance(old, str):
+            print(f"error: --update {a.update} {old}", file=sys.stderr)
+            return 2
     checks = build_checks(a.days)
     known = {c.fact for c in checks}
     if a.facts:
@@ -534,19 +595,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 s2, ts2 = load(a.runs, run_key(c.counterfactual, a.seed, k))
                 y.append(metric_value(c.other or c.metric, s2, ts2))
         rows.append(judge(c, np.array(x), np.array(y)))
-    facts = {}
-    for r in rows:
-        facts[r["fact"]] = facts.get(r["fact"], True) and r["agrees"]
+    facts = facts_holding(rows)
     meta = {"seed": a.seed, "replicates": a.replicates, "days": a.days, "arms": len(arms),
             "runs": len(jobs), "cpu_seconds_runs": round(cpu_runs, 1),
             "cpu_seconds_main": round(time.process_time() - t0, 1),
             "wall_seconds": round(time.perf_counter() - wall0, 1),
             "load_average": os.getloadavg(), "date": time.strftime("%Y-%m-%d %H:%M UTC",
                                                                    time.gmtime())}
+    result = {"meta": meta, "facts_hold": facts, "checks": rows}
     out = a.out or a.runs / "results.json"
-    out.write_text(json.dumps({"meta": meta, "facts_hold": facts, "checks": rows}, indent=1))
+    if old is not None:
+        result, out = merge_results(old, rows, meta), a.update
+    out.write_text(json.dumps(result, indent=1))
     print(table(rows))
     print()
+    facts = result["facts_hold"]  # with --update: over the whole updated file
     held = [f for f, ok in facts.items() if ok]
     print(f"Facts holding independently: {len(held)} of {len(facts)}; not: "
           f"{sorted(f for f, ok in facts.items() if not ok) or 'none'}")

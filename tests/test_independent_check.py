@@ -30,13 +30,15 @@ def ic():
 @pytest.mark.parametrize(("args", "flag"), [
     (["--facts", "SF99"], "--facts"), (["--replicates", "1"], "--replicates"),
     (["--days", "100"], "--days"), (["--jobs", "0"], "--jobs"), (["--seed", "-1"], "--seed"),
-    (["--out", "/nonexistent-folder/r.json"], "--out")])
+    (["--out", "/nonexistent-folder/r.json"], "--out"), (["--facts"], "--facts"),
+    (["--update", "/nonexistent-folder/r.json"], "--update")])
 def test_bad_flags_exit_2_naming_the_flag(args, flag, tmp_path):
     proc = subprocess.run([sys.executable, str(SCRIPT), *args, "--runs", str(tmp_path / "r")],
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2, proc.stderr
     assert flag in proc.stderr and "Traceback" not in proc.stderr
-    others = {"--facts", "--replicates", "--days", "--jobs", "--seed", "--out"} - {flag}
+    others = {"--facts", "--replicates", "--days", "--jobs", "--seed", "--out",
+              "--update"} - {flag}
     assert not any(o in proc.stderr for o in others), proc.stderr  # only the bad one named
     assert not (tmp_path / "r").exists()  # nothing run, nothing written
 
@@ -79,3 +81,36 @@ def test_metrics_read_documented_columns(ic):
     first = ic.days_to_first(("new_buddied", "new_emergency_responses"))
     assert first({"emergency_start_day": 4}, ts) == 3.0  # day 7
     assert first({"emergency_start_day": 7}, ts) == 4.0  # none after day 7: censored at 11
+
+
+@pytest.mark.parametrize("content", ["not json", "[1, 2]", '{"checks": [{"fact": 3}]}',
+                                     '{"checks": [{"fact": "SF1"}]}'])
+def test_update_refuses_a_file_that_is_not_a_results_file(content, tmp_path):
+    bad = tmp_path / "old.json"
+    bad.write_text(content)
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--facts", "SF39", "--update", str(bad),
+                           "--runs", str(tmp_path / "r")], capture_output=True, text=True,
+                          cwd=ROOT)
+    assert proc.returncode == 2, proc.stderr
+    assert f"error: --update {bad}" in proc.stderr and "Traceback" not in proc.stderr
+    assert ("not a results file" in proc.stderr) != ("cannot be read as JSON" in proc.stderr)
+    assert bad.read_text() == content and not (tmp_path / "r").exists()
+
+
+def test_update_replaces_only_the_rerun_facts_checks(ic):
+    def row(fact, check, agrees):
+        return {"fact": fact, "check": check, "agrees": agrees}
+
+    old = {"meta": {"seed": 4409}, "facts_hold": {},
+           "checks": [row("SF1", "a", True), row("SF39", "old", False), row("S27", "old", True),
+                      row("S27", "old too", True), row("S47", "b", True)]}
+    new = [row("S27", "new", False), row("SF39", "new", True), row("SF99", "added", True)]
+    merged = ic.merge_results(old, new, {"seed": 4409, "days": 365})
+    assert [(r["fact"], r["check"]) for r in merged["checks"]] == [
+        ("SF1", "a"), ("SF39", "new"), ("S27", "new"), ("S47", "b"), ("SF99", "added")]
+    assert merged["facts_hold"] == {"SF1": True, "SF39": True, "S27": False, "S47": True,
+                                    "SF99": True}
+    assert merged["meta"]["seed"] == 4409
+    assert merged["meta"]["updates"] == [{"facts": ["S27", "SF39", "SF99"], "seed": 4409,
+                                          "days": 365}]
+    assert old["checks"][1]["check"] == "old"  # the earlier results are not modified

@@ -22,12 +22,16 @@ ROOMY_DESTINATIONS = ["groups.formal_charity.staff_client_capacity=1000",
                       "groups.disruption_capacity_loss=0", "groups.reserve_floor_months=0",
                       "groups.formal_charity.cost_per_client_day=0",
                       "groups.community_group.cost_per_client_day=0"]
-# A small county with many practices (urban neighbourhoods of 400, one practice per parish):
-# 14 tapered grants per run. Four years are needed to reach year 4 (day 1095). A world made for
+# A county with many practices (urban neighbourhoods of 400 with two practices each, one
+# practice per parish): 27 tapered grants per run (issue 11, power design: 6,000 residents,
+# was 3,000 and 14 grants). Four years are needed to reach year 4 (day 1095). A world made for
 # the fact, not a plausible county: the unit-template generator (topology=county_legacy).
-TAPER_COUNTY = ["topology=county_legacy", "topology.n_residents=3000",
+# Base seed 31907, used by no other run (tests/validation/README.md, "SF39 and S27 with
+# enough power").
+TAPER_COUNTY = ["topology=county_legacy", "topology.n_residents=6000",
                 "topology.urban.n_residents=400", "topology.rural_share=0.3",
-                "topology.parishes_per_practice=1", "scenario=tapered_grant", "run.days=1096"]
+                "topology.parishes_per_practice=1", "scenario=tapered_grant", "run.days=1096",
+                "run.seed=31907"]
 
 
 SF16_WHY = ("Daily referrals meet groups whose places come from staff and volunteer hours; "
@@ -517,10 +521,18 @@ def test_sf39_taper_concentrates_risk_at_year_3_end(paired, mechanism):
     """SF39 (grade C; 004:171, 264, 686). With taper funding (statutory share 0/50/80 % in
     years 1-3, then 100 %), the risk to schemes concentrates at the end of year 3.
 
-    Within the same runs (scenario=tapered_grant on a small county with 14 practices, four
-    years): grants whose posts end on entering year 4 against the most that end on entering
-    any earlier year (higher).
+    Within the same runs (scenario=tapered_grant on a county with 27 practices, four years):
+    grants whose posts end on entering year 4 against the most that end on entering any
+    earlier year (higher).
     Mechanism off: no taper - the statutory share is 100 % from year 1.
+
+    Power design (issue 11, written and committed before its run; tests/validation/README.md,
+    "SF39 and S27 with enough power"): the metric depends only on how many grants a run has
+    and on each partner's drawn willingness, so power is raised with grants per run (27, was
+    14: the same county template at twice the size; the source's programme funded 23
+    schemes, 004:185), 10 pairs, base seed 31907: 0.99 power by the suite's rule (14 grants:
+    0.89). The 14-grant test gave +3.9 [+2.4, +5.6] on the suite's seeds and +1.6 [-0.3,
+    +3.4] on the independent re-check's.
     """
     flat = [f"events.grant_starts.params.share_year{y}=1.0" for y in (1, 2, 3)]
     scenario = arm(TAPER_COUNTY, off=flat, mechanism=mechanism)
@@ -529,10 +541,12 @@ def test_sf39_taper_concentrates_risk_at_year_3_end(paired, mechanism):
 
 
 # A county as the scenario describes it: an urban neighbourhood and seven rural parishes
-# sharing one off-site practice (the unit-template generator, topology=county_legacy); four
-# quarterly reviews of 10 places each.
-COMMISSIONING_COUNTY = ["topology=county_legacy", "topology.n_residents=10000", "run.days=365",
-                        "scenario=agile_commissioning"]
+# sharing one off-site practice (the unit-template generator, topology=county_legacy); two
+# years, eight quarterly reviews of 10 places each (issue 11, power design: was one year and
+# four reviews). Base seed 42613, used by no other run (tests/validation/README.md, "SF39 and
+# S27 with enough power").
+COMMISSIONING_COUNTY = ["topology=county_legacy", "topology.n_residents=10000", "run.days=730",
+                        "scenario=agile_commissioning", "run.seed=42613"]
 
 
 @pytest.mark.fact("S27", grade="-", nature="emergent",
@@ -540,6 +554,12 @@ COMMISSIONING_COUNTY = ["topology=county_legacy", "topology.n_residents=10000", 
          "demand they carry (the figure their strain follows) is the data a review reads; "
          "where the places go, and whether they are used, emerges from where referrals meet "
          "full groups."))
+@pytest.mark.xfail(strict=True, reason=(
+    "not reproduced on the power design's first and only run (issue 11, 2026-12-01: two years, "
+    "base seed 42613): -2,860 unmet need-days [-7,571, +954], 5 of 10 pairs. The design "
+    "assumed an effect of about -7,400 and a spread (sd) of 3,300-5,900; the run gave -2,860 "
+    "(0.11 need-days per commissioned place-day, against the 0.28-0.30 published) and sd "
+    "7,125. The design is not changed after the run"))
 def test_s27_agile_commissioning_reduces_unmet_need(paired):
     """Scenario S27 (recommendation, no observed outcome; 002:304-306, 330-340). Data-driven
     agile commissioning - the real-time demand and supply data that link workers and groups
@@ -551,16 +571,28 @@ def test_s27_agile_commissioning_reduces_unmet_need(paired):
     unmet need per unit, including residents no service had seen, and funded a new group in
     the rural parish with most of it, which few residents reached; that rule is kept as
     ``rule=neediest_unit``).
-    Scenario: scenario=agile_commissioning on a county of 10,000. Counterfactual: the same
-    with events.agile_reviews.params.rule=even. Metric: resident-days of unmet need (lower).
+    Scenario: scenario=agile_commissioning on a county of 10,000 for two years (eight
+    quarterly reviews). Counterfactual: the same with events.agile_reviews.params.rule=even.
+    Metric: resident-days of unmet need (lower).
     No mechanism-off arm: without turned-away referrals the agile rule is the even rule.
+
+    Power design (issue 11, written and committed before its run; tests/validation/README.md,
+    "SF39 and S27 with enough power"): the recommendation is a standing practice of reviews,
+    so the places a review funds keep acting; over two years instead of one the commissioned
+    place-days rise from 5,600 to 26,000 while the published spread of the paired
+    differences grew slowly with the horizon. 10 pairs, base seed 42613: power 0.97-1.0
+    under the stated spread assumptions (0.996 with a spread growing in proportion to the
+    horizon; one year: 0.51).
 
     History, with the metric unchanged: a strict expected failure until the mutual-aid rule of
     issue 11 (groups form on a rise in need above its usual level): -1,840 unmet need-days
     [-4,115, +410], 7 of 10 pairs; on the next full suite run it held (see the results
     table). Forty places a year against about 395,000 unmet need-days in a county of 10,000
     leave an effect about the size of the run-to-run spread, so it is fragile: a change
-    elsewhere in where demand meets full groups moves it.
+    elsewhere in where demand meets full groups moves it. Last one-year figure (the suite's
+    seeds): -1,589 [-3,548, -193]. The power design's first run (two years, base seed 42613,
+    added after it): -2,860 [-7,571, +954], 5 of 10 pairs: not reproduced (strict expected
+    failure).
     """
     even = [*COMMISSIONING_COUNTY, "events.agile_reviews.params.rule=even"]
     paired("S27", COMMISSIONING_COUNTY, even, "unmet_need_days", "lower").expect("on")
