@@ -189,6 +189,15 @@ def job_overrides(design: Design, replicate: int) -> tuple[str, ...]:
     return (*base, f"run.replicate={replicate}")
 
 
+def design_jobs(design: Design, X: np.ndarray) -> list:
+    """The study's runs in the design's order: sample ``i``, replicate ``r`` in
+    ``s{i:05d}-r{r}``."""
+    from sim.experiments.executor import Job
+
+    return [Job(f"s{i:05d}-r{r}", job_overrides(design, r), job_values(design, X[i]))
+            for i in range(len(X)) for r in range(design.replicates)]
+
+
 def check_outcomes(design: Design) -> None:
     """Run the base configuration for one day and check every outcome is a summary key."""
     from sim import runner
@@ -248,7 +257,7 @@ def run_analysis(name_or_path: str, method: str = "morris", *, out: str | Path |
     from sim import io
     from sim.experiments import figures
     from sim.experiments.collect import collect
-    from sim.experiments.executor import Job, run_jobs
+    from sim.experiments.executor import run_jobs
     from sim.experiments.runs import write_json_atomic
 
     if method not in METHODS:
@@ -266,8 +275,7 @@ def run_analysis(name_or_path: str, method: str = "morris", *, out: str | Path |
     design_table = pd.DataFrame(X, columns=list(design.parameters))
     design_table.insert(0, "sample", np.arange(len(X)))
     io.atomic_write(out / "design.parquet", lambda p: design_table.to_parquet(p, index=False))
-    jobs = [Job(f"s{i:05d}-r{r}", job_overrides(design, r), job_values(design, X[i]))
-            for i in range(len(X)) for r in range(design.replicates)]
+    jobs = design_jobs(design, X)
     report = run_jobs(jobs, out / "runs", backend=backend, n_jobs=n_jobs,
                       ray_address=ray_address, progress=progress, slurm=slurm)
     tables = collect(out / "runs")
