@@ -191,11 +191,26 @@ def job_overrides(design: Design, replicate: int) -> tuple[str, ...]:
 
 def design_jobs(design: Design, X: np.ndarray) -> list:
     """The study's runs in the design's order: sample ``i``, replicate ``r`` in
-    ``s{i:05d}-r{r}``."""
+    ``s{i:05d}-r{r}``.
+
+    Two runs start from the same burnt-in state only if their overrides (the replicate) and
+    the values of every varied parameter the burn-in depends on
+    (:func:`sim.burn_in.enters_burn_in`) are the same. A run that shares its burn-in with no
+    other run of the study does not save its state in ``runs/.burn_in``: nothing would load it
+    (one state a run, some 2 MB for the urban estate). Its outputs are the same either way."""
+    from collections import Counter
+
+    from sim.burn_in import enters_burn_in
     from sim.experiments.executor import Job
 
-    return [Job(f"s{i:05d}-r{r}", job_overrides(design, r), job_values(design, X[i]))
+    jobs = [Job(f"s{i:05d}-r{r}", job_overrides(design, r), job_values(design, X[i]))
             for i in range(len(X)) for r in range(design.replicates)]
+
+    def world(job: Job) -> tuple:
+        return job.overrides, tuple((k, v) for k, v in job.values if enters_burn_in(k))
+
+    worlds = Counter(map(world, jobs))
+    return [dataclasses.replace(j, share_burn_in=worlds[world(j)] > 1) for j in jobs]
 
 
 def check_outcomes(design: Design) -> None:
