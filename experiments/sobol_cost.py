@@ -219,11 +219,12 @@ def step_breakdown(args: argparse.Namespace) -> dict:
 
     runner.run = run_and_note
     job = timing("job", runs_mod.compose_and_execute)
-    job(str(folder / jobs[0].name), list(jobs[0].overrides), dict(jobs[0].values))
+    job(str(folder / jobs[0].name), list(jobs[0].overrides), dict(jobs[0].values),
+        jobs[0].share_burn_in)
     parts.clear()  # the first run loads the compiled kernels: not a run's cost
     years.clear()
     for j in jobs[1:]:
-        job(str(folder / j.name), list(j.overrides), dict(j.values))
+        job(str(folder / j.name), list(j.overrides), dict(j.values), j.share_burn_in)
     import statistics
 
     med = {k: round(statistics.median(v), 4) for k, v in parts.items()}
