@@ -223,3 +223,26 @@ def test_runs_of_one_world_load_the_state_the_first_saved(tmp_path, monkeypatch)
     days = [len(pd.read_parquet(tmp_path / "runs" / j.name / "timeseries.parquet"))
             for j in jobs]
     assert days == [10, 25, 10]
+
+
+@pytest.mark.slow
+def test_sobol_cost_projects_a_study_from_its_first_runs(tmp_path):
+    """experiments/sobol_cost.py runs end to end on a small design: the design's first runs on
+    2 workers, none saving a burnt-in state, and a projection that adds up."""
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "cost.json"
+    proc = subprocess.run([sys.executable, str(root / "experiments" / "sobol_cost.py"),
+                           "--design", _write(tmp_path, TINY), "--runs", "3", "--breakdown",
+                           "1", "--out", str(out)], capture_output=True, text=True, cwd=root)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    res = json.loads(out.read_text())
+    runs, p = res["runs"], res["projection"]
+    assert runs["design_runs"] == 4 * (3 + 2) and runs["prefix_runs"] == 3
+    assert runs["attempts"] == {"done": 3} and runs["collected_runs"] == 3
+    assert runs["burn_in_states_saved"] == 0  # every sample is a world of its own
+    assert "save_state_cpu" not in res["breakdown"] and res["breakdown"]["burn_in_cpu"] > 0
+    assert res["analysis"]["samples"] == 20
+    wall = (p["startup_wall"] + p["runs_wall_projected"] + p["collect_wall_projected"]
+            + p["analysis_wall"])
+    assert p["total_hours_wall_clock"] == pytest.approx(wall / 3600, abs=0.002)
+    assert 0 < p["total_hours_cpu_over_cores"] < p["total_hours_wall_clock"] * 2
