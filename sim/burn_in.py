@@ -37,6 +37,13 @@ NOT_IN_BURN_IN = {"run": ("days", "plots", "overwrite", "collect", "area_period_
                   "scenario": ("name", "description")}
 
 
+def enters_burn_in(key: str) -> bool:
+    """Whether the dotted configuration ``key`` (``need.p_hidden``, ``run.days``) is part of
+    what :func:`burn_in_key` hashes: every key but the events and :data:`NOT_IN_BURN_IN`."""
+    section, _, name = key.partition(".")
+    return section != "events" and name not in NOT_IN_BURN_IN.get(section, ())
+
+
 def default_cache_dir() -> Path:
     """The user's cache folder for burnt-in states (``$XDG_CACHE_HOME`` or ``~/.cache``)."""
     return signed.cache_root() / "burn_in"

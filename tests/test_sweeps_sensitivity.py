@@ -144,3 +144,105 @@ def test_shipped_designs_are_valid(name):
     d = load_design(name)
     assert len(d.parameters) >= 2 and d.outcomes
     assert all(meaning for meaning in d.outcomes.values())
+
+
+# ---- burn-in states: shared between the runs of one world only (issue 16) --------------------
+
+SHARED = """
+base_overrides: [topology=rural, run.burn_in_days=28]
+replicates: 2
+parameters:
+  need.p_onset_per_day: [0.0002, 0.003]
+  link_worker.caseload_cap: [5, 50]
+  run.days: [10, 30]
+outcomes:
+  unmet_need_days_per_1000_residents: resident-days in unmet need per 1,000 residents
+"""
+
+
+def test_runs_share_a_burn_in_exactly_when_their_burn_in_keys_are_equal(tmp_path):
+    from sim.burn_in import burn_in_key
+    from sim.experiments.runs import _composed, set_values
+    from sim.experiments.sensitivity import design_jobs
+
+    design = load_design(_write(tmp_path, SHARED))
+    X = np.array([[0.001, 10.0, 10.0],
+                  [0.001, 10.2, 25.0],   # caseload rounds to 10; only the run length differs
+                  [0.002, 10.0, 10.0],   # another onset: a burn-in of its own
+                  [0.001, 11.0, 10.0]])  # another caseload: a burn-in of its own
+    jobs = design_jobs(design, X)
+    assert [j.name for j in jobs][:3] == ["s00000-r0", "s00000-r1", "s00001-r0"]
+    shared = {j.name for j in jobs if j.share_burn_in}
+    assert shared == {"s00000-r0", "s00000-r1", "s00001-r0", "s00001-r1"}
+    keys = {j.name: burn_in_key(set_values(_composed(j.overrides), dict(j.values)))
+            for j in jobs}
+    for j in jobs:  # a run is marked shared iff another run has its burn-in key
+        others = [k for name, k in keys.items() if name != j.name]
+        assert j.share_burn_in == (keys[j.name] in others), j.name
+    assert keys["s00000-r0"] != keys["s00000-r1"]  # the replicate is part of the burn-in
+
+
+def test_a_sample_of_its_own_world_saves_no_state_and_its_outputs_are_unchanged(tmp_path):
+    import dataclasses
+
+    from sim.experiments.executor import run_jobs
+    from sim.experiments.sensitivity import design_jobs, sample
+
+    design = load_design(_write(tmp_path, TINY))
+    jobs = design_jobs(design, sample(design, "sobol"))[:4]
+    assert not any(j.share_burn_in for j in jobs)  # every sample has its own parameters
+    run_jobs(jobs, tmp_path / "own", backend="serial", progress=False)
+    assert not list((tmp_path / "own").glob(".burn_in/*.state"))
+    saved = [dataclasses.replace(j, share_burn_in=True) for j in jobs]  # as before
+    run_jobs(saved, tmp_path / "saved", backend="serial", progress=False)
+    assert len(list((tmp_path / "saved").glob(".burn_in/*.state"))) == len(jobs)
+    for j in jobs:
+        for name in ("timeseries.parquet", "summary.json", "areas.parquet"):
+            a, b = tmp_path / "own" / j.name / name, tmp_path / "saved" / j.name / name
+            assert a.read_bytes() == b.read_bytes(), (j.name, name)
+
+
+def test_runs_of_one_world_load_the_state_the_first_saved(tmp_path, monkeypatch):
+    from sim import burn_in
+    from sim.experiments.executor import run_jobs
+    from sim.experiments.sensitivity import design_jobs
+
+    saves = []
+    save = burn_in._save
+    monkeypatch.setattr(burn_in, "_save", lambda model, path: (saves.append(path),
+                                                                save(model, path)))
+
+    design = load_design(_write(tmp_path, SHARED))
+    design.replicates = 1
+    jobs = design_jobs(design, np.array([[0.001, 10.0, 10.0], [0.001, 10.0, 25.0],
+                                         [0.002, 10.0, 10.0]]))
+    assert [j.share_burn_in for j in jobs] == [True, True, False]
+    run_jobs(jobs, tmp_path / "runs", backend="serial", progress=False)
+    assert len(list((tmp_path / "runs").glob(".burn_in/*.state"))) == 1
+    assert len(saves) == 1  # the second run of the world loaded it
+    days = [len(pd.read_parquet(tmp_path / "runs" / j.name / "timeseries.parquet"))
+            for j in jobs]
+    assert days == [10, 25, 10]
+
+
+@pytest.mark.slow
+def test_sobol_cost_projects_a_study_from_its_first_runs(tmp_path):
+    """experiments/sobol_cost.py runs end to end on a small design: the design's first runs on
+    2 workers, none saving a burnt-in state, and a projection that adds up."""
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "cost.json"
+    proc = subprocess.run([sys.executable, str(root / "experiments" / "sobol_cost.py"),
+                           "--design", _write(tmp_path, TINY), "--runs", "3", "--breakdown",
+                           "1", "--out", str(out)], capture_output=True, text=True, cwd=root)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    res = json.loads(out.read_text())
+    runs, p = res["runs"], res["projection"]
+    assert runs["design_runs"] == 4 * (3 + 2) and runs["prefix_runs"] == 3
+    assert runs["attempts"] == {"done": 3} and runs["collected_runs"] == 3
+    assert runs["burn_in_states_saved"] == 0  # every sample is a world of its own
+    assert "save_state_cpu" not in res["breakdown"] and res["breakdown"]["burn_in_cpu"] > 0
+    assert res["analysis"]["samples"] == 20
+    wall = (p["startup_wall"] + p["runs_wall_projected"] + p["collect_wall_projected"]
+            + p["analysis_wall"])
+    assert p["total_hours_wall_clock"] == pytest.approx(wall / 3600, abs=0.002)
+    assert 0 < p["total_hours_cpu_over_cores"] < p["total_hours_wall_clock"] * 2

@@ -422,3 +422,15 @@ def test_a_refused_plain_override_is_worded_by_hydra(tmp_path):
     with pytest.raises(ConfigError) as hydra:
         compose(["run.days=1e3"])
     assert str(fast.value) == str(hydra.value) and "run.days" in str(fast.value)
+
+
+def test_a_slurm_job_passes_each_runs_burn_in_sharing_on(tmp_path):
+    """A Slurm array task's group of runs (the work tuples run_jobs makes) keeps each job's
+    share_burn_in: a run of its own world leaves no state in the sweep's .burn_in."""
+    from sim.experiments.executor import _run_group
+
+    base = ["topology=rural", "run.days=3", "run.burn_in_days=7", "run.plots=false"]
+    results = _run_group([(str(tmp_path / "own"), base, {"run.replicate": 1}, False),
+                          (str(tmp_path / "shared"), base, {"run.replicate": 2}, True)])
+    assert [r[1] for r in results] == ["done", "done"]
+    assert len(list((tmp_path / ".burn_in").glob("*.state"))) == 1  # the shared run's only

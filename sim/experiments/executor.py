@@ -148,6 +148,9 @@ class Job:
     name: str  # run folder, relative to the sweep folder
     overrides: tuple[str, ...]  # Hydra overrides, as on the command line
     values: tuple[tuple[str, object], ...] = ()  # then dotted keys set on the composed config
+    # False: no other job of the list starts from this job's burnt-in state, so it is neither
+    # saved in nor looked up from the sweep's .burn_in folder (runs.execute)
+    share_burn_in: bool = True
 
 
 @dataclass
@@ -178,7 +181,8 @@ def run_jobs(jobs: Iterable[Job], root: str | Path, *, backend: str = "joblib",
     names = [j.name for j in jobs]
     if len(set(names)) != len(names):
         raise ValueError("job names must be unique: two jobs would share a run folder")
-    work = [(str(root / j.name), list(j.overrides), dict(j.values)) for j in jobs]
+    work = [(str(root / j.name), list(j.overrides), dict(j.values), j.share_burn_in)
+            for j in jobs]
     report = ExecutionReport(root)
     t0 = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else progress
@@ -200,8 +204,8 @@ def run_jobs(jobs: Iterable[Job], root: str | Path, *, backend: str = "joblib",
 def _dispatch(work, backend, n_jobs, ray_address, retries, slurm, root
               ) -> Iterator[tuple[str, str, str, str]]:
     if backend == "serial" or not work:
-        for path, overrides, values in work:
-            yield (*compose_and_execute(path, overrides, values), "local")
+        for w in work:
+            yield (*compose_and_execute(*w), "local")
     elif backend == "joblib":
         from joblib import Parallel, delayed
 
@@ -214,11 +218,11 @@ def _dispatch(work, backend, n_jobs, ray_address, retries, slurm, root
         yield from _slurm(work, slurm or slurm_options(), root)
 
 
-def _on_ray_node(out, overrides, values) -> tuple[str, str, str, str]:
+def _on_ray_node(out, overrides, values, share_burn_in=True) -> tuple[str, str, str, str]:
     """A Ray task: compose and run one job on this worker; also says which node ran it."""
     import ray
 
-    return (*compose_and_execute(out, overrides, values),
+    return (*compose_and_execute(out, overrides, values, share_burn_in),
             ray.get_runtime_context().get_node_id())
 
 
@@ -248,7 +252,7 @@ def _ray(work, n_jobs, address, retries) -> Iterator[tuple[str, str, str, str]]:
             try:
                 yield ray.get(done[0])
             except ray.exceptions.RayError as exc:  # died more than `retries` times
-                path, overrides, _ = jobs[done[0]]
+                path, overrides = jobs[done[0]][:2]
                 yield path, *_lost(Path(path), exc, overrides), "lost"
     finally:
         if started_here:
@@ -321,11 +325,12 @@ def _slurm(work, options: SlurmOptions, root: Path) -> Iterator[tuple[str, str, 
     # a re-submission asks Slurm only for what is left: complete runs found cheaply (no
     # Hydra composition on the driver) are recorded as skipped here
     todo = []
-    for path, job_overrides, job_values in work:
+    for w in work:
+        path, job_overrides, job_values = w[:3]
         if skip_if_complete(path, job_overrides, job_values):
             yield path, str(Attempt.SKIPPED), "", "driver"
         else:
-            todo.append((path, job_overrides, job_values))
+            todo.append(w)
     if not todo:
         return
     size = options.runs_per_task
@@ -351,14 +356,15 @@ def _slurm(work, options: SlurmOptions, root: Path) -> Iterator[tuple[str, str, 
                 # the job's complete runs stay complete (_lost finds their manifests); the run
                 # it was in and those it had not reached are failed, so a re-submission does them
                 error, extra = slurm_job_ended(job, exc)
-                for path, job_overrides, _ in group:
+                for path, job_overrides, *_ in group:
                     yield path, *_lost(Path(path), error, job_overrides, extra=extra), "slurm"
             else:
                 for result in results:
                     yield (*result, "slurm")
 
 
-def _run_group(group: list[tuple[str, list[str], dict]]) -> list[tuple[str, str, str]]:
+def _run_group(group: list[tuple[str, list[str], dict, bool]]
+               ) -> list[tuple[str, str, str]]:
     """One Slurm job: its runs one after another, each composed and written on its own."""
     return [compose_and_execute(*work) for work in group]
 

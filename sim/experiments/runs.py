@@ -214,13 +214,19 @@ def _write_status(out: Path, attempt: Attempt | str, started: float, overrides: 
 
 
 def execute(config: Config | None, out: Path, *, overrides: list[str] | tuple = (),
-            error: BaseException | None = None, progress=None) -> Outcome:
+            error: BaseException | None = None, progress=None,
+            share_burn_in: bool = True) -> Outcome:
     """Run ``config`` into ``out`` unless a complete run of the same configuration is there.
 
     Never raises for a failing job: the error is written to ``out/error.json`` and returned in
     the outcome. ``error`` records a failure that happened before a config existed (e.g. a bad
     value rejected while composing). KeyboardInterrupt and SystemExit pass through: the run is
     left incomplete and is redone next time.
+
+    ``share_burn_in``: save the burnt-in state in the sweep's ``.burn_in`` folder (or load it
+    from there) for the other jobs of the sweep that share this job's world; ``False`` when no
+    other job can (a sensitivity sample's own parameters), so the state is neither saved nor
+    looked up. ``run.burn_in_cache``, when set, is used either way. Outputs are the same.
     """
     from sim import runner
 
@@ -252,7 +258,8 @@ def execute(config: Config | None, out: Path, *, overrides: list[str] | tuple = 
                     "run.overwrite=true to replace it")
         (out / ERROR).unlink(missing_ok=True)
         # scenarios and replicates that share a world share its burn-in (sim.burn_in)
-        cache = config.run.burn_in_cache or str(out.parent / ".burn_in")
+        sweep_cache = str(out.parent / ".burn_in") if share_burn_in else ""
+        cache = config.run.burn_in_cache or sweep_cache
         result = runner.run(config, progress=progress, burn_in_cache=cache)
         io.write_run(result, out, plots=start.run.plots, config=start,
                      extra_manifest={"config_hash": config_hash(start), "overrides": overrides})
@@ -334,14 +341,15 @@ def set_values(config: Config, values: dict[str, object]) -> Config:
 
 
 def compose_and_execute(out: str | Path, overrides: list[str],
-                        values: dict[str, object] | None = None) -> tuple[str, str, str]:
+                        values: dict[str, object] | None = None,
+                        share_burn_in: bool = True) -> tuple[str, str, str]:
     """Compose ``overrides`` (as the CLI would), set ``values`` by dotted key, and
     :func:`execute` into ``out``.
 
     The unit of work for the Python executors (joblib, Ray): plain data in and out, so it
     pickles anywhere. Compositions are cached per process, so designs that vary only
-    ``values`` (SALib samples) pay for Hydra once per worker. Returns
-    ``(path, attempt, error)``.
+    ``values`` (SALib samples) pay for Hydra once per worker. ``share_burn_in``: :func:`execute`'s.
+    Returns ``(path, attempt, error)``.
     """
     logging.getLogger("MESA").setLevel(logging.WARNING)
     values = dict(values or {})
@@ -350,7 +358,8 @@ def compose_and_execute(out: str | Path, overrides: list[str],
         config, error = set_values(_composed(tuple(overrides)), values), None
     except Exception as exc:  # noqa: BLE001 - recorded by execute
         config, error = None, exc
-    outcome = execute(config, Path(out), overrides=record, error=error)
+    outcome = execute(config, Path(out), overrides=record, error=error,
+                      share_burn_in=share_burn_in)
     return str(outcome.path), str(outcome.attempt), outcome.error
 
 

@@ -189,6 +189,30 @@ def job_overrides(design: Design, replicate: int) -> tuple[str, ...]:
     return (*base, f"run.replicate={replicate}")
 
 
+def design_jobs(design: Design, X: np.ndarray) -> list:
+    """The study's runs in the design's order: sample ``i``, replicate ``r`` in
+    ``s{i:05d}-r{r}``.
+
+    Two runs start from the same burnt-in state only if their overrides (the replicate) and
+    the values of every varied parameter the burn-in depends on
+    (:func:`sim.burn_in.enters_burn_in`) are the same. A run that shares its burn-in with no
+    other run of the study does not save its state in ``runs/.burn_in``: nothing would load it
+    (one state a run, some 2 MB for the urban estate). Its outputs are the same either way."""
+    from collections import Counter
+
+    from sim.burn_in import enters_burn_in
+    from sim.experiments.executor import Job
+
+    jobs = [Job(f"s{i:05d}-r{r}", job_overrides(design, r), job_values(design, X[i]))
+            for i in range(len(X)) for r in range(design.replicates)]
+
+    def world(job: Job) -> tuple:
+        return job.overrides, tuple((k, v) for k, v in job.values if enters_burn_in(k))
+
+    worlds = Counter(map(world, jobs))
+    return [dataclasses.replace(j, share_burn_in=worlds[world(j)] > 1) for j in jobs]
+
+
 def check_outcomes(design: Design) -> None:
     """Run the base configuration for one day and check every outcome is a summary key."""
     from sim import runner
@@ -248,7 +272,7 @@ def run_analysis(name_or_path: str, method: str = "morris", *, out: str | Path |
     from sim import io
     from sim.experiments import figures
     from sim.experiments.collect import collect
-    from sim.experiments.executor import Job, run_jobs
+    from sim.experiments.executor import run_jobs
     from sim.experiments.runs import write_json_atomic
 
     if method not in METHODS:
@@ -266,8 +290,7 @@ def run_analysis(name_or_path: str, method: str = "morris", *, out: str | Path |
     design_table = pd.DataFrame(X, columns=list(design.parameters))
     design_table.insert(0, "sample", np.arange(len(X)))
     io.atomic_write(out / "design.parquet", lambda p: design_table.to_parquet(p, index=False))
-    jobs = [Job(f"s{i:05d}-r{r}", job_overrides(design, r), job_values(design, X[i]))
-            for i in range(len(X)) for r in range(design.replicates)]
+    jobs = design_jobs(design, X)
     report = run_jobs(jobs, out / "runs", backend=backend, n_jobs=n_jobs,
                       ray_address=ray_address, progress=progress, slurm=slurm)
     tables = collect(out / "runs")

@@ -1,0 +1,338 @@
+"""What a whole Sobol study costs on this machine, projected from the first runs of its design.
+
+    python experiments/sobol_cost.py                       # urban_year, first 300 runs, 2 workers
+    python experiments/sobol_cost.py --runs 600 --breakdown 4
+    python experiments/sobol_cost.py --design volunteering --runs 100   # any sensitivity design
+
+The study is the one a user launches with ``python -m sim.experiments.sensitivity DESIGN
+--method sobol`` (default ``configs/sensitivity/urban_year.yaml``: the urban default, 8,000
+residents, a year after the default 208-week burn-in, 8 parameters, n 1,024, so 10,240 runs).
+Its runs are built by the driver's own code (:func:`sim.experiments.sensitivity.design_jobs`)
+and the first ``--runs`` of them, in the design's order, are run on the driver's route:
+``run_jobs(..., backend="joblib", n_jobs=2)``. Measured, each in a child process whose CPU time
+(``RUSAGE_CHILDREN``: the child and the workers it waited for) and wall time are taken:
+
+1. *start-up*: the interpreter, the imports, reading the design, the outcome check (a one-day
+   run), the Saltelli sample and ``design.parquet``;
+2. *the runs* of the prefix with 2 workers: wall and CPU per run, and the burn-in states
+   saved and loaded (cache misses and hits, from the sweep's ``.burn_in`` folder);
+3. *collecting* the prefix's runs into tables (grows with the runs: scaled per run);
+4. *the analysis*: SALib's Sobol analysis of the whole design (``--runs`` of outcomes are not
+   enough, so the design's own samples with a smooth synthetic outcome: its cost depends on
+   the design's size, not on the values), the figure and the indices files;
+5. *one run's parts*, serially in one process (``--breakdown`` runs): composing, the burn-in,
+   saving its state, the simulated year, writing the run folder.
+
+The projection for the whole design: start-up + runs x (wall per run) + collecting scaled to
+all runs + the analysis, on the wall clock; and on CPU time, the runs' CPU over 2 cores plus
+the serial parts' CPU. The machine is shared, so the load average (``uptime``) is printed with
+every figure; prints a table and writes ``experiments/results/sobol_cost.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_HOURS = 1.5  # issue 16: a 10,000-run Sobol study of the urban year on 2 cores
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "load average: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def machine() -> dict:
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version()}
+
+
+def child(step: str, args: argparse.Namespace, folder: Path) -> dict:
+    """Run ``step`` of this script in a fresh interpreter; its JSON, wall and CPU time."""
+    load = uptime()
+    cmd = [sys.executable, __file__, "--child", step, "--design", args.design,
+           "--runs", str(args.runs), "--n-jobs", str(args.n_jobs),
+           "--breakdown", str(args.breakdown), "--folder", str(folder)]
+    cpu0, t0 = _children_cpu(), time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
+    if proc.returncode != 0:
+        sys.exit(f"{step} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
+                 f"{proc.stderr[-3000:]}")
+    found = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {**found, "process_wall": round(wall, 3), "process_cpu": round(cpu, 3),
+            "uptime_before": load, "uptime_after": uptime()}
+
+
+# --------------------------------------------------------------------------------------------
+# the child steps
+# --------------------------------------------------------------------------------------------
+
+
+def _timed(fn, *a, **k):
+    t, c = time.perf_counter(), time.process_time()
+    out = fn(*a, **k)
+    return out, time.perf_counter() - t, time.process_time() - c
+
+
+def step_runs(args: argparse.Namespace) -> dict:
+    """Start-up, the prefix's runs with the workers, collecting them (one process)."""
+    import numpy as np
+    import pandas as pd
+
+    from sim import io
+    from sim.experiments import sensitivity as sa
+    from sim.experiments.collect import collect
+    from sim.experiments.executor import run_jobs
+
+    imports_wall, imports_cpu = time.perf_counter() - T_START, time.process_time()
+    folder = Path(args.folder)
+    t, c = time.perf_counter(), time.process_time()
+    design = sa.load_design(args.design)
+    sa.check_outcomes(design)
+    X = sa.sample(design, "sobol")
+    table = pd.DataFrame(X, columns=list(design.parameters))
+    table.insert(0, "sample", np.arange(len(X)))
+    io.atomic_write(folder / "design.parquet", lambda p: table.to_parquet(p, index=False))
+    jobs = sa.design_jobs(design, X)
+    setup_wall, setup_cpu = time.perf_counter() - t, time.process_time() - c
+    prefix = jobs[:args.runs]
+    report, runs_wall, runs_driver_cpu = _timed(run_jobs, prefix, folder / "runs",
+                                                backend="joblib", n_jobs=args.n_jobs,
+                                                progress=False)
+    if report.failures:
+        raise SystemExit(f"{len(report.failures)} runs failed: {report.failures[:2]}")
+    # the loky workers are reaped here, so their CPU time reaches the parent's RUSAGE_CHILDREN
+    workers_cpu0 = _children_cpu()
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
+    states = sorted((folder / "runs" / ".burn_in").glob("*.state"))
+    manifests = [json.loads(p.read_text()) for p in (folder / "runs").glob("*/manifest.json")]
+    tables, collect_wall, collect_cpu = _timed(collect, folder / "runs")
+    run_dirs = [p for p in (folder / "runs").iterdir() if p.is_dir() and p.name != "tables"
+                and not p.name.startswith(".")]
+    run_bytes = sum(f.stat().st_size for d in run_dirs for f in d.rglob("*") if f.is_file())
+    return {"design_runs": len(jobs), "samples": len(X), "parameters": len(design.parameters),
+            "prefix_runs": len(prefix), "attempts": {str(k): v for k, v in
+                                                     report.attempts.items()},
+            "imports_wall": round(imports_wall, 3), "imports_cpu": round(imports_cpu, 3),
+            "setup_wall": round(setup_wall, 3), "setup_cpu": round(setup_cpu, 3),
+            "runs_wall": round(runs_wall, 3), "runs_driver_cpu": round(runs_driver_cpu, 3),
+            "workers_cpu_before_shutdown": round(workers_cpu0, 3),
+            "sum_run_wall": round(sum(m["wall_seconds"] for m in manifests), 3),
+            "burn_in_states_saved": len(states),
+            "burn_in_state_bytes": sum(p.stat().st_size for p in states),
+            "run_folder_bytes": run_bytes,
+            "collect_wall": round(collect_wall, 3), "collect_cpu": round(collect_cpu, 3),
+            "collected_runs": tables["runs"]}
+
+
+def step_analysis(args: argparse.Namespace) -> dict:
+    """SALib's analysis of the whole design, the figure and the indices files."""
+    import numpy as np
+
+    from sim import io
+    from sim.experiments import figures
+    from sim.experiments import sensitivity as sa
+
+    design = sa.load_design(args.design)
+    X = sa.sample(design, "sobol")
+    lo = np.array([b[0] for b in design.parameters.values()])
+    hi = np.array([b[1] for b in design.parameters.values()])
+    u = (X - lo) / (hi - lo)  # each parameter on [0, 1]
+    weights = np.arange(1, u.shape[1] + 1, dtype=float)
+    Y = {o: np.sin(np.pi * u) @ weights + k * u[:, 0] * u[:, -1]
+         for k, o in enumerate(design.outcomes)}
+    folder = Path(args.folder)
+    t, c = time.perf_counter(), time.process_time()
+    indices = sa.analyse(design, "sobol", X, Y)
+    io.atomic_write(folder / "indices.parquet", lambda p: indices.to_parquet(p, index=False))
+    io.atomic_write(folder / "indices.csv", lambda p: indices.to_csv(p, index=False))
+    figures.sensitivity_plot(indices, folder / "sensitivity")
+    return {"analysis_wall": round(time.perf_counter() - t, 3),
+            "analysis_cpu": round(time.process_time() - c, 3), "samples": len(X),
+            "outcomes": len(design.outcomes)}
+
+
+def step_breakdown(args: argparse.Namespace) -> dict:
+    """A few runs of the design one after another in this process, each split into its parts
+    by timing the functions the job calls (the job's own code path, unchanged)."""
+    from sim import burn_in, io, runner
+    from sim.experiments import runs as runs_mod
+    from sim.experiments import sensitivity as sa
+
+    parts: dict[str, list[float]] = {}
+
+    def timing(name, fn):
+        def wrapped(*a, **k):
+            t, c = time.perf_counter(), time.process_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                parts.setdefault(name + "_wall", []).append(time.perf_counter() - t)
+                parts.setdefault(name + "_cpu", []).append(time.process_time() - c)
+        return wrapped
+
+    design = sa.load_design(args.design)
+    X = sa.sample(design, "sobol")
+    jobs = sa.design_jobs(design, X)[:args.breakdown + 1]
+    folder = Path(args.folder) / "runs"
+    burn_in.CommunityModel = timing("burn_in", burn_in.CommunityModel)
+    burn_in._save = timing("save_state", burn_in._save)
+    io.write_run = timing("write_run", io.write_run)
+    runs_mod.set_values = timing("compose", runs_mod.set_values)
+    years: list[tuple[float, float]] = []
+    simulate = runner.run
+
+    def run_and_note(*a, **k):
+        result = simulate(*a, **k)
+        years.append((result.wall_seconds - result.build_seconds,
+                      result.cpu_seconds - result.build_cpu_seconds))
+        return result
+
+    runner.run = run_and_note
+    job = timing("job", runs_mod.compose_and_execute)
+    job(str(folder / jobs[0].name), list(jobs[0].overrides), dict(jobs[0].values),
+        jobs[0].share_burn_in)
+    parts.clear()  # the first run loads the compiled kernels: not a run's cost
+    years.clear()
+    for j in jobs[1:]:
+        job(str(folder / j.name), list(j.overrides), dict(j.values), j.share_burn_in)
+    import statistics
+
+    med = {k: round(statistics.median(v), 4) for k, v in parts.items()}
+    # the simulated days and the run's tables: the run's time less its build (the burn-in and
+    # its state saved)
+    med["year_wall"] = round(statistics.median(w for w, _ in years), 4)
+    med["year_cpu"] = round(statistics.median(c for _, c in years), 4)
+    med["runs"] = len(years)
+    return med
+
+
+T_START = time.perf_counter()
+STEPS = {"runs": step_runs, "analysis": step_analysis, "breakdown": step_breakdown}
+
+
+# --------------------------------------------------------------------------------------------
+# the projection
+# --------------------------------------------------------------------------------------------
+
+
+def project(runs: dict, analysis: dict, n_jobs: int) -> dict:
+    n, k = runs["design_runs"], runs["prefix_runs"]
+    startup_wall = runs["imports_wall"] + runs["setup_wall"]
+    startup_cpu = runs["imports_cpu"] + runs["setup_cpu"]
+    # CPU of the workers and the driver while the runs ran (the child's total less its
+    # start-up, collecting and the analysis it did not do)
+    runs_cpu = runs["process_cpu"] - startup_cpu - runs["collect_cpu"]
+    per_run_wall, per_run_cpu = runs["runs_wall"] / k, runs_cpu / k
+    collect_wall = runs["collect_wall"] / k * n
+    collect_cpu = runs["collect_cpu"] / k * n
+    wall = startup_wall + per_run_wall * n + collect_wall + analysis["analysis_wall"]
+    cpu_bound = (startup_cpu + per_run_cpu * n / n_jobs + collect_cpu + analysis["analysis_cpu"])
+    return {
+        "design_runs": n, "prefix_runs": k,
+        "per_run_wall_with_workers": round(per_run_wall, 4),
+        "per_run_cpu": round(per_run_cpu, 4),
+        "cpu_share_during_runs": round(runs_cpu / runs["runs_wall"], 3),
+        "startup_wall": round(startup_wall, 2), "startup_cpu": round(startup_cpu, 2),
+        "runs_wall_projected": round(per_run_wall * n, 1),
+        "runs_cpu_projected": round(per_run_cpu * n, 1),
+        "collect_wall_projected": round(collect_wall, 1),
+        "collect_cpu_projected": round(collect_cpu, 1),
+        "analysis_wall": analysis["analysis_wall"], "analysis_cpu": analysis["analysis_cpu"],
+        "total_hours_wall_clock": round(wall / 3600, 3),
+        "total_hours_cpu_over_cores": round(cpu_bound / 3600, 3),
+        "burn_in_state_gb_projected": round(runs["burn_in_state_bytes"] / k * n / 1e9, 2),
+        "run_folders_gb_projected": round(runs["run_folder_bytes"] / k * n / 1e9, 2),
+        "target_hours": TARGET_HOURS,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--design", default="urban_year", help="sensitivity design (name or path)")
+    ap.add_argument("--runs", type=int, default=300, help="first runs of the design to time")
+    ap.add_argument("--n-jobs", type=int, default=2, help="joblib workers")
+    ap.add_argument("--breakdown", type=int, default=3, help="runs split into their parts")
+    ap.add_argument("--out", default=str(ROOT / "experiments" / "results" / "sobol_cost.json"))
+    ap.add_argument("--keep", help="keep the study's folders here (default: a temporary one)")
+    ap.add_argument("--child", choices=sorted(STEPS), help=argparse.SUPPRESS)
+    ap.add_argument("--folder", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        print(json.dumps(STEPS[args.child](args)))
+        return 0
+    if args.runs < 1 or args.n_jobs < 1 or args.breakdown < 1:
+        ap.error("--runs, --n-jobs and --breakdown must be at least 1")
+    base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="sobol_cost_"))
+    base.mkdir(parents=True, exist_ok=True)
+    print(f"{machine()}; {uptime()}", flush=True)
+    try:
+        breakdown = child("breakdown", args, base / "breakdown")
+        print(f"one run's parts (median of {breakdown['runs']}, serial): {breakdown}",
+              flush=True)
+        runs = child("runs", args, base / "study")
+        print(f"first {runs['prefix_runs']} of {runs['design_runs']} runs, {args.n_jobs} "
+              f"workers: {runs['runs_wall']:.1f} s wall, {runs['process_cpu']:.1f} CPU-s in "
+              f"all; {runs['burn_in_states_saved']} burn-in states saved "
+              f"({runs['uptime_before'].split('load average:')[-1].strip()})", flush=True)
+        analysis = child("analysis", args, base / "analysis")
+        print(f"analysis of {analysis['samples']} samples: {analysis['analysis_wall']:.1f} s",
+              flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+    projection = project(runs, analysis, args.n_jobs)
+    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
+              "design": args.design, "n_jobs": args.n_jobs, "breakdown": breakdown,
+              "runs": runs, "analysis": analysis, "projection": projection}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    p = projection
+    print(f"\nwhole design, {p['design_runs']} runs on {args.n_jobs} workers:")
+    print(f"  per run: {p['per_run_wall_with_workers']:.3f} s wall with the workers, "
+          f"{p['per_run_cpu']:.3f} CPU-s (CPU share during the runs "
+          f"{p['cpu_share_during_runs']:.2f} of {args.n_jobs})")
+    print(f"  start-up {p['startup_wall']:.1f} s; runs {p['runs_wall_projected'] / 3600:.2f} h "
+          f"wall ({p['runs_cpu_projected'] / 3600:.2f} CPU-h); collecting "
+          f"{p['collect_wall_projected']:.0f} s; analysis {p['analysis_wall']:.1f} s")
+    print(f"  total: {p['total_hours_wall_clock']:.2f} h on the wall clock (this load), "
+          f"{p['total_hours_cpu_over_cores']:.2f} h from CPU time over {args.n_jobs} cores; "
+          f"target {TARGET_HOURS} h")
+    print(f"  disk: burn-in states {p['burn_in_state_gb_projected']:.1f} GB, run folders "
+          f"{p['run_folders_gb_projected']:.1f} GB")
+    print(f"  -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
