@@ -191,6 +191,7 @@ def open_page(pw, outside: list, failed: list, timeout_ms: int):
     browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     page = browser.new_page(viewport={"width": 1600, "height": 1800}, accept_downloads=True)
     page.add_init_script(f"({BUSY_SEEN})()")
+    page.add_init_script(f"({HOLD_READS})()")
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
         ("http://127.0.0.1:", "ws://127.0.0.1:", "blob:", "data:")) else None)
     session = re.compile(r"/jupyter/api/kernels/|/_solara/api/close/")
@@ -436,33 +437,37 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             summary = outcomes.inner_text()
 
         # ... and so does a restarted server (the exercise is rebuilt by replay)
+        good = tmp_path / "good.json"
+        bad = tmp_path / "bad.json"
+        bad.write_text(json.dumps({**saved, "settings": {**saved["settings"],
+                                                         "_target_": "os.system"}}))
+        saved["branches"] = {"A": {**saved["branches"]["A"], "day": 12}}
+        saved["checkpoints"] = []
+        good.write_text(json.dumps(saved))
         with dashboard_server(state_dir=state) as port:
             server = f"http://127.0.0.1:{port}/"
             page.goto(server)
+            # a file picked at once, while the page restores the exercise, is read slowly (as a
+            # large file is): its card is redrawn meanwhile (the exercise appears), and the
+            # pick must still reach the server once the read ends
+            page.locator("[data-testid=open-exercise]").wait_for(state="attached")
+            page.evaluate("window.__holdReads = true")
+            page.locator("[data-testid=open-exercise]").set_input_files(str(good))
             expect(page.get_by_text(re.compile("Restored the exercise saved at"))).to_be_visible()
             assert day_shown(page) == 36
             expect(page.locator(".v-card", has_text="Key outcomes").locator("table")
                    ).to_have_text(summary)  # rebuilt by replay: the same numbers
             expect(log.locator("table")).to_contain_text("who picks up their clients")
-
-            # opening a file: a bad one is refused with the reason, a good one is rebuilt (once
-            # the restored page has settled: a file picked while its card is redrawn is lost)
             wait_for(lambda: idle(page) and set(drawn_days(page)) == {36})
-            time.sleep(1.0)
-            bad = tmp_path / "bad.json"
-            bad.write_text(json.dumps({**saved, "settings": {**saved["settings"],
-                                                             "_target_": "os.system"}}))
-            page.locator("[data-testid=open-exercise]").set_input_files(str(bad))
-            expect(page.get_by_text(re.compile("'_target_' is not allowed"))).to_be_visible()
-            assert day_shown(page) == 36  # unchanged
-            good = tmp_path / "good.json"
-            saved["branches"] = {"A": {**saved["branches"]["A"], "day": 12}}
-            saved["checkpoints"] = []
-            good.write_text(json.dumps(saved))
-            page.locator("[data-testid=open-exercise]").set_input_files(str(good))
+            time.sleep(1.0)  # the card redrawn by now
+            page.evaluate("window.__releaseReads()")
             expect(page.get_by_text("Opened the exercise")).to_be_visible()
             wait_for(lambda: day_shown(page) == 12)
             expect(page.locator("[data-testid=branch-B]")).to_have_count(0)
+            # a bad file is refused with the reason
+            page.locator("[data-testid=open-exercise]").set_input_files(str(bad))
+            expect(page.get_by_text(re.compile("'_target_' is not allowed"))).to_be_visible()
+            assert day_shown(page) == 12  # unchanged
 
             # a Master Scenario Events List: planned injects, undoable until they happen
             plan = tmp_path / "plan.csv"
@@ -519,6 +524,19 @@ BUSY_SEEN = """() => {
 }"""
 """Every busy indicator the page has shown (its text), kept in ``window.__busySeen``: a
 MutationObserver sees one that comes and goes between two polls of the test."""
+
+
+HOLD_READS = """() => {
+  const text = Blob.prototype.text, held = [];
+  window.__holdReads = false;
+  Blob.prototype.text = function () {
+    if (!window.__holdReads) return text.call(this);
+    return new Promise((done, failed) => held.push(() => text.call(this).then(done, failed)));
+  };
+  window.__releaseReads = () => { window.__holdReads = false; held.splice(0).forEach(f => f()); };
+}"""
+"""A slow file read on demand: while ``window.__holdReads`` is true, reading a picked file's
+text waits for ``window.__releaseReads()`` (as reading a large file takes a while)."""
 
 
 def page_table(page, card: str) -> list[list[str]]:

@@ -485,10 +485,11 @@ def ExerciseFile(live: store.Live, snap: dict | None, ui: tuple = ()):
                                 "seed": str(Config().run.seed), "n": ""})
     confirm = solara.use_reactive(False)
     names = scenario_names()
-    if snap is not None:
-        ex = snap["ex"]
-        solara.FileDownload(lambda: store.state_text(ex).encode(), filename="exercise.json",
-                            label="Save exercise")
+    with solara.Column():  # one slot: the cards' widgets below keep their places
+        if snap is not None:
+            ex = snap["ex"]
+            solara.FileDownload(lambda: store.state_text(ex).encode(),
+                                filename="exercise.json", label="Save exercise")
 
     def on_open(info):
         text = info.get("text") or ""
