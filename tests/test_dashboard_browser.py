@@ -728,9 +728,24 @@ def test_a_county_exercise_of_100000_in_a_browser(tmp_path):
             expect(outcomes).to_contain_text("C - A")
             play_for(page, 6.0, timings, "play_three_branches")
             wait_for(lambda: idle(page) and len(set(drawn_days(page))) == 1)
-            check_event_labels(page, ("emergency", "nhs_volunteers_stand_down", "funding_cut"),
-                               (23, 26, 30, 31), (30, ("emergency", "nhs_volunteers_stand_down")))
+            events = {"kinds": ("emergency", "nhs_volunteers_stand_down", "funding_cut"),
+                      "days": (23, 26, 30, 31),
+                      "together": (30, ("emergency", "nhs_volunteers_stand_down"))}
+            check_event_labels(page, **events)
             shot("three_branches")
+            # legible at scale: three branches, the county's tiles and timeline; nothing
+            # overlaps or is covered at 1280x720 and 1920x1080, in presentation mode too
+            t = time.perf_counter()
+            check_layout(page, events=events)
+            present = page.get_by_label("Presentation mode")
+            present.check(force=True)
+            expect(page.locator(".sim-big").first).to_have_css("font-size", "60px")
+            check_layout(page, events=events)
+            present.uncheck(force=True)
+            expect(page.locator(".sim-big").first).to_have_css("font-size", "34px")
+            page.set_viewport_size({"width": 1600, "height": 1800})
+            wait_for(lambda: len(set(drawn_days(page))) == 1)
+            timings["layout_checks_s"] = time.perf_counter() - t
 
             # the projector view in a second tab follows the control page
             room = browser.new_page(viewport={"width": 1920, "height": 1080})
