@@ -411,10 +411,12 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             drawn = chart_data(page, kinds)
             assert len(drawn) == 7 and all(len(s["data"]) == 35 for c in drawn
                                            for s in c["series"])
+            cards = patched_cards(page)
             page.reload()
             wait_for(lambda: page.locator("[data-testid=day-shown]").count() and
                      day_shown(page) == 35 and set(drawn_days(page)) == {35})
             assert chart_data(page, kinds) == drawn
+            assert patched_cards(page) == cards  # the cards, patched day by day: the same
             expect(page.locator("[data-testid=branch-C]")).to_be_visible()
             expect(log.locator("table")).to_contain_text("who picks up their clients")
 
@@ -537,6 +539,13 @@ HOLD_READS = """() => {
 }"""
 """A slow file read on demand: while ``window.__holdReads`` is true, reading a picked file's
 text waits for ``window.__releaseReads()`` (as reading a large file takes a while)."""
+
+
+def patched_cards(page) -> list[str]:
+    """The HTML each patched card shows (sim.dashboard.widgets.PatchedHtmlWidget: the tables,
+    the locality tiles, the monitors, the branch list), in page order."""
+    page.locator(".sim-html").first.wait_for(state="attached")
+    return page.evaluate("() => [...document.querySelectorAll('.sim-html')].map(e => e.innerHTML)")
 
 
 def page_table(page, card: str) -> list[list[str]]:
@@ -765,13 +774,17 @@ def test_a_county_exercise_of_100000_in_a_browser(tmp_path):
             choose(page, "Show branch", "A")  # as a new page shows (A's events on the charts)
             wait_for(lambda: 23 not in chart_data(page, kinds)[0]["series"][0]["lines"])
             drawn = chart_data(page, kinds)  # updated with each day's points since the fork
+            cards = patched_cards(page)  # the tables, tiles and monitors: patched day by day
+            assert len(cards) >= 8 and any("sim-tile" in c for c in cards)
 
-            # a reload mid-exercise shows the same exercise (the charts sent whole: the same)
+            # a reload mid-exercise shows the same exercise (the charts and cards sent whole:
+            # the same)
             page.reload()
             wait_for(lambda: page.locator("[data-testid=day-shown]").count() and
                      day_shown(page) == day and set(drawn_days(page)) == {day})
             assert page_table(page, "Key outcomes") == on_screen
             assert chart_data(page, kinds) == drawn
+            assert patched_cards(page) == cards
             expect(page.locator("[data-testid=branch-C]")).to_have_text(
                 f"C: day {day}, forked from A@22")
             expect(log.locator("table")).to_contain_text("who picks up the groups' clients")

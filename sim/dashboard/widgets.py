@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -71,3 +74,94 @@ def FileOpen(label: str, max_bytes: int, on_open: Callable[[dict], None],
     one, and the browser would lose a file picked meanwhile but for the resend above)."""
     return FileOpenWidget.element(label=label, max_bytes=max_bytes, on_open=on_open,
                                   accept=accept, testid=testid).key(f"file-open-{testid}")
+
+
+# ---------------------------------------------------------------------------- patched HTML
+TOKEN = re.compile(r"\d[\d.,]*|\D+")
+"""HTML split into runs of figures (``1,234.5``, ``255,200,180``) and the text between them:
+from one day to the next mostly the figures change, the rest (tags, styles, words) stays."""
+
+
+def tokens(html: str) -> list[str]:
+    return TOKEN.findall(html)
+
+
+def html_patch(old: list[str], new: list[str]) -> list[list]:
+    """What turns the tokens ``old`` into ``new``: ``[start, count, tokens]`` operations (the
+    ``count`` old tokens from ``start`` replaced by ``tokens``; starts in ``old``, increasing,
+    not overlapping). The same number of tokens (the usual day: only figures changed): the
+    runs that differ; otherwise :class:`difflib.SequenceMatcher`'s."""
+    if len(old) == len(new):
+        ops, k = [], 0
+        while k < len(new):
+            if old[k] == new[k]:
+                k += 1
+                continue
+            start = k
+            while k < len(new) and old[k] != new[k]:
+                k += 1
+            ops.append([start, k - start, new[start:k]])
+        return ops
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return [[i1, i2 - i1, new[j1:j2]] for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+            if tag != "equal"]
+
+
+def apply_patch(old: list[str], ops: list[list]) -> list[str]:
+    """``old`` with ``ops`` (:func:`html_patch`) applied, as :file:`patched_html.vue` applies
+    them (from the last to the first)."""
+    out = list(old)
+    for start, count, new in reversed(ops):
+        out[start:start + count] = new
+    return out
+
+
+def _json(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class PatchedHtmlWidget(ipyvuetify.VuetifyTemplate):
+    """Static HTML (as ``solara.HTML``'s div) that goes to the browser whole once and then,
+    when it changes, as a patch (:func:`html_patch`): a card whose figures change every day
+    sends the figures, not the whole table again. Numbered (``seq``): the page applies the
+    patches in order and asks for the whole text again (``resync``) if it missed one."""
+
+    template_file = (__file__, "patched_html.vue")
+    html = traitlets.Unicode("")  # what the page shows; not sent as such
+    whole = traitlets.Unicode("").tag(sync=True)  # {seq, tokens}
+    patch = traitlets.Unicode("").tag(sync=True)  # {seq, ops}
+
+    def __init__(self, **kwargs):
+        self._tokens: list[str] = []
+        self._seq = 0
+        self._lock = threading.RLock()  # a render and a resync (the page's message) in turn
+        super().__init__(**kwargs)
+        with self._lock:
+            self._send_html(self.html)
+
+    @traitlets.observe("html")
+    def _html_changed(self, change):
+        with self._lock:
+            self._send_html(change["new"])
+
+    def _send_html(self, html: str) -> None:
+        new = tokens(html)
+        if new == self._tokens and self.whole:
+            return
+        self._seq += 1
+        ops = html_patch(self._tokens, new) if self.whole else None
+        if ops is not None and len(_json(ops)) < len(html):
+            self.patch = _json({"seq": self._seq, "ops": ops})
+        else:
+            self.whole = _json({"seq": self._seq, "tokens": new})
+        self._tokens = new
+
+    def vue_resync(self, _data=None):
+        with self._lock:
+            self.whole = _json({"seq": self._seq, "tokens": self._tokens})
+            self.send_state("whole")  # even if it is the text sent last
+
+
+def PatchedHtml(html: str):
+    """:class:`PatchedHtmlWidget` as an element (in place of ``solara.HTML``)."""
+    return PatchedHtmlWidget.element(html=html)
