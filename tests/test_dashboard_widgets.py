@@ -59,6 +59,13 @@ def test_html_patches_rebuild_any_change_exactly():
                 new[min(k, len(new) - 1)] = rng.choice(words)
         assert apply_patch(old, html_patch(old, new)) == new
     assert "".join(tokens('<td class="a">1,234.5</td> day 7')) == '<td class="a">1,234.5</td> day 7'
+    # a tile's ink written with figures one day and letters the next: that piece only
+    tile = '<div class="sim-tile" style="color:{}">{}</div>'
+    old = tokens("".join(tile.format("#222", v) for v in range(40)))
+    new = tokens("".join(tile.format("#fff" if v == 7 else "#222", v + 1) for v in range(40)))
+    ops = html_patch(old, new)
+    assert apply_patch(old, ops) == new
+    assert len(ops) == 40 and sum(len(t) for _, _, t in ops) == 41  # 39 figures, one piece
 
 
 def test_a_card_sends_its_html_whole_once_then_only_what_changed():

@@ -77,34 +77,71 @@ def FileOpen(label: str, max_bytes: int, on_open: Callable[[dict], None],
 
 
 # ---------------------------------------------------------------------------- patched HTML
-TOKEN = re.compile(r"\d[\d.,]*|\D+")
-"""HTML split into runs of figures (``1,234.5``, ``255,200,180``) and the text between them:
-from one day to the next mostly the figures change, the rest (tags, styles, words) stays."""
+TOKEN = re.compile(r"\d[\d.,]*|<[^<\d]*|[^<\d]+")
+"""HTML split into runs of figures (``1,234.5``, ``255,200,180``) and the text between them,
+cut again where a tag starts: from one day to the next mostly the figures change, the rest
+(tags, styles, words) stays; a token that starts with ``<`` starts a piece (a tag and what
+follows it up to the next)."""
 
 
 def tokens(html: str) -> list[str]:
     return TOKEN.findall(html)
 
 
+def _runs(old: list[str], new: list[str], offset: int = 0) -> list[list]:
+    """The runs of tokens that differ between two lists of the same length."""
+    ops, k = [], 0
+    while k < len(new):
+        if old[k] == new[k]:
+            k += 1
+            continue
+        start = k
+        while k < len(new) and old[k] != new[k]:
+            k += 1
+        ops.append([offset + start, k - start, new[start:k]])
+    return ops
+
+
+def _pieces(toks: list[str]) -> list[tuple[str, ...]]:
+    """The tokens in pieces, each from a token that starts a tag to the next."""
+    out, piece = [], []
+    for t in toks:
+        if t.startswith("<") and piece:
+            out.append(tuple(piece))
+            piece = []
+        piece.append(t)
+    if piece:
+        out.append(tuple(piece))
+    return out
+
+
 def html_patch(old: list[str], new: list[str]) -> list[list]:
     """What turns the tokens ``old`` into ``new``: ``[start, count, tokens]`` operations (the
     ``count`` old tokens from ``start`` replaced by ``tokens``; starts in ``old``, increasing,
-    not overlapping). The same number of tokens (the usual day: only figures changed): the
-    runs that differ; otherwise :class:`difflib.SequenceMatcher`'s."""
+    not overlapping). The usual day (only figures changed, as many tokens): the runs that
+    differ. Otherwise piece by piece (a tag and what follows it): with as many pieces, each
+    changed piece's runs, or the piece whole where its tokens changed in number (a colour
+    written another way); pieces added or removed (a new row): :class:`difflib.SequenceMatcher`
+    over the pieces. Linear but for that last case."""
     if len(old) == len(new):
-        ops, k = [], 0
-        while k < len(new):
-            if old[k] == new[k]:
-                k += 1
+        return _runs(old, new)
+    a, b = _pieces(old), _pieces(new)
+    starts = [0]
+    for piece in a:
+        starts.append(starts[-1] + len(piece))
+    if len(a) == len(b):
+        ops = []
+        for k, (p, q) in enumerate(zip(a, b, strict=True)):
+            if p == q:
                 continue
-            start = k
-            while k < len(new) and old[k] != new[k]:
-                k += 1
-            ops.append([start, k - start, new[start:k]])
+            if len(p) == len(q):
+                ops += _runs(list(p), list(q), starts[k])
+            else:
+                ops.append([starts[k], len(p), list(q)])
         return ops
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    return [[i1, i2 - i1, new[j1:j2]] for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-            if tag != "equal"]
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return [[starts[i1], starts[i2] - starts[i1], [t for piece in b[j1:j2] for t in piece]]
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 
 def apply_patch(old: list[str], ops: list[list]) -> list[str]:
