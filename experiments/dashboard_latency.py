@@ -15,7 +15,9 @@ source tree given with ``--source`` (e.g. ``git archive <commit> | tar -x -C DIR
 (default) drives this checkout's dashboard, or an earlier one of the same kind given with
 ``--source``. ``--steps-only`` measures only the steps, after ``--start-day`` days and with
 ``--branches`` branches: each step's wall time, the server's CPU time (its process, psutil)
-and the bytes the page receives over its websocket (what a step sends to the browser).
+and the bytes the page receives over its websocket (what a step sends to the browser, every
+message until the page has received nothing for 1.5 s), also by card (``step_bytes_by_kind``:
+each message named by the card whose widget it updates, see :class:`FrameKinds`).
 Targets at a county of 100,000: step <= 1 s, play >= 2 days/s, pause within one day,
 checkpoint and fork <= 2 s.
 
@@ -67,6 +69,63 @@ def server_cpu_time() -> float:
         except psutil.Error:
             continue
     return float("nan")
+
+
+FRAME_KINDS = (  # (what a widget shows, a text only its content has), first match wins
+    ("monitors", "day-shown"), ("localities", "sim-tile"),
+    ("situation report", "yesterday"), ("situation report", "against day"),
+    ("outcome table", "B - A"), ("outcome table", "residents in unmet need"),
+    ("funding table", "core funding"), ("timeline", "delivered"), ("timeline", "Clock: "),
+    ("branches", 'data-testid="branch-'), ("saved at", "Saved on the server"),
+    ("render counter", "data-renders"),
+)
+"""How :class:`FrameKinds` tells the cards' widgets apart (the text they show)."""
+
+
+def shown_text(state: dict) -> str:
+    """The text a widget's state shows: its strings, and the HTML of a patched widget sent
+    whole (``whole``: JSON of its tokens)."""
+    parts = []
+    for value in state.values():
+        if isinstance(value, str):
+            parts.append(value)
+            if value.startswith('{"seq"') and '"tokens"' in value:
+                parts.append("".join(json.loads(value)["tokens"]))
+    return "\n".join(parts)
+
+
+class FrameKinds:
+    """What each websocket frame the page receives carries: a kernel status, a widget made or
+    closed, or a widget's update, named by the card it belongs to (:data:`FRAME_KINDS`, read
+    from the widget's content when it was made or last sent whole: a patch of figures names
+    no card; "other" if none)."""
+
+    def __init__(self):
+        self.widgets: dict[str, str] = {}  # comm id -> kind
+
+    def __call__(self, payload: str | bytes) -> str:
+        text = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
+        try:
+            msg = json.loads(text)
+        except ValueError:
+            return "binary or other"
+        kind, content = msg.get("msg_type", ""), msg.get("content") or {}
+        if kind not in ("comm_msg", "comm_open"):
+            return kind or "other"
+        comm = content.get("comm_id", "")
+        state = content.get("data", {}).get("state", {})
+        if "patch" in state and "whole" not in state:
+            found = None  # figures only: the card was named when it was sent whole
+        elif "update" in state or "option" in state:
+            found = "charts"
+        elif list(state) == ["children"] and all(isinstance(c, str) for c in state["children"]):
+            found = "button labels"
+        else:
+            text = shown_text(state)
+            found = next((name for name, mark in FRAME_KINDS if mark in text), None)
+        if found:
+            self.widgets[comm] = found
+        return kind if kind == "comm_open" else self.widgets.get(comm, "other")
 
 
 def choose(page, label: str, option: str) -> None:
@@ -185,9 +244,21 @@ def wait_idle(page, timeout: float = 300.0) -> None:
     wait_until(lambda: page.locator("[data-testid=busy]").count() == 0, timeout)
 
 
+def quiet(page, received, still: float = 1.5, limit: float = 10.0) -> None:
+    """Wait until the page has received nothing for ``still`` seconds (at most ``limit``):
+    every message of the step has arrived, however late the last card is drawn. Waits with
+    Playwright (``wait_for_timeout``), which hands on the page's events meanwhile (its
+    synchronous API delivers them only while it is called: not during ``time.sleep``)."""
+    end, last, count = time.perf_counter() + limit, time.perf_counter(), received()
+    while time.perf_counter() < end and time.perf_counter() - last < still:
+        page.wait_for_timeout(50)
+        if received() != count:
+            last, count = time.perf_counter(), received()
+
+
 def measure_new(page, url: str, topology: str, scenario: str, steps: int, out: dict,
                 steps_only: bool = False, start_day: int = 0, branches: int = 1,
-                server_cpu=lambda: 0.0, received=lambda: 0) -> None:
+                server_cpu=lambda: 0.0, received=lambda: 0, frames=None) -> None:
     page.goto(url)
     page.locator("[data-testid=day-shown]").wait_for()
     page.get_by_role("button", name="New exercise", exact=True).click()
@@ -217,18 +288,31 @@ def measure_new(page, url: str, topology: str, scenario: str, steps: int, out: d
         button.click()
         page.locator(f"[data-testid=branch-{name}]").wait_for(timeout=300_000)
         wait_idle(page)
-    out.update(step_server_cpu_s=[], step_received_bytes=[], step_from_day=new_day(page))
+    out.update(step_server_cpu_s=[], step_received_bytes=[], step_from_day=new_day(page),
+               step_bytes_by_kind=[])
+    kinds, seen = FrameKinds(), 0
     for _ in range(steps):
         day = new_day(page)
-        time.sleep(1.0)  # the page settled: what follows is the step's
+        page.wait_for_timeout(1000)  # the page settled: what follows is the step's
         cpu, got = server_cpu(), received()
+        first = len(frames) if frames is not None else 0
         t = time.perf_counter()
         page.get_by_role("button", name="Step", exact=True).click()
         wait_until(lambda d=day: new_day(page) == d + 1 and chart_day(page) == d + 1, 300)
         out["step_s"].append(time.perf_counter() - t)
-        time.sleep(0.5)  # the rest of the step's messages (other cards)
+        quiet(page, received)  # the rest of the step's messages (other cards)
         out["step_server_cpu_s"].append(server_cpu() - cpu)
         out["step_received_bytes"].append(received() - got)
+        if frames is not None:
+            for payload in frames[seen:first]:  # the widgets made and sent whole before
+                kinds(payload)
+            seen, by_kind = len(frames), {}
+            for payload in frames[first:]:
+                kind = kinds(payload)
+                count, size = by_kind.get(kind, (0, 0))
+                by_kind[kind] = (count + 1, size + len(payload))
+            out["step_bytes_by_kind"].append({k: {"messages": c, "bytes": b}
+                                              for k, (c, b) in sorted(by_kind.items())})
     if steps_only:
         return
     play_pause(page, new_day, "Play", "Pause", out)  # at the default speed
@@ -283,9 +367,13 @@ def main(argv: list[str] | None = None) -> None:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         page.set_default_timeout(300_000)
-        received = [0]
-        page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.__setitem__(
-            0, received[0] + len(payload))))
+        received, frames = [0], []
+
+        def got(payload):
+            received[0] += len(payload)
+            frames.append(payload)
+
+        page.on("websocket", lambda ws: ws.on("framereceived", got))
         cpu0, load_before = time.process_time(), list(os.getloadavg())
         result: dict = {}
         try:
@@ -294,13 +382,19 @@ def main(argv: list[str] | None = None) -> None:
             else:
                 measure_new(page, url, args.topology, args.scenario, args.steps, result,
                             args.steps_only, args.start_day, args.branches,
-                            server_cpu=server_cpu_time, received=lambda: received[0])
+                            server_cpu=server_cpu_time, received=lambda: received[0],
+                            frames=frames)
         except Exception as exc:  # noqa: BLE001 - a target missed by minutes is a result too
             result["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
         browser.close()
     for key in ("step_s", "step_server_cpu_s", "step_received_bytes"):
         if result.get(key):
             result[f"{key}_median"] = statistics.median(result[key])
+    if result.get("step_bytes_by_kind"):  # each kind's median over the steps (0 if absent)
+        kinds = sorted({k for step in result["step_bytes_by_kind"] for k in step})
+        result["step_bytes_by_kind_median"] = {
+            k: statistics.median(step.get(k, {"bytes": 0})["bytes"]
+                                 for step in result["step_bytes_by_kind"]) for k in kinds}
     record = {"ui": args.ui, "source": str(args.source or "this checkout"),
               "topology": args.topology, "scenario": args.scenario,
               "machine": f"{platform.processor() or platform.machine()}, "

@@ -191,6 +191,7 @@ def open_page(pw, outside: list, failed: list, timeout_ms: int):
     browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     page = browser.new_page(viewport={"width": 1600, "height": 1800}, accept_downloads=True)
     page.add_init_script(f"({BUSY_SEEN})()")
+    page.add_init_script(f"({HOLD_READS})()")
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
         ("http://127.0.0.1:", "ws://127.0.0.1:", "blob:", "data:")) else None)
     session = re.compile(r"/jupyter/api/kernels/|/_solara/api/close/")
@@ -410,10 +411,12 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             drawn = chart_data(page, kinds)
             assert len(drawn) == 7 and all(len(s["data"]) == 35 for c in drawn
                                            for s in c["series"])
+            cards = patched_cards(page)
             page.reload()
             wait_for(lambda: page.locator("[data-testid=day-shown]").count() and
                      day_shown(page) == 35 and set(drawn_days(page)) == {35})
             assert chart_data(page, kinds) == drawn
+            assert patched_cards(page) == cards  # the cards, patched day by day: the same
             expect(page.locator("[data-testid=branch-C]")).to_be_visible()
             expect(log.locator("table")).to_contain_text("who picks up their clients")
 
@@ -436,33 +439,37 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             summary = outcomes.inner_text()
 
         # ... and so does a restarted server (the exercise is rebuilt by replay)
+        good = tmp_path / "good.json"
+        bad = tmp_path / "bad.json"
+        bad.write_text(json.dumps({**saved, "settings": {**saved["settings"],
+                                                         "_target_": "os.system"}}))
+        saved["branches"] = {"A": {**saved["branches"]["A"], "day": 12}}
+        saved["checkpoints"] = []
+        good.write_text(json.dumps(saved))
         with dashboard_server(state_dir=state) as port:
             server = f"http://127.0.0.1:{port}/"
             page.goto(server)
+            # a file picked at once, while the page restores the exercise, is read slowly (as a
+            # large file is): its card is redrawn meanwhile (the exercise appears), and the
+            # pick must still reach the server once the read ends
+            page.locator("[data-testid=open-exercise]").wait_for(state="attached")
+            page.evaluate("window.__holdReads = true")
+            page.locator("[data-testid=open-exercise]").set_input_files(str(good))
             expect(page.get_by_text(re.compile("Restored the exercise saved at"))).to_be_visible()
             assert day_shown(page) == 36
             expect(page.locator(".v-card", has_text="Key outcomes").locator("table")
                    ).to_have_text(summary)  # rebuilt by replay: the same numbers
             expect(log.locator("table")).to_contain_text("who picks up their clients")
-
-            # opening a file: a bad one is refused with the reason, a good one is rebuilt (once
-            # the restored page has settled: a file picked while its card is redrawn is lost)
             wait_for(lambda: idle(page) and set(drawn_days(page)) == {36})
-            time.sleep(1.0)
-            bad = tmp_path / "bad.json"
-            bad.write_text(json.dumps({**saved, "settings": {**saved["settings"],
-                                                             "_target_": "os.system"}}))
-            page.locator("[data-testid=open-exercise]").set_input_files(str(bad))
-            expect(page.get_by_text(re.compile("'_target_' is not allowed"))).to_be_visible()
-            assert day_shown(page) == 36  # unchanged
-            good = tmp_path / "good.json"
-            saved["branches"] = {"A": {**saved["branches"]["A"], "day": 12}}
-            saved["checkpoints"] = []
-            good.write_text(json.dumps(saved))
-            page.locator("[data-testid=open-exercise]").set_input_files(str(good))
+            time.sleep(1.0)  # the card redrawn by now
+            page.evaluate("window.__releaseReads()")
             expect(page.get_by_text("Opened the exercise")).to_be_visible()
             wait_for(lambda: day_shown(page) == 12)
             expect(page.locator("[data-testid=branch-B]")).to_have_count(0)
+            # a bad file is refused with the reason
+            page.locator("[data-testid=open-exercise]").set_input_files(str(bad))
+            expect(page.get_by_text(re.compile("'_target_' is not allowed"))).to_be_visible()
+            assert day_shown(page) == 12  # unchanged
 
             # a Master Scenario Events List: planned injects, undoable until they happen
             plan = tmp_path / "plan.csv"
@@ -519,6 +526,26 @@ BUSY_SEEN = """() => {
 }"""
 """Every busy indicator the page has shown (its text), kept in ``window.__busySeen``: a
 MutationObserver sees one that comes and goes between two polls of the test."""
+
+
+HOLD_READS = """() => {
+  const text = Blob.prototype.text, held = [];
+  window.__holdReads = false;
+  Blob.prototype.text = function () {
+    if (!window.__holdReads) return text.call(this);
+    return new Promise((done, failed) => held.push(() => text.call(this).then(done, failed)));
+  };
+  window.__releaseReads = () => { window.__holdReads = false; held.splice(0).forEach(f => f()); };
+}"""
+"""A slow file read on demand: while ``window.__holdReads`` is true, reading a picked file's
+text waits for ``window.__releaseReads()`` (as reading a large file takes a while)."""
+
+
+def patched_cards(page) -> list[str]:
+    """The HTML each patched card shows (sim.dashboard.widgets.PatchedHtmlWidget: the tables,
+    the locality tiles, the monitors, the branch list), in page order."""
+    page.locator(".sim-html").first.wait_for(state="attached")
+    return page.evaluate("() => [...document.querySelectorAll('.sim-html')].map(e => e.innerHTML)")
 
 
 def page_table(page, card: str) -> list[list[str]]:
@@ -710,9 +737,24 @@ def test_a_county_exercise_of_100000_in_a_browser(tmp_path):
             expect(outcomes).to_contain_text("C - A")
             play_for(page, 6.0, timings, "play_three_branches")
             wait_for(lambda: idle(page) and len(set(drawn_days(page))) == 1)
-            check_event_labels(page, ("emergency", "nhs_volunteers_stand_down", "funding_cut"),
-                               (23, 26, 30, 31), (30, ("emergency", "nhs_volunteers_stand_down")))
+            events = {"kinds": ("emergency", "nhs_volunteers_stand_down", "funding_cut"),
+                      "days": (23, 26, 30, 31),
+                      "together": (30, ("emergency", "nhs_volunteers_stand_down"))}
+            check_event_labels(page, **events)
             shot("three_branches")
+            # legible at scale: three branches, the county's tiles and timeline; nothing
+            # overlaps or is covered at 1280x720 and 1920x1080, in presentation mode too
+            t = time.perf_counter()
+            check_layout(page, events=events)
+            present = page.get_by_label("Presentation mode")
+            present.check(force=True)
+            expect(page.locator(".sim-big").first).to_have_css("font-size", "60px")
+            check_layout(page, events=events)
+            present.uncheck(force=True)
+            expect(page.locator(".sim-big").first).to_have_css("font-size", "34px")
+            page.set_viewport_size({"width": 1600, "height": 1800})
+            wait_for(lambda: len(set(drawn_days(page))) == 1)
+            timings["layout_checks_s"] = time.perf_counter() - t
 
             # the projector view in a second tab follows the control page
             room = browser.new_page(viewport={"width": 1920, "height": 1080})
@@ -732,13 +774,17 @@ def test_a_county_exercise_of_100000_in_a_browser(tmp_path):
             choose(page, "Show branch", "A")  # as a new page shows (A's events on the charts)
             wait_for(lambda: 23 not in chart_data(page, kinds)[0]["series"][0]["lines"])
             drawn = chart_data(page, kinds)  # updated with each day's points since the fork
+            cards = patched_cards(page)  # the tables, tiles and monitors: patched day by day
+            assert len(cards) >= 8 and any("sim-tile" in c for c in cards)
 
-            # a reload mid-exercise shows the same exercise (the charts sent whole: the same)
+            # a reload mid-exercise shows the same exercise (the charts and cards sent whole:
+            # the same)
             page.reload()
             wait_for(lambda: page.locator("[data-testid=day-shown]").count() and
                      day_shown(page) == day and set(drawn_days(page)) == {day})
             assert page_table(page, "Key outcomes") == on_screen
             assert chart_data(page, kinds) == drawn
+            assert patched_cards(page) == cards
             expect(page.locator("[data-testid=branch-C]")).to_have_text(
                 f"C: day {day}, forked from A@22")
             expect(log.locator("table")).to_contain_text("who picks up the groups' clients")

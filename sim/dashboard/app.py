@@ -4,7 +4,10 @@ One exercise per server (:mod:`sim.dashboard.store`): every tab shows it, it is 
 as it goes and restored after a reload or a restart. Everything that takes time runs in a
 background thread with a busy indicator; each page has a watcher thread that redraws it when
 the exercise changes. The charts are drawn in the browser by ECharts (served by the local
-Solara server: the page works offline); the network picture is drawn only on request.
+Solara server: the page works offline) and get each new day's points only; the cards whose
+figures change every day (monitors, tables, locality tiles, branch list) are sent whole once
+and then as patches of what changed (:class:`~sim.dashboard.widgets.PatchedHtmlWidget`); the
+network picture is drawn only on request.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from sim.dashboard.network_view import (
     tiles_html,
 )
 from sim.dashboard.report import after_action_html
-from sim.dashboard.widgets import FileOpen
+from sim.dashboard.widgets import FileOpen, PatchedHtml
 from sim.events import event_kinds
 from sim.params import Config, ConfigError
 
@@ -105,9 +108,10 @@ def Html(text: str, tag: str = "div"):
 
 
 def Table(frame):
-    """A pandas table as HTML (cell text escaped by pandas)."""
-    return Html(TABLE_CSS + frame.to_html(index=False, border=0, classes="sim-table",
-                                          na_rep=""))
+    """A pandas table as HTML (cell text escaped by pandas), sent whole once and then as its
+    changes (:class:`~sim.dashboard.widgets.PatchedHtmlWidget`)."""
+    return PatchedHtml(TABLE_CSS + frame.to_html(index=False, border=0, classes="sim-table",
+                                                 na_rep=""))
 
 
 def esc(text) -> str:
@@ -168,13 +172,20 @@ def snapshot(live: store.Live) -> dict | None:
 # ---------------------------------------------------------------------------- components
 def busy_bar(live: store.Live) -> None:
     """What is running and the last action's result (read from ``live`` at each render: a
-    plain function, not a component, so it is never skipped as unchanged)."""
+    plain function, not a component, so it is never skipped as unchanged). The bar and its
+    line are always there, hidden while idle: an action that shows them for a moment (a
+    county step) changes their styles and text, instead of making two widgets and closing
+    them again."""
+    hidden = "display: none"
+    solara.ProgressLinear(True, style=None if live.busy else hidden)
     if live.busy:
-        solara.ProgressLinear(True)
-        Html(f'<span data-testid="busy" class="sim-small">Working: {esc(live.busy)}...</span>')
+        text = f'<span data-testid="busy" class="sim-small">Working: {esc(live.busy)}...</span>'
     elif live.playing:
-        Html(f'<span data-testid="playing" class="sim-small">Playing at {live.speed:g} days per '
-             f'second, redrawing every {live.render_every} day(s)</span>')
+        text = (f'<span data-testid="playing" class="sim-small">Playing at {live.speed:g} days '
+                f'per second, redrawing every {live.render_every} day(s)</span>')
+    else:
+        text = ""
+    solara.HTML(tag="div", unsafe_innerHTML=text, style=None if text else hidden)
     kind, text = live.message
     if kind == "error":
         solara.Error(text)
@@ -226,7 +237,7 @@ def Monitors(world: dict, day: int, shown: str):
                   for k in ("unmet_need", "volunteers_active", "groups_open")]
     if fin:
         cells.append((glossary.label("reserves"), f"£{fin[-1]['reserves_gbp'] / 1e6:,.2f}m"))
-    Html(TABLE_CSS + '<div style="display:flex;gap:36px;flex-wrap:wrap">' + "".join(
+    PatchedHtml(TABLE_CSS + '<div style="display:flex;gap:36px;flex-wrap:wrap">' + "".join(
         f'<div><div class="sim-big">{v}</div><div class="sim-small">{esc(k)} '
         f'{"(branch " + esc(shown) + ")" if k != "Day" else ""}</div></div>'
         for k, v in cells) + "</div>")
@@ -281,9 +292,10 @@ def LocalityTiles(world: dict, shown: str):
                   on_value=measure.set)
     solara.Select("One tile per", value=by, values=groups, on_value=group.set)
     frame = locality_frame(snapshot, by)
-    Html(TABLE_CSS + f'<div class="sim-small">Branch {esc(shown)}, day {world["days"][shown]}: '
-         f"{len(frame)} {esc(by) if len(frame) != 1 else 'tile'}</div>"
-         + tiles_html(frame, LOCALITY_MEASURES[measure.value]))
+    PatchedHtml(TABLE_CSS + f'<div class="sim-small">Branch {esc(shown)}, '
+                f'day {world["days"][shown]}: '
+                f"{len(frame)} {esc(by) if len(frame) != 1 else 'tile'}</div>"
+                + tiles_html(frame, LOCALITY_MEASURES[measure.value]))
 
 
 @solara.component
@@ -320,7 +332,7 @@ def Branches(live: store.Live, snap: dict, shown, name, batch: Callable, ui: tup
     source = solara.use_reactive("")
     idle = not live.busy and not live.playing
     origin = snap["world"]["forked_from"]
-    Html("".join(
+    PatchedHtml("".join(
         f'<div data-testid="branch-{esc(k)}"><b>{esc(k)}</b>: day {d}'
         f'{", forked from " + esc(origin[k]) if origin[k] else ""}'
         "</div>" for k, d in snap["days"].items()))
@@ -485,10 +497,11 @@ def ExerciseFile(live: store.Live, snap: dict | None, ui: tuple = ()):
                                 "seed": str(Config().run.seed), "n": ""})
     confirm = solara.use_reactive(False)
     names = scenario_names()
-    if snap is not None:
-        ex = snap["ex"]
-        solara.FileDownload(lambda: store.state_text(ex).encode(), filename="exercise.json",
-                            label="Save exercise")
+    with solara.Column():  # one slot: the cards' widgets below keep their places
+        if snap is not None:
+            ex = snap["ex"]
+            solara.FileDownload(lambda: store.state_text(ex).encode(),
+                                filename="exercise.json", label="Save exercise")
 
     def on_open(info):
         text = info.get("text") or ""

@@ -1,0 +1,108 @@
+"""The dashboard's own widgets, without a browser: the file picker's once-only delivery and the
+HTML that is sent whole once and then as patches (the browser side is checked in
+tests/test_dashboard_browser.py)."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from sim import areas
+from sim.dashboard.charts import summary_table
+from sim.dashboard.exercise import Exercise
+from sim.dashboard.network_view import LOCALITY_MEASURES, locality_frame, tiles_html
+from sim.dashboard.widgets import (
+    FileOpenWidget,
+    PatchedHtmlWidget,
+    apply_patch,
+    html_patch,
+    tokens,
+)
+
+
+def test_a_picked_file_is_handled_once_however_often_the_page_sends_it():
+    """The page sends a pick until the server acknowledges its id (``received``); a widget
+    made anew by a redraw may send it again: the server hands it on once. What the page
+    sends is checked: no id, a bad id or a text larger than allowed is not passed on as is."""
+    got = []
+    old = FileOpenWidget(max_bytes=100, on_open=got.append, testid="t-once")
+    pick = {"pick": "k1-abc", "name": "plan.csv", "size": 5, "text": "hello"}
+    old.vue_opened(pick)
+    assert got == [{"name": "plan.csv", "size": 5, "text": "hello"}]
+    assert old.received == "k1-abc"
+    again = FileOpenWidget(max_bytes=100, on_open=got.append, testid="t-once")
+    again.vue_opened(dict(pick))  # the redrawn widget's resend
+    assert len(got) == 1 and again.received == "k1-abc"  # acknowledged, not handled twice
+    for bad in ("text", None, {"name": "x"}, {"pick": "", "text": "a"}, {"pick": "x" * 65}):
+        again.vue_opened(bad)
+    assert len(got) == 1
+    again.vue_opened({"pick": "k2", "name": 5, "size": True, "text": "x" * 101})
+    assert got[-1] == {"name": "the file", "size": 101, "text": ""}  # too large: size only
+
+
+def test_html_patches_rebuild_any_change_exactly():
+    """Whatever changed (figures only, rows added or removed, text rewritten), the patch
+    applied to the old tokens gives the new ones."""
+    rng = random.Random(5)
+    words = ["<td>", "</td>", "<tr>", "12", "3.5", "1,234", " day ", "A", "255,200,180", "x"]
+    for _ in range(400):
+        old = [rng.choice(words) for _ in range(rng.randint(0, 30))]
+        new = list(old)
+        for _ in range(rng.randint(0, 6)):
+            k = rng.randint(0, len(new))
+            action = rng.choice(("set", "insert", "delete"))
+            if action == "insert" or not new:
+                new.insert(k, rng.choice(words))
+            elif action == "delete":
+                del new[min(k, len(new) - 1)]
+            else:
+                new[min(k, len(new) - 1)] = rng.choice(words)
+        assert apply_patch(old, html_patch(old, new)) == new
+    assert "".join(tokens('<td class="a">1,234.5</td> day 7')) == '<td class="a">1,234.5</td> day 7'
+    # a tile's ink written with figures one day and letters the next: that piece only
+    tile = '<div class="sim-tile" style="color:{}">{}</div>'
+    old = tokens("".join(tile.format("#222", v) for v in range(40)))
+    new = tokens("".join(tile.format("#fff" if v == 7 else "#222", v + 1) for v in range(40)))
+    ops = html_patch(old, new)
+    assert apply_patch(old, ops) == new
+    assert len(ops) == 40 and sum(len(t) for _, _, t in ops) == 41  # 39 figures, one piece
+
+
+def test_a_card_sends_its_html_whole_once_then_only_what_changed():
+    """The page's patched HTML (widgets.PatchedHtmlWidget) on the cards that change every day
+    (the side-by-side table, the locality tiles): each day a patch of the figures, a small
+    part of the whole; applied in order they give the whole HTML. A fork (new columns) is a
+    patch too; a page that missed one asks again and gets the whole text as it is now."""
+    ex = Exercise("rural", "lockdown", 7)
+    ex.run_to(20)
+
+    def card() -> str:
+        tables = {k: b.shown_table() for k, b in ex.branches.items()}
+        frame = locality_frame(areas.snapshot(ex.branches["A"].model), "areas")
+        return (summary_table(tables).to_html(index=False, border=0, na_rep="")
+                + tiles_html(frame, next(iter(LOCALITY_MEASURES.values()))))
+
+    widget = PatchedHtmlWidget(html=card())
+    mirror = json.loads(widget.whole)
+    assert "".join(mirror["tokens"]) == card()
+    sizes = []
+    for day in range(21, 31):
+        if day == 25:
+            ex.checkpoint("A")
+            ex.fork("B")
+        ex.step()
+        whole, html = widget.whole, card()
+        widget.html = html
+        assert widget.whole == whole  # not sent again
+        patch = json.loads(widget.patch)
+        assert patch["seq"] == mirror["seq"] + 1
+        mirror = {"seq": patch["seq"], "tokens": apply_patch(mirror["tokens"], patch["ops"])}
+        assert "".join(mirror["tokens"]) == html, day
+        sizes.append((day, len(widget.patch), len(html)))
+    # a day's figures: a small part of the whole; the fork's new columns: less than the whole
+    assert all(p < h / 3 for day, p, h in sizes if day != 25) and sizes[4][1] < sizes[4][2], sizes
+    sent = (widget._seq, widget.whole, widget.patch)
+    widget.html = card()  # unchanged: nothing sent
+    assert (widget._seq, widget.whole, widget.patch) == sent
+    widget.vue_resync()
+    assert json.loads(widget.whole) == {"seq": widget._seq, "tokens": tokens(card())}
