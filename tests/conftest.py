@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+import scheduling
 from support import BARE_ORGANISATIONS, QUIET, set_keys, write_world
 
 from sim.model import CommunityModel
@@ -22,11 +24,24 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Long tests first (those marked slow, the notebooks among them), each group in its collection
-    order. With ``--dist worksteal`` (pyproject.toml) an idle worker takes half of the other's
-    queue, so the run ends on short tests on both workers instead of one worker finishing a
-    minute-long validation test while the other waits."""
-    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1)
+    """Long tests first, dealt so that the xdist workers' first shares of the collection hold
+    equal seconds of them (``scheduling.py``); with ``--dist worksteal`` (pyproject.toml) an idle
+    worker then takes short tests from the end of the other's queue, and the run ends on short
+    tests on every worker instead of one worker finishing a minute-long test alone."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    described = [scheduling.Item(item.nodeid, item.get_closest_marker("slow") is not None,
+                                 _module_fixtures(item)) for item in items]
+    order = scheduling.long_first(described, workers, scheduling.long_tests())
+    items[:] = [items[i] for i in order]
+
+
+def _module_fixtures(item) -> tuple[str, ...]:
+    """The module-scoped fixtures ``item`` uses (pytest's fixture closure of the item)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return ()
+    return tuple(sorted(name for name, defs in info.name2fixturedefs.items()
+                        if defs and defs[-1].scope == "module"))
 
 
 @pytest.fixture
