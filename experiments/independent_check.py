@@ -64,6 +64,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
 import sim  # noqa: E402
+from sim.io import atomic_write  # noqa: E402
 
 RESAMPLES = 9999
 BOOTSTRAP_SEED = 11
@@ -490,6 +491,8 @@ def read_results(path: Path) -> dict | str:
         return "is not a results file of this script (no list of checks with fact and agrees)"
     if not isinstance(data.get("meta", {}), dict):
         return "is not a results file of this script (meta is not an object)"
+    if not isinstance(data.get("meta", {}).get("updates", []), list):
+        return "is not a results file of this script (meta.updates is not a list)"
     return data
 
 
@@ -606,7 +609,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = a.out or a.runs / "results.json"
     if old is not None:
         result, out = merge_results(old, rows, meta), a.update
-    out.write_text(json.dumps(result, indent=1))
+    atomic_write(out, json.dumps(result, indent=1))  # an interrupted write keeps the old file
     print(table(rows))
     print()
     facts = result["facts_hold"]  # with --update: over the whole updated file

@@ -84,7 +84,8 @@ def test_metrics_read_documented_columns(ic):
 
 
 @pytest.mark.parametrize("content", ["not json", "[1, 2]", '{"checks": [{"fact": 3}]}',
-                                     '{"checks": [{"fact": "SF1"}]}'])
+                                     '{"checks": [{"fact": "SF1"}]}',
+                                     '{"meta": {"updates": "SF39"}, "checks": []}'])
 def test_update_refuses_a_file_that_is_not_a_results_file(content, tmp_path):
     bad = tmp_path / "old.json"
     bad.write_text(content)
