@@ -28,7 +28,6 @@ LONG_TESTS_FILE = Path(__file__).with_name("long_tests.json")
 UNLISTED_SLOW_S = 10.0
 
 
-
 @dataclass(frozen=True)
 class Item:
     """What the order needs to know of a collected test: its id, whether it is marked slow and

@@ -742,8 +742,10 @@ def test_a_county_exercise_of_100000_in_a_browser(tmp_path):
                       "together": (30, ("emergency", "nhs_volunteers_stand_down"))}
             check_event_labels(page, **events)
             shot("three_branches")
-            # legible at scale: three branches, the county's tiles and timeline; nothing
-            # overlaps or is covered at 1280x720 and 1920x1080, in presentation mode too
+            # legible at scale, with three branches: the page's panels, buttons and event
+            # labels neither overlap nor are covered, and nothing scrolls sideways, at 1280x720
+            # and 1920x1080, in presentation mode too (tests/dashboard_layout.js; it does not
+            # look inside the tiles or the timeline)
             t = time.perf_counter()
             check_layout(page, events=events)
             present = page.get_by_label("Presentation mode")

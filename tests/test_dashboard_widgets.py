@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import random
+import uuid
 
 from sim import areas
+from sim.dashboard import widgets
 from sim.dashboard.charts import summary_table
 from sim.dashboard.exercise import Exercise
 from sim.dashboard.network_view import LOCALITY_MEASURES, locality_frame, tiles_html
@@ -25,19 +27,27 @@ def test_a_picked_file_is_handled_once_however_often_the_page_sends_it():
     made anew by a redraw may send it again: the server hands it on once. What the page
     sends is checked: no id, a bad id or a text larger than allowed is not passed on as is."""
     got = []
+    run = uuid.uuid4().hex[:8]  # ids of this run: the server remembers ids for its lifetime
     old = FileOpenWidget(max_bytes=100, on_open=got.append, testid="t-once")
-    pick = {"pick": "k1-abc", "name": "plan.csv", "size": 5, "text": "hello"}
+    pick = {"pick": f"k1-{run}", "name": "plan.csv", "size": 5, "text": "hello"}
     old.vue_opened(pick)
     assert got == [{"name": "plan.csv", "size": 5, "text": "hello"}]
-    assert old.received == "k1-abc"
+    assert old.received == f"k1-{run}"
     again = FileOpenWidget(max_bytes=100, on_open=got.append, testid="t-once")
     again.vue_opened(dict(pick))  # the redrawn widget's resend
-    assert len(got) == 1 and again.received == "k1-abc"  # acknowledged, not handled twice
+    assert len(got) == 1 and again.received == f"k1-{run}"  # acknowledged, not handled twice
     for bad in ("text", None, {"name": "x"}, {"pick": "", "text": "a"}, {"pick": "x" * 65}):
         again.vue_opened(bad)
     assert len(got) == 1
-    again.vue_opened({"pick": "k2", "name": 5, "size": True, "text": "x" * 101})
+    again.vue_opened({"pick": f"k2-{run}", "name": 5, "size": True, "text": "x" * 101})
     assert got[-1] == {"name": "the file", "size": 101, "text": ""}  # too large: size only
+    # the page's copy of the limit is the page's: raising it does not raise the server's
+    again.set_state({"max_bytes": 10**9})
+    again.vue_opened({"pick": f"k3-{run}", "name": "a", "size": 101, "text": "y" * 101})
+    assert got[-1]["text"] == ""
+    # a lone surrogate (no file's text; only a crafted message) is refused, not a crash
+    again.vue_opened({"pick": f"k4-{run}", "name": "a", "size": 1, "text": "\ud800"})
+    assert got[-1] == {"name": "a", "size": 1, "text": ""}
 
 
 def test_html_patches_rebuild_any_change_exactly():
@@ -66,6 +76,34 @@ def test_html_patches_rebuild_any_change_exactly():
     ops = html_patch(old, new)
     assert apply_patch(old, ops) == new
     assert len(ops) == 40 and sum(len(t) for _, _, t in ops) == 41  # 39 figures, one piece
+
+
+def test_a_row_added_to_or_removed_from_a_long_table_costs_time_in_proportion(monkeypatch):
+    """A 1,000-row table (an MSEL's timeline) losing or gaining one row: the patch is that row,
+    found without comparing every row with every other (SequenceMatcher over 1,000 pieces
+    took about 2 s of server CPU): only the differing middle is compared."""
+    compared = []
+    matcher = widgets.difflib.SequenceMatcher
+
+    def recording(junk, a, b, **kw):
+        compared.append(len(a) * len(b))
+        return matcher(junk, a, b, **kw)
+
+    monkeypatch.setattr(widgets.difflib, "SequenceMatcher", recording)
+    rows = [f"<tr><td>day {d}</td><td>inject {d}: a description of {d}</td></tr>"
+            for d in range(1000)]
+    old = tokens("<table>" + "".join(rows) + "</table>")
+    for new_rows in (rows[:500] + rows[501:],
+                     rows[:500] + ["<tr><td>day x</td><td>new</td></tr>"] + rows[500:]):
+        new = tokens("<table>" + "".join(new_rows) + "</table>")
+        ops = html_patch(old, new)
+        assert apply_patch(old, ops) == new
+        assert sum(len(t) for _, _, t in ops) <= 12, ops  # about one row's tokens
+    assert compared and max(compared) <= 10, compared  # pieces compared: a row's, not 1,000^2
+    # many rows changed at once: the differing middle goes whole, still exact
+    new = tokens("<table>" + "".join(r.replace("day", "Day") for r in rows[::2]) + "</table>")
+    assert apply_patch(old, html_patch(old, new)) == new
+    assert max(compared) <= widgets.MAX_PIECE_PAIRS
 
 
 def test_a_card_sends_its_html_whole_once_then_only_what_changed():

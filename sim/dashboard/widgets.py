@@ -39,11 +39,16 @@ class FileOpenWidget(ipyvuetify.VuetifyTemplate):
 
     template_file = (__file__, "file_open.vue")
     label = traitlets.Unicode("Open").tag(sync=True)
-    max_bytes = traitlets.Int(1_000_000).tag(sync=True)
+    max_bytes = traitlets.Int(1_000_000).tag(sync=True)  # for the page's own size check
+    limit = traitlets.Int(1_000_000)  # the server's: not synced, so the page cannot raise it
     accept = traitlets.Unicode(".json,application/json").tag(sync=True)
     testid = traitlets.Unicode("open-file").tag(sync=True)
     received = traitlets.Unicode("").tag(sync=True)  # the id of the last pick handled
     on_open = traitlets.Callable(None, allow_none=True)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("limit", kwargs.get("max_bytes", 1_000_000))
+        super().__init__(**kwargs)
 
     def vue_opened(self, data):
         """The page's message (data from the browser: every field checked)."""
@@ -62,7 +67,11 @@ class FileOpenWidget(ipyvuetify.VuetifyTemplate):
         size = size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else 0
         text = data.get("text")
         text = text if isinstance(text, str) else ""
-        if len(text) > self.max_bytes or len(text.encode("utf-8")) > self.max_bytes:
+        try:
+            too_big = len(text) > self.limit or len(text.encode("utf-8")) > self.limit
+        except UnicodeEncodeError:  # a lone surrogate: no file's text, only a crafted message
+            size, too_big = 0, True
+        if too_big:
             size, text = max(size, len(text)), ""  # larger than the page claimed
         self.on_open({"name": name, "size": size, "text": text})
 
@@ -82,6 +91,11 @@ TOKEN = re.compile(r"\d[\d.,]*|<[^<\d]*|[^<\d]+")
 cut again where a tag starts: from one day to the next mostly the figures change, the rest
 (tags, styles, words) stays; a token that starts with ``<`` starts a piece (a tag and what
 follows it up to the next)."""
+
+
+MAX_PIECE_PAIRS = 40_000
+"""Above this many (old, new) pairs of differing pieces, the differing middle is sent whole
+rather than compared piece by piece (:func:`html_patch`)."""
 
 
 def tokens(html: str) -> list[str]:
@@ -139,8 +153,21 @@ def html_patch(old: list[str], new: list[str]) -> list[list]:
             else:
                 ops.append([starts[k], len(p), list(q)])
         return ops
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    return [[starts[i1], starts[i2] - starts[i1], [t for piece in b[j1:j2] for t in piece]]
+    # the pieces both keep at the start and at the end are left out of the comparison, so a
+    # row added to or removed from a long table costs time in proportion to the table
+    lo = 0
+    while lo < min(len(a), len(b)) and a[lo] == b[lo]:
+        lo += 1
+    hi = 0
+    while hi < min(len(a), len(b)) - lo and a[len(a) - 1 - hi] == b[len(b) - 1 - hi]:
+        hi += 1
+    mid_a, mid_b = a[lo:len(a) - hi], b[lo:len(b) - hi]
+    if len(mid_a) * len(mid_b) > MAX_PIECE_PAIRS:  # SequenceMatcher's time grows as this
+        return [[starts[lo], starts[len(a) - hi] - starts[lo],
+                 [t for piece in mid_b for t in piece]]]
+    matcher = difflib.SequenceMatcher(None, mid_a, mid_b, autojunk=False)
+    return [[starts[lo + i1], starts[lo + i2] - starts[lo + i1],
+             [t for piece in mid_b[j1:j2] for t in piece]]
             for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 

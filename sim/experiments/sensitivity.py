@@ -26,11 +26,15 @@ import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sim.params import Config, ConfigError, iter_params
+
+if TYPE_CHECKING:
+    from sim.experiments.executor import Job
 
 METHODS = ("morris", "sobol")
 INDEX_MEANING = {
@@ -189,7 +193,7 @@ def job_overrides(design: Design, replicate: int) -> tuple[str, ...]:
     return (*base, f"run.replicate={replicate}")
 
 
-def design_jobs(design: Design, X: np.ndarray) -> list:
+def design_jobs(design: Design, X: np.ndarray) -> list[Job]:
     """The study's runs in the design's order: sample ``i``, replicate ``r`` in
     ``s{i:05d}-r{r}``.
 
