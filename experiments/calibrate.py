@@ -477,7 +477,10 @@ DRIVERS = {
              "wellbeing.isolation_penalty", "evaluation.followup_min_days",
              "evaluation.followup_max_days"],
     "followup": ["evaluation.p_baseline_recorded", "evaluation.p_followup_response"],
-    "degree": ["gp.share_vcse_degree_0", "gp.share_vcse_degree_1", "gp.share_vcse_degree_2"],
+    "degree": ["gp.share_vcse_degree_0", "gp.share_vcse_degree_1", "gp.share_vcse_degree_2",
+               "gp.vcse_tie_renewal_days", "intermediaries.lo_ties_at_start",
+               "intermediaries.p_lo_tie_success", "emergency.p_tie_per_joint_case",
+               "emergency.joint_tie_lapse_days"],
     "nonmedical": ["need.p_onset_per_day", "gp.consults_per_year", "gp.mult_consults_with_need",
                    "gp.p_raise_nonmedical"],
     "surge": ["volunteers.latent_share", "volunteers.p_apply_per_day",
@@ -677,7 +680,10 @@ def render(args, blocks: dict[str, Block], runtime: float, command: str) -> str:
          "(`gp.vcse_tie_renewal_days`); a locality officer adds ties between its unit's "
          "groups and practices (S47, Case A's 'strong links between the GP practice and the "
          "local community', 000:81), so practices serving an area with an officer hold many "
-         "more. The county topology (built like a place table since issue 15: practices of "
+         "more, and a health referral a group accepts may tie the practice to the group "
+         "(`emergency.p_tie_per_joint_case`; it lapses after `emergency.joint_tie_lapse_days` "
+         "without joint work). Both run through the burn-in (docs/calibration_diagnosis.md). "
+         "The county topology (built like a place table since issue 15: practices of "
          "about 10,000 patients, each registering residents across its whole PCN) has "
          "officers on patches of its most deprived urban areas, and every practice of a PCN "
          "serves them, so these shares measure how widely practices' lists spread as much as "
