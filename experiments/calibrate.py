@@ -14,7 +14,8 @@ Runs made (replicate ``k`` uses ``run.replicate=k`` in every block, so blocks ar
   campaign's applicants can be followed: applications per 1,000 residents, applications
   against onboarding capacity, share of on-duty volunteers tasked in a week;
 - **county**: ``topology=county`` (the urban estate has only 2 GP practices; the county of
-  100,000 has 10), for the GP-VCSE link degree at output day 0 (one day is run);
+  100,000 has 9), for the GP-VCSE link degree at output day 0, after the default
+  burn-in (one output day is run);
 - **rural** (and urban, if not the main topology): the SF21 rural/urban contrast.
 
 Usage (from the repository root)::
@@ -111,6 +112,14 @@ def base_overrides(args: argparse.Namespace) -> list[str]:
 
 def compose(overrides: list[str], replicate: int) -> Config:
     return sim.compose([*overrides, f"run.replicate={replicate}"])
+
+
+def county_overrides(base: list[str]) -> list[str]:
+    """The county block: one output day after the default burn-in, for the GP-VCSE degree at
+    output day 0. The degree is not fixed at build: locality officers tie the groups of their
+    units (at build and as groups form), practices replace ties lost to closures, and groups
+    close, so it is read where the report says, after the burn-in."""
+    return [*base, "topology=county", "scenario=baseline", "run.days=1"]
 
 
 def run_block(block: Block, replicates: int, extras: Callable | None = None,
@@ -468,7 +477,10 @@ DRIVERS = {
              "wellbeing.isolation_penalty", "evaluation.followup_min_days",
              "evaluation.followup_max_days"],
     "followup": ["evaluation.p_baseline_recorded", "evaluation.p_followup_response"],
-    "degree": ["gp.share_vcse_degree_0", "gp.share_vcse_degree_1", "gp.share_vcse_degree_2"],
+    "degree": ["gp.share_vcse_degree_0", "gp.share_vcse_degree_1", "gp.share_vcse_degree_2",
+               "gp.vcse_tie_renewal_days", "intermediaries.lo_ties_at_start",
+               "intermediaries.p_lo_tie_success", "emergency.p_tie_per_joint_case",
+               "emergency.joint_tie_lapse_days"],
     "nonmedical": ["need.p_onset_per_day", "gp.consults_per_year", "gp.mult_consults_with_need",
                    "gp.p_raise_nonmedical"],
     "surge": ["volunteers.latent_share", "volunteers.p_apply_per_day",
@@ -546,7 +558,8 @@ def render(args, blocks: dict[str, Block], runtime: float, command: str) -> str:
         f"- **Replicates**: {args.replicates} per configuration (`run.replicate` 0–"
         f"{args.replicates - 1}, base seed {args.seed if args.seed is not None else cfg.run.seed}"
         "); paired across blocks",
-        f"- **Days per run**: {args.days} (county block: 1 day, see GP–VCSE degree)",
+        f"- **Days per run**: {args.days} (county block: 1 day after the burn-in, see GP–VCSE "
+        "degree)",
         f"- **Extra overrides** (`--set`): {', '.join(f'`{s}`' for s in args.set) or 'none'}",
         f"- **Runtime**: {runtime:.0f} s wall on one core "
         + "(" + ", ".join(f"{b.name} {b.seconds:.0f} s"
@@ -667,7 +680,10 @@ def render(args, blocks: dict[str, Block], runtime: float, command: str) -> str:
          "(`gp.vcse_tie_renewal_days`); a locality officer adds ties between its unit's "
          "groups and practices (S47, Case A's 'strong links between the GP practice and the "
          "local community', 000:81), so practices serving an area with an officer hold many "
-         "more. The county topology (built like a place table since issue 15: practices of "
+         "more, and a health referral a group accepts may tie the practice to the group "
+         "(`emergency.p_tie_per_joint_case`; it lapses after `emergency.joint_tie_lapse_days` "
+         "without joint work). Both run through the burn-in (docs/calibration_diagnosis.md). "
+         "The county topology (built like a place table since issue 15: practices of "
          "about 10,000 patients, each registering residents across its whole PCN) has "
          "officers on patches of its most deprived urban areas, and every practice of a PCN "
          "serves them, so these shares measure how widely practices' lists spread as much as "
@@ -876,9 +892,7 @@ def main(argv: list[str] | None = None, prog: str = "calibrate.py") -> int:
                                 days])
         blocks = {"main": run_block(main_block, args.replicates, keep_ts, cache),
                   "surge": run_surge_block(surge, args.replicates, cache)}
-        # the degree is fixed at build: no burn-in needed
-        county = Block("county", [*base, "topology=county", "scenario=baseline", "run.days=1",
-                                  "run.burn_in_days=0"])
+        county = Block("county", county_overrides(base))
         blocks["county"] = run_block(county, args.replicates, practices, cache)
         for place in ("rural", "urban"):
             blocks[place] = (blocks["main"] if args.topology == place else

@@ -137,3 +137,13 @@ def test_script_runs_from_the_command_line(tmp_path):
     assert proc.returncode == 2
     assert "--replicates" in proc.stderr and "must be a whole number >= 1" in proc.stderr
     assert not (tmp_path / "v.md").exists()
+
+
+def test_county_degree_is_read_after_the_burn_in(calibrate):
+    """The report reads the GP-VCSE degree 'at output day 0, after the burn-in': the county
+    block keeps the default burn-in (it ran with none, so the figure was the build-time
+    degree) and runs one output day."""
+    cfg = calibrate.compose(calibrate.county_overrides(["run.plots=false"]), 0)
+    assert cfg.run.burn_in_days == calibrate.Config().run.burn_in_days > 0
+    assert cfg.run.days == 1
+    assert cfg.topology.kind == "county"
