@@ -65,7 +65,13 @@ def tables(text: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_report_rows_come_from_runs(calibrate, tmp_path):
+def test_report_rows_come_from_runs(calibrate, tmp_path, monkeypatch):
+    # the plumbing, not the figures: the county block (a county of 100,000) without its
+    # 1,456-day burn-in, which would cost about 10 CPU-s a run here; the report's own county
+    # block keeps it (test_county_degree_is_read_after_the_burn_in)
+    county = calibrate.county_overrides
+    monkeypatch.setattr(calibrate, "county_overrides",
+                        lambda base: [*county(base), "run.burn_in_days=0"])
     out = tmp_path / "validation.md"
     assert calibrate.main([*FAST, "--out", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
