@@ -35,7 +35,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -47,17 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET_HOURS = 1.5  # issue 16: a 10,000-run Sobol study of the urban year on 2 cores
 
 
-def _children_cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
-def uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "load average: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling scripts
+from sweep_benchmark import _children_cpu, uptime  # noqa: E402
 
 
 def machine() -> dict:
