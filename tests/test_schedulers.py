@@ -46,8 +46,8 @@ pytestmark = pytest.mark.slow
 LONG_DAYS, SHORT_DAYS, REPLICATES = 2920, 30, 10
 N_RUNS = 2 * REPLICATES
 RUNS_PER_TASK = 4  # the executor's Slurm jobs each do 4 runs
-# the long runs take about 5 s here, so a job can be stopped while its run is under way (at 1,460
-# days, about 2.5 s, every cancelled run of one suite run finished before Slurm killed it)
+# a long run takes about 1.2 s of simulation (3-8 s with the job's start-up), so a job can be
+# stopped while its run is under way (see _cancel)
 SWEEP = ["topology=urban", "topology.n_residents=1000", f"run.days={SHORT_DAYS},{LONG_DAYS}",
          f"run.replicate=range({REPLICATES})", "run.burn_in_days=14", "run.plots=false"]
 TIMESERIES_ROWS = REPLICATES * (SHORT_DAYS + LONG_DAYS)
@@ -143,15 +143,16 @@ def _cancel(slurm, sweep: Path, proc: subprocess.Popen) -> tuple[Path, str]:
         folder, st = _long_run_started(sweep, proc, exclude=tried)
         job = st["slurm_job_id"]
         slurm.run("scancel", job)
-        if slurm.proctrack == "linuxproc":
-            # Slurm's SIGKILL, delivered here: without cgroup tracking the cancelled step's task,
-            # which bypasses SIGTERM as submitit's jobs do, is re-parented when its shell ends
-            # and escapes Slurm's kill (seen running on to the end of its run). With
-            # proctrack/cgroup Slurm kills it itself, within about 1.5 s here.
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(st["pid"]), signal.SIGKILL)
-        else:
-            _killed_by_slurm(int(st["pid"]), job)
+        # Slurm's SIGKILL, delivered here at once. Without cgroup tracking the cancelled step's
+        # task, which bypasses SIGTERM as submitit's do, is re-parented when its shell ends and
+        # escapes Slurm's kill (seen running on to the end of its run). With proctrack/cgroup
+        # Slurm kills it itself, but slurmd's log shows that kill landing 5.8-7 s after the
+        # cancel even with KillWait=0: longer than a whole long run on a quiet machine, so every
+        # cancelled run finished first. What these tests check is the re-submission after a job
+        # lost mid-run; Slurm's own kill has its own test
+        # (test_slurm_kills_a_cancelled_task_that_ignores_sigterm).
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(st["pid"]), signal.SIGKILL)
         end = time.monotonic() + 30
         while any(j["id"] == job and j["state"] in ("RUNNING", "COMPLETING")
                   for j in slurm.jobs()) and time.monotonic() < end:
