@@ -26,13 +26,16 @@ import argparse
 import datetime as dt
 import json
 import math
-import platform
+import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the sibling scripts
+from benchmark import machine  # noqa: E402  (CPU model, cores, memory, load at start)
+
 COUNTY = HERE.parent / "configs" / "places" / "example_county"
 CASES = ("county100k", "example_county", "ics", "county_ics")
 
@@ -125,12 +128,15 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(child(json.loads(args.child))))
         return
     rows = []
+    host = machine()  # its load average is the one at the start
     with tempfile.TemporaryDirectory() as tmp:
+        runs: dict[str, list[dict]] = {case: [] for case in args.cases}
+        for _ in range(args.repeat):  # the cases alternated, so load drifts hit them alike
+            for case in args.cases:
+                runs[case].append(run_case(case, args.days, args.ics_residents, Path(tmp)))
         for case in args.cases:
-            runs = [run_case(case, args.days, args.ics_residents, Path(tmp))
-                    for _ in range(args.repeat)]
-            runs.sort(key=lambda r: r["build_cpu_s"] + r["run_cpu_s"])
-            rows.append(runs[len(runs) // 2])
+            runs[case].sort(key=lambda r: r["build_cpu_s"] + r["run_cpu_s"])
+            rows.append(runs[case][len(runs[case]) // 2])
     print("| case | residents | days | build CPU s | run CPU s | ns/resident-day (build incl.)"
           " | run ns/resident-day | peak MB |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -157,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.out:
         args.out.write_text(json.dumps({
             "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "machine": platform.processor() or platform.machine(), "python": sys.version,
+            "machine": host, "load_average_at_end": os.getloadavg(), "python": sys.version,
             "days": args.days, "rows": rows}, indent=2))
 
 
