@@ -52,7 +52,7 @@ FLOWS = (
     "new_lio_groups_formed", "new_lio_groups_supported", "new_lio_ties_brokered",
     "new_lio_listings_verified", "new_lw_mapping_hours", "new_lw_listings_verified",
     "new_lo_hours_signposting", "new_lo_hours_partnerships", "new_lo_ties_built",
-    "new_gp_vcse_ties_renewed",
+    "new_gp_vcse_ties_renewed", "new_gp_partnership_hours",
     # emergency actors, joint working and redeployment (issue 11, area 2)
     *[f"new_emergency_responses_{a}" for a in ACTOR_NAMES], "new_emergency_coordination_hours",
     "new_joint_work_cases", "new_joint_work_ties", "new_joint_work_ties_lapsed",

@@ -353,6 +353,8 @@ def _timeseries_entries() -> dict[str, Output]:
         ("new_lo_ties_built", "ties", "locality officer", "ties the locality officer built"),
         ("new_gp_vcse_ties_renewed", "ties", "GP practice",
          "VCSE ties practices formed to replace ones lost when a group closed"),
+        ("new_gp_partnership_hours", "hours", "GP practice",
+         "practice staff hours keeping up VCSE ties (gp.tie_upkeep_hours_per_week each)"),
         *[(f"new_emergency_responses_{x}", "residents", "emergency actor",
            f"residents taken on by the emergency actor {x}"
            + (" (places topology: every district's council)" if x == "local_authority" else ""))
@@ -361,8 +363,8 @@ def _timeseries_entries() -> dict[str, Output]:
          "hours emergency actors spent coordinating"),
         ("new_joint_work_cases", "cases", "emergency actor", "cases worked jointly by actors"),
         ("new_joint_work_ties", "ties", "emergency actor", "ties formed by joint working"),
-        ("new_joint_work_ties_lapsed", "ties", "emergency actor",
-         "joint-working ties that lapsed"),
+        ("new_joint_work_ties_lapsed", "ties", "GP practice",
+         "GP practice-VCSE ties (of any origin) that lapsed unused"),
         ("new_vol_tasks_redeployed_hospital", "tasks", "volunteer",
          "hospital tasks done by volunteers redeployed from community roles"),
         ("new_mutual_aid_support_from_health", "residents", "group",

@@ -217,3 +217,46 @@ def test_online_groups_keep_fewer_places_and_miss_the_digitally_excluded(tiny_mo
     assert 0 < results.count("accepted") < group.capacity  # half its places are gone
     assert "declined" in results
     assert model.flows["new_referrals_not_reached_online"] == 1
+
+
+def test_a_practice_takes_on_ties_only_while_its_partnership_hours_cover_them(tiny_model):
+    """Each tie takes gp.tie_upkeep_hours_per_week of the practice's partnership hours; joint
+    work with a third group ties nothing while two ties take all the hours (000:92)."""
+    model = tiny_model(n=10, topology__urban__community_groups=3, **UNTIED,
+                       emergency__p_tie_per_joint_case=1.0, gp__partnership_hours_lo=2.0,
+                       gp__partnership_hours_hi=2.0, gp__tie_upkeep_hours_per_week=1.0)
+    gp = model.gp_practices[0]
+    groups = [g for g in model.groups if g.kind is GroupKind.COMMUNITY_GROUP]
+    assert len(groups) == 3 and gp.vcse_ties == [] and gp.partnership_hours == 2.0
+    for g in groups:
+        model.joint_case(gp.index, g.index)
+    model.run(1)
+    assert gp.vcse_ties == [groups[0].index, groups[1].index]
+    assert model.rows[-1]["new_joint_work_ties"] == 2
+    assert abs(model.rows[-1]["new_gp_partnership_hours"] - 2.0 / 7.0) < 1e-12
+    gp.partnership_hours = 3.0  # an hour more a week: the next joint case ties the third
+    model.joint_case(gp.index, groups[2].index)
+    model.run(1)
+    assert sorted(gp.vcse_ties) == sorted(g.index for g in groups)
+
+
+def test_every_tie_lapses_unused_and_signposting_to_it_is_a_use(tiny_model):
+    """A practice's own tie lapses like a joint-work tie when nothing uses it; a patient
+    signposted to the group uses it (renewal off so the lapse stays visible)."""
+    model = tiny_model(n=10, topology__urban__community_groups=1,
+                       gp__share_vcse_degree_0=0.0, gp__share_vcse_degree_1=1.0,
+                       gp__share_vcse_degree_2=0.0, gp__vcse_tie_renewal_days=0.0,
+                       gp__p_signpost_tied_group=1.0, emergency__joint_tie_lapse_days=14)
+    gp = model.gp_practices[0]
+    (tied,) = gp.vcse_ties  # its own tie, from the input degree
+    model.pop.need[:] = Need.NONE
+    model.pop.pathway[:] = Pathway.NONE
+    model.run(10)
+    gp.engagement_level = 0.0  # not referred to the link worker: signposted to the group
+    gp.consult_nonmedical(0)
+    assert model.tie_last_use[(gp.index, tied)] == model.day
+    model.run(10)
+    assert gp.vcse_ties == [tied]  # used 10 days ago: kept
+    model.run(21)
+    assert gp.vcse_ties == []  # unused for more than 14 days: lapsed
+    assert model.timeseries()["new_joint_work_ties_lapsed"].sum() == 1

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from support import give_need
 
+import sim
 from sim import metrics
 from sim.agents.intermediaries import LocalityOfficer, ParishCouncil, PlaceHub
+from sim.agents.organisations import GroupKind
 from sim.model import CommunityModel
 from sim.state import Need, Pathway, VolunteerState
 
@@ -346,3 +348,35 @@ def test_place_hub_front_door(tiny_model, capacity):
     done = [hub.signpost(i) for i in range(3)]
     assert done == [True] * capacity + [False] * (3 - capacity)
     assert model.pop.lw_referrals[:3].sum() == capacity
+
+
+def test_officers_broker_ties_with_each_units_main_practice_only():
+    """On the county (place-table build, several practices per area) an officer in post ties
+    its units' groups to the practice registering most of each unit's residents, within that
+    practice's partnership hours, never to mutual aid (at build or later)."""
+    cfg = sim.compose(["topology=county", "topology.n_residents=20000", "run.burn_in_days=0",
+                       "gp.share_vcse_degree_0=1", "gp.share_vcse_degree_1=0",
+                       "gp.share_vcse_degree_2=0", "run.resident_agents=false"])
+    model = CommunityModel(cfg, start=False)
+    officers = [h for h in model.intermediaries if isinstance(h, LocalityOfficer)]
+    assert officers
+    units = sorted(set().union(*(h.served_units for h in officers)))
+    mains = {model.main_practice(u).index for u in units}
+    for u in units:  # the main practice registers at least as many of the unit's residents
+        registered = np.bincount(model.pop.gp[model.pop.unit == u],
+                                 minlength=len(model.gp_practices))
+        assert registered[model.main_practice(u).index] == max(
+            registered[gp.index] for gp in model.practices_in(u))
+    upkeep = cfg.gp.tie_upkeep_hours_per_week
+    tied = [gp for gp in model.gp_practices if gp.vcse_ties]
+    assert tied and {gp.index for gp in tied} <= mains
+    assert len(model.practices_in(units[0])) > 1  # so "main" is a real choice here
+    for gp in tied:
+        assert len(gp.vcse_ties) * upkeep <= gp.partnership_hours + 1e-9
+        assert all(model.organisations[k].kind is not GroupKind.MUTUAL_AID
+                   for k in gp.vcse_ties)
+    model.burn_in(60)
+    for h in officers:
+        _, pairs = h._tie_work()
+        assert all(g.kind is not GroupKind.MUTUAL_AID and gp.index in mains
+                   for gp, g in pairs)

@@ -139,6 +139,8 @@ def test_ties_dropped_through_the_index_are_every_tie_of_the_agent():
     model.remove_tie(gp, group)  # a lapsed tie leaves the index too
     assert frozenset((gp.unique_id, group.unique_id)) not in model._cross_ties
     assert group.unique_id not in {u for t in model._ties_of.get(gp.unique_id, ()) for u in t}
+    model.add_tie(gp, group)  # formed again (practices keep few ties: a group needs one below)
+    assert group.unique_id in {u for t in model._ties_of[gp.unique_id] for u in t}
 
     def tied(agents):
         return next(a for a in agents if model._ties_of.get(a.unique_id))

@@ -41,6 +41,11 @@ class GPPractice(mesa.Agent):
         g = model.cfg.gp
         rng = model.streams.gp
         self.engagement_max = float(rng.uniform(g.engagement_max_lo, g.engagement_max_hi))
+        # staff hours a week it can give to keeping up VCSE partnerships (000:92): a resource
+        # each tie draws on (``tie_upkeep_hours_per_week``), its own stream so the draw moves
+        # nothing else
+        self.partnership_hours = float(model.streams.gp_partnership.uniform(
+            g.partnership_hours_lo, g.partnership_hours_hi))
         self.link_workers: list[LinkWorker] = []
         self.vcse_ties: list[int] = []  # organisation indices
         self.n_consultations = 0
@@ -58,6 +63,15 @@ class GPPractice(mesa.Agent):
         self.nonmedical_at_start = 0
         self.out_days_co_located = 0
         self._last_seen_day = -1
+
+    def has_tie_room(self) -> bool:
+        """Whether its partnership hours would cover the upkeep of one more VCSE tie."""
+        upkeep = self.model.cfg.gp.tie_upkeep_hours_per_week
+        return (len(self.vcse_ties) + 1) * upkeep <= self.partnership_hours + 1e-9
+
+    def partnership_hours_today(self) -> float:
+        """Hours its ties take today (a seventh of their weekly upkeep)."""
+        return len(self.vcse_ties) * self.model.cfg.gp.tie_upkeep_hours_per_week / 7.0
 
     def engagement(self, day: int | None = None) -> float:
         """Chance a raised non-medical need is referred to a link worker (today's level;
@@ -111,6 +125,7 @@ class GPPractice(mesa.Agent):
         ties = [g for g in self.vcse_ties if m.organisations[g].is_open]
         if ties and rng.random() < m.cfg.gp.p_signpost_tied_group:
             g = ties[int(rng.integers(len(ties)))]
+            m.tie_last_use[(self.index, g)] = m.day  # the tie is in use
             m.offer_to_group(i, g, "gp")
 
 

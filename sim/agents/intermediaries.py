@@ -116,35 +116,38 @@ class LocalityOfficer(Intermediary):
 
     def _tie_work(self) -> tuple[list[VCSEGroup], list[tuple[object, VCSEGroup]]]:
         """Off-radar groups of the unit, and (practice, group) pairs that would link a group
-        no practice of the unit is tied to yet (once every group has its link to health there
-        is no tie work left: ties then track group turnover)."""
+        no practice of the unit is tied to yet with the unit's main practice (the one
+        registering most of its residents), while that practice has partnership hours for
+        another tie. Mutual aid groups are left out here, at build and during the run alike,
+        as in the practices' own ties and the LIO's brokering. Once every group has its link
+        to health, or the main practice has no hours left, there is no tie work."""
         m = self.model
         units = sorted(self.served_units)
         unit_groups = [g for u in units for g in m.groups_by_unit.get(u, ())
                        if g.is_open and g.kind is not GroupKind.LIO]
         hidden = [g for g in unit_groups if not g.on_directory]
-        practices = list({id(gp): gp for u in units for gp in m.practices_in(u)}.values())
-        tied = {k for gp in practices for k in gp.vcse_ties}
-        pairs = [(gp, g) for g in unit_groups if g.index not in tied for gp in practices]
+        pairs: list[tuple[object, VCSEGroup]] = []
+        for u in units:
+            main = m.main_practice(u)
+            if main is None or not main.has_tie_room():
+                continue
+            tied = {k for gp in m.practices_in(u) for k in gp.vcse_ties}
+            pairs += [(main, g) for g in m.groups_by_unit.get(u, ())
+                      if g.is_open and g.kind not in (GroupKind.LIO, GroupKind.MUTUAL_AID)
+                      and g.index not in tied]
         return hidden, pairs
 
     def tie_groups_at_start(self) -> None:
-        """The officer has been in post for years (000:80-81): each group of its unit that no
-        practice of the unit is tied to starts tied to one of them (drawn), as its partnership
-        work would have left it. Built untied, those ties took about seven years to build up,
-        longer than the burn-in, and GP signposting to tied groups (so groups' strain) crept up
-        through the run."""
+        """The officer has been in post for years (000:80-81): the groups of its units that no
+        practice of the unit is tied to start tied to the unit's main practice, in drawn order,
+        as far as that practice's partnership hours go, as its partnership work would have
+        left them."""
         m = self.model
         _, pairs = self._tie_work()
         rng = m.streams.intermediaries
-        options: dict[int, tuple[VCSEGroup, list]] = {}
-        for gp, g in pairs:
-            if g.kind is not GroupKind.MUTUAL_AID:
-                options.setdefault(g.index, (g, []))[1].append(gp)
-        for g, practices in options.values():
-            gp = practices[int(rng.integers(len(practices)))]
-            gp.vcse_ties.append(g.index)
-            m.add_tie(gp, g)
+        for k in rng.permutation(len(pairs)).tolist():
+            gp, g = pairs[k]
+            m.tie_practice(gp, g)
 
     def step(self) -> None:
         m, p = self.model, self.model.cfg.intermediaries
@@ -172,9 +175,8 @@ class LocalityOfficer(Intermediary):
             m.count("new_groups_brought_on_directory")
             return
         gp, g = pairs[int(rng.integers(len(pairs)))]
-        gp.vcse_ties.append(g.index)
-        m.add_tie(gp, g)
-        m.count("new_lo_ties_built")
+        if m.tie_practice(gp, g):
+            m.count("new_lo_ties_built")
 
 
 class ParishCouncil(Intermediary):
