@@ -476,7 +476,7 @@ class GPParams:
         1.0, "practice staff hours a week one VCSE partnership takes to keep up (contact, "
              "referral pathway, checks); a practice takes on a tie only while its partnership "
              "hours cover one more",
-        "assumption; 000:92, 000:97 (most practices keep one), 000:116", lo=0.01, hi=168.0,
+        "assumption; 000:92, 000:116", lo=0.01, hi=168.0,
         unit="hours per week", plausible=(0.5, 2.0))
     vcse_tie_renewal_days: float = param(
         365.0, "mean days before a practice replaces a VCSE relationship of its own that it "
