@@ -52,6 +52,8 @@ FLOWS = (
     "new_lio_groups_formed", "new_lio_groups_supported", "new_lio_ties_brokered",
     "new_lio_listings_verified", "new_lw_mapping_hours", "new_lw_listings_verified",
     "new_lo_hours_signposting", "new_lo_hours_partnerships", "new_lo_ties_built",
+    "new_lo_hours_tie_upkeep", "new_lo_ties_taken_over", "new_lo_ties_handed_to_practice",
+    "new_lo_ties_dropped_no_hours",
     "new_gp_vcse_ties_renewed", "new_gp_partnership_hours",
     # emergency actors, joint working and redeployment (issue 11, area 2)
     *[f"new_emergency_responses_{a}" for a in ACTOR_NAMES], "new_emergency_coordination_hours",
@@ -753,6 +755,10 @@ def _lio_summary(s: dict, ts: pd.DataFrame) -> None:
     s["lo_hours_signposting"] = float(ts["new_lo_hours_signposting"].sum())
     s["lo_hours_partnerships"] = float(ts["new_lo_hours_partnerships"].sum())
     s["lo_ties_built"] = int(ts["new_lo_ties_built"].sum())
+    s["lo_hours_tie_upkeep"] = float(ts["new_lo_hours_tie_upkeep"].sum())
+    s["lo_ties_taken_over"] = int(ts["new_lo_ties_taken_over"].sum())
+    s["lo_ties_handed_to_practice"] = int(ts["new_lo_ties_handed_to_practice"].sum())
+    s["lo_ties_dropped_no_hours"] = int(ts["new_lo_ties_dropped_no_hours"].sum())
     s["gp_vcse_ties_renewed"] = int(ts["new_gp_vcse_ties_renewed"].sum())
 def _ratio(num: float, den: float) -> float:
     return float(num / den) if den else float("nan")

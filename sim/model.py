@@ -150,6 +150,9 @@ class CommunityModel(mesa.Model):
         # every GP practice-VCSE tie (practice, organisation) -> day it was last used (formed,
         # a joint case, a GP signposting); unused ties lapse (sim.processes.emergency)
         self.tie_last_use: dict[tuple[int, int], int] = {}
+        # the ties a locality officer brokered and keeps up with its own hours (the practice
+        # gives only lo_tie_practice_share of their upkeep): (practice, organisation) -> officer
+        self.officer_ties: dict[tuple[int, int], LocalityOfficer] = {}
         self.shielding = metrics.ShieldingWatch()  # shielded residents' first support
         self.processing_multiplier = 1.0  # volunteer-management scale-up (emergency response)
         self.day0 = 0  # model day on which output day 0 falls (the end of the burn-in)
@@ -538,19 +541,35 @@ class CommunityModel(mesa.Model):
             self.tie_practice(gp, g)
             self.count("new_gp_vcse_ties_renewed")
 
-    def tie_practice(self, gp: GPPractice, group: VCSEGroup) -> bool:
+    def tie_practice(self, gp: GPPractice, group: VCSEGroup,
+                     officer: LocalityOfficer | None = None) -> bool:
         """Practice ``gp`` takes on a partnership with ``group`` if it has none with it and its
-        partnership hours cover one more (``GPPractice.has_tie_room``). True: tied."""
-        if group.index in gp.vcse_ties or not gp.has_tie_room():
+        partnership hours cover one more (``GPPractice.has_tie_room``). With ``officer``, the
+        officer brokered it and keeps it up: the practice's hours need cover only
+        ``intermediaries.lo_tie_practice_share`` of its upkeep. True: tied."""
+        share = 1.0 if officer is None else self.cfg.intermediaries.lo_tie_practice_share
+        if group.index in gp.vcse_ties or not gp.has_tie_room(share):
             return False
         gp.vcse_ties.append(group.index)
         self.add_tie(gp, group)
-        self.tie_last_use[(gp.index, group.index)] = self.day
+        key = (gp.index, group.index)
+        self.tie_last_use[key] = self.day
+        if officer is not None:
+            self.officer_ties[key] = officer
+            officer.kept_ties.add(key)
         return True
+
+    def release_officer_tie(self, key: tuple[int, int]) -> None:
+        """The officer stops keeping up tie ``key`` (practice, organisation): its whole upkeep
+        falls on the practice (the tie itself stays)."""
+        officer = self.officer_ties.pop(key, None)
+        if officer is not None:
+            officer.kept_ties.discard(key)
 
     def untie_practice(self, gp: GPPractice, org_index: int) -> None:
         """The partnership of ``gp`` with organisation ``org_index`` ends."""
         self.tie_last_use.pop((gp.index, org_index), None)
+        self.release_officer_tie((gp.index, org_index))
         if org_index in gp.vcse_ties:
             gp.vcse_ties.remove(org_index)
             self.remove_tie(gp, self.organisations[org_index])
@@ -1267,6 +1286,7 @@ class CommunityModel(mesa.Model):
         self._drop_ties(group.unique_id)
         for gp in self.gp_practices:
             self.tie_last_use.pop((gp.index, group.index), None)
+            self.release_officer_tie((gp.index, group.index))
             if group.index in gp.vcse_ties:
                 gp.vcse_ties.remove(group.index)
 
@@ -1328,6 +1348,8 @@ class CommunityModel(mesa.Model):
         return hub
 
     def remove_intermediary(self, hub: Intermediary) -> None:
+        if isinstance(hub, LocalityOfficer):
+            hub.hand_back_ties()  # the post goes: its ties fall on the practices' hours
         self.intermediaries.remove(hub)
         self._hubs_by_unit = None
         self._drop_ties(hub.unique_id)

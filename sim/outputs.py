@@ -351,6 +351,17 @@ def _timeseries_entries() -> dict[str, Output]:
         ("new_lo_hours_partnerships", "hours", "locality officer",
          "locality-officer hours on partnerships"),
         ("new_lo_ties_built", "ties", "locality officer", "ties the locality officer built"),
+        ("new_lo_hours_tie_upkeep", "hours", "locality officer",
+         "officer hours keeping up the GP-VCSE ties it brokered (1 - "
+         "intermediaries.lo_tie_practice_share of gp.tie_upkeep_hours_per_week each)"),
+        ("new_lo_ties_taken_over", "ties", "locality officer",
+         "GP-VCSE ties of the unit's main practice with the unit's groups whose upkeep the "
+         "officer took on (the practice then gives only intermediaries.lo_tie_practice_share)"),
+        ("new_lo_ties_handed_to_practice", "ties", "locality officer",
+         "ties the officer's hours no longer kept up whose whole upkeep the practice took on"),
+        ("new_lo_ties_dropped_no_hours", "ties", "locality officer",
+         "ties the officer's hours no longer kept up that ended because the practice's "
+         "partnership hours did not cover them either"),
         ("new_gp_vcse_ties_renewed", "ties", "GP practice",
          "VCSE ties practices formed to replace ones lost when a group closed"),
         ("new_gp_partnership_hours", "hours", "GP practice",
@@ -719,6 +730,10 @@ def _summary_entries(ts: dict[str, Output]) -> dict[str, Output]:
     total("lo_hours_signposting", "new_lo_hours_signposting")
     total("lo_hours_partnerships", "new_lo_hours_partnerships")
     total("lo_ties_built", "new_lo_ties_built")
+    total("lo_hours_tie_upkeep", "new_lo_hours_tie_upkeep")
+    total("lo_ties_taken_over", "new_lo_ties_taken_over")
+    total("lo_ties_handed_to_practice", "new_lo_ties_handed_to_practice")
+    total("lo_ties_dropped_no_hours", "new_lo_ties_dropped_no_hours")
     total("gp_vcse_ties_renewed", "new_gp_vcse_ties_renewed")
     for name in ONS4:
         final(f"final_mean_wellbeing_{name}", f"mean_wellbeing_{name}")

@@ -990,6 +990,14 @@ class IntermediaryParams:
         lo=0.1, hi=10000, unit="hours", plausible=(16.0, 64.0))
     p_lo_tie_success: float = prob(0.5, "chance such an attempt succeeds", "000:92",
                                    plausible=(0.3, 0.7))
+    lo_tie_practice_share: float = prob(
+        0.25, "share of the weekly upkeep of a GP-VCSE tie a locality officer brokered that the "
+              "practice's own partnership hours give while the officer keeps it up (the officer's "
+              "hours give the rest; a tie the officer's hours no longer cover falls wholly on the "
+              "practice and ends if its hours do not cover it either)",
+        "assumption; 000:80-81 (links built by the link worker with a dedicated locality "
+        "officer), 000:94 (PCNs 'can't do ... partnership work all day long'), 000:120 (the "
+        "community worker as the bridge between sectors)", plausible=(0.1, 0.5))
     lo_ties_at_start: bool = param(
         True, "a locality officer in post at the start has done its tie work: each group of its "
               "unit (not mutual aid) that no practice of the unit is tied to starts tied to the "
