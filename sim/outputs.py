@@ -352,11 +352,13 @@ def _timeseries_entries() -> dict[str, Output]:
          "locality-officer hours on partnerships"),
         ("new_lo_ties_built", "ties", "locality officer", "ties the locality officer built"),
         ("new_lo_hours_tie_upkeep", "hours", "locality officer",
-         "officer hours keeping up the GP-VCSE ties it brokered (1 - "
-         "intermediaries.lo_tie_practice_share of gp.tie_upkeep_hours_per_week each)"),
+         "officer hours keeping up GP-VCSE ties (those it brokered and those of its units' main "
+         "practices it took over; 1 - intermediaries.lo_tie_practice_share of "
+         "gp.tie_upkeep_hours_per_week a week each)"),
         ("new_lo_ties_taken_over", "ties", "locality officer",
-         "GP-VCSE ties of the unit's main practice with the unit's groups whose upkeep the "
-         "officer took on (the practice then gives only intermediaries.lo_tie_practice_share)"),
+         "GP-VCSE ties of its units' main practices with groups serving its units whose upkeep "
+         "the officer took on (the practice then gives only "
+         "intermediaries.lo_tie_practice_share of it)"),
         ("new_lo_ties_handed_to_practice", "ties", "locality officer",
          "ties the officer's hours no longer kept up whose whole upkeep the practice took on"),
         ("new_lo_ties_dropped_no_hours", "ties", "locality officer",

@@ -991,10 +991,11 @@ class IntermediaryParams:
     p_lo_tie_success: float = prob(0.5, "chance such an attempt succeeds", "000:92",
                                    plausible=(0.3, 0.7))
     lo_tie_practice_share: float = prob(
-        0.25, "share of the weekly upkeep of a GP-VCSE tie a locality officer brokered that the "
-              "practice's own partnership hours give while the officer keeps it up (the officer's "
-              "hours give the rest; a tie the officer's hours no longer cover falls wholly on the "
-              "practice and ends if its hours do not cover it either)",
+        0.25, "share of the weekly upkeep of a GP-VCSE tie a locality officer keeps up (one it "
+              "brokered, or one of its unit's main practice it took over) that the practice's "
+              "own partnership hours give (the officer's hours give the rest; a tie the "
+              "officer's hours no longer cover falls wholly on the practice and ends if its "
+              "hours do not cover it either)",
         "assumption; 000:80-81 (links built by the link worker with a dedicated locality "
         "officer), 000:94 (PCNs 'can't do ... partnership work all day long'), 000:120 (the "
         "community worker as the bridge between sectors)", plausible=(0.1, 0.5))
