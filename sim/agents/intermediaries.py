@@ -91,10 +91,11 @@ class LocalityOfficer(Intermediary):
     partnership work while there is some to do; an attempt costs ``lo_hours_per_tie_attempt``
     hours and succeeds with ``p_lo_tie_success``. It keeps up the ties it brokered and, while
     it has hours, those of the unit's main practice with the groups serving the unit whoever
-    made them (``take_over_ties``). The week's upkeep is booked day by day against the hours
-    left after residents until it is paid; each week the officer lets go of as many of its
-    least recently used ties as the week's unpaid upkeep stands for: their whole upkeep falls
-    on the practice, and a tie the practice's own partnership hours do not cover either ends.
+    made them (``take_over_ties``). Each week's upkeep falls due at the week's start and is
+    booked day by day against the hours left after residents until it is paid (unpaid upkeep
+    is carried on); each week the officer lets go of as many of its least recently used ties
+    as whole weeks of one tie's upkeep are still unpaid: their whole upkeep falls on the
+    practice, and a tie the practice's own partnership hours do not cover either ends.
     It brokers a new tie only while last week's hours left after upkeep would keep one more
     up."""
 
@@ -105,7 +106,7 @@ class LocalityOfficer(Intermediary):
         self.hours_left = 0.0
         self.tie_progress = 0.0
         self.kept_ties: set[tuple[int, int]] = set()  # (practice, organisation) it keeps up
-        self.upkeep_owed = 0.0  # this week's upkeep hours its hours have not yet covered
+        self.upkeep_owed = 0.0  # upkeep hours fallen due that its hours have not yet covered
         self.spare_hours = 0.0  # hours left after upkeep this week
         # last week's hours left after upkeep (the room for another tie); before its first
         # week, its weekly hours
@@ -142,11 +143,11 @@ class LocalityOfficer(Intermediary):
         return self.officer_upkeep_per_week() <= self.spare_hours_last_week + 1e-9
 
     def _keep_up_ties(self) -> None:
-        """Book the week's upkeep of its ties against today's hours until it is paid (its hours
-        are the week's: a busy day's upkeep is done on a quieter one, and new partnership work
-        gets only the hours past the week's upkeep); weekly, let go of the ties the week's
-        unpaid upkeep stands for (least recently used first), or take on more while it has
-        hours to spare."""
+        """Book the upkeep owed against today's hours until it is paid (a busy day's or week's
+        upkeep is done later, and new partnership work gets only the hours past what is owed);
+        weekly, a new week's upkeep falls due, and the officer lets go of as many ties as whole
+        weeks of one tie's upkeep are still unpaid (least recently used first), or, owing
+        nothing, takes on more while last week left it hours to spare."""
         m = self.model
         per_week = self.officer_upkeep_per_week()
         paid = min(max(self.hours_left, 0.0), self.upkeep_owed)
@@ -158,15 +159,17 @@ class LocalityOfficer(Intermediary):
         if m.day % 7:
             return
         self.spare_hours_last_week, self.spare_hours = self.spare_hours, 0.0
-        shortfall, self.upkeep_owed = self.upkeep_owed, 0.0
-        if shortfall <= 1e-9 or per_week <= 0.0:
+        if self.upkeep_owed <= 1e-9 or per_week <= 0.0:
+            self.upkeep_owed = 0.0
             self.take_over_ties(self._room(self.spare_hours_last_week))
         else:
-            n = min(len(self.kept_ties), int(np.ceil(shortfall / per_week - 1e-9)))
-            last_use = m.tie_last_use
-            order = sorted(self.kept_ties, key=lambda k: (last_use.get(k, -1), k))
-            self.hand_back_ties(order[:n])
-        self.upkeep_owed = len(self.kept_ties) * per_week  # the coming week's upkeep
+            n = min(len(self.kept_ties), int((self.upkeep_owed + 1e-9) // per_week))
+            if n:
+                last_use = m.tie_last_use
+                order = sorted(self.kept_ties, key=lambda k: (last_use.get(k, -1), k))
+                self.hand_back_ties(order[:n])
+                self.upkeep_owed = max(self.upkeep_owed - n * per_week, 0.0)
+        self.upkeep_owed += len(self.kept_ties) * per_week  # the coming week's upkeep
 
     def _room(self, hours: float) -> int:
         """How many more ties ``hours`` a week would keep up."""
