@@ -88,20 +88,16 @@ def test_s47_locality_officer_builds_gp_community_links(paired, mechanism):
 
 @pytest.mark.fact(
     "S47", grade="B", nature="emergent",
-    why="The officer ties its unit's groups to the unit's main practice while that practice has "
-        "partnership hours for another tie; joint work and the practice's own ties draw on the "
-        "same hours, and unused ties lapse. The scenario only has or lacks the officer.",
+    why="Every day the officer's hours left after residents first keep up the ties it brokered "
+        "or took over from the unit's main practice (the practice gives only "
+        "lo_tie_practice_share of their upkeep), then broker more while the practice's hours "
+        "cover its share and the officer's would keep one more up; a week's unpaid upkeep "
+        "hands ties back to the practice, which ends those its own hours do not cover, and "
+        "unused ties lapse. Without the officer the practice's own hours bound its ties; the "
+        "scenario only has or lacks the officer.",
     depends=("intermediaries.lo_hours_per_week", "intermediaries.lo_hours_per_tie_attempt",
-             "gp.partnership_hours_lo", "gp.partnership_hours_hi",
-             "gp.tie_upkeep_hours_per_week"))
-@pytest.mark.xfail(strict=True, reason=(
-    "not reproduced since GP-VCSE ties take practice hours (issue 11, 2026-12-01, branch "
-    "s29-ties): +0.06 ties [-0.30, +0.48], 2 pairs for, 2 against, 6 equal (was +12.8 "
-    "[+11.6, +14.0] when the officer tied every group to the practices at no cost). The estate's "
-    "two practices fill their partnership hours (1-3 h a week, a tie 1 h) with or without the "
-    "officer, so the officer changes which groups they are tied to, not how many. Officer-"
-    "maintained ties (the officer's hours keeping up what it brokered, 000:92) would be a "
-    "mechanism of their own, not tried here"))
+             "intermediaries.lo_tie_practice_share", "gp.partnership_hours_lo",
+             "gp.partnership_hours_hi", "gp.tie_upkeep_hours_per_week"))
 def test_s47_locality_officer_adds_gp_vcse_ties(paired):
     """Scenario S47's second half (grade B; 000:80-81, 116, 120): the officer builds
     GP-community ties over time, so the estate with its officer holds more GP-VCSE ties.

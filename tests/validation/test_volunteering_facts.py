@@ -322,7 +322,16 @@ def ties_gained_days_30_to_150(run) -> float:
                       "referrals, new mutual aid groups), with no crisis-only tie rule.",
                   depends=("emergency.p_tie_per_joint_case", "emergency.joint_tie_lapse_days",
                            "emergency.lrf_cell.coordinator_hours_per_week_per_1000"))
-@ON_OFF
+@pytest.mark.parametrize("mechanism", [pytest.param("on", marks=pytest.mark.xfail(
+    strict=True, reason=(
+        "not reproduced since locality officers keep up GP-VCSE ties with their own hours "
+        "(issue 11, 2026-12-01, branch s29-ties2): +0.5 ties [-0.1, +1.1], 5 pairs for, 2 "
+        "against, 3 equal (branch s29-ties: +0.5 [+0.2, +1.0], 4 for, 0 against). The mean gain "
+        "is unchanged; the spread grew: in the baseline arm too the officer's brokering and "
+        "take-overs now add or hand back ties in days 30-150 (replicates 0-5: baseline gains -1 "
+        "to +3), its upkeep takes 3.0-4.4 of the 6-7.5 hours a week left after residents, and "
+        "the main practice's hours are filled by the officer's ties at their share, leaving no "
+        "room there for a crisis tie of its own"))), "off"])
 def test_sf15_crisis_accelerates_integration(paired, mechanism):
     """SF15 (grade A; 003:61, 308-314; 000:132). Cross-sector ties form faster during the
     emergency than in normal times.
