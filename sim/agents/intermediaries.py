@@ -133,7 +133,7 @@ class LocalityOfficer(Intermediary):
         return True
 
     def officer_upkeep_per_week(self) -> float:
-        """The officer's hours a week to keep up one tie it brokered."""
+        """The officer's part of one tie's weekly upkeep, in hours a week."""
         m = self.model
         return m.cfg.gp.tie_upkeep_hours_per_week * (
             1.0 - m.cfg.intermediaries.lo_tie_practice_share)
