@@ -1574,6 +1574,17 @@ class CommunityModel(mesa.Model):
                 else:  # places and kinds with none open are absent
                     del counts[key]
             self._open_provision_counts = (groups, counts)
+        # the running groups (all but the LIO) and their rows follow the same way
+        running = self.__dict__.get("_running_groups")
+        if running is not None and running[0] is old_groups:
+            _, kept, rows = running
+            if group.kind is not GroupKind.LIO:
+                if opened:
+                    kept, rows = [*kept, group], np.append(rows, np.int64(group.index))
+                else:
+                    keep = [g is not group for g in kept]
+                    kept, rows = [g for g in kept if g is not group], rows[keep]
+            self._running_groups = (groups, kept, rows)
 
     def open_groups_by_unit(self) -> dict[int, list[VCSEGroup]]:
         """``groups_by_unit`` with only the open groups (cached with :meth:`open_groups`; units
