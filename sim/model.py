@@ -1581,9 +1581,10 @@ class CommunityModel(mesa.Model):
             if group.kind is not GroupKind.LIO:
                 if opened:
                     kept, rows = [*kept, group], np.append(rows, np.int64(group.index))
-                else:
-                    keep = [g is not group for g in kept]
-                    kept, rows = [g for g in kept if g is not group], rows[keep]
+                else:  # rows ascend (group order): its place found without a pass
+                    at = int(np.searchsorted(rows, group.index))
+                    if at < len(kept) and kept[at] is group:
+                        kept, rows = kept[:at] + kept[at + 1:], np.delete(rows, at)
             self._running_groups = (groups, kept, rows)
 
     def open_groups_by_unit(self) -> dict[int, list[VCSEGroup]]:
