@@ -192,6 +192,7 @@ def open_page(pw, outside: list, failed: list, timeout_ms: int):
     page = browser.new_page(viewport={"width": 1600, "height": 1800}, accept_downloads=True)
     page.add_init_script(f"({BUSY_SEEN})()")
     page.add_init_script(f"({HOLD_READS})()")
+    page.add_init_script(f"({COUNT_MOUNTS})()")
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
         ("http://127.0.0.1:", "ws://127.0.0.1:", "blob:", "data:")) else None)
     session = re.compile(r"/jupyter/api/kernels/|/_solara/api/close/")
@@ -451,7 +452,10 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             page.goto(server)
             # a file picked at once, while the page restores the exercise, is read slowly (as a
             # large file is): its card is redrawn meanwhile (the exercise appears), and the
-            # pick must still reach the server once the read ends
+            # pick must still reach the server once the read ends; here its widget is also
+            # replaced while the file is read (the old one gone when the read ends: it cannot
+            # send), so the file reaches the server only if the new widget sends it when it
+            # mounts (file_open.vue's resend)
             page.locator("[data-testid=open-exercise]").wait_for(state="attached")
             page.evaluate("window.__holdReads = true")
             page.locator("[data-testid=open-exercise]").set_input_files(str(good))
@@ -462,8 +466,15 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             expect(log.locator("table")).to_contain_text("who picks up their clients")
             wait_for(lambda: idle(page) and set(drawn_days(page)) == {36})
             time.sleep(1.0)  # the card redrawn by now
+            mounts = page.evaluate("window.__pickerMounts['open-exercise']")
+            page.evaluate(TAKE_PICKER_OFF, "open-exercise")
+            expect(page.locator("[data-testid=open-exercise]")).to_have_count(0)
             page.evaluate("window.__releaseReads()")
+            page.wait_for_timeout(500)  # the read ended with no widget on the page to send it
+            assert "Opened the exercise" not in page.inner_text("body")
+            page.evaluate("window.__putPickerBack()")
             expect(page.get_by_text("Opened the exercise")).to_be_visible()
+            assert page.evaluate("window.__pickerMounts['open-exercise']") == mounts + 1
             wait_for(lambda: day_shown(page) == 12)
             expect(page.locator("[data-testid=branch-B]")).to_have_count(0)
             # a bad file is refused with the reason
@@ -475,7 +486,15 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             plan = tmp_path / "plan.csv"
             plan.write_text('day,kind,params,description,audience\n'
                             '14,surge_campaign,"{""multiplier"": 40}",Radio appeal,volunteers\n')
+            # its picker's widget replaced while the file is read: the read, when it ends,
+            # hands the file to the new widget (file_open.vue's resend)
+            mounts = page.evaluate("window.__pickerMounts['load-msel']")
+            page.evaluate("window.__holdReads = true")
             page.locator("[data-testid=load-msel]").set_input_files(str(plan))
+            page.evaluate(TAKE_PICKER_OFF, "load-msel")
+            page.evaluate("window.__putPickerBack()")
+            wait_for(lambda: page.evaluate("window.__pickerMounts['load-msel']") == mounts + 1)
+            page.evaluate("window.__releaseReads()")
             expect(page.get_by_text("MSEL plan.csv: 1 inject(s) planned on branch A")
                    ).to_be_visible()
             expect(page.get_by_role("button", name="Undo surge_campaign (day 14)")).to_be_visible()
@@ -539,6 +558,34 @@ HOLD_READS = """() => {
 }"""
 """A slow file read on demand: while ``window.__holdReads`` is true, reading a picked file's
 text waits for ``window.__releaseReads()`` (as reading a large file takes a while)."""
+
+
+COUNT_MOUNTS = """() => {
+  window.__pickerMounts = {};
+  window.simFileOpen = new Proxy({}, {set(on, testid, widget) {
+    window.__pickerMounts[testid] = (window.__pickerMounts[testid] || 0) + 1;
+    on[testid] = widget;
+    return true; }});
+}"""
+"""How many times a file picker (sim/dashboard/file_open.vue) has been mounted on the page, by
+test id, in ``window.__pickerMounts``: each mount registers the widget in
+``window.simFileOpen``, which this counts."""
+
+TAKE_PICKER_OFF = """async (testid) => {
+  const vm = document.querySelector(`[data-testid="${testid}"]`).closest('.sim-file-open').__vue__;
+  const manager = vm.viewCtx.getView().model.widget_manager;
+  const models = await Promise.all(Object.values(manager._models));
+  const picker = models.find(m => m.get('testid') === testid);
+  const column = models.find(m => Array.isArray(m.get('children'))
+                                  && m.get('children').includes(picker));
+  const children = column.get('children');
+  column.set('children', children.filter(c => c !== picker));
+  window.__putPickerBack = () => { column.set('children', children); };
+}"""
+"""Take the picker ``testid`` off the page, as a redraw of its card that replaces its widget
+does (its Vue component destroyed), until ``window.__putPickerBack()`` mounts a new one for it:
+what the page does when the server has replaced the widget. Page-side only (the widget models'
+``set`` without ``save_changes``): the server sees nothing of it."""
 
 
 def patched_cards(page) -> list[str]:
