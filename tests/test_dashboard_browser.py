@@ -257,11 +257,11 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             choose(page, "Event", "surge_campaign")
             multiplier = page.get_by_label("multiplier (float)", exact=False)
             multiplier.fill("-5")
-            page.get_by_role("button", name="Inject on branch A at start of day 4").click()
+            page.get_by_role("button", name="Inject on branch A from the next day").click()
             expect(page.get_by_text("must be >= 0.0 (got -5.0)")).to_be_visible()
             expect(page.get_by_text("No injects or notes yet.")).to_be_visible()
             multiplier.fill("200")
-            page.get_by_role("button", name="Inject on branch A at start of day 4").click()
+            page.get_by_role("button", name="Inject on branch A from the next day").click()
             expect(page.get_by_text("surge_campaign scheduled on branch A for the start of day 4")
                    ).to_be_visible()
             assert "surge_campaign" in log.locator("table").inner_text()  # same render
@@ -269,7 +269,7 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             # a pending inject can be undone before it takes effect
             choose(page, "Event", "funding_cut")
             page.get_by_label("share (float)", exact=False).fill("0.5")
-            page.get_by_role("button", name="Inject on branch A at start of day 4").click()
+            page.get_by_role("button", name="Inject on branch A from the next day").click()
             expect(page.get_by_role("button", name="Undo funding_cut (day 4)")).to_be_visible()
             page.get_by_role("button", name="Undo funding_cut (day 4)").click()
             expect(page.get_by_text("Undone: funding_cut")).to_be_visible()
@@ -307,7 +307,7 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
 
             # three branches from one checkpoint; each new branch is shown when made
             t = time.perf_counter()
-            page.get_by_role("button", name="Checkpoint A (day 20)").click()
+            page.get_by_role("button", name="Checkpoint A", exact=True).click()
             expect(page.get_by_text("Checkpoints: A@20")).to_be_visible()
             wait_for(lambda: idle(page))
             timings["checkpoint_s"] = time.perf_counter() - t
@@ -333,8 +333,9 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             choose(page, "Show branch", "B")
             choose(page, "Event", "funding_cut")
             page.get_by_label("share (float)", exact=False).fill("0.9")
-            page.get_by_role("button", name="Inject on branch B at start of day 21").click()
-            expect(page.get_by_text("funding_cut scheduled on branch B")).to_be_visible()
+            page.get_by_role("button", name="Inject on branch B from the next day").click()
+            expect(page.get_by_text("funding_cut scheduled on branch B for the start of day 21")
+                   ).to_be_visible()
             note = page.get_by_label("Note on branch B")
             note.fill("Groups lose core funding: who picks up their clients?")
             page.get_by_role("button", name="Add note").click()
@@ -725,7 +726,7 @@ def test_a_county_exercise_of_100000_in_a_browser(tmp_path):
             # an inject made at the table, then undone before it takes effect
             choose(page, "Event", "funding_cut")
             page.get_by_label("share (float)", exact=False).fill("0.5")
-            page.get_by_role("button", name="Inject on branch A at start of day 6").click()
+            page.get_by_role("button", name="Inject on branch A from the next day").click()
             page.get_by_role("button", name="Undo funding_cut (day 6)").click()
             expect(page.get_by_text("Undone: funding_cut")).to_be_visible()
             expect(page.get_by_role("button", name=re.compile("^Undo"))).to_have_text(
@@ -741,7 +742,7 @@ def test_a_county_exercise_of_100000_in_a_browser(tmp_path):
             # a checkpoint and two more branches from it; C drops the cut B keeps
             page.evaluate("window.__busySeen = []")
             t = time.perf_counter()
-            page.get_by_role("button", name="Checkpoint A (day 22)").click()
+            page.get_by_role("button", name="Checkpoint A", exact=True).click()
             expect(page.get_by_text("Checkpoints: A@22")).to_be_visible()
             wait_for(lambda: idle(page))
             timings["checkpoint_s"] = time.perf_counter() - t
@@ -767,8 +768,9 @@ def test_a_county_exercise_of_100000_in_a_browser(tmp_path):
             choose(page, "Show branch", "B")
             choose(page, "Event", "emergency")
             page.get_by_label("need_multiplier (float)", exact=False).fill("2.5")
-            page.get_by_role("button", name="Inject on branch B at start of day 23").click()
-            expect(page.get_by_text("emergency scheduled on branch B")).to_be_visible()
+            page.get_by_role("button", name="Inject on branch B from the next day").click()
+            expect(page.get_by_text("emergency scheduled on branch B for the start of day 23")
+                   ).to_be_visible()
             page.get_by_label("Note on branch B").fill("Early surge and a grants cut: who "
                                                        "picks up the groups' clients?")
             page.get_by_role("button", name="Add note").click()
