@@ -437,6 +437,14 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             assert [[(s["name"], s["data"]) for s in c["series"]]
                     for c in chart_data(room)] == lines[:6]
             assert all(len(data) == 36 for c in lines for _, data in c)
+            # the room follows the branch the facilitator shows: its monitors and events
+            expect(room.get_by_text("Events (branch A)")).to_be_visible()
+            choose(page, "Show branch", "B")
+            expect(room.get_by_text("Events (branch B)")).to_be_visible()
+            expect(room.get_by_text("(branch B)").first).to_be_visible()
+            expect(room.locator("table").last).to_contain_text("funding_cut")  # B's inject
+            choose(page, "Show branch", "A")
+            expect(room.get_by_text("Events (branch A)")).to_be_visible()
             room.close()
             summary = outcomes.inner_text()
 

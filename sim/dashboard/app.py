@@ -342,8 +342,12 @@ def Branches(live: store.Live, snap: dict, shown, name, batch: Callable, ui: tup
         f'<div data-testid="branch-{esc(k)}"><b>{esc(k)}</b>: day {d}'
         f'{", forked from " + esc(origin[k]) if origin[k] else ""}'
         "</div>" for k, d in snap["days"].items()))
+    def show(branch: str) -> None:  # here and on the projector view
+        shown.set(branch)
+        live.project(branch)
+
     solara.Select("Show branch", value=shown.value if shown.value in snap["days"] else "A",
-                  values=list(snap["days"]), on_value=shown.set)
+                  values=list(snap["days"]), on_value=show)
     cps = snap["checkpoints"]
     Html(f"Checkpoints: {esc(', '.join(cps)) if cps else 'none yet'}")
     branch = shown.value if shown.value in snap["days"] else "A"
@@ -369,7 +373,7 @@ def Branches(live: store.Live, snap: dict, shown, name, batch: Callable, ui: tup
         with batch():  # one redraw for the click's changes and, if quick, the new branch
             if live.submit(f"Forking {new}", act):
                 live.settle()
-                shown.set(new)
+                show(new)
                 name.set("")
 
     solara.Button("Fork", on_click=fork, disabled=not idle or not name.value.strip())
@@ -645,7 +649,8 @@ def use_live() -> tuple[store.Live, dict | None, Callable]:
 @solara.component
 def Projector():
     """The room's view (read-only, large type) at ``/projector``: it follows the exercise
-    that the facilitator runs on the control page."""
+    that the facilitator runs on the control page, and the branch shown there last
+    (:meth:`store.Live.project`)."""
     live, snap, _ = use_live()
     solara.Title("War-game: projector")
     Html(PAGE_CSS + "<style>.sim-big {font-size: 64px !important} "
@@ -654,13 +659,14 @@ def Projector():
     if snap is None or snap["error"]:
         solara.Info("Waiting for the exercise...")
         return
+    branch = live.projected if live.projected in snap["days"] else "A"
     Html(f'<span class="sim-small">{esc(snap["overrides"])}: {snap["n"]:,} residents'
          f'{" - playing" if live.playing else ""}</span>')
-    Monitors(snap["world"], snap["day"], "A")
-    OutcomeCharts(snap["world"], "A", PRESENTATION)  # large type in the charts too
-    rows = snap["world"]["timeline"]["A"]
+    Monitors(snap["world"], snap["day"], branch)
+    OutcomeCharts(snap["world"], branch, PRESENTATION)  # large type in the charts too
+    rows = snap["world"]["timeline"][branch]
     if rows:
-        Html("<b>Events (branch A)</b>")
+        Html(f"<b>Events (branch {esc(branch)})</b>")
         Table(pd.DataFrame([{"day": r["day"], "event": r["kind"], "from": r["source"],
                              "status": r["status"]} for r in rows]))
 
