@@ -112,11 +112,12 @@ def Html(text: str, tag: str = "div"):
     return solara.HTML(tag=tag, unsafe_innerHTML=text)
 
 
-def Table(frame):
+def Table(frame, caption: str = ""):
     """A pandas table as HTML (cell text escaped by pandas), sent whole once and then as its
-    changes (:class:`~sim.dashboard.widgets.PatchedHtmlWidget`)."""
-    return PatchedHtml(TABLE_CSS + frame.to_html(index=False, border=0, classes="sim-table",
-                                                 na_rep=""))
+    changes (:class:`~sim.dashboard.widgets.PatchedHtmlWidget`); ``caption`` (HTML) above it
+    in the same widget: a caption that changes with the table goes in the same message."""
+    return PatchedHtml(TABLE_CSS + caption + frame.to_html(index=False, border=0,
+                                                           classes="sim-table", na_rep=""))
 
 
 def esc(text) -> str:
@@ -278,9 +279,8 @@ def SituationReport(world: dict, shown: str):
     if frame.empty:
         solara.Text("Step two days to see what changed since yesterday.")
         return
-    Html(f'<span class="sim-small">Branch {esc(shown)}, day {world["days"][shown]} against '
-         f'day {world["days"][shown] - 1}</span>')
-    Table(frame)
+    Table(frame, f'<div class="sim-small">Branch {esc(shown)}, day {world["days"][shown]} '
+                 f'against day {world["days"][shown] - 1}</div>')
 
 
 @solara.component
