@@ -166,7 +166,8 @@ def dashboard_server(timeout: float = 90.0, state_dir: Path | None = None):
     """``python -m sim.dashboard`` on a free local port (:func:`sim.dashboard.local_server.serve`);
     yields the port once the page answers 200, stops the server afterwards (fails the test if it
     exits or does not start). The saved exercise goes to ``state_dir`` (default: a fresh
-    temporary folder)."""
+    temporary folder). The page counts its renders (``SIM_DASHBOARD_COUNT_RENDERS``, see
+    :data:`sim.dashboard.app.COUNT_RENDERS`)."""
     import tempfile
 
     import pytest
@@ -177,7 +178,8 @@ def dashboard_server(timeout: float = 90.0, state_dir: Path | None = None):
         if state_dir is None:
             state_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         try:
-            port = stack.enter_context(serve(state_dir, timeout=timeout))
+            port = stack.enter_context(serve(state_dir, timeout=timeout,
+                                             env={"SIM_DASHBOARD_COUNT_RENDERS": "1"}))
         except RuntimeError as exc:
             pytest.fail(str(exc))
         yield port

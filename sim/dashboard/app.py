@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -99,6 +100,10 @@ PRESENTATION_CSS = """<style>
 </style>"""
 PRESENTATION = {"font": 20, "height": "440px", "per_row": 6}  # type size (px), chart height
 NORMAL = {"font": 14, "height": CHART_HEIGHT, "per_row": 4}  # per_row: columns of 12 a chart
+COUNT_RENDERS = os.environ.get("SIM_DASHBOARD_COUNT_RENDERS") == "1"
+"""The control page shows how many times it has been drawn (``data-renders``), for the
+browser tests (``tests/support.py`` starts their servers so); off otherwise: it would send a
+message to the page at every redraw."""
 log = logging.getLogger(__name__)
 
 
@@ -107,11 +112,12 @@ def Html(text: str, tag: str = "div"):
     return solara.HTML(tag=tag, unsafe_innerHTML=text)
 
 
-def Table(frame):
+def Table(frame, caption: str = ""):
     """A pandas table as HTML (cell text escaped by pandas), sent whole once and then as its
-    changes (:class:`~sim.dashboard.widgets.PatchedHtmlWidget`)."""
-    return PatchedHtml(TABLE_CSS + frame.to_html(index=False, border=0, classes="sim-table",
-                                                 na_rep=""))
+    changes (:class:`~sim.dashboard.widgets.PatchedHtmlWidget`); ``caption`` (HTML) above it
+    in the same widget: a caption that changes with the table goes in the same message."""
+    return PatchedHtml(TABLE_CSS + caption + frame.to_html(index=False, border=0,
+                                                           classes="sim-table", na_rep=""))
 
 
 def esc(text) -> str:
@@ -194,10 +200,11 @@ def busy_bar(live: store.Live) -> None:
 
 
 @solara.component
-def Controls(live: store.Live, snap: dict, ui: tuple = ()):
+def Controls(live: store.Live, ex: Exercise, ui: tuple = ()):
+    """Not given the snapshot (nor the other panels below that need no figures): its
+    arguments stay the same from one day to the next, so a day played does not redraw it."""
     target = solara.use_reactive("")
-    ex: Exercise = snap["ex"]
-    idle = not live.busy and not live.playing and not snap["error"]
+    idle = not live.busy and not live.playing and not ex.error
 
     def step():
         live.submit("Step", ex.step)
@@ -272,9 +279,8 @@ def SituationReport(world: dict, shown: str):
     if frame.empty:
         solara.Text("Step two days to see what changed since yesterday.")
         return
-    Html(f'<span class="sim-small">Branch {esc(shown)}, day {world["days"][shown]} against '
-         f'day {world["days"][shown] - 1}</span>')
-    Table(frame)
+    Table(frame, f'<div class="sim-small">Branch {esc(shown)}, day {world["days"][shown]} '
+                 f'against day {world["days"][shown] - 1}</div>')
 
 
 @solara.component
@@ -336,12 +342,17 @@ def Branches(live: store.Live, snap: dict, shown, name, batch: Callable, ui: tup
         f'<div data-testid="branch-{esc(k)}"><b>{esc(k)}</b>: day {d}'
         f'{", forked from " + esc(origin[k]) if origin[k] else ""}'
         "</div>" for k, d in snap["days"].items()))
+    def show(branch: str) -> None:  # here and on the projector view
+        shown.set(branch)
+        live.project(branch)
+
     solara.Select("Show branch", value=shown.value if shown.value in snap["days"] else "A",
-                  values=list(snap["days"]), on_value=shown.set)
+                  values=list(snap["days"]), on_value=show)
     cps = snap["checkpoints"]
     Html(f"Checkpoints: {esc(', '.join(cps)) if cps else 'none yet'}")
     branch = shown.value if shown.value in snap["days"] else "A"
-    solara.Button(f"Checkpoint {branch} (day {snap['days'][branch]})", on_click=lambda: live.submit(
+    # labels without the day: a label that changes every day is a message to every page a day
+    solara.Button(f"Checkpoint {branch}", on_click=lambda: live.submit(
         "Checkpoint", lambda: f"Checkpoint {branch}@{ex.checkpoint(branch)}"),
                   disabled=not idle)
     options = [*cps, f"{branch} now"] if cps else [f"{branch} now"]
@@ -362,15 +373,14 @@ def Branches(live: store.Live, snap: dict, shown, name, batch: Callable, ui: tup
         with batch():  # one redraw for the click's changes and, if quick, the new branch
             if live.submit(f"Forking {new}", act):
                 live.settle()
-                shown.set(new)
+                show(new)
                 name.set("")
 
     solara.Button("Fork", on_click=fork, disabled=not idle or not name.value.strip())
 
 
 @solara.component
-def InjectPanel(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
-    ex: Exercise = snap["ex"]
+def InjectPanel(live: store.Live, ex: Exercise, shown: str, ui: tuple = ()):
     kinds = {k["kind"]: k for k in event_kinds()}
     kind = solara.use_reactive("surge_campaign" if "surge_campaign" in kinds else next(iter(kinds)))
     values = solara.use_reactive({})
@@ -413,8 +423,8 @@ def InjectPanel(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
             solara.InputText(f"{pname} ({arg['type']}): {hint}",
                              value=default if current is None else current,
                              on_value=set_value, continuous_update=True)
-    solara.Button(f"Inject on branch {shown} at start of day {snap['days'][shown] + 1}",
-                  on_click=apply, color="warning", disabled=not idle or bool(snap["error"]))
+    solara.Button(f"Inject on branch {shown} from the next day",
+                  on_click=apply, color="warning", disabled=not idle or bool(ex.error))
 
     def on_msel(info):
         text, name = info.get("text") or "", info.get("name", "msel")
@@ -492,14 +502,13 @@ def ExerciseLog(live: store.Live, snap: dict, shown: str):
 
 
 @solara.component
-def ExerciseFile(live: store.Live, snap: dict | None, ui: tuple = ()):
+def ExerciseFile(live: store.Live, ex: Exercise | None, ui: tuple = ()):
     form = solara.use_reactive({"topology": "urban", "scenario": ["baseline"],
                                 "seed": str(Config().run.seed), "n": ""})
     confirm = solara.use_reactive(False)
     names = scenario_names()
     with solara.Column():  # one slot: the cards' widgets below keep their places
-        if snap is not None:
-            ex = snap["ex"]
+        if ex is not None:
             solara.FileDownload(lambda: store.state_text(ex).encode(),
                                 filename="exercise.json", label="Save exercise")
 
@@ -557,8 +566,7 @@ def ExerciseFile(live: store.Live, snap: dict | None, ui: tuple = ()):
 
 
 @solara.component
-def NetworkPicture(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
-    ex: Exercise = snap["ex"]
+def NetworkPicture(live: store.Live, ex: Exercise, shown: str, ui: tuple = ()):
 
     def draw():
         def act():
@@ -579,7 +587,7 @@ def NetworkPicture(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
             return None
         live.submit("Drawing the network picture", act)
 
-    solara.Button(f"Draw the network picture (branch {shown}, day {snap['days'][shown]})",
+    solara.Button(f"Draw the network picture (branch {shown})",
                   on_click=draw, disabled=bool(live.busy or live.playing))
     picture = live.network
     if picture and picture[0] == id(ex):
@@ -641,7 +649,8 @@ def use_live() -> tuple[store.Live, dict | None, Callable]:
 @solara.component
 def Projector():
     """The room's view (read-only, large type) at ``/projector``: it follows the exercise
-    that the facilitator runs on the control page."""
+    that the facilitator runs on the control page, and the branch shown there last
+    (:meth:`store.Live.project`)."""
     live, snap, _ = use_live()
     solara.Title("War-game: projector")
     Html(PAGE_CSS + "<style>.sim-big {font-size: 64px !important} "
@@ -650,13 +659,14 @@ def Projector():
     if snap is None or snap["error"]:
         solara.Info("Waiting for the exercise...")
         return
+    branch = live.projected if live.projected in snap["days"] else "A"
     Html(f'<span class="sim-small">{esc(snap["overrides"])}: {snap["n"]:,} residents'
          f'{" - playing" if live.playing else ""}</span>')
-    Monitors(snap["world"], snap["day"], "A")
-    OutcomeCharts(snap["world"], "A", PRESENTATION)  # large type in the charts too
-    rows = snap["world"]["timeline"]["A"]
+    Monitors(snap["world"], snap["day"], branch)
+    OutcomeCharts(snap["world"], branch, PRESENTATION)  # large type in the charts too
+    rows = snap["world"]["timeline"][branch]
     if rows:
-        Html("<b>Events (branch A)</b>")
+        Html(f"<b>Events (branch {esc(branch)})</b>")
         Table(pd.DataFrame([{"day": r["day"], "event": r["kind"], "from": r["source"],
                              "status": r["status"]} for r in rows]))
 
@@ -665,7 +675,7 @@ def Projector():
 def Page():
     live, snap, batch = use_live()
     renders = solara.use_ref(0)  # this page's renders, for the tests (one per change)
-    renders.current += 1
+    renders.current += 1  # shown only if COUNT_RENDERS
     shown = solara.use_reactive("A")
     new_name = solara.use_reactive("")
     presenting = solara.use_reactive(False)  # this tab only
@@ -682,16 +692,17 @@ def Page():
     with solara.Sidebar():
         with solara.Card("Controls"):
             if snap is not None and not snap["error"]:
-                Controls(live, snap, ui=ui)
+                Controls(live, snap["ex"], ui=ui)
         with solara.Column():  # one slot, so the cards below keep their state
             if snap is not None and not snap["error"]:
                 with solara.Card("Branches"):
                     Branches(live, snap, shown, new_name, batch, ui=ui)
         with solara.Card("Exercise"):
-            ExerciseFile(live, snap, ui=ui)
+            ExerciseFile(live, snap and snap["ex"], ui=ui)
         Html(HELP)
     with solara.Column(gap="4px"):  # one slot: what appears here never shifts the rest
-        Html(f'<span data-testid="renders" data-renders="{renders.current}"></span>')
+        if COUNT_RENDERS:
+            Html(f'<span data-testid="renders" data-renders="{renders.current}"></span>')
         busy_bar(live)
     if snap is None:
         solara.Info("Preparing the exercise...")
@@ -711,7 +722,7 @@ def Page():
         with solara.Card(f"Timeline of branch {branch}"):
             Timeline(live, snap, branch, ui=ui)
         with solara.Card("Inject"):
-            InjectPanel(live, snap, branch, ui=ui)
+            InjectPanel(live, snap["ex"], branch, ui=ui)
     with solara.Card("Funding and reserves"):
         FundingPanel(snap["world"], branch, look)
     with solara.Card("Localities"):
@@ -719,7 +730,7 @@ def Page():
     with solara.Card("Exercise log"):
         ExerciseLog(live, snap, branch)
     with solara.Card("Network picture (drawn on request)"):
-        NetworkPicture(live, snap, branch, ui=ui)
+        NetworkPicture(live, snap["ex"], branch, ui=ui)
 
 
 

@@ -8,6 +8,7 @@ the data, the browser draws; ECharts is served by the local Solara server, no CD
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -262,10 +263,11 @@ FONT = 14
 
 def _points(days: pd.Series, values: pd.Series) -> list:
     """[[day, value], ...] with missing values as null (JSON has no NaN)."""
-    out = []
-    for d, v in zip(days.tolist(), values.tolist(), strict=True):
-        out.append([int(d), None if v is None or not np.isfinite(v) else round(float(v), 3)])
-    return out
+    # Python floats and math.isfinite: np.isfinite on one number at a time was most of the
+    # cost of drawing the charts each day (the same points)
+    values = pd.to_numeric(values, errors="coerce").astype(float).tolist()
+    return [[int(d), round(v, 3) if math.isfinite(v) else None]
+            for d, v in zip(days.tolist(), values, strict=True)]
 
 
 def emergency_periods(timeline: list[dict], day: int) -> list[tuple[int, int]]:

@@ -69,6 +69,7 @@ class Live:
         self.acked = 0  # the newest version a page has drawn
         self.viewers = 0  # pages watching
         self.network: tuple | None = None  # (id of exercise, PNG, caption), on request
+        self.projected = "A"  # the branch the projector view shows (see project)
         self._changed = threading.Condition()
         self._worker: threading.Thread | None = None
         self._done = threading.Event()  # set when the last action has finished
@@ -117,6 +118,13 @@ class Live:
             if self.version == seen:
                 self._changed.wait(timeout)
             return self.version
+
+    def project(self, branch: str) -> None:
+        """Show ``branch`` on the projector view: the branch a control page has chosen to
+        show last (the room follows the facilitator; not saved: after a restart, A)."""
+        if branch != self.projected:
+            self.projected = branch
+            self.bump(data=False)
 
     # ------------------------------------------------------------------ start and save
     def start(self) -> None:
