@@ -58,8 +58,6 @@ def _discard_hydra_files(out: Path) -> None:
 
 
 def task(cfg: DictConfig) -> str | None:
-    from sim import io, runner
-
     if HydraConfig.get().mode == RunMode.MULTIRUN:  # sweeps: see sim.experiments.hydra_sweep
         from sim.experiments.hydra_sweep import sweep_task
 
@@ -67,6 +65,10 @@ def task(cfg: DictConfig) -> str | None:
     out = Path(HydraConfig.get().runtime.output_dir)
     try:
         config = to_config(cfg, scenario_choice(list(HydraConfig.get().overrides.task)))
+        # the model's modules (pandas, numba, Mesa: about a second) are imported only for a
+        # configuration that passed validation, so a refusal comes back at once
+        from sim import io, runner
+
         io.check_run_dir(out, config)
         result = runner.run(config, progress=_progress(config.run.days))
     except ConfigError as exc:

@@ -107,6 +107,22 @@ def test_a_refused_run_leaves_the_existing_run_directory_untouched(existing_run,
     assert changed == [], f"a refused run changed {changed}"
 
 
+MODEL_MODULES = ("sim.runner", "sim.model", "sim.io", "pandas", "numba", "mesa", "scipy")
+
+
+def test_a_value_out_of_range_is_refused_before_the_model_is_imported(tmp_path):
+    """The configuration is validated before the model's modules (pandas, numba, Mesa: about
+    two CPU-seconds) are imported, so a refusal comes back at once."""
+    code = ("import sys\nfrom sim.cli import main\ntry:\n"
+            "    main(['need.p_hidden=1.5', 'hydra.run.dir=out'])\n"
+            "except SystemExit as exc:\n"
+            f"    print(exc.code, [m for m in {MODEL_MODULES!r} if m in sys.modules])\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.stdout.strip() == "2 []", proc.stdout + proc.stderr
+    assert "error: need.p_hidden: must be between 0.0 and 1.0" in proc.stderr
+    assert leftovers(tmp_path / "out") == []
+
 def test_overwrite_replaces_results_of_another_configuration(existing_run, tmp_path):
     out = existing_run
     old = (out / "timeseries.parquet").read_bytes()
