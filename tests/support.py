@@ -7,9 +7,11 @@ is safe under pytest-xdist.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -144,6 +146,17 @@ def give_need(model: CommunityModel, idx, level) -> None:
     model.pop.need[idx] = level
     model.pop.need_onset[idx] = model.day
     model.pop.ever_need[idx] = True
+
+
+def load_script(path: Path) -> types.ModuleType:
+    """The script at ``path`` (an ``experiments/`` file, not a package module) imported as the
+    module named after its file, registered in ``sys.modules`` (its dataclasses and pickles
+    look their module up there)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None
