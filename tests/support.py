@@ -7,9 +7,11 @@ is safe under pytest-xdist.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -144,6 +146,33 @@ def give_need(model: CommunityModel, idx, level) -> None:
     model.pop.need[idx] = level
     model.pop.need_onset[idx] = model.day
     model.pop.ever_need[idx] = True
+
+
+def session_folder(tmp_path_factory, name: str) -> Path:
+    """The folder ``name`` of this test session, the same for every pytest-xdist worker (the
+    parent of the workers' own temporary folders)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder = root / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+VALIDATION_RUNS = "validation-runs"
+"""The session folder of the validation suite's run cache (tests/validation/paired.py); its
+burnt-in states are in its ``.burn_in`` folder."""
+
+
+def load_script(path: Path) -> types.ModuleType:
+    """The script at ``path`` (an ``experiments/`` file, not a package module) imported as the
+    module named after its file, registered in ``sys.modules`` (its dataclasses and pickles
+    look their module up there)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None
