@@ -1440,9 +1440,7 @@ class CommunityModel(mesa.Model):
             if not hubs[h.unit] and h.daily_capacity() > 0:
                 hubs[h.unit] = True
         self.unit_has_intermediary = (hubs[:n] | hubs[n]).astype(float)
-        cache = getattr(self, "_hubs_by_unit", None)
-        if cache is None or cache[0] != len(self.intermediaries):  # as intermediaries_for
-            self._index_intermediaries()
+        # the intermediaries' index by unit is rebuilt by intermediaries_for when it is stale
 
     def open_groups_reachable(self, unit: int) -> list[VCSEGroup]:
         by_unit = self.open_groups_by_unit()

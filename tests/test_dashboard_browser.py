@@ -479,8 +479,12 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             page.evaluate(TAKE_PICKER_OFF, "open-exercise")
             expect(page.locator("[data-testid=open-exercise]")).to_have_count(0)
             page.evaluate("window.__releaseReads()")
+            page.evaluate("window.__busySeen = []")
             page.wait_for_timeout(500)  # the read ended with no widget on the page to send it
+            # nothing was sent: the server would show its busy line within 0.15 s of a send
+            assert "Opening the exercise file" not in page.evaluate("window.__busySeen")
             assert "Opened the exercise" not in page.inner_text("body")
+            assert page.evaluate("!!window.simFileOpenPending['open-exercise']")
             page.evaluate("window.__putPickerBack()")
             expect(page.get_by_text("Opened the exercise")).to_be_visible()
             assert page.evaluate("window.__pickerMounts['open-exercise']") == mounts + 1

@@ -144,3 +144,27 @@ def test_a_card_sends_its_html_whole_once_then_only_what_changed():
     assert (widget._seq, widget.whole, widget.patch) == sent
     widget.vue_resync()
     assert json.loads(widget.whole) == {"seq": widget._seq, "tokens": tokens(card())}
+
+
+def test_the_monitors_show_the_branch_day_not_branch_a_day():
+    """A branch forked from an older checkpoint is behind branch A: the monitors show its own
+    day (with A's beside it), while ``data-day`` stays the exercise's day for pacing."""
+    from sim.dashboard.app import day_cell
+
+    behind = day_cell(36, 20)
+    assert 'data-day="36"' in behind and 'data-branch-day="20"' in behind
+    assert ">20 <" in behind and "(A: 36)" in behind
+    level = day_cell(36, 36)
+    assert ">36</span>" in level and "(A:" not in level
+
+
+def test_a_new_exercise_puts_the_projector_back_on_branch_a(tmp_path):
+    """The projector follows the branch a control page shows last; a new, opened or restored
+    exercise starts again on branch A (its branches are new)."""
+    from sim.dashboard import store
+
+    live = store.Live(tmp_path)
+    live.project("B")
+    assert live.projected == "B"
+    live._replace(Exercise("rural", "baseline", 7), save=False)
+    assert live.projected == "A"

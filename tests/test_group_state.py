@@ -175,6 +175,7 @@ def test_running_groups_kept_up_as_groups_open_and_close_equal_a_fresh_listing()
     m.add_group(GroupKind.COMMUNITY_GROUP, 0, True, "new-one")
     m.running_groups()  # the lists kept up from here on
     m.add_group(GroupKind.MUTUAL_AID, 0, False, "lone")
+    assert m.groups[1].kind is not GroupKind.LIO and m.groups[1] in m.running_groups()[0]
     m.groups[1].close("churn")
     m.lio_of_district(0).close("funding")  # an LIO is not a running group
     kept, rows = m.running_groups()

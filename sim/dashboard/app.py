@@ -233,12 +233,23 @@ def Controls(live: store.Live, ex: Exercise, ui: tuple = ()):
         solara.Button("Run", on_click=run_to, disabled=not idle)
 
 
+def day_cell(day: int, own: int) -> str:
+    """The monitors' day: the branch's own day ``own``, with the exercise's ``day`` beside it
+    when they differ; ``data-day`` is the exercise's day (play pacing and tests read it)."""
+    text = f"{own}" if own == day else f'{own} <span class="sim-small">(A: {day})</span>'
+    return (f'<span data-testid="day-shown" data-day="{day}" data-branch-day="{own}">'
+            f"{text}</span>")
+
+
 @solara.component
 def Monitors(world: dict, day: int, shown: str):
+    """The day and headline figures of branch ``shown``. ``day`` is the exercise's (branch
+    A's) day, kept in ``data-day`` for pacing; the text is the branch's own day, which is
+    earlier when the branch was forked from an older checkpoint."""
     ts = world["tables"].get(shown)
     last = ts.iloc[-1] if ts is not None and not ts.empty else None
     fin = world["finance"].get(shown) or []
-    cells = [("Day", f'<span data-testid="day-shown" data-day="{day}">{day}</span>')]
+    cells = [("Day", day_cell(day, world["days"].get(shown, day)))]
     if last is not None:
         cells += [(glossary.label(k), f"{glossary.value(ts, k):,}")
                   for k in ("unmet_need", "volunteers_active", "groups_open")]
@@ -676,7 +687,7 @@ def Page():
     live, snap, batch = use_live()
     renders = solara.use_ref(0)  # this page's renders, for the tests (one per change)
     renders.current += 1  # shown only if COUNT_RENDERS
-    shown = solara.use_reactive("A")
+    shown = solara.use_reactive(live.projected)  # a reload keeps the room's branch
     new_name = solara.use_reactive("")
     presenting = solara.use_reactive(False)  # this tab only
     look = PRESENTATION if presenting.value else NORMAL

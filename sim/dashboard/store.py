@@ -153,6 +153,7 @@ class Live:
 
     def _replace(self, ex: Exercise, save: bool = True) -> None:
         self.exercise = ex
+        self.projected = "A"  # a new, opened or restored exercise starts on branch A
         if save and not ex.error:
             self.save()
 
