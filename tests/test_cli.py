@@ -140,6 +140,7 @@ def test_a_refusal_comes_before_the_model_is_imported(tmp_path):
     assert "already holds results of a different configuration" in err
     assert (taken / "manifest.json").read_text() == "{}"  # left alone
 
+
 def test_overwrite_replaces_results_of_another_configuration(existing_run, tmp_path):
     out = existing_run
     old = (out / "timeseries.parquet").read_bytes()
