@@ -23,6 +23,7 @@ from sim.dashboard.charts import (
     ChartFigure,
     apply_update,
     branch_event_marks,
+    branch_styles,
     chart_update,
     draw_outcomes,
     echarts_panels,
@@ -237,6 +238,39 @@ def test_charts_are_plain_data_with_units_events_and_emergencies():
     money = finance_chart({"A": ex.branches["A"].finance}, 4, [], [])
     assert money["yAxis"]["name"] == "GBP thousands"
     assert len(money["series"][0]["data"]) == 4 and money["series"][0]["data"][0][1] > 0
+
+
+def test_six_branches_have_six_line_styles_on_the_page_and_in_the_report():
+    ex = played(3)
+    ex.checkpoint("A")
+    for name in "BCDEF":
+        ex.fork(name)
+    tables = {k: b.timeseries() for k, b in ex.branches.items()}
+    names = "solid, B dashed, C dotted, D dash-dot, E long dash, F dash-dot-dot"
+    assert branch_styles(tables) == "A " + names
+
+    def styles(series) -> dict:  # branch -> the line styles of its lines
+        found: dict = {}
+        for s in series:
+            branch = s["name"].rsplit("(", 1)[1].rstrip(")")
+            found.setdefault(branch, set()).add(json.dumps(s["lineStyle"]["type"]))
+        return found
+
+    money = finance_chart({k: b.finance for k, b in ex.branches.items()}, 3, [], [])
+    for option in [o for _, o in echarts_panels(tables, [], [], 3)] + [money]:
+        found = styles(option["series"])
+        assert list(found) == list("ABCDEF") and all(len(v) == 1 for v in found.values())
+        assert len(set().union(*found.values())) == 6  # no two branches drawn alike
+    fig = draw_outcomes(tables, [])
+    assert "Branches: A " + names in fig.texts[0].get_text()
+    for ax in fig.axes:
+        found: dict = {}
+        for line in ax.lines:
+            if "(" in line.get_label():
+                found.setdefault(line.get_label().rsplit("(", 1)[1].rstrip(")"), set()).add(
+                    repr(line._unscaled_dash_pattern))
+        assert list(found) == list("ABCDEF") and all(len(v) == 1 for v in found.values())
+        assert len(set().union(*found.values())) == 6
 
 
 def test_events_on_one_day_share_one_label_that_starts_with_the_day():

@@ -27,8 +27,8 @@ from reacton.core import get_render_context
 from sim import areas, glossary
 from sim.dashboard import msel, store
 from sim.dashboard.charts import (
-    DASHES,
     Chart,
+    branch_styles,
     echarts_panels,
     emergency_periods,
     event_marks,
@@ -262,7 +262,7 @@ def OutcomeCharts(snap: dict, shown: str, look: dict = NORMAL):
     shade = emergency_periods(timeline, snap["days"][shown])
     day = max(snap["days"].values())
     panels = echarts_panels(tables, event_marks(timeline), shade, day, look["font"])
-    styles = ", ".join(f"{k} {DASHES[i % 3]}" for i, k in enumerate(tables))
+    styles = branch_styles(tables)
     Html(f'<span class="sim-small">Branches: {esc(styles)}. '
          f'Dashed lines: events of branch {esc(shown)} (scenario and injects; planned ones '
          "grey), labelled above the plot. Shaded: emergency.</span>")
