@@ -271,6 +271,17 @@ def test_six_branches_have_six_line_styles_on_the_page_and_in_the_report():
                     repr(line._unscaled_dash_pattern))
         assert list(found) == list("ABCDEF") and all(len(v) == 1 for v in found.values())
         assert len(set().union(*found.values())) == 6
+    # one legend entry a measure (the caption names the branches' styles): a legend of six
+    # branches' lines spilled over the panel below it
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        measures = list(dict.fromkeys(line.get_label().rsplit(" (", 1)[0] for line in ax.lines
+                                      if line.get_label().endswith(")")))
+        legend = ax.get_legend()
+        assert [t.get_text() for t in legend.get_texts()] == measures
+        box, inside = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
+        assert (box.x0 >= inside.x0 and box.x1 <= inside.x1 and box.y0 >= inside.y0
+                and box.y1 <= inside.y1), ax.get_title()
 
 
 def test_events_on_one_day_share_one_label_that_starts_with_the_day():

@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from sim import glossary
 
@@ -219,11 +220,13 @@ def draw_outcomes(tables: dict[str, pd.DataFrame], marks: list[dict] | None = No
     last = max((int(t["day"].max()) for t in tables.values() if not t.empty), default=1)
     for ax, (title, keys) in zip(axes.flat, PANELS, strict=True):
         unit = panel_unit(keys)
+        drawn = {}  # colour -> measure
         for s_idx, (col, label) in enumerate(panel_series(keys)):
             colour = f"C{s_idx}"
             for b_idx, (branch, ts) in enumerate(tables.items()):
                 if ts.empty or col not in ts:
                     continue
+                drawn[colour] = label
                 ax.plot(ts["day"], ts[col], ls=branch_line(b_idx)[2], color=colour,
                         lw=1.3, label=f"{label} ({branch})" if len(tables) > 1 else label)
         for m in marks:
@@ -235,8 +238,9 @@ def draw_outcomes(tables: dict[str, pd.DataFrame], marks: list[dict] | None = No
         ax.set_ylabel(unit, fontsize=9)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
-        if ax.lines:
-            ax.legend(fontsize=8, frameon=False)
+        if drawn:  # one entry a measure (its colour); the caption names the branches' styles
+            ax.legend([Line2D([], [], color=c, lw=1.3) for c in drawn], list(drawn.values()),
+                      fontsize=8, frameon=False)
     for ax in axes[1]:
         ax.set_xlabel("day", fontsize=8)
     if len(tables) > 1:
