@@ -359,6 +359,16 @@ def test_live_exercise_plays_pauses_within_a_day_and_survives_a_restart(tmp_path
 
 
 
+def test_a_new_play_speed_or_redraw_interval_is_announced_to_every_page(tmp_path):
+    live = store.Live(tmp_path)
+    seen = live.version
+    live.set_speed(4)
+    assert live.speed == 4.0 and live.wait(seen, timeout=0.1) > seen  # pages redraw
+    seen = live.version
+    live.set_render_every(5)
+    assert live.render_every == 5 and live.wait(seen, timeout=0.1) > seen
+
+
 def test_play_redraws_the_pages_every_n_days_as_set(tmp_path):
     """The render interval: while playing, the pages are told of a new day only every N
     days (the model still runs each day)."""

@@ -224,10 +224,11 @@ def Controls(live: store.Live, ex: Exercise, ui: tuple = ()):
             solara.Button("Pause", on_click=live.pause, color="warning")
         else:
             solara.Button("Play", on_click=live.play, color="success", disabled=not idle)
-    solara.SliderFloat("Play speed (days per second)", value=live.speed, min=0.5, max=20,
-                       step=0.5, on_value=live.set_speed)
-    solara.SliderInt("Redraw every (days)", value=live.render_every, min=1, max=30,
-                     on_value=live.set_render_every)
+    # the value in the label: the slider's own shows only while it is dragged
+    solara.SliderFloat(f"Play speed (days per second): {live.speed:g}", value=live.speed,
+                       min=0.5, max=20, step=0.5, on_value=live.set_speed)
+    solara.SliderInt(f"Redraw every (days): {live.render_every}", value=live.render_every,
+                     min=1, max=30, on_value=live.set_render_every)
     with solara.Row():
         solara.InputText("Run to day", value=target, continuous_update=True)
         solara.Button("Run", on_click=run_to, disabled=not idle)
