@@ -282,6 +282,15 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             expect(timeline).to_contain_text(re.compile(r"surge_campaign\s+inject\s+planned\s+"
                                                         r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"))
 
+            # the play speed and redraw interval are on the screen, not only while dragged
+            expect(page.get_by_text("Play speed (days per second): 2.5")).to_be_visible()
+            expect(page.get_by_text("Redraw every (days): 1")).to_be_visible()
+            slider = page.get_by_role("slider", name="Play speed (days per second)")
+            slider.focus()
+            slider.press("ArrowRight")
+            expect(page.get_by_text("Play speed (days per second): 3")).to_be_visible()
+            slider.press("ArrowLeft")
+            expect(page.get_by_text("Play speed (days per second): 2.5")).to_be_visible()
             # play in the background; pause registers within a day
             page.get_by_role("button", name="Play", exact=True).click()
             wait_for(lambda: day_shown(page) >= 8, 60)

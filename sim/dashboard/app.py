@@ -27,8 +27,8 @@ from reacton.core import get_render_context
 from sim import areas, glossary
 from sim.dashboard import msel, store
 from sim.dashboard.charts import (
-    DASHES,
     Chart,
+    branch_styles,
     echarts_panels,
     emergency_periods,
     event_marks,
@@ -224,10 +224,11 @@ def Controls(live: store.Live, ex: Exercise, ui: tuple = ()):
             solara.Button("Pause", on_click=live.pause, color="warning")
         else:
             solara.Button("Play", on_click=live.play, color="success", disabled=not idle)
-    solara.SliderFloat("Play speed (days per second)", value=live.speed, min=0.5, max=20,
-                       step=0.5, on_value=live.set_speed)
-    solara.SliderInt("Redraw every (days)", value=live.render_every, min=1, max=30,
-                     on_value=live.set_render_every)
+    # the value in the label: the slider's own shows only while it is dragged
+    solara.SliderFloat(f"Play speed (days per second): {live.speed:g}", value=live.speed,
+                       min=0.5, max=20, step=0.5, on_value=live.set_speed)
+    solara.SliderInt(f"Redraw every (days): {live.render_every}", value=live.render_every,
+                     min=1, max=30, on_value=live.set_render_every)
     with solara.Row():
         solara.InputText("Run to day", value=target, continuous_update=True)
         solara.Button("Run", on_click=run_to, disabled=not idle)
@@ -273,7 +274,7 @@ def OutcomeCharts(snap: dict, shown: str, look: dict = NORMAL):
     shade = emergency_periods(timeline, snap["days"][shown])
     day = max(snap["days"].values())
     panels = echarts_panels(tables, event_marks(timeline), shade, day, look["font"])
-    styles = ", ".join(f"{k} {DASHES[i % 3]}" for i, k in enumerate(tables))
+    styles = branch_styles(tables)
     Html(f'<span class="sim-small">Branches: {esc(styles)}. '
          f'Dashed lines: events of branch {esc(shown)} (scenario and injects; planned ones '
          "grey), labelled above the plot. Shaded: emergency.</span>")

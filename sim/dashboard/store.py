@@ -231,9 +231,11 @@ class Live:
     # ------------------------------------------------------------------ play
     def set_speed(self, days_per_second: float) -> None:
         self.speed = min(max(float(days_per_second), 0.1), MAX_SPEED)
+        self.bump(data=False)  # every page shows the new speed
 
     def set_render_every(self, days: int) -> None:
         self.render_every = min(max(int(days), 1), 100)
+        self.bump(data=False)
 
     def play(self) -> bool:
         if self.playing or self.busy or self.exercise is None or self.exercise.error:
