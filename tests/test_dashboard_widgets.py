@@ -168,3 +168,21 @@ def test_a_new_exercise_puts_the_projector_back_on_branch_a(tmp_path):
     assert live.projected == "B"
     live._replace(Exercise("rural", "baseline", 7), save=False)
     assert live.projected == "A"
+
+
+def test_number_cells_are_kept_on_one_line_and_text_cells_may_wrap():
+    """A table's cells holding only a number (thousands separators, a sign, a currency or a
+    percent) get ``sim-n`` (no wrapping: '3,326,992' is never split across lines in
+    presentation mode); text cells do not."""
+    import pandas as pd
+
+    from sim.dashboard.app import NUMBER_CELL, TABLE_CSS
+
+    html = pd.DataFrame({"branch": ["A"], "reserves": ["3,326,992"], "share": ["12.5%"],
+                         "change": ["-1,204"], "event": ["funding_cut 30%"]}).to_html(
+        index=False, border=0)
+    marked = NUMBER_CELL.sub(r'<td class="sim-n">\1</td>', html)
+    for number in ("3,326,992", "12.5%", "-1,204"):
+        assert f'<td class="sim-n">{number}</td>' in marked
+    assert "<td>A</td>" in marked and "<td>funding_cut 30%</td>" in marked
+    assert ".sim-table td.sim-n {white-space: nowrap}" in TABLE_CSS

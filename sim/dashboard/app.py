@@ -16,6 +16,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -66,7 +67,7 @@ HELP = (
 )
 TABLE_CSS = ("<style>.sim-table td, .sim-table th {padding: 2px 8px; font-size: 14px; "
              "border-bottom: 1px solid #ddd; text-align: left; overflow-wrap: anywhere; "
-             "min-width: 3.5em}"
+             "min-width: 3.5em} .sim-table td.sim-n {white-space: nowrap}"  # see NUMBER_CELL
              ".sim-table {max-width: 100%}"
              ".sim-big {font-size: 34px; font-weight: 600; line-height: 1.1}"
              ".sim-small {font-size: 13px; color: #555}</style>")
@@ -93,7 +94,8 @@ PRESENTATION_CSS = """<style>
 /* presentation mode: type readable from the back of a room */
 .v-application {font-size: 20px}
 .sim-big {font-size: 60px !important} .sim-small {font-size: 20px !important}
-.sim-table td, .sim-table th {font-size: 20px !important}
+.sim-table td, .sim-table th {font-size: 20px !important; padding: 2px 6px !important}
+.sim-table th {font-size: 17px !important}  /* narrower headers: the numbers stay whole */
 .v-card__title {font-size: 28px !important}
 .v-btn {font-size: 17px !important}
 .v-label, .v-select__selection, .v-input input, .v-input textarea {font-size: 19px !important}
@@ -112,12 +114,17 @@ def Html(text: str, tag: str = "div"):
     return solara.HTML(tag=tag, unsafe_innerHTML=text)
 
 
+NUMBER_CELL = re.compile(r"<td>([-+£$]?[\d.,]+%?)</td>")
+"""A cell holding a number only: kept on one line (``sim-n``), where other cells may wrap
+anywhere to keep a wide table inside its panel."""
+
+
 def Table(frame, caption: str = ""):
     """A pandas table as HTML (cell text escaped by pandas), sent whole once and then as its
     changes (:class:`~sim.dashboard.widgets.PatchedHtmlWidget`); ``caption`` (HTML) above it
     in the same widget: a caption that changes with the table goes in the same message."""
-    return PatchedHtml(TABLE_CSS + caption + frame.to_html(index=False, border=0,
-                                                           classes="sim-table", na_rep=""))
+    body = frame.to_html(index=False, border=0, classes="sim-table", na_rep="")
+    return PatchedHtml(TABLE_CSS + caption + NUMBER_CELL.sub(r'<td class="sim-n">\1</td>', body))
 
 
 def esc(text) -> str:
