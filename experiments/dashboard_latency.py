@@ -18,11 +18,15 @@ source tree given with ``--source`` (e.g. ``git archive <commit> | tar -x -C DIR
 and the bytes the page receives over its websocket (what a step sends to the browser, every
 message until the page has received nothing for 1.5 s), also by card (``step_bytes_by_kind``:
 each message named by the card whose widget it updates, see :class:`FrameKinds`).
-Targets at a county of 100,000: step <= 1 s, play >= 2 days/s, pause within one day,
-checkpoint and fork <= 2 s.
+``--play-only`` measures, after the steps, only play and pause, at the default speed and at
+the fastest (the speed slider at its end), with the server's CPU time and the bytes received
+(by card) per day played. Targets at a county of 100,000: step <= 1 s, play >= 2 days/s, pause
+within one day, checkpoint and fork <= 2 s.
 
     python experiments/dashboard_latency.py --topology county \
         --out experiments/results/dashboard_latency.json
+    python experiments/dashboard_latency.py --topology county --play-only --start-day 20 \
+        --branches 3 --steps 3 [--source DIR]
 """
 
 from __future__ import annotations
@@ -240,6 +244,12 @@ def choose_scenarios(page, names: list[str]) -> None:
     page.keyboard.press("Escape")
 
 
+def checkpoint_button(page):
+    """The button that checkpoints branch A (its label carried the day before commit
+    s29's lighter step: "Checkpoint A (day 30)"; now "Checkpoint A")."""
+    return page.get_by_role("button", name=re.compile(r"^Checkpoint A( \(day \d+\))?$"))
+
+
 def wait_idle(page, timeout: float = 300.0) -> None:
     wait_until(lambda: page.locator("[data-testid=busy]").count() == 0, timeout)
 
@@ -256,9 +266,40 @@ def quiet(page, received, still: float = 1.5, limit: float = 10.0) -> None:
             last, count = time.perf_counter(), received()
 
 
+def play_measured(page, out: dict, server_cpu, received, frames, window: float = 15.0) -> None:
+    """Play at the default speed and at the fastest (the speed slider at its end): days per
+    second and Pause (:func:`play_pause`), and per day played the server's CPU time and the
+    bytes the page received, by card (``play_bytes_by_kind_per_day``)."""
+    for prefix, fastest in (("", False), ("fastest_", True)):
+        if fastest:
+            slider = page.get_by_role("slider", name="Play speed (days per second)")
+            slider.focus()
+            slider.press("End")
+        quiet(page, received)
+        day, cpu, got, first = new_day(page), server_cpu(), received(), len(frames or [])
+        result: dict = {}
+        play_pause(page, new_day, "Play", "Pause", result, window)
+        wait_idle(page)
+        quiet(page, received)
+        days = max(new_day(page) - day, 1)
+        result.update(days_played=days, server_cpu_s_per_day=(server_cpu() - cpu) / days,
+                      received_bytes_per_day=(received() - got) / days)
+        if frames is not None:
+            kinds, by_kind = FrameKinds(), {}
+            for payload in frames[:first]:
+                kinds(payload)
+            for payload in frames[first:]:
+                kind = kinds(payload)
+                by_kind[kind] = by_kind.get(kind, 0) + len(payload)
+            result["bytes_by_kind_per_day"] = {k: round(v / days) for k, v in
+                                               sorted(by_kind.items())}
+        out.update({f"{prefix}{k}": v for k, v in result.items()})
+
+
 def measure_new(page, url: str, topology: str, scenario: str, steps: int, out: dict,
                 steps_only: bool = False, start_day: int = 0, branches: int = 1,
-                server_cpu=lambda: 0.0, received=lambda: 0, frames=None) -> None:
+                server_cpu=lambda: 0.0, received=lambda: 0, frames=None,
+                play_only: bool = False) -> None:
     page.goto(url)
     page.locator("[data-testid=day-shown]").wait_for()
     page.get_by_role("button", name="New exercise", exact=True).click()
@@ -279,7 +320,7 @@ def measure_new(page, url: str, topology: str, scenario: str, steps: int, out: d
         wait_idle(page)
     for name in "BCDEFGH"[:branches - 1]:
         if name == "B":
-            page.get_by_role("button", name=f"Checkpoint A (day {new_day(page)})").click()
+            checkpoint_button(page).click()
             page.get_by_text(f"A@{new_day(page)}").first.wait_for(timeout=300_000)
             wait_idle(page)
         page.get_by_label("New branch name").fill(name)
@@ -315,6 +356,9 @@ def measure_new(page, url: str, topology: str, scenario: str, steps: int, out: d
                                               for k, (c, b) in sorted(by_kind.items())})
     if steps_only:
         return
+    if play_only:
+        play_measured(page, out, server_cpu, received, frames)
+        return
     play_pause(page, new_day, "Play", "Pause", out)  # at the default speed
     wait_idle(page)
     # as fast as the server goes: the speed slider to its end (20 days per second asked)
@@ -327,7 +371,7 @@ def measure_new(page, url: str, topology: str, scenario: str, steps: int, out: d
     wait_idle(page)
     day = new_day(page)
     t = time.perf_counter()
-    page.get_by_role("button", name=f"Checkpoint A (day {day})").click()
+    checkpoint_button(page).click()
     page.get_by_text(f"A@{day}").first.wait_for(timeout=300_000)
     wait_idle(page)
     out["checkpoint_s"] = time.perf_counter() - t
@@ -358,6 +402,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--steps-only", action="store_true", help="measure the steps only")
     ap.add_argument("--start-day", type=int, default=0, help="run to this day first")
     ap.add_argument("--branches", type=int, default=1, help="branches when stepping (1-8)")
+    ap.add_argument("--play-only", action="store_true", help="after the steps, measure play "
+                    "and pause only (at the default speed and the fastest), with server CPU "
+                    "and bytes per day played")
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -383,7 +430,7 @@ def main(argv: list[str] | None = None) -> None:
                 measure_new(page, url, args.topology, args.scenario, args.steps, result,
                             args.steps_only, args.start_day, args.branches,
                             server_cpu=server_cpu_time, received=lambda: received[0],
-                            frames=frames)
+                            frames=frames, play_only=args.play_only)
         except Exception as exc:  # noqa: BLE001 - a target missed by minutes is a result too
             result["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
         browser.close()

@@ -58,8 +58,6 @@ def _discard_hydra_files(out: Path) -> None:
 
 
 def task(cfg: DictConfig) -> str | None:
-    from sim import io, runner
-
     if HydraConfig.get().mode == RunMode.MULTIRUN:  # sweeps: see sim.experiments.hydra_sweep
         from sim.experiments.hydra_sweep import sweep_task
 
@@ -67,7 +65,13 @@ def task(cfg: DictConfig) -> str | None:
     out = Path(HydraConfig.get().runtime.output_dir)
     try:
         config = to_config(cfg, scenario_choice(list(HydraConfig.get().overrides.task)))
+        # the model's modules (numba, Mesa, SciPy: about two CPU-seconds) are imported only
+        # for a run that goes ahead, so a refusal comes back at once
+        from sim import io
+
         io.check_run_dir(out, config)
+        from sim import runner
+
         result = runner.run(config, progress=_progress(config.run.days))
     except ConfigError as exc:
         _discard_hydra_files(out)

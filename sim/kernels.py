@@ -937,6 +937,27 @@ def codes_between(codes: np.ndarray, lo: int, hi: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def volunteer_day_counts(codes: np.ndarray, last_task: np.ndarray, n_codes: int, lo: int,
+                         hi: int, since: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The daily row's volunteer counts in one pass over the states: ``count_codes(codes,
+    n_codes)``, the on-duty ``codes_between(codes, lo, hi)`` (consecutive codes: active or
+    idle) and ``np.count_nonzero(last_task[on_duty] > since)`` (tasked within the week)."""
+    n = codes.shape[0]
+    lanes = np.zeros((4, n_codes), np.int64)
+    out = np.empty(n + 1, np.int64)
+    k = 0
+    tasked = 0
+    for i in range(n):
+        c = codes[i]
+        lanes[i & 3, c] += 1
+        if c >= lo and c <= hi:  # few residents: a well-predicted branch
+            out[k] = i
+            k += 1
+            tasked += last_task[i] > since
+    return lanes.sum(axis=0), out[:k].copy(), tasked
+
+
+@njit(cache=True, nogil=True)
 def _flatnonzero_bool(mask: np.ndarray) -> np.ndarray:
     n = mask.shape[0]
     out = np.empty(n + 1, np.int64)
@@ -1017,6 +1038,7 @@ def _warm_up() -> None:
     book_management_hours(i64, i32, i8, i32, b, i32, i32, np.full(8, -1, np.int8), i64, b, f64,
                           f64.copy(), 0.1, 0.1, 1, 3, 2, 1, 1.0, 1.0, 1.0)
     codes_between(i8, 4, 5)
+    volunteer_day_counts(i8, i32, 8, 4, 5, 0)
     tasks_done(i64, f32, i64, f32.copy(), i32.copy(), i32.copy(), f32.copy(), i8.copy(), b, 1,
                np.float32(0.1), 7, 4, 5)
 

@@ -132,7 +132,12 @@ def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None,
     path_list = path_counts.tolist()
     for pw, key in _PATHWAY_KEYS:
         row[key] = path_list[pw]
-    v = kernels.count_codes(pop.vstate, len(VolunteerState)).tolist()
+    active, idle = int(VolunteerState.ACTIVE), int(VolunteerState.IDLE)  # plain ints: fast
+    # counts by state, the on-duty (active or idle: consecutive codes) and those of them
+    # tasked within the week, in one pass over the states
+    v, on_duty, tasked_7d = kernels.volunteer_day_counts(
+        pop.vstate, pop.vlast_task, len(VolunteerState), active, idle, model.day - 7)
+    v = v.tolist()
     for s, key in _VOLUNTEER_KEYS:
         row[key] = v[s]
     registered = sum(v[2:6]) + v[VolunteerState.STOOD_DOWN]
@@ -140,10 +145,7 @@ def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None,
     row["frac_volunteer_utilisation"] = v[VolunteerState.ACTIVE] / registered if registered else 0.0
     row["n_vol_backlog"] = int(v[VolunteerState.APPLIED] + v[VolunteerState.ONBOARDING])
     row["n_call_to_action_on"] = int(model.cfg.volunteers.campaign_multiplier > 1.0)
-    active, idle = int(VolunteerState.ACTIVE), int(VolunteerState.IDLE)  # plain ints: fast
-    on_duty = kernels.codes_between(pop.vstate, active, idle)  # consecutive codes
     n_on_duty = on_duty.size
-    tasked_7d = int(np.count_nonzero(pop.vlast_task[on_duty] > model.day - 7))
     row["frac_on_duty_tasked_7d"] = tasked_7d / n_on_duty if n_on_duty else 0.0
     row["n_link_workers"] = len(model.link_workers)
     inbox = waiting = caseload = light = 0

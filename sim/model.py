@@ -1494,7 +1494,7 @@ class CommunityModel(mesa.Model):
             if not hubs[h.unit] and h.daily_capacity() > 0:
                 hubs[h.unit] = True
         self.unit_has_intermediary = (hubs[:n] | hubs[n]).astype(float)
-        self._index_intermediaries()
+        # the intermediaries' index by unit is rebuilt by intermediaries_for when it is stale
 
     def open_groups_reachable(self, unit: int) -> list[VCSEGroup]:
         by_unit = self.open_groups_by_unit()
@@ -1626,6 +1626,18 @@ class CommunityModel(mesa.Model):
                 else:  # places and kinds with none open are absent
                     del counts[key]
             self._open_provision_counts = (groups, counts)
+        # the running groups (all but the LIO) and their rows follow the same way
+        running = self.__dict__.get("_running_groups")
+        if running is not None and running[0] is old_groups:
+            _, kept, rows = running
+            if group.kind is not GroupKind.LIO:
+                if opened:
+                    kept, rows = [*kept, group], np.append(rows, np.int64(group.index))
+                else:  # rows ascend (group order): its place found without a pass
+                    at = int(np.searchsorted(rows, group.index))
+                    if at < len(kept) and kept[at] is group:
+                        kept, rows = kept[:at] + kept[at + 1:], np.delete(rows, at)
+            self._running_groups = (groups, kept, rows)
 
     def open_groups_by_unit(self) -> dict[int, list[VCSEGroup]]:
         """``groups_by_unit`` with only the open groups (cached with :meth:`open_groups`; units

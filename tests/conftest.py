@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 import scheduling
-from support import BARE_ORGANISATIONS, QUIET, set_keys, write_world
+from support import (
+    BARE_ORGANISATIONS,
+    QUIET,
+    VALIDATION_RUNS,
+    session_folder,
+    set_keys,
+    write_world,
+)
 
 from sim.model import CommunityModel
 from sim.params import Config
@@ -42,6 +49,16 @@ def _module_fixtures(item) -> tuple[str, ...]:
         return ()
     return tuple(sorted(name for name, defs in info.name2fixturedefs.items()
                         if defs and defs[-1].scope == "module"))
+
+
+@pytest.fixture(scope="session")
+def shared_burn_in(tmp_path_factory) -> Path:
+    """Burnt-in states shared by the session's tests and xdist workers: the validation suite's
+    (its run cache's ``.burn_in``), so a test that runs a world a validation arm also runs
+    (same configuration but events and run length, same seed and replicate) pays for its
+    burn-in once. A state loaded gives byte-identical outputs
+    (test_a_saved_burnt_in_state_gives_byte_identical_outputs)."""
+    return session_folder(tmp_path_factory, VALIDATION_RUNS) / ".burn_in"
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ Nothing is written into the checkout: the kernel's working folder is a temporary
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 from filelock import FileLock, Timeout
+from support import session_folder
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
@@ -38,12 +38,7 @@ class Execution:
 
 def shared_folder(tmp_path_factory) -> Path:
     """The session's folder for executed notebooks, the same for every xdist worker."""
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent
-    folder = root / "executed-notebooks"
-    folder.mkdir(exist_ok=True)
-    return folder
+    return session_folder(tmp_path_factory, "executed-notebooks")
 
 
 def _kernel_folder(folder: Path) -> Path:

@@ -7,9 +7,11 @@ is safe under pytest-xdist.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -146,6 +148,33 @@ def give_need(model: CommunityModel, idx, level) -> None:
     model.pop.ever_need[idx] = True
 
 
+def session_folder(tmp_path_factory, name: str) -> Path:
+    """The folder ``name`` of this test session, the same for every pytest-xdist worker (the
+    parent of the workers' own temporary folders)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder = root / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+VALIDATION_RUNS = "validation-runs"
+"""The session folder of the validation suite's run cache (tests/validation/paired.py); its
+burnt-in states are in its ``.burn_in`` folder."""
+
+
+def load_script(path: Path) -> types.ModuleType:
+    """The script at ``path`` (an ``experiments/`` file, not a package module) imported as the
+    module named after its file, registered in ``sys.modules`` (its dataclasses and pickles
+    look their module up there)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None
             ) -> subprocess.CompletedProcess:
     """``python -m sim ARGS`` in a fresh interpreter (``env``: extra environment variables)."""
@@ -166,7 +195,8 @@ def dashboard_server(timeout: float = 90.0, state_dir: Path | None = None):
     """``python -m sim.dashboard`` on a free local port (:func:`sim.dashboard.local_server.serve`);
     yields the port once the page answers 200, stops the server afterwards (fails the test if it
     exits or does not start). The saved exercise goes to ``state_dir`` (default: a fresh
-    temporary folder)."""
+    temporary folder). The page counts its renders (``SIM_DASHBOARD_COUNT_RENDERS``, see
+    :data:`sim.dashboard.app.COUNT_RENDERS`)."""
     import tempfile
 
     import pytest
@@ -177,7 +207,8 @@ def dashboard_server(timeout: float = 90.0, state_dir: Path | None = None):
         if state_dir is None:
             state_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         try:
-            port = stack.enter_context(serve(state_dir, timeout=timeout))
+            port = stack.enter_context(serve(state_dir, timeout=timeout,
+                                             env={"SIM_DASHBOARD_COUNT_RENDERS": "1"}))
         except RuntimeError as exc:
             pytest.fail(str(exc))
         yield port

@@ -3,7 +3,6 @@ benchmark runs end to end from its command line."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import load_script
 
 import sim
 from sim.processes import help_seeking
@@ -20,11 +20,7 @@ BENCHMARK = ROOT / "experiments" / "benchmark.py"
 
 
 def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "experiments" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "experiments" / f"{name}.py")
 
 
 baseline = _load("per_agent_baseline")

@@ -4,13 +4,13 @@ fail cleanly without leaving a report behind."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "experiments" / "calibrate.py"
@@ -36,11 +36,7 @@ RESULTS = {"pass", "**FAIL**", "not measured", "context"}
 
 @pytest.fixture(scope="module")
 def calibrate():
-    spec = importlib.util.spec_from_file_location("calibrate", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["calibrate"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 def row(text: str, label: str) -> list[str]:

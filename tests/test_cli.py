@@ -107,6 +107,40 @@ def test_a_refused_run_leaves_the_existing_run_directory_untouched(existing_run,
     assert changed == [], f"a refused run changed {changed}"
 
 
+MODEL_MODULES = ("sim.runner", "sim.model", "numba", "mesa", "scipy")
+
+
+def _refused_in_a_fresh_interpreter(folder: Path, *args: str) -> tuple[str, str]:
+    """``python -m sim ARGS`` refused (exit 2) in ``folder``: the model's modules it imported,
+    and its stderr."""
+    code = ("import sys\nfrom sim.cli import main\ntry:\n"
+            f"    main({list(args)!r})\n"
+            "except SystemExit as exc:\n"
+            f"    print(exc.code, [m for m in {MODEL_MODULES!r} if m in sys.modules])\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=folder, capture_output=True,
+                          text=True, timeout=300)
+    code, _, imported = proc.stdout.strip().partition(" ")
+    assert code == "2", proc.stdout + proc.stderr
+    return imported, proc.stderr
+
+
+def test_a_refusal_comes_before_the_model_is_imported(tmp_path):
+    """The configuration and the run directory are checked before the model's modules (numba,
+    Mesa, SciPy: about two CPU-seconds) are imported, so a refusal comes back at once."""
+    imported, err = _refused_in_a_fresh_interpreter(tmp_path, "need.p_hidden=1.5",
+                                                    "hydra.run.dir=out")
+    assert imported == "[]", imported
+    assert "error: need.p_hidden: must be between 0.0 and 1.0" in err
+    assert leftovers(tmp_path / "out") == []
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "manifest.json").write_text("{}")  # another configuration's results
+    imported, err = _refused_in_a_fresh_interpreter(tmp_path, f"hydra.run.dir={taken}")
+    assert imported == "[]", imported
+    assert "already holds results of a different configuration" in err
+    assert (taken / "manifest.json").read_text() == "{}"  # left alone
+
+
 def test_overwrite_replaces_results_of_another_configuration(existing_run, tmp_path):
     out = existing_run
     old = (out / "timeseries.parquet").read_bytes()

@@ -192,6 +192,7 @@ def open_page(pw, outside: list, failed: list, timeout_ms: int):
     page = browser.new_page(viewport={"width": 1600, "height": 1800}, accept_downloads=True)
     page.add_init_script(f"({BUSY_SEEN})()")
     page.add_init_script(f"({HOLD_READS})()")
+    page.add_init_script(f"({COUNT_MOUNTS})()")
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
         ("http://127.0.0.1:", "ws://127.0.0.1:", "blob:", "data:")) else None)
     session = re.compile(r"/jupyter/api/kernels/|/_solara/api/close/")
@@ -256,11 +257,11 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             choose(page, "Event", "surge_campaign")
             multiplier = page.get_by_label("multiplier (float)", exact=False)
             multiplier.fill("-5")
-            page.get_by_role("button", name="Inject on branch A at start of day 4").click()
+            page.get_by_role("button", name="Inject on branch A from the next day").click()
             expect(page.get_by_text("must be >= 0.0 (got -5.0)")).to_be_visible()
             expect(page.get_by_text("No injects or notes yet.")).to_be_visible()
             multiplier.fill("200")
-            page.get_by_role("button", name="Inject on branch A at start of day 4").click()
+            page.get_by_role("button", name="Inject on branch A from the next day").click()
             expect(page.get_by_text("surge_campaign scheduled on branch A for the start of day 4")
                    ).to_be_visible()
             assert "surge_campaign" in log.locator("table").inner_text()  # same render
@@ -268,7 +269,7 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             # a pending inject can be undone before it takes effect
             choose(page, "Event", "funding_cut")
             page.get_by_label("share (float)", exact=False).fill("0.5")
-            page.get_by_role("button", name="Inject on branch A at start of day 4").click()
+            page.get_by_role("button", name="Inject on branch A from the next day").click()
             expect(page.get_by_role("button", name="Undo funding_cut (day 4)")).to_be_visible()
             page.get_by_role("button", name="Undo funding_cut (day 4)").click()
             expect(page.get_by_text("Undone: funding_cut")).to_be_visible()
@@ -281,6 +282,15 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             expect(timeline).to_contain_text(re.compile(r"surge_campaign\s+inject\s+planned\s+"
                                                         r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"))
 
+            # the play speed and redraw interval are on the screen, not only while dragged
+            expect(page.get_by_text("Play speed (days per second): 2.5")).to_be_visible()
+            expect(page.get_by_text("Redraw every (days): 1")).to_be_visible()
+            slider = page.get_by_role("slider", name="Play speed (days per second)")
+            slider.focus()
+            slider.press("ArrowRight")
+            expect(page.get_by_text("Play speed (days per second): 3")).to_be_visible()
+            slider.press("ArrowLeft")
+            expect(page.get_by_text("Play speed (days per second): 2.5")).to_be_visible()
             # play in the background; pause registers within a day
             page.get_by_role("button", name="Play", exact=True).click()
             wait_for(lambda: day_shown(page) >= 8, 60)
@@ -306,7 +316,7 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
 
             # three branches from one checkpoint; each new branch is shown when made
             t = time.perf_counter()
-            page.get_by_role("button", name="Checkpoint A (day 20)").click()
+            page.get_by_role("button", name="Checkpoint A", exact=True).click()
             expect(page.get_by_text("Checkpoints: A@20")).to_be_visible()
             wait_for(lambda: idle(page))
             timings["checkpoint_s"] = time.perf_counter() - t
@@ -332,8 +342,9 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             choose(page, "Show branch", "B")
             choose(page, "Event", "funding_cut")
             page.get_by_label("share (float)", exact=False).fill("0.9")
-            page.get_by_role("button", name="Inject on branch B at start of day 21").click()
-            expect(page.get_by_text("funding_cut scheduled on branch B")).to_be_visible()
+            page.get_by_role("button", name="Inject on branch B from the next day").click()
+            expect(page.get_by_text("funding_cut scheduled on branch B for the start of day 21")
+                   ).to_be_visible()
             note = page.get_by_label("Note on branch B")
             note.fill("Groups lose core funding: who picks up their clients?")
             page.get_by_role("button", name="Add note").click()
@@ -435,6 +446,14 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             assert [[(s["name"], s["data"]) for s in c["series"]]
                     for c in chart_data(room)] == lines[:6]
             assert all(len(data) == 36 for c in lines for _, data in c)
+            # the room follows the branch the facilitator shows: its monitors and events
+            expect(room.get_by_text("Events (branch A)")).to_be_visible()
+            choose(page, "Show branch", "B")
+            expect(room.get_by_text("Events (branch B)")).to_be_visible()
+            expect(room.get_by_text("(branch B)").first).to_be_visible()
+            expect(room.locator("table").last).to_contain_text("funding_cut")  # B's inject
+            choose(page, "Show branch", "A")
+            expect(room.get_by_text("Events (branch A)")).to_be_visible()
             room.close()
             summary = outcomes.inner_text()
 
@@ -451,7 +470,10 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             page.goto(server)
             # a file picked at once, while the page restores the exercise, is read slowly (as a
             # large file is): its card is redrawn meanwhile (the exercise appears), and the
-            # pick must still reach the server once the read ends
+            # pick must still reach the server once the read ends; here its widget is also
+            # replaced while the file is read (the old one gone when the read ends: it cannot
+            # send), so the file reaches the server only if the new widget sends it when it
+            # mounts (file_open.vue's resend)
             page.locator("[data-testid=open-exercise]").wait_for(state="attached")
             page.evaluate("window.__holdReads = true")
             page.locator("[data-testid=open-exercise]").set_input_files(str(good))
@@ -462,8 +484,19 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             expect(log.locator("table")).to_contain_text("who picks up their clients")
             wait_for(lambda: idle(page) and set(drawn_days(page)) == {36})
             time.sleep(1.0)  # the card redrawn by now
+            mounts = page.evaluate("window.__pickerMounts['open-exercise']")
+            page.evaluate(TAKE_PICKER_OFF, "open-exercise")
+            expect(page.locator("[data-testid=open-exercise]")).to_have_count(0)
             page.evaluate("window.__releaseReads()")
+            page.evaluate("window.__busySeen = []")
+            page.wait_for_timeout(500)  # the read ended with no widget on the page to send it
+            # nothing was sent: the server would show its busy line within 0.15 s of a send
+            assert "Opening the exercise file" not in page.evaluate("window.__busySeen")
+            assert "Opened the exercise" not in page.inner_text("body")
+            assert page.evaluate("!!window.simFileOpenPending['open-exercise']")
+            page.evaluate("window.__putPickerBack()")
             expect(page.get_by_text("Opened the exercise")).to_be_visible()
+            assert page.evaluate("window.__pickerMounts['open-exercise']") == mounts + 1
             wait_for(lambda: day_shown(page) == 12)
             expect(page.locator("[data-testid=branch-B]")).to_have_count(0)
             # a bad file is refused with the reason
@@ -475,7 +508,15 @@ def test_a_facilitated_exercise_in_a_browser(tmp_path):
             plan = tmp_path / "plan.csv"
             plan.write_text('day,kind,params,description,audience\n'
                             '14,surge_campaign,"{""multiplier"": 40}",Radio appeal,volunteers\n')
+            # its picker's widget replaced while the file is read: the read, when it ends,
+            # hands the file to the new widget (file_open.vue's resend)
+            mounts = page.evaluate("window.__pickerMounts['load-msel']")
+            page.evaluate("window.__holdReads = true")
             page.locator("[data-testid=load-msel]").set_input_files(str(plan))
+            page.evaluate(TAKE_PICKER_OFF, "load-msel")
+            page.evaluate("window.__putPickerBack()")
+            wait_for(lambda: page.evaluate("window.__pickerMounts['load-msel']") == mounts + 1)
+            page.evaluate("window.__releaseReads()")
             expect(page.get_by_text("MSEL plan.csv: 1 inject(s) planned on branch A")
                    ).to_be_visible()
             expect(page.get_by_role("button", name="Undo surge_campaign (day 14)")).to_be_visible()
@@ -539,6 +580,34 @@ HOLD_READS = """() => {
 }"""
 """A slow file read on demand: while ``window.__holdReads`` is true, reading a picked file's
 text waits for ``window.__releaseReads()`` (as reading a large file takes a while)."""
+
+
+COUNT_MOUNTS = """() => {
+  window.__pickerMounts = {};
+  window.simFileOpen = new Proxy({}, {set(on, testid, widget) {
+    window.__pickerMounts[testid] = (window.__pickerMounts[testid] || 0) + 1;
+    on[testid] = widget;
+    return true; }});
+}"""
+"""How many times a file picker (sim/dashboard/file_open.vue) has been mounted on the page, by
+test id, in ``window.__pickerMounts``: each mount registers the widget in
+``window.simFileOpen``, which this counts."""
+
+TAKE_PICKER_OFF = """async (testid) => {
+  const vm = document.querySelector(`[data-testid="${testid}"]`).closest('.sim-file-open').__vue__;
+  const manager = vm.viewCtx.getView().model.widget_manager;
+  const models = await Promise.all(Object.values(manager._models));
+  const picker = models.find(m => m.get('testid') === testid);
+  const column = models.find(m => Array.isArray(m.get('children'))
+                                  && m.get('children').includes(picker));
+  const children = column.get('children');
+  column.set('children', children.filter(c => c !== picker));
+  window.__putPickerBack = () => { column.set('children', children); };
+}"""
+"""Take the picker ``testid`` off the page, as a redraw of its card that replaces its widget
+does (its Vue component destroyed), until ``window.__putPickerBack()`` mounts a new one for it:
+what the page does when the server has replaced the widget. Page-side only (the widget models'
+``set`` without ``save_changes``): the server sees nothing of it."""
 
 
 def patched_cards(page) -> list[str]:
@@ -678,7 +747,7 @@ def test_a_county_exercise_of_100000_in_a_browser(tmp_path):
             # an inject made at the table, then undone before it takes effect
             choose(page, "Event", "funding_cut")
             page.get_by_label("share (float)", exact=False).fill("0.5")
-            page.get_by_role("button", name="Inject on branch A at start of day 6").click()
+            page.get_by_role("button", name="Inject on branch A from the next day").click()
             page.get_by_role("button", name="Undo funding_cut (day 6)").click()
             expect(page.get_by_text("Undone: funding_cut")).to_be_visible()
             expect(page.get_by_role("button", name=re.compile("^Undo"))).to_have_text(
@@ -694,7 +763,7 @@ def test_a_county_exercise_of_100000_in_a_browser(tmp_path):
             # a checkpoint and two more branches from it; C drops the cut B keeps
             page.evaluate("window.__busySeen = []")
             t = time.perf_counter()
-            page.get_by_role("button", name="Checkpoint A (day 22)").click()
+            page.get_by_role("button", name="Checkpoint A", exact=True).click()
             expect(page.get_by_text("Checkpoints: A@22")).to_be_visible()
             wait_for(lambda: idle(page))
             timings["checkpoint_s"] = time.perf_counter() - t
@@ -720,8 +789,9 @@ def test_a_county_exercise_of_100000_in_a_browser(tmp_path):
             choose(page, "Show branch", "B")
             choose(page, "Event", "emergency")
             page.get_by_label("need_multiplier (float)", exact=False).fill("2.5")
-            page.get_by_role("button", name="Inject on branch B at start of day 23").click()
-            expect(page.get_by_text("emergency scheduled on branch B")).to_be_visible()
+            page.get_by_role("button", name="Inject on branch B from the next day").click()
+            expect(page.get_by_text("emergency scheduled on branch B for the start of day 23")
+                   ).to_be_visible()
             page.get_by_label("Note on branch B").fill("Early surge and a grants cut: who "
                                                        "picks up the groups' clients?")
             page.get_by_role("button", name="Add note").click()

@@ -23,6 +23,7 @@ from sim.dashboard.charts import (
     ChartFigure,
     apply_update,
     branch_event_marks,
+    branch_styles,
     chart_update,
     draw_outcomes,
     echarts_panels,
@@ -239,6 +240,50 @@ def test_charts_are_plain_data_with_units_events_and_emergencies():
     assert len(money["series"][0]["data"]) == 4 and money["series"][0]["data"][0][1] > 0
 
 
+def test_six_branches_have_six_line_styles_on_the_page_and_in_the_report():
+    ex = played(3)
+    ex.checkpoint("A")
+    for name in "BCDEF":
+        ex.fork(name)
+    tables = {k: b.timeseries() for k, b in ex.branches.items()}
+    names = "solid, B dashed, C dotted, D dash-dot, E long dash, F dash-dot-dot"
+    assert branch_styles(tables) == "A " + names
+
+    def styles(series) -> dict:  # branch -> the line styles of its lines
+        found: dict = {}
+        for s in series:
+            branch = s["name"].rsplit("(", 1)[1].rstrip(")")
+            found.setdefault(branch, set()).add(json.dumps(s["lineStyle"]["type"]))
+        return found
+
+    money = finance_chart({k: b.finance for k, b in ex.branches.items()}, 3, [], [])
+    for option in [o for _, o in echarts_panels(tables, [], [], 3)] + [money]:
+        found = styles(option["series"])
+        assert list(found) == list("ABCDEF") and all(len(v) == 1 for v in found.values())
+        assert len(set().union(*found.values())) == 6  # no two branches drawn alike
+    fig = draw_outcomes(tables, [])
+    assert "Branches: A " + names in fig.texts[0].get_text()
+    for ax in fig.axes:
+        found: dict = {}
+        for line in ax.lines:
+            if "(" in line.get_label():
+                found.setdefault(line.get_label().rsplit("(", 1)[1].rstrip(")"), set()).add(
+                    repr(line._unscaled_dash_pattern))
+        assert list(found) == list("ABCDEF") and all(len(v) == 1 for v in found.values())
+        assert len(set().union(*found.values())) == 6
+    # one legend entry a measure (the caption names the branches' styles): a legend of six
+    # branches' lines spilled over the panel below it
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        measures = list(dict.fromkeys(line.get_label().rsplit(" (", 1)[0] for line in ax.lines
+                                      if line.get_label().endswith(")")))
+        legend = ax.get_legend()
+        assert [t.get_text() for t in legend.get_texts()] == measures
+        box, inside = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
+        assert (box.x0 >= inside.x0 and box.x1 <= inside.x1 and box.y0 >= inside.y0
+                and box.y1 <= inside.y1), ax.get_title()
+
+
 def test_events_on_one_day_share_one_label_that_starts_with_the_day():
     ex = played(31, "lockdown")
     marks = {m["day"]: m for m in event_marks(ex.timeline("A"))}
@@ -312,6 +357,16 @@ def test_live_exercise_plays_pauses_within_a_day_and_survives_a_restart(tmp_path
     assert_same(restarted.exercise.branches["A"].timeseries(), ex.branches["A"].timeseries())
     assert restarted.exercise.branches["A"].injects == ex.branches["A"].injects
 
+
+
+def test_a_new_play_speed_or_redraw_interval_is_announced_to_every_page(tmp_path):
+    live = store.Live(tmp_path)
+    seen = live.version
+    live.set_speed(4)
+    assert live.speed == 4.0 and live.wait(seen, timeout=0.1) > seen  # pages redraw
+    seen = live.version
+    live.set_render_every(5)
+    assert live.render_every == 5 and live.wait(seen, timeout=0.1) > seen
 
 
 def test_play_redraws_the_pages_every_n_days_as_set(tmp_path):

@@ -144,3 +144,45 @@ def test_a_card_sends_its_html_whole_once_then_only_what_changed():
     assert (widget._seq, widget.whole, widget.patch) == sent
     widget.vue_resync()
     assert json.loads(widget.whole) == {"seq": widget._seq, "tokens": tokens(card())}
+
+
+def test_the_monitors_show_the_branch_day_not_branch_a_day():
+    """A branch forked from an older checkpoint is behind branch A: the monitors show its own
+    day (with A's beside it), while ``data-day`` stays the exercise's day for pacing."""
+    from sim.dashboard.app import day_cell
+
+    behind = day_cell(36, 20)
+    assert 'data-day="36"' in behind and 'data-branch-day="20"' in behind
+    assert ">20 <" in behind and "(A: 36)" in behind
+    level = day_cell(36, 36)
+    assert ">36</span>" in level and "(A:" not in level
+
+
+def test_a_new_exercise_puts_the_projector_back_on_branch_a(tmp_path):
+    """The projector follows the branch a control page shows last; a new, opened or restored
+    exercise starts again on branch A (its branches are new)."""
+    from sim.dashboard import store
+
+    live = store.Live(tmp_path)
+    live.project("B")
+    assert live.projected == "B"
+    live._replace(Exercise("rural", "baseline", 7), save=False)
+    assert live.projected == "A"
+
+
+def test_number_cells_are_kept_on_one_line_and_text_cells_may_wrap():
+    """A table's cells holding only a number (thousands separators, a sign, a currency or a
+    percent) get ``sim-n`` (no wrapping: '3,326,992' is never split across lines in
+    presentation mode); text cells do not."""
+    import pandas as pd
+
+    from sim.dashboard.app import NUMBER_CELL, TABLE_CSS
+
+    html = pd.DataFrame({"branch": ["A"], "reserves": ["3,326,992"], "share": ["12.5%"],
+                         "change": ["-1,204"], "event": ["funding_cut 30%"]}).to_html(
+        index=False, border=0)
+    marked = NUMBER_CELL.sub(r'<td class="sim-n">\1</td>', html)
+    for number in ("3,326,992", "12.5%", "-1,204"):
+        assert f'<td class="sim-n">{number}</td>' in marked
+    assert "<td>A</td>" in marked and "<td>funding_cut 30%</td>" in marked
+    assert ".sim-table td.sim-n {white-space: nowrap}" in TABLE_CSS

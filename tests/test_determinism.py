@@ -109,9 +109,15 @@ def sample_params(kind: str) -> dict:
     return events.check_event(events.Event(0, kind, out)).params
 
 
+@pytest.fixture(scope="module")
+def county_60_days():
+    """The run every late event is compared with (the same for every kind: made once)."""
+    return sim.run(small_config("county", days=60, seed=5))
+
+
 @pytest.mark.parametrize("kind", sorted(events.REGISTRY))
-def test_an_event_after_the_last_day_leaves_the_run_identical(kind):
-    baseline = sim.run(small_config("county", days=60, seed=5))
+def test_an_event_after_the_last_day_leaves_the_run_identical(kind, county_60_days):
+    baseline = county_60_days
     late = small_config("county", days=60, seed=5, run__allow_late_events=True,
                         events=[{"day": 61, "kind": kind, "params": sample_params(kind)}])
     result = sim.run(late)

@@ -8,12 +8,11 @@ docs/outputs.md, are rendered by ``experiments/make_odd.py``; regenerate them wi
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import re
-import sys
 from pathlib import Path
 
 import pytest
+from support import load_script
 
 from sim.events import event_kinds
 from sim.params import Config, iter_params
@@ -25,11 +24,7 @@ SEED_KEYS = {"000", "001", "002", "003", "004"}  # SOURCES_EXTRACT.md section 0
 
 @pytest.fixture(scope="module")
 def make_odd():
-    spec = importlib.util.spec_from_file_location("make_odd", ROOT / "experiments" / "make_odd.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_odd"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "experiments" / "make_odd.py")
 
 
 def _block(text: str, name: str) -> str:

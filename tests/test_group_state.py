@@ -165,6 +165,28 @@ def test_open_groups_kept_up_as_groups_open_and_close_equal_a_fresh_listing():
     assert [g.index for g in kept] == sorted(g.index for g in kept)
 
 
+def test_running_groups_kept_up_as_groups_open_and_close_equal_a_fresh_listing():
+    """The running groups (open, not the LIO) and their rows, kept up as groups open and
+    close, equal a fresh listing; those handed out before never change."""
+    m = CommunityModel(sim.configure(topology="urban", **{"run.days": 1,
+                                                        "run.burn_in_days": 0}))
+    handed_out, rows_out = m.running_groups()
+    before, rows_before = list(handed_out), rows_out.copy()
+    m.add_group(GroupKind.COMMUNITY_GROUP, 0, True, "new-one")
+    m.running_groups()  # the lists kept up from here on
+    m.add_group(GroupKind.MUTUAL_AID, 0, False, "lone")
+    assert m.groups[1].kind is not GroupKind.LIO and m.groups[1] in m.running_groups()[0]
+    m.groups[1].close("churn")
+    m.lio_of_district(0).close("funding")  # an LIO is not a running group
+    kept, rows = m.running_groups()
+    assert handed_out == before and (rows_out == rows_before).all()
+    m._running_groups = None  # a fresh listing from the open groups
+    fresh, fresh_rows = m.running_groups()
+    assert kept == fresh and m.groups[1] not in kept and kept[-1].name == "lone"
+    assert rows.dtype == fresh_rows.dtype and rows.tolist() == fresh_rows.tolist()
+    assert rows.tolist() == [g.index for g in kept]
+
+
 def test_management_hours_and_contact_covers_are_columns():
     """Every organisation's management hours left and contact covers live in its row of the
     columns: a day's bookings write them there, Monday empties the hours, and an attribute

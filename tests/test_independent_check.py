@@ -4,7 +4,6 @@ paired difference (no model runs)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from support import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "experiments" / "independent_check.py"
@@ -20,11 +20,7 @@ SCRIPT = ROOT / "experiments" / "independent_check.py"
 
 @pytest.fixture(scope="module")
 def ic():
-    spec = importlib.util.spec_from_file_location("independent_check", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 @pytest.mark.parametrize(("args", "flag"), [

@@ -186,6 +186,21 @@ def test_codes_between_match_flatnonzero(rng):
         np.testing.assert_array_equal(got, expected)
 
 
+def test_volunteer_day_counts_match_the_numpy_counts(rng):
+    """The daily row's counts by volunteer state, the on-duty rows and those tasked within
+    the week, in one pass, equal the bincount, flatnonzero and count they replaced."""
+    codes = rng.integers(0, 8, N).astype(np.int8)
+    last_task = rng.integers(-1, 60, N).astype(np.int32)
+    for lo, hi, since in ((4, 5, 30), (0, 7, -5), (3, 3, 59), (6, 2, 10)):
+        counts, on_duty, tasked = kernels.volunteer_day_counts(codes, last_task, 8, lo, hi,
+                                                               since)
+        np.testing.assert_array_equal(counts, np.bincount(codes, minlength=8))
+        expected = np.flatnonzero((codes >= lo) & (codes <= hi))
+        assert on_duty.dtype == expected.dtype
+        np.testing.assert_array_equal(on_duty, expected)
+        assert tasked == np.count_nonzero(last_task[expected] > since)
+
+
 def test_book_management_hours_read_the_registered_rows_only(rng):
     """The bookings over the registered volunteers' rows equal those over everyone's (the
     states it counts are all registered ones); latent and unwilling rows are never read."""

@@ -407,14 +407,9 @@ def test_cli_runs_a_place_table_end_to_end(tmp_path):
 
 
 def test_the_shipped_example_county_is_what_its_seeded_script_makes(tmp_path):
-    import importlib.util
+    from support import REPO, load_script
 
-    from support import REPO
-
-    spec = importlib.util.spec_from_file_location(
-        "make_example_county", REPO / "experiments" / "make_example_county.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script(REPO / "experiments" / "make_example_county.py")
     module.main(["--out", str(tmp_path)])
     for name in ("areas.csv", "practices.csv"):
         assert (tmp_path / name).read_bytes() == (COUNTY / name).read_bytes(), name

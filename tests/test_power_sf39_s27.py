@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from support import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "experiments" / "power_sf39_s27.py"
@@ -16,10 +16,7 @@ SCRIPT = ROOT / "experiments" / "power_sf39_s27.py"
 
 @pytest.fixture(scope="module")
 def power():
-    spec = importlib.util.spec_from_file_location("power_sf39_s27", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 def test_grant_year_chances_follow_the_taper_and_the_willingness(power):

@@ -4,6 +4,8 @@ and can be saved and reused, and the parish council's scheme is an emergency res
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -285,10 +287,11 @@ def test_gp_engagement_starts_low_with_the_practices_service(tiny_model):
     assert gp.lw_since == 30 and gp.engagement() == 0.0  # learning starts today
 
 
-def _slopes_per_year(overrides: list[str], keys: tuple[str, ...], replicates: int = 2,
-                     years: int = 6) -> dict[str, tuple[float, float]]:
+def _slopes_per_year(overrides: list[str], keys: tuple[str, ...], burn_in_cache: Path,
+                     replicates: int = 2, years: int = 6) -> dict[str, tuple[float, float]]:
     """Default-size runs after the default burn-in: each key's least-squares slope per year,
-    averaged over replicates, and its series mean (as experiments/stationarity.py judges)."""
+    averaged over replicates, and its series mean (as experiments/stationarity.py judges).
+    The burnt-in states are the validation suite's (the same worlds as its arms)."""
     from sim.config import compose
 
     slopes: dict[str, list[float]] = {k: [] for k in keys}
@@ -296,7 +299,7 @@ def _slopes_per_year(overrides: list[str], keys: tuple[str, ...], replicates: in
     for r in range(replicates):
         cfg = compose([*overrides, f"run.days={365 * years}", f"run.replicate={r}",
                        "run.resident_agents=false"])
-        ts = sim.run(cfg).timeseries
+        ts = sim.run(cfg, burn_in_cache=burn_in_cache).timeseries
         t = np.arange(len(ts)) / 365.0
         for k in keys:
             y = ts[k].to_numpy(float)
@@ -306,13 +309,15 @@ def _slopes_per_year(overrides: list[str], keys: tuple[str, ...], replicates: in
 
 
 @pytest.mark.slow
-def test_the_urban_baseline_strain_and_its_ties_are_stationary_after_the_burn_in():
+def test_the_urban_baseline_strain_and_its_ties_are_stationary_after_the_burn_in(
+        shared_burn_in):
     """Groups' strain did creep up (0.17 to 0.20 over six years, +4.6 % of its mean a year)
     because the locality officer's GP-group ties, which bring GP signposting to groups, took
     about seven years to build up: longer than the burn-in. The estate now starts with the
     officer's ties made (intermediaries.lo_ties_at_start). Strain itself wanders for years in
     each replicate, so two replicates only bound it loosely; the ties are the sharp check."""
-    s = _slopes_per_year(["topology=urban"], ("n_gp_vcse_ties", "mean_group_strain"))
+    s = _slopes_per_year(["topology=urban"], ("n_gp_vcse_ties", "mean_group_strain"),
+                         shared_burn_in)
     ties, ties_mean = s["n_gp_vcse_ties"]
     # was +13.6 % of its mean a year; +3.4 % remain (groups replaced during the burn-in wait
     # for the officer, who lists off-radar groups first)
@@ -322,11 +327,11 @@ def test_the_urban_baseline_strain_and_its_ties_are_stationary_after_the_burn_in
 
 
 @pytest.mark.slow
-def test_the_estate_without_an_lio_is_stationary_after_the_burn_in():
+def test_the_estate_without_an_lio_is_stationary_after_the_burn_in(shared_burn_in):
     """Without an LIO nothing replaced groups lost to churn, so groups open fell year on year;
     groups now also start unaided (groups.p_unaided_start_per_year)."""
     s = _slopes_per_year(["topology=urban", "topology.place_lio=false"],
-                         ("n_groups_open", "mean_group_strain"))
+                         ("n_groups_open", "mean_group_strain"), shared_burn_in)
     groups, groups_mean = s["n_groups_open"]
     assert abs(groups) < 0.025 * groups_mean, s  # was -5.3 % of its mean a year
     strain, strain_mean = s["mean_group_strain"]

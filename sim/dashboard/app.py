@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -26,8 +28,8 @@ from reacton.core import get_render_context
 from sim import areas, glossary
 from sim.dashboard import msel, store
 from sim.dashboard.charts import (
-    DASHES,
     Chart,
+    branch_styles,
     echarts_panels,
     emergency_periods,
     event_marks,
@@ -65,7 +67,7 @@ HELP = (
 )
 TABLE_CSS = ("<style>.sim-table td, .sim-table th {padding: 2px 8px; font-size: 14px; "
              "border-bottom: 1px solid #ddd; text-align: left; overflow-wrap: anywhere; "
-             "min-width: 3.5em}"
+             "min-width: 3.5em} .sim-table td.sim-n {white-space: nowrap}"  # see NUMBER_CELL
              ".sim-table {max-width: 100%}"
              ".sim-big {font-size: 34px; font-weight: 600; line-height: 1.1}"
              ".sim-small {font-size: 13px; color: #555}</style>")
@@ -92,13 +94,18 @@ PRESENTATION_CSS = """<style>
 /* presentation mode: type readable from the back of a room */
 .v-application {font-size: 20px}
 .sim-big {font-size: 60px !important} .sim-small {font-size: 20px !important}
-.sim-table td, .sim-table th {font-size: 20px !important}
+.sim-table td, .sim-table th {font-size: 20px !important; padding: 2px 6px !important}
+.sim-table th {font-size: 17px !important}  /* narrower headers: the numbers stay whole */
 .v-card__title {font-size: 28px !important}
 .v-btn {font-size: 17px !important}
 .v-label, .v-select__selection, .v-input input, .v-input textarea {font-size: 19px !important}
 </style>"""
 PRESENTATION = {"font": 20, "height": "440px", "per_row": 6}  # type size (px), chart height
 NORMAL = {"font": 14, "height": CHART_HEIGHT, "per_row": 4}  # per_row: columns of 12 a chart
+COUNT_RENDERS = os.environ.get("SIM_DASHBOARD_COUNT_RENDERS") == "1"
+"""The control page shows how many times it has been drawn (``data-renders``), for the
+browser tests (``tests/support.py`` starts their servers so); off otherwise: it would send a
+message to the page at every redraw."""
 log = logging.getLogger(__name__)
 
 
@@ -107,11 +114,17 @@ def Html(text: str, tag: str = "div"):
     return solara.HTML(tag=tag, unsafe_innerHTML=text)
 
 
-def Table(frame):
+NUMBER_CELL = re.compile(r"<td>([-+£$]?[\d.,]+%?)</td>")
+"""A cell holding a number only: kept on one line (``sim-n``), where other cells may wrap
+anywhere to keep a wide table inside its panel."""
+
+
+def Table(frame, caption: str = ""):
     """A pandas table as HTML (cell text escaped by pandas), sent whole once and then as its
-    changes (:class:`~sim.dashboard.widgets.PatchedHtmlWidget`)."""
-    return PatchedHtml(TABLE_CSS + frame.to_html(index=False, border=0, classes="sim-table",
-                                                 na_rep=""))
+    changes (:class:`~sim.dashboard.widgets.PatchedHtmlWidget`); ``caption`` (HTML) above it
+    in the same widget: a caption that changes with the table goes in the same message."""
+    body = frame.to_html(index=False, border=0, classes="sim-table", na_rep="")
+    return PatchedHtml(TABLE_CSS + caption + NUMBER_CELL.sub(r'<td class="sim-n">\1</td>', body))
 
 
 def esc(text) -> str:
@@ -194,10 +207,11 @@ def busy_bar(live: store.Live) -> None:
 
 
 @solara.component
-def Controls(live: store.Live, snap: dict, ui: tuple = ()):
+def Controls(live: store.Live, ex: Exercise, ui: tuple = ()):
+    """Not given the snapshot (nor the other panels below that need no figures): its
+    arguments stay the same from one day to the next, so a day played does not redraw it."""
     target = solara.use_reactive("")
-    ex: Exercise = snap["ex"]
-    idle = not live.busy and not live.playing and not snap["error"]
+    idle = not live.busy and not live.playing and not ex.error
 
     def step():
         live.submit("Step", ex.step)
@@ -217,21 +231,33 @@ def Controls(live: store.Live, snap: dict, ui: tuple = ()):
             solara.Button("Pause", on_click=live.pause, color="warning")
         else:
             solara.Button("Play", on_click=live.play, color="success", disabled=not idle)
-    solara.SliderFloat("Play speed (days per second)", value=live.speed, min=0.5, max=20,
-                       step=0.5, on_value=live.set_speed)
-    solara.SliderInt("Redraw every (days)", value=live.render_every, min=1, max=30,
-                     on_value=live.set_render_every)
+    # the value in the label: the slider's own shows only while it is dragged
+    solara.SliderFloat(f"Play speed (days per second): {live.speed:g}", value=live.speed,
+                       min=0.5, max=20, step=0.5, on_value=live.set_speed)
+    solara.SliderInt(f"Redraw every (days): {live.render_every}", value=live.render_every,
+                     min=1, max=30, on_value=live.set_render_every)
     with solara.Row():
         solara.InputText("Run to day", value=target, continuous_update=True)
         solara.Button("Run", on_click=run_to, disabled=not idle)
 
 
+def day_cell(day: int, own: int) -> str:
+    """The monitors' day: the branch's own day ``own``, with the exercise's ``day`` beside it
+    when they differ; ``data-day`` is the exercise's day (play pacing and tests read it)."""
+    text = f"{own}" if own == day else f'{own} <span class="sim-small">(A: {day})</span>'
+    return (f'<span data-testid="day-shown" data-day="{day}" data-branch-day="{own}">'
+            f"{text}</span>")
+
+
 @solara.component
 def Monitors(world: dict, day: int, shown: str):
+    """The day and headline figures of branch ``shown``. ``day`` is the exercise's (branch
+    A's) day, kept in ``data-day`` for pacing; the text is the branch's own day, which is
+    earlier when the branch was forked from an older checkpoint."""
     ts = world["tables"].get(shown)
     last = ts.iloc[-1] if ts is not None and not ts.empty else None
     fin = world["finance"].get(shown) or []
-    cells = [("Day", f'<span data-testid="day-shown" data-day="{day}">{day}</span>')]
+    cells = [("Day", day_cell(day, world["days"].get(shown, day)))]
     if last is not None:
         cells += [(glossary.label(k), f"{glossary.value(ts, k):,}")
                   for k in ("unmet_need", "volunteers_active", "groups_open")]
@@ -255,7 +281,7 @@ def OutcomeCharts(snap: dict, shown: str, look: dict = NORMAL):
     shade = emergency_periods(timeline, snap["days"][shown])
     day = max(snap["days"].values())
     panels = echarts_panels(tables, event_marks(timeline), shade, day, look["font"])
-    styles = ", ".join(f"{k} {DASHES[i % 3]}" for i, k in enumerate(tables))
+    styles = branch_styles(tables)
     Html(f'<span class="sim-small">Branches: {esc(styles)}. '
          f'Dashed lines: events of branch {esc(shown)} (scenario and injects; planned ones '
          "grey), labelled above the plot. Shaded: emergency.</span>")
@@ -272,9 +298,8 @@ def SituationReport(world: dict, shown: str):
     if frame.empty:
         solara.Text("Step two days to see what changed since yesterday.")
         return
-    Html(f'<span class="sim-small">Branch {esc(shown)}, day {world["days"][shown]} against '
-         f'day {world["days"][shown] - 1}</span>')
-    Table(frame)
+    Table(frame, f'<div class="sim-small">Branch {esc(shown)}, day {world["days"][shown]} '
+                 f'against day {world["days"][shown] - 1}</div>')
 
 
 @solara.component
@@ -336,12 +361,17 @@ def Branches(live: store.Live, snap: dict, shown, name, batch: Callable, ui: tup
         f'<div data-testid="branch-{esc(k)}"><b>{esc(k)}</b>: day {d}'
         f'{", forked from " + esc(origin[k]) if origin[k] else ""}'
         "</div>" for k, d in snap["days"].items()))
+    def show(branch: str) -> None:  # here and on the projector view
+        shown.set(branch)
+        live.project(branch)
+
     solara.Select("Show branch", value=shown.value if shown.value in snap["days"] else "A",
-                  values=list(snap["days"]), on_value=shown.set)
+                  values=list(snap["days"]), on_value=show)
     cps = snap["checkpoints"]
     Html(f"Checkpoints: {esc(', '.join(cps)) if cps else 'none yet'}")
     branch = shown.value if shown.value in snap["days"] else "A"
-    solara.Button(f"Checkpoint {branch} (day {snap['days'][branch]})", on_click=lambda: live.submit(
+    # labels without the day: a label that changes every day is a message to every page a day
+    solara.Button(f"Checkpoint {branch}", on_click=lambda: live.submit(
         "Checkpoint", lambda: f"Checkpoint {branch}@{ex.checkpoint(branch)}"),
                   disabled=not idle)
     options = [*cps, f"{branch} now"] if cps else [f"{branch} now"]
@@ -362,15 +392,14 @@ def Branches(live: store.Live, snap: dict, shown, name, batch: Callable, ui: tup
         with batch():  # one redraw for the click's changes and, if quick, the new branch
             if live.submit(f"Forking {new}", act):
                 live.settle()
-                shown.set(new)
+                show(new)
                 name.set("")
 
     solara.Button("Fork", on_click=fork, disabled=not idle or not name.value.strip())
 
 
 @solara.component
-def InjectPanel(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
-    ex: Exercise = snap["ex"]
+def InjectPanel(live: store.Live, ex: Exercise, shown: str, ui: tuple = ()):
     kinds = {k["kind"]: k for k in event_kinds()}
     kind = solara.use_reactive("surge_campaign" if "surge_campaign" in kinds else next(iter(kinds)))
     values = solara.use_reactive({})
@@ -413,8 +442,8 @@ def InjectPanel(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
             solara.InputText(f"{pname} ({arg['type']}): {hint}",
                              value=default if current is None else current,
                              on_value=set_value, continuous_update=True)
-    solara.Button(f"Inject on branch {shown} at start of day {snap['days'][shown] + 1}",
-                  on_click=apply, color="warning", disabled=not idle or bool(snap["error"]))
+    solara.Button(f"Inject on branch {shown} from the next day",
+                  on_click=apply, color="warning", disabled=not idle or bool(ex.error))
 
     def on_msel(info):
         text, name = info.get("text") or "", info.get("name", "msel")
@@ -492,14 +521,13 @@ def ExerciseLog(live: store.Live, snap: dict, shown: str):
 
 
 @solara.component
-def ExerciseFile(live: store.Live, snap: dict | None, ui: tuple = ()):
+def ExerciseFile(live: store.Live, ex: Exercise | None, ui: tuple = ()):
     form = solara.use_reactive({"topology": "urban", "scenario": ["baseline"],
                                 "seed": str(Config().run.seed), "n": ""})
     confirm = solara.use_reactive(False)
     names = scenario_names()
     with solara.Column():  # one slot: the cards' widgets below keep their places
-        if snap is not None:
-            ex = snap["ex"]
+        if ex is not None:
             solara.FileDownload(lambda: store.state_text(ex).encode(),
                                 filename="exercise.json", label="Save exercise")
 
@@ -557,8 +585,7 @@ def ExerciseFile(live: store.Live, snap: dict | None, ui: tuple = ()):
 
 
 @solara.component
-def NetworkPicture(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
-    ex: Exercise = snap["ex"]
+def NetworkPicture(live: store.Live, ex: Exercise, shown: str, ui: tuple = ()):
 
     def draw():
         def act():
@@ -579,7 +606,7 @@ def NetworkPicture(live: store.Live, snap: dict, shown: str, ui: tuple = ()):
             return None
         live.submit("Drawing the network picture", act)
 
-    solara.Button(f"Draw the network picture (branch {shown}, day {snap['days'][shown]})",
+    solara.Button(f"Draw the network picture (branch {shown})",
                   on_click=draw, disabled=bool(live.busy or live.playing))
     picture = live.network
     if picture and picture[0] == id(ex):
@@ -641,7 +668,8 @@ def use_live() -> tuple[store.Live, dict | None, Callable]:
 @solara.component
 def Projector():
     """The room's view (read-only, large type) at ``/projector``: it follows the exercise
-    that the facilitator runs on the control page."""
+    that the facilitator runs on the control page, and the branch shown there last
+    (:meth:`store.Live.project`)."""
     live, snap, _ = use_live()
     solara.Title("War-game: projector")
     Html(PAGE_CSS + "<style>.sim-big {font-size: 64px !important} "
@@ -650,13 +678,14 @@ def Projector():
     if snap is None or snap["error"]:
         solara.Info("Waiting for the exercise...")
         return
+    branch = live.projected if live.projected in snap["days"] else "A"
     Html(f'<span class="sim-small">{esc(snap["overrides"])}: {snap["n"]:,} residents'
          f'{" - playing" if live.playing else ""}</span>')
-    Monitors(snap["world"], snap["day"], "A")
-    OutcomeCharts(snap["world"], "A", PRESENTATION)  # large type in the charts too
-    rows = snap["world"]["timeline"]["A"]
+    Monitors(snap["world"], snap["day"], branch)
+    OutcomeCharts(snap["world"], branch, PRESENTATION)  # large type in the charts too
+    rows = snap["world"]["timeline"][branch]
     if rows:
-        Html("<b>Events (branch A)</b>")
+        Html(f"<b>Events (branch {esc(branch)})</b>")
         Table(pd.DataFrame([{"day": r["day"], "event": r["kind"], "from": r["source"],
                              "status": r["status"]} for r in rows]))
 
@@ -665,8 +694,8 @@ def Projector():
 def Page():
     live, snap, batch = use_live()
     renders = solara.use_ref(0)  # this page's renders, for the tests (one per change)
-    renders.current += 1
-    shown = solara.use_reactive("A")
+    renders.current += 1  # shown only if COUNT_RENDERS
+    shown = solara.use_reactive(live.projected)  # a reload keeps the room's branch
     new_name = solara.use_reactive("")
     presenting = solara.use_reactive(False)  # this tab only
     look = PRESENTATION if presenting.value else NORMAL
@@ -682,16 +711,17 @@ def Page():
     with solara.Sidebar():
         with solara.Card("Controls"):
             if snap is not None and not snap["error"]:
-                Controls(live, snap, ui=ui)
+                Controls(live, snap["ex"], ui=ui)
         with solara.Column():  # one slot, so the cards below keep their state
             if snap is not None and not snap["error"]:
                 with solara.Card("Branches"):
                     Branches(live, snap, shown, new_name, batch, ui=ui)
         with solara.Card("Exercise"):
-            ExerciseFile(live, snap, ui=ui)
+            ExerciseFile(live, snap and snap["ex"], ui=ui)
         Html(HELP)
     with solara.Column(gap="4px"):  # one slot: what appears here never shifts the rest
-        Html(f'<span data-testid="renders" data-renders="{renders.current}"></span>')
+        if COUNT_RENDERS:
+            Html(f'<span data-testid="renders" data-renders="{renders.current}"></span>')
         busy_bar(live)
     if snap is None:
         solara.Info("Preparing the exercise...")
@@ -711,7 +741,7 @@ def Page():
         with solara.Card(f"Timeline of branch {branch}"):
             Timeline(live, snap, branch, ui=ui)
         with solara.Card("Inject"):
-            InjectPanel(live, snap, branch, ui=ui)
+            InjectPanel(live, snap["ex"], branch, ui=ui)
     with solara.Card("Funding and reserves"):
         FundingPanel(snap["world"], branch, look)
     with solara.Card("Localities"):
@@ -719,7 +749,7 @@ def Page():
     with solara.Card("Exercise log"):
         ExerciseLog(live, snap, branch)
     with solara.Card("Network picture (drawn on request)"):
-        NetworkPicture(live, snap, branch, ui=ui)
+        NetworkPicture(live, snap["ex"], branch, ui=ui)
 
 
 

@@ -8,10 +8,12 @@ the data, the browser draws; ECharts is served by the local Solara server, no CD
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from sim import glossary
 
@@ -24,7 +26,27 @@ PANELS = (  # title, glossary keys (sim.glossary): one colour per figure
     ("Groups", ("groups_open", "groups_listed")),
     ("Wellbeing (mean ONS4)", ("life_satisfaction", "anxiety")),
 )
-BRANCH_STYLE = {"A": "-", "B": "--"}
+BRANCH_LINES = (  # (its name in captions, ECharts lineStyle.type, matplotlib linestyle)
+    ("solid", "solid", "-"),
+    ("dashed", "dashed", "--"),
+    ("dotted", "dotted", ":"),
+    ("dash-dot", [8, 3, 2, 3], "-."),
+    ("long dash", [16, 5], (0, (10, 3))),
+    ("dash-dot-dot", [8, 3, 2, 3, 2, 3], (0, (6, 2, 1.5, 2, 1.5, 2))),
+)
+"""One line style per branch, in the order the branches were made: six tell six branches
+apart on the page (ECharts) and in the report (matplotlib); a seventh branch repeats the first
+style (its name in the legend tells them apart)."""
+
+
+def branch_line(index: int) -> tuple:
+    """The line style (name, ECharts type, matplotlib linestyle) of the ``index``-th branch."""
+    return BRANCH_LINES[index % len(BRANCH_LINES)]
+
+
+def branch_styles(branches) -> str:
+    """'A solid, B dashed, ...': each branch with its line style, for a chart's caption."""
+    return ", ".join(f"{name} {branch_line(k)[0]}" for k, name in enumerate(branches))
 SUMMARY_ROWS = ("unmet_need", "unmet_need_days", "days_to_first_support", "waiting",
                 "volunteers_registered", "volunteers_active", "volunteers_idle",
                 "referrals_to_link_workers", "onward_accepted", "onward_declined",
@@ -198,12 +220,14 @@ def draw_outcomes(tables: dict[str, pd.DataFrame], marks: list[dict] | None = No
     last = max((int(t["day"].max()) for t in tables.values() if not t.empty), default=1)
     for ax, (title, keys) in zip(axes.flat, PANELS, strict=True):
         unit = panel_unit(keys)
+        drawn = {}  # colour -> measure
         for s_idx, (col, label) in enumerate(panel_series(keys)):
             colour = f"C{s_idx}"
-            for branch, ts in tables.items():
+            for b_idx, (branch, ts) in enumerate(tables.items()):
                 if ts.empty or col not in ts:
                     continue
-                ax.plot(ts["day"], ts[col], BRANCH_STYLE.get(branch, ":"), color=colour,
+                drawn[colour] = label
+                ax.plot(ts["day"], ts[col], ls=branch_line(b_idx)[2], color=colour,
                         lw=1.3, label=f"{label} ({branch})" if len(tables) > 1 else label)
         for m in marks:
             if m["day"] <= last:
@@ -214,13 +238,14 @@ def draw_outcomes(tables: dict[str, pd.DataFrame], marks: list[dict] | None = No
         ax.set_ylabel(unit, fontsize=9)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
-        if ax.lines:
-            ax.legend(fontsize=8, frameon=False)
+        if drawn:  # one entry a measure (its colour); the caption names the branches' styles
+            ax.legend([Line2D([], [], color=c, lw=1.3) for c in drawn], list(drawn.values()),
+                      fontsize=8, frameon=False)
     for ax in axes[1]:
         ax.set_xlabel("day", fontsize=8)
     if len(tables) > 1:
-        fig.suptitle("Branch A solid, branch B dashed, others dotted; dashed vertical lines "
-                     "mark events, labelled above each panel", fontsize=9)
+        fig.suptitle(f"Branches: {branch_styles(tables)}; dashed vertical lines mark events, "
+                     "labelled above each panel", fontsize=9)
     elif marks:
         fig.suptitle("Dashed vertical lines mark events, labelled above each panel",
                      fontsize=9)
@@ -256,16 +281,16 @@ def summary_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------- ECharts (browser)
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
-DASHES = ("solid", "dashed", "dotted")
 FONT = 14
 
 
 def _points(days: pd.Series, values: pd.Series) -> list:
     """[[day, value], ...] with missing values as null (JSON has no NaN)."""
-    out = []
-    for d, v in zip(days.tolist(), values.tolist(), strict=True):
-        out.append([int(d), None if v is None or not np.isfinite(v) else round(float(v), 3)])
-    return out
+    # Python floats and math.isfinite: np.isfinite on one number at a time was most of the
+    # cost of drawing the charts each day (the same points)
+    values = pd.to_numeric(values, errors="coerce").astype(float).tolist()
+    return [[int(d), round(v, 3) if math.isfinite(v) else None]
+            for d, v in zip(days.tolist(), values, strict=True)]
 
 
 def emergency_periods(timeline: list[dict], day: int) -> list[tuple[int, int]]:
@@ -379,7 +404,7 @@ def echarts_panels(tables: dict[str, pd.DataFrame], marks: list[dict], shade: li
                 lines.append({"name": f"{label} ({branch})" if len(tables) > 1 else label,
                               "points": _points(ts["day"], ts[col]),
                               "colour": COLOURS[s_idx % len(COLOURS)],
-                              "dash": DASHES[b_idx % len(DASHES)]})
+                              "dash": branch_line(b_idx)[1]})
         out.append((title, line_chart(title, unit, lines, day, marks, shade, font)))
     return out
 
@@ -392,10 +417,10 @@ def finance_chart(finance: dict[str, list[dict]], day: int, marks: list[dict],
         frame = pd.DataFrame(rows, columns=["day", "reserves_gbp", "core_funding_gbp_per_year"])
         suffix = f" ({branch})" if len(finance) > 1 else ""
         lines.append({"name": "reserves" + suffix, "colour": COLOURS[0],
-                      "dash": DASHES[b_idx % len(DASHES)],
+                      "dash": branch_line(b_idx)[1],
                       "points": _points(frame["day"], frame["reserves_gbp"] / 1000)})
         lines.append({"name": "core funding a year" + suffix, "colour": COLOURS[2],
-                      "dash": DASHES[b_idx % len(DASHES)],
+                      "dash": branch_line(b_idx)[1],
                       "points": _points(frame["day"], frame["core_funding_gbp_per_year"] / 1000)})
     return line_chart("VCSE groups' money", "GBP thousands", lines, day, marks, shade, font)
 

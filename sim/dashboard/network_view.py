@@ -338,15 +338,19 @@ def tiles_html(frame, column: str) -> str:
     values = frame[column].to_numpy(float)
     lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 0.0)
     tiles = []
-    for (_, row), v in zip(frame.iterrows(), values, strict=True):
+    # the columns as lists (not frame.iterrows(), slow at a county's hundreds of tiles); the
+    # value once (not again in the tooltip): a day's patch of the card carries it once
+    for unit, kind, residents, v in zip(frame["unit"].tolist(), frame["kind"].tolist(),
+                                        frame["residents"].tolist(), values.tolist(),
+                                        strict=True):
         share = 0.0 if hi <= lo else (v - lo) / (hi - lo)
         r, g, b = 255, int(245 - 170 * share), int(240 - 200 * share)
         ink = "#fff" if share > 0.6 else "#222"
         tiles.append(
-            f'<div class="sim-tile" title="{html.escape(row["unit"])}: {v:g}" style="background:'
+            f'<div class="sim-tile" title="{html.escape(unit)}" style="background:'
             f'rgb({r},{g},{b});color:{ink};padding:6px;border-radius:4px;min-height:54px">'
-            f'<div style="font-size:12px">{html.escape(row["unit"])} ({row["kind"]}, '
-            f'{int(row["residents"]):,})</div><div style="font-size:20px;font-weight:600">'
+            f'<div style="font-size:12px">{html.escape(unit)} ({kind}, '
+            f'{int(residents):,})</div><div style="font-size:20px;font-weight:600">'
             f"{v:g}</div></div>")
     return ('<div style="display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));'
             f'gap:6px">{"".join(tiles)}</div>'

@@ -69,6 +69,7 @@ class Live:
         self.acked = 0  # the newest version a page has drawn
         self.viewers = 0  # pages watching
         self.network: tuple | None = None  # (id of exercise, PNG, caption), on request
+        self.projected = "A"  # the branch the projector view shows (see project)
         self._changed = threading.Condition()
         self._worker: threading.Thread | None = None
         self._done = threading.Event()  # set when the last action has finished
@@ -118,6 +119,13 @@ class Live:
                 self._changed.wait(timeout)
             return self.version
 
+    def project(self, branch: str) -> None:
+        """Show ``branch`` on the projector view: the branch a control page has chosen to
+        show last (the room follows the facilitator; not saved: after a restart, A)."""
+        if branch != self.projected:
+            self.projected = branch
+            self.bump(data=False)
+
     # ------------------------------------------------------------------ start and save
     def start(self) -> None:
         """First page load: restore the saved exercise, or build the default one."""
@@ -145,6 +153,7 @@ class Live:
 
     def _replace(self, ex: Exercise, save: bool = True) -> None:
         self.exercise = ex
+        self.projected = "A"  # a new, opened or restored exercise starts on branch A
         if save and not ex.error:
             self.save()
 
@@ -222,9 +231,11 @@ class Live:
     # ------------------------------------------------------------------ play
     def set_speed(self, days_per_second: float) -> None:
         self.speed = min(max(float(days_per_second), 0.1), MAX_SPEED)
+        self.bump(data=False)  # every page shows the new speed
 
     def set_render_every(self, days: int) -> None:
         self.render_every = min(max(int(days), 1), 100)
+        self.bump(data=False)
 
     def play(self) -> bool:
         if self.playing or self.busy or self.exercise is None or self.exercise.error:

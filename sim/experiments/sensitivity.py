@@ -193,6 +193,18 @@ def job_overrides(design: Design, replicate: int) -> tuple[str, ...]:
     return (*base, f"run.replicate={replicate}")
 
 
+def write_design(design: Design, method: str, out: Path) -> np.ndarray:
+    """Draw ``design``'s samples for ``method`` and write them to ``out/design.parquet`` (one row
+    per sample: its number, then one column per parameter); returns the samples."""
+    from sim import io
+
+    X = sample(design, method)
+    table = pd.DataFrame(X, columns=list(design.parameters))
+    table.insert(0, "sample", np.arange(len(X)))
+    io.atomic_write(out / "design.parquet", lambda p: table.to_parquet(p, index=False))
+    return X
+
+
 def design_jobs(design: Design, X: np.ndarray) -> list[Job]:
     """The study's runs in the design's order: sample ``i``, replicate ``r`` in
     ``s{i:05d}-r{r}``.
@@ -290,10 +302,7 @@ def run_analysis(name_or_path: str, method: str = "morris", *, out: str | Path |
         check_slurm(slurm)
     out = Path(out) if out is not None else Path("outputs/sensitivity") / f"{design.name}-{method}"
     out.mkdir(parents=True, exist_ok=True)
-    X = sample(design, method)
-    design_table = pd.DataFrame(X, columns=list(design.parameters))
-    design_table.insert(0, "sample", np.arange(len(X)))
-    io.atomic_write(out / "design.parquet", lambda p: design_table.to_parquet(p, index=False))
+    X = write_design(design, method, out)
     jobs = design_jobs(design, X)
     report = run_jobs(jobs, out / "runs", backend=backend, n_jobs=n_jobs,
                       ray_address=ray_address, progress=progress, slurm=slurm)

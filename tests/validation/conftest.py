@@ -4,21 +4,17 @@ test's fact markers and comparisons recorded for the generated results table
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from paired import OFF_PROBE_REPLICATES, Comparison, RunCache, compare
 from results_table import fact_markers
+from support import VALIDATION_RUNS, session_folder
 
 
 @pytest.fixture(scope="session")
 def run_cache(tmp_path_factory) -> RunCache:
     """Runs cached for this session; under pytest-xdist every worker uses the same folder
     (the parent of the workers' own temporary folders)."""
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent
-    return RunCache(root / "validation-runs")
+    return RunCache(session_folder(tmp_path_factory, VALIDATION_RUNS))
 
 
 @pytest.fixture(autouse=True)
