@@ -58,6 +58,7 @@ FLOWS = (
     # emergency actors, joint working and redeployment (issue 11, area 2)
     *[f"new_emergency_responses_{a}" for a in ACTOR_NAMES], "new_emergency_coordination_hours",
     "new_joint_work_cases", "new_joint_work_ties", "new_joint_work_ties_lapsed",
+    "new_gp_ties_dropped_no_hours",
     "new_vol_tasks_redeployed_hospital", "new_mutual_aid_support_from_health",
     "new_mutual_aid_groups_formed", "new_mutual_aid_groups_folded",
     "new_groups_suspended", "new_groups_moved_online", "new_groups_closed_while_suspended",
@@ -610,6 +611,7 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
         s["joint_work_cases"] = int(ts["new_joint_work_cases"].sum())
         s["joint_work_ties_formed"] = int(ts["new_joint_work_ties"].sum())
         s["joint_work_ties_lapsed"] = int(ts["new_joint_work_ties_lapsed"].sum())
+        s["gp_ties_dropped_no_hours"] = int(ts["new_gp_ties_dropped_no_hours"].sum())
         s["mutual_aid_groups_formed"] = int(ts["new_mutual_aid_groups_formed"].sum())
         s["mutual_aid_groups_folded"] = int(ts["new_mutual_aid_groups_folded"].sum())
         s["mutual_aid_placements"] = int(ts["new_mutual_aid_support"].sum())

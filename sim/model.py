@@ -541,6 +541,17 @@ class CommunityModel(mesa.Model):
             self.tie_practice(gp, g)
             self.count("new_gp_vcse_ties_renewed")
 
+    def tie_upkeep_hours_per_week(self) -> float:
+        """Hours a week one GP practice-VCSE tie takes to keep up today:
+        ``gp.tie_upkeep_hours_per_week``, times ``emergency.crisis_tie_upkeep_factor`` while a
+        civil emergency is under way (the administrative blockages were set aside and
+        relationship building went "relatively quickly and with minimal friction", 000:132,
+        003:308-310). Practices and locality officers book their ties against it every day, so
+        in a crisis the same hours keep more ties up; when it ends the usual cost returns and
+        the ties the hours no longer cover end (``emergency.joint_work_ties``)."""
+        g, e = self.cfg.gp, self.cfg.emergency
+        return g.tie_upkeep_hours_per_week * (e.crisis_tie_upkeep_factor if e.active else 1.0)
+
     def tie_practice(self, gp: GPPractice, group: VCSEGroup,
                      officer: LocalityOfficer | None = None) -> bool:
         """Practice ``gp`` takes on a partnership with ``group`` if it has none with it and its

@@ -378,6 +378,10 @@ def _timeseries_entries() -> dict[str, Output]:
         ("new_joint_work_ties", "ties", "emergency actor", "ties formed by joint working"),
         ("new_joint_work_ties_lapsed", "ties", "GP practice",
          "GP practice-VCSE ties (of any origin) that lapsed unused"),
+        ("new_gp_ties_dropped_no_hours", "ties", "GP practice",
+         "GP practice-VCSE ties a practice ended because its partnership hours no longer "
+         "covered them (weekly, least recently used first; after an emergency, when a tie's "
+         "upkeep returns from emergency.crisis_tie_upkeep_factor to its usual cost)"),
         ("new_vol_tasks_redeployed_hospital", "tasks", "volunteer",
          "hospital tasks done by volunteers redeployed from community roles"),
         ("new_mutual_aid_support_from_health", "residents", "group",
@@ -691,6 +695,7 @@ def _summary_entries(ts: dict[str, Output]) -> dict[str, Output]:
     total("joint_work_cases", "new_joint_work_cases")
     total("joint_work_ties_formed", "new_joint_work_ties")
     total("joint_work_ties_lapsed", "new_joint_work_ties_lapsed")
+    total("gp_ties_dropped_no_hours", "new_gp_ties_dropped_no_hours")
     total("mutual_aid_groups_formed", "new_mutual_aid_groups_formed")
     total("mutual_aid_groups_folded", "new_mutual_aid_groups_folded")
     total("mutual_aid_placements", "new_mutual_aid_support")

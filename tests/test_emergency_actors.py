@@ -260,3 +260,67 @@ def test_every_tie_lapses_unused_and_signposting_to_it_is_a_use(tiny_model):
     model.run(21)
     assert gp.vcse_ties == []  # unused for more than 14 days: lapsed
     assert model.timeseries()["new_joint_work_ties_lapsed"].sum() == 1
+
+
+def test_in_an_emergency_a_tie_takes_fewer_hours_and_after_it_the_least_used_ties_end(
+        tiny_model):
+    """SF15's mechanism (000:132, 003:308-314): while an emergency is under way a tie takes
+    emergency.crisis_tie_upkeep_factor of its usual upkeep, so the practice's two partnership
+    hours keep four ties up, not two; when it ends the usual cost returns and within a week
+    the practice ends the two least recently used ties, keeping the ones still in use."""
+    from sim.events.emergencies import emergency, emergency_end
+
+    model = tiny_model(n=10, topology__urban__community_groups=4, **UNTIED,
+                       emergency__p_tie_per_joint_case=1.0, gp__partnership_hours_lo=2.0,
+                       gp__partnership_hours_hi=2.0, gp__tie_upkeep_hours_per_week=1.0,
+                       emergency__crisis_tie_upkeep_factor=0.5)
+    gp = model.gp_practices[0]
+    groups = [g.index for g in model.groups if g.kind is GroupKind.COMMUNITY_GROUP]
+    assert len(groups) == 4 and gp.vcse_ties == []
+    emergency(model, {"need_multiplier": 1.0, "distancing": False, "shielding": False})
+    assert model.tie_upkeep_hours_per_week() == 0.5
+    for k in groups:
+        model.joint_case(gp.index, k)
+    model.run(1)
+    assert sorted(gp.vcse_ties) == sorted(groups)  # 4 x 0.5 h: all four fit in 2 h
+    assert abs(model.rows[-1]["new_gp_partnership_hours"] - 2.0 / 7.0) < 1e-12
+    model.run(2)
+    for k in groups[2:]:  # the last two stay in use
+        model.joint_case(gp.index, k)
+    model.run(1)
+    emergency_end(model, {})
+    assert model.tie_upkeep_hours_per_week() == 1.0
+    model.run(7)  # the weekly check: 4 h of ties on 2 h
+    assert sorted(gp.vcse_ties) == sorted(groups[2:])
+    assert model.timeseries()["new_gp_ties_dropped_no_hours"].sum() == 2
+    assert gp.partnership_load() <= gp.partnership_hours
+
+
+def test_without_an_emergency_the_same_practice_keeps_two_ties_and_drops_none(tiny_model):
+    """The counterpart of the test above: in normal times a tie costs its usual hour, so the
+    same joint cases tie the practice to two groups only and nothing is ever over its hours."""
+    model = tiny_model(n=10, topology__urban__community_groups=4, **UNTIED,
+                       emergency__p_tie_per_joint_case=1.0, gp__partnership_hours_lo=2.0,
+                       gp__partnership_hours_hi=2.0, gp__tie_upkeep_hours_per_week=1.0,
+                       emergency__crisis_tie_upkeep_factor=0.5)
+    gp = model.gp_practices[0]
+    groups = [g.index for g in model.groups if g.kind is GroupKind.COMMUNITY_GROUP]
+    for k in groups:
+        model.joint_case(gp.index, k)
+    model.run(10)
+    assert gp.vcse_ties == groups[:2]
+    assert model.timeseries()["new_gp_ties_dropped_no_hours"].sum() == 0
+
+
+def test_a_locality_officer_keeps_more_ties_up_in_an_emergency(tiny_model):
+    """The officer's part of a tie's upkeep falls with the same factor in an emergency."""
+    from sim.agents.intermediaries import LocalityOfficer
+    from sim.events.emergencies import emergency
+
+    model = tiny_model(n=8, topology__urban__locality_officer=True,
+                       emergency__crisis_tie_upkeep_factor=0.4)
+    officers = [h for h in model.intermediaries if isinstance(h, LocalityOfficer)]
+    assert officers
+    usual = officers[0].officer_upkeep_per_week()
+    emergency(model, {"need_multiplier": 1.0, "distancing": False, "shielding": False})
+    assert abs(officers[0].officer_upkeep_per_week() - 0.4 * usual) < 1e-12

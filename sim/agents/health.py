@@ -65,19 +65,20 @@ class GPPractice(mesa.Agent):
         self._last_seen_day = -1
 
     def partnership_load(self) -> float:
-        """Hours a week its VCSE ties take from its own partnership hours: a full
-        ``gp.tie_upkeep_hours_per_week`` for each, ``intermediaries.lo_tie_practice_share`` of it
-        for a tie a locality officer keeps up (``model.officer_ties``)."""
+        """Hours a week its VCSE ties take from its own partnership hours: a tie's full upkeep
+        today (``model.tie_upkeep_hours_per_week``) for each,
+        ``intermediaries.lo_tie_practice_share`` of it for a tie a locality officer keeps up
+        (``model.officer_ties``)."""
         m = self.model
         kept = m.officer_ties
         n_kept = sum(1 for k in self.vcse_ties if (self.index, k) in kept) if kept else 0
         share = m.cfg.intermediaries.lo_tie_practice_share
-        return m.cfg.gp.tie_upkeep_hours_per_week * (len(self.vcse_ties) - n_kept * (1.0 - share))
+        return m.tie_upkeep_hours_per_week() * (len(self.vcse_ties) - n_kept * (1.0 - share))
 
     def has_tie_room(self, share: float = 1.0) -> bool:
         """Whether its partnership hours would cover ``share`` of the upkeep of one more VCSE
         tie (1: a tie of its own; a locality officer's tie: the officer's practice share)."""
-        upkeep = self.model.cfg.gp.tie_upkeep_hours_per_week
+        upkeep = self.model.tie_upkeep_hours_per_week()
         return self.partnership_load() + share * upkeep <= self.partnership_hours + 1e-9
 
     def partnership_hours_today(self) -> float:

@@ -135,8 +135,7 @@ class LocalityOfficer(Intermediary):
     def officer_upkeep_per_week(self) -> float:
         """The officer's part of one tie's weekly upkeep, in hours a week."""
         m = self.model
-        return m.cfg.gp.tie_upkeep_hours_per_week * (
-            1.0 - m.cfg.intermediaries.lo_tie_practice_share)
+        return m.tie_upkeep_hours_per_week() * (1.0 - m.cfg.intermediaries.lo_tie_practice_share)
 
     def has_tie_room(self) -> bool:
         """Whether last week's hours left after upkeep would keep up one more tie."""

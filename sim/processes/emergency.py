@@ -10,8 +10,10 @@ Joint working builds ties (003:61, 003:308-314; 000:132): every case a GP practi
 group handle together (a health referral the group accepts, an emergency case one of its
 volunteers delivers) may tie them while the practice has partnership hours for one more tie
 (000:92), and any GP-VCSE tie lapses after a year without use. In an emergency the volume of
-joint work rises, so integration accelerates without a crisis-only rule (while practices have
-hours for more ties).
+joint work rises and a tie takes fewer hours to keep up (``emergency.crisis_tie_upkeep_factor``:
+the administrative blockages set aside, 000:132, 003:308-310), so the same hours hold more ties
+and integration accelerates; no rule forms a tie because of the crisis. When it ends the usual
+cost returns and practices end the least used ties their hours no longer cover.
 """
 
 from __future__ import annotations
@@ -92,3 +94,20 @@ def joint_work_ties(model: CommunityModel) -> None:
             continue
         model.untie_practice(model.gp_practices[key[0]], key[1])
         model.count("new_joint_work_ties_lapsed")
+    drop_ties_beyond_hours(model)
+
+
+def drop_ties_beyond_hours(model: CommunityModel) -> None:
+    """Weekly, a practice whose ties take more than its partnership hours (a tie's upkeep
+    rose back to its usual cost when an emergency ended, ``emergency.crisis_tie_upkeep_factor``)
+    ends its least recently used ties until its hours cover the rest: the crisis ties it keeps
+    are the ones still in use (003:312-314)."""
+    last_use = model.tie_last_use
+    for gp in model.gp_practices:
+        if gp.partnership_load() <= gp.partnership_hours + 1e-9:
+            continue
+        for k in sorted(gp.vcse_ties, key=lambda k: (last_use.get((gp.index, k), -1), k)):
+            model.untie_practice(gp, k)
+            model.count("new_gp_ties_dropped_no_hours")
+            if gp.partnership_load() <= gp.partnership_hours + 1e-9:
+                break
