@@ -691,6 +691,72 @@ def start_episodes(idx: np.ndarray, levels: np.ndarray, hidden: np.ndarray,
 
 
 @njit(cache=True, nogil=True)
+def need_day(u: np.ndarray, onset_p: np.ndarray, mult: np.float32, domain_u: np.ndarray,
+             course_u: np.ndarray, low_below: np.float32, moderate_below: np.float32,
+             hidden_below: np.float32, edges: np.ndarray, p_resolve: np.ndarray,
+             p_escalate: np.ndarray, waiting: int, first_supported: int, day: int,
+             need: np.ndarray, pathway: np.ndarray, until: np.ndarray, need_onset: np.ndarray,
+             hidden_flag: np.ndarray, first_support: np.ndarray, matched: np.ndarray,
+             self_referred: np.ndarray, episodes: np.ndarray, ever_need: np.ndarray,
+             need_domain: np.ndarray) -> tuple[int, int, int, int, np.ndarray]:
+    """The residents' need in one pass (``sim.processes.need.day``), resident by resident as
+    the three stages did in turn over everyone: onset (``onset_candidates``, then the level
+    and hidden flag from ``v = u / p`` and the episode, ``start_episodes``), the course of an
+    unmet need (``unmet_course``) and support that ends today (``support_due``). ``p`` is
+    ``onset_p * mult`` in float32; ``v``, ``v * 997 % 1`` and their thresholds
+    (``low_below``, ``moderate_below``, ``hidden_below``) are float32, as numpy computes a
+    float32 array with Python floats. A resident's stages read and write only that resident's
+    entries, so one pass gives the same arrays as three. Returns (onsets, residents in unmet
+    need, resolved, escalated, the rows whose support ends today)."""
+    n = need.shape[0]
+    n_edges = edges.shape[0]
+    due = np.empty(n, np.int64)
+    n_due = n_onset = n_unmet = n_res = n_esc = 0
+    one = np.float32(1.0)
+    for i in range(n):
+        lvl = need[i]
+        if lvl == 0:
+            p = onset_p[i] * mult
+            if u[i] < p:  # a new episode
+                v = u[i] / p
+                if v < low_below:
+                    lvl = 1
+                elif v < moderate_below:
+                    lvl = 2
+                else:
+                    lvl = 3
+                need[i] = lvl
+                need_onset[i] = day
+                hidden_flag[i] = (v * np.float32(997.0)) % one < hidden_below
+                first_support[i] = -1
+                matched[i] = False
+                self_referred[i] = False
+                episodes[i] += 1
+                ever_need[i] = True
+                x = np.float64(domain_u[i])
+                d = 0
+                while d < n_edges and edges[d] <= x:
+                    d += 1
+                need_domain[i] = d
+                n_onset += 1
+        if lvl > 0 and pathway[i] <= waiting:
+            n_unmet += 1
+            r = np.float64(course_u[i])
+            pr = p_resolve[lvl - 1]
+            if r < pr:
+                need[i] = 0
+                pathway[i] = 0
+                n_res += 1
+            elif r < pr + p_escalate[lvl - 1]:
+                need[i] = lvl + 1
+                n_esc += 1
+        if pathway[i] >= first_supported and until[i] <= day:
+            due[n_due] = i
+            n_due += 1
+    return n_onset, n_unmet, n_res, n_esc, due[:n_due].copy()
+
+
+@njit(cache=True, nogil=True)
 def tasks_done(worked: np.ndarray, hours: np.ndarray, trained: np.ndarray, used: np.ndarray,
                last_task: np.ndarray, applied_day: np.ndarray, goodwill: np.ndarray,
                vstate: np.ndarray, hospital: np.ndarray, day: int, gain: np.float32,
@@ -1030,6 +1096,10 @@ def _warm_up() -> None:
     i16 = np.zeros(2, np.int16)
     start_episodes(i64, i8, b, f32, f64, 1, i8.copy(), i32.copy(), b.copy(), i32.copy(),
                    b.copy(), b.copy(), i16, b.copy(), i8.copy())
+    need_day(f32, f32, np.float32(1.0), f32, f32, np.float32(0.5), np.float32(0.9),
+             np.float32(0.2), f64, np.zeros(3), np.zeros(3), 1, 3, 1, i8.copy(), i8.copy(), i32,
+             i32.copy(), b.copy(), i32.copy(), b.copy(), b.copy(), i16.copy(), b.copy(),
+             i8.copy())
     lose_goodwill(i64, i8, i32, f32.copy(), f64, f64, 0.5, 0.1, 0.1, 2, 3, 5, 6, 4)
     lapse(i64, i8.copy(), i32.copy(), i32.copy(), i32.copy(), b.copy(), 7, 1)
     seekers_today(i64, f64, i8, 1, 0.1, 0.1)

@@ -106,22 +106,56 @@ def unmet_dynamics(model: CommunityModel) -> None:
     """Unmet needs escalate (002:370, 004:420) or resolve unaided. One uniform per resident per
     day from the 'need_course' stream, so a resident's draws do not depend on how many others
     are in unmet need (pairing across scenarios holds)."""
-    pop, p = model.pop, model.cfg.need
+    pop = model.pop
     u = model.streams.need_course.random(pop.n, dtype=np.float32)
-    key = (p.p_self_resolve_low_per_day, p.p_self_resolve_moderate_per_day,
-           p.p_self_resolve_complex_per_day, p.p_escalate_low_per_day,
-           p.p_escalate_moderate_per_day)
-    cached = model.__dict__.get("_need_course_rates")
-    if cached is None or cached[0] != key:  # the chances by level (events may change them)
-        cached = model._need_course_rates = (key, np.array(key[:3]),
-                                             np.array([key[3], key[4], 0.0]))
     # resolved: need and pathway NONE (0); escalated: one level up (one compiled pass)
     n_unmet, n_resolved, n_escalated = kernels.unmet_course(
-        u, pop.need, pop.pathway, int(Pathway.WAITING), cached[1], cached[2])
+        u, pop.need, pop.pathway, int(Pathway.WAITING), *_course_rates(model))
     if n_unmet == 0:
         return
     model.count("new_need_escalations", n_escalated)
     model.count("new_need_self_resolved", n_resolved)
+
+
+def _course_rates(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
+    """The daily chances of an unmet need resolving unaided and escalating, by level (low,
+    moderate, complex), kept on the model while the parameters stand (events may change
+    them)."""
+    p = model.cfg.need
+    key = (p.p_self_resolve_low_per_day, p.p_self_resolve_moderate_per_day,
+           p.p_self_resolve_complex_per_day, p.p_escalate_low_per_day,
+           p.p_escalate_moderate_per_day)
+    cached = model.__dict__.get("_need_course_rates")
+    if cached is None or cached[0] != key:
+        cached = model._need_course_rates = (key, np.array(key[:3]),
+                                             np.array([key[3], key[4], 0.0]))
+    return cached[1], cached[2]
+
+
+def day(model: CommunityModel) -> None:
+    """The residents' need today: :func:`need_onset`, :func:`unmet_dynamics` and
+    :func:`end_due_support` in turn, with the same draws from the same streams ('need',
+    'need_domain', 'need_course'; one uniform per resident each) and the same results, the
+    three passes over the residents made as one (``sim.kernels.need_day``). Then the
+    support that ends today completes (:func:`complete_support`)."""
+    pop, p = model.pop, model.cfg.need
+    u = model.streams.need.random(pop.n, dtype=np.float32)
+    domain_u = model.streams.need_domain.random(pop.n, dtype=np.float32)
+    course_u = model.streams.need_course.random(pop.n, dtype=np.float32)
+    p_resolve, p_escalate = _course_rates(model)
+    n_onset, n_unmet, n_resolved, n_escalated, due = kernels.need_day(
+        u, model.onset_p, np.float32(p.emergency_multiplier), domain_u, course_u,
+        np.float32(p.share_onset_low), np.float32(1.0 - p.share_onset_complex),
+        np.float32(p.p_hidden), _domain_edges(model), p_resolve, p_escalate,
+        int(Pathway.WAITING), int(Pathway.GROUP), model.day, pop.need, pop.pathway, pop.until,
+        pop.need_onset, pop.hidden, pop.first_support, pop.matched, pop.self_referred,
+        pop.episodes, pop.ever_need, pop.need_domain)
+    if n_onset:
+        model.count("new_need_onsets", n_onset)
+    if n_unmet:
+        model.count("new_need_escalations", n_escalated)
+        model.count("new_need_self_resolved", n_resolved)
+    complete_support(model, due)
 
 
 def complete_support(model: CommunityModel, idx: np.ndarray, factor: np.ndarray | float = 1.0
