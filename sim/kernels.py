@@ -906,6 +906,58 @@ def support_outcomes(idx: np.ndarray, r: np.ndarray, factor: np.ndarray, need: n
 
 
 @njit(cache=True, nogil=True)
+def complete_support_rows(idx: np.ndarray, r: np.ndarray, factor: np.ndarray,
+                          need: np.ndarray, pathway: np.ndarray, provider: np.ndarray,
+                          disruptive: np.ndarray, poor_fit: np.ndarray, n_org: int,
+                          p_complex: float, p_other: float, poor_factor: float,
+                          complex_level: int, low_level: int, moderate_level: int
+                          ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                     np.ndarray]:
+    """``need.complete_support`` for residents ``idx`` (distinct) in one pass: their group
+    places (``need.release_group_places``: places and disruptive placements by provider,
+    returned for the groups to release, in organisation order), then ``support_outcomes``
+    with each resident's poor fit as it was, and the residents (with their former provider)
+    not resolved whose need is still moderate or complex, in the order of ``idx``: a listed
+    provider may refer them on. Returns (resolved, organisations, places, disruptive
+    placements, onward candidates, their providers)."""
+    m = idx.shape[0]
+    places = np.zeros(n_org, np.int64)
+    disrupt = np.zeros(n_org, np.int64)
+    onward = np.empty(m, np.int64)
+    onward_org = np.empty(m, np.int64)
+    one = factor.shape[0] == 1
+    n_res = n_onward = 0
+    for j in range(m):
+        i = idx[j]
+        g = provider[i]
+        if g >= 0:
+            places[g] += 1
+            disrupt[g] += disruptive[i]
+        poor = poor_fit[i]
+        provider[i] = -1
+        disruptive[i] = False
+        poor_fit[i] = False
+        lvl = need[i]
+        p = (p_complex if lvl >= complex_level else p_other) * factor[0 if one else j]
+        if poor:
+            p = p * poor_factor
+        if r[j] < p:
+            need[i] = 0
+            n_res += 1
+        else:
+            lvl = max(lvl - 1, low_level)
+            need[i] = lvl
+            if g >= 0 and lvl >= moderate_level:
+                onward[n_onward] = i
+                onward_org[n_onward] = g
+                n_onward += 1
+        pathway[i] = 0
+    orgs = np.flatnonzero(places)
+    return (n_res, orgs, places[orgs], disrupt[orgs], onward[:n_onward].copy(),
+            onward_org[:n_onward].copy())
+
+
+@njit(cache=True, nogil=True)
 def support_due(pathway: np.ndarray, until: np.ndarray, first: int, day: int) -> np.ndarray:
     """``np.flatnonzero((pathway >= first) & (until <= day))`` in one pass (support that
     ends today: a few residents a day)."""
@@ -1105,6 +1157,8 @@ def _warm_up() -> None:
     seekers_today(i64, f64, i8, 1, 0.1, 0.1)
     support_outcomes(i64, f64, np.ones(1), i8.copy(), i8.copy(), b, 0.1, 0.1, 0.5, 3, 1)
     support_due(i8, i32, 3, 1)
+    complete_support_rows(i64, f64, np.ones(1), i8.copy(), i8.copy(), i32.copy(), b.copy(),
+                          b.copy(), 2, 0.1, 0.1, 0.5, 3, 1, 2)
     book_management_hours(i64, i32, i8, i32, b, i32, i32, np.full(8, -1, np.int8), i64, b, f64,
                           f64.copy(), 0.1, 0.1, 1, 3, 2, 1, 1.0, 1.0, 1.0)
     codes_between(i8, 4, 5)

@@ -165,27 +165,30 @@ def complete_support(model: CommunityModel, idx: np.ndarray, factor: np.ndarray 
     if idx.size == 0:
         return
     pop, p = model.pop, model.cfg.need
-    provider = pop.provider[idx].copy()
-    poor = pop.poor_fit[idx]  # a copy (fancy indexing), read before the places are released
-    release_group_places(model, idx)
+    orgs = model.organisations
+    # releasing places draws nothing, so the outcomes' uniforms can come first; then one
+    # compiled pass (kernels.complete_support_rows): the places each group releases
+    # (release_group_places), resolved with the chance of the level (complex or not) times
+    # factor, less after a link-worker placement that did not fit the need (002:364-368),
+    # otherwise one level lower; pathway NONE
     r = model.streams.support_outcome.random(idx.size)
-    # resolved with the chance of the level (complex or not) times factor, less after a
-    # link-worker placement that did not fit the need (002:364-368); otherwise one level
-    # lower; pathway NONE: one compiled pass
-    resolved = kernels.support_outcomes(
-        idx, r, np.asarray(factor, np.float64).reshape(-1), pop.need, pop.pathway, poor,
+    n_resolved, held_by, places, disrupt, onward, onward_org = kernels.complete_support_rows(
+        idx, r, np.asarray(factor, np.float64).reshape(-1), pop.need, pop.pathway,
+        pop.provider, pop.disruptive, pop.poor_fit, len(orgs),
         float(p.p_resolve_complex_on_completion), float(p.p_resolve_on_completion),
-        float(p.poor_fit_resolution_factor), int(Need.COMPLEX), int(Need.LOW))
+        float(p.poor_fit_resolution_factor), int(Need.COMPLEX), int(Need.LOW),
+        int(Need.MODERATE))
+    for g, n, d in zip(held_by.tolist(), places.tolist(), disrupt.tolist(), strict=True):
+        orgs[g].release(n, d)
     model.count("new_support_completed", idx.size)
-    listed = np.array([g >= 0 and model.organisations[g].on_directory
-                       for g in provider.tolist()], bool)
-    onward = idx[~resolved & listed & (pop.need[idx] >= Need.MODERATE)]
     if onward.size:
         # a group whose client still has a moderate or complex need refers on (004:361)
+        onward = onward[[orgs[g].on_directory for g in onward_org.tolist()]]
+    if onward.size:
         draw = model.streams.groups.random(onward.size)
         for i in onward[draw < model.cfg.help_seeking.p_vcse_onward_referral].tolist():
             model.refer_to_link_worker(i, "vcse")
-    model.count("new_need_resolved_by_support", int(resolved.sum()))
+    model.count("new_need_resolved_by_support", n_resolved)
 
 
 def complete_one(model: CommunityModel, i: int, factor: float = 1.0) -> None:
