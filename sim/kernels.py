@@ -958,6 +958,22 @@ def complete_support_rows(idx: np.ndarray, r: np.ndarray, factor: np.ndarray,
 
 
 @njit(cache=True, nogil=True)
+def consulting_today(in_need: np.ndarray, r: np.ndarray, gp: np.ndarray,
+                     gp_access: np.ndarray, rate: float) -> np.ndarray:
+    """Those of ``in_need`` who consult today: ``in_need[r < np.minimum(rate *
+    gp_access[gp[in_need]], 1.0)]`` (float64) in one pass."""
+    m = in_need.shape[0]
+    out = np.empty(m, np.int64)
+    k = 0
+    for j in range(m):
+        i = in_need[j]
+        if r[j] < min(rate * gp_access[gp[i]], 1.0):
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
 def support_due(pathway: np.ndarray, until: np.ndarray, first: int, day: int) -> np.ndarray:
     """``np.flatnonzero((pathway >= first) & (until <= day))`` in one pass (support that
     ends today: a few residents a day)."""
@@ -1157,6 +1173,7 @@ def _warm_up() -> None:
     seekers_today(i64, f64, i8, 1, 0.1, 0.1)
     support_outcomes(i64, f64, np.ones(1), i8.copy(), i8.copy(), b, 0.1, 0.1, 0.5, 3, 1)
     support_due(i8, i32, 3, 1)
+    consulting_today(i64, f64, i32, f64, 0.1)
     complete_support_rows(i64, f64, np.ones(1), i8.copy(), i8.copy(), i32.copy(), b.copy(),
                           b.copy(), 2, 0.1, 0.1, 0.5, 3, 1, 2)
     book_management_hours(i64, i32, i8, i32, b, i32, i32, np.full(8, -1, np.int8), i64, b, f64,

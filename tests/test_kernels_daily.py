@@ -326,3 +326,18 @@ def test_need_day_hidden_flag_is_float32(rng):
                      *b.values())
     np.testing.assert_array_equal(b["hidden"], a["hidden"])
     np.testing.assert_array_equal(a["hidden"], (v * 997.0) % 1.0 < 0.25)
+
+
+@pytest.mark.parametrize("n", [N, 1, 0])
+def test_consulting_today_matches_numpy(rng, n):
+    in_need = np.sort(rng.choice(max(n, 1), n, replace=False)).astype(np.int64)
+    gp = rng.integers(0, 7, max(n, 1)).astype(np.int32)
+    access = np.r_[rng.random(6), 3.0]  # one practice's chance capped at 1
+    r = rng.random(n)
+    rate = 0.02 * 40.0
+    expected = in_need[r < np.minimum(rate * access[gp[in_need]], 1.0)]
+    got = kernels.consulting_today(in_need, r, gp, access, rate)
+    np.testing.assert_array_equal(got, expected)
+    assert got.dtype == np.int64
+    if n == N:
+        assert 0 < got.size < n and (gp[got] == 6).any() and not (gp[got] == 6).all()
