@@ -42,7 +42,7 @@ def give_up_waiting(model: CommunityModel) -> None:
     """Residents waiting for a link worker (inbox or waiting list) give up at a daily hazard of
     1 / ``link_worker.mean_days_before_giving_up``; their entries leave the lists."""
     pop = model.pop
-    waiting = kernels.codes_equal(pop.pathway, int(Pathway.WAITING))  # one pass, no mask
+    waiting = kernels.flatnonzero(pop.pathway == Pathway.WAITING)
     if waiting.size == 0:
         return
     u = model.streams.waiting.random(waiting.size)
