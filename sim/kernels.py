@@ -691,6 +691,72 @@ def start_episodes(idx: np.ndarray, levels: np.ndarray, hidden: np.ndarray,
 
 
 @njit(cache=True, nogil=True)
+def need_day(u: np.ndarray, onset_p: np.ndarray, mult: np.float32, domain_u: np.ndarray,
+             course_u: np.ndarray, low_below: np.float32, moderate_below: np.float32,
+             hidden_below: np.float32, edges: np.ndarray, p_resolve: np.ndarray,
+             p_escalate: np.ndarray, waiting: int, first_supported: int, day: int,
+             need: np.ndarray, pathway: np.ndarray, until: np.ndarray, need_onset: np.ndarray,
+             hidden_flag: np.ndarray, first_support: np.ndarray, matched: np.ndarray,
+             self_referred: np.ndarray, episodes: np.ndarray, ever_need: np.ndarray,
+             need_domain: np.ndarray) -> tuple[int, int, int, int, np.ndarray]:
+    """The residents' need in one pass (``sim.processes.need.day``), resident by resident as
+    the three stages did in turn over everyone: onset (``onset_candidates``, then the level
+    and hidden flag from ``v = u / p`` and the episode, ``start_episodes``), the course of an
+    unmet need (``unmet_course``) and support that ends today (``support_due``). ``p`` is
+    ``onset_p * mult`` in float32; ``v``, ``v * 997 % 1`` and their thresholds
+    (``low_below``, ``moderate_below``, ``hidden_below``) are float32, as numpy computes a
+    float32 array with Python floats. A resident's stages read and write only that resident's
+    entries, so one pass gives the same arrays as three. Returns (onsets, residents in unmet
+    need, resolved, escalated, the rows whose support ends today)."""
+    n = need.shape[0]
+    n_edges = edges.shape[0]
+    due = np.empty(n, np.int64)
+    n_due = n_onset = n_unmet = n_res = n_esc = 0
+    one = np.float32(1.0)
+    for i in range(n):
+        lvl = need[i]
+        if lvl == 0:
+            p = onset_p[i] * mult
+            if u[i] < p:  # a new episode
+                v = u[i] / p
+                if v < low_below:
+                    lvl = 1
+                elif v < moderate_below:
+                    lvl = 2
+                else:
+                    lvl = 3
+                need[i] = lvl
+                need_onset[i] = day
+                hidden_flag[i] = (v * np.float32(997.0)) % one < hidden_below
+                first_support[i] = -1
+                matched[i] = False
+                self_referred[i] = False
+                episodes[i] += 1
+                ever_need[i] = True
+                x = np.float64(domain_u[i])
+                d = 0
+                while d < n_edges and edges[d] <= x:
+                    d += 1
+                need_domain[i] = d
+                n_onset += 1
+        if lvl > 0 and pathway[i] <= waiting:
+            n_unmet += 1
+            r = np.float64(course_u[i])
+            pr = p_resolve[lvl - 1]
+            if r < pr:
+                need[i] = 0
+                pathway[i] = 0
+                n_res += 1
+            elif r < pr + p_escalate[lvl - 1]:
+                need[i] = lvl + 1
+                n_esc += 1
+        if pathway[i] >= first_supported and until[i] <= day:
+            due[n_due] = i
+            n_due += 1
+    return n_onset, n_unmet, n_res, n_esc, due[:n_due].copy()
+
+
+@njit(cache=True, nogil=True)
 def tasks_done(worked: np.ndarray, hours: np.ndarray, trained: np.ndarray, used: np.ndarray,
                last_task: np.ndarray, applied_day: np.ndarray, goodwill: np.ndarray,
                vstate: np.ndarray, hospital: np.ndarray, day: int, gain: np.float32,
@@ -837,6 +903,74 @@ def support_outcomes(idx: np.ndarray, r: np.ndarray, factor: np.ndarray, need: n
             need[i] = max(lvl - 1, low_level)
         pathway[i] = 0
     return resolved
+
+
+@njit(cache=True, nogil=True)
+def complete_support_rows(idx: np.ndarray, r: np.ndarray, factor: np.ndarray,
+                          need: np.ndarray, pathway: np.ndarray, provider: np.ndarray,
+                          disruptive: np.ndarray, poor_fit: np.ndarray, n_org: int,
+                          p_complex: float, p_other: float, poor_factor: float,
+                          complex_level: int, low_level: int, moderate_level: int
+                          ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                     np.ndarray]:
+    """``need.complete_support`` for residents ``idx`` (distinct) in one pass: their group
+    places (``need.release_group_places``: places and disruptive placements by provider,
+    returned for the groups to release, in organisation order), then ``support_outcomes``
+    with each resident's poor fit as it was, and the residents (with their former provider)
+    not resolved whose need is still moderate or complex, in the order of ``idx``: a listed
+    provider may refer them on. Returns (resolved, organisations, places, disruptive
+    placements, onward candidates, their providers)."""
+    m = idx.shape[0]
+    places = np.zeros(n_org, np.int64)
+    disrupt = np.zeros(n_org, np.int64)
+    onward = np.empty(m, np.int64)
+    onward_org = np.empty(m, np.int64)
+    one = factor.shape[0] == 1
+    n_res = n_onward = 0
+    for j in range(m):
+        i = idx[j]
+        g = provider[i]
+        if g >= 0:
+            places[g] += 1
+            disrupt[g] += disruptive[i]
+        poor = poor_fit[i]
+        provider[i] = -1
+        disruptive[i] = False
+        poor_fit[i] = False
+        lvl = need[i]
+        p = (p_complex if lvl >= complex_level else p_other) * factor[0 if one else j]
+        if poor:
+            p = p * poor_factor
+        if r[j] < p:
+            need[i] = 0
+            n_res += 1
+        else:
+            lvl = max(lvl - 1, low_level)
+            need[i] = lvl
+            if g >= 0 and lvl >= moderate_level:
+                onward[n_onward] = i
+                onward_org[n_onward] = g
+                n_onward += 1
+        pathway[i] = 0
+    orgs = np.flatnonzero(places)
+    return (n_res, orgs, places[orgs], disrupt[orgs], onward[:n_onward].copy(),
+            onward_org[:n_onward].copy())
+
+
+@njit(cache=True, nogil=True)
+def consulting_today(in_need: np.ndarray, r: np.ndarray, gp: np.ndarray,
+                     gp_access: np.ndarray, rate: float) -> np.ndarray:
+    """Those of ``in_need`` who consult today: ``in_need[r < np.minimum(rate *
+    gp_access[gp[in_need]], 1.0)]`` (float64) in one pass."""
+    m = in_need.shape[0]
+    out = np.empty(m, np.int64)
+    k = 0
+    for j in range(m):
+        i = in_need[j]
+        if r[j] < min(rate * gp_access[gp[i]], 1.0):
+            out[k] = i
+            k += 1
+    return out[:k].copy()
 
 
 @njit(cache=True, nogil=True)
@@ -1030,11 +1164,18 @@ def _warm_up() -> None:
     i16 = np.zeros(2, np.int16)
     start_episodes(i64, i8, b, f32, f64, 1, i8.copy(), i32.copy(), b.copy(), i32.copy(),
                    b.copy(), b.copy(), i16, b.copy(), i8.copy())
+    need_day(f32, f32, np.float32(1.0), f32, f32, np.float32(0.5), np.float32(0.9),
+             np.float32(0.2), f64, np.zeros(3), np.zeros(3), 1, 3, 1, i8.copy(), i8.copy(), i32,
+             i32.copy(), b.copy(), i32.copy(), b.copy(), b.copy(), i16.copy(), b.copy(),
+             i8.copy())
     lose_goodwill(i64, i8, i32, f32.copy(), f64, f64, 0.5, 0.1, 0.1, 2, 3, 5, 6, 4)
     lapse(i64, i8.copy(), i32.copy(), i32.copy(), i32.copy(), b.copy(), 7, 1)
     seekers_today(i64, f64, i8, 1, 0.1, 0.1)
     support_outcomes(i64, f64, np.ones(1), i8.copy(), i8.copy(), b, 0.1, 0.1, 0.5, 3, 1)
     support_due(i8, i32, 3, 1)
+    consulting_today(i64, f64, i32, f64, 0.1)
+    complete_support_rows(i64, f64, np.ones(1), i8.copy(), i8.copy(), i32.copy(), b.copy(),
+                          b.copy(), 2, 0.1, 0.1, 0.5, 3, 1, 2)
     book_management_hours(i64, i32, i8, i32, b, i32, i32, np.full(8, -1, np.int8), i64, b, f64,
                           f64.copy(), 0.1, 0.1, 1, 3, 2, 1, 1.0, 1.0, 1.0)
     codes_between(i8, 4, 5)

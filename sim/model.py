@@ -671,9 +671,7 @@ class CommunityModel(mesa.Model):
             events.apply_due(self)
         if self.day % 7 == 1:  # Monday
             volunteering.new_week(self)
-        need.need_onset(self)
-        need.unmet_dynamics(self)
-        need.end_due_support(self)
+        need.day(self)  # onset, the course of unmet needs, support that ends today
         help_seeking.give_up_waiting(self)
         self.lw_budget_today = self.link_worker_hours_today()
         self.refresh_unit_flags()

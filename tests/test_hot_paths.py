@@ -203,3 +203,49 @@ def test_mutual_aid_units_include_every_unit_where_a_group_may_form():
                         for free in range(1, slots[k] + 1))
             if forms or k in mags:
                 assert k in visited, (trial, k)
+
+
+def test_batched_support_completion_is_one_at_a_time_in_order():
+    """need.complete_support over many residents at once (one compiled pass, the places
+    released by group, the listed check only for onward candidates) leaves everything as
+    need.complete_one for each in turn: arrays, groups' places, flows and both streams."""
+    import copy
+
+    from sim.processes import need
+
+    cfg = sim.compose(["topology=urban", "run.burn_in_days=0", "run.days=30",
+                       "help_seeking.p_vcse_onward_referral=0.6"])
+    base = CommunityModel(cfg)
+    base.run(5)
+    pop = base.pop
+    listed = [g.index for g in base.open_groups() if g.on_directory and g.kind is not
+              GroupKind.LIO]
+    unlisted = [g.index for g in base.open_groups() if not g.on_directory] or listed
+    chosen = np.flatnonzero(pop.need == 0)[:90]
+    for k, i in enumerate(chosen.tolist()):
+        pop.need[i] = 1 + k % 3
+        pop.pathway[i] = Pathway.GROUP
+        pop.provider[i] = [-1, listed[k % len(listed)], unlisted[k % len(unlisted)]][(k // 3) % 3]
+        pop.poor_fit[i] = k % 4 == 1
+        pop.disruptive[i] = pop.provider[i] >= 0 and k % 5 == 2
+        if pop.provider[i] >= 0:
+            base.organisations[pop.provider[i]].n_clients += 1
+            base.organisations[pop.provider[i]].n_disruptive += int(pop.disruptive[i])
+    factor = np.where(np.arange(chosen.size) % 2 == 0, 0.7, 1.0)
+    a, b = copy.deepcopy(base), copy.deepcopy(base)
+    a.flows, b.flows = {}, {}
+    need.complete_support(a, chosen, factor)
+    for i, f in zip(chosen.tolist(), factor.tolist(), strict=True):
+        need.complete_one(b, i, f)
+    for name in ("need", "pathway", "provider", "poor_fit", "disruptive", "lw_referrals"):
+        np.testing.assert_array_equal(getattr(a.pop, name), getattr(b.pop, name), name)
+    assert a.flows == b.flows and a.flows["new_support_completed"] == chosen.size
+    assert 0 < a.flows["new_need_resolved_by_support"] < chosen.size
+    assert a.flows.get("new_referrals_vcse", 0) > 0  # onward referrals happened
+    assert [(g.n_clients, g.n_disruptive) for g in a.groups] == [
+        (g.n_clients, g.n_disruptive) for g in b.groups]
+    assert sum(g.n_disruptive for g in base.groups) > sum(g.n_disruptive for g in a.groups)
+    for stream in ("support_outcome", "groups"):
+        assert a.streams[stream].random() == b.streams[stream].random()
+    need.complete_support(a, chosen[:0])  # nobody: nothing drawn, nothing counted
+    assert a.flows == b.flows

@@ -230,3 +230,114 @@ def test_book_management_hours_read_the_registered_rows_only(rng):
     for a, b in zip(got, expected, strict=True):
         assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
     assert got[6].size and got[9].size  # some inductions and applications were booked
+
+
+def _need_day_arrays(rng, n):
+    need, pathway = _need_state(rng) if n == N else (np.zeros(n, np.int8), np.zeros(n, np.int8))
+    return {"need": need, "pathway": pathway,
+            "until": rng.integers(0, 60, n).astype(np.int32),
+            "need_onset": np.full(n, -1, np.int32), "hidden": np.zeros(n, bool),
+            "first_support": np.full(n, 7, np.int32), "matched": np.ones(n, bool),
+            "self_referred": np.ones(n, bool),
+            "episodes": rng.integers(0, 3, n).astype(np.int16),
+            "ever_need": np.zeros(n, bool), "need_domain": np.full(n, -1, np.int8)}
+
+
+def _need_day_numpy(a, u, onset_p, mult, domain_u, course_u, shares, edges, p_res, p_esc, day):
+    """need.need_onset, need.unmet_dynamics and kernels.support_due as numpy wrote them."""
+    low, complex_, p_hidden = shares
+    p = onset_p if mult == 1.0 else onset_p * np.float32(mult)
+    idx = np.flatnonzero((u < p) & (a["need"] == 0))
+    v = u[idx] / p[idx]
+    hidden = (v * 997.0) % 1.0 < p_hidden
+    levels = np.where(v < low, 1, np.where(v < 1.0 - complex_, 2, 3)).astype(np.int8)
+    kernels.start_episodes(idx, levels, hidden, domain_u, edges, day, a["need"],
+                           a["need_onset"], a["hidden"], a["first_support"], a["matched"],
+                           a["self_referred"], a["episodes"], a["ever_need"], a["need_domain"])
+    course = kernels.unmet_course(course_u, a["need"], a["pathway"], int(Pathway.WAITING),
+                                  p_res, p_esc)
+    due = np.flatnonzero((a["pathway"] >= Pathway.GROUP) & (a["until"] <= day))
+    return (idx.size, *course, due)
+
+
+@pytest.mark.parametrize(("n", "mult"), [(N, 1.0), (N, 2.7), (1, 1.0), (0, 1.0)])
+def test_need_day_matches_the_three_passes(rng, n, mult):
+    """One pass (kernels.need_day) leaves every array and count as onset, the unmet course
+    and the due-support selection did in turn, float32 thresholds included."""
+    a = _need_day_arrays(rng, n)
+    b = {k: v.copy() for k, v in a.items()}
+    u = rng.random(n, dtype=np.float32)
+    onset_p = (rng.random(n) * 0.4).astype(np.float32)
+    domain_u, course_u = rng.random(n, dtype=np.float32), rng.random(n, dtype=np.float32)
+    shares = (0.55, 0.12, 0.25)
+    edges = np.cumsum([0.3, 0.3, 0.2])
+    p_res, p_esc = np.array([0.3, 0.2, 0.1]), np.array([0.25, 0.3, 0.0])
+    expected = _need_day_numpy(a, u, onset_p, mult, domain_u, course_u, shares, edges,
+                               p_res, p_esc, 30)
+    low, complex_, p_hidden = shares
+    got = kernels.need_day(u, onset_p, np.float32(mult), domain_u, course_u, np.float32(low),
+                           np.float32(1.0 - complex_), np.float32(p_hidden), edges, p_res,
+                           p_esc, int(Pathway.WAITING), int(Pathway.GROUP), 30, *b.values())
+    assert got[:4] == expected[:4]
+    np.testing.assert_array_equal(got[4], expected[4])
+    for k in a:
+        np.testing.assert_array_equal(b[k], a[k], err_msg=k)
+    if n == N:  # every branch is exercised
+        assert expected[0] and expected[2] and expected[3] and expected[4].size
+        assert a["hidden"].any() and {1, 2, 3} <= set(a["need"][a["need_onset"] == 30].tolist())
+
+
+def test_need_day_thresholds_are_float32(rng):
+    """A level threshold a float32 ratio equals only after rounding to float32 (numpy
+    compares a float32 array with a Python float in float32): the kernel, given float32
+    thresholds as ``need.day`` passes them, gives numpy's level; float64 ones would not."""
+    v = np.float32(0.7)  # below 0.7 in float64, equal to it in float32
+    assert float(v) < 0.7
+    u, onset_p = np.array([v * np.float32(0.5)], np.float32), np.array([0.5], np.float32)
+    assert u[0] / onset_p[0] == v
+    zeros = (np.zeros(1, np.float32), np.zeros(1, np.float32))
+    rates = (np.cumsum([0.3, 0.3]), np.zeros(3), np.zeros(3))
+    a = _need_day_arrays(rng, 1)
+    _need_day_numpy(a, u, onset_p, 1.0, *zeros, (0.7, 0.12, 0.25), *rates, 30)
+    assert a["need"][0] == 2  # numpy: moderate (v is not below float32(0.7))
+    for low, level in ((np.float32(0.7), 2), (0.7, 1)):
+        b = _need_day_arrays(rng, 1)
+        kernels.need_day(u, onset_p, np.float32(1.0), *zeros, low, np.float32(0.88),
+                         np.float32(0.25), *rates, int(Pathway.WAITING), int(Pathway.GROUP),
+                         30, *b.values())
+        assert b["need"][0] == level
+
+
+def test_need_day_hidden_flag_is_float32(rng):
+    """The hidden flag is numpy's float32 ``v * 997 % 1 < p_hidden``: ratios where float64
+    arithmetic would flip the flag get numpy's."""
+    cand = rng.random(1_000_000, dtype=np.float32)
+    in_f32 = (cand * 997.0) % 1.0 < 0.25
+    v = cand[in_f32 != ((cand.astype(np.float64) * 997.0) % 1.0 < 0.25)][:20]
+    assert v.size >= 5
+    u, onset_p = v * np.float32(0.5), np.full(v.size, 0.5, np.float32)
+    zeros = (np.zeros(v.size, np.float32), np.zeros(v.size, np.float32))
+    rates = (np.cumsum([0.3, 0.3]), np.zeros(3), np.zeros(3))
+    a = _need_day_arrays(rng, v.size)
+    b = {k: x.copy() for k, x in a.items()}
+    _need_day_numpy(a, u, onset_p, 1.0, *zeros, (0.55, 0.12, 0.25), *rates, 30)
+    kernels.need_day(u, onset_p, np.float32(1.0), *zeros, np.float32(0.55), np.float32(0.88),
+                     np.float32(0.25), *rates, int(Pathway.WAITING), int(Pathway.GROUP), 30,
+                     *b.values())
+    np.testing.assert_array_equal(b["hidden"], a["hidden"])
+    np.testing.assert_array_equal(a["hidden"], (v * 997.0) % 1.0 < 0.25)
+
+
+@pytest.mark.parametrize("n", [N, 1, 0])
+def test_consulting_today_matches_numpy(rng, n):
+    in_need = np.sort(rng.choice(max(n, 1), n, replace=False)).astype(np.int64)
+    gp = rng.integers(0, 7, max(n, 1)).astype(np.int32)
+    access = np.r_[rng.random(6), 3.0]  # one practice's chance capped at 1
+    r = rng.random(n)
+    rate = 0.02 * 40.0
+    expected = in_need[r < np.minimum(rate * access[gp[in_need]], 1.0)]
+    got = kernels.consulting_today(in_need, r, gp, access, rate)
+    np.testing.assert_array_equal(got, expected)
+    assert got.dtype == np.int64
+    if n == N:
+        assert 0 < got.size < n and (gp[got] == 6).any() and not (gp[got] == 6).all()

@@ -144,8 +144,9 @@ def routine_consultations(model: CommunityModel) -> None:
     if in_need.size == 0:
         return
     r = rng.random(in_need.size)
-    reach = model.gp_access[pop.gp[in_need]]
-    consulting = in_need[r < np.minimum(rate * g.mult_consults_with_need * reach, 1.0)]
+    # in_need[r < min(rate * mult * the practice's access, 1)]: one compiled pass
+    consulting = kernels.consulting_today(in_need, r, pop.gp, model.gp_access,
+                                          rate * g.mult_consults_with_need)
     model.count("new_gp_consultations", consulting.size)
     raised = consulting[rng.random(consulting.size) < g.p_raise_nonmedical]
     model.count("new_gp_consultations_nonmedical", raised.size)

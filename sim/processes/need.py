@@ -106,22 +106,56 @@ def unmet_dynamics(model: CommunityModel) -> None:
     """Unmet needs escalate (002:370, 004:420) or resolve unaided. One uniform per resident per
     day from the 'need_course' stream, so a resident's draws do not depend on how many others
     are in unmet need (pairing across scenarios holds)."""
-    pop, p = model.pop, model.cfg.need
+    pop = model.pop
     u = model.streams.need_course.random(pop.n, dtype=np.float32)
-    key = (p.p_self_resolve_low_per_day, p.p_self_resolve_moderate_per_day,
-           p.p_self_resolve_complex_per_day, p.p_escalate_low_per_day,
-           p.p_escalate_moderate_per_day)
-    cached = model.__dict__.get("_need_course_rates")
-    if cached is None or cached[0] != key:  # the chances by level (events may change them)
-        cached = model._need_course_rates = (key, np.array(key[:3]),
-                                             np.array([key[3], key[4], 0.0]))
     # resolved: need and pathway NONE (0); escalated: one level up (one compiled pass)
     n_unmet, n_resolved, n_escalated = kernels.unmet_course(
-        u, pop.need, pop.pathway, int(Pathway.WAITING), cached[1], cached[2])
+        u, pop.need, pop.pathway, int(Pathway.WAITING), *_course_rates(model))
     if n_unmet == 0:
         return
     model.count("new_need_escalations", n_escalated)
     model.count("new_need_self_resolved", n_resolved)
+
+
+def _course_rates(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
+    """The daily chances of an unmet need resolving unaided and escalating, by level (low,
+    moderate, complex), kept on the model while the parameters stand (events may change
+    them)."""
+    p = model.cfg.need
+    key = (p.p_self_resolve_low_per_day, p.p_self_resolve_moderate_per_day,
+           p.p_self_resolve_complex_per_day, p.p_escalate_low_per_day,
+           p.p_escalate_moderate_per_day)
+    cached = model.__dict__.get("_need_course_rates")
+    if cached is None or cached[0] != key:
+        cached = model._need_course_rates = (key, np.array(key[:3]),
+                                             np.array([key[3], key[4], 0.0]))
+    return cached[1], cached[2]
+
+
+def day(model: CommunityModel) -> None:
+    """The residents' need today: :func:`need_onset`, :func:`unmet_dynamics` and
+    :func:`end_due_support` in turn, with the same draws from the same streams ('need',
+    'need_domain', 'need_course'; one uniform per resident each) and the same results, the
+    three passes over the residents made as one (``sim.kernels.need_day``). Then the
+    support that ends today completes (:func:`complete_support`)."""
+    pop, p = model.pop, model.cfg.need
+    u = model.streams.need.random(pop.n, dtype=np.float32)
+    domain_u = model.streams.need_domain.random(pop.n, dtype=np.float32)
+    course_u = model.streams.need_course.random(pop.n, dtype=np.float32)
+    p_resolve, p_escalate = _course_rates(model)
+    n_onset, n_unmet, n_resolved, n_escalated, due = kernels.need_day(
+        u, model.onset_p, np.float32(p.emergency_multiplier), domain_u, course_u,
+        np.float32(p.share_onset_low), np.float32(1.0 - p.share_onset_complex),
+        np.float32(p.p_hidden), _domain_edges(model), p_resolve, p_escalate,
+        int(Pathway.WAITING), int(Pathway.GROUP), model.day, pop.need, pop.pathway, pop.until,
+        pop.need_onset, pop.hidden, pop.first_support, pop.matched, pop.self_referred,
+        pop.episodes, pop.ever_need, pop.need_domain)
+    if n_onset:
+        model.count("new_need_onsets", n_onset)
+    if n_unmet:
+        model.count("new_need_escalations", n_escalated)
+        model.count("new_need_self_resolved", n_resolved)
+    complete_support(model, due)
 
 
 def complete_support(model: CommunityModel, idx: np.ndarray, factor: np.ndarray | float = 1.0
@@ -131,27 +165,30 @@ def complete_support(model: CommunityModel, idx: np.ndarray, factor: np.ndarray 
     if idx.size == 0:
         return
     pop, p = model.pop, model.cfg.need
-    provider = pop.provider[idx].copy()
-    poor = pop.poor_fit[idx]  # a copy (fancy indexing), read before the places are released
-    release_group_places(model, idx)
+    orgs = model.organisations
+    # releasing places draws nothing, so the outcomes' uniforms can come first; then one
+    # compiled pass (kernels.complete_support_rows): the places each group releases
+    # (release_group_places), resolved with the chance of the level (complex or not) times
+    # factor, less after a link-worker placement that did not fit the need (002:364-368),
+    # otherwise one level lower; pathway NONE
     r = model.streams.support_outcome.random(idx.size)
-    # resolved with the chance of the level (complex or not) times factor, less after a
-    # link-worker placement that did not fit the need (002:364-368); otherwise one level
-    # lower; pathway NONE: one compiled pass
-    resolved = kernels.support_outcomes(
-        idx, r, np.asarray(factor, np.float64).reshape(-1), pop.need, pop.pathway, poor,
+    n_resolved, held_by, places, disrupt, onward, onward_org = kernels.complete_support_rows(
+        idx, r, np.asarray(factor, np.float64).reshape(-1), pop.need, pop.pathway,
+        pop.provider, pop.disruptive, pop.poor_fit, len(orgs),
         float(p.p_resolve_complex_on_completion), float(p.p_resolve_on_completion),
-        float(p.poor_fit_resolution_factor), int(Need.COMPLEX), int(Need.LOW))
+        float(p.poor_fit_resolution_factor), int(Need.COMPLEX), int(Need.LOW),
+        int(Need.MODERATE))
+    for g, n, d in zip(held_by.tolist(), places.tolist(), disrupt.tolist(), strict=True):
+        orgs[g].release(n, d)
     model.count("new_support_completed", idx.size)
-    listed = np.array([g >= 0 and model.organisations[g].on_directory
-                       for g in provider.tolist()], bool)
-    onward = idx[~resolved & listed & (pop.need[idx] >= Need.MODERATE)]
     if onward.size:
         # a group whose client still has a moderate or complex need refers on (004:361)
+        onward = onward[[orgs[g].on_directory for g in onward_org.tolist()]]
+    if onward.size:
         draw = model.streams.groups.random(onward.size)
         for i in onward[draw < model.cfg.help_seeking.p_vcse_onward_referral].tolist():
             model.refer_to_link_worker(i, "vcse")
-    model.count("new_need_resolved_by_support", int(resolved.sum()))
+    model.count("new_need_resolved_by_support", n_resolved)
 
 
 def complete_one(model: CommunityModel, i: int, factor: float = 1.0) -> None:
