@@ -235,8 +235,6 @@ def write_run(result, out: Path, *, plots: bool = True, extra_manifest: dict | N
     ``config`` is the configuration the run started with (what the manifest records); without
     it the run's final configuration (after events) is recorded, so callers should pass it.
     """
-    from sim import plotting
-
     start = config if config is not None else result.config  # read only: asdict copies
     start_dict = config_dict(start)
     out.mkdir(parents=True, exist_ok=True)
@@ -255,7 +253,9 @@ def write_run(result, out: Path, *, plots: bool = True, extra_manifest: dict | N
         if getattr(result, "practices", None) is not None:  # one row per GP practice
             write_areas(result.practices, stage / "practices.parquet", "practices")
             names.append("practices.parquet")
-        if plots:
+        if plots:  # matplotlib imported only here: a run without plots never loads it
+            from sim import plotting
+
             names += plotting.plot_run(result.timeseries, stage, title=_title(result.config))
         if result.event_log:
             (stage / "events.json").write_text(dumps(result.event_log))

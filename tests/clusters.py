@@ -450,16 +450,37 @@ def _ray_cluster(root: Path, n_workers: int, cpus: int):
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def _wait_nodes(address: str, n: int, env: dict[str, str], log: Path) -> None:
-    code = ("import ray, sys; ray.init(address=sys.argv[1], log_to_driver=False); "
-            "print(sum(1 for x in ray.nodes() if x['Alive']))")
+# One interpreter connects (ray.init retries until the head's GCS answers) and polls until ``n``
+# nodes are alive: a fresh interpreter per check paid Ray's import and connection each time
+# (about 1.5 CPU-s and 3-6 s under load, several times while a worker node registered).
+_NODES_ALIVE = """\
+import sys, time
+import ray
+address, n, end = sys.argv[1], int(sys.argv[2]), time.monotonic() + float(sys.argv[3])
+while True:
+    try:
+        ray.init(address=address, log_to_driver=False)
+        break
+    except Exception as exc:  # the head is not up yet
+        ray.shutdown()
+        if time.monotonic() > end:
+            sys.exit(f"no Ray head at {address}: {exc}")
+        time.sleep(0.2)
+while (alive := sum(1 for x in ray.nodes() if x["Alive"])) != n and time.monotonic() < end:
+    time.sleep(0.2)
+print(alive)
+sys.exit(0 if alive == n else 1)
+"""
 
-    def alive() -> bool:
-        p = subprocess.run([sys.executable, "-c", code, address], capture_output=True,
-                           text=True, env=env, timeout=120)
-        return p.returncode == 0 and p.stdout.strip().splitlines()[-1:] == [str(n)]
 
-    _wait(alive, 120, f"{n} Ray node(s) at {address}", log)
+def _wait_nodes(address: str, n: int, env: dict[str, str], log: Path,
+                timeout: float = 120) -> None:
+    p = subprocess.run([sys.executable, "-c", _NODES_ALIVE, address, str(n), str(timeout)],
+                       capture_output=True, text=True, env=env, timeout=timeout + 60)
+    if p.returncode != 0 or p.stdout.strip().splitlines()[-1:] != [str(n)]:
+        tail = log.read_text()[-3000:] if log.is_file() else ""
+        raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {n} Ray node(s) at "
+                           f"{address} (alive: {p.stdout.strip()!r})\n{p.stderr[-2000:]}\n{tail}")
 
 
 # ------------------------------------------------------------------------------------------

@@ -314,7 +314,9 @@ def test_slurm_executor_refuses_what_the_partition_cannot_run(slurm, tmp_path):
     """A time limit above the partition's MaxTime (60 min here) would leave the array pending
     forever: refused before anything is submitted, naming the setting."""
     sweep = tmp_path / "sweep"
-    before = len(slurm.jobs())
+    # the ids, not their count: an earlier test's ended jobs leave squeue's list MinJobAge
+    # (300 s) after they end, which on a slow machine can fall during this test
+    before = {j["id"] for j in slurm.jobs()}
     base = [sys.executable, "-m", "sim.experiments.executor", str(sweep), *SWEEP,
             "--backend", "slurm", "--mem-gb", "1"]
     too_long = _run([*base, "--partition", PARTITION, "--timeout-min", "120"],
@@ -324,7 +326,7 @@ def test_slurm_executor_refuses_what_the_partition_cannot_run(slurm, tmp_path):
     assert "Traceback" not in too_long.stderr
     unknown = _run([*base, "--partition", "nosuch", "--timeout-min", "10"], _slurm_env(slurm))
     assert unknown.returncode == 2 and "slurm.partition" in unknown.stderr
-    assert len(slurm.jobs()) == before
+    assert not {j["id"] for j in slurm.jobs()} - before, "a job was submitted"
     assert not [p for p in sweep.glob("*") if p.name != ".submitit"]
 
 
