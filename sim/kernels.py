@@ -637,6 +637,47 @@ def codes_equal(codes: np.ndarray, code: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def _unmet_course_at(i: int, lvl: int, u: np.float32, need: np.ndarray, pathway: np.ndarray,
+                     p_resolve: np.ndarray, p_escalate: np.ndarray) -> int:
+    """Resident ``i``'s unmet need of level ``lvl`` today, from its float32 uniform ``u``
+    (compared as float64): 1 resolved (need and pathway 0), 2 escalated one level, else 0."""
+    r = np.float64(u)
+    pr = p_resolve[lvl - 1]
+    if r < pr:
+        need[i] = 0
+        pathway[i] = 0
+        return 1
+    if r < pr + p_escalate[lvl - 1]:
+        need[i] = lvl + 1
+        return 2
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def _start_episode_at(i: int, lvl: int, hidden: bool, domain_u: np.float32, edges: np.ndarray,
+                      day: int, need: np.ndarray, need_onset: np.ndarray,
+                      hidden_flag: np.ndarray, first_support: np.ndarray, matched: np.ndarray,
+                      self_referred: np.ndarray, episodes: np.ndarray, ever_need: np.ndarray,
+                      need_domain: np.ndarray) -> None:
+    """A new need episode of level ``lvl`` for resident ``i`` (``need.start_episode``'s
+    scatters) and its domain ``np.searchsorted(edges, domain_u, side="right")`` (the float32
+    uniform compared as float64, as numpy does)."""
+    need[i] = lvl
+    need_onset[i] = day
+    hidden_flag[i] = hidden
+    first_support[i] = -1
+    matched[i] = False
+    self_referred[i] = False
+    episodes[i] += 1
+    ever_need[i] = True
+    x = np.float64(domain_u)
+    d = 0
+    while d < edges.shape[0] and edges[d] <= x:
+        d += 1
+    need_domain[i] = d
+
+
+@njit(cache=True, nogil=True)
 def unmet_course(u: np.ndarray, need: np.ndarray, pathway: np.ndarray, waiting: int,
                  p_resolve: np.ndarray, p_escalate: np.ndarray) -> tuple[int, int, int]:
     """One day's course of unmet needs (``need > 0``, ``pathway <= waiting``): with the
@@ -651,15 +692,9 @@ def unmet_course(u: np.ndarray, need: np.ndarray, pathway: np.ndarray, waiting: 
         lvl = need[i]
         if lvl > 0 and pathway[i] <= waiting:
             n_unmet += 1
-            r = np.float64(u[i])
-            pr = p_resolve[lvl - 1]
-            if r < pr:
-                need[i] = 0
-                pathway[i] = 0
-                n_res += 1
-            elif r < pr + p_escalate[lvl - 1]:
-                need[i] = lvl + 1
-                n_esc += 1
+            outcome = _unmet_course_at(i, lvl, u[i], need, pathway, p_resolve, p_escalate)
+            n_res += outcome == 1
+            n_esc += outcome == 2
     return n_unmet, n_res, n_esc
 
 
@@ -672,22 +707,10 @@ def start_episodes(idx: np.ndarray, levels: np.ndarray, hidden: np.ndarray,
     """New need episodes for residents ``idx`` (distinct): ``need.start_episode``'s scatters
     and the need domain ``np.searchsorted(edges, domain_u[idx], side="right")`` (the
     float32 uniform compared as float64, as numpy does), in one pass."""
-    n_edges = edges.shape[0]
     for j in range(idx.shape[0]):
-        i = idx[j]
-        need[i] = levels[j]
-        need_onset[i] = day
-        hidden_flag[i] = hidden[j]
-        first_support[i] = -1
-        matched[i] = False
-        self_referred[i] = False
-        episodes[i] += 1
-        ever_need[i] = True
-        x = np.float64(domain_u[i])
-        d = 0
-        while d < n_edges and edges[d] <= x:
-            d += 1
-        need_domain[i] = d
+        _start_episode_at(idx[j], levels[j], hidden[j], domain_u[idx[j]], edges, day, need,
+                          need_onset, hidden_flag, first_support, matched, self_referred,
+                          episodes, ever_need, need_domain)
 
 
 @njit(cache=True, nogil=True)
@@ -709,7 +732,6 @@ def need_day(u: np.ndarray, onset_p: np.ndarray, mult: np.float32, domain_u: np.
     entries, so one pass gives the same arrays as three. Returns (onsets, residents in unmet
     need, resolved, escalated, the rows whose support ends today)."""
     n = need.shape[0]
-    n_edges = edges.shape[0]
     due = np.empty(n, np.int64)
     n_due = n_onset = n_unmet = n_res = n_esc = 0
     one = np.float32(1.0)
@@ -725,31 +747,17 @@ def need_day(u: np.ndarray, onset_p: np.ndarray, mult: np.float32, domain_u: np.
                     lvl = 2
                 else:
                     lvl = 3
-                need[i] = lvl
-                need_onset[i] = day
-                hidden_flag[i] = (v * np.float32(997.0)) % one < hidden_below
-                first_support[i] = -1
-                matched[i] = False
-                self_referred[i] = False
-                episodes[i] += 1
-                ever_need[i] = True
-                x = np.float64(domain_u[i])
-                d = 0
-                while d < n_edges and edges[d] <= x:
-                    d += 1
-                need_domain[i] = d
+                _start_episode_at(i, lvl, (v * np.float32(997.0)) % one < hidden_below,
+                                  domain_u[i], edges, day, need, need_onset, hidden_flag,
+                                  first_support, matched, self_referred, episodes, ever_need,
+                                  need_domain)
                 n_onset += 1
         if lvl > 0 and pathway[i] <= waiting:
             n_unmet += 1
-            r = np.float64(course_u[i])
-            pr = p_resolve[lvl - 1]
-            if r < pr:
-                need[i] = 0
-                pathway[i] = 0
-                n_res += 1
-            elif r < pr + p_escalate[lvl - 1]:
-                need[i] = lvl + 1
-                n_esc += 1
+            outcome = _unmet_course_at(i, lvl, course_u[i], need, pathway, p_resolve,
+                                       p_escalate)
+            n_res += outcome == 1
+            n_esc += outcome == 2
         if pathway[i] >= first_supported and until[i] <= day:
             due[n_due] = i
             n_due += 1

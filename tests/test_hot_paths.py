@@ -82,6 +82,25 @@ def test_unit_flags_and_intermediaries_match_their_definitions():
     assert model.unit_has_groups[0] == 1.0  # place-level groups still reach unit 0
 
 
+def _give_support(model, residents, pathway) -> None:
+    """Put ``residents`` (no need today) on ``pathway`` with every need level and every kind
+    of provider (none, a listed group, an unlisted one), some poorly fitting, some disruptive,
+    their groups' places taken."""
+    pop = model.pop
+    listed = [g.index for g in model.open_groups() if g.on_directory and g.kind is not
+              GroupKind.LIO]
+    unlisted = [g.index for g in model.open_groups() if not g.on_directory] or listed
+    for k, i in enumerate(residents):
+        pop.need[i] = 1 + k % 3
+        pop.pathway[i] = pathway
+        pop.provider[i] = [-1, listed[k % len(listed)], unlisted[k % len(unlisted)]][(k // 3) % 3]
+        pop.poor_fit[i] = k % 4 == 1
+        pop.disruptive[i] = pop.provider[i] >= 0 and k % 5 == 2
+        if pop.provider[i] >= 0:
+            model.organisations[pop.provider[i]].n_clients += 1
+            model.organisations[pop.provider[i]].n_disruptive += int(pop.disruptive[i])
+
+
 def test_complete_one_matches_complete_support_of_one():
     """A link worker's client completing support (scalar steps) ends as the one-element
     array form did: the same need, pathway, group places, draws, flows and onward referrals."""
@@ -96,21 +115,9 @@ def test_complete_one_matches_complete_support_of_one():
     base = CommunityModel(cfg)
     base.run(5)
     pop = base.pop
-    listed = [g.index for g in base.open_groups() if g.on_directory and g.kind is not
-              GroupKind.LIO]
-    unlisted = [g.index for g in base.open_groups() if not g.on_directory]
-    cases = 0
-    for k, i in enumerate(np.flatnonzero(pop.need == 0)[:60].tolist()):
-        pop.need[i] = 1 + k % 3
-        pop.pathway[i] = Pathway.LINK_WORKER
-        pop.provider[i] = [-1, listed[k % len(listed)],  # every need level with every kind
-                           (unlisted or listed)[k % len(unlisted or listed)]][(k // 3) % 3]
-        pop.poor_fit[i] = k % 4 == 1
-        pop.disruptive[i] = pop.provider[i] >= 0 and k % 5 == 2
-        if pop.provider[i] >= 0:
-            base.organisations[pop.provider[i]].n_clients += 1
-            base.organisations[pop.provider[i]].n_disruptive += int(pop.disruptive[i])
-        cases += 1
+    residents = np.flatnonzero(pop.need == 0)[:60].tolist()
+    _give_support(base, residents, Pathway.LINK_WORKER)
+    cases = len(residents)
     chosen = np.flatnonzero(pop.pathway == Pathway.LINK_WORKER)[-cases:]
     a, b = copy.deepcopy(base), copy.deepcopy(base)
     a.flows, b.flows = {}, {}
@@ -213,20 +220,8 @@ def test_batched_support_completion_is_one_at_a_time_in_order():
                        "help_seeking.p_vcse_onward_referral=0.6"])
     base = CommunityModel(cfg)
     base.run(5)
-    pop = base.pop
-    listed = [g.index for g in base.open_groups() if g.on_directory and g.kind is not
-              GroupKind.LIO]
-    unlisted = [g.index for g in base.open_groups() if not g.on_directory] or listed
-    chosen = np.flatnonzero(pop.need == 0)[:90]
-    for k, i in enumerate(chosen.tolist()):
-        pop.need[i] = 1 + k % 3
-        pop.pathway[i] = Pathway.GROUP
-        pop.provider[i] = [-1, listed[k % len(listed)], unlisted[k % len(unlisted)]][(k // 3) % 3]
-        pop.poor_fit[i] = k % 4 == 1
-        pop.disruptive[i] = pop.provider[i] >= 0 and k % 5 == 2
-        if pop.provider[i] >= 0:
-            base.organisations[pop.provider[i]].n_clients += 1
-            base.organisations[pop.provider[i]].n_disruptive += int(pop.disruptive[i])
+    chosen = np.flatnonzero(base.pop.need == 0)[:90]
+    _give_support(base, chosen.tolist(), Pathway.GROUP)
     factor = np.where(np.arange(chosen.size) % 2 == 0, 0.7, 1.0)
     a, b = copy.deepcopy(base), copy.deepcopy(base)
     a.flows, b.flows = {}, {}
