@@ -685,7 +685,7 @@ def unmet_course(u: np.ndarray, need: np.ndarray, pathway: np.ndarray, waiting: 
     if ``r < p_resolve[lvl - 1]``, else escalated one level if
     ``r < p_resolve[lvl - 1] + p_escalate[lvl - 1]`` (float64 comparisons, as numpy
     compares a float32 array with float64 ones). The masks, gathers and scatters of
-    ``need.unmet_dynamics`` in one pass. Returns (residents in unmet need, resolved,
+    the unmet course in one pass. Returns (residents in unmet need, resolved,
     escalated)."""
     n_unmet = n_res = n_esc = 0
     for i in range(need.shape[0]):

@@ -244,7 +244,8 @@ def _need_day_arrays(rng, n):
 
 
 def _need_day_numpy(a, u, onset_p, mult, domain_u, course_u, shares, edges, p_res, p_esc, day):
-    """need.need_onset, need.unmet_dynamics and kernels.support_due as numpy wrote them."""
+    """Onset, the unmet course and the due-support selection as three passes (the code
+    need.day replaced)."""
     low, complex_, p_hidden = shares
     p = onset_p if mult == 1.0 else onset_p * np.float32(mult)
     idx = np.flatnonzero((u < p) & (a["need"] == 0))

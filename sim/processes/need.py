@@ -79,44 +79,6 @@ def _start_episode(model: CommunityModel, idx: np.ndarray, levels: np.ndarray,
     pop.ever_need[idx] = True
 
 
-def need_onset(model: CommunityModel) -> None:
-    """New needs. One uniform per resident per day from the 'need' stream, which nothing else
-    uses (common random numbers): scenarios with the same seed see the same draws every day.
-    The level and hidden flag reuse the same uniform (conditionally uniform below the onset
-    chance)."""
-    pop = model.pop
-    u = model.streams.need.random(pop.n, dtype=np.float32)
-    domain_u = model.streams.need_domain.random(pop.n, dtype=np.float32)
-    mult = model.cfg.need.emergency_multiplier
-    p = model.onset_p if mult == 1.0 else model.onset_p * np.float32(mult)
-    idx = kernels.onset_candidates(u, p, pop.need)  # (u < p) & (need == NONE)
-    if idx.size == 0:
-        return
-    v = u[idx] / p[idx]
-    hidden = (v * 997.0) % 1.0 < model.cfg.need.p_hidden
-    # _start_episode and the need domains (_domains) in one compiled pass
-    kernels.start_episodes(idx, _levels(v, model), hidden, domain_u, _domain_edges(model),
-                           model.day, pop.need, pop.need_onset, pop.hidden, pop.first_support,
-                           pop.matched, pop.self_referred, pop.episodes, pop.ever_need,
-                           pop.need_domain)
-    model.count("new_need_onsets", idx.size)
-
-
-def unmet_dynamics(model: CommunityModel) -> None:
-    """Unmet needs escalate (002:370, 004:420) or resolve unaided. One uniform per resident per
-    day from the 'need_course' stream, so a resident's draws do not depend on how many others
-    are in unmet need (pairing across scenarios holds)."""
-    pop = model.pop
-    u = model.streams.need_course.random(pop.n, dtype=np.float32)
-    # resolved: need and pathway NONE (0); escalated: one level up (one compiled pass)
-    n_unmet, n_resolved, n_escalated = kernels.unmet_course(
-        u, pop.need, pop.pathway, int(Pathway.WAITING), *_course_rates(model))
-    if n_unmet == 0:
-        return
-    model.count("new_need_escalations", n_escalated)
-    model.count("new_need_self_resolved", n_resolved)
-
-
 def _course_rates(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
     """The daily chances of an unmet need resolving unaided and escalating, by level (low,
     moderate, complex), kept on the model while the parameters stand (events may change
@@ -133,11 +95,14 @@ def _course_rates(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
 
 
 def day(model: CommunityModel) -> None:
-    """The residents' need today: :func:`need_onset`, :func:`unmet_dynamics` and
-    :func:`end_due_support` in turn, with the same draws from the same streams ('need',
-    'need_domain', 'need_course'; one uniform per resident each) and the same results, the
-    three passes over the residents made as one (``sim.kernels.need_day``). Then the
-    support that ends today completes (:func:`complete_support`)."""
+    """The residents' need today, one pass over them (``sim.kernels.need_day``): new needs
+    (one uniform per resident from the 'need' stream, which nothing else uses, so scenarios
+    with the same seed see the same draws; the level and hidden flag reuse it, conditionally
+    uniform below the onset chance; the domain from 'need_domain'), unmet needs that escalate
+    (002:370, 004:420) or resolve unaided (one uniform per resident from 'need_course', so a
+    resident's draws do not depend on how many others are in unmet need), and the group,
+    informal and statutory support that ends today, which then completes
+    (:func:`complete_support`)."""
     pop, p = model.pop, model.cfg.need
     u = model.streams.need.random(pop.n, dtype=np.float32)
     domain_u = model.streams.need_domain.random(pop.n, dtype=np.float32)
@@ -234,10 +199,3 @@ def release_group_places(model: CommunityModel, idx: np.ndarray) -> None:
     pop.provider[idx] = -1
     pop.disruptive[idx] = False
     pop.poor_fit[idx] = False
-
-
-def end_due_support(model: CommunityModel) -> None:
-    """Group, informal and statutory support that ends today (link workers end their own)."""
-    pop = model.pop
-    idx = kernels.support_due(pop.pathway, pop.until, int(Pathway.GROUP), model.day)
-    complete_support(model, idx)
