@@ -6,9 +6,9 @@ and, each day, in the order of the vectorised model (``sim.model.CommunityModel`
 1. need onset with the same probability formula as ``sim.processes.need.onset_probability``
    (baseline rate x limitation, age, sex and deprivation multipliers x the emergency
    multiplier) and the same level / hidden-issue draw from one uniform;
-2. unmet need escalates or resolves unaided (``need.unmet_dynamics``);
+2. unmet need escalates or resolves unaided (``need.day``);
 3. group, informal and statutory support that is due ends: the need resolves or drops one level
-   (``need.end_due_support`` / ``need.complete_support``);
+   (``need.day`` / ``need.complete_support``);
 4. a resident in need with nothing under way seeks help with ``p_seek_per_day`` and chooses a
    channel with the weights of ``sim.processes.help_seeking.channel_weights``;
 5. ONS4 wellbeing moves towards the target of its situation (``sim.processes.wellbeing``);
