@@ -462,6 +462,22 @@ class GPParams:
                                       "000:97, 000:403")
     share_vcse_degree_2: float = prob(0.18, "share with ties to two (rest: three)",
                                       "000:97, 000:403")
+    partnership_hours_lo: float = param(
+        1.0, "fewest staff hours a week a practice can give to keeping up its VCSE partnerships "
+             "(each practice draws its own between lo and hi)",
+        "assumption; 000:92 (partnership is 'more resource intensive'), 000:116 (checks, "
+        "confidentiality, quality standards)", lo=0.0, hi=168.0, unit="hours per week",
+        plausible=(0.5, 2.0))
+    partnership_hours_hi: float = param(
+        3.0, "most staff hours a week a practice can give to keeping up its VCSE partnerships",
+        "assumption; 000:92, 000:116", lo=0.0, hi=168.0, unit="hours per week",
+        plausible=(2.0, 5.0))
+    tie_upkeep_hours_per_week: float = param(
+        1.0, "practice staff hours a week one VCSE partnership takes to keep up (contact, "
+             "referral pathway, checks); a practice takes on a tie only while its partnership "
+             "hours cover one more",
+        "assumption; 000:92, 000:116", lo=0.01, hi=168.0,
+        unit="hours per week", plausible=(0.5, 2.0))
     vcse_tie_renewal_days: float = param(
         365.0, "mean days before a practice replaces a VCSE relationship of its own that it "
                "lost when the group closed (it keeps up as many as it started with; ties a "
@@ -974,9 +990,19 @@ class IntermediaryParams:
         lo=0.1, hi=10000, unit="hours", plausible=(16.0, 64.0))
     p_lo_tie_success: float = prob(0.5, "chance such an attempt succeeds", "000:92",
                                    plausible=(0.3, 0.7))
+    lo_tie_practice_share: float = prob(
+        0.25, "share of the weekly upkeep of a GP-VCSE tie a locality officer keeps up (one it "
+              "brokered, or one of its unit's main practice it took over) that the practice's "
+              "own partnership hours give (the officer's hours give the rest; a tie the "
+              "officer's hours no longer cover falls wholly on the practice and ends if its "
+              "hours do not cover it either)",
+        "assumption; 000:80-81 (links built by the link worker with a dedicated locality "
+        "officer), 000:94 (PCNs 'can't do ... partnership work all day long'), 000:120 (the "
+        "community worker as the bridge between sectors)", plausible=(0.1, 0.5))
     lo_ties_at_start: bool = param(
         True, "a locality officer in post at the start has done its tie work: each group of its "
-              "unit that no practice of the unit is tied to starts tied to one of them (else "
+              "unit (not mutual aid) that no practice of the unit is tied to starts tied to the "
+              "unit's main practice while that practice has partnership hours for it (else "
               "these ties build up over about seven years, beyond the burn-in, and groups' "
               "strain creeps up; measured: experiments/stationarity.py)",
         "assumption; 000:80-81, 000:92")
@@ -1152,8 +1178,20 @@ class EmergencyParams:
               "if not yet tied", "assumption; 003:61, 003:308-314; 000:132",
         plausible=(0.003, 0.03))
     joint_tie_lapse_days: int = count(
-        365, "a tie formed from joint work lapses after this many days without a joint case",
+        365, "a GP practice-VCSE tie (of any origin) lapses after this many days without use: "
+             "a joint case, or the practice signposting a patient to the group",
         "assumption; 003:308-314", lo=1, plausible=(180, 730))
+    crisis_tie_upkeep_factor: float = param(
+        0.5, "while a civil emergency is under way, the hours a week a GP practice-VCSE tie takes "
+             "to keep up, as a share of gp.tie_upkeep_hours_per_week (practices' and locality "
+             "officers' hours then keep more ties up; when the emergency ends the usual cost "
+             "returns and a practice ends its least recently used ties until its partnership "
+             "hours cover the rest)",
+        "assumption; 000:132 (relationship building that is 'generally ... time-consuming and "
+        "complex, materialised relatively quickly and with minimal friction'), 003:308-310 "
+        "(blockages 'removed ... it is purely administrative'); 0.5 is the middle of the "
+        "plausible range, not fitted", lo=0.01, hi=1.0, unit="share",
+        plausible=(0.25, 0.75))
     p_online_if_distanced: float = prob(
         0.3, "share of the groups that cannot meet face to face that move online instead of "
              "suspending", "assumption; 003:300-304 (2 of 4 new roles virtual)",
@@ -1537,6 +1575,8 @@ def _cross_checks(cfg: Config) -> None:
             raise ConfigError("topology.population_file",
                               "is required when topology.kind=file")
     g = cfg.gp
+    if g.partnership_hours_lo > g.partnership_hours_hi:
+        raise ConfigError("gp.partnership_hours_lo", "must be <= gp.partnership_hours_hi")
     if g.engagement_max_lo > g.engagement_max_hi:
         raise ConfigError("gp.engagement_max_lo", "must be <= gp.engagement_max_hi")
     if g.share_vcse_degree_0 + g.share_vcse_degree_1 + g.share_vcse_degree_2 > 1 + 1e-9:

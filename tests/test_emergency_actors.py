@@ -217,3 +217,110 @@ def test_online_groups_keep_fewer_places_and_miss_the_digitally_excluded(tiny_mo
     assert 0 < results.count("accepted") < group.capacity  # half its places are gone
     assert "declined" in results
     assert model.flows["new_referrals_not_reached_online"] == 1
+
+
+def test_a_practice_takes_on_ties_only_while_its_partnership_hours_cover_them(tiny_model):
+    """Each tie takes gp.tie_upkeep_hours_per_week of the practice's partnership hours; joint
+    work with a third group ties nothing while two ties take all the hours (000:92)."""
+    model = tiny_model(n=10, topology__urban__community_groups=3, **UNTIED,
+                       emergency__p_tie_per_joint_case=1.0, gp__partnership_hours_lo=2.0,
+                       gp__partnership_hours_hi=2.0, gp__tie_upkeep_hours_per_week=1.0)
+    gp = model.gp_practices[0]
+    groups = [g for g in model.groups if g.kind is GroupKind.COMMUNITY_GROUP]
+    assert len(groups) == 3 and gp.vcse_ties == [] and gp.partnership_hours == 2.0
+    for g in groups:
+        model.joint_case(gp.index, g.index)
+    model.run(1)
+    assert gp.vcse_ties == [groups[0].index, groups[1].index]
+    assert model.rows[-1]["new_joint_work_ties"] == 2
+    assert abs(model.rows[-1]["new_gp_partnership_hours"] - 2.0 / 7.0) < 1e-12
+    gp.partnership_hours = 3.0  # an hour more a week: the next joint case ties the third
+    model.joint_case(gp.index, groups[2].index)
+    model.run(1)
+    assert sorted(gp.vcse_ties) == sorted(g.index for g in groups)
+
+
+def test_every_tie_lapses_unused_and_signposting_to_it_is_a_use(tiny_model):
+    """A practice's own tie lapses like a joint-work tie when nothing uses it; a patient
+    signposted to the group uses it (renewal off so the lapse stays visible)."""
+    model = tiny_model(n=10, topology__urban__community_groups=1,
+                       gp__share_vcse_degree_0=0.0, gp__share_vcse_degree_1=1.0,
+                       gp__share_vcse_degree_2=0.0, gp__vcse_tie_renewal_days=0.0,
+                       gp__p_signpost_tied_group=1.0, emergency__joint_tie_lapse_days=14)
+    gp = model.gp_practices[0]
+    (tied,) = gp.vcse_ties  # its own tie, from the input degree
+    model.pop.need[:] = Need.NONE
+    model.pop.pathway[:] = Pathway.NONE
+    model.run(10)
+    gp.engagement_level = 0.0  # not referred to the link worker: signposted to the group
+    gp.consult_nonmedical(0)
+    assert model.tie_last_use[(gp.index, tied)] == model.day
+    model.run(10)
+    assert gp.vcse_ties == [tied]  # used 10 days ago: kept
+    model.run(21)
+    assert gp.vcse_ties == []  # unused for more than 14 days: lapsed
+    assert model.timeseries()["new_joint_work_ties_lapsed"].sum() == 1
+
+
+def test_in_an_emergency_a_tie_takes_fewer_hours_and_after_it_the_least_used_ties_end(
+        tiny_model):
+    """SF15's mechanism (000:132, 003:308-314): while an emergency is under way a tie takes
+    emergency.crisis_tie_upkeep_factor of its usual upkeep, so the practice's two partnership
+    hours keep four ties up, not two; when it ends the usual cost returns and within a week
+    the practice ends the two least recently used ties, keeping the ones still in use."""
+    from sim.events.emergencies import emergency, emergency_end
+
+    model = tiny_model(n=10, topology__urban__community_groups=4, **UNTIED,
+                       emergency__p_tie_per_joint_case=1.0, gp__partnership_hours_lo=2.0,
+                       gp__partnership_hours_hi=2.0, gp__tie_upkeep_hours_per_week=1.0,
+                       emergency__crisis_tie_upkeep_factor=0.5)
+    gp = model.gp_practices[0]
+    groups = [g.index for g in model.groups if g.kind is GroupKind.COMMUNITY_GROUP]
+    assert len(groups) == 4 and gp.vcse_ties == []
+    emergency(model, {"need_multiplier": 1.0, "distancing": False, "shielding": False})
+    assert model.tie_upkeep_hours_per_week() == 0.5
+    for k in groups:
+        model.joint_case(gp.index, k)
+    model.run(1)
+    assert sorted(gp.vcse_ties) == sorted(groups)  # 4 x 0.5 h: all four fit in 2 h
+    assert abs(model.rows[-1]["new_gp_partnership_hours"] - 2.0 / 7.0) < 1e-12
+    model.run(2)
+    for k in groups[2:]:  # the last two stay in use
+        model.joint_case(gp.index, k)
+    model.run(1)
+    emergency_end(model, {})
+    assert model.tie_upkeep_hours_per_week() == 1.0
+    model.run(7)  # the weekly check: 4 h of ties on 2 h
+    assert sorted(gp.vcse_ties) == sorted(groups[2:])
+    assert model.timeseries()["new_gp_ties_dropped_no_hours"].sum() == 2
+    assert gp.partnership_load() <= gp.partnership_hours
+
+
+def test_without_an_emergency_the_same_practice_keeps_two_ties_and_drops_none(tiny_model):
+    """The counterpart of the test above: in normal times a tie costs its usual hour, so the
+    same joint cases tie the practice to two groups only and nothing is ever over its hours."""
+    model = tiny_model(n=10, topology__urban__community_groups=4, **UNTIED,
+                       emergency__p_tie_per_joint_case=1.0, gp__partnership_hours_lo=2.0,
+                       gp__partnership_hours_hi=2.0, gp__tie_upkeep_hours_per_week=1.0,
+                       emergency__crisis_tie_upkeep_factor=0.5)
+    gp = model.gp_practices[0]
+    groups = [g.index for g in model.groups if g.kind is GroupKind.COMMUNITY_GROUP]
+    for k in groups:
+        model.joint_case(gp.index, k)
+    model.run(10)
+    assert gp.vcse_ties == groups[:2]
+    assert model.timeseries()["new_gp_ties_dropped_no_hours"].sum() == 0
+
+
+def test_a_locality_officer_keeps_more_ties_up_in_an_emergency(tiny_model):
+    """The officer's part of a tie's upkeep falls with the same factor in an emergency."""
+    from sim.agents.intermediaries import LocalityOfficer
+    from sim.events.emergencies import emergency
+
+    model = tiny_model(n=8, topology__urban__locality_officer=True,
+                       emergency__crisis_tie_upkeep_factor=0.4)
+    officers = [h for h in model.intermediaries if isinstance(h, LocalityOfficer)]
+    assert officers
+    usual = officers[0].officer_upkeep_per_week()
+    emergency(model, {"need_multiplier": 1.0, "distancing": False, "shielding": False})
+    assert abs(officers[0].officer_upkeep_per_week() - 0.4 * usual) < 1e-12

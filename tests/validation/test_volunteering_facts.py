@@ -317,10 +317,16 @@ def ties_gained_days_30_to_150(run) -> float:
 
 
 @pytest.mark.fact("SF15", grade="A", nature="emergent",
-                  why="Ties form at a rate per joint case every day and lapse without joint work; "
-                      "the emergency raises the volume of joint work (the actors' cases, more "
-                      "referrals, new mutual aid groups), with no crisis-only tie rule.",
+                  why="Ties form at a rate per joint case every day, officers broker and take "
+                      "over ties, and every tie takes partnership hours and lapses unused; the "
+                      "emergency raises the volume of joint work and lowers the hours a tie "
+                      "takes (emergency.crisis_tie_upkeep_factor, 000:132, 003:308-310), so the "
+                      "same hours keep more ties. No rule forms a tie because of the crisis; "
+                      "the cost a tie takes is crisis-dependent (an input), the ties are not.",
                   depends=("emergency.p_tie_per_joint_case", "emergency.joint_tie_lapse_days",
+                           "emergency.crisis_tie_upkeep_factor", "gp.tie_upkeep_hours_per_week",
+                           "gp.partnership_hours_lo", "gp.partnership_hours_hi",
+                           "intermediaries.lo_tie_practice_share",
                            "emergency.lrf_cell.coordinator_hours_per_week_per_1000"))
 @ON_OFF
 def test_sf15_crisis_accelerates_integration(paired, mechanism):
@@ -332,10 +338,15 @@ def test_sf15_crisis_accelerates_integration(paired, mechanism):
     work every day (a health referral a group accepts, an emergency case a group's volunteer
     delivers), and the locality officer links new mutual aid groups to the link worker; the
     lockdown raises the volume of both.
-    Mechanism off: neither (emergency.p_tie_per_joint_case=0, no mutual aid groups form), in
-    both arms (both mechanisms run in normal times too).
+    A tie takes emergency.crisis_tie_upkeep_factor of its usual hours while the emergency is
+    under way, so practices' and officers' hours keep more of them.
+    Mechanism off: no joint-work ties (emergency.p_tie_per_joint_case=0), no mutual aid groups,
+    and a tie takes its usual hours in a crisis (emergency.crisis_tie_upkeep_factor=1), in both
+    arms (the mechanisms run in normal times too). With the factor alone left on, the officers'
+    brokering and take-overs still add ties in the crisis (+1.2 [+0.6, +1.8], 2026-12-01).
     """
-    off = ["emergency.p_tie_per_joint_case=0", *NO_MUTUAL_AID]
+    off = ["emergency.p_tie_per_joint_case=0", *NO_MUTUAL_AID,
+           "emergency.crisis_tie_upkeep_factor=1"]
     scenario = arm(LOCKDOWN, off=off, mechanism=mechanism)
     counterfactual = arm(BASELINE, off=off, mechanism=mechanism)
     paired("SF15", scenario, counterfactual, ties_gained_days_30_to_150, "higher"
