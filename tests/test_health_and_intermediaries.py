@@ -386,9 +386,9 @@ def kept_ties_world(tiny_model, officer=True, **extra):
     partnership hours (1 a week) keep up exactly one tie of its own, which it has; with
     ``officer`` a locality officer in post whose ties take 0.75 of its hours a week each and
     0.25 of the practice's."""
-    values = {"intermediaries__lo_hours_per_week": 14.0, **extra}
+    values = {"intermediaries__lo_hours_per_week": 14.0,
+              "topology__urban__community_groups": 4, **extra}
     model = tiny_model(n=8, topology__urban__locality_officer=officer,
-                       topology__urban__community_groups=4,
                        topology__urban__share_groups_off_radar=0.0,
                        intermediaries__lo_hours_per_tie_attempt=2.0,
                        intermediaries__p_lo_tie_success=1.0,
@@ -454,3 +454,42 @@ def test_cutting_the_officers_hours_hands_its_ties_back_and_uncovered_ones_end(t
         assert gp.vcse_ties == [newest]
         assert officer.kept_ties == set() and not model.officer_ties
         assert dropped == 3
+
+
+def test_a_tie_that_ends_midweek_stops_costing_the_officer_upkeep(tiny_model):
+    """Upkeep accrues day by day at today's cost: a tied group that closes right after a
+    week's start costs the officer nothing more, so hours that cover its ties (3.1 a week for
+    four at 0.75) never leave upkeep unpaid and no live tie is handed back."""
+    model, gp = kept_ties_world(tiny_model, intermediaries__lo_hours_per_week=3.1,
+                                topology__urban__community_groups=6, run__days=120)
+    officer = next(h for h in model.intermediaries if isinstance(h, LocalityOfficer))
+    for _ in range(63):
+        model.step()
+    assert len(officer.kept_ties) == 4
+    k = sorted(officer.kept_ties)[0][1]
+    model.organisations[k].close("churn")  # right after the week's start
+    assert len(officer.kept_ties) == 3
+    for _ in range(14):
+        model.step()
+    rows = model.rows[-14:]
+    assert sum(r["new_lo_ties_handed_to_practice"] for r in rows) == 0
+    assert sum(r["new_lo_ties_dropped_no_hours"] for r in rows) == 0
+    assert len(officer.kept_ties) >= 3 and officer.upkeep_owed < officer.officer_upkeep_per_week()
+
+
+def test_ties_ended_by_hand_stop_costing_the_officer_upkeep_the_same_day(tiny_model):
+    """Three of four kept ties end the day a week starts: the officer pays for the one left
+    (0.75 of an hour a day's share at a time), not for four."""
+    model, gp = kept_ties_world(tiny_model)
+    officer = next(h for h in model.intermediaries if isinstance(h, LocalityOfficer))
+    for _ in range(21):
+        model.step()
+    assert len(officer.kept_ties) == 4
+    for k in list(gp.vcse_ties)[1:]:
+        model.organisations[k].close("churn")  # the groups go: no tie to broker again
+    assert len(officer.kept_ties) == 1
+    paid = 0.0
+    for _ in range(7):
+        model.step()
+        paid += model.rows[-1]["new_lo_hours_tie_upkeep"]
+    assert paid == pytest.approx(0.75)
