@@ -520,7 +520,8 @@ class CommunityModel(mesa.Model):
         """A practice that has fewer VCSE ties than it started with (a tied group closed)
         forms a new one, on average ``gp.vcse_tie_renewal_days`` later, with an open group it
         can reach, weighted towards larger organisations (GPs and link workers prefer large,
-        stable ones, 000:118). So the degree practices keep up (000:97) does not wear away as
+        stable ones, 000:118), if its partnership hours cover one more tie (the group is drawn
+        either way, so paired scenarios keep their draws). So the degree practices keep up (000:97) does not wear away as
         groups close."""
         days = self.cfg.gp.vcse_tie_renewal_days
         if days <= 0:
@@ -534,12 +535,13 @@ class CommunityModel(mesa.Model):
                 continue
             options = [x for x in self._gp_tie_options(gp)
                        if x.is_open and x.index not in gp.vcse_ties]
-            if not options or not gp.has_tie_room():
+            if not options:
                 continue
             w = np.array([x.nominal_capacity + 1.0 for x in options])
             g = options[int(rng.choice(len(options), p=w / w.sum()))]
-            self.tie_practice(gp, g)
-            self.count("new_gp_vcse_ties_renewed")
+            # the group is drawn whether or not the practice has hours (paired scenarios)
+            if self.tie_practice(gp, g):
+                self.count("new_gp_vcse_ties_renewed")
 
     def tie_upkeep_hours_per_week(self) -> float:
         """Hours a week one GP practice-VCSE tie takes to keep up today:

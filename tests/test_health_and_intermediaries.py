@@ -143,6 +143,24 @@ def test_a_practice_replaces_a_tie_lost_when_its_group_closed(tiny_model, renewa
     assert len(gp.vcse_ties) <= 1  # never more than its own degree
 
 
+def test_renewing_a_tie_draws_the_same_numbers_with_or_without_hours(tiny_model):
+    """Common random numbers: a practice without partnership hours for the renewed tie still
+    draws the group it would have tied, so both arms leave the tie stream in the same state."""
+    states, ties = [], []
+    for hours in (2.0, 0.0):
+        model = tiny_model(n=6, topology__urban__formal_charities=2,
+                           gp__share_vcse_degree_0=0.0, gp__share_vcse_degree_1=1.0,
+                           gp__share_vcse_degree_2=0.0, gp__vcse_tie_renewal_days=1.0)
+        gp = model.gp_practices[0]
+        model.organisations[gp.vcse_ties[0]].close("churn")
+        gp.partnership_hours = hours
+        model._renew_gp_ties()
+        states.append(model.streams.gp_ties.bit_generator.state)
+        ties.append(len(gp.vcse_ties))
+    assert ties == [1, 0]
+    assert states[0] == states[1]
+
+
 def test_the_reported_degree_is_the_live_one_after_the_burn_in(tiny_world):
     cfg = tiny_world(n=6, topology__urban__formal_charities=2, gp__share_vcse_degree_0=0.0,
                      gp__share_vcse_degree_1=1.0, gp__share_vcse_degree_2=0.0,
