@@ -521,8 +521,8 @@ class CommunityModel(mesa.Model):
         forms a new one, on average ``gp.vcse_tie_renewal_days`` later, with an open group it
         can reach, weighted towards larger organisations (GPs and link workers prefer large,
         stable ones, 000:118), if its partnership hours cover one more tie (the group is drawn
-        either way, so paired scenarios keep their draws). So the degree practices keep up (000:97) does not wear away as
-        groups close."""
+        either way, so paired scenarios keep their draws). So the degree practices keep up
+        (000:97) does not wear away as groups close."""
         days = self.cfg.gp.vcse_tie_renewal_days
         if days <= 0:
             return
