@@ -545,14 +545,15 @@ class CommunityModel(mesa.Model):
 
     def tie_upkeep_hours_per_week(self) -> float:
         """Hours a week one GP practice-VCSE tie takes to keep up today:
-        ``gp.tie_upkeep_hours_per_week``, times ``emergency.crisis_tie_upkeep_factor`` while a
-        civil emergency is under way (the administrative blockages were set aside and
+        ``gp.tie_upkeep_hours_per_week`` times ``emergency.tie_upkeep_factor``, which an
+        ``emergency`` event sets to its ``tie_upkeep_factor`` while it is under way (a scenario
+        input: in the Covid lockdown the administrative blockages were set aside and
         relationship building went "relatively quickly and with minimal friction", 000:132,
-        003:308-310). Practices and locality officers book their ties against it every day, so
-        in a crisis the same hours keep more ties up; when it ends the usual cost returns and
-        the ties the hours no longer cover end (``emergency.joint_work_ties``)."""
-        g, e = self.cfg.gp, self.cfg.emergency
-        return g.tie_upkeep_hours_per_week * (e.crisis_tie_upkeep_factor if e.active else 1.0)
+        003:308-310) and ``emergency_end`` returns to 1. Practices and locality officers book
+        their ties against it every day, so in such a crisis the same hours keep more ties up;
+        when it ends the usual cost returns and the ties the hours no longer cover end
+        (``emergency.joint_work_ties``)."""
+        return self.cfg.gp.tie_upkeep_hours_per_week * self.cfg.emergency.tie_upkeep_factor
 
     def tie_practice(self, gp: GPPractice, group: VCSEGroup,
                      officer: LocalityOfficer | None = None) -> bool:

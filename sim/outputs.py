@@ -381,7 +381,7 @@ def _timeseries_entries() -> dict[str, Output]:
         ("new_gp_ties_dropped_no_hours", "ties", "GP practice",
          "GP practice-VCSE ties a practice ended because its partnership hours no longer "
          "covered them (weekly, least recently used first; after an emergency, when a tie's "
-         "upkeep returns from emergency.crisis_tie_upkeep_factor to its usual cost)"),
+         "upkeep returns from the emergency's tie_upkeep_factor to its usual cost)"),
         ("new_vol_tasks_redeployed_hospital", "tasks", "volunteer",
          "hospital tasks done by volunteers redeployed from community roles"),
         ("new_mutual_aid_support_from_health", "residents", "group",
