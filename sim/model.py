@@ -614,8 +614,8 @@ class CommunityModel(mesa.Model):
             if degree:
                 w = np.array([x.nominal_capacity + 1.0 for x in options])
                 chosen = rng.choice(len(options), size=degree, replace=False, p=w / w.sum())
-                for k in sorted(chosen.tolist()):
-                    self.tie_practice(gp, options[k])  # as many as its hours keep up
+                for k in chosen.tolist():  # in drawn order: as many as its hours keep up
+                    self.tie_practice(gp, options[k])
             gp.initial_vcse_degree = len(gp.vcse_ties)
         if self.cfg.intermediaries.lo_ties_at_start:
             for hub in self.intermediaries:

@@ -143,6 +143,23 @@ def test_a_practice_replaces_a_tie_lost_when_its_group_closed(tiny_model, renewa
     assert len(gp.vcse_ties) <= 1  # never more than its own degree
 
 
+def test_a_practice_short_of_hours_keeps_the_ties_first_drawn_not_the_first_listed(tiny_model):
+    """Hours for one of three drawn ties: the practice keeps whichever was drawn first, so
+    over seeds it is not always the first group in its list of options."""
+    kept = set()
+    for seed in range(8):
+        model = tiny_model(n=8, topology__urban__community_groups=3,
+                           topology__urban__formal_charities=0, gp__share_vcse_degree_0=0.0,
+                           gp__share_vcse_degree_1=0.0, gp__share_vcse_degree_2=0.0,
+                           gp__partnership_hours_lo=1.0, gp__partnership_hours_hi=1.0,
+                           gp__tie_upkeep_hours_per_week=1.0, run__seed=seed)
+        gp = model.gp_practices[0]
+        options = [g.index for g in model._gp_tie_options(gp)]
+        assert len(options) >= 3 and len(gp.vcse_ties) == 1
+        kept.add(options.index(gp.vcse_ties[0]))
+    assert len(kept) > 1
+
+
 def test_renewing_a_tie_draws_the_same_numbers_with_or_without_hours(tiny_model):
     """Common random numbers: a practice without partnership hours for the renewed tie still
     draws the group it would have tied, so both arms leave the tie stream in the same state."""
