@@ -339,3 +339,37 @@ def test_a_locality_officer_keeps_more_ties_up_in_an_emergency(tiny_model):
         model.run(42)
         kept[arm] = (len(officer.kept_ties), len(model.gp_practices[0].vcse_ties))
     assert kept == {"normal": (2, 2), "crisis": (4, 4), "flood": (2, 2)}
+
+
+def test_after_a_crisis_an_officer_keeps_as_many_ties_as_the_hours_cover(tiny_model):
+    """The review's trace: an officer with 4 hours a week (5 ties at 0.75) and a practice with
+    1 hour (4 officer-kept ties at 0.25) hold 4 ties; in a lockdown-like emergency (0.5) 8;
+    when it ends the usual cost returns mid-week and they fall back to the 4 the hours cover,
+    not below (upkeep owed at the day's cost, so no tie that ended is charged for)."""
+    from sim.agents.intermediaries import LocalityOfficer
+    from sim.events.emergencies import emergency, emergency_end
+
+    model = tiny_model(n=8, topology__urban__locality_officer=True,
+                       topology__urban__community_groups=9,
+                       topology__urban__share_groups_off_radar=0.0,
+                       intermediaries__lo_hours_per_week=4.0,
+                       intermediaries__lo_hours_per_tie_attempt=2.0,
+                       intermediaries__p_lo_tie_success=1.0,
+                       intermediaries__lo_tie_practice_share=0.25,
+                       intermediaries__lo_ties_at_start=False,
+                       gp__partnership_hours_lo=1.0, gp__partnership_hours_hi=1.0,
+                       gp__tie_upkeep_hours_per_week=1.0, run__days=300, **UNTIED)
+    gp = model.gp_practices[0]
+    officer = next(h for h in model.intermediaries if isinstance(h, LocalityOfficer))
+    model.run(30)
+    assert len(gp.vcse_ties) == len(officer.kept_ties) == 4
+    emergency(model, {"need_multiplier": 1.0, "distancing": False, "shielding": False,
+                      "tie_upkeep_factor": 0.5})
+    model.run(70)
+    assert len(gp.vcse_ties) == len(officer.kept_ties) == 8
+    emergency_end(model, {})  # day 100, mid-week
+    model.run(12)
+    for _ in range(3):
+        model.run(7)
+        assert len(gp.vcse_ties) == len(officer.kept_ties) == 4
+    assert gp.partnership_load() <= gp.partnership_hours
