@@ -520,8 +520,9 @@ class CommunityModel(mesa.Model):
         """A practice that has fewer VCSE ties than it started with (a tied group closed)
         forms a new one, on average ``gp.vcse_tie_renewal_days`` later, with an open group it
         can reach, weighted towards larger organisations (GPs and link workers prefer large,
-        stable ones, 000:118). So the degree practices keep up (000:97) does not wear away as
-        groups close."""
+        stable ones, 000:118), if its partnership hours cover one more tie (the group is drawn
+        either way, so paired scenarios keep their draws). So the degree practices keep up
+        (000:97) does not wear away as groups close."""
         days = self.cfg.gp.vcse_tie_renewal_days
         if days <= 0:
             return
@@ -534,23 +535,25 @@ class CommunityModel(mesa.Model):
                 continue
             options = [x for x in self._gp_tie_options(gp)
                        if x.is_open and x.index not in gp.vcse_ties]
-            if not options or not gp.has_tie_room():
+            if not options:
                 continue
             w = np.array([x.nominal_capacity + 1.0 for x in options])
             g = options[int(rng.choice(len(options), p=w / w.sum()))]
-            self.tie_practice(gp, g)
-            self.count("new_gp_vcse_ties_renewed")
+            # the group is drawn whether or not the practice has hours (paired scenarios)
+            if self.tie_practice(gp, g):
+                self.count("new_gp_vcse_ties_renewed")
 
     def tie_upkeep_hours_per_week(self) -> float:
         """Hours a week one GP practice-VCSE tie takes to keep up today:
-        ``gp.tie_upkeep_hours_per_week``, times ``emergency.crisis_tie_upkeep_factor`` while a
-        civil emergency is under way (the administrative blockages were set aside and
+        ``gp.tie_upkeep_hours_per_week`` times ``emergency.tie_upkeep_factor``, which an
+        ``emergency`` event sets to its ``tie_upkeep_factor`` while it is under way (a scenario
+        input: in the Covid lockdown the administrative blockages were set aside and
         relationship building went "relatively quickly and with minimal friction", 000:132,
-        003:308-310). Practices and locality officers book their ties against it every day, so
-        in a crisis the same hours keep more ties up; when it ends the usual cost returns and
-        the ties the hours no longer cover end (``emergency.joint_work_ties``)."""
-        g, e = self.cfg.gp, self.cfg.emergency
-        return g.tie_upkeep_hours_per_week * (e.crisis_tie_upkeep_factor if e.active else 1.0)
+        003:308-310) and ``emergency_end`` returns to 1. Practices and locality officers book
+        their ties against it every day, so in such a crisis the same hours keep more ties up;
+        when it ends the usual cost returns and the ties the hours no longer cover end
+        (``emergency.joint_work_ties``)."""
+        return self.cfg.gp.tie_upkeep_hours_per_week * self.cfg.emergency.tie_upkeep_factor
 
     def tie_practice(self, gp: GPPractice, group: VCSEGroup,
                      officer: LocalityOfficer | None = None) -> bool:
@@ -611,8 +614,8 @@ class CommunityModel(mesa.Model):
             if degree:
                 w = np.array([x.nominal_capacity + 1.0 for x in options])
                 chosen = rng.choice(len(options), size=degree, replace=False, p=w / w.sum())
-                for k in sorted(chosen.tolist()):
-                    self.tie_practice(gp, options[k])  # as many as its hours keep up
+                for k in chosen.tolist():  # in drawn order: as many as its hours keep up
+                    self.tie_practice(gp, options[k])
             gp.initial_vcse_degree = len(gp.vcse_ties)
         if self.cfg.intermediaries.lo_ties_at_start:
             for hub in self.intermediaries:

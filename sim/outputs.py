@@ -365,9 +365,12 @@ def _timeseries_entries() -> dict[str, Output]:
          "ties the officer's hours no longer kept up that ended because the practice's "
          "partnership hours did not cover them either"),
         ("new_gp_vcse_ties_renewed", "ties", "GP practice",
-         "VCSE ties practices formed to replace ones lost when a group closed"),
+         "VCSE ties practices formed to get back to the number they started with, after ties "
+         "ended (a group closed, a tie lapsed unused, or hours no longer covered it)"),
         ("new_gp_partnership_hours", "hours", "GP practice",
-         "practice staff hours keeping up VCSE ties (gp.tie_upkeep_hours_per_week each)"),
+         "practice staff hours keeping up VCSE ties: each practice's weekly load / 7 (a tie's "
+         "upkeep gp.tie_upkeep_hours_per_week times today's emergency.tie_upkeep_factor; "
+         "intermediaries.lo_tie_practice_share of it for a tie a locality officer keeps up)"),
         *[(f"new_emergency_responses_{x}", "residents", "emergency actor",
            f"residents taken on by the emergency actor {x}"
            + (" (places topology: every district's council)" if x == "local_authority" else ""))
@@ -381,7 +384,7 @@ def _timeseries_entries() -> dict[str, Output]:
         ("new_gp_ties_dropped_no_hours", "ties", "GP practice",
          "GP practice-VCSE ties a practice ended because its partnership hours no longer "
          "covered them (weekly, least recently used first; after an emergency, when a tie's "
-         "upkeep returns from emergency.crisis_tie_upkeep_factor to its usual cost)"),
+         "upkeep returns from the emergency's tie_upkeep_factor to its usual cost)"),
         ("new_vol_tasks_redeployed_hospital", "tasks", "volunteer",
          "hospital tasks done by volunteers redeployed from community roles"),
         ("new_mutual_aid_support_from_health", "residents", "group",

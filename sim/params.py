@@ -1181,17 +1181,10 @@ class EmergencyParams:
         365, "a GP practice-VCSE tie (of any origin) lapses after this many days without use: "
              "a joint case, or the practice signposting a patient to the group",
         "assumption; 003:308-314", lo=1, plausible=(180, 730))
-    crisis_tie_upkeep_factor: float = param(
-        0.5, "while a civil emergency is under way, the hours a week a GP practice-VCSE tie takes "
-             "to keep up, as a share of gp.tie_upkeep_hours_per_week (practices' and locality "
-             "officers' hours then keep more ties up; when the emergency ends the usual cost "
-             "returns and a practice ends its least recently used ties until its partnership "
-             "hours cover the rest)",
-        "assumption; 000:132 (relationship building that is 'generally ... time-consuming and "
-        "complex, materialised relatively quickly and with minimal friction'), 003:308-310 "
-        "(blockages 'removed ... it is purely administrative'); 0.5 is the middle of the "
-        "plausible range, not fitted", lo=0.01, hi=1.0, unit="share",
-        plausible=(0.25, 0.75))
+    tie_upkeep_factor: float = param(
+        1.0, "the hours a week a GP practice-VCSE tie takes to keep up, as a share of "
+             "gp.tie_upkeep_hours_per_week (set by events: an emergency's tie_upkeep_factor "
+             "while it is under way, 1 otherwise)", lo=0.01, hi=1.0, unit="share")
     p_online_if_distanced: float = prob(
         0.3, "share of the groups that cannot meet face to face that move online instead of "
              "suspending", "assumption; 003:300-304 (2 of 4 new roles virtual)",

@@ -265,19 +265,19 @@ def test_every_tie_lapses_unused_and_signposting_to_it_is_a_use(tiny_model):
 def test_in_an_emergency_a_tie_takes_fewer_hours_and_after_it_the_least_used_ties_end(
         tiny_model):
     """SF15's mechanism (000:132, 003:308-314): while an emergency is under way a tie takes
-    emergency.crisis_tie_upkeep_factor of its usual upkeep, so the practice's two partnership
+    the emergency's tie_upkeep_factor (0.5) of its usual upkeep, so the practice's two partnership
     hours keep four ties up, not two; when it ends the usual cost returns and within a week
     the practice ends the two least recently used ties, keeping the ones still in use."""
     from sim.events.emergencies import emergency, emergency_end
 
     model = tiny_model(n=10, topology__urban__community_groups=4, **UNTIED,
                        emergency__p_tie_per_joint_case=1.0, gp__partnership_hours_lo=2.0,
-                       gp__partnership_hours_hi=2.0, gp__tie_upkeep_hours_per_week=1.0,
-                       emergency__crisis_tie_upkeep_factor=0.5)
+                       gp__partnership_hours_hi=2.0, gp__tie_upkeep_hours_per_week=1.0)
     gp = model.gp_practices[0]
     groups = [g.index for g in model.groups if g.kind is GroupKind.COMMUNITY_GROUP]
     assert len(groups) == 4 and gp.vcse_ties == []
-    emergency(model, {"need_multiplier": 1.0, "distancing": False, "shielding": False})
+    emergency(model, {"need_multiplier": 1.0, "distancing": False, "shielding": False,
+                      "tie_upkeep_factor": 0.5})
     assert model.tie_upkeep_hours_per_week() == 0.5
     for k in groups:
         model.joint_case(gp.index, k)
@@ -301,8 +301,7 @@ def test_without_an_emergency_the_same_practice_keeps_two_ties_and_drops_none(ti
     same joint cases tie the practice to two groups only and nothing is ever over its hours."""
     model = tiny_model(n=10, topology__urban__community_groups=4, **UNTIED,
                        emergency__p_tie_per_joint_case=1.0, gp__partnership_hours_lo=2.0,
-                       gp__partnership_hours_hi=2.0, gp__tie_upkeep_hours_per_week=1.0,
-                       emergency__crisis_tie_upkeep_factor=0.5)
+                       gp__partnership_hours_hi=2.0, gp__tie_upkeep_hours_per_week=1.0)
     gp = model.gp_practices[0]
     groups = [g.index for g in model.groups if g.kind is GroupKind.COMMUNITY_GROUP]
     for k in groups:
@@ -312,15 +311,65 @@ def test_without_an_emergency_the_same_practice_keeps_two_ties_and_drops_none(ti
     assert model.timeseries()["new_gp_ties_dropped_no_hours"].sum() == 0
 
 
+
+
 def test_a_locality_officer_keeps_more_ties_up_in_an_emergency(tiny_model):
-    """The officer's part of a tie's upkeep falls with the same factor in an emergency."""
+    """The officer's part of a tie's upkeep falls with the emergency's tie_upkeep_factor: 1.6
+    hours a week keep two ties at 0.75 each in normal times, four at 0.375 in a lockdown-like
+    emergency (0.5), and two again in an emergency that does not state the factor (a flood)."""
     from sim.agents.intermediaries import LocalityOfficer
     from sim.events.emergencies import emergency
 
+    kept = {}
+    for arm, factor in (("normal", None), ("crisis", 0.5), ("flood", 1.0)):
+        model = tiny_model(n=8, topology__urban__locality_officer=True,
+                           topology__urban__community_groups=6,
+                           topology__urban__share_groups_off_radar=0.0,
+                           intermediaries__lo_hours_per_week=1.6,
+                           intermediaries__lo_hours_per_tie_attempt=0.5,
+                           intermediaries__p_lo_tie_success=1.0,
+                           intermediaries__lo_tie_practice_share=0.25,
+                           intermediaries__lo_ties_at_start=False,
+                           gp__partnership_hours_lo=2.0, gp__partnership_hours_hi=2.0,
+                           gp__tie_upkeep_hours_per_week=1.0, run__days=60, **UNTIED)
+        officer = next(h for h in model.intermediaries if isinstance(h, LocalityOfficer))
+        if factor is not None:
+            p = {"need_multiplier": 1.0, "distancing": False, "shielding": False}
+            emergency(model, p if arm == "flood" else {**p, "tie_upkeep_factor": factor})
+        model.run(42)
+        kept[arm] = (len(officer.kept_ties), len(model.gp_practices[0].vcse_ties))
+    assert kept == {"normal": (2, 2), "crisis": (4, 4), "flood": (2, 2)}
+
+
+def test_after_a_crisis_an_officer_keeps_as_many_ties_as_the_hours_cover(tiny_model):
+    """The review's trace: an officer with 4 hours a week (5 ties at 0.75) and a practice with
+    1 hour (4 officer-kept ties at 0.25) hold 4 ties; in a lockdown-like emergency (0.5) 8;
+    when it ends the usual cost returns mid-week and they fall back to the 4 the hours cover,
+    not below (upkeep owed at the day's cost, so no tie that ended is charged for)."""
+    from sim.agents.intermediaries import LocalityOfficer
+    from sim.events.emergencies import emergency, emergency_end
+
     model = tiny_model(n=8, topology__urban__locality_officer=True,
-                       emergency__crisis_tie_upkeep_factor=0.4)
-    officers = [h for h in model.intermediaries if isinstance(h, LocalityOfficer)]
-    assert officers
-    usual = officers[0].officer_upkeep_per_week()
-    emergency(model, {"need_multiplier": 1.0, "distancing": False, "shielding": False})
-    assert abs(officers[0].officer_upkeep_per_week() - 0.4 * usual) < 1e-12
+                       topology__urban__community_groups=9,
+                       topology__urban__share_groups_off_radar=0.0,
+                       intermediaries__lo_hours_per_week=4.0,
+                       intermediaries__lo_hours_per_tie_attempt=2.0,
+                       intermediaries__p_lo_tie_success=1.0,
+                       intermediaries__lo_tie_practice_share=0.25,
+                       intermediaries__lo_ties_at_start=False,
+                       gp__partnership_hours_lo=1.0, gp__partnership_hours_hi=1.0,
+                       gp__tie_upkeep_hours_per_week=1.0, run__days=300, **UNTIED)
+    gp = model.gp_practices[0]
+    officer = next(h for h in model.intermediaries if isinstance(h, LocalityOfficer))
+    model.run(30)
+    assert len(gp.vcse_ties) == len(officer.kept_ties) == 4
+    emergency(model, {"need_multiplier": 1.0, "distancing": False, "shielding": False,
+                      "tie_upkeep_factor": 0.5})
+    model.run(70)
+    assert len(gp.vcse_ties) == len(officer.kept_ties) == 8
+    emergency_end(model, {})  # day 100, mid-week
+    model.run(12)
+    for _ in range(3):
+        model.run(7)
+        assert len(gp.vcse_ties) == len(officer.kept_ties) == 4
+    assert gp.partnership_load() <= gp.partnership_hours

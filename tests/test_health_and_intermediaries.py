@@ -143,6 +143,41 @@ def test_a_practice_replaces_a_tie_lost_when_its_group_closed(tiny_model, renewa
     assert len(gp.vcse_ties) <= 1  # never more than its own degree
 
 
+def test_a_practice_short_of_hours_keeps_the_ties_first_drawn_not_the_first_listed(tiny_model):
+    """Hours for one of three drawn ties: the practice keeps whichever was drawn first, so
+    over seeds it is not always the first group in its list of options."""
+    kept = set()
+    for seed in range(8):
+        model = tiny_model(n=8, topology__urban__community_groups=3,
+                           topology__urban__formal_charities=0, gp__share_vcse_degree_0=0.0,
+                           gp__share_vcse_degree_1=0.0, gp__share_vcse_degree_2=0.0,
+                           gp__partnership_hours_lo=1.0, gp__partnership_hours_hi=1.0,
+                           gp__tie_upkeep_hours_per_week=1.0, run__seed=seed)
+        gp = model.gp_practices[0]
+        options = [g.index for g in model._gp_tie_options(gp)]
+        assert len(options) >= 3 and len(gp.vcse_ties) == 1
+        kept.add(options.index(gp.vcse_ties[0]))
+    assert len(kept) > 1
+
+
+def test_renewing_a_tie_draws_the_same_numbers_with_or_without_hours(tiny_model):
+    """Common random numbers: a practice without partnership hours for the renewed tie still
+    draws the group it would have tied, so both arms leave the tie stream in the same state."""
+    states, ties = [], []
+    for hours in (2.0, 0.0):
+        model = tiny_model(n=6, topology__urban__formal_charities=2,
+                           gp__share_vcse_degree_0=0.0, gp__share_vcse_degree_1=1.0,
+                           gp__share_vcse_degree_2=0.0, gp__vcse_tie_renewal_days=1.0)
+        gp = model.gp_practices[0]
+        model.organisations[gp.vcse_ties[0]].close("churn")
+        gp.partnership_hours = hours
+        model._renew_gp_ties()
+        states.append(model.streams.gp_ties.bit_generator.state)
+        ties.append(len(gp.vcse_ties))
+    assert ties == [1, 0]
+    assert states[0] == states[1]
+
+
 def test_the_reported_degree_is_the_live_one_after_the_burn_in(tiny_world):
     cfg = tiny_world(n=6, topology__urban__formal_charities=2, gp__share_vcse_degree_0=0.0,
                      gp__share_vcse_degree_1=1.0, gp__share_vcse_degree_2=0.0,
@@ -386,9 +421,9 @@ def kept_ties_world(tiny_model, officer=True, **extra):
     partnership hours (1 a week) keep up exactly one tie of its own, which it has; with
     ``officer`` a locality officer in post whose ties take 0.75 of its hours a week each and
     0.25 of the practice's."""
-    values = {"intermediaries__lo_hours_per_week": 14.0, **extra}
+    values = {"intermediaries__lo_hours_per_week": 14.0,
+              "topology__urban__community_groups": 4, **extra}
     model = tiny_model(n=8, topology__urban__locality_officer=officer,
-                       topology__urban__community_groups=4,
                        topology__urban__share_groups_off_radar=0.0,
                        intermediaries__lo_hours_per_tie_attempt=2.0,
                        intermediaries__p_lo_tie_success=1.0,
@@ -454,3 +489,42 @@ def test_cutting_the_officers_hours_hands_its_ties_back_and_uncovered_ones_end(t
         assert gp.vcse_ties == [newest]
         assert officer.kept_ties == set() and not model.officer_ties
         assert dropped == 3
+
+
+def test_a_tie_that_ends_midweek_stops_costing_the_officer_upkeep(tiny_model):
+    """Upkeep accrues day by day at today's cost: a tied group that closes right after a
+    week's start costs the officer nothing more, so hours that cover its ties (3.1 a week for
+    four at 0.75) never leave upkeep unpaid and no live tie is handed back."""
+    model, gp = kept_ties_world(tiny_model, intermediaries__lo_hours_per_week=3.1,
+                                topology__urban__community_groups=6, run__days=120)
+    officer = next(h for h in model.intermediaries if isinstance(h, LocalityOfficer))
+    for _ in range(63):
+        model.step()
+    assert len(officer.kept_ties) == 4
+    k = sorted(officer.kept_ties)[0][1]
+    model.organisations[k].close("churn")  # right after the week's start
+    assert len(officer.kept_ties) == 3
+    for _ in range(14):
+        model.step()
+    rows = model.rows[-14:]
+    assert sum(r["new_lo_ties_handed_to_practice"] for r in rows) == 0
+    assert sum(r["new_lo_ties_dropped_no_hours"] for r in rows) == 0
+    assert len(officer.kept_ties) >= 3 and officer.upkeep_owed < officer.officer_upkeep_per_week()
+
+
+def test_ties_ended_by_hand_stop_costing_the_officer_upkeep_the_same_day(tiny_model):
+    """Three of four kept ties end the day a week starts: the officer pays for the one left
+    (0.75 of an hour a day's share at a time), not for four."""
+    model, gp = kept_ties_world(tiny_model)
+    officer = next(h for h in model.intermediaries if isinstance(h, LocalityOfficer))
+    for _ in range(21):
+        model.step()
+    assert len(officer.kept_ties) == 4
+    for k in list(gp.vcse_ties)[1:]:
+        model.organisations[k].close("churn")  # the groups go: no tie to broker again
+    assert len(officer.kept_ties) == 1
+    paid = 0.0
+    for _ in range(7):
+        model.step()
+        paid += model.rows[-1]["new_lo_hours_tie_upkeep"]
+    assert paid == pytest.approx(0.75)

@@ -17,7 +17,8 @@ from sim.model import CommunityModel
 from sim.state import Need, Pathway
 
 LOCKDOWN = [{"day": 20, "kind": "emergency",
-             "params": {"need_multiplier": 1.5, "distancing": True, "shielding": True}},
+             "params": {"need_multiplier": 1.5, "distancing": True, "shielding": True,
+                        "tie_upkeep_factor": 0.5}},
             {"day": 21, "kind": "surge_campaign", "params": {"multiplier": 50.0, "days": 3}}]
 
 

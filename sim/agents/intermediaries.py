@@ -91,11 +91,13 @@ class LocalityOfficer(Intermediary):
     partnership work while there is some to do; an attempt costs ``lo_hours_per_tie_attempt``
     hours and succeeds with ``p_lo_tie_success``. It keeps up the ties it brokered and, while
     it has hours, those of the unit's main practice with the groups serving the unit whoever
-    made them (``take_over_ties``). Each week's upkeep falls due at the week's start and is
-    booked day by day against the hours left after residents until it is paid (unpaid upkeep
-    is carried on); each week the officer lets go of as many of its least recently used ties
-    as whole weeks of one tie's upkeep are still unpaid: their whole upkeep falls on the
-    practice, and a tie the practice's own partnership hours do not cover either ends.
+    made them (``take_over_ties``). Upkeep falls due day by day at the day's cost (a seventh
+    of a week's upkeep for each tie it keeps that day, so a tie that ends, or an emergency
+    that starts or ends, changes the charge from the next day) and is booked against the
+    hours left after residents until it is paid (unpaid upkeep is carried on); each week the
+    officer lets go of as many of its least recently used ties as whole weeks of one tie's
+    upkeep (at that day's cost) are still unpaid: their whole upkeep falls on the practice,
+    and a tie the practice's own partnership hours do not cover either ends.
     It brokers a new tie only while last week's hours left after upkeep would keep one more
     up."""
 
@@ -142,13 +144,15 @@ class LocalityOfficer(Intermediary):
         return self.officer_upkeep_per_week() <= self.spare_hours_last_week + 1e-9
 
     def _keep_up_ties(self) -> None:
-        """Book the upkeep owed against today's hours until it is paid (a busy day's or week's
-        upkeep is done later, and new partnership work gets only the hours past what is owed);
-        weekly, a new week's upkeep falls due, and the officer lets go of as many ties as whole
-        weeks of one tie's upkeep are still unpaid (least recently used first), or, owing
-        nothing, takes on more while last week left it hours to spare."""
+        """Today's upkeep of the ties kept today falls due (``per_week / 7`` each, at today's
+        cost), and the upkeep owed is booked against today's hours until it is paid (a busy
+        day's or week's upkeep is done later, and new partnership work gets only the hours past
+        what is owed); weekly, the officer lets go of as many ties as whole weeks of one tie's
+        upkeep are still unpaid (least recently used first), or, owing nothing, takes on more
+        while last week left it hours to spare."""
         m = self.model
         per_week = self.officer_upkeep_per_week()
+        self.upkeep_owed += len(self.kept_ties) * per_week / 7.0
         paid = min(max(self.hours_left, 0.0), self.upkeep_owed)
         self.hours_left -= paid
         self.upkeep_owed -= paid
@@ -168,7 +172,6 @@ class LocalityOfficer(Intermediary):
                 order = sorted(self.kept_ties, key=lambda k: (last_use.get(k, -1), k))
                 self.hand_back_ties(order[:n])
                 self.upkeep_owed = max(self.upkeep_owed - n * per_week, 0.0)
-        self.upkeep_owed += len(self.kept_ties) * per_week  # the coming week's upkeep
 
     def _room(self, hours: float) -> int:
         """How many more ties ``hours`` a week would keep up."""
@@ -260,7 +263,6 @@ class LocalityOfficer(Intermediary):
             gp, g = pairs[k]
             if m.tie_practice(gp, g, officer=self):
                 self.spare_hours_last_week -= self.officer_upkeep_per_week()
-        self.upkeep_owed = len(self.kept_ties) * self.officer_upkeep_per_week()
 
     def step(self) -> None:
         m, p = self.model, self.model.cfg.intermediaries

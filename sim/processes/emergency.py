@@ -10,8 +10,9 @@ Joint working builds ties (003:61, 003:308-314; 000:132): every case a GP practi
 group handle together (a health referral the group accepts, an emergency case one of its
 volunteers delivers) may tie them while the practice has partnership hours for one more tie
 (000:92), and any GP-VCSE tie lapses after a year without use. In an emergency the volume of
-joint work rises and a tie takes fewer hours to keep up (``emergency.crisis_tie_upkeep_factor``:
-the administrative blockages set aside, 000:132, 003:308-310), so the same hours hold more ties
+joint work rises and, where the emergency event states a ``tie_upkeep_factor`` below 1 (the
+lockdown: the administrative blockages set aside, 000:132, 003:308-310), a tie takes fewer hours
+to keep up (``emergency.tie_upkeep_factor``), so the same hours hold more ties
 and integration accelerates; no rule forms a tie because of the crisis. When it ends the usual
 cost returns and practices end the least used ties their hours no longer cover.
 """
@@ -99,7 +100,7 @@ def joint_work_ties(model: CommunityModel) -> None:
 
 def drop_ties_beyond_hours(model: CommunityModel) -> None:
     """Weekly, a practice whose ties take more than its partnership hours (a tie's upkeep
-    rose back to its usual cost when an emergency ended, ``emergency.crisis_tie_upkeep_factor``)
+    rose back to its usual cost when an emergency ended, ``emergency.tie_upkeep_factor``)
     ends its least recently used ties until its hours cover the rest: the crisis ties it keeps
     are the ones still in use (003:312-314)."""
     last_use = model.tie_last_use

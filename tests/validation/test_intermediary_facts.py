@@ -98,17 +98,26 @@ def test_s47_locality_officer_builds_gp_community_links(paired, mechanism):
     depends=("intermediaries.lo_hours_per_week", "intermediaries.lo_hours_per_tie_attempt",
              "intermediaries.lo_tie_practice_share", "gp.partnership_hours_lo",
              "gp.partnership_hours_hi", "gp.tie_upkeep_hours_per_week"))
-def test_s47_locality_officer_adds_gp_vcse_ties(paired):
+@ON_OFF
+def test_s47_locality_officer_adds_gp_vcse_ties(paired, mechanism):
     """Scenario S47's second half (grade B; 000:80-81, 116, 120): the officer builds
     GP-community ties over time, so the estate with its officer holds more GP-VCSE ties.
 
     Scenario: the urban estate with its locality officer (scenario=baseline).
     Counterfactual: topology.urban.locality_officer=false. Metric: GP-VCSE ties, mean over the
-    run (higher). Checked with the mechanism on only: without an officer nothing but joint
-    work and the practices' own renewals rebuild the ties closing groups take with them.
+    run (higher). Without an officer nothing but joint work and the practices' own renewals
+    rebuild the ties closing groups take with them.
+    Mechanism off: the officer is in post but has no partnership capacity: its brokering never
+    succeeds (intermediaries.p_lo_tie_success=0), it ties no groups at the start
+    (intermediaries.lo_ties_at_start=false) and the practice gives a tie's whole upkeep
+    (intermediaries.lo_tie_practice_share=1), so the ties it keeps up cost the practice as
+    much as its own and the practice's hours bound its ties as without the officer.
     """
+    off = ["intermediaries.p_lo_tie_success=0", "intermediaries.lo_ties_at_start=false",
+           "intermediaries.lo_tie_practice_share=1"]
+    scenario = arm(URBAN_BASELINE, off=off, mechanism=mechanism)
     counterfactual = [*URBAN_BASELINE, *NO_LOCALITY_OFFICER]
-    paired("S47", URBAN_BASELINE, counterfactual, gp_vcse_ties, "higher").expect("on")
+    paired("S47", scenario, counterfactual, gp_vcse_ties, "higher").expect(mechanism)
 
 
 @pytest.mark.fact("S48", grade="B", nature="partly by construction",
