@@ -317,7 +317,8 @@ def ties_gained_days_30_to_150(run) -> float:
 
 
 @pytest.mark.fact("SF15", grade="A", nature="emergent",
-                  why="Ties form at a rate per joint case every day and lapse without joint work; "
+                  why="Ties form at a rate per joint case every day while the practice has "
+                      "partnership hours for one more, and every GP-VCSE tie lapses without use; "
                       "the emergency raises the volume of joint work (the actors' cases, more "
                       "referrals, new mutual aid groups), with no crisis-only tie rule.",
                   depends=("emergency.p_tie_per_joint_case", "emergency.joint_tie_lapse_days",
