@@ -480,7 +480,8 @@ class GPParams:
         unit="hours per week", plausible=(0.5, 2.0))
     vcse_tie_renewal_days: float = param(
         365.0, "mean days before a practice replaces a VCSE relationship of its own that it "
-               "lost when the group closed (it keeps up as many as it started with; ties a "
+               "lost when the group closed or the tie lapsed unused, if its partnership hours "
+               "allow (it keeps up as many as it started with; ties a "
                "locality officer brokered are rebuilt by the officer, not by the practice); 0: "
                "never replaced", "assumption; 000:97 (the degree is what practices keep up), "
                "000:92 (relationships take time)", lo=0.0, hi=36500.0, unit="days",
