@@ -517,30 +517,31 @@ class CommunityModel(mesa.Model):
             else []) if x.kind is not GroupKind.MUTUAL_AID]
 
     def _renew_gp_ties(self) -> None:
-        """A practice that has fewer VCSE ties than it started with (a tied group closed)
-        forms a new one, on average ``gp.vcse_tie_renewal_days`` later, with an open group it
-        can reach, weighted towards larger organisations (GPs and link workers prefer large,
-        stable ones, 000:118), if its partnership hours cover one more tie (the group is drawn
-        either way, so paired scenarios keep their draws). So the degree practices keep up
-        (000:97) does not wear away as groups close."""
+        """A practice that has fewer VCSE ties than it started with (a tied group closed, or a
+        tie lapsed or was dropped) forms a new one, on average ``gp.vcse_tie_renewal_days``
+        later, with an open group it can reach, weighted towards larger organisations (GPs
+        and link workers prefer large, stable ones, 000:118), if its partnership hours cover
+        one more tie. So the degree practices keep up (000:97) does not wear away as groups
+        close.
+
+        Every practice draws its two numbers (whether to renew today, which group) every day
+        before anything about its state is checked, so paired scenarios whose practices hold
+        different ties or hours keep the ``gp_ties`` stream in step."""
         days = self.cfg.gp.vcse_tie_renewal_days
-        if days <= 0:
+        if days <= 0 or not self.gp_practices:
             return
-        rng = None
-        for gp in self.gp_practices:
-            if len(gp.vcse_ties) >= gp.initial_vcse_degree:
-                continue
-            rng = rng or self.streams.gp_ties
-            if rng.random() >= 1.0 / days:
+        draws = self.streams.gp_ties.random((len(self.gp_practices), 2))
+        for gp, (u_renew, u_group) in zip(self.gp_practices, draws, strict=True):
+            if len(gp.vcse_ties) >= gp.initial_vcse_degree or u_renew >= 1.0 / days:
                 continue
             options = [x for x in self._gp_tie_options(gp)
                        if x.is_open and x.index not in gp.vcse_ties]
             if not options:
                 continue
-            w = np.array([x.nominal_capacity + 1.0 for x in options])
-            g = options[int(rng.choice(len(options), p=w / w.sum()))]
-            # the group is drawn whether or not the practice has hours (paired scenarios)
-            if self.tie_practice(gp, g):
+            cdf = np.cumsum([x.nominal_capacity + 1.0 for x in options])
+            pick = min(int(np.searchsorted(cdf, u_group * cdf[-1], side="right")),
+                       len(options) - 1)
+            if self.tie_practice(gp, options[pick]):
                 self.count("new_gp_vcse_ties_renewed")
 
     def tie_upkeep_hours_per_week(self) -> float:

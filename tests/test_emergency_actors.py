@@ -7,6 +7,7 @@ from support import give_need
 
 from sim.agents.organisations import GroupKind
 from sim.params import EmergencyParams
+from sim.processes.emergency import joint_work_ties
 from sim.state import Need, Pathway, VolunteerState
 
 ONLY_LRF = {f"emergency__{a}__coordinator_hours_per_week_per_1000": 0.0
@@ -265,9 +266,10 @@ def test_every_tie_lapses_unused_and_signposting_to_it_is_a_use(tiny_model):
 def test_in_an_emergency_a_tie_takes_fewer_hours_and_after_it_the_least_used_ties_end(
         tiny_model):
     """SF15's mechanism (000:132, 003:308-314): while an emergency is under way a tie takes
-    the emergency's tie_upkeep_factor (0.5) of its usual upkeep, so the practice's two partnership
-    hours keep four ties up, not two; when it ends the usual cost returns and within a week
-    the practice ends the two least recently used ties, keeping the ones still in use."""
+    the emergency's tie_upkeep_factor (0.5) of its usual upkeep, so the practice's two
+    partnership hours keep four ties up, not two; when it ends the usual cost returns and the
+    next day, before its hours are booked, the practice ends the two least recently used ties,
+    keeping the ones still in use (its hours are never overdrawn)."""
     from sim.events.emergencies import emergency, emergency_end
 
     model = tiny_model(n=10, topology__urban__community_groups=4, **UNTIED,
@@ -290,10 +292,35 @@ def test_in_an_emergency_a_tie_takes_fewer_hours_and_after_it_the_least_used_tie
     model.run(1)
     emergency_end(model, {})
     assert model.tie_upkeep_hours_per_week() == 1.0
-    model.run(7)  # the weekly check: 4 h of ties on 2 h
+    model.run(1)  # the next day: 4 h of ties on 2 h; the two least used end before booking
     assert sorted(gp.vcse_ties) == sorted(groups[2:])
-    assert model.timeseries()["new_gp_ties_dropped_no_hours"].sum() == 2
+    assert model.rows[-1]["new_gp_ties_dropped_no_hours"] == 2
+    assert model.rows[-1]["new_gp_partnership_hours"] <= gp.partnership_hours / 7.0 + 1e-12
     assert gp.partnership_load() <= gp.partnership_hours
+    model.run(7)
+    assert model.timeseries()["new_gp_ties_dropped_no_hours"].sum() == 2
+
+
+def test_joint_cases_draw_the_same_numbers_whatever_the_practice_is_tied_to(tiny_model):
+    """Common random numbers: two joint cases with one group, in an arm whose practice has
+    the hours to tie (the second case is then a use of the tie) and one whose practice has
+    none; both draw one number per case, so the joint-tie stream and the emergency stream
+    (mutual aid, distancing) end in the same state."""
+    states, tied = [], []
+    for hours in (2.0, 0.0):
+        model = tiny_model(n=10, topology__urban__community_groups=1, **UNTIED,
+                           emergency__p_tie_per_joint_case=1.0)
+        gp = model.gp_practices[0]
+        gp.partnership_hours = hours
+        group = next(g for g in model.groups if g.kind is GroupKind.COMMUNITY_GROUP)
+        for _ in range(2):
+            model.joint_case(gp.index, group.index)
+            joint_work_ties(model)
+        tied.append(len(gp.vcse_ties))
+        states.append((model.streams.joint_ties.bit_generator.state,
+                       model.streams.emergency.bit_generator.state))
+    assert tied == [1, 0]
+    assert states[0] == states[1]
 
 
 def test_without_an_emergency_the_same_practice_keeps_two_ties_and_drops_none(tiny_model):

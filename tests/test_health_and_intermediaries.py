@@ -161,8 +161,10 @@ def test_a_practice_short_of_hours_keeps_the_ties_first_drawn_not_the_first_list
 
 
 def test_renewing_a_tie_draws_the_same_numbers_with_or_without_hours(tiny_model):
-    """Common random numbers: a practice without partnership hours for the renewed tie still
-    draws the group it would have tied, so both arms leave the tie stream in the same state."""
+    """Common random numbers: every practice draws its numbers every day, whether it is
+    short of ties or not and whether or not it has the hours, so over three days in which one
+    arm's practice renews its tie (and then no longer needs one) and the other's cannot, both
+    leave the tie stream in the same state."""
     states, ties = [], []
     for hours in (2.0, 0.0):
         model = tiny_model(n=6, topology__urban__formal_charities=2,
@@ -171,7 +173,8 @@ def test_renewing_a_tie_draws_the_same_numbers_with_or_without_hours(tiny_model)
         gp = model.gp_practices[0]
         model.organisations[gp.vcse_ties[0]].close("churn")
         gp.partnership_hours = hours
-        model._renew_gp_ties()
+        for _ in range(3):
+            model._renew_gp_ties()
         states.append(model.streams.gp_ties.bit_generator.state)
         ties.append(len(gp.vcse_ties))
     assert ties == [1, 0]

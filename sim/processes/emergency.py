@@ -67,11 +67,14 @@ def joint_work_ties(model: CommunityModel) -> None:
     patient to the group), freeing its hours. So a practice keeps the ties it uses most, as
     many as its hours keep up, and the degree reaches a stationary state."""
     e = model.cfg.emergency
-    rng = model.streams.emergency
     day = model.day
     last_use = model.tie_last_use
     cases, model.joint_cases_today = model.joint_cases_today, []
-    for gp_index, org_index in cases:
+    # one draw per joint case, on its own stream, before anything about the practice, the
+    # group or their tie is checked: paired scenarios whose ties or hours differ keep this
+    # stream (and the emergency stream, which mutual aid and distancing draw on) in step
+    draws = model.streams.joint_ties.random(len(cases)) if cases else ()
+    for (gp_index, org_index), u in zip(cases, draws, strict=True):
         group = model.organisations[org_index]
         if not isinstance(group, VCSEGroup) or not group.is_open:
             continue
@@ -80,29 +83,26 @@ def joint_work_ties(model: CommunityModel) -> None:
         if key in last_use:
             last_use[key] = day
             continue
-        gp = model.gp_practices[gp_index]
-        # the draw is made whether or not the practice has hours (paired scenarios)
-        if rng.random() >= e.p_tie_per_joint_case:
-            continue
-        if model.tie_practice(gp, group):
+        if u < e.p_tie_per_joint_case and model.tie_practice(model.gp_practices[gp_index],
+                                                             group):
             model.count("new_joint_work_ties")
+    if day % 7 == 0:
+        for key, last in list(last_use.items()):
+            if day - last <= e.joint_tie_lapse_days:
+                continue
+            model.untie_practice(model.gp_practices[key[0]], key[1])
+            model.count("new_joint_work_ties_lapsed")
+    drop_ties_beyond_hours(model)
     hours = sum(gp.partnership_hours_today() for gp in model.gp_practices)
     model.count("new_gp_partnership_hours", hours)
-    if day % 7:
-        return
-    for key, last in list(last_use.items()):
-        if day - last <= e.joint_tie_lapse_days:
-            continue
-        model.untie_practice(model.gp_practices[key[0]], key[1])
-        model.count("new_joint_work_ties_lapsed")
-    drop_ties_beyond_hours(model)
 
 
 def drop_ties_beyond_hours(model: CommunityModel) -> None:
-    """Weekly, a practice whose ties take more than its partnership hours (a tie's upkeep
-    rose back to its usual cost when an emergency ended, ``emergency.tie_upkeep_factor``)
-    ends its least recently used ties until its hours cover the rest: the crisis ties it keeps
-    are the ones still in use (003:312-314)."""
+    """Daily, a practice whose ties take more than its partnership hours (a tie's upkeep rose
+    back to its usual cost when an emergency ended, ``emergency.tie_upkeep_factor``, or a
+    ``set_parameter`` event raised it) ends its least recently used ties until its hours
+    cover the rest, on the day the cost rises and before the day's hours are booked: the
+    crisis ties it keeps are the ones still in use (003:312-314)."""
     last_use = model.tie_last_use
     for gp in model.gp_practices:
         if gp.partnership_load() <= gp.partnership_hours + 1e-9:
