@@ -352,9 +352,11 @@ def _timeseries_entries() -> dict[str, Output]:
          "locality-officer hours on partnerships"),
         ("new_lo_ties_built", "ties", "locality officer", "ties the locality officer built"),
         ("new_lo_hours_tie_upkeep", "hours", "locality officer",
-         "officer hours keeping up GP-VCSE ties (those it brokered and those of its units' main "
-         "practices it took over; 1 - intermediaries.lo_tie_practice_share of "
-         "gp.tie_upkeep_hours_per_week a week each)"),
+         "officer hours paid today towards keeping up GP-VCSE ties (those it brokered and those "
+         "of its units' main practices it took over): each tie kept today falls due at a "
+         "seventh of 1 - intermediaries.lo_tie_practice_share of gp.tie_upkeep_hours_per_week "
+         "times today's emergency.tie_upkeep_factor, and today's hours pay what is owed, "
+         "earlier days' unpaid upkeep included"),
         ("new_lo_ties_taken_over", "ties", "locality officer",
          "GP-VCSE ties of its units' main practices with groups serving its units whose upkeep "
          "the officer took on (the practice then gives only "

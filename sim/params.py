@@ -39,24 +39,27 @@ def param(
     choices: tuple | None = None,
     unit: str = "",
     plausible: tuple[float, float] | None = None,
+    at_build: bool = False,
 ) -> Any:
     """Declare a parameter field with its meaning, source, unit and allowed range.
 
     ``plausible`` is the documented range of an uncertain value (an assumption, or a figure
     the sources give loosely): the validation suite's robustness draws sample it (Latin
-    hypercube) to check that a fact does not hold at one lucky point only."""
+    hypercube) to check that a fact does not hold at one lucky point only. ``at_build``: the
+    value is used only when the model is built (each practice draws its own from it, say), so
+    a ``set_parameter`` event cannot change it during a run."""
     meta = {"meaning": meaning, "source": source, "lo": lo, "hi": hi, "choices": choices,
-            "unit": unit, "plausible": plausible}
+            "unit": unit, "plausible": plausible, "at_build": at_build}
     if isinstance(default, list | dict):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     return field(default=default, metadata=meta)
 
 
 def prob(default: float, meaning: str, source: str = "assumption", *,
-         plausible: tuple[float, float] | None = None) -> Any:
+         plausible: tuple[float, float] | None = None, at_build: bool = False) -> Any:
     """A probability in [0, 1]."""
     return param(default, meaning, source, lo=0.0, hi=1.0, unit="probability",
-                 plausible=plausible)
+                 plausible=plausible, at_build=at_build)
 
 
 def count(default: int, meaning: str, source: str = "assumption", lo: int = 0, *,
@@ -431,9 +434,11 @@ class GPParams:
     engagement_start: float = prob(0.01, "chance a raised need is referred to a link worker "
                                          "on day 0", "004:340-342")
     engagement_max_lo: float = prob(0.04, "lowest ceiling of a practice's learnt engagement",
-                                    "004:342; calibrated to the referral mix, 004:359-370")
+                                    "004:342; calibrated to the referral mix, 004:359-370",
+                                    at_build=True)
     engagement_max_hi: float = prob(0.10, "highest ceiling of a practice's learnt engagement",
-                                    "004:342; calibrated to the referral mix, 004:359-370")
+                                    "004:342; calibrated to the referral mix, 004:359-370",
+                                    at_build=True)
     initial_engagement_share: float = prob(
         0.0, "where a practice's engagement starts when a new link-worker service starts, as a "
              "share of the way from engagement_start to its long-run ceiling (1: fully "
@@ -457,21 +462,22 @@ class GPParams:
         plausible=(0.0, 0.01))
     p_signpost_tied_group: float = prob(0.3, "chance a raised need not referred is signposted "
                                              "to a VCSE group the practice knows", "000:97")
-    share_vcse_degree_0: float = prob(0.05, "share of practices with no VCSE tie")
+    share_vcse_degree_0: float = prob(0.05, "share of practices with no VCSE tie",
+                                      at_build=True)
     share_vcse_degree_1: float = prob(0.72, "share with ties to one VCSE organisation",
-                                      "000:97, 000:403")
+                                      "000:97, 000:403", at_build=True)
     share_vcse_degree_2: float = prob(0.18, "share with ties to two (rest: three)",
-                                      "000:97, 000:403")
+                                      "000:97, 000:403", at_build=True)
     partnership_hours_lo: float = param(
         1.0, "fewest staff hours a week a practice can give to keeping up its VCSE partnerships "
              "(each practice draws its own between lo and hi)",
         "assumption; 000:92 (partnership is 'more resource intensive'), 000:116 (checks, "
         "confidentiality, quality standards)", lo=0.0, hi=168.0, unit="hours per week",
-        plausible=(0.5, 2.0))
+        plausible=(0.5, 2.0), at_build=True)
     partnership_hours_hi: float = param(
         3.0, "most staff hours a week a practice can give to keeping up its VCSE partnerships",
         "assumption; 000:92, 000:116", lo=0.0, hi=168.0, unit="hours per week",
-        plausible=(2.0, 5.0))
+        plausible=(2.0, 5.0), at_build=True)
     tie_upkeep_hours_per_week: float = param(
         1.0, "practice staff hours a week one VCSE partnership takes to keep up (contact, "
              "referral pathway, checks); a practice takes on a tie only while its partnership "
