@@ -480,7 +480,8 @@ DRIVERS = {
     "degree": ["gp.share_vcse_degree_0", "gp.share_vcse_degree_1", "gp.share_vcse_degree_2",
                "gp.vcse_tie_renewal_days", "intermediaries.lo_ties_at_start",
                "intermediaries.p_lo_tie_success", "emergency.p_tie_per_joint_case",
-               "emergency.joint_tie_lapse_days"],
+               "emergency.joint_tie_lapse_days", "gp.partnership_hours_lo",
+               "gp.partnership_hours_hi", "gp.tie_upkeep_hours_per_week"],
     "nonmedical": ["need.p_onset_per_day", "gp.consults_per_year", "gp.mult_consults_with_need",
                    "gp.p_raise_nonmedical"],
     "surge": ["volunteers.latent_share", "volunteers.p_apply_per_day",
@@ -676,19 +677,21 @@ def render(args, blocks: dict[str, Block], runtime: float, command: str) -> str:
          "2 practices. The degree is the number of VCSE organisations a practice is tied to "
          "at output day 0, after the burn-in (`frac_gp_vcse_degree_1/2`), so the county runs "
          "are one day long. A practice's own ties are drawn at build from the source's shares "
-         "(`gp.share_vcse_degree_*`, inputs) and replaced when a tied group closes "
-         "(`gp.vcse_tie_renewal_days`); a locality officer adds ties between its unit's "
-         "groups and practices (S47, Case A's 'strong links between the GP practice and the "
-         "local community', 000:81), so practices serving an area with an officer hold many "
-         "more, and a health referral a group accepts may tie the practice to the group "
-         "(`emergency.p_tie_per_joint_case`; it lapses after `emergency.joint_tie_lapse_days` "
-         "without joint work). Both run through the burn-in (docs/calibration_diagnosis.md). "
+         "(`gp.share_vcse_degree_*`, inputs) and replaced when a tied group closes or a tie "
+         "lapses (`gp.vcse_tie_renewal_days`); a locality officer ties its unit's groups to "
+         "the unit's main practice (the one registering most of its residents; S47, Case A's "
+         "'strong links between the GP practice and the local community', 000:81), and a "
+         "health referral a group accepts may tie the practice to the group "
+         "(`emergency.p_tie_per_joint_case`). Every tie takes practice staff hours "
+         "(`gp.tie_upkeep_hours_per_week` out of the practice's `gp.partnership_hours_lo`-"
+         "`_hi` a week; assumptions, 000:92) and lapses after "
+         "`emergency.joint_tie_lapse_days` without use (a joint case or a GP signposting), so "
+         "a practice holds the ties it uses, as many as its hours keep up, and the degree is "
+         "stationary after the burn-in (tests/test_time_and_equilibrium.py). Its upper bound "
+         "is set by the hours (assumptions), its level below that bound by use. "
          "The county topology (built like a place table since issue 15: practices of "
          "about 10,000 patients, each registering residents across its whole PCN) has "
-         "officers on patches of its most deprived urban areas, and every practice of a PCN "
-         "serves them, so these shares measure how widely practices' lists spread as much as "
-         "the mechanism (before issue 15 the county had 29 practices, 20 of them in estates "
-         "with an officer: 23 % with one tie, 5 % with two). Before issue 11's "
+         "officers on patches of its most deprived urban areas. Before issue 11's "
          "third landing this figure was read from the build-time input and passed by "
          "construction. The source is a survey of 50 GPs (000:69), not of practices."],
         "000:97, 000:403")

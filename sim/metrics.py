@@ -52,10 +52,13 @@ FLOWS = (
     "new_lio_groups_formed", "new_lio_groups_supported", "new_lio_ties_brokered",
     "new_lio_listings_verified", "new_lw_mapping_hours", "new_lw_listings_verified",
     "new_lo_hours_signposting", "new_lo_hours_partnerships", "new_lo_ties_built",
-    "new_gp_vcse_ties_renewed",
+    "new_lo_hours_tie_upkeep", "new_lo_ties_taken_over", "new_lo_ties_handed_to_practice",
+    "new_lo_ties_dropped_no_hours",
+    "new_gp_vcse_ties_renewed", "new_gp_partnership_hours",
     # emergency actors, joint working and redeployment (issue 11, area 2)
     *[f"new_emergency_responses_{a}" for a in ACTOR_NAMES], "new_emergency_coordination_hours",
     "new_joint_work_cases", "new_joint_work_ties", "new_joint_work_ties_lapsed",
+    "new_gp_ties_dropped_no_hours",
     "new_vol_tasks_redeployed_hospital", "new_mutual_aid_support_from_health",
     "new_mutual_aid_groups_formed", "new_mutual_aid_groups_folded",
     "new_groups_suspended", "new_groups_moved_online", "new_groups_closed_while_suspended",
@@ -608,6 +611,7 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
         s["joint_work_cases"] = int(ts["new_joint_work_cases"].sum())
         s["joint_work_ties_formed"] = int(ts["new_joint_work_ties"].sum())
         s["joint_work_ties_lapsed"] = int(ts["new_joint_work_ties_lapsed"].sum())
+        s["gp_ties_dropped_no_hours"] = int(ts["new_gp_ties_dropped_no_hours"].sum())
         s["mutual_aid_groups_formed"] = int(ts["new_mutual_aid_groups_formed"].sum())
         s["mutual_aid_groups_folded"] = int(ts["new_mutual_aid_groups_folded"].sum())
         s["mutual_aid_placements"] = int(ts["new_mutual_aid_support"].sum())
@@ -755,6 +759,10 @@ def _lio_summary(s: dict, ts: pd.DataFrame) -> None:
     s["lo_hours_signposting"] = float(ts["new_lo_hours_signposting"].sum())
     s["lo_hours_partnerships"] = float(ts["new_lo_hours_partnerships"].sum())
     s["lo_ties_built"] = int(ts["new_lo_ties_built"].sum())
+    s["lo_hours_tie_upkeep"] = float(ts["new_lo_hours_tie_upkeep"].sum())
+    s["lo_ties_taken_over"] = int(ts["new_lo_ties_taken_over"].sum())
+    s["lo_ties_handed_to_practice"] = int(ts["new_lo_ties_handed_to_practice"].sum())
+    s["lo_ties_dropped_no_hours"] = int(ts["new_lo_ties_dropped_no_hours"].sum())
     s["gp_vcse_ties_renewed"] = int(ts["new_gp_vcse_ties_renewed"].sum())
 def _ratio(num: float, den: float) -> float:
     return float(num / den) if den else float("nan")

@@ -147,7 +147,12 @@ class CommunityModel(mesa.Model):
         self.response_mobilised_day = -1  # day the LRF volunteering cell was mobilised
         self.redeployable_hospital = np.zeros(0, np.int64)  # stood-down, willing to redeploy
         self.joint_cases_today: list[tuple[int, int]] = []  # (practice, organisation)
-        self.joint_ties: dict[tuple[int, int], int] = {}  # tie from joint work -> last case
+        # every GP practice-VCSE tie (practice, organisation) -> day it was last used (formed,
+        # a joint case, a GP signposting); unused ties lapse (sim.processes.emergency)
+        self.tie_last_use: dict[tuple[int, int], int] = {}
+        # the ties a locality officer brokered and keeps up with its own hours (the practice
+        # gives only lo_tie_practice_share of their upkeep): (practice, organisation) -> officer
+        self.officer_ties: dict[tuple[int, int], LocalityOfficer] = {}
         self.shielding = metrics.ShieldingWatch()  # shielded residents' first support
         self.processing_multiplier = 1.0  # volunteer-management scale-up (emergency response)
         self.day0 = 0  # model day on which output day 0 falls (the end of the burn-in)
@@ -512,30 +517,91 @@ class CommunityModel(mesa.Model):
             else []) if x.kind is not GroupKind.MUTUAL_AID]
 
     def _renew_gp_ties(self) -> None:
-        """A practice that has fewer VCSE ties than it started with (a tied group closed)
-        forms a new one, on average ``gp.vcse_tie_renewal_days`` later, with an open group it
-        can reach, weighted towards larger organisations (GPs and link workers prefer large,
-        stable ones, 000:118). So the degree practices keep up (000:97) does not wear away as
-        groups close."""
+        """A practice that has fewer VCSE ties than it started with (a tied group closed, or a
+        tie lapsed or was dropped) forms a new one, on average ``gp.vcse_tie_renewal_days``
+        later, with an open group it can reach, weighted towards larger organisations (GPs
+        and link workers prefer large, stable ones, 000:118), if its partnership hours cover
+        one more tie. So the degree practices keep up (000:97) does not wear away as groups
+        close.
+
+        Every practice draws its two numbers (whether to renew today, which group) every day
+        before anything about its state is checked, so paired scenarios whose practices hold
+        different ties or hours keep the ``gp_ties`` stream in step."""
         days = self.cfg.gp.vcse_tie_renewal_days
-        if days <= 0:
+        if days <= 0 or not self.gp_practices:
             return
-        rng = None
-        for gp in self.gp_practices:
-            if len(gp.vcse_ties) >= gp.initial_vcse_degree:
-                continue
-            rng = rng or self.streams.gp_ties
-            if rng.random() >= 1.0 / days:
+        draws = self.streams.gp_ties.random((len(self.gp_practices), 2))
+        for gp, (u_renew, u_group) in zip(self.gp_practices, draws, strict=True):
+            if len(gp.vcse_ties) >= gp.initial_vcse_degree or u_renew >= 1.0 / days:
                 continue
             options = [x for x in self._gp_tie_options(gp)
                        if x.is_open and x.index not in gp.vcse_ties]
             if not options:
                 continue
-            w = np.array([x.nominal_capacity + 1.0 for x in options])
-            g = options[int(rng.choice(len(options), p=w / w.sum()))]
-            gp.vcse_ties.append(g.index)
-            self.add_tie(gp, g)
-            self.count("new_gp_vcse_ties_renewed")
+            cdf = np.cumsum([x.nominal_capacity + 1.0 for x in options])
+            pick = min(int(np.searchsorted(cdf, u_group * cdf[-1], side="right")),
+                       len(options) - 1)
+            if self.tie_practice(gp, options[pick]):
+                self.count("new_gp_vcse_ties_renewed")
+
+    def tie_upkeep_hours_per_week(self) -> float:
+        """Hours a week one GP practice-VCSE tie takes to keep up today:
+        ``gp.tie_upkeep_hours_per_week`` times ``emergency.tie_upkeep_factor``, which an
+        ``emergency`` event sets to its ``tie_upkeep_factor`` while it is under way (a scenario
+        input: in the Covid lockdown the administrative blockages were set aside and
+        relationship building went "relatively quickly and with minimal friction", 000:132,
+        003:308-310) and ``emergency_end`` returns to 1. Practices and locality officers book
+        their ties against it every day, so in such a crisis the same hours keep more ties up;
+        when it ends the usual cost returns and the ties the hours no longer cover end
+        (``emergency.joint_work_ties``)."""
+        return self.cfg.gp.tie_upkeep_hours_per_week * self.cfg.emergency.tie_upkeep_factor
+
+    def tie_practice(self, gp: GPPractice, group: VCSEGroup,
+                     officer: LocalityOfficer | None = None) -> bool:
+        """Practice ``gp`` takes on a partnership with ``group`` if it has none with it and its
+        partnership hours cover one more (``GPPractice.has_tie_room``). With ``officer``, the
+        officer brokered it and keeps it up: the practice's hours need cover only
+        ``intermediaries.lo_tie_practice_share`` of its upkeep. True: tied."""
+        share = 1.0 if officer is None else self.cfg.intermediaries.lo_tie_practice_share
+        if group.index in gp.vcse_ties or not gp.has_tie_room(share):
+            return False
+        gp.vcse_ties.append(group.index)
+        self.add_tie(gp, group)
+        key = (gp.index, group.index)
+        self.tie_last_use[key] = self.day
+        if officer is not None:
+            self.officer_ties[key] = officer
+            officer.kept_ties.add(key)
+        return True
+
+    def release_officer_tie(self, key: tuple[int, int]) -> None:
+        """The officer stops keeping up tie ``key`` (practice, organisation): its whole upkeep
+        falls on the practice (the tie itself stays)."""
+        officer = self.officer_ties.pop(key, None)
+        if officer is not None:
+            officer.kept_ties.discard(key)
+
+    def untie_practice(self, gp: GPPractice, org_index: int) -> None:
+        """The partnership of ``gp`` with organisation ``org_index`` ends."""
+        self.tie_last_use.pop((gp.index, org_index), None)
+        self.release_officer_tie((gp.index, org_index))
+        if org_index in gp.vcse_ties:
+            gp.vcse_ties.remove(org_index)
+            self.remove_tie(gp, self.organisations[org_index])
+
+    def main_practice(self, unit: int) -> GPPractice | None:
+        """The practice registering most of the unit's residents (lowest index on a tie):
+        the one a locality officer brokers the unit's partnerships with. Fixed at build."""
+        cache = self.__dict__.setdefault("_main_practice", {})
+        if unit not in cache:
+            practices = self.practices_in(unit)
+            if not practices:
+                cache[unit] = None
+            else:
+                registered = np.bincount(self.pop.gp[self.pop.unit == unit],
+                                         minlength=len(self.gp_practices))
+                cache[unit] = max(practices, key=lambda gp: (registered[gp.index], -gp.index))
+        return cache[unit]
 
     def _build_ties(self) -> None:
         """GP-VCSE ties (most practices link with one organisation, 000:97), link workers'
@@ -549,9 +615,8 @@ class CommunityModel(mesa.Model):
             if degree:
                 w = np.array([x.nominal_capacity + 1.0 for x in options])
                 chosen = rng.choice(len(options), size=degree, replace=False, p=w / w.sum())
-                for k in sorted(chosen.tolist()):
-                    gp.vcse_ties.append(options[k].index)
-                    self.add_tie(gp, options[k])
+                for k in chosen.tolist():  # in drawn order: as many as its hours keep up
+                    self.tie_practice(gp, options[k])
             gp.initial_vcse_degree = len(gp.vcse_ties)
         if self.cfg.intermediaries.lo_ties_at_start:
             for hub in self.intermediaries:
@@ -1233,6 +1298,8 @@ class CommunityModel(mesa.Model):
         volunteering.release_volunteers_of(self, group, None if among is None else among[1])
         self._drop_ties(group.unique_id)
         for gp in self.gp_practices:
+            self.tie_last_use.pop((gp.index, group.index), None)
+            self.release_officer_tie((gp.index, group.index))
             if group.index in gp.vcse_ties:
                 gp.vcse_ties.remove(group.index)
 
@@ -1294,6 +1361,8 @@ class CommunityModel(mesa.Model):
         return hub
 
     def remove_intermediary(self, hub: Intermediary) -> None:
+        if isinstance(hub, LocalityOfficer):
+            hub.hand_back_ties()  # the post goes: its ties fall on the practices' hours
         self.intermediaries.remove(hub)
         self._hubs_by_unit = None
         self._drop_ties(hub.unique_id)

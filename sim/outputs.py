@@ -351,8 +351,28 @@ def _timeseries_entries() -> dict[str, Output]:
         ("new_lo_hours_partnerships", "hours", "locality officer",
          "locality-officer hours on partnerships"),
         ("new_lo_ties_built", "ties", "locality officer", "ties the locality officer built"),
+        ("new_lo_hours_tie_upkeep", "hours", "locality officer",
+         "officer hours paid today towards keeping up GP-VCSE ties (those it brokered and those "
+         "of its units' main practices it took over): each tie kept today falls due at a "
+         "seventh of 1 - intermediaries.lo_tie_practice_share of gp.tie_upkeep_hours_per_week "
+         "times today's emergency.tie_upkeep_factor, and today's hours pay what is owed, "
+         "earlier days' unpaid upkeep included"),
+        ("new_lo_ties_taken_over", "ties", "locality officer",
+         "GP-VCSE ties of its units' main practices with groups serving its units whose upkeep "
+         "the officer took on (the practice then gives only "
+         "intermediaries.lo_tie_practice_share of it)"),
+        ("new_lo_ties_handed_to_practice", "ties", "locality officer",
+         "ties the officer's hours no longer kept up whose whole upkeep the practice took on"),
+        ("new_lo_ties_dropped_no_hours", "ties", "locality officer",
+         "ties the officer's hours no longer kept up that ended because the practice's "
+         "partnership hours did not cover them either"),
         ("new_gp_vcse_ties_renewed", "ties", "GP practice",
-         "VCSE ties practices formed to replace ones lost when a group closed"),
+         "VCSE ties practices formed to get back to the number they started with, after ties "
+         "ended (a group closed, a tie lapsed unused, or hours no longer covered it)"),
+        ("new_gp_partnership_hours", "hours", "GP practice",
+         "practice staff hours keeping up VCSE ties: each practice's weekly load / 7 (a tie's "
+         "upkeep gp.tie_upkeep_hours_per_week times today's emergency.tie_upkeep_factor; "
+         "intermediaries.lo_tie_practice_share of it for a tie a locality officer keeps up)"),
         *[(f"new_emergency_responses_{x}", "residents", "emergency actor",
            f"residents taken on by the emergency actor {x}"
            + (" (places topology: every district's council)" if x == "local_authority" else ""))
@@ -361,8 +381,12 @@ def _timeseries_entries() -> dict[str, Output]:
          "hours emergency actors spent coordinating"),
         ("new_joint_work_cases", "cases", "emergency actor", "cases worked jointly by actors"),
         ("new_joint_work_ties", "ties", "emergency actor", "ties formed by joint working"),
-        ("new_joint_work_ties_lapsed", "ties", "emergency actor",
-         "joint-working ties that lapsed"),
+        ("new_joint_work_ties_lapsed", "ties", "GP practice",
+         "GP practice-VCSE ties (of any origin) that lapsed unused"),
+        ("new_gp_ties_dropped_no_hours", "ties", "GP practice",
+         "GP practice-VCSE ties a practice ended because its partnership hours no longer "
+         "covered them (weekly, least recently used first; after an emergency, when a tie's "
+         "upkeep returns from the emergency's tie_upkeep_factor to its usual cost)"),
         ("new_vol_tasks_redeployed_hospital", "tasks", "volunteer",
          "hospital tasks done by volunteers redeployed from community roles"),
         ("new_mutual_aid_support_from_health", "residents", "group",
@@ -676,6 +700,7 @@ def _summary_entries(ts: dict[str, Output]) -> dict[str, Output]:
     total("joint_work_cases", "new_joint_work_cases")
     total("joint_work_ties_formed", "new_joint_work_ties")
     total("joint_work_ties_lapsed", "new_joint_work_ties_lapsed")
+    total("gp_ties_dropped_no_hours", "new_gp_ties_dropped_no_hours")
     total("mutual_aid_groups_formed", "new_mutual_aid_groups_formed")
     total("mutual_aid_groups_folded", "new_mutual_aid_groups_folded")
     total("mutual_aid_placements", "new_mutual_aid_support")
@@ -717,6 +742,10 @@ def _summary_entries(ts: dict[str, Output]) -> dict[str, Output]:
     total("lo_hours_signposting", "new_lo_hours_signposting")
     total("lo_hours_partnerships", "new_lo_hours_partnerships")
     total("lo_ties_built", "new_lo_ties_built")
+    total("lo_hours_tie_upkeep", "new_lo_hours_tie_upkeep")
+    total("lo_ties_taken_over", "new_lo_ties_taken_over")
+    total("lo_ties_handed_to_practice", "new_lo_ties_handed_to_practice")
+    total("lo_ties_dropped_no_hours", "new_lo_ties_dropped_no_hours")
     total("gp_vcse_ties_renewed", "new_gp_vcse_ties_renewed")
     for name in ONS4:
         final(f"final_mean_wellbeing_{name}", f"mean_wellbeing_{name}")

@@ -39,24 +39,27 @@ def param(
     choices: tuple | None = None,
     unit: str = "",
     plausible: tuple[float, float] | None = None,
+    at_build: bool = False,
 ) -> Any:
     """Declare a parameter field with its meaning, source, unit and allowed range.
 
     ``plausible`` is the documented range of an uncertain value (an assumption, or a figure
     the sources give loosely): the validation suite's robustness draws sample it (Latin
-    hypercube) to check that a fact does not hold at one lucky point only."""
+    hypercube) to check that a fact does not hold at one lucky point only. ``at_build``: the
+    value is used only when the model is built (each practice draws its own from it, say), so
+    a ``set_parameter`` event cannot change it during a run."""
     meta = {"meaning": meaning, "source": source, "lo": lo, "hi": hi, "choices": choices,
-            "unit": unit, "plausible": plausible}
+            "unit": unit, "plausible": plausible, "at_build": at_build}
     if isinstance(default, list | dict):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     return field(default=default, metadata=meta)
 
 
 def prob(default: float, meaning: str, source: str = "assumption", *,
-         plausible: tuple[float, float] | None = None) -> Any:
+         plausible: tuple[float, float] | None = None, at_build: bool = False) -> Any:
     """A probability in [0, 1]."""
     return param(default, meaning, source, lo=0.0, hi=1.0, unit="probability",
-                 plausible=plausible)
+                 plausible=plausible, at_build=at_build)
 
 
 def count(default: int, meaning: str, source: str = "assumption", lo: int = 0, *,
@@ -431,9 +434,11 @@ class GPParams:
     engagement_start: float = prob(0.01, "chance a raised need is referred to a link worker "
                                          "on day 0", "004:340-342")
     engagement_max_lo: float = prob(0.04, "lowest ceiling of a practice's learnt engagement",
-                                    "004:342; calibrated to the referral mix, 004:359-370")
+                                    "004:342; calibrated to the referral mix, 004:359-370",
+                                    at_build=True)
     engagement_max_hi: float = prob(0.10, "highest ceiling of a practice's learnt engagement",
-                                    "004:342; calibrated to the referral mix, 004:359-370")
+                                    "004:342; calibrated to the referral mix, 004:359-370",
+                                    at_build=True)
     initial_engagement_share: float = prob(
         0.0, "where a practice's engagement starts when a new link-worker service starts, as a "
              "share of the way from engagement_start to its long-run ceiling (1: fully "
@@ -457,14 +462,32 @@ class GPParams:
         plausible=(0.0, 0.01))
     p_signpost_tied_group: float = prob(0.3, "chance a raised need not referred is signposted "
                                              "to a VCSE group the practice knows", "000:97")
-    share_vcse_degree_0: float = prob(0.05, "share of practices with no VCSE tie")
+    share_vcse_degree_0: float = prob(0.05, "share of practices with no VCSE tie",
+                                      at_build=True)
     share_vcse_degree_1: float = prob(0.72, "share with ties to one VCSE organisation",
-                                      "000:97, 000:403")
+                                      "000:97, 000:403", at_build=True)
     share_vcse_degree_2: float = prob(0.18, "share with ties to two (rest: three)",
-                                      "000:97, 000:403")
+                                      "000:97, 000:403", at_build=True)
+    partnership_hours_lo: float = param(
+        1.0, "fewest staff hours a week a practice can give to keeping up its VCSE partnerships "
+             "(each practice draws its own between lo and hi)",
+        "assumption; 000:92 (partnership is 'more resource intensive'), 000:116 (checks, "
+        "confidentiality, quality standards)", lo=0.0, hi=168.0, unit="hours per week",
+        plausible=(0.5, 2.0), at_build=True)
+    partnership_hours_hi: float = param(
+        3.0, "most staff hours a week a practice can give to keeping up its VCSE partnerships",
+        "assumption; 000:92, 000:116", lo=0.0, hi=168.0, unit="hours per week",
+        plausible=(2.0, 5.0), at_build=True)
+    tie_upkeep_hours_per_week: float = param(
+        1.0, "practice staff hours a week one VCSE partnership takes to keep up (contact, "
+             "referral pathway, checks); a practice takes on a tie only while its partnership "
+             "hours cover one more",
+        "assumption; 000:92, 000:116", lo=0.01, hi=168.0,
+        unit="hours per week", plausible=(0.5, 2.0))
     vcse_tie_renewal_days: float = param(
         365.0, "mean days before a practice replaces a VCSE relationship of its own that it "
-               "lost when the group closed (it keeps up as many as it started with; ties a "
+               "lost when the group closed or the tie lapsed unused, if its partnership hours "
+               "allow (it keeps up as many as it started with; ties a "
                "locality officer brokered are rebuilt by the officer, not by the practice); 0: "
                "never replaced", "assumption; 000:97 (the degree is what practices keep up), "
                "000:92 (relationships take time)", lo=0.0, hi=36500.0, unit="days",
@@ -974,9 +997,19 @@ class IntermediaryParams:
         lo=0.1, hi=10000, unit="hours", plausible=(16.0, 64.0))
     p_lo_tie_success: float = prob(0.5, "chance such an attempt succeeds", "000:92",
                                    plausible=(0.3, 0.7))
+    lo_tie_practice_share: float = prob(
+        0.25, "share of the weekly upkeep of a GP-VCSE tie a locality officer keeps up (one it "
+              "brokered, or one of its unit's main practice it took over) that the practice's "
+              "own partnership hours give (the officer's hours give the rest; a tie the "
+              "officer's hours no longer cover falls wholly on the practice and ends if its "
+              "hours do not cover it either)",
+        "assumption; 000:80-81 (links built by the link worker with a dedicated locality "
+        "officer), 000:94 (PCNs 'can't do ... partnership work all day long'), 000:120 (the "
+        "community worker as the bridge between sectors)", plausible=(0.1, 0.5))
     lo_ties_at_start: bool = param(
         True, "a locality officer in post at the start has done its tie work: each group of its "
-              "unit that no practice of the unit is tied to starts tied to one of them (else "
+              "unit (not mutual aid) that no practice of the unit is tied to starts tied to the "
+              "unit's main practice while that practice has partnership hours for it (else "
               "these ties build up over about seven years, beyond the burn-in, and groups' "
               "strain creeps up; measured: experiments/stationarity.py)",
         "assumption; 000:80-81, 000:92")
@@ -1152,8 +1185,13 @@ class EmergencyParams:
               "if not yet tied", "assumption; 003:61, 003:308-314; 000:132",
         plausible=(0.003, 0.03))
     joint_tie_lapse_days: int = count(
-        365, "a tie formed from joint work lapses after this many days without a joint case",
+        365, "a GP practice-VCSE tie (of any origin) lapses after this many days without use: "
+             "a joint case, or the practice signposting a patient to the group",
         "assumption; 003:308-314", lo=1, plausible=(180, 730))
+    tie_upkeep_factor: float = param(
+        1.0, "the hours a week a GP practice-VCSE tie takes to keep up, as a share of "
+             "gp.tie_upkeep_hours_per_week (set by events: an emergency's tie_upkeep_factor "
+             "while it is under way, 1 otherwise)", lo=0.01, hi=1.0, unit="share")
     p_online_if_distanced: float = prob(
         0.3, "share of the groups that cannot meet face to face that move online instead of "
              "suspending", "assumption; 003:300-304 (2 of 4 new roles virtual)",
@@ -1537,6 +1575,8 @@ def _cross_checks(cfg: Config) -> None:
             raise ConfigError("topology.population_file",
                               "is required when topology.kind=file")
     g = cfg.gp
+    if g.partnership_hours_lo > g.partnership_hours_hi:
+        raise ConfigError("gp.partnership_hours_lo", "must be <= gp.partnership_hours_hi")
     if g.engagement_max_lo > g.engagement_max_hi:
         raise ConfigError("gp.engagement_max_lo", "must be <= gp.engagement_max_hi")
     if g.share_vcse_degree_0 + g.share_vcse_degree_1 + g.share_vcse_degree_2 > 1 + 1e-9:

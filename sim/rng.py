@@ -18,6 +18,7 @@ STREAMS = (
     "mesa", "waiting", "volunteer_hours", "infrastructure", "emergency", "redeployment",
     "volunteer_management", "group_strain", "partnership", "statutory", "lw_contact",
     "gp_feedback", "lw_hosting", "need_domain", "group_offer", "group_formation", "gp_ties",
+    "gp_partnership", "joint_ties",
 )
 
 

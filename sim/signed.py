@@ -29,7 +29,10 @@ log = logging.getLogger("sim.signed")
 DIGEST = hashlib.sha256().digest_size
 KEY_BYTES = 32
 MODEL_MAGIC = b"community-response-sim model "
-MODEL_FORMAT = 1
+# The state a saved model holds. 2: GP practices hold partnership hours and GP-VCSE ties carry
+# their last use and the locality officer keeping them up; a format-1 save lacks them and
+# cannot continue.
+MODEL_FORMAT = 2
 
 
 class UntrustedFile(ValueError):
@@ -106,7 +109,8 @@ def load_model(path: Path, *, trust: bool = False) -> Any:
         raise UntrustedFile(f"{path} has a damaged header") from exc
     if header.get("format") != MODEL_FORMAT:
         raise UntrustedFile(f"{path} is format {header.get('format')!r}; this version reads "
-                            f"format {MODEL_FORMAT}")
+                            f"format {MODEL_FORMAT} only (the model's state changed): run it "
+                            "again from its configuration")
     body = verify(rest)
     if body is None:
         if not trust:

@@ -86,7 +86,7 @@ def test_live_injects_through_the_api():
     assert model.cfg.emergency.active and model.pop.shielded.sum() > 0
     assert model.event_log[-1] == {"day": 1, "kind": "emergency",
                                    "params": {"need_multiplier": 2.5, "distancing": False,
-                                              "shielding": True}}
+                                              "shielding": True, "tie_upkeep_factor": 1.0}}
     with pytest.raises(ConfigError, match="unknown event kind"):
         model.apply_event("alien_invasion")
     with pytest.raises(ConfigError, match="need_multiplier"):

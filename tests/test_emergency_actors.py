@@ -7,6 +7,7 @@ from support import give_need
 
 from sim.agents.organisations import GroupKind
 from sim.params import EmergencyParams
+from sim.processes.emergency import joint_work_ties
 from sim.state import Need, Pathway, VolunteerState
 
 ONLY_LRF = {f"emergency__{a}__coordinator_hours_per_week_per_1000": 0.0
@@ -217,3 +218,185 @@ def test_online_groups_keep_fewer_places_and_miss_the_digitally_excluded(tiny_mo
     assert 0 < results.count("accepted") < group.capacity  # half its places are gone
     assert "declined" in results
     assert model.flows["new_referrals_not_reached_online"] == 1
+
+
+def test_a_practice_takes_on_ties_only_while_its_partnership_hours_cover_them(tiny_model):
+    """Each tie takes gp.tie_upkeep_hours_per_week of the practice's partnership hours; joint
+    work with a third group ties nothing while two ties take all the hours (000:92)."""
+    model = tiny_model(n=10, topology__urban__community_groups=3, **UNTIED,
+                       emergency__p_tie_per_joint_case=1.0, gp__partnership_hours_lo=2.0,
+                       gp__partnership_hours_hi=2.0, gp__tie_upkeep_hours_per_week=1.0)
+    gp = model.gp_practices[0]
+    groups = [g for g in model.groups if g.kind is GroupKind.COMMUNITY_GROUP]
+    assert len(groups) == 3 and gp.vcse_ties == [] and gp.partnership_hours == 2.0
+    for g in groups:
+        model.joint_case(gp.index, g.index)
+    model.run(1)
+    assert gp.vcse_ties == [groups[0].index, groups[1].index]
+    assert model.rows[-1]["new_joint_work_ties"] == 2
+    assert abs(model.rows[-1]["new_gp_partnership_hours"] - 2.0 / 7.0) < 1e-12
+    gp.partnership_hours = 3.0  # an hour more a week: the next joint case ties the third
+    model.joint_case(gp.index, groups[2].index)
+    model.run(1)
+    assert sorted(gp.vcse_ties) == sorted(g.index for g in groups)
+
+
+def test_every_tie_lapses_unused_and_signposting_to_it_is_a_use(tiny_model):
+    """A practice's own tie lapses like a joint-work tie when nothing uses it; a patient
+    signposted to the group uses it (renewal off so the lapse stays visible)."""
+    model = tiny_model(n=10, topology__urban__community_groups=1,
+                       gp__share_vcse_degree_0=0.0, gp__share_vcse_degree_1=1.0,
+                       gp__share_vcse_degree_2=0.0, gp__vcse_tie_renewal_days=0.0,
+                       gp__p_signpost_tied_group=1.0, emergency__joint_tie_lapse_days=14)
+    gp = model.gp_practices[0]
+    (tied,) = gp.vcse_ties  # its own tie, from the input degree
+    model.pop.need[:] = Need.NONE
+    model.pop.pathway[:] = Pathway.NONE
+    model.run(10)
+    gp.engagement_level = 0.0  # not referred to the link worker: signposted to the group
+    gp.consult_nonmedical(0)
+    assert model.tie_last_use[(gp.index, tied)] == model.day
+    model.run(10)
+    assert gp.vcse_ties == [tied]  # used 10 days ago: kept
+    model.run(21)
+    assert gp.vcse_ties == []  # unused for more than 14 days: lapsed
+    assert model.timeseries()["new_joint_work_ties_lapsed"].sum() == 1
+
+
+def test_in_an_emergency_a_tie_takes_fewer_hours_and_after_it_the_least_used_ties_end(
+        tiny_model):
+    """SF15's mechanism (000:132, 003:308-314): while an emergency is under way a tie takes
+    the emergency's tie_upkeep_factor (0.5) of its usual upkeep, so the practice's two
+    partnership hours keep four ties up, not two; when it ends the usual cost returns and the
+    next day, before its hours are booked, the practice ends the two least recently used ties,
+    keeping the ones still in use (its hours are never overdrawn)."""
+    from sim.events.emergencies import emergency, emergency_end
+
+    model = tiny_model(n=10, topology__urban__community_groups=4, **UNTIED,
+                       emergency__p_tie_per_joint_case=1.0, gp__partnership_hours_lo=2.0,
+                       gp__partnership_hours_hi=2.0, gp__tie_upkeep_hours_per_week=1.0)
+    gp = model.gp_practices[0]
+    groups = [g.index for g in model.groups if g.kind is GroupKind.COMMUNITY_GROUP]
+    assert len(groups) == 4 and gp.vcse_ties == []
+    emergency(model, {"need_multiplier": 1.0, "distancing": False, "shielding": False,
+                      "tie_upkeep_factor": 0.5})
+    assert model.tie_upkeep_hours_per_week() == 0.5
+    for k in groups:
+        model.joint_case(gp.index, k)
+    model.run(1)
+    assert sorted(gp.vcse_ties) == sorted(groups)  # 4 x 0.5 h: all four fit in 2 h
+    assert abs(model.rows[-1]["new_gp_partnership_hours"] - 2.0 / 7.0) < 1e-12
+    model.run(2)
+    for k in groups[2:]:  # the last two stay in use
+        model.joint_case(gp.index, k)
+    model.run(1)
+    emergency_end(model, {})
+    assert model.tie_upkeep_hours_per_week() == 1.0
+    model.run(1)  # the next day: 4 h of ties on 2 h; the two least used end before booking
+    assert sorted(gp.vcse_ties) == sorted(groups[2:])
+    assert model.rows[-1]["new_gp_ties_dropped_no_hours"] == 2
+    assert model.rows[-1]["new_gp_partnership_hours"] <= gp.partnership_hours / 7.0 + 1e-12
+    assert gp.partnership_load() <= gp.partnership_hours
+    model.run(7)
+    assert model.timeseries()["new_gp_ties_dropped_no_hours"].sum() == 2
+
+
+def test_joint_cases_draw_the_same_numbers_whatever_the_practice_is_tied_to(tiny_model):
+    """Common random numbers: two joint cases with one group, in an arm whose practice has
+    the hours to tie (the second case is then a use of the tie) and one whose practice has
+    none; both draw one number per case, so the joint-tie stream and the emergency stream
+    (mutual aid, distancing) end in the same state."""
+    states, tied = [], []
+    for hours in (2.0, 0.0):
+        model = tiny_model(n=10, topology__urban__community_groups=1, **UNTIED,
+                           emergency__p_tie_per_joint_case=1.0)
+        gp = model.gp_practices[0]
+        gp.partnership_hours = hours
+        group = next(g for g in model.groups if g.kind is GroupKind.COMMUNITY_GROUP)
+        for _ in range(2):
+            model.joint_case(gp.index, group.index)
+            joint_work_ties(model)
+        tied.append(len(gp.vcse_ties))
+        states.append((model.streams.joint_ties.bit_generator.state,
+                       model.streams.emergency.bit_generator.state))
+    assert tied == [1, 0]
+    assert states[0] == states[1]
+
+
+def test_without_an_emergency_the_same_practice_keeps_two_ties_and_drops_none(tiny_model):
+    """The counterpart of the test above: in normal times a tie costs its usual hour, so the
+    same joint cases tie the practice to two groups only and nothing is ever over its hours."""
+    model = tiny_model(n=10, topology__urban__community_groups=4, **UNTIED,
+                       emergency__p_tie_per_joint_case=1.0, gp__partnership_hours_lo=2.0,
+                       gp__partnership_hours_hi=2.0, gp__tie_upkeep_hours_per_week=1.0)
+    gp = model.gp_practices[0]
+    groups = [g.index for g in model.groups if g.kind is GroupKind.COMMUNITY_GROUP]
+    for k in groups:
+        model.joint_case(gp.index, k)
+    model.run(10)
+    assert gp.vcse_ties == groups[:2]
+    assert model.timeseries()["new_gp_ties_dropped_no_hours"].sum() == 0
+
+
+
+
+def test_a_locality_officer_keeps_more_ties_up_in_an_emergency(tiny_model):
+    """The officer's part of a tie's upkeep falls with the emergency's tie_upkeep_factor: 1.6
+    hours a week keep two ties at 0.75 each in normal times, four at 0.375 in a lockdown-like
+    emergency (0.5), and two again in an emergency that does not state the factor (a flood)."""
+    from sim.agents.intermediaries import LocalityOfficer
+    from sim.events.emergencies import emergency
+
+    kept = {}
+    for arm, factor in (("normal", None), ("crisis", 0.5), ("flood", 1.0)):
+        model = tiny_model(n=8, topology__urban__locality_officer=True,
+                           topology__urban__community_groups=6,
+                           topology__urban__share_groups_off_radar=0.0,
+                           intermediaries__lo_hours_per_week=1.6,
+                           intermediaries__lo_hours_per_tie_attempt=0.5,
+                           intermediaries__p_lo_tie_success=1.0,
+                           intermediaries__lo_tie_practice_share=0.25,
+                           intermediaries__lo_ties_at_start=False,
+                           gp__partnership_hours_lo=2.0, gp__partnership_hours_hi=2.0,
+                           gp__tie_upkeep_hours_per_week=1.0, run__days=60, **UNTIED)
+        officer = next(h for h in model.intermediaries if isinstance(h, LocalityOfficer))
+        if factor is not None:
+            p = {"need_multiplier": 1.0, "distancing": False, "shielding": False}
+            emergency(model, p if arm == "flood" else {**p, "tie_upkeep_factor": factor})
+        model.run(42)
+        kept[arm] = (len(officer.kept_ties), len(model.gp_practices[0].vcse_ties))
+    assert kept == {"normal": (2, 2), "crisis": (4, 4), "flood": (2, 2)}
+
+
+def test_after_a_crisis_an_officer_keeps_as_many_ties_as_the_hours_cover(tiny_model):
+    """The review's trace: an officer with 4 hours a week (5 ties at 0.75) and a practice with
+    1 hour (4 officer-kept ties at 0.25) hold 4 ties; in a lockdown-like emergency (0.5) 8;
+    when it ends the usual cost returns mid-week and they fall back to the 4 the hours cover,
+    not below (upkeep owed at the day's cost, so no tie that ended is charged for)."""
+    from sim.agents.intermediaries import LocalityOfficer
+    from sim.events.emergencies import emergency, emergency_end
+
+    model = tiny_model(n=8, topology__urban__locality_officer=True,
+                       topology__urban__community_groups=9,
+                       topology__urban__share_groups_off_radar=0.0,
+                       intermediaries__lo_hours_per_week=4.0,
+                       intermediaries__lo_hours_per_tie_attempt=2.0,
+                       intermediaries__p_lo_tie_success=1.0,
+                       intermediaries__lo_tie_practice_share=0.25,
+                       intermediaries__lo_ties_at_start=False,
+                       gp__partnership_hours_lo=1.0, gp__partnership_hours_hi=1.0,
+                       gp__tie_upkeep_hours_per_week=1.0, run__days=300, **UNTIED)
+    gp = model.gp_practices[0]
+    officer = next(h for h in model.intermediaries if isinstance(h, LocalityOfficer))
+    model.run(30)
+    assert len(gp.vcse_ties) == len(officer.kept_ties) == 4
+    emergency(model, {"need_multiplier": 1.0, "distancing": False, "shielding": False,
+                      "tie_upkeep_factor": 0.5})
+    model.run(70)
+    assert len(gp.vcse_ties) == len(officer.kept_ties) == 8
+    emergency_end(model, {})  # day 100, mid-week
+    model.run(12)
+    for _ in range(3):
+        model.run(7)
+        assert len(gp.vcse_ties) == len(officer.kept_ties) == 4
+    assert gp.partnership_load() <= gp.partnership_hours

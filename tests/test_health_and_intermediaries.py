@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from support import give_need
 
+import sim
 from sim import metrics
 from sim.agents.intermediaries import LocalityOfficer, ParishCouncil, PlaceHub
+from sim.agents.organisations import GroupKind
 from sim.model import CommunityModel
 from sim.state import Need, Pathway, VolunteerState
 
@@ -139,6 +141,44 @@ def test_a_practice_replaces_a_tie_lost_when_its_group_closed(tiny_model, renewa
         assert gp.vcse_ties == [] and model.rows[-1]["new_gp_vcse_ties_renewed"] == 0
     model.step()
     assert len(gp.vcse_ties) <= 1  # never more than its own degree
+
+
+def test_a_practice_short_of_hours_keeps_the_ties_first_drawn_not_the_first_listed(tiny_model):
+    """Hours for one of three drawn ties: the practice keeps whichever was drawn first, so
+    over seeds it is not always the first group in its list of options."""
+    kept = set()
+    for seed in range(8):
+        model = tiny_model(n=8, topology__urban__community_groups=3,
+                           topology__urban__formal_charities=0, gp__share_vcse_degree_0=0.0,
+                           gp__share_vcse_degree_1=0.0, gp__share_vcse_degree_2=0.0,
+                           gp__partnership_hours_lo=1.0, gp__partnership_hours_hi=1.0,
+                           gp__tie_upkeep_hours_per_week=1.0, run__seed=seed)
+        gp = model.gp_practices[0]
+        options = [g.index for g in model._gp_tie_options(gp)]
+        assert len(options) >= 3 and len(gp.vcse_ties) == 1
+        kept.add(options.index(gp.vcse_ties[0]))
+    assert len(kept) > 1
+
+
+def test_renewing_a_tie_draws_the_same_numbers_with_or_without_hours(tiny_model):
+    """Common random numbers: every practice draws its numbers every day, whether it is
+    short of ties or not and whether or not it has the hours, so over three days in which one
+    arm's practice renews its tie (and then no longer needs one) and the other's cannot, both
+    leave the tie stream in the same state."""
+    states, ties = [], []
+    for hours in (2.0, 0.0):
+        model = tiny_model(n=6, topology__urban__formal_charities=2,
+                           gp__share_vcse_degree_0=0.0, gp__share_vcse_degree_1=1.0,
+                           gp__share_vcse_degree_2=0.0, gp__vcse_tie_renewal_days=1.0)
+        gp = model.gp_practices[0]
+        model.organisations[gp.vcse_ties[0]].close("churn")
+        gp.partnership_hours = hours
+        for _ in range(3):
+            model._renew_gp_ties()
+        states.append(model.streams.gp_ties.bit_generator.state)
+        ties.append(len(gp.vcse_ties))
+    assert ties == [1, 0]
+    assert states[0] == states[1]
 
 
 def test_the_reported_degree_is_the_live_one_after_the_burn_in(tiny_world):
@@ -346,3 +386,148 @@ def test_place_hub_front_door(tiny_model, capacity):
     done = [hub.signpost(i) for i in range(3)]
     assert done == [True] * capacity + [False] * (3 - capacity)
     assert model.pop.lw_referrals[:3].sum() == capacity
+
+
+def test_officers_broker_ties_with_each_units_main_practice_only():
+    """On the county (place-table build, several practices per area) an officer in post ties
+    its units' groups to the practice registering most of each unit's residents, within that
+    practice's partnership hours, never to mutual aid (at build or later)."""
+    cfg = sim.compose(["topology=county", "topology.n_residents=20000", "run.burn_in_days=0",
+                       "gp.share_vcse_degree_0=1", "gp.share_vcse_degree_1=0",
+                       "gp.share_vcse_degree_2=0", "run.resident_agents=false"])
+    model = CommunityModel(cfg, start=False)
+    officers = [h for h in model.intermediaries if isinstance(h, LocalityOfficer)]
+    assert officers
+    units = sorted(set().union(*(h.served_units for h in officers)))
+    mains = {model.main_practice(u).index for u in units}
+    for u in units:  # the main practice registers at least as many of the unit's residents
+        registered = np.bincount(model.pop.gp[model.pop.unit == u],
+                                 minlength=len(model.gp_practices))
+        assert registered[model.main_practice(u).index] == max(
+            registered[gp.index] for gp in model.practices_in(u))
+    tied = [gp for gp in model.gp_practices if gp.vcse_ties]
+    assert tied and {gp.index for gp in tied} <= mains
+    assert len(model.practices_in(units[0])) > 1  # so "main" is a real choice here
+    for gp in tied:
+        assert gp.partnership_load() <= gp.partnership_hours + 1e-9
+        assert all(model.organisations[k].kind is not GroupKind.MUTUAL_AID
+                   for k in gp.vcse_ties)
+    model.burn_in(60)
+    for h in officers:
+        _, pairs = h._tie_work()
+        assert all(g.kind is not GroupKind.MUTUAL_AID and gp.index in mains
+                   for gp, g in pairs)
+
+
+def kept_ties_world(tiny_model, officer=True, **extra):
+    """An urban unit with four community groups on the directory and one practice whose
+    partnership hours (1 a week) keep up exactly one tie of its own, which it has; with
+    ``officer`` a locality officer in post whose ties take 0.75 of its hours a week each and
+    0.25 of the practice's."""
+    values = {"intermediaries__lo_hours_per_week": 14.0,
+              "topology__urban__community_groups": 4, **extra}
+    model = tiny_model(n=8, topology__urban__locality_officer=officer,
+                       topology__urban__share_groups_off_radar=0.0,
+                       intermediaries__lo_hours_per_tie_attempt=2.0,
+                       intermediaries__p_lo_tie_success=1.0,
+                       intermediaries__lo_tie_practice_share=0.25,
+                       intermediaries__lo_ties_at_start=False,
+                       gp__partnership_hours_lo=1.0, gp__partnership_hours_hi=1.0,
+                       gp__tie_upkeep_hours_per_week=1.0,
+                       gp__share_vcse_degree_0=1.0, gp__share_vcse_degree_1=0.0,
+                       gp__share_vcse_degree_2=0.0, **values)
+    gp = model.gp_practices[0]
+    assert model.tie_practice(gp, model.groups[0]) and not gp.has_tie_room()
+    return model, gp
+
+
+def test_an_officer_with_hours_keeps_more_ties_at_the_practice(tiny_model):
+    """The officer takes on the upkeep of the practice's tie and brokers more, each taking a
+    quarter of the practice's hour: four ties where the practice alone keeps one."""
+    alone, gp_alone = kept_ties_world(tiny_model, officer=False)
+    model, gp = kept_ties_world(tiny_model)
+    officer = next(h for h in model.intermediaries if isinstance(h, LocalityOfficer))
+    for _ in range(21):
+        alone.step()
+        model.step()
+    assert len(gp_alone.vcse_ties) == 1
+    assert len(gp.vcse_ties) == 4
+    assert officer.kept_ties == {(gp.index, k) for k in gp.vcse_ties}
+    assert gp.partnership_load() == pytest.approx(1.0)
+    # the officer's week: four ties at 0.75 of an hour each
+    assert sum(r["new_lo_hours_tie_upkeep"] for r in model.rows[-7:]) == pytest.approx(3.0)
+
+
+def test_an_officer_without_spare_hours_keeps_no_ties(tiny_model):
+    """With fewer hours a week than one tie's upkeep (0.75) the officer keeps none up and the
+    practice keeps the one its own hours cover, as without the officer."""
+    model, gp = kept_ties_world(tiny_model, intermediaries__lo_hours_per_week=0.5)
+    officer = next(h for h in model.intermediaries if isinstance(h, LocalityOfficer))
+    for _ in range(21):
+        model.step()
+    assert officer.kept_ties == set()
+    assert len(gp.vcse_ties) == 1
+
+
+def test_cutting_the_officers_hours_hands_its_ties_back_and_uncovered_ones_end(tiny_model):
+    """Cut to no hours, the officer leaves the week's upkeep unpaid: its ties fall wholly on
+    the practice, which keeps the one its hour covers (the most recently used) and ends the
+    rest; removing the post does the same at once."""
+    for remove in (False, True):
+        model, gp = kept_ties_world(tiny_model)
+        officer = next(h for h in model.intermediaries if isinstance(h, LocalityOfficer))
+        for _ in range(21):
+            model.step()
+        assert len(gp.vcse_ties) == 4
+        newest = max(gp.vcse_ties, key=lambda k: (model.tie_last_use[(gp.index, k)], k))
+        if remove:
+            model.flows = {}
+            model.remove_intermediary(officer)
+            dropped = model.flows["new_lo_ties_dropped_no_hours"]
+        else:
+            model.cfg.intermediaries.lo_hours_per_week = 0.0
+            for _ in range(7):
+                model.step()
+            dropped = sum(r["new_lo_ties_dropped_no_hours"] for r in model.rows[-7:])
+        assert gp.vcse_ties == [newest]
+        assert officer.kept_ties == set() and not model.officer_ties
+        assert dropped == 3
+
+
+def test_a_tie_that_ends_midweek_stops_costing_the_officer_upkeep(tiny_model):
+    """Upkeep accrues day by day at today's cost: a tied group that closes right after a
+    week's start costs the officer nothing more, so hours that cover its ties (3.1 a week for
+    four at 0.75) never leave upkeep unpaid and no live tie is handed back."""
+    model, gp = kept_ties_world(tiny_model, intermediaries__lo_hours_per_week=3.1,
+                                topology__urban__community_groups=6, run__days=120)
+    officer = next(h for h in model.intermediaries if isinstance(h, LocalityOfficer))
+    for _ in range(63):
+        model.step()
+    assert len(officer.kept_ties) == 4
+    k = sorted(officer.kept_ties)[0][1]
+    model.organisations[k].close("churn")  # right after the week's start
+    assert len(officer.kept_ties) == 3
+    for _ in range(14):
+        model.step()
+    rows = model.rows[-14:]
+    assert sum(r["new_lo_ties_handed_to_practice"] for r in rows) == 0
+    assert sum(r["new_lo_ties_dropped_no_hours"] for r in rows) == 0
+    assert len(officer.kept_ties) >= 3 and officer.upkeep_owed < officer.officer_upkeep_per_week()
+
+
+def test_ties_ended_by_hand_stop_costing_the_officer_upkeep_the_same_day(tiny_model):
+    """Three of four kept ties end the day a week starts: the officer pays for the one left
+    (0.75 of an hour a day's share at a time), not for four."""
+    model, gp = kept_ties_world(tiny_model)
+    officer = next(h for h in model.intermediaries if isinstance(h, LocalityOfficer))
+    for _ in range(21):
+        model.step()
+    assert len(officer.kept_ties) == 4
+    for k in list(gp.vcse_ties)[1:]:
+        model.organisations[k].close("churn")  # the groups go: no tie to broker again
+    assert len(officer.kept_ties) == 1
+    paid = 0.0
+    for _ in range(7):
+        model.step()
+        paid += model.rows[-1]["new_lo_hours_tie_upkeep"]
+    assert paid == pytest.approx(0.75)

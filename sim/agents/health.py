@@ -41,6 +41,11 @@ class GPPractice(mesa.Agent):
         g = model.cfg.gp
         rng = model.streams.gp
         self.engagement_max = float(rng.uniform(g.engagement_max_lo, g.engagement_max_hi))
+        # staff hours a week it can give to keeping up VCSE partnerships (000:92): a resource
+        # each tie draws on (``tie_upkeep_hours_per_week``), its own stream so the draw moves
+        # nothing else
+        self.partnership_hours = float(model.streams.gp_partnership.uniform(
+            g.partnership_hours_lo, g.partnership_hours_hi))
         self.link_workers: list[LinkWorker] = []
         self.vcse_ties: list[int] = []  # organisation indices
         self.n_consultations = 0
@@ -58,6 +63,27 @@ class GPPractice(mesa.Agent):
         self.nonmedical_at_start = 0
         self.out_days_co_located = 0
         self._last_seen_day = -1
+
+    def partnership_load(self) -> float:
+        """Hours a week its VCSE ties take from its own partnership hours: a tie's full upkeep
+        today (``model.tie_upkeep_hours_per_week``) for each,
+        ``intermediaries.lo_tie_practice_share`` of it for a tie a locality officer keeps up
+        (``model.officer_ties``)."""
+        m = self.model
+        kept = m.officer_ties
+        n_kept = sum(1 for k in self.vcse_ties if (self.index, k) in kept) if kept else 0
+        share = m.cfg.intermediaries.lo_tie_practice_share
+        return m.tie_upkeep_hours_per_week() * (len(self.vcse_ties) - n_kept * (1.0 - share))
+
+    def has_tie_room(self, share: float = 1.0) -> bool:
+        """Whether its partnership hours would cover ``share`` of the upkeep of one more VCSE
+        tie (1: a tie of its own; a locality officer's tie: the officer's practice share)."""
+        upkeep = self.model.tie_upkeep_hours_per_week()
+        return self.partnership_load() + share * upkeep <= self.partnership_hours + 1e-9
+
+    def partnership_hours_today(self) -> float:
+        """Hours its ties take today (a seventh of their weekly upkeep)."""
+        return self.partnership_load() / 7.0
 
     def engagement(self, day: int | None = None) -> float:
         """Chance a raised non-medical need is referred to a link worker (today's level;
@@ -111,6 +137,7 @@ class GPPractice(mesa.Agent):
         ties = [g for g in self.vcse_ties if m.organisations[g].is_open]
         if ties and rng.random() < m.cfg.gp.p_signpost_tied_group:
             g = ties[int(rng.integers(len(ties)))]
+            m.tie_last_use[(self.index, g)] = m.day  # the tie is in use
             m.offer_to_group(i, g, "gp")
 
 

@@ -80,12 +80,26 @@ class Intermediary(mesa.Agent):
 
 class LocalityOfficer(Intermediary):
     """Urban community worker: brings hyper-local groups onto the directory and ties the GP
-    practice and link workers to them, slowly ("that stuff takes time", 000:92).
+    practice and link workers to them, slowly ("that stuff takes time", 000:92), and keeps up
+    the ties it brokered: the "bridge" between sectors (000:120) that takes partnership work
+    off the practice, which "can't do ... partnership work all day long" (000:94).
 
     Its hours are a resource: each day ``lo_hours_per_week / 7`` hours, first for residents
-    who come to it (``lo_hours_per_signpost`` each, at most ``lo_signposts_per_day``), the rest
-    for partnership work while there is some to do; an attempt costs
-    ``lo_hours_per_tie_attempt`` hours and succeeds with ``p_lo_tie_success``."""
+    who come to it (``lo_hours_per_signpost`` each, at most ``lo_signposts_per_day``), then the
+    upkeep of the ties it keeps up (``1 - lo_tie_practice_share`` of
+    ``gp.tie_upkeep_hours_per_week`` each; the practice gives the rest), the rest for new
+    partnership work while there is some to do; an attempt costs ``lo_hours_per_tie_attempt``
+    hours and succeeds with ``p_lo_tie_success``. It keeps up the ties it brokered and, while
+    it has hours, those of the unit's main practice with the groups serving the unit whoever
+    made them (``take_over_ties``). Upkeep falls due day by day at the day's cost (a seventh
+    of a week's upkeep for each tie it keeps that day, so a tie that ends, or an emergency
+    that starts or ends, changes the charge from the next day) and is booked against the
+    hours left after residents until it is paid (unpaid upkeep is carried on); each week the
+    officer lets go of as many of its least recently used ties as whole weeks of one tie's
+    upkeep (at that day's cost) are still unpaid: their whole upkeep falls on the practice,
+    and a tie the practice's own partnership hours do not cover either ends.
+    It brokers a new tie only while last week's hours left after upkeep would keep one more
+    up."""
 
     kind_name = "locality_officer"
 
@@ -93,6 +107,12 @@ class LocalityOfficer(Intermediary):
         super().__init__(model, unit, name)
         self.hours_left = 0.0
         self.tie_progress = 0.0
+        self.kept_ties: set[tuple[int, int]] = set()  # (practice, organisation) it keeps up
+        self.upkeep_owed = 0.0  # upkeep hours fallen due that its hours have not yet covered
+        self.spare_hours = 0.0  # hours left after upkeep this week
+        # last week's hours left after upkeep (the room for another tie); before its first
+        # week, its weekly hours
+        self.spare_hours_last_week = model.cfg.intermediaries.lo_hours_per_week
 
     def begin_day(self) -> None:
         self.hours_left = self.model.cfg.intermediaries.lo_hours_per_week / 7.0
@@ -114,40 +134,139 @@ class LocalityOfficer(Intermediary):
         self.model.count("new_lo_hours_signposting", hours)
         return True
 
+    def officer_upkeep_per_week(self) -> float:
+        """The officer's part of one tie's weekly upkeep, in hours a week."""
+        m = self.model
+        return m.tie_upkeep_hours_per_week() * (1.0 - m.cfg.intermediaries.lo_tie_practice_share)
+
+    def has_tie_room(self) -> bool:
+        """Whether last week's hours left after upkeep would keep up one more tie."""
+        return self.officer_upkeep_per_week() <= self.spare_hours_last_week + 1e-9
+
+    def _keep_up_ties(self) -> None:
+        """Today's upkeep of the ties kept today falls due (``per_week / 7`` each, at today's
+        cost), and the upkeep owed is booked against today's hours until it is paid (a busy
+        day's or week's upkeep is done later, and new partnership work gets only the hours past
+        what is owed); weekly, the officer lets go of as many ties as whole weeks of one tie's
+        upkeep are still unpaid (least recently used first), or, owing nothing, takes on more
+        while last week left it hours to spare."""
+        m = self.model
+        per_week = self.officer_upkeep_per_week()
+        self.upkeep_owed += len(self.kept_ties) * per_week / 7.0
+        paid = min(max(self.hours_left, 0.0), self.upkeep_owed)
+        self.hours_left -= paid
+        self.upkeep_owed -= paid
+        self.spare_hours += max(self.hours_left, 0.0)
+        if paid:
+            m.count("new_lo_hours_tie_upkeep", paid)
+        if m.day % 7:
+            return
+        self.spare_hours_last_week, self.spare_hours = self.spare_hours, 0.0
+        if self.upkeep_owed <= 1e-9 or per_week <= 0.0:
+            self.upkeep_owed = 0.0
+            self.take_over_ties(self._room(self.spare_hours_last_week))
+        else:
+            n = min(len(self.kept_ties), int((self.upkeep_owed + 1e-9) // per_week))
+            if n:
+                last_use = m.tie_last_use
+                order = sorted(self.kept_ties, key=lambda k: (last_use.get(k, -1), k))
+                self.hand_back_ties(order[:n])
+                self.upkeep_owed = max(self.upkeep_owed - n * per_week, 0.0)
+
+    def _room(self, hours: float) -> int:
+        """How many more ties ``hours`` a week would keep up."""
+        per_week = self.officer_upkeep_per_week()
+        if per_week <= 0.0:
+            return len(self.model.organisations)
+        return int((hours + 1e-9) // per_week)
+
+    def take_over_ties(self, room: int) -> None:
+        """Take on the upkeep of up to ``room`` ties of its units' main practices with the
+        groups serving its units (their own and the place-level ones; not the LIO, not mutual
+        aid) that nobody keeps up yet, whoever made them (the bridge between the practice and
+        the VCSE, 000:120): the practice then gives only its share of their upkeep."""
+        m = self.model
+        for u in sorted(self.served_units):
+            main = m.main_practice(u)
+            if room <= 0:
+                return
+            if main is None:
+                continue
+            serving = (*m.groups_by_unit.get(u, ()), *m.groups_by_unit.get(-1, ()))
+            local = {g.index for g in serving
+                     if g.kind not in (GroupKind.LIO, GroupKind.MUTUAL_AID)}
+            for k in main.vcse_ties:
+                key = (main.index, k)
+                if k in local and key not in m.officer_ties and room > 0:
+                    m.officer_ties[key] = self
+                    self.kept_ties.add(key)
+                    self.spare_hours_last_week -= self.officer_upkeep_per_week()
+                    room -= 1
+                    m.count("new_lo_ties_taken_over")
+
+    def hand_back_ties(self, keys: list[tuple[int, int]] | None = None) -> None:
+        """Stop keeping up ties ``keys`` (default: all of them): their whole upkeep falls on
+        the practice, which ends the least recently used of them until its partnership hours
+        cover the rest."""
+        m = self.model
+        keys = sorted(self.kept_ties) if keys is None else list(keys)
+        for key in keys:
+            m.release_officer_tie(key)
+        last_use = m.tie_last_use
+        for key in sorted(keys, key=lambda k: (last_use.get(k, -1), k)):
+            gp = m.gp_practices[key[0]]
+            if gp.partnership_load() > gp.partnership_hours + 1e-9:
+                m.untie_practice(gp, key[1])
+                m.count("new_lo_ties_dropped_no_hours")
+            else:
+                m.count("new_lo_ties_handed_to_practice")
+
     def _tie_work(self) -> tuple[list[VCSEGroup], list[tuple[object, VCSEGroup]]]:
         """Off-radar groups of the unit, and (practice, group) pairs that would link a group
-        no practice of the unit is tied to yet (once every group has its link to health there
-        is no tie work left: ties then track group turnover)."""
+        no practice of the unit is tied to yet with the unit's main practice (the one
+        registering most of its residents), while that practice has partnership hours for its
+        share of another tie and the officer's spare hours would keep it up. Mutual aid groups
+        are left out here, at build and during the run alike, as in the practices' own ties and
+        the LIO's brokering. Once every group has its link to health, or the main practice or
+        the officer has no hours left, there is no tie work."""
         m = self.model
         units = sorted(self.served_units)
         unit_groups = [g for u in units for g in m.groups_by_unit.get(u, ())
                        if g.is_open and g.kind is not GroupKind.LIO]
         hidden = [g for g in unit_groups if not g.on_directory]
-        practices = list({id(gp): gp for u in units for gp in m.practices_in(u)}.values())
-        tied = {k for gp in practices for k in gp.vcse_ties}
-        pairs = [(gp, g) for g in unit_groups if g.index not in tied for gp in practices]
+        pairs: list[tuple[object, VCSEGroup]] = []
+        share = m.cfg.intermediaries.lo_tie_practice_share
+        for u in units if self.has_tie_room() else ():
+            main = m.main_practice(u)
+            if main is None or not main.has_tie_room(share):
+                continue
+            tied = {k for gp in m.practices_in(u) for k in gp.vcse_ties}
+            pairs += [(main, g) for g in m.groups_by_unit.get(u, ())
+                      if g.is_open and g.kind not in (GroupKind.LIO, GroupKind.MUTUAL_AID)
+                      and g.index not in tied]
         return hidden, pairs
 
     def tie_groups_at_start(self) -> None:
-        """The officer has been in post for years (000:80-81): each group of its unit that no
-        practice of the unit is tied to starts tied to one of them (drawn), as its partnership
-        work would have left it. Built untied, those ties took about seven years to build up,
-        longer than the burn-in, and GP signposting to tied groups (so groups' strain) crept up
-        through the run."""
+        """The officer has been in post for years (000:80-81): it keeps up its units' main
+        practices' ties with their groups (``take_over_ties``) and the groups of its units that no
+        practice of the unit is tied to start tied to the unit's main practice, in drawn order,
+        as far as that practice's partnership hours (for its share) and the officer's weekly
+        hours go, as its partnership work would have left them; the officer keeps them up
+        (its first weeks trim any its hours after signposting do not cover)."""
         m = self.model
+        self.take_over_ties(self._room(m.cfg.intermediaries.lo_hours_per_week))
         _, pairs = self._tie_work()
         rng = m.streams.intermediaries
-        options: dict[int, tuple[VCSEGroup, list]] = {}
-        for gp, g in pairs:
-            if g.kind is not GroupKind.MUTUAL_AID:
-                options.setdefault(g.index, (g, []))[1].append(gp)
-        for g, practices in options.values():
-            gp = practices[int(rng.integers(len(practices)))]
-            gp.vcse_ties.append(g.index)
-            m.add_tie(gp, g)
+        for k in rng.permutation(len(pairs)).tolist():
+            if not self.has_tie_room():
+                break
+            gp, g = pairs[k]
+            if m.tie_practice(gp, g, officer=self):
+                self.spare_hours_last_week -= self.officer_upkeep_per_week()
 
     def step(self) -> None:
         m, p = self.model, self.model.cfg.intermediaries
+        self._keep_up_ties()
         hidden, pairs = self._tie_work()
         if not hidden and not pairs:
             self.tie_progress = 0.0
@@ -172,9 +291,9 @@ class LocalityOfficer(Intermediary):
             m.count("new_groups_brought_on_directory")
             return
         gp, g = pairs[int(rng.integers(len(pairs)))]
-        gp.vcse_ties.append(g.index)
-        m.add_tie(gp, g)
-        m.count("new_lo_ties_built")
+        if m.tie_practice(gp, g, officer=self):
+            self.spare_hours_last_week -= self.officer_upkeep_per_week()
+            m.count("new_lo_ties_built")
 
 
 class ParishCouncil(Intermediary):

@@ -19,16 +19,22 @@ if TYPE_CHECKING:
 @register("emergency",
           need_multiplier=Arg(float, 2.0, lo=0.0, meaning="multiplier on need onset"),
           distancing=Arg(bool, False, meaning="face-to-face groups may close"),
-          shielding=Arg(bool, False, meaning="the most vulnerable are told to shield"))
+          shielding=Arg(bool, False, meaning="the most vulnerable are told to shield"),
+          tie_upkeep_factor=Arg(float, 1.0, lo=0.01, hi=1.0,
+                                meaning="hours a GP practice-VCSE tie takes to keep up while "
+                                        "the emergency lasts, as a share of the usual "
+                                        "(partnership blockages set aside; 1: unchanged)"))
 def emergency(model: CommunityModel, p: dict) -> None:
     """A civil emergency starts: need rises, the emergency actors start to mobilise, and with
     distancing some community groups cannot meet face to face (003:298-304): most suspend,
-    some move online."""
+    some move online. With ``tie_upkeep_factor`` below 1 a GP practice-VCSE tie takes fewer
+    hours to keep up until the emergency ends (a scenario input, 000:132, 003:308-310)."""
     cfg = model.cfg
     if not cfg.emergency.active:
         model.emergency_start = model.day
     cfg.emergency.active = True
     cfg.need.emergency_multiplier = p["need_multiplier"]
+    cfg.emergency.tie_upkeep_factor = p.get("tie_upkeep_factor", 1.0)
     rng = model.streams.events
     if p["distancing"]:
         cfg.emergency.distancing = True
@@ -64,6 +70,7 @@ def emergency_end(model: CommunityModel, p: dict) -> None:
     cfg.emergency.active = False
     cfg.emergency.distancing = False
     cfg.need.emergency_multiplier = 1.0
+    cfg.emergency.tie_upkeep_factor = 1.0
     model.pop.shielded[:] = False
     for g in model.groups:
         g.distanced = False

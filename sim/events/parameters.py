@@ -14,10 +14,15 @@ if TYPE_CHECKING:
 def _assign(cfg: Config, p: dict, key: str) -> None:
     """Set ``p['key']`` to ``p['value']`` in ``cfg`` and validate; on error restore the old
     value and raise a ConfigError naming the event parameter."""
-    keys = {k for k, _, _ in iter_params(cfg)}
-    if p["key"] not in keys or p["key"].startswith(("run.", "topology.", "scenario.")):
+    meta = {k: m for k, _, m in iter_params(cfg)}
+    if p["key"] not in meta or p["key"].startswith(("run.", "topology.", "scenario.")):
         raise ConfigError(f"{key}.params.key", f"{p['key']!r} is not a model parameter that can "
                                                "change during a run")
+    if meta[p["key"]].get("at_build"):
+        raise ConfigError(f"{key}.params.key", f"{p['key']} is used only when the model is "
+                                               "built (each practice draws its own value from "
+                                               "it), so it cannot change during a run: set it "
+                                               "in the configuration")
     *path, last = p["key"].split(".")
     obj = cfg
     for part in path:

@@ -8,9 +8,13 @@ LRF volunteering cell is mobilised, volunteer management scales up (far less tha
 
 Joint working builds ties (003:61, 003:308-314; 000:132): every case a GP practice and a VCSE
 group handle together (a health referral the group accepts, an emergency case one of its
-volunteers delivers) may tie them, and a tie formed this way lapses after a year without a
-joint case. In an emergency the volume of joint work rises, so integration accelerates without
-a crisis-only rule.
+volunteers delivers) may tie them while the practice has partnership hours for one more tie
+(000:92), and any GP-VCSE tie lapses after a year without use. In an emergency the volume of
+joint work rises and, where the emergency event states a ``tie_upkeep_factor`` below 1 (the
+lockdown: the administrative blockages set aside, 000:132, 003:308-310), a tie takes fewer hours
+to keep up (``emergency.tie_upkeep_factor``), so the same hours hold more ties
+and integration accelerates; no rule forms a tie because of the crisis. When it ends the usual
+cost returns and practices end the least used ties their hours no longer cover.
 """
 
 from __future__ import annotations
@@ -52,36 +56,59 @@ def stand_down(model: CommunityModel) -> None:
 
 
 def joint_work_ties(model: CommunityModel) -> None:
-    """Today's joint cases may tie a practice and a group; ties without joint work lapse."""
+    """Today's joint cases may tie a practice and a group; ties are kept up with the
+    practice's partnership hours and lapse when unused.
+
+    A joint case with a group the practice is tied to is a use of the tie; with one it is not
+    tied to, it ties them with ``p_tie_per_joint_case`` if the practice's partnership hours
+    cover one more tie (``gp.tie_upkeep_hours_per_week`` each, 000:92). Every GP-VCSE tie,
+    whatever made it (the practice's own, a locality officer's brokering, joint work), lapses
+    after ``joint_tie_lapse_days`` without use (a joint case, or the practice signposting a
+    patient to the group), freeing its hours. So a practice keeps the ties it uses most, as
+    many as its hours keep up, and the degree reaches a stationary state."""
     e = model.cfg.emergency
-    rng = model.streams.emergency
     day = model.day
+    last_use = model.tie_last_use
     cases, model.joint_cases_today = model.joint_cases_today, []
-    for gp_index, org_index in cases:
+    # one draw per joint case, on its own stream, before anything about the practice, the
+    # group or their tie is checked: paired scenarios whose ties or hours differ keep this
+    # stream (and the emergency stream, which mutual aid and distancing draw on) in step
+    draws = model.streams.joint_ties.random(len(cases)) if cases else ()
+    for (gp_index, org_index), u in zip(cases, draws, strict=True):
         group = model.organisations[org_index]
         if not isinstance(group, VCSEGroup) or not group.is_open:
             continue
         model.count("new_joint_work_cases")
         key = (gp_index, org_index)
-        if key in model.joint_ties:
-            model.joint_ties[key] = day
+        if key in last_use:
+            last_use[key] = day
             continue
-        gp = model.gp_practices[gp_index]
-        if org_index in gp.vcse_ties or rng.random() >= e.p_tie_per_joint_case:
-            continue
-        gp.vcse_ties.append(org_index)
-        model.add_tie(gp, group)
-        model.joint_ties[key] = day
-        model.count("new_joint_work_ties")
-    if day % 7:
-        return
-    for key, last in list(model.joint_ties.items()):
-        if day - last <= e.joint_tie_lapse_days:
-            continue
-        del model.joint_ties[key]
-        gp = model.gp_practices[key[0]]
-        if key[1] in gp.vcse_ties:
-            gp.vcse_ties.remove(key[1])
-            group = model.organisations[key[1]]
-            model.remove_tie(gp, group)
+        if u < e.p_tie_per_joint_case and model.tie_practice(model.gp_practices[gp_index],
+                                                             group):
+            model.count("new_joint_work_ties")
+    if day % 7 == 0:
+        for key, last in list(last_use.items()):
+            if day - last <= e.joint_tie_lapse_days:
+                continue
+            model.untie_practice(model.gp_practices[key[0]], key[1])
             model.count("new_joint_work_ties_lapsed")
+    drop_ties_beyond_hours(model)
+    hours = sum(gp.partnership_hours_today() for gp in model.gp_practices)
+    model.count("new_gp_partnership_hours", hours)
+
+
+def drop_ties_beyond_hours(model: CommunityModel) -> None:
+    """Daily, a practice whose ties take more than its partnership hours (a tie's upkeep rose
+    back to its usual cost when an emergency ended, ``emergency.tie_upkeep_factor``, or a
+    ``set_parameter`` event raised it) ends its least recently used ties until its hours
+    cover the rest, on the day the cost rises and before the day's hours are booked: the
+    crisis ties it keeps are the ones still in use (003:312-314)."""
+    last_use = model.tie_last_use
+    for gp in model.gp_practices:
+        if gp.partnership_load() <= gp.partnership_hours + 1e-9:
+            continue
+        for k in sorted(gp.vcse_ties, key=lambda k: (last_use.get((gp.index, k), -1), k)):
+            model.untie_practice(gp, k)
+            model.count("new_gp_ties_dropped_no_hours")
+            if gp.partnership_load() <= gp.partnership_hours + 1e-9:
+                break

@@ -76,7 +76,7 @@ def test_s47_locality_officer_builds_gp_community_links(paired, mechanism):
     Scenario: the urban estate with its locality officer (scenario=baseline).
     Counterfactual: topology.urban.locality_officer=false. Both arms start from their own
     burnt-in state, so the officer's years of work show as stocks. Metrics: groups on the
-    directory (higher); GP-VCSE ties (higher), means over the run.
+    directory (higher), mean over the run (GP-VCSE ties: the next test).
     Mechanism off: the officer's tie-building never succeeds
     (intermediaries.p_lo_tie_success=0).
     """
@@ -84,11 +84,40 @@ def test_s47_locality_officer_builds_gp_community_links(paired, mechanism):
                    mechanism=mechanism)
     counterfactual = [*URBAN_BASELINE, *NO_LOCALITY_OFFICER]
     paired("S47", scenario, counterfactual, groups_on_directory, "higher").expect(mechanism)
-    if mechanism == "on":
-        # not checked with the mechanism off: without an officer nothing but a crisis rebuilds
-        # the ties that closing groups take with them, so an estate whose officer cannot tie
-        # still differs a little from one with none (GP-side tie formation: future work)
-        paired("S47", scenario, counterfactual, gp_vcse_ties, "higher").expect("on")
+
+
+@pytest.mark.fact(
+    "S47", grade="B", nature="emergent",
+    why="Every day the officer's hours left after residents first keep up the ties it brokered "
+        "or took over from the unit's main practice (the practice gives only "
+        "lo_tie_practice_share of their upkeep), then broker more while the practice's hours "
+        "cover its share and the officer's would keep one more up; a week's unpaid upkeep "
+        "hands ties back to the practice, which ends those its own hours do not cover, and "
+        "unused ties lapse. Without the officer the practice's own hours bound its ties; the "
+        "scenario only has or lacks the officer.",
+    depends=("intermediaries.lo_hours_per_week", "intermediaries.lo_hours_per_tie_attempt",
+             "intermediaries.lo_tie_practice_share", "gp.partnership_hours_lo",
+             "gp.partnership_hours_hi", "gp.tie_upkeep_hours_per_week"))
+@ON_OFF
+def test_s47_locality_officer_adds_gp_vcse_ties(paired, mechanism):
+    """Scenario S47's second half (grade B; 000:80-81, 116, 120): the officer builds
+    GP-community ties over time, so the estate with its officer holds more GP-VCSE ties.
+
+    Scenario: the urban estate with its locality officer (scenario=baseline).
+    Counterfactual: topology.urban.locality_officer=false. Metric: GP-VCSE ties, mean over the
+    run (higher). Without an officer nothing but joint work and the practices' own renewals
+    rebuild the ties closing groups take with them.
+    Mechanism off: the officer is in post but has no partnership capacity: its brokering never
+    succeeds (intermediaries.p_lo_tie_success=0), it ties no groups at the start
+    (intermediaries.lo_ties_at_start=false) and the practice gives a tie's whole upkeep
+    (intermediaries.lo_tie_practice_share=1), so the ties it keeps up cost the practice as
+    much as its own and the practice's hours bound its ties as without the officer.
+    """
+    off = ["intermediaries.p_lo_tie_success=0", "intermediaries.lo_ties_at_start=false",
+           "intermediaries.lo_tie_practice_share=1"]
+    scenario = arm(URBAN_BASELINE, off=off, mechanism=mechanism)
+    counterfactual = [*URBAN_BASELINE, *NO_LOCALITY_OFFICER]
+    paired("S47", scenario, counterfactual, gp_vcse_ties, "higher").expect(mechanism)
 
 
 @pytest.mark.fact("S48", grade="B", nature="partly by construction",

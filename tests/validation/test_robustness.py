@@ -56,6 +56,17 @@ def test_reproduced_grade_ab_facts_are_robust_or_listed():
         assert robust == (k not in NOT_ROBUST), (k, facts[k]["held"], facts[k]["n_draws"])
 
 
+def test_every_recorded_fact_was_drawn_over_the_parameters_it_depends_on_now():
+    """An entry recorded before a fact's test came to depend on other parameters (a new
+    mechanism) is stale: run ``experiments/robustness.py --facts <id>`` again."""
+    facts = json.loads(ROBUSTNESS_JSON.read_text())["facts"]
+    tests = rb.fact_tests()
+    stale = {k: (facts[k]["depends"], list(rb.depends_of(k, tests)))
+             for k in sorted(facts) if k in tests
+             and facts[k]["depends"] != list(rb.depends_of(k, tests))}
+    assert not stale, stale
+
+
 @pytest.mark.slow
 def test_a_subset_recomputed_now_equals_the_recorded_draws(tmp_path):
     recorded = json.loads(ROBUSTNESS_JSON.read_text())["facts"][SUBSET_FACT]
