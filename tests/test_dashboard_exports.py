@@ -80,7 +80,7 @@ def test_events_carry_the_scenario_own_clock_times_and_whole_descriptions(exerci
     # the whole first paragraph of the event's description, not its first line
     whole = " ".join(events.REGISTRY["emergency"].doc.split("\n\n")[0].split())
     assert ev[ev.kind == "emergency"].iloc[0].text == whole == describe("emergency")
-    assert whole.endswith("some move online.")
+    assert whole.endswith("until the emergency ends (a scenario input, 000:132, 003:308-310).")
     assert len(whole) > len(events.REGISTRY["emergency"].doc.splitlines()[0])
 
 

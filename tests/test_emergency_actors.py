@@ -340,6 +340,24 @@ def test_without_an_emergency_the_same_practice_keeps_two_ties_and_drops_none(ti
 
 
 
+def _officer_and_practice(tiny_model, *, groups: int, officer_hours: float,
+                          hours_per_attempt: float, practice_hours: float, days: int):
+    """An urban unit with a locality officer that ties every attempt and keeps its ties at
+    0.75 of an hour a week each (the practice gives 0.25), an untied practice with
+    ``practice_hours`` of partnership hours, and ``groups`` community groups on the radar."""
+    return tiny_model(n=8, topology__urban__locality_officer=True,
+                      topology__urban__community_groups=groups,
+                      topology__urban__share_groups_off_radar=0.0,
+                      intermediaries__lo_hours_per_week=officer_hours,
+                      intermediaries__lo_hours_per_tie_attempt=hours_per_attempt,
+                      intermediaries__p_lo_tie_success=1.0,
+                      intermediaries__lo_tie_practice_share=0.25,
+                      intermediaries__lo_ties_at_start=False,
+                      gp__partnership_hours_lo=practice_hours,
+                      gp__partnership_hours_hi=practice_hours,
+                      gp__tie_upkeep_hours_per_week=1.0, run__days=days, **UNTIED)
+
+
 def test_a_locality_officer_keeps_more_ties_up_in_an_emergency(tiny_model):
     """The officer's part of a tie's upkeep falls with the emergency's tie_upkeep_factor: 1.6
     hours a week keep two ties at 0.75 each in normal times, four at 0.375 in a lockdown-like
@@ -349,16 +367,8 @@ def test_a_locality_officer_keeps_more_ties_up_in_an_emergency(tiny_model):
 
     kept = {}
     for arm, factor in (("normal", None), ("crisis", 0.5), ("flood", 1.0)):
-        model = tiny_model(n=8, topology__urban__locality_officer=True,
-                           topology__urban__community_groups=6,
-                           topology__urban__share_groups_off_radar=0.0,
-                           intermediaries__lo_hours_per_week=1.6,
-                           intermediaries__lo_hours_per_tie_attempt=0.5,
-                           intermediaries__p_lo_tie_success=1.0,
-                           intermediaries__lo_tie_practice_share=0.25,
-                           intermediaries__lo_ties_at_start=False,
-                           gp__partnership_hours_lo=2.0, gp__partnership_hours_hi=2.0,
-                           gp__tie_upkeep_hours_per_week=1.0, run__days=60, **UNTIED)
+        model = _officer_and_practice(tiny_model, groups=6, officer_hours=1.6,
+                                      hours_per_attempt=0.5, practice_hours=2.0, days=60)
         officer = next(h for h in model.intermediaries if isinstance(h, LocalityOfficer))
         if factor is not None:
             p = {"need_multiplier": 1.0, "distancing": False, "shielding": False}
@@ -376,16 +386,8 @@ def test_after_a_crisis_an_officer_keeps_as_many_ties_as_the_hours_cover(tiny_mo
     from sim.agents.intermediaries import LocalityOfficer
     from sim.events.emergencies import emergency, emergency_end
 
-    model = tiny_model(n=8, topology__urban__locality_officer=True,
-                       topology__urban__community_groups=9,
-                       topology__urban__share_groups_off_radar=0.0,
-                       intermediaries__lo_hours_per_week=4.0,
-                       intermediaries__lo_hours_per_tie_attempt=2.0,
-                       intermediaries__p_lo_tie_success=1.0,
-                       intermediaries__lo_tie_practice_share=0.25,
-                       intermediaries__lo_ties_at_start=False,
-                       gp__partnership_hours_lo=1.0, gp__partnership_hours_hi=1.0,
-                       gp__tie_upkeep_hours_per_week=1.0, run__days=300, **UNTIED)
+    model = _officer_and_practice(tiny_model, groups=9, officer_hours=4.0,
+                                  hours_per_attempt=2.0, practice_hours=1.0, days=300)
     gp = model.gp_practices[0]
     officer = next(h for h in model.intermediaries if isinstance(h, LocalityOfficer))
     model.run(30)

@@ -258,7 +258,13 @@ def test_sf25_no_reescalation_route_means_bouncing(paired, mechanism):
     depends=("link_worker.statutory_places_per_1000", "link_worker.p_handback_meets_threshold",
              "link_worker.p_turned_away_referred_back_per_day",
              "link_worker.p_complex_beyond_scope"))
-@ON_OFF
+@pytest.mark.parametrize("mechanism", [
+    pytest.param("on", marks=pytest.mark.xfail(strict=True, reason=(
+        "not reproduced since the GP-VCSE ties change (2026-12-01, session 31, the full suite): "
+        "+0.0080 referrals per referred resident [-0.0055, +0.0189], 6 of 10 pairs; before it "
+        "+0.0144 [+0.0020, +0.0251], already near zero. The design is not changed after the "
+        "run; the bouncing check of SF25 still holds (+18.3 [+15.1, +22.4])"))),
+    "off"])
 def test_sf25_no_reescalation_route_means_repeat_referrals(paired, mechanism):
     """SF25, repeat referrals (grade A; 002:370; 004:242, 318, 412). Clients the statutory
     service turns away are referred back ('many referred onto us', 004:412) and 'bounce
