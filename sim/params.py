@@ -932,6 +932,10 @@ class VolunteerParams:
                                            plausible=(0.5, 2.0))
     hospital_task_hours: float = param(2.0, "hours of an in-hospital volunteer shift",
                                        "assumption", lo=0, hi=24, unit="hours")
+    hospital_shifts_per_week: float = param(
+        1.0, "in-hospital shifts a trust offers each trained volunteer a week (one shift of "
+             "hospital_task_hours fits the 'couple of hours a week' most volunteers give)",
+        "assumption; 003:206", lo=0, hi=7, unit="shifts", plausible=(0.5, 2.0))
     passporting: bool = param(False, "checks and training recognised across organisations",
                               "003:246-254")
     lio_placement_per_day: float = param(4.0, "trained volunteers the LIO places with groups "

@@ -326,3 +326,17 @@ def test_work_on_an_applicant_who_lapses_is_not_passed_on(tiny_model):
         days += 1
     assert model.pop.vstate[second] == V.ONBOARDING
     assert days == 9  # 3 hours at 2.4/7 a day, none of the first applicant's 2.06
+
+
+@pytest.mark.parametrize("shifts", [1.0, 2.0])
+def test_a_trust_offers_its_trained_volunteers_the_configured_shifts(tiny_model, shifts):
+    """The trust's expected tasks a day are its trained volunteers x
+    ``volunteers.hospital_shifts_per_week`` / 7 (one 2-hour shift a week at defaults, the
+    'couple of hours' most volunteers give), none when stood down."""
+    model = tiny_model(n=10, topology__nhs_trust=True,
+                       volunteers__hospital_shifts_per_week=shifts)
+    (trust,) = model.nhs_trusts
+    trust.n_trained = 14
+    assert trust.tasks_today() == pytest.approx(14 * shifts / 7)
+    trust.stood_down = True
+    assert trust.tasks_today() == 0.0

@@ -382,7 +382,7 @@ class NHSTrust(Organisation):
                                   / 10000.0 if hasattr(model, "pop") else 0.0)
         self.hours_per_application = v.hospital_hours_per_application
         self.training_days = 14
-        self.tasks_per_volunteer_per_day = 2.0 / 7.0
+        self.tasks_per_volunteer_per_day = v.hospital_shifts_per_week / 7.0
 
     def tasks_today(self) -> float:
         if self.stood_down:

@@ -87,10 +87,17 @@ def test_sf16_unbalanced_expansion_overloads_more_than_balanced(paired, mechanis
     Scenario: scenario=link_worker_expansion. Counterfactual: the same plus 20 commissioned
     client places a month from day 90 (rule=even). Metrics: GP and link-worker referrals
     declined because the destination was full (higher); resident-days of unmet need (higher).
+    365 days, not the usual 240: the commissioned places build up a review at a time (100 by
+    day 210), so by day 240 the arms have differed by their full places for a month only.
+    Power design (issue 11, after volunteer-management work began to carry over): at 240 days
+    the suite's replicates 0-9 gave unmet need +859 [-120, +1,693], 6 of 10 pairs (the
+    declined referrals held); a pilot on replicates 10-29, which the suite does not use, gave
+    +724 (sd 1,023, 16 of 20 pairs) at 240 days and +4,449 (sd 3,483, 19 of 20) at 365 days,
+    where 10 pairs have ample power. The design was fixed from the pilot alone.
     Mechanism off: destinations never fill up (both arms).
     """
-    scenario = arm(EXPANSION, off=ROOMY_DESTINATIONS, mechanism=mechanism)
-    counterfactual = arm(BALANCED, off=ROOMY_DESTINATIONS, mechanism=mechanism)
+    scenario = arm(EXPANSION, "run.days=365", off=ROOMY_DESTINATIONS, mechanism=mechanism)
+    counterfactual = arm(BALANCED, "run.days=365", off=ROOMY_DESTINATIONS, mechanism=mechanism)
     for metric in ("referrals_declined_full", "unmet_need_days"):
         paired("SF16", scenario, counterfactual, metric, "higher").expect(mechanism)
 
