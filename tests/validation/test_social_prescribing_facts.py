@@ -92,7 +92,7 @@ def test_sf16_unbalanced_expansion_overloads_more_than_balanced(paired, mechanis
     Power design (issue 11, after volunteer-management work began to carry over): at 240 days
     the suite's replicates 0-9 gave unmet need +859 [-120, +1,693], 6 of 10 pairs (the
     declined referrals held); a pilot on replicates 10-29, which the suite does not use, gave
-    +724 (sd 1,023, 16 of 20 pairs) at 240 days and +4,449 (sd 3,483, 19 of 20) at 365 days,
+    +941 (sd 1,281, 16 of 20 pairs) at 240 days and +5,154 (sd 3,390, 19 of 20) at 365 days,
     where 10 pairs have ample power. The design was fixed from the pilot alone.
     Mechanism off: destinations never fill up (both arms).
     """
