@@ -316,17 +316,19 @@ def count_by_org(vorg: np.ndarray, vstate: np.ndarray, state_row: np.ndarray, n_
 
 @njit(cache=True, nogil=True)
 def book_in_queue_order(org: np.ndarray, cost: np.ndarray, progress: np.ndarray,
-                        hours: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                        hours: np.ndarray, partial: bool = True
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each organisation works through its items (``org``; ``cost``, float64, the hours an
     item takes; ``progress``, the hours already booked on it on earlier days; in queue order)
     with its ``hours``: an item whose remaining hours (``cost - progress``, at least 0) fit in
     the hours left is done; the first that does not fit takes all the hours left (partial
-    progress) and the organisation's later items wait. Returns the mask of items done, the
-    hours booked per organisation and the hours booked on each item today; ``hours`` is
-    reduced in place (to what is left, never below 0). A remaining at most ``1e-9`` above the
-    hours left counts as fitting (float rounding) and books the hours left. Organisations
-    are ``0 .. hours.size - 1``. (In plain Python: ``tests/test_kernels.py``,
-    ``_book_in_queue_order_reference``.)"""
+    progress; with ``partial`` False it takes nothing, for ``continue_first_unfinished`` to
+    give it what is left after other work) and the organisation's later items wait. Returns
+    the mask of items done, the hours booked per organisation and the hours booked on each
+    item today; ``hours`` is reduced in place (to what is left, never below 0). A remaining
+    at most ``1e-9`` above the hours left counts as fitting (float rounding) and books the
+    hours left. Organisations are ``0 .. hours.size - 1``. (In plain Python:
+    ``tests/test_kernels.py``, ``_book_in_queue_order_reference``.)"""
     n, n_org = org.shape[0], hours.shape[0]
     done = np.zeros(n, np.bool_)
     taken = np.zeros(n)
@@ -340,11 +342,12 @@ def book_in_queue_order(org: np.ndarray, cost: np.ndarray, progress: np.ndarray,
         remaining = cost[j] - progress[j]
         if remaining < 0.0:  # the cost fell below the hours already booked on it
             remaining = 0.0
-        if remaining <= left[o] + 1e-9:
+        free = left[o] if left[o] > 0.0 else 0.0
+        if remaining <= free + 1e-9:
             done[j] = True
-            take = remaining if remaining <= left[o] else left[o]
+            take = remaining if remaining <= free else free
         else:
-            take = left[o]
+            take = free if partial else 0.0
             blocked[o] = True
         taken[j] = take
         booked[o] += take
@@ -352,6 +355,34 @@ def book_in_queue_order(org: np.ndarray, cost: np.ndarray, progress: np.ndarray,
     for o in range(n_org):
         hours[o] = left[o] if left[o] > 0.0 else 0.0
     return done, booked, taken
+
+
+@njit(cache=True, nogil=True)
+def continue_first_unfinished(queue: np.ndarray, org: np.ndarray, cost: np.ndarray,
+                              done: np.ndarray, hours: np.ndarray, work: np.ndarray
+                              ) -> np.ndarray:
+    """Items booked by ``book_in_queue_order(..., partial=False)`` (volunteers ``queue``,
+    their ``org``, ``cost`` and ``done`` mask, in queue order): each organisation's first item
+    not done takes the hours it has left now (at most what the item still needs), kept in
+    ``work`` (per resident). Returns the hours booked per organisation; ``hours`` is reduced
+    in place."""
+    n_org = hours.shape[0]
+    started = np.zeros(n_org, np.bool_)
+    booked = np.zeros(n_org)
+    for j in range(queue.shape[0]):
+        o = org[j]
+        if done[j] or started[o]:
+            continue
+        started[o] = True
+        i = queue[j]
+        remaining = cost[j] - work[i]
+        free = hours[o] if hours[o] > 0.0 else 0.0
+        take = remaining if remaining < free else free
+        if take > 0.0:
+            work[i] += take
+            booked[o] += take
+            hours[o] -= take
+    return booked
 
 
 @njit(cache=True, nogil=True)
@@ -369,14 +400,16 @@ def inductions_due(onboarding: np.ndarray, vorg: np.ndarray, vsince: np.ndarray,
                    vpassported: np.ndarray, training_days: np.ndarray, day: int,
                    passport_days: int, passport_hours: float, induction_hours: float,
                    hours: np.ndarray, work: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Volunteers ``onboarding`` (in order) whose checks and training days are over (a
     passported volunteer's ``passport_days``, else the organisation's ``training_days``), in
     queue order (``vsince``, then resident), booked by ``book_in_queue_order`` at
     ``passport_hours``, ``induction_hours`` or (no training) 0 each, less the hours already
-    booked on their induction (``work``, per resident: updated in place by
-    ``carry_work_over``). Returns the volunteers, their organisations, the mask of inductions
-    done and the hours booked per organisation (``hours`` reduced in place)."""
+    booked on their induction (``work``, per resident; a finished induction's set to 0). Only
+    whole inductions are booked here: an organisation's first that does not fit waits for
+    ``continue_first_unfinished``, after keeping in touch with the waiting. Returns the
+    volunteers, their organisations, the mask of inductions done, the hours booked per
+    organisation (``hours`` reduced in place) and the inductions' costs."""
     ready = np.empty(onboarding.shape[0], np.int64)
     k = 0
     for i in onboarding:
@@ -398,9 +431,9 @@ def inductions_due(onboarding: np.ndarray, vorg: np.ndarray, vsince: np.ndarray,
             cost[j] = induction_hours
         else:
             cost[j] = 0.0
-    done, booked, taken = book_in_queue_order(org, cost, progress, hours)
+    done, booked, taken = book_in_queue_order(org, cost, progress, hours, False)
     carry_work_over(queue, done, taken, work)
-    return queue, org, done, booked
+    return queue, org, done, booked, cost
 
 
 @njit(cache=True, nogil=True)
@@ -1027,8 +1060,9 @@ def book_management_hours(rows: np.ndarray, vorg: np.ndarray, vstate: np.ndarray
     """The bookings of ``volunteering.manage_volunteers`` (steps 1-4) in one call: ``hours``
     (float64 per organisation) is reduced in place by
     keeping in touch with trained volunteers (``contact_rows`` row 0, ``contact_trained``
-    hours a day each), inductions (``inductions_due`` of the ``onboarding``), keeping in
-    touch with the waiting (row 1, less those inducted) and applications
+    hours a day each), whole inductions (``inductions_due`` of the ``onboarding``), keeping
+    in touch with the waiting (row 1, less those inducted), the first unfinished induction's
+    partial work (``continue_first_unfinished``) and applications
     (``applications_due`` of the ``applied``); the hours booked on an induction or an
     application that is not done yet stay with the volunteer (``vwork_hours``, updated in
     place; 0 once done). Nothing else changes: the caller activates the inducted and starts
@@ -1047,7 +1081,7 @@ def book_management_hours(rows: np.ndarray, vorg: np.ndarray, vstate: np.ndarray
     for o in range(n_org):
         used_t[o] = need_t[o] if need_t[o] <= hours[o] else hours[o]
         hours[o] -= used_t[o]
-    onb, org_i, done_i, booked_i = inductions_due(
+    onb, org_i, done_i, booked_i, cost_i = inductions_due(
         rows[states == onboarding], vorg, vsince, vpassported, training_days, day,
         passport_days, passport_induction_hours, induction_hours, hours, vwork_hours)
     waiting = contacted[1].copy()
@@ -1059,6 +1093,8 @@ def book_management_hours(rows: np.ndarray, vorg: np.ndarray, vstate: np.ndarray
     for o in range(n_org):
         used_w[o] = need_w[o] if need_w[o] <= hours[o] else hours[o]
         hours[o] -= used_w[o]
+    # an induction that did not fit whole gets what keeping in touch left (partial work)
+    booked_i += continue_first_unfinished(onb, org_i, cost_i, done_i, hours, vwork_hours)
     app, org_a, passport, cost, done_a, booked_a = applications_due(
         rows[states == applied], vorg, vsince, vtrained_at, accepts, per_application,
         passport_check_hours, hours, vwork_hours)
@@ -1168,6 +1204,7 @@ def _warm_up() -> None:
                   i64s, i64s, f64s, 1.0, 1.0)
     count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)
     book_in_queue_order(i32, np.zeros(2), np.zeros(2), np.zeros(2))
+    book_in_queue_order(i32, np.zeros(2), np.zeros(2), np.zeros(2), False)
     rank_within(i32, np.zeros(2))
     f32 = np.zeros(2, np.float32)
     i64 = np.zeros(2, np.int64)
@@ -1176,6 +1213,8 @@ def _warm_up() -> None:
     free_hours_by_org(np.zeros(2, np.int64), True, i8, i32, f32, f32, 4, 5, 2)
     inductions_due(i64, i32, i32, np.zeros(2, np.bool_), i64, 1, 1, 1.0, 1.0, np.zeros(2),
                    np.zeros(2))
+    continue_first_unfinished(i64, i32, np.zeros(2), np.zeros(2, np.bool_), np.zeros(2),
+                              np.zeros(2))
     applications_due(i64, i32, i32, i32, np.zeros(2, np.bool_), np.zeros(2), 1.0, np.zeros(2),
                      np.zeros(2))
     need_and_pathway(i8, i8, 1, 1)

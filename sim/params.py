@@ -889,12 +889,12 @@ class VolunteerParams:
                                           "assumption; 003:38, 003:146", plausible=(0.05, 0.2))
     hospital_vm_hours_per_week_per_10k: float = param(
         3.0, "volunteer-management hours a week of the hospital trust's volunteer service, per "
-             "10,000 residents", "assumption; 003:236", lo=0, unit="hours/week/10k",
-        plausible=(1.0, 10.0))
+             "10,000 residents (set when each trust is built)", "assumption; 003:236", lo=0,
+        unit="hours/week/10k", plausible=(1.0, 10.0), at_build=True)
     hospital_hours_per_application: float = param(
         3.0, "the trust's management hours per application (its own checks and induction "
-             "paperwork)", "assumption; 003:236, 003:238", lo=0, hi=40, unit="hours",
-        plausible=(1.5, 6.0))
+             "paperwork; set when each trust is built)", "assumption; 003:236, 003:238", lo=0,
+        hi=40, unit="hours", plausible=(1.5, 6.0), at_build=True)
     goodwill_decay_waiting: float = param(0.02, "goodwill lost per day waiting to be "
                                                 "processed or trained while kept in touch "
                                                 "(value: assumption)", "003:39, 003:164", lo=0,

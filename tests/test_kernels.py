@@ -169,10 +169,10 @@ def test_rows_by_flagged_code_match_flatnonzero():
     assert kernels.rows_by_flagged_code(codes, others, np.zeros(12, bool)) == ({}, {})
 
 
-def _book_in_queue_order_reference(org, cost, progress, hours):
+def _book_in_queue_order_reference(org, cost, progress, hours, partial=True):
     """``kernels.book_in_queue_order`` in plain Python (``hours`` reduced in place): per
     organisation, in queue order, finish the items whose remaining hours fit; the first that
-    does not takes the hours left; later ones wait."""
+    does not takes the hours left (nothing when not ``partial``); later ones wait."""
     done = np.zeros(org.size, bool)
     taken = np.zeros(org.size)
     booked = np.zeros(hours.size)
@@ -183,10 +183,11 @@ def _book_in_queue_order_reference(org, cost, progress, hours):
         if o in blocked:
             continue
         remaining = max(float(cost[j]) - float(progress[j]), 0.0)
-        if remaining <= left[o] + 1e-9:
-            done[j], take = True, min(remaining, left[o])
+        free = max(left[o], 0.0)
+        if remaining <= free + 1e-9:
+            done[j], take = True, min(remaining, free)
         else:
-            take = left[o]
+            take = free if partial else 0.0
             blocked.add(o)
         taken[j] = take
         booked[o] += take
@@ -195,8 +196,9 @@ def _book_in_queue_order_reference(org, cost, progress, hours):
     return done, booked, taken
 
 
+@pytest.mark.parametrize("partial", [True, False])
 @pytest.mark.parametrize("seed", range(6))
-def test_book_in_queue_order_matches_reference(seed):
+def test_book_in_queue_order_matches_reference(seed, partial):
     rng = np.random.default_rng(seed)
     n_org = int(rng.integers(1, 40))
     n = int(rng.integers(0, 300))
@@ -208,9 +210,9 @@ def test_book_in_queue_order_matches_reference(seed):
     hours[rng.random(n_org) < 0.2] = 0.0
     expected_hours = hours.copy()
     done_ref, booked_ref, taken_ref = _book_in_queue_order_reference(org, cost, progress,
-                                                                     expected_hours)
+                                                                     expected_hours, partial)
     start = hours.copy()
-    done, booked, taken = kernels.book_in_queue_order(org, cost, progress, hours)
+    done, booked, taken = kernels.book_in_queue_order(org, cost, progress, hours, partial)
     np.testing.assert_array_equal(done, done_ref)
     assert booked.tobytes() == booked_ref.tobytes()
     assert taken.tobytes() == taken_ref.tobytes()
@@ -236,6 +238,43 @@ def test_book_in_queue_order_carries_partial_work():
     assert done.tolist() == [True, True, False]
     np.testing.assert_allclose(taken, [0.6, 0.5, 0.4])
     np.testing.assert_allclose(hours, [1.3, 0.0])
+
+
+def test_an_unfinished_induction_waits_for_keeping_in_touch_with_the_waiting():
+    """One organisation with 2.5 hours a week, an induction of 1 hour due and nine applicants
+    waiting: while the induction does not fit whole, the ten waiting (the onboarding one
+    included) are kept in touch with every day (cover 1) and the induction takes what is left
+    (0.357 - 0.143 h a day); on the fourth day its last 0.357 h fit whole and it is done, as
+    a whole induction is, before keeping in touch (step 2 before step 3)."""
+    n = 10
+    vorg = np.zeros(n, np.int32)
+    vstate = np.full(n, 2, np.int8)  # applied
+    vstate[0] = 3  # onboarding, training over
+    vsince = np.zeros(n, np.int32)
+    contact_rows = np.full(8, -1, np.int8)
+    contact_rows[[4, 5]] = 0
+    contact_rows[[2, 3]] = 1
+    work = np.zeros(n)
+    covers, inducted, partial = [], [], []
+    for day in range(20, 25):
+        hours = np.array([2.5 / 7])
+        out = kernels.book_management_hours(
+            np.arange(n), vorg, vstate, vsince, np.zeros(n, bool), np.full(n, -1, np.int32),
+            np.full(n, -1, np.int32), work, contact_rows, np.array([3], np.int64),
+            np.zeros(1, bool), np.array([1.25]), hours, 0.1 / 7, 0.1 / 7, day, 3, 2, 1, 0.25,
+            1.0, 0.25)
+        covers.append(float(out[5][0]))
+        inducted.append(bool(out[7].any()))
+        partial.append(float(work[0]))
+        booked = out[1][0] + out[3][0] + out[8][0] + out[12][0]
+        assert hours[0] == 0.0 and abs(booked - 2.5 / 7) < 1e-12  # every hour, never more
+        if out[7].any():
+            vstate[0] = 4
+    assert covers[:3] == [1.0] * 3  # before the fix: 0 while the induction was partial
+    assert inducted == [False, False, False, True, False]
+    daily = 2.5 / 7 - 10 * 0.1 / 7
+    np.testing.assert_allclose(partial[:3], [daily, 2 * daily, 3 * daily])
+    assert partial[3] == 0.0
 
 
 def test_member_tie_pairs_match_unique():
@@ -319,14 +358,15 @@ def test_volunteer_queues_match_numpy():
     cost = np.where(vpassported[onb], 0.5, np.where(training_days[org] > 0, 2.0, 0.0))
     work = np.where(rng.random(n) < 0.3, rng.random(n) * 2.0, 0.0)
     expected_work = work.copy()
-    done_ref, booked_ref, taken_ref = _book_in_queue_order_reference(org, cost, work[onb],
-                                                                     expected_hours)
+    done_ref, booked_ref, taken_ref = _book_in_queue_order_reference(
+        org, cost, work[onb], expected_hours, partial=False)  # partial work comes later
     expected_work[onb] = np.where(done_ref, 0.0, work[onb] + taken_ref)
     got = kernels.inductions_due(np.flatnonzero(vstate == 3), vorg, vsince, vpassported,
                                  training_days, day, 1, 0.5, 2.0, hours, work)
     np.testing.assert_array_equal(got[0], onb)
     np.testing.assert_array_equal(got[1], org)
     np.testing.assert_array_equal(got[2], done_ref)
+    assert got[4].tobytes() == cost.tobytes()
     assert got[3].tobytes() == booked_ref.tobytes() and hours.tobytes() == expected_hours.tobytes()
     assert work.tobytes() == expected_work.tobytes()
     applied = np.flatnonzero(vstate == 2)

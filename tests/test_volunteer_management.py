@@ -11,6 +11,7 @@ import sim
 from sim import metrics
 from sim.agents.organisations import GroupKind
 from sim.model import CommunityModel
+from sim.params import ConfigError
 from sim.processes import volunteering
 from sim.state import VSTATE as V
 
@@ -338,5 +339,35 @@ def test_a_trust_offers_its_trained_volunteers_the_configured_shifts(tiny_model,
     (trust,) = model.nhs_trusts
     trust.n_trained = 14
     assert trust.tasks_today() == pytest.approx(14 * shifts / 7)
+    # a set_parameter event changes it from that day on
+    model.apply_event("set_parameter", {"key": "volunteers.hospital_shifts_per_week",
+                                        "value": 3.5})
+    assert trust.tasks_today() == pytest.approx(14 * 3.5 / 7)
     trust.stood_down = True
     assert trust.tasks_today() == 0.0
+
+
+@pytest.mark.parametrize("key", ["volunteers.hospital_vm_hours_per_week_per_10k",
+                                 "volunteers.hospital_hours_per_application"])
+def test_the_trusts_build_time_hours_cannot_change_in_a_run(tiny_model, key):
+    """Each trust takes its management hours when it is built: a ``set_parameter`` event that
+    would silently do nothing is refused, naming the key."""
+    model = tiny_model(n=10, topology__nhs_trust=True)
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.") + ".*built"):
+        model.apply_event("set_parameter", {"key": key, "value": 5.0})
+
+
+def test_a_closing_groups_part_done_checks_do_not_follow_the_volunteer_to_the_centre():
+    """A group closes while an applicant's checks are part done: the applicant goes to the
+    volunteer centre (LIO) and its checks there start from nothing."""
+    model = CommunityModel(sim.configure(topology="urban", **{"run.days": 1,
+                                                             "run.burn_in_days": 0}))
+    group = next(o for o in model.organisations if getattr(o, "kind", None)
+                 == GroupKind.COMMUNITY_GROUP and o.is_open)
+    lio = model.lio_of_district(group.district)
+    assert lio is not None and lio is not group
+    i = int(np.flatnonzero(model.pop.vstate == V.LATENT)[0])
+    model.pop.vstate[i], model.pop.vorg[i], model.pop.vwork_hours[i] = V.APPLIED, group.index, 0.9
+    volunteering.release_volunteers_of(model, group)
+    assert model.pop.vorg[i] == lio.index and model.pop.vstate[i] == V.APPLIED
+    assert model.pop.vwork_hours[i] == 0.0

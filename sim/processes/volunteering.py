@@ -174,7 +174,8 @@ def manage_volunteers(model: CommunityModel, volunteers: np.ndarray | None = Non
        or a passport check).
 
     In steps 2 and 4 each organisation finishes, in queue order, the items whose remaining
-    hours fit; the first that does not fit takes the hours left and the work booked on it
+    hours fit; the first that does not fit takes the hours left (an induction: those left
+    after step 3) and the work booked on it
     stays with that volunteer (``Population.vwork_hours``) until it is done, so an item
     costing more than a day's or a week's hours is done over several days or weeks. What
     cannot be booked waits: applications queue and inductions slip; where the hours do not
