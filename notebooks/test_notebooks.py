@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import notebook_runs  # noqa: E402
 
-pytestmark = pytest.mark.slow  # up to a minute of CPU time each
+pytestmark = pytest.mark.slow  # about a minute of CPU time each, or a little more
 
 
 @pytest.mark.parametrize("name", notebook_runs.names())

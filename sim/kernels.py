@@ -14,8 +14,9 @@ residents by need level and pathway for the daily row.)
 
 The daily steps of small places are mostly fixed per-day overhead: numpy calls on arrays of a
 few dozen organisations or volunteers cost a microsecond or more each whatever their length.
-Kernels such as ``book_in_queue_order``, ``inductions_due``, ``hand_out_tasks`` and
-``channel_weights`` do such chains of small steps in one call, with the same values.
+Kernels such as ``inductions_due``, ``hand_out_tasks`` and ``channel_weights`` do such chains
+of small steps in one call, with the same values. (``book_in_queue_order``, which carries work
+not finished over to later days, is checked against a plain-Python reference instead.)
 """
 
 from __future__ import annotations
@@ -314,60 +315,101 @@ def count_by_org(vorg: np.ndarray, vstate: np.ndarray, state_row: np.ndarray, n_
 
 
 @njit(cache=True, nogil=True)
-def book_in_queue_order(org: np.ndarray, cost: np.ndarray, hours: np.ndarray
-                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Each organisation works through its items (``org``, ``cost``: float64, in queue order)
-    while its ``hours`` last. Returns the mask of items done and the hours booked per
-    organisation; ``hours`` is reduced in place. The numpy reference: a stable argsort by
-    organisation, ``cum = np.cumsum(cost[order])``; an item is done when ``cum`` less
-    ``(cum - cost)`` at its organisation's first item is at most ``hours[org] + 1e-9``;
-    ``booked = np.bincount(org[done], weights=cost[done], minlength=hours.size)``; ``hours -=
-    booked`` (the same float64 operations in the same order). Organisations are ``0 ..
-    hours.size - 1``."""
+def book_in_queue_order(org: np.ndarray, cost: np.ndarray, progress: np.ndarray,
+                        hours: np.ndarray, partial: bool = True
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each organisation works through its items (``org``; ``cost``, float64, the hours an
+    item takes; ``progress``, the hours already booked on it on earlier days; in queue order)
+    with its ``hours``: an item whose remaining hours (``cost - progress``, at least 0) fit in
+    the hours left is done; the first that does not fit takes all the hours left (partial
+    progress; with ``partial`` False it takes nothing, for ``continue_first_unfinished`` to
+    give it what is left after other work) and the organisation's later items wait. Returns
+    the mask of items done, the hours booked per organisation and the hours booked on each
+    item today; ``hours`` is reduced in place (to what is left, never below 0). A remaining
+    at most ``1e-9`` above the hours left counts as fitting (float rounding) and books the
+    hours left. Organisations are ``0 .. hours.size - 1``. (In plain Python:
+    ``tests/test_kernels.py``, ``_book_in_queue_order_reference``.)"""
     n, n_org = org.shape[0], hours.shape[0]
-    starts = np.zeros(n_org + 1, np.int64)  # a counting sort: stable, as argsort(kind="stable")
-    for j in range(n):
-        starts[org[j] + 1] += 1
-    for o in range(n_org):
-        starts[o + 1] += starts[o]
-    order = np.empty(n, np.int64)
-    fill = starts[:n_org].copy()
-    for j in range(n):
-        order[fill[org[j]]] = j
-        fill[org[j]] += 1
     done = np.zeros(n, np.bool_)
-    cum = 0.0
-    offset = 0.0
-    previous = -1
-    for s in range(n):
-        j = order[s]
-        o = org[j]
-        cum += cost[j]
-        if o != previous:  # the organisation's first item: the sum before it, as numpy's
-            offset = cum - cost[j]  # (cum - cost)[first], not the running sum itself
-            previous = o
-        done[j] = cum - offset <= hours[o] + 1e-9
+    taken = np.zeros(n)
     booked = np.zeros(n_org)
-    for j in range(n):
-        if done[j]:
-            booked[org[j]] += cost[j]
+    left = hours.copy()
+    blocked = np.zeros(n_org, np.bool_)
+    for j in range(n):  # items are in queue order within each organisation
+        o = org[j]
+        if blocked[o]:
+            continue
+        remaining = cost[j] - progress[j]
+        if remaining < 0.0:  # the cost fell below the hours already booked on it
+            remaining = 0.0
+        free = left[o] if left[o] > 0.0 else 0.0
+        if remaining <= free + 1e-9:
+            done[j] = True
+            take = remaining if remaining <= free else free
+        else:
+            take = free if partial else 0.0
+            blocked[o] = True
+        taken[j] = take
+        booked[o] += take
+        left[o] -= take
     for o in range(n_org):
-        hours[o] -= booked[o]
-    return done, booked
+        hours[o] = left[o] if left[o] > 0.0 else 0.0
+    return done, booked, taken
+
+
+@njit(cache=True, nogil=True)
+def continue_first_unfinished(queue: np.ndarray, org: np.ndarray, cost: np.ndarray,
+                              done: np.ndarray, hours: np.ndarray, work: np.ndarray
+                              ) -> np.ndarray:
+    """Items booked by ``book_in_queue_order(..., partial=False)`` (volunteers ``queue``,
+    their ``org``, ``cost`` and ``done`` mask, in queue order): each organisation's first item
+    not done takes the hours it has left now (at most what the item still needs), kept in
+    ``work`` (per resident). Returns the hours booked per organisation; ``hours`` is reduced
+    in place."""
+    n_org = hours.shape[0]
+    started = np.zeros(n_org, np.bool_)
+    booked = np.zeros(n_org)
+    for j in range(queue.shape[0]):
+        o = org[j]
+        if done[j] or started[o]:
+            continue
+        started[o] = True
+        i = queue[j]
+        remaining = cost[j] - work[i]
+        free = hours[o] if hours[o] > 0.0 else 0.0
+        take = remaining if remaining < free else free
+        if take > 0.0:
+            work[i] += take
+            booked[o] += take
+            hours[o] -= take
+    return booked
+
+
+@njit(cache=True, nogil=True)
+def carry_work_over(queue: np.ndarray, done: np.ndarray, taken: np.ndarray,
+                    work: np.ndarray) -> None:
+    """The hours booked today on the items of volunteers ``queue`` stay with them
+    (``work``, per resident, reduced to 0 once the item is done)."""
+    for j in range(queue.shape[0]):
+        i = queue[j]
+        work[i] = 0.0 if done[j] else work[i] + taken[j]
 
 
 @njit(cache=True, nogil=True)
 def inductions_due(onboarding: np.ndarray, vorg: np.ndarray, vsince: np.ndarray,
                    vpassported: np.ndarray, training_days: np.ndarray, day: int,
                    passport_days: int, passport_hours: float, induction_hours: float,
-                   hours: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                   hours: np.ndarray, work: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Volunteers ``onboarding`` (in order) whose checks and training days are over (a
     passported volunteer's ``passport_days``, else the organisation's ``training_days``), in
     queue order (``vsince``, then resident), booked by ``book_in_queue_order`` at
-    ``passport_hours``, ``induction_hours`` or (no training) 0 each. Returns the volunteers,
-    their organisations, the mask of inductions done and the hours booked per organisation
-    (``hours`` reduced in place): the numpy selection, ``np.lexsort`` and ``np.where`` steps of
-    ``volunteering.manage_volunteers``, with the same values."""
+    ``passport_hours``, ``induction_hours`` or (no training) 0 each, less the hours already
+    booked on their induction (``work``, per resident; a finished induction's set to 0). Only
+    whole inductions are booked here: an organisation's first that does not fit waits for
+    ``continue_first_unfinished``, after keeping in touch with the waiting. Returns the
+    volunteers, their organisations, the mask of inductions done, the hours booked per
+    organisation (``hours`` reduced in place) and the inductions' costs."""
     ready = np.empty(onboarding.shape[0], np.int64)
     k = 0
     for i in onboarding:
@@ -378,44 +420,51 @@ def inductions_due(onboarding: np.ndarray, vorg: np.ndarray, vsince: np.ndarray,
     queue = ready[:k][np.argsort(vsince[ready[:k]], kind="mergesort")]
     org = np.empty(k, vorg.dtype)
     cost = np.empty(k)
+    progress = np.empty(k)
     for j in range(k):
         i = queue[j]
         org[j] = vorg[i]
+        progress[j] = work[i]
         if vpassported[i]:
             cost[j] = passport_hours
         elif training_days[vorg[i]] > 0:
             cost[j] = induction_hours
         else:
             cost[j] = 0.0
-    done, booked = book_in_queue_order(org, cost, hours)
-    return queue, org, done, booked
+    done, booked, taken = book_in_queue_order(org, cost, progress, hours, False)
+    carry_work_over(queue, done, taken, work)
+    return queue, org, done, booked, cost
 
 
 @njit(cache=True, nogil=True)
 def applications_due(applied: np.ndarray, vorg: np.ndarray, vsince: np.ndarray,
                      vtrained_at: np.ndarray, accepts: np.ndarray, per_application: np.ndarray,
-                     passport_hours: float, hours: np.ndarray
+                     passport_hours: float, hours: np.ndarray, work: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                 np.ndarray]:
     """Applicants ``applied`` (in resident order) in queue order (``vsince``, then resident),
     booked by ``book_in_queue_order`` at ``passport_hours`` where their organisation
     ``accepts`` a passport they hold (trained elsewhere: ``vtrained_at >= 0``), else its
-    ``per_application`` hours. Returns the applicants, their organisations, the passport
-    mask, the costs, the mask of those processed and the hours booked per organisation
-    (``hours`` reduced in place); the values of the numpy steps of
-    ``volunteering.manage_volunteers``."""
+    ``per_application`` hours, less the hours already booked on their application (``work``,
+    per resident: updated in place by ``carry_work_over``). Returns the applicants, their
+    organisations, the passport mask, the costs (whole, not what was left of them), the mask
+    of those processed and the hours booked per organisation (``hours`` reduced in
+    place)."""
     k = applied.shape[0]
     queue = applied[np.argsort(vsince[applied], kind="mergesort")]
     org = np.empty(k, vorg.dtype)
     passport = np.empty(k, np.bool_)
     cost = np.empty(k)
+    progress = np.empty(k)
     for j in range(k):
         i = queue[j]
         o = vorg[i]
         org[j] = o
+        progress[j] = work[i]
         passport[j] = accepts[o] and vtrained_at[i] >= 0
         cost[j] = passport_hours if passport[j] else per_application[o]
-    done, booked = book_in_queue_order(org, cost, hours)
+    done, booked, taken = book_in_queue_order(org, cost, progress, hours)
+    carry_work_over(queue, done, taken, work)
     return queue, org, passport, cost, done, booked
 
 
@@ -851,8 +900,10 @@ def lose_goodwill(rows: np.ndarray, vstate: np.ndarray, vorg: np.ndarray, goodwi
 
 @njit(cache=True, nogil=True)
 def lapse(idx: np.ndarray, vstate: np.ndarray, vsince: np.ndarray, vapplied_day: np.ndarray,
-          vmoved_day: np.ndarray, vpassported: np.ndarray, lapsed: int, day: int) -> None:
-    """Volunteers ``idx`` lapse today (``goodwill_and_dropout``'s scatters in one call)."""
+          vmoved_day: np.ndarray, vpassported: np.ndarray, vwork_hours: np.ndarray,
+          lapsed: int, day: int) -> None:
+    """Volunteers ``idx`` lapse today (``goodwill_and_dropout``'s scatters in one call); the
+    hours booked on an application or induction they were waiting for go with it."""
     for j in range(idx.shape[0]):
         i = idx[j]
         vstate[i] = lapsed
@@ -860,6 +911,7 @@ def lapse(idx: np.ndarray, vstate: np.ndarray, vsince: np.ndarray, vapplied_day:
         vapplied_day[i] = -1
         vmoved_day[i] = -1
         vpassported[i] = False
+        vwork_hours[i] = 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -998,21 +1050,23 @@ def support_due(pathway: np.ndarray, until: np.ndarray, first: int, day: int) ->
 @njit(cache=True, nogil=True)
 def book_management_hours(rows: np.ndarray, vorg: np.ndarray, vstate: np.ndarray,
                           vsince: np.ndarray, vpassported: np.ndarray, vtrained_at: np.ndarray,
-                          vmoved_day: np.ndarray, contact_rows: np.ndarray,
-                          training_days: np.ndarray, accepts: np.ndarray,
-                          per_application: np.ndarray, hours: np.ndarray,
+                          vmoved_day: np.ndarray, vwork_hours: np.ndarray,
+                          contact_rows: np.ndarray, training_days: np.ndarray,
+                          accepts: np.ndarray, per_application: np.ndarray, hours: np.ndarray,
                           contact_trained: float, contact_waiting: float, day: int,
                           onboarding: int, applied: int, passport_days: int,
                           passport_induction_hours: float, induction_hours: float,
                           passport_check_hours: float):
-    """The bookings of ``volunteering.manage_volunteers`` (steps 1-4) in one call, with the
-    values of its numpy steps: ``hours`` (float64 per organisation) is reduced in place by
+    """The bookings of ``volunteering.manage_volunteers`` (steps 1-4) in one call: ``hours``
+    (float64 per organisation) is reduced in place by
     keeping in touch with trained volunteers (``contact_rows`` row 0, ``contact_trained``
-    hours a day each), inductions (``inductions_due`` of the ``onboarding``), keeping in
-    touch with the waiting (row 1, less those inducted) and applications
-    (``applications_due`` of the ``applied``). Nothing else changes: the caller activates
-    the inducted and starts the training of the processed (volunteers in neither state, and
-    their ``vtrained_at`` and ``vmoved_day``, are all these read). ``rows``: ascending
+    hours a day each), whole inductions (``inductions_due`` of the ``onboarding``), keeping
+    in touch with the waiting (row 1, less those inducted), the first unfinished induction's
+    partial work (``continue_first_unfinished``) and applications
+    (``applications_due`` of the ``applied``); the hours booked on an induction or an
+    application that is not done yet stay with the volunteer (``vwork_hours``, updated in
+    place; 0 once done). Nothing else changes: the caller activates the inducted and starts
+    the training of the processed. ``rows``: ascending
     residents that include every volunteer in a state it counts (all registered volunteers:
     the columns are read there only, not over the whole population). Returns the contact hours
     needed and used, trained and waiting, and their covers (``used / needed``, 1 where none
@@ -1027,9 +1081,9 @@ def book_management_hours(rows: np.ndarray, vorg: np.ndarray, vstate: np.ndarray
     for o in range(n_org):
         used_t[o] = need_t[o] if need_t[o] <= hours[o] else hours[o]
         hours[o] -= used_t[o]
-    onb, org_i, done_i, booked_i = inductions_due(
+    onb, org_i, done_i, booked_i, cost_i = inductions_due(
         rows[states == onboarding], vorg, vsince, vpassported, training_days, day,
-        passport_days, passport_induction_hours, induction_hours, hours)
+        passport_days, passport_induction_hours, induction_hours, hours, vwork_hours)
     waiting = contacted[1].copy()
     for j in range(onb.shape[0]):
         if done_i[j]:
@@ -1039,9 +1093,11 @@ def book_management_hours(rows: np.ndarray, vorg: np.ndarray, vstate: np.ndarray
     for o in range(n_org):
         used_w[o] = need_w[o] if need_w[o] <= hours[o] else hours[o]
         hours[o] -= used_w[o]
+    # an induction that did not fit whole gets what keeping in touch left (partial work)
+    booked_i += continue_first_unfinished(onb, org_i, cost_i, done_i, hours, vwork_hours)
     app, org_a, passport, cost, done_a, booked_a = applications_due(
         rows[states == applied], vorg, vsince, vtrained_at, accepts, per_application,
-        passport_check_hours, hours)
+        passport_check_hours, hours, vwork_hours)
     n_dup = 0
     n_retrained = 0
     dup_cost = np.empty(app.shape[0])
@@ -1147,15 +1203,20 @@ def _warm_up() -> None:
     update_strain(i64s, f64s.copy(), i64s.copy(), f64s.copy(), f64s + 1.0, np.zeros(2, np.bool_),
                   i64s, i64s, f64s, 1.0, 1.0)
     count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)
-    book_in_queue_order(i32, np.zeros(2), np.zeros(2))
+    book_in_queue_order(i32, np.zeros(2), np.zeros(2), np.zeros(2))
+    book_in_queue_order(i32, np.zeros(2), np.zeros(2), np.zeros(2), False)
     rank_within(i32, np.zeros(2))
     f32 = np.zeros(2, np.float32)
     i64 = np.zeros(2, np.int64)
     hand_out_tasks(np.zeros(2, np.int64), i32, np.zeros(2, np.bool_), f32, f32, np.zeros(2),
                    i64, np.float32(1.0), np.float32(1.0))
     free_hours_by_org(np.zeros(2, np.int64), True, i8, i32, f32, f32, 4, 5, 2)
-    inductions_due(i64, i32, i32, np.zeros(2, np.bool_), i64, 1, 1, 1.0, 1.0, np.zeros(2))
-    applications_due(i64, i32, i32, i32, np.zeros(2, np.bool_), np.zeros(2), 1.0, np.zeros(2))
+    inductions_due(i64, i32, i32, np.zeros(2, np.bool_), i64, 1, 1, 1.0, 1.0, np.zeros(2),
+                   np.zeros(2))
+    continue_first_unfinished(i64, i32, np.zeros(2), np.zeros(2, np.bool_), np.zeros(2),
+                              np.zeros(2))
+    applications_due(i64, i32, i32, i32, np.zeros(2, np.bool_), np.zeros(2), 1.0, np.zeros(2),
+                     np.zeros(2))
     need_and_pathway(i8, i8, 1, 1)
     in_need_without_pathway(np.zeros(1, np.int64), i8, i8)
     ties_with_time(0, np.zeros(3, np.int32), i32, i8, f32, f32, 4, 5, np.float32(1.0))
@@ -1177,15 +1238,15 @@ def _warm_up() -> None:
              i32.copy(), b.copy(), i32.copy(), b.copy(), b.copy(), i16.copy(), b.copy(),
              i8.copy())
     lose_goodwill(i64, i8, i32, f32.copy(), f64, f64, 0.5, 0.1, 0.1, 2, 3, 5, 6, 4)
-    lapse(i64, i8.copy(), i32.copy(), i32.copy(), i32.copy(), b.copy(), 7, 1)
+    lapse(i64, i8.copy(), i32.copy(), i32.copy(), i32.copy(), b.copy(), f64.copy(), 7, 1)
     seekers_today(i64, f64, i8, 1, 0.1, 0.1)
     support_outcomes(i64, f64, np.ones(1), i8.copy(), i8.copy(), b, 0.1, 0.1, 0.5, 3, 1)
     support_due(i8, i32, 3, 1)
     consulting_today(i64, f64, i32, f64, 0.1)
     complete_support_rows(i64, f64, np.ones(1), i8.copy(), i8.copy(), i32.copy(), b.copy(),
                           b.copy(), 2, 0.1, 0.1, 0.5, 3, 1, 2)
-    book_management_hours(i64, i32, i8, i32, b, i32, i32, np.full(8, -1, np.int8), i64, b, f64,
-                          f64.copy(), 0.1, 0.1, 1, 3, 2, 1, 1.0, 1.0, 1.0)
+    book_management_hours(i64, i32, i8, i32, b, i32, i32, f64.copy(), np.full(8, -1, np.int8),
+                          i64, b, f64, f64.copy(), 0.1, 0.1, 1, 3, 2, 1, 1.0, 1.0, 1.0)
     codes_between(i8, 4, 5)
     volunteer_day_counts(i8, i32, 8, 4, 5, 0)
     tasks_done(i64, f32, i64, f32.copy(), i32.copy(), i32.copy(), f32.copy(), i8.copy(), b, 1,

@@ -1063,6 +1063,7 @@ class CommunityModel(mesa.Model):
                           & (state <= VolunteerState.IDLE)]
         pop.vstate[members] = VolunteerState.LATENT
         pop.vorg[members] = -1
+        pop.vwork_hours[members] = 0.0
         pop.goodwill[members] = 1.0
         self.count("new_mutual_aid_groups_folded")
         g.close("folded", among=(clients, on_roll))

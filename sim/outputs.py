@@ -404,15 +404,18 @@ def _timeseries_entries() -> dict[str, Output]:
          "volunteer-management hours available"),
         ("new_vm_hours_used", "hours", "volunteer manager", "volunteer-management hours used"),
         ("new_vm_hours_processing", "hours", "volunteer manager",
-         "volunteer-management hours processing applications"),
+         "volunteer-management hours processing applications, booked when used: partial work "
+         "on checks not finished today included (it carries over to later days)"),
         ("new_vm_hours_induction", "hours", "volunteer manager",
-         "volunteer-management hours inducting volunteers"),
+         "volunteer-management hours inducting volunteers, booked when used: partial work on "
+         "inductions not finished today included (it carries over to later days)"),
         ("new_vm_hours_contact", "hours", "volunteer manager",
          "volunteer-management hours keeping in contact with volunteers"),
         ("new_vm_contact_hours_needed", "hours", "volunteer manager",
          "contact hours volunteers needed"),
         ("new_vm_hours_duplicated_checks", "hours", "volunteer manager",
-         "volunteer-management hours repeating checks another organisation had done"),
+         "volunteer-management hours repeating checks another organisation had done (the "
+         "checks' whole hours, counted on the day they are finished)"),
         ("new_vol_duplicated_checks", "volunteers", "volunteer",
          "volunteers checked again (no passporting)"),
         ("new_vol_applications_processable", "applications", "volunteer manager",

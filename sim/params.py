@@ -889,12 +889,12 @@ class VolunteerParams:
                                           "assumption; 003:38, 003:146", plausible=(0.05, 0.2))
     hospital_vm_hours_per_week_per_10k: float = param(
         3.0, "volunteer-management hours a week of the hospital trust's volunteer service, per "
-             "10,000 residents", "assumption; 003:236", lo=0, unit="hours/week/10k",
-        plausible=(1.0, 10.0))
+             "10,000 residents (set when each trust is built)", "assumption; 003:236", lo=0,
+        unit="hours/week/10k", plausible=(1.0, 10.0), at_build=True)
     hospital_hours_per_application: float = param(
         3.0, "the trust's management hours per application (its own checks and induction "
-             "paperwork)", "assumption; 003:236, 003:238", lo=0, hi=40, unit="hours",
-        plausible=(1.5, 6.0))
+             "paperwork; set when each trust is built)", "assumption; 003:236, 003:238", lo=0,
+        hi=40, unit="hours", plausible=(1.5, 6.0), at_build=True)
     goodwill_decay_waiting: float = param(0.02, "goodwill lost per day waiting to be "
                                                 "processed or trained while kept in touch "
                                                 "(value: assumption)", "003:39, 003:164", lo=0,
@@ -932,6 +932,10 @@ class VolunteerParams:
                                            plausible=(0.5, 2.0))
     hospital_task_hours: float = param(2.0, "hours of an in-hospital volunteer shift",
                                        "assumption", lo=0, hi=24, unit="hours")
+    hospital_shifts_per_week: float = param(
+        1.0, "in-hospital shifts a trust offers each trained volunteer a week (one shift of "
+             "hospital_task_hours fits the 'couple of hours a week' most volunteers give)",
+        "assumption; 003:206", lo=0, hi=7, unit="shifts", plausible=(0.5, 2.0))
     passporting: bool = param(False, "checks and training recognised across organisations",
                               "003:246-254")
     lio_placement_per_day: float = param(4.0, "trained volunteers the LIO places with groups "

@@ -31,8 +31,9 @@ KEY_BYTES = 32
 MODEL_MAGIC = b"community-response-sim model "
 # The state a saved model holds. 2: GP practices hold partnership hours and GP-VCSE ties carry
 # their last use and the locality officer keeping them up; a format-1 save lacks them and
-# cannot continue.
-MODEL_FORMAT = 2
+# cannot continue. 3: volunteers hold the management hours booked on the application or
+# induction they wait for (``Population.vwork_hours``).
+MODEL_FORMAT = 3
 
 
 class UntrustedFile(ValueError):

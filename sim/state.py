@@ -147,11 +147,14 @@ class Population:
         self.vhours_committed = np.zeros(n, np.float32)
         self.vcommitted_until = np.zeros(n, np.int32)
         # volunteer management: the day of application until the first task (-1: none
-        # pending), the day of a move between organisations until active there, and whether
-        # the current onboarding is a passported one (short local induction)
+        # pending), the day of a move between organisations until active there, whether
+        # the current onboarding is a passported one (short local induction), and the
+        # management hours already booked on the application or induction the volunteer is
+        # waiting for (work carried over between days; 0 in every other state)
         self.vapplied_day = np.full(n, -1, np.int32)
         self.vmoved_day = np.full(n, -1, np.int32)
         self.vpassported = np.zeros(n, bool)
+        self.vwork_hours = np.zeros(n, np.float64)
 
     @property
     def n(self) -> int:

@@ -23,7 +23,7 @@ from support import session_folder
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
-CELL_TIMEOUT_S = 900  # per cell; every notebook takes under a minute of CPU time in all
+CELL_TIMEOUT_S = 900  # per cell; every notebook takes about a minute of CPU time or less in all
 KERNEL = "community-sim-venv"
 
 

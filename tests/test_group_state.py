@@ -119,6 +119,7 @@ def test_a_fold_found_among_the_days_rolls_releases_what_a_full_search_finds():
     members = np.flatnonzero(base.pop.vorg == g.index)
     assert members.size > 1
     base.pop.vstate[members[0]] = VolunteerState.APPLIED  # in the range a fold releases
+    base.pop.vwork_hours[members[0]] = 0.7  # checks part done: dropped with the group
     clients = np.arange(unit.start, unit.start + 6)
     base.pop.provider[clients] = g.index
     base.pop.pathway[clients] = Pathway.GROUP
@@ -133,10 +134,13 @@ def test_a_fold_found_among_the_days_rolls_releases_what_a_full_search_finds():
     pop.vstate[found] = VolunteerState.LATENT
     pop.vorg[found] = -1
     pop.goodwill[found] = 1.0
+    pop.vwork_hours[found] = 0.0
     by_search.count("new_mutual_aid_groups_folded")
     searched.close("folded")
-    for name in ("vorg", "vstate", "goodwill", "provider", "pathway", "matched"):
+    for name in ("vorg", "vstate", "goodwill", "vwork_hours", "provider", "pathway",
+                 "matched"):
         np.testing.assert_array_equal(getattr(by_rolls.pop, name), getattr(pop, name), name)
+    assert by_rolls.pop.vwork_hours[members[0]] == 0.0
     assert by_rolls.flows == by_search.flows
     assert by_rolls.flows["new_support_lost_group_closed"] == clients.size
     assert not by_rolls.organisations[g.index].is_open

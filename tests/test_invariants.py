@@ -116,6 +116,19 @@ def check_day(model: CommunityModel, n: int) -> None:
     holds(~in_play | is_open[pop.vorg], "volunteer's organisation is open", day)
     holds((pop.vstate != V.STOOD_DOWN) | pop.nhs_volunteer, "only hospital volunteers stand down",
           day)
+    # management hours carried over: only on the application or induction waited for, and
+    # less than it costs (a finished item leaves nothing behind)
+    work, vcfg = pop.vwork_hours, cfg.volunteers
+    applied, onboarding = pop.vstate == V.APPLIED, pop.vstate == V.ONBOARDING
+    holds(np.isfinite(work) & (work >= 0), "carried management hours valid", day)
+    holds((work == 0) | applied | onboarding, "no carried hours outside applied, onboarding",
+          day)
+    per_app = np.array([o.hours_per_application for o in model.organisations])
+    app_cost = np.maximum(per_app[pop.vorg[applied]], vcfg.passport_check_hours)
+    holds(work[applied] < app_cost, "carried hours below the application's cost", day)
+    holds(work[onboarding] < max(vcfg.induction_hours_per_volunteer,
+                                 vcfg.passport_induction_hours),
+          "carried hours below the induction's cost", day)
     holds(((pop.wellbeing >= 0) & (pop.wellbeing <= 10)).all(axis=1), "ONS4 within 0-10", day)
 
     # the day's metrics row agrees with the state

@@ -169,38 +169,112 @@ def test_rows_by_flagged_code_match_flatnonzero():
     assert kernels.rows_by_flagged_code(codes, others, np.zeros(12, bool)) == ({}, {})
 
 
-def _book_in_queue_order_numpy(org, cost, hours):
-    """The numpy reference of ``kernels.book_in_queue_order`` (``hours`` reduced in place)."""
-    if org.size == 0:
-        return np.zeros(0, bool), np.zeros(hours.size)
-    order = np.argsort(org, kind="stable")
-    o_sorted, c_sorted = org[order], cost[order].astype(np.float64)
-    cum = np.cumsum(c_sorted)
-    starts = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
-    before = np.maximum.accumulate(np.where(starts, np.arange(o_sorted.size), 0))
-    offset = (cum - c_sorted)[before]
-    done = np.empty(org.size, bool)
-    done[order] = cum - offset <= hours[o_sorted] + 1e-9
-    booked = np.bincount(org[done], weights=cost[done].astype(np.float64), minlength=hours.size)
-    hours -= booked
-    return done, booked
+def _book_in_queue_order_reference(org, cost, progress, hours, partial=True):
+    """``kernels.book_in_queue_order`` in plain Python (``hours`` reduced in place): per
+    organisation, in queue order, finish the items whose remaining hours fit; the first that
+    does not takes the hours left (nothing when not ``partial``); later ones wait."""
+    done = np.zeros(org.size, bool)
+    taken = np.zeros(org.size)
+    booked = np.zeros(hours.size)
+    left = hours.copy()
+    blocked = set()
+    for j in range(org.size):
+        o = int(org[j])
+        if o in blocked:
+            continue
+        remaining = max(float(cost[j]) - float(progress[j]), 0.0)
+        free = max(left[o], 0.0)
+        if remaining <= free + 1e-9:
+            done[j], take = True, min(remaining, free)
+        else:
+            take = free if partial else 0.0
+            blocked.add(o)
+        taken[j] = take
+        booked[o] += take
+        left[o] -= take
+    hours[:] = np.maximum(left, 0.0)
+    return done, booked, taken
 
 
+@pytest.mark.parametrize("partial", [True, False])
 @pytest.mark.parametrize("seed", range(6))
-def test_book_in_queue_order_matches_numpy(seed):
+def test_book_in_queue_order_matches_reference(seed, partial):
     rng = np.random.default_rng(seed)
     n_org = int(rng.integers(1, 40))
     n = int(rng.integers(0, 300))
     org = rng.integers(0, n_org, n).astype(np.int32)
     cost = np.where(rng.random(n) < 0.3, 0.1, rng.random(n) * 3.0)
+    cost[rng.random(n) < 0.1] = 0.0
+    progress = np.where(rng.random(n) < 0.3, rng.random(n) * 3.5, 0.0)  # some above cost
     hours = rng.random(n_org) * 20.0
     hours[rng.random(n_org) < 0.2] = 0.0
     expected_hours = hours.copy()
-    done_ref, booked_ref = _book_in_queue_order_numpy(org, cost, expected_hours)
-    done, booked = kernels.book_in_queue_order(org, cost, hours)
+    done_ref, booked_ref, taken_ref = _book_in_queue_order_reference(org, cost, progress,
+                                                                     expected_hours, partial)
+    start = hours.copy()
+    done, booked, taken = kernels.book_in_queue_order(org, cost, progress, hours, partial)
     np.testing.assert_array_equal(done, done_ref)
     assert booked.tobytes() == booked_ref.tobytes()
+    assert taken.tobytes() == taken_ref.tobytes()
     assert hours.tobytes() == expected_hours.tobytes()
+    assert (booked <= start + 1e-12).all() and (hours >= 0).all()  # float sums: an ulp
+    np.testing.assert_allclose(start - hours, booked, atol=1e-12)
+    if n:
+        assert done.any() and not done.all()  # the draws cover both outcomes
+
+
+def test_book_in_queue_order_carries_partial_work():
+    """An item bigger than the day's hours takes them all, and the items behind it wait; the
+    next day it needs only what is left."""
+    org = np.array([0, 0, 1], np.int32)
+    cost = np.array([3.0, 0.5, 1.0])
+    hours = np.array([2.4, 0.4])
+    done, booked, taken = kernels.book_in_queue_order(org, cost, np.zeros(3), hours)
+    assert done.tolist() == [False, False, False]
+    assert taken.tolist() == [2.4, 0.0, 0.4] and booked.tolist() == [2.4, 0.4]
+    assert hours.tolist() == [0.0, 0.0]
+    hours = np.array([2.4, 0.4])
+    done, booked, taken = kernels.book_in_queue_order(org, cost, taken, hours)
+    assert done.tolist() == [True, True, False]
+    np.testing.assert_allclose(taken, [0.6, 0.5, 0.4])
+    np.testing.assert_allclose(hours, [1.3, 0.0])
+
+
+def test_an_unfinished_induction_waits_for_keeping_in_touch_with_the_waiting():
+    """One organisation with 2.5 hours a week, an induction of 1 hour due and nine applicants
+    waiting: while the induction does not fit whole, the ten waiting (the onboarding one
+    included) are kept in touch with every day (cover 1) and the induction takes what is left
+    (0.357 - 0.143 h a day); on the fourth day its last 0.357 h fit whole and it is done, as
+    a whole induction is, before keeping in touch (step 2 before step 3)."""
+    n = 10
+    vorg = np.zeros(n, np.int32)
+    vstate = np.full(n, 2, np.int8)  # applied
+    vstate[0] = 3  # onboarding, training over
+    vsince = np.zeros(n, np.int32)
+    contact_rows = np.full(8, -1, np.int8)
+    contact_rows[[4, 5]] = 0
+    contact_rows[[2, 3]] = 1
+    work = np.zeros(n)
+    covers, inducted, partial = [], [], []
+    for day in range(20, 25):
+        hours = np.array([2.5 / 7])
+        out = kernels.book_management_hours(
+            np.arange(n), vorg, vstate, vsince, np.zeros(n, bool), np.full(n, -1, np.int32),
+            np.full(n, -1, np.int32), work, contact_rows, np.array([3], np.int64),
+            np.zeros(1, bool), np.array([1.25]), hours, 0.1 / 7, 0.1 / 7, day, 3, 2, 1, 0.25,
+            1.0, 0.25)
+        covers.append(float(out[5][0]))
+        inducted.append(bool(out[7].any()))
+        partial.append(float(work[0]))
+        booked = out[1][0] + out[3][0] + out[8][0] + out[12][0]
+        assert hours[0] == 0.0 and abs(booked - 2.5 / 7) < 1e-12  # every hour, never more
+        if out[7].any():
+            vstate[0] = 4
+    assert covers[:3] == [1.0] * 3  # before the fix: 0 while the induction was partial
+    assert inducted == [False, False, False, True, False]
+    daily = 2.5 / 7 - 10 * 0.1 / 7
+    np.testing.assert_allclose(partial[:3], [daily, 2 * daily, 3 * daily])
+    assert partial[3] == 0.0
 
 
 def test_member_tie_pairs_match_unique():
@@ -260,7 +334,8 @@ def test_dense_selections_match_flatnonzero(state):
 
 def test_volunteer_queues_match_numpy():
     """``inductions_due`` and ``applications_due``: the selections, queue order (by day, then
-    resident: ``np.lexsort``) and costs of the numpy steps they replace."""
+    resident: ``np.lexsort``) and costs of the numpy steps they replace, booked as the
+    reference books them, with the work not finished carried over per volunteer."""
     rng = np.random.default_rng(13)
     n, n_org = 3000, 9
     vstate = rng.integers(0, 8, n).astype(np.int8)
@@ -281,24 +356,35 @@ def test_volunteer_queues_match_numpy():
     onb = onb[np.lexsort((onb, vsince[onb]))]
     org = vorg[onb]
     cost = np.where(vpassported[onb], 0.5, np.where(training_days[org] > 0, 2.0, 0.0))
-    done_ref, booked_ref = _book_in_queue_order_numpy(org, cost, expected_hours)
+    work = np.where(rng.random(n) < 0.3, rng.random(n) * 2.0, 0.0)
+    expected_work = work.copy()
+    done_ref, booked_ref, taken_ref = _book_in_queue_order_reference(
+        org, cost, work[onb], expected_hours, partial=False)  # partial work comes later
+    expected_work[onb] = np.where(done_ref, 0.0, work[onb] + taken_ref)
     got = kernels.inductions_due(np.flatnonzero(vstate == 3), vorg, vsince, vpassported,
-                                 training_days, day, 1, 0.5, 2.0, hours)
+                                 training_days, day, 1, 0.5, 2.0, hours, work)
     np.testing.assert_array_equal(got[0], onb)
     np.testing.assert_array_equal(got[1], org)
     np.testing.assert_array_equal(got[2], done_ref)
+    assert got[4].tobytes() == cost.tobytes()
     assert got[3].tobytes() == booked_ref.tobytes() and hours.tobytes() == expected_hours.tobytes()
+    assert work.tobytes() == expected_work.tobytes()
     applied = np.flatnonzero(vstate == 2)
     applied = applied[np.lexsort((applied, vsince[applied]))]
     org = vorg[applied]
     passport = accepts[org] & (vtrained_at[applied] >= 0)
     cost = np.where(passport, 0.25, per_app[org])
-    done_ref, booked_ref = _book_in_queue_order_numpy(org, cost, expected_hours)
+    hours[:] = expected_hours[:] = rng.random(n_org) * 10  # the inductions took some
+    done_ref, booked_ref, taken_ref = _book_in_queue_order_reference(org, cost, work[applied],
+                                                                     expected_hours)
+    expected_work[applied] = np.where(done_ref, 0.0, work[applied] + taken_ref)
     got = kernels.applications_due(np.flatnonzero(vstate == 2), vorg, vsince, vtrained_at,
-                                   accepts, per_app, 0.25, hours)
+                                   accepts, per_app, 0.25, hours, work)
     for a, b in zip(got[:5], (applied, org, passport, cost, done_ref), strict=True):
         assert a.tobytes() == b.tobytes()
     assert got[5].tobytes() == booked_ref.tobytes() and hours.tobytes() == expected_hours.tobytes()
+    assert work.tobytes() == expected_work.tobytes()
+    assert (expected_work[applied][~done_ref] > 0).any()  # some partial work was carried
 
 
 def test_free_hours_by_org_match_bincount():

@@ -132,11 +132,12 @@ def test_lose_goodwill_and_lapse_match_numpy(rng):
         assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
     assert got[2].size and got[3].size
     arrays = [vstate.copy(), np.zeros(N, np.int32), np.zeros(N, np.int32),
-              np.zeros(N, np.int32), np.ones(N, bool)]
+              np.zeros(N, np.int32), np.ones(N, bool), np.ones(N)]
     kernels.lapse(got[2], *arrays, 7, 12)
     assert (arrays[0][got[2]] == 7).all() and (arrays[1][got[2]] == 12).all()
     assert (arrays[2][got[2]] == -1).all() and (arrays[3][got[2]] == -1).all()
     assert not arrays[4][got[2]].any() and arrays[4].sum() == N - got[2].size
+    assert not arrays[5][got[2]].any() and arrays[5].sum() == N - got[2].size  # work dropped
 
 
 def test_seekers_today_match_numpy(rng):
@@ -218,14 +219,18 @@ def test_book_management_hours_read_the_registered_rows_only(rng):
     accepts = rng.random(n_org) < 0.5
     per_app = rng.random(n_org) * 3.0
     hours = rng.random(n_org) * 20.0
-    args = (vorg, vstate, vsince, passported, trained_at, moved, contact_rows, training,
-            accepts, per_app)
+    work = np.where(rng.random(N) < 0.3, rng.random(N), 0.0)
+    args = (vorg, vstate, vsince, passported, trained_at, moved)
+    rest_of_columns = (contact_rows, training, accepts, per_app)
     rest = (0.05, 0.1, 40, 3, 2, 2, 1.0, 2.0, 0.5)
     registered = np.flatnonzero(vstate >= 2)
     h1, h2 = hours.copy(), hours.copy()
-    got = kernels.book_management_hours(registered, *args, h1, *rest)
-    expected = kernels.book_management_hours(np.arange(N), *args, h2, *rest)
-    assert h1.tobytes() == h2.tobytes()
+    w1, w2 = work.copy(), work.copy()
+    got = kernels.book_management_hours(registered, *args, w1, *rest_of_columns, h1, *rest)
+    expected = kernels.book_management_hours(np.arange(N), *args, w2, *rest_of_columns, h2,
+                                             *rest)
+    assert h1.tobytes() == h2.tobytes() and w1.tobytes() == w2.tobytes()
+    assert w1.tobytes() != work.tobytes()  # work was carried over
     assert len(got) == len(expected)
     for a, b in zip(got, expected, strict=True):
         assert np.asarray(a).tobytes() == np.asarray(b).tobytes()

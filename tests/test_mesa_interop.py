@@ -270,20 +270,23 @@ def test_load_refuses_files_not_signed_by_this_user(tmp_path, monkeypatch):
 
 
 def test_load_refuses_a_save_of_an_older_state_format(tmp_path):
-    """A save from before GP-VCSE ties took hours (format 1: no practice partnership hours, no
-    tie use record) is refused with the format it has and the one this version reads, instead
-    of failing days later with an AttributeError."""
+    """A save of an older state (format 2: no management hours carried by volunteers; format
+    1: also no practice partnership hours, no tie use record) is refused with the format it
+    has and the one this version reads, instead of failing days later with an
+    AttributeError."""
     from sim import signed
 
     path = CommunityModel(tiny_config(days=3)).save(tmp_path / "m.model")
     line, _, rest = path.read_bytes().partition(b"\n")
     header = json.loads(line[len(signed.MODEL_MAGIC):])
-    header["format"] = 1
-    old = tmp_path / "old.model"
-    old.write_bytes(signed.MODEL_MAGIC + json.dumps(header).encode() + b"\n" + rest)
-    with pytest.raises(UntrustedFile, match=r"format 1; this version reads format 2 only.*"
-                                            r"run it again from its configuration"):
-        CommunityModel.load(old, trust=True)
+    assert header["format"] == signed.MODEL_FORMAT == 3
+    for older in (1, 2):
+        header["format"] = older
+        old = tmp_path / "old.model"
+        old.write_bytes(signed.MODEL_MAGIC + json.dumps(header).encode() + b"\n" + rest)
+        with pytest.raises(UntrustedFile, match=rf"format {older}; this version reads format 3 "
+                                                r"only.*run it again from its configuration"):
+            CommunityModel.load(old, trust=True)
 
 
 def test_a_model_saved_before_the_client_index_gets_it_rebuilt_on_load(tmp_path):

@@ -11,6 +11,7 @@ import sim
 from sim import metrics
 from sim.agents.organisations import GroupKind
 from sim.model import CommunityModel
+from sim.params import ConfigError
 from sim.processes import volunteering
 from sim.state import VSTATE as V
 
@@ -242,3 +243,131 @@ def test_scale_up_reset_runs_once_after_a_request(tiny_model):
     model.processing_multiplier = 1.0
     volunteering.scale_management(model)
     assert charity.vm_extra_hours_per_week == 0.0 and charity.vm_scale_up_asked_day == -1
+
+
+def slow_charity(tiny_model, **extra):
+    """The charity world with no applications of its own, 2.4 management hours a week and 3
+    hours an application (the urban trust's budget: ``volunteers.hospital_*``), nothing spent
+    on keeping in touch and no goodwill lost unless a test says so."""
+    values = {"volunteers__p_apply_per_day": 0.0, "run__days": 60,
+              "groups__formal_charity__vm_hours_per_week": 2.4,
+              "groups__formal_charity__hours_per_application": 3.0,
+              "volunteers__contact_hours_per_waiting_per_week": 0.0,
+              "volunteers__contact_hours_per_active_per_week": 0.0,
+              "volunteers__goodwill_decay_waiting": 0.0, "volunteers__goodwill_sd": 0.0}
+    model = charity_world(tiny_model, **(values | extra))
+    charity = next(g for g in model.groups if g.kind is GroupKind.FORMAL_CHARITY)
+    return model, charity
+
+
+def apply_to(model, org, k: int) -> np.ndarray:
+    """``k`` latent residents apply to ``org`` today, in resident order."""
+    pop = model.pop
+    idx = np.flatnonzero(pop.vstate == V.LATENT)[:k]
+    assert idx.size == k
+    pop.vstate[idx] = V.APPLIED
+    pop.vorg[idx] = org.index
+    pop.vsince[idx] = model.day
+    pop.vapplied_day[idx] = model.day
+    return idx
+
+
+def test_an_application_costing_more_than_a_week_is_done_over_two(tiny_model):
+    """2.4 hours a week, 3 hours an application: the checks take the hours of 9 days (8.75
+    days' worth, booked a day at a time), carried over the weekly reset."""
+    model, charity = slow_charity(tiny_model)
+    (i,) = apply_to(model, charity, 1)
+    states, work = [], []
+    for _ in range(14):
+        model.step()
+        states.append(int(model.pop.vstate[i]))
+        work.append(float(model.pop.vwork_hours[i]))
+    assert states[:8] == [V.APPLIED] * 8 and states[8] == V.ONBOARDING
+    np.testing.assert_allclose(work[:8], 2.4 / 7 * np.arange(1, 9))
+    assert work[8] == 0.0  # done: nothing carried into the induction
+    processing = [r["new_vm_hours_processing"] for r in model.rows]
+    np.testing.assert_allclose(processing[:8], 2.4 / 7)
+    assert abs(sum(processing) - 3.0) < 1e-9  # the checks' hours, booked as they were used
+
+
+def test_every_hour_is_booked_while_applicants_wait_and_never_more(tiny_model):
+    """With a queue longer than the hours, each day's hours are used whole (partial work
+    included) and never more than arrived."""
+    model, charity = slow_charity(tiny_model)
+    apply_to(model, charity, 10)  # 30 hours of checks against 19.2 in eight weeks
+    for _ in range(56):
+        model.step()
+        f = model.flows
+        booked = f["new_vm_hours_processing"] + f["new_vm_hours_induction"]
+        assert abs(f["new_vm_hours_used"] - f["new_vm_hours_available"]) < 1e-9
+        assert abs(booked - f["new_vm_hours_used"]) < 1e-9
+        assert model.group_state.vm_hours_left[charity.index] >= 0.0
+    assert (model.pop.vstate == V.APPLIED).any()  # still a queue at the end
+    processed = sum(r["new_vol_processed"] for r in model.rows)
+    hours = sum(r["new_vm_hours_processing"] + r["new_vm_hours_induction"] for r in model.rows)
+    assert hours <= 56 * 2.4 / 7 + 1e-9
+    assert 4 <= processed <= 6  # 19.2 hours: 6 applications at most, fewer with inductions
+
+
+def test_work_on_an_applicant_who_lapses_is_not_passed_on(tiny_model):
+    """The first applicant lapses after 6 days of checks (2.06 hours); the next one's checks
+    still take the full 3 hours, from the day after."""
+    model, charity = slow_charity(tiny_model, volunteers__goodwill_decay_waiting=0.001)
+    first, second = apply_to(model, charity, 2)
+    for _ in range(5):
+        model.step()
+    model.pop.goodwill[first] = 0.0005  # gone at the end of the next day
+    model.step()
+    assert model.pop.vstate[first] in (V.LAPSED, V.LATENT)
+    assert model.pop.vwork_hours[first] == 0.0
+    assert model.pop.vwork_hours[second] == 0.0  # nothing booked on it yet
+    days = 0
+    while model.pop.vstate[second] == V.APPLIED and days < 20:
+        model.step()
+        days += 1
+    assert model.pop.vstate[second] == V.ONBOARDING
+    assert days == 9  # 3 hours at 2.4/7 a day, none of the first applicant's 2.06
+
+
+@pytest.mark.parametrize("shifts", [1.0, 2.0])
+def test_a_trust_offers_its_trained_volunteers_the_configured_shifts(tiny_model, shifts):
+    """The trust's expected tasks a day are its trained volunteers x
+    ``volunteers.hospital_shifts_per_week`` / 7 (one 2-hour shift a week at defaults, the
+    'couple of hours' most volunteers give), none when stood down."""
+    model = tiny_model(n=10, topology__nhs_trust=True,
+                       volunteers__hospital_shifts_per_week=shifts)
+    (trust,) = model.nhs_trusts
+    trust.n_trained = 14
+    assert trust.tasks_today() == pytest.approx(14 * shifts / 7)
+    # a set_parameter event changes it from that day on
+    model.apply_event("set_parameter", {"key": "volunteers.hospital_shifts_per_week",
+                                        "value": 3.5})
+    assert trust.tasks_today() == pytest.approx(14 * 3.5 / 7)
+    trust.stood_down = True
+    assert trust.tasks_today() == 0.0
+
+
+@pytest.mark.parametrize("key", ["volunteers.hospital_vm_hours_per_week_per_10k",
+                                 "volunteers.hospital_hours_per_application"])
+def test_the_trusts_build_time_hours_cannot_change_in_a_run(tiny_model, key):
+    """Each trust takes its management hours when it is built: a ``set_parameter`` event that
+    would silently do nothing is refused, naming the key."""
+    model = tiny_model(n=10, topology__nhs_trust=True)
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.") + ".*built"):
+        model.apply_event("set_parameter", {"key": key, "value": 5.0})
+
+
+def test_a_closing_groups_part_done_checks_do_not_follow_the_volunteer_to_the_centre():
+    """A group closes while an applicant's checks are part done: the applicant goes to the
+    volunteer centre (LIO) and its checks there start from nothing."""
+    model = CommunityModel(sim.configure(topology="urban", **{"run.days": 1,
+                                                             "run.burn_in_days": 0}))
+    group = next(o for o in model.organisations if getattr(o, "kind", None)
+                 == GroupKind.COMMUNITY_GROUP and o.is_open)
+    lio = model.lio_of_district(group.district)
+    assert lio is not None and lio is not group
+    i = int(np.flatnonzero(model.pop.vstate == V.LATENT)[0])
+    model.pop.vstate[i], model.pop.vorg[i], model.pop.vwork_hours[i] = V.APPLIED, group.index, 0.9
+    volunteering.release_volunteers_of(model, group)
+    assert model.pop.vorg[i] == lio.index and model.pop.vstate[i] == V.APPLIED
+    assert model.pop.vwork_hours[i] == 0.0

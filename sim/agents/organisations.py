@@ -382,12 +382,13 @@ class NHSTrust(Organisation):
                                   / 10000.0 if hasattr(model, "pop") else 0.0)
         self.hours_per_application = v.hospital_hours_per_application
         self.training_days = 14
-        self.tasks_per_volunteer_per_day = 2.0 / 7.0
 
     def tasks_today(self) -> float:
+        """One shift per trained volunteer each ``volunteers.hospital_shifts_per_week`` / 7
+        days (read each day: a ``set_parameter`` event changes it)."""
         if self.stood_down:
             return 0.0
-        return self.n_trained * self.tasks_per_volunteer_per_day
+        return self.n_trained * self.model.cfg.volunteers.hospital_shifts_per_week / 7.0
 
 
 def pay_the_day(model: CommunityModel, groups: list[VCSEGroup]) -> np.ndarray:

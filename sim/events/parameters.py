@@ -21,8 +21,9 @@ def _assign(cfg: Config, p: dict, key: str) -> None:
     if meta[p["key"]].get("at_build"):
         raise ConfigError(f"{key}.params.key", f"{p['key']} is used only when the model is "
                                                "built (each practice draws its own value from "
-                                               "it), so it cannot change during a run: set it "
-                                               "in the configuration")
+                                               "it, or each trust takes it), so it cannot "
+                                               "change during a run: set it in the "
+                                               "configuration")
     *path, last = p["key"].split(".")
     obj = cfg
     for part in path:

@@ -79,6 +79,7 @@ def applications(model: CommunityModel) -> None:
     pop.vorg[chosen] = orgs
     pop.vsince[chosen] = model.day
     pop.vapplied_day[chosen] = model.day
+    pop.vwork_hours[chosen] = 0.0  # a new item: no hours booked on it yet
     model.count("new_vol_applications", chosen.size)
     model.create_volunteer_agents(chosen)
 
@@ -172,8 +173,13 @@ def manage_volunteers(model: CommunityModel, volunteers: np.ndarray | None = Non
     4. processing applications with the hours left, first come first served (full checks,
        or a passport check).
 
-    What cannot be booked waits: applications queue and inductions slip; where the hours do
-    not cover keeping in touch, volunteers lose goodwill faster (``goodwill_and_dropout``).
+    In steps 2 and 4 each organisation finishes, in queue order, the items whose remaining
+    hours fit; the first that does not fit takes the hours left (an induction: those left
+    after step 3) and the work booked on it
+    stays with that volunteer (``Population.vwork_hours``) until it is done, so an item
+    costing more than a day's or a week's hours is done over several days or weeks. What
+    cannot be booked waits: applications queue and inductions slip; where the hours do not
+    cover keeping in touch, volunteers lose goodwill faster (``goodwill_and_dropout``).
     ``volunteers``: the volunteers past latent (``Population.volunteer_rows``) if known."""
     pop, p = model.pop, model.cfg.volunteers
     if volunteers is None:
@@ -203,7 +209,8 @@ def manage_volunteers(model: CommunityModel, volunteers: np.ndarray | None = Non
      passport, done, booked, n_duplicated, duplicated_cost, n_retrained
      ) = kernels.book_management_hours(
         volunteers, pop.vorg, pop.vstate, pop.vsince, pop.vpassported, pop.vtrained_at,
-        pop.vmoved_day, _CONTACTED, model.org_training_days, accepts, per_app, hours,
+        pop.vmoved_day, pop.vwork_hours, _CONTACTED, model.org_training_days, accepts,
+        per_app, hours,
         p.contact_hours_per_active_per_week / 7.0, p.contact_hours_per_waiting_per_week / 7.0,
         model.day, int(V.ONBOARDING), int(V.APPLIED), int(p.passport_induction_days),
         float(p.passport_induction_hours), float(p.induction_hours_per_volunteer),
@@ -248,6 +255,7 @@ def _start_training(model: CommunityModel, idx: np.ndarray, passported: np.ndarr
     pop.vstate[idx] = V.ONBOARDING
     pop.vsince[idx] = model.day
     pop.vpassported[idx] = passported
+    pop.vwork_hours[idx] = 0.0  # the induction is a new item
     no_training = idx[~passported & (model.org_training_days[pop.vorg[idx]] == 0)]
     _activate(model, no_training)
 
@@ -259,6 +267,7 @@ def _activate(model: CommunityModel, idx: np.ndarray) -> None:
     pop.vlast_task[idx] = model.day
     pop.vtrained_at[idx] = pop.vorg[idx]
     pop.vpassported[idx] = False
+    pop.vwork_hours[idx] = 0.0
     moved = idx[pop.vmoved_day[idx] >= 0]
     if moved.size:
         model.count("new_vol_redeployed", moved.size)
@@ -275,6 +284,7 @@ def move_volunteer(model: CommunityModel, i: int, group: Organisation) -> None:
     pop = model.pop
     pop.vorg[i] = group.index
     pop.vmoved_day[i] = model.day
+    pop.vwork_hours[i] = 0.0  # the new group's checks start from nothing
     if group.training_days == 0:
         _activate(model, np.array([i]))
         return
@@ -429,7 +439,7 @@ def goodwill_and_dropout(model: CommunityModel, volunteers: np.ndarray | None = 
     for idx in (gone_waiting, gone_idle, attrition):
         if idx.size:
             kernels.lapse(idx, vs, pop.vsince, pop.vapplied_day, pop.vmoved_day,
-                          pop.vpassported, int(V.LAPSED), model.day)
+                          pop.vpassported, pop.vwork_hours, int(V.LAPSED), model.day)
     model.count("new_vol_dropouts_waiting", gone_waiting.size)
     model.count("new_vol_dropouts_idle", gone_idle.size)
     model.count("new_vol_attrition", attrition.size)
@@ -458,6 +468,7 @@ def release_volunteers_of(model: CommunityModel, group: VCSEGroup,
         idx = among[(pop.vorg[among] == group.index) & (state >= V.APPLIED) & (state <= V.IDLE)]
     if idx.size == 0:
         return
+    pop.vwork_hours[idx] = 0.0  # work booked by the closed group is not the centre's
     lio = model.lio_of_district(group.district)  # its district's, if open
     if lio is not None and lio is not group:
         pop.vorg[idx] = lio.index

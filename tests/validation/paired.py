@@ -39,6 +39,11 @@ REPLICATES = 10
 # scenario cannot act without its mechanism), that exact result is the verdict at any number
 # of replicates; otherwise the full number is run (see README.md, "Mechanism off").
 OFF_PROBE_REPLICATES = 3
+# A mechanism-off check that finds the effect on replicates 0..REPLICATES-1 is repeated on
+# replicates CONFIRMATION_FIRST_REPLICATE.. (used by no other check) and fails only if the
+# effect is found again: about 15 off checks are not exact, so one in three suite runs would
+# otherwise fail one of them by chance (see README.md, "Mechanism off, confirmed").
+CONFIRMATION_FIRST_REPLICATE = 100
 CONFIDENCE = 0.95
 BOOTSTRAP_RESAMPLES = 9999
 BOOTSTRAP_SEED = 20201  # fixed: the verdict is a function of the runs alone
@@ -135,10 +140,11 @@ class RunCache:
                 tmp.replace(summary_path)  # the summary last: its presence means done
             return Run(json.loads(summary_path.read_text()), ts_path)
 
-    def runs(self, overrides: Sequence[str], replicates: int = REPLICATES) -> list[Run]:
-        """Replicates 0..replicates-1 of the arm ``overrides``: first those no other worker
-        is running, then (waiting for them) the rest."""
-        cfgs = [replicate_config(overrides, k) for k in range(replicates)]
+    def runs(self, overrides: Sequence[str], replicates: int = REPLICATES, first: int = 0
+             ) -> list[Run]:
+        """Replicates first..first+replicates-1 of the arm ``overrides``: first those no
+        other worker is running, then (waiting for them) the rest."""
+        cfgs = [replicate_config(overrides, k) for k in range(first, first + replicates)]
         out: dict[int, Run] = {}
         busy = []
         for k, cfg in enumerate(cfgs):
@@ -204,6 +210,9 @@ class Comparison:
     scenario_values: np.ndarray
     counterfactual_values: np.ndarray
     paired: bool = True
+    # mechanism-off checks: the same comparison on the confirmation replicates, run only if
+    # this one finds the effect
+    confirm: Callable[[], Comparison] | None = dataclasses.field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         x, y = self.scenario_values, self.counterfactual_values
@@ -263,9 +272,20 @@ class Comparison:
         self.record["check"] = "direction"
         if mechanism == "on":
             assert self.holds, f"stylised fact not reproduced\n{self}"
-        else:
-            assert not self.holds, ("effect still found with the mechanism switched off\n"
-                                    f"{self}")
+            return
+        if self.holds and self.confirm is not None:
+            again = self.confirm()
+            print(f"found with the mechanism off; repeated on the confirmation replicates:\n"
+                  f"{again}", end="\n\n")
+            self.record["confirmation"] = {
+                "first_replicate": CONFIRMATION_FIRST_REPLICATE, "n": again.record["n"],
+                "difference": again.mean_difference, "ci_low": again.ci_low,
+                "ci_high": again.ci_high, "holds": again.holds}
+            assert not again.holds, ("effect still found with the mechanism switched off, "
+                                     f"and again on the confirmation replicates\n{self}\n"
+                                     f"{again}")
+            return
+        assert not self.holds, f"effect still found with the mechanism switched off\n{self}"
 
     def expect_no_material_difference(self, mechanism: str, margin: float) -> None:
         """``on``: the CI lies within +-``margin``; ``off``: it does not."""
@@ -290,14 +310,18 @@ def label(overrides: Sequence[str]) -> str:
 def compare(cache: RunCache, fact: str, scenario: Sequence[str],
             counterfactual: Sequence[str], metric: Metric, direction: str, *,
             counterfactual_metric: Metric | None = None, paired: bool = True,
-            replicates: int = REPLICATES, probe: int | None = None) -> Comparison:
-    """Run both arms over ``replicates`` common seeds and judge the direction of ``metric``
-    (or of ``metric`` in the scenario against ``counterfactual_metric`` in the
+            replicates: int = REPLICATES, first_replicate: int = 0,
+            probe: int | None = None) -> Comparison:
+    """Run both arms over ``replicates`` common seeds (replicates ``first_replicate`` on;
+    a power design can take replicates no other check has used) and judge the direction of
+    ``metric`` (or of ``metric`` in the scenario against ``counterfactual_metric`` in the
     counterfactual, for a comparison within the same runs).
 
     ``probe`` (mechanism-off checks): first run that many replicates; if every paired value
     is identical, the scenario makes no difference at all in those pairs and that exact
-    comparison is returned (recorded as ``exact``); otherwise all ``replicates`` are run."""
+    comparison is returned (recorded as ``exact``); otherwise all ``replicates`` are run. The
+    comparison of a probed (mechanism-off) check can be repeated on ``replicates`` fresh
+    replicates from CONFIRMATION_FIRST_REPLICATE (``Comparison.confirm``; see ``expect``)."""
     if direction not in ("higher", "lower"):
         raise ValueError(f"direction must be 'higher' or 'lower' (got {direction!r})")
     other = metric if counterfactual_metric is None else counterfactual_metric
@@ -305,14 +329,26 @@ def compare(cache: RunCache, fact: str, scenario: Sequence[str],
     if other is not metric:
         name = f"{name} vs {metric_name(other)}"
     if probe is not None and paired and probe < replicates:
-        x = metric_values(cache.runs(scenario, probe), metric)
-        y = metric_values(cache.runs(counterfactual, probe), other)
+        x = metric_values(cache.runs(scenario, probe, first_replicate), metric)
+        y = metric_values(cache.runs(counterfactual, probe, first_replicate), other)
         if np.array_equal(x, y):  # exact: no pair differs, at any number of replicates
             comparison = Comparison(fact, name, direction, label(scenario),
                                     label(counterfactual), x, y, paired)
             comparison.record["exact"] = True
+            if first_replicate:
+                comparison.record["first_replicate"] = first_replicate
             return comparison
-    x = metric_values(cache.runs(scenario, replicates), metric)
-    y = metric_values(cache.runs(counterfactual, replicates), other)
-    return Comparison(fact, name, direction, label(scenario), label(counterfactual), x, y,
-                      paired)
+
+    def comparison_of(first: int) -> Comparison:
+        x = metric_values(cache.runs(scenario, replicates, first), metric)
+        y = metric_values(cache.runs(counterfactual, replicates, first), other)
+        c = Comparison(fact, name, direction, label(scenario), label(counterfactual), x, y,
+                       paired)
+        if first:
+            c.record["first_replicate"] = first
+        return c
+
+    comparison = comparison_of(first_replicate)
+    if probe is not None:
+        comparison.confirm = lambda: comparison_of(CONFIRMATION_FIRST_REPLICATE)
+    return comparison

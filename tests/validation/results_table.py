@@ -155,10 +155,18 @@ def _num(x: float) -> str:
 
 def _comparison_cell(c: dict) -> str:
     ci = f"{_num(c['difference'])} [{_num(c['ci_low'])}, {_num(c['ci_high'])}]"
+    if c.get("first_replicate"):
+        ci += f" (replicates {c['first_replicate']}-{c['first_replicate'] + c['n'] - 1})"
     if c.get("exact"):
         ci += f" (identical in all {c['n']} pairs)"
     if c.get("check") == "within":
         return f"{ci} (within +-{c['margin']:.3g}: {'yes' if c['within'] else 'no'})"
+    again = c.get("confirmation")
+    if again:
+        last = again["first_replicate"] + again["n"] - 1
+        ci += (f"; found, so repeated on replicates {again['first_replicate']}-{last}: "
+               f"{_num(again['difference'])} [{_num(again['ci_low'])}, "
+               f"{_num(again['ci_high'])}] ({'found again' if again['holds'] else 'not found'})")
     return ci
 
 

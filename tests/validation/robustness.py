@@ -127,7 +127,8 @@ def paired_for_draw(cache: RunCache, draw: Sequence[str], replicates: int, out: 
     """A stand-in for the ``paired`` fixture: every arm gets the draw's values."""
 
     def run(fact, scenario, counterfactual, metric, direction, **kw):
-        kw.pop("replicates", None)
+        kw.pop("replicates", None)  # a test's own sample (a power design's) gives way to
+        kw.pop("first_replicate", None)  # the draw's: replicates 0..replicates-1
         c = compare(cache, fact, with_draw(scenario, draw), with_draw(counterfactual, draw),
                     metric, direction, replicates=replicates, **kw)
         d = DrawComparison(c.fact, c.metric, c.direction, c.scenario, c.counterfactual,

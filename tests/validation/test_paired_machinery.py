@@ -104,10 +104,11 @@ class _FakeCache:
     def __init__(self, values: dict[str, list[float]]):
         self.values, self.asked = values, []
 
-    def runs(self, overrides, replicates):
-        self.asked.append((overrides[0], replicates))
+    def runs(self, overrides, replicates, first=0):
+        self.asked.append((overrides[0], replicates) if first == 0
+                          else (overrides[0], replicates, first))
         return [paired.Run({"m": v}, Path("unused"))
-                for v in self.values[overrides[0]][:replicates]]
+                for v in self.values[overrides[0]][first:first + replicates]]
 
 
 def test_off_probe_stops_at_an_exact_no_difference_and_runs_everything_otherwise():
@@ -126,3 +127,58 @@ def test_off_probe_stops_at_an_exact_no_difference_and_runs_everything_otherwise
     cache = _FakeCache({"a": same, "b": list(same)})
     assert paired.compare(cache, "F", ["a"], ["b"], "m", "higher").record["n"] == 10
     assert cache.asked == [("a", 10), ("b", 10)]
+    # a power design's own replicates (e.g. 2-5), probe included
+    cache = _FakeCache({"a": same, "b": list(same)})
+    c = paired.compare(cache, "F", ["a"], ["b"], "m", "higher", replicates=4,
+                       first_replicate=2, probe=3)
+    assert cache.asked == [("a", 3, 2), ("b", 3, 2)] and c.record["first_replicate"] == 2
+    c = paired.compare(cache, "F", ["a"], ["b"], "m", "higher", replicates=4,
+                       first_replicate=2)
+    assert cache.asked[-2:] == [("a", 4, 2), ("b", 4, 2)]
+    assert c.scenario_values.tolist() == [2.0, 3.0, 4.0, 5.0]
+
+
+def _screen_and_confirmation(screen: list[float], again: list[float]) -> list[float]:
+    """An arm's metric on replicates 0-9 (``screen``) and on the confirmation replicates."""
+    gap = paired.CONFIRMATION_FIRST_REPLICATE - len(screen)
+    return [*screen, *[float("nan")] * gap, *again]
+
+
+def test_an_off_check_that_finds_the_effect_is_repeated_on_fresh_replicates():
+    """With its mechanism off a check that finds the effect on replicates 0-9 is run again on
+    replicates 100-109, and fails only if it finds it again; a check that does not find it,
+    and every mechanism-on check, runs no confirmation."""
+    base = [float(k) for k in range(10)]
+    up = [b + 1 + 0.1 * k for k, b in enumerate(base)]  # found: every pair higher
+    noise = [b + (0.5 if k % 2 else -0.5) for k, b in enumerate(base)]  # not found
+    confirm = (paired.CONFIRMATION_FIRST_REPLICATE, )
+    # found on 0-9, not on 100-109: passes, and the record shows both
+    cache = _FakeCache({"a": _screen_and_confirmation(up, noise), "b":
+                        _screen_and_confirmation(base, base)})
+    c = paired.compare(cache, "F", ["a"], ["b"], "m", "higher", probe=3)
+    assert c.holds
+    c.expect("off")
+    assert cache.asked[-2:] == [("a", 10, *confirm), ("b", 10, *confirm)]
+    again = c.record["confirmation"]
+    assert again["first_replicate"] == 100 and again["n"] == 10 and not again["holds"]
+    assert again["ci_low"] < 0 < again["ci_high"]
+    # found on both: fails, naming the confirmation
+    cache = _FakeCache({"a": _screen_and_confirmation(up, up), "b":
+                        _screen_and_confirmation(base, base)})
+    c = paired.compare(cache, "F", ["a"], ["b"], "m", "higher", probe=3)
+    with pytest.raises(AssertionError, match="again on the confirmation replicates"):
+        c.expect("off")
+    assert c.record["confirmation"]["holds"]
+    # not found on 0-9: no confirmation run
+    cache = _FakeCache({"a": _screen_and_confirmation(noise, up), "b":
+                        _screen_and_confirmation(base, base)})
+    paired.compare(cache, "F", ["a"], ["b"], "m", "higher", probe=3).expect("off")
+    assert all(len(a) == 2 for a in cache.asked)
+    # a mechanism-on check has no second chance
+    cache = _FakeCache({"a": _screen_and_confirmation(noise, up), "b":
+                        _screen_and_confirmation(base, base)})
+    c = paired.compare(cache, "F", ["a"], ["b"], "m", "higher")
+    assert c.confirm is None
+    with pytest.raises(AssertionError, match="not reproduced"):
+        c.expect("on")
+    assert all(len(a) == 2 for a in cache.asked)

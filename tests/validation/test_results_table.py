@@ -61,6 +61,20 @@ def test_merge_keeps_tests_that_did_not_run_and_counts_emergent_reproductions():
     assert render(second) == render(json.loads(json.dumps(second)))  # deterministic
 
 
+def test_the_table_shows_an_off_checks_confirmation():
+    e = entry("SF26", "emergent", {"on": "passed", "off": "passed"}, "C")
+    off = e["runs"]["off"]["comparisons"][0]
+    off["confirmation"] = {"first_replicate": 100, "n": 10, "difference": -0.004,
+                           "ci_low": -0.02, "ci_high": 0.01, "holds": False}
+    table = render(merge({}, {"test_sf26": e}))
+    assert ("+1 [+0.5, +1.5]; found, so repeated on replicates 100-109: -0.004 [-0.02, "
+            "+0.01] (not found)") in table
+    off["confirmation"]["holds"] = True
+    assert "(found again)" in render(merge({}, {"test_sf26": e}))
+    e["runs"]["on"]["comparisons"][0].update(first_replicate=30, n=20)
+    assert "+1 [+0.5, +1.5] (replicates 30-49)" in render(merge({}, {"test_sf26": e}))
+
+
 def test_write_replaces_only_the_marked_section(tmp_path, monkeypatch):
     readme = tmp_path / "README.md"
     readme.write_text(f"top\n{results_table.BEGIN}\nold\n{results_table.END}\nbottom\n")

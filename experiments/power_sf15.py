@@ -1,0 +1,65 @@
+"""Power of the SF15 validation test (issue 11): the design's calculation, made before its
+run from the pilot on replicates 10-29 (tests/validation/README.md, "SF15 with enough
+power"); no model run.
+
+The test holds when the 95 % BCa bootstrap interval of the mean paired difference lies wholly
+above zero (``sim.experiments.compare.mean_ci``, 9,999 resamples, seed 20201: the suite's
+rule, tests/validation/paired.py). Its metric, health-VCSE ties gained from day 30 to day
+150, is a whole number, so pairs are simulated as the rounded normal of the pilot's spread
+(sd 1.71 ties a run) at three effects: the pilot's +1.75, the +1.5 of the 30 pairs seen so
+far pooled, and the suite's +1.0 on replicates 0-9 alone.
+
+    python experiments/power_sf15.py              # the table (about 40 CPU-seconds)
+    python experiments/power_sf15.py --sims 200   # quicker, coarser
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sim.experiments.compare import mean_ci  # noqa: E402
+
+SUITE_BOOTSTRAP_SEED = 20201  # tests/validation/paired.py
+PILOT_SD = 1.71  # replicates 10-29, 20 pairs (CHANGELOG, session 32)
+EFFECTS = (1.75, 1.5, 1.0)
+PAIRS = (10, 20, 30)
+
+
+def power(effect: float, pairs: int, sims: int, rng: np.random.Generator,
+          sd: float = PILOT_SD) -> float:
+    """Share of simulated tests whose interval lies wholly above zero."""
+    d = np.round(rng.normal(effect, sd, size=(sims, pairs)))
+    ok = 0
+    for row in d:
+        low, _ = mean_ci(row, method="bootstrap", level=0.95, seed=SUITE_BOOTSTRAP_SEED)
+        ok += low > 0
+    return ok / sims
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sims", type=int, default=1000, help="simulated tests per row (>= 100)")
+    ap.add_argument("--seed", type=int, default=20261202, help="seed of the simulation")
+    a = ap.parse_args(argv)
+    if a.sims < 100:
+        print("error: --sims must be >= 100", file=sys.stderr)
+        return 2
+    rng = np.random.default_rng(a.seed)
+    for pairs in PAIRS:
+        for effect in EFFECTS:
+            print("SF15", json.dumps({"pairs": pairs, "effect": effect, "sd": PILOT_SD,
+                                      "power": power(effect, pairs, a.sims, rng)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
