@@ -15,20 +15,16 @@ far pooled, and the suite's +1.0 on replicates 0-9 alone.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sim.experiments.compare import mean_ci  # noqa: E402
+from power_sf39_s27 import arguments, holds  # noqa: E402  (the same rule and options)
 
-SUITE_BOOTSTRAP_SEED = 20201  # tests/validation/paired.py
 PILOT_SD = 1.71  # replicates 10-29, 20 pairs (CHANGELOG, session 32)
 EFFECTS = (1.75, 1.5, 1.0)
 PAIRS = (10, 20, 30)
@@ -38,20 +34,12 @@ def power(effect: float, pairs: int, sims: int, rng: np.random.Generator,
           sd: float = PILOT_SD) -> float:
     """Share of simulated tests whose interval lies wholly above zero."""
     d = np.round(rng.normal(effect, sd, size=(sims, pairs)))
-    ok = 0
-    for row in d:
-        low, _ = mean_ci(row, method="bootstrap", level=0.95, seed=SUITE_BOOTSTRAP_SEED)
-        ok += low > 0
-    return ok / sims
+    return sum(holds(row, "higher") for row in d) / sims
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sims", type=int, default=1000, help="simulated tests per row (>= 100)")
-    ap.add_argument("--seed", type=int, default=20261202, help="seed of the simulation")
-    a = ap.parse_args(argv)
-    if a.sims < 100:
-        print("error: --sims must be >= 100", file=sys.stderr)
+    a = arguments(__doc__, 1000, 20261202, argv)
+    if a is None:
         return 2
     rng = np.random.default_rng(a.seed)
     for pairs in PAIRS:

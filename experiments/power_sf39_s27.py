@@ -111,13 +111,22 @@ def s27_power(days: int, pairs: int, rate: float, exponent: float, sims: int,
             "standardised_effect": round(abs(effect) / sd, 2), "power": ok / sims}
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sims", type=int, default=2000, help="simulated tests per row (>= 100)")
-    ap.add_argument("--seed", type=int, default=1, help="seed of the simulation")
+def arguments(doc: str, sims: int, seed: int, argv: list[str] | None
+              ) -> argparse.Namespace | None:
+    """``--sims`` and ``--seed`` of a power script; None (after saying why) when too few."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--sims", type=int, default=sims, help="simulated tests per row (>= 100)")
+    ap.add_argument("--seed", type=int, default=seed, help="seed of the simulation")
     a = ap.parse_args(argv)
     if a.sims < 100:
         print("error: --sims must be >= 100", file=sys.stderr)
+        return None
+    return a
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = arguments(__doc__, 2000, 1, argv)
+    if a is None:
         return 2
     rng = np.random.default_rng(a.seed)
     p = year_probabilities()
