@@ -409,7 +409,8 @@ class HelpSeekingParams:
                                        plausible=(0.25, 1.0))
     gp_distance_halving_miles: float = param(
         4.0, "GP consultations, and attendance at off-site destinations, halve per this many "
-             "miles (poor transport)", "000:34, 002:166", lo=0.01, unit="miles", at_build=True)
+             "miles (poor transport); each practice's access is worked out when the model is "
+             "built", "000:34, 002:166", lo=0.01, unit="miles", at_build=True)
     mult_self_referral_digital: float = param(1.3, "self-referral weight with digital access",
                                               lo=0)
     mult_self_referral_excluded: float = param(0.4, "self-referral weight if digitally "
@@ -897,7 +898,8 @@ class GroupParams:
 
 @dataclass
 class VolunteerParams:
-    latent_share: float = prob(0.2, "share of adults willing to volunteer if asked",
+    latent_share: float = prob(0.2, "share of adults willing to volunteer if asked (drawn "
+                                    "once per resident when the model is built)",
                                "003:29, 003:222", plausible=(0.1, 0.3), at_build=True)
     p_apply_per_day: float = prob(0.0002, "daily chance a latent volunteer applies (normal "
                                           "times)")
@@ -923,7 +925,8 @@ class VolunteerParams:
     goodwill_decay_idle: float = param(0.012, "goodwill lost per idle day", "003:39, 003:277",
                                        lo=0)
     goodwill_gain_task: float = param(0.05, "goodwill regained per task", lo=0)
-    goodwill_sd: float = param(0.25, "spread of starting goodwill (around 1)", lo=0, at_build=True)
+    goodwill_sd: float = param(0.25, "spread of starting goodwill (around 1; drawn once per "
+                                     "resident when the model is built)", lo=0, at_build=True)
     idle_after_days: int = count(14, "days without a task before an active volunteer counts "
                                      "as idle", "003:277", lo=1)
     p_attrition_per_day: float = prob(0.0011, "daily baseline chance an active volunteer stops "
@@ -936,7 +939,8 @@ class VolunteerParams:
                                              "instead (drawn once per volunteer when the "
                                              "model is built)", "003:206 (share: assumption)",
                                        at_build=True)
-    hours_one_day_a_week: float = param(7.5, "hours a week of a one-day-a-week volunteer",
+    hours_one_day_a_week: float = param(7.5, "hours a week of a one-day-a-week volunteer (set "
+                                             "per volunteer when the model is built)",
                                         "003:206", lo=0, hi=80, unit="hours", at_build=True)
     group_task_hours: float = param(1.0, "volunteer hours per group task (a session with a "
                                          "supported client)", "assumption", lo=0, hi=24,
