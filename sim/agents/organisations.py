@@ -143,7 +143,7 @@ class _KindParameter:
         value = group.__dict__.get(self.slot)
         if value is not None:
             return value
-        value = getattr(getattr(group.model.cfg.groups, group.kind.value), self.name)
+        value = getattr(getattr(group.model.cfg.groups, group.kind_key), self.name)
         scale = group.kind_scale
         return value * scale if self.scaled and scale != 1.0 else value
 
@@ -181,6 +181,7 @@ class VCSEGroup(Organisation):
         self._nominal = 0.0  # cached nominal_capacity, valid while _nominal_epoch is the model's
         self._nominal_epoch = -1
         self.kind = kind
+        self.kind_key = kind.value  # its section of ``groups`` (read each day: no enum look-up)
         self.params = params
         self.on_directory = on_directory
         self.constituted = params.constituted
