@@ -146,3 +146,16 @@ def test_the_screen_finds_none_of_the_fixed_keys_inert():
     assert sorted(result) == sorted(READ_WHEN_THEY_ACT)
     assert all(r["value"] is not None for r in result.values())
     assert [k for k, r in result.items() if not (r["baseline"] or r["lockdown"])] == []
+
+
+def test_the_dashboard_refuses_a_build_only_inject_and_keeps_nothing():
+    """A facilitator typing a build-only key in the inject form is told why (the key named),
+    and no inject is scheduled."""
+    from sim.dashboard.exercise import Exercise
+
+    ex = Exercise("rural", "baseline", 7)
+    assert ex.error == ""
+    ex.run_to(2)
+    with pytest.raises(ConfigError, match=r"volunteers\.latent_share.*cannot change during"):
+        ex.inject("set_parameter", {"key": "volunteers.latent_share", "value": "0.5"})
+    assert ex.log == [] and ex.branches["A"].injects == []
