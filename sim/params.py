@@ -644,9 +644,7 @@ class GroupKindParams:
 
     staff_client_capacity: int = count(
         10, "clients the group's paid staff support at once at full establishment (with "
-            "staff_fte FTE); fewer staff support proportionally fewer: the staff hours each "
-            "client needs are staff_fte x groups.fte_hours_per_week x "
-            "groups.staff_client_facing_share / staff_client_capacity a week")
+            "staff_fte FTE); fewer staff support proportionally fewer")
     staff_fte: float = param(1.0, "paid staff at full establishment (full-time equivalents); "
                                   "what the group's funding pays for", "002:302; 004:628",
                              lo=0, hi=1000, unit="FTE", plausible=(0.5, 2.0))
@@ -837,11 +835,6 @@ class GroupParams:
         42, "a mutual aid group folds after this many days without a client (need fell)",
         "assumption: no source gives a timescale (as mag_p_fold_per_day; 003:188-196, 272)",
         lo=1, plausible=(21, 90))
-    fte_hours_per_week: float = param(37.5, "working hours a week of one FTE", "assumption",
-                                      lo=1, hi=80, unit="hours")
-    staff_client_facing_share: float = prob(
-        0.6, "share of paid staff hours spent with clients (the rest: management, "
-             "fundraising, admin)", "assumption; 002:153-158", plausible=(0.4, 0.8))
     staff_review_days: int = count(30, "days between a group's reviews of the staff it can "
                                        "afford", "assumption", lo=1, plausible=(14, 90))
     notice_days: int = count(
