@@ -96,7 +96,9 @@ def run(facts: list[str], n_draws: int, replicates: int, jobs: int, folder: Path
 
 def write_docs(facts: dict, meta: dict) -> None:
     text = DOCS.read_text(encoding="utf-8")
-    body = (f"{rb.render(facts)}\n\nLast run: {meta['draws']} draws x {meta['replicates']} "
+    which = f" (facts {', '.join(meta['facts'])}; the others' figures are from earlier runs)" \
+        if meta.get("facts") and set(meta["facts"]) != set(facts) else ""
+    body = (f"{rb.render(facts)}\n\nLast run{which}: {meta['draws']} draws x {meta['replicates']} "
             f"replicates, {meta['cpu_seconds']} CPU-seconds ({meta['wall_seconds']} s wall) on "
             f"{meta['machine']}.")
     if BEGIN not in text:
@@ -121,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = a.cache or Path(tmp)
         results, meta = run(facts, a.draws, a.replicates, a.jobs, folder)
+    meta["facts"] = list(facts)
     old = json.loads(JSON_PATH.read_text()) if JSON_PATH.exists() else {"facts": {}}
     merged = dict(sorted((old["facts"] | results).items(),
                          key=lambda kv: rb._fact_order(kv[0])))

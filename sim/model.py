@@ -205,9 +205,7 @@ class CommunityModel(mesa.Model):
                                  / halving)
         self.mean_gp_access = float(self.gp_access[self.pop.gp].mean())
         self.refresh_link_worker_reach()
-        self.wellbeing_targets = wellbeing.targets(self)
-        self.isolation_offset = np.zeros((self.pop.n, 4), np.float32)
-        self.isolation_offset[self.pop.degree == 0, 0] = -cfg.wellbeing.isolation_penalty
+        wellbeing.refresh_targets(self)
         need.seed_initial_need(self, streams.population)
         wellbeing.initialise(self, streams.population)
         self.evaluation = Evaluation(self)
@@ -366,6 +364,7 @@ class CommunityModel(mesa.Model):
                 lio = self.add_group(GroupKind.LIO, -1, False,
                                      "lio" if self.areas is None else f"{name}-lio",
                                      district=d, params=params)
+                lio.kind_scale = scale  # its management hours: the kind's times scale, as params
                 self.lios.append(lio)
             self.lio_books.append(LIOFunctions(self, lio, d, scale))
         self.lio = self.lios[0] if self.lios else None
@@ -485,8 +484,9 @@ class CommunityModel(mesa.Model):
             listed = True
             if kind is GroupKind.COMMUNITY_GROUP and unit >= 0:
                 listed = bool(rng.random() >= self.units[unit].params.share_groups_off_radar)
-            self.add_group(kind, unit, listed, str(row.organisation),
-                           district=where[row.district], params=params)
+            g = self.add_group(kind, unit, listed, str(row.organisation),
+                               district=where[row.district], params=params)
+            g.kind_scale = f  # its management hours: the kind's times f, as params
 
     def _set_link_worker_day_shares(self) -> None:
         """A post whose footprint covers 1/``lw_days_share`` parishes spends that share of its

@@ -317,15 +317,20 @@ class TopologyParams:
 
 @dataclass
 class PopulationParams:
-    mean_age_adult: float = param(49.0, "mean age of adults (16+)", lo=16, hi=100, unit="years")
-    share_children: float = prob(0.19, "share of residents under 16")
-    share_female: float = prob(0.51, "share of residents who are women")
+    # every one is drawn once per resident when the population is built: at_build
+    mean_age_adult: float = param(49.0, "mean age of adults (16+)", lo=16, hi=100, unit="years",
+                                  at_build=True)
+    share_children: float = prob(0.19, "share of residents under 16", at_build=True)
+    share_female: float = prob(0.51, "share of residents who are women", at_build=True)
     p_limitation_a_little: float = prob(0.14, "share limited a little day to day", "assumption "
-                                        "(most-deprived estate, 000:34); calibrated with 004:474")
+                                        "(most-deprived estate, 000:34); calibrated with 004:474",
+                                        at_build=True)
     p_limitation_a_lot: float = prob(0.11, "share limited a lot day to day", "assumption "
-                                     "(most-deprived estate, 000:34); calibrated with 004:474")
-    p_digitally_excluded: float = prob(0.12, "share without digital access")
-    p_digitally_excluded_65plus: float = prob(0.35, "share of 65+ without digital access")
+                                     "(most-deprived estate, 000:34); calibrated with 004:474",
+                                     at_build=True)
+    p_digitally_excluded: float = prob(0.12, "share without digital access", at_build=True)
+    p_digitally_excluded_65plus: float = prob(0.35, "share of 65+ without digital access",
+                                              at_build=True)
 
 
 @dataclass
@@ -368,7 +373,7 @@ class NeedParams:
     unmatched_resolution_factor: float = prob(
         0.6, "link-worker support that found no destination resolves needs this much as often",
         "002:205, 004:784")
-    initial_prevalence: float = prob(0.04, "share of residents in need on day 0")
+    initial_prevalence: float = prob(0.04, "share of residents in need on day 0", at_build=True)
     # need domains (what the need is about; sim.state.DOMAINS): the sources name the kinds of
     # need and destination but give no shares, so the shares are assumptions (the rest:
     # physical activity and creative activity, 004:96, 386, 784)
@@ -404,7 +409,8 @@ class HelpSeekingParams:
                                        plausible=(0.25, 1.0))
     gp_distance_halving_miles: float = param(
         4.0, "GP consultations, and attendance at off-site destinations, halve per this many "
-             "miles (poor transport)", "000:34, 002:166", lo=0.01, unit="miles")
+             "miles (poor transport); each practice's access is worked out when the model is "
+             "built", "000:34, 002:166", lo=0.01, unit="miles", at_build=True)
     mult_self_referral_digital: float = param(1.3, "self-referral weight with digital access",
                                               lo=0)
     mult_self_referral_excluded: float = param(0.4, "self-referral weight if digitally "
@@ -603,14 +609,18 @@ class LinkWorkerParams:
         plausible=(0.2, 1.0))
     travel_mph: float = param(
         15.0, "link worker's door-to-door speed on a face-to-face visit (round trip over the "
-              "unit's distance to the practice)", "assumption; 002:166", lo=0.1, unit="mph",
+              "unit's distance to the practice; read at each visit)", "assumption; 002:166", lo=0.1,
+        unit="mph",
         plausible=(10.0, 30.0))
     share_hosted_vcse: float = prob(
         0.3, "share of link-worker posts hosted by a VCSE provider (the rest: by the PCN or "
-             "practice, co-located in the surgery, or by the LIO)", "assumption; 002:149-151",
+             "practice, co-located in the surgery, or by the LIO); drawn when a post is created: "
+             "a mid-run change applies to posts added from then on (add_link_workers)",
+        "assumption; 002:149-151",
         plausible=(0.1, 0.6))
     share_hosted_lio: float = prob(
-        0.1, "share of link-worker posts hosted by the local infrastructure organisation",
+        0.1, "share of link-worker posts hosted by the local infrastructure organisation "
+             "(drawn when a post is created, as share_hosted_vcse)",
         "assumption; 002:172, 002:290", plausible=(0.0, 0.3))
     extra_sessions_complex: int = count(
         2, "extra bespoke sessions for a client with a complex need (a session interval "
@@ -634,9 +644,7 @@ class GroupKindParams:
 
     staff_client_capacity: int = count(
         10, "clients the group's paid staff support at once at full establishment (with "
-            "staff_fte FTE); fewer staff support proportionally fewer: the staff hours each "
-            "client needs are staff_fte x groups.fte_hours_per_week x "
-            "groups.staff_client_facing_share / staff_client_capacity a week")
+            "staff_fte FTE); fewer staff support proportionally fewer")
     staff_fte: float = param(1.0, "paid staff at full establishment (full-time equivalents); "
                                   "what the group's funding pays for", "002:302; 004:628",
                              lo=0, hi=1000, unit="FTE", plausible=(0.5, 2.0))
@@ -650,32 +658,44 @@ class GroupKindParams:
         plausible=(0.35, 0.8))
     accepts_complex: bool = param(False, "has inclusion capacity for complex needs", "002:366")
     support_days: int = count(42, "days a client is supported", lo=1)
-    annual_funding: float = param(40000.0, "core funding per year", lo=0, unit="GBP")
+    annual_funding: float = param(40000.0, "core funding per year (each group's is set when "
+                                            "it forms and at each yearly funding renewal: a "
+                                            "mid-run change acts from the next renewal)", lo=0,
+                                  unit="GBP")
     fixed_cost_per_day: float = param(80.0, "running cost per day other than paid staff "
                                             "(premises, insurance, supplies)", lo=0, unit="GBP")
     cost_per_client_day: float = param(3.0, "cost per client supported per day", lo=0,
                                        unit="GBP")
-    reserve_months: float = param(4.0, "starting reserves in months of core funding", lo=0,
-                                  unit="months")
-    funding_sd: float = param(0.15, "spread (lognormal sd) of funding across groups and years",
+    reserve_months: float = param(4.0, "starting reserves in months of core funding (when a "
+                                       "group forms: a mid-run change applies to groups formed "
+                                       "from then on)", lo=0, unit="months")
+    funding_sd: float = param(0.15, "spread (lognormal sd) of funding across groups and years "
+                                    "(drawn when a group forms and at each yearly renewal)",
                               "002:244; 004:628", lo=0)
     vm_hours_per_week: float = param(
         7.5, "funded volunteer-management staff hours a week (processing applications, "
              "inductions, keeping in touch with volunteers); onboarding capacity follows from "
-             "them", "assumption; 002:266, 002:270, 003:224-226", lo=0, hi=400, unit="hours",
+             "them; read each day, so a mid-run change acts from that day on (the LIO's: its "
+             "funded share, set each day)", "assumption; 002:266, 002:270, 003:224-226", lo=0,
+        hi=400, unit="hours",
         plausible=(3.0, 15.0))
     hours_per_application: float = param(
         2.5, "management hours to process one application (screening, references, DBS "
-             "check)", "assumption; 003:226, 003:254", lo=0, hi=40, unit="hours",
+             "check); read each day", "assumption; 003:226, 003:254", lo=0, hi=40, unit="hours",
         plausible=(1.0, 4.0))
-    training_days: int = count(7, "days of checks and training before a volunteer is active",
+    training_days: int = count(7, "days of checks and training before a volunteer is active "
+                                  "(a set_parameter event sets every group of the kind's to the "
+                                  "new value from that day on, as relax_training scales them)",
                                "003:232-234")
     initial_volunteers: int = count(6, "active volunteers at start")
-    constituted: bool = param(True, "formally constituted (visible to commissioners)",
+    constituted: bool = param(True, "formally constituted (visible to commissioners); set "
+                                    "when a group forms: a mid-run change applies to groups "
+                                    "formed from then on",
                               "003:192, 003:266")
     # need domains a group offers (drawn once per group from the 'group_offer' stream; a group
     # that draws none offers its kind's likeliest one): the sources list destinations, not
-    # shares, so the chances are assumptions
+    # shares, so the chances are assumptions. Drawn when a group forms, so a mid-run change
+    # applies to groups formed from then on (not at_build: groups do form during a run)
     p_offers_social: float = prob(
         0.25, "chance a group of this kind offers social support (befriending, clubs)",
         "assumption; 004:96, 004:784")
@@ -815,11 +835,6 @@ class GroupParams:
         42, "a mutual aid group folds after this many days without a client (need fell)",
         "assumption: no source gives a timescale (as mag_p_fold_per_day; 003:188-196, 272)",
         lo=1, plausible=(21, 90))
-    fte_hours_per_week: float = param(37.5, "working hours a week of one FTE", "assumption",
-                                      lo=1, hi=80, unit="hours")
-    staff_client_facing_share: float = prob(
-        0.6, "share of paid staff hours spent with clients (the rest: management, "
-             "fundraising, admin)", "assumption; 002:153-158", plausible=(0.4, 0.8))
     staff_review_days: int = count(30, "days between a group's reviews of the staff it can "
                                        "afford", "assumption", lo=1, plausible=(14, 90))
     notice_days: int = count(
@@ -876,8 +891,9 @@ class GroupParams:
 
 @dataclass
 class VolunteerParams:
-    latent_share: float = prob(0.2, "share of adults willing to volunteer if asked",
-                               "003:29, 003:222", plausible=(0.1, 0.3))
+    latent_share: float = prob(0.2, "share of adults willing to volunteer if asked (drawn "
+                                    "once per resident when the model is built)",
+                               "003:29, 003:222", plausible=(0.1, 0.3), at_build=True)
     p_apply_per_day: float = prob(0.0002, "daily chance a latent volunteer applies (normal "
                                           "times)")
     campaign_multiplier: float = param(1.0, "multiplier on applications (set by a surge "
@@ -902,7 +918,8 @@ class VolunteerParams:
     goodwill_decay_idle: float = param(0.012, "goodwill lost per idle day", "003:39, 003:277",
                                        lo=0)
     goodwill_gain_task: float = param(0.05, "goodwill regained per task", lo=0)
-    goodwill_sd: float = param(0.25, "spread of starting goodwill (around 1)", lo=0)
+    goodwill_sd: float = param(0.25, "spread of starting goodwill (around 1; drawn once per "
+                                     "resident when the model is built)", lo=0, at_build=True)
     idle_after_days: int = count(14, "days without a task before an active volunteer counts "
                                      "as idle", "003:277", lo=1)
     p_attrition_per_day: float = prob(0.0011, "daily baseline chance an active volunteer stops "
@@ -912,9 +929,12 @@ class VolunteerParams:
     hours_per_week: float = param(2.0, "hours a week offered by most volunteers ('a couple of "
                                        "hours a week')", "003:206", lo=0, hi=80, unit="hours")
     share_one_day_a_week: float = prob(0.15, "share of volunteers who offer one day a week "
-                                             "instead", "003:206 (share: assumption)")
-    hours_one_day_a_week: float = param(7.5, "hours a week of a one-day-a-week volunteer",
-                                        "003:206", lo=0, hi=80, unit="hours")
+                                             "instead (drawn once per volunteer when the "
+                                             "model is built)", "003:206 (share: assumption)",
+                                       at_build=True)
+    hours_one_day_a_week: float = param(7.5, "hours a week of a one-day-a-week volunteer (set "
+                                             "per volunteer when the model is built)",
+                                        "003:206", lo=0, hi=80, unit="hours", at_build=True)
     group_task_hours: float = param(1.0, "volunteer hours per group task (a session with a "
                                          "supported client)", "assumption", lo=0, hi=24,
                                     unit="hours")
@@ -1016,7 +1036,7 @@ class IntermediaryParams:
               "unit's main practice while that practice has partnership hours for it (else "
               "these ties build up over about seven years, beyond the burn-in, and groups' "
               "strain creeps up; measured: experiments/stationarity.py)",
-        "assumption; 000:80-81, 000:92")
+        "assumption; 000:80-81, 000:92", at_build=True)
     lo_signposts_per_day: int = count(4, "residents a locality officer can help per day")
     pc_signposts_per_day: int = count(3, "residents a parish council can help per day",
                                       "000:121", plausible=(2, 5))
@@ -1057,6 +1077,8 @@ class IntermediaryParams:
 
 @dataclass
 class WellbeingParams:
+    # targets and isolation penalty: worked out when the model is built and afresh when an
+    # event changes one of them (sim.processes.wellbeing.refresh_targets)
     population_life_satisfaction: float = param(7.5, "ONS4 life satisfaction, no need", lo=0,
                                                 hi=10)
     population_worthwhile: float = param(7.8, "ONS4 worthwhile, no need", lo=0, hi=10)

@@ -32,8 +32,10 @@ MODEL_MAGIC = b"community-response-sim model "
 # The state a saved model holds. 2: GP practices hold partnership hours and GP-VCSE ties carry
 # their last use and the locality officer keeping them up; a format-1 save lacks them and
 # cannot continue. 3: volunteers hold the management hours booked on the application or
-# induction they wait for (``Population.vwork_hours``).
-MODEL_FORMAT = 3
+# induction they wait for (``Population.vwork_hours``). 4: groups read their management hours
+# and hours per application from their kind each day (a per-group ``kind_scale``), link
+# workers their travel speed at each visit (a format-3 save holds the old copies).
+MODEL_FORMAT = 4
 
 
 class UntrustedFile(ValueError):

@@ -359,6 +359,34 @@ def test_live_exercise_plays_pauses_within_a_day_and_survives_a_restart(tmp_path
 
 
 
+def test_play_waits_for_a_slow_page_to_draw_the_day(tmp_path):
+    """Play does not simulate the next day until a watching page has drawn the last one, even
+    when drawing takes seconds (a county of 100,000 on a busy machine took over 2 s, the old
+    bound, and Pause overshot by two days); only pages that have all stalled meet the bound
+    (``DRAW_WAIT_S``), and nobody watching means no wait."""
+    live = store.Live(tmp_path)
+    live.playing = True
+    live.watching(+1)
+    live.bump()
+    version = live.version
+    drawn = threading.Timer(3.0, live.ack, args=(version,))  # the page takes 3 s to draw
+    drawn.start()
+    t = time.monotonic()
+    live._wait_drawn(version)
+    waited = time.monotonic() - t
+    drawn.join()
+    assert 2.9 <= waited < store.DRAW_WAIT_S and live.acked == version
+    live.bump()  # a page that never draws: the bound (shortened here) lets play go on
+    t = time.monotonic()
+    live._wait_drawn(live.version, timeout=0.3)
+    assert 0.25 <= time.monotonic() - t < 2.0
+    live.watching(-1)  # nobody watching: no wait at all
+    live.bump()
+    t = time.monotonic()
+    live._wait_drawn(live.version)
+    assert time.monotonic() - t < 0.2
+
+
 def test_a_new_play_speed_or_redraw_interval_is_announced_to_every_page(tmp_path):
     live = store.Live(tmp_path)
     seen = live.version

@@ -192,8 +192,8 @@ class LinkWorker(mesa.Agent):
         self.co_located = self.host == "practice"
         # a face-to-face visit: a round trip over the unit's distance to the practice plus the
         # time on site beyond driving (002:166); a phone contact has no travel
-        miles = model.units[unit].params.gp_distance_miles
-        self.travel_hours = travel_hours + 2.0 * miles / p.travel_mph
+        self.site_hours = travel_hours
+        self.miles = model.units[unit].params.gp_distance_miles
         # referrals not yet assessed: (resident, source, referral number); the number tells
         # a live entry from one left by an earlier referral of the same resident
         self.inbox: deque[tuple[int, str, int]] = deque()
@@ -210,6 +210,12 @@ class LinkWorker(mesa.Agent):
         # a post shared with patients outside the model works here one day in 1/share
         self.day_share = model.units[unit].params.lw_days_share
         self._day_credit = 0.0
+
+    @property
+    def travel_hours(self) -> float:
+        """Hours of a face-to-face visit beyond the session: time on site plus the round trip at
+        today's ``link_worker.travel_mph`` (read each time: an event may change it)."""
+        return self.site_hours + 2.0 * self.miles / self.model.cfg.link_worker.travel_mph
 
     # -- daily behaviour -------------------------------------------------------------------
     def step(self) -> None:

@@ -126,9 +126,37 @@ def _listing_flag(doc: str) -> property:
     return property(attrgetter("_on_directory"), set_, doc=doc)
 
 
+class _KindParameter:
+    """A group's value of its kind's parameter ``name`` (``groups.<kind>.<name>``), read each
+    time it is used, so a ``set_parameter`` event acts from that day on; ``scaled``: times the
+    group's ``kind_scale`` (a group sized by its funding or its district). A value assigned to
+    the attribute replaces the kind's from then on (the LIO's books set its management hours
+    each day, :mod:`sim.agents.lio`)."""
+
+    def __init__(self, name: str, scaled: bool = False):
+        self.name, self.scaled = name, scaled
+        self.slot = "_set_" + name
+
+    def __get__(self, group, owner=None):
+        if group is None:
+            return self
+        value = group.__dict__.get(self.slot)
+        if value is not None:
+            return value
+        value = getattr(getattr(group.model.cfg.groups, group.kind_key), self.name)
+        scale = group.kind_scale
+        return value * scale if self.scaled and scale != 1.0 else value
+
+    def __set__(self, group, value) -> None:
+        group.__dict__[self.slot] = value
+
+
 class VCSEGroup(Organisation):
     """A voluntary or community group: accepts or declines referrals, supports clients with its
     volunteers, onboards applicants, and closes when its money runs out."""
+
+    vm_hours_per_week = _KindParameter("vm_hours_per_week", scaled=True)
+    hours_per_application = _KindParameter("hours_per_application")
 
     staff_fte = _capacity_input("staff_fte", "paid staff in post (FTE)")
     on_directory = _listing_flag("listed on the service directory")
@@ -153,13 +181,17 @@ class VCSEGroup(Organisation):
         self._nominal = 0.0  # cached nominal_capacity, valid while _nominal_epoch is the model's
         self._nominal_epoch = -1
         self.kind = kind
+        self.kind_key = kind.value  # its section of ``groups`` (read each day: no enum look-up)
         self.params = params
         self.on_directory = on_directory
         self.constituted = params.constituted
         self.n_clients = 0
         self.n_disruptive = 0  # complex clients placed without inclusion capacity
-        self.vm_hours_per_week = params.vm_hours_per_week
-        self.hours_per_application = params.hours_per_application
+        # management hours and hours per application: the kind's, read each day
+        # (_KindParameter); kind_scale: this group's hours per hour of its kind's (the model
+        # sets it for a group sized by its funding or district, as its ``params``)
+        self.kind_scale = 1.0
+        self.vm_hours_per_week = self.hours_per_application = None
         self.training_days = params.training_days
         self.distanced = False  # cannot operate face to face (emergency): suspended
         self.online = False  # moved online under distancing (emergency)

@@ -20,8 +20,9 @@ def _assign(cfg: Config, p: dict, key: str) -> None:
                                                "change during a run")
     if meta[p["key"]].get("at_build"):
         raise ConfigError(f"{key}.params.key", f"{p['key']} is used only when the model is "
-                                               "built (each practice draws its own value from "
-                                               "it, or each trust takes it), so it cannot "
+                                               "built (residents, practices or trusts draw or "
+                                               "take their values from it, or the network or "
+                                               "starting state is made with it), so it cannot "
                                                "change during a run: set it in the "
                                                "configuration")
     *path, last = p["key"].split(".")
@@ -59,3 +60,14 @@ def set_parameter(model: CommunityModel, p: dict) -> None:
         model.onset_p = onset_probability(model)
     if p["key"] == "groups.mag_fresh_need_days":  # what counts as fresh need changed: its
         model.__dict__.pop("_mag_need_usual", None)  # usual level is measured afresh from today
+    if p["key"].startswith("wellbeing."):  # the targets each resident's scores move to
+        from sim.processes.wellbeing import refresh_targets
+
+        refresh_targets(model)
+    section, _, name = p["key"].rpartition(".")
+    if name == "training_days" and section.startswith("groups."):  # each group's copy (which
+        kind = section.removeprefix("groups.")  # relax_training also scales) is the kind's
+        for group in model.groups:  # from today on
+            if group.kind.value == kind:
+                group.training_days = p["value"]
+        model.refresh_training_days()

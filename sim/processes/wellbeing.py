@@ -27,6 +27,15 @@ def targets(model: CommunityModel) -> np.ndarray:
     ], np.float32)
 
 
+def refresh_targets(model: CommunityModel) -> None:
+    """Work out the targets and the isolation offset afresh from the parameters (at build, and
+    when an event changes a ``wellbeing.`` parameter)."""
+    model.wellbeing_targets = targets(model)
+    offset = np.zeros((model.pop.n, 4), np.float32)  # a new array: its cached column follows
+    offset[model.pop.degree == 0, 0] = -model.cfg.wellbeing.isolation_penalty
+    model.isolation_offset = offset
+
+
 def initialise(model: CommunityModel, rng: np.random.Generator) -> None:
     pop = model.pop
     situation = situation_index(model)

@@ -37,8 +37,11 @@ TAPER_COUNTY = ["topology=county_legacy", "topology.n_residents=6000",
 SF16_WHY = ("Daily referrals meet groups whose places come from staff and volunteer hours; "
             "referrals turned away for want of room raise each group's strain, which drives "
             "paid staff and volunteers out. The scenario only adds link-worker posts.")
+# (groups.staff_client_facing_share was drawn here until 2026-12-02: no code read it; a
+# group's staff places are staff_client_capacity, scaled by the staff in post)
 SF16_DEPENDS = ("groups.strain_memory_days", "groups.staff_exit_per_strain_year",
-                "groups.staff_client_facing_share", "groups.formal_charity.volunteer_client_share")
+                "groups.volunteer_burnout_per_strain_year",
+                "groups.formal_charity.volunteer_client_share")
 
 
 @pytest.mark.fact("SF16", grade="A", nature="emergent", why=SF16_WHY, depends=SF16_DEPENDS)

@@ -1,0 +1,163 @@
+"""Screen for parameters that a ``set_parameter`` event accepts but that do nothing mid-run.
+
+For every parameter that ``set_parameter`` accepts (``iter_params``, minus ``run.``,
+``topology.``, ``scenario.`` and those marked ``at_build``) this runs a tiny world twice with the
+same seed (common random numbers), each with a ``set_parameter`` event on output day 1 for the
+parameter: once setting it to the value it already has (the control: the event itself is
+counted and forgets cached capacities), once to a clearly different valid value. A parameter
+whose change leaves every output byte identical (daily table, summary, per-area and
+per-practice tables) is a *candidate*: either it is read only when the model is built, or it
+does not act in that world (a lockdown world is screened too, so emergency parameters are
+exercised; ``--size`` screens a larger or longer world). Reading its code decides which.
+
+    python experiments/at_build_screen.py                  # every key, both worlds
+    python experiments/at_build_screen.py --keys groups.vm_hours_per_week
+
+Exit status 1 when a candidate is found (so a test can re-run the screen on a list of keys).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import io
+import sys
+import tempfile
+import time
+
+WORLDS: dict[str, list[str]] = {
+    "baseline": [],
+    "lockdown": ["scenario=lockdown"],
+}
+TINY = ["topology.n_residents=600", "run.burn_in_days=56", "run.days=160", "run.plots=false",
+        "run.area_period_days=0"]
+"""The tiny world: lockdown runs from day 30 to day 150, so its end is screened too."""
+SKIP_PREFIXES = ("run.", "topology.", "scenario.")
+
+
+def screened_keys(cfg) -> list[str]:
+    """Keys a ``set_parameter`` event accepts (scalars only: lists and dicts are left out)."""
+    from sim.params import iter_params
+
+    return [k for k, v, m in iter_params(cfg)
+            if not k.startswith(SKIP_PREFIXES) and not m.get("at_build")
+            and isinstance(v, bool | int | float | str)]
+
+
+def _candidates(value, meta) -> list:
+    if isinstance(value, bool):
+        return [not value]
+    if isinstance(value, str):
+        return [c for c in (meta.get("choices") or ()) if c != value]
+    lo, hi = meta.get("lo"), meta.get("hi")
+    plausible = meta.get("plausible") or ()
+    if isinstance(value, int):
+        out = [value * 3, value + 3, value // 3, value - 1, value + 1]
+    else:
+        far = sorted(plausible, key=lambda x: -abs(x - value))
+        out = ([value * 3, value / 3] if value else []) + far + [
+            x for x in (hi, lo, 0.5, 1.0, 10.0) if x is not None]
+        if hi is not None and lo is not None and math_finite(hi) and math_finite(lo):
+            out.append(0.5 * (lo + hi))
+    return [c for c in out if c != value]
+
+
+def math_finite(x) -> bool:
+    import math
+
+    return isinstance(x, int | float) and math.isfinite(x)
+
+
+def new_value(cfg, key: str):
+    """A clearly different value that ``set_parameter`` accepts for ``key`` in ``cfg``, or
+    None."""
+    from sim.events.parameters import _assign
+    from sim.params import ConfigError, iter_params
+
+    meta = {k: (v, m) for k, v, m in iter_params(cfg)}
+    value, m = meta[key]
+    for cand in _candidates(value, m):
+        try:
+            _assign(copy.deepcopy(cfg), {"key": key, "value": cand}, "screen")
+        except ConfigError:
+            continue
+        return cand
+    return None
+
+
+def output_hash(cfg, cache: str) -> str:
+    from sim import runner
+
+    result = runner.run(cfg, burn_in_cache=cache)
+    h = hashlib.sha256()
+    for table in (result.timeseries, result.areas, result.practices):
+        if table is not None:
+            buf = io.BytesIO()
+            table.to_parquet(buf, index=False)
+            h.update(buf.getvalue())
+    from sim import io as sim_io
+
+    h.update(sim_io.dumps(result.summary).encode())
+    return h.hexdigest()
+
+
+def with_set(cfg, key: str, value):
+    """A copy of ``cfg`` with a ``set_parameter`` event for ``key`` on output day 1."""
+    cfg = copy.deepcopy(cfg)
+    cfg.events = {**cfg.events, "screen_set": {
+        "day": 1, "kind": "set_parameter", "params": {"key": key, "value": value}}}
+    return cfg
+
+
+def screen(keys: list[str] | None = None, worlds: list[str] | None = None, log=print,
+           size: list[str] | None = None) -> dict[str, dict]:
+    """``{key: {"value": new value, world: changed (bool) ...}}`` for each screened key;
+    ``size``: overrides for the world's size and length (default :data:`TINY`)."""
+    import sim
+    from sim.params import iter_params
+
+    out: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="at_build_screen_") as cache:
+        for world in worlds or list(WORLDS):
+            base = sim.compose(TINY + list(size or ()) + WORLDS[world])
+            values = {k: v for k, v, _ in iter_params(base)}
+            for key in keys if keys is not None else screened_keys(base):
+                value = new_value(base, key)
+                row = out.setdefault(key, {"value": value})
+                if value is None:
+                    row[world] = None
+                    continue
+                control, changed = (output_hash(with_set(base, key, v), cache)
+                                    for v in (values[key], value))
+                row[world] = changed != control
+                log(f"{world:9s} {key:60s} -> {value!r:12} "
+                    f"{'changed' if row[world] else 'IDENTICAL'}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--keys", nargs="+", help="screen only these keys (default: all)")
+    ap.add_argument("--worlds", nargs="+", choices=sorted(WORLDS), default=list(WORLDS))
+    ap.add_argument("--size", nargs="+", default=[], metavar="KEY=VALUE",
+                    help="overrides after the tiny world's (e.g. topology.n_residents=4000 "
+                         "run.days=400)")
+    args = ap.parse_args(argv)
+    t0, c0 = time.perf_counter(), time.process_time()
+    result = screen(args.keys, args.worlds, log=lambda s: print(s, flush=True),
+                    size=args.size)
+    candidates = [k for k, r in result.items()
+                  if not any(r.get(w) for w in args.worlds)]
+    print(f"\n{len(result)} keys screened in {time.perf_counter() - t0:.0f} s wall, "
+          f"{time.process_time() - c0:.0f} CPU-s")
+    print(f"{len(candidates)} candidates (no output byte changed in any world):")
+    for k in candidates:
+        r = result[k]
+        print(f"  {k}" + ("  (no other valid value found)" if r["value"] is None else
+                          f"  -> {r['value']!r}"))
+    return 1 if candidates else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
