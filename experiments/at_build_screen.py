@@ -144,6 +144,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="overrides after the tiny world's (e.g. topology.n_residents=4000 "
                          "run.days=400)")
     args = ap.parse_args(argv)
+    if args.keys:
+        from sim.params import Config
+
+        allowed = set(screened_keys(Config()))
+        unknown = [k for k in args.keys if k not in allowed]
+        if unknown:
+            print(f"error: --keys: {', '.join(unknown)} is not a parameter a set_parameter "
+                  "event accepts (scalars outside run., topology. and scenario., not marked "
+                  "at_build)", file=sys.stderr)
+            return 2
     t0, c0 = time.perf_counter(), time.process_time()
     result = screen(args.keys, args.worlds, log=lambda s: print(s, flush=True),
                     size=args.size)

@@ -159,3 +159,17 @@ def test_the_dashboard_refuses_a_build_only_inject_and_keeps_nothing():
     with pytest.raises(ConfigError, match=r"volunteers\.latent_share.*cannot change during"):
         ex.inject("set_parameter", {"key": "volunteers.latent_share", "value": "0.5"})
     assert ex.log == [] and ex.branches["A"].injects == []
+
+
+def test_the_screen_refuses_a_key_it_cannot_screen(capsys):
+    """``--keys`` with an unknown or build-only key: a message naming it, exit status 2, no
+    run and no traceback."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments"))
+    try:
+        from at_build_screen import main
+    finally:
+        sys.path.pop(0)
+    for key in ("no.such.key", "volunteers.latent_share"):
+        assert main(["--keys", key]) == 2
+        err = capsys.readouterr().err
+        assert key in err and "set_parameter" in err and "Traceback" not in err
