@@ -68,6 +68,6 @@ def set_parameter(model: CommunityModel, p: dict) -> None:
     if name == "training_days" and section.startswith("groups."):  # each group's copy (which
         kind = section.removeprefix("groups.")  # relax_training also scales) is the kind's
         for group in model.groups:  # from today on
-            if group.kind.value == kind:
+            if group.kind_key == kind:
                 group.training_days = p["value"]
         model.refresh_training_days()
