@@ -531,3 +531,22 @@ def test_ties_ended_by_hand_stop_costing_the_officer_upkeep_the_same_day(tiny_mo
         model.step()
         paid += model.rows[-1]["new_lo_hours_tie_upkeep"]
     assert paid == pytest.approx(0.75)
+
+
+def test_in_normal_times_the_village_council_reaches_residents_only_as_a_help_seeking_channel():
+    """The mechanism behind the village council's effect on unmet need in normal times
+    (``experiments/village_council_effect.py``): a council chosen by no help-seeker leaves
+    every daily output of the village as it is without a council, while a chosen one diverts
+    help-seekers (they go to it instead of the GP, self-referral, ties or a group)."""
+    def daily(**values):
+        cfg = sim.configure(topology="rural", **{"run.days": 240, "run.burn_in_days": 0,
+                                                 "run.seed": 5, **values})
+        return sim.run(cfg).timeseries
+
+    absent = daily(**{"topology.rural_unit.parish_council": False})
+    unchosen = daily(**{"help_seeking.weight_intermediary": 0.0})
+    chosen = daily()
+    assert unchosen.equals(absent)
+    assert chosen["new_signposted_parish_council"].sum() > 0
+    assert not chosen["new_gp_consultations_nonmedical"].equals(
+        absent["new_gp_consultations_nonmedical"])
