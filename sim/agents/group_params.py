@@ -21,12 +21,19 @@ same order), so outputs are unchanged.
 from __future__ import annotations
 
 import dataclasses
+from operator import attrgetter
 
 from sim.params import GroupKindParams
 
 
-class _KindValue:
-    """A field read from the kind's live section (``view.kind``)."""
+def _kind_value(name: str) -> property:
+    """A field read from the kind's live section (``view.kind``); a C-level getter: these
+    are read per referral and per group each day."""
+    return property(attrgetter(f"kind.{name}"), doc=f"the kind's live {name}")
+
+
+class _ScaledValue:
+    """The kind's live value times the view's ``scale``."""
 
     __slots__ = ("name",)
 
@@ -36,21 +43,10 @@ class _KindValue:
     def __get__(self, view, owner=None):
         if view is None:
             return self
-        return getattr(view.kind, self.name)
-
-
-class _ScaledValue(_KindValue):
-    """The kind's live value times the view's ``scale``."""
-
-    __slots__ = ()
-
-    def __get__(self, view, owner=None):
-        if view is None:
-            return self
         return getattr(view.kind, self.name) * view.scale
 
 
-class _ScaledCount(_KindValue):
+class _ScaledCount(_ScaledValue):
     """The kind's live whole number times the view's ``scale``, rounded."""
 
     __slots__ = ()
@@ -85,7 +81,7 @@ class SizedGroupParams:
                 whole = type(getattr(_DEFAULTS, name)) is int
                 setattr(cls, name, (_ScaledCount if whole else _ScaledValue)(name))
             else:
-                setattr(cls, name, _KindValue(name))
+                setattr(cls, name, _kind_value(name))
 
     def __init__(self, kind: GroupKindParams, scale: float, **own):
         if set(own) != set(self.OWN):
