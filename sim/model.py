@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import logging
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pandas as pd
 from sim import events, kernels, metrics
 from sim.agents.commissioning import Commissioner
 from sim.agents.emergency_actors import ACTOR_NAMES, EmergencyActor
+from sim.agents.group_params import DistrictLIOParams, SizedGroupParams, TableGroupParams
 from sim.agents.group_state import GroupState
 from sim.agents.health import GPPractice, LinkWorker
 from sim.agents.intermediaries import Intermediary, LocalityOfficer, ParishCouncil, PlaceHub
@@ -321,9 +321,11 @@ class CommunityModel(mesa.Model):
                                            for gp in self.gp_practices if lw in gp.link_workers))
 
     def add_group(self, kind: GroupKind, unit: int, on_directory: bool, name: str = "",
-                  district: int = 0, params: GroupKindParams | None = None) -> VCSEGroup:
+                  district: int = 0,
+                  params: GroupKindParams | SizedGroupParams | None = None) -> VCSEGroup:
         """A new group of ``kind`` in ``unit`` (-1: place level, of ``district``), at build time
-        or later; ``params`` default to the kind's (``groups.<kind>``)."""
+        or later; ``params`` default to the kind's (``groups.<kind>``); a group sized apart
+        from its kind has a live view of them (:mod:`sim.agents.group_params`)."""
         g = VCSEGroup(self, kind, params if params is not None
                       else getattr(self.cfg.groups, kind.value), unit,
                       on_directory, name)
@@ -346,7 +348,9 @@ class CommunityModel(mesa.Model):
         (003:160; "all ten Local Authorities and all ten ... infrastructure partners"). Off
         the places topology there is one district, the place, and its LIO has the default
         funding and hours (``groups.lio``, ``lio``), as always; in a places topology each
-        district's LIO has them times its residents / ``topology.lio_reference_residents``."""
+        district's LIO has them times its residents / ``topology.lio_reference_residents``,
+        read live from its kind (``DistrictLIOParams``: a mid-run change of ``groups.lio``
+        reaches it)."""
         t, cfg = self.cfg.topology, self.cfg
         residents = self.district_residents()
         for d, name in enumerate(self.districts):
@@ -354,17 +358,11 @@ class CommunityModel(mesa.Model):
                      else 1.0)
             lio = None
             if t.place_lio:
-                base = cfg.groups.lio
-                params = base if scale == 1.0 else dataclasses.replace(
-                    base, annual_funding=base.annual_funding * scale,
-                    fixed_cost_per_day=base.fixed_cost_per_day * scale,
-                    vm_hours_per_week=base.vm_hours_per_week * scale,
-                    staff_fte=base.staff_fte * scale,
-                    initial_volunteers=int(round(base.initial_volunteers * scale)))
+                base = cfg.groups.lio  # its money, staff and hours: the kind's times scale,
+                params = base if scale == 1.0 else DistrictLIOParams(base, scale)  # read live
                 lio = self.add_group(GroupKind.LIO, -1, False,
                                      "lio" if self.areas is None else f"{name}-lio",
                                      district=d, params=params)
-                lio.kind_scale = scale  # its management hours: the kind's times scale, as params
                 self.lios.append(lio)
             self.lio_books.append(LIOFunctions(self, lio, d, scale))
         self.lio = self.lios[0] if self.lios else None
@@ -465,8 +463,10 @@ class CommunityModel(mesa.Model):
         paid staff at full establishment, ``staff_client_capacity``) and ``funding`` (core
         funding a year). Its paid staff, running costs and volunteer-management hours are its
         kind's (``groups.<kind>``) times funding / the kind's funding (an assumption: what an
-        organisation spends grows with its income); a community group in an area is listed on
-        the directory with the area's chance (``share_groups_off_radar``)."""
+        organisation spends grows with its income), its other parameters its kind's, all read
+        live (``TableGroupParams``: a mid-run change of its kind's reaches it); a community
+        group in an area is listed on the directory with the area's chance
+        (``share_groups_off_radar``)."""
         table = self._organisation_table
         if table is None:
             return
@@ -476,17 +476,14 @@ class CommunityModel(mesa.Model):
             kind = GroupKind(row.kind)
             base = getattr(self.cfg.groups, kind.value)
             f = float(row.funding) / base.annual_funding if base.annual_funding > 0 else 1.0
-            params = dataclasses.replace(
-                base, staff_client_capacity=int(row.capacity), annual_funding=float(row.funding),
-                staff_fte=base.staff_fte * f, fixed_cost_per_day=base.fixed_cost_per_day * f,
-                vm_hours_per_week=base.vm_hours_per_week * f)
+            params = TableGroupParams(base, f, staff_client_capacity=int(row.capacity),
+                                      annual_funding=float(row.funding))
             unit = int(row.unit)
             listed = True
             if kind is GroupKind.COMMUNITY_GROUP and unit >= 0:
                 listed = bool(rng.random() >= self.units[unit].params.share_groups_off_radar)
-            g = self.add_group(kind, unit, listed, str(row.organisation),
-                               district=where[row.district], params=params)
-            g.kind_scale = f  # its management hours: the kind's times f, as params
+            self.add_group(kind, unit, listed, str(row.organisation),
+                           district=where[row.district], params=params)
 
     def _set_link_worker_day_shares(self) -> None:
         """A post whose footprint covers 1/``lw_days_share`` parishes spends that share of its

@@ -34,8 +34,11 @@ MODEL_MAGIC = b"community-response-sim model "
 # cannot continue. 3: volunteers hold the management hours booked on the application or
 # induction they wait for (``Population.vwork_hours``). 4: groups read their management hours
 # and hours per application from their kind each day (a per-group ``kind_scale``), link
-# workers their travel speed at each visit (a format-3 save holds the old copies).
-MODEL_FORMAT = 4
+# workers their travel speed at each visit (a format-3 save holds the old copies). 5: groups
+# built from an organisation table and district-scaled LIOs hold a live view of their kind's
+# parameters (``sim.agents.group_params``), no longer a copy made at build and a
+# ``kind_scale`` (a format-4 save holds the copies, which a ``set_parameter`` event misses).
+MODEL_FORMAT = 5
 
 
 class UntrustedFile(ValueError):

@@ -173,3 +173,38 @@ def test_the_screen_refuses_a_key_it_cannot_screen(capsys):
         assert main(["--keys", key]) == 2
         err = capsys.readouterr().err
         assert key in err and "set_parameter" in err and "Traceback" not in err
+
+
+def test_the_screen_refuses_a_world_or_scenario_it_does_not_know(capsys):
+    """``--world`` and ``--scenarios`` outside their lists: a message naming the option, the
+    value and what is allowed, exit status 2, no run and no traceback."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments"))
+    try:
+        from at_build_screen import main
+    finally:
+        sys.path.pop(0)
+    for argv, named in ((["--world", "suburb"], "--world: 'suburb'"),
+                        (["--scenarios", "flood"], "--scenarios: 'flood'"),
+                        (["--prefix", "nothing."], "--prefix: no parameter")):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert named in err and "Traceback" not in err
+    assert main(["--world", "mars"]) == 2
+    assert "urban, rural, places, all" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_screen_finds_group_parameters_acting_on_table_groups():
+    """In the places world every charity and community group comes from the organisation
+    table and the LIO is scaled: a kind's running costs, support days and hours per
+    application must change its outputs there (a copy made at build would leave them
+    byte-identical)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments"))
+    try:
+        from at_build_screen import screen
+    finally:
+        sys.path.pop(0)
+    keys = ["groups.formal_charity.fixed_cost_per_day", "groups.community_group.support_days",
+            "groups.lio.fixed_cost_per_day"]
+    result = screen(keys, ["baseline"], log=lambda s: None, topology="places")
+    assert {k: r["baseline"] for k, r in result.items()} == dict.fromkeys(keys, True)

@@ -14,6 +14,7 @@ import mesa
 import numpy as np
 
 from sim import kernels
+from sim.agents.group_params import SizedGroupParams
 from sim.agents.group_state import params_columns, state_column
 from sim.params import GroupKindParams
 from sim.processes import strain
@@ -127,14 +128,14 @@ def _listing_flag(doc: str) -> property:
 
 
 class _KindParameter:
-    """A group's value of its kind's parameter ``name`` (``groups.<kind>.<name>``), read each
-    time it is used, so a ``set_parameter`` event acts from that day on; ``scaled``: times the
-    group's ``kind_scale`` (a group sized by its funding or its district). A value assigned to
-    the attribute replaces the kind's from then on (the LIO's books set its management hours
-    each day, :mod:`sim.agents.lio`)."""
+    """A group's value of its parameter ``name`` (``params.<name>``: its kind's live section,
+    ``groups.<kind>``, or a live view of it for a group sized apart from its kind,
+    :mod:`sim.agents.group_params`), read each time it is used, so a ``set_parameter`` event
+    acts from that day on. A value assigned to the attribute replaces it from then on (the
+    LIO's books set its management hours each day, :mod:`sim.agents.lio`)."""
 
-    def __init__(self, name: str, scaled: bool = False):
-        self.name, self.scaled = name, scaled
+    def __init__(self, name: str):
+        self.name = name
         self.slot = "_set_" + name
 
     def __get__(self, group, owner=None):
@@ -143,9 +144,7 @@ class _KindParameter:
         value = group.__dict__.get(self.slot)
         if value is not None:
             return value
-        value = getattr(getattr(group.model.cfg.groups, group.kind_key), self.name)
-        scale = group.kind_scale
-        return value * scale if self.scaled and scale != 1.0 else value
+        return getattr(group.params, self.name)
 
     def __set__(self, group, value) -> None:
         group.__dict__[self.slot] = value
@@ -155,7 +154,7 @@ class VCSEGroup(Organisation):
     """A voluntary or community group: accepts or declines referrals, supports clients with its
     volunteers, onboards applicants, and closes when its money runs out."""
 
-    vm_hours_per_week = _KindParameter("vm_hours_per_week", scaled=True)
+    vm_hours_per_week = _KindParameter("vm_hours_per_week")
     hours_per_application = _KindParameter("hours_per_application")
 
     staff_fte = _capacity_input("staff_fte", "paid staff in post (FTE)")
@@ -173,8 +172,9 @@ class VCSEGroup(Organisation):
     unserved = state_column("unserved", "referrals turned away for want of room, still pressing")
     turned_away_today = state_column("turned_away_today", "referrals turned away today")
 
-    def __init__(self, model: CommunityModel, kind: GroupKind, params: GroupKindParams,
-                 unit: int, on_directory: bool, name: str = ""):
+    def __init__(self, model: CommunityModel, kind: GroupKind,
+                 params: GroupKindParams | SizedGroupParams, unit: int, on_directory: bool,
+                 name: str = ""):
         super().__init__(model, unit, name or f"{kind.value}-{len(model.organisations)}")
         self._capacity = 0  # cached capacity, valid while _capacity_epoch is the model's
         self._capacity_epoch = -1
@@ -182,15 +182,13 @@ class VCSEGroup(Organisation):
         self._nominal_epoch = -1
         self.kind = kind
         self.kind_key = kind.value  # its section of ``groups`` (read each day: no enum look-up)
-        self.params = params
+        self.params = params  # groups.<kind>, or a live view of it (sim.agents.group_params)
         self.on_directory = on_directory
         self.constituted = params.constituted
         self.n_clients = 0
         self.n_disruptive = 0  # complex clients placed without inclusion capacity
-        # management hours and hours per application: the kind's, read each day
-        # (_KindParameter); kind_scale: this group's hours per hour of its kind's (the model
-        # sets it for a group sized by its funding or district, as its ``params``)
-        self.kind_scale = 1.0
+        # management hours and hours per application: its params', read each day
+        # (_KindParameter)
         self.vm_hours_per_week = self.hours_per_application = None
         self.training_days = params.training_days
         self.distanced = False  # cannot operate face to face (emergency): suspended
