@@ -208,3 +208,27 @@ def test_the_screen_finds_group_parameters_acting_on_table_groups():
             "groups.lio.fixed_cost_per_day"]
     result = screen(keys, ["baseline"], log=lambda s: None, topology="places")
     assert {k: r["baseline"] for k, r in result.items()} == dict.fromkeys(keys, True)
+
+
+def test_a_change_of_the_lios_funding_reaches_its_hours_at_the_next_renewal():
+    """``groups.lio.annual_funding`` is yearly money, so it acts from the next renewal, as its
+    help says: until then the LIO's funded share (and so its hours) stays what its year's
+    funding buys; from the renewal its year's funding is set from the new level. (Before, the
+    share was measured against the kind's live level, so doubling the funding halved the
+    LIO's hours until the renewal.)"""
+    model = small_urban(**{"run.days": 400})
+    books = model.lio_functions
+    for _ in range(10):
+        model.step()
+    before = books.funded_share()
+    base = model.cfg.groups.lio.annual_funding
+    model.apply_event("set_parameter", {"key": "groups.lio.annual_funding", "value": 2 * base})
+    model.step()
+    assert books.funded_share() == before
+    while model.day % 365 != 1:  # past the yearly renewal
+        model.step()
+    lio = books.lio
+    assert lio.full_funding == 2 * base
+    assert lio.annual_funding == pytest.approx(2 * base * lio.funding_factor + lio.extra_funding)
+    assert books.funded_share() == pytest.approx(lio.annual_funding * (1 - lio.funding_cut)
+                                                 / (2 * base))

@@ -51,11 +51,13 @@ class LIOFunctions:
 
     # -- funded hours ----------------------------------------------------------------------
     def funded_share(self) -> float:
-        """Share of its full core funding the LIO has today (0 when closed or absent)."""
+        """Share of its full core funding the LIO has today (0 when closed or absent): its
+        year's funding after any cut over the full funding that year's was set from (a
+        mid-run change of ``groups.lio.annual_funding`` acts from the next renewal)."""
         lio = self.lio
-        if lio is None or not lio.is_open or lio.params.annual_funding <= 0:
+        if lio is None or not lio.is_open or lio.full_funding <= 0:
             return 0.0
-        return lio.annual_funding * (1.0 - lio.funding_cut) / lio.params.annual_funding
+        return lio.annual_funding * (1.0 - lio.funding_cut) / lio.full_funding
 
     def full_hours_per_week(self) -> dict[str, float]:
         """Each function's staff hours a week at full core funding (times the district's

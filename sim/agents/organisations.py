@@ -197,6 +197,9 @@ class VCSEGroup(Organisation):
         self.funding_factor = (float(rng.lognormal(0.0, params.funding_sd)) if params.funding_sd
                                else 1.0)
         self.annual_funding = params.annual_funding * self.funding_factor
+        # the kind's full funding this year's was set from (a mid-run change of the kind's
+        # funding reaches the group at its next renewal, as its money does)
+        self.full_funding = params.annual_funding
         self.funding_cut = 0.0  # share of core funding removed (events)
         self.extra_places = 0  # client places commissioned on top of its own capacity
         self.extra_funding = 0.0  # yearly money that comes with them
@@ -364,7 +367,8 @@ class VCSEGroup(Organisation):
         if self.params.funding_sd:
             self.funding_factor = float(
                 self.model.streams.groups.lognormal(0.0, self.params.funding_sd))
-        self.annual_funding = self.params.annual_funding * self.funding_factor + self.extra_funding
+        self.full_funding = self.params.annual_funding
+        self.annual_funding = self.full_funding * self.funding_factor + self.extra_funding
 
     def add_places(self, k: int) -> None:
         """``k`` commissioned client places, funded at the group's cost per client-day."""
