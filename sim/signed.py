@@ -37,7 +37,8 @@ MODEL_MAGIC = b"community-response-sim model "
 # workers their travel speed at each visit (a format-3 save holds the old copies). 5: groups
 # built from an organisation table and district-scaled LIOs hold a live view of their kind's
 # parameters (``sim.agents.group_params``), no longer a copy made at build and a
-# ``kind_scale`` (a format-4 save holds the copies, which a ``set_parameter`` event misses).
+# ``kind_scale`` (a format-4 save holds the copies, which a ``set_parameter`` event misses),
+# and every group keeps the full funding its year's money was set from (``full_funding``).
 MODEL_FORMAT = 5
 
 
