@@ -260,13 +260,15 @@ def group_capacity_stocks(model: CommunityModel) -> dict[str, float]:
             continue
         n += 1
         staff += g.staff_fte
-        cap = g.capacity
+        if g.kind is community and not g.distanced:  # (capacity, places_lost_to_disruption())
+            cap, lost = g.capacity_and_places_lost()
+        else:
+            cap, lost = g.capacity, 0.0
         places += cap
         strain += strains[g.index]
         if g.kind is community:
             n_community += 1
             n_disrupted += g.n_disruptive > 0
-            lost = g.places_lost_to_disruption() if not g.distanced else 0.0
             lost_community += lost
             places_community += cap + lost
     return {
