@@ -688,6 +688,16 @@ def codes_equal(codes: np.ndarray, code: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def count_equal(codes: np.ndarray, code: int) -> int:
+    """``np.count_nonzero(codes == code)`` in one pass without a mask (e.g. the latent
+    volunteers, whose number alone decides how many apply on a day)."""
+    k = 0
+    for i in range(codes.shape[0]):
+        k += codes[i] == code
+    return k
+
+
+@njit(cache=True, nogil=True)
 def _unmet_course_at(i: int, lvl: int, u: np.float32, need: np.ndarray, pathway: np.ndarray,
                      p_resolve: np.ndarray, p_escalate: np.ndarray) -> int:
     """Resident ``i``'s unmet need of level ``lvl`` today, from its float32 uniform ``u``
@@ -1247,6 +1257,7 @@ def _warm_up() -> None:
     channel_weights(i64, i32, np.zeros(2, np.bool_), i32, i32, f64, f64, f64, f64, 1.0, 1.0,
                     1.0, 1.0, 1.0, 1.0, 1.0)
     codes_equal(i8, 1)
+    count_equal(i8, 1)
     member_tie_pairs(np.zeros(1, np.int64), np.zeros(1, np.int64), i32, np.zeros(3, np.int32),
                      i32, 2)
     unmet_course(f32, i8.copy(), i8.copy(), 1, f64, f64)
