@@ -1166,6 +1166,28 @@ def rows_with_codes_between(rows: np.ndarray, codes: np.ndarray, lo: int, hi: in
 
 
 @njit(cache=True, nogil=True)
+def rows_with_chance(rows: np.ndarray, codes: np.ndarray, lo: int, hi: int, org: np.ndarray,
+                     p_org: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Of ``rows``, those whose code is in [lo, hi] and whose organisation's chance
+    ``p_org[org[row]]`` is above 0, in the order of ``rows``, and those chances: numpy's
+    ``t = rows[(codes[rows] >= lo) & (codes[rows] <= hi)]; c = p_org[org[t]]; t[c > 0],
+    c[c > 0]`` (an index -1 reads the last entry, as numpy's) in one pass."""
+    out = np.empty_like(rows)
+    chance = np.empty(rows.shape[0], p_org.dtype)
+    k = 0
+    for j in range(rows.shape[0]):
+        r = rows[j]
+        c = codes[r]
+        if c >= lo and c <= hi:
+            pr = p_org[org[r]]
+            if pr > 0:
+                out[k] = r
+                chance[k] = pr
+                k += 1
+    return out[:k].copy(), chance[:k].copy()
+
+
+@njit(cache=True, nogil=True)
 def volunteer_day_counts(codes: np.ndarray, last_task: np.ndarray, n_codes: int, lo: int,
                          hi: int, since: int) -> tuple[np.ndarray, np.ndarray, int]:
     """The daily row's volunteer counts in one pass over the states: ``count_codes(codes,
@@ -1281,6 +1303,7 @@ def _warm_up() -> None:
                           i64, b, f64, f64.copy(), 0.1, 0.1, 1, 3, 2, 1, 1.0, 1.0, 1.0)
     codes_between(i8, 4, 5)
     rows_with_codes_between(i64, i8, 4, 5)
+    rows_with_chance(i64, i8, 4, 5, i32, np.zeros(2))
     volunteer_day_counts(i8, i32, 8, 4, 5, 0)
     tasks_done(i64, f32, i64, f32.copy(), i32.copy(), i32.copy(), f32.copy(), i8.copy(), b, 1,
                np.float32(0.1), 7, 4, 5)
