@@ -6,9 +6,11 @@ numpy, driven one 4-element row at a time (about 20x slower than a compiled loop
 need level and pathway and by volunteer state replace several masks and int64 casts. Each
 kernel computes exactly the numbers of the numpy expression in its docstring (same float32
 additions in the same order, no fast-math), so outputs are byte-identical;
-``tests/test_kernels.py`` checks each against its numpy reference. (Sparse selections stay in
-numpy: with plain-int codes numpy is as fast or faster there; dense ones, such as the residents
-in unmet need, are one branch-free pass here. The wellbeing update is one pass here instead of
+``tests/test_kernels.py`` checks each against its numpy reference. (Some sparse selections stay
+in numpy: with plain-int codes numpy is as fast or faster there; selections over every resident
+that a day makes several times, such as the residents in unmet need or the volunteers past
+latent, are one compiled pass here: a branch where few positions are kept, branch-free writes
+where most are. The wellbeing update is one pass here instead of
 a gather and four (n, 4) passes; the same pass adds the day in unmet need and counts the
 residents by need level and pathway for the daily row.)
 
