@@ -6,9 +6,11 @@ numpy, driven one 4-element row at a time (about 20x slower than a compiled loop
 need level and pathway and by volunteer state replace several masks and int64 casts. Each
 kernel computes exactly the numbers of the numpy expression in its docstring (same float32
 additions in the same order, no fast-math), so outputs are byte-identical;
-``tests/test_kernels.py`` checks each against its numpy reference. (Sparse selections stay in
-numpy: with plain-int codes numpy is as fast or faster there; dense ones, such as the residents
-in unmet need, are one branch-free pass here. The wellbeing update is one pass here instead of
+``tests/test_kernels.py`` checks each against its numpy reference. (Some sparse selections stay
+in numpy: with plain-int codes numpy is as fast or faster there; selections over every resident
+that a day makes several times, such as the residents in unmet need or the volunteers past
+latent, are one compiled pass here: a branch where few positions are kept, branch-free writes
+where most are. The wellbeing update is one pass here instead of
 a gather and four (n, 4) passes; the same pass adds the day in unmet need and counts the
 residents by need level and pathway for the daily row.)
 
@@ -661,14 +663,16 @@ def ties_with_time(i: int, indptr: np.ndarray, indices: np.ndarray, vstate: np.n
 @njit(cache=True, nogil=True)
 def need_and_pathway(need: np.ndarray, pathway: np.ndarray, need_min: int, pathway_max: int
                      ) -> np.ndarray:
-    """``np.flatnonzero((need >= need_min) & (pathway <= pathway_max))`` in one pass without
-    branches (residents in need are a scattered tenth or so of the population)."""
+    """``np.flatnonzero((need >= need_min) & (pathway <= pathway_max))`` in one pass
+    (residents in need are a scattered tenth or so of the population: a branch that is mostly
+    not taken is cheaper here than writing every position, about a third less time)."""
     n = need.shape[0]
-    out = np.empty(n + 1, np.int64)
+    out = np.empty(n, np.int64)
     k = 0
     for i in range(n):
-        out[k] = i
-        k += (need[i] >= need_min) & (pathway[i] <= pathway_max)
+        if need[i] >= need_min and pathway[i] <= pathway_max:
+            out[k] = i
+            k += 1
     return out[:k].copy()
 
 
@@ -683,6 +687,16 @@ def codes_equal(codes: np.ndarray, code: int) -> np.ndarray:
         out[k] = i
         k += codes[i] == code
     return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
+def count_equal(codes: np.ndarray, code: int) -> int:
+    """``np.count_nonzero(codes == code)`` in one pass without a mask (e.g. the latent
+    volunteers, whose number alone decides how many apply on a day)."""
+    k = 0
+    for i in range(codes.shape[0]):
+        k += codes[i] == code
+    return k
 
 
 @njit(cache=True, nogil=True)
@@ -1123,15 +1137,56 @@ def book_management_hours(rows: np.ndarray, vorg: np.ndarray, vstate: np.ndarray
 
 @njit(cache=True, nogil=True)
 def codes_between(codes: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """``np.flatnonzero((codes >= lo) & (codes <= hi))`` in one pass without branches (e.g.
-    the trained volunteers: active or idle, consecutive codes)."""
+    """``np.flatnonzero((codes >= lo) & (codes <= hi))`` in one pass (e.g. the volunteers
+    past latent: a few per cent of the residents, so a branch that is mostly not taken is
+    cheaper than writing every position)."""
     n = codes.shape[0]
-    out = np.empty(n + 1, np.int64)
+    out = np.empty(n, np.int64)
     k = 0
     for i in range(n):
-        out[k] = i
-        k += (codes[i] >= lo) & (codes[i] <= hi)
+        c = codes[i]
+        if c >= lo and c <= hi:
+            out[k] = i
+            k += 1
     return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
+def rows_with_codes_between(rows: np.ndarray, codes: np.ndarray, lo: int, hi: int
+                            ) -> np.ndarray:
+    """``rows[(codes[rows] >= lo) & (codes[rows] <= hi)]`` in one pass (the same dtype and
+    order as ``rows``): e.g. the trained volunteers among those past latent, without a
+    gather, two comparisons, a mask and a selection in numpy."""
+    out = np.empty_like(rows)
+    k = 0
+    for j in range(rows.shape[0]):
+        c = codes[rows[j]]
+        if c >= lo and c <= hi:
+            out[k] = rows[j]
+            k += 1
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
+def rows_with_chance(rows: np.ndarray, codes: np.ndarray, lo: int, hi: int, org: np.ndarray,
+                     p_org: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Of ``rows``, those whose code is in [lo, hi] and whose organisation's chance
+    ``p_org[org[row]]`` is above 0, in the order of ``rows``, and those chances: numpy's
+    ``t = rows[(codes[rows] >= lo) & (codes[rows] <= hi)]; c = p_org[org[t]]; t[c > 0],
+    c[c > 0]`` (an index -1 reads the last entry, as numpy's) in one pass."""
+    out = np.empty_like(rows)
+    chance = np.empty(rows.shape[0], p_org.dtype)
+    k = 0
+    for j in range(rows.shape[0]):
+        r = rows[j]
+        c = codes[r]
+        if c >= lo and c <= hi:
+            pr = p_org[org[r]]
+            if pr > 0:
+                out[k] = r
+                chance[k] = pr
+                k += 1
+    return out[:k].copy(), chance[:k].copy()
 
 
 @njit(cache=True, nogil=True)
@@ -1226,6 +1281,7 @@ def _warm_up() -> None:
     channel_weights(i64, i32, np.zeros(2, np.bool_), i32, i32, f64, f64, f64, f64, 1.0, 1.0,
                     1.0, 1.0, 1.0, 1.0, 1.0)
     codes_equal(i8, 1)
+    count_equal(i8, 1)
     member_tie_pairs(np.zeros(1, np.int64), np.zeros(1, np.int64), i32, np.zeros(3, np.int32),
                      i32, 2)
     unmet_course(f32, i8.copy(), i8.copy(), 1, f64, f64)
@@ -1248,6 +1304,8 @@ def _warm_up() -> None:
     book_management_hours(i64, i32, i8, i32, b, i32, i32, f64.copy(), np.full(8, -1, np.int8),
                           i64, b, f64, f64.copy(), 0.1, 0.1, 1, 3, 2, 1, 1.0, 1.0, 1.0)
     codes_between(i8, 4, 5)
+    rows_with_codes_between(i64, i8, 4, 5)
+    rows_with_chance(i64, i8, 4, 5, i32, np.zeros(2))
     volunteer_day_counts(i8, i32, 8, 4, 5, 0)
     tasks_done(i64, f32, i64, f32.copy(), i32.copy(), i32.copy(), f32.copy(), i8.copy(), b, 1,
                np.float32(0.1), 7, 4, 5)

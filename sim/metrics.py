@@ -209,11 +209,17 @@ def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None,
     row["n_lw_isolated"] = sum(lw.isolated() for lw in model.link_workers)
     row["n_lw_co_located"] = sum(lw.co_located for lw in model.link_workers)
     served = [gp.engagement_level for gp in model.gp_practices if gp.link_workers]
-    row["mean_gp_engagement"] = float(np.mean(served)) if served else 0.0
+    # np.mean(served) without its Python wrapper: the same float64 sum divided by the count
+    row["mean_gp_engagement"] = (float(_ADD_REDUCE(np.asarray(served, np.float64)))
+                                 / len(served) if served else 0.0)
     flows = model.flows
     get = flows.get
-    for name in FLOWS:
-        row[name] = get(name, 0)
+    # each flow in FLOWS order, 0 on a day without any: the zeros in one dict update, then
+    # today's flows (a few dozen) in their places
+    row.update(_FLOW_ZEROS)
+    for name, value in flows.items():
+        if name in _FLOW_NAMES:
+            row[name] = value
     firsts = get("new_first_support", 0)
     row["mean_days_to_first_support"] = (get("sum_days_to_first_support", 0) / firsts
                                          if firsts else np.nan)
@@ -228,6 +234,9 @@ def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None,
 
 
 # the daily row's generated column names, in row order
+_FLOW_ZEROS = dict.fromkeys(FLOWS, 0)
+_FLOW_NAMES = frozenset(FLOWS)
+_ADD_REDUCE = np.add.reduce
 _NEED_KEYS = tuple((int(lvl), f"n_need_{lvl.name.lower()}", f"n_unmet_{lvl.name.lower()}")
                    for lvl in (Need.LOW, Need.MODERATE, Need.COMPLEX))
 _PATHWAY_KEYS = tuple((int(pw), f"n_pathway_{pw.name.lower()}") for pw in Pathway
@@ -251,13 +260,15 @@ def group_capacity_stocks(model: CommunityModel) -> dict[str, float]:
             continue
         n += 1
         staff += g.staff_fte
-        cap = g.capacity
+        if g.kind is community and not g.distanced:  # (capacity, places_lost_to_disruption())
+            cap, lost = g.capacity_and_places_lost()
+        else:
+            cap, lost = g.capacity, 0.0
         places += cap
         strain += strains[g.index]
         if g.kind is community:
             n_community += 1
             n_disrupted += g.n_disruptive > 0
-            lost = g.places_lost_to_disruption() if not g.distanced else 0.0
             lost_community += lost
             places_community += cap + lost
     return {

@@ -527,7 +527,7 @@ class CommunityModel(mesa.Model):
         days = self.cfg.gp.vcse_tie_renewal_days
         if days <= 0 or not self.gp_practices:
             return
-        draws = self.streams.gp_ties.random((len(self.gp_practices), 2))
+        draws = self.streams.gp_ties.random((len(self.gp_practices), 2)).tolist()  # floats
         for gp, (u_renew, u_group) in zip(self.gp_practices, draws, strict=True):
             if len(gp.vcse_ties) >= gp.initial_vcse_degree or u_renew >= 1.0 / days:
                 continue
@@ -926,12 +926,13 @@ class CommunityModel(mesa.Model):
         form_draws, fold_draws = draws.tolist()
         slots_key = (len(self.units), p.mag_residents_per_group)
         cached = self.__dict__.get("_mag_slots")
-        if cached is None or cached[0] != slots_key:  # street-level slots per unit
-            cached = self._mag_slots = (slots_key, [
-                max(int(round((u.stop - u.start) / p.mag_residents_per_group)), 1)
-                for u in self.units])
+        if cached is None or cached[0] != slots_key or len(cached) < 3:  # street-level slots
+            slots = [max(int(round((u.stop - u.start) / p.mag_residents_per_group)), 1)
+                     for u in self.units]  # per unit, also as an array for the bound below
+            cached = self._mag_slots = (slots_key, slots, np.array(slots, np.int64))
         unit_slots = cached[1]
-        for u in self._mutual_aid_units(mags_by_unit, form_draws, form, unit_slots):
+        # the units to visit from the arrays the lists were made of (the same values)
+        for u in self._mutual_aid_units(mags_by_unit, draws[0], p_form, cached[2]):
             k = u.index
             mags = mags_by_unit.get(k, ())
             open_mags = mags
@@ -958,8 +959,8 @@ class CommunityModel(mesa.Model):
         self._mag_rolls = None  # today's rolls hold only while the groups take their turns
 
     def _mutual_aid_units(self, mags_by_unit: dict[int, list[VCSEGroup]],
-                          form_draws: list[float], form: list[float], unit_slots: list[int]
-                          ) -> list[UnitInfo]:
+                          form_draws: np.ndarray | list[float], form: np.ndarray | list[float],
+                          unit_slots: np.ndarray | list[int]) -> list[UnitInfo]:
         """The units :meth:`_mutual_aid_emerges` must visit today, in unit order: those with
         open mutual aid groups, and those where a group may form. A group forms when the
         unit's draw is below 1 - (1 - form)^free, which is at most slots x form (free <= slots);

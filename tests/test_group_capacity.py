@@ -163,6 +163,31 @@ def test_disruption_is_bounded_and_recoverable(tiny_model):
     assert model.rows[-1]["n_community_groups_disrupted"] == 1
 
 
+def test_places_lost_kept_with_the_capacity_are_those_worked_out_afresh(tiny_model):
+    """The daily row reads the places a disruption costs from the cached capacity
+    (``capacity_and_places_lost``): the same whole places as ``places_lost_to_disruption``
+    as the disruption decays and the group's volunteer hours change, and the row's sums."""
+    model = disrupted_group(tiny_model, groups__p_member_leaves_on_disruption=0.0)
+    g = model.groups[0]
+    give_need(model, [0], Need.COMPLEX)
+    assert model.offer_to_group(0, g.index, "self") == "accepted"
+    seen = set()
+    for day in range(30):
+        if day == 12:
+            g.volunteer_hours = 40.0  # more places: the capacity is worked out again
+        capacity, lost = g.capacity_and_places_lost()
+        assert (capacity, lost) == (g.capacity, g.places_lost_to_disruption())
+        seen.add(lost)
+        row = model.rows[-1] if model.rows else None
+        if row is not None:
+            assert row["n_community_group_places_lost_disruption"] == pytest.approx(
+                row["n_community_group_places_before_disruption"] - row["n_group_places"])
+        model.run(1)
+    assert len(seen) > 2  # the loss shrank through several values
+    del g.__dict__["_capacity_lost"]  # a group saved before the value was kept
+    assert g.capacity_and_places_lost() == (g.capacity, g.places_lost_to_disruption())
+
+
 def test_members_may_leave_when_a_disruptive_placement_starts(tiny_model):
     model = disrupted_group(tiny_model, groups__p_member_leaves_on_disruption=1.0)
     g = model.groups[0]

@@ -330,6 +330,7 @@ def test_dense_selections_match_flatnonzero(state):
     for code in range(4):
         np.testing.assert_array_equal(kernels.codes_equal(need, code),
                                       np.flatnonzero(need == code))
+        assert kernels.count_equal(need, code) == np.count_nonzero(need == code)
 
 
 def test_volunteer_queues_match_numpy():

@@ -187,6 +187,37 @@ def test_codes_between_match_flatnonzero(rng):
         np.testing.assert_array_equal(got, expected)
 
 
+def test_rows_with_codes_between_match_the_numpy_selection(rng):
+    """The rows among ``rows`` whose code is in [lo, hi], in their order and dtype, as the
+    gather, comparisons and mask of ``Population.volunteers_in`` gave them."""
+    codes = rng.integers(0, 8, N).astype(np.int8)
+    for rows in (np.sort(rng.choice(N, N // 5, replace=False)).astype(np.int64),
+                 rng.permutation(N)[:50].astype(np.int64), np.zeros(0, np.int64)):
+        for lo, hi in ((4, 5), (0, 7), (3, 3), (6, 2)):
+            got = kernels.rows_with_codes_between(rows, codes, lo, hi)
+            expected = rows[(codes[rows] >= lo) & (codes[rows] <= hi)]
+            assert got.dtype == expected.dtype
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_rows_with_chance_match_the_numpy_selection(rng):
+    """The burnout candidates: rows in a state from lo to hi whose organisation has a chance
+    above 0, and their chances, as the gather and masks of the numpy version gave them
+    (an organisation -1 reads the last chance, as numpy's index does)."""
+    codes = rng.integers(0, 8, N).astype(np.int8)
+    org = rng.integers(-1, 6, N).astype(np.int32)
+    p_org = np.where(rng.random(6) < 0.5, 0.0, rng.random(6))
+    p_org[-1] = 0.3
+    rows = np.sort(rng.choice(N, N // 4, replace=False)).astype(np.int64)
+    for lo, hi in ((4, 5), (0, 7), (6, 2)):
+        got_rows, got_chance = kernels.rows_with_chance(rows, codes, lo, hi, org, p_org)
+        trained = rows[(codes[rows] >= lo) & (codes[rows] <= hi)]
+        chance = p_org[org[trained]]
+        np.testing.assert_array_equal(got_rows, trained[chance > 0])
+        np.testing.assert_array_equal(got_chance, chance[chance > 0])
+        assert got_rows.dtype == trained.dtype and got_chance.dtype == chance.dtype
+
+
 def test_volunteer_day_counts_match_the_numpy_counts(rng):
     """The daily row's counts by volunteer state, the on-duty rows and those tasked within
     the week, in one pass, equal the bincount, flatnonzero and count they replaced."""

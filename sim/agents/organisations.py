@@ -177,6 +177,7 @@ class VCSEGroup(Organisation):
                  name: str = ""):
         super().__init__(model, unit, name or f"{kind.value}-{len(model.organisations)}")
         self._capacity = 0  # cached capacity, valid while _capacity_epoch is the model's
+        self._capacity_lost = 0  # the places a disruption cost in it (places_lost_to_disruption)
         self._capacity_epoch = -1
         self._nominal = 0.0  # cached nominal_capacity, valid while _nominal_epoch is the model's
         self._nominal_epoch = -1
@@ -284,10 +285,22 @@ class VCSEGroup(Organisation):
                      if per_client > 0 else 0.0)
         whole = int(staff + self.extra_places + volunteer)
         if self.disruption <= 0:
+            self._capacity_lost = 0
             return max(whole, 0)
         lost = int(self.model.cfg.groups.disruption_capacity_loss * min(self.disruption, 1.0)
                    * whole)
+        self._capacity_lost = lost
         return max(whole - lost, 0)
+
+    def capacity_and_places_lost(self) -> tuple[int, int]:
+        """``(capacity, places_lost_to_disruption())`` of an open group that is neither the
+        LIO nor suspended: the places lost are kept with the cached capacity (the same
+        arithmetic: ``raw_capacity()`` is the sum ``_compute_capacity`` takes whole), so the
+        daily row does not work out the group's raw places a second time. (A group saved by
+        a version without the kept value works it out.)"""
+        capacity = self.capacity
+        lost = self.__dict__.get("_capacity_lost")
+        return capacity, self.places_lost_to_disruption() if lost is None else lost
 
     def places_lost_to_disruption(self, raw: float | None = None) -> int:
         """Whole places a disruption costs today (its share shrinks as the group adapts)."""

@@ -193,9 +193,9 @@ def _volunteer_burnout(model: CommunityModel, volunteers: np.ndarray) -> bool:
     for k in strained:
         p_org[k] = min(strain[k] * rate, 1.0)
     # trained volunteers (resident order) of organisations with a chance, and their chances
-    trained = pop.volunteers_in(volunteers, V.ACTIVE, V.IDLE)
-    chance = p_org[pop.vorg[trained]]
-    trained, chance = trained[chance > 0], chance[chance > 0]
+    # (active or idle: consecutive codes), in one compiled pass
+    trained, chance = kernels.rows_with_chance(volunteers, pop.vstate, int(V.ACTIVE),
+                                               int(V.IDLE), pop.vorg, p_org)
     if trained.size == 0:
         return True
     gone = trained[model.streams.group_strain.random(trained.size) < chance]

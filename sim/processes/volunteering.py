@@ -40,12 +40,15 @@ def applications(model: CommunityModel) -> None:
     local group."""
     pop, p = model.pop, model.cfg.volunteers
     rng = model.streams.volunteers
-    latent = kernels.codes_equal(pop.vstate, V.LATENT)
-    if latent.size == 0:
+    # the latent volunteers' number decides how many apply; their rows are needed only when
+    # someone does (most days in small places nobody does)
+    n_latent = kernels.count_equal(pop.vstate, V.LATENT)
+    if n_latent == 0:
         return
-    k = int(rng.binomial(latent.size, min(p.p_apply_per_day * p.campaign_multiplier, 1.0)))
+    k = int(rng.binomial(n_latent, min(p.p_apply_per_day * p.campaign_multiplier, 1.0)))
     if k == 0:
         return
+    latent = kernels.codes_equal(pop.vstate, V.LATENT)
     chosen = np.sort(rng.choice(latent, size=k, replace=False))
     draw = rng.random(k)
     to_lio = draw < p.share_apply_to_lio
