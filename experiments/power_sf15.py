@@ -15,7 +15,6 @@ far pooled, and the suite's +1.0 on replicates 0-9 alone.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from power_sf39_s27 import arguments, holds  # noqa: E402  (the same rule and options)
+from power_sf39_s27 import normal_power, power_table  # noqa: E402  (the same rule)
 
 PILOT_SD = 1.71  # replicates 10-29, 20 pairs (CHANGELOG, session 32)
 EFFECTS = (1.75, 1.5, 1.0)
@@ -32,21 +31,12 @@ PAIRS = (10, 20, 30)
 
 def power(effect: float, pairs: int, sims: int, rng: np.random.Generator,
           sd: float = PILOT_SD) -> float:
-    """Share of simulated tests whose interval lies wholly above zero."""
-    d = np.round(rng.normal(effect, sd, size=(sims, pairs)))
-    return sum(holds(row, "higher") for row in d) / sims
+    """Share of simulated tests whose interval lies wholly above zero (whole-number pairs)."""
+    return normal_power(effect, pairs, sims, rng, sd, rounded=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    a = arguments(__doc__, 1000, 20261202, argv)
-    if a is None:
-        return 2
-    rng = np.random.default_rng(a.seed)
-    for pairs in PAIRS:
-        for effect in EFFECTS:
-            print("SF15", json.dumps({"pairs": pairs, "effect": effect, "sd": PILOT_SD,
-                                      "power": power(effect, pairs, a.sims, rng)}))
-    return 0
+    return power_table("SF15", __doc__, EFFECTS, PAIRS, power, PILOT_SD, argv)
 
 
 if __name__ == "__main__":

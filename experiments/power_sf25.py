@@ -15,7 +15,6 @@ simulated as normal with the pilot's spread (sd 0.0231 a pair) at four effects: 
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from power_sf39_s27 import arguments, holds  # noqa: E402  (the same rule and options)
+from power_sf39_s27 import normal_power, power_table  # noqa: E402  (the same rule)
 
 # the pilot, replicates 10-29 (20 pairs, 2026-12-02): mean +0.01735, sd 0.02308, 14 of 20 > 0
 PILOT_SD = 0.0231
@@ -34,20 +33,11 @@ PAIRS = (10, 20, 30)
 def power(effect: float, pairs: int, sims: int, rng: np.random.Generator,
           sd: float = PILOT_SD) -> float:
     """Share of simulated tests whose interval lies wholly above zero."""
-    d = rng.normal(effect, sd, size=(sims, pairs))
-    return sum(holds(row, "higher") for row in d) / sims
+    return normal_power(effect, pairs, sims, rng, sd)
 
 
 def main(argv: list[str] | None = None) -> int:
-    a = arguments(__doc__, 1000, 20261202, argv)
-    if a is None:
-        return 2
-    rng = np.random.default_rng(a.seed)
-    for pairs in PAIRS:
-        for effect in EFFECTS:
-            print("SF25", json.dumps({"pairs": pairs, "effect": effect, "sd": PILOT_SD,
-                                      "power": power(effect, pairs, a.sims, rng)}))
-    return 0
+    return power_table("SF25", __doc__, EFFECTS, PAIRS, power, PILOT_SD, argv)
 
 
 if __name__ == "__main__":

@@ -111,6 +111,31 @@ def s27_power(days: int, pairs: int, rate: float, exponent: float, sims: int,
             "standardised_effect": round(abs(effect) / sd, 2), "power": ok / sims}
 
 
+def normal_power(effect: float, pairs: int, sims: int, rng: np.random.Generator, sd: float,
+                 rounded: bool = False) -> float:
+    """Share of simulated tests (pairs drawn normal with ``sd``, ``rounded`` to whole numbers
+    for a count metric) whose interval lies wholly above zero."""
+    d = rng.normal(effect, sd, size=(sims, pairs))
+    if rounded:
+        d = np.round(d)
+    return sum(holds(row, "higher") for row in d) / sims
+
+
+def power_table(fact: str, doc: str, effects: tuple[float, ...], pairs: tuple[int, ...],
+                power, sd: float, argv: list[str] | None) -> int:
+    """Print ``fact``'s power at each pair count and effect (``power(effect, pairs, sims,
+    rng)``), one JSON row each; the exit status (2 when the options are refused)."""
+    a = arguments(doc, 1000, 20261202, argv)
+    if a is None:
+        return 2
+    rng = np.random.default_rng(a.seed)
+    for n in pairs:
+        for effect in effects:
+            print(fact, json.dumps({"pairs": n, "effect": effect, "sd": sd,
+                                    "power": power(effect, n, a.sims, rng)}))
+    return 0
+
+
 def arguments(doc: str, sims: int, seed: int, argv: list[str] | None
               ) -> argparse.Namespace | None:
     """``--sims`` and ``--seed`` of a power script; None (after saying why) when too few."""
