@@ -926,7 +926,7 @@ class CommunityModel(mesa.Model):
         form_draws, fold_draws = draws.tolist()
         slots_key = (len(self.units), p.mag_residents_per_group)
         cached = self.__dict__.get("_mag_slots")
-        if cached is None or cached[0] != slots_key or len(cached) < 3:  # street-level slots
+        if cached is None or cached[0] != slots_key:  # street-level slots
             slots = [max(int(round((u.stop - u.start) / p.mag_residents_per_group)), 1)
                      for u in self.units]  # per unit, also as an array for the bound below
             cached = self._mag_slots = (slots_key, slots, np.array(slots, np.int64))

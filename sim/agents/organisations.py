@@ -296,11 +296,9 @@ class VCSEGroup(Organisation):
         """``(capacity, places_lost_to_disruption())`` of an open group that is neither the
         LIO nor suspended: the places lost are kept with the cached capacity (the same
         arithmetic: ``raw_capacity()`` is the sum ``_compute_capacity`` takes whole), so the
-        daily row does not work out the group's raw places a second time. (A group saved by
-        a version without the kept value works it out.)"""
-        capacity = self.capacity
-        lost = self.__dict__.get("_capacity_lost")
-        return capacity, self.places_lost_to_disruption() if lost is None else lost
+        daily row does not work out the group's raw places a second time."""
+        capacity = self.capacity  # brings _capacity_lost up to date with it
+        return capacity, self._capacity_lost
 
     def places_lost_to_disruption(self, raw: float | None = None) -> int:
         """Whole places a disruption costs today (its share shrinks as the group adapts)."""
