@@ -2,19 +2,23 @@
 
 Notebook 02 compares the village (380 residents) with its parish council present, absent and
 stood up on day 90, on 10 replicates; the unmet-need rows there come and go between seeds.
-This script runs more replicates (paired by replicate, common random numbers) and one more
-arm that isolates the mechanism: the council present but chosen by no help-seeker
-(``help_seeking.weight_intermediary=0``). In normal times the council's only contact with
-residents is the help-seeking channel (it signposts those who come to it to a village group
-with room; with no tie to health it cannot pass them to the link worker), so if that arm is
-exactly the absent arm, any difference the council makes in normal times comes through who
-chooses it instead of the GP, self-referral, ties or a group.
+This script runs more replicates (paired by replicate, common random numbers) and two more
+arms that isolate the mechanism:
+- the council present but chosen by no help-seeker (``help_seeking.weight_intermediary=0``).
+  In normal times the council's only contact with residents is the help-seeking channel, so
+  if that arm is exactly the absent arm, any difference the council makes in normal times
+  comes through who chooses it instead of the GP, self-referral, ties or a group;
+- the council present but sending no one on to the GP
+  (``intermediaries.p_unplaced_sent_to_gp=0``, the model before 2026-12-02): it offers
+  those who come to it a village group with room and, with no tie to health, nothing else.
+  Then a council in post raised unmet need (residents who chose it instead of the GP came
+  away with nothing); this arm shows how much of that the onward signposting removes.
 
     python experiments/village_council_effect.py                      # seed 1, 40 replicates
     python experiments/village_council_effect.py --seed 2020 --replicates 20 --out v.json
 
 Each line: an arm minus the absent arm, the mean over replicates with a 95 % t interval and
-how many replicates are below zero. About 4-5 CPU-seconds a replicate for all four arms
+how many replicates are below zero. About 5-6 CPU-seconds a replicate for all five arms
 (AMD EPYC, 2 vCPUs). ``--out`` writes the per-replicate summaries and the table (JSON); an
 existing file is not overwritten.
 """
@@ -35,10 +39,13 @@ ARMS = {
     "stood up on day 90": {"topology": "rural", "scenario": "parish_council"},
     "present, chosen by no one": {"topology": "rural",
                                   "help_seeking.weight_intermediary": 0.0},
+    "present, sends no one on": {"topology": "rural",
+                                 "intermediaries.p_unplaced_sent_to_gp": 0.0},
 }
 OUTCOMES = ("unmet_need_days_per_1000_residents", "unmet_need_days_complex",
             "unmet_need_days_moderate", "unmet_need_days_low", "mean_days_to_first_support",
-            "referrals_total", "community_mobilisation_per_1000_residents")
+            "referrals_total", "community_mobilisation_per_1000_residents",
+            "sent_on_to_gp_per_1000_residents")
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace | None:

@@ -33,7 +33,8 @@ FLOWS = (
     "new_reescalations", "new_group_referrals", "new_health_to_vcse_referrals",
     "new_vcse_to_health_referrals", "new_group_disruptions", "new_support_lost_group_closed",
     "new_informal_help", "new_buddied", "new_signposted_locality_officer",
-    "new_signposted_parish_council", "new_signposted_hub", "new_vol_applications",
+    "new_signposted_parish_council", "new_signposted_hub", "new_sent_on_to_gp",
+    "new_gp_visits_advised", "new_vol_applications",
     "new_vol_processed", "new_vol_trained", "new_vol_placed", "new_vol_retrained",
     "new_vol_tasks", "new_vol_dropouts_waiting", "new_vol_dropouts_idle", "new_vol_attrition",
     "new_groups_closed", "new_groups_formed", "new_groups_formed_unaided",
@@ -532,6 +533,7 @@ def summary(model: CommunityModel, ts: pd.DataFrame) -> dict:
         s["health_vcse_links_per_1000_residents"] = 1000 * links / n
         s["parish_council_signposts_per_1000_residents"] = (
             1000 * int(ts["new_signposted_parish_council"].sum()) / n)
+        s["sent_on_to_gp_per_1000_residents"] = 1000 * int(ts["new_sent_on_to_gp"].sum()) / n
         s["community_mobilisation_per_1000_residents"] = 1000 * int(
             ts["new_informal_help"].sum() + ts["new_buddied"].sum()
             + ts["new_signposted_parish_council"].sum()

@@ -121,6 +121,9 @@ class CommunityModel(mesa.Model):
         self.group_state = GroupState()  # organisations' money and strain, one row each
         # residents each group has taken on (a superset of those it supports: see clients_of)
         self._group_clients: dict[int, list[int]] = {}
+        # residents an intermediary told to see their GP who have not gone yet
+        # (sim.processes.help_seeking.take_gp_advice)
+        self.gp_advised: set[int] = set()
         self.rows: list[dict] = []
         self.organisations: list[Organisation] = []
         self.groups: list[VCSEGroup] = []
@@ -678,6 +681,7 @@ class CommunityModel(mesa.Model):
         self.refresh_unit_flags()
         for hub in self.intermediaries:
             hub.begin_day()
+        help_seeking.take_gp_advice(self)
         help_seeking.seek_help(self)
         help_seeking.routine_consultations(self)
         help_seeking.statutory_referrals(self)

@@ -277,6 +277,12 @@ def _timeseries_entries() -> dict[str, Output]:
          "residents signposted by a parish council"),
         ("new_signposted_hub", "residents", "resident", "residents signposted by a place-based "
          "hub"),
+        ("new_sent_on_to_gp", "residents", "resident",
+         "residents an intermediary with no tie to health could not place locally and told to "
+         "see their GP"),
+        ("new_gp_visits_advised", "consultations", "GP practice",
+         "residents who went to their GP on an intermediary's advice (each is also a "
+         "non-medical GP consultation)"),
         ("new_vol_applications", "volunteers", "volunteer", "volunteer applications"),
         ("new_vol_processed", "volunteers", "volunteer", "applications processed"),
         ("new_vol_trained", "volunteers", "volunteer", "volunteers who finished onboarding"),
@@ -608,6 +614,9 @@ def _summary_entries(ts: dict[str, Output]) -> dict[str, Output]:
     a("parish_council_signposts_per_1000_residents", "residents per 1000", "resident",
       "residents signposted by parish councils over the run, per 1000 residents",
       source="new_signposted_parish_council")
+    a("sent_on_to_gp_per_1000_residents", "residents per 1000", "resident",
+      "residents an intermediary with no tie to health could not place locally and told to "
+      "see their GP, over the run, per 1000 residents", source="new_sent_on_to_gp")
     a("community_mobilisation_per_1000_residents", "residents per 1000", "resident",
       "informal help, buddies and signposting (parish council, locality officer, hub) over "
       "the run, per 1000 residents",

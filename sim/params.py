@@ -1050,6 +1050,17 @@ class IntermediaryParams:
         "assumption; 000:121-122")
     buddies_per_household: int = count(2, "buddy volunteers per vulnerable household",
                                        "000:86")
+    p_unplaced_sent_to_gp: float = prob(
+        1.0, "chance an intermediary with no tie to health (a parish council, unless "
+             "pc_ties_to_health) that could place a resident with no local group (none with "
+             "room, or the group declined) tells them to take the need to their GP; from "
+             "the next day the resident goes, each day with the practice's access (which "
+             "halves every gp_distance_halving_miles), until they go, the need ends or other "
+             "help is under way, and the practice treats it as a non-medical consultation. "
+             "Signposting is the councillor's role (000:121) and the village's only route to "
+             "health services and social prescribing is the GP (000:87); 0 is the older "
+             "assumption, a council that sends nobody on",
+        "assumption; 000:87, 000:121", plausible=(0.5, 1.0))
     pc_ties_to_health: bool = param(False, "a nominated councillor links the parish council to "
                                            "the GP practice and link worker (a proposal, "
                                            "000:121; the village had no such link, 000:87)",

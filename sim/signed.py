@@ -39,7 +39,10 @@ MODEL_MAGIC = b"community-response-sim model "
 # parameters (``sim.agents.group_params``), no longer a copy made at build and a
 # ``kind_scale`` (a format-4 save holds the copies, which a ``set_parameter`` event misses),
 # and every group keeps the full funding its year's money was set from (``full_funding``).
-MODEL_FORMAT = 5
+# 6: the configuration has ``intermediaries.p_unplaced_sent_to_gp`` and the model the
+# residents told to see their GP (``gp_advised``); a format-5 save has neither, and would
+# fail on its first day.
+MODEL_FORMAT = 6
 
 
 class UntrustedFile(ValueError):

@@ -348,8 +348,10 @@ def test_parish_council_buddies_only_self_identified_residents_as_time_allows(ti
 
 
 def test_parish_council_has_no_tie_to_health_by_default(tiny_model):
+    # nobody sent on to the GP either (its own tests below): only the council's own acts
     model = parish(tiny_model, help_seeking__p_signposted_to_lw=1.0,
-                   intermediaries__buddies_per_household=2)
+                   intermediaries__buddies_per_household=2,
+                   intermediaries__p_unplaced_sent_to_gp=0.0)
     pc = next(h for h in model.intermediaries if isinstance(h, ParishCouncil))
     assert not pc.has_health_tie() and not pc.reaches_place_groups
     give_need(model, 5, Need.LOW)
@@ -360,6 +362,83 @@ def test_parish_council_has_no_tie_to_health_by_default(tiny_model):
     model.cfg.intermediaries.pc_ties_to_health = True
     give_need(model, 6, Need.LOW)
     assert pc.signpost(6) and model.pop.pathway[6] == Pathway.WAITING
+
+
+def engaged_parish(tiny_model, engagement=1.0, **extra):
+    """A parish whose practice refers a raised non-medical need to its link worker with
+    chance ``engagement``, on the doorstep unless a test sets the practice's access."""
+    model = parish(tiny_model, gp__engagement_start=engagement,
+                   gp__engagement_max_lo=engagement, gp__engagement_max_hi=engagement, **extra)
+    model.gp_access[:] = 1.0
+    pc = next(h for h in model.intermediaries if isinstance(h, ParishCouncil))
+    return model, pc
+
+
+@pytest.mark.parametrize("p_sent", [1.0, 0.0])
+def test_a_council_sends_on_to_the_gp_a_resident_it_cannot_place(tiny_model, p_sent):
+    """A council with no tie to health and no village group to offer tells the resident to
+    take the need to their GP (000:121; the village's one route to health, 000:87). The
+    resident goes from the next day (here on the doorstep, so that day) and it is the
+    practice's consultation, which here refers them to its link worker. With
+    ``p_unplaced_sent_to_gp=0`` nobody is sent on."""
+    model, pc = engaged_parish(tiny_model, intermediaries__p_unplaced_sent_to_gp=p_sent,
+                               help_seeking__p_seek_per_day=0.0)
+    sent = int(p_sent == 1.0)
+    assert not pc.groups_in_reach(0)  # nothing local to offer
+    give_need(model, 5, Need.LOW)
+    pc.begin_day()
+    assert pc.signpost(5)
+    assert model.flows.get("new_sent_on_to_gp", 0) == sent
+    assert model.gp_advised == ({5} if sent else set())
+    assert model.pop.pathway[5] == Pathway.NONE  # not today: the council refers no one
+    model.step()
+    practice = model.gp_practices[model.pop.gp[5]]
+    row = model.rows[-1]
+    assert row["new_gp_visits_advised"] == sent and practice.n_nonmedical >= sent
+    assert row["new_referrals_gp"] >= sent and row["new_referrals_signposting"] == 0
+    assert (model.pop.pathway[5] != Pathway.NONE) == bool(sent) and not model.gp_advised
+
+
+def test_a_resident_sent_on_goes_to_the_gp_as_far_as_they_reach_the_practice(tiny_model):
+    """Told to see their GP, a resident still has to get to the practice: each day they go
+    with the practice's access (a quarter here, as at 8 miles), the distance that also weighs
+    the GP as a channel, until they go; advice lapses when the need ends."""
+    model, pc = engaged_parish(tiny_model, engagement=0.0, help_seeking__p_seek_per_day=0.0,
+                               gp__p_raise_nonmedical=0.0, need__p_self_resolve_low_per_day=0.0,
+                               need__p_escalate_low_per_day=0.0)
+    model.gp_access[:] = 0.25
+    advised = np.arange(3, 12)
+    give_need(model, advised, Need.LOW)
+    model.gp_advised.update(advised.tolist())
+    still, went = [], 0
+    for _ in range(8):
+        model.step()
+        went += model.rows[-1]["new_gp_visits_advised"]
+        still.append(len(model.gp_advised))
+    assert went + still[-1] == advised.size  # each goes once at most
+    # expected still waiting after d days: 9 * 0.75 ** d (6.75, 5.06, ... 0.90)
+    assert still[0] >= 3 and still[-1] <= 5 and still == sorted(still, reverse=True)
+    model.pop.need[list(model.gp_advised)] = Need.NONE
+    model.step()
+    assert not model.gp_advised and model.rows[-1]["new_gp_visits_advised"] == 0
+
+
+def test_a_council_tied_to_health_or_that_places_the_resident_sends_no_one_on(tiny_model):
+    """Only what a council without a tie to health cannot place goes on to the GP: one tied
+    to health passes residents to the link worker itself (``p_signposted_to_lw``), and a
+    resident a village group takes on is helped there."""
+    model, pc = engaged_parish(tiny_model, help_seeking__p_signposted_to_lw=0.0)
+    model.cfg.intermediaries.pc_ties_to_health = True
+    give_need(model, 5, Need.LOW)
+    pc.begin_day()
+    assert pc.signpost(5)
+    assert "new_sent_on_to_gp" not in model.flows
+    model, pc = engaged_parish(tiny_model, topology__rural_unit__community_groups=1)
+    assert [g.kind for g in pc.groups_in_reach(0)] == [GroupKind.COMMUNITY_GROUP]
+    give_need(model, 6, Need.LOW)
+    pc.begin_day()
+    assert pc.signpost(6) and model.pop.pathway[6] == Pathway.GROUP
+    assert "new_sent_on_to_gp" not in model.flows
 
 
 def test_parish_council_without_key_people_does_nothing(tiny_model):

@@ -270,7 +270,8 @@ def test_load_refuses_files_not_signed_by_this_user(tmp_path, monkeypatch):
 
 
 def test_load_refuses_a_save_of_an_older_state_format(tmp_path):
-    """A save of an older state (format 4: groups built from an organisation table and scaled
+    """A save of an older state (format 5: no ``intermediaries.p_unplaced_sent_to_gp`` in its
+    configuration; format 4: also groups built from an organisation table and scaled
     LIOs hold copies of their kind's parameters, not live views; format 3: also groups' and
     link workers' copies of parameters now read each day; format 2: also no management hours
     carried by volunteers; format 1: also no practice partnership hours, no tie use record)
@@ -281,12 +282,12 @@ def test_load_refuses_a_save_of_an_older_state_format(tmp_path):
     path = CommunityModel(tiny_config(days=3)).save(tmp_path / "m.model")
     line, _, rest = path.read_bytes().partition(b"\n")
     header = json.loads(line[len(signed.MODEL_MAGIC):])
-    assert header["format"] == signed.MODEL_FORMAT == 5
-    for older in (1, 2, 3, 4):
+    assert header["format"] == signed.MODEL_FORMAT == 6
+    for older in (1, 2, 3, 4, 5):
         header["format"] = older
         old = tmp_path / "old.model"
         old.write_bytes(signed.MODEL_MAGIC + json.dumps(header).encode() + b"\n" + rest)
-        with pytest.raises(UntrustedFile, match=rf"format {older}; this version reads format 5 "
+        with pytest.raises(UntrustedFile, match=rf"format {older}; this version reads format 6 "
                                                 r"only.*run it again from its configuration"):
             CommunityModel.load(old, trust=True)
 

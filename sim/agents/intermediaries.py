@@ -68,10 +68,26 @@ class Intermediary(mesa.Agent):
             m.refer_to_link_worker(i, "signposting")
             return True
         options = self.groups_in_reach(int(m.pop.unit[i]))
+        placed = False
         if options:
             g = options[int(rng.integers(len(options)))]
-            m.offer_to_group(i, g.index, "intermediary")
+            placed = m.offer_to_group(i, g.index, "intermediary") == "accepted"
+        if not placed and not self.has_health_tie():
+            self.send_on_to_gp(i)
         return True
+
+    def send_on_to_gp(self, i: int) -> None:
+        """Nothing local fits and there is no tie to health: with chance
+        ``intermediaries.p_unplaced_sent_to_gp`` the intermediary tells resident ``i`` to take
+        the need to their GP (000:121; the village's one route to health, 000:87). The
+        resident goes from the next day, as far as they reach the practice
+        (:func:`sim.processes.help_seeking.take_gp_advice`)."""
+        m = self.model
+        p = m.cfg.intermediaries.p_unplaced_sent_to_gp
+        if p <= 0.0 or m.streams.intermediaries.random() >= p:
+            return
+        m.gp_advised.add(i)
+        m.count("new_sent_on_to_gp")
 
     @property
     def kind_name(self) -> str:

@@ -53,6 +53,31 @@ def give_up_waiting(model: CommunityModel) -> None:
         model.tell_referring_practice(i, helped=False)
 
 
+def take_gp_advice(model: CommunityModel) -> None:
+    """Residents an intermediary told to see their GP (``model.gp_advised``) go, each day with
+    the chance that they reach the practice (its access, which halves every
+    ``gp_distance_halving_miles``), until they go, their need ends or other support or a
+    referral is under way; a visit is a consultation raising a non-medical need. Runs every
+    day; nobody is advised where every intermediary has a tie to health."""
+    advised = model.gp_advised
+    if not advised:
+        return
+    pop = model.pop
+    idx = np.array(sorted(advised), np.int64)
+    done = (pop.need[idx] == Need.NONE) | (pop.pathway[idx] != Pathway.NONE)
+    advised.difference_update(idx[done].tolist())
+    idx = idx[~done]
+    if idx.size == 0:
+        return
+    go = idx[model.streams.intermediaries.random(idx.size) < model.gp_access[pop.gp[idx]]]
+    advised.difference_update(go.tolist())
+    model.count("new_gp_visits_advised", go.size)
+    model.count("new_gp_consultations", go.size)
+    model.count("new_gp_consultations_nonmedical", go.size)
+    for i in go.tolist():
+        model.gp_practices[pop.gp[i]].consult_nonmedical(i)
+
+
 def seek_help(model: CommunityModel) -> None:
     """Residents in unmet need with no referral under way seek help through one channel;
     residents waiting for a link worker may also look elsewhere (not the GP or a second
