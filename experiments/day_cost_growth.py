@@ -4,9 +4,10 @@ Runs one county year (daily collection on, no burn-in, as ``benchmark.py``) and 
 ``time.process_time``, the whole step and its phases (the module functions and model methods
 ``CommunityModel.step`` calls, wrapped for this run only) day by day, then prints the median
 CPU milliseconds of each phase over the first ``--early`` days and over the last ``--late``
-days, with the organisations made and still open at the end. A phase whose cost grows while
-the population stays the same is one whose work grows with the model's history (groups that
-have closed, clients, volunteers).
+days, with the organisations made and still open at the end. A phase that calls another
+(``volunteering.step`` calls ``manage_volunteers``) includes its time. A phase whose cost
+grows while the population stays the same is one whose work grows with the model's history
+(groups that have closed, clients, volunteers).
 
     python experiments/day_cost_growth.py --n 100000
     python experiments/day_cost_growth.py --n 1000000 --out /tmp/growth.json
@@ -22,19 +23,21 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-# (module, function) pairs and CommunityModel methods timed as phases
-_PHASES = {
-    "sim.processes.need": ("need_onset", "unmet_dynamics", "end_due_support"),
-    "sim.processes.help_seeking": ("give_up_waiting", "seek_help", "routine_consultations",
-                                   "statutory_referrals"),
+# (module, function) pairs and CommunityModel methods timed as phases: what
+# ``CommunityModel.step`` calls (tests/test_day_cost_growth.py checks that each exists)
+PHASES = {
+    "sim.processes.need": ("day",),
+    "sim.processes.help_seeking": ("give_up_waiting", "take_gp_advice", "seek_help",
+                                   "routine_consultations", "statutory_referrals"),
     "sim.processes.strain": ("step",),
-    "sim.processes.volunteering": ("step", "scale_management", "manage_volunteers",
+    "sim.processes.volunteering": ("step", "new_week", "scale_management", "manage_volunteers",
                                    "refresh_trained_counts", "allocate_tasks"),
     "sim.processes.emergency": ("respond",),
     "sim.processes.wellbeing": ("update",),
     "sim.metrics": ("daily_row",),
 }
-_METHODS = ("refresh_unit_flags", "_groups_step", "_mutual_aid_emerges", "_groups_start_unaided")
+METHODS = ("refresh_unit_flags", "link_worker_hours_today", "_groups_step",
+           "_mutual_aid_emerges", "_groups_start_unaided")
 
 
 def measure(n: int, days: int, early: int, late: int, seed: int) -> dict:
@@ -60,11 +63,11 @@ def measure(n: int, days: int, early: int, late: int, seed: int) -> dict:
 
         setattr(owner, name, timed)
 
-    for module, names in _PHASES.items():
+    for module, names in PHASES.items():
         mod = importlib.import_module(module)
         for name in names:
             wrap(mod, name, f"{module.rsplit('.', 1)[-1]}.{name}")
-    for name in _METHODS:
+    for name in METHODS:
         wrap(CommunityModel, name, f"model.{name}")
     try:
         cfg = sim.compose(["topology=county", f"run.days={days}", f"run.seed={seed}",
