@@ -26,7 +26,13 @@ PENDING: set[str] = set()
 # Reproduced grade-A/B facts that held in fewer than 80 % of their draws (divergences).
 # (SF12 held in 13 of 20 before mutual aid formed on a rise in need above its usual level;
 # 19 of 20 since.)
-NOT_ROBUST: dict[str, str] = {}
+NOT_ROBUST: dict[str, str] = {
+    "SF21": "15 of 20 draws (2026-12-02, the code where a parish council sends on to the GP; "
+            "20 of 20 before): every failing draw is the lockdown-timing check on replicate 0, "
+            "whose council loses both key people before the lockdown, so the village's "
+            "coordinated response waits 35-41 days for the emergency actors; the draws share "
+            "replicates 0-2 (tests/validation/README.md, session 35)",
+}
 SUBSET_FACT, SUBSET_DRAWS = "SF34", (0,)
 
 
