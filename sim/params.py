@@ -1052,7 +1052,7 @@ class IntermediaryParams:
                                        "000:86")
     p_unplaced_sent_to_gp: float = prob(
         1.0, "chance an intermediary with no tie to health (a parish council, unless "
-             "pc_ties_to_health) that could place a resident with no local group (none with "
+             "pc_ties_to_health) that could not place a resident with a local group (none had "
              "room, or the group declined) tells them to take the need to their GP; from "
              "the next day the resident goes, each day with the practice's access (which "
              "halves every gp_distance_halving_miles), until they go, the need ends or other "
