@@ -62,6 +62,8 @@ class CommunityModel(mesa.Model):
     2. **Need**: onset (one uniform per resident from the ``need`` stream), escalation or
        self-resolution of unmet need, and the end of group, informal and statutory support
        (resolution, or one level lower).
+    2e. **Advised GP visits**: residents a parish council told to see their GP go, each
+       with the practice's access (``help_seeking.take_gp_advice``).
     3. **Help seeking**: residents in unmet need with nothing under way may seek help through
        one channel: GP, self-referral to a link worker, ties (mutual aid), a group they know,
        or an intermediary (locality officer, parish council, hub).

@@ -423,6 +423,39 @@ def test_a_resident_sent_on_goes_to_the_gp_as_far_as_they_reach_the_practice(tin
     assert not model.gp_advised and model.rows[-1]["new_gp_visits_advised"] == 0
 
 
+def test_a_resident_a_village_group_declines_is_sent_on(tiny_model):
+    """The group had room but declined (a complex need, no inclusion capacity): the resident
+    is advised to see their GP, as when there is no group."""
+    model, pc = engaged_parish(tiny_model, topology__rural_unit__community_groups=1,
+                               groups__p_accept_complex_without_inclusion=0.0)
+    assert [g.kind for g in pc.groups_in_reach(0)] == [GroupKind.COMMUNITY_GROUP]
+    give_need(model, 6, Need.COMPLEX)
+    pc.begin_day()
+    assert pc.signpost(6) and model.pop.pathway[6] == Pathway.NONE
+    assert model.flows["new_group_referrals"] == 1 and model.gp_advised == {6}
+
+
+def test_advice_is_given_once_and_lapses_when_help_starts_or_the_gp_is_seen(tiny_model):
+    """A resident already advised, or waiting for a link worker, is not advised (or counted)
+    again; advice lapses with no visit when other help starts, and is spent when the resident
+    raises the need with the GP by any route (so a visit is not counted twice)."""
+    model, pc = engaged_parish(tiny_model, engagement=0.0, help_seeking__p_seek_per_day=0.0,
+                               gp__p_raise_nonmedical=0.0)
+    give_need(model, [4, 5, 6], Need.LOW)
+    pc.begin_day()
+    assert pc.signpost(5) and pc.signpost(5)
+    assert model.gp_advised == {5} and model.flows["new_sent_on_to_gp"] == 1
+    model.pop.pathway[6] = Pathway.WAITING
+    assert pc.signpost(6) and model.gp_advised == {5}
+    model.gp_advised.update([4, 6])
+    model.pop.pathway[6] = Pathway.GROUP  # help under way: the advice lapses
+    model.gp_practices[model.pop.gp[4]].consult_nonmedical(4)  # seen by another route
+    assert model.gp_advised == {5, 6}
+    model.gp_access[:] = 0.0  # nobody reaches the practice today
+    model.step()
+    assert model.gp_advised == {5} and model.rows[-1]["new_gp_visits_advised"] == 0
+
+
 def test_a_council_tied_to_health_or_that_places_the_resident_sends_no_one_on(tiny_model):
     """Only what a council without a tie to health cannot place goes on to the GP: one tied
     to health passes residents to the link worker itself (``p_signposted_to_lw``), and a

@@ -125,10 +125,12 @@ class GPPractice(mesa.Agent):
             self.out_days_co_located += 1
 
     def consult_nonmedical(self, i: int) -> None:
-        """A consultation in which resident ``i`` raised a non-medical need."""
+        """A consultation in which resident ``i`` raised a non-medical need (by whatever route:
+        advice an intermediary gave to see the GP is acted on, ``model.gp_advised``)."""
         m = self.model
         rng = m.streams.gp
         self.n_nonmedical += 1
+        m.gp_advised.discard(i)
         if m.pop.pathway[i] != Pathway.NONE:
             return
         if rng.random() < self.engagement():

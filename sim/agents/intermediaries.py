@@ -84,7 +84,9 @@ class Intermediary(mesa.Agent):
         (:func:`sim.processes.help_seeking.take_gp_advice`)."""
         m = self.model
         p = m.cfg.intermediaries.p_unplaced_sent_to_gp
-        if p <= 0.0 or m.streams.intermediaries.random() >= p:
+        if p <= 0.0 or i in m.gp_advised or m.pop.pathway[i] != Pathway.NONE:
+            return  # nothing to advise: already advised, or waiting for a link worker
+        if m.streams.intermediaries.random() >= p:
             return
         m.gp_advised.add(i)
         m.count("new_sent_on_to_gp")

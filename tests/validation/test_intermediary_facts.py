@@ -256,7 +256,7 @@ FRESH_SEED = ["run.seed=7103"]
     "groups, statutory services and intermediaries; the village has no local groups, a "
     "distant practice, low awareness and a link worker shared across a rural footprint, the "
     "estate all of these close by. Reach follows from those conditions; no referral rate is "
-    "set by place"))
+    "set by place"), depends=("intermediaries.p_unplaced_sent_to_gp",))
 @pytest.mark.parametrize("mechanism", ["on"])
 def test_sf21_village_has_limited_health_related_support(paired, mechanism):
     """SF21, limited health-related support (grade B; 000:116, 87). "There was an absence of
@@ -310,7 +310,8 @@ def estate_attributes(keep: tuple[str, ...] = ("n_residents",)) -> list[str]:
     "groups, statutory services and intermediaries; at the same size, seeds and burn-in, the "
     "village's conditions (no local groups, a distant practice, low awareness, a link worker "
     "shared across a rural footprint, no ties to health) against the estate's. Reach follows "
-    "from those conditions; no referral rate is set by place"))
+    "from those conditions; no referral rate is set by place"),
+    depends=("intermediaries.p_unplaced_sent_to_gp",))
 @ON_OFF
 def test_sf21_size_matched_village_has_limited_health_related_support(paired, mechanism):
     """SF21, limited health-related support, size-matched (grade B; 000:116, 87).
