@@ -26,13 +26,11 @@ PENDING: set[str] = set()
 # Reproduced grade-A/B facts that held in fewer than 80 % of their draws (divergences).
 # (SF12 held in 13 of 20 before mutual aid formed on a rise in need above its usual level;
 # 19 of 20 since.)
-NOT_ROBUST: dict[str, str] = {
-    "SF21": "15 of 20 draws (2026-12-02, the code where a parish council sends on to the GP; "
-            "20 of 20 before): every failing draw is the lockdown-timing check on replicate 0, "
-            "whose council loses both key people before the lockdown, so the village's "
-            "coordinated response waits 35-41 days for the emergency actors; the draws share "
-            "replicates 0-2 (tests/validation/README.md, session 35)",
-}
+# (SF21 held in 15 of 20 on 2026-12-02 before `p_unplaced_sent_to_gp` joined its draws and
+# advice was spent by any GP consultation; 17 of 20 since: its failing draws are the
+# lockdown-timing check on the one replicate whose council has lost its key people, and the
+# draws share replicates 0-2, so its verdict sits near the threshold.)
+NOT_ROBUST: dict[str, str] = {}
 SUBSET_FACT, SUBSET_DRAWS = "SF34", (0,)
 
 
