@@ -39,6 +39,8 @@ import robustness as rb  # noqa: E402
 from paired import RunCache  # noqa: E402
 from results_table import _write_atomic  # noqa: E402
 
+import sim.io as sim_io  # noqa: E402
+
 JSON_PATH = VALIDATION / "robustness.json"
 DOCS = ROOT / "docs" / "validation.md"
 BEGIN, END = "<!-- robustness:begin -->", "<!-- robustness:end -->"
@@ -47,7 +49,7 @@ BEGIN, END = "<!-- robustness:begin -->", "<!-- robustness:end -->"
 def _task(args: tuple) -> tuple[str, int, dict, float]:
     fact_id, k, draw, folder, replicates = args
     t0 = time.process_time()
-    result = rb.check_draw(fact_id, draw, RunCache(Path(folder)), replicates)
+    result = rb.check_draw(fact_id, draw, RunCache(Path(folder)), replicates, draw_index=k)
     return fact_id, k, result, time.process_time() - t0
 
 
@@ -71,6 +73,8 @@ def run(facts: list[str], n_draws: int, replicates: int, jobs: int, folder: Path
         per[f].append({"draw": k, **r})
         cpu[f] += c
     out = {}
+    revision = sim_io.git_revision()  # which code each fact's figures come from
+    run_date = time.strftime("%Y-%m-%d", time.gmtime())
     for f in facts:
         rs = sorted(per[f], key=lambda r: r["draw"])
         held = sum(r["holds"] for r in rs)
@@ -81,7 +85,8 @@ def run(facts: list[str], n_draws: int, replicates: int, jobs: int, folder: Path
                   "share": held / len(rs) if rs else float("nan"),
                   "robust": bool(rs) and held / len(rs) >= rb.ROBUST_SHARE,
                   "ci_held": sum(r["ci_holds"] for r in rs), "draws": rs,
-                  "cpu_seconds": round(cpu[f], 1)}  # runs shared with facts before it: free
+                  "cpu_seconds": round(cpu[f], 1),  # runs shared with facts before it: free
+                  "code": revision, "run_date": run_date, "replicates_per_draw": "own"}
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     me = resource.getrusage(resource.RUSAGE_SELF)
     meta = {"draws": n_draws, "replicates": replicates, "lhs_seed": rb.LHS_SEED,

@@ -6,7 +6,10 @@ fixed seed) over their documented ``plausible=(lo, hi)`` ranges (whole numbers r
 each draw, the fact's own test functions run again, unchanged, with a ``paired`` stand-in
 that adds the draw's values to every arm (a value an arm sets itself, such as a
 counterfactual's ``p_accept_complex_without_inclusion=0``, is kept) and runs ``replicates``
-(default 3) seeds per arm, with the mechanism on.
+(default 3) seeds per arm, with the mechanism on. Each draw has replicates of its own: draw
+``k`` runs replicates ``k * replicates`` to ``(k + 1) * replicates - 1`` (draw 0: 0-2), so
+one unusual replicate cannot fail several draws together and the share of draws held is a
+share of independent samples (before 2026-12-02 every draw ran replicates 0-2).
 
 Criterion for one draw (honest with few replicates): every comparison the fact's tests make
 has its **mean paired difference on the fact's side of zero** ("must hold in direction across
@@ -15,9 +18,9 @@ keep its CI within its margin. A bootstrap CI over 3 pairs would mostly measure 
 of replicates, so the CI verdict is reported alongside but does not decide. A fact is
 **robust** when it holds in at least 80 % of its draws.
 
-Facts with the same ``depends`` get the same draws, so arms they share (SF1 and SF5 both run
-``surge_recruitment``) are run once. Each draw changes the world, so each (draw, replicate)
-pays its own burn-in.
+Facts with the same ``depends`` get the same draws (and replicates), so arms they share
+(SF1 and SF5 both run ``surge_recruitment``) are run once. Each draw changes the world, so
+each (draw, replicate) pays its own burn-in.
 """
 
 from __future__ import annotations
@@ -123,14 +126,25 @@ class DrawComparison(Comparison):
         self.verdict = self.within(margin)
 
 
-def paired_for_draw(cache: RunCache, draw: Sequence[str], replicates: int, out: list):
-    """A stand-in for the ``paired`` fixture: every arm gets the draw's values."""
+def first_replicate_of(draw_index: int, replicates: int) -> int:
+    """The first of the replicates draw ``draw_index`` runs (each draw has its own)."""
+    if draw_index < 0 or replicates < 1:
+        raise ValueError(f"draw index must be >= 0 and replicates >= 1 (got {draw_index}, "
+                         f"{replicates})")
+    return draw_index * replicates
+
+
+def paired_for_draw(cache: RunCache, draw: Sequence[str], replicates: int, out: list,
+                    first_replicate: int = 0):
+    """A stand-in for the ``paired`` fixture: every arm gets the draw's values and runs the
+    draw's replicates (``first_replicate`` on)."""
 
     def run(fact, scenario, counterfactual, metric, direction, **kw):
         kw.pop("replicates", None)  # a test's own sample (a power design's) gives way to
-        kw.pop("first_replicate", None)  # the draw's: replicates 0..replicates-1
+        kw.pop("first_replicate", None)  # the draw's own replicates
         c = compare(cache, fact, with_draw(scenario, draw), with_draw(counterfactual, draw),
-                    metric, direction, replicates=replicates, **kw)
+                    metric, direction, replicates=replicates,
+                    first_replicate=first_replicate, **kw)
         d = DrawComparison(c.fact, c.metric, c.direction, c.scenario, c.counterfactual,
                            c.scenario_values, c.counterfactual_values, c.paired)
         d.verdict = None
@@ -141,15 +155,18 @@ def paired_for_draw(cache: RunCache, draw: Sequence[str], replicates: int, out: 
 
 
 def check_draw(fact_id: str, draw: Sequence[str], cache: RunCache,
-               replicates: int = DRAW_REPLICATES, tests: dict | None = None) -> dict:
-    """Run the fact's tests (mechanism on) at one draw; the draw's verdict and comparisons."""
+               replicates: int = DRAW_REPLICATES, tests: dict | None = None,
+               draw_index: int = 0) -> dict:
+    """Run the fact's tests (mechanism on) at one draw (the ``draw_index``-th: it runs that
+    draw's own replicates); the draw's verdict and comparisons."""
     tests = fact_tests() if tests is None else tests
+    first = first_replicate_of(draw_index, replicates)
     comparisons: list[DrawComparison] = []
     failures: list[str] = []
     for fn, _ in tests[fact_id]:
         if getattr(fn, "pytestmark", None) and any(m.name == "xfail" for m in fn.pytestmark):
             continue  # an expected failure is not reproduced at defaults: nothing to sweep
-        kwargs = {"paired": paired_for_draw(cache, draw, replicates, comparisons)}
+        kwargs = {"paired": paired_for_draw(cache, draw, replicates, comparisons, first)}
         if "mechanism" in inspect.signature(fn).parameters:
             kwargs["mechanism"] = "on"
         try:
@@ -160,7 +177,7 @@ def check_draw(fact_id: str, draw: Sequence[str], cache: RunCache,
             # the fact does not hold at this draw
             failures.append(f"{fn.__name__}: {str(exc).splitlines()[0][:300]}")
     judged = [c for c in comparisons if c.verdict is not None]
-    return {"overrides": list(draw),
+    return {"overrides": list(draw), "replicates_run": [first, first + replicates - 1],
             "holds": bool(judged) and not failures and all(c.verdict for c in judged),
             "failures": failures,
             "ci_holds": bool(judged) and not failures and all(c.ci_holds for c in judged if
@@ -185,7 +202,7 @@ def robustness(fact_ids: Sequence[str], cache: RunCache, *, n_draws: int = N_DRA
         results = []
         for k in idx:
             results.append({"draw": k, **check_draw(fact_id, all_draws[k], cache, replicates,
-                                                    tests)})
+                                                    tests, draw_index=k)})
             if progress:
                 progress(fact_id, k, results[-1])
         held = sum(r["holds"] for r in results)
@@ -207,22 +224,33 @@ def grade_ab_facts() -> list[str]:
     return [k for k in tests if FACTS[k].grade in ("A", "B") and depends_of(k, tests)]
 
 
+def _provenance(entry: dict) -> str:
+    """When and on which commit a fact's draws were run, and whether each draw had its own
+    replicates (entries recorded before 2026-12-02 say neither: every draw ran 0-2)."""
+    if "code" not in entry:
+        return "before 2026-12-02; every draw replicates 0-2"
+    own = "" if entry.get("replicates_per_draw") == "own" else "; every draw replicates 0-2"
+    return f"{entry['run_date']} (`{entry['code'][:10]}`){own}"
+
+
 def render(results: dict) -> str:
     lines = [
         f"Each grade-A/B fact's tests rerun (mechanism on) at {N_DRAWS} Latin-hypercube "
         "draws of the parameters it depends on, over their plausible ranges; a draw holds "
         "when every comparison's mean paired difference has the fact's sign (no-material-"
         "difference checks: CI within the margin). Robust: held in >= "
-        f"{ROBUST_SHARE:.0%} of draws. Generated by `experiments/robustness.py`.",
+        f"{ROBUST_SHARE:.0%} of draws. Each draw runs replicates of its own (draw k: "
+        "replicates k x R to k x R + R - 1, R the replicates per draw). Generated by "
+        "`experiments/robustness.py`.",
         "",
         "| Fact (grade) | Parameters (plausible range) | Replicates per draw | Draws held "
-        "| Share | Robust | Draws whose 95 % CI also held |",
-        "|---|---|---|---|---|---|---|",
+        "| Share | Robust | Draws whose 95 % CI also held | Run on (code) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for k, r in results.items():
         ranges = ", ".join(f"`{d}` [{lo:g}, {hi:g}]" for d, (lo, hi) in r["ranges"].items())
         share = f"{r['share']:.0%}" if r["share"] == r["share"] else "-"
         lines.append(f"| {k} ({r['grade']}) | {ranges} | {r['replicates']} | {r['held']} of "
                      f"{r['n_draws']} | {share} | {'yes' if r['robust'] else '**no**'} | "
-                     f"{r['ci_held']} |")
+                     f"{r['ci_held']} | {_provenance(r)} |")
     return "\n".join(lines)

@@ -48,6 +48,37 @@ def test_draws_are_a_latin_hypercube_over_the_plausible_ranges():
     assert rb.with_draw(arm, draws[0]) == [*arm, draws[0][1]]  # the arm's own value wins
 
 
+def test_each_draw_runs_replicates_of_its_own(monkeypatch):
+    """Draw k runs replicates k*R to k*R+R-1 in every arm, whatever replicates the test asks
+    for itself, so one unusual replicate cannot decide several draws."""
+    asked = []
+
+    def fake_compare(cache, fact, scenario, counterfactual, metric, direction, *,
+                     replicates, first_replicate=0, **kw):
+        asked.append((tuple(scenario), replicates, first_replicate))
+        x = np.arange(replicates, dtype=float) + 1.0
+        return rb.DrawComparison(fact, "m", direction, "s", "c", x, x - 1.0, True)
+
+    monkeypatch.setattr(rb, "compare", fake_compare)
+
+    def one_test(paired):  # a fact test that asks for its own sample, as a power design does
+        paired("SF1", ["scenario=surge_recruitment"], ["scenario=baseline"], "m", "higher",
+               replicates=20, first_replicate=30).expect("on")
+
+    fake_tests = {"SF1": [(one_test, {})]}
+    draw = ["volunteers.goodwill_decay_waiting=0.02"]
+    for k in (0, 1, 7):
+        asked.clear()
+        result = rb.check_draw("SF1", draw, cache=None, replicates=3, tests=fake_tests,
+                               draw_index=k)
+        assert asked == [(("scenario=surge_recruitment", *draw), 3, 3 * k)]
+        assert result["replicates_run"] == [3 * k, 3 * k + 2]
+        assert result["holds"]
+    assert rb.first_replicate_of(4, 5) == 20
+    with pytest.raises(ValueError, match="draw index"):
+        rb.first_replicate_of(-1, 3)
+
+
 def test_reproduced_grade_ab_facts_are_robust_or_listed():
     results = json.loads(RESULTS_JSON.read_text())
     facts = json.loads(ROBUSTNESS_JSON.read_text())["facts"]
@@ -84,3 +115,14 @@ def test_a_subset_recomputed_now_equals_the_recorded_draws(tmp_path):
         assert now["holds"] == then["holds"], k
         assert [c["difference"] for c in now["comparisons"]] == pytest.approx(
             [c["difference"] for c in then["comparisons"]], rel=1e-12), k
+
+
+def test_the_table_says_which_code_and_replicates_each_fact_was_run_on():
+    entry = {"grade": "A", "ranges": {"a.b": [0, 1]}, "replicates": 3, "held": 17,
+             "n_draws": 20, "share": 0.85, "robust": True, "ci_held": 9}
+    old = rb.render({"SF1": entry})
+    assert "before 2026-12-02; every draw replicates 0-2" in old.splitlines()[-1]
+    new = rb.render({"SF1": {**entry, "code": "0123456789abcdef", "run_date": "2026-12-02",
+                             "replicates_per_draw": "own"}})
+    row = new.splitlines()[-1]
+    assert row.endswith("| 2026-12-02 (`0123456789`) |") and "0-2" not in row
