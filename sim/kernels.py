@@ -114,24 +114,6 @@ def members_of(vorg: np.ndarray, vstate: np.ndarray, flagged: np.ndarray, lo: in
     return out[:k].copy()
 
 
-@njit(cache=True, nogil=True)
-def _flagged_rows(first: np.ndarray, second: np.ndarray, flagged: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """The positions whose code in ``first``, and those whose code in ``second``, ``flagged``
-    marks (codes < 0: none), in one pass over both columns."""
-    out_first = np.empty(first.shape[0] + 1, np.int64)
-    out_second = np.empty(second.shape[0] + 1, np.int64)
-    k = m = 0
-    for i in range(first.shape[0]):  # no branch: every position is written, kept if flagged
-        c = first[i]
-        out_first[k] = i
-        k += (c >= 0) & flagged[max(c, 0)]
-        c = second[i]
-        out_second[m] = i
-        m += (c >= 0) & flagged[max(c, 0)]
-    return out_first[:k].copy(), out_second[:m].copy()
-
-
 def _rows_by_code(codes: np.ndarray, rows: np.ndarray) -> dict[int, np.ndarray]:
     """``rows`` (ascending positions) grouped by their code in ``codes``, each in order."""
     if rows.size == 0:
@@ -145,15 +127,13 @@ def _rows_by_code(codes: np.ndarray, rows: np.ndarray) -> dict[int, np.ndarray]:
                                             strict=True)}
 
 
-def rows_by_flagged_code(first: np.ndarray, second: np.ndarray, flagged: np.ndarray
-                         ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
-    """For each of two code columns of the same length (such as a volunteer's organisation
-    and a client's provider), the positions of each code that ``flagged`` marks (codes < 0:
-    none), by code, in order: ``{c: np.flatnonzero(codes == c)}`` for every flagged ``c``
-    that occurs, in one pass over both columns and a stable sort of the few positions
-    found."""
-    rows_first, rows_second = _flagged_rows(first, second, flagged)
-    return _rows_by_code(first, rows_first), _rows_by_code(second, rows_second)
+def rows_of_flagged_code(codes: np.ndarray, rows: np.ndarray, flagged: np.ndarray
+                         ) -> dict[int, np.ndarray]:
+    """Those of ``rows`` (ascending positions) whose code in ``codes`` ``flagged`` marks
+    (codes < 0: none), by code, in order: ``{c: rows[codes[rows] == c]}`` for every flagged
+    ``c`` that occurs, without a pass over the whole column."""
+    found = codes[rows]
+    return _rows_by_code(codes, rows[(found >= 0) & flagged[np.maximum(found, 0)]])
 
 
 @njit(cache=True, nogil=True)
@@ -670,6 +650,22 @@ def need_and_pathway(need: np.ndarray, pathway: np.ndarray, need_min: int, pathw
     out = np.empty(n, np.int64)
     k = 0
     for i in range(n):
+        if need[i] >= need_min and pathway[i] <= pathway_max:
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
+def rows_in_need_and_pathway(rows: np.ndarray, need: np.ndarray, pathway: np.ndarray,
+                             need_min: int, pathway_max: int) -> np.ndarray:
+    """``rows[(need[rows] >= need_min) & (pathway[rows] <= pathway_max)]`` in one pass over
+    ``rows`` (int64, in their order): :func:`need_and_pathway` among residents already
+    known to hold every match (e.g. those in need, while need levels stand)."""
+    out = np.empty(rows.shape[0], np.int64)
+    k = 0
+    for j in range(rows.shape[0]):
+        i = rows[j]
         if need[i] >= need_min and pathway[i] <= pathway_max:
             out[k] = i
             k += 1
@@ -1248,11 +1244,11 @@ def _warm_up() -> None:
     i32 = np.zeros(2, np.int32)
     count_fresh_unmet(i8, i8, i32, i32, 1, 0, 2)
     members_of(i32, i8, np.zeros(2, np.bool_), 4, 5)
+    rows_in_need_and_pathway(np.zeros(2, np.int64), i8, i8, 1, 2)
     residents_day_end(w, np.zeros((3, 4), np.float32), np.zeros(2, np.float32), i8, i8, 2,
                       np.float32(0.1), i32.copy(), 1, 4, 6)
     flatnonzero(np.zeros(2, np.bool_))
     org_members(i32, i8, 0, 2, 5)
-    _flagged_rows(i32, i32, np.zeros(2, np.bool_))
     f64s, i64s = np.zeros(2), np.zeros(2, np.int64)
     pay_the_day(i64s, f64s.copy(), f64s.copy(), f64s, f64s, i64s, f64s, f64s, f64s, f64s, 1.0)
     update_strain(i64s, f64s.copy(), i64s.copy(), f64s.copy(), f64s + 1.0, np.zeros(2, np.bool_),

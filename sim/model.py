@@ -683,10 +683,11 @@ class CommunityModel(mesa.Model):
         self.refresh_unit_flags()
         for hub in self.intermediaries:
             hub.begin_day()
+        in_need = help_seeking.residents_in_need(self)  # one pass for the next four
         help_seeking.take_gp_advice(self)
-        help_seeking.seek_help(self)
-        help_seeking.routine_consultations(self)
-        help_seeking.statutory_referrals(self)
+        help_seeking.seek_help(self, in_need)
+        help_seeking.routine_consultations(self, in_need)
+        help_seeking.statutory_referrals(self, in_need)
         self.agents_by_type[LinkWorker].shuffle_do("step") if self.link_workers else None
         self._groups_step()
         volunteering.step(self)
@@ -744,14 +745,12 @@ class CommunityModel(mesa.Model):
 
     def _close_groups(self, closing: list[tuple[VCSEGroup, str]]) -> None:
         """Close ``closing`` ((group, reason), in group order). Their volunteers and clients
-        are found in one pass over the population for all of them (closures grow with the
-        place, so a pass per closure would grow with its square): a closure changes only its
-        own group's rows, and its volunteers go to the district's LIO, so an LIO closing the
-        same day looks for its own afresh."""
-        flagged = np.zeros(len(self.organisations), bool)
-        flagged[[g.index for g, _ in closing if g.kind is not GroupKind.LIO]] = True
-        on_roll, clients = kernels.rows_by_flagged_code(self.pop.vorg, self.pop.provider,
-                                                        flagged)
+        are found once for all of them (:meth:`_rolls_of`; closures grow with the place, so a
+        pass per closure would grow with its square): a closure changes only its own group's
+        rows, and its volunteers go to the district's LIO, so an LIO closing the same day
+        looks for its own afresh."""
+        on_roll, clients = self._rolls_of([g.index for g, _ in closing
+                                           if g.kind is not GroupKind.LIO])
         for g, reason in closing:
             if g.kind is GroupKind.LIO:
                 g.close(reason)
@@ -1073,14 +1072,28 @@ class CommunityModel(mesa.Model):
         g.close("folded", among=(clients, on_roll))
 
     def _mutual_aid_rolls(self) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
-        """Residents whose organisation is an open mutual aid group (in any volunteer state),
-        and those it supports (``provider``), by group, in resident order: one pass over each
-        column. Until today's groups have all had their turn in :meth:`_mutual_aid_emerges`
-        these are supersets of each group's members and clients (a group takes on clients only
-        at its own turn; volunteers join only new groups), so a fold filters its own rows."""
+        """:meth:`_rolls_of` the open mutual aid groups. Until today's groups have all had
+        their turn in :meth:`_mutual_aid_emerges` these are supersets of each group's members
+        and clients (a group takes on clients only at its own turn; volunteers join only new
+        groups), so a fold filters its own rows."""
+        return self._rolls_of([g.index for g in self.open_groups() if g.kind is _MUTUAL_AID])
+
+    def _rolls_of(self, groups: list[int]
+                  ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+        """For organisations ``groups``: the volunteers past latent (applied to stood down)
+        whose organisation each is, and each one's clients (``provider``), by organisation,
+        in resident order; an organisation without any may be absent. What a closure or fold
+        releases (volunteers from applied to idle, the clients) is among them. From the
+        volunteers' rows (one pass over the one-byte states) and the per-group client index
+        (:meth:`clients_of`), not passes over the population's organisation and provider
+        columns."""
+        if not groups:
+            return {}, {}
         flagged = np.zeros(len(self.organisations), bool)
-        flagged[[g.index for g in self.open_groups() if g.kind is _MUTUAL_AID]] = True
-        return kernels.rows_by_flagged_code(self.pop.vorg, self.pop.provider, flagged)
+        flagged[groups] = True
+        on_roll = kernels.rows_of_flagged_code(self.pop.vorg, self.pop.volunteer_rows(),
+                                               flagged)
+        return on_roll, {g: self.clients_of(g) for g in groups}
 
     # ------------------------------------------------------------------ shared actions
     def count(self, name: str, k: float = 1) -> None:

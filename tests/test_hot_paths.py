@@ -244,3 +244,62 @@ def test_batched_support_completion_is_one_at_a_time_in_order():
         assert a.streams[stream].random() == b.streams[stream].random()
     need.complete_support(a, chosen[:0])  # nobody: nothing drawn, nothing counted
     assert a.flows == b.flows
+
+
+def test_help_seeking_phases_select_among_the_residents_in_need_as_a_full_pass_would(
+        monkeypatch):
+    """seek_help, routine_consultations and statutory_referrals pick their residents from one
+    list of the residents in need made before take_gp_advice: every day, in a county with
+    advice to see the GP, hubs and closures, and in a village with a lockdown, each
+    selection equals a pass over the whole population at the moment it is made."""
+    from sim import kernels
+    from sim.processes import help_seeking
+
+    checked = []
+    real = kernels.rows_in_need_and_pathway
+
+    def checked_rows(rows, need, pathway, need_min, pathway_max):
+        got = real(rows, need, pathway, need_min, pathway_max)
+        np.testing.assert_array_equal(
+            got, kernels.need_and_pathway(need, pathway, need_min, pathway_max))
+        checked.append((need_min, pathway_max, got.size))
+        return got
+
+    monkeypatch.setattr(kernels, "rows_in_need_and_pathway", checked_rows)
+    for overrides in (["topology=county", "topology.n_residents=8000", "run.days=90",
+                       "groups.p_closure_per_year=1.0",
+                       "intermediaries.hub_signposts_per_day=3"],
+                      ["topology=rural", "scenario=lockdown", "run.days=90",
+                       "run.allow_late_events=true"]):
+        model = CommunityModel(sim.compose(overrides))
+        model.run(90)
+    kinds = {(lo, hi) for lo, hi, _ in checked}
+    assert kinds == {(Need.LOW, Pathway.WAITING), (Need.LOW, max(Pathway)),
+                     (Need.MODERATE, Pathway.NONE)}
+    assert len(checked) >= 3 * 2 * 90 - 6 and sum(size for *_, size in checked) > 0
+    assert help_seeking.residents_in_need(model).size == int((model.pop.need > 0).sum())
+
+
+def test_rolls_of_groups_hold_their_volunteers_and_clients():
+    """What a closure or a mutual aid fold releases is found among _rolls_of: every
+    volunteer from applied to idle whose organisation it is, and every client."""
+    cfg = sim.compose(["topology=county", "topology.n_residents=20000", "run.days=150",
+                       "groups.p_closure_per_year=1.0"])
+    model = CommunityModel(cfg)
+    model.run(150)
+    pop = model.pop
+    groups = [g.index for g in model.open_groups()]
+    assert any(g.kind is GroupKind.MUTUAL_AID for g in model.open_groups())
+    on_roll, clients = model._rolls_of(groups)
+    for g in groups:
+        state = pop.vstate
+        members = np.flatnonzero((pop.vorg == g) & (state >= VolunteerState.APPLIED)
+                                 & (state <= VolunteerState.IDLE))
+        rows = on_roll.get(g, np.zeros(0, np.int64))
+        np.testing.assert_array_equal(rows[(state[rows] >= VolunteerState.APPLIED)
+                                           & (state[rows] <= VolunteerState.IDLE)], members)
+        assert (pop.vorg[rows] == g).all()
+        np.testing.assert_array_equal(clients[g], np.flatnonzero(pop.provider == g))
+    assert sum(r.size for r in on_roll.values()) > 0
+    assert sum(c.size for c in clients.values()) > 0
+    assert model._rolls_of([]) == ({}, {})

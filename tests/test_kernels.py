@@ -152,21 +152,20 @@ def test_org_members_match_numpy():
         np.testing.assert_array_equal(got, expected)
 
 
-def test_rows_by_flagged_code_match_flatnonzero():
+def test_rows_of_flagged_code_match_flatnonzero():
     rng = np.random.default_rng(17)
     codes = rng.integers(-1, 12, 7000).astype(np.int32)
-    others = rng.integers(-1, 12, 7000).astype(np.int32)
     flagged = np.zeros(12, bool)
     flagged[[0, 3, 11]] = True
-    codes[codes == 11] = 5  # a flagged code that does not occur in the first column
-    got, got_others = kernels.rows_by_flagged_code(codes, others, flagged)
+    codes[codes == 11] = 5  # a flagged code that does not occur
+    rows = np.flatnonzero(rng.random(7000) < 0.3)
+    got = kernels.rows_of_flagged_code(codes, rows, flagged)
     assert sorted(got) == [0, 3]
-    assert sorted(got_others) == [0, 3, 11]
-    for column, found in ((codes, got), (others, got_others)):
-        for c, rows in found.items():
-            assert rows.dtype == np.int64
-            np.testing.assert_array_equal(rows, np.flatnonzero(column == c))
-    assert kernels.rows_by_flagged_code(codes, others, np.zeros(12, bool)) == ({}, {})
+    for c, found in got.items():
+        assert found.dtype == np.int64
+        np.testing.assert_array_equal(found, rows[codes[rows] == c])
+    assert kernels.rows_of_flagged_code(codes, rows, np.zeros(12, bool)) == {}
+    assert kernels.rows_of_flagged_code(codes, rows[:0], flagged) == {}
 
 
 def _book_in_queue_order_reference(org, cost, progress, hours, partial=True):

@@ -78,14 +78,36 @@ def take_gp_advice(model: CommunityModel) -> None:
         model.gp_practices[pop.gp[i]].consult_nonmedical(i)
 
 
-def seek_help(model: CommunityModel) -> None:
+def residents_in_need(model: CommunityModel) -> np.ndarray:
+    """Residents in need (any level, any pathway), in order: one pass over the population
+    that :func:`seek_help`, :func:`routine_consultations` and :func:`statutory_referrals`
+    share. Nothing from :func:`take_gp_advice` to the statutory referrals changes a need
+    level (referrals, offers and advice change pathways; a hidden need surfaces only at a
+    link worker's contact, later in the day), so each selects its residents among these."""
+    pop = model.pop
+    return kernels.need_and_pathway(pop.need, pop.pathway, Need.LOW, _ANY_PATHWAY)
+
+
+def _among_in_need(model: CommunityModel, in_need: np.ndarray | None, need_min: int,
+                   pathway_max: int) -> np.ndarray:
+    """``np.flatnonzero((need >= need_min) & (pathway <= pathway_max))``, from ``in_need``
+    (:func:`residents_in_need` of this phase) if given, else by a pass over everyone."""
+    pop = model.pop
+    if in_need is None:
+        return kernels.need_and_pathway(pop.need, pop.pathway, need_min, pathway_max)
+    return kernels.rows_in_need_and_pathway(in_need, pop.need, pop.pathway, need_min,
+                                            pathway_max)
+
+
+def seek_help(model: CommunityModel, in_need: np.ndarray | None = None) -> None:
     """Residents in unmet need with no referral under way seek help through one channel;
     residents waiting for a link worker may also look elsewhere (not the GP or a second
-    referral), less often."""
+    referral), less often. ``in_need``: :func:`residents_in_need` of this phase, if known."""
     pop = model.pop
     h = model.cfg.help_seeking
     rng = model.streams.help_seeking
-    candidates = pop.unmet_indices()  # in need, nothing under way or waiting
+    # in need, nothing under way or waiting
+    candidates = _among_in_need(model, in_need, Need.LOW, Pathway.WAITING)
     if candidates.size == 0:
         return
     # those waiting for a link worker seek elsewhere less often (one compiled selection)
@@ -157,12 +179,13 @@ def approach_group(model: CommunityModel, i: int, rng: np.random.Generator) -> N
         model.refer_to_link_worker(i, "vcse")
 
 
-def routine_consultations(model: CommunityModel) -> None:
+def routine_consultations(model: CommunityModel, in_need: np.ndarray | None = None) -> None:
     """GP consultations: residents in need consult more often and may raise the non-medical
-    need (1 in 5 consultations carry one, 002:95, emerges from these rates)."""
+    need (1 in 5 consultations carry one, 002:95, emerges from these rates). ``in_need``:
+    :func:`residents_in_need` of this phase, if known."""
     pop, g = model.pop, model.cfg.gp
     rng = model.streams.gp
-    in_need = kernels.need_and_pathway(pop.need, pop.pathway, Need.LOW, _ANY_PATHWAY)
+    in_need = _among_in_need(model, in_need, Need.LOW, _ANY_PATHWAY)
     rate = g.consults_per_year / 365.0
     n_other = int(rng.binomial(pop.n - in_need.size, min(rate * model.mean_gp_access, 1.0)))
     model.count("new_gp_consultations", n_other)
@@ -180,13 +203,13 @@ def routine_consultations(model: CommunityModel) -> None:
             model.gp_practices[pop.gp[i]].consult_nonmedical(i)
 
 
-def statutory_referrals(model: CommunityModel) -> None:
+def statutory_referrals(model: CommunityModel, in_need: np.ndarray | None = None) -> None:
     """Adult social care, community services and hospitals refer some residents in unmet
     moderate or complex need (004:362-369), and refer back to social prescribing the clients
-    they turned away after a hand-back (:func:`refer_back_turned_away`)."""
-    pop = model.pop
+    they turned away after a hand-back (:func:`refer_back_turned_away`). ``in_need``:
+    :func:`residents_in_need` of this phase, if known."""
     rng = model.streams.help_seeking
-    idx = kernels.need_and_pathway(pop.need, pop.pathway, Need.MODERATE, Pathway.NONE)
+    idx = _among_in_need(model, in_need, Need.MODERATE, Pathway.NONE)
     if idx.size:
         chosen = idx[rng.random(idx.size) < model.cfg.help_seeking.p_statutory_referral_per_day]
         for i in chosen.tolist():
