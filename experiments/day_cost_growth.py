@@ -27,8 +27,9 @@ from pathlib import Path
 # ``CommunityModel.step`` calls (tests/test_day_cost_growth.py checks that each exists)
 PHASES = {
     "sim.processes.need": ("day",),
-    "sim.processes.help_seeking": ("give_up_waiting", "take_gp_advice", "seek_help",
-                                   "routine_consultations", "statutory_referrals"),
+    "sim.processes.help_seeking": ("give_up_waiting", "residents_in_need", "take_gp_advice",
+                                   "seek_help", "routine_consultations",
+                                   "statutory_referrals"),
     "sim.processes.strain": ("step",),
     "sim.processes.volunteering": ("step", "new_week", "scale_management", "manage_volunteers",
                                    "refresh_trained_counts", "allocate_tasks"),

@@ -62,6 +62,8 @@ def run(facts: list[str], n_draws: int, replicates: int, jobs: int, folder: Path
         for k in (draw_indices if draw_indices is not None else range(len(all_draws))):
             tasks.append((f, k, all_draws[k], str(folder), replicates))
     t0 = time.time()
+    revision = sim_io.git_revision()  # the code the draws run (read before they start)
+    run_date = time.strftime("%Y-%m-%d", time.gmtime())
     per: dict[str, list] = {f: [] for f in facts}
     cpu: dict[str, float] = dict.fromkeys(facts, 0.0)
     if jobs > 1:
@@ -72,9 +74,10 @@ def run(facts: list[str], n_draws: int, replicates: int, jobs: int, folder: Path
     for f, k, r, c in results:
         per[f].append({"draw": k, **r})
         cpu[f] += c
+    sim_io.git_revision.cache_clear()
+    if sim_io.git_revision() != revision:  # a commit or an edit while the draws ran
+        revision = f"{revision} (checkout at the end: {sim_io.git_revision()})"
     out = {}
-    revision = sim_io.git_revision()  # which code each fact's figures come from
-    run_date = time.strftime("%Y-%m-%d", time.gmtime())
     for f in facts:
         rs = sorted(per[f], key=lambda r: r["draw"])
         held = sum(r["holds"] for r in rs)
@@ -95,7 +98,8 @@ def run(facts: list[str], n_draws: int, replicates: int, jobs: int, folder: Path
                                  + me.ru_stime, 1),
             "cpu_seconds_by_fact_first_to_run_shared_arms": {f: round(c, 1)
                                                             for f, c in cpu.items()},
-            "machine": f"{platform.machine()}, CPython {platform.python_version()}"}
+            "machine": f"{platform.machine()}, CPython {platform.python_version()}",
+            "code": revision, "run_date": run_date, "replicates_per_draw": "own"}
     return out, meta
 
 

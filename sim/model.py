@@ -1081,8 +1081,8 @@ class CommunityModel(mesa.Model):
     def _rolls_of(self, groups: list[int]
                   ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
         """For organisations ``groups``: the volunteers past latent (applied to stood down)
-        whose organisation each is, and each one's clients (``provider``), by organisation,
-        in resident order; an organisation without any may be absent. What a closure or fold
+        whose organisation each is (one without any is absent), and each one's clients
+        (``provider``; every organisation has an entry), in resident order. What a closure or fold
         releases (volunteers from applied to idle, the clients) is among them. From the
         volunteers' rows (one pass over the one-byte states) and the per-group client index
         (:meth:`clients_of`), not passes over the population's organisation and provider
@@ -1119,7 +1119,8 @@ class CommunityModel(mesa.Model):
         would otherwise grow with the square of the population). The index holds everyone
         the group took on through :meth:`offer_to_group`, the model's only place that sets a
         provider (code that writes ``pop.provider`` itself must call :meth:`_note_client`),
-        and is cut to its current clients here. Closures still search everyone."""
+        and is cut to its current clients here. Closures of the day's churn and money, and
+        mutual aid folds, read it (:meth:`_rolls_of`); other closures search everyone."""
         rows = self._group_clients.get(g)
         if rows is None or len(rows) == 1:
             return _NOBODY

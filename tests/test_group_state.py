@@ -122,6 +122,8 @@ def test_a_fold_found_among_the_days_rolls_releases_what_a_full_search_finds():
     base.pop.vwork_hours[members[0]] = 0.7  # checks part done: dropped with the group
     clients = np.arange(unit.start, unit.start + 6)
     base.pop.provider[clients] = g.index
+    for i in clients.tolist():  # as offer_to_group does: the per-group client index learns it
+        base._note_client(g.index, i)
     base.pop.pathway[clients] = Pathway.GROUP
     g.n_clients = clients.size
     by_rolls, by_search = base, copy.deepcopy(base)

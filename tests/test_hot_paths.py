@@ -266,17 +266,20 @@ def test_help_seeking_phases_select_among_the_residents_in_need_as_a_full_pass_w
         return got
 
     monkeypatch.setattr(kernels, "rows_in_need_and_pathway", checked_rows)
-    for overrides in (["topology=county", "topology.n_residents=8000", "run.days=90",
-                       "groups.p_closure_per_year=1.0",
+    for overrides in (["topology=county", "topology.n_residents=8000", "run.days=120",
+                       "groups.p_closure_per_year=1.0", "run.burn_in_days=0",
                        "intermediaries.hub_signposts_per_day=3"],
-                      ["topology=rural", "scenario=lockdown", "run.days=90",
-                       "run.allow_late_events=true"]):
+                      ["topology=rural", "scenario=lockdown", "run.days=120",
+                       "run.burn_in_days=0", "intermediaries.p_unplaced_sent_to_gp=1",
+                       "run.allow_late_events=true",
+                       "need.p_hidden=0.9"]):
         model = CommunityModel(sim.compose(overrides))
-        model.run(90)
+        model.run(120)
     kinds = {(lo, hi) for lo, hi, _ in checked}
     assert kinds == {(Need.LOW, Pathway.WAITING), (Need.LOW, max(Pathway)),
                      (Need.MODERATE, Pathway.NONE)}
-    assert len(checked) >= 3 * 2 * 90 - 6 and sum(size for *_, size in checked) > 0
+    assert len(checked) == 3 * 2 * 120  # each phase, every day
+    assert sum(size for *_, size in checked) > 0
     assert help_seeking.residents_in_need(model).size == int((model.pop.need > 0).sum())
 
 

@@ -81,9 +81,11 @@ def take_gp_advice(model: CommunityModel) -> None:
 def residents_in_need(model: CommunityModel) -> np.ndarray:
     """Residents in need (any level, any pathway), in order: one pass over the population
     that :func:`seek_help`, :func:`routine_consultations` and :func:`statutory_referrals`
-    share. Nothing from :func:`take_gp_advice` to the statutory referrals changes a need
-    level (referrals, offers and advice change pathways; a hidden need surfaces only at a
-    link worker's contact, later in the day), so each selects its residents among these."""
+    share, each selecting among these by the need and pathway it reads then. That is exact
+    while nobody gains a need between this pass and the statutory referrals: onsets come in
+    ``need.day`` and events, earlier in the day, and a hidden need surfaces only at a link
+    worker's contact, later (referrals, offers and advice change pathways only).
+    ``tests/test_hot_paths.py`` checks each selection against a full pass."""
     pop = model.pop
     return kernels.need_and_pathway(pop.need, pop.pathway, Need.LOW, _ANY_PATHWAY)
 

@@ -28,8 +28,6 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
-import math
-import time
 from collections.abc import Sequence
 
 from facts import FACTS, ROBUST_SHARE
@@ -155,8 +153,8 @@ def paired_for_draw(cache: RunCache, draw: Sequence[str], replicates: int, out: 
 
 
 def check_draw(fact_id: str, draw: Sequence[str], cache: RunCache,
-               replicates: int = DRAW_REPLICATES, tests: dict | None = None,
-               draw_index: int = 0) -> dict:
+               replicates: int = DRAW_REPLICATES, tests: dict | None = None, *,
+               draw_index: int) -> dict:
     """Run the fact's tests (mechanism on) at one draw (the ``draw_index``-th: it runs that
     draw's own replicates); the draw's verdict and comparisons."""
     tests = fact_tests() if tests is None else tests
@@ -188,36 +186,6 @@ def check_draw(fact_id: str, draw: Sequence[str], cache: RunCache,
                             for c in judged]}
 
 
-def robustness(fact_ids: Sequence[str], cache: RunCache, *, n_draws: int = N_DRAWS,
-               draw_indices: Sequence[int] | None = None,
-               replicates: int = DRAW_REPLICATES, progress=None) -> dict:
-    """Per fact: its parameters, each draw's verdict, the share of draws it holds in."""
-    tests = fact_tests()
-    out = {}
-    for fact_id in fact_ids:
-        depends = depends_of(fact_id, tests)
-        all_draws = draws(depends, n_draws)
-        idx = range(len(all_draws)) if draw_indices is None else draw_indices
-        t0 = time.process_time()
-        results = []
-        for k in idx:
-            results.append({"draw": k, **check_draw(fact_id, all_draws[k], cache, replicates,
-                                                    tests, draw_index=k)})
-            if progress:
-                progress(fact_id, k, results[-1])
-        held = sum(r["holds"] for r in results)
-        out[fact_id] = {
-            "grade": FACTS[fact_id].grade, "depends": list(depends),
-            "ranges": {d: list(parameter(d).metadata["plausible"]) for d in depends},
-            "replicates": replicates, "n_draws": len(results), "held": held,
-            "share": held / len(results) if results else math.nan,
-            "robust": bool(results) and held / len(results) >= ROBUST_SHARE,
-            "ci_held": sum(r["ci_holds"] for r in results),
-            "cpu_seconds_this_process": round(time.process_time() - t0, 1),
-            "draws": results}
-    return out
-
-
 def grade_ab_facts() -> list[str]:
     """Grade-A and grade-B facts that have tests with parameters to vary."""
     tests = fact_tests()
@@ -225,12 +193,17 @@ def grade_ab_facts() -> list[str]:
 
 
 def _provenance(entry: dict) -> str:
-    """When and on which commit a fact's draws were run, and whether each draw had its own
-    replicates (entries recorded before 2026-12-02 say neither: every draw ran 0-2)."""
+    """When and on which commit a fact's draws were run (``-dirty``: with uncommitted
+    changes), and whether each draw had its own replicates (entries recorded until the
+    change of 2026-12-02 say neither: every draw ran replicates 0-2)."""
     if "code" not in entry:
-        return "before 2026-12-02; every draw replicates 0-2"
+        return "on or before 2026-12-02; every draw replicates 0-2"
+    code = entry["code"]
+    shown = code[:10] + ("-dirty" if "-dirty" in code.split(" ")[0] else "")
+    if " " in code:  # the checkout changed while the draws ran
+        shown += ", changed during the run"
     own = "" if entry.get("replicates_per_draw") == "own" else "; every draw replicates 0-2"
-    return f"{entry['run_date']} (`{entry['code'][:10]}`){own}"
+    return f"{entry['run_date']} (`{shown}`){own}"
 
 
 def render(results: dict) -> str:

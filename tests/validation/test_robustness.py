@@ -31,7 +31,7 @@ PENDING: set[str] = set()
 # lockdown-timing check on the one replicate whose council has lost its key people, and the
 # draws share replicates 0-2, so its verdict sits near the threshold.)
 NOT_ROBUST: dict[str, str] = {}
-SUBSET_FACT, SUBSET_DRAWS = "SF34", (0,)
+SUBSET_FACT, SUBSET_DRAWS = "SF34", (0, 1)  # draw 1 runs replicates 3-5
 
 
 def test_draws_are_a_latin_hypercube_over_the_plausible_ranges():
@@ -109,8 +109,11 @@ def test_a_subset_recomputed_now_equals_the_recorded_draws(tmp_path):
     by_draw = {r["draw"]: r for r in recorded["draws"]}
     cache = RunCache(tmp_path)
     for k in SUBSET_DRAWS:
-        now = rb.check_draw(SUBSET_FACT, draws[k], cache, recorded["replicates"])
+        own = recorded.get("replicates_per_draw") == "own"
+        now = rb.check_draw(SUBSET_FACT, draws[k], cache, recorded["replicates"],
+                            draw_index=k if own else 0)
         then = by_draw[k]
+        assert now["replicates_run"] == then.get("replicates_run", [0, 2]), k
         assert now["overrides"] == then["overrides"]
         assert now["holds"] == then["holds"], k
         assert [c["difference"] for c in now["comparisons"]] == pytest.approx(
@@ -121,8 +124,14 @@ def test_the_table_says_which_code_and_replicates_each_fact_was_run_on():
     entry = {"grade": "A", "ranges": {"a.b": [0, 1]}, "replicates": 3, "held": 17,
              "n_draws": 20, "share": 0.85, "robust": True, "ci_held": 9}
     old = rb.render({"SF1": entry})
-    assert "before 2026-12-02; every draw replicates 0-2" in old.splitlines()[-1]
+    assert "on or before 2026-12-02; every draw replicates 0-2" in old.splitlines()[-1]
     new = rb.render({"SF1": {**entry, "code": "0123456789abcdef", "run_date": "2026-12-02",
                              "replicates_per_draw": "own"}})
     row = new.splitlines()[-1]
     assert row.endswith("| 2026-12-02 (`0123456789`) |") and "0-2" not in row
+    dirty = rb.render({"SF1": {**entry, "code": "0123456789abcdef-dirty",
+                               "run_date": "2026-12-02", "replicates_per_draw": "own"}})
+    assert dirty.splitlines()[-1].endswith("| 2026-12-02 (`0123456789-dirty`) |")
+    moved = rb.render({"SF1": {**entry, "code": "0123456789abcdef (checkout at the end: ff)",
+                               "run_date": "2026-12-02", "replicates_per_draw": "own"}})
+    assert "`0123456789, changed during the run`" in moved.splitlines()[-1]
