@@ -13,7 +13,8 @@ It reports build time, run time (wall and CPU), resident-days per CPU-second of 
 (the rate the ratios use: a busy machine slows wall time, not CPU time, much), resident-days per
 wall second (run only, and including the build), the CPU share and peak resident memory
 (``ru_maxrss`` of the child process), prints a Markdown table and the vectorised / baseline
-ratios, checks the targets of issues 2 and 6, and writes the
+ratios, checks the targets of issues 2, 6 and 16 (``--sizes 3000000`` for issue 16's
+three-million year), and writes the
 figures with the machine, date and package versions to a JSON file (and the table beside it).
 
     python experiments/benchmark.py                       # the full benchmark (~5 minutes)
@@ -43,6 +44,10 @@ TARGETS = {
     "year_1m_max_s": 120.0,  # issue 6: 1,000,000-resident year, build + run
     "peak_1m_max_mb": 4096.0,
     "cost_ratio_1m_10k_max": 1.5,  # cost per resident-day (build included) at 1M vs 10k
+    "ratio_100k_min_issue16": 50.0,  # issue 16: x baseline at 100,000 (CPU time)
+    "rate_1m_min": 15e6,  # issue 16: resident-days per CPU-s at 1,000,000
+    "year_3m_max_s": 60.0,  # issue 16: 3,000,000-resident year, build + run
+    "peak_3m_max_mb": 4096.0,
 }
 
 
@@ -277,6 +282,15 @@ def target_checks(results: list[dict], ratios: list[dict], days: int) -> list[di
                 c = r["ns_per_resident_day_incl_build"] / s["ns_per_resident_day_incl_build"]
                 check("cost per resident-day 1,000,000 / 10,000 <= 1.5", c,
                       TARGETS["cost_ratio_1m_10k_max"], c <= TARGETS["cost_ratio_1m_10k_max"])
+            rate = r["resident_days_per_cpu_s"]
+            check("resident-days per CPU-s at 1,000,000 >= 15 M (issue 16)", rate,
+                  TARGETS["rate_1m_min"], rate >= TARGETS["rate_1m_min"])
+        if (r := vec.get(("county", 3_000_000))) is not None:
+            t = r["build_s"] + r["run_s"]
+            check("3,000,000-resident year (build + run) <= 60 s (issue 16)", t,
+                  TARGETS["year_3m_max_s"], t <= TARGETS["year_3m_max_s"])
+            check("peak memory at 3,000,000 <= 4 GB (MB) (issue 16)", r["peak_rss_mb"],
+                  TARGETS["peak_3m_max_mb"], r["peak_rss_mb"] <= TARGETS["peak_3m_max_mb"])
     if (x := ratio.get(("urban", None))) is not None:
         check("x baseline at the urban default >= 10", x, TARGETS["ratio_urban_min"],
               x >= TARGETS["ratio_urban_min"])
@@ -285,6 +299,8 @@ def target_checks(results: list[dict], ratios: list[dict], days: int) -> list[di
               x >= TARGETS["ratio_100k_min_issue2"])
         check("x baseline at 100,000 >= 30 (issue 6)", x, TARGETS["ratio_100k_min_issue6"],
               x >= TARGETS["ratio_100k_min_issue6"])
+        check("x baseline at 100,000 >= 50 (issue 16)", x, TARGETS["ratio_100k_min_issue16"],
+              x >= TARGETS["ratio_100k_min_issue16"])
     return checks
 
 

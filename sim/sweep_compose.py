@@ -28,6 +28,8 @@ Hydra's ``run_job`` then copies each job's configuration for the task (``copy.de
 15 ms here); :func:`install` has that module copy a whole configuration (a root node) through
 pickle instead, a third of the cost and the same configuration (other objects, and nodes inside
 a configuration, whose copies keep their parent, are copied by ``copy.deepcopy`` as before).
+``HydraConfig.set_config``, called twice per job, copies the job's ``hydra`` node the same way
+(:func:`set_config`: 10 -> 6 ms a job here).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ from collections import OrderedDict
 
 import hydra.core.utils as hydra_utils
 from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
+from hydra.conf import HydraConf
+from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, OverrideType
 from hydra.plugins.sweeper import Sweeper
@@ -50,6 +54,7 @@ CACHE_SIZE = 32
 
 _ORIGINAL = ConfigLoaderImpl.load_sweep_config
 _ORIGINAL_VALIDATE = Sweeper.validate_batch_is_legal
+_ORIGINAL_SET_CONFIG = HydraConfig.set_config
 _CACHE: OrderedDict[tuple, DictConfig] = OrderedDict()
 _SCRATCH: dict[tuple, DictConfig] = {}  # per cached composition: a copy values are set on
 _PICKLED: dict[tuple, bytes | None] = {}  # per cached composition: its pickle, copied from per job
@@ -236,14 +241,34 @@ def deepcopy(obj, memo=None):
 _FAST_COPY = types.SimpleNamespace(deepcopy=deepcopy)  # hydra.core.utils' ``copy``, for run_job
 
 
+def set_config(self: HydraConfig, cfg: DictConfig) -> None:
+    """``HydraConfig.set_config`` (called twice per job) with the ``hydra`` node copied through
+    pickle (:func:`deepcopy`) instead of ``copy.deepcopy``: the same steps and the same
+    result, a masked copy of the configuration holding a copy of its ``hydra`` node (read
+    only), whose parent is the job's configuration."""
+    assert cfg is not None
+    OmegaConf.set_readonly(cfg.hydra, True)
+    hydra_node_type = OmegaConf.get_type(cfg, "hydra")
+    assert hydra_node_type is not None and issubclass(hydra_node_type, HydraConf)
+    node = cfg.__dict__["_content"]["hydra"]  # the node itself, as masked_copy takes it
+    # the copy is already made: the new container must not copy it again on assignment
+    masked = DictConfig(content={}, flags={"no_deepcopy_set_nodes": True})
+    masked["hydra"] = deepcopy(node)
+    masked._set_flag("no_deepcopy_set_nodes", None)
+    self.cfg = masked  # type: ignore[assignment]
+    self.cfg.hydra._set_parent(cfg)  # type: ignore[union-attr]
+
+
 def install() -> None:
     """Use the cached composition for every multirun job composed in this process."""
     ConfigLoaderImpl.load_sweep_config = load_sweep_config  # type: ignore[method-assign]
     Sweeper.validate_batch_is_legal = validate_batch_is_legal  # type: ignore[method-assign]
     hydra_utils.copy = _FAST_COPY  # type: ignore[assignment] - run_job's only use of it
+    HydraConfig.set_config = set_config  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
     ConfigLoaderImpl.load_sweep_config = _ORIGINAL  # type: ignore[method-assign]
     Sweeper.validate_batch_is_legal = _ORIGINAL_VALIDATE  # type: ignore[method-assign]
     hydra_utils.copy = copy
+    HydraConfig.set_config = _ORIGINAL_SET_CONFIG  # type: ignore[method-assign]

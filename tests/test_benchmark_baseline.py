@@ -152,3 +152,25 @@ def test_benchmark_refuses_to_overwrite_results(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "exists" in proc.stderr
     assert out.read_text() == "{}"
+
+
+def test_benchmark_checks_issue_16_targets_from_its_figures():
+    bench = _load("benchmark")
+
+    def vec(n, rate, build, run, peak):
+        return {"impl": "vectorised", "topology": "county", "n": n, "build_s": build,
+                "run_s": run, "peak_rss_mb": peak, "resident_days_per_cpu_s": rate,
+                "ns_per_resident_day_incl_build": 1e9 * (build + run) / (n * 365)}
+
+    results = [vec(10_000, 9e6, 0.1, 0.4, 290), vec(100_000, 19e6, 0.2, 1.9, 330),
+               vec(1_000_000, 14.9e6, 1.7, 24.5, 610), vec(3_000_000, 15e6, 5.0, 56.0, 1900)]
+    ratios = [{"topology": "county", "n": 100_000, "ratio": 50.2}]
+    met = {c["target"]: c["met"] for c in bench.target_checks(results, ratios, 365)}
+    assert met["x baseline at 100,000 >= 50 (issue 16)"]
+    assert not met["resident-days per CPU-s at 1,000,000 >= 15 M (issue 16)"]
+    assert not met["3,000,000-resident year (build + run) <= 60 s (issue 16)"]  # 61 s
+    assert met["peak memory at 3,000,000 <= 4 GB (MB) (issue 16)"]
+    ratios[0]["ratio"] = 49.9
+    met = {c["target"]: c["met"] for c in bench.target_checks(results, ratios, 120)}
+    assert not met["x baseline at 100,000 >= 50 (issue 16)"]
+    assert not any("3,000,000" in k for k in met)  # a year's targets need 365 days

@@ -12,6 +12,7 @@ from hydra._internal.utils import create_config_search_path
 from hydra.types import RunMode
 from omegaconf import OmegaConf
 
+import sim.cli  # noqa: F401 - importing installs the cached composition, whichever worker
 from sim import sweep_compose
 from sim.config import register_schema
 from sim.scenarios import config_dir
@@ -78,7 +79,6 @@ def test_a_changed_config_file_is_composed_again(tmp_path):
 
 
 def test_the_cli_installs_it():
-    import sim.cli  # noqa: F401 - importing installs it, for joblib's workers too
 
     assert ConfigLoaderImpl.load_sweep_config is sweep_compose.load_sweep_config
     from hydra.plugins.sweeper import Sweeper
@@ -145,3 +145,36 @@ def test_the_fast_copy_is_a_deep_copy():
     copied = sweep_compose.deepcopy(cfg)
     copied.run.replicate = 5  # a copy: the original is untouched
     assert cfg.run.replicate == 2 and hydra_root.hydra._get_parent() is cfg
+
+
+def test_hydra_config_set_through_the_fast_copy_equals_hydras():
+    """HydraConfig.set_config with the hydra node copied through pickle leaves what Hydra's
+    own leaves: the same masked configuration, read only, its hydra node a copy whose parent
+    is the job's configuration (interpolations into the job's keys resolve), no flags."""
+    from hydra.core.hydra_config import HydraConfig
+
+
+    assert HydraConfig.set_config is sweep_compose.set_config
+    loader, master = loader_and_master(config_dir())
+    cfg = sweep_compose.load_sweep_config(loader, master, ["run.replicate=2"])
+    seen = []
+    for set_config in (sweep_compose._ORIGINAL_SET_CONFIG, sweep_compose.set_config):
+        instance = HydraConfig.instance()
+        set_config(instance, cfg)
+        root = instance.cfg
+        node = root.hydra
+        seen.append((OmegaConf.to_yaml(root), OmegaConf.get_type(node),
+                     node._get_flag("readonly"), root._get_flag("no_deepcopy_set_nodes"),
+                     root._get_flag("readonly"), root._get_flag("struct"),
+                     HydraConfig.get().job.name, HydraConfig.get().runtime.choices.topology))
+        assert node is not cfg.hydra and node._get_parent() is cfg
+        assert root.__dict__["_content"]["hydra"] is node
+    assert seen[0] == seen[1]
+    with pytest.raises(Exception, match="read-only|ReadonlyConfigError"):
+        HydraConfig.get().job.name = "x"  # read only, as Hydra leaves it
+    cfg_name = cfg.hydra.job.name
+    sweep_compose.set_config(HydraConfig.instance(), cfg)
+    from omegaconf import open_dict, read_write
+    with read_write(cfg.hydra.job), open_dict(cfg.hydra.job):
+        cfg.hydra.job.name = "changed-after"  # a copy: HydraConfig keeps what was set
+    assert HydraConfig.get().job.name == cfg_name
