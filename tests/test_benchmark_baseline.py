@@ -170,6 +170,11 @@ def test_benchmark_checks_issue_16_targets_from_its_figures():
     assert not met["resident-days per CPU-s at 1,000,000 >= 15 M (issue 16)"]
     assert not met["3,000,000-resident year (build + run) <= 60 s (issue 16)"]  # 61 s
     assert met["peak memory at 3,000,000 <= 4 GB (MB) (issue 16)"]
+    ratios[0]["ratio"] = 50.0  # at the limit: met
+    results[3]["peak_rss_mb"] = 4097.0  # just over 4 GB: not met
+    met = {c["target"]: c["met"] for c in bench.target_checks(results, ratios, 365)}
+    assert met["x baseline at 100,000 >= 50 (issue 16)"]
+    assert not met["peak memory at 3,000,000 <= 4 GB (MB) (issue 16)"]
     ratios[0]["ratio"] = 49.9
     met = {c["target"]: c["met"] for c in bench.target_checks(results, ratios, 120)}
     assert not met["x baseline at 100,000 >= 50 (issue 16)"]

@@ -150,31 +150,40 @@ def test_the_fast_copy_is_a_deep_copy():
 def test_hydra_config_set_through_the_fast_copy_equals_hydras():
     """HydraConfig.set_config with the hydra node copied through pickle leaves what Hydra's
     own leaves: the same masked configuration, read only, its hydra node a copy whose parent
-    is the job's configuration (interpolations into the job's keys resolve), no flags."""
+    is the job's configuration (interpolations from it into the job's keys and through the
+    ``hydra:`` resolver resolve alike), no flags. Each version gets a fresh composition, so
+    neither inherits what the other set."""
     from hydra.core.hydra_config import HydraConfig
+    from hydra.core.utils import setup_globals
+    from omegaconf import open_dict, read_write
 
-
+    setup_globals()  # Hydra's resolvers (hydra:, now:), as a Hydra run registers them
     assert HydraConfig.set_config is sweep_compose.set_config
     loader, master = loader_and_master(config_dir())
-    cfg = sweep_compose.load_sweep_config(loader, master, ["run.replicate=2"])
     seen = []
-    for set_config in (sweep_compose._ORIGINAL_SET_CONFIG, sweep_compose.set_config):
+    for set_config in (sweep_compose.set_config, sweep_compose._ORIGINAL_SET_CONFIG):
+        cfg = loader.load_sweep_config(master, ["run.replicate=2", "run.days=17",
+                                                "hydra.job.name=job${run.days}"])
+        cfg.hydra.__dict__["_metadata"].flags.pop("readonly", None)  # as composed: writable
+        assert not cfg.hydra._get_flag("readonly")
         instance = HydraConfig.instance()
         set_config(instance, cfg)
         root = instance.cfg
         node = root.hydra
-        seen.append((OmegaConf.to_yaml(root), OmegaConf.get_type(node),
-                     node._get_flag("readonly"), root._get_flag("no_deepcopy_set_nodes"),
-                     root._get_flag("readonly"), root._get_flag("struct"),
-                     HydraConfig.get().job.name, HydraConfig.get().runtime.choices.topology))
+        assert cfg.hydra._get_flag("readonly")  # the job's own node is made read only too
+        with pytest.raises(Exception, match="read-only|ReadonlyConfigError"):
+            HydraConfig.get().job.name = "x"
+        assert HydraConfig.get().job.name == "job17"  # resolved through the job's keys
+        seen.append((OmegaConf.to_yaml(root), OmegaConf.get_type(node), node._get_flag("readonly"),
+                     root._get_flag("no_deepcopy_set_nodes"), root._get_flag("readonly"),
+                     root._get_flag("struct"), OmegaConf.select(
+                         OmegaConf.create({"d": "${hydra:job.override_dirname}"}), "d"),
+                     HydraConfig.get().runtime.choices.topology))
         assert node is not cfg.hydra and node._get_parent() is cfg
         assert root.__dict__["_content"]["hydra"] is node
+        name = cfg.hydra.job.name
+        with read_write(cfg.hydra.job), open_dict(cfg.hydra.job):
+            cfg.hydra.job.name = "changed-after"  # a copy: HydraConfig keeps what was set
+        assert HydraConfig.get().job.name == name
     assert seen[0] == seen[1]
-    with pytest.raises(Exception, match="read-only|ReadonlyConfigError"):
-        HydraConfig.get().job.name = "x"  # read only, as Hydra leaves it
-    cfg_name = cfg.hydra.job.name
-    sweep_compose.set_config(HydraConfig.instance(), cfg)
-    from omegaconf import open_dict, read_write
-    with read_write(cfg.hydra.job), open_dict(cfg.hydra.job):
-        cfg.hydra.job.name = "changed-after"  # a copy: HydraConfig keeps what was set
-    assert HydraConfig.get().job.name == cfg_name
+    assert "run.days=17" in seen[0][6]
