@@ -266,6 +266,16 @@ def test_help_seeking_phases_select_among_the_residents_in_need_as_a_full_pass_w
         return got
 
     monkeypatch.setattr(kernels, "rows_in_need_and_pathway", checked_rows)
+    routine = help_seeking.routine_consultations
+
+    def checked_routine(model, in_need=None):  # takes the shared list as it is
+        np.testing.assert_array_equal(
+            in_need, kernels.need_and_pathway(model.pop.need, model.pop.pathway, Need.LOW,
+                                              max(Pathway)))
+        checked.append((Need.LOW, max(Pathway), in_need.size))
+        return routine(model, in_need)
+
+    monkeypatch.setattr(help_seeking, "routine_consultations", checked_routine)
     for overrides in (["topology=county", "topology.n_residents=8000", "run.days=120",
                        "groups.p_closure_per_year=1.0", "run.burn_in_days=0",
                        "intermediaries.hub_signposts_per_day=3"],

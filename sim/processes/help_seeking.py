@@ -81,8 +81,9 @@ def take_gp_advice(model: CommunityModel) -> None:
 def residents_in_need(model: CommunityModel) -> np.ndarray:
     """Residents in need (any level, any pathway), in order: one pass over the population
     that :func:`seek_help`, :func:`routine_consultations` and :func:`statutory_referrals`
-    share, each selecting among these by the need and pathway it reads then. That is exact
-    while nobody gains a need between this pass and the statutory referrals: onsets come in
+    share (the first and last select among these by the pathway and level they read then;
+    the consultations take them as they are). That is exact while no need level changes
+    between this pass and the statutory referrals: onsets and support's end come in
     ``need.day`` and events, earlier in the day, and a hidden need surfaces only at a link
     worker's contact, later (referrals, offers and advice change pathways only).
     ``tests/test_hot_paths.py`` checks each selection against a full pass."""
@@ -187,7 +188,8 @@ def routine_consultations(model: CommunityModel, in_need: np.ndarray | None = No
     :func:`residents_in_need` of this phase, if known."""
     pop, g = model.pop, model.cfg.gp
     rng = model.streams.gp
-    in_need = _among_in_need(model, in_need, Need.LOW, _ANY_PATHWAY)
+    if in_need is None:  # given, it is this selection already (need levels stand)
+        in_need = residents_in_need(model)
     rate = g.consults_per_year / 365.0
     n_other = int(rng.binomial(pop.n - in_need.size, min(rate * model.mean_gp_access, 1.0)))
     model.count("new_gp_consultations", n_other)
