@@ -18,6 +18,13 @@ Hydra sweep at ``--jobs`` and twice as many jobs: the difference is what each fu
 (``hydra_cached_marginal``), the rest is the sweep's fixed cost. The urban year is also timed
 with its own burn-in (what a sweep job pays when no other job shares its world).
 
+Gathering the runs into the sweep's tables (``sim.experiments.collect``: the Hydra callback at
+the end of a multirun, the sensitivity driver, or by hand) is timed apart, per run, on urban-year
+runs (``collect_per_run``): it is the same on both paths and grows with what each run wrote, so
+the Hydra sweeps above are run with ``hydra.callbacks.sweep_report.collect=false`` (before
+2026-12-02 they collected, and their tiny runs' collection counted in the Hydra figures but not
+in the executor's).
+
 Target (issue 16): overhead <= 10 % of the urban year, on the Hydra path and the executor alike.
 Writes ``experiments/results/sweep_overhead.json``.
 """
@@ -28,6 +35,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -45,6 +53,7 @@ import sim.cli  # noqa: E402 - installs the cached composition
 from sim import sweep_compose  # noqa: E402
 from sim.experiments.runs import compose_and_execute  # noqa: E402
 
+COLLECTED_RUNS = 6  # collection per run: 12 urban-year runs gathered minus 6
 TINY = ["topology=rural", "run.days=1", "run.burn_in_days=0", "run.plots=false"]
 
 
@@ -62,10 +71,12 @@ def tiny_simulations(n: int) -> float:
 
 
 def hydra_sweep(n: int, cached: bool) -> float:
+    """CPU of a Hydra multirun of ``n`` tiny jobs, without gathering the tables at the end
+    (:func:`collect_per_run` times that for both paths)."""
     (sweep_compose.install if cached else sweep_compose.uninstall)()
     with tempfile.TemporaryDirectory() as d:
         args = ["-m", *TINY, "run.replicate=" + ",".join(map(str, range(n))),
-                f"hydra.sweep.dir={d}/sweep"]
+                f"hydra.sweep.dir={d}/sweep", "hydra.callbacks.sweep_report.collect=false"]
         try:
             return cpu(lambda: sim.cli.main(args))
         except SystemExit as exc:
@@ -80,6 +91,33 @@ def executor_jobs(n: int) -> float:
     with tempfile.TemporaryDirectory() as d:
         return cpu(lambda: [compose_and_execute(Path(d) / f"j{k}", [*TINY, f"run.replicate={k}"])
                             for k in range(n)])
+
+
+URBAN_YEAR = ["topology=urban", "run.days=365", "run.plots=false"]
+
+
+def urban_runs(folder: Path, cache: Path, k: int) -> tuple[Path, Path]:
+    """Two sweep folders of urban-year runs written as a sweep writes them (the executor
+    path): ``k`` runs, and the same ``k`` with ``k`` more, for :func:`collect_per_run`."""
+    small, large = folder / "small", folder / "large"
+    for r in range(2 * k):
+        compose_and_execute(large / f"r{r}", [*URBAN_YEAR, f"run.replicate={r}",
+                                              f"run.burn_in_cache={cache}"])
+        if r < k:
+            shutil.copytree(large / f"r{r}", small / f"r{r}")
+    return small, large
+
+
+def collect_per_run(folders: tuple[Path, Path], k: int) -> float:
+    """CPU of gathering each further urban-year run into a sweep's tables: collecting ``2k``
+    runs minus collecting ``k``, over ``k`` (what a table costs whatever the runs, its writer
+    and files, is left out). What a sweep that collects (the Hydra callback,
+    ``sim.experiments.collect``, the sensitivity driver) pays for each run, on either path."""
+    from sim.experiments.collect import collect
+
+    small, large = folders
+    return (cpu(lambda: collect(large, large / "tables"))
+            - cpu(lambda: collect(small, small / "tables"))) / k
 
 
 def urban_year(cache: Path) -> float:
@@ -107,8 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     hydra_sweep(2, True)
     rows: dict[str, list[float]] = {"sim": [], "hydra_cached": [], "hydra_hydra": [],
                                     "hydra_cached_2n": [], "executor": [], "urban_year": [],
-                                    "urban_year_with_burn_in": []}
-    with tempfile.TemporaryDirectory() as cache:
+                                    "urban_year_with_burn_in": [], "collect_per_run": []}
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as swept:
+        urban = urban_runs(Path(swept), Path(cache), COLLECTED_RUNS)
         for r in range(args.repeat):
             order = ["hydra_cached", "hydra_hydra"] if r % 2 == 0 else ["hydra_hydra",
                                                                       "hydra_cached"]
@@ -117,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows[name].append(hydra_sweep(n, name == "hydra_cached") / n)
             rows["hydra_cached_2n"].append(hydra_sweep(2 * n, True) / (2 * n))
             rows["executor"].append(executor_jobs(n) / n)
+            rows["collect_per_run"].append(collect_per_run(urban, COLLECTED_RUNS))
             rows["urban_year"].append(urban_year(Path(cache)))
             rows["urban_year_with_burn_in"].append(urban_year_with_burn_in())
     med = {k: statistics.median(v) for k, v in rows.items()}
@@ -137,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     result["hydra_fixed_cost_per_sweep"] = n * (med["hydra_cached"] - med["sim"] - marginal)
     result["overhead_share_of_urban_year"] = {k: v / year
                                               for k, v in result["overhead_per_job"].items()}
+    result["collect_per_run"] = med["collect_per_run"]
+    result["overhead_share_of_urban_year_with_collection"] = {
+        k: (v + med["collect_per_run"]) / year for k, v in result["overhead_per_job"].items()}
     result["overhead_share_of_urban_year_with_burn_in"] = {
         k: v / med["urban_year_with_burn_in"] for k, v in result["overhead_per_job"].items()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -149,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  overhead per job, {k:22s} {1000 * v:7.1f} ms  "
               f"({100 * v / year:5.1f} % of an urban year; "
               f"{100 * v / med['urban_year_with_burn_in']:4.1f} % with its burn-in)")
+    c = med["collect_per_run"]
+    print(f"  gathering the tables, each further urban-year run (either path): {1000 * c:.1f} ms "
+          f"({100 * c / year:.1f} % of an urban year)")
     print(f"  Hydra sweep's fixed cost (once per sweep): "
           f"{result['hydra_fixed_cost_per_sweep']:.2f} CPU-s")
     print(f"wrote {args.out}")

@@ -254,7 +254,7 @@ def test_collect_is_atomic_when_interrupted(small_sweep, monkeypatch):
     collect(small_sweep)
     before = (small_sweep / "tables" / "summary.parquet").read_bytes()
     calls = {"n": 0}
-    real = collect_mod.pq.read_table
+    real = collect_mod._read  # how collect reads each run's tables
 
     def flaky(*a, **k):
         calls["n"] += 1
@@ -262,7 +262,7 @@ def test_collect_is_atomic_when_interrupted(small_sweep, monkeypatch):
             raise OSError("disk gone")
         return real(*a, **k)
 
-    monkeypatch.setattr(collect_mod.pq, "read_table", flaky)
+    monkeypatch.setattr(collect_mod, "_read", flaky)
     with pytest.raises(OSError):
         collect(small_sweep)
     assert (small_sweep / "tables" / "summary.parquet").read_bytes() == before
@@ -434,3 +434,40 @@ def test_a_slurm_job_passes_each_runs_burn_in_sharing_on(tmp_path):
                           (str(tmp_path / "shared"), base, {"run.replicate": 2}, True)])
     assert [r[1] for r in results] == ["done", "done"]
     assert len(list((tmp_path / ".burn_in").glob("*.state"))) == 1  # the shared run's only
+
+
+def test_collect_reads_each_run_table_as_pyarrow_read_table_does(small_sweep, monkeypatch):
+    """``_read`` (one file, threads only for large tables) gives the table ``read_table``
+    gives, on one thread and on several; the collected tables are the same either way."""
+    path = next(small_sweep.glob("cap=10,rep=0/timeseries.parquet"))
+    assert collect_mod._read(path).equals(pq.read_table(path), check_metadata=True)
+    assert collect_mod._schema_of(path).equals(pq.read_schema(path), check_metadata=True)
+
+    def tables() -> dict[str, bytes]:
+        collect(small_sweep)
+        return {p.name: p.read_bytes() for p in (small_sweep / "tables").glob("*.parquet")}
+
+    ours = tables()
+    monkeypatch.setattr(collect_mod, "THREADED_CELLS", 0)  # every table on several threads
+    threaded = tables()
+    monkeypatch.setattr(collect_mod, "_read", pq.read_table)
+    assert ours == threaded == tables() and "timeseries.parquet" in ours
+
+
+def test_run_tables_take_the_sweep_schema_as_a_cast_would():
+    """A run's columns whose type differs from the sweep's (a whole-number column where
+    another run has decimals, a column the run lacks) are cast as ``Table.cast`` casts them;
+    the others are kept as they are; the sweep's field metadata is on every column."""
+    import pyarrow as pa
+
+    run = pa.table({"day": pa.array([1, 2], pa.int64()), "x": pa.array([3, 4], pa.int64())})
+    ids = [pa.field("run", pa.string())]
+    schema = pa.schema([pa.field("run", pa.string()), pa.field("day", pa.int64()),
+                        pa.field("x", pa.float64(), metadata={b"unit": b"people"}),
+                        pa.field("y", pa.float64())])
+    got = collect_mod._with_ids(run, schema, ids, {"run": "r0"})
+    expected = run.append_column(ids[0], pa.array(["r0", "r0"])).append_column(
+        pa.field("y", pa.float64()), pa.nulls(2, pa.float64())).select(schema.names).cast(schema)
+    assert got.equals(expected, check_metadata=True)
+    assert got.schema.field("x").metadata == {b"unit": b"people"}
+    assert got.column("x").to_pylist() == [3.0, 4.0]

@@ -99,6 +99,25 @@ def flatten(d: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
             yield key, v
 
 
+THREADED_CELLS = 1_000_000
+"""A run's table of more cells (rows x columns) than this is decoded on several threads."""
+
+
+def _read(path: Path) -> pa.Table:
+    """A run's Parquet table, the table ``pyarrow.parquet.read_table`` gives, read as one
+    file (``read_table`` goes through the dataset layer: twice the time for a run's small
+    tables) and on one thread unless it is large (threads cost more than they save on the few
+    hundred cells of a short run's table)."""
+    f = pq.ParquetFile(path)
+    md = f.metadata
+    return f.read(use_threads=md.num_rows * md.num_columns > THREADED_CELLS)
+
+
+def _schema_of(path: Path) -> pa.Schema:
+    """A Parquet file's Arrow schema, as ``pyarrow.parquet.read_schema`` gives it."""
+    return pq.ParquetFile(path).schema_arrow
+
+
 def _flat_identity(manifest: dict) -> dict[str, object]:
     """The run's identity configuration (see :func:`sim.experiments.runs.identity`), flat."""
     return {k: v for k, v in flatten(manifest.get("config", {}))
@@ -198,12 +217,12 @@ class _Plan:
                 if key not in self.summary.kinds:
                     self.summary_order.append(key)
                 self.summary.see(key, value)
-            for f in pq.read_schema(path / "timeseries.parquet"):
+            for f in _schema_of(path / "timeseries.parquet"):
                 old = self.ts_fields.get(f.name)
                 self.ts_fields[f.name] = f.type if old is None else _unify_field(old, f.type)
             for name, fields in self.area_fields.items():
                 if (path / f"{name}.parquet").is_file():
-                    for f in pq.read_schema(path / f"{name}.parquet"):
+                    for f in _schema_of(path / f"{name}.parquet"):
                         old = fields.get(f.name)
                         fields[f.name] = f.type if old is None else _unify_field(old, f.type)
 
@@ -385,7 +404,13 @@ def _with_ids(table: pa.Table, schema: pa.Schema, id_fields: list[pa.Field],
     for f in schema:
         if f.name not in present:
             table = table.append_column(f, pa.nulls(n, type=f.type))
-    return table.select(schema.names).cast(schema)
+    table = table.select(schema.names)
+    if table.schema.equals(schema, check_metadata=True):
+        return table
+    # ``table.cast(schema)``, casting only the columns whose type differs
+    columns = [c if c.type == f.type else c.cast(f.type)
+               for c, f in zip(table.columns, schema, strict=True)]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def collect(root: str | Path, out: str | Path | None = None, *, progress: bool = False,
@@ -463,12 +488,11 @@ def collect(root: str | Path, out: str | Path | None = None, *, progress: bool =
         for path in plan.complete:
             manifest = read_json(path / MANIFEST) or {}
             ids = plan.id_values(path, manifest)
-            table = _with_ids(pq.read_table(path / "timeseries.parquet"), ts_schema, id_fields,
-                              ids)
+            table = _with_ids(_read(path / "timeseries.parquet"), ts_schema, id_fields, ids)
             ts_buf.add(table)
             for name, buf in area_bufs.items():
                 if (path / f"{name}.parquet").is_file():
-                    buf.add(_with_ids(pq.read_table(path / f"{name}.parquet"),
+                    buf.add(_with_ids(_read(path / f"{name}.parquet"),
                                       area_schemas[name], id_fields, ids))
             if long:
                 ts_long_buf.add(melts["timeseries_long"](table, ts_keep, by_row=False))
