@@ -438,7 +438,8 @@ def test_a_slurm_job_passes_each_runs_burn_in_sharing_on(tmp_path):
 
 def test_collect_reads_each_run_table_as_pyarrow_read_table_does(small_sweep, monkeypatch):
     """``_read`` (one file, threads only for large tables) gives the table ``read_table``
-    gives, on one thread and on several; the collected tables are the same either way."""
+    gives (the direct comparisons carry this test: the collected files are cast to the
+    sweep's schema again when written); the collected files are the same either way."""
     path = next(small_sweep.glob("cap=10,rep=0/timeseries.parquet"))
     assert collect_mod._read(path).equals(pq.read_table(path), check_metadata=True)
     assert collect_mod._schema_of(path).equals(pq.read_schema(path), check_metadata=True)
@@ -460,14 +461,20 @@ def test_run_tables_take_the_sweep_schema_as_a_cast_would():
     the others are kept as they are; the sweep's field metadata is on every column."""
     import pyarrow as pa
 
-    run = pa.table({"day": pa.array([1, 2], pa.int64()), "x": pa.array([3, 4], pa.int64())})
+    # as a run's file gives it: pandas metadata, a dictionary column, an all-null column
+    run = pa.table({"day": pa.array([1, 2], pa.int64()), "x": pa.array([3, 4], pa.int64()),
+                    "kind": pa.array(["a", "b"]).dictionary_encode(),
+                    "z": pa.nulls(2)}).replace_schema_metadata({b"pandas": b"{}"})
     ids = [pa.field("run", pa.string())]
     schema = pa.schema([pa.field("run", pa.string()), pa.field("day", pa.int64()),
                         pa.field("x", pa.float64(), metadata={b"unit": b"people"}),
-                        pa.field("y", pa.float64())])
+                        pa.field("kind", pa.dictionary(pa.int32(), pa.string())),
+                        pa.field("z", pa.float64()), pa.field("y", pa.float64())])
     got = collect_mod._with_ids(run, schema, ids, {"run": "r0"})
     expected = run.append_column(ids[0], pa.array(["r0", "r0"])).append_column(
         pa.field("y", pa.float64()), pa.nulls(2, pa.float64())).select(schema.names).cast(schema)
     assert got.equals(expected, check_metadata=True)
     assert got.schema.field("x").metadata == {b"unit": b"people"}
-    assert got.column("x").to_pylist() == [3.0, 4.0]
+    assert got.schema.metadata is None  # the sweep's schema, not the run's pandas metadata
+    assert got.column("x").to_pylist() == [3.0, 4.0] and got.column("z").null_count == 2
+    assert got.column("kind").to_pylist() == ["a", "b"]

@@ -104,18 +104,23 @@ THREADED_CELLS = 1_000_000
 
 
 def _read(path: Path) -> pa.Table:
-    """A run's Parquet table, the table ``pyarrow.parquet.read_table`` gives, read as one
+    """A run's Parquet table, equal to what ``pyarrow.parquet.read_table`` gives, read as one
     file (``read_table`` goes through the dataset layer: twice the time for a run's small
     tables) and on one thread unless it is large (threads cost more than they save on the few
-    hundred cells of a short run's table)."""
-    f = pq.ParquetFile(path)
-    md = f.metadata
-    return f.read(use_threads=md.num_rows * md.num_columns > THREADED_CELLS)
+    hundred cells of a short run's table). The values and schema are the same; the chunks can
+    differ: the dataset layer splits a row group of more than 131,072 rows into chunks of that
+    size, this gives one chunk a row group (so the collected files are byte-identical to
+    ``read_table``'s for run tables whose row groups are smaller: every table of a run but a
+    long per-area time course of a large place)."""
+    with pq.ParquetFile(path) as f:
+        md = f.metadata
+        return f.read(use_threads=md.num_rows * md.num_columns > THREADED_CELLS)
 
 
 def _schema_of(path: Path) -> pa.Schema:
     """A Parquet file's Arrow schema, as ``pyarrow.parquet.read_schema`` gives it."""
-    return pq.ParquetFile(path).schema_arrow
+    with pq.ParquetFile(path) as f:
+        return f.schema_arrow
 
 
 def _flat_identity(manifest: dict) -> dict[str, object]:
@@ -407,7 +412,10 @@ def _with_ids(table: pa.Table, schema: pa.Schema, id_fields: list[pa.Field],
     table = table.select(schema.names)
     if table.schema.equals(schema, check_metadata=True):
         return table
-    # ``table.cast(schema)``, casting only the columns whose type differs
+    # ``table.cast(schema)``, casting only the columns whose type differs (``from_arrays``
+    # does not check nulls against a non-nullable field as ``cast`` does: every field of the
+    # schemas collect builds is nullable)
+    assert all(f.nullable for f in schema)
     columns = [c if c.type == f.type else c.cast(f.type)
                for c, f in zip(table.columns, schema, strict=True)]
     return pa.Table.from_arrays(columns, schema=schema)
