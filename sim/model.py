@@ -919,7 +919,7 @@ class CommunityModel(mesa.Model):
         p_form = p.mag_formation_per_unit_per_day * self._unit_capital * need_pull
         draws = rng.random((2, n_units))
         self._mag_reach = None  # residents each group can reach: worked out when first needed
-        self._mag_rolls = None  # members and clients of each group: worked out at a first fold
+        self._mag_rolls = None  # members of each group: worked out at a first fold
         mags_by_unit: dict[int, list[VCSEGroup]] = {}  # open ones, in group order
         for g in self.open_groups():
             if g.kind is _MUTUAL_AID:
@@ -1059,8 +1059,7 @@ class CommunityModel(mesa.Model):
         pop = self.pop
         if self._mag_rolls is None:
             self._mag_rolls = self._mutual_aid_rolls()
-        rolls = self._mag_rolls
-        on_roll, clients = rolls[0].get(g.index, _NOBODY), rolls[1].get(g.index, _NOBODY)
+        on_roll, clients = self._mag_rolls.get(g.index, _NOBODY), self.clients_of(g.index)
         state = pop.vstate[on_roll]
         members = on_roll[(pop.vorg[on_roll] == g.index) & (state >= VolunteerState.APPLIED)
                           & (state <= VolunteerState.IDLE)]
@@ -1071,12 +1070,14 @@ class CommunityModel(mesa.Model):
         self.count("new_mutual_aid_groups_folded")
         g.close("folded", among=(clients, on_roll))
 
-    def _mutual_aid_rolls(self) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
-        """:meth:`_rolls_of` the open mutual aid groups. Until today's groups have all had
-        their turn in :meth:`_mutual_aid_emerges` these are supersets of each group's members
-        and clients (a group takes on clients only at its own turn; volunteers join only new
-        groups), so a fold filters its own rows."""
-        return self._rolls_of([g.index for g in self.open_groups() if g.kind is _MUTUAL_AID])
+    def _mutual_aid_rolls(self) -> dict[int, np.ndarray]:
+        """The volunteers of :meth:`_rolls_of` the open mutual aid groups (one pass over the
+        volunteers' rows for all of them). Until today's groups have all had their turn in
+        :meth:`_mutual_aid_emerges` these are supersets of each group's members (volunteers
+        join only new groups), so a fold filters its own rows; its clients come from the
+        client index at its fold (:meth:`clients_of`: one group's, not every group's)."""
+        return self._volunteers_of([g.index for g in self.open_groups()
+                                    if g.kind is _MUTUAL_AID])
 
     def _rolls_of(self, groups: list[int]
                   ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
@@ -1089,11 +1090,15 @@ class CommunityModel(mesa.Model):
         columns."""
         if not groups:
             return {}, {}
+        return self._volunteers_of(groups), {g: self.clients_of(g) for g in groups}
+
+    def _volunteers_of(self, groups: list[int]) -> dict[int, np.ndarray]:
+        """:meth:`_rolls_of`'s volunteers: past latent, by organisation, in resident order."""
+        if not groups:
+            return {}
         flagged = np.zeros(len(self.organisations), bool)
         flagged[groups] = True
-        on_roll = kernels.rows_of_flagged_code(self.pop.vorg, self.pop.volunteer_rows(),
-                                               flagged)
-        return on_roll, {g: self.clients_of(g) for g in groups}
+        return kernels.rows_of_flagged_code(self.pop.vorg, self.pop.volunteer_rows(), flagged)
 
     # ------------------------------------------------------------------ shared actions
     def count(self, name: str, k: float = 1) -> None:
@@ -1316,11 +1321,17 @@ class CommunityModel(mesa.Model):
         self.count("new_support_lost_group_closed", in_group.size)
         volunteering.release_volunteers_of(self, group, None if among is None else among[1])
         self._drop_ties(group.unique_id)
+        # its partnerships with practices end: a practice's tie's last use and an officer's
+        # upkeep of it are held only while the practice is tied (``tie_practice``,
+        # ``untie_practice``, tests/test_invariants.py), so only tied practices hold any
+        # (not a pass per closure over every practice: closures and practices both grow
+        # with the place)
+        k = group.index
         for gp in self.gp_practices:
-            self.tie_last_use.pop((gp.index, group.index), None)
-            self.release_officer_tie((gp.index, group.index))
-            if group.index in gp.vcse_ties:
-                gp.vcse_ties.remove(group.index)
+            if k in gp.vcse_ties:
+                self.tie_last_use.pop((gp.index, k), None)
+                self.release_officer_tie((gp.index, k))
+                gp.vcse_ties.remove(k)
 
     def add_link_worker(self, gp: GPPractice, specialism: str = "", host: str = ""
                         ) -> LinkWorker:

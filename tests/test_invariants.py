@@ -71,6 +71,14 @@ def check_day(model: CommunityModel, n: int) -> None:
     holds((pop.vstate >= V.NONE) & (pop.vstate <= V.STOOD_DOWN), "volunteer state valid", day)
     assert np.bincount(pop.vstate, minlength=len(V)).sum() == n
 
+    # practice-group partnerships: a tie's last use and an officer's upkeep of it are held
+    # only while the practice is tied to the group, and the officer holds what it keeps up
+    # (what lets a closing group visit only the practices tied to it: on_group_closed)
+    tied = {(gp.index, k) for gp in model.gp_practices for k in gp.vcse_ties}
+    assert set(model.tie_last_use) <= tied, f"day {day}: a last use outlives its tie"
+    assert set(model.officer_ties) <= tied, f"day {day}: upkeep of a tie that has ended"
+    assert all(key in officer.kept_ties for key, officer in model.officer_ties.items()), day
+
     # link workers: caseloads within caps; everyone waiting is queued; everyone on the
     # link-worker pathway is in exactly one caseload or light-touch list
     queued, held = set(), []
