@@ -2,7 +2,7 @@
 
 For each fact, 20 Latin-hypercube draws of the parameters its validation tests depend on
 (their ``fact`` markers' ``depends``, sampled in each parameter's ``plausible`` range); at
-each draw the fact's own tests run again with the draw's values added to every arm, 3
+each draw the fact's own tests run again with the draw's values added to every arm, 10
 replicates per arm, mechanism on. A draw holds when every comparison's mean paired difference
 has the fact's sign; a fact is robust when it holds in >= 80 % of draws (see
 tests/validation/robustness.py and tests/validation/README.md).
@@ -10,6 +10,7 @@ tests/validation/robustness.py and tests/validation/README.md).
     python experiments/robustness.py                       # every grade-A/B fact, 2 processes
     python experiments/robustness.py --facts SF1 SF5 --draws 20 --replicates 5 --jobs 2
     python experiments/robustness.py --facts SF34 --draws 4 --no-docs
+    python experiments/robustness.py --render-only        # docs from robustness.json, no runs
 
 Results go to ``tests/validation/robustness.json`` (merged by fact: facts not run keep their
 entry; the suite's results table reads it) and, unless ``--no-docs``, into the "Robustness"
@@ -118,6 +119,15 @@ def write_docs(facts: dict, meta: dict) -> None:
     _write_atomic(DOCS, f"{head}{BEGIN}\n\n{body}\n\n{END}{tail}")
 
 
+def write_outputs(facts: dict, last_run: dict) -> None:
+    """The docs' robustness table and the results table's summary line (it counts robust
+    facts), from ``facts`` (robustness.json's entries)."""
+    write_docs(facts, last_run)
+    if results_table.RESULTS_JSON.exists():
+        old_results = json.loads(results_table.RESULTS_JSON.read_text())
+        results_table.write(results_table.merge(old_results, {}))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--facts", nargs="*", help="fact IDs (default: every grade-A/B fact "
@@ -127,7 +137,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--cache", type=Path, help="run cache folder (default: a temporary one)")
     ap.add_argument("--no-docs", action="store_true")
+    ap.add_argument("--render-only", action="store_true",
+                    help="no runs: write the docs' table and the results table's summary line "
+                         "from robustness.json as it is")
     a = ap.parse_args(argv)
+    if a.render_only:
+        if a.facts or a.no_docs or a.cache:
+            ap.error("--render-only runs nothing and writes the docs: it takes no --facts, "
+                     "--cache or --no-docs")
+        recorded = json.loads(JSON_PATH.read_text())
+        # in the facts' order, each one's parameters in the order it depends on them (the
+        # file's keys are sorted), as a run writes them
+        facts = {k: {**v, "ranges": {d: v["ranges"][d] for d in v["depends"]}}
+                 for k, v in sorted(recorded["facts"].items(),
+                                    key=lambda kv: rb._fact_order(kv[0]))}
+        write_outputs(facts, recorded["meta"]["last_run"])
+        print(rb.render(facts))
+        return 0
     facts = a.facts or rb.grade_ab_facts()
     with tempfile.TemporaryDirectory() as tmp:
         folder = a.cache or Path(tmp)
@@ -140,10 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     _write_atomic(JSON_PATH, json.dumps({"meta": meta, "facts": merged}, indent=1,
                                         sort_keys=True) + "\n")
     if not a.no_docs:
-        write_docs(merged, meta["last_run"])
-        if results_table.RESULTS_JSON.exists():  # the suite's summary line counts robust facts
-            old_results = json.loads(results_table.RESULTS_JSON.read_text())
-            results_table.write(results_table.merge(old_results, {}))
+        write_outputs(merged, meta["last_run"])
     print(rb.render(merged))
     print(json.dumps(meta["last_run"], indent=1))
     return 0

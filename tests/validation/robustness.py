@@ -6,17 +6,18 @@ fixed seed) over their documented ``plausible=(lo, hi)`` ranges (whole numbers r
 each draw, the fact's own test functions run again, unchanged, with a ``paired`` stand-in
 that adds the draw's values to every arm (a value an arm sets itself, such as a
 counterfactual's ``p_accept_complex_without_inclusion=0``, is kept) and runs ``replicates``
-(default 3) seeds per arm, with the mechanism on. Each draw has replicates of its own: draw
-``k`` runs replicates ``k * replicates`` to ``(k + 1) * replicates - 1`` (draw 0: 0-2), so
+(default 10) seeds per arm, with the mechanism on. Each draw has replicates of its own: draw
+``k`` runs replicates ``k * replicates`` to ``(k + 1) * replicates - 1`` (draw 0: 0-9), so
 one unusual replicate cannot fail several draws together and the share of draws held is a
-share of independent samples (before 2026-12-02 every draw ran replicates 0-2).
+share of independent samples (before 2026-12-02 every draw ran replicates 0-2; until the
+same day's later run, 3 replicates a draw).
 
-Criterion for one draw (honest with few replicates): every comparison the fact's tests make
-has its **mean paired difference on the fact's side of zero** ("must hold in direction across
-most parameter sweeps", SOURCES_EXTRACT section 5); a test of no material difference must
-keep its CI within its margin. A bootstrap CI over 3 pairs would mostly measure the number
-of replicates, so the CI verdict is reported alongside but does not decide. A fact is
-**robust** when it holds in at least 80 % of its draws.
+Criterion for one draw: every comparison the fact's tests make has its **mean paired
+difference on the fact's side of zero** ("must hold in direction across most parameter
+sweeps", SOURCES_EXTRACT section 5); a test of no material difference must keep its CI within
+its margin. The bootstrap CI verdict is reported alongside but does not decide (with 3
+replicates a draw it mostly measured the number of replicates; with 10 it says which draws
+hold clearly). A fact is **robust** when it holds in at least 80 % of its draws.
 
 Facts with the same ``depends`` get the same draws (and replicates), so arms they share
 (SF1 and SF5 both run ``surge_recruitment``) are run once. Each draw changes the world, so
@@ -40,7 +41,7 @@ import sim.params as params
 FACT_MODULES = ("test_volunteering_facts", "test_intermediary_facts",
                 "test_social_prescribing_facts")
 N_DRAWS = 20
-DRAW_REPLICATES = 3
+DRAW_REPLICATES = 10  # 3 until 2026-12-02: too few to tell a small effect from none
 LHS_SEED = 20211
 
 
