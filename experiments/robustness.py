@@ -119,6 +119,13 @@ def write_docs(facts: dict, meta: dict) -> None:
     _write_atomic(DOCS, f"{head}{BEGIN}\n\n{body}\n\n{END}{tail}")
 
 
+def in_run_order(facts: dict) -> dict:
+    """``facts`` in the facts' order, each one's parameters in the order it depends on them
+    (robustness.json's keys are sorted), as a run of every fact writes them."""
+    return {k: {**v, "ranges": {d: v["ranges"][d] for d in v["depends"]}}
+            for k, v in sorted(facts.items(), key=lambda kv: rb._fact_order(kv[0]))}
+
+
 def write_outputs(facts: dict, last_run: dict) -> None:
     """The docs' robustness table and the results table's summary line (it counts robust
     facts), from ``facts`` (robustness.json's entries)."""
@@ -142,15 +149,12 @@ def main(argv: list[str] | None = None) -> int:
                          "from robustness.json as it is")
     a = ap.parse_args(argv)
     if a.render_only:
-        if a.facts or a.no_docs or a.cache:
+        if a.facts or a.no_docs or a.cache or a.draws != rb.N_DRAWS or (
+                a.replicates != rb.DRAW_REPLICATES):
             ap.error("--render-only runs nothing and writes the docs: it takes no --facts, "
-                     "--cache or --no-docs")
+                     "--draws, --replicates, --cache or --no-docs")
         recorded = json.loads(JSON_PATH.read_text())
-        # in the facts' order, each one's parameters in the order it depends on them (the
-        # file's keys are sorted), as a run writes them
-        facts = {k: {**v, "ranges": {d: v["ranges"][d] for d in v["depends"]}}
-                 for k, v in sorted(recorded["facts"].items(),
-                                    key=lambda kv: rb._fact_order(kv[0]))}
+        facts = in_run_order(recorded["facts"])
         write_outputs(facts, recorded["meta"]["last_run"])
         print(rb.render(facts))
         return 0
@@ -160,8 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         results, meta = run(facts, a.draws, a.replicates, a.jobs, folder)
     meta["facts"] = list(facts)
     old = json.loads(JSON_PATH.read_text()) if JSON_PATH.exists() else {"facts": {}}
-    merged = dict(sorted((old["facts"] | results).items(),
-                         key=lambda kv: rb._fact_order(kv[0])))
+    merged = in_run_order(old["facts"] | results)
     meta = {**old.get("meta", {}), "last_run": meta}
     _write_atomic(JSON_PATH, json.dumps({"meta": meta, "facts": merged}, indent=1,
                                         sort_keys=True) + "\n")

@@ -1053,9 +1053,9 @@ class CommunityModel(mesa.Model):
 
     def _fold_mutual_aid(self, g: VCSEGroup) -> None:
         """A mutual aid group folds: its volunteers become willing neighbours again. Its
-        members and clients are found among the day's rolls (:meth:`_mutual_aid_rolls`), not
-        by passes over the population: folds grow with the place, so that would grow with its
-        square."""
+        members are found among the day's rolls (:meth:`_mutual_aid_rolls`) and its clients in
+        the client index (:meth:`clients_of`), not by passes over the population: folds grow
+        with the place, so that would grow with its square."""
         pop = self.pop
         if self._mag_rolls is None:
             self._mag_rolls = self._mutual_aid_rolls()
@@ -1124,8 +1124,8 @@ class CommunityModel(mesa.Model):
         would otherwise grow with the square of the population). The index holds everyone
         the group took on through :meth:`offer_to_group`, the model's only place that sets a
         provider (code that writes ``pop.provider`` itself must call :meth:`_note_client`),
-        and is cut to its current clients here. Closures of the day's churn and money, and
-        mutual aid folds, read it (:meth:`_rolls_of`); other closures search everyone."""
+        and is cut to its current clients here. Closures of the day's churn and money
+        (:meth:`_rolls_of`) and mutual aid folds read it; other closures search everyone."""
         rows = self._group_clients.get(g)
         if rows is None or len(rows) == 1:
             return _NOBODY
@@ -1323,9 +1323,9 @@ class CommunityModel(mesa.Model):
         self._drop_ties(group.unique_id)
         # its partnerships with practices end: a practice's tie's last use and an officer's
         # upkeep of it are held only while the practice is tied (``tie_practice``,
-        # ``untie_practice``, tests/test_invariants.py), so only tied practices hold any
-        # (not a pass per closure over every practice: closures and practices both grow
-        # with the place)
+        # ``untie_practice``, tests/test_invariants.py), so only tied practices have anything
+        # to drop; untied ones cost a membership test each (still a pass over the practices
+        # per closure, a cheaper one: a reverse index would remove it)
         k = group.index
         for gp in self.gp_practices:
             if k in gp.vcse_ties:

@@ -106,8 +106,9 @@ def test_strain_for_all_groups_is_each_groups_strain(model, seed):
 
 
 def test_a_fold_found_among_the_days_rolls_releases_what_a_full_search_finds():
-    """A mutual aid group folding finds its members and clients among the day's rolls; the
-    same fold with a search of everyone (``close`` without ``among``) leaves the same state."""
+    """A mutual aid group folding finds its members among the day's rolls and its clients in
+    the client index; the same fold with a search of everyone (``close`` without ``among``)
+    leaves the same state."""
     import copy
 
     from sim.state import Pathway, VolunteerState

@@ -78,6 +78,9 @@ def check_day(model: CommunityModel, n: int) -> None:
     assert set(model.tie_last_use) <= tied, f"day {day}: a last use outlives its tie"
     assert set(model.officer_ties) <= tied, f"day {day}: upkeep of a tie that has ended"
     assert all(key in officer.kept_ties for key, officer in model.officer_ties.items()), day
+    for hub in model.intermediaries:  # and keeps up nothing the model does not hold it to
+        assert all(model.officer_ties.get(key) is hub
+                   for key in getattr(hub, "kept_ties", ())), f"day {day}: {hub.name}"
 
     # link workers: caseloads within caps; everyone waiting is queued; everyone on the
     # link-worker pathway is in exactly one caseload or light-touch list
