@@ -129,6 +129,7 @@ class CommunityModel(mesa.Model):
         self.rows: list[dict] = []
         self.organisations: list[Organisation] = []
         self.groups: list[VCSEGroup] = []
+        # every group by unit, a district's place-level ones under -1 - district (unit_key)
         self.groups_by_unit: dict[int, list[VCSEGroup]] = {}
         self._open_groups: tuple[list[VCSEGroup], dict[int, list[VCSEGroup]]] | None = None
         self.gp_practices: list[GPPractice] = []
@@ -184,6 +185,10 @@ class CommunityModel(mesa.Model):
         else:
             self.districts = ["place"]
             self.district_of_unit = np.zeros(len(self.units), np.int32)
+        # the key of each unit's district-level groups in the by-unit indices (-1 - district:
+        # a district's charities and LIO serve its own areas, as a local authority's, 004:790,
+        # 002:97); with one district, -1
+        self.place_key_of_unit: list[int] = (-1 - self.district_of_unit).tolist()
         gp_of_unit = (self._build_place_practices(topo) if topo.practices is not None
                       else self._build_practices())
         self.practices_of_unit = gp_of_unit
@@ -328,15 +333,17 @@ class CommunityModel(mesa.Model):
     def add_group(self, kind: GroupKind, unit: int, on_directory: bool, name: str = "",
                   district: int = 0,
                   params: GroupKindParams | SizedGroupParams | None = None) -> VCSEGroup:
-        """A new group of ``kind`` in ``unit`` (-1: place level, of ``district``), at build time
+        """A new group of ``kind`` in ``unit`` (-1: place level, of ``district``; indexed by unit
+        under ``unit_key``: the unit, or -1 - district for a district-level group), at build time
         or later; ``params`` default to the kind's (``groups.<kind>``); a group sized apart
         from its kind has a live view of them (:mod:`sim.agents.group_params`)."""
         g = VCSEGroup(self, kind, params if params is not None
                       else getattr(self.cfg.groups, kind.value), unit,
                       on_directory, name)
         g.district = int(self.district_of_unit[unit]) if unit >= 0 else district
+        g.unit_key = unit if unit >= 0 else -1 - g.district  # its key in the by-unit indices
         self.groups.append(g)
-        self.groups_by_unit.setdefault(unit, []).append(g)
+        self.groups_by_unit.setdefault(g.unit_key, []).append(g)
         self._open_groups_change(g, opened=True)
         if hasattr(self, "org_training_days"):
             self.org_training_days = np.append(self.org_training_days, g.training_days)
@@ -389,7 +396,8 @@ class CommunityModel(mesa.Model):
         rng = self.streams.topology
         self._build_lios()
         # places: topology.place_charities in each district (local authority), so their
-        # number scales with the place; they are reachable from every area, as in the county
+        # number scales with the place; they are reachable from every area of their district
+        # (a local authority's charities cover its area, 004:790; "place" = district, 002:97)
         # (with an organisation table: its rows instead, _build_table_organisations)
         for d, place in enumerate(self.districts):
             if self._organisation_table is not None:
@@ -464,14 +472,14 @@ class CommunityModel(mesa.Model):
     def _build_table_organisations(self) -> None:
         """Places topology with an organisation table: one charity or community group per
         row, in table order, based in its area (or at district level, reachable from every
-        area like the district charities), with the row's ``capacity`` (client places of its
-        paid staff at full establishment, ``staff_client_capacity``) and ``funding`` (core
-        funding a year). Its paid staff, running costs and volunteer-management hours are its
-        kind's (``groups.<kind>``) times funding / the kind's funding (an assumption: what an
-        organisation spends grows with its income), its other parameters its kind's, all read
-        live (``TableGroupParams``: a mid-run change of its kind's reaches it); a community
-        group in an area is listed on the directory with the area's chance
-        (``share_groups_off_radar``)."""
+        area of its district like the district charities), with the row's ``capacity``
+        (client places of its paid staff at full establishment, ``staff_client_capacity``)
+        and ``funding`` (core funding a year). Its paid staff, running costs and
+        volunteer-management hours are its kind's (``groups.<kind>``) times funding / the
+        kind's funding (an assumption: what an organisation spends grows with its income),
+        its other parameters its kind's, all read live (``TableGroupParams``: a mid-run change
+        of its kind's reaches it); a community group in an area is listed on the directory
+        with the area's chance (``share_groups_off_radar``)."""
         table = self._organisation_table
         if table is None:
             return
@@ -506,17 +514,28 @@ class CommunityModel(mesa.Model):
                 lw.day_share = min(1.0, share * served.get(gp.index, 1))
 
     def _gp_tie_options(self, gp: GPPractice) -> list[VCSEGroup]:
-        """Groups a practice can hold a relationship with: the place-level charities, and its
-        unit's groups where ``gp_vcse_ties_reach_unit`` (not mutual aid)."""
+        """Groups a practice can hold a relationship with: the place-level charities of its
+        district (of the districts of the areas it serves), and its unit's groups where
+        ``gp_vcse_ties_reach_unit`` (not mutual aid)."""
         if self._practice_specs is not None:  # places: the groups of every area it serves
             served = sorted(self._units_served[gp.index])
-            return [x for x in self.groups_by_unit.get(-1, []) + [
+            return [x for x in self._place_groups_of(served) + [
                 g for u in served if self.units[u].params.gp_vcse_ties_reach_unit
                 for g in self.groups_by_unit.get(u, [])] if x.kind is not GroupKind.MUTUAL_AID]
         unit = self.units[gp.unit]
-        return [x for x in self.groups_by_unit.get(-1, []) + (
+        return [x for x in self._place_groups_of((gp.unit,)) + (
             self.groups_by_unit.get(gp.unit, []) if unit.params.gp_vcse_ties_reach_unit
             else []) if x.kind is not GroupKind.MUTUAL_AID]
+
+    def place_keys_of(self, units) -> list[int]:
+        """The by-unit keys of the district-level groups reachable from ``units``: one per
+        district among them, in district order ([-1] with one district)."""
+        keys = self.place_key_of_unit
+        return sorted({keys[u] for u in units}, reverse=True)
+
+    def _place_groups_of(self, units) -> list[VCSEGroup]:
+        """Every district-level group (open or not) of the districts of ``units``."""
+        return [g for k in self.place_keys_of(units) for g in self.groups_by_unit.get(k, [])]
 
     def _renew_gp_ties(self) -> None:
         """A practice that has fewer VCSE ties than it started with (a tied group closed, or a
@@ -1524,14 +1543,19 @@ class CommunityModel(mesa.Model):
         return any(self.gp_practices[k].link_workers for k in self.practices_of_unit[unit])
 
     def refresh_unit_flags(self) -> None:
-        """Per unit: is an open group in reach, is an intermediary with capacity in reach.
-        One pass over groups and intermediaries (index -1, the place level, is the last slot)."""
+        """Per unit: is an open group in reach (its own or its district's), is an
+        intermediary with capacity in reach. One pass over groups and intermediaries (index
+        -1, the place level, is the last slot of the latter)."""
         n = len(self.units)
-        groups = np.zeros(n + 1, bool)
-        for unit, unit_groups in self.open_groups_by_unit().items():
-            groups[unit] = any(not g.distanced and g.kind is not GroupKind.LIO
-                               for g in unit_groups)
-        self.unit_has_groups = (groups[:n] | groups[n]).astype(float)
+        groups = np.zeros(n, bool)
+        district_groups = np.zeros(len(self.districts), bool)
+        for key, unit_groups in self.open_groups_by_unit().items():
+            some = any(not g.distanced and g.kind is not GroupKind.LIO for g in unit_groups)
+            if key >= 0:
+                groups[key] = some
+            else:
+                district_groups[-1 - key] = some
+        self.unit_has_groups = (groups | district_groups[self.district_of_unit]).astype(float)
         hubs = np.zeros(n + 1, bool)
         for h in self.intermediaries:
             if not hubs[h.unit] and h.daily_capacity() > 0:
@@ -1540,17 +1564,19 @@ class CommunityModel(mesa.Model):
         # the intermediaries' index by unit is rebuilt by intermediaries_for when it is stale
 
     def open_groups_reachable(self, unit: int) -> list[VCSEGroup]:
+        """The open groups a resident of ``unit`` can go to: the unit's and its district's
+        (not the LIO, none suspended), in group order within each."""
         by_unit = self.open_groups_by_unit()
-        return [g for g in (*by_unit.get(unit, ()), *by_unit.get(-1, ()))
+        return [g for g in (*by_unit.get(unit, ()), *by_unit.get(self.place_key_of_unit[unit], ()))
                 if not g.distanced and g.kind is not GroupKind.LIO]
 
     def open_groups_in_reach(self, units: frozenset[int]) -> list[VCSEGroup]:
         """:meth:`open_groups_reachable` over several units (a link worker's reach): their
-        groups in unit order, then the place-level ones."""
+        groups in unit order, then their districts' place-level ones, in district order."""
         if len(units) == 1:
             return self.open_groups_reachable(next(iter(units)))
         by_unit = self.open_groups_by_unit()
-        return [g for u in (*sorted(units), -1) for g in by_unit.get(u, ())
+        return [g for u in (*sorted(units), *self.place_keys_of(units)) for g in by_unit.get(u, ())
                 if not g.distanced and g.kind is not GroupKind.LIO]
 
     def practices_in(self, unit: int) -> list[GPPractice]:
@@ -1568,7 +1594,7 @@ class CommunityModel(mesa.Model):
             groups = [g for g in self.groups if g.is_open]
             by_unit: dict[int, list[VCSEGroup]] = {}
             for g in groups:
-                by_unit.setdefault(g.unit, []).append(g)
+                by_unit.setdefault(g.unit_key, []).append(g)
             cached = self._open_groups = (groups, by_unit)
         return cached[0]
 
@@ -1585,9 +1611,9 @@ class CommunityModel(mesa.Model):
         return cached[1], cached[2]
 
     def listed_groups_by_unit(self) -> dict[int, tuple[int, ...]]:
-        """Indices of the open groups on the directory (LIOs left out) of each unit (-1: the
-        place level), in group order; units with none are absent. Kept while
-        :meth:`open_groups` is the same list and no group's listing has changed
+        """Indices of the open groups on the directory (LIOs left out) of each unit (-1 -
+        district: that district's place-level ones), in group order; units with none are
+        absent. Kept while :meth:`open_groups` is the same list and no group's listing has changed
         (``listing_epoch``), so each link worker's listings need not look at every group in
         its reach, and the place-level ones of every district, each day."""
         groups = self.open_groups()
@@ -1644,15 +1670,17 @@ class CommunityModel(mesa.Model):
         if cached is None:
             return
         groups, by_unit = cached
-        here = by_unit.get(group.unit, [])
+        here = by_unit.get(group.unit_key, [])
         if opened:
             groups, here = [*groups, group], [*here, group]
-        else:
-            groups = [g for g in groups if g is not group]
-            here = [g for g in here if g is not group]
-        by_unit = {**by_unit, group.unit: here}
+        else:  # found and copied around in C (list.index: identity first), not a Python pass
+            at = groups.index(group)
+            groups = groups[:at] + groups[at + 1:]
+            at = here.index(group)
+            here = here[:at] + here[at + 1:]
+        by_unit = {**by_unit, group.unit_key: here}
         if not here:  # units with no open group are absent
-            del by_unit[group.unit]
+            del by_unit[group.unit_key]
         old_groups = cached[0]
         self._open_groups = (groups, by_unit)
         # the open charities and community groups by place and kind follow with one count
@@ -1684,7 +1712,8 @@ class CommunityModel(mesa.Model):
 
     def open_groups_by_unit(self) -> dict[int, list[VCSEGroup]]:
         """``groups_by_unit`` with only the open groups (cached with :meth:`open_groups`; units
-        with none are absent)."""
+        with none are absent): keyed by unit, a district's place-level groups by -1 - district
+        (``unit_key``)."""
         cached = self.__dict__.get("_open_groups")
         if cached is None:
             self.open_groups()

@@ -205,7 +205,8 @@ class TopologyParams:
         "56 million, a figure not in the sources)",
         lo=1)
     place_charities: int = count(3, "place-level formal charities reachable from every unit "
-                                    "(places topology: this many in each district)",
+                                    "of their district (places and county topologies: this "
+                                    "many in each district, serving its areas only)",
                                  "004:790-884")
     nhs_trust: bool = param(True, "a hospital trust with its own volunteers serves the place "
                                   "(places topology: one in each district, volunteers and "

@@ -149,7 +149,8 @@ def test_listings_by_unit_follow_listing_and_closing(model):
         out: dict[int, tuple[int, ...]] = {}
         for g in m.groups:
             if g.is_open and g.on_directory and g.kind is not GroupKind.LIO:
-                out[g.unit] = (*out.get(g.unit, ()), g.index)
+                key = g.unit if g.unit >= 0 else -1 - g.district  # a district's own key
+                out[key] = (*out.get(key, ()), g.index)
         return out
 
     assert m.listed_groups_by_unit() == from_scratch()
@@ -165,7 +166,8 @@ def test_listings_by_unit_follow_listing_and_closing(model):
     # a link worker's listings: its directory and the listed groups in its reach
     lw = m.link_workers[0]
     books = m.lio_books[0]
-    reach = {-1, *lw.reach}
+    districts = {int(m.district_of_unit[u]) for u in lw.reach}  # its own districts' groups
     assert books._listed([lw]) == lw.directory | {
         g.index for g in m.groups if g.is_open and g.on_directory
-        and g.kind is not GroupKind.LIO and g.unit in reach}
+        and g.kind is not GroupKind.LIO
+        and (g.unit in lw.reach or (g.unit == -1 and g.district in districts))}

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.agents.group_state import GroupState
+from sim.agents.group_state import GroupState, params_columns
 from sim.agents.organisations import GroupKind, pay_the_day
 from sim.model import CommunityModel
 from sim.processes import strain
@@ -192,6 +192,35 @@ def test_running_groups_kept_up_as_groups_open_and_close_equal_a_fresh_listing()
     assert kept == fresh and m.groups[1] not in kept and kept[-1].name == "lone"
     assert rows.dtype == fresh_rows.dtype and rows.tolist() == fresh_rows.tolist()
     assert rows.tolist() == [g.index for g in kept]
+
+
+def test_parameter_columns_follow_new_groups_and_events():
+    """The daily passes' parameter columns (``params_columns``) read each group's own
+    parameters, for groups added since they were first made, and afresh once an event may
+    have changed parameters (``capacity_epoch``): equal to reading them group by group."""
+    m = CommunityModel(sim.configure(topology="urban", **{"run.days": 1,
+                                                          "run.burn_in_days": 0}))
+    names = ("fixed_cost_per_day", "support_days", "cost_per_client_day")
+
+    def by_hand(groups):
+        return [np.array([getattr(g.params, n) for g in groups], np.float64) for n in names]
+
+    def check():
+        groups = m.open_groups()
+        rows = np.array([g.index for g in groups], np.int64)
+        for got, want in zip(params_columns(m, rows, names), by_hand(groups), strict=True):
+            assert np.array_equal(got, want)
+
+    check()
+    new = m.add_group(GroupKind.MUTUAL_AID, 0, False, "new")  # other parameters than the rest
+    check()
+    assert params_columns(m, np.array([new.index]), ("support_days",))[0][0] == \
+        m.cfg.groups.mutual_aid.support_days
+    m.cfg.groups.formal_charity.fixed_cost_per_day += 11.0  # as an event would, with its epoch
+    m.capacity_epoch += 1
+    check()
+    trust = next(o for o in m.organisations if not hasattr(o, "params"))  # no parameters: 0
+    assert params_columns(m, np.array([trust.index]), names)[0][0] == 0.0
 
 
 def test_management_hours_and_contact_covers_are_columns():

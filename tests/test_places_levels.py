@@ -78,10 +78,52 @@ def test_one_lio_and_one_trust_per_district_scaled_with_its_residents(model):
         assert trust.vm_hours_per_week == pytest.approx(
             m.cfg.volunteers.hospital_vm_hours_per_week_per_10k * residents[d] / 10_000)
     # district charities recruit their first volunteers in their own district
-    for g in m.groups_by_unit[-1]:
+    for g in (*m.groups_by_unit[-1], *m.groups_by_unit[-2]):
         if g.kind is GroupKind.FORMAL_CHARITY:
             members = np.flatnonzero(m.pop.vtrained_at == g.index)
             assert members.size and (where[members] == g.district).all()
+
+
+def test_district_level_groups_serve_their_own_district_only(model):
+    """A district's place-level charities (and its LIO) are reached from its own areas, as a
+    local authority's charities serve its area (004:790, 002:97): by residents going to a
+    group, link workers' directories and the LIO's listings, practices' ties and the flags
+    of a group in reach; not from the other district's areas."""
+    m = model
+    for _ in range(3):
+        m.step()
+    of_unit = m.district_of_unit
+    assert m.place_keys_of(range(len(m.units))) == [-1, -2]
+    for u in range(len(m.units)):
+        place = [g for g in m.open_groups_reachable(u) if g.unit == -1]
+        assert place and {g.district for g in place} == {int(of_unit[u])}
+        assert m.unit_has_groups[u] == 1.0
+    for lw in m.link_workers:
+        districts = {int(of_unit[u]) for u in lw.reach}
+        in_reach = [g for g in m.open_groups_in_reach(lw.reach) if g.unit == -1]
+        assert in_reach and {g.district for g in in_reach} == districts
+        place = [m.organisations[k] for k in lw.directory if m.organisations[k].unit == -1]
+        assert place and {g.district for g in place} <= districts
+        lw.refresh_directory(m.open_groups())
+        refreshed = {k for k in lw.directory if m.organisations[k].unit == -1}
+        assert {m.organisations[k].district for k in refreshed} <= districts
+    for d, books in enumerate(m.lio_books):  # its link workers' districts (a PCN may span two)
+        lws = books._link_workers()
+        listed = [m.organisations[k] for k in books._listed(lws)]
+        districts = {int(of_unit[u]) for lw in lws for u in lw.reach}
+        assert d in districts
+        assert {g.district for g in listed if g.unit == -1} == districts
+    for gp in m.gp_practices:
+        served = {int(of_unit[u]) for u in m._units_served[gp.index]}
+        assert {g.district for g in m._gp_tie_options(gp) if g.unit == -1} == served
+    # the other district's charities all closed: its areas have no place-level group left
+    for g in m.groups_by_unit[-2]:
+        if g.kind is GroupKind.FORMAL_CHARITY and g.is_open:
+            g.close("churn")
+    m.refresh_unit_flags()
+    south = [u for u in range(len(m.units)) if of_unit[u] == 1]
+    assert all(g.unit != -1 for u in south for g in m.open_groups_reachable(u))
+    assert all(g.district == 0 for g in m.open_groups_reachable(0) if g.unit == -1)
 
 
 def test_link_workers_tie_to_their_own_districts_lio(model):
@@ -235,8 +277,8 @@ def test_the_organisation_table_places_every_charity_and_community_group(tmp_pat
         if g.params.staff_fte > 0:  # full establishment: the table's capacity of staff places
             assert g.params.staff_client_capacity * g.staff_fte / g.params.staff_fte == \
                 pytest.approx(row.capacity)
-    # SORG01 serves the whole district of Sampleton (no area): reachable from every area
-    assert made[0].unit == -1 and made[0] in m.groups_by_unit[-1]
+    # SORG01 serves the whole district of Sampleton (no area): reachable from its areas
+    assert made[0].unit == -1 and made[0] in m.groups_by_unit[-1 - made[0].district]
     # the table's counts win over the place table's and the templates'
     assert all(u.params.formal_charities == 0 and u.params.community_groups == 0
                for u in m.units)

@@ -118,8 +118,8 @@ def test_a_mid_run_change_reaches_table_groups_and_scaled_lios_from_its_day():
         for g in charities + groups:
             assert (g.params.staff_client_capacity, g.params.annual_funding) == own[g.name]
         # what the daily passes read: the strain pass's support days, the costs paid
-        running, _ = m.running_groups()
-        (days,) = params_columns(m, running, ("support_days",))
+        running, rows = m.running_groups()
+        (days,) = params_columns(m, rows, ("support_days",))
         assert [d for g, d in zip(running, days.tolist(), strict=True) if g in groups] == \
                [90 if new else old.support_days] * sum(g in running for g in groups)
 

@@ -59,18 +59,28 @@ class GroupState:
         return k
 
 
-def params_columns(model, groups: list, names: tuple[str, ...]) -> tuple[np.ndarray, ...]:
-    """The groups' parameters ``names`` (``g.params.<name>``) as float64 columns in the order
-    of ``groups``. Kept for one list of groups (``model.open_groups()``: a new list when groups
-    open or close) while no event has changed parameters (``model.capacity_epoch``, as the
-    groups' cached capacities)."""
-    cache = model.__dict__.setdefault("_params_columns", {})
-    hit = cache.get(names)
-    if hit is None or hit[0] != model.capacity_epoch or hit[1] is not groups:
-        params = [g.params for g in groups]
-        hit = cache[names] = (model.capacity_epoch, groups, tuple(
-            np.array([getattr(p, name) for p in params], np.float64) for name in names))
-    return hit[2]
+def params_columns(model, rows: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    """The parameters ``names`` (``params.<name>``) of the organisations at ``rows`` (their
+    indices, e.g. the open groups') as float64 columns in that order.
+
+    Each parameter is kept as one column by organisation index, extended as organisations are
+    added and made afresh once an event may have changed parameters (``model.capacity_epoch``,
+    as the groups' cached capacities): a group's parameters are read once, not every time the
+    open groups change (a closure or a new group each day made every open group's be read
+    again, a cost that grew with the place's groups times their daily changes).
+    Organisations without the parameter (hospital trusts) hold 0."""
+    cache = model.__dict__.setdefault("_params_by_row", {})
+    orgs, epoch = model.organisations, model.capacity_epoch
+    out = []
+    for name in names:
+        hit = cache.get(name)
+        if hit is None or hit[0] != epoch or hit[1].size < len(orgs):
+            values = hit[2] if hit is not None and hit[0] == epoch else []
+            values.extend(getattr(getattr(o, "params", None), name, 0.0)
+                          for o in orgs[len(values):])
+            hit = cache[name] = (epoch, np.array(values, np.float64), values)
+        out.append(hit[1][rows])
+    return tuple(out)
 
 
 def state_column(name: str, doc: str, sets_capacity: bool = False) -> property:

@@ -588,9 +588,10 @@ class LinkWorker(mesa.Agent):
             for gp in self.model.gp_practices:
                 if self in gp.link_workers:
                     tied.update(gp.vcse_ties)
+        places = self.model.place_keys_of(self.reach)  # its districts' place-level groups
         self.directory = {g.index for g in groups
                           if g.is_open and g.kind is not GroupKind.LIO
-                          and (g.unit == -1 or g.unit in self.reach)
+                          and (g.unit in self.reach or (g.unit < 0 and g.unit_key in places))
                           and (g.on_directory or g.index in tied
                                or (embedded and g.kind is GroupKind.COMMUNITY_GROUP))}
 

@@ -50,7 +50,7 @@ class Intermediary(mesa.Agent):
     def groups_in_reach(self, unit: int) -> list[VCSEGroup]:
         by_unit = self.model.open_groups_by_unit()
         return [g for g in by_unit.get(unit, ()) if g.has_room()] + (
-            [g for g in by_unit.get(-1, ()) if g.has_room()]
+            [g for g in by_unit.get(self.model.place_key_of_unit[unit], ()) if g.has_room()]
             if self.reaches_place_groups else [])
 
     def signpost(self, i: int) -> bool:
@@ -210,7 +210,8 @@ class LocalityOfficer(Intermediary):
                 return
             if main is None:
                 continue
-            serving = (*m.groups_by_unit.get(u, ()), *m.groups_by_unit.get(-1, ()))
+            serving = (*m.groups_by_unit.get(u, ()),
+                       *m.groups_by_unit.get(m.place_key_of_unit[u], ()))
             local = {g.index for g in serving
                      if g.kind not in (GroupKind.LIO, GroupKind.MUTUAL_AID)}
             for k in main.vcse_ties:

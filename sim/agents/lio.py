@@ -216,7 +216,8 @@ class LIOFunctions:
         for lw in lws:
             known |= lw.directory
         listed = m.listed_groups_by_unit()  # open, on the directory, not an LIO
-        for unit in {-1} | units:  # place-level groups and the units' own (a set: ordered later)
+        # their districts' place-level groups and the units' own (a set: ordered later)
+        for unit in {*m.place_keys_of(units), *units}:
             known.update(listed.get(unit, ()))
         return known
 
@@ -227,7 +228,8 @@ class LIOFunctions:
         group = m.organisations[g]
         keep = group.is_open and getattr(group, "on_directory", False)
         for lw in lws:
-            if keep and (group.unit == -1 or group.unit in lw.reach):
+            if keep and (group.unit in lw.reach or (
+                    group.unit < 0 and group.unit_key in m.place_keys_of(lw.reach))):
                 lw.directory.add(g)
             else:
                 lw.directory.discard(g)

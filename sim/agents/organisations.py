@@ -57,8 +57,10 @@ class Organisation(mesa.Agent):
         self.group_state = model.group_state  # its row: the columns of VCSEGroup's state
         self.index = self.group_state.add_row()  # == len(model.organisations)
         model.organisations.append(self)
-        self.unit = unit  # -1: place level (reaches every unit)
+        self.unit = unit  # -1: place level (reaches every unit of its district)
         self.district = 0  # index into model.districts (the model sets it: its unit's, or given)
+        # its key in the model's by-unit indices: the unit, or -1 - district (the model sets it)
+        self.unit_key = unit if unit >= 0 else -1
         self.name = name
         self.is_open = True
         self.n_trained = 0  # trained volunteers (active or idle), refreshed daily
@@ -445,7 +447,7 @@ def pay_the_day(model: CommunityModel, groups: list[VCSEGroup]) -> np.ndarray:
     group's cost in group order (the same float sums as one count per group)."""
     rows = np.fromiter((g.index for g in groups), np.int64, len(groups))
     fixed, per_client, per_fte = params_columns(
-        model, groups, ("fixed_cost_per_day", "cost_per_client_day", "staff_cost_per_fte_year"))
+        model, rows, ("fixed_cost_per_day", "cost_per_client_day", "staff_cost_per_fte_year"))
     state = model.group_state
     cost, broke = kernels.pay_the_day(
         rows, state.balance, state.spent,

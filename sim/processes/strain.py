@@ -97,7 +97,7 @@ def _update_strain(model: CommunityModel, groups: list[VCSEGroup], rows: np.ndar
     ``new_group_turned_away`` counts the day's referrals turned away for want of room."""
     p = model.cfg.groups
     state = model.group_state
-    (support_days,) = params_columns(model, groups, ("support_days",))
+    (support_days,) = params_columns(model, rows, ("support_days",))
     lost, turned_away = kernels.update_strain(
         rows, state.unserved, state.turned_away_today, state.strain, support_days,
         np.array([g.distanced for g in groups], np.bool_),
