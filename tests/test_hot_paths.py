@@ -65,7 +65,7 @@ def test_unit_flags_and_intermediaries_match_their_definitions():
             naive = [h for h in model.intermediaries if h.unit in (u, -1)]
             assert model.intermediaries_for(u) == naive
             groups = [g for g in (*model.groups_by_unit.get(u, ()),
-                                  *model.groups_by_unit.get(-1, ()))
+                                  *model.groups_by_unit.get(model.place_key_of_unit[u], ()))
                       if g.is_open and not g.distanced and g.kind is not GroupKind.LIO]
             assert model.unit_has_groups[u] == float(bool(groups))
             assert model.unit_has_intermediary[u] == float(

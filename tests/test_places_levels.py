@@ -120,10 +120,18 @@ def test_district_level_groups_serve_their_own_district_only(model):
     for g in m.groups_by_unit[-2]:
         if g.kind is GroupKind.FORMAL_CHARITY and g.is_open:
             g.close("churn")
-    m.refresh_unit_flags()
     south = [u for u in range(len(m.units)) if of_unit[u] == 1]
+    for u in south[:1]:  # and one of its areas its own groups too: nothing in reach there
+        for g in m.groups_by_unit.get(u, []):
+            if g.is_open:
+                g.close("churn")
+    m.refresh_unit_flags()
     assert all(g.unit != -1 for u in south for g in m.open_groups_reachable(u))
     assert all(g.district == 0 for g in m.open_groups_reachable(0) if g.unit == -1)
+    # a group in reach: the unit's own or its own district's, not the other district's
+    flags = [float(bool(m.open_groups_reachable(u))) for u in range(len(m.units))]
+    assert m.unit_has_groups.tolist() == flags
+    assert flags[south[0]] == 0.0 and flags[0] == 1.0
 
 
 def test_link_workers_tie_to_their_own_districts_lio(model):

@@ -76,8 +76,8 @@ def params_columns(model, rows: np.ndarray, names: tuple[str, ...]) -> tuple[np.
         hit = cache.get(name)
         if hit is None or hit[0] != epoch or hit[1].size < len(orgs):
             values = hit[2] if hit is not None and hit[0] == epoch else []
-            values.extend(getattr(getattr(o, "params", None), name, 0.0)
-                          for o in orgs[len(values):])
+            values.extend(getattr(o.params, name) if hasattr(o, "params") else 0.0
+                          for o in orgs[len(values):])  # a group lacking one: an error
             hit = cache[name] = (epoch, np.array(values, np.float64), values)
         out.append(hit[1][rows])
     return tuple(out)

@@ -59,7 +59,8 @@ class Organisation(mesa.Agent):
         model.organisations.append(self)
         self.unit = unit  # -1: place level (reaches every unit of its district)
         self.district = 0  # index into model.districts (the model sets it: its unit's, or given)
-        # its key in the model's by-unit indices: the unit, or -1 - district (the model sets it)
+        # its key in the model's by-unit indices: the unit, or -1 - district (set with the
+        # district: by the model's add_group for a group, by NHSTrust for a trust)
         self.unit_key = unit if unit >= 0 else -1
         self.name = name
         self.is_open = True
@@ -419,6 +420,7 @@ class NHSTrust(Organisation):
                  residents: int | None = None, district: int = 0):
         super().__init__(model, -1, name)
         self.district = district
+        self.unit_key = -1 - district  # place level, of its district
         # the residents it serves (default: the whole model's): its volunteers and
         # volunteer-management hours scale with them
         self.residents = (residents if residents is not None
