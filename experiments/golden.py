@@ -34,6 +34,9 @@ CASES: dict[str, list[str]] = {
     "county_20k": ["topology=county", "topology.n_residents=20000"],
     "county_12k_lockdown": ["topology=county", "topology.n_residents=12000", "run.seed=3",
                             "scenario=lockdown"],
+    # two districts (the others have one): district-level groups serve their own district
+    "county_220k_two_districts": ["topology=county", "topology.n_residents=220000",
+                                  "run.burn_in_days=364", "run.days=60"],
     "rural_flood": ["topology=rural", "scenario=flood"],
     "urban_lockdown_preparedness": ["scenario=[lockdown,preparedness]"],
     **{f"urban_{name}": [f"scenario={name}"] for name in SCENARIOS if name != "baseline"},
