@@ -46,6 +46,15 @@ class RunFinished(RuntimeError):
     """A step was asked for after the last day of ``run.days`` (``model.extend`` adds days)."""
 
 
+def _without(items: list, item) -> list:
+    """A new list of ``items`` without ``item`` (a copy if it is not there)."""
+    try:
+        at = items.index(item)
+    except ValueError:
+        return items[:]
+    return items[:at] + items[at + 1:]
+
+
 class CommunityModel(mesa.Model):
     """Residents, volunteers, link workers, VCSE groups, GP practices and intermediaries on a
     social network; one step is one day.
@@ -1674,10 +1683,7 @@ class CommunityModel(mesa.Model):
         if opened:
             groups, here = [*groups, group], [*here, group]
         else:  # found and copied around in C (list.index: identity first), not a Python pass
-            at = groups.index(group)
-            groups = groups[:at] + groups[at + 1:]
-            at = here.index(group)
-            here = here[:at] + here[at + 1:]
+            groups, here = _without(groups, group), _without(here, group)
         by_unit = {**by_unit, group.unit_key: here}
         if not here:  # units with no open group are absent
             del by_unit[group.unit_key]
