@@ -209,7 +209,7 @@ class CommunityModel(mesa.Model):
         self.usual_groups: dict[tuple[int, GroupKind], int] = {}
         for g in self.groups:
             if g.kind in (GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP):
-                key = (g.unit if g.unit >= 0 else -1 - g.district, g.kind)
+                key = (g.unit_key, g.kind)
                 self.usual_groups[key] = self.usual_groups.get(key, 0) + 1
         self._build_ties()
         verified = {g.index: 0 for g in self.groups}  # one dict: shared by every district's
@@ -842,7 +842,7 @@ class CommunityModel(mesa.Model):
             for g in groups:
                 kind = g.kind
                 if kind is charity or kind is community:
-                    key = (g.unit if g.unit >= 0 else -1 - g.district, kind.value)
+                    key = (g.unit_key, kind.value)
                     open_now[key] = open_now.get(key, 0) + 1
             cached = self._open_provision_counts = (groups, open_now)
         return cached[1]
@@ -1695,7 +1695,7 @@ class CommunityModel(mesa.Model):
         if counts is not None and counts[0] is old_groups:
             counts = counts[1]
             if group.kind is GroupKind.FORMAL_CHARITY or group.kind is GroupKind.COMMUNITY_GROUP:
-                key = (group.unit if group.unit >= 0 else -1 - group.district, group.kind.value)
+                key = (group.unit_key, group.kind.value)
                 counts = dict(counts)
                 k = counts.get(key, 0) + (1 if opened else -1)
                 if k:
