@@ -371,3 +371,25 @@ def test_cli_refuses_a_bad_organisation_table_with_status_2(tmp_path):
     assert "topology.organisation_file" in stderr and "'capacity'" in stderr
     assert "row 2" in stderr
     assert not (out / "manifest.json").exists()
+
+
+def test_network_view_shows_every_districts_trust(model):
+    """The dashboard's network view has a node for each district's hospital trust (before,
+    only the first district's: the second trust's volunteers had nothing to link to)."""
+    from sim.dashboard.network_view import choose_sample, draw_network
+
+    m = model
+    fig = draw_network(m, choose_sample(m, max_residents=60))
+    labels = {t.get_text() for t in fig.axes[0].texts}
+    assert {"Sampleton-nhs-trust", "Downland-nhs-trust"} <= labels
+    # each trust's node is where its volunteers' links end: one ring position per trust
+    positions = {tuple(t.xy) for t in fig.axes[0].texts if t.get_text().endswith("nhs-trust")}
+    assert len(positions) == 2
+
+
+def test_network_view_of_one_district_names_its_trust_plainly():
+    from sim.dashboard.network_view import choose_sample, draw_network
+
+    m = CommunityModel(sim.compose(["topology=urban", "run.burn_in_days=0", "run.days=2"]))
+    labels = [t.get_text() for t in draw_network(m, choose_sample(m, 40)).axes[0].texts]
+    assert labels.count("hospital trust") == len(m.nhs_trusts) == 1

@@ -107,8 +107,10 @@ def _org_nodes(model: CommunityModel) -> list[tuple[object, str, str]]:
     out = []
     for g in model.groups:
         out.append((g, GROUP_LABEL[g.kind], g.name))
-    if model.nhs_trust is not None:
-        out.append((model.nhs_trust, "hospital trust", "hospital trust"))
+    trusts = model.nhs_trusts  # one per district: each its own node
+    for trust in trusts:
+        out.append((trust, "hospital trust",
+                    "hospital trust" if len(trusts) == 1 else trust.name))
     for gp in model.gp_practices:
         out.append((gp, "GP practice", gp.name))
     for lw in model.link_workers:
