@@ -140,6 +140,24 @@ def compare(full: np.ndarray, warm: np.ndarray, Xs: np.ndarray, outcomes: list[s
     return out
 
 
+def check_saved(saved: dict, n_sample: int, n_outcomes: int) -> None:
+    """A saved result's shapes: outcomes by (world, row, outcome) for both kinds of run, at
+    least three worlds and ten rows of the sample; ValueError naming what is wrong."""
+    rows = saved["row_numbers"]
+    if (not isinstance(rows, list) or len(rows) < 10
+            or not all(isinstance(r, int) and 0 <= r < n_sample for r in rows)):
+        raise ValueError(f"row_numbers must be at least 10 rows of the sample (0..{n_sample - 1})")
+    for kind in ("full", "warm"):
+        values = np.asarray(saved[kind], float)
+        if values.ndim != 3 or values.shape[0] < 3 or values.shape[1:] != (len(rows), n_outcomes):
+            raise ValueError(f"{kind} must hold, for at least 3 worlds, {len(rows)} rows of "
+                             f"{n_outcomes} outcomes")
+        if not np.isfinite(values).all():
+            raise ValueError(f"{kind} holds a value that is not finite")
+    if np.shape(saved["full"]) != np.shape(saved["warm"]):
+        raise ValueError("full and warm must have the same worlds")
+
+
 def report(saved: dict, design, X: np.ndarray, out: Path | None) -> dict:
     chosen = saved["row_numbers"]
     lo = np.array([b[0] for b in design.problem["bounds"]])
@@ -181,14 +199,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warm-days", type=int, default=364, help="settling days (whole weeks)")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (joblib)")
     ap.add_argument("--out", type=Path, default=ROOT / "experiments" / "results" /
-                    "warm_start_check.json")
+                    "warm_start_check.json", help="JSON file to write (a new file: an "
+                    "existing one is not overwritten)")
     ap.add_argument("--analyse", type=Path, help="no runs: the comparison of a saved result")
     a = ap.parse_args(argv)
     if a.analyse is not None:
-        saved = json.loads(a.analyse.read_text())
-        design = load_design(saved["design"])
-        report(saved, design, sample(design, "sobol"), None)
+        try:
+            saved = json.loads(a.analyse.read_text())
+            design = load_design(saved["design"])
+            X = sample(design, "sobol")
+            check_saved(saved, len(X), len(design.outcomes))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            ap.error(f"--analyse {a.analyse}: not a saved result of this script ({exc})")
+        report(saved, design, X, None)
         return 0
+    if a.out.exists():
+        ap.error(f"--out {a.out} exists: not overwritten (choose a new file)")
     if (a.rows < 10 or a.step < 1 or a.worlds < 3 or a.jobs < 1 or a.warm_days < 7
             or a.warm_days % 7):
         ap.error("--rows must be at least 10, --step at least 1, --worlds at least 3, --jobs "
