@@ -1703,6 +1703,39 @@ class CommunityModel(mesa.Model):
                 else:  # places and kinds with none open are absent
                     del counts[key]
             self._open_provision_counts = (groups, counts)
+        # the listed groups by unit follow too (a group off the directory leaves them as they
+        # are), unless a listing changed since they were made (listing_epoch): mutual aid
+        # groups form and fold many times a day in a large place, and each rebuild is a pass
+        # over every open group
+        listed = self.__dict__.get("_listed_by_unit")
+        if listed is not None and listed[0] is old_groups and listed[1] == self.listing_epoch:
+            by_unit_listed = listed[2]
+            if group.on_directory and group.kind is not GroupKind.LIO:
+                key, j = group.unit_key, group.index
+                here_listed = by_unit_listed.get(key, ())
+                # the newest group comes last (group order), a closing one leaves its place
+                here_listed = ((*here_listed, j) if opened
+                               else tuple(k for k in here_listed if k != j))
+                by_unit_listed = {**by_unit_listed, key: here_listed}
+                if not here_listed:  # units with none are absent
+                    del by_unit_listed[key]
+            self._listed_by_unit = (groups, self.listing_epoch, by_unit_listed)
+        # the open groups by district, and the places short of provision (which only
+        # charities and community groups change), follow the same way
+        by_district = self.__dict__.get("_open_groups_by_district")
+        if by_district is not None and by_district[0] is old_groups:
+            d, of_district = group.district, by_district[1]
+            here_d = of_district.get(d, [])
+            here_d = [*here_d, group] if opened else _without(here_d, group)
+            of_district = {**of_district, d: here_d}
+            if not here_d:  # districts with none are absent
+                del of_district[d]
+            self._open_groups_by_district = (groups, of_district)
+        short = self.__dict__.get("_provision_short")
+        if (short is not None and short[0] is old_groups
+                and group.kind is not GroupKind.FORMAL_CHARITY
+                and group.kind is not GroupKind.COMMUNITY_GROUP):
+            self._provision_short = (groups, *short[1:])
         # the running groups (all but the LIO) and their rows follow the same way
         running = self.__dict__.get("_running_groups")
         if running is not None and running[0] is old_groups:

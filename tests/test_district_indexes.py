@@ -171,3 +171,60 @@ def test_listings_by_unit_follow_listing_and_closing(model):
         g.index for g in m.groups if g.is_open and g.on_directory
         and g.kind is not GroupKind.LIO
         and (g.unit in lw.reach or (g.unit == -1 and g.district in districts))}
+
+
+def test_indexes_follow_a_mutual_aid_group_without_being_worked_out_again(model):
+    """Mutual aid groups form and fold many times a day in a large place; they are off the
+    directory and are neither charities nor community groups, so the listings by unit and
+    the places short of provision stay the same objects, and the open groups by district
+    gain and lose them, each equal to what is worked out from scratch. A new listed group
+    joins the listings without a change of ``listing_epoch`` (its first value is not a
+    change); taking a group off the directory is one."""
+    m = model
+
+    def listed_from_scratch():
+        out: dict[int, tuple[int, ...]] = {}
+        for g in m.groups:
+            if g.is_open and g.on_directory and g.kind is not GroupKind.LIO:
+                out[g.unit_key] = (*out.get(g.unit_key, ()), g.index)
+        return out
+
+    def short_from_scratch():
+        saved = m.__dict__.pop("_provision_short")
+        try:
+            return m.provision_short()
+        finally:
+            m._provision_short = saved
+
+    listed, short = m.listed_groups_by_unit(), m.provision_short()
+    cached_short = m._provision_short[1]
+    m.open_groups_by_district()
+    epoch = m.listing_epoch
+    mag = m.add_group(GroupKind.MUTUAL_AID, 0, False, "street")
+    assert m.listing_epoch == epoch
+    assert m.listed_groups_by_unit() is listed  # carried over, not rebuilt
+    assert m._provision_short[1] is cached_short and m.provision_short() == short
+    assert m.open_groups_by_district() == by_district(m)
+    assert mag in m.open_groups_by_district()[mag.district]
+    mag.close("folded")
+    assert m.listed_groups_by_unit() is listed
+    assert m._provision_short[1] is cached_short
+    assert m.open_groups_by_district() == by_district(m)
+    assert mag not in m.open_groups_by_district()[mag.district]
+    # a listed community group opens in district 1 and another closes: the listings, the
+    # places short and the groups by district follow, as from scratch
+    new = m.add_group(GroupKind.COMMUNITY_GROUP, int(m.units[-1].index), True, "listed")
+    assert m.listing_epoch == epoch
+    assert new.index in m.listed_groups_by_unit()[new.unit_key]
+    assert m.listed_groups_by_unit() == listed_from_scratch()
+    assert m.provision_short() == short_from_scratch()
+    gone = next(g for g in m.open_groups() if g.on_directory and g.unit_key == -1 - 1
+                and g.kind is not GroupKind.LIO)
+    gone.close("churn")
+    assert gone.index not in m.listed_groups_by_unit().get(gone.unit_key, ())
+    assert m.listed_groups_by_unit() == listed_from_scratch()
+    assert m.provision_short() == short_from_scratch()
+    assert m.open_groups_by_district() == by_district(m)
+    new.on_directory = False  # off the directory: a change, so worked out afresh
+    assert m.listing_epoch == epoch + 1
+    assert m.listed_groups_by_unit() == listed_from_scratch()

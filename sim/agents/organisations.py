@@ -119,10 +119,12 @@ def _capacity_input(name: str, doc: str) -> property:
 def _listing_flag(doc: str) -> property:
     """Whether a group is on the service directory: a change of value adds 1 to the model's
     ``listing_epoch`` (its cached listings by unit, ``CommunityModel.listed_groups_by_unit``);
-    reading it is a plain attribute look-up."""
+    reading it is a plain attribute look-up. A new group's first value is not a change: its
+    opening adds it to the cached listings (``CommunityModel._open_groups_change``)."""
 
     def set_(self, value) -> None:
-        if getattr(self, "_on_directory", None) != value:
+        old = getattr(self, "_on_directory", None)
+        if old is not None and old != value:
             model = self.model
             model.listing_epoch = getattr(model, "listing_epoch", 0) + 1
         self._on_directory = value
