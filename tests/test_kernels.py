@@ -500,3 +500,47 @@ def test_ties_with_time_matches_numpy_masks():
                                          np.float32(hours))
             assert got.dtype == expected.dtype
             np.testing.assert_array_equal(got, expected)
+
+
+def test_word_wise_selections_match_numpy():
+    """The selections that read one-byte codes eight at a time (``codes_between``,
+    ``need_and_pathway``, ``members_of``, ``volunteer_day_counts``) select and count exactly
+    what numpy does: any length (the tail after the last whole word), offset and strided
+    views, sparse and dense codes, negative and large codes (carries across bytes), bounds
+    from below 1 (the plain loop) to above every code, and IntEnum bounds."""
+    from sim.state import VolunteerState
+
+    rng = np.random.default_rng(41)
+    for trial in range(600):
+        n = int(rng.integers(0, 70)) if trial % 3 else int(rng.integers(0, 3000))
+        wide = trial % 5 == 0  # any int8 value, negatives included
+        high = (rng.integers(-128, 128, n) if wide else rng.integers(0, 8, n))
+        base = np.where(rng.random(n) < rng.random(), high, rng.integers(0, 2, n)).astype(np.int8)
+        codes = base[int(rng.integers(0, 4)):] if trial % 7 else base[::2]
+        lo = int(rng.integers(-2, 9))
+        hi = int(rng.integers(lo, 10))
+        np.testing.assert_array_equal(kernels.codes_between(codes, lo, hi),
+                                      np.flatnonzero((codes >= lo) & (codes <= hi)))
+        pathway = rng.integers(0, len(Pathway), codes.size).astype(np.int8)
+        pathway_max = int(rng.integers(0, len(Pathway)))
+        np.testing.assert_array_equal(
+            kernels.need_and_pathway(codes, pathway, lo, pathway_max),
+            np.flatnonzero((codes >= lo) & (pathway <= pathway_max)))
+        vorg = rng.integers(-1, 5, codes.size).astype(np.int32)
+        flagged = rng.random(5) < 0.5
+        np.testing.assert_array_equal(
+            kernels.members_of(vorg, codes, flagged, lo, hi),
+            np.flatnonzero(np.isin(vorg, np.flatnonzero(flagged)) & (codes >= lo)
+                           & (codes <= hi)))
+        if not wide:  # states 0 to 7, as the model holds them
+            last_task = rng.integers(0, 30, codes.size).astype(np.int32)
+            counts, on_duty, tasked = kernels.volunteer_day_counts(codes, last_task, 8, lo, hi,
+                                                                   15)
+            expected = np.flatnonzero((codes >= lo) & (codes <= hi))
+            np.testing.assert_array_equal(counts, np.bincount(codes, minlength=8))
+            np.testing.assert_array_equal(on_duty, expected)
+            assert tasked == np.count_nonzero(last_task[expected] > 15)
+    states = rng.integers(0, 8, 1001).astype(np.int8)
+    np.testing.assert_array_equal(
+        kernels.codes_between(states, VolunteerState.ACTIVE, VolunteerState.IDLE),
+        np.flatnonzero((states >= 4) & (states <= 5)))

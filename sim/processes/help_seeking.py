@@ -42,7 +42,7 @@ def give_up_waiting(model: CommunityModel) -> None:
     """Residents waiting for a link worker (inbox or waiting list) give up at a daily hazard of
     1 / ``link_worker.mean_days_before_giving_up``; their entries leave the lists."""
     pop = model.pop
-    waiting = kernels.flatnonzero(pop.pathway == Pathway.WAITING)
+    waiting = kernels.codes_between(pop.pathway, Pathway.WAITING, Pathway.WAITING)
     if waiting.size == 0:
         return
     u = model.streams.waiting.random(waiting.size)
