@@ -1544,9 +1544,27 @@ class CommunityModel(mesa.Model):
 
     # ------------------------------------------------------------------ queries
     def refresh_link_worker_reach(self) -> None:
-        """Residents can refer themselves only where a link worker serves their practice."""
+        """Residents can refer themselves only where a link worker serves their practice.
+        Called whenever the posts change (set-up, ``add_link_worker``,
+        ``withdraw_link_worker``): the practices each post serves are worked out afresh."""
         self.lw_awareness = np.array([u.params.lw_awareness if self._unit_has_lw(u.index)
                                       else 0.0 for u in self.units])
+        self._lw_practices = None
+
+    def practices_of_link_worker(self, lw: LinkWorker) -> list[GPPractice]:
+        """The practices whose ``link_workers`` include ``lw``, in practice order: what
+        ``[gp for gp in self.gp_practices if lw in gp.link_workers]`` gives, kept until the
+        posts change (:meth:`refresh_link_worker_reach`) instead of a pass over every practice
+        for each co-located worker each day."""
+        served = self.__dict__.get("_lw_practices")
+        if served is None:
+            served = self._lw_practices = {}
+            for gp in self.gp_practices:
+                for w in gp.link_workers:
+                    mine = served.setdefault(w.unique_id, [])
+                    if not mine or mine[-1] is not gp:  # a worker listed twice: once
+                        mine.append(gp)
+        return served.get(lw.unique_id, [])
 
     def _unit_has_lw(self, unit: int) -> bool:
         return any(self.gp_practices[k].link_workers for k in self.practices_of_unit[unit])

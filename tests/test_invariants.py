@@ -93,6 +93,9 @@ def check_day(model: CommunityModel, n: int) -> None:
         assert lw.hours_today <= lw.budget_today + 1e-9, f"day {day}: {lw.name} over its hours"
         assert lw.held_in_error() == [], f"day {day}: {lw.name} holds stale entries"
         assert all(model.organisations[g].kind is not GroupKind.LIO for g in lw.directory)
+        # the practices a post serves, as kept between changes of the posts
+        assert model.practices_of_link_worker(lw) == [
+            gp for gp in model.gp_practices if lw in gp.link_workers], f"day {day}: {lw.name}"
     waiting = pop.pathway == Pathway.WAITING
     holds(~waiting | np.isin(np.arange(n), list(queued)),
           "waiting resident is in an inbox or waiting list", day)

@@ -239,9 +239,8 @@ class LinkWorker(mesa.Agent):
             if not mapped:
                 self._map_groups()
             if self.co_located:
-                for gp in m.gp_practices:
-                    if self in gp.link_workers:
-                        gp.see_link_worker()
+                for gp in m.practices_of_link_worker(self):
+                    gp.see_link_worker()
             self._hold_sessions()
             self._close_light_touch()
             self._admit_from_waiting()
