@@ -165,21 +165,45 @@ def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None,
     row["n_vol_hours_offered_per_week"] = float(offered.sum(dtype=np.float64))
     n_open = n_listed = n_clients = n_mag_clients = n_no_inclusion = n_no_inclusion_members = 0
     n_mags = n_suspended = n_online = n_lio_supported = 0
+    # and, in the same pass, the open groups' (not the LIO's) paid staff, places and strain;
+    # community groups with a disruptive placement in force and the places disruption costs
+    # them (the sums in group order, as they always were)
+    staff = places = strain = 0.0
+    n_capacity = n_community = n_disrupted = 0
+    lost_community = places_community = 0.0
+    strains = model.group_state.strain.tolist()  # by organisation index
     day, mutual_aid, lio = model.day, GroupKind.MUTUAL_AID, GroupKind.LIO
+    community = GroupKind.COMMUNITY_GROUP
     for g in model.open_groups():  # a closed group has no clients (VCSEGroup.close)
         clients = g.n_clients
+        kind, distanced = g.kind, g.distanced
         n_clients += clients
         n_open += 1
         n_listed += bool(g.on_directory)
-        n_suspended += bool(g.distanced)
+        n_suspended += bool(distanced)
         n_online += bool(g.online)
         n_lio_supported += getattr(g, "lio_support_until", -1) > day
-        if g.kind is mutual_aid:
+        if kind is mutual_aid:
             n_mags += 1
             n_mag_clients += clients
-        if not g.params.accepts_complex and g.kind is not lio:
+        if kind is lio:
+            continue
+        if not g.params.accepts_complex:
             n_no_inclusion += clients
             n_no_inclusion_members += clients - g.n_disruptive
+        n_capacity += 1
+        staff += g.staff_fte
+        if kind is community and not distanced:  # (capacity, places_lost_to_disruption())
+            cap, lost = g.capacity_and_places_lost()
+        else:
+            cap, lost = g.capacity, 0.0
+        places += cap
+        strain += strains[g.index]
+        if kind is community:
+            n_community += 1
+            n_disrupted += g.n_disruptive > 0
+            lost_community += lost
+            places_community += cap + lost
     row["n_mutual_aid_groups_open"] = n_mags
     row["n_groups_suspended"] = n_suspended
     row["n_groups_online"] = n_online
@@ -193,7 +217,13 @@ def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None,
     row["mean_mutual_aid_pull"] = pull / pop.n
     row["n_clients_without_inclusion"] = n_no_inclusion
     row["n_member_clients_without_inclusion"] = n_no_inclusion_members
-    row.update(group_capacity_stocks(model))
+    row["n_group_staff_fte"] = staff
+    row["n_group_places"] = places
+    row["mean_group_strain"] = strain / n_capacity if n_capacity else 0.0
+    row["n_community_groups_open"] = n_community
+    row["n_community_groups_disrupted"] = n_disrupted
+    row["n_community_group_places_lost_disruption"] = lost_community
+    row["n_community_group_places_before_disruption"] = places_community
     orgs = model.organisations
     n_entries = n_right = 0
     for lw in model.link_workers:
@@ -248,43 +278,9 @@ _REFERRAL_KEYS = tuple(f"new_referrals_{s}" for s in REFERRAL_SOURCES)
 _WELLBEING_KEYS = tuple(f"mean_wellbeing_{name}" for name in ONS4)
 
 
-def group_capacity_stocks(model: CommunityModel) -> dict[str, float]:
-    """Open groups' (not the LIO's) paid staff, places and strain; community groups with a
-    disruptive placement in force and the places disruption costs them."""
-    staff = places = strain = 0.0
-    n = n_community = n_disrupted = 0
-    lost_community = places_community = 0.0
-    lio, community = GroupKind.LIO, GroupKind.COMMUNITY_GROUP
-    strains = model.group_state.strain.tolist()  # by organisation index
-    for g in model.open_groups():  # in group order, as the sums always were
-        if g.kind is lio:
-            continue
-        n += 1
-        staff += g.staff_fte
-        if g.kind is community and not g.distanced:  # (capacity, places_lost_to_disruption())
-            cap, lost = g.capacity_and_places_lost()
-        else:
-            cap, lost = g.capacity, 0.0
-        places += cap
-        strain += strains[g.index]
-        if g.kind is community:
-            n_community += 1
-            n_disrupted += g.n_disruptive > 0
-            lost_community += lost
-            places_community += cap + lost
-    return {
-        "n_group_staff_fte": staff,
-        "n_group_places": places,
-        "mean_group_strain": strain / n if n else 0.0,
-        "n_community_groups_open": n_community,
-        "n_community_groups_disrupted": n_disrupted,
-        "n_community_group_places_lost_disruption": lost_community,
-        "n_community_group_places_before_disruption": places_community,
-    }
-
-
 def _group_capacity_summary(ts: pd.DataFrame) -> dict:
-    """VCSE sustainability and disruption figures of a run (see group_capacity_stocks)."""
+    """VCSE sustainability and disruption figures of a run (the group capacity stocks of
+    :func:`daily_row`)."""
     s: dict = {}
     s["mean_n_group_staff_fte"] = float(ts["n_group_staff_fte"].mean())
     s["final_n_group_staff_fte"] = float(ts["n_group_staff_fte"].iloc[-1])
