@@ -88,3 +88,32 @@ def test_graphml_and_parquet_load_like_an_edge_list_and_csv(tmp_path, tiny_world
     assert pop.household[0] == pop.household[1] != pop.household[2]
     assert len(a.gp_practices) == 3 and pop.gp[0] == pop.gp[1] != pop.gp[2]
     assert sorted(map(tuple, a.edges.tolist())) == [(0, 1), (0, 2), (1, 2), (1, 5), (3, 4)]
+
+
+def test_household_cliques_are_every_pair_of_the_first_members():
+    """``_unit_edges`` ties every pair of a household's members (of its first MAX_HOUSEHOLD),
+    made for all households at once: the same ties as the pair-by-pair loop it replaced, in
+    any order (the canonical edges sort them); it draws nothing (golden: byte-identical
+    worlds)."""
+    from sim.params import UnitParams
+    from sim.topology import builders
+
+    def cliques_by_loop(sizes):
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        parts = [np.zeros((0, 2), np.int64)]
+        for a in range(builders.MAX_HOUSEHOLD):
+            for b in range(a + 1, builders.MAX_HOUSEHOLD):
+                h = np.flatnonzero(sizes > b)
+                parts.append(np.stack([starts[h] + a, starts[h] + b], axis=1))
+        return np.concatenate(parts)
+
+    no_ring = UnitParams(ties_per_household=0, n_community_leaders=0)
+    rng = np.random.default_rng(12)
+    for trial in range(200):
+        sizes = rng.integers(1, builders.MAX_HOUSEHOLD + 4, int(rng.integers(1, 60)))
+        n = int(sizes.sum())
+        edges, household = builders._unit_edges(no_ring, n, np.random.default_rng(trial),
+                                                sizes=sizes)
+        np.testing.assert_array_equal(builders.canonical_edges(edges, n),
+                                      builders.canonical_edges(cliques_by_loop(sizes), n))
+        np.testing.assert_array_equal(household, np.repeat(np.arange(sizes.size), sizes))

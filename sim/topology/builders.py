@@ -67,6 +67,12 @@ def _households(n: int, mean_size: float, rng: np.random.Generator) -> np.ndarra
     return sizes[sizes > 0]
 
 
+# the member pairs (a, b), a < b, of a household of MAX_HOUSEHOLD, by b then a: those of a
+# household of s members are the first s (s - 1) / 2
+_PAIR_B, _PAIR_A = (np.array(x, np.int64) for x in zip(*[(b, a) for b in range(MAX_HOUSEHOLD)
+                                                           for a in range(b)], strict=True))
+
+
 def _unit_edges(p: UnitParams, n: int, rng: np.random.Generator,
                 sizes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Household cliques, a small-world ring over households, and community-leader hubs;
@@ -75,12 +81,19 @@ def _unit_edges(p: UnitParams, n: int, rng: np.random.Generator,
         sizes = _households(n, p.mean_household_size, rng)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     household = np.repeat(np.arange(sizes.size, dtype=np.int32), sizes)
+    # every pair of members of each household (of its first MAX_HOUSEHOLD), all households
+    # at once (no draws; the order of the pairs does not matter: canonical_edges sorts the
+    # ties of the whole place)
+    members = np.minimum(sizes, MAX_HOUSEHOLD).astype(np.int64)
+    n_pairs = members * (members - 1) // 2
+    in_clique = np.flatnonzero(n_pairs)
     parts = []
-    for a in range(MAX_HOUSEHOLD):
-        for b in range(a + 1, MAX_HOUSEHOLD):
-            h = np.flatnonzero(sizes > b)
-            if h.size:
-                parts.append(np.stack([starts[h] + a, starts[h] + b], axis=1))
+    if in_clique.size:
+        counts = n_pairs[in_clique]
+        owner = np.repeat(in_clique, counts)
+        k = np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        base = starts[owner]
+        parts.append(np.stack([base + _PAIR_A[k], base + _PAIR_B[k]], axis=1))
     n_h = sizes.size
     half = p.ties_per_household // 2
     if n_h > 1 and half > 0:
