@@ -23,6 +23,8 @@ not finished over to later days, is checked against a plain-Python reference ins
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from numba import njit, uint64
 
@@ -35,6 +37,7 @@ from numba import njit, uint64
 _ONES = np.uint64(0x0101010101010101)
 _HIGH = np.uint64(0x8080808080808080)
 _BYTE_FROM_TOP = np.uint64(0x0001020304050607)  # byte j holds 7 - j
+_LITTLE_ENDIAN = sys.byteorder == "little"  # code k of a word is its byte k
 
 
 @njit(inline="always")
@@ -45,8 +48,9 @@ def _words(codes: np.ndarray) -> np.ndarray:
 
 @njit(inline="always")
 def _by_words(codes: np.ndarray) -> bool:
-    """Whether ``codes`` can be read eight at a time: one-byte items, contiguous."""
-    return codes.itemsize == 1 and codes.flags.c_contiguous
+    """Whether ``codes`` can be read eight at a time: one-byte items, contiguous, on a
+    little-endian machine (elsewhere the plain loops run)."""
+    return _LITTLE_ENDIAN and codes.itemsize == 1 and codes.flags.c_contiguous
 
 
 @njit(inline="always")

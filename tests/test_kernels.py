@@ -507,7 +507,8 @@ def test_word_wise_selections_match_numpy():
     ``need_and_pathway``, ``members_of``, ``volunteer_day_counts``) select and count exactly
     what numpy does: any length (the tail after the last whole word), offset and strided
     views, sparse and dense codes, negative and large codes (carries across bytes), bounds
-    from below 1 (the plain loop) to above every code, and IntEnum bounds."""
+    from below 1 (the plain loop) to above every code (up to 130), an upper bound below the
+    lower, and IntEnum bounds."""
     from sim.state import VolunteerState
 
     rng = np.random.default_rng(41)
@@ -517,8 +518,8 @@ def test_word_wise_selections_match_numpy():
         high = (rng.integers(-128, 128, n) if wide else rng.integers(0, 8, n))
         base = np.where(rng.random(n) < rng.random(), high, rng.integers(0, 2, n)).astype(np.int8)
         codes = base[int(rng.integers(0, 4)):] if trial % 7 else base[::2]
-        lo = int(rng.integers(-2, 9))
-        hi = int(rng.integers(lo, 10))
+        lo = int(rng.integers(-2, 9)) if trial % 4 else int(rng.integers(-2, 131))
+        hi = int(rng.integers(lo - 2, max(lo, 10) + 2))  # below lo now and then: nothing
         np.testing.assert_array_equal(kernels.codes_between(codes, lo, hi),
                                       np.flatnonzero((codes >= lo) & (codes <= hi)))
         pathway = rng.integers(0, len(Pathway), codes.size).astype(np.int8)
