@@ -117,3 +117,61 @@ def test_household_cliques_are_every_pair_of_the_first_members():
         np.testing.assert_array_equal(builders.canonical_edges(edges, n),
                                       builders.canonical_edges(cliques_by_loop(sizes), n))
         np.testing.assert_array_equal(household, np.repeat(np.arange(sizes.size), sizes))
+
+
+def test_canonical_edges_match_the_numpy_steps():
+    """``canonical_edges`` (compiled key passes around numpy's sort) gives the pairs the numpy
+    steps gave: self-loops dropped, each pair once as (i < j), sorted; int64 whatever the
+    input's integer type. Mutant: keeping a self-loop, or a duplicate, fails."""
+    from sim.topology import builders
+
+    def by_numpy(edges, n):
+        edges = edges.astype(np.int64)
+        lo, hi = np.minimum(edges[:, 0], edges[:, 1]), np.maximum(edges[:, 0], edges[:, 1])
+        key = np.unique(lo[lo != hi] * n + hi[lo != hi])
+        return np.stack([key // n, key % n], axis=1)
+
+    rng = np.random.default_rng(41)
+    for trial in range(300):
+        n = int(rng.integers(1, 80))
+        dtype = (np.int64, np.int32, np.uint16)[trial % 3]
+        edges = rng.integers(0, n, size=(int(rng.integers(1, 200)), 2)).astype(dtype)
+        got = builders.canonical_edges(edges, n)
+        assert got.dtype == np.int64 and got.shape[1] == 2
+        np.testing.assert_array_equal(got, by_numpy(edges, n))
+    assert builders.canonical_edges(np.zeros((0, 2), np.int64), 5).shape == (0, 2)
+    assert builders.canonical_edges(np.array([[3, 3], [2, 2]]), 5).shape == (0, 2)
+
+
+def test_adjacency_is_the_csr_scipy_builds():
+    """The residents' adjacency laid out in one pass from canonical edges is the CSR matrix
+    scipy builds from the symmetric pairs (row pointers, sorted neighbours, int8 ones, index
+    dtypes); edges not in canonical form (unsorted, i > j) take scipy's route to the same
+    matrix."""
+    import scipy.sparse as sp
+
+    from sim.population import adjacency
+    from sim.topology import builders
+
+    def by_scipy(edges, n):
+        rows = np.concatenate([edges[:, 0], edges[:, 1]])
+        cols = np.concatenate([edges[:, 1], edges[:, 0]])
+        return sp.csr_matrix((np.ones(rows.size, np.int8), (rows, cols)), shape=(n, n))
+
+    def same(a, b):
+        for name in ("indptr", "indices", "data"):
+            x, y = getattr(a, name), getattr(b, name)
+            assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), name
+        assert a.shape == b.shape
+
+    rng = np.random.default_rng(8)
+    for trial in range(200):
+        n = int(rng.integers(2, 70))
+        edges = builders.canonical_edges(rng.integers(0, n, size=(int(rng.integers(1, 150)), 2)),
+                                         n)
+        if edges.size == 0:
+            continue
+        same(adjacency(edges, n), by_scipy(edges, n))
+        shuffled = edges[rng.permutation(len(edges))][:, ::-1]  # not canonical
+        same(adjacency(shuffled, n), by_scipy(shuffled, n))
+    assert adjacency(np.zeros((0, 2), np.int64), 4).nnz == 0

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim import kernels
 from sim.params import ConfigError, PopulationParams, TopologyParams, UnitParams
 
 MAX_HOUSEHOLD = 8
@@ -117,15 +118,18 @@ def _unit_edges(p: UnitParams, n: int, rng: np.random.Generator,
 
 
 def canonical_edges(edges: np.ndarray, n: int) -> np.ndarray:
-    """Drop self-loops and duplicates; return sorted (i < j) pairs."""
+    """Drop self-loops and duplicates; return sorted (i < j) pairs (int64, shape (m, 2)).
+    The pairs' keys ``i * n + j`` are made in one compiled pass, sorted in place, and split
+    back in another (``kernels.pair_keys``, ``kernels.pairs_of_sorted_keys``): at millions of
+    ties, the temporaries of the numpy steps cost more in fresh memory than the sort."""
     if edges.size == 0:
         return np.zeros((0, 2), np.int64)
-    lo = np.minimum(edges[:, 0], edges[:, 1])
-    hi = np.maximum(edges[:, 0], edges[:, 1])
-    keep = lo != hi
-    key = np.sort(lo[keep] * n + hi[keep])  # == np.unique(...); sorting is faster here
-    key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
-    return np.stack([key // n, key % n], axis=1)
+    edges = np.asarray(edges)
+    if edges.dtype.kind not in "iu":
+        edges = edges.astype(np.int64)
+    keys = kernels.pair_keys(edges, n)
+    keys.sort()
+    return kernels.pairs_of_sorted_keys(keys, n)
 
 
 def _unit_specs(t: TopologyParams) -> list[tuple[str, UnitParams, int]]:
