@@ -165,7 +165,7 @@ def test_adjacency_is_the_csr_scipy_builds():
         assert a.shape == b.shape
 
     rng = np.random.default_rng(8)
-    for trial in range(200):
+    for _ in range(200):
         n = int(rng.integers(2, 70))
         edges = builders.canonical_edges(rng.integers(0, n, size=(int(rng.integers(1, 150)), 2)),
                                          n)
