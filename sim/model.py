@@ -55,6 +55,10 @@ def _without(items: list, item) -> list:
     return items[:at] + items[at + 1:]
 
 
+def _not_recorded(name: str, k: object = 1) -> None:
+    """``CommunityModel.count`` and ``count_each`` in the burn-in: nothing is recorded."""
+
+
 class CommunityModel(mesa.Model):
     """Residents, volunteers, link workers, VCSE groups, GP practices and intermediaries on a
     social network; one step is one day.
@@ -243,11 +247,15 @@ class CommunityModel(mesa.Model):
         """Run ``days`` days under baseline conditions: no events, nothing recorded. Mesa's
         clock (``steps``, ``time``) does not move: it counts output days."""
         self.burning_in = True
+        # the day's flows are counted only to be discarded (no daily rows in the burn-in):
+        # the counting is left out (it is about a thirtieth of an urban day)
+        self.count = self.count_each = _not_recorded
         try:
             for _ in range(days):
                 CommunityModel.step(self)  # the day itself, not Mesa's wrapped step
         finally:
             self.burning_in = False
+            del self.count, self.count_each
         self.flows = {}
 
     def start_output(self) -> None:

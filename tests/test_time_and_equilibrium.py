@@ -378,3 +378,35 @@ def test_the_county_gp_vcse_degree_is_stationary_after_the_burn_in():
         ones_change.append(ones[-1] - ones[0])
     assert abs(np.mean(mean_change)) <= 1 / 3 + 1e-9, mean_change
     assert abs(np.mean(ones_change)) <= 2 / 9 + 1e-9, ones_change
+
+
+def test_the_burn_in_counts_nothing_and_leaves_counting_as_it_was(monkeypatch):
+    """The burn-in's flows are discarded, so it does not count them; afterwards (and after a
+    burn-in that fails) the model counts again, and the run is the one that counted all along
+    (golden: byte-identical outputs)."""
+    model = CommunityModel(small_config(days=5, run__burn_in_days=0), start=False)
+    seen = []
+    real_step = CommunityModel.step
+
+    def step(self):
+        real_step(self)
+        seen.append(dict(self.flows))
+
+    monkeypatch.setattr(CommunityModel, "step", step)
+    model.burn_in(20)
+    assert seen and not any(seen)  # nothing recorded on any burn-in day
+    assert "count" not in vars(model) and "count_each" not in vars(model)
+    model.count("new_gp_consultations", 2)
+    assert model.flows == {"new_gp_consultations": 2}
+
+    def failing(self):
+        raise RuntimeError("stop")
+
+    monkeypatch.setattr(CommunityModel, "step", failing)
+    with pytest.raises(RuntimeError):
+        model.burn_in(1)
+    assert "count" not in vars(model) and model.burning_in is False
+    monkeypatch.setattr(CommunityModel, "step", real_step)
+    model.start_output()
+    model.step()
+    assert model.flows.get("new_need_onsets", 0) >= 0 and model.flows  # counted again
