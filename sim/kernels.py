@@ -26,7 +26,8 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from numba import njit, uint64
+from numba import njit, types, uint64
+from numba.extending import overload
 
 # Eight one-byte codes (int8 need levels, pathways, volunteer states) read as one uint64 word
 # and tested at once (SWAR): a sparse selection over every resident skips the words in which
@@ -879,9 +880,26 @@ def _course_outcome(lvl: int, u: np.float32, below_res: np.ndarray, below_esc: n
     return 0
 
 
+def _uniform_at(source, i: int) -> np.float32:
+    """The uniform of position ``i``: ``source[i]`` of an array of float32 uniforms, or the
+    next float32 uniform of a numpy Generator (compiled: numba's ``Generator.random`` reads
+    the same bit generator, so called once for each position in order it gives the values
+    ``random(n, dtype=np.float32)`` would, and leaves the stream where that leaves it)."""
+    return source[i]
+
+
+@overload(_uniform_at, inline="always")
+def _uniform_at_compiled(source, i):
+    if isinstance(source, types.Array):
+        return lambda source, i: source[i]
+    if isinstance(source, types.NumPyRandomGeneratorType):
+        return lambda source, i: np.float32(source.random(dtype=np.float32))
+    return None
+
+
 @njit(cache=True, nogil=True)
-def need_day(u: np.ndarray, onset_p: np.ndarray, mult: np.float32, domain_u: np.ndarray,
-             course_u: np.ndarray, low_below: np.float32, moderate_below: np.float32,
+def need_day(u, onset_p: np.ndarray, mult: np.float32, domain_u, course_u,
+             low_below: np.float32, moderate_below: np.float32,
              hidden_below: np.float32, edges: np.ndarray, p_resolve: np.ndarray,
              p_escalate: np.ndarray, waiting: int, first_supported: int, day: int,
              need: np.ndarray, pathway: np.ndarray, until: np.ndarray, need_onset: np.ndarray,
@@ -891,28 +909,39 @@ def need_day(u: np.ndarray, onset_p: np.ndarray, mult: np.float32, domain_u: np.
     """The residents' need (``sim.processes.need.day``), resident by resident as the three
     stages did in turn over everyone: onset (``onset_candidates``, then the level and hidden
     flag from ``v = u / p`` and the episode, ``start_episodes``), the course of an unmet need
-    (``unmet_course``) and support that ends today (``support_due``). ``p`` is ``onset_p *
-    mult`` in float32; ``v``, ``v * 997 % 1`` and their thresholds (``low_below``,
-    ``moderate_below``, ``hidden_below``) are float32, as numpy computes a float32 array with
-    Python floats. A resident's stages read and write only that resident's entries, so the
-    arrays are those of three passes; a new episode (a few residents in a thousand) and its
-    course are done after the pass over everyone, which keeps that pass's loop small (about
-    twice as fast at 3,000,000 residents). Returns (onsets, residents in unmet need, resolved,
-    escalated, the rows whose support ends today)."""
+    (``unmet_course``) and support that ends today (``support_due``). ``u``, ``domain_u`` and
+    ``course_u`` give each resident's three uniforms (:func:`_uniform_at`): arrays of them, or
+    the three numpy Generators that would have filled them (the model's streams: one draw
+    from each for every resident, in resident order, whether used or not, so the day costs no
+    arrays of draws written and read back). ``p`` is ``onset_p * mult`` in float32; ``v``,
+    ``v * 997 % 1`` and their thresholds (``low_below``, ``moderate_below``,
+    ``hidden_below``) are float32, as numpy computes a float32 array with Python floats. A
+    resident's stages read and write only that resident's entries, so the arrays are those of
+    three passes; a new episode (a few residents in a thousand) and its course are done after
+    the pass over everyone, with the uniforms kept for it, which keeps that pass's loop small
+    (about twice as fast at 3,000,000 residents). Returns (onsets, residents in unmet need,
+    resolved, escalated, the rows whose support ends today)."""
     n = need.shape[0]
     due = np.empty(n, np.int64)
     onsets = np.empty(n, np.int64)
+    kept = np.empty((n, 3), np.float32)  # an onset's three uniforms (untouched beyond them)
     n_due = n_onset = n_unmet = n_res = n_esc = 0
     below_res, below_esc = _course_tables(p_resolve, p_escalate)
     for i in range(n):
+        ui = _uniform_at(u, i)  # the three in stream order, for every resident
+        di = _uniform_at(domain_u, i)
+        ci = _uniform_at(course_u, i)
         lvl = need[i]
         pw = pathway[i]  # the course changes it only below first_supported
-        if lvl == 0 and u[i] < onset_p[i] * mult:  # a new episode: after this pass
+        if lvl == 0 and ui < onset_p[i] * mult:  # a new episode: after this pass
             onsets[n_onset] = i
+            kept[n_onset, 0] = ui
+            kept[n_onset, 1] = di
+            kept[n_onset, 2] = ci
             n_onset += 1
         if lvl > 0 and pw <= waiting:
             n_unmet += 1
-            outcome = _course_outcome(lvl, course_u[i], below_res, below_esc)
+            outcome = _course_outcome(lvl, ci, below_res, below_esc)
             if outcome == 1:  # resolved
                 need[i] = 0
                 pathway[i] = 0
@@ -927,19 +956,19 @@ def need_day(u: np.ndarray, onset_p: np.ndarray, mult: np.float32, domain_u: np.
     for j in range(n_onset):
         i = onsets[j]
         p = onset_p[i] * mult
-        v = u[i] / p
+        v = kept[j, 0] / p
         if v < low_below:
             lvl = 1
         elif v < moderate_below:
             lvl = 2
         else:
             lvl = 3
-        _start_episode_at(i, lvl, (v * np.float32(997.0)) % one < hidden_below, domain_u[i],
+        _start_episode_at(i, lvl, (v * np.float32(997.0)) % one < hidden_below, kept[j, 1],
                           edges, day, need, need_onset, hidden_flag, first_support, matched,
                           self_referred, episodes, ever_need, need_domain)
         if pathway[i] <= waiting:
             n_unmet += 1
-            outcome = _course_outcome(lvl, course_u[i], below_res, below_esc)
+            outcome = _course_outcome(lvl, kept[j, 2], below_res, below_esc)
             if outcome == 1:
                 need[i] = 0
                 pathway[i] = 0
@@ -1499,6 +1528,11 @@ def _warm_up() -> None:
     start_episodes(i64, i8, b, f32, f64, 1, i8.copy(), i32.copy(), b.copy(), i32.copy(),
                    b.copy(), b.copy(), i16, b.copy(), i8.copy())
     need_day(f32, f32, np.float32(1.0), f32, f32, np.float32(0.5), np.float32(0.9),
+             np.float32(0.2), f64, np.zeros(3), np.zeros(3), 1, 3, 1, i8.copy(), i8.copy(), i32,
+             i32.copy(), b.copy(), i32.copy(), b.copy(), b.copy(), i16.copy(), b.copy(),
+             i8.copy())
+    g32 = np.random.Generator(np.random.PCG64(0))  # the model's streams: PCG64 Generators
+    need_day(g32, f32, np.float32(1.0), g32, g32, np.float32(0.5), np.float32(0.9),
              np.float32(0.2), f64, np.zeros(3), np.zeros(3), 1, 3, 1, i8.copy(), i8.copy(), i32,
              i32.copy(), b.copy(), i32.copy(), b.copy(), b.copy(), i16.copy(), b.copy(),
              i8.copy())

@@ -324,6 +324,39 @@ def test_need_day_matches_the_three_passes(rng, n, mult):
         assert a["hidden"].any() and {1, 2, 3} <= set(a["need"][a["need_onset"] == 30].tolist())
 
 
+@pytest.mark.parametrize("n", [N, 1, 0])
+def test_need_day_draws_from_the_streams_what_their_arrays_hold(rng, n):
+    """Given the three Generators (as ``need.day`` passes the model's streams) the kernel
+    leaves every array and count as given the arrays ``random(n, dtype=np.float32)`` on the
+    same streams fills, and leaves each stream where that fill leaves it (the next draw the
+    same)."""
+    streams = [np.random.Generator(np.random.PCG64(seed)) for seed in (11, 12, 13)]
+    twins = [np.random.Generator(np.random.PCG64(seed)) for seed in (11, 12, 13)]
+    for g in (*streams, *twins):  # a float32 draw leaves half a word behind: start mid-word
+        g.random(3, dtype=np.float32)
+    a = _need_day_arrays(rng, n)
+    b = {k: v.copy() for k, v in a.items()}
+    onset_p = (rng.random(n) * 0.4).astype(np.float32)
+    edges = np.cumsum([0.3, 0.3, 0.2])
+    rates = np.array([0.3, 0.2, 0.1]), np.array([0.25, 0.3, 0.0])
+    fixed = (np.float32(0.55), np.float32(0.88), np.float32(0.25), edges, *rates,
+             int(Pathway.WAITING), int(Pathway.GROUP), 30)
+    u, domain_u, course_u = (g.random(n, dtype=np.float32) for g in twins)
+    expected = kernels.need_day(u, onset_p, np.float32(1.3), domain_u, course_u, *fixed,
+                                *a.values())
+    got = kernels.need_day(streams[0], onset_p, np.float32(1.3), streams[1], streams[2],
+                           *fixed, *b.values())
+    assert got[:4] == expected[:4]
+    np.testing.assert_array_equal(got[4], expected[4])
+    for k in a:
+        np.testing.assert_array_equal(b[k], a[k], err_msg=k)
+    for g, twin in zip(streams, twins, strict=True):
+        assert g.random(5, dtype=np.float32).tobytes() == twin.random(5, dtype=np.float32).tobytes()
+        assert g.random() == twin.random()
+    if n == N:  # onsets (which use all three uniforms) and the unmet course happened
+        assert expected[0] and expected[2] and expected[3]
+
+
 def test_need_day_thresholds_are_float32(rng):
     """A level threshold a float32 ratio equals only after rounding to float32 (numpy
     compares a float32 array with a Python float in float32): the kernel, given float32

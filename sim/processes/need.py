@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -95,20 +94,6 @@ def _course_rates(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
     return cached[1], cached[2]
 
 
-_DRAWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-"""Each model's (3, residents) float32 buffer for the day's three draws, reused every day: a
-fresh array of a million residents or more is new memory the system must map and zero each
-day. Kept beside the model, not on it, so saved states and forks do not carry it."""
-
-
-def _draw_buffers(model: CommunityModel) -> np.ndarray:
-    buffers = _DRAWS.get(model)
-    n = model.pop.n
-    if buffers is None or buffers.shape[1] != n:
-        buffers = _DRAWS[model] = np.empty((3, n), np.float32)
-    return buffers
-
-
 def day(model: CommunityModel) -> None:
     """The residents' need today, one pass over them (``sim.kernels.need_day``): new needs
     (one uniform per resident from the 'need' stream, which nothing else uses, so scenarios
@@ -119,13 +104,13 @@ def day(model: CommunityModel) -> None:
     informal and statutory support that ends today, which then completes
     (:func:`complete_support`)."""
     pop, p = model.pop, model.cfg.need
-    u, domain_u, course_u = buffers = _draw_buffers(model)  # the values random(n) would give
-    model.streams.need.random(pop.n, dtype=np.float32, out=buffers[0])
-    model.streams.need_domain.random(pop.n, dtype=np.float32, out=buffers[1])
-    model.streams.need_course.random(pop.n, dtype=np.float32, out=buffers[2])
+    streams = model.streams
     p_resolve, p_escalate = _course_rates(model)
+    # the kernel draws from the three streams as it goes: one float32 uniform from each for
+    # every resident, in resident order (what random(n, dtype=np.float32) on each gives)
     n_onset, n_unmet, n_resolved, n_escalated, due = kernels.need_day(
-        u, model.onset_p, np.float32(p.emergency_multiplier), domain_u, course_u,
+        streams.need, model.onset_p, np.float32(p.emergency_multiplier), streams.need_domain,
+        streams.need_course,
         np.float32(p.share_onset_low), np.float32(1.0 - p.share_onset_complex),
         np.float32(p.p_hidden), _domain_edges(model), p_resolve, p_escalate,
         int(Pathway.WAITING), int(Pathway.GROUP), model.day, pop.need, pop.pathway, pop.until,
