@@ -1527,11 +1527,8 @@ def _warm_up() -> None:
     i16 = np.zeros(2, np.int16)
     start_episodes(i64, i8, b, f32, f64, 1, i8.copy(), i32.copy(), b.copy(), i32.copy(),
                    b.copy(), b.copy(), i16, b.copy(), i8.copy())
-    need_day(f32, f32, np.float32(1.0), f32, f32, np.float32(0.5), np.float32(0.9),
-             np.float32(0.2), f64, np.zeros(3), np.zeros(3), 1, 3, 1, i8.copy(), i8.copy(), i32,
-             i32.copy(), b.copy(), i32.copy(), b.copy(), b.copy(), i16.copy(), b.copy(),
-             i8.copy())
-    g32 = np.random.Generator(np.random.PCG64(0))  # the model's streams: PCG64 Generators
+    # the model passes its streams (PCG64 Generators); arrays of uniforms are for tests
+    g32 = np.random.Generator(np.random.PCG64(0))
     need_day(g32, f32, np.float32(1.0), g32, g32, np.float32(0.5), np.float32(0.9),
              np.float32(0.2), f64, np.zeros(3), np.zeros(3), 1, 3, 1, i8.copy(), i8.copy(), i32,
              i32.copy(), b.copy(), i32.copy(), b.copy(), b.copy(), i16.copy(), b.copy(),
