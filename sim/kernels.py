@@ -23,11 +23,13 @@ not finished over to later days, is checked against a plain-Python reference ins
 
 from __future__ import annotations
 
+import ctypes
 import sys
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, types, uint64
-from numba.extending import overload
+from numba.extending import intrinsic, overload
 
 # Eight one-byte codes (int8 need levels, pathways, volunteer states) read as one uint64 word
 # and tested at once (SWAR): a sparse selection over every resident skips the words in which
@@ -880,20 +882,53 @@ def _course_outcome(lvl: int, u: np.float32, below_res: np.ndarray, below_esc: n
     return 0
 
 
+def stream_handle(rng: np.random.Generator) -> np.ndarray:
+    """A numpy Generator's bit generator as a compiled kernel calls it: ``[state,
+    next_uint32]``, its state's address and its ``next_uint32`` function's (uint64). A kernel
+    that draws through it (:func:`_uniform_at`) reads the stream as ``rng`` would and leaves
+    it where ``rng`` would, with no Python work per call: numba's own unboxing of a Generator
+    costs about 10 times a plain kernel call (three ``ctypes.cast`` calls and a type look-up
+    each time). Valid while ``rng`` lives: keep ``rng`` referenced while it is used."""
+    c = rng.bit_generator.ctypes
+    return np.array([c.state.value, ctypes.cast(c.next_uint32, ctypes.c_void_p).value],
+                    np.uint64)
+
+
+@intrinsic
+def _next_uint32(typingctx, state, function):
+    """Call the bit generator's ``next_uint32(state)`` at the two addresses (uint64)."""
+    sig = types.uint32(types.uint64, types.uint64)
+
+    def codegen(context, builder, signature, args):
+        void_p = ir.IntType(8).as_pointer()
+        fn_type = ir.FunctionType(ir.IntType(32), [void_p])
+        fn = builder.inttoptr(args[1], fn_type.as_pointer())
+        return builder.call(fn, [builder.inttoptr(args[0], void_p)])
+
+    return sig, codegen
+
+
 def _uniform_at(source, i: int) -> np.float32:
     """The uniform of position ``i``: ``source[i]`` of an array of float32 uniforms, or the
-    next float32 uniform of a numpy Generator (compiled: numba's ``Generator.random`` reads
-    the same bit generator, so called once for each position in order it gives the values
-    ``random(n, dtype=np.float32)`` would, and leaves the stream where that leaves it)."""
+    next float32 uniform of the stream a :func:`stream_handle` (uint64) names, compiled:
+    numpy's float32 uniform, ``(next_uint32() >> 8) * 2**-24``, so called once for each
+    position in order it gives the values ``random(n, dtype=np.float32)`` would, and leaves
+    the stream where that leaves it."""
     return source[i]
 
 
 @overload(_uniform_at, inline="always")
 def _uniform_at_compiled(source, i):
-    if isinstance(source, types.Array):
+    if isinstance(source, types.Array) and isinstance(source.dtype, types.Float):
         return lambda source, i: source[i]
-    if isinstance(source, types.NumPyRandomGeneratorType):
-        return lambda source, i: np.float32(source.random(dtype=np.float32))
+    if isinstance(source, types.Array) and source.dtype == types.uint64:
+        scale = np.float32(1.0 / 16777216.0)
+
+        def draw(source, i):
+            bits = _next_uint32(source[0], source[1]) >> np.uint32(8)  # below 2**24: exact
+            return np.float32(bits) * scale
+
+        return draw
     return None
 
 
@@ -911,7 +946,8 @@ def need_day(u, onset_p: np.ndarray, mult: np.float32, domain_u, course_u,
     flag from ``v = u / p`` and the episode, ``start_episodes``), the course of an unmet need
     (``unmet_course``) and support that ends today (``support_due``). ``u``, ``domain_u`` and
     ``course_u`` give each resident's three uniforms (:func:`_uniform_at`): arrays of them, or
-    the three numpy Generators that would have filled them (the model's streams: one draw
+    the :func:`stream_handle` of the three Generators that would have filled them (the
+    model's streams: one draw
     from each for every resident, in resident order, whether used or not, so the day costs no
     arrays of draws written and read back). ``p`` is ``onset_p * mult`` in float32; ``v``,
     ``v * 997 % 1`` and their thresholds (``low_below``, ``moderate_below``,
@@ -1527,8 +1563,9 @@ def _warm_up() -> None:
     i16 = np.zeros(2, np.int16)
     start_episodes(i64, i8, b, f32, f64, 1, i8.copy(), i32.copy(), b.copy(), i32.copy(),
                    b.copy(), b.copy(), i16, b.copy(), i8.copy())
-    # the model passes its streams (PCG64 Generators); arrays of uniforms are for tests
-    g32 = np.random.Generator(np.random.PCG64(0))
+    # the model passes its streams' handles (uint64); arrays of uniforms are for tests
+    gen = np.random.Generator(np.random.PCG64(0))  # referenced while its handle is used
+    g32 = stream_handle(gen)
     need_day(g32, f32, np.float32(1.0), g32, g32, np.float32(0.5), np.float32(0.9),
              np.float32(0.2), f64, np.zeros(3), np.zeros(3), 1, 3, 1, i8.copy(), i8.copy(), i32,
              i32.copy(), b.copy(), i32.copy(), b.copy(), b.copy(), i16.copy(), b.copy(),

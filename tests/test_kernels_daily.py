@@ -326,10 +326,10 @@ def test_need_day_matches_the_three_passes(rng, n, mult):
 
 @pytest.mark.parametrize("n", [N, 1, 0])
 def test_need_day_draws_from_the_streams_what_their_arrays_hold(rng, n):
-    """Given the three Generators (as ``need.day`` passes the model's streams) the kernel
-    leaves every array and count as given the arrays ``random(n, dtype=np.float32)`` on the
-    same streams fills, and leaves each stream where that fill leaves it (the next draw the
-    same)."""
+    """Given the three Generators' handles (``kernels.stream_handle``, as ``need.day`` passes
+    the model's streams) the kernel leaves every array and count as given the arrays
+    ``random(n, dtype=np.float32)`` on the same streams fills, and leaves each stream where
+    that fill leaves it (the next draw the same)."""
     streams = [np.random.Generator(np.random.PCG64(seed)) for seed in (11, 12, 13)]
     twins = [np.random.Generator(np.random.PCG64(seed)) for seed in (11, 12, 13)]
     for g in (*streams, *twins):  # a float32 draw leaves half a word behind: start mid-word
@@ -344,7 +344,8 @@ def test_need_day_draws_from_the_streams_what_their_arrays_hold(rng, n):
     u, domain_u, course_u = (g.random(n, dtype=np.float32) for g in twins)
     expected = kernels.need_day(u, onset_p, np.float32(1.3), domain_u, course_u, *fixed,
                                 *a.values())
-    got = kernels.need_day(streams[0], onset_p, np.float32(1.3), streams[1], streams[2],
+    handles = [kernels.stream_handle(g) for g in streams]
+    got = kernels.need_day(handles[0], onset_p, np.float32(1.3), handles[1], handles[2],
                            *fixed, *b.values())
     assert got[:4] == expected[:4]
     np.testing.assert_array_equal(got[4], expected[4])

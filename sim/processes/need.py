@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -94,6 +95,23 @@ def _course_rates(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
     return cached[1], cached[2]
 
 
+_HANDLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Each model's need streams and their :func:`sim.kernels.stream_handle`, made once (kept
+beside the model, not on it: a saved state or a fork has its own streams)."""
+
+
+def _need_stream_handles(model: CommunityModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The handles of the streams 'need', 'need_domain' and 'need_course', as the kernel draws
+    from them; made afresh if a stream object was replaced (the cache holds the streams, so
+    the addresses stay valid while it does)."""
+    streams = model.streams
+    gens = (streams.need, streams.need_domain, streams.need_course)
+    cached = _HANDLES.get(model)
+    if cached is None or any(a is not b for a, b in zip(cached[0], gens, strict=True)):
+        cached = _HANDLES[model] = (gens, tuple(kernels.stream_handle(g) for g in gens))
+    return cached[1]
+
+
 def day(model: CommunityModel) -> None:
     """The residents' need today, one pass over them (``sim.kernels.need_day``): new needs
     (one uniform per resident from the 'need' stream, which nothing else uses, so scenarios
@@ -104,13 +122,12 @@ def day(model: CommunityModel) -> None:
     informal and statutory support that ends today, which then completes
     (:func:`complete_support`)."""
     pop, p = model.pop, model.cfg.need
-    streams = model.streams
+    need_s, domain_s, course_s = _need_stream_handles(model)
     p_resolve, p_escalate = _course_rates(model)
     # the kernel draws from the three streams as it goes: one float32 uniform from each for
     # every resident, in resident order (what random(n, dtype=np.float32) on each gives)
     n_onset, n_unmet, n_resolved, n_escalated, due = kernels.need_day(
-        streams.need, model.onset_p, np.float32(p.emergency_multiplier), streams.need_domain,
-        streams.need_course,
+        need_s, model.onset_p, np.float32(p.emergency_multiplier), domain_s, course_s,
         np.float32(p.share_onset_low), np.float32(1.0 - p.share_onset_complex),
         np.float32(p.p_hidden), _domain_edges(model), p_resolve, p_escalate,
         int(Pathway.WAITING), int(Pathway.GROUP), model.day, pop.need, pop.pathway, pop.until,
