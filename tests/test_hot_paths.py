@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import sim
+from sim import kernels
 from sim.agents.organisations import GroupKind, weighted_choice
 from sim.model import CommunityModel
 from sim.rng import Streams
@@ -316,3 +317,26 @@ def test_rolls_of_groups_hold_their_volunteers_and_clients():
     assert sum(r.size for r in on_roll.values()) > 0
     assert sum(c.size for c in clients.values()) > 0
     assert model._rolls_of([]) == ({}, {})
+
+
+def test_need_pass_follows_its_streams_when_they_are_replaced():
+    """The need pass draws through handles to the model's need streams (kept beside the
+    model): streams replaced (a new ``Streams``) give new handles, and the day draws from the
+    new streams as a twin of them would, not from the old ones' memory."""
+    from sim.processes import need
+
+    model = CommunityModel(sim.compose(["run.days=3", "run.burn_in_days=0"]))
+    model.step()
+    first = need._need_stream_handles(model)
+    assert need._need_stream_handles(model) is first  # made once while the streams stand
+    model.streams = Streams(99)
+    twin = Streams(99)
+    model.step()
+    n = model.pop.n
+    for name in ("need", "need_domain", "need_course"):
+        twin[name].random(n, dtype=np.float32)  # what the day drew from each
+        assert model.streams[name].random() == twin[name].random(), name
+    handles = need._need_stream_handles(model)
+    assert handles is not first
+    for h, name in zip(handles, ("need", "need_domain", "need_course"), strict=True):
+        np.testing.assert_array_equal(h, kernels.stream_handle(model.streams[name]))
