@@ -941,16 +941,16 @@ def need_day(u, onset_p: np.ndarray, mult: np.float32, domain_u, course_u,
              hidden_flag: np.ndarray, first_support: np.ndarray, matched: np.ndarray,
              self_referred: np.ndarray, episodes: np.ndarray, ever_need: np.ndarray,
              need_domain: np.ndarray) -> tuple[int, int, int, int, np.ndarray]:
-    """The residents' need (``sim.processes.need.day``), resident by resident as the three
-    stages did in turn over everyone: onset (``onset_candidates``, then the level and hidden
-    flag from ``v = u / p`` and the episode, ``start_episodes``), the course of an unmet need
+    """The residents' need (``sim.processes.need.day``), resident by resident as the three stages
+    did in turn over everyone: onset (``onset_candidates``, then the level and hidden flag from
+    ``v = u / p`` and the episode, ``start_episodes``), the course of an unmet need
     (``unmet_course``) and support that ends today (``support_due``). ``u``, ``domain_u`` and
     ``course_u`` give each resident's three uniforms (:func:`_uniform_at`): arrays of them, or
-    the :func:`stream_handle` of the three Generators that would have filled them (the
-    model's streams: one draw from each for every resident, in resident order, whether used
-    or not, so the day costs no arrays of draws written and read back). ``p`` is
-    ``onset_p * mult`` in float32; ``v``, ``v * 997 % 1`` and their thresholds
-    (``low_below``, ``moderate_below``, ``hidden_below``) are float32, as numpy computes a float32 array with Python floats. A
+    the :func:`stream_handle` of the three Generators that would have filled them (the model's
+    streams: one draw from each for every resident, in resident order, whether used or not, so
+    the day costs no arrays of draws written and read back). ``p`` is ``onset_p * mult`` in
+    float32; ``v``, ``v * 997 % 1`` and their thresholds (``low_below``, ``moderate_below``,
+    ``hidden_below``) are float32, as numpy computes a float32 array with Python floats. A
     resident's stages read and write only that resident's entries, so the arrays are those of
     three passes; a new episode (a few residents in a thousand) and its course are done after
     the pass over everyone, with the uniforms kept for it, which keeps that pass's loop small
