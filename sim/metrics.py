@@ -173,13 +173,13 @@ def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None,
     lost_community = places_community = 0.0
     strains = model.group_state.strain.tolist()  # by organisation index
     day, mutual_aid, lio = model.day, GroupKind.MUTUAL_AID, GroupKind.LIO
-    community = GroupKind.COMMUNITY_GROUP
+    community, epoch = GroupKind.COMMUNITY_GROUP, model.capacity_epoch
     for g in model.open_groups():  # a closed group has no clients (VCSEGroup.close)
         clients = g.n_clients
         kind, distanced = g.kind, g.distanced
         n_clients += clients
         n_open += 1
-        n_listed += bool(g.on_directory)
+        n_listed += bool(g._on_directory)  # on_directory, read without its property
         n_suspended += bool(distanced)
         n_online += bool(g.online)
         n_lio_supported += getattr(g, "lio_support_until", -1) > day
@@ -192,11 +192,15 @@ def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None,
             n_no_inclusion += clients
             n_no_inclusion_members += clients - g.n_disruptive
         n_capacity += 1
-        staff += g.staff_fte
-        if kind is community and not distanced:  # (capacity, places_lost_to_disruption())
-            cap, lost = g.capacity_and_places_lost()
+        staff += g._staff_fte  # staff_fte, read without its property
+        # (capacity, places_lost_to_disruption()) of a community group in operation, the
+        # cached values read directly while they hold (as capacity_and_places_lost would);
+        # a suspended group has no places, and only community groups count places lost
+        if distanced:
+            cap = lost = 0
         else:
-            cap, lost = g.capacity, 0.0
+            cap = g._capacity if g._capacity_epoch == epoch else g.capacity
+            lost = g._capacity_lost if kind is community else 0
         places += cap
         strain += strains[g.index]
         if kind is community:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from support import give_need
 
+from sim import metrics
 from sim.processes import strain
 from sim.state import Need, Pathway, VolunteerState
 
@@ -289,3 +290,46 @@ def test_agile_commissioning_funds_places_where_referrals_are_turned_away(tiny_m
     added = [g.extra_places - b for g, b in zip(groups, before, strict=True)]
     assert sum(added) == 4
     assert added == ([2, 1, 1] if not any(unserved) else [3, 0, 1])
+
+
+def test_daily_row_sums_the_groups_places_staff_and_listings_as_their_properties(tiny_model):
+    """The daily row reads cached capacities and the attributes behind ``staff_fte`` and
+    ``on_directory`` directly; its sums must be those of the groups' public properties, with a
+    suspended group (no places), a disrupted one (places lost) and capacities forgotten (a
+    change of volunteer hours) just before the row is made."""
+    model = disrupted_group(tiny_model, groups__p_member_leaves_on_disruption=0.0,
+                            topology__urban__community_groups=3,
+                            topology__urban__formal_charities=2,
+                            topology__urban__share_groups_off_radar=0.5)
+    community = [g for g in model.groups if g.kind.value == "community_group"]
+    give_need(model, [0], Need.COMPLEX)
+    assert model.offer_to_group(0, community[0].index, "self") == "accepted"  # disrupted
+    assert community[1].capacity > 0  # its places worked out (cached) ...
+    community[1].distanced = True  # ... then it is suspended: no places
+    seen_lost = set()
+    for day in range(25):
+        if day % 5 == 2:  # hours change: the capacities are worked out afresh in the row
+            for g in model.groups:
+                g.volunteer_hours = g.volunteer_hours + 3.0
+        model.run(1)
+        row = model.rows[-1]
+        running = [g for g in model.open_groups() if g.kind.value != "lio"]
+        assert row["n_group_places"] == sum(g.capacity for g in running)
+        assert row["n_group_staff_fte"] == pytest.approx(sum(g.staff_fte for g in running))
+        assert row["n_groups_listed"] == sum(bool(g.on_directory) for g in model.open_groups())
+        lost = sum(g.places_lost_to_disruption() for g in running
+                   if g.kind.value == "community_group" and not g.distanced)
+        assert row["n_community_group_places_lost_disruption"] == lost
+        assert row["n_community_group_places_before_disruption"] == sum(
+            g.capacity for g in running if g.kind.value == "community_group") + lost
+        seen_lost.add(lost)
+    assert len(seen_lost) > 1 and max(seen_lost) > 0  # the disruption cost places, then fewer
+    assert 0 < row["n_groups_listed"] < len(model.open_groups())  # some off the directory
+    # a group suspended while its cached places still hold has none in the row
+    g = community[2]
+    places = g.capacity
+    assert places > 0 and g._capacity_epoch == model.capacity_epoch
+    before = metrics.daily_row(model)["n_group_places"]
+    g.distanced = True
+    assert metrics.daily_row(model)["n_group_places"] == before - places == sum(
+        h.capacity for h in model.open_groups() if h.kind.value != "lio")

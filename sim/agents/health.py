@@ -11,6 +11,7 @@ import mesa
 import numpy as np
 
 from sim.agents.organisations import GroupKind, VCSEGroup, weighted_choice
+from sim.agents.referral_queue import ReferralQueue
 from sim.state import NEED as Need  # plain ints: fast in numpy
 from sim.state import PATHWAY as Pathway
 
@@ -138,7 +139,9 @@ class GPPractice(mesa.Agent):
             return
         ties = [g for g in self.vcse_ties if m.organisations[g].is_open]
         if ties and rng.random() < m.cfg.gp.p_signpost_tied_group:
-            g = ties[int(rng.integers(len(ties)))]
+            # integers(1) draws nothing (its range is one value): the one tie is taken
+            # without the call
+            g = ties[int(rng.integers(len(ties))) if len(ties) > 1 else 0]
             m.tie_last_use[(self.index, g)] = m.day  # the tie is in use
             m.offer_to_group(i, g, "gp")
 
@@ -198,7 +201,7 @@ class LinkWorker(mesa.Agent):
         self.miles = model.units[unit].params.gp_distance_miles
         # referrals not yet assessed: (resident, source, referral number); the number tells
         # a live entry from one left by an earlier referral of the same resident
-        self.inbox: deque[tuple[int, str, int]] = deque()
+        self.inbox = ReferralQueue()
         self.waiting: deque[tuple[int, int]] = deque()  # assessed, for bespoke support
         self.caseload: dict[int, list[int]] = {}  # resident -> [next session day, sessions left]
         self.light: dict[int, int] = {}  # resident -> day the closing call is due
@@ -212,6 +215,17 @@ class LinkWorker(mesa.Agent):
         # a post shared with patients outside the model works here one day in 1/share
         self.day_share = model.units[unit].params.lw_days_share
         self._day_credit = 0.0
+
+    def __setstate__(self, state: dict) -> None:
+        """A link worker saved (``CommunityModel.save``) while its inbox was a deque of
+        tuples gets the same entries in a :class:`ReferralQueue`."""
+        inbox = state.get("inbox")
+        if isinstance(inbox, deque):
+            queue = ReferralQueue()
+            for entry in inbox:
+                queue.append(entry)
+            state["inbox"] = queue
+        self.__dict__.update(state)
 
     @property
     def travel_hours(self) -> float:
@@ -256,10 +270,13 @@ class LinkWorker(mesa.Agent):
     def purge(self) -> None:
         """Entries leave the inbox and waiting list when the resident is no longer waiting for
         this referral: the need resolved, they were helped elsewhere or they gave up."""
-        if self.inbox:  # entries (resident, source, referral number)
-            keep = self._still_waiting(self.inbox, 2)
+        inbox = self.inbox
+        if inbox:  # entries (resident, source, referral number), held as columns
+            pop, residents = self.model.pop, inbox.residents()
+            keep = (pop.pathway[residents] == Pathway.WAITING) & (
+                pop.lw_referrals[residents] == inbox.numbers())
             if not keep.all():
-                self.inbox = deque(compress(self.inbox, keep.tolist()))
+                inbox.keep(keep)
         if self.waiting:  # entries (resident, referral number)
             keep = self._still_waiting(self.waiting, 1)
             if not keep.all():

@@ -1,0 +1,101 @@
+"""The link worker's inbox held as columns (sim.agents.referral_queue): the deque of
+``(resident, source, referral number)`` tuples it replaced, operation for operation, and the
+daily purge keeps exactly the referrals still live."""
+
+from __future__ import annotations
+
+import pickle
+from collections import deque
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.agents.referral_queue import ReferralQueue
+from sim.state import Need, Pathway
+
+SOURCES = ("gp", "self", "vcse", "signposting", "statutory")
+
+operations = st.lists(st.one_of(
+    st.tuples(st.just("append"), st.integers(0, 10**9), st.sampled_from(SOURCES),
+              st.integers(1, 50)),
+    st.tuples(st.just("popleft")),
+    st.tuples(st.just("keep"), st.integers(0, 2**32 - 1)),
+    st.tuples(st.just("pickle")),
+), max_size=300)
+
+
+@settings(max_examples=200, deadline=None)
+@given(operations)
+def test_queue_behaves_as_the_deque_of_tuples(ops):
+    queue, reference = ReferralQueue(capacity=2), deque()
+    for op in ops:
+        if op[0] == "append":
+            queue.append(op[1:])
+            reference.append(op[1:])
+        elif op[0] == "popleft":
+            if reference:
+                assert queue.popleft() == reference.popleft()
+            else:
+                with pytest.raises(IndexError):
+                    queue.popleft()
+        elif op[0] == "keep":
+            mask = np.random.default_rng(op[1]).random(len(reference)) < 0.6
+            queue.keep(mask)
+            reference = deque(e for e, k in zip(reference, mask, strict=True) if k)
+        else:
+            queue = pickle.loads(pickle.dumps(queue))
+        assert len(queue) == len(reference) and bool(queue) == bool(reference)
+        assert list(queue) == list(reference)
+        if reference:
+            assert queue[0] == reference[0] and queue[-1] == reference[-1]
+            assert queue.residents().tolist() == [e[0] for e in reference]
+            assert queue.numbers().tolist() == [e[2] for e in reference]
+
+
+def test_queue_rejects_a_mask_of_another_length_and_indices_out_of_range():
+    queue = ReferralQueue()
+    queue.append((3, "gp", 1))
+    with pytest.raises(ValueError, match="mask"):
+        queue.keep(np.ones(2, bool))
+    with pytest.raises(IndexError):
+        queue[1]
+
+
+def test_purge_keeps_the_live_referrals_of_a_long_inbox_in_order(tiny_model):
+    """Many referrals in one inbox, some of them stale in each way (pathway left, a newer
+    referral of the same resident): the purge keeps exactly the live ones, in order."""
+    model = tiny_model(n=60)
+    lw = model.link_workers[0]
+    pop = model.pop
+    rng = np.random.default_rng(7)
+    for i in range(60):
+        pop.need[i] = Need.LOW
+        pop.pathway[i] = Pathway.WAITING
+        pop.lw_referrals[i] = 2
+        lw.inbox.append((i, SOURCES[i % 5], 2))
+    for i in range(0, 60, 7):
+        lw.inbox.append((i, "self", 1))  # left by an earlier referral
+    stale_pathway = rng.choice(60, 15, replace=False)
+    pop.pathway[stale_pathway] = Pathway.NONE
+    expected = [(i, SOURCES[i % 5], 2) for i in range(60) if i not in set(stale_pathway)]
+    lw.purge()
+    assert list(lw.inbox) == expected
+    assert lw.held_in_error() == []
+
+
+def test_a_link_worker_saved_with_a_deque_inbox_loads_with_the_same_entries(tiny_model):
+    """A model saved before the inbox was held as columns (its inbox a deque of tuples)
+    continues: the entries come back, in order, in a queue the purge can read."""
+    model = tiny_model(n=10)
+    lw = model.link_workers[0]
+    entries = [(4, "gp", 1), (2, "vcse", 3), (9, "self", 1)]
+    for entry in entries:
+        lw.inbox.append(entry)
+    state = dict(lw.__dict__, inbox=deque(entries))
+    old = pickle.loads(pickle.dumps(lw))
+    old.__dict__.clear()
+    old.__setstate__(state)
+    assert isinstance(old.inbox, ReferralQueue) and list(old.inbox) == entries
+    assert old.inbox.residents().tolist() == [4, 2, 9]
