@@ -52,3 +52,11 @@ class Streams:
         gen = self[name]
         setattr(self, name, gen)  # later look-ups are plain attribute reads (hot paths)
         return gen
+
+
+def pick_index(rng: np.random.Generator, n: int) -> int:
+    """``int(rng.integers(n))``, the position of one of ``n`` options drawn uniformly. One
+    option draws nothing (``integers(1)`` has a single value and takes no draw from the
+    stream), so it is returned without the call, which costs a few microseconds on hot paths;
+    the stream is left exactly where ``integers`` would leave it."""
+    return 0 if n == 1 else int(rng.integers(n))

@@ -8,7 +8,7 @@ import sim
 from sim import kernels
 from sim.agents.organisations import GroupKind, weighted_choice
 from sim.model import CommunityModel
-from sim.rng import Streams
+from sim.rng import Streams, pick_index
 from sim.state import NEED, PATHWAY, VSTATE, Need, Pathway, VolunteerState
 from sim.topology.builders import canonical_edges
 
@@ -340,3 +340,14 @@ def test_need_pass_follows_its_streams_when_they_are_replaced():
     assert handles is not first
     for h, name in zip(handles, ("need", "need_domain", "need_course"), strict=True):
         np.testing.assert_array_equal(h, kernels.stream_handle(model.streams[name]))
+
+
+def test_pick_index_draws_as_integers_and_leaves_the_stream_where_integers_does():
+    """One option takes no draw (``integers(1)``): the shortcut must leave the stream where
+    ``integers`` leaves it, for every count of options."""
+    for n in (1, 1, 2, 3, 1, 7, 1, 2**20):
+        ours, theirs = np.random.default_rng(11), np.random.default_rng(11)
+        picks = [pick_index(ours, n) for _ in range(50)]
+        assert picks == [int(theirs.integers(n)) for _ in range(50)]
+        assert all(0 <= k < n for k in picks)
+        assert ours.random() == theirs.random()  # the streams in the same place after

@@ -12,6 +12,7 @@ import numpy as np
 
 from sim.agents.organisations import GroupKind, VCSEGroup, weighted_choice
 from sim.agents.referral_queue import ReferralQueue
+from sim.rng import pick_index
 from sim.state import NEED as Need  # plain ints: fast in numpy
 from sim.state import PATHWAY as Pathway
 
@@ -139,9 +140,7 @@ class GPPractice(mesa.Agent):
             return
         ties = [g for g in self.vcse_ties if m.organisations[g].is_open]
         if ties and rng.random() < m.cfg.gp.p_signpost_tied_group:
-            # integers(1) draws nothing (its range is one value): the one tie is taken
-            # without the call
-            g = ties[int(rng.integers(len(ties))) if len(ties) > 1 else 0]
+            g = ties[pick_index(rng, len(ties))]
             m.tie_last_use[(self.index, g)] = m.day  # the tie is in use
             m.offer_to_group(i, g, "gp")
 

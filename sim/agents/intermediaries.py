@@ -8,6 +8,7 @@ import mesa
 import numpy as np
 
 from sim.agents.organisations import GroupKind, VCSEGroup
+from sim.rng import pick_index
 from sim.state import NEED as Need  # plain ints: fast in numpy
 from sim.state import PATHWAY as Pathway
 from sim.state import VSTATE as VolunteerState
@@ -70,7 +71,7 @@ class Intermediary(mesa.Agent):
         options = self.groups_in_reach(int(m.pop.unit[i]))
         placed = False
         if options:
-            g = options[int(rng.integers(len(options)))]
+            g = options[pick_index(rng, len(options))]
             placed = m.offer_to_group(i, g.index, "intermediary") == "accepted"
         if not placed and not self.has_health_tie():
             self.send_on_to_gp(i)

@@ -12,6 +12,7 @@ import numpy as np
 
 from sim import kernels
 from sim.agents.organisations import weighted_choice
+from sim.rng import pick_index
 from sim.state import NEED as Need  # plain ints: fast in numpy
 from sim.state import PATHWAY as Pathway
 from sim.state import VSTATE
@@ -162,7 +163,7 @@ def ask_ties(model: CommunityModel, i: int, rng: np.random.Generator) -> bool:
     p = 1.0 - (1.0 - model.cfg.help_seeking.p_informal_help_per_helper) ** helpers.size
     if rng.random() >= p:
         return False
-    model.volunteer_tasks(helpers[int(rng.integers(helpers.size)):][:1], hours)
+    model.volunteer_tasks(helpers[pick_index(rng, helpers.size):][:1], hours)
     model.start_support(i, Pathway.INFORMAL, model.cfg.help_seeking.informal_support_days)
     model.count("new_informal_help")
     return True
