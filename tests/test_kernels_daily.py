@@ -1,6 +1,9 @@
 """The daily-step kernels (issue 16) change the population arrays exactly as the numpy code
 they replaced did: each is run against that code, kept here as the reference."""
 
+import platform
+import sys
+
 import numpy as np
 import pytest
 
@@ -324,12 +327,14 @@ def test_need_day_matches_the_three_passes(rng, n, mult):
         assert a["hidden"].any() and {1, 2, 3} <= set(a["need"][a["need_onset"] == 30].tolist())
 
 
+@pytest.mark.parametrize("inline", [1, 0])
 @pytest.mark.parametrize("n", [N, 1, 0])
-def test_need_day_draws_from_the_streams_what_their_arrays_hold(rng, n):
+def test_need_day_draws_from_the_streams_what_their_arrays_hold(rng, n, inline):
     """Given the three Generators' handles (``kernels.stream_handle``, as ``need.day`` passes
     the model's streams) the kernel leaves every array and count as given the arrays
     ``random(n, dtype=np.float32)`` on the same streams fills, and leaves each stream where
-    that fill leaves it (the next draw the same)."""
+    that fill leaves it (the next draw the same): with the PCG64 stepped in the kernel's own
+    code (``inline`` 1) and through the bit generator's ``next_uint32`` (0)."""
     streams = [np.random.Generator(np.random.PCG64(seed)) for seed in (11, 12, 13)]
     twins = [np.random.Generator(np.random.PCG64(seed)) for seed in (11, 12, 13)]
     for g in (*streams, *twins):  # a float32 draw leaves half a word behind: start mid-word
@@ -345,6 +350,8 @@ def test_need_day_draws_from_the_streams_what_their_arrays_hold(rng, n):
     expected = kernels.need_day(u, onset_p, np.float32(1.3), domain_u, course_u, *fixed,
                                 *a.values())
     handles = [kernels.stream_handle(g) for g in streams]
+    for h in handles:
+        h[2] = inline
     got = kernels.need_day(handles[0], onset_p, np.float32(1.3), handles[1], handles[2],
                            *fixed, *b.values())
     assert got[:4] == expected[:4]
@@ -356,6 +363,28 @@ def test_need_day_draws_from_the_streams_what_their_arrays_hold(rng, n):
         assert g.random() == twin.random()
     if n == N:  # onsets (which use all three uniforms) and the unmet course happened
         assert expected[0] and expected[2] and expected[3]
+
+
+def test_stream_handles_step_pcg64_in_line_and_call_other_bit_generators():
+    """A PCG64's handle asks for the in-line step (where the import's check agreed: on this
+    project's x86-64 Linux machines it must); another bit generator's for the call through
+    its ``next_uint32``; both give numpy's float32 uniforms and leave the stream as numpy
+    does, also from odd positions (a half word kept) and across many draws."""
+    if sys.platform == "linux" and platform.machine() == "x86_64":
+        assert kernels._PCG64_INLINE
+    for make, inline in ((np.random.PCG64, int(kernels._PCG64_INLINE)),
+                         (np.random.SFC64, 0), (np.random.Philox, 0),
+                         (np.random.PCG64DXSM, 0)):
+        for skip in (0, 1, 2, 5):
+            ours, theirs = np.random.Generator(make(99)), np.random.Generator(make(99))
+            for g in (ours, theirs):
+                g.random(skip, dtype=np.float32)
+            handle = kernels.stream_handle(ours)
+            assert int(handle[2]) == inline, make
+            got = kernels._uniforms_through(handle, 10_001)
+            assert got.tobytes() == theirs.random(10_001, dtype=np.float32).tobytes(), make
+            assert repr(ours.bit_generator.state) == repr(theirs.bit_generator.state), make
+            assert ours.random(7).tobytes() == theirs.random(7).tobytes()
 
 
 def test_need_day_thresholds_are_float32(rng):
