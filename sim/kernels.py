@@ -1676,9 +1676,8 @@ def _check_pcg64_inline() -> bool:
         ours, theirs = (np.random.Generator(np.random.PCG64(seed)) for _ in range(2))
         for g in (ours, theirs):
             g.random(3, dtype=np.float32)
-        c = ours.bit_generator.ctypes
-        handle = np.array([c.state.value, ctypes.cast(c.next_uint32, ctypes.c_void_p).value,
-                           1], np.uint64)
+        handle = stream_handle(ours)
+        handle[2] = 1  # the in-line step under test
         got = _uniforms_through(handle, 257)
         if not (np.array_equal(got, theirs.random(257, dtype=np.float32))
                 and ours.bit_generator.state == theirs.bit_generator.state):
