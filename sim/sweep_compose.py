@@ -25,12 +25,15 @@ plain value (a leaf), so one job's values never change what the next job may set
 are composed as Hydra does.
 
 Hydra's ``run_job`` then copies each job's configuration for the task (``copy.deepcopy``, about
-15 ms here); :func:`install` has that module copy a whole configuration (a root node) through
-pickle instead, a third of the cost and the same configuration (other objects, and nodes inside
-a configuration, whose copies keep their parent, are copied by ``copy.deepcopy`` as before).
+15 ms here) and deletes the copy's ``hydra`` node at once; :func:`install` has that module copy
+a job's configuration through pickle, without the ``hydra`` node it is about to delete
+(:func:`_run_job_copy`: the same task configuration, key for key and in order), and any other
+configuration through pickle whole (a third of ``copy.deepcopy``'s cost).
 ``HydraConfig.set_config``, called twice per job by ``run_job`` (once more in joblib's and
-Ray's workers), copies the job's ``hydra`` node the same way (:func:`set_config`: 10 -> 6 ms a
-job here).
+Ray's workers), copied the job's ``hydra`` node each time; :func:`set_config` holds the job's
+own node instead (made read only, as Hydra makes it; its parent the job's configuration, as
+the copy's is). The batch check keeps each job's parsed overrides for the launcher's
+composition of the same job, so they are parsed once.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ _ORIGINAL_SET_CONFIG = HydraConfig.set_config
 _CACHE: OrderedDict[tuple, DictConfig] = OrderedDict()
 _SCRATCH: dict[tuple, DictConfig] = {}  # per cached composition: a copy values are set on
 _PICKLED: dict[tuple, bytes | None] = {}  # per cached composition: its pickle, copied from per job
+_BATCH_SPLITS: dict[tuple[str, ...], tuple[ConfigLoaderImpl, object]] = {}  # (loader, split)
 stats = {"composed": 0, "reused": 0, "fallback": 0, "validated": 0}
 """How jobs were composed in this process (for tests and benchmarks)."""
 
@@ -92,6 +96,12 @@ def _sources(loader: ConfigLoaderImpl) -> tuple:
 
 def _split(loader: ConfigLoaderImpl, overrides: list[str]
            ) -> tuple[list[Override], list[str], list[Override]] | None:
+    """The job's overrides parsed: (all, the structural ones as given, the plain values); None
+    when the job must be composed by Hydra. The batch check (:func:`validate_batch_is_legal`)
+    keeps each job's split for the launcher's composition of the same job (parsed once)."""
+    kept = _BATCH_SPLITS.pop(tuple(overrides), None)
+    if kept is not None and kept[0] is loader:
+        return kept[1]
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except Exception:  # noqa: BLE001 - malformed: Hydra words the error
@@ -180,13 +190,16 @@ def _leaf(cfg: DictConfig, key: str) -> bool:
 
 
 def validate_job(loader: ConfigLoaderImpl, master_config: DictConfig,
-                 overrides: list[str]) -> None:
+                 overrides: list[str], keep: bool = False) -> None:
     """Raise what composing this job raises; without a copy of the configuration per job when
-    the job takes the fast path (its plain values are set on a scratch copy, leaves only)."""
+    the job takes the fast path (its plain values are set on a scratch copy, leaves only).
+    ``keep``: keep the parsed overrides for the launcher's composition of the job."""
     if ConfigLoaderImpl.load_sweep_config is not load_sweep_config:  # uninstalled
         loader.load_sweep_config(master_config=master_config, sweep_overrides=overrides)
         return
     split = _split(loader, overrides)
+    if keep:
+        _BATCH_SPLITS[tuple(overrides)] = (loader, split)
     if split is not None and split[2]:
         _, structural, values = split
         key, base = _base(loader, master_config, structural)
@@ -207,8 +220,9 @@ def validate_batch_is_legal(self: Sweeper, batch) -> None:
     loader = (self.hydra_context.config_loader
               if getattr(self, "hydra_context", None) is not None else self.config_loader)
     assert loader is not None and self.config is not None
+    _BATCH_SPLITS.clear()  # an earlier batch's jobs that were never launched
     for overrides in batch:
-        validate_job(loader, self.config, list(overrides))
+        validate_job(loader, self.config, list(overrides), keep=True)
 
 
 def deepcopy(obj, memo=None):
@@ -242,22 +256,44 @@ def deepcopy(obj, memo=None):
     return res
 
 
-_FAST_COPY = types.SimpleNamespace(deepcopy=deepcopy)  # hydra.core.utils' ``copy``, for run_job
+def _run_job_copy(obj, memo=None):
+    """``copy.deepcopy`` for Hydra's ``run_job`` (its only use of ``copy``): :func:`deepcopy`,
+    except that the job's configuration, which ``run_job`` copies for the task and whose
+    ``hydra`` node it deletes from the copy at once, is copied without that node: the copy
+    holds the job's own (read-only) ``hydra`` node in its place, which ``run_job`` then
+    deletes, so the task gets what Hydra gives it (the job's keys, copied) without a copy of
+    the ``hydra`` node made only to be thrown away."""
+    content = obj.__dict__.get("_content") if type(obj) is DictConfig else None
+    node = content.get("hydra") if isinstance(content, dict) else None
+    if memo is not None or node is None or node.__dict__.get("_parent") is not obj:
+        return deepcopy(obj, memo)  # e.g. HydraConfig's masked configuration: copied
+    obj.__dict__["_content"] = {k: v for k, v in content.items() if k != "hydra"}
+    try:
+        res = deepcopy(obj)
+    finally:
+        obj.__dict__["_content"] = content
+    copied = res.__dict__["_content"]
+    res.__dict__["_content"] = {k: node if k == "hydra" else copied[k] for k in content}
+    return res
+
+
+_FAST_COPY = types.SimpleNamespace(deepcopy=_run_job_copy)  # hydra.core.utils' ``copy``
 
 
 def set_config(self: HydraConfig, cfg: DictConfig) -> None:
-    """``HydraConfig.set_config`` (two or three times per job) with the ``hydra`` node copied
-    through pickle (:func:`deepcopy`) instead of ``copy.deepcopy``: the same steps and the same
-    result, a masked copy of the configuration holding a copy of its ``hydra`` node (read
-    only), whose parent is the job's configuration."""
+    """``HydraConfig.set_config`` (two or three times per job) without copying the job's
+    ``hydra`` node: Hydra's steps (the node made read only, its type checked) and a masked
+    configuration holding the node, whose parent stays the job's configuration, as Hydra's
+    copy's does. Read only, the node cannot change through ``HydraConfig``; the job's
+    configuration is the job's own (each job gets a fresh one), so nothing else changes it
+    except Hydra's ``run_job``, which sets ``hydra.runtime.output_dir`` and calls this again."""
     assert cfg is not None
     OmegaConf.set_readonly(cfg.hydra, True)
     hydra_node_type = OmegaConf.get_type(cfg, "hydra")
     assert hydra_node_type is not None and issubclass(hydra_node_type, HydraConf)
     node = cfg.__dict__["_content"]["hydra"]  # the node itself, as masked_copy takes it
-    # the copy is already made: the new container must not copy it again on assignment
     masked = DictConfig(content={}, flags={"no_deepcopy_set_nodes": True})
-    masked["hydra"] = deepcopy(node)
+    masked["hydra"] = node  # not copied (the flag); its parent is set back below
     masked._set_flag("no_deepcopy_set_nodes", None)
     self.cfg = masked  # type: ignore[assignment]
     self.cfg.hydra._set_parent(cfg)  # type: ignore[union-attr]

@@ -148,11 +148,13 @@ def test_the_fast_copy_is_a_deep_copy():
 
 
 def test_hydra_config_set_through_the_fast_copy_equals_hydras():
-    """HydraConfig.set_config with the hydra node copied through pickle leaves what Hydra's
-    own leaves: the same masked configuration, read only, its hydra node a copy whose parent
-    is the job's configuration (interpolations from it into the job's keys and through the
-    ``hydra:`` resolver resolve alike), no flags. Each version gets a fresh composition, so
-    neither inherits what the other set."""
+    """HydraConfig.set_config without a copy of the hydra node leaves what Hydra's own leaves:
+    the same masked configuration, read only, its hydra node's parent the job's configuration
+    (interpolations from it into the job's keys and through the ``hydra:`` resolver resolve
+    alike), no flags. Hydra's holds a copy of the node, ours the job's own node, made read
+    only: a change to the job's node (run_job sets hydra.runtime.output_dir, then calls
+    set_config again) shows at once. Each version gets a fresh composition, so neither
+    inherits what the other set."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.core.utils import setup_globals
     from omegaconf import open_dict, read_write
@@ -179,11 +181,93 @@ def test_hydra_config_set_through_the_fast_copy_equals_hydras():
                      root._get_flag("struct"), OmegaConf.select(
                          OmegaConf.create({"d": "${hydra:job.override_dirname}"}), "d"),
                      HydraConfig.get().runtime.choices.topology))
-        assert node is not cfg.hydra and node._get_parent() is cfg
+        ours = set_config is sweep_compose.set_config
+        assert (node is cfg.__dict__["_content"]["hydra"]) is ours  # Hydra's: a copy
+        assert node._get_parent() is cfg
         assert root.__dict__["_content"]["hydra"] is node
         name = cfg.hydra.job.name
         with read_write(cfg.hydra.job), open_dict(cfg.hydra.job):
-            cfg.hydra.job.name = "changed-after"  # a copy: HydraConfig keeps what was set
-        assert HydraConfig.get().job.name == name
+            cfg.hydra.job.name = "changed-after"
+        assert HydraConfig.get().job.name == ("changed-after" if ours else name)
     assert seen[0] == seen[1]
     assert "run.days=17" in seen[0][6]
+
+
+def test_run_jobs_task_copy_equals_hydras_without_copying_the_hydra_node():
+    """run_job copies the job's configuration for the task and deletes the copy's hydra node:
+    through sim.sweep_compose the task gets the same configuration (the job's keys copied, in
+    the same order, their parent the copy) and the job's configuration is left as it was (its
+    keys in order, its hydra node and that node's parent); the hydra node is not copied."""
+    import copy
+
+    from omegaconf import open_dict, read_write
+
+    loader, master = loader_and_master(config_dir())
+    cfg = sweep_compose.load_sweep_config(loader, master, ["run.replicate=2", "run.days=9"])
+    keys, node = list(cfg.keys()), cfg.__dict__["_content"]["hydra"]
+    tasks = []
+    for copier in (copy.deepcopy, sweep_compose._FAST_COPY.deepcopy):
+        task = copier(cfg)
+        assert list(task.keys()) == keys
+        with read_write(task), open_dict(task):
+            del task["hydra"]  # as run_job does
+        assert all(v._get_parent() is task for v in task.__dict__["_content"].values())
+        tasks.append(task)
+        task.run.days = 99  # a copy: the job's configuration keeps its value
+        assert cfg.run.days == 9
+    assert OmegaConf.to_yaml(tasks[0]) == OmegaConf.to_yaml(tasks[1])
+    assert OmegaConf.get_type(tasks[0]) is OmegaConf.get_type(tasks[1])
+    assert list(cfg.keys()) == keys and cfg.__dict__["_content"]["hydra"] is node
+    assert node._get_parent() is cfg and cfg.hydra.job.name == "sim"
+    # any other configuration (HydraConfig's masked one, a node) is copied whole
+    inner = sweep_compose._FAST_COPY.deepcopy(cfg.topology)
+    assert inner is not cfg.topology and OmegaConf.to_yaml(inner) == OmegaConf.to_yaml(
+        cfg.topology)
+
+
+def test_the_batch_checks_parse_is_kept_for_the_launcher(monkeypatch):
+    """A job checked with its batch is composed by the launcher from the overrides parsed
+    then (parsed once), to the same configuration; once used, or at the next batch, the kept
+    parse is gone."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    loader, master = loader_and_master(config_dir())
+    job = ["topology=rural", "run.replicate=4", "need.p_hidden=0.25"]
+    expected = OmegaConf.to_yaml(sweep_compose._ORIGINAL(loader, master, list(job)))
+    sweep_compose.validate_job(loader, master, list(job), keep=True)
+    assert tuple(job) in sweep_compose._BATCH_SPLITS
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("parsed again")
+
+    with monkeypatch.context() as m:
+        m.setattr(OverridesParser, "parse_overrides", refuse)
+        cfg = sweep_compose.load_sweep_config(loader, master, list(job))
+    assert OmegaConf.to_yaml(cfg) == expected
+    assert tuple(job) not in sweep_compose._BATCH_SPLITS
+
+
+def test_long_lived_objects_are_frozen_once_per_process():
+    """The first job of a process freezes the objects alive then (gc.freeze); later jobs do
+    not freeze again, so the reference cycles a job leaves behind are still collected."""
+    import gc
+    import weakref
+
+    from sim.experiments import runs
+
+    class Cycle:
+        pass
+
+    runs.freeze_long_lived()
+    frozen = gc.get_freeze_count()
+    assert runs._FROZEN and frozen > 0
+    refs = []
+    for _ in range(10):
+        c = Cycle()
+        c.me = c  # a reference cycle: only the collector frees it
+        refs.append(weakref.ref(c))
+    del c
+    runs.freeze_long_lived()
+    assert gc.get_freeze_count() == frozen
+    gc.collect()
+    assert all(r() is None for r in refs)

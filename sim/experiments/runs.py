@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import gc
 import json
 import logging
 import os
@@ -213,6 +214,23 @@ def _write_status(out: Path, attempt: Attempt | str, started: float, overrides: 
 # --------------------------------------------------------------------------------------------
 
 
+def freeze_long_lived() -> None:
+    """Once per process, at its first job: ``gc.freeze()``, so the objects alive then (the
+    imported modules, compiled kernels, cached compositions: about 275,000 objects) are left
+    out of every later collection of the cyclic garbage collector. A sweep's jobs make many
+    short-lived cycles (each job's configuration nodes point to their parents), and each
+    collection of the oldest generation went through all of them again: about a sixth of a
+    Hydra sweep's CPU time on one-day jobs. Frozen objects are still freed when nothing
+    refers to them; only cycles already unreachable at the freeze stay (once, at start-up)."""
+    global _FROZEN
+    if not _FROZEN:
+        _FROZEN = True
+        gc.freeze()
+
+
+_FROZEN = False
+
+
 def execute(config: Config | None, out: Path, *, overrides: list[str] | tuple = (),
             error: BaseException | None = None, progress=None,
             share_burn_in: bool = True) -> Outcome:
@@ -230,6 +248,7 @@ def execute(config: Config | None, out: Path, *, overrides: list[str] | tuple = 
     """
     from sim import runner
 
+    freeze_long_lived()
     started = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
