@@ -158,7 +158,10 @@ def main(argv: list[str] | None = None) -> None:
         if argv[:1] == ["replay"]:
             argv = replay_arguments(argv[1:])
         check_overrides(get_args_parser().parse_known_args(argv)[0].overrides)
-        run_hydra(argv)
+        from sim.experiments.runs import long_lived_frozen
+
+        with long_lived_frozen():  # the collector skips the start-up's objects meanwhile
+            run_hydra(argv)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

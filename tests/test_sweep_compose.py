@@ -247,9 +247,12 @@ def test_the_batch_checks_parse_is_kept_for_the_launcher(monkeypatch):
     assert tuple(job) not in sweep_compose._BATCH_SPLITS
 
 
-def test_long_lived_objects_are_frozen_once_per_process():
-    """The first job of a process freezes the objects alive then (gc.freeze); later jobs do
-    not freeze again, so the reference cycles a job leaves behind are still collected."""
+def test_long_lived_objects_are_frozen_only_while_a_sweep_runs():
+    """A sweep in this process (the CLI, run_jobs) freezes the objects alive at its start
+    (gc.freeze) and unfreezes them when it ends, nested or not: a reference cycle made before
+    it and dropped during it is collected afterwards (a notebook gets its memory back), and
+    one made during it is collected at once. A process that is no pool's worker is never
+    frozen by a job (freeze_in_worker does nothing here)."""
     import gc
     import weakref
 
@@ -258,16 +261,49 @@ def test_long_lived_objects_are_frozen_once_per_process():
     class Cycle:
         pass
 
-    runs.freeze_long_lived()
-    frozen = gc.get_freeze_count()
-    assert runs._FROZEN and frozen > 0
-    refs = []
-    for _ in range(10):
+    def cycle():
         c = Cycle()
         c.me = c  # a reference cycle: only the collector frees it
-        refs.append(weakref.ref(c))
-    del c
-    runs.freeze_long_lived()
-    assert gc.get_freeze_count() == frozen
+        return c
+
+    start = gc.get_freeze_count()  # (the interpreter freezes a few hundred at start-up)
+    before = cycle()
+    before_ref = weakref.ref(before)
+    with runs.long_lived_frozen():
+        frozen = gc.get_freeze_count()
+        assert frozen > start + 1000  # the modules, kernels and compositions loaded so far
+        with runs.long_lived_frozen():  # nested: frozen once
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen
+        during = weakref.ref(cycle())
+        gc.collect()
+        assert during() is None  # made during the sweep: collected as usual
+        del before
+        gc.collect()
+        assert before_ref() is not None  # frozen while the sweep runs
+        runs.freeze_in_worker()  # not a pool's worker: nothing more is frozen
+        assert not runs._WORKER_FROZEN
+    assert gc.get_freeze_count() == 0
     gc.collect()
-    assert all(r() is None for r in refs)
+    assert before_ref() is None
+
+
+def _pool_worker_state() -> tuple[bool, int]:
+    import gc
+
+    from sim.experiments import runs
+
+    runs.freeze_in_worker()
+    return runs._WORKER_FROZEN, gc.get_freeze_count()
+
+
+def test_a_pool_worker_is_frozen_for_its_life():
+    """In a joblib (loky) worker, the first job freezes what the worker holds (its imports)
+    and it stays frozen; in this process freeze_in_worker does nothing."""
+    from joblib import Parallel, delayed
+
+    from sim.experiments import runs
+
+    ((frozen, count),) = Parallel(n_jobs=2)(delayed(_pool_worker_state)() for _ in range(1))
+    assert frozen and count > 1000
+    assert _pool_worker_state()[0] is False and not runs._WORKER_FROZEN

@@ -40,6 +40,7 @@ from pathlib import Path
 from sim.experiments.runs import (
     Attempt,
     compose_and_execute,
+    long_lived_frozen,
     skip_if_complete,
     slurm_job_ended,
 )
@@ -188,7 +189,8 @@ def run_jobs(jobs: Iterable[Job], root: str | Path, *, backend: str = "joblib",
     show = sys.stderr.isatty() if progress is None else progress
     from tqdm import tqdm
 
-    with tqdm(total=len(work), unit="run", desc=f"runs ({backend})", disable=not show) as bar:
+    with (long_lived_frozen(),  # the collector skips the start-up's objects meanwhile
+          tqdm(total=len(work), unit="run", desc=f"runs ({backend})", disable=not show) as bar):
         for path, attempt, error, where in _dispatch(work, backend, n_jobs, ray_address,
                                                      retries, slurm, root):
             report.attempts[Attempt(attempt)] += 1

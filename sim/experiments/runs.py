@@ -21,11 +21,13 @@ is recorded in ``status.json`` only and the complete run stays in the tables.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import gc
 import json
 import logging
+import multiprocessing
 import os
 import platform
 import time
@@ -214,21 +216,49 @@ def _write_status(out: Path, attempt: Attempt | str, started: float, overrides: 
 # --------------------------------------------------------------------------------------------
 
 
-def freeze_long_lived() -> None:
-    """Once per process, at its first job: ``gc.freeze()``, so the objects alive then (the
-    imported modules, compiled kernels, cached compositions: about 275,000 objects) are left
-    out of every later collection of the cyclic garbage collector. A sweep's jobs make many
-    short-lived cycles (each job's configuration nodes point to their parents), and each
-    collection of the oldest generation went through all of them again: about a sixth of a
-    Hydra sweep's CPU time on one-day jobs. Frozen objects are still freed when nothing
-    refers to them; only cycles already unreachable at the freeze stay (once, at start-up)."""
-    global _FROZEN
-    if not _FROZEN:
-        _FROZEN = True
+@contextlib.contextmanager
+def long_lived_frozen():
+    """While a sweep runs in this process: the objects alive at its start (the imported
+    modules, compiled kernels, the cached composition: about 275,000 objects) are frozen
+    (``gc.freeze()``), so the cyclic garbage collector leaves them out of its collections. A
+    sweep's jobs make many short-lived cycles (every configuration node points to its
+    parent), and each collection of the oldest generation went through all of those objects
+    again: about a sixth of a Hydra sweep's CPU time on one-day jobs. On leaving, they are
+    unfrozen, so whatever becomes garbage later (a model a notebook drops) is collected as
+    usual (``gc.unfreeze()`` releases every frozen object, a caller's own ``gc.freeze()``
+    included). Nested uses freeze once; in a worker that :func:`freeze_in_worker` froze for
+    its life, nothing is done."""
+    global _FREEZE_DEPTH, _UNFREEZE
+    if _FREEZE_DEPTH == 0 and not _WORKER_FROZEN:
+        _UNFREEZE = True
         gc.freeze()
+    _FREEZE_DEPTH += 1
+    try:
+        yield
+    finally:
+        _FREEZE_DEPTH -= 1
+        if _FREEZE_DEPTH == 0 and _UNFREEZE:
+            _UNFREEZE = False
+            gc.unfreeze()
 
 
-_FROZEN = False
+_FREEZE_DEPTH = 0
+_UNFREEZE = False
+
+
+def freeze_in_worker() -> None:
+    """In a worker process a pool started for jobs (``multiprocessing.parent_process()`` is
+    set: joblib's loky workers, for the executor and Hydra's joblib launcher), freeze the
+    objects alive at its first job for the process's life (see :func:`long_lived_frozen`).
+    Does nothing in any other process, so a notebook or the driver never stays frozen."""
+    global _WORKER_FROZEN
+    if not _WORKER_FROZEN and multiprocessing.parent_process() is not None:
+        _WORKER_FROZEN = True
+        if _FREEZE_DEPTH == 0:
+            gc.freeze()
+
+
+_WORKER_FROZEN = False
 
 
 def execute(config: Config | None, out: Path, *, overrides: list[str] | tuple = (),
@@ -248,7 +278,7 @@ def execute(config: Config | None, out: Path, *, overrides: list[str] | tuple = 
     """
     from sim import runner
 
-    freeze_long_lived()
+    freeze_in_worker()
     started = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
