@@ -209,6 +209,8 @@ def test_run_jobs_task_copy_equals_hydras_without_copying_the_hydra_node():
     for copier in (copy.deepcopy, sweep_compose._FAST_COPY.deepcopy):
         task = copier(cfg)
         assert list(task.keys()) == keys
+        # ours holds the job's own hydra node until run_job deletes it; Hydra's, a copy
+        assert (task.__dict__["_content"]["hydra"] is node) is (copier is not copy.deepcopy)
         with read_write(task), open_dict(task):
             del task["hydra"]  # as run_job does
         assert all(v._get_parent() is task for v in task.__dict__["_content"].values())
