@@ -272,11 +272,15 @@ def test_long_lived_objects_are_frozen_only_while_a_sweep_runs():
     before = cycle()
     before_ref = weakref.ref(before)
     with runs.long_lived_frozen():
-        frozen = gc.get_freeze_count()
-        assert frozen > start + 1000  # the modules, kernels and compositions loaded so far
-        with runs.long_lived_frozen():  # nested: frozen once
-            assert gc.get_freeze_count() == frozen
-        assert gc.get_freeze_count() == frozen
+        # the modules, kernels and compositions loaded so far (frozen objects that refcounting
+        # frees leave the count, so only its size is checked)
+        assert gc.get_freeze_count() > start + 1000
+        inner = cycle()
+        inner_ref = weakref.ref(inner)
+        with runs.long_lived_frozen():  # nested: nothing more is frozen
+            del inner
+            gc.collect()
+            assert inner_ref() is None
         during = weakref.ref(cycle())
         gc.collect()
         assert during() is None  # made during the sweep: collected as usual
