@@ -139,14 +139,14 @@ def build_model(config: Config | None = None, cache_dir: str | Path | None = Non
     cfg = validate(copy.deepcopy(config) if config is not None else Config())
     folder = cache_dir if cache_dir is not None else cfg.run.burn_in_cache
     if not folder or cfg.run.burn_in_days == 0:
-        return CommunityModel(cfg)
+        return CommunityModel(cfg, owned_config=True)  # this copy is the model's
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{burn_in_key(cfg)}.state"
     with FileLock(str(path) + ".lock"):
         model = _load(path) if path.is_file() else None
         if model is None:
-            model = CommunityModel(cfg, start=False)
+            model = CommunityModel(cfg, start=False, owned_config=True)  # the model's copy
             try:
                 _save(model, path)
             except OSError as exc:

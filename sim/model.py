@@ -104,7 +104,7 @@ class CommunityModel(mesa.Model):
     """
 
     def __init__(self, config: Config | None = None, *, rng=None, start: bool = True,
-                 **params):
+                 owned_config: bool = False, **params):
         """Build the world from ``config`` and run its burn-in; with ``start=False`` stop
         before :meth:`start_output` (``sim.burn_in`` saves that state for reuse).
 
@@ -117,12 +117,16 @@ class CommunityModel(mesa.Model):
         them the model is built from ``config`` as it always was. Every random process draws
         from a named stream derived from ``run.seed`` and ``run.replicate`` (:mod:`sim.rng`);
         Mesa's own ``random``/``rng`` (agent activation order) come from the ``mesa`` stream.
+        ``owned_config`` (internal, :func:`sim.burn_in.build_model`): ``config`` is a validated
+        copy made for this model, which it uses as it is (not copied and checked again).
         """
         if params or rng is not None:
             from sim.keywords import config_from_keywords
 
             seed = params.pop("seed", None)  # not in the signature: batch_run then passes rng=
             cfg = config_from_keywords(config, params, rng=rng, seed=seed)
+        elif owned_config and config is not None:
+            cfg = config
         else:
             cfg = validate(copy.deepcopy(config) if config is not None else Config())
         streams = Streams(cfg.run.seed, cfg.run.replicate)
@@ -1536,7 +1540,13 @@ class CommunityModel(mesa.Model):
     def emergency_actor(self, key: str) -> EmergencyActor:
         """The emergency actor ``key`` (one of ``ACTOR_NAMES``; for ``local_authority`` on
         the places topology, the first district's council: ``councils()`` has them all)."""
-        return next(a for a in self.emergency_actors if a.key == key)
+        cached = self.__dict__.get("_actor_by_key")
+        if cached is None or cached[0] is not self.emergency_actors:  # made once per list
+            by_key: dict[str, EmergencyActor] = {}
+            for actor in self.emergency_actors:
+                by_key.setdefault(actor.key, actor)  # the first of a key, as a search finds
+            cached = self._actor_by_key = (self.emergency_actors, by_key)
+        return cached[1][key]
 
     def councils(self) -> list[EmergencyActor]:
         """The local authority actors: one per district (``model.districts`` order)."""

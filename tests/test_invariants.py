@@ -3,6 +3,8 @@ under an emergency with a surge, a stand-down and a deep funding cut; and every 
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from support import SMALL_TOPOLOGIES, as_overrides, config_options, small_config
@@ -204,3 +206,19 @@ def test_invariants_hold_every_day_in_every_scenario(scenario, shared_burn_in):
         model.step()
         check_day(model, n)
     check_table(model.timeseries(), cfg.run.days)
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_build_model_leaves_the_callers_configuration_as_it_was(tmp_path, cached):
+    """``build_model`` hands the model its own validated copy (``owned_config``: not copied
+    and checked a second time): the events the model applies change that copy, never the
+    configuration the caller passed, with or without a burn-in cache."""
+    cfg = sim.compose(["topology=rural", "run.burn_in_days=7", "run.days=3",
+                       "+events={raise: {day: 0, kind: set_parameter, params: "
+                       "{key: need.p_onset_per_day, value: 0.01}}}"])
+    before = copy.deepcopy(cfg)
+    model = build_model(cfg, cache_dir=tmp_path if cached else "")
+    assert model.cfg is not cfg and model.cfg.need is not cfg.need
+    assert model.cfg.need.p_onset_per_day == 0.01
+    model.run()
+    assert cfg == before
