@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+import weakref
 
 import numpy as np
 from llvmlite import ir
@@ -884,18 +885,42 @@ def _course_outcome(lvl: int, u: np.float32, below_res: np.ndarray, below_esc: n
 
 def stream_handle(rng: np.random.Generator) -> np.ndarray:
     """A numpy Generator's bit generator as a compiled kernel calls it: ``[state,
-    next_uint32, inline]`` (uint64): its state's address, its ``next_uint32`` function's, and
-    1 if the kernel may step the state itself (a PCG64, once this process has checked that
-    numpy lays out and steps PCG64 as :func:`_pcg64_next32_ir` does: ``_PCG64_INLINE``),
-    else 0 (it calls ``next_uint32``). A kernel that draws through it (:func:`_uniform_at`)
-    reads the stream as ``rng`` would and leaves it where ``rng`` would, with no Python work
-    per call: numba's own unboxing of a Generator costs about 10 times a plain kernel call
-    (three ``ctypes.cast`` calls and a type look-up each time). Valid while ``rng`` lives:
-    keep ``rng`` referenced while it is used."""
+    next_uint32, inline, next_double]`` (uint64): its state's address, its ``next_uint32``
+    function's, 1 if the kernel may step the state itself for float32 uniforms (a PCG64,
+    once this process has checked that numpy lays out and steps PCG64 as
+    :func:`_pcg64_next32_ir` does: ``_PCG64_INLINE``), else 0 (it calls ``next_uint32``), and
+    its ``next_double`` function's (numpy's own float64 uniform, :func:`_double_from`). A
+    kernel that draws through it (:func:`_uniform_at`, :func:`_double_from`) reads the stream
+    as ``rng`` would and leaves it where ``rng`` would, with no Python work per call: numba's
+    own unboxing of a Generator costs about 10 times a plain kernel call (three
+    ``ctypes.cast`` calls and a type look-up each time). Valid while ``rng`` lives: keep
+    ``rng`` referenced while it is used (:func:`model_stream_handles` does)."""
     c = rng.bit_generator.ctypes
     inline = _PCG64_INLINE and type(rng.bit_generator) is np.random.PCG64
     return np.array([c.state.value, ctypes.cast(c.next_uint32, ctypes.c_void_p).value,
-                     int(inline)], np.uint64)
+                     int(inline), ctypes.cast(c.next_double, ctypes.c_void_p).value],
+                    np.uint64)
+
+
+_MODEL_HANDLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Each model's streams that kernels draw from and their :func:`stream_handle`, by stream
+names (kept beside the model, not on it: a saved state or a fork has its own streams)."""
+
+
+def model_stream_handles(model, names: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    """The :func:`stream_handle` of the model's streams ``names`` (``model.streams[name]``),
+    made once and kept with the streams themselves (so the addresses stay valid); made afresh
+    if the model's streams were replaced (a new ``model.streams``: a ``Streams`` makes each
+    of its generators once and keeps it)."""
+    streams = model.streams
+    per_model = _MODEL_HANDLES.get(model)
+    if per_model is None:
+        per_model = _MODEL_HANDLES[model] = {}
+    cached = per_model.get(names)
+    if cached is None or cached[0] is not streams:
+        gens = tuple(streams[name] for name in names)
+        cached = per_model[names] = (streams, gens, tuple(stream_handle(g) for g in gens))
+    return cached[2]
 
 
 _PCG64_MULTIPLIER = 0x2360ED051FC65DA44385DF649FCCF645  # PCG_DEFAULT_MULTIPLIER_128
@@ -997,6 +1022,31 @@ def _uniform_at_compiled(source, i):
 
         return draw
     return None
+
+
+@intrinsic
+def _next_double(typingctx, state, function):
+    """numpy's next float64 uniform of the stream at ``state``: a call of its bit generator's
+    ``next_double(state)`` at address ``function`` (the two uint64 of a
+    :func:`stream_handle`): what ``Generator.random()`` draws, one value at a time."""
+    sig = types.float64(types.uint64, types.uint64)
+
+    def codegen(context, builder, signature, args):
+        state_address, function_address = args
+        void_p = ir.IntType(8).as_pointer()
+        fn_type = ir.FunctionType(ir.DoubleType(), [void_p])
+        fn = builder.inttoptr(function_address, fn_type.as_pointer())
+        return builder.call(fn, [builder.inttoptr(state_address, void_p)])
+
+    return sig, codegen
+
+
+@njit(inline="always")
+def _double_from(handle) -> float:
+    """The next float64 uniform of the stream a :func:`stream_handle` names: called ``n``
+    times in order it gives the values ``random(n)`` would, and leaves the stream where that
+    leaves it (numpy fills an array one draw at a time)."""
+    return _next_double(handle[0], handle[3])
 
 
 @njit(cache=True, nogil=True)
@@ -1346,6 +1396,88 @@ def complete_support_rows(idx: np.ndarray, r: np.ndarray, factor: np.ndarray,
 
 
 @njit(cache=True, nogil=True)
+def help_seekers_today(stream: np.ndarray, in_need: np.ndarray, need: np.ndarray,
+                       pathway: np.ndarray, need_min: int, waiting: int, p_seek: float,
+                       p_seek_waiting: float, gp: np.ndarray, digital: np.ndarray,
+                       unit: np.ndarray, degree: np.ndarray, gp_access: np.ndarray,
+                       lw_awareness: np.ndarray, has_groups: np.ndarray,
+                       has_intermediary: np.ndarray, w_gp: float, w_self: float,
+                       mult_digital: float, mult_excluded: float, w_informal: float,
+                       w_group: float, w_intermediary: float) -> tuple[np.ndarray, np.ndarray]:
+    """``help_seeking.seek_help``'s selections in one call: of ``in_need`` (residents in
+    need, in order) those with a need of at least ``need_min`` and nothing under way or
+    waiting (:func:`rows_in_need_and_pathway`); who of them seeks help today
+    (:func:`seekers_today`, one float64 uniform of ``stream`` each, in order); their channel
+    weights (:func:`channel_weights`; the GP and self-referral at 0 for those already
+    waiting), those with some weight, and the channel each takes (:func:`choose_channels`,
+    one uniform each, after those; the row sums added in order, as numpy's). Draws nothing
+    where nobody is left to draw for, as the numpy steps did. Returns the seekers with a
+    channel (in order; seekers whose weights are all 0 are left out) and their channels."""
+    nobody = np.empty(0, np.int64)
+    candidates = rows_in_need_and_pathway(in_need, need, pathway, need_min, waiting)
+    m = candidates.shape[0]
+    if m == 0:
+        return nobody, nobody
+    u = np.empty(m)
+    for j in range(m):
+        u[j] = _double_from(stream)
+    seekers, is_waiting = seekers_today(candidates, u, pathway, waiting, p_seek,
+                                        p_seek_waiting)
+    if seekers.shape[0] == 0:
+        return nobody, nobody
+    w = channel_weights(seekers, gp, digital, unit, degree, gp_access, lw_awareness,
+                        has_groups, has_intermediary, w_gp, w_self, mult_digital,
+                        mult_excluded, w_informal, w_group, w_intermediary)
+    k = 0
+    for r in range(seekers.shape[0]):
+        if is_waiting[r]:  # already referred: ties, a group or an intermediary
+            w[r, 0] = 0.0
+            w[r, 1] = 0.0
+        t = 0.0
+        for c in range(5):
+            t += w[r, c]
+        if t > 0:  # rows with some weight, kept in order
+            seekers[k] = seekers[r]
+            for c in range(5):
+                w[k, c] = w[r, c]
+            u[k] = t  # their row sums (u's first entries are free now)
+            k += 1
+    draw = np.empty(k)
+    for j in range(k):
+        draw[j] = _double_from(stream)
+    return seekers[:k].copy(), choose_channels(w[:k], u[:k], draw)
+
+
+@njit(cache=True, nogil=True)
+def consultations_today(stream: np.ndarray, in_need: np.ndarray, gp: np.ndarray,
+                        gp_access: np.ndarray, rate: float, p_raise: float
+                        ) -> tuple[int, np.ndarray]:
+    """``help_seeking.routine_consultations``' draws for residents ``in_need`` in one call:
+    who consults today (:func:`consulting_today`, one float64 uniform of ``stream`` each, in
+    order), then who of them raises a non-medical need (``u < p_raise``, one uniform each,
+    after those). Returns the number consulting and those raising a need (in order)."""
+    m = in_need.shape[0]
+    r = np.empty(m)
+    for j in range(m):
+        r[j] = _double_from(stream)
+    consulting = consulting_today(in_need, r, gp, gp_access, rate)
+    return consulting.shape[0], chosen_today(stream, consulting, p_raise)
+
+
+@njit(cache=True, nogil=True)
+def chosen_today(stream: np.ndarray, rows: np.ndarray, p: float) -> np.ndarray:
+    """``rows[rng.random(rows.size) < p]``: one float64 uniform of ``stream`` per row, in
+    order."""
+    out = np.empty(rows.shape[0], rows.dtype)
+    k = 0
+    for j in range(rows.shape[0]):
+        if _double_from(stream) < p:
+            out[k] = rows[j]
+            k += 1
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
 def consulting_today(in_need: np.ndarray, r: np.ndarray, gp: np.ndarray,
                      gp_access: np.ndarray, rate: float) -> np.ndarray:
     """Those of ``in_need`` who consult today: ``in_need[r < np.minimum(rate *
@@ -1450,6 +1582,184 @@ def book_management_hours(rows: np.ndarray, vorg: np.ndarray, vstate: np.ndarray
 
 
 @njit(cache=True, nogil=True)
+def activate_volunteer(i: int, vorg: np.ndarray, vstate: np.ndarray, vsince: np.ndarray,
+                       vlast_task: np.ndarray, vtrained_at: np.ndarray,
+                       vpassported: np.ndarray, vwork_hours: np.ndarray,
+                       vmoved_day: np.ndarray, active: int, day: int) -> int:
+    """Volunteer ``i`` is active at its organisation from today (trained there; a move
+    between organisations is over): returns the days its move took, or -1 if it had not
+    moved. (An induction done, training not needed, a placement with a group without
+    training: ``volunteering.move_volunteer``.)"""
+    vstate[i] = active
+    vsince[i] = day
+    vlast_task[i] = day
+    vtrained_at[i] = vorg[i]
+    vpassported[i] = False
+    vwork_hours[i] = 0.0
+    moved = vmoved_day[i]
+    if moved < 0:
+        return -1
+    vmoved_day[i] = -1
+    return day - moved
+
+
+@njit(cache=True, nogil=True)
+def manage_volunteers_day(rows: np.ndarray, vorg: np.ndarray, vstate: np.ndarray,
+                          vsince: np.ndarray, vpassported: np.ndarray, vtrained_at: np.ndarray,
+                          vmoved_day: np.ndarray, vwork_hours: np.ndarray,
+                          vlast_task: np.ndarray, contact_rows: np.ndarray,
+                          training_days: np.ndarray, accepts: np.ndarray,
+                          per_application: np.ndarray, new_hours: np.ndarray,
+                          open_rows: np.ndarray, hours_left: np.ndarray,
+                          cover_trained: np.ndarray, cover_waiting: np.ndarray,
+                          contact_trained: float, contact_waiting: float, day: int,
+                          onboarding: int, applied: int, active: int, passport_days: int,
+                          passport_induction_hours: float, induction_hours: float,
+                          passport_check_hours: float):
+    """``volunteering.manage_volunteers`` in one call: each organisation's hours today (what
+    is left of this week's, ``hours_left``, for the ``open_rows``, plus ``new_hours``) booked
+    by :func:`book_management_hours`; the inducted become active and the processed start
+    their training (active at once where their organisation has none and they hold no
+    passport); the hours left and the contact covers written to their columns
+    (``hours_left``, ``cover_trained``, ``cover_waiting``: the first ``new_hours.size``
+    rows). Returns, for the day's flows: the hours used by organisation, the contact hours
+    needed and used (trained, waiting), the hours booked on inductions and on applications
+    by organisation, the duplicated checks' costs, and the counts of the inducted, the
+    processed, the duplicated checks, the retrained, and the redeployed with their days to
+    redeploy."""
+    n_org = new_hours.shape[0]
+    hours = np.zeros(n_org)
+    for k in range(open_rows.shape[0]):
+        o = open_rows[k]
+        hours[o] = hours_left[o]
+    for o in range(n_org):
+        hours[o] += new_hours[o]
+    start = hours.copy()
+    (need_t, used_t, need_w, used_w, cover_t, cover_w, onb, done_i, booked_i, app, passport,
+     done_a, booked_a, n_dup, dup_cost, n_retrained) = book_management_hours(
+        rows, vorg, vstate, vsince, vpassported, vtrained_at, vmoved_day, vwork_hours,
+        contact_rows, training_days, accepts, per_application, hours, contact_trained,
+        contact_waiting, day, onboarding, applied, passport_days, passport_induction_hours,
+        induction_hours, passport_check_hours)
+    n_moved = 0
+    days_moved = 0
+    n_inducted = 0
+    for j in range(onb.shape[0]):
+        if done_i[j]:
+            n_inducted += 1
+            took = activate_volunteer(onb[j], vorg, vstate, vsince, vlast_task, vtrained_at,
+                                      vpassported, vwork_hours, vmoved_day, active, day)
+            if took >= 0:
+                n_moved += 1
+                days_moved += took
+    n_processed = 0
+    for j in range(app.shape[0]):
+        if done_a[j]:  # training starts: onboarding, or active at once without any
+            i = app[j]
+            n_processed += 1
+            vstate[i] = onboarding
+            vsince[i] = day
+            vpassported[i] = passport[j]
+            vwork_hours[i] = 0.0
+            if not passport[j] and training_days[vorg[i]] == 0:
+                took = activate_volunteer(i, vorg, vstate, vsince, vlast_task, vtrained_at,
+                                          vpassported, vwork_hours, vmoved_day, active, day)
+                if took >= 0:
+                    n_moved += 1
+                    days_moved += took
+    used = np.empty(n_org)
+    for o in range(n_org):
+        hours_left[o] = hours[o]
+        cover_trained[o] = cover_t[o]
+        cover_waiting[o] = cover_w[o]
+        used[o] = start[o] - hours[o]
+    return (used, need_t, used_t, need_w, used_w, booked_i, booked_a, dup_cost, n_inducted,
+            n_processed, n_dup, n_retrained, n_moved, days_moved)
+
+
+@njit(cache=True, nogil=True)
+def allocate_tasks_day(stream: np.ndarray, rows: np.ndarray, vorg: np.ndarray,
+                       vstate: np.ndarray, hospital: np.ndarray, offer: np.ndarray,
+                       used: np.ndarray, last_task: np.ndarray, applied_day: np.ndarray,
+                       goodwill: np.ndarray, expected: np.ndarray, hospital_hours: np.float32,
+                       group_hours: np.float32, day: int, gain: np.float32, idle_after: int,
+                       active: int, idle: int):
+    """``volunteering.allocate_tasks`` in one call: if any of ``rows`` is trained (active
+    or idle), each organisation's tasks today, ``floor(expected + u)`` (one float64 uniform
+    of ``stream``, a :func:`stream_handle`, per organisation in order), handed out by
+    :func:`hand_out_tasks` (one uniform per trained volunteer, in order, after those) and
+    done (:func:`tasks_done`); with nobody trained nothing is drawn or done. Returns the
+    number trained, the task hours of those who worked (float32, in order: the day's hours
+    are their float64 sum), and the counts of tasks done, first tasks, their days since
+    applying, hospital tasks and tasks nobody staffed."""
+    trained = rows_with_codes_between(rows, vstate, active, idle)
+    m = trained.shape[0]
+    if m == 0:
+        return 0, np.empty(0, np.float32), 0, 0, 0, 0, 0
+    n_org = expected.shape[0]
+    tasks = np.empty(n_org, np.int64)
+    for o in range(n_org):
+        tasks[o] = np.int64(np.floor(expected[o] + _double_from(stream)))
+    draw = np.empty(m)
+    for j in range(m):
+        draw[j] = _double_from(stream)
+    worked, hours, staffed = hand_out_tasks(trained, vorg, hospital, offer, used, draw, tasks,
+                                            hospital_hours, group_hours)
+    n_first, days_first, n_hospital = tasks_done(worked, hours, trained, used, last_task,
+                                                 applied_day, goodwill, vstate, hospital, day,
+                                                 gain, idle_after, active, idle)
+    unstaffed = 0
+    for o in range(n_org):
+        if tasks[o] > staffed[o]:
+            unstaffed += tasks[o] - staffed[o]
+    return m, hours, worked.shape[0], n_first, days_first, n_hospital, unstaffed
+
+
+@njit(cache=True, nogil=True)
+def goodwill_day(stream: np.ndarray, rows: np.ndarray, vstate: np.ndarray, vorg: np.ndarray,
+                 goodwill: np.ndarray, cover_waiting: np.ndarray, cover_idle: np.ndarray,
+                 gap: float, decay_waiting: float, decay_idle: float, p_attrition: float,
+                 rejoin_at_once: bool, p_rejoin: float, vsince: np.ndarray,
+                 vapplied_day: np.ndarray, vmoved_day: np.ndarray, vpassported: np.ndarray,
+                 vwork_hours: np.ndarray, hospital: np.ndarray, applied: int, onboarding: int,
+                 idle: int, stood_down: int, active: int, lapsed: int, latent: int, day: int):
+    """``volunteering.goodwill_and_dropout`` in one call: goodwill lost
+    (:func:`lose_goodwill`), the active leave at ``p_attrition`` a day (one float64 uniform
+    of ``stream`` per active volunteer, in order), those whose goodwill ran out and those
+    who left lapse (:func:`lapse`), and lapsed volunteers become willing again (latent, no
+    organisation, full goodwill): at once (``rejoin_at_once``), else each lapsed one of
+    ``rows`` at ``p_rejoin`` a day (one uniform each, after those). Returns the float32 losses
+    of the waiting and of the idle (for their float64 sums) and the counts of the waiting and
+    the idle whose goodwill ran out and of the active who left."""
+    loss_w, loss_i, gone_w, gone_i, act = lose_goodwill(
+        rows, vstate, vorg, goodwill, cover_waiting, cover_idle, gap, decay_waiting,
+        decay_idle, applied, onboarding, idle, stood_down, active)
+    left = chosen_today(stream, act, p_attrition)
+    for idx in (gone_w, gone_i, left):
+        lapse(idx, vstate, vsince, vapplied_day, vmoved_day, vpassported, vwork_hours, lapsed,
+              day)
+    if rejoin_at_once:
+        for idx in (gone_w, gone_i, left):
+            for i in idx:
+                _rejoin(i, vstate, vorg, hospital, goodwill, latent)
+    else:  # willing again after a while
+        for i in rows_with_codes_between(rows, vstate, lapsed, lapsed):
+            if _double_from(stream) < p_rejoin:
+                _rejoin(i, vstate, vorg, hospital, goodwill, latent)
+    return loss_w, loss_i, gone_w.shape[0], gone_i.shape[0], left.shape[0]
+
+
+@njit(inline="always")
+def _rejoin(i: int, vstate: np.ndarray, vorg: np.ndarray, hospital: np.ndarray,
+            goodwill: np.ndarray, latent: int) -> None:
+    """Lapsed volunteer ``i`` is willing again: latent, no organisation, full goodwill."""
+    vstate[i] = latent
+    vorg[i] = -1
+    hospital[i] = False
+    goodwill[i] = 1.0
+
+
+@njit(cache=True, nogil=True)
 def codes_between(codes: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """``np.flatnonzero((codes >= lo) & (codes <= hi))`` in one pass (e.g. the volunteers
     past latent: a few per cent of the residents; one-byte codes eight at a time,
@@ -1471,6 +1781,55 @@ def rows_with_codes_between(rows: np.ndarray, codes: np.ndarray, lo: int, hi: in
             out[k] = rows[j]
             k += 1
     return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
+def burnout_and_free_hours(stream: np.ndarray, rows: np.ndarray, vstate: np.ndarray,
+                           vorg: np.ndarray, vsince: np.ndarray, open_rows: np.ndarray,
+                           strain: np.ndarray, rate: float, offer: np.ndarray,
+                           committed: np.ndarray, held: np.ndarray, day: int, active: int,
+                           idle: int, lapsed: int) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """``strain.step``'s volunteer pass in one call. Burnout: each trained (``active`` to
+    ``idle``) volunteer of ``rows`` whose organisation (one of ``open_rows`` with a
+    ``strain`` above 0) has a chance ``min(strain * rate, 1)`` lapses when its float64
+    uniform of ``stream`` (one per such volunteer, in order) is below it; nothing is drawn
+    when no open organisation is strained or ``rate`` is not above 0. Then each
+    organisation's trained volunteers and their free weekly hours (:func:`free_hours_by_org`
+    over ``rows``), written to ``held`` (one entry per organisation) where they changed.
+    Returns (-1 if no open organisation is strained or ``rate`` is not above 0, else the
+    number of trained volunteers who could burn out; those who did; the trained counts by
+    organisation; the organisations whose hours changed)."""
+    n_org = held.shape[0]
+    p_org = np.zeros(n_org)
+    strained = False
+    if rate > 0:
+        for k in range(open_rows.shape[0]):
+            o = open_rows[k]
+            if strain[o] > 0:
+                strained = True
+                p = strain[o] * rate
+                p_org[o] = p if p < 1.0 else 1.0
+    could = -1
+    gone = 0
+    if strained:
+        trained, chance = rows_with_chance(rows, vstate, active, idle, vorg, p_org)
+        could = trained.shape[0]
+        for j in range(could):
+            if _double_from(stream) < chance[j]:
+                i = trained[j]
+                vstate[i] = lapsed
+                vsince[i] = day
+                gone += 1
+    hours, counts = free_hours_by_org(rows, False, vstate, vorg, offer, committed, active,
+                                      idle, n_org)
+    changed = np.empty(n_org, np.int64)
+    k = 0
+    for o in range(n_org):
+        if held[o] != hours[o]:
+            held[o] = hours[o]
+            changed[k] = o
+            k += 1
+    return could, gone, counts, changed[:k].copy()
 
 
 @njit(cache=True, nogil=True)
@@ -1642,13 +2001,30 @@ def _warm_up() -> None:
     support_outcomes(i64, f64, np.ones(1), i8.copy(), i8.copy(), b, 0.1, 0.1, 0.5, 3, 1)
     support_due(i8, i32, 3, 1)
     consulting_today(i64, f64, i32, f64, 0.1)
+    help_seekers_today(g32, i64, i8, i8, 1, 2, 0.1, 0.1, i32, b, i32, i32, f64, f64, f64, f64,
+                       1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
+    consultations_today(g32, i64, i32, f64, 0.1, 0.1)
+    chosen_today(g32, i64, 0.1)
     complete_support_rows(i64, f64, np.ones(1), i8.copy(), i8.copy(), i32.copy(), b.copy(),
                           b.copy(), 2, 0.1, 0.1, 0.5, 3, 1, 2)
     book_management_hours(i64, i32, i8, i32, b, i32, i32, f64.copy(), np.full(8, -1, np.int8),
                           i64, b, f64, f64.copy(), 0.1, 0.1, 1, 3, 2, 1, 1.0, 1.0, 1.0)
+    activate_volunteer(0, i32, i8.copy(), i32.copy(), i32.copy(), i32.copy(), b.copy(),
+                       f64.copy(), i32.copy(), 4, 1)
+    manage_volunteers_day(i64, i32, i8, i32, b, i32, i32, f64.copy(), i32.copy(),
+                          np.full(8, -1, np.int8), i64, b, f64, f64, i64, f64.copy(),
+                          f64.copy(), f64.copy(), 0.1, 0.1, 1, 3, 2, 4, 1, 1.0, 1.0, 1.0)
+    allocate_tasks_day(g32, i64, i32, i8, b, f32, f32.copy(), i32.copy(), i32.copy(),
+                       f32.copy(), f64, np.float32(1.0), np.float32(1.0), 1, np.float32(0.1),
+                       7, 4, 5)
+    goodwill_day(g32, i64, i8.copy(), i32.copy(), f32.copy(), f64, f64, 0.5, 0.1, 0.1, 0.1,
+                 False, 0.1, i32.copy(), i32.copy(), i32.copy(), b.copy(), f64.copy(),
+                 b.copy(), 2, 3, 5, 6, 4, 7, 1, 1)
     codes_between(i8, 4, 5)
     rows_with_codes_between(i64, i8, 4, 5)
     rows_with_chance(i64, i8, 4, 5, i32, np.zeros(2))
+    burnout_and_free_hours(g32, i64, i8.copy(), i32, i32.copy(), i64, f64, 0.1, f32, f32,
+                           f64.copy(), 1, 4, 5, 6)
     volunteer_day_counts(i8, i32, 8, 4, 5, 0)
     tasks_done(i64, f32, i64, f32.copy(), i32.copy(), i32.copy(), f32.copy(), i8.copy(), b, 1,
                np.float32(0.1), 7, 4, 5)
@@ -1663,6 +2039,15 @@ def _uniforms_through(handle: np.ndarray, n: int) -> np.ndarray:
     out = np.empty(n, np.float32)
     for i in range(n):
         out[i] = _uniform_at(handle, i)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _doubles_through(handle: np.ndarray, n: int) -> np.ndarray:
+    """``n`` float64 uniforms drawn through ``handle`` (:func:`_double_from`)."""
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = _double_from(handle)
     return out
 
 

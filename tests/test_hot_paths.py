@@ -277,6 +277,18 @@ def test_help_seeking_phases_select_among_the_residents_in_need_as_a_full_pass_w
         return routine(model, in_need)
 
     monkeypatch.setattr(help_seeking, "routine_consultations", checked_routine)
+    seekers_today = kernels.help_seekers_today
+
+    def checked_seekers(stream, in_need, need, pathway, need_min, waiting, *rest):
+        # the shared list as a full pass gives it; the compiled selection among it is
+        # rows_in_need_and_pathway's (tests/test_kernels.py checks it against numpy)
+        np.testing.assert_array_equal(
+            in_need, kernels.need_and_pathway(need, pathway, Need.LOW, max(Pathway)))
+        checked.append((need_min, waiting, kernels.need_and_pathway(
+            need, pathway, need_min, waiting).size))
+        return seekers_today(stream, in_need, need, pathway, need_min, waiting, *rest)
+
+    monkeypatch.setattr(kernels, "help_seekers_today", checked_seekers)
     for overrides in (["topology=county", "topology.n_residents=8000", "run.days=120",
                        "groups.p_closure_per_year=1.0", "run.burn_in_days=0",
                        "intermediaries.hub_signposts_per_day=3"],
@@ -327,8 +339,9 @@ def test_need_pass_follows_its_streams_when_they_are_replaced():
 
     model = CommunityModel(sim.compose(["run.days=3", "run.burn_in_days=0"]))
     model.step()
-    first = need._need_stream_handles(model)
-    assert need._need_stream_handles(model) is first  # made once while the streams stand
+    first = kernels.model_stream_handles(model, need._NEED_STREAMS)
+    # made once while the streams stand
+    assert kernels.model_stream_handles(model, need._NEED_STREAMS) is first
     model.streams = Streams(99)
     twin = Streams(99)
     model.step()
@@ -336,7 +349,7 @@ def test_need_pass_follows_its_streams_when_they_are_replaced():
     for name in ("need", "need_domain", "need_course"):
         twin[name].random(n, dtype=np.float32)  # what the day drew from each
         assert model.streams[name].random() == twin[name].random(), name
-    handles = need._need_stream_handles(model)
+    handles = kernels.model_stream_handles(model, need._NEED_STREAMS)
     assert handles is not first
     for h, name in zip(handles, ("need", "need_domain", "need_course"), strict=True):
         np.testing.assert_array_equal(h, kernels.stream_handle(model.streams[name]))

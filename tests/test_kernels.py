@@ -545,3 +545,291 @@ def test_word_wise_selections_match_numpy():
     np.testing.assert_array_equal(
         kernels.codes_between(states, VolunteerState.ACTIVE, VolunteerState.IDLE),
         np.flatnonzero((states >= 4) & (states <= 5)))
+
+
+def test_doubles_through_a_handle_are_those_of_random():
+    """A kernel's float64 draws through a stream handle (``_double_from``: numpy's own
+    ``next_double``) are ``random(n)``'s values and leave the stream where it leaves it, also
+    after draws that keep half a word (float32 uniforms, small integers), which float64
+    draws skip as numpy's do, and for every bit generator (not only PCG64)."""
+    for bit_generator in (np.random.PCG64, np.random.Philox):
+        for seed, n in ((0, 1), (3, 17), (2**40 + 1, 300)):
+            ours, theirs = (np.random.Generator(bit_generator(seed)) for _ in range(2))
+            handle = kernels.stream_handle(ours)
+            for g in (ours, theirs):
+                g.random(3, dtype=np.float32)
+                g.integers(5)
+            got = kernels._doubles_through(handle, n)
+            assert got.tobytes() == theirs.random(n).tobytes()
+            after = [(g.random(dtype=np.float32), g.integers(5), g.random(2).tobytes())
+                     for g in (ours, theirs)]  # where each stream is now: its next draws
+            assert after[0] == after[1]
+
+
+def _volunteer_arrays(rng, n, n_org):
+    """Volunteer columns as the model holds them (dtypes), every state and organisation."""
+    return dict(
+        vorg=np.where(rng.random(n) < 0.9, rng.integers(0, n_org, n), -1).astype(np.int32),
+        vstate=rng.integers(0, 8, n).astype(np.int8),
+        vsince=rng.integers(0, 60, n).astype(np.int32),
+        vpassported=rng.random(n) < 0.3,
+        vtrained_at=np.where(rng.random(n) < 0.5, rng.integers(0, n_org, n), -1
+                             ).astype(np.int32),
+        vmoved_day=np.where(rng.random(n) < 0.3, rng.integers(0, 60, n), -1).astype(np.int32),
+        vwork_hours=np.where(rng.random(n) < 0.2, rng.random(n), 0.0),
+        vlast_task=rng.integers(0, 60, n).astype(np.int32),
+        vapplied_day=np.where(rng.random(n) < 0.4, rng.integers(0, 60, n), -1
+                              ).astype(np.int32),
+        hospital=rng.random(n) < 0.2,
+        offer=(rng.integers(0, 3, n) * 2.5).astype(np.float32),
+        used=(rng.random(n) * 4).astype(np.float32),
+        goodwill=(rng.random(n) * 1.2).astype(np.float32))
+
+
+def _activate_reference(ref, idx, day, moved_days):
+    """``volunteering._activate`` as it was in numpy: volunteers ``idx`` active from ``day``;
+    the days their moves took are added to ``moved_days``."""
+    ref["vstate"][idx] = 4
+    ref["vsince"][idx] = ref["vlast_task"][idx] = day
+    ref["vtrained_at"][idx] = ref["vorg"][idx]
+    ref["vpassported"][idx] = False
+    ref["vwork_hours"][idx] = 0.0
+    moved = idx[ref["vmoved_day"][idx] >= 0]
+    moved_days.extend((day - ref["vmoved_day"][moved]).tolist())
+    ref["vmoved_day"][moved] = -1
+
+
+def test_manage_volunteers_day_matches_its_numpy_steps():
+    """``manage_volunteers_day``: ``book_management_hours`` on the open organisations' hours,
+    then the inducted active and the processed in training (active at once without any) as
+    the numpy steps of ``volunteering.manage_volunteers`` did, the columns written and the
+    flows' parts returned."""
+    exercised = np.zeros(3, np.int64)
+    for seed in range(4):
+        rng = np.random.default_rng(40 + seed)
+        n, n_org, day = 2000, 7, 61
+        a = _volunteer_arrays(rng, n, n_org)
+        a["vorg"][a["vorg"] < 0] = 0  # past latent: every volunteer has an organisation
+        rows = np.flatnonzero(rng.random(n) < 0.8)
+        training = (rng.integers(0, 3, n_org) * 7).astype(np.int64)
+        accepts, per_app = rng.random(n_org) < 0.5, rng.random(n_org) * 2
+        new_hours = rng.random(n_org) * (5, 60, 60, 15)[seed] * (rng.random(n_org) < 0.8)
+        open_rows = np.flatnonzero(new_hours > 0)
+        left = rng.random(n_org + 3)  # columns longer than the organisations
+        contact = np.full(8, -1, np.int8)
+        contact[[4, 5, 7]] = 0
+        contact[[2, 3]] = 1
+        params = (0.05, 0.1, day, 3, 2, 4, 7, 1.0, 2.0, 0.5)
+        ref = {k: v.copy() for k, v in a.items()}
+        hours = np.zeros(n_org)
+        hours[open_rows] = left[open_rows]
+        hours += new_hours
+        start = hours.copy()
+        out = kernels.book_management_hours(
+            rows, ref["vorg"], ref["vstate"], ref["vsince"], ref["vpassported"],
+            ref["vtrained_at"], ref["vmoved_day"], ref["vwork_hours"], contact, training,
+            accepts, per_app, hours, 0.05, 0.1, day, 3, 2, 7, 1.0, 2.0, 0.5)
+        onb, done_i, app, passport, done_a = out[6], out[7], out[9], out[10], out[11]
+        moved_days = []
+        _activate_reference(ref, onb[done_i], day, moved_days)
+        taken, passported = app[done_a], passport[done_a]
+        ref["vstate"][taken] = 3
+        ref["vsince"][taken] = day
+        ref["vpassported"][taken] = passported
+        ref["vwork_hours"][taken] = 0.0
+        _activate_reference(ref, taken[~passported & (training[ref["vorg"][taken]] == 0)], day,
+                            moved_days)
+        cover_t, cover_w = np.zeros(n_org + 3), np.zeros(n_org + 3)
+        got = kernels.manage_volunteers_day(
+            rows, a["vorg"], a["vstate"], a["vsince"], a["vpassported"], a["vtrained_at"],
+            a["vmoved_day"], a["vwork_hours"], a["vlast_task"], contact, training, accepts,
+            per_app, new_hours, open_rows, left, cover_t, cover_w, *params[:6], 7,
+            *params[7:])
+        for k in ref:
+            assert a[k].tobytes() == ref[k].tobytes(), k
+        assert left[:n_org].tobytes() == hours.tobytes()
+        assert cover_t[:n_org].tobytes() == out[4].tobytes()
+        assert cover_w[:n_org].tobytes() == out[5].tobytes()
+        assert got[0].tobytes() == (start - hours).tobytes()
+        for g, o in zip(got[1:8], (out[0], out[1], out[2], out[3], out[8], out[12], out[14]),
+                        strict=True):
+            assert g.tobytes() == o.tobytes()
+        assert got[8:] == (int(done_i.sum()), int(done_a.sum()), out[13], out[15],
+                           len(moved_days), sum(moved_days))
+        exercised += (got[8], got[9], got[12])
+    assert (exercised > 0).all()  # inducted, processed and redeployed volunteers were met
+
+
+def test_allocate_tasks_and_goodwill_days_match_their_numpy_steps():
+    """``allocate_tasks_day`` and ``goodwill_day`` change the volunteers' columns as the numpy
+    steps of ``volunteering.allocate_tasks`` and ``goodwill_and_dropout`` did, with the same
+    draws from the stream (a twin generator's ``random`` calls) and the same flows' parts."""
+    V = dict(applied=2, onboarding=3, active=4, idle=5, lapsed=6, stood_down=7, latent=1)
+    for seed, rejoin_at_once in ((50, False), (51, True), (52, False)):
+        rng = np.random.default_rng(seed)
+        n, n_org, day = 3000, 6, 70
+        a = _volunteer_arrays(rng, n, n_org)
+        rows = np.flatnonzero(a["vstate"] >= 2)
+        expected = rng.random(n_org) * 20
+        ref = {k: v.copy() for k, v in a.items()}
+        ours, theirs = (np.random.default_rng(seed + 100) for _ in range(2))
+        stream = kernels.stream_handle(ours)
+        # allocate_tasks' numpy steps
+        trained = rows[(ref["vstate"][rows] >= 4) & (ref["vstate"][rows] <= 5)]
+        tasks = np.floor(expected + theirs.random(n_org)).astype(np.int64)
+        draw = theirs.random(trained.size)
+        worked, hours, staffed = kernels.hand_out_tasks(
+            trained, ref["vorg"], ref["hospital"], ref["offer"], ref["used"], draw, tasks,
+            np.float32(3.0), np.float32(1.5))
+        firsts = kernels.tasks_done(worked, hours, trained, ref["used"], ref["vlast_task"],
+                                    ref["vapplied_day"], ref["goodwill"], ref["vstate"],
+                                    ref["hospital"], day, np.float32(0.1), 7, 4, 5)
+        got = kernels.allocate_tasks_day(
+            stream, rows, a["vorg"], a["vstate"], a["hospital"], a["offer"], a["used"],
+            a["vlast_task"], a["vapplied_day"], a["goodwill"], expected, np.float32(3.0),
+            np.float32(1.5), day, np.float32(0.1), 7, 4, 5)
+        assert got[0] == trained.size > 0 and got[1].tobytes() == hours.tobytes()
+        assert got[2:] == (worked.size, *firsts, int(np.maximum(tasks - staffed, 0).sum()))
+        # goodwill_and_dropout's numpy steps
+        cover_w, cover_i = rng.random(n_org), rng.random(n_org)
+        loss_w, loss_i, gone_w, gone_i, act = kernels.lose_goodwill(
+            rows, ref["vstate"], ref["vorg"], ref["goodwill"], cover_w, cover_i, 1.5, 0.02,
+            0.01, 2, 3, 5, 7, 4)
+        left = act[theirs.random(act.size) < 0.05]
+        for idx in (gone_w, gone_i, left):
+            kernels.lapse(idx, ref["vstate"], ref["vsince"], ref["vapplied_day"],
+                          ref["vmoved_day"], ref["vpassported"], ref["vwork_hours"], 6, day)
+        if rejoin_at_once:
+            back = np.concatenate([gone_w, gone_i, left])
+        else:
+            back = rows[ref["vstate"][rows] == 6]
+            back = back[theirs.random(back.size) < 0.2]
+        ref["vstate"][back] = 1
+        ref["vorg"][back] = -1
+        ref["hospital"][back] = False
+        ref["goodwill"][back] = 1.0
+        got = kernels.goodwill_day(
+            stream, rows, a["vstate"], a["vorg"], a["goodwill"], cover_w, cover_i, 1.5, 0.02,
+            0.01, 0.05, rejoin_at_once, 0.0 if rejoin_at_once else 0.2, a["vsince"],
+            a["vapplied_day"], a["vmoved_day"], a["vpassported"], a["vwork_hours"],
+            a["hospital"], V["applied"], V["onboarding"], V["idle"], V["stood_down"],
+            V["active"], V["lapsed"], V["latent"], day)
+        assert got[0].tobytes() == loss_w.tobytes() and got[1].tobytes() == loss_i.tobytes()
+        assert got[2:] == (gone_w.size, gone_i.size, left.size) and back.size > 0
+        for k in ref:
+            assert a[k].tobytes() == ref[k].tobytes(), k
+        assert ours.bit_generator.state == theirs.bit_generator.state
+    # nobody trained: nothing drawn, nothing done
+    ours, theirs = (np.random.default_rng(7) for _ in range(2))
+    a = _volunteer_arrays(np.random.default_rng(8), 50, 3)
+    a["vstate"][:] = 2
+    before = {k: v.copy() for k, v in a.items()}
+    got = kernels.allocate_tasks_day(
+        kernels.stream_handle(ours), np.arange(50), a["vorg"], a["vstate"], a["hospital"],
+        a["offer"], a["used"], a["vlast_task"], a["vapplied_day"], a["goodwill"],
+        np.ones(3), np.float32(3.0), np.float32(1.5), 70, np.float32(0.1), 7, 4, 5)
+    assert got[0] == 0 and got[1].size == 0 and got[2:] == (0, 0, 0, 0, 0)
+    assert ours.bit_generator.state == theirs.bit_generator.state
+    assert all(a[k].tobytes() == before[k].tobytes() for k in a)
+
+
+def test_help_seeking_draws_match_their_numpy_steps():
+    """``help_seekers_today``, ``consultations_today`` and ``chosen_today`` select and draw as
+    the numpy steps of ``help_seeking.seek_help``, ``routine_consultations`` and the daily
+    chances did: the same residents and channels, the same draws from the stream (a twin
+    generator's ``random`` calls), nothing drawn where nobody is left."""
+    rng = np.random.default_rng(60)
+    n, n_gp, n_unit = 4000, 3, 5
+    need = np.where(rng.random(n) < 0.4, rng.integers(1, 4, n), 0).astype(np.int8)
+    pathway = np.where(rng.random(n) < 0.5, rng.integers(0, 6, n), 0).astype(np.int8)
+    gp = rng.integers(0, n_gp, n).astype(np.int32)
+    digital = rng.random(n) < 0.7
+    unit = rng.integers(0, n_unit, n).astype(np.int32)
+    degree = np.where(rng.random(n) < 0.8, rng.integers(1, 9, n), 0).astype(np.int32)
+    access, aware = rng.random(n_gp), rng.random(n_unit)
+    groups = (rng.random(n_unit) < 0.6).astype(np.float64)
+    hubs = np.zeros(n_unit)  # with awareness 0 somewhere: some rows weigh nothing
+    aware[0] = 0.0
+    weights = (1.0, 0.8, 1.2, 0.9, 0.7, 0.6, 0.5)
+    in_need = np.flatnonzero(need > 0)
+    for p_seek in (0.3, 0.0):
+        ours, theirs = (np.random.default_rng(61) for _ in range(2))
+        seekers, choice = kernels.help_seekers_today(
+            kernels.stream_handle(ours), in_need, need, pathway, 1, 1, p_seek, p_seek / 3,
+            gp, digital, unit, degree, access, aware, groups, hubs, *weights)
+        cand = in_need[(need[in_need] >= 1) & (pathway[in_need] <= 1)]
+        u = theirs.random(cand.size)
+        waiting = pathway[cand] == 1
+        took = u < np.where(waiting, p_seek / 3, p_seek)
+        ref, waiting = cand[took], waiting[took]
+        if ref.size:
+            w = kernels.channel_weights(ref, gp, digital, unit, degree, access, aware, groups,
+                                        hubs, *weights)
+            w[waiting, :2] = 0.0
+            total = w.sum(axis=1)
+            some = total > 0
+            assert not some.all()  # rows without weight were met
+            ref, w, total = ref[some], w[some], total[some]
+            ref_choice = (theirs.random(ref.size)[:, None] > np.cumsum(w, axis=1)
+                          / total[:, None]).sum(axis=1)
+            np.testing.assert_array_equal(choice, ref_choice)
+        np.testing.assert_array_equal(seekers, ref)
+        assert ours.random() == theirs.random()  # the streams are at the same place
+    ours, theirs = (np.random.default_rng(62) for _ in range(2))
+    n_consulting, raised = kernels.consultations_today(kernels.stream_handle(ours), in_need,
+                                                       gp, access, 0.4, 0.3)
+    consulting = in_need[theirs.random(in_need.size) < np.minimum(0.4 * access[gp[in_need]],
+                                                                  1.0)]
+    assert n_consulting == consulting.size
+    np.testing.assert_array_equal(raised, consulting[theirs.random(consulting.size) < 0.3])
+    np.testing.assert_array_equal(
+        kernels.chosen_today(kernels.stream_handle(ours), in_need, 0.2),
+        in_need[theirs.random(in_need.size) < 0.2])
+    assert ours.random() == theirs.random()
+
+
+def test_burnout_and_free_hours_match_their_numpy_steps():
+    """``burnout_and_free_hours``: the burnout of ``strain._volunteer_burnout`` (chances
+    ``min(strain * rate, 1)`` of strained open organisations, one draw per trained
+    volunteer with a chance) and the free hours of ``refresh_volunteer_hours`` after it,
+    with the same draws from the stream; nothing drawn without strain or rate."""
+    for seed, rate in ((70, 0.3), (71, 0.0), (72, 5.0)):
+        rng = np.random.default_rng(seed)
+        n, n_org, day = 3000, 8, 90
+        vstate = rng.integers(0, 8, n).astype(np.int8)
+        vorg = rng.integers(0, n_org, n).astype(np.int32)
+        vsince = rng.integers(0, 90, n).astype(np.int32)
+        offer = (rng.integers(0, 3, n) * 2.5).astype(np.float32)
+        committed = (rng.random(n) * 3).astype(np.float32)
+        rows = np.flatnonzero(vstate >= 2)
+        open_rows = np.flatnonzero(rng.random(n_org) < 0.7).astype(np.int64)
+        strain = np.where(rng.random(n_org) < 0.5, rng.random(n_org), 0.0)
+        held = rng.random(n_org)
+        held[0] = 0.0  # an organisation whose hours may stay as they were
+        ref_state, ref_since, ref_held = vstate.copy(), vsince.copy(), held.copy()
+        ours, theirs = (np.random.default_rng(seed + 1) for _ in range(2))
+        p_org = np.zeros(n_org)
+        strained = [k for k in open_rows.tolist() if strain[k] > 0]
+        for k in strained:
+            p_org[k] = min(strain[k] * rate, 1.0)
+        could = gone = -1
+        if rate > 0 and strained:
+            trained, chance = kernels.rows_with_chance(rows, ref_state, 4, 5, vorg, p_org)
+            lost = trained[theirs.random(trained.size) < chance]
+            ref_state[lost] = 6
+            ref_since[lost] = day
+            could, gone = trained.size, lost.size
+        hours, counts = kernels.free_hours_by_org(rows, False, ref_state, vorg, offer,
+                                                  committed, 4, 5, n_org)
+        changed = np.flatnonzero(ref_held != hours)
+        ref_held[changed] = hours[changed]
+        got = kernels.burnout_and_free_hours(
+            kernels.stream_handle(ours), rows, vstate, vorg, vsince, open_rows, strain, rate,
+            offer, committed, held, day, 4, 5, 6)
+        assert got[0] == could and (got[1] == gone or could == -1)
+        np.testing.assert_array_equal(got[2], counts)
+        np.testing.assert_array_equal(got[3], changed)
+        assert vstate.tobytes() == ref_state.tobytes() and vsince.tobytes() == ref_since.tobytes()
+        assert held.tobytes() == ref_held.tobytes()
+        assert ours.random() == theirs.random()
+        assert (gone > 0) == (rate > 0)  # burnout happened where it could

@@ -23,20 +23,27 @@ if TYPE_CHECKING:
     from sim.model import CommunityModel
 
 CHANNELS = ("gp", "self_referral", "informal", "group", "intermediary")
+_HELP_SEEKING_STREAM, _GP_STREAM, _WAITING_STREAM = ("help_seeking",), ("gp",), ("waiting",)
 _ANY_PATHWAY = max(Pathway)  # pathway codes run from 0 (NONE) up to this
 
 
 def channel_weights(model: CommunityModel, idx: np.ndarray) -> np.ndarray:
     """(k, 5) channel weights for residents ``idx``: GP (by access to the practice), self-referral
     (digital access, awareness where a link worker serves), ties (anyone with one), a group
-    in reach, an intermediary in reach (a compiled loop: ``kernels.channel_weights``)."""
+    in reach, an intermediary in reach (a compiled loop: ``kernels.channel_weights``, with the
+    arguments :func:`seek_help`'s kernel takes)."""
+    return kernels.channel_weights(np.asarray(idx, np.int64), *_channel_inputs(model))
+
+
+def _channel_inputs(model: CommunityModel) -> tuple:
+    """What ``kernels.channel_weights`` reads after the residents: their columns, the
+    practices' access, the units' awareness and reach, and the weights (as floats)."""
     pop, h = model.pop, model.cfg.help_seeking
-    return kernels.channel_weights(
-        np.asarray(idx, np.int64), pop.gp, pop.digital, pop.unit, pop.degree, model.gp_access,
-        np.asarray(model.lw_awareness, np.float64), model.unit_has_groups,
-        model.unit_has_intermediary, float(h.weight_gp), float(h.weight_self_referral),
-        float(h.mult_self_referral_digital), float(h.mult_self_referral_excluded),
-        float(h.weight_informal), float(h.weight_group), float(h.weight_intermediary))
+    return (pop.gp, pop.digital, pop.unit, pop.degree, model.gp_access,
+            np.asarray(model.lw_awareness, np.float64), model.unit_has_groups,
+            model.unit_has_intermediary, float(h.weight_gp), float(h.weight_self_referral),
+            float(h.mult_self_referral_digital), float(h.mult_self_referral_excluded),
+            float(h.weight_informal), float(h.weight_group), float(h.weight_intermediary))
 
 
 def give_up_waiting(model: CommunityModel) -> None:
@@ -46,8 +53,9 @@ def give_up_waiting(model: CommunityModel) -> None:
     waiting = kernels.codes_between(pop.pathway, Pathway.WAITING, Pathway.WAITING)
     if waiting.size == 0:
         return
-    u = model.streams.waiting.random(waiting.size)
-    gone = waiting[u < 1.0 / model.cfg.link_worker.mean_days_before_giving_up]
+    (stream,) = kernels.model_stream_handles(model, _WAITING_STREAM)
+    gone = kernels.chosen_today(  # waiting[rng.random(waiting.size) < 1 / mean days]
+        stream, waiting, 1.0 / model.cfg.link_worker.mean_days_before_giving_up)
     pop.pathway[gone] = Pathway.NONE
     model.count("new_referrals_gave_up", gone.size)
     for i in gone[pop.lw_from_gp[gone]].tolist():  # a few a day: the GP hears nothing back
@@ -106,29 +114,25 @@ def _among_in_need(model: CommunityModel, in_need: np.ndarray | None, need_min: 
 def seek_help(model: CommunityModel, in_need: np.ndarray | None = None) -> None:
     """Residents in unmet need with no referral under way seek help through one channel;
     residents waiting for a link worker may also look elsewhere (not the GP or a second
-    referral), less often. ``in_need``: :func:`residents_in_need` of this phase, if known."""
+    referral), less often. ``in_need``: :func:`residents_in_need` of this phase, if known.
+    Who seeks and by which channel is one compiled call (``kernels.help_seekers_today``:
+    the weights of :func:`channel_weights`, drawn from the 'help_seeking' stream as
+    ``random(candidates)`` then ``random(seekers with some channel weight)`` would; seekers
+    with none drop out uncounted); the routing of each seeker to the organisations is
+    Python."""
     pop = model.pop
     h = model.cfg.help_seeking
     rng = model.streams.help_seeking
-    # in need, nothing under way or waiting
-    candidates = _among_in_need(model, in_need, Need.LOW, Pathway.WAITING)
-    if candidates.size == 0:
-        return
-    # those waiting for a link worker seek elsewhere less often (one compiled selection)
-    seekers, waiting = kernels.seekers_today(
-        candidates, rng.random(candidates.size), pop.pathway, int(Pathway.WAITING),
+    if in_need is None:
+        in_need = residents_in_need(model)
+    (stream,) = kernels.model_stream_handles(model, _HELP_SEEKING_STREAM)
+    seekers, choice = kernels.help_seekers_today(
+        stream, in_need, pop.need, pop.pathway, int(Need.LOW), int(Pathway.WAITING),
         float(h.p_seek_per_day),
-        float(h.p_seek_per_day * model.cfg.link_worker.waiting_seek_elsewhere))
+        float(h.p_seek_per_day * model.cfg.link_worker.waiting_seek_elsewhere),
+        *_channel_inputs(model))
     if seekers.size == 0:
         return
-    w = channel_weights(model, seekers)
-    w[waiting, :2] = 0.0  # already referred: ties, a group or an intermediary
-    total = w.sum(axis=1)
-    some = total > 0
-    if not some.all():
-        seekers, w, total = seekers[some], w[some], total[some]
-    # the channel: the first whose cumulative share of the weights reaches the draw
-    choice = kernels.choose_channels(w, total, rng.random(seekers.size))
     model.count("new_help_seekers", seekers.size)
     for i, c in zip(seekers.tolist(), choice.tolist(), strict=True):
         if pop.pathway[i] > Pathway.WAITING:
@@ -196,12 +200,13 @@ def routine_consultations(model: CommunityModel, in_need: np.ndarray | None = No
     model.count("new_gp_consultations", n_other)
     if in_need.size == 0:
         return
-    r = rng.random(in_need.size)
-    # in_need[r < min(rate * mult * the practice's access, 1)]: one compiled pass
-    consulting = kernels.consulting_today(in_need, r, pop.gp, model.gp_access,
-                                          rate * g.mult_consults_with_need)
-    model.count("new_gp_consultations", consulting.size)
-    raised = consulting[rng.random(consulting.size) < g.p_raise_nonmedical]
+    # in_need[r < min(rate * mult * the practice's access, 1)], then those raising a need:
+    # one compiled call drawing from the 'gp' stream as two random() arrays would
+    (stream,) = kernels.model_stream_handles(model, _GP_STREAM)
+    n_consulting, raised = kernels.consultations_today(
+        stream, in_need, pop.gp, model.gp_access, rate * g.mult_consults_with_need,
+        float(g.p_raise_nonmedical))
+    model.count("new_gp_consultations", n_consulting)
     model.count("new_gp_consultations_nonmedical", raised.size)
     for i in raised.tolist():
         if pop.pathway[i] == Pathway.NONE:
@@ -213,10 +218,11 @@ def statutory_referrals(model: CommunityModel, in_need: np.ndarray | None = None
     moderate or complex need (004:362-369), and refer back to social prescribing the clients
     they turned away after a hand-back (:func:`refer_back_turned_away`). ``in_need``:
     :func:`residents_in_need` of this phase, if known."""
-    rng = model.streams.help_seeking
     idx = _among_in_need(model, in_need, Need.MODERATE, Pathway.NONE)
     if idx.size:
-        chosen = idx[rng.random(idx.size) < model.cfg.help_seeking.p_statutory_referral_per_day]
+        (stream,) = kernels.model_stream_handles(model, _HELP_SEEKING_STREAM)
+        chosen = kernels.chosen_today(stream, idx,  # idx[rng.random(idx.size) < p]
+                                      float(model.cfg.help_seeking.p_statutory_referral_per_day))
         for i in chosen.tolist():
             if model.link_worker_for(i) is not None:
                 model.refer_to_link_worker(i, "statutory")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -95,21 +94,8 @@ def _course_rates(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
     return cached[1], cached[2]
 
 
-_HANDLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-"""Each model's need streams and their :func:`sim.kernels.stream_handle`, made once (kept
-beside the model, not on it: a saved state or a fork has its own streams)."""
-
-
-def _need_stream_handles(model: CommunityModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The handles of the streams 'need', 'need_domain' and 'need_course', as the kernel draws
-    from them; made afresh if a stream object was replaced (the cache holds the streams, so
-    the addresses stay valid while it does)."""
-    streams = model.streams
-    gens = (streams.need, streams.need_domain, streams.need_course)
-    cached = _HANDLES.get(model)
-    if cached is None or any(a is not b for a, b in zip(cached[0], gens, strict=True)):
-        cached = _HANDLES[model] = (gens, tuple(kernels.stream_handle(g) for g in gens))
-    return cached[1]
+_NEED_STREAMS = ("need", "need_domain", "need_course")
+"""The streams the need pass draws from (``kernels.model_stream_handles``)."""
 
 
 def day(model: CommunityModel) -> None:
@@ -122,7 +108,7 @@ def day(model: CommunityModel) -> None:
     informal and statutory support that ends today, which then completes
     (:func:`complete_support`)."""
     pop, p = model.pop, model.cfg.need
-    need_s, domain_s, course_s = _need_stream_handles(model)
+    need_s, domain_s, course_s = kernels.model_stream_handles(model, _NEED_STREAMS)
     p_resolve, p_escalate = _course_rates(model)
     # the kernel draws from the three streams as it goes: one float32 uniform from each for
     # every resident, in resident order (what random(n, dtype=np.float32) on each gives)

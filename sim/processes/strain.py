@@ -179,30 +179,33 @@ def _apply_staff_changes(model: CommunityModel, g: VCSEGroup) -> None:
             model.count("new_group_staff_hired", max(hired, 0.0))
 
 
-def _volunteer_burnout(model: CommunityModel, volunteers: np.ndarray) -> bool:
-    """Trained volunteers (active or idle) of strained groups lapse (burn out). False when no
-    group is strained (nobody could burn out). ``volunteers``: the volunteers past latent
+def _volunteer_burnout_and_hours(model: CommunityModel, volunteers: np.ndarray) -> list[int]:
+    """Trained volunteers (active or idle) of strained groups lapse (burn out), then each
+    organisation's trained volunteers and their free weekly hours (offered, less ongoing
+    roles elsewhere such as buddying) are stored (``model.group_state.volunteer_hours``; a
+    change forgets the group's capacity): one compiled call
+    (``kernels.burnout_and_free_hours``, drawing from the 'group_strain' stream as
+    ``random(volunteers who could burn out)`` would). Returns the trained counts by
+    organisation index. ``volunteers``: the volunteers past latent
     (``Population.volunteer_rows``)."""
-    rate = model.cfg.groups.volunteer_burnout_per_strain_year / 365.0
-    strain = model.group_state.strain.tolist()  # by organisation index
-    strained = [g.index for g in model.open_groups() if strain[g.index] > 0]
-    if rate <= 0 or not strained:
-        return False
     pop = model.pop
-    p_org = np.zeros(len(model.organisations))
-    for k in strained:
-        p_org[k] = min(strain[k] * rate, 1.0)
-    # trained volunteers (resident order) of organisations with a chance, and their chances
-    # (active or idle: consecutive codes), in one compiled pass
-    trained, chance = kernels.rows_with_chance(volunteers, pop.vstate, int(V.ACTIVE),
-                                               int(V.IDLE), pop.vorg, p_org)
-    if trained.size == 0:
-        return True
-    gone = trained[model.streams.group_strain.random(trained.size) < chance]
-    pop.vstate[gone] = V.LAPSED
-    pop.vsince[gone] = model.day
-    model.count("new_vol_burnout", gone.size)
-    return True
+    n_org = len(model.organisations)
+    (stream,) = kernels.model_stream_handles(model, _GROUP_STRAIN_STREAM)
+    _, open_rows = model.running_groups()  # the open groups with strain (not the LIO)
+    could, gone, counts, changed = kernels.burnout_and_free_hours(
+        stream, volunteers, pop.vstate, pop.vorg, pop.vsince, open_rows,
+        model.group_state.strain, model.cfg.groups.volunteer_burnout_per_strain_year / 365.0,
+        pop.vhours_offer, pop.vhours_committed, model.group_state.volunteer_hours[:n_org],
+        model.day, int(V.ACTIVE), int(V.IDLE), int(V.LAPSED))
+    if could > 0:
+        model.count("new_vol_burnout", gone)
+    orgs = model.organisations
+    for k in changed.tolist():  # a change forgets the group's capacity
+        orgs[k].forget_capacity()
+    return counts.tolist()
+
+
+_GROUP_STRAIN_STREAM = ("group_strain",)
 
 
 def step(model: CommunityModel) -> None:
@@ -228,9 +231,8 @@ def step(model: CommunityModel) -> None:
         if g.disruption > 0:
             g.disruption *= decay
     # burnout moves trained volunteers to lapsed: one list of those past latent serves both
-    volunteers = model.pop.volunteer_rows()
-    _volunteer_burnout(model, volunteers)
-    counts = refresh_volunteer_hours(model, volunteers).tolist()  # less those burnt out
+    # burnout and the hours that set tomorrow's places (less those burnt out)
+    counts = _volunteer_burnout_and_hours(model, model.pop.volunteer_rows())
     for g in model.open_groups():  # kept as it was while groups close
         if (g.is_open and g.kind is not lio and g.staff_fte <= NO_STAFF_FTE
                 and not any(d > 0 for _, d in g.staff_changes) and counts[g.index] == 0):

@@ -187,109 +187,71 @@ def manage_volunteers(model: CommunityModel, volunteers: np.ndarray | None = Non
     pop, p = model.pop, model.cfg.volunteers
     if volunteers is None:
         volunteers = model.pop.volunteer_rows()
-    orgs = model.organisations
-    n_org = len(orgs)
+    n_org = len(model.organisations)
     columns = model.group_state  # hours left and contact covers by organisation index
     # closed organisations: no hours (a pass over the open ones only: about half the
     # organisations of a long run are groups that have closed)
     open_orgs, open_idx = open_organisations(model)
     new_hours = np.zeros(n_org, np.float64)
     new_hours[open_idx] = [o.vm_hours_new_today() for o in open_orgs]
-    hours = np.zeros(n_org, np.float64)
-    hours[open_idx] = columns.vm_hours_left[open_idx]
-    hours += new_hours
     per_app, accepts = _org_constants(model)
-    model.count("new_vm_hours_available", float(new_hours.sum()))
-    model.count("new_vol_applications_processable",
-                float(np.divide(new_hours, per_app, out=np.zeros(n_org), where=per_app > 0)
-                      .sum()))
-    start = hours.copy()
     # 1. trained (and stood-down) volunteers; 2. inductions: those whose checks and training
     # days are over, oldest first; 3. keeping in touch with applicants and onboarding
     # volunteers; 4. processing applications with the hours left, first come first served:
-    # the bookings in one compiled call (hours reduced in place), then their effects
-    (need_t, used_t, need_w, used_w, cover_t, cover_w, onb, done_i, booked_i, applied,
-     passport, done, booked, n_duplicated, duplicated_cost, n_retrained
-     ) = kernels.book_management_hours(
+    # the bookings and their effects (the inducted active, the processed in training) in one
+    # compiled call, the hours left and contact covers (for goodwill_and_dropout) written
+    (used, need_t, used_t, need_w, used_w, booked_i, booked_a, duplicated_cost, n_inducted,
+     n_processed, n_duplicated, n_retrained, n_moved, days_moved
+     ) = kernels.manage_volunteers_day(
         volunteers, pop.vorg, pop.vstate, pop.vsince, pop.vpassported, pop.vtrained_at,
-        pop.vmoved_day, pop.vwork_hours, _CONTACTED, model.org_training_days, accepts,
-        per_app, hours,
+        pop.vmoved_day, pop.vwork_hours, pop.vlast_task, _CONTACTED, model.org_training_days,
+        accepts, per_app, new_hours, open_idx, columns.vm_hours_left,
+        columns.vm_contact_cover_trained, columns.vm_contact_cover_waiting,
         p.contact_hours_per_active_per_week / 7.0, p.contact_hours_per_waiting_per_week / 7.0,
-        model.day, int(V.ONBOARDING), int(V.APPLIED), int(p.passport_induction_days),
-        float(p.passport_induction_hours), float(p.induction_hours_per_volunteer),
-        float(p.passport_check_hours))
-    booked_induction = 0.0
-    if onb.size:  # most days in small places: nobody
-        _activate(model, onb[done_i])
-        booked_induction = float(booked_i.sum())
-    model.count("new_vol_trained", int(np.count_nonzero(done_i)))
-    booked_processing = 0.0
-    if applied.size:
-        booked_processing = float(booked.sum())
-        taken = applied[done]
-        model.count("new_vol_duplicated_checks", n_duplicated)
-        model.count("new_vm_hours_duplicated_checks", float(duplicated_cost.sum()))
-        model.count("new_vol_retrained", n_retrained)
-        if taken.size:
-            _start_training(model, taken, passport[done])
-            model.count("new_vol_processed", taken.size)
-    else:
-        model.count("new_vol_duplicated_checks", 0)
-        model.count("new_vm_hours_duplicated_checks", 0.0)
-        model.count("new_vol_retrained", 0)
-    columns.vm_hours_left[:n_org] = hours
-    columns.vm_contact_cover_trained[:n_org] = cover_t
-    columns.vm_contact_cover_waiting[:n_org] = cover_w  # for goodwill_and_dropout
-    used = start - hours
-    model.count("new_vm_hours_used", float(used.sum()))
+        model.day, int(V.ONBOARDING), int(V.APPLIED), int(V.ACTIVE),
+        int(p.passport_induction_days), float(p.passport_induction_hours),
+        float(p.induction_hours_per_volunteer), float(p.passport_check_hours))
     for books in model.lio_books:  # each LIO's volunteer processing: its hours used today
         if books.lio is not None:
             books.book("volunteer_processing", float(used[books.lio.index]))
-    model.count("new_vm_hours_processing", booked_processing)
-    model.count("new_vm_hours_induction", booked_induction)
-    model.count("new_vm_hours_contact", float(used_t.sum() + used_w.sum()))
-    model.count("new_vm_contact_hours_needed", float(need_t.sum() + need_w.sum()))
-
-
-def _start_training(model: CommunityModel, idx: np.ndarray, passported: np.ndarray) -> None:
-    """Onboarding at the volunteer's organisation: its training days, or a short local
-    induction for a recognised passport; organisations without training activate at once."""
-    pop = model.pop
-    pop.vstate[idx] = V.ONBOARDING
-    pop.vsince[idx] = model.day
-    pop.vpassported[idx] = passported
-    pop.vwork_hours[idx] = 0.0  # the induction is a new item
-    no_training = idx[~passported & (model.org_training_days[pop.vorg[idx]] == 0)]
-    _activate(model, no_training)
-
-
-def _activate(model: CommunityModel, idx: np.ndarray) -> None:
-    pop = model.pop
-    pop.vstate[idx] = V.ACTIVE
-    pop.vsince[idx] = model.day
-    pop.vlast_task[idx] = model.day
-    pop.vtrained_at[idx] = pop.vorg[idx]
-    pop.vpassported[idx] = False
-    pop.vwork_hours[idx] = 0.0
-    moved = idx[pop.vmoved_day[idx] >= 0]
-    if moved.size:
-        model.count("new_vol_redeployed", moved.size)
-        model.count("sum_vol_days_to_redeploy",
-                    int((model.day - pop.vmoved_day[moved]).sum(dtype=np.int64)))
-        pop.vmoved_day[moved] = -1
+    if model.burning_in:  # the day's flows are not counted
+        return
+    count = model.count
+    count("new_vm_hours_available", float(new_hours.sum()))
+    count("new_vol_applications_processable",
+          float(np.divide(new_hours, per_app, out=np.zeros(n_org), where=per_app > 0).sum()))
+    if n_moved:
+        count("new_vol_redeployed", n_moved)
+        count("sum_vol_days_to_redeploy", days_moved)
+    count("new_vol_trained", n_inducted)
+    count("new_vol_duplicated_checks", n_duplicated)
+    count("new_vm_hours_duplicated_checks", float(duplicated_cost.sum()))
+    count("new_vol_retrained", n_retrained)
+    if n_processed:
+        count("new_vol_processed", n_processed)
+    count("new_vm_hours_used", float(used.sum()))
+    count("new_vm_hours_processing", float(booked_a.sum()))
+    count("new_vm_hours_induction", float(booked_i.sum()))
+    count("new_vm_hours_contact", float(used_t.sum() + used_w.sum()))
+    count("new_vm_contact_hours_needed", float(need_t.sum() + need_w.sum()))
 
 
 def move_volunteer(model: CommunityModel, i: int, group: Organisation) -> None:
     """A trained volunteer moves to ``group`` (placed by the volunteer centre). The group's
     own checks come first: full checks and training, or, where it recognises a passport, a
     passport check and a short local induction, booked from its management hours. The time
-    until active there is the time to redeploy."""
+    until active there is the time to redeploy (none where the group has no training: active
+    there at once, ``kernels.activate_volunteer``, as an induction makes a volunteer)."""
     pop = model.pop
     pop.vorg[i] = group.index
     pop.vmoved_day[i] = model.day
     pop.vwork_hours[i] = 0.0  # the new group's checks start from nothing
     if group.training_days == 0:
-        _activate(model, np.array([i]))
+        took = kernels.activate_volunteer(
+            i, pop.vorg, pop.vstate, pop.vsince, pop.vlast_task, pop.vtrained_at,
+            pop.vpassported, pop.vwork_hours, pop.vmoved_day, int(V.ACTIVE), model.day)
+        model.count("new_vol_redeployed", 1)
+        model.count("sum_vol_days_to_redeploy", took)
         return
     pop.vstate[i] = V.APPLIED
     pop.vsince[i] = model.day
@@ -385,78 +347,70 @@ def allocate_tasks(model: CommunityModel, volunteers: np.ndarray | None = None) 
     """Organisations hand out today's tasks to their trained volunteers who still have the
     hours this week, at random; tasks nobody has the hours for are not done. Volunteers with
     no task for ``idle_after_days`` are idle. ``volunteers``: the volunteers
-    past latent (``Population.volunteer_rows``) if known."""
+    past latent (``Population.volunteer_rows``) if known. One compiled call
+    (``kernels.allocate_tasks_day``) draws from the 'volunteers' stream as
+    ``random(organisations)`` then ``random(trained volunteers)`` would."""
     pop, p = model.pop, model.cfg.volunteers
-    rng = model.streams.volunteers
     if volunteers is None:
         volunteers = model.pop.volunteer_rows()
-    trained = pop.volunteers_in(volunteers, V.ACTIVE, V.IDLE)  # consecutive codes
-    if trained.size == 0:
-        return
     # a closed group gives no tasks (VCSEGroup.tasks_today); other organisations never close
     open_orgs, open_idx = open_organisations(model)
     expected = np.zeros(len(model.organisations), np.float64)
     expected[open_idx] = [o.tasks_today() for o in open_orgs]
-    tasks = np.floor(expected + rng.random(expected.size)).astype(np.int64)
-    draw = rng.random(trained.size)
-    worked, hours, staffed = kernels.hand_out_tasks(
-        trained, pop.vorg, pop.nhs_volunteer, pop.vhours_offer, pop.vhours_used, draw, tasks,
-        np.float32(p.hospital_task_hours), np.float32(p.group_task_hours))
-    # model.volunteer_tasks(worked, hours), then the trained active, or idle after
-    # idle_after_days without a task: one compiled call (worked are distinct)
-    model.count("new_vol_hours", float(np.sum(hours, dtype=np.float64)) if worked.size else 0.0)
-    n_first, days_first, n_hospital = kernels.tasks_done(
-        worked, hours, trained, pop.vhours_used, pop.vlast_task, pop.vapplied_day, pop.goodwill,
-        pop.vstate, pop.nhs_volunteer, model.day, np.float32(p.goodwill_gain_task),
-        int(p.idle_after_days), int(V.ACTIVE), int(V.IDLE))
+    (stream,) = kernels.model_stream_handles(model, _VOLUNTEERS_STREAM)
+    (n_trained, hours, n_tasks, n_first, days_first, n_hospital, unstaffed
+     ) = kernels.allocate_tasks_day(
+        stream, volunteers, pop.vorg, pop.vstate, pop.nhs_volunteer, pop.vhours_offer,
+        pop.vhours_used, pop.vlast_task, pop.vapplied_day, pop.goodwill, expected,
+        np.float32(p.hospital_task_hours), np.float32(p.group_task_hours), model.day,
+        np.float32(p.goodwill_gain_task), int(p.idle_after_days), int(V.ACTIVE), int(V.IDLE))
+    if n_trained == 0 or model.burning_in:  # nobody to give tasks; or flows not counted
+        return
+    count = model.count
+    count("new_vol_hours", float(np.sum(hours, dtype=np.float64)) if n_tasks else 0.0)
     if n_first:
-        model.count("new_vol_first_tasks", n_first)
-        model.count("sum_vol_days_to_first_task", days_first)
-    model.count("new_vol_tasks_unstaffed", int(np.maximum(tasks - staffed, 0).sum()))
-    model.count("new_vol_tasks", worked.size)
-    model.count("new_vol_tasks_hospital", n_hospital)
+        count("new_vol_first_tasks", n_first)
+        count("sum_vol_days_to_first_task", days_first)
+    count("new_vol_tasks_unstaffed", unstaffed)
+    count("new_vol_tasks", n_tasks)
+    count("new_vol_tasks_hospital", n_hospital)
+
+
+_VOLUNTEERS_STREAM = ("volunteers",)
 
 
 def goodwill_and_dropout(model: CommunityModel, volunteers: np.ndarray | None = None) -> None:
     """Goodwill falls while volunteers wait or are idle; those whose goodwill is gone drop
     out, and active volunteers leave at a daily rate; lapsed volunteers become willing again.
-    ``volunteers``: the volunteers past latent (``Population.volunteer_rows``) if known."""
+    ``volunteers``: the volunteers past latent (``Population.volunteer_rows``) if known.
+    One compiled call (``kernels.goodwill_day``): volunteers waiting (applied, onboarding)
+    or idle (or stood down) lose goodwill, ``uncontacted_decay_factor`` times faster where
+    their organisation had no hours to keep in touch (its contact cover, 003:162-164, from
+    ``manage_volunteers``); it draws from the 'volunteers' stream as ``random(active)`` (and
+    ``random(lapsed)``, unless lapsed volunteers rejoin at once) would."""
     pop, p = model.pop, model.cfg.volunteers
-    vs = pop.vstate
     if volunteers is None:
         volunteers = model.pop.volunteer_rows()
-    # volunteers waiting (applied, onboarding) or idle (or stood down) lose goodwill today,
-    # uncontacted_decay_factor times faster where their organisation had no hours to keep in
-    # touch (its contact cover, 003:162-164); with the active, in one compiled pass (float32
-    # losses; their float64 sums in numpy)
-    n_org, columns = len(model.organisations), model.group_state  # covers: manage_volunteers'
-    loss_w, loss_i, gone_waiting, gone_idle, active = kernels.lose_goodwill(
-        volunteers, vs, pop.vorg, pop.goodwill, columns.vm_contact_cover_waiting[:n_org],
-        columns.vm_contact_cover_trained[:n_org],
-        float(p.uncontacted_decay_factor - 1.0),
-        float(p.goodwill_decay_waiting), float(p.goodwill_decay_idle), int(V.APPLIED),
-        int(V.ONBOARDING), int(V.IDLE), int(V.STOOD_DOWN), int(V.ACTIVE))
-    model.count("new_vol_goodwill_lost_waiting", float(loss_w.sum(dtype=np.float64)))
-    model.count("new_vol_goodwill_lost_idle", float(loss_i.sum(dtype=np.float64)))
-    attrition = active[model.streams.volunteers.random(active.size) < p.p_attrition_per_day]
-    for idx in (gone_waiting, gone_idle, attrition):
-        if idx.size:
-            kernels.lapse(idx, vs, pop.vsince, pop.vapplied_day, pop.vmoved_day,
-                          pop.vpassported, pop.vwork_hours, int(V.LAPSED), model.day)
-    model.count("new_vol_dropouts_waiting", gone_waiting.size)
-    model.count("new_vol_dropouts_idle", gone_idle.size)
-    model.count("new_vol_attrition", attrition.size)
-    if p.rejoin_latent_after_lapse:
-        lapsed = np.concatenate([gone_waiting, gone_idle, attrition])
-    else:  # willing again after a while
-        lapsed = pop.volunteers_in(volunteers, V.LAPSED, V.LAPSED)
-        lapsed = lapsed[model.streams.volunteers.random(lapsed.size)
-                        < 1.0 / (365.0 * p.mean_years_lapsed)]
-    if lapsed.size:
-        pop.vstate[lapsed] = V.LATENT
-        pop.vorg[lapsed] = -1
-        pop.nhs_volunteer[lapsed] = False
-        pop.goodwill[lapsed] = 1.0
+    n_org, columns = len(model.organisations), model.group_state
+    (stream,) = kernels.model_stream_handles(model, _VOLUNTEERS_STREAM)
+    loss_w, loss_i, n_gone_waiting, n_gone_idle, n_attrition = kernels.goodwill_day(
+        stream, volunteers, pop.vstate, pop.vorg, pop.goodwill,
+        columns.vm_contact_cover_waiting[:n_org], columns.vm_contact_cover_trained[:n_org],
+        float(p.uncontacted_decay_factor - 1.0), float(p.goodwill_decay_waiting),
+        float(p.goodwill_decay_idle), float(p.p_attrition_per_day),
+        bool(p.rejoin_latent_after_lapse),
+        0.0 if p.rejoin_latent_after_lapse else 1.0 / (365.0 * p.mean_years_lapsed), pop.vsince,
+        pop.vapplied_day, pop.vmoved_day, pop.vpassported, pop.vwork_hours, pop.nhs_volunteer,
+        int(V.APPLIED), int(V.ONBOARDING), int(V.IDLE), int(V.STOOD_DOWN), int(V.ACTIVE),
+        int(V.LAPSED), int(V.LATENT), model.day)
+    if model.burning_in:  # the day's flows are not counted
+        return
+    count = model.count
+    count("new_vol_goodwill_lost_waiting", float(loss_w.sum(dtype=np.float64)))
+    count("new_vol_goodwill_lost_idle", float(loss_i.sum(dtype=np.float64)))
+    count("new_vol_dropouts_waiting", n_gone_waiting)
+    count("new_vol_dropouts_idle", n_gone_idle)
+    count("new_vol_attrition", n_attrition)
 
 
 def release_volunteers_of(model: CommunityModel, group: VCSEGroup,
