@@ -364,3 +364,27 @@ def test_pick_index_draws_as_integers_and_leaves_the_stream_where_integers_does(
         assert picks == [int(theirs.integers(n)) for _ in range(50)]
         assert all(0 <= k < n for k in picks)
         assert ours.random() == theirs.random()  # the streams in the same place after
+
+
+def test_open_mutual_aid_by_unit_is_a_fresh_scan_while_groups_form_and_fold():
+    """The kept open mutual aid groups by unit (the daily pass, their reach and rolls) are
+    what a pass over the open groups finds, each unit's in group order, every day while
+    groups form and fold; the same dict is handed out while the open groups stand."""
+    cfg = sim.compose(["topology=county", "topology.n_residents=20000", "run.days=60",
+                       "run.burn_in_days=0", "scenario=flood"])
+    model = CommunityModel(cfg)
+    seen_mags, changes = set(), 0
+    for _ in range(60):
+        model.step()
+        fresh: dict[int, list] = {}
+        for g in model.open_groups():
+            if g.kind is GroupKind.MUTUAL_AID:
+                fresh.setdefault(g.unit, []).append(g)
+        kept = model._open_mutual_aid_by_unit()
+        assert {k: [g.index for g in v] for k, v in kept.items()} == {
+            k: [g.index for g in v] for k, v in fresh.items()}
+        assert model._open_mutual_aid_by_unit() is kept
+        now = {g.index for v in kept.values() for g in v}
+        changes += now != seen_mags
+        seen_mags = now
+    assert changes >= 3  # groups formed or folded on several days

@@ -371,3 +371,28 @@ def test_a_closing_groups_part_done_checks_do_not_follow_the_volunteer_to_the_ce
     volunteering.release_volunteers_of(model, group)
     assert model.pop.vorg[i] == lio.index and model.pop.vstate[i] == V.APPLIED
     assert model.pop.vwork_hours[i] == 0.0
+
+
+def test_applicants_to_a_trust_on_duty_become_hospital_volunteers():
+    """Each day's applicants are hospital volunteers exactly when they applied to a trust on
+    duty (any of the places' trusts), and no one else is made one."""
+    cfg = sim.compose(["topology=example_county", "topology.place_scale=0.02", "run.days=5",
+                       "run.burn_in_days=0", "volunteers.p_apply_per_day=0.05",
+                       "volunteers.share_apply_to_hospital=0.5"])
+    model = CommunityModel(cfg)
+    pop = model.pop
+    trusts = {t.index for t in model.nhs_trusts}
+    assert len(trusts) >= 2  # one per district: the comparison against each trust matters
+    hits = set()
+    for _ in range(3):
+        before = pop.vstate.copy()
+        was_hospital = pop.nhs_volunteer.copy()
+        volunteering.applications(model)
+        new = np.flatnonzero((pop.vstate == V.APPLIED) & (before != V.APPLIED))
+        assert new.size > 20
+        at_trust = np.isin(pop.vorg[new], list(trusts))
+        assert (pop.nhs_volunteer[new] == at_trust).all()
+        hits |= set(pop.vorg[new[at_trust]].tolist())
+        others = np.setdiff1d(np.arange(pop.n), new)
+        assert (pop.nhs_volunteer[others] == was_hospital[others]).all()
+    assert len(hits) >= 2  # applicants reached more than one trust

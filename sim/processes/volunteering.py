@@ -76,8 +76,11 @@ def applications(model: CommunityModel) -> None:
     ok = orgs >= 0
     chosen, orgs = chosen[ok], orgs[ok]
     on_duty = [t.index for t in trusts if t is not None]
-    if on_duty:
-        pop.nhs_volunteer[chosen[np.isin(orgs, on_duty)]] = True
+    if on_duty:  # np.isin(orgs, on_duty), as one comparison per trust (a few applicants)
+        at_trust = orgs == on_duty[0]
+        for t in on_duty[1:]:
+            at_trust |= orgs == t
+        pop.nhs_volunteer[chosen[at_trust]] = True
     pop.vstate[chosen] = V.APPLIED
     pop.vorg[chosen] = orgs
     pop.vsince[chosen] = model.day
