@@ -894,12 +894,21 @@ def stream_handle(rng: np.random.Generator) -> np.ndarray:
     as ``rng`` would and leaves it where ``rng`` would, with no Python work per call: numba's
     own unboxing of a Generator costs about 10 times a plain kernel call (three
     ``ctypes.cast`` calls and a type look-up each time). Valid while ``rng`` lives: keep
-    ``rng`` referenced while it is used (:func:`model_stream_handles` does)."""
+    ``rng`` referenced while it is used (:func:`model_stream_handles` does). A PCG64's handle
+    goes on with its LCG's jumps of 2**j steps (:func:`_pcg64_jumps`), which
+    :func:`_skip_uniforms` uses to pass over draws nobody reads."""
+    return _stream_handle(rng, jumps=_PCG64_JUMPS)
+
+
+def _stream_handle(rng: np.random.Generator, jumps: bool) -> np.ndarray:
+    """:func:`stream_handle`, with a PCG64's jumps if ``jumps``."""
     c = rng.bit_generator.ctypes
-    inline = _PCG64_INLINE and type(rng.bit_generator) is np.random.PCG64
-    return np.array([c.state.value, ctypes.cast(c.next_uint32, ctypes.c_void_p).value,
-                     int(inline), ctypes.cast(c.next_double, ctypes.c_void_p).value],
-                    np.uint64)
+    is_pcg64 = type(rng.bit_generator) is np.random.PCG64
+    head = [c.state.value, ctypes.cast(c.next_uint32, ctypes.c_void_p).value,
+            int(_PCG64_INLINE and is_pcg64), ctypes.cast(c.next_double, ctypes.c_void_p).value]
+    if jumps and is_pcg64:  # the LCG's jumps, for skipping float32 draws (_skip_uniforms)
+        head += _pcg64_jumps(rng.bit_generator.state["state"]["inc"])
+    return np.array(head, np.uint64)
 
 
 _MODEL_HANDLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -925,6 +934,81 @@ def model_stream_handles(model, names: tuple[str, ...]) -> tuple[np.ndarray, ...
 
 _PCG64_MULTIPLIER = 0x2360ED051FC65DA44385DF649FCCF645  # PCG_DEFAULT_MULTIPLIER_128
 _PCG64_INLINE = False  # set by _check_pcg64_inline() at import
+_PCG64_JUMPS = False  # set by _check_pcg64_jumps() at import
+_HANDLE_HEAD = 4  # a handle's first entries: state, next_uint32, inline, next_double
+_JUMPS = 63  # jumps of 2**j LCG steps, j < 63: any int64 count of steps
+
+
+def _pcg64_jumps(inc: int) -> list[int]:
+    """The 128-bit LCG ``s -> M * s + inc`` (PCG64's step) applied ``2**j`` times, as the
+    affine map ``s -> A_j * s + C_j`` (mod 2**128), for j < ``_JUMPS``: ``[A_j >> 64, A_j
+    mod 2**64, C_j >> 64, C_j mod 2**64]`` for each j in turn (``C_0`` is ``inc``, which
+    :func:`_skip_handle` checks against the stream's own). Twice a map is ``A**2`` and ``(A +
+    1) * C``: the jump-ahead of Brown (1994) that numpy's ``PCG64.advance`` uses."""
+    mask, word = (1 << 128) - 1, (1 << 64) - 1
+    a, c = _PCG64_MULTIPLIER, inc & mask
+    out: list[int] = []
+    for _ in range(_JUMPS):
+        out += [a >> 64, a & word, c >> 64, c & word]
+        a, c = (a * a) & mask, (c * (a + 1)) & mask
+    return out
+
+
+def _pcg64_parts(builder, state_address):
+    """The ``pcg64_state`` at ``state_address``: pointers to its ``has_uint32`` flag, and to
+    its LCG state and increment (native 128-bit integers; :func:`_pcg64_next32_ir`)."""
+    i32, i128 = ir.IntType(32), ir.IntType(128)
+    zero = ir.Constant(i32, 0)
+    header = builder.inttoptr(state_address, ir.LiteralStructType(
+        [ir.IntType(8).as_pointer(), i32, i32]).as_pointer())
+    has_ptr = builder.gep(header, [zero, ir.Constant(i32, 1)], inbounds=True)
+    pcg = builder.bitcast(builder.load(builder.gep(header, [zero, zero], inbounds=True)),
+                          ir.LiteralStructType([i128, i128]).as_pointer())
+    return (has_ptr, builder.gep(pcg, [zero, zero], inbounds=True),
+            builder.gep(pcg, [zero, ir.Constant(i32, 1)], inbounds=True))
+
+
+def _i128(builder, hi, lo):
+    """The 128-bit integer ``hi * 2**64 + lo`` of two uint64 values."""
+    i128 = ir.IntType(128)
+    return builder.or_(builder.shl(builder.zext(hi, i128), ir.Constant(i128, 64)),
+                       builder.zext(lo, i128))
+
+
+@intrinsic
+def _pcg64_jump(typingctx, state, a_hi, a_lo, c_hi, c_lo):
+    """Moves the PCG64 at ``state`` (a :func:`stream_handle`'s first entry) by the affine map
+    ``s -> A * s + C`` of one of its jumps (:func:`_pcg64_jumps`); its kept half word is left
+    alone. Returns 0."""
+    sig = types.int64(types.uint64, types.uint64, types.uint64, types.uint64, types.uint64)
+
+    def codegen(context, builder, signature, args):
+        state_address, ah, al, ch, cl = args
+        _, s_ptr, _ = _pcg64_parts(builder, state_address)
+        s = builder.load(s_ptr, align=8)
+        builder.store(builder.add(builder.mul(_i128(builder, ah, al), s),
+                                  _i128(builder, ch, cl)), s_ptr, align=8)
+        return ir.Constant(ir.IntType(64), 0)
+
+    return sig, codegen
+
+
+@intrinsic
+def _pcg64_has_kept(typingctx, state, c_hi, c_lo):
+    """1 if the PCG64 at ``state`` keeps a half word (its next float32 reads it, no step),
+    else 0; -1 if its increment is not ``C_0`` (``c_hi``, ``c_lo``: the jumps are not its)."""
+    sig = types.int64(types.uint64, types.uint64, types.uint64)
+
+    def codegen(context, builder, signature, args):
+        state_address, ch, cl = args
+        has_ptr, _, inc_ptr = _pcg64_parts(builder, state_address)
+        i64 = ir.IntType(64)
+        same = builder.icmp_unsigned("==", builder.load(inc_ptr, align=8), _i128(builder, ch, cl))
+        kept = builder.zext(builder.icmp_unsigned("!=", builder.load(has_ptr),
+                                                  ir.Constant(ir.IntType(32), 0)), i64)
+        return builder.select(same, kept, ir.Constant(i64, -1))
+
+    return sig, codegen
 
 
 def _pcg64_next32_ir(builder, state_address):
@@ -1024,6 +1108,62 @@ def _uniform_at_compiled(source, i):
     return None
 
 
+_SKIP_BY_DRAWS = 8
+"""Skips of at most this many float32 draws are drawn (cheaper than jumping)."""
+
+
+@njit(nogil=True)
+def _skip_handle(handle, k: int) -> None:
+    """Passes over the next ``k`` float32 uniforms of the stream ``handle`` names, leaving it
+    exactly (state, kept half word and its value) where drawing them would: a PCG64 stepped in
+    line jumps over all but the last two 64-bit outputs (its jumps by the binary digits of
+    the count) and draws those, then one more if ``k`` is odd; a short skip, another bit
+    generator, or a stream whose increment is not its jumps' (its state was replaced), draws
+    all ``k``."""
+    if k <= 0:
+        return
+    kept = -1
+    if handle[2] != 0 and k > _SKIP_BY_DRAWS and handle.shape[0] >= _HANDLE_HEAD + 4 * _JUMPS:
+        kept = _pcg64_has_kept(handle[0], handle[_HANDLE_HEAD + 2], handle[_HANDLE_HEAD + 3])
+    if kept < 0:
+        for _ in range(k):
+            _next_uint32(handle[0], handle[1], handle[2])
+        return
+    if kept == 1:  # the kept half first
+        _next_uint32(handle[0], handle[1], handle[2])
+        k -= 1
+    pairs = k >> 1  # whole 64-bit outputs; the last is drawn, for the half word it leaves
+    steps = pairs - 1
+    j = 0
+    while steps > 0:
+        if steps & 1:
+            b = _HANDLE_HEAD + 4 * j
+            _pcg64_jump(handle[0], handle[b], handle[b + 1], handle[b + 2], handle[b + 3])
+        steps >>= 1
+        j += 1
+    if pairs > 0:
+        _next_uint32(handle[0], handle[1], handle[2])
+        _next_uint32(handle[0], handle[1], handle[2])
+    if k & 1:
+        _next_uint32(handle[0], handle[1], handle[2])
+
+
+def _skip_uniforms(source, k: int) -> None:
+    """Passes over ``k`` float32 uniforms of ``source``: nothing for an array of them (read
+    by position, :func:`_uniform_at`), :func:`_skip_handle` for a stream's handle. A kernel
+    that reads uniform ``i`` only for some positions skips the rest this way, and the
+    stream ends where drawing them all would leave it."""
+
+
+@overload(_skip_uniforms)
+def _skip_uniforms_compiled(source, k):
+    if isinstance(source, types.Array) and isinstance(source.dtype, types.Float):
+        return lambda source, k: None
+    if isinstance(source, types.Array) and source.dtype == types.uint64:
+        return lambda source, k: _skip_handle(source, k)
+    return None
+
+
 @intrinsic
 def _next_double(typingctx, state, function):
     """numpy's next float64 uniform of the stream at ``state``: a call of its bit generator's
@@ -1064,8 +1204,11 @@ def need_day(u, onset_p: np.ndarray, mult: np.float32, domain_u, course_u,
     (``unmet_course``) and support that ends today (``support_due``). ``u``, ``domain_u`` and
     ``course_u`` give each resident's three uniforms (:func:`_uniform_at`): arrays of them, or
     the :func:`stream_handle` of the three Generators that would have filled them (the model's
-    streams: one draw from each for every resident, in resident order, whether used or not, so
-    the day costs no arrays of draws written and read back). ``p`` is ``onset_p * mult`` in
+    streams: resident ``i``'s uniforms are the ``i``-th of the day in each, whether used or
+    not, so the day costs no arrays of draws written and read back; the domain uniform, read
+    only at an onset, and the course uniform, read only in unmet need or at an onset, are
+    passed over where nobody reads them (:func:`_skip_uniforms`: a PCG64 jumps its LCG),
+    leaving each stream where drawing them all would). ``p`` is ``onset_p * mult`` in
     float32; ``v``, ``v * 997 % 1`` and their thresholds (``low_below``, ``moderate_below``,
     ``hidden_below``) are float32, as numpy computes a float32 array with Python floats. A
     resident's stages read and write only that resident's entries, so the arrays are those of
@@ -1079,19 +1222,31 @@ def need_day(u, onset_p: np.ndarray, mult: np.float32, domain_u, course_u,
     kept = np.empty((n, 3), np.float32)  # an onset's three uniforms (untouched beyond them)
     n_due = n_onset = n_unmet = n_res = n_esc = 0
     below_res, below_esc = _course_tables(p_resolve, p_escalate)
+    domain_skip = course_skip = 0  # positions passed over since the last read
+    ci = np.float32(0.0)
     for i in range(n):
-        ui = _uniform_at(u, i)  # the three in stream order, for every resident
-        di = _uniform_at(domain_u, i)
-        ci = _uniform_at(course_u, i)
+        ui = _uniform_at(u, i)  # read for everyone (the onset draw)
         lvl = need[i]
         pw = pathway[i]  # the course changes it only below first_supported
-        if lvl == 0 and ui < onset_p[i] * mult:  # a new episode: after this pass
+        onset = lvl == 0 and ui < onset_p[i] * mult
+        unmet = lvl > 0 and pw <= waiting
+        if onset or unmet:  # the course uniform is read: the streams' positions are i
+            _skip_uniforms(course_u, course_skip)
+            course_skip = 0
+            ci = _uniform_at(course_u, i)
+        else:
+            course_skip += 1
+        if onset:  # a new episode: after this pass
+            _skip_uniforms(domain_u, domain_skip)
+            domain_skip = 0
             onsets[n_onset] = i
             kept[n_onset, 0] = ui
-            kept[n_onset, 1] = di
+            kept[n_onset, 1] = _uniform_at(domain_u, i)
             kept[n_onset, 2] = ci
             n_onset += 1
-        if lvl > 0 and pw <= waiting:
+        else:
+            domain_skip += 1
+        if unmet:
             n_unmet += 1
             outcome = _course_outcome(lvl, ci, below_res, below_esc)
             if outcome == 1:  # resolved
@@ -1104,6 +1259,8 @@ def need_day(u, onset_p: np.ndarray, mult: np.float32, domain_u, course_u,
         if pw >= first_supported and until[i] <= day:
             due[n_due] = i
             n_due += 1
+    _skip_uniforms(domain_u, domain_skip)  # the streams end where drawing for all leaves them
+    _skip_uniforms(course_u, course_skip)
     one = np.float32(1.0)
     for j in range(n_onset):
         i = onsets[j]
@@ -2070,5 +2227,34 @@ def _check_pcg64_inline() -> bool:
     return True
 
 
+@njit(cache=True, nogil=True)
+def _skip_then_draw(handle: np.ndarray, k: int, n: int) -> np.ndarray:
+    """``n`` float32 uniforms drawn through ``handle`` after skipping ``k``
+    (:func:`_skip_uniforms`)."""
+    _skip_uniforms(handle, k)
+    return _uniforms_through(handle, n)
+
+
+def _check_pcg64_jumps() -> bool:
+    """Whether :func:`_skip_handle`'s jumps leave a PCG64 where drawing would: skips of many
+    lengths (short and long, odd and even, from a kept half word or none) then draws give
+    the values and the end state of ``random(k + n, dtype=float32)``, for several seeds.
+    Otherwise handles carry no jumps and skips draw."""
+    for seed in (7, 2**63 + 5):
+        for start in (0, 1):
+            for k in (0, 1, 9, 10, 17, 64, 65, 1001, 12346, 300001 if start else 0):
+                ours, theirs = (np.random.Generator(np.random.PCG64(seed)) for _ in range(2))
+                for g in (ours, theirs):
+                    g.random(start, dtype=np.float32)
+                handle = _stream_handle(ours, jumps=True)
+                handle[2] = 1  # the in-line step the jumps go with
+                got = _skip_then_draw(handle, k, 5)
+                if not (np.array_equal(got, theirs.random(k + 5, dtype=np.float32)[k:])
+                        and ours.bit_generator.state == theirs.bit_generator.state):
+                    return False
+    return True
+
+
 _PCG64_INLINE = _check_pcg64_inline()
+_PCG64_JUMPS = _PCG64_INLINE and _check_pcg64_jumps()
 _warm_up()

@@ -387,6 +387,75 @@ def test_stream_handles_step_pcg64_in_line_and_call_other_bit_generators():
             assert ours.random(7).tobytes() == theirs.random(7).tobytes()
 
 
+def test_skipped_uniforms_leave_every_stream_where_drawing_leaves_it():
+    """Skipping ``k`` float32 uniforms (``kernels._skip_uniforms``) then drawing gives the
+    values of ``random(k + n, dtype=float32)[k:]`` and leaves the whole state as numpy does
+    (its kept half word and that word's value too), for short and long skips from even and
+    odd positions: a PCG64 stepped in line jumps its LCG; one called through
+    ``next_uint32``, other bit generators, and a PCG64 whose state was replaced by one with
+    another increment (the handle's jumps are not its own) draw what they skip."""
+    if sys.platform == "linux" and platform.machine() == "x86_64":
+        assert kernels._PCG64_JUMPS
+    lengths = [*range(0, 40), 63, 64, 65, 127, 500, 4097, 65_536, 1_000_003]
+    for make, inline in ((np.random.PCG64, 1), (np.random.PCG64, 0), (np.random.Philox, 0)):
+        for start in (0, 1, 2, 7):
+            for k in lengths:
+                ours, theirs = np.random.Generator(make(5)), np.random.Generator(make(5))
+                handle = kernels.stream_handle(ours)
+                if make is np.random.PCG64:
+                    handle[2] = inline
+                for g in (ours, theirs):
+                    g.random(start, dtype=np.float32)
+                got = kernels._skip_then_draw(handle, k, 3)
+                assert got.tobytes() == theirs.random(k + 3, dtype=np.float32)[k:].tobytes()
+                assert repr(ours.bit_generator.state) == repr(theirs.bit_generator.state), (
+                    make, inline, start, k)
+    # a handle made before the stream's state was replaced (same memory, another increment)
+    ours, theirs = np.random.Generator(np.random.PCG64(5)), np.random.Generator(np.random.PCG64(8))
+    handle = kernels.stream_handle(ours)
+    handle[2] = 1
+    ours.bit_generator.state = theirs.bit_generator.state
+    got = kernels._skip_then_draw(handle, 4097, 3)
+    assert got.tobytes() == theirs.random(4100, dtype=np.float32)[4097:].tobytes()
+    assert repr(ours.bit_generator.state) == repr(theirs.bit_generator.state)
+
+
+@pytest.mark.parametrize("inline", [1, 0])
+def test_need_day_skips_the_uniforms_nobody_reads_as_drawing_them(rng, inline):
+    """A large, mostly well population with rare onsets (long runs of domain and course
+    uniforms that nobody reads, which the kernel skips): every array, count and stream's
+    whole state as given the arrays ``random(n, dtype=float32)`` fills on the same streams."""
+    n = 60_000
+    streams = [np.random.Generator(np.random.PCG64(seed)) for seed in (21, 22, 23)]
+    twins = [np.random.Generator(np.random.PCG64(seed)) for seed in (21, 22, 23)]
+    for g in (*streams[:2], *twins[:2]):  # two of them start mid-word
+        g.random(1, dtype=np.float32)
+    a = _need_day_arrays(rng, n)
+    sick = rng.random(n) < 0.01  # a few in need, most of them unmet
+    a["need"][sick] = rng.integers(1, 4, int(sick.sum()))
+    a["pathway"][sick] = np.where(rng.random(int(sick.sum())) < 0.7, 0, 3)
+    b = {k: v.copy() for k, v in a.items()}
+    onset_p = (rng.random(n) * 0.002).astype(np.float32)
+    edges = np.cumsum([0.3, 0.3, 0.2])
+    rates = np.array([0.3, 0.2, 0.1]), np.array([0.25, 0.3, 0.0])
+    fixed = (np.float32(0.55), np.float32(0.88), np.float32(0.25), edges, *rates,
+             int(Pathway.WAITING), int(Pathway.GROUP), 30)
+    u, domain_u, course_u = (g.random(n, dtype=np.float32) for g in twins)
+    expected = kernels.need_day(u, onset_p, np.float32(1.0), domain_u, course_u, *fixed,
+                                *a.values())
+    handles = [kernels.stream_handle(g) for g in streams]
+    for h in handles:
+        h[2] = inline
+    got = kernels.need_day(handles[0], onset_p, np.float32(1.0), handles[1], handles[2],
+                           *fixed, *b.values())
+    assert got[:4] == expected[:4] and expected[0] >= 20  # onsets happened
+    np.testing.assert_array_equal(got[4], expected[4])
+    for k in a:
+        np.testing.assert_array_equal(b[k], a[k], err_msg=k)
+    for g, twin in zip(streams, twins, strict=True):
+        assert repr(g.bit_generator.state) == repr(twin.bit_generator.state)
+
+
 def test_need_day_thresholds_are_float32(rng):
     """A level threshold a float32 ratio equals only after rounding to float32 (numpy
     compares a float32 array with a Python float in float32): the kernel, given float32
