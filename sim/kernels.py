@@ -610,23 +610,41 @@ def onset_candidates(u: np.ndarray, p: np.ndarray, need: np.ndarray) -> np.ndarr
 
 
 @njit(cache=True, nogil=True)
-def rank_within(groups: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Rank of each element within its group (non-negative codes), ordered by ``keys`` (ties:
-    by position): the positions within each group's run of ``np.lexsort((keys, groups))``.
-    One stable sort by key; going through it in that order, each element's rank is how many
-    of its group came before it (a counter per group, instead of a second sort by group)."""
+def first_within(groups: np.ndarray, keys: np.ndarray, quota: np.ndarray) -> np.ndarray:
+    """Whether each element is among the first ``quota[g]`` of its group ``g`` (non-negative
+    codes) ordered by ``keys``, ties by position: ``rank < quota[groups]`` for the rank
+    within each group's run of ``np.lexsort((keys, groups))``. The elements are gathered by
+    group (in position order); a group whose quota takes all of them or none needs no order,
+    and the others are each sorted on their own (stable), not all elements together."""
     n = groups.shape[0]
-    rank = np.empty(n, np.int64)
+    chosen = np.zeros(n, np.bool_)
     if n == 0:
-        return rank
-    by_key = np.argsort(keys, kind="mergesort")
-    seen = np.zeros(groups.max() + 1, np.int64)
-    for s in range(n):
-        j = by_key[s]
+        return chosen
+    n_groups = quota.shape[0]
+    start = np.zeros(n_groups + 1, np.int64)
+    for j in range(n):
+        start[groups[j] + 1] += 1
+    for g in range(n_groups):
+        start[g + 1] += start[g]
+    fill = start[:n_groups].copy()
+    by_group = np.empty(n, np.int64)  # positions, group by group, in position order
+    for j in range(n):
         g = groups[j]
-        rank[j] = seen[g]
-        seen[g] += 1
-    return rank
+        by_group[fill[g]] = j
+        fill[g] += 1
+    for g in range(n_groups):
+        lo, hi, q = start[g], start[g + 1], quota[g]
+        if q <= 0 or lo == hi:
+            continue
+        if q >= hi - lo:
+            for s in range(lo, hi):
+                chosen[by_group[s]] = True
+            continue
+        members = by_group[lo:hi]
+        order = np.argsort(keys[members], kind="mergesort")  # stable: ties by position
+        for r in range(q):
+            chosen[members[order[r]]] = True
+    return chosen
 
 
 @njit(cache=True, nogil=True)
@@ -637,7 +655,7 @@ def hand_out_tasks(trained: np.ndarray, vorg: np.ndarray, hospital: np.ndarray,
     """Volunteers ``trained`` (in order, with uniforms ``draw``) whose free hours this week
     (float32 ``offer - used``) cover a task (``hospital_hours`` for ``hospital`` volunteers,
     else ``group_hours``) take their organisation's ``tasks`` in order of ``draw``
-    (``rank_within``). Returns those who worked (in order), their task hours (float32) and
+    (:func:`first_within`). Returns those who worked (in order), their task hours (float32) and
     the tasks staffed by organisation: the numpy masks of ``volunteering.allocate_tasks``."""
     m = trained.shape[0]
     able = np.empty(m, np.int64)
@@ -654,13 +672,13 @@ def hand_out_tasks(trained: np.ndarray, vorg: np.ndarray, hospital: np.ndarray,
             able_hours[k] = h
             able_draw[k] = draw[j]
             k += 1
-    rank = rank_within(able_org[:k], able_draw[:k])
+    took = first_within(able_org[:k], able_draw[:k], tasks)
     worked = np.empty(k, np.int64)
     worked_hours = np.empty(k, np.float32)
     staffed = np.zeros(tasks.shape[0], np.int64)
     w = 0
     for j in range(k):
-        if rank[j] < tasks[able_org[j]]:
+        if took[j]:
             worked[w] = able[j]
             worked_hours[w] = able_hours[j]
             staffed[able_org[j]] += 1
@@ -2116,7 +2134,7 @@ def _warm_up() -> None:
     count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)
     book_in_queue_order(i32, np.zeros(2), np.zeros(2), np.zeros(2))
     book_in_queue_order(i32, np.zeros(2), np.zeros(2), np.zeros(2), False)
-    rank_within(i32, np.zeros(2))
+    first_within(i32, np.zeros(2), np.ones(2, np.int64))
     f32 = np.zeros(2, np.float32)
     i64 = np.zeros(2, np.int64)
     hand_out_tasks(np.zeros(2, np.int64), i32, np.zeros(2, np.bool_), f32, f32, np.zeros(2),

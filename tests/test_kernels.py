@@ -309,14 +309,25 @@ def _rank_within_numpy(groups, keys):
     return rank
 
 
-@pytest.mark.parametrize("n", [0, 1, 9, 500])
-def test_rank_within_matches_lexsort(n):
+@pytest.mark.parametrize("n", [0, 1, 9, 500, 20_000])
+def test_first_within_matches_the_rank_by_lexsort(n):
+    """The first ``quota`` of each group by key (ties by position) are those whose rank in
+    ``np.lexsort((keys, groups))`` is below the quota: quotas of none, some, all and more,
+    groups with no elements, many ties."""
     rng = np.random.default_rng(n)
-    groups = rng.integers(0, 7, n).astype(np.int32)
-    keys = rng.random(n)
-    keys[rng.random(n) < 0.3] = 0.5  # ties: by position
-    np.testing.assert_array_equal(kernels.rank_within(groups, keys),
-                                  _rank_within_numpy(groups, keys))
+    for trial in range(20):
+        n_groups = int(rng.integers(1, 40))
+        groups = rng.integers(0, n_groups, n).astype(np.int32)
+        keys = rng.random(n)
+        keys[rng.random(n) < 0.3] = 0.5  # ties: by position
+        if trial % 2:
+            keys = np.round(keys, 1)  # many ties in every group
+        sizes = np.bincount(groups, minlength=n_groups)
+        quota = np.where(rng.random(n_groups) < 0.3, sizes + rng.integers(0, 3, n_groups),
+                         (sizes * rng.random(n_groups)).astype(np.int64)).astype(np.int64)
+        quota[rng.random(n_groups) < 0.1] = 0
+        expected = _rank_within_numpy(groups, keys) < quota[groups]
+        np.testing.assert_array_equal(kernels.first_within(groups, keys, quota), expected)
 
 
 def test_dense_selections_match_flatnonzero(state):
