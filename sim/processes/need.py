@@ -111,7 +111,9 @@ def day(model: CommunityModel) -> None:
     need_s, domain_s, course_s = kernels.model_stream_handles(model, _NEED_STREAMS)
     p_resolve, p_escalate = _course_rates(model)
     # the kernel draws from the three streams as it goes: one float32 uniform from each for
-    # every resident, in resident order (what random(n, dtype=np.float32) on each gives)
+    # every resident, in resident order (what random(n, dtype=np.float32) on each gives);
+    # those nobody reads (a domain without an onset, a course without unmet need) are
+    # skipped by jumping the stream, which ends where drawing them all would leave it
     n_onset, n_unmet, n_resolved, n_escalated, due = kernels.need_day(
         need_s, model.onset_p, np.float32(p.emergency_multiplier), domain_s, course_s,
         np.float32(p.share_onset_low), np.float32(1.0 - p.share_onset_complex),
