@@ -327,6 +327,31 @@ def test_need_day_matches_the_three_passes(rng, n, mult):
         assert a["hidden"].any() and {1, 2, 3} <= set(a["need"][a["need_onset"] == 30].tolist())
 
 
+def _need_day_both_ways(a, onset_p, mult, streams, twins, inline):
+    """``kernels.need_day`` on arrays ``a`` (changed in place) given the uniforms
+    ``random(n, dtype=float32)`` of ``twins`` fills, and on a copy given ``streams``'
+    handles (``inline``: the in-line PCG64 step, or the call): the same counts, due rows and
+    arrays. Returns the first call's results."""
+    b = {k: v.copy() for k, v in a.items()}
+    fixed = (np.float32(0.55), np.float32(0.88), np.float32(0.25), np.cumsum([0.3, 0.3, 0.2]),
+             np.array([0.3, 0.2, 0.1]), np.array([0.25, 0.3, 0.0]), int(Pathway.WAITING),
+             int(Pathway.GROUP), 30)
+    n = onset_p.size
+    u, domain_u, course_u = (g.random(n, dtype=np.float32) for g in twins)
+    expected = kernels.need_day(u, onset_p, np.float32(mult), domain_u, course_u, *fixed,
+                                *a.values())
+    handles = [kernels.stream_handle(g) for g in streams]
+    for h in handles:
+        h[2] = inline
+    got = kernels.need_day(handles[0], onset_p, np.float32(mult), handles[1], handles[2],
+                           *fixed, *b.values())
+    assert got[:4] == expected[:4]
+    np.testing.assert_array_equal(got[4], expected[4])
+    for k in a:
+        np.testing.assert_array_equal(b[k], a[k], err_msg=k)
+    return expected
+
+
 @pytest.mark.parametrize("inline", [1, 0])
 @pytest.mark.parametrize("n", [N, 1, 0])
 def test_need_day_draws_from_the_streams_what_their_arrays_hold(rng, n, inline):
@@ -340,24 +365,8 @@ def test_need_day_draws_from_the_streams_what_their_arrays_hold(rng, n, inline):
     for g in (*streams, *twins):  # a float32 draw leaves half a word behind: start mid-word
         g.random(3, dtype=np.float32)
     a = _need_day_arrays(rng, n)
-    b = {k: v.copy() for k, v in a.items()}
     onset_p = (rng.random(n) * 0.4).astype(np.float32)
-    edges = np.cumsum([0.3, 0.3, 0.2])
-    rates = np.array([0.3, 0.2, 0.1]), np.array([0.25, 0.3, 0.0])
-    fixed = (np.float32(0.55), np.float32(0.88), np.float32(0.25), edges, *rates,
-             int(Pathway.WAITING), int(Pathway.GROUP), 30)
-    u, domain_u, course_u = (g.random(n, dtype=np.float32) for g in twins)
-    expected = kernels.need_day(u, onset_p, np.float32(1.3), domain_u, course_u, *fixed,
-                                *a.values())
-    handles = [kernels.stream_handle(g) for g in streams]
-    for h in handles:
-        h[2] = inline
-    got = kernels.need_day(handles[0], onset_p, np.float32(1.3), handles[1], handles[2],
-                           *fixed, *b.values())
-    assert got[:4] == expected[:4]
-    np.testing.assert_array_equal(got[4], expected[4])
-    for k in a:
-        np.testing.assert_array_equal(b[k], a[k], err_msg=k)
+    expected = _need_day_both_ways(a, onset_p, 1.3, streams, twins, inline)
     for g, twin in zip(streams, twins, strict=True):
         assert g.random(5, dtype=np.float32).tobytes() == twin.random(5, dtype=np.float32).tobytes()
         assert g.random() == twin.random()
@@ -434,24 +443,9 @@ def test_need_day_skips_the_uniforms_nobody_reads_as_drawing_them(rng, inline):
     sick = rng.random(n) < 0.01  # a few in need, most of them unmet
     a["need"][sick] = rng.integers(1, 4, int(sick.sum()))
     a["pathway"][sick] = np.where(rng.random(int(sick.sum())) < 0.7, 0, 3)
-    b = {k: v.copy() for k, v in a.items()}
     onset_p = (rng.random(n) * 0.002).astype(np.float32)
-    edges = np.cumsum([0.3, 0.3, 0.2])
-    rates = np.array([0.3, 0.2, 0.1]), np.array([0.25, 0.3, 0.0])
-    fixed = (np.float32(0.55), np.float32(0.88), np.float32(0.25), edges, *rates,
-             int(Pathway.WAITING), int(Pathway.GROUP), 30)
-    u, domain_u, course_u = (g.random(n, dtype=np.float32) for g in twins)
-    expected = kernels.need_day(u, onset_p, np.float32(1.0), domain_u, course_u, *fixed,
-                                *a.values())
-    handles = [kernels.stream_handle(g) for g in streams]
-    for h in handles:
-        h[2] = inline
-    got = kernels.need_day(handles[0], onset_p, np.float32(1.0), handles[1], handles[2],
-                           *fixed, *b.values())
-    assert got[:4] == expected[:4] and expected[0] >= 20  # onsets happened
-    np.testing.assert_array_equal(got[4], expected[4])
-    for k in a:
-        np.testing.assert_array_equal(b[k], a[k], err_msg=k)
+    expected = _need_day_both_ways(a, onset_p, 1.0, streams, twins, inline)
+    assert expected[0] >= 20  # onsets happened
     for g, twin in zip(streams, twins, strict=True):
         assert repr(g.bit_generator.state) == repr(twin.bit_generator.state)
 
