@@ -1134,8 +1134,9 @@ _SKIP_BY_DRAWS = 8
 def _skip_handle(handle, k: int) -> None:
     """Passes over the next ``k`` float32 uniforms of the stream ``handle`` names, leaving it
     exactly (state, kept half word and its value) where drawing them would: a PCG64 stepped in
-    line jumps over all but the last two 64-bit outputs (its jumps by the binary digits of
-    the count) and draws those, then one more if ``k`` is odd; a short skip, another bit
+    line uses a kept half word first, jumps over all but the last of the whole 64-bit
+    outputs left (its jumps by the binary digits of their count) and draws that one as its
+    two halves, then one more if the count left was odd; a short skip, another bit
     generator, or a stream whose increment is not its jumps' (its state was replaced), draws
     all ``k``."""
     if k <= 0:

@@ -419,6 +419,18 @@ def test_skipped_uniforms_leave_every_stream_where_drawing_leaves_it():
                 assert got.tobytes() == theirs.random(k + 3, dtype=np.float32)[k:].tobytes()
                 assert repr(ours.bit_generator.state) == repr(theirs.bit_generator.state), (
                     make, inline, start, k)
+    # the jumps do run: 2 * (10**15 + 1) draws skipped at once (drawing them would take
+    # weeks) leave the stream where advancing it 10**15 steps and drawing the next output's
+    # two halves does
+    if kernels._PCG64_JUMPS:
+        ours, theirs = (np.random.Generator(np.random.PCG64(5)) for _ in range(2))
+        handle = kernels.stream_handle(ours)
+        assert handle.size == kernels._HANDLE_HEAD + 4 * kernels._JUMPS and handle[2] == 1
+        got = kernels._skip_then_draw(handle, 2 * (10**15 + 1), 3)
+        theirs.bit_generator.advance(10**15)
+        theirs.random(2, dtype=np.float32)
+        assert got.tobytes() == theirs.random(3, dtype=np.float32).tobytes()
+        assert repr(ours.bit_generator.state) == repr(theirs.bit_generator.state)
     # a handle made before the stream's state was replaced (same memory, another increment)
     ours, theirs = np.random.Generator(np.random.PCG64(5)), np.random.Generator(np.random.PCG64(8))
     handle = kernels.stream_handle(ours)

@@ -375,13 +375,15 @@ def test_a_closing_groups_part_done_checks_do_not_follow_the_volunteer_to_the_ce
 
 def test_applicants_to_a_trust_on_duty_become_hospital_volunteers():
     """Each day's applicants are hospital volunteers exactly when they applied to a trust on
-    duty (any of the places' trusts), and no one else is made one."""
+    duty (any of the places' trusts but one stood down, which takes nobody), and no one else
+    is made one."""
     cfg = sim.compose(["topology=example_county", "topology.place_scale=0.02", "run.days=5",
                        "run.burn_in_days=0", "volunteers.p_apply_per_day=0.05",
                        "volunteers.share_apply_to_hospital=0.5"])
     model = CommunityModel(cfg)
     pop = model.pop
-    trusts = {t.index for t in model.nhs_trusts}
+    model.nhs_trusts[0].stood_down = True
+    trusts = {t.index for t in model.nhs_trusts[1:]}  # on duty
     assert len(trusts) >= 2  # one per district: the comparison against each trust matters
     hits = set()
     for _ in range(3):
@@ -392,6 +394,7 @@ def test_applicants_to_a_trust_on_duty_become_hospital_volunteers():
         assert new.size > 20
         at_trust = np.isin(pop.vorg[new], list(trusts))
         assert (pop.nhs_volunteer[new] == at_trust).all()
+        assert not (pop.vorg[new] == model.nhs_trusts[0].index).any()
         hits |= set(pop.vorg[new[at_trust]].tolist())
         others = np.setdiff1d(np.arange(pop.n), new)
         assert (pop.nhs_volunteer[others] == was_hospital[others]).all()
