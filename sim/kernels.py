@@ -611,11 +611,13 @@ def onset_candidates(u: np.ndarray, p: np.ndarray, need: np.ndarray) -> np.ndarr
 
 @njit(cache=True, nogil=True)
 def first_within(groups: np.ndarray, keys: np.ndarray, quota: np.ndarray) -> np.ndarray:
-    """Whether each element is among the first ``quota[g]`` of its group ``g`` (non-negative
-    codes) ordered by ``keys``, ties by position: ``rank < quota[groups]`` for the rank
-    within each group's run of ``np.lexsort((keys, groups))``. The elements are gathered by
-    group (in position order); a group whose quota takes all of them or none needs no order,
-    and the others are each sorted on their own (stable), not all elements together."""
+    """Whether each element is among the first ``quota[g]`` of its group ``g`` ordered by
+    ``keys``, ties by position: ``rank < quota[groups]`` for the rank within each group's run
+    of ``np.lexsort((keys, groups))``. The elements are gathered by group (in position
+    order); a group whose quota takes all of them or none needs no order, and the others are
+    each sorted on their own (stable), not all elements together. Groups are codes from 0 to
+    ``quota.size - 1`` (a trained volunteer always has an organisation); an element with
+    another code is never chosen."""
     n = groups.shape[0]
     chosen = np.zeros(n, np.bool_)
     if n == 0:
@@ -623,15 +625,18 @@ def first_within(groups: np.ndarray, keys: np.ndarray, quota: np.ndarray) -> np.
     n_groups = quota.shape[0]
     start = np.zeros(n_groups + 1, np.int64)
     for j in range(n):
-        start[groups[j] + 1] += 1
+        g = groups[j]
+        if 0 <= g < n_groups:
+            start[g + 1] += 1
     for g in range(n_groups):
         start[g + 1] += start[g]
     fill = start[:n_groups].copy()
     by_group = np.empty(n, np.int64)  # positions, group by group, in position order
     for j in range(n):
         g = groups[j]
-        by_group[fill[g]] = j
-        fill[g] += 1
+        if 0 <= g < n_groups:
+            by_group[fill[g]] = j
+            fill[g] += 1
     for g in range(n_groups):
         lo, hi, q = start[g], start[g + 1], quota[g]
         if q <= 0 or lo == hi:

@@ -328,6 +328,15 @@ def test_first_within_matches_the_rank_by_lexsort(n):
         quota[rng.random(n_groups) < 0.1] = 0
         expected = _rank_within_numpy(groups, keys) < quota[groups]
         np.testing.assert_array_equal(kernels.first_within(groups, keys, quota), expected)
+        # codes outside the groups (no organisation) are never chosen, and the rest as before
+        wild = groups.copy()
+        off = rng.random(n) < 0.2
+        wild[off] = np.where(rng.random(int(off.sum())) < 0.5, -1, n_groups + 3)
+        kept = ~off
+        expected = np.zeros(n, bool)
+        expected[kept] = (_rank_within_numpy(groups[kept], keys[kept])
+                          < quota[groups[kept]])
+        np.testing.assert_array_equal(kernels.first_within(wild, keys, quota), expected)
 
 
 def test_dense_selections_match_flatnonzero(state):
