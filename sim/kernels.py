@@ -230,20 +230,21 @@ def pay_the_day(rows: np.ndarray, balance: np.ndarray, spent: np.ndarray, annual
                 cut: np.ndarray, clients: np.ndarray, staff: np.ndarray, fixed: np.ndarray,
                 per_client: np.ndarray, per_fte: np.ndarray, cap_months: float
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """A day's money of groups ``rows`` (their columns ``balance`` and ``spent`` changed in
-    place; the other arrays are per group, in the order of ``rows``), with the arithmetic of
-    one group at a time: income ``annual * (1 - cut) / 365``; cost ``fixed + per_client *
-    clients + staff * per_fte / 365``; reserves gain income less cost, but above the cap
-    (``income * 365 * cap_months / 12``) only what was held stays (``max(cap, held)`` as
-    Python picks). Returns each group's cost and whether it ran out of money (reserves below
-    0 after a day with costs)."""
+    """A day's money of groups ``rows``: their columns ``balance`` and ``spent`` changed in
+    place, ``annual``, ``cut``, ``clients`` and ``staff`` read from their rows (the groups'
+    columns, sim.agents.group_state), ``fixed``, ``per_client`` and ``per_fte`` per group in
+    the order of ``rows``; the arithmetic of one group at a time: income ``annual * (1 - cut)
+    / 365``; cost ``fixed + per_client * clients + staff * per_fte / 365``; reserves gain
+    income less cost, but above the cap (``income * 365 * cap_months / 12``) only what was held
+    stays (``max(cap, held)`` as Python picks). Returns each group's cost and whether it ran
+    out of money (reserves below 0 after a day with costs)."""
     n = rows.shape[0]
     cost = np.empty(n)
     broke = np.zeros(n, np.bool_)
     for j in range(n):
         r = rows[j]
-        income = annual[j] * (1.0 - cut[j]) / 365.0
-        c = fixed[j] + per_client[j] * clients[j] + staff[j] * per_fte[j] / 365.0
+        income = annual[r] * (1.0 - cut[r]) / 365.0
+        c = fixed[j] + per_client[j] * clients[r] + staff[r] * per_fte[j] / 365.0
         held = balance[r]
         b = held + income - c
         cap = income * 365.0 * cap_months / 12.0
@@ -257,14 +258,142 @@ def pay_the_day(rows: np.ndarray, balance: np.ndarray, spent: np.ndarray, annual
 
 
 @njit(cache=True, nogil=True)
+def at_risk_of_churn(rows: np.ndarray, broke: np.ndarray, kind_code: np.ndarray,
+                     lio_code: int) -> int:
+    """How many of groups ``rows`` (``broke``: per group, in their order) draw for closing
+    today: those that did not run out of money, but the LIO."""
+    k = 0
+    for j in range(rows.shape[0]):
+        k += not broke[j] and kind_code[rows[j]] != lio_code
+    return k
+
+
+@njit(cache=True, nogil=True)
+def closing_today(rows: np.ndarray, broke: np.ndarray, kind_code: np.ndarray,
+                  support_until: np.ndarray, day: int, draws: np.ndarray, p_plain: float,
+                  p_supported: float, lio_code: int) -> tuple[np.ndarray, np.ndarray]:
+    """The groups of ``rows`` that close today, in their order: positions (in ``rows``) and
+    reasons (0 out of money; 1 churn: the group's draw, one of ``draws`` for each group
+    :func:`at_risk_of_churn` counts, in order, below ``p_supported`` while the LIO supports it
+    (``support_until`` after ``day``), else ``p_plain``)."""
+    n = rows.shape[0]
+    at = np.empty(n, np.int64)
+    why = np.empty(n, np.int64)
+    k = d = 0
+    for j in range(n):
+        r = rows[j]
+        if broke[j]:
+            at[k] = j
+            why[k] = 0
+            k += 1
+        elif kind_code[r] != lio_code:
+            p = p_supported if support_until[r] > day else p_plain
+            if draws[d] < p:
+                at[k] = j
+                why[k] = 1
+                k += 1
+            d += 1
+    return at[:k], why[:k]
+
+
+@njit(cache=True, nogil=True)
+def group_places(rows: np.ndarray, staff_fte: np.ndarray, extra_places: np.ndarray,
+                 volunteer_hours: np.ndarray, disruption: np.ndarray, distanced: np.ndarray,
+                 staff_capacity: np.ndarray, staff_fte_usual: np.ndarray,
+                 volunteer_share: np.ndarray, per_client: float, loss: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Client places of open groups ``rows`` (not the LIO) and the places a disruption costs
+    them, per group in their order: ``VCSEGroup.capacity`` and its ``_capacity_lost``, the
+    same float64 arithmetic from the groups' columns (``staff_capacity``, ``staff_fte_usual``
+    and ``volunteer_share`` are their parameters, per group in the order of ``rows``;
+    ``per_client``: volunteer hours a client takes a week; ``loss``:
+    ``groups.disruption_capacity_loss``). A suspended group (``distanced``) has none."""
+    n = rows.shape[0]
+    places = np.zeros(n, np.int64)
+    lost = np.zeros(n, np.int64)
+    for j in range(n):
+        r = rows[j]
+        if distanced[r]:
+            continue
+        if staff_fte_usual[j] <= 0:
+            staff = staff_capacity[j]
+        else:
+            staff = staff_capacity[j] * staff_fte[r] / staff_fte_usual[j]
+        volunteer = 0.0
+        if per_client > 0:
+            volunteer = volunteer_hours[r] * volunteer_share[j] / per_client
+        whole = np.int64(staff + extra_places[r] + volunteer)
+        if disruption[r] <= 0:
+            places[j] = whole if whole > 0 else 0
+            continue
+        d = disruption[r] if disruption[r] < 1.0 else 1.0
+        gone = np.int64(loss * d * whole)
+        lost[j] = gone
+        places[j] = whole - gone if whole - gone > 0 else 0
+    return places, lost
+
+
+@njit(cache=True, nogil=True)
+def open_group_sums(rows: np.ndarray, kind_code: np.ndarray, clients: np.ndarray,
+                    disruptive: np.ndarray, listed: np.ndarray, distanced: np.ndarray,
+                    online: np.ndarray, support_until: np.ndarray, staff_fte: np.ndarray,
+                    strain: np.ndarray, inclusive: np.ndarray, places: np.ndarray,
+                    lost: np.ndarray, day: int, mutual_aid: int, lio: int, community: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The daily row's sums over the open groups ``rows`` (in group order; their columns, and
+    ``inclusive`` (accepts complex needs), ``places`` and ``lost`` (:func:`group_places`) per
+    group but the LIO, in the order of ``rows`` without it). Counts (int64): open, listed,
+    clients, mutual aid groups, their clients, suspended, online, supported by the LIO, groups
+    with places (not the LIO), clients without inclusion, those of them placed as members,
+    community groups, those disrupted; sums (float64, added in group order as floats): paid
+    staff, places, strain, places community groups lost to disruption, community groups'
+    places before it."""
+    counts = np.zeros(13, np.int64)
+    sums = np.zeros(5)
+    q = 0
+    for j in range(rows.shape[0]):
+        r = rows[j]
+        kind = kind_code[r]
+        n = clients[r]
+        counts[0] += 1
+        counts[1] += listed[r]
+        counts[2] += n
+        counts[5] += distanced[r]
+        counts[6] += online[r]
+        counts[7] += support_until[r] > day
+        if kind == mutual_aid:
+            counts[3] += 1
+            counts[4] += n
+        if kind == lio:
+            continue
+        if not inclusive[q]:
+            counts[9] += n
+            counts[10] += n - disruptive[r]
+        counts[8] += 1
+        sums[0] += staff_fte[r]
+        cap = places[q]
+        gone = lost[q] if kind == community else 0
+        sums[1] += cap
+        sums[2] += strain[r]
+        if kind == community:
+            counts[11] += 1
+            counts[12] += disruptive[r] > 0
+            sums[3] += gone
+            sums[4] += cap + gone
+        q += 1
+    return counts, sums
+
+
+@njit(cache=True, nogil=True)
 def update_strain(rows: np.ndarray, unserved: np.ndarray, turned_away: np.ndarray,
                   strain: np.ndarray, support_days: np.ndarray, distanced: np.ndarray,
                   places: np.ndarray, clients: np.ndarray, staff: np.ndarray,
                   memory_days: float, exit_per_strain_year: float
                   ) -> tuple[np.ndarray, int]:
     """Strain of groups ``rows`` (columns ``unserved``, ``turned_away`` and ``strain`` changed
-    in place; the other arrays per group in the order of ``rows``), with the arithmetic of one
-    group at a time: turned-away referrals fade over a support period; unless suspended
+    in place; ``distanced``, ``clients`` and ``staff`` read from their rows; ``support_days``
+    and ``places`` per group in the order of ``rows``), with the arithmetic of one group at a
+    time: turned-away referrals fade over a support period; unless suspended
     (``distanced``), the share of demand above ``max(places, 1)`` (0 without demand) is
     smoothed into the strain. Returns the paid staff each loses to strain today
     (``staff * min(strain * exit / 365, 1)``; 0 while suspended) and the referrals they had
@@ -278,9 +407,9 @@ def update_strain(rows: np.ndarray, unserved: np.ndarray, turned_away: np.ndarra
         u = unserved[r] * (1.0 - 1.0 / support_days[j]) + turned_away[r]
         unserved[r] = u
         turned_away[r] = 0
-        if distanced[j]:
+        if distanced[r]:
             continue
-        demand = clients[j] + u
+        demand = clients[r] + u
         share = 0.0
         if demand > 0:
             share = 1.0 - max(places[j], 1) / demand
@@ -291,7 +420,7 @@ def update_strain(rows: np.ndarray, unserved: np.ndarray, turned_away: np.ndarra
         e = s * exit_per_strain_year / 365.0
         if 1.0 < e:
             e = 1.0
-        lost[j] = staff[j] * e
+        lost[j] = staff[r] * e
     return lost, turned_away_in_all
 
 
@@ -2134,9 +2263,15 @@ def _warm_up() -> None:
     flatnonzero(np.zeros(2, np.bool_))
     org_members(i32, i8, 0, 2, 5)
     f64s, i64s = np.zeros(2), np.zeros(2, np.int64)
+    bools = np.zeros(2, np.bool_)
     pay_the_day(i64s, f64s.copy(), f64s.copy(), f64s, f64s, i64s, f64s, f64s, f64s, f64s, 1.0)
-    update_strain(i64s, f64s.copy(), i64s.copy(), f64s.copy(), f64s + 1.0, np.zeros(2, np.bool_),
-                  i64s, i64s, f64s, 1.0, 1.0)
+    at_risk_of_churn(i64s, bools, i64s, 3)
+    closing_today(i64s, bools, i64s, i64s, 1, f64s, 0.1, 0.1, 3)
+    group_places(i64s, f64s, f64s, f64s, f64s, bools, f64s, f64s, f64s, 1.0, 0.5)
+    open_group_sums(i64s, i64s, i64s, i64s, bools, bools, bools, i64s, f64s, f64s, f64s, i64s,
+                    i64s, 1, 2, 3, 1)
+    update_strain(i64s, f64s.copy(), i64s.copy(), f64s.copy(), f64s + 1.0, bools, i64s, i64s,
+                  f64s, 1.0, 1.0)
     count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)
     book_in_queue_order(i32, np.zeros(2), np.zeros(2), np.zeros(2))
     book_in_queue_order(i32, np.zeros(2), np.zeros(2), np.zeros(2), False)

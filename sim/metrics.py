@@ -17,8 +17,10 @@ from mesa.datacollection import DataCollector
 
 from sim import kernels, outputs, practices
 from sim.agents.emergency_actors import ACTOR_NAMES
-from sim.agents.organisations import GroupKind
+from sim.agents.group_state import params_columns
+from sim.agents.organisations import KIND_CODES, GroupKind
 from sim.outputs import CUMULATIVE, EQUITY_GROUPS, LIO_FUNCTIONS, REFERRAL_RESULTS, REFERRAL_SOURCES
+from sim.processes import strain as strain_process
 from sim.state import ONS4, SUPPORTED, Need, Pathway, VolunteerState
 
 if TYPE_CHECKING:
@@ -163,51 +165,23 @@ def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None,
     row["n_lw_hours_available"] = sum(lw.budget_today for lw in model.link_workers)
     offered = pop.vhours_offer[on_duty]
     row["n_vol_hours_offered_per_week"] = float(offered.sum(dtype=np.float64))
-    n_open = n_listed = n_clients = n_mag_clients = n_no_inclusion = n_no_inclusion_members = 0
-    n_mags = n_suspended = n_online = n_lio_supported = 0
-    # and, in the same pass, the open groups' (not the LIO's) paid staff, places and strain;
-    # community groups with a disruptive placement in force and the places disruption costs
-    # them (the sums in group order, as they always were)
-    staff = places = strain = 0.0
-    n_capacity = n_community = n_disrupted = 0
-    lost_community = places_community = 0.0
-    strains = model.group_state.strain.tolist()  # by organisation index
-    day, mutual_aid, lio = model.day, GroupKind.MUTUAL_AID, GroupKind.LIO
-    community, epoch = GroupKind.COMMUNITY_GROUP, model.capacity_epoch
-    for g in model.open_groups():  # a closed group has no clients (VCSEGroup.close)
-        clients = g.n_clients
-        kind, distanced = g.kind, g.distanced
-        n_clients += clients
-        n_open += 1
-        n_listed += bool(g._on_directory)  # on_directory, read without its property
-        n_suspended += bool(distanced)
-        n_online += bool(g.online)
-        n_lio_supported += getattr(g, "lio_support_until", -1) > day
-        if kind is mutual_aid:
-            n_mags += 1
-            n_mag_clients += clients
-        if kind is lio:
-            continue
-        if not g.params.accepts_complex:
-            n_no_inclusion += clients
-            n_no_inclusion_members += clients - g.n_disruptive
-        n_capacity += 1
-        staff += g._staff_fte  # staff_fte, read without its property
-        # (capacity, places_lost_to_disruption()) of a community group in operation, the
-        # cached values read directly while they hold (as capacity_and_places_lost would);
-        # a suspended group has no places, and only community groups count places lost
-        if distanced:
-            cap = lost = 0
-        else:
-            cap = g._capacity if g._capacity_epoch == epoch else g.capacity
-            lost = g._capacity_lost if kind is community else 0
-        places += cap
-        strain += strains[g.index]
-        if kind is community:
-            n_community += 1
-            n_disrupted += g.n_disruptive > 0
-            lost_community += lost
-            places_community += cap + lost
+    # the open groups' counts and, but the LIO's, paid staff, places and strain; community
+    # groups with a disruptive placement in force and the places disruption costs them: one
+    # compiled pass over the groups' columns (the sums in group order, as they always were)
+    state = model.group_state
+    running, running_rows = model.running_groups()
+    places, lost = strain_process.group_places(model, running_rows)
+    (inclusive,) = params_columns(model, running_rows, ("accepts_complex",))
+    counts, sums = kernels.open_group_sums(
+        model.open_group_rows(), state.kind_code, state.n_clients, state.n_disruptive,
+        state.on_directory, state.distanced, state.online, state.lio_support_until,
+        state.staff_fte, state.strain, inclusive, places, lost, model.day,
+        KIND_CODES[GroupKind.MUTUAL_AID], KIND_CODES[GroupKind.LIO],
+        KIND_CODES[GroupKind.COMMUNITY_GROUP])
+    (n_open, n_listed, n_clients, n_mags, n_mag_clients, n_suspended, n_online,
+     n_lio_supported, n_capacity, n_no_inclusion, n_no_inclusion_members, n_community,
+     n_disrupted) = counts.tolist()
+    staff, places, strain, lost_community, places_community = sums.tolist()
     row["n_mutual_aid_groups_open"] = n_mags
     row["n_groups_suspended"] = n_suspended
     row["n_groups_online"] = n_online
@@ -228,11 +202,11 @@ def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None,
     row["n_community_groups_disrupted"] = n_disrupted
     row["n_community_group_places_lost_disruption"] = lost_community
     row["n_community_group_places_before_disruption"] = places_community
-    orgs = model.organisations
+    is_open = state.is_open[:state.n].tolist()  # by organisation index
     n_entries = n_right = 0
     for lw in model.link_workers:
         n_entries += len(lw.directory)
-        n_right += sum(orgs[g].is_open for g in lw.directory)
+        n_right += sum(map(is_open.__getitem__, lw.directory))
     row["n_directory_entries"] = n_entries
     row["frac_directory_accuracy"] = n_right / n_entries if n_entries else 0.0
     row["n_health_vcse_ties"] = model.count_health_vcse_ties()

@@ -15,11 +15,18 @@ from sim import events, kernels, metrics
 from sim.agents.commissioning import Commissioner
 from sim.agents.emergency_actors import ACTOR_NAMES, EmergencyActor
 from sim.agents.group_params import DistrictLIOParams, SizedGroupParams, TableGroupParams
-from sim.agents.group_state import GroupState
+from sim.agents.group_state import GroupState, fill_mirrored_columns
 from sim.agents.health import GPPractice, LinkWorker
 from sim.agents.intermediaries import Intermediary, LocalityOfficer, ParishCouncil, PlaceHub
 from sim.agents.lio import LIOFunctions
-from sim.agents.organisations import GroupKind, NHSTrust, Organisation, VCSEGroup, pay_the_day
+from sim.agents.organisations import (
+    KIND_CODES,
+    GroupKind,
+    NHSTrust,
+    Organisation,
+    VCSEGroup,
+    pay_the_day,
+)
 from sim.agents.people import Resident, Volunteer
 from sim.evaluation import Evaluation
 from sim.params import Config, ConfigError, GroupKindParams, validate
@@ -760,21 +767,17 @@ class CommunityModel(mesa.Model):
                         rng.random() < self._p_churn(g)):
                     g.close("churn")
         else:  # every group's money at once; one closure draw each for the rest (not the LIO)
-            broke = pay_the_day(self, groups).tolist()
-            lio = GroupKind.LIO
-            at_risk = sum(not out and g.kind is not lio
-                          for g, out in zip(groups, broke, strict=True))
-            draws = iter(rng.random(at_risk).tolist())  # the same values as one draw each
-            closing = []  # (group, reason) in group order: the draws are all made already
-            day, (p_plain, p_supported) = self.day, self._p_churn_pair()
-            for g, out in zip(groups, broke, strict=True):
-                if out:
-                    closing.append((g, "funding"))
-                elif g.kind is not lio and next(draws) < (
-                        p_supported if getattr(g, "lio_support_until", -1) > day else p_plain):
-                    closing.append((g, "churn"))
-            if closing:
-                self._close_groups(closing)
+            rows, state = self.open_group_rows(), self.group_state
+            broke = pay_the_day(self, groups, rows)
+            lio = KIND_CODES[GroupKind.LIO]
+            # the same values as one draw each, in group order
+            draws = rng.random(kernels.at_risk_of_churn(rows, broke, state.kind_code, lio))
+            at, why = kernels.closing_today(rows, broke, state.kind_code,
+                                            state.lio_support_until, self.day, draws,
+                                            *self._p_churn_pair(), lio)
+            if at.size:  # (group, reason) in group order: the draws are all made already
+                self._close_groups([(groups[k], "churn" if w else "funding")
+                                    for k, w in zip(at.tolist(), why.tolist(), strict=True)])
         for books in self.lio_books:
             books.step()
         self._groups_start_unaided()
@@ -802,7 +805,7 @@ class CommunityModel(mesa.Model):
         """Today's chance that open group ``g`` closes for other reasons (churn), lower while
         its district's LIO supports it."""
         plain, supported = self._p_churn_pair()
-        return supported if getattr(g, "lio_support_until", -1) > self.day else plain
+        return supported if g.lio_support_until > self.day else plain
 
     def _p_churn_pair(self) -> tuple[float, float]:
         """The daily churn chance of a group without and with its LIO's support (the
@@ -1656,6 +1659,16 @@ class CommunityModel(mesa.Model):
             cached = self._open_groups = (groups, by_unit)
         return cached[0]
 
+    def open_group_rows(self) -> np.ndarray:
+        """The indices (rows of ``group_state``) of :meth:`open_groups`, in its order: kept
+        while it is the same list; the caller must not change them."""
+        groups = self.open_groups()
+        cached = self.__dict__.get("_open_group_rows")
+        if cached is None or cached[0] is not groups:
+            cached = self._open_group_rows = (groups, np.fromiter(
+                (g.index for g in groups), np.int64, len(groups)))
+        return cached[1]
+
     def running_groups(self) -> tuple[list[VCSEGroup], np.ndarray]:
         """The open groups but the LIO (those with places and strain), in group order, and
         their indices (rows of ``group_state``): kept while :meth:`open_groups` is the same
@@ -1912,8 +1925,16 @@ class CommunityModel(mesa.Model):
     # ------------------------------------------------------------------ saving
     def __setstate__(self, state: dict) -> None:
         """Unpickling (:meth:`load`, checkpoints): a model saved before the per-group client
-        index existed gets it rebuilt from ``pop.provider``, so it continues as it would have."""
+        index existed gets it rebuilt from ``pop.provider``, and one saved before the groups'
+        mirrored columns existed (:func:`~sim.agents.group_state.mirrored_column`) gets them
+        filled from its organisations, so it continues as it would have."""
         self.__dict__.update(state)
+        if self.group_state.add_missing_columns():  # saved before these were columns
+            for org in self.organisations:
+                fill_mirrored_columns(org)
+                if isinstance(org, VCSEGroup):
+                    self.group_state.kind_code[org.index] = KIND_CODES[org.kind]
+                    self.group_state.on_directory[org.index] = org._on_directory
         if "_group_clients" not in state:
             provider = self.pop.provider
             held = np.flatnonzero(provider >= 0)

@@ -246,3 +246,181 @@ def test_management_hours_and_contact_covers_are_columns():
     assert state.vm_hours_left[first.index] == 12.5 and second.vm_hours_left == before
     volunteering.new_week(m)
     assert all(o.vm_hours_left == 0.0 for o in m.organisations)
+
+
+_MIRRORED = ("is_open", "n_clients", "n_disruptive", "staff_fte", "extra_places", "disruption",
+             "distanced", "online", "annual_funding", "funding_cut", "lio_support_until",
+             "on_directory")
+
+
+def _columns_hold_the_attributes(model: CommunityModel) -> int:
+    """Every organisation's mirrored columns hold its attributes (and its kind's code);
+    returns how many rows differ from a fresh group's (so a check that saw nothing happen
+    proves nothing)."""
+    from sim.agents.organisations import KIND_CODES, VCSEGroup
+
+    state, moved = model.group_state, 0
+    for org in model.organisations:
+        names = _MIRRORED if isinstance(org, VCSEGroup) else ("is_open",)
+        for name in names:
+            value = getattr(org, name)
+            assert getattr(state, name)[org.index] == value, (org.name, name)
+        if isinstance(org, VCSEGroup):
+            assert state.kind_code[org.index] == KIND_CODES[org.kind]
+            moved += (org.distanced or org.online or org.funding_cut > 0 or org.extra_places > 0
+                      or org.lio_support_until >= 0 or not org.is_open or org.disruption > 0)
+        else:
+            assert state.kind_code[org.index] == -1
+    return moved
+
+
+@pytest.mark.parametrize("scenario", ["[lockdown,funding_loss,agile_commissioning]", "flood"])
+def test_mirrored_columns_hold_the_groups_attributes_through_a_run(scenario):
+    """Whatever moves a group's clients, staff, money, places, flags or LIO support (events,
+    closures, new mutual aid groups, the daily passes), its columns hold the same values."""
+    cfg = sim.compose(["topology=county", "topology.n_residents=12000", "run.seed=3",
+                       f"scenario={scenario}", "run.days=160", "run.burn_in_days=0"])
+    model = CommunityModel(cfg)
+    moved = 0
+    for day in range(160):
+        model.step()
+        if day % 20 == 19:
+            moved = max(moved, _columns_hold_the_attributes(model))
+    assert moved > 5
+
+
+def test_places_from_the_columns_are_each_groups_capacity(model):
+    """``strain.group_places`` (one compiled call) gives each open group's ``capacity`` and
+    ``places_lost_to_disruption()``, whatever its staff, volunteers, commissioned places,
+    disruption or suspension."""
+    rng = np.random.default_rng(11)
+    groups = _scramble(model, 11)
+    for g in groups:
+        g.volunteer_hours = float(rng.uniform(0.0, 200.0))
+        g.extra_places = int(rng.integers(0, 4)) * int(rng.random() < 0.3)
+        g.disruption = float(rng.choice([0.0, 0.4, 1.0, 1.7]))
+    rows = np.array([g.index for g in groups], np.int64)
+    places, lost = strain.group_places(model, rows)
+    assert places.tolist() == [g.capacity for g in groups]
+    assert lost.tolist() == [0 if g.distanced else g.places_lost_to_disruption()
+                             for g in groups]
+    assert any(lost) and any(g.distanced for g in groups) and len(set(places.tolist())) > 3
+
+
+def test_the_daily_rows_group_sums_are_the_groups_own(model):
+    """The daily row's sums over the open groups (one compiled pass over the columns) equal
+    the same sums taken group by group from their attributes, in group order."""
+    from sim import metrics
+
+    groups = _scramble(model, 12)
+    for k, g in enumerate(groups):
+        g.n_disruptive = min(k % 3, g.n_clients)
+        g.disruption = 0.5 * (k % 2)
+        g.online = k % 4 == 1
+        g.on_directory = k % 3 != 0
+        g.lio_support_until = model.day + 5 if k % 5 == 0 else -1
+    row = metrics.daily_row(model)
+    expect = dict.fromkeys(("open", "listed", "clients", "suspended", "online", "lio",
+                            "capacity", "no_incl", "no_incl_members", "community",
+                            "disrupted"), 0)
+    staff = places = strain_sum = lost_sum = before = 0.0
+    for g in model.open_groups():
+        expect["open"] += 1
+        expect["listed"] += bool(g.on_directory)
+        expect["clients"] += g.n_clients
+        expect["suspended"] += bool(g.distanced)
+        expect["online"] += bool(g.online)
+        expect["lio"] += g.lio_support_until > model.day
+        if g.kind is GroupKind.LIO:
+            continue
+        if not g.params.accepts_complex:
+            expect["no_incl"] += g.n_clients
+            expect["no_incl_members"] += g.n_clients - g.n_disruptive
+        expect["capacity"] += 1
+        staff += g.staff_fte
+        cap = 0 if g.distanced else g.capacity
+        lost = 0 if g.distanced else g.places_lost_to_disruption()
+        places += cap
+        strain_sum += g.strain
+        if g.kind is GroupKind.COMMUNITY_GROUP:
+            expect["community"] += 1
+            expect["disrupted"] += g.n_disruptive > 0
+            lost_sum += lost
+            before += cap + lost
+    assert (row["n_groups_open"], row["n_groups_listed"], row["n_group_clients"],
+            row["n_groups_suspended"], row["n_groups_online"], row["n_groups_lio_supported"],
+            row["n_clients_without_inclusion"], row["n_member_clients_without_inclusion"],
+            row["n_community_groups_open"], row["n_community_groups_disrupted"]) == (
+        expect["open"], expect["listed"], expect["clients"], expect["suspended"],
+        expect["online"], expect["lio"], expect["no_incl"], expect["no_incl_members"],
+        expect["community"], expect["disrupted"])
+    assert row["n_group_staff_fte"] == staff and row["n_group_places"] == places
+    assert row["mean_group_strain"] == strain_sum / expect["capacity"]
+    assert row["n_community_group_places_lost_disruption"] == lost_sum > 0
+    assert row["n_community_group_places_before_disruption"] == before
+    assert 0 < expect["lio"] < expect["open"] and 0 < expect["online"]
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_closures_of_the_day_are_each_groups_draw(seed):
+    """Groups out of money close; the others but the LIO draw in group order and close below
+    the churn chance (lower while the LIO supports them): the compiled pass closes the groups
+    the one-group-at-a-time loop did, for the same reasons, with the same draws."""
+    from sim import kernels
+    from sim.agents.organisations import KIND_CODES
+
+    rng = np.random.default_rng(seed)
+    n_rows = 60
+    kind_code = rng.integers(0, 4, n_rows + 5)
+    until = np.where(rng.random(n_rows + 5) < 0.3, 12, -1)
+    rows = np.sort(rng.choice(n_rows + 5, n_rows, replace=False)).astype(np.int64)
+    broke = rng.random(n_rows) < 0.1
+    lio = KIND_CODES[GroupKind.LIO]
+    n = kernels.at_risk_of_churn(rows, broke, kind_code, lio)
+    draws = rng.random(n)
+    at, why = kernels.closing_today(rows, broke, kind_code, until, 10, draws, 0.3, 0.1, lio)
+    expected, it = [], iter(draws.tolist())
+    for j, r in enumerate(rows.tolist()):
+        if broke[j]:
+            expected.append((j, 0))
+        elif kind_code[r] != lio:
+            if next(it) < (0.1 if until[r] > 10 else 0.3):
+                expected.append((j, 1))
+    assert next(it, None) is None  # every draw used
+    assert list(zip(at.tolist(), why.tolist(), strict=True)) == expected
+    assert {0, 1} <= set(why.tolist()) and len(expected) < n_rows
+
+
+def test_a_model_saved_before_the_mirrored_columns_fills_them_on_load():
+    """A model pickled before the groups' mirrored columns existed (the values plain entries
+    of each group, no such columns) gets them filled from its groups when loaded, and
+    continues to an uninterrupted run's outputs."""
+    import copy
+    import pickle
+
+    import pandas as pd
+
+    from sim.agents.group_state import GroupState
+
+    cfg = sim.compose(["topology=urban", "scenario=lockdown", "run.days=60",
+                       "run.burn_in_days=30", "run.seed=4", "run.allow_late_events=true"])
+    never_stopped = CommunityModel(cfg)
+    never_stopped.run_model()
+    first = CommunityModel(cfg)
+    first.run(35)  # in the lockdown: groups suspended, online
+    old = copy.deepcopy(first)
+    state = old.group_state
+    for name in GroupState.FLOAT_COLUMNS[8:] + GroupState.INT_COLUMNS[2:] + \
+            GroupState.BOOL_COLUMNS:  # as an older version's pickle holds them
+        delattr(state, name)
+    for org in old.organisations:
+        for name in _MIRRORED:
+            if name != "on_directory" and "_" + name in org.__dict__:
+                org.__dict__[name] = org.__dict__.pop("_" + name)
+        if org.__dict__.get("lio_support_until") == -1:
+            del org.__dict__["lio_support_until"]  # never supported: never set
+    loaded = pickle.loads(pickle.dumps(old))
+    assert _columns_hold_the_attributes(loaded) > 0
+    loaded.run_model()
+    pd.testing.assert_frame_equal(loaded.timeseries(), never_stopped.timeseries(),
+                                  check_exact=True)

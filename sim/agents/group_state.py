@@ -8,6 +8,8 @@ its own row through properties of the same names, so there is one source of trut
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 import numpy as np
 
 
@@ -32,29 +34,64 @@ class GroupState:
         vm_contact_cover_waiting, vm_contact_cover_trained: float64, share of today's
             keeping-in-touch need met for applicants and onboarding volunteers, and for
             trained ones (any organisation; 1 until its first day of bookings).
+
+    Mirrored columns (:func:`mirrored_column`: the organisation reads its own value as a plain
+    attribute; every assignment also writes its row here), so the daily passes over all open
+    groups (strain, money, places, the daily row) read columns instead of each group's
+    attributes:
+        staff_fte, extra_places, disruption, annual_funding, funding_cut: float64, as the
+            groups' attributes of those names.
+        n_clients, n_disruptive: int64, clients supported, and those placed without inclusion.
+        lio_support_until: int64, day the LIO's support of the group ends (-1: never given).
+        kind_code: int64, the group's kind (``organisations.KIND_CODES``; -1: not a VCSE
+            group, e.g. a hospital trust).
+        is_open, distanced, online, on_directory: bool.
     """
 
     FLOAT_COLUMNS = ("balance", "spent", "strain", "unserved", "volunteer_hours",
-                     "vm_hours_left", "vm_contact_cover_waiting", "vm_contact_cover_trained")
-    INT_COLUMNS = ("turned_away_today", "n_trained")
+                     "vm_hours_left", "vm_contact_cover_waiting", "vm_contact_cover_trained",
+                     "staff_fte", "extra_places", "disruption", "annual_funding", "funding_cut")
+    INT_COLUMNS = ("turned_away_today", "n_trained", "n_clients", "n_disruptive",
+                   "lio_support_until", "kind_code")
+    BOOL_COLUMNS = ("is_open", "distanced", "online", "on_directory")
+    UNSET = {"lio_support_until": -1, "kind_code": -1}
+    """A new row's value of the columns that do not start at 0."""
 
     def __init__(self, rows: int = 64):
         self.n = 0
-        for name in self.FLOAT_COLUMNS:
-            setattr(self, name, np.zeros(rows, np.float64))
-        for name in self.INT_COLUMNS:
-            setattr(self, name, np.zeros(rows, np.int64))
+        self.add_missing_columns(rows)
+
+    def _columns(self) -> tuple[tuple[str, type], ...]:
+        return (*((name, np.float64) for name in self.FLOAT_COLUMNS),
+                *((name, np.int64) for name in self.INT_COLUMNS),
+                *((name, np.bool_) for name in self.BOOL_COLUMNS))
+
+    def add_missing_columns(self, rows: int | None = None) -> list[str]:
+        """Columns this object lacks, made (a new state, or one saved before they existed:
+        ``CommunityModel.__setstate__`` then fills them from the organisations); returns
+        their names."""
+        size = rows if rows is not None else self.balance.size
+        added = []
+        for name, dtype in self._columns():
+            if not hasattr(self, name):
+                column = np.zeros(size, dtype)
+                column[:] = self.UNSET.get(name, 0)
+                setattr(self, name, column)
+                added.append(name)
+        return added
 
     def add_row(self) -> int:
-        """A new organisation's row (all columns 0): its index."""
+        """A new organisation's row (all columns 0, but those of ``UNSET``): its index."""
         k = self.n
         size = self.balance.size
         if k == size:  # full: double every column
-            for name in (*self.FLOAT_COLUMNS, *self.INT_COLUMNS):
+            for name, dtype in self._columns():
                 old = getattr(self, name)
-                grown = np.zeros(2 * size, old.dtype)
+                grown = np.zeros(2 * size, dtype)
                 grown[:size] = old
                 setattr(self, name, grown)
+        for name, value in self.UNSET.items():
+            getattr(self, name)[k] = value
         self.n = k + 1
         return k
 
@@ -101,4 +138,48 @@ def state_column(name: str, doc: str, sets_capacity: bool = False) -> property:
     return property(get, set_, doc=doc)
 
 
-__all__ = ["GroupState", "params_columns", "state_column"]
+def mirrored_column(name: str, doc: str, forgets_capacity: bool = False) -> property:
+    """An organisation attribute read as a plain attribute (its slot ``_<name>``, as fast as
+    one) whose every assignment also writes the organisation's row of the :class:`GroupState`
+    column ``name``, so the column always holds what the attribute holds and the daily passes
+    over all groups read it at once. ``forgets_capacity``: a change of value forgets the
+    group's cached capacity (``VCSEGroup.capacity`` depends on it)."""
+    slot = "_" + name
+
+    if forgets_capacity:
+        def set_(self, value) -> None:
+            if getattr(self, slot, None) != value:
+                self._capacity_epoch = -1
+            setattr(self, slot, value)
+            getattr(self.group_state, name)[self.index] = value
+    else:
+        def set_(self, value) -> None:
+            setattr(self, slot, value)
+            getattr(self.group_state, name)[self.index] = value
+
+    return property(attrgetter(slot), set_, doc=doc)
+
+
+def fill_mirrored_columns(organisation) -> None:
+    """Writes an organisation's mirrored attributes (:func:`mirrored_column`) to its rows: for
+    one unpickled from a save made before they were columns, whose values are plain entries
+    of its ``__dict__`` (moved to their slots) or slots of the same name."""
+    for name in dir(type(organisation)):
+        prop = getattr(type(organisation), name, None)
+        if not isinstance(prop, property) or getattr(prop.fset, "__qualname__", "").split(
+                ".")[0] != "mirrored_column":
+            continue
+        state = organisation.__dict__
+        if name in state:
+            value = state.pop(name)
+        elif "_" + name in state:
+            value = state["_" + name]
+        elif name in GroupState.UNSET:  # never set (no LIO support given): its default
+            value = GroupState.UNSET[name]
+        else:
+            continue
+        setattr(organisation, name, value)
+
+
+__all__ = ["GroupState", "fill_mirrored_columns", "mirrored_column", "params_columns",
+           "state_column"]

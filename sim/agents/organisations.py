@@ -15,7 +15,7 @@ import numpy as np
 
 from sim import kernels
 from sim.agents.group_params import SizedGroupParams
-from sim.agents.group_state import params_columns, state_column
+from sim.agents.group_state import mirrored_column, params_columns, state_column
 from sim.params import GroupKindParams
 from sim.processes import strain
 from sim.state import DOMAINS, Pathway
@@ -33,6 +33,8 @@ class GroupKind(Enum):
 
 
 _LIO = GroupKind.LIO  # a module constant: no enum attribute lookup in hot paths
+KIND_CODES = {kind: code for code, kind in enumerate(GroupKind)}
+"""A kind's code in the groups' ``kind_code`` column (sim.agents.group_state)."""
 
 
 class Organisation(mesa.Agent):
@@ -51,6 +53,7 @@ class Organisation(mesa.Agent):
                                             "contact need met: trained volunteers")
     n_trained = state_column("n_trained", "trained volunteers (active or idle), refreshed "
                              "daily")
+    is_open = mirrored_column("is_open", "open (a closed organisation never reopens)")
 
     def __init__(self, model: CommunityModel, unit: int, name: str):
         super().__init__(model)
@@ -105,15 +108,8 @@ class Organisation(mesa.Agent):
 
 def _capacity_input(name: str, doc: str) -> property:
     """An attribute that ``VCSEGroup.capacity`` depends on: changing its value forgets the
-    cached capacity (reading it is a plain attribute look-up)."""
-    slot = "_" + name
-
-    def forget(self, value) -> None:
-        if getattr(self, slot, None) != value:
-            self._capacity_epoch = -1
-        setattr(self, slot, value)
-
-    return property(attrgetter(slot), forget, doc=doc)
+    cached capacity (reading it is a plain attribute look-up); mirrored in its column."""
+    return mirrored_column(name, doc, forgets_capacity=True)
 
 
 def _listing_flag(doc: str) -> property:
@@ -128,6 +124,7 @@ def _listing_flag(doc: str) -> property:
             model = self.model
             model.listing_epoch = getattr(model, "listing_epoch", 0) + 1
         self._on_directory = value
+        self.group_state.on_directory[self.index] = value
 
     return property(attrgetter("_on_directory"), set_, doc=doc)
 
@@ -170,6 +167,16 @@ class VCSEGroup(Organisation):
                                    "client places commissioned on top of its own capacity")
     disruption = _capacity_input("disruption", "1 when a disruptive placement starts; decays as "
                                                "the group adapts")
+    n_clients = mirrored_column("n_clients", "clients supported now")
+    n_disruptive = mirrored_column("n_disruptive", "complex clients placed without inclusion "
+                                   "capacity")
+    distanced = mirrored_column("distanced", "cannot operate face to face (emergency): "
+                                "suspended")
+    online = mirrored_column("online", "moved online under distancing (emergency)")
+    annual_funding = mirrored_column("annual_funding", "this year's funding (GBP a year)")
+    funding_cut = mirrored_column("funding_cut", "share of core funding removed (events)")
+    lio_support_until = mirrored_column("lio_support_until", "day the LIO's support ends (-1: "
+                                        "never supported)")
     # the state the daily group passes work on as whole columns (sim.agents.group_state)
     balance = state_column("balance", "reserves (GBP)")
     spent = state_column("spent", "money spent since it opened (GBP)")
@@ -187,6 +194,7 @@ class VCSEGroup(Organisation):
         self._nominal = 0.0  # cached nominal_capacity, valid while _nominal_epoch is the model's
         self._nominal_epoch = -1
         self.kind = kind
+        self.group_state.kind_code[self.index] = KIND_CODES[kind]
         self.kind_key = kind.value  # its section of ``groups`` (read each day: no enum look-up)
         self.params = params  # groups.<kind>, or a live view of it (sim.agents.group_params)
         self.on_directory = on_directory
@@ -223,6 +231,7 @@ class VCSEGroup(Organisation):
         self.turned_away_today = 0
         self.disruption = 0.0  # 1 when a disruptive placement starts; decays as it adapts
         self.reviews_unviable = 0  # staff reviews running that found no viable paid core
+        self.lio_support_until = -1
         self.offers = draw_offers(params, model.streams.group_offer)  # need domains (bit mask)
 
     @property
@@ -442,24 +451,24 @@ class NHSTrust(Organisation):
         return self.n_trained * self.model.cfg.volunteers.hospital_shifts_per_week / 7.0
 
 
-def pay_the_day(model: CommunityModel, groups: list[VCSEGroup]) -> np.ndarray:
-    """A day's income and spending of the open ``groups``, all at once on the model's columns
-    (:class:`~sim.agents.group_state.GroupState`): income is the year's funding after any cut;
-    costs are running costs, clients and paid staff; income beyond the reserve cap is not drawn
-    (reserves already held stay). Returns which groups ran out of money (reserves below 0 after
-    a day with costs): the caller closes those, in group order. ``new_funding_spent`` gains each
-    group's cost in group order (the same float sums as one count per group)."""
-    rows = np.fromiter((g.index for g in groups), np.int64, len(groups))
+def pay_the_day(model: CommunityModel, groups: list[VCSEGroup],
+                rows: np.ndarray | None = None) -> np.ndarray:
+    """A day's income and spending of the open ``groups`` (``rows``: their indices, if known),
+    all at once on the model's columns (:class:`~sim.agents.group_state.GroupState`): income
+    is the year's funding after any cut; costs are running costs, clients and paid staff;
+    income beyond the reserve cap is not drawn (reserves already held stay). Returns which
+    groups ran out of money (reserves below 0 after a day with costs): the caller closes those,
+    in group order. ``new_funding_spent`` gains each group's cost in group order (the same
+    float sums as one count per group)."""
+    if rows is None:
+        rows = np.fromiter((g.index for g in groups), np.int64, len(groups))
     fixed, per_client, per_fte = params_columns(
         model, rows, ("fixed_cost_per_day", "cost_per_client_day", "staff_cost_per_fte_year"))
     state = model.group_state
     cost, broke = kernels.pay_the_day(
-        rows, state.balance, state.spent,
-        np.array([g.annual_funding for g in groups], np.float64),
-        np.array([g.funding_cut for g in groups], np.float64),
-        np.array([g.n_clients for g in groups], np.int64),
-        np.array([g.staff_fte for g in groups], np.float64),
-        fixed, per_client, per_fte, float(model.cfg.groups.reserve_cap_months))
+        rows, state.balance, state.spent, state.annual_funding, state.funding_cut,
+        state.n_clients, state.staff_fte, fixed, per_client, per_fte,
+        float(model.cfg.groups.reserve_cap_months))
     model.count_each("new_funding_spent", cost)
     return broke
 

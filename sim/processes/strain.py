@@ -100,11 +100,9 @@ def _update_strain(model: CommunityModel, groups: list[VCSEGroup], rows: np.ndar
     (support_days,) = params_columns(model, rows, ("support_days",))
     lost, turned_away = kernels.update_strain(
         rows, state.unserved, state.turned_away_today, state.strain, support_days,
-        np.array([g.distanced for g in groups], np.bool_),
-        np.array([g.capacity for g in groups], np.int64),  # 0 while suspended
-        np.array([g.n_clients for g in groups], np.int64),
-        np.array([g.staff_fte for g in groups], np.float64),
-        float(p.strain_memory_days), float(p.staff_exit_per_strain_year))
+        state.distanced, group_places(model, rows)[0],  # 0 while suspended
+        state.n_clients, state.staff_fte, float(p.strain_memory_days),
+        float(p.staff_exit_per_strain_year))
     model.count("new_group_turned_away", int(turned_away))  # whole referrals, counted once
     losing = np.flatnonzero(lost > 0)
     if losing.size:
@@ -112,6 +110,22 @@ def _update_strain(model: CommunityModel, groups: list[VCSEGroup], rows: np.ndar
         for k, fte in zip(losing.tolist(), lost.tolist(), strict=True):
             groups[k].staff_fte -= fte
         model.count_each("new_group_staff_lost_strain", lost)
+
+
+def group_places(model: CommunityModel, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``VCSEGroup.capacity`` of the open groups ``rows`` (not the LIO), and the places a
+    disruption costs each (``places_lost_to_disruption``), from the groups' columns in one
+    compiled call (``kernels.group_places``: the same arithmetic as ``_compute_capacity``)
+    instead of each group's cached value, which a change of its volunteers' hours, staff or
+    disruption forgets most days."""
+    v, state = model.cfg.volunteers, model.group_state
+    staff_capacity, staff_fte, share = params_columns(
+        model, rows, ("staff_client_capacity", "staff_fte", "volunteer_client_share"))
+    return kernels.group_places(
+        rows, state.staff_fte, state.extra_places, state.volunteer_hours, state.disruption,
+        state.distanced, staff_capacity, staff_fte, share,
+        float(v.tasks_per_client_per_week * v.group_task_hours),
+        float(model.cfg.groups.disruption_capacity_loss))
 
 
 def affordable_staff(model: CommunityModel, g: VCSEGroup) -> float:
@@ -179,7 +193,8 @@ def _apply_staff_changes(model: CommunityModel, g: VCSEGroup) -> None:
             model.count("new_group_staff_hired", max(hired, 0.0))
 
 
-def _volunteer_burnout_and_hours(model: CommunityModel, volunteers: np.ndarray) -> list[int]:
+def _volunteer_burnout_and_hours(model: CommunityModel, volunteers: np.ndarray
+                                 ) -> np.ndarray:
     """Trained volunteers (active or idle) of strained groups lapse (burn out), then each
     organisation's trained volunteers and their free weekly hours (offered, less ongoing
     roles elsewhere such as buddying) are stored (``model.group_state.volunteer_hours``; a
@@ -202,7 +217,7 @@ def _volunteer_burnout_and_hours(model: CommunityModel, volunteers: np.ndarray) 
     orgs = model.organisations
     for k in changed.tolist():  # a change forgets the group's capacity
         orgs[k].forget_capacity()
-    return counts.tolist()
+    return counts
 
 
 _GROUP_STRAIN_STREAM = ("group_strain",)
@@ -233,8 +248,13 @@ def step(model: CommunityModel) -> None:
     # burnout moves trained volunteers to lapsed: one list of those past latent serves both
     # burnout and the hours that set tomorrow's places (less those burnt out)
     counts = _volunteer_burnout_and_hours(model, model.pop.volunteer_rows())
-    for g in model.open_groups():  # kept as it was while groups close
-        if (g.is_open and g.kind is not lio and g.staff_fte <= NO_STAFF_FTE
-                and not any(d > 0 for _, d in g.staff_changes) and counts[g.index] == 0):
+    # groups with neither paid staff nor trained volunteers, from the columns (in group
+    # order); those with no hires pending close
+    groups, rows, state = model.open_groups(), model.open_group_rows(), model.group_state
+    for k in np.flatnonzero((state.staff_fte[rows] <= NO_STAFF_FTE)
+                            & (counts[rows] == 0)).tolist():
+        g = groups[k]
+        if (g.is_open and g.kind is not lio
+                and not any(d > 0 for _, d in g.staff_changes)):
             g.close("no_staff_or_volunteers")
             model.count("new_groups_closed_no_staff_or_volunteers")
