@@ -250,7 +250,7 @@ def test_management_hours_and_contact_covers_are_columns():
 
 _MIRRORED = ("is_open", "n_clients", "n_disruptive", "staff_fte", "extra_places", "disruption",
              "distanced", "online", "annual_funding", "funding_cut", "lio_support_until",
-             "on_directory")
+             "on_directory", "vm_extra_hours_per_week")
 
 
 def _columns_hold_the_attributes(model: CommunityModel) -> int:
@@ -261,7 +261,8 @@ def _columns_hold_the_attributes(model: CommunityModel) -> int:
 
     state, moved = model.group_state, 0
     for org in model.organisations:
-        names = _MIRRORED if isinstance(org, VCSEGroup) else ("is_open",)
+        names = _MIRRORED if isinstance(org, VCSEGroup) else ("is_open",
+                                                              "vm_extra_hours_per_week")
         for name in names:
             value = getattr(org, name)
             assert getattr(state, name)[org.index] == value, (org.name, name)
@@ -424,3 +425,32 @@ def test_a_model_saved_before_the_mirrored_columns_fills_them_on_load():
     loaded.run_model()
     pd.testing.assert_frame_equal(loaded.timeseries(), never_stopped.timeseries(),
                                   check_exact=True)
+
+
+def test_tasks_and_management_hours_from_the_columns_are_each_organisations():
+    """The volunteers' day reads each organisation's tasks and new management hours from the
+    groups' columns (the LIO's and the trusts' asked one by one): the values
+    ``tasks_today()`` and ``vm_hours_new_today()`` give, suspended groups, scale-ups and
+    closures included."""
+    from sim.processes import volunteering
+
+    cfg = sim.compose(["topology=county", "topology.n_residents=12000", "run.seed=5",
+                       "scenario=lockdown", "run.days=80", "run.burn_in_days=0",
+                       "run.allow_late_events=true"])
+    model = CommunityModel(cfg)
+    seen = {"suspended": 0, "scaled": 0, "closed": 0}
+    for day in range(80):
+        if day == 40:
+            model.processing_multiplier = 2.0  # as the response cell asks: a scale-up
+        model.step()
+        if day % 10 != 9:
+            continue
+        n_org = len(model.organisations)
+        tasks = [o.tasks_today() if o.is_open else 0.0 for o in model.organisations]
+        hours = [o.vm_hours_new_today() for o in model.organisations]
+        assert volunteering._tasks_today(model).tolist() == tasks
+        assert volunteering._management_hours_today(model, n_org).tolist() == hours
+        seen["suspended"] += sum(g.distanced for g in model.open_groups())
+        seen["scaled"] += sum(o.vm_extra_hours_per_week > 0 for o in model.organisations)
+        seen["closed"] += sum(not g.is_open for g in model.groups)
+    assert all(seen.values()), seen

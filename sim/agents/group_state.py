@@ -41,6 +41,8 @@ class GroupState:
     attributes:
         staff_fte, extra_places, disruption, annual_funding, funding_cut: float64, as the
             groups' attributes of those names.
+        vm_extra_hours_per_week: float64, volunteer-management hours of an emergency scale-up
+            in force (any organisation).
         n_clients, n_disruptive: int64, clients supported, and those placed without inclusion.
         lio_support_until: int64, day the LIO's support of the group ends (-1: never given).
         kind_code: int64, the group's kind (``organisations.KIND_CODES``; -1: not a VCSE
@@ -50,7 +52,8 @@ class GroupState:
 
     FLOAT_COLUMNS = ("balance", "spent", "strain", "unserved", "volunteer_hours",
                      "vm_hours_left", "vm_contact_cover_waiting", "vm_contact_cover_trained",
-                     "staff_fte", "extra_places", "disruption", "annual_funding", "funding_cut")
+                     "staff_fte", "extra_places", "disruption", "annual_funding", "funding_cut",
+                     "vm_extra_hours_per_week")
     INT_COLUMNS = ("turned_away_today", "n_trained", "n_clients", "n_disruptive",
                    "lio_support_until", "kind_code")
     BOOL_COLUMNS = ("is_open", "distanced", "online", "on_directory")

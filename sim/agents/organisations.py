@@ -54,6 +54,8 @@ class Organisation(mesa.Agent):
     n_trained = state_column("n_trained", "trained volunteers (active or idle), refreshed "
                              "daily")
     is_open = mirrored_column("is_open", "open (a closed organisation never reopens)")
+    vm_extra_hours_per_week = mirrored_column("vm_extra_hours_per_week", "volunteer-management "
+                                              "hours a week of a scale-up in force (paid for)")
 
     def __init__(self, model: CommunityModel, unit: int, name: str):
         super().__init__(model)

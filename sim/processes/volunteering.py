@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import kernels
-from sim.agents.organisations import GroupKind, Organisation, VCSEGroup
+from sim.agents.group_state import params_columns
+from sim.agents.organisations import KIND_CODES, GroupKind, Organisation, VCSEGroup
 from sim.state import VSTATE as V  # plain ints: fast in numpy
 
 if TYPE_CHECKING:
@@ -147,6 +148,40 @@ def open_organisations(model: CommunityModel) -> tuple[list[Organisation], np.nd
     return cached[3], cached[4]
 
 
+def _management_hours_today(model: CommunityModel, n_org: int) -> np.ndarray:
+    """Each organisation's ``vm_hours_new_today()`` by index (0 if closed): the open groups'
+    but the LIO's from their columns, ``(vm_hours_per_week + vm_extra_hours_per_week) / 7``
+    with the kind's hours (nothing but the LIO's books sets a group's own), the LIO's and the
+    other organisations' (hospital trusts) asked one by one."""
+    new_hours = np.zeros(n_org, np.float64)
+    state = model.group_state
+    rows = model.open_group_rows()
+    (hours,) = params_columns(model, rows, ("vm_hours_per_week",))
+    new_hours[rows] = (hours + state.vm_extra_hours_per_week[rows]) / 7.0
+    open_orgs, open_idx = open_organisations(model)
+    lio = KIND_CODES[GroupKind.LIO]
+    for k in np.flatnonzero(state.kind_code[open_idx] == lio).tolist():
+        new_hours[open_idx[k]] = open_orgs[k].vm_hours_new_today()
+    others = open_orgs[rows.size:]  # not groups: they never close
+    new_hours[open_idx[rows.size:]] = [o.vm_hours_new_today() for o in others]
+    return new_hours
+
+
+def _tasks_today(model: CommunityModel) -> np.ndarray:
+    """Each organisation's ``tasks_today()`` by index (0 if closed): the open groups' from
+    their columns (``n_clients * tasks_per_client_per_week / 7``, none while suspended), the
+    other organisations' (hospital trusts) asked one by one."""
+    expected = np.zeros(len(model.organisations), np.float64)
+    state = model.group_state
+    rows = model.open_group_rows()
+    expected[rows] = np.where(
+        state.distanced[rows], 0.0,
+        state.n_clients[rows] * model.cfg.volunteers.tasks_per_client_per_week / 7.0)
+    open_orgs, open_idx = open_organisations(model)
+    expected[open_idx[rows.size:]] = [o.tasks_today() for o in open_orgs[rows.size:]]
+    return expected
+
+
 def _org_constants(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
     """Per organisation: hours to process an application, and whether it recognises a
     passport (``Organisation.accepts_passport``). Kept until an event
@@ -194,9 +229,8 @@ def manage_volunteers(model: CommunityModel, volunteers: np.ndarray | None = Non
     columns = model.group_state  # hours left and contact covers by organisation index
     # closed organisations: no hours (a pass over the open ones only: about half the
     # organisations of a long run are groups that have closed)
+    new_hours = _management_hours_today(model, n_org)
     open_orgs, open_idx = open_organisations(model)
-    new_hours = np.zeros(n_org, np.float64)
-    new_hours[open_idx] = [o.vm_hours_new_today() for o in open_orgs]
     per_app, accepts = _org_constants(model)
     # 1. trained (and stood-down) volunteers; 2. inductions: those whose checks and training
     # days are over, oldest first; 3. keeping in touch with applicants and onboarding
@@ -357,9 +391,7 @@ def allocate_tasks(model: CommunityModel, volunteers: np.ndarray | None = None) 
     if volunteers is None:
         volunteers = model.pop.volunteer_rows()
     # a closed group gives no tasks (VCSEGroup.tasks_today); other organisations never close
-    open_orgs, open_idx = open_organisations(model)
-    expected = np.zeros(len(model.organisations), np.float64)
-    expected[open_idx] = [o.tasks_today() for o in open_orgs]
+    expected = _tasks_today(model)
     (stream,) = kernels.model_stream_handles(model, _VOLUNTEERS_STREAM)
     (n_trained, hours, n_tasks, n_first, days_first, n_hospital, unstaffed
      ) = kernels.allocate_tasks_day(
