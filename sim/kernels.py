@@ -151,6 +151,46 @@ def count_fresh_unmet(need: np.ndarray, pathway: np.ndarray, need_onset: np.ndar
 
 
 @njit(cache=True, nogil=True)
+def fresh_shares_and_rise(fresh: np.ndarray, sizes: np.ndarray, usual: np.ndarray,
+                          street: np.ndarray, half: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each unit's share of residents in fresh unmet need (``fresh / sizes``) and, given its
+    usual level (``usual``: one per unit, or none), the rise over ``half`` that the mutual
+    aid pull raises to its steepness: ``max(share - usual, 0) * street / half``
+    (``mutual_aid.rise_pull``'s steps before the power, in its order; 0 without a usual
+    level)."""
+    n = fresh.shape[0]
+    share = np.empty(n)
+    base = np.zeros(n)
+    judged = usual.shape[0] == n
+    for k in range(n):
+        share[k] = fresh[k] / sizes[k]
+        if judged:
+            x = share[k] - usual[k]
+            base[k] = (x if x >= 0.0 else 0.0) * street[k] / half  # np.maximum(x, 0.0)
+    return share, base
+
+
+@njit(cache=True, nogil=True)
+def pull_and_formation(pressure: np.ndarray, judged: bool, capital: np.ndarray,
+                       formation: float, slots: np.ndarray, form_draws: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """By unit: the mutual aid pull ``pressure / (1 + pressure)`` (0 if not ``judged``), the
+    chance a group forms ``formation * capital * pull``, and whether the unit may form one
+    today: its draw below ``slots * chance`` (the bound of ``1 - (1 - chance) ** free``, with
+    a margin far beyond rounding, as ``CommunityModel._mutual_aid_units``)."""
+    n = pressure.shape[0]
+    pull = np.zeros(n)
+    p_form = np.empty(n)
+    may = np.empty(n, np.bool_)
+    for k in range(n):
+        if judged:
+            pull[k] = pressure[k] / (1.0 + pressure[k])
+        p_form[k] = formation * capital[k] * pull[k]
+        may[k] = form_draws[k] < slots[k] * p_form[k] * (1.0 + 1e-9) + 1e-12
+    return pull, p_form, may
+
+
+@njit(cache=True, nogil=True)
 def _between_and_at_most(codes: np.ndarray, lo: int, hi: int, other: np.ndarray,
                          other_max: int) -> np.ndarray:
     """``np.flatnonzero((codes >= lo) & (codes <= hi) & (other <= other_max))`` in one pass, a
@@ -2256,6 +2296,10 @@ def _warm_up() -> None:
     count_codes(i8, 8)
     i32 = np.zeros(2, np.int32)
     count_fresh_unmet(i8, i8, i32, i32, 1, 0, 2)
+    i64z, f64z = np.zeros(2, np.int64), np.zeros(2)
+    fresh_shares_and_rise(i64z, i64z + 1, f64z, i64z, 1.0)
+    fresh_shares_and_rise(i64z, i64z + 1, f64z, f64z, 1.0)
+    pull_and_formation(f64z, True, f64z, 0.1, i64z, f64z)
     members_of(i32, i8, np.zeros(2, np.bool_), 4, 5)
     rows_in_need_and_pathway(np.zeros(2, np.int64), i8, i8, 1, 2)
     residents_day_end(w, np.zeros((3, 4), np.float32), np.zeros(2, np.float32), i8, i8, 2,

@@ -42,6 +42,7 @@ logging.getLogger("MESA").setLevel(logging.WARNING)
 
 _MUTUAL_AID = GroupKind.MUTUAL_AID  # a module constant: no enum attribute lookup in loops
 _NOBODY = np.zeros(0, np.int64)
+_NO_LEVEL = np.zeros(0, np.float64)  # no usual level of fresh unmet need yet
 
 BANK_HOLIDAYS = frozenset((91, 94, 121, 142, 233, 355, 356, 365))
 """Days of the model year (day 1: the first Monday of January) with no link-worker work: Good
@@ -931,36 +932,51 @@ class CommunityModel(mesa.Model):
         fresh = kernels.count_fresh_unmet(pop.need, pop.pathway, pop.need_onset, pop.unit,
                                           Pathway.WAITING, self.day - p.mag_fresh_need_days,
                                           n_units)
-        share = fresh / self._unit_sizes
         usual = self.__dict__.get("_mag_need_usual")
-        if usual is not None and usual.shape != share.shape:
+        if usual is not None and usual.shape != (n_units,):
             usual = None
-        street = np.minimum(self._unit_sizes, p.mag_residents_per_group)
+        slots_key = (n_units, p.mag_residents_per_group)
+        cached = self.__dict__.get("_mag_slots")
+        if cached is None or cached[0] != slots_key or len(cached) < 4:  # street-level slots
+            # and residents per street (a model saved before kept no residents per street)
+            slots = [max(int(round((u.stop - u.start) / p.mag_residents_per_group)), 1)
+                     for u in self.units]  # per unit, also as an array for the bound below
+            cached = self._mag_slots = (slots_key, slots, np.array(slots, np.int64),
+                                        np.minimum(self._unit_sizes, p.mag_residents_per_group))
+        unit_slots, street = cached[1], cached[3]
+        # the share in fresh unmet need and its rise (mutual_aid.rise_pull: one compiled call
+        # for its steps before the power, numpy's power, one call for the rest)
+        share, rise = kernels.fresh_shares_and_rise(
+            fresh, self._unit_sizes, usual if usual is not None else _NO_LEVEL, street,
+            float(p.mag_excess_need_half))
+        judged = usual is not None
         if usual is None:
             # No usual level yet, nothing to judge (mutual_aid.learning_window): at the start
             # of a run, while the need seeded on day 0 (a prevalence, not a rise) is inside the
             # fresh window, nothing is learnt either; otherwise (and after a set_parameter
             # event dropped the level) it starts afresh at today's share.
-            need_pull = np.zeros_like(share)
             shown = share
             if "_mag_days_seen" in self.__dict__ or self.day > p.mag_fresh_need_days:
                 usual, self._mag_days_seen = share, 0
         else:
-            need_pull = mutual_aid.rise_pull(share, usual, street, p.mag_excess_need_half,
-                                             p.mag_unmet_steepness)  # 0..1
+            rise = rise ** p.mag_unmet_steepness
             shown = usual
-        # outputs of the day (sim.metrics): fresh need, the usual level it was judged against,
-        # the pull; then the level moves towards today's share: the mean of the days learnt
-        # so far, then 1/mag_need_level_days of the way (mutual_aid.learning_window)
-        self._mag_need_today = (int(fresh.sum()), float(shown @ self._unit_sizes),
-                                float(need_pull @ self._unit_sizes))
+        draws = rng.random((2, n_units))
+        need_pull, p_form, may_form = kernels.pull_and_formation(
+            rise, judged, self._unit_capital, float(p.mag_formation_per_unit_per_day),
+            cached[2], draws[0])
+        # outputs of the day (sim.metrics; none in the burn-in): fresh need, the usual level
+        # it was judged against, the pull; then the level moves towards today's share: the
+        # mean of the days learnt so far, then 1/mag_need_level_days of the way
+        # (mutual_aid.learning_window)
+        if not self.burning_in:
+            self._mag_need_today = (int(fresh.sum()), float(shown @ self._unit_sizes),
+                                    float(need_pull @ self._unit_sizes))
         if usual is not None:
             self._mag_days_seen += 1
             self._mag_need_usual = mutual_aid.next_usual(
                 usual, share, mutual_aid.learning_window(self._mag_days_seen,
                                                          p.mag_need_level_days))
-        p_form = p.mag_formation_per_unit_per_day * self._unit_capital * need_pull
-        draws = rng.random((2, n_units))
         self._mag_reach = None  # residents each group can reach: worked out when first needed
         self._mag_rolls = None  # members of each group: worked out at a first fold
         mags_by_unit = self._open_mutual_aid_by_unit()  # open ones, in group order
@@ -969,15 +985,8 @@ class CommunityModel(mesa.Model):
         share_l, usual_l, street_l = share.tolist(), shown.tolist(), street.tolist()
         half, steep = p.mag_excess_need_half, p.mag_unmet_steepness
         form_draws, fold_draws = draws.tolist()
-        slots_key = (len(self.units), p.mag_residents_per_group)
-        cached = self.__dict__.get("_mag_slots")
-        if cached is None or cached[0] != slots_key:  # street-level slots
-            slots = [max(int(round((u.stop - u.start) / p.mag_residents_per_group)), 1)
-                     for u in self.units]  # per unit, also as an array for the bound below
-            cached = self._mag_slots = (slots_key, slots, np.array(slots, np.int64))
-        unit_slots = cached[1]
         # the units to visit from the arrays the lists were made of (the same values)
-        for u in self._mutual_aid_units(mags_by_unit, draws[0], p_form, cached[2]):
+        for u in self._units_to_visit(mags_by_unit, may_form):
             k = u.index
             mags = mags_by_unit.get(k, ())
             open_mags = mags
@@ -1010,14 +1019,20 @@ class CommunityModel(mesa.Model):
         open mutual aid groups, and those where a group may form. A group forms when the
         unit's draw is below 1 - (1 - form)^free, which is at most slots x form (free <= slots);
         a unit whose draw is clearly above that bound (a margin far beyond rounding) is left
-        out. The units visited do the same arithmetic as before, so the outcome is the same."""
+        out (``kernels.pull_and_formation`` works out the same bound). The units visited do
+        the same arithmetic as before, so the outcome is the same."""
+        may_form = (np.asarray(form_draws) < np.asarray(unit_slots) * np.asarray(form)
+                    * (1.0 + 1e-9) + 1e-12)
+        return self._units_to_visit(mags_by_unit, may_form)
+
+    def _units_to_visit(self, mags_by_unit: dict[int, list[VCSEGroup]], may_form: np.ndarray
+                        ) -> list[UnitInfo]:
+        """:meth:`_mutual_aid_units` from the units where a group may form (``may_form``)."""
         units = self.units
         if not self.__dict__.get("_units_in_index_order"):
             self._units_in_index_order = all(u.index == k for k, u in enumerate(units))
             if not self._units_in_index_order:
                 return units
-        may_form = (np.asarray(form_draws) < np.asarray(unit_slots) * np.asarray(form)
-                    * (1.0 + 1e-9) + 1e-12)
         if mags_by_unit:
             may_form[list(mags_by_unit)] = True
         return [units[k] for k in np.flatnonzero(may_form).tolist()]
@@ -1933,6 +1948,8 @@ class CommunityModel(mesa.Model):
             for org in self.organisations:
                 fill_mirrored_columns(org)
                 if isinstance(org, VCSEGroup):
+                    if "staff_changes" in org.__dict__:
+                        org.staff_changes = org.__dict__.pop("staff_changes")
                     self.group_state.kind_code[org.index] = KIND_CODES[org.kind]
                     self.group_state.on_directory[org.index] = org._on_directory
         if "_group_clients" not in state:

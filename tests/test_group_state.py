@@ -268,6 +268,8 @@ def _columns_hold_the_attributes(model: CommunityModel) -> int:
             assert getattr(state, name)[org.index] == value, (org.name, name)
         if isinstance(org, VCSEGroup):
             assert state.kind_code[org.index] == KIND_CODES[org.kind]
+            assert state.n_staff_changes[org.index] == len(org.staff_changes)
+            moved += bool(org.staff_changes)
             moved += (org.distanced or org.online or org.funding_cut > 0 or org.extra_places > 0
                       or org.lio_support_until >= 0 or not org.is_open or org.disruption > 0)
         else:
@@ -420,6 +422,8 @@ def test_a_model_saved_before_the_mirrored_columns_fills_them_on_load():
                 org.__dict__[name] = org.__dict__.pop("_" + name)
         if org.__dict__.get("lio_support_until") == -1:
             del org.__dict__["lio_support_until"]  # never supported: never set
+        if "_staff_changes" in org.__dict__:
+            org.__dict__["staff_changes"] = org.__dict__.pop("_staff_changes")
     loaded = pickle.loads(pickle.dumps(old))
     assert _columns_hold_the_attributes(loaded) > 0
     loaded.run_model()
@@ -454,3 +458,31 @@ def test_tasks_and_management_hours_from_the_columns_are_each_organisations():
         seen["scaled"] += sum(o.vm_extra_hours_per_week > 0 for o in model.organisations)
         seen["closed"] += sum(not g.is_open for g in model.groups)
     assert all(seen.values()), seen
+
+
+@pytest.mark.parametrize("seed", [8, 9])
+def test_struggling_groups_from_the_columns_are_those_the_groups_own_money_shows(model, seed):
+    """The LIO's struggling groups (from the columns): the district's open charities and
+    community groups not under support with reserves below its months of income, thinnest
+    reserves first, then in group order - as each group's own attributes give them."""
+    groups = _scramble(model, seed)
+    rng = np.random.default_rng(seed)
+    for g in groups:
+        g.lio_support_until = int(rng.choice([-1, model.day - 1, model.day + 3]))
+        g.annual_funding = float(rng.choice([0.0, 20000.0, 60000.0]))
+    groups[0].balance = groups[1].balance = -50.0  # the same thinness: group order decides
+    groups[0].annual_funding = groups[1].annual_funding = 20000.0
+    groups[0].funding_cut = groups[1].funding_cut = 0.0
+    groups[0].lio_support_until = groups[1].lio_support_until = -1
+    books = model.lio_books[0]
+    months = model.cfg.lio.struggling_reserve_months
+    out = []
+    for g in model.open_groups_by_district().get(books.district, ()):
+        if (g.kind in (GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP)
+                and g.lio_support_until <= model.day):
+            income = g.annual_funding * (1.0 - g.funding_cut)
+            if income <= 0 or g.balance < income * months / 12.0:
+                out.append((g.balance / income if income > 0 else -1.0, g.index, g))
+    expected = [g for *_, g in sorted(out, key=lambda x: (x[0], x[1]))]
+    assert books._struggling_groups() == expected
+    assert 2 < len(expected) < len(groups) and groups[0] in expected and groups[1] in expected

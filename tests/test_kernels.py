@@ -853,3 +853,40 @@ def test_burnout_and_free_hours_match_their_numpy_steps():
         assert held.tobytes() == ref_held.tobytes()
         assert ours.random() == theirs.random()
         assert (gone > 0) == (rate > 0)  # burnout happened where it could
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_mutual_aid_pull_and_formation_match_their_numpy_steps(seed):
+    """The unit-level steps of the mutual aid day in two compiled calls around numpy's power
+    (share, rise, pull, chance of forming, which units may form) give the bytes the numpy
+    steps give (``mutual_aid.rise_pull``, the chance, ``_mutual_aid_units``' bound), with
+    and without a usual level, for whole and fractional residents per street."""
+    from sim.processes import mutual_aid
+
+    rng = np.random.default_rng(seed)
+    n = 57
+    sizes = rng.integers(1, 4000, n)
+    fresh = np.minimum(rng.integers(0, 60, n), sizes)
+    share_np = fresh / sizes
+    usual = np.where(rng.random(n) < 0.3, share_np, share_np * rng.uniform(0.3, 1.7, n))
+    capital = rng.random(n)
+    slots = rng.integers(1, 30, n)
+    draws = np.where(rng.random(n) < 0.5, rng.random(n) * 1e-3, rng.random(n))
+    for street in (np.minimum(sizes, 150), np.minimum(sizes, 137.5)):
+        for level in (usual, None):
+            share, rise = kernels.fresh_shares_and_rise(
+                fresh, sizes, level if level is not None else np.zeros(0), street, 0.8)
+            assert share.tobytes() == share_np.tobytes()
+            if level is None:
+                pull_np = np.zeros(n)
+            else:
+                pull_np = mutual_aid.rise_pull(share_np, level, street, 0.8, 3.0)
+                rise = rise ** 3.0
+            pull, p_form, may = kernels.pull_and_formation(rise, level is not None, capital,
+                                                           0.02, slots, draws)
+            form_np = 0.02 * capital * pull_np
+            assert pull.tobytes() == pull_np.tobytes()
+            assert p_form.tobytes() == form_np.tobytes()
+            assert may.tolist() == (draws < slots * form_np * (1.0 + 1e-9) + 1e-12).tolist()
+            if level is not None:
+                assert 0 < may.sum() < n and (pull == 0).any() and (pull > 0).any()

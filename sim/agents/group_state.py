@@ -47,6 +47,7 @@ class GroupState:
         lio_support_until: int64, day the LIO's support of the group ends (-1: never given).
         kind_code: int64, the group's kind (``organisations.KIND_CODES``; -1: not a VCSE
             group, e.g. a hospital trust).
+        n_staff_changes: int64, notices and hires pending (``len(staff_changes)``).
         is_open, distanced, online, on_directory: bool.
     """
 
@@ -55,7 +56,7 @@ class GroupState:
                      "staff_fte", "extra_places", "disruption", "annual_funding", "funding_cut",
                      "vm_extra_hours_per_week")
     INT_COLUMNS = ("turned_away_today", "n_trained", "n_clients", "n_disruptive",
-                   "lio_support_until", "kind_code")
+                   "lio_support_until", "kind_code", "n_staff_changes")
     BOOL_COLUMNS = ("is_open", "distanced", "online", "on_directory")
     UNSET = {"lio_support_until": -1, "kind_code": -1}
     """A new row's value of the columns that do not start at 0."""

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.agents.organisations import GroupKind, VCSEGroup
+import numpy as np
+
+from sim.agents.organisations import KIND_CODES, GroupKind, VCSEGroup
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -145,24 +147,33 @@ class LIOFunctions:
 
     def _struggling_groups(self) -> list[VCSEGroup]:
         """Open charities and community groups of the district not under support with less
-        than ``lio.struggling_reserve_months`` of income in reserve, thinnest reserves first.
-        Only the district's own groups are looked at (``model.open_groups_by_district``)."""
+        than ``lio.struggling_reserve_months`` of income in reserve, thinnest reserves first
+        (reserves over income; no income first), then in group order. Only the district's own
+        groups are looked at (``model.open_groups_by_district``), from the groups' columns."""
         m = self.model
-        months = m.cfg.lio.struggling_reserve_months
-        charity, community = GroupKind.FORMAL_CHARITY, GroupKind.COMMUNITY_GROUP
-        day = m.day
-        candidates = [g for g in m.open_groups_by_district().get(self.district, ())
-                      if (g.kind is charity or g.kind is community)
-                      and getattr(g, "lio_support_until", -1) <= day]
-        if not candidates:
+        groups = m.open_groups_by_district().get(self.district, ())
+        if not groups:
             return []
-        balances = m.group_state.balance[[g.index for g in candidates]].tolist()
-        out = []
-        for g, balance in zip(candidates, balances, strict=True):
-            income = g.annual_funding * (1.0 - g.funding_cut)
-            if income <= 0 or balance < income * months / 12.0:
-                out.append((balance / income if income > 0 else -1.0, g.index, g))
-        return [g for *_, g in sorted(out, key=lambda x: (x[0], x[1]))]
+        cached = self.__dict__.get("_district_rows")
+        if cached is None or cached[0] is not groups:
+            cached = self._district_rows = (groups, np.fromiter(
+                (g.index for g in groups), np.int64, len(groups)))
+        rows, state = cached[1], m.group_state
+        kind = state.kind_code[rows]
+        income = state.annual_funding[rows] * (1.0 - state.funding_cut[rows])
+        balance = state.balance[rows]
+        months = m.cfg.lio.struggling_reserve_months
+        at = np.flatnonzero(
+            ((kind == KIND_CODES[GroupKind.FORMAL_CHARITY])
+             | (kind == KIND_CODES[GroupKind.COMMUNITY_GROUP]))
+            & (state.lio_support_until[rows] <= m.day)
+            & ((income <= 0) | (balance < income * months / 12.0)))
+        if at.size == 0:
+            return []
+        income, balance = income[at], balance[at]
+        thinness = np.where(income > 0, balance / np.where(income > 0, income, 1.0), -1.0)
+        order = np.lexsort((rows[at], thinness))  # by thinness, then group index
+        return [groups[k] for k in at[order].tolist()]
 
     # -- partnership brokering (002:209, 002:234; 000:92) ----------------------------------
     def _untied_pairs(self) -> Iterator[tuple[LinkWorker, VCSEGroup]]:

@@ -131,6 +131,18 @@ def _listing_flag(doc: str) -> property:
     return property(attrgetter("_on_directory"), set_, doc=doc)
 
 
+def _staff_changes_list(doc: str) -> property:
+    """A group's pending notices and hires, a list read as a plain attribute; each assignment
+    also writes its length to the group's ``n_staff_changes`` column, so the daily pass visits
+    only the groups with changes due. Assign a new list, never change one in place."""
+
+    def set_(self, value: list) -> None:
+        self._staff_changes = value
+        self.group_state.n_staff_changes[self.index] = len(value)
+
+    return property(attrgetter("_staff_changes"), set_, doc=doc)
+
+
 class _KindParameter:
     """A group's value of its parameter ``name`` (``params.<name>``: its kind's live section,
     ``groups.<kind>``, or a live view of it for a group sized apart from its kind,
@@ -162,6 +174,8 @@ class VCSEGroup(Organisation):
     hours_per_application = _KindParameter("hours_per_application")
 
     staff_fte = _capacity_input("staff_fte", "paid staff in post (FTE)")
+    staff_changes = _staff_changes_list("(day it takes effect, FTE +/-) of each notice and hire "
+                                        "pending")
     on_directory = _listing_flag("listed on the service directory")
     volunteer_hours = state_column("volunteer_hours", "free weekly hours of its trained "
                                    "volunteers", sets_capacity=True)
@@ -226,7 +240,7 @@ class VCSEGroup(Organisation):
         self.closure_reason = ""
         # paid staff, volunteer time and strain (sim.processes.strain)
         self.staff_fte = params.staff_fte
-        self.staff_changes: list[tuple[int, float]] = []  # (day it takes effect, FTE +/-)
+        self.staff_changes = []  # (day it takes effect, FTE +/-)
         self.volunteer_hours = 0.0  # free weekly hours of its trained volunteers
         self.strain = 0.0  # smoothed share of demand above its places (0 to 1)
         self.unserved = 0.0  # referrals turned away for want of room, still pressing

@@ -163,10 +163,10 @@ def _review_staff(model: CommunityModel, g: VCSEGroup) -> None:
         planned = g.staff_fte + sum(d for _, d in g.staff_changes)
         cut = planned - target
         if cut > 0:
-            g.staff_changes.append((day + p.notice_days, -cut))
+            g.staff_changes = [*g.staff_changes, (day + p.notice_days, -cut)]
             model.count("new_group_staff_notices", cut)
     elif target >= planned + step:
-        g.staff_changes.append((day + p.hiring_days, target - planned))
+        g.staff_changes = [*g.staff_changes, (day + p.hiring_days, target - planned)]
 
 
 def _apply_staff_changes(model: CommunityModel, g: VCSEGroup) -> None:
@@ -236,7 +236,14 @@ def step(model: CommunityModel) -> None:
     running, rows = model.running_groups()
     if running:
         _update_strain(model, running, rows)
-    for g in running:  # one group at a time: reviews may close a group
+    # one group at a time (reviews may close a group), only those with something to do
+    # today: notices or hires pending, a staff review due, a disruption in force (nothing a
+    # group does here changes another's)
+    state = model.group_state
+    (usual_staff,) = params_columns(model, rows, ("staff_fte",))
+    due = ((state.n_staff_changes[rows] > 0) | (state.disruption[rows] > 0)
+           | ((usual_staff > 0) & ((day + rows) % p.staff_review_days == 0)))
+    for g in map(running.__getitem__, np.flatnonzero(due).tolist()):
         if g.staff_changes:
             _apply_staff_changes(model, g)
         if g.params.staff_fte > 0 and (day + g.index) % p.staff_review_days == 0:
