@@ -374,6 +374,48 @@ def group_places(rows: np.ndarray, staff_fte: np.ndarray, extra_places: np.ndarr
 
 
 @njit(cache=True, nogil=True)
+def staff_pass_due(rows: np.ndarray, n_staff_changes: np.ndarray, disruption: np.ndarray,
+                   usual_staff: np.ndarray, day: int, review_days: int) -> np.ndarray:
+    """Positions (in ``rows``, in order) of the groups the daily staff pass has something to
+    do for: notices or hires pending, a staff review due today (a group with an
+    establishment reviews on the days ``(day + its row) % review_days == 0``) or a
+    disruption in force (``usual_staff``: the establishments, in the order of ``rows``)."""
+    out = np.empty(rows.shape[0], np.int64)
+    k = 0
+    for j in range(rows.shape[0]):
+        r = rows[j]
+        if (n_staff_changes[r] > 0 or disruption[r] > 0
+                or (usual_staff[j] > 0 and (day + r) % review_days == 0)):
+            out[k] = j
+            k += 1
+    return out[:k]
+
+
+@njit(cache=True, nogil=True)
+def groups_tasks_and_hours(rows: np.ndarray, clients: np.ndarray, distanced: np.ndarray,
+                           tasks_per_client_week: float, hours_per_week: np.ndarray,
+                           extra_hours: np.ndarray, kind_code: np.ndarray, lio: int,
+                           tasks: np.ndarray, hours: np.ndarray) -> np.ndarray:
+    """The volunteers' day's tasks and new management hours of the open groups ``rows``,
+    written to ``tasks`` and ``hours`` (by organisation index): ``VCSEGroup.tasks_today()``
+    (``clients * tasks_per_client_week / 7``, none while suspended) and
+    ``vm_hours_new_today()`` (``(hours_per_week + extra_hours) / 7``, ``hours_per_week`` its
+    kind's, in the order of ``rows``). Returns the positions of the LIO's rows, whose hours
+    its books set (the caller asks it)."""
+    lios = np.empty(rows.shape[0], np.int64)
+    k = 0
+    for j in range(rows.shape[0]):
+        r = rows[j]
+        tasks[r] = 0.0 if distanced[r] else clients[r] * tasks_per_client_week / 7.0
+        if kind_code[r] == lio:
+            lios[k] = j
+            k += 1
+        else:
+            hours[r] = (hours_per_week[j] + extra_hours[r]) / 7.0
+    return lios[:k]
+
+
+@njit(cache=True, nogil=True)
 def open_group_sums(rows: np.ndarray, kind_code: np.ndarray, clients: np.ndarray,
                     disruptive: np.ndarray, listed: np.ndarray, distanced: np.ndarray,
                     online: np.ndarray, support_until: np.ndarray, staff_fte: np.ndarray,
@@ -2310,6 +2352,9 @@ def _warm_up() -> None:
     bools = np.zeros(2, np.bool_)
     pay_the_day(i64s, f64s.copy(), f64s.copy(), f64s, f64s, i64s, f64s, f64s, f64s, f64s, 1.0)
     at_risk_of_churn(i64s, bools, i64s, 3)
+    staff_pass_due(i64s, i64s, f64s, f64s, 1, 7)
+    groups_tasks_and_hours(i64s, i64s, bools, 1.0, f64s, f64s, i64s, 3, f64s.copy(),
+                           f64s.copy())
     closing_today(i64s, bools, i64s, i64s, 1, f64s, 0.1, 0.1, 3)
     group_places(i64s, f64s, f64s, f64s, f64s, bools, f64s, f64s, f64s, 1.0, 0.5)
     open_group_sums(i64s, i64s, i64s, i64s, bools, bools, bools, i64s, f64s, f64s, f64s, i64s,

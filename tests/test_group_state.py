@@ -449,11 +449,10 @@ def test_tasks_and_management_hours_from_the_columns_are_each_organisations():
         model.step()
         if day % 10 != 9:
             continue
-        n_org = len(model.organisations)
         tasks = [o.tasks_today() if o.is_open else 0.0 for o in model.organisations]
         hours = [o.vm_hours_new_today() for o in model.organisations]
-        assert volunteering._tasks_today(model).tolist() == tasks
-        assert volunteering._management_hours_today(model, n_org).tolist() == hours
+        from_columns = volunteering.tasks_and_management_hours(model)
+        assert from_columns[0].tolist() == tasks and from_columns[1].tolist() == hours
         seen["suspended"] += sum(g.distanced for g in model.open_groups())
         seen["scaled"] += sum(o.vm_extra_hours_per_week > 0 for o in model.organisations)
         seen["closed"] += sum(not g.is_open for g in model.groups)

@@ -890,3 +890,19 @@ def test_mutual_aid_pull_and_formation_match_their_numpy_steps(seed):
             assert may.tolist() == (draws < slots * form_np * (1.0 + 1e-9) + 1e-12).tolist()
             if level is not None:
                 assert 0 < may.sum() < n and (pull == 0).any() and (pull > 0).any()
+
+
+def test_staff_pass_due_is_the_groups_with_changes_reviews_or_disruption():
+    """The staff pass visits, in order, the groups with notices or hires pending, a review due
+    today or a disruption in force: the positions the one-group-at-a-time tests give."""
+    rng = np.random.default_rng(7)
+    rows = np.sort(rng.choice(400, 250, replace=False)).astype(np.int64)
+    changes = np.where(rng.random(400) < 0.1, rng.integers(1, 3, 400), 0)
+    disruption = np.where(rng.random(400) < 0.1, rng.random(400), 0.0)
+    usual = np.where(rng.random(250) < 0.7, rng.uniform(0.5, 3.0, 250), 0.0)
+    for day in (1, 29, 30, 365):
+        due = kernels.staff_pass_due(rows, changes, disruption, usual, day, 30)
+        expected = [j for j, r in enumerate(rows.tolist())
+                    if changes[r] > 0 or disruption[r] > 0
+                    or (usual[j] > 0 and (day + r) % 30 == 0)]
+        assert due.tolist() == expected and 0 < len(expected) < 250

@@ -109,9 +109,17 @@ def params_columns(model, rows: np.ndarray, names: tuple[str, ...]) -> tuple[np.
     as the groups' cached capacities): a group's parameters are read once, not every time the
     open groups change (a closure or a new group each day made every open group's be read
     again, a cost that grew with the place's groups times their daily changes).
-    Organisations without the parameter (hospital trusts) hold 0."""
-    cache = model.__dict__.setdefault("_params_by_row", {})
+    Organisations without the parameter (hospital trusts) hold 0. Asked again for the same
+    ``rows`` object and names with no event and no organisation added since, the columns of
+    the last call are returned (the caller must not change them, nor ``rows``)."""
     orgs, epoch = model.organisations, model.capacity_epoch
+    # the same rows (the model's kept arrays of its open groups' rows, which nobody changes)
+    # and names asked again while nothing changed: the columns made last time
+    kept = model.__dict__.setdefault("_params_for_rows", {})
+    last = kept.get(names)
+    if last is not None and last[0] is rows and last[1] == epoch and last[2] == len(orgs):
+        return last[3]
+    cache = model.__dict__.setdefault("_params_by_row", {})
     out = []
     for name in names:
         hit = cache.get(name)
@@ -121,7 +129,9 @@ def params_columns(model, rows: np.ndarray, names: tuple[str, ...]) -> tuple[np.
                           for o in orgs[len(values):])  # a group lacking one: an error
             hit = cache[name] = (epoch, np.array(values, np.float64), values)
         out.append(hit[1][rows])
-    return tuple(out)
+    out = tuple(out)
+    kept[names] = (rows, epoch, len(orgs), out)  # rows held here: its identity stays its own
+    return out
 
 
 def state_column(name: str, doc: str, sets_capacity: bool = False) -> property:

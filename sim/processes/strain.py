@@ -240,10 +240,10 @@ def step(model: CommunityModel) -> None:
     # today: notices or hires pending, a staff review due, a disruption in force (nothing a
     # group does here changes another's)
     state = model.group_state
-    (usual_staff,) = params_columns(model, rows, ("staff_fte",))
-    due = ((state.n_staff_changes[rows] > 0) | (state.disruption[rows] > 0)
-           | ((usual_staff > 0) & ((day + rows) % p.staff_review_days == 0)))
-    for g in map(running.__getitem__, np.flatnonzero(due).tolist()):
+    due = kernels.staff_pass_due(rows, state.n_staff_changes, state.disruption,
+                                 params_columns(model, rows, ("staff_fte",))[0], day,
+                                 int(p.staff_review_days))
+    for g in map(running.__getitem__, due.tolist()):
         if g.staff_changes:
             _apply_staff_changes(model, g)
         if g.params.staff_fte > 0 and (day + g.index) % p.staff_review_days == 0:

@@ -148,38 +148,28 @@ def open_organisations(model: CommunityModel) -> tuple[list[Organisation], np.nd
     return cached[3], cached[4]
 
 
-def _management_hours_today(model: CommunityModel, n_org: int) -> np.ndarray:
-    """Each organisation's ``vm_hours_new_today()`` by index (0 if closed): the open groups'
-    but the LIO's from their columns, ``(vm_hours_per_week + vm_extra_hours_per_week) / 7``
-    with the kind's hours (nothing but the LIO's books sets a group's own), the LIO's and the
-    other organisations' (hospital trusts) asked one by one."""
-    new_hours = np.zeros(n_org, np.float64)
+def tasks_and_management_hours(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
+    """Each organisation's ``tasks_today()`` and ``vm_hours_new_today()`` by index (0 if
+    closed): the open groups' from their columns in one compiled call
+    (``kernels.groups_tasks_and_hours``: the kind's management hours, as nothing but the LIO's
+    books sets a group's own), the LIO's hours and the other organisations' (hospital trusts)
+    asked one by one."""
+    n_org = len(model.organisations)
+    tasks, hours = np.zeros(n_org, np.float64), np.zeros(n_org, np.float64)
     state = model.group_state
     rows = model.open_group_rows()
-    (hours,) = params_columns(model, rows, ("vm_hours_per_week",))
-    new_hours[rows] = (hours + state.vm_extra_hours_per_week[rows]) / 7.0
+    lios = kernels.groups_tasks_and_hours(
+        rows, state.n_clients, state.distanced,
+        float(model.cfg.volunteers.tasks_per_client_per_week),
+        params_columns(model, rows, ("vm_hours_per_week",))[0], state.vm_extra_hours_per_week,
+        state.kind_code, KIND_CODES[GroupKind.LIO], tasks, hours)
     open_orgs, open_idx = open_organisations(model)
-    lio = KIND_CODES[GroupKind.LIO]
-    for k in np.flatnonzero(state.kind_code[open_idx] == lio).tolist():
-        new_hours[open_idx[k]] = open_orgs[k].vm_hours_new_today()
-    others = open_orgs[rows.size:]  # not groups: they never close
-    new_hours[open_idx[rows.size:]] = [o.vm_hours_new_today() for o in others]
-    return new_hours
-
-
-def _tasks_today(model: CommunityModel) -> np.ndarray:
-    """Each organisation's ``tasks_today()`` by index (0 if closed): the open groups' from
-    their columns (``n_clients * tasks_per_client_per_week / 7``, none while suspended), the
-    other organisations' (hospital trusts) asked one by one."""
-    expected = np.zeros(len(model.organisations), np.float64)
-    state = model.group_state
-    rows = model.open_group_rows()
-    expected[rows] = np.where(
-        state.distanced[rows], 0.0,
-        state.n_clients[rows] * model.cfg.volunteers.tasks_per_client_per_week / 7.0)
-    open_orgs, open_idx = open_organisations(model)
-    expected[open_idx[rows.size:]] = [o.tasks_today() for o in open_orgs[rows.size:]]
-    return expected
+    for k in lios.tolist():
+        hours[open_idx[k]] = open_orgs[k].vm_hours_new_today()
+    for k in range(rows.size, len(open_orgs)):  # not groups: they never close
+        o = open_orgs[k]
+        tasks[o.index], hours[o.index] = o.tasks_today(), o.vm_hours_new_today()
+    return tasks, hours
 
 
 def _org_constants(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
@@ -229,7 +219,7 @@ def manage_volunteers(model: CommunityModel, volunteers: np.ndarray | None = Non
     columns = model.group_state  # hours left and contact covers by organisation index
     # closed organisations: no hours (a pass over the open ones only: about half the
     # organisations of a long run are groups that have closed)
-    new_hours = _management_hours_today(model, n_org)
+    new_hours = tasks_and_management_hours(model)[1]
     open_orgs, open_idx = open_organisations(model)
     per_app, accepts = _org_constants(model)
     # 1. trained (and stood-down) volunteers; 2. inductions: those whose checks and training
@@ -391,7 +381,7 @@ def allocate_tasks(model: CommunityModel, volunteers: np.ndarray | None = None) 
     if volunteers is None:
         volunteers = model.pop.volunteer_rows()
     # a closed group gives no tasks (VCSEGroup.tasks_today); other organisations never close
-    expected = _tasks_today(model)
+    expected = tasks_and_management_hours(model)[0]
     (stream,) = kernels.model_stream_handles(model, _VOLUNTEERS_STREAM)
     (n_trained, hours, n_tasks, n_first, days_first, n_hospital, unstaffed
      ) = kernels.allocate_tasks_day(
