@@ -485,3 +485,22 @@ def test_struggling_groups_from_the_columns_are_those_the_groups_own_money_shows
     expected = [g for *_, g in sorted(out, key=lambda x: (x[0], x[1]))]
     assert books._struggling_groups() == expected
     assert 2 < len(expected) < len(groups) and groups[0] in expected and groups[1] in expected
+
+
+def test_places_kept_after_the_groups_day_are_those_each_group_would_work_out():
+    """After the groups' day every running group's cached places (filled from one compiled
+    call, ``strain._keep_places``) are what ``_compute_capacity`` gives, day after day through
+    a lockdown, closures and a funding cut; the next day's referrals read them."""
+    cfg = sim.compose(["topology=county", "topology.n_residents=12000", "run.seed=6",
+                       "scenario=[lockdown,funding_loss]", "run.days=120", "run.burn_in_days=0",
+                       "run.allow_late_events=true"])
+    model = CommunityModel(cfg)
+    checked = 0
+    for _ in range(120):
+        model.step()
+        for g in model.running_groups()[0]:
+            if g._capacity_epoch == model.capacity_epoch and not g.distanced:
+                kept = (g._capacity, g._capacity_lost)
+                assert kept == (g._compute_capacity(), g._capacity_lost), g.name
+                checked += 1
+    assert checked > 120 * 15

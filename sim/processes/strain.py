@@ -265,3 +265,21 @@ def step(model: CommunityModel) -> None:
                 and not any(d > 0 for _, d in g.staff_changes)):
             g.close("no_staff_or_volunteers")
             model.count("new_groups_closed_no_staff_or_volunteers")
+    _keep_places(model)
+
+
+def _keep_places(model: CommunityModel) -> None:
+    """The running groups' places as their cached capacity (``VCSEGroup.capacity``), from one
+    compiled call once the day's volunteer hours are set (a change of volunteers' hours
+    forgot most groups' places): the values ``_compute_capacity`` would give when they are
+    next asked for, so referrals do not work them out one group at a time. A suspended
+    group's is left as it is (it has none while suspended); anything that changes a group's
+    places later forgets them as before."""
+    running, rows = model.running_groups()
+    if not running:
+        return
+    places, lost = group_places(model, rows)
+    epoch = model.capacity_epoch
+    for g, cap, gone in zip(running, places.tolist(), lost.tolist(), strict=True):
+        if not g.distanced:
+            g._capacity, g._capacity_lost, g._capacity_epoch = cap, gone, epoch
