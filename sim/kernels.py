@@ -374,6 +374,25 @@ def group_places(rows: np.ndarray, staff_fte: np.ndarray, extra_places: np.ndarr
 
 
 @njit(cache=True, nogil=True)
+def keep_waiting_entries(resident: np.ndarray, number: np.ndarray, source: np.ndarray,
+                         head: int, tail: int, pathway: np.ndarray, lw_referrals: np.ndarray,
+                         waiting: int) -> int:
+    """A link worker's inbox (``ReferralQueue`` columns, entries ``head`` to ``tail``)
+    compacted in place to the front: the entries whose resident still waits on that
+    referral (``pathway == waiting`` and ``lw_referrals`` equal to its number), in order.
+    Returns how many are kept."""
+    n = 0
+    for j in range(head, tail):
+        r = resident[j]
+        if pathway[r] == waiting and lw_referrals[r] == number[j]:
+            resident[n] = r
+            number[n] = number[j]
+            source[n] = source[j]
+            n += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
 def staff_pass_due(rows: np.ndarray, n_staff_changes: np.ndarray, disruption: np.ndarray,
                    usual_staff: np.ndarray, day: int, review_days: int) -> np.ndarray:
     """Positions (in ``rows``, in order) of the groups the daily staff pass has something to
@@ -2353,6 +2372,8 @@ def _warm_up() -> None:
     pay_the_day(i64s, f64s.copy(), f64s.copy(), f64s, f64s, i64s, f64s, f64s, f64s, f64s, 1.0)
     at_risk_of_churn(i64s, bools, i64s, 3)
     staff_pass_due(i64s, i64s, f64s, f64s, 1, 7)
+    keep_waiting_entries(i64s.copy(), i64s.copy(), np.zeros(2, np.int16), 0, 2, i8,
+                         np.zeros(2, np.int16), 2)
     groups_tasks_and_hours(i64s, i64s, bools, 1.0, f64s, f64s, i64s, 3, f64s.copy(),
                            f64s.copy())
     closing_today(i64s, bools, i64s, i64s, 1, f64s, 0.1, 0.1, 3)

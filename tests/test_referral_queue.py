@@ -99,3 +99,27 @@ def test_a_link_worker_saved_with_a_deque_inbox_loads_with_the_same_entries(tiny
     old.__setstate__(state)
     assert isinstance(old.inbox, ReferralQueue) and list(old.inbox) == entries
     assert old.inbox.residents().tolist() == [4, 2, 9]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_keep_waiting_is_keep_with_the_waiting_mask(seed):
+    """The link worker's purge in one compiled pass keeps the entries the mask of residents
+    still waiting on that referral keeps, in order, from any head position; appends after it
+    go on as before."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    pathway = rng.integers(0, 4, n).astype(np.int8)
+    referrals = rng.integers(0, 3, n).astype(np.int16)
+    a, b = ReferralQueue(4), ReferralQueue(4)
+    for q in (a, b):
+        for k in range(120):
+            q.append((int(k * 7 % n), ("gp", "self", "vcse")[k % 3], int(k % 3)))
+        for _ in range(17):
+            q.popleft()
+    mask = (pathway[a.residents()] == 1) & (referrals[a.residents()] == a.numbers())
+    a.keep(mask)
+    b.keep_waiting(pathway, referrals, 1)
+    assert list(b) == list(a) and 0 < len(b) < 103
+    for q in (a, b):
+        q.append((5, "statutory", 2))
+    assert list(b) == list(a)

@@ -271,11 +271,8 @@ class LinkWorker(mesa.Agent):
         this referral: the need resolved, they were helped elsewhere or they gave up."""
         inbox = self.inbox
         if inbox:  # entries (resident, source, referral number), held as columns
-            pop, residents = self.model.pop, inbox.residents()
-            keep = (pop.pathway[residents] == Pathway.WAITING) & (
-                pop.lw_referrals[residents] == inbox.numbers())
-            if not keep.all():
-                inbox.keep(keep)
+            pop = self.model.pop
+            inbox.keep_waiting(pop.pathway, pop.lw_referrals, Pathway.WAITING)
         if self.waiting:  # entries (resident, referral number)
             keep = self._still_waiting(self.waiting, 1)
             if not keep.all():

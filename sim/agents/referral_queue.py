@@ -105,4 +105,16 @@ class ReferralQueue:
         self._head, self._tail = 0, n
 
 
+    def keep_waiting(self, pathway: np.ndarray, lw_referrals: np.ndarray, waiting: int) -> None:
+        """Keep the entries whose resident still waits for a link worker on that referral
+        (``pathway == waiting`` and ``lw_referrals`` is the entry's number), in order: one
+        compiled pass (:meth:`keep` with the mask those tests give)."""
+        from sim.kernels import keep_waiting_entries
+
+        self._tail = keep_waiting_entries(self._resident, self._number, self._source,
+                                          self._head, self._tail, pathway, lw_referrals,
+                                          waiting)
+        self._head = 0
+
+
 __all__ = ["ReferralQueue"]

@@ -93,8 +93,9 @@ def joint_work_ties(model: CommunityModel) -> None:
             model.untie_practice(model.gp_practices[key[0]], key[1])
             model.count("new_joint_work_ties_lapsed")
     drop_ties_beyond_hours(model)
-    hours = sum(gp.partnership_hours_today() for gp in model.gp_practices)
-    model.count("new_gp_partnership_hours", hours)
+    if not model.burning_in:  # the day's flows are not counted in the burn-in
+        hours = sum(gp.partnership_hours_today() for gp in model.gp_practices)
+        model.count("new_gp_partnership_hours", hours)
 
 
 def drop_ties_beyond_hours(model: CommunityModel) -> None:
