@@ -393,6 +393,32 @@ def keep_waiting_entries(resident: np.ndarray, number: np.ndarray, source: np.nd
 
 
 @njit(cache=True, nogil=True)
+def units_with_groups(rows: np.ndarray, unit_key: np.ndarray, distanced: np.ndarray,
+                      kind_code: np.ndarray, lio: int, district_of_unit: np.ndarray,
+                      n_districts: int) -> np.ndarray:
+    """Per unit, 1.0 if an open group ``rows`` that is not the LIO and not suspended is in
+    reach (the unit's own, key >= 0, or its district's place-level ones, key -1 - district),
+    else 0.0."""
+    n_units = district_of_unit.shape[0]
+    own = np.zeros(n_units, np.bool_)
+    place = np.zeros(n_districts, np.bool_)
+    for j in range(rows.shape[0]):
+        r = rows[j]
+        if distanced[r] or kind_code[r] == lio:
+            continue
+        key = unit_key[r]
+        if key >= 0:
+            own[key] = True
+        else:
+            place[-1 - key] = True
+    out = np.zeros(n_units)
+    for u in range(n_units):
+        if own[u] or place[district_of_unit[u]]:
+            out[u] = 1.0
+    return out
+
+
+@njit(cache=True, nogil=True)
 def staff_pass_due(rows: np.ndarray, n_staff_changes: np.ndarray, disruption: np.ndarray,
                    usual_staff: np.ndarray, day: int, review_days: int) -> np.ndarray:
     """Positions (in ``rows``, in order) of the groups the daily staff pass has something to
@@ -2372,6 +2398,7 @@ def _warm_up() -> None:
     pay_the_day(i64s, f64s.copy(), f64s.copy(), f64s, f64s, i64s, f64s, f64s, f64s, f64s, 1.0)
     at_risk_of_churn(i64s, bools, i64s, 3)
     staff_pass_due(i64s, i64s, f64s, f64s, 1, 7)
+    units_with_groups(i64s, i64s, bools, i64s, 3, i32, 1)
     keep_waiting_entries(i64s.copy(), i64s.copy(), np.zeros(2, np.int16), 0, 2, i8,
                          np.zeros(2, np.int16), 2)
     groups_tasks_and_hours(i64s, i64s, bools, 1.0, f64s, f64s, i64s, 3, f64s.copy(),

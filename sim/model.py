@@ -1623,15 +1623,10 @@ class CommunityModel(mesa.Model):
         intermediary with capacity in reach. One pass over groups and intermediaries (index
         -1, the place level, is the last slot of the latter)."""
         n = len(self.units)
-        groups = np.zeros(n, bool)
-        district_groups = np.zeros(len(self.districts), bool)
-        for key, unit_groups in self.open_groups_by_unit().items():
-            some = any(not g.distanced and g.kind is not GroupKind.LIO for g in unit_groups)
-            if key >= 0:
-                groups[key] = some
-            else:
-                district_groups[-1 - key] = some
-        self.unit_has_groups = (groups | district_groups[self.district_of_unit]).astype(float)
+        state = self.group_state
+        self.unit_has_groups = kernels.units_with_groups(
+            self.open_group_rows(), state.unit_key, state.distanced, state.kind_code,
+            KIND_CODES[GroupKind.LIO], self.district_of_unit, len(self.districts))
         hubs = np.zeros(n + 1, bool)
         for h in self.intermediaries:
             if not hubs[h.unit] and h.daily_capacity() > 0:

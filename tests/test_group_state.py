@@ -250,7 +250,7 @@ def test_management_hours_and_contact_covers_are_columns():
 
 _MIRRORED = ("is_open", "n_clients", "n_disruptive", "staff_fte", "extra_places", "disruption",
              "distanced", "online", "annual_funding", "funding_cut", "lio_support_until",
-             "on_directory", "vm_extra_hours_per_week")
+             "on_directory", "vm_extra_hours_per_week", "unit_key")
 
 
 def _columns_hold_the_attributes(model: CommunityModel) -> int:
@@ -261,7 +261,7 @@ def _columns_hold_the_attributes(model: CommunityModel) -> int:
 
     state, moved = model.group_state, 0
     for org in model.organisations:
-        names = _MIRRORED if isinstance(org, VCSEGroup) else ("is_open",
+        names = _MIRRORED if isinstance(org, VCSEGroup) else ("is_open", "unit_key",
                                                               "vm_extra_hours_per_week")
         for name in names:
             value = getattr(org, name)

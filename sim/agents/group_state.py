@@ -48,6 +48,8 @@ class GroupState:
         kind_code: int64, the group's kind (``organisations.KIND_CODES``; -1: not a VCSE
             group, e.g. a hospital trust).
         n_staff_changes: int64, notices and hires pending (``len(staff_changes)``).
+        unit_key: int64, its key in the model's by-unit indices (its unit, or -1 - district
+            at place level).
         is_open, distanced, online, on_directory: bool.
     """
 
@@ -56,7 +58,7 @@ class GroupState:
                      "staff_fte", "extra_places", "disruption", "annual_funding", "funding_cut",
                      "vm_extra_hours_per_week")
     INT_COLUMNS = ("turned_away_today", "n_trained", "n_clients", "n_disruptive",
-                   "lio_support_until", "kind_code", "n_staff_changes")
+                   "lio_support_until", "kind_code", "n_staff_changes", "unit_key")
     BOOL_COLUMNS = ("is_open", "distanced", "online", "on_directory")
     UNSET = {"lio_support_until": -1, "kind_code": -1}
     """A new row's value of the columns that do not start at 0."""

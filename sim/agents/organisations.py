@@ -54,6 +54,8 @@ class Organisation(mesa.Agent):
     n_trained = state_column("n_trained", "trained volunteers (active or idle), refreshed "
                              "daily")
     is_open = mirrored_column("is_open", "open (a closed organisation never reopens)")
+    unit_key = mirrored_column("unit_key", "its key in the model's by-unit indices: its unit, "
+                               "or -1 - district at place level")
     vm_extra_hours_per_week = mirrored_column("vm_extra_hours_per_week", "volunteer-management "
                                               "hours a week of a scale-up in force (paid for)")
 
