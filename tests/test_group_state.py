@@ -416,14 +416,21 @@ def test_a_model_saved_before_the_mirrored_columns_fills_them_on_load():
     for name in GroupState.FLOAT_COLUMNS[8:] + GroupState.INT_COLUMNS[2:] + \
             GroupState.BOOL_COLUMNS:  # as an older version's pickle holds them
         delattr(state, name)
+    kept_slots = ("on_directory", "staff_fte", "extra_places", "disruption")  # were slots then
     for org in old.organisations:
         for name in _MIRRORED:
-            if name != "on_directory" and "_" + name in org.__dict__:
+            if name not in kept_slots and "_" + name in org.__dict__:
                 org.__dict__[name] = org.__dict__.pop("_" + name)
         if org.__dict__.get("lio_support_until") == -1:
             del org.__dict__["lio_support_until"]  # never supported: never set
         if "_staff_changes" in org.__dict__:
             org.__dict__["staff_changes"] = org.__dict__.pop("_staff_changes")
+    for cache in ("_params_for_rows", "_open_group_rows"):  # kept since
+        old.__dict__.pop(cache, None)
+    if "_mag_slots" in old.__dict__:  # then without the residents per street
+        old._mag_slots = old._mag_slots[:3]
+    for books in old.lio_books:
+        books.__dict__.pop("_district_rows", None)
     loaded = pickle.loads(pickle.dumps(old))
     assert _columns_hold_the_attributes(loaded) > 0
     loaded.run_model()
