@@ -1,8 +1,10 @@
 """What pulls neighbours into forming a mutual aid group: a sudden rise in fresh unmet need
 among them, not need that is chronically high (003:53 "sudden shocks", 003:67, 003:99 a
 flood's "spontaneous neighbourhood response"). The daily formation and folding of groups is in
-:meth:`sim.model.CommunityModel._mutual_aid_emerges`; these are its two vectorised steps over
-units."""
+:meth:`sim.model.CommunityModel._mutual_aid_emerges`; these are its two steps over units
+(the model works out :func:`rise_pull` in two compiled calls around numpy's power,
+``kernels.fresh_shares_and_rise`` and ``kernels.pull_and_formation``, with the same
+arithmetic; this is their reference)."""
 
 from __future__ import annotations
 
