@@ -359,32 +359,56 @@ def test_live_exercise_plays_pauses_within_a_day_and_survives_a_restart(tmp_path
 
 
 
-def test_play_waits_for_a_slow_page_to_draw_the_day(tmp_path):
-    """Play does not simulate the next day until a watching page has drawn the last one, even
-    when drawing takes seconds (a county of 100,000 on a busy machine took over 2 s, the old
-    bound, and Pause overshot by two days); only pages that have all stalled meet the bound
-    (``DRAW_WAIT_S``), and nobody watching means no wait."""
+def test_play_waits_for_a_slow_page_to_show_the_day(tmp_path):
+    """Play does not simulate the next day until a watching page's browser shows the last
+    one (its monitors report the day they show), even when that takes seconds (a county of
+    100,000 on a busy machine took over 2 s, and the browser applied a server render two
+    days late: Pause overshot by two); a page still showing an earlier day does not count;
+    only pages that have all stalled meet the bound (``DRAW_WAIT_S``), and nobody watching
+    means no wait."""
     live = store.Live(tmp_path)
     live.playing = True
     live.watching(+1)
-    live.bump()
-    version = live.version
-    drawn = threading.Timer(3.0, live.ack, args=(version,))  # the page takes 3 s to draw
-    drawn.start()
+    live.day_shown(4)  # a page shows day 4; the model has simulated day 5
+    late = threading.Timer(0.5, live.day_shown, args=(4,))  # another page, still on 4
+    shown = threading.Timer(3.0, live.day_shown, args=(5,))  # the browser shows 5 after 3 s
+    late.start()
+    shown.start()
     t = time.monotonic()
-    live._wait_drawn(version)
+    live._wait_drawn(5)
     waited = time.monotonic() - t
-    drawn.join()
-    assert 2.9 <= waited < store.DRAW_WAIT_S and live.acked == version
-    live.bump()  # a page that never draws: the bound (shortened here) lets play go on
-    t = time.monotonic()
-    live._wait_drawn(live.version, timeout=0.3)
+    shown.join()
+    assert 2.9 <= waited < store.DRAW_WAIT_S and live.shown == 5
+    live.day_shown(3)  # a lagging page's report does not take the day back
+    assert live.shown == 5
+    t = time.monotonic()  # a page that never shows day 6: the bound (shortened) lets play on
+    live._wait_drawn(6, timeout=0.3)
     assert 0.25 <= time.monotonic() - t < 2.0
     live.watching(-1)  # nobody watching: no wait at all
-    live.bump()
     t = time.monotonic()
-    live._wait_drawn(live.version)
+    live._wait_drawn(7)
     assert time.monotonic() - t < 0.2
+
+
+def test_play_does_not_take_a_replaced_exercise_day_for_this_one(tmp_path):
+    """A report of day 40 from the exercise shown before a new one (started at day 0) does
+    not let play run ahead of the page: play starts from the new exercise's day."""
+    live = store.Live(tmp_path)
+    live.day_shown(40)
+    live.exercise = Exercise("rural", "baseline", 3)
+    live.watching(+1)
+    try:
+        assert live.play()
+        time.sleep(1.0)  # no page reports: play waits (up to DRAW_WAIT_S) after day 1
+        assert live.exercise.day == 1 and live.shown == 0
+        live.day_shown(1)
+        deadline = time.monotonic() + 10
+        while live.exercise.day < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert live.exercise.day >= 2
+    finally:
+        live.pause()
+        live.watching(-1)
 
 
 def test_a_new_play_speed_or_redraw_interval_is_announced_to_every_page(tmp_path):

@@ -186,3 +186,19 @@ def test_number_cells_are_kept_on_one_line_and_text_cells_may_wrap():
         assert f'<td class="sim-n">{number}</td>' in marked
     assert "<td>A</td>" in marked and "<td>funding_cut 30%</td>" in marked
     assert ".sim-table td.sim-n {white-space: nowrap}" in TABLE_CSS
+
+
+def test_the_monitors_report_the_day_their_page_shows_and_nothing_else():
+    """A monitors widget made with ``on_day_shown`` asks its page to report the day it shows
+    (``report_day``); what the page sends is checked: a whole day in range passes, anything
+    else (a flag, text, a negative or absurd day, a float) is dropped. Without the callback,
+    the page is not asked and a report goes nowhere."""
+    reported = []
+    widget = PatchedHtmlWidget(html="<span data-day='3'>3</span>", report_day=True,
+                               on_day_shown=reported.append)
+    for message in (3, True, "4", -1, 2.0, None, [5], widgets.MAX_DAY_REPORTED + 1, 0):
+        widget.vue_shown(message)
+    assert reported == [3, 0]
+    plain = PatchedHtmlWidget(html="<span data-day='3'>3</span>")
+    assert plain.report_day is False
+    plain.vue_shown(3)  # no callback: nothing happens

@@ -250,10 +250,11 @@ def day_cell(day: int, own: int) -> str:
 
 
 @solara.component
-def Monitors(world: dict, day: int, shown: str):
+def Monitors(world: dict, day: int, shown: str, on_day_shown=None):
     """The day and headline figures of branch ``shown``. ``day`` is the exercise's (branch
-    A's) day, kept in ``data-day`` for pacing; the text is the branch's own day, which is
-    earlier when the branch was forked from an older checkpoint."""
+    A's) day, kept in ``data-day`` for pacing (the page reports it to ``on_day_shown`` once
+    its browser shows it); the text is the branch's own day, which is earlier when the
+    branch was forked from an older checkpoint."""
     ts = world["tables"].get(shown)
     last = ts.iloc[-1] if ts is not None and not ts.empty else None
     fin = world["finance"].get(shown) or []
@@ -266,7 +267,7 @@ def Monitors(world: dict, day: int, shown: str):
     PatchedHtml(TABLE_CSS + '<div style="display:flex;gap:36px;flex-wrap:wrap">' + "".join(
         f'<div><div class="sim-big">{v}</div><div class="sim-small">{esc(k)} '
         f'{"(branch " + esc(shown) + ")" if k != "Day" else ""}</div></div>'
-        for k, v in cells) + "</div>")
+        for k, v in cells) + "</div>", on_day_shown)
 
 
 @solara.component
@@ -657,11 +658,11 @@ def use_live() -> tuple[store.Live, dict | None, Callable]:
             live.watching(-1)
 
     solara.use_thread(watch, dependencies=[], intrusive_cancel=False)
+    _ = tick.value  # read here, so that the watcher's tick.set redraws this page
     version, data_version = live.version, live.data_version
     snap = snapshot(live)
     if snap is None or snap["data_version"] >= data_version:  # not an older one kept on
         drawn.current = version  # the screen while a long action holds the exercise
-    solara.use_effect(lambda: live.ack(version), [version, tick.value])
     return live, snap, batch
 
 
@@ -681,7 +682,7 @@ def Projector():
     branch = live.projected if live.projected in snap["days"] else "A"
     Html(f'<span class="sim-small">{esc(snap["overrides"])}: {snap["n"]:,} residents'
          f'{" - playing" if live.playing else ""}</span>')
-    Monitors(snap["world"], snap["day"], branch)
+    Monitors(snap["world"], snap["day"], branch, live.day_shown)
     OutcomeCharts(snap["world"], branch, PRESENTATION)  # large type in the charts too
     rows = snap["world"]["timeline"][branch]
     if rows:
@@ -731,7 +732,7 @@ def Page():
         return
     branch = shown.value if shown.value in snap["days"] else "A"
     Html(f'<span class="sim-small">{esc(snap["overrides"])}: {snap["n"]:,} residents</span>')
-    Monitors(snap["world"], snap["day"], branch)
+    Monitors(snap["world"], snap["day"], branch, live.day_shown)
     with solara.Card("Key outcomes"):
         OutcomeCharts(snap["world"], branch, look)
     with solara.Card("Since yesterday"):

@@ -74,7 +74,7 @@ class Live:
         self.render_every = 1  # pages redraw every N days while playing
         self.message: tuple[str, str] = ("", "")  # (ok | error, text) of the last action
         self.saved_at = ""
-        self.acked = 0  # the newest version a page has drawn
+        self.shown = -1  # the newest exercise day a page's browser reports showing
         self.viewers = 0  # pages watching
         self.network: tuple | None = None  # (id of exercise, PNG, caption), on request
         self.projected = "A"  # the branch the projector view shows (see project)
@@ -99,27 +99,31 @@ class Live:
                 self.data_version += 1
             self._changed.notify_all()
 
-    def ack(self, version: int) -> None:
-        """A page has drawn ``version`` (play waits for that: see :meth:`_play`)."""
+    def day_shown(self, day: int) -> None:
+        """A page's browser has put the exercise's ``day`` in its document (the monitors
+        report it: :class:`~sim.dashboard.widgets.PatchedHtmlWidget`); play waits for that
+        (:meth:`_wait_drawn`)."""
         with self._changed:
-            if version > self.acked:
-                self.acked = version
+            if day > self.shown:
+                self.shown = day
                 self._changed.notify_all()
 
     def watching(self, delta: int) -> None:
         with self._changed:
             self.viewers += delta
 
-    def _wait_drawn(self, version: int, timeout: float | None = None) -> None:
-        """Let an open page draw ``version`` before the next day is simulated, so the day on
-        the screen is never more than one day behind the model (Pause then stops within a
-        day of what the room sees). Only if no page has drawn it within ``timeout``
-        (``DRAW_WAIT_S``) does play go on: pages that have all stalled must not stop the
-        room's exercise."""
+    def _wait_drawn(self, day: int, timeout: float | None = None) -> None:
+        """Let an open page show ``day`` before the next day is simulated, so the day on the
+        screen is never more than one day behind the model (Pause then stops within a day of
+        what the room sees). The page's browser tells (:meth:`day_shown`): a render the
+        server had finished is not yet on the screen (paced on the server's renders, Pause
+        overshot by two days in CI under load, 2026-12-04). Only if no page shows it within
+        ``timeout`` (``DRAW_WAIT_S``) does play go on: pages that have all stalled must not
+        stop the room's exercise."""
         timeout = DRAW_WAIT_S if timeout is None else timeout
         deadline = time.monotonic() + timeout
         with self._changed:
-            while (self.playing and self.viewers > 0 and self.acked < version
+            while (self.playing and self.viewers > 0 and self.shown < day
                    and time.monotonic() < deadline):
                 self._changed.wait(0.05)
 
@@ -252,6 +256,8 @@ class Live:
         if self.playing or self.busy or self.exercise is None or self.exercise.error:
             return False
         self.playing = True
+        with self._changed:  # a report from an exercise replaced since is not this day's
+            self.shown = min(self.shown, self.exercise.day)
         self.message = ("", "")
         self.bump()
         self._player = threading.Thread(target=self._play, name="dashboard: play", daemon=True)
@@ -275,7 +281,7 @@ class Live:
                 played += 1
                 if played % self.render_every == 0:
                     self.bump()
-                    self._wait_drawn(self.version)
+                    self._wait_drawn(ex.day)
                 if played % SAVE_EVERY_DAYS == 0:
                     self.save()
                 rest = 1.0 / self.speed - (time.perf_counter() - start)

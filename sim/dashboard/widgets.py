@@ -13,6 +13,7 @@ import ipyvuetify
 import traitlets
 
 MAX_PICK_ID = 64  # characters of a pick's id (the page makes ~20)
+MAX_DAY_REPORTED = 1_000_000  # a day a page may report showing (exercises run a few hundred)
 PICKS_REMEMBERED = 1000  # pick ids handled, kept so that a pick sent again is not handled twice
 _HANDLED: OrderedDict[str, None] = OrderedDict()
 _HANDLED_LOCK = threading.Lock()
@@ -188,12 +189,19 @@ class PatchedHtmlWidget(ipyvuetify.VuetifyTemplate):
     """Static HTML (as ``solara.HTML``'s div) that goes to the browser whole once and then,
     when it changes, as a patch (:func:`html_patch`): a card whose figures change every day
     sends the figures, not the whole table again. Numbered (``seq``): the page applies the
-    patches in order and asks for the whole text again (``resync``) if it missed one."""
+    patches in order and asks for the whole text again (``resync``) if it missed one.
+
+    With ``on_day_shown``, the page reports the ``data-day`` of what it has just put in its
+    document (the first element that has one), each time the text changes: the day on the
+    screen, as the browser has it, not as the server last rendered it (play paces on it:
+    :meth:`sim.dashboard.store.Live.day_shown`)."""
 
     template_file = (__file__, "patched_html.vue")
     html = traitlets.Unicode("")  # what the page shows; not sent as such
     whole = traitlets.Unicode("").tag(sync=True)  # {seq, tokens}
     patch = traitlets.Unicode("").tag(sync=True)  # {seq, ops}
+    report_day = traitlets.Bool(False).tag(sync=True)  # the page reports data-day (shown)
+    on_day_shown = traitlets.Callable(None, allow_none=True)
 
     def __init__(self, **kwargs):
         self._tokens: list[str] = []
@@ -220,12 +228,20 @@ class PatchedHtmlWidget(ipyvuetify.VuetifyTemplate):
             self.whole = _json({"seq": self._seq, "tokens": new})
         self._tokens = new
 
+    def vue_shown(self, day):
+        """The page's message (from the browser: checked): it now shows ``day``."""
+        if (self.on_day_shown is not None and isinstance(day, int)
+                and not isinstance(day, bool) and 0 <= day <= MAX_DAY_REPORTED):
+            self.on_day_shown(day)
+
     def vue_resync(self, _data=None):
         with self._lock:
             self.whole = _json({"seq": self._seq, "tokens": self._tokens})
             self.send_state("whole")  # even if it is the text sent last
 
 
-def PatchedHtml(html: str):
+def PatchedHtml(html: str, on_day_shown: Callable[[int], None] | None = None):
     """:class:`PatchedHtmlWidget` as an element (in place of ``solara.HTML``)."""
-    return PatchedHtmlWidget.element(html=html)
+    if on_day_shown is None:
+        return PatchedHtmlWidget.element(html=html)
+    return PatchedHtmlWidget.element(html=html, report_day=True, on_day_shown=on_day_shown)
