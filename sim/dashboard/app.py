@@ -617,7 +617,8 @@ def NetworkPicture(live: store.Live, ex: Exercise, shown: str, ui: tuple = ()):
 
 def use_live() -> tuple[store.Live, dict | None, Callable]:
     """The server's exercise, this page's snapshot of it and its ``batch``: a watcher thread
-    redraws the page when the exercise changes, and tells play when the page has drawn a day.
+    redraws the page when the exercise changes (play waits for the day the page's browser
+    reports showing: :func:`Monitors`, :meth:`store.Live.day_shown`).
 
     ``with batch():`` around a click's changes draws them once, at the end; what the page
     draws then (a quick action's result: see :meth:`store.Live.settle`) the watcher does not
