@@ -367,6 +367,7 @@ def test_play_waits_for_a_slow_page_to_show_the_day(tmp_path):
     only pages that have all stalled meet the bound (``DRAW_WAIT_S``), and nobody watching
     means no wait."""
     live = store.Live(tmp_path)
+    live.exercise = played(6)  # play has simulated day 6 (reports of later days are dropped)
     live.playing = True
     live.watching(+1)
     live.day_shown(4)  # a page shows day 4; the model has simulated day 5
@@ -390,11 +391,77 @@ def test_play_waits_for_a_slow_page_to_show_the_day(tmp_path):
     assert time.monotonic() - t < 0.2
 
 
+def test_a_report_of_a_day_the_exercise_has_not_reached_is_dropped(tmp_path):
+    """Only a whole day this exercise has reached counts as shown: a later one (a report
+    from an exercise replaced since, or a forged message) would let play run ahead of every
+    page until the next Play; text, flags, floats and negative days are no day at all, and
+    with no exercise nothing is paced."""
+    live = store.Live(tmp_path)
+    live.day_shown(3)
+    assert live.shown == -1  # no exercise yet
+    live.exercise = played(6)
+    for message in (7, 40, "5", True, 5.0, None, -2):
+        live.day_shown(message)
+    assert live.shown == -1
+    live.day_shown(6)
+    assert live.shown == 6
+    live.day_shown(7)  # not reached: the day stays
+    assert live.shown == 6
+
+
+def test_a_page_drawn_while_a_download_held_the_exercise_is_drawn_again(tmp_path,
+                                                                         monkeypatch):
+    """A page redrawn for a new day while a long action (a download) holds the exercise
+    shows the previous snapshot; once the exercise is free, the watcher draws it again
+    without waiting for another change (otherwise play, waiting for that page to show the
+    day, waits the whole ``DRAW_WAIT_S``). The monitors report the day they show."""
+    solara = pytest.importorskip("solara")
+    from sim.dashboard import app
+    from sim.dashboard.widgets import PatchedHtmlWidget
+
+    live = store.Live(tmp_path)
+    live._started = True  # no default exercise built: this one
+    live.exercise = ex = played(2)
+    live.bump()
+    monkeypatch.setattr(store, "LIVE", live)
+    days = []
+
+    @solara.component
+    def Page():
+        live, snap, _ = app.use_live()
+        days.append(snap["day"])
+        app.Monitors(snap["world"], snap["day"], "A", live.day_shown)
+
+    _, rc = solara.render(Page(), handle_error=False)
+    try:
+        monitors = rc.find(PatchedHtmlWidget).widget
+        assert monitors.report_day and monitors.on_day_shown == live.day_shown
+        monitors.vue_shown(2)  # what the page's browser sends once it shows day 2
+        assert live.shown == 2
+        time.sleep(0.3)  # the watcher is watching
+        with ex.lock:  # a download holds the exercise while play announces day 3
+            ex.step()
+            live.bump()
+            deadline = time.monotonic() + 5
+            while len(days) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert days[-1] == 2  # drawn, but with the previous snapshot
+        deadline = time.monotonic() + 5
+        while days[-1] != 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert days[-1] == 3
+        assert 'data-day="3"' in rc.find(PatchedHtmlWidget).widget.html
+    finally:
+        rc.close()
+
+
 def test_play_does_not_take_a_replaced_exercise_day_for_this_one(tmp_path):
-    """A report of day 40 from the exercise shown before a new one (started at day 0) does
+    """A report of day 6 from the exercise shown before a new one (started at day 0) does
     not let play run ahead of the page: play starts from the new exercise's day."""
     live = store.Live(tmp_path)
-    live.day_shown(40)
+    live.exercise = played(6)
+    live.day_shown(6)
+    assert live.shown == 6
     live.exercise = Exercise("rural", "baseline", 3)
     live.watching(+1)
     try:

@@ -625,7 +625,7 @@ def use_live() -> tuple[store.Live, dict | None, Callable]:
     draw again (it waits for the batch, then sees the page has drawn that version)."""
     live = store.live()
     live.start()
-    tick = solara.use_reactive(0)
+    tick = solara.use_reactive(0)  # counts the watcher's redraws
     drawn = solara.use_ref(-1)  # the newest version this page has drawn with its data
     guard = solara.use_memo(threading.Lock, [])  # held by a click's batch and its drawing
     context = get_render_context()
@@ -645,14 +645,17 @@ def use_live() -> tuple[store.Live, dict | None, Callable]:
         try:
             while not cancel.is_set():
                 v = live.wait(seen, 0.5)
-                if v == seen:
-                    continue
-                seen = v
                 with guard:
-                    if drawn.current >= v:  # drawn already (by a click's batch): not again
+                    # drawn already (by a click's batch), or drawn with the data of this
+                    # version: not again. A draw while a long action (a download) held the
+                    # exercise kept the previous snapshot: drawn again, each half second, so
+                    # play is not left waiting for a day the page never got to draw.
+                    if drawn.current >= v:
+                        seen = v
                         continue
+                    seen = v
                     started = time.perf_counter()
-                    tick.set(v)
+                    tick.set(tick.value + 1)
                 log.debug("page redrawn for version %d in %.3f s", v,
                           time.perf_counter() - started)
         finally:

@@ -102,9 +102,14 @@ class Live:
     def day_shown(self, day: int) -> None:
         """A page's browser has put the exercise's ``day`` in its document (the monitors
         report it: :class:`~sim.dashboard.widgets.PatchedHtmlWidget`); play waits for that
-        (:meth:`_wait_drawn`)."""
+        (:meth:`_wait_drawn`). A report of a day this exercise has not reached (a late one
+        from an exercise replaced since, or a forged message) or of no whole day is dropped:
+        taken, it would let play run ahead of every page until the next Play."""
+        if type(day) is not int or day < 0:
+            return
         with self._changed:
-            if day > self.shown:
+            ex = self.exercise
+            if ex is not None and self.shown < day <= ex.day:
                 self.shown = day
                 self._changed.notify_all()
 
