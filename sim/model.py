@@ -1136,10 +1136,11 @@ class CommunityModel(mesa.Model):
                                     self._open_mutual_aid_by_unit().values() for g in unit_mags])
 
     def _open_mutual_aid_by_unit(self) -> dict[int, list[VCSEGroup]]:
-        """The open mutual aid groups by unit (units in the order of their first group; each
-        unit's in group order): kept while :meth:`open_groups` is the same list, so the daily
-        pass does not go through every open group (about 1,500 in a 1,000,000 county) to find
-        the few of this kind; the caller must not change it."""
+        """The open mutual aid groups by unit (each unit's in group order; the units' order
+        is not to be relied on): kept while :meth:`open_groups` is the same list and followed
+        through each opening and closure (:meth:`_open_groups_change`), so the daily pass does
+        not go through every open group (about 1,500 in a 1,000,000 county) to find the few
+        of this kind; the caller must not change it."""
         groups = self.open_groups()
         cached = self.__dict__.get("_open_mags_by_unit")
         if cached is None or cached[0] is not groups:
@@ -1820,6 +1821,28 @@ class CommunityModel(mesa.Model):
                     if at < len(kept) and kept[at] is group:
                         kept, rows = kept[:at] + kept[at + 1:], np.delete(rows, at)
             self._running_groups = (groups, kept, rows)
+        # and so do the open groups' rows (open_group_rows: ascending, group order) and the
+        # open mutual aid groups by unit (_open_mutual_aid_by_unit: each unit's in group order)
+        open_rows = self.__dict__.get("_open_group_rows")
+        if open_rows is not None and open_rows[0] is old_groups:
+            rows = open_rows[1]
+            if opened:
+                rows = np.append(rows, np.int64(group.index))
+            else:
+                at = int(np.searchsorted(rows, group.index))
+                if at < rows.size and rows[at] == group.index:
+                    rows = np.delete(rows, at)
+            self._open_group_rows = (groups, rows)
+        mags = self.__dict__.get("_open_mags_by_unit")
+        if mags is not None and mags[0] is old_groups:
+            mags_by_unit = mags[1]
+            if group.kind is _MUTUAL_AID:
+                here_m = mags_by_unit.get(group.unit, [])
+                here_m = [*here_m, group] if opened else _without(here_m, group)
+                mags_by_unit = {**mags_by_unit, group.unit: here_m}
+                if not here_m:  # units with none are absent
+                    del mags_by_unit[group.unit]
+            self._open_mags_by_unit = (groups, mags_by_unit)
 
     def open_groups_by_unit(self) -> dict[int, list[VCSEGroup]]:
         """``groups_by_unit`` with only the open groups (cached with :meth:`open_groups`; units

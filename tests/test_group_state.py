@@ -173,14 +173,18 @@ def test_open_groups_kept_up_as_groups_open_and_close_equal_a_fresh_listing():
 
 
 def test_running_groups_kept_up_as_groups_open_and_close_equal_a_fresh_listing():
-    """The running groups (open, not the LIO) and their rows, kept up as groups open and
-    close, equal a fresh listing; those handed out before never change."""
+    """The running groups (open, not the LIO) and their rows, and the open groups' rows,
+    kept up as groups open and close, equal a fresh listing; those handed out before never
+    change."""
     m = CommunityModel(sim.configure(topology="urban", **{"run.days": 1,
                                                         "run.burn_in_days": 0}))
     handed_out, rows_out = m.running_groups()
     before, rows_before = list(handed_out), rows_out.copy()
+    open_rows_out = m.open_group_rows()
+    open_rows_before = open_rows_out.copy()
     m.add_group(GroupKind.COMMUNITY_GROUP, 0, True, "new-one")
     m.running_groups()  # the lists kept up from here on
+    m.open_group_rows()
     m.add_group(GroupKind.MUTUAL_AID, 0, False, "lone")
     assert m.groups[1].kind is not GroupKind.LIO and m.groups[1] in m.running_groups()[0]
     m.groups[1].close("churn")
@@ -192,6 +196,13 @@ def test_running_groups_kept_up_as_groups_open_and_close_equal_a_fresh_listing()
     assert kept == fresh and m.groups[1] not in kept and kept[-1].name == "lone"
     assert rows.dtype == fresh_rows.dtype and rows.tolist() == fresh_rows.tolist()
     assert rows.tolist() == [g.index for g in kept]
+    open_rows = m.open_group_rows()
+    assert (open_rows_out == open_rows_before).all()
+    m._open_group_rows = None  # a fresh listing from the open groups
+    fresh_open = m.open_group_rows()
+    assert open_rows.dtype == fresh_open.dtype and open_rows.tolist() == fresh_open.tolist()
+    assert open_rows.tolist() == [g.index for g in m.open_groups()]
+    assert m.groups[1].index not in open_rows.tolist()  # closed
 
 
 def test_parameter_columns_follow_new_groups_and_events():

@@ -102,6 +102,9 @@ class GroupState:
         return k
 
 
+_NO_VALUES = np.zeros(0, np.float64)
+
+
 def params_columns(model, rows: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, ...]:
     """The parameters ``names`` (``params.<name>``) of the organisations at ``rows`` (their
     indices, e.g. the open groups') as float64 columns in that order.
@@ -126,10 +129,13 @@ def params_columns(model, rows: np.ndarray, names: tuple[str, ...]) -> tuple[np.
     for name in names:
         hit = cache.get(name)
         if hit is None or hit[0] != epoch or hit[1].size < len(orgs):
-            values = hit[2] if hit is not None and hit[0] == epoch else []
-            values.extend(getattr(o.params, name) if hasattr(o, "params") else 0.0
-                          for o in orgs[len(values):])  # a group lacking one: an error
-            hit = cache[name] = (epoch, np.array(values, np.float64), values)
+            known = hit[1] if hit is not None and hit[0] == epoch else _NO_VALUES
+            added = np.array([getattr(o.params, name) if hasattr(o, "params") else 0.0
+                              for o in orgs[known.size:]],  # a group lacking one: an error
+                             np.float64)
+            # the organisations added since: only theirs read (a new group a day in a large
+            # place would otherwise make every column again)
+            hit = cache[name] = (epoch, np.concatenate((known, added)))
         out.append(hit[1][rows])
     out = tuple(out)
     kept[names] = (rows, epoch, len(orgs), out)  # rows held here: its identity stays its own
