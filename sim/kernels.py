@@ -151,6 +151,20 @@ def count_fresh_unmet(need: np.ndarray, pathway: np.ndarray, need_onset: np.ndar
 
 
 @njit(cache=True, nogil=True)
+def count_fresh_unmet_among(rows: np.ndarray, need: np.ndarray, pathway: np.ndarray,
+                            need_onset: np.ndarray, unit: np.ndarray, waiting: int, since: int,
+                            n_units: int) -> np.ndarray:
+    """:func:`count_fresh_unmet` over residents ``rows`` only: the same counts when ``rows``
+    holds everyone now in need (``need > 0``; a superset does: each row is tested)."""
+    out = np.zeros(n_units, np.int64)
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        if need[i] > 0 and pathway[i] <= waiting and need_onset[i] >= since:
+            out[unit[i]] += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
 def fresh_shares_and_rise(fresh: np.ndarray, sizes: np.ndarray, usual: np.ndarray,
                           street: np.ndarray, half: float) -> tuple[np.ndarray, np.ndarray]:
     """Each unit's share of residents in fresh unmet need (``fresh / sizes``) and, given its

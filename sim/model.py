@@ -737,7 +737,7 @@ class CommunityModel(mesa.Model):
         help_seeking.routine_consultations(self, in_need)
         help_seeking.statutory_referrals(self, in_need)
         self.agents_by_type[LinkWorker].shuffle_do("step") if self.link_workers else None
-        self._groups_step()
+        self._groups_step(in_need)
         volunteering.step(self)
         for hub in self.intermediaries:
             if hasattr(hub, "step"):
@@ -754,7 +754,9 @@ class CommunityModel(mesa.Model):
         if self.started and self.output_day >= self.cfg.run.days:
             self.running = False
 
-    def _groups_step(self) -> None:
+    def _groups_step(self, in_need: np.ndarray | None = None) -> None:
+        """The groups' day. ``in_need``: the day's residents in need
+        (:func:`help_seeking.residents_in_need`), if known (see :meth:`_mutual_aid_emerges`)."""
         rng = self.streams.groups
         strain.step(self)  # staff, volunteer hours, strain, disruption (sim.processes.strain)
         groups = self.open_groups()  # a list kept as it was: closures below make a new one
@@ -783,7 +785,7 @@ class CommunityModel(mesa.Model):
             books.step()
         self._groups_start_unaided()
         self._renew_gp_ties()
-        self._mutual_aid_emerges(self.streams.emergency)
+        self._mutual_aid_emerges(self.streams.emergency, in_need)
         for commissioner in self.commissioners:
             commissioner.step()
 
@@ -906,7 +908,8 @@ class CommunityModel(mesa.Model):
         self._new_group_at(unit, kind, "new")
         self.count("new_groups_formed")
 
-    def _mutual_aid_emerges(self, rng: np.random.Generator) -> None:
+    def _mutual_aid_emerges(self, rng: np.random.Generator, in_need: np.ndarray | None = None
+                            ) -> None:
         """Every day, in any period: a mutual aid group forms from residents' ties where a
         sudden rise in unmet need among neighbours meets social capital, with no statutory
         action (003:53, 003:67, 003:99, 003:190). Neighbours respond to need above its usual
@@ -929,9 +932,15 @@ class CommunityModel(mesa.Model):
             self._unit_capital = np.minimum(
                 np.bincount(pop.unit, weights=pop.degree, minlength=n_units)
                 / self._unit_sizes / 10.0, 1.0)
-        fresh = kernels.count_fresh_unmet(pop.need, pop.pathway, pop.need_onset, pop.unit,
-                                          Pathway.WAITING, self.day - p.mag_fresh_need_days,
-                                          n_units)
+        since = self.day - p.mag_fresh_need_days
+        if in_need is None:
+            fresh = kernels.count_fresh_unmet(pop.need, pop.pathway, pop.need_onset, pop.unit,
+                                              Pathway.WAITING, since, n_units)
+        else:  # among the day's residents in need: no one's need has begun since that pass
+            # (onsets come earlier in the day), so they hold everyone now in need
+            fresh = kernels.count_fresh_unmet_among(in_need, pop.need, pop.pathway,
+                                                    pop.need_onset, pop.unit, Pathway.WAITING,
+                                                    since, n_units)
         usual = self.__dict__.get("_mag_need_usual")
         if usual is not None and usual.shape != (n_units,):
             usual = None

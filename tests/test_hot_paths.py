@@ -252,7 +252,9 @@ def test_help_seeking_phases_select_among_the_residents_in_need_as_a_full_pass_w
     """seek_help, routine_consultations and statutory_referrals pick their residents from one
     list of the residents in need made before take_gp_advice: every day, in a county with
     advice to see the GP, hubs and closures, and in a village with a lockdown, each
-    selection equals a pass over the whole population at the moment it is made."""
+    selection equals a pass over the whole population at the moment it is made. The groups'
+    phase counts fresh unmet need by unit among the same list (mutual aid), later in the
+    day: the counts equal a pass over everyone then."""
     from sim import kernels
     from sim.processes import help_seeking
 
@@ -289,6 +291,17 @@ def test_help_seeking_phases_select_among_the_residents_in_need_as_a_full_pass_w
         return seekers_today(stream, in_need, need, pathway, need_min, waiting, *rest)
 
     monkeypatch.setattr(kernels, "help_seekers_today", checked_seekers)
+    fresh_among = kernels.count_fresh_unmet_among
+    fresh_counts = []
+
+    def checked_fresh(rows, need, pathway, need_onset, unit, waiting, since, n_units):
+        got = fresh_among(rows, need, pathway, need_onset, unit, waiting, since, n_units)
+        np.testing.assert_array_equal(got, kernels.count_fresh_unmet(
+            need, pathway, need_onset, unit, waiting, since, n_units))
+        fresh_counts.append(int(got.sum()))
+        return got
+
+    monkeypatch.setattr(kernels, "count_fresh_unmet_among", checked_fresh)
     for overrides in (["topology=county", "topology.n_residents=8000", "run.days=120",
                        "groups.p_closure_per_year=1.0", "run.burn_in_days=0",
                        "intermediaries.hub_signposts_per_day=3"],
@@ -302,6 +315,7 @@ def test_help_seeking_phases_select_among_the_residents_in_need_as_a_full_pass_w
     assert kinds == {(Need.LOW, Pathway.WAITING), (Need.LOW, max(Pathway)),
                      (Need.MODERATE, Pathway.NONE)}
     assert len(checked) == 3 * 2 * 120  # each phase, every day
+    assert len(fresh_counts) == 2 * 120 and sum(fresh_counts) > 0
     assert sum(size for *_, size in checked) > 0
     assert help_seeking.residents_in_need(model).size == int((model.pop.need > 0).sum())
 
