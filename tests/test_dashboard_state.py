@@ -441,11 +441,15 @@ def test_a_page_drawn_while_a_download_held_the_exercise_is_drawn_again(tmp_path
         time.sleep(0.3)  # the watcher is watching
         with ex.lock:  # a download holds the exercise while play announces day 3
             ex.step()
+            drawn_before = len(days)
             live.bump()
             deadline = time.monotonic() + 5
-            while len(days) < 2 and time.monotonic() < deadline:
+            while len(days) == drawn_before and time.monotonic() < deadline:
                 time.sleep(0.05)
-            assert days[-1] == 2  # drawn, but with the previous snapshot
+            assert len(days) > drawn_before and days[-1] == 2  # with the previous snapshot
+            drawn_held = len(days)
+            time.sleep(1.2)  # held: no redraw that would show the same again
+            assert len(days) == drawn_held
         deadline = time.monotonic() + 5
         while days[-1] != 3 and time.monotonic() < deadline:
             time.sleep(0.05)

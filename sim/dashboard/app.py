@@ -627,6 +627,7 @@ def use_live() -> tuple[store.Live, dict | None, Callable]:
     live.start()
     tick = solara.use_reactive(0)  # counts the watcher's redraws
     drawn = solara.use_ref(-1)  # the newest version this page has drawn with its data
+    stale = solara.use_ref(False)  # its last draw kept an older snapshot (exercise held)
     guard = solara.use_memo(threading.Lock, [])  # held by a click's batch and its drawing
     context = get_render_context()
 
@@ -645,15 +646,22 @@ def use_live() -> tuple[store.Live, dict | None, Callable]:
         try:
             while not cancel.is_set():
                 v = live.wait(seen, 0.5)
-                with guard:
-                    # drawn already (by a click's batch), or drawn with the data of this
-                    # version: not again. A draw while a long action (a download) held the
-                    # exercise kept the previous snapshot: drawn again, each half second, so
-                    # play is not left waiting for a day the page never got to draw.
-                    if drawn.current >= v:
-                        seen = v
+                if v == seen:
+                    # nothing new; but a draw while a long action (a download) held the
+                    # exercise kept the previous snapshot: drawn again once the exercise is
+                    # free, so play is not left waiting for a day the page never drew
+                    if not stale.current:
                         continue
-                    seen = v
+                    ex = live.exercise
+                    if ex is not None:
+                        if not ex.lock.acquire(timeout=0.5):
+                            continue  # still held: no redraw that would show the same
+                        ex.lock.release()
+                seen = v
+                with guard:
+                    # drawn already (by a click's batch) with the data of this version
+                    if drawn.current >= v and not stale.current:
+                        continue
                     started = time.perf_counter()
                     tick.set(tick.value + 1)
                 log.debug("page redrawn for version %d in %.3f s", v,
@@ -664,9 +672,12 @@ def use_live() -> tuple[store.Live, dict | None, Callable]:
     solara.use_thread(watch, dependencies=[], intrusive_cancel=False)
     _ = tick.value  # read here, so that the watcher's tick.set redraws this page
     version, data_version = live.version, live.data_version
+    stale.current = False  # (a snapshot that fails is not retried until the next change)
     snap = snapshot(live)
     if snap is None or snap["data_version"] >= data_version:  # not an older one kept on
         drawn.current = version  # the screen while a long action holds the exercise
+    else:
+        stale.current = True
     return live, snap, batch
 
 
