@@ -15,10 +15,11 @@ changes results is reported as such.
 
 The base revision is exported with ``git archive`` into a temporary folder (the checkout and
 its ``.git`` are left as they are); the new code is the working tree, uncommitted changes
-included. Each run is a fresh interpreter: ``sim.run`` of the case's configuration (build,
-burn-in and days; no burn-in cache), pair ``k`` on ``run.replicate=k`` for both sides, after
-one pair that is not counted (each tree compiles and caches its kernels then). With one CPU
-the two run in turn, alternating which goes first (reported as ``mode``).
+included, read afresh by every run (do not edit it while a comparison runs). Each run is a
+fresh interpreter: ``sim.run`` of the case's configuration (build, burn-in and days; no
+burn-in cache), pair ``k`` on ``run.replicate=k`` for both sides, after one pair that is not
+counted (each tree compiles and caches its kernels then). With one CPU the two run in turn,
+alternating which goes first (reported as ``mode``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import math
 import os
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -59,7 +61,8 @@ try:
 except ConfigError as exc:
     print(json.dumps({"error": str(exc)}))
     sys.exit(0)
-cfg.run.burn_in_cache = ""
+if hasattr(cfg.run, "burn_in_cache"):
+    cfg.run.burn_in_cache = ""
 w1, c1 = time.perf_counter(), time.process_time()
 result = sim.run(cfg)
 cpu, wall = time.process_time() - c1, time.perf_counter() - w1
@@ -110,8 +113,10 @@ def export_revision(rev: str, folder: Path) -> str:
         raise UsageError(f"--base: {rev!r} is not a revision of this repository") from None
     archive = folder / "base.tar"
     with archive.open("wb") as out:
-        subprocess.run(["git", "archive", "--format=tar", commit], cwd=REPO, stdout=out,
-                       check=True)
+        done = subprocess.run(["git", "archive", "--format=tar", commit], cwd=REPO, stdout=out,
+                              stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"git archive of {commit} failed: {done.stderr.strip()}")
     with tarfile.open(archive) as tar:
         tar.extractall(folder / "tree", filter="data")
     archive.unlink()
@@ -162,26 +167,36 @@ def check_case(text: str) -> list[str]:
 
 
 def start(tree: Path, overrides: list[str], core: int | None) -> subprocess.Popen:
-    """One run of ``overrides`` with the code in ``tree``, on ``core`` if given."""
+    """One run of ``overrides`` with the code in ``tree``, on ``core`` if given. Its
+    messages go to a temporary file, not a pipe: a side that writes much while the other's
+    output is read first must not stall."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = str(tree)
     env["PYTHONHASHSEED"] = "0"
-
-    def pin():
-        if core is not None:
-            os.sched_setaffinity(0, {core})
-
-    return subprocess.Popen([sys.executable, "-c", CHILD, json.dumps({"overrides": overrides})],
-                            cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, preexec_fn=pin)
+    messages = tempfile.TemporaryFile()
+    proc = subprocess.Popen([sys.executable, "-c", CHILD,
+                             json.dumps({"overrides": overrides})],
+                            cwd=tree, env=env, stdout=subprocess.PIPE, stderr=messages,
+                            text=True)
+    proc.messages = messages
+    if core is not None:  # pinned at once (before its imports are under way)
+        os.sched_setaffinity(proc.pid, {core})
+    return proc
 
 
 def finish(proc: subprocess.Popen, tree: Path, side: str) -> dict:
-    out, err = proc.communicate()
+    out, _ = proc.communicate()
+    proc.messages.seek(0)
+    err = proc.messages.read().decode(errors="replace")
+    proc.messages.close()
     if proc.returncode != 0:
         raise RuntimeError(f"the {side} code's run failed (exit {proc.returncode}):\n"
                            + err[-3000:])
-    result = json.loads(out.strip().splitlines()[-1])
+    try:
+        result = json.loads(out.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise RuntimeError(f"the {side} code's run printed no result:\n{out[-2000:]}"
+                           f"{err[-2000:]}") from None
     if "error" in result:
         raise UsageError(f"the {side} code refuses the case: {result['error']}")
     if not Path(result["sim"]).resolve().is_relative_to(tree.resolve()):
@@ -275,11 +290,21 @@ def report_lines(report: dict) -> list[str]:
     return lines
 
 
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt  # the runs under way are stopped and the exported tree removed
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupted)
     try:
-        if args.out is not None and args.out.exists() and not args.force:
-            raise UsageError(f"--out: {args.out} exists (kept; --force replaces it)")
+        if args.out is not None:
+            if args.out.exists() and not args.force:
+                raise UsageError(f"--out: {args.out} exists (kept; --force replaces it)")
+            folder = args.out.resolve().parent
+            if not folder.is_dir() or not os.access(folder, os.W_OK):
+                raise UsageError(f"--out: cannot write in {folder} (no such folder, or not "
+                                 "writable)")
         cases = {text: check_case(text) for text in (args.case or [DEFAULT_CASE])}
         try:
             cpus = sorted(os.sched_getaffinity(0))
@@ -313,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as exc:  # a run failed: the code's own error, not the arguments
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("stopped: no report written", file=sys.stderr)
+        return 130
     if steal0 and steal1 and steal1[1] > steal0[1]:
         report["cpu_steal_share"] = (steal1[0] - steal0[0]) / (steal1[1] - steal0[1])
     report["load_average_at_end"] = os.getloadavg()
