@@ -182,9 +182,11 @@ def test_running_groups_kept_up_as_groups_open_and_close_equal_a_fresh_listing()
     before, rows_before = list(handed_out), rows_out.copy()
     open_rows_out = m.open_group_rows()
     open_rows_before = open_rows_out.copy()
+    m._open_mutual_aid_by_unit()
     m.add_group(GroupKind.COMMUNITY_GROUP, 0, True, "new-one")
     m.running_groups()  # the lists kept up from here on
     m.open_group_rows()
+    m._open_mutual_aid_by_unit()
     m.add_group(GroupKind.MUTUAL_AID, 0, False, "lone")
     assert m.groups[1].kind is not GroupKind.LIO and m.groups[1] in m.running_groups()[0]
     m.groups[1].close("churn")
@@ -203,6 +205,25 @@ def test_running_groups_kept_up_as_groups_open_and_close_equal_a_fresh_listing()
     assert open_rows.dtype == fresh_open.dtype and open_rows.tolist() == fresh_open.tolist()
     assert open_rows.tolist() == [g.index for g in m.open_groups()]
     assert m.groups[1].index not in open_rows.tolist()  # closed
+
+    def mags(by_unit):  # each unit's open mutual aid groups, in group order
+        return {unit: [g.index for g in gs] for unit, gs in by_unit.items()}
+
+    def fresh_mags():
+        m._open_mags_by_unit = None
+        return mags(m._open_mutual_aid_by_unit())
+
+    kept_mags = mags(m._open_mutual_aid_by_unit())  # followed through the "lone" opening
+    assert kept_mags == fresh_mags() and [g.index for g in m.groups if g.name == "lone"] == \
+        kept_mags[0][-1:]
+    second = m.add_group(GroupKind.MUTUAL_AID, 0, False, "second")
+    lone = next(g for g in m.groups if g.name == "lone")
+    lone.close("folded")  # followed through an opening and a closure in one unit
+    for kept_up in ("_open_mags_by_unit", "_open_group_rows"):  # followed, not made again
+        assert m.__dict__[kept_up][0] is m.open_groups(), kept_up
+    kept_mags = mags(m._open_mutual_aid_by_unit())
+    assert kept_mags == fresh_mags() and kept_mags[0][-1] == second.index
+    assert lone.index not in kept_mags[0]
 
 
 def test_parameter_columns_follow_new_groups_and_events():
