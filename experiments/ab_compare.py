@@ -42,7 +42,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchmark import machine  # noqa: E402
+from benchmark import machine, positive_int  # noqa: E402
 from scipy import stats  # noqa: E402
 
 DEFAULT_CASE = "topology=urban"
@@ -75,16 +75,6 @@ print(json.dumps({"cpu_s": cpu, "wall_s": wall, "import_cpu_s": import_cpu,
 
 class UsageError(Exception):
     """Bad arguments: reported in one line, exit status 2."""
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
