@@ -402,3 +402,111 @@ def test_open_mutual_aid_by_unit_is_a_fresh_scan_while_groups_form_and_fold():
         changes += now != seen_mags
         seen_mags = now
     assert changes >= 3  # groups formed or folded on several days
+
+
+def test_groups_with_room_from_columns_are_those_whose_has_room_holds():
+    """``open_groups_with_room`` (the intermediaries' groups in reach: one compiled call on
+    the groups' columns, the group itself asked where its cached places are out of date)
+    gives, for every unit and district, the open groups whose ``has_room()`` holds, every
+    day of a county whose groups' money runs short (a deep funding cut, then a reserve floor of
+    five years' funding), whose places
+    change (disruptions, volunteers) and whose parameters change (a parameter event). Each
+    of the kernel's answers occurs: room, no room for want of places, no room for want of
+    money, and places out of date; the columns of the cached places hold the groups'
+    caches."""
+    cfg = sim.compose(["topology=county", "topology.n_residents=6000", "run.days=150",
+                       "run.burn_in_days=0",
+                       "+events.cut={day:20,kind:funding_cut,params:{share:0.9,target:groups}}",
+                       "+events.p={day:60,kind:set_parameter,params:{key:groups.reserve_floor_"
+                       "months,value:60.0}}"])
+    model = CommunityModel(cfg)
+    real = kernels.rows_with_room
+    answers = {"room": 0, "places": 0, "money": 0, "stale": 0}
+
+    def counted(rows, n_clients, cached, epochs, epoch, *rest):
+        got = real(rows, n_clients, cached, epochs, epoch, *rest)
+        for r, a in zip(rows.tolist(), got.tolist(), strict=True):
+            if a < 0:
+                answers["stale"] += 1
+            elif a > 0:
+                answers["room"] += 1
+            elif model.organisations[r].n_clients < cached[r]:
+                answers["money"] += 1
+            else:
+                answers["places"] += 1
+        return got
+
+    kernels.rows_with_room = counted
+    try:
+        while model.running:
+            model.step()
+            by_unit = model.open_groups_by_unit()
+            if model.day % 3 == 0:  # some caches out of date, as a change of places leaves them
+                for g in model.open_groups()[::4]:
+                    g.forget_capacity()
+            for key in sorted(by_unit):
+                with_room = model.open_groups_with_room(key)
+                assert with_room == [g for g in by_unit[key] if g.has_room()], (model.day, key)
+            state = model.group_state
+            for g in model.groups:  # the columns hold the caches
+                assert state.capacity_epoch[g.index] == g._capacity_epoch
+                if g._capacity_epoch >= 0:
+                    assert state.capacity_cached[g.index] == g._capacity
+    finally:
+        kernels.rows_with_room = real
+    assert min(answers.values()) > 0, answers
+
+
+def test_compiled_routine_consultations_are_consult_nonmedical_one_at_a_time(monkeypatch):
+    """The routine consultations' raised needs decided in compiled calls
+    (``help_seeking.consult_raised``) leave a town where ``consult_nonmedical`` called
+    for each resident in turn leaves it: the same residents, groups, practices (non-medical
+    consultations, ties in use), streams and daily table, over 150 days in which the
+    practices signpost often, to several tied groups, and complex needs placed without
+    inclusion make other clients leave mid-list (the calls end there and resume after)."""
+    import pickle
+
+    from sim.processes import help_seeking
+
+    overrides = ["topology=urban", "run.days=150", "run.burn_in_days=0",
+                 "gp.p_signpost_tied_group=0.9",
+                 "groups.p_accept_complex_without_inclusion=0.9"]
+
+    def plain(model, stream, raised):
+        for i in raised.tolist():
+            if model.pop.pathway[i] == Pathway.NONE:
+                model.gp_practices[model.pop.gp[i]].consult_nonmedical(i)
+
+    def run(consult):
+        monkeypatch.setattr(help_seeking, "consult_raised", consult)
+        model = CommunityModel(sim.compose(overrides))
+        while model.running:
+            model.step()
+        return model
+
+    real = kernels.consultation_actions
+    seen = {"calls": 0, "ended_early": 0, "picks_among_several": 0}
+
+    def watched(stream, raised, start, pathway, gp, engagement, tie_start, tied, *rest):
+        stop = real(stream, raised, start, pathway, gp, engagement, tie_start, tied, *rest)
+        seen["calls"] += 1
+        seen["ended_early"] += stop < raised.size
+        action = rest[-2]
+        several = np.diff(tie_start)[gp[raised[start:stop]]] > 1
+        seen["picks_among_several"] += int(np.count_nonzero(several & (action[start:stop] == 3)))
+        return stop
+
+    monkeypatch.setattr(kernels, "consultation_actions", watched)
+    compiled = run(help_seeking.consult_raised)
+    reference = run(plain)
+    assert seen["ended_early"] > 0 and seen["picks_among_several"] > 0, seen
+    assert compiled.timeseries().equals(reference.timeseries())
+    for name in ("need", "pathway", "provider", "matched", "lw_referrals", "disruptive"):
+        np.testing.assert_array_equal(getattr(compiled.pop, name), getattr(reference.pop, name))
+    assert compiled.tie_last_use == reference.tie_last_use
+    assert list(compiled.tie_last_use) == list(reference.tie_last_use)
+    assert [gp.n_nonmedical for gp in compiled.gp_practices] == [
+        gp.n_nonmedical for gp in reference.gp_practices]
+    for name in ("gp", "groups", "link_worker"):  # each stream where the other left it
+        assert pickle.dumps(compiled.streams[name].bit_generator.state) == pickle.dumps(
+            reference.streams[name].bit_generator.state)
