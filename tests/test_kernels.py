@@ -1,8 +1,8 @@
 """The compiled kernels compute exactly (bit for bit) what their numpy references compute."""
 
 import numpy as np
-import pytest
 from numba import njit
+import pytest
 
 from sim import kernels
 from sim.state import Pathway
