@@ -388,47 +388,6 @@ def group_places(rows: np.ndarray, staff_fte: np.ndarray, extra_places: np.ndarr
 
 
 @njit(cache=True, nogil=True)
-def rows_with_room(rows: np.ndarray, n_clients: np.ndarray, capacity_cached: np.ndarray,
-                   capacity_epoch: np.ndarray, epoch: int, is_open: np.ndarray,
-                   kind_code: np.ndarray, lio_code: int, distanced: np.ndarray,
-                   balance: np.ndarray, annual_funding: np.ndarray, funding_cut: np.ndarray,
-                   cost_per_client: np.ndarray, fixed_cost: np.ndarray, reserve_months: float
-                   ) -> np.ndarray:
-    """``VCSEGroup.has_room()`` of the organisations ``rows`` from their columns, one int8
-    per row in their order: 1 room, 0 none, -1 the group's cached capacity is not of this
-    ``epoch`` (the caller asks the group, which works it out). The same float64 arithmetic
-    as ``has_room`` and ``affordable_places``; ``cost_per_client`` and ``fixed_cost`` are the
-    parameters by organisation index (``group_state.params_by_index``), ``reserve_months``
-    ``groups.reserve_floor_months``."""
-    n = rows.shape[0]
-    out = np.zeros(n, np.int8)
-    for j in range(n):
-        r = rows[j]
-        if not is_open[r] or kind_code[r] == lio_code or distanced[r]:
-            continue  # no places (capacity 0)
-        if capacity_epoch[r] != epoch:
-            out[j] = -1
-            continue
-        clients = n_clients[r]
-        if clients >= capacity_cached[r]:
-            continue
-        cost = cost_per_client[r]
-        if cost <= 0:
-            out[j] = 1
-            continue
-        income = annual_funding[r] * (1.0 - funding_cut[r])
-        if balance[r] > income * reserve_months / 12.0:
-            out[j] = 1
-            continue
-        places = (income / 365.0 - fixed_cost[r]) / cost
-        if places < 0.0:
-            places = 0.0
-        if clients < places:
-            out[j] = 1
-    return out
-
-
-@njit(cache=True, nogil=True)
 def keep_waiting_entries(resident: np.ndarray, number: np.ndarray, source: np.ndarray,
                          head: int, tail: int, pathway: np.ndarray, lw_referrals: np.ndarray,
                          waiting: int) -> int:
@@ -1954,63 +1913,6 @@ def consultations_today(stream: np.ndarray, in_need: np.ndarray, gp: np.ndarray,
         r[j] = _double_from(stream)
     consulting = consulting_today(in_need, r, gp, gp_access, rate)
     return consulting.shape[0], chosen_today(stream, consulting, p_raise)
-
-
-@njit(inline="always")
-def _integer_below(handle, n: int) -> int:
-    """``int(rng.integers(n))`` for ``2 <= n <= 2**32`` drawn from the stream a
-    :func:`stream_handle` names, as numpy draws it (``random_bounded_uint64``: Lemire's
-    multiply-and-reject on 32-bit words from the bit generator's ``next_uint32``), leaving
-    the stream where numpy leaves it."""
-    bound = np.uint64(n)  # rng + 1 in numpy's terms
-    m = np.uint64(_next_uint32(handle[0], handle[1], handle[2])) * bound
-    leftover = m & np.uint64(0xFFFFFFFF)
-    if leftover < bound:
-        threshold = (np.uint64(0xFFFFFFFF) - (bound - np.uint64(1))) % bound
-        while leftover < threshold:
-            m = np.uint64(_next_uint32(handle[0], handle[1], handle[2])) * bound
-            leftover = m & np.uint64(0xFFFFFFFF)
-    return np.int64(m >> np.uint64(32))
-
-
-@njit(cache=True, nogil=True)
-def consultation_actions(stream: np.ndarray, raised: np.ndarray, start: int,
-                         pathway: np.ndarray, gp: np.ndarray, engagement: np.ndarray,
-                         tie_start: np.ndarray, tied: np.ndarray, p_signpost: float,
-                         need: np.ndarray, accepts_complex: np.ndarray, complex_level: int,
-                         none: int, action: np.ndarray, target: np.ndarray) -> int:
-    """``GPPractice.consult_nonmedical`` decided for the residents ``raised[start:]`` in
-    order, drawing from the practices' ``stream`` (its handle) as it does: a resident whose
-    ``pathway`` is no longer ``none`` is not consulted (``action`` 0); a uniform below the
-    practice's ``engagement`` refers to its link worker (2); else, if the practice has open
-    tied groups (``tied[tie_start[p]:tie_start[p + 1]]``, in its ties' order), a uniform
-    below ``p_signpost`` and a pick among them (``pick_index``) signpost to that group (3,
-    ``target`` the group); otherwise nothing follows (1). Returns the position after the
-    last resident decided: the first signposting that might make other clients of the
-    group leave (a resident in ``complex_level`` need or above to a group that does not
-    accept complex need: ``strain.members_leave`` sets their pathways) ends the call, so
-    the caller carries it out before the residents after it are decided."""
-    n = raised.shape[0]
-    for k in range(start, n):
-        i = raised[k]
-        if pathway[i] != none:
-            action[k] = 0
-            continue
-        p = gp[i]
-        if _double_from(stream) < engagement[p]:
-            action[k] = 2
-            continue
-        lo = tie_start[p]
-        n_tied = tie_start[p + 1] - lo
-        if n_tied > 0 and _double_from(stream) < p_signpost:
-            g = tied[lo] if n_tied == 1 else tied[lo + _integer_below(stream, n_tied)]
-            action[k] = 3
-            target[k] = g
-            if need[i] >= complex_level and accepts_complex[g] == 0.0:
-                return k + 1
-            continue
-        action[k] = 1
-    return n
 
 
 @njit(cache=True, nogil=True)

@@ -15,7 +15,7 @@ from sim import events, kernels, metrics
 from sim.agents.commissioning import Commissioner
 from sim.agents.emergency_actors import ACTOR_NAMES, EmergencyActor
 from sim.agents.group_params import DistrictLIOParams, SizedGroupParams, TableGroupParams
-from sim.agents.group_state import GroupState, fill_mirrored_columns, params_by_index
+from sim.agents.group_state import GroupState, fill_mirrored_columns
 from sim.agents.health import GPPractice, LinkWorker
 from sim.agents.intermediaries import Intermediary, LocalityOfficer, ParishCouncil, PlaceHub
 from sim.agents.lio import LIOFunctions
@@ -42,7 +42,6 @@ logging.getLogger("MESA").setLevel(logging.WARNING)
 
 _MUTUAL_AID = GroupKind.MUTUAL_AID  # a module constant: no enum attribute lookup in loops
 _NOBODY = np.zeros(0, np.int64)
-_ROOM_PARAMS = ("cost_per_client_day", "fixed_cost_per_day")  # what has_room reads of params
 _NO_LEVEL = np.zeros(0, np.float64)  # no usual level of fresh unmet need yet
 
 BANK_HOLIDAYS = frozenset((91, 94, 121, 142, 233, 355, 356, 365))
@@ -1275,12 +1274,11 @@ class CommunityModel(mesa.Model):
             if from_health:
                 self.count("new_referrals_result_stale")
             return "stale"
-        room = group.has_room() if from_health else None  # nothing below changes it
-        full = from_health and not room
+        full = from_health and not group.has_room()
         if group.online:
             result = self._offer_online(i, group)
         else:
-            result = group.offer(i, room) if self._attends(i, group) else "not_reached"
+            result = group.offer(i) if self._attends(i, group) else "not_reached"
         if from_health:
             self.count(f"new_referrals_result_{'declined' if result == 'not_reached' else result}")
             if full and result == "declined":
@@ -1653,29 +1651,6 @@ class CommunityModel(mesa.Model):
         return [g for g in (*by_unit.get(unit, ()), *by_unit.get(self.place_key_of_unit[unit], ()))
                 if not g.distanced and g.kind is not GroupKind.LIO]
 
-    def open_groups_with_room(self, key: int) -> list[VCSEGroup]:
-        """The open groups of unit key ``key`` (a unit, or -1 - district for a district's
-        place-level ones) with room for a client (``has_room()``), in group order: their
-        columns read in one compiled call (``kernels.rows_with_room``); a group whose cached
-        places are out of date is asked itself (it works them out, as ``has_room`` would)."""
-        groups = self.open_groups_by_unit().get(key)
-        if not groups:
-            return []
-        kept = self.__dict__.setdefault("_open_rows_by_key", {})
-        hit = kept.get(key)
-        if hit is None or hit[0] is not groups:  # the unit's open groups changed
-            hit = kept[key] = (groups, np.fromiter((g.index for g in groups), np.int64,
-                                                   len(groups)))
-        state = self.group_state
-        cost, fixed = params_by_index(self, _ROOM_PARAMS)
-        room = kernels.rows_with_room(
-            hit[1], state.n_clients, state.capacity_cached, state.capacity_epoch,
-            self.capacity_epoch, state.is_open, state.kind_code, KIND_CODES[GroupKind.LIO],
-            state.distanced, state.balance, state.annual_funding, state.funding_cut, cost, fixed,
-            float(self.cfg.groups.reserve_floor_months))
-        return [g for g, r in zip(groups, room.tolist(), strict=True)
-                if r > 0 or (r < 0 and g.has_room())]
-
     def open_groups_in_reach(self, units: frozenset[int]) -> list[VCSEGroup]:
         """:meth:`open_groups_reachable` over several units (a link worker's reach): their
         groups in unit order, then their districts' place-level ones, in district order."""
@@ -2004,8 +1979,6 @@ class CommunityModel(mesa.Model):
                         org.staff_changes = org.__dict__.pop("staff_changes")
                     self.group_state.kind_code[org.index] = KIND_CODES[org.kind]
                     self.group_state.on_directory[org.index] = org._on_directory
-                    self.group_state.capacity_cached[org.index] = org._capacity
-                    self.group_state.capacity_epoch[org.index] = org._capacity_epoch
         if "_group_clients" not in state:
             provider = self.pop.provider
             held = np.flatnonzero(provider >= 0)

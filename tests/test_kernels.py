@@ -1,7 +1,6 @@
 """The compiled kernels compute exactly (bit for bit) what their numpy references compute."""
 
 import numpy as np
-from numba import njit
 import pytest
 
 from sim import kernels
@@ -585,82 +584,6 @@ def test_doubles_through_a_handle_are_those_of_random():
             after = [(g.random(dtype=np.float32), g.integers(5), g.random(2).tobytes())
                      for g in (ours, theirs)]  # where each stream is now: its next draws
             assert after[0] == after[1]
-
-
-@njit
-def _integers_through(handle, bounds):
-    out = np.empty(bounds.size, np.int64)
-    for j in range(bounds.size):
-        out[j] = kernels._integer_below(handle, bounds[j])
-    return out
-
-
-def test_integers_through_a_handle_are_those_of_integers():
-    """A kernel's bounded integers through a stream handle (``_integer_below``, Lemire's
-    method on the bit generator's 32-bit words) are ``int(rng.integers(n))``'s, one call at a
-    time, for small and large bounds (those whose rejection step draws again, and 2**32),
-    after and before float32 uniforms, float64 uniforms and other integers that keep or
-    use half a word, for PCG64 and another bit generator; the streams end at the same
-    place."""
-    bounds = np.array([2, 3, 5, 7, 2**31 + 1, 3 * 2**30, 2**32 - 1, 2**32, 6, 2], np.int64)
-    for bit_generator in (np.random.PCG64, np.random.Philox):
-        for seed in (0, 11, 2**40 + 3):
-            ours, theirs = (np.random.Generator(bit_generator(seed)) for _ in range(2))
-            handle = kernels.stream_handle(ours)
-            for round_ in range(40):
-                for g in (ours, theirs):  # leave half a word kept, or not
-                    g.random(round_ % 3, dtype=np.float32)
-                    g.random(round_ % 2)
-                picked = bounds[np.random.default_rng(round_).permutation(bounds.size)]
-                got = _integers_through(handle, picked)
-                assert got.tolist() == [int(theirs.integers(n)) for n in picked.tolist()]
-            after = [(g.random(dtype=np.float32), g.integers(5), g.random(2).tobytes())
-                     for g in (ours, theirs)]
-            assert after[0] == after[1]
-
-
-def test_consultation_actions_draw_as_consult_nonmedical_and_end_where_members_may_leave():
-    """``consultation_actions`` against the draws ``consult_nonmedical`` makes one resident
-    at a time (``random()`` against engagement, then, with open tied groups, ``random()``
-    against the signposting chance and ``pick_index``): residents whose pathway is not none
-    are passed over without a draw; a call ends after the first signposting of a resident in
-    complex need to a group that does not accept it, and the next call, from there, sees
-    pathways changed in between."""
-    n_res = 300
-    gp = np.arange(n_res) % 3  # practice 0: two tied groups, 1: none, 2: one
-    need = np.where(np.arange(n_res) % 5 == 0, 3, 1).astype(np.int8)
-    pathway = np.where(np.arange(n_res) % 7 == 3, 2, 0).astype(np.int8)
-    engagement = np.array([0.2, 0.5, 0.1])
-    tie_start, tied = np.array([0, 2, 2, 3]), np.array([4, 6, 6])
-    accepts = np.array([0, 0, 0, 0, 1.0, 0, 0.0])  # group 4 accepts complex need, 6 not
-    raised = np.random.default_rng(5).permutation(n_res).astype(np.int64)
-    ours, theirs = (np.random.default_rng(8) for _ in range(2))
-    action, target = np.zeros(n_res, np.int8), np.zeros(n_res, np.int64)
-    k, calls = 0, 0
-    while k < n_res:
-        stop = kernels.consultation_actions(
-            kernels.stream_handle(ours), raised, k, pathway, gp, engagement, tie_start, tied,
-            0.6, need, accepts, 3, 0, action, target)
-        calls += 1
-        for j in range(k, stop):
-            i = raised[j]
-            ties = tied[tie_start[gp[i]]:tie_start[gp[i] + 1]].tolist()
-            if pathway[i] != 0:
-                expected = (0, None)
-            elif theirs.random() < engagement[gp[i]]:
-                expected = (2, None)
-            elif ties and theirs.random() < 0.6:
-                expected = (3, ties[0 if len(ties) == 1 else int(theirs.integers(len(ties)))])
-            else:
-                expected = (1, None)
-            assert (action[j], target[j] if action[j] == 3 else None) == expected
-            ends = expected[0] == 3 and need[i] >= 3 and accepts[expected[1]] == 0
-            assert ends == (j == stop - 1) or (j == n_res - 1 and not ends)
-        if stop < n_res:  # as members leaving would: a later resident's pathway is none again
-            pathway[raised[stop:]] = np.where(pathway[raised[stop:]] == 2, 0, 2)
-        k = stop
-    assert calls >= 3  # (4 with these seeds)
-    assert ours.random() == theirs.random()
 
 
 def _volunteer_arrays(rng, n, n_org):

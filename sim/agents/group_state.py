@@ -51,13 +51,6 @@ class GroupState:
         unit_key: int64, its key in the model's by-unit indices (its unit, or -1 - district
             at place level).
         is_open, distanced, online, on_directory: bool.
-
-    The groups' cached places (``VCSEGroup.capacity``), kept with the cache itself (each
-    writer of a group's cache writes its row), so a pass over several groups' room
-    (:func:`sim.kernels.rows_with_room`) reads them at once:
-        capacity_cached: int64, the cached capacity.
-        capacity_epoch: int64, the model's ``capacity_epoch`` it was worked out in (-1:
-            forgotten, to be worked out afresh).
     """
 
     FLOAT_COLUMNS = ("balance", "spent", "strain", "unserved", "volunteer_hours",
@@ -65,10 +58,9 @@ class GroupState:
                      "staff_fte", "extra_places", "disruption", "annual_funding", "funding_cut",
                      "vm_extra_hours_per_week")
     INT_COLUMNS = ("turned_away_today", "n_trained", "n_clients", "n_disruptive",
-                   "lio_support_until", "kind_code", "n_staff_changes", "unit_key",
-                   "capacity_cached", "capacity_epoch")
+                   "lio_support_until", "kind_code", "n_staff_changes", "unit_key")
     BOOL_COLUMNS = ("is_open", "distanced", "online", "on_directory")
-    UNSET = {"lio_support_until": -1, "kind_code": -1, "capacity_epoch": -1}
+    UNSET = {"lio_support_until": -1, "kind_code": -1}
     """A new row's value of the columns that do not start at 0."""
 
     def __init__(self, rows: int = 64):
@@ -132,18 +124,6 @@ def params_columns(model, rows: np.ndarray, names: tuple[str, ...]) -> tuple[np.
     last = kept.get(names)
     if last is not None and last[0] is rows and last[1] == epoch and last[2] == len(orgs):
         return last[3]
-    out = tuple(column[rows] for column in params_by_index(model, names))
-    kept[names] = (rows, epoch, len(orgs), out)  # rows held here: its identity stays its own
-    return out
-
-
-def params_by_index(model, names: tuple[str, ...]) -> list[np.ndarray]:
-    """The parameters ``names`` (``params.<name>``) of every organisation as float64 columns
-    by organisation index (0 for one without it, a hospital trust): the columns
-    :func:`params_columns` takes its rows from, kept until an event may have changed
-    parameters (``model.capacity_epoch``) and extended with the organisations added since.
-    The caller must not change them."""
-    orgs, epoch = model.organisations, model.capacity_epoch
     cache = model.__dict__.setdefault("_params_by_row", {})
     out = []
     for name in names:
@@ -156,7 +136,9 @@ def params_by_index(model, names: tuple[str, ...]) -> list[np.ndarray]:
             # the organisations added since: only theirs read (a new group a day in a large
             # place would otherwise make every column again)
             hit = cache[name] = (epoch, np.concatenate((known, added)))
-        out.append(hit[1])
+        out.append(hit[1][rows])
+    out = tuple(out)
+    kept[names] = (rows, epoch, len(orgs), out)  # rows held here: its identity stays its own
     return out
 
 
@@ -189,7 +171,7 @@ def mirrored_column(name: str, doc: str, forgets_capacity: bool = False) -> prop
     if forgets_capacity:
         def set_(self, value) -> None:
             if getattr(self, slot, None) != value:
-                self.forget_capacity()
+                self._capacity_epoch = -1
             setattr(self, slot, value)
             getattr(self.group_state, name)[self.index] = value
     else:
@@ -221,5 +203,5 @@ def fill_mirrored_columns(organisation) -> None:
         setattr(organisation, name, value)
 
 
-__all__ = ["GroupState", "fill_mirrored_columns", "mirrored_column", "params_by_index",
-           "params_columns", "state_column"]
+__all__ = ["GroupState", "fill_mirrored_columns", "mirrored_column", "params_columns",
+           "state_column"]

@@ -49,13 +49,10 @@ class Intermediary(mesa.Agent):
         self.capacity_left = self.daily_capacity()
 
     def groups_in_reach(self, unit: int) -> list[VCSEGroup]:
-        """The open groups of ``unit`` with room, then (if it reaches them) its district's
-        place-level ones with room, each in group order."""
-        m = self.model
-        here = m.open_groups_with_room(unit)
-        if self.reaches_place_groups:
-            return here + m.open_groups_with_room(m.place_key_of_unit[unit])
-        return here
+        by_unit = self.model.open_groups_by_unit()
+        return [g for g in by_unit.get(unit, ()) if g.has_room()] + (
+            [g for g in by_unit.get(self.model.place_key_of_unit[unit], ()) if g.has_room()]
+            if self.reaches_place_groups else [])
 
     def signpost(self, i: int) -> bool:
         """Help resident ``i`` find support; False when out of capacity today."""

@@ -300,22 +300,12 @@ class VCSEGroup(Organisation):
         epoch = self.model.capacity_epoch
         if self._capacity_epoch == epoch:
             return self._capacity
-        capacity = self._compute_capacity()
-        self.remember_capacity(capacity, self._capacity_lost, epoch)
+        self._capacity = capacity = self._compute_capacity()
+        self._capacity_epoch = epoch
         return capacity
-
-    def remember_capacity(self, capacity: int, lost: int, epoch: int) -> None:
-        """Cache ``capacity`` (and the places a disruption cost, ``lost``) as worked out in
-        the model's ``capacity_epoch`` ``epoch``; the group's row of the ``capacity_cached``
-        and ``capacity_epoch`` columns follows (``sim.agents.group_state``)."""
-        self._capacity, self._capacity_lost, self._capacity_epoch = capacity, lost, epoch
-        state, k = self.group_state, self.index
-        state.capacity_cached[k] = capacity
-        state.capacity_epoch[k] = epoch
 
     def forget_capacity(self) -> None:
         self._capacity_epoch = -1
-        self.group_state.capacity_epoch[self.index] = -1
 
     def _compute_capacity(self) -> int:
         p = self.params
@@ -381,11 +371,10 @@ class VCSEGroup(Organisation):
             return math.inf
         return max((income / 365.0 - p.fixed_cost_per_day) / p.cost_per_client_day, 0.0)
 
-    def offer(self, i: int, room: bool | None = None) -> str:
+    def offer(self, i: int) -> str:
         """A referral of resident ``i``: returns 'accepted' or 'declined' (never 'stale': the
-        caller checks whether the group is still open). ``room``: ``has_room()`` if the
-        caller has just asked it."""
-        if not (self.has_room() if room is None else room):
+        caller checks whether the group is still open)."""
+        if not self.has_room():
             self.turned_away_today += 1
             return "declined"
         complex_need = self.model.pop.need[i] >= Need.COMPLEX

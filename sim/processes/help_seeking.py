@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import kernels
-from sim.agents.group_state import params_by_index
 from sim.agents.organisations import weighted_choice
 from sim.rng import pick_index
 from sim.state import NEED as Need  # plain ints: fast in numpy
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
 CHANNELS = ("gp", "self_referral", "informal", "group", "intermediary")
 _HELP_SEEKING_STREAM, _GP_STREAM, _WAITING_STREAM = ("help_seeking",), ("gp",), ("waiting",)
 _ANY_PATHWAY = max(Pathway)  # pathway codes run from 0 (NONE) up to this
-_ACCEPTS_COMPLEX = ("accepts_complex",)
 
 
 def channel_weights(model: CommunityModel, idx: np.ndarray) -> np.ndarray:
@@ -210,54 +208,9 @@ def routine_consultations(model: CommunityModel, in_need: np.ndarray | None = No
         float(g.p_raise_nonmedical))
     model.count("new_gp_consultations", n_consulting)
     model.count("new_gp_consultations_nonmedical", raised.size)
-    if raised.size:
-        consult_raised(model, stream, raised)
-
-
-def consult_raised(model: CommunityModel, stream: np.ndarray, raised: np.ndarray) -> None:
-    """``consult_nonmedical`` of each resident of ``raised`` (in order) whose pathway is
-    still none when their turn comes: the practices' decisions (the 'gp' stream's draws:
-    referral, signposting, the tied group) in compiled calls
-    (``kernels.consultation_actions``), what they lead to (referrals, offers) here in the
-    same order. A call decides up to the first offer that might make a group's other
-    clients leave (and so change whose pathway is none); the rest are decided after it is
-    carried out."""
-    pop = model.pop
-    practices = model.gp_practices
-    orgs = model.organisations
-    tie_start, tied = [0], []
-    for gp in practices:  # each practice's open tied groups, in its ties' order
-        tied.extend(g for g in gp.vcse_ties if orgs[g].is_open)
-        tie_start.append(len(tied))
-    engagement = np.array([gp.engagement() for gp in practices], np.float64)
-    (accepts,) = params_by_index(model, _ACCEPTS_COMPLEX)
-    n = raised.size
-    action, target = np.zeros(n, np.int8), np.zeros(n, np.int64)
-    starts, ties = np.array(tie_start, np.int64), np.array(tied, np.int64)
-    p_signpost = float(model.cfg.gp.p_signpost_tied_group)
-    advised, tie_last_use, day = model.gp_advised, model.tie_last_use, model.day
-    k = 0
-    while k < n:
-        stop = kernels.consultation_actions(
-            stream, raised, k, pop.pathway, pop.gp, engagement, starts, ties, p_signpost,
-            pop.need, accepts, int(Need.COMPLEX), int(Pathway.NONE), action, target)
-        decided = action[k:stop]
-        consulted = raised[k:stop][decided > 0]
-        for p, c in enumerate(np.bincount(pop.gp[consulted], minlength=len(practices))
-                              .tolist()):
-            if c:
-                practices[p].n_nonmedical += c
-        if advised:
-            advised.difference_update(consulted.tolist())
-        for j in (np.flatnonzero(decided >= 2) + k).tolist():
-            i = int(raised[j])
-            if action[j] == 2:
-                model.refer_to_link_worker(i, "gp")
-            else:
-                g = int(target[j])
-                tie_last_use[(int(pop.gp[i]), g)] = day  # the tie is in use
-                model.offer_to_group(i, g, "gp")
-        k = stop
+    for i in raised.tolist():
+        if pop.pathway[i] == Pathway.NONE:
+            model.gp_practices[pop.gp[i]].consult_nonmedical(i)
 
 
 def statutory_referrals(model: CommunityModel, in_need: np.ndarray | None = None) -> None:

@@ -280,10 +280,6 @@ def _keep_places(model: CommunityModel) -> None:
         return
     places, lost = group_places(model, rows)
     epoch = model.capacity_epoch
-    state = model.group_state
-    kept = ~state.distanced[rows]  # the columns of the caches written below, at once
-    state.capacity_cached[rows[kept]] = places[kept]
-    state.capacity_epoch[rows[kept]] = epoch
     for g, cap, gone in zip(running, places.tolist(), lost.tolist(), strict=True):
         if not g.distanced:
             g._capacity, g._capacity_lost, g._capacity_epoch = cap, gone, epoch
