@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import copy
 import logging
+from operator import attrgetter
 from pathlib import Path
 
 import mesa
@@ -55,12 +57,19 @@ class RunFinished(RuntimeError):
 
 
 def _without(items: list, item) -> list:
-    """A new list of ``items`` without ``item`` (a copy if it is not there)."""
-    try:
-        at = items.index(item)
-    except ValueError:
-        return items[:]
-    return items[:at] + items[at + 1:]
+    """A new list of ``items`` (organisations in group order: ascending ``index``) without
+    ``item`` (a copy if it is not there), found by bisection, not a pass (by a pass if it
+    is not where the order puts it)."""
+    at = bisect.bisect_left(items, item.index, key=_INDEX)
+    kept = items[:]
+    if at < len(kept) and kept[at] is item:
+        del kept[at]
+    elif item in kept:  # out of order (never expected): found as list.index finds it
+        del kept[kept.index(item)]
+    return kept
+
+
+_INDEX = attrgetter("index")
 
 
 def _not_recorded(name: str, k: object = 1) -> None:
@@ -1337,7 +1346,7 @@ class CommunityModel(mesa.Model):
                 self._bounce(i, "new_bounces_threshold_not_met")
                 return
         places = p.statutory_places_per_1000 * pop.n / 1000
-        if np.count_nonzero(pop.pathway == Pathway.STATUTORY) >= places:
+        if kernels.count_equal(pop.pathway, Pathway.STATUTORY) >= places:
             self._bounce(i, "new_bounces_statutory_full")
             return
         self.start_support(i, Pathway.STATUTORY, p.statutory_support_days)
@@ -1718,6 +1727,27 @@ class CommunityModel(mesa.Model):
                     listed[unit] = here
             cached = self._listed_by_unit = (groups, self.listing_epoch, listed)
         return cached[2]
+
+    def _listing_changed(self, group: VCSEGroup) -> None:
+        """``group`` has come on or gone off the directory (``listing_epoch`` has just moved
+        on): the cached listings by unit (:meth:`listed_groups_by_unit`), if they were up to
+        date, follow with its unit's entry changed, instead of a pass over every open group
+        when next asked for (locality officers bring hidden groups on the directory)."""
+        listed = self.__dict__.get("_listed_by_unit")
+        cached = self.__dict__.get("_open_groups")
+        if (listed is None or cached is None or listed[0] is not cached[0]
+                or listed[1] != self.listing_epoch - 1):
+            return
+        by_unit = listed[2]
+        if group.is_open and group.kind is not GroupKind.LIO:
+            key, j = group.unit_key, group.index
+            here = [k for k in by_unit.get(key, ()) if k != j]
+            if group.on_directory:
+                bisect.insort(here, j)  # group order: ascending indices
+            by_unit = {**by_unit, key: tuple(here)}
+            if not here:  # units with none are absent
+                del by_unit[key]
+        self._listed_by_unit = (listed[0], self.listing_epoch, by_unit)
 
     def referral_weights(self) -> tuple[list[float], list[int]]:
         """Per organisation index: ``float(nominal_capacity) + 1.0``, the weight a link worker

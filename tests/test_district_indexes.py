@@ -228,3 +228,73 @@ def test_indexes_follow_a_mutual_aid_group_without_being_worked_out_again(model)
     new.on_directory = False  # off the directory: a change, so worked out afresh
     assert m.listing_epoch == epoch + 1
     assert m.listed_groups_by_unit() == listed_from_scratch()
+
+
+def test_listings_follow_groups_coming_on_and_off_the_directory(model):
+    """A listing change (a locality officer brings a hidden group on the directory; a group
+    goes off it) moves ``listing_epoch`` on and the cached listings by unit follow with that
+    one entry changed, equal to what is worked out from scratch, each unit's indices in group
+    order; a closed group's or an LIO's change leaves them as they are; a unit left with none
+    is absent."""
+    m = model
+
+    def listed_from_scratch():
+        out: dict[int, tuple[int, ...]] = {}
+        for g in m.groups:
+            if g.is_open and g.on_directory and g.kind is not GroupKind.LIO:
+                out[g.unit_key] = (*out.get(g.unit_key, ()), g.index)
+        return out
+
+    def follows(change) -> None:
+        m.listed_groups_by_unit()  # up to date before the change
+        epoch = m.listing_epoch
+        change()
+        assert m.listing_epoch == epoch + 1
+        cached = m._listed_by_unit
+        assert cached[1] == m.listing_epoch  # followed, so not rebuilt when asked for
+        assert m.listed_groups_by_unit() is cached[2]
+        assert m.listed_groups_by_unit() == listed_from_scratch()
+
+    # every listed group of unit 0 goes off the directory, one by one: the unit ends absent
+    unit0 = [g for g in m.open_groups() if g.unit_key == 0 and g.on_directory
+             and g.kind is not GroupKind.LIO]
+    assert len(unit0) >= 2
+    for g in unit0:
+        follows(lambda g=g: setattr(g, "on_directory", False))
+    assert 0 not in m.listed_groups_by_unit()
+    # back on, in the reverse order: each index goes back to its place in group order
+    for g in reversed(unit0):
+        follows(lambda g=g: setattr(g, "on_directory", True))
+    assert m.listed_groups_by_unit()[0] == tuple(g.index for g in unit0)
+    # a new hidden group in the middle of the groups' order, then brought on the directory
+    hidden = m.add_group(GroupKind.COMMUNITY_GROUP, 0, False, "hidden")
+    follows(lambda: setattr(hidden, "on_directory", True))
+    assert m.listed_groups_by_unit()[0][-1] == hidden.index
+    # a place-level (district) group, a closed group and the LIO
+    place = next(g for g in m.open_groups() if g.unit_key < 0 and g.on_directory
+                 and g.kind is not GroupKind.LIO)
+    follows(lambda: setattr(place, "on_directory", False))
+    closed = next(g for g in m.open_groups() if g.unit_key == 0 and g.on_directory
+                  and g.kind is not GroupKind.LIO)
+    closed.close("churn")
+    follows(lambda: setattr(closed, "on_directory", False))
+    lio = next(g for g in m.groups if g.kind is GroupKind.LIO)
+    follows(lambda: setattr(lio, "on_directory", not lio.on_directory))
+
+
+def test_a_group_is_taken_out_of_an_ordered_list_as_by_a_pass(model):
+    """``_without`` (the open-group lists' copy without a closing group) finds it by
+    bisection on the groups' order: each group out of every position gives the list a pass
+    gives; a group not there gives a copy; a list out of order still loses it."""
+    from sim.model import _without
+
+    groups = list(model.open_groups())
+    assert [g.index for g in groups] == sorted(g.index for g in groups)
+    for g in groups:
+        kept = _without(groups, g)
+        assert kept == [x for x in groups if x is not g] and kept is not groups
+    new = model.add_group(GroupKind.COMMUNITY_GROUP, 0, True, "new")
+    copy = _without(groups, new)
+    assert copy == groups and copy is not groups
+    shuffled = groups[::-1]
+    assert _without(shuffled, groups[1]) == [x for x in shuffled if x is not groups[1]]

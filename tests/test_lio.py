@@ -180,3 +180,40 @@ def test_with_an_lio_keeping_the_directory_link_workers_do_no_mapping(tiny_model
     assert sum(r["new_lio_listings_verified"] for r in model.rows) > 0
     assert sum(r["new_lw_mapping_hours"] for r in model.rows) == 0
     assert model.groups[1].index not in model.link_workers[0].directory
+
+
+def _stale_by_every_listing(books, lw, due_before):
+    """:meth:`LIOFunctions._stale_listings` as worked out from all of ``lw``'s listings."""
+    from sim.agents.lio import NEVER
+
+    verified = books.verified_day
+    return sorted((g for g in books._listed([lw]) if verified.get(g, NEVER) < due_before),
+                  key=lambda k: (verified.get(k, NEVER), k))
+
+
+@pytest.mark.parametrize("directory_hours", [0.0, 2.0])
+def test_stale_listings_from_the_days_index_are_those_of_every_listing(directory_hours):
+    """Each link worker's stale listings, found among those stale when the day's threshold
+    was set (and the organisations added since), equal those found by looking at every
+    listing it has: every day of a county whose LIO keeps few or none of its listings (so
+    many go stale) while groups open, close and change listing, for the day's threshold
+    and others above and below it (each a new index)."""
+    import sim
+    from sim.model import CommunityModel
+
+    m = CommunityModel(sim.compose([
+        "topology=county", "topology.n_residents=30000", "run.days=80", "run.burn_in_days=0",
+        f"lio.directory_hours_per_week={directory_hours}", "lio.lw_mapping_after_days=10",
+        "groups.p_closure_per_year=1.0"]))
+    books = m.lio_functions
+    seen_stale = 0
+    while m.running:
+        due = m.day - m.cfg.lio.lw_mapping_after_days
+        for t in (due, due - 7, due + 3, due):
+            for lw in m.link_workers:
+                got = books._stale_listings(lw, t)
+                assert got == _stale_by_every_listing(books, lw, t)
+                seen_stale += len(got)
+        m.step()
+    assert seen_stale > 0
+    assert len(m.organisations) > len(books.verified_day)  # groups added and never verified

@@ -188,12 +188,19 @@ class LIOFunctions:
                     yield lw, g
 
     def _link_workers(self) -> list[LinkWorker]:
-        """The district's link workers (by the unit they are based in)."""
+        """The district's link workers (by the unit they are based in), in the model's order;
+        kept while the model's link workers are the same ones (the caller must not change
+        the list)."""
         m = self.model
         if len(m.districts) == 1:
             return list(m.link_workers)
-        of_unit = m.district_of_unit
-        return [lw for lw in m.link_workers if of_unit[lw.unit] == self.district]
+        posts = tuple(m.link_workers)
+        cached = self.__dict__.get("_district_link_workers")
+        if cached is None or cached[0] != posts:  # the same workers: compared by identity
+            of_unit = m.district_of_unit
+            cached = self._district_link_workers = (
+                posts, [lw for lw in posts if of_unit[lw.unit] == self.district])
+        return cached[1]
 
     def _broker_partnerships(self, hours: float) -> None:
         """Introduce a link worker to a group it has no tie with: hours accumulate until a tie
@@ -267,6 +274,63 @@ class LIOFunctions:
         m.count("new_lio_listings_verified", k)
 
     # -- link workers' own mapping (002:234) -----------------------------------------------
+    def _stale_listings(self, lw: LinkWorker, due_before: int) -> list[int]:
+        """The listings of ``lw`` (``_listed([lw])``) last verified before ``due_before``,
+        least recently verified first (by verified day, then index). Found among the
+        listings that were stale when the day's threshold was set (:meth:`_stale_index`):
+        a verified day only moves forward, so that is a superset of those stale now, and
+        most listings are not stale; each link worker looks at its directory's share of
+        them and those of the units it reaches, not at all its listings."""
+        verified = self.verified_day
+        candidates, by_key = self._stale_index(due_before)
+        if not candidates:
+            return []
+        found = lw.directory & candidates
+        m = self.model
+        orgs = m.organisations
+        lio = GroupKind.LIO
+        for key in {*m.place_keys_of(lw.reach), *lw.reach}:
+            for g in by_key.get(key, ()):
+                group = orgs[g]  # listed: open, on the directory, not an LIO
+                if group.is_open and group.on_directory and group.kind is not lio:
+                    found.add(g)
+        return sorted((g for g in found if verified.get(g, NEVER) < due_before),
+                      key=lambda k: (verified.get(k, NEVER), k))
+
+    def _stale_index(self, due_before: int) -> tuple[set[int], dict[int, list[int]]]:
+        """Organisations whose listing was last verified before ``due_before`` or never, as a
+        set, and the groups among them by their by-unit key (``unit_key``): worked out with
+        one pass over the verification dates when the threshold moves (once a day), and
+        extended by the organisations added since (never verified). Organisations never
+        verified are kept between days (pruned of those verified since), so a day's pass
+        does not go through every organisation ever made."""
+        verified = self.verified_day
+        orgs = self.model.organisations
+        cached = self.__dict__.get("_stale_cache")
+        if cached is None or cached[0] != due_before or cached[1] is not verified:
+            never, seen = (set(), 0) if cached is None or cached[1] is not verified else (
+                {g for g in cached[2] if g not in verified}, cached[3])
+            never.update(g for g in range(seen, len(orgs)) if g not in verified)
+            candidates = {g for g, day in verified.items() if day < due_before} | never
+            by_key: dict[int, list[int]] = {}
+            for g in candidates:
+                group = orgs[g]
+                if isinstance(group, VCSEGroup):
+                    by_key.setdefault(group.unit_key, []).append(g)
+            cached = self._stale_cache = [due_before, verified, never, len(orgs), candidates,
+                                          by_key]
+        elif cached[3] < len(orgs):  # organisations added since: never verified
+            never, candidates, by_key = cached[2], cached[4], cached[5]
+            for g in range(cached[3], len(orgs)):
+                if g not in verified:
+                    never.add(g)
+                    candidates.add(g)
+                    group = orgs[g]
+                    if isinstance(group, VCSEGroup):
+                        by_key.setdefault(group.unit_key, []).append(g)
+            cached[3] = len(orgs)
+        return cached[4], cached[5]
+
     def map_for(self, lw: LinkWorker, hours_free: float) -> float:
         """Hours link worker ``lw`` spends today checking listings nobody has verified for
         ``lio.lw_mapping_after_days`` (at most its weekly mapping hours per working day and
@@ -274,10 +338,7 @@ class LIOFunctions:
         m = self.model
         p = m.cfg.lio
         due_before = m.day - p.lw_mapping_after_days
-        verified = self.verified_day
-        # the stale ones of :meth:`listings` (filtered before the sort: most are not stale)
-        stale = sorted((g for g in self._listed([lw]) if verified.get(g, NEVER) < due_before),
-                       key=lambda k: (verified.get(k, NEVER), k))
+        stale = self._stale_listings(lw, due_before)
         if not stale:
             lw.mapping_progress = 0.0
             return 0.0

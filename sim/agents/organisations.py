@@ -118,17 +118,19 @@ def _capacity_input(name: str, doc: str) -> property:
 
 def _listing_flag(doc: str) -> property:
     """Whether a group is on the service directory: a change of value adds 1 to the model's
-    ``listing_epoch`` (its cached listings by unit, ``CommunityModel.listed_groups_by_unit``);
-    reading it is a plain attribute look-up. A new group's first value is not a change: its
-    opening adds it to the cached listings (``CommunityModel._open_groups_change``)."""
+    ``listing_epoch`` (its cached listings by unit, ``CommunityModel.listed_groups_by_unit``,
+    follow: ``CommunityModel._listing_changed``); reading it is a plain attribute look-up. A
+    new group's first value is not a change: its opening adds it to the cached listings
+    (``CommunityModel._open_groups_change``)."""
 
     def set_(self, value) -> None:
         old = getattr(self, "_on_directory", None)
+        self._on_directory = value
+        self.group_state.on_directory[self.index] = value
         if old is not None and old != value:
             model = self.model
             model.listing_epoch = getattr(model, "listing_epoch", 0) + 1
-        self._on_directory = value
-        self.group_state.on_directory[self.index] = value
+            model._listing_changed(self)
 
     return property(attrgetter("_on_directory"), set_, doc=doc)
 
