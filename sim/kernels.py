@@ -1049,16 +1049,26 @@ def rows_in_need_and_pathway(rows: np.ndarray, need: np.ndarray, pathway: np.nda
 
 
 @njit(cache=True, nogil=True)
-def codes_equal(codes: np.ndarray, code: int) -> np.ndarray:
-    """``np.flatnonzero(codes == code)`` in one pass without branches (for codes held by a
-    scattered tenth or so of the population, e.g. latent volunteers)."""
-    n = codes.shape[0]
-    out = np.empty(n + 1, np.int64)
-    k = 0
-    for i in range(n):
-        out[k] = i
-        k += codes[i] == code
-    return out[:k].copy()
+def rows_of_code_at_ranks(codes: np.ndarray, code: int, ranks: np.ndarray) -> np.ndarray:
+    """``np.flatnonzero(codes == code)[ranks]`` for ascending ``ranks`` (e.g. the latent
+    volunteers a draw picks by their place among the latent), in one pass that stops at the
+    last, without an array of every match."""
+    m = ranks.shape[0]
+    out = np.empty(m, np.int64)
+    j = 0
+    r = 0
+    if m:
+        for i in range(codes.shape[0]):
+            if codes[i] == code:
+                while j < m and ranks[j] == r:
+                    out[j] = i
+                    j += 1
+                if j == m:
+                    break
+                r += 1
+    if j < m:
+        raise ValueError("rows_of_code_at_ranks: a rank beyond the matches, or not ascending")
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -2379,7 +2389,7 @@ def flatnonzero(mask: np.ndarray) -> np.ndarray:
     stretches; the checks here cost more than they save on a few thousand residents), called
     as ``mask.nonzero()[0]``, without ``np.flatnonzero``'s ravel and dispatch (about 1 us a
     call). Selections known to be dense have their own kernels (``need_and_pathway``,
-    ``codes_equal``)."""
+    ``rows_of_code_at_ranks``)."""
     if mask.ndim != 1 or mask.dtype != np.bool_:
         return np.flatnonzero(mask)
     if mask.size >= 16384 and np.count_nonzero(mask) * 64 > mask.size:
@@ -2446,7 +2456,7 @@ def _warm_up() -> None:
     onset_candidates(f32, f32, i8)
     channel_weights(i64, i32, np.zeros(2, np.bool_), i32, i32, f64, f64, f64, f64, 1.0, 1.0,
                     1.0, 1.0, 1.0, 1.0, 1.0)
-    codes_equal(i8, 1)
+    rows_of_code_at_ranks(i8, 0, np.zeros(1, np.int64))
     count_equal(i8, 1)
     member_tie_pairs(np.zeros(1, np.int64), np.zeros(1, np.int64), i32, np.zeros(3, np.int32),
                      i32, 2)

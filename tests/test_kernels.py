@@ -346,10 +346,20 @@ def test_dense_selections_match_flatnonzero(state):
         expected = np.flatnonzero((need >= need_min) & (pathway <= pathway_max))
         assert got.dtype == expected.dtype
         np.testing.assert_array_equal(got, expected)
+    rng = np.random.default_rng(5)
     for code in range(4):
-        np.testing.assert_array_equal(kernels.codes_equal(need, code),
-                                      np.flatnonzero(need == code))
-        assert kernels.count_equal(need, code) == np.count_nonzero(need == code)
+        rows = np.flatnonzero(need == code)
+        assert kernels.count_equal(need, code) == rows.size
+        for k in (0, 1, 7, rows.size):  # ascending places among the matches
+            at = np.sort(rng.choice(rows.size, size=min(k, rows.size), replace=False))
+            got = kernels.rows_of_code_at_ranks(need, code, at)
+            assert got.dtype == np.int64
+            np.testing.assert_array_equal(got, rows[at])
+        with pytest.raises(ValueError, match="beyond the matches"):
+            kernels.rows_of_code_at_ranks(need, code, np.array([rows.size], np.int64))
+        if rows.size >= 2:
+            with pytest.raises(ValueError, match="not ascending"):
+                kernels.rows_of_code_at_ranks(need, code, np.array([1, 0], np.int64))
 
 
 def test_volunteer_queues_match_numpy():

@@ -206,6 +206,13 @@ def test_stale_listings_from_the_days_index_are_those_of_every_listing(directory
         f"lio.directory_hours_per_week={directory_hours}", "lio.lw_mapping_after_days=10",
         "groups.p_closure_per_year=1.0"]))
     books = m.lio_functions
+    # in directories though never verified and not listed: a new group that closed, and a
+    # new unlisted one (as a practice's tie is)
+    gone = m.add_group(GroupKind.COMMUNITY_GROUP, m.link_workers[0].unit, True, "gone")
+    unlisted = m.add_group(GroupKind.COMMUNITY_GROUP, m.link_workers[-1].unit, False, "tie")
+    for lw in m.link_workers:
+        lw.directory |= {gone.index, unlisted.index}
+    gone.close("churn")
     seen_stale = 0
     while m.running:
         due = m.day - m.cfg.lio.lw_mapping_after_days

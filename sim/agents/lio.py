@@ -276,60 +276,55 @@ class LIOFunctions:
     # -- link workers' own mapping (002:234) -----------------------------------------------
     def _stale_listings(self, lw: LinkWorker, due_before: int) -> list[int]:
         """The listings of ``lw`` (``_listed([lw])``) last verified before ``due_before``,
-        least recently verified first (by verified day, then index). Found among the
-        listings that were stale when the day's threshold was set (:meth:`_stale_index`):
-        a verified day only moves forward, so that is a superset of those stale now, and
-        most listings are not stale; each link worker looks at its directory's share of
-        them and those of the units it reaches, not at all its listings."""
+        least recently verified first (by verified day, then index), without a look at
+        each of its listings: its directory's entries among those verified before the
+        threshold when it was set (a verified day only moves forward, so that is a superset
+        of those stale now) or never verified (set operations), and the stale ones of the
+        listed groups of the units it reaches (:meth:`_stale_index`)."""
         verified = self.verified_day
-        candidates, by_key = self._stale_index(due_before)
-        if not candidates:
+        dated, listed_stale = self._stale_index(due_before)
+        directory = lw.directory
+        found = (directory & dated) | directory.difference(verified)
+        if listed_stale:
+            for key in self._keys_of(lw.reach):
+                found.update(listed_stale.get(key, ()))
+        if not found:
             return []
-        found = lw.directory & candidates
-        m = self.model
-        orgs = m.organisations
-        lio = GroupKind.LIO
-        for key in {*m.place_keys_of(lw.reach), *lw.reach}:
-            for g in by_key.get(key, ()):
-                group = orgs[g]  # listed: open, on the directory, not an LIO
-                if group.is_open and group.on_directory and group.kind is not lio:
-                    found.add(g)
         return sorted((g for g in found if verified.get(g, NEVER) < due_before),
                       key=lambda k: (verified.get(k, NEVER), k))
 
+    def _keys_of(self, reach: frozenset[int]) -> tuple[int, ...]:
+        """The by-unit keys of the listings a link worker reaching ``reach`` has: its units
+        and its districts' place-level keys (as :meth:`_listed`), kept by reach."""
+        cached = self.__dict__.setdefault("_reach_keys", {})
+        keys = cached.get(reach)
+        if keys is None:
+            keys = cached[reach] = (*reach, *self.model.place_keys_of(reach))
+        return keys
+
     def _stale_index(self, due_before: int) -> tuple[set[int], dict[int, list[int]]]:
-        """Organisations whose listing was last verified before ``due_before`` or never, as a
-        set, and the groups among them by their by-unit key (``unit_key``): worked out with
-        one pass over the verification dates when the threshold moves (once a day), and
-        extended by the organisations added since (never verified). Organisations never
-        verified are kept between days (pruned of those verified since), so a day's pass
-        does not go through every organisation ever made."""
+        """Listings verified before ``due_before`` (a set; those never verified are not in
+        it), worked out with one pass over the verification dates when the threshold moves
+        (once a day); and the listed groups (``model.listed_groups_by_unit``) last verified
+        before it or never, by unit key, worked out afresh when the threshold or the
+        listings change (a listed group opens or closes, a listing changes: a few times a
+        day in a large place, not with each mutual aid group that forms or folds)."""
         verified = self.verified_day
-        orgs = self.model.organisations
-        cached = self.__dict__.get("_stale_cache")
+        cached = self.__dict__.get("_stale_dated")
         if cached is None or cached[0] != due_before or cached[1] is not verified:
-            never, seen = (set(), 0) if cached is None or cached[1] is not verified else (
-                {g for g in cached[2] if g not in verified}, cached[3])
-            never.update(g for g in range(seen, len(orgs)) if g not in verified)
-            candidates = {g for g, day in verified.items() if day < due_before} | never
-            by_key: dict[int, list[int]] = {}
-            for g in candidates:
-                group = orgs[g]
-                if isinstance(group, VCSEGroup):
-                    by_key.setdefault(group.unit_key, []).append(g)
-            cached = self._stale_cache = [due_before, verified, never, len(orgs), candidates,
-                                          by_key]
-        elif cached[3] < len(orgs):  # organisations added since: never verified
-            never, candidates, by_key = cached[2], cached[4], cached[5]
-            for g in range(cached[3], len(orgs)):
-                if g not in verified:
-                    never.add(g)
-                    candidates.add(g)
-                    group = orgs[g]
-                    if isinstance(group, VCSEGroup):
-                        by_key.setdefault(group.unit_key, []).append(g)
-            cached[3] = len(orgs)
-        return cached[4], cached[5]
+            cached = self._stale_dated = (due_before, verified, {
+                g for g, day in verified.items() if day < due_before})
+        listed = self.model.listed_groups_by_unit()
+        by_key = self.__dict__.get("_stale_listed")
+        if (by_key is None or by_key[0] != due_before or by_key[1] is not verified
+                or by_key[2] is not listed):
+            stale: dict[int, list[int]] = {}
+            for key, groups in listed.items():
+                old = [g for g in groups if verified.get(g, NEVER) < due_before]
+                if old:
+                    stale[key] = old
+            by_key = self._stale_listed = (due_before, verified, listed, stale)
+        return cached[2], by_key[3]
 
     def map_for(self, lw: LinkWorker, hours_free: float) -> float:
         """Hours link worker ``lw`` spends today checking listings nobody has verified for

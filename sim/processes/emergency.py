@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from sim.agents.organisations import VCSEGroup
 
 if TYPE_CHECKING:
@@ -44,9 +46,13 @@ def respond(model: CommunityModel) -> None:
 def suspended_groups_lose_volunteers(model: CommunityModel) -> None:
     """A suspended group whose volunteers have all drifted away (idle, goodwill gone) does
     not come back: it closes for good (003:298-304). Money can also run out while it is
-    suspended (its running costs go on)."""
-    for g in model.open_groups():  # kept as it was while groups close
-        if g.distanced and g.is_open and g.n_trained == 0:
+    suspended (its running costs go on). The suspended ones are found from the groups'
+    column (most days in most places there are none), in group order."""
+    groups = model.open_groups()  # kept as it was while groups close
+    rows = model.open_group_rows()  # its rows, in its order
+    for k in np.flatnonzero(model.group_state.distanced[rows]).tolist():
+        g = groups[k]
+        if g.is_open and g.n_trained == 0:
             g.close("volunteers lost while suspended")
 
 

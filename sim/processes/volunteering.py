@@ -49,8 +49,10 @@ def applications(model: CommunityModel) -> None:
     k = int(rng.binomial(n_latent, min(p.p_apply_per_day * p.campaign_multiplier, 1.0)))
     if k == 0:
         return
-    latent = kernels.codes_equal(pop.vstate, V.LATENT)
-    chosen = np.sort(rng.choice(latent, size=k, replace=False))
+    # k of the latent (numpy's choice from their rows draws these places among them), found
+    # by their places in one pass: the same rows, with no array of every latent volunteer
+    at = np.sort(rng.choice(n_latent, size=k, replace=False))
+    chosen = kernels.rows_of_code_at_ranks(pop.vstate, V.LATENT, at)
     draw = rng.random(k)
     to_lio = draw < p.share_apply_to_lio
     to_trust = draw >= 1.0 - p.share_apply_to_hospital
