@@ -656,8 +656,11 @@ class CommunityModel(mesa.Model):
             practices = self.practices_in(unit)
             if not practices:
                 cache[unit] = None
-            else:
-                registered = np.bincount(self.pop.gp[self.pop.unit == unit],
+            else:  # the unit's residents are contiguous (UnitInfo): no pass over everyone
+                u = self.units[unit]
+                if u.index != unit:
+                    u = next(x for x in self.units if x.index == unit)
+                registered = np.bincount(self.pop.gp[u.start:u.stop],
                                          minlength=len(self.gp_practices))
                 cache[unit] = max(practices, key=lambda gp: (registered[gp.index], -gp.index))
         return cache[unit]
