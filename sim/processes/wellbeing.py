@@ -39,12 +39,9 @@ def refresh_targets(model: CommunityModel) -> None:
 def initialise(model: CommunityModel, rng: np.random.Generator) -> None:
     pop = model.pop
     situation = situation_index(model)
-    # target + offset + noise, clipped: the float32 operations in that order, in place in
-    # one array (no temporaries of the residents' size)
-    scores = model.wellbeing_targets[situation]
-    scores += model.isolation_offset
-    scores += rng.normal(0.0, 0.5, size=(pop.n, 4)).astype(np.float32)
-    np.clip(scores, 0, 10, out=pop.wellbeing)
+    pop.wellbeing[:] = np.clip(
+        model.wellbeing_targets[situation] + model.isolation_offset
+        + rng.normal(0.0, 0.5, size=(pop.n, 4)).astype(np.float32), 0, 10)
 
 
 def situation_index(model: CommunityModel) -> np.ndarray:
