@@ -1048,17 +1048,54 @@ def rows_in_need_and_pathway(rows: np.ndarray, need: np.ndarray, pathway: np.nda
     return out[:k].copy()
 
 
+_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+
+
+@njit(inline="always")
+def _flag_equal(w, pattern):
+    """Bit 7 of each byte of ``w`` equal to that byte of ``pattern`` (a code times
+    ``_ONES``), exactly: the bytes of ``x = w ^ pattern`` that are zero (bit 7 of
+    ``(x & 0x7f..) + 0x7f..`` is set where the low seven bits are not all zero, with no
+    carry into the next byte; ``| x`` adds bit 7 itself)."""
+    x = w ^ pattern
+    return ~(((x & _LOW7) + _LOW7) | x) & _HIGH
+
+
 @njit(cache=True, nogil=True)
 def rows_of_code_at_ranks(codes: np.ndarray, code: int, ranks: np.ndarray) -> np.ndarray:
     """``np.flatnonzero(codes == code)[ranks]`` for ascending ``ranks`` (e.g. the latent
     volunteers a draw picks by their place among the latent), in one pass that stops at the
-    last, without an array of every match."""
+    last, without an array of every match: one-byte codes eight at a time, a word's matches
+    counted at once and looked at one by one only in a word that holds a wanted rank."""
     m = ranks.shape[0]
     out = np.empty(m, np.int64)
     j = 0
-    r = 0
-    if m:
-        for i in range(codes.shape[0]):
+    r = 0  # matches before the position looked at
+    rest = 0  # where the one-by-one loop starts
+    if m and _by_words(codes) and 0 <= code <= 127:
+        words = _words(codes)
+        pattern = uint64(code) * _ONES
+        want = ranks[0]
+        for k in range(words.shape[0]):
+            t = _flag_equal(words[k], pattern)
+            c = _n_flagged(t)
+            if r + c <= want:  # the wanted rank is further on
+                r += c
+                continue
+            while t:
+                while j < m and ranks[j] == r:
+                    out[j] = k * 8 + _lowest_flagged(t)
+                    j += 1
+                if j == m:
+                    break
+                want = ranks[j]
+                r += 1
+                t &= t - uint64(1)
+            if j == m:
+                break
+        rest = words.shape[0] * 8
+    if j < m:
+        for i in range(rest, codes.shape[0]):
             if codes[i] == code:
                 while j < m and ranks[j] == r:
                     out[j] = i

@@ -346,20 +346,40 @@ def test_dense_selections_match_flatnonzero(state):
         expected = np.flatnonzero((need >= need_min) & (pathway <= pathway_max))
         assert got.dtype == expected.dtype
         np.testing.assert_array_equal(got, expected)
-    rng = np.random.default_rng(5)
     for code in range(4):
-        rows = np.flatnonzero(need == code)
-        assert kernels.count_equal(need, code) == rows.size
-        for k in (0, 1, 7, rows.size):  # ascending places among the matches
+        assert kernels.count_equal(need, code) == np.count_nonzero(need == code)
+
+
+@pytest.mark.parametrize("layout", ["words", "tail", "strided", "int16"])
+def test_rows_at_ranks_among_a_codes_matches(layout):
+    """``rows_of_code_at_ranks`` gives ``np.flatnonzero(codes == code)[ranks]`` for ascending
+    ranks (none, one, some, every match; the first and last), read eight codes at a time
+    (and a tail of fewer than eight) or one by one (strided, wider codes); a rank beyond the
+    matches or out of order is refused."""
+    rng = np.random.default_rng(5)
+    codes = rng.choice(np.arange(8), size=20_003, p=[.3, .1, .3, .1, .05, .05, .05, .05])
+    codes = codes.astype(np.int16 if layout == "int16" else np.int8)
+    if layout == "tail":
+        codes[: codes.size // 8 * 8] = 0  # every match of 1-7 in the last three codes
+        codes[-3:] = (3, 1, 3)
+    if layout == "strided":
+        codes = np.repeat(codes, 2)[::2]
+    for code in range(8):
+        rows = np.flatnonzero(codes == code)
+        for k in (0, 1, 2, 7, rows.size):
             at = np.sort(rng.choice(rows.size, size=min(k, rows.size), replace=False))
-            got = kernels.rows_of_code_at_ranks(need, code, at)
+            got = kernels.rows_of_code_at_ranks(codes, code, at)
             assert got.dtype == np.int64
             np.testing.assert_array_equal(got, rows[at])
+        if rows.size:
+            ends = np.array([0, rows.size - 1] if rows.size > 1 else [0], np.int64)
+            np.testing.assert_array_equal(kernels.rows_of_code_at_ranks(codes, code, ends),
+                                          rows[ends])
         with pytest.raises(ValueError, match="beyond the matches"):
-            kernels.rows_of_code_at_ranks(need, code, np.array([rows.size], np.int64))
+            kernels.rows_of_code_at_ranks(codes, code, np.array([rows.size], np.int64))
         if rows.size >= 2:
             with pytest.raises(ValueError, match="not ascending"):
-                kernels.rows_of_code_at_ranks(need, code, np.array([1, 0], np.int64))
+                kernels.rows_of_code_at_ranks(codes, code, np.array([1, 0], np.int64))
 
 
 def test_volunteer_queues_match_numpy():
