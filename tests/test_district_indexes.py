@@ -34,6 +34,15 @@ def by_district(m) -> dict[int, list]:
     return out
 
 
+def listed_from_scratch(m) -> dict[int, tuple[int, ...]]:
+    """The open listed groups (not LIOs) by unit key, from every group."""
+    out: dict[int, tuple[int, ...]] = {}
+    for g in m.groups:
+        if g.is_open and g.on_directory and g.kind is not GroupKind.LIO:
+            out[g.unit_key] = (*out.get(g.unit_key, ()), g.index)
+    return out
+
+
 def churn(m) -> None:
     """Close a community group and a place-level charity in each district; start one group."""
     for d in (0, 1):
@@ -182,13 +191,6 @@ def test_indexes_follow_a_mutual_aid_group_without_being_worked_out_again(model)
     change); taking a group off the directory is one."""
     m = model
 
-    def listed_from_scratch():
-        out: dict[int, tuple[int, ...]] = {}
-        for g in m.groups:
-            if g.is_open and g.on_directory and g.kind is not GroupKind.LIO:
-                out[g.unit_key] = (*out.get(g.unit_key, ()), g.index)
-        return out
-
     def short_from_scratch():
         saved = m.__dict__.pop("_provision_short")
         try:
@@ -216,18 +218,18 @@ def test_indexes_follow_a_mutual_aid_group_without_being_worked_out_again(model)
     new = m.add_group(GroupKind.COMMUNITY_GROUP, int(m.units[-1].index), True, "listed")
     assert m.listing_epoch == epoch
     assert new.index in m.listed_groups_by_unit()[new.unit_key]
-    assert m.listed_groups_by_unit() == listed_from_scratch()
+    assert m.listed_groups_by_unit() == listed_from_scratch(m)
     assert m.provision_short() == short_from_scratch()
     gone = next(g for g in m.open_groups() if g.on_directory and g.unit_key == -1 - 1
                 and g.kind is not GroupKind.LIO)
     gone.close("churn")
     assert gone.index not in m.listed_groups_by_unit().get(gone.unit_key, ())
-    assert m.listed_groups_by_unit() == listed_from_scratch()
+    assert m.listed_groups_by_unit() == listed_from_scratch(m)
     assert m.provision_short() == short_from_scratch()
     assert m.open_groups_by_district() == by_district(m)
     new.on_directory = False  # off the directory: a change, so worked out afresh
     assert m.listing_epoch == epoch + 1
-    assert m.listed_groups_by_unit() == listed_from_scratch()
+    assert m.listed_groups_by_unit() == listed_from_scratch(m)
 
 
 def test_listings_follow_groups_coming_on_and_off_the_directory(model):
@@ -238,13 +240,6 @@ def test_listings_follow_groups_coming_on_and_off_the_directory(model):
     is absent."""
     m = model
 
-    def listed_from_scratch():
-        out: dict[int, tuple[int, ...]] = {}
-        for g in m.groups:
-            if g.is_open and g.on_directory and g.kind is not GroupKind.LIO:
-                out[g.unit_key] = (*out.get(g.unit_key, ()), g.index)
-        return out
-
     def follows(change) -> None:
         m.listed_groups_by_unit()  # up to date before the change
         epoch = m.listing_epoch
@@ -253,7 +248,7 @@ def test_listings_follow_groups_coming_on_and_off_the_directory(model):
         cached = m._listed_by_unit
         assert cached[1] == m.listing_epoch  # followed, so not rebuilt when asked for
         assert m.listed_groups_by_unit() is cached[2]
-        assert m.listed_groups_by_unit() == listed_from_scratch()
+        assert m.listed_groups_by_unit() == listed_from_scratch(m)
 
     # every listed group of unit 0 goes off the directory, one by one: the unit ends absent
     unit0 = [g for g in m.open_groups() if g.unit_key == 0 and g.on_directory
