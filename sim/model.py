@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import copy
 import logging
+from itertools import accumulate
 from operator import attrgetter
 from pathlib import Path
 
@@ -45,6 +46,8 @@ logging.getLogger("MESA").setLevel(logging.WARNING)
 _MUTUAL_AID = GroupKind.MUTUAL_AID  # a module constant: no enum attribute lookup in loops
 _NOBODY = np.zeros(0, np.int64)
 _NO_LEVEL = np.zeros(0, np.float64)  # no usual level of fresh unmet need yet
+_RESULT_FLOW = {result: f"new_referrals_result_{result}" for result in ("accepted", "declined")}
+_RESULT_FLOW["not_reached"] = _RESULT_FLOW["declined"]  # a health referral's outcome as counted
 
 BANK_HOLIDAYS = frozenset((91, 94, 121, 142, 233, 355, 356, 365))
 """Days of the model year (day 1: the first Monday of January) with no link-worker work: Good
@@ -154,6 +157,7 @@ class CommunityModel(mesa.Model):
         self.flows: dict[str, float] = {}
         self.capacity_epoch = 0  # groups' cached capacities hold while this stands (events)
         self.listing_epoch = 0  # cached listings by unit hold while this stands
+        self.reach_epoch = 0  # cached groups in reach hold while this stands (suspensions)
         self.group_state = GroupState()  # organisations' money and strain, one row each
         # residents each group has taken on (a superset of those it supports: see clients_of)
         self._group_clients: dict[int, list[int]] = {}
@@ -1286,13 +1290,15 @@ class CommunityModel(mesa.Model):
             if from_health:
                 self.count("new_referrals_result_stale")
             return "stale"
-        full = from_health and not group.has_room()
+        # whether it has room, asked once (nothing changes it before the group's offer)
+        room = group.has_room() if from_health else None
+        full = from_health and not room
         if group.online:
             result = self._offer_online(i, group)
         else:
-            result = group.offer(i) if self._attends(i, group) else "not_reached"
+            result = group.offer(i, room) if self._attends(i, group) else "not_reached"
         if from_health:
-            self.count(f"new_referrals_result_{'declined' if result == 'not_reached' else result}")
+            self.count(_RESULT_FLOW[result])
             if full and result == "declined":
                 self.count("new_referrals_declined_full")
         if result == "accepted":
@@ -1658,19 +1664,50 @@ class CommunityModel(mesa.Model):
 
     def open_groups_reachable(self, unit: int) -> list[VCSEGroup]:
         """The open groups a resident of ``unit`` can go to: the unit's and its district's
-        (not the LIO, none suspended), in group order within each."""
-        by_unit = self.open_groups_by_unit()
-        return [g for g in (*by_unit.get(unit, ()), *by_unit.get(self.place_key_of_unit[unit], ()))
-                if not g.distanced and g.kind is not GroupKind.LIO]
+        (not the LIO, none suspended), in group order within each. Kept (:meth:`_in_reach`);
+        the caller must not change it."""
+        return self._in_reach(unit)[0]
 
     def open_groups_in_reach(self, units: frozenset[int]) -> list[VCSEGroup]:
         """:meth:`open_groups_reachable` over several units (a link worker's reach): their
-        groups in unit order, then their districts' place-level ones, in district order."""
+        groups in unit order, then their districts' place-level ones, in district order. Kept
+        (:meth:`_in_reach`); the caller must not change it."""
         if len(units) == 1:
             return self.open_groups_reachable(next(iter(units)))
+        return self._in_reach(units)[0]
+
+    def reachable_with_weights(self, unit: int) -> tuple[list[VCSEGroup], list[float]]:
+        """:meth:`open_groups_reachable` and the running sums of the weights a resident
+        choosing among them gives each (its believed size ``nominal_capacity`` + 1, as
+        :meth:`referral_weights`), for ``organisations.choice_by_cumulative``; kept with the
+        groups while no event changes parameters (``capacity_epoch``)."""
+        entry = self._in_reach(unit)
+        if entry[2] != self.capacity_epoch:
+            weights = self.referral_weights()[0]
+            entry[1] = list(accumulate(weights[g.index] for g in entry[0]))
+            entry[2] = self.capacity_epoch
+        return entry[0], entry[1]
+
+    def _in_reach(self, key: int | frozenset[int]) -> list:
+        """[the open groups in reach of unit ``key`` (or of units ``key``), their running
+        weights or None, the ``capacity_epoch`` of those]: made on a first look and kept while
+        the open groups (:meth:`open_groups_by_unit`: a new dict once one opens or closes)
+        and their suspensions (``reach_epoch``: a group's ``distanced`` changed) stand, so
+        each help seeker's and link worker's look is a dictionary look-up, not a pass over
+        the unit's and its district's groups."""
         by_unit = self.open_groups_by_unit()
-        return [g for u in (*sorted(units), *self.place_keys_of(units)) for g in by_unit.get(u, ())
-                if not g.distanced and g.kind is not GroupKind.LIO]
+        epoch = self.__dict__.get("reach_epoch", 0)
+        cached = self.__dict__.get("_groups_in_reach")
+        if cached is None or cached[0] is not by_unit or cached[1] != epoch:
+            cached = self._groups_in_reach = (by_unit, epoch, {})
+        entry = cached[2].get(key)
+        if entry is None:
+            keys = ((*sorted(key), *self.place_keys_of(key)) if isinstance(key, frozenset)
+                    else (key, self.place_key_of_unit[key]))
+            entry = cached[2][key] = [
+                [g for u in keys for g in by_unit.get(u, ())
+                 if not g.distanced and g.kind is not GroupKind.LIO], None, -1]
+        return entry
 
     def practices_in(self, unit: int) -> list[GPPractice]:
         """The practices of ``unit``: those in it; in a places topology those serving it."""

@@ -293,3 +293,61 @@ def test_a_group_is_taken_out_of_an_ordered_list_as_by_a_pass(model):
     assert copy == groups and copy is not groups
     shuffled = groups[::-1]
     assert _without(shuffled, groups[1]) == [x for x in shuffled if x is not groups[1]]
+
+
+def reachable_from_scratch(m, units) -> list:
+    """The open groups (not LIOs, none suspended) of ``units`` in unit order, then of their
+    districts' place-level keys in district order, each in group order, from every group."""
+    keys = [*sorted(units), *m.place_keys_of(units)]
+    return [g for k in keys for g in m.groups
+            if g.unit_key == k and g.is_open and not g.distanced and g.kind is not GroupKind.LIO]
+
+
+def test_groups_in_reach_follow_openings_closures_and_suspensions(model):
+    """The kept groups in reach of a unit (a help seeker's) and of several units (a link
+    worker's), and the running sums of a seeker's weights, equal what is worked out from
+    scratch as groups open, close, are suspended and come back, and after an event changes
+    parameters; a suspension moves ``reach_epoch`` on, setting a group's flag to what it
+    already is does not."""
+    from itertools import accumulate
+
+    m = model
+    units = range(len(m.units))
+    reaches = {lw.reach for lw in m.link_workers} | {frozenset(units)}
+    assert any(len(r) > 1 for r in reaches)
+
+    def agrees() -> None:
+        for u in units:
+            assert m.open_groups_reachable(u) == reachable_from_scratch(m, [u])
+            options, cumulative = m.reachable_with_weights(u)
+            assert options == reachable_from_scratch(m, [u])
+            assert cumulative == list(accumulate(g.nominal_capacity + 1.0 for g in options))
+        for r in reaches:
+            assert m.open_groups_in_reach(r) == reachable_from_scratch(m, r)
+
+    agrees()
+    assert m.open_groups_reachable(0) is m.open_groups_reachable(0)  # kept, not made again
+    group = next(g for g in m.open_groups_reachable(0) if g.unit == 0)
+    place = next(g for g in m.open_groups_reachable(0) if g.unit == -1)
+    epoch = m.reach_epoch
+    group.distanced = False  # no change: the kept lists stand
+    assert m.reach_epoch == epoch
+    for g in (group, place):
+        g.distanced = True
+        assert m.reach_epoch == epoch + 1
+        epoch = m.reach_epoch
+        assert g not in m.open_groups_reachable(0)
+        agrees()
+    group.distanced = False
+    assert group in m.open_groups_reachable(0)
+    agrees()
+    churn(m)  # closures in both districts and a new group
+    new = m.add_group(GroupKind.COMMUNITY_GROUP, 0, True, "new")
+    assert new in m.open_groups_reachable(0)
+    agrees()
+    m.cfg.groups.community_group.staff_client_capacity += 7  # as an event would change it
+    m.capacity_epoch += 1
+    agrees()
+    for _ in range(3):  # the model's own days
+        m.step()
+        agrees()

@@ -333,3 +333,26 @@ def test_daily_row_sums_the_groups_places_staff_and_listings_as_their_properties
     g.distanced = True
     assert metrics.daily_row(model)["n_group_places"] == before - places == sum(
         h.capacity for h in model.open_groups() if h.kind.value != "lio")
+
+
+def test_a_health_referral_asks_for_room_once_and_counts_its_result(tiny_model):
+    """A GP's or link worker's referral asks whether the group has room once and the group's
+    offer takes that answer: the same results and turned-away count as a resident's own
+    approach, each result counted under its flow (a full group's declines also as full)."""
+    model = charity(tiny_model, groups__formal_charity__staff_client_capacity=2,
+                    groups__formal_charity__initial_volunteers=0)
+    g = model.groups[0]
+    give_need(model, range(5), Need.MODERATE)
+    asked = []
+    has_room = type(g).has_room
+    type(g).has_room = lambda self: asked.append(self.index) or has_room(self)
+    try:
+        results = [model.offer_to_group(i, g.index, "gp") for i in range(5)]
+    finally:
+        type(g).has_room = has_room
+    assert results == ["accepted"] * 2 + ["declined"] * 3
+    assert asked == [g.index] * 5  # once per referral
+    assert g.turned_away_today == 3
+    assert model.flows["new_referrals_result_accepted"] == 2
+    assert model.flows["new_referrals_result_declined"] == 3
+    assert model.flows["new_referrals_declined_full"] == 3

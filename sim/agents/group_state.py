@@ -160,15 +160,26 @@ def state_column(name: str, doc: str, sets_capacity: bool = False) -> property:
     return property(get, set_, doc=doc)
 
 
-def mirrored_column(name: str, doc: str, forgets_capacity: bool = False) -> property:
+def mirrored_column(name: str, doc: str, forgets_capacity: bool = False, epoch: str = ""
+                    ) -> property:
     """An organisation attribute read as a plain attribute (its slot ``_<name>``, as fast as
     one) whose every assignment also writes the organisation's row of the :class:`GroupState`
     column ``name``, so the column always holds what the attribute holds and the daily passes
     over all groups read it at once. ``forgets_capacity``: a change of value forgets the
-    group's cached capacity (``VCSEGroup.capacity`` depends on it)."""
+    group's cached capacity (``VCSEGroup.capacity`` depends on it). ``epoch``: a change of
+    value (not the first one given) adds 1 to that attribute of the model, whose caches
+    depending on this one hold while it stands."""
     slot = "_" + name
 
-    if forgets_capacity:
+    if epoch:
+        def set_(self, value) -> None:
+            old = getattr(self, slot, None)
+            if old is not None and old != value:
+                model = self.model
+                setattr(model, epoch, getattr(model, epoch, 0) + 1)
+            setattr(self, slot, value)
+            getattr(self.group_state, name)[self.index] = value
+    elif forgets_capacity:
         def set_(self, value) -> None:
             if getattr(self, slot, None) != value:
                 self._capacity_epoch = -1

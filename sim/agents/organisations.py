@@ -191,7 +191,7 @@ class VCSEGroup(Organisation):
     n_disruptive = mirrored_column("n_disruptive", "complex clients placed without inclusion "
                                    "capacity")
     distanced = mirrored_column("distanced", "cannot operate face to face (emergency): "
-                                "suspended")
+                                "suspended", epoch="reach_epoch")  # groups in reach follow
     online = mirrored_column("online", "moved online under distancing (emergency)")
     annual_funding = mirrored_column("annual_funding", "this year's funding (GBP a year)")
     funding_cut = mirrored_column("funding_cut", "share of core funding removed (events)")
@@ -373,11 +373,12 @@ class VCSEGroup(Organisation):
             return math.inf
         return max((income / 365.0 - p.fixed_cost_per_day) / p.cost_per_client_day, 0.0)
 
-    def offer(self, i: int) -> str:
+    def offer(self, i: int, room: bool | None = None) -> str:
         """A referral of resident ``i``: returns 'accepted' or 'declined' (never 'stale': the
-        caller checks whether the group is still open)."""
-        if not self.has_room():
-            self.turned_away_today += 1
+        caller checks whether the group is still open). ``room``: :meth:`has_room` if the
+        caller has just asked it (nothing changed since), else asked here."""
+        if not (self.has_room() if room is None else room):
+            self.group_state.turned_away_today[self.index] += 1  # the column, read and written
             return "declined"
         complex_need = self.model.pop.need[i] >= Need.COMPLEX
         if complex_need and not self.params.accepts_complex:
@@ -512,9 +513,14 @@ def weighted_choice(rng: np.random.Generator, weights) -> int:
     The same arithmetic as ``np.searchsorted(np.cumsum(w), u * total, side="right")`` (running
     float64 sums, the first cumulative weight above the draw), in plain Python: the lists are
     short and this is called per referral."""
-    c = list(accumulate(weights.tolist() if isinstance(weights, np.ndarray) else weights))
-    return bisect_right(c, rng.random() * c[-1])
+    return choice_by_cumulative(rng, list(accumulate(
+        weights.tolist() if isinstance(weights, np.ndarray) else weights)))
 
 
-__all__ = ["GroupKind", "NHSTrust", "Organisation", "Pathway", "VCSEGroup", "draw_offers",
-           "pay_the_day", "weighted_choice"]
+def choice_by_cumulative(rng: np.random.Generator, cumulative: list[float]) -> int:
+    """:func:`weighted_choice` from the running sums of the weights (one draw)."""
+    return bisect_right(cumulative, rng.random() * cumulative[-1])
+
+
+__all__ = ["GroupKind", "NHSTrust", "Organisation", "Pathway", "VCSEGroup",
+           "choice_by_cumulative", "draw_offers", "pay_the_day", "weighted_choice"]

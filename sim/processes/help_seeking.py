@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import kernels
-from sim.agents.organisations import weighted_choice
+from sim.agents.organisations import choice_by_cumulative
 from sim.rng import pick_index
 from sim.state import NEED as Need  # plain ints: fast in numpy
 from sim.state import PATHWAY as Pathway
@@ -177,10 +177,10 @@ def approach_group(model: CommunityModel, i: int, rng: np.random.Generator) -> N
     """Go to a group the resident knows of (listed or not); a group that cannot help may
     refer on to a link worker (004:361)."""
     pop = model.pop
-    options = model.open_groups_reachable(int(pop.unit[i]))
+    options, cumulative = model.reachable_with_weights(int(pop.unit[i]))
     if not options:
         return
-    g = options[weighted_choice(rng, [g.nominal_capacity + 1.0 for g in options])]
+    g = options[choice_by_cumulative(rng, cumulative)]  # by believed size + 1
     result = model.offer_to_group(i, g.index, "self")
     if result == "declined" and g.on_directory and model.link_worker_for(i) is not None and (
             rng.random() < model.cfg.help_seeking.p_vcse_onward_referral):
