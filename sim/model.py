@@ -1699,11 +1699,16 @@ class CommunityModel(mesa.Model):
         epoch = self.__dict__.get("reach_epoch", 0)
         cached = self.__dict__.get("_groups_in_reach")
         if cached is None or cached[0] is not by_unit or cached[1] != epoch:
-            cached = self._groups_in_reach = (by_unit, epoch, {})
+            # (the open groups by unit they were made from, reach_epoch, the entries, the
+            # entries' keys by the unit key of the groups they hold: _open_groups_change
+            # drops only those a group opening or closing is in)
+            cached = self._groups_in_reach = (by_unit, epoch, {}, {})
         entry = cached[2].get(key)
         if entry is None:
             keys = ((*sorted(key), *self.place_keys_of(key)) if isinstance(key, frozenset)
                     else (key, self.place_key_of_unit[key]))
+            for k in keys:
+                cached[3].setdefault(k, set()).add(key)
             entry = cached[2][key] = [
                 [g for u in keys for g in by_unit.get(u, ())
                  if not g.distanced and g.kind is not GroupKind.LIO], None, -1]
@@ -1839,8 +1844,17 @@ class CommunityModel(mesa.Model):
         by_unit = {**by_unit, group.unit_key: here}
         if not here:  # units with no open group are absent
             del by_unit[group.unit_key]
-        old_groups = cached[0]
+        old_groups, old_by_unit = cached
         self._open_groups = (groups, by_unit)
+        # the groups in reach (_in_reach) of the units whose open groups it was among are
+        # made again when next looked at; the others' stand (mutual aid groups form and fold
+        # many times a day in a large place, one street at a time)
+        reach = self.__dict__.get("_groups_in_reach")
+        if reach is not None and reach[0] is old_by_unit:
+            entries, users = reach[2], reach[3]
+            for key in users.pop(group.unit_key, ()):
+                entries.pop(key, None)
+            self._groups_in_reach = (by_unit, reach[1], entries, users)
         # the open charities and community groups by place and kind follow with one count
         # changed, instead of a count over every open group when next asked for
         counts = self.__dict__.get("_open_provision_counts")

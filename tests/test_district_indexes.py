@@ -342,8 +342,17 @@ def test_groups_in_reach_follow_openings_closures_and_suspensions(model):
     assert group in m.open_groups_reachable(0)
     agrees()
     churn(m)  # closures in both districts and a new group
+    agrees()
+    # a unit's group opening or closing leaves the other units' kept lists as they are
+    kept = {u: m.open_groups_reachable(u) for u in units}
     new = m.add_group(GroupKind.COMMUNITY_GROUP, 0, True, "new")
-    assert new in m.open_groups_reachable(0)
+    assert new in m.open_groups_reachable(0) and new not in kept[0]
+    assert all(m.open_groups_reachable(u) is kept[u] for u in units if u != 0)
+    agrees()
+    kept = {u: m.open_groups_reachable(u) for u in units}
+    new.close("churn")
+    assert new not in m.open_groups_reachable(0)
+    assert all(m.open_groups_reachable(u) is kept[u] for u in units if u != 0)
     agrees()
     m.cfg.groups.community_group.staff_client_capacity += 7  # as an event would change it
     m.capacity_epoch += 1
