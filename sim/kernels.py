@@ -32,6 +32,10 @@ from llvmlite import ir
 from numba import njit, types, uint64
 from numba.extending import intrinsic, overload
 
+from sim import numba_boxing
+
+numba_boxing.install()  # returned arrays boxed without a Python call each (before any compile)
+
 # Eight one-byte codes (int8 need levels, pathways, volunteer states) read as one uint64 word
 # and tested at once (SWAR): a sparse selection over every resident skips the words in which
 # no code can match and visits only the bytes a word flags, instead of testing 3,000,000
