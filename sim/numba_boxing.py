@@ -10,9 +10,10 @@ module registers a boxer for arrays that does the same for the type: it is the s
 ``numpy.ndarray`` with numba's reference-counted runtime; anything else is boxed by the stock
 boxer. ``NRT_adapt_ndarray_to_python_acqref`` only borrows the type (``PyArray_NewFromDescr``),
 so a borrowed reference from the environment is enough (the stock path's new reference is
-never released). The arrays are the same objects either way: same data, dtype, shape, strides,
-writeable flag and owner (``tests/test_numba_boxing.py``). At the urban default's 60-odd
-returned arrays a day this is about 60 us of a 1.3 ms day.
+never released). The arrays returned are alike either way: type, data, dtype, shape,
+strides and flags, an argument returned as itself (``tests/test_numba_boxing.py``). At the
+urban default's 60-odd returned arrays a day this is about 60 us of a 1.3 ms day (urban runs
+measured about 3 % faster).
 
 :func:`install` does nothing unless numba's boxer registry holds the stock boxer for arrays
 and the pieces the replacement uses exist, so another numba keeps its own behaviour.
