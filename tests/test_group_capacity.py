@@ -335,7 +335,7 @@ def test_daily_row_sums_the_groups_places_staff_and_listings_as_their_properties
         h.capacity for h in model.open_groups() if h.kind.value != "lio")
 
 
-def test_a_health_referral_asks_for_room_once_and_counts_its_result(tiny_model):
+def test_a_health_referral_asks_for_room_once_and_counts_its_result(tiny_model, monkeypatch):
     """A GP's or link worker's referral asks whether the group has room once and the group's
     offer takes that answer: the same results and turned-away count as a resident's own
     approach, each result counted under its flow (a full group's declines also as full)."""
@@ -345,11 +345,9 @@ def test_a_health_referral_asks_for_room_once_and_counts_its_result(tiny_model):
     give_need(model, range(5), Need.MODERATE)
     asked = []
     has_room = type(g).has_room
-    type(g).has_room = lambda self: asked.append(self.index) or has_room(self)
-    try:
-        results = [model.offer_to_group(i, g.index, "gp") for i in range(5)]
-    finally:
-        type(g).has_room = has_room
+    monkeypatch.setattr(type(g), "has_room",
+                        lambda self: asked.append(self.index) or has_room(self))
+    results = [model.offer_to_group(i, g.index, "gp") for i in range(5)]
     assert results == ["accepted"] * 2 + ["declined"] * 3
     assert asked == [g.index] * 5  # once per referral
     assert g.turned_away_today == 3
