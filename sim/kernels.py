@@ -411,6 +411,37 @@ def keep_waiting_entries(resident: np.ndarray, number: np.ndarray, source: np.nd
 
 
 @njit(cache=True, nogil=True)
+def struggling_order(rows: np.ndarray, kind_code: np.ndarray, annual_funding: np.ndarray,
+                     funding_cut: np.ndarray, balance: np.ndarray,
+                     lio_support_until: np.ndarray, day: int, months: float, kind_a: int,
+                     kind_b: int) -> np.ndarray:
+    """Positions in ``rows`` of the groups an LIO's capacity building looks at
+    (``LIOFunctions._struggling_groups``): kind ``kind_a`` or ``kind_b``, not under support
+    on ``day`` (``lio_support_until <= day``), with no income or reserves below ``months``
+    of it (income = funding after the cut); thinnest reserves first (reserves over income,
+    -1 without income), then by row. The float64 arithmetic and order of numpy's
+    ``lexsort((rows[at], thinness))`` over the same columns, in one call."""
+    n = rows.shape[0]
+    at = np.empty(n, np.int64)
+    thin = np.empty(n, np.float64)
+    k = 0
+    for j in range(n):
+        r = rows[j]
+        kind = kind_code[r]
+        if (kind != kind_a and kind != kind_b) or lio_support_until[r] > day:
+            continue
+        income = annual_funding[r] * (1.0 - funding_cut[r])
+        if income <= 0 or balance[r] < income * months / 12.0:
+            at[k] = j
+            thin[k] = balance[r] / income if income > 0 else -1.0
+            k += 1
+    at, thin = at[:k], thin[:k]
+    by_row = np.argsort(rows[at], kind="mergesort")  # then, stably, by thinness
+    at, thin = at[by_row], thin[by_row]
+    return at[np.argsort(thin, kind="mergesort")]
+
+
+@njit(cache=True, nogil=True)
 def units_with_groups(rows: np.ndarray, unit_key: np.ndarray, distanced: np.ndarray,
                       kind_code: np.ndarray, lio: int, district_of_unit: np.ndarray,
                       n_districts: int) -> np.ndarray:

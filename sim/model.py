@@ -158,6 +158,7 @@ class CommunityModel(mesa.Model):
         self.capacity_epoch = 0  # groups' cached capacities hold while this stands (events)
         self.listing_epoch = 0  # cached listings by unit hold while this stands
         self.reach_epoch = 0  # cached groups in reach hold while this stands (suspensions)
+        self.tie_epoch = 0  # answers kept about ties (cross-sector, practices') stand while it does
         self.group_state = GroupState()  # organisations' money and strain, one row each
         # residents each group has taken on (a superset of those it supports: see clients_of)
         self._group_clients: dict[int, list[int]] = {}
@@ -630,6 +631,7 @@ class CommunityModel(mesa.Model):
             return False
         gp.vcse_ties.append(group.index)
         self.add_tie(gp, group)
+        self._ties_changed()  # (add_tie moves it only for a cross-sector tie)
         key = (gp.index, group.index)
         self.tie_last_use[key] = self.day
         if officer is not None:
@@ -650,7 +652,7 @@ class CommunityModel(mesa.Model):
         self.release_officer_tie((gp.index, org_index))
         if org_index in gp.vcse_ties:
             gp.vcse_ties.remove(org_index)
-            self.remove_tie(gp, self.organisations[org_index])
+            self.remove_tie(gp, self.organisations[org_index])  # moves tie_epoch
 
     def main_practice(self, unit: int) -> GPPractice | None:
         """The practice registering most of the unit's residents (lowest index on a tie):
@@ -1431,6 +1433,7 @@ class CommunityModel(mesa.Model):
                 self.tie_last_use.pop((gp.index, k), None)
                 self.release_officer_tie((gp.index, k))
                 gp.vcse_ties.remove(k)
+                self._ties_changed()
 
     def add_link_worker(self, gp: GPPractice, specialism: str = "", host: str = ""
                         ) -> LinkWorker:
@@ -1573,6 +1576,7 @@ class CommunityModel(mesa.Model):
             self._cross_ties.add(tie)
             self._ties_of.setdefault(a.unique_id, set()).add(tie)
             self._ties_of.setdefault(b.unique_id, set()).add(tie)
+            self._ties_changed()
 
     def remove_tie(self, a: mesa.Agent, b: mesa.Agent) -> None:
         """A tie between ``a`` and ``b`` has lapsed."""
@@ -1580,6 +1584,7 @@ class CommunityModel(mesa.Model):
         self._cross_ties.discard(tie)
         for uid in tie:
             self._ties_of.get(uid, set()).discard(tie)
+        self._ties_changed()
 
     def _drop_ties(self, uid: int) -> None:
         """Every cross-sector tie of agent ``uid`` ends (it closed or left): found through the
@@ -1589,6 +1594,12 @@ class CommunityModel(mesa.Model):
             for other in tie:
                 if other != uid:
                     self._ties_of.get(other, set()).discard(tie)
+        self._ties_changed()
+
+    def _ties_changed(self) -> None:
+        """The cross-sector ties may have changed: answers kept about them (``tie_epoch``)
+        are worked out again when next asked for."""
+        self.tie_epoch = getattr(self, "tie_epoch", 0) + 1  # (a model saved before it had one)
 
     def joint_case(self, gp_index: int, org_index: int) -> None:
         """Practice ``gp_index`` and organisation ``org_index`` handled a case together

@@ -936,3 +936,43 @@ def test_staff_pass_due_is_the_groups_with_changes_reviews_or_disruption():
                     if changes[r] > 0 or disruption[r] > 0
                     or (usual[j] > 0 and (day + r) % 30 == 0)]
         assert due.tolist() == expected and 0 < len(expected) < 250
+
+
+def test_struggling_order_is_numpys_lexsort_of_the_thinnest_reserves():
+    """An LIO's struggling groups (``LIOFunctions._struggling_groups``): the positions and
+    order numpy's masks and ``lexsort((rows[at], thinness))`` give, over groups in or out of
+    row order, with no income, reserves below zero, under support, other kinds, and equal
+    thinness (ties broken by row)."""
+    def reference(rows, kind, funding, cut, balance, until, day, months):
+        k = kind[rows]
+        income = funding[rows] * (1.0 - cut[rows])
+        bal = balance[rows]
+        at = np.flatnonzero(((k == 1) | (k == 2)) & (until[rows] <= day)
+                            & ((income <= 0) | (bal < income * months / 12.0)))
+        income, bal = income[at], bal[at]
+        thin = np.where(income > 0, bal / np.where(income > 0, income, 1.0), -1.0)
+        return at[np.lexsort((rows[at], thin))]
+
+    rng = np.random.default_rng(3)
+    found = ties = unsorted = 0
+    for trial in range(400):
+        n_all = int(rng.integers(1, 80))
+        n = int(rng.integers(0, n_all + 1))
+        rows = rng.permutation(n_all)[:n].astype(np.int64)
+        if trial % 2:
+            rows = np.sort(rows)
+        kind = rng.integers(-1, 5, n_all)
+        funding = rng.choice([0.0, 1000.0, 6000.0, 12000.0], n_all)
+        cut = rng.choice([0.0, 0.0, 0.5, 1.0], n_all)
+        balance = rng.choice([-100.0, 0.0, 250.0, 500.0, 1500.0, 3000.0], n_all)
+        until = rng.integers(-1, 20, n_all)
+        day = int(rng.integers(0, 20))
+        got = kernels.struggling_order(rows, kind, funding, cut, balance, until, day, 3.0, 1, 2)
+        expected = reference(rows, kind, funding, cut, balance, until, day, 3.0)
+        assert got.dtype == np.int64 and got.tolist() == expected.tolist(), trial
+        found += got.size
+        thin = [balance[r] / (funding[r] * (1 - cut[r])) if funding[r] * (1 - cut[r]) > 0
+                else -1.0 for r in rows[got]]
+        ties += len(thin) - len(set(thin))
+        unsorted += bool(got.size > 1 and not (trial % 2) and np.any(np.diff(rows[got]) < 0))
+    assert found > 1000 and ties > 100 and unsorted > 50

@@ -126,6 +126,20 @@ class GPPractice(mesa.Agent):
             self._last_seen_day = self.model.day
             self.out_days_co_located += 1
 
+    def open_ties(self) -> list[int]:
+        """The open organisations it is tied to (``vcse_ties`` in order, closed ones left
+        out): kept while its ties (``model.tie_epoch``: every tie made or ended moves it) and
+        the open groups (a new list once one opens or closes) stand; the caller must not
+        change it."""
+        m = self.model
+        groups, epoch = m.open_groups(), getattr(m, "tie_epoch", 0)
+        cached = self.__dict__.get("_open_ties")
+        if cached is None or cached[0] is not groups or cached[1] != epoch:
+            orgs = m.organisations
+            cached = self._open_ties = (groups, epoch,
+                                        [g for g in self.vcse_ties if orgs[g].is_open])
+        return cached[2]
+
     def consult_nonmedical(self, i: int) -> None:
         """A consultation in which resident ``i`` raised a non-medical need (by whatever route:
         advice an intermediary gave to see the GP is acted on, ``model.gp_advised``)."""
@@ -138,7 +152,7 @@ class GPPractice(mesa.Agent):
         if rng.random() < self.engagement():
             m.refer_to_link_worker(i, "gp")
             return
-        ties = [g for g in self.vcse_ties if m.organisations[g].is_open]
+        ties = self.open_ties()
         if ties and rng.random() < m.cfg.gp.p_signpost_tied_group:
             g = ties[pick_index(rng, len(ties))]
             m.tie_last_use[(self.index, g)] = m.day  # the tie is in use

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.agents.organisations import KIND_CODES, GroupKind, VCSEGroup
 
 if TYPE_CHECKING:
@@ -158,22 +159,12 @@ class LIOFunctions:
         if cached is None or cached[0] is not groups:
             cached = self._district_rows = (groups, np.fromiter(
                 (g.index for g in groups), np.int64, len(groups)))
-        rows, state = cached[1], m.group_state
-        kind = state.kind_code[rows]
-        income = state.annual_funding[rows] * (1.0 - state.funding_cut[rows])
-        balance = state.balance[rows]
-        months = m.cfg.lio.struggling_reserve_months
-        at = np.flatnonzero(
-            ((kind == KIND_CODES[GroupKind.FORMAL_CHARITY])
-             | (kind == KIND_CODES[GroupKind.COMMUNITY_GROUP]))
-            & (state.lio_support_until[rows] <= m.day)
-            & ((income <= 0) | (balance < income * months / 12.0)))
-        if at.size == 0:
-            return []
-        income, balance = income[at], balance[at]
-        thinness = np.where(income > 0, balance / np.where(income > 0, income, 1.0), -1.0)
-        order = np.lexsort((rows[at], thinness))  # by thinness, then group index
-        return [groups[k] for k in at[order].tolist()]
+        state = m.group_state
+        order = kernels.struggling_order(  # by thinness, then group index: one call
+            cached[1], state.kind_code, state.annual_funding, state.funding_cut, state.balance,
+            state.lio_support_until, m.day, float(m.cfg.lio.struggling_reserve_months),
+            KIND_CODES[GroupKind.FORMAL_CHARITY], KIND_CODES[GroupKind.COMMUNITY_GROUP])
+        return [groups[k] for k in order.tolist()]
 
     # -- partnership brokering (002:209, 002:234; 000:92) ----------------------------------
     def _untied_pairs(self) -> Iterator[tuple[LinkWorker, VCSEGroup]]:
@@ -186,6 +177,22 @@ class LIOFunctions:
             for g in m.open_groups_in_reach(lw.reach):
                 if g.kind is not GroupKind.MUTUAL_AID and g.unique_id not in tied:
                     yield lw, g
+
+    def _any_untied_pair(self) -> bool:
+        """Whether :meth:`_untied_pairs` has any pair: kept while the district's link workers
+        (and their reach), the groups in each one's reach (kept lists, made anew when they
+        change) and the cross-sector ties (``model.tie_epoch``) stand, so the days with every
+        pair tied (most of them) do not go through every worker's groups."""
+        m = self.model
+        lws = self._link_workers()
+        key = [getattr(m, "tie_epoch", 0)]
+        for lw in lws:
+            key += [lw, lw.reach, m.open_groups_in_reach(lw.reach)]
+        cached = self.__dict__.get("_untied_key")
+        if (cached is None or len(cached[0]) != len(key) or cached[0][0] != key[0]
+                or any(a is not b for a, b in zip(cached[0][1:], key[1:], strict=True))):
+            cached = self._untied_key = (key, next(self._untied_pairs(), None) is not None)
+        return cached[1]
 
     def _link_workers(self) -> list[LinkWorker]:
         """The district's link workers (by the unit they are based in), in the model's order;
@@ -206,7 +213,7 @@ class LIOFunctions:
         """Introduce a link worker to a group it has no tie with: hours accumulate until a tie
         is built; with every pair already tied, no hours are used."""
         m = self.model
-        if next(self._untied_pairs(), None) is None:
+        if not self._any_untied_pair():
             return
         self.progress["partnerships"] += hours
         self.book("partnerships", hours)

@@ -351,15 +351,27 @@ class VCSEGroup(Organisation):
 
     def has_room(self) -> bool:
         """``n_clients < min(capacity, affordable_places())``; money is looked at only when
-        there are places. Asked for every group in reach of each signposting and referral:
-        the cached capacity is read directly while it holds (as ``capacity`` would)."""
-        n = self.n_clients
-        if (self._capacity_epoch == self.model.capacity_epoch and self.is_open
-                and self.kind is not _LIO and not self.distanced):
+        there are places. Asked for every group in reach of each signposting and referral,
+        so written out with the attributes' own slots (``mirrored_column``): the cached
+        capacity read directly while it holds (as ``capacity`` would), then
+        :meth:`affordable_places`' arithmetic in its order."""
+        n = self._n_clients
+        if (self._capacity_epoch == self.model.capacity_epoch and self._is_open
+                and self.kind is not _LIO and not self._distanced):
             capacity = self._capacity
         else:
             capacity = self.capacity
-        return n < capacity and n < self.affordable_places()
+        if n >= capacity:
+            return False
+        p = self.params
+        cost = p.cost_per_client_day
+        if cost <= 0:  # affordable_places: unlimited
+            return True
+        income = self._annual_funding * (1.0 - self._funding_cut)
+        if (self.group_state.balance.item(self.index)
+                > income * self.model.cfg.groups.reserve_floor_months / 12.0):
+            return True
+        return n < max((income / 365.0 - p.fixed_cost_per_day) / cost, 0.0)
 
     def affordable_places(self) -> float:
         """Clients the group can take on: unlimited while reserves last above

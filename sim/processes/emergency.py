@@ -48,12 +48,23 @@ def suspended_groups_lose_volunteers(model: CommunityModel) -> None:
     not come back: it closes for good (003:298-304). Money can also run out while it is
     suspended (its running costs go on). The suspended ones are found from the groups'
     column (most days in most places there are none), in group order."""
-    groups = model.open_groups()  # kept as it was while groups close
-    rows = model.open_group_rows()  # its rows, in its order
-    for k in np.flatnonzero(model.group_state.distanced[rows]).tolist():
-        g = groups[k]
+    for g in _suspended_groups(model):
         if g.is_open and g.n_trained == 0:
             g.close("volunteers lost while suspended")
+
+
+def _suspended_groups(model: CommunityModel) -> list[VCSEGroup]:
+    """The open groups that are suspended (``distanced``), in group order: found from the
+    groups' column, and kept while the open groups are the same list and no group's
+    suspension has changed (``model.reach_epoch``, which every change of ``distanced``
+    moves). The list is a snapshot: a group in it may close while it is gone through."""
+    groups = model.open_groups()
+    cached = model.__dict__.get("_suspended_groups")
+    if cached is None or cached[0] is not groups or cached[1] != model.reach_epoch:
+        rows = model.open_group_rows()  # the rows of groups, in its order
+        cached = model._suspended_groups = (groups, model.reach_epoch, [
+            groups[k] for k in np.flatnonzero(model.group_state.distanced[rows]).tolist()])
+    return cached[2]
 
 
 def stand_down(model: CommunityModel) -> None:

@@ -1,0 +1,176 @@
+"""Answers the day's routing asks again and again, kept (or written out) instead of worked out
+at each ask (issue 16, session 55): each checked against the same thing worked out from
+scratch, as groups open, close and are suspended, ties are made and end, and money and
+clients move.
+
+* ``VCSEGroup.has_room`` written out with the attributes' slots: ``n_clients < min(capacity,
+  affordable_places())``;
+* the suspended open groups (``emergency._suspended_groups``), kept while the open groups and
+  their suspensions stand;
+* whether an LIO has a link worker and a group in its reach not yet tied
+  (``LIOFunctions._any_untied_pair``), kept while the ties (``model.tie_epoch``), the workers
+  and the groups in their reach stand;
+* a practice's open tied groups (``GPPractice.open_ties``), kept while its ties and the open
+  groups stand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from test_district_indexes import churn
+from test_places_levels import places_model, two_districts
+
+from sim.agents.organisations import GroupKind, VCSEGroup
+from sim.processes import emergency
+
+
+@pytest.fixture
+def model(tmp_path):
+    return places_model(two_districts(tmp_path), "topology.lio_reference_residents=5000")
+
+
+def room_from_scratch(g: VCSEGroup) -> bool:
+    """``has_room`` as it was: the capacity property and ``affordable_places``."""
+    n = g.n_clients
+    return n < g.capacity and n < g.affordable_places()
+
+
+def test_has_room_is_clients_below_places_and_what_the_money_pays_for(model):
+    m = model
+    groups = [g for g in m.groups if isinstance(g, VCSEGroup)]
+    kinds = {g.kind for g in groups}
+    assert GroupKind.LIO in kinds and len(kinds) >= 3
+    assert any(g.params.cost_per_client_day <= 0 for g in groups)  # money never limits these
+    rng = np.random.default_rng(5)
+    seen = {True: 0, False: 0}
+    money_decided = 0
+    for trial in range(40):
+        for g in groups:
+            if not g.is_open:
+                continue
+            cap = g.capacity
+            g.n_clients = int(rng.integers(0, max(cap, 1) + 2))
+            g.funding_cut = float(rng.choice([0.0, 0.3, 1.0]))
+            income = g.annual_funding * (1.0 - g.funding_cut)
+            floor = income * m.cfg.groups.reserve_floor_months / 12.0
+            g.balance = float(rng.choice([floor + 1.0, floor, floor - 1.0, -50.0]))
+            if trial % 3 == 1:
+                g.forget_capacity()  # worked out afresh on the ask
+            if trial % 5 == 2:
+                g.distanced = bool(rng.integers(2))
+            expected = room_from_scratch(g)
+            if trial % 3 == 1:
+                g.forget_capacity()
+            assert g.has_room() is expected, (trial, g.name)
+            seen[expected] += 1
+            affordable = g.affordable_places()
+            money_decided += math.isfinite(affordable) and g.n_clients < g.capacity
+    assert seen[True] > 50 and seen[False] > 50
+    assert money_decided > 20  # the reserves and income decided some of the answers
+    closed = next(g for g in groups if g.is_open and g.kind is not GroupKind.LIO)
+    closed.close("churn")
+    assert closed.has_room() is room_from_scratch(closed) is False
+
+
+def suspended_from_scratch(m) -> list:
+    return [g for g in m.open_groups() if g.distanced]
+
+
+def test_the_suspended_groups_follow_suspensions_and_closures(model):
+    m = model
+    assert emergency._suspended_groups(m) == suspended_from_scratch(m) == []
+    kept = emergency._suspended_groups(m)
+    assert emergency._suspended_groups(m) is kept  # nothing changed: not made again
+    groups = [g for g in m.open_groups() if g.kind is not GroupKind.LIO]
+    for g in groups[:3]:
+        g.distanced = True
+        assert emergency._suspended_groups(m) == suspended_from_scratch(m)
+    assert len(emergency._suspended_groups(m)) == 3
+    groups[1].distanced = False
+    assert emergency._suspended_groups(m) == suspended_from_scratch(m) == [groups[0], groups[2]]
+    groups[2].close("churn")  # a suspended group closes
+    assert emergency._suspended_groups(m) == suspended_from_scratch(m) == [groups[0]]
+    new = m.add_group(GroupKind.COMMUNITY_GROUP, 0, True, "new")
+    new.distanced = True
+    assert emergency._suspended_groups(m) == suspended_from_scratch(m)
+    assert new in emergency._suspended_groups(m)
+    # the daily pass closes a suspended group whose volunteers are all gone, only that one
+    new.n_trained = 0
+    groups[0].n_trained = 1
+    emergency.suspended_groups_lose_volunteers(m)
+    assert not new.is_open and groups[0].is_open
+    assert emergency._suspended_groups(m) == suspended_from_scratch(m) == [groups[0]]
+
+
+def untied_from_scratch(lio) -> bool:
+    m = lio.model
+    for lw in lio._link_workers():
+        tied = {uid for tie in m._cross_ties if lw.unique_id in tie for uid in tie}
+        for g in m.open_groups_in_reach(lw.reach):
+            if g.kind is not GroupKind.MUTUAL_AID and g.unique_id not in tied:
+                return True
+    return False
+
+
+def test_whether_a_link_worker_and_a_group_are_still_untied_follows_the_ties(model):
+    m = model
+    books = [b for b in m.lio_books if b._link_workers()]
+    assert books
+    for lio in books:
+        assert lio._any_untied_pair() is untied_from_scratch(lio) is True
+        # tie every pair, one at a time: the answer follows each new tie
+        while untied_from_scratch(lio):
+            lw, g = next(lio._untied_pairs())
+            epoch = m.tie_epoch
+            m.add_tie(lw, g)
+            assert m.tie_epoch > epoch
+            assert lio._any_untied_pair() is untied_from_scratch(lio)
+        assert lio._any_untied_pair() is False
+        lw = lio._link_workers()[0]
+        g = next(g for g in m.open_groups_in_reach(lw.reach)
+                 if g.kind is not GroupKind.MUTUAL_AID)
+        m.remove_tie(lw, g)  # a tie lapses
+        assert lio._any_untied_pair() is untied_from_scratch(lio) is True
+        m.add_tie(lw, g)
+        assert lio._any_untied_pair() is False
+        unit = next(iter(lw.reach))
+        new = m.add_group(GroupKind.COMMUNITY_GROUP, unit, True, "new")  # a group opens
+        assert lio._any_untied_pair() is untied_from_scratch(lio) is True
+        new.distanced = True  # suspended: out of reach
+        assert lio._any_untied_pair() is untied_from_scratch(lio) is False
+        new.distanced = False
+        assert lio._any_untied_pair() is True
+        new.close("churn")  # its ties end with it
+        assert lio._any_untied_pair() is untied_from_scratch(lio) is False
+
+
+def ties_from_scratch(gp) -> list[int]:
+    return [k for k in gp.vcse_ties if gp.model.organisations[k].is_open]
+
+
+def test_a_practices_open_ties_follow_ties_made_ended_and_closures(model):
+    m = model
+    gp = max(m.gp_practices, key=lambda p: len(p.vcse_ties))
+    gp.partnership_hours = 1e6  # room for every tie below
+    assert gp.open_ties() == ties_from_scratch(gp)
+    assert gp.open_ties() is gp.open_ties()  # kept while nothing changes
+    candidates = [g for g in m.open_groups()
+                  if g.kind is not GroupKind.LIO and g.index not in gp.vcse_ties]
+    for g in candidates[:4]:
+        assert m.tie_practice(gp, g)
+        assert gp.open_ties() == ties_from_scratch(gp)
+    assert gp.open_ties()[-4:] == [g.index for g in candidates[:4]]  # in the ties' order
+    m.untie_practice(gp, candidates[1].index)
+    assert gp.open_ties() == ties_from_scratch(gp)
+    assert candidates[1].index not in gp.open_ties()
+    candidates[2].close("churn")  # the closure ends the tie
+    assert gp.open_ties() == ties_from_scratch(gp)
+    assert candidates[2].index not in gp.open_ties()
+    churn(m)
+    assert gp.open_ties() == ties_from_scratch(gp)
+    for _ in range(5):  # the model's own days: ties used, made and lapsing
+        m.step()
+        for p in m.gp_practices:
+            assert p.open_ties() == ties_from_scratch(p)
