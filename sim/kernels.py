@@ -1286,6 +1286,51 @@ def _stream_handle(rng: np.random.Generator, jumps: bool) -> np.ndarray:
     return np.array(head, np.uint64)
 
 
+_GENERATOR_HANDLES: dict[int, tuple[np.random.Generator, np.ndarray]] = {}
+"""Handles (:func:`stream_handle`, without jumps) of generators drawn from one value at a
+time (:func:`index_below`), by ``id``, each with its generator (held, so its id and state
+stay its own while the entry lives). Emptied when it reaches :data:`_MAX_GENERATOR_HANDLES`
+entries, so the generators of models long gone are not kept."""
+_MAX_GENERATOR_HANDLES = 4096
+
+
+def generator_handle(rng: np.random.Generator) -> np.ndarray:
+    """``rng``'s :func:`stream_handle` (without the jumps), made once and kept
+    (:data:`_GENERATOR_HANDLES`)."""
+    entry = _GENERATOR_HANDLES.get(id(rng))
+    if entry is None or entry[0] is not rng:
+        if len(_GENERATOR_HANDLES) >= _MAX_GENERATOR_HANDLES:
+            _GENERATOR_HANDLES.clear()
+        entry = _GENERATOR_HANDLES[id(rng)] = (rng, _stream_handle(rng, jumps=False))
+    return entry[1]
+
+
+@njit(inline="always")
+def _integer_below(handle, n: int) -> int:
+    """``int(rng.integers(n))`` for ``2 <= n <= 2**32`` drawn from the stream a
+    :func:`stream_handle` names, as numpy draws it (``random_bounded_uint64_fill`` for a
+    range within 32 bits: Lemire's multiply-and-reject on 32-bit words from the bit
+    generator's ``next_uint32``, kept half words included), leaving the stream where numpy
+    leaves it."""
+    bound = np.uint64(n)  # rng + 1 in numpy's terms
+    m = np.uint64(_next_uint32(handle[0], handle[1], handle[2])) * bound
+    leftover = m & np.uint64(0xFFFFFFFF)
+    if leftover < bound:
+        threshold = (np.uint64(0xFFFFFFFF) - (bound - np.uint64(1))) % bound
+        while leftover < threshold:
+            m = np.uint64(_next_uint32(handle[0], handle[1], handle[2])) * bound
+            leftover = m & np.uint64(0xFFFFFFFF)
+    return np.int64(m >> np.uint64(32))
+
+
+@njit(cache=True, nogil=True)
+def index_below(handle: np.ndarray, n: int) -> int:
+    """One ``int(rng.integers(n))``, ``2 <= n <= 2**32``, through ``rng``'s handle
+    (:func:`generator_handle`): the same value and the same stream afterwards, without
+    numpy's argument handling (about 1.3 us a call, AMD EPYC; this, about 0.2)."""
+    return _integer_below(handle, n)
+
+
 _MODEL_HANDLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 """Each model's streams that kernels draw from and their :func:`stream_handle`, by stream
 names (kept beside the model, not on it: a saved state or a fork has its own streams)."""

@@ -54,9 +54,23 @@ class Streams:
         return gen
 
 
+_LEMIRE_MAX = 2**32  # integers(n) of numpy draws 32-bit words up to this many options
+_kernels = None  # sim.kernels, imported at the first pick (numba is not loaded before)
+
+
 def pick_index(rng: np.random.Generator, n: int) -> int:
     """``int(rng.integers(n))``, the position of one of ``n`` options drawn uniformly. One
     option draws nothing (``integers(1)`` has a single value and takes no draw from the
-    stream), so it is returned without the call, which costs a few microseconds on hot paths;
-    the stream is left exactly where ``integers`` would leave it."""
-    return 0 if n == 1 else int(rng.integers(n))
+    stream), so it is returned without the call; up to 2**32 options the value is drawn by
+    a compiled call through the generator's handle as numpy draws it
+    (``sim.kernels.index_below``: numpy's ``integers`` costs a few microseconds a call in
+    its argument handling, on hot paths); the stream is left exactly where ``integers``
+    would leave it."""
+    global _kernels
+    if n == 1:
+        return 0
+    if not 2 <= n <= _LEMIRE_MAX:
+        return int(rng.integers(n))
+    if _kernels is None:
+        from sim import kernels as _kernels
+    return _kernels.index_below(_kernels.generator_handle(rng), n)

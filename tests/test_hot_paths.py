@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import sim
 from sim import kernels
@@ -371,13 +372,32 @@ def test_need_pass_follows_its_streams_when_they_are_replaced():
 
 def test_pick_index_draws_as_integers_and_leaves_the_stream_where_integers_does():
     """One option takes no draw (``integers(1)``): the shortcut must leave the stream where
-    ``integers`` leaves it, for every count of options."""
+    ``integers`` leaves it, for every count of options. Up to 2**32 options the pick is a
+    compiled Lemire draw through the generator's handle (``kernels.index_below``): numpy's
+    value and state, from a kept half word or none, for bounds where the rejection step
+    matters (just above a power of two, near 2**32), 2**32 itself, beyond (numpy's own
+    call), and none (numpy's error)."""
     for n in (1, 1, 2, 3, 1, 7, 1, 2**20):
         ours, theirs = np.random.default_rng(11), np.random.default_rng(11)
         picks = [pick_index(ours, n) for _ in range(50)]
         assert picks == [int(theirs.integers(n)) for _ in range(50)]
         assert all(0 <= k < n for k in picks)
         assert ours.random() == theirs.random()  # the streams in the same place after
+    bounds = [2, 3, 7, 1000, 2**31 + 1, 3 * 2**30, 2**32 - 1, 2**32, 2**32 + 1, 1, 5, 6]
+    for seed in (0, 1, 20201, 2**63 + 5):
+        for start in (0, 1):  # float32 draws before: a half word kept or not
+            ours, theirs = (np.random.Generator(np.random.PCG64(seed)) for _ in range(2))
+            ours.random(start, dtype=np.float32)
+            theirs.random(start, dtype=np.float32)
+            for n in bounds * 20:
+                assert pick_index(ours, n) == int(theirs.integers(n))
+            assert ours.bit_generator.state == theirs.bit_generator.state
+    with pytest.raises(ValueError):
+        pick_index(np.random.default_rng(1), 0)
+    # the kept handles stay few however many generators come and go
+    for k in range(kernels._MAX_GENERATOR_HANDLES + 10):
+        pick_index(np.random.default_rng(k), 3)
+    assert len(kernels._GENERATOR_HANDLES) <= kernels._MAX_GENERATOR_HANDLES
 
 
 def test_open_mutual_aid_by_unit_is_a_fresh_scan_while_groups_form_and_fold():

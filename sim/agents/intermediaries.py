@@ -302,7 +302,7 @@ class LocalityOfficer(Intermediary):
         if rng.random() >= p.p_lo_tie_success:
             return
         if hidden:
-            g = hidden[int(rng.integers(len(hidden)))]
+            g = hidden[pick_index(rng, len(hidden))]
             g.on_directory = True
             for lw in m.link_workers:
                 if self.served_units & lw.reach:
@@ -310,7 +310,7 @@ class LocalityOfficer(Intermediary):
                     m.add_tie(lw, g)
             m.count("new_groups_brought_on_directory")
             return
-        gp, g = pairs[int(rng.integers(len(pairs)))]
+        gp, g = pairs[pick_index(rng, len(pairs))]
         if m.tie_practice(gp, g, officer=self):
             self.spare_hours_last_week -= self.officer_upkeep_per_week()
             m.count("new_lo_ties_built")

@@ -21,6 +21,7 @@ import numpy as np
 
 from sim import kernels
 from sim.agents.organisations import KIND_CODES, GroupKind, VCSEGroup
+from sim.rng import pick_index
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -221,7 +222,7 @@ class LIOFunctions:
             return
         self.progress["partnerships"] -= m.cfg.lio.hours_per_tie
         pairs = list(self._untied_pairs())  # nothing has changed since the check above
-        lw, g = pairs[int(m.streams.infrastructure.integers(len(pairs)))]
+        lw, g = pairs[pick_index(m.streams.infrastructure, len(pairs))]
         m.add_tie(lw, g)
         if g.on_directory:
             lw.directory.add(g.index)

@@ -12,6 +12,7 @@ import numpy as np
 from sim import kernels
 from sim.agents.group_state import params_columns
 from sim.agents.organisations import KIND_CODES, GroupKind, Organisation, VCSEGroup
+from sim.rng import pick_index
 from sim.state import VSTATE as V  # plain ints: fast in numpy
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def applications(model: CommunityModel) -> None:
         local = [g for g in model.open_groups_by_unit().get(int(pop.unit[i]), ())
                  if g.kind is not GroupKind.LIO]
         if local:
-            orgs[j] = local[int(rng.integers(len(local)))].index
+            orgs[j] = local[pick_index(rng, len(local))].index
         elif lio is not None:
             orgs[j] = lio.index
     ok = orgs >= 0
