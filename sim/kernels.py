@@ -2056,33 +2056,6 @@ def chosen_today(stream: np.ndarray, rows: np.ndarray, p: float) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def referred_back_today(stream: np.ndarray, turned_away: np.ndarray, need: np.ndarray,
-                        pathway: np.ndarray, no_need: int, need_min: int, no_pathway: int,
-                        p: float) -> np.ndarray:
-    """The turned-away residents referred back today
-    (``help_seeking.refer_back_turned_away``) in one pass: ``turned_away`` is cleared where
-    the need has ended (``need == no_need``, in place), and of those still turned away with
-    ``need >= need_min`` on ``no_pathway``, in resident order, each whose float64 uniform of
-    ``stream`` (one each, in that order: ``random(eligible.size)``) is below ``p``."""
-    out = np.empty(16, np.int64)
-    k = 0
-    for i in range(turned_away.shape[0]):
-        if not turned_away[i]:
-            continue
-        level = need[i]
-        if level == no_need:
-            turned_away[i] = False
-        elif level >= need_min and pathway[i] == no_pathway and _double_from(stream) < p:
-            if k == out.shape[0]:
-                grown = np.empty(2 * k, np.int64)
-                grown[:k] = out
-                out = grown
-            out[k] = i
-            k += 1
-    return out[:k].copy()
-
-
-@njit(cache=True, nogil=True)
 def consulting_today(in_need: np.ndarray, r: np.ndarray, gp: np.ndarray,
                      gp_access: np.ndarray, rate: float) -> np.ndarray:
     """Those of ``in_need`` who consult today: ``in_need[r < np.minimum(rate *

@@ -422,36 +422,3 @@ def test_open_mutual_aid_by_unit_is_a_fresh_scan_while_groups_form_and_fold():
         changes += now != seen_mags
         seen_mags = now
     assert changes >= 3  # groups formed or folded on several days
-
-
-def test_referred_back_today_is_the_numpy_selection_and_draws():
-    """The turned-away residents referred back today (one compiled pass,
-    ``kernels.referred_back_today``) are those numpy's steps found, with the same
-    'statutory' draws: cleared where the need has ended, drawn for those in moderate or
-    complex need with nothing under way, in resident order; the stream ends where
-    ``random(eligible.size)`` leaves it. Enough referrals to outgrow its first buffer."""
-    rng = np.random.default_rng(8)
-    most = cleared = partial = 0
-    for trial in range(30):
-        n = int(rng.integers(1, 3000))
-        need = rng.integers(0, 4, n).astype(np.int8)
-        pathway = np.where(rng.random(n) < 0.6, 0, rng.integers(1, 8, n)).astype(np.int8)
-        away = rng.random(n) < (0.9 if trial % 3 == 0 else 0.2)
-        p = [0.0, 0.3, 1.0][trial % 3]
-        ours, theirs = np.random.default_rng(trial), np.random.default_rng(trial)
-        expected_away = away.copy()
-        idx = np.flatnonzero(expected_away)
-        expected_away[idx[need[idx] == Need.NONE]] = False
-        eligible = idx[(need[idx] >= Need.MODERATE) & (pathway[idx] == Pathway.NONE)]
-        expected = eligible[theirs.random(eligible.size) < p] if eligible.size else eligible
-        got_away = away.copy()
-        got = kernels.referred_back_today(kernels.stream_handle(ours), got_away, need, pathway,
-                                          int(Need.NONE), int(Need.MODERATE),
-                                          int(Pathway.NONE), p)
-        assert got.tolist() == expected.tolist()
-        np.testing.assert_array_equal(got_away, expected_away)
-        assert ours.bit_generator.state == theirs.bit_generator.state
-        most = max(most, got.size)
-        cleared += int((away != got_away).sum())
-        partial += 0 < got.size < eligible.size
-    assert most > 16 and cleared > 0 and partial > 0
