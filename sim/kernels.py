@@ -2625,6 +2625,8 @@ def _warm_up() -> None:
     symmetric_csr(np.zeros((1, 2), np.int64), 2, i32.copy())
     pairs_of_sorted_keys(pair_keys(np.zeros((1, 2), np.int64), 2), 2)
     symmetric_csr(np.zeros((1, 2), np.int64), 2, i64.copy())
+    struggling_order(i64, i64, f64, f64, f64, i64, 0, 3.0, 1, 2)
+    index_below(generator_handle(np.random.default_rng(0)), 3)
 
 
 @njit(cache=True, nogil=True)
