@@ -1659,13 +1659,20 @@ class CommunityModel(mesa.Model):
 
     def refresh_unit_flags(self) -> None:
         """Per unit: is an open group in reach (its own or its district's), is an
-        intermediary with capacity in reach. One pass over groups and intermediaries (index
-        -1, the place level, is the last slot of the latter)."""
+        intermediary with capacity in reach. One pass over the intermediaries (index -1, the
+        place level, is the last slot of their flags) and, when the open groups or their
+        suspensions have changed since the last, one over the groups."""
         n = len(self.units)
         state = self.group_state
-        self.unit_has_groups = kernels.units_with_groups(
-            self.open_group_rows(), state.unit_key, state.distanced, state.kind_code,
-            KIND_CODES[GroupKind.LIO], self.district_of_unit, len(self.districts))
+        # the groups' flags: kept while the open groups and their suspensions stand (a
+        # group's unit and kind do not change)
+        groups, epoch = self.open_groups(), self.__dict__.get("reach_epoch", 0)
+        kept = self.__dict__.get("_unit_has_groups_of")
+        if kept is None or kept[0] is not groups or kept[1] != epoch:
+            self._unit_has_groups_of = (groups, epoch, kernels.units_with_groups(
+                self.open_group_rows(), state.unit_key, state.distanced, state.kind_code,
+                KIND_CODES[GroupKind.LIO], self.district_of_unit, len(self.districts)))
+        self.unit_has_groups = self._unit_has_groups_of[2]
         hubs = np.zeros(n + 1, bool)
         for h in self.intermediaries:
             if not hubs[h.unit] and h.daily_capacity() > 0:

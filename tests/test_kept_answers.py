@@ -11,7 +11,9 @@ clients move.
   (``LIOFunctions._any_untied_pair``), kept while the ties (``model.tie_epoch``), the workers
   and the groups in their reach stand;
 * a practice's open tied groups (``GPPractice.open_ties``), kept while its ties and the open
-  groups stand."""
+  groups stand;
+* each unit's flag of an open group in reach (``CommunityModel.refresh_unit_flags``), kept
+  while the open groups and their suspensions stand."""
 
 from __future__ import annotations
 
@@ -174,3 +176,46 @@ def test_a_practices_open_ties_follow_ties_made_ended_and_closures(model):
         m.step()
         for p in m.gp_practices:
             assert p.open_ties() == ties_from_scratch(p)
+
+
+def groups_flags_from_scratch(m) -> list[float]:
+    """Per unit, 1.0 if an open group (not an LIO, not suspended) of the unit or its
+    district's place level is in reach."""
+    flags = []
+    for u in range(len(m.units)):
+        keys = (u, -1 - int(m.district_of_unit[u]))
+        flags.append(float(any(g.unit_key in keys for g in m.open_groups()
+                               if g.kind is not GroupKind.LIO and not g.distanced)))
+    return flags
+
+
+def test_the_units_group_flags_follow_openings_closures_and_suspensions(model):
+    m = model
+
+    def agrees() -> None:
+        m.refresh_unit_flags()
+        assert m.unit_has_groups.tolist() == groups_flags_from_scratch(m)
+
+    agrees()
+    kept = m.unit_has_groups
+    m.refresh_unit_flags()
+    assert m.unit_has_groups is kept  # nothing changed: not worked out again
+    unit = 0
+    mine = [g for g in m.open_groups()
+            if g.kind is not GroupKind.LIO and g.unit_key in (unit, -1 - m.district_of_unit[0])]
+    for g in mine:  # every group in the unit's reach suspended, then closed
+        g.distanced = True
+        agrees()
+    assert m.unit_has_groups[unit] == 0.0
+    mine[0].distanced = False
+    agrees()
+    assert m.unit_has_groups[unit] == 1.0
+    mine[0].close("churn")
+    agrees()
+    assert m.unit_has_groups[unit] == 0.0
+    m.add_group(GroupKind.COMMUNITY_GROUP, unit, True, "new")
+    agrees()
+    assert m.unit_has_groups[unit] == 1.0
+    for _ in range(3):  # the model's own days, then the flags as the next day starts
+        m.step()
+        agrees()
