@@ -219,3 +219,50 @@ def test_the_units_group_flags_follow_openings_closures_and_suspensions(model):
     for _ in range(3):  # the model's own days, then the flags as the next day starts
         m.step()
         agrees()
+
+
+def tie_work_from_scratch(officer):
+    """``LocalityOfficer._tie_work`` over every group its units ever had."""
+    m = officer.model
+    units = sorted(officer.served_units)
+    hidden = [g for u in units for g in m.groups_by_unit.get(u, ())
+              if g.is_open and g.kind is not GroupKind.LIO and not g.on_directory]
+    pairs = []
+    share = m.cfg.intermediaries.lo_tie_practice_share
+    for u in units if officer.has_tie_room() else ():
+        main = m.main_practice(u)
+        if main is None or not main.has_tie_room(share):
+            continue
+        tied = {k for gp in m.practices_in(u) for k in gp.vcse_ties}
+        pairs += [(main, g) for g in m.groups_by_unit.get(u, ())
+                  if g.is_open and g.kind not in (GroupKind.LIO, GroupKind.MUTUAL_AID)
+                  and g.index not in tied]
+    return hidden, pairs
+
+
+def test_an_officers_tie_work_is_its_units_open_groups_in_group_order(model):
+    """The officer's off-radar groups and untied pairs come from its units' open groups (not
+    every group they ever had), in group order: the same as from all of them, filtered,
+    as groups close, open, come on and off the directory and are tied."""
+    from sim.agents.intermediaries import LocalityOfficer
+
+    m = model
+    officer = next(h for h in m.intermediaries if isinstance(h, LocalityOfficer))
+    unit = min(officer.served_units)
+    officer.spare_hours_last_week = 1e6
+    m.main_practice(unit).partnership_hours = 1e6
+    assert officer._tie_work() == tie_work_from_scratch(officer)
+    mine = [g for g in m.open_groups() if g.unit == unit and g.kind is not GroupKind.LIO]
+    mine[0].close("churn")
+    new = m.add_group(GroupKind.COMMUNITY_GROUP, unit, False, "off radar")
+    mine[1].on_directory = not mine[1].on_directory
+    hidden, pairs = officer._tie_work()
+    assert (hidden, pairs) == tie_work_from_scratch(officer)
+    assert new in hidden and any(g is new for _, g in pairs) and mine[0] not in hidden
+    assert len(pairs) >= 2
+    main, g = pairs[0]
+    assert m.tie_practice(main, g, officer=officer)
+    assert officer._tie_work() == tie_work_from_scratch(officer)
+    for _ in range(3):
+        m.step()
+        assert officer._tie_work() == tie_work_from_scratch(officer)

@@ -251,9 +251,10 @@ class LocalityOfficer(Intermediary):
         the officer has no hours left, there is no tie work."""
         m = self.model
         units = sorted(self.served_units)
-        unit_groups = [g for u in units for g in m.groups_by_unit.get(u, ())
-                       if g.is_open and g.kind is not GroupKind.LIO]
-        hidden = [g for g in unit_groups if not g.on_directory]
+        by_unit = m.open_groups_by_unit()  # each unit's open groups, in group order (the
+        # groups a unit ever had would be gone through with the closed ones)
+        hidden = [g for u in units for g in by_unit.get(u, ())
+                  if g.kind is not GroupKind.LIO and not g.on_directory]
         pairs: list[tuple[object, VCSEGroup]] = []
         share = m.cfg.intermediaries.lo_tie_practice_share
         for u in units if self.has_tie_room() else ():
@@ -261,8 +262,8 @@ class LocalityOfficer(Intermediary):
             if main is None or not main.has_tie_room(share):
                 continue
             tied = {k for gp in m.practices_in(u) for k in gp.vcse_ties}
-            pairs += [(main, g) for g in m.groups_by_unit.get(u, ())
-                      if g.is_open and g.kind not in (GroupKind.LIO, GroupKind.MUTUAL_AID)
+            pairs += [(main, g) for g in by_unit.get(u, ())
+                      if g.kind not in (GroupKind.LIO, GroupKind.MUTUAL_AID)
                       and g.index not in tied]
         return hidden, pairs
 
