@@ -1597,8 +1597,8 @@ class CommunityModel(mesa.Model):
         self._ties_changed()
 
     def _ties_changed(self) -> None:
-        """The cross-sector ties may have changed: answers kept about them (``tie_epoch``)
-        are worked out again when next asked for."""
+        """Ties may have changed (cross-sector ones, or a practice's ``vcse_ties``): answers
+        kept about them (``tie_epoch``) are worked out again when next asked for."""
         self.tie_epoch = getattr(self, "tie_epoch", 0) + 1  # (a model saved before it had one)
 
     def joint_case(self, gp_index: int, org_index: int) -> None:

@@ -63,9 +63,9 @@ def pick_index(rng: np.random.Generator, n: int) -> int:
     option draws nothing (``integers(1)`` has a single value and takes no draw from the
     stream), so it is returned without the call; up to 2**32 options the value is drawn by
     a compiled call through the generator's handle as numpy draws it
-    (``sim.kernels.index_below``: numpy's ``integers`` costs a few microseconds a call in
-    its argument handling, on hot paths); the stream is left exactly where ``integers``
-    would leave it."""
+    (``sim.kernels.index_below``: numpy's ``integers`` spends over a microsecond a call on
+    its arguments, on hot paths); the stream is left exactly where ``integers`` would leave
+    it."""
     global _kernels
     if n == 1:
         return 0

@@ -58,11 +58,11 @@ def _suspended_groups(model: CommunityModel) -> list[VCSEGroup]:
     groups' column, and kept while the open groups are the same list and no group's
     suspension has changed (``model.reach_epoch``, which every change of ``distanced``
     moves). The list is a snapshot: a group in it may close while it is gone through."""
-    groups = model.open_groups()
+    groups, epoch = model.open_groups(), model.__dict__.get("reach_epoch", 0)
     cached = model.__dict__.get("_suspended_groups")
-    if cached is None or cached[0] is not groups or cached[1] != model.reach_epoch:
+    if cached is None or cached[0] is not groups or cached[1] != epoch:
         rows = model.open_group_rows()  # the rows of groups, in its order
-        cached = model._suspended_groups = (groups, model.reach_epoch, [
+        cached = model._suspended_groups = (groups, epoch, [
             groups[k] for k in np.flatnonzero(model.group_state.distanced[rows]).tolist()])
     return cached[2]
 
