@@ -630,6 +630,7 @@ class CommunityModel(mesa.Model):
         if group.index in gp.vcse_ties or not gp.has_tie_room(share):
             return False
         gp.vcse_ties.append(group.index)
+        gp.ties_changed()
         self.add_tie(gp, group)
         self._ties_changed()  # (add_tie moves it only for a cross-sector tie)
         key = (gp.index, group.index)
@@ -652,6 +653,7 @@ class CommunityModel(mesa.Model):
         self.release_officer_tie((gp.index, org_index))
         if org_index in gp.vcse_ties:
             gp.vcse_ties.remove(org_index)
+            gp.ties_changed()
             self.remove_tie(gp, self.organisations[org_index])  # moves tie_epoch
 
     def main_practice(self, unit: int) -> GPPractice | None:
@@ -1433,6 +1435,7 @@ class CommunityModel(mesa.Model):
                 self.tie_last_use.pop((gp.index, k), None)
                 self.release_officer_tie((gp.index, k))
                 gp.vcse_ties.remove(k)
+                gp.ties_changed()
                 self._ties_changed()
 
     def add_link_worker(self, gp: GPPractice, specialism: str = "", host: str = ""

@@ -10,8 +10,8 @@ clients move.
 * whether an LIO has a link worker and a group in its reach not yet tied
   (``LIOFunctions._any_untied_pair``), kept while the ties (``model.tie_epoch``), the workers
   and the groups in their reach stand;
-* a practice's open tied groups (``GPPractice.open_ties``), kept while its ties and the open
-  groups stand;
+* a practice's open tied groups (``GPPractice.open_ties``), kept while its ties stand (a
+  closure unties the group);
 * each unit's flag of an open group in reach (``CommunityModel.refresh_unit_flags``), kept
   while the open groups and their suspensions stand."""
 
@@ -171,6 +171,8 @@ def test_a_practices_open_ties_follow_ties_made_ended_and_closures(model):
     assert gp.open_ties() == ties_from_scratch(gp)
     assert candidates[2].index not in gp.open_ties()
     churn(m)
+    assert gp.open_ties() == ties_from_scratch(gp)
+    gp.vcse_ties = list(reversed(gp.vcse_ties))  # a new list given in its place
     assert gp.open_ties() == ties_from_scratch(gp)
     for _ in range(5):  # the model's own days: ties used, made and lapsing
         m.step()

@@ -128,17 +128,19 @@ class GPPractice(mesa.Agent):
 
     def open_ties(self) -> list[int]:
         """The open organisations it is tied to (``vcse_ties`` in order, closed ones left
-        out): kept while its ties (``model.tie_epoch``: every tie made or ended moves it) and
-        the open groups (a new list once one opens or closes) stand; the caller must not
-        change it."""
-        m = self.model
-        groups, epoch = m.open_groups(), getattr(m, "tie_epoch", 0)
+        out): kept while its ties stand (``ties_changed``, called by every change of
+        ``vcse_ties``: a group that closes is untied by the closure, and a closed one never
+        reopens); the caller must not change it."""
+        version, ties = self.__dict__.get("ties_version", 0), self.vcse_ties
         cached = self.__dict__.get("_open_ties")
-        if cached is None or cached[0] is not groups or cached[1] != epoch:
-            orgs = m.organisations
-            cached = self._open_ties = (groups, epoch,
-                                        [g for g in self.vcse_ties if orgs[g].is_open])
+        if cached is None or cached[0] != version or cached[1] is not ties:  # (a new list
+            orgs = self.model.organisations  # given in its place counts as a change)
+            cached = self._open_ties = (version, ties, [g for g in ties if orgs[g].is_open])
         return cached[2]
+
+    def ties_changed(self) -> None:
+        """Its ``vcse_ties`` changed: the kept :meth:`open_ties` is worked out again."""
+        self.ties_version = self.__dict__.get("ties_version", 0) + 1
 
     def consult_nonmedical(self, i: int) -> None:
         """A consultation in which resident ``i`` raised a non-medical need (by whatever route:

@@ -180,20 +180,27 @@ class LIOFunctions:
                     yield lw, g
 
     def _any_untied_pair(self) -> bool:
-        """Whether :meth:`_untied_pairs` has any pair: kept while the district's link workers
-        (and their reach), the groups in each one's reach (kept lists, made anew when they
-        change) and the cross-sector ties (``model.tie_epoch``) stand, so the days with every
-        pair tied (most of them) do not go through every worker's groups."""
+        """Whether :meth:`_untied_pairs` has any pair. An answer of none is kept while the
+        district's link workers (and their reach), the groups in each one's reach (kept
+        lists, made anew when they change) and the cross-sector ties (``model.tie_epoch``)
+        stand, so the days with every pair tied (most of them in a small place) do not go
+        through every worker's groups; while there is a pair, the first is found as before."""
         m = self.model
         lws = self._link_workers()
+        kept = self.__dict__.get("_all_tied_key")
+        if kept is not None and kept[0] == getattr(m, "tie_epoch", 0) and len(kept) == 1 + 3 * len(
+                lws) and all(kept[1 + 3 * j] is lw and kept[2 + 3 * j] is lw.reach
+                             and kept[3 + 3 * j] is m.open_groups_in_reach(lw.reach)
+                             for j, lw in enumerate(lws)):
+            return False
+        if next(self._untied_pairs(), None) is not None:
+            self._all_tied_key = None
+            return True
         key = [getattr(m, "tie_epoch", 0)]
         for lw in lws:
             key += [lw, lw.reach, m.open_groups_in_reach(lw.reach)]
-        cached = self.__dict__.get("_untied_key")
-        if (cached is None or len(cached[0]) != len(key) or cached[0][0] != key[0]
-                or any(a is not b for a, b in zip(cached[0][1:], key[1:], strict=True))):
-            cached = self._untied_key = (key, next(self._untied_pairs(), None) is not None)
-        return cached[1]
+        self._all_tied_key = key
+        return False
 
     def _link_workers(self) -> list[LinkWorker]:
         """The district's link workers (by the unit they are based in), in the model's order;
