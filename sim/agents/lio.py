@@ -181,26 +181,27 @@ class LIOFunctions:
 
     def _any_untied_pair(self) -> bool:
         """Whether :meth:`_untied_pairs` has any pair. An answer of none is kept while the
-        district's link workers (and their reach), the groups in each one's reach (kept
-        lists, made anew when they change) and the cross-sector ties (``model.tie_epoch``)
-        stand, so the days with every pair tied (most of them in a small place) do not go
-        through every worker's groups; while there is a pair, the first is found as before."""
-        m = self.model
-        lws = self._link_workers()
+        cross-sector ties (``model.tie_epoch``), the district's link workers, their reach and
+        the groups in it (kept lists, made anew when they change) stand, so the days with
+        every pair tied (most of them in a small place) do not go through every worker's
+        groups; while there is a pair, the first is found as before."""
         kept = self.__dict__.get("_all_tied_key")
-        if kept is not None and kept[0] == getattr(m, "tie_epoch", 0) and len(kept) == 1 + 3 * len(
-                lws) and all(kept[1 + 3 * j] is lw and kept[2 + 3 * j] is lw.reach
-                             and kept[3 + 3 * j] is m.open_groups_in_reach(lw.reach)
-                             for j, lw in enumerate(lws)):
+        if kept is not None and _same_objects(kept, self._tie_inputs()):
             return False
         if next(self._untied_pairs(), None) is not None:
             self._all_tied_key = None
             return True
-        key = [getattr(m, "tie_epoch", 0)]
-        for lw in lws:
-            key += [lw, lw.reach, m.open_groups_in_reach(lw.reach)]
-        self._all_tied_key = key
+        self._all_tied_key = self._tie_inputs()
         return False
+
+    def _tie_inputs(self) -> list:
+        """What :meth:`_untied_pairs` reads: the ties' epoch, then each link worker, its
+        reach and the open groups in it."""
+        m = self.model
+        key: list = [getattr(m, "tie_epoch", 0)]
+        for lw in self._link_workers():
+            key += [lw, lw.reach, m.open_groups_in_reach(lw.reach)]
+        return key
 
     def _link_workers(self) -> list[LinkWorker]:
         """The district's link workers (by the unit they are based in), in the model's order;
@@ -364,3 +365,9 @@ class LIOFunctions:
         m.count("new_lw_mapping_hours", hours)
         m.count("new_lw_listings_verified", k)
         return hours
+
+
+def _same_objects(a: list, b: list) -> bool:
+    """``a`` and ``b`` hold an equal first entry and then the same objects, in order."""
+    return (len(a) == len(b) and a[0] == b[0]
+            and all(x is y for x, y in zip(a[1:], b[1:], strict=True)))
