@@ -2055,6 +2055,44 @@ def chosen_today(stream: np.ndarray, rows: np.ndarray, p: float) -> np.ndarray:
     return out[:k].copy()
 
 
+CONSULT_DONE, CONSULT_REFER, CONSULT_OFFER = 0, 1, 2
+"""What :func:`next_consultation_action` found: the end of the residents, a referral to a
+link worker, a signposting to a tied group."""
+
+
+@njit(cache=True, nogil=True)
+def next_consultation_action(stream: np.ndarray, raised: np.ndarray, start: int,
+                             pathway: np.ndarray, none: int, gp: np.ndarray,
+                             engagement: np.ndarray, ties_start: np.ndarray,
+                             ties: np.ndarray, p_signpost: float, visits: np.ndarray,
+                             consulted: np.ndarray) -> tuple[int, int, int]:
+    """``GPPractice.consult_nonmedical`` for ``raised[start:]`` in order, up to the first
+    consultation that leads somewhere: a resident whose pathway is ``none`` when reached
+    consults their practice ``gp[i]`` (``visits[gp[i]] += 1``, ``consulted[j] = True``); one
+    float64 uniform of ``stream`` below the practice's ``engagement`` refers them to a link
+    worker; otherwise, if the practice has open tied groups (``ties[ties_start[k]:
+    ties_start[k + 1]]``), a second uniform below ``p_signpost`` signposts them to one drawn
+    as ``pick_index`` draws (nothing drawn for a single tie). Returns (position in
+    ``raised``, :data:`CONSULT_REFER` or :data:`CONSULT_OFFER`, the group; -1 for a
+    referral), or (``raised.size``, :data:`CONSULT_DONE`, -1): the same draws in the same
+    order as the calls one by one. The caller carries out the action and calls again from
+    the next position; the pathways are read as they stand then."""
+    for j in range(start, raised.shape[0]):
+        i = raised[j]
+        if pathway[i] != none:
+            continue
+        k = gp[i]
+        visits[k] += 1
+        consulted[j] = True
+        if _double_from(stream) < engagement[k]:
+            return j, CONSULT_REFER, -1
+        n_ties = ties_start[k + 1] - ties_start[k]
+        if n_ties > 0 and _double_from(stream) < p_signpost:
+            pick = 0 if n_ties == 1 else _integer_below(stream, n_ties)
+            return j, CONSULT_OFFER, ties[ties_start[k] + pick]
+    return raised.shape[0], CONSULT_DONE, -1
+
+
 @njit(cache=True, nogil=True)
 def consulting_today(in_need: np.ndarray, r: np.ndarray, gp: np.ndarray,
                      gp_access: np.ndarray, rate: float) -> np.ndarray:
@@ -2599,6 +2637,8 @@ def _warm_up() -> None:
                        1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
     consultations_today(g32, i64, i32, f64, 0.1, 0.1)
     chosen_today(g32, i64, 0.1)
+    next_consultation_action(g32, i64, 0, i8, 0, i32, f64, np.zeros(3, np.int64), i64, 0.1,
+                             np.zeros(2, np.int64), b.copy())
     complete_support_rows(i64, f64, np.ones(1), i8.copy(), i8.copy(), i32.copy(), b.copy(),
                           b.copy(), 2, 0.1, 0.1, 0.5, 3, 1, 2)
     book_management_hours(i64, i32, i8, i32, b, i32, i32, f64.copy(), np.full(8, -1, np.int8),

@@ -422,3 +422,61 @@ def test_open_mutual_aid_by_unit_is_a_fresh_scan_while_groups_form_and_fold():
         changes += now != seen_mags
         seen_mags = now
     assert changes >= 3  # groups formed or folded on several days
+
+
+def test_consultations_in_turn_are_the_calls_one_by_one():
+    """help_seeking.consult_in_turn (the consultations that lead nowhere in one compiled
+    pass, stopping at each referral or signposting) leaves everything as
+    GPPractice.consult_nonmedical for each resident in turn: the arrays, the link workers'
+    inboxes, the groups' clients, the practices' counts and ties in use, the advised set, the
+    flows and the streams. A group that takes a complex client without inclusion capacity
+    loses its other members, whose pathway is then none: those later in the list consult
+    when their turn comes, as they do one by one."""
+    import copy
+
+    from sim.processes import help_seeking
+
+    cfg = sim.compose(["topology=urban", "run.burn_in_days=0", "run.days=60",
+                       "gp.p_signpost_tied_group=0.8",
+                       "groups.p_accept_complex_without_inclusion=1.0",
+                       "groups.p_member_leaves_on_disruption=1.0"])
+    base = CommunityModel(cfg)
+    base.run(20)
+    pop = base.pop
+    first, second = base.gp_practices[:2]
+    small = next(g for g in base.open_groups() if g.kind is GroupKind.COMMUNITY_GROUP
+                 and not g.params.accepts_complex and g.n_clients > 0)
+    second.vcse_ties = [small.index]  # one tie: the group is signposted without a pick
+    second.ties_changed()
+    assert len(first.open_ties()) > 1 and second.open_ties() == [small.index]
+    first.engagement_level, second.engagement_level = 0.3, 0.1
+    free = np.flatnonzero(pop.pathway == Pathway.NONE)
+    complex_at_second = free[pop.gp[free] == second.index][:25]
+    pop.need[complex_at_second] = Need.COMPLEX
+    members = np.flatnonzero((pop.provider == small.index) & (pop.pathway == Pathway.GROUP))
+    others = free[pop.gp[free] == first.index][:80]
+    raised = np.concatenate([complex_at_second, members, others]).astype(np.int64)
+    base.gp_advised.update(raised[::3].tolist())
+    a, b = copy.deepcopy(base), copy.deepcopy(base)
+    a.flows, b.flows = {}, {}
+    help_seeking.consult_in_turn(a, raised)
+    for i in raised.tolist():
+        if b.pop.pathway[i] == Pathway.NONE:
+            b.gp_practices[b.pop.gp[i]].consult_nonmedical(i)
+    for name in ("need", "pathway", "provider", "matched", "until", "lw_referrals",
+                 "lw_from_gp", "lw_warm", "disruptive", "first_support"):
+        np.testing.assert_array_equal(getattr(a.pop, name), getattr(b.pop, name), name)
+    assert a.flows == b.flows
+    assert a.flows["new_lw_referrals"] > 0 and a.flows["new_health_to_vcse_referrals"] > 0
+    assert a.flows["new_group_members_left_disruption"] > 0  # members left, then consulted
+    consulted = [gp.n_nonmedical - old.n_nonmedical
+                 for gp, old in zip(a.gp_practices, base.gp_practices, strict=True)]
+    assert consulted == [gp.n_nonmedical - old.n_nonmedical
+                         for gp, old in zip(b.gp_practices, base.gp_practices, strict=True)]
+    assert sum(consulted) > int((pop.pathway[raised] == Pathway.NONE).sum())
+    assert [list(lw.inbox) for lw in a.link_workers] == [list(lw.inbox) for lw in b.link_workers]
+    assert [g.n_clients for g in a.groups] == [g.n_clients for g in b.groups]
+    assert a.tie_last_use == b.tie_last_use and a.gp_advised == b.gp_advised
+    assert a.gp_advised < base.gp_advised
+    for stream in ("gp", "groups", "group_strain"):
+        assert a.streams[stream].random() == b.streams[stream].random()

@@ -6,6 +6,8 @@ organisations calls the organisation agents.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -208,9 +210,64 @@ def routine_consultations(model: CommunityModel, in_need: np.ndarray | None = No
         float(g.p_raise_nonmedical))
     model.count("new_gp_consultations", n_consulting)
     model.count("new_gp_consultations_nonmedical", raised.size)
-    for i in raised.tolist():
-        if pop.pathway[i] == Pathway.NONE:
-            model.gp_practices[pop.gp[i]].consult_nonmedical(i)
+    if raised.size:
+        consult_in_turn(model, raised)
+
+
+def consult_in_turn(model: CommunityModel, raised: np.ndarray) -> None:
+    """``GPPractice.consult_nonmedical(i)`` for each of ``raised`` in order whose pathway is
+    none when their turn comes, as the calls one by one would do it: the consultations that
+    lead nowhere, and the draws that decide each, in one compiled pass
+    (``kernels.next_consultation_action``), stopping at each referral to a link worker or
+    signposting to a tied group, which is carried out here before the pass goes on (a
+    group's offer may change other residents' pathways). What the pass reads stays as it is
+    meanwhile: a practice's engagement and open tied groups change with feedback on
+    referrals and with ties made or ended, neither of which a referral or an offer does
+    (joint cases are tied later in the day, ``emergency.respond``). Each practice's
+    ``n_nonmedical`` and ``model.gp_advised`` are brought up to date at the end."""
+    pop, practices = model.pop, model.gp_practices
+    engagement, ties_start, ties = _practice_routes(model)
+    visits = np.zeros(len(practices), np.int64)
+    consulted = np.zeros(raised.size, np.bool_)
+    (stream,) = kernels.model_stream_handles(model, _GP_STREAM)
+    p_signpost = float(model.cfg.gp.p_signpost_tied_group)
+    j, none = 0, int(Pathway.NONE)
+    while True:
+        j, action, g = kernels.next_consultation_action(
+            stream, raised, j, pop.pathway, none, pop.gp, engagement, ties_start, ties,
+            p_signpost, visits, consulted)
+        if action == kernels.CONSULT_DONE:
+            break
+        i = int(raised[j])
+        if action == kernels.CONSULT_REFER:
+            model.refer_to_link_worker(i, "gp")
+        else:
+            model.tie_last_use[(practices[int(pop.gp[i])].index, g)] = model.day
+            model.offer_to_group(i, g, "gp")
+        j += 1
+    for k in np.flatnonzero(visits).tolist():
+        practices[k].n_nonmedical += int(visits[k])
+    if model.gp_advised:
+        model.gp_advised.difference_update(raised[consulted].tolist())
+
+
+def _practice_routes(model: CommunityModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each practice's chance of referring a raised need to a link worker
+    (``GPPractice.engagement()``, today's) and its open tied groups (``open_ties()``) as
+    (start of each practice's, all in practice order), the latter kept while every practice's
+    list is the same (``open_ties`` returns the same list while its ties stand)."""
+    practices = model.gp_practices
+    engagement = np.array([gp.engagement() for gp in practices], np.float64)
+    lists = [gp.open_ties() for gp in practices]
+    cached = model.__dict__.get("_practice_ties_flat")
+    if (cached is None or len(cached[0]) != len(lists)
+            or not all(map(operator.is_, cached[0], lists))):
+        sizes = np.fromiter(map(len, lists), np.int64, len(lists))
+        start = np.zeros(len(lists) + 1, np.int64)
+        np.cumsum(sizes, out=start[1:])
+        flat = np.fromiter(itertools.chain.from_iterable(lists), np.int64, int(start[-1]))
+        cached = model._practice_ties_flat = (lists, start, flat)
+    return engagement, cached[1], cached[2]
 
 
 def statutory_referrals(model: CommunityModel, in_need: np.ndarray | None = None) -> None:
