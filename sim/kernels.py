@@ -2093,6 +2093,60 @@ def next_consultation_action(stream: np.ndarray, raised: np.ndarray, start: int,
     return raised.shape[0], CONSULT_DONE, -1
 
 
+SEEK_DONE, SEEK_GP_REFER, SEEK_GP_OFFER, SEEK_CHANNEL = 0, 1, 2, 3
+"""What :func:`next_seeker_action` found: the end of the seekers, a GP's referral to a link
+worker or signposting to a tied group, or a seeker whose channel's route is Python's."""
+
+
+@njit(cache=True, nogil=True)
+def next_seeker_action(gp_stream: np.ndarray, seekers: np.ndarray, choice: np.ndarray,
+                       start: int, pathway: np.ndarray, none: int, waiting: int,
+                       gp: np.ndarray, engagement: np.ndarray, ties_start: np.ndarray,
+                       ties: np.ndarray, p_signpost: float, visits: np.ndarray,
+                       consulted: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
+                       vstate: np.ndarray, offer: np.ndarray, used: np.ndarray,
+                       code_a: int, code_b: int, hours: np.float32) -> tuple[int, int, int]:
+    """``help_seeking.seek_help``'s routing of ``seekers[start:]`` (channels ``choice``) in
+    order, up to the first seeker whose route does something: a seeker whose pathway is past
+    ``waiting`` when reached is passed over; one who sees the GP (channel 0) consults as
+    :func:`next_consultation_action` does (``visits``, ``consulted``; a pathway other than
+    ``none`` ends the consultation there, as ``GPPractice.consult_nonmedical`` does); one who
+    asks their ties (channel 2) with no tie in volunteer state ``code_a`` or ``code_b`` and
+    ``hours`` free this week (:func:`ties_with_time`) gets nothing and draws nothing. Returns
+    (position, :data:`SEEK_GP_REFER` or :data:`SEEK_GP_OFFER` and the group, or
+    :data:`SEEK_CHANNEL` for any other seeker: Python routes them by their channel), or
+    (``seekers.size``, :data:`SEEK_DONE`, -1)."""
+    for j in range(start, seekers.shape[0]):
+        i = seekers[j]
+        if pathway[i] > waiting:
+            continue
+        c = choice[j]
+        if c == 0:
+            k = gp[i]
+            visits[k] += 1
+            consulted[j] = True
+            if pathway[i] != none:
+                continue
+            if _double_from(gp_stream) < engagement[k]:
+                return j, SEEK_GP_REFER, -1
+            n_ties = ties_start[k + 1] - ties_start[k]
+            if n_ties > 0 and _double_from(gp_stream) < p_signpost:
+                pick = 0 if n_ties == 1 else _integer_below(gp_stream, n_ties)
+                return j, SEEK_GP_OFFER, ties[ties_start[k] + pick]
+            continue
+        if c == 2:
+            helped = False
+            for t in range(indptr[i], indptr[i + 1]):
+                h = indices[t]
+                if (vstate[h] == code_a or vstate[h] == code_b) and offer[h] - used[h] >= hours:
+                    helped = True
+                    break
+            if not helped:
+                continue
+        return j, SEEK_CHANNEL, -1
+    return seekers.shape[0], SEEK_DONE, -1
+
+
 @njit(cache=True, nogil=True)
 def consulting_today(in_need: np.ndarray, r: np.ndarray, gp: np.ndarray,
                      gp_access: np.ndarray, rate: float) -> np.ndarray:
@@ -2637,6 +2691,9 @@ def _warm_up() -> None:
                        1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
     consultations_today(g32, i64, i32, f64, 0.1, 0.1)
     chosen_today(g32, i64, 0.1)
+    next_seeker_action(g32, i64, i64, 0, i8, 0, 1, i32, f64, np.zeros(3, np.int64), i64, 0.1,
+                       np.zeros(2, np.int64), b.copy(), np.zeros(3, np.int32), i32, i8, f32,
+                       f32, 4, 5, np.float32(1.0))
     next_consultation_action(g32, i64, 0, i8, 0, i32, f64, np.zeros(3, np.int64), i64, 0.1,
                              np.zeros(2, np.int64), b.copy())
     complete_support_rows(i64, f64, np.ones(1), i8.copy(), i8.copy(), i32.copy(), b.copy(),

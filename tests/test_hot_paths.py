@@ -480,3 +480,78 @@ def test_consultations_in_turn_are_the_calls_one_by_one():
     assert a.gp_advised < base.gp_advised
     for stream in ("gp", "groups", "group_strain"):
         assert a.streams[stream].random() == b.streams[stream].random()
+
+
+@pytest.mark.parametrize("compiled_from", [0, 10**9])
+def test_seekers_routed_in_turn_are_routed_one_by_one(monkeypatch, compiled_from):
+    """help_seeking.route_in_turn (GP consultations and ties with no time in one compiled
+    pass, stopping at every other route, or one by one below COMPILED_ROUTING_FROM seekers)
+    leaves everything as routing each seeker by its channel in turn did: every channel,
+    seekers past waiting passed over, waiting seekers (whose consultation ends at the
+    pathway check), ties with and without time."""
+    import copy
+
+    from sim.processes import help_seeking
+
+    cfg = sim.compose(["topology=urban", "run.burn_in_days=0", "run.days=60",
+                       "gp.p_signpost_tied_group=0.7"])
+    base = CommunityModel(cfg)
+    base.run(25)
+    pop = base.pop
+    for gp in base.gp_practices:
+        gp.engagement_level = 0.25
+    rng = np.random.default_rng(5)
+    free = np.flatnonzero(pop.pathway == Pathway.NONE)
+    seekers = np.sort(rng.choice(free, 160, replace=False)).astype(np.int64)
+    waiting = np.flatnonzero(pop.pathway == Pathway.WAITING)[:6]
+    busy = np.flatnonzero(pop.pathway > Pathway.WAITING)[:6]
+    seekers = np.concatenate([seekers, waiting, busy]).astype(np.int64)
+    choice = rng.integers(0, 5, seekers.size).astype(np.int64)
+    choice[::4] = 2  # plenty of ties asked, most with nobody free
+    helpers = pop.adjacency.indices[pop.adjacency.indptr[seekers[0]]:
+                                    pop.adjacency.indptr[seekers[0] + 1]]
+    pop.vstate[helpers] = VSTATE.ACTIVE  # one seeker whose ties have time
+    pop.vhours_offer[helpers], pop.vhours_used[helpers] = 10.0, 0.0
+    choice[0] = 2
+    choice[-12:] = 0  # the waiting and the busy see the GP: the former's consultation ends
+    assert waiting.size and busy.size  # at the pathway check, the latter are passed over
+    base.gp_advised.update(seekers[::5].tolist())
+    a, b = copy.deepcopy(base), copy.deepcopy(base)
+    a.flows, b.flows = {}, {}
+    monkeypatch.setattr(help_seeking, "COMPILED_ROUTING_FROM", compiled_from)
+    help_seeking.route_in_turn(a, seekers, choice, a.streams.help_seeking)
+    h_rng = b.streams.help_seeking
+    for i, c in zip(seekers.tolist(), choice.tolist(), strict=True):
+        if b.pop.pathway[i] > Pathway.WAITING:
+            continue
+        if c == 0:
+            b.count("new_gp_consultations")
+            b.count("new_gp_consultations_nonmedical")
+            b.gp_practices[b.pop.gp[i]].consult_nonmedical(i)
+        elif c == 1:
+            b.pop.self_referred[i] = True
+            b.refer_to_link_worker(i, "self")
+        elif c == 2:
+            help_seeking.ask_ties(b, i, h_rng)
+        elif c == 3:
+            help_seeking.approach_group(b, i, h_rng)
+        else:
+            for hub in b.intermediaries_for(int(b.pop.unit[i])):
+                if hub.signpost(i):
+                    break
+    for name in ("need", "pathway", "provider", "matched", "until", "lw_referrals",
+                 "self_referred", "vhours_used", "vlast_task", "first_support"):
+        np.testing.assert_array_equal(getattr(a.pop, name), getattr(b.pop, name), name)
+    assert a.flows == b.flows
+    for flow in ("new_gp_consultations", "new_lw_referrals", "new_group_referrals",
+                 "new_informal_help"):
+        assert a.flows.get(flow, 0) > 0, flow
+    assert [gp.n_nonmedical for gp in a.gp_practices] == [
+        gp.n_nonmedical for gp in b.gp_practices]
+    assert [list(lw.inbox) for lw in a.link_workers] == [list(lw.inbox) for lw in b.link_workers]
+    assert [g.n_clients for g in a.groups] == [g.n_clients for g in b.groups]
+    assert a.tie_last_use == b.tie_last_use and a.gp_advised == b.gp_advised
+    assert [h.capacity_left for h in a.intermediaries] == [
+        h.capacity_left for h in b.intermediaries]
+    for stream in ("gp", "help_seeking", "groups", "intermediaries"):
+        assert a.streams[stream].random() == b.streams[stream].random()
