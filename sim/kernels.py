@@ -2084,13 +2084,29 @@ def next_consultation_action(stream: np.ndarray, raised: np.ndarray, start: int,
         k = gp[i]
         visits[k] += 1
         consulted[j] = True
-        if _double_from(stream) < engagement[k]:
-            return j, CONSULT_REFER, -1
-        n_ties = ties_start[k + 1] - ties_start[k]
-        if n_ties > 0 and _double_from(stream) < p_signpost:
-            pick = 0 if n_ties == 1 else _integer_below(stream, n_ties)
-            return j, CONSULT_OFFER, ties[ties_start[k] + pick]
+        action, g = _consultation_outcome(stream, engagement[k], ties_start[k],
+                                          ties_start[k + 1], ties, p_signpost)
+        if action != CONSULT_DONE:
+            return j, action, g
     return raised.shape[0], CONSULT_DONE, -1
+
+
+@njit(inline="always")
+def _consultation_outcome(stream, engagement: float, first: int, stop: int,
+                          ties: np.ndarray, p_signpost: float) -> tuple[int, int]:
+    """One consultation raising a need with a resident whose pathway is none, at a practice
+    of ``engagement`` and open tied groups ``ties[first:stop]``: one float64 uniform of
+    ``stream`` below ``engagement`` refers to a link worker (:data:`CONSULT_REFER`, -1);
+    otherwise, with tied groups, a second below ``p_signpost`` signposts to one drawn as
+    ``pick_index`` draws, nothing for a single tie (:data:`CONSULT_OFFER` and the group);
+    else (:data:`CONSULT_DONE`, -1)."""
+    if _double_from(stream) < engagement:
+        return CONSULT_REFER, -1
+    n_ties = stop - first
+    if n_ties > 0 and _double_from(stream) < p_signpost:
+        pick = 0 if n_ties == 1 else _integer_below(stream, n_ties)
+        return CONSULT_OFFER, ties[first + pick]
+    return CONSULT_DONE, -1
 
 
 SEEK_DONE, SEEK_GP_REFER, SEEK_GP_OFFER, SEEK_CHANNEL = 0, 1, 2, 3
@@ -2127,12 +2143,12 @@ def next_seeker_action(gp_stream: np.ndarray, seekers: np.ndarray, choice: np.nd
             consulted[j] = True
             if pathway[i] != none:
                 continue
-            if _double_from(gp_stream) < engagement[k]:
+            action, g = _consultation_outcome(gp_stream, engagement[k], ties_start[k],
+                                              ties_start[k + 1], ties, p_signpost)
+            if action == CONSULT_REFER:
                 return j, SEEK_GP_REFER, -1
-            n_ties = ties_start[k + 1] - ties_start[k]
-            if n_ties > 0 and _double_from(gp_stream) < p_signpost:
-                pick = 0 if n_ties == 1 else _integer_below(gp_stream, n_ties)
-                return j, SEEK_GP_OFFER, ties[ties_start[k] + pick]
+            if action == CONSULT_OFFER:
+                return j, SEEK_GP_OFFER, g
             continue
         if c == 2:
             helped = False
