@@ -1102,15 +1102,23 @@ class CommunityModel(mesa.Model):
         if on.size == 0:
             return {}
         org = pop.vorg[on].astype(np.int64)
-        # every member's row of the adjacency (CSR), as sorted distinct group * n + neighbour
         adjacency = pop.adjacency
+        # the same members of the same groups over the same ties as at the last look (most
+        # days: members come and go rarely): the same reach, kept (its arrays are only read)
+        kept = self.__dict__.get("_mag_reach_kept")
+        if (kept is not None and kept[0] is adjacency and np.array_equal(kept[1], on)
+                and np.array_equal(kept[2], org)):
+            return kept[3]
+        # every member's row of the adjacency (CSR), as sorted distinct group * n + neighbour
         pairs = kernels.member_tie_pairs(on, org, pop.degree, adjacency.indptr,
                                          adjacency.indices, pop.n)
         group, near = np.divmod(pairs, pop.n)
         keys = np.unique(org)
         lo, hi = np.searchsorted(group, keys), np.searchsorted(group, keys, side="right")
-        return {k: near[a:b] for k, a, b in zip(keys.tolist(), lo.tolist(), hi.tolist(),
-                                                strict=True)}
+        reach = {k: near[a:b] for k, a, b in zip(keys.tolist(), lo.tolist(), hi.tolist(),
+                                                 strict=True)}
+        self._mag_reach_kept = (adjacency, on, org, reach)
+        return reach
 
     def _form_mutual_aid(self, u: UnitInfo, rng: np.random.Generator, usual: float
                          ) -> VCSEGroup:

@@ -13,7 +13,10 @@ clients move.
 * a practice's open tied groups (``GPPractice.open_ties``), kept while its ties stand (a
   closure unties the group);
 * each unit's flag of an open group in reach (``CommunityModel.refresh_unit_flags``), kept
-  while the open groups and their suspensions stand."""
+  while the open groups and their suspensions stand;
+* the residents the open mutual aid groups' members are tied to
+  (``CommunityModel._mutual_aid_reach``), kept while the same residents are the same groups'
+  active or idle members (session 57)."""
 
 from __future__ import annotations
 
@@ -268,3 +271,68 @@ def test_an_officers_tie_work_is_its_units_open_groups_in_group_order(model):
     for _ in range(3):
         m.step()
         assert officer._tie_work() == tie_work_from_scratch(officer)
+
+
+def reach_from_scratch(m) -> dict[int, list[int]]:
+    """The residents tied to an active or idle member of each open mutual aid group, worked
+    out from the adjacency one member at a time."""
+    from sim.state import VolunteerState
+
+    pop, out = m.pop, {}
+    for g in m.open_groups():
+        if g.kind is not GroupKind.MUTUAL_AID:
+            continue
+        members = np.flatnonzero((pop.vorg == g.index)
+                                 & (pop.vstate >= VolunteerState.ACTIVE)
+                                 & (pop.vstate <= VolunteerState.IDLE))
+        near = {int(j) for i in members.tolist() for j in pop.adjacency.indices[
+            pop.adjacency.indptr[i]:pop.adjacency.indptr[i + 1]]}
+        if near:
+            out[g.index] = sorted(near)
+    return out
+
+
+def test_a_mutual_aid_groups_reach_is_kept_while_its_members_stand(model):
+    """The reach of the open mutual aid groups (``CommunityModel._mutual_aid_reach``) is kept
+    while the same residents are their active or idle members; a member who leaves or goes
+    to another group, a group that folds and one that forms each give the reach worked out
+    afresh."""
+    from sim.state import VolunteerState
+
+    m = model
+    rng = np.random.default_rng(11)
+    formed = [m._form_mutual_aid(u, rng, usual=0.0) for u in m.units[:3]]
+    assert all(np.count_nonzero(m.pop.vorg == g.index) > 1 for g in formed)
+
+    def reach():
+        got = m._mutual_aid_reach()
+        assert {k: v.tolist() for k, v in got.items()} == reach_from_scratch(m)
+        return got
+
+    first = reach()
+    assert len(first) == 3
+    again = reach()
+    assert again is first  # nothing changed: kept
+    a = formed[0]
+    members = np.flatnonzero(m.pop.vorg == a.index)
+    m.pop.vstate[members[0]] = VolunteerState.IDLE  # active to idle: still a member
+    assert reach() is first
+    unit = m.units[0]
+    latent = np.flatnonzero(m.pop.vstate[unit.start:unit.stop] == VolunteerState.LATENT)
+    newcomer = int(latent[0]) + unit.start  # joins as another member leaves: the groups of
+    m.pop.vorg[newcomer] = a.index  # the members in resident order are as they were
+    m.pop.vstate[newcomer] = VolunteerState.ACTIVE
+    m.pop.vstate[members[2]] = VolunteerState.LAPSED
+    swapped = reach()
+    assert swapped is not first
+    m.pop.vstate[members[0]] = VolunteerState.LAPSED  # leaves
+    after_leaving = reach()
+    assert after_leaving is not swapped
+    assert after_leaving[a.index].tolist() != swapped[a.index].tolist()
+    m.pop.vorg[members[1]] = formed[1].index  # moves to another group
+    assert reach() is not after_leaving
+    m._mag_rolls = None
+    m._fold_mutual_aid(formed[2])
+    assert formed[2].index not in reach()
+    m._form_mutual_aid(m.units[3], rng, usual=0.0)
+    assert len(reach()) == 3
