@@ -12,6 +12,7 @@ The same dataclasses are the Hydra schema (``sim.config``) and the plain-Python 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import numbers
 import re
@@ -1386,7 +1387,8 @@ def check_number(key: str, value: Any, lo: float | None = None, hi: float | None
     declared = hi is not None
     if not declared:
         hi = DEFAULT_HI.get(unit, DEFAULT_HI_OTHER)
-        if isinstance(value, numbers.Integral):
+        if type(value) is int or (type(value) is not float
+                                  and isinstance(value, numbers.Integral)):
             hi = int(hi)
     if lo is not None and declared and not lo <= value <= hi:
         raise ConfigError(key, f"must be between {lo} and {hi} (got {_show(value)})")
@@ -1418,8 +1420,19 @@ def field_type(key: str) -> str | None:
     return _fields(type(node)).get(leaf)
 
 
+# the declared types each plain Python type satisfies (what _check_type's isinstance tests give
+# for exactly these types: a bool is not a number here, a whole number is also a float's)
+_PLAIN_TYPE_OK = {bool: frozenset({"bool"}), int: frozenset({"int", "float"}),
+                  float: frozenset({"float"}), str: frozenset({"str"})}
+
+
 def _check_type(key: str, value: Any, ftype: Any) -> None:
     name = ftype if isinstance(ftype, str) else getattr(ftype, "__name__", "")
+    plain = _PLAIN_TYPE_OK.get(type(value))
+    if plain is not None:  # a plain bool, int, float or str: no look through the number ABCs
+        if name in TYPE_WORDS and name not in plain:
+            raise type_error(key, value, name)
+        return
     is_bool = isinstance(value, bool)
     ok = {"bool": is_bool,
           "int": isinstance(value, numbers.Integral) and not is_bool,
@@ -1541,20 +1554,29 @@ def _check_value(key: str, value: Any, meta: dict, ftype: Any) -> None:
     if choices is not None and value not in choices:
         raise ConfigError(key, f"must be one of {', '.join(map(str, choices))} "
                                f"(got {_show(value)})")
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    kind = type(value)
+    if kind is bool or kind is str or (kind is not int and kind is not float and (
+            isinstance(value, bool) or not isinstance(value, numbers.Real))):
         return
     check_number(key, value, lo, hi, meta.get("unit") or "")
 
 
+@functools.cache
+def _typed_fields(cls: type) -> tuple[tuple[str, dict, Any], ...]:
+    """A dataclass's fields as (name, metadata, declared type), worked out once per class."""
+    return tuple((f.name, dict(f.metadata), f.type) for f in dataclasses.fields(cls))
+
+
 def _iter_typed(obj: Any, prefix: str = ""):
-    """Like :func:`iter_params`, with each field's declared type."""
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        key = f"{prefix}{f.name}"
+    """Like :func:`iter_params`, with each field's declared type (the metadata is shared:
+    read it, do not change it)."""
+    for name, meta, ftype in _typed_fields(type(obj)):
+        value = getattr(obj, name)
+        key = f"{prefix}{name}"
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             yield from _iter_typed(value, key + ".")
         else:
-            yield key, value, dict(f.metadata), f.type
+            yield key, value, meta, ftype
 
 
 def iter_params(obj: Any, prefix: str = ""):

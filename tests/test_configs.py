@@ -3,6 +3,7 @@ different groups compose together. Options are discovered on disk, so new files 
 
 from __future__ import annotations
 
+import math
 import dataclasses
 import itertools
 
@@ -162,3 +163,66 @@ def test_the_fast_typed_reader_equals_the_schema_merge(topology, file_inputs):
             fast, reference = to_config(cfg, scenario_choice(ov)), schema_merge(
                 cfg, scenario_choice(ov))
             assert fast == reference and dump(fast) == dump(reference), ov
+
+
+def test_type_and_range_checks_of_plain_values_decide_as_the_number_abcs_do():
+    """``_check_type``, ``_check_value`` and ``check_number`` decide plain bool, int, float and
+    str values without the number ABCs (a faster path): for every declared type, and for
+    values of those types and others (numpy scalars, fractions, decimals, an int subclass),
+    the outcome (accepted, or the same message) is that of the ABC-only rules they replace."""
+    import enum
+    import numbers
+    from decimal import Decimal
+    from fractions import Fraction
+
+    import numpy as np
+
+    from sim import params as P
+
+    class Small(enum.IntEnum):
+        ONE = 1
+
+    def reference(key, value, meta, name):
+        is_bool = isinstance(value, bool)
+        ok = {"bool": is_bool, "int": isinstance(value, numbers.Integral) and not is_bool,
+              "float": isinstance(value, numbers.Real) and not is_bool,
+              "str": isinstance(value, str)}.get(name, True)
+        if not ok:
+            raise P.type_error(key, value, name)
+        if is_bool or not isinstance(value, numbers.Real):
+            return
+        lo, hi, unit = meta.get("lo"), meta.get("hi"), meta.get("unit") or ""
+        if isinstance(value, float) and not math.isfinite(value):
+            raise P.ConfigError(key, f"must be a finite number (got {P._show(value)})")
+        if hi is None:
+            hi = P.DEFAULT_HI.get(unit, P.DEFAULT_HI_OTHER)
+            hi = int(hi) if isinstance(value, numbers.Integral) else hi
+            if lo is not None and value < lo:
+                raise P.ConfigError(key, f"must be >= {lo} (got {P._show(value)})")
+        elif lo is not None and not lo <= value <= hi:
+            raise P.ConfigError(key, f"must be between {lo} and {hi} (got {P._show(value)})")
+        if value > hi:
+            raise P.ConfigError(key, f"must be <= {hi} (got {P._show(value)})")
+        if lo is None and value < -hi:
+            raise P.ConfigError(key, f"must be >= {-hi} (got {P._show(value)})")
+
+    def outcome(check, *args):
+        try:
+            check(*args)
+        except P.ConfigError as exc:
+            return str(exc)
+        return "ok"
+
+    values = [True, False, 0, 1, -3, 7, 2.5, -0.5, 1e300, float("nan"), float("inf"), "x",
+              "", np.int64(3), np.float64(2.0), np.float32(0.25), np.bool_(True), Fraction(1, 2),
+              Decimal("1.5"), Small.ONE, None, [1]]
+    metas = [{}, {"lo": 0}, {"lo": 0, "hi": 1}, {"lo": 1, "hi": 5}, {"unit": "days"},
+             {"unit": "hours"}]
+    seen = set()
+    for name in ("bool", "int", "float", "str", "list[str]"):
+        for meta in metas:
+            for value in values:
+                got = outcome(P._check_value, "k", value, meta, name)
+                assert got == outcome(reference, "k", value, meta, name), (name, meta, value)
+                seen.add(got == "ok")
+    assert seen == {True, False}
