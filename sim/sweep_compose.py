@@ -265,8 +265,15 @@ def _run_job_copy(obj, memo=None):
     the ``hydra`` node made only to be thrown away."""
     content = obj.__dict__.get("_content") if type(obj) is DictConfig else None
     node = content.get("hydra") if isinstance(content, dict) else None
+    if (memo is None and node is not None and obj is HydraConfig.instance().cfg
+            and node._get_flag("readonly")):
+        # HydraConfig's masked configuration, which run_job copies for the job's return
+        # value and hydra.yaml: it holds the job's own read-only hydra node (set_config
+        # below), which nothing changes, and run_job then replaces (not changes) HydraConfig's
+        # configuration, so it is handed over as it is, not copied
+        return obj
     if memo is not None or node is None or node.__dict__.get("_parent") is not obj:
-        return deepcopy(obj, memo)  # e.g. HydraConfig's masked configuration: copied
+        return deepcopy(obj, memo)
     obj.__dict__["_content"] = {k: v for k, v in content.items() if k != "hydra"}
     try:
         res = deepcopy(obj)

@@ -221,10 +221,39 @@ def test_run_jobs_task_copy_equals_hydras_without_copying_the_hydra_node():
     assert OmegaConf.get_type(tasks[0]) is OmegaConf.get_type(tasks[1])
     assert list(cfg.keys()) == keys and cfg.__dict__["_content"]["hydra"] is node
     assert node._get_parent() is cfg and cfg.hydra.job.name == "sim"
-    # any other configuration (HydraConfig's masked one, a node) is copied whole
+    # any other configuration (a node, another root) is copied whole
     inner = sweep_compose._FAST_COPY.deepcopy(cfg.topology)
     assert inner is not cfg.topology and OmegaConf.to_yaml(inner) == OmegaConf.to_yaml(
         cfg.topology)
+
+
+def test_run_jobs_copy_of_hydras_configuration_is_the_read_only_configuration_itself():
+    """run_job's copy of HydraConfig's masked configuration (the job's return value and
+    hydra.yaml) is that configuration itself, whose hydra node is the job's own, read only:
+    the same YAML and type as Hydra's deep copy, and nothing can change it; a masked
+    configuration that is not HydraConfig's, or whose node is writable, is copied."""
+    import copy
+
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import read_write
+
+    loader, master = loader_and_master(config_dir())
+    cfg = sweep_compose.load_sweep_config(loader, master, ["run.replicate=3", "run.days=11"])
+    HydraConfig.instance().set_config(cfg)
+    root = HydraConfig.instance().cfg
+    held, copied = sweep_compose._FAST_COPY.deepcopy(root), copy.deepcopy(root)
+    assert held is root and copied is not root
+    assert OmegaConf.to_yaml(held) == OmegaConf.to_yaml(copied)
+    assert OmegaConf.get_type(held.hydra) is OmegaConf.get_type(copied.hydra)
+    # the node held is the job's own (its parent the job's configuration, as set_config
+    # leaves it); the deep copy's hangs from the copy
+    assert held.hydra._get_parent() is cfg and copied.hydra._get_parent() is copied
+    with pytest.raises(Exception, match="read-only|ReadonlyConfigError"):
+        held.hydra.job.name = "x"
+    other = copy.deepcopy(root)  # not HydraConfig's own: copied
+    assert sweep_compose._FAST_COPY.deepcopy(other) is not other
+    with read_write(root.hydra):  # writable: copied
+        assert sweep_compose._FAST_COPY.deepcopy(root) is not root
 
 
 def test_the_batch_checks_parse_is_kept_for_the_launcher(monkeypatch):
