@@ -3,9 +3,9 @@ different groups compose together. Options are discovered on disk, so new files 
 
 from __future__ import annotations
 
-import math
 import dataclasses
 import itertools
+import math
 
 import pytest
 from omegaconf import OmegaConf
