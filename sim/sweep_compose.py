@@ -27,8 +27,10 @@ are composed as Hydra does.
 Hydra's ``run_job`` then copies each job's configuration for the task (``copy.deepcopy``, about
 15 ms here) and deletes the copy's ``hydra`` node at once; :func:`install` has that module copy
 a job's configuration through pickle, without the ``hydra`` node it is about to delete
-(:func:`_run_job_copy`: the same task configuration, key for key and in order), and any other
-configuration through pickle whole (a third of ``copy.deepcopy``'s cost).
+(:func:`_run_job_copy`: the same task configuration, key for key and in order), hands over
+HydraConfig's masked configuration (which ``run_job`` copies for the job's return value and
+``hydra.yaml``) as it is, since it holds the job's own read-only ``hydra`` node, and copies any
+other configuration through pickle whole (a third of ``copy.deepcopy``'s cost).
 ``HydraConfig.set_config``, called twice per job by ``run_job`` (once more in joblib's and
 Ray's workers), copied the job's ``hydra`` node each time; :func:`set_config` holds the job's
 own node instead (made read only, as Hydra makes it; its parent the job's configuration, as
@@ -262,7 +264,8 @@ def _run_job_copy(obj, memo=None):
     ``hydra`` node it deletes from the copy at once, is copied without that node: the copy
     holds the job's own (read-only) ``hydra`` node in its place, which ``run_job`` then
     deletes, so the task gets what Hydra gives it (the job's keys, copied) without a copy of
-    the ``hydra`` node made only to be thrown away."""
+    the ``hydra`` node made only to be thrown away; and that HydraConfig's masked
+    configuration, read only, is not copied at all."""
     content = obj.__dict__.get("_content") if type(obj) is DictConfig else None
     node = content.get("hydra") if isinstance(content, dict) else None
     if (memo is None and node is not None and obj is HydraConfig.instance().cfg
