@@ -158,7 +158,8 @@ def main(argv: list[str] | None = None) -> None:
         if argv[:1] == ["replay"]:
             argv = replay_arguments(argv[1:])
         check_overrides(get_args_parser().parse_known_args(argv)[0].overrides)
-        from sim.experiments.runs import long_lived_frozen
+        # not sim.experiments.runs: its pandas would delay a sweep's launch by 0.4 s
+        from sim.experiments.gc_freeze import long_lived_frozen
 
         with long_lived_frozen():  # the collector skips the start-up's objects meanwhile
             run_hydra(argv)

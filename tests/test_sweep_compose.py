@@ -287,7 +287,7 @@ def test_long_lived_objects_are_frozen_only_while_a_sweep_runs():
     import gc
     import weakref
 
-    from sim.experiments import runs
+    from sim.experiments import gc_freeze as runs
 
     class Cycle:
         pass
@@ -326,7 +326,7 @@ def test_long_lived_objects_are_frozen_only_while_a_sweep_runs():
 def _pool_worker_state() -> tuple[bool, int]:
     import gc
 
-    from sim.experiments import runs
+    from sim.experiments import gc_freeze as runs
 
     runs.freeze_in_worker()
     return runs._WORKER_FROZEN, gc.get_freeze_count()
@@ -337,7 +337,7 @@ def test_a_pool_worker_is_frozen_for_its_life():
     and it stays frozen; in this process freeze_in_worker does nothing."""
     from joblib import Parallel, delayed
 
-    from sim.experiments import runs
+    from sim.experiments import gc_freeze as runs
 
     ((frozen, count),) = Parallel(n_jobs=2)(delayed(_pool_worker_state)() for _ in range(1))
     assert frozen and count > 1000

@@ -37,10 +37,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from sim.experiments.gc_freeze import long_lived_frozen
 from sim.experiments.runs import (
     Attempt,
     compose_and_execute,
-    long_lived_frozen,
     skip_if_complete,
     slurm_job_ended,
 )
