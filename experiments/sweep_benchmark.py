@@ -6,14 +6,15 @@
 
 ``--efficiency`` measures only the parallel efficiency of 16 urban years (default burn-in
 included): serial and joblib with 2 workers, alternated in one run (the order swapped every
-repeat), on the Hydra route and the executor route, wall and CPU time (of the finished child
+repeat), on the Hydra routes (``hydra/launcher=local``, ours, and ``hydra/launcher=joblib``,
+Hydra's) and the executor route, wall and CPU time (of the finished child
 processes) with medians, ``uptime`` before each sweep, the per-run slowdown, the CPU share the
 sweep got, and a worker's start-up; it writes ``sweep_efficiency.json``.
 
 Measures, on this machine:
 
 1. the full sweep: ``--runs`` replicates of the urban default over ``--days`` days through
-   ``python -m sim -m hydra/launcher=joblib hydra.launcher.n_jobs=2`` (plots off), then collecting
+   ``python -m sim -m hydra/launcher=local hydra.launcher.n_jobs=2`` (plots off), then collecting
    it into Parquet tables: wall time, runs per minute, peak resident memory of any process;
 2. parallel efficiency on a subset: the same sweep of ``--subset`` runs with n_jobs=1 and
    n_jobs=2; efficiency = T(1) / (2 x T(2)), end to end (Hydra start-up and worker start
@@ -53,16 +54,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def sweep(sweep_dir: Path, runs: int, days: int, n_jobs: int, route: str = "hydra") -> dict:
+HYDRA_LAUNCHERS = {"hydra": "joblib", "local": "local"}
+"""The Hydra routes: Hydra's joblib launcher, and ours (configs/hydra/launcher/local.yaml)."""
+
+
+def sweep(sweep_dir: Path, runs: int, days: int, n_jobs: int, route: str = "local") -> dict:
     """Run the sweep in a child process; wall time, CPU time and peak RSS of its processes.
 
-    ``route``: ``hydra`` (``python -m sim -m hydra/launcher=joblib``; n_jobs=1 runs the jobs in
-    the driver process) or ``executor`` (``python -m sim.experiments.executor --backend
-    joblib``, serial for n_jobs=1). CPU time is that of the finished child processes
-    (``RUSAGE_CHILDREN``): the driver and the worker processes it waited for.
+    ``route``: ``hydra`` (``python -m sim -m hydra/launcher=joblib``, Hydra's joblib launcher;
+    n_jobs=1 runs the jobs in the driver process), ``local`` (``hydra/launcher=local``, ours:
+    the sweep's Hydra state shipped once) or ``executor`` (``python -m
+    sim.experiments.executor --backend joblib``, serial for n_jobs=1). CPU time is that of the
+    finished child processes (``RUSAGE_CHILDREN``): the driver and the worker processes it
+    waited for.
     """
-    if route == "hydra":
-        args = [sys.executable, "-m", "sim", "-m", "hydra/launcher=joblib",
+    if route in HYDRA_LAUNCHERS:
+        args = [sys.executable, "-m", "sim", "-m", f"hydra/launcher={HYDRA_LAUNCHERS[route]}",
                 f"hydra.launcher.n_jobs={n_jobs}", f"hydra.sweep.dir={sweep_dir}",
                 f"run.replicate=range({runs})", f"run.days={days}", "run.plots=false",
                 "hydra.callbacks.sweep_report.collect=false"]
@@ -207,8 +214,9 @@ def main(argv: list[str] | None = None) -> int:
                          "alternated --repeat times (medians), and a worker's start-up; writes "
                          "sweep_efficiency.json")
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--routes", default="hydra,executor",
-                    help="for --efficiency: hydra (python -m sim -m), executor, or both")
+    ap.add_argument("--routes", default="local,hydra,executor",
+                    help="for --efficiency, any of: local (python -m sim -m "
+                         "hydra/launcher=local), hydra (hydra/launcher=joblib), executor")
     ap.add_argument("--collect-scaling", default="20,200,2000",
                     help="sizes of the synthetic sweeps (copies of one run) collected to show "
                          "that collection memory does not grow with the sweep")

@@ -41,7 +41,7 @@ usage: {PROG} sweep [HYDRA FLAGS] [OVERRIDES...]
 
 A Hydra multirun (`python -m sim -m ...`): comma-separated values and range() sweep, e.g.
 `{PROG} sweep topology=urban,rural 'run.replicate=range(5)' hydra.sweep.dir=out/s`, or a
-sweep file: `{PROG} sweep +sweep=surge_vs_baseline hydra/launcher=joblib`. Complete runs in
+sweep file: `{PROG} sweep +sweep=surge_vs_baseline hydra/launcher=local`. Complete runs in
 hydra.sweep.dir are skipped; the tables are collected at the end (docs/sweeps.md). Hydra's
 help (config groups and the full configuration) follows.
 """

@@ -37,14 +37,14 @@ def second_scenario(tmp: Path) -> tuple[str, list[str]]:
     return "surge_test", [f"hydra.searchpath=[file://{extra}]"]
 
 
-def sweep_args(sweep_dir: Path, scenario: str, extra: list[str], *, launcher: str = "joblib",
+def sweep_args(sweep_dir: Path, scenario: str, extra: list[str], *, launcher: str = "local",
                replicates: int = REPLICATES) -> list[str]:
     args = ["-m", f"hydra.sweep.dir={sweep_dir}", f"topology={','.join(TOPOLOGIES)}",
             f"scenario=baseline,{scenario}", f"run.replicate=range({replicates})", *TINY,
             *extra]
     if launcher:
         args.append(f"hydra/launcher={launcher}")
-    if launcher == "joblib":
+    if launcher in ("joblib", "local"):
         args.append("hydra.launcher.n_jobs=2")
     return args
 

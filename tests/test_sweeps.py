@@ -1,5 +1,6 @@
-"""Hydra multirun sweeps: the 2 x 2 x 5 sweep on joblib, resume after a kill, failing jobs,
-paired comparison of the result, and the shipped sweep and launcher configs."""
+"""Hydra multirun sweeps: the 2 x 2 x 5 sweep on our joblib launcher (hydra/launcher=local),
+resume after a kill, failing jobs, paired comparison of the result, and the shipped sweep and
+launcher configs."""
 
 from __future__ import annotations
 
@@ -41,10 +42,10 @@ def scenario(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def joblib_sweep(tmp_path_factory, scenario):
-    """The 2 topologies x 2 scenarios x 5 replicates sweep on the joblib launcher."""
+    """The 2 topologies x 2 scenarios x 5 replicates sweep on our joblib launcher (local)."""
     name, extra = scenario
     sweep_dir = tmp_path_factory.mktemp("joblib") / "sweep"
-    proc = run_sim(sweep_args(sweep_dir, name, extra, launcher="joblib"))
+    proc = run_sim(sweep_args(sweep_dir, name, extra, launcher="local"))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return sweep_dir, proc
 
@@ -238,6 +239,109 @@ def test_launcher_configs_compose():
     assert ray.hydra.launcher.ray.init.address == "auto"
     joblib = _hydra_cfg(["hydra/launcher=joblib"])
     assert joblib.hydra.launcher._target_.endswith("JoblibLauncher")
+    local = _hydra_cfg(["hydra/launcher=local", "hydra.launcher.n_jobs=3"])
+    assert local.hydra.launcher._target_.endswith("joblib_launcher.LocalLauncher")
+    assert local.hydra.launcher.n_jobs == 3  # Hydra's joblib options, typed by its schema
+    assert local.hydra.launcher.pre_dispatch == "2*n_jobs"
+
+
+def test_local_launcher_refuses_a_bad_option_by_name(tmp_path):
+    user = {k: v for k, v in env().items() if k != "HYDRA_FULL_ERROR"}  # as a user runs it
+    proc = run_sim(["-m", f"hydra.sweep.dir={tmp_path / 'sweep'}", "hydra/launcher=local",
+                    "hydra.launcher.n_jobs=two", "run.days=3"], environ=user)
+    assert proc.returncode == 2, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "hydra.launcher.n_jobs" in proc.stderr and "Traceback" not in proc.stderr
+    assert not any((tmp_path / "sweep").glob("*/manifest.json"))
+
+
+# runs the CLI and prints what the sweeper got back from the launcher (Hydra.multirun's return:
+# not a plugin module, which Hydra's plugin scan would execute again and so undo the wrapping)
+_PRINT_RETURNS = """
+import json, sys
+from hydra._internal.hydra import Hydra
+import sim.cli
+
+got = []
+multirun = Hydra.multirun
+def recording(self, *args, **kwargs):
+    batches = multirun(self, *args, **kwargs)
+    got.extend(r for batch in batches for r in batch)
+    return batches
+Hydra.multirun = recording
+try:
+    sim.cli.main(sys.argv[1:])
+finally:
+    print("RETURNS " + json.dumps([
+        [list(r.overrides), r.status.name, r.return_value, r.working_dir, r.task_name,
+         r.cfg is None, r.hydra_cfg is None] for r in got]))
+"""
+
+
+def _launcher_returns(tmp_path, launcher: str) -> list:
+    args = ["-m", f"hydra.sweep.dir={tmp_path / launcher}", f"hydra/launcher={launcher}",
+            "hydra.launcher.n_jobs=2", "topology=rural", "run.days=2", "run.burn_in_days=0",
+            "run.plots=false", "run.replicate=range(3)", "need.p_hidden=0.2,0.3"]
+    proc = subprocess.run([sys.executable, "-c", _PRINT_RETURNS, *args], capture_output=True,
+                          text=True, timeout=600, env=env(),
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("RETURNS "))
+    return json.loads(line.removeprefix("RETURNS "))
+
+
+def test_local_launcher_returns_what_hydras_joblib_launcher_returns(tmp_path):
+    """The sweeper gets, job by job and in order, the same overrides, status, return value
+    (the attempt), working directory and task name from ``hydra/launcher=local`` as from
+    Hydra's joblib launcher; only the job's two configurations stay in the worker."""
+    ours, hydras = _launcher_returns(tmp_path, "local"), _launcher_returns(tmp_path, "joblib")
+    assert len(ours) == len(hydras) == 6
+    assert [r[:5] for r in ours] == [r[:5] for r in hydras]
+    assert {r[1] for r in ours} == {"COMPLETED"} and {r[2] for r in ours} == {"done"}
+    assert all(r[5] and r[6] for r in ours)  # no configurations sent back
+    assert not any(r[5] or r[6] for r in hydras)
+
+
+# each worker process, at its exit, writes what the launcher and the composition cache did in it
+_WORKER_STATS_HOOK = """
+import atexit, json, os, sys
+
+def _dump():
+    launcher = sys.modules.get("hydra_plugins.community_sim.joblib_launcher")
+    compose = sys.modules.get("sim.sweep_compose")
+    if launcher is None or compose is None or not launcher.stats["jobs"]:
+        return
+    unpicklable = sum(blob is None for blob in compose._PICKLED.values())
+    with open(os.path.join(os.environ["WORKER_STATS"], f"{os.getpid()}.json"), "w") as f:
+        json.dump({**launcher.stats, **compose.stats, "unpicklable": unpicklable}, f)
+
+atexit.register(_dump)
+"""
+
+
+def test_local_launcher_sets_each_worker_up_once(tmp_path):
+    """``hydra/launcher=local`` (hydra_plugins/community_sim/joblib_launcher.py): each worker
+    sets up the sweep's Hydra state once (not per job, as Hydra's joblib launcher does),
+    composes once and copies every later job from the composition's pickle (Hydra's plugin
+    scan in a worker makes new config classes; had the state been loaded before it, the
+    composition could not be pickled and every job would be deep-copied)."""
+    site, stats = tmp_path / "site", tmp_path / "stats"
+    site.mkdir()
+    stats.mkdir()
+    (site / "sitecustomize.py").write_text(_WORKER_STATS_HOOK)
+    environ = dict(env(), WORKER_STATS=str(stats), PYTHONPATH=os.pathsep.join(
+        p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p))
+    proc = run_sim(["-m", f"hydra.sweep.dir={tmp_path / 'sweep'}", "hydra/launcher=local",
+                    "hydra.launcher.n_jobs=2", "topology=rural", "run.days=3",
+                    "run.burn_in_days=0", "run.plots=false", "run.replicate=range(6)"],
+                   environ=environ)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert report_counts(proc.stdout)["done now"] == 6
+    workers = [json.loads(p.read_text()) for p in stats.glob("*.json")]
+    assert 1 <= len(workers) <= 2 and sum(w["jobs"] for w in workers) == 6
+    for w in workers:
+        assert w["setups"] == 1, w
+        assert (w["composed"], w["reused"], w["fallback"]) == (1, w["jobs"] - 1, 0), w
+        assert w["unpicklable"] == 0, w
 
 
 def test_sweep_runs_are_paired_by_seed_not_scenario(joblib_sweep, scenario):

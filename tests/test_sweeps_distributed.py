@@ -1,5 +1,5 @@
-"""The same sweep on a local Ray instance (Hydra Ray launcher and our Ray executor) and through
-submitit's local executor (the Slurm launcher's local twin). Results must equal the joblib ones:
+"""The same sweep on joblib (our launcher and Hydra's), on a local Ray instance (Hydra Ray
+launcher and our Ray executor) and through submitit's local executor (the Slurm launcher's local twin). Results must equal the joblib ones:
 the launcher never changes a number."""
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ def _by_run(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("launcher, replicates, extra", [
+    ("local", REPLICATES, []),  # ours: the sweep's Hydra state shipped once per launch
+    ("joblib", REPLICATES, []),  # Hydra's
     ("ray", REPLICATES, ["+hydra.launcher.ray.init.num_cpus=2",
                          "+hydra.launcher.ray.init.include_dashboard=false"]),
     # our Ray launcher (each job composed in its Ray task), on a local Ray instance

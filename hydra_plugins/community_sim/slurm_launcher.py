@@ -95,7 +95,7 @@ if SlurmLauncher is not None:
 
                 raise ConfigError("hydra/launcher", f"slurm needs Slurm's sbatch on PATH to submit "
                                   f"{len(todo)} job(s): run on a Slurm login node, or choose "
-                                  "another launcher (hydra/launcher=joblib)")
+                                  "another launcher (hydra/launcher=local)")
             params = []
             for i, _ in todo:
                 idx = initial_job_idx + i
