@@ -87,13 +87,21 @@ def _sources(loader: ConfigLoaderImpl) -> tuple:
     for src in loader.repository.get_sources():
         entry: list = [src.scheme(), src.path]
         if src.scheme() == "file":
-            for root, _, files in os.walk(src.path):
-                for name in sorted(files):
-                    st = os.stat(os.path.join(root, name))
-                    entry.append((os.path.relpath(os.path.join(root, name), src.path),
-                                  st.st_mtime_ns, st.st_size))
+            _stamps(src.path, entry)
         out.append(tuple(entry))
     return tuple(out)
+
+
+def _stamps(folder: str, into: list) -> None:
+    """(path, modification time, size) of every file under ``folder``, in a fixed order."""
+    with os.scandir(folder) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    for e in entries:
+        if e.is_dir(follow_symlinks=False):  # as os.walk: a linked folder is not entered
+            _stamps(e.path, into)
+        else:
+            st = e.stat()
+            into.append((e.path, st.st_mtime_ns, st.st_size))
 
 
 def _split(loader: ConfigLoaderImpl, overrides: list[str]
