@@ -1,6 +1,6 @@
 """The same sweep on joblib (our launcher and Hydra's), on a local Ray instance (Hydra Ray
-launcher and our Ray executor) and through submitit's local executor (the Slurm launcher's local twin). Results must equal the joblib ones:
-the launcher never changes a number."""
+launcher and our Ray executor) and through submitit's local executor (the Slurm launcher's
+local twin). Results must equal the basic launcher's: the launcher never changes a number."""
 
 from __future__ import annotations
 

@@ -25,11 +25,12 @@ from __future__ import annotations
 import logging
 import pickle
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from hydra.core.utils import JobReturn
 from hydra_plugins.hydra_joblib_launcher.joblib_launcher import JoblibLauncher
+
+from hydra_plugins.community_sim._jobs import compose_and_run_job, start_launch
 
 log = logging.getLogger(__name__)
 
@@ -69,20 +70,10 @@ def _shared_objects(shared: bytes) -> tuple:
 
 def execute_job(idx: int, overrides: Sequence[str], shared: bytes) -> JobReturn:
     """A joblib task: compose job ``idx`` in this worker and run it, as Hydra's launcher does."""
-    from hydra.core.hydra_config import HydraConfig
-    from hydra.core.utils import run_job
-    from omegaconf import open_dict
-
     hydra_context, config, task_function = _shared_objects(shared)
     stats["jobs"] += 1
-    sweep_config = hydra_context.config_loader.load_sweep_config(config, list(overrides))
-    with open_dict(sweep_config):  # as Hydra's joblib launcher numbers its jobs
-        sweep_config.hydra.job.id = f"{sweep_config.hydra.job.name}_{idx}"
-        sweep_config.hydra.job.num = idx
-    HydraConfig.instance().set_config(sweep_config)
-    ret = run_job(hydra_context=hydra_context, task_function=task_function,
-                  config=sweep_config, job_dir_key="hydra.sweep.dir",
-                  job_subdir_key="hydra.sweep.subdir")
+    ret = compose_and_run_job(hydra_context, config, task_function, overrides, idx,
+                              "{name}_{idx}")  # as Hydra's joblib launcher names its jobs
     # sent back: the job's overrides, folder, task name, status and return value (all that
     # Hydra's sweepers read: the return value); not its task and Hydra configurations, two
     # whole configurations pickled here and unpickled by the driver for every job (the run's
@@ -107,16 +98,11 @@ class LocalLauncher(JoblibLauncher):
     def launch(self, job_overrides: Sequence[Sequence[str]],
                initial_job_idx: int) -> Sequence[JobReturn]:
         from hydra.core.singleton import Singleton
-        from hydra.core.utils import configure_log, filter_overrides, setup_globals
+        from hydra.core.utils import filter_overrides
         from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
         from joblib import Parallel, delayed
 
-        setup_globals()
-        assert self.config is not None and self.hydra_context is not None
-        assert self.task_function is not None
-        configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
-        sweep_dir = Path(str(self.config.hydra.sweep.dir))
-        sweep_dir.mkdir(parents=True, exist_ok=True)
+        sweep_dir = start_launch(self)
         joblib_cfg = self.joblib
         joblib_cfg["backend"] = "loky"  # as Hydra's: threads cannot run Hydra jobs
         process_joblib_cfg(joblib_cfg)

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from hydra.core.utils import JobReturn
+
+from hydra_plugins.community_sim._jobs import compose_and_run_job, start_launch
 
 try:  # the ray extra; without it Hydra's plugin scan must find nothing here, not fail
     from hydra_plugins.hydra_ray_launcher.ray_launcher import RayLauncher
@@ -34,10 +35,8 @@ log = logging.getLogger(__name__)
 
 def compose_and_run(shared: tuple, overrides: list[str], idx: int) -> JobReturn:
     """A Ray task: compose job ``idx`` from the sweep's configuration and run it."""
-    from hydra.core.hydra_config import HydraConfig
     from hydra.core.singleton import Singleton
-    from hydra.core.utils import run_job, setup_globals
-    from omegaconf import open_dict
+    from hydra.core.utils import setup_globals
 
     from sim import sweep_compose
 
@@ -45,15 +44,8 @@ def compose_and_run(shared: tuple, overrides: list[str], idx: int) -> JobReturn:
     setup_globals()
     Singleton.set_state(singleton_state)
     sweep_compose.install()
-    sweep_config = hydra_context.config_loader.load_sweep_config(config, list(overrides))
-    with open_dict(sweep_config):
-        # as Hydra's Ray launcher numbers its jobs
-        sweep_config.hydra.job.id = f"job_id_for_{idx}"
-        sweep_config.hydra.job.num = idx
-    HydraConfig.instance().set_config(sweep_config)
-    return run_job(hydra_context=hydra_context, task_function=task_function,
-                   config=sweep_config, job_dir_key="hydra.sweep.dir",
-                   job_subdir_key="hydra.sweep.subdir")
+    return compose_and_run_job(hydra_context, config, task_function, overrides, idx,
+                               "job_id_for_{idx}")  # as Hydra's Ray launcher names its jobs
 
 
 if RayLauncher is not None:
@@ -64,16 +56,11 @@ if RayLauncher is not None:
                    initial_job_idx: int) -> Sequence[JobReturn]:
             import ray
             from hydra.core.singleton import Singleton
-            from hydra.core.utils import configure_log, filter_overrides, setup_globals
+            from hydra.core.utils import filter_overrides
             from hydra_plugins.hydra_ray_launcher._launcher_util import start_ray
             from omegaconf import OmegaConf
 
-            setup_globals()
-            assert self.config is not None and self.hydra_context is not None
-            assert self.task_function is not None
-            configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
-            sweep_dir = Path(str(self.config.hydra.sweep.dir))
-            sweep_dir.mkdir(parents=True, exist_ok=True)
+            sweep_dir = start_launch(self)
             log.info("Ray launcher (jobs composed on the workers) is launching %d jobs, "
                      "sweep output dir: %s", len(job_overrides), sweep_dir)
             # as Hydra's launcher: a small object store unless the key is set
