@@ -25,6 +25,14 @@ the Hydra sweeps above are run with ``hydra.callbacks.sweep_report.collect=false
 2026-12-02 they collected, and their tiny runs' collection counted in the Hydra figures but not
 in the executor's).
 
+With ``--parallel`` the same tiny sweeps also run as a user runs them, in a child process with 2
+workers, on each parallel route: ``hydra/launcher=local`` (ours), ``hydra/launcher=joblib``
+(Hydra's), the executor's joblib backend, and for reference Hydra's basic launcher (serial, in
+its one process). The CPU time of the whole process tree (the driver and the workers it waited
+for, ``RUSAGE_CHILDREN``) at ``--jobs`` and twice as many jobs, alternated route by route in
+each repeat: the difference per job, less the tiny simulation's own CPU time, is what each
+further job costs on that route, driver and worker together (``parallel_overhead_per_job``).
+
 Target (issue 16): overhead <= 10 % of the urban year, on the Hydra path and the executor alike.
 Writes ``experiments/results/sweep_overhead.json``.
 """
@@ -93,6 +101,39 @@ def executor_jobs(n: int) -> float:
                             for k in range(n)])
 
 
+PARALLEL_ROUTES = ("local", "joblib", "executor", "basic")
+"""--parallel: Hydra with our launcher, with Hydra's joblib launcher, the executor, Hydra serial."""
+
+
+def _children_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def parallel_sweep(route: str, n: int) -> float:
+    """CPU time of a sweep of ``n`` tiny jobs run as a user runs it, in a child process (2
+    workers but on ``basic``): the driver and every worker, start-up and end included."""
+    import subprocess
+
+    with tempfile.TemporaryDirectory() as d:
+        values = ["run.replicate=" + ",".join(map(str, range(n))), *TINY]
+        if route == "executor":
+            args = ["-m", "sim.experiments.executor", f"{d}/sweep", *values, "--backend",
+                    "joblib", "--n-jobs", "2", "--no-collect"]
+        else:
+            launcher = [] if route == "basic" else [f"hydra/launcher={route}",
+                                                    "hydra.launcher.n_jobs=2"]
+            args = ["-m", "sim", "-m", *launcher, *values, f"hydra.sweep.dir={d}/sweep",
+                    "hydra.callbacks.sweep_report.collect=false"]
+        before = _children_cpu()
+        proc = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True)
+        if proc.returncode != 0:
+            sys.exit(f"{route} sweep failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+        return _children_cpu() - before
+
+
 URBAN_YEAR = ["topology=urban", "run.days=365", "run.plots=false"]
 
 
@@ -135,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--jobs", type=int, default=12)
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--parallel", action="store_true",
+                   help="also each further job of a 2-worker sweep on each parallel route "
+                        "(local, joblib, executor; basic for reference), whole process tree")
     p.add_argument("--out", type=Path, default=ROOT / "experiments" / "results" /
                    "sweep_overhead.json")
     args = p.parse_args(argv)
@@ -159,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
             rows["collect_per_run"].append(collect_per_run(urban, COLLECTED_RUNS))
             rows["urban_year"].append(urban_year(Path(cache)))
             rows["urban_year_with_burn_in"].append(urban_year_with_burn_in())
+            if args.parallel:  # routes in turn, the order reversed every other repeat
+                for route in PARALLEL_ROUTES[::1 if r % 2 == 0 else -1]:
+                    one, two = parallel_sweep(route, n), parallel_sweep(route, 2 * n)
+                    rows.setdefault(f"parallel_{route}_marginal", []).append((two - one) / n)
     med = {k: statistics.median(v) for k, v in rows.items()}
     year = med["urban_year"]
     result = {
@@ -175,6 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     marginal = 2 * med["hydra_cached_2n"] - med["hydra_cached"] - med["sim"]
     result["overhead_per_job"]["hydra_cached_marginal"] = marginal
     result["hydra_fixed_cost_per_sweep"] = n * (med["hydra_cached"] - med["sim"] - marginal)
+    if args.parallel:
+        result["parallel_overhead_per_job"] = {
+            route: med[f"parallel_{route}_marginal"] - med["sim"] for route in PARALLEL_ROUTES}
+        result["parallel_overhead_share_of_urban_year"] = {
+            route: v / year for route, v in result["parallel_overhead_per_job"].items()}
     result["overhead_share_of_urban_year"] = {k: v / year
                                               for k, v in result["overhead_per_job"].items()}
     result["collect_per_run"] = med["collect_per_run"]
@@ -192,6 +245,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  overhead per job, {k:22s} {1000 * v:7.1f} ms  "
               f"({100 * v / year:5.1f} % of an urban year; "
               f"{100 * v / med['urban_year_with_burn_in']:4.1f} % with its burn-in)")
+    for route, v in result.get("parallel_overhead_per_job", {}).items():
+        print(f"  each further job of a {'serial' if route == 'basic' else '2-worker'} sweep, "
+              f"{route:8s} (driver and workers) {1000 * v:7.1f} ms  "
+              f"({100 * v / year:5.1f} % of an urban year)")
     c = med["collect_per_run"]
     print(f"  gathering the tables, each further urban-year run (either path): {1000 * c:.1f} ms "
           f"({100 * c / year:.1f} % of an urban year)")
