@@ -121,7 +121,7 @@ def _complete(sweep_dir: Path) -> dict[str, tuple[int, bytes]]:
 def test_killed_sweep_resumes_without_losing_or_duplicating_runs(tmp_path, scenario):
     name, extra = scenario
     sweep_dir = tmp_path / "sweep"
-    args = sweep_args(sweep_dir, name, extra, launcher="joblib")
+    args = sweep_args(sweep_dir, name, extra, launcher="local")
     proc = subprocess.Popen([sys.executable, "-m", "sim", *args], env=env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True, cwd=Path(__file__).resolve().parent.parent)
