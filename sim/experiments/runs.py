@@ -35,7 +35,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from sim import io
-from sim.experiments.gc_freeze import freeze_in_worker, long_lived_frozen  # noqa: F401 - used here and by the executor
+from sim.experiments.gc_freeze import freeze_in_worker, long_lived_frozen  # noqa: F401 - long_lived_frozen: still importable from here
 from sim.params import Config, ConfigError
 
 log = logging.getLogger("sim.experiments")
