@@ -79,11 +79,11 @@ def sweep(sweep_dir: Path, runs: int, days: int, n_jobs: int, route: str = "loca
                 "--backend", "joblib" if n_jobs > 1 else "serial", "--n-jobs", str(n_jobs),
                 "--no-collect"]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    cpu0 = _children_cpu()
+    cpu0 = children_cpu()
     t0 = time.perf_counter()
     proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
-    cpu = _children_cpu() - cpu0
+    cpu = children_cpu() - cpu0
     if proc.returncode != 0:
         sys.exit(f"sweep failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     manifests = [json.loads(p.read_text()) for p in sweep_dir.glob("*/manifest.json")]
@@ -121,7 +121,7 @@ def copies(source_run: Path, n: int, folder: Path) -> Path:
     return folder
 
 
-def _children_cpu() -> float:
+def children_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
 
@@ -151,10 +151,10 @@ def worker_start() -> dict:
     """A fresh interpreter's start-up as a sweep worker: the interpreter itself, the imports
     of a worker, and its first (one-day village) run, which loads the compiled kernels."""
     t0 = time.perf_counter()
-    cpu0 = _children_cpu()
+    cpu0 = children_cpu()
     out = subprocess.run([sys.executable, "-c", WORKER_START], cwd=ROOT, capture_output=True,
                          text=True, check=True)
-    wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
+    wall, cpu = time.perf_counter() - t0, children_cpu() - cpu0
     imp_wall, imp_cpu, first_wall, first_cpu = map(float, out.stdout.split()[-4:])
     return {"process_wall": round(wall, 3), "process_cpu": round(cpu, 3),
             "imports_wall": round(imp_wall, 3), "imports_cpu": round(imp_cpu, 3),

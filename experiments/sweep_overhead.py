@@ -55,6 +55,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "experiments"))
 
 from benchmark import machine  # noqa: E402 - the machine, as the benchmark names it
+from sweep_benchmark import children_cpu  # noqa: E402 - CPU time of finished child processes
 
 import sim  # noqa: E402
 import sim.cli  # noqa: E402 - installs the cached composition
@@ -105,13 +106,6 @@ PARALLEL_ROUTES = ("local", "joblib", "executor", "basic")
 """--parallel: Hydra with our launcher, with Hydra's joblib launcher, the executor, Hydra serial."""
 
 
-def _children_cpu() -> float:
-    import resource
-
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
 def parallel_sweep(route: str, n: int) -> float:
     """CPU time of a sweep of ``n`` tiny jobs run as a user runs it, in a child process (2
     workers but on ``basic``): the driver and every worker, start-up and end included."""
@@ -127,11 +121,11 @@ def parallel_sweep(route: str, n: int) -> float:
                                                     "hydra.launcher.n_jobs=2"]
             args = ["-m", "sim", "-m", *launcher, *values, f"hydra.sweep.dir={d}/sweep",
                     "hydra.callbacks.sweep_report.collect=false"]
-        before = _children_cpu()
+        before = children_cpu()
         proc = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True)
         if proc.returncode != 0:
             sys.exit(f"{route} sweep failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
-        return _children_cpu() - before
+        return children_cpu() - before
 
 
 URBAN_YEAR = ["topology=urban", "run.days=365", "run.plots=false"]
