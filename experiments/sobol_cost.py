@@ -47,7 +47,7 @@ TARGET_HOURS = 1.5  # issue 16: a 10,000-run Sobol study of the urban year on 2 
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling scripts
-from sweep_benchmark import _children_cpu, uptime  # noqa: E402
+from sweep_benchmark import children_cpu, uptime  # noqa: E402
 
 
 def machine() -> dict:
@@ -68,10 +68,10 @@ def child(step: str, args: argparse.Namespace, folder: Path) -> dict:
     cmd = [sys.executable, __file__, "--child", step, "--design", args.design,
            "--runs", str(args.runs), "--n-jobs", str(args.n_jobs),
            "--breakdown", str(args.breakdown), "--folder", str(folder)]
-    cpu0, t0 = _children_cpu(), time.perf_counter()
+    cpu0, t0 = children_cpu(), time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
                           env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
+    wall, cpu = time.perf_counter() - t0, children_cpu() - cpu0
     if proc.returncode != 0:
         sys.exit(f"{step} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
                  f"{proc.stderr[-3000:]}")
@@ -113,7 +113,7 @@ def step_runs(args: argparse.Namespace) -> dict:
     if report.failures:
         raise SystemExit(f"{len(report.failures)} runs failed: {report.failures[:2]}")
     # the loky workers are reaped here, so their CPU time reaches the parent's RUSAGE_CHILDREN
-    workers_cpu0 = _children_cpu()
+    workers_cpu0 = children_cpu()
     from joblib.externals.loky import get_reusable_executor
 
     get_reusable_executor().shutdown(wait=True)
