@@ -450,8 +450,11 @@ def test_a_page_drawn_while_a_download_held_the_exercise_is_drawn_again(tmp_path
             drawn_held = len(days)
             time.sleep(1.2)  # held: no redraw that would show the same again
             assert len(days) == drawn_held
+        # The page's function runs before its widgets are updated (in the watcher's
+        # thread): wait for both, the day drawn and the monitors' HTML.
         deadline = time.monotonic() + 5
-        while days[-1] != 3 and time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (
+                days[-1] == 3 and 'data-day="3"' in rc.find(PatchedHtmlWidget).widget.html):
             time.sleep(0.05)
         assert days[-1] == 3
         assert 'data-day="3"' in rc.find(PatchedHtmlWidget).widget.html
