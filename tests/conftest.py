@@ -30,17 +30,6 @@ def pytest_configure(config):
     results_table.register(config)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_xdist_auto_num_workers(config):
-    """``-n auto`` (pyproject.toml): one worker more than the CPUs this process may use. A
-    share of the suite waits rather than computes (Slurm and Ray clusters scheduling jobs, a
-    browser drawing, subprocesses starting): on 2 CPUs two workers left about a sixth of the
-    CPU time idle. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still decides when set."""
-    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
-        return None  # pytest-xdist's own hook reads it
-    return len(os.sched_getaffinity(0)) + 1 if hasattr(os, "sched_getaffinity") else None
-
-
 def pytest_collection_modifyitems(config, items):
     """Long tests first, dealt so that the xdist workers' first shares of the collection hold
     equal seconds of them (``scheduling.py``); with ``--dist worksteal`` (pyproject.toml) an idle
