@@ -15,7 +15,10 @@ and the first ``--runs`` of them, in the design's order, are run on the driver's
 1. *start-up*: the interpreter, the imports, reading the design, the outcome check (a one-day
    run), the Saltelli sample and ``design.parquet``;
 2. *the runs* of the prefix with 2 workers: wall and CPU per run, and the burn-in states
-   saved and loaded (cache misses and hits, from the sweep's ``.burn_in`` folder);
+   saved and loaded (cache misses and hits, from the sweep's ``.burn_in`` folder). The
+   workers start once for the whole study, so a first batch of a run per worker starts them
+   and the rest of the prefix, on the same workers, gives the cost of a run (the workers'
+   CPU read from ``/proc`` while they live); the warm-up's time is a fixed cost of the study;
 3. *collecting* the prefix's runs into tables (grows with the runs: scaled per run);
 4. *the analysis*: SALib's Sobol analysis of the whole design (``--runs`` of outcomes are not
    enough, so the design's own samples with a smooth synthetic outcome: its cost depends on
@@ -23,9 +26,11 @@ and the first ``--runs`` of them, in the design's order, are run on the driver's
 5. *one run's parts*, serially in one process (``--breakdown`` runs): composing, the burn-in,
    saving its state, the simulated year, writing the run folder.
 
-The projection for the whole design: start-up + runs x (wall per run) + collecting scaled to
-all runs + the analysis, on the wall clock; and on CPU time, the runs' CPU over 2 cores plus
-the serial parts' CPU. The machine is shared, so the load average (``uptime``) is printed with
+The projection for the whole design: start-up + the workers' warm-up + runs x (wall per run)
++ collecting scaled to all runs + the analysis, on the wall clock; and on CPU time, the
+runs' and the warm-up's CPU over 2 cores plus the serial parts' CPU. (Before 2026-12-06 the
+cost per run was the whole prefix's over its runs, the workers' start-up included: about 3 %
+more for 120 runs.) The machine is shared, so the load average (``uptime``) is printed with
 every figure; prints a table and writes ``experiments/results/sobol_cost.json``.
 """
 
@@ -107,11 +112,31 @@ def step_runs(args: argparse.Namespace) -> dict:
     jobs = sa.design_jobs(design, X)
     setup_wall, setup_cpu = time.perf_counter() - t, time.process_time() - c
     prefix = jobs[:args.runs]
-    report, runs_wall, runs_driver_cpu = _timed(run_jobs, prefix, folder / "runs",
+    # the workers start once for the whole study: a first batch (a run per worker) starts
+    # them, and the rest of the prefix, on the same workers, gives the cost of a run with
+    # them running (their CPU read from /proc while they live)
+    warm = args.n_jobs if len(prefix) > args.n_jobs else 0
+    marginal = None
+    report, runs_wall, runs_driver_cpu = _timed(run_jobs, prefix[:warm], folder / "runs",
                                                 backend="joblib", n_jobs=args.n_jobs,
-                                                progress=False)
-    if report.failures:
-        raise SystemExit(f"{len(report.failures)} runs failed: {report.failures[:2]}")
+                                                progress=False) if warm else (None, 0.0, 0.0)
+    started = workers_cpu()
+    rest, rest_wall, rest_driver_cpu = _timed(run_jobs, prefix[warm:], folder / "runs",
+                                              backend="joblib", n_jobs=args.n_jobs,
+                                              progress=False)
+    ended = workers_cpu()
+    if warm and started and ended and set(started) == set(ended):  # the same workers
+        marginal = {"runs": len(prefix) - warm, "wall": round(rest_wall, 3),
+                    "cpu": round(sum(ended.values()) - sum(started.values()) + rest_driver_cpu,
+                                 3),
+                    "workers_cpu_at_start": round(sum(started.values()), 3),
+                    "workers": len(ended)}
+    failures = (report.failures if report else []) + rest.failures
+    attempts = rest.attempts + (report.attempts if report else type(rest.attempts)())
+    runs_wall += rest_wall
+    runs_driver_cpu += rest_driver_cpu
+    if failures:
+        raise SystemExit(f"{len(failures)} runs failed: {failures[:2]}")
     # the loky workers are reaped here, so their CPU time reaches the parent's RUSAGE_CHILDREN
     workers_cpu0 = children_cpu()
     from joblib.externals.loky import get_reusable_executor
@@ -125,7 +150,8 @@ def step_runs(args: argparse.Namespace) -> dict:
     run_bytes = sum(f.stat().st_size for d in run_dirs for f in d.rglob("*") if f.is_file())
     return {"design_runs": len(jobs), "samples": len(X), "parameters": len(design.parameters),
             "prefix_runs": len(prefix), "attempts": {str(k): v for k, v in
-                                                     report.attempts.items()},
+                                                     attempts.items()},
+            "warm_up_runs": warm, "after_warm_up": marginal,
             "imports_wall": round(imports_wall, 3), "imports_cpu": round(imports_cpu, 3),
             "setup_wall": round(setup_wall, 3), "setup_cpu": round(setup_cpu, 3),
             "runs_wall": round(runs_wall, 3), "runs_driver_cpu": round(runs_driver_cpu, 3),
@@ -220,6 +246,34 @@ def step_breakdown(args: argparse.Namespace) -> dict:
     return med
 
 
+def workers_cpu() -> dict[int, float] | None:
+    """CPU seconds (user + system) of this process's live descendants (the loky workers and
+    its helpers), by process id, from ``/proc``; None where there is no ``/proc``."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        children: dict[int, list[int]] = {}
+        stats: dict[int, list[str]] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                text = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = text[text.rindex(")") + 2:].split()  # after the command's name
+            stats[int(entry)] = fields
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    except (OSError, ValueError):
+        return None
+    found, todo = {}, list(children.get(os.getpid(), ()))
+    while todo:
+        pid = todo.pop()
+        fields = stats[pid]  # utime and stime: fields 14 and 15 of stat, 12 and 13 here
+        found[pid] = (int(fields[11]) + int(fields[12])) / tick
+        todo += children.get(pid, ())
+    return found
+
+
 T_START = time.perf_counter()
 STEPS = {"runs": step_runs, "analysis": step_analysis, "breakdown": step_breakdown}
 
@@ -237,16 +291,31 @@ def project(runs: dict, analysis: dict, n_jobs: int) -> dict:
     # start-up, collecting and the analysis it did not do)
     runs_cpu = runs["process_cpu"] - startup_cpu - runs["collect_cpu"]
     per_run_wall, per_run_cpu = runs["runs_wall"] / k, runs_cpu / k
+    # the workers' start-up is paid once, not with every run: with the runs after the warm-up
+    # measured apart, a run costs what they cost each, and the rest of the prefix's time (the
+    # workers starting, their first runs) is a fixed cost of the study
+    marginal = runs.get("after_warm_up")
+    if marginal and marginal["runs"] > 0:
+        per_run_wall = marginal["wall"] / marginal["runs"]
+        per_run_cpu = marginal["cpu"] / marginal["runs"]
+    workers_fixed_wall = max(runs["runs_wall"] - per_run_wall * k, 0.0)
+    workers_fixed_cpu = max(runs_cpu - per_run_cpu * k, 0.0)
     collect_wall = runs["collect_wall"] / k * n
     collect_cpu = runs["collect_cpu"] / k * n
-    wall = startup_wall + per_run_wall * n + collect_wall + analysis["analysis_wall"]
-    cpu_bound = (startup_cpu + per_run_cpu * n / n_jobs + collect_cpu + analysis["analysis_cpu"])
+    wall = (startup_wall + workers_fixed_wall + per_run_wall * n + collect_wall
+            + analysis["analysis_wall"])
+    cpu_bound = (startup_cpu + (workers_fixed_cpu + per_run_cpu * n) / n_jobs + collect_cpu
+                 + analysis["analysis_cpu"])
     return {
         "design_runs": n, "prefix_runs": k,
         "per_run_wall_with_workers": round(per_run_wall, 4),
         "per_run_cpu": round(per_run_cpu, 4),
         "cpu_share_during_runs": round(runs_cpu / runs["runs_wall"], 3),
         "startup_wall": round(startup_wall, 2), "startup_cpu": round(startup_cpu, 2),
+        "per_run_from": "runs after the workers' warm-up" if marginal and marginal["runs"] > 0
+        else "the whole prefix (the workers' start-up included)",
+        "workers_fixed_wall": round(workers_fixed_wall, 2),
+        "workers_fixed_cpu": round(workers_fixed_cpu, 2),
         "runs_wall_projected": round(per_run_wall * n, 1),
         "runs_cpu_projected": round(per_run_cpu * n, 1),
         "collect_wall_projected": round(collect_wall, 1),
@@ -306,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  per run: {p['per_run_wall_with_workers']:.3f} s wall with the workers, "
           f"{p['per_run_cpu']:.3f} CPU-s (CPU share during the runs "
           f"{p['cpu_share_during_runs']:.2f} of {args.n_jobs})")
+    print(f"  per run from {p['per_run_from']}; the workers' start-up and first runs "
+          f"{p['workers_fixed_cpu']:.1f} CPU-s, {p['workers_fixed_wall']:.1f} s once")
     print(f"  start-up {p['startup_wall']:.1f} s; runs {p['runs_wall_projected'] / 3600:.2f} h "
           f"wall ({p['runs_cpu_projected'] / 3600:.2f} CPU-h); collecting "
           f"{p['collect_wall_projected']:.0f} s; analysis {p['analysis_wall']:.1f} s")
