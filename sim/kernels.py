@@ -468,21 +468,42 @@ def units_with_groups(rows: np.ndarray, unit_key: np.ndarray, distanced: np.ndar
 
 
 @njit(cache=True, nogil=True)
-def staff_pass_due(rows: np.ndarray, n_staff_changes: np.ndarray, disruption: np.ndarray,
-                   usual_staff: np.ndarray, day: int, review_days: int) -> np.ndarray:
+def staff_work_due(rows: np.ndarray, n_staff_changes: np.ndarray, usual_staff: np.ndarray,
+                   day: int, review_days: int) -> np.ndarray:
     """Positions (in ``rows``, in order) of the groups the daily staff pass has something to
-    do for: notices or hires pending, a staff review due today (a group with an
-    establishment reviews on the days ``(day + its row) % review_days == 0``) or a
-    disruption in force (``usual_staff``: the establishments, in the order of ``rows``)."""
+    do for: notices or hires pending, or a staff review due today (a group with an
+    establishment reviews on the days ``(day + its row) % review_days == 0``;
+    ``usual_staff``: the establishments, in the order of ``rows``). Disruptions in force fade
+    apart (:func:`decay_disruption`)."""
     out = np.empty(rows.shape[0], np.int64)
     k = 0
     for j in range(rows.shape[0]):
         r = rows[j]
-        if (n_staff_changes[r] > 0 or disruption[r] > 0
-                or (usual_staff[j] > 0 and (day + r) % review_days == 0)):
+        if n_staff_changes[r] > 0 or (usual_staff[j] > 0 and (day + r) % review_days == 0):
             out[k] = j
             k += 1
     return out[:k]
+
+
+@njit(cache=True, nogil=True)
+def decay_disruption(rows: np.ndarray, disruption: np.ndarray, decay: float
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Disruptions in force among groups ``rows`` fade: ``disruption[r] *= decay`` (float64,
+    in place) where it is above 0. Returns the positions (in ``rows``, in order) changed and
+    their new values."""
+    at = np.empty(rows.shape[0], np.int64)
+    values = np.empty(rows.shape[0])
+    k = 0
+    for j in range(rows.shape[0]):
+        r = rows[j]
+        d = disruption[r]
+        if d > 0:
+            d *= decay
+            disruption[r] = d
+            at[k] = j
+            values[k] = d
+            k += 1
+    return at[:k], values[:k]
 
 
 @njit(cache=True, nogil=True)
@@ -571,9 +592,10 @@ def update_strain(rows: np.ndarray, unserved: np.ndarray, turned_away: np.ndarra
     and ``places`` per group in the order of ``rows``), with the arithmetic of one group at a
     time: turned-away referrals fade over a support period; unless suspended
     (``distanced``), the share of demand above ``max(places, 1)`` (0 without demand) is
-    smoothed into the strain. Returns the paid staff each loses to strain today
-    (``staff * min(strain * exit / 365, 1)``; 0 while suspended) and the referrals they had
-    turned away today, in all."""
+    smoothed into the strain. Paid staff leave under strain (``staff * min(strain * exit /
+    365, 1)``; none while suspended): ``staff`` is lowered by it in place where it is above 0.
+    Returns what each loses (0 for none) and the referrals they had turned away today, in
+    all."""
     n = rows.shape[0]
     lost = np.zeros(n)
     turned_away_in_all = 0
@@ -596,7 +618,10 @@ def update_strain(rows: np.ndarray, unserved: np.ndarray, turned_away: np.ndarra
         e = s * exit_per_strain_year / 365.0
         if 1.0 < e:
             e = 1.0
-        lost[j] = staff[r] * e
+        gone = staff[r] * e
+        lost[j] = gone
+        if gone > 0:
+            staff[r] = staff[r] - gone
     return lost, turned_away_in_all
 
 
@@ -673,6 +698,28 @@ def residents_day_end(w: np.ndarray, targets: np.ndarray, offset: np.ndarray,
     sums = np.empty(4, np.float32)
     sums[0], sums[1], sums[2], sums[3] = a0, a1, a2, a3
     return sums, counts
+
+
+@njit(cache=True, nogil=True)
+def wellbeing_day(w: np.ndarray, targets: np.ndarray, offset: np.ndarray, need: np.ndarray,
+                  pathway: np.ndarray, supported_from: int, rate: np.float32) -> None:
+    """The wellbeing part of :func:`residents_day_end` alone: the same float32 operations on
+    each score, in place, with no sums, counts or ``unmet_days`` (a burn-in day: they feed
+    only the daily row and the output's tallies, which start from zero after the burn-in).
+    Without the running sums' chain of float32 additions a resident's update does not wait
+    for the previous one's (about 40 % less time at 8,000 residents)."""
+    for i in range(w.shape[0]):
+        s = 0
+        if need[i] != 0:
+            s = 2 if pathway[i] >= supported_from else 1
+        t = targets[s, 0] + offset[i]
+        t -= w[i, 0]
+        t *= rate
+        w[i, 0] = w[i, 0] + t
+        for k in range(1, 4):
+            t = targets[s, k] - w[i, k]
+            t *= rate
+            w[i, k] = w[i, k] + t
 
 
 @njit(cache=True, nogil=True)
@@ -2640,13 +2687,16 @@ def _warm_up() -> None:
     rows_in_need_and_pathway(np.zeros(2, np.int64), i8, i8, 1, 2)
     residents_day_end(w, np.zeros((3, 4), np.float32), np.zeros(2, np.float32), i8, i8, 2,
                       np.float32(0.1), i32.copy(), 1, 4, 6)
+    wellbeing_day(w, np.zeros((3, 4), np.float32), np.zeros(2, np.float32), i8, i8, 2,
+                  np.float32(0.1))
     flatnonzero(np.zeros(2, np.bool_))
     org_members(i32, i8, 0, 2, 5)
     f64s, i64s = np.zeros(2), np.zeros(2, np.int64)
     bools = np.zeros(2, np.bool_)
     pay_the_day(i64s, f64s.copy(), f64s.copy(), f64s, f64s, i64s, f64s, f64s, f64s, f64s, 1.0)
     at_risk_of_churn(i64s, bools, i64s, 3)
-    staff_pass_due(i64s, i64s, f64s, f64s, 1, 7)
+    staff_work_due(i64s, i64s, f64s, 1, 7)
+    decay_disruption(i64s, f64s.copy(), 0.9)
     units_with_groups(i64s, i64s, bools, i64s, 3, i32, 1)
     keep_waiting_entries(i64s.copy(), i64s.copy(), np.zeros(2, np.int16), 0, 2, i8,
                          np.zeros(2, np.int16), 2)

@@ -112,6 +112,29 @@ def test_residents_day_end_matches_numpy_bit_for_bit(state):
     np.testing.assert_array_equal(days, expected_days)
 
 
+def test_burn_in_wellbeing_day_is_the_day_ends_wellbeing_bit_for_bit(state):
+    """The burn-in's wellbeing pass (no sums, counts or unmet days) leaves the scores bit for
+    bit where the full day's end leaves them, day after day, and touches nothing else."""
+    need, pathway, w, targets, offset = state
+    pathway = pathway.copy()
+    pathway[np.flatnonzero(need == 0)[:50]] = Pathway.GROUP
+    rate = np.float32(0.05)
+    full, lean = w.copy(), w.copy()
+    days = np.zeros(need.size, np.int32)
+    offset0 = np.ascontiguousarray(offset[:, 0])
+    need_before, pathway_before = need.copy(), pathway.copy()
+    for _ in range(3):
+        kernels.residents_day_end(full, targets, offset0, need, pathway,
+                                  int(Pathway.LINK_WORKER), rate, days, int(Pathway.WAITING), 4,
+                                  len(Pathway))
+        kernels.wellbeing_day(lean, targets, offset0, need, pathway, int(Pathway.LINK_WORKER),
+                              rate)
+        assert lean.tobytes() == full.tobytes()
+    assert not np.array_equal(lean, w)  # the scores moved
+    np.testing.assert_array_equal(need, need_before)
+    np.testing.assert_array_equal(pathway, pathway_before)
+
+
 def test_flatnonzero_matches_numpy():
     rng = np.random.default_rng(10)
     for n in (20001, 8000, 300):
@@ -922,20 +945,38 @@ def test_mutual_aid_pull_and_formation_match_their_numpy_steps(seed):
                 assert 0 < may.sum() < n and (pull == 0).any() and (pull > 0).any()
 
 
-def test_staff_pass_due_is_the_groups_with_changes_reviews_or_disruption():
-    """The staff pass visits, in order, the groups with notices or hires pending, a review due
-    today or a disruption in force: the positions the one-group-at-a-time tests give."""
+def test_staff_work_due_is_the_groups_with_changes_or_reviews():
+    """The staff pass visits, in order, the groups with notices or hires pending or a review
+    due today: the positions the one-group-at-a-time tests give."""
     rng = np.random.default_rng(7)
     rows = np.sort(rng.choice(400, 250, replace=False)).astype(np.int64)
     changes = np.where(rng.random(400) < 0.1, rng.integers(1, 3, 400), 0)
-    disruption = np.where(rng.random(400) < 0.1, rng.random(400), 0.0)
     usual = np.where(rng.random(250) < 0.7, rng.uniform(0.5, 3.0, 250), 0.0)
     for day in (1, 29, 30, 365):
-        due = kernels.staff_pass_due(rows, changes, disruption, usual, day, 30)
+        due = kernels.staff_work_due(rows, changes, usual, day, 30)
         expected = [j for j, r in enumerate(rows.tolist())
-                    if changes[r] > 0 or disruption[r] > 0
-                    or (usual[j] > 0 and (day + r) % 30 == 0)]
+                    if changes[r] > 0 or (usual[j] > 0 and (day + r) % 30 == 0)]
         assert due.tolist() == expected and 0 < len(expected) < 250
+
+
+def test_decay_disruption_is_each_groups_product_in_place():
+    """Disruptions in force (above 0) among the rows fade by the float64 product a group's
+    ``disruption *= decay`` gives; the others, and rows not listed, are left as they are."""
+    rng = np.random.default_rng(8)
+    rows = np.sort(rng.choice(300, 200, replace=False)).astype(np.int64)
+    disruption = np.where(rng.random(300) < 0.2, rng.random(300), 0.0)
+    disruption[rows[:3]] = [1.0, 1e-300, 0.0]
+    decay = float(np.exp(-1.0 / 30.0))
+    expected = disruption.copy()
+    changed = []
+    for j, r in enumerate(rows.tolist()):
+        if expected[r] > 0:
+            expected[r] = float(expected[r]) * decay
+            changed.append(j)
+    at, values = kernels.decay_disruption(rows, disruption, decay)
+    assert at.tolist() == changed and 0 < len(changed) < len(rows)
+    assert disruption.tobytes() == expected.tobytes()
+    assert values.tolist() == expected[rows[at]].tolist()
 
 
 def test_struggling_order_is_numpys_lexsort_of_the_thinnest_reserves():

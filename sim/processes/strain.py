@@ -106,10 +106,14 @@ def _update_strain(model: CommunityModel, groups: list[VCSEGroup], rows: np.ndar
     model.count("new_group_turned_away", int(turned_away))  # whole referrals, counted once
     losing = np.flatnonzero(lost > 0)
     if losing.size:
-        lost = lost[losing]
-        for k, fte in zip(losing.tolist(), lost.tolist(), strict=True):
-            groups[k].staff_fte -= fte
-        model.count_each("new_group_staff_lost_strain", lost)
+        # the kernel lowered their column (``staff_fte -= lost``, float64): the attribute
+        # follows it and the group's places are worked out afresh (``mirrored_column``)
+        staff = state.staff_fte
+        for k in losing.tolist():
+            g = groups[k]
+            g._staff_fte = staff.item(g.index)
+            g._capacity_epoch = -1
+        model.count_each("new_group_staff_lost_strain", lost[losing])
 
 
 def group_places(model: CommunityModel, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -240,7 +244,7 @@ def step(model: CommunityModel) -> None:
     # today: notices or hires pending, a staff review due, a disruption in force (nothing a
     # group does here changes another's)
     state = model.group_state
-    due = kernels.staff_pass_due(rows, state.n_staff_changes, state.disruption,
+    due = kernels.staff_work_due(rows, state.n_staff_changes,
                                  params_columns(model, rows, ("staff_fte",))[0], day,
                                  int(p.staff_review_days))
     for g in map(running.__getitem__, due.tolist()):
@@ -248,10 +252,15 @@ def step(model: CommunityModel) -> None:
             _apply_staff_changes(model, g)
         if g.params.staff_fte > 0 and (day + g.index) % p.staff_review_days == 0:
             _review_staff(model, g)
-            if not g.is_open:
-                continue
-        if g.disruption > 0:
-            g.disruption *= decay
+    # disruptions in force fade, in one compiled call over the column: a group's disruption
+    # is read by nothing above but its own places, and a group closed above has none left
+    # (``close``), as before when the pass skipped it; the attribute follows the column and
+    # the group's places are worked out afresh (``mirrored_column``)
+    at, values = kernels.decay_disruption(rows, state.disruption, decay)
+    for k, d in zip(at.tolist(), values.tolist(), strict=True):
+        g = running[k]
+        g._disruption = d
+        g._capacity_epoch = -1
     # burnout moves trained volunteers to lapsed: one list of those past latent serves both
     # burnout and the hours that set tomorrow's places (less those burnt out)
     counts = _volunteer_burnout_and_hours(model, model.pop.volunteer_rows())

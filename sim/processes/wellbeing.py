@@ -52,7 +52,7 @@ def situation_index(model: CommunityModel) -> np.ndarray:
     return situation
 
 
-def update(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
+def update(model: CommunityModel) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Each score closes ``adjust_per_day`` of the gap to its target (float32, in place).
 
     One compiled pass over the residents (``sim.kernels.residents_day_end``) computes, bit for
@@ -61,9 +61,16 @@ def update(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
     columns, adds the day to ``unmet_days`` of each resident in unmet need (waiting
     included) and counts the residents by need level and pathway. Returns the float32 column
     sums of the new scores (the day's mean wellbeing) and the (need levels, pathways) counts,
-    both for ``sim.metrics.daily_row``: nothing changes need or pathway later in the day."""
+    both for ``sim.metrics.daily_row``: nothing changes need or pathway later in the day. In
+    the burn-in only the scores are updated (``kernels.wellbeing_day``; ``unmet_days`` is
+    reset when output starts) and (None, None) is returned."""
     pop = model.pop
     rate = np.float32(model.cfg.wellbeing.adjust_per_day)
+    if model.burning_in:  # no daily row, and the tallies start from zero after the burn-in
+        kernels.wellbeing_day(pop.wellbeing, model.wellbeing_targets,
+                              _life_satisfaction_offset(model), pop.need, pop.pathway,
+                              Pathway.LINK_WORKER, rate)
+        return None, None
     return kernels.residents_day_end(pop.wellbeing, model.wellbeing_targets,
                                      _life_satisfaction_offset(model), pop.need, pop.pathway,
                                      Pathway.LINK_WORKER, rate, pop.unmet_days,
