@@ -315,8 +315,7 @@ def write_areas(table: pd.DataFrame, path: str | Path, which: str = "areas") -> 
 
     from sim import outputs
 
-    pq.write_table(outputs.arrow_table_pandas(table, which), Path(path),
-                   compression="snappy")
+    pq.write_table(outputs.arrow_table(table, which), Path(path), compression="snappy")
 
 
 def _load_run_table(path: str | Path, name: str, why: str) -> pd.DataFrame:

@@ -1194,33 +1194,43 @@ def timeseries_frame(columns: dict, n: int):
     return pd.DataFrame(cols)
 
 
-def arrow_table(df):
-    """``df`` (a daily table) as a pyarrow Table whose fields carry the dictionary's meaning,
-    unit, level and source as field metadata (what ``timeseries.parquet`` is written from).
+def arrow_table(df, table: str = "timeseries"):
+    """``df`` (a daily table; or the per-area, time-course or per-practice table that
+    ``table`` names) as a pyarrow Table whose fields carry the dictionary's meaning, unit,
+    level and source as field metadata (what the run's Parquet files are written from).
 
     The table of :func:`arrow_table_pandas`; a frame of numpy integer, float and bool columns
-    with distinct string names (every daily table) is converted column by column from numpy,
-    its schema (pandas metadata included) made once per set of names and dtypes."""
+    and pandas string columns with distinct string names (every table a run writes) is
+    converted column by column (the numbers from numpy, the strings as ``from_pandas``
+    converts them), its schema (pandas metadata included) made once per set of names and
+    dtypes."""
     import numpy as np
+    import pandas as pd
     import pyarrow as pa
 
     names = df.columns.tolist()
     dtypes = df.dtypes.tolist()
     if (df.attrs or len(set(names)) != len(names)
             or not all(type(n) is str for n in names)
-            or not all(isinstance(d, np.dtype) and d.kind in "iufb" for d in dtypes)):
-        return arrow_table_pandas(df)
-    key = (tuple(names), tuple(d.str for d in dtypes))
+            or not all((isinstance(d, np.dtype) and d.kind in "iufb")
+                       or isinstance(d, pd.StringDtype) for d in dtypes)):
+        return arrow_table_pandas(df, table)
+    key = (table, tuple(names), tuple(str(d) if isinstance(d, pd.StringDtype)
+                                      else d.str for d in dtypes))
     schema = _ARROW_SCHEMAS.get(key)
     if schema is None:
-        schema = arrow_table_pandas(df.iloc[:0]).schema  # no values in a schema: 0 rows do
+        # no values in a schema: 0 rows do
+        schema = arrow_table_pandas(df.iloc[:0], table).schema
         if len(_ARROW_SCHEMAS) >= 64:
             _ARROW_SCHEMAS.clear()
         _ARROW_SCHEMAS[key] = schema
     groups: dict = {}
-    for i, d in enumerate(dtypes):
-        groups.setdefault(d, []).append(i)
     arrays = [None] * len(names)
+    for i, d in enumerate(dtypes):
+        if isinstance(d, pd.StringDtype):
+            arrays[i] = pa.array(df.iloc[:, i], from_pandas=True)
+        else:
+            groups.setdefault(d, []).append(i)
     for d, pos in groups.items():  # one copy per dtype, each column a contiguous row of it
         block = np.ascontiguousarray(df.iloc[:, pos].to_numpy(dtype=d).T)
         for j, i in enumerate(pos):

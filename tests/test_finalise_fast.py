@@ -142,6 +142,30 @@ def test_arrow_table_fast_path_equals_from_pandas_and_falls_back_for_other_frame
     assert pa.types.is_string(label) or pa.types.is_large_string(label)
 
 
+def test_area_tables_fast_path_equals_from_pandas_with_strings_and_missing_values():
+    """The per-area, time-course and per-practice tables (numbers and pandas string columns,
+    some missing) convert column by column to the table, schema, field metadata and Parquet
+    bytes of pyarrow's pandas conversion, with each table's own dictionary entries."""
+    r = sim.run(small_config("county", days=20, run__burn_in_days=0))
+    frames = {"areas": r.areas, "area_course": r.area_course, "practices": r.practices}
+    gaps = r.areas.copy()
+    gaps.loc[gaps.index[:3], "district"] = np.nan  # missing strings
+    gaps.loc[gaps.index[1:4], gaps.select_dtypes("float").columns[0]] = np.nan
+    frames["areas with gaps"] = gaps
+    for name, frame in frames.items():
+        table = name.split()[0]
+        assert any(isinstance(d, pd.StringDtype) for d in frame.dtypes)
+        for part in (frame, frame.iloc[:0], frame.iloc[1:3]):
+            fast, plain = (outputs.arrow_table(part, table),
+                           outputs.arrow_table_pandas(part, table))
+            assert fast.equals(plain, check_metadata=True)
+            assert fast.schema.equals(plain.schema, check_metadata=True)
+            assert parquet_bytes(fast) == parquet_bytes(plain)
+    assert outputs.arrow_table(gaps, "areas").column("district").null_count == 3
+    field = outputs.arrow_table(r.practices, "practices").schema.field(r.practices.columns[-1])
+    assert field.metadata == outputs.field_metadata(field.name, "practices")
+
+
 def test_a_model_run_takes_the_fast_paths_with_the_same_table_and_bytes():
     r = sim.run(small_config("rural", days=30, run__burn_in_days=0), keep_model=True)
     rows = r.model.rows
