@@ -10,7 +10,10 @@ simulation is negligible (the 380-resident village, one day, no burn-in), minus 
 simulations run directly, divided by the number of jobs. The reference is an urban year (8,000
 residents, 365 days) from a burnt-in state, as sweep jobs sharing a world start. The Hydra
 path is measured with the cached composition of :mod:`sim.sweep_compose` on and off,
-alternated within each repeat; medians are reported with the machine and its load.
+alternated within each repeat; medians are reported with the machine and its load. Each
+measurement starts from a collected heap (``gc.collect()`` before its clock: since
+2026-12-06; before, a full collection of the garbage earlier measurements left, 0.1-0.3 s,
+fell in whichever came next, and the same measurement moved by 2-3 times between repeats).
 
 A sweep also has costs paid once, whatever its size (Hydra composing the primary configuration,
 the sweeper, the report at the end). They are separated from the cost of each job by timing the
@@ -40,6 +43,7 @@ Writes ``experiments/results/sweep_overhead.json``.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -67,6 +71,11 @@ TINY = ["topology=rural", "run.days=1", "run.burn_in_days=0", "run.plots=false"]
 
 
 def cpu(fn) -> float:
+    """CPU time of ``fn()``, from a collected heap: the garbage earlier measurements left (a
+    Hydra sweep's configurations, models) is collected before the clock starts, so a full
+    collection of it (0.1-0.3 s with this process's 200,000-400,000 objects) is not charged
+    to whichever measurement it happens to fall in."""
+    gc.collect()
     t = time.process_time()
     fn()
     return time.process_time() - t
