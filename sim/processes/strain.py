@@ -241,8 +241,8 @@ def step(model: CommunityModel) -> None:
     if running:
         _update_strain(model, running, rows)
     # one group at a time (reviews may close a group), only those with something to do
-    # today: notices or hires pending, a staff review due, a disruption in force (nothing a
-    # group does here changes another's)
+    # today: notices or hires pending, or a staff review due (nothing a group does here
+    # changes another's)
     state = model.group_state
     due = kernels.staff_work_due(rows, state.n_staff_changes,
                                  params_columns(model, rows, ("staff_fte",))[0], day,
