@@ -401,23 +401,26 @@ AREA_TABLES = ("areas", "area_course", "practices")  # per-run tables, collected
 
 def _with_ids(table: pa.Table, schema: pa.Schema, id_fields: list[pa.Field],
               ids: dict[str, object]) -> pa.Table:
-    """``table`` with the run's identity columns first and every column of ``schema``."""
-    n = table.num_rows
-    for f in id_fields:
-        table = table.append_column(f, pa.array([ids[f.name]] * n, type=f.type))
-    present = set(table.column_names)
-    for f in schema:
-        if f.name not in present:
-            table = table.append_column(f, pa.nulls(n, type=f.type))
-    table = table.select(schema.names)
-    if table.schema.equals(schema, check_metadata=True):
-        return table
-    # ``table.cast(schema)``, casting only the columns whose type differs (``from_arrays``
-    # does not check nulls against a non-nullable field as ``cast`` does: every field of the
-    # schemas collect builds is nullable)
+    """``table`` with the run's identity columns first and every column of ``schema``: its
+    own columns, cast where their type differs, nulls for those it lacks, in one table made
+    from the columns (``table.cast(schema)`` casting only the columns whose type differs;
+    ``from_arrays`` does not check nulls against a non-nullable field as ``cast`` does: every
+    field of the schemas collect builds is nullable)."""
     assert all(f.nullable for f in schema)
-    columns = [c if c.type == f.type else c.cast(f.type)
-               for c, f in zip(table.columns, schema, strict=True)]
+    n = table.num_rows
+    own = dict(zip(table.column_names, table.columns, strict=True))
+    id_names = {f.name for f in id_fields}
+    columns = []
+    for f in schema:
+        if f.name in id_names:
+            column = pa.array([ids[f.name]] * n, type=f.type)
+        else:
+            column = own.get(f.name)
+            if column is None:
+                column = pa.nulls(n, type=f.type)
+            elif column.type != f.type:
+                column = column.cast(f.type)
+        columns.append(column)
     return pa.Table.from_arrays(columns, schema=schema)
 
 
