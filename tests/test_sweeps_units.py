@@ -287,6 +287,38 @@ def test_collect_streams_through_a_bounded_buffer(small_sweep, monkeypatch):
     assert sizes == [16, 16, 16]  # two runs of 8 days per row group
 
 
+def test_runs_are_read_ahead_in_order_and_boundedly():
+    """collect reads runs on threads (``_in_order``): the results come in the runs' order
+    whatever order the reads end in, at most two per thread are started ahead of the one
+    being written, a failing read raises at its turn (after the runs before it), and
+    stopping early starts no further reads."""
+    import threading
+    import time
+
+    started, lock = [], threading.Lock()
+
+    def read(k):
+        with lock:
+            started.append(k)
+        time.sleep(0.002 * ((7 * k) % 5))  # reads end out of order
+        if k == 13:
+            raise OSError("run 13 unreadable")
+        return k * k
+
+    got = []
+    with pytest.raises(OSError, match="run 13"):
+        for k, value in enumerate(collect_mod._in_order(read, list(range(40)), 3)):
+            assert len(started) <= k + 1 + 2 * 3  # this one and six ahead, no more
+            got.append(value)
+    assert got == [k * k for k in range(13)]
+    started.clear()
+    reader = collect_mod._in_order(read, list(range(40)), 2)
+    assert [next(reader) for _ in range(3)] == [0, 1, 4]
+    reader.close()
+    assert len(started) <= 3 + 2 * 2 and sorted(started) == list(range(len(started)))
+    assert list(collect_mod._in_order(read, [2, 3], 1)) == [4, 9]  # one thread: in turn
+
+
 def test_find_run_dirs_skips_tables_and_hidden(small_sweep):
     collect(small_sweep)
     names = {p.name for p in find_run_dirs(small_sweep)}
