@@ -39,7 +39,9 @@ Memory stays flat as sweeps grow: a first pass reads only manifests, summaries a
 footers (keeping the union of columns and the set of varying keys, not the runs); the second pass
 appends each run to a ``pyarrow.parquet.ParquetWriter`` through a buffer of at most
 :data:`BUFFER_BYTES` (one row group), so peak memory is bounded whatever the sweep's size (what
-grows is a path and a dictionary entry per run).
+grows is a path and a dictionary entry per run). The second pass reads the runs on
+:data:`READ_THREADS` threads, at most two runs per thread ahead of the one being written, and
+writes them in their order: the same files as reading one run at a time.
 """
 
 from __future__ import annotations
