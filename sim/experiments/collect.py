@@ -404,7 +404,8 @@ class _Buffer:
 
 READ_THREADS = min(4, os.cpu_count() or 1)
 """Threads reading the runs while the tables are written (1: none). Parquet decoding and
-casting release the GIL, so on 2 cores gathering takes about two thirds of the time."""
+casting release the GIL: on 2 cores gathering 120 urban runs took about four fifths of the wall
+time it took one run at a time (1.94-2.11 s against 2.50-2.64), for about 4 % more CPU."""
 
 
 def _in_order(fn, items: list, threads: int) -> Iterator:
