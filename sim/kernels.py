@@ -643,6 +643,28 @@ def org_members(vorg: np.ndarray, vstate: np.ndarray, org: int, lo: int, hi: int
     return out[:k].copy()
 
 
+@njit(inline="always")
+def _wellbeing_at(w: np.ndarray, i: int, targets: np.ndarray, s: int, offset_i, rate):
+    """Resident ``i``'s four scores close ``rate`` of the gap to row ``s`` of ``targets``
+    (the first plus ``offset_i``), in place, with the float32 operations of ``t = target;
+    t -= w; t *= rate; w += t``; returns the new scores."""
+    t = targets[s, 0] + offset_i
+    t -= w[i, 0]
+    t *= rate
+    x0 = w[i, 0] + t
+    t = targets[s, 1] - w[i, 1]
+    t *= rate
+    x1 = w[i, 1] + t
+    t = targets[s, 2] - w[i, 2]
+    t *= rate
+    x2 = w[i, 2] + t
+    t = targets[s, 3] - w[i, 3]
+    t *= rate
+    x3 = w[i, 3] + t
+    w[i, 0], w[i, 1], w[i, 2], w[i, 3] = x0, x1, x2, x3
+    return x0, x1, x2, x3
+
+
 @njit(cache=True, nogil=True)
 def residents_day_end(w: np.ndarray, targets: np.ndarray, offset: np.ndarray,
                       need: np.ndarray, pathway: np.ndarray, supported_from: int,
@@ -676,20 +698,7 @@ def residents_day_end(w: np.ndarray, targets: np.ndarray, offset: np.ndarray,
             n_none += 1
         else:
             counts[level, path] += 1
-        t = targets[s, 0] + offset[i]
-        t -= w[i, 0]
-        t *= rate
-        x0 = w[i, 0] + t
-        t = targets[s, 1] - w[i, 1]
-        t *= rate
-        x1 = w[i, 1] + t
-        t = targets[s, 2] - w[i, 2]
-        t *= rate
-        x2 = w[i, 2] + t
-        t = targets[s, 3] - w[i, 3]
-        t *= rate
-        x3 = w[i, 3] + t
-        w[i, 0], w[i, 1], w[i, 2], w[i, 3] = x0, x1, x2, x3
+        x0, x1, x2, x3 = _wellbeing_at(w, i, targets, s, offset[i], rate)
         a0 += x0
         a1 += x1
         a2 += x2
@@ -713,14 +722,7 @@ def wellbeing_day(w: np.ndarray, targets: np.ndarray, offset: np.ndarray, need: 
         s = 0
         if need[i] != 0:
             s = 2 if pathway[i] >= supported_from else 1
-        t = targets[s, 0] + offset[i]
-        t -= w[i, 0]
-        t *= rate
-        w[i, 0] = w[i, 0] + t
-        for k in range(1, 4):
-            t = targets[s, k] - w[i, k]
-            t *= rate
-            w[i, k] = w[i, k] + t
+        _wellbeing_at(w, i, targets, s, offset[i], rate)
 
 
 @njit(cache=True, nogil=True)
