@@ -2105,6 +2105,35 @@ def chosen_today(stream: np.ndarray, rows: np.ndarray, p: float) -> np.ndarray:
     return out[:k].copy()
 
 
+@njit(cache=True, nogil=True)
+def referred_back_today(stream: np.ndarray, turned_away: np.ndarray, need: np.ndarray,
+                        pathway: np.ndarray, moderate: int, none: int, p: float
+                        ) -> np.ndarray:
+    """The residents a statutory service turned away whom it refers back today
+    (``help_seeking.refer_back_turned_away``), in one pass over ``turned_away``: a flag whose
+    need has ended is cleared; those in moderate or complex need (``need >= moderate``) with
+    no pathway (``none``) are the eligible, each chosen with one float64 uniform of
+    ``stream`` below ``p``, in resident order: ``away = flatnonzero(turned_away)``, the flags
+    of ``away[need[away] == 0]`` cleared, then ``eligible[rng.random(eligible.size) < p]``
+    of ``eligible = away[(need[away] >= moderate) & (pathway[away] == none)]``."""
+    out = np.empty(16, np.int64)
+    k = 0
+    for i in range(turned_away.shape[0]):
+        if not turned_away[i]:
+            continue
+        level = need[i]
+        if level == 0:
+            turned_away[i] = False
+        elif level >= moderate and pathway[i] == none and _double_from(stream) < p:
+            if k == out.shape[0]:
+                grown = np.empty(2 * k, np.int64)
+                grown[:k] = out
+                out = grown
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
 CONSULT_DONE, CONSULT_REFER, CONSULT_OFFER = 0, 1, 2
 """What :func:`next_consultation_action` found: the end of the residents, a referral to a
 link worker, a signposting to a tied group."""

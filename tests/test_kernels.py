@@ -861,6 +861,32 @@ def test_help_seeking_draws_match_their_numpy_steps():
     assert ours.random() == theirs.random()
 
 
+def test_referred_back_today_matches_its_numpy_steps():
+    """``referred_back_today``: the flags of ended needs cleared, and among the rest in
+    moderate or complex need with no pathway one uniform each, in resident order, as the numpy
+    steps of ``help_seeking.refer_back_turned_away`` did (past 16 chosen: the buffer grows);
+    nothing drawn where nobody is eligible."""
+    for seed, p, share in ((80, 0.4, 0.3), (81, 1.0, 0.9), (82, 0.5, 0.0), (83, 0.0, 0.2)):
+        rng = np.random.default_rng(seed)
+        n = 3000
+        need = rng.integers(0, 4, n).astype(np.int8)
+        pathway = np.where(rng.random(n) < 0.6, 0, rng.integers(1, 6, n)).astype(np.int8)
+        flags = rng.random(n) < share
+        ref = flags.copy()
+        ours, theirs = (np.random.default_rng(seed + 1) for _ in range(2))
+        back = kernels.referred_back_today(kernels.stream_handle(ours), flags, need, pathway,
+                                           2, 0, p)
+        away = np.flatnonzero(ref)
+        ref[away[need[away] == 0]] = False
+        eligible = away[(need[away] >= 2) & (pathway[away] == 0)]
+        expected = eligible[theirs.random(eligible.size) < p] if eligible.size else eligible
+        np.testing.assert_array_equal(back, expected)
+        np.testing.assert_array_equal(flags, ref)
+        assert back.dtype == np.int64 and ours.random() == theirs.random()
+        if p == 1.0:
+            assert back.size > 16
+
+
 def test_burnout_and_free_hours_match_their_numpy_steps():
     """``burnout_and_free_hours``: the burnout of ``strain._volunteer_burnout`` (chances
     ``min(strain * rate, 1)`` of strained open organisations, one draw per trained

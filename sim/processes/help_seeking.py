@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 CHANNELS = ("gp", "self_referral", "informal", "group", "intermediary")
 _HELP_SEEKING_STREAM, _GP_STREAM, _WAITING_STREAM = ("help_seeking",), ("gp",), ("waiting",)
+_STATUTORY_STREAM = ("statutory",)
 _ANY_PATHWAY = max(Pathway)  # pathway codes run from 0 (NONE) up to this
 
 
@@ -360,14 +361,13 @@ def refer_back_turned_away(model: CommunityModel) -> None:
     (004:318, 004:412; 002:370). A need that ends, or any new link-worker referral, ends it.
     Runs every day whatever the scenario; a re-escalation pathway only turns fewer away."""
     pop = model.pop
-    away = kernels.flatnonzero(pop.turned_away)
-    if away.size == 0:
-        return
-    pop.turned_away[away[pop.need[away] == Need.NONE]] = False
-    eligible = away[(pop.need[away] >= Need.MODERATE) & (pop.pathway[away] == Pathway.NONE)]
-    if eligible.size == 0:
-        return
-    p = model.cfg.link_worker.p_turned_away_referred_back_per_day
-    for i in eligible[model.streams.statutory.random(eligible.size) < p].tolist():
+    # one compiled pass: flags of ended needs cleared, and the eligible (moderate or complex
+    # need, nothing under way) chosen with one uniform each from the 'statutory' stream, in
+    # resident order, as random(eligible) would draw them
+    (stream,) = kernels.model_stream_handles(model, _STATUTORY_STREAM)
+    back = kernels.referred_back_today(
+        stream, pop.turned_away, pop.need, pop.pathway, int(Need.MODERATE), int(Pathway.NONE),
+        float(model.cfg.link_worker.p_turned_away_referred_back_per_day))
+    for i in back.tolist():
         if model.refer_to_link_worker(i, "statutory"):
             model.count("new_referrals_back_after_turned_away")

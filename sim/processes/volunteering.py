@@ -197,7 +197,8 @@ def _org_constants(model: CommunityModel) -> tuple[np.ndarray, np.ndarray]:
     return cached[1], cached[2]
 
 
-def manage_volunteers(model: CommunityModel, volunteers: np.ndarray | None = None) -> None:
+def manage_volunteers(model: CommunityModel, volunteers: np.ndarray | None = None,
+                      new_hours: np.ndarray | None = None) -> None:
     """Each organisation's volunteer-management hours for today (its funded hours a week / 7,
     plus what is left of this week's) are booked in order (003:162, 224-226, 232-254):
 
@@ -214,7 +215,8 @@ def manage_volunteers(model: CommunityModel, volunteers: np.ndarray | None = Non
     costing more than a day's or a week's hours is done over several days or weeks. What
     cannot be booked waits: applications queue and inductions slip; where the hours do not
     cover keeping in touch, volunteers lose goodwill faster (``goodwill_and_dropout``).
-    ``volunteers``: the volunteers past latent (``Population.volunteer_rows``) if known."""
+    ``volunteers``: the volunteers past latent (``Population.volunteer_rows``) if known;
+    ``new_hours``: today's ``tasks_and_management_hours(model)[1]``, if known."""
     pop, p = model.pop, model.cfg.volunteers
     if volunteers is None:
         volunteers = model.pop.volunteer_rows()
@@ -222,7 +224,8 @@ def manage_volunteers(model: CommunityModel, volunteers: np.ndarray | None = Non
     columns = model.group_state  # hours left and contact covers by organisation index
     # closed organisations: no hours (a pass over the open ones only: about half the
     # organisations of a long run are groups that have closed)
-    new_hours = tasks_and_management_hours(model)[1]
+    if new_hours is None:
+        new_hours = tasks_and_management_hours(model)[1]
     open_orgs, open_idx = open_organisations(model)
     per_app, accepts = _org_constants(model)
     # 1. trained (and stood-down) volunteers; 2. inductions: those whose checks and training
@@ -373,18 +376,29 @@ def new_week(model: CommunityModel) -> None:
     model.count("new_vol_hours", float(pop.vhours_committed.sum(dtype=np.float64)))
 
 
-def allocate_tasks(model: CommunityModel, volunteers: np.ndarray | None = None) -> None:
+def allocate_tasks(model: CommunityModel, volunteers: np.ndarray | None = None,
+                   group_tasks: np.ndarray | None = None) -> None:
     """Organisations hand out today's tasks to their trained volunteers who still have the
     hours this week, at random; tasks nobody has the hours for are not done. Volunteers with
     no task for ``idle_after_days`` are idle. ``volunteers``: the volunteers
-    past latent (``Population.volunteer_rows``) if known. One compiled call
-    (``kernels.allocate_tasks_day``) draws from the 'volunteers' stream as
-    ``random(organisations)`` then ``random(trained volunteers)`` would."""
+    past latent (``Population.volunteer_rows``) if known. ``group_tasks``: today's
+    ``tasks_and_management_hours(model)[0]`` if worked out earlier in the day with the groups'
+    clients as they are now: the other organisations' (hospital trusts', by their trained
+    volunteers) are asked again here. One compiled call (``kernels.allocate_tasks_day``)
+    draws from the 'volunteers' stream as ``random(organisations)`` then
+    ``random(trained volunteers)`` would."""
     pop, p = model.pop, model.cfg.volunteers
     if volunteers is None:
         volunteers = model.pop.volunteer_rows()
     # a closed group gives no tasks (VCSEGroup.tasks_today); other organisations never close
-    expected = tasks_and_management_hours(model)[0]
+    if group_tasks is None:
+        expected = tasks_and_management_hours(model)[0]
+    else:
+        expected = group_tasks
+        open_orgs = open_organisations(model)[0]
+        for k in range(model.open_group_rows().size, len(open_orgs)):
+            o = open_orgs[k]
+            expected[o.index] = o.tasks_today()
     (stream,) = kernels.model_stream_handles(model, _VOLUNTEERS_STREAM)
     (n_trained, hours, n_tasks, n_first, days_first, n_hospital, unstaffed
      ) = kernels.allocate_tasks_day(
@@ -475,7 +489,11 @@ def step(model: CommunityModel) -> None:
     volunteers = model.pop.volunteer_rows()
     place_from_lio(model, volunteers)  # moves join the receiving group's queue first
     scale_management(model)
-    manage_volunteers(model, volunteers)
+    # the groups' tasks and every organisation's management hours, once: nothing until the
+    # tasks are handed out changes a group's clients; the trusts' tasks follow their trained
+    # volunteers, counted afresh in between, and are asked again (allocate_tasks)
+    tasks, hours = tasks_and_management_hours(model)
+    manage_volunteers(model, volunteers, hours)
     refresh_trained_counts(model, volunteers)
-    allocate_tasks(model, volunteers)
+    allocate_tasks(model, volunteers, tasks)
     goodwill_and_dropout(model, volunteers)
