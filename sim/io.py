@@ -38,7 +38,7 @@ RESULT_FILES = ("timeseries.parquet", "summary.json", "manifest.json")
 # left out when deciding whether two configurations are the same run. Keys absent from the
 # schema are skipped, so a key can be listed before it exists.
 NON_RESULT_KEYS = ("run.plots", "run.overwrite", "run.allow_late_events", "run.allow_large",
-                   "run.burn_in_cache")
+                   "run.burn_in_cache", "run.resident_agents")
 PARTIAL_PREFIX = ".partial-"
 
 

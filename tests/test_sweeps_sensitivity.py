@@ -202,6 +202,31 @@ def test_a_sample_of_its_own_world_saves_no_state_and_its_outputs_are_unchanged(
             assert a.read_bytes() == b.read_bytes(), (j.name, name)
 
 
+def test_study_runs_build_no_resident_objects_and_give_the_same_outputs(tmp_path):
+    """A study's runs take run.resident_agents=false (and run.plots=false) unless the design
+    sets them; the run folder of such a job holds the bytes a run with the agents writes."""
+    import dataclasses
+
+    from sim.experiments.executor import run_jobs
+    from sim.experiments.sensitivity import design_jobs, job_overrides, sample
+
+    design = load_design(_write(tmp_path, TINY))
+    assert job_overrides(design, 2)[-3:] == (
+        "run.plots=false", "run.resident_agents=false", "run.replicate=2")
+    given = load_design(_write(tmp_path, TINY.replace(
+        "run.burn_in_days=28]", "run.burn_in_days=28, run.resident_agents=true]"), "own.yaml"))
+    assert [o for o in job_overrides(given, 0) if o.startswith("run.resident_agents")] == [
+        "run.resident_agents=true"]
+    (job,) = design_jobs(design, sample(design, "sobol"))[:1]
+    with_agents = dataclasses.replace(job, overrides=tuple(
+        o.replace("resident_agents=false", "resident_agents=true") for o in job.overrides))
+    run_jobs([job], tmp_path / "lazy", backend="serial", progress=False)
+    run_jobs([with_agents], tmp_path / "agents", backend="serial", progress=False)
+    for name in ("timeseries.parquet", "summary.json", "areas.parquet", "practices.parquet"):
+        a = (tmp_path / "lazy" / job.name / name).read_bytes()
+        assert a == (tmp_path / "agents" / job.name / name).read_bytes(), name
+
+
 def test_runs_of_one_world_load_the_state_the_first_saved(tmp_path, monkeypatch):
     from sim import burn_in
     from sim.experiments.executor import run_jobs
