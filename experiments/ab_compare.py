@@ -18,7 +18,11 @@ its ``.git`` are left as they are); the new code is the working tree, uncommitte
 included, read afresh by every run (do not edit it while a comparison runs). Each run is a
 fresh interpreter: ``sim.run`` of the case's configuration (build, burn-in and days; no
 burn-in cache), pair ``k`` on ``run.replicate=k`` for both sides, after one pair that is not
-counted (each tree compiles and caches its kernels then). With one CPU the two run in turn,
+counted (each tree compiles and caches its kernels then). Each run is timed after a warm-up
+in its interpreter (the case with a week's burn-in and one day: numba loads the compiled
+kernels, about a second of CPU that a sweep's worker pays once, not per run; before
+2026-12-06 it was counted in every run, which halved the share a change of the simulation
+showed); ``--cold`` times the first run as before. With one CPU the two run in turn,
 alternating which goes first (reported as ``mode``).
 """
 
@@ -63,6 +67,10 @@ except ConfigError as exc:
     sys.exit(0)
 if hasattr(cfg.run, "burn_in_cache"):
     cfg.run.burn_in_cache = ""
+if spec["warm_up"]:  # a week's burn-in and a day first: the kernels loaded, not timed
+    warm = sim.compose([*spec["overrides"], "run.days=1", "run.burn_in_days=7"])
+    warm.run.burn_in_cache = ""
+    sim.run(warm)
 w1, c1 = time.perf_counter(), time.process_time()
 result = sim.run(cfg)
 cpu, wall = time.process_time() - c1, time.perf_counter() - w1
@@ -90,6 +98,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="also write the report as JSON here (an existing file is kept "
                          "unless --force)")
     ap.add_argument("--force", action="store_true", help="replace an existing --out file")
+    ap.add_argument("--cold", action="store_true",
+                    help="time each run from a fresh interpreter's first simulation (numba "
+                         "loading its compiled kernels counted too); default: after a warm-up")
     return ap.parse_args(argv)
 
 
@@ -156,7 +167,8 @@ def check_case(text: str) -> list[str]:
     return overrides
 
 
-def start(tree: Path, overrides: list[str], core: int | None) -> subprocess.Popen:
+def start(tree: Path, overrides: list[str], core: int | None, warm_up: bool = True
+          ) -> subprocess.Popen:
     """One run of ``overrides`` with the code in ``tree``, on ``core`` if given. Its
     messages go to a temporary file, not a pipe: a side that writes much while the other's
     output is read first must not stall."""
@@ -165,7 +177,7 @@ def start(tree: Path, overrides: list[str], core: int | None) -> subprocess.Pope
     env["PYTHONHASHSEED"] = "0"
     messages = tempfile.TemporaryFile()
     proc = subprocess.Popen([sys.executable, "-c", CHILD,
-                             json.dumps({"overrides": overrides})],
+                             json.dumps({"overrides": overrides, "warm_up": warm_up})],
                             cwd=tree, env=env, stdout=subprocess.PIPE, stderr=messages,
                             text=True)
     proc.messages = messages
@@ -204,14 +216,15 @@ def cpu_steal() -> tuple[int, int] | None:
     return (values[7], sum(values)) if len(values) == 8 else None
 
 
-def measure_pair(base: Path, overrides: list[str], k: int, cores: list[int] | None) -> dict:
+def measure_pair(base: Path, overrides: list[str], k: int, cores: list[int] | None,
+                 warm_up: bool = True) -> dict:
     """Pair ``k``: old and new on ``run.replicate=k``, side by side (or in turn)."""
     overrides = [*overrides, f"run.replicate={k}"]
     trees = {"old": base, "new": REPO}
     if cores:
         # swap the cores' sides every pair, so neither side keeps the better core
         sides = ("old", "new") if k % 2 == 0 else ("new", "old")
-        procs = {side: start(trees[side], overrides, core)
+        procs = {side: start(trees[side], overrides, core, warm_up)
                  for side, core in zip(sides, cores, strict=True)}
         try:
             res = {side: finish(procs[side], trees[side], side) for side in procs}
@@ -222,7 +235,7 @@ def measure_pair(base: Path, overrides: list[str], k: int, cores: list[int] | No
                     proc.wait()
     else:
         order = ("old", "new") if k % 2 == 0 else ("new", "old")
-        res = {side: finish(start(trees[side], overrides, None), trees[side], side)
+        res = {side: finish(start(trees[side], overrides, None, warm_up), trees[side], side)
                for side in order}
     return {"replicate": k, **{f"{side}_{key}": res[side][key] for side in ("old", "new")
                                for key in ("cpu_s", "wall_s", "import_cpu_s")},
@@ -264,7 +277,7 @@ def report_lines(report: dict) -> list[str]:
     load = " / ".join(f"{x:.1f}" for x in m["load_average_at_start"] or ()) or "unknown"
     lines = [f"old {report['base']}  new {report['new']}",
              f"{m['cpu']}, {m['logical_cpus']} logical CPUs, load average {load}, "
-             f"mode {report['mode']}"
+             f"mode {report['mode']}, timed {report.get('timed', 'from the first run')}"
              + (f", CPU steal {100 * steal:.1f} % during the pairs" if steal is not None else ""),
              "", "| case | pairs | old CPU-s | new CPU-s | new/old: median (range) | "
                  "geometric mean [95 % CI] | new faster in | outputs identical |",
@@ -307,14 +320,17 @@ def main(argv: list[str] | None = None) -> int:
             report = {"base": base_commit, "new": new_revision(), "machine": machine(),
                       "kernel_cache_shared": shared,
                       "mode": "side by side, one core each" if cores else "in turn",
+                      "timed": "from a fresh interpreter's first run" if args.cold else
+                               "after a warm-up run (kernels loaded)",
                       "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "cases": []}
             steal0 = cpu_steal()
             for text, overrides in cases.items():
                 # not counted: each side compiles its kernels (numba's cache) on first use
-                measure_pair(Path(tmp) / "tree", overrides, args.pairs, cores)
+                measure_pair(Path(tmp) / "tree", overrides, args.pairs, cores, not args.cold)
                 pairs = []
                 for k in range(args.pairs):
-                    pairs.append(measure_pair(Path(tmp) / "tree", overrides, k, cores))
+                    pairs.append(measure_pair(Path(tmp) / "tree", overrides, k, cores,
+                                              not args.cold))
                     p = pairs[-1]
                     print(f"{text}: pair {k + 1}/{args.pairs}: old {p['old_cpu_s']:.2f} "
                           f"new {p['new_cpu_s']:.2f} CPU-s, new/old {p['ratio']:.3f}, "

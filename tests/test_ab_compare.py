@@ -40,6 +40,9 @@ def test_the_same_code_on_both_sides_gives_identical_outputs_and_a_paired_ratio(
                           text=True, check=True).stdout.strip()
     assert report["base"] == head and report["new"].startswith(head)
     assert report["machine"]["logical_cpus"] >= 1 and "| outputs identical |" in done.stdout
+    # each run timed after a warm-up (its kernels loaded), unless --cold
+    assert report["timed"] == "after a warm-up run (kernels loaded)"
+    assert "timed after a warm-up run" in done.stdout
     # the base's compiled kernels come from the working tree's cache when their source is the
     # same (a clean checkout's HEAD: it is)
     same = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "sim/kernels.py"],
