@@ -373,22 +373,73 @@ def group_places(rows: np.ndarray, staff_fte: np.ndarray, extra_places: np.ndarr
         r = rows[j]
         if distanced[r]:
             continue
-        if staff_fte_usual[j] <= 0:
-            staff = staff_capacity[j]
-        else:
-            staff = staff_capacity[j] * staff_fte[r] / staff_fte_usual[j]
-        volunteer = 0.0
-        if per_client > 0:
-            volunteer = volunteer_hours[r] * volunteer_share[j] / per_client
-        whole = np.int64(staff + extra_places[r] + volunteer)
-        if disruption[r] <= 0:
-            places[j] = whole if whole > 0 else 0
-            continue
-        d = disruption[r] if disruption[r] < 1.0 else 1.0
-        gone = np.int64(loss * d * whole)
-        lost[j] = gone
-        places[j] = whole - gone if whole - gone > 0 else 0
+        places[j], lost[j] = _places_and_lost(
+            staff_fte[r], extra_places[r], volunteer_hours[r], disruption[r],
+            staff_capacity[j], staff_fte_usual[j], volunteer_share[j], per_client, loss)
     return places, lost
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _places_and_lost(staff_fte: float, extra_places: float, volunteer_hours: float,
+                     disruption: float, staff_capacity: float, staff_fte_usual: float,
+                     volunteer_share: float, per_client: float, loss: float
+                     ) -> tuple[int, int]:
+    """One running group's places and the places a disruption costs it
+    (``VCSEGroup._compute_capacity``'s float64 arithmetic, in its order)."""
+    if staff_fte_usual <= 0:
+        staff = staff_capacity
+    else:
+        staff = staff_capacity * staff_fte / staff_fte_usual
+    volunteer = 0.0
+    if per_client > 0:
+        volunteer = volunteer_hours * volunteer_share / per_client
+    whole = np.int64(staff + extra_places + volunteer)
+    if disruption <= 0:
+        return (whole if whole > 0 else np.int64(0)), np.int64(0)
+    d = disruption if disruption < 1.0 else 1.0
+    gone = np.int64(loss * d * whole)
+    return (whole - gone if whole - gone > 0 else np.int64(0)), gone
+
+
+@njit(cache=True, nogil=True)
+def groups_with_room(rows: np.ndarray, clients: np.ndarray, is_open: np.ndarray,
+                     kind_code: np.ndarray, lio: int, distanced: np.ndarray,
+                     staff_fte: np.ndarray, extra_places: np.ndarray,
+                     volunteer_hours: np.ndarray, disruption: np.ndarray,
+                     annual_funding: np.ndarray, funding_cut: np.ndarray, balance: np.ndarray,
+                     staff_capacity: np.ndarray, staff_fte_usual: np.ndarray,
+                     volunteer_share: np.ndarray, cost_per_client_day: np.ndarray,
+                     fixed_cost_per_day: np.ndarray, per_client: float, loss: float,
+                     reserve_floor_months: float) -> np.ndarray:
+    """The positions in ``rows`` of the groups with room for one more client
+    (``VCSEGroup.has_room()``): fewer clients than places (none while closed, suspended or the
+    LIO; places as :func:`group_places` works them out, which is what a group's cached
+    capacity holds while it stands), and, where a client costs money, reserves above
+    ``reserve_floor_months`` of the income after any cut or fewer clients than that income
+    pays for after fixed costs (``affordable_places``). The parameter columns
+    (``staff_capacity`` to ``fixed_cost_per_day``) are by organisation index, as the state's."""
+    out = np.empty(rows.shape[0], np.int64)
+    k = 0
+    for j in range(rows.shape[0]):
+        r = rows[j]
+        if not is_open[r] or kind_code[r] == lio or distanced[r]:
+            continue  # no places: no room
+        places = _places_and_lost(
+            staff_fte[r], extra_places[r], volunteer_hours[r], disruption[r],
+            staff_capacity[r], staff_fte_usual[r], volunteer_share[r], per_client, loss)[0]
+        n = clients[r]
+        if n >= places:
+            continue
+        cost = cost_per_client_day[r]
+        if cost > 0:
+            income = annual_funding[r] * (1.0 - funding_cut[r])
+            if not balance[r] > income * reserve_floor_months / 12.0:
+                affordable = (income / 365.0 - fixed_cost_per_day[r]) / cost
+                if not n < (affordable if affordable > 0.0 else 0.0):
+                    continue
+        out[k] = j
+        k += 1
+    return out[:k].copy()
 
 
 @njit(cache=True, nogil=True)

@@ -18,7 +18,7 @@ from sim import events, kernels, metrics
 from sim.agents.commissioning import Commissioner
 from sim.agents.emergency_actors import ACTOR_NAMES, EmergencyActor
 from sim.agents.group_params import DistrictLIOParams, SizedGroupParams, TableGroupParams
-from sim.agents.group_state import GroupState, fill_mirrored_columns
+from sim.agents.group_state import GroupState, fill_mirrored_columns, params_by_index
 from sim.agents.health import GPPractice, LinkWorker
 from sim.agents.intermediaries import Intermediary, LocalityOfficer, ParishCouncil, PlaceHub
 from sim.agents.lio import LIOFunctions
@@ -44,6 +44,7 @@ from sim.topology import UnitInfo, build_topology
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
 _MUTUAL_AID = GroupKind.MUTUAL_AID  # a module constant: no enum attribute lookup in loops
+_LIO_CODE = KIND_CODES[GroupKind.LIO]  # the LIO's kind code (group_state.kind_code)
 _NOBODY = np.zeros(0, np.int64)
 _NO_LEVEL = np.zeros(0, np.float64)  # no usual level of fresh unmet need yet
 _RESULT_FLOW = {result: f"new_referrals_result_{result}" for result in ("accepted", "declined")}
@@ -1716,6 +1717,40 @@ class CommunityModel(mesa.Model):
             entry[1] = list(accumulate(weights[g.index] for g in entry[0]))
             entry[2] = self.capacity_epoch
         return entry[0], entry[1]
+
+    def groups_with_room(self, unit: int) -> list[VCSEGroup]:
+        """:meth:`open_groups_reachable` with room for a client (``VCSEGroup.has_room()``), in
+        its order: one compiled pass over their columns (``kernels.groups_with_room``: their
+        places worked out as their cached capacity holds them, then the money) instead of a
+        Python call per group; their rows are kept with them (:meth:`_in_reach`)."""
+        entry = self._in_reach(unit)
+        groups = entry[0]
+        if not groups:
+            return []
+        if len(entry) < 4:
+            entry.append(np.fromiter((g.index for g in groups), np.int64, len(groups)))
+        at = kernels.groups_with_room(entry[3], *self._room_columns())
+        return [groups[k] for k in at.tolist()]
+
+    _ROOM_PARAMETERS = ("staff_client_capacity", "staff_fte", "volunteer_client_share",
+                        "cost_per_client_day", "fixed_cost_per_day")
+
+    def _room_columns(self) -> tuple:
+        """What ``kernels.groups_with_room`` reads after the rows: the groups' columns (read
+        afresh: they grow by doubling, and a model saved before some existed makes them on
+        load), their parameters by organisation index and the settings (kept while no event
+        may have changed parameters, ``capacity_epoch``, and no organisation was added)."""
+        state, epoch, n = self.group_state, self.capacity_epoch, len(self.organisations)
+        kept = self.__dict__.get("_room_settings")
+        if kept is None or kept[0] != epoch or kept[1] != n:
+            v, g = self.cfg.volunteers, self.cfg.groups
+            kept = self._room_settings = (
+                epoch, n, (*params_by_index(self, self._ROOM_PARAMETERS),
+                           float(v.tasks_per_client_per_week * v.group_task_hours),
+                           float(g.disruption_capacity_loss), float(g.reserve_floor_months)))
+        return (state.n_clients, state.is_open, state.kind_code, _LIO_CODE, state.distanced,
+                state.staff_fte, state.extra_places, state.volunteer_hours, state.disruption,
+                state.annual_funding, state.funding_cut, state.balance, *kept[2])
 
     def _in_reach(self, key: int | frozenset[int]) -> list:
         """[the open groups in reach of unit ``key`` (or of units ``key``), their running

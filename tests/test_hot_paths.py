@@ -555,3 +555,29 @@ def test_seekers_routed_in_turn_are_routed_one_by_one(monkeypatch, compiled_from
         h.capacity_left for h in b.intermediaries]
     for stream in ("gp", "help_seeking", "groups", "intermediaries"):
         assert a.streams[stream].random() == b.streams[stream].random()
+
+
+@pytest.mark.parametrize("overrides", [
+    ["topology=urban", "scenario=funding_loss", "run.days=120", "run.burn_in_days=84"],
+    ["topology=urban", "scenario=lockdown", "run.days=60", "run.burn_in_days=28",
+     "run.allow_late_events=true"],
+    ["topology=county", "topology.n_residents=6000", "run.days=30", "run.burn_in_days=28",
+     "groups.reserve_floor_months=6", "groups.community_group.cost_per_client_day=4"]])
+def test_groups_with_room_are_the_reachable_groups_whose_has_room_is_true(overrides):
+    """``model.groups_with_room`` (one compiled pass over the columns) is the reachable groups
+    whose ``has_room()`` is true, in their order, day after day: through closures, funding
+    cuts, suspensions and disruptions, and with money short of places; neither changes a
+    cached capacity the other reads (asked in both orders)."""
+    model = CommunityModel(sim.compose(overrides))
+    units = range(len(model.units))
+    seen_room = seen_full = 0
+    while model.running:
+        model.step()
+        for unit in units:
+            compiled = model.groups_with_room(unit)
+            plain = [g for g in model.open_groups_reachable(unit) if g.has_room()]
+            assert compiled == plain, (model.day, unit)
+            assert model.groups_with_room(unit) == compiled
+            seen_room += len(plain)
+            seen_full += len(model.open_groups_reachable(unit)) - len(plain)
+    assert seen_room > 0 and seen_full > 0  # both answers were met

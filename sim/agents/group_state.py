@@ -124,6 +124,17 @@ def params_columns(model, rows: np.ndarray, names: tuple[str, ...]) -> tuple[np.
     last = kept.get(names)
     if last is not None and last[0] is rows and last[1] == epoch and last[2] == len(orgs):
         return last[3]
+    out = tuple(column[rows] for column in params_by_index(model, names))
+    kept[names] = (rows, epoch, len(orgs), out)  # rows held here: its identity stays its own
+    return out
+
+
+def params_by_index(model, names: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    """The parameters ``names`` of every organisation as float64 columns by organisation index
+    (what :func:`params_columns` selects rows from; the caller must not change them), made
+    afresh once an event may have changed parameters (``model.capacity_epoch``) and
+    extended by the organisations added since they were made."""
+    orgs, epoch = model.organisations, model.capacity_epoch
     cache = model.__dict__.setdefault("_params_by_row", {})
     out = []
     for name in names:
@@ -136,10 +147,8 @@ def params_columns(model, rows: np.ndarray, names: tuple[str, ...]) -> tuple[np.
             # the organisations added since: only theirs read (a new group a day in a large
             # place would otherwise make every column again)
             hit = cache[name] = (epoch, np.concatenate((known, added)))
-        out.append(hit[1][rows])
-    out = tuple(out)
-    kept[names] = (rows, epoch, len(orgs), out)  # rows held here: its identity stays its own
-    return out
+        out.append(hit[1])
+    return tuple(out)
 
 
 def state_column(name: str, doc: str, sets_capacity: bool = False) -> property:
@@ -214,5 +223,5 @@ def fill_mirrored_columns(organisation) -> None:
         setattr(organisation, name, value)
 
 
-__all__ = ["GroupState", "fill_mirrored_columns", "mirrored_column", "params_columns",
-           "state_column"]
+__all__ = ["GroupState", "fill_mirrored_columns", "mirrored_column", "params_by_index",
+           "params_columns", "state_column"]

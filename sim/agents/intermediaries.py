@@ -49,10 +49,11 @@ class Intermediary(mesa.Agent):
         self.capacity_left = self.daily_capacity()
 
     def groups_in_reach(self, unit: int) -> list[VCSEGroup]:
-        by_unit = self.model.open_groups_by_unit()
-        return [g for g in by_unit.get(unit, ()) if g.has_room()] + (
-            [g for g in by_unit.get(self.model.place_key_of_unit[unit], ()) if g.has_room()]
-            if self.reaches_place_groups else [])
+        """The open groups of ``unit`` (and its district's place-level ones, if it reaches
+        them) with room for a client (``VCSEGroup.has_room``), in group order within each."""
+        if self.reaches_place_groups:  # the groups a resident of the unit can go to
+            return self.model.groups_with_room(unit)
+        return [g for g in self.model.open_groups_by_unit().get(unit, ()) if g.has_room()]
 
     def signpost(self, i: int) -> bool:
         """Help resident ``i`` find support; False when out of capacity today."""
