@@ -1184,6 +1184,24 @@ def rows_in_need_and_pathway(rows: np.ndarray, need: np.ndarray, pathway: np.nda
     return out[:k].copy()
 
 
+@njit(cache=True, nogil=True)
+def chosen_in_need_and_pathway(stream: np.ndarray, rows: np.ndarray, need: np.ndarray,
+                               pathway: np.ndarray, need_min: int, pathway_max: int, p: float
+                               ) -> np.ndarray:
+    """``chosen_today(stream, rows_in_need_and_pathway(rows, ...), p)`` in one pass over
+    ``rows``: each row that matches draws one float64 uniform of ``stream`` in order and is
+    chosen below ``p`` (the same draws: nothing reads or writes a level or pathway in
+    between)."""
+    out = np.empty(rows.shape[0], np.int64)
+    k = 0
+    for j in range(rows.shape[0]):
+        i = rows[j]
+        if need[i] >= need_min and pathway[i] <= pathway_max and _double_from(stream) < p:
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
 _LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
 
 

@@ -270,6 +270,15 @@ def test_help_seeking_phases_select_among_the_residents_in_need_as_a_full_pass_w
         return got
 
     monkeypatch.setattr(kernels, "rows_in_need_and_pathway", checked_rows)
+    chosen = kernels.chosen_in_need_and_pathway
+
+    def checked_chosen(stream, rows, need, pathway, need_min, pathway_max, p):
+        # the statutory referrals' selection and draws in one pass: the selection it draws
+        # for, at that moment, is a full pass's
+        checked_rows(rows, need, pathway, need_min, pathway_max)
+        return chosen(stream, rows, need, pathway, need_min, pathway_max, p)
+
+    monkeypatch.setattr(kernels, "chosen_in_need_and_pathway", checked_chosen)
     routine = help_seeking.routine_consultations
 
     def checked_routine(model, in_need=None):  # takes the shared list as it is

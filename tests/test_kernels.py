@@ -861,6 +861,24 @@ def test_help_seeking_draws_match_their_numpy_steps():
     assert ours.random() == theirs.random()
 
 
+def test_chosen_in_need_and_pathway_is_the_selection_then_the_draws():
+    """``chosen_in_need_and_pathway``: ``chosen_today`` of ``rows_in_need_and_pathway``, the
+    same rows from the same draws (one per matching row, in order), in one pass."""
+    rng = np.random.default_rng(90)
+    n = 5000
+    need = rng.integers(0, 4, n).astype(np.int8)
+    pathway = np.where(rng.random(n) < 0.5, 0, rng.integers(1, 6, n)).astype(np.int8)
+    rows = np.flatnonzero(need > 0)
+    for need_min, pathway_max, p in ((2, 0, 0.3), (1, 1, 0.0), (3, 5, 1.0), (4, 0, 0.5)):
+        ours, theirs = (np.random.default_rng(need_min * 10 + pathway_max) for _ in range(2))
+        got = kernels.chosen_in_need_and_pathway(kernels.stream_handle(ours), rows, need,
+                                                 pathway, need_min, pathway_max, p)
+        among = kernels.rows_in_need_and_pathway(rows, need, pathway, need_min, pathway_max)
+        expected = kernels.chosen_today(kernels.stream_handle(theirs), among, p)
+        np.testing.assert_array_equal(got, expected)
+        assert ours.random() == theirs.random()
+
+
 def test_referred_back_today_matches_its_numpy_steps():
     """``referred_back_today``: the flags of ended needs cleared, and among the rest in
     moderate or complex need with no pathway one uniform each, in resident order, as the numpy

@@ -340,14 +340,18 @@ def statutory_referrals(model: CommunityModel, in_need: np.ndarray | None = None
     moderate or complex need (004:362-369), and refer back to social prescribing the clients
     they turned away after a hand-back (:func:`refer_back_turned_away`). ``in_need``:
     :func:`residents_in_need` of this phase, if known."""
-    idx = _among_in_need(model, in_need, Need.MODERATE, Pathway.NONE)
-    if idx.size:
-        (stream,) = kernels.model_stream_handles(model, _HELP_SEEKING_STREAM)
-        chosen = kernels.chosen_today(stream, idx,  # idx[rng.random(idx.size) < p]
-                                      float(model.cfg.help_seeking.p_statutory_referral_per_day))
-        for i in chosen.tolist():
-            if model.link_worker_for(i) is not None:
-                model.refer_to_link_worker(i, "statutory")
+    (stream,) = kernels.model_stream_handles(model, _HELP_SEEKING_STREAM)
+    p = float(model.cfg.help_seeking.p_statutory_referral_per_day)
+    if in_need is None:
+        idx = _among_in_need(model, None, Need.MODERATE, Pathway.NONE)
+        chosen = kernels.chosen_today(stream, idx, p)  # idx[rng.random(idx.size) < p]
+    else:  # the same selection and draws in one pass over the day's residents in need
+        chosen = kernels.chosen_in_need_and_pathway(stream, in_need, model.pop.need,
+                                                    model.pop.pathway, int(Need.MODERATE),
+                                                    int(Pathway.NONE), p)
+    for i in chosen.tolist():
+        if model.link_worker_for(i) is not None:
+            model.refer_to_link_worker(i, "statutory")
     refer_back_turned_away(model)
 
 
