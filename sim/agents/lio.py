@@ -180,19 +180,18 @@ class LIOFunctions:
                     yield lw, g
 
     def _any_untied_pair(self) -> bool:
-        """Whether :meth:`_untied_pairs` has any pair. An answer of none is kept while the
+        """Whether :meth:`_untied_pairs` has any pair. The answer is kept while the
         cross-sector ties (``model.tie_epoch``), the district's link workers, their reach and
-        the groups in it (kept lists, made anew when they change) stand, so the days with
-        every pair tied (most of them in a small place) do not go through every worker's
-        groups; while there is a pair, the first is found as before."""
-        kept = self.__dict__.get("_all_tied_key")
-        if kept is not None and _same_objects(kept, self._tie_inputs()):
-            return False
-        if next(self._untied_pairs(), None) is not None:
-            self._all_tied_key = None
-            return True
-        self._all_tied_key = self._tie_inputs()
-        return False
+        the groups in it (kept lists, made anew when they change) stand: nothing else decides
+        which pairs are untied (a group's kind and id do not change), so the days with the
+        same pairs, every one tied or not, do not go through the workers' groups again."""
+        inputs = self._tie_inputs()
+        kept = self.__dict__.get("_untied_answer")
+        if kept is not None and _same_objects(kept[0], inputs):
+            return kept[1]
+        answer = next(self._untied_pairs(), None) is not None
+        self._untied_answer = (inputs, answer)
+        return answer
 
     def _tie_inputs(self) -> list:
         """What :meth:`_untied_pairs` reads: the ties' epoch, then each link worker, its
