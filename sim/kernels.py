@@ -2043,31 +2043,35 @@ def support_outcomes(idx: np.ndarray, r: np.ndarray, factor: np.ndarray, need: n
 @njit(cache=True, nogil=True)
 def complete_support_rows(idx: np.ndarray, r: np.ndarray, factor: np.ndarray,
                           need: np.ndarray, pathway: np.ndarray, provider: np.ndarray,
-                          disruptive: np.ndarray, poor_fit: np.ndarray, n_org: int,
+                          disruptive: np.ndarray, poor_fit: np.ndarray, clients: np.ndarray,
+                          disruptive_clients: np.ndarray, listed: np.ndarray, n_org: int,
                           p_complex: float, p_other: float, poor_factor: float,
                           complex_level: int, low_level: int, moderate_level: int
-                          ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                     np.ndarray]:
+                          ) -> tuple[int, np.ndarray, np.ndarray]:
     """``need.complete_support`` for residents ``idx`` (distinct) in one pass: their group
-    places (``need.release_group_places``: places and disruptive placements by provider,
-    returned for the groups to release, in organisation order), then ``support_outcomes``
-    with each resident's poor fit as it was, and the residents (with their former provider)
-    not resolved whose need is still moderate or complex, in the order of ``idx``: a listed
-    provider may refer them on. Returns (resolved, organisations, places, disruptive
-    placements, onward candidates, their providers)."""
+    places released on the groups' columns (``clients``, ``disruptive_clients``: the
+    ``n_clients`` and ``n_disruptive`` of ``GroupState``, each lowered by one per resident
+    and never below 0, which is ``VCSEGroup.release(places, disruptive)`` of the group's
+    total), then ``support_outcomes`` with each resident's poor fit as it was, and the
+    residents not resolved whose need is still moderate or complex and whose provider is on
+    the directory (``listed``), in the order of ``idx``: it may refer them on. Returns
+    (resolved, the organisations whose columns changed, in organisation order, the onward
+    candidates)."""
     m = idx.shape[0]
-    places = np.zeros(n_org, np.int64)
-    disrupt = np.zeros(n_org, np.int64)
+    touched = np.zeros(n_org, np.bool_)
     onward = np.empty(m, np.int64)
-    onward_org = np.empty(m, np.int64)
     one = factor.shape[0] == 1
     n_res = n_onward = 0
     for j in range(m):
         i = idx[j]
         g = provider[i]
         if g >= 0:
-            places[g] += 1
-            disrupt[g] += disruptive[i]
+            touched[g] = True
+            c = clients[g] - 1
+            clients[g] = c if c > 0 else 0
+            if disruptive[i]:
+                d = disruptive_clients[g] - 1
+                disruptive_clients[g] = d if d > 0 else 0
         poor = poor_fit[i]
         provider[i] = -1
         disruptive[i] = False
@@ -2082,14 +2086,11 @@ def complete_support_rows(idx: np.ndarray, r: np.ndarray, factor: np.ndarray,
         else:
             lvl = max(lvl - 1, low_level)
             need[i] = lvl
-            if g >= 0 and lvl >= moderate_level:
+            if g >= 0 and lvl >= moderate_level and listed[g]:
                 onward[n_onward] = i
-                onward_org[n_onward] = g
                 n_onward += 1
         pathway[i] = 0
-    orgs = np.flatnonzero(places)
-    return (n_res, orgs, places[orgs], disrupt[orgs], onward[:n_onward].copy(),
-            onward_org[:n_onward].copy())
+    return n_res, np.flatnonzero(touched), onward[:n_onward].copy()
 
 
 @njit(cache=True, nogil=True)
@@ -2864,7 +2865,8 @@ def _warm_up() -> None:
     next_consultation_action(g32, i64, 0, i8, 0, i32, f64, np.zeros(3, np.int64), i64, 0.1,
                              np.zeros(2, np.int64), b.copy())
     complete_support_rows(i64, f64, np.ones(1), i8.copy(), i8.copy(), i32.copy(), b.copy(),
-                          b.copy(), 2, 0.1, 0.1, 0.5, 3, 1, 2)
+                          b.copy(), np.zeros(2, np.int64), np.zeros(2, np.int64), b, 2, 0.1,
+                          0.1, 0.5, 3, 1, 2)
     book_management_hours(i64, i32, i8, i32, b, i32, i32, f64.copy(), np.full(8, -1, np.int8),
                           i64, b, f64, f64.copy(), 0.1, 0.1, 1, 3, 2, 1, 1.0, 1.0, 1.0)
     activate_volunteer(0, i32, i8.copy(), i32.copy(), i32.copy(), i32.copy(), b.copy(),

@@ -242,6 +242,9 @@ def test_batched_support_completion_is_one_at_a_time_in_order():
     assert [(g.n_clients, g.n_disruptive) for g in a.groups] == [
         (g.n_clients, g.n_disruptive) for g in b.groups]
     assert sum(g.n_disruptive for g in base.groups) > sum(g.n_disruptive for g in a.groups)
+    for g in a.groups:  # the batched pass lowered the columns; the attributes follow them
+        assert (g.n_clients, g.n_disruptive) == (a.group_state.n_clients[g.index],
+                                                 a.group_state.n_disruptive[g.index])
     for stream in ("support_outcome", "groups"):
         assert a.streams[stream].random() == b.streams[stream].random()
     need.complete_support(a, chosen[:0])  # nobody: nothing drawn, nothing counted

@@ -139,23 +139,25 @@ def complete_support(model: CommunityModel, idx: np.ndarray, factor: np.ndarray 
     orgs = model.organisations
     # releasing places draws nothing, so the outcomes' uniforms can come first; then one
     # compiled pass (kernels.complete_support_rows): the places each group releases
-    # (release_group_places), resolved with the chance of the level (complex or not) times
-    # factor, less after a link-worker placement that did not fit the need (002:364-368),
-    # otherwise one level lower; pathway NONE
+    # (release_group_places, on the groups' columns), resolved with the chance of the level
+    # (complex or not) times factor, less after a link-worker placement that did not fit the
+    # need (002:364-368), otherwise one level lower; pathway NONE
     r = model.streams.support_outcome.random(idx.size)
-    n_resolved, held_by, places, disrupt, onward, onward_org = kernels.complete_support_rows(
+    state = model.group_state
+    clients, disruptive = state.n_clients, state.n_disruptive
+    n_resolved, released, onward = kernels.complete_support_rows(
         idx, r, np.asarray(factor, np.float64).reshape(-1), pop.need, pop.pathway,
-        pop.provider, pop.disruptive, pop.poor_fit, len(orgs),
-        float(p.p_resolve_complex_on_completion), float(p.p_resolve_on_completion),
+        pop.provider, pop.disruptive, pop.poor_fit, clients, disruptive, state.on_directory,
+        len(orgs), float(p.p_resolve_complex_on_completion), float(p.p_resolve_on_completion),
         float(p.poor_fit_resolution_factor), int(Need.COMPLEX), int(Need.LOW),
         int(Need.MODERATE))
-    for g, n, d in zip(held_by.tolist(), places.tolist(), disrupt.tolist(), strict=True):
-        orgs[g].release(n, d)
+    for g in released.tolist():  # the kernel lowered their columns: the attributes follow
+        group = orgs[g]  # (mirrored_column: n_clients, n_disruptive)
+        group._n_clients = clients.item(g)
+        group._n_disruptive = disruptive.item(g)
     model.count("new_support_completed", idx.size)
-    if onward.size:
-        # a group whose client still has a moderate or complex need refers on (004:361)
-        onward = onward[[orgs[g].on_directory for g in onward_org.tolist()]]
-    if onward.size:
+    if onward.size:  # a listed group whose client still has a moderate or complex need
+        # refers on (004:361)
         draw = model.streams.groups.random(onward.size)
         for i in onward[draw < model.cfg.help_seeking.p_vcse_onward_referral].tolist():
             model.refer_to_link_worker(i, "vcse")
