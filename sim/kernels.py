@@ -2204,6 +2204,31 @@ def referred_back_today(stream: np.ndarray, turned_away: np.ndarray, need: np.nd
     return out[:k].copy()
 
 
+@njit(cache=True, nogil=True)
+def give_up_today(stream: np.ndarray, pathway: np.ndarray, waiting: int, none: int, p: float,
+                  from_gp: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """The residents waiting for a link worker (``pathway == waiting``): how many, those who
+    give up today, each with one float64 uniform of ``stream`` below ``p`` in resident order
+    (``chosen_today`` of ``codes_between(pathway, waiting, waiting)``), their pathway set to
+    ``none``, and those of them a GP referred (``from_gp``). Nothing is drawn with nobody
+    waiting."""
+    rows = _between_and_at_most(pathway, waiting, waiting, pathway, _ANY)
+    gone = np.empty(rows.shape[0], np.int64)
+    k = n_gp = 0
+    for j in range(rows.shape[0]):
+        if _double_from(stream) < p:
+            gone[k] = rows[j]
+            k += 1
+    told = np.empty(k, np.int64)
+    for j in range(k):
+        i = gone[j]
+        pathway[i] = none
+        if from_gp[i]:
+            told[n_gp] = i
+            n_gp += 1
+    return rows.shape[0], gone[:k].copy(), told[:n_gp].copy()
+
+
 CONSULT_DONE, CONSULT_REFER, CONSULT_OFFER = 0, 1, 2
 """What :func:`next_consultation_action` found: the end of the residents, a referral to a
 link worker, a signposting to a tied group."""

@@ -879,6 +879,32 @@ def test_chosen_in_need_and_pathway_is_the_selection_then_the_draws():
         assert ours.random() == theirs.random()
 
 
+def test_give_up_today_matches_its_numpy_steps():
+    """``give_up_today``: the waiting (a code among others), one uniform each in resident
+    order, the chosen set to none and those a GP referred among them, as the numpy steps of
+    ``help_seeking.give_up_waiting`` did; nothing drawn with nobody waiting."""
+    for seed, p, share in ((100, 0.2, 0.3), (101, 1.0, 0.05), (102, 0.5, 0.0)):
+        rng = np.random.default_rng(seed)
+        n = 4001  # not a whole number of eight-code words
+        pathway = rng.integers(0, 6, n).astype(np.int8)
+        pathway[pathway == 1] = 2
+        pathway[rng.random(n) < share] = 1  # waiting (none when share is 0)
+        from_gp = rng.random(n) < 0.4
+        ref = pathway.copy()
+        ours, theirs = (np.random.default_rng(seed + 1) for _ in range(2))
+        n_waiting, gone, told = kernels.give_up_today(kernels.stream_handle(ours), pathway,
+                                                      1, 0, p, from_gp)
+        waiting = np.flatnonzero(ref == 1)
+        expected = waiting[theirs.random(waiting.size) < p] if waiting.size else waiting
+        ref[expected] = 0
+        assert n_waiting == waiting.size
+        np.testing.assert_array_equal(gone, expected)
+        np.testing.assert_array_equal(told, expected[from_gp[expected]])
+        np.testing.assert_array_equal(pathway, ref)
+        assert ours.random() == theirs.random()
+    assert n_waiting == 0 and gone.size == 0
+
+
 def test_referred_back_today_matches_its_numpy_steps():
     """``referred_back_today``: the flags of ended needs cleared, and among the rest in
     moderate or complex need with no pathway one uniform each, in resident order, as the numpy

@@ -53,15 +53,16 @@ def give_up_waiting(model: CommunityModel) -> None:
     """Residents waiting for a link worker (inbox or waiting list) give up at a daily hazard of
     1 / ``link_worker.mean_days_before_giving_up``; their entries leave the lists."""
     pop = model.pop
-    waiting = kernels.codes_between(pop.pathway, Pathway.WAITING, Pathway.WAITING)
-    if waiting.size == 0:
-        return
     (stream,) = kernels.model_stream_handles(model, _WAITING_STREAM)
-    gone = kernels.chosen_today(  # waiting[rng.random(waiting.size) < 1 / mean days]
-        stream, waiting, 1.0 / model.cfg.link_worker.mean_days_before_giving_up)
-    pop.pathway[gone] = Pathway.NONE
+    # one compiled call: waiting[rng.random(waiting.size) < 1 / mean days] of those waiting,
+    # their pathway none, and those a GP referred
+    n_waiting, gone, from_gp = kernels.give_up_today(
+        stream, pop.pathway, int(Pathway.WAITING), int(Pathway.NONE),
+        1.0 / model.cfg.link_worker.mean_days_before_giving_up, pop.lw_from_gp)
+    if n_waiting == 0:
+        return
     model.count("new_referrals_gave_up", gone.size)
-    for i in gone[pop.lw_from_gp[gone]].tolist():  # a few a day: the GP hears nothing back
+    for i in from_gp.tolist():  # a few a day: the GP hears nothing back
         model.tell_referring_practice(i, helped=False)
 
 
