@@ -2806,6 +2806,7 @@ def _warm_up() -> None:
     count_codes(i8, 8)
     i32 = np.zeros(2, np.int32)
     count_fresh_unmet(i8, i8, i32, i32, 1, 0, 2)
+    count_fresh_unmet_among(np.zeros(2, np.int64), i8, i8, i32, i32, 1, 0, 2)
     i64z, f64z = np.zeros(2, np.int64), np.zeros(2)
     fresh_shares_and_rise(i64z, i64z + 1, f64z, i64z, 1.0)
     fresh_shares_and_rise(i64z, i64z + 1, f64z, f64z, 1.0)
@@ -2892,6 +2893,11 @@ def _warm_up() -> None:
     complete_support_rows(i64, f64, np.ones(1), i8.copy(), i8.copy(), i32.copy(), b.copy(),
                           b.copy(), np.zeros(2, np.int64), np.zeros(2, np.int64), b, 2, 0.1,
                           0.1, 0.5, 3, 1, 2)
+    chosen_in_need_and_pathway(g32, i64, i8, i8, 2, 0, 0.1)
+    referred_back_today(g32, b.copy(), i8, i8, 2, 0, 0.1)
+    give_up_today(g32, i8.copy(), 1, 0, 0.1, b)
+    groups_with_room(i64, np.zeros(2, np.int64), b, np.zeros(2, np.int64), 0, b, f64, f64, f64,
+                     f64, f64, f64, f64, f64, f64, f64, f64, f64, 1.0, 0.5, 3.0)
     book_management_hours(i64, i32, i8, i32, b, i32, i32, f64.copy(), np.full(8, -1, np.int8),
                           i64, b, f64, f64.copy(), 0.1, 0.1, 1, 3, 2, 1, 1.0, 1.0, 1.0)
     activate_volunteer(0, i32, i8.copy(), i32.copy(), i32.copy(), i32.copy(), b.copy(),

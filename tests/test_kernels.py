@@ -1087,3 +1087,37 @@ def test_struggling_order_is_numpys_lexsort_of_the_thinnest_reserves():
         ties += len(thin) - len(set(thin))
         unsorted += bool(got.size > 1 and not (trial % 2) and np.any(np.diff(rows[got]) < 0))
     assert found > 1000 and ties > 100 and unsorted > 50
+
+
+WARM_CHECK = r"""
+import json
+from numba.core.registry import CPUDispatcher
+import sim.kernels as K
+kernels = {n: f for n, f in vars(K).items() if isinstance(f, CPUDispatcher)}
+cold = sorted(n for n, f in kernels.items() if not f.signatures and not n.startswith("_"))
+before = {n: len(f.signatures) for n, f in kernels.items()}
+import sim
+from sim.model import CommunityModel
+for overrides in (["run.days=20", "run.burn_in_days=60", "scenario=lockdown",
+                   "run.allow_late_events=true"],
+                  ["topology=county", "topology.n_residents=3000", "run.days=10",
+                   "run.burn_in_days=20"]):
+    CommunityModel(sim.compose(overrides)).run()
+grown = sorted(n for n, f in kernels.items() if len(f.signatures) > before[n])
+print(json.dumps({"cold": cold, "grown": grown}))
+"""
+
+
+def test_every_kernel_the_model_calls_is_loaded_at_import_for_the_types_it_passes():
+    """``kernels._warm_up`` loads every public kernel at import (``carry_work_over`` is called
+    only from other kernels), with the argument types the model passes: simulated days in a
+    fresh process, an emergency and a county among them, add no compiled version to any."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", WARM_CHECK], capture_output=True, text=True,
+                          timeout=600, check=True)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["cold"] == ["carry_work_over"]
+    assert found["grown"] == []
