@@ -2176,29 +2176,24 @@ def chosen_today(stream: np.ndarray, rows: np.ndarray, p: float) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def referred_back_today(stream: np.ndarray, turned_away: np.ndarray, need: np.ndarray,
-                        pathway: np.ndarray, moderate: int, none: int, p: float
-                        ) -> np.ndarray:
+def referred_back_today(stream: np.ndarray, away: np.ndarray, turned_away: np.ndarray,
+                        need: np.ndarray, pathway: np.ndarray, moderate: int, none: int,
+                        p: float) -> np.ndarray:
     """The residents a statutory service turned away whom it refers back today
-    (``help_seeking.refer_back_turned_away``), in one pass over ``turned_away``: a flag whose
-    need has ended is cleared; those in moderate or complex need (``need >= moderate``) with
-    no pathway (``none``) are the eligible, each chosen with one float64 uniform of
-    ``stream`` below ``p``, in resident order: ``away = flatnonzero(turned_away)``, the flags
-    of ``away[need[away] == 0]`` cleared, then ``eligible[rng.random(eligible.size) < p]``
-    of ``eligible = away[(need[away] >= moderate) & (pathway[away] == none)]``."""
-    out = np.empty(16, np.int64)
+    (``help_seeking.refer_back_turned_away``), in one pass over those flagged (``away``:
+    ``flatnonzero(turned_away)``, in resident order): a flag whose need has ended is cleared;
+    those in moderate or complex need (``need >= moderate``) with no pathway (``none``) are
+    the eligible, each chosen with one float64 uniform of ``stream`` below ``p``, in order:
+    the flags of ``away[need[away] == 0]`` cleared, then ``eligible[rng.random(eligible.size)
+    < p]`` of ``eligible = away[(need[away] >= moderate) & (pathway[away] == none)]``."""
+    out = np.empty(away.shape[0], np.int64)
     k = 0
-    for i in range(turned_away.shape[0]):
-        if not turned_away[i]:
-            continue
+    for j in range(away.shape[0]):
+        i = away[j]
         level = need[i]
         if level == 0:
             turned_away[i] = False
         elif level >= moderate and pathway[i] == none and _double_from(stream) < p:
-            if k == out.shape[0]:
-                grown = np.empty(2 * k, np.int64)
-                grown[:k] = out
-                out = grown
             out[k] = i
             k += 1
     return out[:k].copy()
@@ -2894,7 +2889,7 @@ def _warm_up() -> None:
                           b.copy(), np.zeros(2, np.int64), np.zeros(2, np.int64), b, 2, 0.1,
                           0.1, 0.5, 3, 1, 2)
     chosen_in_need_and_pathway(g32, i64, i8, i8, 2, 0, 0.1)
-    referred_back_today(g32, b.copy(), i8, i8, 2, 0, 0.1)
+    referred_back_today(g32, i64, b.copy(), i8, i8, 2, 0, 0.1)
     give_up_today(g32, i8.copy(), 1, 0, 0.1, b)
     groups_with_room(i64, np.zeros(2, np.int64), b, np.zeros(2, np.int64), 0, b, f64, f64, f64,
                      f64, f64, f64, f64, f64, f64, f64, f64, f64, 1.0, 0.5, 3.0)

@@ -366,13 +366,16 @@ def refer_back_turned_away(model: CommunityModel) -> None:
     (004:318, 004:412; 002:370). A need that ends, or any new link-worker referral, ends it.
     Runs every day whatever the scenario; a re-escalation pathway only turns fewer away."""
     pop = model.pop
-    # one compiled pass: flags of ended needs cleared, and the eligible (moderate or complex
-    # need, nothing under way) chosen with one uniform each from the 'statutory' stream, in
-    # resident order, as random(eligible) would draw them
+    away = kernels.flatnonzero(pop.turned_away)  # a few (numpy's search of the flags)
+    if away.size == 0:
+        return
+    # one compiled pass over them: flags of ended needs cleared, and the eligible (moderate
+    # or complex need, nothing under way) chosen with one uniform each from the 'statutory'
+    # stream, in resident order, as random(eligible) would draw them
     (stream,) = kernels.model_stream_handles(model, _STATUTORY_STREAM)
     back = kernels.referred_back_today(
-        stream, pop.turned_away, pop.need, pop.pathway, int(Need.MODERATE), int(Pathway.NONE),
-        float(model.cfg.link_worker.p_turned_away_referred_back_per_day))
+        stream, away, pop.turned_away, pop.need, pop.pathway, int(Need.MODERATE),
+        int(Pathway.NONE), float(model.cfg.link_worker.p_turned_away_referred_back_per_day))
     for i in back.tolist():
         if model.refer_to_link_worker(i, "statutory"):
             model.count("new_referrals_back_after_turned_away")
