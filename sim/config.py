@@ -5,7 +5,6 @@ Only this module and :mod:`sim.cli` know Hydra; the model runs from a plain ``Co
 
 from __future__ import annotations
 
-import copy
 import functools
 import re
 
@@ -63,7 +62,9 @@ def to_config(cfg: DictConfig, scenario_choice: object = None) -> Config:
         if (name := composed_scenario_name(scenario_choice)) is not None:
             plain.setdefault("scenario", {})["name"] = name
         try:
-            return validate(Config.from_dict(copy.deepcopy(plain), check=False))
+            # from_dict reads ``plain`` and copies what it keeps (merge_values), so the
+            # schema merge below gets it as it was
+            return validate(Config.from_dict(plain, check=False))
         except Exception:  # noqa: BLE001, S110 - the schema merge decides, and words the error
             pass
         merged = OmegaConf.merge(_schema(), plain)  # merges into a copy of the schema

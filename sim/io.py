@@ -266,7 +266,9 @@ def write_run(result, out: Path, *, plots: bool = True, extra_manifest: dict | N
             "scenario": start.scenario.name,
             "topology": start.topology.kind,
             "config": start_dict,
-            "config_hash": config_hash(start_dict),  # (== config_hash(start))
+            # (== config_hash(start)); a caller's extra_manifest, which wins, may hold it
+            "config_hash": ((extra_manifest or {}).get("config_hash")
+                            or config_hash(start_dict)),
             "versions": versions(),
             "git_revision": git_revision(),
             "python_executable": sys.executable,
@@ -296,14 +298,9 @@ def write_timeseries(table: pd.DataFrame, path: str | Path) -> None:
     """Write a daily table as Parquet (as ``table.to_parquet(path, index=False)`` would) with
     the data dictionary's meaning, unit, level and source in each field's metadata
     (:func:`sim.outputs.arrow_table`; read them with ``pyarrow.parquet.read_schema``)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     from sim import outputs
 
-    sink = pa.BufferOutputStream()  # in memory, then one write: the same bytes, less CPU
-    pq.write_table(outputs.arrow_table(table), sink, compression="snappy")
-    Path(path).write_bytes(sink.getvalue())
+    _write_parquet(outputs.arrow_table(table), path)
 
 
 def write_areas(table: pd.DataFrame, path: str | Path, which: str = "areas") -> None:
@@ -311,11 +308,21 @@ def write_areas(table: pd.DataFrame, path: str | Path, which: str = "areas") -> 
     course, :class:`sim.areas.AreaCourse`; ``which="practices"``: the per-practice table,
     :func:`sim.practices.table`) as Parquet with the data dictionary's meaning,
     unit, level and source in each field's metadata."""
-    import pyarrow.parquet as pq
-
     from sim import outputs
 
-    pq.write_table(outputs.arrow_table(table, which), Path(path), compression="snappy")
+    _write_parquet(outputs.arrow_table(table, which), path)
+
+
+def _write_parquet(table, path: str | Path) -> None:
+    """``table`` (pyarrow) as a snappy Parquet file at ``path``, encoded in memory and written
+    in one go: the same bytes as ``pq.write_table(table, path)``, for less CPU (about 0.2 ms
+    a small table, 1 ms the daily table)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="snappy")
+    Path(path).write_bytes(sink.getvalue())
 
 
 def _load_run_table(path: str | Path, name: str, why: str) -> pd.DataFrame:

@@ -224,11 +224,15 @@ def daily_row(model: CommunityModel, wellbeing_sums: np.ndarray | None = None,
     flows = model.flows
     get = flows.get
     # each flow in FLOWS order, 0 on a day without any: the zeros in one dict update, then
-    # today's flows (a few dozen) in their places
+    # today's flows (a few dozen) in their places, in one more when all of them are FLOWS
+    # (most days: a set comparison, not a look-up per flow)
     row.update(_FLOW_ZEROS)
-    for name, value in flows.items():
-        if name in _FLOW_NAMES:
-            row[name] = value
+    if flows.keys() <= _FLOW_NAMES:
+        row.update(flows)
+    else:
+        for name, value in flows.items():
+            if name in _FLOW_NAMES:
+                row[name] = value
     firsts = get("new_first_support", 0)
     row["mean_days_to_first_support"] = (get("sum_days_to_first_support", 0) / firsts
                                          if firsts else np.nan)

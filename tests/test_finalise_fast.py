@@ -180,6 +180,19 @@ def test_write_timeseries_writes_the_bytes_of_the_pandas_conversion(tmp_path):
     assert pq.read_schema(tmp_path / "t.parquet").field("day").metadata[b"unit"] == b"day number"
 
 
+def test_write_areas_writes_the_bytes_of_a_parquet_file_written_in_place(tmp_path):
+    """The per-area, time-course and per-practice tables are encoded in memory and written
+    in one go: the same file as ``pq.write_table`` straight to the path."""
+    r = sim.run(small_config("rural", days=30, run__burn_in_days=0))
+    for which, table in (("areas", r.areas), ("area_course", r.area_course),
+                         ("practices", r.practices)):
+        sim_io.write_areas(table, tmp_path / f"{which}.parquet", which)
+        pq.write_table(outputs.arrow_table(table, which), tmp_path / "direct.parquet",
+                       compression="snappy")
+        assert ((tmp_path / f"{which}.parquet").read_bytes()
+                == (tmp_path / "direct.parquet").read_bytes())
+
+
 def test_manifest_config_hash_from_the_start_dict_is_the_config_hash():
     """write_run hashes the start configuration's dict (made once); same hash as the Config,
     and result_config's compact round trip gives what the indented one gave."""
