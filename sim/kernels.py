@@ -1453,6 +1453,9 @@ def index_below(handle: np.ndarray, n: int) -> int:
 _MODEL_HANDLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 """Each model's streams that kernels draw from and their :func:`stream_handle`, by stream
 names (kept beside the model, not on it: a saved state or a fork has its own streams)."""
+_LAST_MODEL_HANDLES: tuple = (lambda: None, {})
+"""The model :func:`model_stream_handles` was last asked about (a weak reference) and its
+entry of ``_MODEL_HANDLES``: a model's day asks about a dozen times, always the same model."""
 
 
 def model_stream_handles(model, names: tuple[str, ...]) -> tuple[np.ndarray, ...]:
@@ -1460,10 +1463,14 @@ def model_stream_handles(model, names: tuple[str, ...]) -> tuple[np.ndarray, ...
     made once and kept with the streams themselves (so the addresses stay valid); made afresh
     if the model's streams were replaced (a new ``model.streams``: a ``Streams`` makes each
     of its generators once and keeps it)."""
+    global _LAST_MODEL_HANDLES
     streams = model.streams
-    per_model = _MODEL_HANDLES.get(model)
-    if per_model is None:
-        per_model = _MODEL_HANDLES[model] = {}
+    last_model, per_model = _LAST_MODEL_HANDLES
+    if last_model() is not model:  # another model than last time (a weak reference: the
+        per_model = _MODEL_HANDLES.get(model)  # look-up in the weak dictionary is slower)
+        if per_model is None:
+            per_model = _MODEL_HANDLES[model] = {}
+        _LAST_MODEL_HANDLES = (weakref.ref(model), per_model)
     cached = per_model.get(names)
     if cached is None or cached[0] is not streams:
         gens = tuple(streams[name] for name in names)

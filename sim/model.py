@@ -1065,7 +1065,7 @@ class CommunityModel(mesa.Model):
                 return units
         if mags_by_unit:
             may_form[list(mags_by_unit)] = True
-        return [units[k] for k in np.flatnonzero(may_form).tolist()]
+        return [units[k] for k in may_form.nonzero()[0].tolist()]  # 1-d: np.flatnonzero's
 
     def _mutual_aid_outreach(self, g: VCSEGroup, rng: np.random.Generator) -> None:
         """A mutual aid group's members take on neighbours in unmet need with nothing under

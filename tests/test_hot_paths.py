@@ -382,6 +382,32 @@ def test_need_pass_follows_its_streams_when_they_are_replaced():
         np.testing.assert_array_equal(h, kernels.stream_handle(model.streams[name]))
 
 
+def test_stream_handles_stay_each_models_own_when_models_take_turns():
+    """The handles of the model asked about last are found without the weak dictionary:
+    two models asked in turn each get their own streams' handles (the same objects every time
+    while their streams stand), and a model made after another is dropped gets its own."""
+    import gc
+
+    from sim.processes import need
+
+    a = CommunityModel(sim.compose(["run.days=2", "run.burn_in_days=0"]))
+    b = CommunityModel(sim.compose(["run.days=2", "run.burn_in_days=0", "run.seed=7"]))
+    first_a = kernels.model_stream_handles(a, need._NEED_STREAMS)
+    first_b = kernels.model_stream_handles(b, need._NEED_STREAMS)
+    for _ in range(3):
+        assert kernels.model_stream_handles(a, need._NEED_STREAMS) is first_a
+        assert kernels.model_stream_handles(b, need._NEED_STREAMS) is first_b
+    for model, handles in ((a, first_a), (b, first_b)):
+        for h, name in zip(handles, need._NEED_STREAMS, strict=True):
+            np.testing.assert_array_equal(h, kernels.stream_handle(model.streams[name]))
+    del a, b, first_a, first_b
+    gc.collect()
+    c = CommunityModel(sim.compose(["run.days=2", "run.burn_in_days=0", "run.seed=8"]))
+    for h, name in zip(kernels.model_stream_handles(c, need._NEED_STREAMS), need._NEED_STREAMS,
+                       strict=True):
+        np.testing.assert_array_equal(h, kernels.stream_handle(c.streams[name]))
+
+
 def test_pick_index_draws_as_integers_and_leaves_the_stream_where_integers_does():
     """One option takes no draw (``integers(1)``): the shortcut must leave the stream where
     ``integers`` leaves it, for every count of options. Up to 2**32 options the pick is a

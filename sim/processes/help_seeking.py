@@ -202,7 +202,7 @@ def route_in_turn(model: CommunityModel, seekers: np.ndarray, choice: np.ndarray
     if n_gp:
         model.count("new_gp_consultations", n_gp)
         model.count("new_gp_consultations_nonmedical", n_gp)
-        for k in np.flatnonzero(visits).tolist():
+        for k in visits.nonzero()[0].tolist():  # 1-d: np.flatnonzero's, without its ravel
             practices[k].n_nonmedical += int(visits[k])
         if model.gp_advised:
             model.gp_advised.difference_update(seekers[consulted].tolist())
@@ -311,7 +311,7 @@ def consult_in_turn(model: CommunityModel, raised: np.ndarray) -> None:
             model.tie_last_use[(practices[int(pop.gp[i])].index, g)] = model.day
             model.offer_to_group(i, g, "gp")
         j += 1
-    for k in np.flatnonzero(visits).tolist():
+    for k in visits.nonzero()[0].tolist():  # 1-d: np.flatnonzero's, without its ravel
         practices[k].n_nonmedical += int(visits[k])
     if model.gp_advised:
         model.gp_advised.difference_update(raised[consulted].tolist())

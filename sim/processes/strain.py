@@ -104,7 +104,7 @@ def _update_strain(model: CommunityModel, groups: list[VCSEGroup], rows: np.ndar
         state.n_clients, state.staff_fte, float(p.strain_memory_days),
         float(p.staff_exit_per_strain_year))
     model.count("new_group_turned_away", int(turned_away))  # whole referrals, counted once
-    losing = np.flatnonzero(lost > 0)
+    losing = (lost > 0).nonzero()[0]  # np.flatnonzero's (1-d), without its ravel
     if losing.size:
         # the kernel lowered their column (``staff_fte -= lost``, float64): the attribute
         # follows it and the group's places are worked out afresh (``mirrored_column``)
@@ -267,8 +267,8 @@ def step(model: CommunityModel) -> None:
     # groups with neither paid staff nor trained volunteers, from the columns (in group
     # order); those with no hires pending close
     groups, rows, state = model.open_groups(), model.open_group_rows(), model.group_state
-    for k in np.flatnonzero((state.staff_fte[rows] <= NO_STAFF_FTE)
-                            & (counts[rows] == 0)).tolist():
+    for k in ((state.staff_fte[rows] <= NO_STAFF_FTE)  # 1-d: np.flatnonzero's positions
+              & (counts[rows] == 0)).nonzero()[0].tolist():
         g = groups[k]
         if (g.is_open and g.kind is not lio
                 and not any(d > 0 for _, d in g.staff_changes)):
