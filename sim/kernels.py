@@ -2798,14 +2798,28 @@ def flatnonzero(mask: np.ndarray) -> np.ndarray:
     return mask.nonzero()[0]
 
 
+COMPILED_INTO_OTHERS = (
+    "applications_due", "book_in_queue_order", "book_management_hours", "carry_work_over",
+    "choose_channels", "consulting_today", "continue_first_unfinished", "count_codes",
+    "first_within", "hand_out_tasks", "inductions_due", "lose_goodwill", "onset_candidates",
+    "rows_with_chance", "seekers_today", "start_episodes", "support_due", "support_outcomes",
+    "tasks_done", "unmet_course")
+"""Public kernels that no Python code of the model calls: each is the step of a larger kernel
+that calls it (compiled into that kernel's own code, and loaded with it from numba's cache) or
+that kernel's reference version, which the tests call. :func:`_warm_up` leaves them to load
+on first use (``tests/test_kernels.py`` checks that nothing in ``sim`` calls them)."""
+
+
 def _warm_up() -> None:
-    """Load (or compile, on first use) every kernel for the argument types the model passes,
-    so a process pays numba's start-up once, at import, not inside the first simulated day."""
+    """Load (or compile, on first use) every kernel the model calls, for the argument types it
+    passes, so a process pays numba's start-up once, at import, not inside the first simulated
+    day. The kernels of :data:`COMPILED_INTO_OTHERS` are not loaded: a run never asks for them
+    (loading the 20 took about 0.2 CPU-s of every process's start-up, a sweep worker's
+    included)."""
     i8 = np.zeros(2, np.int8)
     w = np.zeros((2, 4), np.float32)
     column_means_f32(w)
     count_need_by_pathway(i8, i8, 4, 6)
-    count_codes(i8, 8)
     i32 = np.zeros(2, np.int32)
     count_fresh_unmet(i8, i8, i32, i32, 1, 0, 2)
     count_fresh_unmet_among(np.zeros(2, np.int64), i8, i8, i32, i32, 1, 0, 2)
@@ -2839,37 +2853,21 @@ def _warm_up() -> None:
     update_strain(i64s, f64s.copy(), i64s.copy(), f64s.copy(), f64s + 1.0, bools, i64s, i64s,
                   f64s, 1.0, 1.0)
     count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)
-    book_in_queue_order(i32, np.zeros(2), np.zeros(2), np.zeros(2))
-    book_in_queue_order(i32, np.zeros(2), np.zeros(2), np.zeros(2), False)
-    first_within(i32, np.zeros(2), np.ones(2, np.int64))
     f32 = np.zeros(2, np.float32)
     i64 = np.zeros(2, np.int64)
-    hand_out_tasks(np.zeros(2, np.int64), i32, np.zeros(2, np.bool_), f32, f32, np.zeros(2),
-                   i64, np.float32(1.0), np.float32(1.0))
     free_hours_by_org(np.zeros(2, np.int64), True, i8, i32, f32, f32, 4, 5, 2)
-    inductions_due(i64, i32, i32, np.zeros(2, np.bool_), i64, 1, 1, 1.0, 1.0, np.zeros(2),
-                   np.zeros(2))
-    continue_first_unfinished(i64, i32, np.zeros(2), np.zeros(2, np.bool_), np.zeros(2),
-                              np.zeros(2))
-    applications_due(i64, i32, i32, i32, np.zeros(2, np.bool_), np.zeros(2), 1.0, np.zeros(2),
-                     np.zeros(2))
     need_and_pathway(i8, i8, 1, 1)
     in_need_without_pathway(np.zeros(1, np.int64), i8, i8)
     ties_with_time(0, np.zeros(3, np.int32), i32, i8, f32, f32, 4, 5, np.float32(1.0))
     f64 = np.zeros(2)
-    choose_channels(np.ones((2, 5)), np.ones(2), f64)
-    onset_candidates(f32, f32, i8)
     channel_weights(i64, i32, np.zeros(2, np.bool_), i32, i32, f64, f64, f64, f64, 1.0, 1.0,
                     1.0, 1.0, 1.0, 1.0, 1.0)
     rows_of_code_at_ranks(i8, 0, np.zeros(1, np.int64))
     count_equal(i8, 1)
     member_tie_pairs(np.zeros(1, np.int64), np.zeros(1, np.int64), i32, np.zeros(3, np.int32),
                      i32, 2)
-    unmet_course(f32, i8.copy(), i8.copy(), 1, f64, f64)
     b = np.zeros(2, np.bool_)
     i16 = np.zeros(2, np.int16)
-    start_episodes(i64, i8, b, f32, f64, 1, i8.copy(), i32.copy(), b.copy(), i32.copy(),
-                   b.copy(), b.copy(), i16, b.copy(), i8.copy())
     # the model passes its streams' handles (uint64); arrays of uniforms are for tests
     gen = np.random.Generator(np.random.PCG64(0))  # referenced while its handle is used
     g32 = stream_handle(gen)
@@ -2877,12 +2875,7 @@ def _warm_up() -> None:
              np.float32(0.2), f64, np.zeros(3), np.zeros(3), 1, 3, 1, i8.copy(), i8.copy(), i32,
              i32.copy(), b.copy(), i32.copy(), b.copy(), b.copy(), i16.copy(), b.copy(),
              i8.copy())
-    lose_goodwill(i64, i8, i32, f32.copy(), f64, f64, 0.5, 0.1, 0.1, 2, 3, 5, 6, 4)
     lapse(i64, i8.copy(), i32.copy(), i32.copy(), i32.copy(), b.copy(), f64.copy(), 7, 1)
-    seekers_today(i64, f64, i8, 1, 0.1, 0.1)
-    support_outcomes(i64, f64, np.ones(1), i8.copy(), i8.copy(), b, 0.1, 0.1, 0.5, 3, 1)
-    support_due(i8, i32, 3, 1)
-    consulting_today(i64, f64, i32, f64, 0.1)
     help_seekers_today(g32, i64, i8, i8, 1, 2, 0.1, 0.1, i32, b, i32, i32, f64, f64, f64, f64,
                        1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
     consultations_today(g32, i64, i32, f64, 0.1, 0.1)
@@ -2900,8 +2893,6 @@ def _warm_up() -> None:
     give_up_today(g32, i8.copy(), 1, 0, 0.1, b)
     groups_with_room(i64, np.zeros(2, np.int64), b, np.zeros(2, np.int64), 0, b, f64, f64, f64,
                      f64, f64, f64, f64, f64, f64, f64, f64, f64, 1.0, 0.5, 3.0)
-    book_management_hours(i64, i32, i8, i32, b, i32, i32, f64.copy(), np.full(8, -1, np.int8),
-                          i64, b, f64, f64.copy(), 0.1, 0.1, 1, 3, 2, 1, 1.0, 1.0, 1.0)
     activate_volunteer(0, i32, i8.copy(), i32.copy(), i32.copy(), i32.copy(), b.copy(),
                        f64.copy(), i32.copy(), 4, 1)
     manage_volunteers_day(i64, i32, i8, i32, b, i32, i32, f64.copy(), i32.copy(),
@@ -2915,12 +2906,9 @@ def _warm_up() -> None:
                  b.copy(), 2, 3, 5, 6, 4, 7, 1, 1)
     codes_between(i8, 4, 5)
     rows_with_codes_between(i64, i8, 4, 5)
-    rows_with_chance(i64, i8, 4, 5, i32, np.zeros(2))
     burnout_and_free_hours(g32, i64, i8.copy(), i32, i32.copy(), i64, f64, 0.1, f32, f32,
                            f64.copy(), 1, 4, 5, 6)
     volunteer_day_counts(i8, i32, 8, 4, 5, 0)
-    tasks_done(i64, f32, i64, f32.copy(), i32.copy(), i32.copy(), f32.copy(), i8.copy(), b, 1,
-               np.float32(0.1), 7, 4, 5)
     symmetric_csr(np.zeros((1, 2), np.int64), 2, i32.copy())
     pairs_of_sorted_keys(pair_keys(np.zeros((1, 2), np.int64), 2), 2)
     symmetric_csr(np.zeros((1, 2), np.int64), 2, i64.copy())

@@ -1109,9 +1109,10 @@ print(json.dumps({"cold": cold, "grown": grown}))
 
 
 def test_every_kernel_the_model_calls_is_loaded_at_import_for_the_types_it_passes():
-    """``kernels._warm_up`` loads every public kernel at import (``carry_work_over`` is called
-    only from other kernels), with the argument types the model passes: simulated days in a
-    fresh process, an emergency and a county among them, add no compiled version to any."""
+    """``kernels._warm_up`` loads every public kernel at import but those only other kernels
+    call (``kernels.COMPILED_INTO_OTHERS``), with the argument types the model passes:
+    simulated days in a fresh process, an emergency and a county among them, add no compiled
+    version to any, and load none of those left out."""
     import json
     import subprocess
     import sys
@@ -1119,5 +1120,25 @@ def test_every_kernel_the_model_calls_is_loaded_at_import_for_the_types_it_passe
     done = subprocess.run([sys.executable, "-c", WARM_CHECK], capture_output=True, text=True,
                           timeout=600, check=True)
     found = json.loads(done.stdout.strip().splitlines()[-1])
-    assert found["cold"] == ["carry_work_over"]
+    assert found["cold"] == sorted(kernels.COMPILED_INTO_OTHERS)
     assert found["grown"] == []
+
+
+def test_kernels_left_cold_at_import_have_no_caller_in_the_model():
+    """None of ``kernels.COMPILED_INTO_OTHERS`` (steps of larger kernels, compiled into them,
+    or reference versions the tests call) is named anywhere in ``sim`` but ``sim/kernels.py``:
+    a Python caller added later would load it inside a run, so it would have to join the
+    warm-up."""
+    import re
+    from pathlib import Path
+
+    from numba.core.registry import CPUDispatcher
+
+    path = Path(kernels.__file__)
+    source = path.read_text()
+    others = "\n".join(p.read_text() for p in path.parent.rglob("*.py") if p != path)
+    assert kernels.COMPILED_INTO_OTHERS
+    for name in kernels.COMPILED_INTO_OTHERS:
+        assert isinstance(getattr(kernels, name), CPUDispatcher), name
+        assert re.search(rf"^def {name}\(", source, re.MULTILINE), name
+        assert not re.search(rf"\b{name}\b", others), f"{name}: named outside sim/kernels.py"
