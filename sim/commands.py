@@ -315,6 +315,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    if argv is None:  # the `community-sim` program (not a caller's list): exit quickly
+        from sim.experiments.gc_freeze import freeze_at_exit
+
+        freeze_at_exit()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         status = _dispatch(argv)

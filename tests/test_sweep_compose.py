@@ -342,3 +342,50 @@ def test_a_pool_worker_is_frozen_for_its_life():
     ((frozen, count),) = Parallel(n_jobs=2)(delayed(_pool_worker_state)() for _ in range(1))
     assert frozen and count > 1000
     assert _pool_worker_state()[0] is False and not runs._WORKER_FROZEN
+
+
+_EXIT_ORDER = """
+import atexit, gc, sys
+from sim.experiments.gc_freeze import freeze_at_exit
+atexit.register(lambda: print("last", gc.get_freeze_count() > 1000, flush=True))
+n = atexit._ncallbacks()
+freeze_at_exit()
+freeze_at_exit()
+print("registered", atexit._ncallbacks() - n, flush=True)
+atexit.register(lambda: print("first", gc.get_freeze_count() > 1000, flush=True))
+import sim.model  # objects to freeze
+"""
+
+
+def test_a_program_freezes_its_objects_at_exit_after_the_later_exit_handlers():
+    """``freeze_at_exit`` (called by every ``__main__`` and ``community-sim``) registers one exit
+    handler however often it is called; exit handlers registered after it still see the
+    collector as usual, those registered before it (logging's shutdown among them) run with
+    everything frozen, and the interpreter's teardown then leaves the frozen objects out."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _EXIT_ORDER], capture_output=True, text=True,
+                          timeout=300, check=True)
+    assert done.stdout.split("\n")[:3] == ["registered 1", "first False", "last True"]
+
+
+def test_a_program_s_log_and_run_files_are_complete_after_its_quick_exit(tmp_path):
+    """``python -m sim`` (which freezes at exit): a two-job multirun exits 0 with both runs
+    complete and each job's log written through (its last line included)."""
+    import subprocess
+    import sys
+
+    sweep = tmp_path / "sweep"
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "-m", "topology=rural", "run.days=1", "run.burn_in_days=0",
+         "run.plots=false", "run.replicate=0,1", f"hydra.sweep.dir={sweep}",
+         "hydra.callbacks.sweep_report.collect=false"],
+        capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    runs = sorted(p for p in sweep.iterdir() if p.is_dir())
+    assert len(runs) == 2
+    for run in runs:
+        assert (run / "manifest.json").is_file() and (run / "timeseries.parquet").is_file()
+        log = (run / "sim.log").read_text()
+        assert log.endswith("s)\n") and f"run done in {run}" in log

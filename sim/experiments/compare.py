@@ -212,4 +212,7 @@ def main(argv: list[str] | None = None,
 
 
 if __name__ == "__main__":
+    from sim.experiments.gc_freeze import freeze_at_exit
+
+    freeze_at_exit()
     sys.exit(main())

@@ -37,7 +37,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from sim.experiments.gc_freeze import long_lived_frozen
+from sim.experiments.gc_freeze import freeze_at_exit, long_lived_frozen
 from sim.experiments.runs import (
     Attempt,
     compose_and_execute,
@@ -486,4 +486,5 @@ def main(argv: list[str] | None = None,
 
 
 if __name__ == "__main__":
+    freeze_at_exit()
     sys.exit(main())
