@@ -389,3 +389,63 @@ def test_a_program_s_log_and_run_files_are_complete_after_its_quick_exit(tmp_pat
         assert (run / "manifest.json").is_file() and (run / "timeseries.parquet").is_file()
         log = (run / "sim.log").read_text()
         assert log.endswith("s)\n") and f"run done in {run}" in log
+
+
+def test_a_sweep_run_in_this_process_freezes_its_first_job_s_imports_once():
+    """Within a sweep in this process (``long_lived_frozen``), the first job's call of
+    ``freeze_in_worker`` (as its model's modules are imported) freezes what was made since the
+    sweep began, once: a cycle made before it and dropped afterwards waits for the sweep's end;
+    one made after it is collected as usual; the next job freezes nothing more; outside a
+    sweep nothing is frozen."""
+    import gc
+    import weakref
+
+    from sim.experiments import gc_freeze
+
+    class Cycle:
+        pass
+
+    def cycle():
+        c = Cycle()
+        c.me = c
+        return c
+
+    before = gc.get_freeze_count()  # (the interpreter freezes a few hundred at start-up)
+    gc_freeze.freeze_in_worker()  # no sweep: nothing
+    assert gc.get_freeze_count() == before and not gc_freeze._JOB_IMPORTS_FROZEN
+    with gc_freeze.long_lived_frozen():
+        imported = cycle()  # made by the first job's imports
+        imported_ref = weakref.ref(imported)
+        at_sweep_start = gc.get_freeze_count()
+        gc_freeze.freeze_in_worker()  # the first job starts
+        assert gc_freeze._JOB_IMPORTS_FROZEN and gc.get_freeze_count() > at_sweep_start
+        del imported
+        gc.collect()
+        assert imported_ref() is not None  # frozen with the imports until the sweep ends
+        frozen = gc.get_freeze_count()
+        job = weakref.ref(cycle())  # a job's own garbage
+        gc_freeze.freeze_in_worker()  # the next job: nothing more
+        assert gc.get_freeze_count() == frozen
+        gc.collect()
+        assert job() is None
+    assert gc.get_freeze_count() == 0 and not gc_freeze._JOB_IMPORTS_FROZEN
+    gc.collect()
+    assert imported_ref() is None
+
+
+def test_a_multirun_job_s_return_drops_its_configurations_at_the_end_of_the_job():
+    """``SweepReport.on_job_end`` empties a multirun job's ``cfg`` and ``hydra_cfg`` (Hydra's
+    launchers keep every return until the sweep ends; its sweepers read the return value),
+    keeping its status and return value; a single run's return keeps them."""
+    from hydra.core.utils import JobReturn, JobStatus
+
+    from sim.experiments.hydra_sweep import SweepReport
+
+    report = SweepReport(collect=False, progress=False)
+    for mode, kept in ((RunMode.MULTIRUN, False), (RunMode.RUN, True)):
+        config = OmegaConf.create({"run": {"days": 3}, "hydra": {"mode": mode}})
+        ret = JobReturn(cfg=OmegaConf.create({"run": {"days": 3}}), hydra_cfg=config,
+                        status=JobStatus.COMPLETED, _return_value="done")
+        report.on_job_end(config=config, job_return=ret)
+        assert (ret.cfg is not None and ret.hydra_cfg is not None) is kept
+        assert ret.return_value == "done" and ret.status is JobStatus.COMPLETED
