@@ -2,6 +2,7 @@
 
     python experiments/sweep_overhead.py              # 12 jobs a sweep, 3 repeats
     python experiments/sweep_overhead.py --jobs 6 --repeat 2
+    python experiments/sweep_overhead.py --sizes 6 12 18 24 30 --repeat 5
 
 A job's overhead is everything but the model: composing its configuration, reading it into a
 typed ``Config``, Hydra's job set-up and files, writing the run's tables and manifest. It is
@@ -13,13 +14,24 @@ path is measured with the cached composition of :mod:`sim.sweep_compose` on and 
 alternated within each repeat; medians are reported with the machine and its load. Each
 measurement starts from a collected heap (``gc.collect()`` before its clock: since
 2026-12-06; before, a full collection of the garbage earlier measurements left, 0.1-0.3 s,
-fell in whichever came next, and the same measurement moved by 2-3 times between repeats).
+fell in whichever came next, and the same measurement moved by 2-3 times between repeats)
+and, since 2026-12-06 (session 64), ends with one: the garbage it leaves (a sweep's jobs'
+configurations and models) is collected inside its own clock, so each measurement pays for
+all it made and none of it depends on whether the collector happened to run before the end.
 
 A sweep also has costs paid once, whatever its size (Hydra composing the primary configuration,
-the sweeper, the report at the end). They are separated from the cost of each job by timing the
-Hydra sweep at ``--jobs`` and twice as many jobs: the difference is what each further job costs
-(``hydra_cached_marginal``), the rest is the sweep's fixed cost. The urban year is also timed
-with its own burn-in (what a sweep job pays when no other job shares its world).
+the sweeper, the report at the end, the last collection). They are separated from the cost of
+each job by timing the Hydra sweep and the executor at several sizes (``--sizes``, default
+``--jobs`` times 1/2, 1, 3/2 and 2), in ascending order in one repeat and descending in the
+next: what each further job costs is the slope of CPU time on the number of jobs, fitted
+within each repeat (a repeat's own level is its intercept, so the host's drift between repeats
+does not enter it) and pooled over the repeats, with its standard error and each repeat's own
+slope (``marginal``; less the tiny simulation's own CPU time: ``hydra_cached_marginal``,
+``executor_marginal``); the intercept is the sweep's fixed cost. Before session 64 it was
+the difference between the medians of a sweep of ``--jobs`` and of twice as many, which moved
+by about 10 ms a job between rounds, as much as the target's margin (still reported:
+``hydra_cached_marginal_two_sizes``). The urban year is also timed with its own burn-in (what
+a sweep job pays when no other job shares its world).
 
 Gathering the runs into the sweep's tables (``sim.experiments.collect``: the Hydra callback at
 the end of a multirun, the sensitivity driver, or by hand) is timed apart, per run, on urban-year
@@ -71,14 +83,59 @@ TINY = ["topology=rural", "run.days=1", "run.burn_in_days=0", "run.plots=false"]
 
 
 def cpu(fn) -> float:
-    """CPU time of ``fn()``, from a collected heap: the garbage earlier measurements left (a
-    Hydra sweep's configurations, models) is collected before the clock starts, so a full
-    collection of it (0.1-0.3 s with this process's 200,000-400,000 objects) is not charged
-    to whichever measurement it happens to fall in."""
+    """CPU time of ``fn()``, from a collected heap to a collected heap: the garbage earlier
+    measurements left is collected before the clock starts, so a full collection of it (0.1-0.3
+    s with this process's 200,000-400,000 objects) is not charged to whichever measurement it
+    happens to fall in; the garbage ``fn`` leaves (a sweep's configurations, models) is
+    collected before the clock stops, so ``fn`` pays for it whether or not the collector ran
+    while it did. What was there before is frozen meanwhile (``gc.freeze``), so that last
+    collection goes through what ``fn`` made, not the whole process; a sweep run in this
+    process unfreezes everything as it ends (:mod:`sim.experiments.gc_freeze`), so its last
+    collection goes through the process: about the same each time, which the slope over
+    sweep sizes puts in the sweep's fixed cost."""
     gc.collect()
-    t = time.process_time()
-    fn()
-    return time.process_time() - t
+    gc.freeze()
+    try:
+        t = time.process_time()
+        fn()
+        gc.collect()
+        return time.process_time() - t
+    finally:
+        gc.unfreeze()
+
+
+def slope(points: list[tuple[int, int, float]]) -> dict:
+    """Least-squares slope of CPU time on the number of jobs from ``points`` (repeat, jobs,
+    CPU seconds), fitted within each repeat (each repeat its own intercept: the host's level
+    then) and pooled: ``slope`` (seconds a job), its standard error ``se`` (from the residuals,
+    on points less repeats less one degrees of freedom; nan when there are none), each
+    repeat's own slope (``per_repeat``, repeats with two sizes or more), and ``intercept``,
+    the mean of the repeats' intercepts (the fixed cost of a sweep, in seconds)."""
+    import numpy as np
+
+    by_repeat: dict[int, list[tuple[int, float]]] = {}
+    for r, n, y in points:
+        by_repeat.setdefault(r, []).append((n, y))
+    sxx = sxy = 0.0
+    per_repeat, centred = [], []
+    for r in sorted(by_repeat):
+        n = np.array([p[0] for p in by_repeat[r]], np.float64)
+        y = np.array([p[1] for p in by_repeat[r]], np.float64)
+        dn, dy = n - n.mean(), y - y.mean()
+        if float(dn @ dn) > 0:
+            per_repeat.append(float(dn @ dy) / float(dn @ dn))
+        sxx += float(dn @ dn)
+        sxy += float(dn @ dy)
+        centred.append((n, y, dn, dy))
+    if sxx <= 0:
+        raise ValueError("a slope needs at least two different numbers of jobs")
+    b = sxy / sxx
+    residual = sum(float(((dy - b * dn) ** 2).sum()) for _, _, dn, dy in centred)
+    dof = len(points) - len(centred) - 1
+    se = (residual / dof / sxx) ** 0.5 if dof > 0 else float("nan")
+    intercept = statistics.fmean(float(y.mean() - b * n.mean()) for n, y, _, _ in centred)
+    return {"slope": b, "se": se, "per_repeat": per_repeat, "intercept": intercept,
+            "points": len(points), "repeats": len(centred)}
 
 
 def tiny_simulations(n: int) -> float:
@@ -179,20 +236,28 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--jobs", type=int, default=12)
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--sizes", type=int, nargs="+", default=None,
+                   help="numbers of jobs whose sweeps give each further job's cost (the slope;"
+                        " default: --jobs times 1/2, 1, 3/2 and 2)")
     p.add_argument("--parallel", action="store_true",
                    help="also each further job of a 2-worker sweep on each parallel route "
                         "(local, joblib, executor; basic for reference), whole process tree")
     p.add_argument("--out", type=Path, default=ROOT / "experiments" / "results" /
                    "sweep_overhead.json")
     args = p.parse_args(argv)
-    logging.getLogger("MESA").setLevel(logging.WARNING)
     n = args.jobs
+    sizes = sorted(set(args.sizes or (max(n // 2, 1), n, n + n // 2, 2 * n)))
+    if n < 1 or args.repeat < 1 or len(sizes) < 2 or sizes[0] < 1:
+        p.error("--jobs and --repeat must be at least 1, and --sizes two or more different "
+                "numbers of jobs, each at least 1")
+    logging.getLogger("MESA").setLevel(logging.WARNING)
     load_start = os.getloadavg()[0]
     sim.run(sim.configure(topology="rural", **{"run.days": 1, "run.burn_in_days": 1}))  # warm
     hydra_sweep(2, True)
     rows: dict[str, list[float]] = {"sim": [], "hydra_cached": [], "hydra_hydra": [],
                                     "hydra_cached_2n": [], "executor": [], "urban_year": [],
                                     "urban_year_with_burn_in": [], "collect_per_run": []}
+    points: dict[str, list[tuple[int, int, float]]] = {"hydra_cached": [], "executor": []}
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as swept:
         urban = urban_runs(Path(swept), Path(cache), COLLECTED_RUNS)
         for r in range(args.repeat):
@@ -203,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
                 rows[name].append(hydra_sweep(n, name == "hydra_cached") / n)
             rows["hydra_cached_2n"].append(hydra_sweep(2 * n, True) / (2 * n))
             rows["executor"].append(executor_jobs(n) / n)
+            for k in sizes[::1 if r % 2 == 0 else -1]:  # each further job: the slope
+                points["hydra_cached"].append((r, k, hydra_sweep(k, True)))
+                points["executor"].append((r, k, executor_jobs(k)))
             rows["collect_per_run"].append(collect_per_run(urban, COLLECTED_RUNS))
             rows["urban_year"].append(urban_year(Path(cache)))
             rows["urban_year_with_burn_in"].append(urban_year_with_burn_in())
@@ -222,10 +290,20 @@ def main(argv: list[str] | None = None) -> int:
             "hydra_without_cache": med["hydra_hydra"] - med["sim"],
             "executor": med["executor"] - med["sim"]},
     }
-    # per further job: T(2n) - T(n) over n jobs (n * (2 * per-job-at-2n - per-job-at-n) / n)
-    marginal = 2 * med["hydra_cached_2n"] - med["hydra_cached"] - med["sim"]
+    # per further job: the slope of CPU time on the number of jobs, less the simulation's
+    fits = {k: slope(v) for k, v in points.items()}
+    result["sizes"] = sizes
+    result["slope_points"] = points
+    result["marginal"] = {k: {**f, "overhead": f["slope"] - med["sim"],
+                              "overhead_per_repeat": [b - med["sim"] for b in f["per_repeat"]]}
+                          for k, f in fits.items()}
+    marginal = result["marginal"]["hydra_cached"]["overhead"]
     result["overhead_per_job"]["hydra_cached_marginal"] = marginal
-    result["hydra_fixed_cost_per_sweep"] = n * (med["hydra_cached"] - med["sim"] - marginal)
+    result["overhead_per_job"]["executor_marginal"] = result["marginal"]["executor"]["overhead"]
+    # the method before session 64: T(2n) - T(n) over n jobs, from the two sizes' medians
+    result["overhead_per_job"]["hydra_cached_marginal_two_sizes"] = (
+        2 * med["hydra_cached_2n"] - med["hydra_cached"] - med["sim"])
+    result["hydra_fixed_cost_per_sweep"] = fits["hydra_cached"]["intercept"]
     if args.parallel:
         result["parallel_overhead_per_job"] = {
             route: med[f"parallel_{route}_marginal"] - med["sim"] for route in PARALLEL_ROUTES}
@@ -252,6 +330,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  each further job of a {'serial' if route == 'basic' else '2-worker'} sweep, "
               f"{route:8s} (driver and workers) {1000 * v:7.1f} ms  "
               f"({100 * v / year:5.1f} % of an urban year)")
+    for k, f in result["marginal"].items():
+        lo, hi = f["overhead"] - 2 * f["se"], f["overhead"] + 2 * f["se"]
+        print(f"  each further job, {k:12s} (slope over {sizes} jobs, {f['repeats']} repeats): "
+              f"{1000 * f['overhead']:6.1f} ms +- {1000 * f['se']:.1f} (2 s.e.: "
+              f"{100 * lo / year:.1f}-{100 * hi / year:.1f} % of an urban year); repeats "
+              + ", ".join(f"{1000 * b:.1f}" for b in f["overhead_per_repeat"]) + " ms")
     c = med["collect_per_run"]
     print(f"  gathering the tables, each further urban-year run (either path): {1000 * c:.1f} ms "
           f"({100 * c / year:.1f} % of an urban year)")

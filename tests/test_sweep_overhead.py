@@ -1,0 +1,102 @@
+"""experiments/sweep_overhead.py: each further job's cost is the slope of CPU time on the
+number of jobs, fitted within each repeat (the host's drift between repeats stays out of it),
+with its standard error; each measurement pays for the garbage it leaves; bad arguments are
+named (exit status 2) before anything is measured."""
+
+from __future__ import annotations
+
+import gc
+import importlib.util
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "experiments" / "sweep_overhead.py"
+
+
+@pytest.fixture(scope="module")
+def overhead():
+    spec = importlib.util.spec_from_file_location("sweep_overhead_under_test", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_slope_is_fitted_within_repeats_so_a_drifting_host_leaves_it_alone(overhead):
+    """Three repeats on a host whose level moves by seconds between them (each repeat its own
+    intercept) and whose measurements are a little noisy, one repeat missing its small sweeps:
+    the pooled slope is the true one within two standard errors, each repeat's own slope is
+    near it, and the fixed cost is the mean of the repeats' intercepts. One line through every
+    point, as if the host had stood still, is thrown off by the levels and much less sure."""
+    rng = np.random.default_rng(3)
+    per_job, levels = 0.037, (0.4, 2.9, 1.1)
+    sizes = {0: (6, 12, 18, 24), 1: (24, 18), 2: (6, 12, 18, 24)}
+    points = [(r, n, levels[r] + per_job * n + rng.normal(0.0, 0.002))
+              for r in range(3) for n in sizes[r]]
+    fit = overhead.slope(points)
+    assert fit["points"] == 10 and fit["repeats"] == 3 and len(fit["per_repeat"]) == 3
+    assert 0.0 < fit["se"] < 0.001
+    assert abs(fit["slope"] - per_job) < 2 * fit["se"] + 1e-4
+    assert all(abs(b - per_job) < 0.002 for b in fit["per_repeat"])
+    assert abs(fit["intercept"] - sum(levels) / 3) < 0.02
+    x = np.array([p[1] for p in points], float)
+    y = np.array([p[2] for p in points])
+    (naive, _), cov = np.polyfit(x, y, 1, cov=True)
+    assert abs(naive - per_job) > 0.02 and math.sqrt(cov[0, 0]) > 20 * fit["se"]
+
+
+def test_the_slope_of_exact_points_is_exact_and_its_error_needs_spare_points(overhead):
+    exact = [(0, n, 0.5 + 0.02 * n) for n in (4, 8)]
+    fit = overhead.slope(exact)
+    assert math.isclose(fit["slope"], 0.02) and math.isclose(fit["intercept"], 0.5)
+    assert math.isnan(fit["se"])  # two points, one repeat: nothing left to estimate it from
+    fit = overhead.slope([*exact, (0, 12, 0.5 + 0.02 * 12)])
+    assert math.isclose(fit["slope"], 0.02) and fit["se"] < 1e-9
+    with pytest.raises(ValueError, match="two different numbers of jobs"):
+        overhead.slope([(0, 6, 1.0), (1, 6, 1.2)])
+
+
+def test_a_measurement_pays_for_the_garbage_it_leaves_and_leaves_nothing_frozen(overhead):
+    """``cpu(fn)`` collects what ``fn`` left before its clock stops (so a sweep pays for its
+    jobs' configurations whether or not the collector ran meanwhile), and what was frozen to
+    keep that collection to ``fn``'s own objects is unfrozen again."""
+    frozen = gc.get_freeze_count()
+
+    class Cycle:
+        def __init__(self):
+            self.me = self
+
+    def leave_cycles():
+        for _ in range(50_000):
+            Cycle()
+
+    was = gc.isenabled()
+    gc.disable()  # the collector would otherwise take some of them while fn runs
+    try:
+        spent = overhead.cpu(leave_cycles)
+        assert gc.collect() == 0  # nothing of fn's was left for the next measurement
+    finally:
+        if was:
+            gc.enable()
+    assert spent > 0 and gc.get_freeze_count() == frozen
+
+
+@pytest.mark.parametrize("args, named", [
+    (["--sizes", "12"], "--sizes"),
+    (["--sizes", "12", "12"], "--sizes"),
+    (["--sizes", "0", "6"], "--sizes"),
+    (["--jobs", "0"], "--jobs"),
+    (["--repeat", "0"], "--repeat"),
+])
+def test_bad_arguments_are_named_before_anything_runs(tmp_path, args, named):
+    out = tmp_path / "overhead.json"
+    done = subprocess.run([sys.executable, str(SCRIPT), *args, "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert named in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists()
