@@ -21,7 +21,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
-from sim import glossary
+from sim import glossary, sweep_compose
 from sim import replay as replay_file
 from sim.config import (
     check_overrides,
@@ -84,6 +84,11 @@ def task(cfg: DictConfig) -> str | None:
     print(f"wrote {len(files)} files to {out}")
 
 
+# a multirun job's configuration is read through sim.sweep_compose.plain_job_config when it
+# can be (sweep_task): run_job's copy of it for this task need not be a copy (for_task)
+task.reads_plain_config = True  # type: ignore[attr-defined]
+
+
 def _progress(days: int):
     if not sys.stderr.isatty() or days < 50:
         return None
@@ -137,7 +142,8 @@ def run_hydra(argv: list[str]) -> None:
     sys.argv = [saved_argv[0], *argv]
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises instead of printing and exiting 1
     try:
-        app()
+        with sweep_compose.for_task(task):
+            app()
     except HYDRA_CONFIG_ERRORS as exc:
         if saved_full == "1":
             raise

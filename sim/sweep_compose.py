@@ -36,14 +36,24 @@ Ray's workers), copied the job's ``hydra`` node each time; :func:`set_config` ho
 own node instead (made read only, as Hydra makes it; its parent the job's configuration, as
 the copy's is). The batch check keeps each job's parsed overrides for the launcher's
 composition of the same job, so they are parsed once.
+
+This package's own task (``sim.cli.task``) does not read its copy at all when the job took
+the fast path from a composition whose keys (but ``hydra``) are plain values (no
+interpolation, nothing missing): :func:`plain_job_config` gives it the job's keys as plain
+values, the composition's converted once (``OmegaConf.to_container``, about 2 ms a job
+before) with the job's values as OmegaConf converted them on its configuration; while that
+task runs (:func:`for_task`), run_job's copy for it holds the job's own nodes, not copies
+(:func:`_sharing_root`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import pickle
 import types
+import weakref
 from collections import OrderedDict
 
 import hydra.core.utils as hydra_utils
@@ -54,7 +64,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, OverrideType
 from hydra.plugins.sweeper import Sweeper
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 CACHE_SIZE = 32
 """Compositions kept in this process (distinct structural override sets and config folders)."""
@@ -66,6 +76,9 @@ _CACHE: OrderedDict[tuple, DictConfig] = OrderedDict()
 _SCRATCH: dict[tuple, DictConfig] = {}  # per cached composition: a copy values are set on
 _PICKLED: dict[tuple, bytes | None] = {}  # per cached composition: its pickle, copied from per job
 _BATCH_SPLITS: dict[tuple[str, ...], tuple[ConfigLoaderImpl, object]] = {}  # (loader, split)
+_PLAIN: dict[tuple, bytes | None] = {}  # per cached composition: its keys but hydra, plain
+_PLAIN_JOBS: dict[int, tuple] = {}  # id(job's configuration) -> (weak reference, key, leaves)
+_TASK_READS_PLAIN = False  # this package's task is running jobs (for_task)
 stats = {"composed": 0, "reused": 0, "fallback": 0, "validated": 0}
 """How jobs were composed in this process (for tests and benchmarks)."""
 
@@ -147,6 +160,7 @@ def _base(loader: ConfigLoaderImpl, master_config: DictConfig,
             evicted, _ = _CACHE.popitem(last=False)
             _SCRATCH.pop(evicted, None)
             _PICKLED.pop(evicted, None)
+            _PLAIN.pop(evicted, None)
         stats["composed"] += 1
     else:
         _CACHE.move_to_end(key)
@@ -183,7 +197,123 @@ def load_sweep_config(self: ConfigLoaderImpl, master_config: DictConfig,
         exclude_keys=cfg.hydra.job.config.override_dirname.exclude_keys,
     )
     OmegaConf.copy_cache(from_config=master_config, to_config=cfg)
+    _note_plain_job(cfg, key, base, values)
     return cfg
+
+
+def _sharing_root(cfg: DictConfig, drop: str | None = None) -> DictConfig:
+    """A new root configuration holding ``cfg``'s own child nodes (not copies; their parent
+    stays ``cfg``), all but ``drop``, with a copy of its metadata and flags: what
+    ``copy.deepcopy`` would give, key for key and value for value, for a reader."""
+    meta = copy.copy(cfg.__dict__["_metadata"])
+    if meta.flags is not None:
+        meta.flags = dict(meta.flags)
+    root = DictConfig.__new__(DictConfig)
+    root.__dict__.update(_metadata=meta, _parent=cfg.__dict__["_parent"], _flags_cache=None,
+                         _content={k: v for k, v in cfg.__dict__["_content"].items()
+                                   if k != drop})
+    return root
+
+
+def _has_interpolation(node) -> bool:
+    if node._is_interpolation():
+        return True
+    if isinstance(node, DictConfig):
+        content = node.__dict__["_content"]
+        return isinstance(content, dict) and any(map(_has_interpolation, content.values()))
+    if isinstance(node, ListConfig):
+        content = node.__dict__["_content"]
+        return isinstance(content, list) and any(map(_has_interpolation, content))
+    return False
+
+
+def _plain_blob(key: tuple, base: DictConfig) -> bytes | None:
+    """The composition's keys but ``hydra`` as plain values, pickled (what
+    ``OmegaConf.to_container(..., resolve=True, throw_on_missing=True)`` gives a task's copy
+    of a job without values), worked out once per composition; None where a key holds an
+    interpolation (a job's values could change what it resolves to) or nothing (missing)."""
+    if key not in _PLAIN:
+        blob = None
+        content = base.__dict__["_content"]
+        if isinstance(content, dict) and not any(
+                _has_interpolation(v) for k, v in content.items() if k != "hydra"):
+            try:
+                blob = pickle.dumps(OmegaConf.to_container(
+                    _sharing_root(base, drop="hydra"), resolve=True, throw_on_missing=True),
+                    protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001 - e.g. a missing value: the task reports it
+                blob = None
+        _PLAIN[key] = blob
+    return _PLAIN[key]
+
+
+def _note_plain_job(cfg: DictConfig, key: tuple, base: DictConfig, values: list[Override]
+                    ) -> None:
+    """Remember a job composed by the fast path for :func:`plain_job_config`: its composition
+    and each value as OmegaConf holds it on the job's configuration (converted to the
+    parameter's type), where every value is a plain value of a key outside ``hydra``."""
+    if _plain_blob(key, base) is None:
+        return
+    leaves = []
+    for o in values:
+        name = o.key_or_group
+        if name.split(".", 1)[0] == "hydra":
+            return
+        try:
+            value = OmegaConf.select(cfg, name, default=_MISSING, throw_on_missing=True)
+        except Exception:  # noqa: BLE001 - missing, or not a plain key: the copy is read
+            return
+        if value is _MISSING or OmegaConf.is_config(value) or isinstance(value, dict | list):
+            return
+        leaves.append((tuple(name.split(".")), value))
+    job = id(cfg)
+    _PLAIN_JOBS[job] = (weakref.ref(cfg, lambda _, job=job: _PLAIN_JOBS.pop(job, None)), key,
+                        tuple(leaves))
+
+
+def _plain_entry(cfg: object) -> tuple | None:
+    entry = _PLAIN_JOBS.get(id(cfg))
+    return entry if entry is not None and entry[0]() is cfg else None
+
+
+def plain_job_config() -> dict | None:
+    """The keys (but ``hydra``) of the job whose configuration HydraConfig holds, as plain
+    values: what ``OmegaConf.to_container(copy, resolve=True, throw_on_missing=True)`` gives
+    run_job's copy for the task (``tests/test_sweep_compose.py`` compares them, types
+    included), from its composition's plain values (:func:`_plain_blob`) with the job's values
+    set. A new dict each time; None unless the job took the fast path (:func:`_note_plain_job`)
+    in this process."""
+    hydra_cfg = HydraConfig.instance().cfg
+    content = hydra_cfg.__dict__.get("_content") if hydra_cfg is not None else None
+    node = content.get("hydra") if isinstance(content, dict) else None
+    entry = _plain_entry(node.__dict__.get("_parent")) if node is not None else None
+    blob = _PLAIN.get(entry[1]) if entry is not None else None
+    if blob is None:
+        return None
+    plain = pickle.loads(blob)  # noqa: S301 - our own pickle of our own composition
+    for path, value in entry[2]:
+        at = plain
+        for name in path[:-1]:
+            at = at.get(name) if isinstance(at, dict) else None
+        if not isinstance(at, dict) or path[-1] not in at:
+            return None
+        at[path[-1]] = value
+    return plain
+
+
+@contextlib.contextmanager
+def for_task(task_function):
+    """While ``task_function`` runs jobs here: if it is one that reads a job's values through
+    :func:`plain_job_config` (``task_function.reads_plain_config``, this package's task),
+    run_job's copy of a job that took the fast path holds the job's own nodes instead of
+    copies (:func:`_run_job_copy`); any other task gets copies, as Hydra gives them."""
+    global _TASK_READS_PLAIN
+    saved = _TASK_READS_PLAIN
+    _TASK_READS_PLAIN = bool(getattr(task_function, "reads_plain_config", False))
+    try:
+        yield
+    finally:
+        _TASK_READS_PLAIN = saved
 
 
 _MISSING = object()
@@ -285,6 +415,10 @@ def _run_job_copy(obj, memo=None):
         return obj
     if memo is not None or node is None or node.__dict__.get("_parent") is not obj:
         return deepcopy(obj, memo)
+    if _TASK_READS_PLAIN and _plain_entry(obj) is not None:
+        # this package's task reads the job's plain values (plain_job_config), not this copy:
+        # the job's own nodes, held by a new root (run_job deletes its hydra key at once)
+        return _sharing_root(obj)
     obj.__dict__["_content"] = {k: v for k, v in content.items() if k != "hydra"}
     try:
         res = deepcopy(obj)

@@ -227,6 +227,136 @@ def test_run_jobs_task_copy_equals_hydras_without_copying_the_hydra_node():
         cfg.topology)
 
 
+def _typed(value):
+    """``value`` with every leaf's type beside it (1 and 1.0 and True are not alike here)."""
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return (type(value), value)
+
+
+PLAIN_CASES = [
+    *CASES,
+    ["need.p_hidden=1", "run.plots=false", "run.replicate=7"],  # int into a float: 1.0
+    ["topology=rural", "scenario.description=42", "run.burn_in_cache=''"],  # into strings
+    ["scenario=lockdown", "events.lockdown_starts.day=40", "run.seed=12"],
+]
+
+
+@pytest.mark.parametrize("overrides", PLAIN_CASES, ids=lambda o: " ".join(o))
+def test_a_jobs_plain_values_are_what_its_task_copy_converts_to(overrides):
+    """plain_job_config gives the task the job's keys as OmegaConf.to_container gives them
+    from run_job's copy (types included: values as OmegaConf converted them), and the same
+    typed configuration; a job composed by Hydra (not the fast path) has none."""
+    import copy
+
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import open_dict, read_write
+
+    from sim.config import to_config
+    from sim.io import config_hash, config_dict
+
+    loader, master = loader_and_master(config_dir())
+    before = dict(sweep_compose.stats)
+    try:
+        cfg = sweep_compose.load_sweep_config(loader, master, list(overrides))
+    except Exception:  # noqa: BLE001 - refused as Hydra refuses it (the test above)
+        return
+    HydraConfig.instance().set_config(cfg)
+    plain = sweep_compose.plain_job_config()
+    if sweep_compose.stats["fallback"] > before["fallback"]:
+        assert plain is None
+        return
+    task = copy.deepcopy(cfg)
+    with read_write(task), open_dict(task):
+        del task["hydra"]
+    try:
+        expected = OmegaConf.to_container(task, resolve=True, throw_on_missing=True)
+    except Exception:  # noqa: BLE001 - e.g. a missing value: no plain values either
+        assert plain is None
+        return
+    assert plain is not None and _typed(plain) == _typed(expected)
+    assert list(plain) == list(expected)
+    try:
+        reference = to_config(task)
+    except Exception as exc:  # noqa: BLE001 - the same refusal either way
+        with pytest.raises(type(exc)):
+            to_config(task, plain=sweep_compose.plain_job_config())
+        return
+    fast = to_config(task, plain=sweep_compose.plain_job_config())
+    assert fast == reference
+    assert config_hash(config_dict(fast)) == config_hash(config_dict(reference))
+
+
+def test_a_composition_with_an_interpolation_gives_no_plain_values(tmp_path):
+    """A key that refers to another (``${...}``) resolves to what the job's values make of
+    it: such a composition is never read from plain values worked out without them."""
+    from hydra.core.hydra_config import HydraConfig
+
+    folder = tmp_path / "configs"
+    shutil.copytree(config_dir(), folder)
+    primary = folder / "config.yaml"
+    primary.write_text(primary.read_text(encoding="utf-8")
+                       + "\nrun:\n  seed: ${run.replicate}\n", encoding="utf-8")
+    loader, master = loader_and_master(folder)
+    cfg = sweep_compose.load_sweep_config(loader, master, ["run.replicate=3"])
+    HydraConfig.instance().set_config(cfg)
+    assert cfg.run.seed == 3 and sweep_compose.plain_job_config() is None
+
+
+def test_the_plain_values_follow_the_job_hydra_holds_and_are_forgotten_with_it():
+    import gc
+
+    from hydra.core.hydra_config import HydraConfig
+
+    loader, master = loader_and_master(config_dir())
+    held = len(sweep_compose._PLAIN_JOBS)
+    for k in range(30):
+        cfg = sweep_compose.load_sweep_config(loader, master, [f"run.replicate={k}"])
+        HydraConfig.instance().set_config(cfg)
+        assert sweep_compose.plain_job_config()["run"]["replicate"] == k
+    del cfg
+    HydraConfig.instance().cfg = None
+    gc.collect()
+    assert len(sweep_compose._PLAIN_JOBS) <= held + 1
+    assert sweep_compose.plain_job_config() is None
+
+
+def test_run_jobs_copy_for_this_packages_task_holds_the_jobs_own_nodes():
+    """While this package's task runs jobs (for_task), run_job's copy of a job that took the
+    fast path is a new root holding the job's nodes (its task reads plain_job_config, not
+    the copy): the same keys and YAML, and deleting its hydra key leaves the job's alone.
+    Any other task, or a job composed by Hydra, gets copies."""
+    import copy
+
+    from omegaconf import open_dict, read_write
+
+    import sim.cli
+
+    loader, master = loader_and_master(config_dir())
+    cfg = sweep_compose.load_sweep_config(loader, master, ["run.replicate=2", "run.days=9"])
+    reference = copy.deepcopy(cfg)
+    with sweep_compose.for_task(sim.cli.task):
+        task = sweep_compose._FAST_COPY.deepcopy(cfg)
+    assert task is not cfg and list(task.keys()) == list(cfg.keys())
+    assert task.__dict__["_content"]["run"] is cfg.__dict__["_content"]["run"]
+    with read_write(task), open_dict(task):
+        del task["hydra"]
+    assert "hydra" in cfg and "hydra" not in task and task.run.days == 9
+    with read_write(reference), open_dict(reference):
+        del reference["hydra"]
+    assert OmegaConf.to_yaml(task) == OmegaConf.to_yaml(reference)
+    with sweep_compose.for_task(lambda cfg: None):  # someone else's task: a copy
+        other = sweep_compose._FAST_COPY.deepcopy(cfg)
+    assert other.__dict__["_content"]["run"] is not cfg.__dict__["_content"]["run"]
+    hydras = sweep_compose.load_sweep_config(loader, master, ["~events", "run.replicate=1"])
+    with sweep_compose.for_task(sim.cli.task):  # composed by Hydra: a copy
+        copied = sweep_compose._FAST_COPY.deepcopy(hydras)
+    assert copied.__dict__["_content"]["run"] is not hydras.__dict__["_content"]["run"]
+    assert not sweep_compose._TASK_READS_PLAIN  # for_task restores the flag
+
+
 def test_run_jobs_copy_of_hydras_configuration_is_the_read_only_configuration_itself():
     """run_job's copy of HydraConfig's masked configuration (the job's return value and
     hydra.yaml) is that configuration itself, whose hydra node is the job's own, read only:

@@ -34,11 +34,14 @@ def compose_and_run_job(hydra_context, config, task_function, overrides: Sequenc
     from hydra.core.utils import run_job
     from omegaconf import open_dict
 
+    from sim.sweep_compose import for_task
+
     sweep_config = hydra_context.config_loader.load_sweep_config(config, list(overrides))
     with open_dict(sweep_config):
         sweep_config.hydra.job.id = job_id.format(name=sweep_config.hydra.job.name, idx=idx)
         sweep_config.hydra.job.num = idx
     HydraConfig.instance().set_config(sweep_config)
-    return run_job(hydra_context=hydra_context, task_function=task_function,
-                   config=sweep_config, job_dir_key="hydra.sweep.dir",
-                   job_subdir_key="hydra.sweep.subdir")
+    with for_task(task_function):  # this package's task: run_job's copy may share nodes
+        return run_job(hydra_context=hydra_context, task_function=task_function,
+                       config=sweep_config, job_dir_key="hydra.sweep.dir",
+                       job_subdir_key="hydra.sweep.subdir")

@@ -32,12 +32,14 @@ def sweep_task(cfg: DictConfig) -> str:
 
     from sim.config import scenario_choice, to_config
     from sim.experiments.runs import execute
+    from sim.sweep_compose import plain_job_config
 
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
     overrides = [str(o) for o in hc.overrides.task]
-    try:
-        config, error = to_config(cfg, scenario_choice(overrides)), None
+    try:  # the job's keys as plain values if its composition had them (not cfg, converted)
+        config = to_config(cfg, scenario_choice(overrides), plain=plain_job_config())
+        error = None
     except Exception as exc:  # noqa: BLE001 - recorded by execute
         config, error = None, exc
     return str(execute(config, out, overrides=overrides, error=error).attempt)
