@@ -49,6 +49,7 @@ task runs (:func:`for_task`), run_job's copy for it holds the job's own nodes, n
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copy
 import os
 import pickle
@@ -78,7 +79,8 @@ _PICKLED: dict[tuple, bytes | None] = {}  # per cached composition: its pickle, 
 _BATCH_SPLITS: dict[tuple[str, ...], tuple[ConfigLoaderImpl, object]] = {}  # (loader, split)
 _PLAIN: dict[tuple, bytes | None] = {}  # per cached composition: its keys but hydra, plain
 _PLAIN_JOBS: dict[int, tuple] = {}  # id(job's configuration) -> (weak reference, key, leaves)
-_TASK_READS_PLAIN = False  # this package's task is running jobs (for_task)
+_TASK_READS_PLAIN = contextvars.ContextVar("task_reads_plain", default=False)
+"""Whether this package's task is running jobs here (:func:`for_task`; per thread)."""
 stats = {"composed": 0, "reused": 0, "fallback": 0, "validated": 0}
 """How jobs were composed in this process (for tests and benchmarks)."""
 
@@ -307,13 +309,11 @@ def for_task(task_function):
     :func:`plain_job_config` (``task_function.reads_plain_config``, this package's task),
     run_job's copy of a job that took the fast path holds the job's own nodes instead of
     copies (:func:`_run_job_copy`); any other task gets copies, as Hydra gives them."""
-    global _TASK_READS_PLAIN
-    saved = _TASK_READS_PLAIN
-    _TASK_READS_PLAIN = bool(getattr(task_function, "reads_plain_config", False))
+    token = _TASK_READS_PLAIN.set(bool(getattr(task_function, "reads_plain_config", False)))
     try:
         yield
     finally:
-        _TASK_READS_PLAIN = saved
+        _TASK_READS_PLAIN.reset(token)
 
 
 _MISSING = object()
@@ -415,7 +415,7 @@ def _run_job_copy(obj, memo=None):
         return obj
     if memo is not None or node is None or node.__dict__.get("_parent") is not obj:
         return deepcopy(obj, memo)
-    if _TASK_READS_PLAIN and _plain_entry(obj) is not None:
+    if _TASK_READS_PLAIN.get() and _plain_entry(obj) is not None:
         # this package's task reads the job's plain values (plain_job_config), not this copy:
         # the job's own nodes, held by a new root (run_job deletes its hydra key at once)
         return _sharing_root(obj)

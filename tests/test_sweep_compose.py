@@ -255,7 +255,7 @@ def test_a_jobs_plain_values_are_what_its_task_copy_converts_to(overrides):
     from omegaconf import open_dict, read_write
 
     from sim.config import to_config
-    from sim.io import config_hash, config_dict
+    from sim.io import config_dict, config_hash
 
     loader, master = loader_and_master(config_dir())
     before = dict(sweep_compose.stats)
@@ -332,7 +332,6 @@ def test_run_jobs_copy_for_this_packages_task_holds_the_jobs_own_nodes():
 
     from omegaconf import open_dict, read_write
 
-    import sim.cli
 
     loader, master = loader_and_master(config_dir())
     cfg = sweep_compose.load_sweep_config(loader, master, ["run.replicate=2", "run.days=9"])
@@ -354,7 +353,7 @@ def test_run_jobs_copy_for_this_packages_task_holds_the_jobs_own_nodes():
     with sweep_compose.for_task(sim.cli.task):  # composed by Hydra: a copy
         copied = sweep_compose._FAST_COPY.deepcopy(hydras)
     assert copied.__dict__["_content"]["run"] is not hydras.__dict__["_content"]["run"]
-    assert not sweep_compose._TASK_READS_PLAIN  # for_task restores the flag
+    assert not sweep_compose._TASK_READS_PLAIN.get()  # for_task restores the flag
 
 
 def test_run_jobs_copy_of_hydras_configuration_is_the_read_only_configuration_itself():
