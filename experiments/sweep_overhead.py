@@ -58,6 +58,7 @@ import argparse
 import gc
 import json
 import logging
+import math
 import os
 import shutil
 import statistics
@@ -92,16 +93,32 @@ def cpu(fn) -> float:
     collection goes through what ``fn`` made, not the whole process; a sweep run in this
     process unfreezes everything as it ends (:mod:`sim.experiments.gc_freeze`), so its last
     collection goes through the process: about the same each time, which the slope over
-    sweep sizes puts in the sweep's fixed cost."""
+    sweep sizes puts in the sweep's fixed cost. If something is frozen already (a caller's
+    ``gc.freeze()``), nothing is frozen or unfrozen here, so the caller's freeze stands."""
+    mine = gc.get_freeze_count() == 0
     gc.collect()
-    gc.freeze()
+    if mine:
+        gc.freeze()
     try:
         t = time.process_time()
         fn()
         gc.collect()
         return time.process_time() - t
     finally:
-        gc.unfreeze()
+        if mine:
+            gc.unfreeze()
+
+
+def finite(value):
+    """``value`` with every float that is not finite (a standard error from too few points)
+    as None, so the JSON written is strict JSON."""
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def slope(points: list[tuple[int, int, float]]) -> dict:
@@ -247,9 +264,13 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     n = args.jobs
     sizes = sorted(set(args.sizes or (max(n // 2, 1), n, n + n // 2, 2 * n)))
-    if n < 1 or args.repeat < 1 or len(sizes) < 2 or sizes[0] < 1:
-        p.error("--jobs and --repeat must be at least 1, and --sizes two or more different "
-                "numbers of jobs, each at least 1")
+    if n < 1:
+        p.error(f"--jobs must be at least 1 (got {n})")
+    if args.repeat < 1:
+        p.error(f"--repeat must be at least 1 (got {args.repeat})")
+    if len(sizes) < 2 or sizes[0] < 1:
+        p.error("--sizes must give two or more different numbers of jobs, each at least 1 "
+                f"(got {' '.join(map(str, args.sizes))})")
     logging.getLogger("MESA").setLevel(logging.WARNING)
     load_start = os.getloadavg()[0]
     sim.run(sim.configure(topology="rural", **{"run.days": 1, "run.burn_in_days": 1}))  # warm
@@ -317,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     result["overhead_share_of_urban_year_with_burn_in"] = {
         k: v / med["urban_year_with_burn_in"] for k, v in result["overhead_per_job"].items()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1))
+    args.out.write_text(json.dumps(finite(result), indent=1, allow_nan=False))
     m = result["machine"]
     print(f"{m['cpu']}, {m['cores']} cores, load {m['load_start']:.1f} -> {m['load_end']:.1f}")
     print(f"urban year from a burnt-in state: {year:.3f} CPU-s, with its burn-in "

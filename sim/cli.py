@@ -85,7 +85,9 @@ def task(cfg: DictConfig) -> str | None:
 
 
 # a multirun job's configuration is read through sim.sweep_compose.plain_job_config when it
-# can be (sweep_task): run_job's copy of it for this task need not be a copy (for_task)
+# can be (sweep_task): run_job's copy of it for this task need not be a copy (for_task). The
+# contract: this task never writes to the configuration it is given (the copy may then hold
+# the job's own nodes, and a write would reach the job's configuration)
 task.reads_plain_config = True  # type: ignore[attr-defined]
 
 

@@ -228,9 +228,10 @@ def test_run_jobs_task_copy_equals_hydras_without_copying_the_hydra_node():
 
 
 def _typed(value):
-    """``value`` with every leaf's type beside it (1 and 1.0 and True are not alike here)."""
+    """``value`` with every leaf's type beside it (1 and 1.0 and True are not alike here) and
+    every mapping as its items in order (key order counts here)."""
     if isinstance(value, dict):
-        return {k: _typed(v) for k, v in value.items()}
+        return [(k, _typed(v)) for k, v in value.items()]
     if isinstance(value, list):
         return [_typed(v) for v in value]
     return (type(value), value)
@@ -316,11 +317,57 @@ def test_the_plain_values_follow_the_job_hydra_holds_and_are_forgotten_with_it()
         cfg = sweep_compose.load_sweep_config(loader, master, [f"run.replicate={k}"])
         HydraConfig.instance().set_config(cfg)
         assert sweep_compose.plain_job_config()["run"]["replicate"] == k
-    del cfg
+    # jobs composed before either runs (as a launcher may): each gets its own values
+    first = sweep_compose.load_sweep_config(loader, master, ["run.replicate=41", "run.days=3"])
+    second = sweep_compose.load_sweep_config(loader, master, ["run.replicate=42"])
+    HydraConfig.instance().set_config(first)
+    plain = sweep_compose.plain_job_config()
+    assert plain["run"]["replicate"] == 41 and plain["run"]["days"] == 3
+    HydraConfig.instance().set_config(second)
+    plain = sweep_compose.plain_job_config()
+    assert plain["run"]["replicate"] == 42 and plain["run"]["days"] != 3
+    del cfg, first, second, plain
     HydraConfig.instance().cfg = None
     gc.collect()
     assert len(sweep_compose._PLAIN_JOBS) <= held + 1
     assert sweep_compose.plain_job_config() is None
+
+
+def test_a_multirun_s_task_reads_each_job_s_plain_values(tmp_path, monkeypatch):
+    """Through the command line, every job of a multirun of values reaches the task's
+    configuration by plain_job_config (not by converting its copy), with its own values, and
+    run_job's copy for it holds the job's nodes; the runs are complete."""
+    import json
+
+    from sim import config as sim_config
+
+    seen = []
+    real_to_config, real_plain = sim_config.to_config, sweep_compose.plain_job_config
+
+    def plain_job_config():
+        seen.append(real_plain())
+        return seen[-1]
+
+    def to_config(cfg, choice=None, plain=None):
+        seen.append(("shared", cfg.__dict__["_content"]["run"]._get_parent() is not cfg))
+        return real_to_config(cfg, choice, plain=plain)
+
+    # sweep_task imports both names from their modules each time it runs
+    monkeypatch.setattr(sweep_compose, "plain_job_config", plain_job_config)
+    monkeypatch.setattr(sim_config, "to_config", to_config)
+    sweep = tmp_path / "sweep"
+    sim.cli.main(["-m", "topology=rural", "run.days=2", "run.burn_in_days=0", "run.plots=false",
+                  "need.p_hidden=0.1,1", f"hydra.sweep.dir={sweep}",
+                  "hydra.callbacks.sweep_report.collect=false"])  # returns: every job done
+    plains = [x for x in seen if isinstance(x, dict)]
+    shared = [x[1] for x in seen if isinstance(x, tuple)]
+    assert len(plains) == 2 and shared == [True, True] and None not in seen
+    assert sorted(x["need"]["p_hidden"] for x in plains) == [0.1, 1.0]
+    assert all(type(x["need"]["p_hidden"]) is float for x in plains)
+    manifests = sorted(sweep.glob("*/manifest.json"))
+    assert len(manifests) == 2
+    assert sorted(json.loads(m.read_text())["config"]["need"]["p_hidden"]
+                  for m in manifests) == [0.1, 1.0]
 
 
 def test_run_jobs_copy_for_this_packages_task_holds_the_jobs_own_nodes():

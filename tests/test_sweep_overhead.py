@@ -86,6 +86,26 @@ def test_a_measurement_pays_for_the_garbage_it_leaves_and_leaves_nothing_frozen(
     assert spent > 0 and gc.get_freeze_count() == frozen
 
 
+def test_a_callers_freeze_outlives_a_measurement(overhead):
+    gc.freeze()
+    try:
+        held = gc.get_freeze_count()
+        assert held > 0
+        overhead.cpu(lambda: [{"x": []} for _ in range(1000)])
+        assert gc.get_freeze_count() == held  # not released by the measurement
+    finally:
+        gc.unfreeze()
+
+
+def test_the_report_is_strict_json(overhead):
+    import json
+
+    fit = overhead.slope([(0, 4, 0.58), (0, 8, 0.66)])  # no spare point: no standard error
+    report = overhead.finite({"marginal": fit, "sizes": [4, 8], "nested": [(1.0, float("inf"))]})
+    assert report["marginal"]["se"] is None and report["nested"] == [[1.0, None]]
+    json.dumps(report, allow_nan=False)
+
+
 @pytest.mark.parametrize("args, named", [
     (["--sizes", "12"], "--sizes"),
     (["--sizes", "12", "12"], "--sizes"),
@@ -94,9 +114,13 @@ def test_a_measurement_pays_for_the_garbage_it_leaves_and_leaves_nothing_frozen(
     (["--repeat", "0"], "--repeat"),
 ])
 def test_bad_arguments_are_named_before_anything_runs(tmp_path, args, named):
+    """The error line names the argument at fault (and no other) and what it allows."""
     out = tmp_path / "overhead.json"
     done = subprocess.run([sys.executable, str(SCRIPT), *args, "--out", str(out)],
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 2, done.stderr[-2000:]
-    assert named in done.stderr and "Traceback" not in done.stderr
-    assert not out.exists()
+    assert "Traceback" not in done.stderr
+    (line,) = [x for x in done.stderr.splitlines() if "error:" in x]
+    others = {"--sizes", "--jobs", "--repeat"} - {named}
+    assert f"{named} must" in line and not any(o in line for o in others), line
+    assert "at least 1" in line and not out.exists()
