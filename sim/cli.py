@@ -33,14 +33,13 @@ from sim.config import (
 )
 from sim.params import ConfigError
 from sim.scenarios import options
-from sim.sweep_compose import install as _install_sweep_compose
 
 log = logging.getLogger("sim")
 
 
 # a multirun's jobs composed once per choice of config groups (sim.sweep_compose); here, at
 # import, so joblib's workers, which import this module to run ``task``, use it too
-_install_sweep_compose()
+sweep_compose.install()
 
 
 def _discard_hydra_files(out: Path) -> None:
