@@ -36,6 +36,10 @@ CASES = [
     ["run.days=5", "~events.lockdown_starts", "scenario=lockdown"],  # edits a key: Hydra
     ["run.days=5", "+run.extra=1"],  # adds a key: Hydra (and its error)
     ["run.seed=${run.days}"],  # interpolation: Hydra
+    # the job's folder name from the composition's own settings (read once per composition)
+    ["hydra.job.config.override_dirname.kv_sep=_", "run.days=3", "run.replicate=2"],
+    ["hydra.job.config.override_dirname.exclude_keys=[run.replicate]", "run.replicate=2",
+     "run.days=4"],
 ]
 
 
@@ -625,3 +629,93 @@ def test_a_multirun_job_s_return_drops_its_configurations_at_the_end_of_the_job(
         report.on_job_end(config=config, job_return=ret)
         assert (ret.cfg is not None and ret.hydra_cfg is not None) is kept
         assert ret.return_value == "done" and ret.status is JobStatus.COMPLETED
+
+
+def test_each_override_is_parsed_once_and_a_bad_one_is_left_to_hydra(monkeypatch):
+    """The overrides a sweep's jobs repeat are parsed once in the process, to what Hydra's
+    parser gives; one that does not parse is not kept, and Hydra composes (and refuses) its
+    job; a full cache starts afresh with the job's own overrides."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    loader, master = loader_and_master(config_dir())
+    jobs = [["topology=rural", "run.days=2", f"run.replicate={k}"] for k in range(3)]
+    expected = [OmegaConf.to_yaml(sweep_compose._ORIGINAL(loader, master, list(j)))
+                for j in jobs]
+    sweep_compose._PARSED.clear()
+    parsed: list[list[str]] = []
+    real = OverridesParser.parse_overrides
+
+    def counting(self, overrides):
+        parsed.append(list(overrides))
+        return real(self, overrides)
+
+    monkeypatch.setattr(OverridesParser, "parse_overrides", counting)
+    for job, want in zip(jobs, expected, strict=True):
+        assert OmegaConf.to_yaml(sweep_compose.load_sweep_config(loader, master, job)) == want
+    assert parsed == [jobs[0], ["run.replicate=1"], ["run.replicate=2"]]
+    fresh = real(OverridesParser.create(), jobs[2])
+    assert sweep_compose._parse(jobs[2]) == fresh  # equal, field for field
+    bad = ["run.days=2", "run.replicate=[1"]
+    assert sweep_compose._parse(bad) is None and "run.replicate=[1" not in sweep_compose._PARSED
+    with pytest.raises(Exception) as hydras:  # noqa: PT011 - whatever Hydra raises
+        sweep_compose._ORIGINAL(loader, master, list(bad))
+    with pytest.raises(hydras.type) as ours:
+        sweep_compose.load_sweep_config(loader, master, list(bad))
+    assert str(ours.value) == str(hydras.value)
+    monkeypatch.setattr(sweep_compose, "_PARSED_SIZE", len(sweep_compose._PARSED) + 1)
+    job = ["run.days=2", "run.replicate=7", "need.p_hidden=0.2"]  # one kept, two new: full
+    assert sweep_compose._parse(job) == real(OverridesParser.create(), job)
+    assert set(sweep_compose._PARSED) == set(job)
+
+
+def test_a_value_checked_on_a_composition_is_not_set_again_and_a_bad_one_is_always_refused(
+        monkeypatch):
+    """The batch check sets a job's plain values on its composition's scratch copy only the
+    first time each is seen (a leaf's type decides, not the other values); a value that is
+    refused is refused every time, as Hydra refuses it; another composition checks afresh."""
+    loader, master = loader_and_master(config_dir())
+    sweep_compose._LEGAL.clear()  # what earlier tests in this process checked
+    applied: list[list[str]] = []
+    real = ConfigLoaderImpl._apply_overrides_to_config
+
+    def spy(overrides, cfg):
+        applied.append([o.input_line for o in overrides])
+        return real(overrides, cfg)
+
+    monkeypatch.setattr(ConfigLoaderImpl, "_apply_overrides_to_config", staticmethod(spy))
+    sweep_compose.validate_job(loader, master, ["run.days=1313", "run.replicate=9170"])
+    assert applied[-1] == ["run.days=1313", "run.replicate=9170"]
+    applied.clear()
+    sweep_compose.validate_job(loader, master, ["run.days=1313", "run.replicate=9171"])
+    sweep_compose.validate_job(loader, master, ["run.days=1313", "run.replicate=9171"])
+    assert applied == [["run.replicate=9171"]]
+    bad = ["run.days=1313", "run.replicate=x"]
+    with pytest.raises(Exception) as hydras:  # noqa: PT011 - whatever Hydra raises
+        sweep_compose._ORIGINAL(loader, master, list(bad))
+    for _ in range(2):
+        with pytest.raises(hydras.type) as ours:
+            sweep_compose.validate_job(loader, master, list(bad))
+        assert str(ours.value) == str(hydras.value)
+    applied.clear()
+    sweep_compose.validate_job(loader, master, ["topology=rural", "run.days=1313"])
+    assert applied == [["run.days=1313"]]  # the rural composition: checked on its own copy
+
+
+def test_a_sweep_configuration_s_parts_are_read_once_and_forgotten_with_it():
+    """What a composition's key takes from the sweep's configuration is read once per
+    configuration, each configuration its own, and dropped when the configuration goes."""
+    import gc
+
+    register_schema()
+    loader = ConfigLoaderImpl(config_search_path=create_config_search_path(str(config_dir())))
+    first = loader.load_configuration("config", overrides=["run.replicate=0,1"],
+                                      run_mode=RunMode.MULTIRUN)
+    second = loader.load_configuration("config", overrides=["run.days=4", "run.seed=1,2"],
+                                       run_mode=RunMode.MULTIRUN)
+    one, two = sweep_compose._master_parts(first), sweep_compose._master_parts(second)
+    assert one[1:3] == ((), ("run.replicate=0,1",)) and two[2] == ("run.days=4", "run.seed=1,2")
+    assert sweep_compose._master_parts(first) is one
+    job = id(second)
+    del second
+    gc.collect()
+    assert job not in sweep_compose._MASTER_PARTS
