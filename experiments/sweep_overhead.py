@@ -10,8 +10,10 @@ measured as CPU time (``time.process_time``) in this process: a sweep of ``--job
 simulation is negligible (the 380-resident village, one day, no burn-in), minus the same
 simulations run directly, divided by the number of jobs. The reference is an urban year (8,000
 residents, 365 days) from a burnt-in state, as sweep jobs sharing a world start. The Hydra
-path is measured with the cached composition of :mod:`sim.sweep_compose` on and off,
-alternated within each repeat; medians are reported with the machine and its load. Each
+path (``python -m sim -m``: its default launcher, ``direct`` since session 65) is measured
+with the cached composition of :mod:`sim.sweep_compose` on and off, alternated within each
+repeat, and each further job's cost also on Hydra's basic launcher (``hydra_basic``, what the
+default was before); medians are reported with the machine and its load. Each
 measurement starts from a collected heap (``gc.collect()`` before its clock: since
 2026-12-06; before, a full collection of the garbage earlier measurements left, 0.1-0.3 s,
 fell in whichever came next, and the same measurement moved by 2-3 times between repeats)
@@ -42,11 +44,12 @@ in the executor's).
 
 With ``--parallel`` the same tiny sweeps also run as a user runs them, in a child process with 2
 workers, on each parallel route: ``hydra/launcher=local`` (ours), ``hydra/launcher=joblib``
-(Hydra's), the executor's joblib backend, and for reference Hydra's basic launcher (serial, in
-its one process). The CPU time of the whole process tree (the driver and the workers it waited
-for, ``RUSAGE_CHILDREN``) at ``--jobs`` and twice as many jobs, alternated route by route in
-each repeat: the difference per job, less the tiny simulation's own CPU time, is what each
-further job costs on that route, driver and worker together (``parallel_overhead_per_job``).
+(Hydra's), the executor's joblib backend, and for reference the serial launchers in one
+process: the default ``direct`` and Hydra's ``basic``. The CPU time of the whole process
+tree (the driver and the workers it waited for, ``RUSAGE_CHILDREN``) at ``--jobs`` and twice
+as many jobs, alternated route by route in each repeat: the difference per job, less the tiny
+simulation's own CPU time, is what each further job costs on that route, driver and worker
+together (``parallel_overhead_per_job``).
 
 Target (issue 16): overhead <= 10 % of the urban year, on the Hydra path and the executor alike.
 Writes ``experiments/results/sweep_overhead.json``.
@@ -172,13 +175,15 @@ def tiny_simulations(n: int) -> float:
                                               **{"run.replicate": k})) for k in range(n)])
 
 
-def hydra_sweep(n: int, cached: bool) -> float:
+def hydra_sweep(n: int, cached: bool, launcher: str | None = None) -> float:
     """CPU of a Hydra multirun of ``n`` tiny jobs, without gathering the tables at the end
-    (:func:`collect_per_run` times that for both paths)."""
+    (:func:`collect_per_run` times that for both paths); on the default launcher (``direct``
+    since session 65) or ``hydra/launcher=launcher``."""
     (sweep_compose.install if cached else sweep_compose.uninstall)()
     with tempfile.TemporaryDirectory() as d:
         args = ["-m", *TINY, "run.replicate=" + ",".join(map(str, range(n))),
-                f"hydra.sweep.dir={d}/sweep", "hydra.callbacks.sweep_report.collect=false"]
+                f"hydra.sweep.dir={d}/sweep", "hydra.callbacks.sweep_report.collect=false",
+                *([f"hydra/launcher={launcher}"] if launcher else [])]
         try:
             return cpu(lambda: sim.cli.main(args))
         except SystemExit as exc:
@@ -195,13 +200,16 @@ def executor_jobs(n: int) -> float:
                             for k in range(n)])
 
 
-PARALLEL_ROUTES = ("local", "joblib", "executor", "basic")
-"""--parallel: Hydra with our launcher, with Hydra's joblib launcher, the executor, Hydra serial."""
+SERIAL_ROUTES = ("direct", "basic")
+PARALLEL_ROUTES = ("local", "joblib", "executor", "direct", "basic")
+"""--parallel: Hydra with our launcher, with Hydra's joblib launcher, the executor; serial: the
+default launcher (``direct``) and Hydra's basic launcher."""
 
 
 def parallel_sweep(route: str, n: int) -> float:
     """CPU time of a sweep of ``n`` tiny jobs run as a user runs it, in a child process (2
-    workers but on ``basic``): the driver and every worker, start-up and end included."""
+    workers but on the serial ``direct`` and ``basic``): the driver and every worker, start-up
+    and end included."""
     import subprocess
 
     with tempfile.TemporaryDirectory() as d:
@@ -210,8 +218,8 @@ def parallel_sweep(route: str, n: int) -> float:
             args = ["-m", "sim.experiments.executor", f"{d}/sweep", *values, "--backend",
                     "joblib", "--n-jobs", "2", "--no-collect"]
         else:
-            launcher = [] if route == "basic" else [f"hydra/launcher={route}",
-                                                    "hydra.launcher.n_jobs=2"]
+            launcher = ([f"hydra/launcher={route}"] if route in SERIAL_ROUTES
+                        else [f"hydra/launcher={route}", "hydra.launcher.n_jobs=2"])
             args = ["-m", "sim", "-m", *launcher, *values, f"hydra.sweep.dir={d}/sweep",
                     "hydra.callbacks.sweep_report.collect=false"]
         before = children_cpu()
@@ -288,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: dict[str, list[float]] = {"sim": [], "hydra_cached": [], "hydra_hydra": [],
                                     "hydra_cached_2n": [], "executor": [], "urban_year": [],
                                     "urban_year_with_burn_in": [], "collect_per_run": []}
-    points: dict[str, list[tuple[int, int, float]]] = {"hydra_cached": [], "executor": []}
+    points: dict[str, list[tuple[int, int, float]]] = {"hydra_cached": [], "hydra_basic": [],
+                                                       "executor": []}
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as swept:
         urban = urban_runs(Path(swept), Path(cache), COLLECTED_RUNS)
         for r in range(args.repeat):
@@ -301,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             rows["executor"].append(executor_jobs(n) / n)
             for k in sizes[::1 if r % 2 == 0 else -1]:  # each further job: the slope
                 points["hydra_cached"].append((r, k, hydra_sweep(k, True)))
+                points["hydra_basic"].append((r, k, hydra_sweep(k, True, "basic")))
                 points["executor"].append((r, k, executor_jobs(k)))
             rows["collect_per_run"].append(collect_per_run(urban, COLLECTED_RUNS))
             rows["urban_year"].append(urban_year(Path(cache)))
@@ -330,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
                           for k, f in fits.items()}
     marginal = result["marginal"]["hydra_cached"]["overhead"]
     result["overhead_per_job"]["hydra_cached_marginal"] = marginal
+    result["overhead_per_job"]["hydra_basic_marginal"] = (
+        result["marginal"]["hydra_basic"]["overhead"])
     result["overhead_per_job"]["executor_marginal"] = result["marginal"]["executor"]["overhead"]
     # the method before session 64: T(2n) - T(n) over n jobs, from the two sizes' medians
     result["overhead_per_job"]["hydra_cached_marginal_two_sizes"] = (
@@ -358,7 +370,8 @@ def main(argv: list[str] | None = None) -> int:
               f"({100 * v / year:5.1f} % of an urban year; "
               f"{100 * v / med['urban_year_with_burn_in']:4.1f} % with its burn-in)")
     for route, v in result.get("parallel_overhead_per_job", {}).items():
-        print(f"  each further job of a {'serial' if route == 'basic' else '2-worker'} sweep, "
+        kind = "serial" if route in SERIAL_ROUTES else "2-worker"
+        print(f"  each further job of a {kind} sweep, "
               f"{route:8s} (driver and workers) {1000 * v:7.1f} ms  "
               f"({100 * v / year:5.1f} % of an urban year)")
     for k, f in result["marginal"].items():

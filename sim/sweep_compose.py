@@ -90,7 +90,7 @@ _DIRNAME: dict[tuple, tuple] = {}  # per cached composition: override_dirname's 
 _LEGAL: dict[tuple, set] = {}  # per cached composition: values already set on its scratch copy
 _TASK_READS_PLAIN = contextvars.ContextVar("task_reads_plain", default=False)
 """Whether this package's task is running jobs here (:func:`for_task`; per thread)."""
-stats = {"composed": 0, "reused": 0, "fallback": 0, "validated": 0}
+stats = {"composed": 0, "reused": 0, "fallback": 0, "validated": 0, "direct": 0}
 """How jobs were composed in this process (for tests and benchmarks)."""
 
 
@@ -356,6 +356,62 @@ def plain_job_config() -> dict | None:
             return None
         at[path[-1]] = value
     return plain
+
+
+def direct_job(loader: ConfigLoaderImpl, master_config: DictConfig, overrides: list[str]
+               ) -> tuple[dict, list[str], str] | None:
+    """A multirun job's keys (but ``hydra``) as plain values, its task overrides and its
+    ``override_dirname``, without composing its configuration: what
+    :func:`plain_job_config`, ``hydra.overrides.task`` and ``hydra.job.override_dirname``
+    give for the job Hydra's launcher would compose (the direct launcher,
+    ``hydra_plugins/community_sim/direct_launcher.py``, runs the job from them). Each value is
+    set on its composition's scratch copy (a leaf: the other values do not change it) and
+    read back as OmegaConf converted it, as :func:`_note_plain_job` reads it from a job's
+    configuration. None when the job must be composed: a ``hydra.*`` override, no plain
+    values, a composition holding an interpolation, a value that is not a plain value of a
+    leaf, or one OmegaConf refuses (the batch check has raised Hydra's error for it)."""
+    split = _split(loader, list(overrides))
+    if split is None or not split[2] or any(o.is_hydra_override() for o in split[0]):
+        return None
+    parsed, structural, values = split
+    key, base = _base(loader, master_config, structural)
+    blob = _plain_blob(key, base)
+    if blob is None or not all(_leaf(base, o.key_or_group)
+                               and not isinstance(o.value(), dict | list) for o in values):
+        return None
+    scratch = _SCRATCH.get(key)
+    if scratch is None:
+        scratch = _SCRATCH[key] = copy.deepcopy(base)
+    leaves = []
+    try:
+        ConfigLoaderImpl._apply_overrides_to_config(values, scratch)
+        for o in values:
+            name = o.key_or_group
+            parent, _, leaf = name.rpartition(".")
+            if OmegaConf.is_interpolation(OmegaConf.select(scratch, parent) if parent
+                                          else scratch, leaf):
+                return None  # (an escaped "${...}" sets one): it would resolve against the
+                # scratch copy's values, not the job's
+            value = OmegaConf.select(scratch, name, default=_MISSING, throw_on_missing=True)
+            if value is _MISSING or OmegaConf.is_config(value) or isinstance(value, dict | list):
+                return None
+            leaves.append((name.split("."), value))
+    except Exception:  # noqa: BLE001 - refused: Hydra's way raises (and words) it
+        return None
+    _LEGAL.setdefault(key, set()).update(o.input_line for o in values)
+    plain = pickle.loads(blob)  # noqa: S301 - our own pickle of our own composition
+    for path, value in leaves:
+        at = plain
+        for name in path[:-1]:
+            at = at.get(name) if isinstance(at, dict) else None
+        if not isinstance(at, dict) or path[-1] not in at:
+            return None
+        at[path[-1]] = value
+    kv_sep, item_sep, exclude_keys = _dirname_settings(key, base)
+    dirname = get_overrides_dirname(overrides=parsed, kv_sep=kv_sep, item_sep=item_sep,
+                                    exclude_keys=exclude_keys)
+    stats["direct"] += 1
+    return plain, [o.input_line for o in parsed], dirname
 
 
 @contextlib.contextmanager

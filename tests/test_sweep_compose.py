@@ -338,7 +338,9 @@ def test_the_plain_values_follow_the_job_hydra_holds_and_are_forgotten_with_it()
 
 
 def test_a_multirun_s_task_reads_each_job_s_plain_values(tmp_path, monkeypatch):
-    """Through the command line, every job of a multirun of values reaches the task's
+    """Through the command line on Hydra's basic launcher (the default launcher runs these
+    jobs from their values: tests/test_direct_launcher.py), every job of a multirun of values
+    reaches the task's
     configuration by plain_job_config (not by converting its copy), with its own values, and
     run_job's copy for it holds the job's nodes; the runs are complete."""
     import json
@@ -361,7 +363,7 @@ def test_a_multirun_s_task_reads_each_job_s_plain_values(tmp_path, monkeypatch):
     monkeypatch.setattr(sim_config, "to_config", to_config)
     sweep = tmp_path / "sweep"
     sim.cli.main(["-m", "topology=rural", "run.days=2", "run.burn_in_days=0", "run.plots=false",
-                  "need.p_hidden=0.1,1", f"hydra.sweep.dir={sweep}",
+                  "need.p_hidden=0.1,1", f"hydra.sweep.dir={sweep}", "hydra/launcher=basic",
                   "hydra.callbacks.sweep_report.collect=false"])  # returns: every job done
     plains = [x for x in seen if isinstance(x, dict)]
     shared = [x[1] for x in seen if isinstance(x, tuple)]

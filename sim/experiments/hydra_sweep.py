@@ -30,15 +30,24 @@ def sweep_task(cfg: DictConfig) -> str:
     """Run one multirun job into its Hydra output dir; returns the attempt (done/skipped/failed)."""
     from hydra.core.hydra_config import HydraConfig
 
-    from sim.config import scenario_choice, to_config
-    from sim.experiments.runs import execute
     from sim.sweep_compose import plain_job_config
 
     hc = HydraConfig.get()
-    out = Path(hc.runtime.output_dir)
-    overrides = [str(o) for o in hc.overrides.task]
-    try:  # the job's keys as plain values if its composition had them (not cfg, converted)
-        config = to_config(cfg, scenario_choice(overrides), plain=plain_job_config())
+    # the job's keys as plain values if its composition had them (not cfg, converted)
+    return run_sweep_job(Path(hc.runtime.output_dir), [str(o) for o in hc.overrides.task],
+                         cfg, plain_job_config())
+
+
+def run_sweep_job(out: Path, overrides: list[str], cfg: DictConfig | None = None,
+                  plain: dict | None = None) -> str:
+    """Run one multirun job into ``out`` from its configuration ``cfg`` or its keys as plain
+    values ``plain`` (:func:`sweep_task`, and the direct launcher without ``cfg``); returns
+    the attempt (done/skipped/failed)."""
+    from sim.config import scenario_choice, to_config
+    from sim.experiments.runs import execute
+
+    try:
+        config = to_config(cfg, scenario_choice(overrides), plain=plain)
         error = None
     except Exception as exc:  # noqa: BLE001 - recorded by execute
         config, error = None, exc

@@ -1,0 +1,226 @@
+"""The default launcher (hydra/launcher=direct) runs this package's multirun jobs from their
+values and writes what Hydra's basic launcher writes: the same run folders, manifests,
+summaries, tables, logs and job returns; whatever needs a job's whole configuration goes
+Hydra's way, sweep by sweep or job by job."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hydra.core.utils import JobStatus
+
+import sim.cli
+from hydra_plugins.community_sim import direct_launcher
+from sim import sweep_compose
+
+VOLATILE = ("wall_seconds", "build_seconds", "git_revision")  # timing; the tree's state
+TABLES = ("timeseries", "areas", "area_course", "practices")
+STAMP = re.compile(r"^\[[^]]+\]")
+
+
+def multirun(sweep: Path, *args: str) -> int:
+    """``python -m sim -m ARGS`` in this process, into ``sweep``; its exit status."""
+    try:
+        sim.cli.main(["-m", *args, f"hydra.sweep.dir={sweep}",
+                      "hydra.callbacks.sweep_report.collect=false"])
+    except SystemExit as exc:
+        return exc.code or 0
+    return 0
+
+
+def written(sweep: Path) -> dict[str, dict]:
+    """Each run folder's files: manifest (but timing), summary, tables, status attempt, log
+    lines (but their time stamps and the sweep's folder), error records."""
+    runs = {}
+    for run in sorted(p for p in sweep.iterdir() if p.is_dir() and p.name[0] != "."):
+        got: dict = {"files": sorted(p.name for p in run.iterdir())}
+        if (run / "manifest.json").exists():
+            manifest = json.loads((run / "manifest.json").read_text())
+            got["manifest"] = {k: v for k, v in manifest.items() if k not in VOLATILE}
+            got["config_text"] = json.dumps(manifest["config"])  # types and key order
+            got["summary"] = (run / "summary.json").read_text()
+            got["tables"] = {t: pd.read_parquet(run / f"{t}.parquet") for t in TABLES}
+        if (run / "error.json").exists():
+            error = json.loads((run / "error.json").read_text())
+            got["error"] = (error.get("type"), error.get("message"), error.get("overrides"))
+        got["attempt"] = json.loads((run / "status.json").read_text()).get("attempt")
+        got["log"] = [STAMP.sub("", line).replace(str(sweep), "SWEEP")
+                      .replace(" (0.0s)", "").replace(" (0.1s)", "")
+                      for line in (run / "sim.log").read_text().splitlines()]
+        runs[run.name] = got
+    return runs
+
+
+def assert_same(direct: dict, basic: dict) -> None:
+    assert list(direct) == list(basic) and direct
+    for name in basic:
+        a, b = direct[name], basic[name]
+        assert a.keys() == b.keys(), name
+        for key in a:
+            if key == "tables":
+                for t in TABLES:
+                    pd.testing.assert_frame_equal(a[key][t], b[key][t], check_exact=True)
+            else:
+                assert a[key] == b[key], (name, key)
+
+
+SWEEPS = [
+    # ints into real parameters, a number into text, a value on a scenario's event
+    ["topology=rural", "run.days=3", "run.burn_in_days=7", "run.plots=false",
+     "run.replicate=0,1", "need.p_hidden=0,1", "scenario.description=42,x"],
+    # group choices (each its own composition; the lockdown scenario's events)
+    ["topology=rural", "scenario=baseline,lockdown", "run.days=31", "run.burn_in_days=0",
+     "run.plots=false", "scenario.description=a,b"],
+    # a value the model refuses (each such job records its error; the sweep exits 1)
+    ["topology=rural", "run.days=2", "run.burn_in_days=0", "run.plots=false",
+     "need.p_hidden=0.5,7"],
+]
+
+
+@pytest.mark.parametrize("args", SWEEPS, ids=["values", "groups", "refused"])
+def test_the_default_launcher_writes_what_hydras_basic_launcher_writes(tmp_path, args):
+    before = dict(direct_launcher.stats)
+    status_direct = multirun(tmp_path / "direct", *args)
+    ran = direct_launcher.stats["direct"] - before["direct"]
+    status_basic = multirun(tmp_path / "basic", *args, "hydra/launcher=basic")
+    assert status_direct == status_basic
+    assert direct_launcher.stats["hydra"] == before["hydra"]  # none went Hydra's way
+    direct, basic = written(tmp_path / "direct"), written(tmp_path / "basic")
+    assert ran == len(basic) and ran >= 2
+    assert_same(direct, basic)
+    if "need.p_hidden=0.5,7" in args:
+        assert status_direct == 1 and sorted(r["attempt"] for r in direct.values()) == [
+            "done", "failed"]
+
+
+SWEEP_LEVEL = [
+    ["hydra.job.chdir=true"],
+    ["hydra/job_logging=stdout"],
+    ["+hydra.job.env_set.COMMUNITY_SIM_TEST=1"],
+    ["hydra.sweep.subdir=r_${hydra.job.override_dirname}"],
+    ["hydra.verbose=true"],
+]
+
+
+@pytest.mark.parametrize("extra", SWEEP_LEVEL, ids=lambda e: e[0].split("=")[0])
+def test_a_sweep_that_needs_its_jobs_configurations_goes_hydras_way(tmp_path, extra,
+                                                                    monkeypatch):
+    monkeypatch.chdir(tmp_path)  # hydra.job.chdir=true changes into the run folder
+    before = dict(direct_launcher.stats)
+    args = ["topology=rural", "run.days=2", "run.burn_in_days=0", "run.plots=false",
+            "run.replicate=0,1", *extra]
+    assert multirun(tmp_path / "sweep", *args) == 0
+    assert direct_launcher.stats["direct"] == before["direct"]
+    assert direct_launcher.stats["hydra"] == before["hydra"] + 2
+    assert len(list((tmp_path / "sweep").glob("*/manifest.json"))) == 2
+
+
+def test_a_job_that_needs_its_configuration_goes_hydras_way(tmp_path):
+    """A job holding an interpolation (``run.seed=${run.days}``) is composed by Hydra, job by
+    job, and written as Hydra's basic launcher writes it."""
+    args = ["topology=rural", "run.days=2", "run.burn_in_days=0", "run.plots=false",
+            "run.seed=${run.days}", "run.replicate=0,1"]
+    before = dict(direct_launcher.stats)
+    assert multirun(tmp_path / "direct", *args) == 0
+    assert direct_launcher.stats["direct"] == before["direct"]
+    assert direct_launcher.stats["hydra"] == before["hydra"] + 2
+    assert multirun(tmp_path / "basic", *args, "hydra/launcher=basic") == 0
+    direct, basic = written(tmp_path / "direct"), written(tmp_path / "basic")
+    assert_same(direct, basic)
+    assert [r["manifest"]["seed"] for r in direct.values()] == [2, 2]
+
+
+def test_what_sends_a_sweep_hydras_way():
+    """The sweep settings a job run from its values could not honour: another task, another
+    callback, job logging, environment, working folder, ``.hydra`` folder, verbosity, job
+    folder name. Without them, the settings the launcher needs."""
+    from types import SimpleNamespace
+
+    from omegaconf import OmegaConf, open_dict, read_write
+
+    from sim.scenarios import config_dir
+    from tests.test_sweep_compose import loader_and_master
+
+    _, master = loader_and_master(config_dir())
+    settings = direct_launcher.direct_settings(SimpleNamespace(task_function=sim.cli.task,
+                                                               config=master))
+    assert settings is not None and settings["name"] == "sim"
+    assert settings["job_logging"]["handlers"]["file"]["filename"] == (
+        "${hydra.runtime.output_dir}/${hydra.job.name}.log")
+    assert direct_launcher.direct_settings(
+        SimpleNamespace(task_function=print, config=master)) is None
+    changes = {"hydra.callbacks.other": {"_target_": "x.Y"}, "hydra.job.env_set": {"A": "1"},
+               "hydra.job.chdir": True, "hydra.output_subdir": ".hydra", "hydra.verbose": True,
+               "hydra.job_logging.root.level": "DEBUG", "hydra.sweep.subdir": "x"}
+    for key, value in changes.items():
+        cfg = OmegaConf.create(OmegaConf.to_container(master, resolve=False))
+        with read_write(cfg), open_dict(cfg):
+            OmegaConf.update(cfg, key, value, force_add=True)
+        assert direct_launcher.direct_settings(
+            SimpleNamespace(task_function=sim.cli.task, config=cfg)) is None, key
+
+
+def test_a_direct_job_returns_what_hydras_run_job_returns(tmp_path, monkeypatch):
+    """Overrides, working folder, status, return value and task name, as run_job gives them
+    to the sweeper (without the two configurations, which the sweep callback drops); a job
+    that raises is FAILED with the exception, and the sweep goes on."""
+    from hydra.core.utils import JobRuntime
+
+    JobRuntime.instance().set("name", "sim")
+    settings = {"job_logging": direct_launcher.hydra_default_job_logging(),
+                "name": "sim", "sweep_dir": str(tmp_path / "sweep")}
+    from hydra._internal.logging_config import configure_logging
+
+    settings["configure_logging"] = configure_logging
+    from sim.config import Config
+    from sim.io import config_dict
+
+    plain = config_dict(Config())
+    plain["topology"].update(kind="rural", n_residents=380)
+    plain["run"].update(days=1, burn_in_days=0, plots=False)
+    ret = direct_launcher.run_direct_job(settings, plain, ["run.days=1"], "job")
+    assert ret.status is JobStatus.COMPLETED and ret.return_value == "done"
+    assert ret.overrides == ["run.days=1"] and ret.working_dir == str(Path.cwd())
+    assert ret.task_name == "sim" and ret.cfg is None and ret.hydra_cfg is None
+    assert (tmp_path / "sweep" / "job" / "manifest.json").exists()
+    assert "run done" in (tmp_path / "sweep" / "job" / "sim.log").read_text()
+
+    def boom(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("sim.experiments.hydra_sweep.run_sweep_job", boom)
+    ret = direct_launcher.run_direct_job(settings, plain, ["run.days=1"], "job2")
+    assert ret.status is JobStatus.FAILED and str(ret._return_value) == "boom"
+
+
+def test_a_job_s_values_are_those_of_its_composed_configuration():
+    """:func:`sweep_compose.direct_job` gives the plain values, task overrides and folder name
+    the composed job's configuration gives (``plain_job_config``, ``hydra.overrides.task``,
+    ``hydra.job.override_dirname``), types included; None for a ``hydra.*`` override."""
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import OmegaConf
+
+    from sim.scenarios import config_dir
+    from tests.test_sweep_compose import loader_and_master
+
+    loader, master = loader_and_master(config_dir())
+    for job in (["topology=rural", "need.p_hidden=1", "scenario.description=42"],
+                ["run.replicate=3", "run.days=5"],
+                ["scenario=lockdown", "events.lockdown_starts.day=40", "run.seed=9"]):
+        direct = sweep_compose.direct_job(loader, master, list(job))
+        cfg = sweep_compose.load_sweep_config(loader, master, list(job))
+        HydraConfig.instance().set_config(cfg)
+        plain = sweep_compose.plain_job_config()
+        assert direct is not None and plain is not None
+        assert json.dumps(direct[0]) == json.dumps(plain)  # values, types and key order
+        assert direct[1] == list(cfg.hydra.overrides.task)
+        assert direct[2] == cfg.hydra.job.override_dirname
+        assert OmegaConf.to_container(cfg.hydra.overrides.task) == direct[1]
+    for job in (["hydra.job.chdir=true", "run.days=5"],  # a hydra.* override
+                ["run.seed=$\\{run.days\\}", "run.days=5"],  # sets an interpolation
+                ["scenario=lockdown", "events={}"]):  # replaces a node
+        assert sweep_compose.direct_job(loader, master, list(job)) is None, job
