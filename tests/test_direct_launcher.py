@@ -173,9 +173,6 @@ def test_a_direct_job_returns_what_hydras_run_job_returns(tmp_path, monkeypatch)
     JobRuntime.instance().set("name", "sim")
     settings = {"job_logging": direct_launcher.hydra_default_job_logging(),
                 "name": "sim", "sweep_dir": str(tmp_path / "sweep")}
-    from hydra._internal.logging_config import configure_logging
-
-    settings["configure_logging"] = configure_logging
     from sim.config import Config
     from sim.io import config_dict
 
@@ -224,3 +221,32 @@ def test_a_job_s_values_are_those_of_its_composed_configuration():
                 ["run.seed=$\\{run.days\\}", "run.days=5"],  # sets an interpolation
                 ["scenario=lockdown", "events={}"]):  # replaces a node
         assert sweep_compose.direct_job(loader, master, list(job)) is None, job
+
+
+def test_a_direct_job_s_logging_is_hydras_and_is_undone_after_it(tmp_path, capsys):
+    """During the job the root logger has Hydra's default job logging (level INFO; standard
+    output and ``<folder>/<job name>.log``, Hydra's format); afterwards its own handlers and
+    level again, the job's log file closed, and other loggers' handlers left alone."""
+    import logging
+
+    root = logging.getLogger()
+    before, level = root.handlers[:], root.level
+    other = logging.getLogger("community_sim_test_other")
+    kept = logging.StreamHandler()
+    other.addHandler(kept)
+    settings = {"job_logging": direct_launcher.hydra_default_job_logging(), "name": "job",
+                "sweep_dir": str(tmp_path)}
+    try:
+        with direct_launcher.job_logging(settings, str(tmp_path)):
+            assert root.level == logging.INFO and len(root.handlers) == 2
+            logging.getLogger("sim.experiments").info("hello %s", 1)
+            file = root.handlers[1]
+        line = (tmp_path / "job.log").read_text().strip()
+        assert re.fullmatch(r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\]"
+                            r"\[sim.experiments\]\[INFO\] - hello 1", line)
+        assert capsys.readouterr().out.strip() == line  # the console handler: stdout
+        assert root.handlers == before and root.level == level
+        assert file.stream is None  # closed
+        assert other.handlers == [kept] and not kept.stream.closed
+    finally:
+        other.removeHandler(kept)

@@ -9,9 +9,9 @@ costs besides its simulation. When the task is this package's (``sim.cli.task``)
 sweep asks for nothing that needs the job's configuration, this launcher runs each job from
 its values: the job's keys as plain values, its task overrides and its folder name
 (:func:`sim.sweep_compose.direct_job`, from the cached composition), into the folder Hydra
-would give it (``hydra.sweep.dir``/``override_dirname``), with Hydra's job logging (the same
-console and ``<job name>.log`` handlers, configured by Hydra's logging configurator from the
-job logging settings with the folder filled in), and returns the ``JobReturn`` Hydra's
+would give it (``hydra.sweep.dir``/``override_dirname``), with Hydra's default job logging (the same
+console and ``<job name>.log`` handlers, format and level, set on the root logger for the
+job's run: :func:`job_logging`), and returns the ``JobReturn`` Hydra's
 launcher returns (overrides, working folder, status, return value, task name; not the two
 configurations, which this package's sweep callback drops at each job's end anyway). The run
 folders, manifests, logs and tables are those of Hydra's basic launcher
@@ -29,9 +29,10 @@ plain value. ``hydra/launcher=basic`` is Hydra's launcher itself.
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -67,10 +68,6 @@ def direct_settings(launcher: BasicLauncher) -> dict | None:
 
     if launcher.task_function is not cli.task:
         return None
-    try:
-        from hydra._internal.logging_config import configure_logging
-    except ImportError:  # another Hydra: its own way
-        return None
     h = launcher.config.hydra
     try:
         job_logging = OmegaConf.to_container(h.job_logging, resolve=False)
@@ -82,18 +79,44 @@ def direct_settings(launcher: BasicLauncher) -> dict | None:
                 or any(not isinstance(c, dict) or c.get("_target_") != SWEEP_REPORT
                        for c in callbacks.values())):
             return None
-        return {"job_logging": job_logging, "configure_logging": configure_logging,
-                "name": str(h.job.name), "sweep_dir": str(h.sweep.dir)}
+        return {"job_logging": job_logging, "name": str(h.job.name),
+                "sweep_dir": str(h.sweep.dir)}
     except Exception:  # noqa: BLE001 - anything unexpected: Hydra's way
         return None
+
+
+@contextlib.contextmanager
+def job_logging(settings: dict, out: str):
+    """While a job runs: the root logger as Hydra's default job logging sets it (its level;
+    a console handler on standard output and a file handler on ``<out>/<job name>.log``, both
+    with its format), then the root logger's handlers and level as they were (those Hydra's
+    own logging set at the launch's start, which the basic launcher sets again after every
+    job). Hydra configures each job's logging and its own again through ``dictConfig`` (about
+    1.5 ms a job), which also closes every other handler in the process and enables every
+    other logger; here nothing else is touched."""
+    conf = settings["job_logging"]
+    formatter = logging.Formatter(conf["formatters"]["simple"]["format"])
+    console = logging.StreamHandler(sys.stdout)
+    file = logging.FileHandler(f"{out}/{settings['name']}.log")
+    for handler in (console, file):
+        handler.setFormatter(formatter)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    root.handlers = [console, file]
+    root.setLevel(conf["root"]["level"])
+    try:
+        yield
+    finally:
+        root.handlers = handlers
+        root.setLevel(level)
+        console.flush()
+        file.close()
 
 
 def run_direct_job(settings: dict, plain: dict, overrides: list[str], dirname: str
                    ) -> JobReturn:
     """One job run from its values, as ``run_job`` runs it for this package's task: its
-    folder made, the job's logging set up, the run, the loggers flushed."""
-    from hydra.core.utils import _flush_loggers
-
+    folder made, the job's logging set up (:func:`job_logging`), the run."""
     from sim.experiments.hydra_sweep import run_sweep_job
 
     out = os.path.abspath(os.path.join(settings["sweep_dir"], dirname))
@@ -101,17 +124,14 @@ def run_direct_job(settings: dict, plain: dict, overrides: list[str], dirname: s
     ret.overrides = list(overrides)
     Path(out).mkdir(parents=True, exist_ok=True)
     ret.working_dir = os.getcwd()
-    logging_config = copy.deepcopy(settings["job_logging"])  # the configurator changes it
-    logging_config["handlers"]["file"]["filename"] = f"{out}/{settings['name']}.log"
-    settings["configure_logging"](logging_config)
-    try:
-        ret.return_value = run_sweep_job(Path(out), ret.overrides, plain=plain)
-        ret.status = JobStatus.COMPLETED
-    except Exception as exc:  # noqa: BLE001 - as run_job: the job failed, the sweep goes on
-        ret.return_value = exc
-        ret.status = JobStatus.FAILED
-    ret.task_name = JobRuntime.instance().get("name")
-    _flush_loggers()
+    with job_logging(settings, out):
+        try:
+            ret.return_value = run_sweep_job(Path(out), ret.overrides, plain=plain)
+            ret.status = JobStatus.COMPLETED
+        except Exception as exc:  # noqa: BLE001 - as run_job: the job failed, the sweep goes on
+            ret.return_value = exc
+            ret.status = JobStatus.FAILED
+        ret.task_name = JobRuntime.instance().get("name")
     return ret
 
 
@@ -142,9 +162,9 @@ class DirectLauncher(BasicLauncher):
                 stats["hydra"] += 1
                 ret = compose_and_run_job(self.hydra_context, self.config, self.task_function,
                                           overrides, idx, "{idx}")
-            else:
+                configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
+            else:  # its logging undone as it ends (job_logging)
                 stats["direct"] += 1
                 ret = run_direct_job(settings, *job)
             runs.append(ret)
-            configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         return runs
