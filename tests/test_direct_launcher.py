@@ -250,3 +250,20 @@ def test_a_direct_job_s_logging_is_hydras_and_is_undone_after_it(tmp_path, capsy
         assert other.handlers == [kept] and not kept.stream.closed
     finally:
         other.removeHandler(kept)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_our_joblib_launcher_runs_its_jobs_from_their_values_too(tmp_path, n_jobs):
+    """``hydra/launcher=local``'s workers run this package's jobs from their values (with one
+    worker, joblib runs them in this process, where they are counted) and write what Hydra's
+    basic launcher writes."""
+    from hydra_plugins.community_sim import joblib_launcher
+
+    args = SWEEPS[0]
+    before = joblib_launcher.stats["direct"]
+    assert multirun(tmp_path / "local", *args, "hydra/launcher=local",
+                    f"hydra.launcher.n_jobs={n_jobs}") == 0
+    if n_jobs == 1:
+        assert joblib_launcher.stats["direct"] == before + 8
+    assert multirun(tmp_path / "basic", *args, "hydra/launcher=basic") == 0
+    assert_same(written(tmp_path / "local"), written(tmp_path / "basic"))

@@ -12,10 +12,13 @@ Here the driver pickles those four once per launch; each job carries the same by
 worker unpickles them (after one plugin scan) and sets its singletons only when they differ
 from the bytes its last job brought: the first job of each worker and launch. A worker thus
 keeps its Hydra state and its composition cache from job to job, as the basic launcher's
-single process does. Each job is composed and run as Hydra's launcher runs it
-(``load_sweep_config`` in the worker, the same job id and number, ``run_job``'s folder,
-files, logging and callbacks); its ``JobReturn`` comes back without the job's two
-configurations, which nothing on the driver reads (Hydra's sweepers read the return value).
+single process does. A job of this package's task runs from its values, as the default
+launcher runs it (``direct_launcher.py``: the same folder, files and log, without composing
+the job's configuration), when the sweep and the job allow it; any other is composed and run
+as Hydra's launcher runs it (``load_sweep_config`` in the worker, the same job id and number,
+``run_job``'s folder, files, logging and callbacks). A ``JobReturn`` comes back without the
+job's two configurations, which nothing on the driver reads (Hydra's sweepers read the return
+value).
 Everything else, the options included (``hydra.launcher.n_jobs`` and the other
 ``joblib.Parallel`` arguments), is Hydra's launcher's.
 """
@@ -36,8 +39,9 @@ log = logging.getLogger(__name__)
 
 _WORKER: dict[str, Any] = {}
 """In a worker process: the last shared bytes it unpickled (``blob``) and their objects."""
-stats = {"setups": 0, "jobs": 0}
-"""In this process: the shared state set up, and jobs run (for tests and benchmarks)."""
+stats = {"setups": 0, "jobs": 0, "direct": 0}
+"""In this process: the shared state set up, jobs run, and of them run from their values (for
+tests and benchmarks)."""
 
 
 def _shared_objects(shared: bytes) -> tuple:
@@ -68,10 +72,39 @@ def _shared_objects(shared: bytes) -> tuple:
     return objects
 
 
-def execute_job(idx: int, overrides: Sequence[str], shared: bytes) -> JobReturn:
-    """A joblib task: compose job ``idx`` in this worker and run it, as Hydra's launcher does."""
+def _direct_settings(shared: bytes, sweep_dir: str) -> dict | None:
+    """The direct launcher's settings for this launch's jobs in this worker (worked out once
+    per launch), with the sweep folder the driver made; None: Hydra's way."""
+    from types import SimpleNamespace
+
+    from hydra_plugins.community_sim.direct_launcher import direct_settings
+
+    kept = _WORKER.get("direct")
+    if kept is None or kept[0] != (shared, sweep_dir):
+        _, config, task_function = _WORKER["objects"]
+        settings = direct_settings(SimpleNamespace(task_function=task_function, config=config))
+        if settings is not None:
+            settings["sweep_dir"] = sweep_dir
+        kept = _WORKER["direct"] = ((shared, sweep_dir), settings)
+    return kept[1]
+
+
+def execute_job(idx: int, overrides: Sequence[str], shared: bytes,
+                sweep_dir: str | None = None) -> JobReturn:
+    """A joblib task: job ``idx`` run in this worker from its values, as the direct launcher
+    runs it (``sweep_dir``: the sweep folder the driver made; when the sweep and the job allow
+    it), or composed here and run as Hydra's launcher runs it."""
     hydra_context, config, task_function = _shared_objects(shared)
     stats["jobs"] += 1
+    settings = _direct_settings(shared, sweep_dir) if sweep_dir is not None else None
+    if settings is not None:
+        from hydra_plugins.community_sim.direct_launcher import run_direct_job
+        from sim.sweep_compose import direct_job
+
+        job = direct_job(hydra_context.config_loader, config, list(overrides))
+        if job is not None:
+            stats["direct"] += 1
+            return run_direct_job(settings, *job)
     ret = compose_and_run_job(hydra_context, config, task_function, overrides, idx,
                               "{name}_{idx}")  # as Hydra's joblib launcher names its jobs
     # sent back: the job's overrides, folder, task name, status and return value (all that
@@ -114,7 +147,7 @@ class LocalLauncher(JoblibLauncher):
         shared = shared_state(self.hydra_context, self.config, self.task_function,
                               Singleton.get_state())
         runs = Parallel(**joblib_cfg)(
-            delayed(execute_job)(initial_job_idx + idx, overrides, shared)
+            delayed(execute_job)(initial_job_idx + idx, overrides, shared, str(sweep_dir))
             for idx, overrides in enumerate(job_overrides))
         assert isinstance(runs, list) and all(isinstance(r, JobReturn) for r in runs)
         return runs
