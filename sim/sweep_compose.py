@@ -88,6 +88,7 @@ _PARSED_SIZE = 4096
 _MASTER_PARTS: dict[int, tuple] = {}  # id(sweep's configuration) -> (weak reference, parts)
 _DIRNAME: dict[tuple, tuple] = {}  # per cached composition: override_dirname's settings
 _LEGAL: dict[tuple, set] = {}  # per cached composition: values already set on its scratch copy
+_SWEEP_HYDRA: dict[tuple, bool] = {}  # per cached composition: its hydra settings the sweep's
 _TASK_READS_PLAIN = contextvars.ContextVar("task_reads_plain", default=False)
 """Whether this package's task is running jobs here (:func:`for_task`; per thread)."""
 stats = {"composed": 0, "reused": 0, "fallback": 0, "validated": 0, "direct": 0}
@@ -210,6 +211,7 @@ def _base(loader: ConfigLoaderImpl, master_config: DictConfig,
             _PLAIN.pop(evicted, None)
             _DIRNAME.pop(evicted, None)
             _LEGAL.pop(evicted, None)
+            _SWEEP_HYDRA.pop(evicted, None)
         stats["composed"] += 1
     else:
         _CACHE.move_to_end(key)
@@ -226,6 +228,30 @@ def _dirname_settings(key: tuple, base: DictConfig) -> tuple:
         _DIRNAME[key] = (settings.kv_sep, settings.item_sep, list(settings.exclude_keys))
     kv_sep, item_sep, exclude_keys = _DIRNAME[key]
     return kv_sep, item_sep, list(exclude_keys)
+
+
+_SWEEP_HYDRA_KEYS = ("sweep", "job_logging", "hydra_logging", "verbose", "output_subdir",
+                     "callbacks")
+_PER_JOB = ("override_dirname", "id", "num")  # hydra.job's keys that are each job's own
+
+
+def _sweep_hydra(key: tuple, base: DictConfig, master_config: DictConfig) -> bool:
+    """Whether the composition's Hydra settings that decide how its jobs are run (the sweep
+    folders, logging, verbosity, ``.hydra`` folder, callbacks, ``hydra.job`` but the job's
+    own name for its folder, id and number) are the sweep's, unresolved: what the direct
+    launcher checked on the sweep's configuration holds for the job. Worked out once per
+    composition (its key holds the sweep configuration's parts)."""
+    if key not in _SWEEP_HYDRA:
+        def settings(cfg: DictConfig) -> tuple:
+            h = OmegaConf.to_container(cfg.hydra, resolve=False)
+            job = {k: v for k, v in (h.get("job") or {}).items() if k not in _PER_JOB}
+            return tuple(h.get(k) for k in _SWEEP_HYDRA_KEYS), job
+
+        try:
+            _SWEEP_HYDRA[key] = settings(base) == settings(master_config)
+        except Exception:  # noqa: BLE001 - anything unexpected: Hydra's way
+            _SWEEP_HYDRA[key] = False
+    return _SWEEP_HYDRA[key]
 
 
 def load_sweep_config(self: ConfigLoaderImpl, master_config: DictConfig,
@@ -367,16 +393,21 @@ def direct_job(loader: ConfigLoaderImpl, master_config: DictConfig, overrides: l
     ``hydra_plugins/community_sim/direct_launcher.py``, runs the job from them). Each value is
     set on its composition's scratch copy (a leaf: the other values do not change it) and
     read back as OmegaConf converted it, as :func:`_note_plain_job` reads it from a job's
-    configuration. None when the job must be composed: a ``hydra.*`` override, no plain
-    values, a composition holding an interpolation, a value that is not a plain value of a
-    leaf, or one OmegaConf refuses (the batch check has raised Hydra's error for it)."""
+    configuration. None when the job must be composed: the cache uninstalled, a ``hydra.*``
+    override, no plain values, a composition whose Hydra settings differ from the sweep's
+    (a swept group choice can set them: every scenario, topology and sweep file is global) or
+    that holds an interpolation, a value that is not a plain value of a leaf, or one OmegaConf
+    refuses (the batch check has raised Hydra's error for it)."""
+    if ConfigLoaderImpl.load_sweep_config is not load_sweep_config:  # uninstalled: Hydra's
+        return None
     split = _split(loader, list(overrides))
     if split is None or not split[2] or any(o.is_hydra_override() for o in split[0]):
         return None
     parsed, structural, values = split
     key, base = _base(loader, master_config, structural)
     blob = _plain_blob(key, base)
-    if blob is None or not all(_leaf(base, o.key_or_group)
+    if blob is None or not _sweep_hydra(key, base, master_config) or not all(
+            _leaf(base, o.key_or_group)
                                and not isinstance(o.value(), dict | list) for o in values):
         return None
     scratch = _SCRATCH.get(key)

@@ -155,13 +155,19 @@ def test_what_sends_a_sweep_hydras_way():
         SimpleNamespace(task_function=print, config=master)) is None
     changes = {"hydra.callbacks.other": {"_target_": "x.Y"}, "hydra.job.env_set": {"A": "1"},
                "hydra.job.chdir": True, "hydra.output_subdir": ".hydra", "hydra.verbose": True,
-               "hydra.job_logging.root.level": "DEBUG", "hydra.sweep.subdir": "x"}
+               "hydra.job_logging.root.level": "DEBUG", "hydra.sweep.subdir": "x",
+               "hydra.sweep.dir": "/out/${run.seed}", "hydra.job.name": "${topology.kind}"}
     for key, value in changes.items():
         cfg = OmegaConf.create(OmegaConf.to_container(master, resolve=False))
         with read_write(cfg), open_dict(cfg):
             OmegaConf.update(cfg, key, value, force_add=True)
         assert direct_launcher.direct_settings(
             SimpleNamespace(task_function=sim.cli.task, config=cfg)) is None, key
+    cfg = OmegaConf.create(OmegaConf.to_container(master, resolve=False))
+    with read_write(cfg), open_dict(cfg):  # the same folder for the sweep and its jobs
+        cfg.hydra.sweep.dir = "/out/${now:%Y-%m-%d}/x"
+    assert direct_launcher.direct_settings(
+        SimpleNamespace(task_function=sim.cli.task, config=cfg)) is not None
 
 
 def test_a_direct_job_returns_what_hydras_run_job_returns(tmp_path, monkeypatch):
@@ -196,8 +202,9 @@ def test_a_direct_job_returns_what_hydras_run_job_returns(tmp_path, monkeypatch)
 
 def test_a_job_s_values_are_those_of_its_composed_configuration():
     """:func:`sweep_compose.direct_job` gives the plain values, task overrides and folder name
-    the composed job's configuration gives (``plain_job_config``, ``hydra.overrides.task``,
-    ``hydra.job.override_dirname``), types included; None for a ``hydra.*`` override."""
+    Hydra's own composition of the job gives (its keys but ``hydra`` converted as a task's
+    copy is, ``hydra.overrides.task``, ``hydra.job.override_dirname``), types and key order
+    included; None for what it cannot give, and when the cache is uninstalled."""
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import OmegaConf
 
@@ -209,18 +216,23 @@ def test_a_job_s_values_are_those_of_its_composed_configuration():
                 ["run.replicate=3", "run.days=5"],
                 ["scenario=lockdown", "events.lockdown_starts.day=40", "run.seed=9"]):
         direct = sweep_compose.direct_job(loader, master, list(job))
-        cfg = sweep_compose.load_sweep_config(loader, master, list(job))
+        cfg = sweep_compose._ORIGINAL(loader, master, list(job))  # Hydra's own
         HydraConfig.instance().set_config(cfg)
-        plain = sweep_compose.plain_job_config()
-        assert direct is not None and plain is not None
+        plain = OmegaConf.to_container(sweep_compose._sharing_root(cfg, drop="hydra"),
+                                       resolve=True, throw_on_missing=True)
+        assert direct is not None
         assert json.dumps(direct[0]) == json.dumps(plain)  # values, types and key order
-        assert direct[1] == list(cfg.hydra.overrides.task)
+        assert direct[1] == OmegaConf.to_container(cfg.hydra.overrides.task)
         assert direct[2] == cfg.hydra.job.override_dirname
-        assert OmegaConf.to_container(cfg.hydra.overrides.task) == direct[1]
     for job in (["hydra.job.chdir=true", "run.days=5"],  # a hydra.* override
                 ["run.seed=$\\{run.days\\}", "run.days=5"],  # sets an interpolation
                 ["scenario=lockdown", "events={}"]):  # replaces a node
         assert sweep_compose.direct_job(loader, master, list(job)) is None, job
+    sweep_compose.uninstall()
+    try:
+        assert sweep_compose.direct_job(loader, master, ["run.days=5"]) is None
+    finally:
+        sweep_compose.install()
 
 
 def test_a_direct_job_s_logging_is_hydras_and_is_undone_after_it(tmp_path, capsys):
@@ -237,6 +249,10 @@ def test_a_direct_job_s_logging_is_hydras_and_is_undone_after_it(tmp_path, capsy
     settings = {"job_logging": direct_launcher.hydra_default_job_logging(), "name": "job",
                 "sweep_dir": str(tmp_path)}
     try:
+        with pytest.raises(KeyboardInterrupt), direct_launcher.job_logging(settings,
+                                                                           str(tmp_path)):
+            raise KeyboardInterrupt  # a job that raises (or is interrupted): undone all the same
+        assert root.handlers == before and root.level == level
         with direct_launcher.job_logging(settings, str(tmp_path)):
             assert root.level == logging.INFO and len(root.handlers) == 2
             logging.getLogger("sim.experiments").info("hello %s", 1)
@@ -267,3 +283,51 @@ def test_our_joblib_launcher_runs_its_jobs_from_their_values_too(tmp_path, n_job
         assert joblib_launcher.stats["direct"] == before + 8
     assert multirun(tmp_path / "basic", *args, "hydra/launcher=basic") == 0
     assert_same(written(tmp_path / "local"), written(tmp_path / "basic"))
+
+
+def test_a_job_whose_group_choice_sets_hydra_settings_goes_hydras_way(tmp_path):
+    """Scenario, topology and sweep files are global: a swept choice can set Hydra settings
+    (here ``hydra.job.env_set``, read by the run's scheduler record) that the sweep's own
+    configuration does not have; that job is run Hydra's way, the others from their values,
+    and every run folder is what the basic launcher writes."""
+    extra = tmp_path / "extra" / "scenario"
+    extra.mkdir(parents=True)
+    (extra / "withhydra.yaml").write_text(
+        "# @package _global_\nscenario:\n  name: withhydra\n"
+        "hydra:\n  job:\n    env_set:\n      SLURM_JOB_ID: '42'\n")
+    args = ["topology=rural", "run.days=2", "run.burn_in_days=0", "run.plots=false",
+            "run.replicate=0", "scenario=baseline,withhydra",
+            f"hydra.searchpath=[file://{tmp_path / 'extra'}]"]
+    before = dict(direct_launcher.stats)
+    assert multirun(tmp_path / "direct", *args) == 0
+    assert direct_launcher.stats["direct"] == before["direct"] + 1
+    assert direct_launcher.stats["hydra"] == before["hydra"] + 1
+    assert multirun(tmp_path / "basic", *args, "hydra/launcher=basic") == 0
+    assert_same(written(tmp_path / "direct"), written(tmp_path / "basic"))
+    status = json.loads(next((tmp_path / "direct").glob("*withhydra*/status.json")).read_text())
+    assert "42" in json.dumps(status)  # the job's own Hydra setting was in force
+
+
+def test_the_sweeper_gets_the_same_job_returns_from_both_launchers(tmp_path, monkeypatch):
+    """What Hydra's sweeper receives for each job (overrides, working folder, task name,
+    status, return value; the two configurations dropped at the job's end), on the default
+    launcher and on Hydra's basic launcher."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+    got: list = []
+    real = BasicSweeper.sweep
+
+    def sweep(self, arguments):
+        returns = real(self, arguments)
+        got.append([(r.overrides, r.working_dir, r.task_name, r.status, r._return_value,
+                     r.cfg, r.hydra_cfg) for batch in returns for r in batch])
+        return returns
+
+    monkeypatch.setattr(BasicSweeper, "sweep", sweep)
+    args = ["topology=rural", "run.days=2", "run.burn_in_days=0", "run.plots=false",
+            "need.p_hidden=0.5,7"]  # one done, one failed (recorded; the job returns)
+    assert multirun(tmp_path / "direct", *args) == 1
+    assert multirun(tmp_path / "basic", *args, "hydra/launcher=basic") == 1
+    assert len(got) == 2 and got[0] == got[1]
+    assert [r[4] for r in got[0]] == ["done", "failed"]
+    assert all(r[3] is JobStatus.COMPLETED and r[5] is None and r[6] is None for r in got[0])

@@ -21,10 +21,13 @@ Anything else goes Hydra's way, job by job (:func:`direct_settings` for the swee
 :func:`sim.sweep_compose.direct_job` for a job): another task; job logging other than
 Hydra's default; ``hydra.job.env_set``; ``hydra.job.chdir``; ``hydra.output_subdir`` (the
 ``.hydra`` folder); ``hydra.verbose``; a ``hydra.sweep.subdir`` other than the job's
-``override_dirname``; callbacks other than this package's ``SweepReport`` (whose job-start
-and job-end steps have nothing to do for such a job); a job with a ``hydra.*`` override, a
-group choice whose composition holds an interpolation, or a value that is not a parameter's
-plain value. ``hydra/launcher=basic`` is Hydra's launcher itself.
+``override_dirname``; a ``hydra.sweep.dir`` or ``hydra.job.name`` that interpolates anything
+but ``${now:...}`` (it could resolve to each job's own values); callbacks other than this
+package's ``SweepReport`` (whose job-start and job-end steps have nothing to do for such a
+job); a job with a ``hydra.*`` override, group choices that set any of these otherwise than
+the sweep (every scenario, topology and sweep file is global) or whose composition holds an
+interpolation, or a value that is not a parameter's plain value. ``hydra/launcher=basic`` is
+Hydra's launcher itself.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from functools import cache
@@ -61,6 +65,16 @@ def hydra_default_job_logging() -> dict:
     return OmegaConf.to_container(OmegaConf.create(text), resolve=False)
 
 
+_NOW = re.compile(r"\$\{now:[^}]*\}")
+
+
+def _interpolates(text: object) -> bool:
+    """Whether ``text`` (unresolved) holds an interpolation other than ``${now:...}``, which
+    resolves to the same value for the sweep and its jobs (Hydra copies its cache to each
+    job's configuration); any other could resolve to each job's own values."""
+    return "${" in _NOW.sub("", str(text))
+
+
 def direct_settings(launcher: BasicLauncher) -> dict | None:
     """What running this sweep's jobs from their values needs (the job logging settings, the
     job name, the sweep folder), or None when its jobs must go Hydra's way."""
@@ -73,7 +87,9 @@ def direct_settings(launcher: BasicLauncher) -> dict | None:
         job_logging = OmegaConf.to_container(h.job_logging, resolve=False)
         callbacks = OmegaConf.to_container(h.callbacks, resolve=False) or {}
         sweep = OmegaConf.to_container(h.sweep, resolve=False)
-        if (job_logging != hydra_default_job_logging() or h.job.chdir is not False
+        job = OmegaConf.to_container(h.job, resolve=False)
+        if (_interpolates(sweep.get("dir")) or _interpolates(job.get("name"))
+                or job_logging != hydra_default_job_logging() or h.job.chdir is not False
                 or h.output_subdir is not None or h.verbose is not False
                 or (h.job.env_set or {}) or sweep.get("subdir") != JOB_FOLDER
                 or any(not isinstance(c, dict) or c.get("_target_") != SWEEP_REPORT
