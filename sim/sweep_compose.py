@@ -371,10 +371,14 @@ def plain_job_config() -> dict | None:
     node = content.get("hydra") if isinstance(content, dict) else None
     entry = _plain_entry(node.__dict__.get("_parent")) if node is not None else None
     blob = _PLAIN.get(entry[1]) if entry is not None else None
-    if blob is None:
-        return None
+    return _with_leaves(blob, entry[2]) if blob is not None else None
+
+
+def _with_leaves(blob: bytes, leaves) -> dict | None:
+    """A composition's plain values (:func:`_plain_blob`, a new dict) with a job's values set:
+    ``leaves`` holds (the key's parts, the value); None if a key is not there."""
     plain = pickle.loads(blob)  # noqa: S301 - our own pickle of our own composition
-    for path, value in entry[2]:
+    for path, value in leaves:
         at = plain
         for name in path[:-1]:
             at = at.get(name) if isinstance(at, dict) else None
@@ -430,14 +434,9 @@ def direct_job(loader: ConfigLoaderImpl, master_config: DictConfig, overrides: l
     except Exception:  # noqa: BLE001 - refused: Hydra's way raises (and words) it
         return None
     _LEGAL.setdefault(key, set()).update(o.input_line for o in values)
-    plain = pickle.loads(blob)  # noqa: S301 - our own pickle of our own composition
-    for path, value in leaves:
-        at = plain
-        for name in path[:-1]:
-            at = at.get(name) if isinstance(at, dict) else None
-        if not isinstance(at, dict) or path[-1] not in at:
-            return None
-        at[path[-1]] = value
+    plain = _with_leaves(blob, leaves)
+    if plain is None:
+        return None
     kv_sep, item_sep, exclude_keys = _dirname_settings(key, base)
     dirname = get_overrides_dirname(overrides=parsed, kv_sep=kv_sep, item_sep=item_sep,
                                     exclude_keys=exclude_keys)
