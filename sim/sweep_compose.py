@@ -89,6 +89,8 @@ _MASTER_PARTS: dict[int, tuple] = {}  # id(sweep's configuration) -> (weak refer
 _DIRNAME: dict[tuple, tuple] = {}  # per cached composition: override_dirname's settings
 _LEGAL: dict[tuple, set] = {}  # per cached composition: values already set on its scratch copy
 _SWEEP_HYDRA: dict[tuple, bool] = {}  # per cached composition: its hydra settings the sweep's
+_PER_COMPOSITION = (_SCRATCH, _PICKLED, _PLAIN, _DIRNAME, _LEGAL, _SWEEP_HYDRA)
+"""What is kept per cached composition: dropped with it when it is evicted."""
 _TASK_READS_PLAIN = contextvars.ContextVar("task_reads_plain", default=False)
 """Whether this package's task is running jobs here (:func:`for_task`; per thread)."""
 stats = {"composed": 0, "reused": 0, "fallback": 0, "validated": 0, "direct": 0}
@@ -206,12 +208,8 @@ def _base(loader: ConfigLoaderImpl, master_config: DictConfig,
         _CACHE[key] = base
         if len(_CACHE) > CACHE_SIZE:
             evicted, _ = _CACHE.popitem(last=False)
-            _SCRATCH.pop(evicted, None)
-            _PICKLED.pop(evicted, None)
-            _PLAIN.pop(evicted, None)
-            _DIRNAME.pop(evicted, None)
-            _LEGAL.pop(evicted, None)
-            _SWEEP_HYDRA.pop(evicted, None)
+            for per_composition in _PER_COMPOSITION:
+                per_composition.pop(evicted, None)
         stats["composed"] += 1
     else:
         _CACHE.move_to_end(key)

@@ -138,21 +138,17 @@ def test_what_sends_a_sweep_hydras_way():
     """The sweep settings a job run from its values could not honour: another task, another
     callback, job logging, environment, working folder, ``.hydra`` folder, verbosity, job
     folder name. Without them, the settings the launcher needs."""
-    from types import SimpleNamespace
-
     from omegaconf import OmegaConf, open_dict, read_write
 
     from sim.scenarios import config_dir
     from tests.test_sweep_compose import loader_and_master
 
     _, master = loader_and_master(config_dir())
-    settings = direct_launcher.direct_settings(SimpleNamespace(task_function=sim.cli.task,
-                                                               config=master))
+    settings = direct_launcher.direct_settings(sim.cli.task, master)
     assert settings is not None and settings["name"] == "sim"
     assert settings["job_logging"]["handlers"]["file"]["filename"] == (
         "${hydra.runtime.output_dir}/${hydra.job.name}.log")
-    assert direct_launcher.direct_settings(
-        SimpleNamespace(task_function=print, config=master)) is None
+    assert direct_launcher.direct_settings(print, master) is None
     changes = {"hydra.callbacks.other": {"_target_": "x.Y"}, "hydra.job.env_set": {"A": "1"},
                "hydra.job.chdir": True, "hydra.output_subdir": ".hydra", "hydra.verbose": True,
                "hydra.job_logging.root.level": "DEBUG", "hydra.sweep.subdir": "x",
@@ -161,13 +157,11 @@ def test_what_sends_a_sweep_hydras_way():
         cfg = OmegaConf.create(OmegaConf.to_container(master, resolve=False))
         with read_write(cfg), open_dict(cfg):
             OmegaConf.update(cfg, key, value, force_add=True)
-        assert direct_launcher.direct_settings(
-            SimpleNamespace(task_function=sim.cli.task, config=cfg)) is None, key
+        assert direct_launcher.direct_settings(sim.cli.task, cfg) is None, key
     cfg = OmegaConf.create(OmegaConf.to_container(master, resolve=False))
     with read_write(cfg), open_dict(cfg):  # the same folder for the sweep and its jobs
         cfg.hydra.sweep.dir = "/out/${now:%Y-%m-%d}/x"
-    assert direct_launcher.direct_settings(
-        SimpleNamespace(task_function=sim.cli.task, config=cfg)) is not None
+    assert direct_launcher.direct_settings(sim.cli.task, cfg) is not None
 
 
 def test_a_direct_job_returns_what_hydras_run_job_returns(tmp_path, monkeypatch):

@@ -698,6 +698,7 @@ def test_a_value_checked_on_a_composition_is_not_set_again_and_a_bad_one_is_alwa
         with pytest.raises(hydras.type) as ours:
             sweep_compose.validate_job(loader, master, list(bad))
         assert str(ours.value) == str(hydras.value)
+    sweep_compose._base(loader, master, ["topology=rural"])  # composed (by Hydra) beforehand
     applied.clear()
     sweep_compose.validate_job(loader, master, ["topology=rural", "run.days=1313"])
     assert applied == [["run.days=1313"]]  # the rural composition: checked on its own copy

@@ -75,14 +75,15 @@ def _interpolates(text: object) -> bool:
     return "${" in _NOW.sub("", str(text))
 
 
-def direct_settings(launcher: BasicLauncher) -> dict | None:
-    """What running this sweep's jobs from their values needs (the job logging settings, the
-    job name, the sweep folder), or None when its jobs must go Hydra's way."""
+def direct_settings(task_function, config) -> dict | None:
+    """What running the jobs of the sweep ``config`` of ``task_function`` from their values
+    needs (the job logging settings, the job name, the sweep folder), or None when its jobs
+    must go Hydra's way."""
     from sim import cli
 
-    if launcher.task_function is not cli.task:
+    if task_function is not cli.task:
         return None
-    h = launcher.config.hydra
+    h = config.hydra
     try:
         job_logging = OmegaConf.to_container(h.job_logging, resolve=False)
         callbacks = OmegaConf.to_container(h.callbacks, resolve=False) or {}
@@ -160,7 +161,7 @@ class DirectLauncher(BasicLauncher):
 
         from sim.sweep_compose import direct_job
 
-        settings = direct_settings(self)
+        settings = direct_settings(self.task_function, self.config)
         if settings is None:
             stats["hydra"] += len(job_overrides)
             return super().launch(job_overrides, initial_job_idx)

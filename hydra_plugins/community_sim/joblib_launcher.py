@@ -75,14 +75,12 @@ def _shared_objects(shared: bytes) -> tuple:
 def _direct_settings(shared: bytes, sweep_dir: str) -> dict | None:
     """The direct launcher's settings for this launch's jobs in this worker (worked out once
     per launch), with the sweep folder the driver made; None: Hydra's way."""
-    from types import SimpleNamespace
-
     from hydra_plugins.community_sim.direct_launcher import direct_settings
 
     kept = _WORKER.get("direct")
     if kept is None or kept[0] != (shared, sweep_dir):
         _, config, task_function = _WORKER["objects"]
-        settings = direct_settings(SimpleNamespace(task_function=task_function, config=config))
+        settings = direct_settings(task_function, config)
         if settings is not None:
             settings["sweep_dir"] = sweep_dir
         kept = _WORKER["direct"] = ((shared, sweep_dir), settings)
