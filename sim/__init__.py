@@ -18,7 +18,11 @@ gives the same :class:`Config` as ``sim.compose(["topology=rural", "scenario=loc
 "run.days=60"])``; ``Config.from_dict`` and ``Config.from_manifest`` rebuild one from data.
 """
 
-from sim.params import Config, ConfigError
+from sim.deferred_imports import defer_mesa_spaces
+
+defer_mesa_spaces()  # before anything imports Mesa: its spaces load when first used
+
+from sim.params import Config, ConfigError  # noqa: E402
 
 _LAZY = {"CommunityModel": "sim.model", "run": "sim.runner", "RunResult": "sim.runner",
          "compose": "sim.config", "configure": "sim.scenarios",

@@ -8,9 +8,9 @@ import logging
 from itertools import accumulate
 from operator import attrgetter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import mesa
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -40,6 +40,9 @@ from sim.state import PATHWAY as Pathway  # plain ints: fast in numpy
 from sim.state import VSTATE as VolunteerState
 from sim.state import Population
 from sim.topology import UnitInfo, build_topology
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
@@ -2052,6 +2055,8 @@ class CommunityModel(mesa.Model):
     @property
     def social_graph(self) -> nx.Graph:
         """The residents' social network as a networkx graph (built on first use)."""
+        import networkx as nx  # only here: a run never needs it
+
         if self._graph is None:
             g = nx.Graph()
             g.add_nodes_from(range(self.pop.n))

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from sim.params import ConfigError, TopologyParams
 from sim.topology.builders import Topology, UnitInfo, canonical_edges
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 GRAPH_KEY = "topology.graph_file"
 TABLE_KEY = "topology.population_file"
@@ -36,6 +39,8 @@ LABEL_COLUMNS = ("node", "unit", "household", "gp_practice", "sex")
 
 
 def _read_edge_list(path: Path) -> nx.Graph:
+    import networkx as nx  # only for a user's graph file
+
     g = nx.Graph()
     sep = "," if path.suffix.lower() == ".csv" else None
     with open(path, encoding="utf-8") as f:
@@ -56,6 +61,8 @@ def _read_edge_list(path: Path) -> nx.Graph:
 
 
 def _read_graph(path: Path) -> nx.Graph:
+    import networkx as nx  # only for a user's graph file
+
     if not path.is_file():
         raise ConfigError(GRAPH_KEY, f"file not found: {path}")
     try:
