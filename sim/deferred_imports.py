@@ -17,6 +17,14 @@ after, as ``importlib.util.LazyLoader`` does. A submodule imported before its pa
 not run twice (:class:`PackageFirst`). Where Mesa was imported first, or a module cannot be
 found, or ``SIM_EAGER_MESA=1``, nothing is deferred.
 
+One difference remains from loading them with ``import mesa``: their first use may come in
+any thread. Should one thread import a submodule directly (``import mesa.discrete_space.grid``)
+while another loads the package, whose ``__init__`` imports the same submodules, Python's
+import locks can report a deadlock (``_DeadlockError``, a ``RuntimeError``) to one of them;
+the module is whole afterwards and a second attempt works. A program that starts such
+threads before using Mesa's spaces can use them once first, or set ``SIM_EAGER_MESA=1``.
+(Nothing in this package uses them: not its runs, nor its dashboard.)
+
 (``LazyLoader`` itself cannot serve: its module loads at the first attribute read of any kind,
 and the import system reads ``__spec__`` of a module it finds in ``sys.modules``, so ``import
 mesa`` would load all three at once; Python 3.12.1's is not safe across threads either.)
@@ -89,14 +97,12 @@ def load(name: str) -> types.ModuleType:
         real = importlib.import_module(name)
     except BaseException:
         with _LOCK:  # as it was: a later use tries again
-            module.__class__ = Deferred
-            module.__dict__.clear()
-            module.__dict__.update(_INITIAL[name])
+            if type(module) is not Deferred:  # (not restored by _Into already)
+                _restore(module, {})
             sys.modules.setdefault(name, module)
         raise
     finally:
         _TURNING.pop(name, None)
-    LOADED.add(name)
     return real
 
 
@@ -145,9 +151,25 @@ class _Into:
 
     def exec_module(self, module: types.ModuleType) -> None:
         module.__spec__.loader = module.__loader__ = self.loader  # its own, as if eager
-        self.loader.exec_module(module)
+        try:
+            self.loader.exec_module(module)
+        except BaseException:  # a stand-in again, whichever thread ran it
+            _restore(module, self.set_before)
+            raise
         module.__dict__.update(self.set_before)
         module.__class__ = types.ModuleType  # a plain module from now on
+        LOADED.add(module.__name__)  # (whichever thread ran it)
+
+
+def _restore(module: types.ModuleType, set_before: dict) -> None:
+    """``module`` a stand-in again after its module failed to run in it: its own attributes
+    and those set on it before (the import system drops it from ``sys.modules``; :func:`load`
+    puts it back)."""
+    initial = _INITIAL[module.__spec__.name]  # (read before its attributes go)
+    module.__class__ = Deferred
+    module.__dict__.clear()
+    module.__dict__.update(initial)
+    module.__dict__.update(set_before)
 
 
 class _Loaded:
