@@ -24,6 +24,7 @@ not finished over to later days, is checked against a plain-Python reference ins
 from __future__ import annotations
 
 import ctypes
+import math
 import sys
 import weakref
 
@@ -2337,6 +2338,400 @@ def next_seeker_action(gp_stream: np.ndarray, seekers: np.ndarray, choice: np.nd
                 continue
         return j, SEEK_CHANNEL, -1
     return seekers.shape[0], SEEK_DONE, -1
+
+
+# -- the seekers' day in one call (help_seeking.route_in_turn) ---------------------------------
+
+ROUTE_FLOWS = (
+    "new_referrals_gp", "new_referrals_self", "new_referrals_vcse", "new_referrals_signposting",
+    "new_lw_referrals", "new_vcse_to_health_referrals", "new_informal_help",
+    "new_first_support", "sum_days_to_first_support", "new_vol_first_tasks",
+    "sum_vol_days_to_first_task", "new_group_referrals", "new_health_to_vcse_referrals",
+    "new_referrals_result_stale", "new_referrals_result_accepted",
+    "new_referrals_result_declined", "new_referrals_declined_full", "new_mutual_aid_support",
+    "new_mutual_aid_support_from_health", "new_sent_on_to_gp", "new_signposted_intermediary",
+    "new_signposted_locality_officer", "new_signposted_parish_council", "new_signposted_hub")
+"""The integer flows :func:`route_seekers` counts, in the order of its ``counts``. A ``sum_``
+flow is counted whenever the flow before it is (``count`` adds a sum even of 0)."""
+HUB_KINDS = ("intermediary", "locality_officer", "parish_council", "hub")
+"""Intermediaries' ``kind_name`` in the order of their ``new_signposted_`` flows above."""
+(_R_GP, _R_SELF, _R_VCSE, _R_SIGNPOSTING, _R_LW, _R_V2H, _R_INFORMAL, _R_FIRST, _R_FIRST_DAYS,
+ _R_VFIRST, _R_VFIRST_DAYS, _R_GROUP_REF, _R_H2V, _R_STALE, _R_ACCEPTED, _R_DECLINED, _R_FULL,
+ _R_MA, _R_MA_HEALTH, _R_SENT, _R_SIGNPOSTED) = range(21)
+_SRC_GP, _SRC_SELF, _SRC_VCSE, _SRC_SIGNPOSTING = 0, 1, 2, 3  # referral sources: _R_GP + source
+_OFFER_ACCEPTED, _OFFER_DECLINED, _OFFER_NOT_REACHED, _OFFER_STALE, _OFFER_DISRUPT = range(5)
+SEEK_DONE, SEEK_DISRUPT = 0, 1
+"""What :func:`route_seekers` stopped at: the end of the seekers, or an offer accepted by a
+group without inclusion capacity from a client with complex need (the disruption and the rest
+of the route are Python's)."""
+_OUT_ENTRIES, _OUT_NOTES, _OUT_JOINT, _OUT_TIES, _OUT_ADVISED, _OUT_TOUCHED = range(6)
+_OUT_GP_REFERRALS = 6  # a GP's referral made: the practices' counts to carry out
+
+
+@njit(inline="always")
+def _route_refer(i, src, day, gp, lw_start, lw_flat, lw_co_located, pathway, waiting,
+                 lw_referrals, turned_away, lw_referred_day, lw_warm, lw_from_gp, entries, n_out,
+                 counts, gp_referrals):
+    """``CommunityModel.refer_to_link_worker(i, source)``: False if no link worker serves the
+    resident's practice (``lws[i % len(lws)]`` of ``lw_flat[lw_start[k]:lw_start[k+1]]``,
+    positions in ``model.link_workers``); the inbox entry (worker, resident, referral number,
+    source) goes to ``entries`` for the caller to append in order."""
+    k = gp[i]
+    a = lw_start[k]
+    n = lw_start[k + 1] - a
+    if n == 0:
+        return False
+    at = a + i % n
+    if pathway[i] == waiting:
+        return True
+    from_gp = src == _SRC_GP
+    pathway[i] = waiting
+    lw_referrals[i] += 1
+    turned_away[i] = False
+    lw_referred_day[i] = day
+    lw_warm[i] = from_gp and lw_co_located[at]
+    lw_from_gp[i] = from_gp
+    e = n_out[_OUT_ENTRIES]
+    entries[e, 0] = lw_flat[at]
+    entries[e, 1] = i
+    entries[e, 2] = lw_referrals[i]
+    entries[e, 3] = src
+    n_out[_OUT_ENTRIES] = e + 1
+    counts[_R_GP + src] += 1
+    counts[_R_LW] += 1
+    if from_gp:
+        gp_referrals[k] += 1
+        n_out[_OUT_GP_REFERRALS] = 1
+    if src == _SRC_VCSE:
+        counts[_R_V2H] += 1
+    return True
+
+
+@njit(inline="always")
+def _route_start_support(i, code, days, day, pathway, until, first_support, ever_supported,
+                         need_onset, counts):
+    """``CommunityModel.start_support(i, code, days)``."""
+    pathway[i] = code
+    until[i] = day + days
+    if first_support[i] < 0:
+        first_support[i] = day
+        ever_supported[i] = True
+        counts[_R_FIRST] += 1
+        counts[_R_FIRST_DAYS] += day - need_onset[i]
+
+
+@njit(inline="always")
+def _route_has_room(g, room_args):
+    """``VCSEGroup.has_room()`` of group ``g`` from the columns ``room_args``
+    (``CommunityModel._room_columns``: :func:`groups_with_room`'s test for one group)."""
+    (clients, is_open, kind_code, lio, distanced, staff_fte, extra_places, volunteer_hours,
+     disruption, annual_funding, funding_cut, balance, staff_capacity, staff_fte_usual,
+     volunteer_share, cost_per_client_day, fixed_cost_per_day, per_client, loss,
+     reserve_floor_months) = room_args
+    if not is_open[g] or kind_code[g] == lio or distanced[g]:
+        return False
+    places = _places_and_lost(
+        staff_fte[g], extra_places[g], volunteer_hours[g], disruption[g], staff_capacity[g],
+        staff_fte_usual[g], volunteer_share[g], per_client, loss)[0]
+    n = clients[g]
+    if n >= places:
+        return False
+    cost = cost_per_client_day[g]
+    if cost > 0:
+        income = annual_funding[g] * (1.0 - funding_cut[g])
+        if not balance[g] > income * reserve_floor_months / 12.0:
+            affordable = (income / 365.0 - fixed_cost_per_day[g]) / cost
+            if not n < (affordable if affordable > 0.0 else 0.0):
+                return False
+    return True
+
+
+@njit(inline="always")
+def _route_offer(i, g, from_health, groups_stream, need, complex_need, gp, rural, gp_access,
+                 group_unit, accepts_complex, p_accept_complex, turned_away_today, touched,
+                 n_out, counts, room_args):
+    """The head of ``CommunityModel.offer_to_group(i, g, source)`` and ``VCSEGroup.offer``:
+    the referral counted, a closed group stale, a rural resident's reach of a place-level
+    group (one float64 uniform of ``groups_stream`` below their practice's access), room
+    (:func:`_route_has_room`), a complex need at a group without inclusion capacity accepted
+    with one uniform below ``p_accept_complex`` (:data:`_OFFER_DISRUPT`: the rest is
+    Python's), otherwise a place taken. Returns (the result, whether a health referral found
+    the group full). Online groups are the caller's to rule out."""
+    counts[_R_GROUP_REF] += 1
+    if from_health:
+        counts[_R_H2V] += 1
+    clients, is_open = room_args[0], room_args[1]
+    if not is_open[g]:
+        if from_health:
+            counts[_R_STALE] += 1
+        return _OFFER_STALE, False
+    room = _route_has_room(g, room_args)
+    full = from_health and not room
+    if group_unit[g] < 0 and rural[i]:  # CommunityModel._attends
+        access = gp_access[gp[i]]
+        if not (access >= 1.0 or _double_from(groups_stream) < access):
+            return _OFFER_NOT_REACHED, full
+    if not room:
+        turned_away_today[g] += 1
+        return _OFFER_DECLINED, full
+    if need[i] >= complex_need and not accepts_complex[g]:
+        if _double_from(groups_stream) >= p_accept_complex:
+            return _OFFER_DECLINED, full
+        return _OFFER_DISRUPT, full
+    clients[g] += 1
+    e = n_out[_OUT_TOUCHED]
+    touched[e] = g
+    n_out[_OUT_TOUCHED] = e + 1
+    return _OFFER_ACCEPTED, full
+
+
+@njit(inline="always")
+def _route_after_offer(i, g, result, from_health, full, kind_code, mutual_aid, gp, provider,
+                       matched, support_days, group_code, day, pathway, until, first_support,
+                       ever_supported, need_onset, notes, joint, n_out, counts):
+    """The rest of ``CommunityModel.offer_to_group`` for a result other than the disruption:
+    a health referral's result counted (not reached as declined), and an accepted client
+    supported (the joint case of a health referral, the provider, the group's client note and
+    group support)."""
+    if from_health:
+        counts[_R_ACCEPTED if result == _OFFER_ACCEPTED else _R_DECLINED] += 1
+        if full and result == _OFFER_DECLINED:
+            counts[_R_FULL] += 1
+    if result != _OFFER_ACCEPTED:
+        return
+    if kind_code[g] == mutual_aid:
+        counts[_R_MA] += 1
+        if from_health:
+            counts[_R_MA_HEALTH] += 1
+    if from_health:
+        e = n_out[_OUT_JOINT]
+        joint[e, 0] = gp[i]
+        joint[e, 1] = g
+        n_out[_OUT_JOINT] = e + 1
+    provider[i] = g
+    e = n_out[_OUT_NOTES]
+    notes[e, 0] = g
+    notes[e, 1] = i
+    n_out[_OUT_NOTES] = e + 1
+    matched[i] = True
+    _route_start_support(i, group_code, np.int64(support_days[g]), day, pathway, until,
+                         first_support, ever_supported, need_onset, counts)
+
+
+@njit(inline="always")
+def _route_advised(i, advised, added, n_added):
+    """Whether resident ``i`` is in ``model.gp_advised`` (``advised``, sorted) or was added
+    to it in this pass (``added[:n_added]``)."""
+    k = np.searchsorted(advised, i)
+    if k < advised.shape[0] and advised[k] == i:
+        return True
+    for t in range(n_added):
+        if added[t] == i:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def route_seekers(streams, seekers, choice, start, people, volunteers, practices, routes,
+                  groups, room_args, reach, hubs, out, counts, hours, settings):
+    """``help_seeking.route_in_turn`` for ``seekers[start:]`` (channels ``choice``), one
+    seeker after another, in one call: a seeker whose pathway is past waiting when reached is
+    passed over; the GP consulted (channel 0: :func:`next_consultation_action`'s consultation,
+    a referral to a link worker or an offer from the practice's tied group), a self-referral
+    (1), ties asked (2: :func:`ties_with_time`, one float64 uniform below ``1 - (1 -
+    p_help) ** helpers``, the helper drawn as ``pick_index`` draws, its task and informal
+    support), a group approached (3: drawn by the running weights of the unit's reach, an
+    offer, a declined listed group's onward referral) or the unit's intermediaries in turn
+    (4: signposting, ``Intermediary.signpost`` and ``LocalityOfficer.signpost``). Draws come
+    from the streams' handles (``streams``: gp, help_seeking, intermediaries, groups) as the
+    Python routes draw them. Stops at the first offer that a group without inclusion capacity
+    accepts from a client with complex need: returns (position, :data:`SEEK_DISRUPT`, the
+    group, the channel's route: 0 GP, 3 a group approached, 4 + the intermediary's position)
+    for Python to carry out the disruption and the route's end; else (``seekers.size``,
+    :data:`SEEK_DONE`, -1, -1). What Python must carry out at each stop is in ``out`` (inbox
+    entries, client notes, joint cases, ties used, residents advised to see their GP, with
+    their numbers in ``out[5]``), ``counts`` (:data:`ROUTE_FLOWS`) and ``hours`` (the day's
+    ``new_vol_hours`` and ``new_lo_hours_signposting`` so far, and whether each was added
+    to)."""
+    gp_stream, help_stream, hub_stream, groups_stream = streams
+    (pathway, need, gp, unit, rural, self_referred, lw_referrals, turned_away,
+     lw_referred_day, lw_warm, lw_from_gp, until, first_support, ever_supported, need_onset,
+     provider, matched) = people
+    (indptr, indices, vstate, offer, used, last_task, applied_day, goodwill) = volunteers
+    (engagement, ties_start, ties, visits, consulted, gp_access, gp_referrals) = practices
+    lw_start, lw_flat, lw_co_located = routes
+    group_unit, on_directory, accepts_complex, support_days, turned_away_today, kind_code = groups
+    reach_start, reach_groups, reach_cum, own_start, own_groups, hub_start, hub_list = reach
+    (hub_kind, hub_health_tie, hub_place_groups, hub_is_officer, hub_capacity,
+     hub_signposted, hub_hours) = hubs
+    entries, notes, joint, ties_used, advised_added, touched, n_out, advised = out
+    (none, waiting, informal_code, group_code, complex_need, trained_a, trained_b, mutual_aid,
+     informal_days, day) = settings[0]
+    (p_signpost, p_help, p_accept_complex, p_onward, p_to_lw, p_sent_on, lo_hours) = settings[1]
+    task_hours, gain = settings[2]
+    with_room = np.empty(max(reach_groups.shape[0], own_groups.shape[0]), np.int64)
+    for j in range(start, seekers.shape[0]):
+        i = seekers[j]
+        if pathway[i] > waiting:
+            continue
+        c = choice[j]
+        if c == 0:  # the GP
+            k = gp[i]
+            visits[k] += 1
+            consulted[j] = True
+            if pathway[i] != none:
+                continue
+            action, g = _consultation_outcome(gp_stream, engagement[k], ties_start[k],
+                                              ties_start[k + 1], ties, p_signpost)
+            if action == CONSULT_REFER:
+                _route_refer(i, _SRC_GP, day, gp, lw_start, lw_flat, lw_co_located, pathway,
+                             waiting, lw_referrals, turned_away, lw_referred_day, lw_warm,
+                             lw_from_gp, entries, n_out, counts, gp_referrals)
+            elif action == CONSULT_OFFER:
+                e = n_out[_OUT_TIES]
+                ties_used[e, 0] = k
+                ties_used[e, 1] = g
+                n_out[_OUT_TIES] = e + 1
+                result, full = _route_offer(i, g, True, groups_stream, need, complex_need, gp,
+                                            rural, gp_access, group_unit, accepts_complex,
+                                            p_accept_complex, turned_away_today, touched,
+                                            n_out, counts, room_args)
+                if result == _OFFER_DISRUPT:
+                    return j, SEEK_DISRUPT, g, 0
+                if result != _OFFER_STALE:
+                    _route_after_offer(i, g, result, True, full, kind_code, mutual_aid, gp,
+                                       provider, matched, support_days, group_code, day,
+                                       pathway, until, first_support, ever_supported,
+                                       need_onset, notes, joint, n_out, counts)
+            continue
+        if c == 1:  # a self-referral
+            self_referred[i] = True
+            _route_refer(i, _SRC_SELF, day, gp, lw_start, lw_flat, lw_co_located, pathway,
+                         waiting, lw_referrals, turned_away, lw_referred_day, lw_warm,
+                         lw_from_gp, entries, n_out, counts, gp_referrals)
+            continue
+        if c == 2:  # ties asked
+            a, b = indptr[i], indptr[i + 1]
+            n_helpers = 0
+            for t in range(a, b):
+                h = indices[t]
+                if (vstate[h] == trained_a or vstate[h] == trained_b) and (
+                        offer[h] - used[h] >= task_hours):
+                    n_helpers += 1
+            if n_helpers == 0:
+                continue
+            p = 1.0 - math.pow(1.0 - p_help, float(n_helpers))  # Python's float ** int
+            if _double_from(help_stream) >= p:
+                continue
+            pick = 0 if n_helpers == 1 else _integer_below(help_stream, n_helpers)
+            h = -1
+            for t in range(a, b):
+                x = indices[t]
+                if (vstate[x] == trained_a or vstate[x] == trained_b) and (
+                        offer[x] - used[x] >= task_hours):
+                    if pick == 0:
+                        h = x
+                        break
+                    pick -= 1
+            used[h] = used[h] + task_hours  # CommunityModel.volunteer_tasks, one helper
+            hours[0] += np.float64(task_hours)
+            hours[1] = 1.0
+            last_task[h] = day
+            since = applied_day[h]
+            if since >= 0:
+                counts[_R_VFIRST] += 1
+                counts[_R_VFIRST_DAYS] += day - since
+                applied_day[h] = -1
+            gw = goodwill[h] + gain
+            goodwill[h] = gw if gw <= np.float32(2.0) else np.float32(2.0)
+            vstate[h] = trained_a  # trained: active
+            _route_start_support(i, informal_code, informal_days, day, pathway, until,
+                                 first_support, ever_supported, need_onset, counts)
+            counts[_R_INFORMAL] += 1
+            continue
+        slot = unit[i]
+        if c == 3:  # a group approached (help_seeking.approach_group)
+            a, b = reach_start[slot], reach_start[slot + 1]
+            if a == b:
+                continue
+            x = _double_from(help_stream) * reach_cum[b - 1]
+            pick = a
+            while pick < b and not reach_cum[pick] > x:  # bisect_right
+                pick += 1
+            g = reach_groups[pick]
+            result, full = _route_offer(i, g, False, groups_stream, need, complex_need, gp,
+                                        rural, gp_access, group_unit, accepts_complex,
+                                        p_accept_complex, turned_away_today, touched, n_out,
+                                        counts, room_args)
+            if result == _OFFER_DISRUPT:
+                return j, SEEK_DISRUPT, g, 3
+            if result != _OFFER_STALE:
+                _route_after_offer(i, g, result, False, full, kind_code, mutual_aid, gp,
+                                   provider, matched, support_days, group_code, day, pathway,
+                                   until, first_support, ever_supported, need_onset, notes,
+                                   joint, n_out, counts)
+            if (result == _OFFER_DECLINED and on_directory[g]
+                    and lw_start[gp[i] + 1] > lw_start[gp[i]]
+                    and _double_from(help_stream) < p_onward):
+                _route_refer(i, _SRC_VCSE, day, gp, lw_start, lw_flat, lw_co_located,
+                             pathway, waiting, lw_referrals, turned_away, lw_referred_day,
+                             lw_warm, lw_from_gp, entries, n_out, counts, gp_referrals)
+            continue
+        # c == 4: the unit's intermediaries in turn, until one signposts
+        for t in range(hub_start[slot], hub_start[slot + 1]):
+            hub = hub_list[t]
+            if hub_capacity[hub] <= 0:
+                continue
+            hub_capacity[hub] -= 1
+            hub_signposted[hub] += 1
+            counts[_R_SIGNPOSTED + hub_kind[hub]] += 1
+            has_lw = lw_start[gp[i] + 1] > lw_start[gp[i]]
+            if has_lw and hub_health_tie[hub] and _double_from(hub_stream) < p_to_lw:
+                _route_refer(i, _SRC_SIGNPOSTING, day, gp, lw_start, lw_flat, lw_co_located,
+                             pathway, waiting, lw_referrals, turned_away, lw_referred_day,
+                             lw_warm, lw_from_gp, entries, n_out, counts, gp_referrals)
+            else:
+                if hub_place_groups[hub]:
+                    a, b, pool = reach_start[slot], reach_start[slot + 1], reach_groups
+                else:
+                    a, b, pool = own_start[slot], own_start[slot + 1], own_groups
+                n_room = 0  # the groups with room (Intermediary.groups_in_reach), in order
+                for q in range(a, b):
+                    if _route_has_room(pool[q], room_args):
+                        with_room[n_room] = pool[q]
+                        n_room += 1
+                placed = False
+                if n_room:
+                    pick = 0 if n_room == 1 else _integer_below(hub_stream, n_room)
+                    g = with_room[pick]
+                    result, full = _route_offer(i, g, False, groups_stream, need,
+                                                complex_need, gp, rural, gp_access,
+                                                group_unit, accepts_complex, p_accept_complex,
+                                                turned_away_today, touched, n_out, counts,
+                                                room_args)
+                    if result == _OFFER_DISRUPT:
+                        return j, SEEK_DISRUPT, g, 4 + hub
+                    if result != _OFFER_STALE:
+                        _route_after_offer(i, g, result, False, full, kind_code, mutual_aid,
+                                           gp, provider, matched, support_days, group_code,
+                                           day, pathway, until, first_support,
+                                           ever_supported, need_onset, notes, joint, n_out,
+                                           counts)
+                    placed = result == _OFFER_ACCEPTED
+                if not placed and not hub_health_tie[hub] and p_sent_on > 0.0 and (
+                        pathway[i] == none):  # Intermediary.send_on_to_gp
+                    n_added = n_out[_OUT_ADVISED]
+                    if not _route_advised(i, advised, advised_added, n_added):
+                        if _double_from(hub_stream) < p_sent_on:
+                            advised_added[n_added] = i
+                            n_out[_OUT_ADVISED] = n_added + 1
+                            counts[_R_SENT] += 1
+            if hub_is_officer[hub]:
+                hub_hours[hub] -= lo_hours
+                hours[2] += lo_hours
+                hours[3] = 1.0
+            break
+    return seekers.shape[0], SEEK_DONE, -1, -1
 
 
 @njit(cache=True, nogil=True)

@@ -1267,6 +1267,17 @@ class CommunityModel(mesa.Model):
             self.count("new_first_support")
             self.count("sum_days_to_first_support", self.day - int(pop.need_onset[i]))
 
+    def group_units(self) -> np.ndarray:
+        """Each organisation's ``unit`` by index (-1 at place level, as a group's), for
+        compiled passes; extended as organisations are added (a unit never changes)."""
+        units = self.__dict__.get("_group_units")
+        orgs = self.organisations
+        if units is None or units.size != len(orgs):
+            known = units if units is not None else np.zeros(0, np.int64)
+            units = self._group_units = np.concatenate(
+                (known, np.array([o.unit for o in orgs[known.size:]], np.int64)))
+        return units
+
     def link_worker_for(self, i: int) -> LinkWorker | None:
         lws = self.gp_practices[self.pop.gp[i]].link_workers
         return lws[i % len(lws)] if lws else None
@@ -1313,6 +1324,23 @@ class CommunityModel(mesa.Model):
             result = self._offer_online(i, group)
         else:
             result = group.offer(i, room) if self._attends(i, group) else "not_reached"
+        return self._after_offer(i, group, source, result, full, keep_pathway)
+
+    def accept_disruptive_client(self, i: int, g: int, source: str) -> str:
+        """:meth:`offer_to_group` of resident ``i`` (complex need) to group ``g`` (no inclusion
+        capacity) from the point where the group has accepted them (its draw made, room found:
+        ``sim.kernels.route_seekers`` stops there): the disruption (``VCSEGroup.offer``) and
+        the rest of the offer."""
+        group = self.organisations[g]
+        group.accept_disruptive(i)
+        return self._after_offer(i, group, source, "accepted", False, False)
+
+    def _after_offer(self, i: int, group: VCSEGroup, source: str, result: str, full: bool,
+                     keep_pathway: bool) -> str:
+        """The end of :meth:`offer_to_group` once the group has answered: the result of a
+        health referral counted, an accepted client supported."""
+        g = group.index
+        from_health = source in ("link_worker", "gp")
         if from_health:
             self.count(_RESULT_FLOW[result])
             if full and result == "declined":
@@ -1653,6 +1681,25 @@ class CommunityModel(mesa.Model):
         self.lw_awareness = np.array([u.params.lw_awareness if self._unit_has_lw(u.index)
                                       else 0.0 for u in self.units])
         self._lw_practices = None
+        self._lw_routes = None
+
+    def link_worker_routes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`link_worker_for` as arrays for compiled passes: practice ``k``'s link
+        workers are entries ``start[k]:start[k + 1]`` of ``workers`` (positions in
+        ``link_workers``) and ``co_located`` (whether each is based in the surgery); resident
+        ``i``'s is entry ``start[k] + i % (start[k + 1] - start[k])`` of its practice's. Kept
+        until the posts change (:meth:`refresh_link_worker_reach`)."""
+        routes = self.__dict__.get("_lw_routes")
+        if routes is None:
+            at = {id(lw): k for k, lw in enumerate(self.link_workers)}
+            lists = [gp.link_workers for gp in self.gp_practices]
+            start = np.zeros(len(lists) + 1, np.int64)
+            np.cumsum([len(lws) for lws in lists], out=start[1:])
+            workers = np.array([at[id(lw)] for lws in lists for lw in lws], np.int64)
+            co_located = np.array([bool(lw.co_located) for lws in lists for lw in lws],
+                                  np.bool_)
+            routes = self._lw_routes = (start, workers, co_located)
+        return routes
 
     def practices_of_link_worker(self, lw: LinkWorker) -> list[GPPractice]:
         """The practices whose ``link_workers`` include ``lw``, in practice order: what

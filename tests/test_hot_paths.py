@@ -550,6 +550,9 @@ def test_seekers_routed_in_turn_are_routed_one_by_one(monkeypatch, compiled_from
                                     pop.adjacency.indptr[seekers[0] + 1]]
     pop.vstate[helpers] = VSTATE.ACTIVE  # one seeker whose ties have time
     pop.vhours_offer[helpers], pop.vhours_used[helpers] = 10.0, 0.0
+    trained = (pop.vstate == VSTATE.ACTIVE) | (pop.vstate == VSTATE.IDLE)
+    pop.vapplied_day[trained] = 3  # a first task since applying is counted with its days
+    pop.goodwill[trained] = 1.99  # goodwill after a task stops at 2
     choice[0] = 2
     choice[-12:] = 0  # the waiting and the busy see the GP: the former's consultation ends
     assert waiting.size and busy.size  # at the pathway check, the latter are passed over
@@ -578,14 +581,20 @@ def test_seekers_routed_in_turn_are_routed_one_by_one(monkeypatch, compiled_from
                 if hub.signpost(i):
                     break
     for name in ("need", "pathway", "provider", "matched", "until", "lw_referrals",
-                 "self_referred", "vhours_used", "vlast_task", "first_support"):
+                 "self_referred", "vhours_used", "vlast_task", "first_support",
+                 "ever_supported", "turned_away", "lw_referred_day", "lw_warm", "lw_from_gp",
+                 "vstate", "vapplied_day", "goodwill"):
         np.testing.assert_array_equal(getattr(a.pop, name), getattr(b.pop, name), name)
     assert a.flows == b.flows
+    assert {k: type(v) for k, v in a.flows.items()} == {k: type(v) for k, v in b.flows.items()}
     for flow in ("new_gp_consultations", "new_lw_referrals", "new_group_referrals",
-                 "new_informal_help"):
+                 "new_informal_help", "new_referrals_gp", "new_referrals_self",
+                 "new_vol_hours", "new_vol_first_tasks", "sum_vol_days_to_first_task"):
         assert a.flows.get(flow, 0) > 0, flow
     assert [gp.n_nonmedical for gp in a.gp_practices] == [
         gp.n_nonmedical for gp in b.gp_practices]
+    assert [gp.out_gp_referrals for gp in a.gp_practices] == [
+        gp.out_gp_referrals for gp in b.gp_practices]
     assert [list(lw.inbox) for lw in a.link_workers] == [list(lw.inbox) for lw in b.link_workers]
     assert [g.n_clients for g in a.groups] == [g.n_clients for g in b.groups]
     assert a.tie_last_use == b.tie_last_use and a.gp_advised == b.gp_advised

@@ -192,7 +192,8 @@ class VCSEGroup(Organisation):
                                    "capacity")
     distanced = mirrored_column("distanced", "cannot operate face to face (emergency): "
                                 "suspended", epoch="reach_epoch")  # groups in reach follow
-    online = mirrored_column("online", "moved online under distancing (emergency)")
+    online = mirrored_column("online", "moved online under distancing (emergency)",
+                             epoch="reach_epoch")  # compiled routing follows (help_seeking)
     annual_funding = mirrored_column("annual_funding", "this year's funding (GBP a year)")
     funding_cut = mirrored_column("funding_cut", "share of core funding removed (events)")
     lio_support_until = mirrored_column("lio_support_until", "day the LIO's support ends (-1: "
@@ -397,13 +398,20 @@ class VCSEGroup(Organisation):
             rng = self.model.streams.groups
             if rng.random() >= self.model.cfg.groups.p_accept_complex_without_inclusion:
                 return "declined"
-            self.n_disruptive += 1
-            self.model.pop.disruptive[i] = True
-            self.model.count("new_group_disruptions")
-            self.disruption = 1.0
-            strain.members_leave(self.model, self)
+            self.accept_disruptive(i)
+            return "accepted"
         self.n_clients += 1
         return "accepted"
+
+    def accept_disruptive(self, i: int) -> None:
+        """Resident ``i``, with complex need, is placed here without inclusion capacity: the
+        group is disrupted at once and other members may leave (002:366-368)."""
+        self.n_disruptive += 1
+        self.model.pop.disruptive[i] = True
+        self.model.count("new_group_disruptions")
+        self.disruption = 1.0
+        strain.members_leave(self.model, self)
+        self.n_clients += 1
 
     def release(self, n: int = 1, disruptive: int = 0) -> None:
         self.n_clients = max(self.n_clients - n, 0)

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import kernels
-from sim.agents.organisations import choice_by_cumulative
+from sim.agents.group_state import params_by_index
+from sim.agents.organisations import KIND_CODES, GroupKind, choice_by_cumulative
 from sim.rng import pick_index
 from sim.state import NEED as Need  # plain ints: fast in numpy
 from sim.state import PATHWAY as Pathway
@@ -141,11 +142,9 @@ def seek_help(model: CommunityModel, in_need: np.ndarray | None = None) -> None:
     route_in_turn(model, seekers, choice, rng)
 
 
-COMPILED_ROUTING_FROM = 64
-"""Seekers in a day from which :func:`route_in_turn` routes them through the compiled pass:
-below it (the urban default's dozen or so) re-entering the pass at every seeker whose route
-does something costs more than it saves (measured in place, 2026-12-05: the urban default's
-routing 108 us a day one by one, 126 through the pass; a 300,000 county's 1.60 -> 1.30 ms)."""
+COMPILED_ROUTING_FROM = 0
+"""Seekers in a day from which :func:`route_in_turn` routes them in one compiled call
+(``kernels.route_seekers``); below it, one by one."""
 
 
 def route_in_turn(model: CommunityModel, seekers: np.ndarray, choice: np.ndarray,
@@ -154,49 +153,172 @@ def route_in_turn(model: CommunityModel, seekers: np.ndarray, choice: np.ndarray
     one at a time: a seeker past waiting for a link worker when their turn comes is passed
     over; the GP's consultation is ``GPPractice.consult_nonmedical``'s (counted as a
     consultation raising a need); asking ties is :func:`ask_ties`, a group
-    :func:`approach_group`, an intermediary its signposting. From
-    :data:`COMPILED_ROUTING_FROM` seekers on, those who see their GP and those who ask ties
-    with no time to give go through one compiled pass (``kernels.next_seeker_action``) up to
-    each seeker whose route does something, carried out here before the pass goes on. As in
-    :func:`consult_in_turn`, nothing the pass reads changes meanwhile but the pathways, read
-    as they stand: no route of another channel ties a practice or gives it feedback, and none
-    draws from the 'gp' stream."""
+    :func:`approach_group`, an intermediary its signposting.
+
+    From :data:`COMPILED_ROUTING_FROM` seekers on, every route is taken in one compiled call
+    (``kernels.route_seekers``, :func:`_compiled_routes`), which stops only where a group
+    without inclusion capacity accepts a client with complex need (the disruption is carried
+    out here, :meth:`CommunityModel.accept_disruptive_client`, with the rest of that route)
+    and goes on after it. On a day with a group working online (an emergency's distancing)
+    or an intermediary whose signposting is not ``Intermediary``'s or
+    ``LocalityOfficer``'s, the seekers are routed one by one."""
     pop = model.pop
-    if seekers.size < COMPILED_ROUTING_FROM:
-        for i, c in zip(seekers.tolist(), choice.tolist(), strict=True):
-            if pop.pathway[i] > Pathway.WAITING:
-                continue
-            if c == 0:
-                model.count("new_gp_consultations")
-                model.count("new_gp_consultations_nonmedical")
-                model.gp_practices[pop.gp[i]].consult_nonmedical(i)
-            else:
-                _route(model, i, c, rng)
-        return
-    practices = model.gp_practices
+    if seekers.size >= COMPILED_ROUTING_FROM:
+        routes = _compiled_routes(model)
+        if routes is not None:
+            _route_compiled(model, seekers, choice, routes)
+            return
+    for i, c in zip(seekers.tolist(), choice.tolist(), strict=True):
+        if pop.pathway[i] > Pathway.WAITING:
+            continue
+        if c == 0:
+            model.count("new_gp_consultations")
+            model.count("new_gp_consultations_nonmedical")
+            model.gp_practices[pop.gp[i]].consult_nonmedical(i)
+        else:
+            _route(model, i, c, rng)
+
+
+_ROUTE_STREAMS = ("gp", "help_seeking", "intermediaries", "groups")
+_REFERRAL_SOURCES = ("gp", "self", "vcse", "signposting")  # kernels' _SRC_ codes, in order
+
+
+def _compiled_routes(model: CommunityModel) -> tuple | None:
+    """What ``kernels.route_seekers`` reads of the places and intermediaries, for every unit
+    (:func:`_route_tables`), kept while the open groups, their suspensions and ways of working
+    (``reach_epoch``), the parameters (``capacity_epoch``: every event) and the
+    intermediaries stand; or None where the compiled routes cannot stand for the Python ones:
+    a group working online, or an intermediary whose signposting or reach is its own."""
+    by_unit = model.open_groups_by_unit()
+    key = (model.__dict__.get("reach_epoch", 0), model.capacity_epoch,
+           tuple(map(id, model.intermediaries)))
+    cached = model.__dict__.get("_route_tables")
+    if cached is None or cached[0] is not by_unit or cached[1] != key:
+        cached = model._route_tables = (by_unit, key, _route_tables(model, by_unit))
+    return cached[2]
+
+
+def _route_tables(model: CommunityModel, by_unit: dict) -> tuple | None:
+    """:func:`_compiled_routes` worked out: for each unit, the groups a resident can go to
+    with their running weights (:meth:`CommunityModel.reachable_with_weights`), the unit's
+    own open groups and the intermediaries serving it (positions in
+    ``model.intermediaries``), as flat arrays with each unit's start; and each
+    intermediary's kind (:data:`kernels.HUB_KINDS`), health tie, reach of place-level groups
+    and whether it is a locality officer."""
+    from sim.agents.intermediaries import Intermediary, LocalityOfficer
+
+    state = model.group_state
+    if state.online[model.open_group_rows()].any():
+        return None
+    hubs = model.intermediaries
+    for hub in hubs:
+        kind = type(hub)
+        if (kind.signpost not in (Intermediary.signpost, LocalityOfficer.signpost)
+                or kind.groups_in_reach is not Intermediary.groups_in_reach
+                or kind.send_on_to_gp is not Intermediary.send_on_to_gp
+                or hub.kind_name not in kernels.HUB_KINDS):
+            return None
+    hub_at = {id(h): k for k, h in enumerate(hubs)}
+    reach_sizes, own_sizes, hub_sizes = [], [], []
+    reach_groups: list[int] = []
+    reach_cum: list[float] = []
+    own_groups: list[int] = []
+    hub_list: list[int] = []
+    for u in range(len(model.units)):
+        groups, cumulative = model.reachable_with_weights(u)
+        reach_groups += [g.index for g in groups]
+        reach_cum += cumulative
+        reach_sizes.append(len(groups))
+        own = by_unit.get(u, ())
+        own_groups += [g.index for g in own]
+        own_sizes.append(len(own))
+        serving = model.intermediaries_for(u)
+        hub_list += [hub_at[id(h)] for h in serving]
+        hub_sizes.append(len(serving))
+    reach = (_starts(reach_sizes), np.array(reach_groups, np.int64),
+             np.array(reach_cum, np.float64), _starts(own_sizes),
+             np.array(own_groups, np.int64), _starts(hub_sizes), np.array(hub_list, np.int64))
+    kinds = (np.array([kernels.HUB_KINDS.index(h.kind_name) for h in hubs], np.int64),
+             np.array([bool(h.has_health_tie()) for h in hubs], np.bool_),
+             np.array([bool(h.reaches_place_groups) for h in hubs], np.bool_),
+             np.array([isinstance(h, LocalityOfficer) for h in hubs], np.bool_))
+    return reach, kinds
+
+
+def _starts(sizes: list[int]) -> np.ndarray:
+    start = np.zeros(len(sizes) + 1, np.int64)
+    np.cumsum(sizes, out=start[1:])
+    return start
+
+
+def _route_compiled(model: CommunityModel, seekers: np.ndarray, choice: np.ndarray,
+                    tables: tuple) -> None:
+    """:func:`route_in_turn` in one compiled call (``kernels.route_seekers``) and what it
+    leaves to do at each stop (:func:`_carry_out`)."""
+    pop, cfg = model.pop, model.cfg
+    practices, hubs = model.gp_practices, model.intermediaries
+    n = seekers.size
     engagement, ties_start, ties = _practice_routes(model)
     visits = np.zeros(len(practices), np.int64)
-    consulted = np.zeros(seekers.size, np.bool_)
-    (gp_stream,) = kernels.model_stream_handles(model, _GP_STREAM)
+    consulted = np.zeros(n, np.bool_)
+    gp_referrals = np.zeros(len(practices), np.int64)
+    state = model.group_state
+    accepts, support_days = params_by_index(model, _ROUTE_PARAMETERS)
     a = pop.adjacency
-    head = (gp_stream, seekers, choice)
-    tail = (pop.pathway, int(Pathway.NONE), int(Pathway.WAITING), pop.gp, engagement,
-            ties_start, ties, float(model.cfg.gp.p_signpost_tied_group), visits, consulted,
-            a.indptr, a.indices, pop.vstate, pop.vhours_offer, pop.vhours_used, TRAINED[0],
-            TRAINED[1], np.float32(model.cfg.volunteers.informal_task_hours))
+    people = (pop.pathway, pop.need, pop.gp, pop.unit, pop.rural, pop.self_referred,
+              pop.lw_referrals, pop.turned_away, pop.lw_referred_day, pop.lw_warm,
+              pop.lw_from_gp, pop.until, pop.first_support, pop.ever_supported, pop.need_onset,
+              pop.provider, pop.matched)
+    volunteers = (a.indptr, a.indices, pop.vstate, pop.vhours_offer, pop.vhours_used,
+                  pop.vlast_task, pop.vapplied_day, pop.goodwill)
+    practice_columns = (engagement, ties_start, ties, visits, consulted, model.gp_access,
+                        gp_referrals)
+    groups = (model.group_units(), state.on_directory, accepts, support_days,
+              state.turned_away_today, state.kind_code)
+    reach, hub_kinds = tables
+    hub_columns = (*hub_kinds,
+                   np.array([h.capacity_left for h in hubs], np.int64),
+                   np.array([h.n_signposted for h in hubs], np.int64),
+                   np.array([getattr(h, "hours_left", 0.0) for h in hubs], np.float64))
+    out = (*_route_buffers(model, n), np.array(sorted(model.gp_advised), np.int64))
+    counts = np.zeros(len(kernels.ROUTE_FLOWS), np.int64)
+    hours = np.zeros(4)
+    h, v, g, e = cfg.help_seeking, cfg.volunteers, cfg.groups, cfg.intermediaries
+    settings = ((int(Pathway.NONE), int(Pathway.WAITING), int(Pathway.INFORMAL),
+                 int(Pathway.GROUP), int(Need.COMPLEX), int(TRAINED[0]), int(TRAINED[1]),
+                 _MUTUAL_AID, int(h.informal_support_days), model.day),
+                (float(cfg.gp.p_signpost_tied_group), float(h.p_informal_help_per_helper),
+                 float(g.p_accept_complex_without_inclusion),
+                 float(h.p_vcse_onward_referral), float(h.p_signposted_to_lw),
+                 float(e.p_unplaced_sent_to_gp), float(e.lo_hours_per_signpost)),
+                (np.float32(v.informal_task_hours), np.float32(v.goodwill_gain_task)))
+    streams = kernels.model_stream_handles(model, _ROUTE_STREAMS)
+    lw_routes = model.link_worker_routes()
+    recorded = not model.burning_in
     j = 0
     while True:
-        j, action, g = kernels.next_seeker_action(*head, j, *tail)
+        if recorded:
+            flows = model.flows
+            hours[0] = flows.get("new_vol_hours", 0)
+            hours[2] = flows.get("new_lo_hours_signposting", 0)
+        j, action, group, route = kernels.route_seekers(
+            streams, seekers, choice, j, people, volunteers, practice_columns, lw_routes,
+            groups, model._room_columns(), reach, hub_columns, out, counts, hours, settings)
+        _carry_out(model, out, gp_referrals, hub_columns, counts, hours, recorded)
         if action == kernels.SEEK_DONE:
             break
-        i = int(seekers[j])
-        if action == kernels.SEEK_GP_REFER:
-            model.refer_to_link_worker(i, "gp")
-        elif action == kernels.SEEK_GP_OFFER:
-            model.tie_last_use[(practices[int(pop.gp[i])].index, g)] = model.day
-            model.offer_to_group(i, g, "gp")
+        i = int(seekers[j])  # a disruptive placement: Python's, with the rest of the route
+        if route == 0:
+            model.accept_disruptive_client(i, group, "gp")
+        elif route == 3:
+            model.accept_disruptive_client(i, group, "self")
         else:
-            _route(model, i, int(choice[j]), rng)
+            hub = hubs[route - 4]
+            model.accept_disruptive_client(i, group, "intermediary")
+            if hub_kinds[3][route - 4]:  # LocalityOfficer.signpost: its hours
+                hub.hours_left -= e.lo_hours_per_signpost
+                model.count("new_lo_hours_signposting", e.lo_hours_per_signpost)
+                hub_columns[6][route - 4] = hub.hours_left
         j += 1
     n_gp = int(visits.sum())
     if n_gp:
@@ -206,6 +328,87 @@ def route_in_turn(model: CommunityModel, seekers: np.ndarray, choice: np.ndarray
             practices[k].n_nonmedical += int(visits[k])
         if model.gp_advised:
             model.gp_advised.difference_update(seekers[consulted].tolist())
+
+
+_ROUTE_PARAMETERS = ("accepts_complex", "support_days")
+_MUTUAL_AID = KIND_CODES[GroupKind.MUTUAL_AID]
+
+
+def _route_buffers(model: CommunityModel, n: int) -> tuple:
+    """``kernels.route_seekers``'s buffers for ``n`` seekers (each makes at most one entry of
+    each): inbox entries, client notes, joint cases, ties used, residents advised to see
+    their GP, groups that took a client, and their numbers (emptied after each stop, so the
+    same arrays serve every day; larger ones are made when a day has more seekers)."""
+    kept = model.__dict__.get("_route_buffers")
+    if kept is None or kept[0].shape[0] < n:
+        size = max(n, 64)
+        kept = model._route_buffers = (
+            np.empty((size, 4), np.int64), np.empty((size, 2), np.int64),
+            np.empty((size, 2), np.int64), np.empty((size, 2), np.int64),
+            np.empty(size, np.int64), np.empty(size, np.int64), np.zeros(7, np.int64))
+    return kept
+
+
+def _carry_out(model: CommunityModel, out: tuple, gp_referrals: np.ndarray,
+               hub_columns: tuple, counts: np.ndarray, hours: np.ndarray,
+               recorded: bool) -> None:
+    """What ``kernels.route_seekers`` left to do at a stop, in its order: link-worker
+    referrals join the inboxes, ties used, client notes and joint cases are recorded,
+    residents advised to see their GP are noted, the groups' client counts
+    (``mirrored_column``) and the intermediaries' counters follow their columns, the
+    practices count their referrals, and (outside the burn-in) the flows are counted (a
+    ``sum_`` flow with its count, as ``count`` adds a sum even of 0; the hours as the pass
+    added to the day's). The buffers are emptied."""
+    entries, notes, joint, ties_used, advised_added, touched, n_out, _ = out
+    n_entries, n_notes, n_joint, n_ties, n_advised, n_touched, gp_refs = n_out.tolist()
+    if n_entries:
+        workers = model.link_workers
+        for w, i, number, src in entries[:n_entries].tolist():
+            workers[w].inbox.append((i, _REFERRAL_SOURCES[src], number))
+    if gp_refs:
+        practices = model.gp_practices
+        for k in gp_referrals.nonzero()[0].tolist():
+            practices[k].out_gp_referrals += int(gp_referrals[k])
+        gp_referrals[:] = 0
+    if n_ties:
+        practices, day = model.gp_practices, model.day
+        for k, g in ties_used[:n_ties].tolist():
+            model.tie_last_use[(practices[k].index, g)] = day
+    if n_notes:
+        note = model._note_client
+        for g, i in notes[:n_notes].tolist():
+            note(g, i)
+    if n_joint:
+        for gp_index, g in joint[:n_joint].tolist():
+            model.joint_case(gp_index, g)
+    if n_advised:
+        model.gp_advised.update(advised_added[:n_advised].tolist())
+    if n_touched:
+        orgs, clients = model.organisations, model.group_state.n_clients
+        for g in touched[:n_touched].tolist():
+            orgs[g]._n_clients = clients.item(g)  # mirrored_column: the attribute follows
+    n_out[:] = 0
+    capacity, signposted, hours_left = hub_columns[4].tolist(), hub_columns[5].tolist(), None
+    for k, hub in enumerate(model.intermediaries):
+        hub.capacity_left = capacity[k]
+        hub.n_signposted = signposted[k]
+        if hub_columns[3][k]:
+            if hours_left is None:
+                hours_left = hub_columns[6].tolist()
+            hub.hours_left = hours_left[k]
+    if recorded:
+        flows = model.flows
+        if hours[1]:
+            flows["new_vol_hours"] = float(hours[0])
+        if hours[3]:
+            flows["new_lo_hours_signposting"] = float(hours[2])
+        if counts.any():
+            values = counts.tolist()
+            for k, name in enumerate(kernels.ROUTE_FLOWS):
+                if values[k] or (name.startswith("sum_") and values[k - 1]):
+                    model.count(name, values[k])
+            counts[:] = 0
+        hours[1] = hours[3] = 0.0
 
 
 def _route(model: CommunityModel, i: int, channel: int, rng: np.random.Generator) -> None:
