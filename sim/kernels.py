@@ -2561,7 +2561,8 @@ def route_seekers(streams, seekers, choice, start, people, volunteers, practices
     (engagement, ties_start, ties, visits, consulted, gp_access, gp_referrals) = practices
     lw_start, lw_flat, lw_co_located = routes
     group_unit, on_directory, accepts_complex, support_days, turned_away_today, kind_code = groups
-    reach_start, reach_groups, reach_cum, own_start, own_groups, hub_start, hub_list = reach
+    (unit_slot, reach_start, reach_groups, reach_cum, own_start, own_groups, hub_start,
+     hub_list) = reach
     (hub_kind, hub_health_tie, hub_place_groups, hub_is_officer, hub_capacity,
      hub_signposted, hub_hours) = hubs
     entries, notes, joint, ties_used, advised_added, touched, n_out, advised = out
@@ -2649,7 +2650,7 @@ def route_seekers(streams, seekers, choice, start, people, volunteers, practices
                                  first_support, ever_supported, need_onset, counts)
             counts[_R_INFORMAL] += 1
             continue
-        slot = unit[i]
+        slot = unit_slot[unit[i]]
         if c == 3:  # a group approached (help_seeking.approach_group)
             a, b = reach_start[slot], reach_start[slot + 1]
             if a == b:

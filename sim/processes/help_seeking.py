@@ -184,65 +184,93 @@ _REFERRAL_SOURCES = ("gp", "self", "vcse", "signposting")  # kernels' _SRC_ code
 
 
 def _compiled_routes(model: CommunityModel) -> tuple | None:
-    """What ``kernels.route_seekers`` reads of the places and intermediaries, for every unit
-    (:func:`_route_tables`), kept while the open groups, their suspensions and ways of working
-    (``reach_epoch``), the parameters (``capacity_epoch``: every event) and the
-    intermediaries stand; or None where the compiled routes cannot stand for the Python ones:
-    a group working online, or an intermediary whose signposting or reach is its own."""
-    by_unit = model.open_groups_by_unit()
-    key = (model.__dict__.get("reach_epoch", 0), model.capacity_epoch,
-           tuple(map(id, model.intermediaries)))
-    cached = model.__dict__.get("_route_tables")
-    if cached is None or cached[0] is not by_unit or cached[1] != key:
-        cached = model._route_tables = (by_unit, key, _route_tables(model, by_unit))
-    return cached[2]
-
-
-def _route_tables(model: CommunityModel, by_unit: dict) -> tuple | None:
-    """:func:`_compiled_routes` worked out: for each unit, the groups a resident can go to
-    with their running weights (:meth:`CommunityModel.reachable_with_weights`), the unit's
-    own open groups and the intermediaries serving it (positions in
-    ``model.intermediaries``), as flat arrays with each unit's start; and each
-    intermediary's kind (:data:`kernels.HUB_KINDS`), health tie, reach of place-level groups
-    and whether it is a locality officer."""
+    """Each intermediary's kind (:data:`kernels.HUB_KINDS`), health tie, reach of
+    place-level groups and whether it is a locality officer, as ``kernels.route_seekers``
+    reads them; or None where the compiled routes cannot stand for the Python ones: a group
+    working online, or an intermediary whose signposting or reach is its own. Kept while the
+    open groups, their suspensions and ways of working (``reach_epoch``), the parameters
+    (``capacity_epoch``: every event) and the intermediaries stand."""
     from sim.agents.intermediaries import Intermediary, LocalityOfficer
 
-    state = model.group_state
-    if state.online[model.open_group_rows()].any():
-        return None
-    hubs = model.intermediaries
-    for hub in hubs:
-        kind = type(hub)
-        if (kind.signpost not in (Intermediary.signpost, LocalityOfficer.signpost)
-                or kind.groups_in_reach is not Intermediary.groups_in_reach
-                or kind.send_on_to_gp is not Intermediary.send_on_to_gp
-                or hub.kind_name not in kernels.HUB_KINDS):
-            return None
-    hub_at = {id(h): k for k, h in enumerate(hubs)}
-    reach_sizes, own_sizes, hub_sizes = [], [], []
-    reach_groups: list[int] = []
-    reach_cum: list[float] = []
-    own_groups: list[int] = []
-    hub_list: list[int] = []
-    for u in range(len(model.units)):
-        groups, cumulative = model.reachable_with_weights(u)
-        reach_groups += [g.index for g in groups]
-        reach_cum += cumulative
-        reach_sizes.append(len(groups))
-        own = by_unit.get(u, ())
-        own_groups += [g.index for g in own]
-        own_sizes.append(len(own))
-        serving = model.intermediaries_for(u)
-        hub_list += [hub_at[id(h)] for h in serving]
-        hub_sizes.append(len(serving))
-    reach = (_starts(reach_sizes), np.array(reach_groups, np.int64),
-             np.array(reach_cum, np.float64), _starts(own_sizes),
-             np.array(own_groups, np.int64), _starts(hub_sizes), np.array(hub_list, np.int64))
-    kinds = (np.array([kernels.HUB_KINDS.index(h.kind_name) for h in hubs], np.int64),
-             np.array([bool(h.has_health_tie()) for h in hubs], np.bool_),
-             np.array([bool(h.reaches_place_groups) for h in hubs], np.bool_),
-             np.array([isinstance(h, LocalityOfficer) for h in hubs], np.bool_))
-    return reach, kinds
+    rows, hubs = model.open_group_rows(), model.intermediaries
+    key = (model.__dict__.get("reach_epoch", 0), model.capacity_epoch, tuple(map(id, hubs)))
+    cached = model.__dict__.get("_route_hubs")
+    if cached is not None and cached[0] is rows and cached[1] == key:
+        return cached[2]
+    kinds = None
+    if not model.group_state.online[rows].any() and all(
+            type(h).signpost in (Intermediary.signpost, LocalityOfficer.signpost)
+            and type(h).groups_in_reach is Intermediary.groups_in_reach
+            and type(h).send_on_to_gp is Intermediary.send_on_to_gp
+            and h.kind_name in kernels.HUB_KINDS for h in hubs):
+        kinds = (np.array([kernels.HUB_KINDS.index(h.kind_name) for h in hubs], np.int64),
+                 np.array([bool(h.has_health_tie()) for h in hubs], np.bool_),
+                 np.array([bool(h.reaches_place_groups) for h in hubs], np.bool_),
+                 np.array([isinstance(h, LocalityOfficer) for h in hubs], np.bool_))
+    model._route_hubs = (rows, key, kinds)
+    return kinds
+
+
+EVERY_UNIT_UP_TO = 64
+"""Places with at most this many units keep :func:`_reach_tables` for every unit at once
+(made anew when a group opens or closes); larger ones assemble them each day for the units
+of that day's seekers, from pieces kept per unit."""
+
+
+def _reach_tables(model: CommunityModel, units: np.ndarray) -> tuple:
+    """For the units ``units`` (distinct) of the day's seekers who approach a group or an
+    intermediary: each unit's slot (``unit_slot``, -1 for the others), and for each slot the
+    groups a resident can go to with their running weights
+    (:meth:`CommunityModel.reachable_with_weights`), the unit's own open groups
+    (``open_groups_by_unit``) and the intermediaries serving it (``intermediaries_for``, as
+    positions in ``model.intermediaries``), as flat arrays with each slot's start."""
+    n_units = len(model.units)
+    if n_units <= EVERY_UNIT_UP_TO:
+        by_unit = model.open_groups_by_unit()
+        key = (model.__dict__.get("reach_epoch", 0), model.capacity_epoch,
+               tuple(map(id, model.intermediaries)))
+        cached = model.__dict__.get("_reach_tables")
+        if cached is None or cached[0] is not by_unit or cached[1] != key:
+            cached = model._reach_tables = (by_unit, key, (
+                np.arange(n_units, dtype=np.int64),
+                *_assemble([_unit_pieces(model, u) for u in range(n_units)])))
+        return cached[2]
+    unit_slot = np.full(n_units, -1, np.int64)
+    unit_slot[units] = np.arange(units.size)
+    return (unit_slot, *_assemble([_unit_pieces(model, u) for u in units.tolist()]))
+
+
+def _unit_pieces(model: CommunityModel, u: int) -> tuple:
+    """:func:`_reach_tables`' arrays for unit ``u``, kept while its groups in reach (and the
+    parameters their weights come from), its own open groups and the intermediaries stand."""
+    groups, cumulative = model.reachable_with_weights(u)
+    entry = model._in_reach(u)
+    own = model.open_groups_by_unit().get(u, ())
+    serving = model.intermediaries_for(u)
+    hubs_index = model._hubs_by_unit
+    kept = model.__dict__.setdefault("_unit_route_pieces", {})
+    hit = kept.get(u)
+    if (hit is not None and hit[0] is entry and hit[1] == entry[2] and hit[2] is own
+            and hit[3] is hubs_index):
+        return hit[4]
+    hub_at = {id(h): k for k, h in enumerate(model.intermediaries)}
+    pieces = (np.array([g.index for g in groups], np.int64),
+              np.array(cumulative, np.float64),
+              np.array([g.index for g in own], np.int64),
+              np.array([hub_at[id(h)] for h in serving], np.int64))
+    kept[u] = (entry, entry[2], own, hubs_index, pieces)
+    return pieces
+
+
+def _assemble(pieces: list[tuple]) -> tuple:
+    """The units' pieces (:func:`_unit_pieces`) as flat arrays with each slot's start."""
+    if not pieces:
+        empty, start = np.zeros(0, np.int64), np.zeros(1, np.int64)
+        return start, empty, np.zeros(0), start, empty, start, empty
+    reach, cum, own, hubs = zip(*pieces, strict=True)
+    return (_starts([p.size for p in reach]), np.concatenate(reach), np.concatenate(cum),
+            _starts([p.size for p in own]), np.concatenate(own),
+            _starts([p.size for p in hubs]), np.concatenate(hubs))
 
 
 def _starts(sizes: list[int]) -> np.ndarray:
@@ -275,7 +303,9 @@ def _route_compiled(model: CommunityModel, seekers: np.ndarray, choice: np.ndarr
                         gp_referrals)
     groups = (model.group_units(), state.on_directory, accepts, support_days,
               state.turned_away_today, state.kind_code)
-    reach, hub_kinds = tables
+    hub_kinds = tables
+    away = (choice == 3) | (choice == 4)
+    reach = _reach_tables(model, np.unique(pop.unit[seekers[away]]))
     hub_columns = (*hub_kinds,
                    np.array([h.capacity_left for h in hubs], np.int64),
                    np.array([h.n_signposted for h in hubs], np.int64),
