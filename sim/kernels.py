@@ -2286,60 +2286,6 @@ def _consultation_outcome(stream, engagement: float, first: int, stop: int,
     return CONSULT_DONE, -1
 
 
-SEEK_DONE, SEEK_GP_REFER, SEEK_GP_OFFER, SEEK_CHANNEL = 0, 1, 2, 3
-"""What :func:`next_seeker_action` found: the end of the seekers, a GP's referral to a link
-worker or signposting to a tied group, or a seeker whose channel's route is Python's."""
-
-
-@njit(cache=True, nogil=True)
-def next_seeker_action(gp_stream: np.ndarray, seekers: np.ndarray, choice: np.ndarray,
-                       start: int, pathway: np.ndarray, none: int, waiting: int,
-                       gp: np.ndarray, engagement: np.ndarray, ties_start: np.ndarray,
-                       ties: np.ndarray, p_signpost: float, visits: np.ndarray,
-                       consulted: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
-                       vstate: np.ndarray, offer: np.ndarray, used: np.ndarray,
-                       code_a: int, code_b: int, hours: np.float32) -> tuple[int, int, int]:
-    """``help_seeking.seek_help``'s routing of ``seekers[start:]`` (channels ``choice``) in
-    order, up to the first seeker whose route does something: a seeker whose pathway is past
-    ``waiting`` when reached is passed over; one who sees the GP (channel 0) consults as
-    :func:`next_consultation_action` does (``visits``, ``consulted``; a pathway other than
-    ``none`` ends the consultation there, as ``GPPractice.consult_nonmedical`` does); one who
-    asks their ties (channel 2) with no tie in volunteer state ``code_a`` or ``code_b`` and
-    ``hours`` free this week (:func:`ties_with_time`) gets nothing and draws nothing. Returns
-    (position, :data:`SEEK_GP_REFER` or :data:`SEEK_GP_OFFER` and the group, or
-    :data:`SEEK_CHANNEL` for any other seeker: Python routes them by their channel), or
-    (``seekers.size``, :data:`SEEK_DONE`, -1)."""
-    for j in range(start, seekers.shape[0]):
-        i = seekers[j]
-        if pathway[i] > waiting:
-            continue
-        c = choice[j]
-        if c == 0:
-            k = gp[i]
-            visits[k] += 1
-            consulted[j] = True
-            if pathway[i] != none:
-                continue
-            action, g = _consultation_outcome(gp_stream, engagement[k], ties_start[k],
-                                              ties_start[k + 1], ties, p_signpost)
-            if action == CONSULT_REFER:
-                return j, SEEK_GP_REFER, -1
-            if action == CONSULT_OFFER:
-                return j, SEEK_GP_OFFER, g
-            continue
-        if c == 2:
-            helped = False
-            for t in range(indptr[i], indptr[i + 1]):
-                h = indices[t]
-                if (vstate[h] == code_a or vstate[h] == code_b) and offer[h] - used[h] >= hours:
-                    helped = True
-                    break
-            if not helped:
-                continue
-        return j, SEEK_CHANNEL, -1
-    return seekers.shape[0], SEEK_DONE, -1
-
-
 # -- the seekers' day in one call (help_seeking.route_in_turn) ---------------------------------
 
 ROUTE_FLOWS = (
@@ -2533,10 +2479,12 @@ def _route_advised(i, advised, added, n_added):
 
 @njit(cache=True, nogil=True)
 def route_seekers(streams, seekers, choice, start, people, volunteers, practices, routes,
-                  groups, room_args, reach, hubs, out, counts, hours, settings):
+                  groups, room_args, reach, hubs, out, counts, hours, settings, day,
+                  passed_over):
     """``help_seeking.route_in_turn`` for ``seekers[start:]`` (channels ``choice``), one
-    seeker after another, in one call: a seeker whose pathway is past waiting when reached is
-    passed over; the GP consulted (channel 0: :func:`next_consultation_action`'s consultation,
+    seeker after another, in one call: a seeker whose pathway is past ``passed_over`` (waiting
+    for a link worker; none for ``help_seeking.consult_in_turn``'s consultations) when
+    reached is passed over; the GP consulted (channel 0: :func:`next_consultation_action`'s consultation,
     a referral to a link worker or an offer from the practice's tied group), a self-referral
     (1), ties asked (2: :func:`ties_with_time`, one float64 uniform below ``1 - (1 -
     p_help) ** helpers``, the helper drawn as ``pick_index`` draws, its task and informal
@@ -2567,13 +2515,13 @@ def route_seekers(streams, seekers, choice, start, people, volunteers, practices
      hub_signposted, hub_hours) = hubs
     entries, notes, joint, ties_used, advised_added, touched, n_out, advised = out
     (none, waiting, informal_code, group_code, complex_need, trained_a, trained_b, mutual_aid,
-     informal_days, day) = settings[0]
+     informal_days) = settings[0]
     (p_signpost, p_help, p_accept_complex, p_onward, p_to_lw, p_sent_on, lo_hours) = settings[1]
     task_hours, gain = settings[2]
     with_room = np.empty(max(reach_groups.shape[0], own_groups.shape[0]), np.int64)
     for j in range(start, seekers.shape[0]):
         i = seekers[j]
-        if pathway[i] > waiting:
+        if pathway[i] > passed_over:
             continue
         c = choice[j]
         if c == 0:  # the GP
@@ -3276,9 +3224,27 @@ def _warm_up() -> None:
                        1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
     consultations_today(g32, i64, i32, f64, 0.1, 0.1)
     chosen_today(g32, i64, 0.1)
-    next_seeker_action(g32, i64, i64, 0, i8, 0, 1, i32, f64, np.zeros(3, np.int64), i64, 0.1,
-                       np.zeros(2, np.int64), b.copy(), np.zeros(3, np.int32), i32, i8, f32,
-                       f32, 4, 5, np.float32(1.0))
+    route_seekers((g32, g32, g32, g32), i64, i64, 0,
+                  (i8.copy(), i8, i32, i32, b, b.copy(), i16.copy(), b.copy(), i32.copy(),
+                   b.copy(), b.copy(), i32.copy(), i32.copy(), b.copy(), i32, i32.copy(),
+                   b.copy()),
+                  (np.zeros(3, np.int32), i32, i8.copy(), f32, f32.copy(), i32.copy(),
+                   i32.copy(), f32.copy()),
+                  (f64, np.zeros(3, np.int64), i64, np.zeros(2, np.int64), b.copy(), f64,
+                   np.zeros(2, np.int64)),
+                  (np.zeros(3, np.int64), i64, b),
+                  (i64, b, f64, f64, np.zeros(2, np.int64), i64),
+                  (np.zeros(2, np.int64), b, i64, 0, b, f64, f64, f64, f64, f64, f64, f64, f64,
+                   f64, f64, f64, f64, 1.0, 0.5, 3.0),
+                  (i64, np.zeros(3, np.int64), i64, f64, np.zeros(3, np.int64), i64,
+                   np.zeros(3, np.int64), i64),
+                  (i64, b, b, b, i64.copy(), i64.copy(), f64.copy()),
+                  (np.zeros((2, 4), np.int64), np.zeros((2, 2), np.int64),
+                   np.zeros((2, 2), np.int64), np.zeros((2, 2), np.int64), i64.copy(),
+                   i64.copy(), np.zeros(7, np.int64), i64),
+                  np.zeros(len(ROUTE_FLOWS), np.int64), np.zeros(4),
+                  ((0, 1, 6, 4, 3, 4, 5, 2, 7), (0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.5),
+                   (np.float32(1.0), np.float32(0.1))), 1, 1)
     next_consultation_action(g32, i64, 0, i8, 0, i32, f64, np.zeros(3, np.int64), i64, 0.1,
                              np.zeros(2, np.int64), b.copy())
     complete_support_rows(i64, f64, np.ones(1), i8.copy(), i8.copy(), i32.copy(), b.copy(),

@@ -217,9 +217,10 @@ EVERY_UNIT_UP_TO = 64
 of that day's seekers, from pieces kept per unit."""
 
 
-def _reach_tables(model: CommunityModel, units: np.ndarray) -> tuple:
-    """For the units ``units`` (distinct) of the day's seekers who approach a group or an
-    intermediary: each unit's slot (``unit_slot``, -1 for the others), and for each slot the
+def _reach_tables(model: CommunityModel, seekers: np.ndarray, choice: np.ndarray) -> tuple:
+    """For the units of the day's ``seekers`` who approach a group or an intermediary
+    (``choice`` 3 or 4; in a small place every unit): each unit's slot (``unit_slot``, -1
+    for the others), and for each slot the
     groups a resident can go to with their running weights
     (:meth:`CommunityModel.reachable_with_weights`), the unit's own open groups
     (``open_groups_by_unit``) and the intermediaries serving it (``intermediaries_for``, as
@@ -235,6 +236,7 @@ def _reach_tables(model: CommunityModel, units: np.ndarray) -> tuple:
                 np.arange(n_units, dtype=np.int64),
                 *_assemble([_unit_pieces(model, u) for u in range(n_units)])))
         return cached[2]
+    units = np.unique(model.pop.unit[seekers[(choice == 3) | (choice == 4)]])
     unit_slot = np.full(n_units, -1, np.int64)
     unit_slot[units] = np.arange(units.size)
     return (unit_slot, *_assemble([_unit_pieces(model, u) for u in units.tolist()]))
@@ -280,10 +282,13 @@ def _starts(sizes: list[int]) -> np.ndarray:
 
 
 def _route_compiled(model: CommunityModel, seekers: np.ndarray, choice: np.ndarray,
-                    tables: tuple) -> None:
+                    tables: tuple, passed_over: int = int(Pathway.WAITING),
+                    consultations: str = "counted") -> None:
     """:func:`route_in_turn` in one compiled call (``kernels.route_seekers``) and what it
-    leaves to do at each stop (:func:`_carry_out`)."""
-    pop, cfg = model.pop, model.cfg
+    leaves to do at each stop (:func:`_carry_out`). ``passed_over``: the pathway past which a
+    seeker is passed over; ``consultations``: 'counted' (the GP consultations as flows) or
+    'not counted' (:func:`consult_in_turn`'s, counted by its caller)."""
+    pop = model.pop
     practices, hubs = model.gp_practices, model.intermediaries
     n = seekers.size
     engagement, ties_start, ties = _practice_routes(model)
@@ -304,8 +309,7 @@ def _route_compiled(model: CommunityModel, seekers: np.ndarray, choice: np.ndarr
     groups = (model.group_units(), state.on_directory, accepts, support_days,
               state.turned_away_today, state.kind_code)
     hub_kinds = tables
-    away = (choice == 3) | (choice == 4)
-    reach = _reach_tables(model, np.unique(pop.unit[seekers[away]]))
+    reach = _reach_tables(model, seekers, choice)
     hub_columns = (*hub_kinds,
                    np.array([h.capacity_left for h in hubs], np.int64),
                    np.array([h.n_signposted for h in hubs], np.int64),
@@ -313,15 +317,8 @@ def _route_compiled(model: CommunityModel, seekers: np.ndarray, choice: np.ndarr
     out = (*_route_buffers(model, n), np.array(sorted(model.gp_advised), np.int64))
     counts = np.zeros(len(kernels.ROUTE_FLOWS), np.int64)
     hours = np.zeros(4)
-    h, v, g, e = cfg.help_seeking, cfg.volunteers, cfg.groups, cfg.intermediaries
-    settings = ((int(Pathway.NONE), int(Pathway.WAITING), int(Pathway.INFORMAL),
-                 int(Pathway.GROUP), int(Need.COMPLEX), int(TRAINED[0]), int(TRAINED[1]),
-                 _MUTUAL_AID, int(h.informal_support_days), model.day),
-                (float(cfg.gp.p_signpost_tied_group), float(h.p_informal_help_per_helper),
-                 float(g.p_accept_complex_without_inclusion),
-                 float(h.p_vcse_onward_referral), float(h.p_signposted_to_lw),
-                 float(e.p_unplaced_sent_to_gp), float(e.lo_hours_per_signpost)),
-                (np.float32(v.informal_task_hours), np.float32(v.goodwill_gain_task)))
+    settings = _route_settings(model)
+    lo_hours = settings[1][6]
     streams = kernels.model_stream_handles(model, _ROUTE_STREAMS)
     lw_routes = model.link_worker_routes()
     recorded = not model.burning_in
@@ -333,7 +330,8 @@ def _route_compiled(model: CommunityModel, seekers: np.ndarray, choice: np.ndarr
             hours[2] = flows.get("new_lo_hours_signposting", 0)
         j, action, group, route = kernels.route_seekers(
             streams, seekers, choice, j, people, volunteers, practice_columns, lw_routes,
-            groups, model._room_columns(), reach, hub_columns, out, counts, hours, settings)
+            groups, model._room_columns(), reach, hub_columns, out, counts, hours, settings,
+            model.day, passed_over)
         _carry_out(model, out, gp_referrals, hub_columns, counts, hours, recorded)
         if action == kernels.SEEK_DONE:
             break
@@ -346,18 +344,39 @@ def _route_compiled(model: CommunityModel, seekers: np.ndarray, choice: np.ndarr
             hub = hubs[route - 4]
             model.accept_disruptive_client(i, group, "intermediary")
             if hub_kinds[3][route - 4]:  # LocalityOfficer.signpost: its hours
-                hub.hours_left -= e.lo_hours_per_signpost
-                model.count("new_lo_hours_signposting", e.lo_hours_per_signpost)
+                hub.hours_left -= lo_hours
+                model.count("new_lo_hours_signposting", lo_hours)
                 hub_columns[6][route - 4] = hub.hours_left
         j += 1
     n_gp = int(visits.sum())
     if n_gp:
-        model.count("new_gp_consultations", n_gp)
-        model.count("new_gp_consultations_nonmedical", n_gp)
+        if consultations == "counted":
+            model.count("new_gp_consultations", n_gp)
+            model.count("new_gp_consultations_nonmedical", n_gp)
         for k in visits.nonzero()[0].tolist():  # 1-d: np.flatnonzero's, without its ravel
             practices[k].n_nonmedical += int(visits[k])
         if model.gp_advised:
             model.gp_advised.difference_update(seekers[consulted].tolist())
+
+
+def _route_settings(model: CommunityModel) -> tuple:
+    """The codes and parameters ``kernels.route_seekers`` reads, kept while no event may
+    have changed parameters (``capacity_epoch``)."""
+    cached = model.__dict__.get("_route_settings")
+    if cached is not None and cached[0] == model.capacity_epoch:
+        return cached[1]
+    cfg = model.cfg
+    h, v, g, e = cfg.help_seeking, cfg.volunteers, cfg.groups, cfg.intermediaries
+    settings = ((int(Pathway.NONE), int(Pathway.WAITING), int(Pathway.INFORMAL),
+                 int(Pathway.GROUP), int(Need.COMPLEX), int(TRAINED[0]), int(TRAINED[1]),
+                 _MUTUAL_AID, int(h.informal_support_days)),
+                (float(cfg.gp.p_signpost_tied_group), float(h.p_informal_help_per_helper),
+                 float(g.p_accept_complex_without_inclusion),
+                 float(h.p_vcse_onward_referral), float(h.p_signposted_to_lw),
+                 float(e.p_unplaced_sent_to_gp), float(e.lo_hours_per_signpost)),
+                (np.float32(v.informal_task_hours), np.float32(v.goodwill_gain_task)))
+    model._route_settings = (model.capacity_epoch, settings)
+    return settings
 
 
 _ROUTE_PARAMETERS = ("accepts_complex", "support_days")
