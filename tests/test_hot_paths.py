@@ -520,19 +520,18 @@ def test_consultations_in_turn_are_the_calls_one_by_one():
         assert a.streams[stream].random() == b.streams[stream].random()
 
 
-@pytest.mark.parametrize("compiled_from", [0, 10**9])
-def test_seekers_routed_in_turn_are_routed_one_by_one(monkeypatch, compiled_from):
-    """help_seeking.route_in_turn (GP consultations and ties with no time in one compiled
-    pass, stopping at every other route, or one by one below COMPILED_ROUTING_FROM seekers)
-    leaves everything as routing each seeker by its channel in turn did: every channel,
-    seekers past waiting passed over, waiting seekers (whose consultation ends at the
-    pathway check), ties with and without time."""
+def _route_both_ways(monkeypatch, overrides, compiled_from, *, complex_share=0.0,
+                     channels=(0, 1, 2, 3, 4), online=False, expect_waiting=False,
+                     before_route=lambda: None):
+    """Route 172 seekers of a model run 25 days both through help_seeking.route_in_turn (with
+    COMPILED_ROUTING_FROM ``compiled_from``) and one by one by their channels, from the same
+    state; returns the two models (everything is compared by the caller)."""
     import copy
 
     from sim.processes import help_seeking
 
-    cfg = sim.compose(["topology=urban", "run.burn_in_days=0", "run.days=60",
-                       "gp.p_signpost_tied_group=0.7"])
+    cfg = sim.compose(["run.burn_in_days=0", "run.days=60", "gp.p_signpost_tied_group=0.7",
+                       *overrides])
     base = CommunityModel(cfg)
     base.run(25)
     pop = base.pop
@@ -540,26 +539,34 @@ def test_seekers_routed_in_turn_are_routed_one_by_one(monkeypatch, compiled_from
         gp.engagement_level = 0.25
     rng = np.random.default_rng(5)
     free = np.flatnonzero(pop.pathway == Pathway.NONE)
-    seekers = np.sort(rng.choice(free, 160, replace=False)).astype(np.int64)
+    seekers = np.sort(rng.choice(free, min(160, free.size), replace=False)).astype(np.int64)
+    if complex_share:  # complex needs: a group without inclusion capacity may be disrupted
+        pop.need[seekers[rng.random(seekers.size) < complex_share]] = Need.COMPLEX
     waiting = np.flatnonzero(pop.pathway == Pathway.WAITING)[:6]
     busy = np.flatnonzero(pop.pathway > Pathway.WAITING)[:6]
     seekers = np.concatenate([seekers, waiting, busy]).astype(np.int64)
-    choice = rng.integers(0, 5, seekers.size).astype(np.int64)
-    choice[::4] = 2  # plenty of ties asked, most with nobody free
-    helpers = pop.adjacency.indices[pop.adjacency.indptr[seekers[0]]:
-                                    pop.adjacency.indptr[seekers[0] + 1]]
-    pop.vstate[helpers] = VSTATE.ACTIVE  # one seeker whose ties have time
-    pop.vhours_offer[helpers], pop.vhours_used[helpers] = 10.0, 0.0
+    choice = rng.choice(np.array(channels, np.int64), seekers.size)
+    if 2 in channels:
+        choice[::4] = 2  # plenty of ties asked, most with nobody free
+        helpers = pop.adjacency.indices[pop.adjacency.indptr[seekers[0]]:
+                                        pop.adjacency.indptr[seekers[0] + 1]]
+        pop.vstate[helpers] = VSTATE.ACTIVE  # one seeker whose ties have time
+        pop.vhours_offer[helpers], pop.vhours_used[helpers] = 10.0, 0.0
+        choice[0] = 2
     trained = (pop.vstate == VSTATE.ACTIVE) | (pop.vstate == VSTATE.IDLE)
     pop.vapplied_day[trained] = 3  # a first task since applying is counted with its days
     pop.goodwill[trained] = 1.99  # goodwill after a task stops at 2
-    choice[0] = 2
-    choice[-12:] = 0  # the waiting and the busy see the GP: the former's consultation ends
-    assert waiting.size and busy.size  # at the pathway check, the latter are passed over
+    if 0 in channels:
+        choice[-12:] = 0  # the waiting and the busy see the GP: the former's consultation ends
+    if expect_waiting:  # at the pathway check, the latter are passed over
+        assert waiting.size and busy.size
     base.gp_advised.update(seekers[::5].tolist())
+    if online:
+        base.groups[0].online = True
     a, b = copy.deepcopy(base), copy.deepcopy(base)
     a.flows, b.flows = {}, {}
     monkeypatch.setattr(help_seeking, "COMPILED_ROUTING_FROM", compiled_from)
+    before_route()
     help_seeking.route_in_turn(a, seekers, choice, a.streams.help_seeking)
     h_rng = b.streams.help_seeking
     for i, c in zip(seekers.tolist(), choice.tolist(), strict=True):
@@ -583,25 +590,75 @@ def test_seekers_routed_in_turn_are_routed_one_by_one(monkeypatch, compiled_from
     for name in ("need", "pathway", "provider", "matched", "until", "lw_referrals",
                  "self_referred", "vhours_used", "vlast_task", "first_support",
                  "ever_supported", "turned_away", "lw_referred_day", "lw_warm", "lw_from_gp",
-                 "vstate", "vapplied_day", "goodwill"):
+                 "vstate", "vapplied_day", "goodwill", "disruptive"):
         np.testing.assert_array_equal(getattr(a.pop, name), getattr(b.pop, name), name)
     assert a.flows == b.flows
     assert {k: type(v) for k, v in a.flows.items()} == {k: type(v) for k, v in b.flows.items()}
-    for flow in ("new_gp_consultations", "new_lw_referrals", "new_group_referrals",
-                 "new_informal_help", "new_referrals_gp", "new_referrals_self",
-                 "new_vol_hours", "new_vol_first_tasks", "sum_vol_days_to_first_task"):
-        assert a.flows.get(flow, 0) > 0, flow
     assert [gp.n_nonmedical for gp in a.gp_practices] == [
         gp.n_nonmedical for gp in b.gp_practices]
     assert [gp.out_gp_referrals for gp in a.gp_practices] == [
         gp.out_gp_referrals for gp in b.gp_practices]
     assert [list(lw.inbox) for lw in a.link_workers] == [list(lw.inbox) for lw in b.link_workers]
-    assert [g.n_clients for g in a.groups] == [g.n_clients for g in b.groups]
+    for attr in ("n_clients", "n_disruptive", "disruption", "turned_away_today"):
+        assert [getattr(g, attr) for g in a.groups] == [getattr(g, attr) for g in b.groups]
+    assert [a.clients_of(g.index).tolist() for g in a.groups] == [
+        b.clients_of(g.index).tolist() for g in b.groups]
     assert a.tie_last_use == b.tie_last_use and a.gp_advised == b.gp_advised
-    assert [h.capacity_left for h in a.intermediaries] == [
-        h.capacity_left for h in b.intermediaries]
-    for stream in ("gp", "help_seeking", "groups", "intermediaries"):
+    assert list(a.tie_last_use) == list(b.tie_last_use)
+    assert a.joint_cases_today == b.joint_cases_today
+    for attr in ("capacity_left", "n_signposted"):
+        assert [getattr(h, attr) for h in a.intermediaries] == [
+            getattr(h, attr) for h in b.intermediaries]
+    assert [getattr(h, "hours_left", None) for h in a.intermediaries] == [
+        getattr(h, "hours_left", None) for h in b.intermediaries]
+    for stream in ("gp", "help_seeking", "groups", "intermediaries", "group_strain"):
         assert a.streams[stream].random() == b.streams[stream].random()
+    return a, b
+
+
+@pytest.mark.parametrize("compiled_from", [0, 10**9])
+def test_seekers_routed_in_turn_are_routed_one_by_one(monkeypatch, compiled_from):
+    """help_seeking.route_in_turn (every route in one compiled call, kernels.route_seekers,
+    or one by one below COMPILED_ROUTING_FROM seekers) leaves everything as routing each
+    seeker by its channel in turn did: every channel, seekers past waiting passed over,
+    waiting seekers (whose consultation ends at the pathway check), ties with and without
+    time, groups approached and intermediaries' signposting."""
+    a, _ = _route_both_ways(monkeypatch, ["topology=urban"], compiled_from,
+                            expect_waiting=True)
+    for flow in ("new_gp_consultations", "new_lw_referrals", "new_group_referrals",
+                 "new_informal_help", "new_referrals_gp", "new_referrals_self",
+                 "new_vol_hours", "new_vol_first_tasks", "sum_vol_days_to_first_task",
+                 "new_signposted_locality_officer", "new_lo_hours_signposting",
+                 "new_health_to_vcse_referrals", "new_referrals_signposting"):
+        assert a.flows.get(flow, 0) > 0, flow
+
+
+def test_compiled_routing_stops_at_a_disruption_and_in_a_village(monkeypatch):
+    """The compiled routes where they stop and in the village: complex needs placed in
+    groups without inclusion capacity (the disruption, other members leaving, and the rest
+    of the route, Python's, then the pass goes on), parish councils (no health tie: the
+    unplaced sent on to their GP), rural residents reaching town groups less often; and the
+    whole pass passed over (one by one) on a day a group works online."""
+    from sim.processes import help_seeking
+
+    a, _ = _route_both_ways(monkeypatch, ["topology=urban",
+                                          "groups.p_accept_complex_without_inclusion=1.0",
+                                          "groups.p_member_leaves_on_disruption=0.5"],
+                            0, complex_share=0.6, channels=(0, 3, 4))
+    assert a.flows.get("new_group_disruptions", 0) > 0
+    assert a.flows.get("new_group_members_left_disruption", 0) > 0
+    a, _ = _route_both_ways(monkeypatch, ["topology=rural", "gp.p_signpost_tied_group=0.7",
+                                          "intermediaries.p_unplaced_sent_to_gp=0.6"],
+                            0, channels=(0, 1, 3, 4))
+    assert a.flows.get("new_signposted_parish_council", 0) > 0
+    assert a.flows.get("new_sent_on_to_gp", 0) > 0
+    assert help_seeking._compiled_routes(a) is not None
+    calls, compiled = [], kernels.route_seekers
+    monkeypatch.setattr(kernels, "route_seekers",
+                        lambda *args: calls.append(args) or compiled(*args))
+    a, _ = _route_both_ways(monkeypatch, ["topology=urban"], 0, online=True,
+                            before_route=calls.clear)
+    assert help_seeking._compiled_routes(a) is None and not calls
 
 
 @pytest.mark.parametrize("overrides", [
