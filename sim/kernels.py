@@ -2479,13 +2479,12 @@ def _route_advised(i, advised, added, n_added):
 
 @njit(cache=True, nogil=True)
 def route_seekers(streams, seekers, choice, start, people, volunteers, practices, routes,
-                  groups, room_args, reach, hubs, out, counts, hours, settings, day,
-                  passed_over):
+                  groups, room_args, reach, hubs, out, counts, hours, settings, day):
     """``help_seeking.route_in_turn`` for ``seekers[start:]`` (channels ``choice``), one
-    seeker after another, in one call: a seeker whose pathway is past ``passed_over`` (waiting
-    for a link worker; none for ``help_seeking.consult_in_turn``'s consultations) when
-    reached is passed over; the GP consulted (channel 0: :func:`next_consultation_action`'s consultation,
-    a referral to a link worker or an offer from the practice's tied group), a self-referral
+    seeker after another, in one call: a seeker whose pathway is past waiting when reached is
+    passed over; the GP consulted (channel 0: :func:`next_consultation_action`'s
+    consultation, a referral to a link worker or an offer from the practice's tied group), a
+    self-referral
     (1), ties asked (2: :func:`ties_with_time`, one float64 uniform below ``1 - (1 -
     p_help) ** helpers``, the helper drawn as ``pick_index`` draws, its task and informal
     support), a group approached (3: drawn by the running weights of the unit's reach, an
@@ -2521,7 +2520,7 @@ def route_seekers(streams, seekers, choice, start, people, volunteers, practices
     with_room = np.empty(max(reach_groups.shape[0], own_groups.shape[0]), np.int64)
     for j in range(start, seekers.shape[0]):
         i = seekers[j]
-        if pathway[i] > passed_over:
+        if pathway[i] > waiting:
             continue
         c = choice[j]
         if c == 0:  # the GP
@@ -3244,7 +3243,7 @@ def _warm_up() -> None:
                    i64.copy(), np.zeros(7, np.int64), i64),
                   np.zeros(len(ROUTE_FLOWS), np.int64), np.zeros(4),
                   ((0, 1, 6, 4, 3, 4, 5, 2, 7), (0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.5),
-                   (np.float32(1.0), np.float32(0.1))), 1, 1)
+                   (np.float32(1.0), np.float32(0.1))), 1)
     next_consultation_action(g32, i64, 0, i8, 0, i32, f64, np.zeros(3, np.int64), i64, 0.1,
                              np.zeros(2, np.int64), b.copy())
     complete_support_rows(i64, f64, np.ones(1), i8.copy(), i8.copy(), i32.copy(), b.copy(),

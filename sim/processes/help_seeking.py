@@ -164,9 +164,9 @@ def route_in_turn(model: CommunityModel, seekers: np.ndarray, choice: np.ndarray
     ``LocalityOfficer``'s, the seekers are routed one by one."""
     pop = model.pop
     if seekers.size >= COMPILED_ROUTING_FROM:
-        routes = _compiled_routes(model)
-        if routes is not None:
-            _route_compiled(model, seekers, choice, routes)
+        hub_kinds = _compiled_routes(model)
+        if hub_kinds is not None:
+            _route_compiled(model, seekers, choice, hub_kinds)
             return
     for i, c in zip(seekers.tolist(), choice.tolist(), strict=True):
         if pop.pathway[i] > Pathway.WAITING:
@@ -282,12 +282,9 @@ def _starts(sizes: list[int]) -> np.ndarray:
 
 
 def _route_compiled(model: CommunityModel, seekers: np.ndarray, choice: np.ndarray,
-                    tables: tuple, passed_over: int = int(Pathway.WAITING),
-                    consultations: str = "counted") -> None:
+                    hub_kinds: tuple) -> None:
     """:func:`route_in_turn` in one compiled call (``kernels.route_seekers``) and what it
-    leaves to do at each stop (:func:`_carry_out`). ``passed_over``: the pathway past which a
-    seeker is passed over; ``consultations``: 'counted' (the GP consultations as flows) or
-    'not counted' (:func:`consult_in_turn`'s, counted by its caller)."""
+    leaves to do at each stop (:func:`_carry_out`). ``hub_kinds``: :func:`_compiled_routes`."""
     pop = model.pop
     practices, hubs = model.gp_practices, model.intermediaries
     n = seekers.size
@@ -308,7 +305,6 @@ def _route_compiled(model: CommunityModel, seekers: np.ndarray, choice: np.ndarr
                         gp_referrals)
     groups = (model.group_units(), state.on_directory, accepts, support_days,
               state.turned_away_today, state.kind_code)
-    hub_kinds = tables
     reach = _reach_tables(model, seekers, choice)
     hub_columns = (*hub_kinds,
                    np.array([h.capacity_left for h in hubs], np.int64),
@@ -331,7 +327,7 @@ def _route_compiled(model: CommunityModel, seekers: np.ndarray, choice: np.ndarr
         j, action, group, route = kernels.route_seekers(
             streams, seekers, choice, j, people, volunteers, practice_columns, lw_routes,
             groups, model._room_columns(), reach, hub_columns, out, counts, hours, settings,
-            model.day, passed_over)
+            model.day)
         _carry_out(model, out, gp_referrals, hub_columns, counts, hours, recorded)
         if action == kernels.SEEK_DONE:
             break
@@ -350,9 +346,8 @@ def _route_compiled(model: CommunityModel, seekers: np.ndarray, choice: np.ndarr
         j += 1
     n_gp = int(visits.sum())
     if n_gp:
-        if consultations == "counted":
-            model.count("new_gp_consultations", n_gp)
-            model.count("new_gp_consultations_nonmedical", n_gp)
+        model.count("new_gp_consultations", n_gp)
+        model.count("new_gp_consultations_nonmedical", n_gp)
         for k in visits.nonzero()[0].tolist():  # 1-d: np.flatnonzero's, without its ravel
             practices[k].n_nonmedical += int(visits[k])
         if model.gp_advised:
