@@ -386,10 +386,10 @@ def _route_buffers(model: CommunityModel, n: int) -> tuple:
     kept = model.__dict__.get("_route_buffers")
     if kept is None or kept[0].shape[0] < n:
         size = max(n, 64)
-        kept = model._route_buffers = (
-            np.empty((size, 4), np.int64), np.empty((size, 2), np.int64),
-            np.empty((size, 2), np.int64), np.empty((size, 2), np.int64),
-            np.empty(size, np.int64), np.empty(size, np.int64), np.zeros(7, np.int64))
+        kept = model._route_buffers = (  # zeros: a saved model's bytes follow its seed
+            np.zeros((size, 4), np.int64), np.zeros((size, 2), np.int64),
+            np.zeros((size, 2), np.int64), np.zeros((size, 2), np.int64),
+            np.zeros(size, np.int64), np.zeros(size, np.int64), np.zeros(7, np.int64))
     return kept
 
 
