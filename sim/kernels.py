@@ -402,6 +402,33 @@ def _places_and_lost(staff_fte: float, extra_places: float, volunteer_hours: flo
     return (whole - gone if whole - gone > 0 else np.int64(0)), gone
 
 
+@njit(inline="always")
+def _has_room_at(g, room_args):
+    """``VCSEGroup.has_room()`` of group ``g`` from the columns ``room_args``
+    (``CommunityModel._room_columns``, as :func:`groups_with_room` takes them after its
+    rows)."""
+    (clients, is_open, kind_code, lio, distanced, staff_fte, extra_places, volunteer_hours,
+     disruption, annual_funding, funding_cut, balance, staff_capacity, staff_fte_usual,
+     volunteer_share, cost_per_client_day, fixed_cost_per_day, per_client, loss,
+     reserve_floor_months) = room_args
+    if not is_open[g] or kind_code[g] == lio or distanced[g]:
+        return False
+    places = _places_and_lost(
+        staff_fte[g], extra_places[g], volunteer_hours[g], disruption[g], staff_capacity[g],
+        staff_fte_usual[g], volunteer_share[g], per_client, loss)[0]
+    n = clients[g]
+    if n >= places:
+        return False
+    cost = cost_per_client_day[g]
+    if cost > 0:
+        income = annual_funding[g] * (1.0 - funding_cut[g])
+        if not balance[g] > income * reserve_floor_months / 12.0:
+            affordable = (income / 365.0 - fixed_cost_per_day[g]) / cost
+            if not n < (affordable if affordable > 0.0 else 0.0):
+                return False
+    return True
+
+
 @njit(cache=True, nogil=True)
 def groups_with_room(rows: np.ndarray, clients: np.ndarray, is_open: np.ndarray,
                      kind_code: np.ndarray, lio: int, distanced: np.ndarray,
@@ -419,27 +446,16 @@ def groups_with_room(rows: np.ndarray, clients: np.ndarray, is_open: np.ndarray,
     ``reserve_floor_months`` of the income after any cut or fewer clients than that income
     pays for after fixed costs (``affordable_places``). The parameter columns
     (``staff_capacity`` to ``fixed_cost_per_day``) are by organisation index, as the state's."""
+    room_args = (clients, is_open, kind_code, lio, distanced, staff_fte, extra_places,
+                 volunteer_hours, disruption, annual_funding, funding_cut, balance,
+                 staff_capacity, staff_fte_usual, volunteer_share, cost_per_client_day,
+                 fixed_cost_per_day, per_client, loss, reserve_floor_months)
     out = np.empty(rows.shape[0], np.int64)
     k = 0
     for j in range(rows.shape[0]):
-        r = rows[j]
-        if not is_open[r] or kind_code[r] == lio or distanced[r]:
-            continue  # no places: no room
-        places = _places_and_lost(
-            staff_fte[r], extra_places[r], volunteer_hours[r], disruption[r],
-            staff_capacity[r], staff_fte_usual[r], volunteer_share[r], per_client, loss)[0]
-        n = clients[r]
-        if n >= places:
-            continue
-        cost = cost_per_client_day[r]
-        if cost > 0:
-            income = annual_funding[r] * (1.0 - funding_cut[r])
-            if not balance[r] > income * reserve_floor_months / 12.0:
-                affordable = (income / 365.0 - fixed_cost_per_day[r]) / cost
-                if not n < (affordable if affordable > 0.0 else 0.0):
-                    continue
-        out[k] = j
-        k += 1
+        if _has_room_at(rows[j], room_args):
+            out[k] = j
+            k += 1
     return out[:k].copy()
 
 
@@ -2367,39 +2383,13 @@ def _route_start_support(i, code, days, day, pathway, until, first_support, ever
 
 
 @njit(inline="always")
-def _route_has_room(g, room_args):
-    """``VCSEGroup.has_room()`` of group ``g`` from the columns ``room_args``
-    (``CommunityModel._room_columns``: :func:`groups_with_room`'s test for one group)."""
-    (clients, is_open, kind_code, lio, distanced, staff_fte, extra_places, volunteer_hours,
-     disruption, annual_funding, funding_cut, balance, staff_capacity, staff_fte_usual,
-     volunteer_share, cost_per_client_day, fixed_cost_per_day, per_client, loss,
-     reserve_floor_months) = room_args
-    if not is_open[g] or kind_code[g] == lio or distanced[g]:
-        return False
-    places = _places_and_lost(
-        staff_fte[g], extra_places[g], volunteer_hours[g], disruption[g], staff_capacity[g],
-        staff_fte_usual[g], volunteer_share[g], per_client, loss)[0]
-    n = clients[g]
-    if n >= places:
-        return False
-    cost = cost_per_client_day[g]
-    if cost > 0:
-        income = annual_funding[g] * (1.0 - funding_cut[g])
-        if not balance[g] > income * reserve_floor_months / 12.0:
-            affordable = (income / 365.0 - fixed_cost_per_day[g]) / cost
-            if not n < (affordable if affordable > 0.0 else 0.0):
-                return False
-    return True
-
-
-@njit(inline="always")
 def _route_offer(i, g, from_health, groups_stream, need, complex_need, gp, rural, gp_access,
                  group_unit, accepts_complex, p_accept_complex, turned_away_today, touched,
                  n_out, counts, room_args):
     """The head of ``CommunityModel.offer_to_group(i, g, source)`` and ``VCSEGroup.offer``:
     the referral counted, a closed group stale, a rural resident's reach of a place-level
     group (one float64 uniform of ``groups_stream`` below their practice's access), room
-    (:func:`_route_has_room`), a complex need at a group without inclusion capacity accepted
+    (:func:`_has_room_at`), a complex need at a group without inclusion capacity accepted
     with one uniform below ``p_accept_complex`` (:data:`_OFFER_DISRUPT`: the rest is
     Python's), otherwise a place taken. Returns (the result, whether a health referral found
     the group full). Online groups are the caller's to rule out."""
@@ -2411,7 +2401,7 @@ def _route_offer(i, g, from_health, groups_stream, need, complex_need, gp, rural
         if from_health:
             counts[_R_STALE] += 1
         return _OFFER_STALE, False
-    room = _route_has_room(g, room_args)
+    room = _has_room_at(g, room_args)
     full = from_health and not room
     if group_unit[g] < 0 and rural[i]:  # CommunityModel._attends
         access = gp_access[gp[i]]
@@ -2645,7 +2635,7 @@ def route_seekers(streams, seekers, choice, start, people, volunteers, practices
                     a, b, pool = own_start[slot], own_start[slot + 1], own_groups
                 n_room = 0  # the groups with room (Intermediary.groups_in_reach), in order
                 for q in range(a, b):
-                    if _route_has_room(pool[q], room_args):
+                    if _has_room_at(pool[q], room_args):
                         with_room[n_room] = pool[q]
                         n_room += 1
                 placed = False
