@@ -661,6 +661,37 @@ def test_compiled_routing_stops_at_a_disruption_and_in_a_village(monkeypatch):
     assert help_seeking._compiled_routes(a) is None and not calls
 
 
+@pytest.mark.parametrize("topology, key", [
+    ("urban", "help_seeking.p_informal_help_per_helper"),
+    ("urban", "gp.p_signpost_tied_group"),
+    ("urban", "help_seeking.p_vcse_onward_referral"),
+    ("urban", "groups.p_accept_complex_without_inclusion"),
+    ("rural", "intermediaries.pc_ties_to_health"),
+])
+def test_compiled_routing_reads_parameters_assigned_without_an_event(monkeypatch, topology,
+                                                                    key):
+    """A parameter assigned on model.cfg mid-run (no event) acts on the compiled routes from
+    the next day, as on the Python routes: the two give the same days."""
+    from sim.processes import help_seeking
+
+    def days(compiled_from):
+        monkeypatch.setattr(help_seeking, "COMPILED_ROUTING_FROM", compiled_from)
+        m = CommunityModel(sim.compose([f"topology={topology}", "run.burn_in_days=30",
+                                        "run.days=40"]))
+        m.run(3)
+        help_seeking._compiled_routes(m)  # what is kept is made before the change
+        section, name = key.split(".")
+        old = getattr(getattr(m.cfg, section), name)
+        setattr(getattr(m.cfg, section), name, (not old) if isinstance(old, bool) else 1.0)
+        assert help_seeking._compiled_routes(m)[1].tolist() == [
+            h.has_health_tie() for h in m.intermediaries]
+        m.run(12)
+        return m.timeseries()
+
+    compiled, one_by_one = days(0), days(10**9)
+    assert compiled.equals(one_by_one)
+
+
 @pytest.mark.parametrize("overrides", [
     ["topology=urban", "scenario=funding_loss", "run.days=120", "run.burn_in_days=84"],
     ["topology=urban", "scenario=lockdown", "run.days=60", "run.burn_in_days=28",

@@ -184,31 +184,33 @@ _REFERRAL_SOURCES = ("gp", "self", "vcse", "signposting")  # kernels' _SRC_ code
 
 
 def _compiled_routes(model: CommunityModel) -> tuple | None:
-    """Each intermediary's kind (:data:`kernels.HUB_KINDS`), health tie, reach of
-    place-level groups and whether it is a locality officer, as ``kernels.route_seekers``
-    reads them; or None where the compiled routes cannot stand for the Python ones: a group
-    working online, or an intermediary whose signposting or reach is its own. Kept while the
-    open groups, their suspensions and ways of working (``reach_epoch``), the parameters
-    (``capacity_epoch``: every event) and the intermediaries stand."""
+    """Each intermediary's kind (:data:`kernels.HUB_KINDS`), health tie (asked each day: a
+    parish council's follows a parameter), reach of place-level groups and whether it is a
+    locality officer, as ``kernels.route_seekers`` reads them; or None where the compiled
+    routes cannot stand for the Python ones: a group working online, or an intermediary whose
+    signposting or reach is its own. All but the health ties are kept while the open groups,
+    their suspensions and ways of working (``reach_epoch``) and the intermediaries stand."""
     from sim.agents.intermediaries import Intermediary, LocalityOfficer
 
     rows, hubs = model.open_group_rows(), model.intermediaries
-    key = (model.__dict__.get("reach_epoch", 0), model.capacity_epoch, tuple(map(id, hubs)))
+    key = (model.__dict__.get("reach_epoch", 0), tuple(map(id, hubs)))
     cached = model.__dict__.get("_route_hubs")
-    if cached is not None and cached[0] is rows and cached[1] == key:
-        return cached[2]
-    kinds = None
-    if not model.group_state.online[rows].any() and all(
-            type(h).signpost in (Intermediary.signpost, LocalityOfficer.signpost)
-            and type(h).groups_in_reach is Intermediary.groups_in_reach
-            and type(h).send_on_to_gp is Intermediary.send_on_to_gp
-            and h.kind_name in kernels.HUB_KINDS for h in hubs):
-        kinds = (np.array([kernels.HUB_KINDS.index(h.kind_name) for h in hubs], np.int64),
-                 np.array([bool(h.has_health_tie()) for h in hubs], np.bool_),
-                 np.array([bool(h.reaches_place_groups) for h in hubs], np.bool_),
-                 np.array([isinstance(h, LocalityOfficer) for h in hubs], np.bool_))
-    model._route_hubs = (rows, key, kinds)
-    return kinds
+    if cached is None or cached[0] is not rows or cached[1] != key:
+        kinds = None
+        if not model.group_state.online[rows].any() and all(
+                type(h).signpost in (Intermediary.signpost, LocalityOfficer.signpost)
+                and type(h).groups_in_reach is Intermediary.groups_in_reach
+                and type(h).send_on_to_gp is Intermediary.send_on_to_gp
+                and h.kind_name in kernels.HUB_KINDS for h in hubs):
+            kinds = (np.array([kernels.HUB_KINDS.index(h.kind_name) for h in hubs], np.int64),
+                     np.array([bool(h.reaches_place_groups) for h in hubs], np.bool_),
+                     np.array([isinstance(h, LocalityOfficer) for h in hubs], np.bool_))
+        cached = model._route_hubs = (rows, key, kinds)
+    kinds = cached[2]
+    if kinds is None:
+        return None
+    ties = np.array([bool(h.has_health_tie()) for h in hubs], np.bool_)
+    return kinds[0], ties, kinds[1], kinds[2]
 
 
 EVERY_UNIT_UP_TO = 64
@@ -284,7 +286,11 @@ def _starts(sizes: list[int]) -> np.ndarray:
 def _route_compiled(model: CommunityModel, seekers: np.ndarray, choice: np.ndarray,
                     hub_kinds: tuple) -> None:
     """:func:`route_in_turn` in one compiled call (``kernels.route_seekers``) and what it
-    leaves to do at each stop (:func:`_carry_out`). ``hub_kinds``: :func:`_compiled_routes`."""
+    leaves to do at each stop (:func:`_carry_out`). ``hub_kinds``: :func:`_compiled_routes`.
+    Parameters are read afresh each day (:func:`_route_settings`), but the groups' own
+    (``groups.<kind>``: whether they accept complex needs, support days, places and money)
+    from the columns ``params_by_index`` keeps per ``capacity_epoch``, as the groups' room
+    always was: code that assigns them without an event must add 1 to it."""
     pop = model.pop
     practices, hubs = model.gp_practices, model.intermediaries
     n = seekers.size
@@ -355,11 +361,9 @@ def _route_compiled(model: CommunityModel, seekers: np.ndarray, choice: np.ndarr
 
 
 def _route_settings(model: CommunityModel) -> tuple:
-    """The codes and parameters ``kernels.route_seekers`` reads, kept while no event may
-    have changed parameters (``capacity_epoch``)."""
-    cached = model.__dict__.get("_route_settings")
-    if cached is not None and cached[0] == model.capacity_epoch:
-        return cached[1]
+    """The codes and parameters ``kernels.route_seekers`` reads, read afresh each day as the
+    Python routes read them (a parameter may be assigned on ``model.cfg`` without an
+    event)."""
     cfg = model.cfg
     h, v, g, e = cfg.help_seeking, cfg.volunteers, cfg.groups, cfg.intermediaries
     settings = ((int(Pathway.NONE), int(Pathway.WAITING), int(Pathway.INFORMAL),
@@ -370,7 +374,6 @@ def _route_settings(model: CommunityModel) -> tuple:
                  float(h.p_vcse_onward_referral), float(h.p_signposted_to_lw),
                  float(e.p_unplaced_sent_to_gp), float(e.lo_hours_per_signpost)),
                 (np.float32(v.informal_task_hours), np.float32(v.goodwill_gain_task)))
-    model._route_settings = (model.capacity_epoch, settings)
     return settings
 
 
