@@ -2486,10 +2486,11 @@ def route_seekers(streams, seekers, choice, start, people, volunteers, practices
     group, the channel's route: 0 GP, 3 a group approached, 4 + the intermediary's position)
     for Python to carry out the disruption and the route's end; else (``seekers.size``,
     :data:`SEEK_DONE`, -1, -1). What Python must carry out at each stop is in ``out`` (inbox
-    entries, client notes, joint cases, ties used, residents advised to see their GP, with
-    their numbers in ``out[5]``), ``counts`` (:data:`ROUTE_FLOWS`) and ``hours`` (the day's
-    ``new_vol_hours`` and ``new_lo_hours_signposting`` so far, and whether each was added
-    to)."""
+    entries, client notes, joint cases, ties used, residents advised to see their GP, groups
+    that took a client, with their numbers and whether a GP referred in ``out[6]``; then the
+    residents already advised, sorted), ``counts`` (:data:`ROUTE_FLOWS`) and ``hours`` (the
+    day's ``new_vol_hours`` and ``new_lo_hours_signposting`` so far, and whether each was
+    added to)."""
     gp_stream, help_stream, hub_stream, groups_stream = streams
     (pathway, need, gp, unit, rural, self_referred, lw_referrals, turned_away,
      lw_referred_day, lw_warm, lw_from_gp, until, first_support, ever_supported, need_onset,
