@@ -2384,7 +2384,7 @@ def _route_start_support(i, code, days, day, pathway, until, first_support, ever
 
 @njit(inline="always")
 def _route_offer(i, g, from_health, groups_stream, need, complex_need, gp, rural, gp_access,
-                 group_unit, accepts_complex, p_accept_complex, turned_away_today, touched,
+                 unit_key, accepts_complex, p_accept_complex, turned_away_today, touched,
                  n_out, counts, room_args):
     """The head of ``CommunityModel.offer_to_group(i, g, source)`` and ``VCSEGroup.offer``:
     the referral counted, a closed group stale, a rural resident's reach of a place-level
@@ -2403,7 +2403,7 @@ def _route_offer(i, g, from_health, groups_stream, need, complex_need, gp, rural
         return _OFFER_STALE, False
     room = _has_room_at(g, room_args)
     full = from_health and not room
-    if group_unit[g] < 0 and rural[i]:  # CommunityModel._attends
+    if unit_key[g] < 0 and rural[i]:  # CommunityModel._attends: a place-level group
         access = gp_access[gp[i]]
         if not (access >= 1.0 or _double_from(groups_stream) < access):
             return _OFFER_NOT_REACHED, full
@@ -2498,7 +2498,7 @@ def route_seekers(streams, seekers, choice, start, people, volunteers, practices
     (indptr, indices, vstate, offer, used, last_task, applied_day, goodwill) = volunteers
     (engagement, ties_start, ties, visits, consulted, gp_access, gp_referrals) = practices
     lw_start, lw_flat, lw_co_located = routes
-    group_unit, on_directory, accepts_complex, support_days, turned_away_today, kind_code = groups
+    unit_key, on_directory, accepts_complex, support_days, turned_away_today, kind_code = groups
     (unit_slot, reach_start, reach_groups, reach_cum, own_start, own_groups, hub_start,
      hub_list) = reach
     (hub_kind, hub_health_tie, hub_place_groups, hub_is_officer, hub_capacity,
@@ -2532,7 +2532,7 @@ def route_seekers(streams, seekers, choice, start, people, volunteers, practices
                 ties_used[e, 1] = g
                 n_out[_OUT_TIES] = e + 1
                 result, full = _route_offer(i, g, True, groups_stream, need, complex_need, gp,
-                                            rural, gp_access, group_unit, accepts_complex,
+                                            rural, gp_access, unit_key, accepts_complex,
                                             p_accept_complex, turned_away_today, touched,
                                             n_out, counts, room_args)
                 if result == _OFFER_DISRUPT:
@@ -2550,28 +2550,15 @@ def route_seekers(streams, seekers, choice, start, people, volunteers, practices
                          lw_from_gp, entries, n_out, counts, gp_referrals)
             continue
         if c == 2:  # ties asked
-            a, b = indptr[i], indptr[i + 1]
-            n_helpers = 0
-            for t in range(a, b):
-                h = indices[t]
-                if (vstate[h] == trained_a or vstate[h] == trained_b) and (
-                        offer[h] - used[h] >= task_hours):
-                    n_helpers += 1
+            helpers = ties_with_time(i, indptr, indices, vstate, offer, used, trained_a,
+                                     trained_b, task_hours)
+            n_helpers = helpers.shape[0]
             if n_helpers == 0:
                 continue
             p = 1.0 - math.pow(1.0 - p_help, float(n_helpers))  # Python's float ** int
             if _double_from(help_stream) >= p:
                 continue
-            pick = 0 if n_helpers == 1 else _integer_below(help_stream, n_helpers)
-            h = -1
-            for t in range(a, b):
-                x = indices[t]
-                if (vstate[x] == trained_a or vstate[x] == trained_b) and (
-                        offer[x] - used[x] >= task_hours):
-                    if pick == 0:
-                        h = x
-                        break
-                    pick -= 1
+            h = helpers[0 if n_helpers == 1 else _integer_below(help_stream, n_helpers)]
             used[h] = used[h] + task_hours  # CommunityModel.volunteer_tasks, one helper
             hours[0] += np.float64(task_hours)
             hours[1] = 1.0
@@ -2599,7 +2586,7 @@ def route_seekers(streams, seekers, choice, start, people, volunteers, practices
                 pick += 1
             g = reach_groups[pick]
             result, full = _route_offer(i, g, False, groups_stream, need, complex_need, gp,
-                                        rural, gp_access, group_unit, accepts_complex,
+                                        rural, gp_access, unit_key, accepts_complex,
                                         p_accept_complex, turned_away_today, touched, n_out,
                                         counts, room_args)
             if result == _OFFER_DISRUPT:
@@ -2645,7 +2632,7 @@ def route_seekers(streams, seekers, choice, start, people, volunteers, practices
                     g = with_room[pick]
                     result, full = _route_offer(i, g, False, groups_stream, need,
                                                 complex_need, gp, rural, gp_access,
-                                                group_unit, accepts_complex, p_accept_complex,
+                                                unit_key, accepts_complex, p_accept_complex,
                                                 turned_away_today, touched, n_out, counts,
                                                 room_args)
                     if result == _OFFER_DISRUPT:

@@ -1267,17 +1267,6 @@ class CommunityModel(mesa.Model):
             self.count("new_first_support")
             self.count("sum_days_to_first_support", self.day - int(pop.need_onset[i]))
 
-    def group_units(self) -> np.ndarray:
-        """Each organisation's ``unit`` by index (-1 at place level, as a group's), for
-        compiled passes; extended as organisations are added (a unit never changes)."""
-        units = self.__dict__.get("_group_units")
-        orgs = self.organisations
-        if units is None or units.size != len(orgs):
-            known = units if units is not None else np.zeros(0, np.int64)
-            units = self._group_units = np.concatenate(
-                (known, np.array([o.unit for o in orgs[known.size:]], np.int64)))
-        return units
-
     def link_worker_for(self, i: int) -> LinkWorker | None:
         lws = self.gp_practices[self.pop.gp[i]].link_workers
         return lws[i % len(lws)] if lws else None

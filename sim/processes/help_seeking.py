@@ -309,7 +309,7 @@ def _route_compiled(model: CommunityModel, seekers: np.ndarray, choice: np.ndarr
                   pop.vlast_task, pop.vapplied_day, pop.goodwill)
     practice_columns = (engagement, ties_start, ties, visits, consulted, model.gp_access,
                         gp_referrals)
-    groups = (model.group_units(), state.on_directory, accepts, support_days,
+    groups = (state.unit_key, state.on_directory, accepts, support_days,
               state.turned_away_today, state.kind_code)
     reach = _reach_tables(model, seekers, choice)
     hub_columns = (*hub_kinds,
