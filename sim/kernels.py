@@ -3016,6 +3016,68 @@ def burnout_and_free_hours(stream: np.ndarray, rows: np.ndarray, vstate: np.ndar
 
 
 @njit(cache=True, nogil=True)
+def strain_day_start(rows: np.ndarray, unserved: np.ndarray, turned_away: np.ndarray,
+                     strain: np.ndarray, distanced: np.ndarray, clients: np.ndarray,
+                     staff: np.ndarray, extra_places: np.ndarray, volunteer_hours: np.ndarray,
+                     disruption: np.ndarray, n_staff_changes: np.ndarray,
+                     staff_capacity: np.ndarray, usual_staff: np.ndarray,
+                     volunteer_share: np.ndarray, support_days: np.ndarray, per_client: float,
+                     loss: float, memory_days: float, exit_per_strain_year: float, day: int,
+                     review_days: int) -> tuple[np.ndarray, int, np.ndarray]:
+    """``strain.step`` up to the staff pass in one call, for the running groups ``rows``: their
+    places (:func:`group_places`), then strain and the staff it drives out
+    (:func:`update_strain`, which lowers ``staff`` in place), then the positions of those with
+    staff work today (:func:`staff_work_due`). The groups' parameters (``staff_capacity``,
+    ``usual_staff``, ``volunteer_share``, ``support_days``) are columns by organisation
+    index (``group_state.params_by_index``). Returns (staff each loses, the referrals turned
+    away today in all, the positions with staff work)."""
+    places = group_places(rows, staff, extra_places, volunteer_hours, disruption, distanced,
+                          staff_capacity[rows], usual_staff[rows], volunteer_share[rows],
+                          per_client, loss)[0]
+    lost, turned_away_in_all = update_strain(
+        rows, unserved, turned_away, strain, support_days[rows], distanced, places, clients,
+        staff, memory_days, exit_per_strain_year)
+    due = staff_work_due(rows, n_staff_changes, usual_staff[rows], day, review_days)
+    return lost, turned_away_in_all, due
+
+
+@njit(cache=True, nogil=True)
+def strain_day_end(rows: np.ndarray, disruption: np.ndarray, decay: float,
+                   stream: np.ndarray, volunteers: np.ndarray, vstate: np.ndarray,
+                   vorg: np.ndarray, vsince: np.ndarray, strain: np.ndarray, rate: float,
+                   offer: np.ndarray, committed: np.ndarray, held: np.ndarray, day: int,
+                   active: int, idle: int, lapsed: int, open_rows: np.ndarray,
+                   staff: np.ndarray, no_staff: float, extra_places: np.ndarray,
+                   volunteer_hours: np.ndarray, distanced: np.ndarray,
+                   staff_capacity: np.ndarray, usual_staff: np.ndarray,
+                   volunteer_share: np.ndarray, per_client: float, loss: float):
+    """``strain.step`` after the staff pass in one call, for the running groups ``rows``
+    (after any closure there): disruptions fade (:func:`decay_disruption`); trained
+    volunteers burn out and every organisation's free hours are written to ``held``
+    (:func:`burnout_and_free_hours`, drawing from ``stream``); the positions among the open
+    groups ``open_rows`` with no paid staff (``staff <= no_staff``) and no trained
+    volunteers, which may close; and the running groups' places and places lost to
+    disruption from the hours just set (:func:`group_places`; ``volunteer_hours`` is the
+    column ``held`` is the first rows of). Returns (disruptions' positions and values,
+    burnout's four results, the positions that may close, places, places lost)."""
+    at, values = decay_disruption(rows, disruption, decay)
+    could, gone, counts, changed = burnout_and_free_hours(
+        stream, volunteers, vstate, vorg, vsince, rows, strain, rate, offer, committed, held,
+        day, active, idle, lapsed)
+    empty = np.empty(open_rows.shape[0], np.int64)
+    k = 0
+    for j in range(open_rows.shape[0]):
+        r = open_rows[j]
+        if staff[r] <= no_staff and counts[r] == 0:
+            empty[k] = j
+            k += 1
+    places, lost = group_places(rows, staff, extra_places, volunteer_hours, disruption,
+                                distanced, staff_capacity[rows], usual_staff[rows],
+                                volunteer_share[rows], per_client, loss)
+    return at, values, could, gone, counts, changed, empty[:k], places, lost
+
+
+@njit(cache=True, nogil=True)
 def rows_with_chance(rows: np.ndarray, codes: np.ndarray, lo: int, hi: int, org: np.ndarray,
                      p_org: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Of ``rows``, those whose code is in [lo, hi] and whose organisation's chance
@@ -3120,11 +3182,12 @@ def flatnonzero(mask: np.ndarray) -> np.ndarray:
 
 
 COMPILED_INTO_OTHERS = (
-    "applications_due", "book_in_queue_order", "book_management_hours", "carry_work_over",
-    "choose_channels", "consulting_today", "continue_first_unfinished", "count_codes",
-    "first_within", "hand_out_tasks", "inductions_due", "lose_goodwill", "onset_candidates",
-    "rows_with_chance", "seekers_today", "start_episodes", "support_due", "support_outcomes",
-    "tasks_done", "unmet_course")
+    "applications_due", "book_in_queue_order", "book_management_hours",
+    "burnout_and_free_hours", "carry_work_over", "choose_channels", "consulting_today",
+    "continue_first_unfinished", "count_codes", "decay_disruption", "first_within",
+    "hand_out_tasks", "inductions_due", "lose_goodwill", "onset_candidates",
+    "rows_with_chance", "seekers_today", "staff_work_due", "start_episodes", "support_due",
+    "support_outcomes", "tasks_done", "unmet_course", "update_strain")
 """Public kernels that no Python code of the model calls: each is the step of a larger kernel
 that calls it (compiled into that kernel's own code, and loaded with it from numba's cache) or
 that kernel's reference version, which the tests call. :func:`_warm_up` leaves them to load
@@ -3160,8 +3223,6 @@ def _warm_up() -> None:
     bools = np.zeros(2, np.bool_)
     pay_the_day(i64s, f64s.copy(), f64s.copy(), f64s, f64s, i64s, f64s, f64s, f64s, f64s, 1.0)
     at_risk_of_churn(i64s, bools, i64s, 3)
-    staff_work_due(i64s, i64s, f64s, 1, 7)
-    decay_disruption(i64s, f64s.copy(), 0.9)
     units_with_groups(i64s, i64s, bools, i64s, 3, i32, 1)
     keep_waiting_entries(i64s.copy(), i64s.copy(), np.zeros(2, np.int16), 0, 2, i8,
                          np.zeros(2, np.int16), 2)
@@ -3171,8 +3232,6 @@ def _warm_up() -> None:
     group_places(i64s, f64s, f64s, f64s, f64s, bools, f64s, f64s, f64s, 1.0, 0.5)
     open_group_sums(i64s, i64s, i64s, i64s, bools, bools, bools, i64s, f64s, f64s, f64s, i64s,
                     i64s, 1, 2, 3, 1)
-    update_strain(i64s, f64s.copy(), i64s.copy(), f64s.copy(), f64s + 1.0, bools, i64s, i64s,
-                  f64s, 1.0, 1.0)
     count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)
     f32 = np.zeros(2, np.float32)
     i64 = np.zeros(2, np.int64)
@@ -3245,8 +3304,11 @@ def _warm_up() -> None:
                  b.copy(), 2, 3, 5, 6, 4, 7, 1, 1)
     codes_between(i8, 4, 5)
     rows_with_codes_between(i64, i8, 4, 5)
-    burnout_and_free_hours(g32, i64, i8.copy(), i32, i32.copy(), i64, f64, 0.1, f32, f32,
-                           f64.copy(), 1, 4, 5, 6)
+    strain_day_start(i64, f64.copy(), i64.copy(), f64.copy(), b, i64, f64.copy(), f64, f64,
+                     f64, i64, f64, f64, f64, f64 + 1.0, 1.0, 0.5, 1.0, 1.0, 1, 7)
+    strain_day_end(i64, f64.copy(), 0.9, g32, i64, i8.copy(), i32, i32.copy(), f64, 0.1, f32,
+                   f32, f64.copy(), 1, 4, 5, 6, i64, f64, 1e-6, f64, f64, b, f64, f64, f64,
+                   1.0, 0.5)
     volunteer_day_counts(i8, i32, 8, 4, 5, 0)
     symmetric_csr(np.zeros((1, 2), np.int64), 2, i32.copy())
     pairs_of_sorted_keys(pair_keys(np.zeros((1, 2), np.int64), 2), 2)

@@ -543,3 +543,31 @@ def test_places_kept_after_the_groups_day_are_those_each_group_would_work_out():
                 assert kept == (g._compute_capacity(), g._capacity_lost), g.name
                 checked += 1
     assert checked > 120 * 15
+
+
+def test_places_kept_when_a_group_closes_for_want_of_staff_and_volunteers():
+    """A group left with no paid staff and no trained volunteers closes in the groups' day;
+    the places then kept for the other running groups (worked out afresh, ``_keep_places``)
+    are what each works out itself, and the closed group is no longer among them."""
+    from sim.state import VolunteerState
+
+    model = CommunityModel(sim.configure(topology="urban", **{"run.days": 30,
+                                                             "run.burn_in_days": 0}))
+    for _ in range(5):
+        model.step()
+    running = model.running_groups()[0]
+    g = next(g for g in running if g.params.staff_fte > 0 and g.kind.value != "mutual_aid")
+    g.staff_fte = 0.0
+    g.staff_changes = []
+    pop = model.pop
+    pop.vstate[(pop.vorg == g.index) & (pop.vstate >= VolunteerState.APPLIED)] = (
+        VolunteerState.LAPSED)
+    model.step()
+    assert not g.is_open and g.closure_reason == "no_staff_or_volunteers"
+    after = model.running_groups()[0]
+    assert g not in after and len(after) == len(running) - 1
+    assert g._capacity_epoch != model.capacity_epoch  # no places kept for it
+    for h in after:
+        if not h.distanced:
+            assert h._capacity_epoch == model.capacity_epoch, h.name
+            assert (h._capacity, h._capacity_lost) == (h._compute_capacity(), h._capacity_lost)

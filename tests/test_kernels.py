@@ -1049,6 +1049,102 @@ def test_decay_disruption_is_each_groups_product_in_place():
     assert values.tolist() == expected[rows[at]].tolist()
 
 
+def _strain_columns(rng: np.random.Generator, n_org: int) -> dict:
+    """Random group columns and parameters by organisation index, as ``strain.step`` passes
+    them: some groups suspended, some disrupted, some without paid staff or an
+    establishment."""
+    return {
+        "unserved": rng.random(n_org) * 4, "turned_away": rng.integers(0, 3, n_org),
+        "strain": np.where(rng.random(n_org) < 0.6, rng.random(n_org), 0.0),
+        "distanced": rng.random(n_org) < 0.15, "clients": rng.integers(0, 40, n_org),
+        "staff": np.where(rng.random(n_org) < 0.2, 0.0, rng.uniform(0.5, 4.0, n_org)),
+        "extra": rng.integers(0, 5, n_org).astype(np.float64),
+        "disruption": np.where(rng.random(n_org) < 0.3, rng.random(n_org), 0.0),
+        "changes": np.where(rng.random(n_org) < 0.1, rng.integers(1, 3, n_org), 0),
+        "capacity": rng.uniform(5, 30, n_org), "share": rng.uniform(0.3, 1.0, n_org),
+        "usual": np.where(rng.random(n_org) < 0.8, rng.uniform(0.5, 4.0, n_org), 0.0),
+        "support_days": rng.uniform(30, 120, n_org)}
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_strain_day_start_is_places_then_strain_then_staff_work_due(seed):
+    """``strain_day_start`` (the groups' day up to the staff pass) changes the columns and
+    returns what ``group_places``, ``update_strain`` and ``staff_work_due`` give one after
+    another, with the parameters gathered by row as ``params_columns`` gives them."""
+    rng = np.random.default_rng(seed)
+    n_org = 120
+    c = _strain_columns(rng, n_org)
+    c["hours"] = rng.uniform(0, 40, n_org)
+    rows = np.sort(rng.choice(n_org, 90, replace=False)).astype(np.int64)
+    ref = {k: v.copy() for k, v in c.items()}
+    places = kernels.group_places(rows, ref["staff"], ref["extra"], ref["hours"],
+                                  ref["disruption"], ref["distanced"], ref["capacity"][rows],
+                                  ref["usual"][rows], ref["share"][rows], 2.5, 0.5)[0]
+    lost, turned = kernels.update_strain(
+        rows, ref["unserved"], ref["turned_away"], ref["strain"], ref["support_days"][rows],
+        ref["distanced"], places, ref["clients"], ref["staff"], 90.0, 0.4)
+    due = kernels.staff_work_due(rows, ref["changes"], ref["usual"][rows], 60, 30)
+    got = kernels.strain_day_start(
+        rows, c["unserved"], c["turned_away"], c["strain"], c["distanced"], c["clients"],
+        c["staff"], c["extra"], c["hours"], c["disruption"], c["changes"], c["capacity"],
+        c["usual"], c["share"], c["support_days"], 2.5, 0.5, 90.0, 0.4, 60, 30)
+    assert got[0].tobytes() == lost.tobytes() and got[1] == turned
+    assert got[2].tolist() == due.tolist() and 0 < due.size < rows.size
+    for name in c:
+        assert c[name].tobytes() == ref[name].tobytes(), name
+    assert (lost > 0).any() and turned > 0
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_strain_day_end_is_decay_burnout_empty_groups_then_places(seed):
+    """``strain_day_end`` (the groups' day after the staff pass) gives what
+    ``decay_disruption``, ``burnout_and_free_hours`` (the same draws), the open groups with
+    no paid staff and no trained volunteers (numpy's mask) and ``group_places`` from the
+    hours just written give one after another, and leaves the same columns and stream."""
+    rng = np.random.default_rng(seed)
+    n, n_org, day = 3000, 40, 90
+    c = _strain_columns(rng, n_org)
+    c["staff"][:4] = 0.0  # with no trained volunteers below: groups that may close
+    vstate = rng.integers(0, 8, n).astype(np.int8)
+    vorg = rng.integers(4, n_org, n).astype(np.int32)
+    vsince = rng.integers(0, 90, n).astype(np.int32)
+    offer = (rng.integers(0, 3, n) * 2.5).astype(np.float32)
+    committed = (rng.random(n) * 3).astype(np.float32)
+    volunteers = np.flatnonzero(vstate >= 2)
+    open_rows = np.sort(rng.choice(n_org, 32, replace=False)).astype(np.int64)
+    open_rows = np.union1d(open_rows, np.arange(4)).astype(np.int64)
+    rows = open_rows[1:]  # the running groups: all open but one (the LIO)
+    hours = np.zeros(n_org + 8)  # the column; the first n_org rows are the organisations'
+    hours[:n_org] = rng.uniform(0, 40, n_org)
+    decay = float(np.exp(-1.0 / 30.0))
+    ref = {k: v.copy() for k, v in c.items()}
+    ref_v = [vstate.copy(), vsince.copy(), hours.copy()]
+    ours, theirs = (np.random.default_rng(seed + 1) for _ in range(2))
+    at, values = kernels.decay_disruption(rows, ref["disruption"], decay)
+    burnt = kernels.burnout_and_free_hours(
+        kernels.stream_handle(theirs), volunteers, ref_v[0], vorg, ref_v[1], rows,
+        ref["strain"], 0.3, offer, committed, ref_v[2][:n_org], day, 4, 5, 6)
+    empty = np.flatnonzero((ref["staff"][open_rows] <= 1e-6) & (burnt[2][open_rows] == 0))
+    places, lost = kernels.group_places(
+        rows, ref["staff"], ref["extra"], ref_v[2], ref["disruption"], ref["distanced"],
+        ref["capacity"][rows], ref["usual"][rows], ref["share"][rows], 2.5, 0.5)
+    got = kernels.strain_day_end(
+        rows, c["disruption"], decay, kernels.stream_handle(ours), volunteers, vstate, vorg,
+        vsince, c["strain"], 0.3, offer, committed, hours[:n_org], day, 4, 5, 6, open_rows,
+        c["staff"], 1e-6, c["extra"], hours, c["distanced"], c["capacity"], c["usual"],
+        c["share"], 2.5, 0.5)
+    assert got[0].tolist() == at.tolist() and got[1].tobytes() == values.tobytes()
+    assert got[2:4] == burnt[:2] and burnt[1] > 0
+    assert got[4].tobytes() == burnt[2].tobytes() and got[5].tolist() == burnt[3].tolist()
+    assert got[6].tolist() == empty.tolist() and empty.size > 0
+    assert got[7].tobytes() == places.tobytes() and got[8].tobytes() == lost.tobytes()
+    assert (lost > 0).any() and at.size > 0
+    for name in c:
+        assert c[name].tobytes() == ref[name].tobytes(), name
+    assert [vstate.tobytes(), vsince.tobytes(), hours.tobytes()] == [a.tobytes() for a in ref_v]
+    assert ours.random() == theirs.random()
+
+
 def test_struggling_order_is_numpys_lexsort_of_the_thinnest_reserves():
     """An LIO's struggling groups (``LIOFunctions._struggling_groups``): the positions and
     order numpy's masks and ``lexsort((rows[at], thinness))`` give, over groups in or out of

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import kernels
-from sim.agents.group_state import params_columns
+from sim.agents.group_state import params_by_index, params_columns
 from sim.state import PATHWAY as Pathway  # plain ints: fast in numpy
 from sim.state import VSTATE as V
 
@@ -88,21 +88,25 @@ def members_leave(model: CommunityModel, group: VCSEGroup) -> None:
     model.count("new_group_members_left_disruption", leave.size)
 
 
-def _update_strain(model: CommunityModel, groups: list[VCSEGroup], rows: np.ndarray) -> None:
+def _update_strain(model: CommunityModel, groups: list[VCSEGroup], rows: np.ndarray
+                   ) -> np.ndarray:
     """Strain and staff lost to it, for running ``groups`` (rows ``rows`` of the model's
     :class:`~sim.agents.group_state.GroupState`) all at once: referrals turned away press on
     a group over a support period; demand above its places, smoothed over
     ``groups.strain_memory_days``, is its strain (not while suspended); strain drives paid
     staff out (``new_group_staff_lost_strain``, each group's in group order), and
-    ``new_group_turned_away`` counts the day's referrals turned away for want of room."""
+    ``new_group_turned_away`` counts the day's referrals turned away for want of room. One
+    compiled call (``kernels.strain_day_start``), which also finds the groups with staff
+    work today: their positions in ``groups`` are returned."""
     p = model.cfg.groups
     state = model.group_state
-    (support_days,) = params_columns(model, rows, ("support_days",))
-    lost, turned_away = kernels.update_strain(
-        rows, state.unserved, state.turned_away_today, state.strain, support_days,
-        state.distanced, group_places(model, rows)[0],  # 0 while suspended
-        state.n_clients, state.staff_fte, float(p.strain_memory_days),
-        float(p.staff_exit_per_strain_year))
+    capacity, usual_staff, share, support_days = params_by_index(model, _STRAIN_PARAMETERS)
+    lost, turned_away, due = kernels.strain_day_start(
+        rows, state.unserved, state.turned_away_today, state.strain, state.distanced,
+        state.n_clients, state.staff_fte, state.extra_places, state.volunteer_hours,
+        state.disruption, state.n_staff_changes, capacity, usual_staff, share, support_days,
+        *_places_constants(model), float(p.strain_memory_days),
+        float(p.staff_exit_per_strain_year), model.day, int(p.staff_review_days))
     model.count("new_group_turned_away", int(turned_away))  # whole referrals, counted once
     losing = (lost > 0).nonzero()[0]  # np.flatnonzero's (1-d), without its ravel
     if losing.size:
@@ -114,6 +118,21 @@ def _update_strain(model: CommunityModel, groups: list[VCSEGroup], rows: np.ndar
             g._staff_fte = staff.item(g.index)
             g._capacity_epoch = -1
         model.count_each("new_group_staff_lost_strain", lost[losing])
+    return due
+
+
+_STRAIN_PARAMETERS = ("staff_client_capacity", "staff_fte", "volunteer_client_share",
+                      "support_days")
+"""The groups' parameters the strain pass reads (``params_by_index``): the first three set
+their places (``kernels.group_places``)."""
+
+
+def _places_constants(model: CommunityModel) -> tuple[float, float]:
+    """The volunteer hours a client takes a week and ``groups.disruption_capacity_loss``, as
+    ``kernels.group_places`` takes them."""
+    v = model.cfg.volunteers
+    return (float(v.tasks_per_client_per_week * v.group_task_hours),
+            float(model.cfg.groups.disruption_capacity_loss))
 
 
 def group_places(model: CommunityModel, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -122,14 +141,11 @@ def group_places(model: CommunityModel, rows: np.ndarray) -> tuple[np.ndarray, n
     compiled call (``kernels.group_places``: the same arithmetic as ``_compute_capacity``)
     instead of each group's cached value, which a change of its volunteers' hours, staff or
     disruption forgets most days."""
-    v, state = model.cfg.volunteers, model.group_state
-    staff_capacity, staff_fte, share = params_columns(
-        model, rows, ("staff_client_capacity", "staff_fte", "volunteer_client_share"))
+    state = model.group_state
+    staff_capacity, staff_fte, share = params_columns(model, rows, _STRAIN_PARAMETERS[:3])
     return kernels.group_places(
         rows, state.staff_fte, state.extra_places, state.volunteer_hours, state.disruption,
-        state.distanced, staff_capacity, staff_fte, share,
-        float(v.tasks_per_client_per_week * v.group_task_hours),
-        float(model.cfg.groups.disruption_capacity_loss))
+        state.distanced, staff_capacity, staff_fte, share, *_places_constants(model))
 
 
 def affordable_staff(model: CommunityModel, g: VCSEGroup) -> float:
@@ -197,84 +213,87 @@ def _apply_staff_changes(model: CommunityModel, g: VCSEGroup) -> None:
             model.count("new_group_staff_hired", max(hired, 0.0))
 
 
-def _volunteer_burnout_and_hours(model: CommunityModel, volunteers: np.ndarray
-                                 ) -> np.ndarray:
-    """Trained volunteers (active or idle) of strained groups lapse (burn out), then each
-    organisation's trained volunteers and their free weekly hours (offered, less ongoing
-    roles elsewhere such as buddying) are stored (``model.group_state.volunteer_hours``; a
-    change forgets the group's capacity): one compiled call
-    (``kernels.burnout_and_free_hours``, drawing from the 'group_strain' stream as
-    ``random(volunteers who could burn out)`` would). Returns the trained counts by
-    organisation index. ``volunteers``: the volunteers past latent
-    (``Population.volunteer_rows``)."""
-    pop = model.pop
-    n_org = len(model.organisations)
-    (stream,) = kernels.model_stream_handles(model, _GROUP_STRAIN_STREAM)
-    _, open_rows = model.running_groups()  # the open groups with strain (not the LIO)
-    could, gone, counts, changed = kernels.burnout_and_free_hours(
-        stream, volunteers, pop.vstate, pop.vorg, pop.vsince, open_rows,
-        model.group_state.strain, model.cfg.groups.volunteer_burnout_per_strain_year / 365.0,
-        pop.vhours_offer, pop.vhours_committed, model.group_state.volunteer_hours[:n_org],
-        model.day, int(V.ACTIVE), int(V.IDLE), int(V.LAPSED))
-    if could > 0:
-        model.count("new_vol_burnout", gone)
-    orgs = model.organisations
-    for k in changed.tolist():  # a change forgets the group's capacity
-        orgs[k].forget_capacity()
-    return counts
-
-
 _GROUP_STRAIN_STREAM = ("group_strain",)
 
 
 def step(model: CommunityModel) -> None:
     """The groups' day: strain, staff exits, staff reviews, notices and hires, disruption
     decay, volunteer burnout, closure of groups with no staff and no volunteers, and the
-    volunteer hours that set tomorrow's places."""
-    from sim.agents.organisations import GroupKind  # it imports this module
-
-    lio = GroupKind.LIO
+    volunteer hours that set tomorrow's places. Two compiled calls
+    (``kernels.strain_day_start`` and ``kernels.strain_day_end``) with the staff pass, one
+    group at a time, between them."""
     p = model.cfg.groups
     day = model.day
-    decay = math.exp(-1.0 / p.disruption_adaptation_days)
     running, rows = model.running_groups()
-    if running:
-        _update_strain(model, running, rows)
-    # one group at a time (reviews may close a group), only those with something to do
-    # today: notices or hires pending, or a staff review due (nothing a group does here
-    # changes another's)
-    state = model.group_state
-    due = kernels.staff_work_due(rows, state.n_staff_changes,
-                                 params_columns(model, rows, ("staff_fte",))[0], day,
-                                 int(p.staff_review_days))
+    # strain and staff lost to it; the groups with staff work today: notices or hires
+    # pending, or a staff review due
+    due = _update_strain(model, running, rows) if running else _NOBODY
+    # one group at a time (reviews may close a group); nothing a group does here changes
+    # another's
     for g in map(running.__getitem__, due.tolist()):
         if g.staff_changes:
             _apply_staff_changes(model, g)
         if g.params.staff_fte > 0 and (day + g.index) % p.staff_review_days == 0:
             _review_staff(model, g)
-    # disruptions in force fade, in one compiled call over the column: a group's disruption
-    # is read by nothing above but its own places, and a group closed above has none left
-    # (``close``), as before when the pass skipped it; the attribute follows the column and
-    # the group's places are worked out afresh (``mirrored_column``)
-    at, values = kernels.decay_disruption(rows, state.disruption, decay)
+    _after_staff(model)
+
+
+def _after_staff(model: CommunityModel) -> None:
+    """The groups' day after the staff pass, in one compiled call
+    (``kernels.strain_day_end``, drawing from the 'group_strain' stream as
+    ``random(volunteers who could burn out)`` would):
+
+    - disruptions in force fade (a group closed by a review has none left, ``close``);
+    - trained volunteers (active or idle) of strained groups lapse (burn out), then each
+      organisation's trained volunteers and their free weekly hours (offered, less ongoing
+      roles elsewhere such as buddying) are stored (``group_state.volunteer_hours``);
+    - groups with neither paid staff nor trained volunteers close, unless hires are pending;
+    - the running groups' places from those hours are kept as their cached capacity
+      (:func:`_keep_places`).
+
+    The attributes follow the columns (``mirrored_column``): a change of disruption or
+    volunteer hours forgets a group's places until they are kept below."""
+    from sim.agents.organisations import GroupKind  # it imports this module
+
+    lio = GroupKind.LIO
+    pop, state, p = model.pop, model.group_state, model.cfg.groups
+    running, rows = model.running_groups()  # after any closure in the staff pass
+    groups, open_rows = model.open_groups(), model.open_group_rows()
+    n_org = len(model.organisations)
+    (stream,) = kernels.model_stream_handles(model, _GROUP_STRAIN_STREAM)
+    capacity, usual_staff, share, _ = params_by_index(model, _STRAIN_PARAMETERS)
+    (at, values, could, gone, counts, changed, empty, places, lost
+     ) = kernels.strain_day_end(
+        rows, state.disruption, math.exp(-1.0 / p.disruption_adaptation_days), stream,
+        pop.volunteer_rows(), pop.vstate, pop.vorg, pop.vsince, state.strain,
+        p.volunteer_burnout_per_strain_year / 365.0, pop.vhours_offer, pop.vhours_committed,
+        state.volunteer_hours[:n_org], model.day, int(V.ACTIVE), int(V.IDLE), int(V.LAPSED),
+        open_rows, state.staff_fte, NO_STAFF_FTE, state.extra_places, state.volunteer_hours,
+        state.distanced, capacity, usual_staff, share, *_places_constants(model))
     for k, d in zip(at.tolist(), values.tolist(), strict=True):
         g = running[k]
         g._disruption = d
         g._capacity_epoch = -1
-    # burnout moves trained volunteers to lapsed: one list of those past latent serves both
-    # burnout and the hours that set tomorrow's places (less those burnt out)
-    counts = _volunteer_burnout_and_hours(model, model.pop.volunteer_rows())
-    # groups with neither paid staff nor trained volunteers, from the columns (in group
-    # order); those with no hires pending close
-    groups, rows, state = model.open_groups(), model.open_group_rows(), model.group_state
-    for k in ((state.staff_fte[rows] <= NO_STAFF_FTE)  # 1-d: np.flatnonzero's positions
-              & (counts[rows] == 0)).nonzero()[0].tolist():
+    if could > 0:
+        model.count("new_vol_burnout", gone)
+    orgs = model.organisations
+    for k in changed.tolist():  # a change forgets the group's capacity
+        orgs[k].forget_capacity()
+    closed = False
+    for k in empty.tolist():
         g = groups[k]
         if (g.is_open and g.kind is not lio
                 and not any(d > 0 for _, d in g.staff_changes)):
             g.close("no_staff_or_volunteers")
             model.count("new_groups_closed_no_staff_or_volunteers")
-    _keep_places(model)
+            closed = True
+    if closed:  # fewer running groups: their places as the others' are
+        _keep_places(model)
+        return
+    epoch = model.capacity_epoch
+    for g, cap, gone_places in zip(running, places.tolist(), lost.tolist(), strict=True):
+        if not g.distanced:
+            g._capacity, g._capacity_lost, g._capacity_epoch = cap, gone_places, epoch
 
 
 def _keep_places(model: CommunityModel) -> None:
