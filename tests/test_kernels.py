@@ -931,6 +931,18 @@ def test_referred_back_today_matches_its_numpy_steps():
             assert back.size == eligible.size > 0
 
 
+def _volunteer_columns(rng: np.random.Generator, n: int, first_org: int, n_org: int
+                       ) -> tuple[np.ndarray, ...]:
+    """Random volunteer states, organisations (from ``first_org``), days since, hours offered
+    and hours committed for ``n`` residents, with the model's dtypes."""
+    vstate = rng.integers(0, 8, n).astype(np.int8)
+    vorg = rng.integers(first_org, n_org, n).astype(np.int32)
+    vsince = rng.integers(0, 90, n).astype(np.int32)
+    offer = (rng.integers(0, 3, n) * 2.5).astype(np.float32)
+    committed = (rng.random(n) * 3).astype(np.float32)
+    return vstate, vorg, vsince, offer, committed
+
+
 def test_burnout_and_free_hours_match_their_numpy_steps():
     """``burnout_and_free_hours``: the burnout of ``strain._volunteer_burnout`` (chances
     ``min(strain * rate, 1)`` of strained open organisations, one draw per trained
@@ -939,11 +951,7 @@ def test_burnout_and_free_hours_match_their_numpy_steps():
     for seed, rate in ((70, 0.3), (71, 0.0), (72, 5.0)):
         rng = np.random.default_rng(seed)
         n, n_org, day = 3000, 8, 90
-        vstate = rng.integers(0, 8, n).astype(np.int8)
-        vorg = rng.integers(0, n_org, n).astype(np.int32)
-        vsince = rng.integers(0, 90, n).astype(np.int32)
-        offer = (rng.integers(0, 3, n) * 2.5).astype(np.float32)
-        committed = (rng.random(n) * 3).astype(np.float32)
+        vstate, vorg, vsince, offer, committed = _volunteer_columns(rng, n, 0, n_org)
         rows = np.flatnonzero(vstate >= 2)
         open_rows = np.flatnonzero(rng.random(n_org) < 0.7).astype(np.int64)
         strain = np.where(rng.random(n_org) < 0.5, rng.random(n_org), 0.0)
@@ -1105,11 +1113,7 @@ def test_strain_day_end_is_decay_burnout_empty_groups_then_places(seed):
     n, n_org, day = 3000, 40, 90
     c = _strain_columns(rng, n_org)
     c["staff"][:4] = 0.0  # with no trained volunteers below: groups that may close
-    vstate = rng.integers(0, 8, n).astype(np.int8)
-    vorg = rng.integers(4, n_org, n).astype(np.int32)
-    vsince = rng.integers(0, 90, n).astype(np.int32)
-    offer = (rng.integers(0, 3, n) * 2.5).astype(np.float32)
-    committed = (rng.random(n) * 3).astype(np.float32)
+    vstate, vorg, vsince, offer, committed = _volunteer_columns(rng, n, 4, n_org)
     volunteers = np.flatnonzero(vstate >= 2)
     open_rows = np.sort(rng.choice(n_org, 32, replace=False)).astype(np.int64)
     open_rows = np.union1d(open_rows, np.arange(4)).astype(np.int64)
