@@ -32,6 +32,18 @@ runs' and the warm-up's CPU over 2 cores plus the serial parts' CPU. (Before 202
 cost per run was the whole prefix's over its runs, the workers' start-up included: about 3 %
 more for 120 runs.) The machine is shared, so the load average (``uptime``) is printed with
 every figure; prints a table and writes ``experiments/results/sobol_cost.json``.
+
+Old code against new on the same hour (``--base REV``): on a shared machine the same code's
+projection moves by 15 % within a day, more than most changes move it, so two projections made
+at different times compare the host's hours. With ``--base`` the whole measurement above is
+made ``--rounds`` times for each side, the revision ``REV`` (exported with ``git archive``
+into a temporary folder; the checkout is left as it is) and this tree alternated round by
+round as ABBA... (old, new, new, old, ...), each in its own interpreters with its own code on
+``PYTHONPATH``, after an import of each tree that loads (or compiles) its kernels. Reports
+each round's projection, each side's median and the paired ratio new/old of the rounds
+(round 2k with 2k+1); writes them all to ``--out``.
+
+    python experiments/sobol_cost.py --runs 120 --breakdown 3 --base HEAD~2 --rounds 2
 """
 
 from __future__ import annotations
@@ -41,6 +53,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -329,6 +342,87 @@ def project(runs: dict, analysis: dict, n_jobs: int) -> dict:
     }
 
 
+def alternation(rounds: int) -> list[str]:
+    """The sides' order over ``rounds`` rounds of each: old, new, new, old, old, new..."""
+    order: list[str] = []
+    for k in range(rounds):
+        order += ["old", "new"] if k % 2 == 0 else ["new", "old"]
+    return order
+
+
+def paired_ratios(totals: dict[str, list[float]], order: list[str]) -> list[float]:
+    """new/old of each round's pair of projections, pairs taken in the order run (rounds
+    2k and 2k + 1 of ``order``)."""
+    seen = {"old": 0, "new": 0}
+    pairs: list[dict[str, float]] = []
+    for k, side in enumerate(order):
+        if k % 2 == 0:
+            pairs.append({})
+        pairs[-1][side] = totals[side][seen[side]]
+        seen[side] += 1
+    return [round(p["new"] / p["old"], 4) for p in pairs if p.get("old")]
+
+
+def compare(args: argparse.Namespace) -> int:
+    """``--base``: this script's whole measurement, old and new alternated (module
+    docstring)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from ab_compare import UsageError, export_revision, new_revision, share_kernel_cache
+
+    with tempfile.TemporaryDirectory(prefix="sobol-cost-base-") as tmp:
+        try:
+            commit = export_revision(args.base, Path(tmp))
+        except UsageError as exc:
+            print(f"sobol_cost: {exc}", file=sys.stderr)
+            return 2
+        trees = {"old": Path(tmp) / "tree", "new": ROOT}
+        shared = share_kernel_cache(trees["old"])
+        for tree in trees.values():  # each tree's kernels loaded (or compiled) once
+            subprocess.run([sys.executable, "-c", "import sim.kernels"], cwd=tree, check=True,
+                           env=dict(os.environ, PYTHONPATH=str(tree)))
+        order = alternation(args.rounds)
+        rounds, totals = [], {"old": [], "new": []}
+        for k, side in enumerate(order):
+            tree = trees[side]
+            out = Path(tmp) / f"round{k}.json"
+            cmd = [sys.executable, str(tree / "experiments" / "sobol_cost.py"), "--design",
+                   args.design, "--runs", str(args.runs), "--n-jobs", str(args.n_jobs),
+                   "--breakdown", str(args.breakdown), "--out", str(out)]
+            proc = subprocess.run(cmd, cwd=tree, capture_output=True, text=True,
+                                  env=dict(os.environ, PYTHONPATH=str(tree)))
+            if proc.returncode != 0:
+                sys.exit(f"round {k + 1} ({side}) failed ({proc.returncode}):\n"
+                         f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+            result = json.loads(out.read_text())
+            p = result["projection"]
+            totals[side].append(p["total_hours_wall_clock"])
+            rounds.append({"side": side, "total_hours_wall_clock": p["total_hours_wall_clock"],
+                           "total_hours_cpu_over_cores": p["total_hours_cpu_over_cores"],
+                           "per_run_cpu": p["per_run_cpu"],
+                           "load_before": result["runs"]["uptime_before"],
+                           "result": result})
+            print(f"round {k + 1} of {len(order)}, {side}: {p['total_hours_wall_clock']:.2f} h "
+                  f"on the wall clock, {p['total_hours_cpu_over_cores']:.2f} h from CPU time, "
+                  f"{p['per_run_cpu']:.3f} CPU-s a run ({uptime()})", flush=True)
+    ratios = paired_ratios(totals, order)
+    summary = {side: {"median_hours": round(statistics.median(v), 3),
+                      "hours": v} for side, v in totals.items()}
+    report = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+              "machine": machine(), "design": args.design, "runs": args.runs,
+              "base": commit, "new": new_revision(), "kernel_cache_shared": shared,
+              "order": order, "summary": summary, "paired_ratios_new_over_old": ratios,
+              "target_hours": TARGET_HOURS, "rounds": rounds}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nold {commit[:10]}: {', '.join(f'{h:.2f}' for h in totals['old'])} h "
+          f"(median {summary['old']['median_hours']:.2f}); new: "
+          f"{', '.join(f'{h:.2f}' for h in totals['new'])} h (median "
+          f"{summary['new']['median_hours']:.2f}); new/old by pair "
+          f"{', '.join(f'{r:.3f}' for r in ratios)}; target {TARGET_HOURS} h")
+    print(f"  -> {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -338,6 +432,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--breakdown", type=int, default=3, help="runs split into their parts")
     ap.add_argument("--out", default=str(ROOT / "experiments" / "results" / "sobol_cost.json"))
     ap.add_argument("--keep", help="keep the study's folders here (default: a temporary one)")
+    ap.add_argument("--base", help="also measure this revision, alternated with this tree "
+                                   "round by round (old, new, new, old...)")
+    ap.add_argument("--rounds", type=int, default=2,
+                    help="with --base: rounds of each side (default 2)")
     ap.add_argument("--child", choices=sorted(STEPS), help=argparse.SUPPRESS)
     ap.add_argument("--folder", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -346,6 +444,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.runs < 1 or args.n_jobs < 1 or args.breakdown < 1:
         ap.error("--runs, --n-jobs and --breakdown must be at least 1")
+    if args.rounds < 1:
+        ap.error("--rounds must be at least 1")
+    if args.base is not None:
+        if args.keep:
+            ap.error("--keep cannot be used with --base (each round's folders are temporary)")
+        return compare(args)
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="sobol_cost_"))
     base.mkdir(parents=True, exist_ok=True)
     print(f"{machine()}; {uptime()}", flush=True)

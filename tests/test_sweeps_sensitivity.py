@@ -250,6 +250,63 @@ def test_runs_of_one_world_load_the_state_the_first_saved(tmp_path, monkeypatch)
     assert days == [10, 25, 10]
 
 
+def _sobol_cost_module():
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "experiments" / "sobol_cost.py"
+    spec = importlib.util.spec_from_file_location("sobol_cost_script", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_sobol_cost_alternates_old_and_new_and_pairs_the_rounds():
+    """``--base``: the sides run old, new, new, old, old, new...; each pair of rounds run one
+    after the other gives one ratio new/old."""
+    cost = _sobol_cost_module()
+    assert cost.alternation(1) == ["old", "new"]
+    assert cost.alternation(3) == ["old", "new", "new", "old", "old", "new"]
+    order = cost.alternation(2)
+    totals = {"old": [1.5, 1.6], "new": [1.2, 1.4]}  # in the order each side ran
+    assert cost.paired_ratios(totals, order) == [round(1.2 / 1.5, 4), round(1.4 / 1.6, 4)]
+
+
+def test_sobol_cost_refuses_a_bad_base_or_rounds_and_writes_nothing(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "cost.json"
+    for extra, message in ((["--base", "no-such-revision"], "is not a revision"),
+                           (["--base", "HEAD", "--rounds", "0"], "--rounds must be at least 1"),
+                           (["--base", "HEAD", "--keep", str(tmp_path / "k")],
+                            "--keep cannot be used with --base")):
+        proc = subprocess.run([sys.executable, str(root / "experiments" / "sobol_cost.py"),
+                               "--runs", "3", "--out", str(out), *extra],
+                              capture_output=True, text=True, cwd=root)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr and not out.exists()
+    assert not (tmp_path / "k").exists()
+
+
+@pytest.mark.slow
+def test_sobol_cost_compares_a_revision_with_this_tree_round_by_round(tmp_path):
+    """``--base HEAD --rounds 1``: the whole measurement for the exported revision, then for
+    this tree, each with its own code; both projections and their ratio are reported."""
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "cost.json"
+    proc = subprocess.run([sys.executable, str(root / "experiments" / "sobol_cost.py"),
+                           "--design", _write(tmp_path, TINY), "--runs", "3", "--breakdown",
+                           "1", "--out", str(out), "--base", "HEAD", "--rounds", "1"],
+                          capture_output=True, text=True, cwd=root)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    res = json.loads(out.read_text())
+    assert res["order"] == ["old", "new"] and len(res["rounds"]) == 2
+    old, new = (r["result"] for r in res["rounds"])
+    assert old["runs"]["design_runs"] == new["runs"]["design_runs"] == 4 * (3 + 2)
+    assert all(h > 0 for side in ("old", "new") for h in res["summary"][side]["hours"])
+    assert res["paired_ratios_new_over_old"] == [round(
+        res["summary"]["new"]["hours"][0] / res["summary"]["old"]["hours"][0], 4)]
+    assert len(res["base"]) == 40 and "round 2 of 2, new" in proc.stdout
+
+
 @pytest.mark.slow
 def test_sobol_cost_projects_a_study_from_its_first_runs(tmp_path):
     """experiments/sobol_cost.py runs end to end on a small design: the design's first runs on
