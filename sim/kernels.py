@@ -3198,8 +3198,8 @@ def _warm_up() -> None:
     """Load (or compile, on first use) every kernel the model calls, for the argument types it
     passes, so a process pays numba's start-up once, at import, not inside the first simulated
     day. The kernels of :data:`COMPILED_INTO_OTHERS` are not loaded: a run never asks for them
-    (loading the 20 took about 0.07 s of every process's start-up, a sweep worker's
-    included)."""
+    (loading the 20 there were when this was measured took about 0.07 s of every process's
+    start-up, a sweep worker's included)."""
     i8 = np.zeros(2, np.int8)
     w = np.zeros((2, 4), np.float32)
     column_means_f32(w)

@@ -944,8 +944,8 @@ def _volunteer_columns(rng: np.random.Generator, n: int, first_org: int, n_org: 
 
 
 def test_burnout_and_free_hours_match_their_numpy_steps():
-    """``burnout_and_free_hours``: the burnout of ``strain._volunteer_burnout`` (chances
-    ``min(strain * rate, 1)`` of strained open organisations, one draw per trained
+    """``burnout_and_free_hours``: the burnout of the groups' day (``strain._after_staff``:
+    chances ``min(strain * rate, 1)`` of strained open organisations, one draw per trained
     volunteer with a chance) and the free hours of ``refresh_volunteer_hours`` after it,
     with the same draws from the stream; nothing drawn without strain or rate."""
     for seed, rate in ((70, 0.3), (71, 0.0), (72, 5.0)):

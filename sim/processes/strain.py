@@ -248,8 +248,9 @@ def _after_staff(model: CommunityModel) -> None:
       organisation's trained volunteers and their free weekly hours (offered, less ongoing
       roles elsewhere such as buddying) are stored (``group_state.volunteer_hours``);
     - groups with neither paid staff nor trained volunteers close, unless hires are pending;
-    - the running groups' places from those hours are kept as their cached capacity
-      (:func:`_keep_places`).
+    - the running groups' places from those hours, worked out in the same call, are kept as
+      their cached capacity (as :func:`_keep_places` keeps them; after a closure here,
+      :func:`_keep_places` works them out afresh for the groups still running).
 
     The attributes follow the columns (``mirrored_column``): a change of disruption or
     volunteer hours forgets a group's places until they are kept below."""
