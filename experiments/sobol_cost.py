@@ -377,9 +377,13 @@ def compare(args: argparse.Namespace) -> int:
             return 2
         trees = {"old": Path(tmp) / "tree", "new": ROOT}
         shared = share_kernel_cache(trees["old"])
-        for tree in trees.values():  # each tree's kernels loaded (or compiled) once
-            subprocess.run([sys.executable, "-c", "import sim.kernels"], cwd=tree, check=True,
-                           env=dict(os.environ, PYTHONPATH=str(tree)))
+        for side, tree in trees.items():  # each tree's kernels loaded (or compiled) once
+            done = subprocess.run([sys.executable, "-c", "import sim.kernels"], cwd=tree,
+                                  capture_output=True, text=True,
+                                  env=dict(os.environ, PYTHONPATH=str(tree)))
+            if done.returncode != 0:
+                sys.exit(f"the {side} code does not import ({done.returncode}):\n"
+                         f"{done.stderr[-2000:]}")
         order = alternation(args.rounds)
         rounds, totals = [], {"old": [], "new": []}
         for k, side in enumerate(order):

@@ -249,8 +249,8 @@ def _after_staff(model: CommunityModel) -> None:
       roles elsewhere such as buddying) are stored (``group_state.volunteer_hours``);
     - groups with neither paid staff nor trained volunteers close, unless hires are pending;
     - the running groups' places from those hours, worked out in the same call, are kept as
-      their cached capacity (as :func:`_keep_places` keeps them; after a closure here,
-      :func:`_keep_places` works them out afresh for the groups still running).
+      their cached capacity (:func:`_keep_places`; after a closure here it works them out
+      afresh for the groups still running).
 
     The attributes follow the columns (``mirrored_column``): a change of disruption or
     volunteer hours forgets a group's places until they are kept below."""
@@ -288,26 +288,24 @@ def _after_staff(model: CommunityModel) -> None:
             g.close("no_staff_or_volunteers")
             model.count("new_groups_closed_no_staff_or_volunteers")
             closed = True
-    if closed:  # fewer running groups: their places as the others' are
-        _keep_places(model)
-        return
-    epoch = model.capacity_epoch
-    for g, cap, gone_places in zip(running, places.tolist(), lost.tolist(), strict=True):
-        if not g.distanced:
-            g._capacity, g._capacity_lost, g._capacity_epoch = cap, gone_places, epoch
+    # the places worked out in the call, unless a closure here left fewer running groups
+    _keep_places(model, None if closed else (places, lost))
 
 
-def _keep_places(model: CommunityModel) -> None:
+def _keep_places(model: CommunityModel,
+                 known: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """The running groups' places as their cached capacity (``VCSEGroup.capacity``), from one
     compiled call once the day's volunteer hours are set (a change of volunteers' hours
     forgot most groups' places): the values ``_compute_capacity`` would give when they are
     next asked for, so referrals do not work them out one group at a time. A suspended
     group's is left as it is (it has none while suspended); anything that changes a group's
-    places later forgets them as before."""
+    places later forgets them as before. ``known``: the running groups' places and places
+    lost to disruption (``group_places``), if worked out since the volunteers' hours were
+    set and the running groups have not changed."""
     running, rows = model.running_groups()
     if not running:
         return
-    places, lost = group_places(model, rows)
+    places, lost = group_places(model, rows) if known is None else known
     epoch = model.capacity_epoch
     for g, cap, gone in zip(running, places.tolist(), lost.tolist(), strict=True):
         if not g.distanced:
