@@ -1674,8 +1674,9 @@ def _uniform_at_compiled(source, i):
 _SKIP_BY_DRAWS = 16
 """Skips of at most this many float32 draws are drawn, in the caller's own loop
 (:func:`_skip_uniforms`): cheaper than a jump, and than a call of :func:`_skip_handle`, whose
-handle argument is counted in and out (the course stream of ``need_day``, read for one resident
-in nine, cost 12-14 us a day more through the call; AMD EPYC, 2026-12-07)."""
+handle argument is counted in and out (``need_day`` reads the course stream for about one
+resident in seven at the Sobol design's midpoint: 44-47 us a day with a call per gap, 34-37
+with the short gaps drawn in its loop; AMD EPYC, 2026-12-07)."""
 
 
 @njit(nogil=True)
@@ -1717,7 +1718,8 @@ def _skip_handle(handle, k: int) -> None:
 
 def _skip_uniforms(source, k: int) -> None:
     """Passes over ``k`` float32 uniforms of ``source``: nothing for an array of them (read
-    by position, :func:`_uniform_at`), :func:`_skip_handle` for a stream's handle. A kernel
+    by position, :func:`_uniform_at`); for a stream's handle, up to :data:`_SKIP_BY_DRAWS`
+    drawn in the caller's own code, more by :func:`_skip_handle` (a PCG64's jumps). A kernel
     that reads uniform ``i`` only for some positions skips the rest this way, and the
     stream ends where drawing them all would leave it."""
 
@@ -1781,15 +1783,15 @@ def need_day(u, onset_p: np.ndarray, mult: np.float32, domain_u, course_u,
     streams: resident ``i``'s uniforms are the ``i``-th of the day in each, whether used or
     not, so the day costs no arrays of draws written and read back; the domain uniform, read
     only at an onset, and the course uniform, read only in unmet need or at an onset, are
-    passed over where nobody reads them (:func:`_skip_uniforms`: a PCG64 jumps its LCG),
-    leaving each stream where drawing them all would). ``p`` is ``onset_p * mult`` in
-    float32; ``v``, ``v * 997 % 1`` and their thresholds (``low_below``, ``moderate_below``,
-    ``hidden_below``) are float32, as numpy computes a float32 array with Python floats. A
-    resident's stages read and write only that resident's entries, so the arrays are those of
-    three passes; a new episode (a few residents in a thousand) and its course are done after
-    the pass over everyone, with the uniforms kept for it, which keeps that pass's loop small
-    (about twice as fast at 3,000,000 residents). Returns (onsets, residents in unmet need,
-    resolved, escalated, the rows whose support ends today)."""
+    passed over where nobody reads them (:func:`_skip_uniforms`: short gaps drawn, long ones
+    jumped by a PCG64's LCG), leaving each stream where drawing them all would). ``p`` is
+    ``onset_p * mult`` in float32; ``v``, ``v * 997 % 1`` and their thresholds (``low_below``,
+    ``moderate_below``, ``hidden_below``) are float32, as numpy computes a float32 array with
+    Python floats. A resident's stages read and write only that resident's entries, so the
+    arrays are those of three passes; a new episode (a few residents in a thousand) and its
+    course are done after the pass over everyone, with the uniforms kept for it, which keeps
+    that pass's loop small (about twice as fast at 3,000,000 residents). Returns (onsets,
+    residents in unmet need, resolved, escalated, the rows whose support ends today)."""
     n = need.shape[0]
     due = np.empty(n, np.int64)
     onsets = np.empty(n, np.int64)
@@ -3374,7 +3376,8 @@ def _skip_then_draw(handle: np.ndarray, k: int, n: int) -> np.ndarray:
 
 def _check_pcg64_jumps() -> bool:
     """Whether :func:`_skip_handle`'s jumps leave a PCG64 where drawing would: skips of many
-    lengths (short and long, odd and even, from a kept half word or none) then draws give
+    lengths (those up to :data:`_SKIP_BY_DRAWS` drawn, longer ones jumped; odd and even, from a
+    kept half word or none) then draws give
     the values and the end state of ``random(k + n, dtype=float32)``, for several seeds.
     Otherwise handles carry no jumps and skips draw."""
     for seed in (7, 2**63 + 5):
