@@ -3377,9 +3377,8 @@ def _skip_then_draw(handle: np.ndarray, k: int, n: int) -> np.ndarray:
 def _check_pcg64_jumps() -> bool:
     """Whether :func:`_skip_handle`'s jumps leave a PCG64 where drawing would: skips of many
     lengths (those up to :data:`_SKIP_BY_DRAWS` drawn, longer ones jumped; odd and even, from a
-    kept half word or none) then draws give
-    the values and the end state of ``random(k + n, dtype=float32)``, for several seeds.
-    Otherwise handles carry no jumps and skips draw."""
+    kept half word or none) then draws give the values and the end state of ``random(k + n,
+    dtype=float32)``, for several seeds. Otherwise handles carry no jumps and skips draw."""
     for seed in (7, 2**63 + 5):
         for start in (0, 1):
             for k in (0, 1, 9, 10, 17, 64, 65, 1001, 12346, 300001 if start else 0):
