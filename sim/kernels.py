@@ -31,7 +31,6 @@ import weakref
 import numpy as np
 from llvmlite import ir
 from numba import njit, types, uint64
-from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
 from sim import numba_boxing
@@ -1672,156 +1671,6 @@ def _uniform_at_compiled(source, i):
     return None
 
 
-_PCG64_LANES = 4
-"""64-bit outputs a block fill (:func:`_pcg64_fill_pairs`) works out side by side."""
-
-
-def _pcg64_lane_maps() -> tuple[list[int], list[int]]:
-    """The LCG applied ``k`` times, ``s -> A_k * s + inc * B_k`` (mod 2**128), for k = 1 ..
-    :data:`_PCG64_LANES`: ``A_k = M**k`` and ``B_k = 1 + M + ... + M**(k - 1)``."""
-    mask = (1 << 128) - 1
-    a, b = [_PCG64_MULTIPLIER], [1]
-    for _ in range(_PCG64_LANES - 1):
-        a.append(a[-1] * _PCG64_MULTIPLIER & mask)
-        b.append((b[-1] * _PCG64_MULTIPLIER + 1) & mask)
-    return a, b
-
-
-def _pcg64_output_ir(builder, s):
-    """PCG64's XSL-RR output (uint64) of LCG state ``s`` (i128)."""
-    i64, i128 = ir.IntType(64), ir.IntType(128)
-    x = builder.xor(builder.trunc(builder.lshr(s, ir.Constant(i128, 64)), i64),
-                    builder.trunc(s, i64))
-    rot = builder.trunc(builder.lshr(s, ir.Constant(i128, 122)), i64)
-    left = builder.and_(builder.sub(ir.Constant(i64, 0), rot), ir.Constant(i64, 63))
-    return builder.or_(builder.lshr(x, rot), builder.shl(x, left))
-
-
-def _float32_of_ir(builder, bits):
-    """numpy's float32 uniform of 32 random bits: ``(bits >> 8) * 2**-24`` (exact)."""
-    top = builder.lshr(bits, ir.Constant(ir.IntType(32), 8))
-    return builder.fmul(builder.uitofp(top, ir.FloatType()),
-                        ir.Constant(ir.FloatType(), 1.0 / 16777216.0))
-
-
-@intrinsic
-def _pcg64_fill_pairs(typingctx, state, out, start, pairs):
-    """Writes ``2 * pairs`` float32 uniforms of the PCG64 at ``state`` (a
-    :func:`stream_handle`'s first entry, with no half word kept) into ``out[start:]``: each
-    64-bit output's low half then its high half, as ``next_uint32`` gives them, leaving the
-    state stepped ``pairs`` times and, as numpy does, the last output's high half as the
-    kept word (not flagged: it was read). The outputs are worked out
-    :data:`_PCG64_LANES` at a time from one state, with the LCG's maps of 1 to 4 steps
-    (:func:`_pcg64_lane_maps`), so they do not wait on each other: about half the time of
-    stepping one output after another on AMD EPYC. Returns 0."""
-    if not (isinstance(out, types.Array) and out.dtype == types.float32 and out.ndim == 1
-            and out.layout == "C"):
-        return None
-    sig = types.int64(types.uint64, out, types.int64, types.int64)
-    a_k, b_k = _pcg64_lane_maps()
-
-    def codegen(context, builder, signature, args):
-        state_address, out_value, start_at, n_pairs = args
-        i32, i64, i128 = ir.IntType(32), ir.IntType(64), ir.IntType(128)
-        data = context.make_array(signature.args[1])(context, builder, out_value).data
-        has_ptr, s_ptr, inc_ptr = _pcg64_parts(builder, state_address)
-        header = builder.inttoptr(state_address, ir.LiteralStructType(
-            [ir.IntType(8).as_pointer(), i32, i32]).as_pointer())
-        word_ptr = builder.gep(header, [ir.Constant(i32, 0), ir.Constant(i32, 2)],
-                               inbounds=True)
-        inc = builder.load(inc_ptr, align=8)
-        maps = [(ir.Constant(i128, a), builder.mul(inc, ir.Constant(i128, b)))
-                for a, b in zip(a_k, b_k, strict=True)]
-        s_slot = cgutils.alloca_once(builder, i128)
-        out_slot = cgutils.alloca_once_value(builder, ir.Constant(i64, 0))
-        builder.store(builder.load(s_ptr, align=8), s_slot)
-
-        def emit(s, at):  # the two float32 of the output of state s at out[at], out[at + 1]
-            word = _pcg64_output_ir(builder, s)
-            builder.store(word, out_slot)
-            for half in range(2):
-                bits = builder.trunc(builder.lshr(word, ir.Constant(i64, 32 * half)), i32)
-                builder.store(_float32_of_ir(builder, bits), builder.gep(
-                    data, [builder.add(at, ir.Constant(i64, half))], inbounds=True))
-
-        lanes = ir.Constant(i64, _PCG64_LANES)
-        groups = builder.udiv(n_pairs, lanes)
-        with cgutils.for_range(builder, groups) as loop:
-            s = builder.load(s_slot)
-            first = builder.add(start_at, builder.mul(loop.index, ir.Constant(
-                i64, 2 * _PCG64_LANES)))
-            stepped = s
-            for k, (a, c) in enumerate(maps):
-                stepped = builder.add(builder.mul(s, a), c)
-                emit(stepped, builder.add(first, ir.Constant(i64, 2 * k)))
-            builder.store(stepped, s_slot)
-        done = builder.mul(groups, lanes)
-        with cgutils.for_range(builder, builder.sub(n_pairs, done)) as loop:
-            s = builder.add(builder.mul(builder.load(s_slot), maps[0][0]), maps[0][1])
-            builder.store(s, s_slot)
-            emit(s, builder.add(start_at, builder.shl(builder.add(done, loop.index),
-                                                      ir.Constant(i64, 1))))
-        builder.store(builder.load(s_slot), s_ptr, align=8)
-        with builder.if_then(builder.icmp_signed(">", n_pairs, ir.Constant(i64, 0))):
-            builder.store(builder.trunc(builder.lshr(builder.load(out_slot),
-                                                     ir.Constant(i64, 32)), i32), word_ptr)
-            builder.store(ir.Constant(i32, 0), has_ptr)
-        return ir.Constant(i64, 0)
-
-    return sig, codegen
-
-
-@intrinsic
-def _pcg64_kept(typingctx, state):
-    """1 if the PCG64 at ``state`` keeps a half word (its next float32 reads it), else 0."""
-    sig = types.int64(types.uint64)
-
-    def codegen(context, builder, signature, args):
-        has_ptr, _, _ = _pcg64_parts(builder, args[0])
-        return builder.zext(builder.icmp_unsigned("!=", builder.load(has_ptr),
-                                                  ir.Constant(ir.IntType(32), 0)),
-                            ir.IntType(64))
-
-    return sig, codegen
-
-
-def _uniform_block(source, start: int, count: int, buf: np.ndarray) -> np.ndarray:
-    """The ``count`` uniforms of positions ``start`` on (:func:`_uniform_at`): a view of an
-    array of them, or, from a stream's handle, its next ``count`` float32 uniforms written
-    into ``buf`` (at least ``count`` long) and ``buf[:count]`` returned: what ``count``
-    calls of :func:`_uniform_at` give, leaving the stream where they leave it, but for a
-    PCG64 stepped in line filled a block at a time (:func:`_pcg64_fill_pairs`)."""
-    return source[start:start + count]
-
-
-@overload(_uniform_block)
-def _uniform_block_compiled(source, start, count, buf):
-    if isinstance(source, types.Array) and isinstance(source.dtype, types.Float):
-        return lambda source, start, count, buf: source[start:start + count]
-    if isinstance(source, types.Array) and source.dtype == types.uint64:
-        def fill(source, start, count, buf):
-            filled = _pcg64_block(source, count, buf) if source[2] != 0 and count > 2 else 0
-            for j in range(filled, count):  # a last half (its word's other half kept), or all
-                buf[j] = _uniform_at(source, j)
-            return buf[:count]
-
-        return fill
-    return None
-
-
-@njit(inline="always")
-def _pcg64_block(handle, count: int, buf: np.ndarray) -> int:
-    """The first of ``count`` float32 uniforms of the PCG64 stepped in line that ``handle``
-    names, written into ``buf``: a kept half word, then whole 64-bit outputs
-    (:func:`_pcg64_fill_pairs`). Returns how many were written (``count`` or one fewer)."""
-    kept = _pcg64_kept(handle[0])
-    if kept:
-        buf[0] = _uniform_at(handle, 0)
-    pairs = (count - kept) >> 1
-    _pcg64_fill_pairs(handle[0], buf, kept, pairs)
-    return kept + 2 * pairs
-
-
 _SKIP_BY_DRAWS = 16
 """Skips of at most this many float32 draws are drawn, in the caller's own loop
 (:func:`_skip_uniforms`): cheaper than a jump, and than a call of :func:`_skip_handle`, whose
@@ -1916,11 +1765,6 @@ def _double_from(handle) -> float:
     return _next_double(handle[0], handle[3])
 
 
-_NEED_BLOCK = 512
-"""Residents whose onset and course uniforms :func:`need_day` draws at a time
-(:func:`_uniform_block`): a few kilobytes, kept in the core's nearest cache."""
-
-
 @njit(cache=True, nogil=True)
 def need_day(u, onset_p: np.ndarray, mult: np.float32, domain_u, course_u,
              low_below: np.float32, moderate_below: np.float32,
@@ -1954,44 +1798,45 @@ def need_day(u, onset_p: np.ndarray, mult: np.float32, domain_u, course_u,
     kept = np.empty((n, 3), np.float32)  # an onset's three uniforms (untouched beyond them)
     n_due = n_onset = n_unmet = n_res = n_esc = 0
     below_res, below_esc = _course_tables(p_resolve, p_escalate)
-    domain_skip = 0  # positions passed over since the last read
-    u_buf = np.empty(_NEED_BLOCK, np.float32)
-    c_buf = np.empty(_NEED_BLOCK, np.float32)
-    for b0 in range(0, n, _NEED_BLOCK):
-        m = min(_NEED_BLOCK, n - b0)
-        u_block = _uniform_block(u, b0, m, u_buf)  # the onset draw: read for everyone
-        c_block = _uniform_block(course_u, b0, m, c_buf)  # read in unmet need or at an onset
-        for j in range(m):
-            i = b0 + j
-            ui = u_block[j]
-            lvl = need[i]
-            pw = pathway[i]  # the course changes it only below first_supported
-            onset = lvl == 0 and ui < onset_p[i] * mult
-            unmet = lvl > 0 and pw <= waiting
-            if onset:  # a new episode: after this pass
-                _skip_uniforms(domain_u, domain_skip)
-                domain_skip = 0
-                onsets[n_onset] = i
-                kept[n_onset, 0] = ui
-                kept[n_onset, 1] = _uniform_at(domain_u, i)
-                kept[n_onset, 2] = c_block[j]
-                n_onset += 1
-            else:
-                domain_skip += 1
-            if unmet:
-                n_unmet += 1
-                outcome = _course_outcome(lvl, c_block[j], below_res, below_esc)
-                if outcome == 1:  # resolved
-                    need[i] = 0
-                    pathway[i] = 0
-                    n_res += 1
-                elif outcome == 2:  # escalated
-                    need[i] = lvl + 1
-                    n_esc += 1
-            if pw >= first_supported and until[i] <= day:
-                due[n_due] = i
-                n_due += 1
-    _skip_uniforms(domain_u, domain_skip)  # the stream ends where drawing for all leaves it
+    domain_skip = course_skip = 0  # positions passed over since the last read
+    ci = np.float32(0.0)
+    for i in range(n):
+        ui = _uniform_at(u, i)  # read for everyone (the onset draw)
+        lvl = need[i]
+        pw = pathway[i]  # the course changes it only below first_supported
+        onset = lvl == 0 and ui < onset_p[i] * mult
+        unmet = lvl > 0 and pw <= waiting
+        if onset or unmet:  # the course uniform is read: the streams' positions are i
+            _skip_uniforms(course_u, course_skip)
+            course_skip = 0
+            ci = _uniform_at(course_u, i)
+        else:
+            course_skip += 1
+        if onset:  # a new episode: after this pass
+            _skip_uniforms(domain_u, domain_skip)
+            domain_skip = 0
+            onsets[n_onset] = i
+            kept[n_onset, 0] = ui
+            kept[n_onset, 1] = _uniform_at(domain_u, i)
+            kept[n_onset, 2] = ci
+            n_onset += 1
+        else:
+            domain_skip += 1
+        if unmet:
+            n_unmet += 1
+            outcome = _course_outcome(lvl, ci, below_res, below_esc)
+            if outcome == 1:  # resolved
+                need[i] = 0
+                pathway[i] = 0
+                n_res += 1
+            elif outcome == 2:  # escalated
+                need[i] = lvl + 1
+                n_esc += 1
+        if pw >= first_supported and until[i] <= day:
+            due[n_due] = i
+            n_due += 1
+    _skip_uniforms(domain_u, domain_skip)  # the streams end where drawing for all leaves them
+    _skip_uniforms(course_u, course_skip)
     one = np.float32(1.0)
     for j in range(n_onset):
         i = onsets[j]
@@ -3494,23 +3339,6 @@ def _uniforms_through(handle: np.ndarray, n: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _blocks_through(handle: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Blocks of ``counts`` uniforms drawn in turn through ``handle``
-    (:func:`_uniform_block`), one after another, as float32."""
-    total = 0
-    for c in counts:
-        total += c
-    out = np.empty(total, np.float32)
-    buf = np.empty(max(total, 1), np.float32)
-    at = 0
-    for c in counts:
-        block = _uniform_block(handle, at, c, buf)
-        out[at:at + c] = block
-        at += c
-    return out
-
-
-@njit(cache=True, nogil=True)
 def _doubles_through(handle: np.ndarray, n: int) -> np.ndarray:
     """``n`` float64 uniforms drawn through ``handle`` (:func:`_double_from`)."""
     out = np.empty(n)
@@ -3522,9 +3350,8 @@ def _doubles_through(handle: np.ndarray, n: int) -> np.ndarray:
 def _check_pcg64_inline() -> bool:
     """Whether :func:`_pcg64_next32_ir` draws as this numpy's PCG64 does: twin generators
     from several seeds, each started at an odd position (a half word kept), give the same
-    float32 uniforms through an inline handle as ``random(n, dtype=float32)``, one at a
-    time and in blocks of several sizes (:func:`_uniform_block`), and end in the same
-    state. Anything else (another layout, another numpy) keeps the call through
+    float32 uniforms through an inline handle as ``random(n, dtype=float32)``, and end in the
+    same state. Anything else (another layout, another numpy) keeps the call through
     ``next_uint32``."""
     for seed in (0, 1, 20201, 2**63 + 5):
         ours, theirs = (np.random.Generator(np.random.PCG64(seed)) for _ in range(2))
@@ -3534,11 +3361,6 @@ def _check_pcg64_inline() -> bool:
         handle[2] = 1  # the in-line step under test
         got = _uniforms_through(handle, 257)
         if not (np.array_equal(got, theirs.random(257, dtype=np.float32))
-                and ours.bit_generator.state == theirs.bit_generator.state):
-            return False
-        counts = np.array([0, 1, 2, 3, 4, 9, 10, 17, 64, 131, 0, 1000], np.int64)
-        got = _blocks_through(handle, counts)  # blocks: the LCG stepped four at a time
-        if not (np.array_equal(got, theirs.random(int(counts.sum()), dtype=np.float32))
                 and ours.bit_generator.state == theirs.bit_generator.state):
             return False
     return True

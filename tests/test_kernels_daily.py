@@ -396,36 +396,6 @@ def test_stream_handles_step_pcg64_in_line_and_call_other_bit_generators():
             assert ours.random(7).tobytes() == theirs.random(7).tobytes()
 
 
-def test_uniform_blocks_are_numpys_draws_and_leave_the_stream_where_they_do():
-    """Blocks of uniforms (``kernels._uniform_block``: a PCG64 stepped in line is filled four
-    64-bit outputs at a time) of every size 0-40 and longer ones, one after another from even
-    and odd positions, give the values of ``random(total, dtype=float32)`` and leave the
-    whole state as numpy does (the kept half word and its value too), stepped in line, called
-    through ``next_uint32`` and for another bit generator; a view of an array of uniforms is
-    returned as it is."""
-    sizes = [*range(0, 41), 63, 64, 65, 127, 128, 129, 511, 512, 513, 4097]
-    orders = (np.array(sizes, np.int64), np.array(sizes[::-1], np.int64),
-              np.array([s for s in sizes if s % 2], np.int64))
-    for make, inline in ((np.random.PCG64, 1), (np.random.PCG64, 0), (np.random.Philox, 0)):
-        for start in (0, 1, 2, 7):
-            for counts in orders:
-                ours, theirs = np.random.Generator(make(31)), np.random.Generator(make(31))
-                handle = kernels.stream_handle(ours)
-                if make is np.random.PCG64:
-                    handle[2] = inline
-                for g in (ours, theirs):
-                    g.random(start, dtype=np.float32)
-                got = kernels._blocks_through(handle, counts)
-                want = theirs.random(int(counts.sum()), dtype=np.float32)
-                assert got.tobytes() == want.tobytes(), (make, inline, start)
-                assert repr(ours.bit_generator.state) == repr(theirs.bit_generator.state), (
-                    make, inline, start)
-                assert ours.random(3).tobytes() == theirs.random(3).tobytes()
-    values = np.random.default_rng(3).random(50)
-    assert np.array_equal(kernels._blocks_through(values, np.array([0, 7, 43], np.int64)),
-                          values.astype(np.float32))
-
-
 def test_skipped_uniforms_leave_every_stream_where_drawing_leaves_it():
     """Skipping ``k`` float32 uniforms (``kernels._skip_uniforms``) then drawing gives the
     values of ``random(k + n, dtype=float32)[k:]`` and leaves the whole state as numpy does
