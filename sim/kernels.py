@@ -1467,6 +1467,103 @@ def index_below(handle: np.ndarray, n: int) -> int:
     return _integer_below(handle, n)
 
 
+FLOYD_ABOVE = 10000
+"""``Generator.choice(n, size=k, replace=False)`` of numpy takes Floyd's algorithm unless
+``n > FLOYD_ABOVE`` and ``k > n // FLOYD_SHARE`` (then a shuffle of the tail of
+``arange(n)``): :func:`floyd_applies`."""
+FLOYD_SHARE = 50
+
+
+def floyd_applies(n: int, k: int) -> bool:
+    """Whether numpy's ``choice(n, size=k, replace=False)`` (``shuffle`` left true) draws
+    by Floyd's algorithm, which :func:`choice_ranks` repeats; up to 2**32 options."""
+    return 0 < k <= n <= 2**32 and (n <= FLOYD_ABOVE or k <= n // FLOYD_SHARE)
+
+
+@njit(inline="always")
+def _smeared(x):
+    """The smallest all-ones bit mask at least ``x`` (numpy's ``_gen_mask``)."""
+    m = np.uint64(x)
+    for s in (1, 2, 4, 8, 16, 32):
+        m |= m >> np.uint64(s)
+    return m
+
+
+@njit(inline="always")
+def _floyd_ranks(handle, n: int, k: int) -> np.ndarray:
+    """``rng.choice(n, size=k, replace=False)`` where numpy takes Floyd's algorithm
+    (:func:`floyd_applies`): for ``j`` from ``n - k`` to ``n - 1`` a value ``0 .. j`` (numpy's
+    ``random_bounded_uint64(0, j)``: Lemire's draw, :func:`_integer_below` of ``j + 1``;
+    none for ``j = 0``) is taken if not yet chosen, else ``j``; then the ``k`` values are
+    shuffled as numpy's ``_shuffle_int`` does (position ``i`` from ``k - 1`` down to 1
+    swapped with one drawn ``0 .. i``). The same values in the same order, the stream left
+    where numpy leaves it. Membership is kept in an open-addressed table as numpy's."""
+    out = np.empty(k, np.int64)
+    mask = _smeared(np.int64(1.2 * k))
+    table = np.full(np.int64(mask) + 1, -1, np.int64)
+    for j in range(n - k, n):
+        val = np.int64(0) if j == 0 else _integer_below(handle, j + 1)
+        loc = np.uint64(val) & mask
+        while table[loc] != -1 and table[loc] != val:
+            loc = (loc + np.uint64(1)) & mask
+        if table[loc] == -1:
+            table[loc] = val
+            out[j - n + k] = val
+        else:
+            loc = np.uint64(j) & mask
+            while table[loc] != -1:
+                loc = (loc + np.uint64(1)) & mask
+            table[loc] = j
+            out[j - n + k] = j
+    for i in range(k - 1, 0, -1):
+        t = _integer_below(handle, i + 1)
+        out[i], out[t] = out[t], out[i]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def choice_ranks(handle: np.ndarray, n: int, k: int) -> np.ndarray:
+    """``rng.choice(n, size=k, replace=False)`` through ``rng``'s handle where numpy takes
+    Floyd's algorithm (:func:`floyd_applies`; :func:`_floyd_ranks`): the same values in the
+    same order and the stream left where numpy leaves it, without numpy's argument handling
+    (``choice`` costs several microseconds before it draws, more in place)."""
+    return _floyd_ranks(handle, n, k)
+
+
+@njit(cache=True, nogil=True)
+def latent_applicants(handle: np.ndarray, codes: np.ndarray, code: int, n_code: int, k: int
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """The day's applicants (``sim.processes.volunteering.applications``): ``k`` of the
+    ``n_code`` residents whose code is ``code`` drawn as ``np.sort(rng.choice(n_code, size=k,
+    replace=False))`` picks their places among them (:func:`choice_ranks`, so only where
+    :func:`floyd_applies`), their rows (:func:`rows_of_code_at_ranks`), and ``rng.random(k)``
+    after: one call for numpy's three."""
+    ranks = np.sort(_floyd_ranks(handle, n_code, k))
+    rows = rows_of_code_at_ranks(codes, code, ranks)
+    draws = np.empty(k)
+    for j in range(k):
+        draws[j] = _double_from(handle)
+    return rows, draws
+
+
+@njit(cache=True, nogil=True)
+def permuted(handle: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``rng.permutation(values)`` of a one-dimensional array through ``rng``'s handle: a
+    copy shuffled as numpy's ``_shuffle_raw`` does (position ``i`` from the last down to 1
+    swapped with one drawn ``0 .. i`` by ``random_interval``: 32-bit words masked to the
+    smallest mask covering ``i``, rejected above it), the stream left where numpy leaves
+    it. Up to 2**32 values."""
+    out = values.copy()
+    for i in range(out.shape[0] - 1, 0, -1):
+        mask = _smeared(i)
+        while True:
+            t = np.uint64(_next_uint32(handle[0], handle[1], handle[2])) & mask
+            if t <= np.uint64(i):
+                break
+        out[i], out[t] = out[t], out[i]
+    return out
+
+
 _MODEL_HANDLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 """Each model's streams that kernels draw from and their :func:`stream_handle`, by stream
 names (kept beside the model, not on it: a saved state or a fork has its own streams)."""

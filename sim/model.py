@@ -1083,7 +1083,7 @@ class CommunityModel(mesa.Model):
             return
         near = kernels.in_need_without_pathway(near, pop.need, pop.pathway)  # NONE is 0
         if near.size > 1:  # a permutation of one or none draws nothing: none needed
-            near = rng.permutation(near)
+            near = kernels.permuted(kernels.generator_handle(rng), near)  # rng.permutation's
         for i in near.tolist():
             if not g.has_room():
                 break
@@ -1136,7 +1136,12 @@ class CommunityModel(mesa.Model):
         latent = np.flatnonzero(pop.vstate[u.start:u.stop] == VolunteerState.LATENT) + u.start
         k = min(g.params.initial_volunteers, latent.size)
         if k:
-            chosen = np.sort(rng.choice(latent, size=k, replace=False))
+            # rng.choice(latent, size=k, replace=False) sorted: where numpy's choice takes
+            # Floyd's algorithm, the same places drawn in one compiled call
+            at = (kernels.choice_ranks(kernels.generator_handle(rng), latent.size, k)
+                  if kernels.floyd_applies(latent.size, k)
+                  else rng.choice(latent.size, size=k, replace=False))
+            chosen = np.sort(latent[at])
             pop.vstate[chosen] = VolunteerState.ACTIVE
             pop.vorg[chosen] = g.index
             pop.vtrained_at[chosen] = g.index

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -436,6 +438,88 @@ def test_pick_index_draws_as_integers_and_leaves_the_stream_where_integers_does(
     for k in range(kernels._MAX_GENERATOR_HANDLES + 10):
         pick_index(np.random.default_rng(k), 3)
     assert len(kernels._GENERATOR_HANDLES) <= kernels._MAX_GENERATOR_HANDLES
+
+
+CHOICES = [(1, 1), (2, 1), (2, 2), (3, 3), (7, 3), (10, 10), (100, 1), (100, 37), (2000, 5),
+           (10_000, 9_999), (10_000, 10_000), (10_001, 200), (150_000, 3_000), (2**31 + 5, 3)]
+
+
+@pytest.mark.parametrize("start", [0, 1])  # float32 draws before: a half word kept or not
+@pytest.mark.parametrize("seed", [0, 1, 20201, 2**63 + 5])
+def test_compiled_choice_and_permutation_draw_as_numpy(seed, start):
+    """``kernels.choice_ranks`` is ``rng.choice(n, size=k, replace=False)`` wherever numpy
+    takes Floyd's algorithm (``floyd_applies``: every case here but the tail shuffle of a
+    large draw from over 10,000, which stays numpy's), ``kernels.permuted`` is
+    ``rng.permutation`` of a 1-d array, and ``latent_applicants`` is the applications'
+    sorted choice, rows and uniforms: the same values in the same order, the stream left in
+    the same state (a kept half word included), for sizes where the set's collisions, a
+    choice of everything and the shuffle's rejections all occur."""
+    def pair():
+        gens = [np.random.Generator(np.random.PCG64(seed)) for _ in range(2)]
+        for g in gens:
+            g.random(start, dtype=np.float32)
+        return gens
+    assert not kernels.floyd_applies(150_000, 3_001) and not kernels.floyd_applies(5, 0)
+    assert not kernels.floyd_applies(3, 4) and not kernels.floyd_applies(2**32 + 1, 1)
+    for n, k in CHOICES:
+        ours, theirs = pair()
+        assert kernels.floyd_applies(n, k)
+        got = kernels.choice_ranks(kernels.generator_handle(ours), n, k)
+        np.testing.assert_array_equal(got, theirs.choice(n, size=k, replace=False))
+        assert ours.bit_generator.state == theirs.bit_generator.state
+    for n in (0, 1, 2, 3, 17, 1000, 70_000):
+        ours, theirs = pair()
+        values = np.arange(n, dtype=np.int64) * 3 + 1
+        got = kernels.permuted(kernels.generator_handle(ours), values)
+        np.testing.assert_array_equal(got, theirs.permutation(values))
+        np.testing.assert_array_equal(values, np.arange(n, dtype=np.int64) * 3 + 1)  # a copy
+        assert ours.bit_generator.state == theirs.bit_generator.state
+    codes = np.random.default_rng(seed % 1000).integers(0, 4, 20_001).astype(np.int8)
+    n_code = int((codes == 1).sum())
+    for k in (1, 2, 50, n_code // 50):
+        ours, theirs = pair()
+        rows, draws = kernels.latent_applicants(kernels.generator_handle(ours), codes, 1,
+                                                n_code, k)
+        at = np.sort(theirs.choice(n_code, size=k, replace=False))
+        np.testing.assert_array_equal(rows, np.flatnonzero(codes == 1)[at])
+        np.testing.assert_array_equal(draws, theirs.random(k))
+        assert ours.bit_generator.state == theirs.bit_generator.state
+
+
+def test_compiled_choice_does_not_change_a_run(monkeypatch):
+    """The applications, a mutual aid group's founders and its outreach order draw through the
+    compiled choice and permutation (each is called in this run); the same run with numpy's
+    calls instead gives the same outputs."""
+    cfg = sim.compose(["topology=urban", "run.days=160", "run.burn_in_days=0", "run.seed=5",
+                       "volunteers.p_apply_per_day=0.003", "scenario=lockdown"])
+    calls = {"latent_applicants": 0, "choice_ranks": 0, "permuted": 0}
+
+    def counted(name):
+        compiled = getattr(kernels, name)
+
+        def call(*args):
+            calls[name] += 1
+            return compiled(*args)
+        return call
+    with monkeypatch.context() as patched:
+        for name in calls:
+            patched.setattr(kernels, name, counted(name))
+        compiled = sim.run(cfg)
+    assert all(calls.values()), calls
+    handles = {}
+    real_handle = kernels.generator_handle
+
+    def handle(rng):
+        h = real_handle(rng)
+        handles[id(h)] = rng
+        return h
+    monkeypatch.setattr(kernels, "floyd_applies", lambda n, k: False)  # numpy's choice
+    monkeypatch.setattr(kernels, "generator_handle", handle)
+    monkeypatch.setattr(kernels, "permuted", lambda h, values: handles[id(h)].permutation(values))
+    plain = sim.run(cfg)
+    assert json.dumps(compiled.summary, sort_keys=True, default=str) == json.dumps(
+        plain.summary, sort_keys=True, default=str)  # (NaN is not equal to itself)
+    assert compiled.timeseries.equals(plain.timeseries)
 
 
 def test_open_mutual_aid_by_unit_is_a_fresh_scan_while_groups_form_and_fold():
