@@ -1,6 +1,7 @@
-"""The link worker's inbox held as columns (sim.agents.referral_queue): the deque of
-``(resident, source, referral number)`` tuples it replaced, operation for operation, and the
-daily purge keeps exactly the referrals still live."""
+"""The link worker's inbox and waiting list held as columns (sim.agents.referral_queue):
+the deques of ``(resident, source, referral number)`` and ``(resident, referral number)``
+tuples they replaced, operation for operation, and the daily purge keeps exactly the entries
+still live."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.agents.referral_queue import ReferralQueue
+from sim.agents.referral_queue import ReferralQueue, WaitingList
 from sim.state import Need, Pathway
 
 SOURCES = ("gp", "self", "vcse", "signposting", "statutory")
@@ -123,3 +124,72 @@ def test_keep_waiting_is_keep_with_the_waiting_mask(seed):
     for q in (a, b):
         q.append((5, "statutory", 2))
     assert list(b) == list(a)
+
+
+pair_operations = st.lists(st.one_of(
+    st.tuples(st.just("append"), st.integers(0, 10**9), st.integers(1, 50)),
+    st.tuples(st.just("popleft")),
+    st.tuples(st.just("keep"), st.integers(0, 2**32 - 1)),
+    st.tuples(st.just("pickle")),
+), max_size=200)
+
+
+@settings(max_examples=100, deadline=None)
+@given(pair_operations)
+def test_waiting_list_behaves_as_the_deque_of_pairs(ops):
+    """The waiting list (``WaitingList``) is the deque of ``(resident, referral number)`` it
+    replaced, operation for operation."""
+    queue, reference = WaitingList(capacity=2), deque()
+    for op in ops:
+        if op[0] == "append":
+            queue.append(op[1:])
+            reference.append(op[1:])
+        elif op[0] == "popleft":
+            if reference:
+                assert queue.popleft() == reference.popleft()
+            else:
+                with pytest.raises(IndexError):
+                    queue.popleft()
+        elif op[0] == "keep":
+            mask = np.random.default_rng(op[1]).random(len(reference)) < 0.6
+            queue.keep(mask)
+            reference = deque(e for e, k in zip(reference, mask, strict=True) if k)
+        else:
+            queue = pickle.loads(pickle.dumps(queue))
+        assert len(queue) == len(reference) and bool(queue) == bool(reference)
+        assert list(queue) == list(reference)
+        if reference:
+            assert queue[0] == reference[0] and queue[-1] == reference[-1]
+
+
+def test_purge_keeps_the_live_entries_of_a_long_waiting_list_in_order(tiny_model):
+    """The waiting list's purge (the inbox's compiled pass) keeps exactly the residents who
+    still wait on that referral, in order, and drops those whose pathway moved on or whose
+    entry an earlier referral left."""
+    model = tiny_model(n=60)
+    lw = model.link_workers[0]
+    pop = model.pop
+    for i in range(60):
+        pop.need[i] = Need.MODERATE
+        pop.pathway[i] = Pathway.WAITING
+        pop.lw_referrals[i] = 2
+        lw.waiting.append((i, 2))
+    for i in range(0, 60, 7):
+        lw.waiting.append((i, 1))  # left by an earlier referral
+    stale = set(np.random.default_rng(3).choice(60, 15, replace=False).tolist())
+    pop.pathway[sorted(stale)] = Pathway.NONE
+    lw.purge()
+    assert list(lw.waiting) == [(i, 2) for i in range(60) if i not in stale]
+    assert lw.held_in_error() == []
+
+
+def test_a_link_worker_saved_with_a_deque_waiting_list_loads_with_the_same_entries(tiny_model):
+    model = tiny_model(n=10)
+    lw = model.link_workers[0]
+    entries = [(4, 1), (2, 3), (9, 1)]
+    state = dict(lw.__dict__, waiting=deque(entries))
+    old = pickle.loads(pickle.dumps(lw))
+    old.__dict__.clear()
+    old.__setstate__(state)
+    assert isinstance(old.waiting, WaitingList) and list(old.waiting) == entries
+    assert old.waiting.residents().tolist() == [4, 2, 9]

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections import deque
-from itertools import compress
-from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
 from sim.agents.organisations import GroupKind, VCSEGroup, weighted_choice
-from sim.agents.referral_queue import ReferralQueue
+from sim.agents.referral_queue import ReferralQueue, WaitingList
 from sim.rng import pick_index
 from sim.state import NEED as Need  # plain ints: fast in numpy
 from sim.state import PATHWAY as Pathway
@@ -217,7 +215,7 @@ class LinkWorker(mesa.Agent):
         # referrals not yet assessed: (resident, source, referral number); the number tells
         # a live entry from one left by an earlier referral of the same resident
         self.inbox = ReferralQueue()
-        self.waiting: deque[tuple[int, int]] = deque()  # assessed, for bespoke support
+        self.waiting = WaitingList()  # (resident, referral number): assessed, for bespoke support
         self.caseload: dict[int, list[int]] = {}  # resident -> [next session day, sessions left]
         self.light: dict[int, int] = {}  # resident -> day the closing call is due
         # untriaged intake (link_worker.triage false): referral source of those on the
@@ -232,14 +230,16 @@ class LinkWorker(mesa.Agent):
         self._day_credit = 0.0
 
     def __setstate__(self, state: dict) -> None:
-        """A link worker saved (``CommunityModel.save``) while its inbox was a deque of
-        tuples gets the same entries in a :class:`ReferralQueue`."""
-        inbox = state.get("inbox")
-        if isinstance(inbox, deque):
-            queue = ReferralQueue()
-            for entry in inbox:
-                queue.append(entry)
-            state["inbox"] = queue
+        """A link worker saved (``CommunityModel.save``) while its inbox or waiting list was a
+        deque of tuples gets the same entries in a :class:`ReferralQueue` or
+        :class:`WaitingList`."""
+        for name, kind in (("inbox", ReferralQueue), ("waiting", WaitingList)):
+            entries = state.get(name)
+            if isinstance(entries, deque):
+                queue = kind()
+                for entry in entries:
+                    queue.append(entry)
+                state[name] = queue
         self.__dict__.update(state)
 
     @property
@@ -285,24 +285,13 @@ class LinkWorker(mesa.Agent):
     def purge(self) -> None:
         """Entries leave the inbox and waiting list when the resident is no longer waiting for
         this referral: the need resolved, they were helped elsewhere or they gave up."""
-        inbox = self.inbox
-        if inbox:  # entries (resident, source, referral number), held as columns
-            pop = self.model.pop
-            inbox.keep_waiting(pop.pathway, pop.lw_referrals, Pathway.WAITING)
-        if self.waiting:  # entries (resident, referral number)
-            keep = self._still_waiting(self.waiting, 1)
-            if not keep.all():
-                self.waiting = deque(compress(self.waiting, keep.tolist()))
-
-    def _still_waiting(self, entries: deque, number_at: int) -> np.ndarray:
-        """Per entry of ``entries`` (tuples: the resident first, the referral number at
-        ``number_at``), whether the resident still waits for a link worker on that referral:
-        one gather from the population's columns instead of a scalar read per entry."""
-        pop, n = self.model.pop, len(entries)
-        residents = np.fromiter(map(itemgetter(0), entries), np.int64, n)
-        numbers = np.fromiter(map(itemgetter(number_at), entries), np.int64, n)
-        return (pop.pathway[residents] == Pathway.WAITING) & (
-            pop.lw_referrals[residents] == numbers)
+        pop = self.model.pop
+        # entries (resident, source, referral number) and (resident, referral number), held
+        # as columns: one compiled pass each
+        if self.inbox:
+            self.inbox.keep_waiting(pop.pathway, pop.lw_referrals, Pathway.WAITING)
+        if self.waiting:
+            self.waiting.keep_waiting(pop.pathway, pop.lw_referrals, Pathway.WAITING)
 
     def _assess_inbox(self) -> None:
         m = self.model

@@ -1,11 +1,12 @@
-"""A link worker's inbox: referrals waiting for triage, first come first served, held as
-columns.
+"""A link worker's inbox (referrals waiting for triage) and waiting list (assessed residents
+waiting for bespoke support), first come first served, held as columns.
 
 In a large place the inboxes hold tens of thousands of referrals (a 3,000,000-resident county
 about 27,000 at once), and every working day each link worker drops the entries whose resident
 no longer waits on that referral. Held as a deque of tuples, that purge read every entry back
-into arrays each day; held as columns it is one gather from the population's columns and one
-compaction. Entries read back as the same ``(resident, source, referral number)`` tuples."""
+into arrays each day; held as columns it is one compiled pass over the entries. Entries read
+back as the same tuples: ``(resident, source, referral number)`` in the inbox,
+``(resident, referral number)`` on the waiting list."""
 
 from __future__ import annotations
 
@@ -117,4 +118,27 @@ class ReferralQueue:
         self._head = 0
 
 
-__all__ = ["ReferralQueue"]
+class WaitingList(ReferralQueue):
+    """A link worker's waiting list: ``(resident, referral number)`` in arrival order, with the
+    deque operations the link worker uses, held as a :class:`ReferralQueue`'s columns (its
+    source column unused) so the daily purge is the inbox's compiled pass
+    (:meth:`ReferralQueue.keep_waiting`) instead of the entries read back into arrays, a mask
+    and a new deque."""
+
+    def __repr__(self) -> str:
+        return f"WaitingList({list(self)!r})"
+
+    def append(self, entry: tuple[int, int]) -> None:  # type: ignore[override]
+        i, number = entry
+        super().append((i, "", number))
+
+    def __getitem__(self, k: int) -> tuple[int, int]:  # type: ignore[override]
+        i, _, number = super().__getitem__(k)
+        return i, number
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:  # type: ignore[override]
+        h, t = self._head, self._tail
+        return zip(self._resident[h:t].tolist(), self._number[h:t].tolist(), strict=True)
+
+
+__all__ = ["ReferralQueue", "WaitingList"]
