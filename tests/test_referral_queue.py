@@ -18,19 +18,34 @@ from sim.state import Need, Pathway
 
 SOURCES = ("gp", "self", "vcse", "signposting", "statutory")
 
-operations = st.lists(st.one_of(
-    st.tuples(st.just("append"), st.integers(0, 10**9), st.sampled_from(SOURCES),
-              st.integers(1, 50)),
-    st.tuples(st.just("popleft")),
-    st.tuples(st.just("keep"), st.integers(0, 2**32 - 1)),
-    st.tuples(st.just("pickle")),
-), max_size=300)
+
+
+def _operations(*entry, max_size: int):
+    """Lists of deque operations: appends of ``entry`` (strategies of its fields), poplefts,
+    keeps by a seeded mask and pickle round trips."""
+    return st.lists(st.one_of(
+        st.tuples(st.just("append"), *entry),
+        st.tuples(st.just("popleft")),
+        st.tuples(st.just("keep"), st.integers(0, 2**32 - 1)),
+        st.tuples(st.just("pickle")),
+    ), max_size=max_size)
+
+
+operations = _operations(st.integers(0, 10**9), st.sampled_from(SOURCES), st.integers(1, 50),
+                         max_size=300)
 
 
 @settings(max_examples=200, deadline=None)
 @given(operations)
 def test_queue_behaves_as_the_deque_of_tuples(ops):
-    queue, reference = ReferralQueue(capacity=2), deque()
+    queue = _behaves_as_the_deque(ReferralQueue(capacity=2), ops)
+    assert queue.numbers().tolist() == [e[2] for e in queue]
+
+
+def _behaves_as_the_deque(queue, ops):
+    """Applies ``ops`` to ``queue`` and to a deque, checking they hold the same entries after
+    each; returns the queue (it may have been pickled and read back)."""
+    reference = deque()
     for op in ops:
         if op[0] == "append":
             queue.append(op[1:])
@@ -52,7 +67,7 @@ def test_queue_behaves_as_the_deque_of_tuples(ops):
         if reference:
             assert queue[0] == reference[0] and queue[-1] == reference[-1]
             assert queue.residents().tolist() == [e[0] for e in reference]
-            assert queue.numbers().tolist() == [e[2] for e in reference]
+    return queue
 
 
 def test_queue_rejects_a_mask_of_another_length_and_indices_out_of_range():
@@ -86,20 +101,23 @@ def test_purge_keeps_the_live_referrals_of_a_long_inbox_in_order(tiny_model):
     assert lw.held_in_error() == []
 
 
-def test_a_link_worker_saved_with_a_deque_inbox_loads_with_the_same_entries(tiny_model):
-    """A model saved before the inbox was held as columns (its inbox a deque of tuples)
-    continues: the entries come back, in order, in a queue the purge can read."""
+@pytest.mark.parametrize(("name", "kind", "entries"), [
+    ("inbox", ReferralQueue, [(4, "gp", 1), (2, "vcse", 3), (9, "self", 1)]),
+    ("waiting", WaitingList, [(4, 1), (2, 3), (9, 1)]),
+])
+def test_a_link_worker_saved_with_deques_loads_with_the_same_entries(tiny_model, name, kind,
+                                                                     entries):
+    """A model saved before the inbox and the waiting list were held as columns (deques of
+    tuples) continues: the entries come back, in order, in queues the purge can read."""
     model = tiny_model(n=10)
     lw = model.link_workers[0]
-    entries = [(4, "gp", 1), (2, "vcse", 3), (9, "self", 1)]
-    for entry in entries:
-        lw.inbox.append(entry)
-    state = dict(lw.__dict__, inbox=deque(entries))
+    state = dict(lw.__dict__, **{name: deque(entries)})
     old = pickle.loads(pickle.dumps(lw))
     old.__dict__.clear()
     old.__setstate__(state)
-    assert isinstance(old.inbox, ReferralQueue) and list(old.inbox) == entries
-    assert old.inbox.residents().tolist() == [4, 2, 9]
+    queue = getattr(old, name)
+    assert isinstance(queue, kind) and list(queue) == entries
+    assert queue.residents().tolist() == [4, 2, 9]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -126,12 +144,7 @@ def test_keep_waiting_is_keep_with_the_waiting_mask(seed):
     assert list(b) == list(a)
 
 
-pair_operations = st.lists(st.one_of(
-    st.tuples(st.just("append"), st.integers(0, 10**9), st.integers(1, 50)),
-    st.tuples(st.just("popleft")),
-    st.tuples(st.just("keep"), st.integers(0, 2**32 - 1)),
-    st.tuples(st.just("pickle")),
-), max_size=200)
+pair_operations = _operations(st.integers(0, 10**9), st.integers(1, 50), max_size=200)
 
 
 @settings(max_examples=100, deadline=None)
@@ -139,27 +152,8 @@ pair_operations = st.lists(st.one_of(
 def test_waiting_list_behaves_as_the_deque_of_pairs(ops):
     """The waiting list (``WaitingList``) is the deque of ``(resident, referral number)`` it
     replaced, operation for operation."""
-    queue, reference = WaitingList(capacity=2), deque()
-    for op in ops:
-        if op[0] == "append":
-            queue.append(op[1:])
-            reference.append(op[1:])
-        elif op[0] == "popleft":
-            if reference:
-                assert queue.popleft() == reference.popleft()
-            else:
-                with pytest.raises(IndexError):
-                    queue.popleft()
-        elif op[0] == "keep":
-            mask = np.random.default_rng(op[1]).random(len(reference)) < 0.6
-            queue.keep(mask)
-            reference = deque(e for e, k in zip(reference, mask, strict=True) if k)
-        else:
-            queue = pickle.loads(pickle.dumps(queue))
-        assert len(queue) == len(reference) and bool(queue) == bool(reference)
-        assert list(queue) == list(reference)
-        if reference:
-            assert queue[0] == reference[0] and queue[-1] == reference[-1]
+    queue = _behaves_as_the_deque(WaitingList(capacity=2), ops)
+    assert queue.numbers().tolist() == [e[1] for e in queue]
 
 
 def test_purge_keeps_the_live_entries_of_a_long_waiting_list_in_order(tiny_model):
@@ -181,15 +175,3 @@ def test_purge_keeps_the_live_entries_of_a_long_waiting_list_in_order(tiny_model
     lw.purge()
     assert list(lw.waiting) == [(i, 2) for i in range(60) if i not in stale]
     assert lw.held_in_error() == []
-
-
-def test_a_link_worker_saved_with_a_deque_waiting_list_loads_with_the_same_entries(tiny_model):
-    model = tiny_model(n=10)
-    lw = model.link_workers[0]
-    entries = [(4, 1), (2, 3), (9, 1)]
-    state = dict(lw.__dict__, waiting=deque(entries))
-    old = pickle.loads(pickle.dumps(lw))
-    old.__dict__.clear()
-    old.__setstate__(state)
-    assert isinstance(old.waiting, WaitingList) and list(old.waiting) == entries
-    assert old.waiting.residents().tolist() == [4, 2, 9]
