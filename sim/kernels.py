@@ -3424,6 +3424,10 @@ def _warm_up() -> None:
     symmetric_csr(np.zeros((1, 2), np.int64), 2, i64.copy())
     struggling_order(i64, i64, f64, f64, f64, i64, 0, 3.0, 1, 2)
     index_below(generator_handle(np.random.default_rng(0)), 3)
+    drawn = generator_handle(np.random.default_rng(0))
+    choice_ranks(drawn, 3, 2)
+    permuted(drawn, np.zeros(2, np.int64))
+    latent_applicants(g32, i8, 0, 2, 1)
 
 
 @njit(cache=True, nogil=True)
