@@ -795,16 +795,24 @@ def wellbeing_day(w: np.ndarray, targets: np.ndarray, offset: np.ndarray, need: 
 
 @njit(cache=True, nogil=True)
 def count_by_org(vorg: np.ndarray, vstate: np.ndarray, state_row: np.ndarray, n_rows: int,
-                 n_org: int) -> np.ndarray:
+                 n_org: int, rows: np.ndarray | None = None) -> np.ndarray:
     """(n_rows, n_org) counts of residents by organisation, one row per set of volunteer
     states: ``state_row[code]`` is the row of state ``code`` (-1: not counted). Row r is
     ``np.bincount(vorg[np.isin(vstate, codes of r)], minlength=n_org)`` (residents counted have
-    an organisation)."""
+    an organisation). ``rows``: only those residents are counted (``vorg`` and ``vstate``
+    read at them: the same counts as the columns gathered at ``rows``, without the gathers)."""
     out = np.zeros((n_rows, n_org), np.int64)
-    for i in range(vorg.shape[0]):
-        r = state_row[vstate[i]]
-        if r >= 0:
-            out[r, vorg[i]] += 1
+    if rows is None:
+        for i in range(vorg.shape[0]):
+            r = state_row[vstate[i]]
+            if r >= 0:
+                out[r, vorg[i]] += 1
+    else:
+        for j in range(rows.shape[0]):
+            i = rows[j]
+            r = state_row[vstate[i]]
+            if r >= 0:
+                out[r, vorg[i]] += 1
     return out
 
 
@@ -1895,20 +1903,16 @@ def need_day(u, onset_p: np.ndarray, mult: np.float32, domain_u, course_u,
     kept = np.empty((n, 3), np.float32)  # an onset's three uniforms (untouched beyond them)
     n_due = n_onset = n_unmet = n_res = n_esc = 0
     below_res, below_esc = _course_tables(p_resolve, p_escalate)
-    domain_skip = course_skip = 0  # positions passed over since the last read
-    ci = np.float32(0.0)
+    domain_skip = 0  # positions passed over since the last read
     for i in range(n):
         ui = _uniform_at(u, i)  # read for everyone (the onset draw)
+        # the course uniform too: drawn for everyone, read in unmet need or at an onset
+        # (passing over the rest in short gaps cost more than drawing them, in branches)
+        ci = _uniform_at(course_u, i)
         lvl = need[i]
         pw = pathway[i]  # the course changes it only below first_supported
         onset = lvl == 0 and ui < onset_p[i] * mult
         unmet = lvl > 0 and pw <= waiting
-        if onset or unmet:  # the course uniform is read: the streams' positions are i
-            _skip_uniforms(course_u, course_skip)
-            course_skip = 0
-            ci = _uniform_at(course_u, i)
-        else:
-            course_skip += 1
         if onset:  # a new episode: after this pass
             _skip_uniforms(domain_u, domain_skip)
             domain_skip = 0
@@ -1932,8 +1936,7 @@ def need_day(u, onset_p: np.ndarray, mult: np.float32, domain_u, course_u,
         if pw >= first_supported and until[i] <= day:
             due[n_due] = i
             n_due += 1
-    _skip_uniforms(domain_u, domain_skip)  # the streams end where drawing for all leaves them
-    _skip_uniforms(course_u, course_skip)
+    _skip_uniforms(domain_u, domain_skip)  # the stream ends where drawing for all leaves it
     one = np.float32(1.0)
     for j in range(n_onset):
         i = onsets[j]
@@ -2827,7 +2830,7 @@ def book_management_hours(rows: np.ndarray, vorg: np.ndarray, vstate: np.ndarray
     duplicated checks (count, and their costs in queue order) and the retrained count."""
     n_org = hours.shape[0]
     states = vstate[rows]
-    contacted = count_by_org(vorg[rows], states, contact_rows, 2, n_org)
+    contacted = count_by_org(vorg, vstate, contact_rows, 2, n_org, rows)
     need_t = contacted[0] * contact_trained
     used_t = np.empty(n_org)
     for o in range(n_org):
@@ -3076,6 +3079,24 @@ def rows_with_codes_between(rows: np.ndarray, codes: np.ndarray, lo: int, hi: in
 
 
 @njit(cache=True, nogil=True)
+def members_among(rows: np.ndarray, vorg: np.ndarray, org: int, vstate: np.ndarray, lo: int,
+                  hi: int) -> np.ndarray:
+    """``rows[(vorg[rows] == org) & (vstate[rows] >= lo) & (vstate[rows] <= hi)]`` in one
+    pass (the same dtype and order as ``rows``): an organisation's volunteers in states
+    ``lo`` to ``hi`` among ``rows``, without two gathers, three comparisons, a mask and a
+    selection in numpy."""
+    out = np.empty_like(rows)
+    k = 0
+    for j in range(rows.shape[0]):
+        i = rows[j]
+        c = vstate[i]
+        if vorg[i] == org and c >= lo and c <= hi:
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
+@njit(cache=True, nogil=True)
 def burnout_and_free_hours(stream: np.ndarray, rows: np.ndarray, vstate: np.ndarray,
                            vorg: np.ndarray, vsince: np.ndarray, open_rows: np.ndarray,
                            strain: np.ndarray, rate: float, offer: np.ndarray,
@@ -3295,8 +3316,9 @@ COMPILED_INTO_OTHERS = (
     "burnout_and_free_hours", "carry_work_over", "choose_channels", "consulting_today",
     "continue_first_unfinished", "count_codes", "decay_disruption", "first_within",
     "hand_out_tasks", "inductions_due", "lose_goodwill", "onset_candidates",
-    "rows_with_chance", "seekers_today", "staff_work_due", "start_episodes", "support_due",
-    "support_outcomes", "tasks_done", "unmet_course", "update_strain")
+    "rows_with_chance", "rows_with_codes_between", "seekers_today", "staff_work_due",
+    "start_episodes", "support_due", "support_outcomes", "tasks_done", "unmet_course",
+    "update_strain")
 """Public kernels that no Python code of the model calls: each is the step of a larger kernel
 that calls it (compiled into that kernel's own code, and loaded with it from numba's cache) or
 that kernel's reference version, which the tests call. :func:`_warm_up` leaves them to load
@@ -3344,6 +3366,8 @@ def _warm_up() -> None:
     count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2)
     f32 = np.zeros(2, np.float32)
     i64 = np.zeros(2, np.int64)
+    count_by_org(i32, i8, np.full(8, -1, np.int8), 1, 2, i64)
+    members_among(i64, i32, 1, i8, 4, 5)
     free_hours_by_org(np.zeros(2, np.int64), True, i8, i32, f32, f32, 4, 5, 2)
     need_and_pathway(i8, i8, 1, 1)
     in_need_without_pathway(np.zeros(1, np.int64), i8, i8)
@@ -3412,7 +3436,6 @@ def _warm_up() -> None:
                  False, 0.1, i32.copy(), i32.copy(), i32.copy(), b.copy(), f64.copy(),
                  b.copy(), 2, 3, 5, 6, 4, 7, 1, 1)
     codes_between(i8, 4, 5)
-    rows_with_codes_between(i64, i8, 4, 5)
     strain_day_start(i64, f64.copy(), i64.copy(), f64.copy(), b, i64, f64.copy(), f64, f64,
                      f64, i64, f64, f64, f64, f64 + 1.0, 1.0, 0.5, 1.0, 1.0, 1, 7)
     strain_day_end(i64, f64.copy(), 0.9, g32, i64, i8.copy(), i32, i32.copy(), f64, 0.1, f32,

@@ -1162,9 +1162,8 @@ class CommunityModel(mesa.Model):
         if self._mag_rolls is None:
             self._mag_rolls = self._mutual_aid_rolls()
         on_roll, clients = self._mag_rolls.get(g.index, _NOBODY), self.clients_of(g.index)
-        state = pop.vstate[on_roll]
-        members = on_roll[(pop.vorg[on_roll] == g.index) & (state >= VolunteerState.APPLIED)
-                          & (state <= VolunteerState.IDLE)]
+        members = kernels.members_among(on_roll, pop.vorg, g.index, pop.vstate,
+                                        VolunteerState.APPLIED, VolunteerState.IDLE)
         pop.vstate[members] = VolunteerState.LATENT
         pop.vorg[members] = -1
         pop.vwork_hours[members] = 0.0
@@ -1729,11 +1728,15 @@ class CommunityModel(mesa.Model):
                 self.open_group_rows(), state.unit_key, state.distanced, state.kind_code,
                 KIND_CODES[GroupKind.LIO], self.district_of_unit, len(self.districts)))
         self.unit_has_groups = self._unit_has_groups_of[2]
-        hubs = np.zeros(n + 1, bool)
-        for h in self.intermediaries:
-            if not hubs[h.unit] and h.daily_capacity() > 0:
-                hubs[h.unit] = True
-        self.unit_has_intermediary = (hubs[:n] | hubs[n]).astype(float)
+        # the intermediaries' flags: kept while the same units have one with capacity today
+        serving = tuple(h.unit for h in self.intermediaries if h.daily_capacity() > 0)
+        kept = self.__dict__.get("_unit_has_intermediary_of")
+        if kept is None or kept[0] != serving or kept[1] != n:
+            hubs = np.zeros(n + 1, bool)
+            hubs[list(serving)] = True
+            kept = self._unit_has_intermediary_of = (serving, n,
+                                                     (hubs[:n] | hubs[n]).astype(float))
+        self.unit_has_intermediary = kept[2]
         # the intermediaries' index by unit is rebuilt by intermediaries_for when it is stale
 
     def open_groups_reachable(self, unit: int) -> list[VCSEGroup]:

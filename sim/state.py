@@ -188,10 +188,3 @@ class Population:
 
         return codes_between(self.vstate, int(VolunteerState.APPLIED),
                              int(VolunteerState.STOOD_DOWN))
-
-    def volunteers_in(self, rows: np.ndarray, lo: int, hi: int) -> np.ndarray:
-        """Those of residents ``rows`` whose volunteer state is from ``lo`` to ``hi`` (codes),
-        in the order of ``rows`` (one compiled pass)."""
-        from sim.kernels import rows_with_codes_between
-
-        return rows_with_codes_between(rows, self.vstate, int(lo), int(hi))

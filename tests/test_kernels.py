@@ -162,6 +162,10 @@ def test_count_by_org_matches_bincount():
         got[0], np.bincount(vorg[(vstate == 4) | (vstate == 5) | (vstate == 7)], minlength=15))
     np.testing.assert_array_equal(
         got[1], np.bincount(vorg[(vstate == 2) | (vstate == 3)], minlength=15))
+    # among some residents only: the counts of the columns gathered at them
+    among = np.sort(rng.choice(n, n // 7, replace=False)).astype(np.int64)
+    np.testing.assert_array_equal(kernels.count_by_org(vorg, vstate, rows, 2, 15, among),
+                                  kernels.count_by_org(vorg[among], vstate[among], rows, 2, 15))
 
 
 def test_org_members_match_numpy():

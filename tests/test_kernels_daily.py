@@ -192,13 +192,29 @@ def test_codes_between_match_flatnonzero(rng):
 
 def test_rows_with_codes_between_match_the_numpy_selection(rng):
     """The rows among ``rows`` whose code is in [lo, hi], in their order and dtype, as the
-    gather, comparisons and mask of ``Population.volunteers_in`` gave them."""
+    gather, comparisons and mask in numpy gave them."""
     codes = rng.integers(0, 8, N).astype(np.int8)
     for rows in (np.sort(rng.choice(N, N // 5, replace=False)).astype(np.int64),
                  rng.permutation(N)[:50].astype(np.int64), np.zeros(0, np.int64)):
         for lo, hi in ((4, 5), (0, 7), (3, 3), (6, 2)):
             got = kernels.rows_with_codes_between(rows, codes, lo, hi)
             expected = rows[(codes[rows] >= lo) & (codes[rows] <= hi)]
+            assert got.dtype == expected.dtype
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_members_among_match_the_numpy_selection(rng):
+    """An organisation's volunteers in states [lo, hi] among ``rows``, in their order and
+    dtype, as the gathers, comparisons and mask in numpy gave them (placements, closures, a
+    mutual aid group's fold)."""
+    codes = rng.integers(0, 8, N).astype(np.int8)
+    orgs = rng.integers(-1, 6, N).astype(np.int32)
+    for rows in (np.sort(rng.choice(N, N // 5, replace=False)).astype(np.int64),
+                 rng.permutation(N)[:50].astype(np.int64), np.zeros(0, np.int64)):
+        for org, lo, hi in ((3, 4, 5), (0, 0, 7), (-1, 2, 5), (5, 6, 2), (9, 0, 7)):
+            got = kernels.members_among(rows, orgs, org, codes, lo, hi)
+            state = codes[rows]
+            expected = rows[(orgs[rows] == org) & (state >= lo) & (state <= hi)]
             assert got.dtype == expected.dtype
             np.testing.assert_array_equal(got, expected)
 

@@ -251,22 +251,40 @@ class LocalityOfficer(Intermediary):
         the LIO's brokering. Once every group has its link to health, or the main practice or
         the officer has no hours left, there is no tie work."""
         m = self.model
-        units = sorted(self.served_units)
-        by_unit = m.open_groups_by_unit()  # each unit's open groups, in group order (the
-        # groups a unit ever had would be gone through with the closed ones)
-        hidden = [g for u in units for g in by_unit.get(u, ())
-                  if g.kind is not GroupKind.LIO and not g.on_directory]
+        hidden, untied = self._groups_for_tie_work()
         pairs: list[tuple[object, VCSEGroup]] = []
         share = m.cfg.intermediaries.lo_tie_practice_share
-        for u in units if self.has_tie_room() else ():
+        for u, groups in untied if self.has_tie_room() else ():
             main = m.main_practice(u)
             if main is None or not main.has_tie_room(share):
                 continue
-            tied = {k for gp in m.practices_in(u) for k in gp.vcse_ties}
-            pairs += [(main, g) for g in by_unit.get(u, ())
-                      if g.kind not in (GroupKind.LIO, GroupKind.MUTUAL_AID)
-                      and g.index not in tied]
+            pairs += [(main, g) for g in groups]
         return hidden, pairs
+
+    def _groups_for_tie_work(self) -> tuple[list[VCSEGroup], list[tuple[int, list]]]:
+        """The off-radar groups of its units, and for each unit (in order) its groups no
+        practice of the unit is tied to (not LIOs, not mutual aid), as :meth:`_tie_work` reads
+        them. Kept while the open groups (``open_groups_by_unit``: each unit's, in group
+        order), the listings (``model.listing_epoch``) and the practices' ties
+        (``model.tie_epoch``) stand: nothing else decides them (a group's kind does not
+        change), so most days only the hours are looked at."""
+        m = self.model
+        by_unit = m.open_groups_by_unit()
+        key = (getattr(m, "listing_epoch", 0), getattr(m, "tie_epoch", 0), self.served_units)
+        kept = self.__dict__.get("_tie_work_groups")
+        if kept is not None and kept[0] is by_unit and kept[1] == key:
+            return kept[2], kept[3]
+        units = sorted(self.served_units)
+        hidden = [g for u in units for g in by_unit.get(u, ())
+                  if g.kind is not GroupKind.LIO and not g.on_directory]
+        untied = []
+        for u in units:
+            tied = {k for gp in m.practices_in(u) for k in gp.vcse_ties}
+            untied.append((u, [g for g in by_unit.get(u, ())
+                               if g.kind not in (GroupKind.LIO, GroupKind.MUTUAL_AID)
+                               and g.index not in tied]))
+        self._tie_work_groups = (by_unit, key, hidden, untied)
+        return hidden, untied
 
     def tie_groups_at_start(self) -> None:
         """The officer has been in post for years (000:80-81): it keeps up its units' main

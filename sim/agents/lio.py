@@ -276,17 +276,29 @@ class LIOFunctions:
             return
         per = m.cfg.lio.hours_per_listing_check
         self._directory_progress += hours
-        listed = self._listed(lws)
-        k = min(int(self._directory_progress / per + 1e-9), len(listed))
-        if not listed:
+        due = int(self._directory_progress / per + 1e-9)
+        # most days the hours build up to no whole check: whether there is any listing to
+        # keep is all that matters then, not the listings themselves
+        listed = self._listed(lws) if due else None
+        if not (listed if due else self._any_listed(lws)):
             self._directory_progress = 0.0
             return
         self.book("directory", hours)
-        if k:  # most days the hours build up: nothing to order
-            for g in sorted(listed, key=lambda j: (self.verified_day.get(j, NEVER), j))[:k]:
+        k = min(due, len(listed)) if due else 0
+        if k:  # the k least recently verified (one: the least, without ordering the rest)
+            order = lambda j: (self.verified_day.get(j, NEVER), j)  # noqa: E731
+            for g in [min(listed, key=order)] if k == 1 else sorted(listed, key=order)[:k]:
                 self.verify(g, lws)
         self._directory_progress -= k * per
         m.count("new_lio_listings_verified", k)
+
+    def _any_listed(self, lws: list[LinkWorker]) -> bool:
+        """Whether :meth:`_listed` has any listing: an entry of a directory, or a listed group
+        of a unit or place-level key the workers reach (:meth:`_keys_of`)."""
+        if any(lw.directory for lw in lws):
+            return True
+        listed = self.model.listed_groups_by_unit()
+        return any(key in listed for lw in lws for key in self._keys_of(lw.reach))
 
     # -- link workers' own mapping (002:234) -----------------------------------------------
     def _stale_listings(self, lw: LinkWorker, due_before: int) -> list[int]:

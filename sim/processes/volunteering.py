@@ -322,13 +322,12 @@ def place_from_lio(model: CommunityModel, volunteers: np.ndarray | None = None) 
     pop = model.pop
     if volunteers is None:
         volunteers = model.pop.volunteer_rows()
-    # every LIO's trained volunteers at once (a centre places only with groups, never with a
-    # centre: open_groups_reachable leaves LIOs out, so one's placements leave the others'
-    # lists as they were)
-    trained = pop.volunteers_in(volunteers, V.ACTIVE, V.IDLE)
-    at = pop.vorg[trained]
+    # each LIO's trained volunteers, in one pass over the volunteers each (a centre places
+    # only with groups, never with a centre: open_groups_reachable leaves LIOs out, so one's
+    # placements leave the others' lists as they were)
     for b in open_books:
-        _place_from(model, b, trained[at == b.lio.index])
+        _place_from(model, b, kernels.members_among(volunteers, pop.vorg, b.lio.index,
+                                                    pop.vstate, V.ACTIVE, V.IDLE))
 
 
 def _place_from(model: CommunityModel, books: LIOFunctions, held: np.ndarray) -> None:
@@ -360,7 +359,7 @@ def refresh_trained_counts(model: CommunityModel, volunteers: np.ndarray | None 
     n_org = len(model.organisations)
     # every organisation's, closed ones included, as one column (GroupState.n_trained)
     model.group_state.n_trained[:n_org] = kernels.count_by_org(
-        pop.vorg[volunteers], pop.vstate[volunteers], _TRAINED, 1, n_org)[0]
+        pop.vorg, pop.vstate, _TRAINED, 1, n_org, volunteers)[0]
 
 
 def assign_hours_offered(model: CommunityModel) -> None:
@@ -470,8 +469,7 @@ def release_volunteers_of(model: CommunityModel, group: VCSEGroup,
     if among is None:
         idx = kernels.org_members(pop.vorg, pop.vstate, group.index, V.APPLIED, V.IDLE)
     else:
-        state = pop.vstate[among]
-        idx = among[(pop.vorg[among] == group.index) & (state >= V.APPLIED) & (state <= V.IDLE)]
+        idx = kernels.members_among(among, pop.vorg, group.index, pop.vstate, V.APPLIED, V.IDLE)
     if idx.size == 0:
         return
     pop.vwork_hours[idx] = 0.0  # work booked by the closed group is not the centre's
