@@ -267,7 +267,10 @@ class LocalityOfficer(Intermediary):
         them. Kept while the open groups (``open_groups_by_unit``: each unit's, in group
         order), the listings (``model.listing_epoch``) and the practices' ties
         (``model.tie_epoch``) stand: nothing else decides them (a group's kind does not
-        change), so most days only the hours are looked at."""
+        change), so most days only the hours are looked at. A practice's ties change through
+        ``model.tie_practice`` and ``untie_practice`` (and closures), which move
+        ``tie_epoch``: code that changes ``vcse_ties`` itself must call
+        ``model._ties_changed()``."""
         m = self.model
         by_unit = m.open_groups_by_unit()
         key = (getattr(m, "listing_epoch", 0), getattr(m, "tie_epoch", 0), self.served_units)
