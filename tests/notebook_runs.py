@@ -6,12 +6,15 @@ copies, so the site shows the notebooks' figures and tables) both call :func:`ex
 Whichever asks first executes the notebook; the other reads the result. Under pytest-xdist
 every worker uses the same folder (the parent of the workers' own temporary folders) and a
 file lock per notebook, so each notebook runs once per session whichever worker asks first.
-Nothing is written into the checkout: the kernel's working folder is a temporary one.
+Nothing is written into the checkout: the kernel's working folder is a temporary one. Nor is
+anything left in the temporary folder: the kernel runs with its own ``TMPDIR``, which must be
+empty once it has shut down (a notebook's temporary folders go with its kernel).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -65,8 +68,10 @@ def _run(source: Path, target: Path, workdir: Path) -> str | None:
     client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT_S,
                             resources={"metadata": {"path": str(workdir)}})
     error = None
+    scratch = workdir / "tmp"  # the kernel's TMPDIR: empty again once it has shut down
+    scratch.mkdir(exist_ok=True)
     try:
-        km.start_kernel(cwd=str(workdir))
+        km.start_kernel(cwd=str(workdir), env={**os.environ, "TMPDIR": str(scratch)})
         client.execute()
     except CellExecutionError as exc:
         cell = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"
@@ -76,9 +81,14 @@ def _run(source: Path, target: Path, workdir: Path) -> str | None:
         error = f"{source.name}, {where}: " + re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
     except Exception as exc:  # a kernel that dies or times out: still the notebook's failure
         error = f"{source.name}: {type(exc).__name__}: {exc}"
-    finally:  # nbclient leaves a kernel it did not start running
-        if km.has_kernel:
-            km.shutdown_kernel(now=True)
+    finally:  # nbclient leaves a kernel it did not start running; shut down as Jupyter does
+        if km.has_kernel:  # (a shutdown request: the kernel's exit handlers run)
+            km.shutdown_kernel(now=error is not None)
+    left = sorted(p.name for p in scratch.iterdir())
+    if error is None and left:
+        error = (f"{source.name}: left behind in its temporary folder after the kernel shut "
+                 f"down: {', '.join(left)} (a temporary folder must be removed when the "
+                 f"kernel exits, e.g. tempfile.TemporaryDirectory)")
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}  # as committed
     nbformat.write(nb, target)
