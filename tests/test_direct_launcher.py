@@ -20,6 +20,7 @@ from sim import sweep_compose
 VOLATILE = ("wall_seconds", "build_seconds", "git_revision")  # timing; the tree's state
 TABLES = ("timeseries", "areas", "area_course", "practices")
 STAMP = re.compile(r"^\[[^]]+\]")
+SECONDS = re.compile(r" \(\d+\.\ds\)$")  # a run's wall time: "run done in ... (0.2s)"
 
 
 def multirun(sweep: Path, *args: str) -> int:
@@ -34,7 +35,7 @@ def multirun(sweep: Path, *args: str) -> int:
 
 def written(sweep: Path) -> dict[str, dict]:
     """Each run folder's files: manifest (but timing), summary, tables, status attempt, log
-    lines (but their time stamps and the sweep's folder), error records."""
+    lines (but their time stamps, the sweep's folder and run times), error records."""
     runs = {}
     for run in sorted(p for p in sweep.iterdir() if p.is_dir() and p.name[0] != "."):
         got: dict = {"files": sorted(p.name for p in run.iterdir())}
@@ -48,8 +49,7 @@ def written(sweep: Path) -> dict[str, dict]:
             error = json.loads((run / "error.json").read_text())
             got["error"] = (error.get("type"), error.get("message"), error.get("overrides"))
         got["attempt"] = json.loads((run / "status.json").read_text()).get("attempt")
-        got["log"] = [STAMP.sub("", line).replace(str(sweep), "SWEEP")
-                      .replace(" (0.0s)", "").replace(" (0.1s)", "")
+        got["log"] = [SECONDS.sub("", STAMP.sub("", line).replace(str(sweep), "SWEEP"))
                       for line in (run / "sim.log").read_text().splitlines()]
         runs[run.name] = got
     return runs

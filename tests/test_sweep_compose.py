@@ -606,8 +606,8 @@ def test_a_sweep_run_in_this_process_freezes_its_first_job_s_imports_once():
         assert imported_ref() is not None  # frozen with the imports until the sweep ends
         frozen = gc.get_freeze_count()
         job = weakref.ref(cycle())  # a job's own garbage
-        gc_freeze.freeze_in_worker()  # the next job: nothing more
-        assert gc.get_freeze_count() == frozen
+        gc_freeze.freeze_in_worker()  # the next job: nothing more (frozen objects can still
+        assert gc.get_freeze_count() <= frozen  # be freed meanwhile, by another thread: <=)
         gc.collect()
         assert job() is None
     assert gc.get_freeze_count() == 0 and not gc_freeze._JOB_IMPORTS_FROZEN
