@@ -65,6 +65,7 @@ TARGET_HOURS = 1.5  # issue 16: a 10,000-run Sobol study of the urban year on 2 
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling scripts
+from benchmark import interpreter  # noqa: E402
 from sweep_benchmark import children_cpu, uptime  # noqa: E402
 
 
@@ -77,7 +78,8 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version()}
+    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version(),
+            "interpreter": interpreter()}
 
 
 def child(step: str, args: argparse.Namespace, folder: Path) -> dict:

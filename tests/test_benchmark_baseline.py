@@ -4,6 +4,7 @@ benchmark runs end to end from its command line."""
 from __future__ import annotations
 
 import json
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -126,7 +127,11 @@ def test_benchmark_runs_end_to_end_on_a_tiny_size(tmp_path):
     assert order == ["vectorised", "baseline", "vectorised", "baseline"]
     assert report["versions"]["numpy"] and report["versions"]["mesa"]
     assert report["machine"]["logical_cpus"] >= 1 and report["date"]
+    # the interpreter and its build flags, which move the figures (benchmark.interpreter)
+    assert report["machine"]["interpreter"].startswith(
+        f"{platform.python_implementation()} {platform.python_version()} (")
     table = out.with_suffix(".md").read_text()
+    assert report["machine"]["interpreter"] in table
     assert "| vectorised | county | 1,500 |" in table and "per-agent baseline" in table
     assert "ratio" not in proc.stderr.lower()
 

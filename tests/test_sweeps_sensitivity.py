@@ -320,6 +320,7 @@ def test_sobol_cost_projects_a_study_from_its_first_runs(tmp_path):
     res = json.loads(out.read_text())
     runs, p = res["runs"], res["projection"]
     assert runs["design_runs"] == 4 * (3 + 2) and runs["prefix_runs"] == 3
+    assert res["machine"]["interpreter"].startswith("CPython ")  # its build flags beside
     assert runs["attempts"] == {"done": 3} and runs["collected_runs"] == 3
     assert runs["burn_in_states_saved"] == 0  # every sample is a world of its own
     assert "save_state_cpu" not in res["breakdown"] and res["breakdown"]["burn_in_cpu"] > 0
