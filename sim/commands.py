@@ -315,9 +315,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    if argv is None:  # the `community-sim` program (not a caller's list): exit quickly
-        from sim.experiments.gc_freeze import freeze_at_exit
+    if argv is None:  # the `community-sim` program (not a caller's list): exit quickly,
+        from sim.experiments.gc_freeze import freeze_at_exit  # with one BLAS thread
+        from sim.startup import one_blas_thread
 
+        one_blas_thread()
         freeze_at_exit()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
