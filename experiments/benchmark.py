@@ -28,6 +28,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -236,8 +237,9 @@ def interpreter() -> str:
     (Distributions that optimise with their own build rules, as Debian does, show no flags.)"""
     import sysconfig
 
-    args = str(sysconfig.get_config_var("CONFIG_ARGS") or "")
-    flags = [f for f in ("--enable-optimizations", "--with-lto") if f in args]
+    args = shlex.split(str(sysconfig.get_config_var("CONFIG_ARGS") or ""))
+    flags = [f for f in ("--enable-optimizations", "--with-lto")
+             if any(a == f or (a.startswith(f + "=") and a != f + "=no") for a in args)]
     if sysconfig.get_config_var("Py_ENABLE_SHARED"):
         flags.append("shared libpython")
     return (f"{platform.python_implementation()} {platform.python_version()} "

@@ -68,10 +68,14 @@ def _run(source: Path, target: Path, workdir: Path) -> str | None:
     client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT_S,
                             resources={"metadata": {"path": str(workdir)}})
     error = None
+    km.shutdown_wait_time = 60  # a shutdown request answered within it: exit handlers run
     scratch = workdir / "tmp"  # the kernel's TMPDIR: empty again once it has shut down
     scratch.mkdir(exist_ok=True)
+    # IPython's own folder kept apart (with a read-only home it would make a lasting one in
+    # TMPDIR; and the user's startup files do not run in the tests)
+    env = {**os.environ, "TMPDIR": str(scratch), "IPYTHONDIR": str(workdir / "ipython")}
     try:
-        km.start_kernel(cwd=str(workdir), env={**os.environ, "TMPDIR": str(scratch)})
+        km.start_kernel(cwd=str(workdir), env=env)
         client.execute()
     except CellExecutionError as exc:
         cell = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"

@@ -209,19 +209,23 @@ print(os.environ.get("OPENBLAS_NUM_THREADS"), "numpy" in sys.modules)
 
 @pytest.mark.parametrize("start, preset, expected", [
     ("import sim.__main__", None, "1 False"),  # python -m sim: before numpy loads
-    ("import sim.__main__", "3", "3 False"),  # the user's choice stands
+    ("import sim.__main__", {"OPENBLAS_NUM_THREADS": "3"}, "3 False"),  # the user's choice
+    ("import sim.__main__", {"OMP_NUM_THREADS": "2"}, "None False"),  # a cluster job's too
+    ("import sim.__main__", {"GOTO_NUM_THREADS": "2"}, "None False"),
     ("import sim.commands as c, sys; sys.argv = ['community-sim', 'nothing']\n"
      "try:\n    c.main()\nexcept SystemExit:\n    pass", None, "1 False"),
     ("import sim, sim.commands, sim.cli", None, "None False"),  # importing sets nothing
 ])
 def test_the_programs_start_with_one_blas_thread_unless_the_user_chose(start, preset, expected):
     """``python -m sim`` and ``community-sim`` set ``OPENBLAS_NUM_THREADS=1`` before numpy
-    loads (sim.startup), unless it is set already; ``import sim`` leaves it alone."""
+    loads (sim.startup), unless a number of BLAS threads is set already (in it,
+    ``OMP_NUM_THREADS`` or ``GOTO_NUM_THREADS``); ``import sim`` leaves it alone."""
     import os
 
-    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
-    if preset is not None:
-        env["OPENBLAS_NUM_THREADS"] = preset
+    from sim.startup import BLAS_THREAD_VARIABLES
+
+    env = {k: v for k, v in os.environ.items() if k not in BLAS_THREAD_VARIABLES}
+    env.update(preset or {})
     proc = subprocess.run([sys.executable, "-c", _BLAS_PROBE.format(start=start)], env=env,
                           capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
