@@ -23,7 +23,6 @@ def test_notebook_runs_top_to_bottom(name, tmp_path_factory):
     assert run.error is None, run.error
 
 
-
 @pytest.mark.parametrize("make_folder, left", [
     ("tempfile.mkdtemp(prefix='burn-in-')", True),
     ("FOLDER.name if (FOLDER := tempfile.TemporaryDirectory(prefix='burn-in-')) else ''", False),
