@@ -23,6 +23,17 @@ from sim.params import Config
 
 REPO = Path(__file__).resolve().parent.parent
 
+TEST_TOOL_CACHES = frozenset({".hypothesis", ".pytest_cache", ".ruff_cache"})
+"""Folders the test tools themselves make in the checkout (another xdist worker's first
+Hypothesis test makes ``.hypothesis`` whenever it runs), not a build's or a run's output."""
+
+
+def checkout_entries() -> set[str]:
+    """The checkout's top-level entries, less the test tools' caches
+    (:data:`TEST_TOOL_CACHES`): what a build that must not write into the checkout leaves as
+    it was, whatever the other worker's tests do meanwhile."""
+    return set(os.listdir(REPO)) - TEST_TOOL_CACHES
+
 # Small versions of the three built-in topologies (seconds for a year, not minutes).
 SMALL_TOPOLOGIES = {
     "urban": {"topology.kind": "urban", "topology.n_residents": 600},

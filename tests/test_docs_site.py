@@ -12,7 +12,7 @@ import sys
 
 import notebook_runs
 import pytest
-from support import REPO
+from support import REPO, checkout_entries
 
 from sim import catalog
 
@@ -27,7 +27,7 @@ PAGES = ("index.html", "ODD/index.html", "validation/index.html", "sweeps/index.
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    before = set(os.listdir(REPO))
+    before = checkout_entries()
     folder = notebook_runs.shared_folder(tmp_path_factory)
     failed = [run.error for run in notebook_runs.executed_all(folder) if run.error]
     assert not failed, "\n\n".join(failed)
@@ -39,7 +39,7 @@ def site(tmp_path_factory):
         env={**env, "DOCS_NOTEBOOKS_DIR": str(folder), "NO_MKDOCS_2_WARNING": "1",
              "DISABLE_MKDOCS_2_WARNING": "true"})
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert set(os.listdir(REPO)) == before, "the build wrote into the checkout"
+    assert checkout_entries() == before, "the build wrote into the checkout"
     return out
 
 

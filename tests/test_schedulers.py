@@ -163,8 +163,10 @@ def _cancel(slurm, sweep: Path, proc: subprocess.Popen) -> tuple[Path, str]:
     raise AssertionError(f"every cancelled run finished all the same: {tried}")
 
 
-def _killed_by_slurm(pid: int, job: str, timeout: float = 20) -> None:
-    """Slurm's own kill reached the cancelled task (proctrack/cgroup): its process is gone."""
+def _killed_by_slurm(pid: int, job: str, timeout: float = 60) -> None:
+    """Slurm's own kill reached the cancelled task (proctrack/cgroup): its process is gone
+    (5.8-7 s after ``scancel`` on a quiet machine; ``timeout`` leaves room for a loaded one,
+    and a task the kill missed sleeps 300 s)."""
     end = time.monotonic() + timeout
     while Path(f"/proc/{pid}").exists() and time.monotonic() < end:
         time.sleep(0.1)

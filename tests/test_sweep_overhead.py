@@ -81,7 +81,9 @@ def test_a_measurement_pays_for_the_garbage_it_leaves_and_leaves_nothing_frozen(
     gc.disable()  # the collector would otherwise take some of them while fn runs
     try:
         spent = overhead.cpu(leave_cycles)
-        assert gc.collect() == 0  # nothing of fn's was left for the next measurement
+        # nothing of fn's was left for the next measurement (not gc.collect() == 0: other
+        # threads' garbage, frozen while fn ran, may be there to collect)
+        assert not any(type(o) is Cycle for o in gc.get_objects())
     finally:
         if was:
             gc.enable()

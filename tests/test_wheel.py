@@ -12,7 +12,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from support import REPO
+from support import REPO, checkout_entries
 
 pytestmark = pytest.mark.slow  # build, a fresh venv, 2 runs
 
@@ -31,9 +31,9 @@ def installed(tmp_path_factory):
     """A fresh venv outside the checkout with the wheel installed (its dependencies on the
     path from the test's own environment)."""
     tmp = tmp_path_factory.mktemp("wheel")
-    before = set(os.listdir(REPO))
+    before = checkout_entries()
     run(sys.executable, "-m", "build", "--wheel", "--outdir", tmp / "dist", REPO, cwd=tmp)
-    assert set(os.listdir(REPO)) == before, "building the wheel wrote into the checkout"
+    assert checkout_entries() == before, "building the wheel wrote into the checkout"
     wheels = list((tmp / "dist").glob("community_response_sim-*.whl"))
     assert len(wheels) == 1
     run(sys.executable, "-m", "venv", tmp / "venv", cwd=tmp)
