@@ -25,7 +25,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 TEST_TOOL_CACHES = frozenset({".hypothesis", ".pytest_cache", ".ruff_cache"})
 """Folders the test tools themselves make in the checkout (another xdist worker's first
-Hypothesis test makes ``.hypothesis`` whenever it runs), not a build's or a run's output."""
+Hypothesis test makes ``.hypothesis`` whenever it runs; ruff's cache comes from a developer
+running it meanwhile), not a build's or a run's output."""
 
 
 def checkout_entries() -> set[str]:

@@ -10,6 +10,7 @@ import importlib.util
 import math
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -61,12 +62,21 @@ def test_the_slope_of_exact_points_is_exact_and_its_error_needs_spare_points(ove
         overhead.slope([(0, 6, 1.0), (1, 6, 1.2)])
 
 
-def test_a_measurement_pays_for_the_garbage_it_leaves_and_leaves_nothing_frozen(overhead):
+def test_a_measurement_pays_for_the_garbage_it_leaves_and_leaves_nothing_frozen(overhead,
+                                                                                monkeypatch):
     """``cpu(fn)`` collects what ``fn`` left before its clock stops (so a sweep pays for its
     jobs' configurations whether or not the collector ran meanwhile), and what was frozen to
     keep that collection to ``fn``'s own objects is unfrozen again."""
     assert gc.get_freeze_count() <= overhead.FROZEN_AT_START  # no caller's freeze here
     inside = []
+    events = []  # the clock's reads and fn's garbage collected, in order
+    clock = overhead.time.process_time
+
+    def read_clock():
+        events.append("clock")
+        return clock()
+
+    monkeypatch.setattr(overhead.time, "process_time", read_clock)
 
     class Cycle:
         def __init__(self):
@@ -74,6 +84,7 @@ def test_a_measurement_pays_for_the_garbage_it_leaves_and_leaves_nothing_frozen(
 
     def leave_cycles():
         inside.append(gc.get_freeze_count())
+        weakref.finalize(Cycle(), events.append, "collected")
         for _ in range(50_000):
             Cycle()
 
@@ -81,6 +92,8 @@ def test_a_measurement_pays_for_the_garbage_it_leaves_and_leaves_nothing_frozen(
     gc.disable()  # the collector would otherwise take some of them while fn runs
     try:
         spent = overhead.cpu(leave_cycles)
+        # collected before the clock stopped: the measurement paid for it
+        assert events == ["clock", "collected", "clock"], events
         # nothing of fn's was left for the next measurement (not gc.collect() == 0: other
         # threads' garbage, frozen while fn ran, may be there to collect)
         assert not any(type(o) is Cycle for o in gc.get_objects())
