@@ -30,8 +30,33 @@ APT_PACKAGES = "slurmctld slurmd slurmdbd slurm-client munge mariadb-server"
 PARTITION = "sim"
 
 
+def _ephemeral_ports() -> range:
+    """The kernel's range for ports bound to 0 (Linux's default if it cannot be read)."""
+    try:
+        lo, hi = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        lo, hi = 32768, 60999
+    return range(lo, hi + 1)
+
+
 def _free_port() -> int:
-    with socket.socket() as s:
+    """A TCP port on 127.0.0.1 that is free now, for a daemon that binds it seconds later:
+    drawn outside the kernel's ephemeral range, so another process binding port 0 meanwhile
+    (a Jupyter kernel on the other xdist worker takes five) cannot take it first, and above
+    Ray's worker ports (10002-19999 by default), which a Ray cluster on the other worker hands
+    out without asking the kernel."""
+    ephemeral = _ephemeral_ports()
+    for _ in range(200):
+        port = 20_000 + secrets.randbelow(12_000)
+        if port in ephemeral:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # nothing free there: any port, as before
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
