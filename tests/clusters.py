@@ -39,6 +39,10 @@ def _ephemeral_ports() -> range:
     return range(lo, hi + 1)
 
 
+_PORTS_GIVEN: set[int] = set()
+"""Ports :func:`_free_port` has handed out in this process."""
+
+
 def _free_port() -> int:
     """A TCP port on 127.0.0.1 that is free now, for a daemon that binds it seconds later:
     drawn outside the kernel's ephemeral range, so another process binding port 0 meanwhile
@@ -48,13 +52,14 @@ def _free_port() -> int:
     ephemeral = _ephemeral_ports()
     for _ in range(200):
         port = 20_000 + secrets.randbelow(12_000)
-        if port in ephemeral:
+        if port in ephemeral or port in _PORTS_GIVEN:  # (not twice: none is bound yet)
             continue
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            _PORTS_GIVEN.add(port)
             return port
     with socket.socket() as s:  # nothing free there: any port, as before
         s.bind(("127.0.0.1", 0))
