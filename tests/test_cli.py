@@ -227,7 +227,7 @@ def test_the_programs_start_with_one_blas_thread_unless_the_user_chose(start, pr
     env = {k: v for k, v in os.environ.items() if k not in BLAS_THREAD_VARIABLES}
     env.update(preset or {})
     proc = subprocess.run([sys.executable, "-c", _BLAS_PROBE.format(start=start)], env=env,
-                          capture_output=True, text=True, cwd=REPO)
+                          capture_output=True, text=True, cwd=REPO, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split("\n")[-2] == expected
 
