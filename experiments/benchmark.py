@@ -35,6 +35,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the sibling scripts
+from readme_section import SectionError, check_section, replace_section, shown_command  # noqa: E402
+
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 DEFAULT_BASELINE_SIZES = (10_000, 100_000)
 TARGETS = {
@@ -154,10 +157,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="results file (default: experiments/results/benchmark-<date>.json); "
                          "the Markdown table is written beside it (.md)")
     ap.add_argument("--force", action="store_true", help="replace an existing --out file")
+    ap.add_argument("--readme", type=Path, default=None, metavar="MARKDOWN",
+                    help="also write the tables into this file's section between "
+                         "'<!-- benchmark:begin -->' and '<!-- benchmark:end -->' (the "
+                         "README's figures: --readme README.md); checked before measuring")
+    ap.add_argument("--from-json", type=Path, default=None, metavar="JSON",
+                    help="measure nothing: write the report in this results file (an earlier "
+                         "run's --out) into --readme")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.seed < 0:
         ap.error(f"argument --seed: must be >= 0 (got {args.seed})")
+    if args.readme is not None and not args.child:
+        try:
+            check_section(args.readme, SECTION)
+        except SectionError as exc:
+            ap.error(f"argument --readme: {exc}")
+    if args.from_json is not None:
+        if args.readme is None:
+            ap.error("argument --from-json: needs --readme (the file to write the report into)")
+        try:
+            args.report = load_report(args.from_json)
+        except ValueError as exc:
+            ap.error(f"argument --from-json: {exc}")
+        return args
     if args.out is None:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         args.out = HERE / "results" / f"benchmark-{stamp}.json"
@@ -369,6 +392,41 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+SECTION = "benchmark"
+"""The README's section this script rewrites (``--readme``; experiments/readme_section.py)."""
+REPORT_KEYS = {"date": str, "machine": dict, "versions": dict, "days": int, "repeat": int,
+               "command": list, "git_revision": str, "results": list, "comparisons": list,
+               "targets": list}
+
+
+def readme_section(report: dict) -> str:
+    """The README's figures: how they were made (the command and the code's revision), then
+    :func:`markdown`'s tables."""
+    command = shown_command("experiments/benchmark.py", report["command"][1:])
+    return (f"Made by `{command}` on the code of `{report['git_revision'][:10]}` (written "
+            f"here by the script's `--readme`).\n\n{markdown(report)}")
+
+
+def load_report(path: Path) -> dict:
+    """A results file of this script (``--out``), its fields checked; ValueError otherwise."""
+    try:
+        report = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable JSON file ({exc})") from None
+    if not isinstance(report, dict):
+        raise ValueError(f"{path}: not a benchmark results file (a JSON object is expected)")
+    for key, kind in REPORT_KEYS.items():
+        if not isinstance(report.get(key), kind):
+            raise ValueError(f"{path}: not a benchmark results file ('{key}' must be a "
+                             f"{kind.__name__})")
+    try:
+        markdown(report)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"{path}: a result lacks a field or holds a wrong value "
+                         f"({type(exc).__name__}: {exc})") from None
+    return report
+
+
 def _git_revision() -> str:
     from sim import io
 
@@ -390,6 +448,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
+        return 0
+    if args.from_json is not None:
+        replace_section(args.readme, SECTION, readme_section(args.report))
+        print(f"wrote the report of {args.from_json} into {args.readme}")
         return 0
     specs = []
     base = {"days": args.days, "seed": args.seed}
@@ -425,6 +487,9 @@ def main(argv: list[str] | None = None) -> int:
     _write_atomic(args.out, json.dumps(report, indent=2) + "\n")
     _write_atomic(args.out.with_suffix(".md"), table)
     print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
+    if args.readme is not None:
+        replace_section(args.readme, SECTION, readme_section(report))
+        print(f"wrote the tables into {args.readme}")
     return 1 if any("error" in r for r in report["results"]) else 0
 
 

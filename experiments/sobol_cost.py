@@ -66,6 +66,7 @@ TARGET_HOURS = 1.5  # issue 16: a 10,000-run Sobol study of the urban year on 2 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling scripts
 from benchmark import interpreter  # noqa: E402
+from readme_section import SectionError, check_section, replace_section, shown_command  # noqa: E402
 from sweep_benchmark import children_cpu, uptime  # noqa: E402
 
 
@@ -442,11 +443,36 @@ def main(argv: list[str] | None = None) -> int:
                                    "round by round (old, new, new, old...)")
     ap.add_argument("--rounds", type=int, default=2,
                     help="with --base: rounds of each side (default 2)")
+    ap.add_argument("--readme", type=Path, metavar="MARKDOWN",
+                    help="also write the projection into this file's section between "
+                         "'<!-- sobol:begin -->' and '<!-- sobol:end -->' (the README's "
+                         "figure: --readme README.md); checked before measuring")
+    ap.add_argument("--from-json", type=Path, metavar="JSON",
+                    help="measure nothing: write the projection in this results file (an "
+                         "earlier run's --out) into --readme")
     ap.add_argument("--child", choices=sorted(STEPS), help=argparse.SUPPRESS)
     ap.add_argument("--folder", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         print(json.dumps(STEPS[args.child](args)))
+        return 0
+    if args.readme is not None:
+        if args.base is not None:
+            ap.error("--readme cannot be used with --base (it writes one tree's projection)")
+        try:
+            check_section(args.readme, SECTION)
+        except SectionError as exc:
+            ap.error(f"argument --readme: {exc}")
+    if args.from_json is not None:
+        if args.readme is None:
+            ap.error("argument --from-json: needs --readme (the file to write the projection "
+                     "into)")
+        try:
+            saved = load_result(args.from_json)
+        except ValueError as exc:
+            ap.error(f"argument --from-json: {exc}")
+        replace_section(args.readme, SECTION, readme_section(saved))
+        print(f"wrote the projection of {args.from_json} into {args.readme}")
         return 0
     if args.runs < 1 or args.n_jobs < 1 or args.breakdown < 1:
         ap.error("--runs, --n-jobs and --breakdown must be at least 1")
@@ -477,7 +503,10 @@ def main(argv: list[str] | None = None) -> int:
     projection = project(runs, analysis, args.n_jobs)
     result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
               "design": args.design, "n_jobs": args.n_jobs, "breakdown": breakdown,
-              "runs": runs, "analysis": analysis, "projection": projection}
+              "runs": runs, "analysis": analysis, "projection": projection,
+              "git_revision": _git_revision(),
+              "command": ["experiments/sobol_cost.py", *(argv if argv is not None
+                                                         else sys.argv[1:])]}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     p = projection
@@ -496,7 +525,82 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  disk: burn-in states {p['burn_in_state_gb_projected']:.1f} GB, run folders "
           f"{p['run_folders_gb_projected']:.1f} GB")
     print(f"  -> {args.out}")
+    if args.readme is not None:
+        replace_section(args.readme, SECTION, readme_section(result))
+        print(f"  -> {args.readme} (its '{SECTION}' section)")
     return 0
+
+
+# --------------------------------------------------------------------------------------------
+# the README's figure
+# --------------------------------------------------------------------------------------------
+
+SECTION = "sobol"
+"""The README's section this script rewrites (``--readme``; experiments/readme_section.py)."""
+
+
+def _git_revision() -> str:
+    from sim import io
+
+    return io.git_revision()
+
+
+def readme_section(result: dict) -> str:
+    """The projection as the README shows it: how it was made, then a table."""
+    m, p, b, r = result["machine"], result["projection"], result["breakdown"], result["runs"]
+    n_jobs = result["n_jobs"]
+    command = shown_command(result["command"][0], result["command"][1:])
+    met = "met" if p["total_hours_wall_clock"] <= p["target_hours"] else "**not met**"
+    load = r["uptime_before"].split("load average:")[-1].strip()
+    rows = [
+        ("machine", f"{m['cpu']}, {m['cores']} logical CPUs; "
+                    f"{m.get('interpreter') or 'Python ' + m['python']}"),
+        ("measured", f"{result['date']}, load average {load} at the start of the runs"),
+        ("design", f"`{result['design']}`: {p['design_runs']:,} runs; the first "
+                   f"{p['prefix_runs']} run with {n_jobs} joblib workers"),
+        ("a run", f"{p['per_run_wall_with_workers']:.3f} s of wall clock with {n_jobs} workers, "
+                  f"{p['per_run_cpu']:.3f} CPU-s (from {p['per_run_from']})"),
+        ("a run's parts (serial, median of "
+         f"{b['runs']})", f"burn-in {b['burn_in_cpu']:.3f} CPU-s, the simulated days and "
+                          f"their tables {b['year_cpu']:.3f}, writing the run "
+                          f"{b['write_run_cpu']:.3f}"),
+        ("the study's fixed parts", f"start-up {p['startup_wall']:.1f} s, the workers' start "
+                                    f"{p['workers_fixed_wall']:.1f} s, collecting "
+                                    f"{p['collect_wall_projected']:.0f} s, the analysis "
+                                    f"{p['analysis_wall']:.1f} s"),
+        ("**the whole study**", f"**{p['total_hours_wall_clock']:.2f} h** on the wall clock "
+                                f"({p['total_hours_cpu_over_cores']:.2f} h from CPU time over "
+                                f"{n_jobs} cores); target {p['target_hours']:g} h: {met}"),
+        ("disk", f"run folders {p['run_folders_gb_projected']:.1f} GB, burn-in states "
+                 f"{p['burn_in_state_gb_projected']:.2f} GB"),
+    ]
+    lines = [f"Made by `{command}` on the code of `{result['git_revision'][:10]}` (written "
+             "here by the script's `--readme`).", "", "| | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in rows]
+    return "\n".join(lines) + "\n"
+
+
+def load_result(path: Path) -> dict:
+    """A results file of this script (``--out``), checked; ValueError otherwise."""
+    try:
+        result = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable JSON file ({exc})") from None
+    fields = {"date": str, "machine": dict, "design": str, "n_jobs": int, "breakdown": dict,
+              "runs": dict, "projection": dict, "git_revision": str, "command": list}
+    if not isinstance(result, dict):
+        raise ValueError(f"{path}: not a sobol_cost results file (a JSON object is expected)")
+    for key, kind in fields.items():
+        if not isinstance(result.get(key), kind):
+            raise ValueError(f"{path}: not a sobol_cost results file ('{key}' must be a "
+                             f"{kind.__name__}; files written before 2026-12-07 lack "
+                             "'git_revision' and 'command')")
+    try:
+        readme_section(result)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"{path}: a field is missing or holds a wrong value "
+                         f"({type(exc).__name__}: {exc})") from None
+    return result
 
 
 if __name__ == "__main__":

@@ -102,13 +102,39 @@ def test_baseline_and_vectorised_model_agree_in_distribution():
     assert np.mean([v["new_need_onsets"] for v in vec]) > 100  # the comparison has power
 
 
+README_WITH_SECTION = ("# A project\n\nText before, kept.\n\n<!-- benchmark:begin -->\nold "
+                       "figures\n<!-- benchmark:end -->\n\nText after, kept.\n")
+
+
 def test_benchmark_runs_end_to_end_on_a_tiny_size(tmp_path):
     out = tmp_path / "bench.json"
+    readme = tmp_path / "README.md"
+    readme.write_text(README_WITH_SECTION)
     proc = subprocess.run(
         [sys.executable, str(BENCHMARK), "--sizes", "1500", "--baseline-sizes", "1500",
-         "--days", "4", "--no-urban", "--repeat", "2", "--out", str(out)],
+         "--days", "4", "--no-urban", "--repeat", "2", "--out", str(out), "--readme",
+         str(readme)],
         capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert proc.returncode == 0, proc.stderr
+    # --readme: the tables between the markers, with the command and the code's revision;
+    # the rest of the file as it was, byte for byte
+    text = readme.read_text()
+    head, section = text.split("<!-- benchmark:begin -->")
+    section, tail = section.split("<!-- benchmark:end -->")
+    assert head == README_WITH_SECTION.split("<!-- benchmark:begin -->")[0]
+    assert tail == README_WITH_SECTION.split("<!-- benchmark:end -->")[1]
+    assert "old figures" not in section
+    assert out.with_suffix(".md").read_text().strip() in section
+    assert "`python experiments/benchmark.py --sizes 1500 --baseline-sizes 1500" in section
+    assert json.loads(out.read_text())["git_revision"][:10] in section
+    # --from-json: the same section from the saved report, nothing measured
+    again = tmp_path / "AGAIN.md"
+    again.write_text(README_WITH_SECTION)
+    proc2 = subprocess.run([sys.executable, str(BENCHMARK), "--readme", str(again),
+                            "--from-json", str(out)], capture_output=True, text=True,
+                           cwd=ROOT, timeout=120)
+    assert proc2.returncode == 0, proc2.stderr
+    assert again.read_text() == text and "vectorised" not in proc2.stdout
     report = json.loads(out.read_text())
     assert {r["impl"] for r in report["results"]} == {"vectorised", "baseline"}
     for r in report["results"]:

@@ -313,12 +313,22 @@ def test_sobol_cost_projects_a_study_from_its_first_runs(tmp_path):
     2 workers, none saving a burnt-in state, and a projection that adds up."""
     root = Path(__file__).resolve().parent.parent
     out = tmp_path / "cost.json"
+    readme = tmp_path / "README.md"
+    readme.write_text("before\n<!-- sobol:begin -->\nold\n<!-- sobol:end -->\nafter\n")
     proc = subprocess.run([sys.executable, str(root / "experiments" / "sobol_cost.py"),
                            "--design", _write(tmp_path, TINY), "--runs", "3", "--breakdown",
-                           "1", "--out", str(out)], capture_output=True, text=True, cwd=root)
+                           "1", "--out", str(out), "--readme", str(readme)],
+                          capture_output=True, text=True, cwd=root)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     res = json.loads(out.read_text())
     runs, p = res["runs"], res["projection"]
+    # --readme: the projection between the markers, the rest as it was
+    text = readme.read_text()
+    assert text.startswith("before\n<!-- sobol:begin -->\n") and "\nold\n" not in text
+    assert text.endswith("<!-- sobol:end -->\nafter\n")
+    assert f"**{p['total_hours_wall_clock']:.2f} h** on the wall clock" in text
+    assert res["git_revision"][:10] in text and "target 1.5 h: " in text
+    assert f"{p['design_runs']:,} runs; the first 3 run with 2 joblib workers" in text
     assert runs["design_runs"] == 4 * (3 + 2) and runs["prefix_runs"] == 3
     assert res["machine"]["interpreter"].startswith("CPython ")  # its build flags beside
     assert runs["attempts"] == {"done": 3} and runs["collected_runs"] == 3
