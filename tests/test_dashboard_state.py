@@ -325,6 +325,23 @@ def test_a_settled_action_has_announced_its_change(tmp_path):
     assert not live.busy
 
 
+def test_settle_counts_only_the_actions_it_saw_finish_within_its_wait(tmp_path):
+    """``settled_quickly`` (shown to the browser tests beside the page's renders) counts the
+    actions a page's settle saw finish: not one that outlasted the wait."""
+    live = store.Live(tmp_path)
+    assert live.submit("Quick", lambda: "done")
+    assert live.settle(5.0) and live.settled_quickly == 1
+    release = threading.Event()
+    assert live.submit("Slow", lambda: release.wait(10) and "done")
+    assert not live.settle(0.05) and live.settled_quickly == 1  # still running: not counted
+    release.set()
+    deadline = time.monotonic() + 10
+    while live.busy and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not live.busy and live.message == ("ok", "done")
+    assert live.settled_quickly == 1
+
+
 def test_live_exercise_plays_pauses_within_a_day_and_survives_a_restart(tmp_path):
     live = store.Live(tmp_path)
     assert live.new_exercise(topology="rural", scenario_name="baseline", seed=7)

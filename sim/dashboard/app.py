@@ -737,7 +737,8 @@ def Page():
         Html(HELP)
     with solara.Column(gap="4px"):  # one slot: what appears here never shifts the rest
         if COUNT_RENDERS:
-            Html(f'<span data-testid="renders" data-renders="{renders.current}"></span>')
+            Html(f'<span data-testid="renders" data-renders="{renders.current}" '
+                 f'data-settled="{live.settled_quickly}"></span>')
         busy_bar(live)
     if snap is None:
         solara.Info("Preparing the exercise...")

@@ -81,6 +81,7 @@ class Live:
         self._changed = threading.Condition()
         self._worker: threading.Thread | None = None
         self._done = threading.Event()  # set when the last action has finished
+        self.settled_quickly = 0  # actions a page's settle() saw finish within its wait
         self._done.set()
         self._player: threading.Thread | None = None
         self._started = False
@@ -228,7 +229,10 @@ class Live:
         then drawn by the same redraw as the click's changes, not by one redraw for the click
         and another for the result (the action's change is announced before it counts as
         finished, so that redraw reads it); a slow one shows the busy indicator as before."""
-        return self._done.wait(timeout)
+        finished = self._done.wait(timeout)
+        if finished:
+            self.settled_quickly += 1  # shown to the browser tests beside the page's renders
+        return finished
 
     def new_exercise(self, **kwargs) -> bool:
         def build():
