@@ -36,7 +36,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the sibling scripts
-from readme_section import SectionError, check_section, replace_section, shown_command  # noqa: E402
+from readme_section import (  # noqa: E402
+    SectionError,
+    check_section,
+    replace_section,
+    shown_command,
+    shown_revision,
+)
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 DEFAULT_BASELINE_SIZES = (10_000, 100_000)
@@ -403,8 +409,9 @@ def readme_section(report: dict) -> str:
     """The README's figures: how they were made (the command and the code's revision), then
     :func:`markdown`'s tables."""
     command = shown_command("experiments/benchmark.py", report["command"][1:])
-    return (f"Made by `{command}` on the code of `{report['git_revision'][:10]}` (written "
-            f"here by the script's `--readme`).\n\n{markdown(report)}")
+    revision = shown_revision(report["git_revision"])
+    return (f"Made by `{command}` on the code of `{revision}` (written here by the script's "
+            f"`--readme`).\n\n{markdown(report)}")
 
 
 def load_report(path: Path) -> dict:
@@ -450,7 +457,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(json.loads(args.child))))
         return 0
     if args.from_json is not None:
-        replace_section(args.readme, SECTION, readme_section(args.report))
+        if not write_readme(args.readme, args.report, args.from_json):
+            return 2
         print(f"wrote the report of {args.from_json} into {args.readme}")
         return 0
     specs = []
@@ -487,10 +495,28 @@ def main(argv: list[str] | None = None) -> int:
     _write_atomic(args.out, json.dumps(report, indent=2) + "\n")
     _write_atomic(args.out.with_suffix(".md"), table)
     print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
+    failed = any("error" in r for r in report["results"])
     if args.readme is not None:
-        replace_section(args.readme, SECTION, readme_section(report))
-        print(f"wrote the tables into {args.readme}")
-    return 1 if any("error" in r for r in report["results"]) else 0
+        if failed:  # a failed case's table is not the README's figures
+            print(f"benchmark: not written into {args.readme}: a case failed (above)",
+                  file=sys.stderr)
+        elif not write_readme(args.readme, report, args.out):
+            return 2
+        else:
+            print(f"wrote the tables into {args.readme}")
+    return 1 if failed else 0
+
+
+def write_readme(readme: Path, report: dict, saved: Path) -> bool:
+    """The README's section from ``report``; False (with a message saying how to write it
+    later) if the file no longer takes it (its markers changed during the measurement)."""
+    try:
+        replace_section(readme, SECTION, readme_section(report))
+    except SectionError as exc:
+        print(f"benchmark: argument --readme: {exc}; the results are in {saved}: write them "
+              f"with --readme {readme} --from-json {saved}", file=sys.stderr)
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -3,13 +3,16 @@
 The README's performance figures sit between ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->``
 (``benchmark`` by ``experiments/benchmark.py --readme README.md``, ``sobol`` by
 ``experiments/sobol_cost.py --readme README.md``): the script replaces what is between the
-markers and leaves the rest of the file as it is, byte for byte. A file without its markers
-(or with them twice, or in the wrong order) is refused before anything is measured, so a long
+markers and leaves the rest of the file as it is, byte for byte (its line endings, and the
+file itself where a link points, with its permissions). A file without its markers (or with
+them twice, or in the wrong order) is refused before anything is measured, so a long
 measurement never ends in a file it cannot write.
 """
 
 from __future__ import annotations
 
+import os
+import shlex
 from pathlib import Path
 
 
@@ -21,12 +24,13 @@ def markers(name: str) -> tuple[str, str]:
     return f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
 
 
-def _split(path: Path, name: str) -> tuple[str, str]:
-    """The file's text before its section (through the begin marker) and after it (from the
-    end marker)."""
+def _split(path: Path, name: str) -> tuple[str, str, str]:
+    """The file's text before its section (through the begin marker), after it (from the
+    end marker), and its line ending."""
     begin, end = markers(name)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, encoding="utf-8", newline="") as f:  # line endings as they are
+            text = f.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise SectionError(f"{path}: cannot be read ({exc})") from None
     counts = (text.count(begin), text.count(end))
@@ -37,33 +41,61 @@ def _split(path: Path, name: str) -> tuple[str, str]:
             + (", in the wrong order" if counts == (1, 1) else ""))
     head, _, rest = text.partition(begin)
     _, _, tail = rest.partition(end)
-    return head + begin, end + tail
+    newline = "\r\n" if "\r\n" in text else "\r" if "\r" in text else "\n"
+    return head + begin, end + tail, newline
 
 
 def check_section(path: Path, name: str) -> None:
-    """Raise :class:`SectionError` unless ``path`` has the section ``name``."""
+    """Raise :class:`SectionError` unless ``path`` has the section ``name`` and can be
+    written."""
     _split(path, name)
+    target = Path(path).resolve()
+    if not os.access(target, os.W_OK) or not os.access(target.parent, os.W_OK):
+        raise SectionError(f"{path}: cannot be written (permissions)")
 
 
 def replace_section(path: Path, name: str, body: str) -> None:
-    """Put ``body`` between the markers of section ``name`` of ``path`` (atomically)."""
+    """Put ``body`` between the markers of section ``name`` of ``path`` (atomically, in the
+    file a link points to, keeping its permissions and its line endings)."""
     from sim import io
 
-    head, tail = _split(path, name)
-    io.atomic_write(Path(path), f"{head}\n\n{body.strip()}\n\n{tail}")
+    head, tail, newline = _split(path, name)
+    target = Path(path).resolve()
+    mode = target.stat().st_mode & 0o7777
+    text = f"{head}\n\n{body.strip()}\n\n{tail}"
+    if newline != "\n":  # the new lines in the file's own ending, the old ones as they were
+        head_part, _, rest = text.partition(markers(name)[0])
+        section, _, end_part = rest.partition(markers(name)[1])
+        text = (head_part + markers(name)[0] + section.replace("\n", newline)
+                + markers(name)[1] + end_part)
+    io.atomic_write(target, text.encode("utf-8"))
+    os.chmod(target, mode)
+
+
+_WHERE_FILES_GO = ("--out", "--readme")
+
+
+def _names_where_files_go(arg: str) -> bool:
+    """``arg`` is ``--out``/``--readme`` or an abbreviation argparse accepts for it."""
+    flag = arg.split("=", 1)[0]
+    return len(flag) > 2 and any(full.startswith(flag) for full in _WHERE_FILES_GO)
 
 
 def shown_command(script: str, args: list[str]) -> str:
     """``python SCRIPT ARGS`` as the section shows it: what was measured, without where the
     files went (``--out``, ``--readme``, ``--force``)."""
-    import shlex
-
     shown, skip = [], False
     for a in args:
         if skip:
             skip = False
-        elif a in ("--out", "--readme"):
-            skip = True
-        elif not (a == "--force" or a.startswith(("--out=", "--readme="))):
+        elif _names_where_files_go(a):
+            skip = "=" not in a
+        elif a != "--force":
             shown.append(a)
     return " ".join(shlex.quote(str(a)) for a in ["python", script, *shown])
+
+
+def shown_revision(revision: str) -> str:
+    """A commit as the section shows it: 10 hex digits, and ``-dirty`` where the measured
+    tree had uncommitted changes (``sim.io.git_revision``)."""
+    return revision[:10] + ("-dirty" if revision.endswith("-dirty") else "")

@@ -66,7 +66,13 @@ TARGET_HOURS = 1.5  # issue 16: a 10,000-run Sobol study of the urban year on 2 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling scripts
 from benchmark import interpreter  # noqa: E402
-from readme_section import SectionError, check_section, replace_section, shown_command  # noqa: E402
+from readme_section import (  # noqa: E402
+    SectionError,
+    check_section,
+    replace_section,
+    shown_command,
+    shown_revision,
+)
 from sweep_benchmark import children_cpu, uptime  # noqa: E402
 
 
@@ -471,7 +477,8 @@ def main(argv: list[str] | None = None) -> int:
             saved = load_result(args.from_json)
         except ValueError as exc:
             ap.error(f"argument --from-json: {exc}")
-        replace_section(args.readme, SECTION, readme_section(saved))
+        if not write_readme(args.readme, saved, args.from_json):
+            return 2
         print(f"wrote the projection of {args.from_json} into {args.readme}")
         return 0
     if args.runs < 1 or args.n_jobs < 1 or args.breakdown < 1:
@@ -526,7 +533,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{p['run_folders_gb_projected']:.1f} GB")
     print(f"  -> {args.out}")
     if args.readme is not None:
-        replace_section(args.readme, SECTION, readme_section(result))
+        if not write_readme(args.readme, result, Path(args.out)):
+            return 2
         print(f"  -> {args.readme} (its '{SECTION}' section)")
     return 0
 
@@ -537,6 +545,18 @@ def main(argv: list[str] | None = None) -> int:
 
 SECTION = "sobol"
 """The README's section this script rewrites (``--readme``; experiments/readme_section.py)."""
+
+
+def write_readme(readme: Path, result: dict, saved: Path) -> bool:
+    """The README's section from ``result``; False (with a message saying how to write it
+    later) if the file no longer takes it (its markers changed during the measurement)."""
+    try:
+        replace_section(readme, SECTION, readme_section(result))
+    except SectionError as exc:
+        print(f"sobol_cost: argument --readme: {exc}; the projection is in {saved}: write it "
+              f"with --readme {readme} --from-json {saved}", file=sys.stderr)
+        return False
+    return True
 
 
 def _git_revision() -> str:
@@ -574,8 +594,9 @@ def readme_section(result: dict) -> str:
         ("disk", f"run folders {p['run_folders_gb_projected']:.1f} GB, burn-in states "
                  f"{p['burn_in_state_gb_projected']:.2f} GB"),
     ]
-    lines = [f"Made by `{command}` on the code of `{result['git_revision'][:10]}` (written "
-             "here by the script's `--readme`).", "", "| | |", "|---|---|"]
+    revision = shown_revision(result["git_revision"])
+    lines = [f"Made by `{command}` on the code of `{revision}` (written here by the script's "
+             "`--readme`).", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in rows]
     return "\n".join(lines) + "\n"
 

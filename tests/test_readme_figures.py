@@ -149,5 +149,85 @@ def test_the_command_shown_is_what_was_measured_not_where_files_went():
         "--sizes", "100", "--out", "/tmp/x.json", "--readme", "README.md", "--force",
         "--repeat", "3", "--out=/tmp/y.json", "--readme=R.md", "--seed", "7"])
     assert shown == ("python experiments/benchmark.py --sizes 100 --repeat 3 --seed 7")
+    # argparse's abbreviations of them too
+    assert section.shown_command("b.py", ["--o", "x.json", "--readm=R.md", "--rea", "R.md",
+                                          "--repeat", "2"]) == "python b.py --repeat 2"
     assert section.shown_command("s.py", ["--design", "my design.yaml"]) == \
         "python s.py --design 'my design.yaml'"
+
+
+def test_line_endings_links_and_permissions_are_kept(tmp_path):
+    """A CRLF file stays CRLF (its old lines byte for byte, the new ones in its ending); a
+    README reached through a link is written where the link points, with its permissions."""
+    crlf = tmp_path / "crlf.md"
+    crlf.write_bytes(b"a\r\nb\r\n<!-- demo:begin -->\r\nold\r\n<!-- demo:end -->\r\nc\r\n")
+    section.replace_section(crlf, "demo", "x\ny")
+    assert crlf.read_bytes() == (b"a\r\nb\r\n<!-- demo:begin -->\r\n\r\nx\r\ny\r\n\r\n"
+                                 b"<!-- demo:end -->\r\nc\r\n")
+    real = tmp_path / "real.md"
+    real.write_text(TEXT)
+    real.chmod(0o640)
+    link = tmp_path / "link.md"
+    link.symlink_to(real)
+    section.replace_section(link, "demo", "new")
+    assert link.is_symlink() and real.read_text() == TEXT.replace("\nold\n", "\n\nnew\n\n")
+    assert real.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_readme_that_cannot_be_written_is_refused_before_measuring(tmp_path, monkeypatch):
+    readme = tmp_path / "README.md"
+    readme.write_text(TEXT)
+    section.check_section(readme, "demo")  # writable: accepted
+    for unwritable in (readme, tmp_path):  # the file, or its folder (the atomic replace)
+        monkeypatch.setattr(section.os, "access",
+                            lambda p, mode, bad=unwritable: Path(p) != bad.resolve())
+        with pytest.raises(section.SectionError, match="cannot be written"):
+            section.check_section(readme, "demo")
+
+
+def test_the_revision_shown_says_when_the_tree_had_changes():
+    assert section.shown_revision("0123456789abcdef0123") == "0123456789"
+    assert section.shown_revision("0123456789abcdef0123-dirty") == "0123456789-dirty"
+
+
+def test_a_failed_benchmark_case_leaves_the_readme_as_it_was(tmp_path):
+    """A case that fails (here a county above the size limit, refused at once) is in the
+    results file, but its table is not the README's figures: the section is not written."""
+    readme = tmp_path / "README.md"
+    text = "a\n<!-- benchmark:begin -->\nold\n<!-- benchmark:end -->\nb\n"
+    readme.write_text(text)
+    out = tmp_path / "bench.json"
+    proc = _script("benchmark", "--sizes", "100000000", "--no-urban", "--no-baseline",
+                   "--days", "1", "--readme", str(readme), "--out", str(out), cwd=tmp_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert f"not written into {readme}: a case failed" in proc.stderr
+    assert readme.read_text() == text
+    assert "error" in json.loads(out.read_text())["results"][0]
+
+
+@pytest.mark.parametrize("name", ["benchmark", "sobol_cost"])
+def test_markers_gone_when_the_figures_are_written_give_a_message_not_a_traceback(tmp_path,
+                                                                                   name, capsys):
+    """The README is checked before measuring and read again when written (edits made
+    meanwhile are kept); if its markers went meanwhile, the script says so, exit status 2,
+    and says how to write the saved results later."""
+    module = load_script(EXPERIMENTS / f"{name}.py")
+    readme = tmp_path / "README.md"
+    readme.write_text("the markers were removed\n")
+    saved = tmp_path / "saved.json"
+    result = SOBOL_RESULT if name == "sobol_cost" else BENCHMARK_REPORT
+    assert not module.write_readme(readme, result, saved)
+    assert readme.read_text() == "the markers were removed\n"
+    err = capsys.readouterr().err
+    assert "argument --readme: " in err and "found 0 and 0" in err
+    assert f"--readme {readme} --from-json {saved}" in err
+
+
+BENCHMARK_REPORT = {
+    "date": "2026-12-07T16:00:00+00:00", "git_revision": "0123456789abcdef", "days": 365,
+    "repeat": 3, "command": ["benchmark.py", "--repeat", "3"],
+    "machine": {"cpu": "Some CPU", "logical_cpus": 2, "memory_gb": 8.0,
+                "load_average_at_start": [0.1, 0.2, 0.3]},
+    "versions": {"python": "3.12.1", "numpy": "2", "mesa": "3.5"},
+    "results": [], "comparisons": [], "targets": [],
+}
