@@ -36,13 +36,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the sibling scripts
-from readme_section import (  # noqa: E402
-    SectionError,
-    check_section,
-    replace_section,
-    shown_command,
-    shown_revision,
-)
+import readme_section as sections  # noqa: E402
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 DEFAULT_BASELINE_SIZES = (10_000, 100_000)
@@ -163,29 +157,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="results file (default: experiments/results/benchmark-<date>.json); "
                          "the Markdown table is written beside it (.md)")
     ap.add_argument("--force", action="store_true", help="replace an existing --out file")
-    ap.add_argument("--readme", type=Path, default=None, metavar="MARKDOWN",
-                    help="also write the tables into this file's section between "
-                         "'<!-- benchmark:begin -->' and '<!-- benchmark:end -->' (the "
-                         "README's figures: --readme README.md); checked before measuring")
-    ap.add_argument("--from-json", type=Path, default=None, metavar="JSON",
-                    help="measure nothing: write the report in this results file (an earlier "
-                         "run's --out) into --readme")
+    sections.add_arguments(ap, SECTION, "the tables")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.seed < 0:
         ap.error(f"argument --seed: must be >= 0 (got {args.seed})")
-    if args.readme is not None and not args.child:
-        try:
-            check_section(args.readme, SECTION)
-        except SectionError as exc:
-            ap.error(f"argument --readme: {exc}")
-    if args.from_json is not None:
-        if args.readme is None:
-            ap.error("argument --from-json: needs --readme (the file to write the report into)")
-        try:
-            args.report = load_report(args.from_json)
-        except ValueError as exc:
-            ap.error(f"argument --from-json: {exc}")
+    if args.child:
+        return args
+    args.report = sections.checked_arguments(ap, args, SECTION, load_report)
+    if args.report is not None:  # --from-json: nothing measured, no --out
         return args
     if args.out is None:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -408,30 +388,15 @@ REPORT_KEYS = {"date": str, "machine": dict, "versions": dict, "days": int, "rep
 def readme_section(report: dict) -> str:
     """The README's figures: how they were made (the command and the code's revision), then
     :func:`markdown`'s tables."""
-    command = shown_command("experiments/benchmark.py", report["command"][1:])
-    revision = shown_revision(report["git_revision"])
+    command = sections.shown_command("experiments/benchmark.py", report["command"][1:])
+    revision = sections.shown_revision(report["git_revision"])
     return (f"Made by `{command}` on the code of `{revision}` (written here by the script's "
             f"`--readme`).\n\n{markdown(report)}")
 
 
 def load_report(path: Path) -> dict:
     """A results file of this script (``--out``), its fields checked; ValueError otherwise."""
-    try:
-        report = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not a readable JSON file ({exc})") from None
-    if not isinstance(report, dict):
-        raise ValueError(f"{path}: not a benchmark results file (a JSON object is expected)")
-    for key, kind in REPORT_KEYS.items():
-        if not isinstance(report.get(key), kind):
-            raise ValueError(f"{path}: not a benchmark results file ('{key}' must be a "
-                             f"{kind.__name__})")
-    try:
-        markdown(report)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ValueError(f"{path}: a result lacks a field or holds a wrong value "
-                         f"({type(exc).__name__}: {exc})") from None
-    return report
+    return sections.load_results(path, "benchmark results file", REPORT_KEYS, markdown)
 
 
 def _git_revision() -> str:
@@ -508,15 +473,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_readme(readme: Path, report: dict, saved: Path) -> bool:
-    """The README's section from ``report``; False (with a message saying how to write it
-    later) if the file no longer takes it (its markers changed during the measurement)."""
-    try:
-        replace_section(readme, SECTION, readme_section(report))
-    except SectionError as exc:
-        print(f"benchmark: argument --readme: {exc}; the results are in {saved}: write them "
-              f"with --readme {readme} --from-json {saved}", file=sys.stderr)
-        return False
-    return True
+    """The README's section from ``report`` (False, with a message, if it no longer takes it:
+    :func:`readme_section.write_section`)."""
+    return sections.write_section(readme, SECTION, readme_section(report), saved, "benchmark")
 
 
 if __name__ == "__main__":

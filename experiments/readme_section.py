@@ -99,3 +99,75 @@ def shown_revision(revision: str) -> str:
     """A commit as the section shows it: 10 hex digits, and ``-dirty`` where the measured
     tree had uncommitted changes (``sim.io.git_revision``)."""
     return revision[:10] + ("-dirty" if revision.endswith("-dirty") else "")
+
+
+def write_section(readme: Path, name: str, body: str, saved: Path, program: str) -> bool:
+    """:func:`replace_section`, or False with a message on stderr saying how to write the
+    results saved in ``saved`` later, if the file no longer takes the section (its markers
+    changed while the figures were measured)."""
+    import sys
+
+    try:
+        replace_section(readme, name, body)
+    except SectionError as exc:
+        print(f"{program}: argument --readme: {exc}; the results are in {saved}: write them "
+              f"with --readme {readme} --from-json {saved}", file=sys.stderr)
+        return False
+    return True
+
+
+def load_results(path: Path, what: str, fields: dict[str, type], render) -> dict:
+    """A results file a script wrote (``--out``) read back for ``--from-json``: a JSON object
+    with ``fields`` of their types that ``render`` can show; ValueError naming what is wrong
+    otherwise (the file is data: nothing in it runs)."""
+    import json
+
+    try:
+        results = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable JSON file ({exc})") from None
+    if not isinstance(results, dict):
+        raise ValueError(f"{path}: not a {what} (a JSON object is expected)")
+    for key, kind in fields.items():
+        if not isinstance(results.get(key), kind):
+            raise ValueError(f"{path}: not a {what} ('{key}' must be a {kind.__name__}; "
+                             "files written before 2026-12-07 lack 'git_revision' or "
+                             "'command')")
+    try:
+        render(results)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise ValueError(f"{path}: a field is missing or holds a wrong value "
+                         f"({type(exc).__name__}: {exc})") from None
+    return results
+
+
+def add_arguments(ap, name: str, what: str) -> None:
+    """A script's ``--readme`` and ``--from-json`` options (section ``name``; ``what`` it
+    writes there)."""
+    begin, end = markers(name)
+    ap.add_argument("--readme", type=Path, metavar="MARKDOWN",
+                    help=f"also write {what} into this file's section between '{begin}' and "
+                         f"'{end}' (the README's figures: --readme README.md); checked before "
+                         "measuring")
+    ap.add_argument("--from-json", type=Path, metavar="JSON",
+                    help=f"measure nothing: write {what} in this results file (an earlier "
+                         "run's --out) into --readme")
+
+
+def checked_arguments(ap, args, name: str, load) -> dict | None:
+    """``--readme`` and ``--from-json`` checked before anything is measured (``ap.error``:
+    exit status 2, naming the argument); the results ``--from-json`` names, read by ``load``,
+    or None without it."""
+    if args.readme is not None:
+        try:
+            check_section(args.readme, name)
+        except SectionError as exc:
+            ap.error(f"argument --readme: {exc}")
+    if args.from_json is None:
+        return None
+    if args.readme is None:
+        ap.error("argument --from-json: needs --readme (the file to write the results into)")
+    try:
+        return load(args.from_json)
+    except ValueError as exc:
+        ap.error(f"argument --from-json: {exc}")

@@ -65,14 +65,8 @@ TARGET_HOURS = 1.5  # issue 16: a 10,000-run Sobol study of the urban year on 2 
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling scripts
+import readme_section as sections  # noqa: E402
 from benchmark import interpreter  # noqa: E402
-from readme_section import (  # noqa: E402
-    SectionError,
-    check_section,
-    replace_section,
-    shown_command,
-    shown_revision,
-)
 from sweep_benchmark import children_cpu, uptime  # noqa: E402
 
 
@@ -449,34 +443,17 @@ def main(argv: list[str] | None = None) -> int:
                                    "round by round (old, new, new, old...)")
     ap.add_argument("--rounds", type=int, default=2,
                     help="with --base: rounds of each side (default 2)")
-    ap.add_argument("--readme", type=Path, metavar="MARKDOWN",
-                    help="also write the projection into this file's section between "
-                         "'<!-- sobol:begin -->' and '<!-- sobol:end -->' (the README's "
-                         "figure: --readme README.md); checked before measuring")
-    ap.add_argument("--from-json", type=Path, metavar="JSON",
-                    help="measure nothing: write the projection in this results file (an "
-                         "earlier run's --out) into --readme")
+    sections.add_arguments(ap, SECTION, "the projection")
     ap.add_argument("--child", choices=sorted(STEPS), help=argparse.SUPPRESS)
     ap.add_argument("--folder", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         print(json.dumps(STEPS[args.child](args)))
         return 0
-    if args.readme is not None:
-        if args.base is not None:
-            ap.error("--readme cannot be used with --base (it writes one tree's projection)")
-        try:
-            check_section(args.readme, SECTION)
-        except SectionError as exc:
-            ap.error(f"argument --readme: {exc}")
-    if args.from_json is not None:
-        if args.readme is None:
-            ap.error("argument --from-json: needs --readme (the file to write the projection "
-                     "into)")
-        try:
-            saved = load_result(args.from_json)
-        except ValueError as exc:
-            ap.error(f"argument --from-json: {exc}")
+    if args.readme is not None and args.base is not None:
+        ap.error("--readme cannot be used with --base (it writes one tree's projection)")
+    saved = sections.checked_arguments(ap, args, SECTION, load_result)
+    if saved is not None:
         if not write_readme(args.readme, saved, args.from_json):
             return 2
         print(f"wrote the projection of {args.from_json} into {args.readme}")
@@ -548,15 +525,9 @@ SECTION = "sobol"
 
 
 def write_readme(readme: Path, result: dict, saved: Path) -> bool:
-    """The README's section from ``result``; False (with a message saying how to write it
-    later) if the file no longer takes it (its markers changed during the measurement)."""
-    try:
-        replace_section(readme, SECTION, readme_section(result))
-    except SectionError as exc:
-        print(f"sobol_cost: argument --readme: {exc}; the projection is in {saved}: write it "
-              f"with --readme {readme} --from-json {saved}", file=sys.stderr)
-        return False
-    return True
+    """The README's section from ``result`` (False, with a message, if it no longer takes it:
+    :func:`readme_section.write_section`)."""
+    return sections.write_section(readme, SECTION, readme_section(result), saved, "sobol_cost")
 
 
 def _git_revision() -> str:
@@ -569,7 +540,7 @@ def readme_section(result: dict) -> str:
     """The projection as the README shows it: how it was made, then a table."""
     m, p, b, r = result["machine"], result["projection"], result["breakdown"], result["runs"]
     n_jobs = result["n_jobs"]
-    command = shown_command(result["command"][0], result["command"][1:])
+    command = sections.shown_command(result["command"][0], result["command"][1:])
     met = "met" if p["total_hours_wall_clock"] <= p["target_hours"] else "**not met**"
     load = r["uptime_before"].split("load average:")[-1].strip()
     rows = [
@@ -594,7 +565,7 @@ def readme_section(result: dict) -> str:
         ("disk", f"run folders {p['run_folders_gb_projected']:.1f} GB, burn-in states "
                  f"{p['burn_in_state_gb_projected']:.2f} GB"),
     ]
-    revision = shown_revision(result["git_revision"])
+    revision = sections.shown_revision(result["git_revision"])
     lines = [f"Made by `{command}` on the code of `{revision}` (written here by the script's "
              "`--readme`).", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in rows]
@@ -603,25 +574,9 @@ def readme_section(result: dict) -> str:
 
 def load_result(path: Path) -> dict:
     """A results file of this script (``--out``), checked; ValueError otherwise."""
-    try:
-        result = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not a readable JSON file ({exc})") from None
     fields = {"date": str, "machine": dict, "design": str, "n_jobs": int, "breakdown": dict,
               "runs": dict, "projection": dict, "git_revision": str, "command": list}
-    if not isinstance(result, dict):
-        raise ValueError(f"{path}: not a sobol_cost results file (a JSON object is expected)")
-    for key, kind in fields.items():
-        if not isinstance(result.get(key), kind):
-            raise ValueError(f"{path}: not a sobol_cost results file ('{key}' must be a "
-                             f"{kind.__name__}; files written before 2026-12-07 lack "
-                             "'git_revision' and 'command')")
-    try:
-        readme_section(result)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ValueError(f"{path}: a field is missing or holds a wrong value "
-                         f"({type(exc).__name__}: {exc})") from None
-    return result
+    return sections.load_results(path, "sobol_cost results file", fields, readme_section)
 
 
 if __name__ == "__main__":
