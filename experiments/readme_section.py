@@ -5,8 +5,8 @@ The README's performance figures sit between ``<!-- NAME:begin -->`` and ``<!-- 
 ``experiments/sobol_cost.py --readme README.md``): the script replaces what is between the
 markers and leaves the rest of the file as it is, byte for byte (its line endings, and the
 file itself where a link points, with its permissions). A file without its markers (or with
-them twice, or in the wrong order) is refused before anything is measured, so a long
-measurement never ends in a file it cannot write.
+them twice, or in the wrong order), or one that cannot be written, is refused before anything
+is measured, so a long measurement never ends in a file it cannot write.
 """
 
 from __future__ import annotations
@@ -62,12 +62,8 @@ def replace_section(path: Path, name: str, body: str) -> None:
     head, tail, newline = _split(path, name)
     target = Path(path).resolve()
     mode = target.stat().st_mode & 0o7777
-    text = f"{head}\n\n{body.strip()}\n\n{tail}"
-    if newline != "\n":  # the new lines in the file's own ending, the old ones as they were
-        head_part, _, rest = text.partition(markers(name)[0])
-        section, _, end_part = rest.partition(markers(name)[1])
-        text = (head_part + markers(name)[0] + section.replace("\n", newline)
-                + markers(name)[1] + end_part)
+    section = body.strip().replace("\n", newline)  # in the file's own line ending
+    text = f"{head}{newline}{newline}{section}{newline}{newline}{tail}"
     io.atomic_write(target, text.encode("utf-8"))
     os.chmod(target, mode)
 
