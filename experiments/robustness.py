@@ -34,7 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 VALIDATION = ROOT / "tests" / "validation"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(VALIDATION))
+sys.path.append(str(Path(__file__).resolve().parent))  # the sibling scripts, after the
+# validation folder (whose robustness module this script's name would otherwise shadow)
 
+import readme_section as sections  # noqa: E402
 import results_table  # noqa: E402
 import robustness as rb  # noqa: E402
 from paired import RunCache  # noqa: E402
@@ -111,12 +114,10 @@ def write_docs(facts: dict, meta: dict) -> None:
     body = (f"{rb.render(facts)}\n\nLast run{which}: {meta['draws']} draws x {meta['replicates']} "
             f"replicates, {meta['cpu_seconds']} CPU-seconds ({meta['wall_seconds']} s wall) on "
             f"{meta['machine']}.")
-    if BEGIN not in text:
-        text = text.rstrip("\n") + (f"\n\n## Robustness of the reproduced facts\n\n{BEGIN}\n"
-                                    f"{END}\n")
-    head, _, rest = text.partition(BEGIN)
-    _, _, tail = rest.partition(END)
-    _write_atomic(DOCS, f"{head}{BEGIN}\n\n{body}\n\n{END}{tail}")
+    if BEGIN not in text:  # the section added at the end, then written as any other
+        _write_atomic(DOCS, text.rstrip("\n") + (
+            f"\n\n## Robustness of the reproduced facts\n\n{BEGIN}\n{END}\n"))
+    sections.replace_section(DOCS, "robustness", body)
 
 
 def in_run_order(facts: dict) -> dict:
