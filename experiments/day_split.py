@@ -155,7 +155,6 @@ def measure(case: list[str], settle: int, days: int, blocks: int) -> dict:
                 plain.append(spent)
                 continue
             timed.append(spent)
-            # the day's own time: its total less the phases it called and time outside
             rows.append({label: (split.own[label] / days * 1e6,
                                  split.kernel[label] / days * 1e6, split.calls[label] / days)
                          for label in {*split.own, *split.kernel}})
@@ -187,16 +186,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--settle", type=int, default=364, help="burn-in days before measuring")
     ap.add_argument("--days", type=int, default=200, help="days measured in each block")
     ap.add_argument("--blocks", type=int, default=3, help="rounds of plain and timed days")
-    ap.add_argument("--out", type=Path, help="also write the figures as JSON here")
+    ap.add_argument("--out", type=Path,
+                    help="also write the figures as JSON here (a new file: never replaced)")
     args = ap.parse_args(argv)
     if args.settle < 0 or args.days < 1 or args.blocks < 1:
         ap.error("--settle must be at least 0, --days and --blocks at least 1")
+    if args.out is not None and args.out.exists():
+        ap.error(f"argument --out: {args.out} exists; choose another path")
     case = list(args.case or [])
     if args.design != "none":
         try:
             case = [*midpoint(args.design), *case]
         except Exception as exc:  # noqa: BLE001  (a bad design name or file: its message)
             ap.error(f"--design {args.design}: {exc}")
+    import sim
+    from sim.params import ConfigError
+
+    try:  # composed once here, so a bad override is named before anything runs
+        sim.compose([*case, f"run.burn_in_days={args.settle}"])
+    except ConfigError as exc:
+        ap.error(f"--case: {exc}")
     report = measure(case, args.settle, args.days, args.blocks)
     print(f"case: {' '.join(case)}")
     print(f"{report['machine']['cpu']}, {report['machine']['logical_cpus']} logical CPUs; "

@@ -62,9 +62,24 @@ def test_a_week_is_split_into_kernels_and_python_and_the_wrappers_are_removed():
 
 
 @pytest.mark.parametrize("argv", [["--days", "0"], ["--settle", "-1"], ["--blocks", "0"],
-                                  ["--design", "no_such_design"]])
-def test_bad_arguments_are_refused_with_exit_2(argv, capsys):
+                                  ["--design", "no_such_design"],
+                                  ["--design", "none", "--case", "topology=nowhere"],
+                                  ["--case", "need.p_onset_per_day=2"]])
+def test_bad_arguments_are_refused_with_exit_2_before_anything_runs(argv, capsys,
+                                                                    monkeypatch):
+    s = script()
+    monkeypatch.setattr(s, "measure", lambda *a: pytest.fail("measured"))
     with pytest.raises(SystemExit) as exit_info:
-        script().main(argv)
+        s.main(argv)
     assert exit_info.value.code == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_an_existing_out_file_is_not_replaced(tmp_path, capsys):
+    out = tmp_path / "split.json"
+    out.write_text("mine", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        script().main(["--out", str(out)])
+    assert exit_info.value.code == 2
+    assert "exists" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == "mine"
